@@ -1,0 +1,216 @@
+/**
+ * Which candidate tensor meets which reference tensor. Names are compared in
+ * canonical form (component kind, layer, role); shapes decide the transform
+ * (none, transpose, split-qkv / split-gate-up, leading-block). Candidate
+ * tensors without a counterpart are kept in `unmatched`, never dropped.
+ */
+import type { TensorEntry } from "../sources/types.js";
+import { type ComponentSpec, type NameInfo, assignComponents, componentKind } from "./names.js";
+import {
+  type TensorView,
+
+  fullView,
+  leadingBlock,
+  numel,
+  sliceRows,
+  storedMatrixShape,
+  viewElements,
+} from "./view.js";
+
+/** Matrices under this many elements (and every vector) are reported but carry no weight. */
+export const MIN_INFORMATIVE_ELEMENTS = 4096;
+
+export interface AlignedPair {
+  component: string;
+  layer: number | null;
+  /** Canonical role of the compared part, e.g. "attn.q.weight" (a slice of a fused qkv gets "attn.q.weight"). */
+  role: string;
+  candidate: TensorView;
+  reference: TensorView;
+  /** Transforms undone, joined by "+": "none", "transpose", "split-qkv", "split-gate-up", "leading-block". */
+  transform: string;
+  /** A matrix large enough to be evidence (not a norm, bias, constant or tiny tensor). */
+  informative: boolean;
+}
+
+export interface ComponentAlignment {
+  name: string;
+  /** Every candidate tensor in the component. */
+  candidateParameters: number;
+  candidateTensors: number;
+  pairs: AlignedPair[];
+  /** Candidate tensors with no counterpart in the reference. */
+  unmatched: string[];
+  unmatchedParameters: number;
+}
+
+export interface Alignment {
+  components: ComponentAlignment[];
+  /** Candidate tensors no component rule covered (only with --components). */
+  excludedTensors: string[];
+  /** Reference tensors no candidate tensor met. */
+  referenceUnmatched: number;
+}
+
+const FUSED: { fused: RegExp; parts: string[]; transform: string }[] = [
+  { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
+  { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" },
+];
+
+type Keyed = { entry: TensorEntry; info: NameInfo };
+
+function keyOf(kind: string, layer: number | null, role: string): string {
+  return `${kind}|${layer ?? "-"}|${role}`;
+}
+
+function isInformative(v: TensorView): boolean {
+  return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
+}
+
+/** Pair two whole tensors: same shape, transposed, or their leading block. */
+function pairWhole(c: TensorEntry, r: TensorEntry): { cv: TensorView; rv: TensorView; transform: string } | null {
+  const [cr, cc] = storedMatrixShape(c.shape);
+  const [rr, rc] = storedMatrixShape(r.shape);
+  if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: "none" };
+  if (c.shape.length === 2 && r.shape.length === 2 && cr === rc && cc === rr) {
+    return { cv: fullView(c), rv: fullView(r, true), transform: "transpose" };
+  }
+  if (c.shape.length === r.shape.length) {
+    const rows = Math.min(cr, rr);
+    const cols = Math.min(cc, rc);
+    // A leading block must keep at least half of the smaller tensor, or it is not the same tensor grown.
+    if (rows * cols * 2 >= Math.min(cr * cc, rr * rc)) {
+      return { cv: leadingBlock(fullView(c), rows, cols), rv: leadingBlock(fullView(r), rows, cols), transform: "leading-block" };
+    }
+  }
+  return null;
+}
+
+/**
+ * A fused tensor against its parts. Returns a view of the fused tensor per part
+ * (rows sliced along the output axis), and the part views, or null.
+ */
+function splitFused(fused: TensorEntry, parts: TensorEntry[]): { fusedViews: TensorView[]; partViews: TensorView[]; transposed: boolean } | null {
+  const partShapes = parts.map((p) => storedMatrixShape(p.shape));
+  const [fr, fc] = storedMatrixShape(fused.shape);
+  const vector = fused.shape.length === 1;
+  // Try each orientation of the fused tensor and of the parts (Linear [out, in] or Conv1D [in, out]).
+  for (const fT of vector ? [false] : [false, true]) {
+    for (const pT of vector ? [false] : [false, true]) {
+      const [fRows, fCols] = fT ? [fc, fr] : [fr, fc];
+      const pc = partShapes.map(([r, c]) => (pT ? [c, r] : [r, c]) as [number, number]);
+      if (pc.some(([, c]) => c !== fCols)) continue;
+      if (pc.reduce((s, [r]) => s + r, 0) !== fRows) continue;
+      let start = 0;
+      const fusedViews: TensorView[] = [];
+      const partViews: TensorView[] = [];
+      parts.forEach((p, i) => {
+        fusedViews.push(sliceRows(fullView(fused, fT), start, pc[i]![0]));
+        partViews.push(fullView(p, pT));
+        start += pc[i]![0];
+      });
+      return { fusedViews, partViews, transposed: fT || pT };
+    }
+  }
+  return null;
+}
+
+export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], spec?: ComponentSpec | null): Alignment {
+  const cInfo = assignComponents(
+    candidate.map((t) => t.name),
+    spec,
+  );
+  const rInfo = assignComponents(reference.map((t) => t.name));
+  const refByKey = new Map<string, Keyed>();
+  for (const entry of reference) {
+    const info = rInfo.get(entry.name)!;
+    if (!info) continue;
+    refByKey.set(keyOf(componentKind(info.component), info.layer, info.role), { entry, info });
+  }
+  // A custom component name matches reference tensors of any kind.
+  const lookup = (info: NameInfo, role: string): Keyed | undefined => {
+    const kind = componentKind(info.component);
+    const direct = refByKey.get(keyOf(kind, info.layer, role));
+    if (direct || (STANDARD.has(kind))) return direct;
+    for (const k of ["language", "vision", "audio", "projector"]) {
+      const hit = refByKey.get(keyOf(k, info.layer, role));
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+
+  const usedRef = new Set<string>();
+  const comps = new Map<string, ComponentAlignment>();
+  const excluded: string[] = [];
+  for (const entry of candidate) {
+    const info = cInfo.get(entry.name);
+    if (!info) {
+      excluded.push(entry.name);
+      continue;
+    }
+    let comp = comps.get(info.component);
+    if (!comp) {
+      comp = { name: info.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0 };
+      comps.set(info.component, comp);
+    }
+    comp.candidateParameters += numel(entry.shape);
+    comp.candidateTensors++;
+    const add = (cv: TensorView, rv: TensorView, role: string, transform: string) => {
+      comp!.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
+      usedRef.add(rv.entry.name);
+    };
+
+    const direct = lookup(info, info.role);
+    const whole = direct ? pairWhole(entry, direct.entry) : null;
+    if (direct && whole) {
+      add(whole.cv, whole.rv, info.role, whole.transform);
+      continue;
+    }
+    // Fused on one side, split on the other.
+    let done = false;
+    for (const f of FUSED) {
+      if (f.fused.test(info.role)) {
+        const partRoles = f.parts.map((p) => info.role.replace(f.fused, (m, a: string, b: string) => `${a}${p}${b}`));
+        const parts = partRoles.map((r) => lookup(info, r));
+        if (parts.every((p) => p)) {
+          const s = splitFused(entry, parts.map((p) => p!.entry));
+          if (s) {
+            s.fusedViews.forEach((fv, i) => add(fv, s.partViews[i]!, partRoles[i]!, s.transposed ? `transpose+${f.transform}` : f.transform));
+            done = true;
+          }
+        }
+      } else {
+        const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info.role));
+        if (m < 0) continue;
+        const fusedRole = info.role.replace(new RegExp(`(^|\\.)${f.parts[m]}(\\.|$)`), (_x, a: string, b: string) => `${a}${f.parts.join("_").replace("q_k_v", "qkv")}${b}`);
+        const fused = lookup(info, fusedRole);
+        if (!fused) continue;
+        const partRoles = f.parts.map((p) => fusedRole.replace(f.fused, (_x, a: string, b: string) => `${a}${p}${b}`));
+        // Sizes of the other parts come from the candidate's own split tensors when it has them.
+        const siblings = partRoles.map((r) => candidate.find((t) => {
+          const i2 = cInfo.get(t.name);
+          return i2 && i2.component === info.component && i2.layer === info.layer && i2.role === r;
+        }));
+        if (siblings.some((s) => !s)) continue;
+        const s = splitFused(fused.entry, siblings.map((x) => x!));
+        if (s) {
+          add(s.partViews[m]!, s.fusedViews[m]!, info.role, s.transposed ? `transpose+${f.transform}` : f.transform);
+          done = true;
+        }
+      }
+      if (done) break;
+    }
+    if (!done) {
+      comp.unmatched.push(entry.name);
+      comp.unmatchedParameters += numel(entry.shape);
+    }
+  }
+  return {
+    components: [...comps.values()],
+    excludedTensors: excluded,
+    referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length,
+  };
+}
+
+const STANDARD = new Set(["language", "vision", "audio", "projector"]);
+

@@ -1,0 +1,97 @@
+/**
+ * Nulls measured on the same kind of tensor, in the same run:
+ * - cross-layer: the candidate's layer i against the reference's layer j != i
+ *   of the same role and shape (what two unrelated tensors of this kind give);
+ * - shifted: the candidate's sample against the reference's sample with rows
+ *   (or columns) shifted, which keeps any row/column pattern both tensors
+ *   share by construction (unused-token rows, per-channel scales) and destroys
+ *   the element-by-element correspondence a copy would have.
+ */
+import { pearson } from "./pair-stats.js";
+
+export interface SampledPair {
+  layer: number | null;
+  role: string;
+  rowsSampled: number;
+  colsSampled: number;
+  /** Candidate and reference samples on the same grid. */
+  a: Float32Array;
+  b: Float32Array;
+}
+
+export interface NullStats {
+  mean: number;
+  sd: number;
+  n: number;
+  values: number[];
+}
+
+const SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
+const MAX_CROSS = 32;
+
+function shiftedControls(p: SampledPair): number[] {
+  const out: number[] = [];
+  const mr = p.rowsSampled;
+  const mc = p.colsSampled;
+  for (const s of SHIFTS) {
+    if (s < mr) {
+      const r = pearson(p.a, p.b, (i) => ((Math.floor(i / mc) + s) % mr) * mc + (i % mc));
+      if (r !== null) out.push(r);
+    }
+    if (s < mc) {
+      const r = pearson(p.a, p.b, (i) => i - (i % mc) + (((i % mc) + s) % mc));
+      if (r !== null) out.push(r);
+    }
+  }
+  return out;
+}
+
+function summarise(values: number[]): NullStats {
+  const n = values.length;
+  if (n === 0) return { mean: 0, sd: 0, n: 0, values };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n, values };
+}
+
+/** One null per pair: its own shifted controls plus cross-layer pairs of the same role and shape. */
+export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
+  const groups = new Map<string, number[]>();
+  pairs.forEach((p, i) => {
+    if (!p) return;
+    const key = `${p.role}|${p.rowsSampled}x${p.colsSampled}|${p.a.length}`;
+    const g = groups.get(key) ?? [];
+    g.push(i);
+    groups.set(key, g);
+  });
+  return pairs.map((p, i) => {
+    if (!p) return null;
+    const values = shiftedControls(p);
+    const group = groups.get(`${p.role}|${p.rowsSampled}x${p.colsSampled}|${p.a.length}`)!;
+    let cross = 0;
+    for (const j of group) {
+      if (j === i || cross >= MAX_CROSS) continue;
+      const q = pairs[j]!;
+      if (q.layer === p.layer) continue;
+      const r = pearson(p.a, q.b);
+      if (r !== null) {
+        values.push(r);
+        cross++;
+      }
+    }
+    return summarise(values);
+  });
+}
+
+/** z of an observed Pearson against a null, with the analytic 1/sqrt(n) as a floor on the sd. */
+export function zScore(r: number, nul: NullStats, elements: number): number {
+  const floor = 1 / Math.sqrt(Math.max(1, elements));
+  return (r - nul.mean) / Math.max(nul.sd, floor);
+}
+
+export function pooledNull(nulls: (NullStats | null)[]): { mean: number; sd: number; n: number } | null {
+  const all = nulls.flatMap((n) => (n ? n.values : []));
+  if (all.length === 0) return null;
+  const s = summarise(all);
+  return { mean: s.mean, sd: s.sd, n: s.n };
+}

@@ -1,0 +1,211 @@
+/**
+ * The whole check: list candidate and references (headers only), align,
+ * stream every aligned pair, measure the controls, decide, and assemble the
+ * report. Side effects come in through `deps`; nothing here knows GitHub.
+ */
+import { FromScratchError, exitCodeFor } from "../errors.js";
+import type { ComponentResult, Report, ReferenceResult, TensorResult } from "../report/schema.js";
+import type { Settings } from "../settings.js";
+import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
+import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
+import { VERSION } from "../version.js";
+import { type ComponentAlignment, alignModels } from "./align.js";
+import { comparePair } from "./compare-pair.js";
+import { type SampledPair, nullsFor, pooledNull, zScore } from "./controls.js";
+import { numel, viewElements } from "./view.js";
+
+export interface EngineDeps {
+  openSource(source: string): WeightSource;
+  logger: Logger;
+  /** Milliseconds, for timing (injected so tests can pin it). */
+  now(): number;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function compareComponent(
+  comp: ComponentAlignment,
+  cand: WeightSource,
+  ref: WeightSource,
+  settings: Settings,
+  onPair: () => void,
+): Promise<ComponentResult> {
+  const tensors: TensorResult[] = [];
+  const samples: (SampledPair | null)[] = [];
+  for (const pair of comp.pairs) {
+    const base: TensorResult = {
+      candidate: pair.candidate.entry.name,
+      reference: pair.reference.entry.name,
+      elements: viewElements(pair.candidate),
+      cosine: null,
+      pearson: null,
+      z: null,
+      identical: false,
+      transform: pair.transform,
+      layer: pair.layer,
+      role: pair.role,
+      informative: pair.informative,
+      standsOut: false,
+      null: null,
+      dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype },
+    };
+    try {
+      const { stats, sample } = await comparePair(pair, cand, ref);
+      base.cosine = stats.cosine;
+      base.pearson = stats.pearson;
+      base.identical = stats.identical;
+      if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
+      samples.push(stats.pearson === null ? null : sample);
+    } catch (e) {
+      // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
+      // fetch and auth errors stop the run.
+      if (e instanceof FromScratchError && e.kind === "format") {
+        base.error = e.message;
+        samples.push(null);
+      } else throw e;
+    }
+    tensors.push(base);
+    onPair();
+  }
+  const nulls = nullsFor(samples);
+  tensors.forEach((t, i) => {
+    const nul = nulls[i];
+    if (t.pearson === null || !nul || nul.n === 0) return;
+    t.z = zScore(t.pearson, nul, t.elements);
+    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
+    t.standsOut = standsOut(t, settings.thresholds);
+  });
+  if (tensors.some((t) => t.standsOut && t.pearson! < 0)) {
+    for (const t of tensors) if (t.standsOut && t.pearson! < 0) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  }
+  const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
+  const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
+  const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
+  const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
+  const result: ComponentResult = {
+    name: comp.name,
+    verdict: "inconclusive",
+    reason: "",
+    share,
+    candidateParameters: comp.candidateParameters,
+    matchedParameters,
+    comparedParameters,
+    null: pooledNull(nulls.filter((_, i) => tensors[i]!.informative)),
+    pearsonMedian: median(informative.map((t) => t.pearson!)),
+    zMedian: median(informative.map((t) => Math.abs(t.z ?? 0))),
+    unmatchedTensors: comp.unmatched.length,
+    unmatchedParameters: comp.unmatchedParameters,
+    unreadTensors: tensors.filter((t) => t.error).length,
+    tensors,
+  };
+  Object.assign(result, componentVerdict(result, settings.thresholds));
+  return result;
+}
+
+export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ report: Report; error: FromScratchError | null }> {
+  const t0 = deps.now();
+  const { logger } = deps;
+  const sources: WeightSource[] = [];
+  const open = (s: string) => {
+    const src = deps.openSource(s);
+    sources.push(src);
+    return src;
+  };
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: "fromscratch", version: VERSION },
+    candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
+    verdict: "inconclusive",
+    thresholds: settings.thresholds,
+    failOn: settings.failOn,
+    gate: { failed: false, rule: "" },
+    references: [],
+    bytesRead: 0,
+    seconds: 0,
+  };
+  let error: FromScratchError | null = null;
+  const finish = () => {
+    report.verdict = overallVerdict(report.references);
+    if (error) {
+      report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
+      report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
+    }
+    report.gate = { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
+    report.bytesRead = sources.reduce((s, x) => s + x.bytesRead, 0);
+    report.seconds = (deps.now() - t0) / 1000;
+    return { report, error };
+  };
+
+  let candListing: ModelListing;
+  const cand = open(settings.candidate);
+  try {
+    logger.info(`candidate ${settings.candidate}: reading headers`);
+    candListing = await cand.list();
+  } catch (e) {
+    if (e instanceof FromScratchError) {
+      error = e;
+      return finish();
+    }
+    throw e;
+  }
+  report.candidate.revision = candListing.revision;
+  report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
+  logger.info(
+    `candidate: ${candListing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${candListing.revision ? ` @ ${candListing.revision}` : ""}`,
+  );
+
+  for (const refSource of settings.references) {
+    const refResult: ReferenceResult = {
+      source: refSource,
+      revision: null,
+      license: null,
+      verdict: "inconclusive",
+      reason: "",
+      components: [],
+      referenceUnmatchedTensors: 0,
+    };
+    report.references.push(refResult);
+    try {
+      const ref = open(refSource);
+      logger.info(`reference ${refSource}: reading headers`);
+      const refListing = await ref.list();
+      refResult.revision = refListing.revision;
+      refResult.license = refListing.license;
+      const alignment = alignModels(candListing.tensors, refListing.tensors, settings.components);
+      refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
+      if (report.candidate.components.length === 0) {
+        report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
+      }
+      const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
+      let done = 0;
+      const started = deps.now();
+      const bytes0 = cand.bytesRead + ref.bytesRead;
+      const onPair = () => {
+        done++;
+        const mb = (cand.bytesRead + ref.bytesRead - bytes0) / 1e6;
+        const secs = Math.max(1e-3, (deps.now() - started) / 1000);
+        logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
+      };
+      for (const comp of alignment.components) {
+        refResult.components.push(await compareComponent(comp, cand, ref, settings, onPair));
+      }
+      Object.assign(refResult, referenceVerdict(refResult.components));
+      logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
+    } catch (e) {
+      if (e instanceof FromScratchError) {
+        refResult.verdict = "inconclusive";
+        refResult.reason = `could not complete: ${e.message}`;
+        refResult.error = { kind: e.kind, message: e.message };
+        error ??= e;
+        continue;
+      }
+      throw e;
+    }
+  }
+  return finish();
+}

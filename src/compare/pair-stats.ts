@@ -1,0 +1,139 @@
+/**
+ * Exact statistics of an aligned tensor pair, streamed block by block:
+ * raw cosine, Pearson (centred, merged across blocks with Chan's formulas so
+ * large means do not cancel), and element identity. Float64 accumulators;
+ * constant tensors give a null Pearson, never NaN.
+ */
+
+export interface PairStats {
+  /** Element pairs counted (non-finite pairs are skipped and counted in nonFinite). */
+  n: number;
+  cosine: number | null;
+  pearson: number | null;
+  identical: boolean;
+  nonFinite: number;
+  meanA: number;
+  meanB: number;
+  sdA: number;
+  sdB: number;
+}
+
+export class PairAccumulator {
+  private n = 0;
+  private meanA = 0;
+  private meanB = 0;
+  private m2A = 0;
+  private m2B = 0;
+  private cAB = 0;
+  private rawAA = 0;
+  private rawBB = 0;
+  private rawAB = 0;
+  private identical = true;
+  private nonFinite = 0;
+
+  /** Add one block of paired values (same length). */
+  add(a: Float32Array, b: Float32Array, len = a.length): void {
+    let n = 0;
+    let sa = 0;
+    let sb = 0;
+    let saa = 0;
+    let sbb = 0;
+    let sab = 0;
+    let same = this.identical;
+    for (let i = 0; i < len; i++) {
+      const x = a[i]!;
+      const y = b[i]!;
+      if (x !== y) same = false;
+      if (x - x !== 0 || y - y !== 0) {
+        this.nonFinite++;
+        continue;
+      }
+      n++;
+      sa += x;
+      sb += y;
+      saa += x * x;
+      sbb += y * y;
+      sab += x * y;
+    }
+    this.identical = same;
+    if (n === 0) return;
+    const ma = sa / n;
+    const mb = sb / n;
+    // Second pass, centred on the block means: exact even when |mean| >> sd.
+    let caa = 0;
+    let cbb = 0;
+    let cab = 0;
+    for (let i = 0; i < len; i++) {
+      const x = a[i]!;
+      const y = b[i]!;
+      if (x - x !== 0 || y - y !== 0) continue;
+      const dx = x - ma;
+      const dy = y - mb;
+      caa += dx * dx;
+      cbb += dy * dy;
+      cab += dx * dy;
+    }
+    const tot = this.n + n;
+    const da = ma - this.meanA;
+    const db = mb - this.meanB;
+    const f = (this.n * n) / tot;
+    this.m2A += caa + da * da * f;
+    this.m2B += cbb + db * db * f;
+    this.cAB += cab + da * db * f;
+    this.meanA += (da * n) / tot;
+    this.meanB += (db * n) / tot;
+    this.n = tot;
+    this.rawAA += saa;
+    this.rawBB += sbb;
+    this.rawAB += sab;
+  }
+
+  result(): PairStats {
+    const { n } = this;
+    const cosDen = Math.sqrt(this.rawAA * this.rawBB);
+    // Relative tolerance: a tensor whose spread is float noise around its mean is constant.
+    const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
+    const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
+    const pearson = n > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
+    return {
+      n,
+      cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
+      pearson,
+      identical: this.identical && this.nonFinite === 0 && n > 0,
+      nonFinite: this.nonFinite,
+      meanA: this.meanA,
+      meanB: this.meanB,
+      sdA: n > 0 ? Math.sqrt(this.m2A / n) : 0,
+      sdB: n > 0 ? Math.sqrt(this.m2B / n) : 0,
+    };
+  }
+}
+
+function clamp(x: number): number {
+  return x > 1 ? 1 : x < -1 ? -1 : x;
+}
+
+/** Pearson of two equal-length sample arrays (or of `b` read through an index map). */
+export function pearson(a: Float32Array, b: Float32Array, index?: (i: number) => number): number | null {
+  const n = a.length;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < n; i++) {
+    sa += a[i]!;
+    sb += b[index ? index(i) : i]!;
+  }
+  const ma = sa / n;
+  const mb = sb / n;
+  let caa = 0;
+  let cbb = 0;
+  let cab = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = a[i]! - ma;
+    const dy = b[index ? index(i) : i]! - mb;
+    caa += dx * dx;
+    cbb += dy * dy;
+    cab += dx * dy;
+  }
+  if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
+  return clamp(cab / Math.sqrt(caa * cbb));
+}

@@ -1,0 +1,70 @@
+/**
+ * Read a TensorView as canonical Float32 row blocks. Plain views stream by
+ * byte range; a transposed view needs the whole stored tensor decoded once.
+ */
+import { FormatError } from "../errors.js";
+import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
+import type { WeightSource } from "../sources/types.js";
+import type { TensorView } from "./view.js";
+
+/** Elements per block: 1 Mi floats = 4 MiB per side. */
+export const BLOCK_ELEMENTS = 1 << 20;
+
+export function checkDecodable(v: TensorView): void {
+  if (!DECODABLE.has(v.entry.dtype)) {
+    throw new FormatError(v.entry.file, `unsupported dtype ${v.entry.dtype} (decodable: ${[...DECODABLE].join(", ")})`, v.entry.name);
+  }
+}
+
+export class ViewReader {
+  private whole: Float32Array | null = null;
+  private scratch: Float32Array | null = null;
+
+  constructor(
+    private readonly source: WeightSource,
+    readonly view: TensorView,
+  ) {
+    checkDecodable(view);
+  }
+
+  /** Canonical rows [r0, r1) as a Float32Array of (r1 - r0) * cols values (reused between calls). */
+  async rows(r0: number, r1: number): Promise<Float32Array> {
+    const v = this.view;
+    const n = (r1 - r0) * v.cols;
+    if (!this.scratch || this.scratch.length < n) this.scratch = new Float32Array(n);
+    const out = this.scratch.subarray(0, n);
+    const bpe = bytesPerElement(v.entry.dtype);
+    if (v.transpose) {
+      if (!this.whole) {
+        const total = v.storedRows * v.storedCols;
+        const bytes = await this.source.read(v.entry.file, v.entry.begin, v.entry.begin + total * bpe);
+        this.whole = new Float32Array(total);
+        decodeInto(v.entry.dtype, bytes, 0, total, this.whole);
+      }
+      const w = this.whole;
+      const sc = v.storedCols;
+      for (let i = 0; i < r1 - r0; i++) {
+        const storedCol = v.rowStart + r0 + i;
+        const o = i * v.cols;
+        for (let j = 0; j < v.cols; j++) out[o + j] = w[j * sc + storedCol]!;
+      }
+      return out;
+    }
+    const first = v.rowStart + r0;
+    const begin = v.entry.begin + first * v.storedCols * bpe;
+    if (v.cols === v.storedCols) {
+      const bytes = await this.source.read(v.entry.file, begin, begin + n * bpe);
+      decodeInto(v.entry.dtype, bytes, 0, n, out);
+      return out;
+    }
+    // Leading columns only: read whole rows (one range), decode the leading part of each.
+    const bytes = await this.source.read(v.entry.file, begin, begin + (r1 - r0) * v.storedCols * bpe);
+    for (let i = 0; i < r1 - r0; i++) decodeInto(v.entry.dtype, bytes, i * v.storedCols * bpe, v.cols, out, i * v.cols);
+    return out;
+  }
+
+  release(): void {
+    this.whole = null;
+    this.scratch = null;
+  }
+}

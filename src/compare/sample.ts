@@ -1,0 +1,50 @@
+/**
+ * A fixed grid of sample positions on a canonical matrix: evenly spaced rows
+ * and columns. Two views with the same canonical shape are sampled at the
+ * same positions, so samples of different layers can be paired for controls.
+ */
+
+/** Target sample size per tensor: Pearson over 16 Ki values has sd 1/128 under independence. */
+export const SAMPLE_TARGET = 16384;
+const MAX_SAMPLE_COLS = 128;
+
+export interface SampleGrid {
+  rows: Int32Array;
+  cols: Int32Array;
+}
+
+export function sampleGrid(rows: number, cols: number): SampleGrid {
+  const mc = Math.min(cols, MAX_SAMPLE_COLS);
+  const mr = Math.min(rows, Math.max(1, Math.floor(SAMPLE_TARGET / mc)));
+  const r = new Int32Array(mr);
+  const c = new Int32Array(mc);
+  for (let k = 0; k < mr; k++) r[k] = Math.floor((k * rows) / mr);
+  for (let k = 0; k < mc; k++) c[k] = Math.floor((k * cols) / mc);
+  return { rows: r, cols: c };
+}
+
+/** Collects the grid's values while canonical row blocks stream past. */
+export class SampleCollector {
+  readonly values: Float32Array;
+  private next = 0;
+
+  constructor(
+    readonly grid: SampleGrid,
+    private readonly cols: number,
+  ) {
+    this.values = new Float32Array(grid.rows.length * grid.cols.length);
+  }
+
+  /** Offer rows [r0, r0 + block.length / cols) of the canonical matrix. */
+  offer(r0: number, block: Float32Array, rowCount: number): void {
+    const { rows, cols } = this.grid;
+    const mc = cols.length;
+    while (this.next < rows.length && rows[this.next]! < r0 + rowCount) {
+      const local = rows[this.next]! - r0;
+      const base = local * this.cols;
+      const o = this.next * mc;
+      for (let j = 0; j < mc; j++) this.values[o + j] = block[base + cols[j]!]!;
+      this.next++;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The JSON report, schemaVersion 1. Field names are a contract other tools
+ * read (documented in the README); add fields, never rename.
+ */
+export type Verdict = "reused" | "independent" | "inconclusive";
+export type FailOn = "reused" | "inconclusive" | "never";
+
+export interface NullSummary {
+  mean: number;
+  sd: number;
+  /** Control values the null was measured on. */
+  n: number;
+}
+
+export interface TensorResult {
+  candidate: string;
+  reference: string;
+  /** Elements compared (the aligned view). */
+  elements: number;
+  cosine: number | null;
+  pearson: number | null;
+  z: number | null;
+  identical: boolean;
+  transform: string;
+  layer: number | null;
+  role: string;
+  /** A matrix large enough to count as evidence; vectors and tiny tensors are reported only. */
+  informative: boolean;
+  /** Pearson and z both past the thresholds (informative tensors only). */
+  standsOut: boolean;
+  null: NullSummary | null;
+  dtype: { candidate: string; reference: string };
+  /** Why the pair could not be compared (unsupported dtype, ...). Counts as unread. */
+  error?: string;
+}
+
+export interface ComponentResult {
+  name: string;
+  verdict: Verdict;
+  /** One sentence: the rule that produced the verdict. */
+  reason: string;
+  /** matchedParameters / candidateParameters. */
+  share: number;
+  candidateParameters: number;
+  matchedParameters: number;
+  /** Candidate parameters in informative pairs that were compared. */
+  comparedParameters: number;
+  null: NullSummary | null;
+  pearsonMedian: number | null;
+  /** Median |z| of informative compared tensors. */
+  zMedian: number | null;
+  unmatchedTensors: number;
+  unmatchedParameters: number;
+  unreadTensors: number;
+  tensors: TensorResult[];
+}
+
+export interface ReferenceResult {
+  source: string;
+  revision: string | null;
+  license: string | null;
+  verdict: Verdict;
+  reason: string;
+  components: ComponentResult[];
+  /** Reference tensors no candidate tensor met. */
+  referenceUnmatchedTensors: number;
+  error?: { kind: string; message: string };
+}
+
+export interface Thresholds {
+  minPearson: number;
+  minZ: number;
+  minShare: number;
+}
+
+export interface Report {
+  schemaVersion: 1;
+  tool: { name: "fromscratch"; version: string };
+  candidate: {
+    source: string;
+    revision: string | null;
+    parameters: number;
+    components: { name: string; parameters: number }[];
+  };
+  verdict: Verdict;
+  thresholds: Thresholds;
+  failOn: FailOn;
+  gate: { failed: boolean; rule: string };
+  references: ReferenceResult[];
+  /** Fatal error that stopped the run (the report is partial). */
+  error?: { kind: string; message: string; exitCode: number };
+  bytesRead: number;
+  seconds: number;
+}

@@ -1,0 +1,139 @@
+/**
+ * Strict safetensors header validation, after huggingface/safetensors'
+ * tensor.rs: one precise error per failure, and no allocation sized by an
+ * untrusted number before it has been checked against the file size.
+ */
+import { FormatError } from "../errors.js";
+import type { TensorEntry } from "../sources/types.js";
+import { DTYPE_BITS } from "./dtypes.js";
+import { findDuplicateKey } from "./json-keys.js";
+
+export const MAX_HEADER_BYTES = 100_000_000;
+
+export interface ParsedHeader {
+  tensors: TensorEntry[];
+  metadata: Record<string, string> | null;
+  /** Byte offset where the data buffer starts (8 + header length). */
+  dataStart: number;
+}
+
+/** Validate the 8-byte little-endian header length against the file size; returns it. */
+export function readHeaderLength(file: string, prefix: Uint8Array, fileSize: number): number {
+  if (fileSize < 8 || prefix.length < 8) {
+    throw new FormatError(file, `file is ${fileSize} bytes, too short to be safetensors (needs an 8-byte header length)`);
+  }
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
+  const big = dv.getBigUint64(0, true);
+  if (big > BigInt(MAX_HEADER_BYTES)) {
+    throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`);
+  }
+  const n = Number(big);
+  if (8 + n > fileSize) {
+    throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
+  }
+  if (n < 2) throw new FormatError(file, `header length ${n} is too small for a JSON object`);
+  return n;
+}
+
+function product(file: string, name: string, shape: number[]): number {
+  let numel = 1;
+  for (const d of shape) {
+    numel *= d;
+    if (!Number.isSafeInteger(numel)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name);
+  }
+  return numel;
+}
+
+/**
+ * Parse and validate the JSON header. `json` holds exactly the header bytes;
+ * `fileSize` is the whole file's size. Offsets in the result are absolute.
+ */
+export function parseHeader(file: string, json: Uint8Array, fileSize: number): ParsedHeader {
+  const dataStart = 8 + json.length;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(json);
+  } catch {
+    throw new FormatError(file, "header is not valid UTF-8");
+  }
+  if (!text.startsWith("{")) throw new FormatError(file, "header does not start with '{' (not a safetensors JSON header)");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(file, `header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new FormatError(file, "header is not a JSON object");
+  }
+  const dup = findDuplicateKey(text);
+  if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`);
+
+  const bufferSize = fileSize - dataStart;
+  let metadata: Record<string, string> | null = null;
+  const tensors: TensorEntry[] = [];
+  for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        throw new FormatError(file, "__metadata__ must be an object of strings");
+      }
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`);
+      }
+      metadata = raw as Record<string, string>;
+      continue;
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name);
+    }
+    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name);
+    const bits = DTYPE_BITS[dtype];
+    if (bits === undefined) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+      throw new FormatError(file, "shape must be an array of non-negative integers", name);
+    }
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
+    ) {
+      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name);
+    if (end > bufferSize) {
+      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name);
+    }
+    const numel = product(file, name, shape as number[]);
+    const totalBits = numel * bits;
+    if (!Number.isSafeInteger(totalBits) || totalBits % 8 !== 0) {
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name);
+    }
+    if (end - begin !== totalBits / 8) {
+      throw new FormatError(
+        file,
+        `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
+        name,
+      );
+    }
+    tensors.push({ name, dtype, shape: shape as number[], file, begin: dataStart + begin, end: dataStart + end });
+  }
+
+  // The data buffer must be covered exactly: sorted spans contiguous from 0 to the end of file.
+  const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = dataStart;
+  for (const t of sorted) {
+    if (t.begin < cursor) {
+      throw new FormatError(file, `data_offsets [${t.begin - dataStart}, ${t.end - dataStart}] overlap the previous tensor`, t.name);
+    }
+    if (t.begin > cursor) {
+      throw new FormatError(file, `gap in the data buffer before this tensor (bytes ${cursor - dataStart}..${t.begin - dataStart} belong to no tensor)`, t.name);
+    }
+    cursor = t.end;
+  }
+  if (cursor !== fileSize) {
+    throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`);
+  }
+  return { tensors, metadata, dataStart };
+}

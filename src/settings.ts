@@ -1,0 +1,114 @@
+/**
+ * The one typed Settings object, and the validation of every input. Both entry
+ * points (CLI flags, Action inputs) turn their raw strings into RawSettings
+ * and call `parseSettings`; nothing else interprets user input.
+ */
+import { UsageError } from "./errors.js";
+import type { ComponentSpec } from "./compare/names.js";
+import type { FailOn, Thresholds } from "./report/schema.js";
+import { DEFAULT_THRESHOLDS } from "./verdict.js";
+
+export type OutputFormat = "text" | "json" | "markdown";
+
+export interface Settings {
+  candidate: string;
+  references: string[];
+  reportPath: string | null;
+  format: OutputFormat;
+  failOn: FailOn;
+  endpoint: string;
+  token: string | null;
+  components: ComponentSpec | null;
+  thresholds: Thresholds;
+}
+
+/** Raw strings as given; undefined or "" means "not given". */
+export interface RawSettings {
+  candidate?: string;
+  references?: string[];
+  reportPath?: string;
+  format?: string;
+  failOn?: string;
+  endpoint?: string;
+  token?: string;
+  components?: string;
+  minPearson?: string;
+  minZ?: string;
+  minShare?: string;
+}
+
+export const DEFAULT_ENDPOINT = "https://huggingface.co";
+
+const given = (s: string | undefined): s is string => s !== undefined && s.trim() !== "";
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], dflt: T): T {
+  if (!given(value)) return dflt;
+  const v = value.trim() as T;
+  if (!allowed.includes(v)) throw new UsageError(`${name} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+  return v;
+}
+
+function number(name: string, value: string | undefined, dflt: number, min: number, max: number): number {
+  if (!given(value)) return dflt;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
+  }
+  return v;
+}
+
+/** `name=glob,glob;name=glob` */
+export function parseComponentSpec(spec: string): ComponentSpec {
+  const rules: ComponentSpec = [];
+  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name = eq > 0 ? part.slice(0, eq).trim() : "";
+    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
+    if (!/^[A-Za-z0-9_-]+$/.test(name) || globs.length === 0) {
+      throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
+    }
+    rules.push({ name, globs });
+  }
+  if (rules.length === 0) throw new UsageError("--components is empty");
+  return rules;
+}
+
+/** Split a list given as newlines and/or commas (the Action's `references` input). */
+export function splitList(s: string): string[] {
+  return s
+    .split(/[\n,]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+export function parseSettings(raw: RawSettings): Settings {
+  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate SOURCE / input `candidate`)");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError("at least one reference is required (--reference SOURCE / input `references`)");
+  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+  }
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new UsageError(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+  }
+  return {
+    candidate: raw.candidate.trim(),
+    references,
+    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    format: oneOf("--format", raw.format, ["text", "json", "markdown"] as const, "text"),
+    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"] as const, "reused"),
+    endpoint,
+    token: given(raw.token) ? raw.token.trim() : null,
+    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    thresholds: {
+      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
+      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
+      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
+    },
+  };
+}

@@ -1,0 +1,326 @@
+/**
+ * The HTTP layer under HubSource: one `fetch` wrapper that every Hub request
+ * goes through (our own ranged reads and @huggingface/hub's calls alike).
+ *
+ * - The token is added as `Authorization: Bearer …` only for URLs on the
+ *   endpoint's origin, and stripped from anything else, whoever set it
+ *   (redirects to the CDN / S3 carry their own signature).
+ * - Redirects are followed by hand (`redirect: "manual"`) so the rule above
+ *   holds on every hop; at most 5 hops, never to plain http off loopback.
+ * - 429 and 5xx are retried with exponential backoff, honouring Retry-After;
+ *   network errors likewise. Attempts are bounded.
+ * - The token never appears in a log line or an error message.
+ */
+import { HubApiError } from "@huggingface/hub";
+import { AuthError, FetchError, FromScratchError, UsageError } from "../errors.js";
+import type { Logger } from "./types.js";
+
+export type FetchFn = typeof fetch;
+
+export const DEFAULT_ENDPOINT = "https://huggingface.co";
+export const DEFAULT_MAX_ATTEMPTS = 4;
+export const DEFAULT_RETRY_BASE_MS = 500;
+export const MAX_REDIRECTS = 5;
+
+export interface HubFetchOptions {
+  /** Hub base URL, e.g. https://huggingface.co (checked with checkEndpoint). */
+  endpoint: string;
+  /** Sent only to the endpoint's origin. Any string (no `hf_` prefix required). */
+  token: string | null;
+  /** Underlying fetch (default: the global one). */
+  fetch?: FetchFn;
+  /** Total attempts per request, first included (default 4). */
+  maxAttempts?: number;
+  /** Backoff base: waits base, 2·base, 4·base … when no Retry-After (default 500 ms). */
+  retryBaseMs?: number;
+  /** Upper bound on any single wait, Retry-After included (default 60 s). */
+  maxDelayMs?: number;
+  logger?: Logger;
+  /** Injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** True for localhost, 127.0.0.0/8 and ::1 (URL.hostname spelling, brackets included or not). */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+}
+
+/**
+ * Validate a Hub endpoint and return it without a trailing slash. https is
+ * required unless the host is loopback (a local test server or proxy).
+ */
+export function checkEndpoint(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(
+      `Hub endpoint ${url.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new UsageError("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
+  }
+  if (url.search || url.hash) throw new UsageError(`Hub endpoint ${url.origin} must not have a query or fragment`);
+  return url.href.replace(/\/+$/, "");
+}
+
+/** origin + path, no query (signed CDN URLs carry signatures we do not print). */
+export function redactUrl(url: string | URL): string {
+  try {
+    const u = new URL(url);
+    return u.origin + u.pathname;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 429 || (status >= 500 && status <= 599);
+}
+
+/** Retry-After in ms (delta-seconds or HTTP date), or null when absent/unparseable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, t - now);
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Discard a body we will not read, so the connection can be reused. */
+export async function drain(res: Response): Promise<void> {
+  try {
+    await res.body?.cancel();
+  } catch {
+    // ignore: the connection is dropped instead
+  }
+}
+
+function describeCause(e: unknown): string {
+  if (e instanceof Error) {
+    const cause = (e as Error & { cause?: unknown }).cause;
+    const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
+    return inner && inner !== e.message ? `${e.message}: ${inner}` : e.message;
+  }
+  return String(e);
+}
+
+/** Build the fetch wrapper described at the top of this file. */
+export function makeHubFetch(opts: HubFetchOptions): FetchFn {
+  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
+  const base: FetchFn = opts.fetch ?? fetch;
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS);
+  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 60_000);
+  const sleep = opts.sleep ?? defaultSleep;
+  const token = opts.token;
+
+  const backoff = (attempt: number): number => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
+
+  async function followRedirects(start: URL, method: string, headers: Headers, signal: AbortSignal | null | undefined): Promise<Response> {
+    let current = start;
+    for (let hop = 0; ; hop++) {
+      const h = new Headers(headers);
+      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
+      else h.delete("authorization");
+      const res = await base(current.href, { method, headers: h, redirect: "manual", signal: signal ?? null });
+      if (!REDIRECT_STATUSES.has(res.status)) return res;
+      const location = res.headers.get("location");
+      if (location === null) return res;
+      await drain(res);
+      if (hop >= MAX_REDIRECTS) {
+        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
+      }
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
+      }
+      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
+        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
+      }
+      current = next;
+    }
+  }
+
+  const wrapped = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
+    }
+    const headers = new Headers(input instanceof Request ? input.headers : undefined);
+    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await followRedirects(url, method, headers, signal);
+      } catch (e) {
+        if (e instanceof FromScratchError) throw e;
+        if (signal?.aborted) throw e;
+        if (attempt >= maxAttempts) {
+          throw new FetchError(
+            `network error fetching ${redactUrl(url)}: ${describeCause(e)} (gave up after ${maxAttempts} attempt${maxAttempts === 1 ? "" : "s"})`,
+          );
+        }
+        const wait = backoff(attempt);
+        opts.logger?.warn(`network error fetching ${redactUrl(url)} (${describeCause(e)}); retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep(wait);
+        continue;
+      }
+      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
+        const ra = parseRetryAfter(res.headers.get("retry-after"));
+        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
+        await drain(res);
+        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep(wait);
+        continue;
+      }
+      return res;
+    }
+  };
+  return wrapped as FetchFn;
+}
+
+// ---------------------------------------------------------------------------
+// Error mapping
+
+export interface HubErrorContext {
+  /** Endpoint without trailing slash. */
+  endpoint: string;
+  repo: string;
+  /** Revision as requested or pinned, or null for the default branch. */
+  revision: string | null;
+  /** File inside the repo, when the request was for one. */
+  file?: string;
+  /** Whether a token was configured (changes the advice, never printed). */
+  tokenSent: boolean;
+  /** How many attempts were made before giving up on 429/5xx. */
+  attempts: number;
+}
+
+const MAX_REASON_BYTES = 64 * 1024;
+
+/** The Hub's reason for an error: X-Error-Message, else JSON `error`/`message`, else a short text body. */
+export async function errorReason(res: Response): Promise<string> {
+  const header = res.headers.get("x-error-message");
+  if (header) return header;
+  let text = "";
+  try {
+    const buf = await res.arrayBuffer();
+    text = new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, MAX_REASON_BYTES)));
+  } catch {
+    // body unreadable
+  }
+  const fromText = reasonFromBody(text);
+  return fromText ?? (res.statusText || "no reason given");
+}
+
+function reasonFromBody(text: string): string | null {
+  const t = text.trim();
+  if (!t) return null;
+  if (t.startsWith("{")) {
+    try {
+      const j: unknown = JSON.parse(t);
+      if (typeof j === "object" && j !== null) {
+        const { error, message } = j as Record<string, unknown>;
+        if (typeof error === "string" && error) return error;
+        if (typeof message === "string" && message) return message;
+      }
+    } catch {
+      // not JSON after all
+    }
+  }
+  if (t.startsWith("<")) return null; // an HTML error page says nothing useful
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}
+
+/** Map an HTTP failure to a typed error carrying the Hub's reason. */
+export function hubHttpError(status: number, reason: string, errorCode: string | null, ctx: HubErrorContext): FromScratchError {
+  const repo = ctx.repo;
+  const code = errorCode ? ` ${errorCode}` : "";
+  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token / HF_TOKEN, or the Action's hf-token input).`;
+  if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
+    // The Hub answers this both for missing repos and for private ones asked anonymously:
+    // most often a typo, so report "not found" (still exit code 3) with the token advice.
+    return new FetchError(
+      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
+      status,
+    );
+  }
+  if (status === 401 || status === 403) {
+    const tokenNote = ctx.tokenSent
+      ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)."
+      : "";
+    return new AuthError(
+      `${repo}: access denied (HTTP ${status}${code}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
+      status,
+    );
+  }
+  if (status === 404) {
+    const rev = ctx.revision ?? "main";
+    if (errorCode === "RevisionNotFound") {
+      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code}: ${reason}). Check the branch, tag or commit after '@'.`, status);
+    }
+    if (errorCode === "EntryNotFound" && ctx.file !== undefined) {
+      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code}: ${reason})`, status);
+    }
+    if (errorCode === "RepoNotFound" || ctx.file === undefined) {
+      return new FetchError(
+        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
+        status,
+      );
+    }
+    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code}: ${reason})`, status);
+  }
+  const where = ctx.file !== undefined ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
+  if (isRetryableStatus(status)) {
+    return new FetchError(
+      `${where}: the Hub answered HTTP ${status}${code} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
+      status,
+    );
+  }
+  return new FetchError(`${where}: HTTP ${status}${code} (${reason})`, status);
+}
+
+/** Read a failed response's reason and map it (see hubHttpError). */
+export async function hubResponseError(res: Response, ctx: HubErrorContext): Promise<FromScratchError> {
+  const code = res.headers.get("x-error-code");
+  const reason = await errorReason(res);
+  return hubHttpError(res.status, reason, code, ctx);
+}
+
+/**
+ * Map anything thrown while talking to the Hub (including @huggingface/hub's
+ * HubApiError and its format errors) to a typed error. Typed errors pass through.
+ */
+export function mapHubThrown(e: unknown, ctx: HubErrorContext): FromScratchError {
+  if (e instanceof FromScratchError) return e;
+  if (e instanceof HubApiError) {
+    const data = e.data as Record<string, unknown> | undefined;
+    const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
+    // The library appends ". URL: …" to its messages; keep the reason only.
+    const reason = fromData || e.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
+    return hubHttpError(e.statusCode, reason, null, ctx);
+  }
+  const msg = e instanceof Error ? describeCause(e) : String(e);
+  return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
+}

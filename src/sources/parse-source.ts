@@ -1,0 +1,92 @@
+/**
+ * Decide whether a source string names a local model or a Hub repo, and build
+ * the matching WeightSource.
+ *
+ *   hf://org/name[@rev]                        always the Hub
+ *   exists on disk, or starts with / ./ ../ ~,
+ *   or ends with .safetensors (or file://)     local
+ *   org/name or org/name@rev                   the Hub
+ *   anything else                              UsageError
+ */
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import path from "node:path";
+import { UsageError } from "../errors.js";
+import type { FetchFn } from "./hub-fetch.js";
+import { HubSource, isValidRepoId } from "./hub.js";
+import { LocalSource } from "./local.js";
+import type { Logger, WeightSource } from "./types.js";
+
+export type ParsedSource = { kind: "local"; path: string } | { kind: "hub"; repo: string; revision: string | null };
+
+const HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
+const HINT = "expected a local path (directory or .safetensors file) or a Hugging Face repo: org/name, org/name@revision or hf://org/name[@revision]";
+
+function validRevision(rev: string): boolean {
+  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
+}
+
+function parseHubId(s: string, given: string): { repo: string; revision: string | null } | null {
+  // "org/name@" (empty revision) is rejected rather than read as the default branch.
+  if (s.endsWith("@")) return null;
+  const m = HUB_RE.exec(s);
+  if (!m) return null;
+  const repo = m[1]!;
+  const revision = m[2] ?? null;
+  if (!isValidRepoId(repo)) return null;
+  if (revision !== null && !validRevision(revision)) {
+    throw new UsageError(`${JSON.stringify(given)}: revision ${JSON.stringify(revision)} is not a valid branch, tag or commit`);
+  }
+  return { repo, revision };
+}
+
+function expandHome(p: string): string {
+  if (p === "~") return homedir();
+  if (p.startsWith("~/")) return path.join(homedir(), p.slice(2));
+  return p;
+}
+
+export function parseSource(s: string): ParsedSource {
+  if (s.trim() === "") throw new UsageError(`empty model source; ${HINT}`);
+  if (s.startsWith("hf://")) {
+    const hub = parseHubId(s.slice("hf://".length), s);
+    if (!hub) throw new UsageError(`${JSON.stringify(s)} is not a valid Hub reference; expected hf://org/name or hf://org/name@revision`);
+    return { kind: "hub", ...hub };
+  }
+  if (
+    s.startsWith("file://") ||
+    existsSync(s) ||
+    s.startsWith("/") ||
+    s.startsWith("./") ||
+    s.startsWith("../") ||
+    s.startsWith("~") ||
+    s.endsWith(".safetensors")
+  ) {
+    return { kind: "local", path: expandHome(s) };
+  }
+  const hub = parseHubId(s, s);
+  if (hub) return { kind: "hub", ...hub };
+  throw new UsageError(`${JSON.stringify(s)} is neither an existing local path nor a Hugging Face repo id; ${HINT}`);
+}
+
+export interface CreateSourceOptions {
+  /** Hub base URL, e.g. https://huggingface.co. */
+  endpoint: string;
+  token: string | null;
+  fetch?: FetchFn;
+  logger?: Logger;
+}
+
+export function createSource(s: string, opts: CreateSourceOptions): WeightSource {
+  const parsed = parseSource(s);
+  if (parsed.kind === "local") return new LocalSource(parsed.path);
+  return new HubSource({
+    source: s,
+    repo: parsed.repo,
+    revision: parsed.revision,
+    endpoint: opts.endpoint,
+    token: opts.token,
+    fetch: opts.fetch,
+    logger: opts.logger,
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * Evidence -> verdicts, per component, per reference and overall, and the gate
+ * policy. Pure functions of the compared tensors and the thresholds.
+ */
+import type { ComponentResult, FailOn, ReferenceResult, TensorResult, Thresholds, Verdict } from "./report/schema.js";
+
+/**
+ * Defaults, and why:
+ * - minPearson 0.1: independent trained matrices sit at |r| < 0.02 at scale (|r| < 0.1 even on tiny
+ *   fixtures, where a tensor's own structure explains the rest); fine-tunes sit at 0.3-1.0 and long
+ *   continued pre-training stays well above 0.1.
+ * - minZ 6: the tensor's Pearson must sit 6 null sds from the null measured on the same tensor kind
+ *   (two-sided p ~ 2e-9 for a Gaussian null: a false alarm stays unlikely over 10^6 comparisons,
+ *   i.e. many references x thousands of tensors).
+ * - minShare 0.25: matrices standing out must cover a quarter of the component's parameters; a
+ *   handful of stand-out tensors below that gives `inconclusive`, not `reused`.
+ */
+export const DEFAULT_THRESHOLDS: Thresholds = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
+
+export function standsOut(t: Pick<TensorResult, "informative" | "pearson" | "z">, th: Thresholds): boolean {
+  if (!t.informative || t.pearson === null || t.z === null) return false;
+  // Two-sided: a negated copy (sign flips that keep the function) is still a copy.
+  return Math.abs(t.pearson) >= th.minPearson && Math.abs(t.z) >= th.minZ && Math.sign(t.pearson) === Math.sign(t.z);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+
+export function componentVerdict(
+  c: Pick<ComponentResult, "tensors" | "candidateParameters" | "matchedParameters" | "share" | "comparedParameters">,
+  th: Thresholds,
+): { verdict: Verdict; reason: string } {
+  const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
+  const unread = c.tensors.filter((t) => t.error);
+  const stand = c.tensors.filter((t) => t.standsOut);
+  const compared = c.tensors.filter((t) => !t.error);
+  const maxZ = informative.reduce((m, t) => Math.max(m, Math.abs(t.z ?? 0)), 0);
+  const rule = `|Pearson| >= ${th.minPearson} and |z| >= ${th.minZ}`;
+  if (c.share >= th.minShare && stand.length > 0) {
+    return {
+      verdict: "reused",
+      reason: `${stand.length} matrices covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) have ${rule}`,
+    };
+  }
+  if (unread.length > 0) {
+    return {
+      verdict: "inconclusive",
+      reason: `${unread.length} tensor(s) could not be read (${unread[0]!.error}); an unread tensor never counts as independent`,
+    };
+  }
+  if (stand.length > 0) {
+    return {
+      verdict: "inconclusive",
+      reason: `${stand.length} matrices have ${rule}, but they cover only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`,
+    };
+  }
+  if (informative.length === 0) {
+    if (compared.length > 0) {
+      return {
+        verdict: "inconclusive",
+        reason: `only norms, biases or small tensors (${compared.length}) are comparable with the reference: too thin to decide`,
+      };
+    }
+    return { verdict: "independent", reason: "the reference has no tensor of compatible shape for this component" };
+  }
+  return {
+    verdict: "independent",
+    reason: `${informative.length} matrices (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`,
+  };
+}
+
+export function referenceVerdict(components: Pick<ComponentResult, "name" | "verdict">[]): { verdict: Verdict; reason: string } {
+  const reused = components.filter((c) => c.verdict === "reused");
+  if (reused.length) return { verdict: "reused", reason: `reuse found in: ${reused.map((c) => c.name).join(", ")}` };
+  const inc = components.filter((c) => c.verdict === "inconclusive");
+  if (inc.length) return { verdict: "inconclusive", reason: `inconclusive: ${inc.map((c) => c.name).join(", ")}` };
+  return { verdict: "independent", reason: "every component independent of this reference" };
+}
+
+export function overallVerdict(refs: Pick<ReferenceResult, "verdict">[]): Verdict {
+  if (refs.some((r) => r.verdict === "reused")) return "reused";
+  if (refs.length > 0 && refs.every((r) => r.verdict === "independent")) return "independent";
+  return "inconclusive";
+}
+
+export function gateFails(verdict: Verdict, failOn: FailOn): boolean {
+  if (failOn === "never") return false;
+  if (failOn === "inconclusive") return verdict !== "independent";
+  return verdict === "reused";
+}
+
+export function gateRule(verdict: Verdict, failOn: FailOn): string {
+  const failed = gateFails(verdict, failOn);
+  return `verdict ${verdict} with --fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
+}
