@@ -1,0 +1,16 @@
+// Bundle the action (dist/index.js) and the CLI (dist/cli.js) into self-contained ESM files.
+import { build } from "esbuild";
+
+const common = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  legalComments: "none",
+  // Some bundled CommonJS dependencies call require(); give ESM a require.
+  banner: { js: "import { createRequire as __fsCreateRequire } from 'node:module'; const require = __fsCreateRequire(import.meta.url);" },
+  logLevel: "warning",
+};
+
+await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
+await build({ ...common, entryPoints: ["src/cli-main.ts"], outfile: "dist/cli.js" });

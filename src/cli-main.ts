@@ -1,0 +1,10 @@
+/** Process entry for the CLI bundle (dist/cli.js). */
+import { main } from "./cli.js";
+
+const code = await main(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  isTTY: Boolean(process.stderr.isTTY),
+});
+process.exitCode = code;

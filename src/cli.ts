@@ -1,0 +1,159 @@
+/**
+ * CLI glue only: argv -> Settings, run the engine, print, exit code.
+ *   fromscratch check --candidate SOURCE --reference SOURCE [...]
+ *   fromscratch examples DIR
+ */
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { runCheck } from "./compare/engine.js";
+import { EXIT, FromScratchError, UsageError, exitCodeFor } from "./errors.js";
+import { writeExamples } from "./examples/generate.js";
+import { renderMarkdown } from "./report/markdown.js";
+import { renderText } from "./report/text.js";
+import { type Settings, parseSettings } from "./settings.js";
+import { createSource } from "./sources/parse-source.js";
+import type { Logger } from "./sources/types.js";
+import { VERSION } from "./version.js";
+
+export interface CliIO {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+  /** stderr is a terminal: progress redraws one line. */
+  isTTY: boolean;
+  fetch?: typeof fetch;
+}
+
+export const USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
+
+Usage:
+  fromscratch check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
+                    [--report FILE] [--format text|json|markdown]
+                    [--fail-on reused|inconclusive|never]
+                    [--endpoint URL] [--token TOKEN] [--components SPEC]
+                    [--min-pearson X] [--min-z X] [--min-share X] [--quiet]
+  fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
+
+SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
+        a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
+--endpoint defaults to $HF_ENDPOINT or https://huggingface.co; --token defaults to $HF_TOKEN.
+--components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
+
+Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
+`;
+
+function cliLogger(io: CliIO, quiet: boolean): Logger {
+  let last = 0;
+  let pending = false;
+  return {
+    info: (m) => {
+      if (quiet) return;
+      if (pending && io.isTTY) io.stderr("\n");
+      pending = false;
+      io.stderr(`${m}\n`);
+    },
+    warn: (m) => io.stderr(`warning: ${m}\n`),
+    progress: (m) => {
+      if (quiet) return;
+      const now = Date.now();
+      if (now - last < (io.isTTY ? 200 : 5000)) return;
+      last = now;
+      if (io.isTTY) {
+        io.stderr(`\r${m}\x1b[K`);
+        pending = true;
+      } else io.stderr(`${m}\n`);
+    },
+  };
+}
+
+function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings; quiet: boolean } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        candidate: { type: "string" },
+        reference: { type: "string", multiple: true },
+        report: { type: "string" },
+        format: { type: "string" },
+        "fail-on": { type: "string" },
+        endpoint: { type: "string" },
+        token: { type: "string" },
+        components: { type: "string" },
+        "min-pearson": { type: "string" },
+        "min-z": { type: "string" },
+        "min-share": { type: "string" },
+        quiet: { type: "boolean" },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const settings = parseSettings({
+    candidate: values.candidate,
+    references: values.reference ?? [],
+    reportPath: values.report,
+    format: values.format,
+    failOn: values["fail-on"],
+    endpoint: values.endpoint ?? env.HF_ENDPOINT,
+    token: values.token ?? env.HF_TOKEN,
+    components: values.components,
+    minPearson: values["min-pearson"],
+    minZ: values["min-z"],
+    minShare: values["min-share"],
+  });
+  return { settings, quiet: values.quiet ?? false };
+}
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      io.stdout(USAGE);
+      return command === undefined ? EXIT.badInput : EXIT.pass;
+    }
+    if (command === "--version" || command === "-v") {
+      io.stdout(`${VERSION}\n`);
+      return EXIT.pass;
+    }
+    if (command === "examples") {
+      if (rest.length !== 1) throw new UsageError("usage: fromscratch examples DIR");
+      for (const d of await writeExamples(rest[0]!)) io.stdout(`${d}\n`);
+      return EXIT.pass;
+    }
+    if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: fromscratch check --help)`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout(USAGE);
+      return EXIT.pass;
+    }
+    const { settings, quiet } = parseCheckArgs(rest, io.env);
+    const logger = cliLogger(io, quiet);
+    const { report, error } = await runCheck(settings, {
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+      logger,
+      now: () => Date.now(),
+    });
+    if (settings.reportPath) {
+      await writeFile(settings.reportPath, JSON.stringify(report, null, 2) + "\n");
+      logger.info(`report written to ${settings.reportPath}`);
+    }
+    const rendered =
+      settings.format === "json" ? JSON.stringify(report, null, 2) + "\n" : settings.format === "markdown" ? renderMarkdown(report) : renderText(report);
+    io.stdout(rendered);
+    if (error) {
+      io.stderr(`error: ${error.message}\n`);
+      return exitCodeFor(error);
+    }
+    return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
+  } catch (e) {
+    if (e instanceof FromScratchError) {
+      io.stderr(`error: ${e.message}\n`);
+      if (e.kind === "usage") io.stderr("run `fromscratch --help` for usage\n");
+      return exitCodeFor(e);
+    }
+    io.stderr(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}

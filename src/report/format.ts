@@ -1,0 +1,20 @@
+/** Small number formatting shared by the renderers. */
+export const fmtPct = (x: number): string => `${(100 * x).toFixed(x > 0 && x < 0.001 ? 3 : 1)}%`;
+export const fmtR = (x: number | null | undefined): string => (x === null || x === undefined ? "n/a" : x.toFixed(3));
+export const fmtZ = (x: number | null | undefined): string => (x === null || x === undefined ? "n/a" : x.toFixed(1));
+export const fmtInt = (x: number): string => x.toLocaleString("en-US");
+export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? `${n.mean.toFixed(3)} ± ${n.sd.toFixed(3)}` : "n/a");
+
+import type { ComponentResult, TensorResult } from "./schema.js";
+
+/** The tensors that speak loudest: highest |z| among informative compared tensors. */
+export function strongest(c: ComponentResult, k: number): TensorResult[] {
+  return c.tensors
+    .filter((t) => t.informative && t.z !== null)
+    .sort((a, b) => Math.abs(b.z!) - Math.abs(a.z!))
+    .slice(0, k);
+}
+
+export function shortSource(s: string): string {
+  return s.length > 60 ? `…${s.slice(-59)}` : s;
+}
