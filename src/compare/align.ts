@@ -127,17 +127,19 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     if (!info) continue;
     refByKey.set(keyOf(componentKind(info.component), info.layer, info.role), { entry, info });
   }
-  // A custom component name matches reference tensors of any kind.
-  const lookup = (info: NameInfo, role: string): Keyed | undefined => {
+  // A custom component name matches reference tensors of any kind: prefer the best shape fit.
+  const lookupAll = (info: NameInfo, role: string): Keyed[] => {
     const kind = componentKind(info.component);
-    const direct = refByKey.get(keyOf(kind, info.layer, role));
-    if (direct || (STANDARD.has(kind))) return direct;
-    for (const k of ["language", "vision", "audio", "projector"]) {
-      const hit = refByKey.get(keyOf(k, info.layer, role));
-      if (hit) return hit;
-    }
-    return undefined;
+    const kinds = STANDARD.has(kind) ? [kind] : [...STANDARD];
+    return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x): x is Keyed => x !== undefined);
   };
+  const lookup = (info: NameInfo, role: string): Keyed | undefined => lookupAll(info, role)[0];
+  const RANK: Record<string, number> = { none: 0, transpose: 1, "leading-block": 2 };
+  const bestWhole = (entry: TensorEntry, info: NameInfo) =>
+    lookupAll(info, info.role)
+      .map((r) => pairWhole(entry, r.entry))
+      .filter((x) => x !== null)
+      .sort((a, b) => RANK[a.transform]! - RANK[b.transform]!)[0] ?? null;
 
   const usedRef = new Set<string>();
   const comps = new Map<string, ComponentAlignment>();
@@ -160,9 +162,8 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       usedRef.add(rv.entry.name);
     };
 
-    const direct = lookup(info, info.role);
-    const whole = direct ? pairWhole(entry, direct.entry) : null;
-    if (direct && whole) {
+    const whole = bestWhole(entry, info);
+    if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform);
       continue;
     }

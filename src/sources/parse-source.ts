@@ -4,7 +4,7 @@
  *
  *   hf://org/name[@rev]                        always the Hub
  *   exists on disk, or starts with / ./ ../ ~,
- *   or ends with .safetensors (or file://)     local
+ *   or ends with .safetensors, or file://…     local
  *   org/name or org/name@rev                   the Hub
  *   anything else                              UsageError
  */
@@ -53,8 +53,8 @@ export function parseSource(s: string): ParsedSource {
     if (!hub) throw new UsageError(`${JSON.stringify(s)} is not a valid Hub reference; expected hf://org/name or hf://org/name@revision`);
     return { kind: "hub", ...hub };
   }
+  if (s.startsWith("file://")) return { kind: "local", path: expandHome(s.slice("file://".length)) };
   if (
-    s.startsWith("file://") ||
     existsSync(s) ||
     s.startsWith("/") ||
     s.startsWith("./") ||

@@ -1,0 +1,5298 @@
+import { createRequire as __fsCreateRequire } from 'node:module'; const require = __fsCreateRequire(import.meta.url);
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __esm = (fn, res) => function __init() {
+  return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
+};
+
+// node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs
+var init_chunk_FFYIGW52 = __esm({
+  "node_modules/@huggingface/hub/dist/chunk-FFYIGW52.mjs"() {
+  }
+});
+
+// src/cli.ts
+import { writeFile as writeFile2 } from "node:fs/promises";
+import { parseArgs } from "node:util";
+
+// src/errors.ts
+var FromScratchError = class extends Error {
+  kind;
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
+    this.name = "FromScratchError";
+  }
+};
+var UsageError = class extends FromScratchError {
+  constructor(message) {
+    super("usage", message);
+    this.name = "UsageError";
+  }
+};
+var FormatError = class extends FromScratchError {
+  file;
+  tensor;
+  constructor(file, problem, tensor) {
+    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`);
+    this.file = file;
+    this.tensor = tensor;
+    this.name = "FormatError";
+  }
+};
+var FetchError = class extends FromScratchError {
+  status;
+  constructor(message, status) {
+    super("fetch", message);
+    this.status = status;
+    this.name = "FetchError";
+  }
+};
+var AuthError = class extends FromScratchError {
+  status;
+  constructor(message, status) {
+    super("auth", message);
+    this.status = status;
+    this.name = "AuthError";
+  }
+};
+var EXIT = {
+  pass: 0,
+  gateFailed: 1,
+  badInput: 2,
+  fetchFailed: 3,
+  internal: 4
+};
+function exitCodeFor(err) {
+  if (err instanceof FromScratchError) {
+    return err.kind === "usage" || err.kind === "format" ? EXIT.badInput : EXIT.fetchFailed;
+  }
+  return EXIT.internal;
+}
+
+// src/verdict.ts
+var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
+function standsOut(t, th) {
+  if (!t.informative || t.pearson === null || t.z === null) return false;
+  return Math.abs(t.pearson) >= th.minPearson && Math.abs(t.z) >= th.minZ && Math.sign(t.pearson) === Math.sign(t.z);
+}
+var pct = (x) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+function componentVerdict(c, th) {
+  const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
+  const unread = c.tensors.filter((t) => t.error);
+  const stand = c.tensors.filter((t) => t.standsOut);
+  const compared = c.tensors.filter((t) => !t.error);
+  const maxZ = informative.reduce((m, t) => Math.max(m, Math.abs(t.z ?? 0)), 0);
+  const rule = `|Pearson| >= ${th.minPearson} and |z| >= ${th.minZ}`;
+  if (c.share >= th.minShare && stand.length > 0) {
+    return {
+      verdict: "reused",
+      reason: `${stand.length} matrices covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) have ${rule}`
+    };
+  }
+  if (unread.length > 0) {
+    return {
+      verdict: "inconclusive",
+      reason: `${unread.length} tensor(s) could not be read (${unread[0].error}); an unread tensor never counts as independent`
+    };
+  }
+  if (stand.length > 0) {
+    return {
+      verdict: "inconclusive",
+      reason: `${stand.length} matrices have ${rule}, but they cover only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
+    };
+  }
+  if (informative.length === 0) {
+    if (compared.length > 0) {
+      return {
+        verdict: "inconclusive",
+        reason: `only norms, biases or small tensors (${compared.length}) are comparable with the reference: too thin to decide`
+      };
+    }
+    return { verdict: "independent", reason: "the reference has no tensor of compatible shape for this component" };
+  }
+  return {
+    verdict: "independent",
+    reason: `${informative.length} matrices (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
+  };
+}
+function referenceVerdict(components) {
+  const reused = components.filter((c) => c.verdict === "reused");
+  if (reused.length) return { verdict: "reused", reason: `reuse found in: ${reused.map((c) => c.name).join(", ")}` };
+  const inc = components.filter((c) => c.verdict === "inconclusive");
+  if (inc.length) return { verdict: "inconclusive", reason: `inconclusive: ${inc.map((c) => c.name).join(", ")}` };
+  return { verdict: "independent", reason: "every component independent of this reference" };
+}
+function overallVerdict(refs) {
+  if (refs.some((r) => r.verdict === "reused")) return "reused";
+  if (refs.length > 0 && refs.every((r) => r.verdict === "independent")) return "independent";
+  return "inconclusive";
+}
+function gateFails(verdict, failOn) {
+  if (failOn === "never") return false;
+  if (failOn === "inconclusive") return verdict !== "independent";
+  return verdict === "reused";
+}
+function gateRule(verdict, failOn) {
+  const failed = gateFails(verdict, failOn);
+  return `verdict ${verdict} with --fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
+}
+
+// src/version.ts
+var VERSION = "0.1.0";
+
+// src/compare/names.ts
+var COMPONENT_SEGMENTS = {
+  visual: "vision",
+  vision_model: "vision",
+  vision_tower: "vision",
+  vision_encoder: "vision",
+  image_encoder: "vision",
+  vision: "vision",
+  vit: "vision",
+  vpm: "vision",
+  siglip: "vision",
+  audio_model: "audio",
+  audio_tower: "audio",
+  audio_encoder: "audio",
+  audio: "audio",
+  apm: "audio",
+  speech_encoder: "audio",
+  whisper_encoder: "audio",
+  mm_projector: "projector",
+  multi_modal_projector: "projector",
+  audio_projector: "projector",
+  vision_projector: "projector",
+  mlp1: "projector",
+  connector: "projector",
+  resampler: "projector",
+  language_model: "language",
+  text_model: "language",
+  llm: "language"
+};
+var WRAPPERS = /* @__PURE__ */ new Set(["model", "module", "transformer", "base_model", "decoder", "language_model", "text_model", "llm"]);
+var LAYER_CONTAINERS = /* @__PURE__ */ new Set(["layers", "blocks", "h", "layer", "block", "resblocks", "encoder_layers"]);
+var SYNONYMS = {
+  self_attn: "attn",
+  self_attention: "attn",
+  attention: "attn",
+  attn: "attn",
+  q_proj: "q",
+  wq: "q",
+  query: "q",
+  to_q: "q",
+  k_proj: "k",
+  wk: "k",
+  key: "k",
+  to_k: "k",
+  v_proj: "v",
+  wv: "v",
+  value: "v",
+  to_v: "v",
+  o_proj: "o",
+  out_proj: "o",
+  wo: "o",
+  to_out: "o",
+  qkv: "qkv",
+  qkv_proj: "qkv",
+  c_attn: "qkv",
+  query_key_value: "qkv",
+  Wqkv: "qkv",
+  W_pack: "qkv",
+  mlp: "mlp",
+  feed_forward: "mlp",
+  ffn: "mlp",
+  gate_proj: "gate",
+  w1: "gate",
+  up_proj: "up",
+  w3: "up",
+  fc1: "up",
+  c_fc: "up",
+  dense_h_to_4h: "up",
+  down_proj: "down",
+  w2: "down",
+  fc2: "down",
+  dense_4h_to_h: "down",
+  gate_up_proj: "gate_up",
+  input_layernorm: "norm1",
+  ln_1: "norm1",
+  ln1: "norm1",
+  norm1: "norm1",
+  attention_norm: "norm1",
+  layer_norm1: "norm1",
+  post_attention_layernorm: "norm2",
+  ln_2: "norm2",
+  ln2: "norm2",
+  norm2: "norm2",
+  ffn_norm: "norm2",
+  layer_norm2: "norm2",
+  embed_tokens: "embed",
+  wte: "embed",
+  word_embeddings: "embed",
+  tok_embeddings: "embed",
+  lm_head: "head",
+  ln_f: "final_norm",
+  norm_f: "final_norm",
+  final_layernorm: "final_norm",
+  final_layer_norm: "final_norm"
+};
+function detectComponent(name) {
+  const segs = name.split(".");
+  for (let i = 0; i < Math.min(2, segs.length - 1); i++) {
+    const c = COMPONENT_SEGMENTS[segs[i]];
+    if (c) return c;
+    if (segs[i] !== "model") break;
+  }
+  return null;
+}
+function parseName(name) {
+  let segs = name.split(".");
+  let i = 0;
+  while (i < segs.length - 1 && (WRAPPERS.has(segs[i]) || COMPONENT_SEGMENTS[segs[i]] !== void 0)) i++;
+  segs = segs.slice(i);
+  let layer = null;
+  for (let j = 0; j + 1 < segs.length; j++) {
+    if (LAYER_CONTAINERS.has(segs[j]) && /^\d+$/.test(segs[j + 1])) {
+      layer = Number(segs[j + 1]);
+      segs = segs.slice(j + 2);
+      break;
+    }
+  }
+  const mapped = segs.map((s) => SYNONYMS[s] ?? s);
+  for (let j = 1; j < mapped.length; j++) {
+    const parent = mapped[j - 1];
+    if (parent === "attn" && (mapped[j] === "proj" || mapped[j] === "dense" || mapped[j] === "c_proj")) mapped[j] = "o";
+    if (parent === "mlp" && (mapped[j] === "c_proj" || mapped[j] === "dense")) mapped[j] = "down";
+  }
+  if (layer === null && mapped.length === 2 && mapped[0] === "norm") mapped[0] = "final_norm";
+  if (layer === null && mapped.length === 2 && mapped[0] === "output") mapped[0] = "head";
+  return { layer, role: mapped.join(".") };
+}
+function globToRegExp(glob) {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${re}$`);
+}
+function assignComponents(names, spec) {
+  const out = /* @__PURE__ */ new Map();
+  if (spec && spec.length) {
+    const rules = spec.map((r) => ({ name: r.name, res: r.globs.map(globToRegExp) }));
+    for (const n of names) {
+      const rule = rules.find((r) => r.res.some((re) => re.test(n)));
+      out.set(n, rule ? { component: rule.name, ...parseName(n) } : null);
+    }
+    return out;
+  }
+  const detected = names.map((n) => detectComponent(n));
+  const multimodal = detected.some((c) => c !== null && c !== "language");
+  names.forEach((n, i) => {
+    const c = detected[i] ?? (multimodal ? "language" : "model");
+    out.set(n, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n) });
+  });
+  return out;
+}
+function componentKind(component) {
+  return component === "model" ? "language" : component;
+}
+
+// src/compare/view.ts
+function storedMatrixShape(shape) {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0], 1];
+  return [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
+}
+function numel(shape) {
+  return shape.reduce((a, b) => a * b, 1);
+}
+function fullView(entry, transpose = false) {
+  const [r, c] = storedMatrixShape(entry.shape);
+  return {
+    entry,
+    storedRows: r,
+    storedCols: c,
+    transpose,
+    rowStart: 0,
+    rows: transpose ? c : r,
+    cols: transpose ? r : c
+  };
+}
+function sliceRows(v, rowStart, rows) {
+  return { ...v, rowStart: v.rowStart + rowStart, rows };
+}
+function leadingBlock(v, rows, cols) {
+  return { ...v, rows, cols };
+}
+function viewElements(v) {
+  return v.rows * v.cols;
+}
+
+// src/compare/align.ts
+var MIN_INFORMATIVE_ELEMENTS = 4096;
+var FUSED = [
+  { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
+  { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" }
+];
+function keyOf(kind, layer, role) {
+  return `${kind}|${layer ?? "-"}|${role}`;
+}
+function isInformative(v) {
+  return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
+}
+function pairWhole(c, r) {
+  const [cr, cc] = storedMatrixShape(c.shape);
+  const [rr, rc] = storedMatrixShape(r.shape);
+  if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: "none" };
+  if (c.shape.length === 2 && r.shape.length === 2 && cr === rc && cc === rr) {
+    return { cv: fullView(c), rv: fullView(r, true), transform: "transpose" };
+  }
+  if (c.shape.length === r.shape.length) {
+    const rows = Math.min(cr, rr);
+    const cols = Math.min(cc, rc);
+    if (rows * cols * 2 >= Math.min(cr * cc, rr * rc)) {
+      return { cv: leadingBlock(fullView(c), rows, cols), rv: leadingBlock(fullView(r), rows, cols), transform: "leading-block" };
+    }
+  }
+  return null;
+}
+function splitFused(fused, parts) {
+  const partShapes = parts.map((p) => storedMatrixShape(p.shape));
+  const [fr, fc] = storedMatrixShape(fused.shape);
+  const vector = fused.shape.length === 1;
+  for (const fT of vector ? [false] : [false, true]) {
+    for (const pT of vector ? [false] : [false, true]) {
+      const [fRows, fCols] = fT ? [fc, fr] : [fr, fc];
+      const pc = partShapes.map(([r, c]) => pT ? [c, r] : [r, c]);
+      if (pc.some(([, c]) => c !== fCols)) continue;
+      if (pc.reduce((s, [r]) => s + r, 0) !== fRows) continue;
+      let start = 0;
+      const fusedViews = [];
+      const partViews = [];
+      parts.forEach((p, i) => {
+        fusedViews.push(sliceRows(fullView(fused, fT), start, pc[i][0]));
+        partViews.push(fullView(p, pT));
+        start += pc[i][0];
+      });
+      return { fusedViews, partViews, transposed: fT || pT };
+    }
+  }
+  return null;
+}
+function alignModels(candidate, reference, spec) {
+  const cInfo = assignComponents(
+    candidate.map((t) => t.name),
+    spec
+  );
+  const rInfo = assignComponents(reference.map((t) => t.name));
+  const refByKey = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info = rInfo.get(entry.name);
+    if (!info) continue;
+    refByKey.set(keyOf(componentKind(info.component), info.layer, info.role), { entry, info });
+  }
+  const lookupAll = (info, role) => {
+    const kind = componentKind(info.component);
+    const kinds = STANDARD.has(kind) ? [kind] : [...STANDARD];
+    return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x) => x !== void 0);
+  };
+  const lookup = (info, role) => lookupAll(info, role)[0];
+  const RANK = { none: 0, transpose: 1, "leading-block": 2 };
+  const bestWhole = (entry, info) => lookupAll(info, info.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null;
+  const usedRef = /* @__PURE__ */ new Set();
+  const comps = /* @__PURE__ */ new Map();
+  const excluded = [];
+  for (const entry of candidate) {
+    const info = cInfo.get(entry.name);
+    if (!info) {
+      excluded.push(entry.name);
+      continue;
+    }
+    let comp = comps.get(info.component);
+    if (!comp) {
+      comp = { name: info.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0 };
+      comps.set(info.component, comp);
+    }
+    comp.candidateParameters += numel(entry.shape);
+    comp.candidateTensors++;
+    const add = (cv, rv, role, transform) => {
+      comp.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
+      usedRef.add(rv.entry.name);
+    };
+    const whole = bestWhole(entry, info);
+    if (whole) {
+      add(whole.cv, whole.rv, info.role, whole.transform);
+      continue;
+    }
+    let done = false;
+    for (const f of FUSED) {
+      if (f.fused.test(info.role)) {
+        const partRoles = f.parts.map((p) => info.role.replace(f.fused, (m, a, b) => `${a}${p}${b}`));
+        const parts = partRoles.map((r) => lookup(info, r));
+        if (parts.every((p) => p)) {
+          const s = splitFused(entry, parts.map((p) => p.entry));
+          if (s) {
+            s.fusedViews.forEach((fv, i) => add(fv, s.partViews[i], partRoles[i], s.transposed ? `transpose+${f.transform}` : f.transform));
+            done = true;
+          }
+        }
+      } else {
+        const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info.role));
+        if (m < 0) continue;
+        const fusedRole = info.role.replace(new RegExp(`(^|\\.)${f.parts[m]}(\\.|$)`), (_x, a, b) => `${a}${f.parts.join("_").replace("q_k_v", "qkv")}${b}`);
+        const fused = lookup(info, fusedRole);
+        if (!fused) continue;
+        const partRoles = f.parts.map((p) => fusedRole.replace(f.fused, (_x, a, b) => `${a}${p}${b}`));
+        const siblings = partRoles.map((r) => candidate.find((t) => {
+          const i2 = cInfo.get(t.name);
+          return i2 && i2.component === info.component && i2.layer === info.layer && i2.role === r;
+        }));
+        if (siblings.some((s2) => !s2)) continue;
+        const s = splitFused(fused.entry, siblings.map((x) => x));
+        if (s) {
+          add(s.partViews[m], s.fusedViews[m], info.role, s.transposed ? `transpose+${f.transform}` : f.transform);
+          done = true;
+        }
+      }
+      if (done) break;
+    }
+    if (!done) {
+      comp.unmatched.push(entry.name);
+      comp.unmatchedParameters += numel(entry.shape);
+    }
+  }
+  return {
+    components: [...comps.values()],
+    excludedTensors: excluded,
+    referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length
+  };
+}
+var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
+
+// src/compare/pair-stats.ts
+var PairAccumulator = class {
+  n = 0;
+  meanA = 0;
+  meanB = 0;
+  m2A = 0;
+  m2B = 0;
+  cAB = 0;
+  rawAA = 0;
+  rawBB = 0;
+  rawAB = 0;
+  identical = true;
+  nonFinite = 0;
+  /** Add one block of paired values (same length). */
+  add(a, b, len = a.length) {
+    let n = 0;
+    let sa = 0;
+    let sb = 0;
+    let saa = 0;
+    let sbb = 0;
+    let sab = 0;
+    let same = this.identical;
+    for (let i = 0; i < len; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x !== y) same = false;
+      if (x - x !== 0 || y - y !== 0) {
+        this.nonFinite++;
+        continue;
+      }
+      n++;
+      sa += x;
+      sb += y;
+      saa += x * x;
+      sbb += y * y;
+      sab += x * y;
+    }
+    this.identical = same;
+    if (n === 0) return;
+    const ma = sa / n;
+    const mb = sb / n;
+    let caa = 0;
+    let cbb = 0;
+    let cab = 0;
+    for (let i = 0; i < len; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x - x !== 0 || y - y !== 0) continue;
+      const dx = x - ma;
+      const dy = y - mb;
+      caa += dx * dx;
+      cbb += dy * dy;
+      cab += dx * dy;
+    }
+    const tot = this.n + n;
+    const da = ma - this.meanA;
+    const db = mb - this.meanB;
+    const f = this.n * n / tot;
+    this.m2A += caa + da * da * f;
+    this.m2B += cbb + db * db * f;
+    this.cAB += cab + da * db * f;
+    this.meanA += da * n / tot;
+    this.meanB += db * n / tot;
+    this.n = tot;
+    this.rawAA += saa;
+    this.rawBB += sbb;
+    this.rawAB += sab;
+  }
+  result() {
+    const { n } = this;
+    const cosDen = Math.sqrt(this.rawAA * this.rawBB);
+    const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
+    const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
+    const pearson2 = n > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
+    return {
+      n,
+      cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
+      pearson: pearson2,
+      identical: this.identical && this.nonFinite === 0 && n > 0,
+      nonFinite: this.nonFinite,
+      meanA: this.meanA,
+      meanB: this.meanB,
+      sdA: n > 0 ? Math.sqrt(this.m2A / n) : 0,
+      sdB: n > 0 ? Math.sqrt(this.m2B / n) : 0
+    };
+  }
+};
+function clamp(x) {
+  return x > 1 ? 1 : x < -1 ? -1 : x;
+}
+function pearson(a, b, index) {
+  const n = a.length;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < n; i++) {
+    sa += a[i];
+    sb += b[index ? index(i) : i];
+  }
+  const ma = sa / n;
+  const mb = sb / n;
+  let caa = 0;
+  let cbb = 0;
+  let cab = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = a[i] - ma;
+    const dy = b[index ? index(i) : i] - mb;
+    caa += dx * dx;
+    cbb += dy * dy;
+    cab += dx * dy;
+  }
+  if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
+  return clamp(cab / Math.sqrt(caa * cbb));
+}
+
+// src/safetensors/dtypes.ts
+var DTYPE_BITS = {
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64
+};
+var DECODABLE = /* @__PURE__ */ new Set(["F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"]);
+function bytesPerElement(dtype) {
+  const bits = DTYPE_BITS[dtype];
+  if (bits === void 0 || bits % 8 !== 0) throw new Error(`no whole-byte size for dtype ${dtype}`);
+  return bits / 8;
+}
+var F16_TABLE = buildF16Table();
+var F8_E4M3_TABLE = buildF8Table(4, 3, true);
+var F8_E5M2_TABLE = buildF8Table(5, 2, false);
+function buildF16Table() {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 32768 ? -1 : 1;
+    const exp = h >> 10 & 31;
+    const frac = h & 1023;
+    if (exp === 0) t[h] = sign * frac * 2 ** -24;
+    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
+    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return t;
+}
+function buildF8Table(expBits, manBits, fn) {
+  const t = new Float32Array(256);
+  const bias = (1 << expBits - 1) - 1;
+  const expMax = (1 << expBits) - 1;
+  for (let b = 0; b < 256; b++) {
+    const sign = b & 128 ? -1 : 1;
+    const exp = b >> manBits & expMax;
+    const man = b & (1 << manBits) - 1;
+    if (fn) {
+      if (exp === expMax && man === (1 << manBits) - 1) {
+        t[b] = NaN;
+        continue;
+      }
+    } else if (exp === expMax) {
+      t[b] = man ? NaN : sign * Infinity;
+      continue;
+    }
+    if (exp === 0) t[b] = sign * (man / (1 << manBits)) * 2 ** (1 - bias);
+    else t[b] = sign * (1 + man / (1 << manBits)) * 2 ** (exp - bias);
+  }
+  return t;
+}
+function decodeInto(dtype, src, srcOffset, count, out, outOffset = 0) {
+  switch (dtype) {
+    case "BF16": {
+      const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
+      let p = srcOffset;
+      for (let i = 0; i < count; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
+      return;
+    }
+    case "F16": {
+      let p = srcOffset;
+      for (let i = 0; i < count; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
+      return;
+    }
+    case "F32": {
+      if ((src.byteOffset + srcOffset) % 4 === 0) {
+        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count), outOffset);
+      } else {
+        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count * 4);
+        for (let i = 0; i < count; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
+      }
+      return;
+    }
+    case "F64": {
+      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count * 8);
+      for (let i = 0; i < count; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
+      return;
+    }
+    case "F8_E4M3": {
+      for (let i = 0; i < count; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
+      return;
+    }
+    case "F8_E5M2": {
+      for (let i = 0; i < count; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
+      return;
+    }
+    default:
+      throw new Error(`unsupported dtype ${dtype}`);
+  }
+}
+function encodeFloats(dtype, values) {
+  const n = values.length;
+  if (dtype === "F32") return new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + n * 4));
+  const out = new Uint8Array(n * 2);
+  const u32 = new Uint32Array(values.buffer, values.byteOffset, n);
+  for (let i = 0; i < n; i++) {
+    const h = dtype === "BF16" ? f32BitsToBf16(u32[i]) : f32ToF16(values[i]);
+    out[2 * i] = h & 255;
+    out[2 * i + 1] = h >> 8;
+  }
+  return out;
+}
+function f32BitsToBf16(bits) {
+  if ((bits & 2147483647) > 2139095040) return 32704;
+  const rounded = bits + 32767 + (bits >>> 16 & 1);
+  return rounded >>> 16 & 65535;
+}
+var f32Scratch = new Float32Array(1);
+var u32Scratch = new Uint32Array(f32Scratch.buffer);
+function f32ToF16(v) {
+  f32Scratch[0] = v;
+  const x = u32Scratch[0];
+  const sign = x >>> 16 & 32768;
+  const exp = x >>> 23 & 255;
+  let man = x & 8388607;
+  if (exp === 255) return sign | 31744 | (man ? 512 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 31744;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    man |= 8388608;
+    const shift = 14 - e;
+    let h2 = man >> shift;
+    const rem2 = man & (1 << shift) - 1;
+    const half = 1 << shift - 1;
+    if (rem2 > half || rem2 === half && h2 & 1) h2++;
+    return sign | h2;
+  }
+  let h = e << 10 | man >> 13;
+  const rem = man & 8191;
+  if (rem > 4096 || rem === 4096 && h & 1) h++;
+  return sign | h;
+}
+
+// src/compare/read-view.ts
+var BLOCK_ELEMENTS = 1 << 20;
+function checkDecodable(v) {
+  if (!DECODABLE.has(v.entry.dtype)) {
+    throw new FormatError(v.entry.file, `unsupported dtype ${v.entry.dtype} (decodable: ${[...DECODABLE].join(", ")})`, v.entry.name);
+  }
+}
+var ViewReader = class {
+  constructor(source, view) {
+    this.source = source;
+    this.view = view;
+    checkDecodable(view);
+  }
+  whole = null;
+  scratch = null;
+  /** Canonical rows [r0, r1) as a Float32Array of (r1 - r0) * cols values (reused between calls). */
+  async rows(r0, r1) {
+    const v = this.view;
+    const n = (r1 - r0) * v.cols;
+    if (!this.scratch || this.scratch.length < n) this.scratch = new Float32Array(n);
+    const out = this.scratch.subarray(0, n);
+    const bpe = bytesPerElement(v.entry.dtype);
+    if (v.transpose) {
+      if (!this.whole) {
+        const total = v.storedRows * v.storedCols;
+        const bytes2 = await this.source.read(v.entry.file, v.entry.begin, v.entry.begin + total * bpe);
+        this.whole = new Float32Array(total);
+        decodeInto(v.entry.dtype, bytes2, 0, total, this.whole);
+      }
+      const w = this.whole;
+      const sc = v.storedCols;
+      for (let i = 0; i < r1 - r0; i++) {
+        const storedCol = v.rowStart + r0 + i;
+        const o = i * v.cols;
+        for (let j = 0; j < v.cols; j++) out[o + j] = w[j * sc + storedCol];
+      }
+      return out;
+    }
+    const first = v.rowStart + r0;
+    const begin = v.entry.begin + first * v.storedCols * bpe;
+    if (v.cols === v.storedCols) {
+      const bytes2 = await this.source.read(v.entry.file, begin, begin + n * bpe);
+      decodeInto(v.entry.dtype, bytes2, 0, n, out);
+      return out;
+    }
+    const bytes = await this.source.read(v.entry.file, begin, begin + (r1 - r0) * v.storedCols * bpe);
+    for (let i = 0; i < r1 - r0; i++) decodeInto(v.entry.dtype, bytes, i * v.storedCols * bpe, v.cols, out, i * v.cols);
+    return out;
+  }
+  release() {
+    this.whole = null;
+    this.scratch = null;
+  }
+};
+
+// src/compare/sample.ts
+var SAMPLE_TARGET = 16384;
+var MAX_SAMPLE_COLS = 128;
+function sampleGrid(rows, cols) {
+  const mc = Math.min(cols, MAX_SAMPLE_COLS);
+  const mr = Math.min(rows, Math.max(1, Math.floor(SAMPLE_TARGET / mc)));
+  const r = new Int32Array(mr);
+  const c = new Int32Array(mc);
+  for (let k = 0; k < mr; k++) r[k] = Math.floor(k * rows / mr);
+  for (let k = 0; k < mc; k++) c[k] = Math.floor(k * cols / mc);
+  return { rows: r, cols: c };
+}
+var SampleCollector = class {
+  constructor(grid, cols) {
+    this.grid = grid;
+    this.cols = cols;
+    this.values = new Float32Array(grid.rows.length * grid.cols.length);
+  }
+  values;
+  next = 0;
+  /** Offer rows [r0, r0 + block.length / cols) of the canonical matrix. */
+  offer(r0, block, rowCount) {
+    const { rows, cols } = this.grid;
+    const mc = cols.length;
+    while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
+      const local = rows[this.next] - r0;
+      const base = local * this.cols;
+      const o = this.next * mc;
+      for (let j = 0; j < mc; j++) this.values[o + j] = block[base + cols[j]];
+      this.next++;
+    }
+  }
+};
+
+// src/compare/compare-pair.ts
+async function comparePair(pair, candidate, reference) {
+  const cr = new ViewReader(candidate, pair.candidate);
+  const rr = new ViewReader(reference, pair.reference);
+  const { rows, cols } = pair.candidate;
+  const grid = sampleGrid(rows, cols);
+  const sa = new SampleCollector(grid, cols);
+  const sb = new SampleCollector(grid, cols);
+  const acc = new PairAccumulator();
+  const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, cols)));
+  for (let r0 = 0; r0 < rows; r0 += step) {
+    const r1 = Math.min(rows, r0 + step);
+    const [a, b] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
+    acc.add(a, b, (r1 - r0) * cols);
+    sa.offer(r0, a, r1 - r0);
+    sb.offer(r0, b, r1 - r0);
+  }
+  cr.release();
+  rr.release();
+  return {
+    stats: acc.result(),
+    sample: {
+      layer: pair.layer,
+      role: pair.role,
+      rowsSampled: grid.rows.length,
+      colsSampled: grid.cols.length,
+      a: sa.values,
+      b: sb.values
+    }
+  };
+}
+
+// src/compare/controls.ts
+var SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
+var MAX_CROSS = 32;
+function shiftedControls(p) {
+  const out = [];
+  const mr = p.rowsSampled;
+  const mc = p.colsSampled;
+  for (const s of SHIFTS) {
+    if (s < mr) {
+      const r = pearson(p.a, p.b, (i) => (Math.floor(i / mc) + s) % mr * mc + i % mc);
+      if (r !== null) out.push(r);
+    }
+    if (s < mc) {
+      const r = pearson(p.a, p.b, (i) => i - i % mc + (i % mc + s) % mc);
+      if (r !== null) out.push(r);
+    }
+  }
+  return out;
+}
+function summarise(values) {
+  const n = values.length;
+  if (n === 0) return { mean: 0, sd: 0, n: 0, values };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n, values };
+}
+function nullsFor(pairs) {
+  const groups = /* @__PURE__ */ new Map();
+  pairs.forEach((p, i) => {
+    if (!p) return;
+    const key = `${p.role}|${p.rowsSampled}x${p.colsSampled}|${p.a.length}`;
+    const g = groups.get(key) ?? [];
+    g.push(i);
+    groups.set(key, g);
+  });
+  return pairs.map((p, i) => {
+    if (!p) return null;
+    const values = shiftedControls(p);
+    const group = groups.get(`${p.role}|${p.rowsSampled}x${p.colsSampled}|${p.a.length}`);
+    let cross = 0;
+    for (const j of group) {
+      if (j === i || cross >= MAX_CROSS) continue;
+      const q = pairs[j];
+      if (q.layer === p.layer) continue;
+      const r = pearson(p.a, q.b);
+      if (r !== null) {
+        values.push(r);
+        cross++;
+      }
+    }
+    return summarise(values);
+  });
+}
+function zScore(r, nul, elements) {
+  const floor = 1 / Math.sqrt(Math.max(1, elements));
+  return (r - nul.mean) / Math.max(nul.sd, floor);
+}
+function pooledNull(nulls) {
+  const all = nulls.flatMap((n) => n ? n.values : []);
+  if (all.length === 0) return null;
+  const s = summarise(all);
+  return { mean: s.mean, sd: s.sd, n: s.n };
+}
+
+// src/compare/engine.ts
+function median(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+async function compareComponent(comp, cand, ref, settings, onPair) {
+  const tensors = [];
+  const samples = [];
+  for (const pair of comp.pairs) {
+    const base = {
+      candidate: pair.candidate.entry.name,
+      reference: pair.reference.entry.name,
+      elements: viewElements(pair.candidate),
+      cosine: null,
+      pearson: null,
+      z: null,
+      identical: false,
+      transform: pair.transform,
+      layer: pair.layer,
+      role: pair.role,
+      informative: pair.informative,
+      standsOut: false,
+      null: null,
+      dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
+    };
+    try {
+      const { stats, sample } = await comparePair(pair, cand, ref);
+      base.cosine = stats.cosine;
+      base.pearson = stats.pearson;
+      base.identical = stats.identical;
+      if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
+      samples.push(stats.pearson === null ? null : sample);
+    } catch (e) {
+      if (e instanceof FromScratchError && e.kind === "format") {
+        base.error = e.message;
+        samples.push(null);
+      } else throw e;
+    }
+    tensors.push(base);
+    onPair();
+  }
+  const nulls = nullsFor(samples);
+  tensors.forEach((t, i) => {
+    const nul = nulls[i];
+    if (t.pearson === null || !nul || nul.n === 0) return;
+    t.z = zScore(t.pearson, nul, t.elements);
+    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
+    t.standsOut = standsOut(t, settings.thresholds);
+  });
+  if (tensors.some((t) => t.standsOut && t.pearson < 0)) {
+    for (const t of tensors) if (t.standsOut && t.pearson < 0) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  }
+  const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
+  const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
+  const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
+  const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
+  const result = {
+    name: comp.name,
+    verdict: "inconclusive",
+    reason: "",
+    share,
+    candidateParameters: comp.candidateParameters,
+    matchedParameters,
+    comparedParameters,
+    null: pooledNull(nulls.filter((_, i) => tensors[i].informative)),
+    pearsonMedian: median(informative.map((t) => t.pearson)),
+    zMedian: median(informative.map((t) => Math.abs(t.z ?? 0))),
+    unmatchedTensors: comp.unmatched.length,
+    unmatchedParameters: comp.unmatchedParameters,
+    unreadTensors: tensors.filter((t) => t.error).length,
+    tensors
+  };
+  Object.assign(result, componentVerdict(result, settings.thresholds));
+  return result;
+}
+async function runCheck(settings, deps) {
+  const t0 = deps.now();
+  const { logger } = deps;
+  const sources = [];
+  const open2 = (s) => {
+    const src = deps.openSource(s);
+    sources.push(src);
+    return src;
+  };
+  const report = {
+    schemaVersion: 1,
+    tool: { name: "fromscratch", version: VERSION },
+    candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
+    verdict: "inconclusive",
+    thresholds: settings.thresholds,
+    failOn: settings.failOn,
+    gate: { failed: false, rule: "" },
+    references: [],
+    bytesRead: 0,
+    seconds: 0
+  };
+  let error = null;
+  const finish = () => {
+    report.verdict = overallVerdict(report.references);
+    if (error) {
+      report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
+      report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
+    }
+    report.gate = { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
+    report.bytesRead = sources.reduce((s, x) => s + x.bytesRead, 0);
+    report.seconds = (deps.now() - t0) / 1e3;
+    return { report, error };
+  };
+  let candListing;
+  const cand = open2(settings.candidate);
+  try {
+    logger.info(`candidate ${settings.candidate}: reading headers`);
+    candListing = await cand.list();
+  } catch (e) {
+    if (e instanceof FromScratchError) {
+      error = e;
+      return finish();
+    }
+    throw e;
+  }
+  report.candidate.revision = candListing.revision;
+  report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
+  logger.info(
+    `candidate: ${candListing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${candListing.revision ? ` @ ${candListing.revision}` : ""}`
+  );
+  for (const refSource of settings.references) {
+    const refResult = {
+      source: refSource,
+      revision: null,
+      license: null,
+      verdict: "inconclusive",
+      reason: "",
+      components: [],
+      referenceUnmatchedTensors: 0
+    };
+    report.references.push(refResult);
+    try {
+      const ref = open2(refSource);
+      logger.info(`reference ${refSource}: reading headers`);
+      const refListing = await ref.list();
+      refResult.revision = refListing.revision;
+      refResult.license = refListing.license;
+      const alignment = alignModels(candListing.tensors, refListing.tensors, settings.components);
+      refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
+      if (report.candidate.components.length === 0) {
+        report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
+      }
+      const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
+      let done = 0;
+      const started = deps.now();
+      const bytes0 = cand.bytesRead + ref.bytesRead;
+      const onPair = () => {
+        done++;
+        const mb = (cand.bytesRead + ref.bytesRead - bytes0) / 1e6;
+        const secs = Math.max(1e-3, (deps.now() - started) / 1e3);
+        logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
+      };
+      for (const comp of alignment.components) {
+        refResult.components.push(await compareComponent(comp, cand, ref, settings, onPair));
+      }
+      Object.assign(refResult, referenceVerdict(refResult.components));
+      logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
+    } catch (e) {
+      if (e instanceof FromScratchError) {
+        refResult.verdict = "inconclusive";
+        refResult.reason = `could not complete: ${e.message}`;
+        refResult.error = { kind: e.kind, message: e.message };
+        error ??= e;
+        continue;
+      }
+      throw e;
+    }
+  }
+  return finish();
+}
+
+// src/examples/generate.ts
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+// src/safetensors/writer.ts
+function serializeSafetensors(tensors, metadata) {
+  const header = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const t of tensors) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] };
+    offset += t.data.length;
+  }
+  let json = JSON.stringify(header);
+  const pad2 = (8 - (8 + Buffer.byteLength(json)) % 8) % 8;
+  json += " ".repeat(pad2);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let p = 8 + headerBytes.length;
+  for (const t of tensors) {
+    out.set(t.data, p);
+    p += t.data.length;
+  }
+  return out;
+}
+
+// src/examples/generate.ts
+function gaussian(seed) {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = s + 1831565813 >>> 0;
+    let t = s;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+  let spare = null;
+  return () => {
+    if (spare !== null) {
+      const v2 = spare;
+      spare = null;
+      return v2;
+    }
+    let u = 0;
+    while (u === 0) u = uniform();
+    const v = uniform();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}
+var EXAMPLE_SHAPE = { hidden: 96, intermediate: 256, layers: 4, vocab: 512 };
+function llamaModel(shape, seed) {
+  const g = gaussian(seed);
+  const out = /* @__PURE__ */ new Map();
+  const mat = (rows, cols, scale = 1 / Math.sqrt(cols)) => {
+    const d = new Float32Array(rows * cols);
+    for (let i = 0; i < d.length; i++) d[i] = g() * scale;
+    return { shape: [rows, cols], data: d };
+  };
+  const norm = (n) => {
+    const d = new Float32Array(n);
+    for (let i = 0; i < n; i++) d[i] = 1 + 0.05 * g();
+    return { shape: [n], data: d };
+  };
+  const { hidden: h, intermediate: f, layers, vocab } = shape;
+  out.set("model.embed_tokens.weight", mat(vocab, h, 1));
+  for (let i = 0; i < layers; i++) {
+    const p = `model.layers.${i}.`;
+    for (const n of ["q", "k", "v", "o"]) out.set(`${p}self_attn.${n}_proj.weight`, mat(h, h));
+    out.set(`${p}mlp.gate_proj.weight`, mat(f, h));
+    out.set(`${p}mlp.up_proj.weight`, mat(f, h));
+    out.set(`${p}mlp.down_proj.weight`, mat(h, f));
+    out.set(`${p}input_layernorm.weight`, norm(h));
+    out.set(`${p}post_attention_layernorm.weight`, norm(h));
+  }
+  out.set("model.norm.weight", norm(h));
+  out.set("lm_head.weight", mat(vocab, h));
+  return out;
+}
+function drifted(model, seed, drift) {
+  const g = gaussian(seed);
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, t] of model) {
+    let m = 0;
+    for (const v of t.data) m += v;
+    m /= t.data.length;
+    let sd = 0;
+    for (const v of t.data) sd += (v - m) ** 2;
+    sd = Math.sqrt(sd / t.data.length) || 1e-3;
+    const d = new Float32Array(t.data.length);
+    for (let i = 0; i < d.length; i++) d[i] = t.data[i] + drift * sd * g();
+    out.set(name, { shape: t.shape, data: d });
+  }
+  return out;
+}
+function toSafetensors(model, dtype = "BF16") {
+  const tensors = [...model].map(([name, t]) => ({ name, dtype, shape: t.shape, data: encodeFloats(dtype, t.data) }));
+  return serializeSafetensors(tensors, { format: "pt" });
+}
+function llamaConfig(shape) {
+  return {
+    architectures: ["LlamaForCausalLM"],
+    model_type: "llama",
+    hidden_size: shape.hidden,
+    intermediate_size: shape.intermediate,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.hidden / 32,
+    vocab_size: shape.vocab,
+    torch_dtype: "bfloat16"
+  };
+}
+async function writeModel(dir, model, config) {
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, "model.safetensors"), toSafetensors(model));
+  await writeFile(path.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+}
+async function writeExamples(dir) {
+  const base = llamaModel(EXAMPLE_SHAPE, 1);
+  const config = llamaConfig(EXAMPLE_SHAPE);
+  await writeModel(path.join(dir, "base"), base, config);
+  await writeModel(path.join(dir, "finetune"), drifted(base, 2, 0.3), config);
+  await writeModel(path.join(dir, "independent"), llamaModel(EXAMPLE_SHAPE, 3), config);
+  return ["base", "finetune", "independent"].map((n) => path.join(dir, n));
+}
+
+// src/report/format.ts
+var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
+var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
+var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
+var fmtInt = (x) => x.toLocaleString("en-US");
+var fmtNull = (n) => n ? `${n.mean.toFixed(3)} \xB1 ${n.sd.toFixed(3)}` : "n/a";
+function strongest(c, k) {
+  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
+}
+
+// src/report/markdown.ts
+var SUMMARY_MAX_BYTES = 1e6;
+function escapeCell(s) {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\*/g, "&#42;").replace(/_/g, "&#95;").replace(/[\r\n]+/g, " ");
+}
+var ICON = { reused: "\u{1F534}", inconclusive: "\u{1F7E1}", independent: "\u{1F7E2}" };
+function renderMarkdown(report) {
+  const parts = [];
+  const c = report.candidate;
+  parts.push(`## fromscratch: ${ICON[report.verdict]} ${report.verdict.toUpperCase()}
+`);
+  parts.push(
+    `Candidate \`${escapeCell(c.source)}\`${c.revision ? ` @ \`${c.revision}\`` : ""}: ${fmtInt(c.parameters)} parameters` + (c.components.length ? ` (${c.components.map((x) => `${x.name} ${fmtInt(x.parameters)}`).join(", ")})` : "") + ".\n"
+  );
+  parts.push(`**Gate:** ${escapeCell(report.gate.rule)}.
+`);
+  if (report.error) parts.push(`> **Error:** ${escapeCell(report.error.message)}
+`);
+  const th = report.thresholds;
+  parts.push(`A component is *reused* when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters.
+`);
+  const body = [];
+  for (const r of report.references) {
+    body.push(`### ${ICON[r.verdict]} \`${escapeCell(r.source)}\`: ${r.verdict}
+`);
+    body.push(`Revision: ${r.revision ? `\`${r.revision}\`` : "local files"} \xB7 Licence: ${r.license ? escapeCell(r.license) : "unknown"}
+`);
+    if (r.error) body.push(`> **Error:** ${escapeCell(r.error.message)}
+`);
+    if (r.components.length) {
+      body.push("| component | verdict | matched share | median Pearson | null mean \xB1 sd | strongest tensors |");
+      body.push("|---|---|---|---|---|---|");
+      for (const comp of r.components) {
+        const top = strongest(comp, 3).map((t) => `${escapeCell(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${escapeCell(t.transform)}` : ""})`).join("<br>");
+        body.push(
+          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
+        );
+      }
+      body.push("");
+      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${escapeCell(comp.reason)}`);
+      body.push("");
+    }
+  }
+  const head = parts.join("\n");
+  const tail = `
+_${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s \xB7 fromscratch ${report.tool.version}; full per-tensor evidence in the JSON report._
+`;
+  let text = head + "\n" + body.join("\n") + tail;
+  if (Buffer.byteLength(text) > SUMMARY_MAX_BYTES) {
+    const lines = body.join("\n").split("\n");
+    let kept = "";
+    for (const l of lines) {
+      if (Buffer.byteLength(head + kept + l + tail) + 200 > SUMMARY_MAX_BYTES) break;
+      kept += l + "\n";
+    }
+    text = `${head}
+${kept}
+> Summary truncated to stay under GitHub's 1 MiB limit; see the JSON report.
+${tail}`;
+  }
+  return text;
+}
+
+// src/report/text.ts
+function pad(s, n) {
+  return s.length >= n ? s : s + " ".repeat(n - s.length);
+}
+function renderText(report) {
+  const out = [];
+  const c = report.candidate;
+  out.push(`fromscratch ${report.tool.version}: candidate ${c.source}${c.revision ? `@${c.revision}` : ""} (${fmtInt(c.parameters)} parameters)`);
+  out.push(`verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})`);
+  if (report.error) out.push(`error: ${report.error.message}`);
+  const th = report.thresholds;
+  out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
+  out.push("");
+  const header = ["reference / component", "verdict", "share", "median r", "null mean \xB1 sd", "median |z|", "matrices"];
+  const widths = [34, 13, 8, 9, 16, 11, 10];
+  out.push(header.map((h, i) => pad(h, widths[i])).join(" "));
+  for (const r of report.references) {
+    out.push(
+      `${r.source}${r.revision ? `@${r.revision.slice(0, 12)}` : ""}${r.license ? ` [${r.license}]` : ""}: ${r.verdict.toUpperCase()}`
+    );
+    if (r.error) out.push(`  error: ${r.error.message}`);
+    for (const comp of r.components) {
+      const inf = comp.tensors.filter((t) => t.informative && t.pearson !== null);
+      const stand = comp.tensors.filter((t) => t.standsOut).length;
+      const row = [
+        `  ${comp.name}`,
+        comp.verdict,
+        fmtPct(comp.share),
+        fmtR(comp.pearsonMedian),
+        fmtNull(comp.null),
+        fmtZ(comp.zMedian),
+        `${stand}/${inf.length}`
+      ];
+      out.push(row.map((h, i) => pad(h, widths[i])).join(" "));
+      out.push(`      ${comp.reason}`);
+      for (const t of strongest(comp, 3)) {
+        out.push(`      ${t.candidate} ~ ${t.reference}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${t.transform}` : ""}${t.identical ? ", identical" : ""}`);
+      }
+    }
+  }
+  out.push("");
+  out.push(`${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(2)} s`);
+  return out.join("\n") + "\n";
+}
+
+// src/settings.ts
+var DEFAULT_ENDPOINT = "https://huggingface.co";
+var given = (s) => s !== void 0 && s.trim() !== "";
+function oneOf(name, value, allowed, dflt) {
+  if (!given(value)) return dflt;
+  const v = value.trim();
+  if (!allowed.includes(v)) throw new UsageError(`${name} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+  return v;
+}
+function number(name, value, dflt, min, max) {
+  if (!given(value)) return dflt;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
+  }
+  return v;
+}
+function parseComponentSpec(spec) {
+  const rules = [];
+  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name = eq > 0 ? part.slice(0, eq).trim() : "";
+    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
+    if (!/^[A-Za-z0-9_-]+$/.test(name) || globs.length === 0) {
+      throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
+    }
+    rules.push({ name, globs });
+  }
+  if (rules.length === 0) throw new UsageError("--components is empty");
+  return rules;
+}
+function splitList(s) {
+  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+}
+function parseSettings(raw) {
+  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate SOURCE / input `candidate`)");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError("at least one reference is required (--reference SOURCE / input `references`)");
+  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+  }
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new UsageError(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+  }
+  return {
+    candidate: raw.candidate.trim(),
+    references,
+    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
+    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
+    endpoint,
+    token: given(raw.token) ? raw.token.trim() : null,
+    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    thresholds: {
+      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
+      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
+      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
+    }
+  };
+}
+
+// src/sources/parse-source.ts
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import path3 from "node:path";
+
+// node_modules/gearhash-jit/dist/esm/wasm.js
+var INPUT_OFFSET = 4096;
+var PAGES = 8;
+var MAX_INPUT_SIZE = PAGES * 65536 - INPUT_OFFSET;
+
+// node_modules/@huggingface/blake3-jit/dist/esm/compress.js
+function compress(cv, cvOff, block, blockOff, out, outOff, full, counter, blockLen, flags) {
+  let m0 = block[blockOff] | 0;
+  let m1 = block[blockOff + 1] | 0;
+  let m2 = block[blockOff + 2] | 0;
+  let m3 = block[blockOff + 3] | 0;
+  let m4 = block[blockOff + 4] | 0;
+  let m5 = block[blockOff + 5] | 0;
+  let m6 = block[blockOff + 6] | 0;
+  let m7 = block[blockOff + 7] | 0;
+  let m8 = block[blockOff + 8] | 0;
+  let m9 = block[blockOff + 9] | 0;
+  let m10 = block[blockOff + 10] | 0;
+  let m11 = block[blockOff + 11] | 0;
+  let m12 = block[blockOff + 12] | 0;
+  let m13 = block[blockOff + 13] | 0;
+  let m14 = block[blockOff + 14] | 0;
+  let m15 = block[blockOff + 15] | 0;
+  let s0 = cv[cvOff] | 0;
+  let s1 = cv[cvOff + 1] | 0;
+  let s2 = cv[cvOff + 2] | 0;
+  let s3 = cv[cvOff + 3] | 0;
+  let s4 = cv[cvOff + 4] | 0;
+  let s5 = cv[cvOff + 5] | 0;
+  let s6 = cv[cvOff + 6] | 0;
+  let s7 = cv[cvOff + 7] | 0;
+  let s8 = 1779033703;
+  let s9 = 3144134277;
+  let s10 = 1013904242;
+  let s11 = 2773480762;
+  let s12 = counter | 0;
+  let s13 = counter / 4294967296 | 0;
+  let s14 = blockLen | 0;
+  let s15 = flags | 0;
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  {
+    const t0 = m0, t1 = m1;
+    m0 = m2;
+    m2 = m3;
+    m3 = m10;
+    m10 = m12;
+    m12 = m9;
+    m9 = m11;
+    m11 = m5;
+    m5 = t0;
+    m1 = m6;
+    m6 = m4;
+    m4 = m7;
+    m7 = m13;
+    m13 = m14;
+    m14 = m15;
+    m15 = m8;
+    m8 = t1;
+  }
+  s0 = (s0 + s4 | 0) + m0 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 16 | s12 << 16;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 12 | s4 << 20;
+  s0 = (s0 + s4 | 0) + m1 | 0;
+  s12 ^= s0;
+  s12 = s12 >>> 8 | s12 << 24;
+  s8 = s8 + s12 | 0;
+  s4 ^= s8;
+  s4 = s4 >>> 7 | s4 << 25;
+  s1 = (s1 + s5 | 0) + m2 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 16 | s13 << 16;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 12 | s5 << 20;
+  s1 = (s1 + s5 | 0) + m3 | 0;
+  s13 ^= s1;
+  s13 = s13 >>> 8 | s13 << 24;
+  s9 = s9 + s13 | 0;
+  s5 ^= s9;
+  s5 = s5 >>> 7 | s5 << 25;
+  s2 = (s2 + s6 | 0) + m4 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 16 | s14 << 16;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 12 | s6 << 20;
+  s2 = (s2 + s6 | 0) + m5 | 0;
+  s14 ^= s2;
+  s14 = s14 >>> 8 | s14 << 24;
+  s10 = s10 + s14 | 0;
+  s6 ^= s10;
+  s6 = s6 >>> 7 | s6 << 25;
+  s3 = (s3 + s7 | 0) + m6 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 16 | s15 << 16;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 12 | s7 << 20;
+  s3 = (s3 + s7 | 0) + m7 | 0;
+  s15 ^= s3;
+  s15 = s15 >>> 8 | s15 << 24;
+  s11 = s11 + s15 | 0;
+  s7 ^= s11;
+  s7 = s7 >>> 7 | s7 << 25;
+  s0 = (s0 + s5 | 0) + m8 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 16 | s15 << 16;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 12 | s5 << 20;
+  s0 = (s0 + s5 | 0) + m9 | 0;
+  s15 ^= s0;
+  s15 = s15 >>> 8 | s15 << 24;
+  s10 = s10 + s15 | 0;
+  s5 ^= s10;
+  s5 = s5 >>> 7 | s5 << 25;
+  s1 = (s1 + s6 | 0) + m10 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 16 | s12 << 16;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 12 | s6 << 20;
+  s1 = (s1 + s6 | 0) + m11 | 0;
+  s12 ^= s1;
+  s12 = s12 >>> 8 | s12 << 24;
+  s11 = s11 + s12 | 0;
+  s6 ^= s11;
+  s6 = s6 >>> 7 | s6 << 25;
+  s2 = (s2 + s7 | 0) + m12 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 16 | s13 << 16;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 12 | s7 << 20;
+  s2 = (s2 + s7 | 0) + m13 | 0;
+  s13 ^= s2;
+  s13 = s13 >>> 8 | s13 << 24;
+  s8 = s8 + s13 | 0;
+  s7 ^= s8;
+  s7 = s7 >>> 7 | s7 << 25;
+  s3 = (s3 + s4 | 0) + m14 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 16 | s14 << 16;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 12 | s4 << 20;
+  s3 = (s3 + s4 | 0) + m15 | 0;
+  s14 ^= s3;
+  s14 = s14 >>> 8 | s14 << 24;
+  s9 = s9 + s14 | 0;
+  s4 ^= s9;
+  s4 = s4 >>> 7 | s4 << 25;
+  if (full) {
+    out[outOff + 8] = s8 ^ cv[cvOff];
+    out[outOff + 9] = s9 ^ cv[cvOff + 1];
+    out[outOff + 10] = s10 ^ cv[cvOff + 2];
+    out[outOff + 11] = s11 ^ cv[cvOff + 3];
+    out[outOff + 12] = s12 ^ cv[cvOff + 4];
+    out[outOff + 13] = s13 ^ cv[cvOff + 5];
+    out[outOff + 14] = s14 ^ cv[cvOff + 6];
+    out[outOff + 15] = s15 ^ cv[cvOff + 7];
+  }
+  out[outOff] = s0 ^ s8;
+  out[outOff + 1] = s1 ^ s9;
+  out[outOff + 2] = s2 ^ s10;
+  out[outOff + 3] = s3 ^ s11;
+  out[outOff + 4] = s4 ^ s12;
+  out[outOff + 5] = s5 ^ s13;
+  out[outOff + 6] = s6 ^ s14;
+  out[outOff + 7] = s7 ^ s15;
+}
+
+// node_modules/@huggingface/blake3-jit/dist/esm/constants.js
+var IV = new Uint32Array([
+  1779033703,
+  3144134277,
+  1013904242,
+  2773480762,
+  1359893119,
+  2600822924,
+  528734635,
+  1541459225
+]);
+var CHUNK_START = 1;
+var CHUNK_END = 1 << 1;
+var PARENT = 1 << 2;
+var ROOT = 1 << 3;
+var KEYED_HASH = 1 << 4;
+var DERIVE_KEY_CONTEXT = 1 << 5;
+var DERIVE_KEY_MATERIAL = 1 << 6;
+var OUT_LEN = 32;
+var KEY_LEN = 32;
+var BLOCK_LEN = 64;
+var CHUNK_LEN = 1024;
+var MAX_DEPTH = 54;
+var PERMUTATIONS = new Uint8Array([
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  2,
+  6,
+  3,
+  10,
+  7,
+  0,
+  4,
+  13,
+  1,
+  11,
+  12,
+  5,
+  9,
+  14,
+  15,
+  8,
+  3,
+  4,
+  10,
+  12,
+  13,
+  2,
+  7,
+  14,
+  6,
+  5,
+  9,
+  0,
+  11,
+  15,
+  8,
+  1,
+  10,
+  7,
+  12,
+  9,
+  14,
+  3,
+  13,
+  15,
+  4,
+  0,
+  11,
+  2,
+  5,
+  8,
+  1,
+  6,
+  12,
+  13,
+  9,
+  11,
+  15,
+  10,
+  14,
+  8,
+  7,
+  2,
+  5,
+  3,
+  0,
+  1,
+  6,
+  4,
+  9,
+  14,
+  11,
+  5,
+  8,
+  12,
+  15,
+  1,
+  13,
+  3,
+  0,
+  10,
+  2,
+  6,
+  4,
+  7,
+  11,
+  15,
+  5,
+  0,
+  1,
+  9,
+  8,
+  6,
+  14,
+  10,
+  2,
+  12,
+  3,
+  4,
+  7,
+  13
+]);
+
+// node_modules/@huggingface/blake3-jit/dist/esm/utils.js
+var IS_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([16909060]).buffer)[0] === 4;
+function readLittleEndianWordsFull(input, offset, words) {
+  for (let i = 0; i < 16; ++i, offset += 4) {
+    words[i] = input[offset] | input[offset + 1] << 8 | input[offset + 2] << 16 | input[offset + 3] << 24;
+  }
+}
+function writeLittleEndianBytesPartial(words, wordOffset, output, byteOffset, byteCount) {
+  const fullWords = byteCount >>> 2;
+  let i = 0;
+  for (; i < fullWords; ++i, byteOffset += 4) {
+    const w = words[wordOffset + i];
+    output[byteOffset] = w & 255;
+    output[byteOffset + 1] = w >>> 8 & 255;
+    output[byteOffset + 2] = w >>> 16 & 255;
+    output[byteOffset + 3] = w >>> 24 & 255;
+  }
+  const remaining = byteCount & 3;
+  if (remaining > 0) {
+    const w = words[wordOffset + i];
+    output[byteOffset] = w & 255;
+    if (remaining > 1)
+      output[byteOffset + 1] = w >>> 8 & 255;
+    if (remaining > 2)
+      output[byteOffset + 2] = w >>> 16 & 255;
+  }
+}
+function encodeUTF8(str) {
+  if (typeof TextEncoder !== "undefined") {
+    return new TextEncoder().encode(str);
+  }
+  const bytes = [];
+  for (let i = 0; i < str.length; i++) {
+    let c = str.charCodeAt(i);
+    if (c < 128) {
+      bytes.push(c);
+    } else if (c < 2048) {
+      bytes.push(192 | c >> 6, 128 | c & 63);
+    } else if (c < 55296 || c >= 57344) {
+      bytes.push(224 | c >> 12, 128 | c >> 6 & 63, 128 | c & 63);
+    } else {
+      i++;
+      c = 65536 + ((c & 1023) << 10 | str.charCodeAt(i) & 1023);
+      bytes.push(240 | c >> 18, 128 | c >> 12 & 63, 128 | c >> 6 & 63, 128 | c & 63);
+    }
+  }
+  return new Uint8Array(bytes);
+}
+var CTZ32_TABLE = new Uint8Array([
+  0,
+  1,
+  28,
+  2,
+  29,
+  14,
+  24,
+  3,
+  30,
+  22,
+  20,
+  15,
+  25,
+  17,
+  4,
+  8,
+  31,
+  27,
+  13,
+  23,
+  21,
+  19,
+  16,
+  7,
+  26,
+  12,
+  18,
+  6,
+  11,
+  5,
+  10,
+  9
+]);
+
+// node_modules/@huggingface/blake3-jit/dist/esm/hasher.js
+var XofReader = class {
+  inputCv;
+  blockWords;
+  counter;
+  blockLen;
+  flags;
+  outputBlock;
+  outputBlockOffset;
+  constructor(inputCv, blockWords, counter, blockLen, flags) {
+    this.inputCv = inputCv;
+    this.blockWords = blockWords;
+    this.counter = counter;
+    this.blockLen = blockLen;
+    this.flags = flags | ROOT;
+    this.outputBlock = new Uint32Array(16);
+    this.outputBlockOffset = 64;
+  }
+  /**
+   * Read the next `length` bytes of output.
+   */
+  read(length) {
+    const output = new Uint8Array(length);
+    let outputOffset = 0;
+    while (outputOffset < length) {
+      if (this.outputBlockOffset >= 64) {
+        compress(
+          this.inputCv,
+          0,
+          this.blockWords,
+          0,
+          this.outputBlock,
+          0,
+          true,
+          // full 64-byte output
+          this.counter++,
+          this.blockLen,
+          this.flags
+        );
+        this.outputBlockOffset = 0;
+      }
+      const available = 64 - this.outputBlockOffset;
+      const toCopy = Math.min(available, length - outputOffset);
+      const wordOffset = this.outputBlockOffset >>> 2;
+      const byteWithinWord = this.outputBlockOffset & 3;
+      if (byteWithinWord === 0 && toCopy >= 4) {
+        const fullWords = toCopy >>> 2;
+        writeLittleEndianBytesPartial(this.outputBlock, wordOffset, output, outputOffset, fullWords << 2);
+        const bytesCopied = fullWords << 2;
+        outputOffset += bytesCopied;
+        this.outputBlockOffset += bytesCopied;
+      } else {
+        for (let i = 0; i < toCopy; i++) {
+          const wordIdx = this.outputBlockOffset + i >>> 2;
+          const byteIdx = this.outputBlockOffset + i & 3;
+          output[outputOffset + i] = this.outputBlock[wordIdx] >>> (byteIdx << 3) & 255;
+        }
+        outputOffset += toCopy;
+        this.outputBlockOffset += toCopy;
+      }
+    }
+    return output;
+  }
+};
+var ChunkState = class {
+  chainingValue;
+  chunkCounter;
+  blockWords;
+  blockLen;
+  blocksCompressed;
+  flags;
+  constructor(keyWords, chunkCounter, flags) {
+    this.chainingValue = new Uint32Array(keyWords);
+    this.chunkCounter = chunkCounter;
+    this.blockWords = new Uint32Array(16);
+    this.blockLen = 0;
+    this.blocksCompressed = 0;
+    this.flags = flags;
+  }
+  resetTo(keyWords, chunkCounter, flags) {
+    this.chainingValue.set(keyWords);
+    this.chunkCounter = chunkCounter;
+    this.blockLen = 0;
+    this.blocksCompressed = 0;
+    this.flags = flags;
+  }
+  /**
+   * Get the flags for the current block.
+   */
+  startFlag() {
+    return this.blocksCompressed === 0 ? CHUNK_START : 0;
+  }
+  /**
+   * Update the chunk state with input data.
+   * Returns the number of bytes consumed.
+   */
+  update(input, inputOffset, inputLen) {
+    let consumed = 0;
+    while (inputLen > 0) {
+      if (this.blockLen === BLOCK_LEN) {
+        compress(this.chainingValue, 0, this.blockWords, 0, this.chainingValue, 0, false, this.chunkCounter, BLOCK_LEN, this.flags | this.startFlag());
+        this.blocksCompressed++;
+        this.blockLen = 0;
+      }
+      const want = BLOCK_LEN - this.blockLen;
+      const take = Math.min(want, inputLen);
+      if (this.blockLen === 0 && take === BLOCK_LEN) {
+        readLittleEndianWordsFull(input, inputOffset, this.blockWords);
+      } else {
+        for (let i = 0; i < take; i++) {
+          const pos = this.blockLen + i;
+          const wordIdx = pos >>> 2;
+          const byteIdx = pos & 3;
+          if (byteIdx === 0) {
+            this.blockWords[wordIdx] = input[inputOffset + i];
+          } else {
+            this.blockWords[wordIdx] |= input[inputOffset + i] << (byteIdx << 3);
+          }
+        }
+      }
+      this.blockLen += take;
+      inputOffset += take;
+      inputLen -= take;
+      consumed += take;
+    }
+    return consumed;
+  }
+  /**
+   * Finalize this chunk and return its output.
+   * Returns 8 words (chaining value) or 16 words (if root).
+   */
+  output() {
+    const usedWords = this.blockLen + 3 >>> 2;
+    for (let i = usedWords; i < 16; i++) {
+      this.blockWords[i] = 0;
+    }
+    return {
+      inputCv: this.chainingValue,
+      blockWords: this.blockWords,
+      blockLen: this.blockLen,
+      counter: this.chunkCounter,
+      flags: this.flags | this.startFlag() | CHUNK_END
+    };
+  }
+  /**
+   * Get the number of bytes in this chunk.
+   */
+  len() {
+    return this.blocksCompressed * BLOCK_LEN + this.blockLen;
+  }
+};
+var Hasher = class _Hasher {
+  chunkState;
+  keyWords;
+  cvStack;
+  cvStackLen;
+  flags;
+  parentBlock;
+  parentCv;
+  chunkCv;
+  outWords;
+  finalizeCv;
+  /**
+   * Create a new Hasher.
+   *
+   * @param keyWords - Initial key words (IV for regular hashing)
+   * @param flags - Domain separation flags
+   */
+  constructor(keyWords, flags) {
+    this.keyWords = keyWords ? new Uint32Array(keyWords) : new Uint32Array(IV);
+    this.flags = flags ?? 0;
+    this.chunkState = new ChunkState(this.keyWords, 0, this.flags);
+    this.cvStack = new Uint32Array(MAX_DEPTH * 8);
+    this.cvStackLen = 0;
+    this.parentBlock = new Uint32Array(16);
+    this.parentCv = new Uint32Array(8);
+    this.chunkCv = new Uint32Array(8);
+    this.outWords = new Uint32Array(16);
+    this.finalizeCv = new Uint32Array(8);
+  }
+  /**
+   * Reset the hasher to process a new message with the same key/flags.
+   * Reuses all internal buffers — zero allocations.
+   */
+  reset() {
+    this.chunkState.resetTo(this.keyWords, 0, this.flags);
+    this.cvStackLen = 0;
+    return this;
+  }
+  /**
+   * Create a new keyed hasher (MAC).
+   *
+   * @param key - 32-byte key
+   */
+  static newKeyed(key) {
+    if (key.length !== KEY_LEN) {
+      throw new Error(`Key must be ${KEY_LEN} bytes, got ${key.length}`);
+    }
+    const keyWords = new Uint32Array(8);
+    if (IS_LITTLE_ENDIAN) {
+      const view = new Uint32Array(key.buffer, key.byteOffset, 8);
+      keyWords.set(view);
+    } else {
+      for (let i = 0; i < 8; i++) {
+        const off = i * 4;
+        keyWords[i] = key[off] | key[off + 1] << 8 | key[off + 2] << 16 | key[off + 3] << 24;
+      }
+    }
+    return new _Hasher(keyWords, KEYED_HASH);
+  }
+  /**
+   * Create a new key derivation hasher.
+   *
+   * @param context - Context string for domain separation
+   */
+  static newDeriveKey(context) {
+    const contextBytes = encodeUTF8(context);
+    const contextHasher = new _Hasher(new Uint32Array(IV), DERIVE_KEY_CONTEXT);
+    contextHasher.update(contextBytes);
+    const contextKey = new Uint32Array(8);
+    const output = contextHasher.finalizeOutput();
+    compress(output.inputCv, 0, output.blockWords, 0, contextKey, 0, false, output.counter, output.blockLen, output.flags | ROOT);
+    return new _Hasher(contextKey, DERIVE_KEY_MATERIAL);
+  }
+  /**
+   * Push a chaining value onto the stack.
+   */
+  pushCv(cv, cvOffset) {
+    this.cvStack.set(cv.subarray(cvOffset, cvOffset + 8), this.cvStackLen * 8);
+    this.cvStackLen++;
+  }
+  /**
+   * Pop a chaining value from the stack.
+   */
+  popCv(out, outOffset) {
+    this.cvStackLen--;
+    out.set(this.cvStack.subarray(this.cvStackLen * 8, (this.cvStackLen + 1) * 8), outOffset);
+  }
+  /**
+   * Add a chunk's chaining value and merge completed subtrees.
+   */
+  addChunkCv(newCv, newCvOffset, totalChunks) {
+    const parentBlock = this.parentBlock;
+    const parentCv = this.parentCv;
+    while ((totalChunks & 1) === 0) {
+      this.popCv(parentBlock, 0);
+      parentBlock.set(newCv.subarray(newCvOffset, newCvOffset + 8), 8);
+      compress(this.keyWords, 0, parentBlock, 0, parentCv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
+      newCv = parentCv;
+      newCvOffset = 0;
+      totalChunks >>>= 1;
+    }
+    this.pushCv(newCv, newCvOffset);
+  }
+  /**
+   * Update the hasher with input data.
+   *
+   * @param input - Data to hash
+   * @returns this (for chaining)
+   */
+  update(input) {
+    let inputOffset = 0;
+    let inputLen = input.length;
+    while (inputLen > 0) {
+      if (this.chunkState.len() === CHUNK_LEN) {
+        const output = this.chunkState.output();
+        const chunkCv = this.chunkCv;
+        compress(output.inputCv, 0, output.blockWords, 0, chunkCv, 0, false, output.counter, output.blockLen, output.flags);
+        const totalChunks = this.chunkState.chunkCounter + 1;
+        this.addChunkCv(chunkCv, 0, totalChunks);
+        this.chunkState.resetTo(this.keyWords, totalChunks, this.flags);
+      }
+      const want = CHUNK_LEN - this.chunkState.len();
+      const take = Math.min(want, inputLen);
+      this.chunkState.update(input, inputOffset, take);
+      inputOffset += take;
+      inputLen -= take;
+    }
+    return this;
+  }
+  /**
+   * Get the output parameters (for XOF mode or finalization).
+   */
+  finalizeOutput() {
+    let output = this.chunkState.output();
+    let parentBlock = this.parentBlock;
+    let cv = this.finalizeCv;
+    if (this.cvStackLen > 0) {
+      compress(output.inputCv, 0, output.blockWords, 0, cv, 0, false, output.counter, output.blockLen, output.flags);
+      while (this.cvStackLen > 0) {
+        this.cvStackLen--;
+        parentBlock.set(this.cvStack.subarray(this.cvStackLen * 8, (this.cvStackLen + 1) * 8), 0);
+        parentBlock.set(cv, 8);
+        if (this.cvStackLen > 0) {
+          compress(this.keyWords, 0, parentBlock, 0, cv, 0, false, 0, BLOCK_LEN, this.flags | PARENT);
+        } else {
+          return {
+            inputCv: this.keyWords,
+            blockWords: parentBlock,
+            blockLen: BLOCK_LEN,
+            counter: 0,
+            flags: this.flags | PARENT
+          };
+        }
+      }
+    }
+    return output;
+  }
+  /**
+   * Finalize the hash and return the result.
+   *
+   * @param outputLength - Number of bytes to output (default: 32)
+   * @returns The hash output
+   */
+  finalize(outputLength = OUT_LEN) {
+    const output = this.finalizeOutput();
+    const result = new Uint8Array(outputLength);
+    if (outputLength <= 64) {
+      const outWords = this.outWords;
+      compress(
+        output.inputCv,
+        0,
+        output.blockWords,
+        0,
+        outWords,
+        0,
+        outputLength > 32,
+        // full output if > 32 bytes
+        output.counter,
+        output.blockLen,
+        output.flags | ROOT
+      );
+      if (IS_LITTLE_ENDIAN) {
+        const outBytes = new Uint8Array(outWords.buffer);
+        result.set(outBytes.subarray(0, outputLength));
+      } else {
+        writeLittleEndianBytesPartial(outWords, 0, result, 0, outputLength);
+      }
+    } else {
+      const xof = this.finalizeXof();
+      const full = xof.read(outputLength);
+      result.set(full);
+    }
+    return result;
+  }
+  /**
+   * Finalize and return an XOF reader for arbitrary-length output.
+   */
+  finalizeXof() {
+    const output = this.finalizeOutput();
+    return new XofReader(new Uint32Array(output.inputCv), new Uint32Array(output.blockWords), output.counter, output.blockLen, output.flags);
+  }
+};
+
+// node_modules/@huggingface/blake3-jit/dist/esm/wasm-simd.js
+function toLebU32Min2(n) {
+  return [n & 127 | 128, n >>> 7 & 127];
+}
+function toLebU32Padded5(n) {
+  return [
+    n & 127 | 128,
+    n >>> 7 & 127 | 128,
+    n >>> 14 & 127 | 128,
+    n >>> 21 & 127 | 128,
+    n >>> 28 & 15
+    // Last byte has no continuation bit
+  ];
+}
+function toSignedLeb128_i32(n) {
+  const bytes = [];
+  let value = n | 0;
+  let more = true;
+  while (more) {
+    let byte = value & 127;
+    value >>= 7;
+    if (value === 0 && (byte & 64) === 0 || value === -1 && (byte & 64) !== 0) {
+      more = false;
+    } else {
+      byte |= 128;
+    }
+    bytes.push(byte);
+  }
+  return bytes;
+}
+var MSG_ACCESS_ORDER = [
+  // Round 1: 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+  0,
+  1,
+  2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  14,
+  15,
+  // Round 2: 2,6,3,10,7,0,4,13,1,11,12,5,9,14,15,8
+  2,
+  6,
+  3,
+  10,
+  7,
+  0,
+  4,
+  13,
+  1,
+  11,
+  12,
+  5,
+  9,
+  14,
+  15,
+  8,
+  // Round 3: 3,4,10,12,13,2,7,14,6,5,9,0,11,15,8,1
+  3,
+  4,
+  10,
+  12,
+  13,
+  2,
+  7,
+  14,
+  6,
+  5,
+  9,
+  0,
+  11,
+  15,
+  8,
+  1,
+  // Round 4: 10,7,12,9,14,3,13,15,4,0,11,2,5,8,1,6
+  10,
+  7,
+  12,
+  9,
+  14,
+  3,
+  13,
+  15,
+  4,
+  0,
+  11,
+  2,
+  5,
+  8,
+  1,
+  6,
+  // Round 5: 12,13,9,11,15,10,14,8,7,2,5,3,0,1,6,4
+  12,
+  13,
+  9,
+  11,
+  15,
+  10,
+  14,
+  8,
+  7,
+  2,
+  5,
+  3,
+  0,
+  1,
+  6,
+  4,
+  // Round 6: 9,14,11,5,8,12,15,1,13,3,0,10,2,6,4,7
+  9,
+  14,
+  11,
+  5,
+  8,
+  12,
+  15,
+  1,
+  13,
+  3,
+  0,
+  10,
+  2,
+  6,
+  4,
+  7,
+  // Round 7: 11,15,5,0,1,9,8,6,14,10,2,12,3,4,7,13
+  11,
+  15,
+  5,
+  0,
+  1,
+  9,
+  8,
+  6,
+  14,
+  10,
+  2,
+  12,
+  3,
+  4,
+  7,
+  13
+];
+function generateWasmBytes() {
+  const code2 = [];
+  function put(bytes) {
+    code2.push(...bytes);
+  }
+  put([0, 97, 115, 109]);
+  put([1, 0, 0, 0]);
+  put([1]);
+  put([4]);
+  put([1]);
+  put([96, 0, 0]);
+  put([2]);
+  put([11]);
+  put([1]);
+  put([2, 106, 115]);
+  put([3, 109, 101, 109]);
+  put([2, 0, 1]);
+  put([3]);
+  put([4]);
+  put([3]);
+  put([0]);
+  put([0]);
+  put([0]);
+  put([7]);
+  put([50]);
+  put([3]);
+  put([10]);
+  put([99, 111, 109, 112, 114, 101, 115, 115, 52, 120]);
+  put([0, 0]);
+  put([16]);
+  put([
+    99,
+    111,
+    109,
+    112,
+    114,
+    101,
+    115,
+    115,
+    67,
+    104,
+    117,
+    110,
+    107,
+    115,
+    52,
+    120
+  ]);
+  put([0, 1]);
+  put([14]);
+  put([99, 111, 109, 112, 114, 101, 115, 115, 80, 97, 114, 101, 110, 116]);
+  put([0, 2]);
+  put([10]);
+  const sectionSizeOffset = code2.length;
+  put([0, 0, 0, 0, 0]);
+  put([3]);
+  const funcSizeOffset = code2.length;
+  put([0, 0, 0, 0, 0]);
+  const funcBodyStart = code2.length;
+  put([1]);
+  put([32, 123]);
+  for (let i = 0; i < 16; i++) {
+    put([65, ...toLebU32Min2(i * 16)]);
+    put([253, 0, 2, 0]);
+    put([33, i]);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(512 + i * 16)]);
+    put([253, 0, 2, 0]);
+    put([33, 16 + i]);
+  }
+  const IV2 = [1779033703, 3144134277, 1013904242, 2773480762];
+  for (let i = 0; i < 4; i++) {
+    const ivBytes = [];
+    for (let j = 0; j < 4; j++) {
+      ivBytes.push(IV2[i] & 255);
+      ivBytes.push(IV2[i] >>> 8 & 255);
+      ivBytes.push(IV2[i] >>> 16 & 255);
+      ivBytes.push(IV2[i] >>> 24 & 255);
+    }
+    put([253, 12, ...ivBytes]);
+    put([33, 24 + i]);
+  }
+  put([65, ...toLebU32Min2(768)]);
+  put([253, 0, 2, 0]);
+  put([33, 28]);
+  put([65, ...toLebU32Min2(784)]);
+  put([253, 0, 2, 0]);
+  put([33, 29]);
+  put([65, ...toLebU32Min2(800)]);
+  put([253, 0, 2, 0]);
+  put([33, 30]);
+  put([65, ...toLebU32Min2(816)]);
+  put([253, 0, 2, 0]);
+  put([33, 31]);
+  let msgIdx = 0;
+  function g(a, b, c, d) {
+    const mx = MSG_ACCESS_ORDER[msgIdx++];
+    const my = MSG_ACCESS_ORDER[msgIdx++];
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, mx]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 12]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 20]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, my]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 7]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 25]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+  }
+  for (let round = 0; round < 7; round++) {
+    g(0, 4, 8, 12);
+    g(1, 5, 9, 13);
+    g(2, 6, 10, 14);
+    g(3, 7, 11, 15);
+    g(0, 5, 10, 15);
+    g(1, 6, 11, 12);
+    g(2, 7, 8, 13);
+    g(3, 4, 9, 14);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(640 + i * 16)]);
+    put([32, 16 + i]);
+    put([32, 24 + i]);
+    put([253, 81]);
+    put([253, 11, 2, 0]);
+  }
+  put([11]);
+  const funcBodySize = code2.length - funcBodyStart;
+  const funcSizeBytes = toLebU32Padded5(funcBodySize);
+  for (let i = 0; i < 5; i++) {
+    code2[funcSizeOffset + i] = funcSizeBytes[i];
+  }
+  const func1SizeOffset = code2.length;
+  put([0, 0, 0, 0, 0]);
+  const func1BodyStart = code2.length;
+  const compressChunksBody = generateCompressChunks4xBody();
+  put(compressChunksBody);
+  const func1BodySize = code2.length - func1BodyStart;
+  const func1SizeBytes = toLebU32Padded5(func1BodySize);
+  for (let i = 0; i < 5; i++) {
+    code2[func1SizeOffset + i] = func1SizeBytes[i];
+  }
+  const func2SizeOffset = code2.length;
+  put([0, 0, 0, 0, 0]);
+  const func2BodyStart = code2.length;
+  const compressParentBody = generateCompressParentBody();
+  put(compressParentBody);
+  const func2BodySize = code2.length - func2BodyStart;
+  const func2SizeBytes = toLebU32Padded5(func2BodySize);
+  for (let i = 0; i < 5; i++) {
+    code2[func2SizeOffset + i] = func2SizeBytes[i];
+  }
+  const sectionSize = code2.length - sectionSizeOffset - 5;
+  const sectionSizeBytes = toLebU32Padded5(sectionSize);
+  for (let i = 0; i < 5; i++) {
+    code2[sectionSizeOffset + i] = sectionSizeBytes[i];
+  }
+  return new Uint8Array(code2);
+}
+function generateCompressChunks4xBody() {
+  const code2 = [];
+  function put(bytes) {
+    code2.push(...bytes);
+  }
+  put([2]);
+  put([32, 123]);
+  put([1, 127]);
+  const BATCH_BLOCK_WORDS = SIMD_MEMORY.BATCH_BLOCK_WORDS;
+  const BATCH_CV = SIMD_MEMORY.BATCH_CV;
+  const BATCH_COUNTER_LOW = SIMD_MEMORY.BATCH_COUNTER_LOW;
+  const BATCH_FLAGS_BASE = SIMD_MEMORY.BATCH_FLAGS_BASE;
+  const BATCH_OUTPUT = SIMD_MEMORY.BATCH_OUTPUT;
+  const IV2 = [1779033703, 3144134277, 1013904242, 2773480762];
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(BATCH_CV + i * 16)]);
+    put([253, 0, 2, 0]);
+    put([33, 16 + i]);
+  }
+  put([65, 0]);
+  put([33, 32]);
+  put([2, 64]);
+  put([3, 64]);
+  for (let w = 0; w < 16; w++) {
+    put([32, 32]);
+    put([65, ...toLebU32Min2(256)]);
+    put([108]);
+    put([65, ...toLebU32Min2(BATCH_BLOCK_WORDS + w * 16)]);
+    put([106]);
+    put([253, 0, 2, 0]);
+    put([33, w]);
+  }
+  for (let i = 0; i < 4; i++) {
+    const ivBytes = [];
+    for (let j = 0; j < 4; j++) {
+      ivBytes.push(IV2[i] & 255);
+      ivBytes.push(IV2[i] >>> 8 & 255);
+      ivBytes.push(IV2[i] >>> 16 & 255);
+      ivBytes.push(IV2[i] >>> 24 & 255);
+    }
+    put([253, 12, ...ivBytes]);
+    put([33, 24 + i]);
+  }
+  put([65, ...toLebU32Min2(BATCH_COUNTER_LOW)]);
+  put([253, 0, 2, 0]);
+  put([33, 28]);
+  put([253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  put([33, 29]);
+  const blockLen64 = [];
+  for (let j = 0; j < 4; j++) {
+    blockLen64.push(64, 0, 0, 0);
+  }
+  put([253, 12, ...blockLen64]);
+  put([33, 30]);
+  put([65, ...toLebU32Min2(BATCH_FLAGS_BASE)]);
+  put([253, 0, 2, 0]);
+  put([32, 32]);
+  put([69]);
+  put([32, 32]);
+  put([65, 15]);
+  put([70]);
+  put([65, 1]);
+  put([116]);
+  put([114]);
+  put([253, 17]);
+  put([253, 80]);
+  put([33, 31]);
+  let msgIdx = 0;
+  function g(a, b, c, d) {
+    const mx = MSG_ACCESS_ORDER[msgIdx++];
+    const my = MSG_ACCESS_ORDER[msgIdx++];
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, mx]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 12]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 20]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+    put([32, 16 + a]);
+    put([32, 16 + b]);
+    put([253, 174, 1]);
+    put([32, my]);
+    put([253, 174, 1]);
+    put([33, 16 + a]);
+    put([32, 16 + d]);
+    put([32, 16 + a]);
+    put([253, 81]);
+    put([34, 16 + d]);
+    put([32, 16 + d]);
+    put([253, 13, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12]);
+    put([33, 16 + d]);
+    put([32, 16 + c]);
+    put([32, 16 + d]);
+    put([253, 174, 1]);
+    put([33, 16 + c]);
+    put([32, 16 + b]);
+    put([32, 16 + c]);
+    put([253, 81]);
+    put([34, 16 + b]);
+    put([65, 7]);
+    put([253, 173, 1]);
+    put([32, 16 + b]);
+    put([65, 25]);
+    put([253, 171, 1]);
+    put([253, 80]);
+    put([33, 16 + b]);
+  }
+  for (let round = 0; round < 7; round++) {
+    g(0, 4, 8, 12);
+    g(1, 5, 9, 13);
+    g(2, 6, 10, 14);
+    g(3, 7, 11, 15);
+    g(0, 5, 10, 15);
+    g(1, 6, 11, 12);
+    g(2, 7, 8, 13);
+    g(3, 4, 9, 14);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([32, 16 + i]);
+    put([32, 24 + i]);
+    put([253, 81]);
+    put([33, 16 + i]);
+  }
+  put([32, 32]);
+  put([65, 1]);
+  put([106]);
+  put([34, 32]);
+  put([65, 16]);
+  put([73]);
+  put([13, 0]);
+  put([11]);
+  put([11]);
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(BATCH_OUTPUT + i * 16)]);
+    put([32, 16 + i]);
+    put([253, 11, 2, 0]);
+  }
+  put([11]);
+  return code2;
+}
+function generateCompressParentBody() {
+  const code2 = [];
+  function put(bytes) {
+    code2.push(...bytes);
+  }
+  put([1]);
+  put([32, 127]);
+  const PARENT_BLOCK_OFFSET = SIMD_MEMORY.PARENT_BLOCK;
+  const CHUNK_CV_OFFSET = SIMD_MEMORY.CHUNK_CV;
+  const IV2 = [
+    1779033703,
+    3144134277,
+    1013904242,
+    2773480762,
+    1359893119,
+    2600822924,
+    528734635,
+    1541459225
+  ];
+  for (let i = 0; i < 16; i++) {
+    put([65, ...toLebU32Min2(PARENT_BLOCK_OFFSET + i * 4)]);
+    put([40, 2, 0]);
+    put([33, i]);
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toSignedLeb128_i32(IV2[i])]);
+    put([33, 16 + i]);
+  }
+  for (let i = 0; i < 4; i++) {
+    put([65, ...toSignedLeb128_i32(IV2[i])]);
+    put([33, 24 + i]);
+  }
+  put([65, 0]);
+  put([33, 28]);
+  put([65, 0]);
+  put([33, 29]);
+  put([65, 192, 0]);
+  put([33, 30]);
+  put([65, 4]);
+  put([33, 31]);
+  function g(a, b, c, d, mx, my) {
+    const sa = 16 + a, sb = 16 + b, sc = 16 + c, sd = 16 + d;
+    put([32, sa]);
+    put([32, sb]);
+    put([106]);
+    put([32, mx]);
+    put([106]);
+    put([33, sa]);
+    put([32, sd]);
+    put([32, sa]);
+    put([115]);
+    put([65, 16]);
+    put([120]);
+    put([33, sd]);
+    put([32, sc]);
+    put([32, sd]);
+    put([106]);
+    put([33, sc]);
+    put([32, sb]);
+    put([32, sc]);
+    put([115]);
+    put([65, 12]);
+    put([120]);
+    put([33, sb]);
+    put([32, sa]);
+    put([32, sb]);
+    put([106]);
+    put([32, my]);
+    put([106]);
+    put([33, sa]);
+    put([32, sd]);
+    put([32, sa]);
+    put([115]);
+    put([65, 8]);
+    put([120]);
+    put([33, sd]);
+    put([32, sc]);
+    put([32, sd]);
+    put([106]);
+    put([33, sc]);
+    put([32, sb]);
+    put([32, sc]);
+    put([115]);
+    put([65, 7]);
+    put([120]);
+    put([33, sb]);
+  }
+  let msgIdx = 0;
+  for (let round = 0; round < 7; round++) {
+    g(0, 4, 8, 12, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(1, 5, 9, 13, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(2, 6, 10, 14, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(3, 7, 11, 15, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(0, 5, 10, 15, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(1, 6, 11, 12, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(2, 7, 8, 13, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+    g(3, 4, 9, 14, MSG_ACCESS_ORDER[msgIdx], MSG_ACCESS_ORDER[msgIdx + 1]);
+    msgIdx += 2;
+  }
+  for (let i = 0; i < 8; i++) {
+    put([65, ...toLebU32Min2(CHUNK_CV_OFFSET + i * 4)]);
+    put([32, 16 + i]);
+    put([32, 24 + i]);
+    put([115]);
+    put([54, 2, 0]);
+  }
+  put([11]);
+  return code2;
+}
+var wasmInstance = null;
+var wasmMemory = null;
+var wasmCompress4x = null;
+var wasmCompressChunks4x = null;
+var wasmCompressParent = null;
+var wasmMemoryView = null;
+var wasmMemoryView32 = null;
+function isSimdSupported() {
+  try {
+    const simdTest = new Uint8Array([
+      0,
+      97,
+      115,
+      109,
+      // magic: \0asm
+      1,
+      0,
+      0,
+      0,
+      // version: 1
+      // Type section (id=1): () -> v128
+      1,
+      // section id = 1 (type)
+      5,
+      // section length = 5
+      1,
+      // 1 type
+      96,
+      0,
+      1,
+      123,
+      // func () -> v128
+      // Function section (id=3)
+      3,
+      // section id = 3 (function)
+      2,
+      // section length = 2
+      1,
+      // 1 function
+      0,
+      // type index 0
+      // Code section (id=10) with v128.const
+      10,
+      // section id = 10 (code)
+      22,
+      // section length = 22
+      1,
+      // 1 function body
+      20,
+      // body length = 20
+      0,
+      // 0 locals
+      253,
+      12,
+      // v128.const opcode
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      11
+      // end
+    ]);
+    return WebAssembly.validate(simdTest);
+  } catch {
+    return false;
+  }
+}
+function setupArenaViews() {
+  if (!wasmMemory)
+    return;
+  const buffer = wasmMemory.buffer;
+  arenaCvStack = new Uint32Array(buffer, SIMD_MEMORY.CV_STACK, 64 * 8);
+  arenaParentBlock = new Uint32Array(buffer, SIMD_MEMORY.PARENT_BLOCK, 16);
+  arenaChunkCv = new Uint32Array(buffer, SIMD_MEMORY.CHUNK_CV, 8);
+  arenaTempCvs = new Uint32Array(buffer, SIMD_MEMORY.TEMP_CVS, 32);
+  arenaBatchBlockWords = new Uint32Array(buffer, SIMD_MEMORY.BATCH_BLOCK_WORDS, 16 * 16 * 4);
+  arenaBatchCv = new Uint32Array(buffer, SIMD_MEMORY.BATCH_CV, 32);
+  arenaBatchCounterLow = new Uint32Array(buffer, SIMD_MEMORY.BATCH_COUNTER_LOW, 4);
+  arenaBatchFlagsBase = new Uint32Array(buffer, SIMD_MEMORY.BATCH_FLAGS_BASE, 4);
+  arenaBatchOutput = new Uint32Array(buffer, SIMD_MEMORY.BATCH_OUTPUT, 32);
+}
+var cachedWasmBytes = null;
+function initSimdSync() {
+  if (wasmInstance)
+    return true;
+  if (!isSimdSupported()) {
+    return false;
+  }
+  try {
+    const wasmBytes = cachedWasmBytes || generateWasmBytes();
+    cachedWasmBytes = wasmBytes;
+    wasmMemory = new WebAssembly.Memory({ initial: 1 });
+    const importObject = {
+      js: { mem: wasmMemory }
+    };
+    const module = new WebAssembly.Module(wasmBytes.buffer);
+    wasmInstance = new WebAssembly.Instance(module, importObject);
+    wasmCompress4x = wasmInstance.exports.compress4x;
+    wasmCompressChunks4x = wasmInstance.exports.compressChunks4x;
+    wasmCompressParent = wasmInstance.exports.compressParent;
+    wasmMemoryView = new Uint8Array(wasmMemory.buffer);
+    wasmMemoryView32 = new Uint32Array(wasmMemory.buffer);
+    setupArenaViews();
+    return true;
+  } catch (e) {
+    console.warn("Failed to initialize WASM SIMD:", e);
+    return false;
+  }
+}
+var SIMD_MEMORY = {
+  // SIMD compress4x working area (used by WASM code) - single block
+  BLOCK_WORDS: 0,
+  // 4 x 16 words = 512 bytes (transposed layout)
+  CHAINING_VALUES: 512,
+  // 4 x 8 words = 128 bytes
+  OUTPUT: 640,
+  // 4 x 8 words = 128 bytes
+  COUNTER_LOW: 768,
+  // 4 words = 16 bytes
+  COUNTER_HIGH: 784,
+  // 4 words = 16 bytes
+  BLOCK_LEN: 800,
+  // 4 words = 16 bytes
+  FLAGS: 816,
+  // 4 words = 16 bytes
+  // End of single-block SIMD working area: 832 bytes
+  // SIMD compressChunks4x working area - 16 blocks batched
+  // Each block position has 16 v128 values (one per message word) = 256 bytes
+  // 16 block positions = 16 × 256 = 4096 bytes
+  BATCH_BLOCK_WORDS: 832,
+  // 16 positions × 256 bytes = 4096 bytes (transposed), ends at 4928
+  BATCH_CV: 4928,
+  // 4 × 8 words × 4 bytes = 128 bytes (working CVs), ends at 5056
+  BATCH_COUNTER_LOW: 5056,
+  // 4 words × 4 bytes = 16 bytes (per-chunk counters), ends at 5072
+  BATCH_FLAGS_BASE: 5072,
+  // 4 words × 4 bytes = 16 bytes (base flags, no START/END), ends at 5088
+  BATCH_OUTPUT: 5088,
+  // 4 × 8 words × 4 bytes = 128 bytes (final output), ends at 5216
+  // End of batch working area: 5216 bytes
+  // WASM Arena: JS working buffers (accessed via TypedArray views)
+  CV_STACK: 5216,
+  // 64 levels × 8 words × 4 bytes = 2048 bytes, ends at 7264
+  PARENT_BLOCK: 7264,
+  // 16 words × 4 bytes = 64 bytes, ends at 7328
+  CHUNK_CV: 7328,
+  // 8 words × 4 bytes = 32 bytes, ends at 7360
+  TEMP_CVS: 7360
+  // 4 × 8 words × 4 bytes = 128 bytes, ends at 7488
+  // Total arena usage: ~7488 bytes (fits comfortably in 64KB page)
+};
+var arenaCvStack = null;
+var arenaParentBlock = null;
+var arenaChunkCv = null;
+var arenaTempCvs = null;
+var arenaBatchBlockWords = null;
+var arenaBatchCv = null;
+var arenaBatchCounterLow = null;
+var arenaBatchFlagsBase = null;
+var arenaBatchOutput = null;
+
+// node_modules/@huggingface/blake3-jit/dist/esm/hash.js
+var CV_STACK_DEPTH = 64;
+var HYPER_CV_STACK = new Uint32Array(CV_STACK_DEPTH * 8);
+var CV_POOL_SIZE = 64;
+var CV_POOL = new Uint32Array(CV_POOL_SIZE * 8);
+var CV_VIEWS = [];
+for (let i = 0; i < CV_POOL_SIZE; i++) {
+  CV_VIEWS.push(CV_POOL.subarray(i * 8, i * 8 + 8));
+}
+var simdAvailable = false;
+var SIMD_THRESHOLD = 4 * CHUNK_LEN;
+function ensureSimdSync() {
+  if (simdAvailable)
+    return true;
+  simdAvailable = initSimdSync();
+  return simdAvailable;
+}
+var simdChunkCvs = new Uint32Array(32);
+var reusableTempCv = new Uint32Array(8);
+var reusableChunkCv = new Uint32Array(8);
+var reusablePureParentBlock = new Uint32Array(16);
+var reusablePureParentCv = new Uint32Array(8);
+var reusableSimdCvs = new Uint32Array(32);
+var reusableSimdParentBlock = new Uint32Array(16);
+var reusableSimdParentCv = new Uint32Array(8);
+var reusableOffsets = new Uint32Array(4);
+var reusableCounters = new Uint32Array(4);
+var reusableBlockLens = new Uint32Array(4);
+var reusableFlags = new Uint32Array(4);
+var reusableOut8 = new Uint32Array(8);
+var reusableOut8View = new Uint8Array(reusableOut8.buffer, 0, 32);
+var SIMD_CV_BASE = SIMD_MEMORY.CHAINING_VALUES / 4;
+var SIMD_OUT_BASE = SIMD_MEMORY.OUTPUT / 4;
+var SIMD_COUNTER_LOW_BASE = SIMD_MEMORY.COUNTER_LOW / 4;
+var SIMD_COUNTER_HIGH_BASE = SIMD_MEMORY.COUNTER_HIGH / 4;
+var SIMD_BLOCK_LEN_BASE = SIMD_MEMORY.BLOCK_LEN / 4;
+var BATCH_CV_BASE = SIMD_MEMORY.BATCH_CV / 4;
+var BATCH_COUNTER_LOW_BASE = SIMD_MEMORY.BATCH_COUNTER_LOW / 4;
+var BATCH_FLAGS_BASE_OFFSET = SIMD_MEMORY.BATCH_FLAGS_BASE / 4;
+var BATCH_OUTPUT_BASE = SIMD_MEMORY.BATCH_OUTPUT / 4;
+var batchChunkOffsets = new Uint32Array(4);
+var SIMD_FLAGS_BASE = SIMD_MEMORY.FLAGS / 4;
+function warmupSimd() {
+  return ensureSimdSync();
+}
+
+// node_modules/@huggingface/blake3-jit/dist/esm/index.js
+if (typeof globalThis !== "undefined" && typeof globalThis.document !== "undefined") {
+  queueMicrotask(() => {
+    warmupSimd();
+  });
+}
+
+// node_modules/@huggingface/xetchunk-wasm/dist/esm/xet-chunker.js
+var TARGET_CHUNK_SIZE = 64 * 1024;
+var BLAKE3_DATA_KEY = new Uint8Array([
+  102,
+  151,
+  245,
+  119,
+  91,
+  149,
+  80,
+  222,
+  49,
+  53,
+  203,
+  172,
+  165,
+  151,
+  24,
+  28,
+  157,
+  228,
+  33,
+  16,
+  155,
+  235,
+  43,
+  88,
+  180,
+  208,
+  176,
+  75,
+  147,
+  173,
+  242,
+  41
+]);
+
+// node_modules/@huggingface/xetchunk-wasm/dist/esm/xorb-hash.js
+var BLAKE3_NODE_KEY = new Uint8Array([
+  1,
+  126,
+  197,
+  199,
+  165,
+  71,
+  41,
+  150,
+  253,
+  148,
+  102,
+  102,
+  180,
+  138,
+  2,
+  230,
+  93,
+  221,
+  83,
+  111,
+  55,
+  199,
+  109,
+  210,
+  248,
+  99,
+  82,
+  230,
+  74,
+  83,
+  113,
+  63
+]);
+var INDEX_OF_LAST_BYTE_OF_LAST_U64_IN_CHUNK_HASH = 3 * 8;
+var nodeHasher = Hasher.newKeyed(BLAKE3_NODE_KEY);
+
+// node_modules/@huggingface/xetchunk-wasm/dist/esm/hash-utils.js
+var ZERO_KEY = new Uint8Array(32);
+var VERIFICATION_KEY = new Uint8Array([
+  127,
+  24,
+  87,
+  214,
+  206,
+  86,
+  237,
+  102,
+  18,
+  127,
+  249,
+  19,
+  231,
+  165,
+  195,
+  243,
+  164,
+  205,
+  38,
+  213,
+  181,
+  219,
+  73,
+  230,
+  65,
+  36,
+  152,
+  127,
+  40,
+  251,
+  148,
+  195
+]);
+var fileHasher = Hasher.newKeyed(ZERO_KEY);
+var verificationHasher = Hasher.newKeyed(VERIFICATION_KEY);
+
+// node_modules/@huggingface/hub/dist/chunk-AXSL4LYE.mjs
+var HUB_URL = "https://huggingface.co";
+async function createApiError(response, opts) {
+  const error = new HubApiError(response.url, response.status, response.headers.get("X-Request-Id") ?? opts?.requestId);
+  error.message = `Api error with status ${error.statusCode}${opts?.message ? `. ${opts.message}` : ""}`;
+  const trailer = [`URL: ${error.url}`, error.requestId ? `Request ID: ${error.requestId}` : void 0].filter(Boolean).join(". ");
+  if (response.headers.get("Content-Type")?.startsWith("application/json")) {
+    const json = await response.json();
+    error.message = json.error || json.message || error.message;
+    if (json.error_description) {
+      error.message = error.message ? error.message + `: ${json.error_description}` : json.error_description;
+    }
+    error.data = json;
+  } else {
+    error.data = { message: await response.text() };
+  }
+  error.message += `. ${trailer}`;
+  throw error;
+}
+var HubApiError = class extends Error {
+  statusCode;
+  url;
+  requestId;
+  data;
+  constructor(url, statusCode, requestId, message) {
+    super(message);
+    this.statusCode = statusCode;
+    this.requestId = requestId;
+    this.url = url;
+  }
+};
+function checkAccessToken(accessToken) {
+  if (!accessToken.startsWith("hf_")) {
+    throw new TypeError("Your access token must start with 'hf_'");
+  }
+}
+function checkCredentials(params) {
+  if (params.accessToken) {
+    checkAccessToken(params.accessToken);
+    return params.accessToken;
+  }
+  if (params.credentials?.accessToken) {
+    checkAccessToken(params.credentials.accessToken);
+    return params.credentials.accessToken;
+  }
+}
+function toRepoId(repo) {
+  if (typeof repo !== "string") {
+    return repo;
+  }
+  if (repo.startsWith("model/") || repo.startsWith("models/")) {
+    throw new TypeError(
+      "A repo designation for a model should not start with 'models/', directly specify the model namespace / name"
+    );
+  }
+  if (repo.startsWith("space/")) {
+    throw new TypeError("Spaces should start with 'spaces/', plural, not 'space/'");
+  }
+  if (repo.startsWith("dataset/")) {
+    throw new TypeError("Datasets should start with 'datasets/', plural, not 'dataset/'");
+  }
+  if (repo.startsWith("bucket/")) {
+    throw new TypeError("Buckets should start with 'buckets/', plural, not 'bucket/'");
+  }
+  if (repo.startsWith("kernel/")) {
+    throw new TypeError("Kernels should start with 'kernels/', plural, not 'kernel/'");
+  }
+  const slashes = repo.split("/").length - 1;
+  if (repo.startsWith("spaces/")) {
+    if (slashes !== 2) {
+      throw new TypeError("Space Id must include namespace and name of the space");
+    }
+    return {
+      type: "space",
+      name: repo.slice("spaces/".length)
+    };
+  }
+  if (repo.startsWith("datasets/")) {
+    if (slashes > 2) {
+      throw new TypeError("Too many slashes in repo designation: " + repo);
+    }
+    return {
+      type: "dataset",
+      name: repo.slice("datasets/".length)
+    };
+  }
+  if (repo.startsWith("buckets/")) {
+    if (slashes !== 2) {
+      throw new TypeError("Bucket Id must include namespace and name of the bucket");
+    }
+    return {
+      type: "bucket",
+      name: repo.slice("buckets/".length)
+    };
+  }
+  if (repo.startsWith("kernels/")) {
+    if (slashes !== 2) {
+      throw new TypeError("Kernel Id must include namespace and name of the kernel");
+    }
+    return {
+      type: "kernel",
+      name: repo.slice("kernels/".length)
+    };
+  }
+  if (slashes > 1) {
+    throw new TypeError("Too many slashes in repo designation: " + repo);
+  }
+  return {
+    type: "model",
+    name: repo
+  };
+}
+var isBrowser = typeof window !== "undefined" && typeof window.document !== "undefined";
+var isWebWorker = typeof self === "object" && self.constructor && self.constructor.name === "DedicatedWorkerGlobalScope";
+var isBackend = !isBrowser && !isWebWorker;
+var isFrontend = !isBackend;
+var resolve;
+var waitPromise = new Promise((r) => {
+  resolve = r;
+});
+var hashSize = 1 << 16;
+var mlBits = 4;
+var mlMask = (1 << mlBits) - 1;
+var runBits = 4;
+var runMask = (1 << runBits) - 1;
+var blockBuf = makeBuffer(5 << 20);
+var hashTable = makeHashTable();
+function makeHashTable() {
+  try {
+    return new Uint32Array(hashSize);
+  } catch (error) {
+    const hashTable2 = new Array(hashSize);
+    for (let i = 0; i < hashSize; i++) {
+      hashTable2[i] = 0;
+    }
+    return hashTable2;
+  }
+}
+function makeBuffer(size) {
+  return new Uint8Array(size);
+}
+var textEncoder = new TextEncoder();
+var CRLF = textEncoder.encode("\r\n");
+var HEADER_SEPARATOR = textEncoder.encode("\r\n\r\n");
+function hasH2Fetch(versions = typeof process !== "undefined" ? process.versions : void 0, frontend = isFrontend) {
+  if (frontend || !versions?.undici || versions.bun) {
+    return false;
+  }
+  return Number(versions.undici.split(".")[0]) >= 8;
+}
+var GLOBAL_DISPATCHER_KEYS = [Symbol.for("undici.globalDispatcher.2"), Symbol.for("undici.globalDispatcher.1")];
+function withHttp1(base) {
+  return {
+    dispatch: (options, handler) => base.dispatch({ ...options, allowH2: false }, handler)
+  };
+}
+var cached;
+async function getHttp1Dispatcher() {
+  const globals = globalThis;
+  const find = () => GLOBAL_DISPATCHER_KEYS.map((key) => globals[key]).find((d) => typeof d?.dispatch === "function");
+  let base = find();
+  if (base === void 0) {
+    await (await fetch("data:,")).arrayBuffer();
+    base = find();
+  }
+  if (base === void 0) {
+    return void 0;
+  }
+  if (cached?.base !== base) {
+    cached = { base, http1: withHttp1(base) };
+  }
+  return cached.http1;
+}
+var undiciHttp1Fetch = async (input, init) => {
+  const dispatcher = await getHttp1Dispatcher();
+  return dispatcher ? fetch(input, { ...init, dispatcher }) : fetch(input, init);
+};
+var http1Fetch = hasH2Fetch() ? undiciHttp1Fetch : (input, init) => fetch(input, init);
+var PARALLEL_MIN_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+var PARALLEL_MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
+var HASH_LENGTH = 32;
+var XORB_HASH_BOOKEND = "ff".repeat(HASH_LENGTH);
+var ZERO_KEY2 = new Uint8Array(32);
+var TARGET_CHUNK_SIZE2 = 64 * 1024;
+var MAX_CHUNK_SIZE = 2 * TARGET_CHUNK_SIZE2;
+var XORB_SIZE = 64 * 1024 * 1024;
+var MAX_XORB_CHUNKS = 8 * 1024;
+var PROCESSING_PROGRESS_RATIO = 0.1;
+var UPLOADING_PROGRESS_RATIO = 1 - PROCESSING_PROGRESS_RATIO;
+var SHARD_MAX_SIZE = 64 * 1024 * 1024;
+var SHARD_MAGIC_TAG = new Uint8Array([
+  "H".charCodeAt(0),
+  "F".charCodeAt(0),
+  "R".charCodeAt(0),
+  "e".charCodeAt(0),
+  "p".charCodeAt(0),
+  "o".charCodeAt(0),
+  "M".charCodeAt(0),
+  "e".charCodeAt(0),
+  "t".charCodeAt(0),
+  "a".charCodeAt(0),
+  "D".charCodeAt(0),
+  "a".charCodeAt(0),
+  "t".charCodeAt(0),
+  "a".charCodeAt(0),
+  0,
+  85,
+  105,
+  103,
+  69,
+  106,
+  123,
+  129,
+  87,
+  131,
+  165,
+  189,
+  217,
+  92,
+  205,
+  209,
+  74,
+  169
+]);
+function parseLinkHeader(header) {
+  const regex = /<(https?:[/][/][^>]+)>;\s+rel="([^"]+)"/g;
+  return Object.fromEntries([...header.matchAll(regex)].map(([, url, rel]) => [rel, url]));
+}
+async function* listFiles(params) {
+  const accessToken = checkCredentials(params);
+  const repoId = toRepoId(params.repo);
+  const revision = repoId.type === "bucket" ? void 0 : params.revision || "main";
+  let url = `${params.hubUrl || HUB_URL}/api/${repoId.type}s/${repoId.name}/tree${revision ? `/${revision}` : ""}${params.path ? "/" + params.path : ""}?recursive=${!!params.recursive}&expand=${!!params.expand}`;
+  while (url) {
+    const res = await (params.fetch ?? fetch)(url, {
+      headers: {
+        accept: "application/json",
+        ...accessToken ? { Authorization: `Bearer ${accessToken}` } : void 0
+      }
+    });
+    if (!res.ok) {
+      throw await createApiError(res);
+    }
+    const items = await res.json();
+    for (const item of items) {
+      yield item;
+    }
+    const linkHeader = res.headers.get("Link");
+    url = linkHeader ? parseLinkHeader(linkHeader).next : void 0;
+  }
+}
+var REGEX_COMMIT_HASH = new RegExp("^[0-9a-f]{40}$");
+function normalizeInferenceProviderMapping(hfModelId, inferenceProviderMapping) {
+  if (!inferenceProviderMapping) {
+    return [];
+  }
+  if (Array.isArray(inferenceProviderMapping)) {
+    return inferenceProviderMapping.map((entry) => ({
+      ...entry,
+      hfModelId
+    }));
+  }
+  return Object.entries(inferenceProviderMapping).map(([provider, mapping]) => ({
+    provider,
+    hfModelId,
+    providerId: mapping.providerId,
+    status: mapping.status,
+    task: mapping.task
+  }));
+}
+var MODEL_EXPAND_KEYS = [
+  "pipeline_tag",
+  "private",
+  "gated",
+  "downloads",
+  "likes",
+  "lastModified"
+];
+var MODEL_DERIVED_FIELD_TO_API_KEY = {
+  filePaths: "siblings"
+};
+async function modelInfo(params) {
+  const accessToken = params && checkCredentials(params);
+  const additionalExpandKeys = params?.additionalFields?.map(
+    (field) => MODEL_DERIVED_FIELD_TO_API_KEY[field] ?? field
+  ) ?? [];
+  const search = new URLSearchParams([
+    ...MODEL_EXPAND_KEYS.map((val) => ["expand", val]),
+    ...additionalExpandKeys.map((val) => ["expand", val])
+  ]).toString();
+  const response = await (params.fetch || fetch)(
+    `${params?.hubUrl || HUB_URL}/api/models/${params.name}/revision/${encodeURIComponent(
+      params.revision ?? "HEAD"
+    )}?${search.toString()}`,
+    {
+      headers: {
+        ...accessToken ? { Authorization: `Bearer ${accessToken}` } : {}
+      }
+    }
+  );
+  if (!response.ok) {
+    throw await createApiError(response);
+  }
+  const data = await response.json();
+  const additional = {};
+  if (params?.additionalFields) {
+    for (const field of params.additionalFields) {
+      if (field === "filePaths") {
+        additional.filePaths = (data.siblings ?? []).map((s) => s.rfilename);
+      } else if (field === "inferenceProviderMapping" && data.inferenceProviderMapping) {
+        additional.inferenceProviderMapping = normalizeInferenceProviderMapping(data.id, data.inferenceProviderMapping);
+      } else {
+        additional[field] = data[field];
+      }
+    }
+  }
+  return {
+    ...additional,
+    id: data._id,
+    name: data.id,
+    private: data.private,
+    task: data.pipeline_tag,
+    downloads: data.downloads,
+    gated: data.gated,
+    likes: data.likes,
+    updatedAt: new Date(data.lastModified)
+  };
+}
+var DIFFUSERS_SAFETENSORS_FILE = "diffusion_pytorch_model.safetensors";
+var DIFFUSERS_SAFETENSORS_INDEX_FILE = "diffusion_pytorch_model.safetensors.index.json";
+var DIFFUSERS_WEIGHTS_SUBFOLDERS = ["transformer", "unet"];
+var MAX_TENSOR_DIM = 2 ** 32;
+var LIBRARY_WEIGHT_CANDIDATES = {
+  // diffusers keeps the main module (the diffusion transformer / U-Net) under a subfolder,
+  // or at the repo root for single-component repos (ControlNets, standalone VAEs). This matches
+  // how a diffusion model's size is conventionally reported: the diffusion transformer / U-Net,
+  // not the sum of VAE + text encoders.
+  diffusers: [
+    ...DIFFUSERS_WEIGHTS_SUBFOLDERS.map((folder) => ({
+      single: `${folder}/${DIFFUSERS_SAFETENSORS_FILE}`,
+      index: `${folder}/${DIFFUSERS_SAFETENSORS_INDEX_FILE}`
+    })),
+    { single: DIFFUSERS_SAFETENSORS_FILE, index: DIFFUSERS_SAFETENSORS_INDEX_FILE }
+  ]
+};
+
+// node_modules/@huggingface/hub/dist/index.mjs
+init_chunk_FFYIGW52();
+
+// src/safetensors/json-keys.ts
+function findDuplicateKey(text) {
+  const stack = [];
+  let i = 0;
+  const n = text.length;
+  let expectKey = false;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i += 2;
+        else if (d === 34) break;
+        else i++;
+      }
+      i++;
+      const top = stack[stack.length - 1];
+      if (expectKey && top) {
+        const key = JSON.parse(text.slice(start, i));
+        if (top.has(key)) return key;
+        top.add(key);
+      }
+      expectKey = false;
+      continue;
+    }
+    if (c === 123) {
+      stack.push(/* @__PURE__ */ new Set());
+      expectKey = true;
+    } else if (c === 91) {
+      stack.push(null);
+      expectKey = false;
+    } else if (c === 125 || c === 93) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 44) {
+      expectKey = stack[stack.length - 1] instanceof Set;
+    }
+    i++;
+  }
+  return null;
+}
+
+// src/safetensors/header.ts
+var MAX_HEADER_BYTES = 1e8;
+function readHeaderLength(file, prefix, fileSize) {
+  if (fileSize < 8 || prefix.length < 8) {
+    throw new FormatError(file, `file is ${fileSize} bytes, too short to be safetensors (needs an 8-byte header length)`);
+  }
+  const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
+  const big = dv.getBigUint64(0, true);
+  if (big > BigInt(MAX_HEADER_BYTES)) {
+    throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`);
+  }
+  const n = Number(big);
+  if (8 + n > fileSize) {
+    throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
+  }
+  if (n < 2) throw new FormatError(file, `header length ${n} is too small for a JSON object`);
+  return n;
+}
+function product(file, name, shape) {
+  let numel2 = 1;
+  for (const d of shape) {
+    numel2 *= d;
+    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name);
+  }
+  return numel2;
+}
+function parseHeader(file, json, fileSize) {
+  const dataStart = 8 + json.length;
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(json);
+  } catch {
+    throw new FormatError(file, "header is not valid UTF-8");
+  }
+  if (!text.startsWith("{")) throw new FormatError(file, "header does not start with '{' (not a safetensors JSON header)");
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(file, `header is not valid JSON (${e.message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new FormatError(file, "header is not a JSON object");
+  }
+  const dup = findDuplicateKey(text);
+  if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`);
+  const bufferSize = fileSize - dataStart;
+  let metadata = null;
+  const tensors = [];
+  for (const [name, raw] of Object.entries(parsed)) {
+    if (name === "__metadata__") {
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+        throw new FormatError(file, "__metadata__ must be an object of strings");
+      }
+      for (const [k, v] of Object.entries(raw)) {
+        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`);
+      }
+      metadata = raw;
+      continue;
+    }
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name);
+    }
+    const { dtype, shape, data_offsets: offsets } = raw;
+    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name);
+    const bits = DTYPE_BITS[dtype];
+    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new FormatError(file, "shape must be an array of non-negative integers", name);
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name);
+    }
+    const [begin, end] = offsets;
+    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name);
+    if (end > bufferSize) {
+      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name);
+    }
+    const numel2 = product(file, name, shape);
+    const totalBits = numel2 * bits;
+    if (!Number.isSafeInteger(totalBits) || totalBits % 8 !== 0) {
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name);
+    }
+    if (end - begin !== totalBits / 8) {
+      throw new FormatError(
+        file,
+        `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
+        name
+      );
+    }
+    tensors.push({ name, dtype, shape, file, begin: dataStart + begin, end: dataStart + end });
+  }
+  const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = dataStart;
+  for (const t of sorted) {
+    if (t.begin < cursor) {
+      throw new FormatError(file, `data_offsets [${t.begin - dataStart}, ${t.end - dataStart}] overlap the previous tensor`, t.name);
+    }
+    if (t.begin > cursor) {
+      throw new FormatError(file, `gap in the data buffer before this tensor (bytes ${cursor - dataStart}..${t.begin - dataStart} belong to no tensor)`, t.name);
+    }
+    cursor = t.end;
+  }
+  if (cursor !== fileSize) {
+    throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`);
+  }
+  return { tensors, metadata, dataStart };
+}
+
+// src/safetensors/shard-index.ts
+var INDEX_FILE = "model.safetensors.index.json";
+var SINGLE_FILE = "model.safetensors";
+var MAX_INDEX_BYTES = 25e7;
+function checkShardName(file, shard) {
+  if (shard.length === 0 || shard.startsWith("/") || shard.includes("\\") || shard.includes("\0") || shard.split("/").some((part) => part === ".." || part === "." || part === "")) {
+    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`);
+  }
+  if (!shard.endsWith(".safetensors")) {
+    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`);
+  }
+}
+function parseShardIndex(file, text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new FormatError(file, `not valid JSON (${e.message})`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object");
+  const dup = findDuplicateKey(text);
+  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`);
+  const wm = parsed.weight_map;
+  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object");
+  const weightMap = /* @__PURE__ */ new Map();
+  const shards = [];
+  const seen = /* @__PURE__ */ new Set();
+  for (const [tensor, shard] of Object.entries(wm)) {
+    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`);
+    checkShardName(file, shard);
+    weightMap.set(tensor, shard);
+    if (!seen.has(shard)) {
+      seen.add(shard);
+      shards.push(shard);
+    }
+  }
+  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty");
+  return { weightMap, shards };
+}
+function reconcileShards(indexFile, index, perShard) {
+  const byName = /* @__PURE__ */ new Map();
+  for (const [shard, tensors] of perShard) {
+    for (const t of tensors) {
+      const prev = byName.get(t.name);
+      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name);
+      byName.set(t.name, t);
+    }
+  }
+  const out = [];
+  for (const [name, shard] of index.weightMap) {
+    const t = byName.get(name);
+    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name);
+    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name);
+    out.push(t);
+  }
+  for (const [name, t] of byName) {
+    if (!index.weightMap.has(name)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name);
+  }
+  return out;
+}
+
+// src/sources/hub-fetch.ts
+var DEFAULT_MAX_ATTEMPTS = 4;
+var DEFAULT_RETRY_BASE_MS = 500;
+var MAX_REDIRECTS = 5;
+function isLoopbackHost(hostname) {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+}
+function checkEndpoint(endpoint) {
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(
+      `Hub endpoint ${url.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
+    );
+  }
+  if (url.username || url.password) {
+    throw new UsageError("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
+  }
+  if (url.search || url.hash) throw new UsageError(`Hub endpoint ${url.origin} must not have a query or fragment`);
+  return url.href.replace(/\/+$/, "");
+}
+function redactUrl(url) {
+  try {
+    const u = new URL(url);
+    return u.origin + u.pathname;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+function isRetryableStatus(status) {
+  return status === 429 || status >= 500 && status <= 599;
+}
+function parseRetryAfter(value, now = Date.now()) {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, t - now);
+}
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var defaultSleep = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
+async function drain(res) {
+  try {
+    await res.body?.cancel();
+  } catch {
+  }
+}
+function describeCause(e) {
+  if (e instanceof Error) {
+    const cause = e.cause;
+    const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
+    return inner && inner !== e.message ? `${e.message}: ${inner}` : e.message;
+  }
+  return String(e);
+}
+function makeHubFetch(opts) {
+  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
+  const base = opts.fetch ?? fetch;
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS);
+  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
+  const sleep = opts.sleep ?? defaultSleep;
+  const token = opts.token;
+  const backoff = (attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
+  async function followRedirects(start, method, headers, signal) {
+    let current = start;
+    for (let hop = 0; ; hop++) {
+      const h = new Headers(headers);
+      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
+      else h.delete("authorization");
+      const res = await base(current.href, { method, headers: h, redirect: "manual", signal: signal ?? null });
+      if (!REDIRECT_STATUSES.has(res.status)) return res;
+      const location = res.headers.get("location");
+      if (location === null) return res;
+      await drain(res);
+      if (hop >= MAX_REDIRECTS) {
+        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
+      }
+      let next;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
+      }
+      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
+        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
+      }
+      current = next;
+    }
+  }
+  const wrapped = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
+    }
+    const headers = new Headers(input instanceof Request ? input.headers : void 0);
+    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
+    for (let attempt = 1; ; attempt++) {
+      let res;
+      try {
+        res = await followRedirects(url, method, headers, signal);
+      } catch (e) {
+        if (e instanceof FromScratchError) throw e;
+        if (signal?.aborted) throw e;
+        if (attempt >= maxAttempts) {
+          throw new FetchError(
+            `network error fetching ${redactUrl(url)}: ${describeCause(e)} (gave up after ${maxAttempts} attempt${maxAttempts === 1 ? "" : "s"})`
+          );
+        }
+        const wait = backoff(attempt);
+        opts.logger?.warn(`network error fetching ${redactUrl(url)} (${describeCause(e)}); retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep(wait);
+        continue;
+      }
+      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
+        const ra = parseRetryAfter(res.headers.get("retry-after"));
+        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
+        await drain(res);
+        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep(wait);
+        continue;
+      }
+      return res;
+    }
+  };
+  return wrapped;
+}
+var MAX_REASON_BYTES = 64 * 1024;
+async function errorReason(res) {
+  const header = res.headers.get("x-error-message");
+  if (header) return header;
+  let text = "";
+  try {
+    const buf = await res.arrayBuffer();
+    text = new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, MAX_REASON_BYTES)));
+  } catch {
+  }
+  const fromText = reasonFromBody(text);
+  return fromText ?? (res.statusText || "no reason given");
+}
+function reasonFromBody(text) {
+  const t = text.trim();
+  if (!t) return null;
+  if (t.startsWith("{")) {
+    try {
+      const j = JSON.parse(t);
+      if (typeof j === "object" && j !== null) {
+        const { error, message } = j;
+        if (typeof error === "string" && error) return error;
+        if (typeof message === "string" && message) return message;
+      }
+    } catch {
+    }
+  }
+  if (t.startsWith("<")) return null;
+  return t.length > 200 ? `${t.slice(0, 200)}\u2026` : t;
+}
+function hubHttpError(status, reason, errorCode, ctx) {
+  const repo = ctx.repo;
+  const code2 = errorCode ? ` ${errorCode}` : "";
+  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token / HF_TOKEN, or the Action's hf-token input).`;
+  if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
+    return new FetchError(
+      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code2}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
+      status
+    );
+  }
+  if (status === 401 || status === 403) {
+    const tokenNote = ctx.tokenSent ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)." : "";
+    return new AuthError(
+      `${repo}: access denied (HTTP ${status}${code2}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
+      status
+    );
+  }
+  if (status === 404) {
+    const rev = ctx.revision ?? "main";
+    if (errorCode === "RevisionNotFound") {
+      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code2}: ${reason}). Check the branch, tag or commit after '@'.`, status);
+    }
+    if (errorCode === "EntryNotFound" && ctx.file !== void 0) {
+      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code2}: ${reason})`, status);
+    }
+    if (errorCode === "RepoNotFound" || ctx.file === void 0) {
+      return new FetchError(
+        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code2}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
+        status
+      );
+    }
+    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code2}: ${reason})`, status);
+  }
+  const where = ctx.file !== void 0 ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
+  if (isRetryableStatus(status)) {
+    return new FetchError(
+      `${where}: the Hub answered HTTP ${status}${code2} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
+      status
+    );
+  }
+  return new FetchError(`${where}: HTTP ${status}${code2} (${reason})`, status);
+}
+async function hubResponseError(res, ctx) {
+  const code2 = res.headers.get("x-error-code");
+  const reason = await errorReason(res);
+  return hubHttpError(res.status, reason, code2, ctx);
+}
+function mapHubThrown(e, ctx) {
+  if (e instanceof FromScratchError) return e;
+  if (e instanceof HubApiError) {
+    const data = e.data;
+    const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
+    const reason = fromData || e.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
+    return hubHttpError(e.statusCode, reason, null, ctx);
+  }
+  const msg = e instanceof Error ? describeCause(e) : String(e);
+  return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
+}
+
+// src/sources/types.ts
+var silentLogger = { info() {
+}, warn() {
+} };
+
+// src/sources/hub.ts
+var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
+function isValidRepoId(repo) {
+  return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
+}
+var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+var CONFIG_FILE = "config.json";
+var MAX_CONFIG_BYTES = 5e7;
+var HEADER_CONCURRENCY = 8;
+var CDN_URL_TTL_MS = 5 * 6e4;
+var SHA_RE = /^[0-9a-f]{40}$/;
+var BodyInterrupted = class extends Error {
+};
+var HubSource = class {
+  source;
+  repo;
+  endpoint;
+  requested;
+  token;
+  logger;
+  maxAttempts;
+  http;
+  sha = null;
+  license = null;
+  files = /* @__PURE__ */ new Map();
+  bytes = 0;
+  constructor(opts) {
+    if (!isValidRepoId(opts.repo)) {
+      throw new UsageError(`${JSON.stringify(opts.repo)} is not a Hugging Face repo id (expected org/name)`);
+    }
+    this.source = opts.source;
+    this.repo = opts.repo;
+    this.requested = opts.revision;
+    this.endpoint = checkEndpoint(opts.endpoint);
+    this.token = opts.token === "" ? null : opts.token;
+    this.logger = opts.logger ?? silentLogger;
+    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+    this.http = makeHubFetch({
+      endpoint: this.endpoint,
+      token: this.token,
+      fetch: opts.fetch,
+      maxAttempts: this.maxAttempts,
+      retryBaseMs: opts.retryBaseMs,
+      logger: this.logger
+    });
+  }
+  get bytesRead() {
+    return this.bytes;
+  }
+  /** The pinned commit sha, once list() has resolved it. */
+  get revision() {
+    return this.sha;
+  }
+  ctx(file) {
+    return {
+      endpoint: this.endpoint,
+      repo: this.repo,
+      revision: this.sha ?? this.requested,
+      file,
+      tokenSent: this.token !== null,
+      attempts: this.maxAttempts
+    };
+  }
+  /** fetch for @huggingface/hub: non-2xx answers become our typed errors before the library sees them. */
+  libFetch(ctx) {
+    const http = this.http;
+    const f = async (input, init) => {
+      const res = await http(input, init);
+      if (!res.ok) throw await hubResponseError(res, ctx);
+      return res;
+    };
+    return f;
+  }
+  label(file) {
+    return `${this.repo}@${this.sha ?? this.requested ?? "main"}:${file}`;
+  }
+  resolveUrl(file) {
+    if (this.sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
+    const path4 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path4}`;
+  }
+  /** modelInfo: commit sha (pinned for every later request) and licence. */
+  async pin() {
+    const ctx = this.ctx();
+    let info;
+    try {
+      info = await modelInfo({
+        name: this.repo,
+        revision: this.requested ?? void 0,
+        additionalFields: ["sha", "cardData"],
+        hubUrl: this.endpoint,
+        fetch: this.libFetch(ctx)
+      });
+    } catch (e) {
+      throw mapHubThrown(e, ctx);
+    }
+    if (typeof info.sha !== "string" || !SHA_RE.test(info.sha)) {
+      throw new FetchError(`${this.repo}: the Hub did not return a commit sha for revision ${JSON.stringify(this.requested ?? "main")}`);
+    }
+    this.sha = info.sha;
+    const lic = info.cardData?.license;
+    this.license = typeof lic === "string" && lic ? lic : Array.isArray(lic) && lic.length > 0 && lic.every((l) => typeof l === "string") ? lic.join(", ") : null;
+  }
+  async listRepoFiles() {
+    const ctx = this.ctx();
+    this.files.clear();
+    try {
+      for await (const entry of listFiles({
+        repo: this.repo,
+        revision: this.sha ?? void 0,
+        recursive: true,
+        hubUrl: this.endpoint,
+        fetch: this.libFetch(ctx)
+      })) {
+        if (entry.type !== "file") continue;
+        if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
+          throw new FetchError(`${this.repo}@${this.sha}: the Hub's file listing has a malformed entry`);
+        }
+        this.files.set(entry.path, { size: entry.size });
+      }
+    } catch (e) {
+      throw mapHubThrown(e, ctx);
+    }
+  }
+  async list() {
+    await this.pin();
+    await this.listRepoFiles();
+    let headerBytes = 0;
+    let tensors;
+    let files;
+    if (this.files.has(INDEX_FILE)) {
+      const indexLabel = this.label(INDEX_FILE);
+      const text = await this.getSmallFile(INDEX_FILE, MAX_INDEX_BYTES, "index");
+      headerBytes += text.bytes;
+      const index = parseShardIndex(indexLabel, text.text);
+      for (const shard of index.shards) {
+        if (!this.files.has(shard)) {
+          throw new FormatError(indexLabel, `the index lists shard ${JSON.stringify(shard)}, which is not in the repo`);
+        }
+      }
+      const results = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard) => this.readHeader(shard));
+      const perShard = /* @__PURE__ */ new Map();
+      index.shards.forEach((shard, i) => {
+        const r = results[i];
+        perShard.set(shard, r.tensors);
+        headerBytes += r.bytes;
+      });
+      tensors = reconcileShards(indexLabel, index, perShard);
+      files = index.shards;
+    } else if (this.files.has(SINGLE_FILE)) {
+      const r = await this.readHeader(SINGLE_FILE);
+      tensors = r.tensors;
+      headerBytes += r.bytes;
+      files = [SINGLE_FILE];
+    } else {
+      const pickles = [...this.files.keys()].filter((n) => PICKLE_EXTENSIONS.some((e) => n.endsWith(e)));
+      throw new FormatError(
+        `${this.repo}@${this.sha}`,
+        pickles.length ? `has ${pickles.slice(0, 3).join(", ")} but no ${SINGLE_FILE} or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither ${SINGLE_FILE} nor ${INDEX_FILE}`
+      );
+    }
+    let config = null;
+    if (this.files.has(CONFIG_FILE)) {
+      const c = await this.getSmallFile(CONFIG_FILE, MAX_CONFIG_BYTES, "config");
+      headerBytes += c.bytes;
+      try {
+        config = JSON.parse(c.text);
+      } catch (e) {
+        throw new FormatError(this.label(CONFIG_FILE), `not valid JSON (${e.message})`);
+      }
+    }
+    return {
+      source: this.source,
+      revision: this.sha,
+      license: this.license,
+      tensors,
+      files,
+      config,
+      annotationFile: null,
+      headerBytes
+    };
+  }
+  /** Whole small file (index, config), size-checked against the listing before and after. */
+  async getSmallFile(file, max, what) {
+    const info = this.files.get(file);
+    if (info.size > max) {
+      throw new FormatError(this.label(file), `${what} is ${info.size} bytes, above the ${max}-byte limit`);
+    }
+    const bytes = await this.fetchBytes(file, null, info.size);
+    let text;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      throw new FormatError(this.label(file), "is not valid UTF-8");
+    }
+    return { text, bytes: bytes.length };
+  }
+  /** Header only: bytes 0-7, then 8..8+N-1, each validated against the listed size. */
+  async readHeader(file) {
+    const size = this.files.get(file).size;
+    const label = this.label(file);
+    const prefixLen = Math.min(8, size);
+    const prefix = prefixLen > 0 ? await this.fetchBytes(file, { begin: 0, end: prefixLen }, size) : new Uint8Array(0);
+    const n = readHeaderLength(label, prefix, size);
+    const json = await this.fetchBytes(file, { begin: 8, end: 8 + n }, size);
+    const parsed = parseHeader(label, json, size);
+    return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n };
+  }
+  async read(file, begin, end) {
+    if (this.sha === null) throw new Error("internal: HubSource.read() called before list()");
+    const info = this.files.get(file);
+    if (!info) throw new FetchError(`${this.label(file)}: not a file of this repo at the pinned revision`, 404);
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin || end > info.size) {
+      throw new RangeError(`${this.label(file)}: bad byte range [${begin}, ${end}) for a ${info.size}-byte file`);
+    }
+    if (begin === end) return new Uint8Array(0);
+    const started = Date.now();
+    const out = await this.fetchBytes(file, { begin, end }, info.size);
+    const mib = (end - begin) / 2 ** 20;
+    if (mib >= 64) this.logger.progress?.(`${this.label(file)}: read ${mib.toFixed(0)} MiB in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
+    return out;
+  }
+  /**
+   * One GET of `file` (whole when range is null, else bytes [begin, end)),
+   * returning exactly the bytes asked for. A server that ignores Range (200),
+   * answers another range, or sends too few or too many bytes is an error.
+   * Reuses the signed CDN URL of an earlier redirect while it is fresh, and
+   * falls back to the resolve URL if the CDN refuses it.
+   */
+  async fetchBytes(file, range, size) {
+    const info = this.files.get(file);
+    const expected = range ? range.end - range.begin : size;
+    const label = this.label(file);
+    const headers = { "accept-encoding": "identity" };
+    if (range) headers.range = `bytes=${range.begin}-${range.end - 1}`;
+    for (let attempt = 1; ; attempt++) {
+      const cached2 = info.cdn && Date.now() - info.cdn.at < CDN_URL_TTL_MS ? info.cdn.url : null;
+      const url = cached2 ?? this.resolveUrl(file);
+      let fromCache = cached2 !== null;
+      let res = await this.http(url, { headers });
+      if (fromCache && !res.ok && res.status >= 400 && res.status < 500) {
+        await drain(res);
+        info.cdn = void 0;
+        fromCache = false;
+        res = await this.http(this.resolveUrl(file), { headers });
+      }
+      if (!res.ok) {
+        if (res.status === 416) {
+          await drain(res);
+          throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
+        }
+        throw await hubResponseError(res, this.ctx(file));
+      }
+      if (range) {
+        if (res.status !== 206) {
+          await drain(res);
+          throw new FetchError(
+            `${label}: the server ignored the Range request (HTTP ${res.status} instead of 206 Partial Content); refusing to download the whole file for ${expected} bytes`,
+            res.status
+          );
+        }
+        const cr = res.headers.get("content-range");
+        const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
+        if (!m || Number(m[1]) !== range.begin || Number(m[2]) !== range.end - 1) {
+          await drain(res);
+          throw new FetchError(`${label}: asked for bytes ${range.begin}-${range.end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
+        }
+        if (m[3] !== "*" && Number(m[3]) !== size) {
+          await drain(res);
+          throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
+        }
+      } else if (res.status !== 200) {
+        await drain(res);
+        throw new FetchError(`${label}: expected HTTP 200 for the whole file, got ${res.status}`, res.status);
+      }
+      const finalUrl = res.url;
+      try {
+        const body = await readExactly(res, expected, label);
+        this.bytes += body.length;
+        if (finalUrl && !fromCache && new URL(finalUrl).origin !== new URL(this.endpoint).origin) {
+          info.cdn = { url: finalUrl, at: Date.now() };
+        }
+        return body;
+      } catch (e) {
+        if (!(e instanceof BodyInterrupted)) throw e;
+        info.cdn = void 0;
+        if (attempt >= this.maxAttempts) {
+          throw new FetchError(`${label}: connection broke while downloading from ${redactUrl(finalUrl || url)} (${e.message}); gave up after ${attempt} attempts`);
+        }
+        this.logger.warn(`${label}: connection broke mid-download (${e.message}); retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+      }
+    }
+  }
+};
+async function readExactly(res, expected, label) {
+  const declared = res.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) !== expected) {
+    await drain(res);
+    throw new FetchError(`${label}: expected ${expected} bytes but the server announced Content-Length ${declared}`);
+  }
+  const out = new Uint8Array(expected);
+  let got = 0;
+  if (res.body === null) {
+    if (expected === 0) return out;
+    throw new FetchError(`${label}: empty response, expected ${expected} bytes`);
+  }
+  const reader = res.body.getReader();
+  for (; ; ) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      throw new BodyInterrupted(e instanceof Error ? e.message : String(e));
+    }
+    if (chunk.done) break;
+    const v = chunk.value;
+    if (got + v.length > expected) {
+      await reader.cancel().catch(() => void 0);
+      throw new FetchError(`${label}: the server sent more than the ${expected} bytes asked for`);
+    }
+    out.set(v, got);
+    got += v.length;
+  }
+  if (got !== expected) throw new FetchError(`${label}: the server sent ${got} bytes, expected ${expected}`);
+  return out;
+}
+async function mapLimit(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i]);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+// src/sources/local.ts
+import { open, readFile, realpath, stat } from "node:fs/promises";
+import path2 from "node:path";
+var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+var LocalSource = class {
+  source;
+  root = "";
+  bytes = 0;
+  sizes = /* @__PURE__ */ new Map();
+  constructor(source) {
+    this.source = source;
+  }
+  get bytesRead() {
+    return this.bytes;
+  }
+  /** Resolve a shard name to a path, refusing anything (symlinks included) that leaves the model directory. */
+  async resolveFile(file) {
+    const p = path2.join(this.root, file);
+    let real;
+    try {
+      real = await realpath(p);
+    } catch {
+      throw new FormatError(p, "file not found");
+    }
+    const rootReal = await realpath(this.root);
+    if (real !== rootReal && !real.startsWith(rootReal + path2.sep)) {
+      throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
+    }
+    return real;
+  }
+  async list() {
+    const given2 = this.source.startsWith("file://") ? this.source.slice(7) : this.source;
+    let st;
+    try {
+      st = await stat(given2);
+    } catch {
+      throw new UsageError(`${given2}: no such file or directory`);
+    }
+    let files;
+    let tensors;
+    let annotationFile = null;
+    let headerBytes = 0;
+    if (st.isFile()) {
+      if (PICKLE_EXTENSIONS2.some((e) => given2.endsWith(e))) {
+        throw new FormatError(given2, "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)");
+      }
+      this.root = path2.dirname(given2);
+      const file = path2.basename(given2);
+      const r = await this.readHeader(file);
+      tensors = r.tensors;
+      headerBytes = r.bytes;
+      files = [file];
+    } else {
+      this.root = given2;
+      const indexPath = path2.join(given2, INDEX_FILE);
+      const single = path2.join(given2, SINGLE_FILE);
+      if (await exists(indexPath)) {
+        const size = (await stat(indexPath)).size;
+        if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
+        const text = await readFile(indexPath, "utf8");
+        headerBytes += size;
+        const index = parseShardIndex(indexPath, text);
+        const perShard = /* @__PURE__ */ new Map();
+        for (const shard of index.shards) {
+          const r = await this.readHeader(shard);
+          perShard.set(shard, r.tensors);
+          headerBytes += r.bytes;
+        }
+        tensors = reconcileShards(indexPath, index, perShard);
+        files = index.shards;
+        annotationFile = indexPath;
+      } else if (await exists(single)) {
+        const r = await this.readHeader(SINGLE_FILE);
+        tensors = r.tensors;
+        headerBytes = r.bytes;
+        files = [SINGLE_FILE];
+      } else {
+        const pickles = await findPickles(given2);
+        throw new FormatError(
+          given2,
+          pickles ? `has ${pickles} but no model.safetensors or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither model.safetensors nor ${INDEX_FILE}`
+        );
+      }
+    }
+    let config = null;
+    const configPath = path2.join(this.root, "config.json");
+    if (await exists(configPath)) {
+      try {
+        config = JSON.parse(await readFile(configPath, "utf8"));
+      } catch (e) {
+        throw new FormatError(configPath, `not valid JSON (${e.message})`);
+      }
+      annotationFile ??= configPath;
+    }
+    annotationFile ??= path2.join(this.root, files[0]);
+    this.bytes += headerBytes;
+    return { source: this.source, revision: null, license: null, tensors, files, config, annotationFile, headerBytes };
+  }
+  async readHeader(file) {
+    const p = await this.resolveFile(file);
+    const fh = await open(p, "r");
+    try {
+      const size = (await fh.stat()).size;
+      this.sizes.set(file, size);
+      const prefix = new Uint8Array(8);
+      await fh.read(prefix, 0, Math.min(8, size), 0);
+      const label = path2.join(this.root, file);
+      const n = readHeaderLength(label, prefix, size);
+      const json = new Uint8Array(n);
+      const { bytesRead } = await fh.read(json, 0, n, 8);
+      if (bytesRead !== n) throw new FormatError(label, "file shrank while reading its header");
+      const parsed = parseHeader(label, json, size);
+      return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n };
+    } finally {
+      await fh.close();
+    }
+  }
+  async read(file, begin, end) {
+    const p = await this.resolveFile(file);
+    const fh = await open(p, "r");
+    try {
+      const len = end - begin;
+      const buf = new Uint8Array(len);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
+        if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
+        got += bytesRead;
+      }
+      this.bytes += len;
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  }
+};
+async function exists(p) {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function findPickles(dir) {
+  const { readdir } = await import("node:fs/promises");
+  const names = await readdir(dir).catch(() => []);
+  const found = names.filter((n) => PICKLE_EXTENSIONS2.some((e) => n.endsWith(e)));
+  return found.length ? found.slice(0, 3).join(", ") : null;
+}
+
+// src/sources/parse-source.ts
+var HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
+var HINT = "expected a local path (directory or .safetensors file) or a Hugging Face repo: org/name, org/name@revision or hf://org/name[@revision]";
+function validRevision(rev) {
+  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
+}
+function parseHubId(s, given2) {
+  if (s.endsWith("@")) return null;
+  const m = HUB_RE.exec(s);
+  if (!m) return null;
+  const repo = m[1];
+  const revision = m[2] ?? null;
+  if (!isValidRepoId(repo)) return null;
+  if (revision !== null && !validRevision(revision)) {
+    throw new UsageError(`${JSON.stringify(given2)}: revision ${JSON.stringify(revision)} is not a valid branch, tag or commit`);
+  }
+  return { repo, revision };
+}
+function expandHome(p) {
+  if (p === "~") return homedir();
+  if (p.startsWith("~/")) return path3.join(homedir(), p.slice(2));
+  return p;
+}
+function parseSource(s) {
+  if (s.trim() === "") throw new UsageError(`empty model source; ${HINT}`);
+  if (s.startsWith("hf://")) {
+    const hub2 = parseHubId(s.slice("hf://".length), s);
+    if (!hub2) throw new UsageError(`${JSON.stringify(s)} is not a valid Hub reference; expected hf://org/name or hf://org/name@revision`);
+    return { kind: "hub", ...hub2 };
+  }
+  if (s.startsWith("file://")) return { kind: "local", path: expandHome(s.slice("file://".length)) };
+  if (existsSync(s) || s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.startsWith("~") || s.endsWith(".safetensors")) {
+    return { kind: "local", path: expandHome(s) };
+  }
+  const hub = parseHubId(s, s);
+  if (hub) return { kind: "hub", ...hub };
+  throw new UsageError(`${JSON.stringify(s)} is neither an existing local path nor a Hugging Face repo id; ${HINT}`);
+}
+function createSource(s, opts) {
+  const parsed = parseSource(s);
+  if (parsed.kind === "local") return new LocalSource(parsed.path);
+  return new HubSource({
+    source: s,
+    repo: parsed.repo,
+    revision: parsed.revision,
+    endpoint: opts.endpoint,
+    token: opts.token,
+    fetch: opts.fetch,
+    logger: opts.logger
+  });
+}
+
+// src/cli.ts
+var USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
+
+Usage:
+  fromscratch check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
+                    [--report FILE] [--format text|json|markdown]
+                    [--fail-on reused|inconclusive|never]
+                    [--endpoint URL] [--token TOKEN] [--components SPEC]
+                    [--min-pearson X] [--min-z X] [--min-share X] [--quiet]
+  fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
+
+SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
+        a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
+--endpoint defaults to $HF_ENDPOINT or https://huggingface.co; --token defaults to $HF_TOKEN.
+--components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
+
+Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
+`;
+function cliLogger(io, quiet) {
+  let last = 0;
+  let pending = false;
+  return {
+    info: (m) => {
+      if (quiet) return;
+      if (pending && io.isTTY) io.stderr("\n");
+      pending = false;
+      io.stderr(`${m}
+`);
+    },
+    warn: (m) => io.stderr(`warning: ${m}
+`),
+    progress: (m) => {
+      if (quiet) return;
+      const now = Date.now();
+      if (now - last < (io.isTTY ? 200 : 5e3)) return;
+      last = now;
+      if (io.isTTY) {
+        io.stderr(`\r${m}\x1B[K`);
+        pending = true;
+      } else io.stderr(`${m}
+`);
+    }
+  };
+}
+function parseCheckArgs(args, env) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        candidate: { type: "string" },
+        reference: { type: "string", multiple: true },
+        report: { type: "string" },
+        format: { type: "string" },
+        "fail-on": { type: "string" },
+        endpoint: { type: "string" },
+        token: { type: "string" },
+        components: { type: "string" },
+        "min-pearson": { type: "string" },
+        "min-z": { type: "string" },
+        "min-share": { type: "string" },
+        quiet: { type: "boolean" }
+      }
+    }));
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  const settings = parseSettings({
+    candidate: values.candidate,
+    references: values.reference ?? [],
+    reportPath: values.report,
+    format: values.format,
+    failOn: values["fail-on"],
+    endpoint: values.endpoint ?? env.HF_ENDPOINT,
+    token: values.token ?? env.HF_TOKEN,
+    components: values.components,
+    minPearson: values["min-pearson"],
+    minZ: values["min-z"],
+    minShare: values["min-share"]
+  });
+  return { settings, quiet: values.quiet ?? false };
+}
+async function main(argv, io) {
+  const [command, ...rest] = argv;
+  try {
+    if (command === void 0 || command === "--help" || command === "-h" || command === "help") {
+      io.stdout(USAGE);
+      return command === void 0 ? EXIT.badInput : EXIT.pass;
+    }
+    if (command === "--version" || command === "-v") {
+      io.stdout(`${VERSION}
+`);
+      return EXIT.pass;
+    }
+    if (command === "examples") {
+      if (rest.length !== 1) throw new UsageError("usage: fromscratch examples DIR");
+      for (const d of await writeExamples(rest[0])) io.stdout(`${d}
+`);
+      return EXIT.pass;
+    }
+    if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: fromscratch check --help)`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.stdout(USAGE);
+      return EXIT.pass;
+    }
+    const { settings, quiet } = parseCheckArgs(rest, io.env);
+    const logger = cliLogger(io, quiet);
+    const { report, error } = await runCheck(settings, {
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+      logger,
+      now: () => Date.now()
+    });
+    if (settings.reportPath) {
+      await writeFile2(settings.reportPath, JSON.stringify(report, null, 2) + "\n");
+      logger.info(`report written to ${settings.reportPath}`);
+    }
+    const rendered = settings.format === "json" ? JSON.stringify(report, null, 2) + "\n" : settings.format === "markdown" ? renderMarkdown(report) : renderText(report);
+    io.stdout(rendered);
+    if (error) {
+      io.stderr(`error: ${error.message}
+`);
+      return exitCodeFor(error);
+    }
+    return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
+  } catch (e) {
+    if (e instanceof FromScratchError) {
+      io.stderr(`error: ${e.message}
+`);
+      if (e.kind === "usage") io.stderr("run `fromscratch --help` for usage\n");
+      return exitCodeFor(e);
+    }
+    io.stderr(`internal error: ${e?.stack ?? String(e)}
+`);
+    return EXIT.internal;
+  }
+}
+
+// src/cli-main.ts
+var code = await main(process.argv.slice(2), {
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+  env: process.env,
+  isTTY: Boolean(process.stderr.isTTY)
+});
+process.exitCode = code;

@@ -1,0 +1,465 @@
+/**
+ * A local Hugging Face Hub look-alike for tests: real HTTP on 127.0.0.1, two
+ * origins ("hub" and "cdn"), the URL shapes @huggingface/hub calls, the Hub's
+ * error headers, gating, and injectable faults. No code under test is mocked.
+ *
+ * Hub origin:
+ *   GET /api/models/{org}/{name}[/revision/{rev}]        model info JSON
+ *   GET /api/models/{org}/{name}/tree/{rev}[/{path}]     file listing (Link-paginated)
+ *   GET|HEAD /{org}/{name}/resolve/{rev}/{path}          302 to the CDN for LFS files
+ *                                                        (Uint8Array), 200/206 for small
+ *                                                        text files (string)
+ *   GET|HEAD /{org}/{name}/raw/{rev}/{path}              the file itself (no redirect)
+ * CDN origin:
+ *   GET|HEAD /repos/{sha256}/{path}?sig=…&expires=…      Range-capable file server; rejects
+ *                                                        requests carrying Authorization
+ *                                                        (as S3 does with a signed URL)
+ */
+import { createHash, createHmac } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface RepoSpec {
+  /** Path -> content. Uint8Array files are LFS (served via the CDN), strings are plain git files. */
+  files: Record<string, Uint8Array | string>;
+  /** Commit sha of the default branch "main" (default: derived from the repo name). */
+  sha?: string;
+  /** cardData.license; null or absent means no licence in the card. */
+  license?: string | null;
+  /** Gated like the Hub: model info and listing public, file downloads need the token. */
+  gated?: boolean;
+  /** Private: everything needs the token; without it the Hub answers 401 RepoNotFound. */
+  private?: boolean;
+  /** Extra branch/tag names -> sha (they all serve the same files). */
+  branches?: Record<string, string>;
+}
+
+export interface HubServerOptions {
+  repos: Record<string, RepoSpec>;
+  /** The one token that opens gated/private repos. */
+  token?: string;
+  /** Tree listing page size (Link: rel="next" pagination); default: no pagination. */
+  treePageSize?: number;
+}
+
+export interface RequestLog {
+  origin: "hub" | "cdn";
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  range: string | null;
+  authorization: boolean;
+  /** Set when the response is sent. */
+  status: number;
+  /** Body bytes sent. */
+  bytes: number;
+}
+
+export type Fault =
+  /** Answer with this status (and Retry-After / headers / body). */
+  | { status: number; retryAfter?: number | string; headers?: Record<string, string>; body?: string }
+  /** Serve the whole file with 200, as if Range were unsupported. */
+  | { ignoreRange: true }
+  /** Serve the right status/headers but only the first n body bytes (Content-Length n). */
+  | { truncate: number }
+  /** Drop the connection without answering. */
+  | { reset: true };
+
+export interface FaultControl {
+  /** The next faults.length requests whose path matches `pattern` get these faults, in order. */
+  next(pattern: RegExp, faults: Fault[], opts?: { origin?: "hub" | "cdn" }): void;
+  /** Every matching request gets this fault until clear(). */
+  always(pattern: RegExp, fault: Fault, opts?: { origin?: "hub" | "cdn" }): void;
+  clear(): void;
+}
+
+export interface HubServer {
+  url: string;
+  cdnUrl: string;
+  requests: RequestLog[];
+  faults: FaultControl;
+  /** The sha "main" resolves to for a repo. */
+  shaOf(repo: string): string;
+  close(): Promise<void>;
+}
+
+interface Rule {
+  pattern: RegExp;
+  origin?: "hub" | "cdn";
+  queue: Fault[];
+  sticky: boolean;
+}
+
+const SECRET = "test-cdn-secret";
+
+function sha1(data: Uint8Array | string): string {
+  return createHash("sha1").update(data).digest("hex");
+}
+function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+function gitOid(data: Uint8Array): string {
+  return sha1(Buffer.concat([Buffer.from(`blob ${data.length}\0`), data]));
+}
+function bytesOf(content: Uint8Array | string): Uint8Array {
+  return typeof content === "string" ? new TextEncoder().encode(content) : content;
+}
+function sign(path: string, expires: number): string {
+  return createHmac("sha256", SECRET).update(`${path}:${expires}`).digest("hex");
+}
+
+/** Parse a single `bytes=` range against a size: [start, endInclusive], "unsatisfiable", or null (ignore header). */
+function parseRange(header: string, size: number): [number, number] | "unsatisfiable" | null {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === "" && m[2] === "")) return null;
+  if (m[1] === "") {
+    const n = Number(m[2]);
+    if (n === 0) return "unsatisfiable";
+    return [Math.max(0, size - n), size - 1];
+  }
+  const start = Number(m[1]);
+  const end = m[2] === "" ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== "" && Number(m[2]) < start) return null;
+  if (start >= size) return "unsatisfiable";
+  return [start, end];
+}
+
+export async function startHubServer(opts: HubServerOptions): Promise<HubServer> {
+  const requests: RequestLog[] = [];
+  const rules: Rule[] = [];
+  const shas = new Map<string, string>();
+  for (const [name, spec] of Object.entries(opts.repos)) shas.set(name, spec.sha ?? sha1(`commit:${name}`));
+  /** sha256 -> bytes, for the CDN. */
+  const blobs = new Map<string, Uint8Array>();
+  for (const spec of Object.values(opts.repos)) {
+    for (const content of Object.values(spec.files)) if (typeof content !== "string") blobs.set(sha256(content), content);
+  }
+  let cdnOrigin = "";
+
+  const faults: FaultControl = {
+    next(pattern, list, o) {
+      rules.push({ pattern, origin: o?.origin, queue: [...list], sticky: false });
+    },
+    always(pattern, fault, o) {
+      rules.push({ pattern, origin: o?.origin, queue: [fault], sticky: true });
+    },
+    clear() {
+      rules.length = 0;
+    },
+  };
+
+  function takeFault(origin: "hub" | "cdn", url: string): Fault | null {
+    for (const r of rules) {
+      if (r.origin && r.origin !== origin) continue;
+      if (r.queue.length === 0 || !r.pattern.test(url)) continue;
+      return r.sticky ? r.queue[0]! : r.queue.shift()!;
+    }
+    return null;
+  }
+
+  function send(
+    res: http.ServerResponse,
+    log: RequestLog,
+    status: number,
+    headers: Record<string, string | number>,
+    body: Uint8Array | string = "",
+    head = false,
+  ): void {
+    const buf = bytesOf(body);
+    log.status = status;
+    log.bytes = head ? 0 : buf.length;
+    res.writeHead(status, { "content-length": buf.length, ...headers });
+    res.end(head ? undefined : buf);
+  }
+
+  function hubError(res: http.ServerResponse, log: RequestLog, status: number, code: string | null, message: string, json: boolean): void {
+    const headers: Record<string, string> = { "x-error-message": message };
+    if (code) headers["x-error-code"] = code;
+    if (json) send(res, log, status, { ...headers, "content-type": "application/json; charset=utf-8" }, JSON.stringify({ error: message }));
+    else send(res, log, status, { ...headers, "content-type": "text/plain; charset=utf-8" }, message);
+  }
+
+  /** Serve bytes honouring Range (206/416), or 200 for the whole body. */
+  function serveBytes(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    log: RequestLog,
+    data: Uint8Array,
+    headers: Record<string, string | number>,
+    fault: Fault | null,
+  ): void {
+    const head = req.method === "HEAD";
+    const rangeHeader = fault && "ignoreRange" in fault ? undefined : req.headers.range;
+    let status = 200;
+    let body = data;
+    const h: Record<string, string | number> = { "accept-ranges": "bytes", "content-type": "application/octet-stream", ...headers };
+    if (rangeHeader !== undefined) {
+      const r = parseRange(rangeHeader, data.length);
+      if (r === "unsatisfiable") {
+        send(res, log, 416, { ...h, "content-range": `bytes */${data.length}` }, "", head);
+        return;
+      }
+      if (r !== null) {
+        status = 206;
+        body = data.subarray(r[0], r[1] + 1);
+        h["content-range"] = `bytes ${r[0]}-${r[1]}/${data.length}`;
+      }
+    }
+    if (fault && "truncate" in fault) body = body.subarray(0, fault.truncate);
+    send(res, log, status, h, body, head);
+  }
+
+  function authState(req: http.IncomingMessage): "none" | "valid" | "wrong" {
+    const a = req.headers.authorization;
+    if (!a) return "none";
+    return opts.token !== undefined && a === `Bearer ${opts.token}` ? "valid" : "wrong";
+  }
+
+  /** Revision name or sha -> sha, or null. */
+  function resolveRev(repo: string, spec: RepoSpec, rev: string): string | null {
+    const main = shas.get(repo)!;
+    if (rev === "main" || rev === "HEAD" || rev === main) return main;
+    const branches = spec.branches ?? {};
+    if (rev in branches) return branches[rev]!;
+    if (Object.values(branches).includes(rev)) return rev;
+    return null;
+  }
+
+  function handleHub(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLog, fault: Fault | null): void {
+    const u = new URL(req.url ?? "/", "http://hub.invalid");
+    const parts = u.pathname.split("/").slice(1);
+    const isApi = parts[0] === "api";
+    const p = isApi ? parts.slice(2) : parts; // [org, name, ...rest]
+    if ((isApi && parts[1] !== "models") || p.length < 2) {
+      hubError(res, log, 404, null, "Sorry, we can't find the page you are looking for.", isApi);
+      return;
+    }
+    const repo = `${decodeURIComponent(p[0]!)}/${decodeURIComponent(p[1]!)}`;
+    const rest = p.slice(2);
+    const spec = opts.repos[repo];
+    const auth = authState(req);
+    if (!spec || (spec.private && auth !== "valid")) {
+      // Like the Hub, do not reveal whether a repo exists to those who may not see it:
+      // 401 RepoNotFound without a valid token, 404 RepoNotFound with one.
+      hubError(res, log, auth === "valid" ? 404 : 401, "RepoNotFound", "Repository not found", isApi);
+      return;
+    }
+    const head = req.method === "HEAD";
+
+    if (isApi) {
+      let revName = "main";
+      let kind: "info" | "tree" = "info";
+      let subPath = "";
+      if (rest.length === 0) revName = "main";
+      else if (rest[0] === "revision" && rest.length === 2) revName = decodeURIComponent(rest[1]!);
+      else if (rest[0] === "tree" && rest.length >= 2) {
+        kind = "tree";
+        revName = decodeURIComponent(rest[1]!);
+        subPath = rest.slice(2).map(decodeURIComponent).join("/");
+      } else {
+        hubError(res, log, 404, null, "Sorry, we can't find the page you are looking for.", true);
+        return;
+      }
+      const sha = resolveRev(repo, spec, revName);
+      if (sha === null) {
+        hubError(res, log, 404, "RevisionNotFound", `Invalid rev id: ${revName}`, true);
+        return;
+      }
+      if (kind === "info") {
+        const info: Record<string, unknown> = {
+          _id: sha1(`id:${repo}`).slice(0, 24),
+          id: repo,
+          modelId: repo,
+          author: repo.split("/")[0],
+          sha,
+          private: spec.private === true,
+          gated: spec.gated ? "manual" : false,
+          disabled: false,
+          downloads: 0,
+          likes: 0,
+          lastModified: "2025-01-01T00:00:00.000Z",
+          tags: [],
+          siblings: Object.keys(spec.files).map((rfilename) => ({ rfilename })),
+        };
+        if (u.searchParams.getAll("expand").includes("cardData") || !u.searchParams.has("expand")) {
+          info.cardData = spec.license ? { license: spec.license } : {};
+        }
+        send(res, log, 200, { "content-type": "application/json; charset=utf-8" }, JSON.stringify(info), head);
+        return;
+      }
+      // tree
+      const recursive = u.searchParams.get("recursive") === "true";
+      const prefix = subPath ? `${subPath}/` : "";
+      if (subPath && !Object.keys(spec.files).some((f) => f.startsWith(prefix))) {
+        hubError(res, log, 404, "EntryNotFound", `${subPath} does not exist on "${revName}"`, true);
+        return;
+      }
+      const entries: Record<string, unknown>[] = [];
+      const dirs = new Set<string>();
+      for (const [path, content] of Object.entries(spec.files).sort(([a], [b]) => a.localeCompare(b))) {
+        if (!path.startsWith(prefix)) continue;
+        const rel = path.slice(prefix.length);
+        const segs = rel.split("/");
+        for (let i = 1; i < segs.length; i++) {
+          const dir = prefix + segs.slice(0, i).join("/");
+          if ((recursive || i === 1) && !dirs.has(dir)) {
+            dirs.add(dir);
+            entries.push({ type: "directory", oid: sha1(`dir:${dir}`), size: 0, path: dir });
+          }
+        }
+        if (!recursive && segs.length > 1) continue;
+        const data = bytesOf(content);
+        const entry: Record<string, unknown> = { type: "file", oid: gitOid(data), size: data.length, path };
+        if (typeof content !== "string") entry.lfs = { oid: sha256(content), size: data.length, pointerSize: 134 };
+        entries.push(entry);
+      }
+      const pageSize = opts.treePageSize ?? Infinity;
+      const cursor = Number(u.searchParams.get("cursor") ?? "0");
+      const page = entries.slice(cursor, cursor + pageSize);
+      const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+      if (cursor + pageSize < entries.length) {
+        const next = new URL(u.pathname + u.search, `http://${req.headers.host}`);
+        next.searchParams.set("cursor", String(cursor + pageSize));
+        headers.link = `<${next.href}>; rel="next"`;
+      }
+      send(res, log, 200, headers, JSON.stringify(page), head);
+      return;
+    }
+
+    // resolve / raw
+    const mode = rest[0];
+    if ((mode !== "resolve" && mode !== "raw") || rest.length < 3) {
+      hubError(res, log, 404, null, "Sorry, we can't find the page you are looking for.", false);
+      return;
+    }
+    const revName = decodeURIComponent(rest[1]!);
+    const path = rest.slice(2).map(decodeURIComponent).join("/");
+    const sha = resolveRev(repo, spec, revName);
+    if (sha === null) {
+      hubError(res, log, 404, "RevisionNotFound", "Revision Not Found", false);
+      return;
+    }
+    if (spec.gated) {
+      if (auth === "none") {
+        hubError(res, log, 401, "GatedRepo", `Access to model ${repo} is restricted. You must have access to it and be authenticated to access it. Please log in.`, false);
+        return;
+      }
+      if (auth === "wrong") {
+        hubError(res, log, 403, "GatedRepo", `Access to model ${repo} is restricted and you are not in the authorized list. Visit https://huggingface.co/${repo} to ask for access.`, false);
+        return;
+      }
+    }
+    const content = spec.files[path];
+    if (content === undefined) {
+      hubError(res, log, 404, "EntryNotFound", "Entry not found", false);
+      return;
+    }
+    const data = bytesOf(content);
+    const common = { "x-repo-commit": sha, "access-control-expose-headers": "X-Repo-Commit,X-Linked-Size,X-Linked-ETag,ETag" };
+    if (typeof content === "string" || mode === "raw") {
+      serveBytes(req, res, log, data, { ...common, etag: `"${gitOid(data)}"` }, fault);
+      return;
+    }
+    const oid = sha256(content);
+    const cdnPath = `/repos/${oid}/${path.split("/").map(encodeURIComponent).join("/")}`;
+    const expires = Math.floor(Date.now() / 1000) + 3600;
+    const location = `${cdnOrigin}${cdnPath}?expires=${expires}&sig=${sign(cdnPath, expires)}`;
+    send(
+      res,
+      log,
+      302,
+      { ...common, location, etag: `"${oid}"`, "x-linked-etag": `"${oid}"`, "x-linked-size": data.length, "content-type": "text/plain; charset=utf-8" },
+      `Found. Redirecting to ${location}`,
+      head,
+    );
+  }
+
+  function handleCdn(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLog, fault: Fault | null): void {
+    const u = new URL(req.url ?? "/", "http://cdn.invalid");
+    const m = /^\/repos\/([0-9a-f]{64})\/.+$/.exec(u.pathname);
+    const data = m ? blobs.get(m[1]!) : undefined;
+    const xml = { "content-type": "application/xml" };
+    if (req.headers.authorization) {
+      send(res, log, 400, xml, "<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism allowed</Message></Error>");
+      return;
+    }
+    const expires = Number(u.searchParams.get("expires"));
+    const sig = u.searchParams.get("sig");
+    if (!m || sig === null || sig !== sign(u.pathname, expires)) {
+      send(res, log, 403, xml, "<Error><Code>AccessDenied</Code><Message>Invalid signature</Message></Error>");
+      return;
+    }
+    if (expires * 1000 < Date.now()) {
+      send(res, log, 403, xml, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+      return;
+    }
+    if (!data) {
+      send(res, log, 404, xml, "<Error><Code>NoSuchKey</Code></Error>");
+      return;
+    }
+    serveBytes(req, res, log, data, { etag: `"${m[1]}"`, "x-cache": "Miss from test-cdn" }, fault);
+  }
+
+  function listener(origin: "hub" | "cdn") {
+    return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+      const log: RequestLog = {
+        origin,
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        range: typeof req.headers.range === "string" ? req.headers.range : null,
+        authorization: req.headers.authorization !== undefined,
+        status: 0,
+        bytes: 0,
+      };
+      requests.push(log);
+      const fault = takeFault(origin, log.url);
+      if (fault && "reset" in fault) {
+        log.status = -1;
+        req.socket.destroy();
+        return;
+      }
+      if (fault && "status" in fault) {
+        const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8", ...fault.headers };
+        if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
+        send(res, log, fault.status, headers, fault.body ?? `injected ${fault.status}`, req.method === "HEAD");
+        return;
+      }
+      try {
+        if (origin === "hub") handleHub(req, res, log, fault);
+        else handleCdn(req, res, log, fault);
+      } catch (e) {
+        send(res, log, 500, { "content-type": "text/plain" }, `test server error: ${(e as Error).message}`);
+      }
+    };
+  }
+
+  const hub = http.createServer(listener("hub"));
+  const cdn = http.createServer(listener("cdn"));
+  const listen = (s: http.Server): Promise<string> =>
+    new Promise((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(s.address() as AddressInfo).port}`));
+    });
+  const url = await listen(hub);
+  cdnOrigin = await listen(cdn);
+
+  return {
+    url,
+    cdnUrl: cdnOrigin,
+    requests,
+    faults,
+    shaOf(repo: string): string {
+      const s = shas.get(repo);
+      if (s === undefined) throw new Error(`no repo ${repo}`);
+      return s;
+    },
+    async close(): Promise<void> {
+      const closeOne = (s: http.Server): Promise<void> =>
+        new Promise((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        });
+      await Promise.all([closeOne(hub), closeOne(cdn)]);
+    },
+  };
+}
