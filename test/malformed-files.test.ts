@@ -1,0 +1,162 @@
+/**
+ * Every malformed input through the real CLI: exit code 2, an error that names
+ * the file and states the problem, and never an "independent" verdict.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CORRUPT_KINDS, type CorruptCase, SINGLE_FILE_KINDS, writeCorrupt } from "./helpers/corrupt.js";
+import { tiny } from "./helpers/fixtures.js";
+import { readReport, runCli } from "./helpers/run-cli.js";
+
+let tmp: string;
+let valid: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-malformed-"));
+  valid = await tiny("llm-a");
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+let n = 0;
+const reportPath = () => path.join(tmp, `report-${n++}.json`);
+
+function expectNamesProblem(stderr: string, c: CorruptCase): void {
+  const errorLines = stderr.split("\n").filter((l) => l.startsWith("error: "));
+  expect(errorLines, stderr).toHaveLength(1);
+  expect(errorLines[0]).toContain(c.file);
+  expect(errorLines[0]).toMatch(c.problem);
+  expect(stderr).not.toMatch(/internal error/);
+}
+
+describe("a malformed candidate: exit 2, the file named, the problem stated", () => {
+  it.each(CORRUPT_KINDS.map((k) => [k]))("%s", async (kind) => {
+    const c = await writeCorrupt(path.join(tmp, "cand"), kind);
+    const out = reportPath();
+    const run = await runCli(["check", "--candidate", c.source, "--reference", valid, "--quiet", "--report", out]);
+    expect(run.code, run.stderr).toBe(2);
+    expectNamesProblem(run.stderr, c);
+    expect(run.stdout + run.stderr).not.toMatch(/independent/i);
+    const report = await readReport(out);
+    expect(report.verdict).toBe("inconclusive");
+    expect(report.error).toMatchObject({ kind: expect.stringMatching(/^(format|usage)$/), exitCode: 2 });
+    expect(report.error!.message).toMatch(c.problem);
+    expect(report.gate.rule).not.toMatch(/independent/);
+  });
+
+  it.each(SINGLE_FILE_KINDS.map((k) => [k]))("%s, given as the .safetensors file itself", async (kind) => {
+    const c = await writeCorrupt(path.join(tmp, "cand-file"), kind, { asFile: true });
+    expect(c.source.endsWith(c.file)).toBe(true);
+    const run = await runCli(["check", "--candidate", c.source, "--reference", valid, "--quiet"]);
+    expect(run.code, run.stderr).toBe(2);
+    expectNamesProblem(run.stderr, c);
+    expect(run.stdout + run.stderr).not.toMatch(/independent/i);
+  });
+
+  it("the JSON report on stdout is partial and not independent", async () => {
+    const c = await writeCorrupt(path.join(tmp, "json"), "truncated");
+    const run = await runCli(["check", "--candidate", c.source, "--reference", valid, "--quiet", "--format", "json"]);
+    expect(run.code).toBe(2);
+    const report = JSON.parse(run.stdout) as { verdict: string; references: unknown[]; error?: { message: string } };
+    expect(report.verdict).toBe("inconclusive");
+    expect(report.references).toEqual([]);
+    expect(report.error?.message).toMatch(c.problem);
+  });
+});
+
+describe("a malformed reference (valid candidate): exit 2, the report is not independent and carries the error", () => {
+  it.each(CORRUPT_KINDS.map((k) => [k]))("%s", async (kind) => {
+    const c = await writeCorrupt(path.join(tmp, "ref"), kind);
+    const out = reportPath();
+    const run = await runCli(["check", "--candidate", valid, "--reference", c.source, "--quiet", "--report", out]);
+    expect(run.code, run.stderr).toBe(2);
+    expectNamesProblem(run.stderr, c);
+    const report = await readReport(out);
+    expect(report.verdict).not.toBe("independent");
+    expect(report.verdict).toBe("inconclusive");
+    expect(report.error).toMatchObject({ exitCode: 2 });
+    expect(report.error!.message).toMatch(c.problem);
+    expect(report.error!.message).toContain(c.file);
+    const ref = report.references[0]!;
+    expect(ref.verdict).toBe("inconclusive");
+    expect(ref.error?.message).toMatch(c.problem);
+    expect(ref.reason).toMatch(/^could not complete: /);
+    expect(ref.components).toEqual([]);
+  });
+
+  it("one good and one corrupt reference: the good one is still compared, the run still exits 2 and is not independent", async () => {
+    const c = await writeCorrupt(path.join(tmp, "ref2"), "span-mismatch");
+    const out = reportPath();
+    const run = await runCli(["check", "--candidate", await tiny("llm-b"), "--reference", valid, "--reference", c.source, "--quiet", "--report", out]);
+    expect(run.code).toBe(2);
+    const report = await readReport(out);
+    expect(report.references.map((r) => r.verdict)).toEqual(["independent", "inconclusive"]);
+    expect(report.verdict).toBe("inconclusive");
+    expect(report.error?.message).toMatch(c.problem);
+  });
+
+  it("a corrupt reference does not hide reuse found in another reference", async () => {
+    const c = await writeCorrupt(path.join(tmp, "ref3"), "not-json");
+    const out = reportPath();
+    const run = await runCli(["check", "--candidate", await tiny("llm-a-sft"), "--reference", c.source, "--reference", valid, "--quiet", "--report", out]);
+    expect(run.code).toBe(2);
+    const report = await readReport(out);
+    expect(report.references.map((r) => r.verdict)).toEqual(["inconclusive", "reused"]);
+    expect(report.verdict).toBe("reused");
+  });
+});
+
+describe("bad usage: exit 2 and the usage hint", () => {
+  const cases: [string, () => Promise<string[]>, RegExp][] = [
+    ["a missing candidate path", async () => ["check", "--candidate", path.join(tmp, "does-not-exist"), "--reference", valid], /does-not-exist: no such file or directory/],
+    ["a missing reference path", async () => ["check", "--candidate", valid, "--reference", path.join(tmp, "nope", "model.safetensors")], /no such file or directory/],
+    ["an unknown flag", async () => ["check", "--candidate", valid, "--reference", valid, "--frobnicate"], /frobnicate/],
+    ["a positional argument", async () => ["check", "--candidate", valid, "--reference", valid, "extra"], /extra|positional/i],
+    ["no reference", async () => ["check", "--candidate", valid], /at least one reference is required/],
+    ["an empty reference", async () => ["check", "--candidate", valid, "--reference", " , "], /at least one reference is required/],
+    ["no candidate", async () => ["check", "--reference", valid], /a candidate is required/],
+    ["a bad --fail-on", async () => ["check", "--candidate", valid, "--reference", valid, "--fail-on", "sometimes"], /--fail-on must be one of reused, inconclusive, never \(got "sometimes"\)/],
+    ["a bad --format", async () => ["check", "--candidate", valid, "--reference", valid, "--format", "yaml"], /--format must be one of text, json, markdown/],
+    ["a non-numeric --min-pearson", async () => ["check", "--candidate", valid, "--reference", valid, "--min-pearson", "high"], /--min-pearson must be a number between 0 and 1 \(got "high"\)/],
+    ["an out-of-range --min-pearson", async () => ["check", "--candidate", valid, "--reference", valid, "--min-pearson", "1.5"], /--min-pearson must be a number between 0 and 1/],
+    ["a negative --min-z", async () => ["check", "--candidate", valid, "--reference", valid, "--min-z", "-1"], /--min-z must be a number/],
+    ["NaN --min-share", async () => ["check", "--candidate", valid, "--reference", valid, "--min-share", "NaN"], /--min-share must be a number/],
+    ["--components without =", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "vision"], /--components: "vision" is not name=glob/],
+    ["--components with an empty name", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "=model.*"], /--components: "=model\.\*" is not name=glob/],
+    ["--components with no globs", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "vision=;language=model.*"], /--components: "vision=" is not name=glob/],
+    ["--components that is only separators", async () => ["check", "--candidate", valid, "--reference", valid, "--components", ";;"], /--components is empty/],
+    ["a plain-http non-loopback endpoint", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "http://example.com"], /must be https \(plain http is allowed only on loopback\)/],
+    ["an endpoint that is not a URL", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "not a url"], /is not a URL/],
+    ["an unknown command", async () => ["compare", "--candidate", valid], /unknown command "compare"/],
+    ["a source that is neither a path nor a repo id", async () => ["check", "--candidate", "not a repo", "--reference", valid], /neither an existing local path nor a Hugging Face repo/],
+    ["a hub source with an empty revision", async () => ["check", "--candidate", "hf://org/name@", "--reference", valid], /not a valid Hub reference/],
+  ];
+  it.each(cases)("%s", async (_label, args, message) => {
+    const run = await runCli([...(await args()), "--quiet"]);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.stdout).not.toMatch(/independent/i);
+  });
+
+  it("a plain-http endpoint from $HF_ENDPOINT is refused too", async () => {
+    const run = await runCli(["check", "--candidate", valid, "--reference", valid, "--quiet"], { HF_ENDPOINT: "http://10.0.0.1:8080" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/must be https/);
+  });
+
+  it("loopback http endpoints are accepted (local files never touch it)", async () => {
+    for (const endpoint of ["http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"]) {
+      const run = await runCli(["check", "--candidate", valid, "--reference", valid, "--quiet", "--endpoint", endpoint]);
+      expect({ endpoint, code: run.code }).toEqual({ endpoint, code: 1 });
+    }
+  });
+
+  it("no arguments at all prints the usage and exits 2", async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/Usage:/);
+  });
+});
