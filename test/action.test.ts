@@ -2,13 +2,14 @@
  * The bundled action as the runner runs it: `node dist/index.js` with INPUT_*
  * variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, annotations on stdout.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report/schema.js";
 import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
+import { startHubServer } from "./hub/server.js";
 
 interface ActionRun {
   status: number | null;
@@ -52,7 +53,15 @@ async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
     RUNNER_TEMP: dir,
   };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "dist/index.js")], { cwd: workspace, env, encoding: "utf8", timeout: 120_000 });
+  // Asynchronous, so a Hub-like server in this process can answer the action.
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "dist/index.js")], { cwd: workspace, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
   return {
     status: r.status,
     stdout: r.stdout + r.stderr,
@@ -67,7 +76,7 @@ describe("the action (dist/index.js)", () => {
     const run = await runAction({
       candidate: "models/vlm-cand",
       references: "models/llm-a\nmodels/vlm-ref",
-      "report-path": "out/report.json".replace("out/", ""),
+      "report-path": "report.json",
     });
     expect(run.status).toBe(1);
     expect(run.outputs.verdict).toBe("reused");
@@ -108,5 +117,33 @@ describe("the action (dist/index.js)", () => {
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/::error::.*models\/nope/);
     expect(run.outputs.verdict).toBe("inconclusive");
+  });
+
+  it("reads Hub repos through the endpoint input, masks the token and keeps it off the CDN", async () => {
+    const files = async (n: Parameters<typeof tiny>[0]) => ({
+      "model.safetensors": new Uint8Array(await readFile(path.join(await tiny(n), "model.safetensors"))),
+      "config.json": await readFile(path.join(await tiny(n), "config.json"), "utf8"),
+    });
+    const server = await startHubServer({
+      token: "hf_actiontoken",
+      repos: { "lab/llm-a-sft": { files: await files("llm-a-sft") }, "open/llm-a": { files: await files("llm-a"), gated: true, license: "mit" } },
+    });
+    try {
+      const run = await runAction({ candidate: "lab/llm-a-sft", references: "open/llm-a", endpoint: server.url, "hf-token": "hf_actiontoken" });
+      expect(run.status).toBe(1);
+      expect(run.outputs.verdict).toBe("reused");
+      expect(run.stdout).toMatch(/::add-mask::hf_actiontoken/);
+      expect(run.stdout.replace(/::add-mask::hf_actiontoken/g, "")).not.toMatch(/hf_actiontoken/);
+      const cdn = server.requests.filter((q) => q.origin === "cdn");
+      expect(cdn.length).toBeGreaterThan(0);
+      expect(cdn.every((q) => !q.authorization)).toBe(true);
+      const report = JSON.parse(await readFile(path.join(workspace, "fromscratch-report.json"), "utf8")) as Report;
+      expect(report.references[0]!.revision).toBe(server.shaOf("open/llm-a"));
+      expect(report.references[0]!.license).toBe("mit");
+      // No annotation file for a Hub candidate.
+      expect(run.stdout).toMatch(/^::error title=[^:]*::Weights reused from open\/llm-a@/m);
+    } finally {
+      await server.close();
+    }
   });
 });

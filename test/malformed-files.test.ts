@@ -121,7 +121,7 @@ describe("bad usage: exit 2 and the usage hint", () => {
     ["a bad --format", async () => ["check", "--candidate", valid, "--reference", valid, "--format", "yaml"], /--format must be one of text, json, markdown/],
     ["a non-numeric --min-pearson", async () => ["check", "--candidate", valid, "--reference", valid, "--min-pearson", "high"], /--min-pearson must be a number between 0 and 1 \(got "high"\)/],
     ["an out-of-range --min-pearson", async () => ["check", "--candidate", valid, "--reference", valid, "--min-pearson", "1.5"], /--min-pearson must be a number between 0 and 1/],
-    ["a negative --min-z", async () => ["check", "--candidate", valid, "--reference", valid, "--min-z", "-1"], /--min-z must be a number/],
+    ["a negative --min-z", async () => ["check", "--candidate", valid, "--reference", valid, "--min-z=-1"], /--min-z must be a number/],
     ["NaN --min-share", async () => ["check", "--candidate", valid, "--reference", valid, "--min-share", "NaN"], /--min-share must be a number/],
     ["--components without =", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "vision"], /--components: "vision" is not name=glob/],
     ["--components with an empty name", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "=model.*"], /--components: "=model\.\*" is not name=glob/],
