@@ -1,0 +1,313 @@
+/**
+ * The search for reuse that was hidden on purpose. A copier can permute the
+ * residual dimension (consistently in every tensor), the hidden units of each
+ * MLP, the heads of each attention layer, flip signs where the activation
+ * allows, and drop, duplicate or reorder layers; the function is unchanged and
+ * element-wise Pearson drops to ~0. Undo it the way the provenance literature
+ * does (AWM; Zhu et al.):
+ *
+ * 1. residual basis: a linear assignment on |cos| of embedding columns over
+ *    shared token ids (or of patch-embedding rows for a vision tower), keeping
+ *    signs;
+ * 2. hidden units: per tensor pair, a linear assignment on |cos| of rows in
+ *    that shared basis, keeping signs; aligned Pearson is then computed on the
+ *    matched rows;
+ * 3. layers: every candidate layer is compared with every reference layer;
+ *    each takes its best reference layer (duplication and reordering allowed);
+ * 4. evidence: (a) aligned Pearson against a null of the *same pipeline* run on
+ *    non-matching reference layers (alignment maximises similarity, so the null
+ *    must be aligned too), with layers the reference duplicated from itself
+ *    excluded; (b) agreement: tensors that share one hidden permutation (gate,
+ *    up and down; q, k, v and o heads) are matched independently, and the
+ *    number of units on which two matchings agree is ~Poisson(1) for unrelated
+ *    models, but ~n for a copy. log10 p is computed in log space.
+ */
+import { maximizeAssignment } from "./assignment.js";
+import { type Matrix, columnSubset, mapColumns, rowCosines, transposed } from "./matrix.js";
+import { PairAccumulator } from "./pair-stats.js";
+import { poissonTailLog10, zFromLog10P } from "./pvalues.js";
+
+export interface DeepTensor {
+  name: string;
+  layer: number | null;
+  /** Canonical matrix: rows x cols as stored in the aligned view. */
+  m: Matrix;
+}
+
+export interface RoleGroup {
+  role: string;
+  /** Which axis of the canonical matrix holds the hidden units (the other is the residual stream). */
+  hidden: "rows" | "cols";
+  candidate: DeepTensor[];
+  reference: DeepTensor[];
+}
+
+export interface Basis {
+  candidate: Matrix;
+  reference: Matrix;
+  /** Residual axis of the basis tensor: embeddings [tokens, d] have it on cols, patch embeddings [d, pixels] on rows. */
+  residual: "rows" | "cols";
+}
+
+export interface DeepResult {
+  candidate: string;
+  reference: string;
+  pearson: number;
+  cosine: number;
+  /** z of the aligned Pearson against the aligned null. */
+  zAligned: number;
+  /** log10 p of the agreement test (0 when no partner tensor shares the hidden units). */
+  log10p: number;
+  /** Strongest evidence as a z (max of zAligned and the z of the agreement p). */
+  z: number;
+  null: { mean: number; sd: number; n: number };
+  transform: string;
+  elements: number;
+}
+
+export interface DeepReport {
+  results: DeepResult[];
+  residualPermuted: boolean;
+  /** Mean |cos| of the residual matching (1 = a clean permutation). */
+  residualMatchQuality: number | null;
+  /** Reference layers that are near-copies of each other (excluded from each other's null). */
+  referenceDuplicates: [number, number][];
+}
+
+/** Hidden-unit matching of one candidate tensor against one reference tensor (both in [hidden, residual] form). */
+interface Match {
+  r: number;
+  cos: number;
+  perm: Int32Array;
+  identityFraction: number;
+  flipped: number;
+  n: number;
+}
+
+const SCORE_COLUMNS = 512;
+const DUPLICATE_R = 0.5;
+
+function hForm(t: DeepTensor, hidden: "rows" | "cols"): Matrix {
+  return hidden === "rows" ? t.m : transposed(t.m);
+}
+
+export function residualMap(basis: Basis): { perm: Int32Array; sign: Float32Array; identity: boolean; quality: number } {
+  // Residual dims as rows: [d, shared other axis].
+  let c = basis.residual === "rows" ? basis.candidate : transposed(basis.candidate);
+  let r = basis.residual === "rows" ? basis.reference : transposed(basis.reference);
+  const shared = Math.min(c.cols, r.cols);
+  if (c.cols !== shared) c = leadingCols(c, shared);
+  if (r.cols !== shared) r = leadingCols(r, shared);
+  const cols = columnSubset(shared, 4096);
+  const cos = rowCosines(c, r, cols);
+  const n = c.rows;
+  const m = r.rows;
+  const swap = n > m;
+  const abs = absScore(cos, n, m, swap);
+  const a = swap ? invert(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
+  const sign = new Float32Array(n);
+  let same = 0;
+  let quality = 0;
+  for (let i = 0; i < n; i++) {
+    const j = a[i]!;
+    const v = j >= 0 ? cos[i * m + j]! : 0;
+    sign[i] = v < 0 ? -1 : 1;
+    quality += Math.abs(v);
+    if (j === i && v > 0) same++;
+  }
+  return { perm: a, sign, identity: same >= 0.98 * n, quality: quality / n };
+}
+
+function leadingCols(m: Matrix, cols: number): Matrix {
+  const out = new Float32Array(m.rows * cols);
+  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
+  return { rows: m.rows, cols, data: out };
+}
+
+/** |score| as an n x m matrix, or its transpose (m x n) when the assignment runs the other way. */
+function absScore(cos: Float64Array, n: number, m: number, swap: boolean): Float64Array {
+  const out = new Float64Array(n * m);
+  if (!swap) {
+    for (let i = 0; i < n * m; i++) out[i] = Math.abs(cos[i]!);
+  } else {
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = Math.abs(cos[i * m + j]!);
+  }
+  return out;
+}
+
+/** Turn a matching of m items into n targets into its inverse (n -> m, -1 where unmatched). */
+function invert(a: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n).fill(-1);
+  a.forEach((j, i) => {
+    if (j >= 0) out[j] = i;
+  });
+  return out;
+}
+
+export function matchRows(c: Matrix, r: Matrix): Match {
+  const n = c.rows;
+  const m = r.rows;
+  const w = Math.min(c.cols, r.cols);
+  const cc = c.cols === w ? c : leadingCols(c, w);
+  const rr = r.cols === w ? r : leadingCols(r, w);
+  const cols = n * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : undefined;
+  const cos = rowCosines(cc, rr, cols);
+  const swap = n > m;
+  const abs = absScore(cos, n, m, swap);
+  const perm = swap ? invert(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
+  const acc = new PairAccumulator();
+  const a = new Float32Array(w);
+  let same = 0;
+  let flipped = 0;
+  let matched = 0;
+  for (let i = 0; i < n; i++) {
+    const j = perm[i]!;
+    if (j < 0) continue;
+    matched++;
+    if (j === i) same++;
+    const s = cos[i * m + j]! < 0 ? -1 : 1;
+    if (s < 0) flipped++;
+    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k]!;
+    acc.add(a, rr.data.subarray(j * w, j * w + w));
+  }
+  const st = acc.result();
+  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm, identityFraction: same / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
+}
+
+function directPearson(a: Matrix, b: Matrix): number {
+  if (a.rows !== b.rows || a.cols !== b.cols) return 0;
+  const acc = new PairAccumulator();
+  acc.add(a.data, b.data);
+  return acc.result().pearson ?? 0;
+}
+
+function summarise(values: number[]): { mean: number; sd: number; n: number } {
+  const n = values.length;
+  if (n === 0) return { mean: 0, sd: 0, n: 0 };
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}
+
+export function deepAlign(groups: RoleGroup[], basis: Basis | null): DeepReport {
+  const map = basis ? residualMap(basis) : null;
+  const residualPermuted = map !== null && !map.identity;
+  // Put every candidate tensor into the reference's residual basis, in [hidden, residual] form.
+  const toRef = (t: DeepTensor, g: RoleGroup, refCols: number): Matrix => {
+    const h = hForm(t, g.hidden);
+    if (!residualPermuted || h.cols !== map!.perm.length) return h;
+    return mapColumns(h, map!.perm, map!.sign, refCols);
+  };
+
+  // Layer-by-layer matrix of aligned Pearson per role, and the matchings behind it.
+  type Cell = Match & { refName: string; refLayer: number | null };
+  const cells = new Map<string, Cell[]>(); // key: role|candidateName -> one cell per reference tensor
+  const refDup = new Set<string>();
+  const referenceDuplicates: [number, number][] = [];
+  for (const g of groups) {
+    const refH = g.reference.map((t) => hForm(t, g.hidden));
+    for (let a = 0; a < g.reference.length; a++) {
+      for (let b = a + 1; b < g.reference.length; b++) {
+        if (directPearson(refH[a]!, refH[b]!) > DUPLICATE_R) {
+          const la = g.reference[a]!.layer ?? -1;
+          const lb = g.reference[b]!.layer ?? -1;
+          const key = `${Math.min(la, lb)}|${Math.max(la, lb)}`;
+          if (!refDup.has(key)) referenceDuplicates.push([Math.min(la, lb), Math.max(la, lb)]);
+          refDup.add(key);
+        }
+      }
+    }
+    for (const ct of g.candidate) {
+      const row: Cell[] = [];
+      g.reference.forEach((rt, k) => {
+        const ch = toRef(ct, g, refH[k]!.cols);
+        row.push({ ...matchRows(ch, refH[k]!), refName: rt.name, refLayer: rt.layer });
+      });
+      cells.set(`${g.role}|${ct.name}`, row);
+    }
+  }
+
+  // Each candidate layer picks the reference layer with the highest total aligned Pearson over its roles.
+  const layerScore = new Map<number | null, Map<number | null, number>>();
+  for (const g of groups) {
+    for (const ct of g.candidate) {
+      const scores = layerScore.get(ct.layer) ?? new Map<number | null, number>();
+      for (const cell of cells.get(`${g.role}|${ct.name}`)!) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      layerScore.set(ct.layer, scores);
+    }
+  }
+  const chosenLayer = new Map<number | null, number | null>();
+  for (const [cl, scores] of layerScore) {
+    let best: number | null = null;
+    let bestScore = -Infinity;
+    for (const [rl, s] of scores) {
+      // Prefer the same index on ties: no shift is claimed without evidence.
+      if (s > bestScore + 1e-12 || (Math.abs(s - bestScore) <= 1e-12 && rl === cl)) {
+        best = rl;
+        bestScore = s;
+      }
+    }
+    chosenLayer.set(cl, best);
+  }
+  const isDup = (a: number | null, b: number | null) => refDup.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`);
+
+  const results: DeepResult[] = [];
+  // Agreement partners: tensors of one candidate layer matched to the same reference layer, same hidden size.
+  const chosenCells = new Map<string, { cell: Cell; group: RoleGroup; ct: DeepTensor }>();
+  for (const g of groups) {
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(`${g.role}|${ct.name}`)!.find((c) => c.refLayer === want);
+      if (cell) chosenCells.set(`${g.role}|${ct.name}`, { cell, group: g, ct });
+    }
+  }
+  for (const g of groups) {
+    // The aligned null of this role: every candidate layer against the reference layers it did not choose.
+    const nullValues: number[] = [];
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      for (const cell of cells.get(`${g.role}|${ct.name}`)!) {
+        if (cell.refLayer === want || isDup(cell.refLayer, want ?? null)) continue;
+        nullValues.push(cell.r);
+      }
+    }
+    const nul = summarise(nullValues);
+    for (const ct of g.candidate) {
+      const chosen = chosenCells.get(`${g.role}|${ct.name}`);
+      if (!chosen) continue;
+      const { cell } = chosen;
+      const floor = 1 / Math.sqrt(Math.max(1, cell.n));
+      const zAligned = nul.n > 0 ? (cell.r - nul.mean) / Math.max(nul.sd, floor) : 0;
+      // Agreement with every partner sharing the hidden units; Bonferroni over partners.
+      let bestLog10p = 0;
+      let partners = 0;
+      for (const [key, other] of chosenCells) {
+        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer || other.cell.perm.length !== cell.perm.length) continue;
+        partners++;
+        let k = 0;
+        for (let i = 0; i < cell.perm.length; i++) if (cell.perm[i]! >= 0 && cell.perm[i] === other.cell.perm[i]) k++;
+        bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+      }
+      const log10p = partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
+      const z = Math.max(zAligned, zFromLog10P(log10p));
+      const transforms: string[] = [];
+      if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
+      if (residualPermuted) transforms.push("residual-permuted");
+      if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
+      if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
+      results.push({
+        candidate: ct.name,
+        reference: cell.refName,
+        pearson: cell.r,
+        cosine: cell.cos,
+        zAligned,
+        log10p,
+        z,
+        null: nul,
+        transform: transforms.join("+") || "none",
+        elements: ct.m.rows * ct.m.cols,
+      });
+    }
+  }
+  return { results, residualPermuted, residualMatchQuality: map ? map.quality : null, referenceDuplicates };
+}

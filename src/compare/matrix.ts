@@ -1,0 +1,82 @@
+/** Whole decoded matrices for the alignment search, and the row geometry it needs. */
+import type { WeightSource } from "../sources/types.js";
+import { ViewReader } from "./read-view.js";
+import type { TensorView } from "./view.js";
+
+export interface Matrix {
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export async function loadMatrix(source: WeightSource, view: TensorView): Promise<Matrix> {
+  const reader = new ViewReader(source, view);
+  const block = await reader.rows(0, view.rows);
+  const data = block.slice();
+  reader.release();
+  return { rows: view.rows, cols: view.cols, data };
+}
+
+export function transposed(m: Matrix): Matrix {
+  const out = new Float32Array(m.data.length);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out[j * m.rows + i] = m.data[i * m.cols + j]!;
+  return { rows: m.cols, cols: m.rows, data: out };
+}
+
+/** Rows scaled to unit length (zero rows stay zero), optionally restricted to some columns. */
+export function unitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
+  const width = colSubset ? colSubset.length : m.cols;
+  const out = new Float32Array(m.rows * width);
+  for (let i = 0; i < m.rows; i++) {
+    let ss = 0;
+    const base = i * m.cols;
+    for (let k = 0; k < width; k++) {
+      const v = m.data[base + (colSubset ? colSubset[k]! : k)]!;
+      out[i * width + k] = v;
+      ss += v * v;
+    }
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let k = 0; k < width; k++) out[i * width + k]! *= inv;
+  }
+  return { data: out, width };
+}
+
+/** Row-by-row cosine matrix (a.rows x b.rows) of two matrices with the same columns. */
+export function rowCosines(a: Matrix, b: Matrix, colSubset?: Int32Array): Float64Array {
+  const ua = unitRows(a, colSubset);
+  const ub = unitRows(b, colSubset);
+  const w = ua.width;
+  const out = new Float64Array(a.rows * b.rows);
+  for (let i = 0; i < a.rows; i++) {
+    const ai = i * w;
+    for (let j = 0; j < b.rows; j++) {
+      const bj = j * w;
+      let s = 0;
+      for (let k = 0; k < w; k++) s += ua.data[ai + k]! * ub.data[bj + k]!;
+      out[i * b.rows + j] = s;
+    }
+  }
+  return out;
+}
+
+/** Evenly spaced column subset of at most `k` columns (a cheap projection for wide rows). */
+export function columnSubset(cols: number, k: number): Int32Array | undefined {
+  if (cols <= k) return undefined;
+  const out = new Int32Array(k);
+  for (let i = 0; i < k; i++) out[i] = Math.floor((i * cols) / k);
+  return out;
+}
+
+/** Map the columns of `m` into another basis: out[:, perm[c]] = sign[c] * m[:, c]. */
+export function mapColumns(m: Matrix, perm: Int32Array, sign: Float32Array, targetCols: number): Matrix {
+  const out = new Float32Array(m.rows * targetCols);
+  for (let i = 0; i < m.rows; i++) {
+    const base = i * m.cols;
+    const ob = i * targetCols;
+    for (let c = 0; c < m.cols; c++) {
+      const t = perm[c]!;
+      if (t >= 0 && t < targetCols) out[ob + t] = sign[c]! * m.data[base + c]!;
+    }
+  }
+  return { rows: m.rows, cols: targetCols, data: out };
+}
