@@ -406,7 +406,7 @@ function alignModels(candidate, reference, spec) {
     }
     let comp = comps.get(info.component);
     if (!comp) {
-      comp = { name: info.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0 };
+      comp = { name: info.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0, unmatchedEntries: [] };
       comps.set(info.component, comp);
     }
     comp.candidateParameters += numel(entry.shape);
@@ -455,128 +455,109 @@ function alignModels(candidate, reference, spec) {
     if (!done) {
       comp.unmatched.push(entry.name);
       comp.unmatchedParameters += numel(entry.shape);
+      comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
-    referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length
+    referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length,
+    referenceTensors: reference.flatMap((entry) => {
+      const info = rInfo.get(entry.name);
+      return info ? [{ entry, kind: componentKind(info.component), layer: info.layer, role: info.role }] : [];
+    })
   };
 }
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
 
-// src/compare/pair-stats.ts
-var PairAccumulator = class {
-  n = 0;
-  meanA = 0;
-  meanB = 0;
-  m2A = 0;
-  m2B = 0;
-  cAB = 0;
-  rawAA = 0;
-  rawBB = 0;
-  rawAB = 0;
-  identical = true;
-  nonFinite = 0;
-  /** Add one block of paired values (same length). */
-  add(a, b, len = a.length) {
-    let n = 0;
-    let sa = 0;
-    let sb = 0;
-    let saa = 0;
-    let sbb = 0;
-    let sab = 0;
-    let same = this.identical;
-    for (let i = 0; i < len; i++) {
-      const x = a[i];
-      const y = b[i];
-      if (x !== y) same = false;
-      if (x - x !== 0 || y - y !== 0) {
-        this.nonFinite++;
-        continue;
-      }
-      n++;
-      sa += x;
-      sb += y;
-      saa += x * x;
-      sbb += y * y;
-      sab += x * y;
-    }
-    this.identical = same;
-    if (n === 0) return;
-    const ma = sa / n;
-    const mb = sb / n;
-    let caa = 0;
-    let cbb = 0;
-    let cab = 0;
-    for (let i = 0; i < len; i++) {
-      const x = a[i];
-      const y = b[i];
-      if (x - x !== 0 || y - y !== 0) continue;
-      const dx = x - ma;
-      const dy = y - mb;
-      caa += dx * dx;
-      cbb += dy * dy;
-      cab += dx * dy;
-    }
-    const tot = this.n + n;
-    const da = ma - this.meanA;
-    const db = mb - this.meanB;
-    const f = this.n * n / tot;
-    this.m2A += caa + da * da * f;
-    this.m2B += cbb + db * db * f;
-    this.cAB += cab + da * db * f;
-    this.meanA += da * n / tot;
-    this.meanB += db * n / tot;
-    this.n = tot;
-    this.rawAA += saa;
-    this.rawBB += sbb;
-    this.rawAB += sab;
-  }
-  result() {
-    const { n } = this;
-    const cosDen = Math.sqrt(this.rawAA * this.rawBB);
-    const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
-    const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
-    const pearson2 = n > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
-    return {
-      n,
-      cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
-      pearson: pearson2,
-      identical: this.identical && this.nonFinite === 0 && n > 0,
-      nonFinite: this.nonFinite,
-      meanA: this.meanA,
-      meanB: this.meanB,
-      sdA: n > 0 ? Math.sqrt(this.m2A / n) : 0,
-      sdB: n > 0 ? Math.sqrt(this.m2B / n) : 0
-    };
-  }
-};
-function clamp(x) {
-  return x > 1 ? 1 : x < -1 ? -1 : x;
+// src/compare/assignment.ts
+var EXACT_LIMIT = 1500;
+function maximizeAssignment(score, n, m) {
+  if (n === 0) return new Int32Array(0);
+  if (n > m) throw new Error(`assignment needs rows <= columns (${n} > ${m})`);
+  return n <= EXACT_LIMIT ? hungarian(score, n, m) : greedy(score, n, m);
 }
-function pearson(a, b, index) {
-  const n = a.length;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < n; i++) {
-    sa += a[i];
-    sb += b[index ? index(i) : i];
+function hungarian(score, n, m) {
+  const INF = Number.POSITIVE_INFINITY;
+  const u = new Float64Array(n + 1);
+  const v = new Float64Array(m + 1);
+  const p = new Int32Array(m + 1);
+  const way = new Int32Array(m + 1);
+  const minv = new Float64Array(m + 1);
+  const used = new Uint8Array(m + 1);
+  for (let i = 1; i <= n; i++) {
+    p[0] = i;
+    let j0 = 0;
+    minv.fill(INF);
+    used.fill(0);
+    do {
+      used[j0] = 1;
+      const i0 = p[j0];
+      let delta = INF;
+      let j1 = 0;
+      const rowBase = (i0 - 1) * m;
+      const ui0 = u[i0];
+      for (let j = 1; j <= m; j++) {
+        if (used[j]) continue;
+        const cur = -score[rowBase + j - 1] - ui0 - v[j];
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
+      }
+      for (let j = 0; j <= m; j++) {
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else minv[j] -= delta;
+      }
+      j0 = j1;
+    } while (p[j0] !== 0);
+    do {
+      const j1 = way[j0];
+      p[j0] = p[j1];
+      j0 = j1;
+    } while (j0);
   }
-  const ma = sa / n;
-  const mb = sb / n;
-  let caa = 0;
-  let cbb = 0;
-  let cab = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = a[i] - ma;
-    const dy = b[index ? index(i) : i] - mb;
-    caa += dx * dx;
-    cbb += dy * dy;
-    cab += dx * dy;
+  const out = new Int32Array(n).fill(-1);
+  for (let j = 1; j <= m; j++) if (p[j] > 0) out[p[j] - 1] = j - 1;
+  return out;
+}
+function greedy(score, n, m) {
+  const order = new Int32Array(n);
+  const best = new Float64Array(n);
+  const out = new Int32Array(n).fill(-1);
+  const takenCol = new Uint8Array(m);
+  let remaining = n;
+  for (let round = 0; round < 4 && remaining > 0; round++) {
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (out[i] !== -1) continue;
+      let b = -Infinity;
+      for (let j = 0; j < m; j++) if (!takenCol[j] && score[i * m + j] > b) b = score[i * m + j];
+      best[i] = b;
+      order[k++] = i;
+    }
+    const rows = Array.from(order.subarray(0, k)).sort((a, b) => best[b] - best[a]);
+    for (const i of rows) {
+      let bj = -1;
+      let b = -Infinity;
+      for (let j = 0; j < m; j++) if (!takenCol[j] && score[i * m + j] > b) {
+        b = score[i * m + j];
+        bj = j;
+      }
+      if (bj >= 0) {
+        out[i] = bj;
+        takenCol[bj] = 1;
+        remaining--;
+      }
+    }
   }
-  if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
-  return clamp(cab / Math.sqrt(caa * cbb));
+  return out;
 }
 
 // src/safetensors/dtypes.ts
@@ -785,6 +766,662 @@ var ViewReader = class {
   }
 };
 
+// src/compare/matrix.ts
+async function loadMatrix(source, view) {
+  const reader = new ViewReader(source, view);
+  const block = await reader.rows(0, view.rows);
+  const data = block.slice();
+  reader.release();
+  return { rows: view.rows, cols: view.cols, data };
+}
+function transposed(m) {
+  const out = new Float32Array(m.data.length);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out[j * m.rows + i] = m.data[i * m.cols + j];
+  return { rows: m.cols, cols: m.rows, data: out };
+}
+function unitRows(m, colSubset) {
+  const width = colSubset ? colSubset.length : m.cols;
+  const out = new Float32Array(m.rows * width);
+  for (let i = 0; i < m.rows; i++) {
+    let ss = 0;
+    const base = i * m.cols;
+    for (let k = 0; k < width; k++) {
+      const v = m.data[base + (colSubset ? colSubset[k] : k)];
+      out[i * width + k] = v;
+      ss += v * v;
+    }
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let k = 0; k < width; k++) out[i * width + k] *= inv;
+  }
+  return { data: out, width };
+}
+function rowCosines(a, b, colSubset) {
+  const ua = unitRows(a, colSubset);
+  const ub = unitRows(b, colSubset);
+  const w = ua.width;
+  const out = new Float64Array(a.rows * b.rows);
+  for (let i = 0; i < a.rows; i++) {
+    const ai = i * w;
+    for (let j = 0; j < b.rows; j++) {
+      const bj = j * w;
+      let s = 0;
+      for (let k = 0; k < w; k++) s += ua.data[ai + k] * ub.data[bj + k];
+      out[i * b.rows + j] = s;
+    }
+  }
+  return out;
+}
+function columnSubset(cols, k) {
+  if (cols <= k) return void 0;
+  const out = new Int32Array(k);
+  for (let i = 0; i < k; i++) out[i] = Math.floor(i * cols / k);
+  return out;
+}
+function mapColumns(m, perm, sign, targetCols) {
+  const out = new Float32Array(m.rows * targetCols);
+  for (let i = 0; i < m.rows; i++) {
+    const base = i * m.cols;
+    const ob = i * targetCols;
+    for (let c = 0; c < m.cols; c++) {
+      const t = perm[c];
+      if (t >= 0 && t < targetCols) out[ob + t] = sign[c] * m.data[base + c];
+    }
+  }
+  return { rows: m.rows, cols: targetCols, data: out };
+}
+
+// src/compare/pair-stats.ts
+var PairAccumulator = class {
+  n = 0;
+  meanA = 0;
+  meanB = 0;
+  m2A = 0;
+  m2B = 0;
+  cAB = 0;
+  rawAA = 0;
+  rawBB = 0;
+  rawAB = 0;
+  identical = true;
+  nonFinite = 0;
+  /** Add one block of paired values (same length). */
+  add(a, b, len = a.length) {
+    let n = 0;
+    let sa = 0;
+    let sb = 0;
+    let saa = 0;
+    let sbb = 0;
+    let sab = 0;
+    let same = this.identical;
+    for (let i = 0; i < len; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x !== y) same = false;
+      if (x - x !== 0 || y - y !== 0) {
+        this.nonFinite++;
+        continue;
+      }
+      n++;
+      sa += x;
+      sb += y;
+      saa += x * x;
+      sbb += y * y;
+      sab += x * y;
+    }
+    this.identical = same;
+    if (n === 0) return;
+    const ma = sa / n;
+    const mb = sb / n;
+    let caa = 0;
+    let cbb = 0;
+    let cab = 0;
+    for (let i = 0; i < len; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x - x !== 0 || y - y !== 0) continue;
+      const dx = x - ma;
+      const dy = y - mb;
+      caa += dx * dx;
+      cbb += dy * dy;
+      cab += dx * dy;
+    }
+    const tot = this.n + n;
+    const da = ma - this.meanA;
+    const db = mb - this.meanB;
+    const f = this.n * n / tot;
+    this.m2A += caa + da * da * f;
+    this.m2B += cbb + db * db * f;
+    this.cAB += cab + da * db * f;
+    this.meanA += da * n / tot;
+    this.meanB += db * n / tot;
+    this.n = tot;
+    this.rawAA += saa;
+    this.rawBB += sbb;
+    this.rawAB += sab;
+  }
+  result() {
+    const { n } = this;
+    const cosDen = Math.sqrt(this.rawAA * this.rawBB);
+    const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
+    const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
+    const pearson2 = n > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
+    return {
+      n,
+      cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
+      pearson: pearson2,
+      identical: this.identical && this.nonFinite === 0 && n > 0,
+      nonFinite: this.nonFinite,
+      meanA: this.meanA,
+      meanB: this.meanB,
+      sdA: n > 0 ? Math.sqrt(this.m2A / n) : 0,
+      sdB: n > 0 ? Math.sqrt(this.m2B / n) : 0
+    };
+  }
+};
+function clamp(x) {
+  return x > 1 ? 1 : x < -1 ? -1 : x;
+}
+function pearson(a, b, index) {
+  const n = a.length;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < n; i++) {
+    sa += a[i];
+    sb += b[index ? index(i) : i];
+  }
+  const ma = sa / n;
+  const mb = sb / n;
+  let caa = 0;
+  let cbb = 0;
+  let cab = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = a[i] - ma;
+    const dy = b[index ? index(i) : i] - mb;
+    caa += dx * dx;
+    cbb += dy * dy;
+    cab += dx * dy;
+  }
+  if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
+  return clamp(cab / Math.sqrt(caa * cbb));
+}
+
+// src/compare/pvalues.ts
+var LN10 = Math.LN10;
+function lnGamma(x) {
+  const g = 7;
+  const c = [
+    0.9999999999998099,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.3234287776531,
+    -176.6150291621406,
+    12.507343278686905,
+    -0.13857109526572012,
+    9984369578019572e-21,
+    15056327351493116e-23
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + g + 0.5;
+  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+function poissonTailLog10(k, lambda) {
+  if (k <= 0) return 0;
+  const lnTerm = (i) => -lambda + i * Math.log(lambda) - lnGamma(i + 1);
+  const first = lnTerm(k);
+  let sum = 1;
+  let rel = 1;
+  for (let i = k + 1; i < k + 200; i++) {
+    rel *= lambda / i;
+    sum += rel;
+    if (rel < 1e-17 * sum) break;
+  }
+  return Math.min(0, (first + Math.log(sum)) / LN10);
+}
+function normalTailLog10(z) {
+  if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
+  const z2 = z * z;
+  const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
+  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN10;
+}
+function zFromLog10P(log10p) {
+  if (log10p >= Math.log10(0.5)) return 0;
+  let lo = 0;
+  let hi = 1;
+  while (normalTailLog10(hi) > log10p) hi *= 2;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalTailLog10(mid) > log10p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+function erfc(x) {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(
+    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  );
+  return x >= 0 ? r : 2 - r;
+}
+
+// src/compare/deep-align.ts
+var SCORE_COLUMNS = 512;
+var DUPLICATE_R = 0.5;
+function hForm(t, hidden) {
+  return hidden === "rows" ? t.m : transposed(t.m);
+}
+function residualRows(m, residual, center) {
+  const r = residual === "rows" ? m : transposed(m);
+  if (!center) return r;
+  const out = new Float32Array(r.data);
+  for (let j = 0; j < r.cols; j++) {
+    let mu = 0;
+    for (let i = 0; i < r.rows; i++) mu += out[i * r.cols + j];
+    mu /= r.rows;
+    for (let i = 0; i < r.rows; i++) out[i * r.cols + j] -= mu;
+  }
+  return { rows: r.rows, cols: r.cols, data: out };
+}
+function residualMap(basis) {
+  let total = null;
+  let signs = null;
+  let n = 0;
+  let m = 0;
+  for (const b of basis.blocks) {
+    let c = residualRows(b.candidate, b.residual, b.center);
+    let r = residualRows(b.reference, b.residual, b.center);
+    if (total && (c.rows !== n || r.rows !== m)) continue;
+    const shared = Math.min(c.cols, r.cols);
+    if (shared < 2) continue;
+    if (c.cols !== shared) c = leadingCols(c, shared);
+    if (r.cols !== shared) r = leadingCols(r, shared);
+    n = c.rows;
+    m = r.rows;
+    const cols = columnSubset(shared, 4096);
+    const cos = rowCosines(c, r, cols);
+    const w = Math.sqrt(cols ? cols.length : shared);
+    total ??= new Float64Array(n * m);
+    for (let i = 0; i < n * m; i++) total[i] += w * (b.signed ? cos[i] : Math.abs(cos[i]));
+    if (!b.signed && !signs) signs = cos;
+  }
+  if (!total) return null;
+  const swap = n > m;
+  const score = swap ? transposeScore(total, n, m) : total;
+  const a = swap ? invert(maximizeAssignment(score, m, n), n) : maximizeAssignment(score, n, m);
+  const sign = new Float32Array(n);
+  let same = 0;
+  let quality = 0;
+  for (let i = 0; i < n; i++) {
+    const j = a[i];
+    const sv = signs && j >= 0 ? signs[i * m + j] : 1;
+    sign[i] = sv < 0 ? -1 : 1;
+    if (signs && j >= 0) quality += Math.abs(sv);
+    if (j === i && sign[i] > 0) same++;
+  }
+  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0 };
+}
+function transposeScore(s, n, m) {
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = s[i * m + j];
+  return out;
+}
+function leadingCols(m, cols) {
+  const out = new Float32Array(m.rows * cols);
+  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
+  return { rows: m.rows, cols, data: out };
+}
+function absScore(cos, n, m, swap) {
+  const out = new Float64Array(n * m);
+  if (!swap) {
+    for (let i = 0; i < n * m; i++) out[i] = Math.abs(cos[i]);
+  } else {
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = Math.abs(cos[i * m + j]);
+  }
+  return out;
+}
+function invert(a, n) {
+  const out = new Int32Array(n).fill(-1);
+  a.forEach((j, i) => {
+    if (j >= 0) out[j] = i;
+  });
+  return out;
+}
+function matchRows(c, r) {
+  const n = c.rows;
+  const m = r.rows;
+  const w = Math.min(c.cols, r.cols);
+  const cc = c.cols === w ? c : leadingCols(c, w);
+  const rr = r.cols === w ? r : leadingCols(r, w);
+  const cols = n * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
+  const cos = rowCosines(cc, rr, cols);
+  const swap = n > m;
+  const abs = absScore(cos, n, m, swap);
+  const perm = swap ? invert(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
+  const acc = new PairAccumulator();
+  const a = new Float32Array(w);
+  let same = 0;
+  let flipped = 0;
+  let matched = 0;
+  for (let i = 0; i < n; i++) {
+    const j = perm[i];
+    if (j < 0) continue;
+    matched++;
+    if (j === i) same++;
+    const s = cos[i * m + j] < 0 ? -1 : 1;
+    if (s < 0) flipped++;
+    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k];
+    acc.add(a, rr.data.subarray(j * w, j * w + w));
+  }
+  const st = acc.result();
+  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm, identityFraction: same / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
+}
+function directPearson(a, b) {
+  if (a.rows !== b.rows || a.cols !== b.cols) return 0;
+  const acc = new PairAccumulator();
+  acc.add(a.data, b.data);
+  return acc.result().pearson ?? 0;
+}
+function summarise(values) {
+  const n = values.length;
+  if (n === 0) return { mean: 0, sd: 0, n: 0 };
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}
+function deepAlign(groups, basis) {
+  const map = basis ? residualMap(basis) : null;
+  const maps = map && !map.identity ? [null, map] : [null];
+  const runs = maps.map((m) => alignOnce(groups, m));
+  const looks = Math.log10(maps.length);
+  const results = runs[0].results.map((first, i) => {
+    const best = runs.map((r) => r.results[i]).reduce((a, b) => b.log10p < a.log10p ? b : a);
+    const log10p = Math.min(0, best.log10p + looks);
+    return { ...best, log10p, z: zFromLog10P(log10p), candidate: first.candidate };
+  });
+  const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d]));
+  return {
+    results,
+    residualPermuted: results.some((r) => r.transform.includes("residual-permuted")),
+    residualMatchQuality: map ? map.quality : null,
+    referenceDuplicates: [...dups.values()]
+  };
+}
+function alignOnce(groups, map) {
+  const residualPermuted = map !== null;
+  const toRef = (t, g, refCols) => {
+    const h = hForm(t, g.hidden);
+    if (!residualPermuted || h.cols !== map.perm.length) return h;
+    return mapColumns(h, map.perm, map.sign, refCols);
+  };
+  const cells = /* @__PURE__ */ new Map();
+  const refDup = /* @__PURE__ */ new Set();
+  const referenceDuplicates = [];
+  for (const g of groups) {
+    const refH = g.reference.map((t) => hForm(t, g.hidden));
+    for (let a = 0; a < g.reference.length; a++) {
+      for (let b = a + 1; b < g.reference.length; b++) {
+        if (directPearson(refH[a], refH[b]) > DUPLICATE_R) {
+          const la = g.reference[a].layer ?? -1;
+          const lb = g.reference[b].layer ?? -1;
+          const key = `${Math.min(la, lb)}|${Math.max(la, lb)}`;
+          if (!refDup.has(key)) referenceDuplicates.push([Math.min(la, lb), Math.max(la, lb)]);
+          refDup.add(key);
+        }
+      }
+    }
+    for (const ct of g.candidate) {
+      const row = [];
+      g.reference.forEach((rt, k) => {
+        const ch = toRef(ct, g, refH[k].cols);
+        row.push({ ...matchRows(ch, refH[k]), refName: rt.name, refLayer: rt.layer });
+      });
+      cells.set(`${g.role}|${ct.name}`, row);
+    }
+  }
+  const layerScore = /* @__PURE__ */ new Map();
+  for (const g of groups) {
+    for (const ct of g.candidate) {
+      const scores = layerScore.get(ct.layer) ?? /* @__PURE__ */ new Map();
+      for (const cell of cells.get(`${g.role}|${ct.name}`)) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      layerScore.set(ct.layer, scores);
+    }
+  }
+  const chosenLayer = /* @__PURE__ */ new Map();
+  for (const [cl, scores] of layerScore) {
+    let best = null;
+    let bestScore = -Infinity;
+    for (const [rl, s] of scores) {
+      if (s > bestScore + 1e-12 || Math.abs(s - bestScore) <= 1e-12 && rl === cl) {
+        best = rl;
+        bestScore = s;
+      }
+    }
+    chosenLayer.set(cl, best);
+  }
+  const isDup = (a, b) => refDup.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`);
+  const results = [];
+  const chosenCells = /* @__PURE__ */ new Map();
+  for (const g of groups) {
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(`${g.role}|${ct.name}`).find((c) => c.refLayer === want);
+      if (cell) chosenCells.set(`${g.role}|${ct.name}`, { cell, group: g, ct });
+    }
+  }
+  for (const g of groups) {
+    const nullValues = [];
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      for (const cell of cells.get(`${g.role}|${ct.name}`)) {
+        if (cell.refLayer === want || isDup(cell.refLayer, want ?? null)) continue;
+        nullValues.push(cell.r);
+      }
+    }
+    const nul = summarise(nullValues);
+    for (const ct of g.candidate) {
+      const chosen = chosenCells.get(`${g.role}|${ct.name}`);
+      if (!chosen) continue;
+      const { cell } = chosen;
+      const floor = 1 / Math.sqrt(Math.max(1, cell.n));
+      const zAligned = nul.n > 0 ? (cell.r - nul.mean) / Math.max(nul.sd, floor) : 0;
+      let bestLog10p = 0;
+      let partners = 0;
+      for (const [key, other] of chosenCells) {
+        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer || other.cell.perm.length !== cell.perm.length) continue;
+        partners++;
+        let k = 0;
+        for (let i = 0; i < cell.perm.length; i++) if (cell.perm[i] >= 0 && cell.perm[i] === other.cell.perm[i]) k++;
+        bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+      }
+      const log10p = partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
+      const z = zFromLog10P(log10p);
+      const transforms = [];
+      if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
+      if (residualPermuted) transforms.push("residual-permuted");
+      if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
+      if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
+      results.push({
+        candidate: ct.name,
+        reference: cell.refName,
+        pearson: cell.r,
+        cosine: cell.cos,
+        zAligned,
+        log10p,
+        z,
+        null: nul,
+        transform: transforms.join("+") || "none",
+        elements: ct.m.rows * ct.m.cols
+      });
+    }
+  }
+  return { results, residualPermuted, residualMatchQuality: map ? map.quality : null, referenceDuplicates };
+}
+
+// src/compare/deep-stage.ts
+var SEARCH_MAX_ELEMENTS = 48e6;
+var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
+var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
+var BASIS_ROLES = [
+  { re: /(^|\.)embed\.weight$/, residual: "cols" },
+  { re: /(^|\.)head\.weight$/, residual: "cols" },
+  { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" }
+];
+var NORM_ROLE = /norm/;
+function viewKey(v) {
+  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+}
+function shapeKey(v) {
+  return `${v.rows}x${v.cols}`;
+}
+async function stackNorms(pairs, cand, ref, load) {
+  if (pairs.length < 2) return null;
+  const dc = pairs[0].candidate.rows;
+  const dr = pairs[0].reference.rows;
+  const use = pairs.filter((p) => p.candidate.rows === dc && p.reference.rows === dr);
+  if (use.length < 2) return null;
+  const c = new Float32Array(use.length * dc);
+  const r = new Float32Array(use.length * dr);
+  for (let k = 0; k < use.length; k++) {
+    c.set((await load(cand, use[k].candidate)).data, k * dc);
+    r.set((await load(ref, use[k].reference)).data, k * dr);
+  }
+  return {
+    candidate: { rows: use.length, cols: dc, data: c },
+    reference: { rows: use.length, cols: dr, data: r },
+    residual: "cols",
+    signed: true,
+    center: true
+  };
+}
+async function searchComponent(comp, tensors, referenceTensors, cand, ref, thresholds) {
+  const kind = componentKind(comp.name);
+  const summary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
+  const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
+  const isBasis = (p) => basisPairs.some((b) => b.p === p);
+  const groupPairs = usable.filter(({ p }) => !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
+  const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
+  if (groupPairs.length === 0) {
+    summary.note = "no matrices to search";
+    return { summary, added: [] };
+  }
+  const groups = /* @__PURE__ */ new Map();
+  for (const { p } of groupPairs) {
+    const key = `${p.role}|${shapeKey(p.candidate)}|${shapeKey(p.reference)}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { role: p.role, cand: /* @__PURE__ */ new Map(), refs: /* @__PURE__ */ new Map() };
+      groups.set(key, g);
+    }
+    g.cand.set(viewKey(p.candidate), { ...p.candidate, layer: p.layer, pairIndex: comp.pairs.indexOf(p) });
+    g.refs.set(viewKey(p.reference), { ...p.reference, layer: p.layer });
+  }
+  const sameKind = (l) => kind === "language" || kind === "vision" || kind === "audio" || kind === "projector" ? l.kind === kind : true;
+  for (const g of groups.values()) {
+    const anyRef = g.refs.values().next().value;
+    const anyCand = g.cand.values().next().value;
+    if (anyRef.rowStart === 0 && anyRef.rows === (anyRef.transpose ? anyRef.storedCols : anyRef.storedRows)) {
+      for (const l of referenceTensors) {
+        if (!sameKind(l) || l.role !== g.role) continue;
+        const v = fullView(l.entry, anyRef.transpose);
+        if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
+      }
+    }
+    if (anyCand.rowStart === 0 && anyCand.rows === (anyCand.transpose ? anyCand.storedCols : anyCand.storedRows)) {
+      for (const l of comp.unmatchedEntries) {
+        if (l.role !== g.role) continue;
+        const v = fullView(l.entry, anyCand.transpose);
+        if (v.rows === anyCand.rows && v.cols === anyCand.cols) g.cand.set(viewKey(v), { ...v, layer: l.layer, pairIndex: null });
+      }
+    }
+  }
+  let elements = 0;
+  for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
+  for (const b of basisPairs) elements += viewElements(b.p.candidate) + viewElements(b.p.reference);
+  if (elements > SEARCH_MAX_ELEMENTS) {
+    summary.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
+    return { summary, added: [] };
+  }
+  const loaded = /* @__PURE__ */ new Map();
+  const load = (src, v) => {
+    const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
+    if (!loaded.has(k)) loaded.set(k, loadMatrix(src, v));
+    return loaded.get(k);
+  };
+  const roleGroups = [];
+  const idToPair = /* @__PURE__ */ new Map();
+  for (const g of groups.values()) {
+    const candidate = [];
+    for (const [k, v] of g.cand) {
+      candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
+      idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+    }
+    const reference = [];
+    for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
+    roleGroups.push({ role: g.role, hidden: HIDDEN_ON_COLS.test(g.role) ? "cols" : "rows", candidate, reference });
+  }
+  const blocks = [];
+  for (const b of basisPairs) {
+    const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
+    blocks.push({ candidate: await load(cand, b.p.candidate), reference: await load(ref, b.p.reference), residual, signed: false, center: false });
+  }
+  const normBlock = await stackNorms(normPairs, cand, ref, load);
+  if (normBlock) blocks.push(normBlock);
+  const basis = blocks.length ? { blocks } : null;
+  const deep = deepAlign(roleGroups, basis);
+  summary.ran = true;
+  summary.residualPermuted = deep.residualPermuted;
+  summary.residualMatchQuality = deep.residualMatchQuality;
+  summary.referenceDuplicateLayers = deep.referenceDuplicates;
+  let found = 0;
+  const added = [];
+  for (const d of deep.results) {
+    const origin = idToPair.get(d.candidate);
+    const hit = standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds);
+    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
+    if (hit) {
+      found++;
+      const base = existing ?? {
+        candidate: origin.view.entry.name,
+        reference: d.reference,
+        elements: viewElements(origin.view),
+        cosine: null,
+        pearson: null,
+        z: null,
+        identical: false,
+        transform: "none",
+        layer: origin.layer,
+        role: "",
+        informative: true,
+        standsOut: false,
+        null: null,
+        dtype: { candidate: origin.view.entry.dtype, reference: "" }
+      };
+      if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
+      Object.assign(base, {
+        reference: d.reference,
+        pearson: d.pearson,
+        cosine: d.cosine,
+        z: d.z,
+        null: d.null,
+        transform: d.transform,
+        log10p: d.log10p,
+        standsOut: true
+      });
+      if (!existing) {
+        base.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
+        added.push(base);
+      }
+    } else if (existing) {
+      existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
+    }
+  }
+  summary.note = found ? `the alignment search matched ${found} matrices that element-wise comparison missed` : `the alignment search (residual basis, hidden units, layers) found nothing in ${deep.results.length} matrices`;
+  return { summary, added };
+}
+
 // src/compare/sample.ts
 var SAMPLE_TARGET = 16384;
 var MAX_SAMPLE_COLS = 128;
@@ -853,6 +1490,7 @@ async function comparePair(pair, candidate, reference) {
 
 // src/compare/controls.ts
 var SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
+var DUPLICATE_LAYER_R = 0.5;
 var MAX_CROSS = 32;
 function shiftedControls(p) {
   const out = [];
@@ -870,7 +1508,7 @@ function shiftedControls(p) {
   }
   return out;
 }
-function summarise(values) {
+function summarise2(values) {
   const n = values.length;
   if (n === 0) return { mean: 0, sd: 0, n: 0, values };
   const mean = values.reduce((a, b) => a + b, 0) / n;
@@ -895,24 +1533,20 @@ function nullsFor(pairs) {
       if (j === i || cross >= MAX_CROSS) continue;
       const q = pairs[j];
       if (q.layer === p.layer) continue;
+      const dup = pearson(p.b, q.b);
+      if (dup !== null && Math.abs(dup) > DUPLICATE_LAYER_R) continue;
       const r = pearson(p.a, q.b);
       if (r !== null) {
         values.push(r);
         cross++;
       }
     }
-    return summarise(values);
+    return summarise2(values);
   });
 }
 function zScore(r, nul, elements) {
   const floor = 1 / Math.sqrt(Math.max(1, elements));
   return (r - nul.mean) / Math.max(nul.sd, floor);
-}
-function pooledNull(nulls) {
-  const all = nulls.flatMap((n) => n ? n.values : []);
-  if (all.length === 0) return null;
-  const s = summarise(all);
-  return { mean: s.mean, sd: s.sd, n: s.n };
 }
 
 // src/compare/engine.ts
@@ -922,7 +1556,7 @@ function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
-async function compareComponent(comp, cand, ref, settings, onPair) {
+async function compareComponent(comp, referenceTensors, cand, ref, settings, onPair) {
   const tensors = [];
   const samples = [];
   for (const pair of comp.pairs) {
@@ -966,13 +1600,37 @@ async function compareComponent(comp, cand, ref, settings, onPair) {
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, settings.thresholds);
   });
-  if (tensors.some((t) => t.standsOut && t.pearson < 0)) {
-    for (const t of tensors) if (t.standsOut && t.pearson < 0) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  const result = summariseComponent(comp, tensors, settings.thresholds, null);
+  if (result.verdict !== "reused" && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
+    let outcome;
+    try {
+      outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
+    } catch (e) {
+      if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+      const note = `alignment search skipped: ${e.message}`;
+      return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+    }
+    const { summary, added } = outcome;
+    const addedNames = new Set(added.map((t) => t.candidate));
+    const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
+    return summariseComponent(
+      { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
+      [...tensors, ...added],
+      settings.thresholds,
+      summary
+    );
+  }
+  return result;
+}
+function summariseComponent(comp, tensors, thresholds, search) {
+  for (const t of tensors) {
+    if (t.standsOut && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
   }
   const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
   const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
   const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
+  const nulls = informative.flatMap((t) => t.null ? [t.null] : []);
   const result = {
     name: comp.name,
     verdict: "inconclusive",
@@ -981,16 +1639,24 @@ async function compareComponent(comp, cand, ref, settings, onPair) {
     candidateParameters: comp.candidateParameters,
     matchedParameters,
     comparedParameters,
-    null: pooledNull(nulls.filter((_, i) => tensors[i].informative)),
+    null: pooledSummary(nulls),
     pearsonMedian: median(informative.map((t) => t.pearson)),
     zMedian: median(informative.map((t) => Math.abs(t.z ?? 0))),
     unmatchedTensors: comp.unmatched.length,
     unmatchedParameters: comp.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
+    search,
     tensors
   };
-  Object.assign(result, componentVerdict(result, settings.thresholds));
+  Object.assign(result, componentVerdict(result, thresholds));
   return result;
+}
+function pooledSummary(nulls) {
+  const n = nulls.reduce((s, x) => s + x.n, 0);
+  if (n === 0) return null;
+  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n;
+  const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
+  return { mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
 }
 async function runCheck(settings, deps) {
   const t0 = deps.now();
@@ -1075,7 +1741,7 @@ async function runCheck(settings, deps) {
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
       for (const comp of alignment.components) {
-        refResult.components.push(await compareComponent(comp, cand, ref, settings, onPair));
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);

@@ -42,6 +42,15 @@ export interface ComponentAlignment {
   /** Candidate tensors with no counterpart in the reference. */
   unmatched: string[];
   unmatchedParameters: number;
+  /** The unmatched tensors with their canonical (layer, role), for the alignment search. */
+  unmatchedEntries: Located[];
+}
+
+export interface Located {
+  entry: TensorEntry;
+  kind: string;
+  layer: number | null;
+  role: string;
 }
 
 export interface Alignment {
@@ -50,6 +59,8 @@ export interface Alignment {
   excludedTensors: string[];
   /** Reference tensors no candidate tensor met. */
   referenceUnmatched: number;
+  /** Every reference tensor with its canonical (kind, layer, role). */
+  referenceTensors: Located[];
 }
 
 const FUSED: { fused: RegExp; parts: string[]; transform: string }[] = [
@@ -152,7 +163,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     }
     let comp = comps.get(info.component);
     if (!comp) {
-      comp = { name: info.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0 };
+      comp = { name: info.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0, unmatchedEntries: [] };
       comps.set(info.component, comp);
     }
     comp.candidateParameters += numel(entry.shape);
@@ -204,12 +215,17 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     if (!done) {
       comp.unmatched.push(entry.name);
       comp.unmatchedParameters += numel(entry.shape);
+      comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
     referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length,
+    referenceTensors: reference.flatMap((entry) => {
+      const info = rInfo.get(entry.name);
+      return info ? [{ entry, kind: componentKind(info.component), layer: info.layer, role: info.role }] : [];
+    }),
   };
 }
 

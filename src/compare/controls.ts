@@ -27,6 +27,8 @@ export interface NullStats {
 }
 
 const SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
+/** Two reference layers whose samples correlate this much are copies of each other (depth up-scaling). */
+export const DUPLICATE_LAYER_R = 0.5;
 const MAX_CROSS = 32;
 
 function shiftedControls(p: SampledPair): number[] {
@@ -73,6 +75,9 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
       if (j === i || cross >= MAX_CROSS) continue;
       const q = pairs[j]!;
       if (q.layer === p.layer) continue;
+      // A reference that duplicated its own layers makes this control a copy of the match: skip it.
+      const dup = pearson(p.b, q.b);
+      if (dup !== null && Math.abs(dup) > DUPLICATE_LAYER_R) continue;
       const r = pearson(p.a, q.b);
       if (r !== null) {
         values.push(r);
@@ -87,11 +92,4 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
 export function zScore(r: number, nul: NullStats, elements: number): number {
   const floor = 1 / Math.sqrt(Math.max(1, elements));
   return (r - nul.mean) / Math.max(nul.sd, floor);
-}
-
-export function pooledNull(nulls: (NullStats | null)[]): { mean: number; sd: number; n: number } | null {
-  const all = nulls.flatMap((n) => (n ? n.values : []));
-  if (all.length === 0) return null;
-  const s = summarise(all);
-  return { mean: s.mean, sd: s.sd, n: s.n };
 }

@@ -4,14 +4,15 @@
  * report. Side effects come in through `deps`; nothing here knows GitHub.
  */
 import { FromScratchError, exitCodeFor } from "../errors.js";
-import type { ComponentResult, Report, ReferenceResult, TensorResult } from "../report/schema.js";
+import type { ComponentResult, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
 import type { Settings } from "../settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
 import { VERSION } from "../version.js";
-import { type ComponentAlignment, alignModels } from "./align.js";
+import { type ComponentAlignment, type Located, alignModels } from "./align.js";
+import { searchComponent } from "./deep-stage.js";
 import { comparePair } from "./compare-pair.js";
-import { type SampledPair, nullsFor, pooledNull, zScore } from "./controls.js";
+import { type SampledPair, nullsFor, zScore } from "./controls.js";
 import { numel, viewElements } from "./view.js";
 
 export interface EngineDeps {
@@ -30,6 +31,7 @@ function median(xs: number[]): number | null {
 
 async function compareComponent(
   comp: ComponentAlignment,
+  referenceTensors: Located[],
   cand: WeightSource,
   ref: WeightSource,
   settings: Settings,
@@ -80,13 +82,44 @@ async function compareComponent(
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, settings.thresholds);
   });
-  if (tensors.some((t) => t.standsOut && t.pearson! < 0)) {
-    for (const t of tensors) if (t.standsOut && t.pearson! < 0) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  const result = summariseComponent(comp, tensors, settings.thresholds, null);
+  if (result.verdict !== "reused" && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
+    let outcome;
+    try {
+      outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
+    } catch (e) {
+      if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+      const note = `alignment search skipped: ${e.message}`;
+      return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+    }
+    const { summary, added } = outcome;
+    const addedNames = new Set(added.map((t) => t.candidate));
+    const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
+    return summariseComponent(
+      { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
+      [...tensors, ...added],
+      settings.thresholds,
+      summary,
+    );
+  }
+  return result;
+}
+
+/** Aggregates and verdict of a component from its tensor results. */
+function summariseComponent(
+  comp: Pick<ComponentAlignment, "name" | "candidateParameters" | "unmatched" | "unmatchedParameters">,
+  tensors: TensorResult[],
+  thresholds: Settings["thresholds"],
+  search: SearchSummary | null,
+): ComponentResult {
+  for (const t of tensors) {
+    if (t.standsOut && t.pearson! < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
   }
   const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
   const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
   const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
+  const nulls = informative.flatMap((t) => (t.null ? [t.null] : []));
   const result: ComponentResult = {
     name: comp.name,
     verdict: "inconclusive",
@@ -95,16 +128,26 @@ async function compareComponent(
     candidateParameters: comp.candidateParameters,
     matchedParameters,
     comparedParameters,
-    null: pooledNull(nulls.filter((_, i) => tensors[i]!.informative)),
+    null: pooledSummary(nulls),
     pearsonMedian: median(informative.map((t) => t.pearson!)),
     zMedian: median(informative.map((t) => Math.abs(t.z ?? 0))),
     unmatchedTensors: comp.unmatched.length,
     unmatchedParameters: comp.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
+    search,
     tensors,
   };
-  Object.assign(result, componentVerdict(result, settings.thresholds));
+  Object.assign(result, componentVerdict(result, thresholds));
   return result;
+}
+
+/** Pool per-tensor nulls (each a mean, sd and count) into one. */
+function pooledSummary(nulls: { mean: number; sd: number; n: number }[]): { mean: number; sd: number; n: number } | null {
+  const n = nulls.reduce((s, x) => s + x.n, 0);
+  if (n === 0) return null;
+  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n;
+  const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
+  return { mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
 }
 
 export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ report: Report; error: FromScratchError | null }> {
@@ -192,7 +235,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
       for (const comp of alignment.components) {
-        refResult.components.push(await compareComponent(comp, cand, ref, settings, onPair));
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);

@@ -32,6 +32,22 @@ export interface TensorResult {
   dtype: { candidate: string; reference: string };
   /** Why the pair could not be compared (unsupported dtype, ...). Counts as unread. */
   error?: string;
+  /** log10 p of the agreement test of the alignment search (hidden-unit matchings that agree). */
+  log10p?: number;
+  /** When the alignment search replaced the element-wise result: what element-wise comparison gave. */
+  direct?: { reference: string; pearson: number | null; cosine: number | null; z: number | null };
+  /** What the alignment search found for this tensor when it did not stand out. */
+  aligned?: { reference: string; pearson: number; z: number; log10p: number; transform: string };
+}
+
+export interface SearchSummary {
+  /** Whether the alignment search (permutations, layer shifts) ran for this component. */
+  ran: boolean;
+  note: string;
+  residualPermuted: boolean;
+  residualMatchQuality: number | null;
+  /** Reference layers that are near-copies of each other (excluded from each other's null). */
+  referenceDuplicateLayers: [number, number][];
 }
 
 export interface ComponentResult {
@@ -52,6 +68,8 @@ export interface ComponentResult {
   unmatchedTensors: number;
   unmatchedParameters: number;
   unreadTensors: number;
+  /** The alignment search for hidden permutations and layer shifts (runs when element-wise comparison finds no reuse). */
+  search: SearchSummary | null;
   tensors: TensorResult[];
 }
 

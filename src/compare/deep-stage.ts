@@ -1,0 +1,212 @@
+/**
+ * Run the alignment search (deep-align.ts) for one component whose
+ * element-wise comparison found no reuse: gather role groups (every layer of
+ * both models, unmatched candidate layers included), load the matrices, and
+ * fold what the search finds back into the tensor results.
+ */
+import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import type { WeightSource } from "../sources/types.js";
+import { standsOut } from "../verdict.js";
+import type { ComponentAlignment, Located } from "./align.js";
+import { type Basis, type BasisBlock, type DeepTensor, type RoleGroup, deepAlign } from "./deep-align.js";
+import { type Matrix, loadMatrix } from "./matrix.js";
+import { componentKind } from "./names.js";
+import { type TensorView, fullView, viewElements } from "./view.js";
+
+/** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
+export const SEARCH_MAX_ELEMENTS = 48_000_000;
+
+const HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
+const SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
+/** Tensors whose other axis both models share (tokens, pixels): they reveal the residual permutation. */
+const BASIS_ROLES: { re: RegExp; residual: "rows" | "cols" }[] = [
+  { re: /(^|\.)embed\.weight$/, residual: "cols" },
+  { re: /(^|\.)head\.weight$/, residual: "cols" },
+  { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" },
+];
+const NORM_ROLE = /norm/;
+
+function viewKey(v: TensorView): string {
+  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+}
+
+function shapeKey(v: TensorView): string {
+  return `${v.rows}x${v.cols}`;
+}
+
+export interface SearchOutcome {
+  summary: SearchSummary;
+  /** Tensor results for candidate tensors that had no name counterpart but were matched by the search. */
+  added: TensorResult[];
+}
+
+/** Norm gain vectors of one length, stacked [k, d] per model: each residual dimension's profile. */
+async function stackNorms(
+  pairs: ComponentAlignment["pairs"],
+  cand: WeightSource,
+  ref: WeightSource,
+  load: (src: WeightSource, v: TensorView) => Promise<Matrix>,
+): Promise<BasisBlock | null> {
+  if (pairs.length < 2) return null;
+  const dc = pairs[0]!.candidate.rows;
+  const dr = pairs[0]!.reference.rows;
+  const use = pairs.filter((p) => p.candidate.rows === dc && p.reference.rows === dr);
+  if (use.length < 2) return null;
+  const c = new Float32Array(use.length * dc);
+  const r = new Float32Array(use.length * dr);
+  for (let k = 0; k < use.length; k++) {
+    c.set((await load(cand, use[k]!.candidate)).data, k * dc);
+    r.set((await load(ref, use[k]!.reference)).data, k * dr);
+  }
+  return {
+    candidate: { rows: use.length, cols: dc, data: c },
+    reference: { rows: use.length, cols: dr, data: r },
+    residual: "cols",
+    signed: true,
+    center: true,
+  };
+}
+
+export async function searchComponent(
+  comp: ComponentAlignment,
+  tensors: TensorResult[],
+  referenceTensors: Located[],
+  cand: WeightSource,
+  ref: WeightSource,
+  thresholds: Thresholds,
+): Promise<SearchOutcome> {
+  const kind = componentKind(comp.name);
+  const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i]! })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
+  const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
+  const isBasis = (p: (typeof usable)[number]["p"]) => basisPairs.some((b) => b.p === p);
+  const groupPairs = usable.filter(({ p }) => !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
+  // Norm gains: one value per residual dimension in both models (never evidence, but a profile of each dimension).
+  const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i]!.error);
+  if (groupPairs.length === 0) {
+    summary.note = "no matrices to search";
+    return { summary, added: [] };
+  }
+
+  // Role groups: candidate views (paired and unmatched) against every reference tensor of the role.
+  const groups = new Map<string, { role: string; cand: Map<string, TensorView & { layer: number | null; pairIndex: number | null }>; refs: Map<string, TensorView & { layer: number | null }> }>();
+  for (const { p } of groupPairs) {
+    const key = `${p.role}|${shapeKey(p.candidate)}|${shapeKey(p.reference)}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { role: p.role, cand: new Map(), refs: new Map() };
+      groups.set(key, g);
+    }
+    g.cand.set(viewKey(p.candidate), { ...p.candidate, layer: p.layer, pairIndex: comp.pairs.indexOf(p) });
+    g.refs.set(viewKey(p.reference), { ...p.reference, layer: p.layer });
+  }
+  const sameKind = (l: Located) => (kind === "language" || kind === "vision" || kind === "audio" || kind === "projector" ? l.kind === kind : true);
+  for (const g of groups.values()) {
+    const anyRef = g.refs.values().next().value as TensorView;
+    const anyCand = g.cand.values().next().value as TensorView;
+    // Whole tensors only: slices (split-qkv) already bring every reference layer through their pairs.
+    if (anyRef.rowStart === 0 && anyRef.rows === (anyRef.transpose ? anyRef.storedCols : anyRef.storedRows)) {
+      for (const l of referenceTensors) {
+        if (!sameKind(l) || l.role !== g.role) continue;
+        const v = fullView(l.entry, anyRef.transpose);
+        if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
+      }
+    }
+    if (anyCand.rowStart === 0 && anyCand.rows === (anyCand.transpose ? anyCand.storedCols : anyCand.storedRows)) {
+      for (const l of comp.unmatchedEntries) {
+        if (l.role !== g.role) continue;
+        const v = fullView(l.entry, anyCand.transpose);
+        if (v.rows === anyCand.rows && v.cols === anyCand.cols) g.cand.set(viewKey(v), { ...v, layer: l.layer, pairIndex: null });
+      }
+    }
+  }
+
+  let elements = 0;
+  for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
+  for (const b of basisPairs) elements += viewElements(b.p.candidate) + viewElements(b.p.reference);
+  if (elements > SEARCH_MAX_ELEMENTS) {
+    summary.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
+    return { summary, added: [] };
+  }
+
+  const loaded = new Map<string, Promise<Matrix>>();
+  const load = (src: WeightSource, v: TensorView) => {
+    const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
+    if (!loaded.has(k)) loaded.set(k, loadMatrix(src, v));
+    return loaded.get(k)!;
+  };
+  const roleGroups: RoleGroup[] = [];
+  const idToPair = new Map<string, { pairIndex: number | null; view: TensorView; layer: number | null }>();
+  for (const g of groups.values()) {
+    const candidate: DeepTensor[] = [];
+    for (const [k, v] of g.cand) {
+      candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
+      idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+    }
+    const reference: DeepTensor[] = [];
+    for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
+    roleGroups.push({ role: g.role, hidden: HIDDEN_ON_COLS.test(g.role) ? "cols" : "rows", candidate, reference });
+  }
+  const blocks: BasisBlock[] = [];
+  for (const b of basisPairs) {
+    const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role))!.residual;
+    blocks.push({ candidate: await load(cand, b.p.candidate), reference: await load(ref, b.p.reference), residual, signed: false, center: false });
+  }
+  const normBlock = await stackNorms(normPairs, cand, ref, load);
+  if (normBlock) blocks.push(normBlock);
+  const basis: Basis | null = blocks.length ? { blocks } : null;
+
+  const deep = deepAlign(roleGroups, basis);
+  summary.ran = true;
+  summary.residualPermuted = deep.residualPermuted;
+  summary.residualMatchQuality = deep.residualMatchQuality;
+  summary.referenceDuplicateLayers = deep.referenceDuplicates;
+  let found = 0;
+  const added: TensorResult[] = [];
+  for (const d of deep.results) {
+    const origin = idToPair.get(d.candidate)!;
+    const hit = standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds);
+    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex]! : null;
+    if (hit) {
+      found++;
+      const base: TensorResult = existing ?? {
+        candidate: origin.view.entry.name,
+        reference: d.reference,
+        elements: viewElements(origin.view),
+        cosine: null,
+        pearson: null,
+        z: null,
+        identical: false,
+        transform: "none",
+        layer: origin.layer,
+        role: "",
+        informative: true,
+        standsOut: false,
+        null: null,
+        dtype: { candidate: origin.view.entry.dtype, reference: "" },
+      };
+      if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
+      Object.assign(base, {
+        reference: d.reference,
+        pearson: d.pearson,
+        cosine: d.cosine,
+        z: d.z,
+        null: d.null,
+        transform: d.transform,
+        log10p: d.log10p,
+        standsOut: true,
+      });
+      if (!existing) {
+        base.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate))!.role;
+        added.push(base);
+      }
+    } else if (existing) {
+      existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
+    }
+  }
+  summary.note = found
+    ? `the alignment search matched ${found} matrices that element-wise comparison missed`
+    : `the alignment search (residual basis, hidden units, layers) found nothing in ${deep.results.length} matrices`;
+  return { summary, added };
+}
+
