@@ -178,7 +178,9 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
       report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
     }
-    report.gate = { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
+    report.gate = error
+      ? { failed: true, rule: `the check stopped on a ${error.kind} error (exit code ${exitCodeFor(error)}), so the gate fails` }
+      : { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
     report.bytesRead = sources.reduce((s, x) => s + x.bytesRead, 0);
     report.seconds = (deps.now() - t0) / 1000;
     return { report, error };

@@ -33,7 +33,7 @@ export const DTYPE_BITS: Readonly<Record<string, number>> = {
 export const DECODABLE = new Set(["F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"]);
 
 export function bytesPerElement(dtype: string): number {
-  const bits = DTYPE_BITS[dtype];
+  const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : undefined;
   if (bits === undefined || bits % 8 !== 0) throw new Error(`no whole-byte size for dtype ${dtype}`);
   return bits / 8;
 }

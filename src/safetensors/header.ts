@@ -52,7 +52,8 @@ export function parseHeader(file: string, json: Uint8Array, fileSize: number): P
   const dataStart = 8 + json.length;
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(json);
+    // ignoreBOM: keep a byte-order mark, so the '{' check below rejects it as the reference reader does.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(json);
   } catch {
     throw new FormatError(file, "header is not valid UTF-8");
   }
@@ -88,7 +89,7 @@ export function parseHeader(file: string, json: Uint8Array, fileSize: number): P
     }
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name);
-    const bits = DTYPE_BITS[dtype];
+    const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : undefined;
     if (bits === undefined) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
       throw new FormatError(file, "shape must be an array of non-negative integers", name);
@@ -107,7 +108,10 @@ export function parseHeader(file: string, json: Uint8Array, fileSize: number): P
     }
     const numel = product(file, name, shape as number[]);
     const totalBits = numel * bits;
-    if (!Number.isSafeInteger(totalBits) || totalBits % 8 !== 0) {
+    if (!Number.isSafeInteger(totalBits)) {
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel} elements)`, name);
+    }
+    if (totalBits % 8 !== 0) {
       throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name);
     }
     if (end - begin !== totalBits / 8) {

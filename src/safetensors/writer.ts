@@ -7,7 +7,8 @@ export interface TensorBytes {
 }
 
 export function serializeSafetensors(tensors: TensorBytes[], metadata?: Record<string, string>): Uint8Array {
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named "__proto__" must become a key, not the object's prototype.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
