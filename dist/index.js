@@ -19813,7 +19813,7 @@ var COMPONENT_SEGMENTS = {
   llm: "language"
 };
 var WRAPPERS = /* @__PURE__ */ new Set(["model", "module", "transformer", "base_model", "decoder", "language_model", "text_model", "llm"]);
-var LAYER_CONTAINERS = /* @__PURE__ */ new Set(["layers", "blocks", "h", "layer", "block", "resblocks", "encoder_layers"]);
+var LAYER_CONTAINERS = /* @__PURE__ */ new Set(["layers", "blocks", "h", "layer", "block", "resblocks", "encoder_layers", "blk"]);
 var SYNONYMS = {
   self_attn: "attn",
   self_attention: "attn",
@@ -19876,7 +19876,19 @@ var SYNONYMS = {
   ln_f: "final_norm",
   norm_f: "final_norm",
   final_layernorm: "final_norm",
-  final_layer_norm: "final_norm"
+  final_layer_norm: "final_norm",
+  // GGUF (llama.cpp) names.
+  token_embd: "embed",
+  attn_q: "attn.q",
+  attn_k: "attn.k",
+  attn_v: "attn.v",
+  attn_qkv: "attn.qkv",
+  attn_output: "attn.o",
+  ffn_gate: "mlp.gate",
+  ffn_up: "mlp.up",
+  ffn_down: "mlp.down",
+  attn_norm: "norm1",
+  output_norm: "final_norm"
 };
 function detectComponent(name) {
   const segs = name.split(".");
@@ -19984,7 +19996,7 @@ function pairWhole(c, r) {
   const [rr, rc] = storedMatrixShape(r.shape);
   if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: "none" };
   if (c.shape.length === 2 && r.shape.length === 2 && cr === rc && cc === rr) {
-    return { cv: fullView(c), rv: fullView(r, true), transform: "transpose" };
+    return { cv: fullView(c, true), rv: fullView(r), transform: "transpose" };
   }
   if (c.shape.length === r.shape.length) {
     const rows = Math.min(cr, rr);
@@ -20101,6 +20113,7 @@ function alignModels(candidate, reference, spec) {
       comp.unmatchedEntries.push({ entry, kind: componentKind(info2.component), layer: info2.layer, role: info2.role });
     }
   }
+  structuralFallback(comps, reference, rInfo, usedRef);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -20112,6 +20125,72 @@ function alignModels(candidate, reference, spec) {
   };
 }
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
+function genericLayer(name) {
+  const seg = name.split(".").find((x) => /^\d+$/.test(x));
+  return seg === void 0 ? null : Number(seg);
+}
+function structuralFallback(comps, reference, rInfo, usedRef) {
+  let nextId = 1;
+  for (const comp of comps.values()) {
+    if (comp.unmatchedEntries.length === 0) continue;
+    const kind = componentKind(comp.name);
+    const free = reference.filter((e) => {
+      const info2 = rInfo.get(e.name);
+      return info2 && !usedRef.has(e.name) && (!STANDARD.has(kind) || componentKind(info2.component) === kind);
+    });
+    const layerOfRef = (e) => rInfo.get(e.name).layer ?? genericLayer(e.name);
+    const still = [];
+    const options = /* @__PURE__ */ new Map();
+    for (const u of comp.unmatchedEntries) {
+      const layer = u.layer ?? genericLayer(u.entry.name);
+      const fits = free.filter((r) => layerOfRef(r) === layer).map((r) => ({ ref: r, whole: pairWhole(u.entry, r) })).filter((x) => x.whole !== null && x.whole.transform !== "leading-block");
+      const same = fits.filter((f) => f.whole.transform === "none");
+      const chosen = same.length ? same : fits;
+      if (chosen.length) options.set(u, chosen);
+      else still.push(u);
+    }
+    const seen = /* @__PURE__ */ new Set();
+    for (const u of options.keys()) {
+      if (seen.has(u)) continue;
+      const group = [];
+      const refs = /* @__PURE__ */ new Set();
+      const queue = [u];
+      seen.add(u);
+      while (queue.length) {
+        const x = queue.pop();
+        group.push(x);
+        for (const o of options.get(x)) refs.add(o.ref.name);
+        for (const y of options.keys()) {
+          if (!seen.has(y) && options.get(y).some((o) => refs.has(o.ref.name))) {
+            seen.add(y);
+            queue.push(y);
+          }
+        }
+      }
+      const ambiguous = group.length > 1 || options.get(u).length > 1;
+      const id = ambiguous ? nextId++ : void 0;
+      for (const c of group) {
+        for (const o of options.get(c)) {
+          const info2 = rInfo.get(o.ref.name);
+          comp.pairs.push({
+            component: comp.name,
+            layer: c.layer ?? genericLayer(c.entry.name),
+            role: info2.role,
+            candidate: o.whole.cv,
+            reference: o.whole.rv,
+            transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
+            informative: isInformative(o.whole.cv),
+            ambiguity: id
+          });
+          usedRef.add(o.ref.name);
+        }
+      }
+    }
+    comp.unmatchedEntries = still;
+    comp.unmatched = still.map((x) => x.entry.name);
+    comp.unmatchedParameters = still.reduce((sum, x) => sum + numel(x.entry.shape), 0);
+  }
+}
 
 // src/compare/assignment.ts
 var EXACT_LIMIT = 1500;
@@ -20230,7 +20309,7 @@ var DTYPE_BITS = {
 };
 var DECODABLE = /* @__PURE__ */ new Set(["F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"]);
 function bytesPerElement(dtype) {
-  const bits = DTYPE_BITS[dtype];
+  const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
   if (bits === void 0 || bits % 8 !== 0) throw new Error(`no whole-byte size for dtype ${dtype}`);
   return bits / 8;
 }
@@ -20863,11 +20942,13 @@ function alignOnce(groups, map) {
 
 // src/compare/deep-stage.ts
 var SEARCH_MAX_ELEMENTS = 48e6;
+var FLIPPED = "#transposed";
 var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
 var BASIS_ROLES = [
   { re: /(^|\.)embed\.weight$/, residual: "cols" },
   { re: /(^|\.)head\.weight$/, residual: "cols" },
+  { re: /(^|\.)(wpe|position_embeddings?|pos_embed)\.weight$/, residual: "cols" },
   { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" }
 ];
 var NORM_ROLE = /norm/;
@@ -20876,6 +20957,13 @@ function viewKey(v) {
 }
 function shapeKey(v) {
   return `${v.rows}x${v.cols}`;
+}
+function hiddenAxis(role, v, residualSize) {
+  if (residualSize !== null && v.rows !== v.cols) {
+    if (v.cols === residualSize) return "rows";
+    if (v.rows === residualSize) return "cols";
+  }
+  return HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
 }
 async function stackNorms(pairs, cand, ref, load) {
   if (pairs.length < 2) return null;
@@ -20903,7 +20991,8 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
   const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
   const isBasis = (p) => basisPairs.some((b) => b.p === p);
-  const groupPairs = usable.filter(({ p }) => !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
+  const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
   const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
   if (groupPairs.length === 0) {
     summary2.note = "no matrices to search";
@@ -20946,6 +21035,11 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     summary2.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
     return { summary: summary2, added: [] };
   }
+  let residualSize = null;
+  for (const b of basisPairs) {
+    const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
+    residualSize ??= residual === "cols" ? b.p.reference.cols : b.p.reference.rows;
+  }
   const loaded = /* @__PURE__ */ new Map();
   const load = (src, v) => {
     const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
@@ -20959,10 +21053,15 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     for (const [k, v] of g.cand) {
       candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
       idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+      if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
+        const flipped = { ...v, transpose: !v.transpose };
+        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: await load(cand, flipped) });
+        idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+      }
     }
     const reference = [];
     for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
-    roleGroups.push({ role: g.role, hidden: HIDDEN_ON_COLS.test(g.role) ? "cols" : "rows", candidate, reference });
+    roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value, residualSize), candidate, reference });
   }
   const blocks = [];
   for (const b of basisPairs) {
@@ -20977,12 +21076,23 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   summary2.residualPermuted = deep.residualPermuted;
   summary2.residualMatchQuality = deep.residualMatchQuality;
   summary2.referenceDuplicateLayers = deep.referenceDuplicates;
+  const best = /* @__PURE__ */ new Map();
+  for (const d of deep.results) {
+    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
+    const prev = best.get(key);
+    const flippedToo = prev !== void 0;
+    const pick = !prev || d.log10p < prev.log10p ? d : prev;
+    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
+    const transform = pick.candidate.endsWith(FLIPPED) ? pick.transform === "none" ? "transpose" : `transpose+${pick.transform}` : pick.transform;
+    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
+  }
   let found = 0;
   const added = [];
-  for (const d of deep.results) {
+  for (const d of best.values()) {
     const origin = idToPair.get(d.candidate);
     const hit = standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds);
     const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
+    if (existing?.standsOut) continue;
     if (hit) {
       found++;
       const base = existing ?? {
@@ -21159,8 +21269,8 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 async function compareComponent(comp, referenceTensors, cand, ref, settings, onPair) {
-  const tensors = [];
-  const samples = [];
+  let tensors = [];
+  let samples = [];
   for (const pair of comp.pairs) {
     const base = {
       candidate: pair.candidate.entry.name,
@@ -21194,6 +21304,26 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
     tensors.push(base);
     onPair();
   }
+  for (let i = 0; i < comp.pairs.length; i++) {
+    const pair = comp.pairs[i];
+    const t = tensors[i];
+    const v = pair.candidate;
+    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= settings.thresholds.minPearson) continue;
+    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
+    const { stats, sample } = await comparePair(flipped, cand, ref);
+    if (stats.pearson !== null && Math.abs(stats.pearson) >= settings.thresholds.minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+      comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? flipped : p) };
+      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
+      samples[i] = sample;
+    }
+  }
+  const keep = resolveAmbiguity(comp.pairs, tensors);
+  if (keep.some((k) => !k)) {
+    comp = { ...comp, pairs: comp.pairs.filter((_, i) => keep[i]) };
+    tensors = tensors.filter((_, i) => keep[i]);
+    samples = samples.filter((_, i) => keep[i]);
+  }
   const nulls = nullsFor(samples);
   tensors.forEach((t, i) => {
     const nul = nulls[i];
@@ -21203,7 +21333,7 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
     t.standsOut = standsOut(t, settings.thresholds);
   });
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
-  if (result.verdict !== "reused" && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
+  if (tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut)) {
     let outcome;
     try {
       outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
@@ -21223,6 +21353,33 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
     );
   }
   return result;
+}
+function resolveAmbiguity(pairs, tensors) {
+  const keep = pairs.map((p) => p.ambiguity === void 0);
+  const groups = /* @__PURE__ */ new Map();
+  pairs.forEach((p, i) => {
+    if (p.ambiguity !== void 0) groups.set(p.ambiguity, [...groups.get(p.ambiguity) ?? [], i]);
+  });
+  for (const idx of groups.values()) {
+    const cands = [...new Set(idx.map((i) => pairs[i].candidate.entry.name))];
+    const refs = [...new Set(idx.map((i) => pairs[i].reference.entry.name))];
+    const swap = cands.length > refs.length;
+    const [rows, cols] = swap ? [refs, cands] : [cands, refs];
+    const score = new Float64Array(rows.length * cols.length).fill(-1);
+    const at = /* @__PURE__ */ new Map();
+    for (const i of idx) {
+      const c = pairs[i].candidate.entry.name;
+      const r = pairs[i].reference.entry.name;
+      const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
+      score[a * cols.length + b] = Math.abs(tensors[i].pearson ?? 0);
+      at.set(`${a}|${b}`, i);
+    }
+    maximizeAssignment(score, rows.length, cols.length).forEach((b, a) => {
+      const i = at.get(`${a}|${b}`);
+      if (i !== void 0) keep[i] = true;
+    });
+  }
+  return keep;
 }
 function summariseComponent(comp, tensors, thresholds, search) {
   for (const t of tensors) {
@@ -21288,7 +21445,7 @@ async function runCheck(settings, deps) {
       report.error = { kind: error2.kind, message: error2.message, exitCode: exitCodeFor(error2) };
       report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
     }
-    report.gate = { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
+    report.gate = error2 ? { failed: true, rule: `the check stopped on a ${error2.kind} error (exit code ${exitCodeFor(error2)}), so the gate fails` } : { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
     report.bytesRead = sources.reduce((s, x) => s + x.bytesRead, 0);
     report.seconds = (deps.now() - t0) / 1e3;
     return { report, error: error2 };
@@ -24322,7 +24479,7 @@ function parseHeader(file, json, fileSize) {
   const dataStart = 8 + json.length;
   let text;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(json);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(json);
   } catch {
     throw new FormatError(file, "header is not valid UTF-8");
   }
@@ -24357,7 +24514,7 @@ function parseHeader(file, json, fileSize) {
     }
     const { dtype, shape, data_offsets: offsets } = raw;
     if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name);
-    const bits = DTYPE_BITS[dtype];
+    const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
     if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw new FormatError(file, "shape must be an array of non-negative integers", name);
@@ -24372,7 +24529,10 @@ function parseHeader(file, json, fileSize) {
     }
     const numel2 = product(file, name, shape);
     const totalBits = numel2 * bits;
-    if (!Number.isSafeInteger(totalBits) || totalBits % 8 !== 0) {
+    if (!Number.isSafeInteger(totalBits)) {
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name);
+    }
+    if (totalBits % 8 !== 0) {
       throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name);
     }
     if (end - begin !== totalBits / 8) {

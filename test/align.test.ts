@@ -77,7 +77,8 @@ describe("alignment", () => {
 
   it("accepts a transposed layout", () => {
     const p = pairsOf([t("model.layers.0.mlp.up_proj.weight", [256, 64])], [t("model.layers.0.mlp.up_proj.weight", [64, 256])]);
-    expect(p[0]).toMatchObject({ transform: "transpose", rows: 256, cols: 64 });
+    // The canonical orientation is the reference's (Linear [out, in]).
+    expect(p[0]).toMatchObject({ transform: "transpose", rows: 64, cols: 256 });
   });
 
   it("splits a fused QKV against separate q/k/v, GQA sizes included", () => {

@@ -31,6 +31,11 @@ export interface AlignedPair {
   transform: string;
   /** A matrix large enough to be evidence (not a norm, bias, constant or tiny tensor). */
   informative: boolean;
+  /**
+   * Set when names did not decide and shapes left several options: pairs sharing an id compete,
+   * and the engine keeps the assignment the data supports (each tensor used once).
+   */
+  ambiguity?: number;
 }
 
 export interface ComponentAlignment {
@@ -84,7 +89,8 @@ function pairWhole(c: TensorEntry, r: TensorEntry): { cv: TensorView; rv: Tensor
   const [rr, rc] = storedMatrixShape(r.shape);
   if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: "none" };
   if (c.shape.length === 2 && r.shape.length === 2 && cr === rc && cc === rr) {
-    return { cv: fullView(c), rv: fullView(r, true), transform: "transpose" };
+    // Canonical orientation is the reference's: copies are transformed, references are the standard layout.
+    return { cv: fullView(c, true), rv: fullView(r), transform: "transpose" };
   }
   if (c.shape.length === r.shape.length) {
     const rows = Math.min(cr, rr);
@@ -218,6 +224,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
+  structuralFallback(comps, reference, rInfo, usedRef);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -231,3 +238,88 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
 
 const STANDARD = new Set(["language", "vision", "audio", "projector"]);
 
+
+/** The first all-digit segment of a name: a layer index when names follow no known scheme. */
+export function genericLayer(name: string): number | null {
+  const seg = name.split(".").find((x) => /^\d+$/.test(x));
+  return seg === undefined ? null : Number(seg);
+}
+
+/**
+ * Candidate tensors whose names matched nothing meet the unused reference
+ * tensors of the same layer index by shape (same, else transposed). A shape
+ * several tensors share in a layer (q, k, v, o) makes an ambiguity group: every
+ * option is compared and the engine keeps the assignment the data supports.
+ */
+function structuralFallback(
+  comps: Map<string, ComponentAlignment>,
+  reference: TensorEntry[],
+  rInfo: Map<string, NameInfo | null>,
+  usedRef: Set<string>,
+): void {
+  let nextId = 1;
+  for (const comp of comps.values()) {
+    if (comp.unmatchedEntries.length === 0) continue;
+    const kind = componentKind(comp.name);
+    const free = reference.filter((e) => {
+      const info = rInfo.get(e.name);
+      return info && !usedRef.has(e.name) && (!STANDARD.has(kind) || componentKind(info.component) === kind);
+    });
+    const layerOfRef = (e: TensorEntry) => rInfo.get(e.name)!.layer ?? genericLayer(e.name);
+    const still: Located[] = [];
+    // Options per candidate tensor: same-shape references first, else transposed ones.
+    const options = new Map<Located, { ref: TensorEntry; whole: NonNullable<ReturnType<typeof pairWhole>> }[]>();
+    for (const u of comp.unmatchedEntries) {
+      const layer = u.layer ?? genericLayer(u.entry.name);
+      const fits = free
+        .filter((r) => layerOfRef(r) === layer)
+        .map((r) => ({ ref: r, whole: pairWhole(u.entry, r) }))
+        .filter((x): x is { ref: TensorEntry; whole: NonNullable<ReturnType<typeof pairWhole>> } => x.whole !== null && x.whole.transform !== "leading-block");
+      const same = fits.filter((f) => f.whole.transform === "none");
+      const chosen = same.length ? same : fits;
+      if (chosen.length) options.set(u, chosen);
+      else still.push(u);
+    }
+    // Connected groups of candidates sharing options.
+    const seen = new Set<Located>();
+    for (const u of options.keys()) {
+      if (seen.has(u)) continue;
+      const group: Located[] = [];
+      const refs = new Set<string>();
+      const queue = [u];
+      seen.add(u);
+      while (queue.length) {
+        const x = queue.pop()!;
+        group.push(x);
+        for (const o of options.get(x)!) refs.add(o.ref.name);
+        for (const y of options.keys()) {
+          if (!seen.has(y) && options.get(y)!.some((o) => refs.has(o.ref.name))) {
+            seen.add(y);
+            queue.push(y);
+          }
+        }
+      }
+      const ambiguous = group.length > 1 || options.get(u)!.length > 1;
+      const id = ambiguous ? nextId++ : undefined;
+      for (const c of group) {
+        for (const o of options.get(c)!) {
+          const info = rInfo.get(o.ref.name)!;
+          comp.pairs.push({
+            component: comp.name,
+            layer: c.layer ?? genericLayer(c.entry.name),
+            role: info.role,
+            candidate: o.whole.cv,
+            reference: o.whole.rv,
+            transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
+            informative: isInformative(o.whole.cv),
+            ambiguity: id,
+          });
+          usedRef.add(o.ref.name);
+        }
+      }
+    }
+    comp.unmatchedEntries = still;
+    comp.unmatched = still.map((x) => x.entry.name);
+    comp.unmatchedParameters = still.reduce((sum, x) => sum + numel(x.entry.shape), 0);
+  }
+}

@@ -14,13 +14,15 @@
  *    matched rows;
  * 3. layers: every candidate layer is compared with every reference layer;
  *    each takes its best reference layer (duplication and reordering allowed);
- * 4. evidence: (a) aligned Pearson against a null of the *same pipeline* run on
- *    non-matching reference layers (alignment maximises similarity, so the null
- *    must be aligned too), with layers the reference duplicated from itself
- *    excluded; (b) agreement: tensors that share one hidden permutation (gate,
- *    up and down; q, k, v and o heads) are matched independently, and the
- *    number of units on which two matchings agree is ~Poisson(1) for unrelated
- *    models, but ~n for a copy. log10 p is computed in log space.
+ * 4. evidence: agreement. Tensors that share one hidden permutation (gate, up
+ *    and down; q, k, v and o heads) are matched independently, and the number
+ *    of units on which two matchings agree is ~Poisson(1) for unrelated models
+ *    but ~n for a copy; log10 p is computed in log space. The aligned Pearson
+ *    is the effect size, and its z against the same pipeline run on the
+ *    reference layers not chosen (reference self-duplicates excluded) is
+ *    reported, but it does not decide: layer 0 of two unrelated models trained
+ *    on the same data aligns better than other layers (it reads the
+ *    embeddings), so that null is not exchangeable with the matched layer.
  */
 import { maximizeAssignment } from "./assignment.js";
 import { type Matrix, columnSubset, mapColumns, rowCosines, transposed } from "./matrix.js";

@@ -8,7 +8,8 @@ import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.j
 import type { WeightSource } from "../sources/types.js";
 import { standsOut } from "../verdict.js";
 import type { ComponentAlignment, Located } from "./align.js";
-import { type Basis, type BasisBlock, type DeepTensor, type RoleGroup, deepAlign } from "./deep-align.js";
+import { type Basis, type BasisBlock, type DeepResult, type DeepTensor, type RoleGroup, deepAlign } from "./deep-align.js";
+import { zFromLog10P } from "./pvalues.js";
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { componentKind } from "./names.js";
 import { type TensorView, fullView, viewElements } from "./view.js";
@@ -16,12 +17,14 @@ import { type TensorView, fullView, viewElements } from "./view.js";
 /** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
 export const SEARCH_MAX_ELEMENTS = 48_000_000;
 
+const FLIPPED = "#transposed";
 const HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 const SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
 /** Tensors whose other axis both models share (tokens, pixels): they reveal the residual permutation. */
 const BASIS_ROLES: { re: RegExp; residual: "rows" | "cols" }[] = [
   { re: /(^|\.)embed\.weight$/, residual: "cols" },
   { re: /(^|\.)head\.weight$/, residual: "cols" },
+  { re: /(^|\.)(wpe|position_embeddings?|pos_embed)\.weight$/, residual: "cols" },
   { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" },
 ];
 const NORM_ROLE = /norm/;
@@ -38,6 +41,19 @@ export interface SearchOutcome {
   summary: SearchSummary;
   /** Tensor results for candidate tensors that had no name counterpart but were matched by the search. */
   added: TensorResult[];
+}
+
+/**
+ * Which axis of a matrix holds the hidden units (the other reads or writes the
+ * residual stream): decided by the residual width when the shape tells, else by
+ * the role in the Linear [out, in] layout (o and down write the residual stream).
+ */
+function hiddenAxis(role: string, v: TensorView, residualSize: number | null): "rows" | "cols" {
+  if (residualSize !== null && v.rows !== v.cols) {
+    if (v.cols === residualSize) return "rows";
+    if (v.rows === residualSize) return "cols";
+  }
+  return HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
 }
 
 /** Norm gain vectors of one length, stacked [k, d] per model: each residual dimension's profile. */
@@ -80,7 +96,9 @@ export async function searchComponent(
   const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i]! })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
   const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
   const isBasis = (p: (typeof usable)[number]["p"]) => basisPairs.some((b) => b.p === p);
-  const groupPairs = usable.filter(({ p }) => !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
+  // Roles where every layer already stood out need no search.
+  const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
   // Norm gains: one value per residual dimension in both models (never evidence, but a profile of each dimension).
   const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i]!.error);
   if (groupPairs.length === 0) {
@@ -129,6 +147,12 @@ export async function searchComponent(
     return { summary, added: [] };
   }
 
+  // The residual width, from a tensor that carries it next to a shared axis (tokens, positions, pixels).
+  let residualSize: number | null = null;
+  for (const b of basisPairs) {
+    const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role))!.residual;
+    residualSize ??= residual === "cols" ? b.p.reference.cols : b.p.reference.rows;
+  }
   const loaded = new Map<string, Promise<Matrix>>();
   const load = (src: WeightSource, v: TensorView) => {
     const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
@@ -142,10 +166,16 @@ export async function searchComponent(
     for (const [k, v] of g.cand) {
       candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
       idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+      // A square matrix may be stored transposed with nothing in its shape to say so: try both.
+      if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
+        const flipped = { ...v, transpose: !v.transpose };
+        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: await load(cand, flipped) });
+        idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+      }
     }
     const reference: DeepTensor[] = [];
     for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
-    roleGroups.push({ role: g.role, hidden: HIDDEN_ON_COLS.test(g.role) ? "cols" : "rows", candidate, reference });
+    roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value as TensorView, residualSize), candidate, reference });
   }
   const blocks: BasisBlock[] = [];
   for (const b of basisPairs) {
@@ -157,16 +187,29 @@ export async function searchComponent(
   const basis: Basis | null = blocks.length ? { blocks } : null;
 
   const deep = deepAlign(roleGroups, basis);
+
   summary.ran = true;
   summary.residualPermuted = deep.residualPermuted;
   summary.residualMatchQuality = deep.residualMatchQuality;
   summary.referenceDuplicateLayers = deep.referenceDuplicates;
+  // Of both orientations of a square matrix keep the stronger, paying for the second look.
+  const best = new Map<string, DeepResult>();
+  for (const d of deep.results) {
+    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
+    const prev = best.get(key);
+    const flippedToo = prev !== undefined;
+    const pick = !prev || d.log10p < prev.log10p ? d : prev;
+    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
+    const transform = pick.candidate.endsWith(FLIPPED) ? (pick.transform === "none" ? "transpose" : `transpose+${pick.transform}`) : pick.transform;
+    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
+  }
   let found = 0;
   const added: TensorResult[] = [];
-  for (const d of deep.results) {
+  for (const d of best.values()) {
     const origin = idToPair.get(d.candidate)!;
     const hit = standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds);
     const existing = origin.pairIndex !== null ? tensors[origin.pairIndex]! : null;
+    if (existing?.standsOut) continue;
     if (hit) {
       found++;
       const base: TensorResult = existing ?? {

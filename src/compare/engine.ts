@@ -9,7 +9,8 @@ import type { Settings } from "../settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
 import { VERSION } from "../version.js";
-import { type ComponentAlignment, type Located, alignModels } from "./align.js";
+import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "./align.js";
+import { maximizeAssignment } from "./assignment.js";
 import { searchComponent } from "./deep-stage.js";
 import { comparePair } from "./compare-pair.js";
 import { type SampledPair, nullsFor, zScore } from "./controls.js";
@@ -37,8 +38,8 @@ async function compareComponent(
   settings: Settings,
   onPair: () => void,
 ): Promise<ComponentResult> {
-  const tensors: TensorResult[] = [];
-  const samples: (SampledPair | null)[] = [];
+  let tensors: TensorResult[] = [];
+  let samples: (SampledPair | null)[] = [];
   for (const pair of comp.pairs) {
     const base: TensorResult = {
       candidate: pair.candidate.entry.name,
@@ -74,6 +75,29 @@ async function compareComponent(
     tensors.push(base);
     onPair();
   }
+  // A square matrix stored transposed (Conv1D layouts) has no shape to betray it: where the direct
+  // comparison shows nothing, compare the transposed candidate too and keep the stronger.
+  for (let i = 0; i < comp.pairs.length; i++) {
+    const pair = comp.pairs[i]!;
+    const t = tensors[i]!;
+    const v = pair.candidate;
+    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= settings.thresholds.minPearson) continue;
+    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
+    const { stats, sample } = await comparePair(flipped, cand, ref);
+    if (stats.pearson !== null && Math.abs(stats.pearson) >= settings.thresholds.minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+      comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
+      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
+      samples[i] = sample;
+    }
+  }
+  // Ambiguous structural pairs: keep the assignment the data supports, drop the rest.
+  const keep = resolveAmbiguity(comp.pairs, tensors);
+  if (keep.some((k) => !k)) {
+    comp = { ...comp, pairs: comp.pairs.filter((_, i) => keep[i]) };
+    tensors = tensors.filter((_, i) => keep[i]);
+    samples = samples.filter((_, i) => keep[i]);
+  }
   const nulls = nullsFor(samples);
   tensors.forEach((t, i) => {
     const nul = nulls[i];
@@ -83,7 +107,9 @@ async function compareComponent(
     t.standsOut = standsOut(t, settings.thresholds);
   });
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
-  if (result.verdict !== "reused" && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
+  // Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
+  // it decides the verdict when nothing stood out, and makes the matched share true when some did.
+  if (tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut)) {
     let outcome;
     try {
       outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
@@ -103,6 +129,39 @@ async function compareComponent(
     );
   }
   return result;
+}
+
+/**
+ * Pairs that compete for the same tensors (see align.ts structuralFallback):
+ * per group, the assignment of candidate to reference tensors with the largest
+ * total |Pearson|. Returns which pairs to keep.
+ */
+function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]): boolean[] {
+  const keep = pairs.map((p) => p.ambiguity === undefined);
+  const groups = new Map<number, number[]>();
+  pairs.forEach((p, i) => {
+    if (p.ambiguity !== undefined) groups.set(p.ambiguity, [...(groups.get(p.ambiguity) ?? []), i]);
+  });
+  for (const idx of groups.values()) {
+    const cands = [...new Set(idx.map((i) => pairs[i]!.candidate.entry.name))];
+    const refs = [...new Set(idx.map((i) => pairs[i]!.reference.entry.name))];
+    const swap = cands.length > refs.length;
+    const [rows, cols] = swap ? [refs, cands] : [cands, refs];
+    const score = new Float64Array(rows.length * cols.length).fill(-1);
+    const at = new Map<string, number>();
+    for (const i of idx) {
+      const c = pairs[i]!.candidate.entry.name;
+      const r = pairs[i]!.reference.entry.name;
+      const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
+      score[a * cols.length + b] = Math.abs(tensors[i]!.pearson ?? 0);
+      at.set(`${a}|${b}`, i);
+    }
+    maximizeAssignment(score, rows.length, cols.length).forEach((b, a) => {
+      const i = at.get(`${a}|${b}`);
+      if (i !== undefined) keep[i] = true;
+    });
+  }
+  return keep;
 }
 
 /** Aggregates and verdict of a component from its tensor results. */

@@ -42,7 +42,7 @@ const COMPONENT_SEGMENTS: Record<string, string> = {
 const WRAPPERS = new Set(["model", "module", "transformer", "base_model", "decoder", "language_model", "text_model", "llm"]);
 
 /** Containers whose next segment is a layer index. */
-const LAYER_CONTAINERS = new Set(["layers", "blocks", "h", "layer", "block", "resblocks", "encoder_layers"]);
+const LAYER_CONTAINERS = new Set(["layers", "blocks", "h", "layer", "block", "resblocks", "encoder_layers", "blk"]);
 
 /** Segment synonyms -> canonical role tokens. */
 const SYNONYMS: Record<string, string> = {
@@ -108,6 +108,18 @@ const SYNONYMS: Record<string, string> = {
   norm_f: "final_norm",
   final_layernorm: "final_norm",
   final_layer_norm: "final_norm",
+  // GGUF (llama.cpp) names.
+  token_embd: "embed",
+  attn_q: "attn.q",
+  attn_k: "attn.k",
+  attn_v: "attn.v",
+  attn_qkv: "attn.qkv",
+  attn_output: "attn.o",
+  ffn_gate: "mlp.gate",
+  ffn_up: "mlp.up",
+  ffn_down: "mlp.down",
+  attn_norm: "norm1",
+  output_norm: "final_norm",
 };
 
 export interface NameInfo {
