@@ -20460,7 +20460,18 @@ function transposed(m) {
   for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out[j * m.rows + i] = m.data[i * m.cols + j];
   return { rows: m.cols, cols: m.rows, data: out };
 }
+var unitCache = /* @__PURE__ */ new WeakMap();
 function unitRows(m, colSubset) {
+  const key = colSubset ? `${colSubset.length}:${colSubset[0]}:${colSubset[colSubset.length - 1]}` : "all";
+  let perMatrix = unitCache.get(m);
+  const hit = perMatrix?.get(key);
+  if (hit) return hit;
+  const computed = computeUnitRows(m, colSubset);
+  if (!perMatrix) unitCache.set(m, perMatrix = /* @__PURE__ */ new Map());
+  perMatrix.set(key, computed);
+  return computed;
+}
+function computeUnitRows(m, colSubset) {
   const width = colSubset ? colSubset.length : m.cols;
   const out = new Float32Array(m.rows * width);
   for (let i = 0; i < m.rows; i++) {
@@ -20741,7 +20752,9 @@ function residualMap(basis) {
     if (signs && j >= 0) quality += Math.abs(sv);
     if (j === i && sign[i] > 0) same++;
   }
-  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0 };
+  let identityQuality = 0;
+  if (signs) for (let i = 0; i < Math.min(n, m); i++) identityQuality += Math.abs(signs[i * m + i]);
+  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0, identityQuality: signs ? identityQuality / n : 0 };
 }
 function transposeScore(s, n, m) {
   const out = new Float64Array(n * m);
@@ -20798,6 +20811,19 @@ function matchRows(c, r) {
   const st = acc.result();
   return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm, identityFraction: same / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
 }
+function agreements(a, b) {
+  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
+  const n = small.length;
+  if (n === 0 || big.length % n !== 0 || big.length / n > 4) return [];
+  const counts = [];
+  for (let block = 0; block < big.length / n; block++) {
+    const off = block * n;
+    let k = 0;
+    for (let i = 0; i < n; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
+    counts.push(k);
+  }
+  return counts;
+}
 function directPearson(a, b) {
   if (a.rows !== b.rows || a.cols !== b.cols) return 0;
   const acc = new PairAccumulator();
@@ -20813,7 +20839,8 @@ function summarise(values) {
 }
 function deepAlign(groups, basis) {
   const map = basis ? residualMap(basis) : null;
-  const maps = map && !map.identity ? [null, map] : [null];
+  const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
+  const maps = !map || map.identity ? [null] : clean ? [map] : [null, map];
   const runs = maps.map((m) => alignOnce(groups, m));
   const looks = Math.log10(maps.length);
   const results = runs[0].results.map((first, i) => {
@@ -20839,8 +20866,17 @@ function alignOnce(groups, map) {
   const cells = /* @__PURE__ */ new Map();
   const refDup = /* @__PURE__ */ new Set();
   const referenceDuplicates = [];
+  const refForms = /* @__PURE__ */ new Map();
+  const cost = (g) => {
+    const c = hForm(g.candidate[0], g.hidden);
+    const r = hForm(g.reference[0], g.hidden);
+    return c.rows * r.rows * Math.min(c.cols, r.cols);
+  };
+  const cheapest = Math.min(...groups.filter((g) => g.candidate.length && g.reference.length).map(cost));
+  const selecting = new Set(groups.filter((g) => g.candidate.length && g.reference.length && cost(g) <= 2 * cheapest));
   for (const g of groups) {
     const refH = g.reference.map((t) => hForm(t, g.hidden));
+    refForms.set(g, refH);
     for (let a = 0; a < g.reference.length; a++) {
       for (let b = a + 1; b < g.reference.length; b++) {
         if (directPearson(refH[a], refH[b]) > DUPLICATE_R) {
@@ -20852,17 +20888,22 @@ function alignOnce(groups, map) {
         }
       }
     }
-    for (const ct of g.candidate) {
-      const row = [];
-      g.reference.forEach((rt, k) => {
-        const ch = toRef(ct, g, refH[k].cols);
-        row.push({ ...matchRows(ch, refH[k]), refName: rt.name, refLayer: rt.layer });
-      });
-      cells.set(`${g.role}|${ct.name}`, row);
-    }
   }
+  const fillRow = (g, ct, only) => {
+    const refH = refForms.get(g);
+    const row = [];
+    const mapped = /* @__PURE__ */ new Map();
+    g.reference.forEach((rt, k) => {
+      if (!only(rt.layer)) return;
+      const cols = refH[k].cols;
+      if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
+      row.push({ ...matchRows(mapped.get(cols), refH[k]), refName: rt.name, refLayer: rt.layer });
+    });
+    cells.set(`${g.role}|${ct.name}`, row);
+  };
+  for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
   const layerScore = /* @__PURE__ */ new Map();
-  for (const g of groups) {
+  for (const g of selecting) {
     for (const ct of g.candidate) {
       const scores = layerScore.get(ct.layer) ?? /* @__PURE__ */ new Map();
       for (const cell of cells.get(`${g.role}|${ct.name}`)) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
@@ -20873,13 +20914,30 @@ function alignOnce(groups, map) {
   for (const [cl, scores] of layerScore) {
     let best = null;
     let bestScore = -Infinity;
-    for (const [rl, s] of scores) {
-      if (s > bestScore + 1e-12 || Math.abs(s - bestScore) <= 1e-12 && rl === cl) {
+    for (const [rl, sc] of scores) {
+      if (sc > bestScore + 1e-12 || Math.abs(sc - bestScore) <= 1e-12 && rl === cl) {
         best = rl;
-        bestScore = s;
+        bestScore = sc;
       }
     }
     chosenLayer.set(cl, best);
+  }
+  for (const g of groups) {
+    if (selecting.has(g)) continue;
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      if (want === void 0) fillRow(g, ct, () => true);
+      else fillRow(g, ct, (l) => l === want);
+    }
+  }
+  for (const g of groups) {
+    if (selecting.has(g)) continue;
+    for (const ct of g.candidate) {
+      if (chosenLayer.has(ct.layer)) continue;
+      const row = cells.get(`${g.role}|${ct.name}`);
+      const best = row.reduce((a, b) => a === null || b.r > a.r ? b : a, null);
+      if (best) chosenLayer.set(ct.layer, best.refLayer);
+    }
   }
   const isDup = (a, b) => refDup.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`);
   const results = [];
@@ -20910,11 +20968,11 @@ function alignOnce(groups, map) {
       let bestLog10p = 0;
       let partners = 0;
       for (const [key, other] of chosenCells) {
-        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer || other.cell.perm.length !== cell.perm.length) continue;
-        partners++;
-        let k = 0;
-        for (let i = 0; i < cell.perm.length; i++) if (cell.perm[i] >= 0 && cell.perm[i] === other.cell.perm[i]) k++;
-        bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer) continue;
+        for (const k of agreements(cell.perm, other.cell.perm)) {
+          partners++;
+          bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+        }
       }
       const log10p = partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
       const z = zFromLog10P(log10p);
@@ -20958,12 +21016,28 @@ function viewKey(v) {
 function shapeKey(v) {
   return `${v.rows}x${v.cols}`;
 }
-function hiddenAxis(role, v, residualSize) {
-  if (residualSize !== null && v.rows !== v.cols) {
-    if (v.cols === residualSize) return "rows";
-    if (v.rows === residualSize) return "cols";
+function hiddenAxis(role, v, residualSize, conv1d) {
+  const bySize = hiddenBySize(v, residualSize);
+  if (bySize) return bySize;
+  const byRole = HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
+  return conv1d ? byRole === "rows" ? "cols" : "rows" : byRole;
+}
+function hiddenBySize(v, residualSize) {
+  if (residualSize === null || v.rows === v.cols) return null;
+  if (v.cols === residualSize) return "rows";
+  if (v.rows === residualSize) return "cols";
+  return null;
+}
+function storesConv1D(views, residualSize) {
+  let agree = 0;
+  let disagree = 0;
+  for (const { role, view } of views) {
+    const bySize = hiddenBySize(view, residualSize);
+    if (!bySize) continue;
+    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree++;
+    else disagree++;
   }
-  return HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
+  return disagree > agree;
 }
 async function stackNorms(pairs, cand, ref, load) {
   if (pairs.length < 2) return null;
@@ -20992,6 +21066,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
   const isBasis = (p) => basisPairs.some((b) => b.p === p);
   const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  for (const u of comp.unmatchedEntries) openRoles.add(u.role);
   const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
   const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
   if (groupPairs.length === 0) {
@@ -21040,6 +21115,10 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
     residualSize ??= residual === "cols" ? b.p.reference.cols : b.p.reference.rows;
   }
+  const conv1d = storesConv1D(
+    [...groups.values()].map((g) => ({ role: g.role, view: g.refs.values().next().value })),
+    residualSize
+  );
   const loaded = /* @__PURE__ */ new Map();
   const load = (src, v) => {
     const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
@@ -21061,7 +21140,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     }
     const reference = [];
     for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
-    roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value, residualSize), candidate, reference });
+    roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value, residualSize, conv1d), candidate, reference });
   }
   const blocks = [];
   for (const b of basisPairs) {
@@ -21333,7 +21412,9 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
     t.standsOut = standsOut(t, settings.thresholds);
   });
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
-  if (tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut)) {
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
+  if (unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
     let outcome;
     try {
       outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);

@@ -126,7 +126,9 @@ function residualRows(m: Matrix, residual: "rows" | "cols", center: boolean): Ma
  * assignment on the sum of every block's cosine between dimension profiles,
  * each scaled by sqrt(profile length) so blocks weigh by how much they know.
  */
-export function residualMap(basis: Basis): { perm: Int32Array; sign: Float32Array; identity: boolean; quality: number } | null {
+export function residualMap(
+  basis: Basis,
+): { perm: Int32Array; sign: Float32Array; identity: boolean; quality: number; identityQuality: number } | null {
   let total: Float64Array | null = null;
   let signs: Float64Array | null = null;
   let n = 0;
@@ -162,7 +164,9 @@ export function residualMap(basis: Basis): { perm: Int32Array; sign: Float32Arra
     if (signs && j >= 0) quality += Math.abs(sv);
     if (j === i && sign[i] > 0) same++;
   }
-  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0 };
+  let identityQuality = 0;
+  if (signs) for (let i = 0; i < Math.min(n, m); i++) identityQuality += Math.abs(signs[i * m + i]!);
+  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0, identityQuality: signs ? identityQuality / n : 0 };
 }
 
 function transposeScore(s: Float64Array, n: number, m: number): Float64Array {
@@ -227,6 +231,26 @@ export function matchRows(c: Matrix, r: Matrix): Match {
   return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm, identityFraction: same / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
 }
 
+/**
+ * Units on which two matchings agree. Equal sizes: one count. When one is k
+ * times the other (a fused qkv [3d] against an output projection [d]), each of
+ * the k blocks of the larger, taken relative to its block, is compared with
+ * the smaller: one count per block (each a separate test).
+ */
+export function agreements(a: Int32Array, b: Int32Array): number[] {
+  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
+  const n = small.length;
+  if (n === 0 || big.length % n !== 0 || big.length / n > 4) return [];
+  const counts: number[] = [];
+  for (let block = 0; block < big.length / n; block++) {
+    const off = block * n;
+    let k = 0;
+    for (let i = 0; i < n; i++) if (small[i]! >= 0 && big[off + i]! - off === small[i]) k++;
+    counts.push(k);
+  }
+  return counts;
+}
+
 function directPearson(a: Matrix, b: Matrix): number {
   if (a.rows !== b.rows || a.cols !== b.cols) return 0;
   const acc = new PairAccumulator();
@@ -251,7 +275,9 @@ type ResidualMap = NonNullable<ReturnType<typeof residualMap>>;
  */
 export function deepAlign(groups: RoleGroup[], basis: Basis | null): DeepReport {
   const map = basis ? residualMap(basis) : null;
-  const maps: (ResidualMap | null)[] = map && !map.identity ? [null, map] : [null];
+  // A clean permutation far better than the identity needs no second look at the identity.
+  const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
+  const maps: (ResidualMap | null)[] = !map || map.identity ? [null] : clean ? [map] : [null, map];
   const runs = maps.map((m) => alignOnce(groups, m));
   const looks = Math.log10(maps.length);
   const results = runs[0]!.results.map((first, i) => {
@@ -277,13 +303,24 @@ function alignOnce(groups: RoleGroup[], map: ResidualMap | null): DeepReport {
     return mapColumns(h, map!.perm, map!.sign, refCols);
   };
 
-  // Layer-by-layer matrix of aligned Pearson per role, and the matchings behind it.
+  // Layer-by-layer matrix of aligned Pearson per role, and the matchings behind it. The full
+  // candidate-layer x reference-layer matrix is computed for the cheapest roles only (they choose the
+  // layers); costlier roles are matched at the chosen layer alone.
   type Cell = Match & { refName: string; refLayer: number | null };
-  const cells = new Map<string, Cell[]>(); // key: role|candidateName -> one cell per reference tensor
+  const cells = new Map<string, Cell[]>(); // key: role|candidateName -> cells against reference tensors
   const refDup = new Set<string>();
   const referenceDuplicates: [number, number][] = [];
+  const refForms = new Map<RoleGroup, Matrix[]>();
+  const cost = (g: RoleGroup) => {
+    const c = hForm(g.candidate[0]!, g.hidden);
+    const r = hForm(g.reference[0]!, g.hidden);
+    return c.rows * r.rows * Math.min(c.cols, r.cols);
+  };
+  const cheapest = Math.min(...groups.filter((g) => g.candidate.length && g.reference.length).map(cost));
+  const selecting = new Set(groups.filter((g) => g.candidate.length && g.reference.length && cost(g) <= 2 * cheapest));
   for (const g of groups) {
     const refH = g.reference.map((t) => hForm(t, g.hidden));
+    refForms.set(g, refH);
     for (let a = 0; a < g.reference.length; a++) {
       for (let b = a + 1; b < g.reference.length; b++) {
         if (directPearson(refH[a]!, refH[b]!) > DUPLICATE_R) {
@@ -295,19 +332,24 @@ function alignOnce(groups: RoleGroup[], map: ResidualMap | null): DeepReport {
         }
       }
     }
-    for (const ct of g.candidate) {
-      const row: Cell[] = [];
-      g.reference.forEach((rt, k) => {
-        const ch = toRef(ct, g, refH[k]!.cols);
-        row.push({ ...matchRows(ch, refH[k]!), refName: rt.name, refLayer: rt.layer });
-      });
-      cells.set(`${g.role}|${ct.name}`, row);
-    }
   }
+  const fillRow = (g: RoleGroup, ct: DeepTensor, only: (layer: number | null) => boolean) => {
+    const refH = refForms.get(g)!;
+    const row: Cell[] = [];
+    const mapped = new Map<number, Matrix>();
+    g.reference.forEach((rt, k) => {
+      if (!only(rt.layer)) return;
+      const cols = refH[k]!.cols;
+      if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
+      row.push({ ...matchRows(mapped.get(cols)!, refH[k]!), refName: rt.name, refLayer: rt.layer });
+    });
+    cells.set(`${g.role}|${ct.name}`, row);
+  };
+  for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
 
-  // Each candidate layer picks the reference layer with the highest total aligned Pearson over its roles.
+  // Each candidate layer picks the reference layer with the highest total aligned Pearson over the selecting roles.
   const layerScore = new Map<number | null, Map<number | null, number>>();
-  for (const g of groups) {
+  for (const g of selecting) {
     for (const ct of g.candidate) {
       const scores = layerScore.get(ct.layer) ?? new Map<number | null, number>();
       for (const cell of cells.get(`${g.role}|${ct.name}`)!) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
@@ -318,14 +360,32 @@ function alignOnce(groups: RoleGroup[], map: ResidualMap | null): DeepReport {
   for (const [cl, scores] of layerScore) {
     let best: number | null = null;
     let bestScore = -Infinity;
-    for (const [rl, s] of scores) {
+    for (const [rl, sc] of scores) {
       // Prefer the same index on ties: no shift is claimed without evidence.
-      if (s > bestScore + 1e-12 || (Math.abs(s - bestScore) <= 1e-12 && rl === cl)) {
+      if (sc > bestScore + 1e-12 || (Math.abs(sc - bestScore) <= 1e-12 && rl === cl)) {
         best = rl;
-        bestScore = s;
+        bestScore = sc;
       }
     }
     chosenLayer.set(cl, best);
+  }
+  // The other roles: at the chosen layer, or against every layer when their layer was not chosen above.
+  for (const g of groups) {
+    if (selecting.has(g)) continue;
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      if (want === undefined) fillRow(g, ct, () => true);
+      else fillRow(g, ct, (l) => l === want);
+    }
+  }
+  for (const g of groups) {
+    if (selecting.has(g)) continue;
+    for (const ct of g.candidate) {
+      if (chosenLayer.has(ct.layer)) continue;
+      const row = cells.get(`${g.role}|${ct.name}`)!;
+      const best = row.reduce<Cell | null>((a, b) => (a === null || b.r > a.r ? b : a), null);
+      if (best) chosenLayer.set(ct.layer, best.refLayer);
+    }
   }
   const isDup = (a: number | null, b: number | null) => refDup.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`);
 
@@ -360,11 +420,11 @@ function alignOnce(groups: RoleGroup[], map: ResidualMap | null): DeepReport {
       let bestLog10p = 0;
       let partners = 0;
       for (const [key, other] of chosenCells) {
-        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer || other.cell.perm.length !== cell.perm.length) continue;
-        partners++;
-        let k = 0;
-        for (let i = 0; i < cell.perm.length; i++) if (cell.perm[i]! >= 0 && cell.perm[i] === other.cell.perm[i]) k++;
-        bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer) continue;
+        for (const k of agreements(cell.perm, other.cell.perm)) {
+          partners++;
+          bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+        }
       }
       const log10p = partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
       // Decisive evidence is the agreement test: the aligned-Pearson null (other layers) is not

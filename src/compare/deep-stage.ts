@@ -48,12 +48,35 @@ export interface SearchOutcome {
  * residual stream): decided by the residual width when the shape tells, else by
  * the role in the Linear [out, in] layout (o and down write the residual stream).
  */
-function hiddenAxis(role: string, v: TensorView, residualSize: number | null): "rows" | "cols" {
-  if (residualSize !== null && v.rows !== v.cols) {
-    if (v.cols === residualSize) return "rows";
-    if (v.rows === residualSize) return "cols";
+function hiddenAxis(role: string, v: TensorView, residualSize: number | null, conv1d: boolean): "rows" | "cols" {
+  const bySize = hiddenBySize(v, residualSize);
+  if (bySize) return bySize;
+  const byRole = HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
+  return conv1d ? (byRole === "rows" ? "cols" : "rows") : byRole;
+}
+
+function hiddenBySize(v: TensorView, residualSize: number | null): "rows" | "cols" | null {
+  if (residualSize === null || v.rows === v.cols) return null;
+  if (v.cols === residualSize) return "rows";
+  if (v.rows === residualSize) return "cols";
+  return null;
+}
+
+/**
+ * Whether the reference stores matrices as Conv1D [in, out] (GPT-2) rather than
+ * Linear [out, in]: its non-square matrices say so, and square ones (attention
+ * output) follow the same convention.
+ */
+function storesConv1D(views: { role: string; view: TensorView }[], residualSize: number | null): boolean {
+  let agree = 0;
+  let disagree = 0;
+  for (const { role, view } of views) {
+    const bySize = hiddenBySize(view, residualSize);
+    if (!bySize) continue;
+    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree++;
+    else disagree++;
   }
-  return HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
+  return disagree > agree;
 }
 
 /** Norm gain vectors of one length, stacked [k, d] per model: each residual dimension's profile. */
@@ -98,6 +121,8 @@ export async function searchComponent(
   const isBasis = (p: (typeof usable)[number]["p"]) => basisPairs.some((b) => b.p === p);
   // Roles where every layer already stood out need no search.
   const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  // Candidate layers with no name counterpart (a deeper copy) may still match a reference layer.
+  for (const u of comp.unmatchedEntries) openRoles.add(u.role);
   const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
   // Norm gains: one value per residual dimension in both models (never evidence, but a profile of each dimension).
   const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i]!.error);
@@ -153,6 +178,10 @@ export async function searchComponent(
     const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role))!.residual;
     residualSize ??= residual === "cols" ? b.p.reference.cols : b.p.reference.rows;
   }
+  const conv1d = storesConv1D(
+    [...groups.values()].map((g) => ({ role: g.role, view: g.refs.values().next().value as TensorView })),
+    residualSize,
+  );
   const loaded = new Map<string, Promise<Matrix>>();
   const load = (src: WeightSource, v: TensorView) => {
     const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
@@ -175,7 +204,7 @@ export async function searchComponent(
     }
     const reference: DeepTensor[] = [];
     for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
-    roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value as TensorView, residualSize), candidate, reference });
+    roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value as TensorView, residualSize, conv1d), candidate, reference });
   }
   const blocks: BasisBlock[] = [];
   for (const b of basisPairs) {

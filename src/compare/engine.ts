@@ -109,7 +109,9 @@ async function compareComponent(
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
   // Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
   // it decides the verdict when nothing stood out, and makes the matched share true when some did.
-  if (tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut)) {
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
+  if (unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) {
     let outcome;
     try {
       outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);

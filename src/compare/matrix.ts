@@ -23,8 +23,22 @@ export function transposed(m: Matrix): Matrix {
   return { rows: m.cols, cols: m.rows, data: out };
 }
 
+/** Unit rows already computed per matrix (the search compares each matrix with many others). */
+const unitCache = new WeakMap<Matrix, Map<string, { data: Float32Array; width: number }>>();
+
 /** Rows scaled to unit length (zero rows stay zero), optionally restricted to some columns. */
 export function unitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
+  const key = colSubset ? `${colSubset.length}:${colSubset[0]}:${colSubset[colSubset.length - 1]}` : "all";
+  let perMatrix = unitCache.get(m);
+  const hit = perMatrix?.get(key);
+  if (hit) return hit;
+  const computed = computeUnitRows(m, colSubset);
+  if (!perMatrix) unitCache.set(m, (perMatrix = new Map()));
+  perMatrix.set(key, computed);
+  return computed;
+}
+
+function computeUnitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
   const width = colSubset ? colSubset.length : m.cols;
   const out = new Float32Array(m.rows * width);
   for (let i = 0; i < m.rows; i++) {
