@@ -6,6 +6,7 @@
 import { gpt2Derived, gpt2Model, permuteHeadsGpt2, permuteMlpGpt2, permuteResidualGpt2, renameGpt2ToOpaque } from "../helpers/arch2.js";
 import {
   type FloatTensors,
+  rotateResidual,
   addPrefix,
   compose,
   constantsLikeInit,
@@ -152,3 +153,12 @@ export const DUPLICATED_REFERENCE: EvasionCase = {
   reference: { from: "llm-a", transform: (m) => selfDuplicate(m, [0, 1, 2, 3, 0, 1, 2, 3]) },
   expect: "reused",
 };
+
+/** Known limits: printed in the table (npm run evasions), not asserted as detections. */
+export const LIMITS: EvasionCase[] = [
+  derived("residual stream rotated by a random orthogonal matrix", (m) => rotateResidual(m, 61)),
+  derived(
+    "permuted (MLP + residual) and trained further to Pearson ~0.2",
+    compose((m) => continueTraining(m, 62, 0.2), (m) => permuteMlp(m, 63), (m) => permuteResidual(m, 64)),
+  ),
+];
