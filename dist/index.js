@@ -20590,6 +20590,30 @@ var PairAccumulator = class {
     this.rawBB += sbb;
     this.rawAB += sab;
   }
+  /** Merge one block of shifted sums from the SIMD kernel (values a = ka + a', b = kb + b'). */
+  addShifted(s) {
+    const n = s.n;
+    if (n === 0) return;
+    if (s.differs) this.identical = false;
+    const ma = s.ka + s.sa / n;
+    const mb = s.kb + s.sb / n;
+    const caa = Math.max(0, s.saa - s.sa * s.sa / n);
+    const cbb = Math.max(0, s.sbb - s.sb * s.sb / n);
+    const cab = s.sab - s.sa * s.sb / n;
+    const tot = this.n + n;
+    const da = ma - this.meanA;
+    const db = mb - this.meanB;
+    const f = this.n * n / tot;
+    this.m2A += caa + da * da * f;
+    this.m2B += cbb + db * db * f;
+    this.cAB += cab + da * db * f;
+    this.meanA += da * n / tot;
+    this.meanB += db * n / tot;
+    this.n = tot;
+    this.rawAA += s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka;
+    this.rawBB += s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb;
+    this.rawAB += s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb;
+  }
   result() {
     const { n } = this;
     const cosDen = Math.sqrt(this.rawAA * this.rawBB);
@@ -20725,15 +20749,15 @@ function residualMap(basis) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
     if (total && (c.rows !== n || r.rows !== m)) continue;
-    const shared = Math.min(c.cols, r.cols);
-    if (shared < 2) continue;
-    if (c.cols !== shared) c = leadingCols(c, shared);
-    if (r.cols !== shared) r = leadingCols(r, shared);
+    const shared2 = Math.min(c.cols, r.cols);
+    if (shared2 < 2) continue;
+    if (c.cols !== shared2) c = leadingCols(c, shared2);
+    if (r.cols !== shared2) r = leadingCols(r, shared2);
     n = c.rows;
     m = r.rows;
-    const cols = columnSubset(shared, 4096);
+    const cols = columnSubset(shared2, 4096);
     const cos = rowCosines(c, r, cols);
-    const w = Math.sqrt(cols ? cols.length : shared);
+    const w = Math.sqrt(cols ? cols.length : shared2);
     total ??= new Float64Array(n * m);
     for (let i = 0; i < n * m; i++) total[i] += w * (b.signed ? cos[i] : Math.abs(cos[i]));
     if (!b.signed && !signs) signs = cos;
@@ -21233,6 +21257,18 @@ var SampleCollector = class {
   }
   values;
   next = 0;
+  /** Offer rows [r0, r0 + rowCount) as raw bytes of whole rows (plain views): only sampled values are decoded. */
+  offerRaw(r0, bytes, rowCount, dtype) {
+    const { rows, cols } = this.grid;
+    const mc = cols.length;
+    const bpe = bytesPerElement(dtype);
+    while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
+      const base = (rows[this.next] - r0) * this.cols * bpe;
+      const o = this.next * mc;
+      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j] * bpe, 1, this.values, o + j);
+      this.next++;
+    }
+  }
   /** Offer rows [r0, r0 + block.length / cols) of the canonical matrix. */
   offer(r0, block, rowCount) {
     const { rows, cols } = this.grid;
@@ -21247,6 +21283,44 @@ var SampleCollector = class {
   }
 };
 
+// src/compare/kernel-wasm.ts
+var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX8DBwYAAQIDBAQFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABANmMzIABQrBCgYdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC8kEBAN/EHsCfQF/IAP9EyEVIAT9EyEWQYD/Af0QIRcgAkF4cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCyAIIBf9TiAX/S0gCSAX/U4gF/0t/VD9UCELIAj9qQFBEP2rASAV/eUBIQwgCP2qAUEQ/asBIBX95QEhDSAJ/akBQRD9qwEgFv3lASEOIAn9qgFBEP2rASAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRggASAFQQF0ai8BAEEQdL4hGSAYvCAZvEcEQCAaQQFyIRoLIBggGJNDAAAAAFwgGSAZk0MAAAAAXHIEQCAaQQJyIRoLIBggA5MgGSAEkxADIAVBAWohBQwACwsgCv1TBEAgGkEBciEaCyAL/VMEQCAaQQJyIRoLIBoL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
+
+// src/compare/kernel.ts
+var HEADER = 64;
+var PairKernel = class {
+  k;
+  constructor() {
+    const module = new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, "base64"));
+    this.k = new WebAssembly.Instance(module, {}).exports;
+  }
+  /** Whether this dtype pair has a kernel (both sides the same, BF16 or F32). */
+  static supports(dtypeA, dtypeB) {
+    return dtypeA === dtypeB && (dtypeA === "BF16" || dtypeA === "F32");
+  }
+  run(dtype, a, b, n, ka, kb) {
+    const bytes = dtype === "BF16" ? 2 : 4;
+    const len = n * bytes;
+    const pa = HEADER;
+    const pb = HEADER + (len + 15 & ~15);
+    const need = pb + len;
+    const mem = this.k.memory;
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    const view = new Uint8Array(mem.buffer);
+    view.set(a.subarray(0, len), pa);
+    view.set(b.subarray(0, len), pb);
+    this.k.reset();
+    const flags = dtype === "BF16" ? this.k.bf16(pa, pb, n, ka, kb) : this.k.f32(pa, pb, n, ka, kb);
+    const acc = new Float64Array(mem.buffer, 0, 5);
+    return { n, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
+  }
+};
+var shared = null;
+function pairKernel() {
+  shared ??= new PairKernel();
+  return shared;
+}
+
 // src/compare/compare-pair.ts
 async function comparePair(pair, candidate, reference) {
   const cr = new ViewReader(candidate, pair.candidate);
@@ -21257,26 +21331,67 @@ async function comparePair(pair, candidate, reference) {
   const sb = new SampleCollector(grid, cols);
   const acc = new PairAccumulator();
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, cols)));
+  const a = pair.candidate;
+  const b = pair.reference;
+  if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
+    const dtype = a.entry.dtype;
+    const bpe = bytesPerElement(dtype);
+    const kernel = pairKernel();
+    let ka = 0;
+    let kb = 0;
+    for (let r0 = 0; r0 < rows; r0 += step) {
+      const r1 = Math.min(rows, r0 + step);
+      const n = (r1 - r0) * cols;
+      const [ba, bb] = await Promise.all([readRows(candidate, a, r0, r1, bpe), readRows(reference, b, r0, r1, bpe)]);
+      if (r0 === 0) {
+        ka = leadingMean(dtype, ba, n);
+        kb = leadingMean(dtype, bb, n);
+      }
+      const s = kernel.run(dtype, ba, bb, n, ka, kb);
+      if (s.nonFinite) {
+        const fa = new Float32Array(n);
+        const fb = new Float32Array(n);
+        decodeInto(dtype, ba, 0, n, fa);
+        decodeInto(dtype, bb, 0, n, fb);
+        acc.add(fa, fb, n);
+      } else acc.addShifted(s);
+      sa.offerRaw(r0, ba, r1 - r0, dtype);
+      sb.offerRaw(r0, bb, r1 - r0, dtype);
+    }
+    return { stats: acc.result(), sample: sampled(pair, grid, sa, sb) };
+  }
   for (let r0 = 0; r0 < rows; r0 += step) {
     const r1 = Math.min(rows, r0 + step);
-    const [a, b] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
-    acc.add(a, b, (r1 - r0) * cols);
-    sa.offer(r0, a, r1 - r0);
-    sb.offer(r0, b, r1 - r0);
+    const [a2, b2] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
+    acc.add(a2, b2, (r1 - r0) * cols);
+    sa.offer(r0, a2, r1 - r0);
+    sb.offer(r0, b2, r1 - r0);
   }
   cr.release();
   rr.release();
-  return {
-    stats: acc.result(),
-    sample: {
-      layer: pair.layer,
-      role: pair.role,
-      rowsSampled: grid.rows.length,
-      colsSampled: grid.cols.length,
-      a: sa.values,
-      b: sb.values
-    }
-  };
+  return { stats: acc.result(), sample: sampled(pair, grid, sa, sb) };
+}
+function sampled(pair, grid, sa, sb) {
+  return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values };
+}
+function isPlain(v) {
+  return !v.transpose && v.cols === v.storedCols;
+}
+function readRows(source, v, r0, r1, bpe) {
+  const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
+  return source.read(v.entry.file, begin, begin + (r1 - r0) * v.cols * bpe);
+}
+function leadingMean(dtype, bytes, n) {
+  const k = Math.min(n, 4096);
+  const f = new Float32Array(k);
+  decodeInto(dtype, bytes, 0, k, f);
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < k; i++) if (Number.isFinite(f[i])) {
+    s += f[i];
+    c++;
+  }
+  return c ? s / c : 0;
 }
 
 // src/compare/controls.ts
@@ -24706,7 +24821,18 @@ function reconcileShards(indexFile, index, perShard) {
 // src/sources/hub-fetch.ts
 var DEFAULT_MAX_ATTEMPTS = 4;
 var DEFAULT_RETRY_BASE_MS = 500;
+var DEFAULT_MAX_RETRY_MS = 12e4;
+var DEFAULT_STALL_MS = 3e4;
 var MAX_REDIRECTS = 5;
+var hubDefaults = {
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  retryBaseMs: DEFAULT_RETRY_BASE_MS,
+  maxRetryMs: DEFAULT_MAX_RETRY_MS,
+  stallMs: DEFAULT_STALL_MS
+};
+function hubTimingDefaults() {
+  return { ...hubDefaults };
+}
 function isLoopbackHost(hostname) {
   const h = hostname.toLowerCase();
   if (h === "localhost" || h === "[::1]" || h === "::1") return true;
@@ -24755,6 +24881,45 @@ function parseRetryAfter(value, now = Date.now()) {
 }
 var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var defaultSleep = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
+function formatSeconds(ms) {
+  const s = ms / 1e3;
+  return Number.isInteger(s) ? String(s) : s < 10 ? s.toFixed(1) : String(Math.round(s));
+}
+var StallError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "StallError";
+  }
+};
+var BodyInterrupted = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "BodyInterrupted";
+  }
+};
+async function readChunk(reader, stallMs, abort) {
+  let timer;
+  const stalled = new Promise((_, reject) => {
+    if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
+    timer = setTimeout(() => {
+      abort();
+      reader.cancel().catch(() => void 0);
+      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
+    }, stallMs);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } catch (e) {
+    if (e instanceof BodyInterrupted) throw e;
+    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e)})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+var hopsOf = /* @__PURE__ */ new WeakMap();
+function redirectHops(res) {
+  return hopsOf.get(res) ?? [];
+}
 async function drain(res) {
   try {
     await res.body?.cancel();
@@ -24772,24 +24937,51 @@ function describeCause(e) {
 function makeHubFetch(opts) {
   const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
   const base = opts.fetch ?? fetch;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
-  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS);
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
+  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
   const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
+  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
+  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
   const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
   const token = opts.token;
   const backoff = (attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
+  async function hop(url, init, signal) {
+    const ctl = new AbortController();
+    if (signal) {
+      if (signal.aborted) ctl.abort(signal.reason);
+      else signal.addEventListener("abort", () => ctl.abort(signal.reason), { once: true });
+    }
+    let stalled = false;
+    const timer = stallMs > 0 && Number.isFinite(stallMs) ? setTimeout(() => {
+      stalled = true;
+      ctl.abort();
+    }, stallMs) : void 0;
+    try {
+      return await base(url.href, { ...init, signal: ctl.signal });
+    } catch (e) {
+      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(stallMs)} s (stalled connection)`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   async function followRedirects(start, method, headers, signal) {
     let current = start;
-    for (let hop = 0; ; hop++) {
+    const hops = [];
+    for (let n = 0; ; n++) {
       const h = new Headers(headers);
       if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
       else h.delete("authorization");
-      const res = await base(current.href, { method, headers: h, redirect: "manual", signal: signal ?? null });
-      if (!REDIRECT_STATUSES.has(res.status)) return res;
-      const location = res.headers.get("location");
-      if (location === null) return res;
+      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal);
+      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+      if (location === null) {
+        if (hops.length > 0) hopsOf.set(res, hops);
+        return res;
+      }
+      hops.push({ url: current.href, status: res.status, headers: res.headers });
       await drain(res);
-      if (hop >= MAX_REDIRECTS) {
+      if (n >= MAX_REDIRECTS) {
         throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
       }
       let next;
@@ -24813,6 +25005,8 @@ function makeHubFetch(opts) {
     const headers = new Headers(input instanceof Request ? input.headers : void 0);
     new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
     const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
+    const started = now();
+    const plural = (n) => `${n} attempt${n === 1 ? "" : "s"}`;
     for (let attempt = 1; ; attempt++) {
       let res;
       try {
@@ -24820,19 +25014,40 @@ function makeHubFetch(opts) {
       } catch (e) {
         if (e instanceof FromScratchError) throw e;
         if (signal?.aborted) throw e;
+        const cause = describeCause(e);
         if (attempt >= maxAttempts) {
-          throw new FetchError(
-            `network error fetching ${redactUrl(url)}: ${describeCause(e)} (gave up after ${maxAttempts} attempt${maxAttempts === 1 ? "" : "s"})`
-          );
+          throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
         }
         const wait = backoff(attempt);
-        opts.logger?.warn(`network error fetching ${redactUrl(url)} (${describeCause(e)}); retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        const elapsed = now() - started;
+        if (elapsed + wait > maxRetryMs) {
+          throw new FetchError(
+            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent)`
+          );
+        }
+        opts.logger?.warn(`network error fetching ${redactUrl(url)} (${cause}); retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
         await sleep(wait);
         continue;
       }
       if (isRetryableStatus(res.status) && attempt < maxAttempts) {
         const ra = parseRetryAfter(res.headers.get("retry-after"));
+        const elapsed = now() - started;
+        const left = Math.max(0, maxRetryMs - elapsed);
+        if (ra !== null && ra > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later`,
+            res.status
+          );
+        }
         const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
+        if (wait > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
+            res.status
+          );
+        }
         await drain(res);
         opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
         await sleep(wait);
@@ -24948,8 +25163,19 @@ var MAX_CONFIG_BYTES = 5e7;
 var HEADER_CONCURRENCY = 8;
 var CDN_URL_TTL_MS = 5 * 6e4;
 var SHA_RE = /^[0-9a-f]{40}$/;
-var BodyInterrupted = class extends Error {
-};
+var MAX_API_BYTES = 1e8;
+function normalizeEtag(v) {
+  if (v === null) return null;
+  const t = v.trim().replace(/^W\//, "");
+  return t === "" ? null : t;
+}
+function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
 var HubSource = class {
   source;
   repo;
@@ -24958,6 +25184,7 @@ var HubSource = class {
   token;
   logger;
   maxAttempts;
+  stallMs;
   http;
   sha = null;
   license = null;
@@ -24973,13 +25200,17 @@ var HubSource = class {
     this.endpoint = checkEndpoint(opts.endpoint);
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
-    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+    const defaults = hubTimingDefaults();
+    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults.maxAttempts));
+    this.stallMs = opts.stallMs ?? defaults.stallMs;
     this.http = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
-      retryBaseMs: opts.retryBaseMs,
+      retryBaseMs: opts.retryBaseMs ?? defaults.retryBaseMs,
+      maxRetryMs: opts.maxRetryMs ?? defaults.maxRetryMs,
+      stallMs: this.stallMs,
       logger: this.logger
     });
   }
@@ -25000,15 +25231,66 @@ var HubSource = class {
       attempts: this.maxAttempts
     };
   }
-  /** fetch for @huggingface/hub: non-2xx answers become our typed errors before the library sees them. */
+  /**
+   * fetch for @huggingface/hub: non-2xx answers become our typed errors before
+   * the library sees them; bodies (small JSON) are read here with the stall
+   * limit, retried when they break, and handed over buffered.
+   */
   libFetch(ctx) {
-    const http = this.http;
     const f = async (input, init) => {
-      const res = await http(input, init);
-      if (!res.ok) throw await hubResponseError(res, ctx);
-      return res;
+      const where = redactUrl(input instanceof Request ? input.url : input);
+      for (let attempt = 1; ; attempt++) {
+        const ctl = new AbortController();
+        const outer = init?.signal;
+        if (outer) {
+          if (outer.aborted) ctl.abort(outer.reason);
+          else outer.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
+        }
+        let res;
+        try {
+          res = await this.http(input, { ...init, signal: ctl.signal });
+        } catch (e) {
+          throw e instanceof FetchError && !e.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e.message}`, e.status) : e;
+        }
+        if (!res.ok) throw await hubResponseError(res, ctx);
+        try {
+          const body = await this.readAll(res, ctl, where);
+          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        } catch (e) {
+          if (!(e instanceof BodyInterrupted)) throw e;
+          if (attempt >= this.maxAttempts) {
+            throw new FetchError(`${this.repo}: reading ${where}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
+          }
+          this.logger.warn(`${this.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+        }
+      }
     };
     return f;
+  }
+  /** A whole (small) body, with the stall limit; BodyInterrupted when it breaks or stalls. */
+  async readAll(res, ctl, where) {
+    if (res.body === null) return null;
+    const reader = res.body.getReader();
+    const parts = [];
+    let total = 0;
+    for (; ; ) {
+      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
+      if (chunk.done) break;
+      total += chunk.value.length;
+      if (total > MAX_API_BYTES) {
+        ctl.abort();
+        await reader.cancel().catch(() => void 0);
+        throw new FetchError(`${this.repo}: the Hub's answer from ${where} is larger than ${MAX_API_BYTES} bytes; refusing it`);
+      }
+      parts.push(chunk.value);
+    }
+    const out = new Uint8Array(total);
+    let p = 0;
+    for (const part of parts) {
+      out.set(part, p);
+      p += part.length;
+    }
+    return out;
   }
   label(file) {
     return `${this.repo}@${this.sha ?? this.requested ?? "main"}:${file}`;
@@ -25055,7 +25337,7 @@ var HubSource = class {
         if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
           throw new FetchError(`${this.repo}@${this.sha}: the Hub's file listing has a malformed entry`);
         }
-        this.files.set(entry.path, { size: entry.size });
+        this.files.set(entry.path, { size: entry.size, etags: /* @__PURE__ */ new Map() });
       }
     } catch (e) {
       throw mapHubThrown(e, ctx);
@@ -25160,109 +25442,209 @@ var HubSource = class {
     return out;
   }
   /**
-   * One GET of `file` (whole when range is null, else bytes [begin, end)),
-   * returning exactly the bytes asked for. A server that ignores Range (200),
-   * answers another range, or sends too few or too many bytes is an error.
-   * Reuses the signed CDN URL of an earlier redirect while it is fresh, and
-   * falls back to the resolve URL if the CDN refuses it.
+   * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
+   * bytes asked for. Streams each response into one buffer of the final size;
+   * a body that breaks, stalls or ends short is resumed with a Range request
+   * for what is still missing, at most maxAttempts requests in all.
    */
   async fetchBytes(file, range, size) {
     const info2 = this.files.get(file);
-    const expected = range ? range.end - range.begin : size;
+    const begin = range ? range.begin : 0;
+    const end = range ? range.end : size;
+    const out = new Uint8Array(end - begin);
+    const progress = { got: 0 };
     const label = this.label(file);
-    const headers = { "accept-encoding": "identity" };
-    if (range) headers.range = `bytes=${range.begin}-${range.end - 1}`;
     for (let attempt = 1; ; attempt++) {
-      const cached2 = info2.cdn && Date.now() - info2.cdn.at < CDN_URL_TTL_MS ? info2.cdn.url : null;
-      const url = cached2 ?? this.resolveUrl(file);
-      let fromCache = cached2 !== null;
-      let res = await this.http(url, { headers });
-      if (fromCache && !res.ok && res.status >= 400 && res.status < 500) {
-        await drain(res);
-        info2.cdn = void 0;
-        fromCache = false;
-        res = await this.http(this.resolveUrl(file), { headers });
-      }
-      if (!res.ok) {
-        if (res.status === 416) {
-          await drain(res);
-          throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
-        }
-        throw await hubResponseError(res, this.ctx(file));
-      }
-      if (range) {
-        if (res.status !== 206) {
-          await drain(res);
-          throw new FetchError(
-            `${label}: the server ignored the Range request (HTTP ${res.status} instead of 206 Partial Content); refusing to download the whole file for ${expected} bytes`,
-            res.status
-          );
-        }
-        const cr = res.headers.get("content-range");
-        const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
-        if (!m || Number(m[1]) !== range.begin || Number(m[2]) !== range.end - 1) {
-          await drain(res);
-          throw new FetchError(`${label}: asked for bytes ${range.begin}-${range.end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
-        }
-        if (m[3] !== "*" && Number(m[3]) !== size) {
-          await drain(res);
-          throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
-        }
-      } else if (res.status !== 200) {
-        await drain(res);
-        throw new FetchError(`${label}: expected HTTP 200 for the whole file, got ${res.status}`, res.status);
-      }
-      const finalUrl = res.url;
       try {
-        const body = await readExactly(res, expected, label);
-        this.bytes += body.length;
-        if (finalUrl && !fromCache && new URL(finalUrl).origin !== new URL(this.endpoint).origin) {
-          info2.cdn = { url: finalUrl, at: Date.now() };
-        }
-        return body;
+        await this.fetchOnce(file, info2, { begin, end, whole: range === null }, out, progress);
+        return out;
       } catch (e) {
         if (!(e instanceof BodyInterrupted)) throw e;
         info2.cdn = void 0;
         if (attempt >= this.maxAttempts) {
-          throw new FetchError(`${label}: connection broke while downloading from ${redactUrl(finalUrl || url)} (${e.message}); gave up after ${attempt} attempts`);
+          throw new FetchError(
+            `${label}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
+          );
         }
-        this.logger.warn(`${label}: connection broke mid-download (${e.message}); retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+        this.logger.warn(
+          `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
+        );
       }
     }
   }
-};
-async function readExactly(res, expected, label) {
-  const declared = res.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) !== expected) {
-    await drain(res);
-    throw new FetchError(`${label}: expected ${expected} bytes but the server announced Content-Length ${declared}`);
+  /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
+  async get(file, info2, headers, signal) {
+    const label = this.label(file);
+    const call = async (url2) => {
+      try {
+        return await this.http(url2, { headers, signal });
+      } catch (e) {
+        if (e instanceof FetchError && !e.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e.message}`, e.status);
+        throw e;
+      }
+    };
+    const cached2 = info2.cdn && Date.now() - info2.cdn.at < CDN_URL_TTL_MS ? info2.cdn.url : null;
+    if (cached2 !== null) {
+      const res = await call(cached2);
+      if (res.ok || res.status < 400 || res.status >= 500) return { res, fromCache: true, url: cached2 };
+      await drain(res);
+      info2.cdn = void 0;
+    }
+    const url = this.resolveUrl(file);
+    return { res: await call(url), fromCache: false, url };
   }
-  const out = new Uint8Array(expected);
-  let got = 0;
-  if (res.body === null) {
-    if (expected === 0) return out;
-    throw new FetchError(`${label}: empty response, expected ${expected} bytes`);
+  /** The repo changed under us: never mix two revisions. */
+  changed(file, what, a, b) {
+    return new FetchError(`${this.repo}: the repo changed while it was being read (file ${file}: ${what} ${a} then ${b}); re-run to check one revision`);
   }
-  const reader = res.body.getReader();
-  for (; ; ) {
-    let chunk;
+  /**
+   * Check every answer on the way (redirect hops, then the final response)
+   * against the pinned sha (X-Repo-Commit on the Hub's origin) and against the
+   * first ETag seen for this file on the same origin.
+   */
+  checkRevision(file, info2, res) {
+    const hubOrigin = originOf(this.endpoint);
+    const answers = [...redirectHops(res).map((h) => ({ url: h.url, headers: h.headers })), { url: res.url, headers: res.headers }];
+    for (const a of answers) {
+      const origin = originOf(a.url);
+      if (origin === null) continue;
+      const onHub = origin === hubOrigin;
+      const etag = normalizeEtag(onHub ? a.headers.get("x-linked-etag") ?? a.headers.get("etag") : a.headers.get("etag"));
+      if (etag !== null) {
+        const seen = info2.etags.get(origin);
+        if (seen === void 0) info2.etags.set(origin, etag);
+        else if (seen !== etag) throw this.changed(file, "etag", seen, etag);
+      }
+      const commit2 = onHub ? a.headers.get("x-repo-commit") : null;
+      if (commit2 !== null && commit2.trim() !== "" && this.sha !== null && commit2.trim() !== this.sha) {
+        throw this.changed(file, "commit", this.sha, commit2.trim());
+      }
+    }
+  }
+  /**
+   * One request for the bytes still missing, [begin + progress.got, end),
+   * copied into `out` as they arrive (progress.got advances with them).
+   * Resolves when the range is complete; BodyInterrupted when the body breaks,
+   * stalls or ends short (worth resuming); FetchError for anything else.
+   */
+  async fetchOnce(file, info2, want, out, progress) {
+    const size = info2.size;
+    const label = this.label(file);
+    const from = want.begin + progress.got;
+    const end = want.end;
+    const ranged = !want.whole || from > 0;
+    const headers = { "accept-encoding": "identity" };
+    if (ranged) headers.range = `bytes=${from}-${end - 1}`;
+    const ctl = new AbortController();
+    const { res, fromCache, url } = await this.get(file, info2, headers, ctl.signal);
+    if (!res.ok) {
+      if (res.status === 416) {
+        await drain(res);
+        throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
+      }
+      throw await hubResponseError(res, this.ctx(file));
+    }
     try {
-      chunk = await reader.read();
+      this.checkRevision(file, info2, res);
     } catch (e) {
-      throw new BodyInterrupted(e instanceof Error ? e.message : String(e));
+      await drain(res);
+      throw e;
     }
-    if (chunk.done) break;
-    const v = chunk.value;
-    if (got + v.length > expected) {
-      await reader.cancel().catch(() => void 0);
-      throw new FetchError(`${label}: the server sent more than the ${expected} bytes asked for`);
+    const declaredHeader = res.headers.get("content-length");
+    const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
+    let skip = 0;
+    let ignoringRange = false;
+    if (ranged && res.status === 206) {
+      const cr = res.headers.get("content-range");
+      const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
+      if (!m || Number(m[1]) !== from || Number(m[2]) !== end - 1) {
+        await drain(res);
+        throw new FetchError(`${label}: asked for bytes ${from}-${end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
+      }
+      if (m[3] !== "*" && Number(m[3]) !== size) {
+        await drain(res);
+        throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
+      }
+      if (declared !== null && declared > end - from) {
+        await drain(res);
+        throw new FetchError(`${label}: expected ${end - from} bytes but the server announced Content-Length ${declared}`);
+      }
+    } else if (ranged && res.status === 200) {
+      if (declared !== size) {
+        await drain(res);
+        throw new FetchError(
+          `${label}: the server ignored the Range request (HTTP 200 instead of 206 Partial Content) and its Content-Length (${declaredHeader ?? "none"}) is not the listed file size ${size}; refusing the response`,
+          200
+        );
+      }
+      ignoringRange = true;
+      skip = from;
+      if (!info2.warnedIgnoredRange) {
+        info2.warnedIgnoredRange = true;
+        this.logger.warn(
+          `${label}: the server ignores Range requests (HTTP 200 with the whole ${size}-byte file); each read streams the file from its start, discarding the bytes before the range and stopping at its end, so bytes are wasted`
+        );
+      }
+    } else if (ranged) {
+      await drain(res);
+      throw new FetchError(`${label}: expected HTTP 206 Partial Content for bytes ${from}-${end - 1}, got ${res.status}`, res.status);
+    } else {
+      if (res.status !== 200) {
+        await drain(res);
+        throw new FetchError(`${label}: expected HTTP 200 for the whole file, got ${res.status}`, res.status);
+      }
+      if (declared !== null && declared > size) {
+        await drain(res);
+        throw new FetchError(`${label}: expected ${size} bytes but the server announced Content-Length ${declared}`);
+      }
     }
-    out.set(v, got);
-    got += v.length;
+    const finalUrl = res.url || url;
+    const need = () => want.end - want.begin - progress.got;
+    if (res.body === null) {
+      if (need() === 0) return;
+      throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
+    }
+    const reader = res.body.getReader();
+    const received0 = progress.got;
+    for (; ; ) {
+      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
+      if (chunk.done) break;
+      let v = chunk.value;
+      this.bytes += v.length;
+      if (skip > 0) {
+        if (v.length <= skip) {
+          skip -= v.length;
+          continue;
+        }
+        v = v.subarray(skip);
+        skip = 0;
+      }
+      if (v.length > need()) {
+        if (!ignoringRange) {
+          ctl.abort();
+          await reader.cancel().catch(() => void 0);
+          throw new FetchError(`${label}: the server sent more than the ${end - from} bytes asked for`);
+        }
+        v = v.subarray(0, need());
+      }
+      out.set(v, progress.got);
+      progress.got += v.length;
+      if (ignoringRange && need() === 0) {
+        ctl.abort();
+        await reader.cancel().catch(() => void 0);
+        break;
+      }
+    }
+    if (need() > 0) {
+      throw new BodyInterrupted(
+        `the body from ${redactUrl(finalUrl)} ended after ${progress.got - received0} of ${end - from} bytes${declared !== null && declared < end - from ? ` (Content-Length ${declared})` : ""}`
+      );
+    }
+    if (!fromCache && res.url && originOf(res.url) !== originOf(this.endpoint)) {
+      info2.cdn = { url: res.url, at: Date.now() };
+    }
   }
-  if (got !== expected) throw new FetchError(`${label}: the server sent ${got} bytes, expected ${expected}`);
-  return out;
-}
+};
 async function mapLimit(items, limit, fn) {
   const results = new Array(items.length);
   let next = 0;

@@ -1,3 +1,5 @@
+import type { ShiftedSums } from "./kernel.js";
+
 /**
  * Exact statistics of an aligned tensor pair, streamed block by block:
  * raw cosine, Pearson (centred, merged across blocks with Chan's formulas so
@@ -86,6 +88,31 @@ export class PairAccumulator {
     this.rawAA += saa;
     this.rawBB += sbb;
     this.rawAB += sab;
+  }
+
+  /** Merge one block of shifted sums from the SIMD kernel (values a = ka + a', b = kb + b'). */
+  addShifted(s: ShiftedSums): void {
+    const n = s.n;
+    if (n === 0) return;
+    if (s.differs) this.identical = false;
+    const ma = s.ka + s.sa / n;
+    const mb = s.kb + s.sb / n;
+    const caa = Math.max(0, s.saa - (s.sa * s.sa) / n);
+    const cbb = Math.max(0, s.sbb - (s.sb * s.sb) / n);
+    const cab = s.sab - (s.sa * s.sb) / n;
+    const tot = this.n + n;
+    const da = ma - this.meanA;
+    const db = mb - this.meanB;
+    const f = (this.n * n) / tot;
+    this.m2A += caa + da * da * f;
+    this.m2B += cbb + db * db * f;
+    this.cAB += cab + da * db * f;
+    this.meanA += (da * n) / tot;
+    this.meanB += (db * n) / tot;
+    this.n = tot;
+    this.rawAA += s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka;
+    this.rawBB += s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb;
+    this.rawAB += s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb;
   }
 
   result(): PairStats {

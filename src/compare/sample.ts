@@ -23,6 +23,8 @@ export function sampleGrid(rows: number, cols: number): SampleGrid {
   return { rows: r, cols: c };
 }
 
+import { bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
+
 /** Collects the grid's values while canonical row blocks stream past. */
 export class SampleCollector {
   readonly values: Float32Array;
@@ -33,6 +35,19 @@ export class SampleCollector {
     private readonly cols: number,
   ) {
     this.values = new Float32Array(grid.rows.length * grid.cols.length);
+  }
+
+  /** Offer rows [r0, r0 + rowCount) as raw bytes of whole rows (plain views): only sampled values are decoded. */
+  offerRaw(r0: number, bytes: Uint8Array, rowCount: number, dtype: string): void {
+    const { rows, cols } = this.grid;
+    const mc = cols.length;
+    const bpe = bytesPerElement(dtype);
+    while (this.next < rows.length && rows[this.next]! < r0 + rowCount) {
+      const base = (rows[this.next]! - r0) * this.cols * bpe;
+      const o = this.next * mc;
+      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j]! * bpe, 1, this.values, o + j);
+      this.next++;
+    }
   }
 
   /** Offer rows [r0, r0 + block.length / cols) of the canonical matrix. */
