@@ -14,10 +14,14 @@ export interface PairOutcome {
   sample: SampledPair;
 }
 
+/** Blocks in flight per pair on the fast path (each up to BLOCK_ELEMENTS per side). */
+export const DEFAULT_PREFETCH_DEPTH = 4;
+
 export async function comparePair(
   pair: AlignedPair,
   candidate: WeightSource,
   reference: WeightSource,
+  depth = DEFAULT_PREFETCH_DEPTH,
 ): Promise<PairOutcome> {
   const cr = new ViewReader(candidate, pair.candidate);
   const rr = new ViewReader(reference, pair.reference);
@@ -36,10 +40,24 @@ export async function comparePair(
     const kernel = pairKernel();
     let ka = 0;
     let kb = 0;
+    // Keep `depth` blocks in flight so transfers overlap the kernel (wall time ~ max, not sum).
+    const pending: Promise<[Uint8Array, Uint8Array]>[] = [];
+    let nextRow = 0;
+    const issue = () => {
+      if (nextRow >= rows) return;
+      const q0 = nextRow;
+      const q1 = Math.min(rows, q0 + step);
+      nextRow = q1;
+      const p = Promise.all([readRows(candidate, a, q0, q1, bpe), readRows(reference, b, q0, q1, bpe)]);
+      p.catch(() => undefined); // surfaced when awaited below
+      pending.push(p);
+    };
+    for (let i = 0; i < depth; i++) issue();
     for (let r0 = 0; r0 < rows; r0 += step) {
       const r1 = Math.min(rows, r0 + step);
       const n = (r1 - r0) * cols;
-      const [ba, bb] = await Promise.all([readRows(candidate, a, r0, r1, bpe), readRows(reference, b, r0, r1, bpe)]);
+      const [ba, bb] = await pending.shift()!;
+      issue();
       if (r0 === 0) {
         // Shift by each tensor's approximate mean so the f32 partial sums do not cancel.
         ka = leadingMean(dtype, ba, n);

@@ -233,7 +233,8 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     seconds: 0,
   };
   let error: FromScratchError | null = null;
-  const finish = () => {
+  const finish = async () => {
+    for (const src of sources) await src.close?.();
     report.verdict = overallVerdict(report.references);
     if (error) {
       report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
@@ -255,7 +256,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
   } catch (e) {
     if (e instanceof FromScratchError) {
       error = e;
-      return finish();
+      return await finish();
     }
     throw e;
   }
@@ -313,5 +314,5 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       throw e;
     }
   }
-  return finish();
+  return await finish();
 }

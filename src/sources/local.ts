@@ -2,7 +2,7 @@
  * A model on disk: a directory holding model.safetensors or
  * model.safetensors.index.json + shards, or one .safetensors file.
  */
-import { open, readFile, realpath, stat } from "node:fs/promises";
+import { type FileHandle, open, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { FetchError, FormatError, UsageError } from "../errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
@@ -133,23 +133,38 @@ export class LocalSource implements WeightSource {
     }
   }
 
-  async read(file: string, begin: number, end: number): Promise<Uint8Array> {
-    const p = await this.resolveFile(file);
-    const fh = await open(p, "r");
-    try {
-      const len = end - begin;
-      const buf = new Uint8Array(len);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-        if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
-        got += bytesRead;
-      }
-      this.bytes += len;
-      return buf;
-    } finally {
-      await fh.close();
+  /** Open handles per shard, resolved (and checked against the directory) once. */
+  private handles = new Map<string, Promise<{ path: string; fh: FileHandle }>>();
+
+  private handle(file: string): Promise<{ path: string; fh: FileHandle }> {
+    let h = this.handles.get(file);
+    if (!h) {
+      h = this.resolveFile(file).then(async (p) => ({ path: p, fh: await open(p, "r") }));
+      h.catch(() => this.handles.delete(file));
+      this.handles.set(file, h);
     }
+    return h;
+  }
+
+  async read(file: string, begin: number, end: number): Promise<Uint8Array> {
+    const { path: p, fh } = await this.handle(file);
+    const len = end - begin;
+    const buf = new Uint8Array(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
+      if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
+      got += bytesRead;
+    }
+    this.bytes += len;
+    return buf;
+  }
+
+  /** Close the open shard handles (the engine calls it when a source is done). */
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    for (const h of all) await h.then((x) => x.fh.close()).catch(() => undefined);
   }
 }
 

@@ -44,6 +44,8 @@ export interface WeightSource {
   read(file: string, begin: number, end: number): Promise<Uint8Array>;
   /** Total bytes received so far (headers + tensor data). */
   readonly bytesRead: number;
+  /** Release open files or connections (optional). */
+  close?(): Promise<void>;
 }
 
 /** Progress and log sink, injected so the engine never touches the console directly. */

@@ -1,0 +1,169 @@
+/**
+ * npm run bench [-- --size-mb N]
+ * Generates two BF16 checkpoints (a base and a drifted copy, ~N MB each,
+ * default 1024), then prints one `name: value` per line:
+ * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
+ * - through a Hub-like server on loopback: bytes fetched / bytes needed, wall time,
+ *   peak RSS of the CLI process (from /usr/bin/time).
+ * Keep the output format stable so runs can be compared.
+ */
+import { spawnSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PairKernel } from "../src/compare/kernel.js";
+import { alignModels } from "../src/compare/align.js";
+import { comparePair } from "../src/compare/compare-pair.js";
+import { encodeFloats } from "../src/safetensors/dtypes.js";
+import { gaussian } from "../src/examples/generate.js";
+import { LocalSource } from "../src/sources/local.js";
+import { startHubServer } from "../test/hub/server.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const sizeMb = arg("size-mb", 1024);
+const out = (name: string, value: string | number) => console.log(`${name}: ${value}`);
+
+interface Spec {
+  name: string;
+  shape: number[];
+}
+
+/** A Llama-like tensor list of about `bytes` BF16 bytes. */
+function specs(bytes: number): Spec[] {
+  const h = 2048;
+  const ff = 5632;
+  const vocab = 32000;
+  const perLayer = (4 * h * h + 3 * h * ff) * 2;
+  const layers = Math.max(1, Math.round((bytes - 2 * vocab * h * 2) / perLayer));
+  const list: Spec[] = [{ name: "model.embed_tokens.weight", shape: [vocab, h] }];
+  for (let i = 0; i < layers; i++) {
+    const p = `model.layers.${i}.`;
+    for (const n of ["q", "k", "v", "o"]) list.push({ name: `${p}self_attn.${n}_proj.weight`, shape: [h, h] });
+    list.push({ name: `${p}mlp.gate_proj.weight`, shape: [ff, h] }, { name: `${p}mlp.up_proj.weight`, shape: [ff, h] }, { name: `${p}mlp.down_proj.weight`, shape: [h, ff] });
+    list.push({ name: `${p}input_layernorm.weight`, shape: [h] }, { name: `${p}post_attention_layernorm.weight`, shape: [h] });
+  }
+  list.push({ name: "model.norm.weight", shape: [h] }, { name: "lm_head.weight", shape: [vocab, h] });
+  return list;
+}
+
+/** Write base and derived checkpoints tensor by tensor (bounded memory). */
+async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
+  const a = path.join(dir, "base", "model.safetensors");
+  const b = path.join(dir, "derived", "model.safetensors");
+  if (existsSync(a) && existsSync(b)) return [a, b];
+  await mkdir(path.dirname(a), { recursive: true });
+  await mkdir(path.dirname(b), { recursive: true });
+  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  let off = 0;
+  for (const s of list) {
+    const n = s.shape.reduce((x, y) => x * y, 1) * 2;
+    header[s.name] = { dtype: "BF16", shape: s.shape, data_offsets: [off, off + n] };
+    off += n;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8);
+  const prefix = Buffer.alloc(8 + json.length);
+  prefix.writeBigUInt64LE(BigInt(json.length), 0);
+  prefix.write(json, 8);
+  const fa = await open(a, "w");
+  const fb = await open(b, "w");
+  await fa.write(prefix);
+  await fb.write(prefix);
+  const g = gaussian(1);
+  const noise = gaussian(2);
+  for (const s of list) {
+    const n = s.shape.reduce((x, y) => x * y, 1);
+    const isNorm = s.shape.length === 1;
+    const scale = isNorm ? 0.05 : 1 / Math.sqrt(s.shape[1] ?? 1);
+    const base = new Float32Array(n);
+    for (let i = 0; i < n; i++) base[i] = (isNorm ? 1 : 0) + scale * g();
+    const drift = new Float32Array(n);
+    for (let i = 0; i < n; i++) drift[i] = base[i]! + 0.3 * scale * noise();
+    await fa.write(encodeFloats("BF16", base));
+    await fb.write(encodeFloats("BF16", drift));
+  }
+  await fa.close();
+  await fb.close();
+  return [a, b];
+}
+
+async function main(): Promise<void> {
+  const dir = path.join(os.tmpdir(), `fromscratch-bench-${sizeMb}mb`);
+  const list = specs(sizeMb * 1e6);
+  const t0 = Date.now();
+  const [a, b] = await generate(dir, list);
+  out("checkpoint_bytes", (await stat(a)).size);
+  out("generate_seconds", ((Date.now() - t0) / 1000).toFixed(1));
+
+  // 1. Kernel alone, on one large tensor already in memory.
+  const bytesA = new Uint8Array(await readFile(a)).subarray(0, 64 << 20);
+  const bytesB = new Uint8Array(await readFile(b)).subarray(0, 64 << 20);
+  const k = new PairKernel();
+  const n = (bytesA.length >> 1) & ~7;
+  k.run("BF16", bytesA, bytesB, n, 0, 0);
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < 5; i++) k.run("BF16", bytesA, bytesB, n, 0, 0);
+  const kernelRate = (5 * n) / (Number(process.hrtime.bigint() - t) / 1e9);
+  out("kernel_pairs_per_s", kernelRate.toExponential(3));
+
+  // 2. The engine on the files (read from disk/page cache, every tensor exactly).
+  const ca = new LocalSource(path.dirname(b));
+  const cb = new LocalSource(path.dirname(a));
+  const [la, lb] = [await ca.list(), await cb.list()];
+  const alignment = alignModels(la.tensors, lb.tensors);
+  let pairs = 0;
+  t = process.hrtime.bigint();
+  for (const comp of alignment.components) {
+    for (const p of comp.pairs) {
+      const r = await comparePair(p, ca, cb);
+      pairs += r.stats.n;
+    }
+  }
+  const engineSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  out("engine_pairs", pairs);
+  out("engine_pairs_per_s", (pairs / engineSeconds).toExponential(3));
+
+  // 3. numpy on the same files.
+  // Unset the OpenBLAS overrides some machines carry: they slow a current numpy (see the env notes).
+  const pyEnv = { ...process.env };
+  delete pyEnv.OPENBLAS_CORETYPE;
+  delete pyEnv.OPENBLAS_L2_SIZE;
+  const py = spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), b, a], { encoding: "utf8", env: pyEnv });
+  const numpyPairs = Number(/numpy_pairs: (\d+)/.exec(py.stdout)?.[1] ?? Number.NaN);
+  const numpySeconds = Number(/numpy_seconds: ([\d.]+)/.exec(py.stdout)?.[1] ?? Number.NaN);
+  out("numpy_pairs_per_s", (numpyPairs / numpySeconds).toExponential(3));
+  out("engine_vs_numpy", (pairs / engineSeconds / (numpyPairs / numpySeconds)).toFixed(2));
+  out("kernel_vs_numpy", (kernelRate / (numpyPairs / numpySeconds)).toFixed(2));
+
+  // 4. Through a Hub-like server on loopback, as the CLI runs it.
+  const server = await startHubServer({
+    repos: { "bench/base": { files: { "model.safetensors": new Uint8Array(await readFile(a)) } }, "bench/derived": { files: { "model.safetensors": new Uint8Array(await readFile(b)) } } },
+  });
+  try {
+    const needed = 2 * (await stat(a)).size;
+    const started = Date.now();
+    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/derived", "--reference", "bench/base", "--endpoint", server.url, "--quiet", "--format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+    const wall = (Date.now() - started) / 1000;
+    const served = server.requests.reduce((s, r) => s + r.bytes, 0);
+    out("hub_exit_code", code);
+    out("hub_bytes_fetched", served);
+    out("hub_bytes_needed", needed);
+    out("hub_bytes_ratio", (served / needed).toFixed(3));
+    out("hub_requests", server.requests.length);
+    out("hub_wall_seconds", wall.toFixed(2));
+    out("hub_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
+  } finally {
+    await server.close();
+  }
+}
+
+await main();
