@@ -1204,7 +1204,18 @@ function invert(a, n) {
   });
   return out;
 }
-function matchRows(c, r) {
+var SEARCH_ROWS = 256;
+function searchRows(n, modulus) {
+  if (n <= SEARCH_ROWS) return Int32Array.from({ length: n }, (_, i) => i);
+  const mod = modulus > 0 && n % modulus === 0 ? modulus : n;
+  const keep = Math.min(1, SEARCH_ROWS / mod);
+  const out = [];
+  for (let i = 0; i < n; i++) if ((Math.imul(i % mod, 2654435761) >>> 0) / 4294967296 < keep) out.push(i);
+  return Int32Array.from(out);
+}
+function matchRows(cFull, r, modulus = 0) {
+  const picked = searchRows(cFull.rows, modulus);
+  const c = picked.length === cFull.rows ? cFull : pickRows(cFull, picked);
   const n = c.rows;
   const m = r.rows;
   const w = Math.min(c.cols, r.cols);
@@ -1217,21 +1228,30 @@ function matchRows(c, r) {
   const perm = swap ? invert(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
   const acc = new PairAccumulator();
   const a = new Float32Array(w);
-  let same = 0;
   let flipped = 0;
   let matched = 0;
   for (let i = 0; i < n; i++) {
     const j = perm[i];
     if (j < 0) continue;
     matched++;
-    if (j === i) same++;
     const s = cos[i * m + j] < 0 ? -1 : 1;
     if (s < 0) flipped++;
     for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k];
     acc.add(a, rr.data.subarray(j * w, j * w + w));
   }
   const st = acc.result();
-  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm, identityFraction: same / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
+  const fullPerm = new Int32Array(cFull.rows).fill(-1);
+  let identical = 0;
+  picked.forEach((row, k) => {
+    fullPerm[row] = perm[k];
+    if (perm[k] === row) identical++;
+  });
+  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
+}
+function pickRows(m, rows) {
+  const out = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
+  return { rows: rows.length, cols: m.cols, data: out };
 }
 function agreements(a, b) {
   const [big, small] = a.length >= b.length ? [a, b] : [b, a];
@@ -1259,11 +1279,11 @@ function summarise(values) {
   const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, sd, n };
 }
-function deepAlign(groups, basis) {
+function deepAlign(groups, basis, residualSize = 0) {
   const map = basis ? residualMap(basis) : null;
   const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
   const maps = !map || map.identity ? [null] : clean ? [map] : [null, map];
-  const runs = maps.map((m) => alignOnce(groups, m));
+  const runs = maps.map((m) => alignOnce(groups, m, residualSize));
   const looks = Math.log10(maps.length);
   const results = runs[0].results.map((first, i) => {
     const best = runs.map((r) => r.results[i]).reduce((a, b) => b.log10p < a.log10p ? b : a);
@@ -1278,7 +1298,7 @@ function deepAlign(groups, basis) {
     referenceDuplicates: [...dups.values()]
   };
 }
-function alignOnce(groups, map) {
+function alignOnce(groups, map, residualSize) {
   const residualPermuted = map !== null;
   const toRef = (t, g, refCols) => {
     const h = hForm(t, g.hidden);
@@ -1319,7 +1339,7 @@ function alignOnce(groups, map) {
       if (!only(rt.layer)) return;
       const cols = refH[k].cols;
       if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
-      row.push({ ...matchRows(mapped.get(cols), refH[k]), refName: rt.name, refLayer: rt.layer });
+      row.push({ ...matchRows(mapped.get(cols), refH[k], residualSize), refName: rt.name, refLayer: rt.layer });
     });
     cells.set(`${g.role}|${ct.name}`, row);
   };
@@ -1572,7 +1592,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   const normBlock = await stackNorms(normPairs, cand, ref, load);
   if (normBlock) blocks.push(normBlock);
   const basis = blocks.length ? { blocks } : null;
-  const deep = deepAlign(roleGroups, basis);
+  const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
   summary.ran = true;
   summary.residualPermuted = deep.residualPermuted;
   summary.residualMatchQuality = deep.residualMatchQuality;
@@ -1647,6 +1667,21 @@ function sampleGrid(rows, cols) {
   for (let k = 0; k < mc; k++) c[k] = Math.floor(k * cols / mc);
   return { rows: r, cols: c };
 }
+function sampleGridIn(ranges, cols) {
+  const total = ranges.reduce((s, [a, b]) => s + b - a, 0);
+  const inner = sampleGrid(total, cols);
+  const rows = new Int32Array(inner.rows.length);
+  let k = 0;
+  let before = 0;
+  for (const [a, b] of ranges) {
+    while (k < rows.length && inner.rows[k] < before + (b - a)) {
+      rows[k] = a + inner.rows[k] - before;
+      k++;
+    }
+    before += b - a;
+  }
+  return { rows, cols: inner.cols };
+}
 var SampleCollector = class {
   constructor(grid, cols) {
     this.grid = grid;
@@ -1720,15 +1755,48 @@ function pairKernel() {
 }
 
 // src/compare/compare-pair.ts
-async function comparePair(pair, candidate, reference) {
+var DEFAULT_PREFETCH_DEPTH = 4;
+var SAMPLE_MIN_ELEMENTS = 1 << 18;
+var SAMPLE_CHUNKS = 16;
+function rowRanges(rows, cols, fraction, name) {
+  if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
+  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
+  if (want >= rows) return [[0, rows]];
+  const chunkRows = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
+  const spacing = rows / SAMPLE_CHUNKS;
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  const slack = Math.max(0, Math.floor(spacing) - chunkRows);
+  const offset = slack > 0 ? h % (slack + 1) : 0;
+  const out = [];
+  for (let c = 0; c < SAMPLE_CHUNKS; c++) {
+    const start = Math.min(rows - 1, Math.floor(c * spacing) + offset);
+    const end = Math.min(rows, start + chunkRows);
+    if (out.length && start < out[out.length - 1][1]) continue;
+    out.push([start, end]);
+  }
+  return out;
+}
+function blocksOf(ranges, step) {
+  const out = [];
+  ranges.forEach(([s, e], chunk) => {
+    for (let r0 = s; r0 < e; r0 += step) out.push({ r0, r1: Math.min(e, r0 + step), chunk });
+  });
+  return out;
+}
+async function comparePair(pair, candidate, reference, options = {}) {
+  const depth = options.depth ?? DEFAULT_PREFETCH_DEPTH;
   const cr = new ViewReader(candidate, pair.candidate);
   const rr = new ViewReader(reference, pair.reference);
   const { rows, cols } = pair.candidate;
-  const grid = sampleGrid(rows, cols);
+  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.candidate.entry.name);
+  const grid = sampleGridIn(ranges, cols);
   const sa = new SampleCollector(grid, cols);
   const sb = new SampleCollector(grid, cols);
   const acc = new PairAccumulator();
+  const chunkAcc = ranges.length > 1 ? ranges.map(() => new PairAccumulator()) : null;
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, cols)));
+  const blocks = blocksOf(ranges, step);
   const a = pair.candidate;
   const b = pair.reference;
   if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
@@ -1737,11 +1805,22 @@ async function comparePair(pair, candidate, reference) {
     const kernel = pairKernel();
     let ka = 0;
     let kb = 0;
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const r1 = Math.min(rows, r0 + step);
+    const pending = [];
+    let next = 0;
+    const issue = () => {
+      if (next >= blocks.length) return;
+      const { r0, r1 } = blocks[next++];
+      const p = Promise.all([readRows(candidate, a, r0, r1, bpe), readRows(reference, b, r0, r1, bpe)]);
+      p.catch(() => void 0);
+      pending.push(p);
+    };
+    for (let i = 0; i < depth; i++) issue();
+    for (let i = 0; i < blocks.length; i++) {
+      const { r0, r1, chunk } = blocks[i];
       const n = (r1 - r0) * cols;
-      const [ba, bb] = await Promise.all([readRows(candidate, a, r0, r1, bpe), readRows(reference, b, r0, r1, bpe)]);
-      if (r0 === 0) {
+      const [ba, bb] = await pending.shift();
+      issue();
+      if (i === 0) {
         ka = leadingMean(dtype, ba, n);
         kb = leadingMean(dtype, bb, n);
       }
@@ -1752,22 +1831,39 @@ async function comparePair(pair, candidate, reference) {
         decodeInto(dtype, ba, 0, n, fa);
         decodeInto(dtype, bb, 0, n, fb);
         acc.add(fa, fb, n);
-      } else acc.addShifted(s);
+        chunkAcc?.[chunk].add(fa, fb, n);
+      } else {
+        acc.addShifted(s);
+        chunkAcc?.[chunk].addShifted(s);
+      }
       sa.offerRaw(r0, ba, r1 - r0, dtype);
       sb.offerRaw(r0, bb, r1 - r0, dtype);
     }
-    return { stats: acc.result(), sample: sampled(pair, grid, sa, sb) };
+    return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
   }
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const r1 = Math.min(rows, r0 + step);
-    const [a2, b2] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
-    acc.add(a2, b2, (r1 - r0) * cols);
-    sa.offer(r0, a2, r1 - r0);
-    sb.offer(r0, b2, r1 - r0);
+  for (const { r0, r1, chunk } of blocks) {
+    const [fa, fb] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
+    acc.add(fa, fb, (r1 - r0) * cols);
+    chunkAcc?.[chunk].add(fa, fb, (r1 - r0) * cols);
+    sa.offer(r0, fa, r1 - r0);
+    sb.offer(r0, fb, r1 - r0);
   }
   cr.release();
   rr.release();
-  return { stats: acc.result(), sample: sampled(pair, grid, sa, sb) };
+  return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
+}
+function outcome(pair, grid, sa, sb, acc, chunkAcc, rows) {
+  const stats = acc.result();
+  let sampling = null;
+  if (chunkAcc) {
+    const rs = chunkAcc.map((c) => c.result().pearson).filter((r) => r !== null);
+    const m = rs.length;
+    const mean = rs.reduce((x, y) => x + y, 0) / Math.max(1, m);
+    const sd = m > 1 ? Math.sqrt(rs.reduce((x, y) => x + (y - mean) ** 2, 0) / (m - 1)) : null;
+    const readRows2 = pair.candidate.cols > 0 ? stats.n / pair.candidate.cols : 0;
+    sampling = { fraction: readRows2 / rows, elements: stats.n, pearsonSe: sd === null ? null : sd / Math.sqrt(m) };
+  }
+  return { stats, sample: sampled(pair, grid, sa, sb), sampling };
 }
 function sampled(pair, grid, sa, sb) {
   return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values };
@@ -1860,9 +1956,10 @@ function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
-async function compareComponent(comp, referenceTensors, cand, ref, settings, onPair) {
+async function compareComponent(comp, referenceTensors, cand, ref, settings, fraction, onPair) {
   let tensors = [];
   let samples = [];
+  let compared = comp.pairs.map(() => 0);
   for (const pair of comp.pairs) {
     const base = {
       candidate: pair.candidate.entry.name,
@@ -1881,7 +1978,9 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
     };
     try {
-      const { stats, sample } = await comparePair(pair, cand, ref);
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1 });
+      if (sampling) base.sampled = sampling;
+      compared[comp.pairs.indexOf(pair)] = stats.n;
       base.cosine = stats.cosine;
       base.pearson = stats.pearson;
       base.identical = stats.identical;
@@ -1915,28 +2014,33 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
     comp = { ...comp, pairs: comp.pairs.filter((_, i) => keep[i]) };
     tensors = tensors.filter((_, i) => keep[i]);
     samples = samples.filter((_, i) => keep[i]);
+    compared = compared.filter((_, i) => keep[i]);
   }
   const nulls = nullsFor(samples);
   tensors.forEach((t, i) => {
     const nul = nulls[i];
     if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, t.elements);
+    t.z = zScore(t.pearson, nul, compared[i] || t.elements);
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, settings.thresholds);
   });
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
   const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
+  if (fraction < 1 && (unexplained || unmatchedMatrices)) {
+    const note = "alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies";
+    return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+  }
   if (unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
-    let outcome;
+    let outcome2;
     try {
-      outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
+      outcome2 = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
     } catch (e) {
       if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
       const note = `alignment search skipped: ${e.message}`;
       return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
     }
-    const { summary, added } = outcome;
+    const { summary, added } = outcome2;
     const addedNames = new Set(added.map((t) => t.candidate));
     const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
     return summariseComponent(
@@ -1947,6 +2051,19 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, onP
     );
   }
   return result;
+}
+var AUTO_EXACT_BYTES = 4 * 1024 ** 3;
+var AUTO_TARGET_BYTES = 1024 ** 3;
+function samplingFraction(components, sample) {
+  if (sample !== null) return sample;
+  let bytes = 0;
+  for (const c of components) {
+    for (const p of c.pairs) {
+      if (!p.informative) continue;
+      bytes += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
+    }
+  }
+  return bytes <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / bytes);
 }
 function resolveAmbiguity(pairs, tensors) {
   const keep = pairs.map((p) => p.ambiguity === void 0);
@@ -2033,7 +2150,8 @@ async function runCheck(settings, deps) {
     seconds: 0
   };
   let error = null;
-  const finish = () => {
+  const finish = async () => {
+    for (const src of sources) await src.close?.();
     report.verdict = overallVerdict(report.references);
     if (error) {
       report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
@@ -2052,7 +2170,7 @@ async function runCheck(settings, deps) {
   } catch (e) {
     if (e instanceof FromScratchError) {
       error = e;
-      return finish();
+      return await finish();
     }
     throw e;
   }
@@ -2069,7 +2187,8 @@ async function runCheck(settings, deps) {
       verdict: "inconclusive",
       reason: "",
       components: [],
-      referenceUnmatchedTensors: 0
+      referenceUnmatchedTensors: 0,
+      sampling: { fraction: 1, mode: "exact", chosen: settings.sample === null ? "auto" : "--sample" }
     };
     report.references.push(refResult);
     try {
@@ -2083,6 +2202,9 @@ async function runCheck(settings, deps) {
       if (report.candidate.components.length === 0) {
         report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
       }
+      const fraction = samplingFraction(alignment.components, settings.sample);
+      refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
+      if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
       const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
       let done = 0;
       const started = deps.now();
@@ -2094,7 +2216,7 @@ async function runCheck(settings, deps) {
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
       for (const comp of alignment.components) {
-        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, onPair));
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
@@ -2109,7 +2231,7 @@ async function runCheck(settings, deps) {
       throw e;
     }
   }
-  return finish();
+  return await finish();
 }
 
 // src/examples/generate.ts
@@ -2375,6 +2497,13 @@ function number(name, value, dflt, min, max) {
   }
   return v;
 }
+function parseSample(value) {
+  if (!given(value) || value.trim() === "auto") return null;
+  if (value.trim() === "exact") return 1;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
+  return v;
+}
 function parseComponentSpec(spec) {
   const rules = [];
   for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
@@ -2416,6 +2545,7 @@ function parseSettings(raw) {
     endpoint,
     token: given(raw.token) ? raw.token.trim() : null,
     components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    sample: parseSample(raw.sample),
     thresholds: {
       minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
       minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
@@ -5454,7 +5584,8 @@ var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var defaultSleep = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
 function formatSeconds(ms) {
   const s = ms / 1e3;
-  return Number.isInteger(s) ? String(s) : s < 10 ? s.toFixed(1) : String(Math.round(s));
+  if (Number.isInteger(s)) return String(s);
+  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
 }
 var StallError = class extends Error {
   constructor(message) {
@@ -5470,17 +5601,20 @@ var BodyInterrupted = class extends Error {
 };
 async function readChunk(reader, stallMs, abort) {
   let timer;
+  let timedOut = false;
   const stalled = new Promise((_, reject) => {
     if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
     timer = setTimeout(() => {
+      timedOut = true;
+      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
       abort();
       reader.cancel().catch(() => void 0);
-      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
     }, stallMs);
   });
   try {
     return await Promise.race([reader.read(), stalled]);
   } catch (e) {
+    if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
     if (e instanceof BodyInterrupted) throw e;
     throw new BodyInterrupted(`connection broke mid-body (${describeCause(e)})`);
   } finally {
@@ -5517,11 +5651,15 @@ function makeHubFetch(opts) {
   const now = opts.now ?? Date.now;
   const token = opts.token;
   const backoff = (attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
-  async function hop(url, init, signal) {
+  async function hop(url, init, signal, links) {
     const ctl = new AbortController();
     if (signal) {
       if (signal.aborted) ctl.abort(signal.reason);
-      else signal.addEventListener("abort", () => ctl.abort(signal.reason), { once: true });
+      else {
+        const onAbort = () => ctl.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        links.push(() => signal.removeEventListener("abort", onAbort));
+      }
     }
     let stalled = false;
     const timer = stallMs > 0 && Number.isFinite(stallMs) ? setTimeout(() => {
@@ -5537,14 +5675,18 @@ function makeHubFetch(opts) {
       clearTimeout(timer);
     }
   }
-  async function followRedirects(start, method, headers, signal) {
+  const unlinkAll = (links) => {
+    for (const u of links.splice(0)) u();
+  };
+  async function followRedirects(start, method, headers, signal, links) {
     let current = start;
     const hops = [];
     for (let n = 0; ; n++) {
       const h = new Headers(headers);
       if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
       else h.delete("authorization");
-      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal);
+      unlinkAll(links);
+      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links);
       const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
       if (location === null) {
         if (hops.length > 0) hopsOf.set(res, hops);
@@ -5578,11 +5720,14 @@ function makeHubFetch(opts) {
     const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
     const started = now();
     const plural = (n) => `${n} attempt${n === 1 ? "" : "s"}`;
+    const links = [];
     for (let attempt = 1; ; attempt++) {
+      unlinkAll(links);
       let res;
       try {
-        res = await followRedirects(url, method, headers, signal);
+        res = await followRedirects(url, method, headers, signal, links);
       } catch (e) {
+        unlinkAll(links);
         if (e instanceof FromScratchError) throw e;
         if (signal?.aborted) throw e;
         const cause = describeCause(e);
@@ -5596,7 +5741,7 @@ function makeHubFetch(opts) {
             `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent)`
           );
         }
-        opts.logger?.warn(`network error fetching ${redactUrl(url)} (${cause}); retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        opts.logger?.warn(`network error fetching ${redactUrl(url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
         await sleep(wait);
         continue;
       }
@@ -5620,7 +5765,7 @@ function makeHubFetch(opts) {
           );
         }
         await drain(res);
-        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${(wait / 1e3).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
         await sleep(wait);
         continue;
       }
@@ -6352,23 +6497,35 @@ var LocalSource = class {
       await fh.close();
     }
   }
-  async read(file, begin, end) {
-    const p = await this.resolveFile(file);
-    const fh = await open(p, "r");
-    try {
-      const len = end - begin;
-      const buf = new Uint8Array(len);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-        if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
-        got += bytesRead;
-      }
-      this.bytes += len;
-      return buf;
-    } finally {
-      await fh.close();
+  /** Open handles per shard, resolved (and checked against the directory) once. */
+  handles = /* @__PURE__ */ new Map();
+  handle(file) {
+    let h = this.handles.get(file);
+    if (!h) {
+      h = this.resolveFile(file).then(async (p) => ({ path: p, fh: await open(p, "r") }));
+      h.catch(() => this.handles.delete(file));
+      this.handles.set(file, h);
     }
+    return h;
+  }
+  async read(file, begin, end) {
+    const { path: p, fh } = await this.handle(file);
+    const len = end - begin;
+    const buf = new Uint8Array(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
+      if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
+      got += bytesRead;
+    }
+    this.bytes += len;
+    return buf;
+  }
+  /** Close the open shard handles (the engine calls it when a source is done). */
+  async close() {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
 async function exists(p) {
@@ -6446,13 +6603,16 @@ Usage:
                     [--report FILE] [--format text|json|markdown]
                     [--fail-on reused|inconclusive|never]
                     [--endpoint URL] [--token TOKEN] [--components SPEC]
-                    [--min-pearson X] [--min-z X] [--min-share X] [--quiet]
+                    [--min-pearson X] [--min-z X] [--min-share X]
+                    [--sample FRACTION|exact|auto] [--quiet]
   fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
 
 SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
         a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
 --endpoint defaults to $HF_ENDPOINT or https://huggingface.co; --token defaults to $HF_TOKEN.
 --components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
+--sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
+          up to 4 GiB compared per reference and samples down to ~1 GiB above.
 
 Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
 `;
@@ -6501,6 +6661,7 @@ function parseCheckArgs(args, env) {
         "min-pearson": { type: "string" },
         "min-z": { type: "string" },
         "min-share": { type: "string" },
+        sample: { type: "string" },
         quiet: { type: "boolean" }
       }
     }));
@@ -6518,7 +6679,8 @@ function parseCheckArgs(args, env) {
     components: values.components,
     minPearson: values["min-pearson"],
     minZ: values["min-z"],
-    minShare: values["min-share"]
+    minShare: values["min-share"],
+    sample: values.sample
   });
   return { settings, quiet: values.quiet ?? false };
 }

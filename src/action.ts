@@ -31,6 +31,7 @@ function readInputs() {
     minPearson: core.getInput("min-pearson"),
     minZ: core.getInput("min-z"),
     minShare: core.getInput("min-share"),
+    sample: core.getInput("sample"),
     format: "markdown",
   });
   if (settings.token) core.setSecret(settings.token);

@@ -31,13 +31,16 @@ Usage:
                     [--report FILE] [--format text|json|markdown]
                     [--fail-on reused|inconclusive|never]
                     [--endpoint URL] [--token TOKEN] [--components SPEC]
-                    [--min-pearson X] [--min-z X] [--min-share X] [--quiet]
+                    [--min-pearson X] [--min-z X] [--min-share X]
+                    [--sample FRACTION|exact|auto] [--quiet]
   fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
 
 SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
         a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
 --endpoint defaults to $HF_ENDPOINT or https://huggingface.co; --token defaults to $HF_TOKEN.
 --components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
+--sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
+          up to 4 GiB compared per reference and samples down to ~1 GiB above.
 
 Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
 `;
@@ -85,6 +88,7 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
         "min-pearson": { type: "string" },
         "min-z": { type: "string" },
         "min-share": { type: "string" },
+        sample: { type: "string" },
         quiet: { type: "boolean" },
       },
     }));
@@ -103,6 +107,7 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
     minPearson: values["min-pearson"],
     minZ: values["min-z"],
     minShare: values["min-share"],
+    sample: values.sample,
   });
   return { settings, quiet: values.quiet ?? false };
 }

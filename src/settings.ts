@@ -20,6 +20,8 @@ export interface Settings {
   token: string | null;
   components: ComponentSpec | null;
   thresholds: Thresholds;
+  /** Fraction of each large matrix's rows to read (1 = exact); null = choose by size. */
+  sample: number | null;
 }
 
 /** Raw strings as given; undefined or "" means "not given". */
@@ -35,6 +37,7 @@ export interface RawSettings {
   minPearson?: string;
   minZ?: string;
   minShare?: string;
+  sample?: string;
 }
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -54,6 +57,15 @@ function number(name: string, value: string | undefined, dflt: number, min: numb
   if (!Number.isFinite(v) || v < min || v > max) {
     throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
   }
+  return v;
+}
+
+/** `--sample FRACTION` (0 < f <= 1), `exact` (= 1) or `auto` (choose by size). */
+function parseSample(value: string | undefined): number | null {
+  if (!given(value) || value.trim() === "auto") return null;
+  if (value.trim() === "exact") return 1;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
   return v;
 }
 
@@ -105,6 +117,7 @@ export function parseSettings(raw: RawSettings): Settings {
     endpoint,
     token: given(raw.token) ? raw.token.trim() : null,
     components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    sample: parseSample(raw.sample),
     thresholds: {
       minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
       minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),

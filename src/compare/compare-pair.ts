@@ -3,7 +3,7 @@ import type { WeightSource } from "../sources/types.js";
 import type { AlignedPair } from "./align.js";
 import { PairAccumulator, type PairStats } from "./pair-stats.js";
 import { BLOCK_ELEMENTS, ViewReader } from "./read-view.js";
-import { type SampleGrid, SampleCollector, sampleGrid } from "./sample.js";
+import { type SampleGrid, SampleCollector, sampleGridIn } from "./sample.js";
 import { bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import { PairKernel, pairKernel } from "./kernel.js";
 import type { TensorView } from "./view.js";
@@ -12,25 +12,76 @@ import type { SampledPair } from "./controls.js";
 export interface PairOutcome {
   stats: PairStats;
   sample: SampledPair;
+  /** Set in sampled mode when only some rows were read. */
+  sampling: { fraction: number; elements: number; pearsonSe: number | null } | null;
 }
 
 /** Blocks in flight per pair on the fast path (each up to BLOCK_ELEMENTS per side). */
 export const DEFAULT_PREFETCH_DEPTH = 4;
+/** Tensors this small are always read whole, whatever the sampling fraction. */
+export const SAMPLE_MIN_ELEMENTS = 1 << 18;
+const SAMPLE_CHUNKS = 16;
+
+export interface PairOptions {
+  /** Blocks in flight (fast path). */
+  depth?: number;
+  /** Fraction of rows to read (1 = exact). */
+  fraction?: number;
+}
+
+/**
+ * The rows to read: all of them, or in sampled mode ~fraction of them in
+ * SAMPLE_CHUNKS contiguous chunks (few ranged requests), spread evenly with a
+ * deterministic offset derived from the tensor's name.
+ */
+export function rowRanges(rows: number, cols: number, fraction: number, name: string): [number, number][] {
+  if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
+  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
+  if (want >= rows) return [[0, rows]];
+  const chunkRows = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
+  const spacing = rows / SAMPLE_CHUNKS;
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  const slack = Math.max(0, Math.floor(spacing) - chunkRows);
+  const offset = slack > 0 ? h % (slack + 1) : 0;
+  const out: [number, number][] = [];
+  for (let c = 0; c < SAMPLE_CHUNKS; c++) {
+    const start = Math.min(rows - 1, Math.floor(c * spacing) + offset);
+    const end = Math.min(rows, start + chunkRows);
+    if (out.length && start < out[out.length - 1]![1]) continue;
+    out.push([start, end]);
+  }
+  return out;
+}
+
+/** Blocks of at most `step` rows inside the ranges, each tagged with its range index. */
+function blocksOf(ranges: [number, number][], step: number): { r0: number; r1: number; chunk: number }[] {
+  const out: { r0: number; r1: number; chunk: number }[] = [];
+  ranges.forEach(([s, e], chunk) => {
+    for (let r0 = s; r0 < e; r0 += step) out.push({ r0, r1: Math.min(e, r0 + step), chunk });
+  });
+  return out;
+}
 
 export async function comparePair(
   pair: AlignedPair,
   candidate: WeightSource,
   reference: WeightSource,
-  depth = DEFAULT_PREFETCH_DEPTH,
+  options: PairOptions = {},
 ): Promise<PairOutcome> {
+  const depth = options.depth ?? DEFAULT_PREFETCH_DEPTH;
   const cr = new ViewReader(candidate, pair.candidate);
   const rr = new ViewReader(reference, pair.reference);
   const { rows, cols } = pair.candidate;
-  const grid = sampleGrid(rows, cols);
+  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.candidate.entry.name);
+  const grid = sampleGridIn(ranges, cols);
   const sa = new SampleCollector(grid, cols);
   const sb = new SampleCollector(grid, cols);
   const acc = new PairAccumulator();
+  // In sampled mode, one accumulator per chunk measures the sampling error empirically.
+  const chunkAcc = ranges.length > 1 ? ranges.map(() => new PairAccumulator()) : null;
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, cols)));
+  const blocks = blocksOf(ranges, step);
   const a = pair.candidate;
   const b = pair.reference;
   if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
@@ -42,23 +93,21 @@ export async function comparePair(
     let kb = 0;
     // Keep `depth` blocks in flight so transfers overlap the kernel (wall time ~ max, not sum).
     const pending: Promise<[Uint8Array, Uint8Array]>[] = [];
-    let nextRow = 0;
+    let next = 0;
     const issue = () => {
-      if (nextRow >= rows) return;
-      const q0 = nextRow;
-      const q1 = Math.min(rows, q0 + step);
-      nextRow = q1;
-      const p = Promise.all([readRows(candidate, a, q0, q1, bpe), readRows(reference, b, q0, q1, bpe)]);
+      if (next >= blocks.length) return;
+      const { r0, r1 } = blocks[next++]!;
+      const p = Promise.all([readRows(candidate, a, r0, r1, bpe), readRows(reference, b, r0, r1, bpe)]);
       p.catch(() => undefined); // surfaced when awaited below
       pending.push(p);
     };
     for (let i = 0; i < depth; i++) issue();
-    for (let r0 = 0; r0 < rows; r0 += step) {
-      const r1 = Math.min(rows, r0 + step);
+    for (let i = 0; i < blocks.length; i++) {
+      const { r0, r1, chunk } = blocks[i]!;
       const n = (r1 - r0) * cols;
       const [ba, bb] = await pending.shift()!;
       issue();
-      if (r0 === 0) {
+      if (i === 0) {
         // Shift by each tensor's approximate mean so the f32 partial sums do not cancel.
         ka = leadingMean(dtype, ba, n);
         kb = leadingMean(dtype, bb, n);
@@ -71,22 +120,48 @@ export async function comparePair(
         decodeInto(dtype, ba, 0, n, fa);
         decodeInto(dtype, bb, 0, n, fb);
         acc.add(fa, fb, n);
-      } else acc.addShifted(s);
+        chunkAcc?.[chunk]!.add(fa, fb, n);
+      } else {
+        acc.addShifted(s);
+        chunkAcc?.[chunk]!.addShifted(s);
+      }
       sa.offerRaw(r0, ba, r1 - r0, dtype);
       sb.offerRaw(r0, bb, r1 - r0, dtype);
     }
-    return { stats: acc.result(), sample: sampled(pair, grid, sa, sb) };
+    return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
   }
-  for (let r0 = 0; r0 < rows; r0 += step) {
-    const r1 = Math.min(rows, r0 + step);
-    const [a, b] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
-    acc.add(a, b, (r1 - r0) * cols);
-    sa.offer(r0, a, r1 - r0);
-    sb.offer(r0, b, r1 - r0);
+  for (const { r0, r1, chunk } of blocks) {
+    const [fa, fb] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
+    acc.add(fa, fb, (r1 - r0) * cols);
+    chunkAcc?.[chunk]!.add(fa, fb, (r1 - r0) * cols);
+    sa.offer(r0, fa, r1 - r0);
+    sb.offer(r0, fb, r1 - r0);
   }
   cr.release();
   rr.release();
-  return { stats: acc.result(), sample: sampled(pair, grid, sa, sb) };
+  return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
+}
+
+function outcome(
+  pair: AlignedPair,
+  grid: SampleGrid,
+  sa: SampleCollector,
+  sb: SampleCollector,
+  acc: PairAccumulator,
+  chunkAcc: PairAccumulator[] | null,
+  rows: number,
+): PairOutcome {
+  const stats = acc.result();
+  let sampling: PairOutcome["sampling"] = null;
+  if (chunkAcc) {
+    const rs = chunkAcc.map((c) => c.result().pearson).filter((r): r is number => r !== null);
+    const m = rs.length;
+    const mean = rs.reduce((x, y) => x + y, 0) / Math.max(1, m);
+    const sd = m > 1 ? Math.sqrt(rs.reduce((x, y) => x + (y - mean) ** 2, 0) / (m - 1)) : null;
+    const readRows = pair.candidate.cols > 0 ? stats.n / pair.candidate.cols : 0;
+    sampling = { fraction: readRows / rows, elements: stats.n, pearsonSe: sd === null ? null : sd / Math.sqrt(m) };
+  }
+  return { stats, sample: sampled(pair, grid, sa, sb), sampling };
 }
 
 function sampled(pair: AlignedPair, grid: SampleGrid, sa: SampleCollector, sb: SampleCollector): SampledPair {

@@ -201,7 +201,27 @@ function invert(a: Int32Array, n: number): Int32Array {
   return out;
 }
 
-export function matchRows(c: Matrix, r: Matrix): Match {
+/** Candidate rows matched per tensor pair at most: a deterministic subset above this (~SEARCH_ROWS). */
+export const SEARCH_ROWS = 256;
+
+/**
+ * Which candidate rows to match. All of them when few; else a deterministic
+ * subset chosen by a hash of (row mod `modulus`), so tensors with the same
+ * hidden size, and every block of a fused [k*d] tensor against a [d] one,
+ * sample the same units (their matchings can then be compared).
+ */
+export function searchRows(n: number, modulus: number): Int32Array {
+  if (n <= SEARCH_ROWS) return Int32Array.from({ length: n }, (_, i) => i);
+  const mod = modulus > 0 && n % modulus === 0 ? modulus : n;
+  const keep = Math.min(1, SEARCH_ROWS / mod);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (((Math.imul(i % mod, 2654435761) >>> 0) / 4294967296) < keep) out.push(i);
+  return Int32Array.from(out);
+}
+
+export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
+  const picked = searchRows(cFull.rows, modulus);
+  const c = picked.length === cFull.rows ? cFull : pickRows(cFull, picked);
   const n = c.rows;
   const m = r.rows;
   const w = Math.min(c.cols, r.cols);
@@ -214,21 +234,32 @@ export function matchRows(c: Matrix, r: Matrix): Match {
   const perm = swap ? invert(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
   const acc = new PairAccumulator();
   const a = new Float32Array(w);
-  let same = 0;
   let flipped = 0;
   let matched = 0;
   for (let i = 0; i < n; i++) {
     const j = perm[i]!;
     if (j < 0) continue;
     matched++;
-    if (j === i) same++;
     const s = cos[i * m + j]! < 0 ? -1 : 1;
     if (s < 0) flipped++;
     for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k]!;
     acc.add(a, rr.data.subarray(j * w, j * w + w));
   }
   const st = acc.result();
-  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm, identityFraction: same / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
+  // Back to full row indices: unmatched (unsampled) rows are -1.
+  const fullPerm = new Int32Array(cFull.rows).fill(-1);
+  let identical = 0;
+  picked.forEach((row, k) => {
+    fullPerm[row] = perm[k]!;
+    if (perm[k] === row) identical++;
+  });
+  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
+}
+
+function pickRows(m: Matrix, rows: Int32Array): Matrix {
+  const out = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
+  return { rows: rows.length, cols: m.cols, data: out };
 }
 
 /**
@@ -273,12 +304,12 @@ type ResidualMap = NonNullable<ReturnType<typeof residualMap>>;
  * permutation is not the identity, with that permutation too; each tensor
  * keeps the stronger evidence, its p-value paying for the second look.
  */
-export function deepAlign(groups: RoleGroup[], basis: Basis | null): DeepReport {
+export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize = 0): DeepReport {
   const map = basis ? residualMap(basis) : null;
   // A clean permutation far better than the identity needs no second look at the identity.
   const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
   const maps: (ResidualMap | null)[] = !map || map.identity ? [null] : clean ? [map] : [null, map];
-  const runs = maps.map((m) => alignOnce(groups, m));
+  const runs = maps.map((m) => alignOnce(groups, m, residualSize));
   const looks = Math.log10(maps.length);
   const results = runs[0]!.results.map((first, i) => {
     const best = runs.map((r) => r.results[i]!).reduce((a, b) => (b.log10p < a.log10p ? b : a));
@@ -294,7 +325,7 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null): DeepReport 
   };
 }
 
-function alignOnce(groups: RoleGroup[], map: ResidualMap | null): DeepReport {
+function alignOnce(groups: RoleGroup[], map: ResidualMap | null, residualSize: number): DeepReport {
   const residualPermuted = map !== null;
   // Put every candidate tensor into the reference's residual basis, in [hidden, residual] form.
   const toRef = (t: DeepTensor, g: RoleGroup, refCols: number): Matrix => {
@@ -341,7 +372,7 @@ function alignOnce(groups: RoleGroup[], map: ResidualMap | null): DeepReport {
       if (!only(rt.layer)) return;
       const cols = refH[k]!.cols;
       if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
-      row.push({ ...matchRows(mapped.get(cols)!, refH[k]!), refName: rt.name, refLayer: rt.layer });
+      row.push({ ...matchRows(mapped.get(cols)!, refH[k]!, residualSize), refName: rt.name, refLayer: rt.layer });
     });
     cells.set(`${g.role}|${ct.name}`, row);
   };

@@ -215,7 +215,7 @@ export async function searchComponent(
   if (normBlock) blocks.push(normBlock);
   const basis: Basis | null = blocks.length ? { blocks } : null;
 
-  const deep = deepAlign(roleGroups, basis);
+  const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
 
   summary.ran = true;
   summary.residualPermuted = deep.residualPermuted;

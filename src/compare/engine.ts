@@ -36,10 +36,13 @@ async function compareComponent(
   cand: WeightSource,
   ref: WeightSource,
   settings: Settings,
+  fraction: number,
   onPair: () => void,
 ): Promise<ComponentResult> {
   let tensors: TensorResult[] = [];
   let samples: (SampledPair | null)[] = [];
+  // Elements actually compared per pair (fewer than the view in sampled mode): the z floor uses them.
+  let compared: number[] = comp.pairs.map(() => 0);
   for (const pair of comp.pairs) {
     const base: TensorResult = {
       candidate: pair.candidate.entry.name,
@@ -58,7 +61,9 @@ async function compareComponent(
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype },
     };
     try {
-      const { stats, sample } = await comparePair(pair, cand, ref);
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1 });
+      if (sampling) base.sampled = sampling;
+      compared[comp.pairs.indexOf(pair)] = stats.n;
       base.cosine = stats.cosine;
       base.pearson = stats.pearson;
       base.identical = stats.identical;
@@ -97,12 +102,13 @@ async function compareComponent(
     comp = { ...comp, pairs: comp.pairs.filter((_, i) => keep[i]) };
     tensors = tensors.filter((_, i) => keep[i]);
     samples = samples.filter((_, i) => keep[i]);
+    compared = compared.filter((_, i) => keep[i]);
   }
   const nulls = nullsFor(samples);
   tensors.forEach((t, i) => {
     const nul = nulls[i];
     if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, t.elements);
+    t.z = zScore(t.pearson, nul, compared[i] || t.elements);
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, settings.thresholds);
   });
@@ -111,6 +117,11 @@ async function compareComponent(
   // it decides the verdict when nothing stood out, and makes the matched share true when some did.
   const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
+  if (fraction < 1 && (unexplained || unmatchedMatrices)) {
+    // The search reads whole matrices: in sampled mode it would undo the saving, so it waits for an exact run.
+    const note = "alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies";
+    return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+  }
   if (unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) {
     let outcome;
     try {
@@ -131,6 +142,24 @@ async function compareComponent(
     );
   }
   return result;
+}
+
+/** Below this many bytes compared per reference (both sides), auto mode is exact. */
+export const AUTO_EXACT_BYTES = 4 * 1024 ** 3;
+/** Above it, auto mode samples down to about this many bytes. */
+export const AUTO_TARGET_BYTES = 1024 ** 3;
+
+/** The fraction of rows to read: what --sample said, or by size in auto mode. */
+function samplingFraction(components: ComponentAlignment[], sample: number | null): number {
+  if (sample !== null) return sample;
+  let bytes = 0;
+  for (const c of components) {
+    for (const p of c.pairs) {
+      if (!p.informative) continue;
+      bytes += (p.candidate.entry.end - p.candidate.entry.begin) + (p.reference.entry.end - p.reference.entry.begin);
+    }
+  }
+  return bytes <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / bytes);
 }
 
 /**
@@ -275,6 +304,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       reason: "",
       components: [],
       referenceUnmatchedTensors: 0,
+      sampling: { fraction: 1, mode: "exact", chosen: settings.sample === null ? "auto" : "--sample" },
     };
     report.references.push(refResult);
     try {
@@ -288,6 +318,9 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       if (report.candidate.components.length === 0) {
         report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
       }
+      const fraction = samplingFraction(alignment.components, settings.sample);
+      refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
+      if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
       const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
       let done = 0;
       const started = deps.now();
@@ -299,7 +332,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
       for (const comp of alignment.components) {
-        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, onPair));
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);

@@ -25,6 +25,23 @@ export function sampleGrid(rows: number, cols: number): SampleGrid {
 
 import { bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 
+/** A grid whose rows all lie inside the given row ranges (sampled mode reads only those). */
+export function sampleGridIn(ranges: [number, number][], cols: number): SampleGrid {
+  const total = ranges.reduce((s, [a, b]) => s + b - a, 0);
+  const inner = sampleGrid(total, cols);
+  const rows = new Int32Array(inner.rows.length);
+  let k = 0;
+  let before = 0;
+  for (const [a, b] of ranges) {
+    while (k < rows.length && inner.rows[k]! < before + (b - a)) {
+      rows[k] = a + inner.rows[k]! - before;
+      k++;
+    }
+    before += b - a;
+  }
+  return { rows, cols: inner.cols };
+}
+
 /** Collects the grid's values while canonical row blocks stream past. */
 export class SampleCollector {
   readonly values: Float32Array;

@@ -32,6 +32,8 @@ export interface TensorResult {
   dtype: { candidate: string; reference: string };
   /** Why the pair could not be compared (unsupported dtype, ...). Counts as unread. */
   error?: string;
+  /** Set when only some rows were read (sampled mode): the read fraction and the Pearson's standard error. */
+  sampled?: { fraction: number; elements: number; pearsonSe: number | null };
   /** log10 p of the agreement test of the alignment search (hidden-unit matchings that agree). */
   log10p?: number;
   /** When the alignment search replaced the element-wise result: what element-wise comparison gave. */
@@ -82,6 +84,8 @@ export interface ReferenceResult {
   components: ComponentResult[];
   /** Reference tensors no candidate tensor met. */
   referenceUnmatchedTensors: number;
+  /** Exact (fraction 1) or sampled: the fraction of large matrices' rows read, and how it was chosen. */
+  sampling: { fraction: number; mode: "exact" | "sampled"; chosen: "auto" | "--sample" };
   error?: { kind: string; message: string };
 }
 

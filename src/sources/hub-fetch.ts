@@ -8,7 +8,12 @@
  * - Redirects are followed by hand (`redirect: "manual"`) so the rule above
  *   holds on every hop; at most 5 hops, never to plain http off loopback.
  * - 429 and 5xx are retried with exponential backoff, honouring Retry-After;
- *   network errors likewise. Attempts are bounded.
+ *   network errors likewise. Attempts are bounded, and so is the time spent
+ *   retrying one request (`maxRetryMs`): a Retry-After beyond what is left of
+ *   that budget fails at once, saying how long the Hub asked to wait.
+ * - A hop that sends no response headers for `stallMs` is aborted and retried
+ *   like a network error. Bodies are read by the callers, with the same idle
+ *   limit (readChunk).
  * - The token never appears in a log line or an error message.
  */
 import { HubApiError } from "@huggingface/hub";
@@ -20,7 +25,44 @@ export type FetchFn = typeof fetch;
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 export const DEFAULT_MAX_ATTEMPTS = 4;
 export const DEFAULT_RETRY_BASE_MS = 500;
+/** Total time one request may spend waiting between retries. */
+export const DEFAULT_MAX_RETRY_MS = 120_000;
+/** A connection that delivers nothing (headers or body bytes) for this long is given up and retried. */
+export const DEFAULT_STALL_MS = 30_000;
 export const MAX_REDIRECTS = 5;
+
+/** Retry and timeout settings used when a HubSource / makeHubFetch caller does not pass its own. */
+export interface HubTimings {
+  maxAttempts: number;
+  retryBaseMs: number;
+  maxRetryMs: number;
+  stallMs: number;
+}
+
+const hubDefaults: HubTimings = {
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  retryBaseMs: DEFAULT_RETRY_BASE_MS,
+  maxRetryMs: DEFAULT_MAX_RETRY_MS,
+  stallMs: DEFAULT_STALL_MS,
+};
+
+/** The timings in force when an option is not given. */
+export function hubTimingDefaults(): Readonly<HubTimings> {
+  return { ...hubDefaults };
+}
+
+/**
+ * Change the defaults (for embedders and tests that drive the CLI, whose
+ * sources are built without timing options). Returns a function restoring the
+ * previous values.
+ */
+export function setHubTimingDefaults(p: Partial<HubTimings>): () => void {
+  const before = { ...hubDefaults };
+  Object.assign(hubDefaults, p);
+  return () => {
+    Object.assign(hubDefaults, before);
+  };
+}
 
 export interface HubFetchOptions {
   /** Hub base URL, e.g. https://huggingface.co (checked with checkEndpoint). */
@@ -35,9 +77,19 @@ export interface HubFetchOptions {
   retryBaseMs?: number;
   /** Upper bound on any single wait, Retry-After included (default 60 s). */
   maxDelayMs?: number;
+  /**
+   * Upper bound on the time one request spends retrying (default 120 s): a wait
+   * that would end past it is not made. A Retry-After asking for more than what
+   * is left fails at once with a FetchError saying how long the Hub asked to wait.
+   */
+  maxRetryMs?: number;
+  /** Give up on a hop that sends no response headers for this long, and retry (default 30 s). */
+  stallMs?: number;
   logger?: Logger;
   /** Injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** Clock for the retry budget (default Date.now). */
+  now?: () => number;
 }
 
 /** True for localhost, 127.0.0.0/8 and ::1 (URL.hostname spelling, brackets included or not). */
@@ -102,6 +154,75 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Seconds for messages: "0.15", "2.5", "3", "120". */
+export function formatSeconds(ms: number): string {
+  const s = ms / 1000;
+  if (Number.isInteger(s)) return String(s);
+  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
+}
+
+/** A connection that sent nothing for too long. */
+export class StallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StallError";
+  }
+}
+
+/** A body that broke, stalled or ended short: worth another (resumed) attempt. */
+export class BodyInterrupted extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BodyInterrupted";
+  }
+}
+
+/**
+ * The next chunk of a body, waiting at most `stallMs` for it. A stall calls
+ * `abort` (which should tear the connection down) and rejects with
+ * BodyInterrupted, as does a broken stream.
+ */
+export async function readChunk(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  stallMs: number,
+  abort: () => void,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const stalled = new Promise<never>((_, reject) => {
+    if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
+      abort();
+      reader.cancel().catch(() => undefined);
+    }, stallMs);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } catch (e) {
+    if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
+    if (e instanceof BodyInterrupted) throw e;
+    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e)})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One redirect hop the wrapper followed: the Hub's answer before the CDN's. */
+export interface RedirectHop {
+  url: string;
+  status: number;
+  headers: Headers;
+}
+
+const hopsOf = new WeakMap<Response, RedirectHop[]>();
+
+/** The redirects followed to get `res` (first hop first); empty when none. */
+export function redirectHops(res: Response): readonly RedirectHop[] {
+  return hopsOf.get(res) ?? [];
+}
+
 /** Discard a body we will not read, so the connection can be reused. */
 export async function drain(res: Response): Promise<void> {
   try {
@@ -124,26 +245,78 @@ function describeCause(e: unknown): string {
 export function makeHubFetch(opts: HubFetchOptions): FetchFn {
   const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
   const base: FetchFn = opts.fetch ?? fetch;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
-  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS);
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
+  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
   const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 60_000);
+  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
+  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
   const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
   const token = opts.token;
 
   const backoff = (attempt: number): number => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
 
-  async function followRedirects(start: URL, method: string, headers: Headers, signal: AbortSignal | null | undefined): Promise<Response> {
+  /**
+   * One request, aborted if no response headers arrive within stallMs. The
+   * caller's signal still aborts it (and its body) later; the link to that
+   * signal is pushed on `links` so it can be undone once the response is
+   * dropped (keeping one listener per live response, not one per hop).
+   */
+  async function hop(url: URL, init: RequestInit, signal: AbortSignal | null | undefined, links: (() => void)[]): Promise<Response> {
+    const ctl = new AbortController();
+    if (signal) {
+      if (signal.aborted) ctl.abort(signal.reason);
+      else {
+        const onAbort = (): void => ctl.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        links.push(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    let stalled = false;
+    const timer =
+      stallMs > 0 && Number.isFinite(stallMs)
+        ? setTimeout(() => {
+            stalled = true;
+            ctl.abort();
+          }, stallMs)
+        : undefined;
+    try {
+      return await base(url.href, { ...init, signal: ctl.signal });
+    } catch (e) {
+      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(stallMs)} s (stalled connection)`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  const unlinkAll = (links: (() => void)[]): void => {
+    for (const u of links.splice(0)) u();
+  };
+
+  async function followRedirects(
+    start: URL,
+    method: string,
+    headers: Headers,
+    signal: AbortSignal | null | undefined,
+    links: (() => void)[],
+  ): Promise<Response> {
     let current = start;
-    for (let hop = 0; ; hop++) {
+    const hops: RedirectHop[] = [];
+    for (let n = 0; ; n++) {
       const h = new Headers(headers);
       if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
       else h.delete("authorization");
-      const res = await base(current.href, { method, headers: h, redirect: "manual", signal: signal ?? null });
-      if (!REDIRECT_STATUSES.has(res.status)) return res;
-      const location = res.headers.get("location");
-      if (location === null) return res;
+      unlinkAll(links);
+      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links);
+      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+      if (location === null) {
+        if (hops.length > 0) hopsOf.set(res, hops);
+        return res;
+      }
+      hops.push({ url: current.href, status: res.status, headers: res.headers });
       await drain(res);
-      if (hop >= MAX_REDIRECTS) {
+      if (n >= MAX_REDIRECTS) {
         throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
       }
       let next: URL;
@@ -169,28 +342,55 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
     new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
 
+    const started = now();
+    const plural = (n: number): string => `${n} attempt${n === 1 ? "" : "s"}`;
+    /** Undoes the link between the caller's signal and the current hop; kept only for the response returned. */
+    const links: (() => void)[] = [];
     for (let attempt = 1; ; attempt++) {
+      unlinkAll(links);
       let res: Response;
       try {
-        res = await followRedirects(url, method, headers, signal);
+        res = await followRedirects(url, method, headers, signal, links);
       } catch (e) {
+        unlinkAll(links);
         if (e instanceof FromScratchError) throw e;
         if (signal?.aborted) throw e;
+        const cause = describeCause(e);
         if (attempt >= maxAttempts) {
-          throw new FetchError(
-            `network error fetching ${redactUrl(url)}: ${describeCause(e)} (gave up after ${maxAttempts} attempt${maxAttempts === 1 ? "" : "s"})`,
-          );
+          throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
         }
         const wait = backoff(attempt);
-        opts.logger?.warn(`network error fetching ${redactUrl(url)} (${describeCause(e)}); retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        const elapsed = now() - started;
+        if (elapsed + wait > maxRetryMs) {
+          throw new FetchError(
+            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent)`,
+          );
+        }
+        opts.logger?.warn(`network error fetching ${redactUrl(url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
         await sleep(wait);
         continue;
       }
       if (isRetryableStatus(res.status) && attempt < maxAttempts) {
         const ra = parseRetryAfter(res.headers.get("retry-after"));
+        const elapsed = now() - started;
+        const left = Math.max(0, maxRetryMs - elapsed);
+        if (ra !== null && ra > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1000) * 1000)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1000) * 1000)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later`,
+            res.status,
+          );
+        }
         const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
+        if (wait > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
+            res.status,
+          );
+        }
         await drain(res);
-        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
         await sleep(wait);
         continue;
       }

@@ -7,6 +7,17 @@
  * through the same fetch wrapper (hub-fetch.ts), so every response can be
  * checked: 206, the Content-Range asked for, exactly end - begin bytes.
  *
+ * Bodies are streamed into the destination buffer. A body that breaks, stalls
+ * (no byte for `stallMs`) or ends short is resumed with a Range request for the
+ * bytes still missing (each resume is an attempt; attempts are bounded). A
+ * server that ignores Range (200 with the whole file, Content-Length equal to
+ * the listed size) is read from the start: bytes before the range are
+ * discarded as they arrive and the transfer is cut once the range is complete;
+ * a warning says so once per file, and the wasted bytes count in bytesRead.
+ * Every response's ETag (per origin) and X-Repo-Commit are checked against the
+ * first seen for the file and the pinned sha, so a repo updated mid-run is
+ * reported, never read as a mix of two revisions.
+ *
  * The token is never handed to the library (it insists on an `hf_` prefix);
  * the wrapper adds it for the endpoint's origin only.
  */
@@ -15,15 +26,18 @@ import { FetchError, FormatError, UsageError } from "../errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
 import {
+  BodyInterrupted,
   checkEndpoint,
-  DEFAULT_MAX_ATTEMPTS,
   drain,
   type FetchFn,
   type HubErrorContext,
   hubResponseError,
+  hubTimingDefaults,
   makeHubFetch,
   mapHubThrown,
+  readChunk,
   redactUrl,
+  redirectHops,
 } from "./hub-fetch.js";
 import { silentLogger, type Logger, type ModelListing, type TensorEntry, type WeightSource } from "./types.js";
 
@@ -39,10 +53,18 @@ export interface HubSourceOptions {
   token: string | null;
   fetch?: FetchFn;
   logger?: Logger;
-  /** Total attempts per request on 429/5xx/network errors (default 4). */
+  /**
+   * Total attempts per request on 429/5xx/network errors (default 4); also the
+   * bound on attempts (first included) to get one byte range when bodies
+   * break, stall or end short.
+   */
   maxAttempts?: number;
   /** Backoff base in ms (default 500). */
   retryBaseMs?: number;
+  /** Time one request may spend retrying on 429/5xx/network errors (default 120 s); a longer Retry-After fails at once. */
+  maxRetryMs?: number;
+  /** A connection silent this long (no headers, or no body byte) is dropped and the request retried or resumed (default 30 s). */
+  stallMs?: number;
 }
 
 /** Repo ids: exactly `org/name`, each part [A-Za-z0-9._-], no `.`/`..` parts, no `..` inside. */
@@ -60,15 +82,32 @@ const HEADER_CONCURRENCY = 8;
 /** How long a signed CDN URL from a redirect is reused before resolving again. */
 const CDN_URL_TTL_MS = 5 * 60_000;
 const SHA_RE = /^[0-9a-f]{40}$/;
+/** Cap on an API (JSON) response body buffered for @huggingface/hub. */
+const MAX_API_BYTES = 100_000_000;
 
 interface RemoteFile {
   size: number;
   /** Signed CDN URL the resolve endpoint redirected to, reused for later reads. */
   cdn?: { url: string; at: number };
+  /** First ETag seen per origin (X-Linked-Etag, else ETag, on the Hub's own answers). */
+  etags: Map<string, string>;
+  /** The "server ignores Range" warning was given for this file. */
+  warnedIgnoredRange?: boolean;
 }
 
-/** A stream that broke mid-body: worth another attempt. */
-class BodyInterrupted extends Error {}
+function normalizeEtag(v: string | null): string | null {
+  if (v === null) return null;
+  const t = v.trim().replace(/^W\//, "");
+  return t === "" ? null : t;
+}
+
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
 
 export class HubSource implements WeightSource {
   readonly source: string;
@@ -78,6 +117,7 @@ export class HubSource implements WeightSource {
   private readonly token: string | null;
   private readonly logger: Logger;
   private readonly maxAttempts: number;
+  private readonly stallMs: number;
   private readonly http: FetchFn;
   private sha: string | null = null;
   private license: string | null = null;
@@ -94,13 +134,17 @@ export class HubSource implements WeightSource {
     this.endpoint = checkEndpoint(opts.endpoint);
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
-    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+    const defaults = hubTimingDefaults();
+    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults.maxAttempts));
+    this.stallMs = opts.stallMs ?? defaults.stallMs;
     this.http = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
-      retryBaseMs: opts.retryBaseMs,
+      retryBaseMs: opts.retryBaseMs ?? defaults.retryBaseMs,
+      maxRetryMs: opts.maxRetryMs ?? defaults.maxRetryMs,
+      stallMs: this.stallMs,
       logger: this.logger,
     });
   }
@@ -125,15 +169,67 @@ export class HubSource implements WeightSource {
     };
   }
 
-  /** fetch for @huggingface/hub: non-2xx answers become our typed errors before the library sees them. */
+  /**
+   * fetch for @huggingface/hub: non-2xx answers become our typed errors before
+   * the library sees them; bodies (small JSON) are read here with the stall
+   * limit, retried when they break, and handed over buffered.
+   */
   private libFetch(ctx: HubErrorContext): FetchFn {
-    const http = this.http;
     const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const res = await http(input, init);
-      if (!res.ok) throw await hubResponseError(res, ctx);
-      return res;
+      const where = redactUrl(input instanceof Request ? input.url : input);
+      for (let attempt = 1; ; attempt++) {
+        const ctl = new AbortController();
+        const outer = init?.signal;
+        if (outer) {
+          if (outer.aborted) ctl.abort(outer.reason);
+          else outer.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
+        }
+        let res: Response;
+        try {
+          res = await this.http(input, { ...init, signal: ctl.signal });
+        } catch (e) {
+          throw e instanceof FetchError && !e.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e.message}`, e.status) : e;
+        }
+        if (!res.ok) throw await hubResponseError(res, ctx);
+        try {
+          const body = await this.readAll(res, ctl, where);
+          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        } catch (e) {
+          if (!(e instanceof BodyInterrupted)) throw e;
+          if (attempt >= this.maxAttempts) {
+            throw new FetchError(`${this.repo}: reading ${where}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
+          }
+          this.logger.warn(`${this.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+        }
+      }
     };
     return f as FetchFn;
+  }
+
+  /** A whole (small) body, with the stall limit; BodyInterrupted when it breaks or stalls. */
+  private async readAll(res: Response, ctl: AbortController, where: string): Promise<Uint8Array<ArrayBuffer> | null> {
+    if (res.body === null) return null;
+    const reader = res.body.getReader();
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
+      if (chunk.done) break;
+      total += chunk.value.length;
+      if (total > MAX_API_BYTES) {
+        ctl.abort();
+        await reader.cancel().catch(() => undefined);
+        throw new FetchError(`${this.repo}: the Hub's answer from ${where} is larger than ${MAX_API_BYTES} bytes; refusing it`);
+      }
+      parts.push(chunk.value);
+    }
+    const out = new Uint8Array(total);
+    let p = 0;
+    for (const part of parts) {
+      out.set(part, p);
+      p += part.length;
+    }
+    return out;
   }
 
   private label(file: string): string {
@@ -189,7 +285,7 @@ export class HubSource implements WeightSource {
         if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
           throw new FetchError(`${this.repo}@${this.sha}: the Hub's file listing has a malformed entry`);
         }
-        this.files.set(entry.path, { size: entry.size });
+        this.files.set(entry.path, { size: entry.size, etags: new Map() });
       }
     } catch (e) {
       throw mapHubThrown(e, ctx);
@@ -304,112 +400,226 @@ export class HubSource implements WeightSource {
   }
 
   /**
-   * One GET of `file` (whole when range is null, else bytes [begin, end)),
-   * returning exactly the bytes asked for. A server that ignores Range (200),
-   * answers another range, or sends too few or too many bytes is an error.
-   * Reuses the signed CDN URL of an earlier redirect while it is fresh, and
-   * falls back to the resolve URL if the CDN refuses it.
+   * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
+   * bytes asked for. Streams each response into one buffer of the final size;
+   * a body that breaks, stalls or ends short is resumed with a Range request
+   * for what is still missing, at most maxAttempts requests in all.
    */
   private async fetchBytes(file: string, range: { begin: number; end: number } | null, size: number): Promise<Uint8Array> {
     const info = this.files.get(file)!;
-    const expected = range ? range.end - range.begin : size;
+    const begin = range ? range.begin : 0;
+    const end = range ? range.end : size;
+    const out = new Uint8Array(end - begin);
+    const progress = { got: 0 };
     const label = this.label(file);
-    const headers: Record<string, string> = { "accept-encoding": "identity" };
-    if (range) headers.range = `bytes=${range.begin}-${range.end - 1}`;
-
     for (let attempt = 1; ; attempt++) {
-      const cached = info.cdn && Date.now() - info.cdn.at < CDN_URL_TTL_MS ? info.cdn.url : null;
-      const url = cached ?? this.resolveUrl(file);
-      let fromCache = cached !== null;
-      let res = await this.http(url, { headers });
-      if (fromCache && !res.ok && res.status >= 400 && res.status < 500) {
-        // Expired or refused signed URL: resolve again through the Hub.
-        await drain(res);
+      try {
+        await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress);
+        return out;
+      } catch (e) {
+        if (!(e instanceof BodyInterrupted)) throw e;
+        // A fresh resolve next time: the signed URL may be what broke.
         info.cdn = undefined;
-        fromCache = false;
-        res = await this.http(this.resolveUrl(file), { headers });
-      }
-      if (!res.ok) {
-        if (res.status === 416) {
-          await drain(res);
-          throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
-        }
-        throw await hubResponseError(res, this.ctx(file));
-      }
-      if (range) {
-        if (res.status !== 206) {
-          await drain(res);
+        if (attempt >= this.maxAttempts) {
           throw new FetchError(
-            `${label}: the server ignored the Range request (HTTP ${res.status} instead of 206 Partial Content); refusing to download the whole file for ${expected} bytes`,
-            res.status,
+            `${label}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`,
           );
         }
-        const cr = res.headers.get("content-range");
-        const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
-        if (!m || Number(m[1]) !== range.begin || Number(m[2]) !== range.end - 1) {
-          await drain(res);
-          throw new FetchError(`${label}: asked for bytes ${range.begin}-${range.end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
-        }
-        if (m[3] !== "*" && Number(m[3]) !== size) {
-          await drain(res);
-          throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
-        }
-      } else if (res.status !== 200) {
+        this.logger.warn(
+          `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`,
+        );
+      }
+    }
+  }
+
+  /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
+  private async get(file: string, info: RemoteFile, headers: Record<string, string>, signal: AbortSignal): Promise<{ res: Response; fromCache: boolean; url: string }> {
+    const label = this.label(file);
+    const call = async (url: string): Promise<Response> => {
+      try {
+        return await this.http(url, { headers, signal });
+      } catch (e) {
+        if (e instanceof FetchError && !e.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e.message}`, e.status);
+        throw e;
+      }
+    };
+    const cached = info.cdn && Date.now() - info.cdn.at < CDN_URL_TTL_MS ? info.cdn.url : null;
+    if (cached !== null) {
+      const res = await call(cached);
+      if (res.ok || res.status < 400 || res.status >= 500) return { res, fromCache: true, url: cached };
+      // Expired or refused signed URL: resolve again through the Hub.
+      await drain(res);
+      info.cdn = undefined;
+    }
+    const url = this.resolveUrl(file);
+    return { res: await call(url), fromCache: false, url };
+  }
+
+  /** The repo changed under us: never mix two revisions. */
+  private changed(file: string, what: string, a: string, b: string): FetchError {
+    return new FetchError(`${this.repo}: the repo changed while it was being read (file ${file}: ${what} ${a} then ${b}); re-run to check one revision`);
+  }
+
+  /**
+   * Check every answer on the way (redirect hops, then the final response)
+   * against the pinned sha (X-Repo-Commit on the Hub's origin) and against the
+   * first ETag seen for this file on the same origin.
+   */
+  private checkRevision(file: string, info: RemoteFile, res: Response): void {
+    const hubOrigin = originOf(this.endpoint);
+    const answers = [...redirectHops(res).map((h) => ({ url: h.url, headers: h.headers })), { url: res.url, headers: res.headers }];
+    for (const a of answers) {
+      const origin = originOf(a.url);
+      if (origin === null) continue;
+      const onHub = origin === hubOrigin;
+      const etag = normalizeEtag(onHub ? (a.headers.get("x-linked-etag") ?? a.headers.get("etag")) : a.headers.get("etag"));
+      if (etag !== null) {
+        const seen = info.etags.get(origin);
+        if (seen === undefined) info.etags.set(origin, etag);
+        else if (seen !== etag) throw this.changed(file, "etag", seen, etag);
+      }
+      const commit = onHub ? a.headers.get("x-repo-commit") : null;
+      if (commit !== null && commit.trim() !== "" && this.sha !== null && commit.trim() !== this.sha) {
+        throw this.changed(file, "commit", this.sha, commit.trim());
+      }
+    }
+  }
+
+  /**
+   * One request for the bytes still missing, [begin + progress.got, end),
+   * copied into `out` as they arrive (progress.got advances with them).
+   * Resolves when the range is complete; BodyInterrupted when the body breaks,
+   * stalls or ends short (worth resuming); FetchError for anything else.
+   */
+  private async fetchOnce(
+    file: string,
+    info: RemoteFile,
+    want: { begin: number; end: number; whole: boolean },
+    out: Uint8Array,
+    progress: { got: number },
+  ): Promise<void> {
+    const size = info.size;
+    const label = this.label(file);
+    const from = want.begin + progress.got;
+    const end = want.end;
+    // The whole file is asked for without Range on the first attempt only; a resume is ranged.
+    const ranged = !want.whole || from > 0;
+    const headers: Record<string, string> = { "accept-encoding": "identity" };
+    if (ranged) headers.range = `bytes=${from}-${end - 1}`;
+    const ctl = new AbortController();
+    const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal);
+
+    if (!res.ok) {
+      if (res.status === 416) {
+        await drain(res);
+        throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
+      }
+      throw await hubResponseError(res, this.ctx(file));
+    }
+    try {
+      this.checkRevision(file, info, res);
+    } catch (e) {
+      await drain(res);
+      throw e;
+    }
+    const declaredHeader = res.headers.get("content-length");
+    const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
+    /** Bytes of the body to discard before `from` (a server ignoring Range sends the file from byte 0). */
+    let skip = 0;
+    let ignoringRange = false;
+    if (ranged && res.status === 206) {
+      const cr = res.headers.get("content-range");
+      const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
+      if (!m || Number(m[1]) !== from || Number(m[2]) !== end - 1) {
+        await drain(res);
+        throw new FetchError(`${label}: asked for bytes ${from}-${end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
+      }
+      if (m[3] !== "*" && Number(m[3]) !== size) {
+        await drain(res);
+        throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
+      }
+      if (declared !== null && declared > end - from) {
+        await drain(res);
+        throw new FetchError(`${label}: expected ${end - from} bytes but the server announced Content-Length ${declared}`);
+      }
+    } else if (ranged && res.status === 200) {
+      // The server ignored Range and sends the whole file: acceptable only when it is the file we listed.
+      if (declared !== size) {
+        await drain(res);
+        throw new FetchError(
+          `${label}: the server ignored the Range request (HTTP 200 instead of 206 Partial Content) and its Content-Length (${declaredHeader ?? "none"}) is not the listed file size ${size}; refusing the response`,
+          200,
+        );
+      }
+      ignoringRange = true;
+      skip = from;
+      if (!info.warnedIgnoredRange) {
+        info.warnedIgnoredRange = true;
+        this.logger.warn(
+          `${label}: the server ignores Range requests (HTTP 200 with the whole ${size}-byte file); each read streams the file from its start, discarding the bytes before the range and stopping at its end, so bytes are wasted`,
+        );
+      }
+    } else if (ranged) {
+      await drain(res);
+      throw new FetchError(`${label}: expected HTTP 206 Partial Content for bytes ${from}-${end - 1}, got ${res.status}`, res.status);
+    } else {
+      if (res.status !== 200) {
         await drain(res);
         throw new FetchError(`${label}: expected HTTP 200 for the whole file, got ${res.status}`, res.status);
       }
-      const finalUrl = res.url;
-      try {
-        const body = await readExactly(res, expected, label);
-        this.bytes += body.length;
-        if (finalUrl && !fromCache && new URL(finalUrl).origin !== new URL(this.endpoint).origin) {
-          info.cdn = { url: finalUrl, at: Date.now() };
-        }
-        return body;
-      } catch (e) {
-        if (!(e instanceof BodyInterrupted)) throw e;
-        info.cdn = undefined;
-        if (attempt >= this.maxAttempts) {
-          throw new FetchError(`${label}: connection broke while downloading from ${redactUrl(finalUrl || url)} (${e.message}); gave up after ${attempt} attempts`);
-        }
-        this.logger.warn(`${label}: connection broke mid-download (${e.message}); retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+      if (declared !== null && declared > size) {
+        await drain(res);
+        throw new FetchError(`${label}: expected ${size} bytes but the server announced Content-Length ${declared}`);
       }
     }
-  }
-}
 
-/** Read a body that must be exactly `expected` bytes; never buffers more than that. */
-async function readExactly(res: Response, expected: number, label: string): Promise<Uint8Array> {
-  const declared = res.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) !== expected) {
-    await drain(res);
-    throw new FetchError(`${label}: expected ${expected} bytes but the server announced Content-Length ${declared}`);
-  }
-  const out = new Uint8Array(expected);
-  let got = 0;
-  if (res.body === null) {
-    if (expected === 0) return out;
-    throw new FetchError(`${label}: empty response, expected ${expected} bytes`);
-  }
-  const reader = res.body.getReader();
-  for (;;) {
-    let chunk: ReadableStreamReadResult<Uint8Array>;
-    try {
-      chunk = await reader.read();
-    } catch (e) {
-      throw new BodyInterrupted(e instanceof Error ? e.message : String(e));
+    const finalUrl = res.url || url;
+    const need = (): number => want.end - want.begin - progress.got;
+    if (res.body === null) {
+      if (need() === 0) return;
+      throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
     }
-    if (chunk.done) break;
-    const v = chunk.value;
-    if (got + v.length > expected) {
-      await reader.cancel().catch(() => undefined);
-      throw new FetchError(`${label}: the server sent more than the ${expected} bytes asked for`);
+    const reader = res.body.getReader();
+    const received0 = progress.got;
+    for (;;) {
+      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
+      if (chunk.done) break;
+      let v = chunk.value;
+      this.bytes += v.length;
+      if (skip > 0) {
+        if (v.length <= skip) {
+          skip -= v.length;
+          continue;
+        }
+        v = v.subarray(skip);
+        skip = 0;
+      }
+      if (v.length > need()) {
+        if (!ignoringRange) {
+          ctl.abort();
+          await reader.cancel().catch(() => undefined);
+          throw new FetchError(`${label}: the server sent more than the ${end - from} bytes asked for`);
+        }
+        v = v.subarray(0, need());
+      }
+      out.set(v, progress.got);
+      progress.got += v.length;
+      if (ignoringRange && need() === 0) {
+        // The range is complete: cut the rest of the file off instead of downloading it.
+        ctl.abort();
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
     }
-    out.set(v, got);
-    got += v.length;
+    if (need() > 0) {
+      throw new BodyInterrupted(
+        `the body from ${redactUrl(finalUrl)} ended after ${progress.got - received0} of ${end - from} bytes${declared !== null && declared < end - from ? ` (Content-Length ${declared})` : ""}`,
+      );
+    }
+    if (!fromCache && res.url && originOf(res.url) !== originOf(this.endpoint)) {
+      info.cdn = { url: res.url, at: Date.now() };
+    }
   }
-  if (got !== expected) throw new FetchError(`${label}: the server sent ${got} bytes, expected ${expected}`);
-  return out;
 }
 
 /** Map with at most `limit` calls in flight; results keep input order; first error wins. */

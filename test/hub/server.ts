@@ -14,6 +14,13 @@
  *   GET|HEAD /repos/{sha256}/{path}?sig=…&expires=…      Range-capable file server; rejects
  *                                                        requests carrying Authorization
  *                                                        (as S3 does with a signed URL)
+ *
+ * Faults (server.faults.next / always, optionally limited to one origin and to
+ * requests a `when` predicate accepts): an error status (with Retry-After), a
+ * dropped connection before any answer, and body faults that combine: ignore
+ * Range, truncate the body, drop the connection after n body bytes, stall
+ * (before answering, or after n body bytes). `replaceFile` updates a repo
+ * mid-run the way a mirror that ignores pinned revisions would show it.
  */
 import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
@@ -51,25 +58,50 @@ export interface RequestLog {
   authorization: boolean;
   /** Set when the response is sent. */
   status: number;
-  /** Body bytes sent. */
+  /** Body bytes handed to the socket (a client that goes away early stops this short of the body). */
   bytes: number;
+  /** The client went away (or the server dropped the connection) before the whole body was sent. */
+  aborted: boolean;
+}
+
+/**
+ * Faults of a successful answer (file bytes on the CDN or the Hub); they combine,
+ * e.g. `{ ignoreRange: true, dropAfter: 4096 }`.
+ */
+export interface BodyFault {
+  /** Serve the whole file with 200, as if Range were unsupported. */
+  ignoreRange?: true;
+  /** Serve the right status/headers but only the first n body bytes (Content-Length n: the body ends cleanly, short). */
+  truncate?: number;
+  /** Announce the full Content-Length, send the first n body bytes, then destroy the socket. */
+  dropAfter?: number;
+  /**
+   * Send nothing for this many ms: before answering at all, or, with
+   * `stallAfterBytes`, after the headers and that many body bytes. The answer
+   * then continues normally if the client is still there.
+   */
+  stall?: number;
+  stallAfterBytes?: number;
 }
 
 export type Fault =
   /** Answer with this status (and Retry-After / headers / body). */
   | { status: number; retryAfter?: number | string; headers?: Record<string, string>; body?: string }
-  /** Serve the whole file with 200, as if Range were unsupported. */
-  | { ignoreRange: true }
-  /** Serve the right status/headers but only the first n body bytes (Content-Length n). */
-  | { truncate: number }
   /** Drop the connection without answering. */
-  | { reset: true };
+  | { reset: true }
+  | BodyFault;
+
+export interface FaultOptions {
+  origin?: "hub" | "cdn";
+  /** Only requests this accepts (e.g. by their Range header) take the fault. */
+  when?: (req: RequestLog) => boolean;
+}
 
 export interface FaultControl {
   /** The next faults.length requests whose path matches `pattern` get these faults, in order. */
-  next(pattern: RegExp, faults: Fault[], opts?: { origin?: "hub" | "cdn" }): void;
+  next(pattern: RegExp, faults: Fault[], opts?: FaultOptions): void;
   /** Every matching request gets this fault until clear(). */
-  always(pattern: RegExp, fault: Fault, opts?: { origin?: "hub" | "cdn" }): void;
+  always(pattern: RegExp, fault: Fault, opts?: FaultOptions): void;
   clear(): void;
 }
 
@@ -80,23 +112,42 @@ export interface HubServer {
   faults: FaultControl;
   /** The sha "main" resolves to for a repo. */
   shaOf(repo: string): string;
+  /**
+   * Replace (or add) a file: the repo gets a new commit sha, and from now on
+   * behaves like a mirror that ignores pinned revisions: requests for the old
+   * sha are answered with the new content and `X-Repo-Commit: <new sha>`. The
+   * CDN forgets blobs no file references any more (old signed URLs then 404).
+   */
+  replaceFile(repo: string, path: string, content: Uint8Array | string): void;
+  /** Called for every request before it is answered (the log entry is filled in later). */
+  onRequest: ((req: RequestLog) => void) | null;
   close(): Promise<void>;
 }
 
 interface Rule {
   pattern: RegExp;
   origin?: "hub" | "cdn";
+  when?: (req: RequestLog) => boolean;
   queue: Fault[];
   sticky: boolean;
 }
+
+/** Body bytes are written in chunks of this size, so a client that goes away stops the transfer. */
+const WRITE_CHUNK = 64 * 1024;
 
 const SECRET = "test-cdn-secret";
 
 function sha1(data: Uint8Array | string): string {
   return createHash("sha1").update(data).digest("hex");
 }
+const sha256Cache = new WeakMap<Uint8Array, string>();
 function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  let h = sha256Cache.get(data);
+  if (h === undefined) {
+    h = createHash("sha256").update(data).digest("hex");
+    sha256Cache.set(data, h);
+  }
+  return h;
 }
 function gitOid(data: Uint8Array): string {
   return sha1(Buffer.concat([Buffer.from(`blob ${data.length}\0`), data]));
@@ -127,31 +178,61 @@ function parseRange(header: string, size: number): [number, number] | "unsatisfi
 export async function startHubServer(opts: HubServerOptions): Promise<HubServer> {
   const requests: RequestLog[] = [];
   const rules: Rule[] = [];
+  // Own copies: replaceFile mutates them, never the caller's objects.
+  const repos: Record<string, RepoSpec> = Object.fromEntries(
+    Object.entries(opts.repos).map(([name, spec]) => [name, { ...spec, files: { ...spec.files } }]),
+  );
   const shas = new Map<string, string>();
-  for (const [name, spec] of Object.entries(opts.repos)) shas.set(name, spec.sha ?? sha1(`commit:${name}`));
+  for (const [name, spec] of Object.entries(repos)) shas.set(name, spec.sha ?? sha1(`commit:${name}`));
+  /** Shas a repo had before replaceFile: still answered, with the current content. */
+  const formerShas = new Map<string, Set<string>>();
   /** sha256 -> bytes, for the CDN. */
   const blobs = new Map<string, Uint8Array>();
-  for (const spec of Object.values(opts.repos)) {
-    for (const content of Object.values(spec.files)) if (typeof content !== "string") blobs.set(sha256(content), content);
-  }
+  const indexBlobs = (): void => {
+    blobs.clear();
+    for (const spec of Object.values(repos)) {
+      for (const content of Object.values(spec.files)) if (typeof content !== "string") blobs.set(sha256(content), content);
+    }
+  };
+  indexBlobs();
   let cdnOrigin = "";
+
+  // Pending stalls, cut short when the server closes.
+  const pending = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  let closing = false;
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (closing) {
+        resolve();
+        return;
+      }
+      const entry = {
+        timer: setTimeout(() => {
+          pending.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      pending.add(entry);
+    });
 
   const faults: FaultControl = {
     next(pattern, list, o) {
-      rules.push({ pattern, origin: o?.origin, queue: [...list], sticky: false });
+      rules.push({ pattern, origin: o?.origin, when: o?.when, queue: [...list], sticky: false });
     },
     always(pattern, fault, o) {
-      rules.push({ pattern, origin: o?.origin, queue: [fault], sticky: true });
+      rules.push({ pattern, origin: o?.origin, when: o?.when, queue: [fault], sticky: true });
     },
     clear() {
       rules.length = 0;
     },
   };
 
-  function takeFault(origin: "hub" | "cdn", url: string): Fault | null {
+  function takeFault(origin: "hub" | "cdn", log: RequestLog): Fault | null {
     for (const r of rules) {
       if (r.origin && r.origin !== origin) continue;
-      if (r.queue.length === 0 || !r.pattern.test(url)) continue;
+      if (r.queue.length === 0 || !r.pattern.test(log.url)) continue;
+      if (r.when && !r.when(log)) continue;
       return r.sticky ? r.queue[0]! : r.queue.shift()!;
     }
     return null;
@@ -179,6 +260,76 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     else send(res, log, status, { ...headers, "content-type": "text/plain; charset=utf-8" }, message);
   }
 
+  /**
+   * Send a body in chunks, with the body faults: truncate (short Content-Length),
+   * dropAfter (full Content-Length, then the socket is destroyed), stall after n
+   * bytes. Stops as soon as the client goes away; log.bytes counts what was written.
+   */
+  async function sendBody(
+    res: http.ServerResponse,
+    log: RequestLog,
+    status: number,
+    headers: Record<string, string | number>,
+    body: Uint8Array,
+    fault: BodyFault | null,
+    head: boolean,
+  ): Promise<void> {
+    const data = fault?.truncate !== undefined ? body.subarray(0, fault.truncate) : body;
+    log.status = status;
+    log.bytes = 0;
+    res.on("error", () => undefined);
+    res.writeHead(status, { ...headers, "content-length": data.length });
+    if (head) {
+      res.end();
+      return;
+    }
+    const gone = (): boolean => res.destroyed || res.socket === null || res.socket.destroyed;
+    const stallAt = fault?.stall !== undefined && fault.stallAfterBytes !== undefined ? Math.min(fault.stallAfterBytes, data.length) : undefined;
+    const dropAt = fault?.dropAfter !== undefined ? Math.min(fault.dropAfter, data.length) : undefined;
+    let stalled = false;
+    let off = 0;
+    for (;;) {
+      if (stallAt !== undefined && !stalled && off === stallAt) {
+        stalled = true;
+        res.flushHeaders();
+        await delay(fault!.stall!);
+        if (gone()) break;
+      }
+      if (dropAt !== undefined && off === dropAt) {
+        res.flushHeaders();
+        // Let the bytes written so far leave before the connection is cut.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        log.aborted = true;
+        res.socket?.destroy();
+        return;
+      }
+      if (off >= data.length) break;
+      let n = Math.min(WRITE_CHUNK, data.length - off);
+      if (stallAt !== undefined && !stalled) n = Math.min(n, stallAt - off);
+      if (dropAt !== undefined) n = Math.min(n, dropAt - off);
+      const ok = res.write(data.subarray(off, off + n));
+      off += n;
+      log.bytes = off;
+      if (!ok && !gone()) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.on("drain", done);
+          res.on("close", done);
+        });
+      }
+      if (gone()) break;
+    }
+    if (off < data.length || gone()) {
+      log.aborted = off < data.length;
+      return;
+    }
+    res.end();
+  }
+
   /** Serve bytes honouring Range (206/416), or 200 for the whole body. */
   function serveBytes(
     req: http.IncomingMessage,
@@ -186,10 +337,10 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     log: RequestLog,
     data: Uint8Array,
     headers: Record<string, string | number>,
-    fault: Fault | null,
+    fault: BodyFault | null,
   ): void {
     const head = req.method === "HEAD";
-    const rangeHeader = fault && "ignoreRange" in fault ? undefined : req.headers.range;
+    const rangeHeader = fault?.ignoreRange ? undefined : req.headers.range;
     let status = 200;
     let body = data;
     const h: Record<string, string | number> = { "accept-ranges": "bytes", "content-type": "application/octet-stream", ...headers };
@@ -205,8 +356,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         h["content-range"] = `bytes ${r[0]}-${r[1]}/${data.length}`;
       }
     }
-    if (fault && "truncate" in fault) body = body.subarray(0, fault.truncate);
-    send(res, log, status, h, body, head);
+    void sendBody(res, log, status, h, body, fault, head);
   }
 
   function authState(req: http.IncomingMessage): "none" | "valid" | "wrong" {
@@ -218,14 +368,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
   /** Revision name or sha -> sha, or null. */
   function resolveRev(repo: string, spec: RepoSpec, rev: string): string | null {
     const main = shas.get(repo)!;
-    if (rev === "main" || rev === "HEAD" || rev === main) return main;
+    if (rev === "main" || rev === "HEAD" || rev === main || formerShas.get(repo)?.has(rev)) return main;
     const branches = spec.branches ?? {};
     if (rev in branches) return branches[rev]!;
     if (Object.values(branches).includes(rev)) return rev;
     return null;
   }
 
-  function handleHub(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLog, fault: Fault | null): void {
+  function handleHub(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLog, fault: BodyFault | null): void {
     const u = new URL(req.url ?? "/", "http://hub.invalid");
     const parts = u.pathname.split("/").slice(1);
     const isApi = parts[0] === "api";
@@ -236,7 +386,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     }
     const repo = `${decodeURIComponent(p[0]!)}/${decodeURIComponent(p[1]!)}`;
     const rest = p.slice(2);
-    const spec = opts.repos[repo];
+    const spec = repos[repo];
     const auth = authState(req);
     if (!spec || (spec.private && auth !== "valid")) {
       // Like the Hub, do not reveal whether a repo exists to those who may not see it:
@@ -284,7 +434,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         if (u.searchParams.getAll("expand").includes("cardData") || !u.searchParams.has("expand")) {
           info.cardData = spec.license ? { license: spec.license } : {};
         }
-        send(res, log, 200, { "content-type": "application/json; charset=utf-8" }, JSON.stringify(info), head);
+        void sendBody(res, log, 200, { "content-type": "application/json; charset=utf-8" }, bytesOf(JSON.stringify(info)), fault, head);
         return;
       }
       // tree
@@ -322,7 +472,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         next.searchParams.set("cursor", String(cursor + pageSize));
         headers.link = `<${next.href}>; rel="next"`;
       }
-      send(res, log, 200, headers, JSON.stringify(page), head);
+      void sendBody(res, log, 200, headers, bytesOf(JSON.stringify(page)), fault, head);
       return;
     }
 
@@ -374,7 +524,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     );
   }
 
-  function handleCdn(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLog, fault: Fault | null): void {
+  function handleCdn(req: http.IncomingMessage, res: http.ServerResponse, log: RequestLog, fault: BodyFault | null): void {
     const u = new URL(req.url ?? "/", "http://cdn.invalid");
     const m = /^\/repos\/([0-9a-f]{64})\/.+$/.exec(u.pathname);
     const data = m ? blobs.get(m[1]!) : undefined;
@@ -401,7 +551,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
   }
 
   function listener(origin: "hub" | "cdn") {
-    return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
       const log: RequestLog = {
         origin,
         method: req.method ?? "GET",
@@ -410,9 +560,20 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         authorization: req.headers.authorization !== undefined,
         status: 0,
         bytes: 0,
+        aborted: false,
       };
       requests.push(log);
-      const fault = takeFault(origin, log.url);
+      server.onRequest?.(log);
+      let fault = takeFault(origin, log);
+      if (fault && "stall" in fault && fault.stall !== undefined && fault.stallAfterBytes === undefined) {
+        // Stall before answering anything, then answer normally if the client waited.
+        await delay(fault.stall);
+        if (req.socket.destroyed) {
+          log.aborted = true;
+          return;
+        }
+        fault = { ...fault, stall: undefined };
+      }
       if (fault && "reset" in fault) {
         log.status = -1;
         req.socket.destroy();
@@ -424,17 +585,18 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         send(res, log, fault.status, headers, fault.body ?? `injected ${fault.status}`, req.method === "HEAD");
         return;
       }
+      const bodyFault: BodyFault | null = fault && !("status" in fault) && !("reset" in fault) ? fault : null;
       try {
-        if (origin === "hub") handleHub(req, res, log, fault);
-        else handleCdn(req, res, log, fault);
+        if (origin === "hub") handleHub(req, res, log, bodyFault);
+        else handleCdn(req, res, log, bodyFault);
       } catch (e) {
         send(res, log, 500, { "content-type": "text/plain" }, `test server error: ${(e as Error).message}`);
       }
     };
   }
 
-  const hub = http.createServer(listener("hub"));
-  const cdn = http.createServer(listener("cdn"));
+  const hub = http.createServer((req, res) => void listener("hub")(req, res));
+  const cdn = http.createServer((req, res) => void listener("cdn")(req, res));
   const listen = (s: http.Server): Promise<string> =>
     new Promise((resolve, reject) => {
       s.once("error", reject);
@@ -443,17 +605,36 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
   const url = await listen(hub);
   cdnOrigin = await listen(cdn);
 
-  return {
+  const server: HubServer = {
     url,
     cdnUrl: cdnOrigin,
     requests,
     faults,
+    onRequest: null,
     shaOf(repo: string): string {
       const s = shas.get(repo);
       if (s === undefined) throw new Error(`no repo ${repo}`);
       return s;
     },
+    replaceFile(repo: string, path: string, content: Uint8Array | string): void {
+      const spec = repos[repo];
+      const old = shas.get(repo);
+      if (spec === undefined || old === undefined) throw new Error(`no repo ${repo}`);
+      spec.files[path] = content;
+      const next = sha1(`commit:${repo}:${old}:${path}:${sha1(content)}`);
+      shas.set(repo, next);
+      const former = formerShas.get(repo) ?? new Set<string>();
+      former.add(old);
+      formerShas.set(repo, former);
+      indexBlobs();
+    },
     async close(): Promise<void> {
+      closing = true;
+      for (const p of pending) {
+        clearTimeout(p.timer);
+        p.resolve();
+      }
+      pending.clear();
       const closeOne = (s: http.Server): Promise<void> =>
         new Promise((resolve) => {
           s.close(() => resolve());
@@ -462,4 +643,5 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       await Promise.all([closeOne(hub), closeOne(cdn)]);
     },
   };
+  return server;
 }
