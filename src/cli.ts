@@ -32,7 +32,7 @@ Usage:
                     [--fail-on reused|inconclusive|never]
                     [--endpoint URL] [--token TOKEN] [--components SPEC]
                     [--min-pearson X] [--min-z X] [--min-share X]
-                    [--sample FRACTION|exact|auto] [--quiet]
+                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR] [--quiet]
   fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
 
 SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
@@ -41,6 +41,9 @@ SOURCE: a local directory (model.safetensors or model.safetensors.index.json + s
 --components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
 --sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
           up to 4 GiB compared per reference and samples down to ~1 GiB above.
+--concurrency: blocks in flight per side (default 4), so transfers overlap computation.
+--cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
+          none when unset), so a second sampled run fetches nothing from them.
 
 Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
 `;
@@ -89,6 +92,8 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
         "min-z": { type: "string" },
         "min-share": { type: "string" },
         sample: { type: "string" },
+        concurrency: { type: "string" },
+        "cache-dir": { type: "string" },
         quiet: { type: "boolean" },
       },
     }));
@@ -108,6 +113,8 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
     minZ: values["min-z"],
     minShare: values["min-share"],
     sample: values.sample,
+    concurrency: values.concurrency,
+    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
   });
   return { settings, quiet: values.quiet ?? false };
 }

@@ -22,6 +22,10 @@ export interface Settings {
   thresholds: Thresholds;
   /** Fraction of each large matrix's rows to read (1 = exact); null = choose by size. */
   sample: number | null;
+  /** Blocks in flight per side while comparing (requests overlapping computation). */
+  concurrency: number;
+  /** Directory of the reference cache (sampled rows and headers per repo@sha), or null for none. */
+  cacheDir: string | null;
 }
 
 /** Raw strings as given; undefined or "" means "not given". */
@@ -38,6 +42,8 @@ export interface RawSettings {
   minZ?: string;
   minShare?: string;
   sample?: string;
+  concurrency?: string;
+  cacheDir?: string;
 }
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -118,6 +124,8 @@ export function parseSettings(raw: RawSettings): Settings {
     token: given(raw.token) ? raw.token.trim() : null,
     components: given(raw.components) ? parseComponentSpec(raw.components) : null,
     sample: parseSample(raw.sample),
+    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
+    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
     thresholds: {
       minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
       minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),

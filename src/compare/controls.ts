@@ -93,3 +93,51 @@ export function zScore(r: number, nul: NullStats, elements: number): number {
   const floor = 1 / Math.sqrt(Math.max(1, elements));
   return (r - nul.mean) / Math.max(nul.sd, floor);
 }
+
+/** Raw (uncentred) cosine of two sample arrays. */
+export function rawCosine(a: Float32Array, b: Float32Array): number | null {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
+}
+
+/**
+ * Layer x layer similarity from the samples: for each role with one sample
+ * grid, candidate layer i's sample against reference layer j's. `pick`
+ * chooses which roles count; values are averaged over roles.
+ */
+export function layerMatrixOf(
+  pairs: (SampledPair | null)[],
+  pick: (p: SampledPair) => boolean,
+  stat: (a: Float32Array, b: Float32Array) => number | null,
+): { candidateLayers: number[]; referenceLayers: number[]; values: (number | null)[][] } | null {
+  const usable = pairs.filter((p): p is SampledPair => p !== null && p.layer !== null && pick(p));
+  if (usable.length === 0) return null;
+  const layers = [...new Set(usable.map((p) => p.layer!))].sort((a, b) => a - b);
+  const sum = layers.map(() => layers.map(() => 0));
+  const cnt = layers.map(() => layers.map(() => 0));
+  const groups = new Map<string, SampledPair[]>();
+  for (const p of usable) {
+    const key = `${p.role}|${p.rowsSampled}x${p.colsSampled}|${p.a.length}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  for (const g of groups.values()) {
+    for (const c of g) {
+      for (const r of g) {
+        const v = stat(c.a, r.b);
+        if (v === null) continue;
+        const i = layers.indexOf(c.layer!);
+        const j = layers.indexOf(r.layer!);
+        sum[i]![j]! += v;
+        cnt[i]![j]! += 1;
+      }
+    }
+  }
+  return { candidateLayers: layers, referenceLayers: layers, values: sum.map((row, i) => row.map((v, j) => (cnt[i]![j]! ? v / cnt[i]![j]! : null))) };
+}

@@ -4,7 +4,7 @@
  * report. Side effects come in through `deps`; nothing here knows GitHub.
  */
 import { FromScratchError, exitCodeFor } from "../errors.js";
-import type { ComponentResult, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
+import type { ComponentResult, LayerMatrix, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
 import type { Settings } from "../settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
@@ -13,7 +13,8 @@ import { type AlignedPair, type ComponentAlignment, type Located, alignModels } 
 import { maximizeAssignment } from "./assignment.js";
 import { searchComponent } from "./deep-stage.js";
 import { comparePair } from "./compare-pair.js";
-import { type SampledPair, nullsFor, zScore } from "./controls.js";
+import { type SampledPair, layerMatrixOf, nullsFor, rawCosine, zScore } from "./controls.js";
+import { pearson } from "./pair-stats.js";
 import { numel, viewElements } from "./view.js";
 
 export interface EngineDeps {
@@ -61,7 +62,7 @@ async function compareComponent(
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype },
     };
     try {
-      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1 });
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
       if (sampling) base.sampled = sampling;
       compared[comp.pairs.indexOf(pair)] = stats.n;
       base.cosine = stats.cosine;
@@ -113,6 +114,7 @@ async function compareComponent(
     t.standsOut = standsOut(t, settings.thresholds);
   });
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
+  result.layerMatrix = layerMatrix(comp.pairs, samples);
   // Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
   // it decides the verdict when nothing stood out, and makes the matched share true when some did.
   const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
@@ -134,12 +136,14 @@ async function compareComponent(
     const { summary, added } = outcome;
     const addedNames = new Set(added.map((t) => t.candidate));
     const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
-    return summariseComponent(
+    const searched = summariseComponent(
       { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
       [...tensors, ...added],
       settings.thresholds,
       summary,
     );
+    searched.layerMatrix = result.layerMatrix;
+    return searched;
   }
   return result;
 }
@@ -195,6 +199,18 @@ function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]): boolea
   return keep;
 }
 
+/** The layer x layer picture of a component (matrices' Pearson; norms' Pearson and raw cosine). */
+function layerMatrix(pairs: AlignedPair[], samples: (SampledPair | null)[]): LayerMatrix | null {
+  const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
+  const isNorm = (p: SampledPair) => /norm/.test(p.role) && p.colsSampled === 1;
+  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
+  if (!m) return null;
+  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
+  const nc = layerMatrixOf(samples, isNorm, rawCosine);
+  const align = (x: typeof np) => (x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null);
+  return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
+}
+
 /** Aggregates and verdict of a component from its tensor results. */
 function summariseComponent(
   comp: Pick<ComponentAlignment, "name" | "candidateParameters" | "unmatched" | "unmatchedParameters">,
@@ -225,6 +241,7 @@ function summariseComponent(
     unmatchedParameters: comp.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
     search,
+    layerMatrix: null,
     tensors,
   };
   Object.assign(result, componentVerdict(result, thresholds));

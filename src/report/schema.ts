@@ -52,6 +52,21 @@ export interface SearchSummary {
   referenceDuplicateLayers: [number, number][];
 }
 
+/**
+ * Candidate layer x reference layer similarity, from the sampled values of
+ * every layer (the picture a derivative shows as a bright diagonal): mean
+ * Pearson over the informative roles, and for norm vectors both Pearson and
+ * the raw cosine that misleads.
+ */
+export interface LayerMatrix {
+  candidateLayers: number[];
+  referenceLayers: number[];
+  /** [candidate layer][reference layer], null where no role is comparable. */
+  pearson: (number | null)[][];
+  normPearson: (number | null)[][] | null;
+  normCosine: (number | null)[][] | null;
+}
+
 export interface ComponentResult {
   name: string;
   verdict: Verdict;
@@ -72,6 +87,7 @@ export interface ComponentResult {
   unreadTensors: number;
   /** The alignment search for hidden permutations and layer shifts (runs when element-wise comparison finds no reuse). */
   search: SearchSummary | null;
+  layerMatrix: LayerMatrix | null;
   tensors: TensorResult[];
 }
 
