@@ -9,6 +9,7 @@ import type { Settings } from "../settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
 import { VERSION } from "../version.js";
+import { CachedSource, isRevisioned } from "../sources/cached.js";
 import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "./align.js";
 import { maximizeAssignment } from "./assignment.js";
 import { searchComponent } from "./deep-stage.js";
@@ -325,7 +326,10 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     };
     report.references.push(refResult);
     try {
-      const ref = open(refSource);
+      const raw = deps.openSource(refSource);
+      // Hub references go through the cache when one is configured (keyed by repo@sha).
+      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger) : raw;
+      sources.push(ref);
       logger.info(`reference ${refSource}: reading headers`);
       const refListing = await ref.list();
       refResult.revision = refListing.revision;
@@ -338,6 +342,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       const fraction = samplingFraction(alignment.components, settings.sample);
       refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
       if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
+      if (ref instanceof CachedSource) ref.storeRanges = fraction < 1;
       const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
       let done = 0;
       const started = deps.now();
@@ -352,6 +357,12 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
         refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
+      if (ref instanceof CachedSource) {
+        refResult.cache = { ...ref.stats };
+        logger.info(
+          `cache: ${refSource}: headers ${ref.stats.listing}, ${ref.stats.rangesHit} ranges (${(ref.stats.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${ref.stats.rangesStored} stored`,
+        );
+      }
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
     } catch (e) {
       if (e instanceof FromScratchError) {

@@ -102,6 +102,8 @@ export interface ReferenceResult {
   referenceUnmatchedTensors: number;
   /** Exact (fraction 1) or sampled: the fraction of large matrices' rows read, and how it was chosen. */
   sampling: { fraction: number; mode: "exact" | "sampled"; chosen: "auto" | "--sample" };
+  /** The reference cache (--cache-dir): headers hit or miss, ranges served from disk and stored. */
+  cache?: { listing: "hit" | "miss" | "off"; rangesHit: number; rangesStored: number; bytesFromCache: number };
   error?: { kind: string; message: string };
 }
 

@@ -292,8 +292,28 @@ export class HubSource implements WeightSource {
     }
   }
 
+  /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
+  async resolve(): Promise<{ sha: string; license: string | null }> {
+    if (this.sha === null) await this.pin();
+    return { sha: this.sha!, license: this.license };
+  }
+
+  /** What a cache needs to read this revision again without listing it: file sizes. */
+  snapshot(): { sha: string; files: Record<string, number> } | null {
+    if (this.sha === null) return null;
+    return { sha: this.sha, files: Object.fromEntries([...this.files].map(([k, v]) => [k, v.size])) };
+  }
+
+  /** Adopt a cached snapshot of the same revision (after resolve()), so read() works without list(). */
+  restore(snap: { sha: string; files: Record<string, number> }): void {
+    if (this.sha !== null && snap.sha !== this.sha) throw new Error(`internal: snapshot of ${snap.sha} restored into ${this.sha}`);
+    this.sha = snap.sha;
+    this.files.clear();
+    for (const [k, size] of Object.entries(snap.files)) this.files.set(k, { size, etags: new Map() });
+  }
+
   async list(): Promise<ModelListing> {
-    await this.pin();
+    if (this.sha === null) await this.pin();
     await this.listRepoFiles();
     let headerBytes = 0;
     let tensors: TensorEntry[];
