@@ -161,6 +161,20 @@ async function main(): Promise<void> {
     out("hub_requests", server.requests.length);
     out("hub_wall_seconds", wall.toFixed(2));
     out("hub_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
+
+    // Sampled mode with the reference cache, twice: the second run fetches nothing from the reference.
+    const cacheDir = path.join(dir, `cache-${Date.now()}`);
+    for (const runName of ["sampled_first", "sampled_second"]) {
+      const before = server.requests.length;
+      const t1 = Date.now();
+      // Asynchronous: the server answering it lives in this process.
+      const proc = spawn(process.execPath, [path.join(ROOT, "dist/cli.js"), "check", "--candidate", path.dirname(b), "--reference", "bench/base", "--endpoint", server.url, "--quiet", "--format", "json", "--sample", "0.1", "--cache-dir", cacheDir], { stdio: "ignore" });
+      const status: number = await new Promise((resolve) => proc.on("close", (c) => resolve(c ?? -1)));
+      const reqs = server.requests.slice(before);
+      out(`hub_${runName}_exit_code`, status);
+      out(`hub_${runName}_reference_bytes`, reqs.reduce((s2, q) => s2 + q.bytes, 0));
+      out(`hub_${runName}_wall_seconds`, ((Date.now() - t1) / 1000).toFixed(2));
+    }
   } finally {
     await server.close();
   }
