@@ -7,6 +7,9 @@ import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js
 import type { WeightSource } from "../sources/types.js";
 import type { TensorView } from "./view.js";
 
+/** A transposed view is decoded whole: at most this many elements (256 MiB as Float32). */
+export const MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
+
 /** Elements per block: 1 Mi floats = 4 MiB per side. */
 export const BLOCK_ELEMENTS = 1 << 20;
 
@@ -37,6 +40,10 @@ export class ViewReader {
     if (v.transpose) {
       if (!this.whole) {
         const total = v.storedRows * v.storedCols;
+        if (total > MAX_TRANSPOSE_ELEMENTS) {
+          // Bounded memory whatever the file claims: the pair is reported unread, never independent.
+          throw new FormatError(v.entry.file, `too large to compare transposed in memory (${total} elements, limit ${MAX_TRANSPOSE_ELEMENTS}); counted as unread`, v.entry.name);
+        }
         const bytes = await this.source.read(v.entry.file, v.entry.begin, v.entry.begin + total * bpe);
         this.whole = new Float32Array(total);
         decodeInto(v.entry.dtype, bytes, 0, total, this.whole);
