@@ -75,6 +75,11 @@ export class PairAccumulator {
       cbb += dy * dy;
       cab += dx * dy;
     }
+    this.merge(n, ma, mb, caa, cbb, cab, saa, sbb, sab);
+  }
+
+  /** Chan's parallel merge of one block (its count, means, centred sums and raw sums). */
+  private merge(n: number, ma: number, mb: number, caa: number, cbb: number, cab: number, raa: number, rbb: number, rab: number): void {
     const tot = this.n + n;
     const da = ma - this.meanA;
     const db = mb - this.meanB;
@@ -85,9 +90,9 @@ export class PairAccumulator {
     this.meanA += (da * n) / tot;
     this.meanB += (db * n) / tot;
     this.n = tot;
-    this.rawAA += saa;
-    this.rawBB += sbb;
-    this.rawAB += sab;
+    this.rawAA += raa;
+    this.rawBB += rbb;
+    this.rawAB += rab;
   }
 
   /** Merge one block of shifted sums from the SIMD kernel (values a = ka + a', b = kb + b'). */
@@ -100,19 +105,17 @@ export class PairAccumulator {
     const caa = Math.max(0, s.saa - (s.sa * s.sa) / n);
     const cbb = Math.max(0, s.sbb - (s.sb * s.sb) / n);
     const cab = s.sab - (s.sa * s.sb) / n;
-    const tot = this.n + n;
-    const da = ma - this.meanA;
-    const db = mb - this.meanB;
-    const f = (this.n * n) / tot;
-    this.m2A += caa + da * da * f;
-    this.m2B += cbb + db * db * f;
-    this.cAB += cab + da * db * f;
-    this.meanA += (da * n) / tot;
-    this.meanB += (db * n) / tot;
-    this.n = tot;
-    this.rawAA += s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka;
-    this.rawBB += s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb;
-    this.rawAB += s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb;
+    this.merge(
+      n,
+      ma,
+      mb,
+      caa,
+      cbb,
+      cab,
+      s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka,
+      s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb,
+      s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb,
+    );
   }
 
   result(): PairStats {
