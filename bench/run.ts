@@ -126,6 +126,8 @@ async function main(): Promise<void> {
     }
   }
   const engineSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  await ca.close();
+  await cb.close();
   out("engine_pairs", pairs);
   out("engine_pairs_per_s", (pairs / engineSeconds).toExponential(3));
 

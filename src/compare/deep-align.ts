@@ -27,6 +27,7 @@
 import { maximizeAssignment } from "./assignment.js";
 import { type Matrix, columnSubset, mapColumns, rowCosines, transposed } from "./matrix.js";
 import { PairAccumulator } from "./pair-stats.js";
+import { procrustes, rotateRows } from "./procrustes.js";
 import { poissonTailLog10, zFromLog10P } from "./pvalues.js";
 
 export interface DeepTensor {
@@ -298,19 +299,36 @@ function summarise(values: number[]): { mean: number; sd: number; n: number } {
 }
 
 type ResidualMap = NonNullable<ReturnType<typeof residualMap>>;
+/** How the candidate's residual axis is brought into the reference's basis. */
+type ResidualTransform = { kind: "permutation"; map: ResidualMap } | { kind: "rotation"; q: Float64Array; d: number; fit: number };
+
+/** Procrustes fit (mean row cosine) above which a rotation of the residual stream is worth searching. */
+export const ROTATION_MIN_FIT = 0.9;
+
+/** The rotation that maps the candidate's embeddings onto the reference's, when it fits (a rotated copy). */
+function residualRotation(basis: Basis): ResidualTransform | null {
+  const block = basis.blocks.find((b) => !b.signed && b.residual === "cols");
+  if (!block) return null;
+  const p = procrustes(block.candidate, block.reference);
+  return p && p.fit >= ROTATION_MIN_FIT ? { kind: "rotation", q: p.q, d: block.candidate.cols, fit: p.fit } : null;
+}
 
 /**
  * Run the search with the residual basis as it is and, when the recovered
- * permutation is not the identity, with that permutation too; each tensor
- * keeps the stronger evidence, its p-value paying for the second look.
+ * permutation is not the identity, with that permutation too (and with a
+ * rotation when the embeddings say the stream was rotated); each tensor keeps
+ * the stronger evidence, its p-value paying for every extra look.
  */
 export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize = 0): DeepReport {
   const map = basis ? residualMap(basis) : null;
   // A clean permutation far better than the identity needs no second look at the identity.
   const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
-  const maps: (ResidualMap | null)[] = !map || map.identity ? [null] : clean ? [map] : [null, map];
-  const runs = maps.map((m) => alignOnce(groups, m, residualSize));
-  const looks = Math.log10(maps.length);
+  const perm: ResidualTransform | null = map && !map.identity ? { kind: "permutation", map } : null;
+  const transforms: (ResidualTransform | null)[] = !perm ? [null] : clean ? [perm] : [null, perm];
+  const rotation = basis && !clean ? residualRotation(basis) : null;
+  if (rotation) transforms.push(rotation);
+  const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
+  const looks = Math.log10(transforms.length);
   const results = runs[0]!.results.map((first, i) => {
     const best = runs.map((r) => r.results[i]!).reduce((a, b) => (b.log10p < a.log10p ? b : a));
     const log10p = Math.min(0, best.log10p + looks);
@@ -319,19 +337,21 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d] as const));
   return {
     results,
-    residualPermuted: results.some((r) => r.transform.includes("residual-permuted")),
+    residualPermuted: results.some((r) => /residual-(permuted|rotated)/.test(r.transform)),
     residualMatchQuality: map ? map.quality : null,
     referenceDuplicates: [...dups.values()],
   };
 }
 
-function alignOnce(groups: RoleGroup[], map: ResidualMap | null, residualSize: number): DeepReport {
-  const residualPermuted = map !== null;
+function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number): DeepReport {
+  const map = transform?.kind === "permutation" ? transform.map : null;
+  const residualPermuted = transform !== null;
   // Put every candidate tensor into the reference's residual basis, in [hidden, residual] form.
   const toRef = (t: DeepTensor, g: RoleGroup, refCols: number): Matrix => {
     const h = hForm(t, g.hidden);
-    if (!residualPermuted || h.cols !== map!.perm.length) return h;
-    return mapColumns(h, map!.perm, map!.sign, refCols);
+    if (transform?.kind === "rotation") return h.cols === transform.d && refCols === transform.d ? rotateRows(h, transform.q) : h;
+    if (!map || h.cols !== map.perm.length) return h;
+    return mapColumns(h, map.perm, map.sign, refCols);
   };
 
   // Layer-by-layer matrix of aligned Pearson per role, and the matchings behind it. The full
@@ -464,7 +484,7 @@ function alignOnce(groups: RoleGroup[], map: ResidualMap | null, residualSize: n
       const z = zFromLog10P(log10p);
       const transforms: string[] = [];
       if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
-      if (residualPermuted) transforms.push("residual-permuted");
+      if (residualPermuted) transforms.push(transform?.kind === "rotation" ? "residual-rotated" : "residual-permuted");
       if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
       if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
       results.push({
