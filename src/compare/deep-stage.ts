@@ -218,7 +218,8 @@ export async function searchComponent(
   const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
 
   summary.ran = true;
-  summary.residualPermuted = deep.residualPermuted;
+  // Claimed only when a matrix the search matched needed it.
+  summary.residualPermuted = false;
   summary.residualMatchQuality = deep.residualMatchQuality;
   summary.referenceDuplicateLayers = deep.referenceDuplicates;
   // Of both orientations of a square matrix keep the stronger, paying for the second look.
@@ -241,6 +242,7 @@ export async function searchComponent(
     if (existing?.standsOut) continue;
     if (hit) {
       found++;
+      if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
       const base: TensorResult = existing ?? {
         candidate: origin.view.entry.name,
         reference: d.reference,
