@@ -1073,14 +1073,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path6 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path6 && path6[0] !== "/") {
+          path6 = `/${path6}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path6}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1202,19 +1202,19 @@ var require_util = __commonJS({
       let key;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
-        val = headers[n + 1];
+      for (let n2 = 0; n2 < headers.length; n2 += 2) {
+        key = headers[n2];
+        val = headers[n2 + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
         if (kLen === 14 && key[7] === "-" && (key === "content-length" || key.toLowerCase() === "content-length")) {
           hasContentLength = true;
         } else if (kLen === 19 && key[7] === "-" && (key === "content-disposition" || key.toLowerCase() === "content-disposition")) {
-          contentDispositionIdx = n + 1;
+          contentDispositionIdx = n2 + 1;
         }
-        ret[n] = key;
-        ret[n + 1] = val;
+        ret[n2] = key;
+        ret[n2 + 1] = val;
       }
       if (hasContentLength && contentDispositionIdx !== -1) {
         ret[contentDispositionIdx] = Buffer.from(ret[contentDispositionIdx]).toString("latin1");
@@ -1370,15 +1370,15 @@ var require_util = __commonJS({
         size: m[3] ? parseInt(m[3]) : null
       } : null;
     }
-    function addListener(obj, name, listener) {
+    function addListener(obj, name2, listener) {
       const listeners = obj[kListeners] ??= [];
-      listeners.push([name, listener]);
-      obj.on(name, listener);
+      listeners.push([name2, listener]);
+      obj.on(name2, listener);
       return obj;
     }
     function removeAllListeners(obj) {
-      for (const [name, listener] of obj[kListeners] ?? []) {
-        obj.removeListener(name, listener);
+      for (const [name2, listener] of obj[kListeners] ?? []) {
+        obj.removeListener(name2, listener);
       }
       obj[kListeners] = null;
     }
@@ -1531,39 +1531,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path6, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path4);
+        debuglog("sending request to %s %s/%s", method, origin, path6);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path6, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path4,
+          path6,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path6, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path4);
+        debuglog("trailers received from %s %s/%s", method, origin, path6);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path6, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path4,
+          path6,
           error2.message
         );
       });
@@ -1612,9 +1612,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path6, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path4);
+          debuglog("sending request to %s %s/%s", method, origin, path6);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1677,7 +1677,7 @@ var require_request = __commonJS({
     var kHandler = Symbol("handler");
     var Request2 = class {
       constructor(origin, {
-        path: path4,
+        path: path6,
         method,
         body,
         headers,
@@ -1692,11 +1692,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path4 !== "string") {
+        if (typeof path6 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path6[0] !== "/" && !(path6.startsWith("http://") || path6.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path6)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1762,7 +1762,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path4, query) : path4;
+        this.path = query ? buildURL(path6, query) : path6;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -3546,9 +3546,9 @@ var require_data_url = __commonJS({
       assert(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value] of parameters.entries()) {
+      for (let [name2, value] of parameters.entries()) {
         serialization += ";";
-        serialization += name;
+        serialization += name2;
         serialization += "=";
         if (!HTTP_TOKEN_CODEPOINTS.test(value)) {
           value = value.replace(/(\\|")/g, "\\$1");
@@ -3790,9 +3790,9 @@ var require_webidl = __commonJS({
       }
       return x;
     };
-    webidl.util.IntegerPart = function(n) {
-      const r = Math.floor(Math.abs(n));
-      if (n < 0) {
+    webidl.util.IntegerPart = function(n2) {
+      const r = Math.floor(Math.abs(n2));
+      if (n2 < 0) {
         return -1 * r;
       }
       return r;
@@ -3996,11 +3996,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
+    webidl.converters.TypedArray = function(V, T, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name2} ("${webidl.util.Stringify(V)}")`,
           types: [T.name]
         });
       }
@@ -4018,11 +4018,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
+    webidl.converters.DataView = function(V, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${name} is not a DataView.`
+          message: `${name2} is not a DataView.`
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4039,19 +4039,19 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name2, opts) {
       if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name2} ("${webidl.util.Stringify(V)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4495,7 +4495,7 @@ var require_util2 = __commonJS({
       return result;
     }
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-    function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function createIterator(name2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
         /** @type {any} */
         #target;
@@ -4516,7 +4516,7 @@ var require_util2 = __commonJS({
         next() {
           if (typeof this !== "object" || this === null || !(#target in this)) {
             throw new TypeError(
-              `'next' called on an object that does not implement interface ${name} Iterator.`
+              `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
           const index = this.#index;
@@ -4555,7 +4555,7 @@ var require_util2 = __commonJS({
           writable: false,
           enumerable: false,
           configurable: true,
-          value: `${name} Iterator`
+          value: `${name2} Iterator`
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
@@ -4563,8 +4563,8 @@ var require_util2 = __commonJS({
         return new FastIterableIterator(target, kind);
       };
     }
-    function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
-      const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
+    function iteratorMixin(name2, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+      const makeIterator = createIterator(name2, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
           writable: true,
@@ -4588,7 +4588,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function entries() {
+          value: function entries2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }
@@ -4599,10 +4599,10 @@ var require_util2 = __commonJS({
           configurable: true,
           value: function forEach(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, object);
-            webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
+            webidl.argumentLengthCheck(arguments, 1, `${name2}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
-                `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
+                `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
             for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
@@ -4627,14 +4627,14 @@ var require_util2 = __commonJS({
       let reader;
       try {
         reader = body.stream.getReader();
-      } catch (e) {
-        errorSteps(e);
+      } catch (e2) {
+        errorSteps(e2);
         return;
       }
       try {
         successSteps(await readAllBytes(reader));
-      } catch (e) {
-        errorSteps(e);
+      } catch (e2) {
+        errorSteps(e2);
       }
     }
     function isReadableStreamLike(stream) {
@@ -4854,8 +4854,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name2, list) {
+      const value = list.get(name2, true);
       if (value === null) {
         return null;
       }
@@ -4964,12 +4964,12 @@ var require_file = __commonJS({
     var { webidl } = require_webidl();
     var FileLike = class _FileLike {
       constructor(blobLike, fileName, options = {}) {
-        const n = fileName;
+        const n2 = fileName;
         const t = options.type;
         const d = options.lastModified ?? Date.now();
         this[kState] = {
           blobLike,
-          name: n,
+          name: n2,
           type: t,
           lastModified: d
         };
@@ -5042,7 +5042,7 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value, filename = void 0) {
+      append(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5051,45 +5051,45 @@ var require_formdata = __commonJS({
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name, value, filename);
+        const entry = makeEntry(name2, value, filename);
         this[kState].push(entry);
       }
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry) => entry.name !== name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        this[kState] = this[kState].filter((entry) => entry.name !== name2);
       }
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry) => entry.name === name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        const idx = this[kState].findIndex((entry) => entry.name === name2);
         if (idx === -1) {
           return null;
         }
         return this[kState][idx].value;
       }
-      getAll(name) {
+      getAll(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry) => entry.name === name).map((entry) => entry.value);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].filter((entry) => entry.name === name2).map((entry) => entry.value);
       }
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry) => entry.name === name) !== -1;
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].findIndex((entry) => entry.name === name2) !== -1;
       }
-      set(name, value, filename = void 0) {
+      set(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5098,16 +5098,16 @@ var require_formdata = __commonJS({
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name, value, filename);
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        const entry = makeEntry(name2, value, filename);
+        const idx = this[kState].findIndex((entry2) => entry2.name === name2);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
             entry,
-            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name)
+            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name2)
           ];
         } else {
           this[kState].push(entry);
@@ -5145,7 +5145,7 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value, filename) {
+    function makeEntry(name2, value, filename) {
       if (typeof value === "string") {
       } else {
         if (!isFileLike(value)) {
@@ -5159,7 +5159,7 @@ var require_formdata = __commonJS({
           value = value instanceof NativeFile ? new File2([value], filename, options) : new FileLike(value, filename, options);
         }
       }
-      return { name, value };
+      return { name: name2, value };
     }
     module.exports = { FormData, makeEntry };
   }
@@ -5238,7 +5238,7 @@ var require_formdata_parser = __commonJS({
         if (result === "failure") {
           return "failure";
         }
-        let { name, filename, contentType, encoding } = result;
+        let { name: name2, filename, contentType, encoding } = result;
         position.position += 2;
         let body;
         {
@@ -5267,22 +5267,22 @@ var require_formdata_parser = __commonJS({
         } else {
           value = utf8DecodeBytes(Buffer.from(body));
         }
-        assert(isUSVString(name));
+        assert(isUSVString(name2));
         assert(typeof value === "string" && isUSVString(value) || isFileLike(value));
-        entryList.push(makeEntry(name, value, filename));
+        entryList.push(makeEntry(name2, value, filename));
       }
     }
     function parseMultipartFormDataHeaders(input, position) {
-      let name = null;
+      let name2 = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
         if (input[position.position] === 13 && input[position.position + 1] === 10) {
-          if (name === null) {
+          if (name2 === null) {
             return "failure";
           }
-          return { name, filename, contentType, encoding };
+          return { name: name2, filename, contentType, encoding };
         }
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
@@ -5304,13 +5304,13 @@ var require_formdata_parser = __commonJS({
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
-            name = filename = null;
+            name2 = filename = null;
             if (!bufferStartsWith(input, formDataNameBuffer, position)) {
               return "failure";
             }
             position.position += 17;
-            name = parseMultipartFormDataName(input, position);
-            if (name === null) {
+            name2 = parseMultipartFormDataName(input, position);
+            if (name2 === null) {
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
@@ -5367,7 +5367,7 @@ var require_formdata_parser = __commonJS({
     }
     function parseMultipartFormDataName(input, position) {
       assert(input[position.position - 1] === 34);
-      let name = collectASequenceOfBytes(
+      let name2 = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input,
         position
@@ -5377,8 +5377,8 @@ var require_formdata_parser = __commonJS({
       } else {
         position.position++;
       }
-      name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
-      return name;
+      name2 = new TextDecoder().decode(name2).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
+      return name2;
     }
     function collectASequenceOfBytes(condition, input, position) {
       let start = position.position;
@@ -5505,16 +5505,16 @@ Content-Disposition: form-data`;
         const rn = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value] of object) {
+        for (const [name2, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder2.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder2.encode(prefix + `; name="${escape(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder2.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder2.encode(`${prefix}; name="${escape(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -5656,10 +5656,10 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries2 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
-                    fd.append(name, value2);
+                  for (const [name2, value2] of entries2) {
+                    fd.append(name2, value2);
                   }
                   return fd;
                 }
@@ -5692,8 +5692,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       const successSteps = (data) => {
         try {
           promise.resolve(convertBytesToJSValue(data));
-        } catch (e) {
-          errorSteps(e);
+        } catch (e2) {
+          errorSteps(e2);
         }
       };
       if (object[kState].body == null) {
@@ -5798,7 +5798,7 @@ var require_client_h1 = __commonJS({
       let mod;
       try {
         mod = await WebAssembly.compile(require_llhttp_simd_wasm());
-      } catch (e) {
+      } catch (e2) {
         mod = await WebAssembly.compile(llhttpWasmData || require_llhttp_wasm());
       }
       return await WebAssembly.instantiate(mod, {
@@ -6455,7 +6455,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request;
+      const { method, path: path6, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6536,7 +6536,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path6} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6554,9 +6554,9 @@ upgrade: ${upgrade}\r
         header += "connection: close\r\n";
       }
       if (Array.isArray(headers)) {
-        for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
-          const val = headers[n + 1];
+        for (let n2 = 0; n2 < headers.length; n2 += 2) {
+          const key = headers[n2 + 0];
+          const val = headers[n2 + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -6915,13 +6915,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers)) {
+      for (const [name2, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
-            result.push(Buffer.from(name), Buffer.from(subvalue));
+            result.push(Buffer.from(name2), Buffer.from(subvalue));
           }
         } else {
-          result.push(Buffer.from(name), Buffer.from(value));
+          result.push(Buffer.from(name2), Buffer.from(value));
         }
       }
       return result;
@@ -7065,16 +7065,16 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path6, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
         return false;
       }
       const headers = {};
-      for (let n = 0; n < reqHeaders.length; n += 2) {
-        const key = reqHeaders[n + 0];
-        const val = reqHeaders[n + 1];
+      for (let n2 = 0; n2 < reqHeaders.length; n2 += 2) {
+        const key = reqHeaders[n2 + 0];
+        const val = reqHeaders[n2 + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
             if (headers[key]) {
@@ -7162,7 +7162,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path6;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7515,9 +7515,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path6 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path6;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7565,8 +7565,8 @@ var require_redirect_handler = __commonJS({
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
-        return name === "authorization" || name === "cookie" || name === "proxy-authorization";
+        const name2 = util.headerNameToString(header);
+        return name2 === "authorization" || name2 === "cookie" || name2 === "proxy-authorization";
       }
       return false;
     }
@@ -8180,8 +8180,8 @@ var require_pool_stats = __commonJS({
     var { kFree, kConnected, kPending, kQueued, kRunning, kSize } = require_symbols();
     var kPool = Symbol("pool");
     var PoolStats = class {
-      constructor(pool) {
-        this[kPool] = pool;
+      constructor(pool2) {
+        this[kPool] = pool2;
       }
       get connected() {
         return this[kPool][kConnected];
@@ -8232,35 +8232,35 @@ var require_pool_base = __commonJS({
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
-        const pool = this;
+        const pool2 = this;
         this[kOnDrain] = function onDrain(origin, targets) {
-          const queue = pool[kQueue];
+          const queue = pool2[kQueue];
           let needDrain = false;
           while (!needDrain) {
             const item = queue.shift();
             if (!item) {
               break;
             }
-            pool[kQueued]--;
+            pool2[kQueued]--;
             needDrain = !this.dispatch(item.opts, item.handler);
           }
           this[kNeedDrain] = needDrain;
-          if (!this[kNeedDrain] && pool[kNeedDrain]) {
-            pool[kNeedDrain] = false;
-            pool.emit("drain", origin, [pool, ...targets]);
+          if (!this[kNeedDrain] && pool2[kNeedDrain]) {
+            pool2[kNeedDrain] = false;
+            pool2.emit("drain", origin, [pool2, ...targets]);
           }
-          if (pool[kClosedResolve] && queue.isEmpty()) {
-            Promise.all(pool[kClients].map((c) => c.close())).then(pool[kClosedResolve]);
+          if (pool2[kClosedResolve] && queue.isEmpty()) {
+            Promise.all(pool2[kClients].map((c) => c.close())).then(pool2[kClosedResolve]);
           }
         };
         this[kOnConnect] = (origin, targets) => {
-          pool.emit("connect", origin, [pool, ...targets]);
+          pool2.emit("connect", origin, [pool2, ...targets]);
         };
         this[kOnDisconnect] = (origin, targets, err) => {
-          pool.emit("disconnect", origin, [pool, ...targets], err);
+          pool2.emit("disconnect", origin, [pool2, ...targets], err);
         };
         this[kOnConnectionError] = (origin, targets, err) => {
-          pool.emit("connectionError", origin, [pool, ...targets], err);
+          pool2.emit("connectionError", origin, [pool2, ...targets], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8514,22 +8514,22 @@ var require_balanced_pool = __commonJS({
       }
       addUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
-        if (this[kClients].find((pool2) => pool2[kUrl].origin === upstreamOrigin && pool2.closed !== true && pool2.destroyed !== true)) {
+        if (this[kClients].find((pool3) => pool3[kUrl].origin === upstreamOrigin && pool3.closed !== true && pool3.destroyed !== true)) {
           return this;
         }
-        const pool = this[kFactory](upstreamOrigin, Object.assign({}, this[kOptions]));
-        this[kAddClient](pool);
-        pool.on("connect", () => {
-          pool[kWeight] = Math.min(this[kMaxWeightPerServer], pool[kWeight] + this[kErrorPenalty]);
+        const pool2 = this[kFactory](upstreamOrigin, Object.assign({}, this[kOptions]));
+        this[kAddClient](pool2);
+        pool2.on("connect", () => {
+          pool2[kWeight] = Math.min(this[kMaxWeightPerServer], pool2[kWeight] + this[kErrorPenalty]);
         });
-        pool.on("connectionError", () => {
-          pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
+        pool2.on("connectionError", () => {
+          pool2[kWeight] = Math.max(1, pool2[kWeight] - this[kErrorPenalty]);
           this._updateBalancedPoolStats();
         });
-        pool.on("disconnect", (...args) => {
+        pool2.on("disconnect", (...args) => {
           const err = args[2];
           if (err && err.code === "UND_ERR_SOCKET") {
-            pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
+            pool2[kWeight] = Math.max(1, pool2[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
         });
@@ -8548,9 +8548,9 @@ var require_balanced_pool = __commonJS({
       }
       removeUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
-        const pool = this[kClients].find((pool2) => pool2[kUrl].origin === upstreamOrigin && pool2.closed !== true && pool2.destroyed !== true);
-        if (pool) {
-          this[kRemoveClient](pool);
+        const pool2 = this[kClients].find((pool3) => pool3[kUrl].origin === upstreamOrigin && pool3.closed !== true && pool3.destroyed !== true);
+        if (pool2) {
+          this[kRemoveClient](pool2);
         }
         return this;
       }
@@ -8565,16 +8565,16 @@ var require_balanced_pool = __commonJS({
         if (!dispatcher) {
           return;
         }
-        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b) => a && b, true);
+        const allClientsBusy = this[kClients].map((pool2) => pool2[kNeedDrain]).reduce((a, b) => a && b, true);
         if (allClientsBusy) {
           return;
         }
         let counter = 0;
-        let maxWeightIndex = this[kClients].findIndex((pool) => !pool[kNeedDrain]);
+        let maxWeightIndex = this[kClients].findIndex((pool2) => !pool2[kNeedDrain]);
         while (counter++ < this[kClients].length) {
           this[kIndex] = (this[kIndex] + 1) % this[kClients].length;
-          const pool = this[kClients][this[kIndex]];
-          if (pool[kWeight] > this[kClients][maxWeightIndex][kWeight] && !pool[kNeedDrain]) {
+          const pool2 = this[kClients][this[kIndex]];
+          if (pool2[kWeight] > this[kClients][maxWeightIndex][kWeight] && !pool2[kNeedDrain]) {
             maxWeightIndex = this[kIndex];
           }
           if (this[kIndex] === 0) {
@@ -8583,8 +8583,8 @@ var require_balanced_pool = __commonJS({
               this[kCurrentWeight] = this[kMaxWeightPerServer];
             }
           }
-          if (pool[kWeight] >= this[kCurrentWeight] && !pool[kNeedDrain]) {
-            return pool;
+          if (pool2[kWeight] >= this[kCurrentWeight] && !pool2[kNeedDrain]) {
+            return pool2;
           }
         }
         this[kCurrentWeight] = this[kClients][maxWeightIndex][kWeight];
@@ -8756,10 +8756,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path: path6 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path6;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -9645,8 +9645,8 @@ var require_readable = __commonJS({
       if (state.bufferIndex) {
         const start = state.bufferIndex;
         const end = state.buffer.length;
-        for (let n = start; n < end; n++) {
-          consumePush(consume2, state.buffer[n]);
+        for (let n2 = start; n2 < end; n2++) {
+          consumePush(consume2, state.buffer[n2]);
         }
       } else {
         for (const chunk of state.buffer) {
@@ -10704,11 +10704,11 @@ var require_mock_utils = __commonJS({
     }
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries = [];
+      const entries2 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+        entries2.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries);
+      return Object.fromEntries(entries2);
     }
     function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
@@ -10731,20 +10731,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path6) {
+      if (typeof path6 !== "string") {
+        return path6;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path6.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path6;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path6, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path6);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10766,7 +10766,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path6 }) => matchValue(safeUrl(path6), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10804,9 +10804,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path6, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path6,
         method,
         body,
         headers,
@@ -10819,13 +10819,13 @@ var require_mock_utils = __commonJS({
       for (let i = 0; i < keys.length; ++i) {
         const key = keys[i];
         const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const name2 = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+            result.push(name2, Buffer.from(`${value[j]}`));
           }
         } else {
-          result.push(name, Buffer.from(`${value}`));
+          result.push(name2, Buffer.from(`${value}`));
         }
       }
       return result;
@@ -11269,10 +11269,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path6, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path6,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11975,12 +11975,12 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value) {
+    function appendHeader(headers, name2, value) {
       value = headerValueNormalize(value);
-      if (!isValidHeaderName(name)) {
+      if (!isValidHeaderName(name2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value: name,
+          value: name2,
           type: "header name"
         });
       } else if (!isValidHeaderValue(value)) {
@@ -11993,7 +11993,7 @@ var require_headers = __commonJS({
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers).append(name2, value, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -12016,8 +12016,8 @@ var require_headers = __commonJS({
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      contains(name, isLowerCase) {
-        return this[kHeadersMap].has(isLowerCase ? name : name.toLowerCase());
+      contains(name2, isLowerCase) {
+        return this[kHeadersMap].has(isLowerCase ? name2 : name2.toLowerCase());
       }
       clear() {
         this[kHeadersMap].clear();
@@ -12030,18 +12030,18 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value, isLowerCase) {
+      append(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
-        const exists3 = this[kHeadersMap].get(lowercaseName);
-        if (exists3) {
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
+        const exists4 = this[kHeadersMap].get(lowercaseName);
+        if (exists4) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists3.name,
-            value: `${exists3.value}${delimiter}${value}`
+            name: exists4.name,
+            value: `${exists4.value}${delimiter}${value}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value });
+          this[kHeadersMap].set(lowercaseName, { name: name2, value });
         }
         if (lowercaseName === "set-cookie") {
           (this.cookies ??= []).push(value);
@@ -12053,26 +12053,26 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value, isLowerCase) {
+      set(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         if (lowercaseName === "set-cookie") {
           this.cookies = [value];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value });
+        this[kHeadersMap].set(lowercaseName, { name: name2, value });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      delete(name, isLowerCase) {
+      delete(name2, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        if (!isLowerCase) name = name.toLowerCase();
-        if (name === "set-cookie") {
+        if (!isLowerCase) name2 = name2.toLowerCase();
+        if (name2 === "set-cookie") {
           this.cookies = null;
         }
-        this[kHeadersMap].delete(name);
+        this[kHeadersMap].delete(name2);
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-get
@@ -12080,19 +12080,19 @@ var require_headers = __commonJS({
        * @param {boolean} isLowerCase
        * @returns {string | null}
        */
-      get(name, isLowerCase) {
-        return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
+      get(name2, isLowerCase) {
+        return this[kHeadersMap].get(isLowerCase ? name2 : name2.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-          yield [name, value];
+        for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+          yield [name2, value];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value } of this[kHeadersMap].values()) {
-            headers[name] = value;
+          for (const { name: name2, value } of this[kHeadersMap].values()) {
+            headers[name2] = value;
           }
         }
         return headers;
@@ -12103,13 +12103,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name: name2, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name, cookie]);
+                headers.push([name2, cookie]);
               }
             } else {
-              headers.push([name, value]);
+              headers.push([name2, value]);
             }
           }
         }
@@ -12155,8 +12155,8 @@ var require_headers = __commonJS({
           return array;
         } else {
           let i = 0;
-          for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-            array[i++] = [name, value];
+          for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+            array[i++] = [name2, value];
             assert(value !== null);
           }
           return array.sort(compareHeaderName);
@@ -12179,77 +12179,77 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value) {
+      append(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
-        return appendHeader(this, name, value);
+        return appendHeader(this, name2, value);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.delete");
         const prefix = "Headers.delete";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix: "Headers.delete",
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        if (!this.#headersList.contains(name, false)) {
+        if (!this.#headersList.contains(name2, false)) {
           return;
         }
-        this.#headersList.delete(name, false);
+        this.#headersList.delete(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-get
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.get");
         const prefix = "Headers.get";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.get(name, false);
+        return this.#headersList.get(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-has
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.has");
         const prefix = "Headers.has";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.contains(name, false);
+        return this.#headersList.contains(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value) {
+      set(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
         value = headerValueNormalize(value);
-        if (!isValidHeaderName(name)) {
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         } else if (!isValidHeaderValue(value)) {
@@ -12262,7 +12262,7 @@ var require_headers = __commonJS({
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value, false);
+        this.#headersList.set(name2, value, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
@@ -12279,19 +12279,19 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap];
         }
         const headers = [];
-        const names = this.#headersList.toSortedArray();
+        const names2 = this.#headersList.toSortedArray();
         const cookies = this.#headersList.cookies;
         if (cookies === null || cookies.length === 1) {
-          return this.#headersList[kHeadersSortedMap] = names;
+          return this.#headersList[kHeadersSortedMap] = names2;
         }
-        for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value } = names[i];
-          if (name === "set-cookie") {
+        for (let i = 0; i < names2.length; ++i) {
+          const { 0: name2, 1: value } = names2[i];
+          if (name2 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+              headers.push([name2, cookies[j]]);
             }
           } else {
-            headers.push([name, value]);
+            headers.push([name2, value]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -12711,23 +12711,23 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
+    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+        return webidl.converters.USVString(V, prefix, name2);
       }
       if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+        return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
       if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+        return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+        return webidl.converters.FormData(V, prefix, name2, { strict: false });
       }
       if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+        return webidl.converters.URLSearchParams(V, prefix, name2);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V, prefix, name2);
     };
     webidl.converters.BodyInit = function(V, prefix, argument) {
       if (V instanceof ReadableStream) {
@@ -13098,8 +13098,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
-              headersList.append(name, value, false);
+            for (const { name: name2, value } of headers.rawValues()) {
+              headersList.append(name2, value, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -13612,8 +13612,8 @@ var require_fetch = __commonJS({
       let requestObject;
       try {
         requestObject = new Request2(input, init);
-      } catch (e) {
-        p.reject(e);
+      } catch (e2) {
+        p.reject(e2);
         return p.promise;
       }
       const request = requestObject[kState];
@@ -14304,14 +14304,14 @@ var require_fetch = __commonJS({
             fetchParams.processRequestEndOfBody();
           }
         };
-        const processBodyError = (e) => {
+        const processBodyError = (e2) => {
           if (isCancelled(fetchParams)) {
             return;
           }
-          if (e.name === "AbortError") {
+          if (e2.name === "AbortError") {
             fetchParams.controller.abort();
           } else {
-            fetchParams.controller.terminate(e);
+            fetchParams.controller.terminate(e2);
           }
         };
         requestBody = (async function* () {
@@ -15028,8 +15028,8 @@ var require_util4 = __commonJS({
         }
       })();
     }
-    function fireAProgressEvent(e, reader) {
-      const event = new ProgressEvent(e, {
+    function fireAProgressEvent(e2, reader) {
+      const event = new ProgressEvent(e2, {
         bubbles: false,
         cancelable: false
       });
@@ -15570,8 +15570,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e2) {
+          errorData = e2;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15651,8 +15651,8 @@ var require_cache = __commonJS({
         let errorData = null;
         try {
           this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e2) {
+          errorData = e2;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15691,8 +15691,8 @@ var require_cache = __commonJS({
         let requestResponses;
         try {
           requestResponses = this.#batchCacheOperations(operations);
-        } catch (e) {
-          errorData = e;
+        } catch (e2) {
+          errorData = e2;
         }
         queueMicrotask(() => {
           if (errorData === null) {
@@ -15827,10 +15827,10 @@ var require_cache = __commonJS({
             resultList.push([operation.request, operation.response]);
           }
           return resultList;
-        } catch (e) {
+        } catch (e2) {
           this.#relevantRequestResponseList.length = 0;
           this.#relevantRequestResponseList = backupCache;
-          throw e;
+          throw e2;
         }
       }
       /**
@@ -16103,9 +16103,9 @@ var require_util6 = __commonJS({
       }
       return false;
     }
-    function validateCookieName(name) {
-      for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
+    function validateCookieName(name2) {
+      for (let i = 0; i < name2.length; ++i) {
+        const code = name2.charCodeAt(i);
         if (code < 33 || // exclude CTLs (0-31), SP and HT
         code > 126 || // exclude non-ascii and DEL
         code === 34 || // "
@@ -16151,9 +16151,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code = path4.charCodeAt(i);
+    function validateCookiePath(path6) {
+      for (let i = 0; i < path6.length; ++i) {
+        const code = path6.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16312,7 +16312,7 @@ var require_parse = __commonJS({
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
-      let name = "";
+      let name2 = "";
       let value = "";
       if (header.includes(";")) {
         const position = { position: 0 };
@@ -16325,20 +16325,20 @@ var require_parse = __commonJS({
         value = nameValuePair;
       } else {
         const position = { position: 0 };
-        name = collectASequenceOfCodePointsFast(
+        name2 = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
           position
         );
         value = nameValuePair.slice(position.position + 1);
       }
-      name = name.trim();
+      name2 = name2.trim();
       value = value.trim();
-      if (name.length + value.length > maxNameValuePairSize) {
+      if (name2.length + value.length > maxNameValuePairSize) {
         return null;
       }
       return {
-        name,
+        name: name2,
         value,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
@@ -16451,19 +16451,19 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie.split(";")) {
-        const [name, ...value] = piece.split("=");
-        out[name.trim()] = value.join("=");
+        const [name2, ...value] = piece.split("=");
+        out[name2.trim()] = value.join("=");
       }
       return out;
     }
-    function deleteCookie(headers, name, attributes) {
+    function deleteCookie(headers, name2, attributes) {
       webidl.brandCheck(headers, Headers3, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
-      name = webidl.converters.DOMString(name, prefix, "name");
+      name2 = webidl.converters.DOMString(name2, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
       setCookie(headers, {
-        name,
+        name: name2,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
@@ -16924,8 +16924,8 @@ var require_util7 = __commonJS({
     function isClosed(ws) {
       return ws[kReadyState] === states.CLOSED;
     }
-    function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
-      const event = eventFactory(e, eventInitDict);
+    function fireEvent(e2, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
+      const event = eventFactory(e2, eventInitDict);
       target.dispatchEvent(event);
     }
     function websocketMessageReceived(ws, type, data) {
@@ -17025,9 +17025,9 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position);
-        const [name, value = ""] = pair.split("=");
+        const [name2, value = ""] = pair.split("=");
         extensionList.set(
-          removeHTTPWhitespace(name, true, false),
+          removeHTTPWhitespace(name2, true, false),
           removeHTTPWhitespace(value, false, true)
         );
         position.position++;
@@ -17044,8 +17044,8 @@ var require_util7 = __commonJS({
           return false;
         }
       }
-      const num = Number.parseInt(value, 10);
-      return num >= 8 && num <= 15;
+      const num2 = Number.parseInt(value, 10);
+      return num2 >= 8 && num2 <= 15;
     }
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
@@ -17666,34 +17666,34 @@ var require_receiver = __commonJS({
        * @param {number} n
        * @returns {Buffer}
        */
-      consume(n) {
-        if (n > this.#byteOffset) {
+      consume(n2) {
+        if (n2 > this.#byteOffset) {
           throw new Error("Called consume() before buffers satiated.");
-        } else if (n === 0) {
+        } else if (n2 === 0) {
           return emptyBuffer;
         }
-        if (this.#buffers[0].length === n) {
+        if (this.#buffers[0].length === n2) {
           this.#byteOffset -= this.#buffers[0].length;
           return this.#buffers.shift();
         }
-        const buffer = Buffer.allocUnsafe(n);
+        const buffer = Buffer.allocUnsafe(n2);
         let offset = 0;
-        while (offset !== n) {
+        while (offset !== n2) {
           const next = this.#buffers[0];
           const { length } = next;
-          if (length + offset === n) {
+          if (length + offset === n2) {
             buffer.set(this.#buffers.shift(), offset);
             break;
-          } else if (length + offset > n) {
-            buffer.set(next.subarray(0, n - offset), offset);
-            this.#buffers[0] = next.subarray(n - offset);
+          } else if (length + offset > n2) {
+            buffer.set(next.subarray(0, n2 - offset), offset);
+            this.#buffers[0] = next.subarray(n2 - offset);
             break;
           } else {
             buffer.set(this.#buffers.shift(), offset);
             offset += next.length;
           }
         }
-        this.#byteOffset -= n;
+        this.#byteOffset -= n2;
         return buffer;
       }
       writeFragments(fragment) {
@@ -17943,8 +17943,8 @@ var require_websocket = __commonJS({
         let urlRecord;
         try {
           urlRecord = new URL(url, baseURL);
-        } catch (e) {
-          throw new DOMException(e, "SyntaxError");
+        } catch (e2) {
+          throw new DOMException(e2, "SyntaxError");
         }
         if (urlRecord.protocol === "http:") {
           urlRecord.protocol = "ws:";
@@ -18774,8 +18774,8 @@ var require_eventsource = __commonJS({
         try {
           urlRecord = new URL(url, settings.settingsObject.baseUrl);
           this.#state.origin = urlRecord.origin;
-        } catch (e) {
-          throw new DOMException(e, "SyntaxError");
+        } catch (e2) {
+          throw new DOMException(e2, "SyntaxError");
         }
         this.#url = urlRecord.href;
         let corsAttributeState = ANONYMOUS;
@@ -19073,11 +19073,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path6 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path6 = `/${path6}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path4);
+          url = new URL(util.parseOrigin(url).origin + path6);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -19155,8 +19155,8 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/action.ts
-import { writeFile as writeFile2 } from "node:fs/promises";
-import path3 from "node:path";
+import { writeFile as writeFile3 } from "node:fs/promises";
+import path5 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -19328,15 +19328,15 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
-      } catch (e) {
-        reject(e);
+      } catch (e2) {
+        reject(e2);
       }
     }
     function rejected(value) {
       try {
         step(generator["throw"](value));
-      } catch (e) {
-        reject(e);
+      } catch (e2) {
+        reject(e2);
       }
     }
     function step(result) {
@@ -19625,23 +19625,23 @@ var ExitCode;
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
-function getInput(name, options) {
-  const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
+function getInput(name2, options) {
+  const val = process.env[`INPUT_${name2.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options && options.required && !val) {
-    throw new Error(`Input required and not supplied: ${name}`);
+    throw new Error(`Input required and not supplied: ${name2}`);
   }
   if (options && options.trimWhitespace === false) {
     return val;
   }
   return val.trim();
 }
-function setOutput(name, value) {
+function setOutput(name2, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name2, value));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value));
+  issueCommand("set-output", { name: name2 }, toCommandValue(value));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -19723,7 +19723,7 @@ function componentVerdict(c, th) {
   const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
   const unread = c.tensors.filter((t) => t.error);
   const stand = c.tensors.filter((t) => t.standsOut);
-  const compared = c.tensors.filter((t) => !t.error);
+  const compared2 = c.tensors.filter((t) => !t.error);
   const maxZ = informative.reduce((m, t) => Math.max(m, Math.abs(t.z ?? 0)), 0);
   const rule = `|Pearson| >= ${th.minPearson} and |z| >= ${th.minZ}`;
   if (c.share >= th.minShare && stand.length > 0) {
@@ -19745,10 +19745,10 @@ function componentVerdict(c, th) {
     };
   }
   if (informative.length === 0) {
-    if (compared.length > 0) {
+    if (compared2.length > 0) {
       return {
         verdict: "inconclusive",
-        reason: `only norms, biases or small tensors (${compared.length}) are comparable with the reference: too thin to decide`
+        reason: `only norms, biases or small tensors (${compared2.length}) are comparable with the reference: too thin to decide`
       };
     }
     return { verdict: "independent", reason: "the reference has no tensor of compatible shape for this component" };
@@ -19782,6 +19782,85 @@ function gateRule(verdict, failOn) {
 
 // src/version.ts
 var VERSION = "0.1.0";
+
+// src/sources/cached.ts
+import { createHash } from "node:crypto";
+import { mkdir as mkdir2, readFile, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import path from "node:path";
+function isRevisioned(s) {
+  const x = s;
+  return typeof x.resolve === "function" && typeof x.snapshot === "function" && typeof x.restore === "function";
+}
+var CACHE_FORMAT = 1;
+var CachedSource = class {
+  constructor(inner, cacheRoot, logger) {
+    this.inner = inner;
+    this.cacheRoot = cacheRoot;
+    this.logger = logger;
+    this.source = inner.source;
+  }
+  source;
+  stats = { listing: "off", rangesHit: 0, rangesStored: 0, bytesFromCache: 0 };
+  /** Store ranges read from the network (set in sampled mode; exact mode would copy whole models). */
+  storeRanges = false;
+  dir = null;
+  get bytesRead() {
+    return this.inner.bytesRead;
+  }
+  async list() {
+    const { sha } = await this.inner.resolve();
+    const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
+    this.dir = path.join(this.cacheRoot, `${repoKey}@${sha}`);
+    const file = path.join(this.dir, "listing.json");
+    try {
+      const cached2 = JSON.parse(await readFile(file, "utf8"));
+      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
+        this.inner.restore(cached2.snapshot);
+        this.stats.listing = "hit";
+        this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);
+        return { ...cached2.listing, source: this.source, headerBytes: 0 };
+      }
+    } catch {
+    }
+    const listing = await this.inner.list();
+    this.stats.listing = "miss";
+    const snapshot = this.inner.snapshot();
+    if (snapshot) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing: { ...listing, annotationFile: null }, snapshot }));
+    return listing;
+  }
+  rangeFile(file, begin, end) {
+    const h = createHash("sha256").update(`${file}\0${begin}\0${end}`).digest("hex");
+    return path.join(this.dir, "ranges", h.slice(0, 2), `${h}.bin`);
+  }
+  async read(file, begin, end) {
+    if (this.dir === null) return this.inner.read(file, begin, end);
+    const where = this.rangeFile(file, begin, end);
+    try {
+      const bytes2 = new Uint8Array(await readFile(where));
+      if (bytes2.length === end - begin) {
+        this.stats.rangesHit++;
+        this.stats.bytesFromCache += bytes2.length;
+        return bytes2;
+      }
+    } catch {
+    }
+    const bytes = await this.inner.read(file, begin, end);
+    if (this.storeRanges) {
+      await atomicWrite(where, bytes);
+      this.stats.rangesStored++;
+    }
+    return bytes;
+  }
+  async close() {
+    await this.inner.close?.();
+  }
+};
+async function atomicWrite(file, data) {
+  await mkdir2(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile2(tmp, data);
+  await rename2(tmp, file);
+}
 
 // src/compare/names.ts
 var COMPONENT_SEGMENTS = {
@@ -19890,8 +19969,8 @@ var SYNONYMS = {
   attn_norm: "norm1",
   output_norm: "final_norm"
 };
-function detectComponent(name) {
-  const segs = name.split(".");
+function detectComponent(name2) {
+  const segs = name2.split(".");
   for (let i = 0; i < Math.min(2, segs.length - 1); i++) {
     const c = COMPONENT_SEGMENTS[segs[i]];
     if (c) return c;
@@ -19899,8 +19978,8 @@ function detectComponent(name) {
   }
   return null;
 }
-function parseName(name) {
-  let segs = name.split(".");
+function parseName(name2) {
+  let segs = name2.split(".");
   let i = 0;
   while (i < segs.length - 1 && (WRAPPERS.has(segs[i]) || COMPONENT_SEGMENTS[segs[i]] !== void 0)) i++;
   segs = segs.slice(i);
@@ -19926,21 +20005,21 @@ function globToRegExp(glob) {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${re}$`);
 }
-function assignComponents(names, spec) {
+function assignComponents(names2, spec) {
   const out = /* @__PURE__ */ new Map();
   if (spec && spec.length) {
     const rules = spec.map((r) => ({ name: r.name, res: r.globs.map(globToRegExp) }));
-    for (const n of names) {
-      const rule = rules.find((r) => r.res.some((re) => re.test(n)));
-      out.set(n, rule ? { component: rule.name, ...parseName(n) } : null);
+    for (const n2 of names2) {
+      const rule = rules.find((r) => r.res.some((re) => re.test(n2)));
+      out.set(n2, rule ? { component: rule.name, ...parseName(n2) } : null);
     }
     return out;
   }
-  const detected = names.map((n) => detectComponent(n));
+  const detected = names2.map((n2) => detectComponent(n2));
   const multimodal = detected.some((c) => c !== null && c !== "language");
-  names.forEach((n, i) => {
+  names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? "language" : "model");
-    out.set(n, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n) });
+    out.set(n2, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n2) });
   });
   return out;
 }
@@ -20125,8 +20204,8 @@ function alignModels(candidate, reference, spec) {
   };
 }
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
-function genericLayer(name) {
-  const seg = name.split(".").find((x) => /^\d+$/.test(x));
+function genericLayer(name2) {
+  const seg = name2.split(".").find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
 }
 function structuralFallback(comps, reference, rInfo, usedRef) {
@@ -20134,11 +20213,11 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
   for (const comp of comps.values()) {
     if (comp.unmatchedEntries.length === 0) continue;
     const kind = componentKind(comp.name);
-    const free = reference.filter((e) => {
-      const info2 = rInfo.get(e.name);
-      return info2 && !usedRef.has(e.name) && (!STANDARD.has(kind) || componentKind(info2.component) === kind);
+    const free = reference.filter((e2) => {
+      const info2 = rInfo.get(e2.name);
+      return info2 && !usedRef.has(e2.name) && (!STANDARD.has(kind) || componentKind(info2.component) === kind);
     });
-    const layerOfRef = (e) => rInfo.get(e.name).layer ?? genericLayer(e.name);
+    const layerOfRef = (e2) => rInfo.get(e2.name).layer ?? genericLayer(e2.name);
     const still = [];
     const options = /* @__PURE__ */ new Map();
     for (const u of comp.unmatchedEntries) {
@@ -20194,20 +20273,20 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
 
 // src/compare/assignment.ts
 var EXACT_LIMIT = 1500;
-function maximizeAssignment(score, n, m) {
-  if (n === 0) return new Int32Array(0);
-  if (n > m) throw new Error(`assignment needs rows <= columns (${n} > ${m})`);
-  return n <= EXACT_LIMIT ? hungarian(score, n, m) : greedy(score, n, m);
+function maximizeAssignment(score, n2, m) {
+  if (n2 === 0) return new Int32Array(0);
+  if (n2 > m) throw new Error(`assignment needs rows <= columns (${n2} > ${m})`);
+  return n2 <= EXACT_LIMIT ? hungarian(score, n2, m) : greedy(score, n2, m);
 }
-function hungarian(score, n, m) {
+function hungarian(score, n2, m) {
   const INF = Number.POSITIVE_INFINITY;
-  const u = new Float64Array(n + 1);
+  const u = new Float64Array(n2 + 1);
   const v = new Float64Array(m + 1);
   const p = new Int32Array(m + 1);
   const way = new Int32Array(m + 1);
   const minv = new Float64Array(m + 1);
   const used = new Uint8Array(m + 1);
-  for (let i = 1; i <= n; i++) {
+  for (let i = 1; i <= n2; i++) {
     p[0] = i;
     let j0 = 0;
     minv.fill(INF);
@@ -20245,19 +20324,19 @@ function hungarian(score, n, m) {
       j0 = j1;
     } while (j0);
   }
-  const out = new Int32Array(n).fill(-1);
+  const out = new Int32Array(n2).fill(-1);
   for (let j = 1; j <= m; j++) if (p[j] > 0) out[p[j] - 1] = j - 1;
   return out;
 }
-function greedy(score, n, m) {
-  const order = new Int32Array(n);
-  const best = new Float64Array(n);
-  const out = new Int32Array(n).fill(-1);
+function greedy(score, n2, m) {
+  const order = new Int32Array(n2);
+  const best = new Float64Array(n2);
+  const out = new Int32Array(n2).fill(-1);
   const takenCol = new Uint8Array(m);
-  let remaining = n;
+  let remaining = n2;
   for (let round = 0; round < 4 && remaining > 0; round++) {
     let k = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n2; i++) {
       if (out[i] !== -1) continue;
       let b = -Infinity;
       for (let j = 0; j < m; j++) if (!takenCol[j] && score[i * m + j] > b) b = score[i * m + j];
@@ -20393,6 +20472,7 @@ var f32Scratch = new Float32Array(1);
 var u32Scratch = new Uint32Array(f32Scratch.buffer);
 
 // src/compare/read-view.ts
+var MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
 var BLOCK_ELEMENTS = 1 << 20;
 function checkDecodable(v) {
   if (!DECODABLE.has(v.entry.dtype)) {
@@ -20410,13 +20490,16 @@ var ViewReader = class {
   /** Canonical rows [r0, r1) as a Float32Array of (r1 - r0) * cols values (reused between calls). */
   async rows(r0, r1) {
     const v = this.view;
-    const n = (r1 - r0) * v.cols;
-    if (!this.scratch || this.scratch.length < n) this.scratch = new Float32Array(n);
-    const out = this.scratch.subarray(0, n);
+    const n2 = (r1 - r0) * v.cols;
+    if (!this.scratch || this.scratch.length < n2) this.scratch = new Float32Array(n2);
+    const out = this.scratch.subarray(0, n2);
     const bpe = bytesPerElement(v.entry.dtype);
     if (v.transpose) {
       if (!this.whole) {
         const total = v.storedRows * v.storedCols;
+        if (total > MAX_TRANSPOSE_ELEMENTS) {
+          throw new FormatError(v.entry.file, `too large to compare transposed in memory (${total} elements, limit ${MAX_TRANSPOSE_ELEMENTS}); counted as unread`, v.entry.name);
+        }
         const bytes2 = await this.source.read(v.entry.file, v.entry.begin, v.entry.begin + total * bpe);
         this.whole = new Float32Array(total);
         decodeInto(v.entry.dtype, bytes2, 0, total, this.whole);
@@ -20433,8 +20516,8 @@ var ViewReader = class {
     const first = v.rowStart + r0;
     const begin = v.entry.begin + first * v.storedCols * bpe;
     if (v.cols === v.storedCols) {
-      const bytes2 = await this.source.read(v.entry.file, begin, begin + n * bpe);
-      decodeInto(v.entry.dtype, bytes2, 0, n, out);
+      const bytes2 = await this.source.read(v.entry.file, begin, begin + n2 * bpe);
+      decodeInto(v.entry.dtype, bytes2, 0, n2, out);
       return out;
     }
     const bytes = await this.source.read(v.entry.file, begin, begin + (r1 - r0) * v.storedCols * bpe);
@@ -20537,7 +20620,7 @@ var PairAccumulator = class {
   nonFinite = 0;
   /** Add one block of paired values (same length). */
   add(a, b, len = a.length) {
-    let n = 0;
+    let n2 = 0;
     let sa = 0;
     let sb = 0;
     let saa = 0;
@@ -20552,7 +20635,7 @@ var PairAccumulator = class {
         this.nonFinite++;
         continue;
       }
-      n++;
+      n2++;
       sa += x;
       sb += y;
       saa += x * x;
@@ -20560,9 +20643,9 @@ var PairAccumulator = class {
       sab += x * y;
     }
     this.identical = same;
-    if (n === 0) return;
-    const ma = sa / n;
-    const mb = sb / n;
+    if (n2 === 0) return;
+    const ma = sa / n2;
+    const mb = sb / n2;
     let caa = 0;
     let cbb = 0;
     let cab = 0;
@@ -20576,60 +20659,62 @@ var PairAccumulator = class {
       cbb += dy * dy;
       cab += dx * dy;
     }
-    const tot = this.n + n;
+    this.merge(n2, ma, mb, caa, cbb, cab, saa, sbb, sab);
+  }
+  /** Chan's parallel merge of one block (its count, means, centred sums and raw sums). */
+  merge(n2, ma, mb, caa, cbb, cab, raa, rbb, rab) {
+    const tot = this.n + n2;
     const da = ma - this.meanA;
     const db = mb - this.meanB;
-    const f = this.n * n / tot;
+    const f = this.n * n2 / tot;
     this.m2A += caa + da * da * f;
     this.m2B += cbb + db * db * f;
     this.cAB += cab + da * db * f;
-    this.meanA += da * n / tot;
-    this.meanB += db * n / tot;
+    this.meanA += da * n2 / tot;
+    this.meanB += db * n2 / tot;
     this.n = tot;
-    this.rawAA += saa;
-    this.rawBB += sbb;
-    this.rawAB += sab;
+    this.rawAA += raa;
+    this.rawBB += rbb;
+    this.rawAB += rab;
   }
   /** Merge one block of shifted sums from the SIMD kernel (values a = ka + a', b = kb + b'). */
   addShifted(s) {
-    const n = s.n;
-    if (n === 0) return;
+    const n2 = s.n;
+    if (n2 === 0) return;
     if (s.differs) this.identical = false;
-    const ma = s.ka + s.sa / n;
-    const mb = s.kb + s.sb / n;
-    const caa = Math.max(0, s.saa - s.sa * s.sa / n);
-    const cbb = Math.max(0, s.sbb - s.sb * s.sb / n);
-    const cab = s.sab - s.sa * s.sb / n;
-    const tot = this.n + n;
-    const da = ma - this.meanA;
-    const db = mb - this.meanB;
-    const f = this.n * n / tot;
-    this.m2A += caa + da * da * f;
-    this.m2B += cbb + db * db * f;
-    this.cAB += cab + da * db * f;
-    this.meanA += da * n / tot;
-    this.meanB += db * n / tot;
-    this.n = tot;
-    this.rawAA += s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka;
-    this.rawBB += s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb;
-    this.rawAB += s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb;
+    const ma = s.ka + s.sa / n2;
+    const mb = s.kb + s.sb / n2;
+    const caa = Math.max(0, s.saa - s.sa * s.sa / n2);
+    const cbb = Math.max(0, s.sbb - s.sb * s.sb / n2);
+    const cab = s.sab - s.sa * s.sb / n2;
+    this.merge(
+      n2,
+      ma,
+      mb,
+      caa,
+      cbb,
+      cab,
+      s.saa + 2 * s.ka * s.sa + n2 * s.ka * s.ka,
+      s.sbb + 2 * s.kb * s.sb + n2 * s.kb * s.kb,
+      s.sab + s.kb * s.sa + s.ka * s.sb + n2 * s.ka * s.kb
+    );
   }
   result() {
-    const { n } = this;
+    const { n: n2 } = this;
     const cosDen = Math.sqrt(this.rawAA * this.rawBB);
     const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
     const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
-    const pearson2 = n > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
+    const pearson2 = n2 > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
     return {
-      n,
+      n: n2,
       cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
       pearson: pearson2,
-      identical: this.identical && this.nonFinite === 0 && n > 0,
+      identical: this.identical && this.nonFinite === 0 && n2 > 0,
       nonFinite: this.nonFinite,
       meanA: this.meanA,
       meanB: this.meanB,
-      sdA: n > 0 ? Math.sqrt(this.m2A / n) : 0,
-      sdB: n > 0 ? Math.sqrt(this.m2B / n) : 0
+      sdA: n2 > 0 ? Math.sqrt(this.m2A / n2) : 0,
+      sdB: n2 > 0 ? Math.sqrt(this.m2B / n2) : 0
     };
   }
 };
@@ -20637,19 +20722,19 @@ function clamp(x) {
   return x > 1 ? 1 : x < -1 ? -1 : x;
 }
 function pearson(a, b, index) {
-  const n = a.length;
+  const n2 = a.length;
   let sa = 0;
   let sb = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n2; i++) {
     sa += a[i];
     sb += b[index ? index(i) : i];
   }
-  const ma = sa / n;
-  const mb = sb / n;
+  const ma = sa / n2;
+  const mb = sb / n2;
   let caa = 0;
   let cbb = 0;
   let cab = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n2; i++) {
     const dx = a[i] - ma;
     const dy = b[index ? index(i) : i] - mb;
     caa += dx * dx;
@@ -20658,6 +20743,116 @@ function pearson(a, b, index) {
   }
   if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
   return clamp(cab / Math.sqrt(caa * cbb));
+}
+
+// src/compare/procrustes.ts
+var PROCRUSTES_MAX_DIM = 512;
+function procrustes(a, b) {
+  const d = a.cols;
+  if (d !== b.cols || d > PROCRUSTES_MAX_DIM || d < 2) return null;
+  const rows = Math.min(a.rows, b.rows);
+  const m = new Float64Array(d * d);
+  for (let r = 0; r < rows; r++) {
+    const ao = r * d;
+    for (let i = 0; i < d; i++) {
+      const ai = a.data[ao + i];
+      if (ai === 0) continue;
+      const row = i * d;
+      for (let j = 0; j < d; j++) m[row + j] += ai * b.data[ao + j];
+    }
+  }
+  const { u, v } = svd(m, d);
+  const q = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += u[i * d + k] * v[j * d + k];
+    q[i * d + j] = s;
+  }
+  let fit = 0;
+  const tmp = new Float64Array(d);
+  for (let r = 0; r < rows; r++) {
+    tmp.fill(0);
+    for (let i = 0; i < d; i++) {
+      const ai = a.data[r * d + i];
+      for (let j = 0; j < d; j++) tmp[j] += ai * q[i * d + j];
+    }
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let j = 0; j < d; j++) {
+      const x = tmp[j];
+      const y = b.data[r * d + j];
+      ab += x * y;
+      aa += x * x;
+      bb += y * y;
+    }
+    fit += aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+  }
+  return { q, fit: fit / Math.max(1, rows) };
+}
+function svd(m, d) {
+  const a = Float64Array.from(m);
+  const v = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  for (let sweep = 0; sweep < 30; sweep++) {
+    let off = 0;
+    for (let p = 0; p < d - 1; p++) {
+      for (let q = p + 1; q < d; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let i = 0; i < d; i++) {
+          const x = a[i * d + p];
+          const y = a[i * d + q];
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta) || gamma === 0) continue;
+        off = Math.max(off, Math.abs(gamma) / Math.sqrt(alpha * beta));
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const s2 = c * t;
+        for (let i = 0; i < d; i++) {
+          const x = a[i * d + p];
+          const y = a[i * d + q];
+          a[i * d + p] = c * x - s2 * y;
+          a[i * d + q] = s2 * x + c * y;
+          const vx = v[i * d + p];
+          const vy = v[i * d + q];
+          v[i * d + p] = c * vx - s2 * vy;
+          v[i * d + q] = s2 * vx + c * vy;
+        }
+      }
+    }
+    if (off < 1e-12) break;
+  }
+  const s = new Float64Array(d);
+  const u = new Float64Array(d * d);
+  for (let j = 0; j < d; j++) {
+    let n2 = 0;
+    for (let i = 0; i < d; i++) n2 += a[i * d + j] ** 2;
+    n2 = Math.sqrt(n2);
+    s[j] = n2;
+    for (let i = 0; i < d; i++) u[i * d + j] = n2 > 0 ? a[i * d + j] / n2 : i === j ? 1 : 0;
+  }
+  return { u, s, v };
+}
+function rotateRows(m, q) {
+  const d = m.cols;
+  const out = new Float32Array(m.rows * d);
+  const tmp = new Float64Array(d);
+  for (let r = 0; r < m.rows; r++) {
+    tmp.fill(0);
+    for (let i = 0; i < d; i++) {
+      const x = m.data[r * d + i];
+      if (x === 0) continue;
+      for (let j = 0; j < d; j++) tmp[j] += x * q[i * d + j];
+    }
+    for (let j = 0; j < d; j++) out[r * d + j] = tmp[j];
+  }
+  return { rows: m.rows, cols: d, data: out };
 }
 
 // src/compare/pvalues.ts
@@ -20743,33 +20938,33 @@ function residualRows(m, residual, center) {
 function residualMap(basis) {
   let total = null;
   let signs = null;
-  let n = 0;
+  let n2 = 0;
   let m = 0;
   for (const b of basis.blocks) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
-    if (total && (c.rows !== n || r.rows !== m)) continue;
+    if (total && (c.rows !== n2 || r.rows !== m)) continue;
     const shared2 = Math.min(c.cols, r.cols);
     if (shared2 < 2) continue;
     if (c.cols !== shared2) c = leadingCols(c, shared2);
     if (r.cols !== shared2) r = leadingCols(r, shared2);
-    n = c.rows;
+    n2 = c.rows;
     m = r.rows;
     const cols = columnSubset(shared2, 4096);
     const cos = rowCosines(c, r, cols);
     const w = Math.sqrt(cols ? cols.length : shared2);
-    total ??= new Float64Array(n * m);
-    for (let i = 0; i < n * m; i++) total[i] += w * (b.signed ? cos[i] : Math.abs(cos[i]));
+    total ??= new Float64Array(n2 * m);
+    for (let i = 0; i < n2 * m; i++) total[i] += w * (b.signed ? cos[i] : Math.abs(cos[i]));
     if (!b.signed && !signs) signs = cos;
   }
   if (!total) return null;
-  const swap = n > m;
-  const score = swap ? transposeScore(total, n, m) : total;
-  const a = swap ? invert(maximizeAssignment(score, m, n), n) : maximizeAssignment(score, n, m);
-  const sign = new Float32Array(n);
+  const swap = n2 > m;
+  const score = swap ? transposeScore(total, n2, m) : total;
+  const a = swap ? invert(maximizeAssignment(score, m, n2), n2) : maximizeAssignment(score, n2, m);
+  const sign = new Float32Array(n2);
   let same = 0;
   let quality = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n2; i++) {
     const j = a[i];
     const sv = signs && j >= 0 ? signs[i * m + j] : 1;
     sign[i] = sv < 0 ? -1 : 1;
@@ -20777,12 +20972,12 @@ function residualMap(basis) {
     if (j === i && sign[i] > 0) same++;
   }
   let identityQuality = 0;
-  if (signs) for (let i = 0; i < Math.min(n, m); i++) identityQuality += Math.abs(signs[i * m + i]);
-  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0, identityQuality: signs ? identityQuality / n : 0 };
+  if (signs) for (let i = 0; i < Math.min(n2, m); i++) identityQuality += Math.abs(signs[i * m + i]);
+  return { perm: a, sign, identity: same >= 0.98 * n2, quality: signs ? quality / n2 : 0, identityQuality: signs ? identityQuality / n2 : 0 };
 }
-function transposeScore(s, n, m) {
-  const out = new Float64Array(n * m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = s[i * m + j];
+function transposeScore(s, n2, m) {
+  const out = new Float64Array(n2 * m);
+  for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = s[i * m + j];
   return out;
 }
 function leadingCols(m, cols) {
@@ -20790,49 +20985,49 @@ function leadingCols(m, cols) {
   for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
   return { rows: m.rows, cols, data: out };
 }
-function absScore(cos, n, m, swap) {
-  const out = new Float64Array(n * m);
+function absScore(cos, n2, m, swap) {
+  const out = new Float64Array(n2 * m);
   if (!swap) {
-    for (let i = 0; i < n * m; i++) out[i] = Math.abs(cos[i]);
+    for (let i = 0; i < n2 * m; i++) out[i] = Math.abs(cos[i]);
   } else {
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = Math.abs(cos[i * m + j]);
+    for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = Math.abs(cos[i * m + j]);
   }
   return out;
 }
-function invert(a, n) {
-  const out = new Int32Array(n).fill(-1);
+function invert(a, n2) {
+  const out = new Int32Array(n2).fill(-1);
   a.forEach((j, i) => {
     if (j >= 0) out[j] = i;
   });
   return out;
 }
 var SEARCH_ROWS = 256;
-function searchRows(n, modulus) {
-  if (n <= SEARCH_ROWS) return Int32Array.from({ length: n }, (_, i) => i);
-  const mod = modulus > 0 && n % modulus === 0 ? modulus : n;
+function searchRows(n2, modulus) {
+  if (n2 <= SEARCH_ROWS) return Int32Array.from({ length: n2 }, (_, i) => i);
+  const mod = modulus > 0 && n2 % modulus === 0 ? modulus : n2;
   const keep = Math.min(1, SEARCH_ROWS / mod);
   const out = [];
-  for (let i = 0; i < n; i++) if ((Math.imul(i % mod, 2654435761) >>> 0) / 4294967296 < keep) out.push(i);
+  for (let i = 0; i < n2; i++) if ((Math.imul(i % mod, 2654435761) >>> 0) / 4294967296 < keep) out.push(i);
   return Int32Array.from(out);
 }
 function matchRows(cFull, r, modulus = 0) {
   const picked = searchRows(cFull.rows, modulus);
   const c = picked.length === cFull.rows ? cFull : pickRows(cFull, picked);
-  const n = c.rows;
+  const n2 = c.rows;
   const m = r.rows;
   const w = Math.min(c.cols, r.cols);
   const cc = c.cols === w ? c : leadingCols(c, w);
   const rr = r.cols === w ? r : leadingCols(r, w);
-  const cols = n * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
+  const cols = n2 * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
   const cos = rowCosines(cc, rr, cols);
-  const swap = n > m;
-  const abs = absScore(cos, n, m, swap);
-  const perm = swap ? invert(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
+  const swap = n2 > m;
+  const abs = absScore(cos, n2, m, swap);
+  const perm = swap ? invert(maximizeAssignment(abs, m, n2), n2) : maximizeAssignment(abs, n2, m);
   const acc = new PairAccumulator();
   const a = new Float32Array(w);
   let flipped = 0;
   let matched = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n2; i++) {
     const j = perm[i];
     if (j < 0) continue;
     matched++;
@@ -20857,13 +21052,13 @@ function pickRows(m, rows) {
 }
 function agreements(a, b) {
   const [big, small] = a.length >= b.length ? [a, b] : [b, a];
-  const n = small.length;
-  if (n === 0 || big.length % n !== 0 || big.length / n > 4) return [];
+  const n2 = small.length;
+  if (n2 === 0 || big.length % n2 !== 0 || big.length / n2 > 4) return [];
   const counts = [];
-  for (let block = 0; block < big.length / n; block++) {
-    const off = block * n;
+  for (let block = 0; block < big.length / n2; block++) {
+    const off = block * n2;
     let k = 0;
-    for (let i = 0; i < n; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
+    for (let i = 0; i < n2; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
     counts.push(k);
   }
   return counts;
@@ -20875,18 +21070,28 @@ function directPearson(a, b) {
   return acc.result().pearson ?? 0;
 }
 function summarise(values) {
-  const n = values.length;
-  if (n === 0) return { mean: 0, sd: 0, n: 0 };
-  const mean = values.reduce((s, v) => s + v, 0) / n;
-  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, sd, n };
+  const n2 = values.length;
+  if (n2 === 0) return { mean: 0, sd: 0, n: 0 };
+  const mean = values.reduce((s, v) => s + v, 0) / n2;
+  const sd = n2 > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n2 - 1)) : 0;
+  return { mean, sd, n: n2 };
+}
+var ROTATION_MIN_FIT = 0.9;
+function residualRotation(basis) {
+  const block = basis.blocks.find((b) => !b.signed && b.residual === "cols");
+  if (!block) return null;
+  const p = procrustes(block.candidate, block.reference);
+  return p && p.fit >= ROTATION_MIN_FIT ? { kind: "rotation", q: p.q, d: block.candidate.cols, fit: p.fit } : null;
 }
 function deepAlign(groups, basis, residualSize = 0) {
   const map = basis ? residualMap(basis) : null;
   const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
-  const maps = !map || map.identity ? [null] : clean ? [map] : [null, map];
-  const runs = maps.map((m) => alignOnce(groups, m, residualSize));
-  const looks = Math.log10(maps.length);
+  const perm = map && !map.identity ? { kind: "permutation", map } : null;
+  const transforms = !perm ? [null] : clean ? [perm] : [null, perm];
+  const rotation = basis && !clean ? residualRotation(basis) : null;
+  if (rotation) transforms.push(rotation);
+  const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
+  const looks = Math.log10(transforms.length);
   const results = runs[0].results.map((first, i) => {
     const best = runs.map((r) => r.results[i]).reduce((a, b) => b.log10p < a.log10p ? b : a);
     const log10p = Math.min(0, best.log10p + looks);
@@ -20895,16 +21100,18 @@ function deepAlign(groups, basis, residualSize = 0) {
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d]));
   return {
     results,
-    residualPermuted: results.some((r) => r.transform.includes("residual-permuted")),
+    residualPermuted: results.some((r) => /residual-(permuted|rotated)/.test(r.transform)),
     residualMatchQuality: map ? map.quality : null,
     referenceDuplicates: [...dups.values()]
   };
 }
-function alignOnce(groups, map, residualSize) {
-  const residualPermuted = map !== null;
+function alignOnce(groups, transform, residualSize) {
+  const map = transform?.kind === "permutation" ? transform.map : null;
+  const residualPermuted = transform !== null;
   const toRef = (t, g, refCols) => {
     const h = hForm(t, g.hidden);
-    if (!residualPermuted || h.cols !== map.perm.length) return h;
+    if (transform?.kind === "rotation") return h.cols === transform.d && refCols === transform.d ? rotateRows(h, transform.q) : h;
+    if (!map || h.cols !== map.perm.length) return h;
     return mapColumns(h, map.perm, map.sign, refCols);
   };
   const cells = /* @__PURE__ */ new Map();
@@ -21022,7 +21229,7 @@ function alignOnce(groups, map, residualSize) {
       const z = zFromLog10P(log10p);
       const transforms = [];
       if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
-      if (residualPermuted) transforms.push("residual-permuted");
+      if (residualPermuted) transforms.push(transform?.kind === "rotation" ? "residual-rotated" : "residual-permuted");
       if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
       if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
       results.push({
@@ -21073,15 +21280,15 @@ function hiddenBySize(v, residualSize) {
   return null;
 }
 function storesConv1D(views, residualSize) {
-  let agree = 0;
+  let agree2 = 0;
   let disagree = 0;
   for (const { role, view } of views) {
     const bySize = hiddenBySize(view, residualSize);
     if (!bySize) continue;
-    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree++;
+    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree2++;
     else disagree++;
   }
-  return disagree > agree;
+  return disagree > agree2;
 }
 async function stackNorms(pairs, cand, ref, load) {
   if (pairs.length < 2) return null;
@@ -21196,7 +21403,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   const basis = blocks.length ? { blocks } : null;
   const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
   summary2.ran = true;
-  summary2.residualPermuted = deep.residualPermuted;
+  summary2.residualPermuted = false;
   summary2.residualMatchQuality = deep.residualMatchQuality;
   summary2.referenceDuplicateLayers = deep.referenceDuplicates;
   const best = /* @__PURE__ */ new Map();
@@ -21218,6 +21425,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     if (existing?.standsOut) continue;
     if (hit) {
       found++;
+      if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
       const base = existing ?? {
         candidate: origin.view.entry.name,
         reference: d.reference,
@@ -21333,9 +21541,9 @@ var PairKernel = class {
   static supports(dtypeA, dtypeB) {
     return dtypeA === dtypeB && (dtypeA === "BF16" || dtypeA === "F32");
   }
-  run(dtype, a, b, n, ka, kb) {
+  run(dtype, a, b, n2, ka, kb) {
     const bytes = dtype === "BF16" ? 2 : 4;
-    const len = n * bytes;
+    const len = n2 * bytes;
     const pa = HEADER;
     const pb = HEADER + (len + 15 & ~15);
     const need = pb + len;
@@ -21345,9 +21553,9 @@ var PairKernel = class {
     view.set(a.subarray(0, len), pa);
     view.set(b.subarray(0, len), pb);
     this.k.reset();
-    const flags = dtype === "BF16" ? this.k.bf16(pa, pb, n, ka, kb) : this.k.f32(pa, pb, n, ka, kb);
+    const flags = dtype === "BF16" ? this.k.bf16(pa, pb, n2, ka, kb) : this.k.f32(pa, pb, n2, ka, kb);
     const acc = new Float64Array(mem.buffer, 0, 5);
-    return { n, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
+    return { n: n2, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
   }
 };
 var shared = null;
@@ -21360,14 +21568,14 @@ function pairKernel() {
 var DEFAULT_PREFETCH_DEPTH = 4;
 var SAMPLE_MIN_ELEMENTS = 1 << 18;
 var SAMPLE_CHUNKS = 16;
-function rowRanges(rows, cols, fraction, name) {
+function rowRanges(rows, cols, fraction, name2) {
   if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
   const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
   if (want >= rows) return [[0, rows]];
   const chunkRows = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
   const spacing = rows / SAMPLE_CHUNKS;
   let h = 2166136261;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
+  for (let i = 0; i < name2.length; i++) h = Math.imul(h ^ name2.charCodeAt(i), 16777619) >>> 0;
   const slack = Math.max(0, Math.floor(spacing) - chunkRows);
   const offset = slack > 0 ? h % (slack + 1) : 0;
   const out = [];
@@ -21381,8 +21589,8 @@ function rowRanges(rows, cols, fraction, name) {
 }
 function blocksOf(ranges, step) {
   const out = [];
-  ranges.forEach(([s, e], chunk) => {
-    for (let r0 = s; r0 < e; r0 += step) out.push({ r0, r1: Math.min(e, r0 + step), chunk });
+  ranges.forEach(([s, e2], chunk) => {
+    for (let r0 = s; r0 < e2; r0 += step) out.push({ r0, r1: Math.min(e2, r0 + step), chunk });
   });
   return out;
 }
@@ -21419,21 +21627,21 @@ async function comparePair(pair, candidate, reference, options = {}) {
     for (let i = 0; i < depth; i++) issue2();
     for (let i = 0; i < blocks.length; i++) {
       const { r0, r1, chunk } = blocks[i];
-      const n = (r1 - r0) * cols;
+      const n2 = (r1 - r0) * cols;
       const [ba, bb] = await pending.shift();
       issue2();
       if (i === 0) {
-        ka = leadingMean(dtype, ba, n);
-        kb = leadingMean(dtype, bb, n);
+        ka = leadingMean(dtype, ba, n2);
+        kb = leadingMean(dtype, bb, n2);
       }
-      const s = kernel.run(dtype, ba, bb, n, ka, kb);
+      const s = kernel.run(dtype, ba, bb, n2, ka, kb);
       if (s.nonFinite) {
-        const fa = new Float32Array(n);
-        const fb = new Float32Array(n);
-        decodeInto(dtype, ba, 0, n, fa);
-        decodeInto(dtype, bb, 0, n, fb);
-        acc.add(fa, fb, n);
-        chunkAcc?.[chunk].add(fa, fb, n);
+        const fa = new Float32Array(n2);
+        const fb = new Float32Array(n2);
+        decodeInto(dtype, ba, 0, n2, fa);
+        decodeInto(dtype, bb, 0, n2, fb);
+        acc.add(fa, fb, n2);
+        chunkAcc?.[chunk].add(fa, fb, n2);
       } else {
         acc.addShifted(s);
         chunkAcc?.[chunk].addShifted(s);
@@ -21477,8 +21685,8 @@ function readRows(source, v, r0, r1, bpe) {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
   return source.read(v.entry.file, begin, begin + (r1 - r0) * v.cols * bpe);
 }
-function leadingMean(dtype, bytes, n) {
-  const k = Math.min(n, 4096);
+function leadingMean(dtype, bytes, n2) {
+  const k = Math.min(n2, 4096);
   const f = new Float32Array(k);
   decodeInto(dtype, bytes, 0, k, f);
   let s = 0;
@@ -21511,11 +21719,11 @@ function shiftedControls(p) {
   return out;
 }
 function summarise2(values) {
-  const n = values.length;
-  if (n === 0) return { mean: 0, sd: 0, n: 0, values };
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const sd = n > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, sd, n, values };
+  const n2 = values.length;
+  if (n2 === 0) return { mean: 0, sd: 0, n: 0, values };
+  const mean = values.reduce((a, b) => a + b, 0) / n2;
+  const sd = n2 > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n2 - 1)) : 0;
+  return { mean, sd, n: n2, values };
 }
 function nullsFor(pairs) {
   const groups = /* @__PURE__ */ new Map();
@@ -21550,6 +21758,42 @@ function zScore(r, nul, elements) {
   const floor = 1 / Math.sqrt(Math.max(1, elements));
   return (r - nul.mean) / Math.max(nul.sd, floor);
 }
+function rawCosine(a, b) {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
+}
+function layerMatrixOf(pairs, pick, stat4) {
+  const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
+  if (usable.length === 0) return null;
+  const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
+  const sum = layers.map(() => layers.map(() => 0));
+  const cnt = layers.map(() => layers.map(() => 0));
+  const groups = /* @__PURE__ */ new Map();
+  for (const p of usable) {
+    const key = `${p.role}|${p.rowsSampled}x${p.colsSampled}|${p.a.length}`;
+    groups.set(key, [...groups.get(key) ?? [], p]);
+  }
+  for (const g of groups.values()) {
+    for (const c of g) {
+      for (const r of g) {
+        const v = stat4(c.a, r.b);
+        if (v === null) continue;
+        const i = layers.indexOf(c.layer);
+        const j = layers.indexOf(r.layer);
+        sum[i][j] += v;
+        cnt[i][j] += 1;
+      }
+    }
+  }
+  return { candidateLayers: layers, referenceLayers: layers, values: sum.map((row, i) => row.map((v, j) => cnt[i][j] ? v / cnt[i][j] : null)) };
+}
 
 // src/compare/engine.ts
 function median(xs) {
@@ -21561,7 +21805,7 @@ function median(xs) {
 async function compareComponent(comp, referenceTensors, cand, ref, settings, fraction, onPair) {
   let tensors = [];
   let samples = [];
-  let compared = comp.pairs.map(() => 0);
+  let compared2 = comp.pairs.map(() => 0);
   for (const pair of comp.pairs) {
     const base = {
       candidate: pair.candidate.entry.name,
@@ -21580,19 +21824,19 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
     };
     try {
-      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1 });
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
       if (sampling) base.sampled = sampling;
-      compared[comp.pairs.indexOf(pair)] = stats.n;
+      compared2[comp.pairs.indexOf(pair)] = stats.n;
       base.cosine = stats.cosine;
       base.pearson = stats.pearson;
       base.identical = stats.identical;
       if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
       samples.push(stats.pearson === null ? null : sample);
-    } catch (e) {
-      if (e instanceof FromScratchError && e.kind === "format") {
-        base.error = e.message;
+    } catch (e2) {
+      if (e2 instanceof FromScratchError && e2.kind === "format") {
+        base.error = e2.message;
         samples.push(null);
-      } else throw e;
+      } else throw e2;
     }
     tensors.push(base);
     onPair();
@@ -21616,17 +21860,18 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
     comp = { ...comp, pairs: comp.pairs.filter((_, i) => keep[i]) };
     tensors = tensors.filter((_, i) => keep[i]);
     samples = samples.filter((_, i) => keep[i]);
-    compared = compared.filter((_, i) => keep[i]);
+    compared2 = compared2.filter((_, i) => keep[i]);
   }
   const nulls = nullsFor(samples);
   tensors.forEach((t, i) => {
     const nul = nulls[i];
     if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, compared[i] || t.elements);
+    t.z = zScore(t.pearson, nul, compared2[i] || t.elements);
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, settings.thresholds);
   });
   const result = summariseComponent(comp, tensors, settings.thresholds, null);
+  result.layerMatrix = layerMatrix(comp.pairs, samples);
   const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (fraction < 1 && (unexplained || unmatchedMatrices)) {
@@ -21637,20 +21882,22 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
     let outcome2;
     try {
       outcome2 = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
-    } catch (e) {
-      if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
-      const note = `alignment search skipped: ${e.message}`;
+    } catch (e2) {
+      if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+      const note = `alignment search skipped: ${e2.message}`;
       return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
     }
     const { summary: summary2, added } = outcome2;
     const addedNames = new Set(added.map((t) => t.candidate));
     const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
-    return summariseComponent(
+    const searched = summariseComponent(
       { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
       [...tensors, ...added],
       settings.thresholds,
       summary2
     );
+    searched.layerMatrix = result.layerMatrix;
+    return searched;
   }
   return result;
 }
@@ -21694,6 +21941,16 @@ function resolveAmbiguity(pairs, tensors) {
   }
   return keep;
 }
+function layerMatrix(pairs, samples) {
+  const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
+  const isNorm = (p) => /norm/.test(p.role) && p.colsSampled === 1;
+  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
+  if (!m) return null;
+  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
+  const nc = layerMatrixOf(samples, isNorm, rawCosine);
+  const align = (x) => x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null;
+  return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
+}
 function summariseComponent(comp, tensors, thresholds, search) {
   for (const t of tensors) {
     if (t.standsOut && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
@@ -21718,17 +21975,18 @@ function summariseComponent(comp, tensors, thresholds, search) {
     unmatchedParameters: comp.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
     search,
+    layerMatrix: null,
     tensors
   };
   Object.assign(result, componentVerdict(result, thresholds));
   return result;
 }
 function pooledSummary(nulls) {
-  const n = nulls.reduce((s, x) => s + x.n, 0);
-  if (n === 0) return null;
-  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n;
+  const n2 = nulls.reduce((s, x) => s + x.n, 0);
+  if (n2 === 0) return null;
+  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n2;
   const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
-  return { mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
+  return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
 async function runCheck(settings, deps) {
   const t0 = deps.now();
@@ -21769,12 +22027,12 @@ async function runCheck(settings, deps) {
   try {
     logger.info(`candidate ${settings.candidate}: reading headers`);
     candListing = await cand.list();
-  } catch (e) {
-    if (e instanceof FromScratchError) {
-      error2 = e;
+  } catch (e2) {
+    if (e2 instanceof FromScratchError) {
+      error2 = e2;
       return await finish();
     }
-    throw e;
+    throw e2;
   }
   report.candidate.revision = candListing.revision;
   report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
@@ -21794,7 +22052,9 @@ async function runCheck(settings, deps) {
     };
     report.references.push(refResult);
     try {
-      const ref = open3(refSource);
+      const raw = deps.openSource(refSource);
+      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger) : raw;
+      sources.push(ref);
       logger.info(`reference ${refSource}: reading headers`);
       const refListing = await ref.list();
       refResult.revision = refListing.revision;
@@ -21807,6 +22067,7 @@ async function runCheck(settings, deps) {
       const fraction = samplingFraction(alignment.components, settings.sample);
       refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
       if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
+      if (ref instanceof CachedSource) ref.storeRanges = fraction < 1;
       const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
       let done = 0;
       const started = deps.now();
@@ -21821,19 +22082,378 @@ async function runCheck(settings, deps) {
         refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
+      if (ref instanceof CachedSource) {
+        refResult.cache = { ...ref.stats };
+        logger.info(
+          `cache: ${refSource}: headers ${ref.stats.listing}, ${ref.stats.rangesHit} ranges (${(ref.stats.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${ref.stats.rangesStored} stored`
+        );
+      }
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
-    } catch (e) {
-      if (e instanceof FromScratchError) {
+    } catch (e2) {
+      if (e2 instanceof FromScratchError) {
         refResult.verdict = "inconclusive";
-        refResult.reason = `could not complete: ${e.message}`;
-        refResult.error = { kind: e.kind, message: e.message };
-        error2 ??= e;
+        refResult.reason = `could not complete: ${e2.message}`;
+        refResult.error = { kind: e2.kind, message: e2.message };
+        error2 ??= e2;
         continue;
       }
-      throw e;
+      throw e2;
     }
   }
   return await finish();
+}
+
+// src/merge.ts
+import { readdir as readdir2, readFile as readFile2, stat as stat2 } from "node:fs/promises";
+import path2 from "node:path";
+
+// src/plan.ts
+import { createHash as createHash2 } from "node:crypto";
+var MAX_SHARDS = 256;
+function planFingerprint(p) {
+  const canonical = JSON.stringify(["fromscratch-plan/1", p.candidate, p.revision, p.references, p.count, p.version]);
+  return createHash2("sha256").update(canonical).digest("hex");
+}
+function parseShardCount(value) {
+  const v = value === void 0 || value.trim() === "" ? NaN : Number(value.trim());
+  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
+    throw new UsageError(`--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`);
+  }
+  return v;
+}
+function balance(weights, count) {
+  const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const loads = new Array(count).fill(0);
+  const shards = Array.from({ length: count }, () => []);
+  for (const [w, i] of order) {
+    let best = 0;
+    for (let k = 1; k < count; k++) if (loads[k] < loads[best]) best = k;
+    loads[best] += w;
+    shards[best].push(i);
+  }
+  return shards.map((s) => s.sort((a, b) => a - b));
+}
+function viewBytes(v) {
+  const perElement = (v.entry.end - v.entry.begin) / Math.max(1, numel(v.entry.shape));
+  return v.rows * v.cols * perElement;
+}
+function estimateBytes(candidate, reference, settings) {
+  const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
+  const pairs = alignment.components.flatMap((c) => c.pairs);
+  let informativeWhole = 0;
+  let informative = 0;
+  let other = 0;
+  for (const p of pairs) {
+    const b = viewBytes(p.candidate) + viewBytes(p.reference);
+    if (p.informative) {
+      informative += b;
+      informativeWhole += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
+    } else other += b;
+  }
+  const fraction = settings.sample ?? (informativeWhole <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeWhole));
+  return Math.round(informative * fraction + other + reference.headerBytes);
+}
+async function pool(items, width, f) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
+}
+async function makePlan(settings, shards, deps) {
+  const { logger } = deps;
+  if (new Set(settings.references).size !== settings.references.length) {
+    const dup = settings.references.find((r, i) => settings.references.indexOf(r) !== i);
+    throw new UsageError(`reference ${JSON.stringify(dup)} is given twice; a plan needs each reference once`);
+  }
+  const count = Math.min(shards, settings.references.length);
+  if (count < shards) logger.info(`${settings.references.length} references: planning ${count} shards instead of ${shards}`);
+  const cand = deps.openSource(settings.candidate);
+  const closers = [cand];
+  try {
+    logger.info(`candidate ${settings.candidate}: reading headers`);
+    const candListing = await cand.list();
+    const planned = await pool(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position) => {
+      const ref = deps.openSource(source);
+      closers.push(ref);
+      try {
+        const listing = await ref.list();
+        const bytes = estimateBytes(candListing, listing, settings);
+        logger.info(`reference ${source}: ~${(bytes / 1e6).toFixed(1)} MB to read`);
+        return { source, position, bytes };
+      } catch (e2) {
+        if (!(e2 instanceof FromScratchError) || e2.kind === "usage") throw e2;
+        logger.warn(`reference ${source}: headers not listed (${e2.message}); planned at 0 bytes, its shard will report the error`);
+        return { source, position, bytes: 0, error: e2.message };
+      }
+    });
+    const groups = balance(
+      planned.map((p) => p.bytes),
+      count
+    );
+    const fingerprint = planFingerprint({ candidate: settings.candidate, revision: candListing.revision, references: settings.references, count, version: VERSION });
+    return {
+      fingerprint,
+      tool: { name: "fromscratch", version: VERSION },
+      candidate: { source: settings.candidate, revision: candListing.revision },
+      references: [...settings.references],
+      count,
+      shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]), bytes: g.reduce((s, i) => s + planned[i].bytes, 0) }))
+    };
+  } finally {
+    for (const s of closers) await s.close?.();
+  }
+}
+function matrixOf(plan) {
+  return {
+    include: plan.shards.map((s) => ({
+      shard: s.index,
+      shards: plan.count,
+      references: s.references.map((r) => r.source).join("\n"),
+      positions: s.references.map((r) => r.position).join(","),
+      fingerprint: plan.fingerprint,
+      bytes: s.bytes
+    }))
+  };
+}
+function describePlan(plan) {
+  const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+  const lines = [`plan ${plan.fingerprint.slice(0, 12)}: ${plan.references.length} references in ${plan.count} shards`];
+  for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
+  return lines;
+}
+function parseShardMark(raw, references) {
+  const given2 = (s) => s !== void 0 && s.trim() !== "";
+  if (!given2(raw.shard) && !given2(raw.fingerprint) && !given2(raw.positions)) return null;
+  if (!given2(raw.shard) || !given2(raw.fingerprint) || !given2(raw.positions)) {
+    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch plan` matrix entry)");
+  }
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
+  const countText = m?.[2] ?? raw.shards;
+  if (!m || !given2(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
+  const count = parseShardCount(countText);
+  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count) {
+    throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
+  }
+  const index = Number(m[1]);
+  if (index >= count) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count}`);
+  const fingerprint = raw.fingerprint.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
+  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
+  const positions = parts.map(Number);
+  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
+    throw new UsageError(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`);
+  }
+  if (positions.length !== references.length) {
+    throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
+  }
+  return { index, count, fingerprint, positions };
+}
+
+// src/merge.ts
+var isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
+var isIntArray = (x) => Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= 0);
+function parsePartial(file, text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e2) {
+    throw new UsageError(`${file}: not a JSON report (${e2.message})`);
+  }
+  if (!isObject(data) || data.schemaVersion !== 1 || !isObject(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject(data.candidate)) {
+    throw new UsageError(`${file}: not a fromscratch report (schemaVersion 1)`);
+  }
+  const shard = data.shard;
+  if (!isObject(shard)) {
+    throw new UsageError(`${file} is not a partial report (no "shard" mark): run each shard's check with --shard K/N --plan-fingerprint F --plan-positions P from \`fromscratch plan\``);
+  }
+  if (!Number.isInteger(shard.index) || !Number.isInteger(shard.count) || typeof shard.fingerprint !== "string" || !isIntArray(shard.positions)) {
+    throw new UsageError(`${file}: malformed "shard" mark (needs index, count, fingerprint, positions)`);
+  }
+  const report = data;
+  const candidateFailed = report.error !== void 0 && report.references.length === 0;
+  if (!candidateFailed && report.shard.positions.length !== report.references.length) {
+    throw new UsageError(`${file}: its shard mark lists ${report.shard.positions.length} positions for ${report.references.length} references`);
+  }
+  return { file, report };
+}
+async function readPartials(files) {
+  const out = [];
+  for (const f of files) {
+    let text;
+    try {
+      text = await readFile2(f, "utf8");
+    } catch (e2) {
+      throw new UsageError(`cannot read report ${f}: ${e2.message}`);
+    }
+    out.push(parsePartial(f, text));
+  }
+  return out;
+}
+var listed = (r) => !(r.error !== void 0 && r.references.length === 0);
+function names(parts) {
+  return parts.map((p) => p.file).join(", ");
+}
+function agree(parts, what, key, show = (v) => v) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const p of parts) groups.set(key(p.report), [...groups.get(key(p.report)) ?? [], p]);
+  if (groups.size > 1) {
+    const list = [...groups].sort((a, b) => b[1].length - a[1].length).map(([v, ps]) => `${show(v)} in ${names(ps)}`);
+    throw new UsageError(`refusing to merge: the reports ${what}: ${list.join("; ")}`);
+  }
+  return groups.keys().next().value;
+}
+function mergeReports(parts, opts = {}) {
+  if (parts.length === 0) throw new UsageError("no reports to merge");
+  agree(parts, "check different candidates", (r) => r.candidate.source, (v) => `candidate ${JSON.stringify(v)}`);
+  const listedParts = parts.filter((p) => listed(p.report));
+  const revision = listedParts.length ? JSON.parse(agree(listedParts, "saw different candidate revisions", (r) => JSON.stringify(r.candidate.revision), (v) => `revision ${v}`)) : null;
+  const fingerprint = agree(parts, "come from different plans", (r) => r.shard.fingerprint, (v) => `plan ${v.slice(0, 12)}`);
+  const count = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
+  const version = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
+  const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
+  const failOn = opts.failOn ?? agree(parts, "use different --fail-on (pass --fail-on to merge to choose)", (r) => r.failOn);
+  const byIndex = /* @__PURE__ */ new Map();
+  for (const p of parts) byIndex.set(p.report.shard.index, [...byIndex.get(p.report.shard.index) ?? [], p]);
+  const problems = [];
+  const outOfRange = parts.filter((p) => p.report.shard.index < 0 || p.report.shard.index >= count);
+  if (outOfRange.length) problems.push(`shard index out of range 0..${count - 1} in ${names(outOfRange)}`);
+  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
+  if (missing.length) problems.push(`missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count}`);
+  for (const [i, ps] of [...byIndex].sort((a, b) => a[0] - b[0])) {
+    if (ps.length > 1) problems.push(`duplicated shard ${i} (${names(ps)})`);
+  }
+  if (problems.length) throw new UsageError(`refusing to merge: ${problems.join("; ")}`);
+  const total = parts.reduce((s, p) => s + p.report.shard.positions.length, 0);
+  const seen = new Array(total).fill(0);
+  for (const p of parts) for (const pos of p.report.shard.positions) if (pos < total) seen[pos]++;
+  if (seen.some((n2) => n2 !== 1)) {
+    throw new UsageError(`refusing to merge: the shards' --plan-positions do not cover the plan's ${total} references exactly once (reports edited, or run with other matrix values)`);
+  }
+  const ordered = parts.slice().sort((a, b) => a.report.shard.index - b.report.shard.index);
+  const slots = [];
+  for (const p of ordered) p.report.references.forEach((ref, i) => slots.push({ position: p.report.shard.positions[i], ref, part: p }));
+  slots.sort((a, b) => a.position - b.position);
+  const sources = new Array(total).fill("");
+  for (const p of ordered) p.report.shard.positions.forEach((pos, i) => sources[pos] = p.report.references[i]?.source ?? "");
+  const allListed = listedParts.length === parts.length;
+  if (allListed) {
+    const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count, version });
+    if (expect !== fingerprint) {
+      throw new UsageError(
+        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count} shards, version ${version}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
+      );
+    }
+  }
+  const first = listedParts.length ? listedParts.slice().sort((a, b) => Math.min(...a.report.shard.positions) - Math.min(...b.report.shard.positions))[0].report : parts[0].report;
+  const withComponents = slots.find((s) => s.part.report.candidate.components.length > 0);
+  const candidateError = parts.find((p) => !listed(p.report))?.report.error;
+  const refError = slots.find((s) => s.ref.error && s.part.report.error)?.part.report.error;
+  const error2 = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e2) => e2 !== void 0);
+  const references = slots.map((s) => s.ref);
+  let verdict = overallVerdict(references);
+  if (error2) verdict = references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
+  const gate = error2 ? { failed: true, rule: `the check stopped on a ${error2.kind} error (exit code ${error2.exitCode}), so the gate fails` } : { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
+  const merged = {
+    schemaVersion: 1,
+    tool: { name: "fromscratch", version },
+    candidate: {
+      source: first.candidate.source,
+      revision,
+      parameters: first.candidate.parameters,
+      components: withComponents ? withComponents.part.report.candidate.components : first.candidate.components
+    },
+    verdict,
+    thresholds: JSON.parse(thresholds),
+    failOn,
+    gate,
+    references,
+    ...error2 ? { error: error2 } : {},
+    bytesRead: parts.reduce((s, p) => s + p.report.bytesRead, 0),
+    seconds: parts.reduce((s, p) => s + p.report.seconds, 0),
+    merged: {
+      fingerprint,
+      count,
+      shards: ordered.map((p) => ({ index: p.report.shard.index, references: p.report.references.length, bytesRead: p.report.bytesRead, seconds: p.report.seconds }))
+    }
+  };
+  return merged;
+}
+var WILD = /[*?]/;
+function segmentRegex(seg) {
+  const body = seg.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
+  return new RegExp(`^${body}$`);
+}
+async function isDir(p) {
+  try {
+    return (await stat2(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+async function exists2(p) {
+  try {
+    await stat2(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function entries(dir) {
+  try {
+    return (await readdir2(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+async function expandSegments(base, segs) {
+  if (segs.length === 0) return await exists2(base) ? [base] : [];
+  const [seg, ...rest] = segs;
+  if (seg === "**") {
+    const out2 = await expandSegments(base, rest);
+    for (const e2 of await entries(base)) {
+      const child = path2.join(base, e2);
+      if (await isDir(child)) out2.push(...await expandSegments(child, segs));
+    }
+    return out2;
+  }
+  if (!WILD.test(seg)) return expandSegments(path2.join(base, seg), rest);
+  const re = segmentRegex(seg);
+  const out = [];
+  for (const e2 of await entries(base)) if (re.test(e2)) out.push(...await expandSegments(path2.join(base, e2), rest));
+  return out;
+}
+async function expandReportPaths(items, cwd = process.cwd()) {
+  const out = [];
+  for (const item of items.flatMap((s) => s.split("\n")).map((s) => s.trim()).filter(Boolean)) {
+    const abs = path2.resolve(cwd, item);
+    let found;
+    if (WILD.test(item)) {
+      const { root } = path2.parse(abs);
+      found = await expandSegments(root, abs.slice(root.length).split(path2.sep).filter(Boolean));
+      const files = [];
+      for (const f of found) if (!await isDir(f)) files.push(f);
+      found = files.sort();
+    } else if (await isDir(abs)) {
+      found = (await entries(abs)).filter((e2) => e2.endsWith(".json")).map((e2) => path2.join(abs, e2));
+    } else {
+      found = await exists2(abs) ? [abs] : [];
+    }
+    if (found.length === 0) throw new UsageError(`no report matches ${JSON.stringify(item)}`);
+    out.push(...found.map((f) => path2.isAbsolute(item) ? f : path2.relative(cwd, f) || f));
+  }
+  return out;
+}
+function parseFailOn(value) {
+  if (value === void 0 || value.trim() === "") return void 0;
+  const v = value.trim();
+  if (v !== "reused" && v !== "inconclusive" && v !== "never") throw new UsageError(`--fail-on must be one of reused, inconclusive, never (got ${JSON.stringify(value)})`);
+  return v;
 }
 
 // src/report/format.ts
@@ -21841,70 +22461,671 @@ var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
 var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
 var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
 var fmtInt = (x) => x.toLocaleString("en-US");
-var fmtNull = (n) => n ? `${n.mean.toFixed(3)} \xB1 ${n.sd.toFixed(3)}` : "n/a";
+var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
 function strongest(c, k) {
   return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
 }
 
+// src/report/strip.ts
+var BLOCKS = ["\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"];
+var NO_DATA = "\xB7";
+var STRIP_LEGEND = "one block per candidate layer: median |Pearson| of its matched matrices, \u2581 < 0.125 \u2026 \u2588 \u2265 0.875, \xB7 nothing compared";
+function median2(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+function compared(t) {
+  return t.informative && t.pearson !== null && !t.error;
+}
+function layerProfile(c) {
+  const layers = /* @__PURE__ */ new Set();
+  for (const t of c.tensors) if (t.layer !== null && t.informative) layers.add(t.layer);
+  for (const l of c.layerMatrix?.candidateLayers ?? []) layers.add(l);
+  return [...layers].sort((a, b) => a - b).map((layer) => {
+    const ts = c.tensors.filter((t) => t.layer === layer && compared(t));
+    const nulls = ts.flatMap((t) => t.null ? [t.null] : []);
+    return {
+      layer,
+      pearson: median2(ts.map((t) => t.pearson)),
+      tensors: ts.map((t) => ({ pearson: t.pearson, standsOut: t.standsOut })),
+      standsOut: ts.filter((t) => t.standsOut).length,
+      null: nulls.length ? { mean: nulls.reduce((s, n2) => s + n2.mean, 0) / nulls.length, sd: Math.sqrt(nulls.reduce((s, n2) => s + n2.sd * n2.sd, 0) / nulls.length) } : null
+    };
+  });
+}
+function blockFor(r) {
+  if (r === null || !Number.isFinite(r)) return NO_DATA;
+  return BLOCKS[Math.max(0, Math.min(BLOCKS.length - 1, Math.floor(Math.abs(r) * BLOCKS.length)))];
+}
+function layerState(p) {
+  if (p.pearson === null) return "none";
+  if (p.standsOut * 2 >= p.tensors.length && p.standsOut > 0) return "reused";
+  return p.standsOut > 0 ? "partial" : "clear";
+}
+var ANSI = { reused: "\x1B[31m", partial: "\x1B[33m", clear: "\x1B[32m", none: "\x1B[2m" };
+var RESET = "\x1B[0m";
+function strip(c, opts = {}) {
+  let points = layerProfile(c);
+  const max = opts.maxLayers ?? Infinity;
+  const cut = points.length > max ? points.length - max : 0;
+  if (cut) points = points.slice(0, max);
+  if (!opts.color) return points.map((p) => blockFor(p.pearson)).join("") + (cut ? `\u2026(+${cut})` : "");
+  let out = "";
+  let prev = null;
+  for (const p of points) {
+    const s = layerState(p);
+    if (s !== prev) out += (prev ? RESET : "") + ANSI[s];
+    prev = s;
+    out += blockFor(p.pearson);
+  }
+  return (prev ? out + RESET : out) + (cut ? `\u2026(+${cut})` : "");
+}
+function transformsUndone(c) {
+  const counts = /* @__PURE__ */ new Map();
+  for (const t of c.tensors) if (!t.error) counts.set(t.transform, (counts.get(t.transform) ?? 0) + 1);
+  return [...counts].map(([transform, count]) => ({ transform, count })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
+}
+var ORDER = { reused: 0, inconclusive: 1, independent: 2 };
+function decidingComponent(r) {
+  const same = r.components.filter((c) => c.verdict === r.verdict);
+  const pool2 = same.length ? same : r.components;
+  return [...pool2].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
+}
+var strip0 = (s) => s.replace(/[.\s]+$/, "");
+function verdictSentence(report) {
+  const refs = report.references;
+  const v = report.verdict;
+  const head = v === "reused" ? "Reused" : v === "independent" ? "Independent" : "Inconclusive";
+  const deciding = refs.filter((r2) => r2.verdict === v);
+  const r = deciding[0];
+  const others = deciding.length > 1 ? ` (and ${deciding.length - 1} more reference${deciding.length > 2 ? "s" : ""} ${v})` : "";
+  if (!r) {
+    if (report.error) return `${head}: the run stopped before any reference was compared (${strip0(report.error.message)}).`;
+    return `${head}: no reference was compared.`;
+  }
+  if (r.error) return `${head}: ${r.source} could not be compared (${strip0(r.error.message)})${others}.`;
+  if (v === "reused") {
+    const comps = r.components.filter((c3) => c3.verdict === "reused");
+    const c2 = comps[0];
+    const names2 = comps.map((x) => x.name).join(" and ");
+    return `${head}: the candidate's ${names2} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c2.name} ${strip0(c2.reason)}${others}.`;
+  }
+  const c = decidingComponent(r);
+  const tail = report.error ? `; the run stopped early (${strip0(report.error.message)})` : "";
+  if (!c) return `${head}: ${r.source} has no comparable component (${strip0(r.reason)})${others}${tail}.`;
+  if (v === "independent") {
+    const all = refs.length > 1 ? `, and every component of the candidate is independent of all ${refs.length} references` : "";
+    return `${head}: against ${r.source}, ${c.name}: ${strip0(c.reason)}${all}${tail}.`;
+  }
+  return `${head}: against ${r.source}, ${c.name}: ${strip0(c.reason)}${others}${tail}.`;
+}
+
+// src/report/html.ts
+function escapeHtml(s) {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+var e = escapeHtml;
+var n = (x) => Number.isFinite(x) ? String(Math.round(x * 100) / 100) : "0";
+var VERDICT_LABEL = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
+var VERDICT_ORDER = { reused: 0, inconclusive: 1, independent: 2 };
+function badge(v, small = false) {
+  return `<span class="badge v-${v}${small ? " small" : ""}">${VERDICT_LABEL[v]}</span>`;
+}
+function divergingColor(v) {
+  const t = Math.max(-1, Math.min(1, v));
+  const [r0, g0, b0] = [247, 247, 247];
+  const [r1, g1, b1] = t >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const a = Math.abs(t);
+  const mix = (x, y) => Math.round(x + (y - x) * a).toString(16).padStart(2, "0");
+  return `#${mix(r0, r1)}${mix(g0, g1)}${mix(b0, b1)}`;
+}
+function normNull(c) {
+  const nulls = c.tensors.filter((t) => /norm/.test(t.role) && !t.informative && t.null).map((t) => t.null);
+  if (!nulls.length) return null;
+  return {
+    mean: nulls.reduce((s, x) => s + x.mean, 0) / nulls.length,
+    sd: Math.sqrt(nulls.reduce((s, x) => s + x.sd * x.sd, 0) / nulls.length),
+    n: nulls.reduce((s, x) => s + x.n, 0)
+  };
+}
+var figureId = 0;
+function trapNumbers(cos, pear) {
+  const cs = cos.flat().filter((v) => v !== null);
+  const ps = pear.flat().filter((v) => v !== null);
+  if (!cs.length) return "";
+  const lo = Math.min(...cs).toFixed(3);
+  const hi = Math.max(...cs).toFixed(3);
+  const p = ps.length ? `, norm Pearson within \xB1${Math.max(...ps.map(Math.abs)).toFixed(2)}` : "";
+  return ` (here raw cosine ${lo === hi ? lo : `${lo} to ${hi}`} over all ${cs.length} pairs${p})`;
+}
+function heatmap(h) {
+  const id = `g${++figureId}`;
+  const nr = h.rows.length;
+  const nc = h.cols.length;
+  const cs = Math.max(4, Math.min(44, Math.floor(300 / Math.max(nr, nc, 1))));
+  const left = 46;
+  const top = 30;
+  const gw = nc * cs;
+  const gh = nr * cs;
+  const barX = left + gw + 18;
+  const barH = Math.max(gh, 150);
+  const width = barX + 16 + 84;
+  const height = top + Math.max(gh, barH) + 12;
+  const step = (k) => Math.max(1, Math.ceil(k / Math.max(1, Math.floor(Math.max(gw, gh) / 22))));
+  const out = [];
+  out.push(
+    `<svg class="heatmap ${h.kind}" role="img" aria-label="${e(h.stat)} heatmap, candidate layer by reference layer" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">`
+  );
+  out.push(`<defs><linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">`);
+  for (let i = 0; i <= 10; i++) out.push(`<stop offset="${i / 10}" stop-color="${divergingColor(-1 + i / 5)}"/>`);
+  out.push(`</linearGradient></defs>`);
+  out.push(`<text class="axis-title" x="${n(left + gw / 2)}" y="11" text-anchor="middle">reference layer</text>`);
+  out.push(`<text class="axis-title" transform="translate(11 ${n(top + gh / 2)}) rotate(-90)" text-anchor="middle">candidate layer</text>`);
+  const sc = step(nc);
+  h.cols.forEach((l, j) => {
+    if (j % sc === 0) out.push(`<text class="tick" x="${n(left + j * cs + cs / 2)}" y="${top - 5}" text-anchor="middle">${l}</text>`);
+  });
+  const sr = step(nr);
+  h.rows.forEach((l, i) => {
+    if (i % sr === 0) out.push(`<text class="tick" x="${left - 5}" y="${n(top + i * cs + cs / 2 + 4)}" text-anchor="end">${l}</text>`);
+  });
+  const showText = cs >= 34;
+  const detailed = nr * nc <= 576;
+  const marks = [];
+  const oob = [];
+  const diag = [];
+  const buckets = /* @__PURE__ */ new Map();
+  for (let i = 0; i < nr; i++) {
+    for (let j = 0; j < nc; j++) {
+      const v = h.values[i]?.[j] ?? null;
+      const x = left + j * cs;
+      const y = top + i * cs;
+      const outside = h.band !== null && v !== null && (v < h.band.lo || v > h.band.hi);
+      const onDiag = h.rows[i] === h.cols[j];
+      if (!detailed) {
+        const fill2 = v === null ? "#dedede" : divergingColor(Math.round(v * 20) / 20);
+        const list = buckets.get(fill2) ?? [];
+        list.push(`M${x} ${y}h${cs}v${cs}h-${cs}z`);
+        buckets.set(fill2, list);
+        if (outside) oob.push(`M${x + 0.5} ${y + 0.5}h${cs - 1}v${cs - 1}h-${cs - 1}z`);
+        if (onDiag) diag.push(`M${x + 0.5} ${y + 0.5}h${cs - 1}v${cs - 1}h-${cs - 1}z`);
+        continue;
+      }
+      const label = `candidate layer ${h.rows[i]} \xD7 reference layer ${h.cols[j]}: ${h.stat} ${v === null ? "n/a" : v.toFixed(3)}`;
+      const fill = v === null ? "#dedede" : divergingColor(v);
+      out.push(`<rect class="cell" x="${x}" y="${y}" width="${cs}" height="${cs}" fill="${fill}" data-v="${v === null ? "" : v.toFixed(4)}"><title>${e(label)}</title></rect>`);
+      if (showText) {
+        const txt = v === null ? "n/a" : v.toFixed(2).replace(/^-(0\.00)$/, "$1");
+        out.push(`<text class="cell-text" x="${n(x + cs / 2)}" y="${n(y + cs / 2 + 4)}" text-anchor="middle" fill="${v !== null && Math.abs(v) > 0.55 ? "#fff" : "#333"}">${txt}</text>`);
+      }
+      if (outside) marks.push(`<rect class="out-of-band" x="${x + 1.5}" y="${y + 1.5}" width="${cs - 3}" height="${cs - 3}"/>`);
+      if (onDiag) marks.push(`<rect class="diag" x="${x + 0.5}" y="${y + 0.5}" width="${cs - 1}" height="${cs - 1}"/>`);
+    }
+  }
+  if (!detailed) {
+    out.push(`<title>${e(`${h.stat}, ${nr} candidate \xD7 ${nc} reference layers (colours rounded to 0.05; exact values in the JSON report's layerMatrix)`)}</title>`);
+    for (const [fill, d] of buckets) out.push(`<path class="cells" fill="${fill}" d="${d.join("")}"/>`);
+    if (oob.length) out.push(`<path class="out-of-band thin" d="${oob.join("")}"/>`);
+    if (diag.length) out.push(`<path class="diag thin" d="${diag.join("")}"/>`);
+  }
+  out.push(...marks);
+  const yOf = (v) => top + (1 - v) / 2 * barH;
+  out.push(`<rect x="${barX}" y="${top}" width="14" height="${barH}" fill="url(#${id})" stroke="#999" stroke-width="0.5"/>`);
+  for (const t of [1, 0.5, 0, -0.5, -1]) {
+    out.push(`<line x1="${barX + 14}" x2="${barX + 18}" y1="${n(yOf(t))}" y2="${n(yOf(t))}" stroke="#666"/>`);
+    out.push(`<text class="tick" x="${barX + 21}" y="${n(yOf(t) + 4)}">${t === 0 ? "0" : t.toFixed(1)}</text>`);
+  }
+  if (h.band) {
+    const lo = Math.max(-1, h.band.lo);
+    const hi = Math.min(1, h.band.hi);
+    out.push(`<rect class="band-mark" x="${barX - 4}" y="${n(yOf(hi))}" width="22" height="${n(Math.max(1, yOf(lo) - yOf(hi)))}"/>`);
+    out.push(`<text class="tick band-label" x="${barX + 46}" y="${n((yOf(hi) + yOf(lo)) / 2 + 4)}">null</text>`);
+  }
+  out.push(`</svg>`);
+  return out.join("");
+}
+function layerLine(points, th) {
+  const pts = points.filter((p) => p.pearson !== null || p.null);
+  if (!pts.length) return `<p class="muted">No layered matrix was compared, so there is no per-layer line.</p>`;
+  const k = th.minZ;
+  const W = 560;
+  const H = 250;
+  const L = 48;
+  const R = 110;
+  const T = 14;
+  const B = 38;
+  const vals = pts.flatMap((p) => [...p.tensors.map((t) => t.pearson), ...p.null ? [p.null.mean - k * p.null.sd] : []]);
+  const lowest = Math.min(-0.25, ...vals);
+  const yMin = Math.max(-1, Math.floor(lowest * 4) / 4);
+  const yMax = 1;
+  const l0 = pts[0].layer;
+  const l1 = pts[pts.length - 1].layer;
+  const x = (l) => l1 === l0 ? L + (W - L - R) / 2 : L + (l - l0) / (l1 - l0) * (W - L - R);
+  const y = (v) => T + (yMax - Math.max(yMin, Math.min(yMax, v))) / (yMax - yMin) * (H - T - B);
+  const out = [];
+  out.push(`<svg class="layer-line" role="img" aria-label="matched Pearson per candidate layer, with the null band" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">`);
+  for (let v = yMin; v <= yMax + 1e-9; v += 0.25) {
+    const major = Math.abs(v * 2 - Math.round(v * 2)) < 1e-9;
+    out.push(`<line class="${v === 0 ? "zero" : "grid"}" x1="${L}" x2="${W - R}" y1="${n(y(v))}" y2="${n(y(v))}"/>`);
+    if (major) out.push(`<text class="tick" x="${L - 6}" y="${n(y(v) + 4)}" text-anchor="end">${v.toFixed(1)}</text>`);
+  }
+  const stepL = Math.max(1, Math.ceil(pts.length / 16));
+  pts.forEach((p, i) => {
+    if (i % stepL === 0 || i === pts.length - 1) out.push(`<text class="tick" x="${n(x(p.layer))}" y="${H - B + 16}" text-anchor="middle">${p.layer}</text>`);
+  });
+  out.push(`<text class="axis-title" x="${n(L + (W - L - R) / 2)}" y="${H - 4}" text-anchor="middle">candidate layer</text>`);
+  out.push(`<text class="axis-title" transform="translate(12 ${n(T + (H - T - B) / 2)}) rotate(-90)" text-anchor="middle">Pearson</text>`);
+  const withNull = pts.filter((p) => p.null);
+  if (withNull.length) {
+    const upper = withNull.map((p) => `${n(x(p.layer))},${n(y(p.null.mean + k * p.null.sd))}`);
+    const lower = withNull.map((p) => `${n(x(p.layer))},${n(y(p.null.mean - k * p.null.sd))}`).reverse();
+    if (withNull.length === 1) {
+      const p = withNull[0];
+      out.push(`<rect class="null-band" x="${n(x(p.layer) - 12)}" y="${n(y(p.null.mean + k * p.null.sd))}" width="24" height="${n(y(p.null.mean - k * p.null.sd) - y(p.null.mean + k * p.null.sd))}"/>`);
+    } else out.push(`<polygon class="null-band" points="${[...upper, ...lower].join(" ")}"><title>same-kind null: mean \xB1 ${k} sd</title></polygon>`);
+    const last = withNull[withNull.length - 1];
+    out.push(`<text class="legend band-label" x="${W - R + 12}" y="${n(y(last.null.mean) + 4)}">null \xB1${k} sd</text>`);
+  }
+  out.push(`<line class="threshold" x1="${L}" x2="${W - R}" y1="${n(y(th.minPearson))}" y2="${n(y(th.minPearson))}"/>`);
+  out.push(`<text class="legend" x="${W - R + 12}" y="${n(y(th.minPearson) - 3)}">min-pearson ${th.minPearson}</text>`);
+  for (const p of pts) {
+    p.tensors.forEach((t, i) => {
+      const dx = p.tensors.length > 1 ? (i / (p.tensors.length - 1) - 0.5) * 10 : 0;
+      out.push(`<circle class="dot${t.standsOut ? " hit" : ""}" cx="${n(x(p.layer) + dx)}" cy="${n(y(t.pearson))}" r="2.2"/>`);
+    });
+  }
+  const segments = [[]];
+  for (const p of pts) {
+    if (p.pearson === null) segments.push([]);
+    else segments[segments.length - 1].push(`${n(x(p.layer))},${n(y(p.pearson))}`);
+  }
+  for (const s of segments) if (s.length > 1) out.push(`<polyline class="median-line" points="${s.join(" ")}"/>`);
+  for (const p of pts) {
+    if (p.pearson === null) continue;
+    const st = layerState(p);
+    const nl = p.null ? `, null ${p.null.mean.toFixed(3)} \xB1 ${p.null.sd.toFixed(3)}` : "";
+    out.push(
+      `<circle class="point s-${st}" cx="${n(x(p.layer))}" cy="${n(y(p.pearson))}" r="4.5"><title>${e(`layer ${p.layer}: median Pearson ${p.pearson.toFixed(3)} over ${p.tensors.length} matrices, ${p.standsOut} stand out${nl}`)}</title></circle>`
+    );
+  }
+  out.push(`<text class="legend" x="${W - R + 12}" y="${n(y(0.7))}">\u25CF median</text>`);
+  out.push(`<text class="legend" x="${W - R + 12}" y="${n(y(0.7) + 14)}">\xB7 each matrix</text>`);
+  out.push(`</svg>`);
+  return out.join("");
+}
+function notesOf(t) {
+  const notes = [];
+  if (t.error) notes.push(`unread: ${t.error}`);
+  if (t.identical) notes.push("identical elements");
+  if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
+  if (t.log10p !== void 0) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
+  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
+  if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
+  return notes.map(e).join("<br>");
+}
+var num = (x) => x === null || x === void 0 || !Number.isFinite(x) ? "" : String(Number(x.toPrecision(6)));
+function tensorTable(c) {
+  const open3 = c.verdict !== "independent" && c.tensors.length <= 80;
+  const rows = c.tensors;
+  if (!rows.length) return `<p class="muted">No tensor of this component was compared with the reference.</p>`;
+  const head = [
+    ["candidate tensor", "str", ""],
+    ["reference tensor", "str", ""],
+    ["layer", "num", ""],
+    ["role", "str", ""],
+    ["transform undone", "str", ""],
+    ["elements", "num", ""],
+    ["Pearson", "num", "centred: what decides"],
+    ["raw cosine", "num", "not used to decide"],
+    ["z", "num", "(Pearson - null mean) / null sd"],
+    ["null mean \xB1 sd (n)", "num", "same-kind controls"],
+    ["evidence", "str", ""],
+    ["notes", "str", ""]
+  ];
+  const out = [];
+  out.push(`<details class="tensors"${open3 ? " open" : ""}><summary>All ${rows.length} compared tensors of ${e(c.name)} (click a column to sort)</summary>`);
+  out.push(`<div class="table-wrap"><table class="sortable tensors-table"><thead><tr>`);
+  for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
+  out.push(`</tr></thead><tbody>`);
+  for (const t of rows) {
+    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
+    const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
+    out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
+    const same = t.reference === t.candidate;
+    out.push(`<td class="name">${e(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${e(t.reference)}</td>`}`);
+    out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${e(t.role)}</td><td>${e(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
+    out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
+    out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
+  }
+  out.push(`</tbody></table></div></details>`);
+  return out.join("");
+}
+function shareBar(c, th) {
+  const w = 240;
+  const x = Math.max(0, Math.min(1, c.share)) * w;
+  const m = th.minShare * w;
+  return `<svg class="share-bar" role="img" aria-label="share of parameters matched" width="${w + 2}" height="16" viewBox="0 0 ${w + 2} 16" xmlns="http://www.w3.org/2000/svg"><rect x="1" y="3" width="${w}" height="10" fill="#eee" stroke="#bbb" stroke-width="0.5"/><rect class="v-${c.verdict}-fill" x="1" y="3" width="${n(x)}" height="10"/><line x1="${n(m + 1)}" x2="${n(m + 1)}" y1="0" y2="16" stroke="#333" stroke-dasharray="2 2"><title>min-share ${fmtPct(th.minShare)}</title></line></svg>`;
+}
+function componentSection(c, report, ri) {
+  const th = report.thresholds;
+  const k = th.minZ;
+  const out = [];
+  out.push(`<section class="component" id="ref-${ri}-${e(c.name)}">`);
+  out.push(`<h3>${badge(c.verdict, true)} <span class="comp-name">${e(c.name)}</span></h3>`);
+  out.push(`<p class="rule"><strong>${e(c.verdict)}</strong> because ${e(c.reason)}.</p>`);
+  out.push(`<div class="facts">`);
+  out.push(
+    `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`
+  );
+  out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
+  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">null</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
+  const dtypes = [...new Set(c.tensors.map((t) => t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`))];
+  if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
+  const tf = transformsUndone(c);
+  out.push(`<div><span class="k">transforms undone</span> ${tf.length ? tf.map((x) => `<code>${e(x.transform)}</code> \xD7${x.count}`).join(", ") : "\u2013"}</div>`);
+  if (c.search) {
+    const dup = c.search.referenceDuplicateLayers.length ? `; reference layers duplicating each other: ${c.search.referenceDuplicateLayers.map(([a, b]) => `${a}\u2248${b}`).join(", ")}` : "";
+    out.push(
+      `<div><span class="k">alignment search</span> ${c.search.ran ? "ran" : "did not run"}: ${e(c.search.note)}${c.search.residualPermuted ? `; residual stream permuted (match quality ${fmtR(c.search.residualMatchQuality)})` : ""}${e(dup)}</div>`
+    );
+  }
+  const s = strip(c);
+  if (s) out.push(`<div><span class="k">per-layer strip</span> <span class="strip" title="${e(STRIP_LEGEND)}">${e(s)}</span></div>`);
+  out.push(`</div>`);
+  const lm = c.layerMatrix;
+  const line = `<figure><figcaption><strong>Matched Pearson per layer</strong>: each dot a compared matrix (red: stands out), the line their median; the grey band is the same-kind null's mean \xB1 ${k} sd.</figcaption>${layerLine(layerProfile(c), th)}</figure>`;
+  out.push(`<div class="figures">`);
+  if (lm) {
+    const band = c.null ? { lo: c.null.mean - k * c.null.sd, hi: c.null.mean + k * c.null.sd } : null;
+    out.push(
+      `<figure><figcaption><strong>Matrices: Pearson</strong>, candidate layer \xD7 reference layer (mean over roles, sampled values). A copy lights up the dashed diagonal; outlined cells lie outside the component's null band (${band ? `${band.lo.toFixed(2)} \u2026 ${band.hi.toFixed(2)}, mean \xB1 ${k} sd` : "no null"}).</figcaption>${heatmap({ kind: "pearson", values: lm.pearson, rows: lm.candidateLayers, cols: lm.referenceLayers, band, stat: "Pearson" })}</figure>`
+    );
+    out.push(line, `</div>`);
+    if (lm.normPearson && lm.normCosine) {
+      const nn = normNull(c);
+      const nb = nn ? { lo: nn.mean - k * nn.sd, hi: nn.mean + k * nn.sd } : null;
+      out.push(`<div class="figures trap-pair">`);
+      out.push(
+        `<figure><figcaption><strong>Norm vectors: Pearson</strong> (centred), the same layers. ${nb ? `Outlined cells lie outside the norms' null band (${nb.lo.toFixed(2)} \u2026 ${nb.hi.toFixed(2)}).` : ""}</figcaption>${heatmap({ kind: "norm-pearson", values: lm.normPearson, rows: lm.candidateLayers, cols: lm.referenceLayers, band: nb, stat: "norm Pearson" })}</figure>`
+      );
+      out.push(
+        `<figure><figcaption><strong>Norm vectors: raw cosine</strong>, the trap: gains that all sit near 1 give cosine \u2248 1 for every pair of layers, related or not${trapNumbers(lm.normCosine, lm.normPearson)}. Shown, never used to decide.</figcaption>${heatmap({ kind: "norm-cosine", values: lm.normCosine, rows: lm.candidateLayers, cols: lm.referenceLayers, band: null, stat: "raw cosine" })}</figure>`
+      );
+      out.push(`</div>`);
+    }
+  } else {
+    out.push(`<p class="muted">No layer \xD7 layer matrix for this component (no layered matrix pairs were compared).</p>`, line, `</div>`);
+  }
+  out.push(tensorTable(c));
+  out.push(`</section>`);
+  return out.join("");
+}
+function referenceSection(r, report, ri) {
+  const out = [];
+  out.push(`<section class="reference" id="ref-${ri}">`);
+  out.push(`<h2>${badge(r.verdict)} <span class="src">${e(r.source)}</span></h2>`);
+  out.push(
+    `<p class="meta"><span class="k">revision</span> <code>${r.revision ? e(r.revision) : "local files (no revision)"}</code> \xB7 <span class="k">licence</span> ${r.license ? `<code>${e(r.license)}</code>` : "unknown"} \xB7 <span class="k">sampling</span> ${r.sampling.mode === "exact" ? "exact (every element)" : `${fmtPct(r.sampling.fraction)} of large matrices' rows (${e(r.sampling.chosen)})`} \xB7 <span class="k">reference tensors unmatched</span> ${r.referenceUnmatchedTensors}</p>`
+  );
+  out.push(`<p class="rule"><strong>${e(r.verdict)}</strong>: ${e(r.reason)}.</p>`);
+  if (r.error) out.push(`<p class="error">Error (${e(r.error.kind)}): ${e(r.error.message)}</p>`);
+  const order = [...r.components].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
+  for (const c of order) out.push(componentSection(c, report, ri));
+  out.push(`</section>`);
+  return out.join("");
+}
+function overview(report) {
+  const out = [];
+  out.push(`<table class="sortable overview"><thead><tr>`);
+  for (const [h, t] of [["reference", "str"], ["revision", "str"], ["licence", "str"], ["verdict", "str"], ["components: verdict, share matched, per-layer strip", "str"]]) {
+    out.push(`<th data-type="${t}" tabindex="0">${e(h)}</th>`);
+  }
+  out.push(`</tr></thead><tbody>`);
+  report.references.forEach((r, ri) => {
+    const comps = r.components.map((c) => {
+      const s = strip(c);
+      return `<div>${badge(c.verdict, true)} <a href="#ref-${ri}-${e(c.name)}">${e(c.name)}</a> ${fmtPct(c.share)}${s ? ` <span class="strip">${e(s)}</span>` : ""}</div>`;
+    }).join("");
+    out.push(
+      `<tr><td class="name"><a href="#ref-${ri}">${e(r.source)}</a></td><td><code>${r.revision ? e(r.revision) : "local files"}</code></td><td>${r.license ? e(r.license) : "unknown"}</td><td data-v="${r.verdict}">${badge(r.verdict, true)}</td><td>${comps || (r.error ? e(r.error.message) : "\u2013")}</td></tr>`
+    );
+  });
+  out.push(`</tbody></table>`);
+  return out.join("");
+}
+var CSS = `
+:root{--red:#b3261e;--amber:#a15c00;--green:#1e6b2f;--ink:#1d1d1f;--muted:#666;--line:#ddd}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI","DejaVu Sans",Roboto,sans-serif;color:var(--ink);background:#fafafa}
+main{max-width:1320px;margin:0 auto;padding:20px 24px 40px}
+h1{font-size:20px;margin:0 0 6px}h2{font-size:17px;margin:0 0 6px}h3{font-size:15px;margin:14px 0 4px}
+code,.strip,.name{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
+code{font-size:12.5px;background:#f0f0f0;padding:0 3px;border-radius:3px;overflow-wrap:anywhere}
+.verdict{border-left:8px solid;padding:14px 18px;background:#fff;border-radius:6px;margin-bottom:16px;box-shadow:0 1px 2px #0001}
+.verdict.v-reused{border-color:var(--red)}.verdict.v-inconclusive{border-color:var(--amber)}.verdict.v-independent{border-color:var(--green)}
+.sentence{font-size:16px;margin:6px 0}
+.badge{display:inline-block;font-weight:700;color:#fff;border-radius:4px;padding:2px 8px;font-size:13px;letter-spacing:.03em;vertical-align:1px}
+.badge.small{font-size:11px;padding:1px 6px}
+.badge.v-reused{background:var(--red)}.badge.v-inconclusive{background:var(--amber)}.badge.v-independent{background:var(--green)}
+.v-reused-fill{fill:var(--red)}.v-inconclusive-fill{fill:var(--amber)}.v-independent-fill{fill:var(--green)}
+.muted,.meta{color:var(--muted)}.k{color:var(--muted)}
+.card,.reference{background:#fff;border:1px solid var(--line);border-radius:6px;padding:14px 18px;margin:14px 0}
+.component{border-top:1px solid var(--line);margin-top:12px;padding-top:4px}
+.rule{margin:4px 0 8px}
+.error{color:var(--red);font-weight:600}
+.facts>div{margin:2px 0}.share-bar{vertical-align:-3px}
+.strip{font-size:16px;letter-spacing:1px;white-space:nowrap}
+.figures{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;margin:10px 0}
+.trap-pair{display:inline-flex;padding:8px 12px;background:#fff8e6;border:1px dashed #e0b050;border-radius:6px}
+figure{margin:0;max-width:580px}figcaption{font-size:12.5px;color:#444;max-width:440px;margin-bottom:4px}
+svg text{font-family:system-ui,"DejaVu Sans",sans-serif}
+svg .tick{font-size:10.5px;fill:#555}svg .axis-title{font-size:11px;fill:#333}svg .legend{font-size:11px;fill:#333}svg .cell-text{font-size:10px}
+svg .diag{fill:none;stroke:#111;stroke-width:1.2;stroke-dasharray:3 2}
+svg .out-of-band{fill:none;stroke:#000;stroke-width:2.2}svg .thin{stroke-width:1}svg .diag.thin{stroke-dasharray:none;stroke:#555}
+svg .band-mark{fill:none;stroke:#000;stroke-width:1.5}
+svg .null-band{fill:#8a8a8a;fill-opacity:.28;stroke:#8a8a8a;stroke-width:.5}
+svg .grid{stroke:#eee}svg .zero{stroke:#bbb}
+svg .threshold{stroke:var(--red);stroke-dasharray:5 4;stroke-width:1}
+svg .median-line{fill:none;stroke:#333;stroke-width:1.6}
+svg .dot{fill:#9a9a9a}svg .dot.hit{fill:var(--red);fill-opacity:.7}
+svg .point{stroke:#fff;stroke-width:1.2}
+svg .s-reused{fill:var(--red)}svg .s-partial{fill:var(--amber)}svg .s-clear{fill:var(--green)}
+.table-wrap{overflow-x:auto}
+table{border-collapse:collapse;font-size:12.5px;background:#fff}
+th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
+th{position:sticky;top:0;background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
+th[data-dir=asc]::after{content:" \u25B2"}th[data-dir=desc]::after{content:" \u25BC"}
+td.num,.tensors-table td:nth-child(3),.tensors-table td:nth-child(6),.tensors-table td:nth-child(7),.tensors-table td:nth-child(8),.tensors-table td:nth-child(9),.tensors-table td:nth-child(10){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.name{overflow-wrap:anywhere;min-width:200px;max-width:330px}td.same{color:#999}
+td.notes{color:#555;min-width:220px;max-width:340px;font-size:11.5px}
+tr.hit td{background:#fdecea}tr.minor td{color:#888}tr.unread td{background:#fff4d6}
+details summary{cursor:pointer;color:#333;margin:6px 0}
+.overview td{vertical-align:top}.overview code{white-space:nowrap}.overview .strip{font-size:14px}
+footer{color:var(--muted);font-size:12px;margin-top:20px}
+`;
+var SCRIPT = `
+for (const th of document.querySelectorAll("table.sortable th")) {
+  const sort = () => {
+    const table = th.closest("table"), body = table.tBodies[0], i = th.cellIndex;
+    const dir = th.dataset.dir === "desc" ? "asc" : "desc";
+    for (const h of table.querySelectorAll("th")) delete h.dataset.dir;
+    th.dataset.dir = dir;
+    const numeric = th.dataset.type === "num", s = dir === "asc" ? 1 : -1;
+    const key = (tr) => { const td = tr.cells[i]; const v = td.dataset.v ?? td.textContent; return numeric ? (v === "" ? NaN : Number(v)) : v; };
+    const rows = [...body.rows].sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (!numeric) return s * x.localeCompare(y);
+      if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+      return Number.isNaN(y) ? -1 : s * (x - y);
+    });
+    body.append(...rows);
+  };
+  th.addEventListener("click", sort);
+  th.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); sort(); } });
+}
+`;
+function renderHtml(report, opts = {}) {
+  figureId = 0;
+  const c = report.candidate;
+  const th = report.thresholds;
+  const body = [];
+  body.push(`<header class="verdict v-${report.verdict}">`);
+  body.push(`<h1>${badge(report.verdict)} fromscratch: <span class="src">${e(c.source)}</span></h1>`);
+  body.push(`<p class="sentence">${e(verdictSentence(report))}</p>`);
+  body.push(`<p><span class="k">gate</span> ${e(report.gate.rule)}${report.gate.failed ? " <strong>(failed)</strong>" : ""}</p>`);
+  if (report.error) body.push(`<p class="error">The run stopped early (${e(report.error.kind)}, exit code ${report.error.exitCode}): ${e(report.error.message)}</p>`);
+  body.push(`</header>`);
+  body.push(`<section class="card">`);
+  body.push(
+    `<p><span class="k">candidate</span> <code>${e(c.source)}</code> \xB7 <span class="k">revision</span> <code>${c.revision ? e(c.revision) : "local files (no revision)"}</code> \xB7 ${fmtInt(c.parameters)} parameters${c.components.length ? ` (${c.components.map((x) => `${e(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : ""}</p>`
+  );
+  body.push(
+    `<p class="muted">A component is <em>reused</em> when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the same-kind null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters. Raw cosine is shown, never used. Strips: ${e(STRIP_LEGEND)}.</p>`
+  );
+  body.push(overview(report));
+  body.push(`</section>`);
+  report.references.forEach((r, ri) => body.push(referenceSection(r, report, ri)));
+  body.push(
+    `<footer>fromscratch ${e(report.tool.version)} \xB7 schema ${report.schemaVersion} \xB7 ${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s \xB7 fail-on ${e(report.failOn)}${opts.reportPath ? ` \xB7 JSON report <code>${e(opts.reportPath)}</code>` : ""} \xB7 this file is self-contained and loads nothing.</footer>`
+  );
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fromscratch: ${VERDICT_LABEL[report.verdict]}: ${e(c.source)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${body.join("\n")}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
 // src/report/markdown.ts
 var SUMMARY_MAX_BYTES = 1e6;
+var SUMMARY_NAME_MAX = 120;
+var STRIP_MAX_LAYERS = 160;
 function escapeCell(s) {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\*/g, "&#42;").replace(/_/g, "&#95;").replace(/[\r\n]+/g, " ");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\*/g, "&#42;").replace(/_/g, "&#95;").replace(/\[/g, "&#91;").replace(/\]/g, "&#93;").replace(/[\r\n]+/g, " ");
+}
+function name(s, max = SUMMARY_NAME_MAX) {
+  return escapeCell(s.length > max ? `\u2026${s.slice(-(max - 1))}` : s);
 }
 var ICON = { reused: "\u{1F534}", inconclusive: "\u{1F7E1}", independent: "\u{1F7E2}" };
-function renderMarkdown(report) {
+function stripCell(c) {
+  const s = strip(c, { maxLayers: STRIP_MAX_LAYERS });
+  return s ? `\`${s}\`` : "\u2013";
+}
+function overviewRow(r) {
+  const comps = r.components.map((c) => `${ICON[c.verdict]} ${escapeCell(c.name)} ${fmtPct(c.share)} ${stripCell(c)}`).join("<br>");
+  const top = r.components.flatMap((c) => strongest(c, 1)).sort((a, b) => Math.abs(b.z) - Math.abs(a.z))[0];
+  const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "\u2013";
+  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
+}
+function pointer(opts) {
+  const files = [];
+  if (opts.htmlPath) files.push(`the HTML report <code>${escapeCell(opts.htmlPath)}</code> (layer \xD7 layer heatmaps, per-layer Pearson against the null band, every compared tensor, sortable)`);
+  if (opts.reportPath) files.push(`the JSON report <code>${escapeCell(opts.reportPath)}</code>`);
+  const ask = opts.htmlPath ? "" : " For heatmaps of candidate \xD7 reference layers and every compared tensor, ask for the HTML report (`html-report` input, `--html FILE`).";
+  if (!files.length) {
+    return "**Full evidence:** in the JSON report (`report-path` input, `--report FILE`) and the HTML report with heatmaps and every compared tensor (`html-report` input, `--html FILE`); an `actions/upload-artifact` step (two lines, shown in the fromscratch README) keeps them with the run.";
+  }
+  return `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) puts ${files.length > 1 ? "them" : "it"} under this run's Artifacts.${ask}`;
+}
+function renderMarkdown(report, opts = {}) {
   const parts = [];
   const c = report.candidate;
   parts.push(`## fromscratch: ${ICON[report.verdict]} ${report.verdict.toUpperCase()}
 `);
-  parts.push(
-    `Candidate \`${escapeCell(c.source)}\`${c.revision ? ` @ \`${c.revision}\`` : ""}: ${fmtInt(c.parameters)} parameters` + (c.components.length ? ` (${c.components.map((x) => `${x.name} ${fmtInt(x.parameters)}`).join(", ")})` : "") + ".\n"
-  );
+  parts.push(`**Verdict:** ${escapeCell(verdictSentence(report))}
+`);
   parts.push(`**Gate:** ${escapeCell(report.gate.rule)}.
 `);
-  if (report.error) parts.push(`> **Error:** ${escapeCell(report.error.message)}
+  parts.push(
+    `Candidate <code>${name(c.source)}</code>${c.revision ? ` @ <code>${escapeCell(c.revision)}</code>` : ""}: ${fmtInt(c.parameters)} parameters` + (c.components.length ? ` (${c.components.map((x) => `${escapeCell(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : "") + ".\n"
+  );
+  if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}
 `);
   const th = report.thresholds;
   parts.push(`A component is *reused* when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters.
 `);
+  const tail = `
+${pointer(opts)}
+
+_${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s \xB7 fromscratch ${report.tool.version}._
+`;
+  const trunc = `
+> Summary truncated to stay under GitHub's 1 MiB limit; every reference is in the HTML and JSON reports.
+`;
+  if (report.references.length) {
+    const rows = [];
+    let used = Buffer.byteLength(parts.join("\n") + tail + trunc) + 2e3;
+    let cut = 0;
+    for (const r of report.references) {
+      const row = overviewRow(r);
+      const b = Buffer.byteLength(row) + 1;
+      if (cut || used + b > SUMMARY_MAX_BYTES / 2) {
+        cut++;
+        continue;
+      }
+      used += b;
+      rows.push(row);
+    }
+    parts.push("| reference | licence | revision | verdict | components: share matched, per-layer strip | top tensor |");
+    parts.push("|---|---|---|---|---|---|");
+    parts.push(...rows);
+    if (cut) parts.push(`
+_${cut} more references not shown here (summary size limit)._`);
+    parts.push(`
+<sub>Strips: ${escapeCell(STRIP_LEGEND)}.</sub>
+`);
+  }
   const body = [];
   for (const r of report.references) {
-    body.push(`### ${ICON[r.verdict]} \`${escapeCell(r.source)}\`: ${r.verdict}
+    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}
 `);
-    body.push(`Revision: ${r.revision ? `\`${r.revision}\`` : "local files"} \xB7 Licence: ${r.license ? escapeCell(r.license) : "unknown"}
+    body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} \xB7 Licence: ${r.license ? name(r.license, 80) : "unknown"}
 `);
-    if (r.error) body.push(`> **Error:** ${escapeCell(r.error.message)}
+    if (r.error) body.push(`> **Error:** ${name(r.error.message, 500)}
 `);
     if (r.components.length) {
-      body.push("| component | verdict | matched share | median Pearson | null mean \xB1 sd | strongest tensors |");
-      body.push("|---|---|---|---|---|---|");
+      body.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
+      body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
-        const top = strongest(comp, 3).map((t) => `${escapeCell(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${escapeCell(t.transform)}` : ""})`).join("<br>");
+        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""})`).join("<br>");
         body.push(
-          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
+          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
         );
       }
       body.push("");
-      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${escapeCell(comp.reason)}`);
+      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}`);
       body.push("");
     }
   }
   const head = parts.join("\n");
-  const tail = `
-_${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s \xB7 fromscratch ${report.tool.version}; full per-tensor evidence in the JSON report._
-`;
   let text = head + "\n" + body.join("\n") + tail;
   if (Buffer.byteLength(text) > SUMMARY_MAX_BYTES) {
     const lines = body.join("\n").split("\n");
     let kept = "";
+    let size = Buffer.byteLength(head + tail + trunc) + 200;
     for (const l of lines) {
-      if (Buffer.byteLength(head + kept + l + tail) + 200 > SUMMARY_MAX_BYTES) break;
+      const b = Buffer.byteLength(l) + 1;
+      if (size + b > SUMMARY_MAX_BYTES) break;
+      size += b;
       kept += l + "\n";
     }
     text = `${head}
-${kept}
-> Summary truncated to stay under GitHub's 1 MiB limit; see the JSON report.
-${tail}`;
+${kept}${trunc}${tail}`;
   }
   return text;
 }
@@ -21912,17 +23133,17 @@ ${tail}`;
 // src/settings.ts
 var DEFAULT_ENDPOINT = "https://huggingface.co";
 var given = (s) => s !== void 0 && s.trim() !== "";
-function oneOf(name, value, allowed, dflt) {
+function oneOf(name2, value, allowed, dflt) {
   if (!given(value)) return dflt;
   const v = value.trim();
-  if (!allowed.includes(v)) throw new UsageError(`${name} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+  if (!allowed.includes(v)) throw new UsageError(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
   return v;
 }
-function number(name, value, dflt, min, max) {
+function number(name2, value, dflt, min, max) {
   if (!given(value)) return dflt;
   const v = Number(value.trim());
   if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
+    throw new UsageError(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
   }
   return v;
 }
@@ -21937,12 +23158,12 @@ function parseComponentSpec(spec) {
   const rules = [];
   for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
     const eq = part.indexOf("=");
-    const name = eq > 0 ? part.slice(0, eq).trim() : "";
+    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
     const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
-    if (!/^[A-Za-z0-9_-]+$/.test(name) || globs.length === 0) {
+    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
       throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
     }
-    rules.push({ name, globs });
+    rules.push({ name: name2, globs });
   }
   if (rules.length === 0) throw new UsageError("--components is empty");
   return rules;
@@ -21969,12 +23190,15 @@ function parseSettings(raw) {
     candidate: raw.candidate.trim(),
     references,
     reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
     format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
     failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
     endpoint,
     token: given(raw.token) ? raw.token.trim() : null,
     components: given(raw.components) ? parseComponentSpec(raw.components) : null,
     sample: parseSample(raw.sample),
+    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
+    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
     thresholds: {
       minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
       minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
@@ -21986,7 +23210,7 @@ function parseSettings(raw) {
 // src/sources/parse-source.ts
 import { existsSync as existsSync2 } from "node:fs";
 import { homedir } from "node:os";
-import path2 from "node:path";
+import path4 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -23409,22 +24633,22 @@ var Hasher = class _Hasher {
 };
 
 // node_modules/@huggingface/blake3-jit/dist/esm/wasm-simd.js
-function toLebU32Min2(n) {
-  return [n & 127 | 128, n >>> 7 & 127];
+function toLebU32Min2(n2) {
+  return [n2 & 127 | 128, n2 >>> 7 & 127];
 }
-function toLebU32Padded5(n) {
+function toLebU32Padded5(n2) {
   return [
-    n & 127 | 128,
-    n >>> 7 & 127 | 128,
-    n >>> 14 & 127 | 128,
-    n >>> 21 & 127 | 128,
-    n >>> 28 & 15
+    n2 & 127 | 128,
+    n2 >>> 7 & 127 | 128,
+    n2 >>> 14 & 127 | 128,
+    n2 >>> 21 & 127 | 128,
+    n2 >>> 28 & 15
     // Last byte has no continuation bit
   ];
 }
-function toSignedLeb128_i32(n) {
+function toSignedLeb128_i32(n2) {
   const bytes = [];
-  let value = n | 0;
+  let value = n2 | 0;
   let more = true;
   while (more) {
     let byte = value & 127;
@@ -24158,8 +25382,8 @@ function initSimdSync() {
     wasmMemoryView32 = new Uint32Array(wasmMemory.buffer);
     setupArenaViews();
     return true;
-  } catch (e) {
-    console.warn("Failed to initialize WASM SIMD:", e);
+  } catch (e2) {
+    console.warn("Failed to initialize WASM SIMD:", e2);
     return false;
   }
 }
@@ -24735,14 +25959,14 @@ init_chunk_FFYIGW52();
 function findDuplicateKey(text) {
   const stack = [];
   let i = 0;
-  const n = text.length;
+  const n2 = text.length;
   let expectKey = false;
-  while (i < n) {
+  while (i < n2) {
     const c = text.charCodeAt(i);
     if (c === 34) {
       const start = i;
       i++;
-      while (i < n) {
+      while (i < n2) {
         const d = text.charCodeAt(i);
         if (d === 92) i += 2;
         else if (d === 34) break;
@@ -24786,18 +26010,18 @@ function readHeaderLength(file, prefix, fileSize) {
   if (big > BigInt(MAX_HEADER_BYTES)) {
     throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`);
   }
-  const n = Number(big);
-  if (8 + n > fileSize) {
-    throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
+  const n2 = Number(big);
+  if (8 + n2 > fileSize) {
+    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
   }
-  if (n < 2) throw new FormatError(file, `header length ${n} is too small for a JSON object`);
-  return n;
+  if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`);
+  return n2;
 }
-function product(file, name, shape) {
+function product(file, name2, shape) {
   let numel2 = 1;
   for (const d of shape) {
     numel2 *= d;
-    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name);
+    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name2);
   }
   return numel2;
 }
@@ -24813,8 +26037,8 @@ function parseHeader(file, json, fileSize) {
   let parsed;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(file, `header is not valid JSON (${e.message})`);
+  } catch (e2) {
+    throw new FormatError(file, `header is not valid JSON (${e2.message})`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new FormatError(file, "header is not a JSON object");
@@ -24824,8 +26048,8 @@ function parseHeader(file, json, fileSize) {
   const bufferSize = fileSize - dataStart;
   let metadata = null;
   const tensors = [];
-  for (const [name, raw] of Object.entries(parsed)) {
-    if (name === "__metadata__") {
+  for (const [name2, raw] of Object.entries(parsed)) {
+    if (name2 === "__metadata__") {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
         throw new FormatError(file, "__metadata__ must be an object of strings");
       }
@@ -24836,39 +26060,39 @@ function parseHeader(file, json, fileSize) {
       continue;
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name);
+      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2);
     }
     const { dtype, shape, data_offsets: offsets } = raw;
-    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name);
+    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2);
     const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
-    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name);
+    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2);
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "shape must be an array of non-negative integers", name);
+      throw new FormatError(file, "shape must be an array of non-negative integers", name2);
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name);
+      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2);
     }
     const [begin, end] = offsets;
-    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name);
+    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2);
     if (end > bufferSize) {
-      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name);
+      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name2);
     }
-    const numel2 = product(file, name, shape);
+    const numel2 = product(file, name2, shape);
     const totalBits = numel2 * bits;
     if (!Number.isSafeInteger(totalBits)) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name);
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2);
     }
     if (totalBits % 8 !== 0) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name);
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2);
     }
     if (end - begin !== totalBits / 8) {
       throw new FormatError(
         file,
         `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
-        name
+        name2
       );
     }
-    tensors.push({ name, dtype, shape, file, begin: dataStart + begin, end: dataStart + end });
+    tensors.push({ name: name2, dtype, shape, file, begin: dataStart + begin, end: dataStart + end });
   }
   const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = dataStart;
@@ -24903,8 +26127,8 @@ function parseShardIndex(file, text) {
   let parsed;
   try {
     parsed = JSON.parse(text);
-  } catch (e) {
-    throw new FormatError(file, `not valid JSON (${e.message})`);
+  } catch (e2) {
+    throw new FormatError(file, `not valid JSON (${e2.message})`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object");
   const dup = findDuplicateKey(text);
@@ -24936,14 +26160,14 @@ function reconcileShards(indexFile, index, perShard) {
     }
   }
   const out = [];
-  for (const [name, shard] of index.weightMap) {
-    const t = byName.get(name);
-    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name);
-    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name);
+  for (const [name2, shard] of index.weightMap) {
+    const t = byName.get(name2);
+    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name2);
+    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name2);
     out.push(t);
   }
-  for (const [name, t] of byName) {
-    if (!index.weightMap.has(name)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name);
+  for (const [name2, t] of byName) {
+    if (!index.weightMap.has(name2)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name2);
   }
   return out;
 }
@@ -25042,10 +26266,10 @@ async function readChunk(reader, stallMs, abort) {
   });
   try {
     return await Promise.race([reader.read(), stalled]);
-  } catch (e) {
+  } catch (e2) {
     if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
-    if (e instanceof BodyInterrupted) throw e;
-    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e)})`);
+    if (e2 instanceof BodyInterrupted) throw e2;
+    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e2)})`);
   } finally {
     clearTimeout(timer);
   }
@@ -25060,13 +26284,13 @@ async function drain(res) {
   } catch {
   }
 }
-function describeCause(e) {
-  if (e instanceof Error) {
-    const cause = e.cause;
+function describeCause(e2) {
+  if (e2 instanceof Error) {
+    const cause = e2.cause;
     const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
-    return inner && inner !== e.message ? `${e.message}: ${inner}` : e.message;
+    return inner && inner !== e2.message ? `${e2.message}: ${inner}` : e2.message;
   }
-  return String(e);
+  return String(e2);
 }
 function makeHubFetch(opts) {
   const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
@@ -25097,9 +26321,9 @@ function makeHubFetch(opts) {
     }, stallMs) : void 0;
     try {
       return await base(url.href, { ...init, signal: ctl.signal });
-    } catch (e) {
+    } catch (e2) {
       if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(stallMs)} s (stalled connection)`);
-      throw e;
+      throw e2;
     } finally {
       clearTimeout(timer);
     }
@@ -25110,7 +26334,7 @@ function makeHubFetch(opts) {
   async function followRedirects(start, method, headers, signal, links) {
     let current = start;
     const hops = [];
-    for (let n = 0; ; n++) {
+    for (let n2 = 0; ; n2++) {
       const h = new Headers(headers);
       if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
       else h.delete("authorization");
@@ -25123,7 +26347,7 @@ function makeHubFetch(opts) {
       }
       hops.push({ url: current.href, status: res.status, headers: res.headers });
       await drain(res);
-      if (n >= MAX_REDIRECTS) {
+      if (n2 >= MAX_REDIRECTS) {
         throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
       }
       let next;
@@ -25148,18 +26372,18 @@ function makeHubFetch(opts) {
     new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
     const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
     const started = now();
-    const plural = (n) => `${n} attempt${n === 1 ? "" : "s"}`;
+    const plural = (n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`;
     const links = [];
     for (let attempt = 1; ; attempt++) {
       unlinkAll(links);
       let res;
       try {
         res = await followRedirects(url, method, headers, signal, links);
-      } catch (e) {
+      } catch (e2) {
         unlinkAll(links);
-        if (e instanceof FromScratchError) throw e;
-        if (signal?.aborted) throw e;
-        const cause = describeCause(e);
+        if (e2 instanceof FromScratchError) throw e2;
+        if (signal?.aborted) throw e2;
+        const cause = describeCause(e2);
         if (attempt >= maxAttempts) {
           throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
         }
@@ -25280,15 +26504,15 @@ async function hubResponseError(res, ctx) {
   const reason = await errorReason(res);
   return hubHttpError(res.status, reason, code, ctx);
 }
-function mapHubThrown(e, ctx) {
-  if (e instanceof FromScratchError) return e;
-  if (e instanceof HubApiError) {
-    const data = e.data;
+function mapHubThrown(e2, ctx) {
+  if (e2 instanceof FromScratchError) return e2;
+  if (e2 instanceof HubApiError) {
+    const data = e2.data;
     const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
-    const reason = fromData || e.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
-    return hubHttpError(e.statusCode, reason, null, ctx);
+    const reason = fromData || e2.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
+    return hubHttpError(e2.statusCode, reason, null, ctx);
   }
-  const msg = e instanceof Error ? describeCause(e) : String(e);
+  const msg = e2 instanceof Error ? describeCause(e2) : String(e2);
   return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
 }
 
@@ -25394,19 +26618,19 @@ var HubSource = class {
         let res;
         try {
           res = await this.http(input, { ...init, signal: ctl.signal });
-        } catch (e) {
-          throw e instanceof FetchError && !e.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e.message}`, e.status) : e;
+        } catch (e2) {
+          throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
         }
         if (!res.ok) throw await hubResponseError(res, ctx);
         try {
           const body = await this.readAll(res, ctl, where);
           return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-        } catch (e) {
-          if (!(e instanceof BodyInterrupted)) throw e;
+        } catch (e2) {
+          if (!(e2 instanceof BodyInterrupted)) throw e2;
           if (attempt >= this.maxAttempts) {
-            throw new FetchError(`${this.repo}: reading ${where}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
+            throw new FetchError(`${this.repo}: reading ${where}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
           }
-          this.logger.warn(`${this.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          this.logger.warn(`${this.repo}: reading ${where}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
         }
       }
     };
@@ -25442,8 +26666,8 @@ var HubSource = class {
   }
   resolveUrl(file) {
     if (this.sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path4 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path4}`;
+    const path6 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path6}`;
   }
   /** modelInfo: commit sha (pinned for every later request) and licence. */
   async pin() {
@@ -25457,8 +26681,8 @@ var HubSource = class {
         hubUrl: this.endpoint,
         fetch: this.libFetch(ctx)
       });
-    } catch (e) {
-      throw mapHubThrown(e, ctx);
+    } catch (e2) {
+      throw mapHubThrown(e2, ctx);
     }
     if (typeof info2.sha !== "string" || !SHA_RE.test(info2.sha)) {
       throw new FetchError(`${this.repo}: the Hub did not return a commit sha for revision ${JSON.stringify(this.requested ?? "main")}`);
@@ -25484,12 +26708,29 @@ var HubSource = class {
         }
         this.files.set(entry.path, { size: entry.size, etags: /* @__PURE__ */ new Map() });
       }
-    } catch (e) {
-      throw mapHubThrown(e, ctx);
+    } catch (e2) {
+      throw mapHubThrown(e2, ctx);
     }
   }
+  /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
+  async resolve() {
+    if (this.sha === null) await this.pin();
+    return { sha: this.sha, license: this.license };
+  }
+  /** What a cache needs to read this revision again without listing it: file sizes. */
+  snapshot() {
+    if (this.sha === null) return null;
+    return { sha: this.sha, files: Object.fromEntries([...this.files].map(([k, v]) => [k, v.size])) };
+  }
+  /** Adopt a cached snapshot of the same revision (after resolve()), so read() works without list(). */
+  restore(snap) {
+    if (this.sha !== null && snap.sha !== this.sha) throw new Error(`internal: snapshot of ${snap.sha} restored into ${this.sha}`);
+    this.sha = snap.sha;
+    this.files.clear();
+    for (const [k, size] of Object.entries(snap.files)) this.files.set(k, { size, etags: /* @__PURE__ */ new Map() });
+  }
   async list() {
-    await this.pin();
+    if (this.sha === null) await this.pin();
     await this.listRepoFiles();
     let headerBytes = 0;
     let tensors;
@@ -25519,7 +26760,7 @@ var HubSource = class {
       headerBytes += r.bytes;
       files = [SINGLE_FILE];
     } else {
-      const pickles = [...this.files.keys()].filter((n) => PICKLE_EXTENSIONS.some((e) => n.endsWith(e)));
+      const pickles = [...this.files.keys()].filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
       throw new FormatError(
         `${this.repo}@${this.sha}`,
         pickles.length ? `has ${pickles.slice(0, 3).join(", ")} but no ${SINGLE_FILE} or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither ${SINGLE_FILE} nor ${INDEX_FILE}`
@@ -25531,8 +26772,8 @@ var HubSource = class {
       headerBytes += c.bytes;
       try {
         config = JSON.parse(c.text);
-      } catch (e) {
-        throw new FormatError(this.label(CONFIG_FILE), `not valid JSON (${e.message})`);
+      } catch (e2) {
+        throw new FormatError(this.label(CONFIG_FILE), `not valid JSON (${e2.message})`);
       }
     }
     return {
@@ -25567,10 +26808,10 @@ var HubSource = class {
     const label = this.label(file);
     const prefixLen = Math.min(8, size);
     const prefix = prefixLen > 0 ? await this.fetchBytes(file, { begin: 0, end: prefixLen }, size) : new Uint8Array(0);
-    const n = readHeaderLength(label, prefix, size);
-    const json = await this.fetchBytes(file, { begin: 8, end: 8 + n }, size);
+    const n2 = readHeaderLength(label, prefix, size);
+    const json = await this.fetchBytes(file, { begin: 8, end: 8 + n2 }, size);
     const parsed = parseHeader(label, json, size);
-    return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n };
+    return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
   }
   async read(file, begin, end) {
     if (this.sha === null) throw new Error("internal: HubSource.read() called before list()");
@@ -25603,16 +26844,16 @@ var HubSource = class {
       try {
         await this.fetchOnce(file, info2, { begin, end, whole: range === null }, out, progress);
         return out;
-      } catch (e) {
-        if (!(e instanceof BodyInterrupted)) throw e;
+      } catch (e2) {
+        if (!(e2 instanceof BodyInterrupted)) throw e2;
         info2.cdn = void 0;
         if (attempt >= this.maxAttempts) {
           throw new FetchError(
-            `${label}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
+            `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
           );
         }
         this.logger.warn(
-          `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
+          `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
         );
       }
     }
@@ -25623,9 +26864,9 @@ var HubSource = class {
     const call = async (url2) => {
       try {
         return await this.http(url2, { headers, signal });
-      } catch (e) {
-        if (e instanceof FetchError && !e.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e.message}`, e.status);
-        throw e;
+      } catch (e2) {
+        if (e2 instanceof FetchError && !e2.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
+        throw e2;
       }
     };
     const cached2 = info2.cdn && Date.now() - info2.cdn.at < CDN_URL_TTL_MS ? info2.cdn.url : null;
@@ -25691,9 +26932,9 @@ var HubSource = class {
     }
     try {
       this.checkRevision(file, info2, res);
-    } catch (e) {
+    } catch (e2) {
       await drain(res);
-      throw e;
+      throw e2;
     }
     const declaredHeader = res.headers.get("content-length");
     const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
@@ -25799,9 +27040,9 @@ async function mapLimit(items, limit, fn) {
       const i = next++;
       try {
         results[i] = await fn(items[i]);
-      } catch (e) {
+      } catch (e2) {
         failed = true;
-        throw e;
+        throw e2;
       }
     }
   };
@@ -25810,8 +27051,8 @@ async function mapLimit(items, limit, fn) {
 }
 
 // src/sources/local.ts
-import { open as open2, readFile, realpath, stat as stat2 } from "node:fs/promises";
-import path from "node:path";
+import { open as open2, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
+import path3 from "node:path";
 var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
   source;
@@ -25826,7 +27067,7 @@ var LocalSource = class {
   }
   /** Resolve a shard name to a path, refusing anything (symlinks included) that leaves the model directory. */
   async resolveFile(file) {
-    const p = path.join(this.root, file);
+    const p = path3.join(this.root, file);
     let real;
     try {
       real = await realpath(p);
@@ -25834,7 +27075,7 @@ var LocalSource = class {
       throw new FormatError(p, "file not found");
     }
     const rootReal = await realpath(this.root);
-    if (real !== rootReal && !real.startsWith(rootReal + path.sep)) {
+    if (real !== rootReal && !real.startsWith(rootReal + path3.sep)) {
       throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
     }
     return real;
@@ -25843,7 +27084,7 @@ var LocalSource = class {
     const given2 = this.source.startsWith("file://") ? this.source.slice(7) : this.source;
     let st;
     try {
-      st = await stat2(given2);
+      st = await stat3(given2);
     } catch {
       throw new UsageError(`${given2}: no such file or directory`);
     }
@@ -25852,23 +27093,23 @@ var LocalSource = class {
     let annotationFile2 = null;
     let headerBytes = 0;
     if (st.isFile()) {
-      if (PICKLE_EXTENSIONS2.some((e) => given2.endsWith(e))) {
+      if (PICKLE_EXTENSIONS2.some((e2) => given2.endsWith(e2))) {
         throw new FormatError(given2, "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)");
       }
-      this.root = path.dirname(given2);
-      const file = path.basename(given2);
+      this.root = path3.dirname(given2);
+      const file = path3.basename(given2);
       const r = await this.readHeader(file);
       tensors = r.tensors;
       headerBytes = r.bytes;
       files = [file];
     } else {
       this.root = given2;
-      const indexPath = path.join(given2, INDEX_FILE);
-      const single = path.join(given2, SINGLE_FILE);
-      if (await exists2(indexPath)) {
-        const size = (await stat2(indexPath)).size;
+      const indexPath = path3.join(given2, INDEX_FILE);
+      const single = path3.join(given2, SINGLE_FILE);
+      if (await exists3(indexPath)) {
+        const size = (await stat3(indexPath)).size;
         if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
-        const text = await readFile(indexPath, "utf8");
+        const text = await readFile3(indexPath, "utf8");
         headerBytes += size;
         const index = parseShardIndex(indexPath, text);
         const perShard = /* @__PURE__ */ new Map();
@@ -25880,7 +27121,7 @@ var LocalSource = class {
         tensors = reconcileShards(indexPath, index, perShard);
         files = index.shards;
         annotationFile2 = indexPath;
-      } else if (await exists2(single)) {
+      } else if (await exists3(single)) {
         const r = await this.readHeader(SINGLE_FILE);
         tensors = r.tensors;
         headerBytes = r.bytes;
@@ -25894,16 +27135,16 @@ var LocalSource = class {
       }
     }
     let config = null;
-    const configPath = path.join(this.root, "config.json");
-    if (await exists2(configPath)) {
+    const configPath = path3.join(this.root, "config.json");
+    if (await exists3(configPath)) {
       try {
-        config = JSON.parse(await readFile(configPath, "utf8"));
-      } catch (e) {
-        throw new FormatError(configPath, `not valid JSON (${e.message})`);
+        config = JSON.parse(await readFile3(configPath, "utf8"));
+      } catch (e2) {
+        throw new FormatError(configPath, `not valid JSON (${e2.message})`);
       }
       annotationFile2 ??= configPath;
     }
-    annotationFile2 ??= path.join(this.root, files[0]);
+    annotationFile2 ??= path3.join(this.root, files[0]);
     this.bytes += headerBytes;
     return { source: this.source, revision: null, license: null, tensors, files, config, annotationFile: annotationFile2, headerBytes };
   }
@@ -25915,13 +27156,13 @@ var LocalSource = class {
       this.sizes.set(file, size);
       const prefix = new Uint8Array(8);
       await fh.read(prefix, 0, Math.min(8, size), 0);
-      const label = path.join(this.root, file);
-      const n = readHeaderLength(label, prefix, size);
-      const json = new Uint8Array(n);
-      const { bytesRead } = await fh.read(json, 0, n, 8);
-      if (bytesRead !== n) throw new FormatError(label, "file shrank while reading its header");
+      const label = path3.join(this.root, file);
+      const n2 = readHeaderLength(label, prefix, size);
+      const json = new Uint8Array(n2);
+      const { bytesRead } = await fh.read(json, 0, n2, 8);
+      if (bytesRead !== n2) throw new FormatError(label, "file shrank while reading its header");
       const parsed = parseHeader(label, json, size);
-      return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n };
+      return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
     } finally {
       await fh.close();
     }
@@ -25957,18 +27198,18 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
-async function exists2(p) {
+async function exists3(p) {
   try {
-    await stat2(p);
+    await stat3(p);
     return true;
   } catch {
     return false;
   }
 }
 async function findPickles(dir) {
-  const { readdir: readdir2 } = await import("node:fs/promises");
-  const names = await readdir2(dir).catch(() => []);
-  const found = names.filter((n) => PICKLE_EXTENSIONS2.some((e) => n.endsWith(e)));
+  const { readdir: readdir3 } = await import("node:fs/promises");
+  const names2 = await readdir3(dir).catch(() => []);
+  const found = names2.filter((n2) => PICKLE_EXTENSIONS2.some((e2) => n2.endsWith(e2)));
   return found.length ? found.slice(0, 3).join(", ") : null;
 }
 
@@ -25992,7 +27233,7 @@ function parseHubId(s, given2) {
 }
 function expandHome(p) {
   if (p === "~") return homedir();
-  if (p.startsWith("~/")) return path2.join(homedir(), p.slice(2));
+  if (p.startsWith("~/")) return path4.join(homedir(), p.slice(2));
   return p;
 }
 function parseSource(s) {
@@ -26033,6 +27274,7 @@ function readInputs() {
     candidate: getInput("candidate"),
     references: [getInput("references")],
     reportPath: getInput("report-path") || "fromscratch-report.json",
+    htmlPath: getInput("html-report"),
     failOn: getInput("fail-on"),
     endpoint: getInput("endpoint") || process.env.HF_ENDPOINT,
     token: token || process.env.HF_TOKEN,
@@ -26041,6 +27283,9 @@ function readInputs() {
     minZ: getInput("min-z"),
     minShare: getInput("min-share"),
     sample: getInput("sample"),
+    concurrency: getInput("concurrency"),
+    // The tool cache persists on self-hosted runners; on hosted ones, restore/save this path with actions/cache.
+    cacheDir: getInput("cache-dir") || (process.env.RUNNER_TOOL_CACHE ? `${process.env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown"
   });
   if (settings.token) setSecret(settings.token);
@@ -26050,11 +27295,11 @@ function annotationFile(candidate) {
   const parsed = parseSource(candidate);
   if (parsed.kind !== "local") return void 0;
   const ws = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const abs = path3.resolve(parsed.path);
-  const dir = abs.endsWith(".safetensors") ? path3.dirname(abs) : abs;
-  const rel = path3.relative(ws, path3.join(dir, "config.json"));
-  if (rel.startsWith("..") || path3.isAbsolute(rel)) return void 0;
-  return rel.split(path3.sep).join("/");
+  const abs = path5.resolve(parsed.path);
+  const dir = abs.endsWith(".safetensors") ? path5.dirname(abs) : abs;
+  const rel = path5.relative(ws, path5.join(dir, "config.json"));
+  if (rel.startsWith("..") || path5.isAbsolute(rel)) return void 0;
+  return rel.split(path5.sep).join("/");
 }
 function annotate(report, file) {
   let errors = 0;
@@ -26076,9 +27321,57 @@ function annotate(report, file) {
     warning(`${errors} reused and ${warnings} inconclusive references; only the first ${MAX_ANNOTATIONS} of each are annotated. See the job summary.`);
   }
 }
+async function runPlanMode() {
+  const settings = readInputs();
+  const shards = parseShardCount(getInput("shards"));
+  const logger = { info: (m) => info(m), warn: (m) => warning(m) };
+  const plan = await makePlan(settings, shards, {
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger }),
+    logger
+  });
+  for (const l of describePlan(plan)) info(l);
+  setOutput("matrix", JSON.stringify(matrixOf(plan)));
+  setOutput("fingerprint", plan.fingerprint);
+  await summary.addRaw(`## fromscratch plan
+
+\`\`\`
+${describePlan(plan).join("\n")}
+\`\`\`
+`).write();
+}
+function artifactNote() {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
+  return server && repo && id ? `
+Full JSON reports (merged and per shard): the artifacts of [this run](${server}/${repo}/actions/runs/${id}).
+` : "";
+}
+async function runMergeMode() {
+  const patterns = getInput("reports");
+  if (!patterns.trim()) throw new UsageError("mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)");
+  const files = await expandReportPaths([patterns]);
+  info(`merging ${files.length} partial reports: ${files.join(", ")}`);
+  const report = mergeReports(await readPartials(files), { failOn: parseFailOn(getInput("fail-on")) });
+  const reportPath = getInput("report-path") || "fromscratch-report.json";
+  await writeFile3(reportPath, JSON.stringify(report, null, 2) + "\n");
+  setOutput("verdict", report.verdict);
+  setOutput("report-path", reportPath);
+  setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
+  annotate(report, annotationFile(report.candidate.source));
+  await summary.addRaw(renderMarkdown(report, { reportPath }) + artifactNote()).write();
+  if (report.error) setFailed(`fromscratch could not complete: ${report.error.message}`);
+  else if (report.gate.failed) setFailed(`fromscratch: ${report.gate.rule}`);
+}
 async function run() {
   try {
+    const mode = getInput("mode").trim() || "check";
+    if (mode === "plan") return await runPlanMode();
+    if (mode === "merge") return await runMergeMode();
+    if (mode !== "check") throw new UsageError(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`);
     const settings = readInputs();
+    const shard = parseShardMark(
+      { shard: getInput("shard"), shards: getInput("shards"), fingerprint: getInput("plan-fingerprint"), positions: getInput("plan-positions") },
+      settings.references
+    );
     const logger = {
       info: (m) => info(m),
       warn: (m) => warning(m),
@@ -26097,17 +27390,22 @@ async function run() {
       logger,
       now: () => Date.now()
     });
+    if (shard) report.shard = shard;
     const reportPath = settings.reportPath;
-    await writeFile2(reportPath, JSON.stringify(report, null, 2) + "\n");
+    await writeFile3(reportPath, JSON.stringify(report, null, 2) + "\n");
     setOutput("verdict", report.verdict);
     setOutput("report-path", reportPath);
+    if (settings.htmlPath) {
+      await writeFile3(settings.htmlPath, renderHtml(report, { reportPath }));
+      setOutput("html-path", settings.htmlPath);
+    }
     setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
     annotate(report, annotationFile(settings.candidate));
-    await summary.addRaw(renderMarkdown(report)).write();
+    await summary.addRaw(renderMarkdown(report, { reportPath, htmlPath: settings.htmlPath })).write();
     if (error2) setFailed(`fromscratch could not complete: ${error2.message}`);
     else if (report.gate.failed) setFailed(`fromscratch: ${report.gate.rule}`);
-  } catch (e) {
-    setFailed(e instanceof FromScratchError ? e.message : `internal error: ${e?.stack ?? String(e)}`);
+  } catch (e2) {
+    setFailed(e2 instanceof FromScratchError ? e2.message : `internal error: ${e2?.stack ?? String(e2)}`);
   }
 }
 

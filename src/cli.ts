@@ -4,10 +4,14 @@
  *   fromscratch examples DIR
  */
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { runCheck } from "./compare/engine.js";
 import { EXIT, FromScratchError, UsageError, exitCodeFor } from "./errors.js";
 import { writeExamples } from "./examples/generate.js";
+import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./merge.js";
+import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./plan.js";
+import type { ShardMark } from "./report/schema.js";
+import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
 import { type Settings, parseSettings } from "./settings.js";
@@ -21,6 +25,8 @@ export interface CliIO {
   env: Record<string, string | undefined>;
   /** stderr is a terminal: progress redraws one line. */
   isTTY: boolean;
+  /** stdout is a terminal: the text output may use colour (unless NO_COLOR is set). */
+  stdoutTTY?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -28,11 +34,16 @@ export const USAGE = `fromscratch ${VERSION}: were these weights trained from sc
 
 Usage:
   fromscratch check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
-                    [--report FILE] [--format text|json|markdown]
+                    [--report FILE] [--html FILE] [--format text|json|markdown]
                     [--fail-on reused|inconclusive|never]
                     [--endpoint URL] [--token TOKEN] [--components SPEC]
                     [--min-pearson X] [--min-z X] [--min-share X]
                     [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR] [--quiet]
+                    [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
+  fromscratch plan  --candidate SOURCE --reference SOURCE [...] --shards N
+                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...] [--quiet]
+  fromscratch merge [--report FILE] [--summary FILE] [--format text|json|markdown]
+                    [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
   fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
 
 SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
@@ -42,8 +53,15 @@ SOURCE: a local directory (model.safetensors or model.safetensors.index.json + s
 --sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
           up to 4 GiB compared per reference and samples down to ~1 GiB above.
 --concurrency: blocks in flight per side (default 4), so transfers overlap computation.
+--html: write a self-contained HTML report (heatmaps, per-layer lines, every tensor; loads nothing).
 --cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
           none when unset), so a second sampled run fetches nothing from them.
+
+plan: list headers only, split the references into at most N (<= 256) shards of balanced bytes, and print
+          the job matrix {"include":[{"shard","shards","references","positions","fingerprint","bytes"}]} on one line.
+--shard K/N --plan-fingerprint F --plan-positions I,J: run one matrix entry; the report is a partial report.
+merge: combine the partial reports of one plan (every shard exactly once) into one report and one gate;
+          refuses (exit 2) other plans, candidates or revisions, and missing or duplicated shards.
 
 Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
 `;
@@ -72,7 +90,7 @@ function cliLogger(io: CliIO, quiet: boolean): Logger {
   };
 }
 
-function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings; quiet: boolean } {
+function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings; quiet: boolean; shard: ShardMark | null } {
   let values;
   try {
     ({ values } = parseArgs({
@@ -83,6 +101,7 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
         candidate: { type: "string" },
         reference: { type: "string", multiple: true },
         report: { type: "string" },
+        html: { type: "string" },
         format: { type: "string" },
         "fail-on": { type: "string" },
         endpoint: { type: "string" },
@@ -95,6 +114,9 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
         concurrency: { type: "string" },
         "cache-dir": { type: "string" },
         quiet: { type: "boolean" },
+        shard: { type: "string" },
+        "plan-fingerprint": { type: "string" },
+        "plan-positions": { type: "string" },
       },
     }));
   } catch (e) {
@@ -104,6 +126,7 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
     candidate: values.candidate,
     references: values.reference ?? [],
     reportPath: values.report,
+    htmlPath: values.html,
     format: values.format,
     failOn: values["fail-on"],
     endpoint: values.endpoint ?? env.HF_ENDPOINT,
@@ -116,7 +139,90 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
     concurrency: values.concurrency,
     cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
   });
-  return { settings, quiet: values.quiet ?? false };
+  const shard = parseShardMark({ shard: values.shard, fingerprint: values["plan-fingerprint"], positions: values["plan-positions"] }, settings.references);
+  return { settings, quiet: values.quiet ?? false, shard };
+}
+
+function parseOrUsage<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `fromscratch plan`: the job matrix on stdout (one line, for $GITHUB_OUTPUT), the plan on stderr. */
+async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      candidate: { type: "string" },
+      reference: { type: "string", multiple: true },
+      shards: { type: "string" },
+      endpoint: { type: "string" },
+      token: { type: "string" },
+      components: { type: "string" },
+      sample: { type: "string" },
+      concurrency: { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  const settings = parseSettings({
+    candidate: v.candidate,
+    references: v.reference ?? [],
+    endpoint: v.endpoint ?? io.env.HF_ENDPOINT,
+    token: v.token ?? io.env.HF_TOKEN,
+    components: v.components,
+    sample: v.sample,
+    concurrency: v.concurrency,
+  });
+  const shards = parseShardCount(v.shards);
+  const logger = cliLogger(io, v.quiet ?? false);
+  const plan = await makePlan(settings, shards, {
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+    logger,
+  });
+  for (const l of describePlan(plan)) logger.info(l);
+  io.stdout(JSON.stringify(matrixOf(plan)) + "\n");
+  return EXIT.pass;
+}
+
+/** `fromscratch merge`: one report, one summary, one gate from the partial reports of one plan. */
+async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
+  const { values: v, positionals } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      report: { type: "string" },
+      summary: { type: "string" },
+      format: { type: "string" },
+      "fail-on": { type: "string" },
+      quiet: { type: "boolean" },
+    },
+  });
+  const format = v.format ?? "text";
+  if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
+  if (positionals.length === 0) throw new UsageError("usage: fromscratch merge [--report FILE] REPORT.json ... (the partial reports of every shard)");
+  const logger = cliLogger(io, v.quiet ?? false);
+  const files = await expandReportPaths(positionals);
+  const report = mergeReports(await readPartials(files), { failOn: parseFailOn(v["fail-on"]) });
+  logger.info(`merged ${files.length} partial reports (plan ${report.merged!.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
+  const reportPath = v.report;
+  if (reportPath) {
+    await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
+    logger.info(`report written to ${reportPath}`);
+  }
+  const summaryPath = v.summary;
+  if (summaryPath) await writeFile(summaryPath, renderMarkdown(report, { reportPath }));
+  io.stdout(format === "json" ? JSON.stringify(report, null, 2) + "\n" : format === "markdown" ? renderMarkdown(report, { reportPath }) : renderText(report));
+  if (report.error) {
+    io.stderr(`error: ${report.error.message}\n`);
+    return report.error.exitCode;
+  }
+  return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
 }
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -135,24 +241,38 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       for (const d of await writeExamples(rest[0]!)) io.stdout(`${d}\n`);
       return EXIT.pass;
     }
+    if (command === "plan" || command === "merge") {
+      if (rest.includes("--help") || rest.includes("-h")) {
+        io.stdout(USAGE);
+        return EXIT.pass;
+      }
+      return command === "plan" ? await runPlanCommand(rest, io) : await runMergeCommand(rest, io);
+    }
     if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: fromscratch check --help)`);
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(USAGE);
       return EXIT.pass;
     }
-    const { settings, quiet } = parseCheckArgs(rest, io.env);
+    const { settings, quiet, shard } = parseCheckArgs(rest, io.env);
     const logger = cliLogger(io, quiet);
     const { report, error } = await runCheck(settings, {
       openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
       logger,
       now: () => Date.now(),
     });
+    if (shard) report.shard = shard;
     if (settings.reportPath) {
       await writeFile(settings.reportPath, JSON.stringify(report, null, 2) + "\n");
       logger.info(`report written to ${settings.reportPath}`);
     }
+    if (settings.htmlPath) {
+      await writeFile(settings.htmlPath, renderHtml(report, { reportPath: settings.reportPath }));
+      logger.info(`HTML report written to ${settings.htmlPath}`);
+    }
+    const paths = { reportPath: settings.reportPath, htmlPath: settings.htmlPath };
+    const color = io.stdoutTTY === true && !io.env.NO_COLOR;
     const rendered =
-      settings.format === "json" ? JSON.stringify(report, null, 2) + "\n" : settings.format === "markdown" ? renderMarkdown(report) : renderText(report);
+      settings.format === "json" ? JSON.stringify(report, null, 2) + "\n" : settings.format === "markdown" ? renderMarkdown(report, paths) : renderText(report, { ...paths, color });
     io.stdout(rendered);
     if (error) {
       io.stderr(`error: ${error.message}\n`);

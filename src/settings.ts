@@ -14,6 +14,8 @@ export interface Settings {
   candidate: string;
   references: string[];
   reportPath: string | null;
+  /** Where to write the self-contained HTML report, or null for none. */
+  htmlPath: string | null;
   format: OutputFormat;
   failOn: FailOn;
   endpoint: string;
@@ -33,6 +35,7 @@ export interface RawSettings {
   candidate?: string;
   references?: string[];
   reportPath?: string;
+  htmlPath?: string;
   format?: string;
   failOn?: string;
   endpoint?: string;
@@ -118,6 +121,7 @@ export function parseSettings(raw: RawSettings): Settings {
     candidate: raw.candidate.trim(),
     references,
     reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
     format: oneOf("--format", raw.format, ["text", "json", "markdown"] as const, "text"),
     failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"] as const, "reused"),
     endpoint,

@@ -1,11 +1,26 @@
 /**
  * The job summary. GitHub renders it as-is (no HTML escaping, 1 MiB per
- * step), so every name is escaped and the whole is capped.
+ * step), so every name is escaped, every untrusted name shortened, and the
+ * whole is capped: a verdict line, one row per reference with its per-layer
+ * strips and top tensor, then a table per reference and component, then where
+ * the HTML and JSON reports are.
  */
 import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
-import type { Report, Verdict } from "./schema.js";
+import type { ComponentResult, Report, Verdict } from "./schema.js";
+import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
 export const SUMMARY_MAX_BYTES = 1_000_000;
+/** Names from untrusted files are shortened to this many characters in the summary. */
+export const SUMMARY_NAME_MAX = 120;
+/** At most this many layers per strip in the summary (the HTML report has them all). */
+const STRIP_MAX_LAYERS = 160;
+
+export interface MarkdownOptions {
+  /** Where the JSON report was written (pointed to in the summary). */
+  reportPath?: string | null;
+  /** Where the HTML report was written, or null when none was asked for. */
+  htmlPath?: string | null;
+}
 
 /** Escape text for a markdown table cell: HTML, pipes, backticks, newlines. */
 export function escapeCell(s: string): string {
@@ -17,57 +32,118 @@ export function escapeCell(s: string): string {
     .replace(/`/g, "&#96;")
     .replace(/\*/g, "&#42;")
     .replace(/_/g, "&#95;")
+    .replace(/\[/g, "&#91;")
+    .replace(/\]/g, "&#93;")
     .replace(/[\r\n]+/g, " ");
+}
+
+/** Shorten (keeping the end, which names the tensor) and escape. */
+function name(s: string, max = SUMMARY_NAME_MAX): string {
+  return escapeCell(s.length > max ? `…${s.slice(-(max - 1))}` : s);
 }
 
 const ICON: Record<Verdict, string> = { reused: "🔴", inconclusive: "🟡", independent: "🟢" };
 
-export function renderMarkdown(report: Report): string {
+function stripCell(c: ComponentResult): string {
+  const s = strip(c, { maxLayers: STRIP_MAX_LAYERS });
+  return s ? `\`${s}\`` : "–";
+}
+
+function overviewRow(r: Report["references"][number]): string {
+  const comps = r.components.map((c) => `${ICON[c.verdict]} ${escapeCell(c.name)} ${fmtPct(c.share)} ${stripCell(c)}`).join("<br>");
+  const top = r.components
+    .flatMap((c) => strongest(c, 1))
+    .sort((a, b) => Math.abs(b.z!) - Math.abs(a.z!))[0];
+  const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "–";
+  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict} | ${comps || (r.error ? name(r.error.message, 160) : "–")} | ${topCell} |`;
+}
+
+function pointer(opts: MarkdownOptions): string {
+  const files: string[] = [];
+  if (opts.htmlPath) files.push(`the HTML report <code>${escapeCell(opts.htmlPath)}</code> (layer × layer heatmaps, per-layer Pearson against the null band, every compared tensor, sortable)`);
+  if (opts.reportPath) files.push(`the JSON report <code>${escapeCell(opts.reportPath)}</code>`);
+  const ask = opts.htmlPath ? "" : " For heatmaps of candidate × reference layers and every compared tensor, ask for the HTML report (`html-report` input, `--html FILE`).";
+  if (!files.length) {
+    return "**Full evidence:** in the JSON report (`report-path` input, `--report FILE`) and the HTML report with heatmaps and every compared tensor (`html-report` input, `--html FILE`); an `actions/upload-artifact` step (two lines, shown in the fromscratch README) keeps them with the run.";
+  }
+  return (
+    `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: ` +
+    `an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) puts ${files.length > 1 ? "them" : "it"} under this run's Artifacts.${ask}`
+  );
+}
+
+export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
   const parts: string[] = [];
   const c = report.candidate;
   parts.push(`## fromscratch: ${ICON[report.verdict]} ${report.verdict.toUpperCase()}\n`);
+  parts.push(`**Verdict:** ${escapeCell(verdictSentence(report))}\n`);
+  parts.push(`**Gate:** ${escapeCell(report.gate.rule)}.\n`);
   parts.push(
-    `Candidate \`${escapeCell(c.source)}\`${c.revision ? ` @ \`${c.revision}\`` : ""}: ${fmtInt(c.parameters)} parameters` +
-      (c.components.length ? ` (${c.components.map((x) => `${x.name} ${fmtInt(x.parameters)}`).join(", ")})` : "") +
+    `Candidate <code>${name(c.source)}</code>${c.revision ? ` @ <code>${escapeCell(c.revision)}</code>` : ""}: ${fmtInt(c.parameters)} parameters` +
+      (c.components.length ? ` (${c.components.map((x) => `${escapeCell(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : "") +
       ".\n",
   );
-  parts.push(`**Gate:** ${escapeCell(report.gate.rule)}.\n`);
-  if (report.error) parts.push(`> **Error:** ${escapeCell(report.error.message)}\n`);
+  if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}\n`);
   const th = report.thresholds;
   parts.push(`A component is *reused* when matrices with |Pearson| ≥ ${th.minPearson} and |z| ≥ ${th.minZ} against the null (same tensor kind, other layers and shifted controls) cover ≥ ${fmtPct(th.minShare)} of its parameters.\n`);
+  const tail = `\n${pointer(opts)}\n\n_${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s · fromscratch ${report.tool.version}._\n`;
+  const trunc = `\n> Summary truncated to stay under GitHub's 1 MiB limit; every reference is in the HTML and JSON reports.\n`;
+  if (report.references.length) {
+    // One row per reference; rows past the budget are counted, not shown.
+    const rows: string[] = [];
+    let used = Buffer.byteLength(parts.join("\n") + tail + trunc) + 2_000;
+    let cut = 0;
+    for (const r of report.references) {
+      const row = overviewRow(r);
+      const b = Buffer.byteLength(row) + 1;
+      if (cut || used + b > SUMMARY_MAX_BYTES / 2) {
+        cut++;
+        continue;
+      }
+      used += b;
+      rows.push(row);
+    }
+    parts.push("| reference | licence | revision | verdict | components: share matched, per-layer strip | top tensor |");
+    parts.push("|---|---|---|---|---|---|");
+    parts.push(...rows);
+    if (cut) parts.push(`\n_${cut} more references not shown here (summary size limit)._`);
+    parts.push(`\n<sub>Strips: ${escapeCell(STRIP_LEGEND)}.</sub>\n`);
+  }
   const body: string[] = [];
   for (const r of report.references) {
-    body.push(`### ${ICON[r.verdict]} \`${escapeCell(r.source)}\`: ${r.verdict}\n`);
-    body.push(`Revision: ${r.revision ? `\`${r.revision}\`` : "local files"} · Licence: ${r.license ? escapeCell(r.license) : "unknown"}\n`);
-    if (r.error) body.push(`> **Error:** ${escapeCell(r.error.message)}\n`);
+    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}\n`);
+    body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} · Licence: ${r.license ? name(r.license, 80) : "unknown"}\n`);
+    if (r.error) body.push(`> **Error:** ${name(r.error.message, 500)}\n`);
     if (r.components.length) {
-      body.push("| component | verdict | matched share | median Pearson | null mean ± sd | strongest tensors |");
-      body.push("|---|---|---|---|---|---|");
+      body.push("| component | verdict | matched share | median Pearson | per-layer | null mean ± sd | strongest tensors |");
+      body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
         const top = strongest(comp, 3)
-          .map((t) => `${escapeCell(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${escapeCell(t.transform)}` : ""})`)
+          .map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""})`)
           .join("<br>");
         body.push(
-          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${fmtNull(comp.null)} | ${top || "–"} |`,
+          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "–"} |`,
         );
       }
       body.push("");
-      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${escapeCell(comp.reason)}`);
+      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}`);
       body.push("");
     }
   }
   const head = parts.join("\n");
-  const tail = `\n_${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s · fromscratch ${report.tool.version}; full per-tensor evidence in the JSON report._\n`;
   let text = head + "\n" + body.join("\n") + tail;
   if (Buffer.byteLength(text) > SUMMARY_MAX_BYTES) {
     // Keep whole lines until the cap, then say what was cut.
     const lines = body.join("\n").split("\n");
     let kept = "";
+    let size = Buffer.byteLength(head + tail + trunc) + 200;
     for (const l of lines) {
-      if (Buffer.byteLength(head + kept + l + tail) + 200 > SUMMARY_MAX_BYTES) break;
+      const b = Buffer.byteLength(l) + 1;
+      if (size + b > SUMMARY_MAX_BYTES) break;
+      size += b;
       kept += l + "\n";
     }
-    text = `${head}\n${kept}\n> Summary truncated to stay under GitHub's 1 MiB limit; see the JSON report.\n${tail}`;
+    text = `${head}\n${kept}${trunc}${tail}`;
   }
   return text;
 }

@@ -131,4 +131,26 @@ export interface Report {
   error?: { kind: string; message: string; exitCode: number };
   bytesRead: number;
   seconds: number;
+  /** Set on a shard's partial report (`check --shard K/N --plan-fingerprint F --plan-positions ...`). */
+  shard?: ShardMark;
+  /** Set on a report `merge` combined from partial reports: the plan and what each shard spent. */
+  merged?: MergeInfo;
+}
+
+/** Which part of which plan a partial report covers. */
+export interface ShardMark {
+  /** 0-based shard index, below count. */
+  index: number;
+  count: number;
+  /** The plan's fingerprint (sha256 hex). */
+  fingerprint: string;
+  /** Positions of this report's references in the plan's reference list, in report order. */
+  positions: number[];
+}
+
+export interface MergeInfo {
+  fingerprint: string;
+  count: number;
+  /** Per shard, by index: references compared, bytes read, seconds (the merged `seconds` is their sum; wall time is the largest). */
+  shards: { index: number; references: number; bytesRead: number; seconds: number }[];
 }

@@ -1,17 +1,41 @@
-/** The CLI's human output: a compact table per reference and component. */
+/**
+ * The CLI's human output: a compact table per reference and component, with
+ * the per-layer strip of each component. Colour (ANSI) only when asked, which
+ * the CLI does only when stdout is a terminal and NO_COLOR is unset.
+ */
 import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
-import type { Report } from "./schema.js";
+import type { Report, Verdict } from "./schema.js";
+import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
+
+export interface TextOptions {
+  /** ANSI colour: verdicts and strips (red reused, yellow inconclusive, green independent). */
+  color?: boolean;
+  /** Where the HTML report was written, to say so. */
+  htmlPath?: string | null;
+}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + " ".repeat(n - s.length);
 }
 
-export function renderText(report: Report): string {
+const COLOR: Record<Verdict, string> = { reused: "\x1b[1;31m", inconclusive: "\x1b[1;33m", independent: "\x1b[1;32m" };
+const RESET = "\x1b[0m";
+
+/** Strip control characters from untrusted names so they cannot drive the terminal. */
+function clean(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+}
+
+export function renderText(report: Report, opts: TextOptions = {}): string {
+  const color = opts.color === true;
+  const paint = (v: Verdict, s: string) => (color ? `${COLOR[v]}${s}${RESET}` : s);
   const out: string[] = [];
   const c = report.candidate;
-  out.push(`fromscratch ${report.tool.version}: candidate ${c.source}${c.revision ? `@${c.revision}` : ""} (${fmtInt(c.parameters)} parameters)`);
-  out.push(`verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})`);
-  if (report.error) out.push(`error: ${report.error.message}`);
+  out.push(`fromscratch ${report.tool.version}: candidate ${clean(c.source)}${c.revision ? `@${clean(c.revision)}` : ""} (${fmtInt(c.parameters)} parameters)`);
+  out.push(`verdict: ${paint(report.verdict, report.verdict.toUpperCase())} (${clean(report.gate.rule)})`);
+  out.push(`  ${clean(verdictSentence(report))}`);
+  if (report.error) out.push(`error: ${clean(report.error.message)}`);
   const th = report.thresholds;
   out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
   out.push("");
@@ -20,14 +44,14 @@ export function renderText(report: Report): string {
   out.push(header.map((h, i) => pad(h, widths[i]!)).join(" "));
   for (const r of report.references) {
     out.push(
-      `${r.source}${r.revision ? `@${r.revision.slice(0, 12)}` : ""}${r.license ? ` [${r.license}]` : ""}: ${r.verdict.toUpperCase()}`,
+      `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}`,
     );
-    if (r.error) out.push(`  error: ${r.error.message}`);
+    if (r.error) out.push(`  error: ${clean(r.error.message)}`);
     for (const comp of r.components) {
       const inf = comp.tensors.filter((t) => t.informative && t.pearson !== null);
       const stand = comp.tensors.filter((t) => t.standsOut).length;
-      const row = [
-        `  ${comp.name}`,
+      const cells = [
+        `  ${clean(comp.name)}`,
         comp.verdict,
         fmtPct(comp.share),
         fmtR(comp.pearsonMedian),
@@ -35,14 +59,22 @@ export function renderText(report: Report): string {
         fmtZ(comp.zMedian),
         `${stand}/${inf.length}`,
       ];
-      out.push(row.map((h, i) => pad(h, widths[i]!)).join(" "));
-      out.push(`      ${comp.reason}`);
+      const row = cells.map((h, i) => pad(h, widths[i]!)).join(" ").trimEnd();
+      // Colour the verdict cell after padding, so the columns stay aligned.
+      out.push(color ? row.replace(pad(comp.verdict, widths[1]!), (m) => paint(comp.verdict, comp.verdict) + m.slice(comp.verdict.length)) : row);
+      const s = strip(comp, { color });
+      if (s) out.push(`      layers ${s}`);
+      out.push(`      ${clean(comp.reason)}`);
       for (const t of strongest(comp, 3)) {
-        out.push(`      ${t.candidate} ~ ${t.reference}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${t.transform}` : ""}${t.identical ? ", identical" : ""}`);
+        out.push(
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? ", identical" : ""}`,
+        );
       }
     }
   }
   out.push("");
+  if (report.references.some((r) => r.components.some((x) => strip(x)))) out.push(`layers: ${STRIP_LEGEND}`);
+  if (opts.htmlPath) out.push(`HTML report: ${clean(opts.htmlPath)}`);
   out.push(`${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(2)} s`);
   return out.join("\n") + "\n";
 }

@@ -1,0 +1,251 @@
+/**
+ * Fan a check out over a job matrix: list the candidate's and every
+ * reference's headers (no weights), estimate the bytes each reference will
+ * make a check read, and split the references into shards of balanced bytes
+ * (greedy longest-processing-time). The plan is identified by a fingerprint
+ * that every partial report carries, so `merge` can refuse reports of other
+ * plans. Pure of GitHub: the CLI and the Action call it.
+ */
+import { createHash } from "node:crypto";
+import { type AlignedPair, alignModels } from "./compare/align.js";
+import { AUTO_EXACT_BYTES, AUTO_TARGET_BYTES } from "./compare/engine.js";
+import { numel } from "./compare/view.js";
+import type { TensorView } from "./compare/view.js";
+import { FromScratchError, UsageError } from "./errors.js";
+import type { ShardMark } from "./report/schema.js";
+import type { Settings } from "./settings.js";
+import type { Logger, ModelListing, WeightSource } from "./sources/types.js";
+import { VERSION } from "./version.js";
+
+/** GitHub's limit of jobs per matrix. */
+export const MAX_SHARDS = 256;
+
+export interface PlannedReference {
+  source: string;
+  /** Index in the plan's (the user's) reference list. */
+  position: number;
+  /** Estimated bytes a check reads for this reference (both sides of the aligned pairs). */
+  bytes: number;
+  /** Why the headers could not be listed (the shard's check will meet and report it). */
+  error?: string;
+}
+
+export interface PlanShard {
+  index: number;
+  /** In plan order (ascending position). */
+  references: PlannedReference[];
+  bytes: number;
+}
+
+export interface Plan {
+  fingerprint: string;
+  tool: { name: "fromscratch"; version: string };
+  candidate: { source: string; revision: string | null };
+  /** Every reference, in the user's order. */
+  references: string[];
+  /** Number of shards (at most the number of references). */
+  count: number;
+  shards: PlanShard[];
+}
+
+/** One job of `strategy.matrix` (`include` entry): everything a shard's check step needs. */
+export interface MatrixEntry {
+  shard: number;
+  shards: number;
+  /** This shard's references, newline-separated (the `references` input format). */
+  references: string;
+  /** Their positions in the plan's reference list, comma-separated (`--plan-positions`). */
+  positions: string;
+  fingerprint: string;
+  /** Estimated bytes the shard reads. */
+  bytes: number;
+}
+
+export interface PlanDeps {
+  openSource(source: string): WeightSource;
+  logger: Logger;
+}
+
+/** sha256 of what identifies a plan: candidate, its revision, the ordered references, the shard count, the tool version. */
+export function planFingerprint(p: { candidate: string; revision: string | null; references: string[]; count: number; version: string }): string {
+  const canonical = JSON.stringify(["fromscratch-plan/1", p.candidate, p.revision, p.references, p.count, p.version]);
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** Validate `--shards` / input `shards`: an integer in [1, 256]. */
+export function parseShardCount(value: string | undefined): number {
+  const v = value === undefined || value.trim() === "" ? NaN : Number(value.trim());
+  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
+    throw new UsageError(`--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`);
+  }
+  return v;
+}
+
+/**
+ * Greedy longest-processing-time: references by decreasing bytes (ties: plan
+ * order), each to the shard with the fewest bytes so far (ties: lowest index).
+ * Guarantees max shard <= min shard + the largest single reference.
+ * Returns the positions per shard, each ascending.
+ */
+export function balance(weights: number[], count: number): number[][] {
+  const order = weights.map((w, i) => [w, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  const loads = new Array<number>(count).fill(0);
+  const shards: number[][] = Array.from({ length: count }, () => []);
+  for (const [w, i] of order) {
+    let best = 0;
+    for (let k = 1; k < count; k++) if (loads[k]! < loads[best]!) best = k;
+    loads[best]! += w;
+    shards[best]!.push(i);
+  }
+  return shards.map((s) => s.sort((a, b) => a - b));
+}
+
+function viewBytes(v: TensorView): number {
+  const perElement = (v.entry.end - v.entry.begin) / Math.max(1, numel(v.entry.shape));
+  return v.rows * v.cols * perElement;
+}
+
+/**
+ * Bytes a check reads for one reference: both sides of every aligned pair,
+ * large matrices scaled by the sampling fraction the engine will choose
+ * (the same rule: exact up to 4 GiB of informative pairs, ~1 GiB above). An
+ * estimate: the alignment search may read unmatched tensors too.
+ */
+export function estimateBytes(candidate: ModelListing, reference: ModelListing, settings: Pick<Settings, "components" | "sample">): number {
+  const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
+  const pairs: AlignedPair[] = alignment.components.flatMap((c) => c.pairs);
+  let informativeWhole = 0;
+  let informative = 0;
+  let other = 0;
+  for (const p of pairs) {
+    const b = viewBytes(p.candidate) + viewBytes(p.reference);
+    if (p.informative) {
+      informative += b;
+      informativeWhole += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
+    } else other += b;
+  }
+  const fraction = settings.sample ?? (informativeWhole <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeWhole));
+  return Math.round(informative * fraction + other + reference.headerBytes);
+}
+
+async function pool<T, R>(items: T[], width: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
+}
+
+/**
+ * List headers and split `settings.references` into `shards` shards (fewer
+ * when there are fewer references). A candidate that cannot be listed stops
+ * the plan; a reference that cannot be listed is planned at 0 bytes with a
+ * warning (its shard's check reports the error, as a single run would).
+ */
+export async function makePlan(settings: Settings, shards: number, deps: PlanDeps): Promise<Plan> {
+  const { logger } = deps;
+  if (new Set(settings.references).size !== settings.references.length) {
+    const dup = settings.references.find((r, i) => settings.references.indexOf(r) !== i);
+    throw new UsageError(`reference ${JSON.stringify(dup)} is given twice; a plan needs each reference once`);
+  }
+  const count = Math.min(shards, settings.references.length);
+  if (count < shards) logger.info(`${settings.references.length} references: planning ${count} shards instead of ${shards}`);
+  const cand = deps.openSource(settings.candidate);
+  const closers: WeightSource[] = [cand];
+  try {
+    logger.info(`candidate ${settings.candidate}: reading headers`);
+    const candListing = await cand.list();
+    const planned = await pool(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position): Promise<PlannedReference> => {
+      const ref = deps.openSource(source);
+      closers.push(ref);
+      try {
+        const listing = await ref.list();
+        const bytes = estimateBytes(candListing, listing, settings);
+        logger.info(`reference ${source}: ~${(bytes / 1e6).toFixed(1)} MB to read`);
+        return { source, position, bytes };
+      } catch (e) {
+        if (!(e instanceof FromScratchError) || e.kind === "usage") throw e;
+        logger.warn(`reference ${source}: headers not listed (${e.message}); planned at 0 bytes, its shard will report the error`);
+        return { source, position, bytes: 0, error: e.message };
+      }
+    });
+    const groups = balance(
+      planned.map((p) => p.bytes),
+      count,
+    );
+    const fingerprint = planFingerprint({ candidate: settings.candidate, revision: candListing.revision, references: settings.references, count, version: VERSION });
+    return {
+      fingerprint,
+      tool: { name: "fromscratch", version: VERSION },
+      candidate: { source: settings.candidate, revision: candListing.revision },
+      references: [...settings.references],
+      count,
+      shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]!), bytes: g.reduce((s, i) => s + planned[i]!.bytes, 0) })),
+    };
+  } finally {
+    for (const s of closers) await s.close?.();
+  }
+}
+
+/** The `strategy.matrix` value: `{"include": [{shard, shards, references, positions, fingerprint, bytes}, ...]}`. */
+export function matrixOf(plan: Plan): { include: MatrixEntry[] } {
+  return {
+    include: plan.shards.map((s) => ({
+      shard: s.index,
+      shards: plan.count,
+      references: s.references.map((r) => r.source).join("\n"),
+      positions: s.references.map((r) => r.position).join(","),
+      fingerprint: plan.fingerprint,
+      bytes: s.bytes,
+    })),
+  };
+}
+
+/** A few human lines about a plan (stderr of `plan`, the Action's summary). */
+export function describePlan(plan: Plan): string[] {
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  const lines = [`plan ${plan.fingerprint.slice(0, 12)}: ${plan.references.length} references in ${plan.count} shards`];
+  for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
+  return lines;
+}
+
+/**
+ * `--shard K/N` (or K with `--shards N`), `--plan-fingerprint F`,
+ * `--plan-positions I,J,...`: all or none. Returns the mark a shard's partial
+ * report carries, or null for an ordinary check.
+ */
+export function parseShardMark(
+  raw: { shard?: string; shards?: string; fingerprint?: string; positions?: string },
+  references: string[],
+): ShardMark | null {
+  const given = (s: string | undefined): s is string => s !== undefined && s.trim() !== "";
+  if (!given(raw.shard) && !given(raw.fingerprint) && !given(raw.positions)) return null;
+  if (!given(raw.shard) || !given(raw.fingerprint) || !given(raw.positions)) {
+    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch plan` matrix entry)");
+  }
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
+  const countText = m?.[2] ?? raw.shards;
+  if (!m || !given(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
+  const count = parseShardCount(countText);
+  if (m[2] !== undefined && given(raw.shards) && Number(raw.shards.trim()) !== count) {
+    throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
+  }
+  const index = Number(m[1]);
+  if (index >= count) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count}`);
+  const fingerprint = raw.fingerprint.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
+  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
+  const positions = parts.map(Number);
+  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
+    throw new UsageError(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`);
+  }
+  if (positions.length !== references.length) {
+    throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
+  }
+  return { index, count, fingerprint, positions };
+}

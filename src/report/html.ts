@@ -1,0 +1,524 @@
+/**
+ * The HTML report: one self-contained file (inline CSS, inline SVG, a few
+ * lines of inline script to sort tables; a Content-Security-Policy that lets
+ * nothing load from anywhere). Every string from the report is escaped: tensor
+ * names and sources come from untrusted files.
+ *
+ * Per reference and component: the candidate layer x reference layer heatmap
+ * of Pearson (and, for norm vectors, Pearson beside raw cosine: the trap), with
+ * the diagonal and the cells outside the null band marked; the per-layer line
+ * of matched Pearson over the null's ±k·sd band; every compared tensor in a
+ * sortable table; the transforms undone, the share matched, the licence and the
+ * exact revision; and the verdict with its rule in one sentence.
+ */
+import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
+import type { ComponentResult, NullSummary, ReferenceResult, Report, TensorResult, Thresholds, Verdict } from "./schema.js";
+import { type LayerPoint, STRIP_LEGEND, layerProfile, layerState, strip, transformsUndone, verdictSentence } from "./strip.js";
+
+export interface HtmlOptions {
+  /** Where the JSON report was written, to point to it. */
+  reportPath?: string | null;
+}
+
+/** Escape text for HTML element content and quoted attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+const e = escapeHtml;
+
+/** A number for an SVG attribute: finite, short. */
+const n = (x: number): string => (Number.isFinite(x) ? String(Math.round(x * 100) / 100) : "0");
+
+const VERDICT_LABEL: Record<Verdict, string> = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
+
+const VERDICT_ORDER: Record<Verdict, number> = { reused: 0, inconclusive: 1, independent: 2 };
+
+function badge(v: Verdict, small = false): string {
+  return `<span class="badge v-${v}${small ? " small" : ""}">${VERDICT_LABEL[v]}</span>`;
+}
+
+/** Diverging colour for a value in [-1, 1]: blue (negative), near-white (0), red (positive). */
+export function divergingColor(v: number): string {
+  const t = Math.max(-1, Math.min(1, v));
+  const [r0, g0, b0] = [247, 247, 247];
+  const [r1, g1, b1] = t >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const a = Math.abs(t);
+  const mix = (x: number, y: number) => Math.round(x + (y - x) * a).toString(16).padStart(2, "0");
+  return `#${mix(r0, r1)}${mix(g0, g1)}${mix(b0, b1)}`;
+}
+
+/** Pooled null of the component's norm vectors (mean of means, root mean square of sds). */
+function normNull(c: ComponentResult): NullSummary | null {
+  const nulls = c.tensors.filter((t) => /norm/.test(t.role) && !t.informative && t.null).map((t) => t.null!);
+  if (!nulls.length) return null;
+  return {
+    mean: nulls.reduce((s, x) => s + x.mean, 0) / nulls.length,
+    sd: Math.sqrt(nulls.reduce((s, x) => s + x.sd * x.sd, 0) / nulls.length),
+    n: nulls.reduce((s, x) => s + x.n, 0),
+  };
+}
+
+let figureId = 0;
+
+/** "(here raw cosine 0.996 to 0.999, norm Pearson within ±0.14)" */
+function trapNumbers(cos: (number | null)[][], pear: (number | null)[][]): string {
+  const cs = cos.flat().filter((v): v is number => v !== null);
+  const ps = pear.flat().filter((v): v is number => v !== null);
+  if (!cs.length) return "";
+  const lo = Math.min(...cs).toFixed(3);
+  const hi = Math.max(...cs).toFixed(3);
+  const p = ps.length ? `, norm Pearson within ±${Math.max(...ps.map(Math.abs)).toFixed(2)}` : "";
+  return ` (here raw cosine ${lo === hi ? lo : `${lo} to ${hi}`} over all ${cs.length} pairs${p})`;
+}
+
+interface HeatmapSpec {
+  kind: "pearson" | "norm-pearson" | "norm-cosine";
+  values: (number | null)[][];
+  rows: number[];
+  cols: number[];
+  /** Cells outside [lo, hi] are outlined; null for no band (raw cosine has none). */
+  band: { lo: number; hi: number } | null;
+  stat: string;
+}
+
+/** Candidate layer (rows) x reference layer (columns) heatmap, with its colour bar. */
+function heatmap(h: HeatmapSpec): string {
+  const id = `g${++figureId}`;
+  const nr = h.rows.length;
+  const nc = h.cols.length;
+  const cs = Math.max(4, Math.min(44, Math.floor(300 / Math.max(nr, nc, 1))));
+  const left = 46;
+  const top = 30;
+  const gw = nc * cs;
+  const gh = nr * cs;
+  const barX = left + gw + 18;
+  const barH = Math.max(gh, 150);
+  const width = barX + 16 + 84;
+  const height = top + Math.max(gh, barH) + 12;
+  const step = (k: number) => Math.max(1, Math.ceil(k / Math.max(1, Math.floor(Math.max(gw, gh) / 22))));
+  const out: string[] = [];
+  out.push(
+    `<svg class="heatmap ${h.kind}" role="img" aria-label="${e(h.stat)} heatmap, candidate layer by reference layer" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg">`,
+  );
+  out.push(`<defs><linearGradient id="${id}" x1="0" y1="1" x2="0" y2="0">`);
+  for (let i = 0; i <= 10; i++) out.push(`<stop offset="${i / 10}" stop-color="${divergingColor(-1 + i / 5)}"/>`);
+  out.push(`</linearGradient></defs>`);
+  out.push(`<text class="axis-title" x="${n(left + gw / 2)}" y="11" text-anchor="middle">reference layer</text>`);
+  out.push(`<text class="axis-title" transform="translate(11 ${n(top + gh / 2)}) rotate(-90)" text-anchor="middle">candidate layer</text>`);
+  const sc = step(nc);
+  h.cols.forEach((l, j) => {
+    if (j % sc === 0) out.push(`<text class="tick" x="${n(left + j * cs + cs / 2)}" y="${top - 5}" text-anchor="middle">${l}</text>`);
+  });
+  const sr = step(nr);
+  h.rows.forEach((l, i) => {
+    if (i % sr === 0) out.push(`<text class="tick" x="${left - 5}" y="${n(top + i * cs + cs / 2 + 4)}" text-anchor="end">${l}</text>`);
+  });
+  const showText = cs >= 34;
+  // Up to 24 x 24 layers, one rect per cell with its value on hover; above, one path per colour
+  // (values rounded to 0.05) so 50 references of 80-layer models stay a file a browser opens.
+  const detailed = nr * nc <= 576;
+  const marks: string[] = [];
+  const oob: string[] = [];
+  const diag: string[] = [];
+  const buckets = new Map<string, string[]>();
+  for (let i = 0; i < nr; i++) {
+    for (let j = 0; j < nc; j++) {
+      const v = h.values[i]?.[j] ?? null;
+      const x = left + j * cs;
+      const y = top + i * cs;
+      const outside = h.band !== null && v !== null && (v < h.band.lo || v > h.band.hi);
+      const onDiag = h.rows[i] === h.cols[j];
+      if (!detailed) {
+        const fill = v === null ? "#dedede" : divergingColor(Math.round(v * 20) / 20);
+        const list = buckets.get(fill) ?? [];
+        list.push(`M${x} ${y}h${cs}v${cs}h-${cs}z`);
+        buckets.set(fill, list);
+        if (outside) oob.push(`M${x + 0.5} ${y + 0.5}h${cs - 1}v${cs - 1}h-${cs - 1}z`);
+        if (onDiag) diag.push(`M${x + 0.5} ${y + 0.5}h${cs - 1}v${cs - 1}h-${cs - 1}z`);
+        continue;
+      }
+      const label = `candidate layer ${h.rows[i]} × reference layer ${h.cols[j]}: ${h.stat} ${v === null ? "n/a" : v.toFixed(3)}`;
+      const fill = v === null ? "#dedede" : divergingColor(v);
+      out.push(`<rect class="cell" x="${x}" y="${y}" width="${cs}" height="${cs}" fill="${fill}" data-v="${v === null ? "" : v.toFixed(4)}"><title>${e(label)}</title></rect>`);
+      if (showText) {
+        const txt = v === null ? "n/a" : v.toFixed(2).replace(/^-(0\.00)$/, "$1");
+        out.push(`<text class="cell-text" x="${n(x + cs / 2)}" y="${n(y + cs / 2 + 4)}" text-anchor="middle" fill="${v !== null && Math.abs(v) > 0.55 ? "#fff" : "#333"}">${txt}</text>`);
+      }
+      if (outside) marks.push(`<rect class="out-of-band" x="${x + 1.5}" y="${y + 1.5}" width="${cs - 3}" height="${cs - 3}"/>`);
+      if (onDiag) marks.push(`<rect class="diag" x="${x + 0.5}" y="${y + 0.5}" width="${cs - 1}" height="${cs - 1}"/>`);
+    }
+  }
+  if (!detailed) {
+    out.push(`<title>${e(`${h.stat}, ${nr} candidate × ${nc} reference layers (colours rounded to 0.05; exact values in the JSON report's layerMatrix)`)}</title>`);
+    for (const [fill, d] of buckets) out.push(`<path class="cells" fill="${fill}" d="${d.join("")}"/>`);
+    if (oob.length) out.push(`<path class="out-of-band thin" d="${oob.join("")}"/>`);
+    if (diag.length) out.push(`<path class="diag thin" d="${diag.join("")}"/>`);
+  }
+  out.push(...marks);
+  // Colour bar from -1 to 1, with the null band bracketed.
+  const yOf = (v: number) => top + ((1 - v) / 2) * barH;
+  out.push(`<rect x="${barX}" y="${top}" width="14" height="${barH}" fill="url(#${id})" stroke="#999" stroke-width="0.5"/>`);
+  for (const t of [1, 0.5, 0, -0.5, -1]) {
+    out.push(`<line x1="${barX + 14}" x2="${barX + 18}" y1="${n(yOf(t))}" y2="${n(yOf(t))}" stroke="#666"/>`);
+    out.push(`<text class="tick" x="${barX + 21}" y="${n(yOf(t) + 4)}">${t === 0 ? "0" : t.toFixed(1)}</text>`);
+  }
+  if (h.band) {
+    const lo = Math.max(-1, h.band.lo);
+    const hi = Math.min(1, h.band.hi);
+    out.push(`<rect class="band-mark" x="${barX - 4}" y="${n(yOf(hi))}" width="22" height="${n(Math.max(1, yOf(lo) - yOf(hi)))}"/>`);
+    out.push(`<text class="tick band-label" x="${barX + 46}" y="${n((yOf(hi) + yOf(lo)) / 2 + 4)}">null</text>`);
+  }
+  out.push(`</svg>`);
+  return out.join("");
+}
+
+/** Per-layer line of matched Pearson, each matrix a dot, over the null's ±k·sd band. */
+function layerLine(points: LayerPoint[], th: Thresholds): string {
+  const pts = points.filter((p) => p.pearson !== null || p.null);
+  if (!pts.length) return `<p class="muted">No layered matrix was compared, so there is no per-layer line.</p>`;
+  const k = th.minZ;
+  const W = 560;
+  const H = 250;
+  const L = 48;
+  const R = 110;
+  const T = 14;
+  const B = 38;
+  const vals = pts.flatMap((p) => [...p.tensors.map((t) => t.pearson), ...(p.null ? [p.null.mean - k * p.null.sd] : [])]);
+  const lowest = Math.min(-0.25, ...vals);
+  const yMin = Math.max(-1, Math.floor(lowest * 4) / 4);
+  const yMax = 1;
+  const l0 = pts[0]!.layer;
+  const l1 = pts[pts.length - 1]!.layer;
+  const x = (l: number) => (l1 === l0 ? L + (W - L - R) / 2 : L + ((l - l0) / (l1 - l0)) * (W - L - R));
+  const y = (v: number) => T + ((yMax - Math.max(yMin, Math.min(yMax, v))) / (yMax - yMin)) * (H - T - B);
+  const out: string[] = [];
+  out.push(`<svg class="layer-line" role="img" aria-label="matched Pearson per candidate layer, with the null band" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" xmlns="http://www.w3.org/2000/svg">`);
+  // Grid and axes.
+  for (let v = yMin; v <= yMax + 1e-9; v += 0.25) {
+    const major = Math.abs(v * 2 - Math.round(v * 2)) < 1e-9;
+    out.push(`<line class="${v === 0 ? "zero" : "grid"}" x1="${L}" x2="${W - R}" y1="${n(y(v))}" y2="${n(y(v))}"/>`);
+    if (major) out.push(`<text class="tick" x="${L - 6}" y="${n(y(v) + 4)}" text-anchor="end">${v.toFixed(1)}</text>`);
+  }
+  const stepL = Math.max(1, Math.ceil(pts.length / 16));
+  pts.forEach((p, i) => {
+    if (i % stepL === 0 || i === pts.length - 1) out.push(`<text class="tick" x="${n(x(p.layer))}" y="${H - B + 16}" text-anchor="middle">${p.layer}</text>`);
+  });
+  out.push(`<text class="axis-title" x="${n(L + (W - L - R) / 2)}" y="${H - 4}" text-anchor="middle">candidate layer</text>`);
+  out.push(`<text class="axis-title" transform="translate(12 ${n(T + (H - T - B) / 2)}) rotate(-90)" text-anchor="middle">Pearson</text>`);
+  // The null band: mean ± k·sd, per layer.
+  const withNull = pts.filter((p) => p.null);
+  if (withNull.length) {
+    const upper = withNull.map((p) => `${n(x(p.layer))},${n(y(p.null!.mean + k * p.null!.sd))}`);
+    const lower = withNull.map((p) => `${n(x(p.layer))},${n(y(p.null!.mean - k * p.null!.sd))}`).reverse();
+    if (withNull.length === 1) {
+      const p = withNull[0]!;
+      out.push(`<rect class="null-band" x="${n(x(p.layer) - 12)}" y="${n(y(p.null!.mean + k * p.null!.sd))}" width="24" height="${n(y(p.null!.mean - k * p.null!.sd) - y(p.null!.mean + k * p.null!.sd))}"/>`);
+    } else out.push(`<polygon class="null-band" points="${[...upper, ...lower].join(" ")}"><title>same-kind null: mean ± ${k} sd</title></polygon>`);
+    const last = withNull[withNull.length - 1]!;
+    out.push(`<text class="legend band-label" x="${W - R + 12}" y="${n(y(last.null!.mean) + 4)}">null ±${k} sd</text>`);
+  }
+  // The min-pearson threshold.
+  out.push(`<line class="threshold" x1="${L}" x2="${W - R}" y1="${n(y(th.minPearson))}" y2="${n(y(th.minPearson))}"/>`);
+  out.push(`<text class="legend" x="${W - R + 12}" y="${n(y(th.minPearson) - 3)}">min-pearson ${th.minPearson}</text>`);
+  // Every matrix, then the median line and points.
+  for (const p of pts) {
+    p.tensors.forEach((t, i) => {
+      const dx = p.tensors.length > 1 ? (i / (p.tensors.length - 1) - 0.5) * 10 : 0;
+      out.push(`<circle class="dot${t.standsOut ? " hit" : ""}" cx="${n(x(p.layer) + dx)}" cy="${n(y(t.pearson))}" r="2.2"/>`);
+    });
+  }
+  const segments: string[][] = [[]];
+  for (const p of pts) {
+    if (p.pearson === null) segments.push([]);
+    else segments[segments.length - 1]!.push(`${n(x(p.layer))},${n(y(p.pearson))}`);
+  }
+  for (const s of segments) if (s.length > 1) out.push(`<polyline class="median-line" points="${s.join(" ")}"/>`);
+  for (const p of pts) {
+    if (p.pearson === null) continue;
+    const st = layerState(p);
+    const nl = p.null ? `, null ${p.null.mean.toFixed(3)} ± ${p.null.sd.toFixed(3)}` : "";
+    out.push(
+      `<circle class="point s-${st}" cx="${n(x(p.layer))}" cy="${n(y(p.pearson))}" r="4.5"><title>${e(`layer ${p.layer}: median Pearson ${p.pearson.toFixed(3)} over ${p.tensors.length} matrices, ${p.standsOut} stand out${nl}`)}</title></circle>`,
+    );
+  }
+  out.push(`<text class="legend" x="${W - R + 12}" y="${n(y(0.7))}">● median</text>`);
+  out.push(`<text class="legend" x="${W - R + 12}" y="${n(y(0.7) + 14)}">· each matrix</text>`);
+  out.push(`</svg>`);
+  return out.join("");
+}
+
+function notesOf(t: TensorResult): string {
+  const notes: string[] = [];
+  if (t.error) notes.push(`unread: ${t.error}`);
+  if (t.identical) notes.push("identical elements");
+  if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
+  if (t.log10p !== undefined) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
+  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
+  if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
+  return notes.map(e).join("<br>");
+}
+
+/** A sort key: 6 significant digits, "" for none. */
+const num = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "" : String(Number(x.toPrecision(6))));
+
+function tensorTable(c: ComponentResult): string {
+  const open = c.verdict !== "independent" && c.tensors.length <= 80;
+  const rows = c.tensors;
+  if (!rows.length) return `<p class="muted">No tensor of this component was compared with the reference.</p>`;
+  const head: [string, "str" | "num", string][] = [
+    ["candidate tensor", "str", ""],
+    ["reference tensor", "str", ""],
+    ["layer", "num", ""],
+    ["role", "str", ""],
+    ["transform undone", "str", ""],
+    ["elements", "num", ""],
+    ["Pearson", "num", "centred: what decides"],
+    ["raw cosine", "num", "not used to decide"],
+    ["z", "num", "(Pearson - null mean) / null sd"],
+    ["null mean ± sd (n)", "num", "same-kind controls"],
+    ["evidence", "str", ""],
+    ["notes", "str", ""],
+  ];
+  const out: string[] = [];
+  out.push(`<details class="tensors"${open ? " open" : ""}><summary>All ${rows.length} compared tensors of ${e(c.name)} (click a column to sort)</summary>`);
+  out.push(`<div class="table-wrap"><table class="sortable tensors-table"><thead><tr>`);
+  for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
+  out.push(`</tr></thead><tbody>`);
+  for (const t of rows) {
+    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
+    const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
+    out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
+    const same = t.reference === t.candidate;
+    // Numeric cells (right-aligned by column in the CSS) carry their sort key in data-v.
+    out.push(`<td class="name">${e(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${e(t.reference)}</td>`}`);
+    out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "–"}</td><td>${e(t.role)}</td><td>${e(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
+    out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
+    out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
+  }
+  out.push(`</tbody></table></div></details>`);
+  return out.join("");
+}
+
+function shareBar(c: ComponentResult, th: Thresholds): string {
+  const w = 240;
+  const x = Math.max(0, Math.min(1, c.share)) * w;
+  const m = th.minShare * w;
+  return (
+    `<svg class="share-bar" role="img" aria-label="share of parameters matched" width="${w + 2}" height="16" viewBox="0 0 ${w + 2} 16" xmlns="http://www.w3.org/2000/svg">` +
+    `<rect x="1" y="3" width="${w}" height="10" fill="#eee" stroke="#bbb" stroke-width="0.5"/>` +
+    `<rect class="v-${c.verdict}-fill" x="1" y="3" width="${n(x)}" height="10"/>` +
+    `<line x1="${n(m + 1)}" x2="${n(m + 1)}" y1="0" y2="16" stroke="#333" stroke-dasharray="2 2"><title>min-share ${fmtPct(th.minShare)}</title></line></svg>`
+  );
+}
+
+function componentSection(c: ComponentResult, report: Report, ri: number): string {
+  const th = report.thresholds;
+  const k = th.minZ;
+  const out: string[] = [];
+  out.push(`<section class="component" id="ref-${ri}-${e(c.name)}">`);
+  out.push(`<h3>${badge(c.verdict, true)} <span class="comp-name">${e(c.name)}</span></h3>`);
+  out.push(`<p class="rule"><strong>${e(c.verdict)}</strong> because ${e(c.reason)}.</p>`);
+  out.push(`<div class="facts">`);
+  out.push(
+    `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`,
+  );
+  out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
+  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} · <span class="k">median |z|</span> ${fmtZ(c.zMedian)} · <span class="k">null</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
+  const dtypes = [...new Set(c.tensors.map((t) => (t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`)))];
+  if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
+  const tf = transformsUndone(c);
+  out.push(`<div><span class="k">transforms undone</span> ${tf.length ? tf.map((x) => `<code>${e(x.transform)}</code> ×${x.count}`).join(", ") : "–"}</div>`);
+  if (c.search) {
+    const dup = c.search.referenceDuplicateLayers.length ? `; reference layers duplicating each other: ${c.search.referenceDuplicateLayers.map(([a, b]) => `${a}≈${b}`).join(", ")}` : "";
+    out.push(
+      `<div><span class="k">alignment search</span> ${c.search.ran ? "ran" : "did not run"}: ${e(c.search.note)}${c.search.residualPermuted ? `; residual stream permuted (match quality ${fmtR(c.search.residualMatchQuality)})` : ""}${e(dup)}</div>`,
+    );
+  }
+  const s = strip(c);
+  if (s) out.push(`<div><span class="k">per-layer strip</span> <span class="strip" title="${e(STRIP_LEGEND)}">${e(s)}</span></div>`);
+  out.push(`</div>`);
+  const lm = c.layerMatrix;
+  const line = `<figure><figcaption><strong>Matched Pearson per layer</strong>: each dot a compared matrix (red: stands out), the line their median; the grey band is the same-kind null's mean ± ${k} sd.</figcaption>${layerLine(layerProfile(c), th)}</figure>`;
+  out.push(`<div class="figures">`);
+  if (lm) {
+    const band = c.null ? { lo: c.null.mean - k * c.null.sd, hi: c.null.mean + k * c.null.sd } : null;
+    out.push(
+      `<figure><figcaption><strong>Matrices: Pearson</strong>, candidate layer × reference layer (mean over roles, sampled values). A copy lights up the dashed diagonal; outlined cells lie outside the component's null band (${band ? `${band.lo.toFixed(2)} … ${band.hi.toFixed(2)}, mean ± ${k} sd` : "no null"}).</figcaption>${heatmap({ kind: "pearson", values: lm.pearson, rows: lm.candidateLayers, cols: lm.referenceLayers, band, stat: "Pearson" })}</figure>`,
+    );
+    out.push(line, `</div>`);
+    if (lm.normPearson && lm.normCosine) {
+      const nn = normNull(c);
+      const nb = nn ? { lo: nn.mean - k * nn.sd, hi: nn.mean + k * nn.sd } : null;
+      out.push(`<div class="figures trap-pair">`);
+      out.push(
+        `<figure><figcaption><strong>Norm vectors: Pearson</strong> (centred), the same layers. ${nb ? `Outlined cells lie outside the norms' null band (${nb.lo.toFixed(2)} … ${nb.hi.toFixed(2)}).` : ""}</figcaption>${heatmap({ kind: "norm-pearson", values: lm.normPearson, rows: lm.candidateLayers, cols: lm.referenceLayers, band: nb, stat: "norm Pearson" })}</figure>`,
+      );
+      out.push(
+        `<figure><figcaption><strong>Norm vectors: raw cosine</strong>, the trap: gains that all sit near 1 give cosine ≈ 1 for every pair of layers, related or not${trapNumbers(lm.normCosine, lm.normPearson)}. Shown, never used to decide.</figcaption>${heatmap({ kind: "norm-cosine", values: lm.normCosine, rows: lm.candidateLayers, cols: lm.referenceLayers, band: null, stat: "raw cosine" })}</figure>`,
+      );
+      out.push(`</div>`);
+    }
+  } else {
+    out.push(`<p class="muted">No layer × layer matrix for this component (no layered matrix pairs were compared).</p>`, line, `</div>`);
+  }
+  out.push(tensorTable(c));
+  out.push(`</section>`);
+  return out.join("");
+}
+
+function referenceSection(r: ReferenceResult, report: Report, ri: number): string {
+  const out: string[] = [];
+  out.push(`<section class="reference" id="ref-${ri}">`);
+  out.push(`<h2>${badge(r.verdict)} <span class="src">${e(r.source)}</span></h2>`);
+  out.push(
+    `<p class="meta"><span class="k">revision</span> <code>${r.revision ? e(r.revision) : "local files (no revision)"}</code> · <span class="k">licence</span> ${r.license ? `<code>${e(r.license)}</code>` : "unknown"} · <span class="k">sampling</span> ${r.sampling.mode === "exact" ? "exact (every element)" : `${fmtPct(r.sampling.fraction)} of large matrices' rows (${e(r.sampling.chosen)})`} · <span class="k">reference tensors unmatched</span> ${r.referenceUnmatchedTensors}</p>`,
+  );
+  out.push(`<p class="rule"><strong>${e(r.verdict)}</strong>: ${e(r.reason)}.</p>`);
+  if (r.error) out.push(`<p class="error">Error (${e(r.error.kind)}): ${e(r.error.message)}</p>`);
+  // The components that decided first (reused, then inconclusive), in report order otherwise.
+  const order = [...r.components].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
+  for (const c of order) out.push(componentSection(c, report, ri));
+  out.push(`</section>`);
+  return out.join("");
+}
+
+function overview(report: Report): string {
+  const out: string[] = [];
+  out.push(`<table class="sortable overview"><thead><tr>`);
+  for (const [h, t] of [["reference", "str"], ["revision", "str"], ["licence", "str"], ["verdict", "str"], ["components: verdict, share matched, per-layer strip", "str"]] as const) {
+    out.push(`<th data-type="${t}" tabindex="0">${e(h)}</th>`);
+  }
+  out.push(`</tr></thead><tbody>`);
+  report.references.forEach((r, ri) => {
+    const comps = r.components
+      .map((c) => {
+        const s = strip(c);
+        return `<div>${badge(c.verdict, true)} <a href="#ref-${ri}-${e(c.name)}">${e(c.name)}</a> ${fmtPct(c.share)}${s ? ` <span class="strip">${e(s)}</span>` : ""}</div>`;
+      })
+      .join("");
+    out.push(
+      `<tr><td class="name"><a href="#ref-${ri}">${e(r.source)}</a></td><td><code>${r.revision ? e(r.revision) : "local files"}</code></td><td>${r.license ? e(r.license) : "unknown"}</td><td data-v="${r.verdict}">${badge(r.verdict, true)}</td><td>${comps || (r.error ? e(r.error.message) : "–")}</td></tr>`,
+    );
+  });
+  out.push(`</tbody></table>`);
+  return out.join("");
+}
+
+const CSS = `
+:root{--red:#b3261e;--amber:#a15c00;--green:#1e6b2f;--ink:#1d1d1f;--muted:#666;--line:#ddd}
+*{box-sizing:border-box}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI","DejaVu Sans",Roboto,sans-serif;color:var(--ink);background:#fafafa}
+main{max-width:1320px;margin:0 auto;padding:20px 24px 40px}
+h1{font-size:20px;margin:0 0 6px}h2{font-size:17px;margin:0 0 6px}h3{font-size:15px;margin:14px 0 4px}
+code,.strip,.name{font-family:ui-monospace,"DejaVu Sans Mono",Menlo,Consolas,monospace}
+code{font-size:12.5px;background:#f0f0f0;padding:0 3px;border-radius:3px;overflow-wrap:anywhere}
+.verdict{border-left:8px solid;padding:14px 18px;background:#fff;border-radius:6px;margin-bottom:16px;box-shadow:0 1px 2px #0001}
+.verdict.v-reused{border-color:var(--red)}.verdict.v-inconclusive{border-color:var(--amber)}.verdict.v-independent{border-color:var(--green)}
+.sentence{font-size:16px;margin:6px 0}
+.badge{display:inline-block;font-weight:700;color:#fff;border-radius:4px;padding:2px 8px;font-size:13px;letter-spacing:.03em;vertical-align:1px}
+.badge.small{font-size:11px;padding:1px 6px}
+.badge.v-reused{background:var(--red)}.badge.v-inconclusive{background:var(--amber)}.badge.v-independent{background:var(--green)}
+.v-reused-fill{fill:var(--red)}.v-inconclusive-fill{fill:var(--amber)}.v-independent-fill{fill:var(--green)}
+.muted,.meta{color:var(--muted)}.k{color:var(--muted)}
+.card,.reference{background:#fff;border:1px solid var(--line);border-radius:6px;padding:14px 18px;margin:14px 0}
+.component{border-top:1px solid var(--line);margin-top:12px;padding-top:4px}
+.rule{margin:4px 0 8px}
+.error{color:var(--red);font-weight:600}
+.facts>div{margin:2px 0}.share-bar{vertical-align:-3px}
+.strip{font-size:16px;letter-spacing:1px;white-space:nowrap}
+.figures{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;margin:10px 0}
+.trap-pair{display:inline-flex;padding:8px 12px;background:#fff8e6;border:1px dashed #e0b050;border-radius:6px}
+figure{margin:0;max-width:580px}figcaption{font-size:12.5px;color:#444;max-width:440px;margin-bottom:4px}
+svg text{font-family:system-ui,"DejaVu Sans",sans-serif}
+svg .tick{font-size:10.5px;fill:#555}svg .axis-title{font-size:11px;fill:#333}svg .legend{font-size:11px;fill:#333}svg .cell-text{font-size:10px}
+svg .diag{fill:none;stroke:#111;stroke-width:1.2;stroke-dasharray:3 2}
+svg .out-of-band{fill:none;stroke:#000;stroke-width:2.2}svg .thin{stroke-width:1}svg .diag.thin{stroke-dasharray:none;stroke:#555}
+svg .band-mark{fill:none;stroke:#000;stroke-width:1.5}
+svg .null-band{fill:#8a8a8a;fill-opacity:.28;stroke:#8a8a8a;stroke-width:.5}
+svg .grid{stroke:#eee}svg .zero{stroke:#bbb}
+svg .threshold{stroke:var(--red);stroke-dasharray:5 4;stroke-width:1}
+svg .median-line{fill:none;stroke:#333;stroke-width:1.6}
+svg .dot{fill:#9a9a9a}svg .dot.hit{fill:var(--red);fill-opacity:.7}
+svg .point{stroke:#fff;stroke-width:1.2}
+svg .s-reused{fill:var(--red)}svg .s-partial{fill:var(--amber)}svg .s-clear{fill:var(--green)}
+.table-wrap{overflow-x:auto}
+table{border-collapse:collapse;font-size:12.5px;background:#fff}
+th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
+th{position:sticky;top:0;background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
+th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
+td.num,.tensors-table td:nth-child(3),.tensors-table td:nth-child(6),.tensors-table td:nth-child(7),.tensors-table td:nth-child(8),.tensors-table td:nth-child(9),.tensors-table td:nth-child(10){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.name{overflow-wrap:anywhere;min-width:200px;max-width:330px}td.same{color:#999}
+td.notes{color:#555;min-width:220px;max-width:340px;font-size:11.5px}
+tr.hit td{background:#fdecea}tr.minor td{color:#888}tr.unread td{background:#fff4d6}
+details summary{cursor:pointer;color:#333;margin:6px 0}
+.overview td{vertical-align:top}.overview code{white-space:nowrap}.overview .strip{font-size:14px}
+footer{color:var(--muted);font-size:12px;margin-top:20px}
+`;
+
+/** A few lines to sort any table.sortable by a clicked header (numbers by data-v; empty last). */
+const SCRIPT = `
+for (const th of document.querySelectorAll("table.sortable th")) {
+  const sort = () => {
+    const table = th.closest("table"), body = table.tBodies[0], i = th.cellIndex;
+    const dir = th.dataset.dir === "desc" ? "asc" : "desc";
+    for (const h of table.querySelectorAll("th")) delete h.dataset.dir;
+    th.dataset.dir = dir;
+    const numeric = th.dataset.type === "num", s = dir === "asc" ? 1 : -1;
+    const key = (tr) => { const td = tr.cells[i]; const v = td.dataset.v ?? td.textContent; return numeric ? (v === "" ? NaN : Number(v)) : v; };
+    const rows = [...body.rows].sort((a, b) => {
+      const x = key(a), y = key(b);
+      if (!numeric) return s * x.localeCompare(y);
+      if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : 1;
+      return Number.isNaN(y) ? -1 : s * (x - y);
+    });
+    body.append(...rows);
+  };
+  th.addEventListener("click", sort);
+  th.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); sort(); } });
+}
+`;
+
+export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
+  figureId = 0;
+  const c = report.candidate;
+  const th = report.thresholds;
+  const body: string[] = [];
+  body.push(`<header class="verdict v-${report.verdict}">`);
+  body.push(`<h1>${badge(report.verdict)} fromscratch: <span class="src">${e(c.source)}</span></h1>`);
+  body.push(`<p class="sentence">${e(verdictSentence(report))}</p>`);
+  body.push(`<p><span class="k">gate</span> ${e(report.gate.rule)}${report.gate.failed ? " <strong>(failed)</strong>" : ""}</p>`);
+  if (report.error) body.push(`<p class="error">The run stopped early (${e(report.error.kind)}, exit code ${report.error.exitCode}): ${e(report.error.message)}</p>`);
+  body.push(`</header>`);
+  body.push(`<section class="card">`);
+  body.push(
+    `<p><span class="k">candidate</span> <code>${e(c.source)}</code> · <span class="k">revision</span> <code>${c.revision ? e(c.revision) : "local files (no revision)"}</code> · ${fmtInt(c.parameters)} parameters${c.components.length ? ` (${c.components.map((x) => `${e(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : ""}</p>`,
+  );
+  body.push(
+    `<p class="muted">A component is <em>reused</em> when matrices with |Pearson| ≥ ${th.minPearson} and |z| ≥ ${th.minZ} against the same-kind null (same tensor kind, other layers and shifted controls) cover ≥ ${fmtPct(th.minShare)} of its parameters. Raw cosine is shown, never used. Strips: ${e(STRIP_LEGEND)}.</p>`,
+  );
+  body.push(overview(report));
+  body.push(`</section>`);
+  report.references.forEach((r, ri) => body.push(referenceSection(r, report, ri)));
+  body.push(
+    `<footer>fromscratch ${e(report.tool.version)} · schema ${report.schemaVersion} · ${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s · fail-on ${e(report.failOn)}${opts.reportPath ? ` · JSON report <code>${e(opts.reportPath)}</code>` : ""} · this file is self-contained and loads nothing.</footer>`,
+  );
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>fromscratch: ${VERDICT_LABEL[report.verdict]}: ${e(c.source)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+${body.join("\n")}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
