@@ -2167,7 +2167,7 @@ function rawCosine(a, b) {
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
 }
-function layerMatrixOf(pairs, pick, stat3) {
+function layerMatrixOf(pairs, pick, stat4) {
   const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
   if (usable.length === 0) return null;
   const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
@@ -2181,7 +2181,7 @@ function layerMatrixOf(pairs, pick, stat3) {
   for (const g of groups.values()) {
     for (const c of g) {
       for (const r of g) {
-        const v = stat3(c.a, r.b);
+        const v = stat4(c.a, r.b);
         if (v === null) continue;
         const i = layers.indexOf(c.layer);
         const j = layers.indexOf(r.layer);
@@ -2630,7 +2630,7 @@ async function writeExamples(dir) {
 }
 
 // src/merge.ts
-import { readdir, readFile as readFile2, stat } from "node:fs/promises";
+import { readdir, readFile as readFile2, stat as stat2 } from "node:fs/promises";
 import path3 from "node:path";
 
 // src/plan.ts
@@ -2781,6 +2781,17 @@ function parseShardMark(raw, references) {
   return { index, count, fingerprint, positions };
 }
 
+// src/util/fs.ts
+import { stat } from "node:fs/promises";
+async function exists(p) {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // src/merge.ts
 var isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 var isIntArray = (x) => Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= 0);
@@ -2917,15 +2928,7 @@ function segmentRegex(seg) {
 }
 async function isDir(p) {
   try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-async function exists(p) {
-  try {
-    await stat(p);
-    return true;
+    return (await stat2(p)).isDirectory();
   } catch {
     return false;
   }
@@ -7637,7 +7640,7 @@ async function mapLimit(items, limit, fn) {
 }
 
 // src/sources/local.ts
-import { open, readFile as readFile3, realpath, stat as stat2 } from "node:fs/promises";
+import { open, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
 import path4 from "node:path";
 var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
@@ -7670,7 +7673,7 @@ var LocalSource = class {
     const given2 = this.source.startsWith("file://") ? this.source.slice(7) : this.source;
     let st;
     try {
-      st = await stat2(given2);
+      st = await stat3(given2);
     } catch {
       throw new UsageError(`${given2}: no such file or directory`);
     }
@@ -7692,8 +7695,8 @@ var LocalSource = class {
       this.root = given2;
       const indexPath = path4.join(given2, INDEX_FILE);
       const single = path4.join(given2, SINGLE_FILE);
-      if (await exists2(indexPath)) {
-        const size = (await stat2(indexPath)).size;
+      if (await exists(indexPath)) {
+        const size = (await stat3(indexPath)).size;
         if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
         const text = await readFile3(indexPath, "utf8");
         headerBytes += size;
@@ -7707,7 +7710,7 @@ var LocalSource = class {
         tensors = reconcileShards(indexPath, index, perShard);
         files = index.shards;
         annotationFile = indexPath;
-      } else if (await exists2(single)) {
+      } else if (await exists(single)) {
         const r = await this.readHeader(SINGLE_FILE);
         tensors = r.tensors;
         headerBytes = r.bytes;
@@ -7722,7 +7725,7 @@ var LocalSource = class {
     }
     let config = null;
     const configPath = path4.join(this.root, "config.json");
-    if (await exists2(configPath)) {
+    if (await exists(configPath)) {
       try {
         config = JSON.parse(await readFile3(configPath, "utf8"));
       } catch (e2) {
@@ -7784,14 +7787,6 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
-async function exists2(p) {
-  try {
-    await stat2(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 async function findPickles(dir) {
   const { readdir: readdir2 } = await import("node:fs/promises");
   const names2 = await readdir2(dir).catch(() => []);

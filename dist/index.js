@@ -12033,12 +12033,12 @@ var require_headers = __commonJS({
       append(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
         const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
-        const exists4 = this[kHeadersMap].get(lowercaseName);
-        if (exists4) {
+        const exists3 = this[kHeadersMap].get(lowercaseName);
+        if (exists3) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
-            name: exists4.name,
-            value: `${exists4.value}${delimiter}${value}`
+            name: exists3.name,
+            value: `${exists3.value}${delimiter}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name: name2, value });
@@ -21769,7 +21769,7 @@ function rawCosine(a, b) {
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
 }
-function layerMatrixOf(pairs, pick, stat4) {
+function layerMatrixOf(pairs, pick, stat5) {
   const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
   if (usable.length === 0) return null;
   const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
@@ -21783,7 +21783,7 @@ function layerMatrixOf(pairs, pick, stat4) {
   for (const g of groups.values()) {
     for (const c of g) {
       for (const r of g) {
-        const v = stat4(c.a, r.b);
+        const v = stat5(c.a, r.b);
         if (v === null) continue;
         const i = layers.indexOf(c.layer);
         const j = layers.indexOf(r.layer);
@@ -22104,7 +22104,7 @@ async function runCheck(settings, deps) {
 }
 
 // src/merge.ts
-import { readdir as readdir2, readFile as readFile2, stat as stat2 } from "node:fs/promises";
+import { readdir as readdir2, readFile as readFile2, stat as stat3 } from "node:fs/promises";
 import path2 from "node:path";
 
 // src/plan.ts
@@ -22255,6 +22255,17 @@ function parseShardMark(raw, references) {
   return { index, count, fingerprint, positions };
 }
 
+// src/util/fs.ts
+import { stat as stat2 } from "node:fs/promises";
+async function exists2(p) {
+  try {
+    await stat2(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // src/merge.ts
 var isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 var isIntArray = (x) => Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= 0);
@@ -22391,15 +22402,7 @@ function segmentRegex(seg) {
 }
 async function isDir(p) {
   try {
-    return (await stat2(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-async function exists2(p) {
-  try {
-    await stat2(p);
-    return true;
+    return (await stat3(p)).isDirectory();
   } catch {
     return false;
   }
@@ -27051,7 +27054,7 @@ async function mapLimit(items, limit, fn) {
 }
 
 // src/sources/local.ts
-import { open as open2, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
+import { open as open2, readFile as readFile3, realpath, stat as stat4 } from "node:fs/promises";
 import path3 from "node:path";
 var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
@@ -27084,7 +27087,7 @@ var LocalSource = class {
     const given2 = this.source.startsWith("file://") ? this.source.slice(7) : this.source;
     let st;
     try {
-      st = await stat3(given2);
+      st = await stat4(given2);
     } catch {
       throw new UsageError(`${given2}: no such file or directory`);
     }
@@ -27106,8 +27109,8 @@ var LocalSource = class {
       this.root = given2;
       const indexPath = path3.join(given2, INDEX_FILE);
       const single = path3.join(given2, SINGLE_FILE);
-      if (await exists3(indexPath)) {
-        const size = (await stat3(indexPath)).size;
+      if (await exists2(indexPath)) {
+        const size = (await stat4(indexPath)).size;
         if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
         const text = await readFile3(indexPath, "utf8");
         headerBytes += size;
@@ -27121,7 +27124,7 @@ var LocalSource = class {
         tensors = reconcileShards(indexPath, index, perShard);
         files = index.shards;
         annotationFile2 = indexPath;
-      } else if (await exists3(single)) {
+      } else if (await exists2(single)) {
         const r = await this.readHeader(SINGLE_FILE);
         tensors = r.tensors;
         headerBytes = r.bytes;
@@ -27136,7 +27139,7 @@ var LocalSource = class {
     }
     let config = null;
     const configPath = path3.join(this.root, "config.json");
-    if (await exists3(configPath)) {
+    if (await exists2(configPath)) {
       try {
         config = JSON.parse(await readFile3(configPath, "utf8"));
       } catch (e2) {
@@ -27198,14 +27201,6 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
-async function exists3(p) {
-  try {
-    await stat3(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 async function findPickles(dir) {
   const { readdir: readdir3 } = await import("node:fs/promises");
   const names2 = await readdir3(dir).catch(() => []);

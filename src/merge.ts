@@ -12,6 +12,7 @@ import { UsageError } from "./errors.js";
 import { planFingerprint } from "./plan.js";
 import type { FailOn, Report, ReferenceResult } from "./report/schema.js";
 import { gateFails, gateRule, overallVerdict } from "./verdict.js";
+import { exists } from "./util/fs.js";
 
 export interface PartialReport {
   /** Where it came from (named in refusals). */
@@ -201,14 +202,6 @@ async function isDir(p: string): Promise<boolean> {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function entries(dir: string): Promise<string[]> {
   try {

@@ -8,6 +8,7 @@ import { FetchError, FormatError, UsageError } from "../errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
 import type { ModelListing, TensorEntry, WeightSource } from "./types.js";
+import { exists } from "../util/fs.js";
 
 const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 
@@ -168,14 +169,6 @@ export class LocalSource implements WeightSource {
   }
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function findPickles(dir: string): Promise<string | null> {
   const { readdir } = await import("node:fs/promises");
