@@ -298,7 +298,9 @@ describe.skipIf(!HAVE_CHROMIUM)(
         const slug = c.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();
         const html = path.join(dir, `${slug}.html`);
         const json = path.join(dir, `${slug}.json`);
-        const run = await runCli(["check", "--candidate", await c.candidate(), "--reference", await c.reference(), "--report", json, "--html", html, "--quiet"]);
+        // Relative sources: the committed screenshots must not show this machine's paths.
+        const rel = async (p: Promise<string>) => path.relative(process.cwd(), await p);
+        const run = await runCli(["check", "--candidate", await rel(c.candidate()), "--reference", await rel(c.reference()), "--report", json, "--html", html, "--quiet"]);
         expect(run.code, run.stderr).toBe(c.code);
         const report = await readReport(json);
         const page = await openPage(browser, html);
