@@ -9,7 +9,7 @@
  */
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { mkdir, open, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,6 +93,35 @@ async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
   return [a, b];
 }
 
+/** The first `n` bytes of a file. */
+async function readPrefix(file: string, n: number): Promise<Uint8Array> {
+  const fh = await open(file, "r");
+  try {
+    const buf = new Uint8Array(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A whole file, in chunks (readFile stops at 2 GiB). */
+async function readWhole(file: string): Promise<Uint8Array> {
+  const size = (await stat(file)).size;
+  const buf = Buffer.allocUnsafe(size);
+  const fh = await open(file, "r");
+  try {
+    for (let off = 0; off < size; ) {
+      const { bytesRead } = await fh.read(buf, off, Math.min(1 << 28, size - off), off);
+      if (bytesRead === 0) throw new Error(`${file}: short read`);
+      off += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+  return new Uint8Array(buf.buffer, buf.byteOffset, size);
+}
+
 async function main(): Promise<void> {
   const dir = path.join(os.tmpdir(), `fromscratch-bench-${sizeMb}mb`);
   const list = specs(sizeMb * 1e6);
@@ -102,8 +131,8 @@ async function main(): Promise<void> {
   out("generate_seconds", ((Date.now() - t0) / 1000).toFixed(1));
 
   // 1. Kernel alone, on one large tensor already in memory.
-  const bytesA = new Uint8Array(await readFile(a)).subarray(0, 64 << 20);
-  const bytesB = new Uint8Array(await readFile(b)).subarray(0, 64 << 20);
+  const bytesA = await readPrefix(a, 64 << 20);
+  const bytesB = await readPrefix(b, 64 << 20);
   const k = new PairKernel();
   const n = (bytesA.length >> 1) & ~7;
   k.run("BF16", bytesA, bytesB, n, 0, 0);
@@ -145,7 +174,7 @@ async function main(): Promise<void> {
 
   // 4. Through a Hub-like server on loopback, as the CLI runs it.
   const server = await startHubServer({
-    repos: { "bench/base": { files: { "model.safetensors": new Uint8Array(await readFile(a)) } }, "bench/derived": { files: { "model.safetensors": new Uint8Array(await readFile(b)) } } },
+    repos: { "bench/base": { files: { "model.safetensors": await readWhole(a) } }, "bench/derived": { files: { "model.safetensors": await readWhole(b) } } },
   });
   try {
     const needed = 2 * (await stat(a)).size;
