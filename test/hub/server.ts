@@ -144,7 +144,10 @@ const sha256Cache = new WeakMap<Uint8Array, string>();
 function sha256(data: Uint8Array): string {
   let h = sha256Cache.get(data);
   if (h === undefined) {
-    h = createHash("sha256").update(data).digest("hex");
+    // In chunks: one update() refuses more than 2 GiB (the bench serves 4 GB checkpoints).
+    const hash = createHash("sha256");
+    for (let off = 0; off < data.length; off += 1 << 30) hash.update(data.subarray(off, Math.min(data.length, off + (1 << 30))));
+    h = hash.digest("hex");
     sha256Cache.set(data, h);
   }
   return h;
