@@ -137,17 +137,22 @@ const WRITE_CHUNK = 64 * 1024;
 
 const SECRET = "test-cdn-secret";
 
+/** Hash in chunks: one update() refuses more than 2 GiB (the bench serves 4 GB checkpoints). */
+function digest(algorithm: "sha1" | "sha256", data: Uint8Array | string): string {
+  const hash = createHash(algorithm);
+  if (typeof data === "string") return hash.update(data).digest("hex");
+  for (let off = 0; off < data.length; off += 1 << 30) hash.update(data.subarray(off, Math.min(data.length, off + (1 << 30))));
+  return hash.digest("hex");
+}
+
 function sha1(data: Uint8Array | string): string {
-  return createHash("sha1").update(data).digest("hex");
+  return digest("sha1", data);
 }
 const sha256Cache = new WeakMap<Uint8Array, string>();
 function sha256(data: Uint8Array): string {
   let h = sha256Cache.get(data);
   if (h === undefined) {
-    // In chunks: one update() refuses more than 2 GiB (the bench serves 4 GB checkpoints).
-    const hash = createHash("sha256");
-    for (let off = 0; off < data.length; off += 1 << 30) hash.update(data.subarray(off, Math.min(data.length, off + (1 << 30))));
-    h = hash.digest("hex");
+    h = digest("sha256", data);
     sha256Cache.set(data, h);
   }
   return h;
