@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   try {
     const needed = 2 * (await stat(a)).size;
     const started = Date.now();
-    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/derived", "--reference", "bench/base", "--endpoint", server.url, "--quiet", "--format", "json"], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/derived", "--reference", "bench/base", "--endpoint", server.url, "--quiet", "--format", "json", "--sample", "exact"], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
