@@ -3,8 +3,12 @@
  * Generates two BF16 checkpoints (a base and a drifted copy, ~N MB each,
  * default 1024), then prints one `name: value` per line:
  * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
- * - through a Hub-like server on loopback: bytes fetched / bytes needed, wall time,
- *   peak RSS of the CLI process (from /usr/bin/time).
+ * - through a Hub-like server on loopback: bytes fetched / bytes needed, requests,
+ *   wall time, peak RSS of the CLI process (from /usr/bin/time);
+ * - the same through an emulated CDN link (--link-mbs MB/s shared, default 100, 0 to
+ *   skip; --latency-ms per request, default 20): wall time against its floor,
+ *   max(transfer time at the link rate, the engine's compute time from step 2);
+ * - sampled runs with the reference cache: second-run bytes from the reference.
  * Keep the output format stable so runs can be compared.
  */
 import { spawnSync, spawn } from "node:child_process";
@@ -19,7 +23,7 @@ import { comparePair } from "../src/compare/compare-pair.js";
 import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
 import { LocalSource } from "../src/sources/local.js";
-import { startHubServer } from "../test/hub/server.js";
+import { type HubServer, startHubServer } from "../test/hub/server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name: string, dflt: number) => {
@@ -27,6 +31,9 @@ const arg = (name: string, dflt: number) => {
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
 const sizeMb = arg("size-mb", 1024);
+/** The emulated CDN link: MB/s shared by all requests (0: skip that run) and a round trip per request. */
+const linkMbs = arg("link-mbs", 100);
+const latencyMs = arg("latency-ms", 20);
 const out = (name: string, value: string | number) => console.log(`${name}: ${value}`);
 
 interface Spec {
@@ -172,26 +179,49 @@ async function main(): Promise<void> {
   out("engine_vs_numpy", (pairs / engineSeconds / (numpyPairs / numpySeconds)).toFixed(2));
   out("kernel_vs_numpy", (kernelRate / (numpyPairs / numpySeconds)).toFixed(2));
 
-  // 4. Through a Hub-like server on loopback, as the CLI runs it.
-  const server = await startHubServer({
-    repos: { "bench/base": { files: { "model.safetensors": await readWhole(a) } }, "bench/derived": { files: { "model.safetensors": await readWhole(b) } } },
-  });
-  try {
-    const needed = 2 * (await stat(a)).size;
+  // 4. Through a Hub-like server on loopback, as the CLI runs it: first unlimited, then through an
+  //    emulated CDN link (shared bandwidth, a round trip per request) to compare wall time with its floor.
+  const files = { a: await readWhole(a), b: await readWhole(b) };
+  const repos = { "bench/base": { files: { "model.safetensors": files.a } }, "bench/derived": { files: { "model.safetensors": files.b } } };
+  const needed = 2 * (await stat(a)).size;
+  const exactRun = async (server: HubServer, prefix: string) => {
+    const before = server.requests.length;
     const started = Date.now();
     const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/derived", "--reference", "bench/base", "--endpoint", server.url, "--quiet", "--format", "json", "--sample", "exact"], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
     const wall = (Date.now() - started) / 1000;
-    const served = server.requests.reduce((s, r) => s + r.bytes, 0);
-    out("hub_exit_code", code);
-    out("hub_bytes_fetched", served);
-    out("hub_bytes_needed", needed);
-    out("hub_bytes_ratio", (served / needed).toFixed(3));
-    out("hub_requests", server.requests.length);
-    out("hub_wall_seconds", wall.toFixed(2));
-    out("hub_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
+    const reqs = server.requests.slice(before);
+    const served = reqs.reduce((s2, r) => s2 + r.bytes, 0);
+    out(`${prefix}_exit_code`, code);
+    out(`${prefix}_bytes_fetched`, served);
+    out(`${prefix}_bytes_needed`, needed);
+    out(`${prefix}_bytes_ratio`, (served / needed).toFixed(3));
+    out(`${prefix}_requests`, reqs.length);
+    out(`${prefix}_wall_seconds`, wall.toFixed(2));
+    out(`${prefix}_peak_rss_mb`, (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
+    return wall;
+  };
+  if (linkMbs > 0) {
+    const limited = await startHubServer({ repos, cdnLink: { bytesPerSecond: linkMbs * 1e6, latencyMs } });
+    try {
+      out("link_mb_per_s", linkMbs);
+      out("link_latency_ms", latencyMs);
+      const wall = await exactRun(limited, "link");
+      const transfer = needed / (linkMbs * 1e6);
+      const floor = Math.max(transfer, engineSeconds);
+      out("link_transfer_floor_seconds", transfer.toFixed(2));
+      out("link_compute_floor_seconds", engineSeconds.toFixed(2));
+      out("link_wall_vs_floor", (wall / floor).toFixed(3));
+      out("link_wall_vs_sum", (wall / (transfer + engineSeconds)).toFixed(3));
+    } finally {
+      await limited.close();
+    }
+  }
+  const server = await startHubServer({ repos });
+  try {
+    await exactRun(server, "hub");
 
     // Sampled mode with the reference cache, twice: the second run fetches nothing from the reference.
     const cacheDir = path.join(dir, `cache-${Date.now()}`);

@@ -142,6 +142,7 @@ var VERSION = "0.1.0";
 
 // src/sources/cached.ts
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 function isRevisioned(s) {
@@ -150,10 +151,11 @@ function isRevisioned(s) {
 }
 var CACHE_FORMAT = 1;
 var CachedSource = class {
-  constructor(inner, cacheRoot, logger) {
+  constructor(inner, cacheRoot, logger, store = null) {
     this.inner = inner;
     this.cacheRoot = cacheRoot;
     this.logger = logger;
+    this.store = store;
     this.source = inner.source;
   }
   source;
@@ -161,6 +163,10 @@ var CachedSource = class {
   /** Store ranges read from the network (set in sampled mode; exact mode would copy whole models). */
   storeRanges = false;
   dir = null;
+  /** The store key of this reference's entry: repo and commit (and the cache format). */
+  storeKey(repoKey, sha) {
+    return `fromscratch-ref-v${CACHE_FORMAT}-${repoKey}@${sha}`;
+  }
   get bytesRead() {
     return this.inner.bytesRead;
   }
@@ -169,6 +175,13 @@ var CachedSource = class {
     const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
     this.dir = path.join(this.cacheRoot, `${repoKey}@${sha}`);
     const file = path.join(this.dir, "listing.json");
+    if (this.store) {
+      const key = this.storeKey(repoKey, sha);
+      const onDisk = await readFile(file).then(() => true, () => false);
+      const restored = onDisk ? false : await this.store.restore(key, this.dir);
+      this.stats.store = { name: this.store.name, key, restored, saved: false };
+      if (restored) this.logger.info(`cache restored: ${this.source} @ ${sha} from ${this.store.name} (key ${key})`);
+    }
     try {
       const cached2 = JSON.parse(await readFile(file, "utf8"));
       if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
@@ -207,6 +220,23 @@ var CachedSource = class {
       this.stats.rangesStored++;
     }
     return bytes;
+  }
+  /**
+   * Save this reference's directory to the store when this run added to it
+   * (a fresh listing or new ranges). Entries are immutable per key, so an
+   * entry restored from the store is not saved again.
+   */
+  async persist() {
+    const st = this.stats.store;
+    if (!this.store || !st || this.dir === null || st.restored) return;
+    if (this.stats.listing !== "miss" && this.stats.rangesStored === 0) return;
+    st.saved = await this.store.save(st.key, this.dir);
+    if (st.saved) this.logger.info(`cache saved: ${this.source} to ${this.store.name} (key ${st.key})`);
+  }
+  /** Forward the plan, less the ranges the cache already holds (they are read from disk). */
+  expect(ranges, concurrency) {
+    if (!this.inner.expect) return;
+    this.inner.expect(this.dir === null ? ranges : ranges.filter((r) => !existsSync(this.rangeFile(r.file, r.begin, r.end))), concurrency);
   }
   async close() {
     await this.inner.close?.();
@@ -1992,6 +2022,25 @@ function blocksOf(ranges, step) {
   });
   return out;
 }
+function pairReads(pair, fraction) {
+  const a = pair.candidate;
+  const b = pair.reference;
+  const none = { candidate: [], reference: [] };
+  if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
+  for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
+  const ranges = rowRanges(a.rows, a.cols, fraction, a.entry.name);
+  const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
+  const blocks = blocksOf(ranges, step);
+  const side = (v) => {
+    const bpe = bytesPerElement(v.entry.dtype);
+    if (v.transpose) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
+    return blocks.map(({ r0, r1 }) => {
+      const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
+      return { file: v.entry.file, begin, end: begin + (r1 - r0) * v.storedCols * bpe };
+    });
+  };
+  return { candidate: side(a), reference: side(b) };
+}
 async function comparePair(pair, candidate, reference, options = {}) {
   const depth = options.depth ?? DEFAULT_PREFETCH_DEPTH;
   const cr = new ViewReader(candidate, pair.candidate);
@@ -2204,7 +2253,9 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
   let tensors = [];
   let samples = [];
   let compared2 = comp.pairs.map(() => 0);
-  for (const pair of comp.pairs) {
+  const results = new Array(comp.pairs.length);
+  for (const index of readOrder(comp.pairs, fraction)) {
+    const pair = comp.pairs[index];
     const base = {
       candidate: pair.candidate.entry.name,
       reference: pair.reference.entry.name,
@@ -2224,21 +2275,22 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
     try {
       const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
       if (sampling) base.sampled = sampling;
-      compared2[comp.pairs.indexOf(pair)] = stats.n;
+      compared2[index] = stats.n;
       base.cosine = stats.cosine;
       base.pearson = stats.pearson;
       base.identical = stats.identical;
       if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-      samples.push(stats.pearson === null ? null : sample);
+      results[index] = { base, sample: stats.pearson === null ? null : sample };
     } catch (e2) {
       if (e2 instanceof FromScratchError && e2.kind === "format") {
         base.error = e2.message;
-        samples.push(null);
+        results[index] = { base, sample: null };
       } else throw e2;
     }
-    tensors.push(base);
     onPair();
   }
+  tensors = results.map((r) => r.base);
+  samples = results.map((r) => r.sample);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i];
     const t = tensors[i];
@@ -2386,6 +2438,30 @@ function pooledSummary(nulls) {
   const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
   return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
+function readOrder(pairs, fraction) {
+  const keys = pairs.map((p) => {
+    const first = pairReads(p, p.informative ? fraction : 1).reference[0];
+    return { file: p.reference.entry.file, at: first ? first.begin : p.reference.entry.begin };
+  });
+  return pairs.map((_, i) => i).sort((i, j) => {
+    const a = keys[i];
+    const b = keys[j];
+    return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || i - j;
+  });
+}
+function readPlan(components, fraction) {
+  const candidate = [];
+  const reference = [];
+  for (const comp of components) {
+    for (const i of readOrder(comp.pairs, fraction)) {
+      const p = comp.pairs[i];
+      const r = pairReads(p, p.informative ? fraction : 1);
+      candidate.push(...r.candidate);
+      reference.push(...r.reference);
+    }
+  }
+  return { candidate, reference };
+}
 async function runCheck(settings, deps) {
   const t0 = deps.now();
   const { logger } = deps;
@@ -2451,7 +2527,7 @@ async function runCheck(settings, deps) {
     report.references.push(refResult);
     try {
       const raw = deps.openSource(refSource);
-      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger) : raw;
+      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger, deps.cacheStore ?? null) : raw;
       sources.push(ref);
       logger.info(`reference ${refSource}: reading headers`);
       const refListing = await ref.list();
@@ -2476,11 +2552,15 @@ async function runCheck(settings, deps) {
         const secs = Math.max(1e-3, (deps.now() - started) / 1e3);
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
+      const plan = readPlan(alignment.components, fraction);
+      cand.expect?.(plan.candidate, settings.concurrency);
+      ref.expect?.(plan.reference, settings.concurrency);
       for (const comp of alignment.components) {
         refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
       if (ref instanceof CachedSource) {
+        await ref.persist();
         refResult.cache = { ...ref.stats };
         logger.info(
           `cache: ${refSource}: headers ${ref.stats.listing}, ${ref.stats.rangesHit} ranges (${(ref.stats.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${ref.stats.rangesStored} stored`
@@ -2993,6 +3073,15 @@ var fmtInt = (x) => x.toLocaleString("en-US");
 var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
 function strongest(c, k) {
   return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
+}
+function cacheLine(r) {
+  const c = r.cache;
+  if (!c || c.listing === "off") return null;
+  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
+  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
+  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
+  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
+  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
 }
 
 // src/report/strip.ts
@@ -3625,6 +3714,9 @@ _${cut} more references not shown here (summary size limit)._`);
 `);
     body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} \xB7 Licence: ${r.license ? name(r.license, 80) : "unknown"}
 `);
+    const cache = cacheLine(r);
+    if (cache) body.push(`<sub>Reference ${escapeCell(cache)}.</sub>
+`);
     if (r.error) body.push(`> **Error:** ${name(r.error.message, 500)}
 `);
     if (r.components.length) {
@@ -3688,6 +3780,8 @@ function renderText(report, opts = {}) {
       `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}`
     );
     if (r.error) out.push(`  error: ${clean(r.error.message)}`);
+    const cache = cacheLine(r);
+    if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {
       const inf = comp.tensors.filter((t) => t.informative && t.pearson !== null);
       const stand = comp.tensors.filter((t) => t.standsOut).length;
@@ -3797,7 +3891,7 @@ function parseSettings(raw) {
 }
 
 // src/sources/parse-source.ts
-import { existsSync } from "node:fs";
+import { existsSync as existsSync2 } from "node:fs";
 import { homedir } from "node:os";
 import path5 from "node:path";
 
@@ -7105,6 +7199,156 @@ function mapHubThrown(e2, ctx) {
   return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
 }
 
+// src/sources/read-ahead.ts
+var SPAN_MAX_BYTES = 8 << 20;
+var SPAN_MAX_GAP_BYTES = 64 << 10;
+var SPAN_MAX_WASTE = 0.01;
+var ReadAhead = class {
+  constructor(fetchInto, budget) {
+    this.fetchInto = fetchInto;
+    this.budget = budget;
+  }
+  spans = [];
+  /** file\0begin\0end -> indices of spans holding that planned range, in plan order. */
+  index = /* @__PURE__ */ new Map();
+  nextStart = 0;
+  heldBytes = 0;
+  stats = { spans: 0, spanRequests: 0, planned: 0, served: 0, gapBytes: 0 };
+  /** Replace the plan with `ranges`, in the order they will be read, and start fetching ahead. */
+  plan(ranges) {
+    this.reset();
+    let cur = null;
+    for (const r of ranges) {
+      if (r.end <= r.begin) continue;
+      const gap = cur ? r.begin - cur.end : -1;
+      const joins = cur !== null && cur.file === r.file && gap >= 0 && gap <= SPAN_MAX_GAP_BYTES && r.end - cur.begin <= SPAN_MAX_BYTES && cur.end - cur.begin - cur.useful + gap <= SPAN_MAX_WASTE * (r.end - cur.begin);
+      if (joins) {
+        this.stats.gapBytes += gap;
+        cur.end = r.end;
+        cur.useful += r.end - r.begin;
+        cur.unserved++;
+      } else {
+        cur = { file: r.file, begin: r.begin, end: r.end, useful: r.end - r.begin, unserved: 1, state: "idle", bytes: null, got: 0, error: null, waiters: [], ctl: null };
+        this.spans.push(cur);
+      }
+      const key = keyOf2(r.file, r.begin, r.end);
+      const at = this.index.get(key);
+      if (at) at.push(this.spans.length - 1);
+      else this.index.set(key, [this.spans.length - 1]);
+    }
+    this.stats.spans = this.spans.length;
+    this.stats.planned = ranges.length;
+    this.pump();
+  }
+  /** The bytes of a planned range (as they arrive), or null when the range is not (or no longer) planned. */
+  take(file, begin, end) {
+    const queue = this.index.get(keyOf2(file, begin, end));
+    let i;
+    while (queue && queue.length > 0) {
+      i = queue.shift();
+      if (this.spans[i].state !== "released") break;
+      i = void 0;
+    }
+    if (i === void 0) return null;
+    for (let j = 0; j < i; j++) {
+      const s = this.spans[j];
+      if (s.state !== "released" && s.waiters.length === 0) this.release(s);
+    }
+    const span = this.spans[i];
+    span.unserved--;
+    this.stats.served++;
+    if (span.state === "idle") this.start(span);
+    const offset = begin - span.begin;
+    const length = end - begin;
+    const p = new Promise((resolve2, reject) => {
+      span.waiters.push({ need: offset + length, offset, length, resolve: resolve2, reject });
+    });
+    this.settle(span);
+    this.pump();
+    return p;
+  }
+  /** Drop the plan: abort spans in flight, release buffers. */
+  reset() {
+    for (const s of this.spans) {
+      if (s.state === "active") s.ctl?.abort();
+      for (const w of s.waiters) w.reject(new Error("internal: read-ahead plan replaced while a read was waiting"));
+      s.waiters = [];
+      s.state = "released";
+      s.bytes = null;
+    }
+    this.spans = [];
+    this.index.clear();
+    this.nextStart = 0;
+    this.heldBytes = 0;
+  }
+  /** Start spans in plan order while the budget allows (always at least one held). */
+  pump() {
+    while (this.nextStart < this.spans.length) {
+      const s = this.spans[this.nextStart];
+      if (s.state !== "idle") {
+        this.nextStart++;
+        continue;
+      }
+      const size = s.end - s.begin;
+      if (this.heldBytes > 0 && this.heldBytes + size > this.budget) return;
+      this.start(s);
+      this.nextStart++;
+    }
+  }
+  start(s) {
+    s.state = "active";
+    s.bytes = new Uint8Array(s.end - s.begin);
+    s.ctl = new AbortController();
+    this.heldBytes += s.end - s.begin;
+    this.stats.spanRequests++;
+    const ctl = s.ctl;
+    this.fetchInto(s.file, s.begin, s.end, s.bytes, (got) => {
+      if (s.state !== "active") return;
+      s.got = got;
+      this.settle(s);
+    }, ctl.signal).then(
+      () => {
+        if (s.state !== "active") return;
+        s.got = s.end - s.begin;
+        s.state = "done";
+        this.settle(s);
+      },
+      (e2) => {
+        if (s.state !== "active") return;
+        s.state = "failed";
+        s.error = e2;
+        this.settle(s);
+      }
+    );
+  }
+  /** Hand out what has arrived; release the span once every planned read of it is served. */
+  settle(s) {
+    if (s.state === "failed") {
+      for (const w of s.waiters) w.reject(s.error);
+      s.waiters = [];
+    } else if (s.bytes) {
+      const bytes = s.bytes;
+      s.waiters = s.waiters.filter((w) => {
+        if (w.need > s.got) return true;
+        w.resolve(bytes.subarray(w.offset, w.offset + w.length));
+        return false;
+      });
+    }
+    if (s.unserved === 0 && s.waiters.length === 0 && (s.state === "done" || s.state === "failed")) this.release(s);
+  }
+  release(s) {
+    if (s.state === "active" && s.got < s.end - s.begin) s.ctl?.abort();
+    if (s.state === "active" || s.state === "done" || s.state === "failed") this.heldBytes -= s.end - s.begin;
+    s.state = "released";
+    s.bytes = null;
+    s.waiters = [];
+    this.pump();
+  }
+};
+function keyOf2(file, begin, end) {
+  return `${file}\0${begin}\0${end}`;
+}
+
 // src/sources/types.ts
 var silentLogger = { info() {
 }, warn() {
@@ -7148,6 +7392,7 @@ var HubSource = class {
   license = null;
   files = /* @__PURE__ */ new Map();
   bytes = 0;
+  readAhead = null;
   constructor(opts) {
     if (!isValidRepoId(opts.repo)) {
       throw new UsageError(`${JSON.stringify(opts.repo)} is not a Hugging Face repo id (expected org/name)`);
@@ -7402,6 +7647,30 @@ var HubSource = class {
     const parsed = parseHeader(label, json, size);
     return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
   }
+  /**
+   * The ranges the engine will read next, in order: adjacent ones are
+   * coalesced into single ranged requests and fetched ahead (read-ahead.ts).
+   */
+  expect(ranges, concurrency) {
+    if (this.sha === null) throw new Error("internal: HubSource.expect() called before list()");
+    for (const r of ranges) {
+      const info = this.files.get(r.file);
+      if (!info || r.begin < 0 || r.end > info.size || r.end < r.begin) throw new RangeError(`${this.label(r.file)}: bad planned byte range [${r.begin}, ${r.end})`);
+    }
+    this.readAhead?.reset();
+    this.readAhead = new ReadAhead(
+      (file, begin, end, out, onProgress, signal) => this.fetchBytes(file, { begin, end }, this.files.get(file).size, { out, onProgress, signal }).then(() => void 0),
+      Math.max(1, Math.floor(concurrency)) * (SPAN_MAX_BYTES / 2)
+    );
+    this.readAhead.plan(ranges);
+  }
+  /** Spans planned and requested so far by the read-ahead (for logs and the bench). */
+  get readAheadStats() {
+    return this.readAhead?.stats ?? null;
+  }
+  async close() {
+    this.readAhead?.reset();
+  }
   async read(file, begin, end) {
     if (this.sha === null) throw new Error("internal: HubSource.read() called before list()");
     const info = this.files.get(file);
@@ -7410,6 +7679,8 @@ var HubSource = class {
       throw new RangeError(`${this.label(file)}: bad byte range [${begin}, ${end}) for a ${info.size}-byte file`);
     }
     if (begin === end) return new Uint8Array(0);
+    const planned = this.readAhead?.take(file, begin, end);
+    if (planned) return planned;
     const started = Date.now();
     const out = await this.fetchBytes(file, { begin, end }, info.size);
     const mib = (end - begin) / 2 ** 20;
@@ -7422,18 +7693,20 @@ var HubSource = class {
    * a body that breaks, stalls or ends short is resumed with a Range request
    * for what is still missing, at most maxAttempts requests in all.
    */
-  async fetchBytes(file, range, size) {
+  async fetchBytes(file, range, size, stream = null) {
     const info = this.files.get(file);
     const begin = range ? range.begin : 0;
     const end = range ? range.end : size;
-    const out = new Uint8Array(end - begin);
+    const out = stream?.out ?? new Uint8Array(end - begin);
+    if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
     const progress = { got: 0 };
     const label = this.label(file);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress);
+        await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream);
         return out;
       } catch (e2) {
+        if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
         if (!(e2 instanceof BodyInterrupted)) throw e2;
         info.cdn = void 0;
         if (attempt >= this.maxAttempts) {
@@ -7502,8 +7775,7 @@ var HubSource = class {
    * Resolves when the range is complete; BodyInterrupted when the body breaks,
    * stalls or ends short (worth resuming); FetchError for anything else.
    */
-  async fetchOnce(file, info, want, out, progress) {
-    const size = info.size;
+  async fetchOnce(file, info, want, out, progress, stream = null) {
     const label = this.label(file);
     const from = want.begin + progress.got;
     const end = want.end;
@@ -7511,6 +7783,26 @@ var HubSource = class {
     const headers = { "accept-encoding": "identity" };
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
+    const outer = stream?.signal;
+    let cancelBody = null;
+    const onOuterAbort = () => {
+      ctl.abort();
+      cancelBody?.();
+    };
+    if (outer) {
+      if (outer.aborted) throw new Error(`${label}: read cancelled`);
+      outer.addEventListener("abort", onOuterAbort, { once: true });
+    }
+    try {
+      await this.fetchOnceWith(file, info, want, out, progress, stream, ctl, headers, ranged, from, (c) => cancelBody = c);
+    } finally {
+      outer?.removeEventListener("abort", onOuterAbort);
+    }
+  }
+  async fetchOnceWith(file, info, want, out, progress, stream, ctl, headers, ranged, from, onReader) {
+    const size = info.size;
+    const label = this.label(file);
+    const end = want.end;
     const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal);
     if (!res.ok) {
       if (res.status === 416) {
@@ -7580,6 +7872,7 @@ var HubSource = class {
       throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
     }
     const reader = res.body.getReader();
+    onReader(() => void reader.cancel().catch(() => void 0));
     const received0 = progress.got;
     for (; ; ) {
       const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
@@ -7604,6 +7897,7 @@ var HubSource = class {
       }
       out.set(v, progress.got);
       progress.got += v.length;
+      stream?.onProgress(progress.got);
       if (ignoringRange && need() === 0) {
         ctl.abort();
         await reader.cancel().catch(() => void 0);
@@ -7825,7 +8119,7 @@ function parseSource(s) {
     return { kind: "hub", ...hub2 };
   }
   if (s.startsWith("file://")) return { kind: "local", path: expandHome(s.slice("file://".length)) };
-  if (existsSync(s) || s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.startsWith("~") || s.endsWith(".safetensors")) {
+  if (existsSync2(s) || s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.startsWith("~") || s.endsWith(".safetensors")) {
     return { kind: "local", path: expandHome(s) };
   }
   const hub = parseHubId(s, s);

@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
+import { actionsCacheStoreFor, parseActionsCacheMode } from "./action-cache-store.js";
 import { runCheck } from "./compare/engine.js";
 import { FromScratchError, UsageError } from "./errors.js";
 import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./merge.js";
@@ -37,7 +38,7 @@ function readInputs() {
     minShare: core.getInput("min-share"),
     sample: core.getInput("sample"),
     concurrency: core.getInput("concurrency"),
-    // The tool cache persists on self-hosted runners; on hosted ones, restore/save this path with actions/cache.
+    // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
     cacheDir: core.getInput("cache-dir") || (process.env.RUNNER_TOOL_CACHE ? `${process.env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown",
   });
@@ -144,10 +145,12 @@ export async function run(): Promise<void> {
         };
       })(),
     };
+    const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(core.getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger });
     const { report, error } = await runCheck(settings, {
       openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger }),
       logger,
       now: () => Date.now(),
+      cacheStore,
     });
     if (shard) report.shard = shard;
     const reportPath = settings.reportPath!;

@@ -1,10 +1,10 @@
 /** Stream one aligned pair: exact statistics plus a sample of both sides for the controls. */
-import type { WeightSource } from "../sources/types.js";
+import type { ByteRange, WeightSource } from "../sources/types.js";
 import type { AlignedPair } from "./align.js";
 import { PairAccumulator, type PairStats } from "./pair-stats.js";
-import { BLOCK_ELEMENTS, ViewReader } from "./read-view.js";
+import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "./read-view.js";
 import { type SampleGrid, SampleCollector, sampleGridIn } from "./sample.js";
-import { bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
+import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import { PairKernel, pairKernel } from "./kernel.js";
 import type { TensorView } from "./view.js";
 import type { SampledPair } from "./controls.js";
@@ -61,6 +61,32 @@ function blocksOf(ranges: [number, number][], step: number): { r0: number; r1: n
     for (let r0 = s; r0 < e; r0 += step) out.push({ r0, r1: Math.min(e, r0 + step), chunk });
   });
   return out;
+}
+
+/**
+ * The byte ranges comparePair will read for `pair`, per side, in the order it
+ * reads them (for the sources' read-ahead). Pairs that cannot be read (a dtype
+ * that does not decode, a transposed tensor over the in-memory cap) read nothing.
+ */
+export function pairReads(pair: AlignedPair, fraction: number): { candidate: ByteRange[]; reference: ByteRange[] } {
+  const a = pair.candidate;
+  const b = pair.reference;
+  const none = { candidate: [], reference: [] };
+  if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
+  for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
+  const ranges = rowRanges(a.rows, a.cols, fraction, a.entry.name);
+  const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
+  const blocks = blocksOf(ranges, step);
+  const side = (v: TensorView): ByteRange[] => {
+    const bpe = bytesPerElement(v.entry.dtype);
+    // A transposed view is read whole, once.
+    if (v.transpose) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
+    return blocks.map(({ r0, r1 }) => {
+      const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
+      return { file: v.entry.file, begin, end: begin + (r1 - r0) * v.storedCols * bpe };
+    });
+  };
+  return { candidate: side(a), reference: side(b) };
 }
 
 export async function comparePair(

@@ -6,14 +6,14 @@
 import { FromScratchError, exitCodeFor } from "../errors.js";
 import type { ComponentResult, LayerMatrix, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
 import type { Settings } from "../settings.js";
-import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
+import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
 import { VERSION } from "../version.js";
-import { CachedSource, isRevisioned } from "../sources/cached.js";
+import { CachedSource, type CacheStore, isRevisioned } from "../sources/cached.js";
 import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "./align.js";
 import { maximizeAssignment } from "./assignment.js";
 import { searchComponent } from "./deep-stage.js";
-import { comparePair } from "./compare-pair.js";
+import { comparePair, pairReads } from "./compare-pair.js";
 import { type SampledPair, layerMatrixOf, nullsFor, rawCosine, zScore } from "./controls.js";
 import { pearson } from "./pair-stats.js";
 import { numel, viewElements } from "./view.js";
@@ -23,6 +23,8 @@ export interface EngineDeps {
   logger: Logger;
   /** Milliseconds, for timing (injected so tests can pin it). */
   now(): number;
+  /** Carries reference cache entries between machines (the Action's @actions/cache); none in the CLI. */
+  cacheStore?: CacheStore | null;
 }
 
 function median(xs: number[]): number | null {
@@ -45,7 +47,10 @@ async function compareComponent(
   let samples: (SampledPair | null)[] = [];
   // Elements actually compared per pair (fewer than the view in sampled mode): the z floor uses them.
   let compared: number[] = comp.pairs.map(() => 0);
-  for (const pair of comp.pairs) {
+  // Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order.
+  const results: { base: TensorResult; sample: SampledPair | null }[] = new Array(comp.pairs.length);
+  for (const index of readOrder(comp.pairs, fraction)) {
+    const pair = comp.pairs[index]!;
     const base: TensorResult = {
       candidate: pair.candidate.entry.name,
       reference: pair.reference.entry.name,
@@ -65,23 +70,24 @@ async function compareComponent(
     try {
       const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
       if (sampling) base.sampled = sampling;
-      compared[comp.pairs.indexOf(pair)] = stats.n;
+      compared[index] = stats.n;
       base.cosine = stats.cosine;
       base.pearson = stats.pearson;
       base.identical = stats.identical;
       if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-      samples.push(stats.pearson === null ? null : sample);
+      results[index] = { base, sample: stats.pearson === null ? null : sample };
     } catch (e) {
       // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
       // fetch and auth errors stop the run.
       if (e instanceof FromScratchError && e.kind === "format") {
         base.error = e.message;
-        samples.push(null);
+        results[index] = { base, sample: null };
       } else throw e;
     }
-    tensors.push(base);
     onPair();
   }
+  tensors = results.map((r) => r.base);
+  samples = results.map((r) => r.sample);
   // A square matrix stored transposed (Conv1D layouts) has no shape to betray it: where the direct
   // comparison shows nothing, compare the transposed candidate too and keep the stronger.
   for (let i = 0; i < comp.pairs.length; i++) {
@@ -258,6 +264,36 @@ function pooledSummary(nulls: { mean: number; sd: number; n: number }[]): { mean
   return { mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
 }
 
+/** The order pairs are compared in: the reference's file order (stable), so adjacent tensors are read one after another. */
+export function readOrder(pairs: readonly AlignedPair[], fraction: number): number[] {
+  const keys = pairs.map((p) => {
+    const first = pairReads(p, p.informative ? fraction : 1).reference[0];
+    return { file: p.reference.entry.file, at: first ? first.begin : p.reference.entry.begin };
+  });
+  return pairs
+    .map((_, i) => i)
+    .sort((i, j) => {
+      const a = keys[i]!;
+      const b = keys[j]!;
+      return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || i - j;
+    });
+}
+
+/** Every range both sides will read, component by component, pair by pair in readOrder. */
+function readPlan(components: readonly ComponentAlignment[], fraction: number): { candidate: ByteRange[]; reference: ByteRange[] } {
+  const candidate: ByteRange[] = [];
+  const reference: ByteRange[] = [];
+  for (const comp of components) {
+    for (const i of readOrder(comp.pairs, fraction)) {
+      const p = comp.pairs[i]!;
+      const r = pairReads(p, p.informative ? fraction : 1);
+      candidate.push(...r.candidate);
+      reference.push(...r.reference);
+    }
+  }
+  return { candidate, reference };
+}
+
 export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ report: Report; error: FromScratchError | null }> {
   const t0 = deps.now();
   const { logger } = deps;
@@ -328,7 +364,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     try {
       const raw = deps.openSource(refSource);
       // Hub references go through the cache when one is configured (keyed by repo@sha).
-      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger) : raw;
+      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger, deps.cacheStore ?? null) : raw;
       sources.push(ref);
       logger.info(`reference ${refSource}: reading headers`);
       const refListing = await ref.list();
@@ -353,11 +389,16 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
         const secs = Math.max(1e-3, (deps.now() - started) / 1000);
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
+      // Tell both sources what will be read, in order: remote ones coalesce adjacent ranges and fetch ahead.
+      const plan = readPlan(alignment.components, fraction);
+      cand.expect?.(plan.candidate, settings.concurrency);
+      ref.expect?.(plan.reference, settings.concurrency);
       for (const comp of alignment.components) {
         refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
       Object.assign(refResult, referenceVerdict(refResult.components));
       if (ref instanceof CachedSource) {
+        await ref.persist();
         refResult.cache = { ...ref.stats };
         logger.info(
           `cache: ${refSource}: headers ${ref.stats.listing}, ${ref.stats.rangesHit} ranges (${(ref.stats.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${ref.stats.rangesStored} stored`,

@@ -5,7 +5,7 @@ export const fmtZ = (x: number | null | undefined): string => (x === null || x =
 export const fmtInt = (x: number): string => x.toLocaleString("en-US");
 export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? `${n.mean.toFixed(3)} ± ${n.sd.toFixed(3)}` : "n/a");
 
-import type { ComponentResult, TensorResult } from "./schema.js";
+import type { ComponentResult, Report, TensorResult } from "./schema.js";
 
 /** The tensors that speak loudest: highest |z| among informative compared tensors. */
 export function strongest(c: ComponentResult, k: number): TensorResult[] {
@@ -17,4 +17,15 @@ export function strongest(c: ComponentResult, k: number): TensorResult[] {
 
 export function shortSource(s: string): string {
   return s.length > 60 ? `…${s.slice(-59)}` : s;
+}
+
+/** One line on the reference cache, or null when no cache was used: what came from disk and from the store. */
+export function cacheLine(r: Report["references"][number]): string | null {
+  const c = r.cache;
+  if (!c || c.listing === "off") return null;
+  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
+  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
+  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
+  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
+  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
 }

@@ -5,7 +5,7 @@
  * strips and top tensor, then a table per reference and component, then where
  * the HTML and JSON reports are.
  */
-import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
+import { cacheLine, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
 import type { ComponentResult, Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -113,6 +113,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   for (const r of report.references) {
     body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}\n`);
     body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} · Licence: ${r.license ? name(r.license, 80) : "unknown"}\n`);
+    const cache = cacheLine(r);
+    if (cache) body.push(`<sub>Reference ${escapeCell(cache)}.</sub>\n`);
     if (r.error) body.push(`> **Error:** ${name(r.error.message, 500)}\n`);
     if (r.components.length) {
       body.push("| component | verdict | matched share | median Pearson | per-layer | null mean ± sd | strongest tensors |");

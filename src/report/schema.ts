@@ -103,7 +103,14 @@ export interface ReferenceResult {
   /** Exact (fraction 1) or sampled: the fraction of large matrices' rows read, and how it was chosen. */
   sampling: { fraction: number; mode: "exact" | "sampled"; chosen: "auto" | "--sample" };
   /** The reference cache (--cache-dir): headers hit or miss, ranges served from disk and stored. */
-  cache?: { listing: "hit" | "miss" | "off"; rangesHit: number; rangesStored: number; bytesFromCache: number };
+  cache?: {
+    listing: "hit" | "miss" | "off";
+    rangesHit: number;
+    rangesStored: number;
+    bytesFromCache: number;
+    /** A remote store (the Action's @actions/cache): its key, whether the entry was restored before the run and saved after it. */
+    store?: { name: string; key: string; restored: boolean; saved: boolean };
+  };
   error?: { kind: string; message: string };
 }
 

@@ -3,7 +3,7 @@
  * the per-layer strip of each component. Colour (ANSI) only when asked, which
  * the CLI does only when stdout is a terminal and NO_COLOR is unset.
  */
-import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
+import { cacheLine, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
 import type { Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -47,6 +47,8 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}`,
     );
     if (r.error) out.push(`  error: ${clean(r.error.message)}`);
+    const cache = cacheLine(r);
+    if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {
       const inf = comp.tensors.filter((t) => t.informative && t.pearson !== null);
       const stand = comp.tensors.filter((t) => t.standsOut).length;

@@ -6,9 +6,10 @@
  * Nothing secret is stored (no token, no signed URL).
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Logger, ModelListing, WeightSource } from "./types.js";
+import type { ByteRange, Logger, ModelListing, WeightSource } from "./types.js";
 
 /** A source that can be resolved to a commit and read from a cached snapshot (HubSource). */
 export interface Revisioned {
@@ -27,6 +28,21 @@ export interface CacheStats {
   rangesHit: number;
   rangesStored: number;
   bytesFromCache: number;
+  /** The cache entry came from a remote store (e.g. "actions/cache") before the run: hit, miss, or not asked. */
+  store?: { name: string; key: string; restored: boolean; saved: boolean };
+}
+
+/**
+ * A store that carries one reference's cache directory between machines
+ * (the Action's @actions/cache on hosted runners). Keys name repo and commit.
+ * Implementations never throw: a broken or unreachable store is a miss / no save, with a warning.
+ */
+export interface CacheStore {
+  readonly name: string;
+  /** Fill `dir` from the entry `key` if the store has it; true on a hit. */
+  restore(key: string, dir: string): Promise<boolean>;
+  /** Save `dir` as the entry `key`; true when saved. */
+  save(key: string, dir: string): Promise<boolean>;
 }
 
 const CACHE_FORMAT = 1;
@@ -42,8 +58,14 @@ export class CachedSource implements WeightSource {
     private readonly inner: WeightSource & Revisioned,
     private readonly cacheRoot: string,
     private readonly logger: Logger,
+    private readonly store: CacheStore | null = null,
   ) {
     this.source = inner.source;
+  }
+
+  /** The store key of this reference's entry: repo and commit (and the cache format). */
+  private storeKey(repoKey: string, sha: string): string {
+    return `fromscratch-ref-v${CACHE_FORMAT}-${repoKey}@${sha}`;
   }
 
   get bytesRead(): number {
@@ -55,6 +77,14 @@ export class CachedSource implements WeightSource {
     const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
     this.dir = path.join(this.cacheRoot, `${repoKey}@${sha}`);
     const file = path.join(this.dir, "listing.json");
+    if (this.store) {
+      const key = this.storeKey(repoKey, sha);
+      const onDisk = await readFile(file).then(() => true, () => false);
+      // Already on disk (a persistent tool cache): no need to ask the store.
+      const restored = onDisk ? false : await this.store.restore(key, this.dir);
+      this.stats.store = { name: this.store.name, key, restored, saved: false };
+      if (restored) this.logger.info(`cache restored: ${this.source} @ ${sha} from ${this.store.name} (key ${key})`);
+    }
     try {
       const cached = JSON.parse(await readFile(file, "utf8")) as { format: number; listing: ModelListing; snapshot: { sha: string; files: Record<string, number> } };
       if (cached.format === CACHE_FORMAT && cached.snapshot.sha === sha) {
@@ -97,6 +127,25 @@ export class CachedSource implements WeightSource {
       this.stats.rangesStored++;
     }
     return bytes;
+  }
+
+  /**
+   * Save this reference's directory to the store when this run added to it
+   * (a fresh listing or new ranges). Entries are immutable per key, so an
+   * entry restored from the store is not saved again.
+   */
+  async persist(): Promise<void> {
+    const st = this.stats.store;
+    if (!this.store || !st || this.dir === null || st.restored) return;
+    if (this.stats.listing !== "miss" && this.stats.rangesStored === 0) return;
+    st.saved = await this.store.save(st.key, this.dir);
+    if (st.saved) this.logger.info(`cache saved: ${this.source} to ${this.store.name} (key ${st.key})`);
+  }
+
+  /** Forward the plan, less the ranges the cache already holds (they are read from disk). */
+  expect(ranges: readonly ByteRange[], concurrency: number): void {
+    if (!this.inner.expect) return;
+    this.inner.expect(this.dir === null ? ranges : ranges.filter((r) => !existsSync(this.rangeFile(r.file, r.begin, r.end))), concurrency);
   }
 
   async close(): Promise<void> {

@@ -39,6 +39,7 @@ import {
   redactUrl,
   redirectHops,
 } from "./hub-fetch.js";
+import { type ByteRange, ReadAhead, type ReadAheadStats, SPAN_MAX_BYTES } from "./read-ahead.js";
 import { silentLogger, type Logger, type ModelListing, type TensorEntry, type WeightSource } from "./types.js";
 
 export interface HubSourceOptions {
@@ -123,6 +124,7 @@ export class HubSource implements WeightSource {
   private license: string | null = null;
   private readonly files = new Map<string, RemoteFile>();
   private bytes = 0;
+  private readAhead: ReadAhead | null = null;
 
   constructor(opts: HubSourceOptions) {
     if (!isValidRepoId(opts.repo)) {
@@ -404,6 +406,34 @@ export class HubSource implements WeightSource {
     return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n };
   }
 
+  /**
+   * The ranges the engine will read next, in order: adjacent ones are
+   * coalesced into single ranged requests and fetched ahead (read-ahead.ts).
+   */
+  expect(ranges: readonly ByteRange[], concurrency: number): void {
+    if (this.sha === null) throw new Error("internal: HubSource.expect() called before list()");
+    for (const r of ranges) {
+      const info = this.files.get(r.file);
+      if (!info || r.begin < 0 || r.end > info.size || r.end < r.begin) throw new RangeError(`${this.label(r.file)}: bad planned byte range [${r.begin}, ${r.end})`);
+    }
+    this.readAhead?.reset();
+    // Up to `concurrency` spans of SPAN_MAX_BYTES in flight or waiting to be read.
+    this.readAhead = new ReadAhead(
+      (file, begin, end, out, onProgress, signal) => this.fetchBytes(file, { begin, end }, this.files.get(file)!.size, { out, onProgress, signal }).then(() => undefined),
+      Math.max(1, Math.floor(concurrency)) * (SPAN_MAX_BYTES / 2),
+    );
+    this.readAhead.plan(ranges);
+  }
+
+  /** Spans planned and requested so far by the read-ahead (for logs and the bench). */
+  get readAheadStats(): ReadAheadStats | null {
+    return this.readAhead?.stats ?? null;
+  }
+
+  async close(): Promise<void> {
+    this.readAhead?.reset();
+  }
+
   async read(file: string, begin: number, end: number): Promise<Uint8Array> {
     if (this.sha === null) throw new Error("internal: HubSource.read() called before list()");
     const info = this.files.get(file);
@@ -412,6 +442,8 @@ export class HubSource implements WeightSource {
       throw new RangeError(`${this.label(file)}: bad byte range [${begin}, ${end}) for a ${info.size}-byte file`);
     }
     if (begin === end) return new Uint8Array(0);
+    const planned = this.readAhead?.take(file, begin, end);
+    if (planned) return planned;
     const started = Date.now();
     const out = await this.fetchBytes(file, { begin, end }, info.size);
     const mib = (end - begin) / 2 ** 20;
@@ -425,18 +457,25 @@ export class HubSource implements WeightSource {
    * a body that breaks, stalls or ends short is resumed with a Range request
    * for what is still missing, at most maxAttempts requests in all.
    */
-  private async fetchBytes(file: string, range: { begin: number; end: number } | null, size: number): Promise<Uint8Array> {
+  private async fetchBytes(
+    file: string,
+    range: { begin: number; end: number } | null,
+    size: number,
+    stream: { out: Uint8Array; onProgress(got: number): void; signal: AbortSignal } | null = null,
+  ): Promise<Uint8Array> {
     const info = this.files.get(file)!;
     const begin = range ? range.begin : 0;
     const end = range ? range.end : size;
-    const out = new Uint8Array(end - begin);
+    const out = stream?.out ?? new Uint8Array(end - begin);
+    if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
     const progress = { got: 0 };
     const label = this.label(file);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress);
+        await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream);
         return out;
       } catch (e) {
+        if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
         if (!(e instanceof BodyInterrupted)) throw e;
         // A fresh resolve next time: the signed URL may be what broke.
         info.cdn = undefined;
@@ -517,8 +556,8 @@ export class HubSource implements WeightSource {
     want: { begin: number; end: number; whole: boolean },
     out: Uint8Array,
     progress: { got: number },
+    stream: { onProgress(got: number): void; signal: AbortSignal } | null = null,
   ): Promise<void> {
-    const size = info.size;
     const label = this.label(file);
     const from = want.begin + progress.got;
     const end = want.end;
@@ -527,6 +566,40 @@ export class HubSource implements WeightSource {
     const headers: Record<string, string> = { "accept-encoding": "identity" };
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
+    const outer = stream?.signal;
+    /** Cancels the body being read when the caller aborts (an abort alone may leave a finished body's read pending). */
+    let cancelBody: (() => void) | null = null;
+    const onOuterAbort = (): void => {
+      ctl.abort();
+      cancelBody?.();
+    };
+    if (outer) {
+      if (outer.aborted) throw new Error(`${label}: read cancelled`);
+      outer.addEventListener("abort", onOuterAbort, { once: true });
+    }
+    try {
+      await this.fetchOnceWith(file, info, want, out, progress, stream, ctl, headers, ranged, from, (c) => (cancelBody = c));
+    } finally {
+      outer?.removeEventListener("abort", onOuterAbort);
+    }
+  }
+
+  private async fetchOnceWith(
+    file: string,
+    info: RemoteFile,
+    want: { begin: number; end: number; whole: boolean },
+    out: Uint8Array,
+    progress: { got: number },
+    stream: { onProgress(got: number): void } | null,
+    ctl: AbortController,
+    headers: Record<string, string>,
+    ranged: boolean,
+    from: number,
+    onReader: (cancel: () => void) => void,
+  ): Promise<void> {
+    const size = info.size;
+    const label = this.label(file);
+    const end = want.end;
     const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal);
 
     if (!res.ok) {
@@ -600,6 +673,7 @@ export class HubSource implements WeightSource {
       throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
     }
     const reader = res.body.getReader();
+    onReader(() => void reader.cancel().catch(() => undefined));
     const received0 = progress.got;
     for (;;) {
       const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
@@ -624,6 +698,7 @@ export class HubSource implements WeightSource {
       }
       out.set(v, progress.got);
       progress.got += v.length;
+      stream?.onProgress(progress.got);
       if (ignoringRange && need() === 0) {
         // The range is complete: cut the rest of the file off instead of downloading it.
         ctl.abort();

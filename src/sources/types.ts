@@ -46,6 +46,18 @@ export interface WeightSource {
   readonly bytesRead: number;
   /** Release open files or connections (optional). */
   close?(): Promise<void>;
+  /**
+   * The ranges about to be read, in reading order (optional): a remote source
+   * coalesces adjacent ones into single requests and fetches ahead, holding
+   * at most `concurrency` spans. Replaces any earlier plan.
+   */
+  expect?(ranges: readonly ByteRange[], concurrency: number): void;
+}
+
+export interface ByteRange {
+  file: string;
+  begin: number;
+  end: number;
 }
 
 /** Progress and log sink, injected so the engine never touches the console directly. */

@@ -65,6 +65,9 @@ describe("reference cache", () => {
     expect(second.requests.filter((q) => q.origin === "cdn")).toEqual([]);
     expect(second.requests.every((q) => q.url.startsWith("/api/models/"))).toBe(true);
     expect(second.stderr).toMatch(/cache hit: open\/base @ [0-9a-f]{40}/);
+    // The report says so too, under the reference.
+    expect(first.stdout).toMatch(/^ {2}cache miss: headers fetched and cached, \d+ ranges stored$/m);
+    expect(second.stdout).toMatch(new RegExp(`^ {2}cache hit: headers from the cache, ${first.report.references[0]!.cache!.rangesStored} ranges \\([\\d.]+ MB\\) from the cache$`, "m"));
     // Same evidence, same revision.
     expect(second.report.references[0]!.revision).toBe(first.report.references[0]!.revision);
     const pearsons = (r: typeof first.report) => r.references[0]!.components[0]!.tensors.map((t) => t.pearson);

@@ -47,6 +47,12 @@ export interface HubServerOptions {
   token?: string;
   /** Tree listing page size (Link: rel="next" pagination); default: no pagination. */
   treePageSize?: number;
+  /**
+   * Emulate a CDN link (the bench): bodies of the CDN origin share this many
+   * bytes per second in all, and each CDN answer waits `latencyMs` before its
+   * headers (a round trip). Default: unlimited, no added latency.
+   */
+  cdnLink?: { bytesPerSecond: number; latencyMs?: number };
 }
 
 export interface RequestLog {
@@ -186,6 +192,8 @@ function parseRange(header: string, size: number): [number, number] | "unsatisfi
 export async function startHubServer(opts: HubServerOptions): Promise<HubServer> {
   const requests: RequestLog[] = [];
   const rules: Rule[] = [];
+  /** When the emulated CDN link is next free (performance.now() ms). */
+  let linkFreeAt = 0;
   // Own copies: replaceFile mutates them, never the caller's objects.
   const repos: Record<string, RepoSpec> = Object.fromEntries(
     Object.entries(opts.repos).map(([name, spec]) => [name, { ...spec, files: { ...spec.files } }]),
@@ -292,6 +300,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       return;
     }
     const gone = (): boolean => res.destroyed || res.socket === null || res.socket.destroyed;
+    const paced = log.origin === "cdn" && opts.cdnLink !== undefined;
     const stallAt = fault?.stall !== undefined && fault.stallAfterBytes !== undefined ? Math.min(fault.stallAfterBytes, data.length) : undefined;
     const dropAt = fault?.dropAfter !== undefined ? Math.min(fault.dropAfter, data.length) : undefined;
     let stalled = false;
@@ -315,6 +324,14 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       let n = Math.min(WRITE_CHUNK, data.length - off);
       if (stallAt !== undefined && !stalled) n = Math.min(n, stallAt - off);
       if (dropAt !== undefined) n = Math.min(n, dropAt - off);
+      if (paced) {
+        // One link shared by every CDN answer: reserve its time for these bytes, wait until it comes.
+        const now = performance.now();
+        const at = Math.max(now, linkFreeAt);
+        linkFreeAt = at + (1000 * n) / opts.cdnLink!.bytesPerSecond;
+        if (linkFreeAt - now >= 2) await delay(linkFreeAt - now);
+        if (gone()) break;
+      }
       const ok = res.write(data.subarray(off, off + n));
       off += n;
       log.bytes = off;
@@ -572,6 +589,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       };
       requests.push(log);
       server.onRequest?.(log);
+      if (origin === "cdn" && opts.cdnLink?.latencyMs) await delay(opts.cdnLink.latencyMs);
       let fault = takeFault(origin, log);
       if (fault && "stall" in fault && fault.stall !== undefined && fault.stallAfterBytes === undefined) {
         // Stall before answering anything, then answer normally if the client waited.
