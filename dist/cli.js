@@ -7799,6 +7799,7 @@ var HubSource = class {
       outer?.removeEventListener("abort", onOuterAbort);
     }
   }
+  /** fetchOnce's request and body, with its abort wiring in place (`onReader` receives the body's cancel). */
   async fetchOnceWith(file, info, want, out, progress, stream, ctl, headers, ranged, from, onReader) {
     const size = info.size;
     const label = this.label(file);

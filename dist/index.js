@@ -78567,6 +78567,7 @@ var HubSource = class {
       outer?.removeEventListener("abort", onOuterAbort);
     }
   }
+  /** fetchOnce's request and body, with its abort wiring in place (`onReader` receives the body's cancel). */
   async fetchOnceWith(file, info2, want, out, progress, stream2, ctl, headers, ranged, from, onReader) {
     const size = info2.size;
     const label = this.label(file);

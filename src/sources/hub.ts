@@ -584,6 +584,7 @@ export class HubSource implements WeightSource {
     }
   }
 
+  /** fetchOnce's request and body, with its abort wiring in place (`onReader` receives the body's cancel). */
   private async fetchOnceWith(
     file: string,
     info: RemoteFile,

@@ -165,8 +165,17 @@ function sha256(data: Uint8Array): string {
   }
   return h;
 }
+const gitOidCache = new WeakMap<Uint8Array, string>();
+/** The git blob id (sha1 of "blob <size>\0" + content), computed once per content (the tree is listed often). */
 function gitOid(data: Uint8Array): string {
-  return sha1(Buffer.concat([Buffer.from(`blob ${data.length}\0`), data]));
+  let h = gitOidCache.get(data);
+  if (h === undefined) {
+    const hash = createHash("sha1").update(`blob ${data.length}\0`);
+    for (let off = 0; off < data.length; off += 1 << 30) hash.update(data.subarray(off, Math.min(data.length, off + (1 << 30))));
+    h = hash.digest("hex");
+    gitOidCache.set(data, h);
+  }
+  return h;
 }
 function bytesOf(content: Uint8Array | string): Uint8Array {
   return typeof content === "string" ? new TextEncoder().encode(content) : content;
