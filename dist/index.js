@@ -77958,7 +77958,7 @@ function mapHubThrown(e2, ctx) {
 __name(mapHubThrown, "mapHubThrown");
 
 // src/sources/read-ahead.ts
-var SPAN_MAX_BYTES = 8 << 20;
+var SPAN_MAX_BYTES = 4 << 20;
 var SPAN_MAX_GAP_BYTES = 64 << 10;
 var SPAN_MAX_WASTE = 0.01;
 var ReadAhead = class {

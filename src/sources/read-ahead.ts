@@ -21,7 +21,7 @@ export type { ByteRange };
 export type FetchInto = (file: string, begin: number, end: number, out: Uint8Array, onProgress: (got: number) => void, signal: AbortSignal) => Promise<void>;
 
 /** Largest span fetched as one request (several spans are in flight at once). */
-export const SPAN_MAX_BYTES = 8 << 20;
+export const SPAN_MAX_BYTES = 4 << 20;
 /** Largest gap between two ranges read through (fetched and thrown away) to join them. */
 export const SPAN_MAX_GAP_BYTES = 64 << 10;
 /** Bytes read through gaps stay under this share of a span. */

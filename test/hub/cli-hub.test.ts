@@ -115,6 +115,7 @@ describe("fromscratch check through a Hub-like server", () => {
     expect(served.every((r) => r.range !== null && r.status === 206)).toBe(true);
     // What the compared tensors occupy in both files, plus both headers.
     let needed = 0;
+    let tensorsRead = 0;
     for (const name of ["vlm-cand", "vlm-ref"]) {
       const bytes = files[name]!;
       const n = readHeaderLength(name, bytes.subarray(0, 8), bytes.length);
@@ -122,8 +123,13 @@ describe("fromscratch check through a Hub-like server", () => {
       const header = parseHeader(name, bytes.subarray(8, 8 + n), bytes.length);
       const compared = new Set(report!.references[0]!.components.flatMap((c) => c.tensors.map((t) => (name === "vlm-cand" ? t.candidate : t.reference))));
       needed += header.tensors.filter((t) => compared.has(t.name)).reduce((s, t) => s + t.end - t.begin, 0);
+      tensorsRead += compared.size;
     }
-    expect(bytesServed).toBeLessThanOrEqual(needed);
+    // Gaps between compared tensors may be read through to join requests, within 5% in all (the target).
+    expect(bytesServed).toBeLessThanOrEqual(1.05 * needed);
+    // Adjacent tensors share ranged requests: far fewer weight requests than tensors read.
+    const weightRequests = served.filter((r) => !/^bytes=(0-7|8-)/.test(r.range!)).length;
+    expect(weightRequests).toBeLessThan(tensorsRead / 4);
     expect(bytesServed).toBeLessThan(0.5 * (files["vlm-cand"]!.length + files["vlm-ref"]!.length));
     expect(report!.bytesRead).toBeGreaterThanOrEqual(bytesServed);
   });
