@@ -8164,7 +8164,8 @@ SOURCE: a local directory (model.safetensors or model.safetensors.index.json + s
 --components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
 --sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
           up to 4 GiB compared per reference and samples down to ~1 GiB above.
---concurrency: blocks in flight per side (default 4), so transfers overlap computation.
+--concurrency: read-ahead per remote model, up to N x 2 MiB of coalesced 4 MiB spans (one ranged request each),
+               and blocks in flight per side (default 4), so transfers overlap computation.
 --html: write a self-contained HTML report (heatmaps, per-layer lines, every tensor; loads nothing).
 --cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
           none when unset), so a second sampled run fetches nothing from them.

@@ -43,6 +43,7 @@ async function withUndecodable(src: string, dest: string, name: string, dtype: s
     tensors.push({ name: t.name, dtype, shape: t.shape, data: bytes });
     changed = true;
   }
+  await source.close();
   expect(changed, `${name} not in ${src}`).toBe(true);
   await mkdir(dest, { recursive: true });
   await writeFile(path.join(dest, "model.safetensors"), serializeSafetensors(tensors, { format: "pt" }));

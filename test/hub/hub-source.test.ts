@@ -258,6 +258,7 @@ describe("HubSource.read", () => {
     const n = server.requests.length;
     expect((await src.read(S2, 5, 5)).length).toBe(0);
     expect(server.requests.length).toBe(n);
+    await local.close();
   });
 
   it("reuses the signed CDN URL, and resolves again when the CDN refuses it", async () => {
