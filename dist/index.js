@@ -73056,7 +73056,7 @@ async function compareComponent(comp26, referenceTensors, cand, ref, settings, f
   let samples = [];
   let compared2 = comp26.pairs.map(() => 0);
   const results = new Array(comp26.pairs.length);
-  for (const index of readOrder(comp26.pairs, fraction)) {
+  for (const index of readOrder(comp26.pairs)) {
     const pair = comp26.pairs[index];
     const base = {
       candidate: pair.candidate.entry.name,
@@ -73246,15 +73246,12 @@ function pooledSummary(nulls) {
   return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
 __name(pooledSummary, "pooledSummary");
-function readOrder(pairs, fraction) {
-  const keys = pairs.map((p) => {
-    const first = pairReads(p, p.informative ? fraction : 1).reference[0];
-    return { file: p.reference.entry.file, at: first ? first.begin : p.reference.entry.begin };
-  });
+function readOrder(pairs) {
+  const keys = pairs.map(({ reference: v }) => ({ file: v.entry.file, at: v.entry.begin, row: v.rowStart }));
   return pairs.map((_, i) => i).sort((i, j) => {
     const a = keys[i];
     const b = keys[j];
-    return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || i - j;
+    return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || a.row - b.row || i - j;
   });
 }
 __name(readOrder, "readOrder");
@@ -73262,7 +73259,7 @@ function readPlan(components, fraction) {
   const candidate = [];
   const reference = [];
   for (const comp26 of components) {
-    for (const i of readOrder(comp26.pairs, fraction)) {
+    for (const i of readOrder(comp26.pairs)) {
       const p = comp26.pairs[i];
       const r = pairReads(p, p.informative ? fraction : 1);
       candidate.push(...r.candidate);
@@ -78469,23 +78466,31 @@ var HubSource = class {
     if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
     const progress = { got: 0 };
     const label = this.label(file);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.fetchOnce(file, info2, { begin, end, whole: range3 === null }, out, progress, stream2);
-        return out;
-      } catch (e2) {
-        if (stream2?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
-        if (!(e2 instanceof BodyInterrupted)) throw e2;
-        info2.cdn = void 0;
-        if (attempt >= this.maxAttempts) {
-          throw new FetchError(
-            `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
+    const live = { abort: null };
+    const onAbort = /* @__PURE__ */ __name(() => live.abort?.(), "onAbort");
+    stream2?.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (stream2?.signal.aborted) throw new Error("cancelled");
+          await this.fetchOnce(file, info2, { begin, end, whole: range3 === null }, out, progress, stream2?.onProgress ?? null, live);
+          return out;
+        } catch (e2) {
+          if (stream2?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (!(e2 instanceof BodyInterrupted)) throw e2;
+          info2.cdn = void 0;
+          if (attempt >= this.maxAttempts) {
+            throw new FetchError(
+              `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
+            );
+          }
+          this.logger.warn(
+            `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
           );
         }
-        this.logger.warn(
-          `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
-        );
       }
+    } finally {
+      stream2?.signal.removeEventListener("abort", onAbort);
     }
   }
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
@@ -78543,7 +78548,8 @@ var HubSource = class {
    * Resolves when the range is complete; BodyInterrupted when the body breaks,
    * stalls or ends short (worth resuming); FetchError for anything else.
    */
-  async fetchOnce(file, info2, want, out, progress, stream2 = null) {
+  async fetchOnce(file, info2, want, out, progress, onProgress, live) {
+    const size = info2.size;
     const label = this.label(file);
     const from = want.begin + progress.got;
     const end = want.end;
@@ -78551,27 +78557,7 @@ var HubSource = class {
     const headers = { "accept-encoding": "identity" };
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
-    const outer = stream2?.signal;
-    let cancelBody = null;
-    const onOuterAbort = /* @__PURE__ */ __name(() => {
-      ctl.abort();
-      cancelBody?.();
-    }, "onOuterAbort");
-    if (outer) {
-      if (outer.aborted) throw new Error(`${label}: read cancelled`);
-      outer.addEventListener("abort", onOuterAbort, { once: true });
-    }
-    try {
-      await this.fetchOnceWith(file, info2, want, out, progress, stream2, ctl, headers, ranged, from, (c) => cancelBody = c);
-    } finally {
-      outer?.removeEventListener("abort", onOuterAbort);
-    }
-  }
-  /** fetchOnce's request and body, with its abort wiring in place (`onReader` receives the body's cancel). */
-  async fetchOnceWith(file, info2, want, out, progress, stream2, ctl, headers, ranged, from, onReader) {
-    const size = info2.size;
-    const label = this.label(file);
-    const end = want.end;
+    live.abort = () => ctl.abort();
     const { res, fromCache, url: url2 } = await this.get(file, info2, headers, ctl.signal);
     if (!res.ok) {
       if (res.status === 416) {
@@ -78641,7 +78627,10 @@ var HubSource = class {
       throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
     }
     const reader = res.body.getReader();
-    onReader(() => void reader.cancel().catch(() => void 0));
+    live.abort = () => {
+      ctl.abort();
+      void reader.cancel().catch(() => void 0);
+    };
     const received0 = progress.got;
     for (; ; ) {
       const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
@@ -78666,7 +78655,7 @@ var HubSource = class {
       }
       out.set(v, progress.got);
       progress.got += v.length;
-      stream2?.onProgress(progress.got);
+      onProgress?.(progress.got);
       if (ignoringRange && need() === 0) {
         ctl.abort();
         await reader.cancel().catch(() => void 0);

@@ -49,7 +49,7 @@ async function compareComponent(
   let compared: number[] = comp.pairs.map(() => 0);
   // Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order.
   const results: { base: TensorResult; sample: SampledPair | null }[] = new Array(comp.pairs.length);
-  for (const index of readOrder(comp.pairs, fraction)) {
+  for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index]!;
     const base: TensorResult = {
       candidate: pair.candidate.entry.name,
@@ -265,17 +265,15 @@ function pooledSummary(nulls: { mean: number; sd: number; n: number }[]): { mean
 }
 
 /** The order pairs are compared in: the reference's file order (stable), so adjacent tensors are read one after another. */
-export function readOrder(pairs: readonly AlignedPair[], fraction: number): number[] {
-  const keys = pairs.map((p) => {
-    const first = pairReads(p, p.informative ? fraction : 1).reference[0];
-    return { file: p.reference.entry.file, at: first ? first.begin : p.reference.entry.begin };
-  });
+export function readOrder(pairs: readonly AlignedPair[]): number[] {
+  // Where each reference view starts in its file; views of one fused tensor go by their first row.
+  const keys = pairs.map(({ reference: v }) => ({ file: v.entry.file, at: v.entry.begin, row: v.rowStart }));
   return pairs
     .map((_, i) => i)
     .sort((i, j) => {
       const a = keys[i]!;
       const b = keys[j]!;
-      return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || i - j;
+      return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || a.row - b.row || i - j;
     });
 }
 
@@ -284,7 +282,7 @@ function readPlan(components: readonly ComponentAlignment[], fraction: number): 
   const candidate: ByteRange[] = [];
   const reference: ByteRange[] = [];
   for (const comp of components) {
-    for (const i of readOrder(comp.pairs, fraction)) {
+    for (const i of readOrder(comp.pairs)) {
       const p = comp.pairs[i]!;
       const r = pairReads(p, p.informative ? fraction : 1);
       candidate.push(...r.candidate);

@@ -470,24 +470,33 @@ export class HubSource implements WeightSource {
     if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
     const progress = { got: 0 };
     const label = this.label(file);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream);
-        return out;
-      } catch (e) {
-        if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
-        if (!(e instanceof BodyInterrupted)) throw e;
-        // A fresh resolve next time: the signed URL may be what broke.
-        info.cdn = undefined;
-        if (attempt >= this.maxAttempts) {
-          throw new FetchError(
-            `${label}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`,
+    // The caller's abort reaches whichever request is live (an abort alone may leave a finished body's read pending, so the body is cancelled too).
+    const live: { abort: (() => void) | null } = { abort: null };
+    const onAbort = (): void => live.abort?.();
+    stream?.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (stream?.signal.aborted) throw new Error("cancelled");
+          await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream?.onProgress ?? null, live);
+          return out;
+        } catch (e) {
+          if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (!(e instanceof BodyInterrupted)) throw e;
+          // A fresh resolve next time: the signed URL may be what broke.
+          info.cdn = undefined;
+          if (attempt >= this.maxAttempts) {
+            throw new FetchError(
+              `${label}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`,
+            );
+          }
+          this.logger.warn(
+            `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`,
           );
         }
-        this.logger.warn(
-          `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`,
-        );
       }
+    } finally {
+      stream?.signal.removeEventListener("abort", onAbort);
     }
   }
 
@@ -556,8 +565,10 @@ export class HubSource implements WeightSource {
     want: { begin: number; end: number; whole: boolean },
     out: Uint8Array,
     progress: { got: number },
-    stream: { onProgress(got: number): void; signal: AbortSignal } | null = null,
+    onProgress: ((got: number) => void) | null,
+    live: { abort: (() => void) | null },
   ): Promise<void> {
+    const size = info.size;
     const label = this.label(file);
     const from = want.begin + progress.got;
     const end = want.end;
@@ -566,41 +577,7 @@ export class HubSource implements WeightSource {
     const headers: Record<string, string> = { "accept-encoding": "identity" };
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
-    const outer = stream?.signal;
-    /** Cancels the body being read when the caller aborts (an abort alone may leave a finished body's read pending). */
-    let cancelBody: (() => void) | null = null;
-    const onOuterAbort = (): void => {
-      ctl.abort();
-      cancelBody?.();
-    };
-    if (outer) {
-      if (outer.aborted) throw new Error(`${label}: read cancelled`);
-      outer.addEventListener("abort", onOuterAbort, { once: true });
-    }
-    try {
-      await this.fetchOnceWith(file, info, want, out, progress, stream, ctl, headers, ranged, from, (c) => (cancelBody = c));
-    } finally {
-      outer?.removeEventListener("abort", onOuterAbort);
-    }
-  }
-
-  /** fetchOnce's request and body, with its abort wiring in place (`onReader` receives the body's cancel). */
-  private async fetchOnceWith(
-    file: string,
-    info: RemoteFile,
-    want: { begin: number; end: number; whole: boolean },
-    out: Uint8Array,
-    progress: { got: number },
-    stream: { onProgress(got: number): void } | null,
-    ctl: AbortController,
-    headers: Record<string, string>,
-    ranged: boolean,
-    from: number,
-    onReader: (cancel: () => void) => void,
-  ): Promise<void> {
-    const size = info.size;
-    const label = this.label(file);
-    const end = want.end;
+    live.abort = () => ctl.abort();
     const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal);
 
     if (!res.ok) {
@@ -674,7 +651,10 @@ export class HubSource implements WeightSource {
       throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
     }
     const reader = res.body.getReader();
-    onReader(() => void reader.cancel().catch(() => undefined));
+    live.abort = () => {
+      ctl.abort();
+      void reader.cancel().catch(() => undefined);
+    };
     const received0 = progress.got;
     for (;;) {
       const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
@@ -699,7 +679,7 @@ export class HubSource implements WeightSource {
       }
       out.set(v, progress.got);
       progress.got += v.length;
-      stream?.onProgress(progress.got);
+      onProgress?.(progress.got);
       if (ignoringRange && need() === 0) {
         // The range is complete: cut the rest of the file off instead of downloading it.
         ctl.abort();
