@@ -4,6 +4,7 @@
  * both models, unmatched candidate layers included), load the matrices, and
  * fold what the search finds back into the tensor results.
  */
+import { FromScratchError } from "../errors.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import type { WeightSource } from "../sources/types.js";
 import { standsOut } from "../verdict.js";
@@ -12,6 +13,7 @@ import { type Basis, type BasisBlock, type DeepResult, type DeepTensor, type Rol
 import { zFromLog10P } from "./pvalues.js";
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { componentKind } from "./names.js";
+import { count } from "../util/words.js";
 import { type TensorView, fullView, viewElements } from "./view.js";
 
 /** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
@@ -188,28 +190,56 @@ export async function searchComponent(
     if (!loaded.has(k)) loaded.set(k, loadMatrix(src, v));
     return loaded.get(k)!;
   };
+  // A tensor that cannot be decoded (an unsupported dtype, a bad slice) is left out of the search and
+  // reported unread; it never stops the search from using every other tensor (junk tensors must not
+  // buy an evasion). Fetch and auth errors still stop the run.
+  const unreadCandidate = new Map<string, { view: TensorView; layer: number | null; pairIndex: number | null; message: string }>();
+  const unreadReference = new Map<string, string>();
+  /** The matrix, or the reason it cannot be decoded. */
+  const tryLoad = async (src: WeightSource, v: TensorView): Promise<Matrix | string> => {
+    try {
+      return await load(src, v);
+    } catch (e) {
+      if (e instanceof FromScratchError && e.kind === "format") return e.message;
+      throw e;
+    }
+  };
   const roleGroups: RoleGroup[] = [];
   const idToPair = new Map<string, { pairIndex: number | null; view: TensorView; layer: number | null }>();
   for (const g of groups.values()) {
     const candidate: DeepTensor[] = [];
     for (const [k, v] of g.cand) {
-      candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
+      const m = await tryLoad(cand, v);
+      if (typeof m === "string") {
+        unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m });
+        continue;
+      }
+      candidate.push({ name: k, layer: v.layer, m });
       idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
       // A square matrix may be stored transposed with nothing in its shape to say so: try both.
       if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
         const flipped = { ...v, transpose: !v.transpose };
-        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: await load(cand, flipped) });
+        const mf = await tryLoad(cand, flipped);
+        if (typeof mf === "string") continue;
+        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });
         idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
       }
     }
     const reference: DeepTensor[] = [];
-    for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
+    for (const v of g.refs.values()) {
+      const m = await tryLoad(ref, v);
+      if (typeof m === "string") unreadReference.set(v.entry.name, m);
+      else reference.push({ name: v.entry.name, layer: v.layer, m });
+    }
+    if (candidate.length === 0 || reference.length === 0) continue;
     roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value as TensorView, residualSize, conv1d), candidate, reference });
   }
   const blocks: BasisBlock[] = [];
   for (const b of basisPairs) {
     const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role))!.residual;
-    blocks.push({ candidate: await load(cand, b.p.candidate), reference: await load(ref, b.p.reference), residual, signed: false, center: false });
+    const c = await tryLoad(cand, b.p.candidate);
+    const r = await tryLoad(ref, b.p.reference);
+    if (typeof c !== "string" && typeof r !== "string") blocks.push({ candidate: c, reference: r, residual, signed: false, center: false });
   }
   const normBlock = await stackNorms(normPairs, cand, ref, load);
   if (normBlock) blocks.push(normBlock);
@@ -278,9 +308,39 @@ export async function searchComponent(
       existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
     }
   }
-  summary.note = found
-    ? `the alignment search matched ${found} matrices that element-wise comparison missed`
-    : `the alignment search (residual basis, hidden units, layers) found nothing in ${deep.results.length} matrices`;
+  // Candidate matrices the search could not decode: reported unread, so they can never count as independent.
+  for (const [name, u] of unreadCandidate) {
+    if (u.pairIndex !== null) {
+      tensors[u.pairIndex]!.error ??= u.message;
+      continue;
+    }
+    added.push({
+      candidate: name,
+      reference: "",
+      elements: viewElements(u.view),
+      cosine: null,
+      pearson: null,
+      z: null,
+      identical: false,
+      transform: "none",
+      layer: u.layer,
+      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
+      informative: true,
+      standsOut: false,
+      null: null,
+      dtype: { candidate: u.view.entry.dtype, reference: "" },
+      error: u.message,
+    });
+  }
+  const searched = best.size;
+  const parts = [
+    found
+      ? `the alignment search matched ${count(found, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)`
+      : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`,
+  ];
+  if (unreadCandidate.size) parts.push(`${count(unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (unreadReference.size) parts.push(`${count(unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...unreadReference.values()][0]})`);
+  summary.note = parts.join("; ");
   return { summary, added };
 }
 

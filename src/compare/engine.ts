@@ -137,8 +137,12 @@ async function compareComponent(
       outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
     } catch (e) {
       if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
-      const note = `alignment search skipped: ${e.message}`;
-      return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+      // The search leaves undecodable tensors out by itself; anything else that stops it must not
+      // leave a verdict of independent behind (an unsearched permuted copy looks independent).
+      const note = `alignment search stopped: ${e.message}`;
+      const search = { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+      if (result.verdict !== "independent") return { ...result, search };
+      return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e.message}); an unsearched component never counts as independent` };
     }
     const { summary, added } = outcome;
     const addedNames = new Set(added.map((t) => t.candidate));
