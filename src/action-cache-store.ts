@@ -53,9 +53,9 @@ export class ActionsCacheStore implements CacheStore {
       try {
         const root = path.dirname(path.resolve(dir));
         await mkdir(root, { recursive: true });
-        const hit = await inCacheRoot(root, () => this.api.restoreCache([path.basename(dir)], key));
+        const hit = await asLogLines(() => inCacheRoot(root, () => this.api.restoreCache([path.basename(dir)], key)));
         if (hit === key) return true;
-        // A miss is one request; @actions/cache has logged a warning if it was a failure.
+        // A miss is one request; @actions/cache has logged why if it was a failure.
         if (!this.gaveUp(started, "restore")) this.logger.info(`${this.name}: no entry ${key}`);
         return false;
       } catch (e) {
@@ -70,7 +70,7 @@ export class ActionsCacheStore implements CacheStore {
       if (this.disabled) return false;
       const started = this.now();
       try {
-        const id = await inCacheRoot(path.dirname(path.resolve(dir)), () => this.api.saveCache([path.basename(dir)], key));
+        const id = await asLogLines(() => inCacheRoot(path.dirname(path.resolve(dir)), () => this.api.saveCache([path.basename(dir)], key)));
         if (id !== -1) return true;
         // @actions/cache has logged why: an info line when the entry exists or another job is saving it, a warning otherwise.
         if (!this.gaveUp(started, "save")) this.logger.info(`${this.name}: ${key} not saved`);
@@ -147,4 +147,27 @@ export function actionsCacheStoreFor(
   }
   logger.info(`reference cache: ${cacheDir}, restored from and saved to actions/cache (actions-cache: ${mode}${hosted ? ", GitHub-hosted runner" : ""})`);
   return new ActionsCacheStore(logger);
+}
+
+/**
+ * @actions/cache reports its own failures with core.warning / core.error, i.e.
+ * as annotations. A cache miss or a failing cache service is not a finding
+ * about the model, and GitHub counts every annotation against the step's 10 per
+ * type: while the library runs, its workflow-command annotations are written
+ * as plain log lines ("warning: ...") instead.
+ */
+export async function asLogLines<T>(fn: () => Promise<T>): Promise<T> {
+  const stdout = process.stdout;
+  const write = stdout.write;
+  const unescape = (s: string) => s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%");
+  stdout.write = function (this: typeof stdout, chunk: unknown, ...rest: unknown[]) {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
+    const plain = text.replace(/^::(warning|error|notice)(?: [^:\n]*)?::(.*)$/gm, (_m, _kind: string, msg: string) => `warning: ${unescape(msg)}`);
+    return (write as (...a: unknown[]) => boolean).call(stdout, plain, ...rest);
+  } as typeof stdout.write;
+  try {
+    return await fn();
+  } finally {
+    stdout.write = write;
+  }
 }

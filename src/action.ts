@@ -2,12 +2,11 @@
  * GitHub glue only: inputs -> Settings, run the engine, annotations, job
  * summary, outputs. Every input is read here once; the engine never sees core.
  */
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as core from "@actions/core";
 import { actionsCacheStoreFor, parseActionsCacheMode } from "./action-cache-store.js";
 import { runCheck } from "./compare/engine.js";
-import { FromScratchError, UsageError } from "./errors.js";
+import { FromScratchError, InternalError, UsageError } from "./errors.js";
 import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./merge.js";
 import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./plan.js";
 import { renderHtml } from "./report/html.js";
@@ -17,6 +16,7 @@ import { parseSettings } from "./settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
 import { fmtPct, fmtR, fmtZ, strongest } from "./report/format.js";
+import { checkOutputPath, writeOutput } from "./util/output-file.js";
 
 /** GitHub drops annotations past 10 per type per step; keep the first 10 and point to the summary. */
 const MAX_ANNOTATIONS = 10;
@@ -58,34 +58,101 @@ function annotationFile(candidate: string): string | undefined {
   return rel.split(path.sep).join("/");
 }
 
-function annotate(report: Report, file: string | undefined): void {
-  let errors = 0;
-  let warnings = 0;
-  for (const r of report.references) {
-    const comps = r.components.filter((c) => c.verdict === r.verdict);
-    const detail = comps
+/** The CLI flags the engine's messages name, and the Action inputs a workflow sets instead. */
+const INPUT_OF_FLAG: Record<string, string> = {
+  candidate: "candidate",
+  reference: "references",
+  report: "report-path",
+  html: "html-report",
+  "fail-on": "fail-on",
+  endpoint: "endpoint",
+  token: "hf-token",
+  components: "components",
+  "min-pearson": "min-pearson",
+  "min-z": "min-z",
+  "min-share": "min-share",
+  sample: "sample",
+  concurrency: "concurrency",
+  "cache-dir": "cache-dir",
+  shard: "shard",
+  shards: "shards",
+  "plan-fingerprint": "plan-fingerprint",
+  "plan-positions": "plan-positions",
+  "network-timeout": "network-timeout",
+};
+
+/** Word a message for a workflow author: CLI flags become the Action's input names. */
+export function inActionTerms(message: string): string {
+  return message.replace(/--([a-z][a-z-]*)/g, (m, flag: string) => (INPUT_OF_FLAG[flag] ? `input \`${INPUT_OF_FLAG[flag]}\`` : m));
+}
+
+/**
+ * The step's log: engine info, warnings and progress are log lines, never
+ * annotations (retries, cache misses and slow links are not findings).
+ */
+function actionLogger(): Logger {
+  let last = 0;
+  return {
+    info: (m) => core.info(inActionTerms(m)),
+    warn: (m) => core.info(`warning: ${inActionTerms(m)}`),
+    progress: (m) => {
+      if (Date.now() - last > 10_000) {
+        last = Date.now();
+        core.info(m);
+      }
+    },
+  };
+}
+
+/**
+ * Annotations: one per reference judged reused (error) or inconclusive
+ * (warning). GitHub keeps at most 10 of each type per step, counting every
+ * annotation the step emits, so the budget counts the step's own failure
+ * (`core.setFailed` is an error annotation) and the overflow note (a warning).
+ */
+function annotate(report: Report, file: string | undefined, willFail: boolean): void {
+  const lines = (r: Report["references"][number]) =>
+    r.components
+      .filter((c) => c.verdict === r.verdict)
       .map((c) => {
         const top = strongest(c, 1)[0];
-        return `${c.name}: ${fmtPct(c.share)} of parameters matched, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : ""}. ${c.reason}`;
+        const ident = c.tensors.filter((t) => t.identical && t.informative).length;
+        return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${ident} byte-identical ${ident === 1 ? "matrix" : "matrices"})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? ", identical" : ""})` : ""}. ${c.reason}`;
       })
       .join(" ");
-    const props = { title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : undefined };
-    if (r.verdict === "reused") {
-      if (++errors <= MAX_ANNOTATIONS) core.error(`Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${detail}`, props);
-    } else if (r.verdict === "inconclusive") {
-      if (++warnings <= MAX_ANNOTATIONS) core.warning(`Inconclusive against ${r.source}: ${r.error?.message ?? detail}`, props);
-    }
+  const reused = report.references.filter((r) => r.verdict === "reused");
+  const inconclusive = report.references.filter((r) => r.verdict === "inconclusive");
+  const errorSlots = MAX_ANNOTATIONS - (willFail ? 1 : 0);
+  const overflow = reused.length > errorSlots || inconclusive.length > MAX_ANNOTATIONS;
+  const warningSlots = MAX_ANNOTATIONS - (overflow ? 1 : 0);
+  const props = (r: Report["references"][number]) => ({ title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : undefined });
+  reused.forEach((r, i) => {
+    const text = `Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${lines(r)}`;
+    if (i < errorSlots) core.error(inActionTerms(text), props(r));
+    else core.info(`reused: ${inActionTerms(text)}`);
+  });
+  inconclusive.forEach((r, i) => {
+    const text = `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
+    if (i < warningSlots) core.warning(inActionTerms(text), props(r));
+    else core.info(`inconclusive: ${inActionTerms(text)}`);
+  });
+  if (overflow) {
+    core.warning(
+      `${reused.length} reused and ${inconclusive.length} inconclusive references; GitHub shows at most ${MAX_ANNOTATIONS} annotations of each type per step, so the rest are in the log and the job summary.`,
+    );
   }
-  if (errors > MAX_ANNOTATIONS || warnings > MAX_ANNOTATIONS) {
-    core.warning(`${errors} reused and ${warnings} inconclusive references; only the first ${MAX_ANNOTATIONS} of each are annotated. See the job summary.`);
-  }
+}
+
+/** A failed step: the one error annotation `core.setFailed` emits, worded for a workflow. */
+function fail(message: string): void {
+  core.setFailed(inActionTerms(message));
 }
 
 /** `mode: plan`: list headers, balance the references over `shards`, output the job matrix. */
 async function runPlanMode(): Promise<void> {
   const settings = readInputs();
   const shards = parseShardCount(core.getInput("shards"));
-  const logger: Logger = { info: (m) => core.info(m), warn: (m) => core.warning(m) };
+  const logger = actionLogger();
   const plan = await makePlan(settings, shards, {
     openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger }),
     logger,
@@ -107,18 +174,57 @@ async function runMergeMode(): Promise<void> {
   const patterns = core.getInput("reports");
   if (!patterns.trim()) throw new UsageError("mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)");
   const files = await expandReportPaths([patterns]);
+  const reportPath = core.getInput("report-path") || "fromscratch-report.json";
+  await checkOutputPath(reportPath, "--report");
   core.info(`merging ${files.length} partial reports: ${files.join(", ")}`);
   const report = mergeReports(await readPartials(files), { failOn: parseFailOn(core.getInput("fail-on")) });
-  const reportPath = core.getInput("report-path") || "fromscratch-report.json";
-  await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
+  await finishStep(report, null, { reportPath, htmlPath: null, candidate: report.candidate.source, note: artifactNote() });
+}
+
+/**
+ * Write the report files, set the outputs, annotate, write the job summary
+ * and fail the step by the verdict (or by the error that stopped the run).
+ * A file that cannot be written is a log line and a line in the summary; the
+ * verdict, outputs and gate never depend on it.
+ */
+async function finishStep(
+  report: Report,
+  error: FromScratchError | null,
+  out: { reportPath: string; htmlPath: string | null; candidate: string; note?: string },
+): Promise<void> {
+  const unwritten: string[] = [];
+  const write = async (file: string, what: string, content: () => string): Promise<boolean> => {
+    const why = await writeOutput(file, content());
+    if (why) {
+      unwritten.push(`could not write the ${what} to ${file} (${why}); the verdict stands`);
+      core.info(`warning: ${unwritten[unwritten.length - 1]}`);
+      return false;
+    }
+    return true;
+  };
+  const reportWritten = await write(out.reportPath, "JSON report", () => JSON.stringify(report, null, 2) + "\n");
   core.setOutput("verdict", report.verdict);
-  core.setOutput("report-path", reportPath);
+  core.setOutput("report-path", reportWritten ? out.reportPath : "");
+  // The HTML report only when asked (input html-report); uploading it is the workflow's choice.
+  if (out.htmlPath && (await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath })))) core.setOutput("html-path", out.htmlPath);
   core.setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
-  annotate(report, annotationFile(report.candidate.source));
-  // renderMarkdown stays under 1,000,000 bytes; the note keeps the whole under GitHub's 1 MiB.
-  await core.summary.addRaw(renderMarkdown(report, { reportPath }) + artifactNote()).write();
-  if (report.error) core.setFailed(`fromscratch could not complete: ${report.error.message}`);
-  else if (report.gate.failed) core.setFailed(`fromscratch: ${report.gate.rule}`);
+  const failure = error ?? (report.error ? report.error : null);
+  const willFail = failure !== null || report.gate.failed;
+  annotate(report, annotationFile(out.candidate), willFail);
+  // renderMarkdown stays under 1,000,000 bytes; the notes keep the whole under GitHub's 1 MiB.
+  const notes = unwritten.map((u) => `\n> ⚠️ ${u}\n`).join("");
+  await core.summary.addRaw(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? "")).write();
+  if (failure) fail(`fromscratch could not complete: ${failure.message}`);
+  else if (report.gate.failed) fail(`fromscratch: ${report.gate.rule}`);
+}
+
+/** The job summary of a step stopped before it had a report: what went wrong, in one place. */
+async function summariseFailure(message: string): Promise<void> {
+  try {
+    await core.summary.addRaw(`## fromscratch: ⚠️ could not run\n\n**Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}\n\nNo verdict was reached, so the step fails.\n`).write();
+  } catch (e) {
+    core.info(`warning: could not write the job summary: ${(e as Error)?.message ?? String(e)}`);
+  }
 }
 
 export async function run(): Promise<void> {
@@ -132,19 +238,10 @@ export async function run(): Promise<void> {
       { shard: core.getInput("shard"), shards: core.getInput("shards"), fingerprint: core.getInput("plan-fingerprint"), positions: core.getInput("plan-positions") },
       settings.references,
     );
-    const logger: Logger = {
-      info: (m) => core.info(m),
-      warn: (m) => core.warning(m),
-      progress: (() => {
-        let last = 0;
-        return (m: string) => {
-          if (Date.now() - last > 10_000) {
-            last = Date.now();
-            core.info(m);
-          }
-        };
-      })(),
-    };
+    const logger = actionLogger();
+    // Output paths that can never be written are refused before any work.
+    await checkOutputPath(settings.reportPath!, "--report");
+    if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(core.getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger });
     const { report, error } = await runCheck(settings, {
       openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger }),
@@ -153,21 +250,12 @@ export async function run(): Promise<void> {
       cacheStore,
     });
     if (shard) report.shard = shard;
-    const reportPath = settings.reportPath!;
-    await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
-    core.setOutput("verdict", report.verdict);
-    core.setOutput("report-path", reportPath);
-    // The HTML report only when asked (input html-report); uploading it is the workflow's choice.
-    if (settings.htmlPath) {
-      await writeFile(settings.htmlPath, renderHtml(report, { reportPath }));
-      core.setOutput("html-path", settings.htmlPath);
-    }
-    core.setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
-    annotate(report, annotationFile(settings.candidate));
-    await core.summary.addRaw(renderMarkdown(report, { reportPath, htmlPath: settings.htmlPath })).write();
-    if (error) core.setFailed(`fromscratch could not complete: ${error.message}`);
-    else if (report.gate.failed) core.setFailed(`fromscratch: ${report.gate.rule}`);
+    await finishStep(report, error, { reportPath: settings.reportPath!, htmlPath: settings.htmlPath, candidate: settings.candidate });
+    if (error instanceof InternalError) core.info(error.detail);
   } catch (e) {
-    core.setFailed(e instanceof FromScratchError ? e.message : `internal error: ${(e as Error)?.stack ?? String(e)}`);
+    const message = e instanceof FromScratchError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)} (a bug: please report it)`;
+    if (!(e instanceof FromScratchError)) core.info((e as Error)?.stack ?? String(e));
+    await summariseFailure(message);
+    fail(message);
   }
 }

@@ -3,20 +3,20 @@
  *   fromscratch check --candidate SOURCE --reference SOURCE [...]
  *   fromscratch examples DIR
  */
-import { writeFile } from "node:fs/promises";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { runCheck } from "./compare/engine.js";
-import { EXIT, FromScratchError, UsageError, exitCodeFor } from "./errors.js";
+import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./errors.js";
 import { writeExamples } from "./examples/generate.js";
 import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./merge.js";
 import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./plan.js";
-import type { ShardMark } from "./report/schema.js";
+import type { Report, ShardMark } from "./report/schema.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
 import { type Settings, parseSettings } from "./settings.js";
 import { createSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
+import { checkOutputPath, writeOutput } from "./util/output-file.js";
 import { VERSION } from "./version.js";
 
 export interface CliIO {
@@ -208,21 +208,84 @@ async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
   if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
   if (positionals.length === 0) throw new UsageError("usage: fromscratch merge [--report FILE] REPORT.json ... (the partial reports of every shard)");
   const logger = cliLogger(io, v.quiet ?? false);
+  const reportPath = v.report;
+  const summaryPath = v.summary;
+  if (reportPath) await checkOutputPath(reportPath, "--report");
+  if (summaryPath) await checkOutputPath(summaryPath, "--summary");
   const files = await expandReportPaths(positionals);
+  // Merge gates like check: without --fail-on the gate is `reused`, whatever the shards ran with.
   const report = mergeReports(await readPartials(files), { failOn: parseFailOn(v["fail-on"]) });
   logger.info(`merged ${files.length} partial reports (plan ${report.merged!.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
-  const reportPath = v.report;
-  if (reportPath) {
-    await writeFile(reportPath, JSON.stringify(report, null, 2) + "\n");
-    logger.info(`report written to ${reportPath}`);
+  return await deliver(report, null, io, logger, {
+    format,
+    reportPath,
+    summaryPath,
+    color: false,
+  });
+}
+
+interface Deliverables {
+  format: string;
+  reportPath?: string | null;
+  htmlPath?: string | null;
+  summaryPath?: string | null;
+  color: boolean;
+}
+
+/**
+ * Write the files asked for, print the report, and return the exit code. The
+ * verdict is never lost: a file that cannot be written is a warning printed
+ * after the verdict, and the exit code still follows the verdict (or the error
+ * that stopped the run). Each error is printed once.
+ */
+async function deliver(report: Report, error: FromScratchError | null, io: CliIO, logger: Logger, out: Deliverables): Promise<number> {
+  const failures: string[] = [];
+  const paths = { reportPath: out.reportPath ?? null, htmlPath: out.htmlPath ?? null };
+  const files: { path: string | null | undefined; what: string; render: () => string }[] = [
+    { path: out.reportPath, what: "JSON report", render: () => JSON.stringify(report, null, 2) + "\n" },
+    { path: out.htmlPath, what: "HTML report", render: () => renderHtml(report, paths) },
+    { path: out.summaryPath, what: "summary", render: () => renderMarkdown(report, paths) },
+  ];
+  let bug: InternalError | null = null;
+  for (const f of files) {
+    if (!f.path) continue;
+    let content: string;
+    try {
+      content = f.render();
+    } catch (e) {
+      bug ??= new InternalError(e);
+      failures.push(`could not render the ${f.what} for ${f.path}: ${(e as Error)?.message ?? String(e)}`);
+      continue;
+    }
+    const why = await writeOutput(f.path, content);
+    if (why) failures.push(`could not write the ${f.what} to ${f.path} (${why}); the verdict above stands`);
+    else logger.info(`${f.what} written to ${f.path}`);
   }
-  const summaryPath = v.summary;
-  if (summaryPath) await writeFile(summaryPath, renderMarkdown(report, { reportPath }));
-  io.stdout(format === "json" ? JSON.stringify(report, null, 2) + "\n" : format === "markdown" ? renderMarkdown(report, { reportPath }) : renderText(report));
-  if (report.error) {
-    io.stderr(`error: ${report.error.message}\n`);
-    return report.error.exitCode;
+  let rendered: string;
+  try {
+    rendered =
+      out.format === "json"
+        ? JSON.stringify(report, null, 2) + "\n"
+        : out.format === "markdown"
+          ? renderMarkdown(report, paths)
+          : renderText(report, { htmlPath: paths.htmlPath, color: out.color });
+  } catch (e) {
+    // The verdict survives a renderer bug: one plain line, then the bug.
+    bug ??= new InternalError(e);
+    rendered = `verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})\n`;
   }
+  io.stdout(rendered);
+  for (const f of failures) io.stderr(`warning: ${f}\n`);
+  const stop = error ?? (report.error ? { message: report.error.message, exitCode: report.error.exitCode } : null);
+  if (stop) {
+    // The text report already carries the error line; other formats are data, so say it on stderr.
+    if (out.format !== "text") io.stderr(`error: ${stop.message}\n`);
+    if (error instanceof InternalError) io.stderr(`${error.detail}\n`);
+  }
+  if (bug) io.stderr(`${bug.message}\n${bug.detail}\n`);
+  if (error) return exitCodeFor(error);
+  if (report.error) return report.error.exitCode;
+  if (bug) return EXIT.internal;
   return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
 }
 
@@ -255,6 +318,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return EXIT.pass;
     }
     const { settings, quiet, shard } = parseCheckArgs(rest, io.env);
+    // Output paths that can never be written are refused before any work.
+    if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
+    if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, quiet);
     const { report, error } = await runCheck(settings, {
       openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
@@ -262,24 +328,12 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       now: () => Date.now(),
     });
     if (shard) report.shard = shard;
-    if (settings.reportPath) {
-      await writeFile(settings.reportPath, JSON.stringify(report, null, 2) + "\n");
-      logger.info(`report written to ${settings.reportPath}`);
-    }
-    if (settings.htmlPath) {
-      await writeFile(settings.htmlPath, renderHtml(report, { reportPath: settings.reportPath }));
-      logger.info(`HTML report written to ${settings.htmlPath}`);
-    }
-    const paths = { reportPath: settings.reportPath, htmlPath: settings.htmlPath };
-    const color = io.stdoutTTY === true && !io.env.NO_COLOR;
-    const rendered =
-      settings.format === "json" ? JSON.stringify(report, null, 2) + "\n" : settings.format === "markdown" ? renderMarkdown(report, paths) : renderText(report, { ...paths, color });
-    io.stdout(rendered);
-    if (error) {
-      io.stderr(`error: ${error.message}\n`);
-      return exitCodeFor(error);
-    }
-    return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
+    return await deliver(report, error, io, logger, {
+      format: settings.format,
+      reportPath: settings.reportPath,
+      htmlPath: settings.htmlPath,
+      color: io.stdoutTTY === true && !io.env.NO_COLOR,
+    });
   } catch (e) {
     if (e instanceof FromScratchError) {
       io.stderr(`error: ${e.message}\n`);

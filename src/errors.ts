@@ -2,7 +2,7 @@
  * Typed errors. Every failure a user can cause or meet is one of these, and
  * `exitCodeFor` maps them to the CLI's exit codes in one place.
  */
-export type ErrorKind = "usage" | "format" | "fetch" | "auth";
+export type ErrorKind = "usage" | "format" | "fetch" | "auth" | "internal";
 
 export class FromScratchError extends Error {
   readonly kind: ErrorKind;
@@ -53,6 +53,20 @@ export class AuthError extends FromScratchError {
   }
 }
 
+/**
+ * A bug met mid-run (anything that is not one of the errors above). The run stops
+ * like on any error, but the verdict reached so far is still reported. Exit code 4.
+ */
+export class InternalError extends FromScratchError {
+  /** The original stack, printed after the verdict. */
+  readonly detail: string;
+  constructor(cause: unknown) {
+    super("internal", `internal error: ${(cause as Error)?.message ?? String(cause)} (a bug: please report it)`);
+    this.detail = (cause as Error)?.stack ?? String(cause);
+    this.name = "InternalError";
+  }
+}
+
 export const EXIT = {
   pass: 0,
   gateFailed: 1,
@@ -63,6 +77,7 @@ export const EXIT = {
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof FromScratchError) {
+    if (err.kind === "internal") return EXIT.internal;
     return err.kind === "usage" || err.kind === "format" ? EXIT.badInput : EXIT.fetchFailed;
   }
   return EXIT.internal;

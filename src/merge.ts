@@ -84,7 +84,10 @@ function agree(parts: PartialReport[], what: string, key: (r: PartialReport["rep
 }
 
 export interface MergeOptions {
-  /** Override the gate policy; default: the partial reports' (which must agree). */
+  /**
+   * The merge's gate policy; default `reused`, as `check`'s. The shards' own policy is ignored: in a
+   * matrix they run with `fail-on: never` so that the merge step decides.
+   */
   failOn?: FailOn;
 }
 
@@ -100,7 +103,7 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
   const count = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
   const version = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
   const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
-  const failOn = opts.failOn ?? (agree(parts, "use different --fail-on (pass --fail-on to merge to choose)", (r) => r.failOn) as FailOn);
+  const failOn: FailOn = opts.failOn ?? "reused";
 
   // Every shard exactly once.
   const byIndex = new Map<number, PartialReport[]>();

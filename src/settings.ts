@@ -103,9 +103,9 @@ export function splitList(s: string): string[] {
 }
 
 export function parseSettings(raw: RawSettings): Settings {
-  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate SOURCE / input `candidate`)");
+  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)");
   const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError("at least one reference is required (--reference SOURCE / input `references`)");
+  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)");
   const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
   let url: URL;
   try {

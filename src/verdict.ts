@@ -3,6 +3,7 @@
  * policy. Pure functions of the compared tensors and the thresholds.
  */
 import type { ComponentResult, FailOn, ReferenceResult, TensorResult, Thresholds, Verdict } from "./report/schema.js";
+import { count } from "./util/words.js";
 
 /**
  * Defaults, and why:
@@ -38,19 +39,19 @@ export function componentVerdict(
   if (c.share >= th.minShare && stand.length > 0) {
     return {
       verdict: "reused",
-      reason: `${stand.length} matrices covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) have ${rule}`,
+      reason: `${count(stand.length, "matrix", "matrices")} covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) ${stand.length === 1 ? "has" : "have"} ${rule}`,
     };
   }
   if (unread.length > 0) {
     return {
       verdict: "inconclusive",
-      reason: `${unread.length} tensor(s) could not be read (${unread[0]!.error}); an unread tensor never counts as independent`,
+      reason: `${count(unread.length, "tensor")} could not be read (${unread[0]!.error}); an unread tensor never counts as independent`,
     };
   }
   if (stand.length > 0) {
     return {
       verdict: "inconclusive",
-      reason: `${stand.length} matrices have ${rule}, but they cover only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`,
+      reason: `${count(stand.length, "matrix", "matrices")} ${stand.length === 1 ? "has" : "have"} ${rule}, but ${stand.length === 1 ? "it covers" : "they cover"} only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`,
     };
   }
   if (informative.length === 0) {
@@ -60,15 +61,37 @@ export function componentVerdict(
         reason: `only norms, biases or small tensors (${compared.length}) are comparable with the reference: too thin to decide`,
       };
     }
-    return { verdict: "independent", reason: "the reference has no tensor of compatible shape for this component" };
+    return { verdict: "independent", reason: `${NOTHING_COMPARABLE}: the reference has no tensor of compatible shape for this component` };
   }
   return {
     verdict: "independent",
-    reason: `${informative.length} matrices (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`,
+    reason: `${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`,
   };
 }
 
+/** How a reason starts when a component had no tensor to compare (renderers show it beside the verdict). */
+export const NOTHING_COMPARABLE = "nothing comparable";
+
+/**
+ * The rule for components with nothing comparable: `independent (nothing comparable)` only when another
+ * component of the same reference had matrices compared (the reference is a real comparator, e.g. a
+ * text-only model against a VLM's vision tower); otherwise `inconclusive`, because a reference with which
+ * not a single matrix could be compared (a CNN against an LLM) is no evidence of independence.
+ * Marks `comparable` on every component; returns them changed in place.
+ */
+export function applyComparability(components: ComponentResult[]): ComponentResult[] {
+  for (const c of components) c.comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
+  const anyMatrices = components.some((c) => c.comparedParameters > 0);
+  for (const c of components) {
+    if (c.comparable || c.verdict !== "independent" || anyMatrices) continue;
+    c.verdict = "inconclusive";
+    c.reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
+  }
+  return components;
+}
+
 export function referenceVerdict(components: Pick<ComponentResult, "name" | "verdict">[]): { verdict: Verdict; reason: string } {
+  if (components.length === 0) return { verdict: "inconclusive", reason: `${NOTHING_COMPARABLE}: the candidate has no tensor to compare with this reference` };
   const reused = components.filter((c) => c.verdict === "reused");
   if (reused.length) return { verdict: "reused", reason: `reuse found in: ${reused.map((c) => c.name).join(", ")}` };
   const inc = components.filter((c) => c.verdict === "inconclusive");
@@ -90,5 +113,5 @@ export function gateFails(verdict: Verdict, failOn: FailOn): boolean {
 
 export function gateRule(verdict: Verdict, failOn: FailOn): string {
   const failed = gateFails(verdict, failOn);
-  return `verdict ${verdict} with --fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
+  return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
 }

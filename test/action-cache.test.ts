@@ -224,7 +224,7 @@ describe("the action's reference cache through the GitHub cache service (@action
   });
 });
 
-describe("a failing cache service is a warning, never a failed step", () => {
+describe("a failing cache service is a warning in the log, never an annotation or a failed step", () => {
   it("unreachable: a warning, and the check gives its verdict and exit code", async () => {
     // A port nothing listens on.
     const probe = http.createServer();
@@ -236,7 +236,10 @@ describe("a failing cache service is a warning, never a failed step", () => {
     const gate = await runAction({}, env);
     expect(gate.status).toBe(1);
     expect(gate.outputs.verdict).toBe("reused");
-    expect(gate.stdout).toMatch(/::warning::Failed to restore: .*ECONNREFUSED/);
+    expect(gate.stdout).toMatch(/^warning: Failed to restore: .*ECONNREFUSED/m);
+    // A log line, not an annotation: the only annotations are the verdict's and the failed gate's.
+    expect(gate.stdout).not.toMatch(/^::warning/m);
+    expect(gate.stdout.split("\n").filter((l) => l.startsWith("::error"))).toHaveLength(2);
 
     // With the gate open (fail-on: never), the step passes: nothing from the cache fails it.
     const open = await runAction({ "fail-on": "never" }, env);
@@ -255,8 +258,9 @@ describe("a failing cache service is a warning, never a failed step", () => {
       expect(run.outputs.verdict).toBe("reused");
       // Only the reused reference's annotation; no error line from the cache.
       expect(run.stdout).not.toMatch(/^::error::/m);
-      expect(run.stdout).toMatch(/::warning::Failed to restore: Failed to GetCacheEntryDownloadURL: .*\(500\)/);
-      expect(run.stdout).toMatch(/::warning::actions\/cache: the cache service did not answer the restore in \d+ s; not using it for the rest of this run/);
+      expect(run.stdout).toMatch(/^warning: Failed to restore: Failed to GetCacheEntryDownloadURL: .*\(500\)/m);
+      expect(run.stdout).toMatch(/^warning: actions\/cache: the cache service did not answer the restore in \d+ s; not using it for the rest of this run/m);
+      expect(run.stdout).not.toMatch(/^::warning/m);
       expect(ref(run).cache).toMatchObject({ listing: "miss", store: { name: "actions/cache", restored: false, saved: false } });
       // @actions/cache tries 5 times; the save is not attempted against a service that just failed that way.
       expect(service.requests.map((q) => q.rpc)).toEqual(Array(5).fill("GetCacheEntryDownloadURL"));

@@ -3,10 +3,10 @@
  * variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, annotations on stdout.
  */
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report/schema.js";
 import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
 import { startHubServer } from "./hub/server.js";
@@ -36,11 +36,16 @@ function parseOutputs(text: string): Record<string, string> {
 let workspace: string;
 beforeAll(async () => {
   workspace = await mkdtemp(path.join(os.tmpdir(), "fromscratch-ws-"));
-  for (const n of ["vlm-cand", "vlm-ref", "llm-a", "llm-b"] as const) await cp(await tiny(n), path.join(workspace, "models", n), { recursive: true });
+  for (const n of ["vlm-cand", "vlm-ref", "llm-a", "llm-b", "llm-a-sft"] as const) await cp(await tiny(n), path.join(workspace, "models", n), { recursive: true });
+});
+const runners: string[] = [];
+afterAll(async () => {
+  for (const d of [workspace, ...runners]) await rm(d, { recursive: true, force: true });
 });
 
 async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-runner-"));
+  runners.push(dir);
   const outputFile = path.join(dir, "output");
   const summaryFile = path.join(dir, "summary");
   await writeFile(outputFile, "");
@@ -146,4 +151,68 @@ describe("the action (dist/index.js)", () => {
       await server.close();
     }
   });
+
+  it("report-path and html-report in missing folders are created; the verdict, outputs and gate are as usual", async () => {
+    const run = await runAction({
+      candidate: "models/llm-a-sft",
+      references: "models/llm-a",
+      "report-path": "out/deep/report.json",
+      "html-report": "out/html/report.html",
+    });
+    expect(run.status).toBe(1);
+    expect(run.outputs.verdict).toBe("reused");
+    expect(run.outputs["report-path"]).toBe("out/deep/report.json");
+    expect(run.outputs["html-path"]).toBe("out/html/report.html");
+    expect((JSON.parse(await readFile(path.join(workspace, "out/deep/report.json"), "utf8")) as Report).verdict).toBe("reused");
+    // The gate's message names the input, not the CLI flag.
+    expect(run.stdout).toMatch(/^::error::fromscratch: verdict reused with fail-on reused: the gate fails$/m);
+    expect(run.stdout).not.toMatch(/--fail-on/);
+  });
+
+  it("an html-report that can never be written fails the step before any work, naming the input, and still writes the job summary", async () => {
+    await writeFile(path.join(workspace, "a-file"), "x");
+    const run = await runAction({ candidate: "models/llm-a-sft", references: "models/llm-a", "html-report": "a-file/report.html" });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^::error::input `html-report` a-file\/report\.html: .*a-file is a file, not a folder$/m);
+    expect(run.stdout).not.toMatch(/reading headers/);
+    expect(run.summary).toMatch(/## fromscratch: ⚠️ could not run/);
+    expect(run.summary).toMatch(/input `html-report` a-file\/report\.html/);
+  });
+
+  it("a run stopped by an error still writes the job summary", async () => {
+    const run = await runAction({ candidate: "models/llm-a-sft", references: "./models/not-there" });
+    expect(run.status).toBe(1);
+    expect(run.summary).toMatch(/## fromscratch: .*INCONCLUSIVE/);
+    expect(run.summary).toMatch(/not-there/);
+    expect(run.outputs.verdict).toBe("inconclusive");
+  });
+
+  it("input errors are worded with the Action's input names", async () => {
+    const run = await runAction({ candidate: "models/llm-b", references: "models/llm-a", sample: "2" });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^::error::input `sample` must be a fraction/m);
+  });
+
+  it("the annotation budget counts every annotation of the step: 10 errors with the failed gate, 10 warnings with the overflow note", async () => {
+    const refs: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const dir = `models/copies/llm-a-${i}`;
+      await cp(path.join(workspace, "models/llm-a"), path.join(workspace, dir), { recursive: true });
+      refs.push(dir);
+    }
+    const run = await runAction({ candidate: "models/llm-a-sft", references: refs.join("\n") });
+    expect(run.status).toBe(1);
+    const lines = run.stdout.split("\n");
+    const errors = lines.filter((l) => l.startsWith("::error"));
+    const warnings = lines.filter((l) => l.startsWith("::warning"));
+    expect(errors).toHaveLength(10);
+    expect(errors.filter((l) => /Weights reused from/.test(l))).toHaveLength(9);
+    expect(errors.at(-1)).toMatch(/^::error::fromscratch: verdict reused/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/12 reused and 0 inconclusive references; GitHub shows at most 10 annotations of each type per step/);
+    // The rest are log lines, and every reference is in the summary.
+    expect(lines.filter((l) => /^reused: Weights reused from models\/copies\/llm-a-/.test(l))).toHaveLength(3);
+    for (const r of refs) expect(run.summary).toContain(r);
+  });
 });
+

@@ -44,7 +44,8 @@ async function plan(shards: number, refs = references, cand = candidate): Promis
 
 async function runShard(e: MatrixEntry, out: string, cand = candidate): Promise<number> {
   const refs = e.references.split("\n");
-  const args = ["check", "--candidate", cand, ...refs.flatMap((r) => ["--reference", r]), "--endpoint", server.url, "--quiet", "--report", out];
+  // As the README's matrix: the shards never fail, the merge gates.
+  const args = ["check", "--candidate", cand, ...refs.flatMap((r) => ["--reference", r]), "--endpoint", server.url, "--quiet", "--report", out, "--fail-on", "never"];
   const run = await runCli([...args, "--shard", `${e.shard}/${e.shards}`, "--plan-fingerprint", e.fingerprint, "--plan-positions", e.positions]);
   return run.code;
 }
@@ -191,6 +192,10 @@ describe("fromscratch merge", () => {
       const part = await readReport(f);
       expect(part.shard).toEqual({ index: i, count: SHARDS, fingerprint: matrix[i]!.fingerprint, positions: matrix[i]!.positions.split(",").map(Number) });
     }
+    // Without --fail-on the merge gates like check (reused), whatever the shards ran with (never).
+    for (const f of shardFiles) expect((await readReport(f)).failOn).toBe("never");
+    expect(merged.failOn).toBe("reused");
+    expect(merged.gate).toEqual({ failed: true, rule: "verdict reused with fail-on reused: the gate fails" });
     // The gate is the merge's: with --fail-on never the same set passes.
     const never = await runCli(["merge", "--fail-on", "never", "--format", "json", ...shardFiles]);
     expect(never.code).toBe(0);

@@ -3,11 +3,11 @@
  * stream every aligned pair, measure the controls, decide, and assemble the
  * report. Side effects come in through `deps`; nothing here knows GitHub.
  */
-import { FromScratchError, exitCodeFor } from "../errors.js";
+import { FromScratchError, InternalError, exitCodeFor } from "../errors.js";
 import type { ComponentResult, LayerMatrix, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
 import type { Settings } from "../settings.js";
 import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/types.js";
-import { componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
+import { applyComparability, componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
 import { VERSION } from "../version.js";
 import { CachedSource, type CacheStore, isRevisioned } from "../sources/cached.js";
 import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "./align.js";
@@ -251,12 +251,20 @@ function summariseComponent(
     unmatchedTensors: comp.unmatched.length,
     unmatchedParameters: comp.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
+    identical: identicalOf(tensors),
     search,
     layerMatrix: null,
     tensors,
   };
   Object.assign(result, componentVerdict(result, thresholds));
   return result;
+}
+
+/** Informative matrices byte-identical to the reference's. */
+function identicalOf(tensors: TensorResult[]): { tensors: number; parameters: number } {
+  // Same dtype, same layout, every element equal: the stored bytes are the same.
+  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 
 /** Pool per-tensor nulls (each a mean, sd and count) into one. */
@@ -339,11 +347,8 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     logger.info(`candidate ${settings.candidate}: reading headers`);
     candListing = await cand.list();
   } catch (e) {
-    if (e instanceof FromScratchError) {
-      error = e;
-      return await finish();
-    }
-    throw e;
+    error = e instanceof FromScratchError ? e : new InternalError(e);
+    return await finish();
   }
   report.candidate.revision = candListing.revision;
   report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
@@ -398,7 +403,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       for (const comp of alignment.components) {
         refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
-      Object.assign(refResult, referenceVerdict(refResult.components));
+      Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {
         await ref.persist();
         refResult.cache = { ...ref.stats };
@@ -408,14 +413,13 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       }
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
     } catch (e) {
-      if (e instanceof FromScratchError) {
-        refResult.verdict = "inconclusive";
-        refResult.reason = `could not complete: ${e.message}`;
-        refResult.error = { kind: e.kind, message: e.message };
-        error ??= e;
-        continue;
-      }
-      throw e;
+      // Typed errors stop this reference and mark the run; a bug does the same (the verdicts reached so far are kept).
+      const err = e instanceof FromScratchError ? e : new InternalError(e);
+      refResult.verdict = "inconclusive";
+      refResult.reason = `could not complete: ${err.message}`;
+      refResult.error = { kind: err.kind, message: err.message };
+      error ??= err;
+      if (err.kind === "internal") break;
     }
   }
   return await finish();

@@ -5,7 +5,40 @@ export const fmtZ = (x: number | null | undefined): string => (x === null || x =
 export const fmtInt = (x: number): string => x.toLocaleString("en-US");
 export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? `${n.mean.toFixed(3)} ± ${n.sd.toFixed(3)}` : "n/a");
 
+import { count } from "../util/words.js";
 import type { ComponentResult, Report, TensorResult } from "./schema.js";
+
+/**
+ * What a reader must see beside a reference's verdict: components with nothing
+ * comparable, and byte-identical matrices. Empty when neither applies.
+ */
+export function referenceNotes(r: Report["references"][number]): string[] {
+  const notes: string[] = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+
+/** One line on a component's byte-identical matrices, or null. */
+export function identicalLine(c: ComponentResult): string | null {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+
+/** A component's verdict with its qualifier: "independent (nothing comparable)". */
+export function componentVerdictLabel(c: ComponentResult): string {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+
+/** How a tensor's identity is shown: byte-identical (same dtype and layout) or equal values. */
+export function identicalTag(t: TensorResult): string {
+  if (!t.identical) return "";
+  return t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values";
+}
 
 /** The tensors that speak loudest: highest |z| among informative compared tensors. */
 export function strongest(c: ComponentResult, k: number): TensorResult[] {

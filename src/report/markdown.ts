@@ -5,7 +5,7 @@
  * strips and top tensor, then a table per reference and component, then where
  * the HTML and JSON reports are.
  */
-import { cacheLine, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
+import { cacheLine, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
 import type { ComponentResult, Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -55,7 +55,8 @@ function overviewRow(r: Report["references"][number]): string {
     .flatMap((c) => strongest(c, 1))
     .sort((a, b) => Math.abs(b.z!) - Math.abs(a.z!))[0];
   const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "–";
-  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict} | ${comps || (r.error ? name(r.error.message, 160) : "–")} | ${topCell} |`;
+  const notes = referenceNotes(r);
+  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""} | ${comps || (r.error ? name(r.error.message, 160) : "–")} | ${topCell} |`;
 }
 
 function pointer(opts: MarkdownOptions): string {
@@ -111,7 +112,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   }
   const body: string[] = [];
   for (const r of report.references) {
-    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}\n`);
+    const notes = referenceNotes(r);
+    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}\n`);
     body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} · Licence: ${r.license ? name(r.license, 80) : "unknown"}\n`);
     const cache = cacheLine(r);
     if (cache) body.push(`<sub>Reference ${escapeCell(cache)}.</sub>\n`);
@@ -121,14 +123,17 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
         const top = strongest(comp, 3)
-          .map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""})`)
+          .map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
           .join("<br>");
         body.push(
-          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "–"} |`,
+          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "–"} |`,
         );
       }
       body.push("");
-      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}`);
+      for (const comp of r.components) {
+        const ident = identicalLine(comp);
+        body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}${ident ? ` ${escapeCell(ident)}.` : ""}`);
+      }
       body.push("");
     }
   }

@@ -85,6 +85,14 @@ export interface ComponentResult {
   unmatchedTensors: number;
   unmatchedParameters: number;
   unreadTensors: number;
+  /**
+   * Whether any tensor of this component could be compared with the reference. A component with
+   * nothing comparable is `independent (nothing comparable)` only when another component of the same
+   * reference was compared (its matrices); else it is `inconclusive`.
+   */
+  comparable?: boolean;
+  /** Matrices whose bytes equal the reference's, and their parameters (a byte-identical copy). */
+  identical?: { tensors: number; parameters: number };
   /** The alignment search for hidden permutations and layer shifts (runs when element-wise comparison finds no reuse). */
   search: SearchSummary | null;
   layerMatrix: LayerMatrix | null;

@@ -131,6 +131,8 @@ export function verdictSentence(report: Report): string {
     const comps = r.components.filter((c) => c.verdict === "reused");
     const c = comps[0]!;
     const names = comps.map((x) => x.name).join(" and ");
+    // A plain model is one component named "model": no "the candidate's model … because in model …".
+    if (comps.length === 1 && c.name === "model") return `${head}: the candidate reuses the weights of ${r.source}: ${strip0(c.reason)}${others}.`;
     return `${head}: the candidate's ${names} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c.name} ${strip0(c.reason)}${others}.`;
   }
   const c = decidingComponent(r);

@@ -3,7 +3,7 @@
  * the per-layer strip of each component. Colour (ANSI) only when asked, which
  * the CLI does only when stdout is a terminal and NO_COLOR is unset.
  */
-import { cacheLine, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, strongest } from "./format.js";
+import { cacheLine, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
 import type { Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -35,16 +35,20 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   out.push(`fromscratch ${report.tool.version}: candidate ${clean(c.source)}${c.revision ? `@${clean(c.revision)}` : ""} (${fmtInt(c.parameters)} parameters)`);
   out.push(`verdict: ${paint(report.verdict, report.verdict.toUpperCase())} (${clean(report.gate.rule)})`);
   out.push(`  ${clean(verdictSentence(report))}`);
-  if (report.error) out.push(`error: ${clean(report.error.message)}`);
+  // Each error once: under its reference when it has one, else here.
+  if (report.error && !report.references.some((r) => r.error?.message === report.error!.message)) out.push(`error: ${clean(report.error.message)}`);
   const th = report.thresholds;
   out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
   out.push("");
   const header = ["reference / component", "verdict", "share", "median r", "null mean ± sd", "median |z|", "matrices"];
   const widths = [34, 13, 8, 9, 16, 11, 10];
+  const labels = report.references.flatMap((r) => r.components.map((x) => componentVerdictLabel(x).length + 1));
+  widths[1] = Math.max(widths[1]!, ...labels);
   out.push(header.map((h, i) => pad(h, widths[i]!)).join(" "));
   for (const r of report.references) {
+    const notes = referenceNotes(r);
     out.push(
-      `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}`,
+      `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}${notes.length ? ` (${clean(notes.join("; "))})` : ""}`,
     );
     if (r.error) out.push(`  error: ${clean(r.error.message)}`);
     const cache = cacheLine(r);
@@ -52,9 +56,10 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     for (const comp of r.components) {
       const inf = comp.tensors.filter((t) => t.informative && t.pearson !== null);
       const stand = comp.tensors.filter((t) => t.standsOut).length;
+      const label = componentVerdictLabel(comp);
       const cells = [
         `  ${clean(comp.name)}`,
-        comp.verdict,
+        label,
         fmtPct(comp.share),
         fmtR(comp.pearsonMedian),
         fmtNull(comp.null),
@@ -63,13 +68,18 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       ];
       const row = cells.map((h, i) => pad(h, widths[i]!)).join(" ").trimEnd();
       // Colour the verdict cell after padding, so the columns stay aligned.
-      out.push(color ? row.replace(pad(comp.verdict, widths[1]!), (m) => paint(comp.verdict, comp.verdict) + m.slice(comp.verdict.length)) : row);
+      out.push(color ? row.replace(pad(label, widths[1]!), (m) => paint(comp.verdict, label) + m.slice(label.length)) : row);
       const s = strip(comp, { color });
       if (s) out.push(`      layers ${s}`);
       out.push(`      ${clean(comp.reason)}`);
+      const ident = identicalLine(comp);
+      if (ident) out.push(`      ${ident}`);
+      if (comp.unreadTensors) out.push(`      ${comp.unreadTensors} unread: ${clean(comp.tensors.find((t) => t.error)?.error ?? "")}`);
+      // The search's own line when it ran, or when it should have and could not (sampled mode, budget, error).
+      if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
         out.push(
-          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? ", identical" : ""}`,
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`,
         );
       }
     }
