@@ -278,8 +278,8 @@ async function deliver(report: Report, error: FromScratchError | null, io: CliIO
   for (const f of failures) io.stderr(`warning: ${f}\n`);
   const stop = error ?? (report.error ? { message: report.error.message, exitCode: report.error.exitCode } : null);
   if (stop) {
-    // The text report already carries the error line; other formats are data, so say it on stderr.
-    if (out.format !== "text") io.stderr(`error: ${stop.message}\n`);
+    // Printed once, here: the text report refers to it.
+    io.stderr(`error: ${stop.message}\n`);
     if (error instanceof InternalError) io.stderr(`${error.detail}\n`);
   }
   if (bug) io.stderr(`${bug.message}\n${bug.detail}\n`);

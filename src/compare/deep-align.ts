@@ -329,10 +329,18 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
   if (rotation) transforms.push(rotation);
   const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
   const looks = Math.log10(transforms.length);
-  const results = runs[0]!.results.map((first, i) => {
-    const best = runs.map((r) => r.results[i]!).reduce((a, b) => (b.log10p < a.log10p ? b : a));
+  // Runs are matched by candidate tensor, not by position: a run may leave a tensor out (its chosen
+  // reference layer lacks that role, e.g. an unread reference tensor).
+  const byCandidate = new Map<string, DeepResult>();
+  for (const run of runs) {
+    for (const r of run.results) {
+      const prev = byCandidate.get(r.candidate);
+      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
+    }
+  }
+  const results = [...byCandidate.values()].map((best) => {
     const log10p = Math.min(0, best.log10p + looks);
-    return { ...best, log10p, z: zFromLog10P(log10p), candidate: first.candidate };
+    return { ...best, log10p, z: zFromLog10P(log10p) };
   });
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d] as const));
   return {

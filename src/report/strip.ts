@@ -115,7 +115,13 @@ export function decidingComponent(r: Report["references"][number]): ComponentRes
 const strip0 = (s: string) => s.replace(/[.\s]+$/, "");
 
 /** The overall verdict and the rule that produced it, in one sentence. */
-export function verdictSentence(report: Report): string {
+/**
+ * The verdict and the rule that produced it, in one sentence. With
+ * `errorsOnStderr` (the CLI's text output) an error is referred to, not
+ * repeated: the CLI prints it once, on stderr.
+ */
+export function verdictSentence(report: Report, opts: { errorsOnStderr?: boolean } = {}): string {
+  const why = (m: string) => (opts.errorsOnStderr ? "the error is below" : strip0(m));
   const refs = report.references;
   const v = report.verdict;
   const head = v === "reused" ? "Reused" : v === "independent" ? "Independent" : "Inconclusive";
@@ -123,10 +129,10 @@ export function verdictSentence(report: Report): string {
   const r = deciding[0];
   const others = deciding.length > 1 ? ` (and ${deciding.length - 1} more reference${deciding.length > 2 ? "s" : ""} ${v})` : "";
   if (!r) {
-    if (report.error) return `${head}: the run stopped before any reference was compared (${strip0(report.error.message)}).`;
+    if (report.error) return `${head}: the run stopped before any reference was compared (${why(report.error.message)}).`;
     return `${head}: no reference was compared.`;
   }
-  if (r.error) return `${head}: ${r.source} could not be compared (${strip0(r.error.message)})${others}.`;
+  if (r.error) return `${head}: ${r.source} could not be compared (${why(r.error.message)})${others}.`;
   if (v === "reused") {
     const comps = r.components.filter((c) => c.verdict === "reused");
     const c = comps[0]!;
@@ -136,7 +142,7 @@ export function verdictSentence(report: Report): string {
     return `${head}: the candidate's ${names} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c.name} ${strip0(c.reason)}${others}.`;
   }
   const c = decidingComponent(r);
-  const tail = report.error ? `; the run stopped early (${strip0(report.error.message)})` : "";
+  const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";
   if (!c) return `${head}: ${r.source} has no comparable component (${strip0(r.reason)})${others}${tail}.`;
   if (v === "independent") {
     const all = refs.length > 1 ? `, and every component of the candidate is independent of all ${refs.length} references` : "";

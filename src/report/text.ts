@@ -34,9 +34,8 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   const c = report.candidate;
   out.push(`fromscratch ${report.tool.version}: candidate ${clean(c.source)}${c.revision ? `@${clean(c.revision)}` : ""} (${fmtInt(c.parameters)} parameters)`);
   out.push(`verdict: ${paint(report.verdict, report.verdict.toUpperCase())} (${clean(report.gate.rule)})`);
-  out.push(`  ${clean(verdictSentence(report))}`);
-  // Each error once: under its reference when it has one, else here.
-  if (report.error && !report.references.some((r) => r.error?.message === report.error!.message)) out.push(`error: ${clean(report.error.message)}`);
+  // Each error is printed once: the CLI prints it on stderr, so the text only refers to it.
+  out.push(`  ${clean(verdictSentence(report, { errorsOnStderr: true }))}`);
   const th = report.thresholds;
   out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
   out.push("");
@@ -50,7 +49,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     out.push(
       `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}${notes.length ? ` (${clean(notes.join("; "))})` : ""}`,
     );
-    if (r.error) out.push(`  error: ${clean(r.error.message)}`);
+    if (r.error) out.push(`  could not complete (${r.error.kind} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
     const cache = cacheLine(r);
     if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {
@@ -74,7 +73,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       out.push(`      ${clean(comp.reason)}`);
       const ident = identicalLine(comp);
       if (ident) out.push(`      ${ident}`);
-      if (comp.unreadTensors) out.push(`      ${comp.unreadTensors} unread: ${clean(comp.tensors.find((t) => t.error)?.error ?? "")}`);
+      if (comp.unreadTensors && comp.verdict === "reused") out.push(`      ${comp.unreadTensors} unread: ${clean(comp.tensors.find((t) => t.error)?.error ?? "")}`);
       // The search's own line when it ran, or when it should have and could not (sampled mode, budget, error).
       if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
