@@ -110,8 +110,8 @@ describe("a malformed reference (valid candidate): exit 2, the report is not ind
 
 describe("bad usage: exit 2 and the usage hint", () => {
   const cases: [string, () => Promise<string[]>, RegExp][] = [
-    ["a missing candidate path", async () => ["check", "--candidate", path.join(tmp, "does-not-exist"), "--reference", valid], /does-not-exist: no such file or directory/],
-    ["a missing reference path", async () => ["check", "--candidate", valid, "--reference", path.join(tmp, "nope", "model.safetensors")], /no such file or directory/],
+    ["a missing candidate path", async () => ["check", "--candidate", path.join(tmp, "does-not-exist"), "--reference", valid], /no such file or directory: .*does-not-exist\n/],
+    ["a missing reference path", async () => ["check", "--candidate", valid, "--reference", path.join(tmp, "nope", "model.safetensors")], /no such file or directory: .*nope\/model\.safetensors\n/],
     ["an unknown flag", async () => ["check", "--candidate", valid, "--reference", valid, "--frobnicate"], /frobnicate/],
     ["a positional argument", async () => ["check", "--candidate", valid, "--reference", valid, "extra"], /extra|positional/i],
     ["no reference", async () => ["check", "--candidate", valid], /at least one reference is required/],
@@ -140,6 +140,21 @@ describe("bad usage: exit 2 and the usage hint", () => {
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.stdout).not.toMatch(/independent/i);
   });
+
+  // ./x, ../x, /abs and ~/x are local only: missing, they fail at once (exit 2), and the Hub is never asked.
+  it.each([["./models/noisyy"], ["../models/noisyy"], ["~/fromscratch-missing-9f3a/models/noisyy"], ["/nonexistent-fromscratch/models/noisyy"]])(
+    "a missing %s is local only: exit 2, no such file or directory, no Hub attempt",
+    async (source) => {
+      // A closed loopback port: any Hub attempt would show up as a network error in the output.
+      const started = Date.now();
+      const run = await runCli(["check", "--candidate", source, "--reference", valid, "--quiet", "--endpoint", "http://127.0.0.1:9"]);
+      expect(run.code, run.stderr).toBe(2);
+      const shown = source.startsWith("~/") ? path.join(os.homedir(), source.slice(2)) : source;
+      expect(run.stderr).toContain(`error: no such file or directory: ${shown}\n`);
+      expect(run.stderr).not.toMatch(/network|Hub repo|127\.0\.0\.1/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    },
+  );
 
   it("a plain-http endpoint from $HF_ENDPOINT is refused too", async () => {
     const run = await runCli(["check", "--candidate", valid, "--reference", valid, "--quiet"], { HF_ENDPOINT: "http://10.0.0.1:8080" });
