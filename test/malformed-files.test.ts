@@ -130,6 +130,12 @@ describe("bad usage: exit 2 and the usage hint", () => {
     ["a plain-http non-loopback endpoint", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "http://example.com"], /must be https \(plain http is allowed only on loopback\)/],
     ["an endpoint that is not a URL", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "not a url"], /is not a URL/],
     ["an unknown command", async () => ["compare", "--candidate", valid], /unknown command "compare"/],
+    ["a zero --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "0"], /--network-timeout must be a number of seconds, above 0 and at most 3600 \(got "0"\)/],
+    ["a negative --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout=-5"], /--network-timeout must be a number of seconds/],
+    ["a --network-timeout above an hour", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "3601"], /--network-timeout must be a number of seconds, above 0 and at most 3600 \(got "3601"\)/],
+    ["a --network-timeout with a unit", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "60s"], /--network-timeout must be a number of seconds/],
+    ["a hex --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "0x10"], /--network-timeout must be a number of seconds/],
+    ["an infinite --network-timeout on plan", async () => ["plan", "--candidate", valid, "--reference", valid, "--shards", "1", "--network-timeout", "Infinity"], /--network-timeout must be a number of seconds/],
     ["a source that is neither a path nor a repo id", async () => ["check", "--candidate", "not a repo", "--reference", valid], /neither an existing local path nor a Hugging Face repo/],
     ["a hub source with an empty revision", async () => ["check", "--candidate", "hf://org/name@", "--reference", valid], /not a valid Hub reference/],
   ];
