@@ -38,6 +38,7 @@ function readInputs() {
     minShare: core.getInput("min-share"),
     sample: core.getInput("sample"),
     concurrency: core.getInput("concurrency"),
+    networkTimeout: core.getInput("network-timeout"),
     // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
     cacheDir: core.getInput("cache-dir") || (process.env.RUNNER_TOOL_CACHE ? `${process.env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown",
@@ -154,7 +155,7 @@ async function runPlanMode(): Promise<void> {
   const shards = parseShardCount(core.getInput("shards"));
   const logger = actionLogger();
   const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger }),
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger, networkTimeoutMs: settings.networkTimeoutMs }),
     logger,
   });
   for (const l of describePlan(plan)) core.info(l);
@@ -244,7 +245,7 @@ export async function run(): Promise<void> {
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(core.getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger });
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger }),
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger, networkTimeoutMs: settings.networkTimeoutMs }),
       logger,
       now: () => Date.now(),
       cacheStore,

@@ -38,10 +38,12 @@ Usage:
                     [--fail-on reused|inconclusive|never]
                     [--endpoint URL] [--token TOKEN] [--components SPEC]
                     [--min-pearson X] [--min-z X] [--min-share X]
-                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR] [--quiet]
+                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
+                    [--network-timeout SECONDS] [--quiet]
                     [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
   fromscratch plan  --candidate SOURCE --reference SOURCE [...] --shards N
-                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...] [--quiet]
+                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
+                    [--network-timeout SECONDS] [--quiet]
   fromscratch merge [--report FILE] [--summary FILE] [--format text|json|markdown]
                     [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
   fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
@@ -55,6 +57,10 @@ SOURCE: a local directory (model.safetensors or model.safetensors.index.json + s
 --concurrency: read-ahead per remote model, up to N x 2 MiB of coalesced 4 MiB spans (one ranged request each),
                and blocks in flight per side (default 4), so transfers overlap computation.
 --html: write a self-contained HTML report (heatmaps, per-layer lines, every tensor; loads nothing).
+--network-timeout: the time one Hub request may take, all its attempts and the waits between them
+          included, without an answer (or a download without a byte) before the run gives up with exit 3
+          (default 60, at most 3600; default $FROMSCRATCH_NETWORK_TIMEOUT). Each attempt is dropped after
+          min(30 s, timeout / 4) of silence.
 --cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
           none when unset), so a second sampled run fetches nothing from them.
 
@@ -114,6 +120,7 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
         sample: { type: "string" },
         concurrency: { type: "string" },
         "cache-dir": { type: "string" },
+        "network-timeout": { type: "string" },
         quiet: { type: "boolean" },
         shard: { type: "string" },
         "plan-fingerprint": { type: "string" },
@@ -139,6 +146,7 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
     sample: values.sample,
     concurrency: values.concurrency,
     cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
+    networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
   });
   const shard = parseShardMark({ shard: values.shard, fingerprint: values["plan-fingerprint"], positions: values["plan-positions"] }, settings.references);
   return { settings, quiet: values.quiet ?? false, shard };
@@ -167,6 +175,7 @@ async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
       components: { type: "string" },
       sample: { type: "string" },
       concurrency: { type: "string" },
+      "network-timeout": { type: "string" },
       quiet: { type: "boolean" },
     },
   });
@@ -178,11 +187,12 @@ async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
     components: v.components,
     sample: v.sample,
     concurrency: v.concurrency,
+    networkTimeout: v["network-timeout"] ?? io.env.FROMSCRATCH_NETWORK_TIMEOUT,
   });
   const shards = parseShardCount(v.shards);
   const logger = cliLogger(io, v.quiet ?? false);
   const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
     logger,
   });
   for (const l of describePlan(plan)) logger.info(l);
@@ -323,7 +333,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, quiet);
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
       logger,
       now: () => Date.now(),
     });

@@ -6,6 +6,7 @@
 import { UsageError } from "./errors.js";
 import type { ComponentSpec } from "./compare/names.js";
 import type { FailOn, Thresholds } from "./report/schema.js";
+import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "./sources/hub-fetch.js";
 import { DEFAULT_THRESHOLDS } from "./verdict.js";
 
 export type OutputFormat = "text" | "json" | "markdown";
@@ -28,6 +29,12 @@ export interface Settings {
   concurrency: number;
   /** Directory of the reference cache (sampled rows and headers per repo@sha), or null for none. */
   cacheDir: string | null;
+  /**
+   * --network-timeout in ms: the time one Hub request, all its attempts and the
+   * waits between them included, may go without an answer (or a body without
+   * a byte) before the run gives up with exit code 3. Default 60 s.
+   */
+  networkTimeoutMs: number;
 }
 
 /** Raw strings as given; undefined or "" means "not given". */
@@ -47,6 +54,7 @@ export interface RawSettings {
   sample?: string;
   concurrency?: string;
   cacheDir?: string;
+  networkTimeout?: string;
 }
 
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
@@ -67,6 +75,17 @@ function number(name: string, value: string | undefined, dflt: number, min: numb
     throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
   }
   return v;
+}
+
+/** `--network-timeout SECONDS`: a positive number of seconds, at most an hour; returned in ms. */
+export function parseNetworkTimeout(value: string | undefined): number {
+  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
+  const v = Number(value.trim());
+  const max = MAX_NETWORK_TIMEOUT_MS / 1000;
+  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new UsageError(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`);
+  }
+  return Math.round(v * 1000);
 }
 
 /** `--sample FRACTION` (0 < f <= 1), `exact` (= 1) or `auto` (choose by size). */
@@ -130,6 +149,7 @@ export function parseSettings(raw: RawSettings): Settings {
     sample: parseSample(raw.sample),
     concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
     cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
+    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
     thresholds: {
       minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
       minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),

@@ -110,8 +110,8 @@ describe("a malformed reference (valid candidate): exit 2, the report is not ind
 
 describe("bad usage: exit 2 and the usage hint", () => {
   const cases: [string, () => Promise<string[]>, RegExp][] = [
-    ["a missing candidate path", async () => ["check", "--candidate", path.join(tmp, "does-not-exist"), "--reference", valid], /does-not-exist: no such file or directory/],
-    ["a missing reference path", async () => ["check", "--candidate", valid, "--reference", path.join(tmp, "nope", "model.safetensors")], /no such file or directory/],
+    ["a missing candidate path", async () => ["check", "--candidate", path.join(tmp, "does-not-exist"), "--reference", valid], /no such file or directory: .*does-not-exist\n/],
+    ["a missing reference path", async () => ["check", "--candidate", valid, "--reference", path.join(tmp, "nope", "model.safetensors")], /no such file or directory: .*nope\/model\.safetensors\n/],
     ["an unknown flag", async () => ["check", "--candidate", valid, "--reference", valid, "--frobnicate"], /frobnicate/],
     ["a positional argument", async () => ["check", "--candidate", valid, "--reference", valid, "extra"], /extra|positional/i],
     ["no reference", async () => ["check", "--candidate", valid], /at least one reference is required/],
@@ -130,6 +130,12 @@ describe("bad usage: exit 2 and the usage hint", () => {
     ["a plain-http non-loopback endpoint", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "http://example.com"], /must be https \(plain http is allowed only on loopback\)/],
     ["an endpoint that is not a URL", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "not a url"], /is not a URL/],
     ["an unknown command", async () => ["compare", "--candidate", valid], /unknown command "compare"/],
+    ["a zero --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "0"], /--network-timeout must be a number of seconds, above 0 and at most 3600 \(got "0"\)/],
+    ["a negative --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout=-5"], /--network-timeout must be a number of seconds/],
+    ["a --network-timeout above an hour", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "3601"], /--network-timeout must be a number of seconds, above 0 and at most 3600 \(got "3601"\)/],
+    ["a --network-timeout with a unit", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "60s"], /--network-timeout must be a number of seconds/],
+    ["a hex --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "0x10"], /--network-timeout must be a number of seconds/],
+    ["an infinite --network-timeout on plan", async () => ["plan", "--candidate", valid, "--reference", valid, "--shards", "1", "--network-timeout", "Infinity"], /--network-timeout must be a number of seconds/],
     ["a source that is neither a path nor a repo id", async () => ["check", "--candidate", "not a repo", "--reference", valid], /neither an existing local path nor a Hugging Face repo/],
     ["a hub source with an empty revision", async () => ["check", "--candidate", "hf://org/name@", "--reference", valid], /not a valid Hub reference/],
   ];
@@ -140,6 +146,21 @@ describe("bad usage: exit 2 and the usage hint", () => {
     expect(run.stderr).not.toMatch(/internal error/);
     expect(run.stdout).not.toMatch(/independent/i);
   });
+
+  // ./x, ../x, /abs and ~/x are local only: missing, they fail at once (exit 2), and the Hub is never asked.
+  it.each([["./models/noisyy"], ["../models/noisyy"], ["~/fromscratch-missing-9f3a/models/noisyy"], ["/nonexistent-fromscratch/models/noisyy"]])(
+    "a missing %s is local only: exit 2, no such file or directory, no Hub attempt",
+    async (source) => {
+      // A closed loopback port: any Hub attempt would show up as a network error in the output.
+      const started = Date.now();
+      const run = await runCli(["check", "--candidate", source, "--reference", valid, "--quiet", "--endpoint", "http://127.0.0.1:9"]);
+      expect(run.code, run.stderr).toBe(2);
+      const shown = source.startsWith("~/") ? path.join(os.homedir(), source.slice(2)) : source;
+      expect(run.stderr).toContain(`error: no such file or directory: ${shown}\n`);
+      expect(run.stderr).not.toMatch(/network|Hub repo|127\.0\.0\.1/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    },
+  );
 
   it("a plain-http endpoint from $HF_ENDPOINT is refused too", async () => {
     const run = await runCli(["check", "--candidate", valid, "--reference", valid, "--quiet"], { HF_ENDPOINT: "http://10.0.0.1:8080" });

@@ -79,7 +79,7 @@ describe("readHeaderLength", () => {
 
   it("refuses a length past the end of the file", () => {
     const e = formatError(() => readHeaderLength(F, prefix(100n), 107));
-    expect(e.message).toBe(`${F}: header length 100 runs past the end of the 107-byte file (truncated or not safetensors)`);
+    expect(e.message).toBe(`${F}: header length 100 runs past the end of the 107-byte file (truncated or incomplete download, or not safetensors)`);
     expect(e.file).toBe(F);
     expect(e.tensor).toBeUndefined();
     expect(e.kind).toBe("format");
@@ -135,7 +135,12 @@ describe("parseHeader: failures, one precise message each", () => {
     ["string offset", { x: { ...entry, data_offsets: ["0", "8"] } }, 8, `${F} (tensor "x"): data_offsets must be [begin, end] with non-negative integers`],
     ["offsets as object", { x: { ...entry, data_offsets: { begin: 0, end: 8 } } }, 8, `${F} (tensor "x"): data_offsets must be [begin, end] with non-negative integers`],
     ["reversed offsets", { x: { ...entry, data_offsets: [8, 0] } }, 8, `${F} (tensor "x"): data_offsets [8, 0] end before they begin`],
-    ["past the buffer", { x: { ...entry, data_offsets: [0, 8] } }, 4, `${F} (tensor "x"): data_offsets [0, 8] run past the 4-byte data buffer`],
+    [
+      "past the buffer (truncated file): file size beside what the header describes",
+      { x: { ...entry, data_offsets: [0, 8] } },
+      4,
+      `${F} (tensor "x"): data_offsets [0, 8] run past the 4-byte data buffer: the file is ${8 + JSON.stringify({ x: { ...entry, data_offsets: [0, 8] } }).length + 4} bytes, its header describes ${8 + JSON.stringify({ x: { ...entry, data_offsets: [0, 8] } }).length + 8} (truncated or incomplete download)`,
+    ],
     ["span too short", { x: { ...entry, shape: [3] } }, 8, `${F} (tensor "x"): byte span 8 does not match shape [3] x F32 = 12 bytes`],
     ["span too long", { x: { ...entry, shape: [1] } }, 8, `${F} (tensor "x"): byte span 8 does not match shape [1] x F32 = 4 bytes`],
     ["0-rank span", { x: { ...entry, shape: [] } }, 8, `${F} (tensor "x"): byte span 8 does not match shape [] x F32 = 4 bytes`],

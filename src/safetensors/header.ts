@@ -29,7 +29,7 @@ export function readHeaderLength(file: string, prefix: Uint8Array, fileSize: num
   }
   const n = Number(big);
   if (8 + n > fileSize) {
-    throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
+    throw new FormatError(file, `header length ${n} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`);
   }
   if (n < 2) throw new FormatError(file, `header length ${n} is too small for a JSON object`);
   return n;
@@ -42,6 +42,17 @@ function product(file: string, name: string, shape: number[]): number {
     if (!Number.isSafeInteger(numel)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name);
   }
   return numel;
+}
+
+/** The largest data_offsets end among the header's well-formed entries: where the data buffer should end. */
+function describedEnd(entries: Record<string, unknown>): number {
+  let max = 0;
+  for (const [name, raw] of Object.entries(entries)) {
+    if (name === "__metadata__" || typeof raw !== "object" || raw === null) continue;
+    const offsets = (raw as Record<string, unknown>).data_offsets;
+    if (Array.isArray(offsets) && offsets.length === 2 && Number.isSafeInteger(offsets[1])) max = Math.max(max, offsets[1] as number);
+  }
+  return max;
 }
 
 /**
@@ -104,7 +115,12 @@ export function parseHeader(file: string, json: Uint8Array, fileSize: number): P
     const [begin, end] = offsets as [number, number];
     if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name);
     if (end > bufferSize) {
-      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name);
+      const expected = dataStart + describedEnd(parsed as Record<string, unknown>);
+      throw new FormatError(
+        file,
+        `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
+        name,
+      );
     }
     const numel = product(file, name, shape as number[]);
     const totalBits = numel * bits;

@@ -14,6 +14,13 @@
  * - A hop that sends no response headers for `stallMs` is aborted and retried
  *   like a network error. Bodies are read by the callers, with the same idle
  *   limit (readChunk).
+ * - One request, all its attempts and the waits between them, never runs past
+ *   its budget (`maxRetryMs`, the user's --network-timeout, or an earlier
+ *   `deadline` the caller passes in the init): the last hop's stall limit is
+ *   cut to what is left, and a request that gets no answer within the budget
+ *   fails saying what stalled, the attempts made and the budget.
+ * - Waits between attempts end early when the caller's signal aborts, so a
+ *   closed source leaves no timer behind.
  * - The token never appears in a log line or an error message.
  */
 import { HubApiError } from "@huggingface/hub";
@@ -25,11 +32,32 @@ export type FetchFn = typeof fetch;
 export const DEFAULT_ENDPOINT = "https://huggingface.co";
 export const DEFAULT_MAX_ATTEMPTS = 4;
 export const DEFAULT_RETRY_BASE_MS = 500;
-/** Total time one request may spend waiting between retries. */
-export const DEFAULT_MAX_RETRY_MS = 120_000;
+/**
+ * The default --network-timeout: the time one request (all its attempts and
+ * the waits between them) may go without an answer, or a body without a byte,
+ * before the run gives up with exit code 3.
+ */
+export const DEFAULT_NETWORK_TIMEOUT_MS = 60_000;
+/** The largest --network-timeout accepted (one hour). */
+export const MAX_NETWORK_TIMEOUT_MS = 3_600_000;
+/** Total time one request may take, attempts and waits included (the default network timeout). */
+export const DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
 /** A connection that delivers nothing (headers or body bytes) for this long is given up and retried. */
 export const DEFAULT_STALL_MS = 30_000;
 export const MAX_REDIRECTS = 5;
+/** What a message about a spent budget tells the user to change. */
+export const RAISE_TIMEOUT_HINT = "raise --network-timeout (Action input network-timeout)";
+
+/**
+ * The stall limit of one attempt under a network timeout: the budget shared by
+ * the attempts, at most `capMs` (30 s), so every attempt gets its turn.
+ */
+export function stallForBudget(budgetMs: number, attempts: number, capMs: number = DEFAULT_STALL_MS): number {
+  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
+}
+
+/** Init accepted by the Hub fetch wrapper: a RequestInit and, optionally, the time (ms since the epoch) by which to give up. */
+export type HubRequestInit = RequestInit & { deadline?: number };
 
 /** Retry and timeout settings used when a HubSource / makeHubFetch caller does not pass its own. */
 export interface HubTimings {
@@ -78,16 +106,18 @@ export interface HubFetchOptions {
   /** Upper bound on any single wait, Retry-After included (default 60 s). */
   maxDelayMs?: number;
   /**
-   * Upper bound on the time one request spends retrying (default 120 s): a wait
-   * that would end past it is not made. A Retry-After asking for more than what
-   * is left fails at once with a FetchError saying how long the Hub asked to wait.
+   * The budget of one request, attempts and waits included (default 60 s, the
+   * --network-timeout): a wait that would end past it is not made, and the
+   * last attempt's stall limit is cut to what is left. A Retry-After asking for
+   * more than what is left fails at once with a FetchError saying how long the
+   * Hub asked to wait.
    */
   maxRetryMs?: number;
   /** Give up on a hop that sends no response headers for this long, and retry (default 30 s). */
   stallMs?: number;
   logger?: Logger;
-  /** Injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
+  /** Injectable for tests; should end early when `signal` aborts (the default does). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Clock for the retry budget (default Date.now). */
   now?: () => number;
 }
@@ -152,7 +182,18 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait `ms`, or less when `signal` aborts (the timer is cleared: nothing keeps the process alive). */
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 
 /** Seconds for messages: "0.15", "2.5", "3", "120". */
 export function formatSeconds(ms: number): string {
@@ -262,7 +303,7 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
    * signal is pushed on `links` so it can be undone once the response is
    * dropped (keeping one listener per live response, not one per hop).
    */
-  async function hop(url: URL, init: RequestInit, signal: AbortSignal | null | undefined, links: (() => void)[]): Promise<Response> {
+  async function hop(url: URL, init: RequestInit, signal: AbortSignal | null | undefined, links: (() => void)[], hopStallMs: number): Promise<Response> {
     const ctl = new AbortController();
     if (signal) {
       if (signal.aborted) ctl.abort(signal.reason);
@@ -274,16 +315,16 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
     }
     let stalled = false;
     const timer =
-      stallMs > 0 && Number.isFinite(stallMs)
+      hopStallMs > 0 && Number.isFinite(hopStallMs)
         ? setTimeout(() => {
             stalled = true;
             ctl.abort();
-          }, stallMs)
+          }, hopStallMs)
         : undefined;
     try {
       return await base(url.href, { ...init, signal: ctl.signal });
     } catch (e) {
-      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(stallMs)} s (stalled connection)`);
+      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
       throw e;
     } finally {
       clearTimeout(timer);
@@ -300,6 +341,7 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
     headers: Headers,
     signal: AbortSignal | null | undefined,
     links: (() => void)[],
+    deadline: number,
   ): Promise<Response> {
     let current = start;
     const hops: RedirectHop[] = [];
@@ -308,7 +350,10 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
       if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
       else h.delete("authorization");
       unlinkAll(links);
-      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links);
+      // Each hop waits at most stallMs, and never past the request's deadline.
+      const left = deadline - now();
+      if (left <= 0) throw new StallError("the network timeout ran out before this hop");
+      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links, Math.min(stallMs, left));
       const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
       if (location === null) {
         if (hops.length > 0) hopsOf.set(res, hops);
@@ -343,41 +388,58 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
     const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
 
     const started = now();
+    // The budget of this request: maxRetryMs from now, or the caller's earlier deadline (a body resumed under one budget).
+    const callerDeadline = (init as HubRequestInit | undefined)?.deadline;
+    const deadline = Math.min(started + maxRetryMs, callerDeadline !== undefined && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
     const plural = (n: number): string => `${n} attempt${n === 1 ? "" : "s"}`;
+    const noResponse = (attempts: number): FetchError => {
+      const left = deadline - now();
+      // The budget is spent (or all but): say it; attempts that ran out well before it (a short stall limit) say their own limit.
+      if (left <= Math.max(50, 0.05 * maxRetryMs)) {
+        return new FetchError(`no response from ${redactUrl(url)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}, stalled connection); ${RAISE_TIMEOUT_HINT}`);
+      }
+      return new FetchError(
+        `no response from ${redactUrl(url)} (${plural(attempts)}, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all; stalled connection); ${RAISE_TIMEOUT_HINT}`,
+      );
+    };
     /** Undoes the link between the caller's signal and the current hop; kept only for the response returned. */
     const links: (() => void)[] = [];
     for (let attempt = 1; ; attempt++) {
       unlinkAll(links);
       let res: Response;
       try {
-        res = await followRedirects(url, method, headers, signal, links);
+        res = await followRedirects(url, method, headers, signal, links, deadline);
       } catch (e) {
         unlinkAll(links);
         if (e instanceof FromScratchError) throw e;
         if (signal?.aborted) throw e;
+        const stalled = e instanceof StallError;
         const cause = describeCause(e);
         if (attempt >= maxAttempts) {
+          if (stalled) throw noResponse(attempt);
           throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
         }
         const wait = backoff(attempt);
         const elapsed = now() - started;
-        if (elapsed + wait > maxRetryMs) {
+        if (now() + wait > deadline) {
+          if (stalled) throw noResponse(attempt);
           throw new FetchError(
-            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent)`,
+            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`,
           );
         }
         opts.logger?.warn(`network error fetching ${redactUrl(url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep(wait);
+        await sleep(wait, signal ?? undefined);
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
         continue;
       }
       if (isRetryableStatus(res.status) && attempt < maxAttempts) {
         const ra = parseRetryAfter(res.headers.get("retry-after"));
         const elapsed = now() - started;
-        const left = Math.max(0, maxRetryMs - elapsed);
+        const left = Math.max(0, deadline - now());
         if (ra !== null && ra > left) {
           const reason = await errorReason(res);
           throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1000) * 1000)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1000) * 1000)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later`,
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1000) * 1000)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1000) * 1000)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
             res.status,
           );
         }
@@ -391,7 +453,8 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
         }
         await drain(res);
         opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep(wait);
+        await sleep(wait, signal ?? undefined);
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
         continue;
       }
       return res;

@@ -22,23 +22,29 @@
  * the wrapper adds it for the endpoint's origin only.
  */
 import { listFiles, modelInfo } from "@huggingface/hub";
-import { FetchError, FormatError, UsageError } from "../errors.js";
+import { FetchError, FormatError, FromScratchError, UsageError } from "../errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
 import {
   BodyInterrupted,
   checkEndpoint,
+  DEFAULT_NETWORK_TIMEOUT_MS,
   drain,
   type FetchFn,
+  formatSeconds,
   type HubErrorContext,
+  type HubRequestInit,
   hubResponseError,
   hubTimingDefaults,
   makeHubFetch,
   mapHubThrown,
+  RAISE_TIMEOUT_HINT,
   readChunk,
   redactUrl,
   redirectHops,
+  stallForBudget,
 } from "./hub-fetch.js";
+import { missingWeightsProblem } from "./missing-weights.js";
 import { type ByteRange, ReadAhead, type ReadAheadStats, SPAN_MAX_BYTES } from "./read-ahead.js";
 import { silentLogger, type Logger, type ModelListing, type TensorEntry, type WeightSource } from "./types.js";
 
@@ -62,10 +68,23 @@ export interface HubSourceOptions {
   maxAttempts?: number;
   /** Backoff base in ms (default 500). */
   retryBaseMs?: number;
-  /** Time one request may spend retrying on 429/5xx/network errors (default 120 s); a longer Retry-After fails at once. */
+  /**
+   * The network timeout (--network-timeout, default 60 s): the time one
+   * request, all its attempts and waits included, may go without an answer,
+   * or a body without a byte, before it fails (exit code 3). The other
+   * timings derive from it unless given: maxRetryMs = it, stallMs =
+   * min(30 s, it / maxAttempts).
+   */
+  networkTimeoutMs?: number;
+  /** Time one request may take on 429/5xx/network errors, attempts and waits included (default: networkTimeoutMs); a longer Retry-After fails at once. */
   maxRetryMs?: number;
-  /** A connection silent this long (no headers, or no body byte) is dropped and the request retried or resumed (default 30 s). */
+  /** A connection silent this long (no headers, or no body byte) is dropped and the request retried or resumed (default min(30 s, networkTimeoutMs / maxAttempts)). */
   stallMs?: number;
+  /**
+   * The source string also reads as a local path, which does not exist: every
+   * failure to list this repo says so first ("no local path X; as a Hub repo: …").
+   */
+  missingLocalPath?: string | null;
 }
 
 /** Repo ids: exactly `org/name`, each part [A-Za-z0-9._-], no `.`/`..` parts, no `..` inside. */
@@ -75,7 +94,6 @@ export function isValidRepoId(repo: string): boolean {
   return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
 }
 
-const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 const CONFIG_FILE = "config.json";
 const MAX_CONFIG_BYTES = 50_000_000;
 /** Shard headers fetched in parallel while listing. */
@@ -119,6 +137,11 @@ export class HubSource implements WeightSource {
   private readonly logger: Logger;
   private readonly maxAttempts: number;
   private readonly stallMs: number;
+  /** The network timeout: one request (attempts and waits) or one body without progress may take this long. */
+  private readonly budgetMs: number;
+  private readonly missingLocalPath: string | null;
+  /** Aborted by close(): every request still in flight (header reads, resumes, waits between attempts) ends with it. */
+  private readonly closing = new AbortController();
   private readonly http: FetchFn;
   private sha: string | null = null;
   private license: string | null = null;
@@ -136,16 +159,19 @@ export class HubSource implements WeightSource {
     this.endpoint = checkEndpoint(opts.endpoint);
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
+    this.missingLocalPath = opts.missingLocalPath ?? null;
+    // Legacy module defaults (setHubTimingDefaults) still cap the stall limit and set the backoff base when no option is given.
     const defaults = hubTimingDefaults();
     this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults.maxAttempts));
-    this.stallMs = opts.stallMs ?? defaults.stallMs;
+    this.budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
+    this.stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? this.budgetMs, this.maxAttempts, defaults.stallMs);
     this.http = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
       retryBaseMs: opts.retryBaseMs ?? defaults.retryBaseMs,
-      maxRetryMs: opts.maxRetryMs ?? defaults.maxRetryMs,
+      maxRetryMs: this.budgetMs,
       stallMs: this.stallMs,
       logger: this.logger,
     });
@@ -179,29 +205,34 @@ export class HubSource implements WeightSource {
   private libFetch(ctx: HubErrorContext): FetchFn {
     const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
       const where = redactUrl(input instanceof Request ? input.url : input);
+      // One budget for the whole call: answers and bodies, every attempt included.
+      const deadline = Date.now() + this.budgetMs;
       for (let attempt = 1; ; attempt++) {
         const ctl = new AbortController();
-        const outer = init?.signal;
-        if (outer) {
-          if (outer.aborted) ctl.abort(outer.reason);
-          else outer.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
-        }
-        let res: Response;
+        const unlink = [linkAbort(init?.signal ?? null, ctl), linkAbort(this.closing.signal, ctl)];
         try {
-          res = await this.http(input, { ...init, signal: ctl.signal });
-        } catch (e) {
-          throw e instanceof FetchError && !e.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e.message}`, e.status) : e;
-        }
-        if (!res.ok) throw await hubResponseError(res, ctx);
-        try {
-          const body = await this.readAll(res, ctl, where);
-          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-        } catch (e) {
-          if (!(e instanceof BodyInterrupted)) throw e;
-          if (attempt >= this.maxAttempts) {
-            throw new FetchError(`${this.repo}: reading ${where}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
+          let res: Response;
+          const hubInit: HubRequestInit = { ...init, signal: ctl.signal, deadline };
+          try {
+            res = await this.http(input, hubInit);
+          } catch (e) {
+            throw e instanceof FetchError && !e.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e.message}`, e.status) : e;
           }
-          this.logger.warn(`${this.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          if (!res.ok) throw await hubResponseError(res, ctx);
+          try {
+            const body = await this.readAll(res, ctl, where);
+            return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+          } catch (e) {
+            if (!(e instanceof BodyInterrupted)) throw e;
+            const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+            if (Date.now() >= deadline) {
+              throw new FetchError(`${this.repo}: reading ${where}: ${e.message}; gave up after ${tries}: no complete answer within ${formatSeconds(this.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`);
+            }
+            if (attempt >= this.maxAttempts) throw new FetchError(`${this.repo}: reading ${where}: ${e.message}; gave up after ${tries}`);
+            this.logger.warn(`${this.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          }
+        } finally {
+          for (const u of unlink) u();
         }
       }
     };
@@ -296,8 +327,31 @@ export class HubSource implements WeightSource {
 
   /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
   async resolve(): Promise<{ sha: string; license: string | null }> {
-    if (this.sha === null) await this.pin();
+    try {
+      if (this.sha === null) await this.pin();
+    } catch (e) {
+      throw this.explain(e, true);
+    }
     return { sha: this.sha!, license: this.license };
+  }
+
+  /**
+   * A failure of a source that could also have been a local path (which does
+   * not exist) says both readings: "no local path X; as a Hub repo: <error>".
+   * When the Hub says the repo (or revision) is not there, the source names
+   * nothing that exists anywhere: bad input, exit code 2, like a missing
+   * ./path (most likely a mistyped local path). A Hub that could not be
+   * reached, refused access or failed otherwise keeps its own kind (exit 3):
+   * the repo may exist and a later run may read it.
+   */
+  private explain(e: unknown, pinning: boolean): unknown {
+    if (this.missingLocalPath === null || !(e instanceof FromScratchError)) return e;
+    const message = `no local path ${this.missingLocalPath}; as a Hub repo: ${e.message}`;
+    // 401 as a FetchError (not AuthError) is the Hub's anonymous "RepoNotFound" (see hubHttpError).
+    if (pinning && e instanceof FetchError && (e.status === 404 || e.status === 401)) return new UsageError(message);
+    // Keep the class, kind, status and file of the error; only the message gains the other reading.
+    e.message = message;
+    return e;
   }
 
   /** What a cache needs to read this revision again without listing it: file sizes. */
@@ -315,6 +369,15 @@ export class HubSource implements WeightSource {
   }
 
   async list(): Promise<ModelListing> {
+    const pinning = this.sha === null;
+    try {
+      return await this.listPinned();
+    } catch (e) {
+      throw this.explain(e, pinning && this.sha === null);
+    }
+  }
+
+  private async listPinned(): Promise<ModelListing> {
     if (this.sha === null) await this.pin();
     await this.listRepoFiles();
     let headerBytes = 0;
@@ -346,13 +409,7 @@ export class HubSource implements WeightSource {
       headerBytes += r.bytes;
       files = [SINGLE_FILE];
     } else {
-      const pickles = [...this.files.keys()].filter((n) => PICKLE_EXTENSIONS.some((e) => n.endsWith(e)));
-      throw new FormatError(
-        `${this.repo}@${this.sha}`,
-        pickles.length
-          ? `has ${pickles.slice(0, 3).join(", ")} but no ${SINGLE_FILE} or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)`
-          : `holds neither ${SINGLE_FILE} nor ${INDEX_FILE}`,
-      );
+      throw new FormatError(`${this.repo}@${this.sha}`, missingWeightsProblem([...this.files.keys()].sort()));
     }
 
     let config: unknown = null;
@@ -430,8 +487,10 @@ export class HubSource implements WeightSource {
     return this.readAhead?.stats ?? null;
   }
 
+  /** Drop the read-ahead and abort every request still in flight (and any wait between attempts). */
   async close(): Promise<void> {
     this.readAhead?.reset();
+    this.closing.abort();
   }
 
   async read(file: string, begin: number, end: number): Promise<Uint8Array> {
@@ -468,23 +527,32 @@ export class HubSource implements WeightSource {
     const end = range ? range.end : size;
     const out = stream?.out ?? new Uint8Array(end - begin);
     if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
-    const progress = { got: 0 };
+    // `at`: when the last byte arrived; the network timeout counts from it across resumes.
+    const progress = { got: 0, at: Date.now() };
     const label = this.label(file);
-    // The caller's abort reaches whichever request is live (an abort alone may leave a finished body's read pending, so the body is cancelled too).
+    // The caller's abort (or close()) reaches whichever request is live (an abort alone may leave a finished body's read pending, so the body is cancelled too).
     const live: { abort: (() => void) | null } = { abort: null };
     const onAbort = (): void => live.abort?.();
     stream?.signal.addEventListener("abort", onAbort, { once: true });
+    this.closing.signal.addEventListener("abort", onAbort, { once: true });
+    const cancelled = (): boolean => stream?.signal.aborted === true || this.closing.signal.aborted;
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          if (stream?.signal.aborted) throw new Error("cancelled");
+          if (cancelled()) throw new Error("cancelled");
           await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream?.onProgress ?? null, live);
           return out;
         } catch (e) {
           if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (this.closing.signal.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
           if (!(e instanceof BodyInterrupted)) throw e;
           // A fresh resolve next time: the signed URL may be what broke.
           info.cdn = undefined;
+          if (Date.now() - progress.at >= this.budgetMs) {
+            throw new FetchError(
+              `${label}: ${e.message}; no data within ${formatSeconds(this.budgetMs)} s (${attempt} attempt${attempt === 1 ? "" : "s"}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`,
+            );
+          }
           if (attempt >= this.maxAttempts) {
             throw new FetchError(
               `${label}: ${e.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`,
@@ -497,15 +565,23 @@ export class HubSource implements WeightSource {
       }
     } finally {
       stream?.signal.removeEventListener("abort", onAbort);
+      this.closing.signal.removeEventListener("abort", onAbort);
     }
   }
 
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  private async get(file: string, info: RemoteFile, headers: Record<string, string>, signal: AbortSignal): Promise<{ res: Response; fromCache: boolean; url: string }> {
+  private async get(
+    file: string,
+    info: RemoteFile,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    deadline: number,
+  ): Promise<{ res: Response; fromCache: boolean; url: string }> {
     const label = this.label(file);
     const call = async (url: string): Promise<Response> => {
       try {
-        return await this.http(url, { headers, signal });
+        const init: HubRequestInit = { headers, signal, deadline };
+        return await this.http(url, init);
       } catch (e) {
         if (e instanceof FetchError && !e.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e.message}`, e.status);
         throw e;
@@ -564,7 +640,7 @@ export class HubSource implements WeightSource {
     info: RemoteFile,
     want: { begin: number; end: number; whole: boolean },
     out: Uint8Array,
-    progress: { got: number },
+    progress: { got: number; at: number },
     onProgress: ((got: number) => void) | null,
     live: { abort: (() => void) | null },
   ): Promise<void> {
@@ -578,7 +654,7 @@ export class HubSource implements WeightSource {
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
     live.abort = () => ctl.abort();
-    const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal);
+    const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal, progress.at + this.budgetMs);
 
     if (!res.ok) {
       if (res.status === 416) {
@@ -661,6 +737,7 @@ export class HubSource implements WeightSource {
       if (chunk.done) break;
       let v = chunk.value;
       this.bytes += v.length;
+      if (v.length > 0) progress.at = Date.now();
       if (skip > 0) {
         if (v.length <= skip) {
           skip -= v.length;
@@ -696,6 +773,18 @@ export class HubSource implements WeightSource {
       info.cdn = { url: res.url, at: Date.now() };
     }
   }
+}
+
+/** Abort `ctl` when `signal` aborts; returns the undo (call it once the request is over). */
+function linkAbort(signal: AbortSignal | null, ctl: AbortController): () => void {
+  if (signal === null) return () => undefined;
+  if (signal.aborted) {
+    ctl.abort(signal.reason);
+    return () => undefined;
+  }
+  const onAbort = (): void => ctl.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
 
 /** Map with at most `limit` calls in flight; results keep input order; first error wins. */

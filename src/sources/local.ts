@@ -2,11 +2,12 @@
  * A model on disk: a directory holding model.safetensors or
  * model.safetensors.index.json + shards, or one .safetensors file.
  */
-import { type FileHandle, open, readFile, realpath, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { FetchError, FormatError, UsageError } from "../errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
+import { missingWeightsProblem } from "./missing-weights.js";
 import type { ModelListing, TensorEntry, WeightSource } from "./types.js";
 import { exists } from "../util/fs.js";
 
@@ -48,7 +49,7 @@ export class LocalSource implements WeightSource {
     try {
       st = await stat(given);
     } catch {
-      throw new UsageError(`${given}: no such file or directory`);
+      throw new UsageError(`no such file or directory: ${given}`);
     }
     let files: string[];
     let tensors: TensorEntry[];
@@ -89,13 +90,8 @@ export class LocalSource implements WeightSource {
         headerBytes = r.bytes;
         files = [SINGLE_FILE];
       } else {
-        const pickles = await findPickles(given);
-        throw new FormatError(
-          given,
-          pickles
-            ? `has ${pickles} but no model.safetensors or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)`
-            : `holds neither model.safetensors nor ${INDEX_FILE}`,
-        );
+        const names = (await readdir(given).catch(() => [] as string[])).sort();
+        throw new FormatError(given, missingWeightsProblem(names));
       }
     }
     let config: unknown = null;
@@ -169,10 +165,3 @@ export class LocalSource implements WeightSource {
   }
 }
 
-
-async function findPickles(dir: string): Promise<string | null> {
-  const { readdir } = await import("node:fs/promises");
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const found = names.filter((n) => PICKLE_EXTENSIONS.some((e) => n.endsWith(e)));
-  return found.length ? found.slice(0, 3).join(", ") : null;
-}

@@ -4,8 +4,10 @@
  *
  *   hf://org/name[@rev]                        always the Hub
  *   exists on disk, or starts with / ./ ../ ~,
- *   or ends with .safetensors, or file://…     local
- *   org/name or org/name@rev                   the Hub
+ *   or ends with .safetensors, or file://…     local (missing: exit 2 at once, no Hub attempt)
+ *   org/name or org/name@rev                   the Hub; when it does not exist on disk either,
+ *                                              any failure says both readings:
+ *                                              "no local path org/name; as a Hub repo: …"
  *   anything else                              UsageError
  */
 import { existsSync } from "node:fs";
@@ -17,7 +19,13 @@ import { HubSource, isValidRepoId } from "./hub.js";
 import { LocalSource } from "./local.js";
 import type { Logger, WeightSource } from "./types.js";
 
-export type ParsedSource = { kind: "local"; path: string } | { kind: "hub"; repo: string; revision: string | null };
+/**
+ * `missingLocalPath`: the string also reads as a relative path (it was not
+ * written hf://…), and nothing exists there.
+ */
+export type ParsedSource =
+  | { kind: "local"; path: string }
+  | { kind: "hub"; repo: string; revision: string | null; missingLocalPath: string | null };
 
 const HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
 const HINT = "expected a local path (directory or .safetensors file) or a Hugging Face repo: org/name, org/name@revision or hf://org/name[@revision]";
@@ -51,7 +59,7 @@ export function parseSource(s: string): ParsedSource {
   if (s.startsWith("hf://")) {
     const hub = parseHubId(s.slice("hf://".length), s);
     if (!hub) throw new UsageError(`${JSON.stringify(s)} is not a valid Hub reference; expected hf://org/name or hf://org/name@revision`);
-    return { kind: "hub", ...hub };
+    return { kind: "hub", ...hub, missingLocalPath: null };
   }
   if (s.startsWith("file://")) return { kind: "local", path: expandHome(s.slice("file://".length)) };
   if (
@@ -65,7 +73,7 @@ export function parseSource(s: string): ParsedSource {
     return { kind: "local", path: expandHome(s) };
   }
   const hub = parseHubId(s, s);
-  if (hub) return { kind: "hub", ...hub };
+  if (hub) return { kind: "hub", ...hub, missingLocalPath: s };
   throw new UsageError(`${JSON.stringify(s)} is neither an existing local path nor a Hugging Face repo id; ${HINT}`);
 }
 
@@ -75,6 +83,11 @@ export interface CreateSourceOptions {
   token: string | null;
   fetch?: FetchFn;
   logger?: Logger;
+  /**
+   * The network timeout in ms (--network-timeout): the time one Hub request,
+   * all its attempts and waits included, may take before it fails (default 60 s).
+   */
+  networkTimeoutMs?: number;
 }
 
 export function createSource(s: string, opts: CreateSourceOptions): WeightSource {
@@ -88,5 +101,7 @@ export function createSource(s: string, opts: CreateSourceOptions): WeightSource
     token: opts.token,
     fetch: opts.fetch,
     logger: opts.logger,
+    networkTimeoutMs: opts.networkTimeoutMs,
+    missingLocalPath: parsed.missingLocalPath,
   });
 }

@@ -4,7 +4,7 @@
  * thing. `writeCorrupt` writes one kind under `dir` and says what to pass as a
  * SOURCE, which file (basename) the error must name, and what the problem is.
  */
-import { mkdir, symlink, writeFile } from "node:fs/promises";
+import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { encodeFloats } from "../../src/safetensors/dtypes.js";
 import { type TensorBytes, serializeSafetensors } from "../../src/safetensors/writer.js";
@@ -58,6 +58,10 @@ export const DIRECTORY_KINDS = [
   "pickle-only-dir",
   "pickle-file",
   "empty-dir",
+  "lora-adapter-only",
+  "shards-without-index",
+  "other-safetensors-name",
+  "many-files",
   "config-not-json",
 ] as const;
 
@@ -158,7 +162,12 @@ export function corruptBytes(kind: SingleFileKind): { bytes: Uint8Array; problem
   const json = JSON.stringify(h);
   switch (kind) {
     case "truncated":
-      return { bytes: valid.slice(0, valid.length - 100), problem: /data_offsets \[256, 384\] run past the 316-byte data buffer/ };
+      return {
+        bytes: valid.slice(0, valid.length - 100),
+        problem: new RegExp(
+          `data_offsets \\[256, 384\\] run past the 316-byte data buffer: the file is ${valid.length - 100} bytes, its header describes ${valid.length} \\(truncated or incomplete download\\)`,
+        ),
+      };
     case "header-length-too-large":
       return { bytes: assemble(json, data, 100_000_001n), problem: /header length 100000001 exceeds the 100,000,000-byte limit/ };
     case "header-length-u64-max":
@@ -166,7 +175,7 @@ export function corruptBytes(kind: SingleFileKind): { bytes: Uint8Array; problem
     case "header-length-past-eof": {
       const b = new Uint8Array(valid);
       new DataView(b.buffer).setBigUint64(0, BigInt(b.length), true);
-      return { bytes: b, problem: new RegExp(`header length ${b.length} runs past the end of the ${b.length}-byte file`) };
+      return { bytes: b, problem: new RegExp(`header length ${b.length} runs past the end of the ${b.length}-byte file \\(truncated or incomplete download, or not safetensors\\)`) };
     }
     case "header-length-tiny":
       return { bytes: assemble(json, data, 1n), problem: /header length 1 is too small for a JSON object/ };
@@ -219,7 +228,7 @@ export function corruptBytes(kind: SingleFileKind): { bytes: Uint8Array; problem
     case "offsets-past-buffer":
       return {
         bytes: assemble(JSON.stringify(withEntry(h, NORM, { shape: [24], data_offsets: [384, 480] })), data),
-        problem: /tensor "model\.norm\.weight"\): data_offsets \[384, 480\] run past the 416-byte data buffer/,
+        problem: /tensor "model\.norm\.weight"\): data_offsets \[384, 480\] run past the 416-byte data buffer: the file is \d+ bytes, its header describes \d+ \(truncated or incomplete download\)/,
       };
     case "span-mismatch":
       return {
@@ -355,7 +364,10 @@ export async function writeCorrupt(dir: string, kind: CorruptKind, opts: { asFil
       // The pickle protocol 2 header; never unpickled.
       await writeFile(path.join(sub, "pytorch_model.bin"), new Uint8Array([0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e]));
       await writeFile(path.join(sub, "config.json"), "{}\n");
-      return done("pytorch_model.bin", /fromscratch only reads safetensors \(pickle checkpoints are never unpickled\)/);
+      return done(
+        "pytorch_model.bin",
+        /holds no model\.safetensors or model\.safetensors\.index\.json; it has: config\.json, pytorch_model\.bin; fromscratch only reads safetensors \(pickle checkpoints are never unpickled\)/,
+      );
     case "pickle-file": {
       await mkdir(sub, { recursive: true });
       const p = path.join(sub, "pytorch_model.bin");
@@ -364,7 +376,31 @@ export async function writeCorrupt(dir: string, kind: CorruptKind, opts: { asFil
     }
     case "empty-dir":
       await mkdir(sub, { recursive: true });
-      return done("model.safetensors", /holds neither model\.safetensors nor model\.safetensors\.index\.json/);
+      return done("model.safetensors", /empty-dir: is empty \(no model\.safetensors or model\.safetensors\.index\.json\)/);
+    case "lora-adapter-only":
+      await mkdir(sub, { recursive: true });
+      await writeFile(path.join(sub, "adapter_model.safetensors"), serializeSafetensors(baseTensors()));
+      await writeFile(path.join(sub, "adapter_config.json"), '{"peft_type": "LORA"}\n');
+      return done(
+        "adapter_model.safetensors",
+        /holds no model\.safetensors or model\.safetensors\.index\.json; it has: adapter_config\.json, adapter_model\.safetensors \(a LoRA adapter: compare the merged model instead\)/,
+      );
+    case "shards-without-index":
+      await writeSharded(sub);
+      await rm(path.join(sub, INDEX));
+      return done(
+        SHARD_1,
+        /holds no model\.safetensors or model\.safetensors\.index\.json; it has: model-00001-of-00002\.safetensors, model-00002-of-00002\.safetensors \(2 shards but no model\.safetensors\.index\.json, which says which shard holds which tensor\)/,
+      );
+    case "other-safetensors-name":
+      await mkdir(sub, { recursive: true });
+      await writeFile(path.join(sub, "weights.safetensors"), serializeSafetensors(baseTensors()));
+      return done("weights.safetensors", /it has: weights\.safetensors \(to compare that \.safetensors file, pass the file itself\)/);
+    case "many-files":
+      // 25 files: the first 20 (sorted) are listed, then the count of the rest.
+      await mkdir(sub, { recursive: true });
+      for (let i = 0; i < 25; i++) await writeFile(path.join(sub, `notes-${String(i).padStart(2, "0")}.txt`), "x");
+      return done("notes-19.txt", /it has: notes-00\.txt, notes-01\.txt, .*, notes-19\.txt, and 5 more$/);
     case "config-not-json":
       await mkdir(sub, { recursive: true });
       await writeFile(path.join(sub, "model.safetensors"), serializeSafetensors(baseTensors(), { format: "pt" }));

@@ -157,10 +157,10 @@ describe("429 / 5xx", () => {
     expect(run.requests.filter((r) => r.url.includes("/revision/")).map((r) => r.status)).toEqual([429, 429, 200]);
   });
 
-  it("429 with a Retry-After beyond the retry budget mid-run: exit 3 at once, saying how long the Hub asked to wait", async () => {
+  it("429 with a Retry-After beyond the retry budget (the default --network-timeout, 60 s) mid-run: exit 3 at once, saying how long the Hub asked to wait", async () => {
     server.faults.always(CDN, { status: 429, retryAfter: 3600, body: "rate limited" }, tensorRead());
     const run = await check();
-    failed(run, /open\/llm-a@[0-9a-f]{40}:model\.safetensors: HTTP 429 from http:\/\/127\.0\.0\.1:\d+\/repos\/[0-9a-f]{64}\/model\.safetensors \(rate limited\): the Hub asked to wait 3600 s \(Retry-After\) before retrying, more than the 120 s left of the 120 s retry budget/);
+    failed(run, /open\/llm-a@[0-9a-f]{40}:model\.safetensors: HTTP 429 from http:\/\/127\.0\.0\.1:\d+\/repos\/[0-9a-f]{64}\/model\.safetensors \(rate limited\): the Hub asked to wait 3600 s \(Retry-After\) before retrying, more than the 60 s left of the 60 s retry budget; gave up after 1 attempt, try again later or raise --network-timeout/);
     expect(run.ms).toBeLessThan(5000);
     expect(run.requests.filter((r) => r.status === 429)).toHaveLength(1);
   });
@@ -175,7 +175,8 @@ describe("429 / 5xx", () => {
   it("503 on every request to the Hub: exit 3 after the bounded attempts", async () => {
     server.faults.always(/^\/api\/models\/open\/llm-a\//, { status: 503, body: "upstream unavailable" });
     const run = await check();
-    failed(run, /open\/llm-a: the Hub answered HTTP 503 \(upstream unavailable\) after 4 attempts; try again later/);
+    // The reference is given as open/llm-a, which is no local path either: the message says both readings.
+    failed(run, /no local path open\/llm-a; as a Hub repo: open\/llm-a: the Hub answered HTTP 503 \(upstream unavailable\) after 4 attempts; try again later/);
     expect(run.requests.filter((r) => r.status === 503)).toHaveLength(4);
   });
 });
@@ -247,7 +248,10 @@ describe("stalled connections", () => {
   it("a Hub that never answers: exit 3 within bounded time", async () => {
     server.faults.always(/^\/api\/models\/open\/llm-a\//, { stall: 10_000 });
     const run = await check();
-    failed(run, /open\/llm-a: network error fetching http:\/\/127\.0\.0\.1:\d+\/api\/models\/open\/llm-a\/revision\/HEAD: no response within 0\.3 s \(stalled connection\) \(gave up after 4 attempts\)/);
+    failed(
+      run,
+      /no local path open\/llm-a; as a Hub repo: open\/llm-a: no response from http:\/\/127\.0\.0\.1:\d+\/api\/models\/open\/llm-a\/revision\/HEAD \(4 attempts, each dropped after 0\.3 s of silence, [\d.]+ s in all; stalled connection\); raise --network-timeout/,
+    );
     expect(run.ms).toBeLessThan(5000);
   });
 });

@@ -92,11 +92,16 @@ describe("fromscratch check through a Hub-like server", () => {
     expect((await readReport(report)).references[0]!.license).toBe("mit");
   });
 
-  it("a missing repo is exit 3 naming it", async () => {
-    const { code, stderr } = await check(["--candidate", "lab/llm-b", "--reference", "open/does-not-exist"]);
+  it("a missing repo given as hf://org/name is exit 3 naming it", async () => {
+    const { code, stderr } = await check(["--candidate", "lab/llm-b", "--reference", "hf://open/does-not-exist"]);
     expect(code).toBe(3);
-    expect(stderr).toMatch(/open\/does-not-exist/);
-    expect(stderr).toMatch(/not found/i);
+    expect(stderr).toMatch(/^error: open\/does-not-exist: repository not found/m);
+  });
+
+  it("a missing repo given as org/name, which is no local path either, is exit 2 saying both readings", async () => {
+    const { code, stderr } = await check(["--candidate", "lab/llm-b", "--reference", "open/does-not-exist"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^error: no local path open\/does-not-exist; as a Hub repo: open\/does-not-exist: repository not found/m);
   });
 
   it("a component-limited check reads only that component's bytes (plus headers), by Range", async () => {

@@ -418,7 +418,7 @@ describe("not found", () => {
     const empty = await startHubServer({ repos: { "org/empty": { files: { "README.md": "hi" } } } });
     try {
       const src = new HubSource({ source: "org/empty", repo: "org/empty", revision: null, endpoint: empty.url, token: null, ...fast });
-      await expect(src.list()).rejects.toThrow(/holds neither model\.safetensors nor model\.safetensors\.index\.json/);
+      await expect(src.list()).rejects.toThrow(/^org\/empty@[0-9a-f]{40}: holds no model\.safetensors or model\.safetensors\.index\.json; it has: README\.md$/);
     } finally {
       await empty.close();
     }
@@ -532,16 +532,16 @@ describe("endpoint", () => {
 
 describe("parseSource / createSource", () => {
   it("hf:// is always the Hub", () => {
-    expect(parseSource("hf://org/name")).toEqual({ kind: "hub", repo: "org/name", revision: null });
-    expect(parseSource("hf://org/name@v1.0")).toEqual({ kind: "hub", repo: "org/name", revision: "v1.0" });
-    expect(parseSource("hf://org/name@refs/pr/1")).toEqual({ kind: "hub", repo: "org/name", revision: "refs/pr/1" });
+    expect(parseSource("hf://org/name")).toEqual({ kind: "hub", repo: "org/name", revision: null, missingLocalPath: null });
+    expect(parseSource("hf://org/name@v1.0")).toEqual({ kind: "hub", repo: "org/name", revision: "v1.0", missingLocalPath: null });
+    expect(parseSource("hf://org/name@refs/pr/1")).toEqual({ kind: "hub", repo: "org/name", revision: "refs/pr/1", missingLocalPath: null });
     expect(() => parseSource("hf://name")).toThrow(UsageError);
     expect(() => parseSource("hf://a/b/c")).toThrow(UsageError);
   });
 
   it("bare org/name[@rev] is the Hub", () => {
-    expect(parseSource("meta-llama/Llama-3.1-8B")).toEqual({ kind: "hub", repo: "meta-llama/Llama-3.1-8B", revision: null });
-    expect(parseSource("Qwen/Qwen2.5-0.5B@main")).toEqual({ kind: "hub", repo: "Qwen/Qwen2.5-0.5B", revision: "main" });
+    expect(parseSource("meta-llama/Llama-3.1-8B")).toEqual({ kind: "hub", repo: "meta-llama/Llama-3.1-8B", revision: null, missingLocalPath: "meta-llama/Llama-3.1-8B" });
+    expect(parseSource("Qwen/Qwen2.5-0.5B@main")).toEqual({ kind: "hub", repo: "Qwen/Qwen2.5-0.5B", revision: "main", missingLocalPath: "Qwen/Qwen2.5-0.5B@main" });
     expect(parseSource("org/name@0123456789abcdef0123456789abcdef01234567")).toMatchObject({ revision: "0123456789abcdef0123456789abcdef01234567" });
   });
 

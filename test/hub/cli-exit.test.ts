@@ -1,0 +1,216 @@
+/**
+ * The CLI process, spawned for real (src/cli-main.ts through tsx, so the
+ * source is what runs): it ends promptly once its report is written, even when
+ * a request was still in flight; a Hub that accepts connections and never
+ * answers costs --network-timeout, not minutes; a source that reads both as a
+ * relative path and as a Hub repo says both readings when neither exists.
+ *
+ * Bounds are upper bounds only, generous for a loaded 2-core machine.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { serializeSafetensors } from "../../src/safetensors/writer.js";
+import { baseTensors, INDEX, SHARD_1, SHARD_2 } from "../helpers/corrupt.js";
+import { tiny } from "../helpers/fixtures.js";
+import { type HubServer, startHubServer } from "./server.js";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const TSX = pathToFileURL(path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+const ENTRY = path.join(REPO_ROOT, "src/cli-main.ts");
+
+interface Spawned {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** From spawn to exit. */
+  totalMs: number;
+  /** From the last byte the process wrote (stdout or stderr) to its exit. */
+  afterLastOutputMs: number;
+}
+
+/** Run the CLI as a child process, in `cwd`, with only the given environment (and PATH). */
+function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Spawned> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    let last = started;
+    let stdout = "";
+    let stderr = "";
+    const child = spawn(process.execPath, ["--import", TSX, ENTRY, ...args], {
+      cwd: opts.cwd ?? REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout.on("data", (d: Buffer) => {
+      last = Date.now();
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      last = Date.now();
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    // "exit", not "close": the moment the process ends, whatever its pipes.
+    child.on("exit", (code) => {
+      const now = Date.now();
+      resolve({ code, stdout, stderr, totalMs: now - started, afterLastOutputMs: now - last });
+    });
+  });
+}
+
+/** A loopback port that nothing listens on (connection refused). */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** A server that accepts connections and never answers (nor closes them). */
+async function silentServer(): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const srv = net.createServer((s) => {
+    count++;
+    sockets.add(s);
+    s.on("error", () => undefined);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => count,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
+  };
+}
+
+let server: HubServer;
+let tmp: string;
+let candidate: string;
+let reference: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-cliexit-"));
+  candidate = await tiny("llm-a-sft");
+  reference = await tiny("llm-a");
+  const [embed, q, norm] = baseTensors();
+  server = await startHubServer({
+    repos: {
+      "open/llm-a": {
+        files: {
+          "model.safetensors": new Uint8Array(await readFile(path.join(reference, "model.safetensors"))),
+          "config.json": await readFile(path.join(reference, "config.json"), "utf8"),
+        },
+        license: "mit",
+      },
+      "open/sharded": {
+        files: {
+          [SHARD_1]: serializeSafetensors([embed!, q!]),
+          [SHARD_2]: serializeSafetensors([norm!]),
+          [INDEX]: JSON.stringify({ metadata: { total_size: 416 }, weight_map: { [embed!.name]: SHARD_1, [q!.name]: SHARD_1, [norm!.name]: SHARD_2 } }),
+        },
+      },
+    },
+  });
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+afterEach(() => server.faults.clear());
+
+describe("the process ends once its report is written", () => {
+  it("a clean run against the Hub: exit within 3 s of the last output", async () => {
+    const report = path.join(tmp, "clean.json");
+    const run = await spawnCli(["check", "--candidate", candidate, "--reference", "open/llm-a", "--endpoint", server.url, "--report", report]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`report written to ${report}`);
+    expect(run.afterLastOutputMs, `exited ${run.afterLastOutputMs} ms after its last output`).toBeLessThan(3000);
+  });
+
+  it("a reference that fails while another request of it stalls: the stalled request is dropped, exit 3 within 3 s of the last output", async () => {
+    // Shard 1's header is refused at once; shard 2's header read (in flight beside it) would hang for two minutes.
+    server.faults.always(new RegExp(SHARD_1), { status: 404, body: "gone" }, { origin: "cdn" });
+    server.faults.always(new RegExp(SHARD_2), { stall: 120_000 }, { origin: "cdn" });
+    const report = path.join(tmp, "stalled-sibling.json");
+    const run = await spawnCli(["check", "--candidate", candidate, "--reference", "hf://open/sharded", "--endpoint", server.url, "--report", report, "--quiet"]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/^error: open\/sharded@[0-9a-f]{40}: model-00001-of-00002\.safetensors not found \(HTTP 404: gone\)$/m);
+    expect(JSON.parse(await readFile(report, "utf8")).error.exitCode).toBe(3);
+    expect(run.afterLastOutputMs, `exited ${run.afterLastOutputMs} ms after its last output`).toBeLessThan(3000);
+    // Well before the stalled read's own limit (15 s per attempt under the default 60 s network timeout).
+    expect(run.totalMs).toBeLessThan(14_000);
+  });
+});
+
+describe("--network-timeout: a Hub that accepts connections and never answers", () => {
+  it("gives up within the budget (2 s) with exit 3, naming what stalled, the attempts and the budget", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const run = await spawnCli(["check", "--candidate", candidate, "--reference", "hf://open/llm-a", "--endpoint", silent.url, "--network-timeout", "2", "--quiet"]);
+      const seconds = (Date.now() - started) / 1000;
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `error: open/llm-a: no response from ${silent.url.replace(/\./g, "\\.")}/api/models/open/llm-a/revision/HEAD within 2 s \\([1-4] attempts?, stalled connection\\); raise --network-timeout`,
+        ),
+      );
+      expect(silent.connections()).toBeGreaterThanOrEqual(1);
+      // Budget plus a margin for process start-up (tsx) on a loaded machine; without the budget this took 124 s.
+      expect(seconds).toBeLessThan(2 + 10);
+      expect(run.afterLastOutputMs).toBeLessThan(3000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it("is read from $FROMSCRATCH_NETWORK_TIMEOUT too", async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const run = await spawnCli(["check", "--candidate", candidate, "--reference", "hf://open/llm-a", "--endpoint", silent.url, "--quiet"], {
+        env: { FROMSCRATCH_NETWORK_TIMEOUT: "1.5" },
+      });
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toMatch(/no response from .* within 1\.5 s \(/);
+      expect((Date.now() - started) / 1000).toBeLessThan(1.5 + 10);
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe("a source that reads as a relative path or a Hub repo, when neither exists", () => {
+  it("no Hub answering (connection refused): 'no local path …; as a Hub repo: <network error>', exit 3, in seconds", async () => {
+    const port = await closedPort();
+    const started = Date.now();
+    const run = await spawnCli(["check", "--candidate", "models/noisyy", "--reference", reference, "--endpoint", `http://127.0.0.1:${port}`, "--quiet"], { cwd: tmp });
+    const seconds = (Date.now() - started) / 1000;
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(
+      new RegExp(`^error: no local path models/noisyy; as a Hub repo: models/noisyy: network error fetching http://127\\.0\\.0\\.1:${port}/api/models/models/noisyy/revision/HEAD: .*ECONNREFUSED`, "m"),
+    );
+    // Four attempts with 0.5 + 1 + 2 s between them (~3.5 s measured), not minutes.
+    expect(seconds).toBeLessThan(15);
+  });
+
+  it("the Hub has no such repo: 'no local path …; as a Hub repo: <not found>', exit 2", async () => {
+    const report = path.join(tmp, "noisyy.json");
+    const run = await spawnCli(["check", "--candidate", "models/noisyy", "--reference", reference, "--endpoint", server.url, "--quiet", "--report", report], { cwd: tmp });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/^error: no local path models\/noisyy; as a Hub repo: models\/noisyy: repository not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401 RepoNotFound/m);
+    const saved = JSON.parse(await readFile(report, "utf8"));
+    expect(saved.error).toMatchObject({ kind: "usage", exitCode: 2 });
+    expect(saved.verdict).toBe("inconclusive");
+  });
+});
