@@ -11,7 +11,6 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/cli.ts
-import { writeFile as writeFile3 } from "node:fs/promises";
 import { parseArgs } from "node:util";
 
 // src/errors.ts
@@ -55,6 +54,15 @@ var AuthError = class extends FromScratchError {
     this.name = "AuthError";
   }
 };
+var InternalError = class extends FromScratchError {
+  /** The original stack, printed after the verdict. */
+  detail;
+  constructor(cause) {
+    super("internal", `internal error: ${cause?.message ?? String(cause)} (a bug: please report it)`);
+    this.detail = cause?.stack ?? String(cause);
+    this.name = "InternalError";
+  }
+};
 var EXIT = {
   pass: 0,
   gateFailed: 1,
@@ -64,9 +72,15 @@ var EXIT = {
 };
 function exitCodeFor(err) {
   if (err instanceof FromScratchError) {
+    if (err.kind === "internal") return EXIT.internal;
     return err.kind === "usage" || err.kind === "format" ? EXIT.badInput : EXIT.fetchFailed;
   }
   return EXIT.internal;
+}
+
+// src/util/words.ts
+function count(n2, singular, plural = `${singular}s`) {
+  return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural}`;
 }
 
 // src/verdict.ts
@@ -86,19 +100,19 @@ function componentVerdict(c, th) {
   if (c.share >= th.minShare && stand.length > 0) {
     return {
       verdict: "reused",
-      reason: `${stand.length} matrices covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) have ${rule}`
+      reason: `${count(stand.length, "matrix", "matrices")} covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) ${stand.length === 1 ? "has" : "have"} ${rule}`
     };
   }
   if (unread.length > 0) {
     return {
       verdict: "inconclusive",
-      reason: `${unread.length} tensor(s) could not be read (${unread[0].error}); an unread tensor never counts as independent`
+      reason: `${count(unread.length, "tensor")} could not be read (${unread[0].error}); an unread tensor never counts as independent`
     };
   }
   if (stand.length > 0) {
     return {
       verdict: "inconclusive",
-      reason: `${stand.length} matrices have ${rule}, but they cover only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
+      reason: `${count(stand.length, "matrix", "matrices")} ${stand.length === 1 ? "has" : "have"} ${rule}, but ${stand.length === 1 ? "it covers" : "they cover"} only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
     };
   }
   if (informative.length === 0) {
@@ -108,14 +122,26 @@ function componentVerdict(c, th) {
         reason: `only norms, biases or small tensors (${compared2.length}) are comparable with the reference: too thin to decide`
       };
     }
-    return { verdict: "independent", reason: "the reference has no tensor of compatible shape for this component" };
+    return { verdict: "independent", reason: `${NOTHING_COMPARABLE}: the reference has no tensor of compatible shape for this component` };
   }
   return {
     verdict: "independent",
-    reason: `${informative.length} matrices (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
+    reason: `${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
   };
 }
+var NOTHING_COMPARABLE = "nothing comparable";
+function applyComparability(components) {
+  for (const c of components) c.comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
+  const anyMatrices = components.some((c) => c.comparedParameters > 0);
+  for (const c of components) {
+    if (c.comparable || c.verdict !== "independent" || anyMatrices) continue;
+    c.verdict = "inconclusive";
+    c.reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
+  }
+  return components;
+}
 function referenceVerdict(components) {
+  if (components.length === 0) return { verdict: "inconclusive", reason: `${NOTHING_COMPARABLE}: the candidate has no tensor to compare with this reference` };
   const reused = components.filter((c) => c.verdict === "reused");
   if (reused.length) return { verdict: "reused", reason: `reuse found in: ${reused.map((c) => c.name).join(", ")}` };
   const inc = components.filter((c) => c.verdict === "inconclusive");
@@ -134,7 +160,7 @@ function gateFails(verdict, failOn) {
 }
 function gateRule(verdict, failOn) {
   const failed = gateFails(verdict, failOn);
-  return `verdict ${verdict} with --fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
+  return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
 }
 
 // src/version.ts
@@ -816,39 +842,39 @@ function buildF8Table(expBits, manBits, fn) {
   }
   return t;
 }
-function decodeInto(dtype, src, srcOffset, count, out, outOffset = 0) {
+function decodeInto(dtype, src, srcOffset, count2, out, outOffset = 0) {
   switch (dtype) {
     case "BF16": {
       const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
       let p = srcOffset;
-      for (let i = 0; i < count; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
+      for (let i = 0; i < count2; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
       return;
     }
     case "F16": {
       let p = srcOffset;
-      for (let i = 0; i < count; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
+      for (let i = 0; i < count2; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
       return;
     }
     case "F32": {
       if ((src.byteOffset + srcOffset) % 4 === 0) {
-        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count), outOffset);
+        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count2), outOffset);
       } else {
-        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count * 4);
-        for (let i = 0; i < count; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
+        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 4);
+        for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
       }
       return;
     }
     case "F64": {
-      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count * 8);
-      for (let i = 0; i < count; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
+      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 8);
+      for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
       return;
     }
     case "F8_E4M3": {
-      for (let i = 0; i < count; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
+      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
       return;
     }
     case "F8_E5M2": {
-      for (let i = 0; i < count; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
+      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
       return;
     }
     default:
@@ -987,9 +1013,9 @@ function computeUnitRows(m, colSubset) {
   const out = new Float32Array(m.rows * width);
   for (let i = 0; i < m.rows; i++) {
     let ss = 0;
-    const base = i * m.cols;
+    const base2 = i * m.cols;
     for (let k = 0; k < width; k++) {
-      const v = m.data[base + (colSubset ? colSubset[k] : k)];
+      const v = m.data[base2 + (colSubset ? colSubset[k] : k)];
       out[i * width + k] = v;
       ss += v * v;
     }
@@ -1023,11 +1049,11 @@ function columnSubset(cols, k) {
 function mapColumns(m, perm, sign, targetCols) {
   const out = new Float32Array(m.rows * targetCols);
   for (let i = 0; i < m.rows; i++) {
-    const base = i * m.cols;
+    const base2 = i * m.cols;
     const ob = i * targetCols;
     for (let c = 0; c < m.cols; c++) {
       const t = perm[c];
-      if (t >= 0 && t < targetCols) out[ob + t] = sign[c] * m.data[base + c];
+      if (t >= 0 && t < targetCols) out[ob + t] = sign[c] * m.data[base2 + c];
     }
   }
   return { rows: m.rows, cols: targetCols, data: out };
@@ -1520,10 +1546,16 @@ function deepAlign(groups, basis, residualSize = 0) {
   if (rotation) transforms.push(rotation);
   const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
   const looks = Math.log10(transforms.length);
-  const results = runs[0].results.map((first, i) => {
-    const best = runs.map((r) => r.results[i]).reduce((a, b) => b.log10p < a.log10p ? b : a);
+  const byCandidate = /* @__PURE__ */ new Map();
+  for (const run of runs) {
+    for (const r of run.results) {
+      const prev = byCandidate.get(r.candidate);
+      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
+    }
+  }
+  const results = [...byCandidate.values()].map((best) => {
     const log10p = Math.min(0, best.log10p + looks);
-    return { ...best, log10p, z: zFromLog10P(log10p), candidate: first.candidate };
+    return { ...best, log10p, z: zFromLog10P(log10p) };
   });
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d]));
   return {
@@ -1804,27 +1836,51 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     if (!loaded.has(k)) loaded.set(k, loadMatrix(src, v));
     return loaded.get(k);
   };
+  const unreadCandidate = /* @__PURE__ */ new Map();
+  const unreadReference = /* @__PURE__ */ new Map();
+  const tryLoad = async (src, v) => {
+    try {
+      return await load(src, v);
+    } catch (e2) {
+      if (e2 instanceof FromScratchError && e2.kind === "format") return e2.message;
+      throw e2;
+    }
+  };
   const roleGroups = [];
   const idToPair = /* @__PURE__ */ new Map();
   for (const g of groups.values()) {
     const candidate = [];
     for (const [k, v] of g.cand) {
-      candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
+      const m = await tryLoad(cand, v);
+      if (typeof m === "string") {
+        unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m });
+        continue;
+      }
+      candidate.push({ name: k, layer: v.layer, m });
       idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
       if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
         const flipped = { ...v, transpose: !v.transpose };
-        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: await load(cand, flipped) });
+        const mf = await tryLoad(cand, flipped);
+        if (typeof mf === "string") continue;
+        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });
         idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
       }
     }
     const reference = [];
-    for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
+    for (const v of g.refs.values()) {
+      const m = await tryLoad(ref, v);
+      if (typeof m === "string") unreadReference.set(v.entry.name, m);
+      else reference.push({ name: v.entry.name, layer: v.layer, m });
+    }
+    if (candidate.length === 0 || reference.length === 0) continue;
     roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value, residualSize, conv1d), candidate, reference });
   }
   const blocks = [];
   for (const b of basisPairs) {
     const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
-    blocks.push({ candidate: await load(cand, b.p.candidate), reference: await load(ref, b.p.reference), residual, signed: false, center: false });
+    const c = await tryLoad(cand, b.p.candidate);
+    const r = await tryLoad(ref, b.p.reference);
+    if (typeof c !== "string" && typeof r !== "string") blocks.push({ candidate: c, reference: r, residual, signed: false, center: false });
   }
   const normBlock = await stackNorms(normPairs, cand, ref, load);
   if (normBlock) blocks.push(normBlock);
@@ -1854,7 +1910,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     if (hit) {
       found++;
       if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
-      const base = existing ?? {
+      const base2 = existing ?? {
         candidate: origin.view.entry.name,
         reference: d.reference,
         elements: viewElements(origin.view),
@@ -1870,8 +1926,8 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
         null: null,
         dtype: { candidate: origin.view.entry.dtype, reference: "" }
       };
-      if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
-      Object.assign(base, {
+      if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
+      Object.assign(base2, {
         reference: d.reference,
         pearson: d.pearson,
         cosine: d.cosine,
@@ -1882,14 +1938,43 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
         standsOut: true
       });
       if (!existing) {
-        base.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
-        added.push(base);
+        base2.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
+        added.push(base2);
       }
     } else if (existing) {
       existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
     }
   }
-  summary.note = found ? `the alignment search matched ${found} matrices that element-wise comparison missed` : `the alignment search (residual basis, hidden units, layers) found nothing in ${deep.results.length} matrices`;
+  for (const [name2, u] of unreadCandidate) {
+    if (u.pairIndex !== null) {
+      tensors[u.pairIndex].error ??= u.message;
+      continue;
+    }
+    added.push({
+      candidate: name2,
+      reference: "",
+      elements: viewElements(u.view),
+      cosine: null,
+      pearson: null,
+      z: null,
+      identical: false,
+      transform: "none",
+      layer: u.layer,
+      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
+      informative: true,
+      standsOut: false,
+      null: null,
+      dtype: { candidate: u.view.entry.dtype, reference: "" },
+      error: u.message
+    });
+  }
+  const searched = best.size;
+  const parts = [
+    found ? `the alignment search matched ${count(found, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
+  ];
+  if (unreadCandidate.size) parts.push(`${count(unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (unreadReference.size) parts.push(`${count(unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...unreadReference.values()][0]})`);
+  summary.note = parts.join("; ");
   return { summary, added };
 }
 
@@ -1934,9 +2019,9 @@ var SampleCollector = class {
     const mc = cols.length;
     const bpe = bytesPerElement(dtype);
     while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
-      const base = (rows[this.next] - r0) * this.cols * bpe;
+      const base2 = (rows[this.next] - r0) * this.cols * bpe;
       const o = this.next * mc;
-      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j] * bpe, 1, this.values, o + j);
+      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base2 + cols[j] * bpe, 1, this.values, o + j);
       this.next++;
     }
   }
@@ -1946,9 +2031,9 @@ var SampleCollector = class {
     const mc = cols.length;
     while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
       const local = rows[this.next] - r0;
-      const base = local * this.cols;
+      const base2 = local * this.cols;
       const o = this.next * mc;
-      for (let j = 0; j < mc; j++) this.values[o + j] = block[base + cols[j]];
+      for (let j = 0; j < mc; j++) this.values[o + j] = block[base2 + cols[j]];
       this.next++;
     }
   }
@@ -2216,7 +2301,7 @@ function rawCosine(a, b) {
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
 }
-function layerMatrixOf(pairs, pick, stat4) {
+function layerMatrixOf(pairs, pick, stat5) {
   const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
   if (usable.length === 0) return null;
   const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
@@ -2230,7 +2315,7 @@ function layerMatrixOf(pairs, pick, stat4) {
   for (const g of groups.values()) {
     for (const c of g) {
       for (const r of g) {
-        const v = stat4(c.a, r.b);
+        const v = stat5(c.a, r.b);
         if (v === null) continue;
         const i = layers.indexOf(c.layer);
         const j = layers.indexOf(r.layer);
@@ -2256,7 +2341,7 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
   const results = new Array(comp.pairs.length);
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index];
-    const base = {
+    const base2 = {
       candidate: pair.candidate.entry.name,
       reference: pair.reference.entry.name,
       elements: viewElements(pair.candidate),
@@ -2274,17 +2359,17 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
     };
     try {
       const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
-      if (sampling) base.sampled = sampling;
+      if (sampling) base2.sampled = sampling;
       compared2[index] = stats.n;
-      base.cosine = stats.cosine;
-      base.pearson = stats.pearson;
-      base.identical = stats.identical;
-      if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-      results[index] = { base, sample: stats.pearson === null ? null : sample };
+      base2.cosine = stats.cosine;
+      base2.pearson = stats.pearson;
+      base2.identical = stats.identical;
+      if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
+      results[index] = { base: base2, sample: stats.pearson === null ? null : sample };
     } catch (e2) {
       if (e2 instanceof FromScratchError && e2.kind === "format") {
-        base.error = e2.message;
-        results[index] = { base, sample: null };
+        base2.error = e2.message;
+        results[index] = { base: base2, sample: null };
       } else throw e2;
     }
     onPair();
@@ -2334,8 +2419,10 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
       outcome2 = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
     } catch (e2) {
       if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-      const note = `alignment search skipped: ${e2.message}`;
-      return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+      const note = `alignment search stopped: ${e2.message}`;
+      const search = { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+      if (result.verdict !== "independent") return { ...result, search };
+      return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e2.message}); an unsearched component never counts as independent` };
     }
     const { summary, added } = outcome2;
     const addedNames = new Set(added.map((t) => t.candidate));
@@ -2424,12 +2511,17 @@ function summariseComponent(comp, tensors, thresholds, search) {
     unmatchedTensors: comp.unmatched.length,
     unmatchedParameters: comp.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
+    identical: identicalOf(tensors),
     search,
     layerMatrix: null,
     tensors
   };
   Object.assign(result, componentVerdict(result, thresholds));
   return result;
+}
+function identicalOf(tensors) {
+  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 function pooledSummary(nulls) {
   const n2 = nulls.reduce((s, x) => s + x.n, 0);
@@ -2499,11 +2591,8 @@ async function runCheck(settings, deps) {
     logger.info(`candidate ${settings.candidate}: reading headers`);
     candListing = await cand.list();
   } catch (e2) {
-    if (e2 instanceof FromScratchError) {
-      error = e2;
-      return await finish();
-    }
-    throw e2;
+    error = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
+    return await finish();
   }
   report.candidate.revision = candListing.revision;
   report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
@@ -2555,7 +2644,7 @@ async function runCheck(settings, deps) {
       for (const comp of alignment.components) {
         refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
-      Object.assign(refResult, referenceVerdict(refResult.components));
+      Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {
         await ref.persist();
         refResult.cache = { ...ref.stats };
@@ -2565,14 +2654,12 @@ async function runCheck(settings, deps) {
       }
       logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
     } catch (e2) {
-      if (e2 instanceof FromScratchError) {
-        refResult.verdict = "inconclusive";
-        refResult.reason = `could not complete: ${e2.message}`;
-        refResult.error = { kind: e2.kind, message: e2.message };
-        error ??= e2;
-        continue;
-      }
-      throw e2;
+      const err = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
+      refResult.verdict = "inconclusive";
+      refResult.reason = `could not complete: ${err.message}`;
+      refResult.error = { kind: err.kind, message: err.message };
+      error ??= err;
+      if (err.kind === "internal") break;
     }
   }
   return await finish();
@@ -2698,10 +2785,10 @@ async function writeModel(dir, model, config) {
   await writeFile2(path2.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
 }
 async function writeExamples(dir) {
-  const base = llamaModel(EXAMPLE_SHAPE, 1);
+  const base2 = llamaModel(EXAMPLE_SHAPE, 1);
   const config = llamaConfig(EXAMPLE_SHAPE);
-  await writeModel(path2.join(dir, "base"), base, config);
-  await writeModel(path2.join(dir, "finetune"), drifted(base, 2, 0.3), config);
+  await writeModel(path2.join(dir, "base"), base2, config);
+  await writeModel(path2.join(dir, "finetune"), drifted(base2, 2, 0.3), config);
   await writeModel(path2.join(dir, "independent"), llamaModel(EXAMPLE_SHAPE, 3), config);
   return ["base", "finetune", "independent"].map((n2) => path2.join(dir, n2));
 }
@@ -2724,13 +2811,13 @@ function parseShardCount(value) {
   }
   return v;
 }
-function balance(weights, count) {
+function balance(weights, count2) {
   const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const loads = new Array(count).fill(0);
-  const shards = Array.from({ length: count }, () => []);
+  const loads = new Array(count2).fill(0);
+  const shards = Array.from({ length: count2 }, () => []);
   for (const [w, i] of order) {
     let best = 0;
-    for (let k = 1; k < count; k++) if (loads[k] < loads[best]) best = k;
+    for (let k = 1; k < count2; k++) if (loads[k] < loads[best]) best = k;
     loads[best] += w;
     shards[best].push(i);
   }
@@ -2774,8 +2861,8 @@ async function makePlan(settings, shards, deps) {
     const dup = settings.references.find((r, i) => settings.references.indexOf(r) !== i);
     throw new UsageError(`reference ${JSON.stringify(dup)} is given twice; a plan needs each reference once`);
   }
-  const count = Math.min(shards, settings.references.length);
-  if (count < shards) logger.info(`${settings.references.length} references: planning ${count} shards instead of ${shards}`);
+  const count2 = Math.min(shards, settings.references.length);
+  if (count2 < shards) logger.info(`${settings.references.length} references: planning ${count2} shards instead of ${shards}`);
   const cand = deps.openSource(settings.candidate);
   const closers = [cand];
   try {
@@ -2797,15 +2884,15 @@ async function makePlan(settings, shards, deps) {
     });
     const groups = balance(
       planned.map((p) => p.bytes),
-      count
+      count2
     );
-    const fingerprint = planFingerprint({ candidate: settings.candidate, revision: candListing.revision, references: settings.references, count, version: VERSION });
+    const fingerprint = planFingerprint({ candidate: settings.candidate, revision: candListing.revision, references: settings.references, count: count2, version: VERSION });
     return {
       fingerprint,
       tool: { name: "fromscratch", version: VERSION },
       candidate: { source: settings.candidate, revision: candListing.revision },
       references: [...settings.references],
-      count,
+      count: count2,
       shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]), bytes: g.reduce((s, i) => s + planned[i].bytes, 0) }))
     };
   } finally {
@@ -2839,12 +2926,12 @@ function parseShardMark(raw, references) {
   const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
   const countText = m?.[2] ?? raw.shards;
   if (!m || !given2(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
-  const count = parseShardCount(countText);
-  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count) {
+  const count2 = parseShardCount(countText);
+  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count2) {
     throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
   }
   const index = Number(m[1]);
-  if (index >= count) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count}`);
+  if (index >= count2) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count2}`);
   const fingerprint = raw.fingerprint.trim().toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
   const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
@@ -2855,7 +2942,7 @@ function parseShardMark(raw, references) {
   if (positions.length !== references.length) {
     throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
   }
-  return { index, count, fingerprint, positions };
+  return { index, count: count2, fingerprint, positions };
 }
 
 // src/util/fs.ts
@@ -2928,17 +3015,17 @@ function mergeReports(parts, opts = {}) {
   const listedParts = parts.filter((p) => listed(p.report));
   const revision = listedParts.length ? JSON.parse(agree(listedParts, "saw different candidate revisions", (r) => JSON.stringify(r.candidate.revision), (v) => `revision ${v}`)) : null;
   const fingerprint = agree(parts, "come from different plans", (r) => r.shard.fingerprint, (v) => `plan ${v.slice(0, 12)}`);
-  const count = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
+  const count2 = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
   const version = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
   const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
-  const failOn = opts.failOn ?? agree(parts, "use different --fail-on (pass --fail-on to merge to choose)", (r) => r.failOn);
+  const failOn = opts.failOn ?? "reused";
   const byIndex = /* @__PURE__ */ new Map();
   for (const p of parts) byIndex.set(p.report.shard.index, [...byIndex.get(p.report.shard.index) ?? [], p]);
   const problems = [];
-  const outOfRange = parts.filter((p) => p.report.shard.index < 0 || p.report.shard.index >= count);
-  if (outOfRange.length) problems.push(`shard index out of range 0..${count - 1} in ${names(outOfRange)}`);
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length) problems.push(`missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count}`);
+  const outOfRange = parts.filter((p) => p.report.shard.index < 0 || p.report.shard.index >= count2);
+  if (outOfRange.length) problems.push(`shard index out of range 0..${count2 - 1} in ${names(outOfRange)}`);
+  const missing = Array.from({ length: count2 }, (_, i) => i).filter((i) => !byIndex.has(i));
+  if (missing.length) problems.push(`missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count2}`);
   for (const [i, ps] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (ps.length > 1) problems.push(`duplicated shard ${i} (${names(ps)})`);
   }
@@ -2957,10 +3044,10 @@ function mergeReports(parts, opts = {}) {
   for (const p of ordered) p.report.shard.positions.forEach((pos, i) => sources[pos] = p.report.references[i]?.source ?? "");
   const allListed = listedParts.length === parts.length;
   if (allListed) {
-    const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count, version });
+    const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count: count2, version });
     if (expect !== fingerprint) {
       throw new UsageError(
-        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count} shards, version ${version}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
+        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count2} shards, version ${version}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
       );
     }
   }
@@ -2992,7 +3079,7 @@ function mergeReports(parts, opts = {}) {
     seconds: parts.reduce((s, p) => s + p.report.seconds, 0),
     merged: {
       fingerprint,
-      count,
+      count: count2,
       shards: ordered.map((p) => ({ index: p.report.shard.index, references: p.report.references.length, bytesRead: p.report.bytesRead, seconds: p.report.seconds }))
     }
   };
@@ -3017,21 +3104,21 @@ async function entries(dir) {
     return [];
   }
 }
-async function expandSegments(base, segs) {
-  if (segs.length === 0) return await exists(base) ? [base] : [];
+async function expandSegments(base2, segs) {
+  if (segs.length === 0) return await exists(base2) ? [base2] : [];
   const [seg, ...rest] = segs;
   if (seg === "**") {
-    const out2 = await expandSegments(base, rest);
-    for (const e2 of await entries(base)) {
-      const child = path3.join(base, e2);
+    const out2 = await expandSegments(base2, rest);
+    for (const e2 of await entries(base2)) {
+      const child = path3.join(base2, e2);
       if (await isDir(child)) out2.push(...await expandSegments(child, segs));
     }
     return out2;
   }
-  if (!WILD.test(seg)) return expandSegments(path3.join(base, seg), rest);
+  if (!WILD.test(seg)) return expandSegments(path3.join(base2, seg), rest);
   const re = segmentRegex(seg);
   const out = [];
-  for (const e2 of await entries(base)) if (re.test(e2)) out.push(...await expandSegments(path3.join(base, e2), rest));
+  for (const e2 of await entries(base2)) if (re.test(e2)) out.push(...await expandSegments(path3.join(base2, e2), rest));
   return out;
 }
 async function expandReportPaths(items, cwd = process.cwd()) {
@@ -3068,6 +3155,27 @@ var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
 var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
 var fmtInt = (x) => x.toLocaleString("en-US");
 var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
+function referenceNotes(r) {
+  const notes = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+function identicalLine(c) {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+function componentVerdictLabel(c) {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+function identicalTag(t) {
+  if (!t.identical) return "";
+  return t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values";
+}
 function strongest(c, k) {
   return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
 }
@@ -3140,7 +3248,7 @@ function strip(c, opts = {}) {
 function transformsUndone(c) {
   const counts = /* @__PURE__ */ new Map();
   for (const t of c.tensors) if (!t.error) counts.set(t.transform, (counts.get(t.transform) ?? 0) + 1);
-  return [...counts].map(([transform, count]) => ({ transform, count })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
+  return [...counts].map(([transform, count2]) => ({ transform, count: count2 })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
 }
 var ORDER = { reused: 0, inconclusive: 1, independent: 2 };
 function decidingComponent(r) {
@@ -3149,7 +3257,8 @@ function decidingComponent(r) {
   return [...pool2].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
 }
 var strip0 = (s) => s.replace(/[.\s]+$/, "");
-function verdictSentence(report) {
+function verdictSentence(report, opts = {}) {
+  const why = (m) => opts.errorsOnStderr ? "the error is below" : strip0(m);
   const refs = report.references;
   const v = report.verdict;
   const head = v === "reused" ? "Reused" : v === "independent" ? "Independent" : "Inconclusive";
@@ -3157,18 +3266,19 @@ function verdictSentence(report) {
   const r = deciding[0];
   const others = deciding.length > 1 ? ` (and ${deciding.length - 1} more reference${deciding.length > 2 ? "s" : ""} ${v})` : "";
   if (!r) {
-    if (report.error) return `${head}: the run stopped before any reference was compared (${strip0(report.error.message)}).`;
+    if (report.error) return `${head}: the run stopped before any reference was compared (${why(report.error.message)}).`;
     return `${head}: no reference was compared.`;
   }
-  if (r.error) return `${head}: ${r.source} could not be compared (${strip0(r.error.message)})${others}.`;
+  if (r.error) return `${head}: ${r.source} could not be compared (${why(r.error.message)})${others}.`;
   if (v === "reused") {
     const comps = r.components.filter((c3) => c3.verdict === "reused");
     const c2 = comps[0];
     const names2 = comps.map((x) => x.name).join(" and ");
+    if (comps.length === 1 && c2.name === "model") return `${head}: the candidate reuses the weights of ${r.source}: ${strip0(c2.reason)}${others}.`;
     return `${head}: the candidate's ${names2} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c2.name} ${strip0(c2.reason)}${others}.`;
   }
   const c = decidingComponent(r);
-  const tail = report.error ? `; the run stopped early (${strip0(report.error.message)})` : "";
+  const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";
   if (!c) return `${head}: ${r.source} has no comparable component (${strip0(r.reason)})${others}${tail}.`;
   if (v === "independent") {
     const all = refs.length > 1 ? `, and every component of the candidate is independent of all ${refs.length} references` : "";
@@ -3645,7 +3755,8 @@ function overviewRow(r) {
   const comps = r.components.map((c) => `${ICON[c.verdict]} ${escapeCell(c.name)} ${fmtPct(c.share)} ${stripCell(c)}`).join("<br>");
   const top = r.components.flatMap((c) => strongest(c, 1)).sort((a, b) => Math.abs(b.z) - Math.abs(a.z))[0];
   const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "\u2013";
-  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
+  const notes = referenceNotes(r);
+  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
 }
 function pointer(opts) {
   const files = [];
@@ -3707,7 +3818,8 @@ _${cut} more references not shown here (summary size limit)._`);
   }
   const body = [];
   for (const r of report.references) {
-    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}
+    const notes = referenceNotes(r);
+    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}
 `);
     body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} \xB7 Licence: ${r.license ? name(r.license, 80) : "unknown"}
 `);
@@ -3720,13 +3832,16 @@ _${cut} more references not shown here (summary size limit)._`);
       body.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
-        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""})`).join("<br>");
+        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
         body.push(
-          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${comp.verdict} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
+          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
         );
       }
       body.push("");
-      for (const comp of r.components) body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}`);
+      for (const comp of r.components) {
+        const ident = identicalLine(comp);
+        body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}${ident ? ` ${escapeCell(ident)}.` : ""}`);
+      }
       body.push("");
     }
   }
@@ -3764,27 +3879,30 @@ function renderText(report, opts = {}) {
   const c = report.candidate;
   out.push(`fromscratch ${report.tool.version}: candidate ${clean(c.source)}${c.revision ? `@${clean(c.revision)}` : ""} (${fmtInt(c.parameters)} parameters)`);
   out.push(`verdict: ${paint(report.verdict, report.verdict.toUpperCase())} (${clean(report.gate.rule)})`);
-  out.push(`  ${clean(verdictSentence(report))}`);
-  if (report.error) out.push(`error: ${clean(report.error.message)}`);
+  out.push(`  ${clean(verdictSentence(report, { errorsOnStderr: true }))}`);
   const th = report.thresholds;
   out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
   out.push("");
   const header = ["reference / component", "verdict", "share", "median r", "null mean \xB1 sd", "median |z|", "matrices"];
   const widths = [34, 13, 8, 9, 16, 11, 10];
+  const labels = report.references.flatMap((r) => r.components.map((x) => componentVerdictLabel(x).length + 1));
+  widths[1] = Math.max(widths[1], ...labels);
   out.push(header.map((h, i) => pad(h, widths[i])).join(" "));
   for (const r of report.references) {
+    const notes = referenceNotes(r);
     out.push(
-      `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}`
+      `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}${notes.length ? ` (${clean(notes.join("; "))})` : ""}`
     );
-    if (r.error) out.push(`  error: ${clean(r.error.message)}`);
+    if (r.error) out.push(`  could not complete (${r.error.kind} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
     const cache = cacheLine(r);
     if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {
       const inf = comp.tensors.filter((t) => t.informative && t.pearson !== null);
       const stand = comp.tensors.filter((t) => t.standsOut).length;
+      const label = componentVerdictLabel(comp);
       const cells = [
         `  ${clean(comp.name)}`,
-        comp.verdict,
+        label,
         fmtPct(comp.share),
         fmtR(comp.pearsonMedian),
         fmtNull(comp.null),
@@ -3792,13 +3910,17 @@ function renderText(report, opts = {}) {
         `${stand}/${inf.length}`
       ];
       const row = cells.map((h, i) => pad(h, widths[i])).join(" ").trimEnd();
-      out.push(color ? row.replace(pad(comp.verdict, widths[1]), (m) => paint(comp.verdict, comp.verdict) + m.slice(comp.verdict.length)) : row);
+      out.push(color ? row.replace(pad(label, widths[1]), (m) => paint(comp.verdict, label) + m.slice(label.length)) : row);
       const s = strip(comp, { color });
       if (s) out.push(`      layers ${s}`);
       out.push(`      ${clean(comp.reason)}`);
+      const ident = identicalLine(comp);
+      if (ident) out.push(`      ${ident}`);
+      if (comp.unreadTensors && comp.verdict === "reused") out.push(`      ${comp.unreadTensors} unread: ${clean(comp.tensors.find((t) => t.error)?.error ?? "")}`);
+      if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
         out.push(
-          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? ", identical" : ""}`
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`
         );
       }
     }
@@ -3809,88 +3931,6 @@ function renderText(report, opts = {}) {
   out.push(`${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(2)} s`);
   return out.join("\n") + "\n";
 }
-
-// src/settings.ts
-var DEFAULT_ENDPOINT = "https://huggingface.co";
-var given = (s) => s !== void 0 && s.trim() !== "";
-function oneOf(name2, value, allowed, dflt) {
-  if (!given(value)) return dflt;
-  const v = value.trim();
-  if (!allowed.includes(v)) throw new UsageError(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
-  return v;
-}
-function number(name2, value, dflt, min, max) {
-  if (!given(value)) return dflt;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
-  }
-  return v;
-}
-function parseSample(value) {
-  if (!given(value) || value.trim() === "auto") return null;
-  if (value.trim() === "exact") return 1;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
-  return v;
-}
-function parseComponentSpec(spec) {
-  const rules = [];
-  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf("=");
-    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
-    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
-    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
-      throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
-    }
-    rules.push({ name: name2, globs });
-  }
-  if (rules.length === 0) throw new UsageError("--components is empty");
-  return rules;
-}
-function splitList(s) {
-  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
-}
-function parseSettings(raw) {
-  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate SOURCE / input `candidate`)");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError("at least one reference is required (--reference SOURCE / input `references`)");
-  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
-  let url;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
-  }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new UsageError(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
-  }
-  return {
-    candidate: raw.candidate.trim(),
-    references,
-    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
-    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
-    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
-    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
-    endpoint,
-    token: given(raw.token) ? raw.token.trim() : null,
-    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
-    sample: parseSample(raw.sample),
-    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
-    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
-    }
-  };
-}
-
-// src/sources/parse-source.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { homedir } from "node:os";
-import path5 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -6437,25 +6477,25 @@ function hasH2Fetch(versions = typeof process !== "undefined" ? process.versions
   return Number(versions.undici.split(".")[0]) >= 8;
 }
 var GLOBAL_DISPATCHER_KEYS = [Symbol.for("undici.globalDispatcher.2"), Symbol.for("undici.globalDispatcher.1")];
-function withHttp1(base) {
+function withHttp1(base2) {
   return {
-    dispatch: (options, handler) => base.dispatch({ ...options, allowH2: false }, handler)
+    dispatch: (options, handler) => base2.dispatch({ ...options, allowH2: false }, handler)
   };
 }
 var cached;
 async function getHttp1Dispatcher() {
   const globals = globalThis;
   const find = () => GLOBAL_DISPATCHER_KEYS.map((key) => globals[key]).find((d) => typeof d?.dispatch === "function");
-  let base = find();
-  if (base === void 0) {
+  let base2 = find();
+  if (base2 === void 0) {
     await (await fetch("data:,")).arrayBuffer();
-    base = find();
+    base2 = find();
   }
-  if (base === void 0) {
+  if (base2 === void 0) {
     return void 0;
   }
-  if (cached?.base !== base) {
-    cached = { base, http1: withHttp1(base) };
+  if (cached?.base !== base2) {
+    cached = { base: base2, http1: withHttp1(base2) };
   }
   return cached.http1;
 }
@@ -6635,6 +6675,475 @@ var LIBRARY_WEIGHT_CANDIDATES = {
 // node_modules/@huggingface/hub/dist/index.mjs
 init_chunk_FFYIGW52();
 
+// src/sources/hub-fetch.ts
+var DEFAULT_MAX_ATTEMPTS = 4;
+var DEFAULT_RETRY_BASE_MS = 500;
+var DEFAULT_NETWORK_TIMEOUT_MS = 6e4;
+var MAX_NETWORK_TIMEOUT_MS = 36e5;
+var DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
+var DEFAULT_STALL_MS = 3e4;
+var MAX_REDIRECTS = 5;
+var RAISE_TIMEOUT_HINT = "raise --network-timeout";
+function stallForBudget(budgetMs, attempts, capMs = DEFAULT_STALL_MS) {
+  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
+}
+var hubDefaults = {
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  retryBaseMs: DEFAULT_RETRY_BASE_MS,
+  maxRetryMs: DEFAULT_MAX_RETRY_MS,
+  stallMs: DEFAULT_STALL_MS
+};
+function hubTimingDefaults() {
+  return { ...hubDefaults };
+}
+function isLoopbackHost(hostname) {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+}
+function checkEndpoint(endpoint) {
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    throw new UsageError(
+      `Hub endpoint ${url.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
+    );
+  }
+  if (url.username || url.password) {
+    throw new UsageError("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
+  }
+  if (url.search || url.hash) throw new UsageError(`Hub endpoint ${url.origin} must not have a query or fragment`);
+  return url.href.replace(/\/+$/, "");
+}
+function redactUrl(url) {
+  try {
+    const u = new URL(url);
+    return u.origin + u.pathname;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+function isRetryableStatus(status) {
+  return status === 429 || status >= 500 && status <= 599;
+}
+function parseRetryAfter(value, now = Date.now()) {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, t - now);
+}
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var defaultSleep = (ms, signal) => new Promise((resolve2) => {
+  if (signal?.aborted) return resolve2();
+  const done = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", done);
+    resolve2();
+  };
+  const timer = setTimeout(done, ms);
+  signal?.addEventListener("abort", done, { once: true });
+});
+function formatSeconds(ms) {
+  const s = ms / 1e3;
+  if (Number.isInteger(s)) return String(s);
+  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
+}
+var StallError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "StallError";
+  }
+};
+var BodyInterrupted = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "BodyInterrupted";
+  }
+};
+async function readChunk(reader, stallMs, abort) {
+  let timer;
+  let timedOut = false;
+  const stalled = new Promise((_, reject) => {
+    if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
+      abort();
+      reader.cancel().catch(() => void 0);
+    }, stallMs);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } catch (e2) {
+    if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
+    if (e2 instanceof BodyInterrupted) throw e2;
+    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e2)})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+var hopsOf = /* @__PURE__ */ new WeakMap();
+function redirectHops(res) {
+  return hopsOf.get(res) ?? [];
+}
+async function drain(res) {
+  try {
+    await res.body?.cancel();
+  } catch {
+  }
+}
+function describeCause(e2) {
+  if (e2 instanceof Error) {
+    const cause = e2.cause;
+    const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
+    return inner && inner !== e2.message ? `${e2.message}: ${inner}` : e2.message;
+  }
+  return String(e2);
+}
+function makeHubFetch(opts) {
+  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
+  const base2 = opts.fetch ?? fetch;
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
+  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
+  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
+  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
+  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
+  const sleep = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
+  const token = opts.token;
+  const backoff = (attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
+  async function hop(url, init, signal, links, hopStallMs) {
+    const ctl = new AbortController();
+    if (signal) {
+      if (signal.aborted) ctl.abort(signal.reason);
+      else {
+        const onAbort = () => ctl.abort(signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        links.push(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    let stalled = false;
+    const timer = hopStallMs > 0 && Number.isFinite(hopStallMs) ? setTimeout(() => {
+      stalled = true;
+      ctl.abort();
+    }, hopStallMs) : void 0;
+    try {
+      return await base2(url.href, { ...init, signal: ctl.signal });
+    } catch (e2) {
+      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
+      throw e2;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  const unlinkAll = (links) => {
+    for (const u of links.splice(0)) u();
+  };
+  async function followRedirects(start, method, headers, signal, links, deadline) {
+    let current = start;
+    const hops = [];
+    for (let n2 = 0; ; n2++) {
+      const h = new Headers(headers);
+      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
+      else h.delete("authorization");
+      unlinkAll(links);
+      const left = deadline - now();
+      if (left <= 0) throw new StallError("the network timeout ran out before this hop");
+      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links, Math.min(stallMs, left));
+      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+      if (location === null) {
+        if (hops.length > 0) hopsOf.set(res, hops);
+        return res;
+      }
+      hops.push({ url: current.href, status: res.status, headers: res.headers });
+      await drain(res);
+      if (n2 >= MAX_REDIRECTS) {
+        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
+      }
+      let next;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
+      }
+      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
+        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
+      }
+      current = next;
+    }
+  }
+  const wrapped = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
+    }
+    const headers = new Headers(input instanceof Request ? input.headers : void 0);
+    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
+    const started = now();
+    const callerDeadline = init?.deadline;
+    const deadline = Math.min(started + maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
+    const plural = (n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`;
+    const noResponse = (attempts) => {
+      const left = deadline - now();
+      if (left <= Math.max(50, 0.05 * maxRetryMs)) {
+        return new FetchError(`no response from ${redactUrl(url)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}, stalled connection); ${RAISE_TIMEOUT_HINT}`);
+      }
+      return new FetchError(
+        `no response from ${redactUrl(url)} (${plural(attempts)}, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all; stalled connection); ${RAISE_TIMEOUT_HINT}`
+      );
+    };
+    const links = [];
+    for (let attempt = 1; ; attempt++) {
+      unlinkAll(links);
+      let res;
+      try {
+        res = await followRedirects(url, method, headers, signal, links, deadline);
+      } catch (e2) {
+        unlinkAll(links);
+        if (e2 instanceof FromScratchError) throw e2;
+        if (signal?.aborted) throw e2;
+        const stalled = e2 instanceof StallError;
+        const cause = describeCause(e2);
+        if (attempt >= maxAttempts) {
+          if (stalled) throw noResponse(attempt);
+          throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
+        }
+        const wait = backoff(attempt);
+        const elapsed = now() - started;
+        if (now() + wait > deadline) {
+          if (stalled) throw noResponse(attempt);
+          throw new FetchError(
+            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`
+          );
+        }
+        opts.logger?.warn(`network error fetching ${redactUrl(url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep(wait, signal ?? void 0);
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+        continue;
+      }
+      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
+        const ra = parseRetryAfter(res.headers.get("retry-after"));
+        const elapsed = now() - started;
+        const left = Math.max(0, deadline - now());
+        if (ra !== null && ra > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
+            res.status
+          );
+        }
+        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
+        if (wait > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
+            res.status
+          );
+        }
+        await drain(res);
+        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep(wait, signal ?? void 0);
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+        continue;
+      }
+      return res;
+    }
+  };
+  return wrapped;
+}
+var MAX_REASON_BYTES = 64 * 1024;
+async function errorReason(res) {
+  const header = res.headers.get("x-error-message");
+  if (header) return header;
+  let text = "";
+  try {
+    const buf = await res.arrayBuffer();
+    text = new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, MAX_REASON_BYTES)));
+  } catch {
+  }
+  const fromText = reasonFromBody(text);
+  return fromText ?? (res.statusText || "no reason given");
+}
+function reasonFromBody(text) {
+  const t = text.trim();
+  if (!t) return null;
+  if (t.startsWith("{")) {
+    try {
+      const j = JSON.parse(t);
+      if (typeof j === "object" && j !== null) {
+        const { error, message } = j;
+        if (typeof error === "string" && error) return error;
+        if (typeof message === "string" && message) return message;
+      }
+    } catch {
+    }
+  }
+  if (t.startsWith("<")) return null;
+  return t.length > 200 ? `${t.slice(0, 200)}\u2026` : t;
+}
+function hubHttpError(status, reason, errorCode, ctx) {
+  const repo = ctx.repo;
+  const code2 = errorCode ? ` ${errorCode}` : "";
+  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token or HF_TOKEN).`;
+  if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
+    return new FetchError(
+      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code2}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
+      status
+    );
+  }
+  if (status === 401 || status === 403) {
+    const tokenNote = ctx.tokenSent ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)." : "";
+    return new AuthError(
+      `${repo}: access denied (HTTP ${status}${code2}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
+      status
+    );
+  }
+  if (status === 404) {
+    const rev = ctx.revision ?? "main";
+    if (errorCode === "RevisionNotFound") {
+      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code2}: ${reason}). Check the branch, tag or commit after '@'.`, status);
+    }
+    if (errorCode === "EntryNotFound" && ctx.file !== void 0) {
+      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code2}: ${reason})`, status);
+    }
+    if (errorCode === "RepoNotFound" || ctx.file === void 0) {
+      return new FetchError(
+        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code2}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
+        status
+      );
+    }
+    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code2}: ${reason})`, status);
+  }
+  const where = ctx.file !== void 0 ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
+  if (isRetryableStatus(status)) {
+    return new FetchError(
+      `${where}: the Hub answered HTTP ${status}${code2} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
+      status
+    );
+  }
+  return new FetchError(`${where}: HTTP ${status}${code2} (${reason})`, status);
+}
+async function hubResponseError(res, ctx) {
+  const code2 = res.headers.get("x-error-code");
+  const reason = await errorReason(res);
+  return hubHttpError(res.status, reason, code2, ctx);
+}
+function mapHubThrown(e2, ctx) {
+  if (e2 instanceof FromScratchError) return e2;
+  if (e2 instanceof HubApiError) {
+    const data = e2.data;
+    const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
+    const reason = fromData || e2.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
+    return hubHttpError(e2.statusCode, reason, null, ctx);
+  }
+  const msg = e2 instanceof Error ? describeCause(e2) : String(e2);
+  return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
+}
+
+// src/settings.ts
+var DEFAULT_ENDPOINT = "https://huggingface.co";
+var given = (s) => s !== void 0 && s.trim() !== "";
+function oneOf(name2, value, allowed, dflt) {
+  if (!given(value)) return dflt;
+  const v = value.trim();
+  if (!allowed.includes(v)) throw new UsageError(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+  return v;
+}
+function number(name2, value, dflt, min, max) {
+  if (!given(value)) return dflt;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
+  }
+  return v;
+}
+function parseNetworkTimeout(value) {
+  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
+  const v = Number(value.trim());
+  const max = MAX_NETWORK_TIMEOUT_MS / 1e3;
+  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new UsageError(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`);
+  }
+  return Math.round(v * 1e3);
+}
+function parseSample(value) {
+  if (!given(value) || value.trim() === "auto") return null;
+  if (value.trim() === "exact") return 1;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
+  return v;
+}
+function parseComponentSpec(spec) {
+  const rules = [];
+  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
+    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
+    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
+      throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
+    }
+    rules.push({ name: name2, globs });
+  }
+  if (rules.length === 0) throw new UsageError("--components is empty");
+  return rules;
+}
+function splitList(s) {
+  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+}
+function parseSettings(raw) {
+  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)");
+  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+  }
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+    throw new UsageError(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+  }
+  return {
+    candidate: raw.candidate.trim(),
+    references,
+    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
+    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
+    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
+    endpoint,
+    token: given(raw.token) ? raw.token.trim() : null,
+    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    sample: parseSample(raw.sample),
+    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
+    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
+    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
+    thresholds: {
+      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
+      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
+      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
+    }
+  };
+}
+
+// src/sources/parse-source.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { homedir } from "node:os";
+import path5 from "node:path";
+
 // src/safetensors/json-keys.ts
 function findDuplicateKey(text) {
   const stack = [];
@@ -6692,7 +7201,7 @@ function readHeaderLength(file, prefix, fileSize) {
   }
   const n2 = Number(big);
   if (8 + n2 > fileSize) {
-    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
+    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`);
   }
   if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`);
   return n2;
@@ -6704,6 +7213,15 @@ function product(file, name2, shape) {
     if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name2);
   }
   return numel2;
+}
+function describedEnd(entries2) {
+  let max = 0;
+  for (const [name2, raw] of Object.entries(entries2)) {
+    if (name2 === "__metadata__" || typeof raw !== "object" || raw === null) continue;
+    const offsets = raw.data_offsets;
+    if (Array.isArray(offsets) && offsets.length === 2 && Number.isSafeInteger(offsets[1])) max = Math.max(max, offsets[1]);
+  }
+  return max;
 }
 function parseHeader(file, json, fileSize) {
   const dataStart = 8 + json.length;
@@ -6755,7 +7273,12 @@ function parseHeader(file, json, fileSize) {
     const [begin, end] = offsets;
     if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2);
     if (end > bufferSize) {
-      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name2);
+      const expected = dataStart + describedEnd(parsed);
+      throw new FormatError(
+        file,
+        `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
+        name2
+      );
     }
     const numel2 = product(file, name2, shape);
     const totalBits = numel2 * bits;
@@ -6852,348 +7375,25 @@ function reconcileShards(indexFile, index, perShard) {
   return out;
 }
 
-// src/sources/hub-fetch.ts
-var DEFAULT_MAX_ATTEMPTS = 4;
-var DEFAULT_RETRY_BASE_MS = 500;
-var DEFAULT_MAX_RETRY_MS = 12e4;
-var DEFAULT_STALL_MS = 3e4;
-var MAX_REDIRECTS = 5;
-var hubDefaults = {
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  retryBaseMs: DEFAULT_RETRY_BASE_MS,
-  maxRetryMs: DEFAULT_MAX_RETRY_MS,
-  stallMs: DEFAULT_STALL_MS
-};
-function hubTimingDefaults() {
-  return { ...hubDefaults };
-}
-function isLoopbackHost(hostname) {
-  const h = hostname.toLowerCase();
-  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
-}
-function checkEndpoint(endpoint) {
-  let url;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
-  }
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    throw new UsageError(
-      `Hub endpoint ${url.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
-    );
-  }
-  if (url.username || url.password) {
-    throw new UsageError("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
-  }
-  if (url.search || url.hash) throw new UsageError(`Hub endpoint ${url.origin} must not have a query or fragment`);
-  return url.href.replace(/\/+$/, "");
-}
-function redactUrl(url) {
-  try {
-    const u = new URL(url);
-    return u.origin + u.pathname;
-  } catch {
-    return "<invalid URL>";
-  }
-}
-function isRetryableStatus(status) {
-  return status === 429 || status >= 500 && status <= 599;
-}
-function parseRetryAfter(value, now = Date.now()) {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) return null;
-  return Math.max(0, t - now);
-}
-var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var defaultSleep = (ms) => new Promise((resolve2) => setTimeout(resolve2, ms));
-function formatSeconds(ms) {
-  const s = ms / 1e3;
-  if (Number.isInteger(s)) return String(s);
-  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
-}
-var StallError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "StallError";
-  }
-};
-var BodyInterrupted = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "BodyInterrupted";
-  }
-};
-async function readChunk(reader, stallMs, abort) {
-  let timer;
-  let timedOut = false;
-  const stalled = new Promise((_, reject) => {
-    if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
-    timer = setTimeout(() => {
-      timedOut = true;
-      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
-      abort();
-      reader.cancel().catch(() => void 0);
-    }, stallMs);
-  });
-  try {
-    return await Promise.race([reader.read(), stalled]);
-  } catch (e2) {
-    if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
-    if (e2 instanceof BodyInterrupted) throw e2;
-    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e2)})`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-var hopsOf = /* @__PURE__ */ new WeakMap();
-function redirectHops(res) {
-  return hopsOf.get(res) ?? [];
-}
-async function drain(res) {
-  try {
-    await res.body?.cancel();
-  } catch {
-  }
-}
-function describeCause(e2) {
-  if (e2 instanceof Error) {
-    const cause = e2.cause;
-    const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
-    return inner && inner !== e2.message ? `${e2.message}: ${inner}` : e2.message;
-  }
-  return String(e2);
-}
-function makeHubFetch(opts) {
-  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
-  const base = opts.fetch ?? fetch;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
-  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
-  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
-  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
-  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
-  const sleep = opts.sleep ?? defaultSleep;
-  const now = opts.now ?? Date.now;
-  const token = opts.token;
-  const backoff = (attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
-  async function hop(url, init, signal, links) {
-    const ctl = new AbortController();
-    if (signal) {
-      if (signal.aborted) ctl.abort(signal.reason);
-      else {
-        const onAbort = () => ctl.abort(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        links.push(() => signal.removeEventListener("abort", onAbort));
-      }
-    }
-    let stalled = false;
-    const timer = stallMs > 0 && Number.isFinite(stallMs) ? setTimeout(() => {
-      stalled = true;
-      ctl.abort();
-    }, stallMs) : void 0;
-    try {
-      return await base(url.href, { ...init, signal: ctl.signal });
-    } catch (e2) {
-      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(stallMs)} s (stalled connection)`);
-      throw e2;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  const unlinkAll = (links) => {
-    for (const u of links.splice(0)) u();
-  };
-  async function followRedirects(start, method, headers, signal, links) {
-    let current = start;
-    const hops = [];
-    for (let n2 = 0; ; n2++) {
-      const h = new Headers(headers);
-      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
-      else h.delete("authorization");
-      unlinkAll(links);
-      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links);
-      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
-      if (location === null) {
-        if (hops.length > 0) hopsOf.set(res, hops);
-        return res;
-      }
-      hops.push({ url: current.href, status: res.status, headers: res.headers });
-      await drain(res);
-      if (n2 >= MAX_REDIRECTS) {
-        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
-      }
-      let next;
-      try {
-        next = new URL(location, current);
-      } catch {
-        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
-      }
-      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
-        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
-      }
-      current = next;
-    }
-  }
-  const wrapped = async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : input);
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    if (method !== "GET" && method !== "HEAD") {
-      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
-    }
-    const headers = new Headers(input instanceof Request ? input.headers : void 0);
-    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
-    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
-    const started = now();
-    const plural = (n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`;
-    const links = [];
-    for (let attempt = 1; ; attempt++) {
-      unlinkAll(links);
-      let res;
-      try {
-        res = await followRedirects(url, method, headers, signal, links);
-      } catch (e2) {
-        unlinkAll(links);
-        if (e2 instanceof FromScratchError) throw e2;
-        if (signal?.aborted) throw e2;
-        const cause = describeCause(e2);
-        if (attempt >= maxAttempts) {
-          throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
-        }
-        const wait = backoff(attempt);
-        const elapsed = now() - started;
-        if (elapsed + wait > maxRetryMs) {
-          throw new FetchError(
-            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent)`
-          );
-        }
-        opts.logger?.warn(`network error fetching ${redactUrl(url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep(wait);
-        continue;
-      }
-      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
-        const ra = parseRetryAfter(res.headers.get("retry-after"));
-        const elapsed = now() - started;
-        const left = Math.max(0, maxRetryMs - elapsed);
-        if (ra !== null && ra > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later`,
-            res.status
-          );
-        }
-        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
-        if (wait > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
-            res.status
-          );
-        }
-        await drain(res);
-        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep(wait);
-        continue;
-      }
-      return res;
-    }
-  };
-  return wrapped;
-}
-var MAX_REASON_BYTES = 64 * 1024;
-async function errorReason(res) {
-  const header = res.headers.get("x-error-message");
-  if (header) return header;
-  let text = "";
-  try {
-    const buf = await res.arrayBuffer();
-    text = new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, MAX_REASON_BYTES)));
-  } catch {
-  }
-  const fromText = reasonFromBody(text);
-  return fromText ?? (res.statusText || "no reason given");
-}
-function reasonFromBody(text) {
-  const t = text.trim();
-  if (!t) return null;
-  if (t.startsWith("{")) {
-    try {
-      const j = JSON.parse(t);
-      if (typeof j === "object" && j !== null) {
-        const { error, message } = j;
-        if (typeof error === "string" && error) return error;
-        if (typeof message === "string" && message) return message;
-      }
-    } catch {
-    }
-  }
-  if (t.startsWith("<")) return null;
-  return t.length > 200 ? `${t.slice(0, 200)}\u2026` : t;
-}
-function hubHttpError(status, reason, errorCode, ctx) {
-  const repo = ctx.repo;
-  const code2 = errorCode ? ` ${errorCode}` : "";
-  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token / HF_TOKEN, or the Action's hf-token input).`;
-  if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
-    return new FetchError(
-      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code2}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
-      status
-    );
-  }
-  if (status === 401 || status === 403) {
-    const tokenNote = ctx.tokenSent ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)." : "";
-    return new AuthError(
-      `${repo}: access denied (HTTP ${status}${code2}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
-      status
-    );
-  }
-  if (status === 404) {
-    const rev = ctx.revision ?? "main";
-    if (errorCode === "RevisionNotFound") {
-      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code2}: ${reason}). Check the branch, tag or commit after '@'.`, status);
-    }
-    if (errorCode === "EntryNotFound" && ctx.file !== void 0) {
-      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code2}: ${reason})`, status);
-    }
-    if (errorCode === "RepoNotFound" || ctx.file === void 0) {
-      return new FetchError(
-        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code2}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
-        status
-      );
-    }
-    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code2}: ${reason})`, status);
-  }
-  const where = ctx.file !== void 0 ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
-  if (isRetryableStatus(status)) {
-    return new FetchError(
-      `${where}: the Hub answered HTTP ${status}${code2} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
-      status
-    );
-  }
-  return new FetchError(`${where}: HTTP ${status}${code2} (${reason})`, status);
-}
-async function hubResponseError(res, ctx) {
-  const code2 = res.headers.get("x-error-code");
-  const reason = await errorReason(res);
-  return hubHttpError(res.status, reason, code2, ctx);
-}
-function mapHubThrown(e2, ctx) {
-  if (e2 instanceof FromScratchError) return e2;
-  if (e2 instanceof HubApiError) {
-    const data = e2.data;
-    const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
-    const reason = fromData || e2.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
-    return hubHttpError(e2.statusCode, reason, null, ctx);
-  }
-  const msg = e2 instanceof Error ? describeCause(e2) : String(e2);
-  return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
+// src/sources/missing-weights.ts
+var MAX_LISTED_NAMES = 20;
+var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+var base = (n2) => n2.slice(n2.lastIndexOf("/") + 1);
+function missingWeightsProblem(names2) {
+  const want = `no ${SINGLE_FILE} or ${INDEX_FILE}`;
+  if (names2.length === 0) return `is empty (${want})`;
+  const shown = names2.slice(0, MAX_LISTED_NAMES).join(", ") + (names2.length > MAX_LISTED_NAMES ? `, and ${names2.length - MAX_LISTED_NAMES} more` : "");
+  const safetensors = names2.filter((n2) => n2.endsWith(".safetensors"));
+  const adapter = safetensors.some((n2) => base(n2) === "adapter_model.safetensors");
+  const shards = safetensors.filter((n2) => /^model-\d+-of-\d+\.safetensors$/.test(base(n2)));
+  const pickles = names2.filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
+  const notes = [];
+  if (adapter) notes.push("a LoRA adapter: compare the merged model instead");
+  if (shards.length > 0) notes.push(`${shards.length} shard${shards.length === 1 ? "" : "s"} but no ${INDEX_FILE}, which says which shard holds which tensor`);
+  else if (!adapter && safetensors.length > 0) notes.push(`to compare ${safetensors.length === 1 ? "that .safetensors file" : "one of its .safetensors files"}, pass the file itself`);
+  let out = `holds ${want}; it has: ${shown}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+  if (pickles.length > 0) out += "; fromscratch only reads safetensors (pickle checkpoints are never unpickled)";
+  return out;
 }
 
 // src/sources/read-ahead.ts
@@ -7356,7 +7556,6 @@ var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
 function isValidRepoId(repo) {
   return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
 }
-var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var CONFIG_FILE = "config.json";
 var MAX_CONFIG_BYTES = 5e7;
 var HEADER_CONCURRENCY = 8;
@@ -7384,6 +7583,11 @@ var HubSource = class {
   logger;
   maxAttempts;
   stallMs;
+  /** The network timeout: one request (attempts and waits) or one body without progress may take this long. */
+  budgetMs;
+  missingLocalPath;
+  /** Aborted by close(): every request still in flight (header reads, resumes, waits between attempts) ends with it. */
+  closing = new AbortController();
   http;
   sha = null;
   license = null;
@@ -7400,16 +7604,18 @@ var HubSource = class {
     this.endpoint = checkEndpoint(opts.endpoint);
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
+    this.missingLocalPath = opts.missingLocalPath ?? null;
     const defaults = hubTimingDefaults();
     this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults.maxAttempts));
-    this.stallMs = opts.stallMs ?? defaults.stallMs;
+    this.budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
+    this.stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? this.budgetMs, this.maxAttempts, defaults.stallMs);
     this.http = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
       retryBaseMs: opts.retryBaseMs ?? defaults.retryBaseMs,
-      maxRetryMs: opts.maxRetryMs ?? defaults.maxRetryMs,
+      maxRetryMs: this.budgetMs,
       stallMs: this.stallMs,
       logger: this.logger
     });
@@ -7439,29 +7645,33 @@ var HubSource = class {
   libFetch(ctx) {
     const f = async (input, init) => {
       const where = redactUrl(input instanceof Request ? input.url : input);
+      const deadline = Date.now() + this.budgetMs;
       for (let attempt = 1; ; attempt++) {
         const ctl = new AbortController();
-        const outer = init?.signal;
-        if (outer) {
-          if (outer.aborted) ctl.abort(outer.reason);
-          else outer.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
-        }
-        let res;
+        const unlink = [linkAbort(init?.signal ?? null, ctl), linkAbort(this.closing.signal, ctl)];
         try {
-          res = await this.http(input, { ...init, signal: ctl.signal });
-        } catch (e2) {
-          throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
-        }
-        if (!res.ok) throw await hubResponseError(res, ctx);
-        try {
-          const body = await this.readAll(res, ctl, where);
-          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-        } catch (e2) {
-          if (!(e2 instanceof BodyInterrupted)) throw e2;
-          if (attempt >= this.maxAttempts) {
-            throw new FetchError(`${this.repo}: reading ${where}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
+          let res;
+          const hubInit = { ...init, signal: ctl.signal, deadline };
+          try {
+            res = await this.http(input, hubInit);
+          } catch (e2) {
+            throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
           }
-          this.logger.warn(`${this.repo}: reading ${where}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          if (!res.ok) throw await hubResponseError(res, ctx);
+          try {
+            const body = await this.readAll(res, ctl, where);
+            return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+          } catch (e2) {
+            if (!(e2 instanceof BodyInterrupted)) throw e2;
+            const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+            if (Date.now() >= deadline) {
+              throw new FetchError(`${this.repo}: reading ${where}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(this.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`);
+            }
+            if (attempt >= this.maxAttempts) throw new FetchError(`${this.repo}: reading ${where}: ${e2.message}; gave up after ${tries}`);
+            this.logger.warn(`${this.repo}: reading ${where}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          }
+        } finally {
+          for (const u of unlink) u();
         }
       }
     };
@@ -7497,8 +7707,8 @@ var HubSource = class {
   }
   resolveUrl(file) {
     if (this.sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path6 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path6}`;
+    const path7 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path7}`;
   }
   /** modelInfo: commit sha (pinned for every later request) and licence. */
   async pin() {
@@ -7545,8 +7755,28 @@ var HubSource = class {
   }
   /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
   async resolve() {
-    if (this.sha === null) await this.pin();
+    try {
+      if (this.sha === null) await this.pin();
+    } catch (e2) {
+      throw this.explain(e2, true);
+    }
     return { sha: this.sha, license: this.license };
+  }
+  /**
+   * A failure of a source that could also have been a local path (which does
+   * not exist) says both readings: "no local path X; as a Hub repo: <error>".
+   * When the Hub says the repo (or revision) is not there, the source names
+   * nothing that exists anywhere: bad input, exit code 2, like a missing
+   * ./path (most likely a mistyped local path). A Hub that could not be
+   * reached, refused access or failed otherwise keeps its own kind (exit 3):
+   * the repo may exist and a later run may read it.
+   */
+  explain(e2, pinning) {
+    if (this.missingLocalPath === null || !(e2 instanceof FromScratchError)) return e2;
+    const message = `no local path ${this.missingLocalPath}; as a Hub repo: ${e2.message}`;
+    if (pinning && e2 instanceof FetchError && (e2.status === 404 || e2.status === 401)) return new UsageError(message);
+    e2.message = message;
+    return e2;
   }
   /** What a cache needs to read this revision again without listing it: file sizes. */
   snapshot() {
@@ -7561,6 +7791,14 @@ var HubSource = class {
     for (const [k, size] of Object.entries(snap.files)) this.files.set(k, { size, etags: /* @__PURE__ */ new Map() });
   }
   async list() {
+    const pinning = this.sha === null;
+    try {
+      return await this.listPinned();
+    } catch (e2) {
+      throw this.explain(e2, pinning && this.sha === null);
+    }
+  }
+  async listPinned() {
     if (this.sha === null) await this.pin();
     await this.listRepoFiles();
     let headerBytes = 0;
@@ -7591,11 +7829,7 @@ var HubSource = class {
       headerBytes += r.bytes;
       files = [SINGLE_FILE];
     } else {
-      const pickles = [...this.files.keys()].filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
-      throw new FormatError(
-        `${this.repo}@${this.sha}`,
-        pickles.length ? `has ${pickles.slice(0, 3).join(", ")} but no ${SINGLE_FILE} or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither ${SINGLE_FILE} nor ${INDEX_FILE}`
-      );
+      throw new FormatError(`${this.repo}@${this.sha}`, missingWeightsProblem([...this.files.keys()].sort()));
     }
     let config = null;
     if (this.files.has(CONFIG_FILE)) {
@@ -7665,8 +7899,10 @@ var HubSource = class {
   get readAheadStats() {
     return this.readAhead?.stats ?? null;
   }
+  /** Drop the read-ahead and abort every request still in flight (and any wait between attempts). */
   async close() {
     this.readAhead?.reset();
+    this.closing.abort();
   }
   async read(file, begin, end) {
     if (this.sha === null) throw new Error("internal: HubSource.read() called before list()");
@@ -7696,21 +7932,29 @@ var HubSource = class {
     const end = range ? range.end : size;
     const out = stream?.out ?? new Uint8Array(end - begin);
     if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
-    const progress = { got: 0 };
+    const progress = { got: 0, at: Date.now() };
     const label = this.label(file);
     const live = { abort: null };
     const onAbort = () => live.abort?.();
     stream?.signal.addEventListener("abort", onAbort, { once: true });
+    this.closing.signal.addEventListener("abort", onAbort, { once: true });
+    const cancelled = () => stream?.signal.aborted === true || this.closing.signal.aborted;
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          if (stream?.signal.aborted) throw new Error("cancelled");
+          if (cancelled()) throw new Error("cancelled");
           await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream?.onProgress ?? null, live);
           return out;
         } catch (e2) {
           if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (this.closing.signal.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
           if (!(e2 instanceof BodyInterrupted)) throw e2;
           info.cdn = void 0;
+          if (Date.now() - progress.at >= this.budgetMs) {
+            throw new FetchError(
+              `${label}: ${e2.message}; no data within ${formatSeconds(this.budgetMs)} s (${attempt} attempt${attempt === 1 ? "" : "s"}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
+            );
+          }
           if (attempt >= this.maxAttempts) {
             throw new FetchError(
               `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
@@ -7723,14 +7967,16 @@ var HubSource = class {
       }
     } finally {
       stream?.signal.removeEventListener("abort", onAbort);
+      this.closing.signal.removeEventListener("abort", onAbort);
     }
   }
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  async get(file, info, headers, signal) {
+  async get(file, info, headers, signal, deadline) {
     const label = this.label(file);
     const call = async (url2) => {
       try {
-        return await this.http(url2, { headers, signal });
+        const init = { headers, signal, deadline };
+        return await this.http(url2, init);
       } catch (e2) {
         if (e2 instanceof FetchError && !e2.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
         throw e2;
@@ -7790,7 +8036,7 @@ var HubSource = class {
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
     live.abort = () => ctl.abort();
-    const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal);
+    const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal, progress.at + this.budgetMs);
     if (!res.ok) {
       if (res.status === 416) {
         await drain(res);
@@ -7869,6 +8115,7 @@ var HubSource = class {
       if (chunk.done) break;
       let v = chunk.value;
       this.bytes += v.length;
+      if (v.length > 0) progress.at = Date.now();
       if (skip > 0) {
         if (v.length <= skip) {
           skip -= v.length;
@@ -7904,6 +8151,16 @@ var HubSource = class {
     }
   }
 };
+function linkAbort(signal, ctl) {
+  if (signal === null) return () => void 0;
+  if (signal.aborted) {
+    ctl.abort(signal.reason);
+    return () => void 0;
+  }
+  const onAbort = () => ctl.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
 async function mapLimit(items, limit, fn) {
   const results = new Array(items.length);
   let next = 0;
@@ -7924,7 +8181,7 @@ async function mapLimit(items, limit, fn) {
 }
 
 // src/sources/local.ts
-import { open, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
+import { open, readdir as readdir2, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
 import path4 from "node:path";
 var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
@@ -7959,7 +8216,7 @@ var LocalSource = class {
     try {
       st = await stat3(given2);
     } catch {
-      throw new UsageError(`${given2}: no such file or directory`);
+      throw new UsageError(`no such file or directory: ${given2}`);
     }
     let files;
     let tensors;
@@ -8000,11 +8257,8 @@ var LocalSource = class {
         headerBytes = r.bytes;
         files = [SINGLE_FILE];
       } else {
-        const pickles = await findPickles(given2);
-        throw new FormatError(
-          given2,
-          pickles ? `has ${pickles} but no model.safetensors or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither model.safetensors nor ${INDEX_FILE}`
-        );
+        const names2 = (await readdir2(given2).catch(() => [])).sort();
+        throw new FormatError(given2, missingWeightsProblem(names2));
       }
     }
     let config = null;
@@ -8071,12 +8325,6 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
-async function findPickles(dir) {
-  const { readdir: readdir2 } = await import("node:fs/promises");
-  const names2 = await readdir2(dir).catch(() => []);
-  const found = names2.filter((n2) => PICKLE_EXTENSIONS2.some((e2) => n2.endsWith(e2)));
-  return found.length ? found.slice(0, 3).join(", ") : null;
-}
 
 // src/sources/parse-source.ts
 var HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
@@ -8106,14 +8354,14 @@ function parseSource(s) {
   if (s.startsWith("hf://")) {
     const hub2 = parseHubId(s.slice("hf://".length), s);
     if (!hub2) throw new UsageError(`${JSON.stringify(s)} is not a valid Hub reference; expected hf://org/name or hf://org/name@revision`);
-    return { kind: "hub", ...hub2 };
+    return { kind: "hub", ...hub2, missingLocalPath: null };
   }
   if (s.startsWith("file://")) return { kind: "local", path: expandHome(s.slice("file://".length)) };
   if (existsSync2(s) || s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.startsWith("~") || s.endsWith(".safetensors")) {
     return { kind: "local", path: expandHome(s) };
   }
   const hub = parseHubId(s, s);
-  if (hub) return { kind: "hub", ...hub };
+  if (hub) return { kind: "hub", ...hub, missingLocalPath: s };
   throw new UsageError(`${JSON.stringify(s)} is neither an existing local path nor a Hugging Face repo id; ${HINT}`);
 }
 function createSource(s, opts) {
@@ -8126,8 +8374,53 @@ function createSource(s, opts) {
     endpoint: opts.endpoint,
     token: opts.token,
     fetch: opts.fetch,
-    logger: opts.logger
+    logger: opts.logger,
+    networkTimeoutMs: opts.networkTimeoutMs,
+    missingLocalPath: parsed.missingLocalPath
   });
+}
+
+// src/util/output-file.ts
+import { constants } from "node:fs";
+import { access, mkdir as mkdir3, stat as stat4, writeFile as writeFile3 } from "node:fs/promises";
+import path6 from "node:path";
+async function statOrNull(p) {
+  try {
+    return await stat4(p);
+  } catch {
+    return null;
+  }
+}
+async function checkOutputPath(file, what) {
+  const abs = path6.resolve(file);
+  const st = await statOrNull(abs);
+  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path6.join(file, "report.json")})`);
+  let dir = path6.dirname(abs);
+  for (; ; ) {
+    const d = await statOrNull(dir);
+    if (d) {
+      if (!d.isDirectory()) throw new UsageError(`${what} ${file}: ${dir} is a file, not a folder`);
+      try {
+        await access(dir, constants.W_OK);
+      } catch {
+        throw new UsageError(`${what} ${file}: the folder ${dir} is not writable`);
+      }
+      return;
+    }
+    const up = path6.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+async function writeOutput(file, content) {
+  try {
+    await mkdir3(path6.dirname(path6.resolve(file)), { recursive: true });
+    await writeFile3(file, content);
+    return null;
+  } catch (e2) {
+    const err = e2;
+    return `${err.code ? `${err.code}: ` : ""}${err.message.replace(/^[A-Z]+: /, "")}`;
+  }
 }
 
 // src/cli.ts
@@ -8139,10 +8432,12 @@ Usage:
                     [--fail-on reused|inconclusive|never]
                     [--endpoint URL] [--token TOKEN] [--components SPEC]
                     [--min-pearson X] [--min-z X] [--min-share X]
-                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR] [--quiet]
+                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
+                    [--network-timeout SECONDS] [--quiet]
                     [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
   fromscratch plan  --candidate SOURCE --reference SOURCE [...] --shards N
-                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...] [--quiet]
+                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
+                    [--network-timeout SECONDS] [--quiet]
   fromscratch merge [--report FILE] [--summary FILE] [--format text|json|markdown]
                     [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
   fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
@@ -8156,6 +8451,10 @@ SOURCE: a local directory (model.safetensors or model.safetensors.index.json + s
 --concurrency: read-ahead per remote model, up to N x 2 MiB of coalesced 4 MiB spans (one ranged request each),
                and blocks in flight per side (default 4), so transfers overlap computation.
 --html: write a self-contained HTML report (heatmaps, per-layer lines, every tensor; loads nothing).
+--network-timeout: the time one Hub request may take, all its attempts and the waits between them
+          included, without an answer (or a download without a byte) before the run gives up with exit 3
+          (default 60, at most 3600; default $FROMSCRATCH_NETWORK_TIMEOUT). Each attempt is dropped after
+          min(30 s, timeout / 4) of silence.
 --cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
           none when unset), so a second sampled run fetches nothing from them.
 
@@ -8216,6 +8515,7 @@ function parseCheckArgs(args, env) {
         sample: { type: "string" },
         concurrency: { type: "string" },
         "cache-dir": { type: "string" },
+        "network-timeout": { type: "string" },
         quiet: { type: "boolean" },
         shard: { type: "string" },
         "plan-fingerprint": { type: "string" },
@@ -8240,7 +8540,8 @@ function parseCheckArgs(args, env) {
     minShare: values["min-share"],
     sample: values.sample,
     concurrency: values.concurrency,
-    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR
+    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
+    networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT
   });
   const shard = parseShardMark({ shard: values.shard, fingerprint: values["plan-fingerprint"], positions: values["plan-positions"] }, settings.references);
   return { settings, quiet: values.quiet ?? false, shard };
@@ -8266,6 +8567,7 @@ async function runPlanCommand(args, io) {
       components: { type: "string" },
       sample: { type: "string" },
       concurrency: { type: "string" },
+      "network-timeout": { type: "string" },
       quiet: { type: "boolean" }
     }
   });
@@ -8276,12 +8578,13 @@ async function runPlanCommand(args, io) {
     token: v.token ?? io.env.HF_TOKEN,
     components: v.components,
     sample: v.sample,
-    concurrency: v.concurrency
+    concurrency: v.concurrency,
+    networkTimeout: v["network-timeout"] ?? io.env.FROMSCRATCH_NETWORK_TIMEOUT
   });
   const shards = parseShardCount(v.shards);
   const logger = cliLogger(io, v.quiet ?? false);
   const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
     logger
   });
   for (const l of describePlan(plan)) logger.info(l);
@@ -8305,22 +8608,67 @@ async function runMergeCommand(args, io) {
   if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
   if (positionals.length === 0) throw new UsageError("usage: fromscratch merge [--report FILE] REPORT.json ... (the partial reports of every shard)");
   const logger = cliLogger(io, v.quiet ?? false);
+  const reportPath = v.report;
+  const summaryPath = v.summary;
+  if (reportPath) await checkOutputPath(reportPath, "--report");
+  if (summaryPath) await checkOutputPath(summaryPath, "--summary");
   const files = await expandReportPaths(positionals);
   const report = mergeReports(await readPartials(files), { failOn: parseFailOn(v["fail-on"]) });
   logger.info(`merged ${files.length} partial reports (plan ${report.merged.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
-  const reportPath = v.report;
-  if (reportPath) {
-    await writeFile3(reportPath, JSON.stringify(report, null, 2) + "\n");
-    logger.info(`report written to ${reportPath}`);
+  return await deliver(report, null, io, logger, {
+    format,
+    reportPath,
+    summaryPath,
+    color: false
+  });
+}
+async function deliver(report, error, io, logger, out) {
+  const failures = [];
+  const paths = { reportPath: out.reportPath ?? null, htmlPath: out.htmlPath ?? null };
+  const files = [
+    { path: out.reportPath, what: "JSON report", render: () => JSON.stringify(report, null, 2) + "\n" },
+    { path: out.htmlPath, what: "HTML report", render: () => renderHtml(report, paths) },
+    { path: out.summaryPath, what: "summary", render: () => renderMarkdown(report, paths) }
+  ];
+  let bug = null;
+  for (const f of files) {
+    if (!f.path) continue;
+    let content;
+    try {
+      content = f.render();
+    } catch (e2) {
+      bug ??= new InternalError(e2);
+      failures.push(`could not render the ${f.what} for ${f.path}: ${e2?.message ?? String(e2)}`);
+      continue;
+    }
+    const why = await writeOutput(f.path, content);
+    if (why) failures.push(`could not write the ${f.what} to ${f.path} (${why}); the verdict above stands`);
+    else logger.info(`${f.what} written to ${f.path}`);
   }
-  const summaryPath = v.summary;
-  if (summaryPath) await writeFile3(summaryPath, renderMarkdown(report, { reportPath }));
-  io.stdout(format === "json" ? JSON.stringify(report, null, 2) + "\n" : format === "markdown" ? renderMarkdown(report, { reportPath }) : renderText(report));
-  if (report.error) {
-    io.stderr(`error: ${report.error.message}
+  let rendered;
+  try {
+    rendered = out.format === "json" ? JSON.stringify(report, null, 2) + "\n" : out.format === "markdown" ? renderMarkdown(report, paths) : renderText(report, { htmlPath: paths.htmlPath, color: out.color });
+  } catch (e2) {
+    bug ??= new InternalError(e2);
+    rendered = `verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})
+`;
+  }
+  io.stdout(rendered);
+  for (const f of failures) io.stderr(`warning: ${f}
 `);
-    return report.error.exitCode;
+  const stop = error ?? (report.error ? { message: report.error.message, exitCode: report.error.exitCode } : null);
+  if (stop) {
+    io.stderr(`error: ${stop.message}
+`);
+    if (error instanceof InternalError) io.stderr(`${error.detail}
+`);
   }
+  if (bug) io.stderr(`${bug.message}
+${bug.detail}
+`);
+  if (error) return exitCodeFor(error);
+  if (report.error) return report.error.exitCode;
+  if (bug) return EXIT.internal;
   return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
 }
 async function main(argv, io) {
@@ -8354,31 +8702,21 @@ async function main(argv, io) {
       return EXIT.pass;
     }
     const { settings, quiet, shard } = parseCheckArgs(rest, io.env);
+    if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
+    if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, quiet);
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger }),
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
       logger,
       now: () => Date.now()
     });
     if (shard) report.shard = shard;
-    if (settings.reportPath) {
-      await writeFile3(settings.reportPath, JSON.stringify(report, null, 2) + "\n");
-      logger.info(`report written to ${settings.reportPath}`);
-    }
-    if (settings.htmlPath) {
-      await writeFile3(settings.htmlPath, renderHtml(report, { reportPath: settings.reportPath }));
-      logger.info(`HTML report written to ${settings.htmlPath}`);
-    }
-    const paths = { reportPath: settings.reportPath, htmlPath: settings.htmlPath };
-    const color = io.stdoutTTY === true && !io.env.NO_COLOR;
-    const rendered = settings.format === "json" ? JSON.stringify(report, null, 2) + "\n" : settings.format === "markdown" ? renderMarkdown(report, paths) : renderText(report, { ...paths, color });
-    io.stdout(rendered);
-    if (error) {
-      io.stderr(`error: ${error.message}
-`);
-      return exitCodeFor(error);
-    }
-    return report.gate.failed ? EXIT.gateFailed : EXIT.pass;
+    return await deliver(report, error, io, logger, {
+      format: settings.format,
+      reportPath: settings.reportPath,
+      htmlPath: settings.htmlPath,
+      color: io.stdoutTTY === true && !io.env.NO_COLOR
+    });
   } catch (e2) {
     if (e2 instanceof FromScratchError) {
       io.stderr(`error: ${e2.message}

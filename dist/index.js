@@ -1180,14 +1180,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path18 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path19 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path18 && path18[0] !== "/") {
-          path18 = `/${path18}`;
+        if (path19 && path19[0] !== "/") {
+          path19 = `/${path19}`;
         }
-        return new URL(`${origin}${path18}`);
+        return new URL(`${origin}${path19}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1671,39 +1671,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path18, origin }
+          request: { method, path: path19, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path18);
+        debuglog("sending request to %s %s/%s", method, origin, path19);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path18, origin },
+          request: { method, path: path19, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path18,
+          path19,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path18, origin }
+          request: { method, path: path19, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path18);
+        debuglog("trailers received from %s %s/%s", method, origin, path19);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path18, origin },
+          request: { method, path: path19, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path18,
+          path19,
           error2.message
         );
       });
@@ -1752,9 +1752,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path18, origin }
+            request: { method, path: path19, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path18);
+          debuglog("sending request to %s %s/%s", method, origin, path19);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1820,7 +1820,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path18,
+        path: path19,
         method,
         body: body2,
         headers,
@@ -1835,11 +1835,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path18 !== "string") {
+        if (typeof path19 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path18[0] !== "/" && !(path18.startsWith("http://") || path18.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path19[0] !== "/" && !(path19.startsWith("http://") || path19.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path18)) {
+        } else if (invalidPathRegex.test(path19)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1905,7 +1905,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path18, query) : path18;
+        this.path = query ? buildURL(path19, query) : path19;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6066,7 +6066,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util5.addListener;
@@ -6145,7 +6145,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert4(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6240,11 +6240,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -6267,10 +6267,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6287,7 +6287,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert4(this.ptr != null);
@@ -6467,7 +6467,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6489,7 +6489,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6525,13 +6525,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert4(client[kRunning] === 0);
           util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util5.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6747,7 +6747,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request) {
-      const { method, path: path18, host, upgrade, blocking, reset } = request;
+      const { method, path: path19, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6828,7 +6828,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path18} HTTP/1.1\r
+      let header = `${method} ${path19} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7375,7 +7375,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path18, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path19, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7472,7 +7472,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path18;
+      headers[HTTP2_HEADER_PATH] = path19;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7839,9 +7839,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path18 = search ? `${pathname}${search}` : pathname;
+        const path19 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path18;
+        this.opts.path = path19;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -9124,10 +9124,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path18 = "/",
+          path: path19 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path18;
+        opts.path = origin + path19;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -11166,21 +11166,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path18) {
-      if (typeof path18 !== "string") {
-        return path18;
+    function safeUrl(path19) {
+      if (typeof path19 !== "string") {
+        return path19;
       }
-      const pathSegments = path18.split("?");
+      const pathSegments = path19.split("?");
       if (pathSegments.length !== 2) {
-        return path18;
+        return path19;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path18, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path18);
+    function matchKey(mockDispatch2, { path: path19, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path19);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11204,7 +11204,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path18 }) => matchValue(safeUrl(path18), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path19 }) => matchValue(safeUrl(path19), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11245,9 +11245,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path18, method, body: body2, headers, query } = opts;
+      const { path: path19, method, body: body2, headers, query } = opts;
       return {
-        path: path18,
+        path: path19,
         method,
         body: body2,
         headers,
@@ -11701,11 +11701,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural;
       }
-      pluralize(count) {
-        const one = count === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -11738,10 +11738,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path18, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path19, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path18,
+            Path: path19,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16717,9 +16717,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path18) {
-      for (let i = 0; i < path18.length; ++i) {
-        const code = path18.charCodeAt(i);
+    function validateCookiePath(path19) {
+      for (let i = 0; i < path19.length; ++i) {
+        const code = path19.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19297,15 +19297,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -19715,11 +19715,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path18 = opts.path;
+          let path19 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path18 = `/${path18}`;
+            path19 = `/${path19}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path18);
+          url2 = new URL(util5.parseOrigin(url2).origin + path19);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -20240,9 +20240,9 @@ var require_semver = __commonJS({
           // This probably shouldn't be used publicly.
           // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
           case "pre": {
-            const base = Number(identifierBase) ? 1 : 0;
+            const base2 = Number(identifierBase) ? 1 : 0;
             if (this.prerelease.length === 0) {
-              this.prerelease = [base];
+              this.prerelease = [base2];
             } else {
               let i = this.prerelease.length;
               while (--i >= 0) {
@@ -20255,11 +20255,11 @@ var require_semver = __commonJS({
                 if (identifier === this.prerelease.join(".") && identifierBase === false) {
                   throw new Error("invalid increment argument: identifier already exists");
                 }
-                this.prerelease.push(base);
+                this.prerelease.push(base2);
               }
             }
             if (identifier) {
-              let prerelease = [identifier, base];
+              let prerelease = [identifier, base2];
               if (identifierBase === false) {
                 prerelease = [identifier];
               }
@@ -20672,10 +20672,10 @@ var require_truncate = __commonJS({
   "node_modules/semver/functions/truncate.js"(exports2, module) {
     "use strict";
     var parse2 = require_parse2();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var truncate = /* @__PURE__ */ __name((version3, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants5.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version3, options);
@@ -21924,7 +21924,7 @@ var require_semver2 = __commonJS({
   "node_modules/semver/index.js"(exports2, module) {
     "use strict";
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants5 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -22008,8 +22008,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants5.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants5.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -23249,8 +23249,8 @@ var require_dist3 = __commonJS({
         const { proxy } = this;
         const protocol = opts.secureEndpoint ? "https:" : "http:";
         const hostname = req.getHeader("host") || "localhost";
-        const base = `${protocol}//${hostname}`;
-        const url2 = new url_1.URL(req.path, base);
+        const base2 = `${protocol}//${hostname}`;
+        const url2 = new url_1.URL(req.path, base2);
         if (opts.port !== 80) {
           url2.port = String(opts.port);
         }
@@ -23697,13 +23697,13 @@ var require_goog_varint = __commonJS({
       let minus = dec[0] == "-";
       if (minus)
         dec = dec.slice(1);
-      const base = 1e6;
+      const base2 = 1e6;
       let lowBits = 0;
       let highBits = 0;
       function add1e6digit(begin, end) {
         const digit1e6 = Number(dec.slice(begin, end));
-        highBits *= base;
-        lowBits = lowBits * base + digit1e6;
+        highBits *= base2;
+        lowBits = lowBits * base2 + digit1e6;
         if (lowBits >= TWO_PWR_32_DBL) {
           highBits = highBits + (lowBits / TWO_PWR_32_DBL | 0);
           lowBits = lowBits % TWO_PWR_32_DBL;
@@ -23728,14 +23728,14 @@ var require_goog_varint = __commonJS({
       let digitA = low + mid * 6777216 + high * 6710656;
       let digitB = mid + high * 8147497;
       let digitC = high * 2;
-      let base = 1e7;
-      if (digitA >= base) {
-        digitB += Math.floor(digitA / base);
-        digitA %= base;
+      let base2 = 1e7;
+      if (digitA >= base2) {
+        digitB += Math.floor(digitA / base2);
+        digitA %= base2;
       }
-      if (digitB >= base) {
-        digitC += Math.floor(digitB / base);
-        digitB %= base;
+      if (digitB >= base2) {
+        digitC += Math.floor(digitB / base2);
+        digitB %= base2;
       }
       function decimalFrom1e7(digit1e7, needLeadingZeros) {
         let partial = digit1e7 ? String(digit1e7) : "";
@@ -27799,8 +27799,7 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/action.ts
-import { writeFile as writeFile3 } from "node:fs/promises";
-import path17 from "node:path";
+import path18 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -27984,8 +27983,8 @@ var DecodedURL = class extends URL {
   static {
     __name(this, "DecodedURL");
   }
-  constructor(url2, base) {
-    super(url2, base);
+  constructor(url2, base2) {
+    super(url2, base2);
     this._decodedUsername = decodeURIComponent(super.username);
     this._decodedPassword = decodeURIComponent(super.password);
   }
@@ -32282,8 +32281,8 @@ var SearchState = class {
   static {
     __name(this, "SearchState");
   }
-  constructor(path18, level) {
-    this.path = path18;
+  constructor(path19, level) {
+    this.path = path19;
     this.level = level;
   }
 };
@@ -37118,15 +37117,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path18 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path18.startsWith("/")) {
-      path18 = path18.substring(1);
+    let path19 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path19.startsWith("/")) {
+      path19 = path19.substring(1);
     }
-    if (isAbsoluteUrl(path18)) {
-      requestUrl = path18;
+    if (isAbsoluteUrl(path19)) {
+      requestUrl = path19;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path18);
+      requestUrl = appendPath(requestUrl, path19);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -37176,9 +37175,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path18 = pathToAppend.substring(0, searchStart);
+    const path19 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path18;
+    newPath = newPath + path19;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -38308,9 +38307,9 @@ function validateAmpersand(xmlData, i) {
     i++;
     return validateNumberAmpersand(xmlData, i);
   }
-  let count = 0;
-  for (; i < xmlData.length; i++, count++) {
-    if (xmlData[i].match(/\w/) && count < 20)
+  let count2 = 0;
+  for (; i < xmlData.length; i++, count2++) {
+    if (xmlData[i].match(/\w/) && count2 < 20)
       continue;
     if (xmlData[i] === ";")
       break;
@@ -39726,12 +39725,12 @@ function trimZeros(numStr) {
   return numStr;
 }
 __name(trimZeros, "trimZeros");
-function parse_int(numStr, base) {
+function parse_int(numStr, base2) {
   const str = numStr.trim();
-  if (base === 2 || base === 8) numStr = str.substring(2);
-  if (parseInt) return parseInt(numStr, base);
-  else if (Number.parseInt) return Number.parseInt(numStr, base);
-  else if (window && window.parseInt) return window.parseInt(numStr, base);
+  if (base2 === 2 || base2 === 8) numStr = str.substring(2);
+  if (parseInt) return parseInt(numStr, base2);
+  else if (Number.parseInt) return Number.parseInt(numStr, base2);
+  else if (window && window.parseInt) return window.parseInt(numStr, base2);
   else throw new Error("parseInt, Number.parseInt, window.parseInt are not supported");
 }
 __name(parse_int, "parse_int");
@@ -40134,16 +40133,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path18 = this._matcher.path;
-    return path18.length > 0 ? path18[path18.length - 1].tag : void 0;
+    const path19 = this._matcher.path;
+    return path19.length > 0 ? path19[path19.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path18 = this._matcher.path;
-    return path18.length > 0 ? path18[path18.length - 1].namespace : void 0;
+    const path19 = this._matcher.path;
+    return path19.length > 0 ? path19[path19.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -40151,9 +40150,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path18 = this._matcher.path;
-    if (path18.length === 0) return void 0;
-    return path18[path18.length - 1].values?.[attrName];
+    const path19 = this._matcher.path;
+    if (path19.length === 0) return void 0;
+    return path19[path19.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -40161,9 +40160,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path18 = this._matcher.path;
-    if (path18.length === 0) return false;
-    const current = path18[path18.length - 1];
+    const path19 = this._matcher.path;
+    if (path19.length === 0) return false;
+    const current = path19[path19.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -40189,18 +40188,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path18 = this._matcher.path;
-    if (path18.length === 0) return -1;
-    return path18[path18.length - 1].position ?? 0;
+    const path19 = this._matcher.path;
+    if (path19.length === 0) return -1;
+    return path19[path19.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path18 = this._matcher.path;
-    if (path18.length === 0) return -1;
-    return path18[path18.length - 1].counter ?? 0;
+    const path19 = this._matcher.path;
+    if (path19.length === 0) return -1;
+    return path19[path19.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -43538,11 +43537,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path18) {
+    function locateFile(path19) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path18, scriptDirectory);
+        return Module["locateFile"](path19, scriptDirectory);
       }
-      return scriptDirectory + path18;
+      return scriptDirectory + path19;
     }
     __name(locateFile, "locateFile");
     var read_, readAsync, readBinary, setWindowTitle;
@@ -46750,9 +46749,9 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request) {
-    const path18 = getURLPath(request.url) || "/";
+    const path19 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path18}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path19}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -47252,9 +47251,9 @@ function storageSharedKeyCredentialPolicy(options) {
   }
   __name(getCanonicalizedHeadersString, "getCanonicalizedHeadersString");
   function getCanonicalizedResourceString(request) {
-    const path18 = getURLPath(request.url) || "/";
+    const path19 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path18}`;
+    canonicalizedResourceString += `/${options.accountName}${path19}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -61241,10 +61240,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path18 = urlParsed.pathname;
-  path18 = path18 || "/";
-  path18 = escape2(path18);
-  urlParsed.pathname = path18;
+  let path19 = urlParsed.pathname;
+  path19 = path19 || "/";
+  path19 = escape2(path19);
+  urlParsed.pathname = path19;
   return urlParsed.toString();
 }
 __name(escapeURLPath, "escapeURLPath");
@@ -61334,9 +61333,9 @@ function escape2(text) {
 __name(escape2, "escape");
 function appendToURLPath(url2, name2) {
   const urlParsed = new URL(url2);
-  let path18 = urlParsed.pathname;
-  path18 = path18 ? path18.endsWith("/") ? `${path18}${name2}` : `${path18}/${name2}` : name2;
-  urlParsed.pathname = path18;
+  let path19 = urlParsed.pathname;
+  path19 = path19 ? path19.endsWith("/") ? `${path19}${name2}` : `${path19}/${name2}` : name2;
+  urlParsed.pathname = path19;
   return urlParsed.toString();
 }
 __name(appendToURLPath, "appendToURLPath");
@@ -63101,13 +63100,13 @@ var RetriableReadableStream = class extends Readable3 {
    * @param count - How much data in original data source to read
    * @param options -
    */
-  constructor(source, getter, offset, count, options = {}) {
+  constructor(source, getter, offset, count2, options = {}) {
     super({ highWaterMark: options.highWaterMark });
     this.getter = getter;
     this.source = source;
     this.start = offset;
     this.offset = offset;
-    this.end = offset + count - 1;
+    this.end = offset + count2 - 1;
     this.maxRetryRequests = options.maxRetryRequests && options.maxRetryRequests >= 0 ? options.maxRetryRequests : 0;
     this.onProgress = options.onProgress;
     this.options = options;
@@ -63629,9 +63628,9 @@ var BlobDownloadResponse = class {
    * @param count -
    * @param options -
    */
-  constructor(originalResponse2, getter, offset, count, options = {}) {
+  constructor(originalResponse2, getter, offset, count2, options = {}) {
     this.originalResponse = originalResponse2;
-    this.blobDownloadStream = new RetriableReadableStream(this.originalResponse.readableStreamBody, getter, offset, count, options);
+    this.blobDownloadStream = new RetriableReadableStream(this.originalResponse.readableStreamBody, getter, offset, count2, options);
   }
 };
 
@@ -63761,12 +63760,12 @@ var AvroParser = class _AvroParser {
   }
   static async readArray(stream2, readItemMethod, options = {}) {
     const items = [];
-    for (let count = await _AvroParser.readLong(stream2, options); count !== 0; count = await _AvroParser.readLong(stream2, options)) {
-      if (count < 0) {
+    for (let count2 = await _AvroParser.readLong(stream2, options); count2 !== 0; count2 = await _AvroParser.readLong(stream2, options)) {
+      if (count2 < 0) {
         await _AvroParser.readLong(stream2, options);
-        count = -count;
+        count2 = -count2;
       }
-      while (count--) {
+      while (count2--) {
         const item = await readItemMethod(stream2, options);
         items.push(item);
       }
@@ -65284,11 +65283,11 @@ import fs5 from "node:fs";
 import util3 from "node:util";
 async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
   let pos = 0;
-  const count = end - offset;
+  const count2 = end - offset;
   return new Promise((resolve4, reject) => {
     const timeout = setTimeout(() => reject(new Error(`The operation cannot be completed in timeout.`)), REQUEST_TIMEOUT);
     stream2.on("readable", () => {
-      if (pos >= count) {
+      if (pos >= count2) {
         clearTimeout(timeout);
         resolve4();
         return;
@@ -65300,14 +65299,14 @@ async function streamToBuffer(stream2, buffer3, offset, end, encoding) {
       if (typeof chunk === "string") {
         chunk = Buffer.from(chunk, encoding);
       }
-      const chunkLength = pos + chunk.length > count ? count - pos : chunk.length;
+      const chunkLength = pos + chunk.length > count2 ? count2 - pos : chunk.length;
       buffer3.fill(chunk.slice(0, chunkLength), offset + pos, offset + pos + chunkLength);
       pos += chunkLength;
     });
     stream2.on("end", () => {
       clearTimeout(timeout);
-      if (pos < count) {
-        reject(new Error(`Stream drains before getting enough data needed. Data read: ${pos}, data need: ${count}`));
+      if (pos < count2) {
+        reject(new Error(`Stream drains before getting enough data needed. Data read: ${pos}, data need: ${count2}`));
       }
       resolve4();
     });
@@ -65529,7 +65528,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
    * }
    * ```
    */
-  async download(offset = 0, count, options = {}) {
+  async download(offset = 0, count2, options = {}) {
     options.conditions = options.conditions || {};
     options.conditions = options.conditions || {};
     ensureCpkIfSpecified(options.customerProvidedKey, this.isHttps);
@@ -65545,7 +65544,7 @@ var BlobClient = class _BlobClient extends StorageClient2 {
           onDownloadProgress: isNodeLike2 ? void 0 : options.onProgress
           // for Node.js, progress is reported by RetriableReadableStream
         },
-        range: offset === 0 && !count ? void 0 : rangeToString({ offset, count }),
+        range: offset === 0 && !count2 ? void 0 : rangeToString({ offset, count: count2 }),
         rangeGetContentMD5: options.rangeGetContentMD5,
         rangeGetContentCRC64: options.rangeGetContentCrc64,
         snapshot: options.snapshot,
@@ -66055,15 +66054,15 @@ var BlobClient = class _BlobClient extends StorageClient2 {
   async downloadToBuffer(param1, param2, param3, param4 = {}) {
     let buffer3;
     let offset = 0;
-    let count = 0;
+    let count2 = 0;
     let options = param4;
     if (param1 instanceof Buffer) {
       buffer3 = param1;
       offset = param2 || 0;
-      count = typeof param3 === "number" ? param3 : 0;
+      count2 = typeof param3 === "number" ? param3 : 0;
     } else {
       offset = typeof param1 === "number" ? param1 : 0;
-      count = typeof param2 === "number" ? param2 : 0;
+      count2 = typeof param2 === "number" ? param2 : 0;
       options = param3 || {};
     }
     let blockSize = options.blockSize ?? 0;
@@ -66076,38 +66075,38 @@ var BlobClient = class _BlobClient extends StorageClient2 {
     if (offset < 0) {
       throw new RangeError("offset option must be >= 0");
     }
-    if (count && count <= 0) {
+    if (count2 && count2 <= 0) {
       throw new RangeError("count option must be greater than 0");
     }
     if (!options.conditions) {
       options.conditions = {};
     }
     return tracingClient.withSpan("BlobClient-downloadToBuffer", options, async (updatedOptions) => {
-      if (!count) {
+      if (!count2) {
         const response = await this.getProperties({
           ...options,
           tracingOptions: updatedOptions.tracingOptions
         });
-        count = response.contentLength - offset;
-        if (count < 0) {
+        count2 = response.contentLength - offset;
+        if (count2 < 0) {
           throw new RangeError(`offset ${offset} shouldn't be larger than blob size ${response.contentLength}`);
         }
       }
       if (!buffer3) {
         try {
-          buffer3 = Buffer.alloc(count);
+          buffer3 = Buffer.alloc(count2);
         } catch (error2) {
-          throw new Error(`Unable to allocate the buffer of size: ${count}(in bytes). Please try passing your own buffer to the "downloadToBuffer" method or try using other methods like "download" or "downloadToFile".	 ${error2.message}`);
+          throw new Error(`Unable to allocate the buffer of size: ${count2}(in bytes). Please try passing your own buffer to the "downloadToBuffer" method or try using other methods like "download" or "downloadToFile".	 ${error2.message}`);
         }
       }
-      if (buffer3.length < count) {
-        throw new RangeError(`The buffer's size should be equal to or larger than the request count of bytes: ${count}`);
+      if (buffer3.length < count2) {
+        throw new RangeError(`The buffer's size should be equal to or larger than the request count of bytes: ${count2}`);
       }
       let transferProgress = 0;
       const batch = new Batch(options.concurrency);
-      for (let off = offset; off < offset + count; off = off + blockSize) {
+      for (let off = offset; off < offset + count2; off = off + blockSize) {
         batch.addOperation(async () => {
-          let chunkEnd = offset + count;
+          let chunkEnd = offset + count2;
           if (off + blockSize < chunkEnd) {
             chunkEnd = off + blockSize;
           }
@@ -66146,9 +66145,9 @@ var BlobClient = class _BlobClient extends StorageClient2 {
    *                                                 content is already read and written into a local file
    *                                                 at the specified path.
    */
-  async downloadToFile(filePath, offset = 0, count, options = {}) {
+  async downloadToFile(filePath, offset = 0, count2, options = {}) {
     return tracingClient.withSpan("BlobClient-downloadToFile", options, async (updatedOptions) => {
-      const response = await this.download(offset, count, {
+      const response = await this.download(offset, count2, {
         ...options,
         tracingOptions: updatedOptions.tracingOptions
       });
@@ -66619,14 +66618,14 @@ var AppendBlobClient = class _AppendBlobClient extends BlobClient {
    * @param count - Number of bytes to be appended as a block
    * @param options -
    */
-  async appendBlockFromURL(sourceURL, sourceOffset, count, options = {}) {
+  async appendBlockFromURL(sourceURL, sourceOffset, count2, options = {}) {
     options.conditions = options.conditions || {};
     options.sourceConditions = options.sourceConditions || {};
     ensureCpkIfSpecified(options.customerProvidedKey, this.isHttps);
     return tracingClient.withSpan("AppendBlobClient-appendBlockFromURL", options, async (updatedOptions) => {
       return assertResponse(await this.appendBlobContext.appendBlockFromUrl(sourceURL, 0, {
         abortSignal: options.abortSignal,
-        sourceRange: rangeToString({ offset: sourceOffset, count }),
+        sourceRange: rangeToString({ offset: sourceOffset, count: count2 }),
         sourceContentMD5: options.sourceContentMD5,
         sourceContentCrc64: options.sourceContentCrc64,
         leaseAccessConditions: options.conditions,
@@ -66961,7 +66960,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
    * @param options - Options to the Block Blob Stage Block From URL operation.
    * @returns Response data for the Block Blob Stage Block From URL operation.
    */
-  async stageBlockFromURL(blockId2, sourceURL, offset = 0, count, options = {}) {
+  async stageBlockFromURL(blockId2, sourceURL, offset = 0, count2, options = {}) {
     ensureCpkIfSpecified(options.customerProvidedKey, this.isHttps);
     return tracingClient.withSpan("BlockBlobClient-stageBlockFromURL", options, async (updatedOptions) => {
       return assertResponse(await this.blockBlobContext.stageBlockFromURL(blockId2, 0, sourceURL, {
@@ -66969,7 +66968,7 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
         leaseAccessConditions: options.conditions,
         sourceContentMD5: options.sourceContentMD5,
         sourceContentCrc64: options.sourceContentCrc64,
-        sourceRange: offset === 0 && !count ? void 0 : rangeToString({ offset, count }),
+        sourceRange: offset === 0 && !count2 ? void 0 : rangeToString({ offset, count: count2 }),
         cpkInfo: options.customerProvidedKey,
         encryptionScope: options.encryptionScope,
         copySourceAuthorization: httpAuthorizationToString(options.sourceAuthorization),
@@ -67198,10 +67197,10 @@ var BlockBlobClient = class _BlockBlobClient extends BlobClient {
   async uploadFile(filePath, options = {}) {
     return tracingClient.withSpan("BlockBlobClient-uploadFile", options, async (updatedOptions) => {
       const size = (await fsStat(filePath)).size;
-      return this.uploadSeekableInternal((offset, count) => {
+      return this.uploadSeekableInternal((offset, count2) => {
         return () => fsCreateReadStream(filePath, {
           autoClose: true,
-          end: count ? offset + count - 1 : Infinity,
+          end: count2 ? offset + count2 - 1 : Infinity,
           start: offset
         });
       }, size, {
@@ -67411,11 +67410,11 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Upload Pages operation.
    * @returns Response data for the Page Blob Upload Pages operation.
    */
-  async uploadPages(body2, offset, count, options = {}) {
+  async uploadPages(body2, offset, count2, options = {}) {
     options.conditions = options.conditions || {};
     ensureCpkIfSpecified(options.customerProvidedKey, this.isHttps);
     return tracingClient.withSpan("PageBlobClient-uploadPages", options, async (updatedOptions) => {
-      return assertResponse(await this.pageBlobContext.uploadPages(count, body2, {
+      return assertResponse(await this.pageBlobContext.uploadPages(count2, body2, {
         abortSignal: options.abortSignal,
         leaseAccessConditions: options.conditions,
         modifiedAccessConditions: {
@@ -67425,7 +67424,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
         requestOptions: {
           onUploadProgress: options.onProgress
         },
-        range: rangeToString({ offset, count }),
+        range: rangeToString({ offset, count: count2 }),
         sequenceNumberAccessConditions: options.conditions,
         transactionalContentMD5: options.transactionalContentMD5,
         transactionalContentCrc64: options.transactionalContentCrc64,
@@ -67446,12 +67445,12 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param count - Number of bytes to be uploaded from source page blob
    * @param options -
    */
-  async uploadPagesFromURL(sourceURL, sourceOffset, destOffset, count, options = {}) {
+  async uploadPagesFromURL(sourceURL, sourceOffset, destOffset, count2, options = {}) {
     options.conditions = options.conditions || {};
     options.sourceConditions = options.sourceConditions || {};
     ensureCpkIfSpecified(options.customerProvidedKey, this.isHttps);
     return tracingClient.withSpan("PageBlobClient-uploadPagesFromURL", options, async (updatedOptions) => {
-      return assertResponse(await this.pageBlobContext.uploadPagesFromURL(sourceURL, rangeToString({ offset: sourceOffset, count }), 0, rangeToString({ offset: destOffset, count }), {
+      return assertResponse(await this.pageBlobContext.uploadPagesFromURL(sourceURL, rangeToString({ offset: sourceOffset, count: count2 }), 0, rangeToString({ offset: destOffset, count: count2 }), {
         abortSignal: options.abortSignal,
         sourceContentMD5: options.sourceContentMD5,
         sourceContentCrc64: options.sourceContentCrc64,
@@ -67484,7 +67483,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Clear Pages operation.
    * @returns Response data for the Page Blob Clear Pages operation.
    */
-  async clearPages(offset = 0, count, options = {}) {
+  async clearPages(offset = 0, count2, options = {}) {
     options.conditions = options.conditions || {};
     return tracingClient.withSpan("PageBlobClient-clearPages", options, async (updatedOptions) => {
       return assertResponse(await this.pageBlobContext.clearPages(0, {
@@ -67494,7 +67493,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           ...options.conditions,
           ifTags: options.conditions?.tagConditions
         },
-        range: rangeToString({ offset, count }),
+        range: rangeToString({ offset, count: count2 }),
         sequenceNumberAccessConditions: options.conditions,
         cpkInfo: options.customerProvidedKey,
         encryptionScope: options.encryptionScope,
@@ -67511,7 +67510,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Get Ranges operation.
    * @returns Response data for the Page Blob Get Ranges operation.
    */
-  async getPageRanges(offset = 0, count, options = {}) {
+  async getPageRanges(offset = 0, count2, options = {}) {
     options.conditions = options.conditions || {};
     return tracingClient.withSpan("PageBlobClient-getPageRanges", options, async (updatedOptions) => {
       const response = assertResponse(await this.pageBlobContext.getPageRanges({
@@ -67521,7 +67520,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           ...options.conditions,
           ifTags: options.conditions?.tagConditions
         },
-        range: rangeToString({ offset, count }),
+        range: rangeToString({ offset, count: count2 }),
         tracingOptions: updatedOptions.tracingOptions
       }));
       return rangeResponseFromModel(response);
@@ -67539,7 +67538,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param marker - A string value that identifies the portion of the list to be returned with the next list operation.
    * @param options - Options to PageBlob Get Page Ranges Segment operation.
    */
-  async listPageRangesSegment(offset = 0, count, marker2, options = {}) {
+  async listPageRangesSegment(offset = 0, count2, marker2, options = {}) {
     return tracingClient.withSpan("PageBlobClient-getPageRangesSegment", options, async (updatedOptions) => {
       return assertResponse(await this.pageBlobContext.getPageRanges({
         abortSignal: options.abortSignal,
@@ -67548,7 +67547,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           ...options.conditions,
           ifTags: options.conditions?.tagConditions
         },
-        range: rangeToString({ offset, count }),
+        range: rangeToString({ offset, count: count2 }),
         marker: marker2,
         maxPageSize: options.maxPageSize,
         tracingOptions: updatedOptions.tracingOptions
@@ -67569,11 +67568,11 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    *                          items. The marker value is opaque to the client.
    * @param options - Options to List Page Ranges operation.
    */
-  async *listPageRangeItemSegments(offset = 0, count, marker2, options = {}) {
+  async *listPageRangeItemSegments(offset = 0, count2, marker2, options = {}) {
     let getPageRangeItemSegmentsResponse;
     if (!!marker2 || marker2 === void 0) {
       do {
-        getPageRangeItemSegmentsResponse = await this.listPageRangesSegment(offset, count, marker2, options);
+        getPageRangeItemSegmentsResponse = await this.listPageRangesSegment(offset, count2, marker2, options);
         marker2 = getPageRangeItemSegmentsResponse.continuationToken;
         yield await getPageRangeItemSegmentsResponse;
       } while (marker2);
@@ -67586,9 +67585,9 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param count - Number of bytes to get.
    * @param options - Options to List Page Ranges operation.
    */
-  async *listPageRangeItems(offset = 0, count, options = {}) {
+  async *listPageRangeItems(offset = 0, count2, options = {}) {
     let marker2;
-    for await (const getPageRangesSegment of this.listPageRangeItemSegments(offset, count, marker2, options)) {
+    for await (const getPageRangesSegment of this.listPageRangeItemSegments(offset, count2, marker2, options)) {
       yield* ExtractPageRangeInfoItems(getPageRangesSegment);
     }
   }
@@ -67664,9 +67663,9 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Get Ranges operation.
    * @returns An asyncIterableIterator that supports paging.
    */
-  listPageRanges(offset = 0, count, options = {}) {
+  listPageRanges(offset = 0, count2, options = {}) {
     options.conditions = options.conditions || {};
-    const iter = this.listPageRangeItems(offset, count, options);
+    const iter = this.listPageRangeItems(offset, count2, options);
     return {
       /**
        * The next method, part of the iteration protocol
@@ -67684,7 +67683,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
        * Return an AsyncIterableIterator that works a page at a time
        */
       byPage: /* @__PURE__ */ __name((settings = {}) => {
-        return this.listPageRangeItemSegments(offset, count, settings.continuationToken, {
+        return this.listPageRangeItemSegments(offset, count2, settings.continuationToken, {
           maxPageSize: settings.maxPageSize,
           ...options
         });
@@ -67701,7 +67700,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Get Page Ranges Diff operation.
    * @returns Response data for the Page Blob Get Page Range Diff operation.
    */
-  async getPageRangesDiff(offset, count, prevSnapshot, options = {}) {
+  async getPageRangesDiff(offset, count2, prevSnapshot, options = {}) {
     options.conditions = options.conditions || {};
     return tracingClient.withSpan("PageBlobClient-getPageRangesDiff", options, async (updatedOptions) => {
       const result = assertResponse(await this.pageBlobContext.getPageRangesDiff({
@@ -67712,7 +67711,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           ifTags: options.conditions?.tagConditions
         },
         prevsnapshot: prevSnapshot,
-        range: rangeToString({ offset, count }),
+        range: rangeToString({ offset, count: count2 }),
         tracingOptions: updatedOptions.tracingOptions
       }));
       return rangeResponseFromModel(result);
@@ -67732,7 +67731,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param marker - A string value that identifies the portion of the get to be returned with the next get operation.
    * @param options - Options to the Page Blob Get Page Ranges Diff operation.
    */
-  async listPageRangesDiffSegment(offset, count, prevSnapshotOrUrl, marker2, options = {}) {
+  async listPageRangesDiffSegment(offset, count2, prevSnapshotOrUrl, marker2, options = {}) {
     return tracingClient.withSpan("PageBlobClient-getPageRangesDiffSegment", options, async (updatedOptions) => {
       return assertResponse(await this.pageBlobContext.getPageRangesDiff({
         abortSignal: options?.abortSignal,
@@ -67744,7 +67743,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
         prevsnapshot: prevSnapshotOrUrl,
         range: rangeToString({
           offset,
-          count
+          count: count2
         }),
         marker: marker2,
         maxPageSize: options?.maxPageSize,
@@ -67768,11 +67767,11 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    *                          items. The marker value is opaque to the client.
    * @param options - Options to the Page Blob Get Page Ranges Diff operation.
    */
-  async *listPageRangeDiffItemSegments(offset, count, prevSnapshotOrUrl, marker2, options) {
+  async *listPageRangeDiffItemSegments(offset, count2, prevSnapshotOrUrl, marker2, options) {
     let getPageRangeItemSegmentsResponse;
     if (!!marker2 || marker2 === void 0) {
       do {
-        getPageRangeItemSegmentsResponse = await this.listPageRangesDiffSegment(offset, count, prevSnapshotOrUrl, marker2, options);
+        getPageRangeItemSegmentsResponse = await this.listPageRangesDiffSegment(offset, count2, prevSnapshotOrUrl, marker2, options);
         marker2 = getPageRangeItemSegmentsResponse.continuationToken;
         yield await getPageRangeItemSegmentsResponse;
       } while (marker2);
@@ -67786,9 +67785,9 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param prevSnapshotOrUrl - Timestamp of snapshot to retrieve the difference or URL of snapshot to retrieve the difference.
    * @param options - Options to the Page Blob Get Page Ranges Diff operation.
    */
-  async *listPageRangeDiffItems(offset, count, prevSnapshotOrUrl, options) {
+  async *listPageRangeDiffItems(offset, count2, prevSnapshotOrUrl, options) {
     let marker2;
-    for await (const getPageRangesSegment of this.listPageRangeDiffItemSegments(offset, count, prevSnapshotOrUrl, marker2, options)) {
+    for await (const getPageRangesSegment of this.listPageRangeDiffItemSegments(offset, count2, prevSnapshotOrUrl, marker2, options)) {
       yield* ExtractPageRangeInfoItems(getPageRangesSegment);
     }
   }
@@ -67874,9 +67873,9 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Get Ranges operation.
    * @returns An asyncIterableIterator that supports paging.
    */
-  listPageRangesDiff(offset, count, prevSnapshot, options = {}) {
+  listPageRangesDiff(offset, count2, prevSnapshot, options = {}) {
     options.conditions = options.conditions || {};
-    const iter = this.listPageRangeDiffItems(offset, count, prevSnapshot, {
+    const iter = this.listPageRangeDiffItems(offset, count2, prevSnapshot, {
       ...options
     });
     return {
@@ -67896,7 +67895,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
        * Return an AsyncIterableIterator that works a page at a time
        */
       byPage: /* @__PURE__ */ __name((settings = {}) => {
-        return this.listPageRangeDiffItemSegments(offset, count, prevSnapshot, settings.continuationToken, {
+        return this.listPageRangeDiffItemSegments(offset, count2, prevSnapshot, settings.continuationToken, {
           maxPageSize: settings.maxPageSize,
           ...options
         });
@@ -67913,7 +67912,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
    * @param options - Options to the Page Blob Get Page Ranges Diff operation.
    * @returns Response data for the Page Blob Get Page Range Diff operation.
    */
-  async getPageRangesDiffForManagedDisks(offset, count, prevSnapshotUrl2, options = {}) {
+  async getPageRangesDiffForManagedDisks(offset, count2, prevSnapshotUrl2, options = {}) {
     options.conditions = options.conditions || {};
     return tracingClient.withSpan("PageBlobClient-GetPageRangesDiffForManagedDisks", options, async (updatedOptions) => {
       const response = assertResponse(await this.pageBlobContext.getPageRangesDiff({
@@ -67924,7 +67923,7 @@ var PageBlobClient = class _PageBlobClient extends BlobClient {
           ifTags: options.conditions?.tagConditions
         },
         prevSnapshotUrl: prevSnapshotUrl2,
-        range: rangeToString({ offset, count }),
+        range: rangeToString({ offset, count: count2 }),
         tracingOptions: updatedOptions.tracingOptions
       }));
       return rangeResponseFromModel(response);
@@ -68549,11 +68548,11 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
       const downloads = [];
       const blockSize = 4 * 1024 * 1024;
       for (let offset = 0; offset < length; offset += blockSize) {
-        const count = Math.min(blockSize, length - offset);
+        const count2 = Math.min(blockSize, length - offset);
         downloads.push({
           offset,
           promiseGetter: /* @__PURE__ */ __name(() => __awaiter13(this, void 0, void 0, function* () {
-            return yield downloadSegmentRetry(httpClient, archiveLocation, offset, count);
+            return yield downloadSegmentRetry(httpClient, archiveLocation, offset, count2);
           }), "promiseGetter")
         });
       }
@@ -68590,14 +68589,14 @@ function downloadCacheHttpClientConcurrent(archiveLocation, archivePath, options
   });
 }
 __name(downloadCacheHttpClientConcurrent, "downloadCacheHttpClientConcurrent");
-function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
+function downloadSegmentRetry(httpClient, archiveLocation, offset, count2) {
   return __awaiter13(this, void 0, void 0, function* () {
     const retries = 5;
     let failures = 0;
     while (true) {
       try {
         const timeout = 3e4;
-        const result = yield promiseWithTimeout(timeout, downloadSegment(httpClient, archiveLocation, offset, count));
+        const result = yield promiseWithTimeout(timeout, downloadSegment(httpClient, archiveLocation, offset, count2));
         if (typeof result === "string") {
           throw new Error("downloadSegmentRetry failed due to timeout");
         }
@@ -68612,11 +68611,11 @@ function downloadSegmentRetry(httpClient, archiveLocation, offset, count) {
   });
 }
 __name(downloadSegmentRetry, "downloadSegmentRetry");
-function downloadSegment(httpClient, archiveLocation, offset, count) {
+function downloadSegment(httpClient, archiveLocation, offset, count2) {
   return __awaiter13(this, void 0, void 0, function* () {
     const partRes = yield retryHttpClientResponse("downloadCachePart", () => __awaiter13(this, void 0, void 0, function* () {
       return yield httpClient.get(archiveLocation, {
-        Range: `bytes=${offset}-${offset + count - 1}`
+        Range: `bytes=${offset}-${offset + count2 - 1}`
       });
     }));
     if (!partRes.readBodyBuffer) {
@@ -68624,7 +68623,7 @@ function downloadSegment(httpClient, archiveLocation, offset, count) {
     }
     return {
       offset,
-      count,
+      count: count2,
       buffer: yield partRes.readBodyBuffer()
     };
   });
@@ -70686,6 +70685,18 @@ var AuthError = class extends FromScratchError {
     this.name = "AuthError";
   }
 };
+var InternalError = class extends FromScratchError {
+  static {
+    __name(this, "InternalError");
+  }
+  /** The original stack, printed after the verdict. */
+  detail;
+  constructor(cause) {
+    super("internal", `internal error: ${cause?.message ?? String(cause)} (a bug: please report it)`);
+    this.detail = cause?.stack ?? String(cause);
+    this.name = "InternalError";
+  }
+};
 var EXIT = {
   pass: 0,
   gateFailed: 1,
@@ -70695,6 +70706,7 @@ var EXIT = {
 };
 function exitCodeFor(err) {
   if (err instanceof FromScratchError) {
+    if (err.kind === "internal") return EXIT.internal;
     return err.kind === "usage" || err.kind === "format" ? EXIT.badInput : EXIT.fetchFailed;
   }
   return EXIT.internal;
@@ -70729,7 +70741,7 @@ var ActionsCacheStore = class {
       try {
         const root = path12.dirname(path12.resolve(dir));
         await mkdir2(root, { recursive: true });
-        const hit = await inCacheRoot(root, () => this.api.restoreCache([path12.basename(dir)], key));
+        const hit = await asLogLines(() => inCacheRoot(root, () => this.api.restoreCache([path12.basename(dir)], key)));
         if (hit === key) return true;
         if (!this.gaveUp(started, "restore")) this.logger.info(`${this.name}: no entry ${key}`);
         return false;
@@ -70744,7 +70756,7 @@ var ActionsCacheStore = class {
       if (this.disabled) return false;
       const started = this.now();
       try {
-        const id = await inCacheRoot(path12.dirname(path12.resolve(dir)), () => this.api.saveCache([path12.basename(dir)], key));
+        const id = await asLogLines(() => inCacheRoot(path12.dirname(path12.resolve(dir)), () => this.api.saveCache([path12.basename(dir)], key)));
         if (id !== -1) return true;
         if (!this.gaveUp(started, "save")) this.logger.info(`${this.name}: ${key} not saved`);
         return false;
@@ -70803,6 +70815,28 @@ function actionsCacheStoreFor(mode, opts) {
   return new ActionsCacheStore(logger8);
 }
 __name(actionsCacheStoreFor, "actionsCacheStoreFor");
+async function asLogLines(fn) {
+  const stdout = process.stdout;
+  const write = stdout.write;
+  const unescape2 = /* @__PURE__ */ __name((s) => s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%"), "unescape");
+  stdout.write = function(chunk, ...rest) {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    const plain = text.replace(/^::(warning|error|notice)(?: [^:\n]*)?::(.*)$/gm, (_m, _kind, msg) => `warning: ${unescape2(msg)}`);
+    return write.call(stdout, plain, ...rest);
+  };
+  try {
+    return await fn();
+  } finally {
+    stdout.write = write;
+  }
+}
+__name(asLogLines, "asLogLines");
+
+// src/util/words.ts
+function count(n2, singular, plural = `${singular}s`) {
+  return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural}`;
+}
+__name(count, "count");
 
 // src/verdict.ts
 var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
@@ -70822,19 +70856,19 @@ function componentVerdict(c, th) {
   if (c.share >= th.minShare && stand.length > 0) {
     return {
       verdict: "reused",
-      reason: `${stand.length} matrices covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) have ${rule}`
+      reason: `${count(stand.length, "matrix", "matrices")} covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) ${stand.length === 1 ? "has" : "have"} ${rule}`
     };
   }
   if (unread.length > 0) {
     return {
       verdict: "inconclusive",
-      reason: `${unread.length} tensor(s) could not be read (${unread[0].error}); an unread tensor never counts as independent`
+      reason: `${count(unread.length, "tensor")} could not be read (${unread[0].error}); an unread tensor never counts as independent`
     };
   }
   if (stand.length > 0) {
     return {
       verdict: "inconclusive",
-      reason: `${stand.length} matrices have ${rule}, but they cover only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
+      reason: `${count(stand.length, "matrix", "matrices")} ${stand.length === 1 ? "has" : "have"} ${rule}, but ${stand.length === 1 ? "it covers" : "they cover"} only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
     };
   }
   if (informative.length === 0) {
@@ -70844,15 +70878,28 @@ function componentVerdict(c, th) {
         reason: `only norms, biases or small tensors (${compared2.length}) are comparable with the reference: too thin to decide`
       };
     }
-    return { verdict: "independent", reason: "the reference has no tensor of compatible shape for this component" };
+    return { verdict: "independent", reason: `${NOTHING_COMPARABLE}: the reference has no tensor of compatible shape for this component` };
   }
   return {
     verdict: "independent",
-    reason: `${informative.length} matrices (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
+    reason: `${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
   };
 }
 __name(componentVerdict, "componentVerdict");
+var NOTHING_COMPARABLE = "nothing comparable";
+function applyComparability(components) {
+  for (const c of components) c.comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
+  const anyMatrices = components.some((c) => c.comparedParameters > 0);
+  for (const c of components) {
+    if (c.comparable || c.verdict !== "independent" || anyMatrices) continue;
+    c.verdict = "inconclusive";
+    c.reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
+  }
+  return components;
+}
+__name(applyComparability, "applyComparability");
 function referenceVerdict(components) {
+  if (components.length === 0) return { verdict: "inconclusive", reason: `${NOTHING_COMPARABLE}: the candidate has no tensor to compare with this reference` };
   const reused = components.filter((c) => c.verdict === "reused");
   if (reused.length) return { verdict: "reused", reason: `reuse found in: ${reused.map((c) => c.name).join(", ")}` };
   const inc = components.filter((c) => c.verdict === "inconclusive");
@@ -70874,7 +70921,7 @@ function gateFails(verdict, failOn) {
 __name(gateFails, "gateFails");
 function gateRule(verdict, failOn) {
   const failed = gateFails(verdict, failOn);
-  return `verdict ${verdict} with --fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
+  return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
 }
 __name(gateRule, "gateRule");
 
@@ -71586,39 +71633,39 @@ function buildF8Table(expBits, manBits, fn) {
   return t;
 }
 __name(buildF8Table, "buildF8Table");
-function decodeInto(dtype, src, srcOffset, count, out, outOffset = 0) {
+function decodeInto(dtype, src, srcOffset, count2, out, outOffset = 0) {
   switch (dtype) {
     case "BF16": {
       const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
       let p = srcOffset;
-      for (let i = 0; i < count; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
+      for (let i = 0; i < count2; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
       return;
     }
     case "F16": {
       let p = srcOffset;
-      for (let i = 0; i < count; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
+      for (let i = 0; i < count2; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
       return;
     }
     case "F32": {
       if ((src.byteOffset + srcOffset) % 4 === 0) {
-        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count), outOffset);
+        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count2), outOffset);
       } else {
-        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count * 4);
-        for (let i = 0; i < count; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
+        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 4);
+        for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
       }
       return;
     }
     case "F64": {
-      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count * 8);
-      for (let i = 0; i < count; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
+      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 8);
+      for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
       return;
     }
     case "F8_E4M3": {
-      for (let i = 0; i < count; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
+      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
       return;
     }
     case "F8_E5M2": {
-      for (let i = 0; i < count; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
+      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
       return;
     }
     default:
@@ -71724,9 +71771,9 @@ function computeUnitRows(m, colSubset) {
   const out = new Float32Array(m.rows * width);
   for (let i = 0; i < m.rows; i++) {
     let ss = 0;
-    const base = i * m.cols;
+    const base2 = i * m.cols;
     for (let k = 0; k < width; k++) {
-      const v = m.data[base + (colSubset ? colSubset[k] : k)];
+      const v = m.data[base2 + (colSubset ? colSubset[k] : k)];
       out[i * width + k] = v;
       ss += v * v;
     }
@@ -71763,11 +71810,11 @@ __name(columnSubset, "columnSubset");
 function mapColumns(m, perm, sign, targetCols) {
   const out = new Float32Array(m.rows * targetCols);
   for (let i = 0; i < m.rows; i++) {
-    const base = i * m.cols;
+    const base2 = i * m.cols;
     const ob = i * targetCols;
     for (let c = 0; c < m.cols; c++) {
       const t = perm[c];
-      if (t >= 0 && t < targetCols) out[ob + t] = sign[c] * m.data[base + c];
+      if (t >= 0 && t < targetCols) out[ob + t] = sign[c] * m.data[base2 + c];
     }
   }
   return { rows: m.rows, cols: targetCols, data: out };
@@ -72288,10 +72335,16 @@ function deepAlign(groups, basis, residualSize = 0) {
   if (rotation) transforms.push(rotation);
   const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
   const looks = Math.log10(transforms.length);
-  const results = runs[0].results.map((first, i) => {
-    const best = runs.map((r) => r.results[i]).reduce((a, b) => b.log10p < a.log10p ? b : a);
+  const byCandidate = /* @__PURE__ */ new Map();
+  for (const run2 of runs) {
+    for (const r of run2.results) {
+      const prev = byCandidate.get(r.candidate);
+      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
+    }
+  }
+  const results = [...byCandidate.values()].map((best) => {
     const log10p = Math.min(0, best.log10p + looks);
-    return { ...best, log10p, z: zFromLog10P(log10p), candidate: first.candidate };
+    return { ...best, log10p, z: zFromLog10P(log10p) };
   });
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d]));
   return {
@@ -72580,27 +72633,51 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
     if (!loaded.has(k)) loaded.set(k, loadMatrix(src, v));
     return loaded.get(k);
   }, "load");
+  const unreadCandidate = /* @__PURE__ */ new Map();
+  const unreadReference = /* @__PURE__ */ new Map();
+  const tryLoad = /* @__PURE__ */ __name(async (src, v) => {
+    try {
+      return await load(src, v);
+    } catch (e2) {
+      if (e2 instanceof FromScratchError && e2.kind === "format") return e2.message;
+      throw e2;
+    }
+  }, "tryLoad");
   const roleGroups = [];
   const idToPair = /* @__PURE__ */ new Map();
   for (const g of groups.values()) {
     const candidate = [];
     for (const [k, v] of g.cand) {
-      candidate.push({ name: k, layer: v.layer, m: await load(cand, v) });
+      const m = await tryLoad(cand, v);
+      if (typeof m === "string") {
+        unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m });
+        continue;
+      }
+      candidate.push({ name: k, layer: v.layer, m });
       idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
       if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
         const flipped = { ...v, transpose: !v.transpose };
-        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: await load(cand, flipped) });
+        const mf = await tryLoad(cand, flipped);
+        if (typeof mf === "string") continue;
+        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });
         idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
       }
     }
     const reference = [];
-    for (const v of g.refs.values()) reference.push({ name: v.entry.name, layer: v.layer, m: await load(ref, v) });
+    for (const v of g.refs.values()) {
+      const m = await tryLoad(ref, v);
+      if (typeof m === "string") unreadReference.set(v.entry.name, m);
+      else reference.push({ name: v.entry.name, layer: v.layer, m });
+    }
+    if (candidate.length === 0 || reference.length === 0) continue;
     roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value, residualSize, conv1d), candidate, reference });
   }
   const blocks2 = [];
   for (const b of basisPairs) {
     const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
-    blocks2.push({ candidate: await load(cand, b.p.candidate), reference: await load(ref, b.p.reference), residual, signed: false, center: false });
+    const c = await tryLoad(cand, b.p.candidate);
+    const r = await tryLoad(ref, b.p.reference);
+    if (typeof c !== "string" && typeof r !== "string") blocks2.push({ candidate: c, reference: r, residual, signed: false, center: false });
   }
   const normBlock = await stackNorms(normPairs, cand, ref, load);
   if (normBlock) blocks2.push(normBlock);
@@ -72630,7 +72707,7 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
     if (hit) {
       found++;
       if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
-      const base = existing ?? {
+      const base2 = existing ?? {
         candidate: origin.view.entry.name,
         reference: d.reference,
         elements: viewElements(origin.view),
@@ -72646,8 +72723,8 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
         null: null,
         dtype: { candidate: origin.view.entry.dtype, reference: "" }
       };
-      if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
-      Object.assign(base, {
+      if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
+      Object.assign(base2, {
         reference: d.reference,
         pearson: d.pearson,
         cosine: d.cosine,
@@ -72658,14 +72735,43 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
         standsOut: true
       });
       if (!existing) {
-        base.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
-        added.push(base);
+        base2.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
+        added.push(base2);
       }
     } else if (existing) {
       existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
     }
   }
-  summary2.note = found ? `the alignment search matched ${found} matrices that element-wise comparison missed` : `the alignment search (residual basis, hidden units, layers) found nothing in ${deep.results.length} matrices`;
+  for (const [name2, u] of unreadCandidate) {
+    if (u.pairIndex !== null) {
+      tensors[u.pairIndex].error ??= u.message;
+      continue;
+    }
+    added.push({
+      candidate: name2,
+      reference: "",
+      elements: viewElements(u.view),
+      cosine: null,
+      pearson: null,
+      z: null,
+      identical: false,
+      transform: "none",
+      layer: u.layer,
+      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
+      informative: true,
+      standsOut: false,
+      null: null,
+      dtype: { candidate: u.view.entry.dtype, reference: "" },
+      error: u.message
+    });
+  }
+  const searched = best.size;
+  const parts = [
+    found ? `the alignment search matched ${count(found, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
+  ];
+  if (unreadCandidate.size) parts.push(`${count(unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (unreadReference.size) parts.push(`${count(unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...unreadReference.values()][0]})`);
+  summary2.note = parts.join("; ");
   return { summary: summary2, added };
 }
 __name(searchComponent, "searchComponent");
@@ -72716,9 +72822,9 @@ var SampleCollector = class {
     const mc = cols.length;
     const bpe = bytesPerElement(dtype);
     while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
-      const base = (rows[this.next] - r0) * this.cols * bpe;
+      const base2 = (rows[this.next] - r0) * this.cols * bpe;
       const o = this.next * mc;
-      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j] * bpe, 1, this.values, o + j);
+      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base2 + cols[j] * bpe, 1, this.values, o + j);
       this.next++;
     }
   }
@@ -72728,9 +72834,9 @@ var SampleCollector = class {
     const mc = cols.length;
     while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
       const local = rows[this.next] - r0;
-      const base = local * this.cols;
+      const base2 = local * this.cols;
       const o = this.next * mc;
-      for (let j = 0; j < mc; j++) this.values[o + j] = block[base + cols[j]];
+      for (let j = 0; j < mc; j++) this.values[o + j] = block[base2 + cols[j]];
       this.next++;
     }
   }
@@ -73016,7 +73122,7 @@ function rawCosine(a, b) {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
 }
 __name(rawCosine, "rawCosine");
-function layerMatrixOf(pairs, pick, stat5) {
+function layerMatrixOf(pairs, pick, stat6) {
   const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
   if (usable.length === 0) return null;
   const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
@@ -73030,7 +73136,7 @@ function layerMatrixOf(pairs, pick, stat5) {
   for (const g of groups.values()) {
     for (const c of g) {
       for (const r of g) {
-        const v = stat5(c.a, r.b);
+        const v = stat6(c.a, r.b);
         if (v === null) continue;
         const i = layers.indexOf(c.layer);
         const j = layers.indexOf(r.layer);
@@ -73058,7 +73164,7 @@ async function compareComponent(comp26, referenceTensors, cand, ref, settings, f
   const results = new Array(comp26.pairs.length);
   for (const index of readOrder(comp26.pairs)) {
     const pair = comp26.pairs[index];
-    const base = {
+    const base2 = {
       candidate: pair.candidate.entry.name,
       reference: pair.reference.entry.name,
       elements: viewElements(pair.candidate),
@@ -73076,17 +73182,17 @@ async function compareComponent(comp26, referenceTensors, cand, ref, settings, f
     };
     try {
       const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
-      if (sampling) base.sampled = sampling;
+      if (sampling) base2.sampled = sampling;
       compared2[index] = stats.n;
-      base.cosine = stats.cosine;
-      base.pearson = stats.pearson;
-      base.identical = stats.identical;
-      if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-      results[index] = { base, sample: stats.pearson === null ? null : sample };
+      base2.cosine = stats.cosine;
+      base2.pearson = stats.pearson;
+      base2.identical = stats.identical;
+      if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
+      results[index] = { base: base2, sample: stats.pearson === null ? null : sample };
     } catch (e2) {
       if (e2 instanceof FromScratchError && e2.kind === "format") {
-        base.error = e2.message;
-        results[index] = { base, sample: null };
+        base2.error = e2.message;
+        results[index] = { base: base2, sample: null };
       } else throw e2;
     }
     onPair();
@@ -73136,8 +73242,10 @@ async function compareComponent(comp26, referenceTensors, cand, ref, settings, f
       outcome2 = await searchComponent(comp26, tensors, referenceTensors, cand, ref, settings.thresholds);
     } catch (e2) {
       if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-      const note = `alignment search skipped: ${e2.message}`;
-      return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
+      const note = `alignment search stopped: ${e2.message}`;
+      const search = { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+      if (result.verdict !== "independent") return { ...result, search };
+      return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e2.message}); an unsearched component never counts as independent` };
     }
     const { summary: summary2, added } = outcome2;
     const addedNames = new Set(added.map((t) => t.candidate));
@@ -73230,6 +73338,7 @@ function summariseComponent(comp26, tensors, thresholds, search) {
     unmatchedTensors: comp26.unmatched.length,
     unmatchedParameters: comp26.unmatchedParameters,
     unreadTensors: tensors.filter((t) => t.error).length,
+    identical: identicalOf(tensors),
     search,
     layerMatrix: null,
     tensors
@@ -73238,6 +73347,11 @@ function summariseComponent(comp26, tensors, thresholds, search) {
   return result;
 }
 __name(summariseComponent, "summariseComponent");
+function identicalOf(tensors) {
+  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
+}
+__name(identicalOf, "identicalOf");
 function pooledSummary(nulls) {
   const n2 = nulls.reduce((s, x) => s + x.n, 0);
   if (n2 === 0) return null;
@@ -73309,11 +73423,8 @@ async function runCheck(settings, deps) {
     logger8.info(`candidate ${settings.candidate}: reading headers`);
     candListing = await cand.list();
   } catch (e2) {
-    if (e2 instanceof FromScratchError) {
-      error2 = e2;
-      return await finish();
-    }
-    throw e2;
+    error2 = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
+    return await finish();
   }
   report.candidate.revision = candListing.revision;
   report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
@@ -73365,7 +73476,7 @@ async function runCheck(settings, deps) {
       for (const comp26 of alignment.components) {
         refResult.components.push(await compareComponent(comp26, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
       }
-      Object.assign(refResult, referenceVerdict(refResult.components));
+      Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {
         await ref.persist();
         refResult.cache = { ...ref.stats };
@@ -73375,14 +73486,12 @@ async function runCheck(settings, deps) {
       }
       logger8.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
     } catch (e2) {
-      if (e2 instanceof FromScratchError) {
-        refResult.verdict = "inconclusive";
-        refResult.reason = `could not complete: ${e2.message}`;
-        refResult.error = { kind: e2.kind, message: e2.message };
-        error2 ??= e2;
-        continue;
-      }
-      throw e2;
+      const err = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
+      refResult.verdict = "inconclusive";
+      refResult.reason = `could not complete: ${err.message}`;
+      refResult.error = { kind: err.kind, message: err.message };
+      error2 ??= err;
+      if (err.kind === "internal") break;
     }
   }
   return await finish();
@@ -73409,13 +73518,13 @@ function parseShardCount(value) {
   return v;
 }
 __name(parseShardCount, "parseShardCount");
-function balance(weights, count) {
+function balance(weights, count2) {
   const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
-  const loads = new Array(count).fill(0);
-  const shards = Array.from({ length: count }, () => []);
+  const loads = new Array(count2).fill(0);
+  const shards = Array.from({ length: count2 }, () => []);
   for (const [w, i] of order) {
     let best = 0;
-    for (let k = 1; k < count; k++) if (loads[k] < loads[best]) best = k;
+    for (let k = 1; k < count2; k++) if (loads[k] < loads[best]) best = k;
     loads[best] += w;
     shards[best].push(i);
   }
@@ -73463,8 +73572,8 @@ async function makePlan(settings, shards, deps) {
     const dup = settings.references.find((r, i) => settings.references.indexOf(r) !== i);
     throw new UsageError2(`reference ${JSON.stringify(dup)} is given twice; a plan needs each reference once`);
   }
-  const count = Math.min(shards, settings.references.length);
-  if (count < shards) logger8.info(`${settings.references.length} references: planning ${count} shards instead of ${shards}`);
+  const count2 = Math.min(shards, settings.references.length);
+  if (count2 < shards) logger8.info(`${settings.references.length} references: planning ${count2} shards instead of ${shards}`);
   const cand = deps.openSource(settings.candidate);
   const closers = [cand];
   try {
@@ -73486,15 +73595,15 @@ async function makePlan(settings, shards, deps) {
     });
     const groups = balance(
       planned.map((p) => p.bytes),
-      count
+      count2
     );
-    const fingerprint = planFingerprint({ candidate: settings.candidate, revision: candListing.revision, references: settings.references, count, version: VERSION });
+    const fingerprint = planFingerprint({ candidate: settings.candidate, revision: candListing.revision, references: settings.references, count: count2, version: VERSION });
     return {
       fingerprint,
       tool: { name: "fromscratch", version: VERSION },
       candidate: { source: settings.candidate, revision: candListing.revision },
       references: [...settings.references],
-      count,
+      count: count2,
       shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]), bytes: g.reduce((s, i) => s + planned[i].bytes, 0) }))
     };
   } finally {
@@ -73531,12 +73640,12 @@ function parseShardMark(raw, references) {
   const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
   const countText = m?.[2] ?? raw.shards;
   if (!m || !given2(countText)) throw new UsageError2(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
-  const count = parseShardCount(countText);
-  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count) {
+  const count2 = parseShardCount(countText);
+  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count2) {
     throw new UsageError2(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
   }
   const index = Number(m[1]);
-  if (index >= count) throw new UsageError2(`--shard ${raw.shard}: the index must be below the shard count ${count}`);
+  if (index >= count2) throw new UsageError2(`--shard ${raw.shard}: the index must be below the shard count ${count2}`);
   const fingerprint = raw.fingerprint.trim().toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError2(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
   const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
@@ -73547,7 +73656,7 @@ function parseShardMark(raw, references) {
   if (positions.length !== references.length) {
     throw new UsageError2(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
   }
-  return { index, count, fingerprint, positions };
+  return { index, count: count2, fingerprint, positions };
 }
 __name(parseShardMark, "parseShardMark");
 
@@ -73626,17 +73735,17 @@ function mergeReports(parts, opts = {}) {
   const listedParts = parts.filter((p) => listed(p.report));
   const revision = listedParts.length ? JSON.parse(agree(listedParts, "saw different candidate revisions", (r) => JSON.stringify(r.candidate.revision), (v) => `revision ${v}`)) : null;
   const fingerprint = agree(parts, "come from different plans", (r) => r.shard.fingerprint, (v) => `plan ${v.slice(0, 12)}`);
-  const count = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
+  const count2 = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
   const version3 = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
   const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
-  const failOn = opts.failOn ?? agree(parts, "use different --fail-on (pass --fail-on to merge to choose)", (r) => r.failOn);
+  const failOn = opts.failOn ?? "reused";
   const byIndex = /* @__PURE__ */ new Map();
   for (const p of parts) byIndex.set(p.report.shard.index, [...byIndex.get(p.report.shard.index) ?? [], p]);
   const problems = [];
-  const outOfRange = parts.filter((p) => p.report.shard.index < 0 || p.report.shard.index >= count);
-  if (outOfRange.length) problems.push(`shard index out of range 0..${count - 1} in ${names(outOfRange)}`);
-  const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byIndex.has(i));
-  if (missing.length) problems.push(`missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count}`);
+  const outOfRange = parts.filter((p) => p.report.shard.index < 0 || p.report.shard.index >= count2);
+  if (outOfRange.length) problems.push(`shard index out of range 0..${count2 - 1} in ${names(outOfRange)}`);
+  const missing = Array.from({ length: count2 }, (_, i) => i).filter((i) => !byIndex.has(i));
+  if (missing.length) problems.push(`missing shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count2}`);
   for (const [i, ps] of [...byIndex].sort((a, b) => a[0] - b[0])) {
     if (ps.length > 1) problems.push(`duplicated shard ${i} (${names(ps)})`);
   }
@@ -73655,10 +73764,10 @@ function mergeReports(parts, opts = {}) {
   for (const p of ordered) p.report.shard.positions.forEach((pos, i) => sources[pos] = p.report.references[i]?.source ?? "");
   const allListed = listedParts.length === parts.length;
   if (allListed) {
-    const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count, version: version3 });
+    const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count: count2, version: version3 });
     if (expect !== fingerprint) {
       throw new UsageError2(
-        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count} shards, version ${version3}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
+        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count2} shards, version ${version3}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
       );
     }
   }
@@ -73690,7 +73799,7 @@ function mergeReports(parts, opts = {}) {
     seconds: parts.reduce((s, p) => s + p.report.seconds, 0),
     merged: {
       fingerprint,
-      count,
+      count: count2,
       shards: ordered.map((p) => ({ index: p.report.shard.index, references: p.report.references.length, bytesRead: p.report.bytesRead, seconds: p.report.seconds }))
     }
   };
@@ -73719,21 +73828,21 @@ async function entries(dir) {
   }
 }
 __name(entries, "entries");
-async function expandSegments(base, segs) {
-  if (segs.length === 0) return await exists2(base) ? [base] : [];
+async function expandSegments(base2, segs) {
+  if (segs.length === 0) return await exists2(base2) ? [base2] : [];
   const [seg, ...rest] = segs;
   if (seg === "**") {
-    const out2 = await expandSegments(base, rest);
-    for (const e2 of await entries(base)) {
-      const child2 = path14.join(base, e2);
+    const out2 = await expandSegments(base2, rest);
+    for (const e2 of await entries(base2)) {
+      const child2 = path14.join(base2, e2);
       if (await isDir(child2)) out2.push(...await expandSegments(child2, segs));
     }
     return out2;
   }
-  if (!WILD.test(seg)) return expandSegments(path14.join(base, seg), rest);
+  if (!WILD.test(seg)) return expandSegments(path14.join(base2, seg), rest);
   const re = segmentRegex(seg);
   const out = [];
-  for (const e2 of await entries(base)) if (re.test(e2)) out.push(...await expandSegments(path14.join(base, e2), rest));
+  for (const e2 of await entries(base2)) if (re.test(e2)) out.push(...await expandSegments(path14.join(base2, e2), rest));
   return out;
 }
 __name(expandSegments, "expandSegments");
@@ -73773,6 +73882,31 @@ var fmtR = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.
 var fmtZ = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(1), "fmtZ");
 var fmtInt = /* @__PURE__ */ __name((x) => x.toLocaleString("en-US"), "fmtInt");
 var fmtNull = /* @__PURE__ */ __name((n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a", "fmtNull");
+function referenceNotes(r) {
+  const notes = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+__name(referenceNotes, "referenceNotes");
+function identicalLine(c) {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+__name(identicalLine, "identicalLine");
+function componentVerdictLabel(c) {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+__name(componentVerdictLabel, "componentVerdictLabel");
+function identicalTag(t) {
+  if (!t.identical) return "";
+  return t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values";
+}
+__name(identicalTag, "identicalTag");
 function strongest(c, k) {
   return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
 }
@@ -73853,7 +73987,7 @@ __name(strip, "strip");
 function transformsUndone(c) {
   const counts = /* @__PURE__ */ new Map();
   for (const t of c.tensors) if (!t.error) counts.set(t.transform, (counts.get(t.transform) ?? 0) + 1);
-  return [...counts].map(([transform, count]) => ({ transform, count })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
+  return [...counts].map(([transform, count2]) => ({ transform, count: count2 })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
 }
 __name(transformsUndone, "transformsUndone");
 var ORDER = { reused: 0, inconclusive: 1, independent: 2 };
@@ -73864,7 +73998,8 @@ function decidingComponent(r) {
 }
 __name(decidingComponent, "decidingComponent");
 var strip0 = /* @__PURE__ */ __name((s) => s.replace(/[.\s]+$/, ""), "strip0");
-function verdictSentence(report) {
+function verdictSentence(report, opts = {}) {
+  const why = /* @__PURE__ */ __name((m) => opts.errorsOnStderr ? "the error is below" : strip0(m), "why");
   const refs = report.references;
   const v = report.verdict;
   const head = v === "reused" ? "Reused" : v === "independent" ? "Independent" : "Inconclusive";
@@ -73872,18 +74007,19 @@ function verdictSentence(report) {
   const r = deciding[0];
   const others = deciding.length > 1 ? ` (and ${deciding.length - 1} more reference${deciding.length > 2 ? "s" : ""} ${v})` : "";
   if (!r) {
-    if (report.error) return `${head}: the run stopped before any reference was compared (${strip0(report.error.message)}).`;
+    if (report.error) return `${head}: the run stopped before any reference was compared (${why(report.error.message)}).`;
     return `${head}: no reference was compared.`;
   }
-  if (r.error) return `${head}: ${r.source} could not be compared (${strip0(r.error.message)})${others}.`;
+  if (r.error) return `${head}: ${r.source} could not be compared (${why(r.error.message)})${others}.`;
   if (v === "reused") {
     const comps = r.components.filter((c3) => c3.verdict === "reused");
     const c2 = comps[0];
     const names2 = comps.map((x) => x.name).join(" and ");
+    if (comps.length === 1 && c2.name === "model") return `${head}: the candidate reuses the weights of ${r.source}: ${strip0(c2.reason)}${others}.`;
     return `${head}: the candidate's ${names2} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c2.name} ${strip0(c2.reason)}${others}.`;
   }
   const c = decidingComponent(r);
-  const tail = report.error ? `; the run stopped early (${strip0(report.error.message)})` : "";
+  const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";
   if (!c) return `${head}: ${r.source} has no comparable component (${strip0(r.reason)})${others}${tail}.`;
   if (v === "independent") {
     const all = refs.length > 1 ? `, and every component of the candidate is independent of all ${refs.length} references` : "";
@@ -74378,7 +74514,8 @@ function overviewRow(r) {
   const comps = r.components.map((c) => `${ICON[c.verdict]} ${escapeCell(c.name)} ${fmtPct(c.share)} ${stripCell(c)}`).join("<br>");
   const top = r.components.flatMap((c) => strongest(c, 1)).sort((a, b) => Math.abs(b.z) - Math.abs(a.z))[0];
   const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "\u2013";
-  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
+  const notes = referenceNotes(r);
+  return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
 }
 __name(overviewRow, "overviewRow");
 function pointer(opts) {
@@ -74442,7 +74579,8 @@ _${cut} more references not shown here (summary size limit)._`);
   }
   const body2 = [];
   for (const r of report.references) {
-    body2.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}
+    const notes = referenceNotes(r);
+    body2.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}
 `);
     body2.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} \xB7 Licence: ${r.license ? name(r.license, 80) : "unknown"}
 `);
@@ -74455,13 +74593,16 @@ _${cut} more references not shown here (summary size limit)._`);
       body2.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
       body2.push("|---|---|---|---|---|---|---|");
       for (const comp26 of r.components) {
-        const top = strongest(comp26, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""})`).join("<br>");
+        const top = strongest(comp26, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
         body2.push(
-          `| ${escapeCell(comp26.name)} | ${ICON[comp26.verdict]} ${comp26.verdict} | ${fmtPct(comp26.share)} of ${fmtInt(comp26.candidateParameters)} | ${fmtR(comp26.pearsonMedian)} | ${stripCell(comp26)} | ${fmtNull(comp26.null)} | ${top || "\u2013"} |`
+          `| ${escapeCell(comp26.name)} | ${ICON[comp26.verdict]} ${escapeCell(componentVerdictLabel(comp26))} | ${fmtPct(comp26.share)} of ${fmtInt(comp26.candidateParameters)} | ${fmtR(comp26.pearsonMedian)} | ${stripCell(comp26)} | ${fmtNull(comp26.null)} | ${top || "\u2013"} |`
         );
       }
       body2.push("");
-      for (const comp26 of r.components) body2.push(`- **${escapeCell(comp26.name)}**: ${name(comp26.reason, 600)}`);
+      for (const comp26 of r.components) {
+        const ident = identicalLine(comp26);
+        body2.push(`- **${escapeCell(comp26.name)}**: ${name(comp26.reason, 600)}${ident ? ` ${escapeCell(ident)}.` : ""}`);
+      }
       body2.push("");
     }
   }
@@ -74483,94 +74624,6 @@ ${kept}${trunc}${tail}`;
   return text;
 }
 __name(renderMarkdown, "renderMarkdown");
-
-// src/settings.ts
-var DEFAULT_ENDPOINT = "https://huggingface.co";
-var given = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
-function oneOf(name2, value, allowed, dflt) {
-  if (!given(value)) return dflt;
-  const v = value.trim();
-  if (!allowed.includes(v)) throw new UsageError2(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
-  return v;
-}
-__name(oneOf, "oneOf");
-function number(name2, value, dflt, min, max) {
-  if (!given(value)) return dflt;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError2(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
-  }
-  return v;
-}
-__name(number, "number");
-function parseSample(value) {
-  if (!given(value) || value.trim() === "auto") return null;
-  if (value.trim() === "exact") return 1;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError2(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
-  return v;
-}
-__name(parseSample, "parseSample");
-function parseComponentSpec(spec) {
-  const rules = [];
-  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf("=");
-    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
-    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
-    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
-      throw new UsageError2(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
-    }
-    rules.push({ name: name2, globs });
-  }
-  if (rules.length === 0) throw new UsageError2("--components is empty");
-  return rules;
-}
-__name(parseComponentSpec, "parseComponentSpec");
-function splitList(s) {
-  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
-}
-__name(splitList, "splitList");
-function parseSettings(raw) {
-  if (!given(raw.candidate)) throw new UsageError2("a candidate is required (--candidate SOURCE / input `candidate`)");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError2("at least one reference is required (--reference SOURCE / input `references`)");
-  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
-  let url2;
-  try {
-    url2 = new URL(endpoint);
-  } catch {
-    throw new UsageError2(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
-  }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url2.hostname);
-  if (url2.protocol !== "https:" && !(url2.protocol === "http:" && loopback)) {
-    throw new UsageError2(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
-  }
-  return {
-    candidate: raw.candidate.trim(),
-    references,
-    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
-    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
-    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
-    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
-    endpoint,
-    token: given(raw.token) ? raw.token.trim() : null,
-    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
-    sample: parseSample(raw.sample),
-    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
-    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
-    }
-  };
-}
-__name(parseSettings, "parseSettings");
-
-// src/sources/parse-source.ts
-import { existsSync as existsSync5 } from "node:fs";
-import { homedir as homedir2 } from "node:os";
-import path16 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -77157,9 +77210,9 @@ function hasH2Fetch(versions = typeof process !== "undefined" ? process.versions
 }
 __name(hasH2Fetch, "hasH2Fetch");
 var GLOBAL_DISPATCHER_KEYS = [Symbol.for("undici.globalDispatcher.2"), Symbol.for("undici.globalDispatcher.1")];
-function withHttp1(base) {
+function withHttp1(base2) {
   return {
-    dispatch: /* @__PURE__ */ __name((options, handler) => base.dispatch({ ...options, allowH2: false }, handler), "dispatch")
+    dispatch: /* @__PURE__ */ __name((options, handler) => base2.dispatch({ ...options, allowH2: false }, handler), "dispatch")
   };
 }
 __name(withHttp1, "withHttp1");
@@ -77167,16 +77220,16 @@ var cached;
 async function getHttp1Dispatcher() {
   const globals = globalThis;
   const find = /* @__PURE__ */ __name(() => GLOBAL_DISPATCHER_KEYS.map((key) => globals[key]).find((d) => typeof d?.dispatch === "function"), "find");
-  let base = find();
-  if (base === void 0) {
+  let base2 = find();
+  if (base2 === void 0) {
     await (await fetch("data:,")).arrayBuffer();
-    base = find();
+    base2 = find();
   }
-  if (base === void 0) {
+  if (base2 === void 0) {
     return void 0;
   }
-  if (cached?.base !== base) {
-    cached = { base, http1: withHttp1(base) };
+  if (cached?.base !== base2) {
+    cached = { base: base2, http1: withHttp1(base2) };
   }
   return cached.http1;
 }
@@ -77361,6 +77414,508 @@ var LIBRARY_WEIGHT_CANDIDATES = {
 // node_modules/@huggingface/hub/dist/index.mjs
 init_chunk_FFYIGW52();
 
+// src/sources/hub-fetch.ts
+var DEFAULT_MAX_ATTEMPTS = 4;
+var DEFAULT_RETRY_BASE_MS = 500;
+var DEFAULT_NETWORK_TIMEOUT_MS = 6e4;
+var MAX_NETWORK_TIMEOUT_MS = 36e5;
+var DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
+var DEFAULT_STALL_MS = 3e4;
+var MAX_REDIRECTS = 5;
+var RAISE_TIMEOUT_HINT = "raise --network-timeout";
+function stallForBudget(budgetMs, attempts, capMs = DEFAULT_STALL_MS) {
+  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
+}
+__name(stallForBudget, "stallForBudget");
+var hubDefaults = {
+  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  retryBaseMs: DEFAULT_RETRY_BASE_MS,
+  maxRetryMs: DEFAULT_MAX_RETRY_MS,
+  stallMs: DEFAULT_STALL_MS
+};
+function hubTimingDefaults() {
+  return { ...hubDefaults };
+}
+__name(hubTimingDefaults, "hubTimingDefaults");
+function isLoopbackHost(hostname) {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+}
+__name(isLoopbackHost, "isLoopbackHost");
+function checkEndpoint(endpoint) {
+  let url2;
+  try {
+    url2 = new URL(endpoint);
+  } catch {
+    throw new UsageError2(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
+  }
+  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
+    throw new UsageError2(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
+  }
+  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
+    throw new UsageError2(
+      `Hub endpoint ${url2.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
+    );
+  }
+  if (url2.username || url2.password) {
+    throw new UsageError2("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
+  }
+  if (url2.search || url2.hash) throw new UsageError2(`Hub endpoint ${url2.origin} must not have a query or fragment`);
+  return url2.href.replace(/\/+$/, "");
+}
+__name(checkEndpoint, "checkEndpoint");
+function redactUrl(url2) {
+  try {
+    const u = new URL(url2);
+    return u.origin + u.pathname;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+__name(redactUrl, "redactUrl");
+function isRetryableStatus(status) {
+  return status === 429 || status >= 500 && status <= 599;
+}
+__name(isRetryableStatus, "isRetryableStatus");
+function parseRetryAfter2(value, now = Date.now()) {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, t - now);
+}
+__name(parseRetryAfter2, "parseRetryAfter");
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var defaultSleep = /* @__PURE__ */ __name((ms, signal) => new Promise((resolve4) => {
+  if (signal?.aborted) return resolve4();
+  const done = /* @__PURE__ */ __name(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", done);
+    resolve4();
+  }, "done");
+  const timer = setTimeout(done, ms);
+  signal?.addEventListener("abort", done, { once: true });
+}), "defaultSleep");
+function formatSeconds(ms) {
+  const s = ms / 1e3;
+  if (Number.isInteger(s)) return String(s);
+  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
+}
+__name(formatSeconds, "formatSeconds");
+var StallError = class extends Error {
+  static {
+    __name(this, "StallError");
+  }
+  constructor(message) {
+    super(message);
+    this.name = "StallError";
+  }
+};
+var BodyInterrupted = class extends Error {
+  static {
+    __name(this, "BodyInterrupted");
+  }
+  constructor(message) {
+    super(message);
+    this.name = "BodyInterrupted";
+  }
+};
+async function readChunk(reader, stallMs, abort) {
+  let timer;
+  let timedOut = false;
+  const stalled = new Promise((_, reject) => {
+    if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
+      abort();
+      reader.cancel().catch(() => void 0);
+    }, stallMs);
+  });
+  try {
+    return await Promise.race([reader.read(), stalled]);
+  } catch (e2) {
+    if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
+    if (e2 instanceof BodyInterrupted) throw e2;
+    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e2)})`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+__name(readChunk, "readChunk");
+var hopsOf = /* @__PURE__ */ new WeakMap();
+function redirectHops(res) {
+  return hopsOf.get(res) ?? [];
+}
+__name(redirectHops, "redirectHops");
+async function drain(res) {
+  try {
+    await res.body?.cancel();
+  } catch {
+  }
+}
+__name(drain, "drain");
+function describeCause(e2) {
+  if (e2 instanceof Error) {
+    const cause = e2.cause;
+    const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
+    return inner && inner !== e2.message ? `${e2.message}: ${inner}` : e2.message;
+  }
+  return String(e2);
+}
+__name(describeCause, "describeCause");
+function makeHubFetch(opts) {
+  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
+  const base2 = opts.fetch ?? fetch;
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
+  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
+  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
+  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
+  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
+  const sleep2 = opts.sleep ?? defaultSleep;
+  const now = opts.now ?? Date.now;
+  const token = opts.token;
+  const backoff = /* @__PURE__ */ __name((attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1)), "backoff");
+  async function hop(url2, init, signal, links, hopStallMs) {
+    const ctl = new AbortController();
+    if (signal) {
+      if (signal.aborted) ctl.abort(signal.reason);
+      else {
+        const onAbort = /* @__PURE__ */ __name(() => ctl.abort(signal.reason), "onAbort");
+        signal.addEventListener("abort", onAbort, { once: true });
+        links.push(() => signal.removeEventListener("abort", onAbort));
+      }
+    }
+    let stalled = false;
+    const timer = hopStallMs > 0 && Number.isFinite(hopStallMs) ? setTimeout(() => {
+      stalled = true;
+      ctl.abort();
+    }, hopStallMs) : void 0;
+    try {
+      return await base2(url2.href, { ...init, signal: ctl.signal });
+    } catch (e2) {
+      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
+      throw e2;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  __name(hop, "hop");
+  const unlinkAll = /* @__PURE__ */ __name((links) => {
+    for (const u of links.splice(0)) u();
+  }, "unlinkAll");
+  async function followRedirects(start, method, headers, signal, links, deadline) {
+    let current = start;
+    const hops = [];
+    for (let n2 = 0; ; n2++) {
+      const h = new Headers(headers);
+      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
+      else h.delete("authorization");
+      unlinkAll(links);
+      const left = deadline - now();
+      if (left <= 0) throw new StallError("the network timeout ran out before this hop");
+      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links, Math.min(stallMs, left));
+      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+      if (location === null) {
+        if (hops.length > 0) hopsOf.set(res, hops);
+        return res;
+      }
+      hops.push({ url: current.href, status: res.status, headers: res.headers });
+      await drain(res);
+      if (n2 >= MAX_REDIRECTS) {
+        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
+      }
+      let next;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
+      }
+      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
+        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
+      }
+      current = next;
+    }
+  }
+  __name(followRedirects, "followRedirects");
+  const wrapped = /* @__PURE__ */ __name(async (input, init) => {
+    const url2 = new URL(input instanceof Request ? input.url : input);
+    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+    if (method !== "GET" && method !== "HEAD") {
+      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
+    }
+    const headers = new Headers(input instanceof Request ? input.headers : void 0);
+    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
+    const started = now();
+    const callerDeadline = init?.deadline;
+    const deadline = Math.min(started + maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
+    const plural = /* @__PURE__ */ __name((n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`, "plural");
+    const noResponse = /* @__PURE__ */ __name((attempts) => {
+      const left = deadline - now();
+      if (left <= Math.max(50, 0.05 * maxRetryMs)) {
+        return new FetchError(`no response from ${redactUrl(url2)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}, stalled connection); ${RAISE_TIMEOUT_HINT}`);
+      }
+      return new FetchError(
+        `no response from ${redactUrl(url2)} (${plural(attempts)}, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all; stalled connection); ${RAISE_TIMEOUT_HINT}`
+      );
+    }, "noResponse");
+    const links = [];
+    for (let attempt = 1; ; attempt++) {
+      unlinkAll(links);
+      let res;
+      try {
+        res = await followRedirects(url2, method, headers, signal, links, deadline);
+      } catch (e2) {
+        unlinkAll(links);
+        if (e2 instanceof FromScratchError) throw e2;
+        if (signal?.aborted) throw e2;
+        const stalled = e2 instanceof StallError;
+        const cause = describeCause(e2);
+        if (attempt >= maxAttempts) {
+          if (stalled) throw noResponse(attempt);
+          throw new FetchError(`network error fetching ${redactUrl(url2)}: ${cause} (gave up after ${plural(maxAttempts)})`);
+        }
+        const wait = backoff(attempt);
+        const elapsed = now() - started;
+        if (now() + wait > deadline) {
+          if (stalled) throw noResponse(attempt);
+          throw new FetchError(
+            `network error fetching ${redactUrl(url2)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`
+          );
+        }
+        opts.logger?.warn(`network error fetching ${redactUrl(url2)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep2(wait, signal ?? void 0);
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+        continue;
+      }
+      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
+        const ra = parseRetryAfter2(res.headers.get("retry-after"));
+        const elapsed = now() - started;
+        const left = Math.max(0, deadline - now());
+        if (ra !== null && ra > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url2)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
+            res.status
+          );
+        }
+        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
+        if (wait > left) {
+          const reason = await errorReason(res);
+          throw new FetchError(
+            `HTTP ${res.status} from ${redactUrl(url2)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
+            res.status
+          );
+        }
+        await drain(res);
+        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url2)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
+        await sleep2(wait, signal ?? void 0);
+        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
+        continue;
+      }
+      return res;
+    }
+  }, "wrapped");
+  return wrapped;
+}
+__name(makeHubFetch, "makeHubFetch");
+var MAX_REASON_BYTES = 64 * 1024;
+async function errorReason(res) {
+  const header = res.headers.get("x-error-message");
+  if (header) return header;
+  let text = "";
+  try {
+    const buf = await res.arrayBuffer();
+    text = new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, MAX_REASON_BYTES)));
+  } catch {
+  }
+  const fromText = reasonFromBody(text);
+  return fromText ?? (res.statusText || "no reason given");
+}
+__name(errorReason, "errorReason");
+function reasonFromBody(text) {
+  const t = text.trim();
+  if (!t) return null;
+  if (t.startsWith("{")) {
+    try {
+      const j = JSON.parse(t);
+      if (typeof j === "object" && j !== null) {
+        const { error: error2, message } = j;
+        if (typeof error2 === "string" && error2) return error2;
+        if (typeof message === "string" && message) return message;
+      }
+    } catch {
+    }
+  }
+  if (t.startsWith("<")) return null;
+  return t.length > 200 ? `${t.slice(0, 200)}\u2026` : t;
+}
+__name(reasonFromBody, "reasonFromBody");
+function hubHttpError(status, reason, errorCode, ctx) {
+  const repo = ctx.repo;
+  const code = errorCode ? ` ${errorCode}` : "";
+  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token or HF_TOKEN).`;
+  if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
+    return new FetchError(
+      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
+      status
+    );
+  }
+  if (status === 401 || status === 403) {
+    const tokenNote = ctx.tokenSent ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)." : "";
+    return new AuthError(
+      `${repo}: access denied (HTTP ${status}${code}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
+      status
+    );
+  }
+  if (status === 404) {
+    const rev = ctx.revision ?? "main";
+    if (errorCode === "RevisionNotFound") {
+      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code}: ${reason}). Check the branch, tag or commit after '@'.`, status);
+    }
+    if (errorCode === "EntryNotFound" && ctx.file !== void 0) {
+      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code}: ${reason})`, status);
+    }
+    if (errorCode === "RepoNotFound" || ctx.file === void 0) {
+      return new FetchError(
+        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
+        status
+      );
+    }
+    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code}: ${reason})`, status);
+  }
+  const where2 = ctx.file !== void 0 ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
+  if (isRetryableStatus(status)) {
+    return new FetchError(
+      `${where2}: the Hub answered HTTP ${status}${code} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
+      status
+    );
+  }
+  return new FetchError(`${where2}: HTTP ${status}${code} (${reason})`, status);
+}
+__name(hubHttpError, "hubHttpError");
+async function hubResponseError(res, ctx) {
+  const code = res.headers.get("x-error-code");
+  const reason = await errorReason(res);
+  return hubHttpError(res.status, reason, code, ctx);
+}
+__name(hubResponseError, "hubResponseError");
+function mapHubThrown(e2, ctx) {
+  if (e2 instanceof FromScratchError) return e2;
+  if (e2 instanceof HubApiError) {
+    const data = e2.data;
+    const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
+    const reason = fromData || e2.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
+    return hubHttpError(e2.statusCode, reason, null, ctx);
+  }
+  const msg = e2 instanceof Error ? describeCause(e2) : String(e2);
+  return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
+}
+__name(mapHubThrown, "mapHubThrown");
+
+// src/settings.ts
+var DEFAULT_ENDPOINT = "https://huggingface.co";
+var given = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
+function oneOf(name2, value, allowed, dflt) {
+  if (!given(value)) return dflt;
+  const v = value.trim();
+  if (!allowed.includes(v)) throw new UsageError2(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+  return v;
+}
+__name(oneOf, "oneOf");
+function number(name2, value, dflt, min, max) {
+  if (!given(value)) return dflt;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError2(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
+  }
+  return v;
+}
+__name(number, "number");
+function parseNetworkTimeout(value) {
+  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
+  const v = Number(value.trim());
+  const max = MAX_NETWORK_TIMEOUT_MS / 1e3;
+  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new UsageError2(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`);
+  }
+  return Math.round(v * 1e3);
+}
+__name(parseNetworkTimeout, "parseNetworkTimeout");
+function parseSample(value) {
+  if (!given(value) || value.trim() === "auto") return null;
+  if (value.trim() === "exact") return 1;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError2(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
+  return v;
+}
+__name(parseSample, "parseSample");
+function parseComponentSpec(spec) {
+  const rules = [];
+  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
+    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
+    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
+      throw new UsageError2(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
+    }
+    rules.push({ name: name2, globs });
+  }
+  if (rules.length === 0) throw new UsageError2("--components is empty");
+  return rules;
+}
+__name(parseComponentSpec, "parseComponentSpec");
+function splitList(s) {
+  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+}
+__name(splitList, "splitList");
+function parseSettings(raw) {
+  if (!given(raw.candidate)) throw new UsageError2("a candidate is required (--candidate)");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError2("at least one reference is required (--reference)");
+  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
+  let url2;
+  try {
+    url2 = new URL(endpoint);
+  } catch {
+    throw new UsageError2(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+  }
+  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url2.hostname);
+  if (url2.protocol !== "https:" && !(url2.protocol === "http:" && loopback)) {
+    throw new UsageError2(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+  }
+  return {
+    candidate: raw.candidate.trim(),
+    references,
+    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
+    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
+    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
+    endpoint,
+    token: given(raw.token) ? raw.token.trim() : null,
+    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    sample: parseSample(raw.sample),
+    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
+    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
+    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
+    thresholds: {
+      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
+      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
+      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
+    }
+  };
+}
+__name(parseSettings, "parseSettings");
+
+// src/sources/parse-source.ts
+import { existsSync as existsSync5 } from "node:fs";
+import { homedir as homedir2 } from "node:os";
+import path16 from "node:path";
+
 // src/safetensors/json-keys.ts
 function findDuplicateKey(text) {
   const stack = [];
@@ -77419,7 +77974,7 @@ function readHeaderLength(file, prefix2, fileSize) {
   }
   const n2 = Number(big);
   if (8 + n2 > fileSize) {
-    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or not safetensors)`);
+    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`);
   }
   if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`);
   return n2;
@@ -77434,6 +77989,16 @@ function product(file, name2, shape) {
   return numel2;
 }
 __name(product, "product");
+function describedEnd(entries2) {
+  let max = 0;
+  for (const [name2, raw] of Object.entries(entries2)) {
+    if (name2 === "__metadata__" || typeof raw !== "object" || raw === null) continue;
+    const offsets = raw.data_offsets;
+    if (Array.isArray(offsets) && offsets.length === 2 && Number.isSafeInteger(offsets[1])) max = Math.max(max, offsets[1]);
+  }
+  return max;
+}
+__name(describedEnd, "describedEnd");
 function parseHeader(file, json, fileSize) {
   const dataStart = 8 + json.length;
   let text;
@@ -77484,7 +78049,12 @@ function parseHeader(file, json, fileSize) {
     const [begin, end] = offsets;
     if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2);
     if (end > bufferSize) {
-      throw new FormatError(file, `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer`, name2);
+      const expected = dataStart + describedEnd(parsed);
+      throw new FormatError(
+        file,
+        `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
+        name2
+      );
     }
     const numel2 = product(file, name2, shape);
     const totalBits = numel2 * bits;
@@ -77585,374 +78155,27 @@ function reconcileShards(indexFile, index, perShard) {
 }
 __name(reconcileShards, "reconcileShards");
 
-// src/sources/hub-fetch.ts
-var DEFAULT_MAX_ATTEMPTS = 4;
-var DEFAULT_RETRY_BASE_MS = 500;
-var DEFAULT_MAX_RETRY_MS = 12e4;
-var DEFAULT_STALL_MS = 3e4;
-var MAX_REDIRECTS = 5;
-var hubDefaults = {
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  retryBaseMs: DEFAULT_RETRY_BASE_MS,
-  maxRetryMs: DEFAULT_MAX_RETRY_MS,
-  stallMs: DEFAULT_STALL_MS
-};
-function hubTimingDefaults() {
-  return { ...hubDefaults };
+// src/sources/missing-weights.ts
+var MAX_LISTED_NAMES = 20;
+var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+var base = /* @__PURE__ */ __name((n2) => n2.slice(n2.lastIndexOf("/") + 1), "base");
+function missingWeightsProblem(names2) {
+  const want = `no ${SINGLE_FILE} or ${INDEX_FILE}`;
+  if (names2.length === 0) return `is empty (${want})`;
+  const shown = names2.slice(0, MAX_LISTED_NAMES).join(", ") + (names2.length > MAX_LISTED_NAMES ? `, and ${names2.length - MAX_LISTED_NAMES} more` : "");
+  const safetensors = names2.filter((n2) => n2.endsWith(".safetensors"));
+  const adapter = safetensors.some((n2) => base(n2) === "adapter_model.safetensors");
+  const shards = safetensors.filter((n2) => /^model-\d+-of-\d+\.safetensors$/.test(base(n2)));
+  const pickles = names2.filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
+  const notes = [];
+  if (adapter) notes.push("a LoRA adapter: compare the merged model instead");
+  if (shards.length > 0) notes.push(`${shards.length} shard${shards.length === 1 ? "" : "s"} but no ${INDEX_FILE}, which says which shard holds which tensor`);
+  else if (!adapter && safetensors.length > 0) notes.push(`to compare ${safetensors.length === 1 ? "that .safetensors file" : "one of its .safetensors files"}, pass the file itself`);
+  let out = `holds ${want}; it has: ${shown}${notes.length ? ` (${notes.join("; ")})` : ""}`;
+  if (pickles.length > 0) out += "; fromscratch only reads safetensors (pickle checkpoints are never unpickled)";
+  return out;
 }
-__name(hubTimingDefaults, "hubTimingDefaults");
-function isLoopbackHost(hostname) {
-  const h = hostname.toLowerCase();
-  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
-}
-__name(isLoopbackHost, "isLoopbackHost");
-function checkEndpoint(endpoint) {
-  let url2;
-  try {
-    url2 = new URL(endpoint);
-  } catch {
-    throw new UsageError2(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
-  }
-  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new UsageError2(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
-  }
-  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
-    throw new UsageError2(
-      `Hub endpoint ${url2.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
-    );
-  }
-  if (url2.username || url2.password) {
-    throw new UsageError2("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
-  }
-  if (url2.search || url2.hash) throw new UsageError2(`Hub endpoint ${url2.origin} must not have a query or fragment`);
-  return url2.href.replace(/\/+$/, "");
-}
-__name(checkEndpoint, "checkEndpoint");
-function redactUrl(url2) {
-  try {
-    const u = new URL(url2);
-    return u.origin + u.pathname;
-  } catch {
-    return "<invalid URL>";
-  }
-}
-__name(redactUrl, "redactUrl");
-function isRetryableStatus(status) {
-  return status === 429 || status >= 500 && status <= 599;
-}
-__name(isRetryableStatus, "isRetryableStatus");
-function parseRetryAfter2(value, now = Date.now()) {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) return null;
-  return Math.max(0, t - now);
-}
-__name(parseRetryAfter2, "parseRetryAfter");
-var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var defaultSleep = /* @__PURE__ */ __name((ms) => new Promise((resolve4) => setTimeout(resolve4, ms)), "defaultSleep");
-function formatSeconds(ms) {
-  const s = ms / 1e3;
-  if (Number.isInteger(s)) return String(s);
-  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
-}
-__name(formatSeconds, "formatSeconds");
-var StallError = class extends Error {
-  static {
-    __name(this, "StallError");
-  }
-  constructor(message) {
-    super(message);
-    this.name = "StallError";
-  }
-};
-var BodyInterrupted = class extends Error {
-  static {
-    __name(this, "BodyInterrupted");
-  }
-  constructor(message) {
-    super(message);
-    this.name = "BodyInterrupted";
-  }
-};
-async function readChunk(reader, stallMs, abort) {
-  let timer;
-  let timedOut = false;
-  const stalled = new Promise((_, reject) => {
-    if (!(stallMs > 0 && Number.isFinite(stallMs))) return;
-    timer = setTimeout(() => {
-      timedOut = true;
-      reject(new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`));
-      abort();
-      reader.cancel().catch(() => void 0);
-    }, stallMs);
-  });
-  try {
-    return await Promise.race([reader.read(), stalled]);
-  } catch (e2) {
-    if (timedOut) throw new BodyInterrupted(`no data for ${formatSeconds(stallMs)} s (stalled connection)`);
-    if (e2 instanceof BodyInterrupted) throw e2;
-    throw new BodyInterrupted(`connection broke mid-body (${describeCause(e2)})`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-__name(readChunk, "readChunk");
-var hopsOf = /* @__PURE__ */ new WeakMap();
-function redirectHops(res) {
-  return hopsOf.get(res) ?? [];
-}
-__name(redirectHops, "redirectHops");
-async function drain(res) {
-  try {
-    await res.body?.cancel();
-  } catch {
-  }
-}
-__name(drain, "drain");
-function describeCause(e2) {
-  if (e2 instanceof Error) {
-    const cause = e2.cause;
-    const inner = cause instanceof Error ? cause.message : typeof cause === "string" ? cause : "";
-    return inner && inner !== e2.message ? `${e2.message}: ${inner}` : e2.message;
-  }
-  return String(e2);
-}
-__name(describeCause, "describeCause");
-function makeHubFetch(opts) {
-  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
-  const base = opts.fetch ?? fetch;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
-  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
-  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
-  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
-  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
-  const sleep2 = opts.sleep ?? defaultSleep;
-  const now = opts.now ?? Date.now;
-  const token = opts.token;
-  const backoff = /* @__PURE__ */ __name((attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1)), "backoff");
-  async function hop(url2, init, signal, links) {
-    const ctl = new AbortController();
-    if (signal) {
-      if (signal.aborted) ctl.abort(signal.reason);
-      else {
-        const onAbort = /* @__PURE__ */ __name(() => ctl.abort(signal.reason), "onAbort");
-        signal.addEventListener("abort", onAbort, { once: true });
-        links.push(() => signal.removeEventListener("abort", onAbort));
-      }
-    }
-    let stalled = false;
-    const timer = stallMs > 0 && Number.isFinite(stallMs) ? setTimeout(() => {
-      stalled = true;
-      ctl.abort();
-    }, stallMs) : void 0;
-    try {
-      return await base(url2.href, { ...init, signal: ctl.signal });
-    } catch (e2) {
-      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(stallMs)} s (stalled connection)`);
-      throw e2;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  __name(hop, "hop");
-  const unlinkAll = /* @__PURE__ */ __name((links) => {
-    for (const u of links.splice(0)) u();
-  }, "unlinkAll");
-  async function followRedirects(start, method, headers, signal, links) {
-    let current = start;
-    const hops = [];
-    for (let n2 = 0; ; n2++) {
-      const h = new Headers(headers);
-      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
-      else h.delete("authorization");
-      unlinkAll(links);
-      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links);
-      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
-      if (location === null) {
-        if (hops.length > 0) hopsOf.set(res, hops);
-        return res;
-      }
-      hops.push({ url: current.href, status: res.status, headers: res.headers });
-      await drain(res);
-      if (n2 >= MAX_REDIRECTS) {
-        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
-      }
-      let next;
-      try {
-        next = new URL(location, current);
-      } catch {
-        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
-      }
-      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
-        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
-      }
-      current = next;
-    }
-  }
-  __name(followRedirects, "followRedirects");
-  const wrapped = /* @__PURE__ */ __name(async (input, init) => {
-    const url2 = new URL(input instanceof Request ? input.url : input);
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    if (method !== "GET" && method !== "HEAD") {
-      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
-    }
-    const headers = new Headers(input instanceof Request ? input.headers : void 0);
-    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
-    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
-    const started = now();
-    const plural = /* @__PURE__ */ __name((n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`, "plural");
-    const links = [];
-    for (let attempt = 1; ; attempt++) {
-      unlinkAll(links);
-      let res;
-      try {
-        res = await followRedirects(url2, method, headers, signal, links);
-      } catch (e2) {
-        unlinkAll(links);
-        if (e2 instanceof FromScratchError) throw e2;
-        if (signal?.aborted) throw e2;
-        const cause = describeCause(e2);
-        if (attempt >= maxAttempts) {
-          throw new FetchError(`network error fetching ${redactUrl(url2)}: ${cause} (gave up after ${plural(maxAttempts)})`);
-        }
-        const wait = backoff(attempt);
-        const elapsed = now() - started;
-        if (elapsed + wait > maxRetryMs) {
-          throw new FetchError(
-            `network error fetching ${redactUrl(url2)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent)`
-          );
-        }
-        opts.logger?.warn(`network error fetching ${redactUrl(url2)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep2(wait);
-        continue;
-      }
-      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
-        const ra = parseRetryAfter2(res.headers.get("retry-after"));
-        const elapsed = now() - started;
-        const left = Math.max(0, maxRetryMs - elapsed);
-        if (ra !== null && ra > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url2)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later`,
-            res.status
-          );
-        }
-        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
-        if (wait > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url2)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
-            res.status
-          );
-        }
-        await drain(res);
-        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url2)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep2(wait);
-        continue;
-      }
-      return res;
-    }
-  }, "wrapped");
-  return wrapped;
-}
-__name(makeHubFetch, "makeHubFetch");
-var MAX_REASON_BYTES = 64 * 1024;
-async function errorReason(res) {
-  const header = res.headers.get("x-error-message");
-  if (header) return header;
-  let text = "";
-  try {
-    const buf = await res.arrayBuffer();
-    text = new TextDecoder().decode(new Uint8Array(buf, 0, Math.min(buf.byteLength, MAX_REASON_BYTES)));
-  } catch {
-  }
-  const fromText = reasonFromBody(text);
-  return fromText ?? (res.statusText || "no reason given");
-}
-__name(errorReason, "errorReason");
-function reasonFromBody(text) {
-  const t = text.trim();
-  if (!t) return null;
-  if (t.startsWith("{")) {
-    try {
-      const j = JSON.parse(t);
-      if (typeof j === "object" && j !== null) {
-        const { error: error2, message } = j;
-        if (typeof error2 === "string" && error2) return error2;
-        if (typeof message === "string" && message) return message;
-      }
-    } catch {
-    }
-  }
-  if (t.startsWith("<")) return null;
-  return t.length > 200 ? `${t.slice(0, 200)}\u2026` : t;
-}
-__name(reasonFromBody, "reasonFromBody");
-function hubHttpError(status, reason, errorCode, ctx) {
-  const repo = ctx.repo;
-  const code = errorCode ? ` ${errorCode}` : "";
-  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token / HF_TOKEN, or the Action's hf-token input).`;
-  if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
-    return new FetchError(
-      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
-      status
-    );
-  }
-  if (status === 401 || status === 403) {
-    const tokenNote = ctx.tokenSent ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)." : "";
-    return new AuthError(
-      `${repo}: access denied (HTTP ${status}${code}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
-      status
-    );
-  }
-  if (status === 404) {
-    const rev = ctx.revision ?? "main";
-    if (errorCode === "RevisionNotFound") {
-      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code}: ${reason}). Check the branch, tag or commit after '@'.`, status);
-    }
-    if (errorCode === "EntryNotFound" && ctx.file !== void 0) {
-      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code}: ${reason})`, status);
-    }
-    if (errorCode === "RepoNotFound" || ctx.file === void 0) {
-      return new FetchError(
-        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
-        status
-      );
-    }
-    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code}: ${reason})`, status);
-  }
-  const where2 = ctx.file !== void 0 ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
-  if (isRetryableStatus(status)) {
-    return new FetchError(
-      `${where2}: the Hub answered HTTP ${status}${code} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
-      status
-    );
-  }
-  return new FetchError(`${where2}: HTTP ${status}${code} (${reason})`, status);
-}
-__name(hubHttpError, "hubHttpError");
-async function hubResponseError(res, ctx) {
-  const code = res.headers.get("x-error-code");
-  const reason = await errorReason(res);
-  return hubHttpError(res.status, reason, code, ctx);
-}
-__name(hubResponseError, "hubResponseError");
-function mapHubThrown(e2, ctx) {
-  if (e2 instanceof FromScratchError) return e2;
-  if (e2 instanceof HubApiError) {
-    const data = e2.data;
-    const fromData = data && typeof data.error === "string" ? data.error : data && typeof data.message === "string" ? data.message : null;
-    const reason = fromData || e2.message.replace(/\.\s*URL: .*$/s, "") || "no reason given";
-    return hubHttpError(e2.statusCode, reason, null, ctx);
-  }
-  const msg = e2 instanceof Error ? describeCause(e2) : String(e2);
-  return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
-}
-__name(mapHubThrown, "mapHubThrown");
+__name(missingWeightsProblem, "missingWeightsProblem");
 
 // src/sources/read-ahead.ts
 var SPAN_MAX_BYTES = 4 << 20;
@@ -78119,7 +78342,6 @@ function isValidRepoId(repo) {
   return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
 }
 __name(isValidRepoId, "isValidRepoId");
-var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var CONFIG_FILE = "config.json";
 var MAX_CONFIG_BYTES = 5e7;
 var HEADER_CONCURRENCY = 8;
@@ -78152,6 +78374,11 @@ var HubSource = class {
   logger;
   maxAttempts;
   stallMs;
+  /** The network timeout: one request (attempts and waits) or one body without progress may take this long. */
+  budgetMs;
+  missingLocalPath;
+  /** Aborted by close(): every request still in flight (header reads, resumes, waits between attempts) ends with it. */
+  closing = new AbortController();
   http;
   sha = null;
   license = null;
@@ -78168,16 +78395,18 @@ var HubSource = class {
     this.endpoint = checkEndpoint(opts.endpoint);
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
+    this.missingLocalPath = opts.missingLocalPath ?? null;
     const defaults2 = hubTimingDefaults();
     this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults2.maxAttempts));
-    this.stallMs = opts.stallMs ?? defaults2.stallMs;
+    this.budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
+    this.stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? this.budgetMs, this.maxAttempts, defaults2.stallMs);
     this.http = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
       retryBaseMs: opts.retryBaseMs ?? defaults2.retryBaseMs,
-      maxRetryMs: opts.maxRetryMs ?? defaults2.maxRetryMs,
+      maxRetryMs: this.budgetMs,
       stallMs: this.stallMs,
       logger: this.logger
     });
@@ -78207,29 +78436,33 @@ var HubSource = class {
   libFetch(ctx) {
     const f = /* @__PURE__ */ __name(async (input, init) => {
       const where2 = redactUrl(input instanceof Request ? input.url : input);
+      const deadline = Date.now() + this.budgetMs;
       for (let attempt = 1; ; attempt++) {
         const ctl = new AbortController();
-        const outer = init?.signal;
-        if (outer) {
-          if (outer.aborted) ctl.abort(outer.reason);
-          else outer.addEventListener("abort", () => ctl.abort(outer.reason), { once: true });
-        }
-        let res;
+        const unlink3 = [linkAbort(init?.signal ?? null, ctl), linkAbort(this.closing.signal, ctl)];
         try {
-          res = await this.http(input, { ...init, signal: ctl.signal });
-        } catch (e2) {
-          throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
-        }
-        if (!res.ok) throw await hubResponseError(res, ctx);
-        try {
-          const body2 = await this.readAll(res, ctl, where2);
-          return new Response(body2, { status: res.status, statusText: res.statusText, headers: res.headers });
-        } catch (e2) {
-          if (!(e2 instanceof BodyInterrupted)) throw e2;
-          if (attempt >= this.maxAttempts) {
-            throw new FetchError(`${this.repo}: reading ${where2}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"}`);
+          let res;
+          const hubInit = { ...init, signal: ctl.signal, deadline };
+          try {
+            res = await this.http(input, hubInit);
+          } catch (e2) {
+            throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
           }
-          this.logger.warn(`${this.repo}: reading ${where2}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          if (!res.ok) throw await hubResponseError(res, ctx);
+          try {
+            const body2 = await this.readAll(res, ctl, where2);
+            return new Response(body2, { status: res.status, statusText: res.statusText, headers: res.headers });
+          } catch (e2) {
+            if (!(e2 instanceof BodyInterrupted)) throw e2;
+            const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+            if (Date.now() >= deadline) {
+              throw new FetchError(`${this.repo}: reading ${where2}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(this.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`);
+            }
+            if (attempt >= this.maxAttempts) throw new FetchError(`${this.repo}: reading ${where2}: ${e2.message}; gave up after ${tries}`);
+            this.logger.warn(`${this.repo}: reading ${where2}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
+          }
+        } finally {
+          for (const u of unlink3) u();
         }
       }
     }, "f");
@@ -78265,8 +78498,8 @@ var HubSource = class {
   }
   resolveUrl(file) {
     if (this.sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path18 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path18}`;
+    const path19 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path19}`;
   }
   /** modelInfo: commit sha (pinned for every later request) and licence. */
   async pin() {
@@ -78313,8 +78546,28 @@ var HubSource = class {
   }
   /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
   async resolve() {
-    if (this.sha === null) await this.pin();
+    try {
+      if (this.sha === null) await this.pin();
+    } catch (e2) {
+      throw this.explain(e2, true);
+    }
     return { sha: this.sha, license: this.license };
+  }
+  /**
+   * A failure of a source that could also have been a local path (which does
+   * not exist) says both readings: "no local path X; as a Hub repo: <error>".
+   * When the Hub says the repo (or revision) is not there, the source names
+   * nothing that exists anywhere: bad input, exit code 2, like a missing
+   * ./path (most likely a mistyped local path). A Hub that could not be
+   * reached, refused access or failed otherwise keeps its own kind (exit 3):
+   * the repo may exist and a later run may read it.
+   */
+  explain(e2, pinning) {
+    if (this.missingLocalPath === null || !(e2 instanceof FromScratchError)) return e2;
+    const message = `no local path ${this.missingLocalPath}; as a Hub repo: ${e2.message}`;
+    if (pinning && e2 instanceof FetchError && (e2.status === 404 || e2.status === 401)) return new UsageError2(message);
+    e2.message = message;
+    return e2;
   }
   /** What a cache needs to read this revision again without listing it: file sizes. */
   snapshot() {
@@ -78329,6 +78582,14 @@ var HubSource = class {
     for (const [k, size] of Object.entries(snap.files)) this.files.set(k, { size, etags: /* @__PURE__ */ new Map() });
   }
   async list() {
+    const pinning = this.sha === null;
+    try {
+      return await this.listPinned();
+    } catch (e2) {
+      throw this.explain(e2, pinning && this.sha === null);
+    }
+  }
+  async listPinned() {
     if (this.sha === null) await this.pin();
     await this.listRepoFiles();
     let headerBytes = 0;
@@ -78359,11 +78620,7 @@ var HubSource = class {
       headerBytes += r.bytes;
       files = [SINGLE_FILE];
     } else {
-      const pickles = [...this.files.keys()].filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
-      throw new FormatError(
-        `${this.repo}@${this.sha}`,
-        pickles.length ? `has ${pickles.slice(0, 3).join(", ")} but no ${SINGLE_FILE} or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither ${SINGLE_FILE} nor ${INDEX_FILE}`
-      );
+      throw new FormatError(`${this.repo}@${this.sha}`, missingWeightsProblem([...this.files.keys()].sort()));
     }
     let config = null;
     if (this.files.has(CONFIG_FILE)) {
@@ -78433,8 +78690,10 @@ var HubSource = class {
   get readAheadStats() {
     return this.readAhead?.stats ?? null;
   }
+  /** Drop the read-ahead and abort every request still in flight (and any wait between attempts). */
   async close() {
     this.readAhead?.reset();
+    this.closing.abort();
   }
   async read(file, begin, end) {
     if (this.sha === null) throw new Error("internal: HubSource.read() called before list()");
@@ -78464,21 +78723,29 @@ var HubSource = class {
     const end = range3 ? range3.end : size;
     const out = stream2?.out ?? new Uint8Array(end - begin);
     if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
-    const progress = { got: 0 };
+    const progress = { got: 0, at: Date.now() };
     const label = this.label(file);
     const live = { abort: null };
     const onAbort = /* @__PURE__ */ __name(() => live.abort?.(), "onAbort");
     stream2?.signal.addEventListener("abort", onAbort, { once: true });
+    this.closing.signal.addEventListener("abort", onAbort, { once: true });
+    const cancelled = /* @__PURE__ */ __name(() => stream2?.signal.aborted === true || this.closing.signal.aborted, "cancelled");
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          if (stream2?.signal.aborted) throw new Error("cancelled");
+          if (cancelled()) throw new Error("cancelled");
           await this.fetchOnce(file, info2, { begin, end, whole: range3 === null }, out, progress, stream2?.onProgress ?? null, live);
           return out;
         } catch (e2) {
           if (stream2?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (this.closing.signal.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
           if (!(e2 instanceof BodyInterrupted)) throw e2;
           info2.cdn = void 0;
+          if (Date.now() - progress.at >= this.budgetMs) {
+            throw new FetchError(
+              `${label}: ${e2.message}; no data within ${formatSeconds(this.budgetMs)} s (${attempt} attempt${attempt === 1 ? "" : "s"}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
+            );
+          }
           if (attempt >= this.maxAttempts) {
             throw new FetchError(
               `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
@@ -78491,14 +78758,16 @@ var HubSource = class {
       }
     } finally {
       stream2?.signal.removeEventListener("abort", onAbort);
+      this.closing.signal.removeEventListener("abort", onAbort);
     }
   }
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  async get(file, info2, headers, signal) {
+  async get(file, info2, headers, signal, deadline) {
     const label = this.label(file);
     const call = /* @__PURE__ */ __name(async (url3) => {
       try {
-        return await this.http(url3, { headers, signal });
+        const init = { headers, signal, deadline };
+        return await this.http(url3, init);
       } catch (e2) {
         if (e2 instanceof FetchError && !e2.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
         throw e2;
@@ -78558,7 +78827,7 @@ var HubSource = class {
     if (ranged) headers.range = `bytes=${from}-${end - 1}`;
     const ctl = new AbortController();
     live.abort = () => ctl.abort();
-    const { res, fromCache, url: url2 } = await this.get(file, info2, headers, ctl.signal);
+    const { res, fromCache, url: url2 } = await this.get(file, info2, headers, ctl.signal, progress.at + this.budgetMs);
     if (!res.ok) {
       if (res.status === 416) {
         await drain(res);
@@ -78637,6 +78906,7 @@ var HubSource = class {
       if (chunk.done) break;
       let v = chunk.value;
       this.bytes += v.length;
+      if (v.length > 0) progress.at = Date.now();
       if (skip > 0) {
         if (v.length <= skip) {
           skip -= v.length;
@@ -78672,6 +78942,17 @@ var HubSource = class {
     }
   }
 };
+function linkAbort(signal, ctl) {
+  if (signal === null) return () => void 0;
+  if (signal.aborted) {
+    ctl.abort(signal.reason);
+    return () => void 0;
+  }
+  const onAbort = /* @__PURE__ */ __name(() => ctl.abort(signal.reason), "onAbort");
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
+__name(linkAbort, "linkAbort");
 async function mapLimit(items, limit, fn) {
   const results = new Array(items.length);
   let next = 0;
@@ -78693,7 +78974,7 @@ async function mapLimit(items, limit, fn) {
 __name(mapLimit, "mapLimit");
 
 // src/sources/local.ts
-import { open as open2, readFile as readFile3, realpath, stat as stat4 } from "node:fs/promises";
+import { open as open2, readdir as readdir3, readFile as readFile3, realpath, stat as stat4 } from "node:fs/promises";
 import path15 from "node:path";
 var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
@@ -78731,7 +79012,7 @@ var LocalSource = class {
     try {
       st = await stat4(given2);
     } catch {
-      throw new UsageError2(`${given2}: no such file or directory`);
+      throw new UsageError2(`no such file or directory: ${given2}`);
     }
     let files;
     let tensors;
@@ -78772,11 +79053,8 @@ var LocalSource = class {
         headerBytes = r.bytes;
         files = [SINGLE_FILE];
       } else {
-        const pickles = await findPickles(given2);
-        throw new FormatError(
-          given2,
-          pickles ? `has ${pickles} but no model.safetensors or ${INDEX_FILE}; fromscratch only reads safetensors (pickle checkpoints are never unpickled)` : `holds neither model.safetensors nor ${INDEX_FILE}`
-        );
+        const names2 = (await readdir3(given2).catch(() => [])).sort();
+        throw new FormatError(given2, missingWeightsProblem(names2));
       }
     }
     let config = null;
@@ -78843,13 +79121,6 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
-async function findPickles(dir) {
-  const { readdir: readdir3 } = await import("node:fs/promises");
-  const names2 = await readdir3(dir).catch(() => []);
-  const found = names2.filter((n2) => PICKLE_EXTENSIONS2.some((e2) => n2.endsWith(e2)));
-  return found.length ? found.slice(0, 3).join(", ") : null;
-}
-__name(findPickles, "findPickles");
 
 // src/sources/parse-source.ts
 var HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
@@ -78882,14 +79153,14 @@ function parseSource(s) {
   if (s.startsWith("hf://")) {
     const hub2 = parseHubId(s.slice("hf://".length), s);
     if (!hub2) throw new UsageError2(`${JSON.stringify(s)} is not a valid Hub reference; expected hf://org/name or hf://org/name@revision`);
-    return { kind: "hub", ...hub2 };
+    return { kind: "hub", ...hub2, missingLocalPath: null };
   }
   if (s.startsWith("file://")) return { kind: "local", path: expandHome(s.slice("file://".length)) };
   if (existsSync5(s) || s.startsWith("/") || s.startsWith("./") || s.startsWith("../") || s.startsWith("~") || s.endsWith(".safetensors")) {
     return { kind: "local", path: expandHome(s) };
   }
   const hub = parseHubId(s, s);
-  if (hub) return { kind: "hub", ...hub };
+  if (hub) return { kind: "hub", ...hub, missingLocalPath: s };
   throw new UsageError2(`${JSON.stringify(s)} is neither an existing local path nor a Hugging Face repo id; ${HINT}`);
 }
 __name(parseSource, "parseSource");
@@ -78903,10 +79174,58 @@ function createSource(s, opts) {
     endpoint: opts.endpoint,
     token: opts.token,
     fetch: opts.fetch,
-    logger: opts.logger
+    logger: opts.logger,
+    networkTimeoutMs: opts.networkTimeoutMs,
+    missingLocalPath: parsed.missingLocalPath
   });
 }
 __name(createSource, "createSource");
+
+// src/util/output-file.ts
+import { constants as constants4 } from "node:fs";
+import { access as access3, mkdir as mkdir4, stat as stat5, writeFile as writeFile3 } from "node:fs/promises";
+import path17 from "node:path";
+async function statOrNull(p) {
+  try {
+    return await stat5(p);
+  } catch {
+    return null;
+  }
+}
+__name(statOrNull, "statOrNull");
+async function checkOutputPath(file, what) {
+  const abs = path17.resolve(file);
+  const st = await statOrNull(abs);
+  if (st?.isDirectory()) throw new UsageError2(`${what} ${file}: is a folder; give a file name (e.g. ${path17.join(file, "report.json")})`);
+  let dir = path17.dirname(abs);
+  for (; ; ) {
+    const d = await statOrNull(dir);
+    if (d) {
+      if (!d.isDirectory()) throw new UsageError2(`${what} ${file}: ${dir} is a file, not a folder`);
+      try {
+        await access3(dir, constants4.W_OK);
+      } catch {
+        throw new UsageError2(`${what} ${file}: the folder ${dir} is not writable`);
+      }
+      return;
+    }
+    const up = path17.dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+__name(checkOutputPath, "checkOutputPath");
+async function writeOutput(file, content) {
+  try {
+    await mkdir4(path17.dirname(path17.resolve(file)), { recursive: true });
+    await writeFile3(file, content);
+    return null;
+  } catch (e2) {
+    const err = e2;
+    return `${err.code ? `${err.code}: ` : ""}${err.message.replace(/^[A-Z]+: /, "")}`;
+  }
+}
+__name(writeOutput, "writeOutput");
 
 // src/action.ts
 var MAX_ANNOTATIONS = 10;
@@ -78927,6 +79246,7 @@ function readInputs() {
     minShare: getInput("min-share"),
     sample: getInput("sample"),
     concurrency: getInput("concurrency"),
+    networkTimeout: getInput("network-timeout"),
     // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
     cacheDir: getInput("cache-dir") || (process.env.RUNNER_TOOL_CACHE ? `${process.env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown"
@@ -78939,40 +79259,91 @@ function annotationFile(candidate) {
   const parsed = parseSource(candidate);
   if (parsed.kind !== "local") return void 0;
   const ws = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const abs = path17.resolve(parsed.path);
-  const dir = abs.endsWith(".safetensors") ? path17.dirname(abs) : abs;
-  const rel = path17.relative(ws, path17.join(dir, "config.json"));
-  if (rel.startsWith("..") || path17.isAbsolute(rel)) return void 0;
-  return rel.split(path17.sep).join("/");
+  const abs = path18.resolve(parsed.path);
+  const dir = abs.endsWith(".safetensors") ? path18.dirname(abs) : abs;
+  const rel = path18.relative(ws, path18.join(dir, "config.json"));
+  if (rel.startsWith("..") || path18.isAbsolute(rel)) return void 0;
+  return rel.split(path18.sep).join("/");
 }
 __name(annotationFile, "annotationFile");
-function annotate(report, file) {
-  let errors = 0;
-  let warnings = 0;
-  for (const r of report.references) {
-    const comps = r.components.filter((c) => c.verdict === r.verdict);
-    const detail = comps.map((c) => {
-      const top = strongest(c, 1)[0];
-      return `${c.name}: ${fmtPct(c.share)} of parameters matched, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : ""}. ${c.reason}`;
-    }).join(" ");
-    const props = { title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : void 0 };
-    if (r.verdict === "reused") {
-      if (++errors <= MAX_ANNOTATIONS) error(`Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${detail}`, props);
-    } else if (r.verdict === "inconclusive") {
-      if (++warnings <= MAX_ANNOTATIONS) warning(`Inconclusive against ${r.source}: ${r.error?.message ?? detail}`, props);
-    }
-  }
-  if (errors > MAX_ANNOTATIONS || warnings > MAX_ANNOTATIONS) {
-    warning(`${errors} reused and ${warnings} inconclusive references; only the first ${MAX_ANNOTATIONS} of each are annotated. See the job summary.`);
+var INPUT_OF_FLAG = {
+  candidate: "candidate",
+  reference: "references",
+  report: "report-path",
+  html: "html-report",
+  "fail-on": "fail-on",
+  endpoint: "endpoint",
+  token: "hf-token",
+  components: "components",
+  "min-pearson": "min-pearson",
+  "min-z": "min-z",
+  "min-share": "min-share",
+  sample: "sample",
+  concurrency: "concurrency",
+  "cache-dir": "cache-dir",
+  shard: "shard",
+  shards: "shards",
+  "plan-fingerprint": "plan-fingerprint",
+  "plan-positions": "plan-positions",
+  "network-timeout": "network-timeout"
+};
+function inActionTerms(message) {
+  return message.replace(/--([a-z][a-z-]*)/g, (m, flag) => INPUT_OF_FLAG[flag] ? `input \`${INPUT_OF_FLAG[flag]}\`` : m);
+}
+__name(inActionTerms, "inActionTerms");
+function actionLogger() {
+  let last = 0;
+  return {
+    info: /* @__PURE__ */ __name((m) => info(inActionTerms(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => info(`warning: ${inActionTerms(m)}`), "warn"),
+    progress: /* @__PURE__ */ __name((m) => {
+      if (Date.now() - last > 1e4) {
+        last = Date.now();
+        info(m);
+      }
+    }, "progress")
+  };
+}
+__name(actionLogger, "actionLogger");
+function annotate(report, file, willFail) {
+  const lines = /* @__PURE__ */ __name((r) => r.components.filter((c) => c.verdict === r.verdict).map((c) => {
+    const top = strongest(c, 1)[0];
+    const ident = c.tensors.filter((t) => t.identical && t.informative).length;
+    return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${ident} byte-identical ${ident === 1 ? "matrix" : "matrices"})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? ", identical" : ""})` : ""}. ${c.reason}`;
+  }).join(" "), "lines");
+  const reused = report.references.filter((r) => r.verdict === "reused");
+  const inconclusive = report.references.filter((r) => r.verdict === "inconclusive");
+  const errorSlots = MAX_ANNOTATIONS - (willFail ? 1 : 0);
+  const overflow = reused.length > errorSlots || inconclusive.length > MAX_ANNOTATIONS;
+  const warningSlots = MAX_ANNOTATIONS - (overflow ? 1 : 0);
+  const props = /* @__PURE__ */ __name((r) => ({ title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : void 0 }), "props");
+  reused.forEach((r, i) => {
+    const text = `Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${lines(r)}`;
+    if (i < errorSlots) error(inActionTerms(text), props(r));
+    else info(`reused: ${inActionTerms(text)}`);
+  });
+  inconclusive.forEach((r, i) => {
+    const text = `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
+    if (i < warningSlots) warning(inActionTerms(text), props(r));
+    else info(`inconclusive: ${inActionTerms(text)}`);
+  });
+  if (overflow) {
+    warning(
+      `${reused.length} reused and ${inconclusive.length} inconclusive references; GitHub shows at most ${MAX_ANNOTATIONS} annotations of each type per step, so the rest are in the log and the job summary.`
+    );
   }
 }
 __name(annotate, "annotate");
+function fail(message) {
+  setFailed(inActionTerms(message));
+}
+__name(fail, "fail");
 async function runPlanMode() {
   const settings = readInputs();
   const shards = parseShardCount(getInput("shards"));
-  const logger8 = { info: /* @__PURE__ */ __name((m) => info(m), "info"), warn: /* @__PURE__ */ __name((m) => warning(m), "warn") };
+  const logger8 = actionLogger();
   const plan = await makePlan(settings, shards, {
-    openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger: logger8 }), "openSource"),
+    openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
     logger: logger8
   });
   for (const l of describePlan(plan)) info(l);
@@ -78997,19 +79368,53 @@ async function runMergeMode() {
   const patterns = getInput("reports");
   if (!patterns.trim()) throw new UsageError2("mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)");
   const files = await expandReportPaths([patterns]);
+  const reportPath = getInput("report-path") || "fromscratch-report.json";
+  await checkOutputPath(reportPath, "--report");
   info(`merging ${files.length} partial reports: ${files.join(", ")}`);
   const report = mergeReports(await readPartials(files), { failOn: parseFailOn(getInput("fail-on")) });
-  const reportPath = getInput("report-path") || "fromscratch-report.json";
-  await writeFile3(reportPath, JSON.stringify(report, null, 2) + "\n");
-  setOutput("verdict", report.verdict);
-  setOutput("report-path", reportPath);
-  setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
-  annotate(report, annotationFile(report.candidate.source));
-  await summary.addRaw(renderMarkdown(report, { reportPath }) + artifactNote()).write();
-  if (report.error) setFailed(`fromscratch could not complete: ${report.error.message}`);
-  else if (report.gate.failed) setFailed(`fromscratch: ${report.gate.rule}`);
+  await finishStep(report, null, { reportPath, htmlPath: null, candidate: report.candidate.source, note: artifactNote() });
 }
 __name(runMergeMode, "runMergeMode");
+async function finishStep(report, error2, out) {
+  const unwritten = [];
+  const write = /* @__PURE__ */ __name(async (file, what, content) => {
+    const why = await writeOutput(file, content());
+    if (why) {
+      unwritten.push(`could not write the ${what} to ${file} (${why}); the verdict stands`);
+      info(`warning: ${unwritten[unwritten.length - 1]}`);
+      return false;
+    }
+    return true;
+  }, "write");
+  const reportWritten = await write(out.reportPath, "JSON report", () => JSON.stringify(report, null, 2) + "\n");
+  setOutput("verdict", report.verdict);
+  setOutput("report-path", reportWritten ? out.reportPath : "");
+  if (out.htmlPath && await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath }))) setOutput("html-path", out.htmlPath);
+  setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
+  const failure = error2 ?? (report.error ? report.error : null);
+  const willFail = failure !== null || report.gate.failed;
+  annotate(report, annotationFile(out.candidate), willFail);
+  const notes = unwritten.map((u) => `
+> \u26A0\uFE0F ${u}
+`).join("");
+  await summary.addRaw(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? "")).write();
+  if (failure) fail(`fromscratch could not complete: ${failure.message}`);
+  else if (report.gate.failed) fail(`fromscratch: ${report.gate.rule}`);
+}
+__name(finishStep, "finishStep");
+async function summariseFailure(message) {
+  try {
+    await summary.addRaw(`## fromscratch: \u26A0\uFE0F could not run
+
+**Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}
+
+No verdict was reached, so the step fails.
+`).write();
+  } catch (e2) {
+    info(`warning: could not write the job summary: ${e2?.message ?? String(e2)}`);
+  }
+}
+__name(summariseFailure, "summariseFailure");
 async function run() {
   try {
     const mode = getInput("mode").trim() || "check";
@@ -79021,42 +79426,24 @@ async function run() {
       { shard: getInput("shard"), shards: getInput("shards"), fingerprint: getInput("plan-fingerprint"), positions: getInput("plan-positions") },
       settings.references
     );
-    const logger8 = {
-      info: /* @__PURE__ */ __name((m) => info(m), "info"),
-      warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
-      progress: /* @__PURE__ */ (() => {
-        let last = 0;
-        return (m) => {
-          if (Date.now() - last > 1e4) {
-            last = Date.now();
-            info(m);
-          }
-        };
-      })()
-    };
+    const logger8 = actionLogger();
+    await checkOutputPath(settings.reportPath, "--report");
+    if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger: logger8 });
     const { report, error: error2 } = await runCheck(settings, {
-      openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger: logger8 }), "openSource"),
+      openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
       logger: logger8,
       now: /* @__PURE__ */ __name(() => Date.now(), "now"),
       cacheStore
     });
     if (shard) report.shard = shard;
-    const reportPath = settings.reportPath;
-    await writeFile3(reportPath, JSON.stringify(report, null, 2) + "\n");
-    setOutput("verdict", report.verdict);
-    setOutput("report-path", reportPath);
-    if (settings.htmlPath) {
-      await writeFile3(settings.htmlPath, renderHtml(report, { reportPath }));
-      setOutput("html-path", settings.htmlPath);
-    }
-    setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
-    annotate(report, annotationFile(settings.candidate));
-    await summary.addRaw(renderMarkdown(report, { reportPath, htmlPath: settings.htmlPath })).write();
-    if (error2) setFailed(`fromscratch could not complete: ${error2.message}`);
-    else if (report.gate.failed) setFailed(`fromscratch: ${report.gate.rule}`);
+    await finishStep(report, error2, { reportPath: settings.reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });
+    if (error2 instanceof InternalError) info(error2.detail);
   } catch (e2) {
-    setFailed(e2 instanceof FromScratchError ? e2.message : `internal error: ${e2?.stack ?? String(e2)}`);
+    const message = e2 instanceof FromScratchError ? e2.message : `internal error: ${e2?.message ?? String(e2)} (a bug: please report it)`;
+    if (!(e2 instanceof FromScratchError)) info(e2?.stack ?? String(e2));
+    await summariseFailure(message);
+    fail(message);
   }
 }
 __name(run, "run");

@@ -46,7 +46,7 @@ export const DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
 export const DEFAULT_STALL_MS = 30_000;
 export const MAX_REDIRECTS = 5;
 /** What a message about a spent budget tells the user to change. */
-export const RAISE_TIMEOUT_HINT = "raise --network-timeout (Action input network-timeout)";
+export const RAISE_TIMEOUT_HINT = "raise --network-timeout";
 
 /**
  * The stall limit of one attempt under a network timeout: the budget shared by
@@ -520,7 +520,7 @@ function reasonFromBody(text: string): string | null {
 export function hubHttpError(status: number, reason: string, errorCode: string | null, ctx: HubErrorContext): FromScratchError {
   const repo = ctx.repo;
   const code = errorCode ? ` ${errorCode}` : "";
-  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token / HF_TOKEN, or the Action's hf-token input).`;
+  const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token or HF_TOKEN).`;
   if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
     // The Hub answers this both for missing repos and for private ones asked anonymously:
     // most often a typo, so report "not found" (still exit code 3) with the token advice.
