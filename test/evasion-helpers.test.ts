@@ -6,10 +6,9 @@
  * target, F8_E4M3 encoding round-trips, load/save (sharded too) round-trips.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeInto } from "../src/safetensors/dtypes.js";
 import { GPT2_SHAPE, gpt2Derived, gpt2Model, permuteHeadsGpt2, permuteMlpGpt2, permuteResidualGpt2, renameGpt2ToOpaque } from "./helpers/arch2.js";
 import {
@@ -50,6 +49,7 @@ import {
 } from "./helpers/evasions.js";
 import { SHARED_TINY, TINY_NAMES, tiny } from "./helpers/fixtures.js";
 import { encodeF8E4M3, f8e4m3Byte, loadModel, quantize, saveModel } from "./helpers/model-io.js";
+import { tempDir } from "./helpers/temp.js";
 
 // ---------------------------------------------------------------------------
 // A reference forward pass, independent of the helpers' code.
@@ -372,11 +372,7 @@ beforeAll(async () => {
     gqa.set(`${L}k_proj.bias`, small(kvDim));
     gqa.set(`${L}v_proj.bias`, small(kvDim));
   }
-  tmp = await mkdtemp(path.join(os.tmpdir(), "evasion-helpers-"));
-});
-
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  tmp = await tempDir("helpers");
 });
 
 describe("model-io", () => {

@@ -9,8 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
@@ -21,6 +20,7 @@ import { TRAPS } from "./evasion/cases.js";
 import { materialise } from "./evasion/materialise.js";
 import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -66,7 +66,7 @@ class Chromium {
   }
 
   static async launch(): Promise<Chromium> {
-    const profile = await mkdtemp(path.join(os.tmpdir(), "fromscratch-chromium-"));
+    const profile = await tempDir("chromium");
     const args = [
       "--headless",
       "--no-sandbox",
@@ -286,7 +286,7 @@ describe.skipIf(!HAVE_CHROMIUM)(
     let dir: string;
     beforeAll(async () => {
       browser = await Chromium.launch();
-      dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-html-"));
+      dir = await tempDir("html");
       if (DOCS) await mkdir(DOCS, { recursive: true });
     });
     afterAll(async () => {

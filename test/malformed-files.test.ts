@@ -2,24 +2,19 @@
  * Every malformed input through the real CLI: exit code 2, an error that names
  * the file and states the problem, and never an "independent" verdict.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CORRUPT_KINDS, type CorruptCase, SINGLE_FILE_KINDS, writeCorrupt } from "./helpers/corrupt.js";
 import { tiny } from "./helpers/fixtures.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
 
 let tmp: string;
 let valid: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-malformed-"));
+  tmp = await tempDir("malformed");
   valid = await tiny("llm-a");
 });
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
-
 let n = 0;
 const reportPath = () => path.join(tmp, `report-${n++}.json`);
 

@@ -5,8 +5,6 @@
  * reused under another prefix while its wider language model is new).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -17,12 +15,15 @@ import {
   llamaModel,
   writeModel,
 } from "../../src/examples/generate.js";
+import { tempDir } from "./temp.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const SHARED_TINY = path.resolve(REPO_ROOT, "../shared/fixtures/tiny");
 export const TINY_NAMES = ["llm-a", "llm-a-sft", "llm-b", "vlm-ref", "vlm-cand"] as const;
 export type TinyName = (typeof TINY_NAMES)[number];
 
+// Once per test file (vitest isolates modules per file); the folder is a
+// tempDir, so it is removed when the file ends.
 let generated: Promise<string> | null = null;
 
 /** Directory holding the five tiny models (shared trained ones, or generated). */
@@ -80,7 +81,7 @@ function renamePrefix(m: FloatTensors, from: string, to: string): FloatTensors {
 }
 
 export async function generateTiny(): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), "fromscratch-tiny-"));
+  const root = await tempDir("tiny");
   const small = { hidden: 128, intermediate: 352, layers: 4, vocab: 260 };
   const wide = { hidden: 160, intermediate: 432, layers: 4, vocab: 260 };
   const cfg = llamaConfig(small);
