@@ -18,9 +18,15 @@ import {
 import { tempDir } from "./temp.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SHARED_TINY = path.resolve(REPO_ROOT, "../shared/fixtures/tiny");
+/** The trained fixtures; FROMSCRATCH_TEST_SHARED=/nonexistent hides them (to run as CI does without ../shared). */
+export const SHARED_TINY = path.resolve(REPO_ROOT, process.env.FROMSCRATCH_TEST_SHARED ?? "../shared/fixtures/tiny");
 export const TINY_NAMES = ["llm-a", "llm-a-sft", "llm-b", "vlm-ref", "vlm-cand"] as const;
 export type TinyName = (typeof TINY_NAMES)[number];
+
+/** Whether the trained fixtures are there (else tinyRoot generates stand-ins). */
+export function haveSharedTiny(): boolean {
+  return TINY_NAMES.every((n) => existsSync(path.join(SHARED_TINY, n, "model.safetensors")));
+}
 
 // Once per test file (vitest isolates modules per file); the folder is a
 // tempDir, so it is removed when the file ends.
@@ -28,7 +34,7 @@ let generated: Promise<string> | null = null;
 
 /** Directory holding the five tiny models (shared trained ones, or generated). */
 export function tinyRoot(): Promise<string> {
-  if (TINY_NAMES.every((n) => existsSync(path.join(SHARED_TINY, n, "model.safetensors")))) return Promise.resolve(SHARED_TINY);
+  if (haveSharedTiny()) return Promise.resolve(SHARED_TINY);
   generated ??= generateTiny();
   return generated;
 }
