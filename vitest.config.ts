@@ -6,5 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // A private TMPDIR for the run, checked empty at the end (the guard)...
+    globalSetup: ["test/setup/private-tmpdir.ts"],
+    // ...and each test file removes the temp folders it made (test/helpers/temp.ts).
+    setupFiles: ["test/setup/remove-temp-dirs.ts"],
   },
 });

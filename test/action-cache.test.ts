@@ -7,10 +7,9 @@
  * service is a warning, never a failed step. Build first: `npm run build`.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActionsCacheStore, actionsCacheStoreFor, parseActionsCacheMode } from "../src/action-cache-store.js";
@@ -19,6 +18,7 @@ import type { Report } from "../src/report/schema.js";
 import { type ActionsCacheService, startActionsCacheService } from "./helpers/actions-cache-service.js";
 import { REPO_ROOT } from "./helpers/fixtures.js";
 import { type HubServer, startHubServer } from "./hub/server.js";
+import { tempDir, tempEnv } from "./helpers/temp.js";
 
 const SHAPE = { hidden: 512, intermediate: 1408, layers: 2, vocab: 2048 };
 const HF_TOKEN = "hf_actioncachetoken";
@@ -54,7 +54,7 @@ function parseOutputs(text: string): Record<string, string> {
 }
 
 beforeAll(async () => {
-  workspace = await mkdtemp(path.join(os.tmpdir(), "fromscratch-ws-cache-"));
+  workspace = await tempDir("ws-cache");
   const base = llamaModel(SHAPE, 1);
   await writeModel(path.join(workspace, "models", "finetune"), drifted(base, 2, 0.8), llamaConfig(SHAPE));
   hub = await startHubServer({
@@ -73,7 +73,7 @@ afterAll(async () => {
  * same workspace path (as in the jobs of one repo).
  */
 async function runAction(inputs: Record<string, string>, env: Record<string, string>, reuseToolCache?: string): Promise<ActionRun> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-runner-"));
+  const dir = await tempDir("runner");
   const toolCache = reuseToolCache ?? path.join(dir, "toolcache");
   const temp = path.join(dir, "temp");
   await mkdir(toolCache, { recursive: true });
@@ -84,6 +84,7 @@ async function runAction(inputs: Record<string, string>, env: Record<string, str
   await writeFile(summaryFile, "");
   const full: Record<string, string> = {
     PATH: process.env.PATH ?? "",
+    ...tempEnv(),
     GITHUB_WORKSPACE: workspace,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
@@ -280,7 +281,7 @@ describe("ActionsCacheStore (in process)", () => {
   };
 
   it("never throws, and leaves the working directory and GITHUB_WORKSPACE as they were", async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), "fromscratch-store-"));
+    const root = await tempDir("store");
     const { lines, logger } = quiet();
     const cwd = process.cwd();
     const workspace = process.env.GITHUB_WORKSPACE;
@@ -305,7 +306,7 @@ describe("ActionsCacheStore (in process)", () => {
   });
 
   it("stops asking a service that answers a miss only after the library's retries", async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), "fromscratch-store-"));
+    const root = await tempDir("store");
     const { lines, logger } = quiet();
     let clock = 0;
     let calls = 0;

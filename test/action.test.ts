@@ -3,13 +3,13 @@
  * variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, annotations on stdout.
  */
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report/schema.js";
 import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
 import { startHubServer } from "./hub/server.js";
+import { tempDir, tempEnv } from "./helpers/temp.js";
 
 interface ActionRun {
   status: number | null;
@@ -35,23 +35,19 @@ function parseOutputs(text: string): Record<string, string> {
 
 let workspace: string;
 beforeAll(async () => {
-  workspace = await mkdtemp(path.join(os.tmpdir(), "fromscratch-ws-"));
+  workspace = await tempDir("ws");
   for (const n of ["vlm-cand", "vlm-ref", "llm-a", "llm-b", "llm-a-sft"] as const) await cp(await tiny(n), path.join(workspace, "models", n), { recursive: true });
-});
-const runners: string[] = [];
-afterAll(async () => {
-  for (const d of [workspace, ...runners]) await rm(d, { recursive: true, force: true });
 });
 
 async function runAction(inputs: Record<string, string>): Promise<ActionRun> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-runner-"));
-  runners.push(dir);
+  const dir = await tempDir("runner");
   const outputFile = path.join(dir, "output");
   const summaryFile = path.join(dir, "summary");
   await writeFile(outputFile, "");
   await writeFile(summaryFile, "");
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
+    ...tempEnv(),
     GITHUB_WORKSPACE: workspace,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,

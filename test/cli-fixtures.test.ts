@@ -2,17 +2,16 @@
  * The ground truth of the trained tiny fixtures (../shared/fixtures/tiny/README.md),
  * through the real CLI: exit codes, verdicts per component, and the JSON report.
  */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../src/report/schema.js";
 import { tiny } from "./helpers/fixtures.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
 
 let tmp: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-cli-"));
+  tmp = await tempDir("cli");
 });
 
 async function check(candidate: string, references: string[], extra: string[] = []): Promise<{ code: number; report: Report; stdout: string; stderr: string }> {

@@ -6,10 +6,9 @@
  * target, F8_E4M3 encoding round-trips, load/save (sharded too) round-trips.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { decodeInto } from "../src/safetensors/dtypes.js";
 import { GPT2_SHAPE, gpt2Derived, gpt2Model, permuteHeadsGpt2, permuteMlpGpt2, permuteResidualGpt2, renameGpt2ToOpaque } from "./helpers/arch2.js";
 import {
@@ -48,8 +47,10 @@ import {
   transposeAll,
   truncateVocab,
 } from "./helpers/evasions.js";
-import { SHARED_TINY, TINY_NAMES, tiny } from "./helpers/fixtures.js";
+import { SHARED_TINY, haveSharedTiny, tiny } from "./helpers/fixtures.js";
 import { encodeF8E4M3, f8e4m3Byte, loadModel, quantize, saveModel } from "./helpers/model-io.js";
+import { skipping } from "./helpers/skip.js";
+import { tempDir } from "./helpers/temp.js";
 
 // ---------------------------------------------------------------------------
 // A reference forward pass, independent of the helpers' code.
@@ -372,11 +373,7 @@ beforeAll(async () => {
     gqa.set(`${L}k_proj.bias`, small(kvDim));
     gqa.set(`${L}v_proj.bias`, small(kvDim));
   }
-  tmp = await mkdtemp(path.join(os.tmpdir(), "evasion-helpers-"));
-});
-
-afterAll(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  tmp = await tempDir("helpers");
 });
 
 describe("model-io", () => {
@@ -457,8 +454,8 @@ describe("evasions keep the function of llm-a (forward pass on 8 tokens)", () =>
   const headsGqa = () => ({ heads: cfgGqa.heads, headDim: cfgGqa.headDim, kvHeads: cfgGqa.kvHeads });
 
   // Only the trained fixtures have learned text; generated stand-ins are random weights.
-  const trained = TINY_NAMES.every((n) => existsSync(path.join(SHARED_TINY, n, "model.safetensors")));
-  it.skipIf(!trained)("the reference model predicts text-like bytes (sanity of the forward pass)", () => {
+  const untrained = !haveSharedTiny() && `${SHARED_TINY} is absent, and the generated stand-ins have no learned text`;
+  it.skipIf(skipping("the forward-pass sanity check on the trained llm-a", untrained))("the reference model predicts text-like bytes (sanity of the forward pass)", () => {
     // After "This pr" the trained model should rank 'o' (111) or 'e' (101) highly.
     const last = ref[ref.length - 1]!;
     const rank = (tok: number) => [...last].filter((v) => v > last[tok]!).length;

@@ -6,10 +6,10 @@
  * `independent`, and byte-identical matrices are named. All through the CLI.
  */
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "./helpers/temp.js";
 import type { Report } from "../src/report/schema.js";
 import { tiny } from "./helpers/fixtures.js";
 import { saveModel } from "./helpers/model-io.js";
@@ -19,14 +19,10 @@ let tmp: string;
 let sft: string;
 let base: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-failclosed-"));
+  tmp = await tempDir("failclosed");
   sft = await tiny("llm-a-sft");
   base = await tiny("llm-a");
 });
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
-
 describe("report files never lose the verdict", () => {
   it("--report, --html in missing folders: the folders are created, exit by the verdict", async () => {
     const report = path.join(tmp, "no/such/dir/r.json");

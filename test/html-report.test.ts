@@ -9,8 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pathToFileURL } from "node:url";
@@ -21,9 +20,12 @@ import { TRAPS } from "./evasion/cases.js";
 import { materialise } from "./evasion/materialise.js";
 import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
+import { skipping } from "./helpers/skip.js";
+import { tempDir } from "./helpers/temp.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** FROMSCRATCH_TEST_CHROMIUM=/nonexistent runs this file as a machine without Chromium would. */
+const CHROMIUM = process.env.FROMSCRATCH_TEST_CHROMIUM ?? "/usr/bin/chromium";
+const NO_CHROMIUM = !existsSync(CHROMIUM) && `${CHROMIUM} not found (.ci/run installs Debian's chromium)`;
 const DOCS = process.env.FROMSCRATCH_UPDATE_SCREENSHOTS === "1" ? path.join(REPO_ROOT, "docs") : null;
 const WIDTH = 1280;
 
@@ -66,7 +68,7 @@ class Chromium {
   }
 
   static async launch(): Promise<Chromium> {
-    const profile = await mkdtemp(path.join(os.tmpdir(), "fromscratch-chromium-"));
+    const profile = await tempDir("chromium");
     const args = [
       "--headless",
       "--no-sandbox",
@@ -279,14 +281,14 @@ const CASES: Case[] = [
   },
 ];
 
-describe.skipIf(!HAVE_CHROMIUM)(
-  HAVE_CHROMIUM ? "the HTML report in headless Chromium" : `the HTML report in headless Chromium: SKIPPED, ${CHROMIUM} is not installed (.ci/run installs Debian's chromium)`,
+describe.skipIf(skipping("the HTML report in headless Chromium", NO_CHROMIUM))(
+  NO_CHROMIUM ? `the HTML report in headless Chromium (skipped: ${NO_CHROMIUM})` : "the HTML report in headless Chromium",
   () => {
     let browser: Chromium;
     let dir: string;
     beforeAll(async () => {
       browser = await Chromium.launch();
-      dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-html-"));
+      dir = await tempDir("html");
       if (DOCS) await mkdir(DOCS, { recursive: true });
     });
     afterAll(async () => {

@@ -4,10 +4,10 @@
  * ones) stays `reused`. The undecodable tensors are reported unread and left
  * out of the alignment search; every other tensor is still searched.
  */
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "./helpers/temp.js";
 import type { Report } from "../src/report/schema.js";
 import { type TensorBytes, serializeSafetensors } from "../src/safetensors/writer.js";
 import { compose, permuteMlp, permuteResidual } from "./helpers/evasions.js";
@@ -17,12 +17,8 @@ import { readReport, runCli } from "./helpers/run-cli.js";
 
 let tmp: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-junk-"));
+  tmp = await tempDir("junk");
 });
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
-
 /** Bytes that no decoder accepts as floats: dtype I8, one byte per element. */
 function junk(name: string, shape: number[]): TensorBytes {
   const n = shape.reduce((a, b) => a * b, 1);

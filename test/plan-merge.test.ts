@@ -7,8 +7,7 @@
  * on loopback.
  */
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +18,7 @@ import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
 import { loadModel } from "./helpers/model-io.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
 import { type HubServer, startHubServer } from "./hub/server.js";
+import { tempDir, tempEnv } from "./helpers/temp.js";
 
 interface MatrixEntry {
   shard: number;
@@ -62,7 +62,7 @@ let shardFiles: string[];
 let single: { code: number; report: Report };
 
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-plan-"));
+  tmp = await tempDir("plan");
   const small = { hidden: 128, intermediate: 352, vocab: 260 };
   const gen: string[] = [];
   for (const layers of [1, 2]) {
@@ -270,13 +270,14 @@ describe("fromscratch merge", () => {
 
 /** The Action from source (src/index.ts through tsx), as the runner runs it: INPUT_* variables, output and summary files. */
 async function runAction(inputs: Record<string, string>, cwd: string): Promise<{ status: number | null; log: string; outputs: Record<string, string>; summary: string }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-runner-"));
+  const dir = await tempDir("runner");
   const outputFile = path.join(dir, "output");
   const summaryFile = path.join(dir, "summary");
   await writeFile(outputFile, "");
   await writeFile(summaryFile, "");
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
+    ...tempEnv(),
     GITHUB_WORKSPACE: cwd,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
@@ -311,7 +312,7 @@ async function runAction(inputs: Record<string, string>, cwd: string): Promise<{
 
 describe("the Action's modes (from source)", () => {
   it("mode plan outputs the CLI's matrix; mode check with a shard writes a partial report; mode merge gates on a glob of reports", async () => {
-    const ws = await mkdtemp(path.join(os.tmpdir(), "fromscratch-ws-"));
+    const ws = await tempDir("ws");
     const planned = await runAction({ mode: "plan", candidate, references: references.join("\n"), shards: String(SHARDS) }, ws);
     expect(planned.status).toBe(0);
     expect(JSON.parse(planned.outputs.matrix!)).toEqual({ include: matrix });

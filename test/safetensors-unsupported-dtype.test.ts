@@ -3,28 +3,24 @@
  * tensor unread: reported with an error, never counted as independent. A model
  * that is otherwise independent but has an unread matrix is inconclusive.
  */
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Report, TensorResult } from "../src/report/schema.js";
 import { DTYPE_BITS } from "../src/safetensors/dtypes.js";
 import { type TensorBytes, serializeSafetensors } from "../src/safetensors/writer.js";
 import { LocalSource } from "../src/sources/local.js";
 import { tiny } from "./helpers/fixtures.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
 
 const MATRIX = "model.layers.1.mlp.gate_proj.weight";
 const UNDECODABLE = ["I32", "I8", "F8_E8M0", "F4"] as const;
 
 let tmp: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-dtype-"));
+  tmp = await tempDir("dtype");
 });
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
-
 /** Copy the model at `src` to `dest`, storing `name` as `dtype` (bytes derived from the original, not decodable). */
 async function withUndecodable(src: string, dest: string, name: string, dtype: string): Promise<void> {
   const source = new LocalSource(src);

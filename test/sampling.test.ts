@@ -1,17 +1,16 @@
 /** Sampled mode (--sample): a fraction of each large matrix's rows, same verdicts as exact, fewer bytes, error shown. */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { drifted, llamaConfig, llamaModel, writeModel } from "../src/examples/generate.js";
 import type { Report } from "../src/report/schema.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
 
 const SHAPE = { hidden: 512, intermediate: 1408, layers: 2, vocab: 2048 };
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-sampling-"));
+  dir = await tempDir("sampling");
   const base = llamaModel(SHAPE, 1);
   await writeModel(path.join(dir, "base"), base, llamaConfig(SHAPE));
   await writeModel(path.join(dir, "finetune"), drifted(base, 2, 0.8), llamaConfig(SHAPE));

@@ -4,14 +4,13 @@
  * the model itself; many references at once. Evidence stays far from the line.
  */
 import path from "node:path";
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { llamaConfig, llamaModel, writeModel } from "../src/examples/generate.js";
 import { DEFAULT_THRESHOLDS } from "../src/verdict.js";
 import { TRAPS } from "./evasion/cases.js";
 import { evidence, runCase } from "./evasion/check.js";
 import { materialise } from "./evasion/materialise.js";
+import { tempDir } from "./helpers/temp.js";
 
 describe("traps never give reused", () => {
   for (const c of TRAPS) {
@@ -28,7 +27,7 @@ describe("traps never give reused", () => {
   }
 
   it("20 unrelated references at once: no false alarm anywhere", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-20refs-"));
+    const dir = await tempDir("20refs");
     const shape = { hidden: 128, intermediate: 352, layers: 4, vocab: 260 };
     const refs = [await materialise({ from: "llm-a" }), await materialise({ from: "vlm-ref" })];
     for (let seed = 100; refs.length < 20; seed++) {

@@ -1,16 +1,15 @@
 /** Run one evasion case through the real CLI and return the JSON report. */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import type { ComponentResult, Report } from "../../src/report/schema.js";
 import { readReport, runCli } from "../helpers/run-cli.js";
 import type { EvasionCase } from "./cases.js";
 import { materialise } from "./materialise.js";
+import { tempDir } from "../helpers/temp.js";
 
 export async function runCase(c: EvasionCase, references?: string[]): Promise<{ code: number; report: Report }> {
   const candidate = await materialise(c.candidate);
   const refs = references ?? [await materialise(c.reference)];
-  const out = path.join(await mkdtemp(path.join(os.tmpdir(), "fromscratch-case-")), "report.json");
+  const out = path.join(await tempDir("case"), "report.json");
   const run = await runCli(["check", "--candidate", candidate, ...refs.flatMap((r) => ["--reference", r]), "--report", out, "--quiet"]);
   return { code: run.code, report: await readReport(out) };
 }

@@ -1,10 +1,9 @@
 /** Write a ModelSpec to a directory (cached per spec object within a process). */
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { tiny } from "../helpers/fixtures.js";
 import { loadModel, saveModel } from "../helpers/model-io.js";
 import { type ModelSpec, gpt2 } from "./cases.js";
+import { tempDir } from "../helpers/temp.js";
 
 const cache = new Map<ModelSpec, Promise<string>>();
 
@@ -15,7 +14,7 @@ export function materialise(spec: ModelSpec): Promise<string> {
       if (!spec.transform && !spec.dtype && !spec.shards && !spec.from.startsWith("gpt2")) return tiny(spec.from as Parameters<typeof tiny>[0]);
       const base = spec.from.startsWith("gpt2") ? { tensors: gpt2(spec.from), config: null } : await loadModel(await tiny(spec.from as Parameters<typeof tiny>[0]));
       const tensors = spec.transform ? spec.transform(base.tensors) : base.tensors;
-      const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-evasion-"));
+      const dir = await tempDir("evasion");
       await saveModel(dir, tensors, { dtype: spec.dtype ?? "BF16", shards: spec.shards, config: base.config ?? undefined });
       return dir;
     })();

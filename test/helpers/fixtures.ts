@@ -5,8 +5,6 @@
  * reused under another prefix while its wider language model is new).
  */
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -17,17 +15,26 @@ import {
   llamaModel,
   writeModel,
 } from "../../src/examples/generate.js";
+import { tempDir } from "./temp.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const SHARED_TINY = path.resolve(REPO_ROOT, "../shared/fixtures/tiny");
+/** The trained fixtures; FROMSCRATCH_TEST_SHARED=/nonexistent hides them (to run as CI does without ../shared). */
+export const SHARED_TINY = path.resolve(REPO_ROOT, process.env.FROMSCRATCH_TEST_SHARED ?? "../shared/fixtures/tiny");
 export const TINY_NAMES = ["llm-a", "llm-a-sft", "llm-b", "vlm-ref", "vlm-cand"] as const;
 export type TinyName = (typeof TINY_NAMES)[number];
 
+/** Whether the trained fixtures are there (else tinyRoot generates stand-ins). */
+export function haveSharedTiny(): boolean {
+  return TINY_NAMES.every((n) => existsSync(path.join(SHARED_TINY, n, "model.safetensors")));
+}
+
+// Once per test file (vitest isolates modules per file); the folder is a
+// tempDir, so it is removed when the file ends.
 let generated: Promise<string> | null = null;
 
 /** Directory holding the five tiny models (shared trained ones, or generated). */
 export function tinyRoot(): Promise<string> {
-  if (TINY_NAMES.every((n) => existsSync(path.join(SHARED_TINY, n, "model.safetensors")))) return Promise.resolve(SHARED_TINY);
+  if (haveSharedTiny()) return Promise.resolve(SHARED_TINY);
   generated ??= generateTiny();
   return generated;
 }
@@ -80,7 +87,7 @@ function renamePrefix(m: FloatTensors, from: string, to: string): FloatTensors {
 }
 
 export async function generateTiny(): Promise<string> {
-  const root = await mkdtemp(path.join(os.tmpdir(), "fromscratch-tiny-"));
+  const root = await tempDir("tiny");
   const small = { hidden: 128, intermediate: 352, layers: 4, vocab: 260 };
   const wide = { hidden: 160, intermediate: 432, layers: 4, vocab: 260 };
   const cfg = llamaConfig(small);

@@ -4,20 +4,20 @@
  * revision), gives the same result, says so in the log and the report, and
  * stores no token.
  */
-import { mkdtemp, readFile, readdir } from "node:fs/promises";
-import os from "node:os";
+import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drifted, llamaConfig, llamaModel, toSafetensors, writeModel } from "../../src/examples/generate.js";
 import { readReport, runCli } from "../helpers/run-cli.js";
 import { type HubServer, startHubServer } from "./server.js";
+import { tempDir } from "../helpers/temp.js";
 
 const SHAPE = { hidden: 512, intermediate: 1408, layers: 2, vocab: 2048 };
 let server: HubServer;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-cache-"));
+  dir = await tempDir("cache");
   const base = llamaModel(SHAPE, 1);
   await writeModel(path.join(dir, "finetune"), drifted(base, 2, 0.8), llamaConfig(SHAPE));
   server = await startHubServer({

@@ -8,12 +8,12 @@
  * Bounds are upper bounds only, generous for a loaded 2-core machine.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { tempDir, tempEnv } from "../helpers/temp.js";
 import { serializeSafetensors } from "../../src/safetensors/writer.js";
 import { baseTensors, INDEX, SHARD_1, SHARD_2 } from "../helpers/corrupt.js";
 import { tiny } from "../helpers/fixtures.js";
@@ -42,7 +42,7 @@ function spawnCli(args: string[], opts: { cwd?: string; env?: Record<string, str
     let stderr = "";
     const child = spawn(process.execPath, ["--import", TSX, ENTRY, ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", ...opts.env },
+      env: { PATH: process.env.PATH ?? "", ...tempEnv(), ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout.on("data", (d: Buffer) => {
@@ -99,7 +99,7 @@ let candidate: string;
 let reference: string;
 
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-cliexit-"));
+  tmp = await tempDir("cliexit");
   candidate = await tiny("llm-a-sft");
   reference = await tiny("llm-a");
   const [embed, q, norm] = baseTensors();
@@ -124,7 +124,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await rm(tmp, { recursive: true, force: true });
 });
 afterEach(() => server.faults.clear());
 

@@ -9,8 +9,7 @@
  * The CLI builds its sources without timing options, so the defaults are
  * lowered here (setHubTimingDefaults) to keep stalls and backoff short.
  */
-import { readFile, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../src/report/schema.js";
@@ -18,6 +17,7 @@ import { setHubTimingDefaults } from "../../src/sources/hub-fetch.js";
 import { tiny } from "../helpers/fixtures.js";
 import { readReport, runCli } from "../helpers/run-cli.js";
 import { type Fault, type FaultOptions, type HubServer, type RequestLog, startHubServer } from "./server.js";
+import { tempDir } from "../helpers/temp.js";
 
 const TOKEN = "hf_cli_fault_token_5e2a9";
 const REF = "open/llm-a";
@@ -52,7 +52,7 @@ const CDN = /^\/repos\//;
 
 beforeAll(async () => {
   restoreDefaults = setHubTimingDefaults({ retryBaseMs: 10, stallMs: 300 });
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-clifaults-"));
+  tmp = await tempDir("clifaults");
   candidate = await tiny("llm-a-sft");
   const dir = await tiny("llm-a");
   refBytes = new Uint8Array(await readFile(path.join(dir, "model.safetensors")));
@@ -66,7 +66,6 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreDefaults?.();
   await server?.close();
-  await rm(tmp, { recursive: true, force: true });
 });
 afterEach(() => {
   server.faults.clear();

@@ -3,14 +3,14 @@
  * candidate as `org/name[@rev]`, revisions pinned to the sha, licences in the
  * report, only the needed bytes fetched, the token kept off the CDN.
  */
-import { readFile, mkdtemp } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseHeader, readHeaderLength } from "../../src/safetensors/header.js";
 import { tiny } from "../helpers/fixtures.js";
 import { readReport, runCli } from "../helpers/run-cli.js";
 import { type HubServer, startHubServer } from "./server.js";
+import { tempDir } from "../helpers/temp.js";
 
 let server: HubServer;
 let tmp: string;
@@ -24,7 +24,7 @@ async function repoFiles(name: Parameters<typeof tiny>[0]): Promise<Record<strin
 }
 
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "fromscratch-hubcli-"));
+  tmp = await tempDir("hubcli");
   server = await startHubServer({
     token: "hf_test",
     repos: {

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AuthError, FetchError, FormatError, UsageError } from "../../src/errors.js";
@@ -12,6 +11,7 @@ import { LocalSource } from "../../src/sources/local.js";
 import { createSource, parseSource } from "../../src/sources/parse-source.js";
 import type { Logger } from "../../src/sources/types.js";
 import { startHubServer, type HubServer } from "./server.js";
+import { tempDirSync } from "../helpers/temp.js";
 
 function floats(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
@@ -66,12 +66,11 @@ beforeAll(async () => {
       "org/nolicence": { files: { "model.safetensors": single } },
     },
   });
-  tmp = mkdtempSync(path.join(tmpdir(), "fromscratch-hub-"));
+  tmp = tempDirSync("hub");
 });
 
 afterAll(async () => {
   await server.close();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 afterEach(() => {
