@@ -165,6 +165,7 @@ function gateRule(verdict, failOn) {
 
 // src/version.ts
 var VERSION = "0.1.0";
+var COMMAND = "fromscratch-weights";
 
 // src/sources/cached.ts
 import { createHash } from "node:crypto";
@@ -2921,7 +2922,7 @@ function parseShardMark(raw, references) {
   const given2 = (s) => s !== void 0 && s.trim() !== "";
   if (!given2(raw.shard) && !given2(raw.fingerprint) && !given2(raw.positions)) return null;
   if (!given2(raw.shard) || !given2(raw.fingerprint) || !given2(raw.positions)) {
-    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch plan` matrix entry)");
+    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)");
   }
   const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
   const countText = m?.[2] ?? raw.shards;
@@ -8427,20 +8428,20 @@ async function writeOutput(file, content) {
 var USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
 
 Usage:
-  fromscratch check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
-                    [--report FILE] [--html FILE] [--format text|json|markdown]
-                    [--fail-on reused|inconclusive|never]
-                    [--endpoint URL] [--token TOKEN] [--components SPEC]
-                    [--min-pearson X] [--min-z X] [--min-share X]
-                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
-                    [--network-timeout SECONDS] [--quiet]
-                    [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
-  fromscratch plan  --candidate SOURCE --reference SOURCE [...] --shards N
-                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
-                    [--network-timeout SECONDS] [--quiet]
-  fromscratch merge [--report FILE] [--summary FILE] [--format text|json|markdown]
-                    [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
-  fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
+  ${COMMAND} check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
+                            [--report FILE] [--html FILE] [--format text|json|markdown]
+                            [--fail-on reused|inconclusive|never]
+                            [--endpoint URL] [--token TOKEN] [--components SPEC]
+                            [--min-pearson X] [--min-z X] [--min-share X]
+                            [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
+                            [--network-timeout SECONDS] [--quiet]
+                            [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
+  ${COMMAND} plan  --candidate SOURCE --reference SOURCE [...] --shards N
+                            [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
+                            [--network-timeout SECONDS] [--quiet]
+  ${COMMAND} merge [--report FILE] [--summary FILE] [--format text|json|markdown]
+                            [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
+  ${COMMAND} examples DIR   write the deterministic example models (base, finetune, independent)
 
 SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
         a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
@@ -8606,7 +8607,7 @@ async function runMergeCommand(args, io) {
   });
   const format = v.format ?? "text";
   if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
-  if (positionals.length === 0) throw new UsageError("usage: fromscratch merge [--report FILE] REPORT.json ... (the partial reports of every shard)");
+  if (positionals.length === 0) throw new UsageError(`usage: ${COMMAND} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`);
   const logger = cliLogger(io, v.quiet ?? false);
   const reportPath = v.report;
   const summaryPath = v.summary;
@@ -8684,7 +8685,7 @@ async function main(argv, io) {
       return EXIT.pass;
     }
     if (command === "examples") {
-      if (rest.length !== 1) throw new UsageError("usage: fromscratch examples DIR");
+      if (rest.length !== 1) throw new UsageError(`usage: ${COMMAND} examples DIR`);
       for (const d of await writeExamples(rest[0])) io.stdout(`${d}
 `);
       return EXIT.pass;
@@ -8696,7 +8697,7 @@ async function main(argv, io) {
       }
       return command === "plan" ? await runPlanCommand(rest, io) : await runMergeCommand(rest, io);
     }
-    if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: fromscratch check --help)`);
+    if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: ${COMMAND} check --help)`);
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(USAGE);
       return EXIT.pass;
@@ -8721,7 +8722,8 @@ async function main(argv, io) {
     if (e2 instanceof FromScratchError) {
       io.stderr(`error: ${e2.message}
 `);
-      if (e2.kind === "usage") io.stderr("run `fromscratch --help` for usage\n");
+      if (e2.kind === "usage") io.stderr(`run \`${COMMAND} --help\` for usage
+`);
       return exitCodeFor(e2);
     }
     io.stderr(`internal error: ${e2?.stack ?? String(e2)}

@@ -73635,7 +73635,7 @@ function parseShardMark(raw, references) {
   const given2 = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
   if (!given2(raw.shard) && !given2(raw.fingerprint) && !given2(raw.positions)) return null;
   if (!given2(raw.shard) || !given2(raw.fingerprint) || !given2(raw.positions)) {
-    throw new UsageError2("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch plan` matrix entry)");
+    throw new UsageError2("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)");
   }
   const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
   const countText = m?.[2] ?? raw.shards;

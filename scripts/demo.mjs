@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 
 const cli = ["dist/cli.js"];
 const run = (args) => {
-  console.log(`\n$ fromscratch ${args.join(" ")}`);
+  console.log(`\n$ fromscratch-weights ${args.join(" ")}`);
   const r = spawnSync(process.execPath, [...cli, ...args], { stdio: "inherit" });
   console.log(`(exit code ${r.status})`);
   return r.status;

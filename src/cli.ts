@@ -17,7 +17,7 @@ import { type Settings, parseSettings } from "./settings.js";
 import { createSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
 import { checkOutputPath, writeOutput } from "./util/output-file.js";
-import { VERSION } from "./version.js";
+import { COMMAND, VERSION } from "./version.js";
 
 export interface CliIO {
   stdout: (s: string) => void;
@@ -33,20 +33,20 @@ export interface CliIO {
 export const USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
 
 Usage:
-  fromscratch check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
-                    [--report FILE] [--html FILE] [--format text|json|markdown]
-                    [--fail-on reused|inconclusive|never]
-                    [--endpoint URL] [--token TOKEN] [--components SPEC]
-                    [--min-pearson X] [--min-z X] [--min-share X]
-                    [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
-                    [--network-timeout SECONDS] [--quiet]
-                    [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
-  fromscratch plan  --candidate SOURCE --reference SOURCE [...] --shards N
-                    [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
-                    [--network-timeout SECONDS] [--quiet]
-  fromscratch merge [--report FILE] [--summary FILE] [--format text|json|markdown]
-                    [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
-  fromscratch examples DIR      write the deterministic example models (base, finetune, independent)
+  ${COMMAND} check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
+                            [--report FILE] [--html FILE] [--format text|json|markdown]
+                            [--fail-on reused|inconclusive|never]
+                            [--endpoint URL] [--token TOKEN] [--components SPEC]
+                            [--min-pearson X] [--min-z X] [--min-share X]
+                            [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
+                            [--network-timeout SECONDS] [--quiet]
+                            [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
+  ${COMMAND} plan  --candidate SOURCE --reference SOURCE [...] --shards N
+                            [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
+                            [--network-timeout SECONDS] [--quiet]
+  ${COMMAND} merge [--report FILE] [--summary FILE] [--format text|json|markdown]
+                            [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
+  ${COMMAND} examples DIR   write the deterministic example models (base, finetune, independent)
 
 SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
         a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
@@ -216,7 +216,7 @@ async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
   });
   const format = v.format ?? "text";
   if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
-  if (positionals.length === 0) throw new UsageError("usage: fromscratch merge [--report FILE] REPORT.json ... (the partial reports of every shard)");
+  if (positionals.length === 0) throw new UsageError(`usage: ${COMMAND} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`);
   const logger = cliLogger(io, v.quiet ?? false);
   const reportPath = v.report;
   const summaryPath = v.summary;
@@ -311,7 +311,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       return EXIT.pass;
     }
     if (command === "examples") {
-      if (rest.length !== 1) throw new UsageError("usage: fromscratch examples DIR");
+      if (rest.length !== 1) throw new UsageError(`usage: ${COMMAND} examples DIR`);
       for (const d of await writeExamples(rest[0]!)) io.stdout(`${d}\n`);
       return EXIT.pass;
     }
@@ -322,7 +322,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       }
       return command === "plan" ? await runPlanCommand(rest, io) : await runMergeCommand(rest, io);
     }
-    if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: fromscratch check --help)`);
+    if (command !== "check") throw new UsageError(`unknown command ${JSON.stringify(command)} (try: ${COMMAND} check --help)`);
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout(USAGE);
       return EXIT.pass;
@@ -347,7 +347,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     if (e instanceof FromScratchError) {
       io.stderr(`error: ${e.message}\n`);
-      if (e.kind === "usage") io.stderr("run `fromscratch --help` for usage\n");
+      if (e.kind === "usage") io.stderr(`run \`${COMMAND} --help\` for usage\n`);
       return exitCodeFor(e);
     }
     io.stderr(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -226,7 +226,7 @@ export function parseShardMark(
   const given = (s: string | undefined): s is string => s !== undefined && s.trim() !== "";
   if (!given(raw.shard) && !given(raw.fingerprint) && !given(raw.positions)) return null;
   if (!given(raw.shard) || !given(raw.fingerprint) || !given(raw.positions)) {
-    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch plan` matrix entry)");
+    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)");
   }
   const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
   const countText = m?.[2] ?? raw.shards;
