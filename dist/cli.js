@@ -3293,6 +3293,7 @@ function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 var e = escapeHtml;
+var wrapName = (s) => e(s).replace(/([._/:+-])(?=[^<])/g, "$1<wbr>");
 var n = (x) => Number.isFinite(x) ? String(Math.round(x * 100) / 100) : "0";
 var VERDICT_LABEL = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
 var VERDICT_ORDER = { reused: 0, inconclusive: 1, independent: 2 };
@@ -3484,13 +3485,13 @@ function layerLine(points, th) {
 function notesOf(t) {
   const notes = [];
   if (t.error) notes.push(`unread: ${t.error}`);
-  if (t.identical) notes.push("identical elements");
+  if (t.identical) notes.push(t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values");
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
   if (t.log10p !== void 0) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
   if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
-  return notes.map(e).join("<br>");
+  return notes.map(wrapName).join("<br>");
 }
 var num = (x) => x === null || x === void 0 || !Number.isFinite(x) ? "" : String(Number(x.toPrecision(6)));
 function tensorTable(c) {
@@ -3521,8 +3522,8 @@ function tensorTable(c) {
     const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
     out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
     const same = t.reference === t.candidate;
-    out.push(`<td class="name">${e(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${e(t.reference)}</td>`}`);
-    out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${e(t.role)}</td><td>${e(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td class="name">${wrapName(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${wrapName(t.reference)}</td>`}`);
+    out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
     out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
@@ -3665,9 +3666,9 @@ table{border-collapse:collapse;font-size:12.5px;background:#fff}
 th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}
 th{position:sticky;top:0;background:#f3f3f3;cursor:pointer;user-select:none;white-space:nowrap}
 th[data-dir=asc]::after{content:" \u25B2"}th[data-dir=desc]::after{content:" \u25BC"}
-td.num,.tensors-table td:nth-child(3),.tensors-table td:nth-child(6),.tensors-table td:nth-child(7),.tensors-table td:nth-child(8),.tensors-table td:nth-child(9),.tensors-table td:nth-child(10){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.name{overflow-wrap:anywhere;min-width:200px;max-width:330px}td.same{color:#999}
-td.notes{color:#555;min-width:220px;max-width:340px;font-size:11.5px}
+td.num,.tensors-table td:nth-child(3),.tensors-table td:nth-child(6),.tensors-table td:nth-child(7),.tensors-table td:nth-child(8),.tensors-table td:nth-child(9){text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.tensors-table td:nth-child(10){text-align:right;font-variant-numeric:tabular-nums}td.name{overflow-wrap:break-word;min-width:120px;max-width:330px}td.transform{max-width:160px}.tensors-table{width:100%}td.same{color:#999}
+td.notes{color:#555;min-width:160px;max-width:300px;font-size:11.5px;overflow-wrap:break-word}
 tr.hit td{background:#fdecea}tr.minor td{color:#888}tr.unread td{background:#fff4d6}
 details summary{cursor:pointer;color:#333;margin:6px 0}
 .overview td{vertical-align:top}.overview code{white-space:nowrap}.overview .strip{font-size:14px}

@@ -331,6 +331,10 @@ describe.skipIf(skipping("the HTML report in headless Chromium", NO_CHROMIUM))(
         expect(s.text).toMatch(/licence/);
         expect(s.text).toMatch(/revision/);
         c.check(s, report);
+        // Every tensor table fits its card (no sideways scrolling), names wrapping at their separators.
+        const overflow = await page.evaluate<number[]>(`[...document.querySelectorAll("details.tensors")].map((d) => { d.open = true; const w = d.querySelector(".table-wrap"); return w.scrollWidth - w.clientWidth; })`);
+        expect(overflow.every((px) => px <= 1), `overflow px: ${overflow.join(", ")}`).toBe(true);
+        expect(await page.evaluate<number>(`document.querySelectorAll("table.tensors-table td.name wbr").length`)).toBeGreaterThan(0);
 
         const png = await page.screenshot();
         const size = pngSize(png);
