@@ -1538,14 +1538,16 @@ function residualRotation(basis) {
   const p = procrustes(block.candidate, block.reference);
   return p && p.fit >= ROTATION_MIN_FIT ? { kind: "rotation", q: p.q, d: block.candidate.cols, fit: p.fit } : null;
 }
-function deepAlign(groups, basis, residualSize = 0) {
+function deepAlign(groups, basis, residualSize = 0, progress) {
   const map = basis ? residualMap(basis) : null;
   const clean2 = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
   const perm = map && !map.identity ? { kind: "permutation", map } : null;
   const transforms = !perm ? [null] : clean2 ? [perm] : [null, perm];
   const rotation = basis && !clean2 ? residualRotation(basis) : null;
   if (rotation) transforms.push(rotation);
-  const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
+  const runs = transforms.map(
+    (t, i) => alignOnce(groups, t, residualSize, progress ? (done, total) => progress(`residual look ${i + 1}/${transforms.length} (${t ? t.kind : "as stored"}): ${done}/${total} matrices matched`) : void 0)
+  );
   const looks = Math.log10(transforms.length);
   const byCandidate = /* @__PURE__ */ new Map();
   for (const run of runs) {
@@ -1566,7 +1568,9 @@ function deepAlign(groups, basis, residualSize = 0) {
     referenceDuplicates: [...dups.values()]
   };
 }
-function alignOnce(groups, transform, residualSize) {
+function alignOnce(groups, transform, residualSize, progress) {
+  const toMatch = groups.reduce((n2, g) => n2 + g.candidate.length, 0);
+  const matched = /* @__PURE__ */ new Set();
   const map = transform?.kind === "permutation" ? transform.map : null;
   const residualPermuted = transform !== null;
   const toRef = (t, g, refCols) => {
@@ -1602,6 +1606,8 @@ function alignOnce(groups, transform, residualSize) {
     }
   }
   const fillRow = (g, ct, only) => {
+    matched.add(ct);
+    progress?.(matched.size, toMatch);
     const refH = refForms.get(g);
     const row = [];
     const mapped = /* @__PURE__ */ new Map();
@@ -1771,7 +1777,7 @@ async function stackNorms(pairs, cand, ref, load) {
     center: true
   };
 }
-async function searchComponent(comp, tensors, referenceTensors, cand, ref, thresholds) {
+async function searchComponent(comp, tensors, referenceTensors, cand, ref, thresholds, progress) {
   const kind = componentKind(comp.name);
   const summary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
@@ -1848,8 +1854,10 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     }
   };
   const roleGroups = [];
+  let loadedGroups = 0;
   const idToPair = /* @__PURE__ */ new Map();
   for (const g of groups.values()) {
+    progress?.(`alignment search in ${comp.name}: reading matrices, role ${++loadedGroups}/${groups.size} (${g.role})`);
     const candidate = [];
     for (const [k, v] of g.cand) {
       const m = await tryLoad(cand, v);
@@ -1886,7 +1894,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   const normBlock = await stackNorms(normPairs, cand, ref, load);
   if (normBlock) blocks.push(normBlock);
   const basis = blocks.length ? { blocks } : null;
-  const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
+  const deep = deepAlign(roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
   summary.ran = true;
   summary.residualPermuted = false;
   summary.residualMatchQuality = deep.residualMatchQuality;
@@ -2335,7 +2343,7 @@ function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
-async function compareComponent(comp, referenceTensors, cand, ref, settings, fraction, onPair) {
+async function compareComponent(comp, referenceTensors, cand, ref, settings, fraction, onPair, onSearch) {
   let tensors = [];
   let samples = [];
   let compared2 = comp.pairs.map(() => 0);
@@ -2417,7 +2425,8 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
   if (unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
     let outcome2;
     try {
-      outcome2 = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
+      onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
+      outcome2 = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds, onSearch);
     } catch (e2) {
       if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
       const note = `alignment search stopped: ${e2.message}`;
@@ -2643,7 +2652,8 @@ async function runCheck(settings, deps) {
       cand.expect?.(plan.candidate, settings.concurrency);
       ref.expect?.(plan.reference, settings.concurrency);
       for (const comp of alignment.components) {
-        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
+        const onSearch = (m) => logger.progress?.(`${refSource}: ${m}`);
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair, onSearch));
       }
       Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {

@@ -72326,14 +72326,16 @@ function residualRotation(basis) {
   return p && p.fit >= ROTATION_MIN_FIT ? { kind: "rotation", q: p.q, d: block.candidate.cols, fit: p.fit } : null;
 }
 __name(residualRotation, "residualRotation");
-function deepAlign(groups, basis, residualSize = 0) {
+function deepAlign(groups, basis, residualSize = 0, progress) {
   const map = basis ? residualMap(basis) : null;
   const clean2 = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
   const perm = map && !map.identity ? { kind: "permutation", map } : null;
   const transforms = !perm ? [null] : clean2 ? [perm] : [null, perm];
   const rotation = basis && !clean2 ? residualRotation(basis) : null;
   if (rotation) transforms.push(rotation);
-  const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
+  const runs = transforms.map(
+    (t, i) => alignOnce(groups, t, residualSize, progress ? (done, total) => progress(`residual look ${i + 1}/${transforms.length} (${t ? t.kind : "as stored"}): ${done}/${total} matrices matched`) : void 0)
+  );
   const looks = Math.log10(transforms.length);
   const byCandidate = /* @__PURE__ */ new Map();
   for (const run2 of runs) {
@@ -72355,7 +72357,9 @@ function deepAlign(groups, basis, residualSize = 0) {
   };
 }
 __name(deepAlign, "deepAlign");
-function alignOnce(groups, transform, residualSize) {
+function alignOnce(groups, transform, residualSize, progress) {
+  const toMatch = groups.reduce((n2, g) => n2 + g.candidate.length, 0);
+  const matched = /* @__PURE__ */ new Set();
   const map = transform?.kind === "permutation" ? transform.map : null;
   const residualPermuted = transform !== null;
   const toRef = /* @__PURE__ */ __name((t, g, refCols) => {
@@ -72391,6 +72395,8 @@ function alignOnce(groups, transform, residualSize) {
     }
   }
   const fillRow = /* @__PURE__ */ __name((g, ct, only) => {
+    matched.add(ct);
+    progress?.(matched.size, toMatch);
     const refH = refForms.get(g);
     const row = [];
     const mapped = /* @__PURE__ */ new Map();
@@ -72567,7 +72573,7 @@ async function stackNorms(pairs, cand, ref, load) {
   };
 }
 __name(stackNorms, "stackNorms");
-async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thresholds) {
+async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thresholds, progress) {
   const kind = componentKind(comp26.name);
   const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const usable = comp26.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
@@ -72644,8 +72650,10 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
     }
   }, "tryLoad");
   const roleGroups = [];
+  let loadedGroups = 0;
   const idToPair = /* @__PURE__ */ new Map();
   for (const g of groups.values()) {
+    progress?.(`alignment search in ${comp26.name}: reading matrices, role ${++loadedGroups}/${groups.size} (${g.role})`);
     const candidate = [];
     for (const [k, v] of g.cand) {
       const m = await tryLoad(cand, v);
@@ -72682,7 +72690,7 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
   const normBlock = await stackNorms(normPairs, cand, ref, load);
   if (normBlock) blocks2.push(normBlock);
   const basis = blocks2.length ? { blocks: blocks2 } : null;
-  const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
+  const deep = deepAlign(roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp26.name}: ${m}`)));
   summary2.ran = true;
   summary2.residualPermuted = false;
   summary2.residualMatchQuality = deep.residualMatchQuality;
@@ -73157,7 +73165,7 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 __name(median, "median");
-async function compareComponent(comp26, referenceTensors, cand, ref, settings, fraction, onPair) {
+async function compareComponent(comp26, referenceTensors, cand, ref, settings, fraction, onPair, onSearch) {
   let tensors = [];
   let samples = [];
   let compared2 = comp26.pairs.map(() => 0);
@@ -73239,7 +73247,8 @@ async function compareComponent(comp26, referenceTensors, cand, ref, settings, f
   if (unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
     let outcome2;
     try {
-      outcome2 = await searchComponent(comp26, tensors, referenceTensors, cand, ref, settings.thresholds);
+      onSearch?.(`alignment search in ${comp26.name}: looking for permuted, rotated or re-layered copies`);
+      outcome2 = await searchComponent(comp26, tensors, referenceTensors, cand, ref, settings.thresholds, onSearch);
     } catch (e2) {
       if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
       const note = `alignment search stopped: ${e2.message}`;
@@ -73474,7 +73483,8 @@ async function runCheck(settings, deps) {
       cand.expect?.(plan.candidate, settings.concurrency);
       ref.expect?.(plan.reference, settings.concurrency);
       for (const comp26 of alignment.components) {
-        refResult.components.push(await compareComponent(comp26, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
+        const onSearch = /* @__PURE__ */ __name((m) => logger8.progress?.(`${refSource}: ${m}`), "onSearch");
+        refResult.components.push(await compareComponent(comp26, alignment.referenceTensors, cand, ref, settings, fraction, onPair, onSearch));
       }
       Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {

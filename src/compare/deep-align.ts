@@ -319,7 +319,10 @@ function residualRotation(basis: Basis): ResidualTransform | null {
  * rotation when the embeddings say the stream was rotated); each tensor keeps
  * the stronger evidence, its p-value paying for every extra look.
  */
-export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize = 0): DeepReport {
+/** Called as the search matches candidate matrices (it runs synchronously: the only sign of life). */
+export type SearchProgress = (message: string) => void;
+
+export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize = 0, progress?: SearchProgress): DeepReport {
   const map = basis ? residualMap(basis) : null;
   // A clean permutation far better than the identity needs no second look at the identity.
   const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
@@ -327,7 +330,9 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
   const transforms: (ResidualTransform | null)[] = !perm ? [null] : clean ? [perm] : [null, perm];
   const rotation = basis && !clean ? residualRotation(basis) : null;
   if (rotation) transforms.push(rotation);
-  const runs = transforms.map((t) => alignOnce(groups, t, residualSize));
+  const runs = transforms.map((t, i) =>
+    alignOnce(groups, t, residualSize, progress ? (done, total) => progress(`residual look ${i + 1}/${transforms.length} (${t ? t.kind : "as stored"}): ${done}/${total} matrices matched`) : undefined),
+  );
   const looks = Math.log10(transforms.length);
   // Runs are matched by candidate tensor, not by position: a run may leave a tensor out (its chosen
   // reference layer lacks that role, e.g. an unread reference tensor).
@@ -351,7 +356,9 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
   };
 }
 
-function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number): DeepReport {
+function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number, progress?: (done: number, total: number) => void): DeepReport {
+  const toMatch = groups.reduce((n, g) => n + g.candidate.length, 0);
+  const matched = new Set<DeepTensor>();
   const map = transform?.kind === "permutation" ? transform.map : null;
   const residualPermuted = transform !== null;
   // Put every candidate tensor into the reference's residual basis, in [hidden, residual] form.
@@ -393,6 +400,8 @@ function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, res
     }
   }
   const fillRow = (g: RoleGroup, ct: DeepTensor, only: (layer: number | null) => boolean) => {
+    matched.add(ct);
+    progress?.(matched.size, toMatch);
     const refH = refForms.get(g)!;
     const row: Cell[] = [];
     const mapped = new Map<number, Matrix>();

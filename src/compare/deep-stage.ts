@@ -115,6 +115,7 @@ export async function searchComponent(
   cand: WeightSource,
   ref: WeightSource,
   thresholds: Thresholds,
+  progress?: (message: string) => void,
 ): Promise<SearchOutcome> {
   const kind = componentKind(comp.name);
   const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
@@ -205,8 +206,10 @@ export async function searchComponent(
     }
   };
   const roleGroups: RoleGroup[] = [];
+  let loadedGroups = 0;
   const idToPair = new Map<string, { pairIndex: number | null; view: TensorView; layer: number | null }>();
   for (const g of groups.values()) {
+    progress?.(`alignment search in ${comp.name}: reading matrices, role ${++loadedGroups}/${groups.size} (${g.role})`);
     const candidate: DeepTensor[] = [];
     for (const [k, v] of g.cand) {
       const m = await tryLoad(cand, v);
@@ -245,7 +248,7 @@ export async function searchComponent(
   if (normBlock) blocks.push(normBlock);
   const basis: Basis | null = blocks.length ? { blocks } : null;
 
-  const deep = deepAlign(roleGroups, basis, residualSize ?? 0);
+  const deep = deepAlign(roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
 
   summary.ran = true;
   // Claimed only when a matrix the search matched needed it.

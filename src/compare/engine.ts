@@ -42,6 +42,7 @@ async function compareComponent(
   settings: Settings,
   fraction: number,
   onPair: () => void,
+  onSearch?: (message: string) => void,
 ): Promise<ComponentResult> {
   let tensors: TensorResult[] = [];
   let samples: (SampledPair | null)[] = [];
@@ -134,7 +135,8 @@ async function compareComponent(
   if (unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) {
     let outcome;
     try {
-      outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds);
+      onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
+      outcome = await searchComponent(comp, tensors, referenceTensors, cand, ref, settings.thresholds, onSearch);
     } catch (e) {
       if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
       // The search leaves undecodable tensors out by itself; anything else that stops it must not
@@ -401,7 +403,8 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       cand.expect?.(plan.candidate, settings.concurrency);
       ref.expect?.(plan.reference, settings.concurrency);
       for (const comp of alignment.components) {
-        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair));
+        const onSearch = (m: string) => logger.progress?.(`${refSource}: ${m}`);
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair, onSearch));
       }
       Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {
