@@ -6,6 +6,7 @@
  * find; undoing Q brings the rows back. One-sided Jacobi SVD: fine up to a
  * few hundred dimensions, which is where it is used.
  */
+import { rowDots } from "./dots.js";
 import type { Matrix } from "./matrix.js";
 
 /** Residual widths above this are not searched for rotations (Jacobi is O(d^3) per sweep). */
@@ -113,16 +114,8 @@ export function svd(m: Float64Array, d: number): { u: Float64Array; s: Float64Ar
 /** m [rows, d] times q (d x d): the rows mapped into the other basis. */
 export function rotateRows(m: Matrix, q: Float64Array): Matrix {
   const d = m.cols;
-  const out = new Float32Array(m.rows * d);
-  const tmp = new Float64Array(d);
-  for (let r = 0; r < m.rows; r++) {
-    tmp.fill(0);
-    for (let i = 0; i < d; i++) {
-      const x = m.data[r * d + i]!;
-      if (x === 0) continue;
-      for (let j = 0; j < d; j++) tmp[j] += x * q[i * d + j]!;
-    }
-    for (let j = 0; j < d; j++) out[r * d + j] = tmp[j]!;
-  }
-  return { rows: m.rows, cols: d, data: out };
+  // out[r][j] = sum_i m[r][i] q[i][j]: row dots of m with the columns of q, summed over i in order.
+  const qt = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) qt[j * d + i] = q[i * d + j]!;
+  return { rows: m.rows, cols: d, data: Float32Array.from(rowDots(m.data, m.rows, qt, d, d)) };
 }
