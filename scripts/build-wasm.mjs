@@ -1,5 +1,6 @@
-// Compile each WebAssembly text module in src/compare (kernel.wat, dots.wat) into a
-// TypeScript file holding its base64 (kernel-wasm.ts, dots-wasm.ts), so the bundle
+// Compile each WebAssembly text module in src/compare (kernel.wat, dots.wat, hungarian.wat) into a
+// TypeScript file holding its base64 (kernel-wasm.ts, dots-wasm.ts,
+// hungarian-wasm.ts), so the bundle
 // carries the kernels and nothing compiles WebAssembly at run time.
 import { readFile, writeFile } from "node:fs/promises";
 import wabtInit from "wabt";
@@ -8,6 +9,7 @@ const wabt = await wabtInit();
 const modules = [
   { wat: "kernel.wat", ts: "kernel-wasm.ts", name: "KERNEL_WASM_BASE64" },
   { wat: "dots.wat", ts: "dots-wasm.ts", name: "DOTS_WASM_BASE64" },
+  { wat: "hungarian.wat", ts: "hungarian-wasm.ts", name: "HUNGARIAN_WASM_BASE64" },
 ];
 for (const { wat, ts, name } of modules) {
   const source = await readFile(`src/compare/${wat}`, "utf8");
