@@ -73,9 +73,14 @@ export function rowDots(a: Float32Array | Float64Array, na: number, b: Float32Ar
       const i1 = Math.min(na, i0 + aRows);
       pack(a, w, i0, i1, mem, pa / 8);
       k.dots(pa, (i1 - i0 + 3) >> 2, pb, nb4, w, po);
-      // Copied element by element: a subarray per row would allocate (and this runs for every tile row).
+      // Whole rows of the result in one block: one native copy. Else element by element (a subarray
+      // per row would allocate, and this runs for every tile row).
       const stride = nb4 * 4;
       const width = j1 - j0;
+      if (width === nb && stride === nb) {
+        out.set(mem.subarray(po / 8, po / 8 + (i1 - i0) * nb), i0 * nb);
+        continue;
+      }
       for (let i = i0; i < i1; i++) {
         const src = po / 8 + (i - i0) * stride;
         const dst = i * nb + j0;
