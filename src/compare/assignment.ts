@@ -4,17 +4,62 @@
  * above it, a greedy mutual-best matching, which recovers a permutation that
  * is really there (a copy) and is only used on sizes where exact is too slow.
  */
+import { HUNGARIAN_WASM_BASE64 } from "./hungarian-wasm.js";
+
 export const EXACT_LIMIT = 1500;
 
 /** score is row-major n x m. Returns, for each row, its column (or -1). */
 export function maximizeAssignment(score: Float64Array | Float32Array, n: number, m: number): Int32Array {
   if (n === 0) return new Int32Array(0);
   if (n > m) throw new Error(`assignment needs rows <= columns (${n} > ${m})`);
-  return n <= EXACT_LIMIT ? hungarian(score, n, m) : greedy(score, n, m);
+  if (n > EXACT_LIMIT) return greedy(score, n, m);
+  return n * m <= WASM_MAX_CELLS ? hungarianWasm(score, n, m) : hungarian(score, n, m);
 }
 
-function hungarian(score: Float64Array | Float32Array, n: number, m: number): Int32Array {
-  // Minimise cost = -score. 1-based potentials as in the classic formulation.
+/** Cost matrices up to this many cells go to the WebAssembly scan (its memory, never returned, stays below ~40 MiB). */
+const WASM_MAX_CELLS = 4 << 20;
+
+interface HungarianExports {
+  memory: WebAssembly.Memory;
+  hungarian(n: number, m: number, ps: number, pu: number, pv: number, pminv: number, pused: number, pway: number, pp: number, plist: number): void;
+}
+
+let wasm: HungarianExports | null = null;
+
+/** The same algorithm as `hungarian` below, operation for operation, with its column scan in SIMD (hungarian.wat). */
+export function hungarianWasm(score: Float64Array | Float32Array, n: number, m: number): Int32Array {
+  if (!wasm) {
+    const module = new WebAssembly.Module(Buffer.from(HUNGARIAN_WASM_BASE64, "base64"));
+    wasm = new WebAssembly.Instance(module, {}).exports as unknown as HungarianExports;
+  }
+  const cols = m + 2;
+  const ps = 0;
+  const pu = ps + (n * m + 2) * 8;
+  const pv = pu + (n + 2) * 8;
+  const pminv = pv + cols * 8;
+  const pused = pminv + cols * 8;
+  const pway = pused + cols * 8;
+  const pp = pway + cols * 8;
+  const plist = pp + cols * 4;
+  const need = plist + cols * 4;
+  const mem = wasm.memory;
+  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+  const f64 = new Float64Array(mem.buffer);
+  f64.set(score.subarray(0, n * m), ps / 8);
+  // The pad after the last row (read by the scan for the masked column m + 1), potentials and the path: zero.
+  new Uint8Array(mem.buffer, ps + n * m * 8, plist - (ps + n * m * 8)).fill(0);
+  wasm.hungarian(n, m, ps, pu, pv, pminv, pused, pway, pp, plist);
+  const p = new Int32Array(mem.buffer, pp, m + 1);
+  const out = new Int32Array(n).fill(-1);
+  for (let j = 1; j <= m; j++) if (p[j]! > 0) out[p[j]! - 1] = j - 1;
+  return out;
+}
+
+export function hungarian(score: Float64Array | Float32Array, n: number, m: number): Int32Array {
+  // Minimise cost = -score. 1-based potentials as in the classic formulation. Every value is computed
+  // by the same operations in the same order as the textbook loops, so the matching is the same; but
+  // the previous step's `minv -= delta` on the columns outside the tree is folded into the next scan,
+  // and the potentials of the columns in the tree are updated from a list: one pass over m per step, not two.
   const INF = Number.POSITIVE_INFINITY;
   const u = new Float64Array(n + 1);
   const v = new Float64Array(m + 1);
@@ -22,36 +67,42 @@ function hungarian(score: Float64Array | Float32Array, n: number, m: number): In
   const way = new Int32Array(m + 1);
   const minv = new Float64Array(m + 1);
   const used = new Uint8Array(m + 1);
+  const usedList = new Int32Array(m + 1); // columns in the tree, column 0 (the row being added) first
   for (let i = 1; i <= n; i++) {
     p[0] = i;
     let j0 = 0;
     minv.fill(INF);
     used.fill(0);
+    let nUsed = 0;
+    let pending = 0; // the last step's delta, not yet subtracted from the free columns' minv
     do {
       used[j0] = 1;
+      usedList[nUsed++] = j0;
       const i0 = p[j0]!;
       let delta = INF;
       let j1 = 0;
-      const rowBase = (i0 - 1) * m;
+      const rowBase = (i0 - 1) * m - 1;
       const ui0 = u[i0]!;
       for (let j = 1; j <= m; j++) {
         if (used[j]) continue;
-        const cur = -score[rowBase + j - 1]! - ui0 - v[j]!;
-        if (cur < minv[j]!) {
-          minv[j] = cur;
+        let mv = minv[j]! - pending;
+        const cur = -score[rowBase + j]! - ui0 - v[j]!;
+        if (cur < mv) {
+          mv = cur;
           way[j] = j0;
         }
-        if (minv[j]! < delta) {
-          delta = minv[j]!;
+        minv[j] = mv;
+        if (mv < delta) {
+          delta = mv;
           j1 = j;
         }
       }
-      for (let j = 0; j <= m; j++) {
-        if (used[j]) {
-          u[p[j]!] += delta;
-          v[j] -= delta;
-        } else minv[j] -= delta;
+      for (let k = 0; k < nUsed; k++) {
+        const j = usedList[k]!;
+        u[p[j]!] += delta;
+        v[j] -= delta;
       }
+      pending = delta;
       j0 = j1;
     } while (p[j0] !== 0);
     do {

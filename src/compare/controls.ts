@@ -35,15 +35,35 @@ function shiftedControls(p: SampledPair): number[] {
   const out: number[] = [];
   const mr = p.rowsSampled;
   const mc = p.colsSampled;
+  // The shifted b is written out once per shift: the same values in the same order as reading b
+  // through an index map, so the same Pearson, without a call and a division per element.
+  const shifted = p.b.length === mr * mc ? new Float32Array(p.b.length) : null;
   for (const s of SHIFTS) {
     if (s < mr) {
-      const r = pearson(p.a, p.b, (i) => ((Math.floor(i / mc) + s) % mr) * mc + (i % mc));
+      const r = shifted ? pearson(p.a, shiftRows(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => ((Math.floor(i / mc) + s) % mr) * mc + (i % mc));
       if (r !== null) out.push(r);
     }
     if (s < mc) {
-      const r = pearson(p.a, p.b, (i) => i - (i % mc) + (((i % mc) + s) % mc));
+      const r = shifted ? pearson(p.a, shiftCols(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => i - (i % mc) + (((i % mc) + s) % mc));
       if (r !== null) out.push(r);
     }
+  }
+  return out;
+}
+
+/** out row r = b row (r + s) mod mr. */
+function shiftRows(b: Float32Array, mr: number, mc: number, s: number, out: Float32Array): Float32Array {
+  out.set(b.subarray(s * mc, mr * mc), 0);
+  out.set(b.subarray(0, s * mc), (mr - s) * mc);
+  return out;
+}
+
+/** out[r][c] = b[r][(c + s) mod mc]. */
+function shiftCols(b: Float32Array, mr: number, mc: number, s: number, out: Float32Array): Float32Array {
+  for (let r = 0; r < mr; r++) {
+    const o = r * mc;
+    for (let c = 0; c < mc - s; c++) out[o + c] = b[o + c + s]!;
+    for (let c = mc - s; c < mc; c++) out[o + c] = b[o + c + s - mc]!;
   }
   return out;
 }
@@ -66,6 +86,8 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
     g.push(i);
     groups.set(key, g);
   });
+  // Pearson is symmetric bit for bit, so each reference-pair duplicate check is computed once.
+  const dupR = new Map<number, number | null>();
   return pairs.map((p, i) => {
     if (!p) return null;
     const values = shiftedControls(p);
@@ -76,7 +98,9 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
       const q = pairs[j]!;
       if (q.layer === p.layer) continue;
       // A reference that duplicated its own layers makes this control a copy of the match: skip it.
-      const dup = pearson(p.b, q.b);
+      const key = Math.min(i, j) * pairs.length + Math.max(i, j);
+      let dup = dupR.get(key);
+      if (dup === undefined) dupR.set(key, (dup = pearson(p.b, q.b)));
       if (dup !== null && Math.abs(dup) > DUPLICATE_LAYER_R) continue;
       const r = pearson(p.a, q.b);
       if (r !== null) {

@@ -10,6 +10,7 @@ import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/t
 import { applyComparability, componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
 import { VERSION } from "../version.js";
 import { CachedSource, type CacheStore, isRevisioned } from "../sources/cached.js";
+import { MemoSource } from "../sources/memo.js";
 import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "./align.js";
 import { maximizeAssignment } from "./assignment.js";
 import { searchComponent } from "./deep-stage.js";
@@ -48,6 +49,12 @@ async function compareComponent(
   let samples: (SampledPair | null)[] = [];
   // Elements actually compared per pair (fewer than the view in sampled mode): the z floor uses them.
   let compared: number[] = comp.pairs.map(() => 0);
+  // The planned pass reads through the sources (and their read-ahead); what reads a tensor again after it
+  // (the transposed look, the search) takes it from the memo.
+  const serveMemo = (on: boolean) => {
+    for (const s of [cand, ref]) if (s instanceof MemoSource) s.serving = on;
+  };
+  serveMemo(false);
   // Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order.
   const results: { base: TensorResult; sample: SampledPair | null }[] = new Array(comp.pairs.length);
   for (const index of readOrder(comp.pairs)) {
@@ -87,6 +94,7 @@ async function compareComponent(
     }
     onPair();
   }
+  serveMemo(true);
   tensors = results.map((r) => r.base);
   samples = results.map((r) => r.sample);
   // A square matrix stored transposed (Conv1D layouts) has no shape to betray it: where the direct
@@ -402,10 +410,14 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       const plan = readPlan(alignment.components, fraction);
       cand.expect?.(plan.candidate, settings.concurrency);
       ref.expect?.(plan.reference, settings.concurrency);
+      const candMemo = new MemoSource(cand);
+      const refMemo = new MemoSource(ref);
       for (const comp of alignment.components) {
         const onSearch = (m: string) => logger.progress?.(`${refSource}: ${m}`);
-        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair, onSearch));
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, candMemo, refMemo, settings, fraction, onPair, onSearch));
       }
+      candMemo.clear();
+      refMemo.clear();
       Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {
         await ref.persist();

@@ -1,5 +1,6 @@
 /** Whole decoded matrices for the alignment search, and the row geometry it needs. */
 import type { WeightSource } from "../sources/types.js";
+import { rowDots } from "./dots.js";
 import { ViewReader } from "./read-view.js";
 import type { TensorView } from "./view.js";
 
@@ -59,18 +60,7 @@ function computeUnitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Arra
 export function rowCosines(a: Matrix, b: Matrix, colSubset?: Int32Array): Float64Array {
   const ua = unitRows(a, colSubset);
   const ub = unitRows(b, colSubset);
-  const w = ua.width;
-  const out = new Float64Array(a.rows * b.rows);
-  for (let i = 0; i < a.rows; i++) {
-    const ai = i * w;
-    for (let j = 0; j < b.rows; j++) {
-      const bj = j * w;
-      let s = 0;
-      for (let k = 0; k < w; k++) s += ua.data[ai + k]! * ub.data[bj + k]!;
-      out[i * b.rows + j] = s;
-    }
-  }
-  return out;
+  return rowDots(ua.data, a.rows, ub.data, b.rows, ua.width);
 }
 
 /** Evenly spaced column subset of at most `k` columns (a cheap projection for wide rows). */

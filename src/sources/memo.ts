@@ -1,0 +1,74 @@
+/**
+ * One reference check's memory of the byte ranges it read, so the stages that
+ * read a tensor again after the element-wise pass (the transposed second look,
+ * the alignment search, which loads whole matrices) take it from memory instead
+ * of the disk or the network. Reads during the planned pass always go to the
+ * source (its read-ahead counts them), and are remembered; later reads of the
+ * same range are served from memory once `serving` is on.
+ *
+ * Bounded: ranges above MEMO_MAX_RANGE_BYTES are not kept, and the least
+ * recently used ranges are dropped beyond MEMO_MAX_BYTES.
+ */
+import type { ByteRange, ModelListing, WeightSource } from "./types.js";
+
+export const MEMO_MAX_RANGE_BYTES = 4 << 20;
+export const MEMO_MAX_BYTES = 64 << 20;
+
+export class MemoSource implements WeightSource {
+  /** Serve remembered ranges (off while the planned pass reads through the source's read-ahead). */
+  serving = false;
+  private readonly ranges = new Map<string, Uint8Array>();
+  private held = 0;
+
+  constructor(
+    private readonly inner: WeightSource,
+    private readonly maxBytes = MEMO_MAX_BYTES,
+    private readonly maxRange = MEMO_MAX_RANGE_BYTES,
+  ) {}
+
+  get source(): string {
+    return this.inner.source;
+  }
+
+  get bytesRead(): number {
+    return this.inner.bytesRead;
+  }
+
+  list(): Promise<ModelListing> {
+    return this.inner.list();
+  }
+
+  expect(ranges: readonly ByteRange[], concurrency: number): void {
+    this.inner.expect?.(ranges, concurrency);
+  }
+
+  async read(file: string, begin: number, end: number): Promise<Uint8Array> {
+    const key = `${begin}:${end}:${file}`;
+    const hit = this.ranges.get(key);
+    if (hit && this.serving) {
+      // Most recently used last (Map keeps insertion order).
+      this.ranges.delete(key);
+      this.ranges.set(key, hit);
+      return hit;
+    }
+    const bytes = await this.inner.read(file, begin, end);
+    if (!hit && end - begin <= this.maxRange && end - begin <= this.maxBytes) {
+      // A view into a larger buffer (a read-ahead span) is copied, so only these bytes are held.
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      this.ranges.set(key, own);
+      this.held += own.byteLength;
+      for (const [k, v] of this.ranges) {
+        if (this.held <= this.maxBytes) break;
+        this.ranges.delete(k);
+        this.held -= v.byteLength;
+      }
+    }
+    return bytes;
+  }
+
+  /** Forget everything (the source itself stays open: its owner closes it). */
+  clear(): void {
+    this.ranges.clear();
+    this.held = 0;
+  }
+}
