@@ -276,6 +276,59 @@ async function atomicWrite(file, data) {
   await rename(tmp, file);
 }
 
+// src/sources/memo.ts
+var MEMO_MAX_RANGE_BYTES = 4 << 20;
+var MEMO_MAX_BYTES = 64 << 20;
+var MemoSource = class {
+  constructor(inner, maxBytes = MEMO_MAX_BYTES, maxRange = MEMO_MAX_RANGE_BYTES) {
+    this.inner = inner;
+    this.maxBytes = maxBytes;
+    this.maxRange = maxRange;
+  }
+  /** Serve remembered ranges (off while the planned pass reads through the source's read-ahead). */
+  serving = false;
+  ranges = /* @__PURE__ */ new Map();
+  held = 0;
+  get source() {
+    return this.inner.source;
+  }
+  get bytesRead() {
+    return this.inner.bytesRead;
+  }
+  list() {
+    return this.inner.list();
+  }
+  expect(ranges, concurrency) {
+    this.inner.expect?.(ranges, concurrency);
+  }
+  async read(file, begin, end) {
+    const key = `${begin}:${end}:${file}`;
+    const hit = this.ranges.get(key);
+    if (hit && this.serving) {
+      this.ranges.delete(key);
+      this.ranges.set(key, hit);
+      return hit;
+    }
+    const bytes = await this.inner.read(file, begin, end);
+    if (!hit && end - begin <= this.maxRange && end - begin <= this.maxBytes) {
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      this.ranges.set(key, own);
+      this.held += own.byteLength;
+      for (const [k, v] of this.ranges) {
+        if (this.held <= this.maxBytes) break;
+        this.ranges.delete(k);
+        this.held -= v.byteLength;
+      }
+    }
+    return bytes;
+  }
+  /** Forget everything (the source itself stays open: its owner closes it). */
+  clear() {
+    this.ranges.clear();
+    this.held = 0;
+  }
+};
+
 // src/compare/names.ts
 var COMPONENT_SEGMENTS = {
   visual: "vision",
@@ -450,16 +503,16 @@ function storedMatrixShape(shape) {
 function numel(shape) {
   return shape.reduce((a, b) => a * b, 1);
 }
-function fullView(entry, transpose = false) {
+function fullView(entry, transpose2 = false) {
   const [r, c] = storedMatrixShape(entry.shape);
   return {
     entry,
     storedRows: r,
     storedCols: c,
-    transpose,
+    transpose: transpose2,
     rowStart: 0,
-    rows: transpose ? c : r,
-    cols: transpose ? r : c
+    rows: transpose2 ? c : r,
+    cols: transpose2 ? r : c
   };
 }
 function sliceRows(v, rowStart, rows) {
@@ -685,12 +738,44 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
   }
 }
 
+// src/compare/hungarian-wasm.ts
+var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
+
 // src/compare/assignment.ts
 var EXACT_LIMIT = 1500;
 function maximizeAssignment(score, n2, m) {
   if (n2 === 0) return new Int32Array(0);
   if (n2 > m) throw new Error(`assignment needs rows <= columns (${n2} > ${m})`);
-  return n2 <= EXACT_LIMIT ? hungarian(score, n2, m) : greedy(score, n2, m);
+  if (n2 > EXACT_LIMIT) return greedy(score, n2, m);
+  return n2 * m <= WASM_MAX_CELLS ? hungarianWasm(score, n2, m) : hungarian(score, n2, m);
+}
+var WASM_MAX_CELLS = 4 << 20;
+var wasm = null;
+function hungarianWasm(score, n2, m) {
+  if (!wasm) {
+    const module = new WebAssembly.Module(Buffer.from(HUNGARIAN_WASM_BASE64, "base64"));
+    wasm = new WebAssembly.Instance(module, {}).exports;
+  }
+  const cols = m + 2;
+  const ps = 0;
+  const pu = ps + (n2 * m + 2) * 8;
+  const pv = pu + (n2 + 2) * 8;
+  const pminv = pv + cols * 8;
+  const pused = pminv + cols * 8;
+  const pway = pused + cols * 8;
+  const pp = pway + cols * 8;
+  const plist = pp + cols * 4;
+  const need = plist + cols * 4;
+  const mem = wasm.memory;
+  if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+  const f64 = new Float64Array(mem.buffer);
+  f64.set(score.subarray(0, n2 * m), ps / 8);
+  new Uint8Array(mem.buffer, ps + n2 * m * 8, plist - (ps + n2 * m * 8)).fill(0);
+  wasm.hungarian(n2, m, ps, pu, pv, pminv, pused, pway, pp, plist);
+  const p = new Int32Array(mem.buffer, pp, m + 1);
+  const out = new Int32Array(n2).fill(-1);
+  for (let j = 1; j <= m; j++) if (p[j] > 0) out[p[j] - 1] = j - 1;
+  return out;
 }
 function hungarian(score, n2, m) {
   const INF = Number.POSITIVE_INFINITY;
@@ -700,36 +785,42 @@ function hungarian(score, n2, m) {
   const way = new Int32Array(m + 1);
   const minv = new Float64Array(m + 1);
   const used = new Uint8Array(m + 1);
+  const usedList = new Int32Array(m + 1);
   for (let i = 1; i <= n2; i++) {
     p[0] = i;
     let j0 = 0;
     minv.fill(INF);
     used.fill(0);
+    let nUsed = 0;
+    let pending = 0;
     do {
       used[j0] = 1;
+      usedList[nUsed++] = j0;
       const i0 = p[j0];
       let delta = INF;
       let j1 = 0;
-      const rowBase = (i0 - 1) * m;
+      const rowBase = (i0 - 1) * m - 1;
       const ui0 = u[i0];
       for (let j = 1; j <= m; j++) {
         if (used[j]) continue;
-        const cur = -score[rowBase + j - 1] - ui0 - v[j];
-        if (cur < minv[j]) {
-          minv[j] = cur;
+        let mv = minv[j] - pending;
+        const cur = -score[rowBase + j] - ui0 - v[j];
+        if (cur < mv) {
+          mv = cur;
           way[j] = j0;
         }
-        if (minv[j] < delta) {
-          delta = minv[j];
+        minv[j] = mv;
+        if (mv < delta) {
+          delta = mv;
           j1 = j;
         }
       }
-      for (let j = 0; j <= m; j++) {
-        if (used[j]) {
-          u[p[j]] += delta;
-          v[j] -= delta;
-        } else minv[j] -= delta;
+      for (let k = 0; k < nUsed; k++) {
+        const j = usedList[k];
+        u[p[j]] += delta;
+        v[j] -= delta;
       }
+      pending = delta;
       j0 = j1;
     } while (p[j0] !== 0);
     do {
@@ -769,6 +860,79 @@ function greedy(score, n2, m) {
         out[i] = bj;
         takenCol[bj] = 1;
         remaining--;
+      }
+    }
+  }
+  return out;
+}
+
+// src/compare/dots-wasm.ts
+var DOTS_WASM_BASE64 = "AGFzbQEAAAABCgFgBn9/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEZG90cwAACq0EAaoEAgh/C3sgBEUEQA8LIARBBXQhDCADQQV0IQ0CQANAIAYgAU8NAUEAIQcCQANAIAcgA08NASAAIAYgDGxqIQggCCAMaiEKIAIgByAMbGohCf0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRgDQCAJ/QAEACEPIAn9AAQQIRAgCCsDAP0UIQ4gESAOIA/98gH98AEhESASIA4gEP3yAf3wASESIAgrAwj9FCEOIBMgDiAP/fIB/fABIRMgFCAOIBD98gH98AEhFCAIKwMQ/RQhDiAVIA4gD/3yAf3wASEVIBYgDiAQ/fIB/fABIRYgCCsDGP0UIQ4gFyAOIA/98gH98AEhFyAYIA4gEP3yAf3wASEYIAhBIGohCCAJQSBqIQkgCCAKSQ0ACyAFIAZBAnQgDWwgB0EFdGpqIQsgCyAR/QsEACALIBL9CwQQIAsgDWohCyALIBP9CwQAIAsgFP0LBBAgCyANaiELIAsgFf0LBAAgCyAW/QsEECALIA1qIQsgCyAX/QsEACALIBj9CwQQIAdBAWohBwwACwsgBkEBaiEGDAALCws=";
+
+// src/compare/dots.ts
+var CHUNK_BYTES = 2 << 20;
+var A_ROWS_MAX = 256;
+var B_ROWS_MAX = 1024;
+var shared = null;
+function kernel() {
+  if (!shared) {
+    const module = new WebAssembly.Module(Buffer.from(DOTS_WASM_BASE64, "base64"));
+    shared = new WebAssembly.Instance(module, {}).exports;
+  }
+  return shared;
+}
+function chunkRows(n2, w, max) {
+  const byBytes = Math.floor(CHUNK_BYTES / (w * 8 * 4)) * 4;
+  return Math.max(4, Math.min(max, byBytes, n2 + 3 & ~3));
+}
+function pack(m, w, r0, r1, dst, at) {
+  const rows = r1 - r0;
+  const panels = rows + 3 >> 2;
+  for (let p = 0; p < panels; p++) {
+    const base2 = at + p * w * 4;
+    for (let r = 0; r < 4; r++) {
+      const row = r0 + p * 4 + r;
+      if (row < r1) {
+        const src = row * w;
+        for (let k = 0; k < w; k++) dst[base2 + k * 4 + r] = m[src + k];
+      } else {
+        for (let k = 0; k < w; k++) dst[base2 + k * 4 + r] = 0;
+      }
+    }
+  }
+}
+function rowDots(a, na, b, nb, w) {
+  const out = new Float64Array(na * nb);
+  if (na === 0 || nb === 0 || w === 0) return out;
+  const k = kernel();
+  const aRows = chunkRows(na, w, A_ROWS_MAX);
+  const bRows = chunkRows(nb, w, B_ROWS_MAX);
+  const aBytes = aRows * w * 8;
+  const bBytes = bRows * w * 8;
+  const need = aBytes + bBytes + aRows * bRows * 8;
+  if (k.memory.buffer.byteLength < need) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+  const mem = new Float64Array(k.memory.buffer);
+  const pa = 0;
+  const pb = aBytes;
+  const po = aBytes + bBytes;
+  for (let j0 = 0; j0 < nb; j0 += bRows) {
+    const j1 = Math.min(nb, j0 + bRows);
+    const nb4 = j1 - j0 + 3 >> 2;
+    pack(b, w, j0, j1, mem, pb / 8);
+    for (let i0 = 0; i0 < na; i0 += aRows) {
+      const i1 = Math.min(na, i0 + aRows);
+      pack(a, w, i0, i1, mem, pa / 8);
+      k.dots(pa, i1 - i0 + 3 >> 2, pb, nb4, w, po);
+      const stride = nb4 * 4;
+      const width = j1 - j0;
+      if (width === nb && stride === nb) {
+        out.set(mem.subarray(po / 8, po / 8 + (i1 - i0) * nb), i0 * nb);
+        continue;
+      }
+      for (let i = i0; i < i1; i++) {
+        const src = po / 8 + (i - i0) * stride;
+        const dst = i * nb + j0;
+        for (let j = 0; j < width; j++) out[dst + j] = mem[src + j];
       }
     }
   }
@@ -1028,18 +1192,7 @@ function computeUnitRows(m, colSubset) {
 function rowCosines(a, b, colSubset) {
   const ua = unitRows(a, colSubset);
   const ub = unitRows(b, colSubset);
-  const w = ua.width;
-  const out = new Float64Array(a.rows * b.rows);
-  for (let i = 0; i < a.rows; i++) {
-    const ai = i * w;
-    for (let j = 0; j < b.rows; j++) {
-      const bj = j * w;
-      let s = 0;
-      for (let k = 0; k < w; k++) s += ua.data[ai + k] * ub.data[bj + k];
-      out[i * b.rows + j] = s;
-    }
-  }
-  return out;
+  return rowDots(ua.data, a.rows, ub.data, b.rows, ua.width);
 }
 function columnSubset(cols, k) {
   if (cols <= k) return void 0;
@@ -1206,36 +1359,17 @@ function procrustes(a, b) {
   const d = a.cols;
   if (d !== b.cols || d > PROCRUSTES_MAX_DIM || d < 2) return null;
   const rows = Math.min(a.rows, b.rows);
-  const m = new Float64Array(d * d);
-  for (let r = 0; r < rows; r++) {
-    const ao = r * d;
-    for (let i = 0; i < d; i++) {
-      const ai = a.data[ao + i];
-      if (ai === 0) continue;
-      const row = i * d;
-      for (let j = 0; j < d; j++) m[row + j] += ai * b.data[ao + j];
-    }
-  }
+  const m = rowDots(columns(a, rows), d, columns(b, rows), d, rows);
   const { u, v } = svd(m, d);
-  const q = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += u[i * d + k] * v[j * d + k];
-    q[i * d + j] = s;
-  }
+  const q = rowDots(u, d, v, d, d);
+  const mapped = rowDots(a.data, rows, transpose(q, d), d, d);
   let fit = 0;
-  const tmp = new Float64Array(d);
   for (let r = 0; r < rows; r++) {
-    tmp.fill(0);
-    for (let i = 0; i < d; i++) {
-      const ai = a.data[r * d + i];
-      for (let j = 0; j < d; j++) tmp[j] += ai * q[i * d + j];
-    }
     let ab = 0;
     let aa = 0;
     let bb = 0;
     for (let j = 0; j < d; j++) {
-      const x = tmp[j];
+      const x = mapped[r * d + j];
       const y = b.data[r * d + j];
       ab += x * y;
       aa += x * x;
@@ -1245,20 +1379,32 @@ function procrustes(a, b) {
   }
   return { q, fit: fit / Math.max(1, rows) };
 }
+function columns(m, rows) {
+  const out = new Float32Array(m.cols * rows);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < m.cols; i++) out[i * rows + r] = m.data[r * m.cols + i];
+  return out;
+}
+function transpose(q, d) {
+  const out = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[j * d + i] = q[i * d + j];
+  return out;
+}
 function svd(m, d) {
-  const a = Float64Array.from(m);
+  const a = transpose(m, d);
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
   for (let sweep = 0; sweep < 30; sweep++) {
     let off = 0;
     for (let p = 0; p < d - 1; p++) {
+      const pc = p * d;
       for (let q = p + 1; q < d; q++) {
+        const qc = q * d;
         let alpha = 0;
         let beta = 0;
         let gamma = 0;
         for (let i = 0; i < d; i++) {
-          const x = a[i * d + p];
-          const y = a[i * d + q];
+          const x = a[pc + i];
+          const y = a[qc + i];
           alpha += x * x;
           beta += y * y;
           gamma += x * y;
@@ -1270,14 +1416,14 @@ function svd(m, d) {
         const c = 1 / Math.sqrt(1 + t * t);
         const s2 = c * t;
         for (let i = 0; i < d; i++) {
-          const x = a[i * d + p];
-          const y = a[i * d + q];
-          a[i * d + p] = c * x - s2 * y;
-          a[i * d + q] = s2 * x + c * y;
-          const vx = v[i * d + p];
-          const vy = v[i * d + q];
-          v[i * d + p] = c * vx - s2 * vy;
-          v[i * d + q] = s2 * vx + c * vy;
+          const x = a[pc + i];
+          const y = a[qc + i];
+          a[pc + i] = c * x - s2 * y;
+          a[qc + i] = s2 * x + c * y;
+          const vx = v[pc + i];
+          const vy = v[qc + i];
+          v[pc + i] = c * vx - s2 * vy;
+          v[qc + i] = s2 * vx + c * vy;
         }
       }
     }
@@ -1287,27 +1433,18 @@ function svd(m, d) {
   const u = new Float64Array(d * d);
   for (let j = 0; j < d; j++) {
     let n2 = 0;
-    for (let i = 0; i < d; i++) n2 += a[i * d + j] ** 2;
+    for (let i = 0; i < d; i++) n2 += a[j * d + i] ** 2;
     n2 = Math.sqrt(n2);
     s[j] = n2;
-    for (let i = 0; i < d; i++) u[i * d + j] = n2 > 0 ? a[i * d + j] / n2 : i === j ? 1 : 0;
+    for (let i = 0; i < d; i++) u[i * d + j] = n2 > 0 ? a[j * d + i] / n2 : i === j ? 1 : 0;
   }
-  return { u, s, v };
+  return { u, s, v: transpose(v, d) };
 }
 function rotateRows(m, q) {
   const d = m.cols;
-  const out = new Float32Array(m.rows * d);
-  const tmp = new Float64Array(d);
-  for (let r = 0; r < m.rows; r++) {
-    tmp.fill(0);
-    for (let i = 0; i < d; i++) {
-      const x = m.data[r * d + i];
-      if (x === 0) continue;
-      for (let j = 0; j < d; j++) tmp[j] += x * q[i * d + j];
-    }
-    for (let j = 0; j < d; j++) out[r * d + j] = tmp[j];
-  }
-  return { rows: m.rows, cols: d, data: out };
+  const qt = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) qt[j * d + i] = q[i * d + j];
+  return { rows: m.rows, cols: d, data: Float32Array.from(rowDots(m.data, m.rows, qt, d, d)) };
 }
 
 // src/compare/pvalues.ts
@@ -1399,15 +1536,15 @@ function residualMap(basis) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
     if (total && (c.rows !== n2 || r.rows !== m)) continue;
-    const shared2 = Math.min(c.cols, r.cols);
-    if (shared2 < 2) continue;
-    if (c.cols !== shared2) c = leadingCols(c, shared2);
-    if (r.cols !== shared2) r = leadingCols(r, shared2);
+    const shared3 = Math.min(c.cols, r.cols);
+    if (shared3 < 2) continue;
+    if (c.cols !== shared3) c = leadingCols(c, shared3);
+    if (r.cols !== shared3) r = leadingCols(r, shared3);
     n2 = c.rows;
     m = r.rows;
-    const cols = columnSubset(shared2, 4096);
+    const cols = columnSubset(shared3, 4096);
     const cos = rowCosines(c, r, cols);
-    const w = Math.sqrt(cols ? cols.length : shared2);
+    const w = Math.sqrt(cols ? cols.length : shared3);
     total ??= new Float64Array(n2 * m);
     for (let i = 0; i < n2 * m; i++) total[i] += w * (b.signed ? cos[i] : Math.abs(cos[i]));
     if (!b.signed && !signs) signs = cos;
@@ -2080,10 +2217,10 @@ var PairKernel = class {
     return { n: n2, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
   }
 };
-var shared = null;
+var shared2 = null;
 function pairKernel() {
-  shared ??= new PairKernel();
-  return shared;
+  shared2 ??= new PairKernel();
+  return shared2;
 }
 
 // src/compare/compare-pair.ts
@@ -2094,16 +2231,16 @@ function rowRanges(rows, cols, fraction, name2) {
   if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
   const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
   if (want >= rows) return [[0, rows]];
-  const chunkRows = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
+  const chunkRows2 = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
   const spacing = rows / SAMPLE_CHUNKS;
   let h = 2166136261;
   for (let i = 0; i < name2.length; i++) h = Math.imul(h ^ name2.charCodeAt(i), 16777619) >>> 0;
-  const slack = Math.max(0, Math.floor(spacing) - chunkRows);
+  const slack = Math.max(0, Math.floor(spacing) - chunkRows2);
   const offset = slack > 0 ? h % (slack + 1) : 0;
   const out = [];
   for (let c = 0; c < SAMPLE_CHUNKS; c++) {
     const start = Math.min(rows - 1, Math.floor(c * spacing) + offset);
-    const end = Math.min(rows, start + chunkRows);
+    const end = Math.min(rows, start + chunkRows2);
     if (out.length && start < out[out.length - 1][1]) continue;
     out.push([start, end]);
   }
@@ -2153,7 +2290,7 @@ async function comparePair(pair, candidate, reference, options = {}) {
   if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
     const dtype = a.entry.dtype;
     const bpe = bytesPerElement(dtype);
-    const kernel = pairKernel();
+    const kernel2 = pairKernel();
     let ka = 0;
     let kb = 0;
     const pending = [];
@@ -2175,7 +2312,7 @@ async function comparePair(pair, candidate, reference, options = {}) {
         ka = leadingMean(dtype, ba, n2);
         kb = leadingMean(dtype, bb, n2);
       }
-      const s = kernel.run(dtype, ba, bb, n2, ka, kb);
+      const s = kernel2.run(dtype, ba, bb, n2, ka, kb);
       if (s.nonFinite) {
         const fa = new Float32Array(n2);
         const fb = new Float32Array(n2);
@@ -2247,15 +2384,29 @@ function shiftedControls(p) {
   const out = [];
   const mr = p.rowsSampled;
   const mc = p.colsSampled;
+  const shifted = p.b.length === mr * mc ? new Float32Array(p.b.length) : null;
   for (const s of SHIFTS) {
     if (s < mr) {
-      const r = pearson(p.a, p.b, (i) => (Math.floor(i / mc) + s) % mr * mc + i % mc);
+      const r = shifted ? pearson(p.a, shiftRows(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => (Math.floor(i / mc) + s) % mr * mc + i % mc);
       if (r !== null) out.push(r);
     }
     if (s < mc) {
-      const r = pearson(p.a, p.b, (i) => i - i % mc + (i % mc + s) % mc);
+      const r = shifted ? pearson(p.a, shiftCols(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => i - i % mc + (i % mc + s) % mc);
       if (r !== null) out.push(r);
     }
+  }
+  return out;
+}
+function shiftRows(b, mr, mc, s, out) {
+  out.set(b.subarray(s * mc, mr * mc), 0);
+  out.set(b.subarray(0, s * mc), (mr - s) * mc);
+  return out;
+}
+function shiftCols(b, mr, mc, s, out) {
+  for (let r = 0; r < mr; r++) {
+    const o = r * mc;
+    for (let c = 0; c < mc - s; c++) out[o + c] = b[o + c + s];
+    for (let c = mc - s; c < mc; c++) out[o + c] = b[o + c + s - mc];
   }
   return out;
 }
@@ -2275,6 +2426,7 @@ function nullsFor(pairs) {
     g.push(i);
     groups.set(key, g);
   });
+  const dupR = /* @__PURE__ */ new Map();
   return pairs.map((p, i) => {
     if (!p) return null;
     const values = shiftedControls(p);
@@ -2284,7 +2436,9 @@ function nullsFor(pairs) {
       if (j === i || cross >= MAX_CROSS) continue;
       const q = pairs[j];
       if (q.layer === p.layer) continue;
-      const dup = pearson(p.b, q.b);
+      const key = Math.min(i, j) * pairs.length + Math.max(i, j);
+      let dup = dupR.get(key);
+      if (dup === void 0) dupR.set(key, dup = pearson(p.b, q.b));
       if (dup !== null && Math.abs(dup) > DUPLICATE_LAYER_R) continue;
       const r = pearson(p.a, q.b);
       if (r !== null) {
@@ -2347,6 +2501,10 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
   let tensors = [];
   let samples = [];
   let compared2 = comp.pairs.map(() => 0);
+  const serveMemo = (on) => {
+    for (const s of [cand, ref]) if (s instanceof MemoSource) s.serving = on;
+  };
+  serveMemo(false);
   const results = new Array(comp.pairs.length);
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index];
@@ -2383,6 +2541,7 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
     }
     onPair();
   }
+  serveMemo(true);
   tensors = results.map((r) => r.base);
   samples = results.map((r) => r.sample);
   for (let i = 0; i < comp.pairs.length; i++) {
@@ -2651,10 +2810,14 @@ async function runCheck(settings, deps) {
       const plan = readPlan(alignment.components, fraction);
       cand.expect?.(plan.candidate, settings.concurrency);
       ref.expect?.(plan.reference, settings.concurrency);
+      const candMemo = new MemoSource(cand);
+      const refMemo = new MemoSource(ref);
       for (const comp of alignment.components) {
         const onSearch = (m) => logger.progress?.(`${refSource}: ${m}`);
-        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, cand, ref, settings, fraction, onPair, onSearch));
+        refResult.components.push(await compareComponent(comp, alignment.referenceTensors, candMemo, refMemo, settings, fraction, onPair, onSearch));
       }
+      candMemo.clear();
+      refMemo.clear();
       Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
       if (ref instanceof CachedSource) {
         await ref.persist();
