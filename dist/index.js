@@ -77841,13 +77841,9 @@ function makeHubFetch(opts) {
     const deadline = Math.min(started + maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
     const plural = /* @__PURE__ */ __name((n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`, "plural");
     const noResponse = /* @__PURE__ */ __name((attempts) => {
-      const left = deadline - now();
-      if (left <= Math.max(50, 0.05 * maxRetryMs)) {
-        return new FetchError(`no response from ${redactUrl(url2)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}, stalled connection); ${RAISE_TIMEOUT_HINT}`);
-      }
-      return new FetchError(
-        `no response from ${redactUrl(url2)} (${plural(attempts)}, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all; stalled connection); ${RAISE_TIMEOUT_HINT}`
-      );
+      const spent = deadline - now() <= Math.max(50, 0.05 * maxRetryMs);
+      const how = spent ? "" : `, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all`;
+      return new FetchError(`no response from ${redactUrl(url2)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`);
     }, "noResponse");
     const links = [];
     for (let attempt = 1; ; attempt++) {

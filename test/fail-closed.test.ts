@@ -150,7 +150,7 @@ describe("each error printed once", () => {
     expect(run.code).toBe(2);
     const all = run.stdout + "\n" + run.stderr;
     expect(all.split("\n").filter((l) => l.includes("no such file"))).toHaveLength(1);
-    expect(run.stderr).toMatch(new RegExp(`^error: ${missing}: `, "m"));
+    expect(run.stderr).toMatch(new RegExp(`^error: no such file or directory: ${missing}$`, "m"));
     expect(run.stdout).toContain(`Inconclusive: ${missing} could not be compared (the error is below).`);
   });
 });

@@ -393,14 +393,10 @@ export function makeHubFetch(opts: HubFetchOptions): FetchFn {
     const deadline = Math.min(started + maxRetryMs, callerDeadline !== undefined && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
     const plural = (n: number): string => `${n} attempt${n === 1 ? "" : "s"}`;
     const noResponse = (attempts: number): FetchError => {
-      const left = deadline - now();
-      // The budget is spent (or all but): say it; attempts that ran out well before it (a short stall limit) say their own limit.
-      if (left <= Math.max(50, 0.05 * maxRetryMs)) {
-        return new FetchError(`no response from ${redactUrl(url)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}, stalled connection); ${RAISE_TIMEOUT_HINT}`);
-      }
-      return new FetchError(
-        `no response from ${redactUrl(url)} (${plural(attempts)}, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all; stalled connection); ${RAISE_TIMEOUT_HINT}`,
-      );
+      // Always the budget (what the user can raise); how the attempts went when they ran out before it.
+      const spent = deadline - now() <= Math.max(50, 0.05 * maxRetryMs);
+      const how = spent ? "" : `, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all`;
+      return new FetchError(`no response from ${redactUrl(url)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`);
     };
     /** Undoes the link between the caller's signal and the current hop; kept only for the response returned. */
     const links: (() => void)[] = [];

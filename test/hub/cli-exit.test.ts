@@ -161,7 +161,7 @@ describe("--network-timeout: a Hub that accepts connections and never answers", 
       expect(run.code, run.stderr).toBe(3);
       expect(run.stderr).toMatch(
         new RegExp(
-          `error: open/llm-a: no response from ${silent.url.replace(/\./g, "\\.")}/api/models/open/llm-a/revision/HEAD within 2 s \\([1-4] attempts?, stalled connection\\); raise --network-timeout`,
+          `error: open/llm-a: no response from ${silent.url.replace(/\./g, "\\.")}/api/models/open/llm-a/revision/HEAD within 2 s \\([1-4] attempts?(, each dropped after [\\d.]+ s of silence, [\\d.]+ s in all)?; stalled connection\\); raise --network-timeout`,
         ),
       );
       expect(silent.connections()).toBeGreaterThanOrEqual(1);

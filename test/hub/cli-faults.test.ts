@@ -249,7 +249,7 @@ describe("stalled connections", () => {
     const run = await check();
     failed(
       run,
-      /no local path open\/llm-a; as a Hub repo: open\/llm-a: no response from http:\/\/127\.0\.0\.1:\d+\/api\/models\/open\/llm-a\/revision\/HEAD \(4 attempts, each dropped after 0\.3 s of silence, [\d.]+ s in all; stalled connection\); raise --network-timeout/,
+      /no local path open\/llm-a; as a Hub repo: open\/llm-a: no response from http:\/\/127\.0\.0\.1:\d+\/api\/models\/open\/llm-a\/revision\/HEAD within [\d.]+ s \(4 attempts, each dropped after 0\.3 s of silence, [\d.]+ s in all; stalled connection\); raise --network-timeout/,
     );
     expect(run.ms).toBeLessThan(5000);
   });

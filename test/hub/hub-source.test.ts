@@ -1,3 +1,4 @@
+import { inActionTerms } from "../../src/action.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -373,8 +374,9 @@ describe("auth", () => {
     expect(msg).toContain("org/gated: access denied (HTTP 401");
     expect(msg).toContain("Access to model org/gated is restricted");
     expect(msg).toMatch(/accept its licence on http:\/\/127\.0\.0\.1:\d+\/org\/gated/);
-    expect(msg).toMatch(/--token \/ HF_TOKEN/);
-    expect(msg).toContain("hf-token");
+    expect(msg).toMatch(/--token or HF_TOKEN/);
+    // The Action words the same advice with its input.
+    expect(inActionTerms(msg)).toContain("pass a token (input `hf-token` or HF_TOKEN)");
   });
 
   it("gated repo with a wrong token: AuthError 403, and the token is never printed", async () => {
