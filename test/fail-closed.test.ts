@@ -6,7 +6,7 @@
  * `independent`, and byte-identical matrices are named. All through the CLI.
  */
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "./helpers/temp.js";
@@ -152,5 +152,35 @@ describe("each error printed once", () => {
     expect(all.split("\n").filter((l) => l.includes("no such file"))).toHaveLength(1);
     expect(run.stderr).toMatch(new RegExp(`^error: no such file or directory: ${missing}$`, "m"));
     expect(run.stdout).toContain(`Inconclusive: ${missing} could not be compared (the error is below).`);
+  });
+});
+
+describe("a bug mid-run keeps the verdicts reached so far", () => {
+  it("a reference whose reads hit an internal error: the earlier reference's verdict stands, the run reports an internal error, never independent", async () => {
+    const { runCheck } = await import("../src/compare/engine.js");
+    const { parseSettings } = await import("../src/settings.js");
+    const { LocalSource } = await import("../src/sources/local.js");
+    const broken = path.join(tmp, "broken-ref");
+    await cp(base, broken, { recursive: true });
+    const settings = parseSettings({ candidate: await tiny("llm-b"), references: [base, broken] });
+    const { report, error } = await runCheck(settings, {
+      // A dependency with a bug (a TypeError, not a typed error) behind the second reference.
+      openSource: (s) => {
+        const src = new LocalSource(s);
+        if (s !== broken) return src;
+        return Object.assign(Object.create(src) as typeof src, {
+          read: () => Promise.reject(new TypeError("cannot read properties of undefined (reading 'x')")),
+        });
+      },
+      logger: { info: () => {}, warn: () => {} },
+      now: () => 0,
+    });
+    expect(error?.kind, error?.message).toBe("internal");
+    expect(report.error).toMatchObject({ kind: "internal", exitCode: 4 });
+    expect(report.references[0]!.verdict).toBe("independent");
+    expect(report.references[1]!.verdict).toBe("inconclusive");
+    expect(report.references[1]!.error!.message).toMatch(/internal error: cannot read properties/);
+    expect(report.verdict).toBe("inconclusive");
+    expect(report.gate.failed).toBe(true);
   });
 });
