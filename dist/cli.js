@@ -13,7 +13,7 @@ var init_chunk_FFYIGW52 = __esm({
 // src/cli.ts
 import { parseArgs } from "node:util";
 
-// src/errors.ts
+// src/common/errors.ts
 var FromScratchError = class extends Error {
   kind;
   constructor(kind, message) {
@@ -78,12 +78,12 @@ function exitCodeFor(err) {
   return EXIT.internal;
 }
 
-// src/util/words.ts
+// src/common/words.ts
 function count(n2, singular, plural = `${singular}s`) {
   return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural}`;
 }
 
-// src/verdict.ts
+// src/policy/policy.ts
 var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
 function standsOut(t, th) {
   if (!t.informative || t.pearson === null || t.z === null) return false;
@@ -163,7 +163,7 @@ function gateRule(verdict, failOn) {
   return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
 }
 
-// src/version.ts
+// src/common/version.ts
 var VERSION = "0.1.0";
 var COMMAND = "fromscratch-weights";
 
@@ -329,7 +329,7 @@ var MemoSource = class {
   }
 };
 
-// src/compare/names.ts
+// src/align/names.ts
 var COMPONENT_SEGMENTS = {
   visual: "vision",
   vision_model: "vision",
@@ -494,7 +494,7 @@ function componentKind(component) {
   return component === "model" ? "language" : component;
 }
 
-// src/compare/view.ts
+// src/align/view.ts
 function storedMatrixShape(shape) {
   if (shape.length === 0) return [1, 1];
   if (shape.length === 1) return [shape[0], 1];
@@ -525,7 +525,7 @@ function viewElements(v) {
   return v.rows * v.cols;
 }
 
-// src/compare/align.ts
+// src/align/align.ts
 var MIN_INFORMATIVE_ELEMENTS = 4096;
 var FUSED = [
   { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
@@ -738,10 +738,10 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
   }
 }
 
-// src/compare/hungarian-wasm.ts
+// src/search/hungarian-wasm.ts
 var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
 
-// src/compare/assignment.ts
+// src/search/assignment.ts
 var EXACT_LIMIT = 1500;
 function maximizeAssignment(score, n2, m) {
   if (n2 === 0) return new Int32Array(0);
@@ -866,10 +866,10 @@ function greedy(score, n2, m) {
   return out;
 }
 
-// src/compare/dots-wasm.ts
+// src/search/dots-wasm.ts
 var DOTS_WASM_BASE64 = "AGFzbQEAAAABCgFgBn9/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEZG90cwAACq0EAaoEAgh/C3sgBEUEQA8LIARBBXQhDCADQQV0IQ0CQANAIAYgAU8NAUEAIQcCQANAIAcgA08NASAAIAYgDGxqIQggCCAMaiEKIAIgByAMbGohCf0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRgDQCAJ/QAEACEPIAn9AAQQIRAgCCsDAP0UIQ4gESAOIA/98gH98AEhESASIA4gEP3yAf3wASESIAgrAwj9FCEOIBMgDiAP/fIB/fABIRMgFCAOIBD98gH98AEhFCAIKwMQ/RQhDiAVIA4gD/3yAf3wASEVIBYgDiAQ/fIB/fABIRYgCCsDGP0UIQ4gFyAOIA/98gH98AEhFyAYIA4gEP3yAf3wASEYIAhBIGohCCAJQSBqIQkgCCAKSQ0ACyAFIAZBAnQgDWwgB0EFdGpqIQsgCyAR/QsEACALIBL9CwQQIAsgDWohCyALIBP9CwQAIAsgFP0LBBAgCyANaiELIAsgFf0LBAAgCyAW/QsEECALIA1qIQsgCyAX/QsEACALIBj9CwQQIAdBAWohBwwACwsgBkEBaiEGDAALCws=";
 
-// src/compare/dots.ts
+// src/search/dots.ts
 var CHUNK_BYTES = 2 << 20;
 var A_ROWS_MAX = 256;
 var B_ROWS_MAX = 1024;
@@ -1090,7 +1090,7 @@ function f32ToF16(v) {
   return sign | h;
 }
 
-// src/compare/read-view.ts
+// src/align/read-view.ts
 var MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
 var BLOCK_ELEMENTS = 1 << 20;
 function checkDecodable(v) {
@@ -1149,7 +1149,7 @@ var ViewReader = class {
   }
 };
 
-// src/compare/matrix.ts
+// src/search/matrix.ts
 async function loadMatrix(source, view) {
   const reader = new ViewReader(source, view);
   const block = await reader.rows(0, view.rows);
@@ -1213,7 +1213,7 @@ function mapColumns(m, perm, sign, targetCols) {
   return { rows: m.rows, cols: targetCols, data: out };
 }
 
-// src/compare/pair-stats.ts
+// src/stats/pair-stats.ts
 var PairAccumulator = class {
   n = 0;
   meanA = 0;
@@ -1353,7 +1353,7 @@ function pearson(a, b, index) {
   return clamp(cab / Math.sqrt(caa * cbb));
 }
 
-// src/compare/procrustes.ts
+// src/search/procrustes.ts
 var PROCRUSTES_MAX_DIM = 512;
 function procrustes(a, b) {
   const d = a.cols;
@@ -1447,7 +1447,7 @@ function rotateRows(m, q) {
   return { rows: m.rows, cols: d, data: Float32Array.from(rowDots(m.data, m.rows, qt, d, d)) };
 }
 
-// src/compare/pvalues.ts
+// src/stats/pvalues.ts
 var LN10 = Math.LN10;
 function lnGamma(x) {
   const g = 7;
@@ -1509,7 +1509,7 @@ function erfc(x) {
   return x >= 0 ? r : 2 - r;
 }
 
-// src/compare/deep-align.ts
+// src/search/deep-align.ts
 var SCORE_COLUMNS = 512;
 var DUPLICATE_R = 0.5;
 function hForm(t, hidden) {
@@ -1853,7 +1853,7 @@ function alignOnce(groups, transform, residualSize, progress) {
   return { results, residualPermuted, residualMatchQuality: map ? map.quality : null, referenceDuplicates };
 }
 
-// src/compare/deep-stage.ts
+// src/search/deep-stage.ts
 var SEARCH_MAX_ELEMENTS = 48e6;
 var FLIPPED = "#transposed";
 var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
@@ -2124,7 +2124,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   return { summary, added };
 }
 
-// src/compare/sample.ts
+// src/stats/sample.ts
 var SAMPLE_TARGET = 16384;
 var MAX_SAMPLE_COLS = 128;
 function sampleGrid(rows, cols) {
@@ -2185,10 +2185,10 @@ var SampleCollector = class {
   }
 };
 
-// src/compare/kernel-wasm.ts
+// src/stats/kernel-wasm.ts
 var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX8DBwYAAQIDBAQFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABANmMzIABQrBCgYdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC8kEBAN/EHsCfQF/IAP9EyEVIAT9EyEWQYD/Af0QIRcgAkF4cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCyAIIBf9TiAX/S0gCSAX/U4gF/0t/VD9UCELIAj9qQFBEP2rASAV/eUBIQwgCP2qAUEQ/asBIBX95QEhDSAJ/akBQRD9qwEgFv3lASEOIAn9qgFBEP2rASAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRggASAFQQF0ai8BAEEQdL4hGSAYvCAZvEcEQCAaQQFyIRoLIBggGJNDAAAAAFwgGSAZk0MAAAAAXHIEQCAaQQJyIRoLIBggA5MgGSAEkxADIAVBAWohBQwACwsgCv1TBEAgGkEBciEaCyAL/VMEQCAaQQJyIRoLIBoL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
 
-// src/compare/kernel.ts
+// src/stats/kernel.ts
 var HEADER = 64;
 var PairKernel = class {
   k;
@@ -2223,7 +2223,7 @@ function pairKernel() {
   return shared2;
 }
 
-// src/compare/compare-pair.ts
+// src/stats/compare-pair.ts
 var DEFAULT_PREFETCH_DEPTH = 4;
 var SAMPLE_MIN_ELEMENTS = 1 << 18;
 var SAMPLE_CHUNKS = 16;
@@ -2376,7 +2376,7 @@ function leadingMean(dtype, bytes, n2) {
   return c ? s / c : 0;
 }
 
-// src/compare/controls.ts
+// src/stats/controls.ts
 var SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
 var DUPLICATE_LAYER_R = 0.5;
 var MAX_CROSS = 32;
@@ -2490,7 +2490,7 @@ function layerMatrixOf(pairs, pick, stat5) {
   return { candidateLayers: layers, referenceLayers: layers, values: sum.map((row, i) => row.map((v, j) => cnt[i][j] ? v / cnt[i][j] : null)) };
 }
 
-// src/compare/engine.ts
+// src/engine/engine.ts
 function median(xs) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -2967,11 +2967,11 @@ async function writeExamples(dir) {
   return ["base", "finetune", "independent"].map((n2) => path2.join(dir, n2));
 }
 
-// src/merge.ts
+// src/fanout/merge.ts
 import { readdir, readFile as readFile2, stat as stat2 } from "node:fs/promises";
 import path3 from "node:path";
 
-// src/plan.ts
+// src/fanout/plan.ts
 import { createHash as createHash2 } from "node:crypto";
 var MAX_SHARDS = 256;
 function planFingerprint(p) {
@@ -3119,7 +3119,7 @@ function parseShardMark(raw, references) {
   return { index, count: count2, fingerprint, positions };
 }
 
-// src/util/fs.ts
+// src/common/fs.ts
 import { stat } from "node:fs/promises";
 async function exists(p) {
   try {
@@ -3130,7 +3130,7 @@ async function exists(p) {
   }
 }
 
-// src/merge.ts
+// src/fanout/merge.ts
 var isObject = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
 var isIntArray = (x) => Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= 0);
 function parsePartial(file, text) {
@@ -7223,7 +7223,7 @@ function mapHubThrown(e2, ctx) {
   return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
 }
 
-// src/settings.ts
+// src/settings/settings.ts
 var DEFAULT_ENDPOINT = "https://huggingface.co";
 var given = (s) => s !== void 0 && s.trim() !== "";
 function oneOf(name2, value, allowed, dflt) {
@@ -8551,7 +8551,7 @@ function createSource(s, opts) {
   });
 }
 
-// src/util/output-file.ts
+// src/common/output-file.ts
 import { constants } from "node:fs";
 import { access, mkdir as mkdir3, stat as stat4, writeFile as writeFile3 } from "node:fs/promises";
 import path6 from "node:path";

@@ -29831,7 +29831,7 @@ function info(message) {
 }
 __name(info, "info");
 
-// src/action-cache-store.ts
+// src/action/cache-store.ts
 import { mkdir as mkdir2 } from "node:fs/promises";
 import path12 from "node:path";
 
@@ -70629,7 +70629,7 @@ function saveCacheV2(paths_1, key_1, options_1) {
 }
 __name(saveCacheV2, "saveCacheV2");
 
-// src/errors.ts
+// src/common/errors.ts
 var FromScratchError = class extends Error {
   static {
     __name(this, "FromScratchError");
@@ -70713,7 +70713,7 @@ function exitCodeFor(err) {
 }
 __name(exitCodeFor, "exitCodeFor");
 
-// src/action-cache-store.ts
+// src/action/cache-store.ts
 function parseActionsCacheMode(raw) {
   const v = raw.trim().toLowerCase() || "auto";
   if (v === "auto" || v === "true" || v === "false") return v;
@@ -70832,13 +70832,13 @@ async function asLogLines(fn) {
 }
 __name(asLogLines, "asLogLines");
 
-// src/util/words.ts
+// src/common/words.ts
 function count(n2, singular, plural = `${singular}s`) {
   return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural}`;
 }
 __name(count, "count");
 
-// src/verdict.ts
+// src/policy/policy.ts
 var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
 function standsOut(t, th) {
   if (!t.informative || t.pearson === null || t.z === null) return false;
@@ -70925,7 +70925,7 @@ function gateRule(verdict, failOn) {
 }
 __name(gateRule, "gateRule");
 
-// src/version.ts
+// src/common/version.ts
 var VERSION = "0.1.0";
 
 // src/sources/cached.ts
@@ -71098,7 +71098,7 @@ var MemoSource = class {
   }
 };
 
-// src/compare/names.ts
+// src/align/names.ts
 var COMPONENT_SEGMENTS = {
   visual: "vision",
   vision_model: "vision",
@@ -71268,7 +71268,7 @@ function componentKind(component) {
 }
 __name(componentKind, "componentKind");
 
-// src/compare/view.ts
+// src/align/view.ts
 function storedMatrixShape(shape) {
   if (shape.length === 0) return [1, 1];
   if (shape.length === 1) return [shape[0], 1];
@@ -71305,7 +71305,7 @@ function viewElements(v) {
 }
 __name(viewElements, "viewElements");
 
-// src/compare/align.ts
+// src/align/align.ts
 var MIN_INFORMATIVE_ELEMENTS = 4096;
 var FUSED = [
   { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
@@ -71525,10 +71525,10 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
 }
 __name(structuralFallback, "structuralFallback");
 
-// src/compare/hungarian-wasm.ts
+// src/search/hungarian-wasm.ts
 var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
 
-// src/compare/assignment.ts
+// src/search/assignment.ts
 var EXACT_LIMIT = 1500;
 function maximizeAssignment(score, n2, m) {
   if (n2 === 0) return new Int32Array(0);
@@ -71657,10 +71657,10 @@ function greedy(score, n2, m) {
 }
 __name(greedy, "greedy");
 
-// src/compare/dots-wasm.ts
+// src/search/dots-wasm.ts
 var DOTS_WASM_BASE64 = "AGFzbQEAAAABCgFgBn9/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEZG90cwAACq0EAaoEAgh/C3sgBEUEQA8LIARBBXQhDCADQQV0IQ0CQANAIAYgAU8NAUEAIQcCQANAIAcgA08NASAAIAYgDGxqIQggCCAMaiEKIAIgByAMbGohCf0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRgDQCAJ/QAEACEPIAn9AAQQIRAgCCsDAP0UIQ4gESAOIA/98gH98AEhESASIA4gEP3yAf3wASESIAgrAwj9FCEOIBMgDiAP/fIB/fABIRMgFCAOIBD98gH98AEhFCAIKwMQ/RQhDiAVIA4gD/3yAf3wASEVIBYgDiAQ/fIB/fABIRYgCCsDGP0UIQ4gFyAOIA/98gH98AEhFyAYIA4gEP3yAf3wASEYIAhBIGohCCAJQSBqIQkgCCAKSQ0ACyAFIAZBAnQgDWwgB0EFdGpqIQsgCyAR/QsEACALIBL9CwQQIAsgDWohCyALIBP9CwQAIAsgFP0LBBAgCyANaiELIAsgFf0LBAAgCyAW/QsEECALIA1qIQsgCyAX/QsEACALIBj9CwQQIAdBAWohBwwACwsgBkEBaiEGDAALCws=";
 
-// src/compare/dots.ts
+// src/search/dots.ts
 var CHUNK_BYTES = 2 << 20;
 var A_ROWS_MAX = 256;
 var B_ROWS_MAX = 1024;
@@ -71848,7 +71848,7 @@ __name(decodeInto, "decodeInto");
 var f32Scratch = new Float32Array(1);
 var u32Scratch = new Uint32Array(f32Scratch.buffer);
 
-// src/compare/read-view.ts
+// src/align/read-view.ts
 var MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
 var BLOCK_ELEMENTS = 1 << 20;
 function checkDecodable(v) {
@@ -71911,7 +71911,7 @@ var ViewReader = class {
   }
 };
 
-// src/compare/matrix.ts
+// src/search/matrix.ts
 async function loadMatrix(source, view) {
   const reader = new ViewReader(source, view);
   const block = await reader.rows(0, view.rows);
@@ -71982,7 +71982,7 @@ function mapColumns(m, perm, sign, targetCols) {
 }
 __name(mapColumns, "mapColumns");
 
-// src/compare/pair-stats.ts
+// src/stats/pair-stats.ts
 var PairAccumulator = class {
   static {
     __name(this, "PairAccumulator");
@@ -72127,7 +72127,7 @@ function pearson(a, b, index) {
 }
 __name(pearson, "pearson");
 
-// src/compare/procrustes.ts
+// src/search/procrustes.ts
 var PROCRUSTES_MAX_DIM = 512;
 function procrustes(a, b) {
   const d = a.cols;
@@ -72226,7 +72226,7 @@ function rotateRows(m, q) {
 }
 __name(rotateRows, "rotateRows");
 
-// src/compare/pvalues.ts
+// src/stats/pvalues.ts
 var LN10 = Math.LN10;
 function lnGamma(x) {
   const g = 7;
@@ -72293,7 +72293,7 @@ function erfc(x) {
 }
 __name(erfc, "erfc");
 
-// src/compare/deep-align.ts
+// src/search/deep-align.ts
 var SCORE_COLUMNS = 512;
 var DUPLICATE_R = 0.5;
 function hForm(t, hidden) {
@@ -72653,7 +72653,7 @@ function alignOnce(groups, transform, residualSize, progress) {
 }
 __name(alignOnce, "alignOnce");
 
-// src/compare/deep-stage.ts
+// src/search/deep-stage.ts
 var SEARCH_MAX_ELEMENTS = 48e6;
 var FLIPPED = "#transposed";
 var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
@@ -72931,7 +72931,7 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
 }
 __name(searchComponent, "searchComponent");
 
-// src/compare/sample.ts
+// src/stats/sample.ts
 var SAMPLE_TARGET = 16384;
 var MAX_SAMPLE_COLS = 128;
 function sampleGrid(rows, cols) {
@@ -72997,10 +72997,10 @@ var SampleCollector = class {
   }
 };
 
-// src/compare/kernel-wasm.ts
+// src/stats/kernel-wasm.ts
 var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX8DBwYAAQIDBAQFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABANmMzIABQrBCgYdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC8kEBAN/EHsCfQF/IAP9EyEVIAT9EyEWQYD/Af0QIRcgAkF4cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCyAIIBf9TiAX/S0gCSAX/U4gF/0t/VD9UCELIAj9qQFBEP2rASAV/eUBIQwgCP2qAUEQ/asBIBX95QEhDSAJ/akBQRD9qwEgFv3lASEOIAn9qgFBEP2rASAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRggASAFQQF0ai8BAEEQdL4hGSAYvCAZvEcEQCAaQQFyIRoLIBggGJNDAAAAAFwgGSAZk0MAAAAAXHIEQCAaQQJyIRoLIBggA5MgGSAEkxADIAVBAWohBQwACwsgCv1TBEAgGkEBciEaCyAL/VMEQCAaQQJyIRoLIBoL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
 
-// src/compare/kernel.ts
+// src/stats/kernel.ts
 var HEADER = 64;
 var PairKernel = class {
   static {
@@ -73039,7 +73039,7 @@ function pairKernel() {
 }
 __name(pairKernel, "pairKernel");
 
-// src/compare/compare-pair.ts
+// src/stats/compare-pair.ts
 var DEFAULT_PREFETCH_DEPTH = 4;
 var SAMPLE_MIN_ELEMENTS = 1 << 18;
 var SAMPLE_CHUNKS = 16;
@@ -73201,7 +73201,7 @@ function leadingMean(dtype, bytes, n2) {
 }
 __name(leadingMean, "leadingMean");
 
-// src/compare/controls.ts
+// src/stats/controls.ts
 var SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
 var DUPLICATE_LAYER_R = 0.5;
 var MAX_CROSS = 32;
@@ -73323,7 +73323,7 @@ function layerMatrixOf(pairs, pick, stat6) {
 }
 __name(layerMatrixOf, "layerMatrixOf");
 
-// src/compare/engine.ts
+// src/engine/engine.ts
 function median(xs) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
@@ -73683,11 +73683,11 @@ async function runCheck(settings, deps) {
 }
 __name(runCheck, "runCheck");
 
-// src/merge.ts
+// src/fanout/merge.ts
 import { readdir as readdir2, readFile as readFile2, stat as stat3 } from "node:fs/promises";
 import path14 from "node:path";
 
-// src/plan.ts
+// src/fanout/plan.ts
 import { createHash as createHash3 } from "node:crypto";
 var MAX_SHARDS = 256;
 function planFingerprint(p) {
@@ -73845,7 +73845,7 @@ function parseShardMark(raw, references) {
 }
 __name(parseShardMark, "parseShardMark");
 
-// src/util/fs.ts
+// src/common/fs.ts
 import { stat as stat2 } from "node:fs/promises";
 async function exists2(p) {
   try {
@@ -73857,7 +73857,7 @@ async function exists2(p) {
 }
 __name(exists2, "exists");
 
-// src/merge.ts
+// src/fanout/merge.ts
 var isObject2 = /* @__PURE__ */ __name((x) => typeof x === "object" && x !== null && !Array.isArray(x), "isObject");
 var isIntArray = /* @__PURE__ */ __name((x) => Array.isArray(x) && x.every((v) => Number.isInteger(v) && v >= 0), "isIntArray");
 function parsePartial(file, text) {
@@ -77999,7 +77999,7 @@ function mapHubThrown(e2, ctx) {
 }
 __name(mapHubThrown, "mapHubThrown");
 
-// src/settings.ts
+// src/settings/settings.ts
 var DEFAULT_ENDPOINT = "https://huggingface.co";
 var given = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
 function oneOf(name2, value, allowed, dflt) {
@@ -79363,7 +79363,7 @@ function createSource(s, opts) {
 }
 __name(createSource, "createSource");
 
-// src/util/output-file.ts
+// src/common/output-file.ts
 import { constants as constants4 } from "node:fs";
 import { access as access3, mkdir as mkdir4, stat as stat5, writeFile as writeFile3 } from "node:fs/promises";
 import path17 from "node:path";

@@ -4,19 +4,19 @@
  */
 import path from "node:path";
 import * as core from "@actions/core";
-import { actionsCacheStoreFor, parseActionsCacheMode } from "./action-cache-store.js";
-import { runCheck } from "./compare/engine.js";
-import { FromScratchError, InternalError, UsageError } from "./errors.js";
-import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./merge.js";
-import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./plan.js";
+import { actionsCacheStoreFor, parseActionsCacheMode } from "./action/cache-store.js";
+import { runCheck } from "./engine/engine.js";
+import { FromScratchError, InternalError, UsageError } from "./common/errors.js";
+import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./fanout/merge.js";
+import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./fanout/plan.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import type { Report } from "./report/schema.js";
-import { parseSettings } from "./settings.js";
+import { parseSettings } from "./settings/settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
 import { fmtPct, fmtR, fmtZ, strongest } from "./report/format.js";
-import { checkOutputPath, writeOutput } from "./util/output-file.js";
+import { checkOutputPath, writeOutput } from "./common/output-file.js";
 
 /** GitHub drops annotations past 10 per type per step; keep the first 10 and point to the summary. */
 const MAX_ANNOTATIONS = 10;

@@ -4,20 +4,20 @@
  *   fromscratch examples DIR
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { runCheck } from "./compare/engine.js";
-import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./errors.js";
+import { runCheck } from "./engine/engine.js";
+import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
 import { writeExamples } from "./examples/generate.js";
-import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./merge.js";
-import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./plan.js";
+import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./fanout/merge.js";
+import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./fanout/plan.js";
 import type { Report, ShardMark } from "./report/schema.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
-import { type Settings, parseSettings } from "./settings.js";
+import { type Settings, parseSettings } from "./settings/settings.js";
 import { createSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
-import { checkOutputPath, writeOutput } from "./util/output-file.js";
-import { COMMAND, VERSION } from "./version.js";
+import { checkOutputPath, writeOutput } from "./common/output-file.js";
+import { COMMAND, VERSION } from "./common/version.js";
 
 export interface CliIO {
   stdout: (s: string) => void;

@@ -12,7 +12,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ActionsCacheStore, actionsCacheStoreFor, parseActionsCacheMode } from "../src/action-cache-store.js";
+import { ActionsCacheStore, actionsCacheStoreFor, parseActionsCacheMode } from "../src/action/cache-store.js";
 import { drifted, llamaConfig, llamaModel, toSafetensors, writeModel } from "../src/examples/generate.js";
 import type { Report } from "../src/report/schema.js";
 import { type ActionsCacheService, startActionsCacheService } from "./helpers/actions-cache-service.js";

@@ -1,7 +1,7 @@
 /** Alignment across naming schemes and layouts, on tensor headers only. */
 import { describe, expect, it } from "vitest";
-import { alignModels } from "../src/compare/align.js";
-import { assignComponents, parseName } from "../src/compare/names.js";
+import { alignModels } from "../src/align/align.js";
+import { assignComponents, parseName } from "../src/align/names.js";
 import type { TensorEntry } from "../src/sources/types.js";
 
 let offset = 0;

@@ -4,7 +4,7 @@
  * fine-tune of llm-a; and a GPT-2-like second architecture), alone and combined.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_THRESHOLDS } from "../src/verdict.js";
+import { DEFAULT_THRESHOLDS } from "../src/policy/policy.js";
 import { DUPLICATED_REFERENCE, EVASIONS } from "./evasion/cases.js";
 import { evidence, runCase } from "./evasion/check.js";
 

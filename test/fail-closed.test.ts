@@ -157,8 +157,8 @@ describe("each error printed once", () => {
 
 describe("a bug mid-run keeps the verdicts reached so far", () => {
   it("a reference whose reads hit an internal error: the earlier reference's verdict stands, the run reports an internal error, never independent", async () => {
-    const { runCheck } = await import("../src/compare/engine.js");
-    const { parseSettings } = await import("../src/settings.js");
+    const { runCheck } = await import("../src/engine/engine.js");
+    const { parseSettings } = await import("../src/settings/settings.js");
     const { LocalSource } = await import("../src/sources/local.js");
     const broken = path.join(tmp, "broken-ref");
     await cp(base, broken, { recursive: true });

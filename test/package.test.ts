@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { COMMAND, VERSION } from "../src/version.js";
+import { COMMAND, VERSION } from "../src/common/version.js";
 import { REPO_ROOT } from "./helpers/fixtures.js";
 import { tempDir, tempEnv } from "./helpers/temp.js";
 

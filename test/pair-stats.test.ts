@@ -1,6 +1,6 @@
 /** The streaming statistics against a direct Float64 computation, and their edge cases. */
 import { describe, expect, it } from "vitest";
-import { PairAccumulator } from "../src/compare/pair-stats.js";
+import { PairAccumulator } from "../src/stats/pair-stats.js";
 import { gaussian } from "../src/examples/generate.js";
 
 function direct(a: Float32Array, b: Float32Array) {

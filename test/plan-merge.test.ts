@@ -12,7 +12,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drifted, llamaConfig, llamaModel, writeModel } from "../src/examples/generate.js";
-import { balance } from "../src/plan.js";
+import { balance } from "../src/fanout/plan.js";
 import type { Report } from "../src/report/schema.js";
 import { REPO_ROOT, tiny } from "./helpers/fixtures.js";
 import { loadModel } from "./helpers/model-io.js";

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FormatError } from "../src/errors.js";
+import { FormatError } from "../src/common/errors.js";
 import { DTYPE_BITS } from "../src/safetensors/dtypes.js";
 import { type ParsedHeader, parseHeader, readHeaderLength } from "../src/safetensors/header.js";
 import { findDuplicateKey } from "../src/safetensors/json-keys.js";

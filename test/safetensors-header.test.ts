@@ -4,7 +4,7 @@
  * exactly: they are what a user reads to fix a file.
  */
 import { describe, expect, it } from "vitest";
-import { FormatError } from "../src/errors.js";
+import { FormatError } from "../src/common/errors.js";
 import { DTYPE_BITS, bytesPerElement } from "../src/safetensors/dtypes.js";
 import { MAX_HEADER_BYTES, type ParsedHeader, parseHeader, readHeaderLength } from "../src/safetensors/header.js";
 import { findDuplicateKey } from "../src/safetensors/json-keys.js";

@@ -4,8 +4,8 @@
  * and the memo serves repeated reads only after the planned pass.
  */
 import { describe, expect, it } from "vitest";
-import { hungarian, hungarianWasm, maximizeAssignment } from "../src/compare/assignment.js";
-import { rowDots } from "../src/compare/dots.js";
+import { hungarian, hungarianWasm, maximizeAssignment } from "../src/search/assignment.js";
+import { rowDots } from "../src/search/dots.js";
 import { MemoSource } from "../src/sources/memo.js";
 import type { ModelListing, WeightSource } from "../src/sources/types.js";
 

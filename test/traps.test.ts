@@ -6,7 +6,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { llamaConfig, llamaModel, writeModel } from "../src/examples/generate.js";
-import { DEFAULT_THRESHOLDS } from "../src/verdict.js";
+import { DEFAULT_THRESHOLDS } from "../src/policy/policy.js";
 import { TRAPS } from "./evasion/cases.js";
 import { evidence, runCase } from "./evasion/check.js";
 import { materialise } from "./evasion/materialise.js";

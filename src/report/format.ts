@@ -5,7 +5,7 @@ export const fmtZ = (x: number | null | undefined): string => (x === null || x =
 export const fmtInt = (x: number): string => x.toLocaleString("en-US");
 export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? `${n.mean.toFixed(3)} ± ${n.sd.toFixed(3)}` : "n/a");
 
-import { count } from "../util/words.js";
+import { count } from "../common/words.js";
 import type { ComponentResult, Report, TensorResult } from "./schema.js";
 
 /**

@@ -3,8 +3,8 @@
  * tensor.rs: one precise error per failure, and no allocation sized by an
  * untrusted number before it has been checked against the file size.
  */
-import { FormatError } from "../errors.js";
-import type { TensorEntry } from "../sources/types.js";
+import { FormatError } from "../common/errors.js";
+import type { TensorEntry } from "./entry.js";
 import { DTYPE_BITS } from "./dtypes.js";
 import { findDuplicateKey } from "./json-keys.js";
 

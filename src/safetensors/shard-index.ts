@@ -2,7 +2,7 @@
  * model.safetensors.index.json (a Hub convention, not part of the spec):
  * `{"metadata": {...}, "weight_map": {"tensor": "shard file"}}`.
  */
-import { FormatError } from "../errors.js";
+import { FormatError } from "../common/errors.js";
 import { findDuplicateKey } from "./json-keys.js";
 
 export const INDEX_FILE = "model.safetensors.index.json";

@@ -24,7 +24,7 @@
  * - The token never appears in a log line or an error message.
  */
 import { HubApiError } from "@huggingface/hub";
-import { AuthError, FetchError, FromScratchError, UsageError } from "../errors.js";
+import { AuthError, FetchError, FromScratchError, UsageError } from "../common/errors.js";
 import type { Logger } from "./types.js";
 
 export type FetchFn = typeof fetch;

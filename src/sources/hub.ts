@@ -22,7 +22,7 @@
  * the wrapper adds it for the endpoint's origin only.
  */
 import { listFiles, modelInfo } from "@huggingface/hub";
-import { FetchError, FormatError, FromScratchError, UsageError } from "../errors.js";
+import { FetchError, FormatError, FromScratchError, UsageError } from "../common/errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
 import {

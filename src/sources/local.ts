@@ -4,12 +4,12 @@
  */
 import { type FileHandle, open, readdir, readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { FetchError, FormatError, UsageError } from "../errors.js";
+import { FetchError, FormatError, UsageError } from "../common/errors.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
 import { missingWeightsProblem } from "./missing-weights.js";
 import type { ModelListing, TensorEntry, WeightSource } from "./types.js";
-import { exists } from "../util/fs.js";
+import { exists } from "../common/fs.js";
 
 const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 

@@ -13,7 +13,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { UsageError } from "../errors.js";
+import { UsageError } from "../common/errors.js";
 import type { FetchFn } from "./hub-fetch.js";
 import { HubSource, isValidRepoId } from "./hub.js";
 import { LocalSource } from "./local.js";

@@ -3,16 +3,9 @@
  * exact byte ranges; it knows nothing of statistics.
  */
 
-/** One tensor as stored: `begin`/`end` are absolute byte offsets in `file` (header included). */
-export interface TensorEntry {
-  name: string;
-  dtype: string;
-  shape: number[];
-  /** File name relative to the model root, e.g. "model.safetensors" or "model-00001-of-00002.safetensors". */
-  file: string;
-  begin: number;
-  end: number;
-}
+import type { TensorEntry } from "../safetensors/entry.js";
+
+export type { TensorEntry };
 
 export interface ModelListing {
   /** The source string as the user gave it. */

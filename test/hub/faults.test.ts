@@ -5,7 +5,7 @@
  * file, stalled connections timed out, and a repo changing mid-run reported.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FetchError } from "../../src/errors.js";
+import { FetchError } from "../../src/common/errors.js";
 import { serializeSafetensors } from "../../src/safetensors/writer.js";
 import { makeHubFetch } from "../../src/sources/hub-fetch.js";
 import { HubSource, type HubSourceOptions } from "../../src/sources/hub.js";

@@ -2,7 +2,7 @@ import { inActionTerms } from "../../src/action.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AuthError, FetchError, FormatError, UsageError } from "../../src/errors.js";
+import { AuthError, FetchError, FormatError, UsageError } from "../../src/common/errors.js";
 import { encodeFloats } from "../../src/safetensors/dtypes.js";
 import { serializeSafetensors, type TensorBytes } from "../../src/safetensors/writer.js";
 import { HubApiError } from "@huggingface/hub";

@@ -8,9 +8,9 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as actionsCache from "@actions/cache";
-import { UsageError } from "./errors.js";
-import type { CacheStore } from "./sources/cached.js";
-import type { Logger } from "./sources/types.js";
+import { UsageError } from "../common/errors.js";
+import type { CacheStore } from "../sources/cached.js";
+import type { Logger } from "../sources/types.js";
 
 /** The two calls of @actions/cache this store makes (injectable). */
 export interface CacheApi {

@@ -4,17 +4,17 @@
  * both models, unmatched candidate layers included), load the matrices, and
  * fold what the search finds back into the tensor results.
  */
-import { FromScratchError } from "../errors.js";
+import { FromScratchError } from "../common/errors.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import type { WeightSource } from "../sources/types.js";
-import { standsOut } from "../verdict.js";
-import type { ComponentAlignment, Located } from "./align.js";
+import { standsOut } from "../policy/policy.js";
+import type { ComponentAlignment, Located } from "../align/align.js";
 import { type Basis, type BasisBlock, type DeepResult, type DeepTensor, type RoleGroup, deepAlign } from "./deep-align.js";
-import { zFromLog10P } from "./pvalues.js";
+import { zFromLog10P } from "../stats/pvalues.js";
 import { type Matrix, loadMatrix } from "./matrix.js";
-import { componentKind } from "./names.js";
-import { count } from "../util/words.js";
-import { type TensorView, fullView, viewElements } from "./view.js";
+import { componentKind } from "../align/names.js";
+import { count } from "../common/words.js";
+import { type TensorView, fullView, viewElements } from "../align/view.js";
 
 /** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
 export const SEARCH_MAX_ELEMENTS = 48_000_000;

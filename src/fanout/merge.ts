@@ -8,11 +8,11 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { UsageError } from "./errors.js";
+import { UsageError } from "../common/errors.js";
 import { planFingerprint } from "./plan.js";
-import type { FailOn, Report, ReferenceResult } from "./report/schema.js";
-import { gateFails, gateRule, overallVerdict } from "./verdict.js";
-import { exists } from "./util/fs.js";
+import type { FailOn, Report, ReferenceResult } from "../report/schema.js";
+import { gateFails, gateRule, overallVerdict } from "../policy/policy.js";
+import { exists } from "../common/fs.js";
 
 export interface PartialReport {
   /** Where it came from (named in refusals). */

@@ -1,8 +1,8 @@
 /** Whole decoded matrices for the alignment search, and the row geometry it needs. */
 import type { WeightSource } from "../sources/types.js";
 import { rowDots } from "./dots.js";
-import { ViewReader } from "./read-view.js";
-import type { TensorView } from "./view.js";
+import { ViewReader } from "../align/read-view.js";
+import type { TensorView } from "../align/view.js";
 
 export interface Matrix {
   rows: number;

@@ -3,21 +3,21 @@
  * stream every aligned pair, measure the controls, decide, and assemble the
  * report. Side effects come in through `deps`; nothing here knows GitHub.
  */
-import { FromScratchError, InternalError, exitCodeFor } from "../errors.js";
+import { FromScratchError, InternalError, exitCodeFor } from "../common/errors.js";
 import type { ComponentResult, LayerMatrix, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
-import type { Settings } from "../settings.js";
+import type { Settings } from "../settings/settings.js";
 import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/types.js";
-import { applyComparability, componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../verdict.js";
-import { VERSION } from "../version.js";
+import { applyComparability, componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../policy/policy.js";
+import { VERSION } from "../common/version.js";
 import { CachedSource, type CacheStore, isRevisioned } from "../sources/cached.js";
 import { MemoSource } from "../sources/memo.js";
-import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "./align.js";
-import { maximizeAssignment } from "./assignment.js";
-import { searchComponent } from "./deep-stage.js";
-import { comparePair, pairReads } from "./compare-pair.js";
-import { type SampledPair, layerMatrixOf, nullsFor, rawCosine, zScore } from "./controls.js";
-import { pearson } from "./pair-stats.js";
-import { numel, viewElements } from "./view.js";
+import { type AlignedPair, type ComponentAlignment, type Located, alignModels } from "../align/align.js";
+import { maximizeAssignment } from "../search/assignment.js";
+import { searchComponent } from "../search/deep-stage.js";
+import { comparePair, pairReads } from "../stats/compare-pair.js";
+import { type SampledPair, layerMatrixOf, nullsFor, rawCosine, zScore } from "../stats/controls.js";
+import { pearson } from "../stats/pair-stats.js";
+import { numel, viewElements } from "../align/view.js";
 
 export interface EngineDeps {
   openSource(source: string): WeightSource;

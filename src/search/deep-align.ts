@@ -26,9 +26,9 @@
  */
 import { maximizeAssignment } from "./assignment.js";
 import { type Matrix, columnSubset, mapColumns, rowCosines, transposed } from "./matrix.js";
-import { PairAccumulator } from "./pair-stats.js";
+import { PairAccumulator } from "../stats/pair-stats.js";
 import { procrustes, rotateRows } from "./procrustes.js";
-import { poissonTailLog10, zFromLog10P } from "./pvalues.js";
+import { poissonTailLog10, zFromLog10P } from "../stats/pvalues.js";
 
 export interface DeepTensor {
   name: string;

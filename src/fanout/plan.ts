@@ -7,15 +7,15 @@
  * plans. Pure of GitHub: the CLI and the Action call it.
  */
 import { createHash } from "node:crypto";
-import { type AlignedPair, alignModels } from "./compare/align.js";
-import { AUTO_EXACT_BYTES, AUTO_TARGET_BYTES } from "./compare/engine.js";
-import { numel } from "./compare/view.js";
-import type { TensorView } from "./compare/view.js";
-import { FromScratchError, UsageError } from "./errors.js";
-import type { ShardMark } from "./report/schema.js";
-import type { Settings } from "./settings.js";
-import type { Logger, ModelListing, WeightSource } from "./sources/types.js";
-import { VERSION } from "./version.js";
+import { type AlignedPair, alignModels } from "../align/align.js";
+import { AUTO_EXACT_BYTES, AUTO_TARGET_BYTES } from "../engine/engine.js";
+import { numel } from "../align/view.js";
+import type { TensorView } from "../align/view.js";
+import { FromScratchError, UsageError } from "../common/errors.js";
+import type { ShardMark } from "../report/schema.js";
+import type { Settings } from "../settings/settings.js";
+import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
+import { VERSION } from "../common/version.js";
 
 /** GitHub's limit of jobs per matrix. */
 export const MAX_SHARDS = 256;

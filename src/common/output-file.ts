@@ -7,7 +7,7 @@
 import { constants } from "node:fs";
 import { access, mkdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { UsageError } from "../errors.js";
+import { UsageError } from "./errors.js";
 
 async function statOrNull(p: string) {
   try {

@@ -3,11 +3,11 @@
  * points (CLI flags, Action inputs) turn their raw strings into RawSettings
  * and call `parseSettings`; nothing else interprets user input.
  */
-import { UsageError } from "./errors.js";
-import type { ComponentSpec } from "./compare/names.js";
-import type { FailOn, Thresholds } from "./report/schema.js";
-import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "./sources/hub-fetch.js";
-import { DEFAULT_THRESHOLDS } from "./verdict.js";
+import { UsageError } from "../common/errors.js";
+import type { ComponentSpec } from "../align/names.js";
+import type { FailOn, Thresholds } from "../report/schema.js";
+import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-fetch.js";
+import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
 
 export type OutputFormat = "text" | "json" | "markdown";
 

@@ -1,12 +1,12 @@
 /** Stream one aligned pair: exact statistics plus a sample of both sides for the controls. */
 import type { ByteRange, WeightSource } from "../sources/types.js";
-import type { AlignedPair } from "./align.js";
+import type { AlignedPair } from "../align/align.js";
 import { PairAccumulator, type PairStats } from "./pair-stats.js";
-import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "./read-view.js";
+import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "../align/read-view.js";
 import { type SampleGrid, SampleCollector, sampleGridIn } from "./sample.js";
 import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import { PairKernel, pairKernel } from "./kernel.js";
-import type { TensorView } from "./view.js";
+import type { TensorView } from "../align/view.js";
 import type { SampledPair } from "./controls.js";
 
 export interface PairOutcome {

@@ -2,7 +2,7 @@
  * Read a TensorView as canonical Float32 row blocks. Plain views stream by
  * byte range; a transposed view needs the whole stored tensor decoded once.
  */
-import { FormatError } from "../errors.js";
+import { FormatError } from "../common/errors.js";
 import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import type { WeightSource } from "../sources/types.js";
 import type { TensorView } from "./view.js";

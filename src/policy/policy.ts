@@ -2,8 +2,8 @@
  * Evidence -> verdicts, per component, per reference and overall, and the gate
  * policy. Pure functions of the compared tensors and the thresholds.
  */
-import type { ComponentResult, FailOn, ReferenceResult, TensorResult, Thresholds, Verdict } from "./report/schema.js";
-import { count } from "./util/words.js";
+import type { ComponentResult, FailOn, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
+import { count } from "../common/words.js";
 
 /**
  * Defaults, and why:
