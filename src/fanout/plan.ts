@@ -12,6 +12,7 @@ import { AUTO_EXACT_BYTES, AUTO_TARGET_BYTES } from "../engine/engine.js";
 import { numel } from "../align/view.js";
 import type { TensorView } from "../align/view.js";
 import { FromScratchError, UsageError } from "../common/errors.js";
+import { mapLimit } from "../common/pool.js";
 import type { ShardMark } from "../report/schema.js";
 import type { Settings } from "../settings/settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
@@ -128,19 +129,6 @@ export function estimateBytes(candidate: ModelListing, reference: ModelListing, 
   return Math.round(informative * fraction + other + reference.headerBytes);
 }
 
-async function pool<T, R>(items: T[], width: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
-}
-
 /**
  * List headers and split `settings.references` into `shards` shards (fewer
  * when there are fewer references). A candidate that cannot be listed stops
@@ -160,7 +148,7 @@ export async function makePlan(settings: Settings, shards: number, deps: PlanDep
   try {
     logger.info(`candidate ${settings.candidate}: reading headers`);
     const candListing = await cand.list();
-    const planned = await pool(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position): Promise<PlannedReference> => {
+    const planned = await mapLimit(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position): Promise<PlannedReference> => {
       const ref = deps.openSource(source);
       closers.push(ref);
       try {
