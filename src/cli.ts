@@ -15,6 +15,7 @@ import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
 import { type Settings, parseSettings } from "./settings/settings.js";
 import { createSource } from "./sources/parse-source.js";
+import type { HubTimings } from "./sources/hub-timings.js";
 import type { Logger } from "./sources/types.js";
 import { checkOutputPath, writeOutput } from "./common/output-file.js";
 import { COMMAND, VERSION } from "./common/version.js";
@@ -28,6 +29,8 @@ export interface CliIO {
   /** stdout is a terminal: the text output may use colour (unless NO_COLOR is set). */
   stdoutTTY?: boolean;
   fetch?: typeof fetch;
+  /** Shorter Hub retry and stall timings for every source (tests); unset in normal use. */
+  hubTimings?: HubTimings;
 }
 
 export const USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
@@ -192,7 +195,7 @@ async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
   const shards = parseShardCount(v.shards);
   const logger = cliLogger(io, v.quiet ?? false);
   const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
     logger,
   });
   for (const l of describePlan(plan)) logger.info(l);
@@ -333,7 +336,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, quiet);
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
       logger,
       now: () => Date.now(),
     });

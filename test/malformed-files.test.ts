@@ -2,6 +2,7 @@
  * Every malformed input through the real CLI: exit code 2, an error that names
  * the file and states the problem, and never an "independent" verdict.
  */
+import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import os from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -91,6 +92,18 @@ describe("a malformed reference (valid candidate): exit 2, the report is not ind
     expect(report.references.map((r) => r.verdict)).toEqual(["independent", "inconclusive"]);
     expect(report.verdict).toBe("inconclusive");
     expect(report.error?.message).toMatch(c.problem);
+  });
+
+  it("a reference whose config.json has a trailing comma is compared normally (config.json is never read)", async () => {
+    const dir = path.join(tmp, "ref-bad-config");
+    await cp(valid, dir, { recursive: true });
+    await writeFile(path.join(dir, "config.json"), '{"model_type": "llama",');
+    const out = reportPath();
+    const run = await runCli(["check", "--candidate", await tiny("llm-a-sft"), "--reference", dir, "--quiet", "--report", out]);
+    expect(run.code, run.stderr).toBe(1);
+    const report = await readReport(out);
+    expect(report.error).toBeUndefined();
+    expect(report.references.map((r) => r.verdict)).toEqual(["reused"]);
   });
 
   it("a corrupt reference does not hide reuse found in another reference", async () => {

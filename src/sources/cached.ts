@@ -99,7 +99,7 @@ export class CachedSource implements WeightSource {
     const listing = await this.inner.list();
     this.stats.listing = "miss";
     const snapshot = this.inner.snapshot();
-    if (snapshot) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing: { ...listing, annotationFile: null }, snapshot }));
+    if (snapshot) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot }));
     return listing;
   }
 

@@ -1,23 +1,21 @@
 /**
  * A model on disk: a directory holding model.safetensors or
- * model.safetensors.index.json + shards, or one .safetensors file.
+ * model.safetensors.index.json + shards, or one .safetensors file. Listed by
+ * the shared listing (listing.ts); this file only opens, sizes and reads.
  */
-import { type FileHandle, open, readdir, readFile, realpath, stat } from "node:fs/promises";
+import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { FetchError, FormatError, UsageError } from "../common/errors.js";
-import { parseHeader, readHeaderLength } from "../safetensors/header.js";
-import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
-import { missingWeightsProblem } from "./missing-weights.js";
-import type { ModelListing, TensorEntry, WeightSource } from "./types.js";
-import { exists } from "../common/fs.js";
-
-const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+import { listFile, listFolder, type ModelFolder } from "./listing.js";
+import type { ModelListing, WeightSource } from "./types.js";
 
 export class LocalSource implements WeightSource {
   readonly source: string;
+  /** The model directory as given (for messages). */
   private root = "";
+  /** The same, absolute: files open the same way whatever the working directory later is. */
+  private absRoot = "";
   private bytes = 0;
-  private sizes = new Map<string, number>();
 
   constructor(source: string) {
     this.source = source;
@@ -32,11 +30,11 @@ export class LocalSource implements WeightSource {
     const p = path.join(this.root, file);
     let real: string;
     try {
-      real = await realpath(p);
+      real = await realpath(path.join(this.absRoot, file));
     } catch {
       throw new FormatError(p, "file not found");
     }
-    const rootReal = await realpath(this.root);
+    const rootReal = await realpath(this.absRoot);
     if (real !== rootReal && !real.startsWith(rootReal + path.sep)) {
       throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
     }
@@ -51,80 +49,40 @@ export class LocalSource implements WeightSource {
     } catch {
       throw new UsageError(`no such file or directory: ${given}`);
     }
-    let files: string[];
-    let tensors: TensorEntry[];
-    let annotationFile: string | null = null;
-    let headerBytes = 0;
-    if (st.isFile()) {
-      if (PICKLE_EXTENSIONS.some((e) => given.endsWith(e))) {
-        throw new FormatError(given, "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)");
-      }
-      this.root = path.dirname(given);
-      const file = path.basename(given);
-      const r = await this.readHeader(file);
-      tensors = r.tensors;
-      headerBytes = r.bytes;
-      files = [file];
-    } else {
-      this.root = given;
-      const indexPath = path.join(given, INDEX_FILE);
-      const single = path.join(given, SINGLE_FILE);
-      if (await exists(indexPath)) {
-        const size = (await stat(indexPath)).size;
-        if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
-        const text = await readFile(indexPath, "utf8");
-        headerBytes += size;
-        const index = parseShardIndex(indexPath, text);
-        const perShard = new Map<string, TensorEntry[]>();
-        for (const shard of index.shards) {
-          const r = await this.readHeader(shard);
-          perShard.set(shard, r.tensors);
-          headerBytes += r.bytes;
-        }
-        tensors = reconcileShards(indexPath, index, perShard);
-        files = index.shards;
-        annotationFile = indexPath;
-      } else if (await exists(single)) {
-        const r = await this.readHeader(SINGLE_FILE);
-        tensors = r.tensors;
-        headerBytes = r.bytes;
-        files = [SINGLE_FILE];
-      } else {
-        const names = (await readdir(given).catch(() => [] as string[])).sort();
-        throw new FormatError(given, missingWeightsProblem(names));
-      }
-    }
-    let config: unknown = null;
-    const configPath = path.join(this.root, "config.json");
-    if (await exists(configPath)) {
-      try {
-        config = JSON.parse(await readFile(configPath, "utf8"));
-      } catch (e) {
-        throw new FormatError(configPath, `not valid JSON (${(e as Error).message})`);
-      }
-      annotationFile ??= configPath;
-    }
-    annotationFile ??= path.join(this.root, files[0]!);
-    this.bytes += headerBytes;
-    return { source: this.source, revision: null, license: null, tensors, files, config, annotationFile, headerBytes };
+    const isFile = st.isFile();
+    this.root = isFile ? path.dirname(given) : given;
+    this.absRoot = path.resolve(this.root);
+    const listed = isFile ? await listFile(this.folder(), path.basename(given)) : await listFolder(this.folder());
+    this.bytes += listed.headerBytes;
+    return { source: this.source, revision: null, license: null, ...listed };
   }
 
-  private async readHeader(file: string): Promise<{ tensors: TensorEntry[]; bytes: number }> {
-    const p = await this.resolveFile(file);
-    const fh = await open(p, "r");
+  /** The directory as the shared listing sees it. */
+  private folder(): ModelFolder {
+    const exists = (file: string): Promise<boolean> =>
+      stat(path.join(this.absRoot, file)).then(
+        () => true,
+        () => false,
+      );
+    return {
+      label: this.root,
+      fileLabel: (file) => path.join(this.root, file),
+      has: exists,
+      names: async () => (await readdir(this.absRoot).catch(() => [] as string[])).sort(),
+      size: async (file) => (await stat(await this.resolveFile(file))).size,
+      read: (file, begin, end) => this.readOnce(file, begin, end),
+      readWhole: (file, size) => this.readOnce(file, 0, size),
+    };
+  }
+
+  /** Bytes of a file opened for this read only (headers and the index, while listing). */
+  private async readOnce(file: string, begin: number, end: number): Promise<Uint8Array> {
+    const label = path.join(this.root, file);
+    const fh = await open(await this.resolveFile(file), "r");
     try {
-      const size = (await fh.stat()).size;
-      this.sizes.set(file, size);
-      const prefix = new Uint8Array(8);
-      await fh.read(prefix, 0, Math.min(8, size), 0);
-      const label = path.join(this.root, file);
-      const n = readHeaderLength(label, prefix, size);
-      const json = new Uint8Array(n);
-      const { bytesRead } = await fh.read(json, 0, n, 8);
-      if (bytesRead !== n) throw new FormatError(label, "file shrank while reading its header");
-      const parsed = parseHeader(label, json, size);
-      // Entries carry the relative shard name, not the label used in messages.
-      return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n };
+      return await readExactly(fh, label, begin, end);
+    } catch (e) {
+      throw e instanceof FetchError ? new FormatError(label, "file shrank while it was being listed") : e;
     } finally {
       await fh.close();
     }
@@ -145,15 +103,8 @@ export class LocalSource implements WeightSource {
 
   async read(file: string, begin: number, end: number): Promise<Uint8Array> {
     const { path: p, fh } = await this.handle(file);
-    const len = end - begin;
-    const buf = new Uint8Array(len);
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-      if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
-      got += bytesRead;
-    }
-    this.bytes += len;
+    const buf = await readExactly(fh, p, begin, end);
+    this.bytes += buf.length;
     return buf;
   }
 
@@ -165,3 +116,15 @@ export class LocalSource implements WeightSource {
   }
 }
 
+/** Exactly bytes [begin, end) of an open file; a file that ends early is an error naming `label`. */
+async function readExactly(fh: FileHandle, label: string, begin: number, end: number): Promise<Uint8Array> {
+  const len = end - begin;
+  const buf = new Uint8Array(len);
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
+    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${end}`);
+    got += bytesRead;
+  }
+  return buf;
+}

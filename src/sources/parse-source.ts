@@ -14,9 +14,11 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
 import { UsageError } from "../common/errors.js";
-import type { FetchFn } from "./hub-fetch.js";
-import { HubSource, isValidRepoId } from "./hub.js";
+import { HubSource } from "./hub.js";
+import type { HubTimings } from "./hub-timings.js";
+import type { FetchFn } from "./http-body.js";
 import { LocalSource } from "./local.js";
+import { isValidRepoId, isValidRevision } from "./repo-id.js";
 import type { Logger, WeightSource } from "./types.js";
 
 /**
@@ -30,10 +32,6 @@ export type ParsedSource =
 const HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
 const HINT = "expected a local path (directory or .safetensors file) or a Hugging Face repo: org/name, org/name@revision or hf://org/name[@revision]";
 
-function validRevision(rev: string): boolean {
-  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
-}
-
 function parseHubId(s: string, given: string): { repo: string; revision: string | null } | null {
   // "org/name@" (empty revision) is rejected rather than read as the default branch.
   if (s.endsWith("@")) return null;
@@ -42,7 +40,7 @@ function parseHubId(s: string, given: string): { repo: string; revision: string 
   const repo = m[1]!;
   const revision = m[2] ?? null;
   if (!isValidRepoId(repo)) return null;
-  if (revision !== null && !validRevision(revision)) {
+  if (revision !== null && !isValidRevision(revision)) {
     throw new UsageError(`${JSON.stringify(given)}: revision ${JSON.stringify(revision)} is not a valid branch, tag or commit`);
   }
   return { repo, revision };
@@ -88,6 +86,8 @@ export interface CreateSourceOptions {
    * all its attempts and waits included, may take before it fails (default 60 s).
    */
   networkTimeoutMs?: number;
+  /** Shorter retry and stall timings for Hub sources (tests, embedders); the CLI and the Action set none. */
+  hubTimings?: HubTimings;
 }
 
 export function createSource(s: string, opts: CreateSourceOptions): WeightSource {
@@ -102,6 +102,7 @@ export function createSource(s: string, opts: CreateSourceOptions): WeightSource
     fetch: opts.fetch,
     logger: opts.logger,
     networkTimeoutMs: opts.networkTimeoutMs,
+    ...opts.hubTimings,
     missingLocalPath: parsed.missingLocalPath,
   });
 }

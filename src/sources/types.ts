@@ -17,10 +17,6 @@ export interface ModelListing {
   tensors: TensorEntry[];
   /** Weight files read (safetensors shards), relative names. */
   files: string[];
-  /** Parsed config.json when present, else null. */
-  config: unknown;
-  /** Local path of the file to attach annotations to (config.json or the index), or null. */
-  annotationFile: string | null;
   /** Bytes of headers and metadata read while listing. */
   headerBytes: number;
 }

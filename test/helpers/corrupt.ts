@@ -39,7 +39,7 @@ export const SINGLE_FILE_KINDS = [
   "trailing-bytes",
 ] as const;
 
-/** Kinds that are a broken directory (index + shards, pickles, config). */
+/** Kinds that are a broken directory (index + shards, pickles). */
 export const DIRECTORY_KINDS = [
   "index-shard-dotdot",
   "index-shard-absolute",
@@ -62,7 +62,6 @@ export const DIRECTORY_KINDS = [
   "shards-without-index",
   "other-safetensors-name",
   "many-files",
-  "config-not-json",
 ] as const;
 
 export const CORRUPT_KINDS = [...SINGLE_FILE_KINDS, ...DIRECTORY_KINDS] as const;
@@ -401,10 +400,5 @@ export async function writeCorrupt(dir: string, kind: CorruptKind, opts: { asFil
       await mkdir(sub, { recursive: true });
       for (let i = 0; i < 25; i++) await writeFile(path.join(sub, `notes-${String(i).padStart(2, "0")}.txt`), "x");
       return done("notes-19.txt", /it has: notes-00\.txt, notes-01\.txt, .*, notes-19\.txt, and 5 more$/);
-    case "config-not-json":
-      await mkdir(sub, { recursive: true });
-      await writeFile(path.join(sub, "model.safetensors"), serializeSafetensors(baseTensors(), { format: "pt" }));
-      await writeFile(path.join(sub, "config.json"), '{"model_type": "llama",');
-      return done("config.json", /not valid JSON/);
   }
 }

@@ -1,6 +1,6 @@
 /** Drive the real CLI in-process and capture what a user would see. */
 import { readFile } from "node:fs/promises";
-import { main } from "../../src/cli.js";
+import { type CliIO, main } from "../../src/cli.js";
 import type { Report } from "../../src/report/schema.js";
 
 export interface CliRun {
@@ -9,7 +9,8 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+/** `io`: more of the CliIO (a fetch, shorter Hub timings). */
+export async function runCli(args: string[], env: Record<string, string | undefined> = {}, io: Pick<CliIO, "fetch" | "hubTimings"> = {}): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await main(args, {
@@ -17,6 +18,7 @@ export async function runCli(args: string[], env: Record<string, string | undefi
     stderr: (s) => (stderr += s),
     env,
     isTTY: false,
+    ...io,
   });
   return { code, stdout, stderr };
 }

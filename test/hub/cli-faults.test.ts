@@ -6,14 +6,13 @@
  * that is never `independent`. The token appears nowhere in the output or the
  * report, and never reaches the CDN.
  *
- * The CLI builds its sources without timing options, so the defaults are
- * lowered here (setHubTimingDefaults) to keep stalls and backoff short.
+ * The CLI is given shorter Hub timings (CliIO.hubTimings, passed to every
+ * source it builds) to keep stalls and backoff short.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Report } from "../../src/report/schema.js";
-import { setHubTimingDefaults } from "../../src/sources/hub-fetch.js";
 import { tiny } from "../helpers/fixtures.js";
 import { readReport, runCli } from "../helpers/run-cli.js";
 import { type Fault, type FaultOptions, type HubServer, type RequestLog, startHubServer } from "./server.js";
@@ -28,7 +27,6 @@ let candidate: string;
 let refFiles: Record<string, Uint8Array | string>;
 let refBytes: Uint8Array;
 let otherBytes: Uint8Array;
-let restoreDefaults: () => void;
 let baseline: Report;
 
 function headerEnd(b: Uint8Array): number {
@@ -49,9 +47,10 @@ function tensorRead(min = 1): FaultOptions {
   };
 }
 const CDN = /^\/repos\//;
+/** Short stalls and backoff for every Hub source the CLI builds. */
+const FAST = { retryBaseMs: 10, stallMs: 300 };
 
 beforeAll(async () => {
-  restoreDefaults = setHubTimingDefaults({ retryBaseMs: 10, stallMs: 300 });
   tmp = await tempDir("clifaults");
   candidate = await tiny("llm-a-sft");
   const dir = await tiny("llm-a");
@@ -64,7 +63,6 @@ beforeAll(async () => {
   baseline = clean.report!;
 });
 afterAll(async () => {
-  restoreDefaults?.();
   await server?.close();
 });
 afterEach(() => {
@@ -85,7 +83,7 @@ async function check(on: HubServer = server): Promise<Run> {
   const report = path.join(tmp, `r-${Math.random().toString(36).slice(2)}.json`);
   const before = on.requests.length;
   const t0 = Date.now();
-  const run = await runCli(["check", "--candidate", candidate, "--reference", REF, "--endpoint", on.url, "--token", TOKEN, "--report", report, "--quiet"]);
+  const run = await runCli(["check", "--candidate", candidate, "--reference", REF, "--endpoint", on.url, "--token", TOKEN, "--report", report, "--quiet"], {}, { hubTimings: FAST });
   const ms = Date.now() - t0;
   let parsed: Report | null = null;
   try {

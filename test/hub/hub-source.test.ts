@@ -6,7 +6,10 @@ import { AuthError, FetchError, FormatError, UsageError } from "../../src/common
 import { encodeFloats } from "../../src/safetensors/dtypes.js";
 import { serializeSafetensors, type TensorBytes } from "../../src/safetensors/writer.js";
 import { HubApiError } from "@huggingface/hub";
-import { checkEndpoint, makeHubFetch, mapHubThrown, parseRetryAfter } from "../../src/sources/hub-fetch.js";
+import { checkEndpoint } from "../../src/sources/endpoint.js";
+import { mapHubThrown } from "../../src/sources/hub-errors.js";
+import { makeHubFetch } from "../../src/sources/hub-fetch.js";
+import { parseRetryAfter } from "../../src/sources/http-body.js";
 import { HubSource } from "../../src/sources/hub.js";
 import { LocalSource } from "../../src/sources/local.js";
 import { createSource, parseSource } from "../../src/sources/parse-source.js";
@@ -104,8 +107,8 @@ describe("HubSource listing", () => {
     expect(listing.license).toBe("apache-2.0");
     expect(listing.source).toBe("org/single");
     expect(listing.files).toEqual(["model.safetensors"]);
-    expect(listing.annotationFile).toBeNull();
-    expect(listing.config).toEqual(JSON.parse(config));
+    // Only the weights' headers are read: config.json, README.md are never fetched.
+    expect(since(n).some((r) => /config\.json|README/.test(r.url))).toBe(false);
     const reqs = since(n).filter((r) => r.origin === "hub");
     // modelInfo asks for HEAD (default branch) with the expand fields; everything after uses the sha.
     expect(reqs[0]!.url).toMatch(/^\/api\/models\/org\/single\/revision\/HEAD\?.*expand=sha.*expand=cardData/);
@@ -130,9 +133,8 @@ describe("HubSource listing", () => {
     const remote = await src.list();
     expect(remote.tensors).toEqual(local.tensors);
     expect(remote.files).toEqual(local.files);
-    expect(remote.config).toEqual(local.config);
-    // Headers plus config.json (the local source does not count the config).
-    expect(remote.headerBytes).toBe(local.headerBytes + config.length);
+    // Headers only, on both sides (config.json is not read).
+    expect(remote.headerBytes).toBe(local.headerBytes);
     expect(src.bytesRead).toBe(remote.headerBytes);
   });
 
@@ -149,7 +151,7 @@ describe("HubSource listing", () => {
     expect(remote.license).toBe("mit");
     expect(remote.tensors).toEqual(local.tensors);
     expect(remote.files).toEqual([S1, S2]);
-    expect(remote.headerBytes).toBe(local.headerBytes + config.length);
+    expect(remote.headerBytes).toBe(local.headerBytes);
     // Shards: exactly two ranged reads each (8-byte prefix, then the JSON header), via the CDN.
     const cdn = since(n).filter((r) => r.origin === "cdn");
     expect(cdn).toHaveLength(4);
@@ -196,13 +198,13 @@ describe("HubSource listing", () => {
     expect((e as Error).message).toMatch(/runs past the end/);
   });
 
-  it("reports an invalid config.json as a FormatError", async () => {
+  it("lists a repo whose config.json is not valid JSON (the config is never read)", async () => {
     const bad = await startHubServer({ repos: { "org/badcfg": { files: { "model.safetensors": single, "config.json": "{nope" } } } });
     try {
       const src = new HubSource({ source: "org/badcfg", repo: "org/badcfg", revision: null, endpoint: bad.url, token: null, ...fast });
-      const e = await catchErr(src.list());
-      expect(e).toBeInstanceOf(FormatError);
-      expect((e as FormatError).file).toMatch(/^org\/badcfg@[0-9a-f]{40}:config\.json$/);
+      const listing = await src.list();
+      expect(listing.files).toEqual(["model.safetensors"]);
+      expect(bad.requests.some((r) => r.url.includes("config.json"))).toBe(false);
     } finally {
       await bad.close();
     }

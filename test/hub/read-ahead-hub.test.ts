@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeFloats } from "../../src/safetensors/dtypes.js";
 import { serializeSafetensors, type TensorBytes } from "../../src/safetensors/writer.js";
-import { setHubTimingDefaults } from "../../src/sources/hub-fetch.js";
 import { HubSource } from "../../src/sources/hub.js";
 import type { ByteRange } from "../../src/sources/types.js";
 import { startHubServer, type HubServer, type RequestLog } from "./server.js";
@@ -27,21 +26,18 @@ const file = serializeSafetensors(tensors);
 const REPO = "open/ra";
 
 let server: HubServer;
-let restore: () => void;
 
 beforeAll(async () => {
-  restore = setHubTimingDefaults({ retryBaseMs: 5, stallMs: 2000 });
   server = await startHubServer({ repos: { [REPO]: { files: { "model.safetensors": file } } } });
 });
 afterAll(async () => {
-  restore();
   await server.close();
 });
 
 const isWeightRead = (r: RequestLog) => r.origin === "cdn" && r.range !== null && !/^bytes=0-7$/.test(r.range) && !r.range.startsWith("bytes=8-");
 
 async function listed(): Promise<{ src: HubSource; ranges: ByteRange[] }> {
-  const src = new HubSource({ source: REPO, repo: REPO, revision: null, endpoint: server.url, token: null });
+  const src = new HubSource({ source: REPO, repo: REPO, revision: null, endpoint: server.url, token: null, retryBaseMs: 5, stallMs: 2000 });
   const listing = await src.list();
   const ranges = listing.tensors.map((t) => ({ file: t.file, begin: t.begin, end: t.end }));
   return { src, ranges };
