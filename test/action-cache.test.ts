@@ -291,7 +291,8 @@ describe("ActionsCacheStore (in process)", () => {
         seen.push(`${process.cwd()} ${process.env.GITHUB_WORKSPACE} ${paths.join(",")}`);
         throw new Error("boom");
       },
-      saveCache: async () => {
+      saveCache: async (paths) => {
+        seen.push(`${process.cwd()} ${process.env.GITHUB_WORKSPACE} ${paths.join(",")}`);
         throw new Error("bang");
       },
     });
@@ -299,7 +300,9 @@ describe("ActionsCacheStore (in process)", () => {
     expect(await store.restore("k", dir)).toBe(false);
     expect(await store.save("k", dir)).toBe(false);
     // The entry's path is its directory name, from the cache root: an entry does not depend on where the root is.
-    expect(seen).toEqual([`${path.join(root, "cache")} ${path.join(root, "cache")} org_name@abc`]);
+    // A restore extracts under GITHUB_WORKSPACE (the working directory stays); a save also globs the name from the working directory.
+    const cacheRoot = path.join(root, "cache");
+    expect(seen).toEqual([`${cwd} ${cacheRoot} org_name@abc`, `${cacheRoot} ${cacheRoot} org_name@abc`]);
     expect(process.cwd()).toBe(cwd);
     expect(process.env.GITHUB_WORKSPACE).toBe(workspace);
     expect(lines).toEqual(["warn actions/cache: could not restore k: boom", "warn actions/cache: could not save k: bang"]);

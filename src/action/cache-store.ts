@@ -36,7 +36,7 @@ const SLOW_FAILURE_MS = 15_000;
 
 export class ActionsCacheStore implements CacheStore {
   readonly name = "actions/cache";
-  /** Calls run one at a time: each one briefly moves the working directory (see inCacheRoot). */
+  /** Calls run one at a time: each one briefly points GITHUB_WORKSPACE (a save, the working directory too) at the cache root (see withArchiveRoot). */
   private queue: Promise<unknown> = Promise.resolve();
   private disabled = false;
 
@@ -53,7 +53,7 @@ export class ActionsCacheStore implements CacheStore {
       try {
         const root = path.dirname(path.resolve(dir));
         await mkdir(root, { recursive: true });
-        const hit = await asLogLines(() => inCacheRoot(root, () => this.api.restoreCache([path.basename(dir)], key)));
+        const hit = await asLogLines(() => withArchiveRoot(root, { chdir: false }, () => this.api.restoreCache([path.basename(dir)], key)));
         if (hit === key) return true;
         // A miss is one request; @actions/cache has logged why if it was a failure.
         if (!this.gaveUp(started, "restore")) this.logger.info(`${this.name}: no entry ${key}`);
@@ -70,7 +70,7 @@ export class ActionsCacheStore implements CacheStore {
       if (this.disabled) return false;
       const started = this.now();
       try {
-        const id = await asLogLines(() => inCacheRoot(path.dirname(path.resolve(dir)), () => this.api.saveCache([path.basename(dir)], key)));
+        const id = await asLogLines(() => withArchiveRoot(path.dirname(path.resolve(dir)), { chdir: true }, () => this.api.saveCache([path.basename(dir)], key)));
         if (id !== -1) return true;
         // @actions/cache has logged why: an info line when the entry exists or another job is saving it, a warning otherwise.
         if (!this.gaveUp(started, "save")) this.logger.info(`${this.name}: ${key} not saved`);
@@ -99,22 +99,33 @@ export class ActionsCacheStore implements CacheStore {
 }
 
 /**
- * Run `fn` with the working directory and GITHUB_WORKSPACE at `root`.
- * @actions/cache stores paths relative to GITHUB_WORKSPACE, resolves relative
- * ones from the working directory, and keys an entry's version on the path
- * strings it is given; passing the entry's directory name relative to the
- * cache root makes an entry independent of where the cache root is (another
- * RUNNER_TOOL_CACHE, another cache-dir, another workspace).
+ * Run `fn` with @actions/cache's archive root at `root`, so an entry is stored
+ * as its directory name relative to the cache root and does not depend on
+ * where the root is (another RUNNER_TOOL_CACHE, cache-dir or workspace).
+ *
+ * Why this touches process state (@actions/cache 6.3.0 offers no option for
+ * it: restoreCache/saveCache take only keys, paths and transfer options):
+ * - the archive root is read from `process.env.GITHUB_WORKSPACE ?? process.cwd()`
+ *   only: `tar -C` on save and restore (internal/tar.js getWorkingDirectory)
+ *   and the names archived (internal/cacheUtils.js resolvePaths);
+ * - an entry's version hashes the path strings as given (getCacheVersion), so
+ *   they must be the relative name for an entry to survive a moved root; and
+ *   saveCache globs that relative name from `process.cwd()` (@actions/glob).
+ * So a restore needs GITHUB_WORKSPACE only; a save needs the working directory
+ * too (`chdir`). Both are restored before this returns; the calls are
+ * serialized (ActionsCacheStore.serially) and nothing of the check depends on
+ * either meanwhile (local sources hold absolute paths; the engine reads
+ * neither). Avoiding it altogether would take a child process per call.
  */
-async function inCacheRoot<T>(root: string, fn: () => Promise<T>): Promise<T> {
+async function withArchiveRoot<T>(root: string, how: { chdir: boolean }, fn: () => Promise<T>): Promise<T> {
   const cwd = process.cwd();
   const workspace = process.env.GITHUB_WORKSPACE;
-  process.chdir(root);
+  if (how.chdir) process.chdir(root);
   process.env.GITHUB_WORKSPACE = root;
   try {
     return await fn();
   } finally {
-    process.chdir(cwd);
+    if (how.chdir) process.chdir(cwd);
     if (workspace === undefined) delete process.env.GITHUB_WORKSPACE;
     else process.env.GITHUB_WORKSPACE = workspace;
   }
