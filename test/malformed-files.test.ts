@@ -1,11 +1,15 @@
 /**
- * Every malformed input through the real CLI: exit code 2, an error that names
- * the file and states the problem, and never an "independent" verdict.
+ * Every malformed input through the real CLI: exit code 2, the stable error
+ * code of the problem (report `error.code`), an error line that names the file,
+ * and never an "independent" verdict. Prose is asserted where it is the
+ * requirement (the file named, "truncated or incomplete download") and where a
+ * source still throws the generic code "format".
  */
 import path from "node:path";
 import os from "node:os";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CORRUPT_KINDS, type CorruptCase, SINGLE_FILE_KINDS, writeCorrupt } from "./helpers/corrupt.js";
+import type { ErrorCode } from "../src/common/errors.js";
+import { CORRUPT_KINDS, type CorruptCase, type CorruptKind, SINGLE_FILE_KINDS, writeCorrupt } from "./helpers/corrupt.js";
 import { tiny } from "./helpers/fixtures.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
 import { tempDir } from "./helpers/temp.js";
@@ -19,11 +23,67 @@ beforeAll(async () => {
 let n = 0;
 const reportPath = () => path.join(tmp, `report-${n++}.json`);
 
+/** The code each corrupt kind fails with. */
+const CODE_OF: Record<CorruptKind, ErrorCode> = {
+  truncated: "format.truncated",
+  "header-length-too-large": "format.header-too-large",
+  "header-length-u64-max": "format.header-too-large",
+  "header-length-past-eof": "format.truncated",
+  "header-length-tiny": "format.header-too-small",
+  "too-short": "format.header-too-small",
+  "empty-file": "format.header-too-small",
+  "not-json": "format.invalid-header",
+  "not-utf8": "format.invalid-header",
+  "not-object": "format.invalid-header",
+  "duplicate-key": "format.invalid-header",
+  "entry-not-object": "format.invalid-header",
+  "dtype-missing": "format.invalid-header",
+  "unknown-dtype": "format.unknown-dtype",
+  "negative-offset": "format.invalid-offsets",
+  "offsets-reversed": "format.invalid-offsets",
+  "overlapping-offsets": "format.invalid-offsets",
+  gap: "format.invalid-offsets",
+  "offsets-past-buffer": "format.truncated",
+  "span-mismatch": "format.invalid-offsets",
+  "not-whole-bytes": "format.misaligned",
+  "element-overflow": "format.overflow",
+  "bad-shape": "format.invalid-header",
+  "metadata-wrong-type": "format.invalid-header",
+  "metadata-not-object": "format.invalid-header",
+  "trailing-bytes": "format.invalid-offsets",
+  "index-shard-dotdot": "format.invalid-index",
+  "index-shard-absolute": "format.invalid-index",
+  "index-shard-not-safetensors": "format.invalid-index",
+  "index-tensor-not-in-shard": "format.index-mismatch",
+  "index-wrong-shard": "format.index-mismatch",
+  "shard-tensor-not-in-index": "format.index-mismatch",
+  "tensor-in-two-shards": "format.index-mismatch",
+  "index-not-json": "format.invalid-index",
+  "index-duplicate-key": "format.invalid-index",
+  "index-no-weight-map": "format.invalid-index",
+  "index-empty-weight-map": "format.invalid-index",
+  "shard-corrupt": "format.truncated",
+  // Thrown in src/sources/ (local listing), which still uses the generic code: the prose is asserted too.
+  "index-missing-shard": "format",
+  "shard-symlink-escape": "format",
+  "pickle-only-dir": "format",
+  "pickle-file": "format",
+  "empty-dir": "format",
+  "lora-adapter-only": "format",
+  "shards-without-index": "format",
+  "other-safetensors-name": "format",
+  "many-files": "format",
+  "config-not-json": "format",
+};
+
+/** The prose is the requirement for truncated files, and the only check left for generic codes. */
+const proseChecked = (c: CorruptCase) => CODE_OF[c.kind] === "format" || CODE_OF[c.kind] === "format.truncated";
+
 function expectNamesProblem(stderr: string, c: CorruptCase): void {
   const errorLines = stderr.split("\n").filter((l) => l.startsWith("error: "));
   expect(errorLines, stderr).toHaveLength(1);
   expect(errorLines[0]).toContain(c.file);
-  expect(errorLines[0]).toMatch(c.problem);
+  if (proseChecked(c)) expect(errorLines[0]).toMatch(c.problem);
   expect(stderr).not.toMatch(/internal error/);
 }
 
@@ -37,8 +97,7 @@ describe("a malformed candidate: exit 2, the file named, the problem stated", ()
     expect(run.stdout + run.stderr).not.toMatch(/independent/i);
     const report = await readReport(out);
     expect(report.verdict).toBe("inconclusive");
-    expect(report.error).toMatchObject({ kind: expect.stringMatching(/^(format|usage)$/), exitCode: 2 });
-    expect(report.error!.message).toMatch(c.problem);
+    expect(report.error).toMatchObject({ kind: "format", code: CODE_OF[kind], exitCode: 2 });
     expect(report.gate.rule).not.toMatch(/independent/);
   });
 
@@ -55,10 +114,11 @@ describe("a malformed candidate: exit 2, the file named, the problem stated", ()
     const c = await writeCorrupt(path.join(tmp, "json"), "truncated");
     const run = await runCli(["check", "--candidate", c.source, "--reference", valid, "--quiet", "--format", "json"]);
     expect(run.code).toBe(2);
-    const report = JSON.parse(run.stdout) as { verdict: string; references: unknown[]; error?: { message: string } };
+    const report = JSON.parse(run.stdout) as { verdict: string; references: unknown[]; error?: { code: string; message: string } };
     expect(report.verdict).toBe("inconclusive");
     expect(report.references).toEqual([]);
-    expect(report.error?.message).toMatch(c.problem);
+    expect(report.error?.code).toBe("format.truncated");
+    expect(report.error?.message).toMatch(/truncated or incomplete download/);
   });
 });
 
@@ -72,12 +132,11 @@ describe("a malformed reference (valid candidate): exit 2, the report is not ind
     const report = await readReport(out);
     expect(report.verdict).not.toBe("independent");
     expect(report.verdict).toBe("inconclusive");
-    expect(report.error).toMatchObject({ exitCode: 2 });
-    expect(report.error!.message).toMatch(c.problem);
+    expect(report.error).toMatchObject({ kind: "format", code: CODE_OF[kind], exitCode: 2 });
     expect(report.error!.message).toContain(c.file);
     const ref = report.references[0]!;
     expect(ref.verdict).toBe("inconclusive");
-    expect(ref.error?.message).toMatch(c.problem);
+    expect(ref.error).toMatchObject({ kind: "format", code: CODE_OF[kind] });
     expect(ref.reason).toMatch(/^could not complete: /);
     expect(ref.components).toEqual([]);
   });
@@ -90,7 +149,7 @@ describe("a malformed reference (valid candidate): exit 2, the report is not ind
     const report = await readReport(out);
     expect(report.references.map((r) => r.verdict)).toEqual(["independent", "inconclusive"]);
     expect(report.verdict).toBe("inconclusive");
-    expect(report.error?.message).toMatch(c.problem);
+    expect(report.error?.code).toBe("format.invalid-offsets");
   });
 
   it("a corrupt reference does not hide reuse found in another reference", async () => {

@@ -340,7 +340,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     for (const src of sources) await src.close?.();
     report.verdict = overallVerdict(report.references);
     if (error) {
-      report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
+      report.error = { kind: error.kind, code: error.code, message: error.message, exitCode: exitCodeFor(error) };
       report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
     }
     report.gate = error
@@ -432,7 +432,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       const err = e instanceof FromScratchError ? e : new InternalError(e);
       refResult.verdict = "inconclusive";
       refResult.reason = `could not complete: ${err.message}`;
-      refResult.error = { kind: err.kind, message: err.message };
+      refResult.error = { kind: err.kind, code: err.code, message: err.message };
       error ??= err;
       if (err.kind === "internal") break;
     }
