@@ -182,8 +182,10 @@ describe("bad usage: exit 2 and the usage hint", () => {
     ["--components with an empty name", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "=model.*"], /--components: "=model\.\*" is not name=glob/],
     ["--components with no globs", async () => ["check", "--candidate", valid, "--reference", valid, "--components", "vision=;language=model.*"], /--components: "vision=" is not name=glob/],
     ["--components that is only separators", async () => ["check", "--candidate", valid, "--reference", valid, "--components", ";;"], /--components is empty/],
-    ["a plain-http non-loopback endpoint", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "http://example.com"], /must be https \(plain http is allowed only on loopback\)/],
-    ["an endpoint that is not a URL", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "not a url"], /is not a URL/],
+    ["a plain-http non-loopback endpoint", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "http://example.com"], /only https is allowed \(http is accepted for loopback hosts only: localhost, 127\.0\.0\.0\/8, ::1\)/],
+    ["an endpoint with credentials", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "https://user:pw@huggingface.co"], /must not embed credentials/],
+    ["an ftp endpoint", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "ftp://huggingface.co"], /must be an https:\/\/ URL/],
+    ["an endpoint that is not a URL", async () => ["check", "--candidate", valid, "--reference", valid, "--endpoint", "not a url"], /is not a valid URL/],
     ["an unknown command", async () => ["compare", "--candidate", valid], /unknown command "compare"/],
     ["a zero --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout", "0"], /--network-timeout must be a number of seconds, above 0 and at most 3600 \(got "0"\)/],
     ["a negative --network-timeout", async () => ["check", "--candidate", valid, "--reference", valid, "--network-timeout=-5"], /--network-timeout must be a number of seconds/],
@@ -218,11 +220,12 @@ describe("bad usage: exit 2 and the usage hint", () => {
   it("a plain-http endpoint from $HF_ENDPOINT is refused too", async () => {
     const run = await runCli(["check", "--candidate", valid, "--reference", valid, "--quiet"], { HF_ENDPOINT: "http://10.0.0.1:8080" });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/must be https/);
+    expect(run.stderr).toMatch(/only https is allowed/);
   });
 
   it("loopback http endpoints are accepted (local files never touch it)", async () => {
-    for (const endpoint of ["http://localhost:1", "http://127.0.0.1:1", "http://[::1]:1"]) {
+    // The sources' rule: localhost, 127.0.0.0/8 and ::1.
+    for (const endpoint of ["http://localhost:1", "http://127.0.0.1:1", "http://127.1.2.3:1", "http://[::1]:1", "http://LOCALHOST:1"]) {
       const run = await runCli(["check", "--candidate", valid, "--reference", valid, "--quiet", "--endpoint", endpoint]);
       expect({ endpoint, code: run.code }).toEqual({ endpoint, code: 1 });
     }
