@@ -16,23 +16,26 @@ import { parseArgs } from "node:util";
 // src/common/errors.ts
 var FromScratchError = class extends Error {
   kind;
-  constructor(kind, message) {
+  /** Stable code (`kind` or `kind.detail`); see ErrorCode. */
+  code;
+  constructor(kind, message, code2 = kind) {
     super(message);
     this.kind = kind;
+    this.code = code2;
     this.name = "FromScratchError";
   }
 };
 var UsageError = class extends FromScratchError {
-  constructor(message) {
-    super("usage", message);
+  constructor(message, code2 = "usage") {
+    super("usage", message, code2);
     this.name = "UsageError";
   }
 };
 var FormatError = class extends FromScratchError {
   file;
   tensor;
-  constructor(file, problem, tensor) {
-    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`);
+  constructor(file, problem, tensor, code2 = "format") {
+    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`, code2);
     this.file = file;
     this.tensor = tensor;
     this.name = "FormatError";
@@ -40,16 +43,16 @@ var FormatError = class extends FromScratchError {
 };
 var FetchError = class extends FromScratchError {
   status;
-  constructor(message, status) {
-    super("fetch", message);
+  constructor(message, status, code2 = status === 404 ? "fetch.not-found" : "fetch") {
+    super("fetch", message, code2);
     this.status = status;
     this.name = "FetchError";
   }
 };
 var AuthError = class extends FromScratchError {
   status;
-  constructor(message, status) {
-    super("auth", message);
+  constructor(message, status, code2 = "auth.denied") {
+    super("auth", message, code2);
     this.status = status;
     this.name = "AuthError";
   }
@@ -79,8 +82,8 @@ function exitCodeFor(err) {
 }
 
 // src/common/words.ts
-function count(n2, singular, plural = `${singular}s`) {
-  return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural}`;
+function count(n2, singular, plural2 = `${singular}s`) {
+  return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural2}`;
 }
 
 // src/policy/policy.ts
@@ -222,7 +225,7 @@ var CachedSource = class {
     const listing = await this.inner.list();
     this.stats.listing = "miss";
     const snapshot = this.inner.snapshot();
-    if (snapshot) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing: { ...listing, annotationFile: null }, snapshot }));
+    if (snapshot) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot }));
     return listing;
   }
   rangeFile(file, begin, end) {
@@ -2525,7 +2528,7 @@ async function compareComponent(comp, referenceTensors, cand, ref, settings, fra
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
     };
     try {
-      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.reads.blocksInFlight });
       if (sampling) base2.sampled = sampling;
       compared2[index] = stats.n;
       base2.cosine = stats.cosine;
@@ -2746,7 +2749,7 @@ async function runCheck(settings, deps) {
     for (const src of sources) await src.close?.();
     report.verdict = overallVerdict(report.references);
     if (error) {
-      report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
+      report.error = { kind: error.kind, code: error.code, message: error.message, exitCode: exitCodeFor(error) };
       report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
     }
     report.gate = error ? { failed: true, rule: `the check stopped on a ${error.kind} error (exit code ${exitCodeFor(error)}), so the gate fails` } : { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
@@ -2808,8 +2811,8 @@ async function runCheck(settings, deps) {
         logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       };
       const plan = readPlan(alignment.components, fraction);
-      cand.expect?.(plan.candidate, settings.concurrency);
-      ref.expect?.(plan.reference, settings.concurrency);
+      cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
+      ref.expect?.(plan.reference, settings.reads.readAheadSpans);
       const candMemo = new MemoSource(cand);
       const refMemo = new MemoSource(ref);
       for (const comp of alignment.components) {
@@ -2831,7 +2834,7 @@ async function runCheck(settings, deps) {
       const err = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
       refResult.verdict = "inconclusive";
       refResult.reason = `could not complete: ${err.message}`;
-      refResult.error = { kind: err.kind, message: err.message };
+      refResult.error = { kind: err.kind, code: err.code, message: err.message };
       error ??= err;
       if (err.kind === "internal") break;
     }
@@ -2973,17 +2976,31 @@ import path3 from "node:path";
 
 // src/fanout/plan.ts
 import { createHash as createHash2 } from "node:crypto";
-var MAX_SHARDS = 256;
+
+// src/common/pool.ts
+async function mapLimit(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i], i);
+      } catch (e2) {
+        failed = true;
+        throw e2;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, Math.floor(limit)), items.length) }, worker));
+  return results;
+}
+
+// src/fanout/plan.ts
 function planFingerprint(p) {
   const canonical = JSON.stringify(["fromscratch-plan/1", p.candidate, p.revision, p.references, p.count, p.version]);
   return createHash2("sha256").update(canonical).digest("hex");
-}
-function parseShardCount(value) {
-  const v = value === void 0 || value.trim() === "" ? NaN : Number(value.trim());
-  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
-    throw new UsageError(`--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`);
-  }
-  return v;
 }
 function balance(weights, count2) {
   const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
@@ -3017,18 +3034,6 @@ function estimateBytes(candidate, reference, settings) {
   const fraction = settings.sample ?? (informativeWhole <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeWhole));
   return Math.round(informative * fraction + other + reference.headerBytes);
 }
-async function pool(items, width, f) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
-}
 async function makePlan(settings, shards, deps) {
   const { logger } = deps;
   if (new Set(settings.references).size !== settings.references.length) {
@@ -3042,7 +3047,7 @@ async function makePlan(settings, shards, deps) {
   try {
     logger.info(`candidate ${settings.candidate}: reading headers`);
     const candListing = await cand.list();
-    const planned = await pool(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position) => {
+    const planned = await mapLimit(settings.references, settings.reads.headerListings, async (source, position) => {
       const ref = deps.openSource(source);
       closers.push(ref);
       try {
@@ -3090,33 +3095,6 @@ function describePlan(plan) {
   const lines = [`plan ${plan.fingerprint.slice(0, 12)}: ${plan.references.length} references in ${plan.count} shards`];
   for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
   return lines;
-}
-function parseShardMark(raw, references) {
-  const given2 = (s) => s !== void 0 && s.trim() !== "";
-  if (!given2(raw.shard) && !given2(raw.fingerprint) && !given2(raw.positions)) return null;
-  if (!given2(raw.shard) || !given2(raw.fingerprint) || !given2(raw.positions)) {
-    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)");
-  }
-  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
-  const countText = m?.[2] ?? raw.shards;
-  if (!m || !given2(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
-  const count2 = parseShardCount(countText);
-  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count2) {
-    throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
-  }
-  const index = Number(m[1]);
-  if (index >= count2) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count2}`);
-  const fingerprint = raw.fingerprint.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
-  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
-  const positions = parts.map(Number);
-  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
-    throw new UsageError(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`);
-  }
-  if (positions.length !== references.length) {
-    throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
-  }
-  return { index, count: count2, fingerprint, positions };
 }
 
 // src/common/fs.ts
@@ -3316,12 +3294,6 @@ async function expandReportPaths(items, cwd = process.cwd()) {
   }
   return out;
 }
-function parseFailOn(value) {
-  if (value === void 0 || value.trim() === "") return void 0;
-  const v = value.trim();
-  if (v !== "reused" && v !== "inconclusive" && v !== "never") throw new UsageError(`--fail-on must be one of reused, inconclusive, never (got ${JSON.stringify(value)})`);
-  return v;
-}
 
 // src/report/format.ts
 var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
@@ -3427,8 +3399,8 @@ function transformsUndone(c) {
 var ORDER = { reused: 0, inconclusive: 1, independent: 2 };
 function decidingComponent(r) {
   const same = r.components.filter((c) => c.verdict === r.verdict);
-  const pool2 = same.length ? same : r.components;
-  return [...pool2].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
+  const pool = same.length ? same : r.components;
+  return [...pool].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
 }
 var strip0 = (s) => s.replace(/[.\s]+$/, "");
 function verdictSentence(report, opts = {}) {
@@ -4106,6 +4078,250 @@ function renderText(report, opts = {}) {
   out.push(`${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(2)} s`);
   return out.join("\n") + "\n";
 }
+
+// src/sources/endpoint.ts
+var DEFAULT_ENDPOINT = "https://huggingface.co";
+function isLoopbackHost(hostname) {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+}
+function isAllowedProtocol(url) {
+  return url.protocol === "https:" || url.protocol === "http:" && isLoopbackHost(url.hostname);
+}
+function checkEndpoint(endpoint) {
+  const given2 = endpoint.trim();
+  let url;
+  try {
+    url = new URL(given2);
+  } catch {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(given2)} is not a valid URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError(`Hub endpoint ${JSON.stringify(given2)} must be an https:// URL`);
+  }
+  if (!isAllowedProtocol(url)) {
+    throw new UsageError(
+      `Hub endpoint ${url.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
+    );
+  }
+  if (url.username || url.password) {
+    throw new UsageError("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
+  }
+  if (url.search || url.hash) throw new UsageError(`Hub endpoint ${url.origin} must not have a query or fragment`);
+  return url.href.replace(/\/+$/, "");
+}
+
+// src/sources/hub-timings.ts
+var DEFAULT_MAX_ATTEMPTS = 4;
+var DEFAULT_RETRY_BASE_MS = 500;
+var DEFAULT_NETWORK_TIMEOUT_MS = 6e4;
+var MAX_NETWORK_TIMEOUT_MS = 36e5;
+var DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
+var DEFAULT_STALL_MS = 3e4;
+var RAISE_TIMEOUT_HINT = "raise --network-timeout";
+function stallForBudget(budgetMs, attempts, capMs = DEFAULT_STALL_MS) {
+  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
+}
+function formatSeconds(ms) {
+  const s = ms / 1e3;
+  if (Number.isInteger(s)) return String(s);
+  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
+}
+
+// src/settings/settings.ts
+var MAX_SHARDS = 256;
+var DEFAULT_CONCURRENCY = 4;
+var MAX_CONCURRENCY = 64;
+var MAX_HEADER_LISTINGS = 8;
+var given = (s) => s !== void 0 && s.trim() !== "";
+function oneOf(name2, value, allowed, dflt) {
+  if (!given(value)) return dflt;
+  const v = value.trim();
+  if (!allowed.includes(v)) throw new UsageError(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`, "usage.bad-value");
+  return v;
+}
+function number(name2, value, dflt, min, max) {
+  if (!given(value)) return dflt;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
+  return v;
+}
+function parseNetworkTimeout(value) {
+  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
+  const v = Number(value.trim());
+  const max = MAX_NETWORK_TIMEOUT_MS / 1e3;
+  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new UsageError(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
+  return Math.round(v * 1e3);
+}
+function parseSample(value) {
+  if (!given(value) || value.trim() === "auto") return null;
+  if (value.trim() === "exact") return 1;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v <= 0 || v > 1) {
+    throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
+  return v;
+}
+function readConcurrency(value) {
+  const n2 = number("--concurrency", value, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+  return { blocksInFlight: n2, readAheadSpans: n2, headerListings: Math.max(1, Math.min(MAX_HEADER_LISTINGS, n2 * 2)) };
+}
+function parseComponentSpec(spec) {
+  const rules = [];
+  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
+    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
+    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
+      throw new UsageError(
+        `--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`,
+        "usage.bad-value"
+      );
+    }
+    rules.push({ name: name2, globs });
+  }
+  if (rules.length === 0) throw new UsageError("--components is empty", "usage.bad-value");
+  return rules;
+}
+function splitList(s) {
+  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+}
+function parseEndpoint(value) {
+  if (!given(value)) return DEFAULT_ENDPOINT;
+  try {
+    return checkEndpoint(value.trim());
+  } catch (e2) {
+    if (e2 instanceof UsageError && e2.code === "usage") throw new UsageError(e2.message, "usage.bad-value");
+    throw e2;
+  }
+}
+function parseShardCount(value) {
+  const v = value === void 0 || value.trim() === "" ? NaN : Number(value.trim());
+  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
+    throw new UsageError(
+      `--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`,
+      given(value) ? "usage.bad-value" : "usage.missing"
+    );
+  }
+  return v;
+}
+function parseShardMark(raw, references) {
+  if (!given(raw.shard) && !given(raw.fingerprint) && !given(raw.positions)) return null;
+  if (!given(raw.shard) || !given(raw.fingerprint) || !given(raw.positions)) {
+    throw new UsageError(
+      "a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)",
+      "usage.missing"
+    );
+  }
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
+  const countText = m?.[2] ?? raw.shards;
+  if (!m || !given(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`, "usage.bad-value");
+  const count2 = parseShardCount(countText);
+  if (m[2] !== void 0 && given(raw.shards) && Number(raw.shards.trim()) !== count2) {
+    throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`, "usage.bad-value");
+  }
+  const index = Number(m[1]);
+  if (index >= count2) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count2}`, "usage.bad-value");
+  const fingerprint = raw.fingerprint.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) {
+    throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`, "usage.bad-value");
+  }
+  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
+  const positions = parts.map(Number);
+  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
+    throw new UsageError(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`, "usage.bad-value");
+  }
+  if (positions.length !== references.length) {
+    throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`, "usage.bad-value");
+  }
+  return { index, count: count2, fingerprint, positions };
+}
+function parseFailOn(value) {
+  if (!given(value)) return void 0;
+  return oneOf("--fail-on", value, ["reused", "inconclusive", "never"], "reused");
+}
+function parseActionsCacheMode(raw) {
+  const v = (raw ?? "").trim().toLowerCase() || "auto";
+  if (v === "auto" || v === "true" || v === "false") return v;
+  throw new UsageError(`input actions-cache must be auto, true or false (got ${JSON.stringify(raw)})`, "usage.bad-value");
+}
+function parseMode(value) {
+  const mode = given(value) ? value.trim() : "check";
+  if (mode === "check" || mode === "plan" || mode === "merge") return mode;
+  throw new UsageError(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`, "usage.bad-value");
+}
+function parseCheck(raw) {
+  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)", "usage.missing");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)", "usage.missing");
+  const endpoint = parseEndpoint(raw.endpoint);
+  const settings = {
+    mode: "check",
+    candidate: raw.candidate.trim(),
+    references,
+    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
+    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
+    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
+    endpoint,
+    token: given(raw.token) ? raw.token.trim() : null,
+    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    sample: parseSample(raw.sample),
+    reads: readConcurrency(raw.concurrency),
+    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
+    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
+    thresholds: {
+      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
+      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
+      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
+    },
+    quiet: raw.quiet ?? false,
+    shard: null,
+    actionsCache: "auto"
+  };
+  return settings;
+}
+function parseMerge(raw, opts) {
+  const format = oneOf("--format", raw.format, ["text", "json", "markdown"], "text");
+  const reports = opts.entry === "action" ? (raw.reports ?? []).filter(given) : raw.reports ?? [];
+  if (reports.length === 0) {
+    throw new UsageError(
+      opts.entry === "action" ? "mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)" : `usage: ${opts.command ?? "fromscratch"} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`,
+      "usage.missing"
+    );
+  }
+  return {
+    mode: "merge",
+    reports,
+    reportPath: given(raw.reportPath) ? raw.reportPath : null,
+    summaryPath: given(raw.summaryPath) ? raw.summaryPath : null,
+    format,
+    failOn: parseFailOn(raw.failOn),
+    quiet: raw.quiet ?? false
+  };
+}
+function parseSettings(raw, opts = {}) {
+  const mode = parseMode(raw.mode);
+  if (mode === "merge") return parseMerge(raw, opts);
+  const check = parseCheck(raw);
+  if (mode === "plan") {
+    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards) };
+  }
+  const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
+  return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };
+}
+
+// src/sources/parse-source.ts
+import { existsSync as existsSync2 } from "node:fs";
+import { homedir } from "node:os";
+import path5 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -6850,60 +7066,32 @@ var LIBRARY_WEIGHT_CANDIDATES = {
 // node_modules/@huggingface/hub/dist/index.mjs
 init_chunk_FFYIGW52();
 
-// src/sources/hub-fetch.ts
-var DEFAULT_MAX_ATTEMPTS = 4;
-var DEFAULT_RETRY_BASE_MS = 500;
-var DEFAULT_NETWORK_TIMEOUT_MS = 6e4;
-var MAX_NETWORK_TIMEOUT_MS = 36e5;
-var DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
-var DEFAULT_STALL_MS = 3e4;
-var MAX_REDIRECTS = 5;
-var RAISE_TIMEOUT_HINT = "raise --network-timeout";
-function stallForBudget(budgetMs, attempts, capMs = DEFAULT_STALL_MS) {
-  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
-}
-var hubDefaults = {
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  retryBaseMs: DEFAULT_RETRY_BASE_MS,
-  maxRetryMs: DEFAULT_MAX_RETRY_MS,
-  stallMs: DEFAULT_STALL_MS
+// src/sources/http-body.ts
+var StallError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "StallError";
+  }
 };
-function hubTimingDefaults() {
-  return { ...hubDefaults };
-}
-function isLoopbackHost(hostname) {
-  const h = hostname.toLowerCase();
-  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
-}
-function checkEndpoint(endpoint) {
-  let url;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
+var BodyInterrupted = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "BodyInterrupted";
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new UsageError(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
-  }
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    throw new UsageError(
-      `Hub endpoint ${url.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
-    );
-  }
-  if (url.username || url.password) {
-    throw new UsageError("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
-  }
-  if (url.search || url.hash) throw new UsageError(`Hub endpoint ${url.origin} must not have a query or fragment`);
-  return url.href.replace(/\/+$/, "");
-}
+};
 function redactUrl(url) {
   try {
     const u = new URL(url);
     return u.origin + u.pathname;
   } catch {
     return "<invalid URL>";
+  }
+}
+function originOf(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
   }
 }
 function isRetryableStatus(status) {
@@ -6917,7 +7105,6 @@ function parseRetryAfter(value, now = Date.now()) {
   if (Number.isNaN(t)) return null;
   return Math.max(0, t - now);
 }
-var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
 var defaultSleep = (ms, signal) => new Promise((resolve2) => {
   if (signal?.aborted) return resolve2();
   const done = () => {
@@ -6928,23 +7115,16 @@ var defaultSleep = (ms, signal) => new Promise((resolve2) => {
   const timer = setTimeout(done, ms);
   signal?.addEventListener("abort", done, { once: true });
 });
-function formatSeconds(ms) {
-  const s = ms / 1e3;
-  if (Number.isInteger(s)) return String(s);
-  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
+function linkAbort(signal, ctl) {
+  if (!signal) return () => void 0;
+  if (signal.aborted) {
+    ctl.abort(signal.reason);
+    return () => void 0;
+  }
+  const onAbort = () => ctl.abort(signal.reason);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }
-var StallError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "StallError";
-  }
-};
-var BodyInterrupted = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "BodyInterrupted";
-  }
-};
 async function readChunk(reader, stallMs, abort) {
   let timer;
   let timedOut = false;
@@ -6967,10 +7147,6 @@ async function readChunk(reader, stallMs, abort) {
     clearTimeout(timer);
   }
 }
-var hopsOf = /* @__PURE__ */ new WeakMap();
-function redirectHops(res) {
-  return hopsOf.get(res) ?? [];
-}
 async function drain(res) {
   try {
     await res.body?.cancel();
@@ -6985,155 +7161,8 @@ function describeCause(e2) {
   }
   return String(e2);
 }
-function makeHubFetch(opts) {
-  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
-  const base2 = opts.fetch ?? fetch;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
-  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
-  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
-  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
-  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
-  const sleep = opts.sleep ?? defaultSleep;
-  const now = opts.now ?? Date.now;
-  const token = opts.token;
-  const backoff = (attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1));
-  async function hop(url, init, signal, links, hopStallMs) {
-    const ctl = new AbortController();
-    if (signal) {
-      if (signal.aborted) ctl.abort(signal.reason);
-      else {
-        const onAbort = () => ctl.abort(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        links.push(() => signal.removeEventListener("abort", onAbort));
-      }
-    }
-    let stalled = false;
-    const timer = hopStallMs > 0 && Number.isFinite(hopStallMs) ? setTimeout(() => {
-      stalled = true;
-      ctl.abort();
-    }, hopStallMs) : void 0;
-    try {
-      return await base2(url.href, { ...init, signal: ctl.signal });
-    } catch (e2) {
-      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
-      throw e2;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  const unlinkAll = (links) => {
-    for (const u of links.splice(0)) u();
-  };
-  async function followRedirects(start, method, headers, signal, links, deadline) {
-    let current = start;
-    const hops = [];
-    for (let n2 = 0; ; n2++) {
-      const h = new Headers(headers);
-      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
-      else h.delete("authorization");
-      unlinkAll(links);
-      const left = deadline - now();
-      if (left <= 0) throw new StallError("the network timeout ran out before this hop");
-      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links, Math.min(stallMs, left));
-      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
-      if (location === null) {
-        if (hops.length > 0) hopsOf.set(res, hops);
-        return res;
-      }
-      hops.push({ url: current.href, status: res.status, headers: res.headers });
-      await drain(res);
-      if (n2 >= MAX_REDIRECTS) {
-        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
-      }
-      let next;
-      try {
-        next = new URL(location, current);
-      } catch {
-        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
-      }
-      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
-        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
-      }
-      current = next;
-    }
-  }
-  const wrapped = async (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : input);
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    if (method !== "GET" && method !== "HEAD") {
-      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
-    }
-    const headers = new Headers(input instanceof Request ? input.headers : void 0);
-    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
-    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
-    const started = now();
-    const callerDeadline = init?.deadline;
-    const deadline = Math.min(started + maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
-    const plural = (n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`;
-    const noResponse = (attempts) => {
-      const spent = deadline - now() <= Math.max(50, 0.05 * maxRetryMs);
-      const how = spent ? "" : `, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all`;
-      return new FetchError(`no response from ${redactUrl(url)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`);
-    };
-    const links = [];
-    for (let attempt = 1; ; attempt++) {
-      unlinkAll(links);
-      let res;
-      try {
-        res = await followRedirects(url, method, headers, signal, links, deadline);
-      } catch (e2) {
-        unlinkAll(links);
-        if (e2 instanceof FromScratchError) throw e2;
-        if (signal?.aborted) throw e2;
-        const stalled = e2 instanceof StallError;
-        const cause = describeCause(e2);
-        if (attempt >= maxAttempts) {
-          if (stalled) throw noResponse(attempt);
-          throw new FetchError(`network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(maxAttempts)})`);
-        }
-        const wait = backoff(attempt);
-        const elapsed = now() - started;
-        if (now() + wait > deadline) {
-          if (stalled) throw noResponse(attempt);
-          throw new FetchError(
-            `network error fetching ${redactUrl(url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`
-          );
-        }
-        opts.logger?.warn(`network error fetching ${redactUrl(url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep(wait, signal ?? void 0);
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
-        continue;
-      }
-      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
-        const ra = parseRetryAfter(res.headers.get("retry-after"));
-        const elapsed = now() - started;
-        const left = Math.max(0, deadline - now());
-        if (ra !== null && ra > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
-            res.status
-          );
-        }
-        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
-        if (wait > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
-            res.status
-          );
-        }
-        await drain(res);
-        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep(wait, signal ?? void 0);
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
-        continue;
-      }
-      return res;
-    }
-  };
-  return wrapped;
-}
+
+// src/sources/hub-errors.ts
 var MAX_REASON_BYTES = 64 * 1024;
 async function errorReason(res) {
   const header = res.headers.get("x-error-message");
@@ -7223,97 +7252,276 @@ function mapHubThrown(e2, ctx) {
   return new FetchError(`${ctx.repo}: unexpected response from the Hub at ${ctx.endpoint} (${msg})`);
 }
 
-// src/settings/settings.ts
-var DEFAULT_ENDPOINT = "https://huggingface.co";
-var given = (s) => s !== void 0 && s.trim() !== "";
-function oneOf(name2, value, allowed, dflt) {
-  if (!given(value)) return dflt;
-  const v = value.trim();
-  if (!allowed.includes(v)) throw new UsageError(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
-  return v;
-}
-function number(name2, value, dflt, min, max) {
-  if (!given(value)) return dflt;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
-  }
-  return v;
-}
-function parseNetworkTimeout(value) {
-  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
-  const v = Number(value.trim());
-  const max = MAX_NETWORK_TIMEOUT_MS / 1e3;
-  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
-    throw new UsageError(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`);
-  }
-  return Math.round(v * 1e3);
-}
-function parseSample(value) {
-  if (!given(value) || value.trim() === "auto") return null;
-  if (value.trim() === "exact") return 1;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
-  return v;
-}
-function parseComponentSpec(spec) {
-  const rules = [];
-  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf("=");
-    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
-    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
-    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
-      throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
-    }
-    rules.push({ name: name2, globs });
-  }
-  if (rules.length === 0) throw new UsageError("--components is empty");
-  return rules;
-}
-function splitList(s) {
-  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
-}
-function parseSettings(raw) {
-  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)");
-  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
-  let url;
+// src/sources/hub-api.ts
+var MAX_API_BYTES = 1e8;
+var SHA_RE = /^[0-9a-f]{40}$/;
+async function fetchModelInfo(api, revision, ctx) {
+  let info;
   try {
-    url = new URL(endpoint);
-  } catch {
-    throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+    info = await modelInfo({
+      name: api.repo,
+      revision: revision ?? void 0,
+      additionalFields: ["sha", "cardData"],
+      hubUrl: api.endpoint,
+      fetch: libFetch(api, ctx)
+    });
+  } catch (e2) {
+    throw mapHubThrown(e2, ctx);
   }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new UsageError(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+  if (typeof info.sha !== "string" || !SHA_RE.test(info.sha)) {
+    throw new FetchError(`${api.repo}: the Hub did not return a commit sha for revision ${JSON.stringify(revision ?? "main")}`);
   }
-  return {
-    candidate: raw.candidate.trim(),
-    references,
-    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
-    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
-    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
-    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
-    endpoint,
-    token: given(raw.token) ? raw.token.trim() : null,
-    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
-    sample: parseSample(raw.sample),
-    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
-    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
-    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
+  const lic = info.cardData?.license;
+  const license = typeof lic === "string" && lic ? lic : Array.isArray(lic) && lic.length > 0 && lic.every((l) => typeof l === "string") ? lic.join(", ") : null;
+  return { sha: info.sha, license };
+}
+async function fetchFileSizes(api, sha, ctx) {
+  const sizes = /* @__PURE__ */ new Map();
+  try {
+    for await (const entry of listFiles({ repo: api.repo, revision: sha, recursive: true, hubUrl: api.endpoint, fetch: libFetch(api, ctx) })) {
+      if (entry.type !== "file") continue;
+      if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
+        throw new FetchError(`${api.repo}@${sha}: the Hub's file listing has a malformed entry`);
+      }
+      sizes.set(entry.path, entry.size);
+    }
+  } catch (e2) {
+    throw mapHubThrown(e2, ctx);
+  }
+  return sizes;
+}
+function libFetch(api, ctx) {
+  const f = async (input, init) => {
+    const where = redactUrl(input instanceof Request ? input.url : input);
+    const deadline = Date.now() + api.budgetMs;
+    for (let attempt = 1; ; attempt++) {
+      const ctl = new AbortController();
+      const unlink = [linkAbort(init?.signal ?? null, ctl), linkAbort(api.closing, ctl)];
+      try {
+        const res = await answer(api, input, { ...init, signal: ctl.signal, deadline });
+        if (!res.ok) throw await hubResponseError(res, ctx);
+        try {
+          const body = await readAll(api, res, ctl, where);
+          return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        } catch (e2) {
+          if (!(e2 instanceof BodyInterrupted)) throw e2;
+          giveUpOrWarn(api, e2, where, attempt, deadline);
+        }
+      } finally {
+        for (const u of unlink) u();
+      }
     }
   };
+  return f;
+}
+async function answer(api, input, init) {
+  try {
+    return await api.http(input, init);
+  } catch (e2) {
+    throw e2 instanceof FetchError && !e2.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e2.message}`, e2.status) : e2;
+  }
+}
+function giveUpOrWarn(api, e2, where, attempt, deadline) {
+  const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+  if (Date.now() >= deadline) {
+    throw new FetchError(`${api.repo}: reading ${where}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, void 0, "fetch.timeout");
+  }
+  if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where}: ${e2.message}; gave up after ${tries}`);
+  api.logger.warn(`${api.repo}: reading ${where}: ${e2.message}; retrying (attempt ${attempt + 1}/${api.maxAttempts})`);
+}
+async function readAll(api, res, ctl, where) {
+  if (res.body === null) return null;
+  const reader = res.body.getReader();
+  const parts = [];
+  let total = 0;
+  for (; ; ) {
+    const chunk = await readChunk(reader, api.stallMs, () => ctl.abort());
+    if (chunk.done) break;
+    total += chunk.value.length;
+    if (total > MAX_API_BYTES) {
+      ctl.abort();
+      await reader.cancel().catch(() => void 0);
+      throw new FetchError(`${api.repo}: the Hub's answer from ${where} is larger than ${MAX_API_BYTES} bytes; refusing it`);
+    }
+    parts.push(chunk.value);
+  }
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const part of parts) {
+    out.set(part, p);
+    p += part.length;
+  }
+  return out;
 }
 
-// src/sources/parse-source.ts
-import { existsSync as existsSync2 } from "node:fs";
-import { homedir } from "node:os";
-import path5 from "node:path";
+// src/sources/hub-fetch.ts
+var MAX_REDIRECTS = 5;
+var hopsOf = /* @__PURE__ */ new WeakMap();
+function redirectHops(res) {
+  return hopsOf.get(res) ?? [];
+}
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var plural = (n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`;
+function unlinkAll(links) {
+  for (const u of links.splice(0)) u();
+}
+async function hop(w, url, init, signal, links, hopStallMs) {
+  const ctl = new AbortController();
+  links.push(linkAbort(signal, ctl));
+  let stalled = false;
+  const timer = hopStallMs > 0 && Number.isFinite(hopStallMs) ? setTimeout(() => {
+    stalled = true;
+    ctl.abort();
+  }, hopStallMs) : void 0;
+  try {
+    return await w.base(url.href, { ...init, signal: ctl.signal });
+  } catch (e2) {
+    if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
+    throw e2;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+async function followRedirects(w, call) {
+  let current = call.url;
+  const hops = [];
+  for (let n2 = 0; ; n2++) {
+    const h = new Headers(call.headers);
+    if (w.token !== null && w.token !== "" && current.origin === w.endpointOrigin) h.set("authorization", `Bearer ${w.token}`);
+    else h.delete("authorization");
+    unlinkAll(call.links);
+    const left = call.deadline - w.now();
+    if (left <= 0) throw new StallError("the network timeout ran out before this hop");
+    const res = await hop(w, current, { method: call.method, headers: h, redirect: "manual" }, call.signal, call.links, Math.min(w.stallMs, left));
+    const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+    if (location === null) {
+      if (hops.length > 0) hopsOf.set(res, hops);
+      return res;
+    }
+    hops.push({ url: current.href, status: res.status, headers: res.headers });
+    await drain(res);
+    if (n2 >= MAX_REDIRECTS) {
+      throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(call.url)}`);
+    }
+    let next;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
+    }
+    if (!isAllowedProtocol(next)) {
+      throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
+    }
+    current = next;
+  }
+}
+function startCall(w, input, init) {
+  const url = new URL(input instanceof Request ? input.url : input);
+  const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+  if (method !== "GET" && method !== "HEAD") {
+    throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
+  }
+  const headers = new Headers(input instanceof Request ? input.headers : void 0);
+  new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+  const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
+  const started = w.now();
+  const callerDeadline = init?.deadline;
+  const deadline = Math.min(started + w.maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
+  return { url, method, headers, signal, started, deadline, links: [] };
+}
+function noResponse(w, call, attempts) {
+  const spent = call.deadline - w.now() <= Math.max(50, 0.05 * w.maxRetryMs);
+  const how = spent ? "" : `, each dropped after ${formatSeconds(w.stallMs)} s of silence, ${formatSeconds(Math.round((w.now() - call.started) / 100) * 100)} s in all`;
+  return new FetchError(`no response from ${redactUrl(call.url)} within ${formatSeconds(w.maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`, void 0, "fetch.timeout");
+}
+async function pause(w, call, ms) {
+  await w.sleep(ms, call.signal ?? void 0);
+  if (call.signal?.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : new Error("aborted");
+}
+async function retryAfterError(w, call, e2, attempt) {
+  if (e2 instanceof FromScratchError) throw e2;
+  if (call.signal?.aborted) throw e2;
+  const stalled = e2 instanceof StallError;
+  const cause = describeCause(e2);
+  if (attempt >= w.maxAttempts) {
+    if (stalled) throw noResponse(w, call, attempt);
+    throw new FetchError(`network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(w.maxAttempts)})`, void 0, "fetch.network");
+  }
+  const wait = backoff(w, attempt);
+  const elapsed = w.now() - call.started;
+  if (w.now() + wait > call.deadline) {
+    if (stalled) throw noResponse(w, call, attempt);
+    throw new FetchError(
+      `network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(w.maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`,
+      void 0,
+      "fetch.network"
+    );
+  }
+  w.logger?.warn(`network error fetching ${redactUrl(call.url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${w.maxAttempts})`);
+  await pause(w, call, wait);
+}
+async function retryAfterStatus(w, call, res, attempt) {
+  const url = redactUrl(call.url);
+  const ra = parseRetryAfter(res.headers.get("retry-after"));
+  const elapsed = w.now() - call.started;
+  const left = Math.max(0, call.deadline - w.now());
+  if (ra !== null && ra > left) {
+    const reason = await errorReason(res);
+    throw new FetchError(
+      `HTTP ${res.status} from ${url} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(w.maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
+      res.status
+    );
+  }
+  const wait = Math.min(w.maxDelayMs, ra ?? backoff(w, attempt));
+  if (wait > left) {
+    const reason = await errorReason(res);
+    throw new FetchError(
+      `HTTP ${res.status} from ${url} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(w.maxRetryMs)} s retry budget is spent); try again later`,
+      res.status
+    );
+  }
+  await drain(res);
+  w.logger?.warn(`HTTP ${res.status} from ${url}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${w.maxAttempts})`);
+  await pause(w, call, wait);
+}
+function backoff(w, attempt) {
+  return Math.min(w.maxDelayMs, w.retryBaseMs * 2 ** (attempt - 1));
+}
+function makeHubFetch(opts) {
+  const w = {
+    endpointOrigin: new URL(checkEndpoint(opts.endpoint)).origin,
+    base: opts.fetch ?? fetch,
+    token: opts.token,
+    maxAttempts: Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)),
+    retryBaseMs: Math.max(0, opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS),
+    maxDelayMs: Math.max(0, opts.maxDelayMs ?? 6e4),
+    maxRetryMs: Math.max(0, opts.maxRetryMs ?? DEFAULT_MAX_RETRY_MS),
+    stallMs: opts.stallMs ?? DEFAULT_STALL_MS,
+    sleep: opts.sleep ?? defaultSleep,
+    now: opts.now ?? Date.now,
+    logger: opts.logger
+  };
+  const wrapped = async (input, init) => {
+    const call = startCall(w, input, init);
+    for (let attempt = 1; ; attempt++) {
+      unlinkAll(call.links);
+      let res;
+      try {
+        res = await followRedirects(w, call);
+      } catch (e2) {
+        unlinkAll(call.links);
+        await retryAfterError(w, call, e2, attempt);
+        continue;
+      }
+      if (isRetryableStatus(res.status) && attempt < w.maxAttempts) {
+        await retryAfterStatus(w, call, res, attempt);
+        continue;
+      }
+      return res;
+    }
+  };
+  return wrapped;
+}
 
 // src/safetensors/json-keys.ts
 function findDuplicateKey(text) {
@@ -7363,25 +7571,25 @@ function findDuplicateKey(text) {
 var MAX_HEADER_BYTES = 1e8;
 function readHeaderLength(file, prefix, fileSize) {
   if (fileSize < 8 || prefix.length < 8) {
-    throw new FormatError(file, `file is ${fileSize} bytes, too short to be safetensors (needs an 8-byte header length)`);
+    throw new FormatError(file, `file is ${fileSize} bytes, too short to be safetensors (needs an 8-byte header length)`, void 0, "format.header-too-small");
   }
   const dv = new DataView(prefix.buffer, prefix.byteOffset, 8);
   const big = dv.getBigUint64(0, true);
   if (big > BigInt(MAX_HEADER_BYTES)) {
-    throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`);
+    throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`, void 0, "format.header-too-large");
   }
   const n2 = Number(big);
   if (8 + n2 > fileSize) {
-    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`);
+    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`, void 0, "format.truncated");
   }
-  if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`);
+  if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`, void 0, "format.header-too-small");
   return n2;
 }
 function product(file, name2, shape) {
   let numel2 = 1;
   for (const d of shape) {
     numel2 *= d;
-    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name2);
+    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name2, "format.overflow");
   }
   return numel2;
 }
@@ -7400,70 +7608,72 @@ function parseHeader(file, json, fileSize) {
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(json);
   } catch {
-    throw new FormatError(file, "header is not valid UTF-8");
+    throw new FormatError(file, "header is not valid UTF-8", void 0, "format.invalid-header");
   }
-  if (!text.startsWith("{")) throw new FormatError(file, "header does not start with '{' (not a safetensors JSON header)");
+  if (!text.startsWith("{")) throw new FormatError(file, "header does not start with '{' (not a safetensors JSON header)", void 0, "format.invalid-header");
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (e2) {
-    throw new FormatError(file, `header is not valid JSON (${e2.message})`);
+    throw new FormatError(file, `header is not valid JSON (${e2.message})`, void 0, "format.invalid-header");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new FormatError(file, "header is not a JSON object");
+    throw new FormatError(file, "header is not a JSON object", void 0, "format.invalid-header");
   }
   const dup = findDuplicateKey(text);
-  if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`);
+  if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`, void 0, "format.invalid-header");
   const bufferSize = fileSize - dataStart;
   let metadata = null;
   const tensors = [];
   for (const [name2, raw] of Object.entries(parsed)) {
     if (name2 === "__metadata__") {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new FormatError(file, "__metadata__ must be an object of strings");
+        throw new FormatError(file, "__metadata__ must be an object of strings", void 0, "format.invalid-header");
       }
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`);
+        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`, void 0, "format.invalid-header");
       }
       metadata = raw;
       continue;
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2);
+      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2, "format.invalid-header");
     }
     const { dtype, shape, data_offsets: offsets } = raw;
-    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2);
+    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2, "format.invalid-header");
     const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
-    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2);
+    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2, "format.unknown-dtype");
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "shape must be an array of non-negative integers", name2);
+      throw new FormatError(file, "shape must be an array of non-negative integers", name2, "format.invalid-header");
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2);
+      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2, "format.invalid-offsets");
     }
     const [begin, end] = offsets;
-    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2);
+    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2, "format.invalid-offsets");
     if (end > bufferSize) {
       const expected = dataStart + describedEnd(parsed);
       throw new FormatError(
         file,
         `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
-        name2
+        name2,
+        "format.truncated"
       );
     }
     const numel2 = product(file, name2, shape);
     const totalBits = numel2 * bits;
     if (!Number.isSafeInteger(totalBits)) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2);
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2, "format.overflow");
     }
     if (totalBits % 8 !== 0) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2);
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2, "format.misaligned");
     }
     if (end - begin !== totalBits / 8) {
       throw new FormatError(
         file,
         `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
-        name2
+        name2,
+        "format.invalid-offsets"
       );
     }
     tensors.push({ name: name2, dtype, shape, file, begin: dataStart + begin, end: dataStart + end });
@@ -7472,15 +7682,15 @@ function parseHeader(file, json, fileSize) {
   let cursor = dataStart;
   for (const t of sorted) {
     if (t.begin < cursor) {
-      throw new FormatError(file, `data_offsets [${t.begin - dataStart}, ${t.end - dataStart}] overlap the previous tensor`, t.name);
+      throw new FormatError(file, `data_offsets [${t.begin - dataStart}, ${t.end - dataStart}] overlap the previous tensor`, t.name, "format.invalid-offsets");
     }
     if (t.begin > cursor) {
-      throw new FormatError(file, `gap in the data buffer before this tensor (bytes ${cursor - dataStart}..${t.begin - dataStart} belong to no tensor)`, t.name);
+      throw new FormatError(file, `gap in the data buffer before this tensor (bytes ${cursor - dataStart}..${t.begin - dataStart} belong to no tensor)`, t.name, "format.invalid-offsets");
     }
     cursor = t.end;
   }
   if (cursor !== fileSize) {
-    throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`);
+    throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`, void 0, "format.invalid-offsets");
   }
   return { tensors, metadata, dataStart };
 }
@@ -7491,10 +7701,10 @@ var SINGLE_FILE = "model.safetensors";
 var MAX_INDEX_BYTES = 25e7;
 function checkShardName(file, shard) {
   if (shard.length === 0 || shard.startsWith("/") || shard.includes("\\") || shard.includes("\0") || shard.split("/").some((part) => part === ".." || part === "." || part === "")) {
-    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`);
+    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`, void 0, "format.invalid-index");
   }
   if (!shard.endsWith(".safetensors")) {
-    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`);
+    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`, void 0, "format.invalid-index");
   }
 }
 function parseShardIndex(file, text) {
@@ -7502,18 +7712,18 @@ function parseShardIndex(file, text) {
   try {
     parsed = JSON.parse(text);
   } catch (e2) {
-    throw new FormatError(file, `not valid JSON (${e2.message})`);
+    throw new FormatError(file, `not valid JSON (${e2.message})`, void 0, "format.invalid-index");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object", void 0, "format.invalid-index");
   const dup = findDuplicateKey(text);
-  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`);
+  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`, void 0, "format.invalid-index");
   const wm = parsed.weight_map;
-  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object");
+  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object", void 0, "format.invalid-index");
   const weightMap = /* @__PURE__ */ new Map();
   const shards = [];
   const seen = /* @__PURE__ */ new Set();
   for (const [tensor, shard] of Object.entries(wm)) {
-    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`);
+    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`, void 0, "format.invalid-index");
     checkShardName(file, shard);
     weightMap.set(tensor, shard);
     if (!seen.has(shard)) {
@@ -7521,7 +7731,7 @@ function parseShardIndex(file, text) {
       shards.push(shard);
     }
   }
-  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty");
+  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty", void 0, "format.invalid-index");
   return { weightMap, shards };
 }
 function reconcileShards(indexFile, index, perShard) {
@@ -7529,26 +7739,73 @@ function reconcileShards(indexFile, index, perShard) {
   for (const [shard, tensors] of perShard) {
     for (const t of tensors) {
       const prev = byName.get(t.name);
-      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name);
+      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name, "format.index-mismatch");
       byName.set(t.name, t);
     }
   }
   const out = [];
   for (const [name2, shard] of index.weightMap) {
     const t = byName.get(name2);
-    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name2);
-    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name2);
+    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name2, "format.index-mismatch");
+    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name2, "format.index-mismatch");
     out.push(t);
   }
   for (const [name2, t] of byName) {
-    if (!index.weightMap.has(name2)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name2);
+    if (!index.weightMap.has(name2)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name2, "format.index-mismatch");
   }
   return out;
 }
 
-// src/sources/missing-weights.ts
-var MAX_LISTED_NAMES = 20;
+// src/sources/listing.ts
 var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+var MAX_LISTED_NAMES = 20;
+var HEADER_CONCURRENCY = 8;
+function isPickle(name2) {
+  return PICKLE_EXTENSIONS.some((e2) => name2.endsWith(e2));
+}
+async function listFolder(folder) {
+  if (await folder.has(INDEX_FILE)) return listSharded(folder);
+  if (await folder.has(SINGLE_FILE)) return listFile(folder, SINGLE_FILE);
+  throw new FormatError(folder.label, missingWeightsProblem(await folder.names()), void 0, "format.no-weights");
+}
+async function listFile(folder, file) {
+  if (isPickle(file)) {
+    throw new FormatError(folder.fileLabel(file), "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)", void 0, "format.no-weights");
+  }
+  const r = await readHeader(folder, file, await folder.size(file, null));
+  return { tensors: r.tensors, files: [file], headerBytes: r.bytes };
+}
+async function listSharded(folder) {
+  const indexLabel = folder.fileLabel(INDEX_FILE);
+  const size = await folder.size(INDEX_FILE, null);
+  if (size > MAX_INDEX_BYTES) throw new FormatError(indexLabel, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`, void 0, "format.invalid-index");
+  const bytes = await folder.readWhole(INDEX_FILE, size);
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new FormatError(indexLabel, "is not valid UTF-8", void 0, "format.invalid-index");
+  }
+  const index = parseShardIndex(indexLabel, text);
+  const sizes = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard) => folder.size(shard, indexLabel));
+  const results = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard, i) => readHeader(folder, shard, sizes[i]));
+  const perShard = /* @__PURE__ */ new Map();
+  let headerBytes = bytes.length;
+  index.shards.forEach((shard, i) => {
+    perShard.set(shard, results[i].tensors);
+    headerBytes += results[i].bytes;
+  });
+  return { tensors: reconcileShards(indexLabel, index, perShard), files: index.shards, headerBytes };
+}
+async function readHeader(folder, file, size) {
+  const label = folder.fileLabel(file);
+  const prefixLen = Math.min(8, size);
+  const prefix = prefixLen > 0 ? await folder.read(file, 0, prefixLen, size) : new Uint8Array(0);
+  const n2 = readHeaderLength(label, prefix, size);
+  const json = await folder.read(file, 8, 8 + n2, size);
+  const parsed = parseHeader(label, json, size);
+  return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
+}
 var base = (n2) => n2.slice(n2.lastIndexOf("/") + 1);
 function missingWeightsProblem(names2) {
   const want = `no ${SINGLE_FILE} or ${INDEX_FILE}`;
@@ -7557,7 +7814,7 @@ function missingWeightsProblem(names2) {
   const safetensors = names2.filter((n2) => n2.endsWith(".safetensors"));
   const adapter = safetensors.some((n2) => base(n2) === "adapter_model.safetensors");
   const shards = safetensors.filter((n2) => /^model-\d+-of-\d+\.safetensors$/.test(base(n2)));
-  const pickles = names2.filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
+  const pickles = names2.filter(isPickle);
   const notes = [];
   if (adapter) notes.push("a LoRA adapter: compare the merged model instead");
   if (shards.length > 0) notes.push(`${shards.length} shard${shards.length === 1 ? "" : "s"} but no ${INDEX_FILE}, which says which shard holds which tensor`);
@@ -7565,6 +7822,260 @@ function missingWeightsProblem(names2) {
   let out = `holds ${want}; it has: ${shown}${notes.length ? ` (${notes.join("; ")})` : ""}`;
   if (pickles.length > 0) out += "; fromscratch only reads safetensors (pickle checkpoints are never unpickled)";
   return out;
+}
+
+// src/sources/ranged-get.ts
+var CDN_URL_TTL_MS = 5 * 6e4;
+var RangedGet = class {
+  constructor(o) {
+    this.o = o;
+  }
+  /** Every byte received, wasted ones included. */
+  bytes = 0;
+  /**
+   * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
+   * bytes asked for. Streams each response into one buffer of the final size;
+   * a body that breaks, stalls or ends short is resumed with a Range request
+   * for what is still missing, at most maxAttempts requests in all.
+   */
+  async fetch(file, info, range, stream = null) {
+    const begin = range ? range.begin : 0;
+    const end = range ? range.end : info.size;
+    const out = stream?.out ?? new Uint8Array(end - begin);
+    if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
+    const progress = { got: 0, at: Date.now() };
+    const label = this.o.label(file);
+    const live = { abort: null };
+    const onAbort = () => live.abort?.();
+    stream?.signal.addEventListener("abort", onAbort, { once: true });
+    this.o.closing.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (stream?.signal.aborted === true || this.o.closing.aborted) throw new Error("cancelled");
+          const from = begin + progress.got;
+          const want = { file, from, end, size: info.size, ranged: range !== null || from > 0 };
+          await this.fetchOnce(want, info, out, progress, stream?.onProgress ?? null, live);
+          return out;
+        } catch (e2) {
+          if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (this.o.closing.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
+          if (!(e2 instanceof BodyInterrupted)) throw e2;
+          info.cdn = void 0;
+          this.giveUpOrWarn(label, e2, attempt, progress, begin, end);
+        }
+      }
+    } finally {
+      stream?.signal.removeEventListener("abort", onAbort);
+      this.o.closing.removeEventListener("abort", onAbort);
+    }
+  }
+  /** A body broke: throw when the network timeout passed without a byte or the attempts are spent, else warn (the caller resumes). */
+  giveUpOrWarn(label, e2, attempt, progress, begin, end) {
+    const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+    if (Date.now() - progress.at >= this.o.budgetMs) {
+      throw new FetchError(
+        `${label}: ${e2.message}; no data within ${formatSeconds(this.o.budgetMs)} s (${tries}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
+      );
+    }
+    if (attempt >= this.o.maxAttempts) {
+      throw new FetchError(`${label}: ${e2.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`);
+    }
+    this.o.logger.warn(
+      `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.o.maxAttempts})`
+    );
+  }
+  resolveUrl(file) {
+    const sha = this.o.sha();
+    if (sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
+    const path7 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path7}`;
+  }
+  /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
+  async get(file, info, headers, signal, deadline) {
+    const label = this.o.label(file);
+    const call = async (url2) => {
+      try {
+        const init = { headers, signal, deadline };
+        return await this.o.http(url2, init);
+      } catch (e2) {
+        if (e2 instanceof FetchError && !e2.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
+        throw e2;
+      }
+    };
+    const cached2 = info.cdn && Date.now() - info.cdn.at < CDN_URL_TTL_MS ? info.cdn.url : null;
+    if (cached2 !== null) {
+      const res = await call(cached2);
+      if (res.ok || res.status < 400 || res.status >= 500) return { res, fromCache: true, url: cached2 };
+      await drain(res);
+      info.cdn = void 0;
+    }
+    const url = this.resolveUrl(file);
+    return { res: await call(url), fromCache: false, url };
+  }
+  /** The repo changed under us: never mix two revisions. */
+  changed(file, what, a, b) {
+    return new FetchError(`${this.o.repo}: the repo changed while it was being read (file ${file}: ${what} ${a} then ${b}); re-run to check one revision`);
+  }
+  /**
+   * Check every answer on the way (redirect hops, then the final response)
+   * against the pinned sha (X-Repo-Commit on the Hub's origin) and against the
+   * first ETag seen for this file on the same origin.
+   */
+  checkRevision(file, info, res) {
+    const hubOrigin = originOf(this.o.endpoint);
+    const sha = this.o.sha();
+    const answers = [...redirectHops(res).map((h) => ({ url: h.url, headers: h.headers })), { url: res.url, headers: res.headers }];
+    for (const a of answers) {
+      const origin = originOf(a.url);
+      if (origin === null) continue;
+      const onHub = origin === hubOrigin;
+      const etag = normalizeEtag(onHub ? a.headers.get("x-linked-etag") ?? a.headers.get("etag") : a.headers.get("etag"));
+      if (etag !== null) {
+        const seen = info.etags.get(origin);
+        if (seen === void 0) info.etags.set(origin, etag);
+        else if (seen !== etag) throw this.changed(file, "etag", seen, etag);
+      }
+      const commit2 = onHub ? a.headers.get("x-repo-commit") : null;
+      if (commit2 !== null && commit2.trim() !== "" && sha !== null && commit2.trim() !== sha) {
+        throw this.changed(file, "commit", sha, commit2.trim());
+      }
+    }
+  }
+  /**
+   * One request for the bytes still missing, [want.from, want.end), copied
+   * into `out` as they arrive (progress.got advances with them). Resolves when
+   * the range is complete; BodyInterrupted when the body breaks, stalls or
+   * ends short (worth resuming); FetchError for anything else.
+   */
+  async fetchOnce(want, info, out, progress, onProgress, live) {
+    const headers = { "accept-encoding": "identity" };
+    if (want.ranged) headers.range = `bytes=${want.from}-${want.end - 1}`;
+    const ctl = new AbortController();
+    live.abort = () => ctl.abort();
+    const { res, fromCache, url } = await this.get(want.file, info, headers, ctl.signal, progress.at + this.o.budgetMs);
+    const answer2 = await this.checkAnswer(want, info, res, headers.range);
+    await this.stream(want, res, res.url || url, answer2, out, progress, onProgress, ctl, live);
+    if (!fromCache && res.url && originOf(res.url) !== originOf(this.o.endpoint)) {
+      info.cdn = { url: res.url, at: Date.now() };
+    }
+  }
+  /**
+   * Check a response's status, revision and length headers against what was
+   * asked (the body is drained when refused). `skip`: bytes before the range
+   * that a server ignoring Range sends first.
+   */
+  async checkAnswer(want, info, res, range) {
+    const refuse = async (problem, status) => {
+      await drain(res);
+      throw new FetchError(`${this.o.label(want.file)}: ${problem}`, status);
+    };
+    if (res.status === 416) {
+      return refuse(`the server refused byte range ${range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
+    }
+    if (!res.ok) throw await hubResponseError(res, this.o.errorContext(want.file));
+    try {
+      this.checkRevision(want.file, info, res);
+    } catch (e2) {
+      await drain(res);
+      throw e2;
+    }
+    const answer2 = checkLength(want, res);
+    if ("problem" in answer2) return refuse(answer2.problem, answer2.status);
+    if (answer2.ignoringRange && !info.warnedIgnoredRange) {
+      info.warnedIgnoredRange = true;
+      this.o.logger.warn(
+        `${this.o.label(want.file)}: the server ignores Range requests (HTTP 200 with the whole ${want.size}-byte file); each read streams the file from its start, discarding the bytes before the range and stopping at its end, so bytes are wasted`
+      );
+    }
+    return answer2;
+  }
+  /** Copy the body into `out`, skipping what precedes the range, cutting a server that ignores Range off at the range's end. */
+  async stream(want, res, finalUrl, answer2, out, progress, onProgress, ctl, live) {
+    const received0 = progress.got;
+    const need = () => want.end - want.from - (progress.got - received0);
+    if (res.body === null) {
+      if (need() === 0) return;
+      throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
+    }
+    const reader = res.body.getReader();
+    const stop = async () => {
+      ctl.abort();
+      await reader.cancel().catch(() => void 0);
+    };
+    live.abort = () => {
+      ctl.abort();
+      void reader.cancel().catch(() => void 0);
+    };
+    let skip = answer2.skip;
+    for (; ; ) {
+      const chunk = await readChunk(reader, this.o.stallMs, () => ctl.abort());
+      if (chunk.done) break;
+      let v = chunk.value;
+      this.bytes += v.length;
+      if (v.length > 0) progress.at = Date.now();
+      if (skip > 0) {
+        if (v.length <= skip) {
+          skip -= v.length;
+          continue;
+        }
+        v = v.subarray(skip);
+        skip = 0;
+      }
+      if (v.length > need()) {
+        if (!answer2.ignoringRange) {
+          await stop();
+          throw new FetchError(`${this.o.label(want.file)}: the server sent more than the ${want.end - want.from} bytes asked for`);
+        }
+        v = v.subarray(0, need());
+      }
+      out.set(v, progress.got);
+      progress.got += v.length;
+      onProgress?.(progress.got);
+      if (answer2.ignoringRange && need() === 0) {
+        await stop();
+        break;
+      }
+    }
+    if (need() > 0) {
+      const declared = answer2.declared !== null && answer2.declared < want.end - want.from ? ` (Content-Length ${answer2.declared})` : "";
+      throw new BodyInterrupted(`the body from ${redactUrl(finalUrl)} ended after ${progress.got - received0} of ${want.end - want.from} bytes${declared}`);
+    }
+  }
+};
+function checkLength(want, res) {
+  const { from, end, size } = want;
+  const declaredHeader = res.headers.get("content-length");
+  const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
+  const ok = { declared, skip: 0, ignoringRange: false };
+  if (!want.ranged) {
+    if (res.status !== 200) return { problem: `expected HTTP 200 for the whole file, got ${res.status}`, status: res.status };
+    if (declared !== null && declared > size) return { problem: `expected ${size} bytes but the server announced Content-Length ${declared}` };
+    return ok;
+  }
+  if (res.status === 206) {
+    const cr = res.headers.get("content-range");
+    const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
+    if (!m || Number(m[1]) !== from || Number(m[2]) !== end - 1) return { problem: `asked for bytes ${from}-${end - 1} but the server answered Content-Range ${JSON.stringify(cr)}` };
+    if (m[3] !== "*" && Number(m[3]) !== size) return { problem: `the server says the file is ${m[3]} bytes, the listing says ${size}` };
+    if (declared !== null && declared > end - from) return { problem: `expected ${end - from} bytes but the server announced Content-Length ${declared}` };
+    return ok;
+  }
+  if (res.status === 200) {
+    if (declared !== size) {
+      return {
+        problem: `the server ignored the Range request (HTTP 200 instead of 206 Partial Content) and its Content-Length (${declaredHeader ?? "none"}) is not the listed file size ${size}; refusing the response`,
+        status: 200
+      };
+    }
+    return { declared, skip: from, ignoringRange: true };
+  }
+  return { problem: `expected HTTP 206 Partial Content for bytes ${from}-${end - 1}, got ${res.status}`, status: res.status };
+}
+function normalizeEtag(v) {
+  if (v === null) return null;
+  const t = v.trim().replace(/^W\//, "");
+  return t === "" ? null : t;
 }
 
 // src/sources/read-ahead.ts
@@ -7717,34 +8228,21 @@ function keyOf2(file, begin, end) {
   return `${file}\0${begin}\0${end}`;
 }
 
+// src/sources/repo-id.ts
+var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
+function isValidRepoId(repo) {
+  return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
+}
+function isValidRevision(rev) {
+  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
+}
+
 // src/sources/types.ts
 var silentLogger = { info() {
 }, warn() {
 } };
 
 // src/sources/hub.ts
-var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
-function isValidRepoId(repo) {
-  return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
-}
-var CONFIG_FILE = "config.json";
-var MAX_CONFIG_BYTES = 5e7;
-var HEADER_CONCURRENCY = 8;
-var CDN_URL_TTL_MS = 5 * 6e4;
-var SHA_RE = /^[0-9a-f]{40}$/;
-var MAX_API_BYTES = 1e8;
-function normalizeEtag(v) {
-  if (v === null) return null;
-  const t = v.trim().replace(/^W\//, "");
-  return t === "" ? null : t;
-}
-function originOf(url) {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return null;
-  }
-}
 var HubSource = class {
   source;
   repo;
@@ -7753,17 +8251,14 @@ var HubSource = class {
   token;
   logger;
   maxAttempts;
-  stallMs;
-  /** The network timeout: one request (attempts and waits) or one body without progress may take this long. */
-  budgetMs;
   missingLocalPath;
   /** Aborted by close(): every request still in flight (header reads, resumes, waits between attempts) ends with it. */
   closing = new AbortController();
-  http;
+  api;
+  ranged;
   sha = null;
   license = null;
   files = /* @__PURE__ */ new Map();
-  bytes = 0;
   readAhead = null;
   constructor(opts) {
     if (!isValidRepoId(opts.repo)) {
@@ -7776,23 +8271,30 @@ var HubSource = class {
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
     this.missingLocalPath = opts.missingLocalPath ?? null;
-    const defaults = hubTimingDefaults();
-    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults.maxAttempts));
-    this.budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
-    this.stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? this.budgetMs, this.maxAttempts, defaults.stallMs);
-    this.http = makeHubFetch({
+    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+    const budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
+    const stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? budgetMs, this.maxAttempts);
+    const http = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
-      retryBaseMs: opts.retryBaseMs ?? defaults.retryBaseMs,
-      maxRetryMs: this.budgetMs,
-      stallMs: this.stallMs,
+      retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+      maxRetryMs: budgetMs,
+      stallMs,
       logger: this.logger
+    });
+    const common = { repo: this.repo, endpoint: this.endpoint, http, logger: this.logger, maxAttempts: this.maxAttempts, stallMs, budgetMs, closing: this.closing.signal };
+    this.api = common;
+    this.ranged = new RangedGet({
+      ...common,
+      sha: () => this.sha,
+      label: (file) => this.label(file),
+      errorContext: (file) => this.ctx(file)
     });
   }
   get bytesRead() {
-    return this.bytes;
+    return this.ranged.bytes;
   }
   /** The pinned commit sha, once list() has resolved it. */
   get revision() {
@@ -7808,121 +8310,14 @@ var HubSource = class {
       attempts: this.maxAttempts
     };
   }
-  /**
-   * fetch for @huggingface/hub: non-2xx answers become our typed errors before
-   * the library sees them; bodies (small JSON) are read here with the stall
-   * limit, retried when they break, and handed over buffered.
-   */
-  libFetch(ctx) {
-    const f = async (input, init) => {
-      const where = redactUrl(input instanceof Request ? input.url : input);
-      const deadline = Date.now() + this.budgetMs;
-      for (let attempt = 1; ; attempt++) {
-        const ctl = new AbortController();
-        const unlink = [linkAbort(init?.signal ?? null, ctl), linkAbort(this.closing.signal, ctl)];
-        try {
-          let res;
-          const hubInit = { ...init, signal: ctl.signal, deadline };
-          try {
-            res = await this.http(input, hubInit);
-          } catch (e2) {
-            throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
-          }
-          if (!res.ok) throw await hubResponseError(res, ctx);
-          try {
-            const body = await this.readAll(res, ctl, where);
-            return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-          } catch (e2) {
-            if (!(e2 instanceof BodyInterrupted)) throw e2;
-            const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
-            if (Date.now() >= deadline) {
-              throw new FetchError(`${this.repo}: reading ${where}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(this.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`);
-            }
-            if (attempt >= this.maxAttempts) throw new FetchError(`${this.repo}: reading ${where}: ${e2.message}; gave up after ${tries}`);
-            this.logger.warn(`${this.repo}: reading ${where}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
-          }
-        } finally {
-          for (const u of unlink) u();
-        }
-      }
-    };
-    return f;
-  }
-  /** A whole (small) body, with the stall limit; BodyInterrupted when it breaks or stalls. */
-  async readAll(res, ctl, where) {
-    if (res.body === null) return null;
-    const reader = res.body.getReader();
-    const parts = [];
-    let total = 0;
-    for (; ; ) {
-      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
-      if (chunk.done) break;
-      total += chunk.value.length;
-      if (total > MAX_API_BYTES) {
-        ctl.abort();
-        await reader.cancel().catch(() => void 0);
-        throw new FetchError(`${this.repo}: the Hub's answer from ${where} is larger than ${MAX_API_BYTES} bytes; refusing it`);
-      }
-      parts.push(chunk.value);
-    }
-    const out = new Uint8Array(total);
-    let p = 0;
-    for (const part of parts) {
-      out.set(part, p);
-      p += part.length;
-    }
-    return out;
-  }
   label(file) {
     return `${this.repo}@${this.sha ?? this.requested ?? "main"}:${file}`;
   }
-  resolveUrl(file) {
-    if (this.sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path7 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path7}`;
-  }
   /** modelInfo: commit sha (pinned for every later request) and licence. */
   async pin() {
-    const ctx = this.ctx();
-    let info;
-    try {
-      info = await modelInfo({
-        name: this.repo,
-        revision: this.requested ?? void 0,
-        additionalFields: ["sha", "cardData"],
-        hubUrl: this.endpoint,
-        fetch: this.libFetch(ctx)
-      });
-    } catch (e2) {
-      throw mapHubThrown(e2, ctx);
-    }
-    if (typeof info.sha !== "string" || !SHA_RE.test(info.sha)) {
-      throw new FetchError(`${this.repo}: the Hub did not return a commit sha for revision ${JSON.stringify(this.requested ?? "main")}`);
-    }
+    const info = await fetchModelInfo(this.api, this.requested, this.ctx());
     this.sha = info.sha;
-    const lic = info.cardData?.license;
-    this.license = typeof lic === "string" && lic ? lic : Array.isArray(lic) && lic.length > 0 && lic.every((l) => typeof l === "string") ? lic.join(", ") : null;
-  }
-  async listRepoFiles() {
-    const ctx = this.ctx();
-    this.files.clear();
-    try {
-      for await (const entry of listFiles({
-        repo: this.repo,
-        revision: this.sha ?? void 0,
-        recursive: true,
-        hubUrl: this.endpoint,
-        fetch: this.libFetch(ctx)
-      })) {
-        if (entry.type !== "file") continue;
-        if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
-          throw new FetchError(`${this.repo}@${this.sha}: the Hub's file listing has a malformed entry`);
-        }
-        this.files.set(entry.path, { size: entry.size, etags: /* @__PURE__ */ new Map() });
-      }
-    } catch (e2) {
-      throw mapHubThrown(e2, ctx);
-    }
+    this.license = info.license;
   }
   /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
   async resolve() {
@@ -7964,90 +8359,31 @@ var HubSource = class {
   async list() {
     const pinning = this.sha === null;
     try {
-      return await this.listPinned();
+      if (this.sha === null) await this.pin();
+      this.files.clear();
+      for (const [file, size] of await fetchFileSizes(this.api, this.sha, this.ctx())) this.files.set(file, { size, etags: /* @__PURE__ */ new Map() });
+      const listed2 = await listFolder(this.folder());
+      return { source: this.source, revision: this.sha, license: this.license, ...listed2 };
     } catch (e2) {
       throw this.explain(e2, pinning && this.sha === null);
     }
   }
-  async listPinned() {
-    if (this.sha === null) await this.pin();
-    await this.listRepoFiles();
-    let headerBytes = 0;
-    let tensors;
-    let files;
-    if (this.files.has(INDEX_FILE)) {
-      const indexLabel = this.label(INDEX_FILE);
-      const text = await this.getSmallFile(INDEX_FILE, MAX_INDEX_BYTES, "index");
-      headerBytes += text.bytes;
-      const index = parseShardIndex(indexLabel, text.text);
-      for (const shard of index.shards) {
-        if (!this.files.has(shard)) {
-          throw new FormatError(indexLabel, `the index lists shard ${JSON.stringify(shard)}, which is not in the repo`);
-        }
-      }
-      const results = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard) => this.readHeader(shard));
-      const perShard = /* @__PURE__ */ new Map();
-      index.shards.forEach((shard, i) => {
-        const r = results[i];
-        perShard.set(shard, r.tensors);
-        headerBytes += r.bytes;
-      });
-      tensors = reconcileShards(indexLabel, index, perShard);
-      files = index.shards;
-    } else if (this.files.has(SINGLE_FILE)) {
-      const r = await this.readHeader(SINGLE_FILE);
-      tensors = r.tensors;
-      headerBytes += r.bytes;
-      files = [SINGLE_FILE];
-    } else {
-      throw new FormatError(`${this.repo}@${this.sha}`, missingWeightsProblem([...this.files.keys()].sort()));
-    }
-    let config = null;
-    if (this.files.has(CONFIG_FILE)) {
-      const c = await this.getSmallFile(CONFIG_FILE, MAX_CONFIG_BYTES, "config");
-      headerBytes += c.bytes;
-      try {
-        config = JSON.parse(c.text);
-      } catch (e2) {
-        throw new FormatError(this.label(CONFIG_FILE), `not valid JSON (${e2.message})`);
-      }
-    }
+  /** The repo at the pinned revision as the shared listing sees it. */
+  folder() {
+    const info = (file) => this.files.get(file);
     return {
-      source: this.source,
-      revision: this.sha,
-      license: this.license,
-      tensors,
-      files,
-      config,
-      annotationFile: null,
-      headerBytes
+      label: `${this.repo}@${this.sha}`,
+      fileLabel: (file) => this.label(file),
+      has: async (file) => this.files.has(file),
+      names: async () => [...this.files.keys()].sort(),
+      size: async (file, listedBy) => {
+        const f = this.files.get(file);
+        if (f) return f.size;
+        throw new FormatError(listedBy ?? this.label(file), listedBy ? `the index lists shard ${JSON.stringify(file)}, which is not in the repo` : "not in the repo");
+      },
+      read: (file, begin, end) => this.ranged.fetch(file, info(file), { begin, end }),
+      readWhole: (file) => this.ranged.fetch(file, info(file), null)
     };
-  }
-  /** Whole small file (index, config), size-checked against the listing before and after. */
-  async getSmallFile(file, max, what) {
-    const info = this.files.get(file);
-    if (info.size > max) {
-      throw new FormatError(this.label(file), `${what} is ${info.size} bytes, above the ${max}-byte limit`);
-    }
-    const bytes = await this.fetchBytes(file, null, info.size);
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      throw new FormatError(this.label(file), "is not valid UTF-8");
-    }
-    return { text, bytes: bytes.length };
-  }
-  /** Header only: bytes 0-7, then 8..8+N-1, each validated against the listed size. */
-  async readHeader(file) {
-    const size = this.files.get(file).size;
-    const label = this.label(file);
-    const prefixLen = Math.min(8, size);
-    const prefix = prefixLen > 0 ? await this.fetchBytes(file, { begin: 0, end: prefixLen }, size) : new Uint8Array(0);
-    const n2 = readHeaderLength(label, prefix, size);
-    const json = await this.fetchBytes(file, { begin: 8, end: 8 + n2 }, size);
-    const parsed = parseHeader(label, json, size);
-    return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
   }
   /**
    * The ranges the engine will read next, in order: adjacent ones are
@@ -8061,7 +8397,7 @@ var HubSource = class {
     }
     this.readAhead?.reset();
     this.readAhead = new ReadAhead(
-      (file, begin, end, out, onProgress, signal) => this.fetchBytes(file, { begin, end }, this.files.get(file).size, { out, onProgress, signal }).then(() => void 0),
+      (file, begin, end, out, onProgress, signal) => this.ranged.fetch(file, this.files.get(file), { begin, end }, { out, onProgress, signal }).then(() => void 0),
       Math.max(1, Math.floor(concurrency)) * (SPAN_MAX_BYTES / 2)
     );
     this.readAhead.plan(ranges);
@@ -8086,280 +8422,23 @@ var HubSource = class {
     const planned = this.readAhead?.take(file, begin, end);
     if (planned) return planned;
     const started = Date.now();
-    const out = await this.fetchBytes(file, { begin, end }, info.size);
+    const out = await this.ranged.fetch(file, info, { begin, end });
     const mib = (end - begin) / 2 ** 20;
     if (mib >= 64) this.logger.progress?.(`${this.label(file)}: read ${mib.toFixed(0)} MiB in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
     return out;
   }
-  /**
-   * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
-   * bytes asked for. Streams each response into one buffer of the final size;
-   * a body that breaks, stalls or ends short is resumed with a Range request
-   * for what is still missing, at most maxAttempts requests in all.
-   */
-  async fetchBytes(file, range, size, stream = null) {
-    const info = this.files.get(file);
-    const begin = range ? range.begin : 0;
-    const end = range ? range.end : size;
-    const out = stream?.out ?? new Uint8Array(end - begin);
-    if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
-    const progress = { got: 0, at: Date.now() };
-    const label = this.label(file);
-    const live = { abort: null };
-    const onAbort = () => live.abort?.();
-    stream?.signal.addEventListener("abort", onAbort, { once: true });
-    this.closing.signal.addEventListener("abort", onAbort, { once: true });
-    const cancelled = () => stream?.signal.aborted === true || this.closing.signal.aborted;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          if (cancelled()) throw new Error("cancelled");
-          await this.fetchOnce(file, info, { begin, end, whole: range === null }, out, progress, stream?.onProgress ?? null, live);
-          return out;
-        } catch (e2) {
-          if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
-          if (this.closing.signal.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
-          if (!(e2 instanceof BodyInterrupted)) throw e2;
-          info.cdn = void 0;
-          if (Date.now() - progress.at >= this.budgetMs) {
-            throw new FetchError(
-              `${label}: ${e2.message}; no data within ${formatSeconds(this.budgetMs)} s (${attempt} attempt${attempt === 1 ? "" : "s"}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
-            );
-          }
-          if (attempt >= this.maxAttempts) {
-            throw new FetchError(
-              `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
-            );
-          }
-          this.logger.warn(
-            `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
-          );
-        }
-      }
-    } finally {
-      stream?.signal.removeEventListener("abort", onAbort);
-      this.closing.signal.removeEventListener("abort", onAbort);
-    }
-  }
-  /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  async get(file, info, headers, signal, deadline) {
-    const label = this.label(file);
-    const call = async (url2) => {
-      try {
-        const init = { headers, signal, deadline };
-        return await this.http(url2, init);
-      } catch (e2) {
-        if (e2 instanceof FetchError && !e2.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
-        throw e2;
-      }
-    };
-    const cached2 = info.cdn && Date.now() - info.cdn.at < CDN_URL_TTL_MS ? info.cdn.url : null;
-    if (cached2 !== null) {
-      const res = await call(cached2);
-      if (res.ok || res.status < 400 || res.status >= 500) return { res, fromCache: true, url: cached2 };
-      await drain(res);
-      info.cdn = void 0;
-    }
-    const url = this.resolveUrl(file);
-    return { res: await call(url), fromCache: false, url };
-  }
-  /** The repo changed under us: never mix two revisions. */
-  changed(file, what, a, b) {
-    return new FetchError(`${this.repo}: the repo changed while it was being read (file ${file}: ${what} ${a} then ${b}); re-run to check one revision`);
-  }
-  /**
-   * Check every answer on the way (redirect hops, then the final response)
-   * against the pinned sha (X-Repo-Commit on the Hub's origin) and against the
-   * first ETag seen for this file on the same origin.
-   */
-  checkRevision(file, info, res) {
-    const hubOrigin = originOf(this.endpoint);
-    const answers = [...redirectHops(res).map((h) => ({ url: h.url, headers: h.headers })), { url: res.url, headers: res.headers }];
-    for (const a of answers) {
-      const origin = originOf(a.url);
-      if (origin === null) continue;
-      const onHub = origin === hubOrigin;
-      const etag = normalizeEtag(onHub ? a.headers.get("x-linked-etag") ?? a.headers.get("etag") : a.headers.get("etag"));
-      if (etag !== null) {
-        const seen = info.etags.get(origin);
-        if (seen === void 0) info.etags.set(origin, etag);
-        else if (seen !== etag) throw this.changed(file, "etag", seen, etag);
-      }
-      const commit2 = onHub ? a.headers.get("x-repo-commit") : null;
-      if (commit2 !== null && commit2.trim() !== "" && this.sha !== null && commit2.trim() !== this.sha) {
-        throw this.changed(file, "commit", this.sha, commit2.trim());
-      }
-    }
-  }
-  /**
-   * One request for the bytes still missing, [begin + progress.got, end),
-   * copied into `out` as they arrive (progress.got advances with them).
-   * Resolves when the range is complete; BodyInterrupted when the body breaks,
-   * stalls or ends short (worth resuming); FetchError for anything else.
-   */
-  async fetchOnce(file, info, want, out, progress, onProgress, live) {
-    const size = info.size;
-    const label = this.label(file);
-    const from = want.begin + progress.got;
-    const end = want.end;
-    const ranged = !want.whole || from > 0;
-    const headers = { "accept-encoding": "identity" };
-    if (ranged) headers.range = `bytes=${from}-${end - 1}`;
-    const ctl = new AbortController();
-    live.abort = () => ctl.abort();
-    const { res, fromCache, url } = await this.get(file, info, headers, ctl.signal, progress.at + this.budgetMs);
-    if (!res.ok) {
-      if (res.status === 416) {
-        await drain(res);
-        throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
-      }
-      throw await hubResponseError(res, this.ctx(file));
-    }
-    try {
-      this.checkRevision(file, info, res);
-    } catch (e2) {
-      await drain(res);
-      throw e2;
-    }
-    const declaredHeader = res.headers.get("content-length");
-    const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
-    let skip = 0;
-    let ignoringRange = false;
-    if (ranged && res.status === 206) {
-      const cr = res.headers.get("content-range");
-      const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
-      if (!m || Number(m[1]) !== from || Number(m[2]) !== end - 1) {
-        await drain(res);
-        throw new FetchError(`${label}: asked for bytes ${from}-${end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
-      }
-      if (m[3] !== "*" && Number(m[3]) !== size) {
-        await drain(res);
-        throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
-      }
-      if (declared !== null && declared > end - from) {
-        await drain(res);
-        throw new FetchError(`${label}: expected ${end - from} bytes but the server announced Content-Length ${declared}`);
-      }
-    } else if (ranged && res.status === 200) {
-      if (declared !== size) {
-        await drain(res);
-        throw new FetchError(
-          `${label}: the server ignored the Range request (HTTP 200 instead of 206 Partial Content) and its Content-Length (${declaredHeader ?? "none"}) is not the listed file size ${size}; refusing the response`,
-          200
-        );
-      }
-      ignoringRange = true;
-      skip = from;
-      if (!info.warnedIgnoredRange) {
-        info.warnedIgnoredRange = true;
-        this.logger.warn(
-          `${label}: the server ignores Range requests (HTTP 200 with the whole ${size}-byte file); each read streams the file from its start, discarding the bytes before the range and stopping at its end, so bytes are wasted`
-        );
-      }
-    } else if (ranged) {
-      await drain(res);
-      throw new FetchError(`${label}: expected HTTP 206 Partial Content for bytes ${from}-${end - 1}, got ${res.status}`, res.status);
-    } else {
-      if (res.status !== 200) {
-        await drain(res);
-        throw new FetchError(`${label}: expected HTTP 200 for the whole file, got ${res.status}`, res.status);
-      }
-      if (declared !== null && declared > size) {
-        await drain(res);
-        throw new FetchError(`${label}: expected ${size} bytes but the server announced Content-Length ${declared}`);
-      }
-    }
-    const finalUrl = res.url || url;
-    const need = () => want.end - want.begin - progress.got;
-    if (res.body === null) {
-      if (need() === 0) return;
-      throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
-    }
-    const reader = res.body.getReader();
-    live.abort = () => {
-      ctl.abort();
-      void reader.cancel().catch(() => void 0);
-    };
-    const received0 = progress.got;
-    for (; ; ) {
-      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
-      if (chunk.done) break;
-      let v = chunk.value;
-      this.bytes += v.length;
-      if (v.length > 0) progress.at = Date.now();
-      if (skip > 0) {
-        if (v.length <= skip) {
-          skip -= v.length;
-          continue;
-        }
-        v = v.subarray(skip);
-        skip = 0;
-      }
-      if (v.length > need()) {
-        if (!ignoringRange) {
-          ctl.abort();
-          await reader.cancel().catch(() => void 0);
-          throw new FetchError(`${label}: the server sent more than the ${end - from} bytes asked for`);
-        }
-        v = v.subarray(0, need());
-      }
-      out.set(v, progress.got);
-      progress.got += v.length;
-      onProgress?.(progress.got);
-      if (ignoringRange && need() === 0) {
-        ctl.abort();
-        await reader.cancel().catch(() => void 0);
-        break;
-      }
-    }
-    if (need() > 0) {
-      throw new BodyInterrupted(
-        `the body from ${redactUrl(finalUrl)} ended after ${progress.got - received0} of ${end - from} bytes${declared !== null && declared < end - from ? ` (Content-Length ${declared})` : ""}`
-      );
-    }
-    if (!fromCache && res.url && originOf(res.url) !== originOf(this.endpoint)) {
-      info.cdn = { url: res.url, at: Date.now() };
-    }
-  }
 };
-function linkAbort(signal, ctl) {
-  if (signal === null) return () => void 0;
-  if (signal.aborted) {
-    ctl.abort(signal.reason);
-    return () => void 0;
-  }
-  const onAbort = () => ctl.abort(signal.reason);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
-}
-async function mapLimit(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]);
-      } catch (e2) {
-        failed = true;
-        throw e2;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 // src/sources/local.ts
-import { open, readdir as readdir2, readFile as readFile3, realpath, stat as stat3 } from "node:fs/promises";
+import { open, readdir as readdir2, realpath, stat as stat3 } from "node:fs/promises";
 import path4 from "node:path";
-var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
   source;
+  /** The model directory as given (for messages). */
   root = "";
+  /** The same, absolute: files open the same way whatever the working directory later is. */
+  absRoot = "";
   bytes = 0;
-  sizes = /* @__PURE__ */ new Map();
   constructor(source) {
     this.source = source;
   }
@@ -8371,11 +8450,11 @@ var LocalSource = class {
     const p = path4.join(this.root, file);
     let real;
     try {
-      real = await realpath(p);
+      real = await realpath(path4.join(this.absRoot, file));
     } catch {
       throw new FormatError(p, "file not found");
     }
-    const rootReal = await realpath(this.root);
+    const rootReal = await realpath(this.absRoot);
     if (real !== rootReal && !real.startsWith(rootReal + path4.sep)) {
       throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
     }
@@ -8389,78 +8468,37 @@ var LocalSource = class {
     } catch {
       throw new UsageError(`no such file or directory: ${given2}`);
     }
-    let files;
-    let tensors;
-    let annotationFile = null;
-    let headerBytes = 0;
-    if (st.isFile()) {
-      if (PICKLE_EXTENSIONS2.some((e2) => given2.endsWith(e2))) {
-        throw new FormatError(given2, "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)");
-      }
-      this.root = path4.dirname(given2);
-      const file = path4.basename(given2);
-      const r = await this.readHeader(file);
-      tensors = r.tensors;
-      headerBytes = r.bytes;
-      files = [file];
-    } else {
-      this.root = given2;
-      const indexPath = path4.join(given2, INDEX_FILE);
-      const single = path4.join(given2, SINGLE_FILE);
-      if (await exists(indexPath)) {
-        const size = (await stat3(indexPath)).size;
-        if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
-        const text = await readFile3(indexPath, "utf8");
-        headerBytes += size;
-        const index = parseShardIndex(indexPath, text);
-        const perShard = /* @__PURE__ */ new Map();
-        for (const shard of index.shards) {
-          const r = await this.readHeader(shard);
-          perShard.set(shard, r.tensors);
-          headerBytes += r.bytes;
-        }
-        tensors = reconcileShards(indexPath, index, perShard);
-        files = index.shards;
-        annotationFile = indexPath;
-      } else if (await exists(single)) {
-        const r = await this.readHeader(SINGLE_FILE);
-        tensors = r.tensors;
-        headerBytes = r.bytes;
-        files = [SINGLE_FILE];
-      } else {
-        const names2 = (await readdir2(given2).catch(() => [])).sort();
-        throw new FormatError(given2, missingWeightsProblem(names2));
-      }
-    }
-    let config = null;
-    const configPath = path4.join(this.root, "config.json");
-    if (await exists(configPath)) {
-      try {
-        config = JSON.parse(await readFile3(configPath, "utf8"));
-      } catch (e2) {
-        throw new FormatError(configPath, `not valid JSON (${e2.message})`);
-      }
-      annotationFile ??= configPath;
-    }
-    annotationFile ??= path4.join(this.root, files[0]);
-    this.bytes += headerBytes;
-    return { source: this.source, revision: null, license: null, tensors, files, config, annotationFile, headerBytes };
+    const isFile = st.isFile();
+    this.root = isFile ? path4.dirname(given2) : given2;
+    this.absRoot = path4.resolve(this.root);
+    const listed2 = isFile ? await listFile(this.folder(), path4.basename(given2)) : await listFolder(this.folder());
+    this.bytes += listed2.headerBytes;
+    return { source: this.source, revision: null, license: null, ...listed2 };
   }
-  async readHeader(file) {
-    const p = await this.resolveFile(file);
-    const fh = await open(p, "r");
+  /** The directory as the shared listing sees it. */
+  folder() {
+    const exists2 = (file) => stat3(path4.join(this.absRoot, file)).then(
+      () => true,
+      () => false
+    );
+    return {
+      label: this.root,
+      fileLabel: (file) => path4.join(this.root, file),
+      has: exists2,
+      names: async () => (await readdir2(this.absRoot).catch(() => [])).sort(),
+      size: async (file) => (await stat3(await this.resolveFile(file))).size,
+      read: (file, begin, end) => this.readOnce(file, begin, end),
+      readWhole: (file, size) => this.readOnce(file, 0, size)
+    };
+  }
+  /** Bytes of a file opened for this read only (headers and the index, while listing). */
+  async readOnce(file, begin, end) {
+    const label = path4.join(this.root, file);
+    const fh = await open(await this.resolveFile(file), "r");
     try {
-      const size = (await fh.stat()).size;
-      this.sizes.set(file, size);
-      const prefix = new Uint8Array(8);
-      await fh.read(prefix, 0, Math.min(8, size), 0);
-      const label = path4.join(this.root, file);
-      const n2 = readHeaderLength(label, prefix, size);
-      const json = new Uint8Array(n2);
-      const { bytesRead } = await fh.read(json, 0, n2, 8);
-      if (bytesRead !== n2) throw new FormatError(label, "file shrank while reading its header");
-      const parsed = parseHeader(label, json, size);
-      return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
+      return await readExactly(fh, label, begin, end);
+    } catch (e2) {
+      throw e2 instanceof FetchError ? new FormatError(label, "file shrank while it was being listed") : e2;
     } finally {
       await fh.close();
     }
@@ -8478,15 +8516,8 @@ var LocalSource = class {
   }
   async read(file, begin, end) {
     const { path: p, fh } = await this.handle(file);
-    const len = end - begin;
-    const buf = new Uint8Array(len);
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-      if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
-      got += bytesRead;
-    }
-    this.bytes += len;
+    const buf = await readExactly(fh, p, begin, end);
+    this.bytes += buf.length;
     return buf;
   }
   /** Close the open shard handles (the engine calls it when a source is done). */
@@ -8496,13 +8527,21 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
+async function readExactly(fh, label, begin, end) {
+  const len = end - begin;
+  const buf = new Uint8Array(len);
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
+    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${end}`);
+    got += bytesRead;
+  }
+  return buf;
+}
 
 // src/sources/parse-source.ts
 var HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
 var HINT = "expected a local path (directory or .safetensors file) or a Hugging Face repo: org/name, org/name@revision or hf://org/name[@revision]";
-function validRevision(rev) {
-  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
-}
 function parseHubId(s, given2) {
   if (s.endsWith("@")) return null;
   const m = HUB_RE.exec(s);
@@ -8510,7 +8549,7 @@ function parseHubId(s, given2) {
   const repo = m[1];
   const revision = m[2] ?? null;
   if (!isValidRepoId(repo)) return null;
-  if (revision !== null && !validRevision(revision)) {
+  if (revision !== null && !isValidRevision(revision)) {
     throw new UsageError(`${JSON.stringify(given2)}: revision ${JSON.stringify(revision)} is not a valid branch, tag or commit`);
   }
   return { repo, revision };
@@ -8547,6 +8586,7 @@ function createSource(s, opts) {
     fetch: opts.fetch,
     logger: opts.logger,
     networkTimeoutMs: opts.networkTimeoutMs,
+    ...opts.hubTimings,
     missingLocalPath: parsed.missingLocalPath
   });
 }
@@ -8565,16 +8605,16 @@ async function statOrNull(p) {
 async function checkOutputPath(file, what) {
   const abs = path6.resolve(file);
   const st = await statOrNull(abs);
-  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path6.join(file, "report.json")})`);
+  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path6.join(file, "report.json")})`, "usage.unwritable-output");
   let dir = path6.dirname(abs);
   for (; ; ) {
     const d = await statOrNull(dir);
     if (d) {
-      if (!d.isDirectory()) throw new UsageError(`${what} ${file}: ${dir} is a file, not a folder`);
+      if (!d.isDirectory()) throw new UsageError(`${what} ${file}: ${dir} is a file, not a folder`, "usage.unwritable-output");
       try {
         await access(dir, constants.W_OK);
       } catch {
-        throw new UsageError(`${what} ${file}: the folder ${dir} is not writable`);
+        throw new UsageError(`${what} ${file}: the folder ${dir} is not writable`, "usage.unwritable-output");
       }
       return;
     }
@@ -8664,39 +8704,35 @@ function cliLogger(io, quiet) {
   };
 }
 function parseCheckArgs(args, env) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        candidate: { type: "string" },
-        reference: { type: "string", multiple: true },
-        report: { type: "string" },
-        html: { type: "string" },
-        format: { type: "string" },
-        "fail-on": { type: "string" },
-        endpoint: { type: "string" },
-        token: { type: "string" },
-        components: { type: "string" },
-        "min-pearson": { type: "string" },
-        "min-z": { type: "string" },
-        "min-share": { type: "string" },
-        sample: { type: "string" },
-        concurrency: { type: "string" },
-        "cache-dir": { type: "string" },
-        "network-timeout": { type: "string" },
-        quiet: { type: "boolean" },
-        shard: { type: "string" },
-        "plan-fingerprint": { type: "string" },
-        "plan-positions": { type: "string" }
-      }
-    }));
-  } catch (e2) {
-    throw new UsageError(e2.message);
-  }
-  const settings = parseSettings({
+  const { values } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      candidate: { type: "string" },
+      reference: { type: "string", multiple: true },
+      report: { type: "string" },
+      html: { type: "string" },
+      format: { type: "string" },
+      "fail-on": { type: "string" },
+      endpoint: { type: "string" },
+      token: { type: "string" },
+      components: { type: "string" },
+      "min-pearson": { type: "string" },
+      "min-z": { type: "string" },
+      "min-share": { type: "string" },
+      sample: { type: "string" },
+      concurrency: { type: "string" },
+      "cache-dir": { type: "string" },
+      "network-timeout": { type: "string" },
+      quiet: { type: "boolean" },
+      shard: { type: "string" },
+      "plan-fingerprint": { type: "string" },
+      "plan-positions": { type: "string" }
+    }
+  });
+  return parseSettings({
+    mode: "check",
     candidate: values.candidate,
     references: values.reference ?? [],
     reportPath: values.report,
@@ -8712,19 +8748,14 @@ function parseCheckArgs(args, env) {
     sample: values.sample,
     concurrency: values.concurrency,
     cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
-    networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT
+    networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
+    shard: values.shard,
+    planFingerprint: values["plan-fingerprint"],
+    planPositions: values["plan-positions"],
+    quiet: values.quiet
   });
-  const shard = parseShardMark({ shard: values.shard, fingerprint: values["plan-fingerprint"], positions: values["plan-positions"] }, settings.references);
-  return { settings, quiet: values.quiet ?? false, shard };
 }
-function parseOrUsage(config) {
-  try {
-    return parseArgs(config);
-  } catch (e2) {
-    throw new UsageError(e2.message);
-  }
-}
-async function runPlanCommand(args, io) {
+function parsePlanArgs(args, env) {
   const { values: v } = parseOrUsage({
     args,
     strict: true,
@@ -8742,27 +8773,21 @@ async function runPlanCommand(args, io) {
       quiet: { type: "boolean" }
     }
   });
-  const settings = parseSettings({
+  return parseSettings({
+    mode: "plan",
     candidate: v.candidate,
     references: v.reference ?? [],
-    endpoint: v.endpoint ?? io.env.HF_ENDPOINT,
-    token: v.token ?? io.env.HF_TOKEN,
+    shards: v.shards,
+    endpoint: v.endpoint ?? env.HF_ENDPOINT,
+    token: v.token ?? env.HF_TOKEN,
     components: v.components,
     sample: v.sample,
     concurrency: v.concurrency,
-    networkTimeout: v["network-timeout"] ?? io.env.FROMSCRATCH_NETWORK_TIMEOUT
+    networkTimeout: v["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
+    quiet: v.quiet
   });
-  const shards = parseShardCount(v.shards);
-  const logger = cliLogger(io, v.quiet ?? false);
-  const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
-    logger
-  });
-  for (const l of describePlan(plan)) logger.info(l);
-  io.stdout(JSON.stringify(matrixOf(plan)) + "\n");
-  return EXIT.pass;
 }
-async function runMergeCommand(args, io) {
+function parseMergeArgs(args) {
   const { values: v, positionals } = parseOrUsage({
     args,
     strict: true,
@@ -8775,19 +8800,40 @@ async function runMergeCommand(args, io) {
       quiet: { type: "boolean" }
     }
   });
-  const format = v.format ?? "text";
-  if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
-  if (positionals.length === 0) throw new UsageError(`usage: ${COMMAND} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`);
-  const logger = cliLogger(io, v.quiet ?? false);
-  const reportPath = v.report;
-  const summaryPath = v.summary;
+  return parseSettings(
+    { mode: "merge", reports: positionals, reportPath: v.report, summaryPath: v.summary, format: v.format, failOn: v["fail-on"], quiet: v.quiet },
+    { entry: "cli", command: COMMAND }
+  );
+}
+function parseOrUsage(config) {
+  try {
+    return parseArgs(config);
+  } catch (e2) {
+    throw new UsageError(e2.message);
+  }
+}
+async function runPlanCommand(args, io) {
+  const settings = parsePlanArgs(args, io.env);
+  const logger = cliLogger(io, settings.quiet);
+  const plan = await makePlan(settings, settings.shards, {
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
+    logger
+  });
+  for (const l of describePlan(plan)) logger.info(l);
+  io.stdout(JSON.stringify(matrixOf(plan)) + "\n");
+  return EXIT.pass;
+}
+async function runMergeCommand(args, io) {
+  const settings = parseMergeArgs(args);
+  const logger = cliLogger(io, settings.quiet);
+  const { reportPath, summaryPath } = settings;
   if (reportPath) await checkOutputPath(reportPath, "--report");
   if (summaryPath) await checkOutputPath(summaryPath, "--summary");
-  const files = await expandReportPaths(positionals);
-  const report = mergeReports(await readPartials(files), { failOn: parseFailOn(v["fail-on"]) });
+  const files = await expandReportPaths(settings.reports);
+  const report = mergeReports(await readPartials(files), { failOn: settings.failOn });
   logger.info(`merged ${files.length} partial reports (plan ${report.merged.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
   return await deliver(report, null, io, logger, {
-    format,
+    format: settings.format,
     reportPath,
     summaryPath,
     color: false
@@ -8872,16 +8918,16 @@ async function main(argv, io) {
       io.stdout(USAGE);
       return EXIT.pass;
     }
-    const { settings, quiet, shard } = parseCheckArgs(rest, io.env);
+    const settings = parseCheckArgs(rest, io.env);
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
-    const logger = cliLogger(io, quiet);
+    const logger = cliLogger(io, settings.quiet);
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
       logger,
       now: () => Date.now()
     });
-    if (shard) report.shard = shard;
+    if (settings.shard) report.shard = settings.shard;
     return await deliver(report, error, io, logger, {
       format: settings.format,
       reportPath: settings.reportPath,

@@ -3856,8 +3856,8 @@ var require_webidl = __commonJS({
       return new TypeError(`${message.header}: ${message.message}`);
     };
     webidl.errors.conversionFailed = function(context3) {
-      const plural = context3.types.length === 1 ? "" : " one of";
-      const message = `${context3.argument} could not be converted to${plural}: ${context3.types.join(", ")}.`;
+      const plural2 = context3.types.length === 1 ? "" : " one of";
+      const message = `${context3.argument} could not be converted to${plural2}: ${context3.types.join(", ")}.`;
       return webidl.errors.exception({
         header: context3.prefix,
         message
@@ -6453,7 +6453,7 @@ var require_client_h1 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
+        const pause2 = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
@@ -6467,7 +6467,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants5.ERROR.PAUSED : 0;
+        return pause2 ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -8526,8 +8526,8 @@ var require_pool_stats = __commonJS({
       static {
         __name(this, "PoolStats");
       }
-      constructor(pool2) {
-        this[kPool] = pool2;
+      constructor(pool) {
+        this[kPool] = pool;
       }
       get connected() {
         return this[kPool][kConnected];
@@ -8581,35 +8581,35 @@ var require_pool_base = __commonJS({
         this[kQueue] = new FixedQueue();
         this[kClients] = [];
         this[kQueued] = 0;
-        const pool2 = this;
+        const pool = this;
         this[kOnDrain] = /* @__PURE__ */ __name(function onDrain(origin, targets) {
-          const queue = pool2[kQueue];
+          const queue = pool[kQueue];
           let needDrain = false;
           while (!needDrain) {
             const item = queue.shift();
             if (!item) {
               break;
             }
-            pool2[kQueued]--;
+            pool[kQueued]--;
             needDrain = !this.dispatch(item.opts, item.handler);
           }
           this[kNeedDrain] = needDrain;
-          if (!this[kNeedDrain] && pool2[kNeedDrain]) {
-            pool2[kNeedDrain] = false;
-            pool2.emit("drain", origin, [pool2, ...targets]);
+          if (!this[kNeedDrain] && pool[kNeedDrain]) {
+            pool[kNeedDrain] = false;
+            pool.emit("drain", origin, [pool, ...targets]);
           }
-          if (pool2[kClosedResolve] && queue.isEmpty()) {
-            Promise.all(pool2[kClients].map((c) => c.close())).then(pool2[kClosedResolve]);
+          if (pool[kClosedResolve] && queue.isEmpty()) {
+            Promise.all(pool[kClients].map((c) => c.close())).then(pool[kClosedResolve]);
           }
         }, "onDrain");
         this[kOnConnect] = (origin, targets) => {
-          pool2.emit("connect", origin, [pool2, ...targets]);
+          pool.emit("connect", origin, [pool, ...targets]);
         };
         this[kOnDisconnect] = (origin, targets, err) => {
-          pool2.emit("disconnect", origin, [pool2, ...targets], err);
+          pool.emit("disconnect", origin, [pool, ...targets], err);
         };
         this[kOnConnectionError] = (origin, targets, err) => {
-          pool2.emit("connectionError", origin, [pool2, ...targets], err);
+          pool.emit("connectionError", origin, [pool, ...targets], err);
         };
         this[kStats] = new PoolStats(this);
       }
@@ -8872,22 +8872,22 @@ var require_balanced_pool = __commonJS({
       }
       addUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
-        if (this[kClients].find((pool3) => pool3[kUrl].origin === upstreamOrigin && pool3.closed !== true && pool3.destroyed !== true)) {
+        if (this[kClients].find((pool2) => pool2[kUrl].origin === upstreamOrigin && pool2.closed !== true && pool2.destroyed !== true)) {
           return this;
         }
-        const pool2 = this[kFactory](upstreamOrigin, Object.assign({}, this[kOptions]));
-        this[kAddClient](pool2);
-        pool2.on("connect", () => {
-          pool2[kWeight] = Math.min(this[kMaxWeightPerServer], pool2[kWeight] + this[kErrorPenalty]);
+        const pool = this[kFactory](upstreamOrigin, Object.assign({}, this[kOptions]));
+        this[kAddClient](pool);
+        pool.on("connect", () => {
+          pool[kWeight] = Math.min(this[kMaxWeightPerServer], pool[kWeight] + this[kErrorPenalty]);
         });
-        pool2.on("connectionError", () => {
-          pool2[kWeight] = Math.max(1, pool2[kWeight] - this[kErrorPenalty]);
+        pool.on("connectionError", () => {
+          pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
           this._updateBalancedPoolStats();
         });
-        pool2.on("disconnect", (...args) => {
+        pool.on("disconnect", (...args) => {
           const err = args[2];
           if (err && err.code === "UND_ERR_SOCKET") {
-            pool2[kWeight] = Math.max(1, pool2[kWeight] - this[kErrorPenalty]);
+            pool[kWeight] = Math.max(1, pool[kWeight] - this[kErrorPenalty]);
             this._updateBalancedPoolStats();
           }
         });
@@ -8906,9 +8906,9 @@ var require_balanced_pool = __commonJS({
       }
       removeUpstream(upstream) {
         const upstreamOrigin = parseOrigin(upstream).origin;
-        const pool2 = this[kClients].find((pool3) => pool3[kUrl].origin === upstreamOrigin && pool3.closed !== true && pool3.destroyed !== true);
-        if (pool2) {
-          this[kRemoveClient](pool2);
+        const pool = this[kClients].find((pool2) => pool2[kUrl].origin === upstreamOrigin && pool2.closed !== true && pool2.destroyed !== true);
+        if (pool) {
+          this[kRemoveClient](pool);
         }
         return this;
       }
@@ -8923,16 +8923,16 @@ var require_balanced_pool = __commonJS({
         if (!dispatcher) {
           return;
         }
-        const allClientsBusy = this[kClients].map((pool2) => pool2[kNeedDrain]).reduce((a, b) => a && b, true);
+        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b) => a && b, true);
         if (allClientsBusy) {
           return;
         }
         let counter = 0;
-        let maxWeightIndex = this[kClients].findIndex((pool2) => !pool2[kNeedDrain]);
+        let maxWeightIndex = this[kClients].findIndex((pool) => !pool[kNeedDrain]);
         while (counter++ < this[kClients].length) {
           this[kIndex] = (this[kIndex] + 1) % this[kClients].length;
-          const pool2 = this[kClients][this[kIndex]];
-          if (pool2[kWeight] > this[kClients][maxWeightIndex][kWeight] && !pool2[kNeedDrain]) {
+          const pool = this[kClients][this[kIndex]];
+          if (pool[kWeight] > this[kClients][maxWeightIndex][kWeight] && !pool[kNeedDrain]) {
             maxWeightIndex = this[kIndex];
           }
           if (this[kIndex] === 0) {
@@ -8941,8 +8941,8 @@ var require_balanced_pool = __commonJS({
               this[kCurrentWeight] = this[kMaxWeightPerServer];
             }
           }
-          if (pool2[kWeight] >= this[kCurrentWeight] && !pool2[kNeedDrain]) {
-            return pool2;
+          if (pool[kWeight] >= this[kCurrentWeight] && !pool[kNeedDrain]) {
+            return pool;
           }
         }
         this[kCurrentWeight] = this[kClients][maxWeightIndex][kWeight];
@@ -11697,9 +11697,9 @@ var require_pluralizer = __commonJS({
       static {
         __name(this, "Pluralizer");
       }
-      constructor(singular, plural) {
+      constructor(singular, plural2) {
         this.singular = singular;
-        this.plural = plural;
+        this.plural = plural2;
       }
       pluralize(count2) {
         const one = count2 === 1;
@@ -22114,25 +22114,25 @@ var require_ms = __commonJS({
     function fmtLong(ms) {
       var msAbs = Math.abs(ms);
       if (msAbs >= d) {
-        return plural(ms, msAbs, d, "day");
+        return plural2(ms, msAbs, d, "day");
       }
       if (msAbs >= h) {
-        return plural(ms, msAbs, h, "hour");
+        return plural2(ms, msAbs, h, "hour");
       }
       if (msAbs >= m) {
-        return plural(ms, msAbs, m, "minute");
+        return plural2(ms, msAbs, m, "minute");
       }
       if (msAbs >= s) {
-        return plural(ms, msAbs, s, "second");
+        return plural2(ms, msAbs, s, "second");
       }
       return ms + " ms";
     }
     __name(fmtLong, "fmtLong");
-    function plural(ms, msAbs, n2, name2) {
+    function plural2(ms, msAbs, n2, name2) {
       var isPlural = msAbs >= n2 * 1.5;
       return Math.round(ms / n2) + " " + name2 + (isPlural ? "s" : "");
     }
-    __name(plural, "plural");
+    __name(plural2, "plural");
   }
 });
 
@@ -70635,9 +70635,12 @@ var FromScratchError = class extends Error {
     __name(this, "FromScratchError");
   }
   kind;
-  constructor(kind, message) {
+  /** Stable code (`kind` or `kind.detail`); see ErrorCode. */
+  code;
+  constructor(kind, message, code = kind) {
     super(message);
     this.kind = kind;
+    this.code = code;
     this.name = "FromScratchError";
   }
 };
@@ -70645,8 +70648,8 @@ var UsageError2 = class extends FromScratchError {
   static {
     __name(this, "UsageError");
   }
-  constructor(message) {
-    super("usage", message);
+  constructor(message, code = "usage") {
+    super("usage", message, code);
     this.name = "UsageError";
   }
 };
@@ -70656,8 +70659,8 @@ var FormatError = class extends FromScratchError {
   }
   file;
   tensor;
-  constructor(file, problem, tensor) {
-    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`);
+  constructor(file, problem, tensor, code = "format") {
+    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`, code);
     this.file = file;
     this.tensor = tensor;
     this.name = "FormatError";
@@ -70668,8 +70671,8 @@ var FetchError = class extends FromScratchError {
     __name(this, "FetchError");
   }
   status;
-  constructor(message, status) {
-    super("fetch", message);
+  constructor(message, status, code = status === 404 ? "fetch.not-found" : "fetch") {
+    super("fetch", message, code);
     this.status = status;
     this.name = "FetchError";
   }
@@ -70679,8 +70682,8 @@ var AuthError = class extends FromScratchError {
     __name(this, "AuthError");
   }
   status;
-  constructor(message, status) {
-    super("auth", message);
+  constructor(message, status, code = "auth.denied") {
+    super("auth", message, code);
     this.status = status;
     this.name = "AuthError";
   }
@@ -70713,128 +70716,65 @@ function exitCodeFor(err) {
 }
 __name(exitCodeFor, "exitCodeFor");
 
-// src/action/cache-store.ts
-function parseActionsCacheMode(raw) {
-  const v = raw.trim().toLowerCase() || "auto";
-  if (v === "auto" || v === "true" || v === "false") return v;
-  throw new UsageError2(`input actions-cache must be auto, true or false (got ${JSON.stringify(raw)})`);
+// src/sources/endpoint.ts
+var DEFAULT_ENDPOINT = "https://huggingface.co";
+function isLoopbackHost(hostname) {
+  const h = hostname.toLowerCase();
+  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
+  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
 }
-__name(parseActionsCacheMode, "parseActionsCacheMode");
-var SLOW_FAILURE_MS = 15e3;
-var ActionsCacheStore = class {
-  constructor(logger8, api = cache_exports, now = Date.now) {
-    this.logger = logger8;
-    this.api = api;
-    this.now = now;
-  }
-  static {
-    __name(this, "ActionsCacheStore");
-  }
-  name = "actions/cache";
-  /** Calls run one at a time: each one briefly moves the working directory (see inCacheRoot). */
-  queue = Promise.resolve();
-  disabled = false;
-  restore(key, dir) {
-    return this.serially(async () => {
-      if (this.disabled) return false;
-      const started = this.now();
-      try {
-        const root = path12.dirname(path12.resolve(dir));
-        await mkdir2(root, { recursive: true });
-        const hit = await asLogLines(() => inCacheRoot(root, () => this.api.restoreCache([path12.basename(dir)], key)));
-        if (hit === key) return true;
-        if (!this.gaveUp(started, "restore")) this.logger.info(`${this.name}: no entry ${key}`);
-        return false;
-      } catch (e2) {
-        this.logger.warn(`${this.name}: could not restore ${key}: ${e2?.message ?? String(e2)}`);
-        return false;
-      }
-    });
-  }
-  save(key, dir) {
-    return this.serially(async () => {
-      if (this.disabled) return false;
-      const started = this.now();
-      try {
-        const id = await asLogLines(() => inCacheRoot(path12.dirname(path12.resolve(dir)), () => this.api.saveCache([path12.basename(dir)], key)));
-        if (id !== -1) return true;
-        if (!this.gaveUp(started, "save")) this.logger.info(`${this.name}: ${key} not saved`);
-        return false;
-      } catch (e2) {
-        this.logger.warn(`${this.name}: could not save ${key}: ${e2?.message ?? String(e2)}`);
-        return false;
-      }
-    });
-  }
-  /** After a slow miss or a slow failed save: stop using the store for this run (true when so). */
-  gaveUp(started, what) {
-    const ms = this.now() - started;
-    if (ms < SLOW_FAILURE_MS) return false;
-    this.disabled = true;
-    this.logger.warn(`${this.name}: the cache service did not answer the ${what} in ${Math.round(ms / 1e3)} s; not using it for the rest of this run`);
-    return true;
-  }
-  serially(fn) {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => void 0);
-    return next;
-  }
-};
-async function inCacheRoot(root, fn) {
-  const cwd = process.cwd();
-  const workspace = process.env.GITHUB_WORKSPACE;
-  process.chdir(root);
-  process.env.GITHUB_WORKSPACE = root;
+__name(isLoopbackHost, "isLoopbackHost");
+function isAllowedProtocol(url2) {
+  return url2.protocol === "https:" || url2.protocol === "http:" && isLoopbackHost(url2.hostname);
+}
+__name(isAllowedProtocol, "isAllowedProtocol");
+function checkEndpoint(endpoint) {
+  const given2 = endpoint.trim();
+  let url2;
   try {
-    return await fn();
-  } finally {
-    process.chdir(cwd);
-    if (workspace === void 0) delete process.env.GITHUB_WORKSPACE;
-    else process.env.GITHUB_WORKSPACE = workspace;
+    url2 = new URL(given2);
+  } catch {
+    throw new UsageError2(`Hub endpoint ${JSON.stringify(given2)} is not a valid URL`);
   }
+  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
+    throw new UsageError2(`Hub endpoint ${JSON.stringify(given2)} must be an https:// URL`);
+  }
+  if (!isAllowedProtocol(url2)) {
+    throw new UsageError2(
+      `Hub endpoint ${url2.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
+    );
+  }
+  if (url2.username || url2.password) {
+    throw new UsageError2("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
+  }
+  if (url2.search || url2.hash) throw new UsageError2(`Hub endpoint ${url2.origin} must not have a query or fragment`);
+  return url2.href.replace(/\/+$/, "");
 }
-__name(inCacheRoot, "inCacheRoot");
-function actionsCacheStoreFor(mode, opts) {
-  const { env, cacheDir, logger: logger8 } = opts;
-  if (mode === "false") return null;
-  if (!cacheDir) {
-    logger8.info("reference cache off (no RUNNER_TOOL_CACHE and no cache-dir): nothing to carry with actions/cache");
-    return null;
-  }
-  const hosted = env.RUNNER_ENVIRONMENT === "github-hosted";
-  if (mode === "auto" && !hosted) {
-    logger8.info(`reference cache: ${cacheDir} (${env.RUNNER_ENVIRONMENT ? `${env.RUNNER_ENVIRONMENT} runner` : "not a GitHub-hosted runner"}: not using actions/cache)`);
-    return null;
-  }
-  if (!(opts.isFeatureAvailable ?? isFeatureAvailable)()) {
-    const say = mode === "true" ? (m) => logger8.warn(m) : (m) => logger8.info(m);
-    say(`reference cache: ${cacheDir}; the GitHub cache service is not available to this step (actions-cache: ${mode}), so nothing is restored or saved`);
-    return null;
-  }
-  logger8.info(`reference cache: ${cacheDir}, restored from and saved to actions/cache (actions-cache: ${mode}${hosted ? ", GitHub-hosted runner" : ""})`);
-  return new ActionsCacheStore(logger8);
+__name(checkEndpoint, "checkEndpoint");
+
+// src/sources/hub-timings.ts
+var DEFAULT_MAX_ATTEMPTS = 4;
+var DEFAULT_RETRY_BASE_MS = 500;
+var DEFAULT_NETWORK_TIMEOUT_MS = 6e4;
+var MAX_NETWORK_TIMEOUT_MS = 36e5;
+var DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
+var DEFAULT_STALL_MS = 3e4;
+var RAISE_TIMEOUT_HINT = "raise --network-timeout";
+function stallForBudget(budgetMs, attempts, capMs = DEFAULT_STALL_MS) {
+  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
 }
-__name(actionsCacheStoreFor, "actionsCacheStoreFor");
-async function asLogLines(fn) {
-  const stdout = process.stdout;
-  const write = stdout.write;
-  const unescape2 = /* @__PURE__ */ __name((s) => s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%"), "unescape");
-  stdout.write = function(chunk, ...rest) {
-    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    const plain = text.replace(/^::(warning|error|notice)(?: [^:\n]*)?::(.*)$/gm, (_m, _kind, msg) => `warning: ${unescape2(msg)}`);
-    return write.call(stdout, plain, ...rest);
-  };
-  try {
-    return await fn();
-  } finally {
-    stdout.write = write;
-  }
+__name(stallForBudget, "stallForBudget");
+function formatSeconds(ms) {
+  const s = ms / 1e3;
+  if (Number.isInteger(s)) return String(s);
+  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
 }
-__name(asLogLines, "asLogLines");
+__name(formatSeconds, "formatSeconds");
 
 // src/common/words.ts
-function count(n2, singular, plural = `${singular}s`) {
-  return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural}`;
+function count(n2, singular, plural2 = `${singular}s`) {
+  return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural2}`;
 }
 __name(count, "count");
 
@@ -70925,6 +70865,323 @@ function gateRule(verdict, failOn) {
 }
 __name(gateRule, "gateRule");
 
+// src/settings/settings.ts
+var MAX_SHARDS = 256;
+var DEFAULT_CONCURRENCY = 4;
+var MAX_CONCURRENCY = 64;
+var MAX_HEADER_LISTINGS = 8;
+var given = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
+function oneOf(name2, value, allowed, dflt) {
+  if (!given(value)) return dflt;
+  const v = value.trim();
+  if (!allowed.includes(v)) throw new UsageError2(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`, "usage.bad-value");
+  return v;
+}
+__name(oneOf, "oneOf");
+function number(name2, value, dflt, min, max) {
+  if (!given(value)) return dflt;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new UsageError2(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
+  return v;
+}
+__name(number, "number");
+function parseNetworkTimeout(value) {
+  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
+  const v = Number(value.trim());
+  const max = MAX_NETWORK_TIMEOUT_MS / 1e3;
+  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new UsageError2(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
+  return Math.round(v * 1e3);
+}
+__name(parseNetworkTimeout, "parseNetworkTimeout");
+function parseSample(value) {
+  if (!given(value) || value.trim() === "auto") return null;
+  if (value.trim() === "exact") return 1;
+  const v = Number(value.trim());
+  if (!Number.isFinite(v) || v <= 0 || v > 1) {
+    throw new UsageError2(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
+  return v;
+}
+__name(parseSample, "parseSample");
+function readConcurrency(value) {
+  const n2 = number("--concurrency", value, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+  return { blocksInFlight: n2, readAheadSpans: n2, headerListings: Math.max(1, Math.min(MAX_HEADER_LISTINGS, n2 * 2)) };
+}
+__name(readConcurrency, "readConcurrency");
+function parseComponentSpec(spec) {
+  const rules = [];
+  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
+    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
+    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
+      throw new UsageError2(
+        `--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`,
+        "usage.bad-value"
+      );
+    }
+    rules.push({ name: name2, globs });
+  }
+  if (rules.length === 0) throw new UsageError2("--components is empty", "usage.bad-value");
+  return rules;
+}
+__name(parseComponentSpec, "parseComponentSpec");
+function splitList(s) {
+  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
+}
+__name(splitList, "splitList");
+function parseEndpoint(value) {
+  if (!given(value)) return DEFAULT_ENDPOINT;
+  try {
+    return checkEndpoint(value.trim());
+  } catch (e2) {
+    if (e2 instanceof UsageError2 && e2.code === "usage") throw new UsageError2(e2.message, "usage.bad-value");
+    throw e2;
+  }
+}
+__name(parseEndpoint, "parseEndpoint");
+function parseShardCount(value) {
+  const v = value === void 0 || value.trim() === "" ? NaN : Number(value.trim());
+  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
+    throw new UsageError2(
+      `--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`,
+      given(value) ? "usage.bad-value" : "usage.missing"
+    );
+  }
+  return v;
+}
+__name(parseShardCount, "parseShardCount");
+function parseShardMark(raw, references) {
+  if (!given(raw.shard) && !given(raw.fingerprint) && !given(raw.positions)) return null;
+  if (!given(raw.shard) || !given(raw.fingerprint) || !given(raw.positions)) {
+    throw new UsageError2(
+      "a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)",
+      "usage.missing"
+    );
+  }
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
+  const countText = m?.[2] ?? raw.shards;
+  if (!m || !given(countText)) throw new UsageError2(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`, "usage.bad-value");
+  const count2 = parseShardCount(countText);
+  if (m[2] !== void 0 && given(raw.shards) && Number(raw.shards.trim()) !== count2) {
+    throw new UsageError2(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`, "usage.bad-value");
+  }
+  const index = Number(m[1]);
+  if (index >= count2) throw new UsageError2(`--shard ${raw.shard}: the index must be below the shard count ${count2}`, "usage.bad-value");
+  const fingerprint = raw.fingerprint.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) {
+    throw new UsageError2(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`, "usage.bad-value");
+  }
+  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
+  const positions = parts.map(Number);
+  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
+    throw new UsageError2(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`, "usage.bad-value");
+  }
+  if (positions.length !== references.length) {
+    throw new UsageError2(`--plan-positions lists ${positions.length} positions for ${references.length} references`, "usage.bad-value");
+  }
+  return { index, count: count2, fingerprint, positions };
+}
+__name(parseShardMark, "parseShardMark");
+function parseFailOn(value) {
+  if (!given(value)) return void 0;
+  return oneOf("--fail-on", value, ["reused", "inconclusive", "never"], "reused");
+}
+__name(parseFailOn, "parseFailOn");
+function parseActionsCacheMode(raw) {
+  const v = (raw ?? "").trim().toLowerCase() || "auto";
+  if (v === "auto" || v === "true" || v === "false") return v;
+  throw new UsageError2(`input actions-cache must be auto, true or false (got ${JSON.stringify(raw)})`, "usage.bad-value");
+}
+__name(parseActionsCacheMode, "parseActionsCacheMode");
+function parseMode(value) {
+  const mode = given(value) ? value.trim() : "check";
+  if (mode === "check" || mode === "plan" || mode === "merge") return mode;
+  throw new UsageError2(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`, "usage.bad-value");
+}
+__name(parseMode, "parseMode");
+function parseCheck(raw) {
+  if (!given(raw.candidate)) throw new UsageError2("a candidate is required (--candidate)", "usage.missing");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError2("at least one reference is required (--reference)", "usage.missing");
+  const endpoint = parseEndpoint(raw.endpoint);
+  const settings = {
+    mode: "check",
+    candidate: raw.candidate.trim(),
+    references,
+    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
+    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
+    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
+    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
+    endpoint,
+    token: given(raw.token) ? raw.token.trim() : null,
+    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
+    sample: parseSample(raw.sample),
+    reads: readConcurrency(raw.concurrency),
+    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
+    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
+    thresholds: {
+      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
+      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
+      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
+    },
+    quiet: raw.quiet ?? false,
+    shard: null,
+    actionsCache: "auto"
+  };
+  return settings;
+}
+__name(parseCheck, "parseCheck");
+function parseMerge(raw, opts) {
+  const format = oneOf("--format", raw.format, ["text", "json", "markdown"], "text");
+  const reports = opts.entry === "action" ? (raw.reports ?? []).filter(given) : raw.reports ?? [];
+  if (reports.length === 0) {
+    throw new UsageError2(
+      opts.entry === "action" ? "mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)" : `usage: ${opts.command ?? "fromscratch"} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`,
+      "usage.missing"
+    );
+  }
+  return {
+    mode: "merge",
+    reports,
+    reportPath: given(raw.reportPath) ? raw.reportPath : null,
+    summaryPath: given(raw.summaryPath) ? raw.summaryPath : null,
+    format,
+    failOn: parseFailOn(raw.failOn),
+    quiet: raw.quiet ?? false
+  };
+}
+__name(parseMerge, "parseMerge");
+function parseSettings(raw, opts = {}) {
+  const mode = parseMode(raw.mode);
+  if (mode === "merge") return parseMerge(raw, opts);
+  const check = parseCheck(raw);
+  if (mode === "plan") {
+    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards) };
+  }
+  const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
+  return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };
+}
+__name(parseSettings, "parseSettings");
+
+// src/action/cache-store.ts
+var SLOW_FAILURE_MS = 15e3;
+var ActionsCacheStore = class {
+  constructor(logger8, api = cache_exports, now = Date.now) {
+    this.logger = logger8;
+    this.api = api;
+    this.now = now;
+  }
+  static {
+    __name(this, "ActionsCacheStore");
+  }
+  name = "actions/cache";
+  /** Calls run one at a time: each one briefly points GITHUB_WORKSPACE (a save, the working directory too) at the cache root (see withArchiveRoot). */
+  queue = Promise.resolve();
+  disabled = false;
+  restore(key, dir) {
+    return this.serially(async () => {
+      if (this.disabled) return false;
+      const started = this.now();
+      try {
+        const root = path12.dirname(path12.resolve(dir));
+        await mkdir2(root, { recursive: true });
+        const hit = await asLogLines(() => withArchiveRoot(root, { chdir: false }, () => this.api.restoreCache([path12.basename(dir)], key)));
+        if (hit === key) return true;
+        if (!this.gaveUp(started, "restore")) this.logger.info(`${this.name}: no entry ${key}`);
+        return false;
+      } catch (e2) {
+        this.logger.warn(`${this.name}: could not restore ${key}: ${e2?.message ?? String(e2)}`);
+        return false;
+      }
+    });
+  }
+  save(key, dir) {
+    return this.serially(async () => {
+      if (this.disabled) return false;
+      const started = this.now();
+      try {
+        const id = await asLogLines(() => withArchiveRoot(path12.dirname(path12.resolve(dir)), { chdir: true }, () => this.api.saveCache([path12.basename(dir)], key)));
+        if (id !== -1) return true;
+        if (!this.gaveUp(started, "save")) this.logger.info(`${this.name}: ${key} not saved`);
+        return false;
+      } catch (e2) {
+        this.logger.warn(`${this.name}: could not save ${key}: ${e2?.message ?? String(e2)}`);
+        return false;
+      }
+    });
+  }
+  /** After a slow miss or a slow failed save: stop using the store for this run (true when so). */
+  gaveUp(started, what) {
+    const ms = this.now() - started;
+    if (ms < SLOW_FAILURE_MS) return false;
+    this.disabled = true;
+    this.logger.warn(`${this.name}: the cache service did not answer the ${what} in ${Math.round(ms / 1e3)} s; not using it for the rest of this run`);
+    return true;
+  }
+  serially(fn) {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => void 0);
+    return next;
+  }
+};
+async function withArchiveRoot(root, how, fn) {
+  const cwd = process.cwd();
+  const workspace = process.env.GITHUB_WORKSPACE;
+  if (how.chdir) process.chdir(root);
+  process.env.GITHUB_WORKSPACE = root;
+  try {
+    return await fn();
+  } finally {
+    if (how.chdir) process.chdir(cwd);
+    if (workspace === void 0) delete process.env.GITHUB_WORKSPACE;
+    else process.env.GITHUB_WORKSPACE = workspace;
+  }
+}
+__name(withArchiveRoot, "withArchiveRoot");
+function actionsCacheStoreFor(mode, opts) {
+  const { env, cacheDir, logger: logger8 } = opts;
+  if (mode === "false") return null;
+  if (!cacheDir) {
+    logger8.info("reference cache off (no RUNNER_TOOL_CACHE and no cache-dir): nothing to carry with actions/cache");
+    return null;
+  }
+  const hosted = env.RUNNER_ENVIRONMENT === "github-hosted";
+  if (mode === "auto" && !hosted) {
+    logger8.info(`reference cache: ${cacheDir} (${env.RUNNER_ENVIRONMENT ? `${env.RUNNER_ENVIRONMENT} runner` : "not a GitHub-hosted runner"}: not using actions/cache)`);
+    return null;
+  }
+  if (!(opts.isFeatureAvailable ?? isFeatureAvailable)()) {
+    const say = mode === "true" ? (m) => logger8.warn(m) : (m) => logger8.info(m);
+    say(`reference cache: ${cacheDir}; the GitHub cache service is not available to this step (actions-cache: ${mode}), so nothing is restored or saved`);
+    return null;
+  }
+  logger8.info(`reference cache: ${cacheDir}, restored from and saved to actions/cache (actions-cache: ${mode}${hosted ? ", GitHub-hosted runner" : ""})`);
+  return new ActionsCacheStore(logger8);
+}
+__name(actionsCacheStoreFor, "actionsCacheStoreFor");
+async function asLogLines(fn) {
+  const stdout = process.stdout;
+  const write = stdout.write;
+  const unescape2 = /* @__PURE__ */ __name((s) => s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%"), "unescape");
+  stdout.write = function(chunk, ...rest) {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    const plain = text.replace(/^::(warning|error|notice)(?: [^:\n]*)?::(.*)$/gm, (_m, _kind, msg) => `warning: ${unescape2(msg)}`);
+    return write.call(stdout, plain, ...rest);
+  };
+  try {
+    return await fn();
+  } finally {
+    stdout.write = write;
+  }
+}
+__name(asLogLines, "asLogLines");
+
 // src/common/version.ts
 var VERSION = "0.1.0";
 
@@ -70987,7 +71244,7 @@ var CachedSource = class {
     const listing = await this.inner.list();
     this.stats.listing = "miss";
     const snapshot2 = this.inner.snapshot();
-    if (snapshot2) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing: { ...listing, annotationFile: null }, snapshot: snapshot2 }));
+    if (snapshot2) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot: snapshot2 }));
     return listing;
   }
   rangeFile(file, begin, end) {
@@ -73359,7 +73616,7 @@ async function compareComponent(comp26, referenceTensors, cand, ref, settings, f
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
     };
     try {
-      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.reads.blocksInFlight });
       if (sampling) base2.sampled = sampling;
       compared2[index] = stats.n;
       base2.cosine = stats.cosine;
@@ -73589,7 +73846,7 @@ async function runCheck(settings, deps) {
     for (const src of sources) await src.close?.();
     report.verdict = overallVerdict(report.references);
     if (error2) {
-      report.error = { kind: error2.kind, message: error2.message, exitCode: exitCodeFor(error2) };
+      report.error = { kind: error2.kind, code: error2.code, message: error2.message, exitCode: exitCodeFor(error2) };
       report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
     }
     report.gate = error2 ? { failed: true, rule: `the check stopped on a ${error2.kind} error (exit code ${exitCodeFor(error2)}), so the gate fails` } : { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
@@ -73651,8 +73908,8 @@ async function runCheck(settings, deps) {
         logger8.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
       }, "onPair");
       const plan = readPlan(alignment.components, fraction);
-      cand.expect?.(plan.candidate, settings.concurrency);
-      ref.expect?.(plan.reference, settings.concurrency);
+      cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
+      ref.expect?.(plan.reference, settings.reads.readAheadSpans);
       const candMemo = new MemoSource(cand);
       const refMemo = new MemoSource(ref);
       for (const comp26 of alignment.components) {
@@ -73674,7 +73931,7 @@ async function runCheck(settings, deps) {
       const err = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
       refResult.verdict = "inconclusive";
       refResult.reason = `could not complete: ${err.message}`;
-      refResult.error = { kind: err.kind, message: err.message };
+      refResult.error = { kind: err.kind, code: err.code, message: err.message };
       error2 ??= err;
       if (err.kind === "internal") break;
     }
@@ -73689,20 +73946,34 @@ import path14 from "node:path";
 
 // src/fanout/plan.ts
 import { createHash as createHash3 } from "node:crypto";
-var MAX_SHARDS = 256;
+
+// src/common/pool.ts
+async function mapLimit(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = /* @__PURE__ */ __name(async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i], i);
+      } catch (e2) {
+        failed = true;
+        throw e2;
+      }
+    }
+  }, "worker");
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, Math.floor(limit)), items.length) }, worker));
+  return results;
+}
+__name(mapLimit, "mapLimit");
+
+// src/fanout/plan.ts
 function planFingerprint(p) {
   const canonical = JSON.stringify(["fromscratch-plan/1", p.candidate, p.revision, p.references, p.count, p.version]);
   return createHash3("sha256").update(canonical).digest("hex");
 }
 __name(planFingerprint, "planFingerprint");
-function parseShardCount(value) {
-  const v = value === void 0 || value.trim() === "" ? NaN : Number(value.trim());
-  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
-    throw new UsageError2(`--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`);
-  }
-  return v;
-}
-__name(parseShardCount, "parseShardCount");
 function balance(weights, count2) {
   const order = weights.map((w, i) => [w, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   const loads = new Array(count2).fill(0);
@@ -73738,19 +74009,6 @@ function estimateBytes(candidate, reference, settings) {
   return Math.round(informative * fraction + other + reference.headerBytes);
 }
 __name(estimateBytes, "estimateBytes");
-async function pool(items, width, f) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = /* @__PURE__ */ __name(async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i], i);
-    }
-  }, "worker");
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return out;
-}
-__name(pool, "pool");
 async function makePlan(settings, shards, deps) {
   const { logger: logger8 } = deps;
   if (new Set(settings.references).size !== settings.references.length) {
@@ -73764,7 +74022,7 @@ async function makePlan(settings, shards, deps) {
   try {
     logger8.info(`candidate ${settings.candidate}: reading headers`);
     const candListing = await cand.list();
-    const planned = await pool(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position) => {
+    const planned = await mapLimit(settings.references, settings.reads.headerListings, async (source, position) => {
       const ref = deps.openSource(source);
       closers.push(ref);
       try {
@@ -73816,34 +74074,6 @@ function describePlan(plan) {
   return lines;
 }
 __name(describePlan, "describePlan");
-function parseShardMark(raw, references) {
-  const given2 = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
-  if (!given2(raw.shard) && !given2(raw.fingerprint) && !given2(raw.positions)) return null;
-  if (!given2(raw.shard) || !given2(raw.fingerprint) || !given2(raw.positions)) {
-    throw new UsageError2("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)");
-  }
-  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
-  const countText = m?.[2] ?? raw.shards;
-  if (!m || !given2(countText)) throw new UsageError2(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
-  const count2 = parseShardCount(countText);
-  if (m[2] !== void 0 && given2(raw.shards) && Number(raw.shards.trim()) !== count2) {
-    throw new UsageError2(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
-  }
-  const index = Number(m[1]);
-  if (index >= count2) throw new UsageError2(`--shard ${raw.shard}: the index must be below the shard count ${count2}`);
-  const fingerprint = raw.fingerprint.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError2(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
-  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
-  const positions = parts.map(Number);
-  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
-    throw new UsageError2(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`);
-  }
-  if (positions.length !== references.length) {
-    throw new UsageError2(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
-  }
-  return { index, count: count2, fingerprint, positions };
-}
-__name(parseShardMark, "parseShardMark");
 
 // src/common/fs.ts
 import { stat as stat2 } from "node:fs/promises";
@@ -74053,13 +74283,6 @@ async function expandReportPaths(items, cwd = process.cwd()) {
   return out;
 }
 __name(expandReportPaths, "expandReportPaths");
-function parseFailOn(value) {
-  if (value === void 0 || value.trim() === "") return void 0;
-  const v = value.trim();
-  if (v !== "reused" && v !== "inconclusive" && v !== "never") throw new UsageError2(`--fail-on must be one of reused, inconclusive, never (got ${JSON.stringify(value)})`);
-  return v;
-}
-__name(parseFailOn, "parseFailOn");
 
 // src/report/format.ts
 var fmtPct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`, "fmtPct");
@@ -74178,8 +74401,8 @@ __name(transformsUndone, "transformsUndone");
 var ORDER = { reused: 0, inconclusive: 1, independent: 2 };
 function decidingComponent(r) {
   const same = r.components.filter((c) => c.verdict === r.verdict);
-  const pool2 = same.length ? same : r.components;
-  return [...pool2].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
+  const pool = same.length ? same : r.components;
+  return [...pool].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
 }
 __name(decidingComponent, "decidingComponent");
 var strip0 = /* @__PURE__ */ __name((s) => s.replace(/[.\s]+$/, ""), "strip0");
@@ -74810,6 +75033,11 @@ ${kept}${trunc}${tail}`;
   return text;
 }
 __name(renderMarkdown, "renderMarkdown");
+
+// src/sources/parse-source.ts
+import { existsSync as existsSync5 } from "node:fs";
+import { homedir as homedir2 } from "node:os";
+import path16 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -77600,97 +77828,7 @@ var LIBRARY_WEIGHT_CANDIDATES = {
 // node_modules/@huggingface/hub/dist/index.mjs
 init_chunk_FFYIGW52();
 
-// src/sources/hub-fetch.ts
-var DEFAULT_MAX_ATTEMPTS = 4;
-var DEFAULT_RETRY_BASE_MS = 500;
-var DEFAULT_NETWORK_TIMEOUT_MS = 6e4;
-var MAX_NETWORK_TIMEOUT_MS = 36e5;
-var DEFAULT_MAX_RETRY_MS = DEFAULT_NETWORK_TIMEOUT_MS;
-var DEFAULT_STALL_MS = 3e4;
-var MAX_REDIRECTS = 5;
-var RAISE_TIMEOUT_HINT = "raise --network-timeout";
-function stallForBudget(budgetMs, attempts, capMs = DEFAULT_STALL_MS) {
-  return Math.max(1, Math.min(capMs, Math.floor(budgetMs / Math.max(1, attempts))));
-}
-__name(stallForBudget, "stallForBudget");
-var hubDefaults = {
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
-  retryBaseMs: DEFAULT_RETRY_BASE_MS,
-  maxRetryMs: DEFAULT_MAX_RETRY_MS,
-  stallMs: DEFAULT_STALL_MS
-};
-function hubTimingDefaults() {
-  return { ...hubDefaults };
-}
-__name(hubTimingDefaults, "hubTimingDefaults");
-function isLoopbackHost(hostname) {
-  const h = hostname.toLowerCase();
-  if (h === "localhost" || h === "[::1]" || h === "::1") return true;
-  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);
-  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
-}
-__name(isLoopbackHost, "isLoopbackHost");
-function checkEndpoint(endpoint) {
-  let url2;
-  try {
-    url2 = new URL(endpoint);
-  } catch {
-    throw new UsageError2(`Hub endpoint ${JSON.stringify(endpoint)} is not a valid URL`);
-  }
-  if (url2.protocol !== "https:" && url2.protocol !== "http:") {
-    throw new UsageError2(`Hub endpoint ${JSON.stringify(endpoint)} must be an https:// URL`);
-  }
-  if (url2.protocol === "http:" && !isLoopbackHost(url2.hostname)) {
-    throw new UsageError2(
-      `Hub endpoint ${url2.origin} uses plain http; only https is allowed (http is accepted for loopback hosts only: localhost, 127.0.0.0/8, ::1)`
-    );
-  }
-  if (url2.username || url2.password) {
-    throw new UsageError2("Hub endpoint must not embed credentials; pass the token with --token / HF_TOKEN instead");
-  }
-  if (url2.search || url2.hash) throw new UsageError2(`Hub endpoint ${url2.origin} must not have a query or fragment`);
-  return url2.href.replace(/\/+$/, "");
-}
-__name(checkEndpoint, "checkEndpoint");
-function redactUrl(url2) {
-  try {
-    const u = new URL(url2);
-    return u.origin + u.pathname;
-  } catch {
-    return "<invalid URL>";
-  }
-}
-__name(redactUrl, "redactUrl");
-function isRetryableStatus(status) {
-  return status === 429 || status >= 500 && status <= 599;
-}
-__name(isRetryableStatus, "isRetryableStatus");
-function parseRetryAfter2(value, now = Date.now()) {
-  if (value === null) return null;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1e3;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) return null;
-  return Math.max(0, t - now);
-}
-__name(parseRetryAfter2, "parseRetryAfter");
-var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var defaultSleep = /* @__PURE__ */ __name((ms, signal) => new Promise((resolve4) => {
-  if (signal?.aborted) return resolve4();
-  const done = /* @__PURE__ */ __name(() => {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", done);
-    resolve4();
-  }, "done");
-  const timer = setTimeout(done, ms);
-  signal?.addEventListener("abort", done, { once: true });
-}), "defaultSleep");
-function formatSeconds(ms) {
-  const s = ms / 1e3;
-  if (Number.isInteger(s)) return String(s);
-  return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
-}
-__name(formatSeconds, "formatSeconds");
+// src/sources/http-body.ts
 var StallError = class extends Error {
   static {
     __name(this, "StallError");
@@ -77709,6 +77847,57 @@ var BodyInterrupted = class extends Error {
     this.name = "BodyInterrupted";
   }
 };
+function redactUrl(url2) {
+  try {
+    const u = new URL(url2);
+    return u.origin + u.pathname;
+  } catch {
+    return "<invalid URL>";
+  }
+}
+__name(redactUrl, "redactUrl");
+function originOf(url2) {
+  try {
+    return new URL(url2).origin;
+  } catch {
+    return null;
+  }
+}
+__name(originOf, "originOf");
+function isRetryableStatus(status) {
+  return status === 429 || status >= 500 && status <= 599;
+}
+__name(isRetryableStatus, "isRetryableStatus");
+function parseRetryAfter2(value, now = Date.now()) {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1e3;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) return null;
+  return Math.max(0, t - now);
+}
+__name(parseRetryAfter2, "parseRetryAfter");
+var defaultSleep = /* @__PURE__ */ __name((ms, signal) => new Promise((resolve4) => {
+  if (signal?.aborted) return resolve4();
+  const done = /* @__PURE__ */ __name(() => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", done);
+    resolve4();
+  }, "done");
+  const timer = setTimeout(done, ms);
+  signal?.addEventListener("abort", done, { once: true });
+}), "defaultSleep");
+function linkAbort(signal, ctl) {
+  if (!signal) return () => void 0;
+  if (signal.aborted) {
+    ctl.abort(signal.reason);
+    return () => void 0;
+  }
+  const onAbort = /* @__PURE__ */ __name(() => ctl.abort(signal.reason), "onAbort");
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
+}
+__name(linkAbort, "linkAbort");
 async function readChunk(reader, stallMs, abort) {
   let timer;
   let timedOut = false;
@@ -77732,11 +77921,6 @@ async function readChunk(reader, stallMs, abort) {
   }
 }
 __name(readChunk, "readChunk");
-var hopsOf = /* @__PURE__ */ new WeakMap();
-function redirectHops(res) {
-  return hopsOf.get(res) ?? [];
-}
-__name(redirectHops, "redirectHops");
 async function drain(res) {
   try {
     await res.body?.cancel();
@@ -77753,158 +77937,8 @@ function describeCause(e2) {
   return String(e2);
 }
 __name(describeCause, "describeCause");
-function makeHubFetch(opts) {
-  const endpointOrigin = new URL(checkEndpoint(opts.endpoint)).origin;
-  const base2 = opts.fetch ?? fetch;
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? hubDefaults.maxAttempts));
-  const retryBaseMs = Math.max(0, opts.retryBaseMs ?? hubDefaults.retryBaseMs);
-  const maxDelayMs = Math.max(0, opts.maxDelayMs ?? 6e4);
-  const maxRetryMs = Math.max(0, opts.maxRetryMs ?? hubDefaults.maxRetryMs);
-  const stallMs = opts.stallMs ?? hubDefaults.stallMs;
-  const sleep2 = opts.sleep ?? defaultSleep;
-  const now = opts.now ?? Date.now;
-  const token = opts.token;
-  const backoff = /* @__PURE__ */ __name((attempt) => Math.min(maxDelayMs, retryBaseMs * 2 ** (attempt - 1)), "backoff");
-  async function hop(url2, init, signal, links, hopStallMs) {
-    const ctl = new AbortController();
-    if (signal) {
-      if (signal.aborted) ctl.abort(signal.reason);
-      else {
-        const onAbort = /* @__PURE__ */ __name(() => ctl.abort(signal.reason), "onAbort");
-        signal.addEventListener("abort", onAbort, { once: true });
-        links.push(() => signal.removeEventListener("abort", onAbort));
-      }
-    }
-    let stalled = false;
-    const timer = hopStallMs > 0 && Number.isFinite(hopStallMs) ? setTimeout(() => {
-      stalled = true;
-      ctl.abort();
-    }, hopStallMs) : void 0;
-    try {
-      return await base2(url2.href, { ...init, signal: ctl.signal });
-    } catch (e2) {
-      if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
-      throw e2;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-  __name(hop, "hop");
-  const unlinkAll = /* @__PURE__ */ __name((links) => {
-    for (const u of links.splice(0)) u();
-  }, "unlinkAll");
-  async function followRedirects(start, method, headers, signal, links, deadline) {
-    let current = start;
-    const hops = [];
-    for (let n2 = 0; ; n2++) {
-      const h = new Headers(headers);
-      if (token !== null && token !== "" && current.origin === endpointOrigin) h.set("authorization", `Bearer ${token}`);
-      else h.delete("authorization");
-      unlinkAll(links);
-      const left = deadline - now();
-      if (left <= 0) throw new StallError("the network timeout ran out before this hop");
-      const res = await hop(current, { method, headers: h, redirect: "manual" }, signal, links, Math.min(stallMs, left));
-      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
-      if (location === null) {
-        if (hops.length > 0) hopsOf.set(res, hops);
-        return res;
-      }
-      hops.push({ url: current.href, status: res.status, headers: res.headers });
-      await drain(res);
-      if (n2 >= MAX_REDIRECTS) {
-        throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(start)}`);
-      }
-      let next;
-      try {
-        next = new URL(location, current);
-      } catch {
-        throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
-      }
-      if (next.protocol !== "https:" && !(next.protocol === "http:" && isLoopbackHost(next.hostname))) {
-        throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
-      }
-      current = next;
-    }
-  }
-  __name(followRedirects, "followRedirects");
-  const wrapped = /* @__PURE__ */ __name(async (input, init) => {
-    const url2 = new URL(input instanceof Request ? input.url : input);
-    const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-    if (method !== "GET" && method !== "HEAD") {
-      throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
-    }
-    const headers = new Headers(input instanceof Request ? input.headers : void 0);
-    new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
-    const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
-    const started = now();
-    const callerDeadline = init?.deadline;
-    const deadline = Math.min(started + maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
-    const plural = /* @__PURE__ */ __name((n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`, "plural");
-    const noResponse = /* @__PURE__ */ __name((attempts) => {
-      const spent = deadline - now() <= Math.max(50, 0.05 * maxRetryMs);
-      const how = spent ? "" : `, each dropped after ${formatSeconds(stallMs)} s of silence, ${formatSeconds(Math.round((now() - started) / 100) * 100)} s in all`;
-      return new FetchError(`no response from ${redactUrl(url2)} within ${formatSeconds(maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`);
-    }, "noResponse");
-    const links = [];
-    for (let attempt = 1; ; attempt++) {
-      unlinkAll(links);
-      let res;
-      try {
-        res = await followRedirects(url2, method, headers, signal, links, deadline);
-      } catch (e2) {
-        unlinkAll(links);
-        if (e2 instanceof FromScratchError) throw e2;
-        if (signal?.aborted) throw e2;
-        const stalled = e2 instanceof StallError;
-        const cause = describeCause(e2);
-        if (attempt >= maxAttempts) {
-          if (stalled) throw noResponse(attempt);
-          throw new FetchError(`network error fetching ${redactUrl(url2)}: ${cause} (gave up after ${plural(maxAttempts)})`);
-        }
-        const wait = backoff(attempt);
-        const elapsed = now() - started;
-        if (now() + wait > deadline) {
-          if (stalled) throw noResponse(attempt);
-          throw new FetchError(
-            `network error fetching ${redactUrl(url2)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`
-          );
-        }
-        opts.logger?.warn(`network error fetching ${redactUrl(url2)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep2(wait, signal ?? void 0);
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
-        continue;
-      }
-      if (isRetryableStatus(res.status) && attempt < maxAttempts) {
-        const ra = parseRetryAfter2(res.headers.get("retry-after"));
-        const elapsed = now() - started;
-        const left = Math.max(0, deadline - now());
-        if (ra !== null && ra > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url2)} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
-            res.status
-          );
-        }
-        const wait = Math.min(maxDelayMs, ra ?? backoff(attempt));
-        if (wait > left) {
-          const reason = await errorReason(res);
-          throw new FetchError(
-            `HTTP ${res.status} from ${redactUrl(url2)} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(maxRetryMs)} s retry budget is spent); try again later`,
-            res.status
-          );
-        }
-        await drain(res);
-        opts.logger?.warn(`HTTP ${res.status} from ${redactUrl(url2)}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${maxAttempts})`);
-        await sleep2(wait, signal ?? void 0);
-        if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error("aborted");
-        continue;
-      }
-      return res;
-    }
-  }, "wrapped");
-  return wrapped;
-}
-__name(makeHubFetch, "makeHubFetch");
+
+// src/sources/hub-errors.ts
 var MAX_REASON_BYTES = 64 * 1024;
 async function errorReason(res) {
   const header = res.headers.get("x-error-message");
@@ -77999,104 +78033,293 @@ function mapHubThrown(e2, ctx) {
 }
 __name(mapHubThrown, "mapHubThrown");
 
-// src/settings/settings.ts
-var DEFAULT_ENDPOINT = "https://huggingface.co";
-var given = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
-function oneOf(name2, value, allowed, dflt) {
-  if (!given(value)) return dflt;
-  const v = value.trim();
-  if (!allowed.includes(v)) throw new UsageError2(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
-  return v;
-}
-__name(oneOf, "oneOf");
-function number(name2, value, dflt, min, max) {
-  if (!given(value)) return dflt;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError2(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
-  }
-  return v;
-}
-__name(number, "number");
-function parseNetworkTimeout(value) {
-  if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
-  const v = Number(value.trim());
-  const max = MAX_NETWORK_TIMEOUT_MS / 1e3;
-  if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
-    throw new UsageError2(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`);
-  }
-  return Math.round(v * 1e3);
-}
-__name(parseNetworkTimeout, "parseNetworkTimeout");
-function parseSample(value) {
-  if (!given(value) || value.trim() === "auto") return null;
-  if (value.trim() === "exact") return 1;
-  const v = Number(value.trim());
-  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError2(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
-  return v;
-}
-__name(parseSample, "parseSample");
-function parseComponentSpec(spec) {
-  const rules = [];
-  for (const part of spec.split(";").map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf("=");
-    const name2 = eq > 0 ? part.slice(0, eq).trim() : "";
-    const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
-    if (!/^[A-Za-z0-9_-]+$/.test(name2) || globs.length === 0) {
-      throw new UsageError2(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
-    }
-    rules.push({ name: name2, globs });
-  }
-  if (rules.length === 0) throw new UsageError2("--components is empty");
-  return rules;
-}
-__name(parseComponentSpec, "parseComponentSpec");
-function splitList(s) {
-  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
-}
-__name(splitList, "splitList");
-function parseSettings(raw) {
-  if (!given(raw.candidate)) throw new UsageError2("a candidate is required (--candidate)");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError2("at least one reference is required (--reference)");
-  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
-  let url2;
+// src/sources/hub-api.ts
+var MAX_API_BYTES = 1e8;
+var SHA_RE = /^[0-9a-f]{40}$/;
+async function fetchModelInfo(api, revision, ctx) {
+  let info2;
   try {
-    url2 = new URL(endpoint);
-  } catch {
-    throw new UsageError2(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+    info2 = await modelInfo({
+      name: api.repo,
+      revision: revision ?? void 0,
+      additionalFields: ["sha", "cardData"],
+      hubUrl: api.endpoint,
+      fetch: libFetch(api, ctx)
+    });
+  } catch (e2) {
+    throw mapHubThrown(e2, ctx);
   }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url2.hostname);
-  if (url2.protocol !== "https:" && !(url2.protocol === "http:" && loopback)) {
-    throw new UsageError2(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+  if (typeof info2.sha !== "string" || !SHA_RE.test(info2.sha)) {
+    throw new FetchError(`${api.repo}: the Hub did not return a commit sha for revision ${JSON.stringify(revision ?? "main")}`);
   }
-  return {
-    candidate: raw.candidate.trim(),
-    references,
-    reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
-    htmlPath: given(raw.htmlPath) ? raw.htmlPath.trim() : null,
-    format: oneOf("--format", raw.format, ["text", "json", "markdown"], "text"),
-    failOn: oneOf("--fail-on", raw.failOn, ["reused", "inconclusive", "never"], "reused"),
-    endpoint,
-    token: given(raw.token) ? raw.token.trim() : null,
-    components: given(raw.components) ? parseComponentSpec(raw.components) : null,
-    sample: parseSample(raw.sample),
-    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
-    cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
-    networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
-    }
-  };
+  const lic = info2.cardData?.license;
+  const license = typeof lic === "string" && lic ? lic : Array.isArray(lic) && lic.length > 0 && lic.every((l) => typeof l === "string") ? lic.join(", ") : null;
+  return { sha: info2.sha, license };
 }
-__name(parseSettings, "parseSettings");
+__name(fetchModelInfo, "fetchModelInfo");
+async function fetchFileSizes(api, sha, ctx) {
+  const sizes = /* @__PURE__ */ new Map();
+  try {
+    for await (const entry of listFiles({ repo: api.repo, revision: sha, recursive: true, hubUrl: api.endpoint, fetch: libFetch(api, ctx) })) {
+      if (entry.type !== "file") continue;
+      if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
+        throw new FetchError(`${api.repo}@${sha}: the Hub's file listing has a malformed entry`);
+      }
+      sizes.set(entry.path, entry.size);
+    }
+  } catch (e2) {
+    throw mapHubThrown(e2, ctx);
+  }
+  return sizes;
+}
+__name(fetchFileSizes, "fetchFileSizes");
+function libFetch(api, ctx) {
+  const f = /* @__PURE__ */ __name(async (input, init) => {
+    const where2 = redactUrl(input instanceof Request ? input.url : input);
+    const deadline = Date.now() + api.budgetMs;
+    for (let attempt = 1; ; attempt++) {
+      const ctl = new AbortController();
+      const unlink3 = [linkAbort(init?.signal ?? null, ctl), linkAbort(api.closing, ctl)];
+      try {
+        const res = await answer(api, input, { ...init, signal: ctl.signal, deadline });
+        if (!res.ok) throw await hubResponseError(res, ctx);
+        try {
+          const body2 = await readAll(api, res, ctl, where2);
+          return new Response(body2, { status: res.status, statusText: res.statusText, headers: res.headers });
+        } catch (e2) {
+          if (!(e2 instanceof BodyInterrupted)) throw e2;
+          giveUpOrWarn(api, e2, where2, attempt, deadline);
+        }
+      } finally {
+        for (const u of unlink3) u();
+      }
+    }
+  }, "f");
+  return f;
+}
+__name(libFetch, "libFetch");
+async function answer(api, input, init) {
+  try {
+    return await api.http(input, init);
+  } catch (e2) {
+    throw e2 instanceof FetchError && !e2.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e2.message}`, e2.status) : e2;
+  }
+}
+__name(answer, "answer");
+function giveUpOrWarn(api, e2, where2, attempt, deadline) {
+  const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+  if (Date.now() >= deadline) {
+    throw new FetchError(`${api.repo}: reading ${where2}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, void 0, "fetch.timeout");
+  }
+  if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where2}: ${e2.message}; gave up after ${tries}`);
+  api.logger.warn(`${api.repo}: reading ${where2}: ${e2.message}; retrying (attempt ${attempt + 1}/${api.maxAttempts})`);
+}
+__name(giveUpOrWarn, "giveUpOrWarn");
+async function readAll(api, res, ctl, where2) {
+  if (res.body === null) return null;
+  const reader = res.body.getReader();
+  const parts = [];
+  let total = 0;
+  for (; ; ) {
+    const chunk = await readChunk(reader, api.stallMs, () => ctl.abort());
+    if (chunk.done) break;
+    total += chunk.value.length;
+    if (total > MAX_API_BYTES) {
+      ctl.abort();
+      await reader.cancel().catch(() => void 0);
+      throw new FetchError(`${api.repo}: the Hub's answer from ${where2} is larger than ${MAX_API_BYTES} bytes; refusing it`);
+    }
+    parts.push(chunk.value);
+  }
+  const out = new Uint8Array(total);
+  let p = 0;
+  for (const part of parts) {
+    out.set(part, p);
+    p += part.length;
+  }
+  return out;
+}
+__name(readAll, "readAll");
 
-// src/sources/parse-source.ts
-import { existsSync as existsSync5 } from "node:fs";
-import { homedir as homedir2 } from "node:os";
-import path16 from "node:path";
+// src/sources/hub-fetch.ts
+var MAX_REDIRECTS = 5;
+var hopsOf = /* @__PURE__ */ new WeakMap();
+function redirectHops(res) {
+  return hopsOf.get(res) ?? [];
+}
+__name(redirectHops, "redirectHops");
+var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
+var plural = /* @__PURE__ */ __name((n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`, "plural");
+function unlinkAll(links) {
+  for (const u of links.splice(0)) u();
+}
+__name(unlinkAll, "unlinkAll");
+async function hop(w, url2, init, signal, links, hopStallMs) {
+  const ctl = new AbortController();
+  links.push(linkAbort(signal, ctl));
+  let stalled = false;
+  const timer = hopStallMs > 0 && Number.isFinite(hopStallMs) ? setTimeout(() => {
+    stalled = true;
+    ctl.abort();
+  }, hopStallMs) : void 0;
+  try {
+    return await w.base(url2.href, { ...init, signal: ctl.signal });
+  } catch (e2) {
+    if (stalled && !signal?.aborted) throw new StallError(`no response within ${formatSeconds(hopStallMs)} s (stalled connection)`);
+    throw e2;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+__name(hop, "hop");
+async function followRedirects(w, call) {
+  let current = call.url;
+  const hops = [];
+  for (let n2 = 0; ; n2++) {
+    const h = new Headers(call.headers);
+    if (w.token !== null && w.token !== "" && current.origin === w.endpointOrigin) h.set("authorization", `Bearer ${w.token}`);
+    else h.delete("authorization");
+    unlinkAll(call.links);
+    const left = call.deadline - w.now();
+    if (left <= 0) throw new StallError("the network timeout ran out before this hop");
+    const res = await hop(w, current, { method: call.method, headers: h, redirect: "manual" }, call.signal, call.links, Math.min(w.stallMs, left));
+    const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+    if (location === null) {
+      if (hops.length > 0) hopsOf.set(res, hops);
+      return res;
+    }
+    hops.push({ url: current.href, status: res.status, headers: res.headers });
+    await drain(res);
+    if (n2 >= MAX_REDIRECTS) {
+      throw new FetchError(`too many redirects (more than ${MAX_REDIRECTS}) fetching ${redactUrl(call.url)}`);
+    }
+    let next;
+    try {
+      next = new URL(location, current);
+    } catch {
+      throw new FetchError(`${redactUrl(current)} redirected to an invalid URL`);
+    }
+    if (!isAllowedProtocol(next)) {
+      throw new FetchError(`${redactUrl(current)} redirected to ${redactUrl(next)}; refusing a non-https redirect`);
+    }
+    current = next;
+  }
+}
+__name(followRedirects, "followRedirects");
+function startCall(w, input, init) {
+  const url2 = new URL(input instanceof Request ? input.url : input);
+  const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+  if (method !== "GET" && method !== "HEAD") {
+    throw new FetchError(`internal: the Hub client only sends GET and HEAD, not ${method}`);
+  }
+  const headers = new Headers(input instanceof Request ? input.headers : void 0);
+  new Headers(init?.headers).forEach((v, k) => headers.set(k, v));
+  const signal = init?.signal ?? (input instanceof Request ? input.signal : void 0);
+  const started = w.now();
+  const callerDeadline = init?.deadline;
+  const deadline = Math.min(started + w.maxRetryMs, callerDeadline !== void 0 && Number.isFinite(callerDeadline) ? callerDeadline : Infinity);
+  return { url: url2, method, headers, signal, started, deadline, links: [] };
+}
+__name(startCall, "startCall");
+function noResponse(w, call, attempts) {
+  const spent = call.deadline - w.now() <= Math.max(50, 0.05 * w.maxRetryMs);
+  const how = spent ? "" : `, each dropped after ${formatSeconds(w.stallMs)} s of silence, ${formatSeconds(Math.round((w.now() - call.started) / 100) * 100)} s in all`;
+  return new FetchError(`no response from ${redactUrl(call.url)} within ${formatSeconds(w.maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`, void 0, "fetch.timeout");
+}
+__name(noResponse, "noResponse");
+async function pause(w, call, ms) {
+  await w.sleep(ms, call.signal ?? void 0);
+  if (call.signal?.aborted) throw call.signal.reason instanceof Error ? call.signal.reason : new Error("aborted");
+}
+__name(pause, "pause");
+async function retryAfterError(w, call, e2, attempt) {
+  if (e2 instanceof FromScratchError) throw e2;
+  if (call.signal?.aborted) throw e2;
+  const stalled = e2 instanceof StallError;
+  const cause = describeCause(e2);
+  if (attempt >= w.maxAttempts) {
+    if (stalled) throw noResponse(w, call, attempt);
+    throw new FetchError(`network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(w.maxAttempts)})`, void 0, "fetch.network");
+  }
+  const wait = backoff(w, attempt);
+  const elapsed = w.now() - call.started;
+  if (w.now() + wait > call.deadline) {
+    if (stalled) throw noResponse(w, call, attempt);
+    throw new FetchError(
+      `network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(w.maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`,
+      void 0,
+      "fetch.network"
+    );
+  }
+  w.logger?.warn(`network error fetching ${redactUrl(call.url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${w.maxAttempts})`);
+  await pause(w, call, wait);
+}
+__name(retryAfterError, "retryAfterError");
+async function retryAfterStatus(w, call, res, attempt) {
+  const url2 = redactUrl(call.url);
+  const ra = parseRetryAfter2(res.headers.get("retry-after"));
+  const elapsed = w.now() - call.started;
+  const left = Math.max(0, call.deadline - w.now());
+  if (ra !== null && ra > left) {
+    const reason = await errorReason(res);
+    throw new FetchError(
+      `HTTP ${res.status} from ${url2} (${reason}): the Hub asked to wait ${formatSeconds(Math.ceil(ra / 1e3) * 1e3)} s (Retry-After) before retrying, more than the ${formatSeconds(Math.round(left / 1e3) * 1e3)} s left of the ${formatSeconds(w.maxRetryMs)} s retry budget; gave up after ${plural(attempt)}, try again later or ${RAISE_TIMEOUT_HINT}`,
+      res.status
+    );
+  }
+  const wait = Math.min(w.maxDelayMs, ra ?? backoff(w, attempt));
+  if (wait > left) {
+    const reason = await errorReason(res);
+    throw new FetchError(
+      `HTTP ${res.status} from ${url2} (${reason}): gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s (the ${formatSeconds(w.maxRetryMs)} s retry budget is spent); try again later`,
+      res.status
+    );
+  }
+  await drain(res);
+  w.logger?.warn(`HTTP ${res.status} from ${url2}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${w.maxAttempts})`);
+  await pause(w, call, wait);
+}
+__name(retryAfterStatus, "retryAfterStatus");
+function backoff(w, attempt) {
+  return Math.min(w.maxDelayMs, w.retryBaseMs * 2 ** (attempt - 1));
+}
+__name(backoff, "backoff");
+function makeHubFetch(opts) {
+  const w = {
+    endpointOrigin: new URL(checkEndpoint(opts.endpoint)).origin,
+    base: opts.fetch ?? fetch,
+    token: opts.token,
+    maxAttempts: Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)),
+    retryBaseMs: Math.max(0, opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS),
+    maxDelayMs: Math.max(0, opts.maxDelayMs ?? 6e4),
+    maxRetryMs: Math.max(0, opts.maxRetryMs ?? DEFAULT_MAX_RETRY_MS),
+    stallMs: opts.stallMs ?? DEFAULT_STALL_MS,
+    sleep: opts.sleep ?? defaultSleep,
+    now: opts.now ?? Date.now,
+    logger: opts.logger
+  };
+  const wrapped = /* @__PURE__ */ __name(async (input, init) => {
+    const call = startCall(w, input, init);
+    for (let attempt = 1; ; attempt++) {
+      unlinkAll(call.links);
+      let res;
+      try {
+        res = await followRedirects(w, call);
+      } catch (e2) {
+        unlinkAll(call.links);
+        await retryAfterError(w, call, e2, attempt);
+        continue;
+      }
+      if (isRetryableStatus(res.status) && attempt < w.maxAttempts) {
+        await retryAfterStatus(w, call, res, attempt);
+        continue;
+      }
+      return res;
+    }
+  }, "wrapped");
+  return wrapped;
+}
+__name(makeHubFetch, "makeHubFetch");
 
 // src/safetensors/json-keys.ts
 function findDuplicateKey(text) {
@@ -78147,18 +78370,18 @@ __name(findDuplicateKey, "findDuplicateKey");
 var MAX_HEADER_BYTES = 1e8;
 function readHeaderLength(file, prefix2, fileSize) {
   if (fileSize < 8 || prefix2.length < 8) {
-    throw new FormatError(file, `file is ${fileSize} bytes, too short to be safetensors (needs an 8-byte header length)`);
+    throw new FormatError(file, `file is ${fileSize} bytes, too short to be safetensors (needs an 8-byte header length)`, void 0, "format.header-too-small");
   }
   const dv = new DataView(prefix2.buffer, prefix2.byteOffset, 8);
   const big = dv.getBigUint64(0, true);
   if (big > BigInt(MAX_HEADER_BYTES)) {
-    throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`);
+    throw new FormatError(file, `header length ${big} exceeds the 100,000,000-byte limit (not a safetensors file, or corrupt)`, void 0, "format.header-too-large");
   }
   const n2 = Number(big);
   if (8 + n2 > fileSize) {
-    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`);
+    throw new FormatError(file, `header length ${n2} runs past the end of the ${fileSize}-byte file (truncated or incomplete download, or not safetensors)`, void 0, "format.truncated");
   }
-  if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`);
+  if (n2 < 2) throw new FormatError(file, `header length ${n2} is too small for a JSON object`, void 0, "format.header-too-small");
   return n2;
 }
 __name(readHeaderLength, "readHeaderLength");
@@ -78166,7 +78389,7 @@ function product(file, name2, shape) {
   let numel2 = 1;
   for (const d of shape) {
     numel2 *= d;
-    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name2);
+    if (!Number.isSafeInteger(numel2)) throw new FormatError(file, `shape [${shape.join(", ")}] has too many elements`, name2, "format.overflow");
   }
   return numel2;
 }
@@ -78187,70 +78410,72 @@ function parseHeader(file, json, fileSize) {
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(json);
   } catch {
-    throw new FormatError(file, "header is not valid UTF-8");
+    throw new FormatError(file, "header is not valid UTF-8", void 0, "format.invalid-header");
   }
-  if (!text.startsWith("{")) throw new FormatError(file, "header does not start with '{' (not a safetensors JSON header)");
+  if (!text.startsWith("{")) throw new FormatError(file, "header does not start with '{' (not a safetensors JSON header)", void 0, "format.invalid-header");
   let parsed;
   try {
     parsed = JSON.parse(text);
   } catch (e2) {
-    throw new FormatError(file, `header is not valid JSON (${e2.message})`);
+    throw new FormatError(file, `header is not valid JSON (${e2.message})`, void 0, "format.invalid-header");
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new FormatError(file, "header is not a JSON object");
+    throw new FormatError(file, "header is not a JSON object", void 0, "format.invalid-header");
   }
   const dup = findDuplicateKey(text);
-  if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`);
+  if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`, void 0, "format.invalid-header");
   const bufferSize = fileSize - dataStart;
   let metadata2 = null;
   const tensors = [];
   for (const [name2, raw] of Object.entries(parsed)) {
     if (name2 === "__metadata__") {
       if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new FormatError(file, "__metadata__ must be an object of strings");
+        throw new FormatError(file, "__metadata__ must be an object of strings", void 0, "format.invalid-header");
       }
       for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`);
+        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`, void 0, "format.invalid-header");
       }
       metadata2 = raw;
       continue;
     }
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2);
+      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2, "format.invalid-header");
     }
     const { dtype, shape, data_offsets: offsets } = raw;
-    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2);
+    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2, "format.invalid-header");
     const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
-    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2);
+    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2, "format.unknown-dtype");
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "shape must be an array of non-negative integers", name2);
+      throw new FormatError(file, "shape must be an array of non-negative integers", name2, "format.invalid-header");
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2);
+      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2, "format.invalid-offsets");
     }
     const [begin, end] = offsets;
-    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2);
+    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2, "format.invalid-offsets");
     if (end > bufferSize) {
       const expected = dataStart + describedEnd(parsed);
       throw new FormatError(
         file,
         `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
-        name2
+        name2,
+        "format.truncated"
       );
     }
     const numel2 = product(file, name2, shape);
     const totalBits = numel2 * bits;
     if (!Number.isSafeInteger(totalBits)) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2);
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2, "format.overflow");
     }
     if (totalBits % 8 !== 0) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2);
+      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2, "format.misaligned");
     }
     if (end - begin !== totalBits / 8) {
       throw new FormatError(
         file,
         `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
-        name2
+        name2,
+        "format.invalid-offsets"
       );
     }
     tensors.push({ name: name2, dtype, shape, file, begin: dataStart + begin, end: dataStart + end });
@@ -78259,15 +78484,15 @@ function parseHeader(file, json, fileSize) {
   let cursor = dataStart;
   for (const t of sorted) {
     if (t.begin < cursor) {
-      throw new FormatError(file, `data_offsets [${t.begin - dataStart}, ${t.end - dataStart}] overlap the previous tensor`, t.name);
+      throw new FormatError(file, `data_offsets [${t.begin - dataStart}, ${t.end - dataStart}] overlap the previous tensor`, t.name, "format.invalid-offsets");
     }
     if (t.begin > cursor) {
-      throw new FormatError(file, `gap in the data buffer before this tensor (bytes ${cursor - dataStart}..${t.begin - dataStart} belong to no tensor)`, t.name);
+      throw new FormatError(file, `gap in the data buffer before this tensor (bytes ${cursor - dataStart}..${t.begin - dataStart} belong to no tensor)`, t.name, "format.invalid-offsets");
     }
     cursor = t.end;
   }
   if (cursor !== fileSize) {
-    throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`);
+    throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`, void 0, "format.invalid-offsets");
   }
   return { tensors, metadata: metadata2, dataStart };
 }
@@ -78279,10 +78504,10 @@ var SINGLE_FILE = "model.safetensors";
 var MAX_INDEX_BYTES = 25e7;
 function checkShardName(file, shard) {
   if (shard.length === 0 || shard.startsWith("/") || shard.includes("\\") || shard.includes("\0") || shard.split("/").some((part) => part === ".." || part === "." || part === "")) {
-    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`);
+    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`, void 0, "format.invalid-index");
   }
   if (!shard.endsWith(".safetensors")) {
-    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`);
+    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`, void 0, "format.invalid-index");
   }
 }
 __name(checkShardName, "checkShardName");
@@ -78291,18 +78516,18 @@ function parseShardIndex(file, text) {
   try {
     parsed = JSON.parse(text);
   } catch (e2) {
-    throw new FormatError(file, `not valid JSON (${e2.message})`);
+    throw new FormatError(file, `not valid JSON (${e2.message})`, void 0, "format.invalid-index");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object", void 0, "format.invalid-index");
   const dup = findDuplicateKey(text);
-  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`);
+  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`, void 0, "format.invalid-index");
   const wm = parsed.weight_map;
-  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object");
+  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object", void 0, "format.invalid-index");
   const weightMap = /* @__PURE__ */ new Map();
   const shards = [];
   const seen = /* @__PURE__ */ new Set();
   for (const [tensor, shard] of Object.entries(wm)) {
-    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`);
+    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`, void 0, "format.invalid-index");
     checkShardName(file, shard);
     weightMap.set(tensor, shard);
     if (!seen.has(shard)) {
@@ -78310,7 +78535,7 @@ function parseShardIndex(file, text) {
       shards.push(shard);
     }
   }
-  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty");
+  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty", void 0, "format.invalid-index");
   return { weightMap, shards };
 }
 __name(parseShardIndex, "parseShardIndex");
@@ -78319,27 +78544,79 @@ function reconcileShards(indexFile, index, perShard) {
   for (const [shard, tensors] of perShard) {
     for (const t of tensors) {
       const prev = byName.get(t.name);
-      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name);
+      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name, "format.index-mismatch");
       byName.set(t.name, t);
     }
   }
   const out = [];
   for (const [name2, shard] of index.weightMap) {
     const t = byName.get(name2);
-    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name2);
-    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name2);
+    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name2, "format.index-mismatch");
+    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name2, "format.index-mismatch");
     out.push(t);
   }
   for (const [name2, t] of byName) {
-    if (!index.weightMap.has(name2)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name2);
+    if (!index.weightMap.has(name2)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name2, "format.index-mismatch");
   }
   return out;
 }
 __name(reconcileShards, "reconcileShards");
 
-// src/sources/missing-weights.ts
-var MAX_LISTED_NAMES = 20;
+// src/sources/listing.ts
 var PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
+var MAX_LISTED_NAMES = 20;
+var HEADER_CONCURRENCY = 8;
+function isPickle(name2) {
+  return PICKLE_EXTENSIONS.some((e2) => name2.endsWith(e2));
+}
+__name(isPickle, "isPickle");
+async function listFolder(folder) {
+  if (await folder.has(INDEX_FILE)) return listSharded(folder);
+  if (await folder.has(SINGLE_FILE)) return listFile(folder, SINGLE_FILE);
+  throw new FormatError(folder.label, missingWeightsProblem(await folder.names()), void 0, "format.no-weights");
+}
+__name(listFolder, "listFolder");
+async function listFile(folder, file) {
+  if (isPickle(file)) {
+    throw new FormatError(folder.fileLabel(file), "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)", void 0, "format.no-weights");
+  }
+  const r = await readHeader(folder, file, await folder.size(file, null));
+  return { tensors: r.tensors, files: [file], headerBytes: r.bytes };
+}
+__name(listFile, "listFile");
+async function listSharded(folder) {
+  const indexLabel = folder.fileLabel(INDEX_FILE);
+  const size = await folder.size(INDEX_FILE, null);
+  if (size > MAX_INDEX_BYTES) throw new FormatError(indexLabel, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`, void 0, "format.invalid-index");
+  const bytes = await folder.readWhole(INDEX_FILE, size);
+  let text;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new FormatError(indexLabel, "is not valid UTF-8", void 0, "format.invalid-index");
+  }
+  const index = parseShardIndex(indexLabel, text);
+  const sizes = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard) => folder.size(shard, indexLabel));
+  const results = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard, i) => readHeader(folder, shard, sizes[i]));
+  const perShard = /* @__PURE__ */ new Map();
+  let headerBytes = bytes.length;
+  index.shards.forEach((shard, i) => {
+    perShard.set(shard, results[i].tensors);
+    headerBytes += results[i].bytes;
+  });
+  return { tensors: reconcileShards(indexLabel, index, perShard), files: index.shards, headerBytes };
+}
+__name(listSharded, "listSharded");
+async function readHeader(folder, file, size) {
+  const label = folder.fileLabel(file);
+  const prefixLen = Math.min(8, size);
+  const prefix2 = prefixLen > 0 ? await folder.read(file, 0, prefixLen, size) : new Uint8Array(0);
+  const n2 = readHeaderLength(label, prefix2, size);
+  const json = await folder.read(file, 8, 8 + n2, size);
+  const parsed = parseHeader(label, json, size);
+  return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
+}
+__name(readHeader, "readHeader");
 var base = /* @__PURE__ */ __name((n2) => n2.slice(n2.lastIndexOf("/") + 1), "base");
 function missingWeightsProblem(names2) {
   const want = `no ${SINGLE_FILE} or ${INDEX_FILE}`;
@@ -78348,7 +78625,7 @@ function missingWeightsProblem(names2) {
   const safetensors = names2.filter((n2) => n2.endsWith(".safetensors"));
   const adapter = safetensors.some((n2) => base(n2) === "adapter_model.safetensors");
   const shards = safetensors.filter((n2) => /^model-\d+-of-\d+\.safetensors$/.test(base(n2)));
-  const pickles = names2.filter((n2) => PICKLE_EXTENSIONS.some((e2) => n2.endsWith(e2)));
+  const pickles = names2.filter(isPickle);
   const notes = [];
   if (adapter) notes.push("a LoRA adapter: compare the merged model instead");
   if (shards.length > 0) notes.push(`${shards.length} shard${shards.length === 1 ? "" : "s"} but no ${INDEX_FILE}, which says which shard holds which tensor`);
@@ -78358,6 +78635,265 @@ function missingWeightsProblem(names2) {
   return out;
 }
 __name(missingWeightsProblem, "missingWeightsProblem");
+
+// src/sources/ranged-get.ts
+var CDN_URL_TTL_MS = 5 * 6e4;
+var RangedGet = class {
+  constructor(o) {
+    this.o = o;
+  }
+  static {
+    __name(this, "RangedGet");
+  }
+  /** Every byte received, wasted ones included. */
+  bytes = 0;
+  /**
+   * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
+   * bytes asked for. Streams each response into one buffer of the final size;
+   * a body that breaks, stalls or ends short is resumed with a Range request
+   * for what is still missing, at most maxAttempts requests in all.
+   */
+  async fetch(file, info2, range3, stream2 = null) {
+    const begin = range3 ? range3.begin : 0;
+    const end = range3 ? range3.end : info2.size;
+    const out = stream2?.out ?? new Uint8Array(end - begin);
+    if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
+    const progress = { got: 0, at: Date.now() };
+    const label = this.o.label(file);
+    const live = { abort: null };
+    const onAbort = /* @__PURE__ */ __name(() => live.abort?.(), "onAbort");
+    stream2?.signal.addEventListener("abort", onAbort, { once: true });
+    this.o.closing.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          if (stream2?.signal.aborted === true || this.o.closing.aborted) throw new Error("cancelled");
+          const from = begin + progress.got;
+          const want = { file, from, end, size: info2.size, ranged: range3 !== null || from > 0 };
+          await this.fetchOnce(want, info2, out, progress, stream2?.onProgress ?? null, live);
+          return out;
+        } catch (e2) {
+          if (stream2?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
+          if (this.o.closing.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
+          if (!(e2 instanceof BodyInterrupted)) throw e2;
+          info2.cdn = void 0;
+          this.giveUpOrWarn(label, e2, attempt, progress, begin, end);
+        }
+      }
+    } finally {
+      stream2?.signal.removeEventListener("abort", onAbort);
+      this.o.closing.removeEventListener("abort", onAbort);
+    }
+  }
+  /** A body broke: throw when the network timeout passed without a byte or the attempts are spent, else warn (the caller resumes). */
+  giveUpOrWarn(label, e2, attempt, progress, begin, end) {
+    const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
+    if (Date.now() - progress.at >= this.o.budgetMs) {
+      throw new FetchError(
+        `${label}: ${e2.message}; no data within ${formatSeconds(this.o.budgetMs)} s (${tries}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
+      );
+    }
+    if (attempt >= this.o.maxAttempts) {
+      throw new FetchError(`${label}: ${e2.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`);
+    }
+    this.o.logger.warn(
+      `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.o.maxAttempts})`
+    );
+  }
+  resolveUrl(file) {
+    const sha = this.o.sha();
+    if (sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
+    const path19 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path19}`;
+  }
+  /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
+  async get(file, info2, headers, signal, deadline) {
+    const label = this.o.label(file);
+    const call = /* @__PURE__ */ __name(async (url3) => {
+      try {
+        const init = { headers, signal, deadline };
+        return await this.o.http(url3, init);
+      } catch (e2) {
+        if (e2 instanceof FetchError && !e2.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
+        throw e2;
+      }
+    }, "call");
+    const cached2 = info2.cdn && Date.now() - info2.cdn.at < CDN_URL_TTL_MS ? info2.cdn.url : null;
+    if (cached2 !== null) {
+      const res = await call(cached2);
+      if (res.ok || res.status < 400 || res.status >= 500) return { res, fromCache: true, url: cached2 };
+      await drain(res);
+      info2.cdn = void 0;
+    }
+    const url2 = this.resolveUrl(file);
+    return { res: await call(url2), fromCache: false, url: url2 };
+  }
+  /** The repo changed under us: never mix two revisions. */
+  changed(file, what, a, b) {
+    return new FetchError(`${this.o.repo}: the repo changed while it was being read (file ${file}: ${what} ${a} then ${b}); re-run to check one revision`);
+  }
+  /**
+   * Check every answer on the way (redirect hops, then the final response)
+   * against the pinned sha (X-Repo-Commit on the Hub's origin) and against the
+   * first ETag seen for this file on the same origin.
+   */
+  checkRevision(file, info2, res) {
+    const hubOrigin = originOf(this.o.endpoint);
+    const sha = this.o.sha();
+    const answers = [...redirectHops(res).map((h) => ({ url: h.url, headers: h.headers })), { url: res.url, headers: res.headers }];
+    for (const a of answers) {
+      const origin = originOf(a.url);
+      if (origin === null) continue;
+      const onHub = origin === hubOrigin;
+      const etag = normalizeEtag(onHub ? a.headers.get("x-linked-etag") ?? a.headers.get("etag") : a.headers.get("etag"));
+      if (etag !== null) {
+        const seen = info2.etags.get(origin);
+        if (seen === void 0) info2.etags.set(origin, etag);
+        else if (seen !== etag) throw this.changed(file, "etag", seen, etag);
+      }
+      const commit2 = onHub ? a.headers.get("x-repo-commit") : null;
+      if (commit2 !== null && commit2.trim() !== "" && sha !== null && commit2.trim() !== sha) {
+        throw this.changed(file, "commit", sha, commit2.trim());
+      }
+    }
+  }
+  /**
+   * One request for the bytes still missing, [want.from, want.end), copied
+   * into `out` as they arrive (progress.got advances with them). Resolves when
+   * the range is complete; BodyInterrupted when the body breaks, stalls or
+   * ends short (worth resuming); FetchError for anything else.
+   */
+  async fetchOnce(want, info2, out, progress, onProgress, live) {
+    const headers = { "accept-encoding": "identity" };
+    if (want.ranged) headers.range = `bytes=${want.from}-${want.end - 1}`;
+    const ctl = new AbortController();
+    live.abort = () => ctl.abort();
+    const { res, fromCache, url: url2 } = await this.get(want.file, info2, headers, ctl.signal, progress.at + this.o.budgetMs);
+    const answer2 = await this.checkAnswer(want, info2, res, headers.range);
+    await this.stream(want, res, res.url || url2, answer2, out, progress, onProgress, ctl, live);
+    if (!fromCache && res.url && originOf(res.url) !== originOf(this.o.endpoint)) {
+      info2.cdn = { url: res.url, at: Date.now() };
+    }
+  }
+  /**
+   * Check a response's status, revision and length headers against what was
+   * asked (the body is drained when refused). `skip`: bytes before the range
+   * that a server ignoring Range sends first.
+   */
+  async checkAnswer(want, info2, res, range3) {
+    const refuse = /* @__PURE__ */ __name(async (problem, status) => {
+      await drain(res);
+      throw new FetchError(`${this.o.label(want.file)}: ${problem}`, status);
+    }, "refuse");
+    if (res.status === 416) {
+      return refuse(`the server refused byte range ${range3 ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
+    }
+    if (!res.ok) throw await hubResponseError(res, this.o.errorContext(want.file));
+    try {
+      this.checkRevision(want.file, info2, res);
+    } catch (e2) {
+      await drain(res);
+      throw e2;
+    }
+    const answer2 = checkLength(want, res);
+    if ("problem" in answer2) return refuse(answer2.problem, answer2.status);
+    if (answer2.ignoringRange && !info2.warnedIgnoredRange) {
+      info2.warnedIgnoredRange = true;
+      this.o.logger.warn(
+        `${this.o.label(want.file)}: the server ignores Range requests (HTTP 200 with the whole ${want.size}-byte file); each read streams the file from its start, discarding the bytes before the range and stopping at its end, so bytes are wasted`
+      );
+    }
+    return answer2;
+  }
+  /** Copy the body into `out`, skipping what precedes the range, cutting a server that ignores Range off at the range's end. */
+  async stream(want, res, finalUrl, answer2, out, progress, onProgress, ctl, live) {
+    const received0 = progress.got;
+    const need = /* @__PURE__ */ __name(() => want.end - want.from - (progress.got - received0), "need");
+    if (res.body === null) {
+      if (need() === 0) return;
+      throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
+    }
+    const reader = res.body.getReader();
+    const stop = /* @__PURE__ */ __name(async () => {
+      ctl.abort();
+      await reader.cancel().catch(() => void 0);
+    }, "stop");
+    live.abort = () => {
+      ctl.abort();
+      void reader.cancel().catch(() => void 0);
+    };
+    let skip = answer2.skip;
+    for (; ; ) {
+      const chunk = await readChunk(reader, this.o.stallMs, () => ctl.abort());
+      if (chunk.done) break;
+      let v = chunk.value;
+      this.bytes += v.length;
+      if (v.length > 0) progress.at = Date.now();
+      if (skip > 0) {
+        if (v.length <= skip) {
+          skip -= v.length;
+          continue;
+        }
+        v = v.subarray(skip);
+        skip = 0;
+      }
+      if (v.length > need()) {
+        if (!answer2.ignoringRange) {
+          await stop();
+          throw new FetchError(`${this.o.label(want.file)}: the server sent more than the ${want.end - want.from} bytes asked for`);
+        }
+        v = v.subarray(0, need());
+      }
+      out.set(v, progress.got);
+      progress.got += v.length;
+      onProgress?.(progress.got);
+      if (answer2.ignoringRange && need() === 0) {
+        await stop();
+        break;
+      }
+    }
+    if (need() > 0) {
+      const declared = answer2.declared !== null && answer2.declared < want.end - want.from ? ` (Content-Length ${answer2.declared})` : "";
+      throw new BodyInterrupted(`the body from ${redactUrl(finalUrl)} ended after ${progress.got - received0} of ${want.end - want.from} bytes${declared}`);
+    }
+  }
+};
+function checkLength(want, res) {
+  const { from, end, size } = want;
+  const declaredHeader = res.headers.get("content-length");
+  const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
+  const ok2 = { declared, skip: 0, ignoringRange: false };
+  if (!want.ranged) {
+    if (res.status !== 200) return { problem: `expected HTTP 200 for the whole file, got ${res.status}`, status: res.status };
+    if (declared !== null && declared > size) return { problem: `expected ${size} bytes but the server announced Content-Length ${declared}` };
+    return ok2;
+  }
+  if (res.status === 206) {
+    const cr = res.headers.get("content-range");
+    const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
+    if (!m || Number(m[1]) !== from || Number(m[2]) !== end - 1) return { problem: `asked for bytes ${from}-${end - 1} but the server answered Content-Range ${JSON.stringify(cr)}` };
+    if (m[3] !== "*" && Number(m[3]) !== size) return { problem: `the server says the file is ${m[3]} bytes, the listing says ${size}` };
+    if (declared !== null && declared > end - from) return { problem: `expected ${end - from} bytes but the server announced Content-Length ${declared}` };
+    return ok2;
+  }
+  if (res.status === 200) {
+    if (declared !== size) {
+      return {
+        problem: `the server ignored the Range request (HTTP 200 instead of 206 Partial Content) and its Content-Length (${declaredHeader ?? "none"}) is not the listed file size ${size}; refusing the response`,
+        status: 200
+      };
+    }
+    return { declared, skip: from, ignoringRange: true };
+  }
+  return { problem: `expected HTTP 206 Partial Content for bytes ${from}-${end - 1}, got ${res.status}`, status: res.status };
+}
+__name(checkLength, "checkLength");
+function normalizeEtag(v) {
+  if (v === null) return null;
+  const t = v.trim().replace(/^W\//, "");
+  return t === "" ? null : t;
+}
+__name(normalizeEtag, "normalizeEtag");
 
 // src/sources/read-ahead.ts
 var SPAN_MAX_BYTES = 4 << 20;
@@ -78513,37 +79049,23 @@ function keyOf2(file, begin, end) {
 }
 __name(keyOf2, "keyOf");
 
+// src/sources/repo-id.ts
+var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
+function isValidRepoId(repo) {
+  return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
+}
+__name(isValidRepoId, "isValidRepoId");
+function isValidRevision(rev) {
+  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
+}
+__name(isValidRevision, "isValidRevision");
+
 // src/sources/types.ts
 var silentLogger = { info() {
 }, warn() {
 } };
 
 // src/sources/hub.ts
-var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
-function isValidRepoId(repo) {
-  return REPO_ID_RE.test(repo) && repo.split("/").every((p) => p !== "." && p !== ".." && !p.includes(".."));
-}
-__name(isValidRepoId, "isValidRepoId");
-var CONFIG_FILE = "config.json";
-var MAX_CONFIG_BYTES = 5e7;
-var HEADER_CONCURRENCY = 8;
-var CDN_URL_TTL_MS = 5 * 6e4;
-var SHA_RE = /^[0-9a-f]{40}$/;
-var MAX_API_BYTES = 1e8;
-function normalizeEtag(v) {
-  if (v === null) return null;
-  const t = v.trim().replace(/^W\//, "");
-  return t === "" ? null : t;
-}
-__name(normalizeEtag, "normalizeEtag");
-function originOf(url2) {
-  try {
-    return new URL(url2).origin;
-  } catch {
-    return null;
-  }
-}
-__name(originOf, "originOf");
 var HubSource = class {
   static {
     __name(this, "HubSource");
@@ -78555,17 +79077,14 @@ var HubSource = class {
   token;
   logger;
   maxAttempts;
-  stallMs;
-  /** The network timeout: one request (attempts and waits) or one body without progress may take this long. */
-  budgetMs;
   missingLocalPath;
   /** Aborted by close(): every request still in flight (header reads, resumes, waits between attempts) ends with it. */
   closing = new AbortController();
-  http;
+  api;
+  ranged;
   sha = null;
   license = null;
   files = /* @__PURE__ */ new Map();
-  bytes = 0;
   readAhead = null;
   constructor(opts) {
     if (!isValidRepoId(opts.repo)) {
@@ -78578,23 +79097,30 @@ var HubSource = class {
     this.token = opts.token === "" ? null : opts.token;
     this.logger = opts.logger ?? silentLogger;
     this.missingLocalPath = opts.missingLocalPath ?? null;
-    const defaults2 = hubTimingDefaults();
-    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? defaults2.maxAttempts));
-    this.budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
-    this.stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? this.budgetMs, this.maxAttempts, defaults2.stallMs);
-    this.http = makeHubFetch({
+    this.maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS));
+    const budgetMs = Math.max(1, opts.maxRetryMs ?? opts.networkTimeoutMs ?? DEFAULT_NETWORK_TIMEOUT_MS);
+    const stallMs = opts.stallMs ?? stallForBudget(opts.networkTimeoutMs ?? budgetMs, this.maxAttempts);
+    const http3 = makeHubFetch({
       endpoint: this.endpoint,
       token: this.token,
       fetch: opts.fetch,
       maxAttempts: this.maxAttempts,
-      retryBaseMs: opts.retryBaseMs ?? defaults2.retryBaseMs,
-      maxRetryMs: this.budgetMs,
-      stallMs: this.stallMs,
+      retryBaseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+      maxRetryMs: budgetMs,
+      stallMs,
       logger: this.logger
+    });
+    const common = { repo: this.repo, endpoint: this.endpoint, http: http3, logger: this.logger, maxAttempts: this.maxAttempts, stallMs, budgetMs, closing: this.closing.signal };
+    this.api = common;
+    this.ranged = new RangedGet({
+      ...common,
+      sha: /* @__PURE__ */ __name(() => this.sha, "sha"),
+      label: /* @__PURE__ */ __name((file) => this.label(file), "label"),
+      errorContext: /* @__PURE__ */ __name((file) => this.ctx(file), "errorContext")
     });
   }
   get bytesRead() {
-    return this.bytes;
+    return this.ranged.bytes;
   }
   /** The pinned commit sha, once list() has resolved it. */
   get revision() {
@@ -78610,121 +79136,14 @@ var HubSource = class {
       attempts: this.maxAttempts
     };
   }
-  /**
-   * fetch for @huggingface/hub: non-2xx answers become our typed errors before
-   * the library sees them; bodies (small JSON) are read here with the stall
-   * limit, retried when they break, and handed over buffered.
-   */
-  libFetch(ctx) {
-    const f = /* @__PURE__ */ __name(async (input, init) => {
-      const where2 = redactUrl(input instanceof Request ? input.url : input);
-      const deadline = Date.now() + this.budgetMs;
-      for (let attempt = 1; ; attempt++) {
-        const ctl = new AbortController();
-        const unlink3 = [linkAbort(init?.signal ?? null, ctl), linkAbort(this.closing.signal, ctl)];
-        try {
-          let res;
-          const hubInit = { ...init, signal: ctl.signal, deadline };
-          try {
-            res = await this.http(input, hubInit);
-          } catch (e2) {
-            throw e2 instanceof FetchError && !e2.message.startsWith(`${this.repo}`) ? new FetchError(`${this.repo}: ${e2.message}`, e2.status) : e2;
-          }
-          if (!res.ok) throw await hubResponseError(res, ctx);
-          try {
-            const body2 = await this.readAll(res, ctl, where2);
-            return new Response(body2, { status: res.status, statusText: res.statusText, headers: res.headers });
-          } catch (e2) {
-            if (!(e2 instanceof BodyInterrupted)) throw e2;
-            const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
-            if (Date.now() >= deadline) {
-              throw new FetchError(`${this.repo}: reading ${where2}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(this.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`);
-            }
-            if (attempt >= this.maxAttempts) throw new FetchError(`${this.repo}: reading ${where2}: ${e2.message}; gave up after ${tries}`);
-            this.logger.warn(`${this.repo}: reading ${where2}: ${e2.message}; retrying (attempt ${attempt + 1}/${this.maxAttempts})`);
-          }
-        } finally {
-          for (const u of unlink3) u();
-        }
-      }
-    }, "f");
-    return f;
-  }
-  /** A whole (small) body, with the stall limit; BodyInterrupted when it breaks or stalls. */
-  async readAll(res, ctl, where2) {
-    if (res.body === null) return null;
-    const reader = res.body.getReader();
-    const parts = [];
-    let total = 0;
-    for (; ; ) {
-      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
-      if (chunk.done) break;
-      total += chunk.value.length;
-      if (total > MAX_API_BYTES) {
-        ctl.abort();
-        await reader.cancel().catch(() => void 0);
-        throw new FetchError(`${this.repo}: the Hub's answer from ${where2} is larger than ${MAX_API_BYTES} bytes; refusing it`);
-      }
-      parts.push(chunk.value);
-    }
-    const out = new Uint8Array(total);
-    let p = 0;
-    for (const part of parts) {
-      out.set(part, p);
-      p += part.length;
-    }
-    return out;
-  }
   label(file) {
     return `${this.repo}@${this.sha ?? this.requested ?? "main"}:${file}`;
   }
-  resolveUrl(file) {
-    if (this.sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path19 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.endpoint}/${this.repo}/resolve/${this.sha}/${path19}`;
-  }
   /** modelInfo: commit sha (pinned for every later request) and licence. */
   async pin() {
-    const ctx = this.ctx();
-    let info2;
-    try {
-      info2 = await modelInfo({
-        name: this.repo,
-        revision: this.requested ?? void 0,
-        additionalFields: ["sha", "cardData"],
-        hubUrl: this.endpoint,
-        fetch: this.libFetch(ctx)
-      });
-    } catch (e2) {
-      throw mapHubThrown(e2, ctx);
-    }
-    if (typeof info2.sha !== "string" || !SHA_RE.test(info2.sha)) {
-      throw new FetchError(`${this.repo}: the Hub did not return a commit sha for revision ${JSON.stringify(this.requested ?? "main")}`);
-    }
+    const info2 = await fetchModelInfo(this.api, this.requested, this.ctx());
     this.sha = info2.sha;
-    const lic = info2.cardData?.license;
-    this.license = typeof lic === "string" && lic ? lic : Array.isArray(lic) && lic.length > 0 && lic.every((l) => typeof l === "string") ? lic.join(", ") : null;
-  }
-  async listRepoFiles() {
-    const ctx = this.ctx();
-    this.files.clear();
-    try {
-      for await (const entry of listFiles({
-        repo: this.repo,
-        revision: this.sha ?? void 0,
-        recursive: true,
-        hubUrl: this.endpoint,
-        fetch: this.libFetch(ctx)
-      })) {
-        if (entry.type !== "file") continue;
-        if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
-          throw new FetchError(`${this.repo}@${this.sha}: the Hub's file listing has a malformed entry`);
-        }
-        this.files.set(entry.path, { size: entry.size, etags: /* @__PURE__ */ new Map() });
-      }
-    } catch (e2) {
-      throw mapHubThrown(e2, ctx);
-    }
+    this.license = info2.license;
   }
   /** Resolve the revision to its commit sha (one API call) and the licence; idempotent. */
   async resolve() {
@@ -78766,90 +79185,31 @@ var HubSource = class {
   async list() {
     const pinning = this.sha === null;
     try {
-      return await this.listPinned();
+      if (this.sha === null) await this.pin();
+      this.files.clear();
+      for (const [file, size] of await fetchFileSizes(this.api, this.sha, this.ctx())) this.files.set(file, { size, etags: /* @__PURE__ */ new Map() });
+      const listed2 = await listFolder(this.folder());
+      return { source: this.source, revision: this.sha, license: this.license, ...listed2 };
     } catch (e2) {
       throw this.explain(e2, pinning && this.sha === null);
     }
   }
-  async listPinned() {
-    if (this.sha === null) await this.pin();
-    await this.listRepoFiles();
-    let headerBytes = 0;
-    let tensors;
-    let files;
-    if (this.files.has(INDEX_FILE)) {
-      const indexLabel = this.label(INDEX_FILE);
-      const text = await this.getSmallFile(INDEX_FILE, MAX_INDEX_BYTES, "index");
-      headerBytes += text.bytes;
-      const index = parseShardIndex(indexLabel, text.text);
-      for (const shard of index.shards) {
-        if (!this.files.has(shard)) {
-          throw new FormatError(indexLabel, `the index lists shard ${JSON.stringify(shard)}, which is not in the repo`);
-        }
-      }
-      const results = await mapLimit(index.shards, HEADER_CONCURRENCY, (shard) => this.readHeader(shard));
-      const perShard = /* @__PURE__ */ new Map();
-      index.shards.forEach((shard, i) => {
-        const r = results[i];
-        perShard.set(shard, r.tensors);
-        headerBytes += r.bytes;
-      });
-      tensors = reconcileShards(indexLabel, index, perShard);
-      files = index.shards;
-    } else if (this.files.has(SINGLE_FILE)) {
-      const r = await this.readHeader(SINGLE_FILE);
-      tensors = r.tensors;
-      headerBytes += r.bytes;
-      files = [SINGLE_FILE];
-    } else {
-      throw new FormatError(`${this.repo}@${this.sha}`, missingWeightsProblem([...this.files.keys()].sort()));
-    }
-    let config = null;
-    if (this.files.has(CONFIG_FILE)) {
-      const c = await this.getSmallFile(CONFIG_FILE, MAX_CONFIG_BYTES, "config");
-      headerBytes += c.bytes;
-      try {
-        config = JSON.parse(c.text);
-      } catch (e2) {
-        throw new FormatError(this.label(CONFIG_FILE), `not valid JSON (${e2.message})`);
-      }
-    }
+  /** The repo at the pinned revision as the shared listing sees it. */
+  folder() {
+    const info2 = /* @__PURE__ */ __name((file) => this.files.get(file), "info");
     return {
-      source: this.source,
-      revision: this.sha,
-      license: this.license,
-      tensors,
-      files,
-      config,
-      annotationFile: null,
-      headerBytes
+      label: `${this.repo}@${this.sha}`,
+      fileLabel: /* @__PURE__ */ __name((file) => this.label(file), "fileLabel"),
+      has: /* @__PURE__ */ __name(async (file) => this.files.has(file), "has"),
+      names: /* @__PURE__ */ __name(async () => [...this.files.keys()].sort(), "names"),
+      size: /* @__PURE__ */ __name(async (file, listedBy) => {
+        const f = this.files.get(file);
+        if (f) return f.size;
+        throw new FormatError(listedBy ?? this.label(file), listedBy ? `the index lists shard ${JSON.stringify(file)}, which is not in the repo` : "not in the repo");
+      }, "size"),
+      read: /* @__PURE__ */ __name((file, begin, end) => this.ranged.fetch(file, info2(file), { begin, end }), "read"),
+      readWhole: /* @__PURE__ */ __name((file) => this.ranged.fetch(file, info2(file), null), "readWhole")
     };
-  }
-  /** Whole small file (index, config), size-checked against the listing before and after. */
-  async getSmallFile(file, max, what) {
-    const info2 = this.files.get(file);
-    if (info2.size > max) {
-      throw new FormatError(this.label(file), `${what} is ${info2.size} bytes, above the ${max}-byte limit`);
-    }
-    const bytes = await this.fetchBytes(file, null, info2.size);
-    let text;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      throw new FormatError(this.label(file), "is not valid UTF-8");
-    }
-    return { text, bytes: bytes.length };
-  }
-  /** Header only: bytes 0-7, then 8..8+N-1, each validated against the listed size. */
-  async readHeader(file) {
-    const size = this.files.get(file).size;
-    const label = this.label(file);
-    const prefixLen = Math.min(8, size);
-    const prefix2 = prefixLen > 0 ? await this.fetchBytes(file, { begin: 0, end: prefixLen }, size) : new Uint8Array(0);
-    const n2 = readHeaderLength(label, prefix2, size);
-    const json = await this.fetchBytes(file, { begin: 8, end: 8 + n2 }, size);
-    const parsed = parseHeader(label, json, size);
-    return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
   }
   /**
    * The ranges the engine will read next, in order: adjacent ones are
@@ -78863,7 +79223,7 @@ var HubSource = class {
     }
     this.readAhead?.reset();
     this.readAhead = new ReadAhead(
-      (file, begin, end, out, onProgress, signal) => this.fetchBytes(file, { begin, end }, this.files.get(file).size, { out, onProgress, signal }).then(() => void 0),
+      (file, begin, end, out, onProgress, signal) => this.ranged.fetch(file, this.files.get(file), { begin, end }, { out, onProgress, signal }).then(() => void 0),
       Math.max(1, Math.floor(concurrency)) * (SPAN_MAX_BYTES / 2)
     );
     this.readAhead.plan(ranges);
@@ -78888,285 +79248,26 @@ var HubSource = class {
     const planned = this.readAhead?.take(file, begin, end);
     if (planned) return planned;
     const started = Date.now();
-    const out = await this.fetchBytes(file, { begin, end }, info2.size);
+    const out = await this.ranged.fetch(file, info2, { begin, end });
     const mib = (end - begin) / 2 ** 20;
     if (mib >= 64) this.logger.progress?.(`${this.label(file)}: read ${mib.toFixed(0)} MiB in ${((Date.now() - started) / 1e3).toFixed(1)} s`);
     return out;
   }
-  /**
-   * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
-   * bytes asked for. Streams each response into one buffer of the final size;
-   * a body that breaks, stalls or ends short is resumed with a Range request
-   * for what is still missing, at most maxAttempts requests in all.
-   */
-  async fetchBytes(file, range3, size, stream2 = null) {
-    const info2 = this.files.get(file);
-    const begin = range3 ? range3.begin : 0;
-    const end = range3 ? range3.end : size;
-    const out = stream2?.out ?? new Uint8Array(end - begin);
-    if (out.length !== end - begin) throw new Error(`internal: a ${out.length}-byte buffer for ${end - begin} bytes`);
-    const progress = { got: 0, at: Date.now() };
-    const label = this.label(file);
-    const live = { abort: null };
-    const onAbort = /* @__PURE__ */ __name(() => live.abort?.(), "onAbort");
-    stream2?.signal.addEventListener("abort", onAbort, { once: true });
-    this.closing.signal.addEventListener("abort", onAbort, { once: true });
-    const cancelled = /* @__PURE__ */ __name(() => stream2?.signal.aborted === true || this.closing.signal.aborted, "cancelled");
-    try {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          if (cancelled()) throw new Error("cancelled");
-          await this.fetchOnce(file, info2, { begin, end, whole: range3 === null }, out, progress, stream2?.onProgress ?? null, live);
-          return out;
-        } catch (e2) {
-          if (stream2?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
-          if (this.closing.signal.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
-          if (!(e2 instanceof BodyInterrupted)) throw e2;
-          info2.cdn = void 0;
-          if (Date.now() - progress.at >= this.budgetMs) {
-            throw new FetchError(
-              `${label}: ${e2.message}; no data within ${formatSeconds(this.budgetMs)} s (${attempt} attempt${attempt === 1 ? "" : "s"}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
-            );
-          }
-          if (attempt >= this.maxAttempts) {
-            throw new FetchError(
-              `${label}: ${e2.message}; gave up after ${attempt} attempt${attempt === 1 ? "" : "s"} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`
-            );
-          }
-          this.logger.warn(
-            `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.maxAttempts})`
-          );
-        }
-      }
-    } finally {
-      stream2?.signal.removeEventListener("abort", onAbort);
-      this.closing.signal.removeEventListener("abort", onAbort);
-    }
-  }
-  /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  async get(file, info2, headers, signal, deadline) {
-    const label = this.label(file);
-    const call = /* @__PURE__ */ __name(async (url3) => {
-      try {
-        const init = { headers, signal, deadline };
-        return await this.http(url3, init);
-      } catch (e2) {
-        if (e2 instanceof FetchError && !e2.message.startsWith(this.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
-        throw e2;
-      }
-    }, "call");
-    const cached2 = info2.cdn && Date.now() - info2.cdn.at < CDN_URL_TTL_MS ? info2.cdn.url : null;
-    if (cached2 !== null) {
-      const res = await call(cached2);
-      if (res.ok || res.status < 400 || res.status >= 500) return { res, fromCache: true, url: cached2 };
-      await drain(res);
-      info2.cdn = void 0;
-    }
-    const url2 = this.resolveUrl(file);
-    return { res: await call(url2), fromCache: false, url: url2 };
-  }
-  /** The repo changed under us: never mix two revisions. */
-  changed(file, what, a, b) {
-    return new FetchError(`${this.repo}: the repo changed while it was being read (file ${file}: ${what} ${a} then ${b}); re-run to check one revision`);
-  }
-  /**
-   * Check every answer on the way (redirect hops, then the final response)
-   * against the pinned sha (X-Repo-Commit on the Hub's origin) and against the
-   * first ETag seen for this file on the same origin.
-   */
-  checkRevision(file, info2, res) {
-    const hubOrigin = originOf(this.endpoint);
-    const answers = [...redirectHops(res).map((h) => ({ url: h.url, headers: h.headers })), { url: res.url, headers: res.headers }];
-    for (const a of answers) {
-      const origin = originOf(a.url);
-      if (origin === null) continue;
-      const onHub = origin === hubOrigin;
-      const etag = normalizeEtag(onHub ? a.headers.get("x-linked-etag") ?? a.headers.get("etag") : a.headers.get("etag"));
-      if (etag !== null) {
-        const seen = info2.etags.get(origin);
-        if (seen === void 0) info2.etags.set(origin, etag);
-        else if (seen !== etag) throw this.changed(file, "etag", seen, etag);
-      }
-      const commit2 = onHub ? a.headers.get("x-repo-commit") : null;
-      if (commit2 !== null && commit2.trim() !== "" && this.sha !== null && commit2.trim() !== this.sha) {
-        throw this.changed(file, "commit", this.sha, commit2.trim());
-      }
-    }
-  }
-  /**
-   * One request for the bytes still missing, [begin + progress.got, end),
-   * copied into `out` as they arrive (progress.got advances with them).
-   * Resolves when the range is complete; BodyInterrupted when the body breaks,
-   * stalls or ends short (worth resuming); FetchError for anything else.
-   */
-  async fetchOnce(file, info2, want, out, progress, onProgress, live) {
-    const size = info2.size;
-    const label = this.label(file);
-    const from = want.begin + progress.got;
-    const end = want.end;
-    const ranged = !want.whole || from > 0;
-    const headers = { "accept-encoding": "identity" };
-    if (ranged) headers.range = `bytes=${from}-${end - 1}`;
-    const ctl = new AbortController();
-    live.abort = () => ctl.abort();
-    const { res, fromCache, url: url2 } = await this.get(file, info2, headers, ctl.signal, progress.at + this.budgetMs);
-    if (!res.ok) {
-      if (res.status === 416) {
-        await drain(res);
-        throw new FetchError(`${label}: the server refused byte range ${headers.range ?? "(whole file)"} (HTTP 416); the file may be shorter than the listing says`, 416);
-      }
-      throw await hubResponseError(res, this.ctx(file));
-    }
-    try {
-      this.checkRevision(file, info2, res);
-    } catch (e2) {
-      await drain(res);
-      throw e2;
-    }
-    const declaredHeader = res.headers.get("content-length");
-    const declared = declaredHeader !== null && /^\d+$/.test(declaredHeader.trim()) ? Number(declaredHeader) : null;
-    let skip = 0;
-    let ignoringRange = false;
-    if (ranged && res.status === 206) {
-      const cr = res.headers.get("content-range");
-      const m = cr ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim()) : null;
-      if (!m || Number(m[1]) !== from || Number(m[2]) !== end - 1) {
-        await drain(res);
-        throw new FetchError(`${label}: asked for bytes ${from}-${end - 1} but the server answered Content-Range ${JSON.stringify(cr)}`);
-      }
-      if (m[3] !== "*" && Number(m[3]) !== size) {
-        await drain(res);
-        throw new FetchError(`${label}: the server says the file is ${m[3]} bytes, the listing says ${size}`);
-      }
-      if (declared !== null && declared > end - from) {
-        await drain(res);
-        throw new FetchError(`${label}: expected ${end - from} bytes but the server announced Content-Length ${declared}`);
-      }
-    } else if (ranged && res.status === 200) {
-      if (declared !== size) {
-        await drain(res);
-        throw new FetchError(
-          `${label}: the server ignored the Range request (HTTP 200 instead of 206 Partial Content) and its Content-Length (${declaredHeader ?? "none"}) is not the listed file size ${size}; refusing the response`,
-          200
-        );
-      }
-      ignoringRange = true;
-      skip = from;
-      if (!info2.warnedIgnoredRange) {
-        info2.warnedIgnoredRange = true;
-        this.logger.warn(
-          `${label}: the server ignores Range requests (HTTP 200 with the whole ${size}-byte file); each read streams the file from its start, discarding the bytes before the range and stopping at its end, so bytes are wasted`
-        );
-      }
-    } else if (ranged) {
-      await drain(res);
-      throw new FetchError(`${label}: expected HTTP 206 Partial Content for bytes ${from}-${end - 1}, got ${res.status}`, res.status);
-    } else {
-      if (res.status !== 200) {
-        await drain(res);
-        throw new FetchError(`${label}: expected HTTP 200 for the whole file, got ${res.status}`, res.status);
-      }
-      if (declared !== null && declared > size) {
-        await drain(res);
-        throw new FetchError(`${label}: expected ${size} bytes but the server announced Content-Length ${declared}`);
-      }
-    }
-    const finalUrl = res.url || url2;
-    const need = /* @__PURE__ */ __name(() => want.end - want.begin - progress.got, "need");
-    if (res.body === null) {
-      if (need() === 0) return;
-      throw new BodyInterrupted(`empty response from ${redactUrl(finalUrl)}, ${need()} bytes missing`);
-    }
-    const reader = res.body.getReader();
-    live.abort = () => {
-      ctl.abort();
-      void reader.cancel().catch(() => void 0);
-    };
-    const received0 = progress.got;
-    for (; ; ) {
-      const chunk = await readChunk(reader, this.stallMs, () => ctl.abort());
-      if (chunk.done) break;
-      let v = chunk.value;
-      this.bytes += v.length;
-      if (v.length > 0) progress.at = Date.now();
-      if (skip > 0) {
-        if (v.length <= skip) {
-          skip -= v.length;
-          continue;
-        }
-        v = v.subarray(skip);
-        skip = 0;
-      }
-      if (v.length > need()) {
-        if (!ignoringRange) {
-          ctl.abort();
-          await reader.cancel().catch(() => void 0);
-          throw new FetchError(`${label}: the server sent more than the ${end - from} bytes asked for`);
-        }
-        v = v.subarray(0, need());
-      }
-      out.set(v, progress.got);
-      progress.got += v.length;
-      onProgress?.(progress.got);
-      if (ignoringRange && need() === 0) {
-        ctl.abort();
-        await reader.cancel().catch(() => void 0);
-        break;
-      }
-    }
-    if (need() > 0) {
-      throw new BodyInterrupted(
-        `the body from ${redactUrl(finalUrl)} ended after ${progress.got - received0} of ${end - from} bytes${declared !== null && declared < end - from ? ` (Content-Length ${declared})` : ""}`
-      );
-    }
-    if (!fromCache && res.url && originOf(res.url) !== originOf(this.endpoint)) {
-      info2.cdn = { url: res.url, at: Date.now() };
-    }
-  }
 };
-function linkAbort(signal, ctl) {
-  if (signal === null) return () => void 0;
-  if (signal.aborted) {
-    ctl.abort(signal.reason);
-    return () => void 0;
-  }
-  const onAbort = /* @__PURE__ */ __name(() => ctl.abort(signal.reason), "onAbort");
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
-}
-__name(linkAbort, "linkAbort");
-async function mapLimit(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = /* @__PURE__ */ __name(async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]);
-      } catch (e2) {
-        failed = true;
-        throw e2;
-      }
-    }
-  }, "worker");
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-__name(mapLimit, "mapLimit");
 
 // src/sources/local.ts
-import { open as open2, readdir as readdir3, readFile as readFile3, realpath, stat as stat4 } from "node:fs/promises";
+import { open as open2, readdir as readdir3, realpath, stat as stat4 } from "node:fs/promises";
 import path15 from "node:path";
-var PICKLE_EXTENSIONS2 = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
 var LocalSource = class {
   static {
     __name(this, "LocalSource");
   }
   source;
+  /** The model directory as given (for messages). */
   root = "";
+  /** The same, absolute: files open the same way whatever the working directory later is. */
+  absRoot = "";
   bytes = 0;
-  sizes = /* @__PURE__ */ new Map();
   constructor(source) {
     this.source = source;
   }
@@ -79178,11 +79279,11 @@ var LocalSource = class {
     const p = path15.join(this.root, file);
     let real;
     try {
-      real = await realpath(p);
+      real = await realpath(path15.join(this.absRoot, file));
     } catch {
       throw new FormatError(p, "file not found");
     }
-    const rootReal = await realpath(this.root);
+    const rootReal = await realpath(this.absRoot);
     if (real !== rootReal && !real.startsWith(rootReal + path15.sep)) {
       throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
     }
@@ -79196,78 +79297,37 @@ var LocalSource = class {
     } catch {
       throw new UsageError2(`no such file or directory: ${given2}`);
     }
-    let files;
-    let tensors;
-    let annotationFile2 = null;
-    let headerBytes = 0;
-    if (st.isFile()) {
-      if (PICKLE_EXTENSIONS2.some((e2) => given2.endsWith(e2))) {
-        throw new FormatError(given2, "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)");
-      }
-      this.root = path15.dirname(given2);
-      const file = path15.basename(given2);
-      const r = await this.readHeader(file);
-      tensors = r.tensors;
-      headerBytes = r.bytes;
-      files = [file];
-    } else {
-      this.root = given2;
-      const indexPath = path15.join(given2, INDEX_FILE);
-      const single = path15.join(given2, SINGLE_FILE);
-      if (await exists2(indexPath)) {
-        const size = (await stat4(indexPath)).size;
-        if (size > MAX_INDEX_BYTES) throw new FormatError(indexPath, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
-        const text = await readFile3(indexPath, "utf8");
-        headerBytes += size;
-        const index = parseShardIndex(indexPath, text);
-        const perShard = /* @__PURE__ */ new Map();
-        for (const shard of index.shards) {
-          const r = await this.readHeader(shard);
-          perShard.set(shard, r.tensors);
-          headerBytes += r.bytes;
-        }
-        tensors = reconcileShards(indexPath, index, perShard);
-        files = index.shards;
-        annotationFile2 = indexPath;
-      } else if (await exists2(single)) {
-        const r = await this.readHeader(SINGLE_FILE);
-        tensors = r.tensors;
-        headerBytes = r.bytes;
-        files = [SINGLE_FILE];
-      } else {
-        const names2 = (await readdir3(given2).catch(() => [])).sort();
-        throw new FormatError(given2, missingWeightsProblem(names2));
-      }
-    }
-    let config = null;
-    const configPath = path15.join(this.root, "config.json");
-    if (await exists2(configPath)) {
-      try {
-        config = JSON.parse(await readFile3(configPath, "utf8"));
-      } catch (e2) {
-        throw new FormatError(configPath, `not valid JSON (${e2.message})`);
-      }
-      annotationFile2 ??= configPath;
-    }
-    annotationFile2 ??= path15.join(this.root, files[0]);
-    this.bytes += headerBytes;
-    return { source: this.source, revision: null, license: null, tensors, files, config, annotationFile: annotationFile2, headerBytes };
+    const isFile = st.isFile();
+    this.root = isFile ? path15.dirname(given2) : given2;
+    this.absRoot = path15.resolve(this.root);
+    const listed2 = isFile ? await listFile(this.folder(), path15.basename(given2)) : await listFolder(this.folder());
+    this.bytes += listed2.headerBytes;
+    return { source: this.source, revision: null, license: null, ...listed2 };
   }
-  async readHeader(file) {
-    const p = await this.resolveFile(file);
-    const fh = await open2(p, "r");
+  /** The directory as the shared listing sees it. */
+  folder() {
+    const exists3 = /* @__PURE__ */ __name((file) => stat4(path15.join(this.absRoot, file)).then(
+      () => true,
+      () => false
+    ), "exists");
+    return {
+      label: this.root,
+      fileLabel: /* @__PURE__ */ __name((file) => path15.join(this.root, file), "fileLabel"),
+      has: exists3,
+      names: /* @__PURE__ */ __name(async () => (await readdir3(this.absRoot).catch(() => [])).sort(), "names"),
+      size: /* @__PURE__ */ __name(async (file) => (await stat4(await this.resolveFile(file))).size, "size"),
+      read: /* @__PURE__ */ __name((file, begin, end) => this.readOnce(file, begin, end), "read"),
+      readWhole: /* @__PURE__ */ __name((file, size) => this.readOnce(file, 0, size), "readWhole")
+    };
+  }
+  /** Bytes of a file opened for this read only (headers and the index, while listing). */
+  async readOnce(file, begin, end) {
+    const label = path15.join(this.root, file);
+    const fh = await open2(await this.resolveFile(file), "r");
     try {
-      const size = (await fh.stat()).size;
-      this.sizes.set(file, size);
-      const prefix2 = new Uint8Array(8);
-      await fh.read(prefix2, 0, Math.min(8, size), 0);
-      const label = path15.join(this.root, file);
-      const n2 = readHeaderLength(label, prefix2, size);
-      const json = new Uint8Array(n2);
-      const { bytesRead } = await fh.read(json, 0, n2, 8);
-      if (bytesRead !== n2) throw new FormatError(label, "file shrank while reading its header");
-      const parsed = parseHeader(label, json, size);
-      return { tensors: parsed.tensors.map((t) => ({ ...t, file })), bytes: 8 + n2 };
+      return await readExactly(fh, label, begin, end);
+    } catch (e2) {
+      throw e2 instanceof FetchError ? new FormatError(label, "file shrank while it was being listed") : e2;
     } finally {
       await fh.close();
     }
@@ -79285,15 +79345,8 @@ var LocalSource = class {
   }
   async read(file, begin, end) {
     const { path: p, fh } = await this.handle(file);
-    const len = end - begin;
-    const buf = new Uint8Array(len);
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-      if (bytesRead === 0) throw new FetchError(`${p}: file ended at byte ${begin + got}, expected data up to ${end}`);
-      got += bytesRead;
-    }
-    this.bytes += len;
+    const buf = await readExactly(fh, p, begin, end);
+    this.bytes += buf.length;
     return buf;
   }
   /** Close the open shard handles (the engine calls it when a source is done). */
@@ -79303,14 +79356,22 @@ var LocalSource = class {
     for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
+async function readExactly(fh, label, begin, end) {
+  const len = end - begin;
+  const buf = new Uint8Array(len);
+  let got = 0;
+  while (got < len) {
+    const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
+    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${end}`);
+    got += bytesRead;
+  }
+  return buf;
+}
+__name(readExactly, "readExactly");
 
 // src/sources/parse-source.ts
 var HUB_RE = /^([A-Za-z0-9._-]+\/[A-Za-z0-9._-]+)(?:@([A-Za-z0-9._/-]+))?$/;
 var HINT = "expected a local path (directory or .safetensors file) or a Hugging Face repo: org/name, org/name@revision or hf://org/name[@revision]";
-function validRevision(rev) {
-  return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
-}
-__name(validRevision, "validRevision");
 function parseHubId(s, given2) {
   if (s.endsWith("@")) return null;
   const m = HUB_RE.exec(s);
@@ -79318,7 +79379,7 @@ function parseHubId(s, given2) {
   const repo = m[1];
   const revision = m[2] ?? null;
   if (!isValidRepoId(repo)) return null;
-  if (revision !== null && !validRevision(revision)) {
+  if (revision !== null && !isValidRevision(revision)) {
     throw new UsageError2(`${JSON.stringify(given2)}: revision ${JSON.stringify(revision)} is not a valid branch, tag or commit`);
   }
   return { repo, revision };
@@ -79358,6 +79419,7 @@ function createSource(s, opts) {
     fetch: opts.fetch,
     logger: opts.logger,
     networkTimeoutMs: opts.networkTimeoutMs,
+    ...opts.hubTimings,
     missingLocalPath: parsed.missingLocalPath
   });
 }
@@ -79378,16 +79440,16 @@ __name(statOrNull, "statOrNull");
 async function checkOutputPath(file, what) {
   const abs = path17.resolve(file);
   const st = await statOrNull(abs);
-  if (st?.isDirectory()) throw new UsageError2(`${what} ${file}: is a folder; give a file name (e.g. ${path17.join(file, "report.json")})`);
+  if (st?.isDirectory()) throw new UsageError2(`${what} ${file}: is a folder; give a file name (e.g. ${path17.join(file, "report.json")})`, "usage.unwritable-output");
   let dir = path17.dirname(abs);
   for (; ; ) {
     const d = await statOrNull(dir);
     if (d) {
-      if (!d.isDirectory()) throw new UsageError2(`${what} ${file}: ${dir} is a file, not a folder`);
+      if (!d.isDirectory()) throw new UsageError2(`${what} ${file}: ${dir} is a file, not a folder`, "usage.unwritable-output");
       try {
         await access3(dir, constants4.W_OK);
       } catch {
-        throw new UsageError2(`${what} ${file}: the folder ${dir} is not writable`);
+        throw new UsageError2(`${what} ${file}: the folder ${dir} is not writable`, "usage.unwritable-output");
       }
       return;
     }
@@ -79411,36 +79473,63 @@ __name(writeOutput, "writeOutput");
 
 // src/action.ts
 var MAX_ANNOTATIONS = 10;
-function readInputs() {
-  const token = getInput("hf-token");
-  if (token) setSecret(token);
-  const settings = parseSettings({
-    candidate: getInput("candidate"),
-    references: [getInput("references")],
-    reportPath: getInput("report-path") || "fromscratch-report.json",
-    htmlPath: getInput("html-report"),
-    failOn: getInput("fail-on"),
-    endpoint: getInput("endpoint") || process.env.HF_ENDPOINT,
-    token: token || process.env.HF_TOKEN,
-    components: getInput("components"),
-    minPearson: getInput("min-pearson"),
-    minZ: getInput("min-z"),
-    minShare: getInput("min-share"),
-    sample: getInput("sample"),
-    concurrency: getInput("concurrency"),
-    networkTimeout: getInput("network-timeout"),
+function coreIO() {
+  return {
+    getInput: /* @__PURE__ */ __name((name2) => getInput(name2), "getInput"),
+    setOutput: /* @__PURE__ */ __name((name2, value) => setOutput(name2, value), "setOutput"),
+    setSecret: /* @__PURE__ */ __name((value) => setSecret(value), "setSecret"),
+    info: /* @__PURE__ */ __name((m) => info(m), "info"),
+    warning: /* @__PURE__ */ __name((m, props) => warning(m, props), "warning"),
+    error: /* @__PURE__ */ __name((m, props) => error(m, props), "error"),
+    setFailed: /* @__PURE__ */ __name((m) => setFailed(m), "setFailed"),
+    writeSummary: /* @__PURE__ */ __name(async (md) => {
+      await summary.addRaw(md).write();
+    }, "writeSummary"),
+    env: process.env
+  };
+}
+__name(coreIO, "coreIO");
+function readInputs(io) {
+  const input = /* @__PURE__ */ __name((name2) => io.getInput(name2), "input");
+  const token = input("hf-token");
+  if (token) io.setSecret(token);
+  const env = io.env;
+  const mode = input("mode");
+  const raw = {
+    mode,
+    candidate: input("candidate"),
+    references: [input("references")],
+    reportPath: input("report-path") || "fromscratch-report.json",
+    htmlPath: input("html-report"),
+    failOn: input("fail-on"),
+    endpoint: input("endpoint") || env.HF_ENDPOINT,
+    token: token || env.HF_TOKEN,
+    components: input("components"),
+    minPearson: input("min-pearson"),
+    minZ: input("min-z"),
+    minShare: input("min-share"),
+    sample: input("sample"),
+    concurrency: input("concurrency"),
+    networkTimeout: input("network-timeout"),
     // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
-    cacheDir: getInput("cache-dir") || (process.env.RUNNER_TOOL_CACHE ? `${process.env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
-    format: "markdown"
-  });
-  if (settings.token) setSecret(settings.token);
+    cacheDir: input("cache-dir") || (env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
+    format: "markdown",
+    shards: input("shards"),
+    shard: input("shard"),
+    planFingerprint: input("plan-fingerprint"),
+    planPositions: input("plan-positions"),
+    actionsCache: input("actions-cache"),
+    reports: [input("reports")]
+  };
+  const settings = parseSettings(raw, { entry: "action" });
+  if (settings.mode !== "merge" && settings.token) io.setSecret(settings.token);
   return settings;
 }
 __name(readInputs, "readInputs");
-function annotationFile(candidate) {
+function annotationFile(candidate, env) {
   const parsed = parseSource(candidate);
   if (parsed.kind !== "local") return void 0;
-  const ws = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const ws = env.GITHUB_WORKSPACE ?? process.cwd();
   const abs = path18.resolve(parsed.path);
   const dir = abs.endsWith(".safetensors") ? path18.dirname(abs) : abs;
   const rel = path18.relative(ws, path18.join(dir, "config.json"));
@@ -79473,21 +79562,21 @@ function inActionTerms(message) {
   return message.replace(/--([a-z][a-z-]*)/g, (m, flag) => INPUT_OF_FLAG[flag] ? `input \`${INPUT_OF_FLAG[flag]}\`` : m);
 }
 __name(inActionTerms, "inActionTerms");
-function actionLogger() {
+function actionLogger(io) {
   let last = 0;
   return {
-    info: /* @__PURE__ */ __name((m) => info(inActionTerms(m)), "info"),
-    warn: /* @__PURE__ */ __name((m) => info(`warning: ${inActionTerms(m)}`), "warn"),
+    info: /* @__PURE__ */ __name((m) => io.info(inActionTerms(m)), "info"),
+    warn: /* @__PURE__ */ __name((m) => io.info(`warning: ${inActionTerms(m)}`), "warn"),
     progress: /* @__PURE__ */ __name((m) => {
       if (Date.now() - last > 1e4) {
         last = Date.now();
-        info(m);
+        io.info(m);
       }
     }, "progress")
   };
 }
 __name(actionLogger, "actionLogger");
-function annotate(report, file, willFail) {
+function annotate(io, report, file, willFail) {
   const lines = /* @__PURE__ */ __name((r) => r.components.filter((c) => c.verdict === r.verdict).map((c) => {
     const top = strongest(c, 1)[0];
     const ident = c.tensors.filter((t) => t.identical && t.informative).length;
@@ -79501,134 +79590,129 @@ function annotate(report, file, willFail) {
   const props = /* @__PURE__ */ __name((r) => ({ title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : void 0 }), "props");
   reused.forEach((r, i) => {
     const text = `Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${lines(r)}`;
-    if (i < errorSlots) error(inActionTerms(text), props(r));
-    else info(`reused: ${inActionTerms(text)}`);
+    if (i < errorSlots) io.error(inActionTerms(text), props(r));
+    else io.info(`reused: ${inActionTerms(text)}`);
   });
   inconclusive.forEach((r, i) => {
     const text = `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
-    if (i < warningSlots) warning(inActionTerms(text), props(r));
-    else info(`inconclusive: ${inActionTerms(text)}`);
+    if (i < warningSlots) io.warning(inActionTerms(text), props(r));
+    else io.info(`inconclusive: ${inActionTerms(text)}`);
   });
   if (overflow) {
-    warning(
+    io.warning(
       `${reused.length} reused and ${inconclusive.length} inconclusive references; GitHub shows at most ${MAX_ANNOTATIONS} annotations of each type per step, so the rest are in the log and the job summary.`
     );
   }
 }
 __name(annotate, "annotate");
-function fail(message) {
-  setFailed(inActionTerms(message));
+function fail(io, message) {
+  io.setFailed(inActionTerms(message));
 }
 __name(fail, "fail");
-async function runPlanMode() {
-  const settings = readInputs();
-  const shards = parseShardCount(getInput("shards"));
-  const logger8 = actionLogger();
-  const plan = await makePlan(settings, shards, {
-    openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
+async function runPlanMode(io, settings) {
+  const logger8 = actionLogger(io);
+  const plan = await makePlan(settings, settings.shards, {
+    openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
     logger: logger8
   });
-  for (const l of describePlan(plan)) info(l);
-  setOutput("matrix", JSON.stringify(matrixOf(plan)));
-  setOutput("fingerprint", plan.fingerprint);
-  await summary.addRaw(`## fromscratch plan
+  for (const l of describePlan(plan)) io.info(l);
+  io.setOutput("matrix", JSON.stringify(matrixOf(plan)));
+  io.setOutput("fingerprint", plan.fingerprint);
+  await io.writeSummary(`## fromscratch plan
 
 \`\`\`
 ${describePlan(plan).join("\n")}
 \`\`\`
-`).write();
+`);
 }
 __name(runPlanMode, "runPlanMode");
-function artifactNote() {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
+function artifactNote(env) {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = env;
   return server && repo && id ? `
 Full JSON reports (merged and per shard): the artifacts of [this run](${server}/${repo}/actions/runs/${id}).
 ` : "";
 }
 __name(artifactNote, "artifactNote");
-async function runMergeMode() {
-  const patterns = getInput("reports");
-  if (!patterns.trim()) throw new UsageError2("mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)");
-  const files = await expandReportPaths([patterns]);
-  const reportPath = getInput("report-path") || "fromscratch-report.json";
+async function runMergeMode(io, settings) {
+  const files = await expandReportPaths(settings.reports);
+  const reportPath = settings.reportPath ?? "fromscratch-report.json";
   await checkOutputPath(reportPath, "--report");
-  info(`merging ${files.length} partial reports: ${files.join(", ")}`);
-  const report = mergeReports(await readPartials(files), { failOn: parseFailOn(getInput("fail-on")) });
-  await finishStep(report, null, { reportPath, htmlPath: null, candidate: report.candidate.source, note: artifactNote() });
+  io.info(`merging ${files.length} partial reports: ${files.join(", ")}`);
+  const report = mergeReports(await readPartials(files), { failOn: settings.failOn });
+  await finishStep(io, report, null, { reportPath, htmlPath: null, candidate: report.candidate.source, note: artifactNote(io.env) });
 }
 __name(runMergeMode, "runMergeMode");
-async function finishStep(report, error2, out) {
+async function finishStep(io, report, error2, out) {
   const unwritten = [];
   const write = /* @__PURE__ */ __name(async (file, what, content) => {
     const why = await writeOutput(file, content());
     if (why) {
       unwritten.push(`could not write the ${what} to ${file} (${why}); the verdict stands`);
-      info(`warning: ${unwritten[unwritten.length - 1]}`);
+      io.info(`warning: ${unwritten[unwritten.length - 1]}`);
       return false;
     }
     return true;
   }, "write");
   const reportWritten = await write(out.reportPath, "JSON report", () => JSON.stringify(report, null, 2) + "\n");
-  setOutput("verdict", report.verdict);
-  setOutput("report-path", reportWritten ? out.reportPath : "");
-  if (out.htmlPath && await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath }))) setOutput("html-path", out.htmlPath);
-  setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
+  io.setOutput("verdict", report.verdict);
+  io.setOutput("report-path", reportWritten ? out.reportPath : "");
+  if (out.htmlPath && await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath }))) io.setOutput("html-path", out.htmlPath);
+  io.setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
   const failure = error2 ?? (report.error ? report.error : null);
   const willFail = failure !== null || report.gate.failed;
-  annotate(report, annotationFile(out.candidate), willFail);
+  annotate(io, report, annotationFile(out.candidate, io.env), willFail);
   const notes = unwritten.map((u) => `
 > \u26A0\uFE0F ${u}
 `).join("");
-  await summary.addRaw(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? "")).write();
-  if (failure) fail(`fromscratch could not complete: ${failure.message}`);
-  else if (report.gate.failed) fail(`fromscratch: ${report.gate.rule}`);
+  await io.writeSummary(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? ""));
+  if (failure) fail(io, `fromscratch could not complete: ${failure.message}`);
+  else if (report.gate.failed) fail(io, `fromscratch: ${report.gate.rule}`);
 }
 __name(finishStep, "finishStep");
-async function summariseFailure(message) {
+async function summariseFailure(io, message) {
   try {
-    await summary.addRaw(`## fromscratch: \u26A0\uFE0F could not run
+    await io.writeSummary(`## fromscratch: \u26A0\uFE0F could not run
 
 **Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}
 
 No verdict was reached, so the step fails.
-`).write();
+`);
   } catch (e2) {
-    info(`warning: could not write the job summary: ${e2?.message ?? String(e2)}`);
+    io.info(`warning: could not write the job summary: ${e2?.message ?? String(e2)}`);
   }
 }
 __name(summariseFailure, "summariseFailure");
-async function run() {
+async function runCheckMode(io, settings) {
+  const logger8 = actionLogger(io);
+  const reportPath = settings.reportPath ?? "fromscratch-report.json";
+  await checkOutputPath(reportPath, "--report");
+  if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
+  const cacheStore = actionsCacheStoreFor(settings.actionsCache, { env: io.env, cacheDir: settings.cacheDir ?? "", logger: logger8 });
+  const { report, error: error2 } = await runCheck(settings, {
+    openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
+    logger: logger8,
+    now: /* @__PURE__ */ __name(() => Date.now(), "now"),
+    cacheStore
+  });
+  if (settings.shard) report.shard = settings.shard;
+  await finishStep(io, report, error2, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });
+  if (error2 instanceof InternalError) io.info(error2.detail);
+}
+__name(runCheckMode, "runCheckMode");
+async function run(io = coreIO()) {
   try {
-    const mode = getInput("mode").trim() || "check";
-    if (mode === "plan") return await runPlanMode();
-    if (mode === "merge") return await runMergeMode();
-    if (mode !== "check") throw new UsageError2(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`);
-    const settings = readInputs();
-    const shard = parseShardMark(
-      { shard: getInput("shard"), shards: getInput("shards"), fingerprint: getInput("plan-fingerprint"), positions: getInput("plan-positions") },
-      settings.references
-    );
-    const logger8 = actionLogger();
-    await checkOutputPath(settings.reportPath, "--report");
-    if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
-    const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger: logger8 });
-    const { report, error: error2 } = await runCheck(settings, {
-      openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
-      logger: logger8,
-      now: /* @__PURE__ */ __name(() => Date.now(), "now"),
-      cacheStore
-    });
-    if (shard) report.shard = shard;
-    await finishStep(report, error2, { reportPath: settings.reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });
-    if (error2 instanceof InternalError) info(error2.detail);
+    const settings = readInputs(io);
+    if (settings.mode === "plan") return await runPlanMode(io, settings);
+    if (settings.mode === "merge") return await runMergeMode(io, settings);
+    await runCheckMode(io, settings);
   } catch (e2) {
     const message = e2 instanceof FromScratchError ? e2.message : `internal error: ${e2?.message ?? String(e2)} (a bug: please report it)`;
-    if (!(e2 instanceof FromScratchError)) info(e2?.stack ?? String(e2));
-    await summariseFailure(message);
-    fail(message);
+    if (!(e2 instanceof FromScratchError)) io.info(e2?.stack ?? String(e2));
+    await summariseFailure(io, message);
+    fail(io, message);
   }
 }
 __name(run, "run");
 
 // src/index.ts
-await run();
+await run(coreIO());

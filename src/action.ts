@@ -1,18 +1,20 @@
 /**
- * GitHub glue only: inputs -> Settings, run the engine, annotations, job
- * summary, outputs. Every input is read here once; the engine never sees core.
+ * GitHub glue only: inputs -> settings, run the engine, annotations, job
+ * summary, outputs. Every input is read once, in `readInputs`, and parsed in
+ * settings/; everything the step does to the runner goes through an ActionIO,
+ * so `run` is testable in-process. The engine never sees core.
  */
 import path from "node:path";
 import * as core from "@actions/core";
-import { actionsCacheStoreFor, parseActionsCacheMode } from "./action/cache-store.js";
+import { actionsCacheStoreFor } from "./action/cache-store.js";
 import { runCheck } from "./engine/engine.js";
-import { FromScratchError, InternalError, UsageError } from "./common/errors.js";
-import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./fanout/merge.js";
-import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./fanout/plan.js";
+import { FromScratchError, InternalError } from "./common/errors.js";
+import { expandReportPaths, mergeReports, readPartials } from "./fanout/merge.js";
+import { describePlan, makePlan, matrixOf } from "./fanout/plan.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import type { Report } from "./report/schema.js";
-import { parseSettings } from "./settings/settings.js";
+import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
 import { fmtPct, fmtR, fmtZ, strongest } from "./report/format.js";
@@ -21,37 +23,93 @@ import { checkOutputPath, writeOutput } from "./common/output-file.js";
 /** GitHub drops annotations past 10 per type per step; keep the first 10 and point to the summary. */
 const MAX_ANNOTATIONS = 10;
 
-function readInputs() {
-  const token = core.getInput("hf-token");
-  if (token) core.setSecret(token);
-  const settings = parseSettings({
-    candidate: core.getInput("candidate"),
-    references: [core.getInput("references")],
-    reportPath: core.getInput("report-path") || "fromscratch-report.json",
-    htmlPath: core.getInput("html-report"),
-    failOn: core.getInput("fail-on"),
-    endpoint: core.getInput("endpoint") || process.env.HF_ENDPOINT,
-    token: token || process.env.HF_TOKEN,
-    components: core.getInput("components"),
-    minPearson: core.getInput("min-pearson"),
-    minZ: core.getInput("min-z"),
-    minShare: core.getInput("min-share"),
-    sample: core.getInput("sample"),
-    concurrency: core.getInput("concurrency"),
-    networkTimeout: core.getInput("network-timeout"),
+/** Where an annotation points (the subset of core.AnnotationProperties this step sets). */
+export interface AnnotationProps {
+  title?: string;
+  file?: string;
+  startLine?: number;
+}
+
+/** Everything the step does to the runner: inputs, outputs, log, annotations, summary, failure. */
+export interface ActionIO {
+  getInput(name: string): string;
+  setOutput(name: string, value: string): void;
+  /** Mask a value in the log. */
+  setSecret(value: string): void;
+  info(message: string): void;
+  /** A warning annotation. */
+  warning(message: string, props?: AnnotationProps): void;
+  /** An error annotation. */
+  error(message: string, props?: AnnotationProps): void;
+  /** Fail the step (one error annotation and exit code 1). */
+  setFailed(message: string): void;
+  /** Append markdown to the job summary. */
+  writeSummary(markdown: string): Promise<void>;
+  env: Record<string, string | undefined>;
+  /** The fetch under Hub requests (tests: a local server); default the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** The runner's ActionIO, over @actions/core. */
+export function coreIO(): ActionIO {
+  return {
+    getInput: (name) => core.getInput(name),
+    setOutput: (name, value) => core.setOutput(name, value),
+    setSecret: (value) => core.setSecret(value),
+    info: (m) => core.info(m),
+    warning: (m, props) => core.warning(m, props),
+    error: (m, props) => core.error(m, props),
+    setFailed: (m) => core.setFailed(m),
+    writeSummary: async (md) => {
+      await core.summary.addRaw(md).write();
+    },
+    env: process.env,
+  };
+}
+
+/** Every input, read once, as given (with the environment's defaults), parsed in settings/. */
+function readInputs(io: ActionIO): AnySettings {
+  const input = (name: string) => io.getInput(name);
+  const token = input("hf-token");
+  if (token) io.setSecret(token);
+  const env = io.env;
+  const mode = input("mode");
+  const raw: RawInputs = {
+    mode,
+    candidate: input("candidate"),
+    references: [input("references")],
+    reportPath: input("report-path") || "fromscratch-report.json",
+    htmlPath: input("html-report"),
+    failOn: input("fail-on"),
+    endpoint: input("endpoint") || env.HF_ENDPOINT,
+    token: token || env.HF_TOKEN,
+    components: input("components"),
+    minPearson: input("min-pearson"),
+    minZ: input("min-z"),
+    minShare: input("min-share"),
+    sample: input("sample"),
+    concurrency: input("concurrency"),
+    networkTimeout: input("network-timeout"),
     // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
-    cacheDir: core.getInput("cache-dir") || (process.env.RUNNER_TOOL_CACHE ? `${process.env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
+    cacheDir: input("cache-dir") || (env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown",
-  });
-  if (settings.token) core.setSecret(settings.token);
+    shards: input("shards"),
+    shard: input("shard"),
+    planFingerprint: input("plan-fingerprint"),
+    planPositions: input("plan-positions"),
+    actionsCache: input("actions-cache"),
+    reports: [input("reports")],
+  };
+  const settings = parseSettings(raw, { entry: "action" });
+  if (settings.mode !== "merge" && settings.token) io.setSecret(settings.token);
   return settings;
 }
 
 /** The candidate's config.json or index, relative to the workspace, when it is a local path inside it. */
-function annotationFile(candidate: string): string | undefined {
+function annotationFile(candidate: string, env: ActionIO["env"]): string | undefined {
   const parsed = parseSource(candidate);
   if (parsed.kind !== "local") return undefined;
-  const ws = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  const ws = env.GITHUB_WORKSPACE ?? process.cwd();
   const abs = path.resolve(parsed.path);
   const dir = abs.endsWith(".safetensors") ? path.dirname(abs) : abs;
   const rel = path.relative(ws, path.join(dir, "config.json"));
@@ -91,15 +149,15 @@ export function inActionTerms(message: string): string {
  * The step's log: engine info, warnings and progress are log lines, never
  * annotations (retries, cache misses and slow links are not findings).
  */
-function actionLogger(): Logger {
+function actionLogger(io: ActionIO): Logger {
   let last = 0;
   return {
-    info: (m) => core.info(inActionTerms(m)),
-    warn: (m) => core.info(`warning: ${inActionTerms(m)}`),
+    info: (m) => io.info(inActionTerms(m)),
+    warn: (m) => io.info(`warning: ${inActionTerms(m)}`),
     progress: (m) => {
       if (Date.now() - last > 10_000) {
         last = Date.now();
-        core.info(m);
+        io.info(m);
       }
     },
   };
@@ -111,7 +169,7 @@ function actionLogger(): Logger {
  * annotation the step emits, so the budget counts the step's own failure
  * (`core.setFailed` is an error annotation) and the overflow note (a warning).
  */
-function annotate(report: Report, file: string | undefined, willFail: boolean): void {
+function annotate(io: ActionIO, report: Report, file: string | undefined, willFail: boolean): void {
   const lines = (r: Report["references"][number]) =>
     r.components
       .filter((c) => c.verdict === r.verdict)
@@ -129,57 +187,53 @@ function annotate(report: Report, file: string | undefined, willFail: boolean): 
   const props = (r: Report["references"][number]) => ({ title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : undefined });
   reused.forEach((r, i) => {
     const text = `Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${lines(r)}`;
-    if (i < errorSlots) core.error(inActionTerms(text), props(r));
-    else core.info(`reused: ${inActionTerms(text)}`);
+    if (i < errorSlots) io.error(inActionTerms(text), props(r));
+    else io.info(`reused: ${inActionTerms(text)}`);
   });
   inconclusive.forEach((r, i) => {
     const text = `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
-    if (i < warningSlots) core.warning(inActionTerms(text), props(r));
-    else core.info(`inconclusive: ${inActionTerms(text)}`);
+    if (i < warningSlots) io.warning(inActionTerms(text), props(r));
+    else io.info(`inconclusive: ${inActionTerms(text)}`);
   });
   if (overflow) {
-    core.warning(
+    io.warning(
       `${reused.length} reused and ${inconclusive.length} inconclusive references; GitHub shows at most ${MAX_ANNOTATIONS} annotations of each type per step, so the rest are in the log and the job summary.`,
     );
   }
 }
 
 /** A failed step: the one error annotation `core.setFailed` emits, worded for a workflow. */
-function fail(message: string): void {
-  core.setFailed(inActionTerms(message));
+function fail(io: ActionIO, message: string): void {
+  io.setFailed(inActionTerms(message));
 }
 
 /** `mode: plan`: list headers, balance the references over `shards`, output the job matrix. */
-async function runPlanMode(): Promise<void> {
-  const settings = readInputs();
-  const shards = parseShardCount(core.getInput("shards"));
-  const logger = actionLogger();
-  const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+async function runPlanMode(io: ActionIO, settings: PlanSettings): Promise<void> {
+  const logger = actionLogger(io);
+  const plan = await makePlan(settings, settings.shards, {
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
     logger,
   });
-  for (const l of describePlan(plan)) core.info(l);
-  core.setOutput("matrix", JSON.stringify(matrixOf(plan)));
-  core.setOutput("fingerprint", plan.fingerprint);
-  await core.summary.addRaw(`## fromscratch plan\n\n\`\`\`\n${describePlan(plan).join("\n")}\n\`\`\`\n`).write();
+  for (const l of describePlan(plan)) io.info(l);
+  io.setOutput("matrix", JSON.stringify(matrixOf(plan)));
+  io.setOutput("fingerprint", plan.fingerprint);
+  await io.writeSummary(`## fromscratch plan\n\n\`\`\`\n${describePlan(plan).join("\n")}\n\`\`\`\n`);
 }
 
 /** Where the full reports are when the summary is cut: the run's artifacts. */
-function artifactNote(): string {
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = process.env;
+function artifactNote(env: ActionIO["env"]): string {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: id } = env;
   return server && repo && id ? `\nFull JSON reports (merged and per shard): the artifacts of [this run](${server}/${repo}/actions/runs/${id}).\n` : "";
 }
 
 /** `mode: merge`: the shards' partial reports -> one report, one summary, one gate. */
-async function runMergeMode(): Promise<void> {
-  const patterns = core.getInput("reports");
-  if (!patterns.trim()) throw new UsageError("mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)");
-  const files = await expandReportPaths([patterns]);
-  const reportPath = core.getInput("report-path") || "fromscratch-report.json";
+async function runMergeMode(io: ActionIO, settings: MergeSettings): Promise<void> {
+  const files = await expandReportPaths(settings.reports);
+  const reportPath = settings.reportPath ?? "fromscratch-report.json";
   await checkOutputPath(reportPath, "--report");
-  core.info(`merging ${files.length} partial reports: ${files.join(", ")}`);
-  const report = mergeReports(await readPartials(files), { failOn: parseFailOn(core.getInput("fail-on")) });
-  await finishStep(report, null, { reportPath, htmlPath: null, candidate: report.candidate.source, note: artifactNote() });
+  io.info(`merging ${files.length} partial reports: ${files.join(", ")}`);
+  const report = mergeReports(await readPartials(files), { failOn: settings.failOn });
+  await finishStep(io, report, null, { reportPath, htmlPath: null, candidate: report.candidate.source, note: artifactNote(io.env) });
 }
 
 /**
@@ -189,6 +243,7 @@ async function runMergeMode(): Promise<void> {
  * verdict, outputs and gate never depend on it.
  */
 async function finishStep(
+  io: ActionIO,
   report: Report,
   error: FromScratchError | null,
   out: { reportPath: string; htmlPath: string | null; candidate: string; note?: string },
@@ -198,65 +253,66 @@ async function finishStep(
     const why = await writeOutput(file, content());
     if (why) {
       unwritten.push(`could not write the ${what} to ${file} (${why}); the verdict stands`);
-      core.info(`warning: ${unwritten[unwritten.length - 1]}`);
+      io.info(`warning: ${unwritten[unwritten.length - 1]}`);
       return false;
     }
     return true;
   };
   const reportWritten = await write(out.reportPath, "JSON report", () => JSON.stringify(report, null, 2) + "\n");
-  core.setOutput("verdict", report.verdict);
-  core.setOutput("report-path", reportWritten ? out.reportPath : "");
+  io.setOutput("verdict", report.verdict);
+  io.setOutput("report-path", reportWritten ? out.reportPath : "");
   // The HTML report only when asked (input html-report); uploading it is the workflow's choice.
-  if (out.htmlPath && (await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath })))) core.setOutput("html-path", out.htmlPath);
-  core.setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
+  if (out.htmlPath && (await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath })))) io.setOutput("html-path", out.htmlPath);
+  io.setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
   const failure = error ?? (report.error ? report.error : null);
   const willFail = failure !== null || report.gate.failed;
-  annotate(report, annotationFile(out.candidate), willFail);
+  annotate(io, report, annotationFile(out.candidate, io.env), willFail);
   // renderMarkdown stays under 1,000,000 bytes; the notes keep the whole under GitHub's 1 MiB.
   const notes = unwritten.map((u) => `\n> ⚠️ ${u}\n`).join("");
-  await core.summary.addRaw(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? "")).write();
-  if (failure) fail(`fromscratch could not complete: ${failure.message}`);
-  else if (report.gate.failed) fail(`fromscratch: ${report.gate.rule}`);
+  await io.writeSummary(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? ""));
+  if (failure) fail(io, `fromscratch could not complete: ${failure.message}`);
+  else if (report.gate.failed) fail(io, `fromscratch: ${report.gate.rule}`);
 }
 
 /** The job summary of a step stopped before it had a report: what went wrong, in one place. */
-async function summariseFailure(message: string): Promise<void> {
+async function summariseFailure(io: ActionIO, message: string): Promise<void> {
   try {
-    await core.summary.addRaw(`## fromscratch: ⚠️ could not run\n\n**Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}\n\nNo verdict was reached, so the step fails.\n`).write();
+    await io.writeSummary(`## fromscratch: ⚠️ could not run\n\n**Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}\n\nNo verdict was reached, so the step fails.\n`);
   } catch (e) {
-    core.info(`warning: could not write the job summary: ${(e as Error)?.message ?? String(e)}`);
+    io.info(`warning: could not write the job summary: ${(e as Error)?.message ?? String(e)}`);
   }
 }
 
-export async function run(): Promise<void> {
+/** `mode: check` (the default): one check, its report, annotations, summary, outputs and gate. */
+async function runCheckMode(io: ActionIO, settings: CheckSettings): Promise<void> {
+  const logger = actionLogger(io);
+  const reportPath = settings.reportPath ?? "fromscratch-report.json";
+  // Output paths that can never be written are refused before any work.
+  await checkOutputPath(reportPath, "--report");
+  if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
+  const cacheStore = actionsCacheStoreFor(settings.actionsCache, { env: io.env, cacheDir: settings.cacheDir ?? "", logger });
+  const { report, error } = await runCheck(settings, {
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+    logger,
+    now: () => Date.now(),
+    cacheStore,
+  });
+  if (settings.shard) report.shard = settings.shard;
+  await finishStep(io, report, error, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });
+  if (error instanceof InternalError) io.info(error.detail);
+}
+
+/** The step: read the inputs, run the mode, and turn any error into a failed step with a summary. */
+export async function run(io: ActionIO = coreIO()): Promise<void> {
   try {
-    const mode = core.getInput("mode").trim() || "check";
-    if (mode === "plan") return await runPlanMode();
-    if (mode === "merge") return await runMergeMode();
-    if (mode !== "check") throw new UsageError(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`);
-    const settings = readInputs();
-    const shard = parseShardMark(
-      { shard: core.getInput("shard"), shards: core.getInput("shards"), fingerprint: core.getInput("plan-fingerprint"), positions: core.getInput("plan-positions") },
-      settings.references,
-    );
-    const logger = actionLogger();
-    // Output paths that can never be written are refused before any work.
-    await checkOutputPath(settings.reportPath!, "--report");
-    if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
-    const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(core.getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger });
-    const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger, networkTimeoutMs: settings.networkTimeoutMs }),
-      logger,
-      now: () => Date.now(),
-      cacheStore,
-    });
-    if (shard) report.shard = shard;
-    await finishStep(report, error, { reportPath: settings.reportPath!, htmlPath: settings.htmlPath, candidate: settings.candidate });
-    if (error instanceof InternalError) core.info(error.detail);
+    const settings = readInputs(io);
+    if (settings.mode === "plan") return await runPlanMode(io, settings);
+    if (settings.mode === "merge") return await runMergeMode(io, settings);
+    await runCheckMode(io, settings);
   } catch (e) {
     const message = e instanceof FromScratchError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)} (a bug: please report it)`;
-    if (!(e instanceof FromScratchError)) core.info((e as Error)?.stack ?? String(e));
-    await summariseFailure(message);
-    fail(message);
+    if (!(e instanceof FromScratchError)) io.info((e as Error)?.stack ?? String(e));
+    await summariseFailure(io, message);
+    fail(io, message);
   }
 }

@@ -7,13 +7,13 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { runCheck } from "./engine/engine.js";
 import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
 import { writeExamples } from "./examples/generate.js";
-import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./fanout/merge.js";
-import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./fanout/plan.js";
-import type { Report, ShardMark } from "./report/schema.js";
+import { expandReportPaths, mergeReports, readPartials } from "./fanout/merge.js";
+import { describePlan, makePlan, matrixOf } from "./fanout/plan.js";
+import type { Report } from "./report/schema.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
-import { type Settings, parseSettings } from "./settings/settings.js";
+import { type CheckSettings, type MergeSettings, type PlanSettings, parseSettings } from "./settings/settings.js";
 import { createSource } from "./sources/parse-source.js";
 import type { HubTimings } from "./sources/hub-timings.js";
 import type { Logger } from "./sources/types.js";
@@ -100,40 +100,37 @@ function cliLogger(io: CliIO, quiet: boolean): Logger {
   };
 }
 
-function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings; quiet: boolean; shard: ShardMark | null } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        candidate: { type: "string" },
-        reference: { type: "string", multiple: true },
-        report: { type: "string" },
-        html: { type: "string" },
-        format: { type: "string" },
-        "fail-on": { type: "string" },
-        endpoint: { type: "string" },
-        token: { type: "string" },
-        components: { type: "string" },
-        "min-pearson": { type: "string" },
-        "min-z": { type: "string" },
-        "min-share": { type: "string" },
-        sample: { type: "string" },
-        concurrency: { type: "string" },
-        "cache-dir": { type: "string" },
-        "network-timeout": { type: "string" },
-        quiet: { type: "boolean" },
-        shard: { type: "string" },
-        "plan-fingerprint": { type: "string" },
-        "plan-positions": { type: "string" },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const settings = parseSettings({
+/** argv of `check` (and the environment's defaults) -> CheckSettings. */
+function parseCheckArgs(args: string[], env: CliIO["env"]): CheckSettings {
+  const { values } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      candidate: { type: "string" },
+      reference: { type: "string", multiple: true },
+      report: { type: "string" },
+      html: { type: "string" },
+      format: { type: "string" },
+      "fail-on": { type: "string" },
+      endpoint: { type: "string" },
+      token: { type: "string" },
+      components: { type: "string" },
+      "min-pearson": { type: "string" },
+      "min-z": { type: "string" },
+      "min-share": { type: "string" },
+      sample: { type: "string" },
+      concurrency: { type: "string" },
+      "cache-dir": { type: "string" },
+      "network-timeout": { type: "string" },
+      quiet: { type: "boolean" },
+      shard: { type: "string" },
+      "plan-fingerprint": { type: "string" },
+      "plan-positions": { type: "string" },
+    },
+  });
+  return parseSettings({
+    mode: "check",
     candidate: values.candidate,
     references: values.reference ?? [],
     reportPath: values.report,
@@ -150,21 +147,15 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): { settings: Settings
     concurrency: values.concurrency,
     cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
     networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
+    shard: values.shard,
+    planFingerprint: values["plan-fingerprint"],
+    planPositions: values["plan-positions"],
+    quiet: values.quiet,
   });
-  const shard = parseShardMark({ shard: values.shard, fingerprint: values["plan-fingerprint"], positions: values["plan-positions"] }, settings.references);
-  return { settings, quiet: values.quiet ?? false, shard };
 }
 
-function parseOrUsage<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
-
-/** `fromscratch plan`: the job matrix on stdout (one line, for $GITHUB_OUTPUT), the plan on stderr. */
-async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
+/** argv of `plan` -> PlanSettings. */
+function parsePlanArgs(args: string[], env: CliIO["env"]): PlanSettings {
   const { values: v } = parseOrUsage({
     args,
     strict: true,
@@ -182,29 +173,23 @@ async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
       quiet: { type: "boolean" },
     },
   });
-  const settings = parseSettings({
+  return parseSettings({
+    mode: "plan",
     candidate: v.candidate,
     references: v.reference ?? [],
-    endpoint: v.endpoint ?? io.env.HF_ENDPOINT,
-    token: v.token ?? io.env.HF_TOKEN,
+    shards: v.shards,
+    endpoint: v.endpoint ?? env.HF_ENDPOINT,
+    token: v.token ?? env.HF_TOKEN,
     components: v.components,
     sample: v.sample,
     concurrency: v.concurrency,
-    networkTimeout: v["network-timeout"] ?? io.env.FROMSCRATCH_NETWORK_TIMEOUT,
+    networkTimeout: v["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
+    quiet: v.quiet,
   });
-  const shards = parseShardCount(v.shards);
-  const logger = cliLogger(io, v.quiet ?? false);
-  const plan = await makePlan(settings, shards, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
-    logger,
-  });
-  for (const l of describePlan(plan)) logger.info(l);
-  io.stdout(JSON.stringify(matrixOf(plan)) + "\n");
-  return EXIT.pass;
 }
 
-/** `fromscratch merge`: one report, one summary, one gate from the partial reports of one plan. */
-async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
+/** argv of `merge` -> MergeSettings. */
+function parseMergeArgs(args: string[]): MergeSettings {
   const { values: v, positionals } = parseOrUsage({
     args,
     strict: true,
@@ -217,20 +202,46 @@ async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
       quiet: { type: "boolean" },
     },
   });
-  const format = v.format ?? "text";
-  if (!["text", "json", "markdown"].includes(format)) throw new UsageError(`--format must be one of text, json, markdown (got ${JSON.stringify(format)})`);
-  if (positionals.length === 0) throw new UsageError(`usage: ${COMMAND} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`);
-  const logger = cliLogger(io, v.quiet ?? false);
-  const reportPath = v.report;
-  const summaryPath = v.summary;
+  return parseSettings(
+    { mode: "merge", reports: positionals, reportPath: v.report, summaryPath: v.summary, format: v.format, failOn: v["fail-on"], quiet: v.quiet },
+    { entry: "cli", command: COMMAND },
+  );
+}
+
+function parseOrUsage<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** `fromscratch plan`: the job matrix on stdout (one line, for $GITHUB_OUTPUT), the plan on stderr. */
+async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
+  const settings = parsePlanArgs(args, io.env);
+  const logger = cliLogger(io, settings.quiet);
+  const plan = await makePlan(settings, settings.shards, {
+    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
+    logger,
+  });
+  for (const l of describePlan(plan)) logger.info(l);
+  io.stdout(JSON.stringify(matrixOf(plan)) + "\n");
+  return EXIT.pass;
+}
+
+/** `fromscratch merge`: one report, one summary, one gate from the partial reports of one plan. */
+async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
+  const settings = parseMergeArgs(args);
+  const logger = cliLogger(io, settings.quiet);
+  const { reportPath, summaryPath } = settings;
   if (reportPath) await checkOutputPath(reportPath, "--report");
   if (summaryPath) await checkOutputPath(summaryPath, "--summary");
-  const files = await expandReportPaths(positionals);
+  const files = await expandReportPaths(settings.reports);
   // Merge gates like check: without --fail-on the gate is `reused`, whatever the shards ran with.
-  const report = mergeReports(await readPartials(files), { failOn: parseFailOn(v["fail-on"]) });
+  const report = mergeReports(await readPartials(files), { failOn: settings.failOn });
   logger.info(`merged ${files.length} partial reports (plan ${report.merged!.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
   return await deliver(report, null, io, logger, {
-    format,
+    format: settings.format,
     reportPath,
     summaryPath,
     color: false,
@@ -330,17 +341,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stdout(USAGE);
       return EXIT.pass;
     }
-    const { settings, quiet, shard } = parseCheckArgs(rest, io.env);
+    const settings = parseCheckArgs(rest, io.env);
     // Output paths that can never be written are refused before any work.
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
-    const logger = cliLogger(io, quiet);
+    const logger = cliLogger(io, settings.quiet);
     const { report, error } = await runCheck(settings, {
       openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
       logger,
       now: () => Date.now(),
     });
-    if (shard) report.shard = shard;
+    if (settings.shard) report.shard = settings.shard;
     return await deliver(report, error, io, logger, {
       format: settings.format,
       reportPath: settings.reportPath,

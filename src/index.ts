@@ -1,4 +1,4 @@
-/** Entry of the bundled action (dist/index.js). */
-import { run } from "./action.js";
+/** Entry of the bundled action (dist/index.js): the step, over the runner's @actions/core. */
+import { coreIO, run } from "./action.js";
 
-await run();
+await run(coreIO());

@@ -8,9 +8,9 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import * as actionsCache from "@actions/cache";
-import { UsageError } from "../common/errors.js";
 import type { CacheStore } from "../sources/cached.js";
 import type { Logger } from "../sources/types.js";
+import type { ActionsCacheMode } from "../settings/settings.js";
 
 /** The two calls of @actions/cache this store makes (injectable). */
 export interface CacheApi {
@@ -18,14 +18,8 @@ export interface CacheApi {
   saveCache(paths: string[], key: string): Promise<number>;
 }
 
-export type ActionsCacheMode = "auto" | "true" | "false";
-
-/** The `actions-cache` input: auto (default), true or false. */
-export function parseActionsCacheMode(raw: string): ActionsCacheMode {
-  const v = raw.trim().toLowerCase() || "auto";
-  if (v === "auto" || v === "true" || v === "false") return v;
-  throw new UsageError(`input actions-cache must be auto, true or false (got ${JSON.stringify(raw)})`);
-}
+// The input is parsed with every other input, in settings/.
+export { type ActionsCacheMode, parseActionsCacheMode } from "../settings/settings.js";
 
 /**
  * A miss or an unsaved entry that took longer than this was the library

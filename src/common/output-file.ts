@@ -25,17 +25,17 @@ async function statOrNull(p: string) {
 export async function checkOutputPath(file: string, what: string): Promise<void> {
   const abs = path.resolve(file);
   const st = await statOrNull(abs);
-  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path.join(file, "report.json")})`);
+  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path.join(file, "report.json")})`, "usage.unwritable-output");
   // The nearest existing ancestor must be a writable folder: missing folders below it are created.
   let dir = path.dirname(abs);
   for (;;) {
     const d = await statOrNull(dir);
     if (d) {
-      if (!d.isDirectory()) throw new UsageError(`${what} ${file}: ${dir} is a file, not a folder`);
+      if (!d.isDirectory()) throw new UsageError(`${what} ${file}: ${dir} is a file, not a folder`, "usage.unwritable-output");
       try {
         await access(dir, constants.W_OK);
       } catch {
-        throw new UsageError(`${what} ${file}: the folder ${dir} is not writable`);
+        throw new UsageError(`${what} ${file}: the folder ${dir} is not writable`, "usage.unwritable-output");
       }
       return;
     }

@@ -76,7 +76,7 @@ async function compareComponent(
       dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype },
     };
     try {
-      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.concurrency });
+      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.reads.blocksInFlight });
       if (sampling) base.sampled = sampling;
       compared[index] = stats.n;
       base.cosine = stats.cosine;
@@ -340,7 +340,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     for (const src of sources) await src.close?.();
     report.verdict = overallVerdict(report.references);
     if (error) {
-      report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
+      report.error = { kind: error.kind, code: error.code, message: error.message, exitCode: exitCodeFor(error) };
       report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
     }
     report.gate = error
@@ -408,8 +408,8 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       };
       // Tell both sources what will be read, in order: remote ones coalesce adjacent ranges and fetch ahead.
       const plan = readPlan(alignment.components, fraction);
-      cand.expect?.(plan.candidate, settings.concurrency);
-      ref.expect?.(plan.reference, settings.concurrency);
+      cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
+      ref.expect?.(plan.reference, settings.reads.readAheadSpans);
       const candMemo = new MemoSource(cand);
       const refMemo = new MemoSource(ref);
       for (const comp of alignment.components) {
@@ -432,7 +432,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       const err = e instanceof FromScratchError ? e : new InternalError(e);
       refResult.verdict = "inconclusive";
       refResult.reason = `could not complete: ${err.message}`;
-      refResult.error = { kind: err.kind, message: err.message };
+      refResult.error = { kind: err.kind, code: err.code, message: err.message };
       error ??= err;
       if (err.kind === "internal") break;
     }

@@ -259,11 +259,3 @@ export async function expandReportPaths(items: string[], cwd: string = process.c
   }
   return out;
 }
-
-/** `--fail-on` / input `fail-on` for merge: undefined or "" keeps the partial reports' policy. */
-export function parseFailOn(value: string | undefined): FailOn | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  const v = value.trim();
-  if (v !== "reused" && v !== "inconclusive" && v !== "never") throw new UsageError(`--fail-on must be one of reused, inconclusive, never (got ${JSON.stringify(value)})`);
-  return v;
-}

@@ -13,13 +13,9 @@ import { numel } from "../align/view.js";
 import type { TensorView } from "../align/view.js";
 import { FromScratchError, UsageError } from "../common/errors.js";
 import { mapLimit } from "../common/pool.js";
-import type { ShardMark } from "../report/schema.js";
-import type { Settings } from "../settings/settings.js";
+import type { PlanSettings, Settings } from "../settings/settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { VERSION } from "../common/version.js";
-
-/** GitHub's limit of jobs per matrix. */
-export const MAX_SHARDS = 256;
 
 export interface PlannedReference {
   source: string;
@@ -71,15 +67,6 @@ export interface PlanDeps {
 export function planFingerprint(p: { candidate: string; revision: string | null; references: string[]; count: number; version: string }): string {
   const canonical = JSON.stringify(["fromscratch-plan/1", p.candidate, p.revision, p.references, p.count, p.version]);
   return createHash("sha256").update(canonical).digest("hex");
-}
-
-/** Validate `--shards` / input `shards`: an integer in [1, 256]. */
-export function parseShardCount(value: string | undefined): number {
-  const v = value === undefined || value.trim() === "" ? NaN : Number(value.trim());
-  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
-    throw new UsageError(`--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`);
-  }
-  return v;
 }
 
 /**
@@ -135,7 +122,7 @@ export function estimateBytes(candidate: ModelListing, reference: ModelListing, 
  * the plan; a reference that cannot be listed is planned at 0 bytes with a
  * warning (its shard's check reports the error, as a single run would).
  */
-export async function makePlan(settings: Settings, shards: number, deps: PlanDeps): Promise<Plan> {
+export async function makePlan(settings: PlanSettings, shards: number, deps: PlanDeps): Promise<Plan> {
   const { logger } = deps;
   if (new Set(settings.references).size !== settings.references.length) {
     const dup = settings.references.find((r, i) => settings.references.indexOf(r) !== i);
@@ -148,7 +135,7 @@ export async function makePlan(settings: Settings, shards: number, deps: PlanDep
   try {
     logger.info(`candidate ${settings.candidate}: reading headers`);
     const candListing = await cand.list();
-    const planned = await mapLimit(settings.references, Math.max(1, Math.min(8, settings.concurrency * 2)), async (source, position): Promise<PlannedReference> => {
+    const planned = await mapLimit(settings.references, settings.reads.headerListings, async (source, position): Promise<PlannedReference> => {
       const ref = deps.openSource(source);
       closers.push(ref);
       try {
@@ -200,40 +187,4 @@ export function describePlan(plan: Plan): string[] {
   const lines = [`plan ${plan.fingerprint.slice(0, 12)}: ${plan.references.length} references in ${plan.count} shards`];
   for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
   return lines;
-}
-
-/**
- * `--shard K/N` (or K with `--shards N`), `--plan-fingerprint F`,
- * `--plan-positions I,J,...`: all or none. Returns the mark a shard's partial
- * report carries, or null for an ordinary check.
- */
-export function parseShardMark(
-  raw: { shard?: string; shards?: string; fingerprint?: string; positions?: string },
-  references: string[],
-): ShardMark | null {
-  const given = (s: string | undefined): s is string => s !== undefined && s.trim() !== "";
-  if (!given(raw.shard) && !given(raw.fingerprint) && !given(raw.positions)) return null;
-  if (!given(raw.shard) || !given(raw.fingerprint) || !given(raw.positions)) {
-    throw new UsageError("a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)");
-  }
-  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
-  const countText = m?.[2] ?? raw.shards;
-  if (!m || !given(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`);
-  const count = parseShardCount(countText);
-  if (m[2] !== undefined && given(raw.shards) && Number(raw.shards.trim()) !== count) {
-    throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`);
-  }
-  const index = Number(m[1]);
-  if (index >= count) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count}`);
-  const fingerprint = raw.fingerprint.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(fingerprint)) throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`);
-  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
-  const positions = parts.map(Number);
-  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
-    throw new UsageError(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`);
-  }
-  if (positions.length !== references.length) {
-    throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`);
-  }
-  return { index, count, fingerprint, positions };
 }

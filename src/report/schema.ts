@@ -119,7 +119,8 @@ export interface ReferenceResult {
     /** A remote store (the Action's @actions/cache): its key, whether the entry was restored before the run and saved after it. */
     store?: { name: string; key: string; restored: boolean; saved: boolean };
   };
-  error?: { kind: string; message: string };
+  /** `code`: a stable ErrorCode (kind or kind.detail); absent in reports of earlier versions. */
+  error?: { kind: string; code?: string; message: string };
 }
 
 export interface Thresholds {
@@ -143,7 +144,7 @@ export interface Report {
   gate: { failed: boolean; rule: string };
   references: ReferenceResult[];
   /** Fatal error that stopped the run (the report is partial). */
-  error?: { kind: string; message: string; exitCode: number };
+  error?: { kind: string; code?: string; message: string; exitCode: number };
   bytesRead: number;
   seconds: number;
   /** Set on a shard's partial report (`check --shard K/N --plan-fingerprint F --plan-positions ...`). */

@@ -26,10 +26,10 @@ export function checkShardName(file: string, shard: string): void {
     shard.includes("\0") ||
     shard.split("/").some((part) => part === ".." || part === "." || part === "")
   ) {
-    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`);
+    throw new FormatError(file, `shard name ${JSON.stringify(shard)} is not a plain relative path inside the model`, undefined, "format.invalid-index");
   }
   if (!shard.endsWith(".safetensors")) {
-    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`);
+    throw new FormatError(file, `shard ${JSON.stringify(shard)} is not a .safetensors file`, undefined, "format.invalid-index");
   }
 }
 
@@ -38,18 +38,18 @@ export function parseShardIndex(file: string, text: string): ShardIndex {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new FormatError(file, `not valid JSON (${(e as Error).message})`);
+    throw new FormatError(file, `not valid JSON (${(e as Error).message})`, undefined, "format.invalid-index");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new FormatError(file, "not a JSON object", undefined, "format.invalid-index");
   const dup = findDuplicateKey(text);
-  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`);
+  if (dup !== null) throw new FormatError(file, `lists key ${JSON.stringify(dup)} twice`, undefined, "format.invalid-index");
   const wm = (parsed as Record<string, unknown>).weight_map;
-  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object");
+  if (typeof wm !== "object" || wm === null || Array.isArray(wm)) throw new FormatError(file, "weight_map missing or not an object", undefined, "format.invalid-index");
   const weightMap = new Map<string, string>();
   const shards: string[] = [];
   const seen = new Set<string>();
   for (const [tensor, shard] of Object.entries(wm)) {
-    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`);
+    if (typeof shard !== "string") throw new FormatError(file, `weight_map value for ${JSON.stringify(tensor)} is not a string`, undefined, "format.invalid-index");
     checkShardName(file, shard);
     weightMap.set(tensor, shard);
     if (!seen.has(shard)) {
@@ -57,7 +57,7 @@ export function parseShardIndex(file: string, text: string): ShardIndex {
       shards.push(shard);
     }
   }
-  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty");
+  if (weightMap.size === 0) throw new FormatError(file, "weight_map is empty", undefined, "format.invalid-index");
   return { weightMap, shards };
 }
 
@@ -74,19 +74,19 @@ export function reconcileShards<T extends { name: string; file: string }>(
   for (const [shard, tensors] of perShard) {
     for (const t of tensors) {
       const prev = byName.get(t.name);
-      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name);
+      if (prev) throw new FormatError(indexFile, `tensor is stored in two shards (${prev.file} and ${shard})`, t.name, "format.index-mismatch");
       byName.set(t.name, t);
     }
   }
   const out: T[] = [];
   for (const [name, shard] of index.weightMap) {
     const t = byName.get(name);
-    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name);
-    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name);
+    if (!t) throw new FormatError(indexFile, `index lists this tensor in ${shard}, but that shard does not contain it`, name, "format.index-mismatch");
+    if (t.file !== shard) throw new FormatError(indexFile, `index says shard ${shard}, but it is stored in ${t.file}`, name, "format.index-mismatch");
     out.push(t);
   }
   for (const [name, t] of byName) {
-    if (!index.weightMap.has(name)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name);
+    if (!index.weightMap.has(name)) throw new FormatError(indexFile, `shard ${t.file} holds a tensor the index does not list`, name, "format.index-mismatch");
   }
   return out;
 }

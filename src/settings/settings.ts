@@ -1,48 +1,120 @@
 /**
- * The one typed Settings object, and the validation of every input. Both entry
- * points (CLI flags, Action inputs) turn their raw strings into RawSettings
- * and call `parseSettings`; nothing else interprets user input.
+ * The typed settings of a run, one per mode (check | plan | merge), and the
+ * validation of every input, after actions/checkout's input-helper.ts. Both
+ * entry points turn what the user gave into RawInputs (the CLI from argv and
+ * the environment, the Action from its inputs and the environment) and call
+ * `parseSettings`; nothing else interprets user input.
  */
 import { UsageError } from "../common/errors.js";
 import type { ComponentSpec } from "../align/names.js";
-import type { FailOn, Thresholds } from "../report/schema.js";
-import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-fetch.js";
+import type { FailOn, ShardMark, Thresholds } from "../report/schema.js";
+import { DEFAULT_ENDPOINT, checkEndpoint } from "../sources/endpoint.js";
+import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-timings.js";
 import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
 
 export type OutputFormat = "text" | "json" | "markdown";
+export type Mode = "check" | "plan" | "merge";
+/** The Action's `actions-cache` input: carry the reference cache with @actions/cache (auto: on hosted runners). */
+export type ActionsCacheMode = "auto" | "true" | "false";
 
-export interface Settings {
+/** GitHub's limit of jobs per matrix: the most shards a plan makes. */
+export const MAX_SHARDS = 256;
+/** Default and upper bound of --concurrency. */
+export const DEFAULT_CONCURRENCY = 4;
+export const MAX_CONCURRENCY = 64;
+/** Header listings in flight while planning never exceed this, whatever --concurrency says. */
+export const MAX_HEADER_LISTINGS = 8;
+
+/**
+ * How far reads run ahead of the computation. One knob (--concurrency N,
+ * input `concurrency`) with three uses, each named for what it bounds.
+ */
+export interface ReadConcurrency {
+  /** Blocks in flight per side while comparing one pair of tensors (requests overlapping computation): N. */
+  blocksInFlight: number;
+  /** Read-ahead spans (coalesced ranged requests) a remote source keeps in flight or waiting: N. */
+  readAheadSpans: number;
+  /** Models whose headers are listed at once while planning: min(8, 2N). */
+  headerListings: number;
+}
+
+/** What every mode that opens models needs: the sources, how to reach them, what to compare. */
+export interface SourceSettings {
   candidate: string;
   references: string[];
-  reportPath: string | null;
-  /** Where to write the self-contained HTML report, or null for none. */
-  htmlPath: string | null;
-  format: OutputFormat;
-  failOn: FailOn;
+  /** Hub base URL, validated by the sources' checkEndpoint (https, or http on loopback). */
   endpoint: string;
   token: string | null;
   components: ComponentSpec | null;
-  thresholds: Thresholds;
   /** Fraction of each large matrix's rows to read (1 = exact); null = choose by size. */
   sample: number | null;
-  /** Blocks in flight per side while comparing (requests overlapping computation). */
-  concurrency: number;
-  /** Directory of the reference cache (sampled rows and headers per repo@sha), or null for none. */
-  cacheDir: string | null;
+  reads: ReadConcurrency;
   /**
    * --network-timeout in ms: the time one Hub request, all its attempts and the
    * waits between them included, may go without an answer (or a body without
    * a byte) before the run gives up with exit code 3. Default 60 s.
    */
   networkTimeoutMs: number;
+  /** --quiet: no progress or info lines (CLI only; the Action always logs). */
+  quiet: boolean;
 }
 
-/** Raw strings as given; undefined or "" means "not given". */
-export interface RawSettings {
+/** `check`: compare the candidate with every reference and gate on the verdict. */
+export interface CheckSettings extends SourceSettings {
+  mode: "check";
+  reportPath: string | null;
+  /** Where to write the self-contained HTML report, or null for none. */
+  htmlPath: string | null;
+  format: OutputFormat;
+  failOn: FailOn;
+  thresholds: Thresholds;
+  /** Directory of the reference cache (sampled rows and headers per repo@sha), or null for none. */
+  cacheDir: string | null;
+  /** A shard's check of a plan (--shard K/N --plan-fingerprint F --plan-positions ...), or null. */
+  shard: ShardMark | null;
+  /** Action only: whether @actions/cache carries the reference cache between jobs. */
+  actionsCache: ActionsCacheMode;
+}
+
+/** `plan`: list headers and split the references into shards of balanced bytes. */
+export interface PlanSettings extends SourceSettings {
+  mode: "plan";
+  /** The most shards to make (fewer when there are fewer references). */
+  shards: number;
+}
+
+/** `merge`: the partial reports of one plan -> one report, one summary, one gate. */
+export interface MergeSettings {
+  mode: "merge";
+  /** Files, directories or globs of the shards' partial reports, as given. */
+  reports: string[];
+  reportPath: string | null;
+  summaryPath: string | null;
+  format: OutputFormat;
+  /** undefined: gate like check (`reused`), whatever the shards ran with. */
+  failOn: FailOn | undefined;
+  quiet: boolean;
+}
+
+export type AnySettings = CheckSettings | PlanSettings | MergeSettings;
+
+/** The check settings, under the name the engine and the plan know. */
+export type Settings = CheckSettings;
+
+/**
+ * What the user gave, as given: strings from argv or core.getInput (undefined
+ * or "" means "not given"), lists already split by the entry point where the
+ * entry point knows how (repeated flags, positionals).
+ */
+export interface RawInputs {
+  /** check (default), plan or merge: the CLI's command, the Action's `mode` input. */
+  mode?: string;
   candidate?: string;
+  /** Each item may itself be a list of newlines and/or commas (the Action's `references`). */
   references?: string[];
   reportPath?: string;
   htmlPath?: string;
+  summaryPath?: string;
   format?: string;
   failOn?: string;
   endpoint?: string;
@@ -55,16 +127,31 @@ export interface RawSettings {
   concurrency?: string;
   cacheDir?: string;
   networkTimeout?: string;
+  /** plan: the shard count; check: N when --shard gives only K. */
+  shards?: string;
+  shard?: string;
+  planFingerprint?: string;
+  planPositions?: string;
+  actionsCache?: string;
+  /** merge: the partial reports (files, directories, globs); each item may be a list like `references`. */
+  reports?: string[];
+  quiet?: boolean;
 }
 
-export const DEFAULT_ENDPOINT = "https://huggingface.co";
+/** Who is asking: only the wording of a few messages differs. */
+export interface ParseOptions {
+  /** The usage line to show when merge is given no reports (CLI), else the Action's wording. */
+  entry?: "cli" | "action";
+  /** The CLI's command name, for its usage lines. */
+  command?: string;
+}
 
 const given = (s: string | undefined): s is string => s !== undefined && s.trim() !== "";
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[], dflt: T): T {
   if (!given(value)) return dflt;
   const v = value.trim() as T;
-  if (!allowed.includes(v)) throw new UsageError(`${name} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`);
+  if (!allowed.includes(v)) throw new UsageError(`${name} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`, "usage.bad-value");
   return v;
 }
 
@@ -72,7 +159,7 @@ function number(name: string, value: string | undefined, dflt: number, min: numb
   if (!given(value)) return dflt;
   const v = Number(value.trim());
   if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`);
+    throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
   }
   return v;
 }
@@ -83,7 +170,7 @@ export function parseNetworkTimeout(value: string | undefined): number {
   const v = Number(value.trim());
   const max = MAX_NETWORK_TIMEOUT_MS / 1000;
   if (!/^\s*[0-9.eE+]+\s*$/.test(value) || !Number.isFinite(v) || v <= 0 || v > max) {
-    throw new UsageError(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`);
+    throw new UsageError(`--network-timeout must be a number of seconds, above 0 and at most ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
   }
   return Math.round(v * 1000);
 }
@@ -93,8 +180,16 @@ function parseSample(value: string | undefined): number | null {
   if (!given(value) || value.trim() === "auto") return null;
   if (value.trim() === "exact") return 1;
   const v = Number(value.trim());
-  if (!Number.isFinite(v) || v <= 0 || v > 1) throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`);
+  if (!Number.isFinite(v) || v <= 0 || v > 1) {
+    throw new UsageError(`--sample must be a fraction in (0, 1], "exact" or "auto" (got ${JSON.stringify(value)})`, "usage.bad-value");
+  }
   return v;
+}
+
+/** `--concurrency N` (1..64, default 4) and what it bounds. */
+export function readConcurrency(value: string | undefined): ReadConcurrency {
+  const n = number("--concurrency", value, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+  return { blocksInFlight: n, readAheadSpans: n, headerListings: Math.max(1, Math.min(MAX_HEADER_LISTINGS, n * 2)) };
 }
 
 /** `name=glob,glob;name=glob` */
@@ -105,15 +200,18 @@ export function parseComponentSpec(spec: string): ComponentSpec {
     const name = eq > 0 ? part.slice(0, eq).trim() : "";
     const globs = eq > 0 ? part.slice(eq + 1).split(",").map((g) => g.trim()).filter(Boolean) : [];
     if (!/^[A-Za-z0-9_-]+$/.test(name) || globs.length === 0) {
-      throw new UsageError(`--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`);
+      throw new UsageError(
+        `--components: ${JSON.stringify(part)} is not name=glob[,glob] (e.g. "vision=model.vision_model.*;language=model.language_model.*")`,
+        "usage.bad-value",
+      );
     }
     rules.push({ name, globs });
   }
-  if (rules.length === 0) throw new UsageError("--components is empty");
+  if (rules.length === 0) throw new UsageError("--components is empty", "usage.bad-value");
   return rules;
 }
 
-/** Split a list given as newlines and/or commas (the Action's `references` input). */
+/** Split a list given as newlines and/or commas (the Action's `references`). */
 export function splitList(s: string): string[] {
   return s
     .split(/[\n,]/)
@@ -121,22 +219,96 @@ export function splitList(s: string): string[] {
     .filter(Boolean);
 }
 
-export function parseSettings(raw: RawSettings): Settings {
-  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)");
-  const endpoint = given(raw.endpoint) ? raw.endpoint.trim().replace(/\/+$/, "") : DEFAULT_ENDPOINT;
-  let url: URL;
+/** The Hub endpoint: the sources' own rule (https; plain http only on localhost, 127.0.0.0/8, ::1). */
+function parseEndpoint(value: string | undefined): string {
+  if (!given(value)) return DEFAULT_ENDPOINT;
   try {
-    url = new URL(endpoint);
-  } catch {
-    throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not a URL`);
+    return checkEndpoint(value.trim());
+  } catch (e) {
+    if (e instanceof UsageError && e.code === "usage") throw new UsageError(e.message, "usage.bad-value");
+    throw e;
   }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(url.hostname);
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
-    throw new UsageError(`endpoint ${endpoint} must be https (plain http is allowed only on loopback)`);
+}
+
+/** `--shards` / input `shards`: an integer in [1, 256]. */
+export function parseShardCount(value: string | undefined): number {
+  const v = value === undefined || value.trim() === "" ? NaN : Number(value.trim());
+  if (!Number.isInteger(v) || v < 1 || v > MAX_SHARDS) {
+    throw new UsageError(
+      `--shards must be an integer between 1 and ${MAX_SHARDS} (GitHub's matrix limit) (got ${JSON.stringify(value ?? "")})`,
+      given(value) ? "usage.bad-value" : "usage.missing",
+    );
   }
-  return {
+  return v;
+}
+
+/**
+ * `--shard K/N` (or K with `--shards N`), `--plan-fingerprint F`,
+ * `--plan-positions I,J,...`: all or none. Returns the mark a shard's partial
+ * report carries, or null for an ordinary check.
+ */
+export function parseShardMark(
+  raw: { shard?: string; shards?: string; fingerprint?: string; positions?: string },
+  references: string[],
+): ShardMark | null {
+  if (!given(raw.shard) && !given(raw.fingerprint) && !given(raw.positions)) return null;
+  if (!given(raw.shard) || !given(raw.fingerprint) || !given(raw.positions)) {
+    throw new UsageError(
+      "a shard's check needs --shard K/N, --plan-fingerprint and --plan-positions together (the values of one `fromscratch-weights plan` matrix entry)",
+      "usage.missing",
+    );
+  }
+  const m = /^\s*(\d+)\s*(?:\/\s*(\d+)\s*)?$/.exec(raw.shard);
+  const countText = m?.[2] ?? raw.shards;
+  if (!m || !given(countText)) throw new UsageError(`--shard must be K/N, e.g. 0/4 (got ${JSON.stringify(raw.shard)})`, "usage.bad-value");
+  const count = parseShardCount(countText);
+  if (m[2] !== undefined && given(raw.shards) && Number(raw.shards.trim()) !== count) {
+    throw new UsageError(`--shard ${raw.shard} disagrees with --shards ${raw.shards}`, "usage.bad-value");
+  }
+  const index = Number(m[1]);
+  if (index >= count) throw new UsageError(`--shard ${raw.shard}: the index must be below the shard count ${count}`, "usage.bad-value");
+  const fingerprint = raw.fingerprint.trim().toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(fingerprint)) {
+    throw new UsageError(`--plan-fingerprint must be the 64 hex digits a plan printed (got ${JSON.stringify(raw.fingerprint)})`, "usage.bad-value");
+  }
+  const parts = raw.positions.split(/[\s,]+/).filter(Boolean);
+  const positions = parts.map(Number);
+  if (positions.some((p) => !Number.isInteger(p) || p < 0) || new Set(positions).size !== positions.length) {
+    throw new UsageError(`--plan-positions must be distinct non-negative integers, comma-separated (got ${JSON.stringify(raw.positions)})`, "usage.bad-value");
+  }
+  if (positions.length !== references.length) {
+    throw new UsageError(`--plan-positions lists ${positions.length} positions for ${references.length} references`, "usage.bad-value");
+  }
+  return { index, count, fingerprint, positions };
+}
+
+/** `--fail-on` / input `fail-on` for merge: undefined or "" keeps check's default (`reused`). */
+export function parseFailOn(value: string | undefined): FailOn | undefined {
+  if (!given(value)) return undefined;
+  return oneOf("--fail-on", value, ["reused", "inconclusive", "never"] as const, "reused");
+}
+
+/** The `actions-cache` input: auto (default), true or false. */
+export function parseActionsCacheMode(raw: string | undefined): ActionsCacheMode {
+  const v = (raw ?? "").trim().toLowerCase() || "auto";
+  if (v === "auto" || v === "true" || v === "false") return v;
+  throw new UsageError(`input actions-cache must be auto, true or false (got ${JSON.stringify(raw)})`, "usage.bad-value");
+}
+
+function parseMode(value: string | undefined): Mode {
+  const mode = given(value) ? value.trim() : "check";
+  if (mode === "check" || mode === "plan" || mode === "merge") return mode;
+  throw new UsageError(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`, "usage.bad-value");
+}
+
+/** Everything check validates (plan validates the same inputs, so a workflow's typo fails in either mode). */
+function parseCheck(raw: RawInputs): CheckSettings {
+  if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)", "usage.missing");
+  const references = (raw.references ?? []).flatMap(splitList);
+  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)", "usage.missing");
+  const endpoint = parseEndpoint(raw.endpoint);
+  const settings: CheckSettings = {
+    mode: "check",
     candidate: raw.candidate.trim(),
     references,
     reportPath: given(raw.reportPath) ? raw.reportPath.trim() : null,
@@ -147,7 +319,7 @@ export function parseSettings(raw: RawSettings): Settings {
     token: given(raw.token) ? raw.token.trim() : null,
     components: given(raw.components) ? parseComponentSpec(raw.components) : null,
     sample: parseSample(raw.sample),
-    concurrency: number("--concurrency", raw.concurrency, 4, 1, 64),
+    reads: readConcurrency(raw.concurrency),
     cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
     networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
     thresholds: {
@@ -155,5 +327,51 @@ export function parseSettings(raw: RawSettings): Settings {
       minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
       minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
     },
+    quiet: raw.quiet ?? false,
+    shard: null,
+    actionsCache: "auto",
   };
+  return settings;
+}
+
+function parseMerge(raw: RawInputs, opts: ParseOptions): MergeSettings {
+  const format = oneOf("--format", raw.format, ["text", "json", "markdown"] as const, "text");
+  const reports = opts.entry === "action" ? (raw.reports ?? []).filter(given) : (raw.reports ?? []);
+  if (reports.length === 0) {
+    throw new UsageError(
+      opts.entry === "action"
+        ? "mode: merge needs the input `reports` (files, directories or globs of the shards' partial reports)"
+        : `usage: ${opts.command ?? "fromscratch"} merge [--report FILE] REPORT.json ... (the partial reports of every shard)`,
+      "usage.missing",
+    );
+  }
+  return {
+    mode: "merge",
+    reports,
+    reportPath: given(raw.reportPath) ? raw.reportPath : null,
+    summaryPath: given(raw.summaryPath) ? raw.summaryPath : null,
+    format,
+    failOn: parseFailOn(raw.failOn),
+    quiet: raw.quiet ?? false,
+  };
+}
+
+/**
+ * Parse and validate every input of one run. The mode comes from `raw.mode`
+ * (default check); the result is discriminated by `mode`.
+ */
+export function parseSettings(raw: RawInputs & { mode?: "check" }, opts?: ParseOptions): CheckSettings;
+export function parseSettings(raw: RawInputs & { mode: "plan" }, opts?: ParseOptions): PlanSettings;
+export function parseSettings(raw: RawInputs & { mode: "merge" }, opts?: ParseOptions): MergeSettings;
+export function parseSettings(raw: RawInputs, opts?: ParseOptions): AnySettings;
+export function parseSettings(raw: RawInputs, opts: ParseOptions = {}): AnySettings {
+  const mode = parseMode(raw.mode);
+  if (mode === "merge") return parseMerge(raw, opts);
+  const check = parseCheck(raw);
+  if (mode === "plan") {
+    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards) };
+  }
+  const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
+  return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };
 }

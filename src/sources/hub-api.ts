@@ -119,7 +119,7 @@ async function answer(api: HubApi, input: string | URL | Request, init: HubReque
 function giveUpOrWarn(api: HubApi, e: BodyInterrupted, where: string, attempt: number, deadline: number): void {
   const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
   if (Date.now() >= deadline) {
-    throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`);
+    throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, undefined, "fetch.timeout");
   }
   if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}`);
   api.logger.warn(`${api.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${api.maxAttempts})`);

@@ -200,7 +200,7 @@ function startCall(w: Wrapper, input: string | URL | Request, init: HubRequestIn
 function noResponse(w: Wrapper, call: Call, attempts: number): FetchError {
   const spent = call.deadline - w.now() <= Math.max(50, 0.05 * w.maxRetryMs);
   const how = spent ? "" : `, each dropped after ${formatSeconds(w.stallMs)} s of silence, ${formatSeconds(Math.round((w.now() - call.started) / 100) * 100)} s in all`;
-  return new FetchError(`no response from ${redactUrl(call.url)} within ${formatSeconds(w.maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`);
+  return new FetchError(`no response from ${redactUrl(call.url)} within ${formatSeconds(w.maxRetryMs)} s (${plural(attempts)}${how}; stalled connection); ${RAISE_TIMEOUT_HINT}`, undefined, "fetch.timeout");
 }
 
 /** Wait before the next attempt; a caller's abort during the wait ends the call. */
@@ -217,7 +217,7 @@ async function retryAfterError(w: Wrapper, call: Call, e: unknown, attempt: numb
   const cause = describeCause(e);
   if (attempt >= w.maxAttempts) {
     if (stalled) throw noResponse(w, call, attempt);
-    throw new FetchError(`network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(w.maxAttempts)})`);
+    throw new FetchError(`network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(w.maxAttempts)})`, undefined, "fetch.network");
   }
   const wait = backoff(w, attempt);
   const elapsed = w.now() - call.started;
@@ -225,6 +225,8 @@ async function retryAfterError(w: Wrapper, call: Call, e: unknown, attempt: numb
     if (stalled) throw noResponse(w, call, attempt);
     throw new FetchError(
       `network error fetching ${redactUrl(call.url)}: ${cause} (gave up after ${plural(attempt)} in ${formatSeconds(elapsed)} s: the ${formatSeconds(w.maxRetryMs)} s retry budget is spent); ${RAISE_TIMEOUT_HINT}`,
+      undefined,
+      "fetch.network",
     );
   }
   w.logger?.warn(`network error fetching ${redactUrl(call.url)}: ${cause}; retrying in ${formatSeconds(wait)} s (attempt ${attempt + 1}/${w.maxAttempts})`);

@@ -55,13 +55,13 @@ export interface FolderListing {
 export async function listFolder(folder: ModelFolder): Promise<FolderListing> {
   if (await folder.has(INDEX_FILE)) return listSharded(folder);
   if (await folder.has(SINGLE_FILE)) return listFile(folder, SINGLE_FILE);
-  throw new FormatError(folder.label, missingWeightsProblem(await folder.names()));
+  throw new FormatError(folder.label, missingWeightsProblem(await folder.names()), undefined, "format.no-weights");
 }
 
 /** One .safetensors file of the folder (given by name); a pickle is refused unread. */
 export async function listFile(folder: ModelFolder, file: string): Promise<FolderListing> {
   if (isPickle(file)) {
-    throw new FormatError(folder.fileLabel(file), "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)");
+    throw new FormatError(folder.fileLabel(file), "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)", undefined, "format.no-weights");
   }
   const r = await readHeader(folder, file, await folder.size(file, null));
   return { tensors: r.tensors, files: [file], headerBytes: r.bytes };
@@ -70,13 +70,13 @@ export async function listFile(folder: ModelFolder, file: string): Promise<Folde
 async function listSharded(folder: ModelFolder): Promise<FolderListing> {
   const indexLabel = folder.fileLabel(INDEX_FILE);
   const size = await folder.size(INDEX_FILE, null);
-  if (size > MAX_INDEX_BYTES) throw new FormatError(indexLabel, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`);
+  if (size > MAX_INDEX_BYTES) throw new FormatError(indexLabel, `index is ${size} bytes, above the ${MAX_INDEX_BYTES}-byte limit`, undefined, "format.invalid-index");
   const bytes = await folder.readWhole(INDEX_FILE, size);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new FormatError(indexLabel, "is not valid UTF-8");
+    throw new FormatError(indexLabel, "is not valid UTF-8", undefined, "format.invalid-index");
   }
   const index = parseShardIndex(indexLabel, text);
   // Every shard the index names must be there before any header is read.
