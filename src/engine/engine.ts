@@ -7,7 +7,7 @@ import { FromScratchError, InternalError, exitCodeFor } from "../common/errors.j
 import type { ComponentResult, LayerMatrix, Report, ReferenceResult, SearchSummary, TensorResult } from "../report/schema.js";
 import type { Settings } from "../settings/settings.js";
 import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/types.js";
-import { applyComparability, componentVerdict, gateFails, gateRule, overallVerdict, referenceVerdict, standsOut } from "../policy/policy.js";
+import { applyComparability, componentVerdict, gateOf, referenceVerdict, runVerdict, samplingFraction, standsOut } from "../policy/policy.js";
 import { VERSION } from "../common/version.js";
 import { CachedSource, type CacheStore, isRevisioned } from "../sources/cached.js";
 import { MemoSource } from "../sources/memo.js";
@@ -169,14 +169,8 @@ async function compareComponent(
   return result;
 }
 
-/** Below this many bytes compared per reference (both sides), auto mode is exact. */
-export const AUTO_EXACT_BYTES = 4 * 1024 ** 3;
-/** Above it, auto mode samples down to about this many bytes. */
-export const AUTO_TARGET_BYTES = 1024 ** 3;
-
-/** The fraction of rows to read: what --sample said, or by size in auto mode. */
-function samplingFraction(components: ComponentAlignment[], sample: number | null): number {
-  if (sample !== null) return sample;
+/** Stored bytes of the informative pairs, both sides: what the auto sampling rule goes by. */
+function informativeBytes(components: ComponentAlignment[]): number {
   let bytes = 0;
   for (const c of components) {
     for (const p of c.pairs) {
@@ -184,7 +178,7 @@ function samplingFraction(components: ComponentAlignment[], sample: number | nul
       bytes += (p.candidate.entry.end - p.candidate.entry.begin) + (p.reference.entry.end - p.reference.entry.begin);
     }
   }
-  return bytes <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / bytes);
+  return bytes;
 }
 
 /**
@@ -338,14 +332,9 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
   let error: FromScratchError | null = null;
   const finish = async () => {
     for (const src of sources) await src.close?.();
-    report.verdict = overallVerdict(report.references);
-    if (error) {
-      report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
-      report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
-    }
-    report.gate = error
-      ? { failed: true, rule: `the check stopped on a ${error.kind} error (exit code ${exitCodeFor(error)}), so the gate fails` }
-      : { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
+    if (error) report.error = { kind: error.kind, message: error.message, exitCode: exitCodeFor(error) };
+    report.verdict = runVerdict(report.references, report.error ?? null);
+    report.gate = gateOf(report.verdict, settings.failOn, report.error ?? null);
     report.bytesRead = sources.reduce((s, x) => s + x.bytesRead, 0);
     report.seconds = (deps.now() - t0) / 1000;
     return { report, error };
@@ -392,7 +381,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       if (report.candidate.components.length === 0) {
         report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
       }
-      const fraction = samplingFraction(alignment.components, settings.sample);
+      const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
       refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
       if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
       if (ref instanceof CachedSource) ref.storeRanges = fraction < 1;

@@ -11,7 +11,7 @@ import path from "node:path";
 import { UsageError } from "../common/errors.js";
 import { planFingerprint } from "./plan.js";
 import type { FailOn, Report, ReferenceResult } from "../report/schema.js";
-import { gateFails, gateRule, overallVerdict } from "../policy/policy.js";
+import { gateOf, runVerdict } from "../policy/policy.js";
 import { exists } from "../common/fs.js";
 
 export interface PartialReport {
@@ -154,11 +154,8 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
   const error = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e) => e !== undefined);
 
   const references = slots.map((s) => s.ref);
-  let verdict = overallVerdict(references);
-  if (error) verdict = references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
-  const gate = error
-    ? { failed: true, rule: `the check stopped on a ${error.kind} error (exit code ${error.exitCode}), so the gate fails` }
-    : { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
+  const verdict = runVerdict(references, error ?? null);
+  const gate = gateOf(verdict, failOn, error ?? null);
   const merged: Report = {
     schemaVersion: 1,
     tool: { name: "fromscratch", version },
