@@ -5,7 +5,7 @@
 import path from "node:path";
 import * as core from "@actions/core";
 import { actionsCacheStoreFor, parseActionsCacheMode } from "./action/cache-store.js";
-import { runCheck } from "./engine/engine.js";
+import { referenceOpener, runCheck } from "./engine/engine.js";
 import { FromScratchError, InternalError, UsageError } from "./common/errors.js";
 import { expandReportPaths, mergeReports, parseFailOn, readPartials } from "./fanout/merge.js";
 import { describePlan, makePlan, matrixOf, parseShardCount, parseShardMark } from "./fanout/plan.js";
@@ -244,11 +244,12 @@ export async function run(): Promise<void> {
     await checkOutputPath(settings.reportPath!, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const cacheStore = actionsCacheStoreFor(parseActionsCacheMode(core.getInput("actions-cache")), { env: process.env, cacheDir: settings.cacheDir ?? "", logger });
+    const openSource = (s: string) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger, networkTimeoutMs: settings.networkTimeoutMs });
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+      openSource,
+      openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger, cacheStore }),
       logger,
       now: () => Date.now(),
-      cacheStore,
     });
     if (shard) report.shard = shard;
     await finishStep(report, error, { reportPath: settings.reportPath!, htmlPath: settings.htmlPath, candidate: settings.candidate });
