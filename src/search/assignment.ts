@@ -16,6 +16,15 @@ export function maximizeAssignment(score: Float64Array | Float32Array, n: number
   return n * m <= WASM_MAX_CELLS ? hungarianWasm(score, n, m) : hungarian(score, n, m);
 }
 
+/** Turn a matching of m items into n targets into its inverse (n -> m, -1 where unmatched). */
+export function invertMatching(a: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n).fill(-1);
+  a.forEach((j, i) => {
+    if (j >= 0) out[j] = i;
+  });
+  return out;
+}
+
 /** Cost matrices up to this many cells go to the WebAssembly scan (its memory, never returned, stays below ~40 MiB). */
 const WASM_MAX_CELLS = 4 << 20;
 
