@@ -24,7 +24,7 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "obj
 const isIntArray = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => Number.isInteger(v) && (v as number) >= 0);
 
 /** Parse and sanity-check one partial report (a shard's `check --report` output). */
-export function parsePartial(file: string, text: string): PartialReport {
+function parsePartial(file: string, text: string): PartialReport {
   let data: unknown;
   try {
     data = JSON.parse(text);

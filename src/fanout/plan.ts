@@ -18,7 +18,7 @@ import { VERSION } from "../common/version.js";
 import { samplingFraction } from "../policy/policy.js";
 
 /** GitHub's limit of jobs per matrix. */
-export const MAX_SHARDS = 256;
+const MAX_SHARDS = 256;
 
 export interface PlannedReference {
   source: string;
@@ -111,7 +111,7 @@ function viewBytes(v: TensorView): number {
  * (policy's samplingFraction: exact up to 4 GiB of informative pairs, ~1 GiB above). An
  * estimate: the alignment search may read unmatched tensors too.
  */
-export function estimateBytes(candidate: ModelListing, reference: ModelListing, settings: Pick<Settings, "components" | "sample">): number {
+function estimateBytes(candidate: ModelListing, reference: ModelListing, settings: Pick<Settings, "components" | "sample">): number {
   const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
   const pairs: AlignedPair[] = alignment.components.flatMap((c) => c.pairs);
   let informativeWhole = 0;

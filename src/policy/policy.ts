@@ -70,8 +70,8 @@ export function componentVerdict(
   };
 }
 
-/** How a reason starts when a component had no tensor to compare (renderers show it beside the verdict). */
-export const NOTHING_COMPARABLE = "nothing comparable";
+/** How a reason starts when a component had no tensor to compare (the renderers label the verdict the same way). */
+const NOTHING_COMPARABLE = "nothing comparable";
 
 /**
  * The rule for components with nothing comparable: `independent (nothing comparable)` only when another
@@ -100,7 +100,7 @@ export function referenceVerdict(components: Pick<ComponentResult, "name" | "ver
   return { verdict: "independent", reason: "every component independent of this reference" };
 }
 
-export function overallVerdict(refs: Pick<ReferenceResult, "verdict">[]): Verdict {
+function overallVerdict(refs: Pick<ReferenceResult, "verdict">[]): Verdict {
   if (refs.some((r) => r.verdict === "reused")) return "reused";
   if (refs.length > 0 && refs.every((r) => r.verdict === "independent")) return "independent";
   return "inconclusive";
@@ -121,21 +121,21 @@ export function gateOf(verdict: Verdict, failOn: FailOn, stopped: Pick<NonNullab
   return { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
 }
 
-export function gateFails(verdict: Verdict, failOn: FailOn): boolean {
+function gateFails(verdict: Verdict, failOn: FailOn): boolean {
   if (failOn === "never") return false;
   if (failOn === "inconclusive") return verdict !== "independent";
   return verdict === "reused";
 }
 
-export function gateRule(verdict: Verdict, failOn: FailOn): string {
+function gateRule(verdict: Verdict, failOn: FailOn): string {
   const failed = gateFails(verdict, failOn);
   return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
 }
 
 /** Below this many bytes compared per reference (both sides), auto mode is exact. */
-export const AUTO_EXACT_BYTES = 4 * 1024 ** 3;
+const AUTO_EXACT_BYTES = 4 * 1024 ** 3;
 /** Above it, auto mode samples down to about this many bytes. */
-export const AUTO_TARGET_BYTES = 1024 ** 3;
+const AUTO_TARGET_BYTES = 1024 ** 3;
 
 /**
  * The fraction of rows of each informative matrix to read: what --sample said

@@ -6,7 +6,7 @@
  */
 import { HUNGARIAN_WASM_BASE64 } from "./hungarian-wasm.js";
 
-export const EXACT_LIMIT = 1500;
+const EXACT_LIMIT = 1500;
 
 /** score is row-major n x m. Returns, for each row, its column (or -1). */
 export function maximizeAssignment(score: Float64Array | Float32Array, n: number, m: number): Int32Array {

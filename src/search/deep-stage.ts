@@ -18,7 +18,7 @@ import { count } from "../common/words.js";
 import { type TensorView, fullView, viewElements } from "../align/view.js";
 
 /** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
-export const SEARCH_MAX_ELEMENTS = 48_000_000;
+const SEARCH_MAX_ELEMENTS = 48_000_000;
 
 const HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 const SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;

@@ -28,7 +28,7 @@ export function transposed(m: Matrix): Matrix {
 const unitCache = new WeakMap<Matrix, Map<string, { data: Float32Array; width: number }>>();
 
 /** Rows scaled to unit length (zero rows stay zero), optionally restricted to some columns. */
-export function unitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
+function unitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
   const key = colSubset ? `${colSubset.length}:${colSubset[0]}:${colSubset[colSubset.length - 1]}` : "all";
   let perMatrix = unitCache.get(m);
   const hit = perMatrix?.get(key);
