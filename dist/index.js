@@ -70853,6 +70853,16 @@ function overallVerdict(refs) {
   return "inconclusive";
 }
 __name(overallVerdict, "overallVerdict");
+function runVerdict(refs, stopped) {
+  if (stopped) return refs.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
+  return overallVerdict(refs);
+}
+__name(runVerdict, "runVerdict");
+function gateOf(verdict, failOn, stopped) {
+  if (stopped) return { failed: true, rule: `the check stopped on a ${stopped.kind} error (exit code ${stopped.exitCode}), so the gate fails` };
+  return { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
+}
+__name(gateOf, "gateOf");
 function gateFails(verdict, failOn) {
   if (failOn === "never") return false;
   if (failOn === "inconclusive") return verdict !== "independent";
@@ -70864,6 +70874,13 @@ function gateRule(verdict, failOn) {
   return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
 }
 __name(gateRule, "gateRule");
+var AUTO_EXACT_BYTES = 4 * 1024 ** 3;
+var AUTO_TARGET_BYTES = 1024 ** 3;
+function samplingFraction(informativeBytes2, sample) {
+  if (sample !== null) return sample;
+  return informativeBytes2 <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeBytes2);
+}
+__name(samplingFraction, "samplingFraction");
 
 // src/settings/settings.ts
 var MAX_SHARDS = 256;
@@ -71181,179 +71198,6 @@ async function asLogLines(fn) {
   }
 }
 __name(asLogLines, "asLogLines");
-
-// src/common/version.ts
-var VERSION = "0.1.0";
-
-// src/sources/cached.ts
-import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync4 } from "node:fs";
-import { mkdir as mkdir3, readFile, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import path13 from "node:path";
-function isRevisioned(s) {
-  const x = s;
-  return typeof x.resolve === "function" && typeof x.snapshot === "function" && typeof x.restore === "function";
-}
-__name(isRevisioned, "isRevisioned");
-var CACHE_FORMAT = 1;
-var CachedSource = class {
-  constructor(inner, cacheRoot, logger8, store = null) {
-    this.inner = inner;
-    this.cacheRoot = cacheRoot;
-    this.logger = logger8;
-    this.store = store;
-    this.source = inner.source;
-  }
-  static {
-    __name(this, "CachedSource");
-  }
-  source;
-  stats = { listing: "off", rangesHit: 0, rangesStored: 0, bytesFromCache: 0 };
-  /** Store ranges read from the network (set in sampled mode; exact mode would copy whole models). */
-  storeRanges = false;
-  dir = null;
-  /** The store key of this reference's entry: repo and commit (and the cache format). */
-  storeKey(repoKey, sha) {
-    return `fromscratch-ref-v${CACHE_FORMAT}-${repoKey}@${sha}`;
-  }
-  get bytesRead() {
-    return this.inner.bytesRead;
-  }
-  async list() {
-    const { sha } = await this.inner.resolve();
-    const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
-    this.dir = path13.join(this.cacheRoot, `${repoKey}@${sha}`);
-    const file = path13.join(this.dir, "listing.json");
-    if (this.store) {
-      const key = this.storeKey(repoKey, sha);
-      const onDisk = await readFile(file).then(() => true, () => false);
-      const restored = onDisk ? false : await this.store.restore(key, this.dir);
-      this.stats.store = { name: this.store.name, key, restored, saved: false };
-      if (restored) this.logger.info(`cache restored: ${this.source} @ ${sha} from ${this.store.name} (key ${key})`);
-    }
-    try {
-      const cached2 = JSON.parse(await readFile(file, "utf8"));
-      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
-        this.inner.restore(cached2.snapshot);
-        this.stats.listing = "hit";
-        this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);
-        return { ...cached2.listing, source: this.source, headerBytes: 0 };
-      }
-    } catch {
-    }
-    const listing = await this.inner.list();
-    this.stats.listing = "miss";
-    const snapshot2 = this.inner.snapshot();
-    if (snapshot2) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot: snapshot2 }));
-    return listing;
-  }
-  rangeFile(file, begin, end) {
-    const h = createHash2("sha256").update(`${file}\0${begin}\0${end}`).digest("hex");
-    return path13.join(this.dir, "ranges", h.slice(0, 2), `${h}.bin`);
-  }
-  async read(file, begin, end) {
-    if (this.dir === null) return this.inner.read(file, begin, end);
-    const where2 = this.rangeFile(file, begin, end);
-    try {
-      const bytes2 = new Uint8Array(await readFile(where2));
-      if (bytes2.length === end - begin) {
-        this.stats.rangesHit++;
-        this.stats.bytesFromCache += bytes2.length;
-        return bytes2;
-      }
-    } catch {
-    }
-    const bytes = await this.inner.read(file, begin, end);
-    if (this.storeRanges) {
-      await atomicWrite(where2, bytes);
-      this.stats.rangesStored++;
-    }
-    return bytes;
-  }
-  /**
-   * Save this reference's directory to the store when this run added to it
-   * (a fresh listing or new ranges). Entries are immutable per key, so an
-   * entry restored from the store is not saved again.
-   */
-  async persist() {
-    const st = this.stats.store;
-    if (!this.store || !st || this.dir === null || st.restored) return;
-    if (this.stats.listing !== "miss" && this.stats.rangesStored === 0) return;
-    st.saved = await this.store.save(st.key, this.dir);
-    if (st.saved) this.logger.info(`cache saved: ${this.source} to ${this.store.name} (key ${st.key})`);
-  }
-  /** Forward the plan, less the ranges the cache already holds (they are read from disk). */
-  expect(ranges, concurrency) {
-    if (!this.inner.expect) return;
-    this.inner.expect(this.dir === null ? ranges : ranges.filter((r) => !existsSync4(this.rangeFile(r.file, r.begin, r.end))), concurrency);
-  }
-  async close() {
-    await this.inner.close?.();
-  }
-};
-async function atomicWrite(file, data) {
-  await mkdir3(path13.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile2(tmp, data);
-  await rename2(tmp, file);
-}
-__name(atomicWrite, "atomicWrite");
-
-// src/sources/memo.ts
-var MEMO_MAX_RANGE_BYTES = 4 << 20;
-var MEMO_MAX_BYTES = 64 << 20;
-var MemoSource = class {
-  constructor(inner, maxBytes = MEMO_MAX_BYTES, maxRange = MEMO_MAX_RANGE_BYTES) {
-    this.inner = inner;
-    this.maxBytes = maxBytes;
-    this.maxRange = maxRange;
-  }
-  static {
-    __name(this, "MemoSource");
-  }
-  /** Serve remembered ranges (off while the planned pass reads through the source's read-ahead). */
-  serving = false;
-  ranges = /* @__PURE__ */ new Map();
-  held = 0;
-  get source() {
-    return this.inner.source;
-  }
-  get bytesRead() {
-    return this.inner.bytesRead;
-  }
-  list() {
-    return this.inner.list();
-  }
-  expect(ranges, concurrency) {
-    this.inner.expect?.(ranges, concurrency);
-  }
-  async read(file, begin, end) {
-    const key = `${begin}:${end}:${file}`;
-    const hit = this.ranges.get(key);
-    if (hit && this.serving) {
-      this.ranges.delete(key);
-      this.ranges.set(key, hit);
-      return hit;
-    }
-    const bytes = await this.inner.read(file, begin, end);
-    if (!hit && end - begin <= this.maxRange && end - begin <= this.maxBytes) {
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-      this.ranges.set(key, own);
-      this.held += own.byteLength;
-      for (const [k, v] of this.ranges) {
-        if (this.held <= this.maxBytes) break;
-        this.ranges.delete(k);
-        this.held -= v.byteLength;
-      }
-    }
-    return bytes;
-  }
-  /** Forget everything (the source itself stays open: its owner closes it). */
-  clear() {
-    this.ranges.clear();
-    this.held = 0;
-  }
-};
 
 // src/align/names.ts
 var COMPONENT_SEGMENTS = {
@@ -71782,6 +71626,277 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
 }
 __name(structuralFallback, "structuralFallback");
 
+// src/common/version.ts
+var VERSION = "0.1.0";
+
+// src/sources/memo.ts
+var MEMO_MAX_RANGE_BYTES = 4 << 20;
+var MEMO_MAX_BYTES = 64 << 20;
+var MemoSource = class {
+  constructor(inner, maxBytes = MEMO_MAX_BYTES, maxRange = MEMO_MAX_RANGE_BYTES) {
+    this.inner = inner;
+    this.maxBytes = maxBytes;
+    this.maxRange = maxRange;
+  }
+  static {
+    __name(this, "MemoSource");
+  }
+  /** Serve remembered ranges (off while the planned pass reads through the source's read-ahead). */
+  serving = false;
+  ranges = /* @__PURE__ */ new Map();
+  held = 0;
+  get source() {
+    return this.inner.source;
+  }
+  get bytesRead() {
+    return this.inner.bytesRead;
+  }
+  list() {
+    return this.inner.list();
+  }
+  expect(ranges, concurrency) {
+    this.inner.expect?.(ranges, concurrency);
+  }
+  async read(file, begin, end) {
+    const key = `${begin}:${end}:${file}`;
+    const hit = this.ranges.get(key);
+    if (hit && this.serving) {
+      this.ranges.delete(key);
+      this.ranges.set(key, hit);
+      return hit;
+    }
+    const bytes = await this.inner.read(file, begin, end);
+    if (!hit && end - begin <= this.maxRange && end - begin <= this.maxBytes) {
+      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+      this.ranges.set(key, own);
+      this.held += own.byteLength;
+      for (const [k, v] of this.ranges) {
+        if (this.held <= this.maxBytes) break;
+        this.ranges.delete(k);
+        this.held -= v.byteLength;
+      }
+    }
+    return bytes;
+  }
+  /** Forget everything (the source itself stays open: its owner closes it). */
+  clear() {
+    this.ranges.clear();
+    this.held = 0;
+  }
+};
+
+// src/stats/pvalues.ts
+var LN10 = Math.LN10;
+function lnGamma(x) {
+  const g = 7;
+  const c = [
+    0.9999999999998099,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.3234287776531,
+    -176.6150291621406,
+    12.507343278686905,
+    -0.13857109526572012,
+    9984369578019572e-21,
+    15056327351493116e-23
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + g + 0.5;
+  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+__name(lnGamma, "lnGamma");
+function poissonTailLog10(k, lambda) {
+  if (k <= 0) return 0;
+  const lnTerm = /* @__PURE__ */ __name((i) => -lambda + i * Math.log(lambda) - lnGamma(i + 1), "lnTerm");
+  const first = lnTerm(k);
+  let sum = 1;
+  let rel = 1;
+  for (let i = k + 1; i < k + 200; i++) {
+    rel *= lambda / i;
+    sum += rel;
+    if (rel < 1e-17 * sum) break;
+  }
+  return Math.min(0, (first + Math.log(sum)) / LN10);
+}
+__name(poissonTailLog10, "poissonTailLog10");
+function normalTailLog10(z) {
+  if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
+  const z2 = z * z;
+  const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
+  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN10;
+}
+__name(normalTailLog10, "normalTailLog10");
+function zFromLog10P(log10p) {
+  if (log10p >= Math.log10(0.5)) return 0;
+  let lo = 0;
+  let hi = 1;
+  while (normalTailLog10(hi) > log10p) hi *= 2;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalTailLog10(mid) > log10p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+__name(zFromLog10P, "zFromLog10P");
+function erfc(x) {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(
+    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  );
+  return x >= 0 ? r : 2 - r;
+}
+__name(erfc, "erfc");
+
+// src/stats/pair-stats.ts
+var PairAccumulator = class {
+  static {
+    __name(this, "PairAccumulator");
+  }
+  n = 0;
+  meanA = 0;
+  meanB = 0;
+  m2A = 0;
+  m2B = 0;
+  cAB = 0;
+  rawAA = 0;
+  rawBB = 0;
+  rawAB = 0;
+  identical = true;
+  nonFinite = 0;
+  /** Add one block of paired values (same length). */
+  add(a, b, len = a.length) {
+    let n2 = 0;
+    let sa = 0;
+    let sb = 0;
+    let saa = 0;
+    let sbb = 0;
+    let sab = 0;
+    let same = this.identical;
+    for (let i = 0; i < len; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x !== y) same = false;
+      if (x - x !== 0 || y - y !== 0) {
+        this.nonFinite++;
+        continue;
+      }
+      n2++;
+      sa += x;
+      sb += y;
+      saa += x * x;
+      sbb += y * y;
+      sab += x * y;
+    }
+    this.identical = same;
+    if (n2 === 0) return;
+    const ma = sa / n2;
+    const mb = sb / n2;
+    let caa = 0;
+    let cbb = 0;
+    let cab = 0;
+    for (let i = 0; i < len; i++) {
+      const x = a[i];
+      const y = b[i];
+      if (x - x !== 0 || y - y !== 0) continue;
+      const dx = x - ma;
+      const dy = y - mb;
+      caa += dx * dx;
+      cbb += dy * dy;
+      cab += dx * dy;
+    }
+    this.merge(n2, ma, mb, caa, cbb, cab, saa, sbb, sab);
+  }
+  /** Chan's parallel merge of one block (its count, means, centred sums and raw sums). */
+  merge(n2, ma, mb, caa, cbb, cab, raa, rbb, rab) {
+    const tot = this.n + n2;
+    const da = ma - this.meanA;
+    const db = mb - this.meanB;
+    const f = this.n * n2 / tot;
+    this.m2A += caa + da * da * f;
+    this.m2B += cbb + db * db * f;
+    this.cAB += cab + da * db * f;
+    this.meanA += da * n2 / tot;
+    this.meanB += db * n2 / tot;
+    this.n = tot;
+    this.rawAA += raa;
+    this.rawBB += rbb;
+    this.rawAB += rab;
+  }
+  /** Merge one block of shifted sums from the SIMD kernel (values a = ka + a', b = kb + b'). */
+  addShifted(s) {
+    const n2 = s.n;
+    if (n2 === 0) return;
+    if (s.differs) this.identical = false;
+    const ma = s.ka + s.sa / n2;
+    const mb = s.kb + s.sb / n2;
+    const caa = Math.max(0, s.saa - s.sa * s.sa / n2);
+    const cbb = Math.max(0, s.sbb - s.sb * s.sb / n2);
+    const cab = s.sab - s.sa * s.sb / n2;
+    this.merge(
+      n2,
+      ma,
+      mb,
+      caa,
+      cbb,
+      cab,
+      s.saa + 2 * s.ka * s.sa + n2 * s.ka * s.ka,
+      s.sbb + 2 * s.kb * s.sb + n2 * s.kb * s.kb,
+      s.sab + s.kb * s.sa + s.ka * s.sb + n2 * s.ka * s.kb
+    );
+  }
+  result() {
+    const { n: n2 } = this;
+    const cosDen = Math.sqrt(this.rawAA * this.rawBB);
+    const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
+    const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
+    const pearson2 = n2 > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
+    return {
+      n: n2,
+      cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
+      pearson: pearson2,
+      identical: this.identical && this.nonFinite === 0 && n2 > 0,
+      nonFinite: this.nonFinite,
+      meanA: this.meanA,
+      meanB: this.meanB,
+      sdA: n2 > 0 ? Math.sqrt(this.m2A / n2) : 0,
+      sdB: n2 > 0 ? Math.sqrt(this.m2B / n2) : 0
+    };
+  }
+};
+function clamp(x) {
+  return x > 1 ? 1 : x < -1 ? -1 : x;
+}
+__name(clamp, "clamp");
+function pearson(a, b, index) {
+  const n2 = a.length;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < n2; i++) {
+    sa += a[i];
+    sb += b[index ? index(i) : i];
+  }
+  const ma = sa / n2;
+  const mb = sb / n2;
+  let caa = 0;
+  let cbb = 0;
+  let cab = 0;
+  for (let i = 0; i < n2; i++) {
+    const dx = a[i] - ma;
+    const dy = b[index ? index(i) : i] - mb;
+    caa += dx * dx;
+    cbb += dy * dy;
+    cab += dx * dy;
+  }
+  if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
+  return clamp(cab / Math.sqrt(caa * cbb));
+}
+__name(pearson, "pearson");
+
 // src/search/hungarian-wasm.ts
 var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
 
@@ -71794,6 +71909,14 @@ function maximizeAssignment(score, n2, m) {
   return n2 * m <= WASM_MAX_CELLS ? hungarianWasm(score, n2, m) : hungarian(score, n2, m);
 }
 __name(maximizeAssignment, "maximizeAssignment");
+function invertMatching(a, n2) {
+  const out = new Int32Array(n2).fill(-1);
+  a.forEach((j, i) => {
+    if (j >= 0) out[j] = i;
+  });
+  return out;
+}
+__name(invertMatching, "invertMatching");
 var WASM_MAX_CELLS = 4 << 20;
 var wasm = null;
 function hungarianWasm(score, n2, m) {
@@ -72238,151 +72361,91 @@ function mapColumns(m, perm, sign, targetCols) {
   return { rows: m.rows, cols: targetCols, data: out };
 }
 __name(mapColumns, "mapColumns");
+function leadingCols(m, cols) {
+  const out = new Float32Array(m.rows * cols);
+  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
+  return { rows: m.rows, cols, data: out };
+}
+__name(leadingCols, "leadingCols");
+function pickRows(m, rows) {
+  const out = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
+  return { rows: rows.length, cols: m.cols, data: out };
+}
+__name(pickRows, "pickRows");
 
-// src/stats/pair-stats.ts
-var PairAccumulator = class {
-  static {
-    __name(this, "PairAccumulator");
-  }
-  n = 0;
-  meanA = 0;
-  meanB = 0;
-  m2A = 0;
-  m2B = 0;
-  cAB = 0;
-  rawAA = 0;
-  rawBB = 0;
-  rawAB = 0;
-  identical = true;
-  nonFinite = 0;
-  /** Add one block of paired values (same length). */
-  add(a, b, len = a.length) {
-    let n2 = 0;
-    let sa = 0;
-    let sb = 0;
-    let saa = 0;
-    let sbb = 0;
-    let sab = 0;
-    let same = this.identical;
-    for (let i = 0; i < len; i++) {
-      const x = a[i];
-      const y = b[i];
-      if (x !== y) same = false;
-      if (x - x !== 0 || y - y !== 0) {
-        this.nonFinite++;
-        continue;
-      }
-      n2++;
-      sa += x;
-      sb += y;
-      saa += x * x;
-      sbb += y * y;
-      sab += x * y;
-    }
-    this.identical = same;
-    if (n2 === 0) return;
-    const ma = sa / n2;
-    const mb = sb / n2;
-    let caa = 0;
-    let cbb = 0;
-    let cab = 0;
-    for (let i = 0; i < len; i++) {
-      const x = a[i];
-      const y = b[i];
-      if (x - x !== 0 || y - y !== 0) continue;
-      const dx = x - ma;
-      const dy = y - mb;
-      caa += dx * dx;
-      cbb += dy * dy;
-      cab += dx * dy;
-    }
-    this.merge(n2, ma, mb, caa, cbb, cab, saa, sbb, sab);
-  }
-  /** Chan's parallel merge of one block (its count, means, centred sums and raw sums). */
-  merge(n2, ma, mb, caa, cbb, cab, raa, rbb, rab) {
-    const tot = this.n + n2;
-    const da = ma - this.meanA;
-    const db = mb - this.meanB;
-    const f = this.n * n2 / tot;
-    this.m2A += caa + da * da * f;
-    this.m2B += cbb + db * db * f;
-    this.cAB += cab + da * db * f;
-    this.meanA += da * n2 / tot;
-    this.meanB += db * n2 / tot;
-    this.n = tot;
-    this.rawAA += raa;
-    this.rawBB += rbb;
-    this.rawAB += rab;
-  }
-  /** Merge one block of shifted sums from the SIMD kernel (values a = ka + a', b = kb + b'). */
-  addShifted(s) {
-    const n2 = s.n;
-    if (n2 === 0) return;
-    if (s.differs) this.identical = false;
-    const ma = s.ka + s.sa / n2;
-    const mb = s.kb + s.sb / n2;
-    const caa = Math.max(0, s.saa - s.sa * s.sa / n2);
-    const cbb = Math.max(0, s.sbb - s.sb * s.sb / n2);
-    const cab = s.sab - s.sa * s.sb / n2;
-    this.merge(
-      n2,
-      ma,
-      mb,
-      caa,
-      cbb,
-      cab,
-      s.saa + 2 * s.ka * s.sa + n2 * s.ka * s.ka,
-      s.sbb + 2 * s.kb * s.sb + n2 * s.kb * s.kb,
-      s.sab + s.kb * s.sa + s.ka * s.sb + n2 * s.ka * s.kb
-    );
-  }
-  result() {
-    const { n: n2 } = this;
-    const cosDen = Math.sqrt(this.rawAA * this.rawBB);
-    const constA = this.m2A <= 1e-12 * Math.max(this.rawAA, Number.MIN_VALUE);
-    const constB = this.m2B <= 1e-12 * Math.max(this.rawBB, Number.MIN_VALUE);
-    const pearson2 = n2 > 1 && !constA && !constB ? clamp(this.cAB / Math.sqrt(this.m2A * this.m2B)) : null;
-    return {
-      n: n2,
-      cosine: cosDen > 0 ? clamp(this.rawAB / cosDen) : null,
-      pearson: pearson2,
-      identical: this.identical && this.nonFinite === 0 && n2 > 0,
-      nonFinite: this.nonFinite,
-      meanA: this.meanA,
-      meanB: this.meanB,
-      sdA: n2 > 0 ? Math.sqrt(this.m2A / n2) : 0,
-      sdB: n2 > 0 ? Math.sqrt(this.m2B / n2) : 0
-    };
-  }
-};
-function clamp(x) {
-  return x > 1 ? 1 : x < -1 ? -1 : x;
+// src/search/match-rows.ts
+var SCORE_COLUMNS = 512;
+var SEARCH_ROWS = 256;
+function searchRows(n2, modulus) {
+  if (n2 <= SEARCH_ROWS) return Int32Array.from({ length: n2 }, (_, i) => i);
+  const mod = modulus > 0 && n2 % modulus === 0 ? modulus : n2;
+  const keep = Math.min(1, SEARCH_ROWS / mod);
+  const out = [];
+  for (let i = 0; i < n2; i++) if ((Math.imul(i % mod, 2654435761) >>> 0) / 4294967296 < keep) out.push(i);
+  return Int32Array.from(out);
 }
-__name(clamp, "clamp");
-function pearson(a, b, index) {
-  const n2 = a.length;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < n2; i++) {
-    sa += a[i];
-    sb += b[index ? index(i) : i];
+__name(searchRows, "searchRows");
+function absScore(cos, n2, m, swap) {
+  const out = new Float64Array(n2 * m);
+  if (!swap) {
+    for (let i = 0; i < n2 * m; i++) out[i] = Math.abs(cos[i]);
+  } else {
+    for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = Math.abs(cos[i * m + j]);
   }
-  const ma = sa / n2;
-  const mb = sb / n2;
-  let caa = 0;
-  let cbb = 0;
-  let cab = 0;
-  for (let i = 0; i < n2; i++) {
-    const dx = a[i] - ma;
-    const dy = b[index ? index(i) : i] - mb;
-    caa += dx * dx;
-    cbb += dy * dy;
-    cab += dx * dy;
-  }
-  if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
-  return clamp(cab / Math.sqrt(caa * cbb));
+  return out;
 }
-__name(pearson, "pearson");
+__name(absScore, "absScore");
+function matchRows(cFull, r, modulus = 0) {
+  const picked = searchRows(cFull.rows, modulus);
+  const c = picked.length === cFull.rows ? cFull : pickRows(cFull, picked);
+  const n2 = c.rows;
+  const m = r.rows;
+  const w = Math.min(c.cols, r.cols);
+  const cc = c.cols === w ? c : leadingCols(c, w);
+  const rr = r.cols === w ? r : leadingCols(r, w);
+  const cols = n2 * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
+  const cos = rowCosines(cc, rr, cols);
+  const swap = n2 > m;
+  const abs = absScore(cos, n2, m, swap);
+  const perm = swap ? invertMatching(maximizeAssignment(abs, m, n2), n2) : maximizeAssignment(abs, n2, m);
+  const acc = new PairAccumulator();
+  const a = new Float32Array(w);
+  let flipped = 0;
+  let matched = 0;
+  for (let i = 0; i < n2; i++) {
+    const j = perm[i];
+    if (j < 0) continue;
+    matched++;
+    const s = cos[i * m + j] < 0 ? -1 : 1;
+    if (s < 0) flipped++;
+    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k];
+    acc.add(a, rr.data.subarray(j * w, j * w + w));
+  }
+  const st = acc.result();
+  const fullPerm = new Int32Array(cFull.rows).fill(-1);
+  let identical = 0;
+  picked.forEach((row, k) => {
+    fullPerm[row] = perm[k];
+    if (perm[k] === row) identical++;
+  });
+  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+}
+__name(matchRows, "matchRows");
+function agreements(a, b) {
+  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
+  const n2 = small.length;
+  if (n2 === 0 || big.length % n2 !== 0 || big.length / n2 > 4) return [];
+  const counts = [];
+  for (let block = 0; block < big.length / n2; block++) {
+    const off = block * n2;
+    let k = 0;
+    for (let i = 0; i < n2; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
+    counts.push(k);
+  }
+  return counts;
+}
+__name(agreements, "agreements");
 
 // src/search/procrustes.ts
 var PROCRUSTES_MAX_DIM = 512;
@@ -72483,80 +72546,214 @@ function rotateRows(m, q) {
 }
 __name(rotateRows, "rotateRows");
 
-// src/stats/pvalues.ts
-var LN10 = Math.LN10;
-function lnGamma(x) {
-  const g = 7;
-  const c = [
-    0.9999999999998099,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.3234287776531,
-    -176.6150291621406,
-    12.507343278686905,
-    -0.13857109526572012,
-    9984369578019572e-21,
-    15056327351493116e-23
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  x -= 1;
-  let a = c[0];
-  const t = x + g + 0.5;
-  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-__name(lnGamma, "lnGamma");
-function poissonTailLog10(k, lambda) {
-  if (k <= 0) return 0;
-  const lnTerm = /* @__PURE__ */ __name((i) => -lambda + i * Math.log(lambda) - lnGamma(i + 1), "lnTerm");
-  const first = lnTerm(k);
-  let sum = 1;
-  let rel = 1;
-  for (let i = k + 1; i < k + 200; i++) {
-    rel *= lambda / i;
-    sum += rel;
-    if (rel < 1e-17 * sum) break;
-  }
-  return Math.min(0, (first + Math.log(sum)) / LN10);
-}
-__name(poissonTailLog10, "poissonTailLog10");
-function normalTailLog10(z) {
-  if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
-  const z2 = z * z;
-  const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
-  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN10;
-}
-__name(normalTailLog10, "normalTailLog10");
-function zFromLog10P(log10p) {
-  if (log10p >= Math.log10(0.5)) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (normalTailLog10(hi) > log10p) hi *= 2;
-  for (let i = 0; i < 100; i++) {
-    const mid = (lo + hi) / 2;
-    if (normalTailLog10(mid) > log10p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-__name(zFromLog10P, "zFromLog10P");
-function erfc(x) {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(
-    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  );
-  return x >= 0 ? r : 2 - r;
-}
-__name(erfc, "erfc");
-
-// src/search/deep-align.ts
-var SCORE_COLUMNS = 512;
+// src/search/align-once.ts
 var DUPLICATE_R = 0.5;
+var cellKey = /* @__PURE__ */ __name((g, ct) => `${g.role}|${ct.name}`, "cellKey");
 function hForm(t, hidden) {
   return hidden === "rows" ? t.m : transposed(t.m);
 }
 __name(hForm, "hForm");
+function alignOnce(groups, transform, residualSize, progress) {
+  const refs = referenceForms(groups);
+  const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
+  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform);
+  const map = transform?.kind === "permutation" ? transform.map : null;
+  return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
+}
+__name(alignOnce, "alignOnce");
+function candidateInReferenceBasis(transform) {
+  const map = transform?.kind === "permutation" ? transform.map : null;
+  return (t, g, refCols) => {
+    const h = hForm(t, g.hidden);
+    if (transform?.kind === "rotation") return h.cols === transform.d && refCols === transform.d ? rotateRows(h, transform.q) : h;
+    if (!map || h.cols !== map.perm.length) return h;
+    return mapColumns(h, map.perm, map.sign, refCols);
+  };
+}
+__name(candidateInReferenceBasis, "candidateInReferenceBasis");
+function referenceForms(groups) {
+  const forms = /* @__PURE__ */ new Map();
+  const pairs = /* @__PURE__ */ new Set();
+  const duplicates = [];
+  for (const g of groups) {
+    const refH = g.reference.map((t) => hForm(t, g.hidden));
+    forms.set(g, refH);
+    for (let a = 0; a < g.reference.length; a++) {
+      for (let b = a + 1; b < g.reference.length; b++) {
+        if (!(directPearson(refH[a], refH[b]) > DUPLICATE_R)) continue;
+        const la = g.reference[a].layer ?? -1;
+        const lb = g.reference[b].layer ?? -1;
+        const key = `${Math.min(la, lb)}|${Math.max(la, lb)}`;
+        if (!pairs.has(key)) duplicates.push([Math.min(la, lb), Math.max(la, lb)]);
+        pairs.add(key);
+      }
+    }
+  }
+  const isDuplicate = /* @__PURE__ */ __name((a, b) => pairs.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`), "isDuplicate");
+  return { forms, duplicates, isDuplicate };
+}
+__name(referenceForms, "referenceForms");
+function directPearson(a, b) {
+  if (a.rows !== b.rows || a.cols !== b.cols) return 0;
+  const acc = new PairAccumulator();
+  acc.add(a.data, b.data);
+  return acc.result().pearson ?? 0;
+}
+__name(directPearson, "directPearson");
+function matchLayers(groups, refForms, toRef, residualSize, progress) {
+  const toMatch = groups.reduce((n2, g) => n2 + g.candidate.length, 0);
+  const matched = /* @__PURE__ */ new Set();
+  const cells = /* @__PURE__ */ new Map();
+  const fillRow = /* @__PURE__ */ __name((g, ct, only) => {
+    matched.add(ct);
+    progress?.(matched.size, toMatch);
+    cells.set(cellKey(g, ct), matchAcross(g, ct, refForms.get(g), toRef, residualSize, only));
+  }, "fillRow");
+  const selecting = selectingGroups(groups);
+  for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
+  const chosenLayer = chooseLayers(selecting, cells);
+  const others = groups.filter((g) => !selecting.has(g));
+  for (const g of others) {
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      if (want === void 0) fillRow(g, ct, () => true);
+      else fillRow(g, ct, (l) => l === want);
+    }
+  }
+  for (const g of others) {
+    for (const ct of g.candidate) {
+      if (chosenLayer.has(ct.layer)) continue;
+      const best = cells.get(cellKey(g, ct)).reduce((a, b) => a === null || b.r > a.r ? b : a, null);
+      if (best) chosenLayer.set(ct.layer, best.refLayer);
+    }
+  }
+  return { cells, chosenLayer };
+}
+__name(matchLayers, "matchLayers");
+function matchAcross(g, ct, refH, toRef, residualSize, only) {
+  const row = [];
+  const mapped = /* @__PURE__ */ new Map();
+  g.reference.forEach((rt, k) => {
+    if (!only(rt.layer)) return;
+    const cols = refH[k].cols;
+    if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
+    row.push({ ...matchRows(mapped.get(cols), refH[k], residualSize), refName: rt.name, refLayer: rt.layer });
+  });
+  return row;
+}
+__name(matchAcross, "matchAcross");
+function selectingGroups(groups) {
+  const cost = /* @__PURE__ */ __name((g) => {
+    const c = hForm(g.candidate[0], g.hidden);
+    const r = hForm(g.reference[0], g.hidden);
+    return c.rows * r.rows * Math.min(c.cols, r.cols);
+  }, "cost");
+  const cheapest = Math.min(...groups.filter((g) => g.candidate.length && g.reference.length).map(cost));
+  return new Set(groups.filter((g) => g.candidate.length && g.reference.length && cost(g) <= 2 * cheapest));
+}
+__name(selectingGroups, "selectingGroups");
+function chooseLayers(selecting, cells) {
+  const layerScore = /* @__PURE__ */ new Map();
+  for (const g of selecting) {
+    for (const ct of g.candidate) {
+      const scores = layerScore.get(ct.layer) ?? /* @__PURE__ */ new Map();
+      for (const cell of cells.get(cellKey(g, ct))) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      layerScore.set(ct.layer, scores);
+    }
+  }
+  const chosenLayer = /* @__PURE__ */ new Map();
+  for (const [cl, scores] of layerScore) {
+    let best = null;
+    let bestScore = -Infinity;
+    for (const [rl, sc] of scores) {
+      if (sc > bestScore + 1e-12 || Math.abs(sc - bestScore) <= 1e-12 && rl === cl) {
+        best = rl;
+        bestScore = sc;
+      }
+    }
+    chosenLayer.set(cl, best);
+  }
+  return chosenLayer;
+}
+__name(chooseLayers, "chooseLayers");
+function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform) {
+  const chosenCells = /* @__PURE__ */ new Map();
+  for (const g of groups) {
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
+      if (cell) chosenCells.set(cellKey(g, ct), { cell, group: g, ct });
+    }
+  }
+  const results = [];
+  for (const g of groups) {
+    const nul = alignedNull(g, cells, chosenLayer, isDuplicate);
+    for (const ct of g.candidate) {
+      const chosen = chosenCells.get(cellKey(g, ct));
+      if (!chosen) continue;
+      const { cell } = chosen;
+      const log10p = agreementLog10p(cellKey(g, ct), chosen, chosenCells);
+      results.push({
+        candidate: ct.name,
+        reference: cell.refName,
+        pearson: cell.r,
+        cosine: cell.cos,
+        log10p,
+        z: zFromLog10P(log10p),
+        null: nul,
+        transform: transformsOf(cell, ct, transform),
+        elements: ct.m.rows * ct.m.cols
+      });
+    }
+  }
+  return results;
+}
+__name(judgeChosen, "judgeChosen");
+function alignedNull(g, cells, chosenLayer, isDuplicate) {
+  const values = [];
+  for (const ct of g.candidate) {
+    const want = chosenLayer.get(ct.layer);
+    for (const cell of cells.get(cellKey(g, ct))) {
+      if (cell.refLayer === want || isDuplicate(cell.refLayer, want ?? null)) continue;
+      values.push(cell.r);
+    }
+  }
+  return summarise(values);
+}
+__name(alignedNull, "alignedNull");
+function summarise(values) {
+  const n2 = values.length;
+  if (n2 === 0) return { mean: 0, sd: 0, n: 0 };
+  const mean = values.reduce((s, v) => s + v, 0) / n2;
+  const sd = n2 > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n2 - 1)) : 0;
+  return { mean, sd, n: n2 };
+}
+__name(summarise, "summarise");
+function agreementLog10p(key, { cell, ct }, chosenCells) {
+  let bestLog10p = 0;
+  let partners = 0;
+  for (const [otherKey, other] of chosenCells) {
+    if (otherKey === key || other.ct.layer !== ct.layer) continue;
+    for (const k of agreements(cell.perm, other.cell.perm)) {
+      partners++;
+      bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+    }
+  }
+  return partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
+}
+__name(agreementLog10p, "agreementLog10p");
+function transformsOf(cell, ct, transform) {
+  const transforms = [];
+  if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
+  if (transform !== null) transforms.push(transform.kind === "rotation" ? "residual-rotated" : "residual-permuted");
+  if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
+  if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
+  return transforms.join("+") || "none";
+}
+__name(transformsOf, "transformsOf");
+
+// src/search/residual.ts
+var ROTATION_MIN_FIT = 0.9;
 function residualRows(m, residual, center) {
   const r = residual === "rows" ? m : transposed(m);
   if (!center) return r;
@@ -72595,7 +72792,11 @@ function residualMap(basis) {
   if (!total) return null;
   const swap = n2 > m;
   const score = swap ? transposeScore(total, n2, m) : total;
-  const a = swap ? invert(maximizeAssignment(score, m, n2), n2) : maximizeAssignment(score, n2, m);
+  const a = swap ? invertMatching(maximizeAssignment(score, m, n2), n2) : maximizeAssignment(score, n2, m);
+  return withSigns(a, signs, n2, m);
+}
+__name(residualMap, "residualMap");
+function withSigns(a, signs, n2, m) {
   const sign = new Float32Array(n2);
   let same = 0;
   let quality = 0;
@@ -72610,119 +72811,13 @@ function residualMap(basis) {
   if (signs) for (let i = 0; i < Math.min(n2, m); i++) identityQuality += Math.abs(signs[i * m + i]);
   return { perm: a, sign, identity: same >= 0.98 * n2, quality: signs ? quality / n2 : 0, identityQuality: signs ? identityQuality / n2 : 0 };
 }
-__name(residualMap, "residualMap");
+__name(withSigns, "withSigns");
 function transposeScore(s, n2, m) {
   const out = new Float64Array(n2 * m);
   for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = s[i * m + j];
   return out;
 }
 __name(transposeScore, "transposeScore");
-function leadingCols(m, cols) {
-  const out = new Float32Array(m.rows * cols);
-  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
-  return { rows: m.rows, cols, data: out };
-}
-__name(leadingCols, "leadingCols");
-function absScore(cos, n2, m, swap) {
-  const out = new Float64Array(n2 * m);
-  if (!swap) {
-    for (let i = 0; i < n2 * m; i++) out[i] = Math.abs(cos[i]);
-  } else {
-    for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = Math.abs(cos[i * m + j]);
-  }
-  return out;
-}
-__name(absScore, "absScore");
-function invert(a, n2) {
-  const out = new Int32Array(n2).fill(-1);
-  a.forEach((j, i) => {
-    if (j >= 0) out[j] = i;
-  });
-  return out;
-}
-__name(invert, "invert");
-var SEARCH_ROWS = 256;
-function searchRows(n2, modulus) {
-  if (n2 <= SEARCH_ROWS) return Int32Array.from({ length: n2 }, (_, i) => i);
-  const mod = modulus > 0 && n2 % modulus === 0 ? modulus : n2;
-  const keep = Math.min(1, SEARCH_ROWS / mod);
-  const out = [];
-  for (let i = 0; i < n2; i++) if ((Math.imul(i % mod, 2654435761) >>> 0) / 4294967296 < keep) out.push(i);
-  return Int32Array.from(out);
-}
-__name(searchRows, "searchRows");
-function matchRows(cFull, r, modulus = 0) {
-  const picked = searchRows(cFull.rows, modulus);
-  const c = picked.length === cFull.rows ? cFull : pickRows(cFull, picked);
-  const n2 = c.rows;
-  const m = r.rows;
-  const w = Math.min(c.cols, r.cols);
-  const cc = c.cols === w ? c : leadingCols(c, w);
-  const rr = r.cols === w ? r : leadingCols(r, w);
-  const cols = n2 * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
-  const cos = rowCosines(cc, rr, cols);
-  const swap = n2 > m;
-  const abs = absScore(cos, n2, m, swap);
-  const perm = swap ? invert(maximizeAssignment(abs, m, n2), n2) : maximizeAssignment(abs, n2, m);
-  const acc = new PairAccumulator();
-  const a = new Float32Array(w);
-  let flipped = 0;
-  let matched = 0;
-  for (let i = 0; i < n2; i++) {
-    const j = perm[i];
-    if (j < 0) continue;
-    matched++;
-    const s = cos[i * m + j] < 0 ? -1 : 1;
-    if (s < 0) flipped++;
-    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k];
-    acc.add(a, rr.data.subarray(j * w, j * w + w));
-  }
-  const st = acc.result();
-  const fullPerm = new Int32Array(cFull.rows).fill(-1);
-  let identical = 0;
-  picked.forEach((row, k) => {
-    fullPerm[row] = perm[k];
-    if (perm[k] === row) identical++;
-  });
-  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched), n: matched * w };
-}
-__name(matchRows, "matchRows");
-function pickRows(m, rows) {
-  const out = new Float32Array(rows.length * m.cols);
-  rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
-  return { rows: rows.length, cols: m.cols, data: out };
-}
-__name(pickRows, "pickRows");
-function agreements(a, b) {
-  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
-  const n2 = small.length;
-  if (n2 === 0 || big.length % n2 !== 0 || big.length / n2 > 4) return [];
-  const counts = [];
-  for (let block = 0; block < big.length / n2; block++) {
-    const off = block * n2;
-    let k = 0;
-    for (let i = 0; i < n2; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
-    counts.push(k);
-  }
-  return counts;
-}
-__name(agreements, "agreements");
-function directPearson(a, b) {
-  if (a.rows !== b.rows || a.cols !== b.cols) return 0;
-  const acc = new PairAccumulator();
-  acc.add(a.data, b.data);
-  return acc.result().pearson ?? 0;
-}
-__name(directPearson, "directPearson");
-function summarise(values) {
-  const n2 = values.length;
-  if (n2 === 0) return { mean: 0, sd: 0, n: 0 };
-  const mean = values.reduce((s, v) => s + v, 0) / n2;
-  const sd = n2 > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n2 - 1)) : 0;
-  return { mean, sd, n: n2 };
-}
-__name(summarise, "summarise");
-var ROTATION_MIN_FIT = 0.9;
 function residualRotation(basis) {
   const block = basis.blocks.find((b) => !b.signed && b.residual === "cols");
   if (!block) return null;
@@ -72730,6 +72825,8 @@ function residualRotation(basis) {
   return p && p.fit >= ROTATION_MIN_FIT ? { kind: "rotation", q: p.q, d: block.candidate.cols, fit: p.fit } : null;
 }
 __name(residualRotation, "residualRotation");
+
+// src/search/deep-align.ts
 function deepAlign(groups, basis, residualSize = 0, progress) {
   const map = basis ? residualMap(basis) : null;
   const clean2 = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
@@ -72761,158 +72858,69 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
   };
 }
 __name(deepAlign, "deepAlign");
-function alignOnce(groups, transform, residualSize, progress) {
-  const toMatch = groups.reduce((n2, g) => n2 + g.candidate.length, 0);
-  const matched = /* @__PURE__ */ new Set();
-  const map = transform?.kind === "permutation" ? transform.map : null;
-  const residualPermuted = transform !== null;
-  const toRef = /* @__PURE__ */ __name((t, g, refCols) => {
-    const h = hForm(t, g.hidden);
-    if (transform?.kind === "rotation") return h.cols === transform.d && refCols === transform.d ? rotateRows(h, transform.q) : h;
-    if (!map || h.cols !== map.perm.length) return h;
-    return mapColumns(h, map.perm, map.sign, refCols);
-  }, "toRef");
-  const cells = /* @__PURE__ */ new Map();
-  const refDup = /* @__PURE__ */ new Set();
-  const referenceDuplicates = [];
-  const refForms = /* @__PURE__ */ new Map();
-  const cost = /* @__PURE__ */ __name((g) => {
-    const c = hForm(g.candidate[0], g.hidden);
-    const r = hForm(g.reference[0], g.hidden);
-    return c.rows * r.rows * Math.min(c.cols, r.cols);
-  }, "cost");
-  const cheapest = Math.min(...groups.filter((g) => g.candidate.length && g.reference.length).map(cost));
-  const selecting = new Set(groups.filter((g) => g.candidate.length && g.reference.length && cost(g) <= 2 * cheapest));
-  for (const g of groups) {
-    const refH = g.reference.map((t) => hForm(t, g.hidden));
-    refForms.set(g, refH);
-    for (let a = 0; a < g.reference.length; a++) {
-      for (let b = a + 1; b < g.reference.length; b++) {
-        if (directPearson(refH[a], refH[b]) > DUPLICATE_R) {
-          const la = g.reference[a].layer ?? -1;
-          const lb = g.reference[b].layer ?? -1;
-          const key = `${Math.min(la, lb)}|${Math.max(la, lb)}`;
-          if (!refDup.has(key)) referenceDuplicates.push([Math.min(la, lb), Math.max(la, lb)]);
-          refDup.add(key);
-        }
-      }
-    }
+
+// src/search/fold-findings.ts
+var FLIPPED = "#transposed";
+function bestOrientation(results) {
+  const best = /* @__PURE__ */ new Map();
+  for (const d of results) {
+    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
+    const prev = best.get(key);
+    const flippedToo = prev !== void 0;
+    const pick = !prev || d.log10p < prev.log10p ? d : prev;
+    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
+    const transform = pick.candidate.endsWith(FLIPPED) ? pick.transform === "none" ? "transpose" : `transpose+${pick.transform}` : pick.transform;
+    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
   }
-  const fillRow = /* @__PURE__ */ __name((g, ct, only) => {
-    matched.add(ct);
-    progress?.(matched.size, toMatch);
-    const refH = refForms.get(g);
-    const row = [];
-    const mapped = /* @__PURE__ */ new Map();
-    g.reference.forEach((rt, k) => {
-      if (!only(rt.layer)) return;
-      const cols = refH[k].cols;
-      if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
-      row.push({ ...matchRows(mapped.get(cols), refH[k], residualSize), refName: rt.name, refLayer: rt.layer });
-    });
-    cells.set(`${g.role}|${ct.name}`, row);
-  }, "fillRow");
-  for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
-  const layerScore = /* @__PURE__ */ new Map();
-  for (const g of selecting) {
-    for (const ct of g.candidate) {
-      const scores = layerScore.get(ct.layer) ?? /* @__PURE__ */ new Map();
-      for (const cell of cells.get(`${g.role}|${ct.name}`)) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
-      layerScore.set(ct.layer, scores);
-    }
-  }
-  const chosenLayer = /* @__PURE__ */ new Map();
-  for (const [cl, scores] of layerScore) {
-    let best = null;
-    let bestScore = -Infinity;
-    for (const [rl, sc] of scores) {
-      if (sc > bestScore + 1e-12 || Math.abs(sc - bestScore) <= 1e-12 && rl === cl) {
-        best = rl;
-        bestScore = sc;
-      }
-    }
-    chosenLayer.set(cl, best);
-  }
-  for (const g of groups) {
-    if (selecting.has(g)) continue;
-    for (const ct of g.candidate) {
-      const want = chosenLayer.get(ct.layer);
-      if (want === void 0) fillRow(g, ct, () => true);
-      else fillRow(g, ct, (l) => l === want);
-    }
-  }
-  for (const g of groups) {
-    if (selecting.has(g)) continue;
-    for (const ct of g.candidate) {
-      if (chosenLayer.has(ct.layer)) continue;
-      const row = cells.get(`${g.role}|${ct.name}`);
-      const best = row.reduce((a, b) => a === null || b.r > a.r ? b : a, null);
-      if (best) chosenLayer.set(ct.layer, best.refLayer);
-    }
-  }
-  const isDup = /* @__PURE__ */ __name((a, b) => refDup.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`), "isDup");
-  const results = [];
-  const chosenCells = /* @__PURE__ */ new Map();
-  for (const g of groups) {
-    for (const ct of g.candidate) {
-      const want = chosenLayer.get(ct.layer);
-      const cell = cells.get(`${g.role}|${ct.name}`).find((c) => c.refLayer === want);
-      if (cell) chosenCells.set(`${g.role}|${ct.name}`, { cell, group: g, ct });
-    }
-  }
-  for (const g of groups) {
-    const nullValues = [];
-    for (const ct of g.candidate) {
-      const want = chosenLayer.get(ct.layer);
-      for (const cell of cells.get(`${g.role}|${ct.name}`)) {
-        if (cell.refLayer === want || isDup(cell.refLayer, want ?? null)) continue;
-        nullValues.push(cell.r);
-      }
-    }
-    const nul = summarise(nullValues);
-    for (const ct of g.candidate) {
-      const chosen = chosenCells.get(`${g.role}|${ct.name}`);
-      if (!chosen) continue;
-      const { cell } = chosen;
-      const floor = 1 / Math.sqrt(Math.max(1, cell.n));
-      const zAligned = nul.n > 0 ? (cell.r - nul.mean) / Math.max(nul.sd, floor) : 0;
-      let bestLog10p = 0;
-      let partners = 0;
-      for (const [key, other] of chosenCells) {
-        if (key === `${g.role}|${ct.name}` || other.ct.layer !== ct.layer) continue;
-        for (const k of agreements(cell.perm, other.cell.perm)) {
-          partners++;
-          bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
-        }
-      }
-      const log10p = partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
-      const z = zFromLog10P(log10p);
-      const transforms = [];
-      if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
-      if (residualPermuted) transforms.push(transform?.kind === "rotation" ? "residual-rotated" : "residual-permuted");
-      if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
-      if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
-      results.push({
-        candidate: ct.name,
-        reference: cell.refName,
-        pearson: cell.r,
-        cosine: cell.cos,
-        zAligned,
-        log10p,
-        z,
-        null: nul,
-        transform: transforms.join("+") || "none",
-        elements: ct.m.rows * ct.m.cols
-      });
-    }
-  }
-  return { results, residualPermuted, residualMatchQuality: map ? map.quality : null, referenceDuplicates };
+  return best;
 }
-__name(alignOnce, "alignOnce");
+__name(bestOrientation, "bestOrientation");
+function foldFindings(best, loaded, tensors, thresholds, summary2) {
+  let found = 0;
+  const added = [];
+  for (const d of best.values()) {
+    const origin = loaded.idToPair.get(d.candidate);
+    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
+    if (existing?.standsOut) continue;
+    if (!standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds)) {
+      if (existing) existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
+      continue;
+    }
+    found++;
+    if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
+    const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
+    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
+    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform, log10p: d.log10p, standsOut: true });
+    if (!existing) {
+      base2.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
+      added.push(base2);
+    }
+  }
+  return { count: found, added };
+}
+__name(foldFindings, "foldFindings");
+function unpairedResult(view, layer, reference) {
+  return {
+    candidate: view.entry.name,
+    reference,
+    elements: viewElements(view),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: "none",
+    layer,
+    role: "",
+    informative: true,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: view.entry.dtype, reference: "" }
+  };
+}
+__name(unpairedResult, "unpairedResult");
 
 // src/search/deep-stage.ts
 var SEARCH_MAX_ELEMENTS = 48e6;
-var FLIPPED = "#transposed";
 var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
 var BASIS_ROLES = [
@@ -72978,8 +72986,43 @@ async function stackNorms(pairs, cand, ref, load) {
 }
 __name(stackNorms, "stackNorms");
 async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thresholds, progress) {
-  const kind = componentKind(comp26.name);
   const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const { basisPairs, groupPairs, normPairs } = selectPairs(comp26, tensors);
+  if (groupPairs.length === 0) {
+    summary2.note = "no matrices to search";
+    return { summary: summary2, added: [] };
+  }
+  const groups = viewGroups(comp26, groupPairs, referenceTensors);
+  const elements = searchElements(groups, basisPairs);
+  if (elements > SEARCH_MAX_ELEMENTS) {
+    summary2.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
+    return { summary: summary2, added: [] };
+  }
+  let residualSize = null;
+  for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
+  const loader = new MatrixLoader(cand, ref);
+  const loaded = await loadRoleGroups(comp26.name, groups, loader, residualSize, progress);
+  const basis = await loadBasis(basisPairs, normPairs, loader);
+  const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp26.name}: ${m}`)));
+  summary2.ran = true;
+  summary2.residualPermuted = false;
+  summary2.residualMatchQuality = deep.residualMatchQuality;
+  summary2.referenceDuplicateLayers = deep.referenceDuplicates;
+  const best = bestOrientation(deep.results);
+  const found = foldFindings(best, loaded, tensors, thresholds, summary2);
+  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
+  const searched = best.size;
+  const parts = [
+    found.count ? `the alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
+  ];
+  if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
+  summary2.note = parts.join("; ");
+  return { summary: summary2, added };
+}
+__name(searchComponent, "searchComponent");
+var basisResidual = /* @__PURE__ */ __name((role) => BASIS_ROLES.find((x) => x.re.test(role)).residual, "basisResidual");
+function selectPairs(comp26, tensors) {
   const usable = comp26.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
   const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
   const isBasis = /* @__PURE__ */ __name((p) => basisPairs.some((b) => b.p === p), "isBasis");
@@ -72987,10 +73030,10 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
   for (const u of comp26.unmatchedEntries) openRoles.add(u.role);
   const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
   const normPairs = comp26.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
-  if (groupPairs.length === 0) {
-    summary2.note = "no matrices to search";
-    return { summary: summary2, added: [] };
-  }
+  return { basisPairs, groupPairs, normPairs };
+}
+__name(selectPairs, "selectPairs");
+function viewGroups(comp26, groupPairs, referenceTensors) {
   const groups = /* @__PURE__ */ new Map();
   for (const { p } of groupPairs) {
     const key = `${p.role}|${shapeKey(p.candidate)}|${shapeKey(p.reference)}`;
@@ -73002,18 +73045,19 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
     g.cand.set(viewKey(p.candidate), { ...p.candidate, layer: p.layer, pairIndex: comp26.pairs.indexOf(p) });
     g.refs.set(viewKey(p.reference), { ...p.reference, layer: p.layer });
   }
+  const kind = componentKind(comp26.name);
   const sameKind = /* @__PURE__ */ __name((l) => kind === "language" || kind === "vision" || kind === "audio" || kind === "projector" ? l.kind === kind : true, "sameKind");
   for (const g of groups.values()) {
     const anyRef = g.refs.values().next().value;
     const anyCand = g.cand.values().next().value;
-    if (anyRef.rowStart === 0 && anyRef.rows === (anyRef.transpose ? anyRef.storedCols : anyRef.storedRows)) {
+    if (isWhole(anyRef)) {
       for (const l of referenceTensors) {
         if (!sameKind(l) || l.role !== g.role) continue;
         const v = fullView(l.entry, anyRef.transpose);
         if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
       }
     }
-    if (anyCand.rowStart === 0 && anyCand.rows === (anyCand.transpose ? anyCand.storedCols : anyCand.storedRows)) {
+    if (isWhole(anyCand)) {
       for (const l of comp26.unmatchedEntries) {
         if (l.role !== g.role) continue;
         const v = fullView(l.entry, anyCand.transpose);
@@ -73021,172 +73065,115 @@ async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thr
       }
     }
   }
+  return groups;
+}
+__name(viewGroups, "viewGroups");
+var isWhole = /* @__PURE__ */ __name((v) => v.rowStart === 0 && v.rows === (v.transpose ? v.storedCols : v.storedRows), "isWhole");
+function searchElements(groups, basisPairs) {
   let elements = 0;
   for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
   for (const b of basisPairs) elements += viewElements(b.p.candidate) + viewElements(b.p.reference);
-  if (elements > SEARCH_MAX_ELEMENTS) {
-    summary2.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
-    return { summary: summary2, added: [] };
+  return elements;
+}
+__name(searchElements, "searchElements");
+var MatrixLoader = class {
+  constructor(cand, ref) {
+    this.cand = cand;
+    this.ref = ref;
   }
-  let residualSize = null;
-  for (const b of basisPairs) {
-    const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
-    residualSize ??= residual === "cols" ? b.p.reference.cols : b.p.reference.rows;
+  static {
+    __name(this, "MatrixLoader");
   }
-  const conv1d = storesConv1D(
-    [...groups.values()].map((g) => ({ role: g.role, view: g.refs.values().next().value })),
-    residualSize
-  );
-  const loaded = /* @__PURE__ */ new Map();
-  const load = /* @__PURE__ */ __name((src, v) => {
-    const k = `${src === cand ? "c" : "r"}:${viewKey(v)}`;
-    if (!loaded.has(k)) loaded.set(k, loadMatrix(src, v));
-    return loaded.get(k);
-  }, "load");
-  const unreadCandidate = /* @__PURE__ */ new Map();
-  const unreadReference = /* @__PURE__ */ new Map();
-  const tryLoad = /* @__PURE__ */ __name(async (src, v) => {
+  loaded = /* @__PURE__ */ new Map();
+  load(src, v) {
+    const k = `${src === this.cand ? "c" : "r"}:${viewKey(v)}`;
+    if (!this.loaded.has(k)) this.loaded.set(k, loadMatrix(src, v));
+    return this.loaded.get(k);
+  }
+  /** The matrix, or the reason it cannot be decoded. */
+  async tryLoad(src, v) {
     try {
-      return await load(src, v);
+      return await this.load(src, v);
     } catch (e2) {
       if (e2 instanceof FromScratchError && e2.kind === "format") return e2.message;
       throw e2;
     }
-  }, "tryLoad");
+  }
+};
+async function loadRoleGroups(name2, groups, loader, residualSize, progress) {
+  const conv1d = storesConv1D(
+    [...groups.values()].map((g) => ({ role: g.role, view: g.refs.values().next().value })),
+    residualSize
+  );
+  const unreadCandidate = /* @__PURE__ */ new Map();
+  const unreadReference = /* @__PURE__ */ new Map();
   const roleGroups = [];
-  let loadedGroups = 0;
   const idToPair = /* @__PURE__ */ new Map();
+  let loadedGroups = 0;
   for (const g of groups.values()) {
-    progress?.(`alignment search in ${comp26.name}: reading matrices, role ${++loadedGroups}/${groups.size} (${g.role})`);
-    const candidate = [];
-    for (const [k, v] of g.cand) {
-      const m = await tryLoad(cand, v);
-      if (typeof m === "string") {
-        unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m });
-        continue;
-      }
-      candidate.push({ name: k, layer: v.layer, m });
-      idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
-      if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
-        const flipped = { ...v, transpose: !v.transpose };
-        const mf = await tryLoad(cand, flipped);
-        if (typeof mf === "string") continue;
-        candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });
-        idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
-      }
-    }
+    progress?.(`alignment search in ${name2}: reading matrices, role ${++loadedGroups}/${groups.size} (${g.role})`);
+    const candidate = await loadCandidates(g, loader, idToPair, unreadCandidate);
     const reference = [];
     for (const v of g.refs.values()) {
-      const m = await tryLoad(ref, v);
+      const m = await loader.tryLoad(loader.ref, v);
       if (typeof m === "string") unreadReference.set(v.entry.name, m);
       else reference.push({ name: v.entry.name, layer: v.layer, m });
     }
     if (candidate.length === 0 || reference.length === 0) continue;
     roleGroups.push({ role: g.role, hidden: hiddenAxis(g.role, g.refs.values().next().value, residualSize, conv1d), candidate, reference });
   }
-  const blocks2 = [];
-  for (const b of basisPairs) {
-    const residual = BASIS_ROLES.find((x) => x.re.test(b.p.role)).residual;
-    const c = await tryLoad(cand, b.p.candidate);
-    const r = await tryLoad(ref, b.p.reference);
-    if (typeof c !== "string" && typeof r !== "string") blocks2.push({ candidate: c, reference: r, residual, signed: false, center: false });
-  }
-  const normBlock = await stackNorms(normPairs, cand, ref, load);
-  if (normBlock) blocks2.push(normBlock);
-  const basis = blocks2.length ? { blocks: blocks2 } : null;
-  const deep = deepAlign(roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp26.name}: ${m}`)));
-  summary2.ran = true;
-  summary2.residualPermuted = false;
-  summary2.residualMatchQuality = deep.residualMatchQuality;
-  summary2.referenceDuplicateLayers = deep.referenceDuplicates;
-  const best = /* @__PURE__ */ new Map();
-  for (const d of deep.results) {
-    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
-    const prev = best.get(key);
-    const flippedToo = prev !== void 0;
-    const pick = !prev || d.log10p < prev.log10p ? d : prev;
-    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
-    const transform = pick.candidate.endsWith(FLIPPED) ? pick.transform === "none" ? "transpose" : `transpose+${pick.transform}` : pick.transform;
-    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
-  }
-  let found = 0;
-  const added = [];
-  for (const d of best.values()) {
-    const origin = idToPair.get(d.candidate);
-    const hit = standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds);
-    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
-    if (existing?.standsOut) continue;
-    if (hit) {
-      found++;
-      if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
-      const base2 = existing ?? {
-        candidate: origin.view.entry.name,
-        reference: d.reference,
-        elements: viewElements(origin.view),
-        cosine: null,
-        pearson: null,
-        z: null,
-        identical: false,
-        transform: "none",
-        layer: origin.layer,
-        role: "",
-        informative: true,
-        standsOut: false,
-        null: null,
-        dtype: { candidate: origin.view.entry.dtype, reference: "" }
-      };
-      if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
-      Object.assign(base2, {
-        reference: d.reference,
-        pearson: d.pearson,
-        cosine: d.cosine,
-        z: d.z,
-        null: d.null,
-        transform: d.transform,
-        log10p: d.log10p,
-        standsOut: true
-      });
-      if (!existing) {
-        base2.role = roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
-        added.push(base2);
-      }
-    } else if (existing) {
-      existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
+  return { roleGroups, idToPair, unreadCandidate, unreadReference };
+}
+__name(loadRoleGroups, "loadRoleGroups");
+async function loadCandidates(g, loader, idToPair, unread) {
+  const candidate = [];
+  for (const [k, v] of g.cand) {
+    const m = await loader.tryLoad(loader.cand, v);
+    if (typeof m === "string") {
+      unread.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m });
+      continue;
+    }
+    candidate.push({ name: k, layer: v.layer, m });
+    idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+    if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
+      const mf = await loader.tryLoad(loader.cand, { ...v, transpose: !v.transpose });
+      if (typeof mf === "string") continue;
+      candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });
+      idToPair.set(`${k}${FLIPPED}`, { pairIndex: v.pairIndex, view: v, layer: v.layer });
     }
   }
-  for (const [name2, u] of unreadCandidate) {
+  return candidate;
+}
+__name(loadCandidates, "loadCandidates");
+async function loadBasis(basisPairs, normPairs, loader) {
+  const blocks2 = [];
+  for (const b of basisPairs) {
+    const c = await loader.tryLoad(loader.cand, b.p.candidate);
+    const r = await loader.tryLoad(loader.ref, b.p.reference);
+    if (typeof c !== "string" && typeof r !== "string") blocks2.push({ candidate: c, reference: r, residual: basisResidual(b.p.role), signed: false, center: false });
+  }
+  const normBlock = await stackNorms(normPairs, loader.cand, loader.ref, (src, v) => loader.load(src, v));
+  if (normBlock) blocks2.push(normBlock);
+  return blocks2.length ? { blocks: blocks2 } : null;
+}
+__name(loadBasis, "loadBasis");
+function unreadResults(unread, groups, tensors) {
+  const added = [];
+  for (const [name2, u] of unread) {
     if (u.pairIndex !== null) {
       tensors[u.pairIndex].error ??= u.message;
       continue;
     }
     added.push({
+      ...unpairedResult(u.view, u.layer, ""),
       candidate: name2,
-      reference: "",
-      elements: viewElements(u.view),
-      cosine: null,
-      pearson: null,
-      z: null,
-      identical: false,
-      transform: "none",
-      layer: u.layer,
       role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
-      informative: true,
-      standsOut: false,
-      null: null,
-      dtype: { candidate: u.view.entry.dtype, reference: "" },
       error: u.message
     });
   }
-  const searched = best.size;
-  const parts = [
-    found ? `the alignment search matched ${count(found, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
-  ];
-  if (unreadCandidate.size) parts.push(`${count(unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
-  if (unreadReference.size) parts.push(`${count(unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...unreadReference.values()][0]})`);
-  summary2.note = parts.join("; ");
-  return { summary: summary2, added };
+  return added;
 }
-__name(searchComponent, "searchComponent");
+__name(unreadResults, "unreadResults");
 
 // src/stats/sample.ts
 var SAMPLE_TARGET = 16384;
@@ -73580,129 +73567,31 @@ function layerMatrixOf(pairs, pick, stat6) {
 }
 __name(layerMatrixOf, "layerMatrixOf");
 
-// src/engine/engine.ts
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-__name(median, "median");
-async function compareComponent(comp26, referenceTensors, cand, ref, settings, fraction, onPair, onSearch) {
-  let tensors = [];
-  let samples = [];
-  let compared2 = comp26.pairs.map(() => 0);
-  const serveMemo = /* @__PURE__ */ __name((on) => {
-    for (const s of [cand, ref]) if (s instanceof MemoSource) s.serving = on;
-  }, "serveMemo");
-  serveMemo(false);
-  const results = new Array(comp26.pairs.length);
-  for (const index of readOrder(comp26.pairs)) {
-    const pair = comp26.pairs[index];
-    const base2 = {
-      candidate: pair.candidate.entry.name,
-      reference: pair.reference.entry.name,
-      elements: viewElements(pair.candidate),
-      cosine: null,
-      pearson: null,
-      z: null,
-      identical: false,
-      transform: pair.transform,
-      layer: pair.layer,
-      role: pair.role,
-      informative: pair.informative,
-      standsOut: false,
-      null: null,
-      dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
-    };
-    try {
-      const { stats, sample, sampling } = await comparePair(pair, cand, ref, { fraction: pair.informative ? fraction : 1, depth: settings.reads.blocksInFlight });
-      if (sampling) base2.sampled = sampling;
-      compared2[index] = stats.n;
-      base2.cosine = stats.cosine;
-      base2.pearson = stats.pearson;
-      base2.identical = stats.identical;
-      if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-      results[index] = { base: base2, sample: stats.pearson === null ? null : sample };
-    } catch (e2) {
-      if (e2 instanceof FromScratchError && e2.kind === "format") {
-        base2.error = e2.message;
-        results[index] = { base: base2, sample: null };
-      } else throw e2;
-    }
-    onPair();
-  }
-  serveMemo(true);
-  tensors = results.map((r) => r.base);
-  samples = results.map((r) => r.sample);
-  for (let i = 0; i < comp26.pairs.length; i++) {
-    const pair = comp26.pairs[i];
-    const t = tensors[i];
-    const v = pair.candidate;
-    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= settings.thresholds.minPearson) continue;
-    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
-    const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
-    const { stats, sample } = await comparePair(flipped, cand, ref);
-    if (stats.pearson !== null && Math.abs(stats.pearson) >= settings.thresholds.minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
-      comp26 = { ...comp26, pairs: comp26.pairs.map((p, j) => j === i ? flipped : p) };
-      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
-      samples[i] = sample;
-    }
-  }
-  const keep = resolveAmbiguity(comp26.pairs, tensors);
-  if (keep.some((k) => !k)) {
-    comp26 = { ...comp26, pairs: comp26.pairs.filter((_, i) => keep[i]) };
-    tensors = tensors.filter((_, i) => keep[i]);
-    samples = samples.filter((_, i) => keep[i]);
-    compared2 = compared2.filter((_, i) => keep[i]);
-  }
-  const nulls = nullsFor(samples);
-  tensors.forEach((t, i) => {
-    const nul = nulls[i];
-    if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, compared2[i] || t.elements);
-    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
-    t.standsOut = standsOut(t, settings.thresholds);
+// src/engine/read-plan.ts
+function readOrder(pairs) {
+  const keys = pairs.map(({ reference: v }) => ({ file: v.entry.file, at: v.entry.begin, row: v.rowStart }));
+  return pairs.map((_, i) => i).sort((i, j) => {
+    const a = keys[i];
+    const b = keys[j];
+    return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || a.row - b.row || i - j;
   });
-  const result = summariseComponent(comp26, tensors, settings.thresholds, null);
-  result.layerMatrix = layerMatrix(comp26.pairs, samples);
-  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
-  const unmatchedMatrices = comp26.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
-  if (fraction < 1 && (unexplained || unmatchedMatrices)) {
-    const note = "alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies";
-    return { ...result, search: { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] } };
-  }
-  if (unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)) {
-    let outcome2;
-    try {
-      onSearch?.(`alignment search in ${comp26.name}: looking for permuted, rotated or re-layered copies`);
-      outcome2 = await searchComponent(comp26, tensors, referenceTensors, cand, ref, settings.thresholds, onSearch);
-    } catch (e2) {
-      if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-      const note = `alignment search stopped: ${e2.message}`;
-      const search = { ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-      if (result.verdict !== "independent") return { ...result, search };
-      return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e2.message}); an unsearched component never counts as independent` };
-    }
-    const { summary: summary2, added } = outcome2;
-    const addedNames = new Set(added.map((t) => t.candidate));
-    const unmatched = comp26.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
-    const searched = summariseComponent(
-      { ...comp26, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
-      [...tensors, ...added],
-      settings.thresholds,
-      summary2
-    );
-    searched.layerMatrix = result.layerMatrix;
-    return searched;
-  }
-  return result;
 }
-__name(compareComponent, "compareComponent");
-var AUTO_EXACT_BYTES = 4 * 1024 ** 3;
-var AUTO_TARGET_BYTES = 1024 ** 3;
-function samplingFraction(components, sample) {
-  if (sample !== null) return sample;
+__name(readOrder, "readOrder");
+function readPlan(components, fraction) {
+  const candidate = [];
+  const reference = [];
+  for (const comp26 of components) {
+    for (const i of readOrder(comp26.pairs)) {
+      const p = comp26.pairs[i];
+      const r = pairReads(p, p.informative ? fraction : 1);
+      candidate.push(...r.candidate);
+      reference.push(...r.reference);
+    }
+  }
+  return { candidate, reference };
+}
+__name(readPlan, "readPlan");
+function informativeBytes(components) {
   let bytes = 0;
   for (const c of components) {
     for (const p of c.pairs) {
@@ -73710,9 +73599,11 @@ function samplingFraction(components, sample) {
       bytes += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
     }
   }
-  return bytes <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / bytes);
+  return bytes;
 }
-__name(samplingFraction, "samplingFraction");
+__name(informativeBytes, "informativeBytes");
+
+// src/engine/resolve-ambiguity.ts
 function resolveAmbiguity(pairs, tensors) {
   const keep = pairs.map((p) => p.ambiguity === void 0);
   const groups = /* @__PURE__ */ new Map();
@@ -73741,17 +73632,8 @@ function resolveAmbiguity(pairs, tensors) {
   return keep;
 }
 __name(resolveAmbiguity, "resolveAmbiguity");
-function layerMatrix(pairs, samples) {
-  const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
-  const isNorm = /* @__PURE__ */ __name((p) => /norm/.test(p.role) && p.colsSampled === 1, "isNorm");
-  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
-  if (!m) return null;
-  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
-  const nc = layerMatrixOf(samples, isNorm, rawCosine);
-  const align = /* @__PURE__ */ __name((x) => x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null, "align");
-  return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
-}
-__name(layerMatrix, "layerMatrix");
+
+// src/engine/summarise.ts
 function summariseComponent(comp26, tensors, thresholds, search) {
   for (const t of tensors) {
     if (t.standsOut && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
@@ -73784,6 +73666,24 @@ function summariseComponent(comp26, tensors, thresholds, search) {
   return result;
 }
 __name(summariseComponent, "summariseComponent");
+function layerMatrix(pairs, samples) {
+  const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
+  const isNorm = /* @__PURE__ */ __name((p) => /norm/.test(p.role) && p.colsSampled === 1, "isNorm");
+  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
+  if (!m) return null;
+  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
+  const nc = layerMatrixOf(samples, isNorm, rawCosine);
+  const align = /* @__PURE__ */ __name((x) => x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null, "align");
+  return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
+}
+__name(layerMatrix, "layerMatrix");
+function median(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+__name(median, "median");
 function identicalOf(tensors) {
   const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
@@ -73797,39 +73697,173 @@ function pooledSummary(nulls) {
   return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
 __name(pooledSummary, "pooledSummary");
-function readOrder(pairs) {
-  const keys = pairs.map(({ reference: v }) => ({ file: v.entry.file, at: v.entry.begin, row: v.rowStart }));
-  return pairs.map((_, i) => i).sort((i, j) => {
-    const a = keys[i];
-    const b = keys[j];
-    return a.file < b.file ? -1 : a.file > b.file ? 1 : a.at - b.at || a.row - b.row || i - j;
-  });
+
+// src/engine/compare-component.ts
+async function compareComponent(comp26, ctx) {
+  const { thresholds } = ctx.settings;
+  ctx.cand.serving = ctx.ref.serving = false;
+  let c = await comparePlanned(comp26, ctx);
+  ctx.cand.serving = ctx.ref.serving = true;
+  c = await transposedLook(c, ctx);
+  c = dropAmbiguous(c);
+  judgeAgainstNulls(c, thresholds);
+  const result = summariseComponent(c.comp, c.tensors, thresholds, null);
+  result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  return await searchWhereUnexplained(c, result, ctx);
 }
-__name(readOrder, "readOrder");
-function readPlan(components, fraction) {
-  const candidate = [];
-  const reference = [];
-  for (const comp26 of components) {
-    for (const i of readOrder(comp26.pairs)) {
-      const p = comp26.pairs[i];
-      const r = pairReads(p, p.informative ? fraction : 1);
-      candidate.push(...r.candidate);
-      reference.push(...r.reference);
+__name(compareComponent, "compareComponent");
+async function comparePlanned(comp26, ctx) {
+  const results = new Array(comp26.pairs.length);
+  const compared2 = comp26.pairs.map(() => 0);
+  for (const index of readOrder(comp26.pairs)) {
+    const { base: base2, sample, n: n2 } = await comparePlannedPair(comp26.pairs[index], ctx);
+    results[index] = { base: base2, sample };
+    compared2[index] = n2;
+    ctx.onPair();
+  }
+  return { comp: comp26, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), compared: compared2 };
+}
+__name(comparePlanned, "comparePlanned");
+async function comparePlannedPair(pair, ctx) {
+  const base2 = tensorResultOf(pair);
+  try {
+    const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
+    if (sampling) base2.sampled = sampling;
+    base2.cosine = stats.cosine;
+    base2.pearson = stats.pearson;
+    base2.identical = stats.identical;
+    if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
+    return { base: base2, sample: stats.pearson === null ? null : sample, n: stats.n };
+  } catch (e2) {
+    if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+    base2.error = e2.message;
+    return { base: base2, sample: null, n: 0 };
+  }
+}
+__name(comparePlannedPair, "comparePlannedPair");
+function tensorResultOf(pair) {
+  return {
+    candidate: pair.candidate.entry.name,
+    reference: pair.reference.entry.name,
+    elements: viewElements(pair.candidate),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: pair.transform,
+    layer: pair.layer,
+    role: pair.role,
+    informative: pair.informative,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
+  };
+}
+__name(tensorResultOf, "tensorResultOf");
+async function transposedLook(c, ctx) {
+  const { minPearson } = ctx.settings.thresholds;
+  let comp26 = c.comp;
+  for (let i = 0; i < comp26.pairs.length; i++) {
+    const pair = comp26.pairs[i];
+    const t = c.tensors[i];
+    const v = pair.candidate;
+    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= minPearson) continue;
+    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
+    const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
+    if (stats.pearson !== null && Math.abs(stats.pearson) >= minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+      comp26 = { ...comp26, pairs: comp26.pairs.map((p, j) => j === i ? flipped : p) };
+      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
+      c.samples[i] = sample;
     }
   }
-  return { candidate, reference };
+  return { ...c, comp: comp26 };
 }
-__name(readPlan, "readPlan");
+__name(transposedLook, "transposedLook");
+function dropAmbiguous(c) {
+  const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
+  if (!keep.some((k) => !k)) return c;
+  const kept = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "kept");
+  return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+}
+__name(dropAmbiguous, "dropAmbiguous");
+function judgeAgainstNulls(c, thresholds) {
+  const nulls = nullsFor(c.samples);
+  c.tensors.forEach((t, i) => {
+    const nul = nulls[i];
+    if (t.pearson === null || !nul || nul.n === 0) return;
+    t.z = zScore(t.pearson, nul, c.compared[i] || t.elements);
+    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
+    t.standsOut = standsOut(t, thresholds);
+  });
+}
+__name(judgeAgainstNulls, "judgeAgainstNulls");
+var searchNotRun = /* @__PURE__ */ __name((note) => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] }), "searchNotRun");
+async function searchWhereUnexplained(c, result, ctx) {
+  const { comp: comp26, tensors } = c;
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unmatchedMatrices = comp26.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
+  if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
+    return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
+  }
+  if (!(unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) return result;
+  let outcome2;
+  try {
+    ctx.onSearch?.(`alignment search in ${comp26.name}: looking for permuted, rotated or re-layered copies`);
+    outcome2 = await searchComponent(comp26, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.onSearch);
+  } catch (e2) {
+    if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+    const search = searchNotRun(`alignment search stopped: ${e2.message}`);
+    if (result.verdict !== "independent") return { ...result, search };
+    return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e2.message}); an unsearched component never counts as independent` };
+  }
+  const addedNames = new Set(outcome2.added.map((t) => t.candidate));
+  const unmatched = comp26.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
+  const searched = summariseComponent(
+    { ...comp26, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
+    [...tensors, ...outcome2.added],
+    ctx.settings.thresholds,
+    outcome2.summary
+  );
+  searched.layerMatrix = result.layerMatrix;
+  return searched;
+}
+__name(searchWhereUnexplained, "searchWhereUnexplained");
+
+// src/engine/run-check.ts
 async function runCheck(settings, deps) {
   const t0 = deps.now();
-  const { logger: logger8 } = deps;
-  const sources = [];
-  const open3 = /* @__PURE__ */ __name((s) => {
-    const src = deps.openSource(s);
-    sources.push(src);
-    return src;
-  }, "open");
-  const report = {
+  const report = emptyReport(settings);
+  const cand = deps.openSource(settings.candidate);
+  const opened = [cand];
+  let candListing;
+  try {
+    candListing = await listCandidate(cand, report, deps);
+  } catch (e2) {
+    return await finish(report, asTyped(e2), opened, settings, deps, t0);
+  }
+  const run2 = { settings, deps, report, opened, cand, candListing };
+  let error2 = null;
+  for (const refSource of settings.references) {
+    const refResult = emptyReferenceResult(refSource, settings);
+    report.references.push(refResult);
+    try {
+      await checkReference(run2, refResult);
+    } catch (e2) {
+      const err = asTyped(e2);
+      refResult.verdict = "inconclusive";
+      refResult.reason = `could not complete: ${err.message}`;
+      refResult.error = { kind: err.kind, code: err.code, message: err.message };
+      error2 ??= err;
+      if (err.kind === "internal") break;
+    }
+  }
+  return await finish(report, error2, opened, settings, deps, t0);
+}
+__name(runCheck, "runCheck");
+var asTyped = /* @__PURE__ */ __name((e2) => e2 instanceof FromScratchError ? e2 : new InternalError(e2), "asTyped");
+function emptyReport(settings) {
+  return {
     schemaVersion: 1,
     tool: { name: "fromscratch", version: VERSION },
     candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
@@ -73841,104 +73875,229 @@ async function runCheck(settings, deps) {
     bytesRead: 0,
     seconds: 0
   };
-  let error2 = null;
-  const finish = /* @__PURE__ */ __name(async () => {
-    for (const src of sources) await src.close?.();
-    report.verdict = overallVerdict(report.references);
-    if (error2) {
-      report.error = { kind: error2.kind, code: error2.code, message: error2.message, exitCode: exitCodeFor(error2) };
-      report.verdict = report.references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
-    }
-    report.gate = error2 ? { failed: true, rule: `the check stopped on a ${error2.kind} error (exit code ${exitCodeFor(error2)}), so the gate fails` } : { failed: gateFails(report.verdict, settings.failOn), rule: gateRule(report.verdict, settings.failOn) };
-    report.bytesRead = sources.reduce((s, x) => s + x.bytesRead, 0);
-    report.seconds = (deps.now() - t0) / 1e3;
-    return { report, error: error2 };
-  }, "finish");
-  let candListing;
-  const cand = open3(settings.candidate);
-  try {
-    logger8.info(`candidate ${settings.candidate}: reading headers`);
-    candListing = await cand.list();
-  } catch (e2) {
-    error2 = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
-    return await finish();
-  }
-  report.candidate.revision = candListing.revision;
-  report.candidate.parameters = candListing.tensors.reduce((s, t) => s + numel(t.shape), 0);
-  logger8.info(
-    `candidate: ${candListing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${candListing.revision ? ` @ ${candListing.revision}` : ""}`
-  );
-  for (const refSource of settings.references) {
-    const refResult = {
-      source: refSource,
-      revision: null,
-      license: null,
-      verdict: "inconclusive",
-      reason: "",
-      components: [],
-      referenceUnmatchedTensors: 0,
-      sampling: { fraction: 1, mode: "exact", chosen: settings.sample === null ? "auto" : "--sample" }
-    };
-    report.references.push(refResult);
-    try {
-      const raw = deps.openSource(refSource);
-      const ref = settings.cacheDir && isRevisioned(raw) ? new CachedSource(raw, settings.cacheDir, logger8, deps.cacheStore ?? null) : raw;
-      sources.push(ref);
-      logger8.info(`reference ${refSource}: reading headers`);
-      const refListing = await ref.list();
-      refResult.revision = refListing.revision;
-      refResult.license = refListing.license;
-      const alignment = alignModels(candListing.tensors, refListing.tensors, settings.components);
-      refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
-      if (report.candidate.components.length === 0) {
-        report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
-      }
-      const fraction = samplingFraction(alignment.components, settings.sample);
-      refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
-      if (fraction < 1) logger8.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
-      if (ref instanceof CachedSource) ref.storeRanges = fraction < 1;
-      const total = alignment.components.reduce((s, c) => s + c.pairs.length, 0);
-      let done = 0;
-      const started = deps.now();
-      const bytes0 = cand.bytesRead + ref.bytesRead;
-      const onPair = /* @__PURE__ */ __name(() => {
-        done++;
-        const mb = (cand.bytesRead + ref.bytesRead - bytes0) / 1e6;
-        const secs = Math.max(1e-3, (deps.now() - started) / 1e3);
-        logger8.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
-      }, "onPair");
-      const plan = readPlan(alignment.components, fraction);
-      cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
-      ref.expect?.(plan.reference, settings.reads.readAheadSpans);
-      const candMemo = new MemoSource(cand);
-      const refMemo = new MemoSource(ref);
-      for (const comp26 of alignment.components) {
-        const onSearch = /* @__PURE__ */ __name((m) => logger8.progress?.(`${refSource}: ${m}`), "onSearch");
-        refResult.components.push(await compareComponent(comp26, alignment.referenceTensors, candMemo, refMemo, settings, fraction, onPair, onSearch));
-      }
-      candMemo.clear();
-      refMemo.clear();
-      Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
-      if (ref instanceof CachedSource) {
-        await ref.persist();
-        refResult.cache = { ...ref.stats };
-        logger8.info(
-          `cache: ${refSource}: headers ${ref.stats.listing}, ${ref.stats.rangesHit} ranges (${(ref.stats.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${ref.stats.rangesStored} stored`
-        );
-      }
-      logger8.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
-    } catch (e2) {
-      const err = e2 instanceof FromScratchError ? e2 : new InternalError(e2);
-      refResult.verdict = "inconclusive";
-      refResult.reason = `could not complete: ${err.message}`;
-      refResult.error = { kind: err.kind, code: err.code, message: err.message };
-      error2 ??= err;
-      if (err.kind === "internal") break;
-    }
-  }
-  return await finish();
 }
-__name(runCheck, "runCheck");
+__name(emptyReport, "emptyReport");
+function emptyReferenceResult(source, settings) {
+  return {
+    source,
+    revision: null,
+    license: null,
+    verdict: "inconclusive",
+    reason: "",
+    components: [],
+    referenceUnmatchedTensors: 0,
+    sampling: { fraction: 1, mode: "exact", chosen: settings.sample === null ? "auto" : "--sample" }
+  };
+}
+__name(emptyReferenceResult, "emptyReferenceResult");
+async function listCandidate(cand, report, { logger: logger8 }) {
+  logger8.info(`candidate ${report.candidate.source}: reading headers`);
+  const listing = await cand.list();
+  report.candidate.revision = listing.revision;
+  report.candidate.parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
+  logger8.info(
+    `candidate: ${listing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${listing.revision ? ` @ ${listing.revision}` : ""}`
+  );
+  return listing;
+}
+__name(listCandidate, "listCandidate");
+async function finish(report, error2, opened, settings, deps, t0) {
+  for (const src of opened) await src.close?.();
+  if (error2) report.error = { kind: error2.kind, code: error2.code, message: error2.message, exitCode: exitCodeFor(error2) };
+  report.verdict = runVerdict(report.references, report.error ?? null);
+  report.gate = gateOf(report.verdict, settings.failOn, report.error ?? null);
+  report.bytesRead = opened.reduce((s, x) => s + x.bytesRead, 0);
+  report.seconds = (deps.now() - t0) / 1e3;
+  return { report, error: error2 };
+}
+__name(finish, "finish");
+async function checkReference(run2, refResult) {
+  const { settings, deps, report } = run2;
+  const { logger: logger8 } = deps;
+  const refSource = refResult.source;
+  const { source: ref, cache } = openReference(deps, refSource);
+  run2.opened.push(ref);
+  logger8.info(`reference ${refSource}: reading headers`);
+  const refListing = await ref.list();
+  refResult.revision = refListing.revision;
+  refResult.license = refListing.license;
+  const alignment = alignModels(run2.candListing.tensors, refListing.tensors, settings.components);
+  refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
+  if (report.candidate.components.length === 0) {
+    report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
+  }
+  const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
+  refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
+  if (fraction < 1) logger8.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
+  if (cache) cache.storeRanges = fraction < 1;
+  const onPair = progressCounter(run2, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length, 0));
+  const plan = readPlan(alignment.components, fraction);
+  run2.cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
+  ref.expect?.(plan.reference, settings.reads.readAheadSpans);
+  const cand = new MemoSource(run2.cand);
+  const refMemo = new MemoSource(ref);
+  const onSearch = /* @__PURE__ */ __name((m) => logger8.progress?.(`${refSource}: ${m}`), "onSearch");
+  for (const comp26 of alignment.components) {
+    refResult.components.push(await compareComponent(comp26, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch }));
+  }
+  cand.clear();
+  refMemo.clear();
+  Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
+  if (cache) await saveCache3(cache, refResult, deps);
+  logger8.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
+}
+__name(checkReference, "checkReference");
+function openReference(deps, source) {
+  return deps.openReference ? deps.openReference(source) : { source: deps.openSource(source), cache: null };
+}
+__name(openReference, "openReference");
+function progressCounter(run2, ref, refSource, total) {
+  const { deps, cand } = run2;
+  let done = 0;
+  const started = deps.now();
+  const bytes0 = cand.bytesRead + ref.bytesRead;
+  return () => {
+    done++;
+    const mb = (cand.bytesRead + ref.bytesRead - bytes0) / 1e6;
+    const secs = Math.max(1e-3, (deps.now() - started) / 1e3);
+    deps.logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
+  };
+}
+__name(progressCounter, "progressCounter");
+async function saveCache3(cache, refResult, { logger: logger8 }) {
+  await cache.persist();
+  refResult.cache = { ...cache.stats };
+  const s = cache.stats;
+  logger8.info(
+    `cache: ${refResult.source}: headers ${s.listing}, ${s.rangesHit} ranges (${(s.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${s.rangesStored} stored`
+  );
+}
+__name(saveCache3, "saveCache");
+
+// src/sources/cached.ts
+import { createHash as createHash2 } from "node:crypto";
+import { existsSync as existsSync4 } from "node:fs";
+import { mkdir as mkdir3, readFile, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import path13 from "node:path";
+function isRevisioned(s) {
+  const x = s;
+  return typeof x.resolve === "function" && typeof x.snapshot === "function" && typeof x.restore === "function";
+}
+__name(isRevisioned, "isRevisioned");
+var CACHE_FORMAT = 1;
+var CachedSource = class {
+  constructor(inner, cacheRoot, logger8, store = null) {
+    this.inner = inner;
+    this.cacheRoot = cacheRoot;
+    this.logger = logger8;
+    this.store = store;
+    this.source = inner.source;
+  }
+  static {
+    __name(this, "CachedSource");
+  }
+  source;
+  stats = { listing: "off", rangesHit: 0, rangesStored: 0, bytesFromCache: 0 };
+  /** Store ranges read from the network (set in sampled mode; exact mode would copy whole models). */
+  storeRanges = false;
+  dir = null;
+  /** The store key of this reference's entry: repo and commit (and the cache format). */
+  storeKey(repoKey, sha) {
+    return `fromscratch-ref-v${CACHE_FORMAT}-${repoKey}@${sha}`;
+  }
+  get bytesRead() {
+    return this.inner.bytesRead;
+  }
+  async list() {
+    const { sha } = await this.inner.resolve();
+    const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
+    this.dir = path13.join(this.cacheRoot, `${repoKey}@${sha}`);
+    const file = path13.join(this.dir, "listing.json");
+    if (this.store) {
+      const key = this.storeKey(repoKey, sha);
+      const onDisk = await readFile(file).then(() => true, () => false);
+      const restored = onDisk ? false : await this.store.restore(key, this.dir);
+      this.stats.store = { name: this.store.name, key, restored, saved: false };
+      if (restored) this.logger.info(`cache restored: ${this.source} @ ${sha} from ${this.store.name} (key ${key})`);
+    }
+    try {
+      const cached2 = JSON.parse(await readFile(file, "utf8"));
+      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
+        this.inner.restore(cached2.snapshot);
+        this.stats.listing = "hit";
+        this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);
+        return { ...cached2.listing, source: this.source, headerBytes: 0 };
+      }
+    } catch {
+    }
+    const listing = await this.inner.list();
+    this.stats.listing = "miss";
+    const snapshot2 = this.inner.snapshot();
+    if (snapshot2) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot: snapshot2 }));
+    return listing;
+  }
+  rangeFile(file, begin, end) {
+    const h = createHash2("sha256").update(`${file}\0${begin}\0${end}`).digest("hex");
+    return path13.join(this.dir, "ranges", h.slice(0, 2), `${h}.bin`);
+  }
+  async read(file, begin, end) {
+    if (this.dir === null) return this.inner.read(file, begin, end);
+    const where2 = this.rangeFile(file, begin, end);
+    try {
+      const bytes2 = new Uint8Array(await readFile(where2));
+      if (bytes2.length === end - begin) {
+        this.stats.rangesHit++;
+        this.stats.bytesFromCache += bytes2.length;
+        return bytes2;
+      }
+    } catch {
+    }
+    const bytes = await this.inner.read(file, begin, end);
+    if (this.storeRanges) {
+      await atomicWrite(where2, bytes);
+      this.stats.rangesStored++;
+    }
+    return bytes;
+  }
+  /**
+   * Save this reference's directory to the store when this run added to it
+   * (a fresh listing or new ranges). Entries are immutable per key, so an
+   * entry restored from the store is not saved again.
+   */
+  async persist() {
+    const st = this.stats.store;
+    if (!this.store || !st || this.dir === null || st.restored) return;
+    if (this.stats.listing !== "miss" && this.stats.rangesStored === 0) return;
+    st.saved = await this.store.save(st.key, this.dir);
+    if (st.saved) this.logger.info(`cache saved: ${this.source} to ${this.store.name} (key ${st.key})`);
+  }
+  /** Forward the plan, less the ranges the cache already holds (they are read from disk). */
+  expect(ranges, concurrency) {
+    if (!this.inner.expect) return;
+    this.inner.expect(this.dir === null ? ranges : ranges.filter((r) => !existsSync4(this.rangeFile(r.file, r.begin, r.end))), concurrency);
+  }
+  async close() {
+    await this.inner.close?.();
+  }
+};
+async function atomicWrite(file, data) {
+  await mkdir3(path13.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile2(tmp, data);
+  await rename2(tmp, file);
+}
+__name(atomicWrite, "atomicWrite");
+
+// src/engine/open-reference.ts
+function referenceOpener(openSource, options) {
+  return (source) => {
+    const raw = openSource(source);
+    if (!options.cacheDir || !isRevisioned(raw)) return { source: raw, cache: null };
+    const cached2 = new CachedSource(raw, options.cacheDir, options.logger, options.cacheStore ?? null);
+    return { source: cached2, cache: cached2 };
+  };
+}
+__name(referenceOpener, "referenceOpener");
 
 // src/fanout/merge.ts
 import { readdir as readdir2, readFile as readFile2, stat as stat3 } from "node:fs/promises";
@@ -74005,7 +74164,7 @@ function estimateBytes(candidate, reference, settings) {
       informativeWhole += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
     } else other += b;
   }
-  const fraction = settings.sample ?? (informativeWhole <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeWhole));
+  const fraction = samplingFraction(informativeWhole, settings.sample);
   return Math.round(informative * fraction + other + reference.headerBytes);
 }
 __name(estimateBytes, "estimateBytes");
@@ -74146,6 +74305,15 @@ function agree(parts, what, key, show = (v) => v) {
 __name(agree, "agree");
 function mergeReports(parts, opts = {}) {
   if (parts.length === 0) throw new UsageError2("no reports to merge");
+  const plan = agreeOnPlan(parts);
+  checkShards(parts, plan.count);
+  const total = checkPositions(parts);
+  const { ordered, slots, sources } = inPlanOrder(parts, total);
+  if (plan.listedParts.length === parts.length) checkFingerprint(parts, plan, sources, total);
+  return assemble(parts, plan, ordered, slots, opts.failOn ?? "reused");
+}
+__name(mergeReports, "mergeReports");
+function agreeOnPlan(parts) {
   agree(parts, "check different candidates", (r) => r.candidate.source, (v) => `candidate ${JSON.stringify(v)}`);
   const listedParts = parts.filter((p) => listed(p.report));
   const revision = listedParts.length ? JSON.parse(agree(listedParts, "saw different candidate revisions", (r) => JSON.stringify(r.candidate.revision), (v) => `revision ${v}`)) : null;
@@ -74153,7 +74321,10 @@ function mergeReports(parts, opts = {}) {
   const count2 = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
   const version3 = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
   const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
-  const failOn = opts.failOn ?? "reused";
+  return { listedParts, revision, fingerprint, count: count2, version: version3, thresholds };
+}
+__name(agreeOnPlan, "agreeOnPlan");
+function checkShards(parts, count2) {
   const byIndex = /* @__PURE__ */ new Map();
   for (const p of parts) byIndex.set(p.report.shard.index, [...byIndex.get(p.report.shard.index) ?? [], p]);
   const problems = [];
@@ -74165,37 +74336,48 @@ function mergeReports(parts, opts = {}) {
     if (ps.length > 1) problems.push(`duplicated shard ${i} (${names(ps)})`);
   }
   if (problems.length) throw new UsageError2(`refusing to merge: ${problems.join("; ")}`);
+}
+__name(checkShards, "checkShards");
+function checkPositions(parts) {
   const total = parts.reduce((s, p) => s + p.report.shard.positions.length, 0);
   const seen = new Array(total).fill(0);
   for (const p of parts) for (const pos of p.report.shard.positions) if (pos < total) seen[pos]++;
   if (seen.some((n2) => n2 !== 1)) {
     throw new UsageError2(`refusing to merge: the shards' --plan-positions do not cover the plan's ${total} references exactly once (reports edited, or run with other matrix values)`);
   }
+  return total;
+}
+__name(checkPositions, "checkPositions");
+function inPlanOrder(parts, total) {
   const ordered = parts.slice().sort((a, b) => a.report.shard.index - b.report.shard.index);
   const slots = [];
   for (const p of ordered) p.report.references.forEach((ref, i) => slots.push({ position: p.report.shard.positions[i], ref, part: p }));
   slots.sort((a, b) => a.position - b.position);
   const sources = new Array(total).fill("");
   for (const p of ordered) p.report.shard.positions.forEach((pos, i) => sources[pos] = p.report.references[i]?.source ?? "");
-  const allListed = listedParts.length === parts.length;
-  if (allListed) {
-    const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count: count2, version: version3 });
-    if (expect !== fingerprint) {
-      throw new UsageError2(
-        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count2} shards, version ${version3}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
-      );
-    }
-  }
+  return { ordered, slots, sources };
+}
+__name(inPlanOrder, "inPlanOrder");
+function checkFingerprint(parts, plan, sources, total) {
+  const { revision, count: count2, version: version3, fingerprint } = plan;
+  const expect = planFingerprint({ candidate: parts[0].report.candidate.source, revision, references: sources, count: count2, version: version3 });
+  if (expect === fingerprint) return;
+  throw new UsageError2(
+    `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count2} shards, version ${version3}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
+  );
+}
+__name(checkFingerprint, "checkFingerprint");
+function assemble(parts, plan, ordered, slots, failOn) {
+  const { listedParts, revision, fingerprint, count: count2, version: version3 } = plan;
   const first = listedParts.length ? listedParts.slice().sort((a, b) => Math.min(...a.report.shard.positions) - Math.min(...b.report.shard.positions))[0].report : parts[0].report;
   const withComponents = slots.find((s) => s.part.report.candidate.components.length > 0);
   const candidateError = parts.find((p) => !listed(p.report))?.report.error;
   const refError = slots.find((s) => s.ref.error && s.part.report.error)?.part.report.error;
   const error2 = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e2) => e2 !== void 0);
   const references = slots.map((s) => s.ref);
-  let verdict = overallVerdict(references);
-  if (error2) verdict = references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
-  const gate = error2 ? { failed: true, rule: `the check stopped on a ${error2.kind} error (exit code ${error2.exitCode}), so the gate fails` } : { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
-  const merged = {
+  const verdict = runVerdict(references, error2 ?? null);
+  const gate = gateOf(verdict, failOn, error2 ?? null);
+  return {
     schemaVersion: 1,
     tool: { name: "fromscratch", version: version3 },
     candidate: {
@@ -74205,7 +74387,7 @@ function mergeReports(parts, opts = {}) {
       components: withComponents ? withComponents.part.report.candidate.components : first.candidate.components
     },
     verdict,
-    thresholds: JSON.parse(thresholds),
+    thresholds: JSON.parse(plan.thresholds),
     failOn,
     gate,
     references,
@@ -74218,9 +74400,8 @@ function mergeReports(parts, opts = {}) {
       shards: ordered.map((p) => ({ index: p.report.shard.index, references: p.report.references.length, bytesRead: p.report.bytesRead, seconds: p.report.seconds }))
     }
   };
-  return merged;
 }
-__name(mergeReports, "mergeReports");
+__name(assemble, "assemble");
 var WILD = /[*?]/;
 function segmentRegex(seg) {
   const body2 = seg.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
@@ -79688,11 +79869,12 @@ async function runCheckMode(io, settings) {
   await checkOutputPath(reportPath, "--report");
   if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
   const cacheStore = actionsCacheStoreFor(settings.actionsCache, { env: io.env, cacheDir: settings.cacheDir ?? "", logger: logger8 });
+  const openSource = /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource");
   const { report, error: error2 } = await runCheck(settings, {
-    openSource: /* @__PURE__ */ __name((s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger: logger8, networkTimeoutMs: settings.networkTimeoutMs }), "openSource"),
+    openSource,
+    openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger: logger8, cacheStore }),
     logger: logger8,
-    now: /* @__PURE__ */ __name(() => Date.now(), "now"),
-    cacheStore
+    now: /* @__PURE__ */ __name(() => Date.now(), "now")
   });
   if (settings.shard) report.shard = settings.shard;
   await finishStep(io, report, error2, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });

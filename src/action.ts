@@ -7,7 +7,7 @@
 import path from "node:path";
 import * as core from "@actions/core";
 import { actionsCacheStoreFor } from "./action/cache-store.js";
-import { runCheck } from "./engine/engine.js";
+import { referenceOpener, runCheck } from "./engine/engine.js";
 import { FromScratchError, InternalError } from "./common/errors.js";
 import { expandReportPaths, mergeReports, readPartials } from "./fanout/merge.js";
 import { describePlan, makePlan, matrixOf } from "./fanout/plan.js";
@@ -291,11 +291,12 @@ async function runCheckMode(io: ActionIO, settings: CheckSettings): Promise<void
   await checkOutputPath(reportPath, "--report");
   if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
   const cacheStore = actionsCacheStoreFor(settings.actionsCache, { env: io.env, cacheDir: settings.cacheDir ?? "", logger });
+  const openSource = (s: string) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs });
   const { report, error } = await runCheck(settings, {
-    openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs }),
+    openSource,
+    openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger, cacheStore }),
     logger,
     now: () => Date.now(),
-    cacheStore,
   });
   if (settings.shard) report.shard = settings.shard;
   await finishStep(io, report, error, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });

@@ -4,7 +4,7 @@
  *   fromscratch examples DIR
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { runCheck } from "./engine/engine.js";
+import { referenceOpener, runCheck } from "./engine/engine.js";
 import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
 import { writeExamples } from "./examples/generate.js";
 import { expandReportPaths, mergeReports, readPartials } from "./fanout/merge.js";
@@ -346,8 +346,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, settings.quiet);
+    const openSource = (s: string) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings });
     const { report, error } = await runCheck(settings, {
-      openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
+      openSource,
+      openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger }),
       logger,
       now: () => Date.now(),
     });

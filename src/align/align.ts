@@ -18,7 +18,7 @@ import {
 } from "./view.js";
 
 /** Matrices under this many elements (and every vector) are reported but carry no weight. */
-export const MIN_INFORMATIVE_ELEMENTS = 4096;
+const MIN_INFORMATIVE_ELEMENTS = 4096;
 
 export interface AlignedPair {
   component: string;
@@ -240,7 +240,7 @@ const STANDARD = new Set(["language", "vision", "audio", "projector"]);
 
 
 /** The first all-digit segment of a name: a layer index when names follow no known scheme. */
-export function genericLayer(name: string): number | null {
+function genericLayer(name: string): number | null {
   const seg = name.split(".").find((x) => /^\d+$/.test(x));
   return seg === undefined ? null : Number(seg);
 }

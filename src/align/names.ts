@@ -5,9 +5,6 @@
  * works on this canonical form, never on raw names or `model_type`.
  */
 
-/** Standard component names. Custom names come from `--components`. */
-export const STANDARD_COMPONENTS = ["vision", "audio", "projector", "language", "model"] as const;
-
 /** Segments that open a component, checked on the first two segments of a name. */
 const COMPONENT_SEGMENTS: Record<string, string> = {
   visual: "vision",
@@ -132,7 +129,7 @@ export interface NameInfo {
 }
 
 /** Detect the component from the first segments of a name (null: no multimodal marker). */
-export function detectComponent(name: string): string | null {
+function detectComponent(name: string): string | null {
   const segs = name.split(".");
   for (let i = 0; i < Math.min(2, segs.length - 1); i++) {
     const c = COMPONENT_SEGMENTS[segs[i]!];
@@ -172,7 +169,7 @@ export function parseName(name: string): { layer: number | null; role: string } 
 }
 
 /** Glob with `*` (any run of characters, dots included) and `?`. */
-export function globToRegExp(glob: string): RegExp {
+function globToRegExp(glob: string): RegExp {
   const re = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${re}$`);
 }

@@ -13,7 +13,7 @@ export const MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
 /** Elements per block: 1 Mi floats = 4 MiB per side. */
 export const BLOCK_ELEMENTS = 1 << 20;
 
-export function checkDecodable(v: TensorView): void {
+function checkDecodable(v: TensorView): void {
   if (!DECODABLE.has(v.entry.dtype)) {
     throw new FormatError(v.entry.file, `unsupported dtype ${v.entry.dtype} (decodable: ${[...DECODABLE].join(", ")})`, v.entry.name);
   }

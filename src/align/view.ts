@@ -54,9 +54,3 @@ export function leadingBlock(v: TensorView, rows: number, cols: number): TensorV
 export function viewElements(v: TensorView): number {
   return v.rows * v.cols;
 }
-
-/** Canonical (rows, cols) of a whole tensor in the given orientation. */
-export function canonicalShape(entry: TensorEntry, transpose: boolean): [number, number] {
-  const [r, c] = storedMatrixShape(entry.shape);
-  return transpose ? [c, r] : [r, c];
-}

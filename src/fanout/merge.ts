@@ -11,7 +11,7 @@ import path from "node:path";
 import { UsageError } from "../common/errors.js";
 import { planFingerprint } from "./plan.js";
 import type { FailOn, Report, ReferenceResult } from "../report/schema.js";
-import { gateFails, gateRule, overallVerdict } from "../policy/policy.js";
+import { gateOf, runVerdict } from "../policy/policy.js";
 import { exists } from "../common/fs.js";
 
 export interface PartialReport {
@@ -24,7 +24,7 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "obj
 const isIntArray = (x: unknown): x is number[] => Array.isArray(x) && x.every((v) => Number.isInteger(v) && (v as number) >= 0);
 
 /** Parse and sanity-check one partial report (a shard's `check --report` output). */
-export function parsePartial(file: string, text: string): PartialReport {
+function parsePartial(file: string, text: string): PartialReport {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -94,6 +94,19 @@ export interface MergeOptions {
 /** Merge the partial reports of one plan into one report. */
 export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): Report {
   if (parts.length === 0) throw new UsageError("no reports to merge");
+  const plan = agreeOnPlan(parts);
+  checkShards(parts, plan.count);
+  const total = checkPositions(parts);
+  const { ordered, slots, sources } = inPlanOrder(parts, total);
+  // The fingerprint covers candidate, revision, ordered references, shard count and version: recompute it.
+  if (plan.listedParts.length === parts.length) checkFingerprint(parts, plan, sources, total);
+  return assemble(parts, plan, ordered, slots, opts.failOn ?? "reused");
+}
+
+type Slot = { position: number; ref: ReferenceResult; part: PartialReport };
+
+/** What every report must agree on (refusing otherwise): candidate, revision, plan, shard count, version, thresholds. */
+function agreeOnPlan(parts: PartialReport[]) {
   agree(parts, "check different candidates", (r) => r.candidate.source, (v) => `candidate ${JSON.stringify(v)}`);
   const listedParts = parts.filter((p) => listed(p.report));
   const revision = listedParts.length
@@ -103,9 +116,11 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
   const count = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
   const version = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
   const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
-  const failOn: FailOn = opts.failOn ?? "reused";
+  return { listedParts, revision, fingerprint, count, version, thresholds };
+}
 
-  // Every shard exactly once.
+/** Every shard exactly once. */
+function checkShards(parts: PartialReport[], count: number): void {
   const byIndex = new Map<number, PartialReport[]>();
   for (const p of parts) byIndex.set(p.report.shard.index, [...(byIndex.get(p.report.shard.index) ?? []), p]);
   const problems: string[] = [];
@@ -117,35 +132,43 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
     if (ps.length > 1) problems.push(`duplicated shard ${i} (${names(ps)})`);
   }
   if (problems.length) throw new UsageError(`refusing to merge: ${problems.join("; ")}`);
+}
 
-  // Every plan position exactly once.
+/** Every plan position exactly once; returns the number of positions (the plan's references). */
+function checkPositions(parts: PartialReport[]): number {
   const total = parts.reduce((s, p) => s + p.report.shard.positions.length, 0);
   const seen = new Array<number>(total).fill(0);
   for (const p of parts) for (const pos of p.report.shard.positions) if (pos < total) seen[pos]!++;
   if (seen.some((n) => n !== 1)) {
     throw new UsageError(`refusing to merge: the shards' --plan-positions do not cover the plan's ${total} references exactly once (reports edited, or run with other matrix values)`);
   }
+  return total;
+}
 
-  // References in plan order.
+/** Shards by index, references in plan order, and the reference sources by plan position. */
+function inPlanOrder(parts: PartialReport[], total: number): { ordered: PartialReport[]; slots: Slot[]; sources: string[] } {
   const ordered = parts.slice().sort((a, b) => a.report.shard.index - b.report.shard.index);
-  const slots: { position: number; ref: ReferenceResult; part: PartialReport }[] = [];
+  const slots: Slot[] = [];
   for (const p of ordered) p.report.references.forEach((ref, i) => slots.push({ position: p.report.shard.positions[i]!, ref, part: p }));
   slots.sort((a, b) => a.position - b.position);
   const sources = new Array<string>(total).fill("");
   for (const p of ordered) p.report.shard.positions.forEach((pos, i) => (sources[pos] = p.report.references[i]?.source ?? ""));
+  return { ordered, slots, sources };
+}
 
-  // The fingerprint covers candidate, revision, ordered references, shard count and version: recompute it.
-  const allListed = listedParts.length === parts.length;
-  if (allListed) {
-    const expect = planFingerprint({ candidate: parts[0]!.report.candidate.source, revision, references: sources, count, version });
-    if (expect !== fingerprint) {
-      throw new UsageError(
-        `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0]!.report.candidate.source)}` +
-          `${revision ? ` @ ${revision}` : ""}, ${total} references, ${count} shards, version ${version}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`,
-      );
-    }
-  }
+function checkFingerprint(parts: PartialReport[], plan: ReturnType<typeof agreeOnPlan>, sources: string[], total: number): void {
+  const { revision, count, version, fingerprint } = plan;
+  const expect = planFingerprint({ candidate: parts[0]!.report.candidate.source, revision, references: sources, count, version });
+  if (expect === fingerprint) return;
+  throw new UsageError(
+    `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0]!.report.candidate.source)}` +
+      `${revision ? ` @ ${revision}` : ""}, ${total} references, ${count} shards, version ${version}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`,
+  );
+}
 
+/** The report a single run would have written: its error, verdict and gate by the same policy, plus the merge's record. */
+function assemble(parts: PartialReport[], plan: ReturnType<typeof agreeOnPlan>, ordered: PartialReport[], slots: Slot[], failOn: FailOn): Report {
+  const { listedParts, revision, fingerprint, count, version } = plan;
   const first = listedParts.length ? listedParts.slice().sort((a, b) => Math.min(...a.report.shard.positions) - Math.min(...b.report.shard.positions))[0]!.report : parts[0]!.report;
   const withComponents = slots.find((s) => s.part.report.candidate.components.length > 0);
   // The error a single run would stop on: the candidate's, else the first reference's in plan order.
@@ -154,12 +177,9 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
   const error = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e) => e !== undefined);
 
   const references = slots.map((s) => s.ref);
-  let verdict = overallVerdict(references);
-  if (error) verdict = references.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
-  const gate = error
-    ? { failed: true, rule: `the check stopped on a ${error.kind} error (exit code ${error.exitCode}), so the gate fails` }
-    : { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
-  const merged: Report = {
+  const verdict = runVerdict(references, error ?? null);
+  const gate = gateOf(verdict, failOn, error ?? null);
+  return {
     schemaVersion: 1,
     tool: { name: "fromscratch", version },
     candidate: {
@@ -169,7 +189,7 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
       components: withComponents ? withComponents.part.report.candidate.components : first.candidate.components,
     },
     verdict,
-    thresholds: JSON.parse(thresholds) as Report["thresholds"],
+    thresholds: JSON.parse(plan.thresholds) as Report["thresholds"],
     failOn,
     gate,
     references,
@@ -182,7 +202,6 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
       shards: ordered.map((p) => ({ index: p.report.shard.index, references: p.report.references.length, bytesRead: p.report.bytesRead, seconds: p.report.seconds })),
     },
   };
-  return merged;
 }
 
 // ---------------------------------------------------------------------------

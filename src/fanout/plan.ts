@@ -8,7 +8,6 @@
  */
 import { createHash } from "node:crypto";
 import { type AlignedPair, alignModels } from "../align/align.js";
-import { AUTO_EXACT_BYTES, AUTO_TARGET_BYTES } from "../engine/engine.js";
 import { numel } from "../align/view.js";
 import type { TensorView } from "../align/view.js";
 import { FromScratchError, UsageError } from "../common/errors.js";
@@ -16,6 +15,7 @@ import { mapLimit } from "../common/pool.js";
 import type { PlanSettings, Settings } from "../settings/settings.js";
 import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { VERSION } from "../common/version.js";
+import { samplingFraction } from "../policy/policy.js";
 
 export interface PlannedReference {
   source: string;
@@ -96,10 +96,10 @@ function viewBytes(v: TensorView): number {
 /**
  * Bytes a check reads for one reference: both sides of every aligned pair,
  * large matrices scaled by the sampling fraction the engine will choose
- * (the same rule: exact up to 4 GiB of informative pairs, ~1 GiB above). An
+ * (policy's samplingFraction: exact up to 4 GiB of informative pairs, ~1 GiB above). An
  * estimate: the alignment search may read unmatched tensors too.
  */
-export function estimateBytes(candidate: ModelListing, reference: ModelListing, settings: Pick<Settings, "components" | "sample">): number {
+function estimateBytes(candidate: ModelListing, reference: ModelListing, settings: Pick<Settings, "components" | "sample">): number {
   const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
   const pairs: AlignedPair[] = alignment.components.flatMap((c) => c.pairs);
   let informativeWhole = 0;
@@ -112,7 +112,7 @@ export function estimateBytes(candidate: ModelListing, reference: ModelListing, 
       informativeWhole += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
     } else other += b;
   }
-  const fraction = settings.sample ?? (informativeWhole <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeWhole));
+  const fraction = samplingFraction(informativeWhole, settings.sample);
   return Math.round(informative * fraction + other + reference.headerBytes);
 }
 

@@ -1,8 +1,9 @@
 /**
- * Evidence -> verdicts, per component, per reference and overall, and the gate
- * policy. Pure functions of the compared tensors and the thresholds.
+ * Evidence -> verdicts, per component, per reference and overall, the gate
+ * policy and the auto sampling rule. Pure functions of the compared tensors,
+ * the thresholds and sizes; the engine, plan and merge all decide through them.
  */
-import type { ComponentResult, FailOn, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
+import type { ComponentResult, FailOn, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
 import { count } from "../common/words.js";
 
 /**
@@ -69,8 +70,8 @@ export function componentVerdict(
   };
 }
 
-/** How a reason starts when a component had no tensor to compare (renderers show it beside the verdict). */
-export const NOTHING_COMPARABLE = "nothing comparable";
+/** How a reason starts when a component had no tensor to compare (the renderers label the verdict the same way). */
+const NOTHING_COMPARABLE = "nothing comparable";
 
 /**
  * The rule for components with nothing comparable: `independent (nothing comparable)` only when another
@@ -99,19 +100,49 @@ export function referenceVerdict(components: Pick<ComponentResult, "name" | "ver
   return { verdict: "independent", reason: "every component independent of this reference" };
 }
 
-export function overallVerdict(refs: Pick<ReferenceResult, "verdict">[]): Verdict {
+function overallVerdict(refs: Pick<ReferenceResult, "verdict">[]): Verdict {
   if (refs.some((r) => r.verdict === "reused")) return "reused";
   if (refs.length > 0 && refs.every((r) => r.verdict === "independent")) return "independent";
   return "inconclusive";
 }
 
-export function gateFails(verdict: Verdict, failOn: FailOn): boolean {
+/**
+ * The run's verdict. A run that stopped on an error keeps `reused` when any
+ * reference reached it, else it is `inconclusive`: never `independent`.
+ */
+export function runVerdict(refs: Pick<ReferenceResult, "verdict">[], stopped: Pick<NonNullable<Report["error"]>, "kind"> | null): Verdict {
+  if (stopped) return refs.some((r) => r.verdict === "reused") ? "reused" : "inconclusive";
+  return overallVerdict(refs);
+}
+
+/** The gate: by verdict and fail-on, and always failed when the run stopped on an error. */
+export function gateOf(verdict: Verdict, failOn: FailOn, stopped: Pick<NonNullable<Report["error"]>, "kind" | "exitCode"> | null): Report["gate"] {
+  if (stopped) return { failed: true, rule: `the check stopped on a ${stopped.kind} error (exit code ${stopped.exitCode}), so the gate fails` };
+  return { failed: gateFails(verdict, failOn), rule: gateRule(verdict, failOn) };
+}
+
+function gateFails(verdict: Verdict, failOn: FailOn): boolean {
   if (failOn === "never") return false;
   if (failOn === "inconclusive") return verdict !== "independent";
   return verdict === "reused";
 }
 
-export function gateRule(verdict: Verdict, failOn: FailOn): string {
+function gateRule(verdict: Verdict, failOn: FailOn): string {
   const failed = gateFails(verdict, failOn);
   return `verdict ${verdict} with fail-on ${failOn}: the gate ${failed ? "fails" : "passes"}`;
+}
+
+/** Below this many bytes compared per reference (both sides), auto mode is exact. */
+const AUTO_EXACT_BYTES = 4 * 1024 ** 3;
+/** Above it, auto mode samples down to about this many bytes. */
+const AUTO_TARGET_BYTES = 1024 ** 3;
+
+/**
+ * The fraction of rows of each informative matrix to read: what --sample said
+ * (`sample`), or in auto mode (null) by the stored bytes of the informative pairs
+ * (both sides): exact up to AUTO_EXACT_BYTES, about AUTO_TARGET_BYTES above, at least 1%.
+ */
+export function samplingFraction(informativeBytes: number, sample: number | null): number {
+  if (sample !== null) return sample;
+  return informativeBytes <= AUTO_EXACT_BYTES ? 1 : Math.max(0.01, AUTO_TARGET_BYTES / informativeBytes);
 }

@@ -48,10 +48,6 @@ export function strongest(c: ComponentResult, k: number): TensorResult[] {
     .slice(0, k);
 }
 
-export function shortSource(s: string): string {
-  return s.length > 60 ? `…${s.slice(-59)}` : s;
-}
-
 /** One line on the reference cache, or null when no cache was used: what came from disk and from the store. */
 export function cacheLine(r: Report["references"][number]): string | null {
   const c = r.cache;

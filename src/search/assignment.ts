@@ -6,7 +6,7 @@
  */
 import { HUNGARIAN_WASM_BASE64 } from "./hungarian-wasm.js";
 
-export const EXACT_LIMIT = 1500;
+const EXACT_LIMIT = 1500;
 
 /** score is row-major n x m. Returns, for each row, its column (or -1). */
 export function maximizeAssignment(score: Float64Array | Float32Array, n: number, m: number): Int32Array {
@@ -14,6 +14,15 @@ export function maximizeAssignment(score: Float64Array | Float32Array, n: number
   if (n > m) throw new Error(`assignment needs rows <= columns (${n} > ${m})`);
   if (n > EXACT_LIMIT) return greedy(score, n, m);
   return n * m <= WASM_MAX_CELLS ? hungarianWasm(score, n, m) : hungarian(score, n, m);
+}
+
+/** Turn a matching of m items into n targets into its inverse (n -> m, -1 where unmatched). */
+export function invertMatching(a: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n).fill(-1);
+  a.forEach((j, i) => {
+    if (j >= 0) out[j] = i;
+  });
+  return out;
 }
 
 /** Cost matrices up to this many cells go to the WebAssembly scan (its memory, never returned, stays below ~40 MiB). */

@@ -28,7 +28,7 @@ export function transposed(m: Matrix): Matrix {
 const unitCache = new WeakMap<Matrix, Map<string, { data: Float32Array; width: number }>>();
 
 /** Rows scaled to unit length (zero rows stay zero), optionally restricted to some columns. */
-export function unitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
+function unitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Array; width: number } {
   const key = colSubset ? `${colSubset.length}:${colSubset[0]}:${colSubset[colSubset.length - 1]}` : "all";
   let perMatrix = unitCache.get(m);
   const hit = perMatrix?.get(key);
@@ -83,4 +83,18 @@ export function mapColumns(m: Matrix, perm: Int32Array, sign: Float32Array, targ
     }
   }
   return { rows: m.rows, cols: targetCols, data: out };
+}
+
+/** The first `cols` columns of every row. */
+export function leadingCols(m: Matrix, cols: number): Matrix {
+  const out = new Float32Array(m.rows * cols);
+  for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
+  return { rows: m.rows, cols, data: out };
+}
+
+/** The given rows, in the given order. */
+export function pickRows(m: Matrix, rows: Int32Array): Matrix {
+  const out = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
+  return { rows: rows.length, cols: m.cols, data: out };
 }

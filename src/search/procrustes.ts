@@ -10,7 +10,7 @@ import { rowDots } from "./dots.js";
 import type { Matrix } from "./matrix.js";
 
 /** Residual widths above this are not searched for rotations (Jacobi is O(d^3) per sweep). */
-export const PROCRUSTES_MAX_DIM = 512;
+const PROCRUSTES_MAX_DIM = 512;
 
 /** Q (row-major d x d) minimising ||a Q - b|| for a, b [rows, d]; and the fit (mean row cosine after mapping). */
 export function procrustes(a: Matrix, b: Matrix): { q: Float64Array; fit: number } | null {
@@ -55,7 +55,7 @@ function transpose(q: Float64Array, d: number): Float64Array {
 }
 
 /** One-sided Jacobi SVD of a square matrix (row-major): m = u diag(s) v^T; columns of u and v. */
-export function svd(m: Float64Array, d: number): { u: Float64Array; s: Float64Array; v: Float64Array } {
+function svd(m: Float64Array, d: number): { u: Float64Array; s: Float64Array; v: Float64Array } {
   // Worked on column-major copies (a column is contiguous: the rotations sweep columns), returned row-major.
   const a = transpose(m, d); // columns orthogonalised in place
   const v = new Float64Array(d * d);

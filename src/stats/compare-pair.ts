@@ -17,9 +17,9 @@ export interface PairOutcome {
 }
 
 /** Blocks in flight per pair on the fast path (each up to BLOCK_ELEMENTS per side). */
-export const DEFAULT_PREFETCH_DEPTH = 4;
+const DEFAULT_PREFETCH_DEPTH = 4;
 /** Tensors this small are always read whole, whatever the sampling fraction. */
-export const SAMPLE_MIN_ELEMENTS = 1 << 18;
+const SAMPLE_MIN_ELEMENTS = 1 << 18;
 const SAMPLE_CHUNKS = 16;
 
 export interface PairOptions {
@@ -34,7 +34,7 @@ export interface PairOptions {
  * SAMPLE_CHUNKS contiguous chunks (few ranged requests), spread evenly with a
  * deterministic offset derived from the tensor's name.
  */
-export function rowRanges(rows: number, cols: number, fraction: number, name: string): [number, number][] {
+function rowRanges(rows: number, cols: number, fraction: number, name: string): [number, number][] {
   if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
   const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
   if (want >= rows) return [[0, rows]];

@@ -28,7 +28,7 @@ export interface NullStats {
 
 const SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
 /** Two reference layers whose samples correlate this much are copies of each other (depth up-scaling). */
-export const DUPLICATE_LAYER_R = 0.5;
+const DUPLICATE_LAYER_R = 0.5;
 const MAX_CROSS = 32;
 
 function shiftedControls(p: SampledPair): number[] {

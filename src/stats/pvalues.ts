@@ -6,7 +6,7 @@
 const LN10 = Math.LN10;
 
 /** ln Γ(x) (Lanczos), for factorials of large counts. */
-export function lnGamma(x: number): number {
+function lnGamma(x: number): number {
   const g = 7;
   const c = [
     0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
@@ -37,7 +37,7 @@ export function poissonTailLog10(k: number, lambda: number): number {
 }
 
 /** log10 of the one-sided normal tail P(Z >= z). */
-export function normalTailLog10(z: number): number {
+function normalTailLog10(z: number): number {
   if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
   // Asymptotic series of the Mills ratio.
   const z2 = z * z;
@@ -60,7 +60,7 @@ export function zFromLog10P(log10p: number): number {
 }
 
 /** Complementary error function (Numerical Recipes erfcc, |error| < 1.2e-7). */
-export function erfc(x: number): number {
+function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
   const r =

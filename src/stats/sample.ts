@@ -5,7 +5,7 @@
  */
 
 /** Target sample size per tensor: Pearson over 16 Ki values has sd 1/128 under independence. */
-export const SAMPLE_TARGET = 16384;
+const SAMPLE_TARGET = 16384;
 const MAX_SAMPLE_COLS = 128;
 
 export interface SampleGrid {
@@ -13,7 +13,7 @@ export interface SampleGrid {
   cols: Int32Array;
 }
 
-export function sampleGrid(rows: number, cols: number): SampleGrid {
+function sampleGrid(rows: number, cols: number): SampleGrid {
   const mc = Math.min(cols, MAX_SAMPLE_COLS);
   const mr = Math.min(rows, Math.max(1, Math.floor(SAMPLE_TARGET / mc)));
   const r = new Int32Array(mr);

@@ -1,0 +1,191 @@
+/**
+ * One component against one reference: the planned element-wise pass (in the
+ * reference's file order), a second look at square matrices stored
+ * transposed, ambiguity resolution, nulls and z, the verdict, and the
+ * alignment search where element-wise comparison left matrices unexplained.
+ */
+import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
+import { numel, viewElements } from "../align/view.js";
+import { FromScratchError } from "../common/errors.js";
+import { standsOut } from "../policy/policy.js";
+import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
+import type { Settings } from "../settings/settings.js";
+import type { MemoSource } from "../sources/memo.js";
+import { comparePair } from "../stats/compare-pair.js";
+import { type SampledPair, nullsFor, zScore } from "../stats/controls.js";
+import { readOrder } from "./read-plan.js";
+import { resolveAmbiguity } from "./resolve-ambiguity.js";
+import { layerMatrix, summariseComponent } from "./summarise.js";
+
+/** What comparing a component against one reference needs: the sources (behind their memos) and how to read. */
+export interface ComponentContext {
+  cand: MemoSource;
+  ref: MemoSource;
+  settings: Settings;
+  /** Fraction of rows read from informative matrices (1 = exact). */
+  fraction: number;
+  /** Every reference tensor, located (the search looks beyond the aligned pairs). */
+  referenceTensors: Located[];
+  onPair: () => void;
+  onSearch?: (message: string) => void;
+}
+
+/** Per-pair results in the alignment's order, and what the nulls and the search need of them. */
+interface Compared {
+  comp: ComponentAlignment;
+  tensors: TensorResult[];
+  samples: (SampledPair | null)[];
+  /** Elements actually compared per pair (fewer than the view in sampled mode): the z floor uses them. */
+  compared: number[];
+}
+
+export async function compareComponent(comp: ComponentAlignment, ctx: ComponentContext): Promise<ComponentResult> {
+  const { thresholds } = ctx.settings;
+  // The planned pass reads through the sources (and their read-ahead); what reads a tensor again after it
+  // (the transposed look, the search) takes it from the memo.
+  ctx.cand.serving = ctx.ref.serving = false;
+  let c = await comparePlanned(comp, ctx);
+  ctx.cand.serving = ctx.ref.serving = true;
+  c = await transposedLook(c, ctx);
+  c = dropAmbiguous(c);
+  judgeAgainstNulls(c, thresholds);
+  const result = summariseComponent(c.comp, c.tensors, thresholds, null);
+  result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  return await searchWhereUnexplained(c, result, ctx);
+}
+
+/** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
+async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): Promise<Compared> {
+  const results = new Array<{ base: TensorResult; sample: SampledPair | null }>(comp.pairs.length);
+  const compared = comp.pairs.map(() => 0);
+  for (const index of readOrder(comp.pairs)) {
+    const { base, sample, n } = await comparePlannedPair(comp.pairs[index]!, ctx);
+    results[index] = { base, sample };
+    compared[index] = n;
+    ctx.onPair();
+  }
+  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), compared };
+}
+
+async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null; n: number }> {
+  const base = tensorResultOf(pair);
+  try {
+    const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
+    if (sampling) base.sampled = sampling;
+    base.cosine = stats.cosine;
+    base.pearson = stats.pearson;
+    base.identical = stats.identical;
+    if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
+    return { base, sample: stats.pearson === null ? null : sample, n: stats.n };
+  } catch (e) {
+    // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
+    // fetch and auth errors stop the run.
+    if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+    base.error = e.message;
+    return { base, sample: null, n: 0 };
+  }
+}
+
+/** A pair's result before anything is read. */
+function tensorResultOf(pair: AlignedPair): TensorResult {
+  return {
+    candidate: pair.candidate.entry.name,
+    reference: pair.reference.entry.name,
+    elements: viewElements(pair.candidate),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: pair.transform,
+    layer: pair.layer,
+    role: pair.role,
+    informative: pair.informative,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype },
+  };
+}
+
+/**
+ * A square matrix stored transposed (Conv1D layouts) has no shape to betray it: where the direct
+ * comparison shows nothing, compare the transposed candidate too and keep the stronger.
+ */
+async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compared> {
+  const { minPearson } = ctx.settings.thresholds;
+  let comp = c.comp;
+  for (let i = 0; i < comp.pairs.length; i++) {
+    const pair = comp.pairs[i]!;
+    const t = c.tensors[i]!;
+    const v = pair.candidate;
+    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= minPearson) continue;
+    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
+    const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
+    if (stats.pearson !== null && Math.abs(stats.pearson) >= minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+      comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
+      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
+      c.samples[i] = sample;
+    }
+  }
+  return { ...c, comp };
+}
+
+/** Ambiguous structural pairs: keep the assignment the data supports, drop the rest. */
+function dropAmbiguous(c: Compared): Compared {
+  const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
+  if (!keep.some((k) => !k)) return c;
+  const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
+  return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+}
+
+/** z of every compared tensor against the null measured on its own kind, and whether it stands out. */
+function judgeAgainstNulls(c: Compared, thresholds: Thresholds): void {
+  const nulls = nullsFor(c.samples);
+  c.tensors.forEach((t, i) => {
+    const nul = nulls[i];
+    if (t.pearson === null || !nul || nul.n === 0) return;
+    t.z = zScore(t.pearson, nul, c.compared[i] || t.elements);
+    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
+    t.standsOut = standsOut(t, thresholds);
+  });
+}
+
+const searchNotRun = (note: string): SearchSummary => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
+
+/**
+ * Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
+ * it decides the verdict when nothing stood out, and makes the matched share true when some did.
+ */
+async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx: ComponentContext): Promise<ComponentResult> {
+  const { comp, tensors } = c;
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
+  if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
+    // The search reads whole matrices: in sampled mode it would undo the saving, so it waits for an exact run.
+    return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
+  }
+  if (!(unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)))) return result;
+  let outcome: SearchOutcome;
+  try {
+    ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
+    outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.onSearch);
+  } catch (e) {
+    if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+    // The search leaves undecodable tensors out by itself; anything else that stops it must not
+    // leave a verdict of independent behind (an unsearched permuted copy looks independent).
+    const search = searchNotRun(`alignment search stopped: ${e.message}`);
+    if (result.verdict !== "independent") return { ...result, search };
+    return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e.message}); an unsearched component never counts as independent` };
+  }
+  const addedNames = new Set(outcome.added.map((t) => t.candidate));
+  const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
+  const searched = summariseComponent(
+    { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
+    [...tensors, ...outcome.added],
+    ctx.settings.thresholds,
+    outcome.summary,
+  );
+  searched.layerMatrix = result.layerMatrix;
+  return searched;
+}

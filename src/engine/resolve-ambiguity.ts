@@ -1,0 +1,39 @@
+/**
+ * Structural pairs that compete for the same tensors (see align.ts
+ * structuralFallback): keep the assignment the data supports, drop the rest.
+ */
+import type { AlignedPair } from "../align/align.js";
+import type { TensorResult } from "../report/schema.js";
+import { maximizeAssignment } from "../search/assignment.js";
+
+/**
+ * Per ambiguity group, the assignment of candidate to reference tensors with
+ * the largest total |Pearson|. Returns which pairs to keep.
+ */
+export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]): boolean[] {
+  const keep = pairs.map((p) => p.ambiguity === undefined);
+  const groups = new Map<number, number[]>();
+  pairs.forEach((p, i) => {
+    if (p.ambiguity !== undefined) groups.set(p.ambiguity, [...(groups.get(p.ambiguity) ?? []), i]);
+  });
+  for (const idx of groups.values()) {
+    const cands = [...new Set(idx.map((i) => pairs[i]!.candidate.entry.name))];
+    const refs = [...new Set(idx.map((i) => pairs[i]!.reference.entry.name))];
+    const swap = cands.length > refs.length;
+    const [rows, cols] = swap ? [refs, cands] : [cands, refs];
+    const score = new Float64Array(rows.length * cols.length).fill(-1);
+    const at = new Map<string, number>();
+    for (const i of idx) {
+      const c = pairs[i]!.candidate.entry.name;
+      const r = pairs[i]!.reference.entry.name;
+      const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
+      score[a * cols.length + b] = Math.abs(tensors[i]!.pearson ?? 0);
+      at.set(`${a}|${b}`, i);
+    }
+    maximizeAssignment(score, rows.length, cols.length).forEach((b, a) => {
+      const i = at.get(`${a}|${b}`);
+      if (i !== undefined) keep[i] = true;
+    });
+  }
+  return keep;
+}

@@ -1,0 +1,176 @@
+/**
+ * The whole check: list candidate and references (headers only), align,
+ * stream every aligned pair, measure the controls, decide, and assemble the
+ * report. Side effects come in through `deps`; nothing here knows GitHub.
+ */
+import { alignModels } from "../align/align.js";
+import { numel } from "../align/view.js";
+import { FromScratchError, InternalError, exitCodeFor } from "../common/errors.js";
+import { VERSION } from "../common/version.js";
+import { applyComparability, gateOf, referenceVerdict, runVerdict, samplingFraction } from "../policy/policy.js";
+import type { Report, ReferenceResult } from "../report/schema.js";
+import type { Settings } from "../settings/settings.js";
+import { MemoSource } from "../sources/memo.js";
+import type { ModelListing, WeightSource } from "../sources/types.js";
+import { compareComponent } from "./compare-component.js";
+import type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";
+import { informativeBytes, readPlan } from "./read-plan.js";
+
+/** What one run holds while it checks reference after reference. */
+interface Run {
+  settings: Settings;
+  deps: EngineDeps;
+  report: Report;
+  /** Every source opened (closed, and their bytes counted, at the end). */
+  opened: WeightSource[];
+  cand: WeightSource;
+  candListing: ModelListing;
+}
+
+export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ report: Report; error: FromScratchError | null }> {
+  const t0 = deps.now();
+  const report = emptyReport(settings);
+  const cand = deps.openSource(settings.candidate);
+  const opened: WeightSource[] = [cand];
+  let candListing: ModelListing;
+  try {
+    candListing = await listCandidate(cand, report, deps);
+  } catch (e) {
+    return await finish(report, asTyped(e), opened, settings, deps, t0);
+  }
+  const run: Run = { settings, deps, report, opened, cand, candListing };
+  let error: FromScratchError | null = null;
+  for (const refSource of settings.references) {
+    const refResult = emptyReferenceResult(refSource, settings);
+    report.references.push(refResult);
+    try {
+      await checkReference(run, refResult);
+    } catch (e) {
+      // Typed errors stop this reference and mark the run; a bug does the same (the verdicts reached so far are kept).
+      const err = asTyped(e);
+      refResult.verdict = "inconclusive";
+      refResult.reason = `could not complete: ${err.message}`;
+      refResult.error = { kind: err.kind, code: err.code, message: err.message };
+      error ??= err;
+      if (err.kind === "internal") break;
+    }
+  }
+  return await finish(report, error, opened, settings, deps, t0);
+}
+
+const asTyped = (e: unknown): FromScratchError => (e instanceof FromScratchError ? e : new InternalError(e));
+
+function emptyReport(settings: Settings): Report {
+  return {
+    schemaVersion: 1,
+    tool: { name: "fromscratch", version: VERSION },
+    candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
+    verdict: "inconclusive",
+    thresholds: settings.thresholds,
+    failOn: settings.failOn,
+    gate: { failed: false, rule: "" },
+    references: [],
+    bytesRead: 0,
+    seconds: 0,
+  };
+}
+
+function emptyReferenceResult(source: string, settings: Settings): ReferenceResult {
+  return {
+    source,
+    revision: null,
+    license: null,
+    verdict: "inconclusive",
+    reason: "",
+    components: [],
+    referenceUnmatchedTensors: 0,
+    sampling: { fraction: 1, mode: "exact", chosen: settings.sample === null ? "auto" : "--sample" },
+  };
+}
+
+async function listCandidate(cand: WeightSource, report: Report, { logger }: EngineDeps): Promise<ModelListing> {
+  logger.info(`candidate ${report.candidate.source}: reading headers`);
+  const listing = await cand.list();
+  report.candidate.revision = listing.revision;
+  report.candidate.parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
+  logger.info(
+    `candidate: ${listing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${listing.revision ? ` @ ${listing.revision}` : ""}`,
+  );
+  return listing;
+}
+
+/** Close the sources, then the run's verdict, error and gate (by the policy), bytes and time. */
+async function finish(report: Report, error: FromScratchError | null, opened: WeightSource[], settings: Settings, deps: EngineDeps, t0: number) {
+  for (const src of opened) await src.close?.();
+  if (error) report.error = { kind: error.kind, code: error.code, message: error.message, exitCode: exitCodeFor(error) };
+  report.verdict = runVerdict(report.references, report.error ?? null);
+  report.gate = gateOf(report.verdict, settings.failOn, report.error ?? null);
+  report.bytesRead = opened.reduce((s, x) => s + x.bytesRead, 0);
+  report.seconds = (deps.now() - t0) / 1000;
+  return { report, error };
+}
+
+/** One reference: list, align, choose the sampling, compare every component, decide, save the cache. */
+async function checkReference(run: Run, refResult: ReferenceResult): Promise<void> {
+  const { settings, deps, report } = run;
+  const { logger } = deps;
+  const refSource = refResult.source;
+  const { source: ref, cache } = openReference(deps, refSource);
+  run.opened.push(ref);
+  logger.info(`reference ${refSource}: reading headers`);
+  const refListing = await ref.list();
+  refResult.revision = refListing.revision;
+  refResult.license = refListing.license;
+  const alignment = alignModels(run.candListing.tensors, refListing.tensors, settings.components);
+  refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
+  if (report.candidate.components.length === 0) {
+    report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
+  }
+  const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
+  refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
+  if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
+  if (cache) cache.storeRanges = fraction < 1;
+  const onPair = progressCounter(run, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length, 0));
+  // Tell both sources what will be read, in order: remote ones coalesce adjacent ranges and fetch ahead.
+  const plan = readPlan(alignment.components, fraction);
+  run.cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
+  ref.expect?.(plan.reference, settings.reads.readAheadSpans);
+  const cand = new MemoSource(run.cand);
+  const refMemo = new MemoSource(ref);
+  const onSearch = (m: string) => logger.progress?.(`${refSource}: ${m}`);
+  for (const comp of alignment.components) {
+    refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch }));
+  }
+  cand.clear();
+  refMemo.clear();
+  Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
+  if (cache) await saveCache(cache, refResult, deps);
+  logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
+}
+
+function openReference(deps: EngineDeps, source: string): OpenedReference {
+  return deps.openReference ? deps.openReference(source) : { source: deps.openSource(source), cache: null };
+}
+
+/** Progress per tensor pair: pairs done, bytes read and rate since this reference started. */
+function progressCounter(run: Run, ref: WeightSource, refSource: string, total: number): () => void {
+  const { deps, cand } = run;
+  let done = 0;
+  const started = deps.now();
+  const bytes0 = cand.bytesRead + ref.bytesRead;
+  return () => {
+    done++;
+    const mb = (cand.bytesRead + ref.bytesRead - bytes0) / 1e6;
+    const secs = Math.max(1e-3, (deps.now() - started) / 1000);
+    deps.logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
+  };
+}
+
+async function saveCache(cache: ReferenceCache, refResult: ReferenceResult, { logger }: EngineDeps): Promise<void> {
+  await cache.persist();
+  refResult.cache = { ...cache.stats };
+  const s = cache.stats;
+  logger.info(
+    `cache: ${refResult.source}: headers ${s.listing}, ${s.rangesHit} ranges (${(s.bytesFromCache / 1e6).toFixed(1)} MB) from the cache, ${s.rangesStored} stored`,
+  );
+}

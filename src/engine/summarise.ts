@@ -1,0 +1,82 @@
+/**
+ * A component's tensor results -> its aggregates (matched share, pooled null,
+ * medians, identical matrices, layer picture) and its verdict (by the policy).
+ */
+import type { AlignedPair, ComponentAlignment } from "../align/align.js";
+import { componentVerdict } from "../policy/policy.js";
+import type { ComponentResult, LayerMatrix, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import { type SampledPair, layerMatrixOf, rawCosine } from "../stats/controls.js";
+import { pearson } from "../stats/pair-stats.js";
+
+/** Aggregates and verdict of a component from its tensor results. */
+export function summariseComponent(
+  comp: Pick<ComponentAlignment, "name" | "candidateParameters" | "unmatched" | "unmatchedParameters">,
+  tensors: TensorResult[],
+  thresholds: Thresholds,
+  search: SearchSummary | null,
+): ComponentResult {
+  for (const t of tensors) {
+    if (t.standsOut && t.pearson! < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  }
+  const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
+  const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
+  const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
+  const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
+  const nulls = informative.flatMap((t) => (t.null ? [t.null] : []));
+  const result: ComponentResult = {
+    name: comp.name,
+    verdict: "inconclusive",
+    reason: "",
+    share,
+    candidateParameters: comp.candidateParameters,
+    matchedParameters,
+    comparedParameters,
+    null: pooledSummary(nulls),
+    pearsonMedian: median(informative.map((t) => t.pearson!)),
+    zMedian: median(informative.map((t) => Math.abs(t.z ?? 0))),
+    unmatchedTensors: comp.unmatched.length,
+    unmatchedParameters: comp.unmatchedParameters,
+    unreadTensors: tensors.filter((t) => t.error).length,
+    identical: identicalOf(tensors),
+    search,
+    layerMatrix: null,
+    tensors,
+  };
+  Object.assign(result, componentVerdict(result, thresholds));
+  return result;
+}
+
+/** The layer x layer picture of a component (matrices' Pearson; norms' Pearson and raw cosine). */
+export function layerMatrix(pairs: AlignedPair[], samples: (SampledPair | null)[]): LayerMatrix | null {
+  const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
+  const isNorm = (p: SampledPair) => /norm/.test(p.role) && p.colsSampled === 1;
+  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
+  if (!m) return null;
+  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
+  const nc = layerMatrixOf(samples, isNorm, rawCosine);
+  const align = (x: typeof np) => (x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null);
+  return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Informative matrices byte-identical to the reference's. */
+function identicalOf(tensors: TensorResult[]): { tensors: number; parameters: number } {
+  // Same dtype, same layout, every element equal: the stored bytes are the same.
+  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
+}
+
+/** Pool per-tensor nulls (each a mean, sd and count) into one. */
+function pooledSummary(nulls: { mean: number; sd: number; n: number }[]): { mean: number; sd: number; n: number } | null {
+  const n = nulls.reduce((s, x) => s + x.n, 0);
+  if (n === 0) return null;
+  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n;
+  const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
+  return { mean, sd: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, n };
+}

@@ -1,0 +1,251 @@
+/**
+ * One look of the alignment search (deep-align.ts), for one way of bringing
+ * the candidate's residual axis into the reference's basis: match hidden
+ * units layer against layer, let each candidate layer choose its reference
+ * layer, then judge each chosen matching by the agreement test.
+ */
+import { poissonTailLog10, zFromLog10P } from "../stats/pvalues.js";
+import { PairAccumulator } from "../stats/pair-stats.js";
+import type { DeepReport, DeepResult, DeepTensor, RoleGroup } from "./deep-types.js";
+import { type Match, agreements, matchRows } from "./match-rows.js";
+import { type Matrix, mapColumns, transposed } from "./matrix.js";
+import { rotateRows } from "./procrustes.js";
+import type { ResidualTransform } from "./residual.js";
+
+/** Above this direct Pearson two reference layers are near-copies (kept out of each other's null). */
+const DUPLICATE_R = 0.5;
+
+/** A candidate tensor matched against one reference tensor. */
+type Cell = Match & { refName: string; refLayer: number | null };
+/** Per `role|candidate name`: its cells against the reference tensors of the role. */
+type Cells = Map<string, Cell[]>;
+/** Candidate layer -> the reference layer it matches best. */
+type ChosenLayers = Map<number | null, number | null>;
+
+const cellKey = (g: RoleGroup, ct: DeepTensor) => `${g.role}|${ct.name}`;
+
+function hForm(t: DeepTensor, hidden: "rows" | "cols"): Matrix {
+  return hidden === "rows" ? t.m : transposed(t.m);
+}
+
+export function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number, progress?: (done: number, total: number) => void): DeepReport {
+  const refs = referenceForms(groups);
+  const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
+  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform);
+  const map = transform?.kind === "permutation" ? transform.map : null;
+  return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
+}
+
+/** Puts a candidate tensor into the reference's residual basis, in [hidden, residual] form. */
+type ToReference = (t: DeepTensor, g: RoleGroup, refCols: number) => Matrix;
+
+function candidateInReferenceBasis(transform: ResidualTransform | null): ToReference {
+  const map = transform?.kind === "permutation" ? transform.map : null;
+  return (t, g, refCols) => {
+    const h = hForm(t, g.hidden);
+    if (transform?.kind === "rotation") return h.cols === transform.d && refCols === transform.d ? rotateRows(h, transform.q) : h;
+    if (!map || h.cols !== map.perm.length) return h;
+    return mapColumns(h, map.perm, map.sign, refCols);
+  };
+}
+
+/** Every reference tensor in [hidden, residual] form, and which reference layers are near-copies of each other. */
+function referenceForms(groups: RoleGroup[]) {
+  const forms = new Map<RoleGroup, Matrix[]>();
+  const pairs = new Set<string>();
+  const duplicates: [number, number][] = [];
+  for (const g of groups) {
+    const refH = g.reference.map((t) => hForm(t, g.hidden));
+    forms.set(g, refH);
+    for (let a = 0; a < g.reference.length; a++) {
+      for (let b = a + 1; b < g.reference.length; b++) {
+        if (!(directPearson(refH[a]!, refH[b]!) > DUPLICATE_R)) continue;
+        const la = g.reference[a]!.layer ?? -1;
+        const lb = g.reference[b]!.layer ?? -1;
+        const key = `${Math.min(la, lb)}|${Math.max(la, lb)}`;
+        if (!pairs.has(key)) duplicates.push([Math.min(la, lb), Math.max(la, lb)]);
+        pairs.add(key);
+      }
+    }
+  }
+  const isDuplicate = (a: number | null, b: number | null) => pairs.has(`${Math.min(a ?? -1, b ?? -1)}|${Math.max(a ?? -1, b ?? -1)}`);
+  return { forms, duplicates, isDuplicate };
+}
+
+function directPearson(a: Matrix, b: Matrix): number {
+  if (a.rows !== b.rows || a.cols !== b.cols) return 0;
+  const acc = new PairAccumulator();
+  acc.add(a.data, b.data);
+  return acc.result().pearson ?? 0;
+}
+
+/**
+ * Layer-by-layer matrix of aligned Pearson per role, and the matchings behind it. The full
+ * candidate-layer x reference-layer matrix is computed for the cheapest roles only (they choose the
+ * layers); costlier roles are matched at the chosen layer alone.
+ */
+function matchLayers(groups: RoleGroup[], refForms: Map<RoleGroup, Matrix[]>, toRef: ToReference, residualSize: number, progress?: (done: number, total: number) => void) {
+  const toMatch = groups.reduce((n, g) => n + g.candidate.length, 0);
+  const matched = new Set<DeepTensor>();
+  const cells: Cells = new Map();
+  const fillRow = (g: RoleGroup, ct: DeepTensor, only: (layer: number | null) => boolean) => {
+    matched.add(ct);
+    progress?.(matched.size, toMatch);
+    cells.set(cellKey(g, ct), matchAcross(g, ct, refForms.get(g)!, toRef, residualSize, only));
+  };
+  const selecting = selectingGroups(groups);
+  for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
+  const chosenLayer = chooseLayers(selecting, cells);
+  // The other roles: at the chosen layer, or against every layer when their layer was not chosen above.
+  const others = groups.filter((g) => !selecting.has(g));
+  for (const g of others) {
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      if (want === undefined) fillRow(g, ct, () => true);
+      else fillRow(g, ct, (l) => l === want);
+    }
+  }
+  for (const g of others) {
+    for (const ct of g.candidate) {
+      if (chosenLayer.has(ct.layer)) continue;
+      const best = cells.get(cellKey(g, ct))!.reduce<Cell | null>((a, b) => (a === null || b.r > a.r ? b : a), null);
+      if (best) chosenLayer.set(ct.layer, best.refLayer);
+    }
+  }
+  return { cells, chosenLayer };
+}
+
+/** One candidate tensor against every reference tensor of its role on the layers `only` admits. */
+function matchAcross(g: RoleGroup, ct: DeepTensor, refH: Matrix[], toRef: ToReference, residualSize: number, only: (layer: number | null) => boolean): Cell[] {
+  const row: Cell[] = [];
+  const mapped = new Map<number, Matrix>();
+  g.reference.forEach((rt, k) => {
+    if (!only(rt.layer)) return;
+    const cols = refH[k]!.cols;
+    if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
+    row.push({ ...matchRows(mapped.get(cols)!, refH[k]!, residualSize), refName: rt.name, refLayer: rt.layer });
+  });
+  return row;
+}
+
+/** The roles that choose the layers: those within twice the cost of the cheapest to match. */
+function selectingGroups(groups: RoleGroup[]): Set<RoleGroup> {
+  const cost = (g: RoleGroup) => {
+    const c = hForm(g.candidate[0]!, g.hidden);
+    const r = hForm(g.reference[0]!, g.hidden);
+    return c.rows * r.rows * Math.min(c.cols, r.cols);
+  };
+  const cheapest = Math.min(...groups.filter((g) => g.candidate.length && g.reference.length).map(cost));
+  return new Set(groups.filter((g) => g.candidate.length && g.reference.length && cost(g) <= 2 * cheapest));
+}
+
+/** Each candidate layer picks the reference layer with the highest total aligned Pearson over the selecting roles. */
+function chooseLayers(selecting: Set<RoleGroup>, cells: Cells): ChosenLayers {
+  const layerScore = new Map<number | null, Map<number | null, number>>();
+  for (const g of selecting) {
+    for (const ct of g.candidate) {
+      const scores = layerScore.get(ct.layer) ?? new Map<number | null, number>();
+      for (const cell of cells.get(cellKey(g, ct))!) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      layerScore.set(ct.layer, scores);
+    }
+  }
+  const chosenLayer: ChosenLayers = new Map();
+  for (const [cl, scores] of layerScore) {
+    let best: number | null = null;
+    let bestScore = -Infinity;
+    for (const [rl, sc] of scores) {
+      // Prefer the same index on ties: no shift is claimed without evidence.
+      if (sc > bestScore + 1e-12 || (Math.abs(sc - bestScore) <= 1e-12 && rl === cl)) {
+        best = rl;
+        bestScore = sc;
+      }
+    }
+    chosenLayer.set(cl, best);
+  }
+  return chosenLayer;
+}
+
+type Chosen = { cell: Cell; group: RoleGroup; ct: DeepTensor };
+
+/** Every candidate tensor's matching at its chosen reference layer, judged by agreement with its partners. */
+function judgeChosen(groups: RoleGroup[], cells: Cells, chosenLayer: ChosenLayers, isDuplicate: (a: number | null, b: number | null) => boolean, transform: ResidualTransform | null): DeepResult[] {
+  // Agreement partners: tensors of one candidate layer matched to the same reference layer, same hidden size.
+  const chosenCells = new Map<string, Chosen>();
+  for (const g of groups) {
+    for (const ct of g.candidate) {
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(cellKey(g, ct))!.find((c) => c.refLayer === want);
+      if (cell) chosenCells.set(cellKey(g, ct), { cell, group: g, ct });
+    }
+  }
+  const results: DeepResult[] = [];
+  for (const g of groups) {
+    const nul = alignedNull(g, cells, chosenLayer, isDuplicate);
+    for (const ct of g.candidate) {
+      const chosen = chosenCells.get(cellKey(g, ct));
+      if (!chosen) continue;
+      const { cell } = chosen;
+      // Decisive evidence is the agreement test: the aligned-Pearson null (other layers) is not
+      // exchangeable with the matched layer when layers share structure by construction (layer 0
+      // reads the embeddings), so it is reported but never decides.
+      const log10p = agreementLog10p(cellKey(g, ct), chosen, chosenCells);
+      results.push({
+        candidate: ct.name,
+        reference: cell.refName,
+        pearson: cell.r,
+        cosine: cell.cos,
+        log10p,
+        z: zFromLog10P(log10p),
+        null: nul,
+        transform: transformsOf(cell, ct, transform),
+        elements: ct.m.rows * ct.m.cols,
+      });
+    }
+  }
+  return results;
+}
+
+/** The aligned null of a role: every candidate layer against the reference layers it did not choose. */
+function alignedNull(g: RoleGroup, cells: Cells, chosenLayer: ChosenLayers, isDuplicate: (a: number | null, b: number | null) => boolean) {
+  const values: number[] = [];
+  for (const ct of g.candidate) {
+    const want = chosenLayer.get(ct.layer);
+    for (const cell of cells.get(cellKey(g, ct))!) {
+      if (cell.refLayer === want || isDuplicate(cell.refLayer, want ?? null)) continue;
+      values.push(cell.r);
+    }
+  }
+  return summarise(values);
+}
+
+function summarise(values: number[]): { mean: number; sd: number; n: number } {
+  const n = values.length;
+  if (n === 0) return { mean: 0, sd: 0, n: 0 };
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, sd, n };
+}
+
+/** Agreement with every partner sharing the hidden units (same candidate layer); Bonferroni over partners. */
+function agreementLog10p(key: string, { cell, ct }: Chosen, chosenCells: Map<string, Chosen>): number {
+  let bestLog10p = 0;
+  let partners = 0;
+  for (const [otherKey, other] of chosenCells) {
+    if (otherKey === key || other.ct.layer !== ct.layer) continue;
+    for (const k of agreements(cell.perm, other.cell.perm)) {
+      partners++;
+      bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
+    }
+  }
+  return partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
+}
+
+/** The transforms a matching undid, as the report names them. */
+function transformsOf(cell: Cell, ct: DeepTensor, transform: ResidualTransform | null): string {
+  const transforms: string[] = [];
+  if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
+  if (transform !== null) transforms.push(transform.kind === "rotation" ? "residual-rotated" : "residual-permuted");
+  if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
+  if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
+  return transforms.join("+") || "none";
+}

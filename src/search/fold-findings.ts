@@ -1,0 +1,85 @@
+/**
+ * What the alignment search found, folded back into the component's tensor
+ * results (deep-stage.ts runs the search).
+ */
+import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import { standsOut } from "../policy/policy.js";
+import { zFromLog10P } from "../stats/pvalues.js";
+import { type TensorView, viewElements } from "../align/view.js";
+import type { DeepResult, RoleGroup } from "./deep-types.js";
+
+/** Suffix of the id under which the search holds the transposed look at a square candidate matrix. */
+export const FLIPPED = "#transposed";
+
+/** The search's bookkeeping for a candidate matrix it loaded (under its id, FLIPPED for the transposed look). */
+export type Origin = { pairIndex: number | null; view: TensorView; layer: number | null };
+
+/** Of both orientations of a square matrix keep the stronger, paying for the second look. */
+export function bestOrientation(results: DeepResult[]): Map<string, DeepResult> {
+  const best = new Map<string, DeepResult>();
+  for (const d of results) {
+    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
+    const prev = best.get(key);
+    const flippedToo = prev !== undefined;
+    const pick = !prev || d.log10p < prev.log10p ? d : prev;
+    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
+    const transform = pick.candidate.endsWith(FLIPPED) ? (pick.transform === "none" ? "transpose" : `transpose+${pick.transform}`) : pick.transform;
+    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
+  }
+  return best;
+}
+
+/**
+ * Fold what the search found into the tensor results: a matrix it matched stands out (its direct
+ * comparison kept beside it) or is added when it had no name counterpart; one it did not match keeps
+ * the aligned look for the report.
+ */
+export function foldFindings(
+  best: Map<string, DeepResult>,
+  loaded: { roleGroups: RoleGroup[]; idToPair: Map<string, Origin> },
+  tensors: TensorResult[],
+  thresholds: Thresholds,
+  summary: SearchSummary,
+): { count: number; added: TensorResult[] } {
+  let found = 0;
+  const added: TensorResult[] = [];
+  for (const d of best.values()) {
+    const origin = loaded.idToPair.get(d.candidate)!;
+    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex]! : null;
+    if (existing?.standsOut) continue;
+    if (!standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds)) {
+      if (existing) existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
+      continue;
+    }
+    found++;
+    if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
+    const base: TensorResult = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
+    if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
+    Object.assign(base, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform, log10p: d.log10p, standsOut: true });
+    if (!existing) {
+      base.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate))!.role;
+      added.push(base);
+    }
+  }
+  return { count: found, added };
+}
+
+/** The result of a candidate matrix with no name counterpart, before the search's findings. */
+export function unpairedResult(view: TensorView, layer: number | null, reference: string): TensorResult {
+  return {
+    candidate: view.entry.name,
+    reference,
+    elements: viewElements(view),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: "none",
+    layer,
+    role: "",
+    informative: true,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: view.entry.dtype, reference: "" },
+  };
+}

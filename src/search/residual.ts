@@ -1,0 +1,128 @@
+/**
+ * Step 1 of the alignment search (deep-align.ts): how the candidate's residual
+ * axis maps onto the reference's. A permutation with signs, recovered by a
+ * linear assignment on dimension profiles over an axis both models share
+ * (token ids, positions, pixels, norm gains), or a rotation when the
+ * embeddings say the stream was rotated.
+ */
+import { invertMatching, maximizeAssignment } from "./assignment.js";
+import { type Matrix, columnSubset, leadingCols, rowCosines, transposed } from "./matrix.js";
+import { procrustes } from "./procrustes.js";
+
+/**
+ * Tensors that carry the residual axis next to an axis both models share, from
+ * which the residual permutation is recovered: embedding and LM-head columns
+ * over token ids, norm gains (a per-dimension profile), patch embeddings over
+ * pixels.
+ */
+export interface BasisBlock {
+  candidate: Matrix;
+  reference: Matrix;
+  /** Residual axis of the block: embeddings [tokens, d] have it on cols, patch embeddings [d, pixels] on rows. */
+  residual: "rows" | "cols";
+  /** Values keep their sign under the evasions (norm gains); else a residual dimension may be negated. */
+  signed: boolean;
+  /** Centre each vector across dimensions first (norm gains sit near 1). */
+  center: boolean;
+}
+
+export interface Basis {
+  blocks: BasisBlock[];
+}
+
+export interface ResidualMap {
+  /** Candidate dimension -> reference dimension (-1 where unmatched). */
+  perm: Int32Array;
+  sign: Float32Array;
+  /** The permutation is (almost) the identity with no sign flipped. */
+  identity: boolean;
+  /** Mean |cos| of the matching (1 = a clean permutation); 0 without an unsigned block. */
+  quality: number;
+  /** Mean |cos| of the identity matching, for comparison. */
+  identityQuality: number;
+}
+
+/** How the candidate's residual axis is brought into the reference's basis. */
+export type ResidualTransform = { kind: "permutation"; map: ResidualMap } | { kind: "rotation"; q: Float64Array; d: number; fit: number };
+
+/** Procrustes fit (mean row cosine) above which a rotation of the residual stream is worth searching. */
+const ROTATION_MIN_FIT = 0.9;
+
+/** Residual dimensions as rows, [d, shared axis], optionally centred per column. */
+function residualRows(m: Matrix, residual: "rows" | "cols", center: boolean): Matrix {
+  const r = residual === "rows" ? m : transposed(m);
+  if (!center) return r;
+  const out = new Float32Array(r.data);
+  for (let j = 0; j < r.cols; j++) {
+    let mu = 0;
+    for (let i = 0; i < r.rows; i++) mu += out[i * r.cols + j]!;
+    mu /= r.rows;
+    for (let i = 0; i < r.rows; i++) out[i * r.cols + j]! -= mu;
+  }
+  return { rows: r.rows, cols: r.cols, data: out };
+}
+
+/**
+ * The residual permutation (candidate dim -> reference dim) with signs: a linear
+ * assignment on the sum of every block's cosine between dimension profiles,
+ * each scaled by sqrt(profile length) so blocks weigh by how much they know.
+ */
+export function residualMap(basis: Basis): ResidualMap | null {
+  let total: Float64Array | null = null;
+  let signs: Float64Array | null = null;
+  let n = 0;
+  let m = 0;
+  for (const b of basis.blocks) {
+    let c = residualRows(b.candidate, b.residual, b.center);
+    let r = residualRows(b.reference, b.residual, b.center);
+    if (total && (c.rows !== n || r.rows !== m)) continue;
+    const shared = Math.min(c.cols, r.cols);
+    if (shared < 2) continue;
+    if (c.cols !== shared) c = leadingCols(c, shared);
+    if (r.cols !== shared) r = leadingCols(r, shared);
+    n = c.rows;
+    m = r.rows;
+    const cols = columnSubset(shared, 4096);
+    const cos = rowCosines(c, r, cols);
+    const w = Math.sqrt(cols ? cols.length : shared);
+    total ??= new Float64Array(n * m);
+    for (let i = 0; i < n * m; i++) total[i] += w * (b.signed ? cos[i]! : Math.abs(cos[i]!));
+    if (!b.signed && !signs) signs = cos;
+  }
+  if (!total) return null;
+  const swap = n > m;
+  const score = swap ? transposeScore(total, n, m) : total;
+  const a = swap ? invertMatching(maximizeAssignment(score, m, n), n) : maximizeAssignment(score, n, m);
+  return withSigns(a, signs, n, m);
+}
+
+/** Signs and qualities of a residual matching, from the cosines of the first unsigned block. */
+function withSigns(a: Int32Array, signs: Float64Array | null, n: number, m: number): ResidualMap {
+  const sign = new Float32Array(n);
+  let same = 0;
+  let quality = 0;
+  for (let i = 0; i < n; i++) {
+    const j = a[i]!;
+    const sv = signs && j >= 0 ? signs[i * m + j]! : 1;
+    sign[i] = sv < 0 ? -1 : 1;
+    if (signs && j >= 0) quality += Math.abs(sv);
+    if (j === i && sign[i] > 0) same++;
+  }
+  let identityQuality = 0;
+  if (signs) for (let i = 0; i < Math.min(n, m); i++) identityQuality += Math.abs(signs[i * m + i]!);
+  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0, identityQuality: signs ? identityQuality / n : 0 };
+}
+
+function transposeScore(s: Float64Array, n: number, m: number): Float64Array {
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = s[i * m + j]!;
+  return out;
+}
+
+/** The rotation that maps the candidate's embeddings onto the reference's, when it fits (a rotated copy). */
+export function residualRotation(basis: Basis): ResidualTransform | null {
+  const block = basis.blocks.find((b) => !b.signed && b.residual === "cols");
+  if (!block) return null;
+  const p = procrustes(block.candidate, block.reference);
+  return p && p.fit >= ROTATION_MIN_FIT ? { kind: "rotation", q: p.q, d: block.candidate.cols, fit: p.fit } : null;
+}
