@@ -3565,18 +3565,13 @@ function verdictSentence(report, opts = {}) {
   return `${head}: against ${r.source}, ${c.name}: ${strip0(c.reason)}${others}${tail}.`;
 }
 
-// src/report/html.ts
+// src/report/html-base.ts
 function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
 var e = escapeHtml;
 var wrapName = (s) => e(s).replace(/([._/:+-])(?=[^<])/g, "$1<wbr>");
 var n = (x) => Number.isFinite(x) ? String(Math.round(x * 100) / 100) : "0";
-var VERDICT_LABEL = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
-var VERDICT_ORDER = { reused: 0, inconclusive: 1, independent: 2 };
-function badge(v, small = false) {
-  return `<span class="badge v-${v}${small ? " small" : ""}">${VERDICT_LABEL[v]}</span>`;
-}
 function divergingColor(v) {
   const t = Math.max(-1, Math.min(1, v));
   const [r0, g0, b0] = [247, 247, 247];
@@ -3585,6 +3580,8 @@ function divergingColor(v) {
   const mix = (x, y) => Math.round(x + (y - x) * a).toString(16).padStart(2, "0");
   return `#${mix(r0, r1)}${mix(g0, g1)}${mix(b0, b1)}`;
 }
+
+// src/report/html-charts.ts
 function normNull(c) {
   const nulls = c.tensors.filter((t) => /norm/.test(t.role) && !t.informative && t.null).map((t) => t.null);
   if (!nulls.length) return null;
@@ -3595,6 +3592,9 @@ function normNull(c) {
   };
 }
 var figureId = 0;
+function resetFigureIds() {
+  figureId = 0;
+}
 function trapNumbers(cos, pear) {
   const cs = cos.flat().filter((v) => v !== null);
   const ps = pear.flat().filter((v) => v !== null);
@@ -3759,6 +3759,8 @@ function layerLine(points, th) {
   out.push(`</svg>`);
   return out.join("");
 }
+
+// src/report/html-tables.ts
 function notesOf(t) {
   const notes = [];
   if (t.error) notes.push(`unread: ${t.error}`);
@@ -3807,6 +3809,13 @@ function tensorTable(c) {
   }
   out.push(`</tbody></table></div></details>`);
   return out.join("");
+}
+
+// src/report/html.ts
+var VERDICT_LABEL = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
+var VERDICT_ORDER = { reused: 0, inconclusive: 1, independent: 2 };
+function badge(v, small = false) {
+  return `<span class="badge v-${v}${small ? " small" : ""}">${VERDICT_LABEL[v]}</span>`;
 }
 function shareBar(c, th) {
   const w = 240;
@@ -3973,7 +3982,7 @@ for (const th of document.querySelectorAll("table.sortable th")) {
 }
 `;
 function renderHtml(report, opts = {}) {
-  figureId = 0;
+  resetFigureIds();
   const c = report.candidate;
   const th = report.thresholds;
   const body = [];
@@ -8835,81 +8844,21 @@ function cliLogger(io, quiet) {
     }
   };
 }
-function parseCheckArgs(args, env) {
-  const { values } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      candidate: { type: "string" },
-      reference: { type: "string", multiple: true },
-      report: { type: "string" },
-      html: { type: "string" },
-      format: { type: "string" },
-      "fail-on": { type: "string" },
-      endpoint: { type: "string" },
-      token: { type: "string" },
-      components: { type: "string" },
-      "min-pearson": { type: "string" },
-      "min-z": { type: "string" },
-      "min-share": { type: "string" },
-      sample: { type: "string" },
-      concurrency: { type: "string" },
-      "cache-dir": { type: "string" },
-      "network-timeout": { type: "string" },
-      quiet: { type: "boolean" },
-      shard: { type: "string" },
-      "plan-fingerprint": { type: "string" },
-      "plan-positions": { type: "string" }
-    }
-  });
-  return parseSettings({
-    mode: "check",
-    candidate: values.candidate,
-    references: values.reference ?? [],
-    reportPath: values.report,
-    htmlPath: values.html,
-    format: values.format,
-    failOn: values["fail-on"],
-    endpoint: values.endpoint ?? env.HF_ENDPOINT,
-    token: values.token ?? env.HF_TOKEN,
-    components: values.components,
-    minPearson: values["min-pearson"],
-    minZ: values["min-z"],
-    minShare: values["min-share"],
-    sample: values.sample,
-    concurrency: values.concurrency,
-    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
-    networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
-    shard: values.shard,
-    planFingerprint: values["plan-fingerprint"],
-    planPositions: values["plan-positions"],
-    quiet: values.quiet
-  });
-}
-function parsePlanArgs(args, env) {
-  const { values: v } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      candidate: { type: "string" },
-      reference: { type: "string", multiple: true },
-      shards: { type: "string" },
-      endpoint: { type: "string" },
-      token: { type: "string" },
-      components: { type: "string" },
-      sample: { type: "string" },
-      concurrency: { type: "string" },
-      "network-timeout": { type: "string" },
-      quiet: { type: "boolean" }
-    }
-  });
-  return parseSettings({
-    mode: "plan",
+var SOURCE_FLAGS = {
+  candidate: { type: "string" },
+  reference: { type: "string", multiple: true },
+  endpoint: { type: "string" },
+  token: { type: "string" },
+  components: { type: "string" },
+  sample: { type: "string" },
+  concurrency: { type: "string" },
+  "network-timeout": { type: "string" },
+  quiet: { type: "boolean" }
+};
+function sourceInputs(v, env) {
+  return {
     candidate: v.candidate,
     references: v.reference ?? [],
-    shards: v.shards,
     endpoint: v.endpoint ?? env.HF_ENDPOINT,
     token: v.token ?? env.HF_TOKEN,
     components: v.components,
@@ -8917,7 +8866,52 @@ function parsePlanArgs(args, env) {
     concurrency: v.concurrency,
     networkTimeout: v["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
     quiet: v.quiet
+  };
+}
+function parseCheckArgs(args, env) {
+  const { values } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      ...SOURCE_FLAGS,
+      report: { type: "string" },
+      html: { type: "string" },
+      format: { type: "string" },
+      "fail-on": { type: "string" },
+      "min-pearson": { type: "string" },
+      "min-z": { type: "string" },
+      "min-share": { type: "string" },
+      "cache-dir": { type: "string" },
+      shard: { type: "string" },
+      "plan-fingerprint": { type: "string" },
+      "plan-positions": { type: "string" }
+    }
   });
+  return parseSettings({
+    mode: "check",
+    ...sourceInputs(values, env),
+    reportPath: values.report,
+    htmlPath: values.html,
+    format: values.format,
+    failOn: values["fail-on"],
+    minPearson: values["min-pearson"],
+    minZ: values["min-z"],
+    minShare: values["min-share"],
+    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
+    shard: values.shard,
+    planFingerprint: values["plan-fingerprint"],
+    planPositions: values["plan-positions"]
+  });
+}
+function parsePlanArgs(args, env) {
+  const { values } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { ...SOURCE_FLAGS, shards: { type: "string" } }
+  });
+  return parseSettings({ mode: "plan", ...sourceInputs(values, env), shards: values.shards });
 }
 function parseMergeArgs(args) {
   const { values: v, positionals } = parseOrUsage({

@@ -74618,7 +74618,7 @@ function verdictSentence(report, opts = {}) {
 }
 __name(verdictSentence, "verdictSentence");
 
-// src/report/html.ts
+// src/report/html-base.ts
 function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
@@ -74626,12 +74626,6 @@ __name(escapeHtml, "escapeHtml");
 var e = escapeHtml;
 var wrapName = /* @__PURE__ */ __name((s) => e(s).replace(/([._/:+-])(?=[^<])/g, "$1<wbr>"), "wrapName");
 var n = /* @__PURE__ */ __name((x) => Number.isFinite(x) ? String(Math.round(x * 100) / 100) : "0", "n");
-var VERDICT_LABEL = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
-var VERDICT_ORDER = { reused: 0, inconclusive: 1, independent: 2 };
-function badge(v, small = false) {
-  return `<span class="badge v-${v}${small ? " small" : ""}">${VERDICT_LABEL[v]}</span>`;
-}
-__name(badge, "badge");
 function divergingColor(v) {
   const t = Math.max(-1, Math.min(1, v));
   const [r0, g0, b0] = [247, 247, 247];
@@ -74641,6 +74635,8 @@ function divergingColor(v) {
   return `#${mix(r0, r1)}${mix(g0, g1)}${mix(b0, b1)}`;
 }
 __name(divergingColor, "divergingColor");
+
+// src/report/html-charts.ts
 function normNull(c) {
   const nulls = c.tensors.filter((t) => /norm/.test(t.role) && !t.informative && t.null).map((t) => t.null);
   if (!nulls.length) return null;
@@ -74652,6 +74648,10 @@ function normNull(c) {
 }
 __name(normNull, "normNull");
 var figureId = 0;
+function resetFigureIds() {
+  figureId = 0;
+}
+__name(resetFigureIds, "resetFigureIds");
 function trapNumbers(cos, pear) {
   const cs = cos.flat().filter((v) => v !== null);
   const ps = pear.flat().filter((v) => v !== null);
@@ -74819,6 +74819,8 @@ function layerLine(points, th) {
   return out.join("");
 }
 __name(layerLine, "layerLine");
+
+// src/report/html-tables.ts
 function notesOf(t) {
   const notes = [];
   if (t.error) notes.push(`unread: ${t.error}`);
@@ -74870,6 +74872,14 @@ function tensorTable(c) {
   return out.join("");
 }
 __name(tensorTable, "tensorTable");
+
+// src/report/html.ts
+var VERDICT_LABEL = { reused: "REUSED", inconclusive: "INCONCLUSIVE", independent: "INDEPENDENT" };
+var VERDICT_ORDER = { reused: 0, inconclusive: 1, independent: 2 };
+function badge(v, small = false) {
+  return `<span class="badge v-${v}${small ? " small" : ""}">${VERDICT_LABEL[v]}</span>`;
+}
+__name(badge, "badge");
 function shareBar(c, th) {
   const w = 240;
   const x = Math.max(0, Math.min(1, c.share)) * w;
@@ -75039,7 +75049,7 @@ for (const th of document.querySelectorAll("table.sortable th")) {
 }
 `;
 function renderHtml(report, opts = {}) {
-  figureId = 0;
+  resetFigureIds();
   const c = report.candidate;
   const th = report.thresholds;
   const body2 = [];

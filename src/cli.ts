@@ -100,84 +100,26 @@ function cliLogger(io: CliIO, quiet: boolean): Logger {
   };
 }
 
-/** argv of `check` (and the environment's defaults) -> CheckSettings. */
-function parseCheckArgs(args: string[], env: CliIO["env"]): CheckSettings {
-  const { values } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      candidate: { type: "string" },
-      reference: { type: "string", multiple: true },
-      report: { type: "string" },
-      html: { type: "string" },
-      format: { type: "string" },
-      "fail-on": { type: "string" },
-      endpoint: { type: "string" },
-      token: { type: "string" },
-      components: { type: "string" },
-      "min-pearson": { type: "string" },
-      "min-z": { type: "string" },
-      "min-share": { type: "string" },
-      sample: { type: "string" },
-      concurrency: { type: "string" },
-      "cache-dir": { type: "string" },
-      "network-timeout": { type: "string" },
-      quiet: { type: "boolean" },
-      shard: { type: "string" },
-      "plan-fingerprint": { type: "string" },
-      "plan-positions": { type: "string" },
-    },
-  });
-  return parseSettings({
-    mode: "check",
-    candidate: values.candidate,
-    references: values.reference ?? [],
-    reportPath: values.report,
-    htmlPath: values.html,
-    format: values.format,
-    failOn: values["fail-on"],
-    endpoint: values.endpoint ?? env.HF_ENDPOINT,
-    token: values.token ?? env.HF_TOKEN,
-    components: values.components,
-    minPearson: values["min-pearson"],
-    minZ: values["min-z"],
-    minShare: values["min-share"],
-    sample: values.sample,
-    concurrency: values.concurrency,
-    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
-    networkTimeout: values["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
-    shard: values.shard,
-    planFingerprint: values["plan-fingerprint"],
-    planPositions: values["plan-positions"],
-    quiet: values.quiet,
-  });
-}
+/** Flags `check` and `plan` share: where the models are and how to read them. */
+const SOURCE_FLAGS = {
+  candidate: { type: "string" },
+  reference: { type: "string", multiple: true },
+  endpoint: { type: "string" },
+  token: { type: "string" },
+  components: { type: "string" },
+  sample: { type: "string" },
+  concurrency: { type: "string" },
+  "network-timeout": { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
 
-/** argv of `plan` -> PlanSettings. */
-function parsePlanArgs(args: string[], env: CliIO["env"]): PlanSettings {
-  const { values: v } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      candidate: { type: "string" },
-      reference: { type: "string", multiple: true },
-      shards: { type: "string" },
-      endpoint: { type: "string" },
-      token: { type: "string" },
-      components: { type: "string" },
-      sample: { type: "string" },
-      concurrency: { type: "string" },
-      "network-timeout": { type: "string" },
-      quiet: { type: "boolean" },
-    },
-  });
-  return parseSettings({
-    mode: "plan",
+type SourceFlagValues = { candidate?: string; reference?: string[]; endpoint?: string; token?: string; components?: string; sample?: string; concurrency?: string; "network-timeout"?: string; quiet?: boolean };
+
+/** The shared flags as raw inputs, with the environment's defaults. */
+function sourceInputs(v: SourceFlagValues, env: CliIO["env"]) {
+  return {
     candidate: v.candidate,
     references: v.reference ?? [],
-    shards: v.shards,
     endpoint: v.endpoint ?? env.HF_ENDPOINT,
     token: v.token ?? env.HF_TOKEN,
     components: v.components,
@@ -185,7 +127,56 @@ function parsePlanArgs(args: string[], env: CliIO["env"]): PlanSettings {
     concurrency: v.concurrency,
     networkTimeout: v["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
     quiet: v.quiet,
+  };
+}
+
+/** argv of `check` (and the environment's defaults) -> CheckSettings. */
+function parseCheckArgs(args: string[], env: CliIO["env"]): CheckSettings {
+  const { values } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      ...SOURCE_FLAGS,
+      report: { type: "string" },
+      html: { type: "string" },
+      format: { type: "string" },
+      "fail-on": { type: "string" },
+      "min-pearson": { type: "string" },
+      "min-z": { type: "string" },
+      "min-share": { type: "string" },
+      "cache-dir": { type: "string" },
+      shard: { type: "string" },
+      "plan-fingerprint": { type: "string" },
+      "plan-positions": { type: "string" },
+    },
   });
+  return parseSettings({
+    mode: "check",
+    ...sourceInputs(values, env),
+    reportPath: values.report,
+    htmlPath: values.html,
+    format: values.format,
+    failOn: values["fail-on"],
+    minPearson: values["min-pearson"],
+    minZ: values["min-z"],
+    minShare: values["min-share"],
+    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
+    shard: values.shard,
+    planFingerprint: values["plan-fingerprint"],
+    planPositions: values["plan-positions"],
+  });
+}
+
+/** argv of `plan` -> PlanSettings. */
+function parsePlanArgs(args: string[], env: CliIO["env"]): PlanSettings {
+  const { values } = parseOrUsage({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: { ...SOURCE_FLAGS, shards: { type: "string" } },
+  });
+  return parseSettings({ mode: "plan", ...sourceInputs(values, env), shards: values.shards });
 }
 
 /** argv of `merge` -> MergeSettings. */

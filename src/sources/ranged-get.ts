@@ -14,12 +14,12 @@
  * first seen for the file and the pinned sha, so a repo updated mid-run is
  * reported, never read as a mix of two revisions.
  */
+import type { HubApi } from "./hub-api.js";
 import { FetchError } from "../common/errors.js";
 import { type HubErrorContext, hubResponseError } from "./hub-errors.js";
 import { type HubRequestInit, redirectHops } from "./hub-fetch.js";
 import { formatSeconds, RAISE_TIMEOUT_HINT } from "./hub-timings.js";
-import { BodyInterrupted, drain, type FetchFn, originOf, readChunk, redactUrl } from "./http-body.js";
-import type { Logger } from "./types.js";
+import { BodyInterrupted, drain, originOf, readChunk, redactUrl } from "./http-body.js";
 
 /** How long a signed CDN URL from a redirect is reused before resolving again. */
 const CDN_URL_TTL_MS = 5 * 60_000;
@@ -35,18 +35,8 @@ export interface RemoteFile {
   warnedIgnoredRange?: boolean;
 }
 
-/** What the ranged GET needs of its source. */
-export interface RangedGetOptions {
-  repo: string;
-  endpoint: string;
-  http: FetchFn;
-  logger: Logger;
-  maxAttempts: number;
-  stallMs: number;
-  /** The network timeout: a range may go this long without a byte, across resumes. */
-  budgetMs: number;
-  /** Aborts every read in flight (the source was closed). */
-  closing: AbortSignal;
+/** What the ranged GET needs of its source: the Hub connection (as the API adapter's) and the pinned file. */
+export interface RangedGetOptions extends HubApi {
   /** The pinned commit sha (null before it is known). */
   sha(): string | null;
   /** `repo@rev:file` for messages. */

@@ -1,0 +1,59 @@
+/** The HTML report's sortable table of every compared tensor. */
+import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
+import { e, wrapName } from "./html-base.js";
+import type { ComponentResult, TensorResult } from "./schema.js";
+
+function notesOf(t: TensorResult): string {
+  const notes: string[] = [];
+  if (t.error) notes.push(`unread: ${t.error}`);
+  if (t.identical) notes.push(t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values");
+  if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
+  if (t.log10p !== undefined) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
+  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
+  if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
+  return notes.map(wrapName).join("<br>");
+}
+
+/** A sort key: 6 significant digits, "" for none. */
+const num = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "" : String(Number(x.toPrecision(6))));
+
+export function tensorTable(c: ComponentResult): string {
+  const open = c.verdict !== "independent" && c.tensors.length <= 80;
+  const rows = c.tensors;
+  if (!rows.length) return `<p class="muted">No tensor of this component was compared with the reference.</p>`;
+  const head: [string, "str" | "num", string][] = [
+    ["candidate tensor", "str", ""],
+    ["reference tensor", "str", ""],
+    ["layer", "num", ""],
+    ["role", "str", ""],
+    ["transform undone", "str", ""],
+    ["elements", "num", ""],
+    ["Pearson", "num", "centred: what decides"],
+    ["raw cosine", "num", "not used to decide"],
+    ["z", "num", "(Pearson - null mean) / null sd"],
+    ["null mean ± sd (n)", "num", "same-kind controls"],
+    ["evidence", "str", ""],
+    ["notes", "str", ""],
+  ];
+  const out: string[] = [];
+  out.push(`<details class="tensors"${open ? " open" : ""}><summary>All ${rows.length} compared tensors of ${e(c.name)} (click a column to sort)</summary>`);
+  out.push(`<div class="table-wrap"><table class="sortable tensors-table"><thead><tr>`);
+  for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
+  out.push(`</tr></thead><tbody>`);
+  for (const t of rows) {
+    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
+    const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
+    out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
+    const same = t.reference === t.candidate;
+    // Numeric cells (right-aligned by column in the CSS) carry their sort key in data-v.
+    out.push(`<td class="name">${wrapName(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${wrapName(t.reference)}</td>`}`);
+    out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "–"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
+    out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
+    out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
+  }
+  out.push(`</tbody></table></div></details>`);
+  return out.join("");
+}
+
