@@ -8,7 +8,7 @@
 ;; Operands come packed in panels of 4 rows interleaved by k: panel p holds
 ;; rows 4p..4p+3 as [w][4] f64 (rows past the end are zeros), so a tile's
 ;; inputs stream contiguously. out is (na4 * 4) x (nb4 * 4) f64, row-major.
-;; Compiled by scripts/build-wasm.mjs into src/compare/dots-wasm.ts.
+;; Compiled by scripts/build-wasm.mjs into src/search/dots-wasm.ts.
 (module
   (memory (export "memory") 1)
 

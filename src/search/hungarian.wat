@@ -12,7 +12,7 @@
 ;;   u f64[n + 1], v f64[m + 2], minv f64[m + 2], used i64[m + 2] (0 or -1),
 ;;   way i64[m + 2], p i32[m + 2], list i32[m + 2].
 ;; u, v, way and p must be zero on entry; p holds the matching on return.
-;; Compiled by scripts/build-wasm.mjs into src/compare/hungarian-wasm.ts.
+;; Compiled by scripts/build-wasm.mjs into src/search/hungarian-wasm.ts.
 (module
   (memory (export "memory") 1)
 

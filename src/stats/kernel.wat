@@ -7,7 +7,7 @@
 ;;
 ;; Accumulators live in memory at offset 0 as 5 f64 (sa, sb, saa, sbb, sab);
 ;; flags are returned: bit 0 = some pair differs, bit 1 = a non-finite value.
-;; Compiled by scripts/build-wasm.mjs into src/compare/kernel-wasm.ts.
+;; Compiled by scripts/build-wasm.mjs into src/stats/kernel-wasm.ts.
 (module
   (memory (export "memory") 2)
 
