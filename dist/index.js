@@ -73321,7 +73321,7 @@ function pairReads(pair, fraction) {
   const none = { candidate: [], reference: [] };
   if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
   for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
-  const ranges = rowRanges(a.rows, a.cols, fraction, a.entry.name);
+  const ranges = rowRanges(a.rows, a.cols, fraction, b.entry.name);
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
   const blocks2 = blocksOf(ranges, step);
   const side = /* @__PURE__ */ __name((v) => {
@@ -73340,7 +73340,7 @@ async function comparePair(pair, candidate, reference, options = {}) {
   const cr = new ViewReader(candidate, pair.candidate);
   const rr = new ViewReader(reference, pair.reference);
   const { rows, cols } = pair.candidate;
-  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.candidate.entry.name);
+  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.reference.entry.name);
   const grid = sampleGridIn(ranges, cols);
   const sa = new SampleCollector(grid, cols);
   const sb = new SampleCollector(grid, cols);

@@ -32,7 +32,9 @@ export interface PairOptions {
 /**
  * The rows to read: all of them, or in sampled mode ~fraction of them in
  * SAMPLE_CHUNKS contiguous chunks (few ranged requests), spread evenly with a
- * deterministic offset derived from the tensor's name.
+ * deterministic offset derived from the *reference* tensor's name: every
+ * candidate compared with that reference reads the same reference rows, so the
+ * reference cache serves them all, whatever the candidates' names.
  */
 function rowRanges(rows: number, cols: number, fraction: number, name: string): [number, number][] {
   if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
@@ -74,7 +76,7 @@ export function pairReads(pair: AlignedPair, fraction: number): { candidate: Byt
   const none = { candidate: [], reference: [] };
   if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
   for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
-  const ranges = rowRanges(a.rows, a.cols, fraction, a.entry.name);
+  const ranges = rowRanges(a.rows, a.cols, fraction, b.entry.name);
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
   const blocks = blocksOf(ranges, step);
   const side = (v: TensorView): ByteRange[] => {
@@ -99,7 +101,7 @@ export async function comparePair(
   const cr = new ViewReader(candidate, pair.candidate);
   const rr = new ViewReader(reference, pair.reference);
   const { rows, cols } = pair.candidate;
-  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.candidate.entry.name);
+  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.reference.entry.name);
   const grid = sampleGridIn(ranges, cols);
   const sa = new SampleCollector(grid, cols);
   const sb = new SampleCollector(grid, cols);

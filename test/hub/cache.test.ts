@@ -20,6 +20,9 @@ beforeAll(async () => {
   dir = await tempDir("cache");
   const base = llamaModel(SHAPE, 1);
   await writeModel(path.join(dir, "finetune"), drifted(base, 2, 0.8), llamaConfig(SHAPE));
+  // Another candidate of the same reference under other names (no "model." prefix).
+  const other = new Map([...drifted(base, 3, 0.8)].map(([k, v]) => [k.replace(/^model\./, ""), v]));
+  await writeModel(path.join(dir, "other-names"), other, llamaConfig(SHAPE));
   server = await startHubServer({
     token: "hf_cachetoken",
     repos: { "open/base": { files: { "model.safetensors": toSafetensors(base), "config.json": JSON.stringify(llamaConfig(SHAPE)) }, gated: true, license: "mit" } },
@@ -74,6 +77,27 @@ describe("reference cache", () => {
     expect(pearsons(second.report)).toEqual(pearsons(first.report));
     // Nothing secret on disk.
     for (const f of await filesUnder(cacheDir)) expect((await readFile(f)).includes("hf_cachetoken")).toBe(false);
+  });
+
+  it("a second candidate with other tensor names reads the same reference rows: served from the cache", async () => {
+    const cacheDir = path.join(dir, "cache-two-candidates");
+    const run = async (candidate: string) => {
+      const before = server.requests.length;
+      const out = path.join(dir, `${candidate}-two.json`);
+      const r = await runCli(
+        ["check", "--candidate", path.join(dir, candidate), "--reference", "open/base", "--endpoint", server.url, "--sample", "0.1", "--cache-dir", cacheDir, "--report", out, "--quiet"],
+        { HF_TOKEN: "hf_cachetoken" },
+      );
+      return { ...r, report: await readReport(out), requests: server.requests.slice(before) };
+    };
+    const first = await run("finetune");
+    const second = await run("other-names");
+    expect(first.code).toBe(1);
+    expect(second.code).toBe(1);
+    expect(second.report.references[0]!.components[0]!.tensors[0]!.candidate).not.toMatch(/^model\./);
+    expect(second.report.references[0]!.cache).toMatchObject({ listing: "hit", rangesStored: 0 });
+    expect(second.report.references[0]!.cache!.rangesHit).toBe(first.report.references[0]!.cache!.rangesStored);
+    expect(second.requests.filter((q) => q.origin === "cdn")).toEqual([]);
   });
 
   it("exact mode keeps only headers in the cache (it would otherwise copy whole models)", async () => {
