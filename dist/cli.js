@@ -2458,6 +2458,80 @@ function layerMatrixOf(pairs, pick, stat5) {
   return { candidateLayers: layers, referenceLayers: layers, values: sum.map((row, i) => row.map((v, j) => cnt[i][j] ? v / cnt[i][j] : null)) };
 }
 
+// src/stats/permutation.ts
+function permutationTest(a, b, rows, cols, axis) {
+  const n2 = axis === "rows" ? rows : cols;
+  const m = axis === "rows" ? cols : rows;
+  if (n2 < 3 || m < 1) return null;
+  const ca = standardised(a, n2, m, rows, cols, axis);
+  const cb = standardised(b, n2, m, rows, cols, axis);
+  if (!ca || !cb) return null;
+  let t = 0;
+  for (let i = 0; i < n2 * m; i++) t += ca[i] * cb[i];
+  const s = m <= n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
+  const variance = s / (n2 - 1);
+  if (!(variance > 0)) return null;
+  const z = t / Math.sqrt(variance);
+  return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))) };
+}
+function standardised(x, n2, m, rows, cols, axis) {
+  const out = new Float64Array(n2 * m);
+  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
+  void rows;
+  const centre = () => {
+    for (let k = 0; k < m; k++) {
+      let mean = 0;
+      for (let u = 0; u < n2; u++) mean += out[u * m + k];
+      mean /= n2;
+      for (let u = 0; u < n2; u++) out[u * m + k] -= mean;
+    }
+  };
+  centre();
+  for (let k = 0; k < m; k++) {
+    let ss = 0;
+    for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss / n2) : 0;
+    for (let u = 0; u < n2; u++) out[u * m + k] *= inv;
+  }
+  let any = false;
+  for (let u = 0; u < n2; u++) {
+    let ss = 0;
+    for (let k = 0; k < m; k++) ss += out[u * m + k] ** 2;
+    if (ss > 0) any = true;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let k = 0; k < m; k++) out[u * m + k] *= inv;
+  }
+  if (!any) return null;
+  centre();
+  return out;
+}
+function gramInner(ca, cb, n2, m) {
+  let s = 0;
+  for (let k = 0; k < m; k++) {
+    for (let l = k; l < m; l++) {
+      let ga = 0;
+      let gb = 0;
+      for (let u = 0; u < n2; u++) {
+        ga += ca[u * m + k] * ca[u * m + l];
+        gb += cb[u * m + k] * cb[u * m + l];
+      }
+      s += (k === l ? 1 : 2) * ga * gb;
+    }
+  }
+  return s;
+}
+function crossSquares(ca, cb, n2, m) {
+  let s = 0;
+  for (let u = 0; u < n2; u++) {
+    for (let v = 0; v < n2; v++) {
+      let d = 0;
+      for (let k = 0; k < m; k++) d += ca[u * m + k] * cb[v * m + k];
+      s += d * d;
+    }
+  }
+  return s;
+}
+
 // src/engine/read-plan.ts
 function readOrder(pairs) {
   const keys = pairs.map(({ reference: v }) => ({ file: v.entry.file, at: v.entry.begin, row: v.rowStart }));
@@ -2672,6 +2746,16 @@ function judgeAgainstNulls(c, thresholds) {
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, thresholds);
   });
+  c.tensors.forEach((t, i) => {
+    const s = c.samples[i];
+    if (!t.informative || t.pearson === null || !s) return;
+    const test = permutationTest(s.a, s.b, s.rowsSampled, s.colsSampled, unitAxis(t.role));
+    if (test) t.permutation = test;
+  });
+}
+var TOKEN_ROWS = /(^|\.)(embed|head|wpe|wte|position_embeddings?|pos_embed)\.weight$/;
+function unitAxis(role) {
+  return TOKEN_ROWS.test(role) ? "cols" : "rows";
 }
 var searchNotRun = (note) => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
 async function searchWhereUnexplained(c, result, ctx) {

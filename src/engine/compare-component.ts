@@ -14,6 +14,7 @@ import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import { comparePair } from "../stats/compare-pair.js";
 import { type SampledPair, nullsFor, zScore } from "../stats/controls.js";
+import { type UnitAxis, permutationTest } from "../stats/permutation.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
@@ -149,6 +150,18 @@ function judgeAgainstNulls(c: Compared, thresholds: Thresholds): void {
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
     t.standsOut = standsOut(t, thresholds);
   });
+  c.tensors.forEach((t, i) => {
+    const s = c.samples[i];
+    if (!t.informative || t.pearson === null || !s) return;
+    const test = permutationTest(s.a, s.b, s.rowsSampled, s.colsSampled, unitAxis(t.role));
+    if (test) t.permutation = test;
+  });
+}
+
+/** Token-indexed tensors (embeddings, LM heads, position tables) permute their residual columns; the rest their rows. */
+const TOKEN_ROWS = /(^|\.)(embed|head|wpe|wte|position_embeddings?|pos_embed)\.weight$/;
+function unitAxis(role: string): UnitAxis {
+  return TOKEN_ROWS.test(role) ? "cols" : "rows";
 }
 
 const searchNotRun = (note: string): SearchSummary => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });

@@ -36,6 +36,12 @@ export interface TensorResult {
   sampled?: { fraction: number; elements: number; pearsonSe: number | null };
   /** log10 p of the agreement test of the alignment search (hidden-unit matchings that agree). */
   log10p?: number;
+  /**
+   * The element-wise comparison as a permutation test of independence (src/stats/permutation.ts): the
+   * pair's sample grid, the units of its exchangeable axis permuted; z and the two-sided log10 p. Reported
+   * beside z while it is calibrated; it does not decide yet.
+   */
+  permutation?: { units: number; features: number; z: number; log10p: number };
   /** When the alignment search replaced the element-wise result: what element-wise comparison gave. */
   direct?: { reference: string; pearson: number | null; cosine: number | null; z: number | null };
   /** What the alignment search found for this tensor when it did not stand out. */

@@ -37,7 +37,7 @@ export function poissonTailLog10(k: number, lambda: number): number {
 }
 
 /** log10 of the one-sided normal tail P(Z >= z). */
-function normalTailLog10(z: number): number {
+export function normalTailLog10(z: number): number {
   if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
   // Asymptotic series of the Mills ratio.
   const z2 = z * z;
