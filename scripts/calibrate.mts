@@ -2,7 +2,9 @@
 // every independent pair of the zoo through the real engine, then P(p <= alpha) per tensor and per
 // component (Bonferroni over the component's tensors), for the permutation test and for the legacy z
 // read as a normal score; derived pairs give the power. Usage:
-//   node --import tsx scripts/calibrate.mts ZOO_DIR [--primary] [--out FILE.md]
+//   node --import tsx scripts/calibrate.mts ZOO_DIR [--primary] [--disjoint] [--out FILE.md]
+// --disjoint keeps independent pairs in which no model appears twice (independent draws: every
+// tensor of a pair still shares its two models, so count pairs, not tensors, as the sample size).
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { runCheck } from "../src/engine/engine.js";
@@ -14,10 +16,20 @@ import type { Report } from "../src/report/schema.js";
 interface Pair { candidate: string; reference: string; ground_truth: string; arch: string; primary: boolean }
 const args = process.argv.slice(2);
 const zoo = args.find((a) => !a.startsWith("--"));
-if (!zoo) throw new Error("usage: calibrate.mts ZOO_DIR [--primary] [--out FILE.md]");
+if (!zoo) throw new Error("usage: calibrate.mts ZOO_DIR [--primary] [--disjoint] [--out FILE.md]");
 const outFile = args.includes("--out") ? args[args.indexOf("--out") + 1] : null;
 const manifest = JSON.parse(await readFile(path.join(zoo, "manifest.json"), "utf8")) as { pairs: Pair[] };
-const pairs = manifest.pairs.filter((p) => !args.includes("--primary") || p.primary);
+let pairs = manifest.pairs.filter((p) => !args.includes("--primary") || p.primary);
+if (args.includes("--disjoint")) {
+  const used = new Set<string>();
+  pairs = pairs.filter((p) => {
+    if (!p.ground_truth.startsWith("independent")) return true;
+    if (used.has(p.candidate) || used.has(p.reference)) return false;
+    used.add(p.candidate);
+    used.add(p.reference);
+    return true;
+  });
+}
 const ALPHAS = [0.1, 0.01, 0.001];
 
 type Stage = "permutation" | "legacy z";
@@ -69,7 +81,7 @@ for (const p of pairs) {
 
 const rate = (xs: number[], a: number) => xs.filter((x) => x <= Math.log10(a)).length / Math.max(1, xs.length);
 const lines: string[] = [];
-lines.push(`Zoo: ${zoo} (${pairs.length} pairs${args.includes("--primary") ? ", primary only" : ""}); ${((Date.now() - started) / 1000).toFixed(0)} s.`, "");
+lines.push(`Zoo: ${zoo} (${pairs.length} pairs${args.includes("--primary") ? ", primary only" : ""}${args.includes("--disjoint") ? ", disjoint independent pairs" : ""}); ${((Date.now() - started) / 1000).toFixed(0)} s.`, "");
 lines.push("| ground truth | level | test | n | " + ALPHAS.map((a) => `P(p ≤ ${a})`).join(" | ") + " |");
 lines.push("|---|---|---|---|" + ALPHAS.map(() => "---").join("|") + "|");
 for (const [name, table] of [["tensor", perTensor], ["component (Bonferroni)", perComponent]] as const) {
