@@ -2432,7 +2432,7 @@ function rawCosine(a, b) {
   }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
 }
-function layerMatrixOf(pairs, pick, stat5) {
+function layerMatrixOf(pairs, pick, stat4) {
   const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
   if (usable.length === 0) return null;
   const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
@@ -2446,7 +2446,7 @@ function layerMatrixOf(pairs, pick, stat5) {
   for (const g of groups.values()) {
     for (const c of g) {
       for (const r of g) {
-        const v = stat5(c.a, r.b);
+        const v = stat4(c.a, r.b);
         if (v === null) continue;
         const i = layers.indexOf(c.layer);
         const j = layers.indexOf(r.layer);
@@ -2463,8 +2463,8 @@ function permutationTest(a, b, rows, cols, axis) {
   const n2 = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n2 < 3 || m < 1) return null;
-  const ca = standardised(a, n2, m, rows, cols, axis);
-  const cb = standardised(b, n2, m, rows, cols, axis);
+  const ca = standardised(a, n2, m, cols, axis);
+  const cb = standardised(b, n2, m, cols, axis);
   if (!ca || !cb) return null;
   let t = 0;
   for (let i = 0; i < n2 * m; i++) t += ca[i] * cb[i];
@@ -2474,10 +2474,9 @@ function permutationTest(a, b, rows, cols, axis) {
   const z = t / Math.sqrt(variance);
   return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))) };
 }
-function standardised(x, n2, m, rows, cols, axis) {
+function standardised(x, n2, m, cols, axis) {
   const out = new Float64Array(n2 * m);
   for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
-  void rows;
   const centre = () => {
     for (let k = 0; k < m; k++) {
       let mean = 0;
@@ -2594,6 +2593,49 @@ function resolveAmbiguity(pairs, tensors) {
   return keep;
 }
 
+// src/report/format.ts
+var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
+var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
+var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
+var fmtInt = (x) => x.toLocaleString("en-US");
+var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
+function referenceNotes(r) {
+  const notes = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+function identicalLine(c) {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+function componentVerdictLabel(c) {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+function isByteIdentical(t) {
+  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
+}
+function identicalTag(t) {
+  if (!t.identical) return "";
+  return isByteIdentical(t) ? "byte-identical" : "identical values";
+}
+function strongest(c, k) {
+  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
+}
+function cacheLine(r) {
+  const c = r.cache;
+  if (!c || c.listing === "off") return null;
+  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
+  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
+  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
+  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
+  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
+}
+
 // src/engine/summarise.ts
 function summariseComponent(comp, tensors, thresholds, search) {
   for (const t of tensors) {
@@ -2643,7 +2685,7 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 function identicalOf(tensors) {
-  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  const same = tensors.filter((t) => t.informative && isByteIdentical(t));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 function pooledSummary(nulls) {
@@ -3299,13 +3341,15 @@ function describePlan(plan) {
 
 // src/common/fs.ts
 import { stat } from "node:fs/promises";
-async function exists(p) {
+async function statOrNull(p) {
   try {
-    await stat(p);
-    return true;
+    return await stat(p);
   } catch {
-    return false;
+    return null;
   }
+}
+async function exists(p) {
+  return await statOrNull(p) !== null;
 }
 
 // src/fanout/merge.ts
@@ -3509,46 +3553,6 @@ async function expandReportPaths(items, cwd = process.cwd()) {
     out.push(...found.map((f) => path3.isAbsolute(item) ? f : path3.relative(cwd, f) || f));
   }
   return out;
-}
-
-// src/report/format.ts
-var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
-var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
-var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
-var fmtInt = (x) => x.toLocaleString("en-US");
-var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
-function referenceNotes(r) {
-  const notes = [];
-  const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
-  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
-  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
-  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
-  return notes;
-}
-function identicalLine(c) {
-  const id = c.identical;
-  if (!id || id.tensors === 0) return null;
-  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
-}
-function componentVerdictLabel(c) {
-  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
-}
-function identicalTag(t) {
-  if (!t.identical) return "";
-  return t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values";
-}
-function strongest(c, k) {
-  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
-}
-function cacheLine(r) {
-  const c = r.cache;
-  if (!c || c.listing === "off") return null;
-  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
-  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
-  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
-  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
-  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
 }
 
 // src/report/strip.ts
@@ -3848,7 +3852,7 @@ function layerLine(points, th) {
 function notesOf(t) {
   const notes = [];
   if (t.error) notes.push(`unread: ${t.error}`);
-  if (t.identical) notes.push(t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values");
+  if (t.identical) notes.push(identicalTag(t));
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
   if (t.log10p !== void 0) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
@@ -7586,7 +7590,7 @@ function redirectHops(res) {
   return hopsOf.get(res) ?? [];
 }
 var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var plural = (n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`;
+var plural = (n2) => count(n2, "attempt");
 function unlinkAll(links) {
   for (const u of links.splice(0)) u();
 }
@@ -8818,15 +8822,8 @@ function createSource(s, opts) {
 
 // src/common/output-file.ts
 import { constants } from "node:fs";
-import { access, mkdir as mkdir3, stat as stat4, writeFile as writeFile3 } from "node:fs/promises";
+import { access, mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
 import path6 from "node:path";
-async function statOrNull(p) {
-  try {
-    return await stat4(p);
-  } catch {
-    return null;
-  }
-}
 async function checkOutputPath(file, what) {
   const abs = path6.resolve(file);
   const st = await statOrNull(abs);

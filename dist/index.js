@@ -73540,7 +73540,7 @@ function rawCosine(a, b) {
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : null;
 }
 __name(rawCosine, "rawCosine");
-function layerMatrixOf(pairs, pick, stat6) {
+function layerMatrixOf(pairs, pick, stat5) {
   const usable = pairs.filter((p) => p !== null && p.layer !== null && pick(p));
   if (usable.length === 0) return null;
   const layers = [...new Set(usable.map((p) => p.layer))].sort((a, b) => a - b);
@@ -73554,7 +73554,7 @@ function layerMatrixOf(pairs, pick, stat6) {
   for (const g of groups.values()) {
     for (const c of g) {
       for (const r of g) {
-        const v = stat6(c.a, r.b);
+        const v = stat5(c.a, r.b);
         if (v === null) continue;
         const i = layers.indexOf(c.layer);
         const j = layers.indexOf(r.layer);
@@ -73572,8 +73572,8 @@ function permutationTest(a, b, rows, cols, axis) {
   const n2 = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n2 < 3 || m < 1) return null;
-  const ca = standardised(a, n2, m, rows, cols, axis);
-  const cb = standardised(b, n2, m, rows, cols, axis);
+  const ca = standardised(a, n2, m, cols, axis);
+  const cb = standardised(b, n2, m, cols, axis);
   if (!ca || !cb) return null;
   let t = 0;
   for (let i = 0; i < n2 * m; i++) t += ca[i] * cb[i];
@@ -73584,10 +73584,9 @@ function permutationTest(a, b, rows, cols, axis) {
   return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))) };
 }
 __name(permutationTest, "permutationTest");
-function standardised(x, n2, m, rows, cols, axis) {
+function standardised(x, n2, m, cols, axis) {
   const out = new Float64Array(n2 * m);
   for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
-  void rows;
   const centre = /* @__PURE__ */ __name(() => {
     for (let k = 0; k < m; k++) {
       let mean = 0;
@@ -73711,6 +73710,56 @@ function resolveAmbiguity(pairs, tensors) {
 }
 __name(resolveAmbiguity, "resolveAmbiguity");
 
+// src/report/format.ts
+var fmtPct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`, "fmtPct");
+var fmtR = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(3), "fmtR");
+var fmtZ = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(1), "fmtZ");
+var fmtInt = /* @__PURE__ */ __name((x) => x.toLocaleString("en-US"), "fmtInt");
+var fmtNull = /* @__PURE__ */ __name((n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a", "fmtNull");
+function referenceNotes(r) {
+  const notes = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+__name(referenceNotes, "referenceNotes");
+function identicalLine(c) {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+__name(identicalLine, "identicalLine");
+function componentVerdictLabel(c) {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+__name(componentVerdictLabel, "componentVerdictLabel");
+function isByteIdentical(t) {
+  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
+}
+__name(isByteIdentical, "isByteIdentical");
+function identicalTag(t) {
+  if (!t.identical) return "";
+  return isByteIdentical(t) ? "byte-identical" : "identical values";
+}
+__name(identicalTag, "identicalTag");
+function strongest(c, k) {
+  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
+}
+__name(strongest, "strongest");
+function cacheLine(r) {
+  const c = r.cache;
+  if (!c || c.listing === "off") return null;
+  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
+  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
+  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
+  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
+  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
+}
+__name(cacheLine, "cacheLine");
+
 // src/engine/summarise.ts
 function summariseComponent(comp26, tensors, thresholds, search) {
   for (const t of tensors) {
@@ -73763,7 +73812,7 @@ function median(xs) {
 }
 __name(median, "median");
 function identicalOf(tensors) {
-  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  const same = tensors.filter((t) => t.informative && isByteIdentical(t));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 __name(identicalOf, "identicalOf");
@@ -74325,13 +74374,16 @@ __name(describePlan, "describePlan");
 
 // src/common/fs.ts
 import { stat as stat2 } from "node:fs/promises";
-async function exists2(p) {
+async function statOrNull(p) {
   try {
-    await stat2(p);
-    return true;
+    return await stat2(p);
   } catch {
-    return false;
+    return null;
   }
+}
+__name(statOrNull, "statOrNull");
+async function exists2(p) {
+  return await statOrNull(p) !== null;
 }
 __name(exists2, "exists");
 
@@ -74553,52 +74605,6 @@ async function expandReportPaths(items, cwd = process.cwd()) {
   return out;
 }
 __name(expandReportPaths, "expandReportPaths");
-
-// src/report/format.ts
-var fmtPct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`, "fmtPct");
-var fmtR = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(3), "fmtR");
-var fmtZ = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(1), "fmtZ");
-var fmtInt = /* @__PURE__ */ __name((x) => x.toLocaleString("en-US"), "fmtInt");
-var fmtNull = /* @__PURE__ */ __name((n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a", "fmtNull");
-function referenceNotes(r) {
-  const notes = [];
-  const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
-  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
-  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
-  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
-  return notes;
-}
-__name(referenceNotes, "referenceNotes");
-function identicalLine(c) {
-  const id = c.identical;
-  if (!id || id.tensors === 0) return null;
-  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
-}
-__name(identicalLine, "identicalLine");
-function componentVerdictLabel(c) {
-  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
-}
-__name(componentVerdictLabel, "componentVerdictLabel");
-function identicalTag(t) {
-  if (!t.identical) return "";
-  return t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values";
-}
-__name(identicalTag, "identicalTag");
-function strongest(c, k) {
-  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
-}
-__name(strongest, "strongest");
-function cacheLine(r) {
-  const c = r.cache;
-  if (!c || c.listing === "off") return null;
-  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
-  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
-  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
-  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
-  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
-}
-__name(cacheLine, "cacheLine");
 
 // src/report/strip.ts
 var BLOCKS = ["\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"];
@@ -74913,7 +74919,7 @@ __name(layerLine, "layerLine");
 function notesOf(t) {
   const notes = [];
   if (t.error) notes.push(`unread: ${t.error}`);
-  if (t.identical) notes.push(t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values");
+  if (t.identical) notes.push(identicalTag(t));
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
   if (t.log10p !== void 0) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
@@ -78429,7 +78435,7 @@ function redirectHops(res) {
 }
 __name(redirectHops, "redirectHops");
 var REDIRECT_STATUSES = /* @__PURE__ */ new Set([301, 302, 303, 307, 308]);
-var plural = /* @__PURE__ */ __name((n2) => `${n2} attempt${n2 === 1 ? "" : "s"}`, "plural");
+var plural = /* @__PURE__ */ __name((n2) => count(n2, "attempt"), "plural");
 function unlinkAll(links) {
   for (const u of links.splice(0)) u();
 }
@@ -79707,16 +79713,8 @@ __name(createSource, "createSource");
 
 // src/common/output-file.ts
 import { constants as constants4 } from "node:fs";
-import { access as access3, mkdir as mkdir4, stat as stat5, writeFile as writeFile3 } from "node:fs/promises";
+import { access as access3, mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
 import path17 from "node:path";
-async function statOrNull(p) {
-  try {
-    return await stat5(p);
-  } catch {
-    return null;
-  }
-}
-__name(statOrNull, "statOrNull");
 async function checkOutputPath(file, what) {
   const abs = path17.resolve(file);
   const st = await statOrNull(abs);
@@ -79859,8 +79857,8 @@ __name(actionLogger, "actionLogger");
 function annotate(io, report, file, willFail) {
   const lines = /* @__PURE__ */ __name((r) => r.components.filter((c) => c.verdict === r.verdict).map((c) => {
     const top = strongest(c, 1)[0];
-    const ident = c.tensors.filter((t) => t.identical && t.informative).length;
-    return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${ident} byte-identical ${ident === 1 ? "matrix" : "matrices"})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? ", identical" : ""})` : ""}. ${c.reason}`;
+    const ident = c.identical?.tensors ?? 0;
+    return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${count(ident, "byte-identical matrix", "byte-identical matrices")})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? `, ${identicalTag(top)}` : ""})` : ""}. ${c.reason}`;
   }).join(" "), "lines");
   const reused = report.references.filter((r) => r.verdict === "reused");
   const inconclusive = report.references.filter((r) => r.verdict === "inconclusive");

@@ -17,8 +17,9 @@ import type { Report } from "./report/schema.js";
 import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
-import { fmtPct, fmtR, fmtZ, strongest } from "./report/format.js";
+import { fmtPct, fmtR, fmtZ, identicalTag, strongest } from "./report/format.js";
 import { checkOutputPath, writeOutput } from "./common/output-file.js";
+import { count } from "./common/words.js";
 
 /** GitHub drops annotations past 10 per type per step; keep the first 10 and point to the summary. */
 const MAX_ANNOTATIONS = 10;
@@ -175,8 +176,8 @@ function annotate(io: ActionIO, report: Report, file: string | undefined, willFa
       .filter((c) => c.verdict === r.verdict)
       .map((c) => {
         const top = strongest(c, 1)[0];
-        const ident = c.tensors.filter((t) => t.identical && t.informative).length;
-        return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${ident} byte-identical ${ident === 1 ? "matrix" : "matrices"})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? ", identical" : ""})` : ""}. ${c.reason}`;
+        const ident = c.identical?.tensors ?? 0;
+        return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${count(ident, "byte-identical matrix", "byte-identical matrices")})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? `, ${identicalTag(top)}` : ""})` : ""}. ${c.reason}`;
       })
       .join(" ");
   const reused = report.references.filter((r) => r.verdict === "reused");

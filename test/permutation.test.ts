@@ -46,8 +46,8 @@ describe("permutation test of independence", () => {
     const b = model(n, m, 2, shared);
     const t = permutationTest(a, b, n, m, "rows")!;
     // Monte Carlo: T under uniform permutations of b's units, on the same standardised units.
-    const sa = standardised(a, n, m, n, m, "rows")!;
-    const sb = standardised(b, n, m, n, m, "rows")!;
+    const sa = standardised(a, n, m, m, "rows")!;
+    const sb = standardised(b, n, m, m, "rows")!;
     const r = rng(7);
     const perm = Array.from({ length: n }, (_, i) => i);
     const stat = (p: number[]) => {

@@ -5,17 +5,10 @@
  * loses the verdict: the caller prints the verdict, then the warning.
  */
 import { constants } from "node:fs";
-import { access, mkdir, stat, writeFile } from "node:fs/promises";
+import { access, mkdir, writeFile } from "node:fs/promises";
+import { statOrNull } from "./fs.js";
 import path from "node:path";
 import { UsageError } from "./errors.js";
-
-async function statOrNull(p: string) {
-  try {
-    return await stat(p);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Refuse, before any work, an output path that cannot be written: an existing

@@ -4,6 +4,7 @@
  */
 import type { AlignedPair, ComponentAlignment } from "../align/align.js";
 import { componentVerdict } from "../policy/policy.js";
+import { isByteIdentical } from "../report/format.js";
 import type { ComponentResult, LayerMatrix, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SampledPair, layerMatrixOf, rawCosine } from "../stats/controls.js";
 import { pearson } from "../stats/pair-stats.js";
@@ -68,7 +69,7 @@ function median(xs: number[]): number | null {
 /** Informative matrices byte-identical to the reference's. */
 function identicalOf(tensors: TensorResult[]): { tensors: number; parameters: number } {
   // Same dtype, same layout, every element equal: the stored bytes are the same.
-  const same = tensors.filter((t) => t.identical && t.informative && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference);
+  const same = tensors.filter((t) => t.informative && isByteIdentical(t));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 

@@ -34,10 +34,15 @@ export function componentVerdictLabel(c: ComponentResult): string {
   return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
 }
 
-/** How a tensor's identity is shown: byte-identical (same dtype and layout) or equal values. */
+/** Every element equal, stored alike (same dtype, no transform undone), all of it read: the same bytes. */
+export function isByteIdentical(t: TensorResult): boolean {
+  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
+}
+
+/** How a tensor's identity is shown: byte-identical, or equal values (another dtype or layout). */
 export function identicalTag(t: TensorResult): string {
   if (!t.identical) return "";
-  return t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values";
+  return isByteIdentical(t) ? "byte-identical" : "identical values";
 }
 
 /** The tensors that speak loudest: highest |z| among informative compared tensors. */

@@ -1,12 +1,12 @@
 /** The HTML report's sortable table of every compared tensor. */
-import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
+import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalTag } from "./format.js";
 import { e, wrapName } from "./html-base.js";
 import type { ComponentResult, TensorResult } from "./schema.js";
 
 function notesOf(t: TensorResult): string {
   const notes: string[] = [];
   if (t.error) notes.push(`unread: ${t.error}`);
-  if (t.identical) notes.push(t.transform === "none" && t.dtype.candidate === t.dtype.reference ? "byte-identical" : "identical values");
+  if (t.identical) notes.push(identicalTag(t));
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
   if (t.log10p !== undefined) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);

@@ -23,6 +23,7 @@
  *   closed source leaves no timer behind.
  * - The token never appears in a log line or an error message.
  */
+import { count } from "../common/words.js";
 import { FetchError, FromScratchError } from "../common/errors.js";
 import { checkEndpoint, isAllowedProtocol } from "./endpoint.js";
 import { errorReason } from "./hub-errors.js";
@@ -111,7 +112,7 @@ export function redirectHops(res: Response): readonly RedirectHop[] {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-const plural = (n: number): string => `${n} attempt${n === 1 ? "" : "s"}`;
+const plural = (n: number): string => count(n, "attempt");
 
 function unlinkAll(links: (() => void)[]): void {
   for (const u of links.splice(0)) u();

@@ -46,8 +46,8 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
   const n = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n < 3 || m < 1) return null;
-  const ca = standardised(a, n, m, rows, cols, axis);
-  const cb = standardised(b, n, m, rows, cols, axis);
+  const ca = standardised(a, n, m, cols, axis);
+  const cb = standardised(b, n, m, cols, axis);
   if (!ca || !cb) return null;
   let t = 0;
   for (let i = 0; i < n * m; i++) t += ca[i]! * cb[i]!;
@@ -65,10 +65,9 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
  * per-unit rescaled copy stays a copy), then the mean unit subtracted (what Hoeffding's moments need).
  * Null when every unit is the same (nothing to permute).
  */
-export function standardised(x: Float32Array, n: number, m: number, rows: number, cols: number, axis: UnitAxis): Float64Array | null {
+export function standardised(x: Float32Array, n: number, m: number, cols: number, axis: UnitAxis): Float64Array | null {
   const out = new Float64Array(n * m);
   for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k]! : x[k * cols + u]!;
-  void rows;
   const centre = () => {
     for (let k = 0; k < m; k++) {
       let mean = 0;

@@ -1,5 +1,4 @@
 /** Write a ModelSpec to a directory (cached per spec object within a process). */
-import path from "node:path";
 import { tiny } from "../helpers/fixtures.js";
 import { loadModel, saveModel } from "../helpers/model-io.js";
 import { type ModelSpec, gpt2 } from "./cases.js";
