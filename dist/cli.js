@@ -2593,6 +2593,14 @@ function resolveAmbiguity(pairs, tensors) {
   return keep;
 }
 
+// src/common/median.ts
+function median(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 // src/report/format.ts
 var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
 var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
@@ -2677,12 +2685,6 @@ function layerMatrix(pairs, samples) {
   const nc = layerMatrixOf(samples, isNorm, rawCosine);
   const align = (x) => x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null;
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
-}
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 function identicalOf(tensors) {
   const same = tensors.filter((t) => t.informative && isByteIdentical(t));
@@ -3559,12 +3561,6 @@ async function expandReportPaths(items, cwd = process.cwd()) {
 var BLOCKS = ["\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"];
 var NO_DATA = "\xB7";
 var STRIP_LEGEND = "one block per candidate layer: median |Pearson| of its matched matrices, \u2581 < 0.125 \u2026 \u2588 \u2265 0.875, \xB7 nothing compared";
-function median2(xs) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 function compared(t) {
   return t.informative && t.pearson !== null && !t.error;
 }
@@ -3577,7 +3573,7 @@ function layerProfile(c) {
     const nulls = ts.flatMap((t) => t.null ? [t.null] : []);
     return {
       layer,
-      pearson: median2(ts.map((t) => t.pearson)),
+      pearson: median(ts.map((t) => t.pearson)),
       tensors: ts.map((t) => ({ pearson: t.pearson, standsOut: t.standsOut })),
       standsOut: ts.filter((t) => t.standsOut).length,
       null: nulls.length ? { mean: nulls.reduce((s, n2) => s + n2.mean, 0) / nulls.length, sd: Math.sqrt(nulls.reduce((s, n2) => s + n2.sd * n2.sd, 0) / nulls.length) } : null

@@ -73710,6 +73710,15 @@ function resolveAmbiguity(pairs, tensors) {
 }
 __name(resolveAmbiguity, "resolveAmbiguity");
 
+// src/common/median.ts
+function median(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+__name(median, "median");
+
 // src/report/format.ts
 var fmtPct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`, "fmtPct");
 var fmtR = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(3), "fmtR");
@@ -73804,13 +73813,6 @@ function layerMatrix(pairs, samples) {
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
 }
 __name(layerMatrix, "layerMatrix");
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-__name(median, "median");
 function identicalOf(tensors) {
   const same = tensors.filter((t) => t.informative && isByteIdentical(t));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
@@ -74610,13 +74612,6 @@ __name(expandReportPaths, "expandReportPaths");
 var BLOCKS = ["\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"];
 var NO_DATA = "\xB7";
 var STRIP_LEGEND = "one block per candidate layer: median |Pearson| of its matched matrices, \u2581 < 0.125 \u2026 \u2588 \u2265 0.875, \xB7 nothing compared";
-function median2(xs) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-__name(median2, "median");
 function compared(t) {
   return t.informative && t.pearson !== null && !t.error;
 }
@@ -74630,7 +74625,7 @@ function layerProfile(c) {
     const nulls = ts.flatMap((t) => t.null ? [t.null] : []);
     return {
       layer,
-      pearson: median2(ts.map((t) => t.pearson)),
+      pearson: median(ts.map((t) => t.pearson)),
       tensors: ts.map((t) => ({ pearson: t.pearson, standsOut: t.standsOut })),
       standsOut: ts.filter((t) => t.standsOut).length,
       null: nulls.length ? { mean: nulls.reduce((s, n2) => s + n2.mean, 0) / nulls.length, sd: Math.sqrt(nulls.reduce((s, n2) => s + n2.sd * n2.sd, 0) / nulls.length) } : null

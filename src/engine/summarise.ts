@@ -2,6 +2,7 @@
  * A component's tensor results -> its aggregates (matched share, pooled null,
  * medians, identical matrices, layer picture) and its verdict (by the policy).
  */
+import { median } from "../common/median.js";
 import type { AlignedPair, ComponentAlignment } from "../align/align.js";
 import { componentVerdict } from "../policy/policy.js";
 import { isByteIdentical } from "../report/format.js";
@@ -57,13 +58,6 @@ export function layerMatrix(pairs: AlignedPair[], samples: (SampledPair | null)[
   const nc = layerMatrixOf(samples, isNorm, rawCosine);
   const align = (x: typeof np) => (x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null);
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
-}
-
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Informative matrices byte-identical to the reference's. */

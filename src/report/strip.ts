@@ -4,6 +4,7 @@
  * with the same-kind null), the one-line strip of Unicode blocks drawn from it,
  * the transforms undone, and the verdict with its rule in one sentence.
  */
+import { median } from "../common/median.js";
 import type { ComponentResult, Report, TensorResult, Verdict } from "./schema.js";
 
 export const BLOCKS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] as const;
@@ -20,13 +21,6 @@ export interface LayerPoint {
   standsOut: number;
   /** Pooled same-kind null of the layer's matrices: mean of the means, root mean square of the sds. */
   null: { mean: number; sd: number } | null;
-}
-
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Informative matrices that were compared (a Pearson, no read error). */
