@@ -636,43 +636,56 @@ export interface RescaleOptions {
   qk?: boolean;
   /** Needed with perChannel under GQA (v rows != o columns). */
   headDim?: number;
+  /**
+   * Draw every factor as exp(logSigma * N(0, 1)) (log-normal) instead of
+   * log-uniform in [0.25, 4]; e.g. 4 spreads per-unit factors over many
+   * orders of magnitude. BF16 keeps relative precision, so storage survives it.
+   */
+  logSigma?: number;
+  /** Scale only the MLP (up rows x b, down columns / b); attention untouched. Default false. */
+  mlpOnly?: boolean;
 }
 
 /**
  * Per layer: v_proj (and its bias) x a, o_proj / a; up_proj (and bias) x b,
- * down_proj / b; a, b log-uniform in [0.25, 4]. Preserves: the function
- * (attention output is linear in v; SwiGLU silu(gate)*up is linear in up).
+ * down_proj / b; a, b log-uniform in [0.25, 4] (or log-normal with
+ * `logSigma`). Preserves: the function (attention output is linear in v;
+ * SwiGLU silu(gate)*up is linear in up).
  */
 export function rescale(m: FloatTensors, seed: number, opts: RescaleOptions = {}): FloatTensors {
   const lay = llamaLayout(m);
   const rand = uniform(seed);
+  const g = opts.logSigma === undefined ? null : gaussian(tensorSeed(seed, "rescale.logSigma"));
+  const factor = () => (g ? Math.exp(opts.logSigma! * g()) : logUniform(rand, 0.25, 4));
   const out: FloatTensors = new Map(m);
   for (let i = 0; i < lay.layers; i++) {
     const L = (s: string) => layerName(lay, i, s);
-    const v = get(m, L("self_attn.v_proj.weight"));
-    const o = get(m, L("self_attn.o_proj.weight"));
-    const vRows = v.shape[0]!;
-    const a = new Float64Array(vRows);
-    if (opts.perChannel) for (let r = 0; r < vRows; r++) a[r] = logUniform(rand, 0.25, 4);
-    else a.fill(logUniform(rand, 0.25, 4));
-    const inv = opts.perChannel
-      ? Float64Array.from(vRowOfOCol(vRows, o.shape[1]!, opts.headDim), (r) => 1 / a[r]!)
-      : new Float64Array(o.shape[1]!).fill(1 / a[0]!);
-    update(out, L("self_attn.v_proj.weight"), (t) => scaleRows(t, a));
-    update(out, L("self_attn.v_proj.bias"), (t) => scaleRows(t, a));
-    update(out, L("self_attn.o_proj.weight"), (t) => scaleCols(t, inv));
+    if (!opts.mlpOnly) {
+      const v = get(m, L("self_attn.v_proj.weight"));
+      const o = get(m, L("self_attn.o_proj.weight"));
+      const vRows = v.shape[0]!;
+      const a = new Float64Array(vRows);
+      if (opts.perChannel) for (let r = 0; r < vRows; r++) a[r] = factor();
+      else a.fill(factor());
+      const inv = opts.perChannel
+        ? Float64Array.from(vRowOfOCol(vRows, o.shape[1]!, opts.headDim), (r) => 1 / a[r]!)
+        : new Float64Array(o.shape[1]!).fill(1 / a[0]!);
+      update(out, L("self_attn.v_proj.weight"), (t) => scaleRows(t, a));
+      update(out, L("self_attn.v_proj.bias"), (t) => scaleRows(t, a));
+      update(out, L("self_attn.o_proj.weight"), (t) => scaleCols(t, inv));
+    }
 
     const up = get(m, L("mlp.up_proj.weight"));
     const f = up.shape[0]!;
     const b = new Float64Array(f);
-    if (opts.perChannel) for (let r = 0; r < f; r++) b[r] = logUniform(rand, 0.25, 4);
-    else b.fill(logUniform(rand, 0.25, 4));
+    if (opts.perChannel) for (let r = 0; r < f; r++) b[r] = factor();
+    else b.fill(factor());
     update(out, L("mlp.up_proj.weight"), (t) => scaleRows(t, b));
     update(out, L("mlp.up_proj.bias"), (t) => scaleRows(t, b));
     update(out, L("mlp.down_proj.weight"), (t) => scaleCols(t, Float64Array.from(b, (x) => 1 / x)));
 
-    if (opts.qk) {
-      const c = logUniform(rand, 0.25, 4);
+    if (opts.qk && !opts.mlpOnly) {
+      const c = factor();
       update(out, L("self_attn.q_proj.weight"), (t) => scaleRows(t, c));
       update(out, L("self_attn.q_proj.bias"), (t) => scaleRows(t, c));
       update(out, L("self_attn.k_proj.weight"), (t) => scaleRows(t, 1 / c));
