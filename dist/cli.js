@@ -499,25 +499,152 @@ function count(n2, singular, plural2 = `${singular}s`) {
   return `${n2.toLocaleString("en-US")} ${n2 === 1 ? singular : plural2}`;
 }
 
-// src/policy/policy.ts
-var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
-function standsOut(t, th) {
-  if (!t.informative || t.pearson === null || t.z === null) return false;
-  return Math.abs(t.pearson) >= th.minPearson && Math.abs(t.z) >= th.minZ && Math.sign(t.pearson) === Math.sign(t.z);
+// src/report/format.ts
+var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
+var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
+var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
+var fmtInt = (x) => x.toLocaleString("en-US");
+var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
+function fmtP(log10p) {
+  if (log10p === null || log10p === void 0) return "n/a";
+  if (log10p > -2) return (10 ** log10p).toPrecision(2);
+  const e2 = Math.floor(log10p);
+  const m = 10 ** (log10p - e2);
+  return m >= 9.95 ? `1e${e2 + 1}` : `${m.toFixed(1).replace(/\.0$/, "")}e${e2}`;
 }
+function decisionRule(th, family) {
+  const fam = family ? `${family.size} (${count(family.components, "component")} \xD7 ${count(family.references, "reference")})` : "components \xD7 references";
+  return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the Cauchy combination of its tensors' permutation-test p-values, Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
+}
+function referenceNotes(r) {
+  const notes = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+function identicalLine(c) {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+function componentVerdictLabel(c) {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+function isByteIdentical(t) {
+  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
+}
+function identicalTag(t) {
+  if (!t.identical) return "";
+  return isByteIdentical(t) ? "byte-identical" : "identical values";
+}
+function strongest(c, k) {
+  return c.tensors.filter((t) => t.informative && t.log10p !== void 0).sort((a, b) => a.log10p - b.log10p).slice(0, k);
+}
+function cacheLine(r) {
+  const c = r.cache;
+  if (!c || c.listing === "off") return null;
+  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
+  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
+  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
+  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
+  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
+}
+
+// src/stats/combine.ts
+var SMALL = 1e-8;
+var P_MAX = 1 - 1e-3;
+var LN10 = Math.LN10;
+function cauchyCombineLog10(log10ps) {
+  const k = log10ps.length;
+  if (k === 0) return 0;
+  if (k === 1) return Math.min(0, log10ps[0]);
+  let regular = 0;
+  const logLarge = [];
+  for (const lp of log10ps) {
+    const p = Math.min(P_MAX, 10 ** Math.min(0, lp));
+    if (lp < Math.log10(SMALL)) logLarge.push(-Math.log(Math.PI) - lp * LN10 - Math.log(k));
+    else regular += Math.tan((0.5 - p) * Math.PI) / k;
+  }
+  if (logLarge.length === 0) return log10OfTail(regular);
+  const maxL = Math.max(...logLarge);
+  let s = 0;
+  for (const l of logLarge) s += Math.exp(l - maxL);
+  const rest = regular * Math.exp(-maxL);
+  const lnT = maxL + Math.log(s + rest);
+  if (lnT < Math.log(1e12)) return log10OfTail(Math.exp(lnT));
+  return (-Math.log(Math.PI) - lnT) / LN10;
+}
+function log10OfTail(t) {
+  if (t > 1e6) return -Math.log10(Math.PI * t);
+  return Math.min(0, Math.log10(0.5 - Math.atan(t) / Math.PI));
+}
+function bonferroniLog10(log10p, m) {
+  return Math.min(0, log10p + Math.log10(Math.max(1, m)));
+}
+
+// src/policy/policy.ts
+var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
+function tensorEvidence(t) {
+  const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
+  const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
+  if (direct && search) {
+    const best = search.log10p < direct.log10p ? search : direct;
+    return { ...best, log10p: bonferroniLog10(best.log10p, 2) };
+  }
+  return direct ?? search;
+}
+function isTested(t) {
+  return t.informative && !t.error && (!t.deterministic || t.deterministic.residualTested === true) && t.log10p !== void 0;
+}
+function componentEvidence(tensors, family, th) {
+  const tested = tensors.filter(isTested);
+  for (const t of tensors) t.standsOut = false;
+  if (tested.length === 0) return null;
+  const log10p = cauchyCombineLog10(tested.map((t) => t.log10p));
+  const strongest2 = tested.reduce((a, b) => b.log10p < a.log10p ? b : a);
+  const perTensorFamily = tested.length * Math.max(1, family);
+  for (const t of tested) t.standsOut = bonferroniLog10(t.log10p, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
+  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest2.effect ?? 0), tested: tested.length };
+}
+function decideComponent(c, family, th) {
+  const evidence = componentEvidence(c.tensors, family, th);
+  c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
+  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
+  if (evidence) {
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy", tensors: evidence.tested } });
+  } else {
+    delete c.log10p;
+    delete c.log10pCorrected;
+    delete c.effect;
+    delete c.combination;
+  }
+  Object.assign(c, componentVerdict(c, th, family));
+  if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
+    c.verdict = "inconclusive";
+    c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
+  }
+  return c;
+}
+function familyOf(references, components) {
+  return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
+}
+var SEARCH_STOPPED = "alignment search stopped: ";
 var pct = (x) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
-function componentVerdict(c, th) {
+function componentVerdict(c, th, family) {
   const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
   const unread = c.tensors.filter((t) => t.error);
   const stand = c.tensors.filter((t) => t.standsOut);
   const compared2 = c.tensors.filter((t) => !t.error);
-  const maxZ = informative.reduce((m, t) => Math.max(m, Math.abs(t.z ?? 0)), 0);
-  const rule = `|Pearson| >= ${th.minPearson} and |z| >= ${th.minZ}`;
-  if (c.share >= th.minShare && stand.length > 0) {
-    return {
-      verdict: "reused",
-      reason: `${count(stand.length, "matrix", "matrices")} covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) ${stand.length === 1 ? "has" : "have"} ${rule}`
-    };
+  const tested = c.combination?.tensors ?? 0;
+  const corrected = c.log10pCorrected ?? 0;
+  const effect = c.effect ?? 0;
+  const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
+  const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
+  if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
+    return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
   }
   if (unread.length > 0) {
     return {
@@ -525,24 +652,25 @@ function componentVerdict(c, th) {
       reason: `${count(unread.length, "tensor")} could not be read (${unread[0].error}); an unread tensor never counts as independent`
     };
   }
-  if (stand.length > 0) {
-    return {
-      verdict: "inconclusive",
-      reason: `${count(stand.length, "matrix", "matrices")} ${stand.length === 1 ? "has" : "have"} ${rule}, but ${stand.length === 1 ? "it covers" : "they cover"} only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
-    };
+  if (tested > 0 && corrected <= Math.log10(th.level)) {
+    const why = effect < th.minEffect ? `its effect ${effect.toFixed(3)} is below min-effect ${th.minEffect}` : `${covering()} (< min-share ${pct(th.minShare)})`;
+    return { verdict: "inconclusive", reason: `${evidence()}, but ${why}: to review` };
   }
-  if (informative.length === 0) {
+  if (tested > 0 && corrected <= Math.log10(th.reviewLevel)) {
+    return { verdict: "inconclusive", reason: `${evidence()}: above the level ${fmtP(Math.log10(th.level))} but at most ${fmtP(Math.log10(th.reviewLevel))}, weak evidence to review` };
+  }
+  if (informative.length === 0 || tested === 0) {
     if (compared2.length > 0) {
       return {
         verdict: "inconclusive",
-        reason: `only norms, biases or small tensors (${compared2.length}) are comparable with the reference: too thin to decide`
+        reason: `only norms, biases, small tensors or shared constructions (${compared2.length}) are comparable with the reference: too thin to decide`
       };
     }
     return { verdict: "independent", reason: `${NOTHING_COMPARABLE}: the reference has no tensor of compatible shape for this component` };
   }
   return {
     verdict: "independent",
-    reason: `${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
+    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`
   };
 }
 var NOTHING_COMPARABLE = "nothing comparable";
@@ -647,45 +775,12 @@ var MemoSource = class {
 };
 
 // src/stats/pvalues.ts
-var LN10 = Math.LN10;
-function lnGamma(x) {
-  const g = 7;
-  const c = [
-    0.9999999999998099,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.3234287776531,
-    -176.6150291621406,
-    12.507343278686905,
-    -0.13857109526572012,
-    9984369578019572e-21,
-    15056327351493116e-23
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  x -= 1;
-  let a = c[0];
-  const t = x + g + 0.5;
-  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-function poissonTailLog10(k, lambda) {
-  if (k <= 0) return 0;
-  const lnTerm = (i) => -lambda + i * Math.log(lambda) - lnGamma(i + 1);
-  const first = lnTerm(k);
-  let sum = 1;
-  let rel = 1;
-  for (let i = k + 1; i < k + 200; i++) {
-    rel *= lambda / i;
-    sum += rel;
-    if (rel < 1e-17 * sum) break;
-  }
-  return Math.min(0, (first + Math.log(sum)) / LN10);
-}
+var LN102 = Math.LN10;
 function normalTailLog10(z) {
   if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
   const z2 = z * z;
   const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
-  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN10;
+  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN102;
 }
 function zFromLog10P(log10p) {
   if (log10p >= Math.log10(0.5)) return 0;
@@ -1340,6 +1435,92 @@ function pickRows(m, rows) {
   return { rows: rows.length, cols: m.cols, data: out };
 }
 
+// src/stats/permutation.ts
+function permutationTest(a, b, rows, cols, axis) {
+  const n2 = axis === "rows" ? rows : cols;
+  const m = axis === "rows" ? cols : rows;
+  if (n2 < 3 || m < 1) return null;
+  const ca = standardised(a, n2, m, cols, axis);
+  const cb = standardised(b, n2, m, cols, axis);
+  if (!ca || !cb) return null;
+  let t = 0;
+  let ssa = 0;
+  let ssb = 0;
+  for (let i = 0; i < n2 * m; i++) {
+    t += ca[i] * cb[i];
+    ssa += ca[i] * ca[i];
+    ssb += cb[i] * cb[i];
+  }
+  const s = m <= n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
+  const variance = s / (n2 - 1);
+  if (!(variance > 0)) return null;
+  const z = t / Math.sqrt(variance);
+  return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
+}
+function standardised(x, n2, m, cols, axis) {
+  const out = new Float64Array(n2 * m);
+  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
+  const unitLength = () => {
+    let any = false;
+    for (let u = 0; u < n2; u++) {
+      let ss = 0;
+      for (let k = 0; k < m; k++) ss += out[u * m + k] ** 2;
+      if (ss > 0) any = true;
+      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+      for (let k = 0; k < m; k++) out[u * m + k] *= inv;
+    }
+    return any;
+  };
+  unitLength();
+  const centre = () => {
+    for (let k = 0; k < m; k++) {
+      let mean = 0;
+      for (let u = 0; u < n2; u++) mean += out[u * m + k];
+      mean /= n2;
+      for (let u = 0; u < n2; u++) out[u * m + k] -= mean;
+    }
+  };
+  centre();
+  let spread = 0;
+  for (let i = 0; i < n2 * m; i++) spread += out[i] ** 2;
+  if (!(spread > 1e-12 * n2)) return null;
+  for (let k = 0; k < m; k++) {
+    let ss = 0;
+    for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss / n2) : 0;
+    for (let u = 0; u < n2; u++) out[u * m + k] *= inv;
+  }
+  if (!unitLength()) return null;
+  centre();
+  return out;
+}
+function gramInner(ca, cb, n2, m) {
+  let s = 0;
+  for (let k = 0; k < m; k++) {
+    for (let l = k; l < m; l++) {
+      let ga = 0;
+      let gb = 0;
+      for (let u = 0; u < n2; u++) {
+        ga += ca[u * m + k] * ca[u * m + l];
+        gb += cb[u * m + k] * cb[u * m + l];
+      }
+      s += (k === l ? 1 : 2) * ga * gb;
+    }
+  }
+  return s;
+}
+function crossSquares(ca, cb, n2, m) {
+  let s = 0;
+  for (let u = 0; u < n2; u++) {
+    for (let v = 0; v < n2; v++) {
+      let d = 0;
+      for (let k = 0; k < m; k++) d += ca[u * m + k] * cb[v * m + k];
+      s += d * d;
+    }
+  }
+  return s;
+}
+
 // src/search/match-rows.ts
 var SCORE_COLUMNS = 512;
 var SEARCH_ROWS = 256;
@@ -1368,45 +1549,67 @@ function matchRows(cFull, r, modulus = 0) {
   const w = Math.min(c.cols, r.cols);
   const cc = c.cols === w ? c : leadingCols(c, w);
   const rr = r.cols === w ? r : leadingCols(r, w);
-  const cols = n2 * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
-  const cos = rowCosines(cc, rr, cols);
+  const { choose, held } = splitFeatures(w, n2 * m * Math.ceil(w / 2) > 2e8 ? SCORE_COLUMNS : w);
+  const cos = rowCosines(cc, rr, choose);
   const swap = n2 > m;
   const abs = absScore(cos, n2, m, swap);
   const perm = swap ? invertMatching(maximizeAssignment(abs, m, n2), n2) : maximizeAssignment(abs, n2, m);
-  const acc = new PairAccumulator();
-  const a = new Float32Array(w);
+  const signs = new Int8Array(n2);
   let flipped = 0;
   let matched = 0;
   for (let i = 0; i < n2; i++) {
     const j = perm[i];
     if (j < 0) continue;
     matched++;
-    const s = cos[i * m + j] < 0 ? -1 : 1;
-    if (s < 0) flipped++;
-    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k];
-    acc.add(a, rr.data.subarray(j * w, j * w + w));
+    signs[i] = cos[i * m + j] < 0 ? -1 : 1;
+    if (signs[i] < 0) flipped++;
   }
-  const st = acc.result();
+  const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
+  const { test, pearson: pearson2, cosine } = heldOutTest(cc, rr, perm, signs, held);
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k];
     if (perm[k] === row) identical++;
   });
-  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { r: pearson2, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
-function agreements(a, b) {
-  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
-  const n2 = small.length;
-  if (n2 === 0 || big.length % n2 !== 0 || big.length / n2 > 4) return [];
-  const counts = [];
-  for (let block = 0; block < big.length / n2; block++) {
-    const off = block * n2;
-    let k = 0;
-    for (let i = 0; i < n2; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
-    counts.push(k);
-  }
-  return counts;
+function splitFeatures(w, limit) {
+  const even = Array.from({ length: Math.ceil(w / 2) }, (_, i) => 2 * i);
+  const odd = Array.from({ length: Math.floor(w / 2) }, (_, i) => 2 * i + 1);
+  const thin = (xs) => xs.length <= limit ? xs : Array.from({ length: limit }, (_, i) => xs[Math.floor(i * xs.length / limit)]);
+  return { choose: Int32Array.from(thin(even)), held: Int32Array.from(odd) };
+}
+var allColumns = (w) => Int32Array.from({ length: w }, (_, i) => i);
+function matchedPearson(c, r, perm, signs, cols) {
+  const { a, b } = matchedColumns(c, r, perm, signs, cols);
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  return acc.result().pearson ?? 0;
+}
+function matchedColumns(c, r, perm, signs, cols) {
+  const rows = [];
+  for (let i = 0; i < perm.length; i++) if (perm[i] >= 0) rows.push(i);
+  const k = cols.length;
+  const a = new Float32Array(rows.length * k);
+  const b = new Float32Array(rows.length * k);
+  rows.forEach((i, q) => {
+    const j = perm[i];
+    const s = signs[i];
+    for (let x = 0; x < k; x++) {
+      a[q * k + x] = s * c.data[i * c.cols + cols[x]];
+      b[q * k + x] = r.data[j * r.cols + cols[x]];
+    }
+  });
+  return { a, b, rows: rows.length };
+}
+function heldOutTest(c, r, perm, signs, held) {
+  const { a, b, rows } = matchedColumns(c, r, perm, signs, held);
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  const st = acc.result();
+  const test = rows >= 1 && held.length >= 3 ? permutationTest(a, b, rows, held.length, "cols") : null;
+  return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
 }
 
 // src/search/procrustes.ts
@@ -1512,7 +1715,7 @@ function hForm(t, hidden) {
 function alignOnce(groups, transform, residualSize, progress) {
   const refs = referenceForms(groups);
   const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
-  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform);
+  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform, residualSize);
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
 }
@@ -1575,7 +1778,7 @@ function matchLayers(groups, refForms, toRef, residualSize, progress) {
   for (const g of others) {
     for (const ct of g.candidate) {
       if (chosenLayer.has(ct.layer)) continue;
-      const best = cells.get(cellKey(g, ct)).reduce((a, b) => a === null || b.r > a.r ? b : a, null);
+      const best = cells.get(cellKey(g, ct)).reduce((a, b) => a === null || b.select > a.select ? b : a, null);
       if (best) chosenLayer.set(ct.layer, best.refLayer);
     }
   }
@@ -1606,7 +1809,7 @@ function chooseLayers(selecting, cells) {
   for (const g of selecting) {
     for (const ct of g.candidate) {
       const scores = layerScore.get(ct.layer) ?? /* @__PURE__ */ new Map();
-      for (const cell of cells.get(cellKey(g, ct))) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      for (const cell of cells.get(cellKey(g, ct))) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.select);
       layerScore.set(ct.layer, scores);
     }
   }
@@ -1624,30 +1827,23 @@ function chooseLayers(selecting, cells) {
   }
   return chosenLayer;
 }
-function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform) {
-  const chosenCells = /* @__PURE__ */ new Map();
-  for (const g of groups) {
-    for (const ct of g.candidate) {
-      const want = chosenLayer.get(ct.layer);
-      const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
-      if (cell) chosenCells.set(cellKey(g, ct), { cell, group: g, ct });
-    }
-  }
+function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform, residualSize) {
   const results = [];
   for (const g of groups) {
     const nul = alignedNull(g, cells, chosenLayer, isDuplicate);
+    const exchangeable = residualSize > 0 && g.reference.length > 0 && hForm(g.reference[0], g.hidden).cols === residualSize;
     for (const ct of g.candidate) {
-      const chosen = chosenCells.get(cellKey(g, ct));
-      if (!chosen) continue;
-      const { cell } = chosen;
-      const log10p = agreementLog10p(cellKey(g, ct), chosen, chosenCells);
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
+      if (!cell) continue;
       results.push({
         candidate: ct.name,
         reference: cell.refName,
         pearson: cell.r,
         cosine: cell.cos,
-        log10p,
-        z: zFromLog10P(log10p),
+        log10p: exchangeable ? cell.test?.log10p ?? 0 : 0,
+        z: exchangeable ? cell.test?.z ?? 0 : 0,
+        effect: cell.test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols
@@ -1673,18 +1869,6 @@ function summarise(values) {
   const mean = values.reduce((s, v) => s + v, 0) / n2;
   const sd = n2 > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n2 - 1)) : 0;
   return { mean, sd, n: n2 };
-}
-function agreementLog10p(key, { cell, ct }, chosenCells) {
-  let bestLog10p = 0;
-  let partners = 0;
-  for (const [otherKey, other] of chosenCells) {
-    if (otherKey === key || other.ct.layer !== ct.layer) continue;
-    for (const k of agreements(cell.perm, other.cell.perm)) {
-      partners++;
-      bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
-    }
-  }
-  return partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
 }
 function transformsOf(cell, ct, transform) {
   const transforms = [];
@@ -1765,6 +1949,7 @@ function residualRotation(basis) {
 }
 
 // src/search/deep-align.ts
+var FUNCTIONAL_FLOOR = { permutation: 0.35, rotation: 0.5 };
 function deepAlign(groups, basis, residualSize = 0, progress) {
   const map = basis ? residualMap(basis) : null;
   const clean2 = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
@@ -1777,12 +1962,15 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
   );
   const looks = Math.log10(transforms.length);
   const byCandidate = /* @__PURE__ */ new Map();
-  for (const run of runs) {
-    for (const r of run.results) {
+  runs.forEach((run, i) => {
+    const t = transforms[i];
+    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
+    for (const raw of run.results) {
+      const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
       const prev = byCandidate.get(r.candidate);
       if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
     }
-  }
+  });
   const results = [...byCandidate.values()].map((best) => {
     const log10p = Math.min(0, best.log10p + looks);
     return { ...best, log10p, z: zFromLog10P(log10p) };
@@ -1817,20 +2005,23 @@ function foldFindings(best, loaded, tensors, thresholds, summary) {
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate);
     const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
-    if (existing?.standsOut) continue;
-    if (!standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds)) {
-      if (existing) existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
-      continue;
-    }
-    found++;
-    if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
+    const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
+    const directLog10p = existing?.permutation?.log10p ?? 0;
+    const stronger = !existing || d.log10p < directLog10p;
+    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
     const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
-    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
-    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform, log10p: d.log10p, standsOut: true });
+    base2.aligned = aligned;
     if (!existing) {
       base2.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
       added.push(base2);
     }
+    if (!stronger) continue;
+    if (significant) {
+      found++;
+      if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
+    }
+    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
+    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
   }
   return { count: found, added };
 }
@@ -2417,10 +2608,6 @@ function nullsFor(pairs) {
     return summarise2(values);
   });
 }
-function zScore(r, nul, elements) {
-  const floor = 1 / Math.sqrt(Math.max(1, elements));
-  return (r - nul.mean) / Math.max(nul.sd, floor);
-}
 function rawCosine(a, b) {
   let ab = 0;
   let aa = 0;
@@ -2458,77 +2645,934 @@ function layerMatrixOf(pairs, pick, stat4) {
   return { candidateLayers: layers, referenceLayers: layers, values: sum.map((row, i) => row.map((v, j) => cnt[i][j] ? v / cnt[i][j] : null)) };
 }
 
-// src/stats/permutation.ts
-function permutationTest(a, b, rows, cols, axis) {
-  const n2 = axis === "rows" ? rows : cols;
-  const m = axis === "rows" ? cols : rows;
-  if (n2 < 3 || m < 1) return null;
-  const ca = standardised(a, n2, m, cols, axis);
-  const cb = standardised(b, n2, m, cols, axis);
-  if (!ca || !cb) return null;
-  let t = 0;
-  for (let i = 0; i < n2 * m; i++) t += ca[i] * cb[i];
-  const s = m <= n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
-  const variance = s / (n2 - 1);
-  if (!(variance > 0)) return null;
-  const z = t / Math.sqrt(variance);
-  return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))) };
+// src/stats/independence.ts
+function tensorIndependence(a, b, rows, cols) {
+  const byRows = permutationTest(a, b, rows, cols, "rows");
+  const byCols = permutationTest(a, b, rows, cols, "cols");
+  const pick = !byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols;
+  if (!pick) return null;
+  return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
 }
-function standardised(x, n2, m, cols, axis) {
-  const out = new Float64Array(n2 * m);
-  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
-  const centre = () => {
-    for (let k = 0; k < m; k++) {
-      let mean = 0;
-      for (let u = 0; u < n2; u++) mean += out[u * m + k];
-      mean /= n2;
-      for (let u = 0; u < n2; u++) out[u * m + k] -= mean;
+
+// src/stats/conjugation.ts
+var PERMUTATIONS = 400;
+function conjugationTest(a, b, n2) {
+  if (n2 < 4) return null;
+  const ca = centred(a);
+  const cb = centred(b);
+  const ssa = ca.reduce((s, x) => s + x * x, 0);
+  const ssb = cb.reduce((s, x) => s + x * x, 0);
+  if (!(ssa > 0 && ssb > 0)) return null;
+  const stat4 = (p2) => {
+    let t = 0;
+    for (let i = 0; i < n2; i++) {
+      const pi = p2 ? p2[i] : i;
+      for (let j = 0; j < n2; j++) t += ca[pi * n2 + (p2 ? p2[j] : j)] * cb[i * n2 + j];
     }
+    return t;
   };
-  centre();
-  for (let k = 0; k < m; k++) {
-    let ss = 0;
-    for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss / n2) : 0;
-    for (let u = 0; u < n2; u++) out[u * m + k] *= inv;
+  const t0 = stat4(null);
+  let rng = 2654435769;
+  const next = () => {
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    return (rng >>> 0) / 4294967296;
+  };
+  const p = new Int32Array(n2);
+  let sum = 0;
+  let sum2 = 0;
+  for (let k = 0; k < PERMUTATIONS; k++) {
+    for (let i = 0; i < n2; i++) p[i] = i;
+    for (let i = n2 - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      const x = p[i];
+      p[i] = p[j];
+      p[j] = x;
+    }
+    const t = stat4(p);
+    sum += t;
+    sum2 += t * t;
   }
-  let any = false;
-  for (let u = 0; u < n2; u++) {
-    let ss = 0;
-    for (let k = 0; k < m; k++) ss += out[u * m + k] ** 2;
-    if (ss > 0) any = true;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let k = 0; k < m; k++) out[u * m + k] *= inv;
-  }
-  if (!any) return null;
-  centre();
+  const mean = sum / PERMUTATIONS;
+  const sd = Math.sqrt(Math.max(0, sum2 / PERMUTATIONS - mean * mean) * (PERMUTATIONS / (PERMUTATIONS - 1)));
+  if (!(sd > 0)) return null;
+  const z = (t0 - mean) / sd;
+  return { units: n2, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t0 / Math.sqrt(ssa * ssb) };
+}
+function centred(x) {
+  let m = 0;
+  for (const v of x) m += v;
+  m /= x.length;
+  return Float64Array.from(x, (v) => v - m);
+}
+
+// src/stats/deterministic.ts
+var THRESHOLDS = {
+  /** Largest spread (max − min) relative to the largest magnitude for a constant. */
+  constantSpread: 1e-6,
+  /** Largest ‖A − sI‖_F / ‖sI‖_F. */
+  identityRatio: 0.5,
+  window: 0.999,
+  rotary: 0.9999,
+  mel: 0.9,
+  dft: 0.9,
+  sinusoid: 0.9
+};
+var HINTED = {
+  identityRatio: 0.55,
+  window: 0.995,
+  rotary: 0.999,
+  mel: 0.85,
+  dft: 0.85,
+  sinusoid: 0.85
+};
+var NAME_HINTS = {
+  identity: /identity|(^|[._])eye([._]|$)/i,
+  window: /window|hann|hamming|blackman/i,
+  "rotary-frequencies": /inv_freq|rotary|rope|freq/i,
+  "mel-filterbank": /mel|fbank|filterbank|filter_bank/i,
+  "dft-basis": /basis|stft|dft|fft|fourier/i,
+  "sinusoid-table": /pos|sinus|rotary|rope|cos_cache|sin_cache/i
+};
+function hinted(name2, c) {
+  const re = NAME_HINTS[c];
+  return !!name2 && !!re && re.test(name2);
+}
+var PROBE_SIGNALS = 32;
+var PROBE_MIN = 0.5;
+var MIN_FIT_ELEMENTS = 256;
+var MAX_FIT_ELEMENTS = 1 << 23;
+function recognise(values, shape, name2) {
+  const n2 = elementsOf(shape);
+  if (n2 !== values.length) throw new RangeError(`shape [${shape.join(", ")}] holds ${n2} elements, values ${values.length}`);
+  if (n2 < 2) return null;
+  for (let i = 0; i < n2; i++) if (!Number.isFinite(values[i])) return null;
+  const constant = recogniseConstant(values);
+  if (constant) return constant;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length === 1) return recogniseWindow(values, name2) ?? recogniseRotary(values, name2);
+  if (dims.length !== 2) return null;
+  const [rows, cols] = dims;
+  return recogniseIdentity(values, rows, cols, name2) ?? recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2);
+}
+function residualAfterConstruction(values, shape, r) {
+  if (r.construction !== "identity") return null;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length !== 2 || elementsOf(shape) !== values.length) return null;
+  const [rows, cols] = dims;
+  const s = diagonalMean(values, rows, cols);
+  const out = Float32Array.from(values);
+  const k = Math.min(rows, cols);
+  for (let i = 0; i < k; i++) out[i * cols + i] = values[i * cols + i] - s;
   return out;
 }
-function gramInner(ca, cb, n2, m) {
-  let s = 0;
-  for (let k = 0; k < m; k++) {
-    for (let l = k; l < m; l++) {
-      let ga = 0;
-      let gb = 0;
-      for (let u = 0; u < n2; u++) {
-        ga += ca[u * m + k] * ca[u * m + l];
-        gb += cb[u * m + k] * cb[u * m + l];
-      }
-      s += (k === l ? 1 : 2) * ga * gb;
-    }
-  }
-  return s;
+function elementsOf(shape) {
+  let n2 = 1;
+  for (const d of shape) n2 *= d;
+  return n2;
 }
-function crossSquares(ca, cb, n2, m) {
-  let s = 0;
-  for (let u = 0; u < n2; u++) {
-    for (let v = 0; v < n2; v++) {
-      let d = 0;
-      for (let k = 0; k < m; k++) d += ca[u * m + k] * cb[v * m + k];
-      s += d * d;
+function fmt(x, digits = 2) {
+  return Math.abs(x) >= 1e4 || x !== 0 && Math.abs(x) < 0.01 ? x.toExponential(digits - 1) : x.toFixed(digits);
+}
+function clamp01(x) {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+function recogniseConstant(v) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const scale = Math.max(Math.abs(min), Math.abs(max));
+  if (max - min > THRESHOLDS.constantSpread * scale) return null;
+  const value = scale === 0 ? 0 : v[0];
+  return {
+    construction: "constant",
+    explained: 1,
+    detail: value === 0 ? `all zeros (${v.length} elements)` : `constant ${Number(value.toPrecision(6))} (all ${v.length} elements equal)`
+  };
+}
+function diagonalMean(v, rows, cols) {
+  const k = Math.min(rows, cols);
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += v[i * cols + i];
+  return sum / k;
+}
+function totalSumOfSquares(v) {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i];
+  const mean = sum / v.length;
+  let tss = 0;
+  for (let i = 0; i < v.length; i++) tss += (v[i] - mean) ** 2;
+  return tss;
+}
+function recogniseIdentity(v, rows, cols, name2) {
+  const k = Math.min(rows, cols);
+  if (k < 2) return null;
+  const s = diagonalMean(v, rows, cols);
+  if (s === 0) return null;
+  const signal = s * s * k;
+  const limit = (hinted(name2, "identity") ? HINTED.identityRatio : THRESHOLDS.identityRatio) ** 2 * signal;
+  let rss = 0;
+  for (let r = 0; r < rows; r++) {
+    const base2 = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const e2 = v[base2 + c] - (r === c ? s : 0);
+      rss += e2 * e2;
+    }
+    if (rss > limit) return null;
+  }
+  const ratio = Math.sqrt(rss / signal);
+  const tss = totalSumOfSquares(v);
+  const shape = rows === cols ? `${rows}\xD7${cols}` : `rectangular ${rows}\xD7${cols}`;
+  const what = Math.abs(s - 1) < 5e-3 ? `identity ${shape}` : `scaled identity ${shape} (s = ${fmt(s)})`;
+  const training = ratio < 5e-4 ? "" : ` plus ${ratio < 0.01 ? "<1" : Math.round(ratio * 100)}% training (\u2016A \u2212 sI\u2016/\u2016sI\u2016)`;
+  return { construction: "identity", explained: clamp01(tss > 0 ? 1 - rss / tss : 1), detail: what + training };
+}
+function project2(aa, ab, bb, xa, xb) {
+  let best = 0;
+  if (aa > 0) best = xa * xa / aa;
+  if (bb > 0) best = Math.max(best, xb * xb / bb);
+  const det = aa * bb - ab * ab;
+  if (aa > 0 && bb > 0 && det > 1e-12 * aa * bb) best = Math.max(best, (bb * xa * xa - 2 * ab * xa * xb + aa * xb * xb) / det);
+  return best;
+}
+function leastSquares(X, y, n2, p) {
+  const A = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  let yy = 0;
+  for (let i = 0; i < n2; i++) {
+    const yi = y[i];
+    yy += yi * yi;
+    for (let j = 0; j < p; j++) {
+      const xij = X[i * p + j];
+      b[j] += xij * yi;
+      for (let l = j; l < p; l++) A[j * p + l] += xij * X[i * p + l];
     }
   }
-  return s;
+  for (let j = 0; j < p; j++) for (let l = 0; l < j; l++) A[j * p + l] = A[l * p + j];
+  const M = Float64Array.from(A);
+  const beta = Float64Array.from(b);
+  const used = [];
+  const scale = Math.max(...Array.from({ length: p }, (_, j) => Math.abs(A[j * p + j])), 1e-300);
+  for (let col = 0; col < p; col++) {
+    let piv = col;
+    for (let r = col + 1; r < p; r++) if (Math.abs(M[r * p + col]) > Math.abs(M[piv * p + col])) piv = r;
+    if (Math.abs(M[piv * p + col]) < 1e-12 * scale) {
+      used[col] = false;
+      continue;
+    }
+    used[col] = true;
+    if (piv !== col) {
+      for (let l = 0; l < p; l++) [M[col * p + l], M[piv * p + l]] = [M[piv * p + l], M[col * p + l]];
+      [beta[col], beta[piv]] = [beta[piv], beta[col]];
+    }
+    for (let r = 0; r < p; r++) {
+      if (r === col) continue;
+      const f = M[r * p + col] / M[col * p + col];
+      if (f === 0) continue;
+      for (let l = col; l < p; l++) M[r * p + l] -= f * M[col * p + l];
+      beta[r] -= f * beta[col];
+    }
+  }
+  for (let j = 0; j < p; j++) beta[j] = used[j] ? beta[j] / M[j * p + j] : 0;
+  let rss = 0;
+  for (let i = 0; i < n2; i++) {
+    let f = 0;
+    for (let j = 0; j < p; j++) f += X[i * p + j] * beta[j];
+    rss += (y[i] - f) ** 2;
+  }
+  return { beta, rss: Math.min(rss, yy) };
+}
+function sumOfSquaresAboutMean(y, off, n2) {
+  let s = 0;
+  for (let i = 0; i < n2; i++) s += y[off + i];
+  const m = s / n2;
+  let ss = 0;
+  for (let i = 0; i < n2; i++) ss += (y[off + i] - m) ** 2;
+  return ss;
+}
+function signChanges(x, off, n2) {
+  let prev = 0;
+  let c = 0;
+  for (let i = 0; i < n2; i++) {
+    const v = x[off + i];
+    if (v > 0) {
+      if (prev < 0) c++;
+      prev = 1;
+    } else if (v < 0) {
+      if (prev > 0) c++;
+      prev = -1;
+    }
+  }
+  return c;
+}
+function signalsOf(v, rows, cols, byColumns, which = null) {
+  if (!byColumns) {
+    if (!which) return v;
+    const out2 = new Float32Array(which.length * cols);
+    which.forEach((r, i) => out2.set(v.subarray(r * cols, (r + 1) * cols), i * cols));
+    return out2;
+  }
+  const list = which ?? Array.from({ length: cols }, (_, c) => c);
+  const out = new Float32Array(list.length * rows);
+  if (!which) {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c];
+  } else {
+    list.forEach((c, i) => {
+      for (let r = 0; r < rows; r++) out[i * rows + r] = v[r * cols + c];
+    });
+  }
+  return out;
+}
+var indices = (count2) => Array.from({ length: count2 }, (_, i) => i);
+function evenlySpaced(count2, want) {
+  if (count2 <= want) return Array.from({ length: count2 }, (_, i) => i);
+  return Array.from({ length: want }, (_, i) => Math.floor((i + 0.5) * count2 / want));
+}
+function recogniseWindow(v, name2) {
+  const N = v.length;
+  if (N < 8) return null;
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < N; i++) {
+    max = Math.max(max, v[i]);
+    min = Math.min(min, v[i]);
+  }
+  if (max <= 0 || min < -1e-3 * max) return null;
+  const tss = sumOfSquaresAboutMean(v, 0, N);
+  if (!(tss > 0)) return null;
+  const y = Float64Array.from(v);
+  let best = null;
+  for (const L of [N, N - 1]) {
+    const X = new Float64Array(N * 3);
+    for (let n2 = 0; n2 < N; n2++) {
+      X[n2 * 3] = 1;
+      X[n2 * 3 + 1] = Math.cos(2 * Math.PI * n2 / L);
+      X[n2 * 3 + 2] = Math.cos(4 * Math.PI * n2 / L);
+    }
+    const fit = leastSquares(X, y, N, 3);
+    const r2 = 1 - fit.rss / tss;
+    if (!best || r2 > best.r2) best = { r2, L, a: fit.beta };
+  }
+  const threshold = hinted(name2, "window") ? HINTED.window : THRESHOLDS.window;
+  if (!best || best.r2 < threshold || best.a[1] >= 0) return null;
+  const [a0, a1, a2] = [best.a[0], best.a[1], best.a[2]];
+  const total = a0 - a1 + a2;
+  const [b0, b1, b2] = [a0 / total, -a1 / total, a2 / total];
+  const kind = Math.abs(b0 - 0.5) < 0.01 && Math.abs(b2) < 0.01 ? "Hann" : Math.abs(b0 - 0.54) < 0.01 && Math.abs(b2) < 0.01 ? "Hamming" : Math.abs(b0 - 0.42) < 0.01 && Math.abs(b2 - 0.08) < 0.01 ? "Blackman" : "raised-cosine";
+  return {
+    construction: "window",
+    explained: clamp01(best.r2),
+    detail: `${kind} window, N = ${N} (${best.L === N ? "periodic" : "symmetric"}): ${fmt(b0)} \u2212 ${fmt(b1)}\xB7cos(2\u03C0n/${best.L})` + (Math.abs(b2) >= 0.01 ? ` + ${fmt(b2)}\xB7cos(4\u03C0n/${best.L})` : "")
+  };
+}
+function recogniseRotary(v, name2) {
+  const n2 = v.length;
+  if (n2 < 4) return null;
+  const y = new Float64Array(n2);
+  for (let i = 0; i < n2; i++) {
+    if (!(v[i] > 0)) return null;
+    y[i] = Math.log(v[i]);
+  }
+  const increasing = y[1] > y[0];
+  for (let i = 1; i < n2; i++) if (increasing ? !(y[i] > y[i - 1]) : !(y[i] < y[i - 1])) return null;
+  if (Math.abs(y[n2 - 1] - y[0]) < 1) return null;
+  const tss = sumOfSquaresAboutMean(y, 0, n2);
+  const threshold = hinted(name2, "rotary-frequencies") ? HINTED.rotary : THRESHOLDS.rotary;
+  const X = new Float64Array(n2 * 3);
+  for (let i = 0; i < n2; i++) {
+    X[i * 2] = 1;
+    X[i * 2 + 1] = i;
+  }
+  let r2 = 1 - leastSquares(X.subarray(0, n2 * 2), y, n2, 2).rss / tss;
+  let shifted = null;
+  if (r2 < threshold && n2 >= 12 && n2 <= 1024) {
+    const ramp = bestRamp(y);
+    if (ramp) {
+      for (let i = 0; i < n2; i++) {
+        X[i * 3] = 1;
+        X[i * 3 + 1] = i;
+        X[i * 3 + 2] = i <= ramp.a ? 0 : i >= ramp.b ? 1 : (i - ramp.a) / (ramp.b - ramp.a);
+      }
+      const r = 1 - leastSquares(X, y, n2, 3).rss / tss;
+      if (r > r2) {
+        r2 = r;
+        shifted = ramp;
+      }
+    }
+  }
+  if (r2 < threshold) return null;
+  const head = shifted ? shifted.a + 1 : n2;
+  const slope = (y[head - 1] - y[0]) / (head - 1);
+  const base2 = Math.exp(Math.abs(slope) * n2);
+  return {
+    construction: "rotary-frequencies",
+    explained: clamp01(r2),
+    detail: `${increasing ? "increasing" : "decreasing"} geometric frequencies, ${n2} values, ratio ${fmt(Math.exp(slope), 4)} per step (1/base^(2i/d) with d = ${2 * n2}, base \u2248 ${base2 >= 100 ? Math.round(base2) : fmt(base2, 3)})` + (shifted ? `, scaled between steps ${shifted.a} and ${shifted.b}` : "")
+  };
+}
+function bestRamp(y) {
+  const n2 = y.length;
+  let mean = 0;
+  for (let i = 0; i < n2; i++) mean += y[i];
+  mean /= n2;
+  const z0 = new Float64Array(n2 + 1);
+  const z1 = new Float64Array(n2 + 1);
+  let zz = 0;
+  for (let i = 0; i < n2; i++) {
+    const z = y[i] - mean;
+    z0[i + 1] = z0[i] + z;
+    z1[i + 1] = z1[i] + i * z;
+    zz += z * z;
+  }
+  const s1 = (p, q) => (q * (q - 1) - p * (p - 1)) / 2;
+  const sq = (k) => (k - 1) * k * (2 * k - 1) / 6;
+  const sumI = s1(0, n2);
+  const sumI2 = sq(n2);
+  const sumZ = z0[n2];
+  const sumIZ = z1[n2];
+  let best = null;
+  const maxRamp = Math.floor(n2 / 3);
+  for (let a = 2; a < n2 - 3; a++) {
+    for (let b = a + 1; b <= Math.min(n2 - 3, a + maxRamp); b++) {
+      const D = b - a;
+      const st = (D - 1) * D / 2;
+      const st2 = (D - 1) * D * (2 * D - 1) / 6;
+      const tail = n2 - b;
+      const sh = st / D + tail;
+      const sh2 = st2 / (D * D) + tail;
+      const sih = (st2 + a * st) / D + s1(b, n2);
+      const rampZ = z0[b] - z0[a + 1];
+      const rampIZ = z1[b] - z1[a + 1];
+      const shz = (rampIZ - a * rampZ) / D + (z0[n2] - z0[b]);
+      const beta = solve3([n2, sumI, sh, sumI, sumI2, sih, sh, sih, sh2], [sumZ, sumIZ, shz]);
+      if (!beta) continue;
+      const rss = zz - (beta[0] * sumZ + beta[1] * sumIZ + beta[2] * shz);
+      if (!best || rss < best.rss) best = { a, b, rss };
+    }
+  }
+  return best ? { a: best.a, b: best.b } : null;
+}
+function det3(m) {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+function solve3(A, b) {
+  const d = det3(A);
+  if (!(Math.abs(d) > 0)) return null;
+  return [0, 1, 2].map((j) => {
+    const m = Array.from(A);
+    for (let r = 0; r < 3; r++) m[r * 3 + j] = b[r];
+    return det3(m) / d;
+  });
+}
+function recogniseMel(v, rows, cols, name2) {
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x > max) max = x;
+    if (x < min) min = x;
+  }
+  if (!(max > 0) || min < -1e-6 * max) return null;
+  const threshold = hinted(name2, "mel-filterbank") ? HINTED.mel : THRESHOLDS.mel;
+  for (const byColumns of [false, true]) {
+    const M = byColumns ? cols : rows;
+    const F = byColumns ? rows : cols;
+    if (M < 8 || F < 16) continue;
+    const r = melFit(signalsOf(v, rows, cols, byColumns), M, F, max);
+    if (r && r.explained >= threshold) {
+      return {
+        construction: "mel-filterbank",
+        explained: clamp01(r.explained),
+        detail: `mel filterbank: ${M} triangular filters (${byColumns ? "columns" : "rows"}) over ${F} frequency bins${r.empty ? `, ${r.empty} empty` : ""}`
+      };
+    }
+  }
+  return null;
+}
+function melFit(x, M, F, globalMax) {
+  let empty = 0;
+  let prevPeak = -1;
+  let prevCentroid = -Infinity;
+  let firstCentroid = NaN;
+  let firstLo = 0;
+  let firstHi = 0;
+  let prevLo = -1;
+  let prevHi = -1;
+  let pairs = 0;
+  let overlaps = 0;
+  let widthSum = 0;
+  let rss = 0;
+  let tss = 0;
+  for (let m = 0; m < M; m++) {
+    const off = m * F;
+    let mx = 0;
+    let peak = 0;
+    for (let i = 0; i < F; i++) {
+      if (x[off + i] > mx) {
+        mx = x[off + i];
+        peak = i;
+      }
+    }
+    if (mx <= 1e-6 * globalMax) {
+      empty++;
+      continue;
+    }
+    const tol = 1e-6 * mx;
+    let lo = 0;
+    while (x[off + lo] <= tol) lo++;
+    let hi = F - 1;
+    while (x[off + hi] <= tol) hi--;
+    const eps = 1e-4 * mx;
+    for (let i = lo; i <= hi; i++) {
+      if (x[off + i] <= tol) return null;
+      if (i < peak && x[off + i + 1] < x[off + i] - eps) return null;
+      if (i > peak && x[off + i] > x[off + i - 1] + eps) return null;
+    }
+    let s = 0;
+    let sw = 0;
+    for (let i = lo; i <= hi; i++) {
+      s += x[off + i];
+      sw += i * x[off + i];
+    }
+    const centroid = sw / s;
+    if (peak < prevPeak || centroid < prevCentroid - 1e-6 * F || lo < prevLo || hi < prevHi) return null;
+    if (Number.isNaN(firstCentroid)) {
+      firstCentroid = centroid;
+      firstLo = lo;
+      firstHi = hi;
+    }
+    if (prevHi >= 0) {
+      pairs++;
+      if (lo <= prevHi && prevLo <= hi) overlaps++;
+    }
+    prevPeak = peak;
+    prevCentroid = centroid;
+    prevLo = lo;
+    prevHi = hi;
+    widthSum += hi - lo + 1;
+    rss += triangleRss(x, off, lo, peak, hi);
+    tss += sumOfSquaresAboutMean(x, off, F);
+  }
+  const filters = M - empty;
+  if (empty > M / 4 || filters < 8) return null;
+  if (overlaps < pairs / 2 || widthSum / filters < 2) return null;
+  if (prevCentroid - firstCentroid < F / 8 || prevLo - firstLo < F / 8 || prevHi - firstHi < F / 8) return null;
+  return { explained: tss > 0 ? 1 - rss / tss : 0, empty };
+}
+function triangleRss(x, off, lo, peak, hi) {
+  const a = lineRss(x, off, lo, peak) + lineRss(x, off, peak + 1, hi);
+  const b = lineRss(x, off, lo, peak - 1) + lineRss(x, off, peak, hi);
+  return Math.min(a, b);
+}
+function lineRss(x, off, from, to) {
+  const n2 = to - from + 1;
+  if (n2 <= 2) return 0;
+  let si = 0;
+  let sy = 0;
+  let sii = 0;
+  let siy = 0;
+  let syy = 0;
+  for (let i = from; i <= to; i++) {
+    const t = i - from;
+    const y = x[off + i];
+    si += t;
+    sy += y;
+    sii += t * t;
+    siy += t * y;
+    syy += y * y;
+  }
+  const vi = sii - si * si / n2;
+  const cov = siy - si * sy / n2;
+  const vy = syy - sy * sy / n2;
+  return Math.max(0, vy - cov * cov / vi);
+}
+function recogniseDft(v, rows, cols, name2) {
+  const threshold = hinted(name2, "dft-basis") ? HINTED.dft : THRESHOLDS.dft;
+  for (const byColumns of [false, true]) {
+    const N = byColumns ? rows : cols;
+    const R = byColumns ? cols : rows;
+    if (N < 8 || R < 4 || R > 2 * N + 2 || N * R < MIN_FIT_ELEMENTS) continue;
+    const cosT = new Float64Array(N);
+    const sinT = new Float64Array(N);
+    for (let n2 = 0; n2 < N; n2++) {
+      cosT[n2] = Math.cos(2 * Math.PI * n2 / N);
+      sinT[n2] = Math.sin(2 * Math.PI * n2 / N);
+    }
+    const probeIdx = evenlySpaced(R, PROBE_SIGNALS);
+    const probeX = signalsOf(v, rows, cols, byColumns, probeIdx);
+    const windows = dftWindows(v, rows, cols, byColumns);
+    const passed = windows.filter(([, w]) => dftFit(probeX, N, w, cosT, sinT, indices(probeIdx.length)).explained >= PROBE_MIN);
+    if (passed.length === 0) continue;
+    const x = R <= PROBE_SIGNALS ? probeX : signalsOf(v, rows, cols, byColumns);
+    let best = null;
+    for (const [window2, w] of passed) {
+      const fit = dftFit(x, N, w, cosT, sinT, indices(R));
+      if (fit.distinct < 4 || fit.distinct < 0.4 * fit.active) continue;
+      const margin = window2.startsWith("an estimated") ? 1e-6 : 0;
+      if (!best || fit.explained > best.explained + margin) best = { explained: fit.explained, window: window2, distinct: fit.distinct };
+    }
+    if (best && best.explained >= threshold) {
+      return {
+        construction: "dft-basis",
+        explained: clamp01(best.explained),
+        detail: `DFT basis: ${R} ${byColumns ? "columns" : "rows"} of cos/sin(2\u03C0kn/${N}) for ${best.distinct} integer frequencies k, ${best.window} window`
+      };
+    }
+  }
+  return null;
+}
+function dftWindows(v, rows, cols, byColumns) {
+  const N = byColumns ? rows : cols;
+  const R = byColumns ? cols : rows;
+  const cosine = (a0, L) => Float64Array.from({ length: N }, (_, n2) => a0 - (1 - a0) * Math.cos(2 * Math.PI * n2 / L));
+  const rms = new Float64Array(N);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) rms[byColumns ? r : c] += v[r * cols + c] ** 2;
+  for (let n2 = 0; n2 < N; n2++) rms[n2] = Math.sqrt(rms[n2] / R);
+  return [
+    ["no", new Float64Array(N).fill(1)],
+    ["periodic Hann", cosine(0.5, N)],
+    ["symmetric Hann", cosine(0.5, N - 1)],
+    ["periodic Hamming", cosine(0.54, N)],
+    ["symmetric Hamming", cosine(0.54, N - 1)],
+    ["an estimated (root-mean-square)", rms]
+  ];
+}
+function dftFit(x, N, w, cosT, sinT, which) {
+  let rss = 0;
+  let tss = 0;
+  const ks = [];
+  const energies = [];
+  for (const r of which) {
+    const off = r * N;
+    let energy = 0;
+    for (let n2 = 0; n2 < N; n2++) energy += x[off + n2] ** 2;
+    const k0 = Math.round(signChanges(x, off, N) / 2);
+    let best = 0;
+    let bestK = -1;
+    for (let k = Math.max(0, k0 - 2); k <= Math.min(N >> 1, k0 + 2); k++) {
+      let aa = 0;
+      let ab = 0;
+      let bb = 0;
+      let xa = 0;
+      let xb = 0;
+      let idx = 0;
+      for (let n2 = 0; n2 < N; n2++) {
+        const u = w[n2] * cosT[idx];
+        const s = w[n2] * sinT[idx];
+        const xn = x[off + n2];
+        aa += u * u;
+        ab += u * s;
+        bb += s * s;
+        xa += xn * u;
+        xb += xn * s;
+        idx += k;
+        if (idx >= N) idx -= N;
+      }
+      const p = project2(aa, ab, bb, xa, xb);
+      if (p > best) {
+        best = p;
+        bestK = k;
+      }
+    }
+    rss += Math.max(0, energy - best);
+    tss += sumOfSquaresAboutMean(x, off, N);
+    ks.push(bestK);
+    energies.push(energy);
+  }
+  const maxEnergy = Math.max(...energies);
+  const activeKs = ks.filter((_, i) => energies[i] > 1e-6 * maxEnergy);
+  return { explained: tss > 0 ? 1 - rss / tss : 0, distinct: new Set(activeKs).size, active: activeKs.length };
+}
+function recogniseSinusoidTable(v, rows, cols, name2) {
+  const threshold = hinted(name2, "sinusoid-table") ? HINTED.sinusoid : THRESHOLDS.sinusoid;
+  let best = null;
+  for (const byColumns of [true, false]) {
+    const L = byColumns ? rows : cols;
+    const C = byColumns ? cols : rows;
+    if (L < 8 || C < 2 || L * C < MIN_FIT_ELEMENTS) continue;
+    const probeIdx = evenlySpaced(C, PROBE_SIGNALS);
+    const probe = sinusoidFit(signalsOf(v, rows, cols, byColumns, probeIdx), L, indices(probeIdx.length));
+    if (probe.explained < PROBE_MIN) continue;
+    const sampled2 = C * L > MAX_FIT_ELEMENTS ? evenlySpaced(C, Math.max(PROBE_SIGNALS, Math.floor(MAX_FIT_ELEMENTS / L))) : null;
+    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf(v, rows, cols, byColumns, sampled2), L, indices(sampled2 ? sampled2.length : C));
+    if (fit.explained < threshold || best && fit.explained <= best.score) continue;
+    const omegas = fit.omegas;
+    const lo = Math.min(...omegas);
+    const hi = Math.max(...omegas);
+    best = {
+      construction: "sinusoid-table",
+      explained: clamp01(fit.explained),
+      score: fit.explained,
+      detail: `sinusoid table: ${L} positions \xD7 ${C} channels (positions along the ${byColumns ? "rows" : "columns"}), frequencies ${fmt(lo)}..${fmt(hi)} rad/position${sampled2 ? ` (fitted on ${sampled2.length} channels)` : arrangement(omegas, L)}`
+    };
+  }
+  if (!best) return null;
+  const { score: _score, ...recognised } = best;
+  return recognised;
+}
+function arrangement(omegas, L) {
+  const C = omegas.length;
+  const same = (a, b) => Math.abs(a - b) <= 1e-3 * Math.max(a, b) + 0.5 / L;
+  if (C >= 4 && C % 2 === 0) {
+    if (omegas.every((w, i) => i % 2 === 1 || same(w, omegas[i + 1]))) return ", interleaved sin/cos pairs";
+    if (omegas.every((w, i) => i >= C / 2 || same(w, omegas[i + C / 2]))) return ", two halves ([sin | cos] or repeated)";
+  }
+  return "";
+}
+function sinusoidProjection(x, off, L, omega) {
+  const cw = Math.cos(omega);
+  const sw = Math.sin(omega);
+  let c = 1;
+  let s = 0;
+  let xs = 0;
+  let xc = 0;
+  if (omega * L > 0.5 && Math.abs(sw) > 1e-9) {
+    const k = Math.sin(L * omega) / sw;
+    const c2 = k * Math.cos((L - 1) * omega);
+    const s2 = k * Math.sin((L - 1) * omega);
+    for (let p = 0; p < L; p++) {
+      const v = x[off + p];
+      xs += v * s;
+      xc += v * c;
+      const t = c * cw - s * sw;
+      s = s * cw + c * sw;
+      c = t;
+    }
+    return project2((L - c2) / 2, s2 / 2, (L + c2) / 2, xs, xc);
+  }
+  let ss = 0;
+  let sc = 0;
+  let cc = 0;
+  for (let p = 0; p < L; p++) {
+    const v = x[off + p];
+    ss += s * s;
+    sc += s * c;
+    cc += c * c;
+    xs += v * s;
+    xc += v * c;
+    const t = c * cw - s * sw;
+    s = s * cw + c * sw;
+    c = t;
+  }
+  return project2(ss, sc, cc, xs, xc);
+}
+var GRID = 8;
+var GOLDEN_STEPS = 16;
+var INV_PHI = (Math.sqrt(5) - 1) / 2;
+var Periodogram = class {
+  M;
+  re;
+  im;
+  rev;
+  cos;
+  sin;
+  constructor(minSize) {
+    let M = 1;
+    let bits = 0;
+    while (M < minSize) {
+      M <<= 1;
+      bits++;
+    }
+    this.M = M;
+    this.re = new Float64Array(M);
+    this.im = new Float64Array(M);
+    this.rev = new Uint32Array(M);
+    for (let i = 0; i < M; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= (i >> b & 1) << bits - 1 - b;
+      this.rev[i] = r;
+    }
+    this.cos = Float64Array.from({ length: M / 2 }, (_, k) => Math.cos(2 * Math.PI * k / M));
+    this.sin = Float64Array.from({ length: M / 2 }, (_, k) => -Math.sin(2 * Math.PI * k / M));
+  }
+  /** The frequency (rad/sample, 0..π) of the largest |X(ω)|² of x[off..off+L) zero-padded to M. */
+  peak(x, off, L) {
+    const { M, re, im, rev } = this;
+    re.fill(0);
+    im.fill(0);
+    for (let i = 0; i < L; i++) re[rev[i]] = x[off + i];
+    for (let size = 2; size <= M; size <<= 1) {
+      const half = size >> 1;
+      const step = M / size;
+      for (let start = 0; start < M; start += size) {
+        for (let k = 0; k < half; k++) {
+          const wr = this.cos[k * step];
+          const wi = this.sin[k * step];
+          const i = start + k;
+          const j = i + half;
+          const tr = re[j] * wr - im[j] * wi;
+          const ti = re[j] * wi + im[j] * wr;
+          re[j] = re[i] - tr;
+          im[j] = im[i] - ti;
+          re[i] += tr;
+          im[i] += ti;
+        }
+      }
+    }
+    let best = 0;
+    let bestK = 0;
+    for (let k = 0; k <= M / 2; k++) {
+      const p = re[k] ** 2 + im[k] ** 2;
+      if (p > best) {
+        best = p;
+        bestK = k;
+      }
+    }
+    return 2 * Math.PI * bestK / M;
+  }
+};
+function crossingsWithHysteresis(x, off, L) {
+  let ss = 0;
+  for (let i = 0; i < L; i++) ss += x[off + i] ** 2;
+  const h = 0.3 * Math.sqrt(ss / L);
+  let state = 0;
+  let c = 0;
+  for (let i = 0; i < L; i++) {
+    const v = x[off + i];
+    if (v > h) {
+      if (state < 0) c++;
+      state = 1;
+    } else if (v < -h) {
+      if (state > 0) c++;
+      state = -1;
+    }
+  }
+  return c;
+}
+function fitOneSinusoid(x, off, L, fft) {
+  const bin = 2 * Math.PI / fft.M;
+  const peak = fft.peak(x, off, L);
+  const crossings = crossingsWithHysteresis(x, off, L);
+  const brackets = [[peak - 1.5 * bin, peak + 1.5 * bin]];
+  const zl = Math.PI * (crossings - 1.5) / (L - 1);
+  const zh = Math.PI * (crossings + 1.5) / (L - 1);
+  if (zl < peak - 1.5 * bin || zh > peak + 1.5 * bin) brackets.push([zl, zh]);
+  let bestP = -1;
+  let bestW = 0;
+  let a = 0;
+  let b = 0;
+  for (const [l, h] of brackets) {
+    const lo = Math.max(0, l);
+    const hi = Math.min(Math.PI, h);
+    const step = (hi - lo) / (GRID - 1);
+    for (let i = 0; i < GRID; i++) {
+      const w = lo + i * step;
+      const p = sinusoidProjection(x, off, L, w);
+      if (p > bestP) {
+        bestP = p;
+        bestW = w;
+        a = Math.max(0, w - step);
+        b = Math.min(Math.PI, w + step);
+      }
+    }
+  }
+  let c = b - INV_PHI * (b - a);
+  let d = a + INV_PHI * (b - a);
+  let pc = sinusoidProjection(x, off, L, c);
+  let pd = sinusoidProjection(x, off, L, d);
+  for (let it = 0; it < GOLDEN_STEPS; it++) {
+    if (pc > pd) {
+      b = d;
+      d = c;
+      pd = pc;
+      c = b - INV_PHI * (b - a);
+      pc = sinusoidProjection(x, off, L, c);
+    } else {
+      a = c;
+      c = d;
+      pc = pd;
+      d = a + INV_PHI * (b - a);
+      pd = sinusoidProjection(x, off, L, d);
+    }
+  }
+  if (pc >= bestP && pc >= pd) return { projected: pc, omega: c };
+  if (pd >= bestP) return { projected: pd, omega: d };
+  return { projected: bestP, omega: bestW };
+}
+function sinusoidFit(x, L, which) {
+  let rss = 0;
+  let tss = 0;
+  const omegas = [];
+  const fft = new Periodogram(2 * L);
+  for (const j of which) {
+    const off = j * L;
+    let energy = 0;
+    for (let p = 0; p < L; p++) energy += x[off + p] ** 2;
+    const { projected, omega } = fitOneSinusoid(x, off, L, fft);
+    rss += Math.max(0, energy - projected);
+    tss += sumOfSquaresAboutMean(x, off, L);
+    omegas.push(omega);
+  }
+  return { explained: tss > 0 ? 1 - rss / tss : 0, omegas };
+}
+
+// src/engine/constructions.ts
+var CHECK_BELOW_LOG10P = -3;
+var MAX_ELEMENTS = 8 * 1024 * 1024;
+var MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
+var MANTEL_UNITS = 96;
+async function recogniseConstructions(pairs, tensors, samples, cand, ref, fraction) {
+  for (let i = 0; i < pairs.length; i++) {
+    const t = tensors[i];
+    const pair = pairs[i];
+    const s = samples[i];
+    if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    const grid = [s.rowsSampled, s.colsSampled];
+    const sa = recognise(s.a, grid, t.candidate);
+    const sb = recognise(s.b, grid, t.reference);
+    const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
+    if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
+    const v = pair.candidate;
+    const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
+    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    if (!whole && !sameOnSample) continue;
+    const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
+    const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
+    const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
+    const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
+    if (!ra || !rb || ra.construction !== rb.construction) continue;
+    if (ra.construction !== "identity") {
+      t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
+      continue;
+    }
+    const test = residualTest(a, ra, b, rb);
+    t.deterministic = {
+      construction: "identity",
+      explained: Math.min(ra.explained, rb.explained),
+      detail: `${ra.detail}; the trained residuals A \u2212 sI are tested instead (Mantel)`,
+      residualTested: test !== null
+    };
+    if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
+    else delete t.permutation;
+  }
+}
+function nearlyEqual(a, b) {
+  let d = 0;
+  let n2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n2 += a[i] ** 2;
+  }
+  return n2 > 0 && d <= 1e-6 * n2;
+}
+function residualTest(a, ra, b, rb) {
+  const da = residualAfterConstruction(a.data, [a.rows, a.cols], ra);
+  const db = residualAfterConstruction(b.data, [b.rows, b.cols], rb);
+  if (!da || !db || a.cols !== b.cols || a.rows !== b.rows) return null;
+  const n2 = Math.min(a.rows, a.cols);
+  const k = Math.min(n2, MANTEL_UNITS);
+  const idx = Array.from({ length: k }, (_, i) => Math.floor(i * n2 / k));
+  const sub = (d) => {
+    const out = new Float32Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) out[i * k + j] = d[idx[i] * a.cols + idx[j]];
+    return out;
+  };
+  return conjugationTest(sub(da), sub(db), k);
 }
 
 // src/engine/read-plan.ts
@@ -2601,66 +3645,22 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// src/report/format.ts
-var fmtPct = (x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`;
-var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
-var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
-var fmtInt = (x) => x.toLocaleString("en-US");
-var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
-function referenceNotes(r) {
-  const notes = [];
-  const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
-  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
-  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
-  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
-  return notes;
-}
-function identicalLine(c) {
-  const id = c.identical;
-  if (!id || id.tensors === 0) return null;
-  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
-}
-function componentVerdictLabel(c) {
-  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
-}
-function isByteIdentical(t) {
-  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
-}
-function identicalTag(t) {
-  if (!t.identical) return "";
-  return isByteIdentical(t) ? "byte-identical" : "identical values";
-}
-function strongest(c, k) {
-  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
-}
-function cacheLine(r) {
-  const c = r.cache;
-  if (!c || c.listing === "off") return null;
-  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
-  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
-  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
-  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
-  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
-}
-
 // src/engine/summarise.ts
-function summariseComponent(comp, tensors, thresholds, search) {
+function summariseComponent(comp, tensors, thresholds, search, family) {
   for (const t of tensors) {
-    if (t.standsOut && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+    const ev = tensorEvidence(t);
+    if (ev) Object.assign(t, { log10p: ev.log10p, effect: ev.effect, z: ev.z });
   }
   const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
-  const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
-  const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
   const nulls = informative.flatMap((t) => t.null ? [t.null] : []);
   const result = {
     name: comp.name,
     verdict: "inconclusive",
     reason: "",
-    share,
+    share: 0,
     candidateParameters: comp.candidateParameters,
-    matchedParameters,
+    matchedParameters: 0,
     comparedParameters,
     null: pooledSummary(nulls),
     pearsonMedian: median(informative.map((t) => t.pearson)),
@@ -2671,9 +3671,13 @@ function summariseComponent(comp, tensors, thresholds, search) {
     identical: identicalOf(tensors),
     search,
     layerMatrix: null,
+    deterministic: deterministicOf(tensors),
     tensors
   };
-  Object.assign(result, componentVerdict(result, thresholds));
+  decideComponent(result, family, thresholds);
+  for (const t of tensors) {
+    if (t.standsOut && t.pearson !== null && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  }
   return result;
 }
 function layerMatrix(pairs, samples) {
@@ -2690,6 +3694,10 @@ function identicalOf(tensors) {
   const same = tensors.filter((t) => t.informative && isByteIdentical(t));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
+function deterministicOf(tensors) {
+  const d = tensors.filter((t) => t.deterministic && !t.deterministic.residualTested);
+  return { tensors: d.length, parameters: d.reduce((s, t) => s + t.elements, 0) };
+}
 function pooledSummary(nulls) {
   const n2 = nulls.reduce((s, x) => s + x.n, 0);
   if (n2 === 0) return null;
@@ -2704,10 +3712,12 @@ async function compareComponent(comp, ctx) {
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
+  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
   c = await transposedLook(c, ctx);
   c = dropAmbiguous(c);
-  judgeAgainstNulls(c, thresholds);
-  const result = summariseComponent(c.comp, c.tensors, thresholds, null);
+  await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
+  describeNulls(c);
+  const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
   return await searchWhereUnexplained(c, result, ctx);
 }
@@ -2756,21 +3766,30 @@ function tensorResultOf(pair) {
     dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
   };
 }
+var OVERWHELMING_LOG10P = -12;
 async function transposedLook(c, ctx) {
-  const { minPearson } = ctx.settings.thresholds;
   let comp = c.comp;
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i];
     const t = c.tensors[i];
     const v = pair.candidate;
-    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= minPearson) continue;
+    if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
     if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const direct = t.permutation;
+    if (direct.log10p <= OVERWHELMING_LOG10P) {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      continue;
+    }
     const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
     const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
-    if (stats.pearson !== null && Math.abs(stats.pearson) >= minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+    const test = stats.pearson !== null && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    if (test && test.log10p < direct.log10p) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? flipped : p) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
       c.samples[i] = sample;
+      t.permutation = { ...asReported(test), log10p: bonferroniLog10(test.log10p, 2) };
+    } else {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
     }
   }
   return { ...c, comp };
@@ -2781,30 +3800,27 @@ function dropAmbiguous(c) {
   const kept = (xs) => xs.filter((_, i) => keep[i]);
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
-function judgeAgainstNulls(c, thresholds) {
+function directTest(t, s) {
+  if (!t.informative || t.pearson === null || !s) return;
+  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+  if (test) t.permutation = asReported(test);
+}
+function asReported(test) {
+  const picked = test.axis === "rows" ? test.rows : test.cols;
+  return { units: picked.units, features: picked.features, z: test.z, log10p: test.log10p, effect: test.effect, axis: test.axis };
+}
+function describeNulls(c) {
   const nulls = nullsFor(c.samples);
   c.tensors.forEach((t, i) => {
     const nul = nulls[i];
     if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, c.compared[i] || t.elements);
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
-    t.standsOut = standsOut(t, thresholds);
   });
-  c.tensors.forEach((t, i) => {
-    const s = c.samples[i];
-    if (!t.informative || t.pearson === null || !s) return;
-    const test = permutationTest(s.a, s.b, s.rowsSampled, s.colsSampled, unitAxis(t.role));
-    if (test) t.permutation = test;
-  });
-}
-var TOKEN_ROWS = /(^|\.)(embed|head|wpe|wte|position_embeddings?|pos_embed)\.weight$/;
-function unitAxis(role) {
-  return TOKEN_ROWS.test(role) ? "cols" : "rows";
 }
 var searchNotRun = (note) => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
 async function searchWhereUnexplained(c, result, ctx) {
   const { comp, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
     return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
@@ -2816,9 +3832,7 @@ async function searchWhereUnexplained(c, result, ctx) {
     outcome2 = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.onSearch);
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-    const search = searchNotRun(`alignment search stopped: ${e2.message}`);
-    if (result.verdict !== "independent") return { ...result, search };
-    return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e2.message}); an unsearched component never counts as independent` };
+    return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e2.message}`) }, ctx.family, ctx.settings.thresholds);
   }
   const addedNames = new Set(outcome2.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
@@ -2826,7 +3840,8 @@ async function searchWhereUnexplained(c, result, ctx) {
     { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
     [...tensors, ...outcome2.added],
     ctx.settings.thresholds,
-    outcome2.summary
+    outcome2.summary,
+    ctx.family
   );
   searched.layerMatrix = result.layerMatrix;
   return searched;
@@ -2865,7 +3880,7 @@ async function runCheck(settings, deps) {
 var asTyped = (e2) => e2 instanceof FromScratchError ? e2 : new InternalError(e2);
 function emptyReport(settings) {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "fromscratch", version: VERSION },
     candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
     verdict: "inconclusive",
@@ -2923,6 +3938,8 @@ async function checkReference(run, refResult) {
   if (report.candidate.components.length === 0) {
     report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
   }
+  report.family ??= familyOf(settings.references.length, report.candidate.components.length);
+  const family = report.family.size;
   const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
   if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
@@ -2935,7 +3952,7 @@ async function checkReference(run, refResult) {
   const refMemo = new MemoSource(ref);
   const onSearch = (m) => logger.progress?.(`${refSource}: ${m}`);
   for (const comp of alignment.components) {
-    refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch }));
+    refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
   }
   cand.clear();
   refMemo.clear();
@@ -3364,8 +4381,8 @@ function parsePartial(file, text) {
   } catch (e2) {
     throw new UsageError(`${file}: not a JSON report (${e2.message})`);
   }
-  if (!isObject(data) || data.schemaVersion !== 1 || !isObject(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject(data.candidate)) {
-    throw new UsageError(`${file}: not a fromscratch report (schemaVersion 1)`);
+  if (!isObject(data) || data.schemaVersion !== 2 || !isObject(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject(data.candidate)) {
+    throw new UsageError(`${file}: not a fromscratch report of this version (schemaVersion 2)`);
   }
   const shard = data.shard;
   if (!isObject(shard)) {
@@ -3472,20 +4489,24 @@ function assemble(parts, plan, ordered, slots, failOn) {
   const candidateError = parts.find((p) => !listed(p.report))?.report.error;
   const refError = slots.find((s) => s.ref.error && s.part.report.error)?.part.report.error;
   const error = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e2) => e2 !== void 0);
-  const references = slots.map((s) => s.ref);
+  const thresholds = JSON.parse(plan.thresholds);
+  const components = withComponents ? withComponents.part.report.candidate.components : first.candidate.components;
+  const family = familyOf(slots.length, components.length);
+  const references = slots.map((s) => redecide(s.ref, family.size, thresholds));
   const verdict = runVerdict(references, error ?? null);
   const gate = gateOf(verdict, failOn, error ?? null);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "fromscratch", version },
     candidate: {
       source: first.candidate.source,
       revision,
       parameters: first.candidate.parameters,
-      components: withComponents ? withComponents.part.report.candidate.components : first.candidate.components
+      components
     },
     verdict,
-    thresholds: JSON.parse(plan.thresholds),
+    thresholds,
+    family,
     failOn,
     gate,
     references,
@@ -3555,6 +4576,11 @@ async function expandReportPaths(items, cwd = process.cwd()) {
     out.push(...found.map((f) => path3.isAbsolute(item) ? f : path3.relative(cwd, f) || f));
   }
   return out;
+}
+function redecide(ref, family, th) {
+  if (ref.error) return ref;
+  for (const c of ref.components) decideComponent(c, family, th);
+  return { ...ref, ...referenceVerdict(applyComparability(ref.components)) };
 }
 
 // src/report/strip.ts
@@ -3636,8 +4662,9 @@ function verdictSentence(report, opts = {}) {
     const comps = r.components.filter((c3) => c3.verdict === "reused");
     const c2 = comps[0];
     const names2 = comps.map((x) => x.name).join(" and ");
-    if (comps.length === 1 && c2.name === "model") return `${head}: the candidate reuses the weights of ${r.source}: ${strip0(c2.reason)}${others}.`;
-    return `${head}: the candidate's ${names2} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c2.name} ${strip0(c2.reason)}${others}.`;
+    const what = "copied, fine-tuned, or trained from a shared initialisation";
+    if (comps.length === 1 && c2.name === "model") return `${head}: the candidate is not independent of ${r.source} (${what}): ${strip0(c2.reason).replace(/^not independent: /, "")}${others}.`;
+    return `${head}: the candidate's ${names2} ${comps.length === 1 ? "is" : "are"} not independent of ${r.source} (${what}), because in ${c2.name} ${strip0(c2.reason).replace(/^not independent: /, "")}${others}.`;
   }
   const c = decidingComponent(r);
   const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";
@@ -3919,7 +4946,8 @@ function componentSection(c, report, ri) {
     `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`
   );
   out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
-  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">null</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
+  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} \xB7 <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `Cauchy over ${c.combination.tensors} tensors` : "no tensor tested"}) \xB7 <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
+  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
   const tf = transformsUndone(c);
@@ -4081,7 +5109,7 @@ function renderHtml(report, opts = {}) {
     `<p><span class="k">candidate</span> <code>${e(c.source)}</code> \xB7 <span class="k">revision</span> <code>${c.revision ? e(c.revision) : "local files (no revision)"}</code> \xB7 ${fmtInt(c.parameters)} parameters${c.components.length ? ` (${c.components.map((x) => `${e(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : ""}</p>`
   );
   body.push(
-    `<p class="muted">A component is <em>reused</em> when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the same-kind null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters. Raw cosine is shown, never used. Strips: ${e(STRIP_LEGEND)}.</p>`
+    `<p class="muted">${e(decisionRule(th, report.family))} Strips: ${e(STRIP_LEGEND)}.</p>`
   );
   body.push(overview(report));
   body.push(`</section>`);
@@ -4155,7 +5183,7 @@ function renderMarkdown(report, opts = {}) {
   if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}
 `);
   const th = report.thresholds;
-  parts.push(`A component is *reused* when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters.
+  parts.push(`${escapeCell(decisionRule(th, report.family))}
 `);
   const tail = `
 ${pointer(opts)}
@@ -4253,9 +5281,9 @@ function renderText(report, opts = {}) {
   out.push(`verdict: ${paint(report.verdict, report.verdict.toUpperCase())} (${clean(report.gate.rule)})`);
   out.push(`  ${clean(verdictSentence(report, { errorsOnStderr: true }))}`);
   const th = report.thresholds;
-  out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
+  if (report.references.length) out.push(`rule: ${decisionRule(th, report.family)}`);
   out.push("");
-  const header = ["reference / component", "verdict", "share", "median r", "null mean \xB1 sd", "median |z|", "matrices"];
+  const header = ["reference / component", "verdict", "share", "median r", "p (corrected)", "effect", "matrices"];
   const widths = [34, 13, 8, 9, 16, 11, 10];
   const labels = report.references.flatMap((r) => r.components.map((x) => componentVerdictLabel(x).length + 1));
   widths[1] = Math.max(widths[1], ...labels);
@@ -4277,8 +5305,8 @@ function renderText(report, opts = {}) {
         label,
         fmtPct(comp.share),
         fmtR(comp.pearsonMedian),
-        fmtNull(comp.null),
-        fmtZ(comp.zMedian),
+        fmtP(comp.log10pCorrected),
+        fmtR(comp.effect),
         `${stand}/${inf.length}`
       ];
       const row = cells.map((h, i) => pad(h, widths[i])).join(" ").trimEnd();
@@ -4292,7 +5320,7 @@ function renderText(report, opts = {}) {
       if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
         out.push(
-          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`
         );
       }
     }
@@ -4374,6 +5402,20 @@ function number(name2, value, dflt, min, max) {
     throw new UsageError(`${name2} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
   }
   return v;
+}
+function parseThresholds(raw) {
+  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
+  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
+  const levelFromZ = given(raw.minZ) ? 10 ** Math.min(0, Math.log10(2) + normalTailLog10(minZ)) : DEFAULT_THRESHOLDS.level;
+  const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
+  return {
+    minPearson,
+    minZ,
+    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
+    level,
+    reviewLevel: Math.max(level, DEFAULT_THRESHOLDS.reviewLevel),
+    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, 0, 1)
+  };
 }
 function parseNetworkTimeout(value) {
   if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
@@ -4501,11 +5543,7 @@ function parseCheck(raw) {
     reads: readConcurrency(raw.concurrency),
     cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
     networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
-    },
+    thresholds: parseThresholds(raw),
     quiet: raw.quiet ?? false,
     shard: null,
     actionsCache: "auto"
@@ -5416,7 +6454,7 @@ var KEY_LEN = 32;
 var BLOCK_LEN = 64;
 var CHUNK_LEN = 1024;
 var MAX_DEPTH = 54;
-var PERMUTATIONS = new Uint8Array([
+var PERMUTATIONS2 = new Uint8Array([
   0,
   1,
   2,
@@ -8860,7 +9898,7 @@ Usage:
                             [--report FILE] [--html FILE] [--format text|json|markdown]
                             [--fail-on reused|inconclusive|never]
                             [--endpoint URL] [--token TOKEN] [--components SPEC]
-                            [--min-pearson X] [--min-z X] [--min-share X]
+                            [--level P] [--min-effect X] [--min-share X]
                             [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
                             [--network-timeout SECONDS] [--quiet]
                             [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
@@ -8959,6 +9997,8 @@ function parseCheckArgs(args, env) {
       "min-pearson": { type: "string" },
       "min-z": { type: "string" },
       "min-share": { type: "string" },
+      level: { type: "string" },
+      "min-effect": { type: "string" },
       "cache-dir": { type: "string" },
       shard: { type: "string" },
       "plan-fingerprint": { type: "string" },
@@ -8975,6 +10015,8 @@ function parseCheckArgs(args, env) {
     minPearson: values["min-pearson"],
     minZ: values["min-z"],
     minShare: values["min-share"],
+    level: values.level,
+    minEffect: values["min-effect"],
     cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
     shard: values.shard,
     planFingerprint: values["plan-fingerprint"],

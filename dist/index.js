@@ -70778,26 +70778,169 @@ function count(n2, singular, plural2 = `${singular}s`) {
 }
 __name(count, "count");
 
-// src/policy/policy.ts
-var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
-function standsOut(t, th) {
-  if (!t.informative || t.pearson === null || t.z === null) return false;
-  return Math.abs(t.pearson) >= th.minPearson && Math.abs(t.z) >= th.minZ && Math.sign(t.pearson) === Math.sign(t.z);
+// src/report/format.ts
+var fmtPct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`, "fmtPct");
+var fmtR = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(3), "fmtR");
+var fmtZ = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(1), "fmtZ");
+var fmtInt = /* @__PURE__ */ __name((x) => x.toLocaleString("en-US"), "fmtInt");
+var fmtNull = /* @__PURE__ */ __name((n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a", "fmtNull");
+function fmtP(log10p) {
+  if (log10p === null || log10p === void 0) return "n/a";
+  if (log10p > -2) return (10 ** log10p).toPrecision(2);
+  const e2 = Math.floor(log10p);
+  const m = 10 ** (log10p - e2);
+  return m >= 9.95 ? `1e${e2 + 1}` : `${m.toFixed(1).replace(/\.0$/, "")}e${e2}`;
 }
-__name(standsOut, "standsOut");
+__name(fmtP, "fmtP");
+function decisionRule(th, family) {
+  const fam = family ? `${family.size} (${count(family.components, "component")} \xD7 ${count(family.references, "reference")})` : "components \xD7 references";
+  return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the Cauchy combination of its tensors' permutation-test p-values, Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
+}
+__name(decisionRule, "decisionRule");
+function referenceNotes(r) {
+  const notes = [];
+  const none = r.components.filter((c) => c.comparable === false);
+  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
+  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
+  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
+  return notes;
+}
+__name(referenceNotes, "referenceNotes");
+function identicalLine(c) {
+  const id = c.identical;
+  if (!id || id.tensors === 0) return null;
+  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
+}
+__name(identicalLine, "identicalLine");
+function componentVerdictLabel(c) {
+  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+__name(componentVerdictLabel, "componentVerdictLabel");
+function isByteIdentical(t) {
+  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
+}
+__name(isByteIdentical, "isByteIdentical");
+function identicalTag(t) {
+  if (!t.identical) return "";
+  return isByteIdentical(t) ? "byte-identical" : "identical values";
+}
+__name(identicalTag, "identicalTag");
+function strongest(c, k) {
+  return c.tensors.filter((t) => t.informative && t.log10p !== void 0).sort((a, b) => a.log10p - b.log10p).slice(0, k);
+}
+__name(strongest, "strongest");
+function cacheLine(r) {
+  const c = r.cache;
+  if (!c || c.listing === "off") return null;
+  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
+  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
+  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
+  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
+  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
+}
+__name(cacheLine, "cacheLine");
+
+// src/stats/combine.ts
+var SMALL = 1e-8;
+var P_MAX = 1 - 1e-3;
+var LN10 = Math.LN10;
+function cauchyCombineLog10(log10ps) {
+  const k = log10ps.length;
+  if (k === 0) return 0;
+  if (k === 1) return Math.min(0, log10ps[0]);
+  let regular = 0;
+  const logLarge = [];
+  for (const lp of log10ps) {
+    const p = Math.min(P_MAX, 10 ** Math.min(0, lp));
+    if (lp < Math.log10(SMALL)) logLarge.push(-Math.log(Math.PI) - lp * LN10 - Math.log(k));
+    else regular += Math.tan((0.5 - p) * Math.PI) / k;
+  }
+  if (logLarge.length === 0) return log10OfTail(regular);
+  const maxL = Math.max(...logLarge);
+  let s = 0;
+  for (const l of logLarge) s += Math.exp(l - maxL);
+  const rest = regular * Math.exp(-maxL);
+  const lnT = maxL + Math.log(s + rest);
+  if (lnT < Math.log(1e12)) return log10OfTail(Math.exp(lnT));
+  return (-Math.log(Math.PI) - lnT) / LN10;
+}
+__name(cauchyCombineLog10, "cauchyCombineLog10");
+function log10OfTail(t) {
+  if (t > 1e6) return -Math.log10(Math.PI * t);
+  return Math.min(0, Math.log10(0.5 - Math.atan(t) / Math.PI));
+}
+__name(log10OfTail, "log10OfTail");
+function bonferroniLog10(log10p, m) {
+  return Math.min(0, log10p + Math.log10(Math.max(1, m)));
+}
+__name(bonferroniLog10, "bonferroniLog10");
+
+// src/policy/policy.ts
+var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
+function tensorEvidence(t) {
+  const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
+  const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
+  if (direct && search) {
+    const best = search.log10p < direct.log10p ? search : direct;
+    return { ...best, log10p: bonferroniLog10(best.log10p, 2) };
+  }
+  return direct ?? search;
+}
+__name(tensorEvidence, "tensorEvidence");
+function isTested(t) {
+  return t.informative && !t.error && (!t.deterministic || t.deterministic.residualTested === true) && t.log10p !== void 0;
+}
+__name(isTested, "isTested");
+function componentEvidence(tensors, family, th) {
+  const tested = tensors.filter(isTested);
+  for (const t of tensors) t.standsOut = false;
+  if (tested.length === 0) return null;
+  const log10p = cauchyCombineLog10(tested.map((t) => t.log10p));
+  const strongest2 = tested.reduce((a, b) => b.log10p < a.log10p ? b : a);
+  const perTensorFamily = tested.length * Math.max(1, family);
+  for (const t of tested) t.standsOut = bonferroniLog10(t.log10p, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
+  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest2.effect ?? 0), tested: tested.length };
+}
+__name(componentEvidence, "componentEvidence");
+function decideComponent(c, family, th) {
+  const evidence = componentEvidence(c.tensors, family, th);
+  c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
+  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
+  if (evidence) {
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy", tensors: evidence.tested } });
+  } else {
+    delete c.log10p;
+    delete c.log10pCorrected;
+    delete c.effect;
+    delete c.combination;
+  }
+  Object.assign(c, componentVerdict(c, th, family));
+  if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
+    c.verdict = "inconclusive";
+    c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
+  }
+  return c;
+}
+__name(decideComponent, "decideComponent");
+function familyOf(references, components) {
+  return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
+}
+__name(familyOf, "familyOf");
+var SEARCH_STOPPED = "alignment search stopped: ";
 var pct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`, "pct");
-function componentVerdict(c, th) {
+function componentVerdict(c, th, family) {
   const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
   const unread = c.tensors.filter((t) => t.error);
   const stand = c.tensors.filter((t) => t.standsOut);
   const compared2 = c.tensors.filter((t) => !t.error);
-  const maxZ = informative.reduce((m, t) => Math.max(m, Math.abs(t.z ?? 0)), 0);
-  const rule = `|Pearson| >= ${th.minPearson} and |z| >= ${th.minZ}`;
-  if (c.share >= th.minShare && stand.length > 0) {
-    return {
-      verdict: "reused",
-      reason: `${count(stand.length, "matrix", "matrices")} covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) ${stand.length === 1 ? "has" : "have"} ${rule}`
-    };
+  const tested = c.combination?.tensors ?? 0;
+  const corrected = c.log10pCorrected ?? 0;
+  const effect = c.effect ?? 0;
+  const evidence = /* @__PURE__ */ __name(() => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`, "evidence");
+  const covering = /* @__PURE__ */ __name(() => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`, "covering");
+  if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
+    return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
   }
   if (unread.length > 0) {
     return {
@@ -70805,24 +70948,25 @@ function componentVerdict(c, th) {
       reason: `${count(unread.length, "tensor")} could not be read (${unread[0].error}); an unread tensor never counts as independent`
     };
   }
-  if (stand.length > 0) {
-    return {
-      verdict: "inconclusive",
-      reason: `${count(stand.length, "matrix", "matrices")} ${stand.length === 1 ? "has" : "have"} ${rule}, but ${stand.length === 1 ? "it covers" : "they cover"} only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`
-    };
+  if (tested > 0 && corrected <= Math.log10(th.level)) {
+    const why = effect < th.minEffect ? `its effect ${effect.toFixed(3)} is below min-effect ${th.minEffect}` : `${covering()} (< min-share ${pct(th.minShare)})`;
+    return { verdict: "inconclusive", reason: `${evidence()}, but ${why}: to review` };
   }
-  if (informative.length === 0) {
+  if (tested > 0 && corrected <= Math.log10(th.reviewLevel)) {
+    return { verdict: "inconclusive", reason: `${evidence()}: above the level ${fmtP(Math.log10(th.level))} but at most ${fmtP(Math.log10(th.reviewLevel))}, weak evidence to review` };
+  }
+  if (informative.length === 0 || tested === 0) {
     if (compared2.length > 0) {
       return {
         verdict: "inconclusive",
-        reason: `only norms, biases or small tensors (${compared2.length}) are comparable with the reference: too thin to decide`
+        reason: `only norms, biases, small tensors or shared constructions (${compared2.length}) are comparable with the reference: too thin to decide`
       };
     }
     return { verdict: "independent", reason: `${NOTHING_COMPARABLE}: the reference has no tensor of compatible shape for this component` };
   }
   return {
     verdict: "independent",
-    reason: `${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`
+    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`
   };
 }
 __name(componentVerdict, "componentVerdict");
@@ -70882,6 +71026,38 @@ function samplingFraction(informativeBytes2, sample) {
 }
 __name(samplingFraction, "samplingFraction");
 
+// src/stats/pvalues.ts
+var LN102 = Math.LN10;
+function normalTailLog10(z) {
+  if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
+  const z2 = z * z;
+  const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
+  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN102;
+}
+__name(normalTailLog10, "normalTailLog10");
+function zFromLog10P(log10p) {
+  if (log10p >= Math.log10(0.5)) return 0;
+  let lo = 0;
+  let hi = 1;
+  while (normalTailLog10(hi) > log10p) hi *= 2;
+  for (let i = 0; i < 100; i++) {
+    const mid = (lo + hi) / 2;
+    if (normalTailLog10(mid) > log10p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+__name(zFromLog10P, "zFromLog10P");
+function erfc(x) {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(
+    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
+  );
+  return x >= 0 ? r : 2 - r;
+}
+__name(erfc, "erfc");
+
 // src/settings/settings.ts
 var MAX_SHARDS = 256;
 var DEFAULT_CONCURRENCY = 4;
@@ -70904,6 +71080,21 @@ function number(name2, value, dflt, min, max) {
   return v;
 }
 __name(number, "number");
+function parseThresholds(raw) {
+  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
+  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
+  const levelFromZ = given(raw.minZ) ? 10 ** Math.min(0, Math.log10(2) + normalTailLog10(minZ)) : DEFAULT_THRESHOLDS.level;
+  const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
+  return {
+    minPearson,
+    minZ,
+    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
+    level,
+    reviewLevel: Math.max(level, DEFAULT_THRESHOLDS.reviewLevel),
+    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, 0, 1)
+  };
+}
+__name(parseThresholds, "parseThresholds");
 function parseNetworkTimeout(value) {
   if (!given(value)) return DEFAULT_NETWORK_TIMEOUT_MS;
   const v = Number(value.trim());
@@ -71041,11 +71232,7 @@ function parseCheck(raw) {
     reads: readConcurrency(raw.concurrency),
     cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
     networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1)
-    },
+    thresholds: parseThresholds(raw),
     quiet: raw.quiet ?? false,
     shard: null,
     actionsCache: "auto"
@@ -71685,73 +71872,6 @@ var MemoSource = class {
   }
 };
 
-// src/stats/pvalues.ts
-var LN10 = Math.LN10;
-function lnGamma(x) {
-  const g = 7;
-  const c = [
-    0.9999999999998099,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.3234287776531,
-    -176.6150291621406,
-    12.507343278686905,
-    -0.13857109526572012,
-    9984369578019572e-21,
-    15056327351493116e-23
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  x -= 1;
-  let a = c[0];
-  const t = x + g + 0.5;
-  for (let i = 1; i < g + 2; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-__name(lnGamma, "lnGamma");
-function poissonTailLog10(k, lambda) {
-  if (k <= 0) return 0;
-  const lnTerm = /* @__PURE__ */ __name((i) => -lambda + i * Math.log(lambda) - lnGamma(i + 1), "lnTerm");
-  const first = lnTerm(k);
-  let sum = 1;
-  let rel = 1;
-  for (let i = k + 1; i < k + 200; i++) {
-    rel *= lambda / i;
-    sum += rel;
-    if (rel < 1e-17 * sum) break;
-  }
-  return Math.min(0, (first + Math.log(sum)) / LN10);
-}
-__name(poissonTailLog10, "poissonTailLog10");
-function normalTailLog10(z) {
-  if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
-  const z2 = z * z;
-  const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
-  return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN10;
-}
-__name(normalTailLog10, "normalTailLog10");
-function zFromLog10P(log10p) {
-  if (log10p >= Math.log10(0.5)) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (normalTailLog10(hi) > log10p) hi *= 2;
-  for (let i = 0; i < 100; i++) {
-    const mid = (lo + hi) / 2;
-    if (normalTailLog10(mid) > log10p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
-__name(zFromLog10P, "zFromLog10P");
-function erfc(x) {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(
-    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  );
-  return x >= 0 ? r : 2 - r;
-}
-__name(erfc, "erfc");
-
 // src/stats/pair-stats.ts
 var PairAccumulator = class {
   static {
@@ -72374,6 +72494,96 @@ function pickRows(m, rows) {
 }
 __name(pickRows, "pickRows");
 
+// src/stats/permutation.ts
+function permutationTest(a, b, rows, cols, axis) {
+  const n2 = axis === "rows" ? rows : cols;
+  const m = axis === "rows" ? cols : rows;
+  if (n2 < 3 || m < 1) return null;
+  const ca = standardised(a, n2, m, cols, axis);
+  const cb = standardised(b, n2, m, cols, axis);
+  if (!ca || !cb) return null;
+  let t = 0;
+  let ssa = 0;
+  let ssb = 0;
+  for (let i = 0; i < n2 * m; i++) {
+    t += ca[i] * cb[i];
+    ssa += ca[i] * ca[i];
+    ssb += cb[i] * cb[i];
+  }
+  const s = m <= n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
+  const variance = s / (n2 - 1);
+  if (!(variance > 0)) return null;
+  const z = t / Math.sqrt(variance);
+  return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
+}
+__name(permutationTest, "permutationTest");
+function standardised(x, n2, m, cols, axis) {
+  const out = new Float64Array(n2 * m);
+  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
+  const unitLength = /* @__PURE__ */ __name(() => {
+    let any = false;
+    for (let u = 0; u < n2; u++) {
+      let ss = 0;
+      for (let k = 0; k < m; k++) ss += out[u * m + k] ** 2;
+      if (ss > 0) any = true;
+      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+      for (let k = 0; k < m; k++) out[u * m + k] *= inv;
+    }
+    return any;
+  }, "unitLength");
+  unitLength();
+  const centre = /* @__PURE__ */ __name(() => {
+    for (let k = 0; k < m; k++) {
+      let mean = 0;
+      for (let u = 0; u < n2; u++) mean += out[u * m + k];
+      mean /= n2;
+      for (let u = 0; u < n2; u++) out[u * m + k] -= mean;
+    }
+  }, "centre");
+  centre();
+  let spread = 0;
+  for (let i = 0; i < n2 * m; i++) spread += out[i] ** 2;
+  if (!(spread > 1e-12 * n2)) return null;
+  for (let k = 0; k < m; k++) {
+    let ss = 0;
+    for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss / n2) : 0;
+    for (let u = 0; u < n2; u++) out[u * m + k] *= inv;
+  }
+  if (!unitLength()) return null;
+  centre();
+  return out;
+}
+__name(standardised, "standardised");
+function gramInner(ca, cb, n2, m) {
+  let s = 0;
+  for (let k = 0; k < m; k++) {
+    for (let l = k; l < m; l++) {
+      let ga = 0;
+      let gb = 0;
+      for (let u = 0; u < n2; u++) {
+        ga += ca[u * m + k] * ca[u * m + l];
+        gb += cb[u * m + k] * cb[u * m + l];
+      }
+      s += (k === l ? 1 : 2) * ga * gb;
+    }
+  }
+  return s;
+}
+__name(gramInner, "gramInner");
+function crossSquares(ca, cb, n2, m) {
+  let s = 0;
+  for (let u = 0; u < n2; u++) {
+    for (let v = 0; v < n2; v++) {
+      let d = 0;
+      for (let k = 0; k < m; k++) d += ca[u * m + k] * cb[v * m + k];
+      s += d * d;
+    }
+  }
+  return s;
+}
+__name(crossSquares, "crossSquares");
+
 // src/search/match-rows.ts
 var SCORE_COLUMNS = 512;
 var SEARCH_ROWS = 256;
@@ -72404,48 +72614,73 @@ function matchRows(cFull, r, modulus = 0) {
   const w = Math.min(c.cols, r.cols);
   const cc = c.cols === w ? c : leadingCols(c, w);
   const rr = r.cols === w ? r : leadingCols(r, w);
-  const cols = n2 * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : void 0;
-  const cos = rowCosines(cc, rr, cols);
+  const { choose, held } = splitFeatures(w, n2 * m * Math.ceil(w / 2) > 2e8 ? SCORE_COLUMNS : w);
+  const cos = rowCosines(cc, rr, choose);
   const swap = n2 > m;
   const abs = absScore(cos, n2, m, swap);
   const perm = swap ? invertMatching(maximizeAssignment(abs, m, n2), n2) : maximizeAssignment(abs, n2, m);
-  const acc = new PairAccumulator();
-  const a = new Float32Array(w);
+  const signs = new Int8Array(n2);
   let flipped = 0;
   let matched = 0;
   for (let i = 0; i < n2; i++) {
     const j = perm[i];
     if (j < 0) continue;
     matched++;
-    const s = cos[i * m + j] < 0 ? -1 : 1;
-    if (s < 0) flipped++;
-    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k];
-    acc.add(a, rr.data.subarray(j * w, j * w + w));
+    signs[i] = cos[i * m + j] < 0 ? -1 : 1;
+    if (signs[i] < 0) flipped++;
   }
-  const st = acc.result();
+  const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
+  const { test, pearson: pearson2, cosine } = heldOutTest(cc, rr, perm, signs, held);
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k];
     if (perm[k] === row) identical++;
   });
-  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { r: pearson2, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 __name(matchRows, "matchRows");
-function agreements(a, b) {
-  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
-  const n2 = small.length;
-  if (n2 === 0 || big.length % n2 !== 0 || big.length / n2 > 4) return [];
-  const counts = [];
-  for (let block = 0; block < big.length / n2; block++) {
-    const off = block * n2;
-    let k = 0;
-    for (let i = 0; i < n2; i++) if (small[i] >= 0 && big[off + i] - off === small[i]) k++;
-    counts.push(k);
-  }
-  return counts;
+function splitFeatures(w, limit) {
+  const even = Array.from({ length: Math.ceil(w / 2) }, (_, i) => 2 * i);
+  const odd = Array.from({ length: Math.floor(w / 2) }, (_, i) => 2 * i + 1);
+  const thin = /* @__PURE__ */ __name((xs) => xs.length <= limit ? xs : Array.from({ length: limit }, (_, i) => xs[Math.floor(i * xs.length / limit)]), "thin");
+  return { choose: Int32Array.from(thin(even)), held: Int32Array.from(odd) };
 }
-__name(agreements, "agreements");
+__name(splitFeatures, "splitFeatures");
+var allColumns = /* @__PURE__ */ __name((w) => Int32Array.from({ length: w }, (_, i) => i), "allColumns");
+function matchedPearson(c, r, perm, signs, cols) {
+  const { a, b } = matchedColumns(c, r, perm, signs, cols);
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  return acc.result().pearson ?? 0;
+}
+__name(matchedPearson, "matchedPearson");
+function matchedColumns(c, r, perm, signs, cols) {
+  const rows = [];
+  for (let i = 0; i < perm.length; i++) if (perm[i] >= 0) rows.push(i);
+  const k = cols.length;
+  const a = new Float32Array(rows.length * k);
+  const b = new Float32Array(rows.length * k);
+  rows.forEach((i, q) => {
+    const j = perm[i];
+    const s = signs[i];
+    for (let x = 0; x < k; x++) {
+      a[q * k + x] = s * c.data[i * c.cols + cols[x]];
+      b[q * k + x] = r.data[j * r.cols + cols[x]];
+    }
+  });
+  return { a, b, rows: rows.length };
+}
+__name(matchedColumns, "matchedColumns");
+function heldOutTest(c, r, perm, signs, held) {
+  const { a, b, rows } = matchedColumns(c, r, perm, signs, held);
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  const st = acc.result();
+  const test = rows >= 1 && held.length >= 3 ? permutationTest(a, b, rows, held.length, "cols") : null;
+  return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
+}
+__name(heldOutTest, "heldOutTest");
 
 // src/search/procrustes.ts
 var PROCRUSTES_MAX_DIM = 512;
@@ -72556,7 +72791,7 @@ __name(hForm, "hForm");
 function alignOnce(groups, transform, residualSize, progress) {
   const refs = referenceForms(groups);
   const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
-  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform);
+  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform, residualSize);
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
 }
@@ -72623,7 +72858,7 @@ function matchLayers(groups, refForms, toRef, residualSize, progress) {
   for (const g of others) {
     for (const ct of g.candidate) {
       if (chosenLayer.has(ct.layer)) continue;
-      const best = cells.get(cellKey(g, ct)).reduce((a, b) => a === null || b.r > a.r ? b : a, null);
+      const best = cells.get(cellKey(g, ct)).reduce((a, b) => a === null || b.select > a.select ? b : a, null);
       if (best) chosenLayer.set(ct.layer, best.refLayer);
     }
   }
@@ -72657,7 +72892,7 @@ function chooseLayers(selecting, cells) {
   for (const g of selecting) {
     for (const ct of g.candidate) {
       const scores = layerScore.get(ct.layer) ?? /* @__PURE__ */ new Map();
-      for (const cell of cells.get(cellKey(g, ct))) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      for (const cell of cells.get(cellKey(g, ct))) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.select);
       layerScore.set(ct.layer, scores);
     }
   }
@@ -72676,30 +72911,23 @@ function chooseLayers(selecting, cells) {
   return chosenLayer;
 }
 __name(chooseLayers, "chooseLayers");
-function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform) {
-  const chosenCells = /* @__PURE__ */ new Map();
-  for (const g of groups) {
-    for (const ct of g.candidate) {
-      const want = chosenLayer.get(ct.layer);
-      const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
-      if (cell) chosenCells.set(cellKey(g, ct), { cell, group: g, ct });
-    }
-  }
+function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform, residualSize) {
   const results = [];
   for (const g of groups) {
     const nul = alignedNull(g, cells, chosenLayer, isDuplicate);
+    const exchangeable = residualSize > 0 && g.reference.length > 0 && hForm(g.reference[0], g.hidden).cols === residualSize;
     for (const ct of g.candidate) {
-      const chosen = chosenCells.get(cellKey(g, ct));
-      if (!chosen) continue;
-      const { cell } = chosen;
-      const log10p = agreementLog10p(cellKey(g, ct), chosen, chosenCells);
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
+      if (!cell) continue;
       results.push({
         candidate: ct.name,
         reference: cell.refName,
         pearson: cell.r,
         cosine: cell.cos,
-        log10p,
-        z: zFromLog10P(log10p),
+        log10p: exchangeable ? cell.test?.log10p ?? 0 : 0,
+        z: exchangeable ? cell.test?.z ?? 0 : 0,
+        effect: cell.test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols
@@ -72729,19 +72957,6 @@ function summarise(values) {
   return { mean, sd, n: n2 };
 }
 __name(summarise, "summarise");
-function agreementLog10p(key, { cell, ct }, chosenCells) {
-  let bestLog10p = 0;
-  let partners = 0;
-  for (const [otherKey, other] of chosenCells) {
-    if (otherKey === key || other.ct.layer !== ct.layer) continue;
-    for (const k of agreements(cell.perm, other.cell.perm)) {
-      partners++;
-      bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
-    }
-  }
-  return partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
-}
-__name(agreementLog10p, "agreementLog10p");
 function transformsOf(cell, ct, transform) {
   const transforms = [];
   if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
@@ -72827,6 +73042,7 @@ function residualRotation(basis) {
 __name(residualRotation, "residualRotation");
 
 // src/search/deep-align.ts
+var FUNCTIONAL_FLOOR = { permutation: 0.35, rotation: 0.5 };
 function deepAlign(groups, basis, residualSize = 0, progress) {
   const map = basis ? residualMap(basis) : null;
   const clean2 = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
@@ -72839,12 +73055,15 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
   );
   const looks = Math.log10(transforms.length);
   const byCandidate = /* @__PURE__ */ new Map();
-  for (const run2 of runs) {
-    for (const r of run2.results) {
+  runs.forEach((run2, i) => {
+    const t = transforms[i];
+    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
+    for (const raw of run2.results) {
+      const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
       const prev = byCandidate.get(r.candidate);
       if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
     }
-  }
+  });
   const results = [...byCandidate.values()].map((best) => {
     const log10p = Math.min(0, best.log10p + looks);
     return { ...best, log10p, z: zFromLog10P(log10p) };
@@ -72881,20 +73100,23 @@ function foldFindings(best, loaded, tensors, thresholds, summary2) {
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate);
     const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
-    if (existing?.standsOut) continue;
-    if (!standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds)) {
-      if (existing) existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
-      continue;
-    }
-    found++;
-    if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
+    const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
+    const directLog10p = existing?.permutation?.log10p ?? 0;
+    const stronger = !existing || d.log10p < directLog10p;
+    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
     const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
-    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
-    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform, log10p: d.log10p, standsOut: true });
+    base2.aligned = aligned;
     if (!existing) {
       base2.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
       added.push(base2);
     }
+    if (!stronger) continue;
+    if (significant) {
+      found++;
+      if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
+    }
+    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
+    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
   }
   return { count: found, added };
 }
@@ -73523,11 +73745,6 @@ function nullsFor(pairs) {
   });
 }
 __name(nullsFor, "nullsFor");
-function zScore(r, nul, elements) {
-  const floor = 1 / Math.sqrt(Math.max(1, elements));
-  return (r - nul.mean) / Math.max(nul.sd, floor);
-}
-__name(zScore, "zScore");
 function rawCosine(a, b) {
   let ab = 0;
   let aa = 0;
@@ -73567,82 +73784,978 @@ function layerMatrixOf(pairs, pick, stat5) {
 }
 __name(layerMatrixOf, "layerMatrixOf");
 
-// src/stats/permutation.ts
-function permutationTest(a, b, rows, cols, axis) {
-  const n2 = axis === "rows" ? rows : cols;
-  const m = axis === "rows" ? cols : rows;
-  if (n2 < 3 || m < 1) return null;
-  const ca = standardised(a, n2, m, cols, axis);
-  const cb = standardised(b, n2, m, cols, axis);
-  if (!ca || !cb) return null;
-  let t = 0;
-  for (let i = 0; i < n2 * m; i++) t += ca[i] * cb[i];
-  const s = m <= n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
-  const variance = s / (n2 - 1);
-  if (!(variance > 0)) return null;
-  const z = t / Math.sqrt(variance);
-  return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))) };
+// src/stats/independence.ts
+function tensorIndependence(a, b, rows, cols) {
+  const byRows = permutationTest(a, b, rows, cols, "rows");
+  const byCols = permutationTest(a, b, rows, cols, "cols");
+  const pick = !byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols;
+  if (!pick) return null;
+  return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
 }
-__name(permutationTest, "permutationTest");
-function standardised(x, n2, m, cols, axis) {
-  const out = new Float64Array(n2 * m);
-  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
-  const centre = /* @__PURE__ */ __name(() => {
-    for (let k = 0; k < m; k++) {
-      let mean = 0;
-      for (let u = 0; u < n2; u++) mean += out[u * m + k];
-      mean /= n2;
-      for (let u = 0; u < n2; u++) out[u * m + k] -= mean;
+__name(tensorIndependence, "tensorIndependence");
+
+// src/stats/conjugation.ts
+var PERMUTATIONS = 400;
+function conjugationTest(a, b, n2) {
+  if (n2 < 4) return null;
+  const ca = centred(a);
+  const cb = centred(b);
+  const ssa = ca.reduce((s, x) => s + x * x, 0);
+  const ssb = cb.reduce((s, x) => s + x * x, 0);
+  if (!(ssa > 0 && ssb > 0)) return null;
+  const stat5 = /* @__PURE__ */ __name((p2) => {
+    let t = 0;
+    for (let i = 0; i < n2; i++) {
+      const pi = p2 ? p2[i] : i;
+      for (let j = 0; j < n2; j++) t += ca[pi * n2 + (p2 ? p2[j] : j)] * cb[i * n2 + j];
     }
-  }, "centre");
-  centre();
-  for (let k = 0; k < m; k++) {
-    let ss = 0;
-    for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss / n2) : 0;
-    for (let u = 0; u < n2; u++) out[u * m + k] *= inv;
+    return t;
+  }, "stat");
+  const t0 = stat5(null);
+  let rng = 2654435769;
+  const next = /* @__PURE__ */ __name(() => {
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    return (rng >>> 0) / 4294967296;
+  }, "next");
+  const p = new Int32Array(n2);
+  let sum = 0;
+  let sum2 = 0;
+  for (let k = 0; k < PERMUTATIONS; k++) {
+    for (let i = 0; i < n2; i++) p[i] = i;
+    for (let i = n2 - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      const x = p[i];
+      p[i] = p[j];
+      p[j] = x;
+    }
+    const t = stat5(p);
+    sum += t;
+    sum2 += t * t;
   }
-  let any = false;
-  for (let u = 0; u < n2; u++) {
-    let ss = 0;
-    for (let k = 0; k < m; k++) ss += out[u * m + k] ** 2;
-    if (ss > 0) any = true;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let k = 0; k < m; k++) out[u * m + k] *= inv;
-  }
-  if (!any) return null;
-  centre();
+  const mean = sum / PERMUTATIONS;
+  const sd = Math.sqrt(Math.max(0, sum2 / PERMUTATIONS - mean * mean) * (PERMUTATIONS / (PERMUTATIONS - 1)));
+  if (!(sd > 0)) return null;
+  const z = (t0 - mean) / sd;
+  return { units: n2, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t0 / Math.sqrt(ssa * ssb) };
+}
+__name(conjugationTest, "conjugationTest");
+function centred(x) {
+  let m = 0;
+  for (const v of x) m += v;
+  m /= x.length;
+  return Float64Array.from(x, (v) => v - m);
+}
+__name(centred, "centred");
+
+// src/stats/deterministic.ts
+var THRESHOLDS = {
+  /** Largest spread (max − min) relative to the largest magnitude for a constant. */
+  constantSpread: 1e-6,
+  /** Largest ‖A − sI‖_F / ‖sI‖_F. */
+  identityRatio: 0.5,
+  window: 0.999,
+  rotary: 0.9999,
+  mel: 0.9,
+  dft: 0.9,
+  sinusoid: 0.9
+};
+var HINTED = {
+  identityRatio: 0.55,
+  window: 0.995,
+  rotary: 0.999,
+  mel: 0.85,
+  dft: 0.85,
+  sinusoid: 0.85
+};
+var NAME_HINTS = {
+  identity: /identity|(^|[._])eye([._]|$)/i,
+  window: /window|hann|hamming|blackman/i,
+  "rotary-frequencies": /inv_freq|rotary|rope|freq/i,
+  "mel-filterbank": /mel|fbank|filterbank|filter_bank/i,
+  "dft-basis": /basis|stft|dft|fft|fourier/i,
+  "sinusoid-table": /pos|sinus|rotary|rope|cos_cache|sin_cache/i
+};
+function hinted(name2, c) {
+  const re = NAME_HINTS[c];
+  return !!name2 && !!re && re.test(name2);
+}
+__name(hinted, "hinted");
+var PROBE_SIGNALS = 32;
+var PROBE_MIN = 0.5;
+var MIN_FIT_ELEMENTS = 256;
+var MAX_FIT_ELEMENTS = 1 << 23;
+function recognise(values, shape, name2) {
+  const n2 = elementsOf(shape);
+  if (n2 !== values.length) throw new RangeError(`shape [${shape.join(", ")}] holds ${n2} elements, values ${values.length}`);
+  if (n2 < 2) return null;
+  for (let i = 0; i < n2; i++) if (!Number.isFinite(values[i])) return null;
+  const constant = recogniseConstant(values);
+  if (constant) return constant;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length === 1) return recogniseWindow(values, name2) ?? recogniseRotary(values, name2);
+  if (dims.length !== 2) return null;
+  const [rows, cols] = dims;
+  return recogniseIdentity(values, rows, cols, name2) ?? recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2);
+}
+__name(recognise, "recognise");
+function residualAfterConstruction(values, shape, r) {
+  if (r.construction !== "identity") return null;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length !== 2 || elementsOf(shape) !== values.length) return null;
+  const [rows, cols] = dims;
+  const s = diagonalMean(values, rows, cols);
+  const out = Float32Array.from(values);
+  const k = Math.min(rows, cols);
+  for (let i = 0; i < k; i++) out[i * cols + i] = values[i * cols + i] - s;
   return out;
 }
-__name(standardised, "standardised");
-function gramInner(ca, cb, n2, m) {
+__name(residualAfterConstruction, "residualAfterConstruction");
+function elementsOf(shape) {
+  let n2 = 1;
+  for (const d of shape) n2 *= d;
+  return n2;
+}
+__name(elementsOf, "elementsOf");
+function fmt(x, digits = 2) {
+  return Math.abs(x) >= 1e4 || x !== 0 && Math.abs(x) < 0.01 ? x.toExponential(digits - 1) : x.toFixed(digits);
+}
+__name(fmt, "fmt");
+function clamp01(x) {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+__name(clamp01, "clamp01");
+function recogniseConstant(v) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const scale = Math.max(Math.abs(min), Math.abs(max));
+  if (max - min > THRESHOLDS.constantSpread * scale) return null;
+  const value = scale === 0 ? 0 : v[0];
+  return {
+    construction: "constant",
+    explained: 1,
+    detail: value === 0 ? `all zeros (${v.length} elements)` : `constant ${Number(value.toPrecision(6))} (all ${v.length} elements equal)`
+  };
+}
+__name(recogniseConstant, "recogniseConstant");
+function diagonalMean(v, rows, cols) {
+  const k = Math.min(rows, cols);
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += v[i * cols + i];
+  return sum / k;
+}
+__name(diagonalMean, "diagonalMean");
+function totalSumOfSquares(v) {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i];
+  const mean = sum / v.length;
+  let tss = 0;
+  for (let i = 0; i < v.length; i++) tss += (v[i] - mean) ** 2;
+  return tss;
+}
+__name(totalSumOfSquares, "totalSumOfSquares");
+function recogniseIdentity(v, rows, cols, name2) {
+  const k = Math.min(rows, cols);
+  if (k < 2) return null;
+  const s = diagonalMean(v, rows, cols);
+  if (s === 0) return null;
+  const signal = s * s * k;
+  const limit = (hinted(name2, "identity") ? HINTED.identityRatio : THRESHOLDS.identityRatio) ** 2 * signal;
+  let rss = 0;
+  for (let r = 0; r < rows; r++) {
+    const base2 = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const e2 = v[base2 + c] - (r === c ? s : 0);
+      rss += e2 * e2;
+    }
+    if (rss > limit) return null;
+  }
+  const ratio = Math.sqrt(rss / signal);
+  const tss = totalSumOfSquares(v);
+  const shape = rows === cols ? `${rows}\xD7${cols}` : `rectangular ${rows}\xD7${cols}`;
+  const what = Math.abs(s - 1) < 5e-3 ? `identity ${shape}` : `scaled identity ${shape} (s = ${fmt(s)})`;
+  const training = ratio < 5e-4 ? "" : ` plus ${ratio < 0.01 ? "<1" : Math.round(ratio * 100)}% training (\u2016A \u2212 sI\u2016/\u2016sI\u2016)`;
+  return { construction: "identity", explained: clamp01(tss > 0 ? 1 - rss / tss : 1), detail: what + training };
+}
+__name(recogniseIdentity, "recogniseIdentity");
+function project2(aa, ab, bb, xa, xb) {
+  let best = 0;
+  if (aa > 0) best = xa * xa / aa;
+  if (bb > 0) best = Math.max(best, xb * xb / bb);
+  const det = aa * bb - ab * ab;
+  if (aa > 0 && bb > 0 && det > 1e-12 * aa * bb) best = Math.max(best, (bb * xa * xa - 2 * ab * xa * xb + aa * xb * xb) / det);
+  return best;
+}
+__name(project2, "project2");
+function leastSquares(X, y, n2, p) {
+  const A = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  let yy = 0;
+  for (let i = 0; i < n2; i++) {
+    const yi = y[i];
+    yy += yi * yi;
+    for (let j = 0; j < p; j++) {
+      const xij = X[i * p + j];
+      b[j] += xij * yi;
+      for (let l = j; l < p; l++) A[j * p + l] += xij * X[i * p + l];
+    }
+  }
+  for (let j = 0; j < p; j++) for (let l = 0; l < j; l++) A[j * p + l] = A[l * p + j];
+  const M = Float64Array.from(A);
+  const beta = Float64Array.from(b);
+  const used = [];
+  const scale = Math.max(...Array.from({ length: p }, (_, j) => Math.abs(A[j * p + j])), 1e-300);
+  for (let col = 0; col < p; col++) {
+    let piv = col;
+    for (let r = col + 1; r < p; r++) if (Math.abs(M[r * p + col]) > Math.abs(M[piv * p + col])) piv = r;
+    if (Math.abs(M[piv * p + col]) < 1e-12 * scale) {
+      used[col] = false;
+      continue;
+    }
+    used[col] = true;
+    if (piv !== col) {
+      for (let l = 0; l < p; l++) [M[col * p + l], M[piv * p + l]] = [M[piv * p + l], M[col * p + l]];
+      [beta[col], beta[piv]] = [beta[piv], beta[col]];
+    }
+    for (let r = 0; r < p; r++) {
+      if (r === col) continue;
+      const f = M[r * p + col] / M[col * p + col];
+      if (f === 0) continue;
+      for (let l = col; l < p; l++) M[r * p + l] -= f * M[col * p + l];
+      beta[r] -= f * beta[col];
+    }
+  }
+  for (let j = 0; j < p; j++) beta[j] = used[j] ? beta[j] / M[j * p + j] : 0;
+  let rss = 0;
+  for (let i = 0; i < n2; i++) {
+    let f = 0;
+    for (let j = 0; j < p; j++) f += X[i * p + j] * beta[j];
+    rss += (y[i] - f) ** 2;
+  }
+  return { beta, rss: Math.min(rss, yy) };
+}
+__name(leastSquares, "leastSquares");
+function sumOfSquaresAboutMean(y, off, n2) {
   let s = 0;
-  for (let k = 0; k < m; k++) {
-    for (let l = k; l < m; l++) {
-      let ga = 0;
-      let gb = 0;
-      for (let u = 0; u < n2; u++) {
-        ga += ca[u * m + k] * ca[u * m + l];
-        gb += cb[u * m + k] * cb[u * m + l];
+  for (let i = 0; i < n2; i++) s += y[off + i];
+  const m = s / n2;
+  let ss = 0;
+  for (let i = 0; i < n2; i++) ss += (y[off + i] - m) ** 2;
+  return ss;
+}
+__name(sumOfSquaresAboutMean, "sumOfSquaresAboutMean");
+function signChanges(x, off, n2) {
+  let prev = 0;
+  let c = 0;
+  for (let i = 0; i < n2; i++) {
+    const v = x[off + i];
+    if (v > 0) {
+      if (prev < 0) c++;
+      prev = 1;
+    } else if (v < 0) {
+      if (prev > 0) c++;
+      prev = -1;
+    }
+  }
+  return c;
+}
+__name(signChanges, "signChanges");
+function signalsOf(v, rows, cols, byColumns, which2 = null) {
+  if (!byColumns) {
+    if (!which2) return v;
+    const out2 = new Float32Array(which2.length * cols);
+    which2.forEach((r, i) => out2.set(v.subarray(r * cols, (r + 1) * cols), i * cols));
+    return out2;
+  }
+  const list = which2 ?? Array.from({ length: cols }, (_, c) => c);
+  const out = new Float32Array(list.length * rows);
+  if (!which2) {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c];
+  } else {
+    list.forEach((c, i) => {
+      for (let r = 0; r < rows; r++) out[i * rows + r] = v[r * cols + c];
+    });
+  }
+  return out;
+}
+__name(signalsOf, "signalsOf");
+var indices = /* @__PURE__ */ __name((count2) => Array.from({ length: count2 }, (_, i) => i), "indices");
+function evenlySpaced(count2, want) {
+  if (count2 <= want) return Array.from({ length: count2 }, (_, i) => i);
+  return Array.from({ length: want }, (_, i) => Math.floor((i + 0.5) * count2 / want));
+}
+__name(evenlySpaced, "evenlySpaced");
+function recogniseWindow(v, name2) {
+  const N = v.length;
+  if (N < 8) return null;
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < N; i++) {
+    max = Math.max(max, v[i]);
+    min = Math.min(min, v[i]);
+  }
+  if (max <= 0 || min < -1e-3 * max) return null;
+  const tss = sumOfSquaresAboutMean(v, 0, N);
+  if (!(tss > 0)) return null;
+  const y = Float64Array.from(v);
+  let best = null;
+  for (const L of [N, N - 1]) {
+    const X = new Float64Array(N * 3);
+    for (let n2 = 0; n2 < N; n2++) {
+      X[n2 * 3] = 1;
+      X[n2 * 3 + 1] = Math.cos(2 * Math.PI * n2 / L);
+      X[n2 * 3 + 2] = Math.cos(4 * Math.PI * n2 / L);
+    }
+    const fit = leastSquares(X, y, N, 3);
+    const r2 = 1 - fit.rss / tss;
+    if (!best || r2 > best.r2) best = { r2, L, a: fit.beta };
+  }
+  const threshold = hinted(name2, "window") ? HINTED.window : THRESHOLDS.window;
+  if (!best || best.r2 < threshold || best.a[1] >= 0) return null;
+  const [a0, a1, a2] = [best.a[0], best.a[1], best.a[2]];
+  const total = a0 - a1 + a2;
+  const [b0, b1, b2] = [a0 / total, -a1 / total, a2 / total];
+  const kind = Math.abs(b0 - 0.5) < 0.01 && Math.abs(b2) < 0.01 ? "Hann" : Math.abs(b0 - 0.54) < 0.01 && Math.abs(b2) < 0.01 ? "Hamming" : Math.abs(b0 - 0.42) < 0.01 && Math.abs(b2 - 0.08) < 0.01 ? "Blackman" : "raised-cosine";
+  return {
+    construction: "window",
+    explained: clamp01(best.r2),
+    detail: `${kind} window, N = ${N} (${best.L === N ? "periodic" : "symmetric"}): ${fmt(b0)} \u2212 ${fmt(b1)}\xB7cos(2\u03C0n/${best.L})` + (Math.abs(b2) >= 0.01 ? ` + ${fmt(b2)}\xB7cos(4\u03C0n/${best.L})` : "")
+  };
+}
+__name(recogniseWindow, "recogniseWindow");
+function recogniseRotary(v, name2) {
+  const n2 = v.length;
+  if (n2 < 4) return null;
+  const y = new Float64Array(n2);
+  for (let i = 0; i < n2; i++) {
+    if (!(v[i] > 0)) return null;
+    y[i] = Math.log(v[i]);
+  }
+  const increasing = y[1] > y[0];
+  for (let i = 1; i < n2; i++) if (increasing ? !(y[i] > y[i - 1]) : !(y[i] < y[i - 1])) return null;
+  if (Math.abs(y[n2 - 1] - y[0]) < 1) return null;
+  const tss = sumOfSquaresAboutMean(y, 0, n2);
+  const threshold = hinted(name2, "rotary-frequencies") ? HINTED.rotary : THRESHOLDS.rotary;
+  const X = new Float64Array(n2 * 3);
+  for (let i = 0; i < n2; i++) {
+    X[i * 2] = 1;
+    X[i * 2 + 1] = i;
+  }
+  let r2 = 1 - leastSquares(X.subarray(0, n2 * 2), y, n2, 2).rss / tss;
+  let shifted = null;
+  if (r2 < threshold && n2 >= 12 && n2 <= 1024) {
+    const ramp = bestRamp(y);
+    if (ramp) {
+      for (let i = 0; i < n2; i++) {
+        X[i * 3] = 1;
+        X[i * 3 + 1] = i;
+        X[i * 3 + 2] = i <= ramp.a ? 0 : i >= ramp.b ? 1 : (i - ramp.a) / (ramp.b - ramp.a);
       }
-      s += (k === l ? 1 : 2) * ga * gb;
+      const r = 1 - leastSquares(X, y, n2, 3).rss / tss;
+      if (r > r2) {
+        r2 = r;
+        shifted = ramp;
+      }
     }
   }
-  return s;
+  if (r2 < threshold) return null;
+  const head = shifted ? shifted.a + 1 : n2;
+  const slope = (y[head - 1] - y[0]) / (head - 1);
+  const base2 = Math.exp(Math.abs(slope) * n2);
+  return {
+    construction: "rotary-frequencies",
+    explained: clamp01(r2),
+    detail: `${increasing ? "increasing" : "decreasing"} geometric frequencies, ${n2} values, ratio ${fmt(Math.exp(slope), 4)} per step (1/base^(2i/d) with d = ${2 * n2}, base \u2248 ${base2 >= 100 ? Math.round(base2) : fmt(base2, 3)})` + (shifted ? `, scaled between steps ${shifted.a} and ${shifted.b}` : "")
+  };
 }
-__name(gramInner, "gramInner");
-function crossSquares(ca, cb, n2, m) {
+__name(recogniseRotary, "recogniseRotary");
+function bestRamp(y) {
+  const n2 = y.length;
+  let mean = 0;
+  for (let i = 0; i < n2; i++) mean += y[i];
+  mean /= n2;
+  const z0 = new Float64Array(n2 + 1);
+  const z1 = new Float64Array(n2 + 1);
+  let zz = 0;
+  for (let i = 0; i < n2; i++) {
+    const z = y[i] - mean;
+    z0[i + 1] = z0[i] + z;
+    z1[i + 1] = z1[i] + i * z;
+    zz += z * z;
+  }
+  const s1 = /* @__PURE__ */ __name((p, q) => (q * (q - 1) - p * (p - 1)) / 2, "s1");
+  const sq = /* @__PURE__ */ __name((k) => (k - 1) * k * (2 * k - 1) / 6, "sq");
+  const sumI = s1(0, n2);
+  const sumI2 = sq(n2);
+  const sumZ = z0[n2];
+  const sumIZ = z1[n2];
+  let best = null;
+  const maxRamp = Math.floor(n2 / 3);
+  for (let a = 2; a < n2 - 3; a++) {
+    for (let b = a + 1; b <= Math.min(n2 - 3, a + maxRamp); b++) {
+      const D = b - a;
+      const st = (D - 1) * D / 2;
+      const st2 = (D - 1) * D * (2 * D - 1) / 6;
+      const tail = n2 - b;
+      const sh = st / D + tail;
+      const sh2 = st2 / (D * D) + tail;
+      const sih = (st2 + a * st) / D + s1(b, n2);
+      const rampZ = z0[b] - z0[a + 1];
+      const rampIZ = z1[b] - z1[a + 1];
+      const shz = (rampIZ - a * rampZ) / D + (z0[n2] - z0[b]);
+      const beta = solve3([n2, sumI, sh, sumI, sumI2, sih, sh, sih, sh2], [sumZ, sumIZ, shz]);
+      if (!beta) continue;
+      const rss = zz - (beta[0] * sumZ + beta[1] * sumIZ + beta[2] * shz);
+      if (!best || rss < best.rss) best = { a, b, rss };
+    }
+  }
+  return best ? { a: best.a, b: best.b } : null;
+}
+__name(bestRamp, "bestRamp");
+function det3(m) {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+__name(det3, "det3");
+function solve3(A, b) {
+  const d = det3(A);
+  if (!(Math.abs(d) > 0)) return null;
+  return [0, 1, 2].map((j) => {
+    const m = Array.from(A);
+    for (let r = 0; r < 3; r++) m[r * 3 + j] = b[r];
+    return det3(m) / d;
+  });
+}
+__name(solve3, "solve3");
+function recogniseMel(v, rows, cols, name2) {
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x > max) max = x;
+    if (x < min) min = x;
+  }
+  if (!(max > 0) || min < -1e-6 * max) return null;
+  const threshold = hinted(name2, "mel-filterbank") ? HINTED.mel : THRESHOLDS.mel;
+  for (const byColumns of [false, true]) {
+    const M = byColumns ? cols : rows;
+    const F = byColumns ? rows : cols;
+    if (M < 8 || F < 16) continue;
+    const r = melFit(signalsOf(v, rows, cols, byColumns), M, F, max);
+    if (r && r.explained >= threshold) {
+      return {
+        construction: "mel-filterbank",
+        explained: clamp01(r.explained),
+        detail: `mel filterbank: ${M} triangular filters (${byColumns ? "columns" : "rows"}) over ${F} frequency bins${r.empty ? `, ${r.empty} empty` : ""}`
+      };
+    }
+  }
+  return null;
+}
+__name(recogniseMel, "recogniseMel");
+function melFit(x, M, F, globalMax) {
+  let empty = 0;
+  let prevPeak = -1;
+  let prevCentroid = -Infinity;
+  let firstCentroid = NaN;
+  let firstLo = 0;
+  let firstHi = 0;
+  let prevLo = -1;
+  let prevHi = -1;
+  let pairs = 0;
+  let overlaps = 0;
+  let widthSum = 0;
+  let rss = 0;
+  let tss = 0;
+  for (let m = 0; m < M; m++) {
+    const off = m * F;
+    let mx = 0;
+    let peak = 0;
+    for (let i = 0; i < F; i++) {
+      if (x[off + i] > mx) {
+        mx = x[off + i];
+        peak = i;
+      }
+    }
+    if (mx <= 1e-6 * globalMax) {
+      empty++;
+      continue;
+    }
+    const tol = 1e-6 * mx;
+    let lo = 0;
+    while (x[off + lo] <= tol) lo++;
+    let hi = F - 1;
+    while (x[off + hi] <= tol) hi--;
+    const eps = 1e-4 * mx;
+    for (let i = lo; i <= hi; i++) {
+      if (x[off + i] <= tol) return null;
+      if (i < peak && x[off + i + 1] < x[off + i] - eps) return null;
+      if (i > peak && x[off + i] > x[off + i - 1] + eps) return null;
+    }
+    let s = 0;
+    let sw = 0;
+    for (let i = lo; i <= hi; i++) {
+      s += x[off + i];
+      sw += i * x[off + i];
+    }
+    const centroid = sw / s;
+    if (peak < prevPeak || centroid < prevCentroid - 1e-6 * F || lo < prevLo || hi < prevHi) return null;
+    if (Number.isNaN(firstCentroid)) {
+      firstCentroid = centroid;
+      firstLo = lo;
+      firstHi = hi;
+    }
+    if (prevHi >= 0) {
+      pairs++;
+      if (lo <= prevHi && prevLo <= hi) overlaps++;
+    }
+    prevPeak = peak;
+    prevCentroid = centroid;
+    prevLo = lo;
+    prevHi = hi;
+    widthSum += hi - lo + 1;
+    rss += triangleRss(x, off, lo, peak, hi);
+    tss += sumOfSquaresAboutMean(x, off, F);
+  }
+  const filters = M - empty;
+  if (empty > M / 4 || filters < 8) return null;
+  if (overlaps < pairs / 2 || widthSum / filters < 2) return null;
+  if (prevCentroid - firstCentroid < F / 8 || prevLo - firstLo < F / 8 || prevHi - firstHi < F / 8) return null;
+  return { explained: tss > 0 ? 1 - rss / tss : 0, empty };
+}
+__name(melFit, "melFit");
+function triangleRss(x, off, lo, peak, hi) {
+  const a = lineRss(x, off, lo, peak) + lineRss(x, off, peak + 1, hi);
+  const b = lineRss(x, off, lo, peak - 1) + lineRss(x, off, peak, hi);
+  return Math.min(a, b);
+}
+__name(triangleRss, "triangleRss");
+function lineRss(x, off, from, to) {
+  const n2 = to - from + 1;
+  if (n2 <= 2) return 0;
+  let si = 0;
+  let sy = 0;
+  let sii = 0;
+  let siy = 0;
+  let syy = 0;
+  for (let i = from; i <= to; i++) {
+    const t = i - from;
+    const y = x[off + i];
+    si += t;
+    sy += y;
+    sii += t * t;
+    siy += t * y;
+    syy += y * y;
+  }
+  const vi = sii - si * si / n2;
+  const cov = siy - si * sy / n2;
+  const vy = syy - sy * sy / n2;
+  return Math.max(0, vy - cov * cov / vi);
+}
+__name(lineRss, "lineRss");
+function recogniseDft(v, rows, cols, name2) {
+  const threshold = hinted(name2, "dft-basis") ? HINTED.dft : THRESHOLDS.dft;
+  for (const byColumns of [false, true]) {
+    const N = byColumns ? rows : cols;
+    const R = byColumns ? cols : rows;
+    if (N < 8 || R < 4 || R > 2 * N + 2 || N * R < MIN_FIT_ELEMENTS) continue;
+    const cosT = new Float64Array(N);
+    const sinT = new Float64Array(N);
+    for (let n2 = 0; n2 < N; n2++) {
+      cosT[n2] = Math.cos(2 * Math.PI * n2 / N);
+      sinT[n2] = Math.sin(2 * Math.PI * n2 / N);
+    }
+    const probeIdx = evenlySpaced(R, PROBE_SIGNALS);
+    const probeX = signalsOf(v, rows, cols, byColumns, probeIdx);
+    const windows = dftWindows(v, rows, cols, byColumns);
+    const passed = windows.filter(([, w]) => dftFit(probeX, N, w, cosT, sinT, indices(probeIdx.length)).explained >= PROBE_MIN);
+    if (passed.length === 0) continue;
+    const x = R <= PROBE_SIGNALS ? probeX : signalsOf(v, rows, cols, byColumns);
+    let best = null;
+    for (const [window2, w] of passed) {
+      const fit = dftFit(x, N, w, cosT, sinT, indices(R));
+      if (fit.distinct < 4 || fit.distinct < 0.4 * fit.active) continue;
+      const margin = window2.startsWith("an estimated") ? 1e-6 : 0;
+      if (!best || fit.explained > best.explained + margin) best = { explained: fit.explained, window: window2, distinct: fit.distinct };
+    }
+    if (best && best.explained >= threshold) {
+      return {
+        construction: "dft-basis",
+        explained: clamp01(best.explained),
+        detail: `DFT basis: ${R} ${byColumns ? "columns" : "rows"} of cos/sin(2\u03C0kn/${N}) for ${best.distinct} integer frequencies k, ${best.window} window`
+      };
+    }
+  }
+  return null;
+}
+__name(recogniseDft, "recogniseDft");
+function dftWindows(v, rows, cols, byColumns) {
+  const N = byColumns ? rows : cols;
+  const R = byColumns ? cols : rows;
+  const cosine = /* @__PURE__ */ __name((a0, L) => Float64Array.from({ length: N }, (_, n2) => a0 - (1 - a0) * Math.cos(2 * Math.PI * n2 / L)), "cosine");
+  const rms = new Float64Array(N);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) rms[byColumns ? r : c] += v[r * cols + c] ** 2;
+  for (let n2 = 0; n2 < N; n2++) rms[n2] = Math.sqrt(rms[n2] / R);
+  return [
+    ["no", new Float64Array(N).fill(1)],
+    ["periodic Hann", cosine(0.5, N)],
+    ["symmetric Hann", cosine(0.5, N - 1)],
+    ["periodic Hamming", cosine(0.54, N)],
+    ["symmetric Hamming", cosine(0.54, N - 1)],
+    ["an estimated (root-mean-square)", rms]
+  ];
+}
+__name(dftWindows, "dftWindows");
+function dftFit(x, N, w, cosT, sinT, which2) {
+  let rss = 0;
+  let tss = 0;
+  const ks = [];
+  const energies = [];
+  for (const r of which2) {
+    const off = r * N;
+    let energy = 0;
+    for (let n2 = 0; n2 < N; n2++) energy += x[off + n2] ** 2;
+    const k0 = Math.round(signChanges(x, off, N) / 2);
+    let best = 0;
+    let bestK = -1;
+    for (let k = Math.max(0, k0 - 2); k <= Math.min(N >> 1, k0 + 2); k++) {
+      let aa = 0;
+      let ab = 0;
+      let bb = 0;
+      let xa = 0;
+      let xb = 0;
+      let idx = 0;
+      for (let n2 = 0; n2 < N; n2++) {
+        const u = w[n2] * cosT[idx];
+        const s = w[n2] * sinT[idx];
+        const xn = x[off + n2];
+        aa += u * u;
+        ab += u * s;
+        bb += s * s;
+        xa += xn * u;
+        xb += xn * s;
+        idx += k;
+        if (idx >= N) idx -= N;
+      }
+      const p = project2(aa, ab, bb, xa, xb);
+      if (p > best) {
+        best = p;
+        bestK = k;
+      }
+    }
+    rss += Math.max(0, energy - best);
+    tss += sumOfSquaresAboutMean(x, off, N);
+    ks.push(bestK);
+    energies.push(energy);
+  }
+  const maxEnergy = Math.max(...energies);
+  const activeKs = ks.filter((_, i) => energies[i] > 1e-6 * maxEnergy);
+  return { explained: tss > 0 ? 1 - rss / tss : 0, distinct: new Set(activeKs).size, active: activeKs.length };
+}
+__name(dftFit, "dftFit");
+function recogniseSinusoidTable(v, rows, cols, name2) {
+  const threshold = hinted(name2, "sinusoid-table") ? HINTED.sinusoid : THRESHOLDS.sinusoid;
+  let best = null;
+  for (const byColumns of [true, false]) {
+    const L = byColumns ? rows : cols;
+    const C = byColumns ? cols : rows;
+    if (L < 8 || C < 2 || L * C < MIN_FIT_ELEMENTS) continue;
+    const probeIdx = evenlySpaced(C, PROBE_SIGNALS);
+    const probe = sinusoidFit(signalsOf(v, rows, cols, byColumns, probeIdx), L, indices(probeIdx.length));
+    if (probe.explained < PROBE_MIN) continue;
+    const sampled2 = C * L > MAX_FIT_ELEMENTS ? evenlySpaced(C, Math.max(PROBE_SIGNALS, Math.floor(MAX_FIT_ELEMENTS / L))) : null;
+    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf(v, rows, cols, byColumns, sampled2), L, indices(sampled2 ? sampled2.length : C));
+    if (fit.explained < threshold || best && fit.explained <= best.score) continue;
+    const omegas = fit.omegas;
+    const lo = Math.min(...omegas);
+    const hi = Math.max(...omegas);
+    best = {
+      construction: "sinusoid-table",
+      explained: clamp01(fit.explained),
+      score: fit.explained,
+      detail: `sinusoid table: ${L} positions \xD7 ${C} channels (positions along the ${byColumns ? "rows" : "columns"}), frequencies ${fmt(lo)}..${fmt(hi)} rad/position${sampled2 ? ` (fitted on ${sampled2.length} channels)` : arrangement(omegas, L)}`
+    };
+  }
+  if (!best) return null;
+  const { score: _score, ...recognised } = best;
+  return recognised;
+}
+__name(recogniseSinusoidTable, "recogniseSinusoidTable");
+function arrangement(omegas, L) {
+  const C = omegas.length;
+  const same = /* @__PURE__ */ __name((a, b) => Math.abs(a - b) <= 1e-3 * Math.max(a, b) + 0.5 / L, "same");
+  if (C >= 4 && C % 2 === 0) {
+    if (omegas.every((w, i) => i % 2 === 1 || same(w, omegas[i + 1]))) return ", interleaved sin/cos pairs";
+    if (omegas.every((w, i) => i >= C / 2 || same(w, omegas[i + C / 2]))) return ", two halves ([sin | cos] or repeated)";
+  }
+  return "";
+}
+__name(arrangement, "arrangement");
+function sinusoidProjection(x, off, L, omega) {
+  const cw = Math.cos(omega);
+  const sw = Math.sin(omega);
+  let c = 1;
   let s = 0;
-  for (let u = 0; u < n2; u++) {
-    for (let v = 0; v < n2; v++) {
-      let d = 0;
-      for (let k = 0; k < m; k++) d += ca[u * m + k] * cb[v * m + k];
-      s += d * d;
+  let xs = 0;
+  let xc = 0;
+  if (omega * L > 0.5 && Math.abs(sw) > 1e-9) {
+    const k = Math.sin(L * omega) / sw;
+    const c2 = k * Math.cos((L - 1) * omega);
+    const s2 = k * Math.sin((L - 1) * omega);
+    for (let p = 0; p < L; p++) {
+      const v = x[off + p];
+      xs += v * s;
+      xc += v * c;
+      const t = c * cw - s * sw;
+      s = s * cw + c * sw;
+      c = t;
+    }
+    return project2((L - c2) / 2, s2 / 2, (L + c2) / 2, xs, xc);
+  }
+  let ss = 0;
+  let sc = 0;
+  let cc = 0;
+  for (let p = 0; p < L; p++) {
+    const v = x[off + p];
+    ss += s * s;
+    sc += s * c;
+    cc += c * c;
+    xs += v * s;
+    xc += v * c;
+    const t = c * cw - s * sw;
+    s = s * cw + c * sw;
+    c = t;
+  }
+  return project2(ss, sc, cc, xs, xc);
+}
+__name(sinusoidProjection, "sinusoidProjection");
+var GRID = 8;
+var GOLDEN_STEPS = 16;
+var INV_PHI = (Math.sqrt(5) - 1) / 2;
+var Periodogram = class {
+  static {
+    __name(this, "Periodogram");
+  }
+  M;
+  re;
+  im;
+  rev;
+  cos;
+  sin;
+  constructor(minSize) {
+    let M = 1;
+    let bits = 0;
+    while (M < minSize) {
+      M <<= 1;
+      bits++;
+    }
+    this.M = M;
+    this.re = new Float64Array(M);
+    this.im = new Float64Array(M);
+    this.rev = new Uint32Array(M);
+    for (let i = 0; i < M; i++) {
+      let r = 0;
+      for (let b = 0; b < bits; b++) r |= (i >> b & 1) << bits - 1 - b;
+      this.rev[i] = r;
+    }
+    this.cos = Float64Array.from({ length: M / 2 }, (_, k) => Math.cos(2 * Math.PI * k / M));
+    this.sin = Float64Array.from({ length: M / 2 }, (_, k) => -Math.sin(2 * Math.PI * k / M));
+  }
+  /** The frequency (rad/sample, 0..π) of the largest |X(ω)|² of x[off..off+L) zero-padded to M. */
+  peak(x, off, L) {
+    const { M, re, im, rev } = this;
+    re.fill(0);
+    im.fill(0);
+    for (let i = 0; i < L; i++) re[rev[i]] = x[off + i];
+    for (let size = 2; size <= M; size <<= 1) {
+      const half = size >> 1;
+      const step = M / size;
+      for (let start = 0; start < M; start += size) {
+        for (let k = 0; k < half; k++) {
+          const wr = this.cos[k * step];
+          const wi = this.sin[k * step];
+          const i = start + k;
+          const j = i + half;
+          const tr = re[j] * wr - im[j] * wi;
+          const ti = re[j] * wi + im[j] * wr;
+          re[j] = re[i] - tr;
+          im[j] = im[i] - ti;
+          re[i] += tr;
+          im[i] += ti;
+        }
+      }
+    }
+    let best = 0;
+    let bestK = 0;
+    for (let k = 0; k <= M / 2; k++) {
+      const p = re[k] ** 2 + im[k] ** 2;
+      if (p > best) {
+        best = p;
+        bestK = k;
+      }
+    }
+    return 2 * Math.PI * bestK / M;
+  }
+};
+function crossingsWithHysteresis(x, off, L) {
+  let ss = 0;
+  for (let i = 0; i < L; i++) ss += x[off + i] ** 2;
+  const h = 0.3 * Math.sqrt(ss / L);
+  let state3 = 0;
+  let c = 0;
+  for (let i = 0; i < L; i++) {
+    const v = x[off + i];
+    if (v > h) {
+      if (state3 < 0) c++;
+      state3 = 1;
+    } else if (v < -h) {
+      if (state3 > 0) c++;
+      state3 = -1;
     }
   }
-  return s;
+  return c;
 }
-__name(crossSquares, "crossSquares");
+__name(crossingsWithHysteresis, "crossingsWithHysteresis");
+function fitOneSinusoid(x, off, L, fft) {
+  const bin = 2 * Math.PI / fft.M;
+  const peak = fft.peak(x, off, L);
+  const crossings = crossingsWithHysteresis(x, off, L);
+  const brackets = [[peak - 1.5 * bin, peak + 1.5 * bin]];
+  const zl = Math.PI * (crossings - 1.5) / (L - 1);
+  const zh = Math.PI * (crossings + 1.5) / (L - 1);
+  if (zl < peak - 1.5 * bin || zh > peak + 1.5 * bin) brackets.push([zl, zh]);
+  let bestP = -1;
+  let bestW = 0;
+  let a = 0;
+  let b = 0;
+  for (const [l, h] of brackets) {
+    const lo = Math.max(0, l);
+    const hi = Math.min(Math.PI, h);
+    const step = (hi - lo) / (GRID - 1);
+    for (let i = 0; i < GRID; i++) {
+      const w = lo + i * step;
+      const p = sinusoidProjection(x, off, L, w);
+      if (p > bestP) {
+        bestP = p;
+        bestW = w;
+        a = Math.max(0, w - step);
+        b = Math.min(Math.PI, w + step);
+      }
+    }
+  }
+  let c = b - INV_PHI * (b - a);
+  let d = a + INV_PHI * (b - a);
+  let pc = sinusoidProjection(x, off, L, c);
+  let pd = sinusoidProjection(x, off, L, d);
+  for (let it = 0; it < GOLDEN_STEPS; it++) {
+    if (pc > pd) {
+      b = d;
+      d = c;
+      pd = pc;
+      c = b - INV_PHI * (b - a);
+      pc = sinusoidProjection(x, off, L, c);
+    } else {
+      a = c;
+      c = d;
+      pc = pd;
+      d = a + INV_PHI * (b - a);
+      pd = sinusoidProjection(x, off, L, d);
+    }
+  }
+  if (pc >= bestP && pc >= pd) return { projected: pc, omega: c };
+  if (pd >= bestP) return { projected: pd, omega: d };
+  return { projected: bestP, omega: bestW };
+}
+__name(fitOneSinusoid, "fitOneSinusoid");
+function sinusoidFit(x, L, which2) {
+  let rss = 0;
+  let tss = 0;
+  const omegas = [];
+  const fft = new Periodogram(2 * L);
+  for (const j of which2) {
+    const off = j * L;
+    let energy = 0;
+    for (let p = 0; p < L; p++) energy += x[off + p] ** 2;
+    const { projected, omega } = fitOneSinusoid(x, off, L, fft);
+    rss += Math.max(0, energy - projected);
+    tss += sumOfSquaresAboutMean(x, off, L);
+    omegas.push(omega);
+  }
+  return { explained: tss > 0 ? 1 - rss / tss : 0, omegas };
+}
+__name(sinusoidFit, "sinusoidFit");
+
+// src/engine/constructions.ts
+var CHECK_BELOW_LOG10P = -3;
+var MAX_ELEMENTS = 8 * 1024 * 1024;
+var MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
+var MANTEL_UNITS = 96;
+async function recogniseConstructions(pairs, tensors, samples, cand, ref, fraction) {
+  for (let i = 0; i < pairs.length; i++) {
+    const t = tensors[i];
+    const pair = pairs[i];
+    const s = samples[i];
+    if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    const grid = [s.rowsSampled, s.colsSampled];
+    const sa = recognise(s.a, grid, t.candidate);
+    const sb = recognise(s.b, grid, t.reference);
+    const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
+    if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
+    const v = pair.candidate;
+    const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
+    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    if (!whole && !sameOnSample) continue;
+    const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
+    const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
+    const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
+    const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
+    if (!ra || !rb || ra.construction !== rb.construction) continue;
+    if (ra.construction !== "identity") {
+      t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
+      continue;
+    }
+    const test = residualTest(a, ra, b, rb);
+    t.deterministic = {
+      construction: "identity",
+      explained: Math.min(ra.explained, rb.explained),
+      detail: `${ra.detail}; the trained residuals A \u2212 sI are tested instead (Mantel)`,
+      residualTested: test !== null
+    };
+    if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
+    else delete t.permutation;
+  }
+}
+__name(recogniseConstructions, "recogniseConstructions");
+function nearlyEqual(a, b) {
+  let d = 0;
+  let n2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n2 += a[i] ** 2;
+  }
+  return n2 > 0 && d <= 1e-6 * n2;
+}
+__name(nearlyEqual, "nearlyEqual");
+function residualTest(a, ra, b, rb) {
+  const da = residualAfterConstruction(a.data, [a.rows, a.cols], ra);
+  const db = residualAfterConstruction(b.data, [b.rows, b.cols], rb);
+  if (!da || !db || a.cols !== b.cols || a.rows !== b.rows) return null;
+  const n2 = Math.min(a.rows, a.cols);
+  const k = Math.min(n2, MANTEL_UNITS);
+  const idx = Array.from({ length: k }, (_, i) => Math.floor(i * n2 / k));
+  const sub = /* @__PURE__ */ __name((d) => {
+    const out = new Float32Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) out[i * k + j] = d[idx[i] * a.cols + idx[j]];
+    return out;
+  }, "sub");
+  return conjugationTest(sub(da), sub(db), k);
+}
+__name(residualTest, "residualTest");
 
 // src/engine/read-plan.ts
 function readOrder(pairs) {
@@ -73719,73 +74832,22 @@ function median(xs) {
 }
 __name(median, "median");
 
-// src/report/format.ts
-var fmtPct = /* @__PURE__ */ __name((x) => `${(100 * x).toFixed(x > 0 && x < 1e-3 ? 3 : 1)}%`, "fmtPct");
-var fmtR = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(3), "fmtR");
-var fmtZ = /* @__PURE__ */ __name((x) => x === null || x === void 0 ? "n/a" : x.toFixed(1), "fmtZ");
-var fmtInt = /* @__PURE__ */ __name((x) => x.toLocaleString("en-US"), "fmtInt");
-var fmtNull = /* @__PURE__ */ __name((n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a", "fmtNull");
-function referenceNotes(r) {
-  const notes = [];
-  const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
-  else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
-  const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
-  if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
-  return notes;
-}
-__name(referenceNotes, "referenceNotes");
-function identicalLine(c) {
-  const id = c.identical;
-  if (!id || id.tensors === 0) return null;
-  return `${count(id.tensors, "byte-identical matrix", "byte-identical matrices")} (${fmtPct(id.parameters / Math.max(1, c.candidateParameters))} of the component's parameters)`;
-}
-__name(identicalLine, "identicalLine");
-function componentVerdictLabel(c) {
-  return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
-}
-__name(componentVerdictLabel, "componentVerdictLabel");
-function isByteIdentical(t) {
-  return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
-}
-__name(isByteIdentical, "isByteIdentical");
-function identicalTag(t) {
-  if (!t.identical) return "";
-  return isByteIdentical(t) ? "byte-identical" : "identical values";
-}
-__name(identicalTag, "identicalTag");
-function strongest(c, k) {
-  return c.tensors.filter((t) => t.informative && t.z !== null).sort((a, b) => Math.abs(b.z) - Math.abs(a.z)).slice(0, k);
-}
-__name(strongest, "strongest");
-function cacheLine(r) {
-  const c = r.cache;
-  if (!c || c.listing === "off") return null;
-  const parts = [`headers ${c.listing === "hit" ? "from the cache" : "fetched and cached"}`];
-  if (c.rangesHit > 0) parts.push(`${c.rangesHit} ranges (${(c.bytesFromCache / 1e6).toFixed(1)} MB) from the cache`);
-  if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
-  if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
-  return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
-}
-__name(cacheLine, "cacheLine");
-
 // src/engine/summarise.ts
-function summariseComponent(comp26, tensors, thresholds, search) {
+function summariseComponent(comp26, tensors, thresholds, search, family) {
   for (const t of tensors) {
-    if (t.standsOut && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+    const ev = tensorEvidence(t);
+    if (ev) Object.assign(t, { log10p: ev.log10p, effect: ev.effect, z: ev.z });
   }
   const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
-  const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
-  const share = comp26.candidateParameters > 0 ? Math.min(1, matchedParameters / comp26.candidateParameters) : 0;
   const nulls = informative.flatMap((t) => t.null ? [t.null] : []);
   const result = {
     name: comp26.name,
     verdict: "inconclusive",
     reason: "",
-    share,
+    share: 0,
     candidateParameters: comp26.candidateParameters,
-    matchedParameters,
+    matchedParameters: 0,
     comparedParameters,
     null: pooledSummary(nulls),
     pearsonMedian: median(informative.map((t) => t.pearson)),
@@ -73796,9 +74858,13 @@ function summariseComponent(comp26, tensors, thresholds, search) {
     identical: identicalOf(tensors),
     search,
     layerMatrix: null,
+    deterministic: deterministicOf(tensors),
     tensors
   };
-  Object.assign(result, componentVerdict(result, thresholds));
+  decideComponent(result, family, thresholds);
+  for (const t of tensors) {
+    if (t.standsOut && t.pearson !== null && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  }
   return result;
 }
 __name(summariseComponent, "summariseComponent");
@@ -73818,6 +74884,11 @@ function identicalOf(tensors) {
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 __name(identicalOf, "identicalOf");
+function deterministicOf(tensors) {
+  const d = tensors.filter((t) => t.deterministic && !t.deterministic.residualTested);
+  return { tensors: d.length, parameters: d.reduce((s, t) => s + t.elements, 0) };
+}
+__name(deterministicOf, "deterministicOf");
 function pooledSummary(nulls) {
   const n2 = nulls.reduce((s, x) => s + x.n, 0);
   if (n2 === 0) return null;
@@ -73833,10 +74904,12 @@ async function compareComponent(comp26, ctx) {
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp26, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
+  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
   c = await transposedLook(c, ctx);
   c = dropAmbiguous(c);
-  judgeAgainstNulls(c, thresholds);
-  const result = summariseComponent(c.comp, c.tensors, thresholds, null);
+  await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
+  describeNulls(c);
+  const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
   return await searchWhereUnexplained(c, result, ctx);
 }
@@ -73889,21 +74962,30 @@ function tensorResultOf(pair) {
   };
 }
 __name(tensorResultOf, "tensorResultOf");
+var OVERWHELMING_LOG10P = -12;
 async function transposedLook(c, ctx) {
-  const { minPearson } = ctx.settings.thresholds;
   let comp26 = c.comp;
   for (let i = 0; i < comp26.pairs.length; i++) {
     const pair = comp26.pairs[i];
     const t = c.tensors[i];
     const v = pair.candidate;
-    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= minPearson) continue;
+    if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
     if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const direct = t.permutation;
+    if (direct.log10p <= OVERWHELMING_LOG10P) {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      continue;
+    }
     const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
     const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
-    if (stats.pearson !== null && Math.abs(stats.pearson) >= minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+    const test = stats.pearson !== null && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    if (test && test.log10p < direct.log10p) {
       comp26 = { ...comp26, pairs: comp26.pairs.map((p, j) => j === i ? flipped : p) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
       c.samples[i] = sample;
+      t.permutation = { ...asReported(test), log10p: bonferroniLog10(test.log10p, 2) };
+    } else {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
     }
   }
   return { ...c, comp: comp26 };
@@ -73916,32 +74998,30 @@ function dropAmbiguous(c) {
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
 __name(dropAmbiguous, "dropAmbiguous");
-function judgeAgainstNulls(c, thresholds) {
+function directTest(t, s) {
+  if (!t.informative || t.pearson === null || !s) return;
+  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+  if (test) t.permutation = asReported(test);
+}
+__name(directTest, "directTest");
+function asReported(test) {
+  const picked = test.axis === "rows" ? test.rows : test.cols;
+  return { units: picked.units, features: picked.features, z: test.z, log10p: test.log10p, effect: test.effect, axis: test.axis };
+}
+__name(asReported, "asReported");
+function describeNulls(c) {
   const nulls = nullsFor(c.samples);
   c.tensors.forEach((t, i) => {
     const nul = nulls[i];
     if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, c.compared[i] || t.elements);
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
-    t.standsOut = standsOut(t, thresholds);
-  });
-  c.tensors.forEach((t, i) => {
-    const s = c.samples[i];
-    if (!t.informative || t.pearson === null || !s) return;
-    const test = permutationTest(s.a, s.b, s.rowsSampled, s.colsSampled, unitAxis(t.role));
-    if (test) t.permutation = test;
   });
 }
-__name(judgeAgainstNulls, "judgeAgainstNulls");
-var TOKEN_ROWS = /(^|\.)(embed|head|wpe|wte|position_embeddings?|pos_embed)\.weight$/;
-function unitAxis(role) {
-  return TOKEN_ROWS.test(role) ? "cols" : "rows";
-}
-__name(unitAxis, "unitAxis");
+__name(describeNulls, "describeNulls");
 var searchNotRun = /* @__PURE__ */ __name((note) => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] }), "searchNotRun");
 async function searchWhereUnexplained(c, result, ctx) {
   const { comp: comp26, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp26.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
     return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
@@ -73953,9 +75033,7 @@ async function searchWhereUnexplained(c, result, ctx) {
     outcome2 = await searchComponent(comp26, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.onSearch);
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-    const search = searchNotRun(`alignment search stopped: ${e2.message}`);
-    if (result.verdict !== "independent") return { ...result, search };
-    return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e2.message}); an unsearched component never counts as independent` };
+    return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e2.message}`) }, ctx.family, ctx.settings.thresholds);
   }
   const addedNames = new Set(outcome2.added.map((t) => t.candidate));
   const unmatched = comp26.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
@@ -73963,7 +75041,8 @@ async function searchWhereUnexplained(c, result, ctx) {
     { ...comp26, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
     [...tensors, ...outcome2.added],
     ctx.settings.thresholds,
-    outcome2.summary
+    outcome2.summary,
+    ctx.family
   );
   searched.layerMatrix = result.layerMatrix;
   return searched;
@@ -74004,7 +75083,7 @@ __name(runCheck, "runCheck");
 var asTyped = /* @__PURE__ */ __name((e2) => e2 instanceof FromScratchError ? e2 : new InternalError(e2), "asTyped");
 function emptyReport(settings) {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "fromscratch", version: VERSION },
     candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
     verdict: "inconclusive",
@@ -74066,6 +75145,8 @@ async function checkReference(run2, refResult) {
   if (report.candidate.components.length === 0) {
     report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
   }
+  report.family ??= familyOf(settings.references.length, report.candidate.components.length);
+  const family = report.family.size;
   const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
   if (fraction < 1) logger8.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
@@ -74078,7 +75159,7 @@ async function checkReference(run2, refResult) {
   const refMemo = new MemoSource(ref);
   const onSearch = /* @__PURE__ */ __name((m) => logger8.progress?.(`${refSource}: ${m}`), "onSearch");
   for (const comp26 of alignment.components) {
-    refResult.components.push(await compareComponent(comp26, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch }));
+    refResult.components.push(await compareComponent(comp26, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
   }
   cand.clear();
   refMemo.clear();
@@ -74399,8 +75480,8 @@ function parsePartial(file, text) {
   } catch (e2) {
     throw new UsageError2(`${file}: not a JSON report (${e2.message})`);
   }
-  if (!isObject2(data) || data.schemaVersion !== 1 || !isObject2(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject2(data.candidate)) {
-    throw new UsageError2(`${file}: not a fromscratch report (schemaVersion 1)`);
+  if (!isObject2(data) || data.schemaVersion !== 2 || !isObject2(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject2(data.candidate)) {
+    throw new UsageError2(`${file}: not a fromscratch report of this version (schemaVersion 2)`);
   }
   const shard = data.shard;
   if (!isObject2(shard)) {
@@ -74517,20 +75598,24 @@ function assemble(parts, plan, ordered, slots, failOn) {
   const candidateError = parts.find((p) => !listed(p.report))?.report.error;
   const refError = slots.find((s) => s.ref.error && s.part.report.error)?.part.report.error;
   const error2 = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e2) => e2 !== void 0);
-  const references = slots.map((s) => s.ref);
+  const thresholds = JSON.parse(plan.thresholds);
+  const components = withComponents ? withComponents.part.report.candidate.components : first.candidate.components;
+  const family = familyOf(slots.length, components.length);
+  const references = slots.map((s) => redecide(s.ref, family.size, thresholds));
   const verdict = runVerdict(references, error2 ?? null);
   const gate = gateOf(verdict, failOn, error2 ?? null);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "fromscratch", version: version3 },
     candidate: {
       source: first.candidate.source,
       revision,
       parameters: first.candidate.parameters,
-      components: withComponents ? withComponents.part.report.candidate.components : first.candidate.components
+      components
     },
     verdict,
-    thresholds: JSON.parse(plan.thresholds),
+    thresholds,
+    family,
     failOn,
     gate,
     references,
@@ -74607,6 +75692,12 @@ async function expandReportPaths(items, cwd = process.cwd()) {
   return out;
 }
 __name(expandReportPaths, "expandReportPaths");
+function redecide(ref, family, th) {
+  if (ref.error) return ref;
+  for (const c of ref.components) decideComponent(c, family, th);
+  return { ...ref, ...referenceVerdict(applyComparability(ref.components)) };
+}
+__name(redecide, "redecide");
 
 // src/report/strip.ts
 var BLOCKS = ["\u2581", "\u2582", "\u2583", "\u2584", "\u2585", "\u2586", "\u2587", "\u2588"];
@@ -74694,8 +75785,9 @@ function verdictSentence(report, opts = {}) {
     const comps = r.components.filter((c3) => c3.verdict === "reused");
     const c2 = comps[0];
     const names2 = comps.map((x) => x.name).join(" and ");
-    if (comps.length === 1 && c2.name === "model") return `${head}: the candidate reuses the weights of ${r.source}: ${strip0(c2.reason)}${others}.`;
-    return `${head}: the candidate's ${names2} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c2.name} ${strip0(c2.reason)}${others}.`;
+    const what = "copied, fine-tuned, or trained from a shared initialisation";
+    if (comps.length === 1 && c2.name === "model") return `${head}: the candidate is not independent of ${r.source} (${what}): ${strip0(c2.reason).replace(/^not independent: /, "")}${others}.`;
+    return `${head}: the candidate's ${names2} ${comps.length === 1 ? "is" : "are"} not independent of ${r.source} (${what}), because in ${c2.name} ${strip0(c2.reason).replace(/^not independent: /, "")}${others}.`;
   }
   const c = decidingComponent(r);
   const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";
@@ -74989,7 +76081,8 @@ function componentSection(c, report, ri) {
     `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`
   );
   out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
-  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">null</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
+  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} \xB7 <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `Cauchy over ${c.combination.tensors} tensors` : "no tensor tested"}) \xB7 <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
+  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
   const tf = transformsUndone(c);
@@ -75154,7 +76247,7 @@ function renderHtml(report, opts = {}) {
     `<p><span class="k">candidate</span> <code>${e(c.source)}</code> \xB7 <span class="k">revision</span> <code>${c.revision ? e(c.revision) : "local files (no revision)"}</code> \xB7 ${fmtInt(c.parameters)} parameters${c.components.length ? ` (${c.components.map((x) => `${e(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : ""}</p>`
   );
   body2.push(
-    `<p class="muted">A component is <em>reused</em> when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the same-kind null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters. Raw cosine is shown, never used. Strips: ${e(STRIP_LEGEND)}.</p>`
+    `<p class="muted">${e(decisionRule(th, report.family))} Strips: ${e(STRIP_LEGEND)}.</p>`
   );
   body2.push(overview(report));
   body2.push(`</section>`);
@@ -75234,7 +76327,7 @@ function renderMarkdown(report, opts = {}) {
   if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}
 `);
   const th = report.thresholds;
-  parts.push(`A component is *reused* when matrices with |Pearson| \u2265 ${th.minPearson} and |z| \u2265 ${th.minZ} against the null (same tensor kind, other layers and shifted controls) cover \u2265 ${fmtPct(th.minShare)} of its parameters.
+  parts.push(`${escapeCell(decisionRule(th, report.family))}
 `);
   const tail = `
 ${pointer(opts)}
@@ -76189,7 +77282,7 @@ var KEY_LEN = 32;
 var BLOCK_LEN = 64;
 var CHUNK_LEN = 1024;
 var MAX_DEPTH = 54;
-var PERMUTATIONS = new Uint8Array([
+var PERMUTATIONS2 = new Uint8Array([
   0,
   1,
   2,
@@ -79781,6 +80874,8 @@ function readInputs(io) {
     minPearson: input("min-pearson"),
     minZ: input("min-z"),
     minShare: input("min-share"),
+    level: input("level"),
+    minEffect: input("min-effect"),
     sample: input("sample"),
     concurrency: input("concurrency"),
     networkTimeout: input("network-timeout"),
@@ -79822,6 +80917,8 @@ var INPUT_OF_FLAG = {
   "min-pearson": "min-pearson",
   "min-z": "min-z",
   "min-share": "min-share",
+  level: "level",
+  "min-effect": "min-effect",
   sample: "sample",
   concurrency: "concurrency",
   "cache-dir": "cache-dir",

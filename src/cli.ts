@@ -40,7 +40,7 @@ Usage:
                             [--report FILE] [--html FILE] [--format text|json|markdown]
                             [--fail-on reused|inconclusive|never]
                             [--endpoint URL] [--token TOKEN] [--components SPEC]
-                            [--min-pearson X] [--min-z X] [--min-share X]
+                            [--level P] [--min-effect X] [--min-share X]
                             [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
                             [--network-timeout SECONDS] [--quiet]
                             [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
@@ -145,6 +145,8 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): CheckSettings {
       "min-pearson": { type: "string" },
       "min-z": { type: "string" },
       "min-share": { type: "string" },
+      level: { type: "string" },
+      "min-effect": { type: "string" },
       "cache-dir": { type: "string" },
       shard: { type: "string" },
       "plan-fingerprint": { type: "string" },
@@ -161,6 +163,8 @@ function parseCheckArgs(args: string[], env: CliIO["env"]): CheckSettings {
     minPearson: values["min-pearson"],
     minZ: values["min-z"],
     minShare: values["min-share"],
+    level: values.level,
+    minEffect: values["min-effect"],
     cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
     shard: values.shard,
     planFingerprint: values["plan-fingerprint"],

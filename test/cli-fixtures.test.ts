@@ -128,7 +128,10 @@ describe("trained tiny fixtures", () => {
 
   it("the JSON report carries the documented schema", async () => {
     const { report } = await check(await tiny("vlm-cand"), [await tiny("vlm-ref")]);
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
+    // The test's family and level (schema 2): every component against every reference.
+    expect(report.family).toEqual({ size: report.candidate.components.length * report.references.length, references: 1, components: report.candidate.components.length, correction: "bonferroni" });
+    expect(report.thresholds).toMatchObject({ level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05, minShare: 0 });
     expect(report.tool.name).toBe("fromscratch");
     expect(report.candidate).toMatchObject({ source: expect.any(String), revision: null, parameters: expect.any(Number) });
     const r = report.references[0]!;
@@ -138,8 +141,20 @@ describe("trained tiny fixtures", () => {
       expect(c).toHaveProperty(k);
     }
     expect(c.null).toMatchObject({ mean: expect.any(Number), sd: expect.any(Number), n: expect.any(Number) });
+    expect(c.combination).toEqual({ method: "cauchy", tensors: expect.any(Number) });
+    expect(c.log10p).toBeLessThan(-6);
+    expect(c.log10pCorrected).toBeCloseTo(c.log10p! + Math.log10(report.family!.size), 6);
+    expect(c.effect).toBeGreaterThan(0.5);
     const t = c.tensors[0]!;
     for (const k of ["candidate", "reference", "elements", "cosine", "pearson", "z", "identical", "transform"]) expect(t).toHaveProperty(k);
+    // Every tested tensor carries its p-value and effect; its z is its test's normal score.
+    const tested = c.tensors.filter((x) => x.informative && !x.error);
+    expect(tested.length).toBeGreaterThan(0);
+    for (const x of tested) {
+      expect(x.log10p).toBeLessThanOrEqual(0);
+      expect(Math.abs(x.effect!)).toBeLessThanOrEqual(1);
+      expect(x.permutation).toMatchObject({ units: expect.any(Number), features: expect.any(Number), axis: expect.stringMatching(/^(rows|cols)$/) });
+    }
     expect(report.bytesRead).toBeGreaterThan(0);
     expect(report.seconds).toBeGreaterThanOrEqual(0);
   });

@@ -129,7 +129,7 @@ describe("the per-layer strip", () => {
   it("states the verdict and its rule in one sentence", async () => {
     const r = await derivedReport();
     // A plain model is one component: the sentence does not read "the candidate's model … because in model …".
-    expect(verdictSentence(r)).toMatch(/^Reused: the candidate reuses the weights of .*llm-a: \d+ matrices covering 9\d\.\d% .* have \|Pearson\| >= 0\.1 and \|z\| >= 6\.$/);
+    expect(verdictSentence(r)).toMatch(/^Reused: the candidate is not independent of .*llm-a \(copied, fine-tuned, or trained from a shared initialisation\): combined p \d(\.\d)?e-\d+ over \d+ tensors \(Cauchy\), .* corrected over a family of 1 \(level 1e-6\); effect 0\.\d\d; \d+ matrices with evidence on their own cover 9\d\.\d% of the parameters\.$/);
     expect(verdictSentence(r)).not.toMatch(/in model|candidate's model/);
     const ind = await manyReferences(3, 4, 10);
     for (const ref of ind.references) {
@@ -247,7 +247,7 @@ describe("the job summary's size and escaping", () => {
   it("the fixtures' real run against 2 references renders a verdict line, a row per reference and the strips", async () => {
     const refs = await Promise.all((["llm-a", "vlm-ref"] as const).map((n) => tiny(n)));
     const run = await runCli(["check", "--candidate", await tiny("vlm-cand"), ...refs.flatMap((x) => ["--reference", x]), "--format", "markdown", "--quiet"]);
-    expect(run.stdout).toMatch(/^\*\*Verdict:\*\* Reused: the candidate's vision reuses the weights of .*vlm-ref, because in vision /m);
+    expect(run.stdout).toMatch(/^\*\*Verdict:\*\* Reused: the candidate's vision is not independent of .*vlm-ref \(copied, fine-tuned, or trained from a shared initialisation\), because in vision /m);
     expect(run.stdout.split("\n").filter((l) => /^\| .*(llm-a|vlm-ref) \| unknown \| local \|/.test(l))).toHaveLength(2);
     expect(run.stdout).toMatch(/🔴 vision 98\.\d% `████`/);
   });

@@ -7,14 +7,16 @@
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { numel, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
-import { standsOut } from "../policy/policy.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
 import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import { comparePair } from "../stats/compare-pair.js";
-import { type SampledPair, nullsFor, zScore } from "../stats/controls.js";
-import { type UnitAxis, permutationTest } from "../stats/permutation.js";
+import { type SampledPair, nullsFor } from "../stats/controls.js";
+import { bonferroniLog10 } from "../stats/combine.js";
+import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
+import { type TensorTest, tensorIndependence } from "../stats/independence.js";
+import { recogniseConstructions } from "./constructions.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
@@ -30,6 +32,8 @@ export interface ComponentContext {
   referenceTensors: Located[];
   onPair: () => void;
   onSearch?: (message: string) => void;
+  /** The family the component's p-value is corrected over (components x references). */
+  family: number;
 }
 
 /** Per-pair results in the alignment's order, and what the nulls and the search need of them. */
@@ -48,10 +52,12 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
+  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
   c = await transposedLook(c, ctx);
   c = dropAmbiguous(c);
-  judgeAgainstNulls(c, thresholds);
-  const result = summariseComponent(c.comp, c.tensors, thresholds, null);
+  await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
+  describeNulls(c);
+  const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
   return await searchWhereUnexplained(c, result, ctx);
 }
@@ -108,25 +114,38 @@ function tensorResultOf(pair: AlignedPair): TensorResult {
   };
 }
 
+/** Below this direct log10 p the transposed look is not taken (its cost is still paid: see transposedLook). */
+const OVERWHELMING_LOG10P = -12;
+
 /**
- * A square matrix stored transposed (Conv1D layouts) has no shape to betray it: where the direct
- * comparison shows nothing, compare the transposed candidate too and keep the stronger.
+ * A square matrix stored transposed (Conv1D layouts) has no shape to betray it: compare the transposed
+ * candidate too and keep the stronger look. Selection paid for: every square matrix eligible for the
+ * second look gets p = 2·min(direct, transposed) (when the direct look is overwhelming the second is not
+ * read, and 2·p_direct is still at least that).
  */
 async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compared> {
-  const { minPearson } = ctx.settings.thresholds;
   let comp = c.comp;
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
     const t = c.tensors[i]!;
     const v = pair.candidate;
-    if (!pair.informative || t.error || t.pearson === null || Math.abs(t.pearson) >= minPearson) continue;
+    if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
     if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    const direct = t.permutation;
+    if (direct.log10p <= OVERWHELMING_LOG10P) {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      continue;
+    }
     const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
     const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
-    if (stats.pearson !== null && Math.abs(stats.pearson) >= minPearson && Math.abs(stats.pearson) > Math.abs(t.pearson)) {
+    const test = stats.pearson !== null && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    if (test && test.log10p < direct.log10p) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
       c.samples[i] = sample;
+      t.permutation = { ...asReported(test), log10p: bonferroniLog10(test.log10p, 2) };
+    } else {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
     }
   }
   return { ...c, comp };
@@ -140,28 +159,26 @@ function dropAmbiguous(c: Compared): Compared {
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
 
-/** z of every compared tensor against the null measured on its own kind, and whether it stands out. */
-function judgeAgainstNulls(c: Compared, thresholds: Thresholds): void {
+/** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */
+function directTest(t: TensorResult, s: SampledPair | null): void {
+  if (!t.informative || t.pearson === null || !s) return;
+  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+  if (test) t.permutation = asReported(test);
+}
+
+function asReported(test: TensorTest): NonNullable<TensorResult["permutation"]> {
+  const picked = test.axis === "rows" ? test.rows! : test.cols!;
+  return { units: picked.units, features: picked.features, z: test.z, log10p: test.log10p, effect: test.effect, axis: test.axis };
+}
+
+/** The same-kind controls of every compared tensor (other layers, shifted rows): reported, they do not decide. */
+function describeNulls(c: Compared): void {
   const nulls = nullsFor(c.samples);
   c.tensors.forEach((t, i) => {
     const nul = nulls[i];
     if (t.pearson === null || !nul || nul.n === 0) return;
-    t.z = zScore(t.pearson, nul, c.compared[i] || t.elements);
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
-    t.standsOut = standsOut(t, thresholds);
   });
-  c.tensors.forEach((t, i) => {
-    const s = c.samples[i];
-    if (!t.informative || t.pearson === null || !s) return;
-    const test = permutationTest(s.a, s.b, s.rowsSampled, s.colsSampled, unitAxis(t.role));
-    if (test) t.permutation = test;
-  });
-}
-
-/** Token-indexed tensors (embeddings, LM heads, position tables) permute their residual columns; the rest their rows. */
-const TOKEN_ROWS = /(^|\.)(embed|head|wpe|wte|position_embeddings?|pos_embed)\.weight$/;
-function unitAxis(role: string): UnitAxis {
-  return TOKEN_ROWS.test(role) ? "cols" : "rows";
 }
 
 const searchNotRun = (note: string): SearchSummary => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
@@ -172,7 +189,7 @@ const searchNotRun = (note: string): SearchSummary => ({ ran: false, note, resid
  */
 async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx: ComponentContext): Promise<ComponentResult> {
   const { comp, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut);
+  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
     // The search reads whole matrices: in sampled mode it would undo the saving, so it waits for an exact run.
@@ -187,9 +204,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
     // The search leaves undecodable tensors out by itself; anything else that stops it must not
     // leave a verdict of independent behind (an unsearched permuted copy looks independent).
-    const search = searchNotRun(`alignment search stopped: ${e.message}`);
-    if (result.verdict !== "independent") return { ...result, search };
-    return { ...result, search, verdict: "inconclusive", reason: `the alignment search for hidden reuse could not run (${e.message}); an unsearched component never counts as independent` };
+    return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e.message}`) }, ctx.family, ctx.settings.thresholds);
   }
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
@@ -198,6 +213,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
     [...tensors, ...outcome.added],
     ctx.settings.thresholds,
     outcome.summary,
+    ctx.family,
   );
   searched.layerMatrix = result.layerMatrix;
   return searched;

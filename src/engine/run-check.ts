@@ -7,7 +7,7 @@ import { alignModels } from "../align/align.js";
 import { numel } from "../align/view.js";
 import { FromScratchError, InternalError, exitCodeFor } from "../common/errors.js";
 import { VERSION } from "../common/version.js";
-import { applyComparability, gateOf, referenceVerdict, runVerdict, samplingFraction } from "../policy/policy.js";
+import { applyComparability, familyOf, gateOf, referenceVerdict, runVerdict, samplingFraction } from "../policy/policy.js";
 import type { Report, ReferenceResult } from "../report/schema.js";
 import type { Settings } from "../settings/settings.js";
 import { MemoSource } from "../sources/memo.js";
@@ -62,7 +62,7 @@ const asTyped = (e: unknown): FromScratchError => (e instanceof FromScratchError
 
 function emptyReport(settings: Settings): Report {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "fromscratch", version: VERSION },
     candidate: { source: settings.candidate, revision: null, parameters: 0, components: [] },
     verdict: "inconclusive",
@@ -126,6 +126,8 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   if (report.candidate.components.length === 0) {
     report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
   }
+  report.family ??= familyOf(settings.references.length, report.candidate.components.length);
+  const family = report.family.size;
   const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
   if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
@@ -139,7 +141,7 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   const refMemo = new MemoSource(ref);
   const onSearch = (m: string) => logger.progress?.(`${refSource}: ${m}`);
   for (const comp of alignment.components) {
-    refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch }));
+    refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
   }
   cand.clear();
   refMemo.clear();

@@ -4,7 +4,7 @@
  */
 import { median } from "../common/median.js";
 import type { AlignedPair, ComponentAlignment } from "../align/align.js";
-import { componentVerdict } from "../policy/policy.js";
+import { decideComponent, tensorEvidence } from "../policy/policy.js";
 import { isByteIdentical } from "../report/format.js";
 import type { ComponentResult, LayerMatrix, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SampledPair, layerMatrixOf, rawCosine } from "../stats/controls.js";
@@ -16,22 +16,22 @@ export function summariseComponent(
   tensors: TensorResult[],
   thresholds: Thresholds,
   search: SearchSummary | null,
+  family: number,
 ): ComponentResult {
   for (const t of tensors) {
-    if (t.standsOut && t.pearson! < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+    const ev = tensorEvidence(t);
+    if (ev) Object.assign(t, { log10p: ev.log10p, effect: ev.effect, z: ev.z });
   }
   const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
-  const matchedParameters = tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
-  const share = comp.candidateParameters > 0 ? Math.min(1, matchedParameters / comp.candidateParameters) : 0;
   const nulls = informative.flatMap((t) => (t.null ? [t.null] : []));
   const result: ComponentResult = {
     name: comp.name,
     verdict: "inconclusive",
     reason: "",
-    share,
+    share: 0,
     candidateParameters: comp.candidateParameters,
-    matchedParameters,
+    matchedParameters: 0,
     comparedParameters,
     null: pooledSummary(nulls),
     pearsonMedian: median(informative.map((t) => t.pearson!)),
@@ -42,9 +42,13 @@ export function summariseComponent(
     identical: identicalOf(tensors),
     search,
     layerMatrix: null,
+    deterministic: deterministicOf(tensors),
     tensors,
   };
-  Object.assign(result, componentVerdict(result, thresholds));
+  decideComponent(result, family, thresholds);
+  for (const t of tensors) {
+    if (t.standsOut && t.pearson !== null && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
+  }
   return result;
 }
 
@@ -65,6 +69,12 @@ function identicalOf(tensors: TensorResult[]): { tensors: number; parameters: nu
   // Same dtype, same layout, every element equal: the stored bytes are the same.
   const same = tensors.filter((t) => t.informative && isByteIdentical(t));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
+}
+
+/** Tensors recognised as a shared construction. */
+function deterministicOf(tensors: TensorResult[]): { tensors: number; parameters: number } {
+  const d = tensors.filter((t) => t.deterministic && !t.deterministic.residualTested);
+  return { tensors: d.length, parameters: d.reduce((s, t) => s + t.elements, 0) };
 }
 
 /** Pool per-tensor nulls (each a mean, sd and count) into one. */

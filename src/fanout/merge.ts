@@ -11,7 +11,7 @@ import path from "node:path";
 import { UsageError } from "../common/errors.js";
 import { planFingerprint } from "./plan.js";
 import type { FailOn, Report, ReferenceResult } from "../report/schema.js";
-import { gateOf, runVerdict } from "../policy/policy.js";
+import { applyComparability, decideComponent, familyOf, gateOf, referenceVerdict, runVerdict } from "../policy/policy.js";
 import { exists } from "../common/fs.js";
 
 export interface PartialReport {
@@ -31,8 +31,8 @@ function parsePartial(file: string, text: string): PartialReport {
   } catch (e) {
     throw new UsageError(`${file}: not a JSON report (${(e as Error).message})`);
   }
-  if (!isObject(data) || data.schemaVersion !== 1 || !isObject(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject(data.candidate)) {
-    throw new UsageError(`${file}: not a fromscratch report (schemaVersion 1)`);
+  if (!isObject(data) || data.schemaVersion !== 2 || !isObject(data.tool) || data.tool.name !== "fromscratch" || !Array.isArray(data.references) || !isObject(data.candidate)) {
+    throw new UsageError(`${file}: not a fromscratch report of this version (schemaVersion 2)`);
   }
   const shard = data.shard;
   if (!isObject(shard)) {
@@ -176,20 +176,25 @@ function assemble(parts: PartialReport[], plan: ReturnType<typeof agreeOnPlan>, 
   const refError = slots.find((s) => s.ref.error && s.part.report.error)?.part.report.error;
   const error = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e) => e !== undefined);
 
-  const references = slots.map((s) => s.ref);
+  // Every component decided again over the whole plan's family, as one run would have.
+  const thresholds = JSON.parse(plan.thresholds) as Report["thresholds"];
+  const components = withComponents ? withComponents.part.report.candidate.components : first.candidate.components;
+  const family = familyOf(slots.length, components.length);
+  const references = slots.map((s) => redecide(s.ref, family.size, thresholds));
   const verdict = runVerdict(references, error ?? null);
   const gate = gateOf(verdict, failOn, error ?? null);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "fromscratch", version },
     candidate: {
       source: first.candidate.source,
       revision,
       parameters: first.candidate.parameters,
-      components: withComponents ? withComponents.part.report.candidate.components : first.candidate.components,
+      components,
     },
     verdict,
-    thresholds: JSON.parse(plan.thresholds) as Report["thresholds"],
+    thresholds,
+    family,
     failOn,
     gate,
     references,
@@ -277,4 +282,11 @@ export async function expandReportPaths(items: string[], cwd: string = process.c
     out.push(...found.map((f) => (path.isAbsolute(item) ? f : path.relative(cwd, f) || f)));
   }
   return out;
+}
+
+/** A reference decided again with the plan's family (a reference that stopped on an error keeps its result). */
+function redecide(ref: ReferenceResult, family: number, th: Report["thresholds"]): ReferenceResult {
+  if (ref.error) return ref;
+  for (const c of ref.components) decideComponent(c, family, th);
+  return { ...ref, ...referenceVerdict(applyComparability(ref.components)) };
 }

@@ -3,45 +3,118 @@
  * policy and the auto sampling rule. Pure functions of the compared tensors,
  * the thresholds and sizes; the engine, plan and merge all decide through them.
  */
-import type { ComponentResult, FailOn, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
+import type { ComponentResult, FailOn, Family, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
 import { count } from "../common/words.js";
+import { fmtP } from "../report/format.js";
+import { bonferroniLog10, cauchyCombineLog10 } from "../stats/combine.js";
 
 /**
  * Defaults, and why:
- * - minPearson 0.1: independent trained matrices sit at |r| < 0.02 at scale (|r| < 0.1 even on tiny
- *   fixtures, where a tensor's own structure explains the rest); fine-tunes sit at 0.3-1.0 and long
- *   continued pre-training stays well above 0.1.
- * - minZ 6: the tensor's Pearson must sit 6 null sds from the null measured on the same tensor kind
- *   (two-sided p ~ 2e-9 for a Gaussian null: a false alarm stays unlikely over 10^6 comparisons,
- *   i.e. many references x thousands of tensors).
- * - minShare 0.25: matrices standing out must cover a quarter of the component's parameters; a
- *   handful of stand-out tensors below that gives `inconclusive`, not `reused`.
+ * - level 1e-6: a component is `reused` when its combined p-value, corrected over the family (every
+ *   component against every reference of the run), is at most 1e-6: over a CI run of 50 references x 3
+ *   components the chance of one false `reused` is at most 1e-6 if the null holds (measured calibration:
+ *   docs/calibration.md). Far below the 1e-2..1e-3 of a single-paper test, because a verdict is public.
+ * - reviewLevel 1e-3: between the two, `inconclusive` (evidence to review, not a verdict).
+ * - minEffect 0.05: the strongest tensor's effect (Pearson of standardised units, scale-invariant) must
+ *   reach 0.05, so a vanishing but significant likeness in a huge tensor is not called reuse; low-rank
+ *   merges keep ~0.08, fine-tunes 0.3-1.0.
+ * - minShare 0: any share; partial reuse (one grafted layer, attention only) is reuse, and the report
+ *   states the share. Raise it to demand coverage.
+ * - minPearson, minZ: schema 1's per-tensor thresholds, kept in the report; they no longer decide
+ *   (given explicitly they are read as min-effect and level, see settings.ts).
  */
-export const DEFAULT_THRESHOLDS: Thresholds = { minPearson: 0.1, minZ: 6, minShare: 0.25 };
+export const DEFAULT_THRESHOLDS: Thresholds = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
 
-export function standsOut(t: Pick<TensorResult, "informative" | "pearson" | "z">, th: Thresholds): boolean {
-  if (!t.informative || t.pearson === null || t.z === null) return false;
-  // Two-sided: a negated copy (sign flips that keep the function) is still a copy.
-  return Math.abs(t.pearson) >= th.minPearson && Math.abs(t.z) >= th.minZ && Math.sign(t.pearson) === Math.sign(t.z);
+/** A tensor's evidence: its test's log10 p and effect (see TensorResult.log10p). */
+export function tensorEvidence(t: Pick<TensorResult, "permutation" | "aligned" | "direct" | "log10p" | "effect" | "z">): { log10p: number; effect: number; z: number } | null {
+  const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
+  const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
+  if (direct && search) {
+    const best = search.log10p < direct.log10p ? search : direct;
+    return { ...best, log10p: bonferroniLog10(best.log10p, 2) };
+  }
+  return direct ?? search;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+/** Tensors whose p-value enters the component's combination. */
+export function isTested(t: TensorResult): boolean {
+  return t.informative && !t.error && (!t.deterministic || t.deterministic.residualTested === true) && t.log10p !== undefined;
+}
 
+export interface ComponentEvidence {
+  log10p: number;
+  log10pCorrected: number;
+  effect: number;
+  tested: number;
+}
+
+/**
+ * The component's evidence: the Cauchy combination of its tested tensors' p-values (valid under the
+ * dependence between a model's tensors), Bonferroni over the family; each tensor's `standsOut` (its own
+ * p after Bonferroni over the tested tensors and the family, and its effect). Sets `standsOut` in place.
+ */
+export function componentEvidence(tensors: TensorResult[], family: number, th: Thresholds): ComponentEvidence | null {
+  const tested = tensors.filter(isTested);
+  for (const t of tensors) t.standsOut = false;
+  if (tested.length === 0) return null;
+  const log10p = cauchyCombineLog10(tested.map((t) => t.log10p!));
+  const strongest = tested.reduce((a, b) => (b.log10p! < a.log10p! ? b : a));
+  const perTensorFamily = tested.length * Math.max(1, family);
+  for (const t of tested) t.standsOut = bonferroniLog10(t.log10p!, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
+  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest.effect ?? 0), tested: tested.length };
+}
+
+/**
+ * Decide a component from its tensors (their `log10p` and `effect` set): evidence, standing-out tensors,
+ * matched share, verdict and reason, in place. The engine and merge (with the whole plan's family) both
+ * decide through it, so a merged plan decides as one run would.
+ */
+export function decideComponent(c: ComponentResult, family: number, th: Thresholds): ComponentResult {
+  const evidence = componentEvidence(c.tensors, family, th);
+  c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
+  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
+  if (evidence) {
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy", tensors: evidence.tested } });
+  } else {
+    delete c.log10p;
+    delete c.log10pCorrected;
+    delete c.effect;
+    delete c.combination;
+  }
+  Object.assign(c, componentVerdict(c, th, family));
+  if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
+    c.verdict = "inconclusive";
+    c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
+  }
+  return c;
+}
+
+/** The family every component's p-value is corrected over: each candidate component against each reference. */
+export function familyOf(references: number, components: number): Family {
+  return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
+}
+
+/** How the note of a search that stopped on a format error starts. */
+export const SEARCH_STOPPED = "alignment search stopped: ";
+
+const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 export function componentVerdict(
-  c: Pick<ComponentResult, "tensors" | "candidateParameters" | "matchedParameters" | "share" | "comparedParameters">,
+  c: Pick<ComponentResult, "tensors" | "candidateParameters" | "matchedParameters" | "share" | "comparedParameters" | "log10p" | "log10pCorrected" | "effect" | "combination">,
   th: Thresholds,
+  family: number,
 ): { verdict: Verdict; reason: string } {
   const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
   const unread = c.tensors.filter((t) => t.error);
   const stand = c.tensors.filter((t) => t.standsOut);
   const compared = c.tensors.filter((t) => !t.error);
-  const maxZ = informative.reduce((m, t) => Math.max(m, Math.abs(t.z ?? 0)), 0);
-  const rule = `|Pearson| >= ${th.minPearson} and |z| >= ${th.minZ}`;
-  if (c.share >= th.minShare && stand.length > 0) {
-    return {
-      verdict: "reused",
-      reason: `${count(stand.length, "matrix", "matrices")} covering ${pct(c.share)} of the component's parameters (>= ${pct(th.minShare)}) ${stand.length === 1 ? "has" : "have"} ${rule}`,
-    };
+  const tested = c.combination?.tensors ?? 0;
+  const corrected = c.log10pCorrected ?? 0;
+  const effect = c.effect ?? 0;
+  const evidence = () =>
+    `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
+  const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
+  if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
+    return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
   }
   if (unread.length > 0) {
     return {
@@ -49,24 +122,25 @@ export function componentVerdict(
       reason: `${count(unread.length, "tensor")} could not be read (${unread[0]!.error}); an unread tensor never counts as independent`,
     };
   }
-  if (stand.length > 0) {
-    return {
-      verdict: "inconclusive",
-      reason: `${count(stand.length, "matrix", "matrices")} ${stand.length === 1 ? "has" : "have"} ${rule}, but ${stand.length === 1 ? "it covers" : "they cover"} only ${pct(c.share)} of the component's parameters (< ${pct(th.minShare)}): partial reuse to review`,
-    };
+  if (tested > 0 && corrected <= Math.log10(th.level)) {
+    const why = effect < th.minEffect ? `its effect ${effect.toFixed(3)} is below min-effect ${th.minEffect}` : `${covering()} (< min-share ${pct(th.minShare)})`;
+    return { verdict: "inconclusive", reason: `${evidence()}, but ${why}: to review` };
   }
-  if (informative.length === 0) {
+  if (tested > 0 && corrected <= Math.log10(th.reviewLevel)) {
+    return { verdict: "inconclusive", reason: `${evidence()}: above the level ${fmtP(Math.log10(th.level))} but at most ${fmtP(Math.log10(th.reviewLevel))}, weak evidence to review` };
+  }
+  if (informative.length === 0 || tested === 0) {
     if (compared.length > 0) {
       return {
         verdict: "inconclusive",
-        reason: `only norms, biases or small tensors (${compared.length}) are comparable with the reference: too thin to decide`,
+        reason: `only norms, biases, small tensors or shared constructions (${compared.length}) are comparable with the reference: too thin to decide`,
       };
     }
     return { verdict: "independent", reason: `${NOTHING_COMPARABLE}: the reference has no tensor of compatible shape for this component` };
   }
   return {
     verdict: "independent",
-    reason: `${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared; none stands out (max |z| ${maxZ.toFixed(1)}, needs ${rule})`,
+    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`,
   };
 }
 

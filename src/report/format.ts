@@ -6,7 +6,27 @@ export const fmtInt = (x: number): string => x.toLocaleString("en-US");
 export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? `${n.mean.toFixed(3)} ± ${n.sd.toFixed(3)}` : "n/a");
 
 import { count } from "../common/words.js";
-import type { ComponentResult, Report, TensorResult } from "./schema.js";
+import type { ComponentResult, Family, Report, TensorResult, Thresholds } from "./schema.js";
+
+/** 10^log10p for reading: "1e-12", "3.2e-4", "0.41"; "n/a" when absent. */
+export function fmtP(log10p: number | null | undefined): string {
+  if (log10p === null || log10p === undefined) return "n/a";
+  if (log10p > -2) return (10 ** log10p).toPrecision(2);
+  const e = Math.floor(log10p);
+  const m = 10 ** (log10p - e);
+  return m >= 9.95 ? `1e${e + 1}` : `${m.toFixed(1).replace(/\.0$/, "")}e${e}`;
+}
+
+/** What `reused` means and how it is decided, in one paragraph (every renderer shows it). */
+export function decisionRule(th: Thresholds, family: Family | undefined): string {
+  const fam = family ? `${family.size} (${count(family.components, "component")} × ${count(family.references, "reference")})` : "components × references";
+  return (
+    `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) ` +
+    `when the Cauchy combination of its tensors' permutation-test p-values, Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} ` +
+    `and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; ` +
+    `between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`
+  );
+}
 
 /**
  * What a reader must see beside a reference's verdict: components with nothing
@@ -45,11 +65,11 @@ export function identicalTag(t: TensorResult): string {
   return isByteIdentical(t) ? "byte-identical" : "identical values";
 }
 
-/** The tensors that speak loudest: highest |z| among informative compared tensors. */
+/** The tensors that speak loudest: smallest p among informative tested tensors. */
 export function strongest(c: ComponentResult, k: number): TensorResult[] {
   return c.tensors
-    .filter((t) => t.informative && t.z !== null)
-    .sort((a, b) => Math.abs(b.z!) - Math.abs(a.z!))
+    .filter((t) => t.informative && t.log10p !== undefined)
+    .sort((a, b) => a.log10p! - b.log10p!)
     .slice(0, k);
 }
 

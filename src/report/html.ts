@@ -11,7 +11,7 @@
  * sortable table; the transforms undone, the share matched, the licence and the
  * exact revision; and the verdict with its rule in one sentence.
  */
-import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
+import { decisionRule, fmtInt, fmtP, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
 import type { ComponentResult, ReferenceResult, Report, Thresholds, Verdict } from "./schema.js";
 import { STRIP_LEGEND, layerProfile, strip, transformsUndone, verdictSentence } from "./strip.js";
 import { divergingColor, e, escapeHtml, n } from "./html-base.js";
@@ -57,7 +57,8 @@ function componentSection(c: ComponentResult, report: Report, ri: number): strin
     `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`,
   );
   out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
-  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} · <span class="k">median |z|</span> ${fmtZ(c.zMedian)} · <span class="k">null</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
+  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} · <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `Cauchy over ${c.combination.tensors} tensors` : "no tensor tested"}) · <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
+  out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} · <span class="k">median |z|</span> ${fmtZ(c.zMedian)} · <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => (t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`)))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
   const tf = transformsUndone(c);
@@ -228,7 +229,7 @@ export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
     `<p><span class="k">candidate</span> <code>${e(c.source)}</code> · <span class="k">revision</span> <code>${c.revision ? e(c.revision) : "local files (no revision)"}</code> · ${fmtInt(c.parameters)} parameters${c.components.length ? ` (${c.components.map((x) => `${e(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : ""}</p>`,
   );
   body.push(
-    `<p class="muted">A component is <em>reused</em> when matrices with |Pearson| ≥ ${th.minPearson} and |z| ≥ ${th.minZ} against the same-kind null (same tensor kind, other layers and shifted controls) cover ≥ ${fmtPct(th.minShare)} of its parameters. Raw cosine is shown, never used. Strips: ${e(STRIP_LEGEND)}.</p>`,
+    `<p class="muted">${e(decisionRule(th, report.family))} Strips: ${e(STRIP_LEGEND)}.</p>`,
   );
   body.push(overview(report));
   body.push(`</section>`);

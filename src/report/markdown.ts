@@ -5,7 +5,7 @@
  * strips and top tensor, then a table per reference and component, then where
  * the HTML and JSON reports are.
  */
-import { cacheLine, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
+import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
 import type { ComponentResult, Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -86,7 +86,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   );
   if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}\n`);
   const th = report.thresholds;
-  parts.push(`A component is *reused* when matrices with |Pearson| ≥ ${th.minPearson} and |z| ≥ ${th.minZ} against the null (same tensor kind, other layers and shifted controls) cover ≥ ${fmtPct(th.minShare)} of its parameters.\n`);
+  parts.push(`${escapeCell(decisionRule(th, report.family))}\n`);
   const tail = `\n${pointer(opts)}\n\n_${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s · fromscratch ${report.tool.version}._\n`;
   const trunc = `\n> Summary truncated to stay under GitHub's 1 MiB limit; every reference is in the HTML and JSON reports.\n`;
   if (report.references.length) {

@@ -1,6 +1,11 @@
 /**
- * The JSON report, schemaVersion 1. Field names are a contract other tools
+ * The JSON report, schemaVersion 2. Field names are a contract other tools
  * read (documented in the README); add fields, never rename.
+ *
+ * Version 2 (the calibrated test): every compared tensor carries `log10p` and `effect`, every
+ * component its combined `log10p`, `log10pCorrected`, `effect` and `combination`, the report the
+ * `family` it corrects over; `z` is a true normal score (a permutation test's), no longer the
+ * z against same-kind controls (those remain in `null`, descriptive only).
  */
 export type Verdict = "reused" | "independent" | "inconclusive";
 export type FailOn = "reused" | "inconclusive" | "never";
@@ -19,6 +24,7 @@ export interface TensorResult {
   elements: number;
   cosine: number | null;
   pearson: number | null;
+  /** The normal score of the test that gave `log10p` (a permutation test's; null when none ran). */
   z: number | null;
   identical: boolean;
   transform: string;
@@ -26,26 +32,41 @@ export interface TensorResult {
   role: string;
   /** A matrix large enough to count as evidence; vectors and tiny tensors are reported only. */
   informative: boolean;
-  /** Pearson and z both past the thresholds (informative tensors only). */
+  /**
+   * Evidence on its own: log10p at or below the level after Bonferroni over the component's tested
+   * tensors and the family, and |effect| >= min-effect (informative tensors only). The share counts these.
+   */
   standsOut: boolean;
+  /** Same-kind controls (other layers, shifted rows): descriptive, not part of the test. */
   null: NullSummary | null;
   dtype: { candidate: string; reference: string };
   /** Why the pair could not be compared (unsupported dtype, ...). Counts as unread. */
   error?: string;
   /** Set when only some rows were read (sampled mode): the read fraction and the Pearson's standard error. */
   sampled?: { fraction: number; elements: number; pearsonSe: number | null };
-  /** log10 p of the agreement test of the alignment search (hidden-unit matchings that agree). */
-  log10p?: number;
   /**
-   * The element-wise comparison as a permutation test of independence (src/stats/permutation.ts): the
-   * pair's sample grid, the units of its exchangeable axis permuted; z and the two-sided log10 p. Reported
-   * beside z while it is calibrated; it does not decide yet.
+   * log10 of the tensor's p-value under H0 (two-sided): the direct test's (`permutation`), or, where the
+   * alignment search also tested the tensor, 2·min(direct, search) (both looks paid for). Absent when
+   * no test could run (unread, constant, deterministic).
    */
-  permutation?: { units: number; features: number; z: number; log10p: number };
+  log10p?: number;
+  /** Effect size of the test that gave `log10p`: the Pearson of the standardised units, in [-1, 1]. */
+  effect?: number;
+  /**
+   * The element-wise comparison as a permutation test of independence (src/stats/independence.ts): on the
+   * pair's sample grid, each axis's units permuted in turn; the larger p of the two axes is kept (`axis`).
+   */
+  permutation?: { units: number; features: number; z: number; log10p: number; effect?: number; axis?: "rows" | "cols" };
+  /**
+   * A construction both models share without copying (src/stats/deterministic.ts, src/engine/constructions.ts):
+   * reported, never counted, except an identity-initialised matrix whose trained residual was tested
+   * instead (`residualTested`: then `permutation` holds that test).
+   */
+  deterministic?: { construction: string; explained: number; detail: string; residualTested?: boolean };
   /** When the alignment search replaced the element-wise result: what element-wise comparison gave. */
-  direct?: { reference: string; pearson: number | null; cosine: number | null; z: number | null };
-  /** What the alignment search found for this tensor when it did not stand out. */
-  aligned?: { reference: string; pearson: number; z: number; log10p: number; transform: string };
+  direct?: { reference: string; pearson: number | null; cosine: number | null; z: number | null; log10p?: number };
+  /** What the alignment search found for this tensor when it did not replace the element-wise result. */
+  aligned?: { reference: string; pearson: number; z: number; log10p: number; effect?: number; transform: string };
 }
 
 export interface SearchSummary {
@@ -102,6 +123,16 @@ export interface ComponentResult {
   /** The alignment search for hidden permutations and layer shifts (runs when element-wise comparison finds no reuse). */
   search: SearchSummary | null;
   layerMatrix: LayerMatrix | null;
+  /** log10 of the component's combined p-value (`combination` over its tested tensors), before the family correction. */
+  log10p?: number;
+  /** log10p corrected over the report's family (Bonferroni): what the level is compared with. */
+  log10pCorrected?: number;
+  /** Effect size of the component: |effect| of its strongest tensor (smallest p). */
+  effect?: number;
+  /** How the tensors' p-values were combined ("cauchy": valid under dependence) and how many. */
+  combination?: { method: "cauchy"; tensors: number };
+  /** Tensors recognised as a shared construction (not evidence), and their parameters. */
+  deterministic?: { tensors: number; parameters: number };
   tensors: TensorResult[];
 }
 
@@ -130,13 +161,29 @@ export interface ReferenceResult {
 }
 
 export interface Thresholds {
+  /** Schema 1's per-tensor thresholds: no longer decide (read as min-effect and level when set). */
   minPearson: number;
   minZ: number;
+  /** Share of the component's parameters the standing-out tensors must cover for `reused` (default 0: any share). */
   minShare: number;
+  /** `reused` needs the component's corrected combined p at or below this (default 1e-6). */
+  level: number;
+  /** `inconclusive` (review) when the corrected p is at or below this but above `level` (default 1e-3). */
+  reviewLevel: number;
+  /** `reused` also needs the component's effect size at or above this (default 0.05). */
+  minEffect: number;
+}
+
+/** What the per-component p-values are corrected over: every component against every reference of the run (or plan). */
+export interface Family {
+  size: number;
+  references: number;
+  components: number;
+  correction: "bonferroni";
 }
 
 export interface Report {
-  schemaVersion: 1;
+  schemaVersion: 2;
   tool: { name: "fromscratch"; version: string };
   candidate: {
     source: string;
@@ -146,6 +193,8 @@ export interface Report {
   };
   verdict: Verdict;
   thresholds: Thresholds;
+  /** The family the component p-values are corrected over. */
+  family?: Family;
   failOn: FailOn;
   gate: { failed: boolean; rule: string };
   references: ReferenceResult[];

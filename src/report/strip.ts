@@ -132,8 +132,11 @@ export function verdictSentence(report: Report, opts: { errorsOnStderr?: boolean
     const c = comps[0]!;
     const names = comps.map((x) => x.name).join(" and ");
     // A plain model is one component named "model": no "the candidate's model … because in model …".
-    if (comps.length === 1 && c.name === "model") return `${head}: the candidate reuses the weights of ${r.source}: ${strip0(c.reason)}${others}.`;
-    return `${head}: the candidate's ${names} reuse${comps.length === 1 ? "s" : ""} the weights of ${r.source}, because in ${c.name} ${strip0(c.reason)}${others}.`;
+    // Honest wording: the weights show the candidate was not trained independently of the reference:
+    // copied, fine-tuned, or trained from a shared initialisation (indistinguishable by weights alone).
+    const what = "copied, fine-tuned, or trained from a shared initialisation";
+    if (comps.length === 1 && c.name === "model") return `${head}: the candidate is not independent of ${r.source} (${what}): ${strip0(c.reason).replace(/^not independent: /, "")}${others}.`;
+    return `${head}: the candidate's ${names} ${comps.length === 1 ? "is" : "are"} not independent of ${r.source} (${what}), because in ${c.name} ${strip0(c.reason).replace(/^not independent: /, "")}${others}.`;
   }
   const c = decidingComponent(r);
   const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";

@@ -3,7 +3,7 @@
  * the per-layer strip of each component. Colour (ANSI) only when asked, which
  * the CLI does only when stdout is a terminal and NO_COLOR is unset.
  */
-import { cacheLine, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
+import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
 import type { Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -37,9 +37,9 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   // Each error is printed once: the CLI prints it on stderr, so the text only refers to it.
   out.push(`  ${clean(verdictSentence(report, { errorsOnStderr: true }))}`);
   const th = report.thresholds;
-  out.push(`thresholds: min-pearson ${th.minPearson}, min-z ${th.minZ}, min-share ${th.minShare}`);
+  if (report.references.length) out.push(`rule: ${decisionRule(th, report.family)}`);
   out.push("");
-  const header = ["reference / component", "verdict", "share", "median r", "null mean ± sd", "median |z|", "matrices"];
+  const header = ["reference / component", "verdict", "share", "median r", "p (corrected)", "effect", "matrices"];
   const widths = [34, 13, 8, 9, 16, 11, 10];
   const labels = report.references.flatMap((r) => r.components.map((x) => componentVerdictLabel(x).length + 1));
   widths[1] = Math.max(widths[1]!, ...labels);
@@ -61,8 +61,8 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
         label,
         fmtPct(comp.share),
         fmtR(comp.pearsonMedian),
-        fmtNull(comp.null),
-        fmtZ(comp.zMedian),
+        fmtP(comp.log10pCorrected),
+        fmtR(comp.effect),
         `${stand}/${inf.length}`,
       ];
       const row = cells.map((h, i) => pad(h, widths[i]!)).join(" ").trimEnd();
@@ -78,7 +78,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
         out.push(
-          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`,
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`,
         );
       }
     }

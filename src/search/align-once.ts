@@ -2,12 +2,12 @@
  * One look of the alignment search (deep-align.ts), for one way of bringing
  * the candidate's residual axis into the reference's basis: match hidden
  * units layer against layer, let each candidate layer choose its reference
- * layer, then judge each chosen matching by the agreement test.
+ * layer (all on the even residual features), then judge each chosen matching
+ * by a permutation test on the odd features it never saw.
  */
-import { poissonTailLog10, zFromLog10P } from "../stats/pvalues.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import type { DeepReport, DeepResult, DeepTensor, RoleGroup } from "./deep-types.js";
-import { type Match, agreements, matchRows } from "./match-rows.js";
+import { type Match, matchRows } from "./match-rows.js";
 import { type Matrix, mapColumns, transposed } from "./matrix.js";
 import { rotateRows } from "./procrustes.js";
 import type { ResidualTransform } from "./residual.js";
@@ -31,7 +31,7 @@ function hForm(t: DeepTensor, hidden: "rows" | "cols"): Matrix {
 export function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number, progress?: (done: number, total: number) => void): DeepReport {
   const refs = referenceForms(groups);
   const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
-  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform);
+  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform, residualSize);
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
 }
@@ -108,7 +108,7 @@ function matchLayers(groups: RoleGroup[], refForms: Map<RoleGroup, Matrix[]>, to
   for (const g of others) {
     for (const ct of g.candidate) {
       if (chosenLayer.has(ct.layer)) continue;
-      const best = cells.get(cellKey(g, ct))!.reduce<Cell | null>((a, b) => (a === null || b.r > a.r ? b : a), null);
+      const best = cells.get(cellKey(g, ct))!.reduce<Cell | null>((a, b) => (a === null || b.select > a.select ? b : a), null);
       if (best) chosenLayer.set(ct.layer, best.refLayer);
     }
   }
@@ -139,13 +139,13 @@ function selectingGroups(groups: RoleGroup[]): Set<RoleGroup> {
   return new Set(groups.filter((g) => g.candidate.length && g.reference.length && cost(g) <= 2 * cheapest));
 }
 
-/** Each candidate layer picks the reference layer with the highest total aligned Pearson over the selecting roles. */
+/** Each candidate layer picks the reference layer with the highest total aligned Pearson (on the choosing features) over the selecting roles. */
 function chooseLayers(selecting: Set<RoleGroup>, cells: Cells): ChosenLayers {
   const layerScore = new Map<number | null, Map<number | null, number>>();
   for (const g of selecting) {
     for (const ct of g.candidate) {
       const scores = layerScore.get(ct.layer) ?? new Map<number | null, number>();
-      for (const cell of cells.get(cellKey(g, ct))!) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.r);
+      for (const cell of cells.get(cellKey(g, ct))!) scores.set(cell.refLayer, (scores.get(cell.refLayer) ?? 0) + cell.select);
       layerScore.set(ct.layer, scores);
     }
   }
@@ -165,37 +165,37 @@ function chooseLayers(selecting: Set<RoleGroup>, cells: Cells): ChosenLayers {
   return chosenLayer;
 }
 
-type Chosen = { cell: Cell; group: RoleGroup; ct: DeepTensor };
-
-/** Every candidate tensor's matching at its chosen reference layer, judged by agreement with its partners. */
-function judgeChosen(groups: RoleGroup[], cells: Cells, chosenLayer: ChosenLayers, isDuplicate: (a: number | null, b: number | null) => boolean, transform: ResidualTransform | null): DeepResult[] {
-  // Agreement partners: tensors of one candidate layer matched to the same reference layer, same hidden size.
-  const chosenCells = new Map<string, Chosen>();
-  for (const g of groups) {
-    for (const ct of g.candidate) {
-      const want = chosenLayer.get(ct.layer);
-      const cell = cells.get(cellKey(g, ct))!.find((c) => c.refLayer === want);
-      if (cell) chosenCells.set(cellKey(g, ct), { cell, group: g, ct });
-    }
-  }
+/** Every candidate tensor's matching at its chosen reference layer, judged by its held-out test. */
+function judgeChosen(
+  groups: RoleGroup[],
+  cells: Cells,
+  chosenLayer: ChosenLayers,
+  isDuplicate: (a: number | null, b: number | null) => boolean,
+  transform: ResidualTransform | null,
+  residualSize: number,
+): DeepResult[] {
   const results: DeepResult[] = [];
   for (const g of groups) {
     const nul = alignedNull(g, cells, chosenLayer, isDuplicate);
+    // The held-out features must be residual-stream dimensions (exchangeable under H0). Where a role's
+    // other axis is the model's inputs or outputs (pixels, classes: fixed by the data, the same in both
+    // models), permuting them is no null, and the matching gets no p-value.
+    const exchangeable = residualSize > 0 && g.reference.length > 0 && hForm(g.reference[0]!, g.hidden).cols === residualSize;
     for (const ct of g.candidate) {
-      const chosen = chosenCells.get(cellKey(g, ct));
-      if (!chosen) continue;
-      const { cell } = chosen;
-      // Decisive evidence is the agreement test: the aligned-Pearson null (other layers) is not
-      // exchangeable with the matched layer when layers share structure by construction (layer 0
-      // reads the embeddings), so it is reported but never decides.
-      const log10p = agreementLog10p(cellKey(g, ct), chosen, chosenCells);
+      const want = chosenLayer.get(ct.layer);
+      const cell = cells.get(cellKey(g, ct))!.find((c) => c.refLayer === want);
+      if (!cell) continue;
+      // The evidence is the held-out test (match-rows.ts): the matching and the layer choice saw
+      // the even residual features only, the test the odd ones. The aligned null (other layers) is
+      // reported, never decides: layers share structure by construction (layer 0 reads the embeddings).
       results.push({
         candidate: ct.name,
         reference: cell.refName,
         pearson: cell.r,
         cosine: cell.cos,
-        log10p,
-        z: zFromLog10P(log10p),
+        log10p: exchangeable ? (cell.test?.log10p ?? 0) : 0,
+        z: exchangeable ? (cell.test?.z ?? 0) : 0,
+        effect: cell.test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols,
@@ -224,20 +224,6 @@ function summarise(values: number[]): { mean: number; sd: number; n: number } {
   const mean = values.reduce((s, v) => s + v, 0) / n;
   const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
   return { mean, sd, n };
-}
-
-/** Agreement with every partner sharing the hidden units (same candidate layer); Bonferroni over partners. */
-function agreementLog10p(key: string, { cell, ct }: Chosen, chosenCells: Map<string, Chosen>): number {
-  let bestLog10p = 0;
-  let partners = 0;
-  for (const [otherKey, other] of chosenCells) {
-    if (otherKey === key || other.ct.layer !== ct.layer) continue;
-    for (const k of agreements(cell.perm, other.cell.perm)) {
-      partners++;
-      bestLog10p = Math.min(bestLog10p, poissonTailLog10(k, 1));
-    }
-  }
-  return partners > 0 ? Math.min(0, bestLog10p + Math.log10(partners)) : 0;
 }
 
 /** The transforms a matching undid, as the report names them. */

@@ -21,14 +21,12 @@ export interface DeepResult {
   reference: string;
   pearson: number;
   cosine: number;
-  /** log10 p of the agreement test (0 when no partner tensor shares the hidden units). */
+  /** log10 p of the held-out test (match-rows.ts): two-sided, 0 when it could not run. */
   log10p: number;
-  /**
-   * The evidence as a z: the agreement test's p turned into a one-sided normal z
-   * (zFromLog10P(log10p); 0 when there is no agreement evidence). The aligned
-   * Pearson's z against the aligned null is not part of it (see the top of this file).
-   */
+  /** The held-out test's normal score under its permutation null. */
   z: number;
+  /** The held-out test's effect size (Pearson of the standardised matched units on held-out features). */
+  effect: number;
   /** The aligned null of the tensor's role: its candidate layers against the reference layers they did not choose. */
   null: { mean: number; sd: number; n: number };
   transform: string;

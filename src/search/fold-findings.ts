@@ -3,7 +3,6 @@
  * results (deep-stage.ts runs the search).
  */
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
-import { standsOut } from "../policy/policy.js";
 import { zFromLog10P } from "../stats/pvalues.js";
 import { type TensorView, viewElements } from "../align/view.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
@@ -30,9 +29,11 @@ export function bestOrientation(results: DeepResult[]): Map<string, DeepResult> 
 }
 
 /**
- * Fold what the search found into the tensor results: a matrix it matched stands out (its direct
- * comparison kept beside it) or is added when it had no name counterpart; one it did not match keeps
- * the aligned look for the report.
+ * Fold what the search found into the tensor results. Every searched matrix keeps the search's look in
+ * `aligned` (its p-value enters the tensor's, paid for: see policy tensorEvidence); where that look is
+ * stronger than the element-wise one, it also becomes what the tensor shows (reference, Pearson,
+ * transform), the element-wise result kept in `direct`. A matrix with no name counterpart is added.
+ * `count`: matrices where the search's look is the stronger and significant on its own at the level.
  */
 export function foldFindings(
   best: Map<string, DeepResult>,
@@ -46,20 +47,23 @@ export function foldFindings(
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate)!;
     const existing = origin.pairIndex !== null ? tensors[origin.pairIndex]! : null;
-    if (existing?.standsOut) continue;
-    if (!standsOut({ informative: true, pearson: d.pearson, z: d.z }, thresholds)) {
-      if (existing) existing.aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, transform: d.transform };
-      continue;
-    }
-    found++;
-    if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
+    const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
+    const directLog10p = existing?.permutation?.log10p ?? 0;
+    const stronger = !existing || d.log10p < directLog10p;
+    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
     const base: TensorResult = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
-    if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z };
-    Object.assign(base, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform, log10p: d.log10p, standsOut: true });
+    base.aligned = aligned;
     if (!existing) {
       base.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate))!.role;
       added.push(base);
     }
+    if (!stronger) continue;
+    if (significant) {
+      found++;
+      if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
+    }
+    if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
+    Object.assign(base, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
   }
   return { count: found, added };
 }

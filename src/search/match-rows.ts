@@ -5,14 +5,19 @@
  * matchings agree.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
-import { type Matrix, columnSubset, leadingCols, pickRows, rowCosines } from "./matrix.js";
+import { type Matrix, leadingCols, pickRows, rowCosines } from "./matrix.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
+import { type PermutationTest, permutationTest } from "../stats/permutation.js";
 
 /** Hidden-unit matching of one candidate tensor against one reference tensor (both in [hidden, residual] form). */
 export interface Match {
-  /** Pearson of the matched rows (signs undone). */
+  /** Pearson of the matched rows (signs undone) on the held-out (odd) features. */
   r: number;
   cos: number;
+  /** Pearson of the matched rows on the features that chose the matching (what the layer choice uses). */
+  select: number;
+  /** The permutation test of the matching on the held-out features (null when too few). */
+  test: PermutationTest | null;
   /** Candidate row -> reference row (-1 for rows not matched or not sampled). */
   perm: Int32Array;
   identityFraction: number;
@@ -58,25 +63,25 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
   const w = Math.min(c.cols, r.cols);
   const cc = c.cols === w ? c : leadingCols(c, w);
   const rr = r.cols === w ? r : leadingCols(r, w);
-  const cols = n * m * w > 2e8 ? columnSubset(w, SCORE_COLUMNS) : undefined;
-  const cos = rowCosines(cc, rr, cols);
+  // Split the residual features: the matching (and the layer choice, from `select`) sees the even
+  // ones only; the test sees the odd ones only, so the selection never grades itself.
+  const { choose, held } = splitFeatures(w, n * m * Math.ceil(w / 2) > 2e8 ? SCORE_COLUMNS : w);
+  const cos = rowCosines(cc, rr, choose);
   const swap = n > m;
   const abs = absScore(cos, n, m, swap);
   const perm = swap ? invertMatching(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
-  const acc = new PairAccumulator();
-  const a = new Float32Array(w);
+  const signs = new Int8Array(n);
   let flipped = 0;
   let matched = 0;
   for (let i = 0; i < n; i++) {
     const j = perm[i]!;
     if (j < 0) continue;
     matched++;
-    const s = cos[i * m + j]! < 0 ? -1 : 1;
-    if (s < 0) flipped++;
-    for (let k = 0; k < w; k++) a[k] = s * cc.data[i * w + k]!;
-    acc.add(a, rr.data.subarray(j * w, j * w + w));
+    signs[i] = cos[i * m + j]! < 0 ? -1 : 1;
+    if (signs[i]! < 0) flipped++;
   }
-  const st = acc.result();
+  const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
+  const { test, pearson, cosine } = heldOutTest(cc, rr, perm, signs, held);
   // Back to full row indices: unmatched (unsampled) rows are -1.
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
@@ -84,7 +89,58 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
     fullPerm[row] = perm[k]!;
     if (perm[k] === row) identical++;
   });
-  return { r: st.pearson ?? 0, cos: st.cosine ?? 0, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { r: pearson, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+}
+
+/** Even features (at most `limit`, evenly spaced) choose the matching; odd features test it. */
+function splitFeatures(w: number, limit: number): { choose: Int32Array; held: Int32Array } {
+  const even = Array.from({ length: Math.ceil(w / 2) }, (_, i) => 2 * i);
+  const odd = Array.from({ length: Math.floor(w / 2) }, (_, i) => 2 * i + 1);
+  const thin = (xs: number[]) => (xs.length <= limit ? xs : Array.from({ length: limit }, (_, i) => xs[Math.floor((i * xs.length) / limit)]!));
+  return { choose: Int32Array.from(thin(even)), held: Int32Array.from(odd) };
+}
+
+const allColumns = (w: number) => Int32Array.from({ length: w }, (_, i) => i);
+
+/** Pearson of the matched rows (signs undone) over the given columns. */
+function matchedPearson(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, cols: Int32Array): number {
+  const { a, b } = matchedColumns(c, r, perm, signs, cols);
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  return acc.result().pearson ?? 0;
+}
+
+/** The matched rows restricted to `cols`, as two [rows, cols] samples on one grid. */
+function matchedColumns(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, cols: Int32Array): { a: Float32Array; b: Float32Array; rows: number } {
+  const rows: number[] = [];
+  for (let i = 0; i < perm.length; i++) if (perm[i]! >= 0) rows.push(i);
+  const k = cols.length;
+  const a = new Float32Array(rows.length * k);
+  const b = new Float32Array(rows.length * k);
+  rows.forEach((i, q) => {
+    const j = perm[i]!;
+    const s = signs[i]!;
+    for (let x = 0; x < k; x++) {
+      a[q * k + x] = s * c.data[i * c.cols + cols[x]!]!;
+      b[q * k + x] = r.data[j * r.cols + cols[x]!]!;
+    }
+  });
+  return { a, b, rows: rows.length };
+}
+
+/**
+ * The matching judged on the held-out features: a permutation test of the features (residual
+ * dimensions, exchangeable under H0 and untouched by the matching), the matched rows as features.
+ * Valid whatever the matching did, and whatever a model's own tensors share (aligned gate and up
+ * rows cannot help: nothing here depends on another tensor).
+ */
+function heldOutTest(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, held: Int32Array): { test: PermutationTest | null; pearson: number; cosine: number } {
+  const { a, b, rows } = matchedColumns(c, r, perm, signs, held);
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  const st = acc.result();
+  const test = rows >= 1 && held.length >= 3 ? permutationTest(a, b, rows, held.length, "cols") : null;
+  return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
 }
 
 /**

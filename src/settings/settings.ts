@@ -11,6 +11,7 @@ import type { FailOn, ShardMark, Thresholds } from "../report/schema.js";
 import { DEFAULT_ENDPOINT, checkEndpoint } from "../sources/endpoint.js";
 import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-timings.js";
 import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
+import { normalTailLog10 } from "../stats/pvalues.js";
 
 export type OutputFormat = "text" | "json" | "markdown";
 export type Mode = "check" | "plan" | "merge";
@@ -123,6 +124,10 @@ export interface RawInputs {
   minPearson?: string;
   minZ?: string;
   minShare?: string;
+  /** --level: the corrected p at or below which a component is `reused`. */
+  level?: string;
+  /** --min-effect: the effect size `reused` needs. */
+  minEffect?: string;
   sample?: string;
   concurrency?: string;
   cacheDir?: string;
@@ -162,6 +167,26 @@ function number(name: string, value: string | undefined, dflt: number, min: numb
     throw new UsageError(`${name} must be a number between ${min} and ${max} (got ${JSON.stringify(value)})`, "usage.bad-value");
   }
   return v;
+}
+
+/**
+ * The decision thresholds. `--level` and `--min-effect` decide; schema 1's `--min-z Z` is read as the
+ * level of a two-sided normal score Z (2·P(N > Z)) and `--min-pearson X` as `--min-effect X` when the
+ * new ones are not given, so an existing workflow keeps asking for what it meant.
+ */
+function parseThresholds(raw: RawInputs): Thresholds {
+  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
+  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
+  const levelFromZ = given(raw.minZ) ? 10 ** Math.min(0, Math.log10(2) + normalTailLog10(minZ)) : DEFAULT_THRESHOLDS.level;
+  const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
+  return {
+    minPearson,
+    minZ,
+    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
+    level,
+    reviewLevel: Math.max(level, DEFAULT_THRESHOLDS.reviewLevel),
+    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, 0, 1),
+  };
 }
 
 /** `--network-timeout SECONDS`: a positive number of seconds, at most an hour; returned in ms. */
@@ -322,11 +347,7 @@ function parseCheck(raw: RawInputs): CheckSettings {
     reads: readConcurrency(raw.concurrency),
     cacheDir: given(raw.cacheDir) ? raw.cacheDir.trim() : null,
     networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
-    thresholds: {
-      minPearson: number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1),
-      minZ: number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6),
-      minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
-    },
+    thresholds: parseThresholds(raw),
     quiet: raw.quiet ?? false,
     shard: null,
     actionsCache: "auto",

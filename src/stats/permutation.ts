@@ -33,6 +33,11 @@ export interface PermutationTest {
   z: number;
   /** log10 of the two-sided normal tail of z (a negated copy is still a copy). */
   log10p: number;
+  /**
+   * The effect size: T / sqrt(Σ‖ã‖² Σ‖b̃‖²), the Pearson of the standardised units (1 for a copy, also a
+   * per-unit rescaled one; about 0 for independent models). Scale-invariant by construction.
+   */
+  effect: number;
 }
 
 /** Which axis of a canonical [rows, cols] matrix holds exchangeable units. */
@@ -50,17 +55,24 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
   const cb = standardised(b, n, m, cols, axis);
   if (!ca || !cb) return null;
   let t = 0;
-  for (let i = 0; i < n * m; i++) t += ca[i]! * cb[i]!;
+  let ssa = 0;
+  let ssb = 0;
+  for (let i = 0; i < n * m; i++) {
+    t += ca[i]! * cb[i]!;
+    ssa += ca[i]! * ca[i]!;
+    ssb += cb[i]! * cb[i]!;
+  }
   const s = m <= n ? gramInner(ca, cb, n, m) : crossSquares(ca, cb, n, m);
   const variance = s / (n - 1);
   if (!(variance > 0)) return null;
   const z = t / Math.sqrt(variance);
-  return { units: n, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))) };
+  return { units: n, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
 }
 
 /**
  * One model's units as [n, m] Float64, made robust without breaking exchangeability (every step treats
- * all units alike): each feature scaled to unit spread across units (a heavy feature, e.g. a special
+ * all units alike): each unit scaled to unit length (a per-unit rescaling is undone before anything
+ * mixes units), each feature centred and scaled to unit spread across units (a heavy feature, e.g. a special
  * token, cannot dominate), each unit scaled to unit length (a heavy or rescaled unit counts once: a
  * per-unit rescaled copy stays a copy), then the mean unit subtracted (what Hoeffding's moments need).
  * Null when every unit is the same (nothing to permute).
@@ -68,6 +80,20 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
 export function standardised(x: Float32Array, n: number, m: number, cols: number, axis: UnitAxis): Float64Array | null {
   const out = new Float64Array(n * m);
   for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k]! : x[k * cols + u]!;
+  // Each unit to unit length first: a per-unit rescaled copy (factors e^±8) must not let its big units
+  // set the feature means the next step removes from every unit.
+  const unitLength = (): boolean => {
+    let any = false;
+    for (let u = 0; u < n; u++) {
+      let ss = 0;
+      for (let k = 0; k < m; k++) ss += out[u * m + k]! ** 2;
+      if (ss > 0) any = true;
+      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+      for (let k = 0; k < m; k++) out[u * m + k]! *= inv;
+    }
+    return any;
+  };
+  unitLength();
   const centre = () => {
     for (let k = 0; k < m; k++) {
       let mean = 0;
@@ -77,21 +103,17 @@ export function standardised(x: Float32Array, n: number, m: number, cols: number
     }
   };
   centre();
+  // Every unit the same (up to rounding): nothing to permute.
+  let spread = 0;
+  for (let i = 0; i < n * m; i++) spread += out[i]! ** 2;
+  if (!(spread > 1e-12 * n)) return null;
   for (let k = 0; k < m; k++) {
     let ss = 0;
     for (let u = 0; u < n; u++) ss += out[u * m + k]! ** 2;
     const inv = ss > 0 ? 1 / Math.sqrt(ss / n) : 0;
     for (let u = 0; u < n; u++) out[u * m + k]! *= inv;
   }
-  let any = false;
-  for (let u = 0; u < n; u++) {
-    let ss = 0;
-    for (let k = 0; k < m; k++) ss += out[u * m + k]! ** 2;
-    if (ss > 0) any = true;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let k = 0; k < m; k++) out[u * m + k]! *= inv;
-  }
-  if (!any) return null;
+  if (!unitLength()) return null;
   centre();
   return out;
 }

@@ -28,6 +28,8 @@ export interface PairP {
   pair: ZooPair;
   verdict: Report["verdict"];
   tensors: TensorP[];
+  /** The whole report, for other stages' p-values (see `stage`). */
+  report: Report;
 }
 
 /** The short role of a tensor name, for tables by role. */
@@ -39,9 +41,42 @@ export function roleLabel(name: string, engineRole = ""): string {
   return engineRole || name;
 }
 
-/** What a p-value harness reads of a tensor's result: today the permutation test. */
+/** What a p-value harness reads of a tensor's result. */
 export type PValueOf = (t: TensorResult) => number | null | undefined;
+/** The direct (element-wise) test. */
 export const permutationLog10p: PValueOf = (t) => t.permutation?.log10p;
+/** The alignment search's held-out test (absent where the search did not look at the tensor). */
+export const searchLog10p: PValueOf = (t) => t.aligned?.log10p;
+/** The tensor's p-value as the decision uses it (both looks paid for). */
+export const usedLog10p: PValueOf = (t) => (t.deterministic && !t.deterministic.residualTested ? null : t.log10p);
+
+/** The same pairs with another stage's p-values (shared constructions are not tested: left out). */
+export function stage(pairs: PairP[], pValueOf: PValueOf): PairP[] {
+  return pairs.map((p) => ({ ...p, tensors: tensorsOf(p.report, pValueOf).filter((t) => t.log10p !== null) }));
+}
+
+/** Per component: the combined p-value (Cauchy over its tensors), as one "tensor" per component. */
+export function components(pairs: PairP[]): PairP[] {
+  return pairs.map((p) => ({
+    ...p,
+    tensors: p.report.references.flatMap((r) =>
+      r.components.filter((c) => c.log10p !== undefined).map((c) => ({ tensor: c.name, role: c.name, component: c.name, informative: true, log10p: c.log10p! })),
+    ),
+  }));
+}
+
+function tensorsOf(report: Report, pValueOf: PValueOf): TensorP[] {
+  const tensors: TensorP[] = [];
+  for (const ref of report.references) {
+    for (const c of ref.components) {
+      for (const t of c.tensors) {
+        const p = t.error ? null : pValueOf(t);
+        tensors.push({ tensor: t.candidate, role: roleLabel(t.candidate, t.role), component: c.name, informative: t.informative, log10p: typeof p === "number" && Number.isFinite(p) ? p : null });
+      }
+    }
+  }
+  return tensors;
+}
 
 /**
  * Check one pair with the real CLI (`check --candidate --reference --report --quiet`) and read every
@@ -52,16 +87,7 @@ export async function pairPValues(pair: ZooPair, zooDir: string, reportFile: str
   // Exit 0 = independent, 1 = reused (the gate); anything else is a failure of the run.
   if (run.code !== 0 && run.code !== 1) throw new Error(`check ${pair.candidate} vs ${pair.reference} exited ${run.code}: ${run.stderr}`);
   const report = await readReport(reportFile);
-  const tensors: TensorP[] = [];
-  for (const ref of report.references) {
-    for (const c of ref.components) {
-      for (const t of c.tensors) {
-        const p = t.error ? null : pValueOf(t);
-        tensors.push({ tensor: t.candidate, role: roleLabel(t.candidate, t.role), component: c.name, informative: t.informative, log10p: typeof p === "number" && Number.isFinite(p) ? p : null });
-      }
-    }
-  }
-  return { pair, verdict: report.verdict, tensors };
+  return { pair, verdict: report.verdict, tensors: tensorsOf(report, pValueOf), report };
 }
 
 /** Every pair of a zoo, in order; reports go to `workDir/NNN.json`. */

@@ -1,0 +1,104 @@
+/**
+ * Shared constructions are not evidence. Where the direct test finds a tensor
+ * pair related, both sides are read whole and checked against the recipes two
+ * models can share without copying (src/stats/deterministic.ts: sinusoid and
+ * rotary tables, mel filterbanks, DFT/STFT bases, windows, constants,
+ * identity plus training). The rule:
+ *
+ * - both sides explained by the same construction -> `deterministic`, left
+ *   out of the combination (reported, never counted); for an identity-
+ *   initialised matrix the trained residuals A − sI and B − sI are tested
+ *   instead, by Mantel's simultaneous row-and-column permutation test
+ *   (src/stats/conjugation.ts), since only that symmetry survives the init;
+ * - anything else keeps its test: a byte-identical *trained* tensor (not
+ *   explained by any recipe) is decisive evidence.
+ */
+import type { AlignedPair } from "../align/align.js";
+import type { TensorResult } from "../report/schema.js";
+import { loadMatrix } from "../search/matrix.js";
+import type { MemoSource } from "../sources/memo.js";
+import type { SampledPair } from "../stats/controls.js";
+import { conjugationTest } from "../stats/conjugation.js";
+import { type Recognised, recognise, residualAfterConstruction } from "../stats/deterministic.js";
+
+/** Only pairs the direct test relates at least this strongly are checked (the check reads them whole). */
+const CHECK_BELOW_LOG10P = -3;
+/** Largest tensor read whole for the check (elements per side). */
+const MAX_ELEMENTS = 8 * 1024 * 1024;
+/** In sampled mode, larger tensors are not read whole for the check (the sample screen decides). */
+const MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
+/** Units of the principal submatrix Mantel's test runs on. */
+const MANTEL_UNITS = 96;
+
+export async function recogniseConstructions(
+  pairs: AlignedPair[],
+  tensors: TensorResult[],
+  samples: (SampledPair | null)[],
+  cand: MemoSource,
+  ref: MemoSource,
+  fraction: number,
+): Promise<void> {
+  for (let i = 0; i < pairs.length; i++) {
+    const t = tensors[i]!;
+    const pair = pairs[i]!;
+    const s = samples[i];
+    if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    // Screen on the sample grid (no bytes read): both sides recognised, or the same values on both sides.
+    const grid = [s.rowsSampled, s.colsSampled];
+    const sa = recognise(s.a, grid, t.candidate);
+    const sb = recognise(s.b, grid, t.reference);
+    const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
+    if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
+    const v = pair.candidate;
+    const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
+    // Confirm on the whole tensors when that stays within the run's reads; else the sample decides.
+    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    if (!whole && !sameOnSample) continue;
+    const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
+    const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
+    const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
+    const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
+    if (!ra || !rb || ra.construction !== rb.construction) continue;
+    if (ra.construction !== "identity") {
+      t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
+      continue;
+    }
+    const test = residualTest(a, ra, b, rb);
+    t.deterministic = {
+      construction: "identity",
+      explained: Math.min(ra.explained, rb.explained),
+      detail: `${ra.detail}; the trained residuals A − sI are tested instead (Mantel)`,
+      residualTested: test !== null,
+    };
+    if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
+    else delete t.permutation;
+  }
+}
+
+/** The same values on both sides, to a relative 1e-3 (a construction both rebuilt, or a copy). */
+function nearlyEqual(a: Float32Array, b: Float32Array): boolean {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    n += a[i]! ** 2;
+  }
+  return n > 0 && d <= 1e-6 * n;
+}
+
+type Dense = { rows: number; cols: number; data: Float32Array };
+
+function residualTest(a: Dense, ra: Recognised, b: Dense, rb: Recognised) {
+  const da = residualAfterConstruction(a.data, [a.rows, a.cols], ra);
+  const db = residualAfterConstruction(b.data, [b.rows, b.cols], rb);
+  if (!da || !db || a.cols !== b.cols || a.rows !== b.rows) return null;
+  const n = Math.min(a.rows, a.cols);
+  const k = Math.min(n, MANTEL_UNITS);
+  const idx = Array.from({ length: k }, (_, i) => Math.floor((i * n) / k));
+  const sub = (d: Float32Array) => {
+    const out = new Float32Array(k * k);
+    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) out[i * k + j] = d[idx[i]! * a.cols + idx[j]!]!;
+    return out;
+  };
+  return conjugationTest(sub(da), sub(db), k);
+}

@@ -1,0 +1,38 @@
+/**
+ * The per-tensor test of independence: a permutation test along each axis of
+ * the matrix, and the larger p-value of the two.
+ *
+ * Why both axes: the permutation test along one axis is exact when that axis's
+ * units are exchangeable in the model's law (hidden units, residual
+ * dimensions), and invalid when they are not (vocabulary rows, output classes,
+ * RoPE dimensions inside a head, rows grouped in heads, pixels of an input
+ * layer). Which axis is exchangeable depends on the role and the layout; for a
+ * transformer's matrices at least one of the two always is (the residual
+ * stream is exchangeable in pre-norm transformers; hidden MLP units are).
+ * max(p_rows, p_cols) is a valid p-value whenever either one is:
+ * P(max ≤ α) ≤ P(p_valid ≤ α) ≤ α. A copy correlates along both axes, so
+ * the price in power is small.
+ */
+import { type PermutationTest, permutationTest } from "./permutation.js";
+
+export interface TensorTest {
+  /** log10 of the tensor's p-value: the larger of the two axes' (two-sided). */
+  log10p: number;
+  /** The normal score of the axis that gave the p-value (a true z under that axis's permutation null). */
+  z: number;
+  /** Effect size of that axis: the Pearson of the standardised units, in [-1, 1]. */
+  effect: number;
+  /** The axis whose test gave the p-value, and both axes' tests. */
+  axis: "rows" | "cols";
+  rows: PermutationTest | null;
+  cols: PermutationTest | null;
+}
+
+/** `a`, `b`: row-major [rows, cols] samples on one grid. Null when neither axis has 3 units or a side is constant. */
+export function tensorIndependence(a: Float32Array, b: Float32Array, rows: number, cols: number): TensorTest | null {
+  const byRows = permutationTest(a, b, rows, cols, "rows");
+  const byCols = permutationTest(a, b, rows, cols, "cols");
+  const pick = !byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols;
+  if (!pick) return null;
+  return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
+}
