@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Both cores of a 2-core CI machine (vitest's default leaves one idle: CPUs - 1).
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     // A private TMPDIR for the run, checked empty at the end (the guard)...
     globalSetup: ["test/setup/private-tmpdir.ts"],
     // ...and each test file removes the temp folders it made (test/helpers/temp.ts).

@@ -4877,9 +4877,9 @@ function notesOf(t) {
   if (t.error) notes.push(`unread: ${t.error}`);
   if (t.identical) notes.push(identicalTag(t));
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
-  if (t.log10p !== void 0) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
-  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
-  if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.deterministic) notes.push(`shared construction: ${t.deterministic.detail}${t.deterministic.residualTested ? "" : " (not counted)"}`);
+  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}${t.direct.log10p !== void 0 ? `, log10 p ${t.direct.log10p.toFixed(1)}` : ""}`);
+  if (t.aligned) notes.push(`search's held-out test vs ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, effect ${fmtR(t.aligned.effect)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
   return notes.map(wrapName).join("<br>");
 }
@@ -4895,10 +4895,11 @@ function tensorTable(c) {
     ["role", "str", ""],
     ["transform undone", "str", ""],
     ["elements", "num", ""],
-    ["Pearson", "num", "centred: what decides"],
+    ["log10 p", "num", "the tensor's permutation-test p-value (what decides, combined per component)"],
+    ["effect", "num", "Pearson of the standardised units"],
+    ["Pearson", "num", "centred"],
     ["raw cosine", "num", "not used to decide"],
-    ["z", "num", "(Pearson - null mean) / null sd"],
-    ["null mean \xB1 sd (n)", "num", "same-kind controls"],
+    ["null mean \xB1 sd (n)", "num", "same-kind controls (descriptive)"],
     ["evidence", "str", ""],
     ["notes", "str", ""]
   ];
@@ -4908,14 +4909,15 @@ function tensorTable(c) {
   for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
   out.push(`</tr></thead><tbody>`);
   for (const t of rows) {
-    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
+    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.deterministic && !t.deterministic.residualTested ? "shared construction" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
     const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
     out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
     const same = t.reference === t.candidate;
     out.push(`<td class="name">${wrapName(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${wrapName(t.reference)}</td>`}`);
     out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td data-v="${num(t.log10p)}">${t.log10p === void 0 ? "n/a" : t.log10p.toFixed(1)}</td><td data-v="${num(t.effect)}">${fmtR(t.effect)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
-    out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
+    out.push(`<td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
   }
   out.push(`</tbody></table></div></details>`);
@@ -5154,7 +5156,7 @@ function stripCell(c) {
 function overviewRow(r) {
   const comps = r.components.map((c) => `${ICON[c.verdict]} ${escapeCell(c.name)} ${fmtPct(c.share)} ${stripCell(c)}`).join("<br>");
   const top = r.components.flatMap((c) => strongest(c, 1)).sort((a, b) => Math.abs(b.z) - Math.abs(a.z))[0];
-  const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "\u2013";
+  const topCell = top ? `${name(top.candidate, 80)} (p ${fmtP(top.log10p)}, r ${fmtR(top.pearson)})` : "\u2013";
   const notes = referenceNotes(r);
   return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
 }
@@ -5232,7 +5234,7 @@ _${cut} more references not shown here (summary size limit)._`);
       body.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
-        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
+        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
         body.push(
           `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
         );

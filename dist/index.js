@@ -76008,9 +76008,9 @@ function notesOf(t) {
   if (t.error) notes.push(`unread: ${t.error}`);
   if (t.identical) notes.push(identicalTag(t));
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
-  if (t.log10p !== void 0) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
-  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
-  if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.deterministic) notes.push(`shared construction: ${t.deterministic.detail}${t.deterministic.residualTested ? "" : " (not counted)"}`);
+  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}${t.direct.log10p !== void 0 ? `, log10 p ${t.direct.log10p.toFixed(1)}` : ""}`);
+  if (t.aligned) notes.push(`search's held-out test vs ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, effect ${fmtR(t.aligned.effect)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
   return notes.map(wrapName).join("<br>");
 }
@@ -76027,10 +76027,11 @@ function tensorTable(c) {
     ["role", "str", ""],
     ["transform undone", "str", ""],
     ["elements", "num", ""],
-    ["Pearson", "num", "centred: what decides"],
+    ["log10 p", "num", "the tensor's permutation-test p-value (what decides, combined per component)"],
+    ["effect", "num", "Pearson of the standardised units"],
+    ["Pearson", "num", "centred"],
     ["raw cosine", "num", "not used to decide"],
-    ["z", "num", "(Pearson - null mean) / null sd"],
-    ["null mean \xB1 sd (n)", "num", "same-kind controls"],
+    ["null mean \xB1 sd (n)", "num", "same-kind controls (descriptive)"],
     ["evidence", "str", ""],
     ["notes", "str", ""]
   ];
@@ -76040,14 +76041,15 @@ function tensorTable(c) {
   for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
   out.push(`</tr></thead><tbody>`);
   for (const t of rows) {
-    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
+    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.deterministic && !t.deterministic.residualTested ? "shared construction" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
     const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
     out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
     const same = t.reference === t.candidate;
     out.push(`<td class="name">${wrapName(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${wrapName(t.reference)}</td>`}`);
     out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td data-v="${num(t.log10p)}">${t.log10p === void 0 ? "n/a" : t.log10p.toFixed(1)}</td><td data-v="${num(t.effect)}">${fmtR(t.effect)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
-    out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
+    out.push(`<td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
   }
   out.push(`</tbody></table></div></details>`);
@@ -76296,7 +76298,7 @@ __name(stripCell, "stripCell");
 function overviewRow(r) {
   const comps = r.components.map((c) => `${ICON[c.verdict]} ${escapeCell(c.name)} ${fmtPct(c.share)} ${stripCell(c)}`).join("<br>");
   const top = r.components.flatMap((c) => strongest(c, 1)).sort((a, b) => Math.abs(b.z) - Math.abs(a.z))[0];
-  const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "\u2013";
+  const topCell = top ? `${name(top.candidate, 80)} (p ${fmtP(top.log10p)}, r ${fmtR(top.pearson)})` : "\u2013";
   const notes = referenceNotes(r);
   return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""} | ${comps || (r.error ? name(r.error.message, 160) : "\u2013")} | ${topCell} |`;
 }
@@ -76376,7 +76378,7 @@ _${cut} more references not shown here (summary size limit)._`);
       body2.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
       body2.push("|---|---|---|---|---|---|---|");
       for (const comp26 of r.components) {
-        const top = strongest(comp26, 3).map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
+        const top = strongest(comp26, 3).map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
         body2.push(
           `| ${escapeCell(comp26.name)} | ${ICON[comp26.verdict]} ${escapeCell(componentVerdictLabel(comp26))} | ${fmtPct(comp26.share)} of ${fmtInt(comp26.candidateParameters)} | ${fmtR(comp26.pearsonMedian)} | ${stripCell(comp26)} | ${fmtNull(comp26.null)} | ${top || "\u2013"} |`
         );
@@ -80950,7 +80952,7 @@ function annotate(io, report, file, willFail) {
   const lines = /* @__PURE__ */ __name((r) => r.components.filter((c) => c.verdict === r.verdict).map((c) => {
     const top = strongest(c, 1)[0];
     const ident = c.identical?.tensors ?? 0;
-    return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${count(ident, "byte-identical matrix", "byte-identical matrices")})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? `, ${identicalTag(top)}` : ""})` : ""}. ${c.reason}`;
+    return `${c.name}: ${fmtPct(c.share)} of parameters with evidence${ident ? ` (${count(ident, "byte-identical matrix", "byte-identical matrices")})` : ""}, combined p ${fmtP(c.log10pCorrected)} corrected${top ? `, strongest ${top.candidate} (p ${fmtP(top.log10p)}, effect ${fmtR(top.effect)}, r ${fmtR(top.pearson)}${top.identical ? `, ${identicalTag(top)}` : ""})` : ""}. ${c.reason}`;
   }).join(" "), "lines");
   const reused = report.references.filter((r) => r.verdict === "reused");
   const inconclusive = report.references.filter((r) => r.verdict === "inconclusive");
@@ -80959,7 +80961,7 @@ function annotate(io, report, file, willFail) {
   const warningSlots = MAX_ANNOTATIONS - (overflow ? 1 : 0);
   const props = /* @__PURE__ */ __name((r) => ({ title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : void 0 }), "props");
   reused.forEach((r, i) => {
-    const text = `Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${lines(r)}`;
+    const text = `Not independent of ${r.source}${r.revision ? `@${r.revision}` : ""} (copied, fine-tuned, or trained from a shared initialisation). ${lines(r)}`;
     if (i < errorSlots) io.error(inActionTerms(text), props(r));
     else io.info(`reused: ${inActionTerms(text)}`);
   });

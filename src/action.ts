@@ -17,7 +17,7 @@ import type { Report } from "./report/schema.js";
 import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
-import { fmtPct, fmtR, fmtZ, identicalTag, strongest } from "./report/format.js";
+import { fmtP, fmtPct, fmtR, identicalTag, strongest } from "./report/format.js";
 import { checkOutputPath, writeOutput } from "./common/output-file.js";
 import { count } from "./common/words.js";
 
@@ -181,7 +181,7 @@ function annotate(io: ActionIO, report: Report, file: string | undefined, willFa
       .map((c) => {
         const top = strongest(c, 1)[0];
         const ident = c.identical?.tensors ?? 0;
-        return `${c.name}: ${fmtPct(c.share)} of parameters matched${ident ? ` (${count(ident, "byte-identical matrix", "byte-identical matrices")})` : ""}, median r ${fmtR(c.pearsonMedian)}${top ? `, strongest ${top.candidate} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)}${top.identical ? `, ${identicalTag(top)}` : ""})` : ""}. ${c.reason}`;
+        return `${c.name}: ${fmtPct(c.share)} of parameters with evidence${ident ? ` (${count(ident, "byte-identical matrix", "byte-identical matrices")})` : ""}, combined p ${fmtP(c.log10pCorrected)} corrected${top ? `, strongest ${top.candidate} (p ${fmtP(top.log10p)}, effect ${fmtR(top.effect)}, r ${fmtR(top.pearson)}${top.identical ? `, ${identicalTag(top)}` : ""})` : ""}. ${c.reason}`;
       })
       .join(" ");
   const reused = report.references.filter((r) => r.verdict === "reused");
@@ -191,7 +191,7 @@ function annotate(io: ActionIO, report: Report, file: string | undefined, willFa
   const warningSlots = MAX_ANNOTATIONS - (overflow ? 1 : 0);
   const props = (r: Report["references"][number]) => ({ title: `fromscratch: ${r.verdict} (${r.source})`, file, startLine: file ? 1 : undefined });
   reused.forEach((r, i) => {
-    const text = `Weights reused from ${r.source}${r.revision ? `@${r.revision}` : ""}. ${lines(r)}`;
+    const text = `Not independent of ${r.source}${r.revision ? `@${r.revision}` : ""} (copied, fine-tuned, or trained from a shared initialisation). ${lines(r)}`;
     if (i < errorSlots) io.error(inActionTerms(text), props(r));
     else io.info(`reused: ${inActionTerms(text)}`);
   });

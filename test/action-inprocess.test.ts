@@ -63,7 +63,7 @@ describe("run(io): the Action in-process", () => {
     expect(rec.failed[0]).toMatch(/^fromscratch: /);
     // The failure is the step's error annotation; the reused reference is the one other.
     expect(rec.errors).toHaveLength(1);
-    expect(rec.errors[0]!.message).toContain(`Weights reused from ${await tiny("llm-a")}`);
+    expect(rec.errors[0]!.message).toContain(`Not independent of ${await tiny("llm-a")} (copied, fine-tuned, or trained from a shared initialisation)`);
     expect(rec.outputs.verdict).toBe("reused");
     expect(rec.outputs["report-path"]).toBe(report);
     expect(JSON.parse(rec.outputs["reused-references"]!)).toEqual([await tiny("llm-a")]);

@@ -142,7 +142,7 @@ describe("the action (dist/index.js)", () => {
       expect(report.references[0]!.revision).toBe(server.shaOf("open/llm-a"));
       expect(report.references[0]!.license).toBe("mit");
       // No annotation file for a Hub candidate.
-      expect(run.stdout).toMatch(/^::error title=[^:]*::Weights reused from open\/llm-a@/m);
+      expect(run.stdout).toMatch(/^::error title=[^:]*::Not independent of open\/llm-a@/m);
     } finally {
       await server.close();
     }
@@ -202,12 +202,12 @@ describe("the action (dist/index.js)", () => {
     const errors = lines.filter((l) => l.startsWith("::error"));
     const warnings = lines.filter((l) => l.startsWith("::warning"));
     expect(errors).toHaveLength(10);
-    expect(errors.filter((l) => /Weights reused from/.test(l))).toHaveLength(9);
+    expect(errors.filter((l) => /Not independent of/.test(l))).toHaveLength(9);
     expect(errors.at(-1)).toMatch(/^::error::fromscratch: verdict reused/);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/12 reused and 0 inconclusive references; GitHub shows at most 10 annotations of each type per step/);
     // The rest are log lines, and every reference is in the summary.
-    expect(lines.filter((l) => /^reused: Weights reused from models\/copies\/llm-a-/.test(l))).toHaveLength(3);
+    expect(lines.filter((l) => /^reused: Not independent of models\/copies\/llm-a-/.test(l))).toHaveLength(3);
     for (const r of refs) expect(run.summary).toContain(r);
   });
 });

@@ -31,6 +31,26 @@ describe("parseSettings", () => {
     expect(parseSettings({ mode: "merge", reports: ["x"] }).failOn).toBeUndefined();
   });
 
+  it("the decision thresholds: level and min-effect, and schema 1's min-z and min-pearson read as them", () => {
+    const th = (raw: Record<string, string>) => {
+      const s = parseSettings({ candidate: "a", references: ["b"], ...raw });
+      if (s.mode !== "check") throw new Error("check settings expected");
+      return s.thresholds;
+    };
+    expect(th({})).toMatchObject({ level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05, minShare: 0 });
+    expect(th({ level: "1e-9", minEffect: "0.2" })).toMatchObject({ level: 1e-9, minEffect: 0.2 });
+    // min-z 6 asks for a two-sided normal score of 6: p = 2 P(N > 6) ~ 1.97e-9.
+    expect(th({ minZ: "6" }).level).toBeCloseTo(1.973e-9, 11);
+    expect(th({ minZ: "6", level: "1e-4" }).level).toBe(1e-4);
+    expect(th({ minPearson: "0.3" }).minEffect).toBe(0.3);
+    expect(th({ minPearson: "0.3", minEffect: "0.1" }).minEffect).toBe(0.1);
+    // The review level never sits below the level.
+    expect(th({ level: "0.01" }).reviewLevel).toBe(0.01);
+    expect(codeOf(() => th({ level: "0" }))).toBe("usage.bad-value");
+    expect(codeOf(() => th({ level: "0.9" }))).toBe("usage.bad-value");
+    expect(codeOf(() => th({ minEffect: "2" }))).toBe("usage.bad-value");
+  });
+
   it("every invalid input is a usage error with a code", () => {
     expect(codeOf(() => parseSettings({ references: ["b"] }))).toBe("usage.missing");
     expect(codeOf(() => parseSettings({ candidate: "a", references: ["b"], format: "yaml" }))).toBe("usage.bad-value");

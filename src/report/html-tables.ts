@@ -1,5 +1,5 @@
 /** The HTML report's sortable table of every compared tensor. */
-import { fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalTag } from "./format.js";
+import { fmtInt, fmtNull, fmtPct, fmtR, identicalTag } from "./format.js";
 import { e, wrapName } from "./html-base.js";
 import type { ComponentResult, TensorResult } from "./schema.js";
 
@@ -8,9 +8,9 @@ function notesOf(t: TensorResult): string {
   if (t.error) notes.push(`unread: ${t.error}`);
   if (t.identical) notes.push(identicalTag(t));
   if (t.sampled) notes.push(`sampled ${fmtPct(t.sampled.fraction)} of rows${t.sampled.pearsonSe !== null ? ` (Pearson se ${t.sampled.pearsonSe.toFixed(4)})` : ""}`);
-  if (t.log10p !== undefined) notes.push(`agreement test log10 p ${t.log10p.toFixed(1)}`);
-  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}, z ${fmtZ(t.direct.z)}`);
-  if (t.aligned) notes.push(`search saw ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, z ${fmtZ(t.aligned.z)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.deterministic) notes.push(`shared construction: ${t.deterministic.detail}${t.deterministic.residualTested ? "" : " (not counted)"}`);
+  if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}${t.direct.log10p !== undefined ? `, log10 p ${t.direct.log10p.toFixed(1)}` : ""}`);
+  if (t.aligned) notes.push(`search's held-out test vs ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, effect ${fmtR(t.aligned.effect)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
   return notes.map(wrapName).join("<br>");
 }
@@ -29,10 +29,11 @@ export function tensorTable(c: ComponentResult): string {
     ["role", "str", ""],
     ["transform undone", "str", ""],
     ["elements", "num", ""],
-    ["Pearson", "num", "centred: what decides"],
+    ["log10 p", "num", "the tensor's permutation-test p-value (what decides, combined per component)"],
+    ["effect", "num", "Pearson of the standardised units"],
+    ["Pearson", "num", "centred"],
     ["raw cosine", "num", "not used to decide"],
-    ["z", "num", "(Pearson - null mean) / null sd"],
-    ["null mean ± sd (n)", "num", "same-kind controls"],
+    ["null mean ± sd (n)", "num", "same-kind controls (descriptive)"],
     ["evidence", "str", ""],
     ["notes", "str", ""],
   ];
@@ -42,15 +43,16 @@ export function tensorTable(c: ComponentResult): string {
   for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
   out.push(`</tr></thead><tbody>`);
   for (const t of rows) {
-    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
+    const evidence = t.error ? "unread" : !t.informative ? "reported only" : t.deterministic && !t.deterministic.residualTested ? "shared construction" : t.standsOut ? "stands out" : t.pearson === null ? "constant" : "below";
     const cls = t.error ? "unread" : t.standsOut ? "hit" : !t.informative ? "minor" : "";
     out.push(`<tr${cls ? ` class="${cls}"` : ""}>`);
     const same = t.reference === t.candidate;
     // Numeric cells (right-aligned by column in the CSS) carry their sort key in data-v.
     out.push(`<td class="name">${wrapName(t.candidate)}</td>${same ? `<td class="same">= same name</td>` : `<td class="name">${wrapName(t.reference)}</td>`}`);
     out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "–"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
+    out.push(`<td data-v="${num(t.log10p)}">${t.log10p === undefined ? "n/a" : t.log10p.toFixed(1)}</td><td data-v="${num(t.effect)}">${fmtR(t.effect)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
-    out.push(`<td data-v="${num(t.z)}">${fmtZ(t.z)}</td><td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
+    out.push(`<td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
   }
   out.push(`</tbody></table></div></details>`);

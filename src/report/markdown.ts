@@ -54,7 +54,7 @@ function overviewRow(r: Report["references"][number]): string {
   const top = r.components
     .flatMap((c) => strongest(c, 1))
     .sort((a, b) => Math.abs(b.z!) - Math.abs(a.z!))[0];
-  const topCell = top ? `${name(top.candidate, 80)} (r ${fmtR(top.pearson)}, z ${fmtZ(top.z)})` : "–";
+  const topCell = top ? `${name(top.candidate, 80)} (p ${fmtP(top.log10p)}, r ${fmtR(top.pearson)})` : "–";
   const notes = referenceNotes(r);
   return `| ${name(r.source, 80)} | ${r.license ? name(r.license, 40) : "unknown"} | ${r.revision ? `<code>${escapeCell(r.revision.slice(0, 12))}</code>` : "local"} | ${ICON[r.verdict]} ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""} | ${comps || (r.error ? name(r.error.message, 160) : "–")} | ${topCell} |`;
 }
@@ -123,7 +123,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
         const top = strongest(comp, 3)
-          .map((t) => `${name(t.candidate)} (r ${fmtR(t.pearson)}, z ${fmtZ(t.z)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
+          .map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
           .join("<br>");
         body.push(
           `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "–"} |`,

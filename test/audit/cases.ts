@@ -148,7 +148,11 @@ async function lowRankPearsons(): Promise<number[]> {
   return out;
 }
 
-const FAMILY = 50;
+/**
+ * References of the family-wise case: 50 in `npm run audit` (scripts/audit-table.mts sets
+ * FROMSCRATCH_AUDIT_FAMILY=50), 12 in the suite, which must stay within its time budget.
+ */
+const FAMILY = Number(process.env.FROMSCRATCH_AUDIT_FAMILY ?? 12);
 
 export const AUDIT_CASES: AuditCase[] = [
   {

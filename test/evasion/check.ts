@@ -29,6 +29,8 @@ export function evidence(c: ComponentResult) {
     standingOut: stand.length,
     medianStandOutZ: median(stand.map((t) => Math.abs(t.z!))),
     maxAbsZ: Math.max(0, ...informative.map((t) => Math.abs(t.z!))),
+    /** The component's combined p-value, corrected over the family (0 when nothing was tested). */
+    log10pCorrected: c.log10pCorrected ?? 0,
     transforms: [...new Set(stand.map((t) => t.transform))].sort(),
   };
 }
