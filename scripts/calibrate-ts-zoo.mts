@@ -1,11 +1,12 @@
 // Calibration on the zoo trained in TypeScript (test/helpers/train-zoo.ts), larger than CI's: the CI
 // zoo's architectures with `--scale N` times the seeds (N·50 disjoint independent pairs), trained or
 // reused in ZOO_DIR, every pair through the real CLI, then P(p <= alpha) per tensor overall, per pair
-// (Bonferroni), by relation, architecture and role. Usage:
+// (Bonferroni), by relation, architecture and role; the search's held-out test, the p the decision
+// uses, and the components' combined p. Usage:
 //   node --import tsx scripts/calibrate-ts-zoo.mts ZOO_DIR [--scale N] [--out FILE.txt]
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { formatRates, pairRates, rates, zooPValues } from "../test/helpers/calibration.js";
+import { components, formatRates, pairRates, rates, searchLog10p, stage, usedLog10p, zooPValues } from "../test/helpers/calibration.js";
 import { CI_ZOO, type ZooSpec, trainZoo } from "../test/helpers/train-zoo.js";
 
 const args = process.argv.slice(2);
@@ -30,7 +31,17 @@ const text = [
   `zoo ${dir} (scale ${scale}): ${zoo.models.length} models (${zoo.reused} reused), training ${zoo.seconds.toFixed(1)} s (wall ${((trained - started) / 1000).toFixed(1)} s); ` +
     `${independent.length} independent pairs, ${derived.length} derived; engine ${((performance.now() - trained) / 1000).toFixed(1)} s`,
   "",
+  "direct test, per tensor (and per pair, Bonferroni):",
   formatRates([...rates(independent, ALPHAS), ...pairRates(independent, ALPHAS)]),
+  "",
+  "alignment search's held-out test, per tensor:",
+  formatRates(rates(stage(independent, searchLog10p), ALPHAS)),
+  "",
+  "tensor p-value as the decision uses it:",
+  formatRates(rates(stage(independent, usedLog10p), ALPHAS)),
+  "",
+  "component, Cauchy combination:",
+  formatRates(rates(components(independent), ALPHAS)),
   "",
   formatRates([...rates(independent, ALPHAS, (_, p) => p.pair.relation), ...rates(independent, ALPHAS, (_, p) => p.pair.arch)]),
   "",

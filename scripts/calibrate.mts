@@ -76,7 +76,7 @@ for (const p of pairs) {
 
 const rate = (xs: number[], a: number) => xs.filter((x) => x <= Math.log10(a)).length / Math.max(1, xs.length);
 const lines: string[] = [];
-lines.push(`Zoo: ${zoo} (${pairs.length} pairs${args.includes("--primary") ? ", primary only" : ""}${args.includes("--disjoint") ? ", disjoint independent pairs" : ""}); ${((Date.now() - started) / 1000).toFixed(0)} s.`, "");
+lines.push(`Zoo: ${path.basename(zoo)} (${pairs.length} pairs${args.includes("--primary") ? ", primary only" : ""}${args.includes("--disjoint") ? ", disjoint independent pairs" : ""}); ${((Date.now() - started) / 1000).toFixed(0)} s.`, "");
 lines.push("| ground truth | level | test | n | " + ALPHAS.map((a) => `P(p ≤ ${a})`).join(" | ") + " |");
 lines.push("|---|---|---|---|" + ALPHAS.map(() => "---").join("|") + "|");
 for (const [name, table] of [["tensor", perTensor], ["component", perComponent]] as const) {
@@ -112,7 +112,10 @@ ${plots.join("\n")}
 function qqPlot(name: string, log10ps: number[]): string {
   const n = log10ps.length;
   const obs = [...log10ps].map((x) => -x).sort((a, b) => b - a);
-  const pts = obs.map((o, i) => [-Math.log10((i + 0.5) / n), Math.min(o, 8)] as const);
+  // Every point of the tail (the 100 smallest p), then at most 300 evenly spaced ones: the page stays small.
+  const all = obs.map((o, i) => [-Math.log10((i + 0.5) / n), Math.min(o, 8)] as const);
+  const step = Math.max(1, Math.floor(n / 300));
+  const pts = all.filter((_, i) => i < 100 || i % step === 0);
   const max = Math.max(3, Math.ceil(Math.max(...pts.map((p) => Math.max(p[0], p[1])))));
   const W = 300, H = 300, L = 40, B = 30, T = 24;
   const sx = (x: number) => L + (x / max) * (W - L - 10);
