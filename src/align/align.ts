@@ -5,11 +5,14 @@
  * tensors without a counterpart are kept in `unmatched`, never dropped.
  */
 import type { TensorEntry } from "../sources/types.js";
+import { NATIVE, layoutOptions, referenceLayout } from "./layout.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind } from "./names.js";
 import {
   type TensorView,
 
+  canonicalShape,
   fullView,
+  layoutView,
   leadingBlock,
   numel,
   sliceRows,
@@ -36,6 +39,11 @@ export interface AlignedPair {
    * and the engine keeps the assignment the data supports (each tensor used once).
    */
   ambiguity?: number;
+  /**
+   * Other layouts the candidate may be stored in (names and shapes left them open, src/align/layout.ts):
+   * the engine compares each and keeps the best-supported one, paying for every look (Bonferroni).
+   */
+  alternatives?: { candidate: TensorView; transform: string }[];
 }
 
 export interface ComponentAlignment {
@@ -81,6 +89,29 @@ function keyOf(kind: string, layer: number | null, role: string): string {
 
 function isInformative(v: TensorView): boolean {
   return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
+}
+
+type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternatives?: { candidate: TensorView; transform: string }[] };
+
+/**
+ * Pair two whole tensors, each seen along its right axes (src/align/layout.ts): the candidate's layouts
+ * whose canonical shape is the reference's; several that fit become alternatives the engine tries.
+ * Tensors whose layouts are both native keep the shape rules of pairWhole.
+ */
+function pairLayouts(c: TensorEntry, r: TensorEntry): WholePair | null {
+  const cOpts = layoutOptions(c.name, c.shape);
+  const rOpt = referenceLayout(r.name, r.shape);
+  if (rOpt.label === NATIVE && cOpts.length === 1 && cOpts[0]!.label === NATIVE) return pairWhole(c, r);
+  const want = canonicalShape(r.shape, rOpt.axes);
+  const rv = layoutView(r, rOpt.axes);
+  const fits = cOpts.filter((o) => {
+    const got = canonicalShape(c.shape, o.axes);
+    return got.length === want.length && got.every((d, i) => d === want[i]);
+  });
+  if (fits.length === 0) return rOpt.label === NATIVE ? pairWhole(c, r) : null;
+  const views = fits.map((o) => ({ candidate: layoutView(c, o.axes), transform: o.label === rOpt.label ? "none" : o.label }));
+  const [first, ...rest] = views;
+  return { cv: first!.candidate, rv, transform: first!.transform, ...(rest.length ? { alternatives: rest } : {}) };
 }
 
 /** Pair two whole tensors: same shape, transposed, or their leading block. */
@@ -151,12 +182,12 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x): x is Keyed => x !== undefined);
   };
   const lookup = (info: NameInfo, role: string): Keyed | undefined => lookupAll(info, role)[0];
-  const RANK: Record<string, number> = { none: 0, transpose: 1, "leading-block": 2 };
+  const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || t.startsWith("layout:") ? 1 : 2);
   const bestWhole = (entry: TensorEntry, info: NameInfo) =>
     lookupAll(info, info.role)
-      .map((r) => pairWhole(entry, r.entry))
+      .map((r) => pairLayouts(entry, r.entry))
       .filter((x) => x !== null)
-      .sort((a, b) => RANK[a.transform]! - RANK[b.transform]!)[0] ?? null;
+      .sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
 
   const usedRef = new Set<string>();
   const comps = new Map<string, ComponentAlignment>();
@@ -174,14 +205,14 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     }
     comp.candidateParameters += numel(entry.shape);
     comp.candidateTensors++;
-    const add = (cv: TensorView, rv: TensorView, role: string, transform: string) => {
-      comp!.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
+    const add = (cv: TensorView, rv: TensorView, role: string, transform: string, alternatives?: WholePair["alternatives"]) => {
+      comp!.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...(alternatives ? { alternatives } : {}) });
       usedRef.add(rv.entry.name);
     };
 
     const whole = bestWhole(entry, info);
     if (whole) {
-      add(whole.cv, whole.rv, info.role, whole.transform);
+      add(whole.cv, whole.rv, info.role, whole.transform, whole.alternatives);
       continue;
     }
     // Fused on one side, split on the other.
@@ -268,14 +299,16 @@ function structuralFallback(
     const layerOfRef = (e: TensorEntry) => rInfo.get(e.name)!.layer ?? genericLayer(e.name);
     const still: Located[] = [];
     // Options per candidate tensor: same-shape references first, else transposed ones.
-    const options = new Map<Located, { ref: TensorEntry; whole: NonNullable<ReturnType<typeof pairWhole>> }[]>();
+    const options = new Map<Located, { ref: TensorEntry; whole: WholePair }[]>();
     for (const u of comp.unmatchedEntries) {
       const layer = u.layer ?? genericLayer(u.entry.name);
+      // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) may meet any layer.
       const fits = free
-        .filter((r) => layerOfRef(r) === layer)
-        .map((r) => ({ ref: r, whole: pairWhole(u.entry, r) }))
-        .filter((x): x is { ref: TensorEntry; whole: NonNullable<ReturnType<typeof pairWhole>> } => x.whole !== null && x.whole.transform !== "leading-block");
-      const same = fits.filter((f) => f.whole.transform === "none");
+        .filter((r) => layer === null || layerOfRef(r) === layer)
+        .map((r) => ({ ref: r, whole: pairLayouts(u.entry, r) }))
+        .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
+      // The layout the names decided (or the stored shape) first; a transposed fit only when nothing else fits.
+      const same = fits.filter((f) => f.whole.transform !== "transpose");
       const chosen = same.length ? same : fits;
       if (chosen.length) options.set(u, chosen);
       else still.push(u);
@@ -313,6 +346,7 @@ function structuralFallback(
             transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
             informative: isInformative(o.whole.cv),
             ambiguity: id,
+            ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ candidate: a.candidate, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}),
           });
           usedRef.add(o.ref.name);
         }

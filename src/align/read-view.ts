@@ -5,7 +5,7 @@
 import { FormatError } from "../common/errors.js";
 import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import type { WeightSource } from "../sources/types.js";
-import type { TensorView } from "./view.js";
+import { MAX_PERMUTE_ELEMENTS, type TensorView, permuteAxes } from "./view.js";
 
 /** A transposed view is decoded whole: at most this many elements (256 MiB as Float32). */
 export const MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
@@ -37,6 +37,21 @@ export class ViewReader {
     if (!this.scratch || this.scratch.length < n) this.scratch = new Float32Array(n);
     const out = this.scratch.subarray(0, n);
     const bpe = bytesPerElement(v.entry.dtype);
+    if (v.axes) {
+      if (!this.whole) {
+        const total = v.storedRows * v.storedCols;
+        if (total > MAX_PERMUTE_ELEMENTS) {
+          throw new FormatError(v.entry.file, `too large to compare in layout [${v.axes.join(", ")}] in memory (${total} elements, limit ${MAX_PERMUTE_ELEMENTS}); counted as unread`, v.entry.name);
+        }
+        const bytes = await this.source.read(v.entry.file, v.entry.begin, v.entry.begin + total * bpe);
+        const stored = new Float32Array(total);
+        decodeInto(v.entry.dtype, bytes, 0, total, stored);
+        this.whole = permuteAxes(stored, v.entry.shape, v.axes);
+      }
+      const from = (v.rowStart + r0) * v.cols;
+      out.set(this.whole.subarray(from, from + n));
+      return out;
+    }
     if (v.transpose) {
       if (!this.whole) {
         const total = v.storedRows * v.storedCols;

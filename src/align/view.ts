@@ -17,6 +17,13 @@ export interface TensorView {
   rowStart: number;
   rows: number;
   cols: number;
+  /**
+   * An N-D layout seen along its right axes: the stored axes in canonical order ([out, in, k…]), so
+   * the canonical matrix is the tensor permuted to [shape[axes[0]], shape[axes[1]], …] and reshaped to
+   * [shape[axes[0]], rest]. Such a view is decoded and permuted whole in memory (at most
+   * MAX_PERMUTE_ELEMENTS); `transpose` is then false. 2-D layouts use `transpose` (no axes).
+   */
+  axes?: number[];
 }
 
 export function storedMatrixShape(shape: number[]): [number, number] {
@@ -41,6 +48,81 @@ export function fullView(entry: TensorEntry, transpose = false): TensorView {
     rows: transpose ? c : r,
     cols: transpose ? r : c,
   };
+}
+
+/**
+ * A permuted view is materialised in memory: at most this many elements (16 Mi, 64 MiB as Float32, twice
+ * while permuting). Convolution kernels are far below (a [3, 3, 512, 512] kernel is 2.4 M); a larger one
+ * is reported unread, never independent.
+ */
+export const MAX_PERMUTE_ELEMENTS = 16 * 1024 * 1024;
+
+function isIdentity(axes: readonly number[]): boolean {
+  return axes.every((a, i) => a === i);
+}
+
+/** The tensor's shape in canonical axis order. */
+export function canonicalShape(shape: readonly number[], axes: readonly number[] | null): number[] {
+  return axes ? axes.map((a) => shape[a]!) : [...shape];
+}
+
+/**
+ * The whole tensor seen through a layout (`axes`: stored axes in canonical order; null = as stored):
+ * identity -> the plain view; a 2-D swap -> the transposed view; anything else -> a permuted view.
+ */
+export function layoutView(entry: TensorEntry, axes: readonly number[] | null): TensorView {
+  if (!axes || isIdentity(axes)) return fullView(entry);
+  if (entry.shape.length === 2) return fullView(entry, true);
+  const [r, c] = storedMatrixShape(entry.shape);
+  const canon = canonicalShape(entry.shape, axes);
+  const rows = canon[0]!;
+  return { entry, storedRows: r, storedCols: c, transpose: false, rowStart: 0, rows, cols: numel(canon) / Math.max(1, rows), axes: [...axes] };
+}
+
+/** Another tensor seen the way `like` sees its own (same transposition or axes). */
+export function viewLike(entry: TensorEntry, like: TensorView): TensorView {
+  if (like.axes && like.axes.length === entry.shape.length) return layoutView(entry, like.axes);
+  return fullView(entry, like.transpose);
+}
+
+/** A view that must be decoded whole (transposed or permuted). */
+export function readsWhole(v: TensorView): boolean {
+  return v.transpose || v.axes !== undefined;
+}
+
+/** Permute a decoded tensor (row-major, `shape`) to the canonical axis order `axes`. */
+export function permuteAxes(data: Float32Array, shape: readonly number[], axes: readonly number[]): Float32Array {
+  const rank = shape.length;
+  const strides = new Array<number>(rank);
+  let s = 1;
+  for (let k = rank - 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= shape[k]!;
+  }
+  const dims = axes.map((a) => shape[a]!);
+  const step = axes.map((a) => strides[a]!);
+  const out = new Float32Array(data.length);
+  const idx = new Array<number>(rank).fill(0);
+  let src = 0;
+  const last = rank - 1;
+  const lastDim = dims[last]!;
+  const lastStep = step[last]!;
+  for (let o = 0; o < out.length; ) {
+    // Innermost canonical axis in one run.
+    for (let j = 0; j < lastDim; j++) out[o++] = data[src + j * lastStep]!;
+    // Carry into the outer axes.
+    let k = last - 1;
+    while (k >= 0) {
+      idx[k]!++;
+      src += step[k]!;
+      if (idx[k]! < dims[k]!) break;
+      src -= step[k]! * dims[k]!;
+      idx[k] = 0;
+      k--;
+    }
+    if (k < 0) break;
+  }
+  return out;
 }
 
 export function sliceRows(v: TensorView, rowStart: number, rows: number): TensorView {

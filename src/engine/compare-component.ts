@@ -5,7 +5,7 @@
  * alignment search where element-wise comparison left matrices unexplained.
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
-import { numel, viewElements } from "../align/view.js";
+import { canonicalShape, numel, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
@@ -16,6 +16,7 @@ import { type SampledPair, nullsFor } from "../stats/controls.js";
 import { bonferroniLog10 } from "../stats/combine.js";
 import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
+import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
@@ -53,7 +54,10 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
   c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
+  const looks = c.comp.pairs.map(() => 1);
+  c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
+  smallIdenticalTests(c, looks);
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
@@ -130,7 +134,7 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     const t = c.tensors[i]!;
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
-    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    if (v.axes || pair.alternatives || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
     if (direct.log10p <= OVERWHELMING_LOG10P) {
       t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
@@ -149,6 +153,108 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     }
   }
   return { ...c, comp };
+}
+
+/**
+ * A tensor whose layout names and shapes left open (src/align/layout.ts) is compared in every layout that
+ * fits the reference; the best-supported one is kept (smallest p of the direct test, else largest |Pearson|)
+ * and the selection is paid for: p = k·min over the k looks (Bonferroni), recorded in `looks` for tests
+ * that run later (small byte-identical tensors).
+ */
+async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): Promise<Compared> {
+  let comp = c.comp;
+  for (let i = 0; i < comp.pairs.length; i++) {
+    const pair = comp.pairs[i]!;
+    const t = c.tensors[i]!;
+    if (!pair.alternatives?.length || t.error) continue;
+    const k = 1 + pair.alternatives.length;
+    looks[i] = k;
+    type Look = { pair: AlignedPair; stats: { cosine: number | null; pearson: number | null; identical: boolean }; sample: SampledPair | null; test: TensorTest | null };
+    const score = (l: Look) => (l.test ? l.test.log10p : -Math.abs(l.stats.pearson ?? 0));
+    let best: Look = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: c.samples[i] ?? null, test: null };
+    const direct = t.permutation;
+    if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
+      for (const alt of pair.alternatives) {
+        const other: AlignedPair = { ...pair, candidate: alt.candidate, transform: alt.transform };
+        delete other.alternatives;
+        let out;
+        try {
+          out = await comparePair(other, ctx.cand, ctx.ref);
+        } catch (e) {
+          if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+          continue;
+        }
+        const sample = out.stats.pearson === null ? null : out.sample;
+        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+        const look: Look = { pair: other, stats: out.stats, sample, test };
+        const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
+        if (score(look) < bestScore) best = look;
+      }
+    }
+    const kept: AlignedPair = { ...best.pair };
+    delete kept.alternatives;
+    comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? kept : p)) };
+    if (best.pair !== pair) {
+      Object.assign(t, { cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
+      c.samples[i] = best.sample;
+      if (best.test) t.permutation = asReported(best.test);
+    }
+    if (t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, k) };
+  }
+  return { ...c, comp };
+}
+
+/** Byte-identical small tensors need at least this many units along the tested axis. */
+const SMALL_MIN_UNITS = 8;
+
+/**
+ * Byte-identical copies count whatever their size. A pair below the informative size whose candidate is
+ * byte-identical to the reference (same dtype, every element equal, not constant) gets the direct test
+ * too: a small matrix the two-axis permutation test (exact on its units, as for large ones); a vector the
+ * rank permutation test along its axis, only when its length is a hidden width of the model (the units of
+ * one tensor and the inputs of another), since only then do its entries index exchangeable units. It then
+ * counts as evidence (`informative`, `promoted: "byte-identical"`). Shared constructions are still left
+ * out afterwards (recogniseConstructions), so identical constants and formula tables never count.
+ *
+ * Selecting on identity costs no validity: P(selected and p ≤ α) ≤ P(p ≤ α) ≤ α.
+ */
+function smallIdenticalTests(c: Compared, looks: number[]): void {
+  const widths = hiddenWidths(c.comp.pairs);
+  c.comp.pairs.forEach((pair, i) => {
+    const t = c.tensors[i]!;
+    const s = c.samples[i];
+    if (t.informative || t.error || !t.identical || t.pearson === null || !s || t.sampled) return;
+    if (t.dtype.candidate !== t.dtype.reference) return;
+    const v = pair.candidate;
+    let test: NonNullable<TensorResult["permutation"]> | null = null;
+    if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
+      const m = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+      const picked = m ? (m.axis === "rows" ? m.rows! : m.cols!) : null;
+      if (m && picked && picked.units >= 3 && Math.max(v.rows, v.cols) >= SMALL_MIN_UNITS) test = asReported(m);
+    } else if (v.entry.shape.length === 1 && v.rows >= SMALL_MIN_UNITS && widths.has(v.rows)) {
+      const m = vectorPermutationTest(s.a, s.b);
+      if (m) test = { ...m, axis: "rows" };
+    }
+    if (!test) return;
+    t.permutation = { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) };
+    t.informative = true;
+    t.promoted = "byte-identical";
+  });
+}
+
+/** Widths that are both a tensor's units (canonical rows) and another's inputs: hidden widths. */
+function hiddenWidths(pairs: AlignedPair[]): Set<number> {
+  const units = new Set<number>();
+  const inputs = new Set<number>();
+  for (const p of pairs) {
+    const v = p.candidate;
+    const shape = v.entry.shape;
+    if (shape.length < 2 || v.rowStart !== 0) continue;
+    const canon = v.axes ? canonicalShape(shape, v.axes) : v.transpose ? [shape[1]!, shape[0]!] : [...shape];
+    units.add(canon[0]!);
+    inputs.add(canon[1]!);
+  }
+  return new Set([...units].filter((u) => inputs.has(u)));
 }
 
 /** Ambiguous structural pairs: keep the assignment the data supports, drop the rest. */
@@ -189,7 +295,7 @@ const searchNotRun = (note: string): SearchSummary => ({ ran: false, note, resid
  */
 async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx: ComponentContext): Promise<ComponentResult> {
   const { comp, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
+  const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
     // The search reads whole matrices: in sampled mode it would undo the saving, so it waits for an exact run.

@@ -33,6 +33,11 @@ export interface TensorResult {
   /** A matrix large enough to count as evidence; vectors and tiny tensors are reported only. */
   informative: boolean;
   /**
+   * Why a tensor below the informative size counts: "byte-identical" (a trained tensor, not a shared
+   * construction, whose bytes equal the reference's gets the direct test too).
+   */
+  promoted?: "byte-identical";
+  /**
    * Evidence on its own: log10p at or below the level after Bonferroni over the component's tested
    * tensors and the family, and |effect| >= min-effect (informative tensors only). The share counts these.
    */

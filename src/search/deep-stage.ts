@@ -15,7 +15,7 @@ import { FLIPPED, type Origin, bestOrientation, foldFindings, unpairedResult } f
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { componentKind } from "../align/names.js";
 import { count } from "../common/words.js";
-import { type TensorView, fullView, viewElements } from "../align/view.js";
+import { type TensorView, viewElements, viewLike } from "../align/view.js";
 
 /** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
 const SEARCH_MAX_ELEMENTS = 48_000_000;
@@ -32,7 +32,7 @@ const BASIS_ROLES: { re: RegExp; residual: "rows" | "cols" }[] = [
 const NORM_ROLE = /norm/;
 
 function viewKey(v: TensorView): string {
-  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
 }
 
 function shapeKey(v: TensorView): string {
@@ -207,14 +207,14 @@ function viewGroups(comp: ComponentAlignment, groupPairs: Usable[], referenceTen
     if (isWhole(anyRef)) {
       for (const l of referenceTensors) {
         if (!sameKind(l) || l.role !== g.role) continue;
-        const v = fullView(l.entry, anyRef.transpose);
+        const v = viewLike(l.entry, anyRef);
         if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
       }
     }
     if (isWhole(anyCand)) {
       for (const l of comp.unmatchedEntries) {
         if (l.role !== g.role) continue;
-        const v = fullView(l.entry, anyCand.transpose);
+        const v = viewLike(l.entry, anyCand);
         if (v.rows === anyCand.rows && v.cols === anyCand.cols) g.cand.set(viewKey(v), { ...v, layer: l.layer, pairIndex: null });
       }
     }
@@ -222,7 +222,7 @@ function viewGroups(comp: ComponentAlignment, groupPairs: Usable[], referenceTen
   return groups;
 }
 
-const isWhole = (v: TensorView) => v.rowStart === 0 && v.rows === (v.transpose ? v.storedCols : v.storedRows);
+const isWhole = (v: TensorView) => v.rowStart === 0 && v.rows === (v.axes ? v.entry.shape[v.axes[0]!] : v.transpose ? v.storedCols : v.storedRows);
 
 /** Elements the search would hold in memory (both models). */
 function searchElements(groups: Map<string, ViewGroup>, basisPairs: Usable[]): number {
@@ -298,7 +298,7 @@ async function loadCandidates(g: ViewGroup, loader: MatrixLoader, idToPair: Map<
     candidate.push({ name: k, layer: v.layer, m });
     idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
     // A square matrix may be stored transposed with nothing in its shape to say so: try both.
-    if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
+    if (!v.axes && v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
       const mf = await loader.tryLoad(loader.cand, { ...v, transpose: !v.transpose });
       if (typeof mf === "string") continue;
       candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });

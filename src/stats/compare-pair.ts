@@ -6,7 +6,7 @@ import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "../align/rea
 import { type SampleGrid, SampleCollector, sampleGridIn } from "./sample.js";
 import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import { PairKernel, pairKernel } from "./kernel.js";
-import type { TensorView } from "../align/view.js";
+import { MAX_PERMUTE_ELEMENTS, type TensorView, readsWhole } from "../align/view.js";
 import type { SampledPair } from "./controls.js";
 
 export interface PairOutcome {
@@ -76,13 +76,14 @@ export function pairReads(pair: AlignedPair, fraction: number): { candidate: Byt
   const none = { candidate: [], reference: [] };
   if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
   for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
+  for (const v of [a, b]) if (v.axes && v.storedRows * v.storedCols > MAX_PERMUTE_ELEMENTS) return none;
   const ranges = rowRanges(a.rows, a.cols, fraction, b.entry.name);
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
   const blocks = blocksOf(ranges, step);
   const side = (v: TensorView): ByteRange[] => {
     const bpe = bytesPerElement(v.entry.dtype);
-    // A transposed view is read whole, once.
-    if (v.transpose) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
+    // A transposed or permuted view is read whole, once.
+    if (readsWhole(v)) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
     return blocks.map(({ r0, r1 }) => {
       const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
       return { file: v.entry.file, begin, end: begin + (r1 - r0) * v.storedCols * bpe };
@@ -198,7 +199,7 @@ function sampled(pair: AlignedPair, grid: SampleGrid, sa: SampleCollector, sb: S
 
 /** Whole stored rows in storage order: canonical row blocks are contiguous byte ranges. */
 function isPlain(v: TensorView): boolean {
-  return !v.transpose && v.cols === v.storedCols;
+  return !readsWhole(v) && v.cols === v.storedCols;
 }
 
 function readRows(source: WeightSource, v: TensorView, r0: number, r1: number, bpe: number): Promise<Uint8Array> {

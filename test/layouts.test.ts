@@ -1,0 +1,247 @@
+/**
+ * Every rank and layout compared along the right axes, and byte-identical copies always `reused`
+ * (issue 14): the trained tiny fixtures re-stored as Keras and ONNX store them, small CNNs in TF layout
+ * (fp16, int8-dequantized), MobileNet-like Keras CNNs byte-identical and independent. All through the CLI.
+ */
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { alignModels } from "../src/align/align.js";
+import { layoutOptions } from "../src/align/layout.js";
+import { layoutView, permuteAxes } from "../src/align/view.js";
+import { drifted } from "../src/examples/generate.js";
+import type { Report } from "../src/report/schema.js";
+import type { TensorEntry } from "../src/sources/types.js";
+import { vectorPermutationTest } from "../src/stats/vector-test.js";
+import { tiny } from "./helpers/fixtures.js";
+import { cnnTorch, int8Dequantized, kerasLayout, mobileNetKeras, onnxLayout, parameters, permute4, toKerasCnn } from "./helpers/layouts.js";
+import { loadModel, saveModel } from "./helpers/model-io.js";
+import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await tempDir("layouts");
+});
+
+async function check(candidate: string, reference: string): Promise<{ code: number; report: Report }> {
+  const reportPath = path.join(tmp, `${path.basename(candidate)}-${Math.random().toString(36).slice(2)}.json`);
+  const run = await runCli(["check", "--candidate", candidate, "--reference", reference, "--report", reportPath, "--quiet"]);
+  return { code: run.code, report: await readReport(reportPath) };
+}
+
+const entry = (name: string, shape: number[]): TensorEntry => ({ name, shape, dtype: "F32", file: "x", begin: 0, end: 4 * shape.reduce((a, b) => a * b, 1) });
+const only = (r: Report) => r.references[0]!.components[0]!;
+
+describe("layouts: which axis holds the units", () => {
+  it("names decide: Keras dense and conv kernels, depthwise, ONNX MatMul, PyTorch weights", () => {
+    expect(layoutOptions("dense_3/kernel:0", [128, 352]).map((o) => o.label)).toEqual(["layout:in-out"]);
+    expect(layoutOptions("onnx::MatMul_1234", [128, 352]).map((o) => o.label)).toEqual(["layout:in-out"]);
+    expect(layoutOptions("conv2d/kernel:0", [1, 1, 256, 256])).toEqual([{ label: "layout:tf-hwio", axes: [3, 2, 0, 1] }]);
+    expect(layoutOptions("conv_dw_1/depthwise_kernel:0", [3, 3, 64, 1])).toEqual([{ label: "layout:tf-depthwise", axes: [2, 3, 0, 1] }]);
+    expect(layoutOptions("params.Conv_0.kernel", [3, 3, 3, 32])[0]!.label).toBe("layout:tf-hwio");
+    expect(layoutOptions("model/conv2d_3/Conv2D", [64, 3, 3, 32])[0]!.label).toBe("layout:tflite-ohwi");
+    expect(layoutOptions("model/depthwise_conv2d/depthwise", [1, 3, 3, 64])[0]!.label).toBe("layout:tflite-1hwc");
+    expect(layoutOptions("encoder.conv1.weight", [384, 80, 3])[0]!.label).toBe("layout:native");
+    expect(layoutOptions("visual.patch_embed.proj.weight", [1280, 3, 2, 14, 14])[0]!.label).toBe("layout:native");
+    expect(layoutOptions("features.6.weight", [64, 1, 3, 3])[0]!.label).toBe("layout:native");
+  });
+
+  it("shapes decide when names do not: small square taps first or last; still ambiguous -> several options", () => {
+    expect(layoutOptions("k7", [1, 1, 256, 256]).map((o) => o.label)).toEqual(["layout:tf-hwio"]);
+    expect(layoutOptions("k8", [64, 64, 3, 3]).map((o) => o.label)).toEqual(["layout:native"]);
+    expect(layoutOptions("k9", [3, 3, 32, 1]).map((o) => o.label)).toEqual(["layout:tf-depthwise"]);
+    expect(layoutOptions("k10", [8, 8, 8, 8]).length).toBeGreaterThan(1);
+  });
+
+  it("a permuted view reads [kh, kw, in, out] as [out, in·kh·kw] in PyTorch's element order", () => {
+    const oihw = { shape: [4, 3, 2, 2], data: Float32Array.from({ length: 48 }, (_, i) => i) };
+    const hwio = permute4(oihw, [2, 3, 1, 0]);
+    const v = layoutView(entry("conv/kernel:0", hwio.shape), [3, 2, 0, 1]);
+    expect([v.rows, v.cols]).toEqual([4, 12]);
+    expect([...permuteAxes(hwio.data, hwio.shape, v.axes!)]).toEqual([...oihw.data]);
+  });
+
+  it("a 1x1 TF conv is a 256 x 256 matrix (informative), not a 1-row one", () => {
+    const a = alignModels([entry("conv2d/kernel:0", [1, 1, 256, 256])], [entry("features.0.weight", [256, 256, 1, 1])]);
+    const p = a.components[0]!.pairs[0]!;
+    expect([p.candidate.rows, p.candidate.cols, p.informative]).toEqual([256, 256, true]);
+    expect(p.transform).toBe("renamed+layout:tf-hwio");
+  });
+
+  it("an ambiguous layout becomes alternatives the engine tries (and pays for)", () => {
+    const a = alignModels([entry("k0", [8, 8, 8, 8])], [entry("net.0.weight", [8, 8, 8, 8])]);
+    const p = a.components[0]!.pairs[0]!;
+    expect(p.alternatives?.length).toBeGreaterThan(0);
+  });
+
+  it("the rank test of a vector: exact mean and variance, ties, identical vectors", () => {
+    const a = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i * 1.7) + i / 100);
+    const t = vectorPermutationTest(a, a)!;
+    expect(t.effect).toBeCloseTo(1, 10);
+    expect(t.z).toBeCloseTo(Math.sqrt(63), 8);
+    expect(vectorPermutationTest(a, new Float32Array(64).fill(1))).toBeNull();
+  });
+});
+
+describe("the tiny fixtures as Keras and ONNX store them", () => {
+  it("Keras dense kernels [in, out] named dense_N/kernel:0: a fine-tune is reused along the right axes", async () => {
+    const sft = await loadModel(await tiny("llm-a-sft"));
+    const dir = path.join(tmp, "keras-sft");
+    await saveModel(dir, kerasLayout(sft.tensors), { dtype: "BF16" });
+    const { code, report } = await check(dir, await tiny("llm-a"));
+    expect(code).toBe(1);
+    const c = only(report);
+    expect(c.verdict).toBe("reused");
+    const dense = c.tensors.filter((t) => t.candidate.startsWith("dense_"));
+    expect(dense.length).toBe(29);
+    // Every dense kernel met a matrix of its own canonical shape, compared transposed back ([out, in]).
+    expect(dense.every((t) => t.transform.includes("layout:in-out"))).toBe(true);
+    expect(dense.filter((t) => t.standsOut).length).toBeGreaterThanOrEqual(25);
+    expect(c.log10pCorrected!).toBeLessThan(-50);
+  });
+
+  it("Keras layout of an independent model stays independent", async () => {
+    const b = await loadModel(await tiny("llm-b"));
+    const dir = path.join(tmp, "keras-b");
+    await saveModel(dir, kerasLayout(b.tensors), { dtype: "BF16" });
+    const { code, report } = await check(dir, await tiny("llm-a"));
+    expect(code).toBe(0);
+    expect(only(report).verdict).toBe("independent");
+  });
+
+  it("ONNX MatMul [in, out] with opaque names: fc1 meets up/gate (never down transposed), the right tensor wins", async () => {
+    const sft = await loadModel(await tiny("llm-a-sft"));
+    const { model, names } = onnxLayout(sft.tensors);
+    const dir = path.join(tmp, "onnx-sft");
+    await saveModel(dir, model, { dtype: "BF16" });
+    const { code, report } = await check(dir, await tiny("llm-a"));
+    expect(code).toBe(1);
+    const c = only(report);
+    expect(c.verdict).toBe("reused");
+    const onnx = c.tensors.filter((t) => t.candidate.startsWith("onnx::MatMul_"));
+    expect(onnx.length).toBe(29);
+    const roleOf = (n: string) => n.replace(/^model\.layers\.\d+\./, "").replace(/\.weight$/, "");
+    for (const t of onnx) {
+      const original = names.get(t.candidate)!;
+      // Never the transposed-shape partner: up/gate [352,128] never meets down [128,352] (or the reverse).
+      expect(/down_proj/.test(original)).toBe(/down_proj/.test(t.reference));
+      expect(t.transform).toMatch(/layout:in-out/);
+    }
+    // The data picks the very tensor it came from.
+    const right = onnx.filter((t) => names.get(t.candidate) === t.reference).length;
+    expect(right).toBe(onnx.length);
+    expect(onnx.every((t) => roleOf(names.get(t.candidate)!) === roleOf(t.reference))).toBe(true);
+  });
+});
+
+describe("CNNs stored [kh, kw, in, out]", () => {
+  let ref: string;
+  let base: ReturnType<typeof cnnTorch>;
+  beforeAll(async () => {
+    base = cnnTorch(11);
+    ref = path.join(tmp, "cnn-ref");
+    await saveModel(ref, base);
+  });
+
+  for (const [label, make, dtype] of [
+    ["fp16", (m: ReturnType<typeof cnnTorch>) => m, "F16"],
+    ["int8-dequantized", int8Dequantized, "F32"],
+  ] as const) {
+    it(`a fine-tuned copy converted to Keras layout, ${label}: reused, convs compared as [out, in·kh·kw]`, async () => {
+      const dir = path.join(tmp, `cnn-${label}`);
+      await saveModel(dir, toKerasCnn(make(drifted(base, 5, 0.15))), { dtype });
+      const { code, report } = await check(dir, ref);
+      expect(code).toBe(1);
+      const c = only(report);
+      expect(c.verdict).toBe("reused");
+      const byName = Object.fromEntries(c.tensors.map((t) => [t.candidate, t]));
+      expect(byName["conv2d_1/kernel:0"]!.reference).toBe("features.3.weight");
+      expect(byName["conv2d_1/kernel:0"]!.transform).toBe("renamed+layout:tf-hwio");
+      expect(byName["conv2d_3/kernel:0"]!.reference).toBe("features.10.weight"); // the 1x1 conv
+      expect(byName["conv2d_3/kernel:0"]!.informative).toBe(true);
+      expect(byName["conv2d_3/kernel:0"]!.permutation!.units).toBe(128);
+      expect(byName["depthwise_conv2d/depthwise_kernel:0"]!.reference).toBe("features.6.weight");
+      expect(byName["depthwise_conv2d/depthwise_kernel:0"]!.transform).toBe("renamed+layout:tf-depthwise");
+      expect(byName["dense/kernel:0"]!.reference).toBe("classifier.weight");
+      for (const n of ["conv2d_1/kernel:0", "conv2d_2/kernel:0", "conv2d_3/kernel:0"]) {
+        expect(byName[n]!.pearson!).toBeGreaterThan(0.9);
+        expect(byName[n]!.standsOut).toBe(true);
+      }
+    });
+  }
+
+  it("an independently initialised CNN in Keras layout is independent", async () => {
+    const dir = path.join(tmp, "cnn-other");
+    await saveModel(dir, toKerasCnn(drifted(cnnTorch(12), 6, 0.15)));
+    const { code, report } = await check(dir, ref);
+    expect(code).toBe(0);
+    expect(only(report).verdict).toBe("independent");
+    expect(only(report).tensors.filter((t) => t.informative).every((t) => !t.standsOut)).toBe(true);
+  });
+
+  it("a layout names and shapes leave open is tried both ways, the selection paid for", async () => {
+    const g = cnnTorch(21);
+    const k = { shape: [8, 8, 8, 8], data: g.get("features.3.weight")!.data.slice(0, 4096) };
+    const refDir = path.join(tmp, "amb-ref");
+    await saveModel(refDir, new Map([["net.0.weight", k]]));
+    const candDir = path.join(tmp, "amb-cand");
+    // Stored HWIO under a name that says nothing: native and HWIO both fit [8, 8, 8, 8].
+    await saveModel(candDir, new Map([["k0", permute4(drifted(new Map([["x", k]]), 3, 0.1).get("x")!, [2, 3, 1, 0])]]));
+    const { report } = await check(candDir, refDir);
+    const t = only(report).tensors[0]!;
+    expect(t.transform).toBe("renamed+layout:tf-hwio");
+    expect(t.pearson!).toBeGreaterThan(0.9);
+    expect(t.standsOut).toBe(true);
+  });
+});
+
+describe("byte-identical copies are reused whatever the size", () => {
+  it("a MobileNet-like Keras CNN (~106k parameters, 107 tensors) copied byte for byte: reused, identical counted", async () => {
+    const m = mobileNetKeras(7);
+    expect(m.size).toBe(107);
+    expect(parameters(m)).toBeGreaterThan(90_000);
+    expect(parameters(m)).toBeLessThan(120_000);
+    const ref = path.join(tmp, "mobilenet-ref");
+    const cand = path.join(tmp, "mobilenet-copy");
+    await saveModel(ref, m);
+    await saveModel(cand, m);
+    const { code, report } = await check(cand, ref);
+    expect(code).toBe(1);
+    const c = only(report);
+    expect(c.verdict).toBe("reused");
+    // Depthwise kernels, small pointwise convs and batch-norm vectors count once byte-identical.
+    const promoted = c.tensors.filter((t) => t.promoted === "byte-identical");
+    expect(promoted.some((t) => t.candidate.includes("depthwise_kernel"))).toBe(true);
+    expect(promoted.some((t) => t.candidate.endsWith("/gamma:0"))).toBe(true);
+    // The classifier's bias indexes classes, not hidden units: never tested along them.
+    expect(c.tensors.find((t) => t.candidate === "predictions/bias:0")!.informative).toBe(false);
+    expect(c.identical!.tensors).toBeGreaterThan(90);
+    expect(c.combination!.tensors).toBeGreaterThan(90);
+  });
+
+  it("a tiny CNN where every tensor is below the informative size: byte-identical -> reused", async () => {
+    const m = mobileNetKeras(8, [8, 16, 16, 24], 4);
+    expect([...m.values()].every((t) => t.data.length < 4096)).toBe(true);
+    const ref = path.join(tmp, "tinycnn-ref");
+    const cand = path.join(tmp, "tinycnn-copy");
+    await saveModel(ref, m);
+    await saveModel(cand, m);
+    const { code, report } = await check(cand, ref);
+    expect(code).toBe(1);
+    expect(only(report).verdict).toBe("reused");
+    expect(only(report).identical!.tensors).toBeGreaterThan(10);
+  });
+
+  it("two independently initialised MobileNet-like CNNs are not reused", async () => {
+    const ref = path.join(tmp, "mobilenet-a");
+    const cand = path.join(tmp, "mobilenet-b");
+    await saveModel(ref, drifted(mobileNetKeras(9), 1, 0.2));
+    await saveModel(cand, drifted(mobileNetKeras(10), 2, 0.2));
+    const { code, report } = await check(cand, ref);
+    expect(code).not.toBe(1);
+    const c = only(report);
+    expect(c.verdict).not.toBe("reused");
+    expect(c.tensors.some((t) => t.promoted)).toBe(false);
+    expect(c.identical!.tensors).toBe(0);
+  });
+});
