@@ -95,7 +95,7 @@ describe("the tiny fixtures as Keras and ONNX store them", () => {
     const dense = c.tensors.filter((t) => t.candidate.startsWith("dense_"));
     expect(dense.length).toBe(29);
     // Every dense kernel met a matrix of its own canonical shape, compared transposed back ([out, in]).
-    expect(dense.every((t) => t.transform.includes("layout:in-out"))).toBe(true);
+    expect(dense.every((t) => t.transform === "renamed+layout:in-out")).toBe(true);
     expect(dense.filter((t) => t.standsOut).length).toBeGreaterThanOrEqual(25);
     expect(c.log10pCorrected!).toBeLessThan(-50);
   });
@@ -127,10 +127,29 @@ describe("the tiny fixtures as Keras and ONNX store them", () => {
       expect(/down_proj/.test(original)).toBe(/down_proj/.test(t.reference));
       expect(t.transform).toMatch(/layout:in-out/);
     }
+    expect(onnx.every((t) => !/\btranspose\b/.test(t.transform))).toBe(true);
     // The data picks the very tensor it came from.
     const right = onnx.filter((t) => names.get(t.candidate) === t.reference).length;
     expect(right).toBe(onnx.length);
     expect(onnx.every((t) => roleOf(names.get(t.candidate)!) === roleOf(t.reference))).toBe(true);
+  });
+  it("ONNX layout of an independent model: the structural pairing itself never offers fc1 against fc2ᵀ", async () => {
+    const b = await loadModel(await tiny("llm-b"));
+    const { model, names } = onnxLayout(b.tensors);
+    const dir = path.join(tmp, "onnx-b");
+    await saveModel(dir, model, { dtype: "BF16" });
+    const { code, report } = await check(dir, await tiny("llm-a"));
+    expect(code).toBe(0);
+    const c = only(report);
+    expect(c.verdict).toBe("independent");
+    const onnx = c.tensors.filter((t) => t.candidate.startsWith("onnx::MatMul_"));
+    expect(onnx.length).toBe(29);
+    for (const t of onnx) {
+      // The element-wise pair (the search's look, when stronger, moves it under `direct`).
+      const paired = t.direct?.reference ?? t.reference;
+      expect(/down_proj/.test(names.get(t.candidate)!)).toBe(/down_proj/.test(paired));
+      if (!t.direct) expect(t.transform).toMatch(/^renamed\+layout:in-out/);
+    }
   });
 });
 

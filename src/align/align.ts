@@ -108,7 +108,9 @@ function pairLayouts(c: TensorEntry, r: TensorEntry): WholePair | null {
     const got = canonicalShape(c.shape, o.axes);
     return got.length === want.length && got.every((d, i) => d === want[i]);
   });
-  if (fits.length === 0) return rOpt.label === NATIVE ? pairWhole(c, r) : null;
+  // Nothing fits along the right axes: the stored shapes' rules only when both sides may be stored natively
+  // (a name that decided the layout never meets a tensor by its raw shape: fc1 [in, out] is not fc2 [out, in]).
+  if (fits.length === 0) return rOpt.label === NATIVE && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
   const views = fits.map((o) => ({ candidate: layoutView(c, o.axes), transform: o.label === rOpt.label ? "none" : o.label }));
   const [first, ...rest] = views;
   return { cv: first!.candidate, rv, transform: first!.transform, ...(rest.length ? { alternatives: rest } : {}) };

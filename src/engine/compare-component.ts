@@ -134,7 +134,8 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     const t = c.tensors[i]!;
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
-    if (v.axes || pair.alternatives || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    // A layout the names decided (or that was already tried, layoutLook) needs no second look.
+    if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
     if (direct.log10p <= OVERWHELMING_LOG10P) {
       t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
