@@ -304,11 +304,14 @@ function structuralFallback(
     const options = new Map<Located, { ref: TensorEntry; whole: WholePair }[]>();
     for (const u of comp.unmatchedEntries) {
       const layer = u.layer ?? genericLayer(u.entry.name);
-      // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) may meet any layer.
-      const fits = free
-        .filter((r) => layer === null || layerOfRef(r) === layer)
-        .map((r) => ({ ref: r, whole: pairLayouts(u.entry, r) }))
-        .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
+      const fitsIn = (refs: TensorEntry[]) =>
+        refs
+          .map((r) => ({ ref: r, whole: pairLayouts(u.entry, r) }))
+          .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
+      let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
+      // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) that fits no
+      // layer-less reference tensor may meet a tensor of any layer.
+      if (fits.length === 0 && layer === null) fits = fitsIn(free);
       // The layout the names decided (or the stored shape) first; a transposed fit only when nothing else fits.
       const same = fits.filter((f) => f.whole.transform !== "transpose");
       const chosen = same.length ? same : fits;

@@ -123,7 +123,7 @@ export interface ComponentResult {
    * reference was compared (its matrices); else it is `inconclusive`.
    */
   comparable?: boolean;
-  /** Matrices whose bytes equal the reference's, and their parameters (a byte-identical copy). */
+  /** Tensors counted as evidence (matrices, and small byte-identical ones promoted) whose bytes equal the reference's, and their parameters. */
   identical?: { tensors: number; parameters: number };
   /** The alignment search for hidden permutations and layer shifts (runs when element-wise comparison finds no reuse). */
   search: SearchSummary | null;
