@@ -204,13 +204,20 @@ describe("CNNs stored [kh, kw, in, out]", () => {
     const refDir = path.join(tmp, "amb-ref");
     await saveModel(refDir, new Map([["net.0.weight", k]]));
     const candDir = path.join(tmp, "amb-cand");
+    const hwio = permute4(drifted(new Map([["x", k]]), 3, 0.1).get("x")!, [2, 3, 1, 0]);
     // Stored HWIO under a name that says nothing: native and HWIO both fit [8, 8, 8, 8].
-    await saveModel(candDir, new Map([["k0", permute4(drifted(new Map([["x", k]]), 3, 0.1).get("x")!, [2, 3, 1, 0])]]));
+    await saveModel(candDir, new Map([["k0", hwio]]));
     const { report } = await check(candDir, refDir);
     const t = only(report).tensors[0]!;
     expect(t.transform).toBe("renamed+layout:tf-hwio");
     expect(t.pearson!).toBeGreaterThan(0.9);
     expect(t.standsOut).toBe(true);
+    // The same tensor under a Keras name (the layout decided, one look): the ambiguous one paid 2x.
+    const decidedDir = path.join(tmp, "amb-decided");
+    await saveModel(decidedDir, new Map([["k0/kernel:0", hwio]]));
+    const decided = only((await check(decidedDir, refDir)).report).tensors[0]!;
+    expect(decided.transform).toBe("renamed+layout:tf-hwio");
+    expect(t.permutation!.log10p - decided.permutation!.log10p).toBeCloseTo(Math.log10(2), 6);
   });
 });
 
