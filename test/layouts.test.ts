@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
 import { layoutOptions } from "../src/align/layout.js";
 import { layoutView, permuteAxes } from "../src/align/view.js";
-import { drifted } from "../src/examples/generate.js";
+import { drifted, llamaModel } from "../src/examples/generate.js";
 import type { Report } from "../src/report/schema.js";
 import type { TensorEntry } from "../src/sources/types.js";
 import { vectorPermutationTest } from "../src/stats/vector-test.js";
@@ -150,6 +150,31 @@ describe("the tiny fixtures as Keras and ONNX store them", () => {
       expect(/down_proj/.test(names.get(t.candidate)!)).toBe(/down_proj/.test(paired));
       if (!t.direct) expect(t.transform).toMatch(/^renamed\+layout:in-out/);
     }
+  });
+});
+
+describe("ONNX exports too deep to try every pairing", () => {
+  it("8 layers of q, k, v, o under opaque names: paired in graph order (no data-driven choice), a fine-tune reused", async () => {
+    const shape = { hidden: 64, intermediate: 176, layers: 8, vocab: 100 };
+    const base = llamaModel(shape, 31);
+    const refDir = path.join(tmp, "deep-ref");
+    await saveModel(refDir, base);
+    const { model, names } = onnxLayout(drifted(base, 32, 0.15));
+    const candDir = path.join(tmp, "deep-onnx");
+    await saveModel(candDir, model);
+    const entries = (m: typeof model) => [...m].map(([n, t]) => entry(n, t.shape));
+    const square = alignModels(entries(model), entries(base)).components[0]!.pairs.filter((p) => p.candidate.entry.name.startsWith("onnx::") && p.candidate.rows === 64 && p.candidate.cols === 64);
+    expect(square.length).toBe(32);
+    expect(square.every((p) => p.ambiguity === undefined)).toBe(true);
+    const { code, report } = await check(candDir, refDir);
+    expect(code).toBe(1);
+    const c = only(report);
+    expect(c.verdict).toBe("reused");
+    const onnx = c.tensors.filter((t) => t.candidate.startsWith("onnx::MatMul_"));
+    expect(onnx.length).toBe(8 * 7 + 1);
+    // 32 square matrices against 32: above the bound, so in order; every one meets the tensor it came from.
+    expect(onnx.filter((t) => (t.direct?.reference ?? t.reference) === names.get(t.candidate)).length).toBe(onnx.length);
+    expect(onnx.every((t) => t.standsOut)).toBe(true);
   });
 });
 

@@ -272,6 +272,62 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
 const STANDARD = new Set(["language", "vision", "audio", "projector"]);
 
 
+/** Above this many candidate x reference options, layer-less names are paired in order (below). */
+const MAX_WIDE_OPTIONS = 256;
+/** The order roles come in inside a layer (exporters walk the graph in this order). */
+const ROLE_ORDER = ["q", "k", "v", "qkv", "o", "gate", "up", "gate_up", "down"];
+
+function roleRank(role: string): number {
+  const segs = role.split(".");
+  const i = ROLE_ORDER.findIndex((r) => segs.includes(r));
+  return i < 0 ? ROLE_ORDER.length : i;
+}
+
+/** Names compared with their numbers as numbers (`onnx::MatMul_98` before `onnx::MatMul_102`). */
+function naturalCompare(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+
+/**
+ * Layer-less names (ONNX `onnx::MatMul_N`, Keras `dense_N/kernel:0`) that may meet any layer make
+ * groups that grow with the square of the depth (every q, k, v, o of 32 layers against every other: 16k
+ * comparisons of whole matrices). Above MAX_WIDE_OPTIONS per shape, they are paired in order instead,
+ * without looking at the values: candidates in natural name order (exporters number initialisers in
+ * graph order), references by layer then role order. The data never chooses, so nothing is to pay.
+ */
+function pairWideInOrder(
+  widened: Located[],
+  options: Map<Located, { ref: TensorEntry; whole: WholePair }[]>,
+  layerOfRef: (e: TensorEntry) => number | null,
+  rInfo: Map<string, NameInfo | null>,
+  still: Located[],
+): void {
+  const byShape = new Map<string, Located[]>();
+  for (const u of widened) {
+    const v = options.get(u)![0]!.whole.cv;
+    const key = `${v.rows}x${v.cols}`;
+    byShape.set(key, [...(byShape.get(key) ?? []), u]);
+  }
+  for (const cands of byShape.values()) {
+    const refs = new Map<string, TensorEntry>();
+    for (const u of cands) for (const o of options.get(u)!) refs.set(o.ref.name, o.ref);
+    if (cands.length * refs.size <= MAX_WIDE_OPTIONS) continue;
+    const orderedRefs = [...refs.values()].sort(
+      (a, b) => (layerOfRef(a) ?? -1) - (layerOfRef(b) ?? -1) || roleRank(rInfo.get(a.name)!.role) - roleRank(rInfo.get(b.name)!.role) || naturalCompare(a.name, b.name),
+    );
+    const orderedCands = [...cands].sort((a, b) => naturalCompare(a.entry.name, b.entry.name));
+    orderedCands.forEach((u, i) => {
+      const ref = orderedRefs[i];
+      const o = ref ? options.get(u)!.find((x) => x.ref.name === ref.name) : undefined;
+      if (o) options.set(u, [o]);
+      else {
+        options.delete(u);
+        still.push(u);
+      }
+    });
+  }
+}
+
 /** The first all-digit segment of a name: a layer index when names follow no known scheme. */
 function genericLayer(name: string): number | null {
   const seg = name.split(".").find((x) => /^\d+$/.test(x));
@@ -300,6 +356,7 @@ function structuralFallback(
     });
     const layerOfRef = (e: TensorEntry) => rInfo.get(e.name)!.layer ?? genericLayer(e.name);
     const still: Located[] = [];
+    const widened: Located[] = [];
     // Options per candidate tensor: same-shape references first, else transposed ones.
     const options = new Map<Located, { ref: TensorEntry; whole: WholePair }[]>();
     for (const u of comp.unmatchedEntries) {
@@ -311,13 +368,20 @@ function structuralFallback(
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) that fits no
       // layer-less reference tensor may meet a tensor of any layer.
-      if (fits.length === 0 && layer === null) fits = fitsIn(free);
+      let wide = false;
+      if (fits.length === 0 && layer === null) {
+        fits = fitsIn(free);
+        wide = true;
+      }
       // The layout the names decided (or the stored shape) first; a transposed fit only when nothing else fits.
       const same = fits.filter((f) => f.whole.transform !== "transpose");
       const chosen = same.length ? same : fits;
-      if (chosen.length) options.set(u, chosen);
-      else still.push(u);
+      if (chosen.length) {
+        options.set(u, chosen);
+        if (wide) widened.push(u);
+      } else still.push(u);
     }
+    pairWideInOrder(widened, options, layerOfRef, rInfo, still);
     // Connected groups of candidates sharing options.
     const seen = new Set<Located>();
     for (const u of options.keys()) {
