@@ -98,6 +98,10 @@ describe("the tiny fixtures as Keras and ONNX store them", () => {
     expect(dense.every((t) => t.transform === "renamed+layout:in-out")).toBe(true);
     expect(dense.filter((t) => t.standsOut).length).toBeGreaterThanOrEqual(25);
     expect(c.log10pCorrected!).toBeLessThan(-50);
+    // Nine layer-less norm gains meet one layer-less reference norm: the eight left over are unmatched, never dropped.
+    const norms = c.tensors.filter((t) => t.candidate.startsWith("layer_normalization_")).length;
+    expect(norms + c.unmatchedTensors).toBe(9);
+    expect(c.tensors.length + c.unmatchedTensors).toBe(sft.tensors.size);
   });
 
   it("Keras layout of an independent model stays independent", async () => {

@@ -5,6 +5,7 @@
  * alignment search where element-wise comparison left matrices unexplained.
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
+import { componentKind, parseName } from "../align/names.js";
 import { canonicalShape, numel, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
@@ -263,7 +264,22 @@ function dropAmbiguous(c: Compared): Compared {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
   const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
-  return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+  const pairs = kept(c.comp.pairs);
+  // A candidate tensor that lost every option (more candidates than references of its shape) is unmatched, never dropped.
+  const still = new Set(pairs.map((p) => p.candidate.entry.name));
+  const lost = new Map<string, AlignedPair>();
+  c.comp.pairs.forEach((p, i) => {
+    if (!keep[i] && !still.has(p.candidate.entry.name)) lost.set(p.candidate.entry.name, p);
+  });
+  const lostEntries: Located[] = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
+  const comp: ComponentAlignment = {
+    ...c.comp,
+    pairs,
+    unmatched: [...c.comp.unmatched, ...lostEntries.map((l) => l.entry.name)],
+    unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
+    unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries],
+  };
+  return { comp, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
 
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */
