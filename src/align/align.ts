@@ -5,7 +5,7 @@
  * tensors without a counterpart are kept in `unmatched`, never dropped.
  */
 import type { TensorEntry } from "../sources/types.js";
-import { NATIVE, layoutOptions, referenceLayout } from "./layout.js";
+import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenceLayout } from "./layout.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind } from "./names.js";
 import {
   type TensorView,
@@ -91,6 +91,10 @@ function isInformative(v: TensorView): boolean {
   return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
 }
 
+/** Each model's layout family, from its kernels that names or shapes decide (src/align/layout.ts). */
+type Families = { candidate: LayoutFamily | null; reference: LayoutFamily | null };
+const NO_FAMILIES: Families = { candidate: null, reference: null };
+
 type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternatives?: { candidate: TensorView; transform: string }[] };
 
 /**
@@ -98,9 +102,9 @@ type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternativ
  * whose canonical shape is the reference's; several that fit become alternatives the engine tries.
  * Tensors whose layouts are both native keep the shape rules of pairWhole.
  */
-function pairLayouts(c: TensorEntry, r: TensorEntry): WholePair | null {
-  const cOpts = layoutOptions(c.name, c.shape);
-  const rOpt = referenceLayout(r.name, r.shape);
+function pairLayouts(c: TensorEntry, r: TensorEntry, families: Families = NO_FAMILIES): WholePair | null {
+  const cOpts = layoutOptionsIn(c.name, c.shape, families.candidate);
+  const rOpt = referenceLayout(r.name, r.shape, families.reference);
   if (rOpt.label === NATIVE && cOpts.length === 1 && cOpts[0]!.label === NATIVE) return pairWhole(c, r);
   const want = canonicalShape(r.shape, rOpt.axes);
   const rv = layoutView(r, rOpt.axes);
@@ -171,6 +175,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     spec,
   );
   const rInfo = assignComponents(reference.map((t) => t.name));
+  const families: Families = { candidate: modelLayoutFamily(candidate), reference: modelLayoutFamily(reference) };
   const refByKey = new Map<string, Keyed>();
   for (const entry of reference) {
     const info = rInfo.get(entry.name)!;
@@ -187,7 +192,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
   const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || t.startsWith("layout:") ? 1 : 2);
   const bestWhole = (entry: TensorEntry, info: NameInfo) =>
     lookupAll(info, info.role)
-      .map((r) => pairLayouts(entry, r.entry))
+      .map((r) => pairLayouts(entry, r.entry, families))
       .filter((x) => x !== null)
       .sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
 
@@ -257,7 +262,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
-  structuralFallback(comps, reference, rInfo, usedRef);
+  structuralFallback(comps, reference, rInfo, usedRef, families);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -345,6 +350,7 @@ function structuralFallback(
   reference: TensorEntry[],
   rInfo: Map<string, NameInfo | null>,
   usedRef: Set<string>,
+  families: Families,
 ): void {
   let nextId = 1;
   for (const comp of comps.values()) {
@@ -363,7 +369,7 @@ function structuralFallback(
       const layer = u.layer ?? genericLayer(u.entry.name);
       const fitsIn = (refs: TensorEntry[]) =>
         refs
-          .map((r) => ({ ref: r, whole: pairLayouts(u.entry, r) }))
+          .map((r) => ({ ref: r, whole: pairLayouts(u.entry, r, families) }))
           .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) that fits no

@@ -107,7 +107,42 @@ export function layoutOptions(name: string, shape: readonly number[]): LayoutOpt
   return byShape(name, shape);
 }
 
-/** The layout a reference tensor is read in: its most likely one. */
-export function referenceLayout(name: string, shape: readonly number[]): LayoutOption {
-  return layoutOptions(name, shape)[0]!;
+/** A framework family of layouts (what one checkpoint uses for all its kernels). */
+export type LayoutFamily = "native" | "tf" | "tflite";
+
+function familyOf(label: string): LayoutFamily | null {
+  if (label === NATIVE) return "native";
+  if (label.startsWith("layout:tf-")) return "tf";
+  if (label.startsWith("layout:tflite-")) return "tflite";
+  return null;
+}
+
+/**
+ * The graph's own answer for what its tensors leave open: one checkpoint stores every kernel the same
+ * way, so when every kernel (rank ≥ 3) whose layout its name or shape decided is of one family, that
+ * family is the model's. Names and shapes only: no value is looked at, so nothing is to pay.
+ */
+export function modelLayoutFamily(entries: readonly { name: string; shape: readonly number[] }[]): LayoutFamily | null {
+  const votes = new Set<LayoutFamily>();
+  for (const e of entries) {
+    if (e.shape.length < 3) continue;
+    const opts = layoutOptions(e.name, e.shape);
+    if (opts.length !== 1) continue;
+    const f = familyOf(opts[0]!.label);
+    if (f) votes.add(f);
+  }
+  return votes.size === 1 ? [...votes][0]! : null;
+}
+
+/** The options of a tensor, narrowed to the model's family when they are several and one is of it. */
+export function layoutOptionsIn(name: string, shape: readonly number[], family: LayoutFamily | null): LayoutOption[] {
+  const opts = layoutOptions(name, shape);
+  if (opts.length < 2 || !family) return opts;
+  const same = opts.filter((o) => familyOf(o.label) === family);
+  return same.length ? same : opts;
+}
+
+/** The layout a reference tensor is read in: its most likely one (in the reference's family). */
+export function referenceLayout(name: string, shape: readonly number[], family: LayoutFamily | null = null): LayoutOption {
+  return layoutOptionsIn(name, shape, family)[0]!;
 }
