@@ -61,6 +61,21 @@ describe("layouts: which axis holds the units", () => {
     expect([...permuteAxes(hwio.data, hwio.shape, v.axes!)]).toEqual([...oihw.data]);
   });
 
+  it("rank 3 and 5: TF Conv1D [k, in, out] and Conv3D [d, h, w, in, out] meet PyTorch's [out, in, k…]", () => {
+    expect(layoutOptions("conv1d/kernel:0", [3, 80, 384])).toEqual([{ label: "layout:tf-wio", axes: [2, 1, 0] }]);
+    expect(layoutOptions("patch/kernel:0", [2, 14, 14, 3, 1280])).toEqual([{ label: "layout:tf-dhwio", axes: [4, 3, 0, 1, 2] }]);
+    // A [2, 2, 2, 3, 4] DHWIO tensor read as [4, 3·2·2·2], element (o, i, d, h, w) = stored (d, h, w, i, o).
+    const shape = [2, 2, 2, 3, 4];
+    const data = Float32Array.from({ length: 96 }, (_, i) => i);
+    const out = permuteAxes(data, shape, [4, 3, 0, 1, 2]);
+    const at = (d: number, h: number, w: number, i: number, o: number) => (((d * 2 + h) * 2 + w) * 3 + i) * 4 + o;
+    for (let o = 0; o < 4; o++) for (let i = 0; i < 3; i++) for (let d = 0; d < 2; d++) for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) {
+      expect(out[(((o * 3 + i) * 2 + d) * 2 + h) * 2 + w]).toBe(at(d, h, w, i, o));
+    }
+    const a = alignModels([entry("conv1d/kernel:0", [3, 80, 384])], [entry("encoder.conv1.weight", [384, 80, 3])]);
+    expect(a.components[0]!.pairs[0]!.transform).toBe("renamed+layout:tf-wio");
+  });
+
   it("a 1x1 TF conv is a 256 x 256 matrix (informative), not a 1-row one", () => {
     const a = alignModels([entry("conv2d/kernel:0", [1, 1, 256, 256])], [entry("features.0.weight", [256, 256, 1, 1])]);
     const p = a.components[0]!.pairs[0]!;
