@@ -1565,14 +1565,15 @@ function matchRows(cFull, r, modulus = 0) {
     if (signs[i] < 0) flipped++;
   }
   const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
-  const { test, pearson: pearson2, cosine } = heldOutTest(cc, rr, perm, signs, held);
+  let judged = null;
+  const heldOut = () => judged ??= heldOutTest(cc, rr, perm, signs, held);
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k];
     if (perm[k] === row) identical++;
   });
-  return { r: pearson2, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { select, heldOut, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 function splitFeatures(w, limit) {
   const even = Array.from({ length: Math.ceil(w / 2) }, (_, i) => 2 * i);
@@ -1836,14 +1837,15 @@ function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform, residua
       const want = chosenLayer.get(ct.layer);
       const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
       if (!cell) continue;
+      const { test, pearson: pearson2, cosine } = cell.heldOut();
       results.push({
         candidate: ct.name,
         reference: cell.refName,
-        pearson: cell.r,
-        cosine: cell.cos,
-        log10p: exchangeable ? cell.test?.log10p ?? 0 : 0,
-        z: exchangeable ? cell.test?.z ?? 0 : 0,
-        effect: cell.test?.effect ?? 0,
+        pearson: pearson2,
+        cosine,
+        log10p: exchangeable ? test?.log10p ?? 0 : 0,
+        z: exchangeable ? test?.z ?? 0 : 0,
+        effect: test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols
@@ -1858,7 +1860,7 @@ function alignedNull(g, cells, chosenLayer, isDuplicate) {
     const want = chosenLayer.get(ct.layer);
     for (const cell of cells.get(cellKey(g, ct))) {
       if (cell.refLayer === want || isDuplicate(cell.refLayer, want ?? null)) continue;
-      values.push(cell.r);
+      values.push(cell.select);
     }
   }
   return summarise(values);
@@ -3522,6 +3524,13 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     const pair = pairs[i];
     const s = samples[i];
     if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    if (identityLike(pair, s)) {
+      const test2 = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
+      t.deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A \u2212 sI are tested instead (Mantel)", residualTested: test2 !== null };
+      if (test2) t.permutation = { units: test2.units, features: test2.units, z: test2.z, log10p: test2.log10p, effect: test2.effect };
+      else delete t.permutation;
+      continue;
+    }
     const grid = [s.rowsSampled, s.colsSampled];
     const sa = recognise(s.a, grid, t.candidate);
     const sb = recognise(s.b, grid, t.reference);
@@ -3559,6 +3568,39 @@ function nearlyEqual(a, b) {
     n2 += a[i] ** 2;
   }
   return n2 > 0 && d <= 1e-6 * n2;
+}
+var DIAGONAL_Z = 8;
+function identityLike(pair, s) {
+  const v = pair.candidate;
+  if (v.rows !== v.cols || pair.reference.rows !== pair.reference.cols || s.rowsSampled !== s.colsSampled || s.rowsSampled < 8) return false;
+  return diagonalZ(s.a, s.rowsSampled) > DIAGONAL_Z && diagonalZ(s.b, s.rowsSampled) > DIAGONAL_Z;
+}
+function diagonalZ(x, n2) {
+  let d = 0;
+  let o = 0;
+  let oo = 0;
+  for (let i = 0; i < n2; i++) {
+    for (let j = 0; j < n2; j++) {
+      const v = x[i * n2 + j];
+      if (i === j) d += v;
+      else {
+        o += v;
+        oo += v * v;
+      }
+    }
+  }
+  const m = n2 * (n2 - 1);
+  const mean = o / m;
+  const sd = Math.sqrt(Math.max(0, oo / m - mean * mean));
+  return sd > 0 ? Math.abs(d / n2 - mean) / (sd / Math.sqrt(n2)) : 0;
+}
+function offIdentity(x, n2) {
+  let s = 0;
+  for (let i = 0; i < n2; i++) s += x[i * n2 + i];
+  s /= n2;
+  const out = Float32Array.from(x);
+  for (let i = 0; i < n2; i++) out[i * n2 + i] -= s;
+  return out;
 }
 function residualTest(a, ra, b, rb) {
   const da = residualAfterConstruction(a.data, [a.rows, a.cols], ra);
