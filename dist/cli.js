@@ -177,6 +177,13 @@ function assignComponents(names2, spec) {
 function componentKind(component) {
   return component === "model" ? "language" : component;
 }
+function expertRole(role) {
+  const routed = /^(?:.*\.)?experts\.(\d+)\.(.+)$/.exec(role);
+  if (routed) return { base: `mlp.${routed[2]}`, expert: Number(routed[1]) };
+  const shared3 = /^(?:.*\.)?shared_experts?\.(.+)$/.exec(role);
+  if (shared3) return { base: `mlp.${shared3[1]}`, expert: -1 };
+  return null;
+}
 
 // src/align/view.ts
 function storedMatrixShape(shape) {
@@ -280,6 +287,9 @@ function alignModels(candidate, reference, spec) {
   const lookup = (info, role) => lookupAll(info, role)[0];
   const RANK = { none: 0, transpose: 1, "leading-block": 2 };
   const bestWhole = (entry, info) => lookupAll(info, info.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null;
+  const experts = expertIndex(reference, rInfo);
+  let nextExpertGroup = EXPERT_GROUPS;
+  const expertGroups = /* @__PURE__ */ new Map();
   const usedRef = /* @__PURE__ */ new Set();
   const comps = /* @__PURE__ */ new Map();
   const excluded = [];
@@ -300,6 +310,25 @@ function alignModels(candidate, reference, spec) {
       comp.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
       usedRef.add(rv.entry.name);
     };
+    const ex = expertRole(info.role);
+    if (ex) {
+      const k = keyOf(componentKind(info.component), info.layer, ex.base);
+      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
+      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
+        let id = expertGroups.get(k);
+        if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
+        for (const { r, whole: w } of refExperts) {
+          comp.pairs.push({ component: info.component, layer: info.layer, role: r.info.role, candidate: w.cv, reference: w.rv, transform: "expert-matched", informative: isInformative(w.cv), ambiguity: id });
+          usedRef.add(r.entry.name);
+        }
+        continue;
+      }
+      const dense = refExperts.length === 0 ? lookupAll({ ...info, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : void 0;
+      if (dense) {
+        add(dense.whole.cv, dense.whole.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
+        continue;
+      }
+    }
     const whole = bestWhole(entry, info);
     if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform);
@@ -355,6 +384,19 @@ function alignModels(candidate, reference, spec) {
   };
 }
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
+var EXPERT_GROUPS = 1e6;
+var MAX_EXPERT_OPTIONS = 16;
+function expertIndex(reference, rInfo) {
+  const out = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info = rInfo.get(entry.name);
+    const ex = info ? expertRole(info.role) : null;
+    if (!info || !ex || ex.expert < 0) continue;
+    const k = keyOf(componentKind(info.component), info.layer, ex.base);
+    out.set(k, [...out.get(k) ?? [], { entry, info }]);
+  }
+  return out;
+}
 function genericLayer(name2) {
   const seg = name2.split(".").find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
@@ -3839,6 +3881,13 @@ async function transposedLook(c, ctx) {
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
+  const options = /* @__PURE__ */ new Map();
+  const key = (p) => `${p.ambiguity}|${p.candidate.entry.name}`;
+  for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
+  c.comp.pairs.forEach((p, i) => {
+    const t = c.tensors[i];
+    if (keep[i] && p.ambiguity !== void 0 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  });
   const kept = (xs) => xs.filter((_, i) => keep[i]);
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }

@@ -71555,6 +71555,14 @@ function componentKind(component) {
   return component === "model" ? "language" : component;
 }
 __name(componentKind, "componentKind");
+function expertRole(role) {
+  const routed = /^(?:.*\.)?experts\.(\d+)\.(.+)$/.exec(role);
+  if (routed) return { base: `mlp.${routed[2]}`, expert: Number(routed[1]) };
+  const shared3 = /^(?:.*\.)?shared_experts?\.(.+)$/.exec(role);
+  if (shared3) return { base: `mlp.${shared3[1]}`, expert: -1 };
+  return null;
+}
+__name(expertRole, "expertRole");
 
 // src/align/view.ts
 function storedMatrixShape(shape) {
@@ -71668,6 +71676,9 @@ function alignModels(candidate, reference, spec) {
   const lookup = /* @__PURE__ */ __name((info2, role) => lookupAll(info2, role)[0], "lookup");
   const RANK = { none: 0, transpose: 1, "leading-block": 2 };
   const bestWhole = /* @__PURE__ */ __name((entry, info2) => lookupAll(info2, info2.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null, "bestWhole");
+  const experts = expertIndex(reference, rInfo);
+  let nextExpertGroup = EXPERT_GROUPS;
+  const expertGroups = /* @__PURE__ */ new Map();
   const usedRef = /* @__PURE__ */ new Set();
   const comps = /* @__PURE__ */ new Map();
   const excluded = [];
@@ -71688,6 +71699,25 @@ function alignModels(candidate, reference, spec) {
       comp26.pairs.push({ component: info2.component, layer: info2.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
       usedRef.add(rv.entry.name);
     }, "add");
+    const ex = expertRole(info2.role);
+    if (ex) {
+      const k = keyOf(componentKind(info2.component), info2.layer, ex.base);
+      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
+      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
+        let id = expertGroups.get(k);
+        if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
+        for (const { r, whole: w } of refExperts) {
+          comp26.pairs.push({ component: info2.component, layer: info2.layer, role: r.info.role, candidate: w.cv, reference: w.rv, transform: "expert-matched", informative: isInformative(w.cv), ambiguity: id });
+          usedRef.add(r.entry.name);
+        }
+        continue;
+      }
+      const dense = refExperts.length === 0 ? lookupAll({ ...info2, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : void 0;
+      if (dense) {
+        add(dense.whole.cv, dense.whole.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
+        continue;
+      }
+    }
     const whole = bestWhole(entry, info2);
     if (whole) {
       add(whole.cv, whole.rv, info2.role, whole.transform);
@@ -71744,6 +71774,20 @@ function alignModels(candidate, reference, spec) {
 }
 __name(alignModels, "alignModels");
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
+var EXPERT_GROUPS = 1e6;
+var MAX_EXPERT_OPTIONS = 16;
+function expertIndex(reference, rInfo) {
+  const out = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info2 = rInfo.get(entry.name);
+    const ex = info2 ? expertRole(info2.role) : null;
+    if (!info2 || !ex || ex.expert < 0) continue;
+    const k = keyOf(componentKind(info2.component), info2.layer, ex.base);
+    out.set(k, [...out.get(k) ?? [], { entry, info: info2 }]);
+  }
+  return out;
+}
+__name(expertIndex, "expertIndex");
 function genericLayer(name2) {
   const seg = name2.split(".").find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
@@ -75039,6 +75083,13 @@ __name(transposedLook, "transposedLook");
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
+  const options = /* @__PURE__ */ new Map();
+  const key = /* @__PURE__ */ __name((p) => `${p.ambiguity}|${p.candidate.entry.name}`, "key");
+  for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
+  c.comp.pairs.forEach((p, i) => {
+    const t = c.tensors[i];
+    if (keep[i] && p.ambiguity !== void 0 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  });
   const kept = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "kept");
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }

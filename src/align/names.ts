@@ -205,3 +205,16 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
 export function componentKind(component: string): string {
   return component === "model" ? "language" : component;
 }
+
+/**
+ * A mixture-of-experts role: `mlp.experts.5.gate.weight` (also `block_sparse_moe.experts.5.…`,
+ * `mlp.shared_expert.…`, `mlp.shared_experts.…`) -> the dense MLP role it stands for
+ * (`mlp.gate.weight`) and the expert index (-1 for a shared expert). Null for other roles.
+ */
+export function expertRole(role: string): { base: string; expert: number } | null {
+  const routed = /^(?:.*\.)?experts\.(\d+)\.(.+)$/.exec(role);
+  if (routed) return { base: `mlp.${routed[2]}`, expert: Number(routed[1]) };
+  const shared = /^(?:.*\.)?shared_experts?\.(.+)$/.exec(role);
+  if (shared) return { base: `mlp.${shared[1]}`, expert: -1 };
+  return null;
+}
