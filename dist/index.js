@@ -71542,7 +71542,8 @@ function assignComponents(names2, spec) {
     }
     return out;
   }
-  const detected = names2.map((n2) => detectComponent(n2));
+  const speechEncoder = names2.some((n2) => /(^|\.)encoder\.conv[12]\.weight$/.test(n2));
+  const detected = names2.map((n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
   names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? "language" : "model");

@@ -179,7 +179,8 @@ export type ComponentSpec = { name: string; globs: string[] }[];
 /**
  * Assign every tensor a component. With a spec, the first matching rule wins
  * and unmatched tensors get null (excluded, but counted). Without one, known
- * multimodal prefixes decide; the rest is `language` when any multimodal part
+ * multimodal prefixes decide (and a Whisper-style speech encoder: `encoder.*` next to an
+ * `encoder.conv1` stem is `audio`); the rest is `language` when any multimodal part
  * exists, else the whole model is one component named `model`.
  */
 export function assignComponents(names: string[], spec?: ComponentSpec | null): Map<string, NameInfo | null> {
@@ -192,7 +193,9 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
     }
     return out;
   }
-  const detected = names.map((n) => detectComponent(n));
+  // A Whisper-style speech encoder (a conv stem `encoder.conv1` on mel features) makes `encoder.*` the audio tower.
+  const speechEncoder = names.some((n) => /(^|\.)encoder\.conv[12]\.weight$/.test(n));
+  const detected = names.map((n) => detectComponent(n) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
   names.forEach((n, i) => {
     const c = detected[i] ?? (multimodal ? "language" : "model");
