@@ -74762,7 +74762,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };

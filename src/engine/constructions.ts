@@ -61,7 +61,9 @@ export async function recogniseConstructions(
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
     // Confirm on the whole tensors when that stays within the run's reads; else the sample decides.
-    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    // Equal values that the sample cannot explain (a copy, or a table whose grid aliases) are read whole
+    // only when small: a dtype-converted copy of a large model must not be read twice.
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
