@@ -289,6 +289,10 @@ function alignModels(candidate, reference, spec) {
   const RANK = { none: 0, transpose: 1, "leading-block": 2 };
   const bestWhole = (entry, info) => lookupAll(info, info.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null;
   const experts = expertIndex(reference, rInfo);
+  const moeLayers = (infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
+  const candMoe = moeLayers(cInfo);
+  const refMoe = moeLayers(rInfo);
+  const isRouter = (info, moe) => info.role === "mlp.gate.weight" && moe.has(`${componentKind(info.component)}|${info.layer}`);
   let nextExpertGroup = EXPERT_GROUPS;
   const expertGroups = /* @__PURE__ */ new Map();
   const usedRef = /* @__PURE__ */ new Set();
@@ -330,7 +334,7 @@ function alignModels(candidate, reference, spec) {
         continue;
       }
     }
-    const whole = bestWhole(entry, info);
+    const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform);
       continue;

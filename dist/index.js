@@ -71678,6 +71678,10 @@ function alignModels(candidate, reference, spec) {
   const RANK = { none: 0, transpose: 1, "leading-block": 2 };
   const bestWhole = /* @__PURE__ */ __name((entry, info2) => lookupAll(info2, info2.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null, "bestWhole");
   const experts = expertIndex(reference, rInfo);
+  const moeLayers = /* @__PURE__ */ __name((infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`)), "moeLayers");
+  const candMoe = moeLayers(cInfo);
+  const refMoe = moeLayers(rInfo);
+  const isRouter = /* @__PURE__ */ __name((info2, moe) => info2.role === "mlp.gate.weight" && moe.has(`${componentKind(info2.component)}|${info2.layer}`), "isRouter");
   let nextExpertGroup = EXPERT_GROUPS;
   const expertGroups = /* @__PURE__ */ new Map();
   const usedRef = /* @__PURE__ */ new Set();
@@ -71719,7 +71723,7 @@ function alignModels(candidate, reference, spec) {
         continue;
       }
     }
-    const whole = bestWhole(entry, info2);
+    const whole = isRouter(info2, candMoe) !== isRouter(info2, refMoe) ? null : bestWhole(entry, info2);
     if (whole) {
       add(whole.cv, whole.rv, info2.role, whole.transform);
       continue;

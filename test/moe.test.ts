@@ -62,6 +62,8 @@ describe("mixtures of experts", () => {
     const expertParams = experts.reduce((s, t) => s + t.elements, 0);
     expect(comp.matchedParameters).toBeGreaterThanOrEqual(expertParams);
     expect(comp.share).toBeGreaterThan(0.5);
+    // The routers (mlp.gate.weight [8, d]) are not taken for the dense gate projection.
+    expect(comp.tensors.filter((t) => /\.mlp\.gate\.weight$/.test(t.candidate))).toEqual([]);
   });
 
   it("two MoEs with the experts renumbered: matched in any order, reused; two independent MoEs: not reused", async () => {

@@ -159,6 +159,12 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       .sort((a, b) => RANK[a.transform]! - RANK[b.transform]!)[0] ?? null;
 
   const experts = expertIndex(reference, rInfo);
+  // A router (`mlp.gate.weight` [E, d] beside experts) is no dense gate projection: it meets only a router.
+  const moeLayers = (infos: Map<string, NameInfo | null>) =>
+    new Set([...infos.values()].filter((i): i is NameInfo => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
+  const candMoe = moeLayers(cInfo);
+  const refMoe = moeLayers(rInfo);
+  const isRouter = (info: NameInfo, moe: Set<string>) => info.role === "mlp.gate.weight" && moe.has(`${componentKind(info.component)}|${info.layer}`);
   let nextExpertGroup = EXPERT_GROUPS;
   const expertGroups = new Map<string, number>();
 
@@ -204,7 +210,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
         continue;
       }
     }
-    const whole = bestWhole(entry, info);
+    const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform);
       continue;
