@@ -166,7 +166,8 @@ function assignComponents(names2, spec) {
     }
     return out;
   }
-  const detected = names2.map((n2) => detectComponent(n2));
+  const speechEncoder = names2.some((n2) => /(^|\.)encoder\.conv[12]\.weight$/.test(n2));
+  const detected = names2.map((n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
   names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? "language" : "model");
@@ -176,6 +177,13 @@ function assignComponents(names2, spec) {
 }
 function componentKind(component) {
   return component === "model" ? "language" : component;
+}
+function expertRole(role) {
+  const routed = /^(?:.*\.)?experts\.(\d+)\.(.+)$/.exec(role);
+  if (routed) return { base: `mlp.${routed[2]}`, expert: Number(routed[1]) };
+  const shared3 = /^(?:.*\.)?shared_experts?\.(.+)$/.exec(role);
+  if (shared3) return { base: `mlp.${shared3[1]}`, expert: -1 };
+  return null;
 }
 
 // src/align/view.ts
@@ -280,6 +288,13 @@ function alignModels(candidate, reference, spec) {
   const lookup = (info, role) => lookupAll(info, role)[0];
   const RANK = { none: 0, transpose: 1, "leading-block": 2 };
   const bestWhole = (entry, info) => lookupAll(info, info.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null;
+  const experts = expertIndex(reference, rInfo);
+  const moeLayers = (infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
+  const candMoe = moeLayers(cInfo);
+  const refMoe = moeLayers(rInfo);
+  const isRouter = (info, moe) => info.role === "mlp.gate.weight" && moe.has(`${componentKind(info.component)}|${info.layer}`);
+  let nextExpertGroup = EXPERT_GROUPS;
+  const expertGroups = /* @__PURE__ */ new Map();
   const usedRef = /* @__PURE__ */ new Set();
   const comps = /* @__PURE__ */ new Map();
   const excluded = [];
@@ -300,7 +315,26 @@ function alignModels(candidate, reference, spec) {
       comp.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
       usedRef.add(rv.entry.name);
     };
-    const whole = bestWhole(entry, info);
+    const ex = expertRole(info.role);
+    if (ex) {
+      const k = keyOf(componentKind(info.component), info.layer, ex.base);
+      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
+      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
+        let id = expertGroups.get(k);
+        if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
+        for (const { r, whole: w } of refExperts) {
+          comp.pairs.push({ component: info.component, layer: info.layer, role: r.info.role, candidate: w.cv, reference: w.rv, transform: "expert-matched", informative: isInformative(w.cv), ambiguity: id });
+          usedRef.add(r.entry.name);
+        }
+        continue;
+      }
+      const dense = refExperts.length === 0 ? lookupAll({ ...info, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : void 0;
+      if (dense) {
+        add(dense.whole.cv, dense.whole.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
+        continue;
+      }
+    }
+    const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform);
       continue;
@@ -355,6 +389,19 @@ function alignModels(candidate, reference, spec) {
   };
 }
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
+var EXPERT_GROUPS = 1e6;
+var MAX_EXPERT_OPTIONS = 16;
+function expertIndex(reference, rInfo) {
+  const out = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info = rInfo.get(entry.name);
+    const ex = info ? expertRole(info.role) : null;
+    if (!info || !ex || ex.expert < 0) continue;
+    const k = keyOf(componentKind(info.component), info.layer, ex.base);
+    out.set(k, [...out.get(k) ?? [], { entry, info }]);
+  }
+  return out;
+}
 function genericLayer(name2) {
   const seg = name2.split(".").find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
@@ -1565,14 +1612,15 @@ function matchRows(cFull, r, modulus = 0) {
     if (signs[i] < 0) flipped++;
   }
   const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
-  const { test, pearson: pearson2, cosine } = heldOutTest(cc, rr, perm, signs, held);
+  let judged = null;
+  const heldOut = () => judged ??= heldOutTest(cc, rr, perm, signs, held);
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k];
     if (perm[k] === row) identical++;
   });
-  return { r: pearson2, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { select, heldOut, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 function splitFeatures(w, limit) {
   const even = Array.from({ length: Math.ceil(w / 2) }, (_, i) => 2 * i);
@@ -1836,14 +1884,15 @@ function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform, residua
       const want = chosenLayer.get(ct.layer);
       const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
       if (!cell) continue;
+      const { test, pearson: pearson2, cosine } = cell.heldOut();
       results.push({
         candidate: ct.name,
         reference: cell.refName,
-        pearson: cell.r,
-        cosine: cell.cos,
-        log10p: exchangeable ? cell.test?.log10p ?? 0 : 0,
-        z: exchangeable ? cell.test?.z ?? 0 : 0,
-        effect: cell.test?.effect ?? 0,
+        pearson: pearson2,
+        cosine,
+        log10p: exchangeable ? test?.log10p ?? 0 : 0,
+        z: exchangeable ? test?.z ?? 0 : 0,
+        effect: test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols
@@ -1858,7 +1907,7 @@ function alignedNull(g, cells, chosenLayer, isDuplicate) {
     const want = chosenLayer.get(ct.layer);
     for (const cell of cells.get(cellKey(g, ct))) {
       if (cell.refLayer === want || isDuplicate(cell.refLayer, want ?? null)) continue;
-      values.push(cell.r);
+      values.push(cell.select);
     }
   }
   return summarise(values);
@@ -3522,6 +3571,13 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     const pair = pairs[i];
     const s = samples[i];
     if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    if (identityLike(pair, s)) {
+      const test2 = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
+      t.deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A \u2212 sI are tested instead (Mantel)", residualTested: test2 !== null };
+      if (test2) t.permutation = { units: test2.units, features: test2.units, z: test2.z, log10p: test2.log10p, effect: test2.effect };
+      else delete t.permutation;
+      continue;
+    }
     const grid = [s.rowsSampled, s.colsSampled];
     const sa = recognise(s.a, grid, t.candidate);
     const sb = recognise(s.b, grid, t.reference);
@@ -3529,7 +3585,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
@@ -3559,6 +3615,39 @@ function nearlyEqual(a, b) {
     n2 += a[i] ** 2;
   }
   return n2 > 0 && d <= 1e-6 * n2;
+}
+var DIAGONAL_Z = 8;
+function identityLike(pair, s) {
+  const v = pair.candidate;
+  if (v.rows !== v.cols || pair.reference.rows !== pair.reference.cols || s.rowsSampled !== s.colsSampled || s.rowsSampled < 8) return false;
+  return diagonalZ(s.a, s.rowsSampled) > DIAGONAL_Z && diagonalZ(s.b, s.rowsSampled) > DIAGONAL_Z;
+}
+function diagonalZ(x, n2) {
+  let d = 0;
+  let o = 0;
+  let oo = 0;
+  for (let i = 0; i < n2; i++) {
+    for (let j = 0; j < n2; j++) {
+      const v = x[i * n2 + j];
+      if (i === j) d += v;
+      else {
+        o += v;
+        oo += v * v;
+      }
+    }
+  }
+  const m = n2 * (n2 - 1);
+  const mean = o / m;
+  const sd = Math.sqrt(Math.max(0, oo / m - mean * mean));
+  return sd > 0 ? Math.abs(d / n2 - mean) / (sd / Math.sqrt(n2)) : 0;
+}
+function offIdentity(x, n2) {
+  let s = 0;
+  for (let i = 0; i < n2; i++) s += x[i * n2 + i];
+  s /= n2;
+  const out = Float32Array.from(x);
+  for (let i = 0; i < n2; i++) out[i * n2 + i] -= s;
+  return out;
 }
 function residualTest(a, ra, b, rb) {
   const da = residualAfterConstruction(a.data, [a.rows, a.cols], ra);
@@ -3797,6 +3886,13 @@ async function transposedLook(c, ctx) {
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
+  const options = /* @__PURE__ */ new Map();
+  const key = (p) => `${p.ambiguity}|${p.candidate.entry.name}`;
+  for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
+  c.comp.pairs.forEach((p, i) => {
+    const t = c.tensors[i];
+    if (keep[i] && p.ambiguity !== void 0 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  });
   const kept = (xs) => xs.filter((_, i) => keep[i]);
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
@@ -4880,6 +4976,7 @@ function notesOf(t) {
   if (t.deterministic) notes.push(`shared construction: ${t.deterministic.detail}${t.deterministic.residualTested ? "" : " (not counted)"}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}${t.direct.log10p !== void 0 ? `, log10 p ${t.direct.log10p.toFixed(1)}` : ""}`);
   if (t.aligned) notes.push(`search's held-out test vs ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, effect ${fmtR(t.aligned.effect)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.null) notes.push(`same-kind controls ${fmtNull(t.null)} (n ${t.null.n})`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
   return notes.map(wrapName).join("<br>");
 }
@@ -4899,7 +4996,6 @@ function tensorTable(c) {
     ["effect", "num", "Pearson of the standardised units"],
     ["Pearson", "num", "centred"],
     ["raw cosine", "num", "not used to decide"],
-    ["null mean \xB1 sd (n)", "num", "same-kind controls (descriptive)"],
     ["evidence", "str", ""],
     ["notes", "str", ""]
   ];
@@ -4917,7 +5013,6 @@ function tensorTable(c) {
     out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
     out.push(`<td data-v="${num(t.log10p)}">${t.log10p === void 0 ? "n/a" : t.log10p.toFixed(1)}</td><td data-v="${num(t.effect)}">${fmtR(t.effect)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
-    out.push(`<td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
   }
   out.push(`</tbody></table></div></details>`);

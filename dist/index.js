@@ -71542,7 +71542,8 @@ function assignComponents(names2, spec) {
     }
     return out;
   }
-  const detected = names2.map((n2) => detectComponent(n2));
+  const speechEncoder = names2.some((n2) => /(^|\.)encoder\.conv[12]\.weight$/.test(n2));
+  const detected = names2.map((n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
   names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? "language" : "model");
@@ -71555,6 +71556,14 @@ function componentKind(component) {
   return component === "model" ? "language" : component;
 }
 __name(componentKind, "componentKind");
+function expertRole(role) {
+  const routed = /^(?:.*\.)?experts\.(\d+)\.(.+)$/.exec(role);
+  if (routed) return { base: `mlp.${routed[2]}`, expert: Number(routed[1]) };
+  const shared3 = /^(?:.*\.)?shared_experts?\.(.+)$/.exec(role);
+  if (shared3) return { base: `mlp.${shared3[1]}`, expert: -1 };
+  return null;
+}
+__name(expertRole, "expertRole");
 
 // src/align/view.ts
 function storedMatrixShape(shape) {
@@ -71668,6 +71677,13 @@ function alignModels(candidate, reference, spec) {
   const lookup = /* @__PURE__ */ __name((info2, role) => lookupAll(info2, role)[0], "lookup");
   const RANK = { none: 0, transpose: 1, "leading-block": 2 };
   const bestWhole = /* @__PURE__ */ __name((entry, info2) => lookupAll(info2, info2.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null, "bestWhole");
+  const experts = expertIndex(reference, rInfo);
+  const moeLayers = /* @__PURE__ */ __name((infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`)), "moeLayers");
+  const candMoe = moeLayers(cInfo);
+  const refMoe = moeLayers(rInfo);
+  const isRouter = /* @__PURE__ */ __name((info2, moe) => info2.role === "mlp.gate.weight" && moe.has(`${componentKind(info2.component)}|${info2.layer}`), "isRouter");
+  let nextExpertGroup = EXPERT_GROUPS;
+  const expertGroups = /* @__PURE__ */ new Map();
   const usedRef = /* @__PURE__ */ new Set();
   const comps = /* @__PURE__ */ new Map();
   const excluded = [];
@@ -71688,7 +71704,26 @@ function alignModels(candidate, reference, spec) {
       comp26.pairs.push({ component: info2.component, layer: info2.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
       usedRef.add(rv.entry.name);
     }, "add");
-    const whole = bestWhole(entry, info2);
+    const ex = expertRole(info2.role);
+    if (ex) {
+      const k = keyOf(componentKind(info2.component), info2.layer, ex.base);
+      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
+      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
+        let id = expertGroups.get(k);
+        if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
+        for (const { r, whole: w } of refExperts) {
+          comp26.pairs.push({ component: info2.component, layer: info2.layer, role: r.info.role, candidate: w.cv, reference: w.rv, transform: "expert-matched", informative: isInformative(w.cv), ambiguity: id });
+          usedRef.add(r.entry.name);
+        }
+        continue;
+      }
+      const dense = refExperts.length === 0 ? lookupAll({ ...info2, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : void 0;
+      if (dense) {
+        add(dense.whole.cv, dense.whole.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
+        continue;
+      }
+    }
+    const whole = isRouter(info2, candMoe) !== isRouter(info2, refMoe) ? null : bestWhole(entry, info2);
     if (whole) {
       add(whole.cv, whole.rv, info2.role, whole.transform);
       continue;
@@ -71744,6 +71779,20 @@ function alignModels(candidate, reference, spec) {
 }
 __name(alignModels, "alignModels");
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
+var EXPERT_GROUPS = 1e6;
+var MAX_EXPERT_OPTIONS = 16;
+function expertIndex(reference, rInfo) {
+  const out = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info2 = rInfo.get(entry.name);
+    const ex = info2 ? expertRole(info2.role) : null;
+    if (!info2 || !ex || ex.expert < 0) continue;
+    const k = keyOf(componentKind(info2.component), info2.layer, ex.base);
+    out.set(k, [...out.get(k) ?? [], { entry, info: info2 }]);
+  }
+  return out;
+}
+__name(expertIndex, "expertIndex");
 function genericLayer(name2) {
   const seg = name2.split(".").find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
@@ -72630,14 +72679,15 @@ function matchRows(cFull, r, modulus = 0) {
     if (signs[i] < 0) flipped++;
   }
   const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
-  const { test, pearson: pearson2, cosine } = heldOutTest(cc, rr, perm, signs, held);
+  let judged = null;
+  const heldOut = /* @__PURE__ */ __name(() => judged ??= heldOutTest(cc, rr, perm, signs, held), "heldOut");
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k];
     if (perm[k] === row) identical++;
   });
-  return { r: pearson2, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { select, heldOut, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 __name(matchRows, "matchRows");
 function splitFeatures(w, limit) {
@@ -72920,14 +72970,15 @@ function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform, residua
       const want = chosenLayer.get(ct.layer);
       const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
       if (!cell) continue;
+      const { test, pearson: pearson2, cosine } = cell.heldOut();
       results.push({
         candidate: ct.name,
         reference: cell.refName,
-        pearson: cell.r,
-        cosine: cell.cos,
-        log10p: exchangeable ? cell.test?.log10p ?? 0 : 0,
-        z: exchangeable ? cell.test?.z ?? 0 : 0,
-        effect: cell.test?.effect ?? 0,
+        pearson: pearson2,
+        cosine,
+        log10p: exchangeable ? test?.log10p ?? 0 : 0,
+        z: exchangeable ? test?.z ?? 0 : 0,
+        effect: test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols
@@ -72943,7 +72994,7 @@ function alignedNull(g, cells, chosenLayer, isDuplicate) {
     const want = chosenLayer.get(ct.layer);
     for (const cell of cells.get(cellKey(g, ct))) {
       if (cell.refLayer === want || isDuplicate(cell.refLayer, want ?? null)) continue;
-      values.push(cell.r);
+      values.push(cell.select);
     }
   }
   return summarise(values);
@@ -74701,6 +74752,13 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     const pair = pairs[i];
     const s = samples[i];
     if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    if (identityLike(pair, s)) {
+      const test2 = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
+      t.deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A \u2212 sI are tested instead (Mantel)", residualTested: test2 !== null };
+      if (test2) t.permutation = { units: test2.units, features: test2.units, z: test2.z, log10p: test2.log10p, effect: test2.effect };
+      else delete t.permutation;
+      continue;
+    }
     const grid = [s.rowsSampled, s.colsSampled];
     const sa = recognise(s.a, grid, t.candidate);
     const sb = recognise(s.b, grid, t.reference);
@@ -74708,7 +74766,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
@@ -74741,6 +74799,42 @@ function nearlyEqual(a, b) {
   return n2 > 0 && d <= 1e-6 * n2;
 }
 __name(nearlyEqual, "nearlyEqual");
+var DIAGONAL_Z = 8;
+function identityLike(pair, s) {
+  const v = pair.candidate;
+  if (v.rows !== v.cols || pair.reference.rows !== pair.reference.cols || s.rowsSampled !== s.colsSampled || s.rowsSampled < 8) return false;
+  return diagonalZ(s.a, s.rowsSampled) > DIAGONAL_Z && diagonalZ(s.b, s.rowsSampled) > DIAGONAL_Z;
+}
+__name(identityLike, "identityLike");
+function diagonalZ(x, n2) {
+  let d = 0;
+  let o = 0;
+  let oo = 0;
+  for (let i = 0; i < n2; i++) {
+    for (let j = 0; j < n2; j++) {
+      const v = x[i * n2 + j];
+      if (i === j) d += v;
+      else {
+        o += v;
+        oo += v * v;
+      }
+    }
+  }
+  const m = n2 * (n2 - 1);
+  const mean = o / m;
+  const sd = Math.sqrt(Math.max(0, oo / m - mean * mean));
+  return sd > 0 ? Math.abs(d / n2 - mean) / (sd / Math.sqrt(n2)) : 0;
+}
+__name(diagonalZ, "diagonalZ");
+function offIdentity(x, n2) {
+  let s = 0;
+  for (let i = 0; i < n2; i++) s += x[i * n2 + i];
+  s /= n2;
+  const out = Float32Array.from(x);
+  for (let i = 0; i < n2; i++) out[i * n2 + i] -= s;
+  return out;
+}
+__name(offIdentity, "offIdentity");
 function residualTest(a, ra, b, rb) {
   const da = residualAfterConstruction(a.data, [a.rows, a.cols], ra);
   const db = residualAfterConstruction(b.data, [b.rows, b.cols], rb);
@@ -74994,6 +75088,13 @@ __name(transposedLook, "transposedLook");
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
+  const options = /* @__PURE__ */ new Map();
+  const key = /* @__PURE__ */ __name((p) => `${p.ambiguity}|${p.candidate.entry.name}`, "key");
+  for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
+  c.comp.pairs.forEach((p, i) => {
+    const t = c.tensors[i];
+    if (keep[i] && p.ambiguity !== void 0 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  });
   const kept = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "kept");
   return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
@@ -76011,6 +76112,7 @@ function notesOf(t) {
   if (t.deterministic) notes.push(`shared construction: ${t.deterministic.detail}${t.deterministic.residualTested ? "" : " (not counted)"}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}${t.direct.log10p !== void 0 ? `, log10 p ${t.direct.log10p.toFixed(1)}` : ""}`);
   if (t.aligned) notes.push(`search's held-out test vs ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, effect ${fmtR(t.aligned.effect)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.null) notes.push(`same-kind controls ${fmtNull(t.null)} (n ${t.null.n})`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
   return notes.map(wrapName).join("<br>");
 }
@@ -76031,7 +76133,6 @@ function tensorTable(c) {
     ["effect", "num", "Pearson of the standardised units"],
     ["Pearson", "num", "centred"],
     ["raw cosine", "num", "not used to decide"],
-    ["null mean \xB1 sd (n)", "num", "same-kind controls (descriptive)"],
     ["evidence", "str", ""],
     ["notes", "str", ""]
   ];
@@ -76049,7 +76150,6 @@ function tensorTable(c) {
     out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "\u2013"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
     out.push(`<td data-v="${num(t.log10p)}">${t.log10p === void 0 ? "n/a" : t.log10p.toFixed(1)}</td><td data-v="${num(t.effect)}">${fmtR(t.effect)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
-    out.push(`<td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
   }
   out.push(`</tbody></table></div></details>`);

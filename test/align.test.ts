@@ -57,6 +57,13 @@ describe("components", () => {
     expect(got.map((i) => i!.component)).toEqual(["model", "model", "model"]);
   });
 
+  it("a Whisper-style speech encoder (conv stem on mel features) is the audio tower; a T5 encoder stays text", () => {
+    const whisper = ["model.encoder.conv1.weight", "model.encoder.layers.0.fc1.weight", "mel_filters", "model.decoder.embed_tokens.weight", "model.decoder.layers.0.fc1.weight", "proj_out.weight"];
+    expect([...assignComponents(whisper).values()].map((i) => i!.component)).toEqual(["audio", "audio", "audio", "language", "language", "language"]);
+    const t5 = ["encoder.block.0.layer.0.SelfAttention.q.weight", "decoder.block.0.layer.0.SelfAttention.q.weight"];
+    expect([...assignComponents(t5).values()].map((i) => i!.component)).toEqual(["model", "model"]);
+  });
+
   it("family spellings reduce to one (layer, role)", () => {
     expect(parseName("model.layers.3.self_attn.q_proj.weight")).toEqual({ layer: 3, role: "attn.q.weight" });
     expect(parseName("layers.3.attention.wq.weight")).toEqual({ layer: 3, role: "attn.q.weight" });

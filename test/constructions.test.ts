@@ -73,4 +73,16 @@ describe("shared constructions carry no evidence; a byte-identical trained tenso
     expect(lin1(derived.report).deterministic).toMatchObject({ construction: "identity", residualTested: true });
     expect(lin1(derived.report).standsOut).toBe(true);
   });
+
+  it("identity-initialised projectors trained far from the identity (noise as large as I): still not evidence; a copy still is", async () => {
+    const pa = identityProjector(96, 31, 1.0);
+    const pb = identityProjector(96, 32, 1.0);
+    const lin1 = (r: Awaited<ReturnType<typeof check>>["report"]) => r.references[0]!.components.flatMap((c) => c.tensors).find((t) => t.candidate === "multi_modal_projector.linear_1.weight")!;
+    const independent = await check(pb, pa);
+    expect(independent.report.verdict).not.toBe("reused");
+    expect(lin1(independent.report).deterministic).toMatchObject({ construction: "identity", residualTested: true });
+    const copied = new Map(pb);
+    copied.set("multi_modal_projector.linear_1.weight", pa.get("multi_modal_projector.linear_1.weight")!);
+    expect((await check(copied, pa)).report.verdict).toBe("reused");
+  });
 });

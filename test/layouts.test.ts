@@ -72,7 +72,7 @@ describe("layouts: which axis holds the units", () => {
     for (let o = 0; o < 4; o++) for (let i = 0; i < 3; i++) for (let d = 0; d < 2; d++) for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) {
       expect(out[(((o * 3 + i) * 2 + d) * 2 + h) * 2 + w]).toBe(at(d, h, w, i, o));
     }
-    const a = alignModels([entry("conv1d/kernel:0", [3, 80, 384])], [entry("encoder.conv1.weight", [384, 80, 3])]);
+    const a = alignModels([entry("conv1d/kernel:0", [3, 80, 384])], [entry("stem.conv.weight", [384, 80, 3])]);
     expect(a.components[0]!.pairs[0]!.transform).toBe("renamed+layout:tf-wio");
   });
 

@@ -6,7 +6,7 @@
  */
 import type { TensorEntry } from "../sources/types.js";
 import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenceLayout } from "./layout.js";
-import { type ComponentSpec, type NameInfo, assignComponents, componentKind } from "./names.js";
+import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import {
   type TensorView,
 
@@ -196,6 +196,16 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       .filter((x) => x !== null)
       .sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
 
+  const experts = expertIndex(reference, rInfo);
+  // A router (`mlp.gate.weight` [E, d] beside experts) is no dense gate projection: it meets only a router.
+  const moeLayers = (infos: Map<string, NameInfo | null>) =>
+    new Set([...infos.values()].filter((i): i is NameInfo => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
+  const candMoe = moeLayers(cInfo);
+  const refMoe = moeLayers(rInfo);
+  const isRouter = (info: NameInfo, moe: Set<string>) => info.role === "mlp.gate.weight" && moe.has(`${componentKind(info.component)}|${info.layer}`);
+  let nextExpertGroup = EXPERT_GROUPS;
+  const expertGroups = new Map<string, number>();
+
   const usedRef = new Set<string>();
   const comps = new Map<string, ComponentAlignment>();
   const excluded: string[] = [];
@@ -217,7 +227,28 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       usedRef.add(rv.entry.name);
     };
 
-    const whole = bestWhole(entry, info);
+    // Experts: against the reference's experts of the same layer and role in any order (an ambiguity
+    // group the data resolves, its selection paid for), or many-to-one against its dense MLP (upcycling).
+    const ex = expertRole(info.role);
+    if (ex) {
+      const k = keyOf(componentKind(info.component), info.layer, ex.base);
+      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
+      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
+        let id = expertGroups.get(k);
+        if (id === undefined) expertGroups.set(k, (id = nextExpertGroup++));
+        for (const { r, whole: w } of refExperts) {
+          comp.pairs.push({ component: info.component, layer: info.layer, role: r.info.role, candidate: w!.cv, reference: w!.rv, transform: "expert-matched", informative: isInformative(w!.cv), ambiguity: id });
+          usedRef.add(r.entry.name);
+        }
+        continue;
+      }
+      const dense = refExperts.length === 0 ? lookupAll({ ...info, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : undefined;
+      if (dense) {
+        add(dense.whole!.cv, dense.whole!.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
+        continue;
+      }
+    }
+    const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform, whole.alternatives);
       continue;
@@ -275,6 +306,24 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
 }
 
 const STANDARD = new Set(["language", "vision", "audio", "projector"]);
+
+/** Ambiguity ids of expert groups start here (structural groups count from 1). */
+const EXPERT_GROUPS = 1_000_000;
+/** Above this many reference experts per role, experts are paired by index only (the options grow as E²). */
+const MAX_EXPERT_OPTIONS = 16;
+
+/** The reference's routed experts per (kind, layer, dense role). */
+function expertIndex(reference: TensorEntry[], rInfo: Map<string, NameInfo | null>): Map<string, Keyed[]> {
+  const out = new Map<string, Keyed[]>();
+  for (const entry of reference) {
+    const info = rInfo.get(entry.name);
+    const ex = info ? expertRole(info.role) : null;
+    if (!info || !ex || ex.expert < 0) continue;
+    const k = keyOf(componentKind(info.component), info.layer, ex.base);
+    out.set(k, [...(out.get(k) ?? []), { entry, info }]);
+  }
+  return out;
+}
 
 
 /** Above this many candidate x reference options, layer-less names are paired in order (below). */

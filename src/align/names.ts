@@ -179,7 +179,8 @@ export type ComponentSpec = { name: string; globs: string[] }[];
 /**
  * Assign every tensor a component. With a spec, the first matching rule wins
  * and unmatched tensors get null (excluded, but counted). Without one, known
- * multimodal prefixes decide; the rest is `language` when any multimodal part
+ * multimodal prefixes decide (and a Whisper-style speech encoder: `encoder.*` next to an
+ * `encoder.conv1` stem is `audio`); the rest is `language` when any multimodal part
  * exists, else the whole model is one component named `model`.
  */
 export function assignComponents(names: string[], spec?: ComponentSpec | null): Map<string, NameInfo | null> {
@@ -192,7 +193,9 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
     }
     return out;
   }
-  const detected = names.map((n) => detectComponent(n));
+  // A Whisper-style speech encoder (a conv stem `encoder.conv1` on mel features) makes `encoder.*` the audio tower.
+  const speechEncoder = names.some((n) => /(^|\.)encoder\.conv[12]\.weight$/.test(n));
+  const detected = names.map((n) => detectComponent(n) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
   names.forEach((n, i) => {
     const c = detected[i] ?? (multimodal ? "language" : "model");
@@ -204,4 +207,17 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
 /** Components that may hold each other's weights: a text-only `model` is a `language` model. */
 export function componentKind(component: string): string {
   return component === "model" ? "language" : component;
+}
+
+/**
+ * A mixture-of-experts role: `mlp.experts.5.gate.weight` (also `block_sparse_moe.experts.5.…`,
+ * `mlp.shared_expert.…`, `mlp.shared_experts.…`) -> the dense MLP role it stands for
+ * (`mlp.gate.weight`) and the expert index (-1 for a shared expert). Null for other roles.
+ */
+export function expertRole(role: string): { base: string; expert: number } | null {
+  const routed = /^(?:.*\.)?experts\.(\d+)\.(.+)$/.exec(role);
+  if (routed) return { base: `mlp.${routed[2]}`, expert: Number(routed[1]) };
+  const shared = /^(?:.*\.)?shared_experts?\.(.+)$/.exec(role);
+  if (shared) return { base: `mlp.${shared[1]}`, expert: -1 };
+  return null;
 }

@@ -259,10 +259,20 @@ function hiddenWidths(pairs: AlignedPair[]): Set<number> {
   return new Set([...units].filter((u) => inputs.has(u)));
 }
 
-/** Ambiguous structural pairs: keep the assignment the data supports, drop the rest. */
+/**
+ * Ambiguous structural pairs: keep the assignment the data supports, drop the rest. The choice is a
+ * selection, paid for: a kept pair's p-value is multiplied by the number of options its candidate had.
+ */
 function dropAmbiguous(c: Compared): Compared {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
+  const options = new Map<string, number>();
+  const key = (p: AlignedPair) => `${p.ambiguity}|${p.candidate.entry.name}`;
+  for (const p of c.comp.pairs) if (p.ambiguity !== undefined) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
+  c.comp.pairs.forEach((p, i) => {
+    const t = c.tensors[i]!;
+    if (keep[i] && p.ambiguity !== undefined && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  });
   const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
   // A candidate tensor that lost every option (more candidates than references of its shape) is unmatched, never dropped.

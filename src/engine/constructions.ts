@@ -43,6 +43,15 @@ export async function recogniseConstructions(
     const pair = pairs[i]!;
     const s = samples[i];
     if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
+    // A square matrix whose diagonal stands out on both sides (identity-like initialisation, however far
+    // training moved it): test the residuals on the sample grid (its rows and columns are the same indices).
+    if (identityLike(pair, s)) {
+      const test = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
+      t.deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A − sI are tested instead (Mantel)", residualTested: test !== null };
+      if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
+      else delete t.permutation;
+      continue;
+    }
     // Screen on the sample grid (no bytes read): both sides recognised, or the same values on both sides.
     const grid = [s.rowsSampled, s.colsSampled];
     const sa = recognise(s.a, grid, t.candidate);
@@ -52,7 +61,9 @@ export async function recogniseConstructions(
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
     // Confirm on the whole tensors when that stays within the run's reads; else the sample decides.
-    const whole = elements <= MAX_ELEMENTS && (fraction >= 1 || elements <= MAX_SAMPLED_MODE_ELEMENTS);
+    // Equal values that the sample cannot explain (a copy, or a table whose grid aliases) are read whole
+    // only when small: a dtype-converted copy of a large model must not be read twice.
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
@@ -84,6 +95,46 @@ function nearlyEqual(a: Float32Array, b: Float32Array): boolean {
     n += a[i]! ** 2;
   }
   return n > 0 && d <= 1e-6 * n;
+}
+
+/** Above this, a side's diagonal stands out of its off-diagonal entries (a normal score of the diagonal's mean). */
+const DIAGONAL_Z = 8;
+
+/** Square, sampled on the same row and column indices, and both diagonals standing out. */
+function identityLike(pair: AlignedPair, s: SampledPair): boolean {
+  const v = pair.candidate;
+  if (v.rows !== v.cols || pair.reference.rows !== pair.reference.cols || s.rowsSampled !== s.colsSampled || s.rowsSampled < 8) return false;
+  return diagonalZ(s.a, s.rowsSampled) > DIAGONAL_Z && diagonalZ(s.b, s.rowsSampled) > DIAGONAL_Z;
+}
+
+function diagonalZ(x: Float32Array, n: number): number {
+  let d = 0;
+  let o = 0;
+  let oo = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const v = x[i * n + j]!;
+      if (i === j) d += v;
+      else {
+        o += v;
+        oo += v * v;
+      }
+    }
+  }
+  const m = n * (n - 1);
+  const mean = o / m;
+  const sd = Math.sqrt(Math.max(0, oo / m - mean * mean));
+  return sd > 0 ? Math.abs(d / n - mean) / (sd / Math.sqrt(n)) : 0;
+}
+
+/** x − sI with s the diagonal's mean (n x n). */
+function offIdentity(x: Float32Array, n: number): Float32Array {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += x[i * n + i]!;
+  s /= n;
+  const out = Float32Array.from(x);
+  for (let i = 0; i < n; i++) out[i * n + i]! -= s;
+  return out;
 }
 
 type Dense = { rows: number; cols: number; data: Float32Array };

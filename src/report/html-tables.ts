@@ -11,6 +11,7 @@ function notesOf(t: TensorResult): string {
   if (t.deterministic) notes.push(`shared construction: ${t.deterministic.detail}${t.deterministic.residualTested ? "" : " (not counted)"}`);
   if (t.direct) notes.push(`element-wise vs ${t.direct.reference}: r ${fmtR(t.direct.pearson)}${t.direct.log10p !== undefined ? `, log10 p ${t.direct.log10p.toFixed(1)}` : ""}`);
   if (t.aligned) notes.push(`search's held-out test vs ${t.aligned.reference} (${t.aligned.transform}): r ${fmtR(t.aligned.pearson)}, effect ${fmtR(t.aligned.effect)}, log10 p ${t.aligned.log10p.toFixed(1)}`);
+  if (t.null) notes.push(`same-kind controls ${fmtNull(t.null)} (n ${t.null.n})`);
   if (t.dtype.candidate !== t.dtype.reference) notes.push(`dtypes ${t.dtype.candidate} / ${t.dtype.reference}`);
   return notes.map(wrapName).join("<br>");
 }
@@ -33,7 +34,6 @@ export function tensorTable(c: ComponentResult): string {
     ["effect", "num", "Pearson of the standardised units"],
     ["Pearson", "num", "centred"],
     ["raw cosine", "num", "not used to decide"],
-    ["null mean ± sd (n)", "num", "same-kind controls (descriptive)"],
     ["evidence", "str", ""],
     ["notes", "str", ""],
   ];
@@ -52,7 +52,6 @@ export function tensorTable(c: ComponentResult): string {
     out.push(`<td data-v="${num(t.layer)}">${t.layer ?? "–"}</td><td>${wrapName(t.role)}</td><td class="transform">${wrapName(t.transform)}</td><td data-v="${t.elements}">${fmtInt(t.elements)}</td>`);
     out.push(`<td data-v="${num(t.log10p)}">${t.log10p === undefined ? "n/a" : t.log10p.toFixed(1)}</td><td data-v="${num(t.effect)}">${fmtR(t.effect)}</td>`);
     out.push(`<td data-v="${num(t.pearson)}">${fmtR(t.pearson)}</td><td data-v="${num(t.cosine)}">${fmtR(t.cosine)}</td>`);
-    out.push(`<td data-v="${num(t.null?.mean)}">${t.null ? `${fmtNull(t.null)} (${t.null.n})` : "n/a"}</td>`);
     out.push(`<td>${evidence}</td><td class="notes">${notesOf(t)}</td></tr>`);
   }
   out.push(`</tbody></table></div></details>`);

