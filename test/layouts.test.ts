@@ -44,6 +44,11 @@ describe("layouts: which axis holds the units", () => {
     expect(layoutOptions("encoder.conv1.weight", [384, 80, 3])[0]!.label).toBe("layout:native");
     expect(layoutOptions("visual.patch_embed.proj.weight", [1280, 3, 2, 14, 14])[0]!.label).toBe("layout:native");
     expect(layoutOptions("features.6.weight", [64, 1, 3, 3])[0]!.label).toBe("layout:native");
+    // TFJS scope paths (face-api): depthwise and pointwise filters, dense weights [in, out].
+    expect(layoutOptions("dense0/conv1/depthwise_filter", [3, 3, 32, 1])[0]!.label).toBe("layout:tf-depthwise");
+    expect(layoutOptions("dense0/conv1/pointwise_filter", [1, 1, 32, 64])[0]!.label).toBe("layout:tf-hwio");
+    expect(layoutOptions("fc/weights", [256, 136])[0]!.label).toBe("layout:in-out");
+    expect(layoutOptions("conv0/filters", [3, 3, 3, 32])[0]!.label).toBe("layout:tf-hwio");
   });
 
   it("shapes decide when names do not: small square taps first or last; still ambiguous -> several options", () => {

@@ -10,8 +10,9 @@
  * | TF / Keras depthwise [kh, kw, c, m] | `layout:tf-depthwise` | [c, m, kh, kw]: units = channels, features = taps |
  * | TFLite conv [out, kh, kw, in] (OHWI), depthwise [1, kh, kw, c] | `layout:tflite-ohwi`, `layout:tflite-1hwc` | [out, in, kh, kw], [c, 1, kh, kw] |
  *
- * Names decide first (Keras `…/kernel:0`, `depthwise_kernel`, Flax `kernel`, ONNX `onnx::MatMul_N`,
- * TFLite op paths, PyTorch `.weight`); without a telling name the shapes do (kernel taps are small and
+ * Names decide first (Keras `…/kernel:0`, `depthwise_kernel`, Flax `kernel`, TFJS/TF1 scope paths
+ * `…/weights`, `…/filters`, `…/depthwise_filter`, ONNX `onnx::MatMul_N`, TFLite op paths, PyTorch
+ * `.weight`); without a telling name the shapes do (kernel taps are small and
  * square; channels are not). What stays ambiguous is returned as several options, most likely first:
  * the engine tries each against the reference and pays for the looks (Bonferroni).
  */
@@ -29,6 +30,8 @@ const native: LayoutOption = { label: NATIVE, axes: null };
 
 /** Keras / TFJS / Flax kernels: `dense_3/kernel:0`, `conv1/kernel`, `params.Dense_0.kernel`. */
 const KERAS_KERNEL = /(^|[/.])(kernel|depthwise_kernel|pointwise_kernel)(:\d+)?$/;
+/** TF scope paths of TFJS / TF1 graphs (`dense0/conv1/depthwise_filter`, `fc/weights`): TF layouts too. */
+const TF_PATH = /\/(weights|filters|depthwise_filter|pointwise_filter|w)(:\d+)?$/;
 const DEPTHWISE = /depthwise/i;
 /** ONNX initialisers that exporters name after the op: MatMul stores [in, out]. */
 const ONNX_MATMUL = /^onnx::MatMul_\d+$/;
@@ -96,11 +99,11 @@ export function layoutOptions(name: string, shape: readonly number[]): LayoutOpt
   const r = shape.length;
   if (r < 2) return [native];
   if (r === 2) {
-    if (ONNX_MATMUL.test(name) || KERAS_KERNEL.test(name)) return [{ label: "layout:in-out", axes: [1, 0] }];
+    if (ONNX_MATMUL.test(name) || KERAS_KERNEL.test(name) || TF_PATH.test(name)) return [{ label: "layout:in-out", axes: [1, 0] }];
     // Anything else 2-D keeps the shape-based transpose rules of align.ts (Conv1D, square second look).
     return [native];
   }
-  if (KERAS_KERNEL.test(name)) return [tfKernel(name, shape)];
+  if (KERAS_KERNEL.test(name) || TF_PATH.test(name)) return [tfKernel(name, shape)];
   if (TORCH.test(name)) return [native];
   if (r === 4 && TFLITE_OP.test(name)) return [tfliteConv(shape)];
   if (r > 5) return [native];
