@@ -13,6 +13,93 @@ var init_chunk_FFYIGW52 = __esm({
 // src/cli.ts
 import { parseArgs } from "node:util";
 
+// src/align/layout.ts
+var NATIVE = "layout:native";
+var native = { label: NATIVE, axes: null };
+var KERAS_KERNEL = /(^|[/.])(kernel|depthwise_kernel|pointwise_kernel)(:\d+)?$/;
+var TF_PATH = /\/(weights|filters|depthwise_filter|pointwise_filter|w)(:\d+)?$/;
+var DEPTHWISE = /depthwise/i;
+var ONNX_MATMUL = /^onnx::MatMul_\d+$/;
+var TFLITE_OP = /\/(Conv2D|Conv2D1|DepthwiseConv2dNative|depthwise|MatMul|Conv1D|conv1d)(\b|;|$)|;/;
+var TORCH = /(^|\.)weight$/;
+function tapsLike(a, b) {
+  return a <= 7 && b <= 7 || a === b && a <= 32;
+}
+function hwio(shape) {
+  const r = shape.length;
+  const taps = Array.from({ length: r - 2 }, (_, i) => i);
+  const label = r === 3 ? "layout:tf-wio" : r === 5 ? "layout:tf-dhwio" : "layout:tf-hwio";
+  return { label, axes: [r - 1, r - 2, ...taps] };
+}
+function tfDepthwise() {
+  return { label: "layout:tf-depthwise", axes: [2, 3, 0, 1] };
+}
+function tfliteConv(shape) {
+  if (shape[0] === 1 && shape[3] > 1) return { label: "layout:tflite-1hwc", axes: [3, 0, 1, 2] };
+  return { label: "layout:tflite-ohwi", axes: [0, 3, 1, 2] };
+}
+function tfKernel(name2, shape) {
+  if (shape.length === 4 && (DEPTHWISE.test(name2) || shape[3] === 1 && shape[2] > 1)) return tfDepthwise();
+  return hwio(shape);
+}
+function byShape(name2, shape) {
+  const r = shape.length;
+  const out = [];
+  const nativeTaps = shape.slice(2);
+  const tfTaps = shape.slice(0, r - 2);
+  const ok = (taps) => taps.every((t, i) => tapsLike(t, taps[(i + 1) % taps.length]));
+  if (ok(nativeTaps)) out.push(native);
+  if (ok(tfTaps)) out.push(tfKernel(name2, shape));
+  if (r === 4 && ok([shape[1], shape[2]]) && !(shape[1] === shape[3] && shape[2] === shape[0])) out.push(tfliteConv(shape));
+  if (out.length === 0) out.push(native);
+  const seen = /* @__PURE__ */ new Set();
+  return out.filter((o) => {
+    const key = (o.axes ?? shape.map((_, i) => i)).join(",");
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+function layoutOptions(name2, shape) {
+  const r = shape.length;
+  if (r < 2) return [native];
+  if (r === 2) {
+    if (ONNX_MATMUL.test(name2) || KERAS_KERNEL.test(name2) || TF_PATH.test(name2)) return [{ label: "layout:in-out", axes: [1, 0] }];
+    return [native];
+  }
+  if (KERAS_KERNEL.test(name2) || TF_PATH.test(name2)) return [tfKernel(name2, shape)];
+  if (TORCH.test(name2)) return [native];
+  if (r === 4 && TFLITE_OP.test(name2)) return [tfliteConv(shape)];
+  if (r > 5) return [native];
+  return byShape(name2, shape);
+}
+function familyOf(label) {
+  if (label === NATIVE) return "native";
+  if (label.startsWith("layout:tf-")) return "tf";
+  if (label.startsWith("layout:tflite-")) return "tflite";
+  return null;
+}
+function modelLayoutFamily(entries2) {
+  const votes = /* @__PURE__ */ new Set();
+  for (const e2 of entries2) {
+    if (e2.shape.length < 3) continue;
+    const opts = layoutOptions(e2.name, e2.shape);
+    if (opts.length !== 1) continue;
+    const f = familyOf(opts[0].label);
+    if (f) votes.add(f);
+  }
+  return votes.size === 1 ? [...votes][0] : null;
+}
+function layoutOptionsIn(name2, shape, family) {
+  const opts = layoutOptions(name2, shape);
+  if (opts.length < 2 || !family) return opts;
+  const same = opts.filter((o) => familyOf(o.label) === family);
+  return same.length ? same : opts;
+}
+function referenceLayout(name2, shape, family = null) {
+  return layoutOptionsIn(name2, shape, family)[0];
+}
+
 // src/align/names.ts
 var COMPONENT_SEGMENTS = {
   visual: "vision",
@@ -207,6 +294,59 @@ function fullView(entry, transpose2 = false) {
     cols: transpose2 ? r : c
   };
 }
+var MAX_PERMUTE_ELEMENTS = 16 * 1024 * 1024;
+function isIdentity(axes) {
+  return axes.every((a, i) => a === i);
+}
+function canonicalShape(shape, axes) {
+  return axes ? axes.map((a) => shape[a]) : [...shape];
+}
+function layoutView(entry, axes) {
+  if (!axes || isIdentity(axes)) return fullView(entry);
+  if (entry.shape.length === 2) return fullView(entry, true);
+  const [r, c] = storedMatrixShape(entry.shape);
+  const canon = canonicalShape(entry.shape, axes);
+  const rows = canon[0];
+  return { entry, storedRows: r, storedCols: c, transpose: false, rowStart: 0, rows, cols: numel(canon) / Math.max(1, rows), axes: [...axes] };
+}
+function viewLike(entry, like) {
+  if (like.axes && like.axes.length === entry.shape.length) return layoutView(entry, like.axes);
+  return fullView(entry, like.transpose);
+}
+function readsWhole(v) {
+  return v.transpose || v.axes !== void 0;
+}
+function permuteAxes(data, shape, axes) {
+  const rank = shape.length;
+  const strides = new Array(rank);
+  let s = 1;
+  for (let k = rank - 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= shape[k];
+  }
+  const dims = axes.map((a) => shape[a]);
+  const step = axes.map((a) => strides[a]);
+  const out = new Float32Array(data.length);
+  const idx = new Array(rank).fill(0);
+  let src = 0;
+  const last = rank - 1;
+  const lastDim = dims[last];
+  const lastStep = step[last];
+  for (let o = 0; o < out.length; ) {
+    for (let j = 0; j < lastDim; j++) out[o++] = data[src + j * lastStep];
+    let k = last - 1;
+    while (k >= 0) {
+      idx[k]++;
+      src += step[k];
+      if (idx[k] < dims[k]) break;
+      src -= step[k] * dims[k];
+      idx[k] = 0;
+      k--;
+    }
+    if (k < 0) break;
+  }
+  return out;
+}
 function sliceRows(v, rowStart, rows) {
   return { ...v, rowStart: v.rowStart + rowStart, rows };
 }
@@ -228,6 +368,22 @@ function keyOf(kind, layer, role) {
 }
 function isInformative(v) {
   return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
+}
+var NO_FAMILIES = { candidate: null, reference: null };
+function pairLayouts(c, r, families = NO_FAMILIES) {
+  const cOpts = layoutOptionsIn(c.name, c.shape, families.candidate);
+  const rOpt = referenceLayout(r.name, r.shape, families.reference);
+  if (rOpt.label === NATIVE && cOpts.length === 1 && cOpts[0].label === NATIVE) return pairWhole(c, r);
+  const want = canonicalShape(r.shape, rOpt.axes);
+  const rv = layoutView(r, rOpt.axes);
+  const fits = cOpts.filter((o) => {
+    const got = canonicalShape(c.shape, o.axes);
+    return got.length === want.length && got.every((d, i) => d === want[i]);
+  });
+  if (fits.length === 0) return rOpt.label === NATIVE && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
+  const views = fits.map((o) => ({ candidate: layoutView(c, o.axes), transform: o.label === rOpt.label ? "none" : o.label }));
+  const [first, ...rest] = views;
+  return { cv: first.candidate, rv, transform: first.transform, ...rest.length ? { alternatives: rest } : {} };
 }
 function pairWhole(c, r) {
   const [cr, cc] = storedMatrixShape(c.shape);
@@ -274,6 +430,7 @@ function alignModels(candidate, reference, spec) {
     spec
   );
   const rInfo = assignComponents(reference.map((t) => t.name));
+  const families = { candidate: modelLayoutFamily(candidate), reference: modelLayoutFamily(reference) };
   const refByKey = /* @__PURE__ */ new Map();
   for (const entry of reference) {
     const info = rInfo.get(entry.name);
@@ -286,8 +443,8 @@ function alignModels(candidate, reference, spec) {
     return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x) => x !== void 0);
   };
   const lookup = (info, role) => lookupAll(info, role)[0];
-  const RANK = { none: 0, transpose: 1, "leading-block": 2 };
-  const bestWhole = (entry, info) => lookupAll(info, info.role).map((r) => pairWhole(entry, r.entry)).filter((x) => x !== null).sort((a, b) => RANK[a.transform] - RANK[b.transform])[0] ?? null;
+  const RANK = (t) => t === "none" ? 0 : t === "transpose" || t.startsWith("layout:") ? 1 : 2;
+  const bestWhole = (entry, info) => lookupAll(info, info.role).map((r) => pairLayouts(entry, r.entry, families)).filter((x) => x !== null).sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
   const experts = expertIndex(reference, rInfo);
   const moeLayers = (infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
   const candMoe = moeLayers(cInfo);
@@ -311,8 +468,8 @@ function alignModels(candidate, reference, spec) {
     }
     comp.candidateParameters += numel(entry.shape);
     comp.candidateTensors++;
-    const add = (cv, rv, role, transform) => {
-      comp.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv) });
+    const add = (cv, rv, role, transform, alternatives) => {
+      comp.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...alternatives ? { alternatives } : {} });
       usedRef.add(rv.entry.name);
     };
     const ex = expertRole(info.role);
@@ -336,7 +493,7 @@ function alignModels(candidate, reference, spec) {
     }
     const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
-      add(whole.cv, whole.rv, info.role, whole.transform);
+      add(whole.cv, whole.rv, info.role, whole.transform, whole.alternatives);
       continue;
     }
     let done = false;
@@ -377,7 +534,7 @@ function alignModels(candidate, reference, spec) {
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
-  structuralFallback(comps, reference, rInfo, usedRef);
+  structuralFallback(comps, reference, rInfo, usedRef, families);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -402,11 +559,47 @@ function expertIndex(reference, rInfo) {
   }
   return out;
 }
+var MAX_WIDE_OPTIONS = 256;
+var ROLE_ORDER = ["q", "k", "v", "qkv", "o", "gate", "up", "gate_up", "down"];
+function roleRank(role) {
+  const segs = role.split(".");
+  const i = ROLE_ORDER.findIndex((r) => segs.includes(r));
+  return i < 0 ? ROLE_ORDER.length : i;
+}
+function naturalCompare(a, b) {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+function pairWideInOrder(widened, options, layerOfRef, rInfo, still) {
+  const byShape2 = /* @__PURE__ */ new Map();
+  for (const u of widened) {
+    const v = options.get(u)[0].whole.cv;
+    const key = `${v.rows}x${v.cols}`;
+    byShape2.set(key, [...byShape2.get(key) ?? [], u]);
+  }
+  for (const cands of byShape2.values()) {
+    const refs = /* @__PURE__ */ new Map();
+    for (const u of cands) for (const o of options.get(u)) refs.set(o.ref.name, o.ref);
+    if (cands.length * refs.size <= MAX_WIDE_OPTIONS) continue;
+    const orderedRefs = [...refs.values()].sort(
+      (a, b) => (layerOfRef(a) ?? -1) - (layerOfRef(b) ?? -1) || roleRank(rInfo.get(a.name).role) - roleRank(rInfo.get(b.name).role) || naturalCompare(a.name, b.name)
+    );
+    const orderedCands = [...cands].sort((a, b) => naturalCompare(a.entry.name, b.entry.name));
+    orderedCands.forEach((u, i) => {
+      const ref = orderedRefs[i];
+      const o = ref ? options.get(u).find((x) => x.ref.name === ref.name) : void 0;
+      if (o) options.set(u, [o]);
+      else {
+        options.delete(u);
+        still.push(u);
+      }
+    });
+  }
+}
 function genericLayer(name2) {
   const seg = name2.split(".").find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
 }
-function structuralFallback(comps, reference, rInfo, usedRef) {
+function structuralFallback(comps, reference, rInfo, usedRef, families) {
   let nextId = 1;
   for (const comp of comps.values()) {
     if (comp.unmatchedEntries.length === 0) continue;
@@ -417,15 +610,25 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
     });
     const layerOfRef = (e2) => rInfo.get(e2.name).layer ?? genericLayer(e2.name);
     const still = [];
+    const widened = [];
     const options = /* @__PURE__ */ new Map();
     for (const u of comp.unmatchedEntries) {
       const layer = u.layer ?? genericLayer(u.entry.name);
-      const fits = free.filter((r) => layerOfRef(r) === layer).map((r) => ({ ref: r, whole: pairWhole(u.entry, r) })).filter((x) => x.whole !== null && x.whole.transform !== "leading-block");
-      const same = fits.filter((f) => f.whole.transform === "none");
+      const fitsIn = (refs) => refs.map((r) => ({ ref: r, whole: pairLayouts(u.entry, r, families) })).filter((x) => x.whole !== null && x.whole.transform !== "leading-block");
+      let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
+      let wide = false;
+      if (fits.length === 0 && layer === null) {
+        fits = fitsIn(free);
+        wide = true;
+      }
+      const same = fits.filter((f) => f.whole.transform !== "transpose");
       const chosen = same.length ? same : fits;
-      if (chosen.length) options.set(u, chosen);
-      else still.push(u);
+      if (chosen.length) {
+        options.set(u, chosen);
+        if (wide) widened.push(u);
+      } else still.push(u);
     }
+    pairWideInOrder(widened, options, layerOfRef, rInfo, still);
     const seen = /* @__PURE__ */ new Set();
     for (const u of options.keys()) {
       if (seen.has(u)) continue;
@@ -457,7 +660,8 @@ function structuralFallback(comps, reference, rInfo, usedRef) {
             reference: o.whole.rv,
             transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
             informative: isInformative(o.whole.cv),
-            ambiguity: id
+            ambiguity: id,
+            ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ candidate: a.candidate, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}
           });
           usedRef.add(o.ref.name);
         }
@@ -675,7 +879,7 @@ function decideComponent(c, family, th) {
   }
   return c;
 }
-function familyOf(references, components) {
+function familyOf2(references, components) {
   return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
 }
 var SEARCH_STOPPED = "alignment search stopped: ";
@@ -1372,6 +1576,21 @@ var ViewReader = class {
     if (!this.scratch || this.scratch.length < n2) this.scratch = new Float32Array(n2);
     const out = this.scratch.subarray(0, n2);
     const bpe = bytesPerElement(v.entry.dtype);
+    if (v.axes) {
+      if (!this.whole) {
+        const total = v.storedRows * v.storedCols;
+        if (total > MAX_PERMUTE_ELEMENTS) {
+          throw new FormatError(v.entry.file, `too large to compare in layout [${v.axes.join(", ")}] in memory (${total} elements, limit ${MAX_PERMUTE_ELEMENTS}); counted as unread`, v.entry.name);
+        }
+        const bytes2 = await this.source.read(v.entry.file, v.entry.begin, v.entry.begin + total * bpe);
+        const stored = new Float32Array(total);
+        decodeInto(v.entry.dtype, bytes2, 0, total, stored);
+        this.whole = permuteAxes(stored, v.entry.shape, v.axes);
+      }
+      const from = (v.rowStart + r0) * v.cols;
+      out.set(this.whole.subarray(from, from + n2));
+      return out;
+    }
     if (v.transpose) {
       if (!this.whole) {
         const total = v.storedRows * v.storedCols;
@@ -2105,7 +2324,7 @@ var BASIS_ROLES = [
 ];
 var NORM_ROLE = /norm/;
 function viewKey(v) {
-  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
 }
 function shapeKey(v) {
   return `${v.rows}x${v.cols}`;
@@ -2219,21 +2438,21 @@ function viewGroups(comp, groupPairs, referenceTensors) {
     if (isWhole(anyRef)) {
       for (const l of referenceTensors) {
         if (!sameKind(l) || l.role !== g.role) continue;
-        const v = fullView(l.entry, anyRef.transpose);
+        const v = viewLike(l.entry, anyRef);
         if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
       }
     }
     if (isWhole(anyCand)) {
       for (const l of comp.unmatchedEntries) {
         if (l.role !== g.role) continue;
-        const v = fullView(l.entry, anyCand.transpose);
+        const v = viewLike(l.entry, anyCand);
         if (v.rows === anyCand.rows && v.cols === anyCand.cols) g.cand.set(viewKey(v), { ...v, layer: l.layer, pairIndex: null });
       }
     }
   }
   return groups;
 }
-var isWhole = (v) => v.rowStart === 0 && v.rows === (v.transpose ? v.storedCols : v.storedRows);
+var isWhole = (v) => v.rowStart === 0 && v.rows === (v.axes ? v.entry.shape[v.axes[0]] : v.transpose ? v.storedCols : v.storedRows);
 function searchElements(groups, basisPairs) {
   let elements = 0;
   for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
@@ -2295,7 +2514,7 @@ async function loadCandidates(g, loader, idToPair, unread) {
     }
     candidate.push({ name: k, layer: v.layer, m });
     idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
-    if (v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
+    if (!v.axes && v.rows === v.cols && v.rowStart === 0 && v.storedRows === v.storedCols) {
       const mf = await loader.tryLoad(loader.cand, { ...v, transpose: !v.transpose });
       if (typeof mf === "string") continue;
       candidate.push({ name: `${k}${FLIPPED}`, layer: v.layer, m: mf });
@@ -2467,12 +2686,13 @@ function pairReads(pair, fraction) {
   const none = { candidate: [], reference: [] };
   if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
   for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
+  for (const v of [a, b]) if (v.axes && v.storedRows * v.storedCols > MAX_PERMUTE_ELEMENTS) return none;
   const ranges = rowRanges(a.rows, a.cols, fraction, b.entry.name);
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
   const blocks = blocksOf(ranges, step);
   const side = (v) => {
     const bpe = bytesPerElement(v.entry.dtype);
-    if (v.transpose) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
+    if (readsWhole(v)) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
     return blocks.map(({ r0, r1 }) => {
       const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
       return { file: v.entry.file, begin, end: begin + (r1 - r0) * v.storedCols * bpe };
@@ -2565,7 +2785,7 @@ function sampled(pair, grid, sa, sb) {
   return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values };
 }
 function isPlain(v) {
-  return !v.transpose && v.cols === v.storedCols;
+  return !readsWhole(v) && v.cols === v.storedCols;
 }
 function readRows(source, v, r0, r1, bpe) {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
@@ -2701,6 +2921,41 @@ function tensorIndependence(a, b, rows, cols) {
   const pick = !byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols;
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
+}
+
+// src/stats/vector-test.ts
+function midranks(x) {
+  const n2 = x.length;
+  const order = Array.from({ length: n2 }, (_, i) => i).sort((i, j) => x[i] - x[j]);
+  const r = new Float64Array(n2);
+  for (let i = 0; i < n2; ) {
+    let j = i;
+    while (j + 1 < n2 && x[order[j + 1]] === x[order[i]]) j++;
+    const mid = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) r[order[k]] = mid;
+    i = j + 1;
+  }
+  return r;
+}
+function vectorPermutationTest(a, b) {
+  const n2 = a.length;
+  if (n2 < 3 || b.length !== n2) return null;
+  for (let i = 0; i < n2; i++) if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) return null;
+  const ra = midranks(a);
+  const rb = midranks(b);
+  const mean = (n2 + 1) / 2;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n2; i++) {
+    sab += (ra[i] - mean) * (rb[i] - mean);
+    saa += (ra[i] - mean) ** 2;
+    sbb += (rb[i] - mean) ** 2;
+  }
+  if (!(saa > 0 && sbb > 0)) return null;
+  const rho = sab / Math.sqrt(saa * sbb);
+  const z = rho * Math.sqrt(n2 - 1);
+  return { units: n2, features: 1, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: rho };
 }
 
 // src/stats/conjugation.ts
@@ -3802,7 +4057,10 @@ async function compareComponent(comp, ctx) {
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
   c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
+  const looks = c.comp.pairs.map(() => 1);
+  c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
+  smallIdenticalTests(c, looks);
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
@@ -3863,7 +4121,7 @@ async function transposedLook(c, ctx) {
     const t = c.tensors[i];
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
-    if (v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
     if (direct.log10p <= OVERWHELMING_LOG10P) {
       t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
@@ -3883,6 +4141,84 @@ async function transposedLook(c, ctx) {
   }
   return { ...c, comp };
 }
+async function layoutLook(c, ctx, looks) {
+  let comp = c.comp;
+  for (let i = 0; i < comp.pairs.length; i++) {
+    const pair = comp.pairs[i];
+    const t = c.tensors[i];
+    if (!pair.alternatives?.length || t.error) continue;
+    const k = 1 + pair.alternatives.length;
+    looks[i] = k;
+    const score = (l) => l.test ? l.test.log10p : -Math.abs(l.stats.pearson ?? 0);
+    let best = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: c.samples[i] ?? null, test: null };
+    const direct = t.permutation;
+    if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
+      for (const alt of pair.alternatives) {
+        const other = { ...pair, candidate: alt.candidate, transform: alt.transform };
+        delete other.alternatives;
+        let out;
+        try {
+          out = await comparePair(other, ctx.cand, ctx.ref);
+        } catch (e2) {
+          if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+          continue;
+        }
+        const sample = out.stats.pearson === null ? null : out.sample;
+        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+        const look = { pair: other, stats: out.stats, sample, test };
+        const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
+        if (score(look) < bestScore) best = look;
+      }
+    }
+    const kept = { ...best.pair };
+    delete kept.alternatives;
+    comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? kept : p) };
+    if (best.pair !== pair) {
+      Object.assign(t, { cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
+      c.samples[i] = best.sample;
+      if (best.test) t.permutation = asReported(best.test);
+    }
+    if (t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, k) };
+  }
+  return { ...c, comp };
+}
+var SMALL_MIN_UNITS = 8;
+function smallIdenticalTests(c, looks) {
+  const widths = hiddenWidths(c.comp.pairs);
+  c.comp.pairs.forEach((pair, i) => {
+    const t = c.tensors[i];
+    const s = c.samples[i];
+    if (t.informative || t.error || !t.identical || t.pearson === null || !s || t.sampled) return;
+    if (t.dtype.candidate !== t.dtype.reference) return;
+    const v = pair.candidate;
+    let test = null;
+    if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
+      const m = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+      const picked = m ? m.axis === "rows" ? m.rows : m.cols : null;
+      if (m && picked && picked.units >= 3 && Math.max(v.rows, v.cols) >= SMALL_MIN_UNITS) test = asReported(m);
+    } else if (v.entry.shape.length === 1 && v.rows >= SMALL_MIN_UNITS && widths.has(v.rows)) {
+      const m = vectorPermutationTest(s.a, s.b);
+      if (m) test = { ...m, axis: "rows" };
+    }
+    if (!test) return;
+    t.permutation = { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) };
+    t.informative = true;
+    t.promoted = "byte-identical";
+  });
+}
+function hiddenWidths(pairs) {
+  const units = /* @__PURE__ */ new Set();
+  const inputs = /* @__PURE__ */ new Set();
+  for (const p of pairs) {
+    const v = p.candidate;
+    const shape = v.entry.shape;
+    if (shape.length < 2 || v.rowStart !== 0) continue;
+    const canon = v.axes ? canonicalShape(shape, v.axes) : v.transpose ? [shape[1], shape[0]] : [...shape];
+    units.add(canon[0]);
+    inputs.add(canon[1]);
+  }
+  return new Set([...units].filter((u) => inputs.has(u)));
+}
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
@@ -3894,7 +4230,21 @@ function dropAmbiguous(c) {
     if (keep[i] && p.ambiguity !== void 0 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
   });
   const kept = (xs) => xs.filter((_, i) => keep[i]);
-  return { comp: { ...c.comp, pairs: kept(c.comp.pairs) }, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+  const pairs = kept(c.comp.pairs);
+  const still = new Set(pairs.map((p) => p.candidate.entry.name));
+  const lost = /* @__PURE__ */ new Map();
+  c.comp.pairs.forEach((p, i) => {
+    if (!keep[i] && !still.has(p.candidate.entry.name)) lost.set(p.candidate.entry.name, p);
+  });
+  const lostEntries = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
+  const comp = {
+    ...c.comp,
+    pairs,
+    unmatched: [...c.comp.unmatched, ...lostEntries.map((l) => l.entry.name)],
+    unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
+    unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries]
+  };
+  return { comp, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
 }
 function directTest(t, s) {
   if (!t.informative || t.pearson === null || !s) return;
@@ -3916,7 +4266,7 @@ function describeNulls(c) {
 var searchNotRun = (note) => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
 async function searchWhereUnexplained(c, result, ctx) {
   const { comp, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
+  const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
     return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
@@ -4034,7 +4384,7 @@ async function checkReference(run, refResult) {
   if (report.candidate.components.length === 0) {
     report.candidate.components = alignment.components.map((c) => ({ name: c.name, parameters: c.candidateParameters }));
   }
-  report.family ??= familyOf(settings.references.length, report.candidate.components.length);
+  report.family ??= familyOf2(settings.references.length, report.candidate.components.length);
   const family = report.family.size;
   const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
@@ -4587,7 +4937,7 @@ function assemble(parts, plan, ordered, slots, failOn) {
   const error = candidateError ?? refError ?? parts.map((p) => p.report.error).find((e2) => e2 !== void 0);
   const thresholds = JSON.parse(plan.thresholds);
   const components = withComponents ? withComponents.part.report.candidate.components : first.candidate.components;
-  const family = familyOf(slots.length, components.length);
+  const family = familyOf2(slots.length, components.length);
   const references = slots.map((s) => redecide(s.ref, family.size, thresholds));
   const verdict = runVerdict(references, error ?? null);
   const gate = gateOf(verdict, failOn, error ?? null);

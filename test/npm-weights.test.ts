@@ -1,0 +1,65 @@
+/**
+ * Real third-party weights in their own layout: the TensorFlow.js models that
+ * @vladmandic/face-api ships (conv kernels [kh, kw, in, out], depthwise
+ * [kh, kw, c, 1], uint8-quantized), converted by scripts/tfjs-to-safetensors.mts.
+ * A dtype-converted copy (F16) and a byte-identical copy must be reused, and so
+ * is the expression net against the landmark net it shares its feature
+ * extractor with (measured here: Pearson ~0.89 on every pointwise kernel);
+ * two different networks (an Xception-style age/gender net against the
+ * dense-block expression net) must not be.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "./helpers/fixtures.js";
+import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
+
+const MODELS = path.join(REPO_ROOT, "node_modules/@vladmandic/face-api/model");
+const run = promisify(execFile);
+
+describe.skipIf(!existsSync(MODELS))("TensorFlow.js models shipped by an npm package", () => {
+  let dir: string;
+  const convert = async (name: string, out: string, ...flags: string[]) =>
+    run(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/tfjs-to-safetensors.mts"), path.join(MODELS, `${name}-weights_manifest.json`), path.join(dir, out), ...flags], { cwd: REPO_ROOT });
+  const check = async (candidate: string, reference: string) => {
+    const out = path.join(dir, `${candidate}-vs-${reference}.json`);
+    const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, reference), "--report", out, "--quiet"]);
+    return { code: r.code, report: await readReport(out) };
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir("npm-weights");
+    await convert("face_expression_model", "expression");
+    await convert("face_expression_model", "expression-f16", "--f16");
+    await convert("age_gender_model", "age-gender");
+    await convert("face_landmark_68_model", "landmarks");
+  }, 120_000);
+
+  it("an F16 conversion of the expression net is reused, convolution kernels counted", async () => {
+    const { code, report } = await check("expression-f16", "expression");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    expect(report.references[0]!.components[0]!.share).toBeGreaterThan(0.9);
+  });
+
+  it("a byte-identical copy is reused and shown identical", async () => {
+    const { report } = await check("expression", "expression");
+    expect(report.verdict).toBe("reused");
+    expect(report.references[0]!.components[0]!.identical!.tensors).toBeGreaterThan(10);
+  });
+
+  it("the expression net's feature extractor against the 68-landmark net's: reused (measured Pearson ~0.89 per kernel)", async () => {
+    const { report } = await check("expression", "landmarks");
+    expect(report.verdict).toBe("reused");
+    expect(report.references[0]!.components[0]!.effect!).toBeGreaterThan(0.5);
+  });
+
+  it("the age/gender net against the expression net is not reused", async () => {
+    const { code, report } = await check("age-gender", "expression");
+    expect(report.verdict).not.toBe("reused");
+    expect(code).not.toBe(4);
+  });
+});
