@@ -20,6 +20,7 @@ var KERAS_KERNEL = /(^|[/.])(kernel|depthwise_kernel|pointwise_kernel)(:\d+)?$/;
 var TF_PATH = /\/(weights|filters|depthwise_filter|pointwise_filter|w)(:\d+)?$/;
 var DEPTHWISE = /depthwise/i;
 var ONNX_MATMUL = /^onnx::MatMul_\d+$/;
+var PADDLE_LINEAR = /(^|[./])(linear|fc)_\d+\.w_\d+$/;
 var TFLITE_OP = /\/(Conv2D|Conv2D1|DepthwiseConv2dNative|depthwise|MatMul|Conv1D|conv1d)(\b|;|$)|;/;
 var TORCH = /(^|\.)weight$/;
 function tapsLike(a, b) {
@@ -64,7 +65,7 @@ function layoutOptions(name2, shape) {
   const r = shape.length;
   if (r < 2) return [native];
   if (r === 2) {
-    if (ONNX_MATMUL.test(name2) || KERAS_KERNEL.test(name2) || TF_PATH.test(name2)) return [{ label: "layout:in-out", axes: [1, 0] }];
+    if (ONNX_MATMUL.test(name2) || PADDLE_LINEAR.test(name2) || KERAS_KERNEL.test(name2) || TF_PATH.test(name2)) return [{ label: "layout:in-out", axes: [1, 0] }];
     return [native];
   }
   if (KERAS_KERNEL.test(name2) || TF_PATH.test(name2)) return [tfKernel(name2, shape)];
@@ -596,7 +597,9 @@ function pairWideInOrder(widened, options, layerOfRef, rInfo, still) {
   }
 }
 function genericLayer(name2) {
-  const seg = name2.split(".").find((x) => /^\d+$/.test(x));
+  const segs = name2.split(".");
+  if (segs.length === 1) return null;
+  const seg = segs.find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
 }
 function structuralFallback(comps, reference, rInfo, usedRef, families) {

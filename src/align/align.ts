@@ -384,7 +384,10 @@ function pairWideInOrder(
 
 /** The first all-digit segment of a name: a layer index when names follow no known scheme. */
 function genericLayer(name: string): number | null {
-  const seg = name.split(".").find((x) => /^\d+$/.test(x));
+  const segs = name.split(".");
+  // A name that is only an index (`17`) numbers tensors, not layers.
+  if (segs.length === 1) return null;
+  const seg = segs.find((x) => /^\d+$/.test(x));
   return seg === undefined ? null : Number(seg);
 }
 

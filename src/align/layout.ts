@@ -11,7 +11,7 @@
  * | TFLite conv [out, kh, kw, in] (OHWI), depthwise [1, kh, kw, c] | `layout:tflite-ohwi`, `layout:tflite-1hwc` | [out, in, kh, kw], [c, 1, kh, kw] |
  *
  * Names decide first (Keras `…/kernel:0`, `depthwise_kernel`, Flax `kernel`, TFJS/TF1 scope paths
- * `…/weights`, `…/filters`, `…/depthwise_filter`, ONNX `onnx::MatMul_N`, TFLite op paths, PyTorch
+ * `…/weights`, `…/filters`, `…/depthwise_filter`, ONNX `onnx::MatMul_N`, Paddle `linear_N.w_0`, TFLite op paths, PyTorch
  * `.weight`); without a telling name the shapes do (kernel taps are small and
  * square; channels are not). What stays ambiguous is returned as several options, most likely first:
  * the engine tries each against the reference and pays for the looks (Bonferroni).
@@ -35,6 +35,8 @@ const TF_PATH = /\/(weights|filters|depthwise_filter|pointwise_filter|w)(:\d+)?$
 const DEPTHWISE = /depthwise/i;
 /** ONNX initialisers that exporters name after the op: MatMul stores [in, out]. */
 const ONNX_MATMUL = /^onnx::MatMul_\d+$/;
+/** Paddle linear and fc weights [in, out]: `linear_77.w_0`, `fc_3.w_0` (Paddle convs are [out, in, kh, kw], native). */
+const PADDLE_LINEAR = /(^|[./])(linear|fc)_\d+\.w_\d+$/;
 /** TFLite / TF graph op paths (`model/conv2d_3/Conv2D`, fused `…/BiasAdd;…/Conv2D`), without a Keras kernel name. */
 const TFLITE_OP = /\/(Conv2D|Conv2D1|DepthwiseConv2dNative|depthwise|MatMul|Conv1D|conv1d)(\b|;|$)|;/;
 /** PyTorch-style names: the stored layout is the native one. */
@@ -99,7 +101,7 @@ export function layoutOptions(name: string, shape: readonly number[]): LayoutOpt
   const r = shape.length;
   if (r < 2) return [native];
   if (r === 2) {
-    if (ONNX_MATMUL.test(name) || KERAS_KERNEL.test(name) || TF_PATH.test(name)) return [{ label: "layout:in-out", axes: [1, 0] }];
+    if (ONNX_MATMUL.test(name) || PADDLE_LINEAR.test(name) || KERAS_KERNEL.test(name) || TF_PATH.test(name)) return [{ label: "layout:in-out", axes: [1, 0] }];
     // Anything else 2-D keeps the shape-based transpose rules of align.ts (Conv1D, square second look).
     return [native];
   }

@@ -75,6 +75,22 @@ export function onnxLayout(m: FloatTensors): { model: FloatTensors; names: Map<s
   return { model, names };
 }
 
+/** Paddle names: `linear_N.w_0` [in, out], `embedding_0.w_0`, `layer_norm_N.w_0`; or, with `indexOnly`, every tensor named by its index alone. */
+export function paddleLayout(m: FloatTensors, indexOnly = false): FloatTensors {
+  const out: FloatTensors = new Map();
+  let linear = 0;
+  let norm = 0;
+  let k = 0;
+  for (const [name, t] of m) {
+    const n = indexOnly ? String(k++) : null;
+    if (isLinear(name, t)) out.set(n ?? `linear_${linear++}.w_0`, indexOnly ? t : transpose2d(t));
+    else if (/embed/.test(name)) out.set(n ?? "embedding_0.w_0", t);
+    else if (t.shape.length === 1) out.set(n ?? `layer_norm_${norm++}.w_0`, t);
+    else out.set(n ?? name, t);
+  }
+  return out;
+}
+
 function filler(seed: number) {
   const g = gaussian(seed);
   const mat = (shape: number[], fanIn: number): T => {
