@@ -71512,8 +71512,17 @@ var COMPONENT_SEGMENTS = {
   resampler: "projector",
   language_model: "language",
   text_model: "language",
-  llm: "language"
+  llm: "language",
+  // Detection and segmentation models: a CNN or ViT backbone, and the heads on it.
+  backbone: "vision",
+  roi_heads: "head",
+  rpn: "head",
+  bbox_head: "head",
+  cls_head: "head",
+  decode_head: "head",
+  auxiliary_head: "head"
 };
+var LANGUAGE_MARKERS = /(^|\.)(embed_tokens|lm_head|wte|tok_embeddings|word_embeddings|embed_in|embed_out)(\.|$)/;
 var WRAPPERS = /* @__PURE__ */ new Set(["model", "module", "transformer", "base_model", "decoder", "language_model", "text_model", "llm"]);
 var LAYER_CONTAINERS = /* @__PURE__ */ new Set(["layers", "blocks", "h", "layer", "block", "resblocks", "encoder_layers", "blk"]);
 var SYNONYMS = {
@@ -71644,8 +71653,10 @@ function assignComponents(names2, spec) {
   const speechEncoder = names2.some((n2) => /(^|\.)encoder\.conv[12]\.weight$/.test(n2));
   const detected = names2.map((n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
+  const detection = detected.includes("head") || names2.some((n2) => /^(?:model\.)?backbone\./.test(n2));
+  const rest = detection && !detected.includes("language") && !names2.some((n2, i) => detected[i] === null && LANGUAGE_MARKERS.test(n2)) ? "head" : "language";
   names2.forEach((n2, i) => {
-    const c = detected[i] ?? (multimodal ? "language" : "model");
+    const c = detected[i] ?? (multimodal ? rest : "model");
     out.set(n2, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n2) });
   });
   return out;

@@ -64,6 +64,13 @@ describe("components", () => {
     expect([...assignComponents(t5).values()].map((i) => i!.component)).toEqual(["model", "model"]);
   });
 
+  it("a detection model: backbone is vision, the rest (FPN, RPN, ROI heads) is head, never language; a CNN alone is model", () => {
+    const det = ["backbone.body.conv1.weight", "backbone.body.layer1.0.conv1.weight", "backbone.fpn.inner_blocks.0.weight", "rpn.head.conv.weight", "roi_heads.box_head.fc6.weight", "class_embed.weight"];
+    expect([...assignComponents(det).values()].map((i) => i!.component)).toEqual(["vision", "vision", "vision", "head", "head", "head"]);
+    const cnn = ["features.0.weight", "features.3.weight", "classifier.1.weight"];
+    expect([...assignComponents(cnn).values()].map((i) => i!.component)).toEqual(["model", "model", "model"]);
+  });
+
   it("family spellings reduce to one (layer, role)", () => {
     expect(parseName("model.layers.3.self_attn.q_proj.weight")).toEqual({ layer: 3, role: "attn.q.weight" });
     expect(parseName("layers.3.attention.wq.weight")).toEqual({ layer: 3, role: "attn.q.weight" });

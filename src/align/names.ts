@@ -33,7 +33,18 @@ const COMPONENT_SEGMENTS: Record<string, string> = {
   language_model: "language",
   text_model: "language",
   llm: "language",
+  // Detection and segmentation models: a CNN or ViT backbone, and the heads on it.
+  backbone: "vision",
+  roi_heads: "head",
+  rpn: "head",
+  bbox_head: "head",
+  cls_head: "head",
+  decode_head: "head",
+  auxiliary_head: "head",
 };
+
+/** Tensors that make the rest of a checkpoint with a backbone a language model after all. */
+const LANGUAGE_MARKERS = /(^|\.)(embed_tokens|lm_head|wte|tok_embeddings|word_embeddings|embed_in|embed_out)(\.|$)/;
 
 /** Wrapper segments dropped from the front of a key (they carry no structure). */
 const WRAPPERS = new Set(["model", "module", "transformer", "base_model", "decoder", "language_model", "text_model", "llm"]);
@@ -180,8 +191,9 @@ export type ComponentSpec = { name: string; globs: string[] }[];
  * Assign every tensor a component. With a spec, the first matching rule wins
  * and unmatched tensors get null (excluded, but counted). Without one, known
  * multimodal prefixes decide (and a Whisper-style speech encoder: `encoder.*` next to an
- * `encoder.conv1` stem is `audio`); the rest is `language` when any multimodal part
- * exists, else the whole model is one component named `model`.
+ * `encoder.conv1` stem is `audio`; a detection model's `backbone.*` is `vision`, its heads `head`);
+ * the rest is `language` when any multimodal part exists (`head` in a detection model without token
+ * embeddings or LM head), else the whole model is one component named `model`.
  */
 export function assignComponents(names: string[], spec?: ComponentSpec | null): Map<string, NameInfo | null> {
   const out = new Map<string, NameInfo | null>();
@@ -197,8 +209,12 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
   const speechEncoder = names.some((n) => /(^|\.)encoder\.conv[12]\.weight$/.test(n));
   const detected = names.map((n) => detectComponent(n) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n) ? "audio" : null));
   const multimodal = detected.some((c) => c !== null && c !== "language");
+  // What no prefix claimed: the language model of a multimodal checkpoint, except in a detection or
+  // segmentation model (a backbone or heads, and no token embeddings or LM head): there, its heads.
+  const detection = detected.includes("head") || names.some((n) => /^(?:model\.)?backbone\./.test(n));
+  const rest = detection && !detected.includes("language") && !names.some((n, i) => detected[i] === null && LANGUAGE_MARKERS.test(n)) ? "head" : "language";
   names.forEach((n, i) => {
-    const c = detected[i] ?? (multimodal ? "language" : "model");
+    const c = detected[i] ?? (multimodal ? rest : "model");
     out.set(n, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n) });
   });
   return out;
