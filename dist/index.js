@@ -71910,6 +71910,21 @@ function alignModels(candidate, reference, spec) {
         continue;
       }
     }
+    const fused = fusedExperts(entry, info2.role);
+    if (fused) {
+      const kind = componentKind(info2.component);
+      let any = false;
+      for (const part of fused) {
+        const same = (experts.get(keyOf(kind, info2.layer, part.base)) ?? []).find((r) => expertRole(r.info.role).expert === part.expert);
+        const dense = same ?? lookupAll({ ...info2, role: part.base }, part.base)[0];
+        if (!dense) continue;
+        const rv = fullView(dense.entry);
+        if (rv.rows !== part.view.rows || rv.cols !== part.view.cols) continue;
+        add(part.view, rv, part.base, same ? "split-experts" : "split-experts+expert-of-dense");
+        any = true;
+      }
+      if (any) continue;
+    }
     const whole = isRouter(info2, candMoe) !== isRouter(info2, refMoe) ? null : bestWhole(entry, info2);
     if (whole) {
       add(whole.cv, whole.rv, info2.role, whole.transform, whole.alternatives);
@@ -71931,15 +71946,15 @@ function alignModels(candidate, reference, spec) {
         const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info2.role));
         if (m < 0) continue;
         const fusedRole = info2.role.replace(new RegExp(`(^|\\.)${f.parts[m]}(\\.|$)`), (_x, a, b) => `${a}${f.parts.join("_").replace("q_k_v", "qkv")}${b}`);
-        const fused = lookup(info2, fusedRole);
-        if (!fused) continue;
+        const fused2 = lookup(info2, fusedRole);
+        if (!fused2) continue;
         const partRoles = f.parts.map((p) => fusedRole.replace(f.fused, (_x, a, b) => `${a}${p}${b}`));
         const siblings = partRoles.map((r) => candidate.find((t) => {
           const i2 = cInfo.get(t.name);
           return i2 && i2.component === info2.component && i2.layer === info2.layer && i2.role === r;
         }));
         if (siblings.some((s2) => !s2)) continue;
-        const s = splitFused(fused.entry, siblings.map((x) => x));
+        const s = splitFused(fused2.entry, siblings.map((x) => x));
         if (s) {
           add(s.partViews[m], s.fusedViews[m], info2.role, s.transposed ? `transpose+${f.transform}` : f.transform);
           done = true;
@@ -71968,6 +71983,22 @@ __name(alignModels, "alignModels");
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
 var EXPERT_GROUPS = 1e6;
 var MAX_EXPERT_OPTIONS = 16;
+function fusedExperts(entry, role) {
+  const m = /(^|\.)experts\.(gate_up|down)(\.weight)?$/.exec(role);
+  if (!m || entry.shape.length !== 3) return null;
+  const [e2, rows, cols] = entry.shape;
+  const whole = { entry, storedRows: e2 * rows, storedCols: cols, transpose: false, rowStart: 0, rows: e2 * rows, cols };
+  const out = [];
+  for (let x = 0; x < e2; x++) {
+    if (m[2] === "down") out.push({ view: sliceRows(whole, x * rows, rows), base: "mlp.down.weight", expert: x });
+    else if (rows % 2 === 0) {
+      out.push({ view: sliceRows(whole, x * rows, rows / 2), base: "mlp.gate.weight", expert: x });
+      out.push({ view: sliceRows(whole, x * rows + rows / 2, rows / 2), base: "mlp.up.weight", expert: x });
+    }
+  }
+  return out;
+}
+__name(fusedExperts, "fusedExperts");
 function expertIndex(reference, rInfo) {
   const out = /* @__PURE__ */ new Map();
   for (const entry of reference) {

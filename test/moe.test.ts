@@ -47,6 +47,31 @@ function shuffleExperts(moe: FloatTensors, experts: number, seed: number): Float
   return out;
 }
 
+/** Experts fused as recent Hugging Face MoE checkpoints store them: experts.gate_up_proj [E, 2F, D], experts.down_proj [E, D, F]. */
+function fuseExperts(moe: FloatTensors, experts: number): FloatTensors {
+  const out: FloatTensors = new Map();
+  const layers = new Set<string>();
+  for (const [n, t] of moe) {
+    const m = /^(.*\.mlp\.)experts\.\d+\./.exec(n);
+    if (m) layers.add(m[1]!);
+    else out.set(n, t);
+  }
+  for (const base of layers) {
+    const get = (e: number, p: string) => moe.get(`${base}experts.${e}.${p}_proj.weight`)!;
+    const [f, d] = get(0, "gate").shape as [number, number];
+    const gateUp = new Float32Array(experts * 2 * f * d);
+    const down = new Float32Array(experts * d * f);
+    for (let e = 0; e < experts; e++) {
+      gateUp.set(get(e, "gate").data, e * 2 * f * d);
+      gateUp.set(get(e, "up").data, e * 2 * f * d + f * d);
+      down.set(get(e, "down").data, e * d * f);
+    }
+    out.set(`${base}experts.gate_up_proj`, { shape: [experts, 2 * f, d], data: gateUp });
+    out.set(`${base}experts.down_proj`, { shape: [experts, d, f], data: down });
+  }
+  return out;
+}
+
 describe("mixtures of experts", () => {
   it("an 8-expert upcycle of a dense model (attention and embeddings retrained) is reused, every expert counted", async () => {
     const a = (await loadModel(await tiny("llm-a"))).tensors;
@@ -79,5 +104,20 @@ describe("mixtures of experts", () => {
     for (const t of matched) expect(t.effect!).toBeGreaterThan(0.5);
     const independent = await check(moeB, moeA);
     expect(independent.verdict).not.toBe("reused");
+  });
+
+  it("fused expert tensors ([E, 2F, D], [E, D, F]) meet per-expert ones and a dense MLP", async () => {
+    const a = (await loadModel(await tiny("llm-a"))).tensors;
+    const b = (await loadModel(await tiny("llm-b"))).tensors;
+    const moe = upcycleMoe(a, { experts: 4, noise: 0.25, seed: 21 });
+    const fused = fuseExperts(expertsOnly(moe, b), 4);
+    const perExpert = await check(fused, moe);
+    expect(perExpert.verdict).toBe("reused");
+    const split = perExpert.references[0]!.components[0]!.tensors.filter((t) => t.transform === "split-experts");
+    expect(split.length).toBe(4 * 3 * (a.size > 0 ? new Set([...a.keys()].filter((n) => /mlp\.up_proj/.test(n))).size : 0));
+    expect(split.every((t) => t.standsOut && t.effect! > 0.9)).toBe(true);
+    const dense = await check(fused, a);
+    expect(dense.verdict).toBe("reused");
+    expect(dense.references[0]!.components[0]!.tensors.filter((t) => /expert-of-dense/.test(t.transform)).length).toBe(split.length);
   });
 });

@@ -248,6 +248,23 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
         continue;
       }
     }
+    // Experts fused in one tensor ([E, 2F, D] gate_up, [E, D, F] down): each expert's rows against the
+    // reference's expert of the same index, or against its dense MLP (upcycling).
+    const fused = fusedExperts(entry, info.role);
+    if (fused) {
+      const kind = componentKind(info.component);
+      let any = false;
+      for (const part of fused) {
+        const same = (experts.get(keyOf(kind, info.layer, part.base)) ?? []).find((r) => expertRole(r.info.role)!.expert === part.expert);
+        const dense = same ?? lookupAll({ ...info, role: part.base }, part.base)[0];
+        if (!dense) continue;
+        const rv = fullView(dense.entry);
+        if (rv.rows !== part.view.rows || rv.cols !== part.view.cols) continue;
+        add(part.view, rv, part.base, same ? "split-experts" : "split-experts+expert-of-dense");
+        any = true;
+      }
+      if (any) continue;
+    }
     const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
       add(whole.cv, whole.rv, info.role, whole.transform, whole.alternatives);
@@ -311,6 +328,27 @@ const STANDARD = new Set(["language", "vision", "audio", "projector"]);
 const EXPERT_GROUPS = 1_000_000;
 /** Above this many reference experts per role, experts are paired by index only (the options grow as E²). */
 const MAX_EXPERT_OPTIONS = 16;
+
+/**
+ * A tensor holding every expert ([E, 2F, D] `experts.gate_up_proj`, [E, D, F] `experts.down_proj`, the
+ * layout of recent Hugging Face MoE checkpoints) as row blocks of its [E·rows, cols] matrix: one view per
+ * expert and part, with the dense role each stands for. Null for other tensors.
+ */
+function fusedExperts(entry: TensorEntry, role: string): { view: TensorView; base: string; expert: number }[] | null {
+  const m = /(^|\.)experts\.(gate_up|down)(\.weight)?$/.exec(role);
+  if (!m || entry.shape.length !== 3) return null;
+  const [e, rows, cols] = entry.shape as [number, number, number];
+  const whole: TensorView = { entry, storedRows: e * rows, storedCols: cols, transpose: false, rowStart: 0, rows: e * rows, cols };
+  const out: { view: TensorView; base: string; expert: number }[] = [];
+  for (let x = 0; x < e; x++) {
+    if (m[2] === "down") out.push({ view: sliceRows(whole, x * rows, rows), base: "mlp.down.weight", expert: x });
+    else if (rows % 2 === 0) {
+      out.push({ view: sliceRows(whole, x * rows, rows / 2), base: "mlp.gate.weight", expert: x });
+      out.push({ view: sliceRows(whole, x * rows + rows / 2, rows / 2), base: "mlp.up.weight", expert: x });
+    }
+  }
+  return out;
+}
 
 /** The reference's routed experts per (kind, layer, dense role). */
 function expertIndex(reference: TensorEntry[], rInfo: Map<string, NameInfo | null>): Map<string, Keyed[]> {
