@@ -129,8 +129,8 @@ var COMPONENT_SEGMENTS = {
   language_model: "language",
   text_model: "language",
   llm: "language",
-  // Detection and segmentation models: a CNN or ViT backbone, and the heads on it.
-  backbone: "vision",
+  // Detection and segmentation models: the heads on a backbone (the backbone is `vision` only beside
+  // heads: a `backbone.` prefix alone is a wrapper, as a copier may add it).
   roi_heads: "head",
   rpn: "head",
   bbox_head: "head",
@@ -264,9 +264,12 @@ function assignComponents(names2, spec) {
     return out;
   }
   const speechEncoder = names2.some((n2) => /(^|\.)encoder\.conv[12]\.weight$/.test(n2));
-  const detected = names2.map((n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : null));
+  const heads = names2.some((n2) => detectComponent(n2) === "head");
+  const detected = names2.map(
+    (n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : heads && /^(?:model\.)?backbone\./.test(n2) ? "vision" : null)
+  );
   const multimodal = detected.some((c) => c !== null && c !== "language");
-  const detection = detected.includes("head") || names2.some((n2) => /^(?:model\.)?backbone\./.test(n2));
+  const detection = heads;
   const rest = detection && !detected.includes("language") && !names2.some((n2, i) => detected[i] === null && LANGUAGE_MARKERS.test(n2)) ? "head" : "language";
   names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? rest : "model");
@@ -449,9 +452,10 @@ function alignModels(candidate, reference, spec) {
     if (!info) continue;
     refByKey.set(keyOf(componentKind(info.component), info.layer, info.role), { entry, info });
   }
+  const singleComponent = new Set([...cInfo.values()].flatMap((i) => i ? [i.component] : [])).size === 1;
   const lookupAll = (info, role) => {
     const kind = componentKind(info.component);
-    const kinds = STANDARD.has(kind) ? [kind] : [...STANDARD];
+    const kinds = STANDARD.has(kind) && !singleComponent ? [kind] : [kind, ...[...STANDARD].filter((k) => k !== kind)];
     return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x) => x !== void 0);
   };
   const lookup = (info, role) => lookupAll(info, role)[0];
@@ -561,7 +565,7 @@ function alignModels(candidate, reference, spec) {
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
-  structuralFallback(comps, reference, rInfo, usedRef, families);
+  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -643,14 +647,14 @@ function genericLayer(name2) {
   const seg = segs.find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
 }
-function structuralFallback(comps, reference, rInfo, usedRef, families) {
+function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind) {
   let nextId = 1;
   for (const comp of comps.values()) {
     if (comp.unmatchedEntries.length === 0) continue;
     const kind = componentKind(comp.name);
     const free = reference.filter((e2) => {
       const info = rInfo.get(e2.name);
-      return info && !usedRef.has(e2.name) && (!STANDARD.has(kind) || componentKind(info.component) === kind);
+      return info && !usedRef.has(e2.name) && (anyKind || !STANDARD.has(kind) || componentKind(info.component) === kind);
     });
     const layerOfRef = (e2) => rInfo.get(e2.name).layer ?? genericLayer(e2.name);
     const still = [];

@@ -71513,8 +71513,8 @@ var COMPONENT_SEGMENTS = {
   language_model: "language",
   text_model: "language",
   llm: "language",
-  // Detection and segmentation models: a CNN or ViT backbone, and the heads on it.
-  backbone: "vision",
+  // Detection and segmentation models: the heads on a backbone (the backbone is `vision` only beside
+  // heads: a `backbone.` prefix alone is a wrapper, as a copier may add it).
   roi_heads: "head",
   rpn: "head",
   bbox_head: "head",
@@ -71651,9 +71651,12 @@ function assignComponents(names2, spec) {
     return out;
   }
   const speechEncoder = names2.some((n2) => /(^|\.)encoder\.conv[12]\.weight$/.test(n2));
-  const detected = names2.map((n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : null));
+  const heads = names2.some((n2) => detectComponent(n2) === "head");
+  const detected = names2.map(
+    (n2) => detectComponent(n2) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n2) ? "audio" : heads && /^(?:model\.)?backbone\./.test(n2) ? "vision" : null)
+  );
   const multimodal = detected.some((c) => c !== null && c !== "language");
-  const detection = detected.includes("head") || names2.some((n2) => /^(?:model\.)?backbone\./.test(n2));
+  const detection = heads;
   const rest = detection && !detected.includes("language") && !names2.some((n2, i) => detected[i] === null && LANGUAGE_MARKERS.test(n2)) ? "head" : "language";
   names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? rest : "model");
@@ -71856,9 +71859,10 @@ function alignModels(candidate, reference, spec) {
     if (!info2) continue;
     refByKey.set(keyOf(componentKind(info2.component), info2.layer, info2.role), { entry, info: info2 });
   }
+  const singleComponent = new Set([...cInfo.values()].flatMap((i) => i ? [i.component] : [])).size === 1;
   const lookupAll = /* @__PURE__ */ __name((info2, role) => {
     const kind = componentKind(info2.component);
-    const kinds = STANDARD.has(kind) ? [kind] : [...STANDARD];
+    const kinds = STANDARD.has(kind) && !singleComponent ? [kind] : [kind, ...[...STANDARD].filter((k) => k !== kind)];
     return kinds.map((k) => refByKey.get(keyOf(k, info2.layer, role))).filter((x) => x !== void 0);
   }, "lookupAll");
   const lookup = /* @__PURE__ */ __name((info2, role) => lookupAll(info2, role)[0], "lookup");
@@ -71968,7 +71972,7 @@ function alignModels(candidate, reference, spec) {
       comp26.unmatchedEntries.push({ entry, kind: componentKind(info2.component), layer: info2.layer, role: info2.role });
     }
   }
-  structuralFallback(comps, reference, rInfo, usedRef, families);
+  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -72057,14 +72061,14 @@ function genericLayer(name2) {
   return seg === void 0 ? null : Number(seg);
 }
 __name(genericLayer, "genericLayer");
-function structuralFallback(comps, reference, rInfo, usedRef, families) {
+function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind) {
   let nextId = 1;
   for (const comp26 of comps.values()) {
     if (comp26.unmatchedEntries.length === 0) continue;
     const kind = componentKind(comp26.name);
     const free = reference.filter((e2) => {
       const info2 = rInfo.get(e2.name);
-      return info2 && !usedRef.has(e2.name) && (!STANDARD.has(kind) || componentKind(info2.component) === kind);
+      return info2 && !usedRef.has(e2.name) && (anyKind || !STANDARD.has(kind) || componentKind(info2.component) === kind);
     });
     const layerOfRef = /* @__PURE__ */ __name((e2) => rInfo.get(e2.name).layer ?? genericLayer(e2.name), "layerOfRef");
     const still = [];

@@ -156,9 +156,17 @@ describe("alignment", () => {
     expect(byName.language!.pairs).toHaveLength(1);
   });
 
-  it("never pairs a vision tensor with a language tensor of the same role", () => {
-    const p = pairsOf([t("visual.blocks.0.mlp.up_proj.weight", [256, 64])], [t("model.layers.0.mlp.up_proj.weight", [256, 64])]);
-    expect(p).toEqual([]);
+  it("in a multimodal candidate, never pairs a vision tensor with a language tensor of the same role", () => {
+    const p = pairsOf(
+      [t("visual.blocks.0.mlp.up_proj.weight", [256, 64]), t("model.layers.0.mlp.up_proj.weight", [128, 32])],
+      [t("model.layers.0.mlp.up_proj.weight", [256, 64])],
+    );
+    expect(p.filter((x) => x.c.startsWith("visual."))).toEqual([]);
+  });
+
+  it("a candidate that is one component under a modality's prefix meets every kind (a whole LLM renamed `visual.*`)", () => {
+    const p = pairsOf([t("visual.layers.0.mlp.up_proj.weight", [256, 64])], [t("model.layers.0.mlp.up_proj.weight", [256, 64])]);
+    expect(p).toHaveLength(1);
   });
 
   it("marks norms, biases and tiny matrices as not informative", () => {

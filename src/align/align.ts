@@ -183,9 +183,12 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     refByKey.set(keyOf(componentKind(info.component), info.layer, info.role), { entry, info });
   }
   // A custom component name matches reference tensors of any kind: prefer the best shape fit.
+  const singleComponent = new Set([...cInfo.values()].flatMap((i) => (i ? [i.component] : []))).size === 1;
   const lookupAll = (info: NameInfo, role: string): Keyed[] => {
     const kind = componentKind(info.component);
-    const kinds = STANDARD.has(kind) ? [kind] : [...STANDARD];
+    // A candidate that is one component under a modality's name (`visual.` added to a whole language
+    // model) could hide behind it: its own kind first, then every other.
+    const kinds = STANDARD.has(kind) && !singleComponent ? [kind] : [kind, ...[...STANDARD].filter((k) => k !== kind)];
     return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x): x is Keyed => x !== undefined);
   };
   const lookup = (info: NameInfo, role: string): Keyed | undefined => lookupAll(info, role)[0];
@@ -310,7 +313,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
-  structuralFallback(comps, reference, rInfo, usedRef, families);
+  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -441,6 +444,7 @@ function structuralFallback(
   rInfo: Map<string, NameInfo | null>,
   usedRef: Set<string>,
   families: Families,
+  anyKind: boolean,
 ): void {
   let nextId = 1;
   for (const comp of comps.values()) {
@@ -448,7 +452,7 @@ function structuralFallback(
     const kind = componentKind(comp.name);
     const free = reference.filter((e) => {
       const info = rInfo.get(e.name);
-      return info && !usedRef.has(e.name) && (!STANDARD.has(kind) || componentKind(info.component) === kind);
+      return info && !usedRef.has(e.name) && (anyKind || !STANDARD.has(kind) || componentKind(info.component) === kind);
     });
     const layerOfRef = (e: TensorEntry) => rInfo.get(e.name)!.layer ?? genericLayer(e.name);
     const still: Located[] = [];

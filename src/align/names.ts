@@ -33,8 +33,8 @@ const COMPONENT_SEGMENTS: Record<string, string> = {
   language_model: "language",
   text_model: "language",
   llm: "language",
-  // Detection and segmentation models: a CNN or ViT backbone, and the heads on it.
-  backbone: "vision",
+  // Detection and segmentation models: the heads on a backbone (the backbone is `vision` only beside
+  // heads: a `backbone.` prefix alone is a wrapper, as a copier may add it).
   roi_heads: "head",
   rpn: "head",
   bbox_head: "head",
@@ -207,11 +207,14 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
   }
   // A Whisper-style speech encoder (a conv stem `encoder.conv1` on mel features) makes `encoder.*` the audio tower.
   const speechEncoder = names.some((n) => /(^|\.)encoder\.conv[12]\.weight$/.test(n));
-  const detected = names.map((n) => detectComponent(n) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n) ? "audio" : null));
+  const heads = names.some((n) => detectComponent(n) === "head");
+  const detected = names.map(
+    (n) => detectComponent(n) ?? (speechEncoder && /^(?:[^.]+\.)?encoder\.|(^|\.)mel_filters$/.test(n) ? "audio" : heads && /^(?:model\.)?backbone\./.test(n) ? "vision" : null),
+  );
   const multimodal = detected.some((c) => c !== null && c !== "language");
   // What no prefix claimed: the language model of a multimodal checkpoint, except in a detection or
   // segmentation model (a backbone or heads, and no token embeddings or LM head): there, its heads.
-  const detection = detected.includes("head") || names.some((n) => /^(?:model\.)?backbone\./.test(n));
+  const detection = heads;
   const rest = detection && !detected.includes("language") && !names.some((n, i) => detected[i] === null && LANGUAGE_MARKERS.test(n)) ? "head" : "language";
   names.forEach((n, i) => {
     const c = detected[i] ?? (multimodal ? rest : "model");

@@ -70,6 +70,7 @@ export const EVASIONS: EvasionCase[] = [
   derived("renamed to GGUF names", (m) => renameGguf(m)),
   derived("renamed to an opaque scheme", (m) => renameOpaque(m, 5)),
   derived("prefix added", (m) => addPrefix(m, "backbone.")),
+  derived("a modality's prefix added to the whole model (visual.)", (m) => addPrefix(m, "visual.")),
   derived("prefix removed", (m) => stripPrefix(m, "model.")),
   derived("re-sharded into 3 files with an index", undefined, { shards: 3 }),
   derived("every matrix transposed", (m) => transposeAll(m)),
