@@ -3,6 +3,9 @@
  * Generates two BF16 checkpoints (a base and a drifted copy, ~N MB each,
  * default 1024), then prints one `name: value` per line:
  * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
+ * - an independent pair (a third checkpoint, another seed) through the CLI, whole process, with the
+ *   alignment search where it runs, against numpy's whole process: wall time, peak RSS, whether the
+ *   search ran;
  * - through a Hub-like server on loopback: bytes fetched / bytes needed, requests,
  *   wall time, peak RSS of the CLI process (from /usr/bin/time);
  * - the same through an emulated CDN link (--link-mbs MB/s shared, default 100, 0 to
@@ -100,6 +103,38 @@ async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
   return [a, b];
 }
 
+/** A third checkpoint of the same shapes from another seed: an independent model (the common case in CI). */
+async function generateIndependent(dir: string, list: Spec[]): Promise<string> {
+  const c = path.join(dir, "independent", "model.safetensors");
+  if (existsSync(c)) return c;
+  await mkdir(path.dirname(c), { recursive: true });
+  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
+  let off = 0;
+  for (const s of list) {
+    const n = s.shape.reduce((x, y) => x * y, 1) * 2;
+    header[s.name] = { dtype: "BF16", shape: s.shape, data_offsets: [off, off + n] };
+    off += n;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8);
+  const prefix = Buffer.alloc(8 + json.length);
+  prefix.writeBigUInt64LE(BigInt(json.length), 0);
+  prefix.write(json, 8);
+  const fc = await open(c, "w");
+  await fc.write(prefix);
+  const g = gaussian(3);
+  for (const s of list) {
+    const n = s.shape.reduce((x, y) => x * y, 1);
+    const isNorm = s.shape.length === 1;
+    const scale = isNorm ? 0.05 : 1 / Math.sqrt(s.shape[1] ?? 1);
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) values[i] = (isNorm ? 1 : 0) + scale * g();
+    await fc.write(encodeFloats("BF16", values));
+  }
+  await fc.close();
+  return c;
+}
+
 /** The first `n` bytes of a file. */
 async function readPrefix(file: string, n: number): Promise<Uint8Array> {
   const fh = await open(file, "r");
@@ -182,6 +217,29 @@ async function main(): Promise<void> {
   out("numpy_pairs_per_s", (numpyPairs / numpySeconds).toExponential(3));
   out("engine_vs_numpy", (pairs / engineSeconds / (numpyPairs / numpySeconds)).toFixed(2));
   out("kernel_vs_numpy", (kernelRate / (numpyPairs / numpySeconds)).toFixed(2));
+
+  // 3b. The common path: an independent pair, whole process (search on where it runs), against numpy's
+  //     whole process on the same files.
+  const c = await generateIndependent(dir, list);
+  await readWhole(c);
+  {
+    const started = Date.now();
+    const child = spawnSync("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", path.dirname(c), "--reference", path.dirname(a), "--quiet", "--format", "json", "--sample", "exact"], { encoding: "utf8", maxBuffer: 1 << 30 });
+    const wall = (Date.now() - started) / 1000;
+    const report = JSON.parse(child.stdout || "{}") as { verdict?: string; references?: { components?: { search?: { ran?: boolean; note?: string } | null }[] }[] };
+    const search = report.references?.[0]?.components?.[0]?.search;
+    const pyStarted = Date.now();
+    spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), c, a], { encoding: "utf8", env: pyEnv });
+    const pyWall = (Date.now() - pyStarted) / 1000;
+    out("independent_exit_code", child.status ?? -1);
+    out("independent_verdict", report.verdict ?? "none");
+    out("independent_search_ran", String(search?.ran ?? false));
+    out("independent_search_note", JSON.stringify(search?.note ?? ""));
+    out("independent_wall_seconds", wall.toFixed(2));
+    out("independent_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(child.stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
+    out("independent_numpy_wall_seconds", pyWall.toFixed(2));
+    out("independent_vs_numpy", (wall / pyWall).toFixed(2));
+  }
 
   // 4. Through a Hub-like server on loopback, as the CLI runs it: first unlimited, then through an
   //    emulated CDN link (shared bandwidth, a round trip per request) to compare wall time with its floor.
