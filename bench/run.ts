@@ -62,13 +62,8 @@ function specs(bytes: number): Spec[] {
   return list;
 }
 
-/** Write base and derived checkpoints tensor by tensor (bounded memory). */
-async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
-  const a = path.join(dir, "base", "model.safetensors");
-  const b = path.join(dir, "derived", "model.safetensors");
-  if (existsSync(a) && existsSync(b)) return [a, b];
-  await mkdir(path.dirname(a), { recursive: true });
-  await mkdir(path.dirname(b), { recursive: true });
+/** The safetensors header of a BF16 checkpoint holding `list`, padded to 8 bytes. */
+function headerBytes(list: Spec[]): Buffer {
   const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
   let off = 0;
   for (const s of list) {
@@ -81,6 +76,27 @@ async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
   const prefix = Buffer.alloc(8 + json.length);
   prefix.writeBigUInt64LE(BigInt(json.length), 0);
   prefix.write(json, 8);
+  return prefix;
+}
+
+/** One tensor's values from a generator: norm gains around 1, matrices at 1/sqrt(fan-in). */
+function drawn(s: Spec, g: () => number): { values: Float32Array; scale: number } {
+  const n = s.shape.reduce((x, y) => x * y, 1);
+  const isNorm = s.shape.length === 1;
+  const scale = isNorm ? 0.05 : 1 / Math.sqrt(s.shape[1] ?? 1);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) values[i] = (isNorm ? 1 : 0) + scale * g();
+  return { values, scale };
+}
+
+/** Write base and derived checkpoints tensor by tensor (bounded memory). */
+async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
+  const a = path.join(dir, "base", "model.safetensors");
+  const b = path.join(dir, "derived", "model.safetensors");
+  if (existsSync(a) && existsSync(b)) return [a, b];
+  await mkdir(path.dirname(a), { recursive: true });
+  await mkdir(path.dirname(b), { recursive: true });
+  const prefix = headerBytes(list);
   const fa = await open(a, "w");
   const fb = await open(b, "w");
   await fa.write(prefix);
@@ -88,13 +104,9 @@ async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
   const g = gaussian(1);
   const noise = gaussian(2);
   for (const s of list) {
-    const n = s.shape.reduce((x, y) => x * y, 1);
-    const isNorm = s.shape.length === 1;
-    const scale = isNorm ? 0.05 : 1 / Math.sqrt(s.shape[1] ?? 1);
-    const base = new Float32Array(n);
-    for (let i = 0; i < n; i++) base[i] = (isNorm ? 1 : 0) + scale * g();
-    const drift = new Float32Array(n);
-    for (let i = 0; i < n; i++) drift[i] = base[i]! + 0.3 * scale * noise();
+    const { values: base, scale } = drawn(s, g);
+    const drift = new Float32Array(base.length);
+    for (let i = 0; i < base.length; i++) drift[i] = base[i]! + 0.3 * scale * noise();
     await fa.write(encodeFloats("BF16", base));
     await fb.write(encodeFloats("BF16", drift));
   }
@@ -108,29 +120,10 @@ async function generateIndependent(dir: string, list: Spec[]): Promise<string> {
   const c = path.join(dir, "independent", "model.safetensors");
   if (existsSync(c)) return c;
   await mkdir(path.dirname(c), { recursive: true });
-  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
-  let off = 0;
-  for (const s of list) {
-    const n = s.shape.reduce((x, y) => x * y, 1) * 2;
-    header[s.name] = { dtype: "BF16", shape: s.shape, data_offsets: [off, off + n] };
-    off += n;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8);
-  const prefix = Buffer.alloc(8 + json.length);
-  prefix.writeBigUInt64LE(BigInt(json.length), 0);
-  prefix.write(json, 8);
   const fc = await open(c, "w");
-  await fc.write(prefix);
+  await fc.write(headerBytes(list));
   const g = gaussian(3);
-  for (const s of list) {
-    const n = s.shape.reduce((x, y) => x * y, 1);
-    const isNorm = s.shape.length === 1;
-    const scale = isNorm ? 0.05 : 1 / Math.sqrt(s.shape[1] ?? 1);
-    const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) values[i] = (isNorm ? 1 : 0) + scale * g();
-    await fc.write(encodeFloats("BF16", values));
-  }
+  for (const s of list) await fc.write(encodeFloats("BF16", drawn(s, g).values));
   await fc.close();
   return c;
 }

@@ -1241,6 +1241,15 @@ function pearson(a, b, index) {
   if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
   return clamp(cab / Math.sqrt(caa * cbb));
 }
+function relativeSquaredDifference(a, b) {
+  let d = 0;
+  let n2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n2 += b[i] ** 2;
+  }
+  return n2 > 0 ? d / n2 : Infinity;
+}
 
 // src/search/hungarian-wasm.ts
 var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
@@ -3885,7 +3894,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     const sa = recognise(s.a, grid, t.candidate);
     const sb = recognise(s.b, grid, t.reference);
     const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
-    if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
+    if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
     const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
@@ -3909,15 +3918,6 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
     else delete t.permutation;
   }
-}
-function nearlyEqual(a, b) {
-  let d = 0;
-  let n2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n2 += a[i] ** 2;
-  }
-  return n2 > 0 && d <= 1e-6 * n2;
 }
 var DIAGONAL_Z = 8;
 function identityLike(pair, s) {
@@ -4118,14 +4118,12 @@ async function compareComponent(comp, ctx) {
 }
 async function comparePlanned(comp, ctx) {
   const results = new Array(comp.pairs.length);
-  const compared2 = comp.pairs.map(() => 0);
   for (const index of readOrder(comp.pairs)) {
-    const { base: base2, sample, n: n2 } = await comparePlannedPair(comp.pairs[index], ctx);
+    const { base: base2, sample } = await comparePlannedPair(comp.pairs[index], ctx);
     results[index] = { base: base2, sample };
-    compared2[index] = n2;
     ctx.onPair();
   }
-  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), compared: compared2 };
+  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
 }
 async function comparePlannedPair(pair, ctx) {
   const base2 = tensorResultOf(pair);
@@ -4136,11 +4134,11 @@ async function comparePlannedPair(pair, ctx) {
     base2.pearson = stats.pearson;
     base2.identical = stats.identical;
     if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base: base2, sample: stats.pearson === null ? null : sample, n: stats.n };
+    return { base: base2, sample: stats.pearson === null ? null : sample };
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     base2.error = e2.message;
-    return { base: base2, sample: null, n: 0 };
+    return { base: base2, sample: null };
   }
 }
 function tensorResultOf(pair) {
@@ -4231,13 +4229,14 @@ async function layoutLook(c, ctx, looks) {
   return { ...c, comp };
 }
 var SMALL_MIN_UNITS = 8;
+var CONVERTED_COPY = 1e-4;
 function smallIdenticalTests(c, looks) {
   const widths = hiddenWidths(c.comp.pairs);
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i];
     const s = c.samples[i];
     if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
-    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && convertedCopy(s.a, s.b) ? "converted-copy" : null;
+    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
     if (!kind) return;
     const v = pair.candidate;
     let test = null;
@@ -4254,15 +4253,6 @@ function smallIdenticalTests(c, looks) {
     t.informative = true;
     t.promoted = kind;
   });
-}
-function convertedCopy(a, b) {
-  let d = 0;
-  let n2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n2 += b[i] ** 2;
-  }
-  return n2 > 0 && d <= 1e-4 * n2;
 }
 function hiddenWidths(pairs) {
   const units = /* @__PURE__ */ new Set();
@@ -4302,7 +4292,7 @@ function dropAmbiguous(c) {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries]
   };
-  return { comp, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+  return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 function directTest(t, s) {
   if (!t.informative || t.pearson === null || !s) return;

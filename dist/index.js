@@ -72339,6 +72339,16 @@ function pearson(a, b, index) {
   return clamp(cab / Math.sqrt(caa * cbb));
 }
 __name(pearson, "pearson");
+function relativeSquaredDifference(a, b) {
+  let d = 0;
+  let n2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n2 += b[i] ** 2;
+  }
+  return n2 > 0 ? d / n2 : Infinity;
+}
+__name(relativeSquaredDifference, "relativeSquaredDifference");
 
 // src/search/hungarian-wasm.ts
 var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
@@ -75090,7 +75100,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     const sa = recognise(s.a, grid, t.candidate);
     const sb = recognise(s.b, grid, t.reference);
     const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
-    if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
+    if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
     const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
@@ -75116,16 +75126,6 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
   }
 }
 __name(recogniseConstructions, "recogniseConstructions");
-function nearlyEqual(a, b) {
-  let d = 0;
-  let n2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n2 += a[i] ** 2;
-  }
-  return n2 > 0 && d <= 1e-6 * n2;
-}
-__name(nearlyEqual, "nearlyEqual");
 var DIAGONAL_Z = 8;
 function identityLike(pair, s) {
   const v = pair.candidate;
@@ -75340,14 +75340,12 @@ async function compareComponent(comp26, ctx) {
 __name(compareComponent, "compareComponent");
 async function comparePlanned(comp26, ctx) {
   const results = new Array(comp26.pairs.length);
-  const compared2 = comp26.pairs.map(() => 0);
   for (const index of readOrder(comp26.pairs)) {
-    const { base: base2, sample, n: n2 } = await comparePlannedPair(comp26.pairs[index], ctx);
+    const { base: base2, sample } = await comparePlannedPair(comp26.pairs[index], ctx);
     results[index] = { base: base2, sample };
-    compared2[index] = n2;
     ctx.onPair();
   }
-  return { comp: comp26, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), compared: compared2 };
+  return { comp: comp26, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
 }
 __name(comparePlanned, "comparePlanned");
 async function comparePlannedPair(pair, ctx) {
@@ -75359,11 +75357,11 @@ async function comparePlannedPair(pair, ctx) {
     base2.pearson = stats.pearson;
     base2.identical = stats.identical;
     if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base: base2, sample: stats.pearson === null ? null : sample, n: stats.n };
+    return { base: base2, sample: stats.pearson === null ? null : sample };
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     base2.error = e2.message;
-    return { base: base2, sample: null, n: 0 };
+    return { base: base2, sample: null };
   }
 }
 __name(comparePlannedPair, "comparePlannedPair");
@@ -75458,13 +75456,14 @@ async function layoutLook(c, ctx, looks) {
 }
 __name(layoutLook, "layoutLook");
 var SMALL_MIN_UNITS = 8;
+var CONVERTED_COPY = 1e-4;
 function smallIdenticalTests(c, looks) {
   const widths = hiddenWidths(c.comp.pairs);
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i];
     const s = c.samples[i];
     if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
-    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && convertedCopy(s.a, s.b) ? "converted-copy" : null;
+    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
     if (!kind) return;
     const v = pair.candidate;
     let test = null;
@@ -75483,16 +75482,6 @@ function smallIdenticalTests(c, looks) {
   });
 }
 __name(smallIdenticalTests, "smallIdenticalTests");
-function convertedCopy(a, b) {
-  let d = 0;
-  let n2 = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n2 += b[i] ** 2;
-  }
-  return n2 > 0 && d <= 1e-4 * n2;
-}
-__name(convertedCopy, "convertedCopy");
 function hiddenWidths(pairs) {
   const units = /* @__PURE__ */ new Set();
   const inputs = /* @__PURE__ */ new Set();
@@ -75532,7 +75521,7 @@ function dropAmbiguous(c) {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries]
   };
-  return { comp: comp26, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+  return { comp: comp26, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 __name(dropAmbiguous, "dropAmbiguous");
 function directTest(t, s) {

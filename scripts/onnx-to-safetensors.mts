@@ -7,6 +7,7 @@
 // --f16 stores F16 instead of F32 (a dtype-converted copy).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { decodeInto, encodeFloats } from "../src/safetensors/dtypes.ts";
 import { serializeSafetensors } from "../src/safetensors/writer.ts";
 
 type Field = { no: number; wire: number; value: bigint | Uint8Array };
@@ -71,9 +72,8 @@ function tensorOf(buf: Uint8Array, fallbackName: string): Tensor | null {
   if (n < 2 || (type !== 1 && type !== 10)) return null;
   const values = new Float32Array(n);
   if (raw) {
-    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     if (raw.byteLength !== n * (type === 1 ? 4 : 2)) throw new Error(`${name}: raw_data holds ${raw.byteLength} bytes for ${n} elements`);
-    for (let k = 0; k < n; k++) values[k] = type === 1 ? dv.getFloat32(4 * k, true) : halfToFloat(dv.getUint16(2 * k, true));
+    decodeInto(type === 1 ? "F32" : "F16", raw, 0, n, values);
   } else if (floats.length === n) values.set(floats);
   else return null;
   return { name, shape: dims, values };
@@ -122,40 +122,8 @@ await mkdir(outDir, { recursive: true });
 await writeFile(
   path.join(outDir, "model.safetensors"),
   serializeSafetensors(
-    unique.map((t) => ({ name: t.name, shape: t.shape, dtype: f16 ? "F16" : "F32", data: f16 ? toHalfBytes(t.values) : new Uint8Array(t.values.buffer) })),
+    unique.map((t) => ({ name: t.name, shape: t.shape, dtype: f16 ? "F16" : "F32", data: encodeFloats(f16 ? "F16" : "F32", t.values) })),
     { format: "onnx", source: path.basename(modelPath) },
   ),
 );
 process.stdout.write(`${unique.length} tensors -> ${path.join(outDir, "model.safetensors")}\n`);
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (m / 1024);
-  if (e === 31) return m ? Number.NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + m / 1024);
-}
-
-function toHalfBytes(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length * 2);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) dv.setUint16(2 * i, floatToHalf(values[i]!), true);
-  return out;
-}
-
-function floatToHalf(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  let e = ((x >>> 23) & 0xff) - 127 + 15;
-  let m = x & 0x7fffff;
-  if (e <= 0) return sign;
-  if (e >= 31) return sign | 0x7c00;
-  m += 0x1000;
-  if (m & 0x800000) {
-    m = 0;
-    e++;
-  }
-  return e >= 31 ? sign | 0x7c00 : sign | (e << 10) | (m >> 13);
-}

@@ -8,6 +8,7 @@
 // --f16 stores F16 instead of F32 (a dtype-converted copy).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { decodeInto, encodeFloats } from "../src/safetensors/dtypes.ts";
 import { serializeSafetensors } from "../src/safetensors/writer.ts";
 
 interface Quantization { dtype: "uint8" | "uint16" | "float16"; scale?: number; min?: number }
@@ -35,51 +36,13 @@ for (const g of groups) {
     if (bytes.length !== n * width) throw new Error(`${manifestPath}: ${w.name} needs ${n * width} bytes at offset ${off}, the shards hold ${buf.length}`);
     off += n * width;
     const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      if (!q) values[i] = w.dtype === "int32" ? bytes.readInt32LE(4 * i) : bytes.readFloatLE(4 * i);
-      else if (q.dtype === "float16") values[i] = halfToFloat(bytes.readUInt16LE(2 * i));
-      else values[i] = (q.dtype === "uint8" ? bytes[i]! : bytes.readUInt16LE(2 * i)) * q.scale! + q.min!;
-    }
-    tensors.push({ name: w.name, shape: w.shape, dtype: f16 ? "F16" : "F32", data: f16 ? toHalfBytes(values) : new Uint8Array(values.buffer) });
+    if (q?.dtype === "float16") decodeInto("F16", bytes, 0, n, values);
+    else if (!q && w.dtype === "float32") decodeInto("F32", bytes, 0, n, values);
+    else for (let i = 0; i < n; i++) values[i] = !q ? bytes.readInt32LE(4 * i) : (q.dtype === "uint8" ? bytes[i]! : bytes.readUInt16LE(2 * i)) * q.scale! + q.min!;
+    tensors.push({ name: w.name, shape: w.shape, dtype: f16 ? "F16" : "F32", data: encodeFloats(f16 ? "F16" : "F32", values) });
   }
   if (off !== buf.length) throw new Error(`${manifestPath}: ${buf.length - off} bytes of the shards left unread`);
 }
 await mkdir(outDir, { recursive: true });
 await writeFile(path.join(outDir, "model.safetensors"), serializeSafetensors(tensors, { format: "tfjs", source: path.basename(manifestPath) }));
 process.stdout.write(`${tensors.length} tensors -> ${path.join(outDir, "model.safetensors")}\n`);
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (m / 1024);
-  if (e === 31) return m ? Number.NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + m / 1024);
-}
-
-function toHalfBytes(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length * 2);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < values.length; i++) {
-    f[0] = values[i]!;
-    const x = u[0]!;
-    const sign = (x >>> 16) & 0x8000;
-    let e = ((x >>> 23) & 0xff) - 127 + 15;
-    let m = x & 0x7fffff;
-    let h: number;
-    if (e <= 0) h = sign; // flushed to zero (tiny weights)
-    else if (e >= 31) h = sign | 0x7c00;
-    else {
-      m += 0x1000; // round to nearest
-      if (m & 0x800000) {
-        m = 0;
-        e++;
-      }
-      h = e >= 31 ? sign | 0x7c00 : sign | (e << 10) | (m >> 13);
-    }
-    out[2 * i] = h & 0xff;
-    out[2 * i + 1] = h >> 8;
-  }
-  return out;
-}

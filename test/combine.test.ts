@@ -5,16 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { bonferroniLog10, cauchyCombineLog10 } from "../src/stats/combine.js";
+import { xorshiftOpen } from "./helpers/xorshift.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) + 0.5) / 4294967296;
-  };
-}
+const rng = xorshiftOpen;
 
 describe("Cauchy combination", () => {
   it("is the piece itself for one piece, and for identical pieces", () => {

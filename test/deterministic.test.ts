@@ -6,16 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { type Construction, recognise, residualAfterConstruction } from "../src/stats/deterministic.js";
+import { xorshift } from "./helpers/xorshift.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+const rng = xorshift;
 function gaussian(n: number, seed: number, sd = 1): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: n }, () => sd * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()));

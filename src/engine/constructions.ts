@@ -19,6 +19,7 @@ import { loadMatrix } from "../search/matrix.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { SampledPair } from "../stats/controls.js";
 import { conjugationTest } from "../stats/conjugation.js";
+import { relativeSquaredDifference } from "../stats/pair-stats.js";
 import { type Recognised, recognise, residualAfterConstruction } from "../stats/deterministic.js";
 
 /** Only pairs the direct test relates at least this strongly are checked (the check reads them whole). */
@@ -52,12 +53,13 @@ export async function recogniseConstructions(
       else delete t.permutation;
       continue;
     }
-    // Screen on the sample grid (no bytes read): both sides recognised, or the same values on both sides.
+    // Screen on the sample grid (no bytes read): both sides recognised, or the same values on both sides
+    // (to a relative 1e-3: a construction both rebuilt, or a copy).
     const grid = [s.rowsSampled, s.colsSampled];
     const sa = recognise(s.a, grid, t.candidate);
     const sb = recognise(s.b, grid, t.reference);
     const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
-    if (!sameOnSample && !nearlyEqual(s.a, s.b)) continue;
+    if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
     // Confirm on the whole tensors when that stays within the run's reads; else the sample decides.
@@ -84,17 +86,6 @@ export async function recogniseConstructions(
     if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
     else delete t.permutation;
   }
-}
-
-/** The same values on both sides, to a relative 1e-3 (a construction both rebuilt, or a copy). */
-function nearlyEqual(a: Float32Array, b: Float32Array): boolean {
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    n += a[i]! ** 2;
-  }
-  return n > 0 && d <= 1e-6 * n;
 }
 
 /** Above this, a side's diagonal stands out of its off-diagonal entries (a normal score of the diagonal's mean). */

@@ -1,8 +1,8 @@
 /**
  * Step 2 and 4 of the alignment search (deep-align.ts): match the hidden units
  * (rows) of one candidate tensor to a reference tensor's by a linear
- * assignment on |cos|, keeping signs, and count the units on which two such
- * matchings agree.
+ * assignment on |cos| over the even residual features, keeping signs, and
+ * test the matching on the odd ones.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
 import { type Matrix, leadingCols, pickRows, rowCosines } from "./matrix.js";
@@ -143,24 +143,4 @@ function heldOutTest(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, h
   const st = acc.result();
   const test = rows >= 1 && held.length >= 3 ? permutationTest(a, b, rows, held.length, "cols") : null;
   return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
-}
-
-/**
- * Units on which two matchings agree. Equal sizes: one count. When one is k
- * times the other (a fused qkv [3d] against an output projection [d]), each of
- * the k blocks of the larger, taken relative to its block, is compared with
- * the smaller: one count per block (each a separate test).
- */
-export function agreements(a: Int32Array, b: Int32Array): number[] {
-  const [big, small] = a.length >= b.length ? [a, b] : [b, a];
-  const n = small.length;
-  if (n === 0 || big.length % n !== 0 || big.length / n > 4) return [];
-  const counts: number[] = [];
-  for (let block = 0; block < big.length / n; block++) {
-    const off = block * n;
-    let k = 0;
-    for (let i = 0; i < n; i++) if (small[i]! >= 0 && big[off + i]! - off === small[i]) k++;
-    counts.push(k);
-  }
-  return counts;
 }

@@ -112,12 +112,6 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
   });
 }
 
-/** z of an observed Pearson against a null, with the analytic 1/sqrt(n) as a floor on the sd. */
-export function zScore(r: number, nul: NullStats, elements: number): number {
-  const floor = 1 / Math.sqrt(Math.max(1, elements));
-  return (r - nul.mean) / Math.max(nul.sd, floor);
-}
-
 /** Raw (uncentred) cosine of two sample arrays. */
 export function rawCosine(a: Float32Array, b: Float32Array): number | null {
   let ab = 0;

@@ -167,3 +167,14 @@ export function pearson(a: Float32Array, b: Float32Array, index?: (i: number) =>
   if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
   return clamp(cab / Math.sqrt(caa * cbb));
 }
+
+/** Σ(a − b)² / Σb²: how far `a` is from the same values as `b` (0 for equal; Infinity when b is all zero). */
+export function relativeSquaredDifference(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i]! - b[i]!) ** 2;
+    n += b[i]! ** 2;
+  }
+  return n > 0 ? d / n : Infinity;
+}

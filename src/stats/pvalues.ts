@@ -5,37 +5,6 @@
 
 const LN10 = Math.LN10;
 
-/** ln Γ(x) (Lanczos), for factorials of large counts. */
-function lnGamma(x: number): number {
-  const g = 7;
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lnGamma(1 - x);
-  x -= 1;
-  let a = c[0]!;
-  const t = x + g + 0.5;
-  for (let i = 1; i < g + 2; i++) a += c[i]! / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/** log10 P(K >= k) for K ~ Poisson(lambda). */
-export function poissonTailLog10(k: number, lambda: number): number {
-  if (k <= 0) return 0;
-  // Sum terms from k upward in log space until they stop mattering.
-  const lnTerm = (i: number) => -lambda + i * Math.log(lambda) - lnGamma(i + 1);
-  const first = lnTerm(k);
-  let sum = 1;
-  let rel = 1;
-  for (let i = k + 1; i < k + 200; i++) {
-    rel *= lambda / i;
-    sum += rel;
-    if (rel < 1e-17 * sum) break;
-  }
-  return Math.min(0, (first + Math.log(sum)) / LN10);
-}
-
 /** log10 of the one-sided normal tail P(Z >= z). */
 export function normalTailLog10(z: number): number {
   if (z < 5) return Math.log10(0.5 * erfc(z / Math.SQRT2));
