@@ -64,23 +64,10 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
   const runs = transforms.map((t, i) =>
     alignOnce(groups, t, residualSize, progress ? (done, total) => progress(`residual look ${i + 1}/${transforms.length} (${t ? t.kind : "as stored"}): ${done}/${total} matrices matched`) : undefined),
   );
-  const looks = Math.log10(transforms.length);
-  // Runs are matched by candidate tensor, not by position: a run may leave a tensor out (its chosen
-  // reference layer lacks that role, e.g. an unread reference tensor).
-  const byCandidate = new Map<string, DeepResult>();
-  runs.forEach((run, i) => {
-    const t = transforms[i];
-    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
-    for (const raw of run.results) {
-      const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
-      const prev = byCandidate.get(r.candidate);
-      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
-    }
-  });
-  const results = [...byCandidate.values()].map((best) => {
-    const log10p = Math.min(0, best.log10p + looks);
-    return { ...best, log10p, z: zFromLog10P(log10p) };
-  });
+  const results = combineLooks(
+    runs.map((r) => r.results),
+    transforms,
+  );
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d] as const));
   return {
     results,
@@ -88,4 +75,28 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
     residualMatchQuality: map ? map.quality : null,
     referenceDuplicates: [...dups.values()],
   };
+}
+
+/**
+ * Each candidate tensor keeps its strongest look over the residual transforms tried, paying for the
+ * number of looks (Bonferroni); a look through a recovered basis counts only above FUNCTIONAL_FLOOR.
+ * Looks are matched by candidate tensor, not by position: a look may leave a tensor out (its chosen
+ * reference layer lacks that role, e.g. an unread reference tensor).
+ */
+export function combineLooks(looks: DeepResult[][], transforms: (ResidualTransform | null)[]): DeepResult[] {
+  const penalty = Math.log10(transforms.length);
+  const byCandidate = new Map<string, DeepResult>();
+  looks.forEach((results, i) => {
+    const t = transforms[i];
+    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
+    for (const raw of results) {
+      const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
+      const prev = byCandidate.get(r.candidate);
+      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
+    }
+  });
+  return [...byCandidate.values()].map((best) => {
+    const log10p = Math.min(0, best.log10p + penalty);
+    return { ...best, log10p, z: zFromLog10P(log10p) };
+  });
 }

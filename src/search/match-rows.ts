@@ -21,6 +21,8 @@ export interface Match {
   heldOut: () => { test: PermutationTest | null; pearson: number; cosine: number };
   /** Candidate row -> reference row (-1 for rows not matched or not sampled). */
   perm: Int32Array;
+  /** Candidate row -> the sign its match needed (1 or -1; 0 where unmatched). */
+  signs: Int8Array;
   identityFraction: number;
   flipped: number;
 }
@@ -86,16 +88,18 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
   const heldOut = () => (judged ??= heldOutTest(cc, rr, perm, signs, held));
   // Back to full row indices: unmatched (unsampled) rows are -1.
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
+  const fullSigns = new Int8Array(cFull.rows);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k]!;
+    fullSigns[row] = signs[k]!;
     if (perm[k] === row) identical++;
   });
-  return { select, heldOut, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { select, heldOut, perm: fullPerm, signs: fullSigns, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 
 /** Even features (at most `limit`, evenly spaced) choose the matching; odd features test it. */
-function splitFeatures(w: number, limit: number): { choose: Int32Array; held: Int32Array } {
+export function splitFeatures(w: number, limit: number): { choose: Int32Array; held: Int32Array } {
   const even = Array.from({ length: Math.ceil(w / 2) }, (_, i) => 2 * i);
   const odd = Array.from({ length: Math.floor(w / 2) }, (_, i) => 2 * i + 1);
   const thin = (xs: number[]) => (xs.length <= limit ? xs : Array.from({ length: limit }, (_, i) => xs[Math.floor((i * xs.length) / limit)]!));
@@ -136,7 +140,7 @@ function matchedColumns(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array
  * Valid whatever the matching did, and whatever a model's own tensors share (aligned gate and up
  * rows cannot help: nothing here depends on another tensor).
  */
-function heldOutTest(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, held: Int32Array): { test: PermutationTest | null; pearson: number; cosine: number } {
+export function heldOutTest(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, held: Int32Array): { test: PermutationTest | null; pearson: number; cosine: number } {
   const { a, b, rows } = matchedColumns(c, r, perm, signs, held);
   const acc = new PairAccumulator();
   acc.add(a, b);
