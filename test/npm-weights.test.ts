@@ -7,6 +7,10 @@
  * extractor with (measured here: Pearson ~0.89 on every pointwise kernel);
  * two different networks (an Xception-style age/gender net against the
  * dense-block expression net) must not be.
+ * The TensorFlow Lite models of @mediapipe/face_detection and @mediapipe/selfie_segmentation (below;
+ * FLOAT16 constants, the sparse full-range detector's kernels CSR-encoded), converted by
+ * scripts/tflite-to-safetensors.mts, keep TFLite's layouts (conv [out, kh, kw, in], depthwise
+ * [1, kh, kw, c]).
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -110,5 +114,78 @@ describe.skipIf(!existsSync(OCR))("ONNX models shipped by an npm package (Paddle
     const { code, report } = await check("cls", "det");
     expect(report.verdict).not.toBe("reused");
     expect(code).toBe(0);
+  });
+});
+
+const FACE_DETECTION = path.join(REPO_ROOT, "node_modules/@mediapipe/face_detection");
+
+/**
+ * What is asserted is what MediaPipe documents (docs/solutions/models.md): the short-range and full-range
+ * detectors are different models (own model cards, different architectures), and a converted or copied
+ * model is the model. The docs do not say whether the sparse full-range model was pruned from the dense
+ * one; measured, it was not (a different width in several layers, Pearson ~0 on every kernel, verdict
+ * independent), so nothing is pinned about that pair.
+ */
+describe.skipIf(!existsSync(FACE_DETECTION))("TensorFlow Lite models shipped by an npm package (MediaPipe face detection)", () => {
+  const ws = workspace("tflite-to-safetensors.mts");
+  const convert = (name: string, out: string, ...flags: string[]) => ws.convert(path.join(FACE_DETECTION, `${name}.tflite`), out, ...flags);
+  const check = ws.check;
+
+  beforeAll(async () => {
+    ws.dir = await tempDir("npm-tflite");
+    await Promise.all([
+      convert("face_detection_full_range", "full"),
+      convert("face_detection_full_range", "full-f16", "--f16"),
+      convert("face_detection_full_range_sparse", "sparse"),
+      convert("face_detection_full_range_sparse", "sparse-f16", "--f16"),
+      convert("face_detection_short_range", "short"),
+    ]);
+  }, 120_000);
+
+  it("an F16 re-store of the full-range detector (TFLite conv [out, kh, kw, in], depthwise [1, kh, kw, c]) is reused, nearly all of it counted", async () => {
+    const { code, report } = await check("full-f16", "full");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    const c = report.references[0]!.components[0]!;
+    expect(c.share).toBeGreaterThan(0.95);
+    expect(c.tensors.filter((t) => t.promoted === "converted-copy").length).toBeGreaterThan(100);
+  });
+
+  it("a byte-identical copy is reused and shown identical", async () => {
+    const { report } = await check("full", "full");
+    expect(report.verdict).toBe("reused");
+    expect(report.references[0]!.components[0]!.identical!.tensors).toBeGreaterThan(100);
+  });
+
+  it("the sparse full-range detector, its CSR kernels densified, against its own F16 re-store: reused", async () => {
+    const { code, report } = await check("sparse-f16", "sparse");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    expect(report.references[0]!.components[0]!.share).toBeGreaterThan(0.95);
+  });
+
+  it("the short-range detector against the full-range one (documented as different models) is not reused", async () => {
+    const { code, report } = await check("short", "full");
+    expect(report.verdict).not.toBe("reused");
+    expect(code).toBe(0);
+  });
+});
+
+const SELFIE = path.join(REPO_ROOT, "node_modules/@mediapipe/selfie_segmentation");
+
+describe.skipIf(!existsSync(SELFIE))("TensorFlow Lite models shipped by an npm package (MediaPipe selfie segmentation)", () => {
+  const ws = workspace("tflite-to-safetensors.mts");
+  const convert = (name: string, out: string, ...flags: string[]) => ws.convert(path.join(SELFIE, `${name}.tflite`), out, ...flags);
+
+  beforeAll(async () => {
+    ws.dir = await tempDir("npm-tflite-selfie");
+    await Promise.all([convert("selfie_segmentation", "general"), convert("selfie_segmentation", "general-f16", "--f16")]);
+  }, 120_000);
+
+  it("an F16 re-store of the general segmentation model is reused", async () => {
+    const { code, report } = await ws.check("general-f16", "general");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    expect(report.references[0]!.components[0]!.share).toBeGreaterThan(0.95);
   });
 });
