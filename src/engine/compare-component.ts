@@ -6,16 +6,18 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { componentKind, parseName } from "../align/names.js";
-import { canonicalShape, numel, viewElements } from "../align/view.js";
+import { type TensorView, canonicalShape, numel, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
 import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
+import type { WeightSource } from "../sources/types.js";
+import { readRowSet } from "../search/sketch-read.js";
 import { comparePair } from "../stats/compare-pair.js";
 import { type SampledPair, nullsFor } from "../stats/controls.js";
 import { bonferroniLog10 } from "../stats/combine.js";
-import { relativeSquaredDifference } from "../stats/pair-stats.js";
+import { PairAccumulator, type PairStats, relativeSquaredDifference } from "../stats/pair-stats.js";
 import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
@@ -140,8 +142,13 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
       continue;
     }
     const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
-    const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
-    const test = stats.pearson !== null && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
+    if (!looked) {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      continue;
+    }
+    const { stats, sample } = looked;
+    const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
     if (test && test.log10p < direct.log10p) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
@@ -152,6 +159,24 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     }
   }
   return { ...c, comp };
+}
+
+/**
+ * The transposed look on the direct pass's sample grid: the reference's grid values are already there,
+ * and the candidate's transposed values at the grid's (row, col) are its stored rows `cols` at columns
+ * `rows` (a square matrix), a few rows read. Statistics on the grid, bounded memory, and no reference
+ * byte outside the read plan.
+ */
+async function transposedSample(view: TensorView, sample: SampledPair | null | undefined, cand: WeightSource): Promise<{ stats: PairStats; sample: SampledPair } | null> {
+  if (!sample?.grid) return null;
+  const { rows, cols } = sample.grid;
+  const stored = await readRowSet(cand, { ...view, transpose: !view.transpose, rows: view.cols, cols: view.rows }, cols, { columns: rows });
+  // stored[k][q] = candidate canonical (rows[q], cols[k]): lay it out row-major on the grid.
+  const a = new Float32Array(rows.length * cols.length);
+  for (let q = 0; q < rows.length; q++) for (let k = 0; k < cols.length; k++) a[q * cols.length + k] = stored.data[k * rows.length + q]!;
+  const acc = new PairAccumulator();
+  acc.add(a, sample.b);
+  return { stats: acc.result(), sample: { ...sample, a } };
 }
 
 /**
@@ -327,15 +352,11 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
   const { comp, tensors } = c;
   const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
-  if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
-    // The search reads whole matrices: in sampled mode it would undo the saving, so it waits for an exact run.
-    return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
-  }
   if (!(unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)))) return result;
   let outcome: SearchOutcome;
   try {
     ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
-    outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.onSearch);
+    outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
   } catch (e) {
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
     // The search leaves undecodable tensors out by itself; anything else that stops it must not

@@ -9,22 +9,19 @@ import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.j
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { deepAlign } from "./deep-align.js";
+import { streamSearch } from "./stream-search.js";
 import type { DeepTensor, RoleGroup } from "./deep-types.js";
 import type { Basis, BasisBlock } from "./residual.js";
 import { FLIPPED, type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { count } from "../common/words.js";
 import type { TensorView } from "../align/view.js";
-import { type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups, viewKey } from "./search-groups.js";
+import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups, viewKey } from "./search-groups.js";
 
-/** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
+/** The whole-matrix search holds whole matrices: above this many elements (both models) the streamed search runs instead. */
 const SEARCH_MAX_ELEMENTS = 48_000_000;
 
-export interface SearchOutcome {
-  summary: SearchSummary;
-  /** Tensor results for candidate tensors that had no name counterpart but were matched by the search. */
-  added: TensorResult[];
-}
+export type { SearchOutcome } from "./search-groups.js";
 
 export async function searchComponent(
   comp: ComponentAlignment,
@@ -33,6 +30,7 @@ export async function searchComponent(
   cand: WeightSource,
   ref: WeightSource,
   thresholds: Thresholds,
+  fraction: number,
   progress?: (message: string) => void,
 ): Promise<SearchOutcome> {
   const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
@@ -42,11 +40,8 @@ export async function searchComponent(
     return { summary, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
-  const elements = searchElements(groups, basisPairs);
-  if (elements > SEARCH_MAX_ELEMENTS) {
-    summary.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
-    return { summary, added: [] };
-  }
+  // Sampled runs and large components: the streamed search reads sketches, never whole matrices.
+  if (fraction < 1 || searchElements(groups, basisPairs) > SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, referenceTensors, cand, ref, thresholds, progress);
   // The residual width, from a tensor that carries it next to a shared axis (tokens, positions, pixels).
   let residualSize: number | null = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;

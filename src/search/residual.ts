@@ -6,7 +6,7 @@
  * embeddings say the stream was rotated.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
-import { type Matrix, columnSubset, leadingCols, rowCosines, transposed } from "./matrix.js";
+import { type Matrix, columnSubset, leadingCols, pickRows, rowCosines, transposed } from "./matrix.js";
 import { procrustes } from "./procrustes.js";
 
 /**
@@ -62,16 +62,22 @@ function residualRows(m: Matrix, residual: "rows" | "cols", center: boolean): Ma
   return { rows: r.rows, cols: r.cols, data: out };
 }
 
+/** Candidate dimensions scored at a time (bounds the cosine block at width 4096 to a few MiB). */
+const ROW_CHUNK = 256;
+
 /**
  * The residual permutation (candidate dim -> reference dim) with signs: a linear
  * assignment on the sum of every block's cosine between dimension profiles,
  * each scaled by sqrt(profile length) so blocks weigh by how much they know.
+ * The score matrix is Float32 and filled in row chunks: at width 4096 it is the
+ * only large thing held (64 MiB).
  */
 export function residualMap(basis: Basis): ResidualMap | null {
-  let total: Float64Array | null = null;
-  let signs: Float64Array | null = null;
+  let total: Float32Array | null = null;
   let n = 0;
   let m = 0;
+  /** The first unsigned block's profiles: its cosines give the signs and the match quality. */
+  let signing: { c: Matrix; r: Matrix; cols: Int32Array | undefined } | null = null;
   for (const b of basis.blocks) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
@@ -83,38 +89,59 @@ export function residualMap(basis: Basis): ResidualMap | null {
     n = c.rows;
     m = r.rows;
     const cols = columnSubset(shared, 4096);
-    const cos = rowCosines(c, r, cols);
     const w = Math.sqrt(cols ? cols.length : shared);
-    total ??= new Float64Array(n * m);
-    for (let i = 0; i < n * m; i++) total[i] += w * (b.signed ? cos[i]! : Math.abs(cos[i]!));
-    if (!b.signed && !signs) signs = cos;
+    total ??= new Float32Array(n * m);
+    for (let i0 = 0; i0 < n; i0 += ROW_CHUNK) {
+      const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n - i0) }, (_, k) => i0 + k);
+      const cos = rowCosines(pickRows(c, rows), r, cols);
+      const at = i0 * m;
+      for (let k = 0; k < cos.length; k++) total[at + k] += w * (b.signed ? cos[k]! : Math.abs(cos[k]!));
+    }
+    if (!b.signed && !signing) signing = { c, r, cols };
   }
   if (!total) return null;
   const swap = n > m;
   const score = swap ? transposeScore(total, n, m) : total;
   const a = swap ? invertMatching(maximizeAssignment(score, m, n), n) : maximizeAssignment(score, n, m);
-  return withSigns(a, signs, n, m);
+  return withSigns(a, signing, n, m);
+}
+
+/** Cosine of candidate profile i with reference profile j. */
+function profileCos(s: { c: Matrix; r: Matrix; cols: Int32Array | undefined }, i: number, j: number): number {
+  const k = s.cols ? s.cols.length : s.c.cols;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let x = 0; x < k; x++) {
+    const col = s.cols ? s.cols[x]! : x;
+    const u = s.c.data[i * s.c.cols + col]!;
+    const v = s.r.data[j * s.r.cols + col]!;
+    dot += u * v;
+    na += u * u;
+    nb += v * v;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
 /** Signs and qualities of a residual matching, from the cosines of the first unsigned block. */
-function withSigns(a: Int32Array, signs: Float64Array | null, n: number, m: number): ResidualMap {
+function withSigns(a: Int32Array, signing: { c: Matrix; r: Matrix; cols: Int32Array | undefined } | null, n: number, m: number): ResidualMap {
   const sign = new Float32Array(n);
   let same = 0;
   let quality = 0;
   for (let i = 0; i < n; i++) {
     const j = a[i]!;
-    const sv = signs && j >= 0 ? signs[i * m + j]! : 1;
+    const sv = signing && j >= 0 ? profileCos(signing, i, j) : 1;
     sign[i] = sv < 0 ? -1 : 1;
-    if (signs && j >= 0) quality += Math.abs(sv);
+    if (signing && j >= 0) quality += Math.abs(sv);
     if (j === i && sign[i] > 0) same++;
   }
   let identityQuality = 0;
-  if (signs) for (let i = 0; i < Math.min(n, m); i++) identityQuality += Math.abs(signs[i * m + i]!);
-  return { perm: a, sign, identity: same >= 0.98 * n, quality: signs ? quality / n : 0, identityQuality: signs ? identityQuality / n : 0 };
+  if (signing) for (let i = 0; i < Math.min(n, m); i++) identityQuality += Math.abs(profileCos(signing, i, i));
+  return { perm: a, sign, identity: same >= 0.98 * n, quality: signing ? quality / n : 0, identityQuality: signing ? identityQuality / n : 0 };
 }
 
-function transposeScore(s: Float64Array, n: number, m: number): Float64Array {
-  const out = new Float64Array(n * m);
+function transposeScore(s: Float32Array, n: number, m: number): Float32Array {
+  const out = new Float32Array(n * m);
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = s[i * m + j]!;
   return out;
 }

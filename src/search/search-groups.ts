@@ -4,7 +4,7 @@
  * role groups of candidate and reference views, which axis holds the hidden
  * units, the residual basis tensors, and the candidate tensors it could not read.
  */
-import type { TensorResult } from "../report/schema.js";
+import type { SearchSummary, TensorResult } from "../report/schema.js";
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import type { BasisBlock } from "./residual.js";
@@ -40,6 +40,12 @@ export interface ViewGroup {
   cand: Map<string, CandidateView>;
   refs: Map<string, ReferenceView>;
 }
+export interface SearchOutcome {
+  summary: SearchSummary;
+  /** Tensor results for candidate tensors that had no name counterpart but were matched by the search. */
+  added: TensorResult[];
+}
+
 export type Usable = { p: ComponentAlignment["pairs"][number]; t: TensorResult };
 export type Unread = { view: TensorView; layer: number | null; pairIndex: number | null; message: string };
 

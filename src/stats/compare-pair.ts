@@ -194,7 +194,7 @@ function outcome(
 }
 
 function sampled(pair: AlignedPair, grid: SampleGrid, sa: SampleCollector, sb: SampleCollector): SampledPair {
-  return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values };
+  return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values, grid };
 }
 
 /** Whole stored rows in storage order: canonical row blocks are contiguous byte ranges. */

@@ -8,6 +8,7 @@
  *   the element-by-element correspondence a copy would have.
  */
 import { pearson } from "./pair-stats.js";
+import type { SampleGrid } from "./sample.js";
 
 export interface SampledPair {
   layer: number | null;
@@ -17,6 +18,8 @@ export interface SampledPair {
   /** Candidate and reference samples on the same grid. */
   a: Float32Array;
   b: Float32Array;
+  /** The grid's canonical row and column indices (when the pair was streamed). */
+  grid?: SampleGrid;
 }
 
 export interface NullStats {

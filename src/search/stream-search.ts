@@ -1,0 +1,458 @@
+/**
+ * The alignment search at any size and in sampled mode: the same steps and
+ * the same held-out test as the whole-matrix search (deep-align.ts), on
+ * sketches read row by row, so memory and bytes stay bounded at 7B width.
+ *
+ * What is read, per matrix in [hidden units, residual] form:
+ * - the residual features: FEATURES residual dimensions R of the reference
+ *   (16 contiguous chunks, chosen from the width alone, so every candidate
+ *   reads the same reference rows), and for the candidate the dimensions the
+ *   residual look maps onto them (as stored, or through the permutation
+ *   recovered from sampled token rows of the embeddings);
+ * - matrices whose hidden units sit on the stored columns (o, down: they write
+ *   the residual stream): rows R of the reference, every unit on FEATURES
+ *   features; UNITS units of the candidate. Its units are matched to the
+ *   reference's by a linear assignment on the even features, tested on the
+ *   odd ones (match-rows.ts);
+ * - gate and up, whose units are down's: the candidate's UNITS rows and the
+ *   reference rows down matched them to, tested on the odd features with no
+ *   further choice (the matching saw down's even features only: the test
+ *   stays a permutation test of the held-out residual dimensions);
+ * - other matrices with units on rows (q, k, v): every ROW_CLASS-th row on
+ *   both sides (head sizes are multiples of 16, so whole heads keep their
+ *   rows in the sample whatever order the heads are in), matched and tested
+ *   as above.
+ * Layers: every candidate layer takes the reference layer that the cheapest
+ * row-sampled role scores best on the even features (drops, duplicates and
+ * reordering allowed); the other roles are read at that layer only.
+ *
+ * Not searched here (said in the summary): a rotated residual stream (the
+ * whole-matrix search fits one for components under its budget) and the
+ * transposed look at square matrices under permutation.
+ */
+import { FromScratchError } from "../common/errors.js";
+import { count } from "../common/words.js";
+import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import type { WeightSource } from "../sources/types.js";
+import type { ComponentAlignment, Located } from "../align/align.js";
+import { type TensorView, viewElements } from "../align/view.js";
+import { combineLooks } from "./deep-align.js";
+import type { DeepResult, RoleGroup } from "./deep-types.js";
+import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
+import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
+import { type Matrix, loadMatrix, rowCosines, transposed } from "./matrix.js";
+import { type Basis, type BasisBlock, type ResidualMap, type ResidualTransform, residualMap } from "./residual.js";
+import { readRowSet } from "./sketch-read.js";
+import {
+  type CandidateView,
+  type ReferenceView,
+  type SearchOutcome,
+  type Unread,
+  type ViewGroup,
+  basisResidual,
+  hiddenAxis,
+  selectPairs,
+  stackNorms,
+  storesConv1D,
+  unreadResults,
+  viewGroups,
+  viewKey,
+} from "./search-groups.js";
+
+/** Residual dimensions of the reference read per matrix (all of them below this width). */
+const FEATURES = 256;
+/** Candidate hidden units matched per matrix. */
+const UNITS = 128;
+/** Row-sampled roles keep every ROW_CLASS-th row (head sizes are multiples of it). */
+const ROW_CLASS = 16;
+/** Row-sampled roles with this many rows or fewer are read whole. */
+const ALL_ROWS = 256;
+/** Token rows of the embeddings read to recover the residual permutation. */
+const TOKENS = 512;
+/** Even features the layer choice scores on. */
+const SCORE_FEATURES = 64;
+/** Reference sketches kept (a reference layer chosen by several candidate layers is read once). */
+const REFERENCE_SKETCHES = 4;
+
+type Kind = "cols" | "rows" | "sibling";
+interface Group {
+  g: ViewGroup;
+  kind: Kind;
+  /** For a sibling (gate, up): the role whose matching gives its units (down). */
+  via?: string;
+}
+/** How the candidate's residual axis is read for one look: the candidate dimension (and sign) behind each reference feature. */
+interface Look {
+  transform: ResidualTransform | null;
+  dims: Int32Array;
+  sign: Float32Array;
+}
+
+/** Evenly spread indices: all of `n` when few, else `k` of them in `chunks` contiguous runs. */
+function spread(n: number, k: number, chunks: number): Int32Array {
+  if (n <= k) return Int32Array.from({ length: n }, (_, i) => i);
+  const per = Math.max(1, Math.floor(k / chunks));
+  const out: number[] = [];
+  for (let c = 0; c < chunks && out.length < k; c++) {
+    const start = Math.floor((c * n) / chunks);
+    for (let i = start; i < Math.min(n, start + per) && out.length < k; i++) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+
+function classRows(n: number): Int32Array {
+  if (n <= ALL_ROWS) return Int32Array.from({ length: n }, (_, i) => i);
+  return Int32Array.from({ length: Math.ceil(n / ROW_CLASS) }, (_, i) => i * ROW_CLASS);
+}
+
+function looksFor(map: ResidualMap | null, features: Int32Array, candidateWidth: number): Look[] {
+  const asStored: Look = {
+    transform: null,
+    dims: Int32Array.from(features, (r) => (r < candidateWidth ? r : -1)),
+    sign: new Float32Array(features.length).fill(1),
+  };
+  if (!map || map.identity) return [asStored];
+  const inverse = new Int32Array(Math.max(...features) + 1).fill(-1);
+  map.perm.forEach((r, c) => {
+    if (r >= 0 && r < inverse.length) inverse[r] = c;
+  });
+  const dims = Int32Array.from(features, (r) => inverse[r]!);
+  const sign = Float32Array.from(dims, (c) => (c >= 0 ? map.sign[c]! : 1));
+  const permuted: Look = { transform: { kind: "permutation", map }, dims, sign };
+  // A clean permutation far better than the identity needs no second look at the identity.
+  const clean = map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
+  return clean ? [permuted] : [asStored, permuted];
+}
+
+export async function streamSearch(
+  comp: ComponentAlignment,
+  tensors: TensorResult[],
+  referenceTensors: Located[],
+  cand: WeightSource,
+  ref: WeightSource,
+  thresholds: Thresholds,
+  progress?: (message: string) => void,
+): Promise<SearchOutcome> {
+  const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const { basisPairs, groupPairs, normPairs } = selectPairs(comp, tensors);
+  if (groupPairs.length === 0) {
+    summary.note = "no matrices to search";
+    return { summary, added: [] };
+  }
+  const viewGroupsByKey = viewGroups(comp, groupPairs, referenceTensors);
+  let width: number | null = null;
+  let candidateWidth: number | null = null;
+  for (const b of basisPairs) {
+    const onCols = basisResidual(b.p.role) === "cols";
+    width ??= onCols ? b.p.reference.cols : b.p.reference.rows;
+    candidateWidth ??= onCols ? b.p.candidate.cols : b.p.candidate.rows;
+  }
+  width ??= commonWidth([...viewGroupsByKey.values()]);
+  candidateWidth ??= width;
+  orientSquare([...viewGroupsByKey.values()]);
+  const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
+  if (groups.length === 0) {
+    summary.note = "no matrix reads or writes the residual stream: nothing the streamed search can test";
+    return { summary, added: [] };
+  }
+  const say = (m: string) => progress?.(`alignment search in ${comp.name}: ${m}`);
+  say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
+  const basis = await sketchBasis(basisPairs, normPairs, cand, ref);
+  const map = basis ? residualMap(basis) : null;
+  const features = spread(width, FEATURES, 16);
+  const looks = looksFor(map, features, candidateWidth);
+  const reader = new SketchReader(cand, ref, features);
+  const runs: DeepResult[][] = [];
+  for (let i = 0; i < looks.length; i++) {
+    const look = looks[i]!;
+    runs.push(await searchLook(groups, look, reader, (m) => say(`residual look ${i + 1}/${looks.length} (${look.transform ? "permutation" : "as stored"}): ${m}`)));
+  }
+  const results = combineLooks(runs, looks.map((l) => l.transform));
+
+  summary.ran = true;
+  summary.residualMatchQuality = map ? map.quality : null;
+  const idToPair = new Map<string, Origin>();
+  const roleGroups: RoleGroup[] = [];
+  for (const { g } of groups) {
+    const empty: Matrix = { rows: 0, cols: 0, data: new Float32Array(0) };
+    roleGroups.push({ role: g.role, hidden: "rows", candidate: [...g.cand.keys()].map((k) => ({ name: k, layer: g.cand.get(k)!.layer, m: empty })), reference: [] });
+    for (const [k, v] of g.cand) idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+  }
+  const best = bestOrientation(results);
+  const found = foldFindings(best, { roleGroups, idToPair }, tensors, thresholds, summary);
+  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
+  const parts = [
+    found.count
+      ? `the streamed alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(best.size, "matrix", "matrices")} searched)`
+      : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(best.size, "matrix", "matrices")}`,
+    `${features.length} of ${width} residual dimensions and up to ${UNITS} units per matrix read`,
+    "a rotated residual stream is searched only by the whole-matrix search (exact runs under its size budget)",
+  ];
+  if (reader.unreadCandidate.size) parts.push(`${count(reader.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (reader.unreadReference.size) parts.push(`${count(reader.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...reader.unreadReference.values()][0]})`);
+  summary.note = parts.join("; ");
+  return { summary, added };
+}
+
+/**
+ * A square candidate matrix has no shape to tell its orientation, and the element-wise transposed look
+ * may have flipped it on chance evidence: the search reads it the way the model's other matrices are
+ * stored (it has no budget to read both ways at this size).
+ */
+function orientSquare(groups: ViewGroup[]): void {
+  const square = (v: TensorView) => !v.axes && v.rowStart === 0 && v.storedRows === v.storedCols;
+  let transposed = 0;
+  let plain = 0;
+  for (const g of groups) for (const v of g.cand.values()) if (!v.axes && !square(v)) (v.transpose ? transposed++ : plain++);
+  const transpose = transposed > plain;
+  for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose) g.cand.set(k, { ...v, transpose, rows: v.cols, cols: v.rows });
+}
+
+/** The width most matrices share on one axis: the residual stream's, when no embedding says it. */
+function commonWidth(groups: ViewGroup[]): number {
+  const votes = new Map<number, number>();
+  for (const g of groups) {
+    for (const v of g.refs.values()) {
+      votes.set(v.rows, (votes.get(v.rows) ?? 0) + 1);
+      votes.set(v.cols, (votes.get(v.cols) ?? 0) + 1);
+    }
+  }
+  return [...votes.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+}
+
+/**
+ * Each role group's reading: units on the stored columns (o, down), units given by a sibling (gate and
+ * up by down), or rows sampled by class. A group whose other axis is not the residual stream (pixels,
+ * classes) has no exchangeable features to test on and is left out.
+ */
+function classify(viewGroupList: ViewGroup[], width: number, candidateWidth: number): Group[] {
+  const conv1d = storesConv1D(
+    viewGroupList.map((g) => ({ role: g.role, view: g.refs.values().next().value as TensorView })),
+    width,
+  );
+  const out: Group[] = [];
+  for (const g of viewGroupList) {
+    const r = g.refs.values().next().value as TensorView;
+    const c = g.cand.values().next().value as TensorView;
+    const hidden = hiddenAxis(g.role, r, width, conv1d);
+    const refResidual = hidden === "rows" ? r.cols : r.rows;
+    const candResidual = hidden === "rows" ? c.cols : c.rows;
+    if (refResidual !== width || candResidual !== candidateWidth) continue;
+    out.push({ g, kind: hidden === "cols" ? "cols" : "rows" });
+  }
+  for (const x of out) {
+    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) continue;
+    const down = x.g.role.replace(/(gate|up)\.weight$/, "down.weight");
+    const c = x.g.cand.values().next().value as TensorView;
+    const sib = out.find((y) => y.kind === "cols" && y.g.role === down && (y.g.cand.values().next().value as TensorView).cols === c.rows);
+    if (sib) Object.assign(x, { kind: "sibling", via: down });
+  }
+  // Units first on the stored columns, so that their matchings are there for the siblings.
+  const order: Record<Kind, number> = { cols: 0, rows: 1, sibling: 2 };
+  return out.sort((a, b) => order[a.kind] - order[b.kind]);
+}
+
+/** The residual basis from sampled token rows (the same token ids on both sides) and the norm gains. */
+async function sketchBasis(basisPairs: ReturnType<typeof selectPairs>["basisPairs"], normPairs: ComponentAlignment["pairs"], cand: WeightSource, ref: WeightSource): Promise<Basis | null> {
+  const blocks: BasisBlock[] = [];
+  for (const b of basisPairs) {
+    const residual = basisResidual(b.p.role);
+    try {
+      if (residual === "cols") {
+        const tokens = spread(Math.min(b.p.candidate.rows, b.p.reference.rows), TOKENS, 16);
+        const c = await readRowSet(cand, b.p.candidate, tokens);
+        const r = await readRowSet(ref, b.p.reference, tokens);
+        blocks.push({ candidate: c, reference: r, residual, signed: false, center: false });
+      } else if (b.p.candidate.rows * b.p.candidate.cols <= 1 << 22 && b.p.reference.rows * b.p.reference.cols <= 1 << 22) {
+        blocks.push({ candidate: await loadMatrix(cand, b.p.candidate), reference: await loadMatrix(ref, b.p.reference), residual, signed: false, center: false });
+      }
+    } catch (e) {
+      if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+    }
+  }
+  try {
+    const norms = await stackNorms(normPairs, cand, ref, loadMatrix);
+    if (norms) blocks.push(norms);
+  } catch (e) {
+    if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+  }
+  return blocks.length ? { blocks } : null;
+}
+
+/**
+ * Sketches in [units, features] form. Reference sketches are cached (a few); candidate sketches
+ * depend on the look and are read when needed. A tensor that cannot be decoded is reported unread.
+ */
+class SketchReader {
+  readonly unreadCandidate = new Map<string, Unread>();
+  readonly unreadReference = new Map<string, string>();
+  private readonly refCache = new Map<string, Promise<Matrix | null>>();
+
+  constructor(
+    readonly cand: WeightSource,
+    readonly ref: WeightSource,
+    readonly features: Int32Array,
+  ) {}
+
+  /** The reference's units of `v` (all, or the given rows) on the features. */
+  reference(v: ReferenceView, kind: Kind, rows?: Int32Array): Promise<Matrix | null> {
+    const key = `${viewKey(v)}|${kind}|${rows ? rows.join(",") : ""}`;
+    let hit = this.refCache.get(key);
+    if (!hit) {
+      hit = this.guard(() => (kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features })), (m) =>
+        this.unreadReference.set(v.entry.name, m),
+      );
+      this.refCache.set(key, hit);
+      if (this.refCache.size > REFERENCE_SKETCHES) this.refCache.delete(this.refCache.keys().next().value!);
+    }
+    return hit;
+  }
+
+  /** The candidate's `units` of `v` on the look's features. */
+  candidate(v: CandidateView, kind: Kind, look: Look, units: Int32Array): Promise<Matrix | null> {
+    return this.guard(
+      () =>
+        kind === "cols"
+          ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed)
+          : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
+      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m }),
+    );
+  }
+
+  private async guard(read: () => Promise<Matrix>, unread: (message: string) => void): Promise<Matrix | null> {
+    try {
+      return await read();
+    } catch (e) {
+      if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+      unread(e.message);
+      return null;
+    }
+  }
+}
+
+/** The candidate units read of a view: the units axis is rows of the [units, features] form. */
+function candidateUnits(x: Group, v: TensorView): Int32Array {
+  if (x.kind === "cols") return spread(v.cols, UNITS, 1);
+  if (x.kind === "sibling") return spread(v.rows, UNITS, 1);
+  return classRows(v.rows);
+}
+
+/** One residual look: choose each candidate layer's reference layer, then match and test every role there. */
+async function searchLook(groups: Group[], look: Look, reader: SketchReader, say: (m: string) => void): Promise<DeepResult[]> {
+  const chosen = await chooseLayers(groups, look, reader, say);
+  const results: DeepResult[] = [];
+  const { held } = splitFeatures(reader.features.length, reader.features.length);
+  /** Per candidate layer and sibling role: the units matched by that role's matrix (down's). */
+  const viaMatch = new Map<string, { match: Match; refView: ReferenceView; units: Int32Array }>();
+  const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
+  let done = 0;
+  for (const layer of layers) {
+    say(`layer ${++done}/${layers.length}: matching units`);
+    for (const x of groups) {
+      for (const [key, v] of x.g.cand) {
+        if (v.layer !== layer) continue;
+        const want = chosen.has(layer) ? chosen.get(layer)! : layer;
+        const refView = [...x.g.refs.values()].find((r) => r.layer === want);
+        if (!refView) continue;
+        const result = await judge(x, key, v, refView, look, reader, held, viaMatch);
+        if (result) results.push(result);
+      }
+    }
+  }
+  return results;
+}
+
+async function judge(
+  x: Group,
+  key: string,
+  v: CandidateView,
+  refView: ReferenceView,
+  look: Look,
+  reader: SketchReader,
+  held: Int32Array,
+  viaMatch: Map<string, { match: Match; refView: ReferenceView; units: Int32Array }>,
+): Promise<DeepResult | null> {
+  const base = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
+  const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
+  const residual = look.transform ? ["residual-permuted"] : [];
+  if (x.kind === "sibling") {
+    const via = viaMatch.get(`${v.layer}|${x.via}`);
+    if (!via) return null;
+    const units = via.units.filter((u) => via.match.perm[u]! >= 0);
+    const c = await reader.candidate(v, x.kind, look, Int32Array.from(units));
+    const r = await reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]!));
+    if (!c || !r) return null;
+    const rowSign = Int8Array.from(units, (u) => via.match.signs[u]!);
+    const identity = Int32Array.from({ length: units.length }, (_, i) => i);
+    const { test, pearson, cosine } = heldOutTest(c, r, identity, rowSign, held);
+    const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
+    return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...shift, ...residual, ...permuted].join("+") || "none" };
+  }
+  const units = candidateUnits(x, v);
+  const c = await reader.candidate(v, x.kind, look, units);
+  const r = await reader.reference(refView, x.kind);
+  if (!c || !r) return null;
+  const match = matchRows(c, r, 0);
+  if (x.kind === "cols") {
+    // Units in the candidate's own indices, for the siblings.
+    const perm = new Int32Array(v.cols).fill(-1);
+    const signs = new Int8Array(v.cols);
+    units.forEach((u, k) => {
+      perm[u] = match.perm[k]!;
+      signs[u] = match.signs[k]!;
+    });
+    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { ...match, perm, signs }, refView, units });
+  }
+  const { test, pearson, cosine } = match.heldOut();
+  const transforms = [...shift, ...residual];
+  if (match.identityFraction < 0.9) transforms.push("permuted-rows");
+  if (match.flipped > 0.1 && match.flipped < 0.9) transforms.push("sign-flips");
+  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
+}
+
+/**
+ * Each candidate layer's reference layer, by the cheapest row-sampled role: the mean over its sampled
+ * rows of the best |cos| against the reference layer's rows, on even features only (the test never
+ * sees them). Without such a role, layers keep their own index.
+ */
+async function chooseLayers(groups: Group[], look: Look, reader: SketchReader, say: (m: string) => void): Promise<Map<number | null, number | null>> {
+  const chosen = new Map<number | null, number | null>();
+  const rowGroups = groups.filter((x) => x.kind === "rows");
+  if (rowGroups.length === 0) return chosen;
+  const size = (x: Group) => (x.g.refs.values().next().value as TensorView).rows;
+  const selector = rowGroups.reduce((a, b) => (size(b) < size(a) ? b : a));
+  const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
+  const refs: { layer: number | null; m: Matrix }[] = [];
+  for (const r of selector.g.refs.values()) {
+    const m = await reader.reference(r, "rows");
+    if (m) refs.push({ layer: r.layer, m });
+  }
+  say(`choosing layers (${selector.g.role}: ${selector.g.cand.size} candidate x ${refs.length} reference layers)`);
+  for (const [key, v] of selector.g.cand) {
+    const c = await reader.candidate(v, "rows", look, classRows(v.rows));
+    if (!c) continue;
+    let best: number | null = v.layer;
+    let bestScore = -Infinity;
+    for (const r of refs) {
+      const score = meanBestCos(c, r.m, choose);
+      // Prefer the same index on ties: no shift is claimed without evidence.
+      if (score > bestScore + 1e-12 || (Math.abs(score - bestScore) <= 1e-12 && r.layer === v.layer)) {
+        best = r.layer;
+        bestScore = score;
+      }
+    }
+    chosen.set(v.layer, best);
+  }
+  return chosen;
+}
+
+function meanBestCos(c: Matrix, r: Matrix, cols: Int32Array): number {
+  const cos = rowCosines(c, r, cols);
+  let total = 0;
+  for (let i = 0; i < c.rows; i++) {
+    let b = 0;
+    for (let j = 0; j < r.rows; j++) b = Math.max(b, Math.abs(cos[i * r.rows + j]!));
+    total += b;
+  }
+  return total / Math.max(1, c.rows);
+}
