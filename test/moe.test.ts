@@ -47,8 +47,13 @@ function shuffleExperts(moe: FloatTensors, experts: number, seed: number): Float
   return out;
 }
 
-/** Experts fused as recent Hugging Face MoE checkpoints store them: experts.gate_up_proj [E, 2F, D], experts.down_proj [E, D, F]. */
-function fuseExperts(moe: FloatTensors, experts: number): FloatTensors {
+/**
+ * Experts fused in one tensor per projection, as recent Hugging Face MoE checkpoints store them:
+ * - "rows": experts.gate_up_proj [E, 2F, D] ([gate; up] rows), experts.down_proj [E, D, F] (Qwen-MoE, Mixtral);
+ * - "cols": [E, D, 2F] ([gate, up] columns), [E, F, D] (Llama 4);
+ * - "cols-interleaved": [E, D, 2F] with gate = [..., ::2], up = [..., 1::2], [E, F, D] (GPT-OSS).
+ */
+function fuseExperts(moe: FloatTensors, experts: number, layout: "rows" | "cols" | "cols-interleaved" = "rows"): FloatTensors {
   const out: FloatTensors = new Map();
   const layers = new Set<string>();
   for (const [n, t] of moe) {
@@ -62,12 +67,28 @@ function fuseExperts(moe: FloatTensors, experts: number): FloatTensors {
     const gateUp = new Float32Array(experts * 2 * f * d);
     const down = new Float32Array(experts * d * f);
     for (let e = 0; e < experts; e++) {
-      gateUp.set(get(e, "gate").data, e * 2 * f * d);
-      gateUp.set(get(e, "up").data, e * 2 * f * d + f * d);
-      down.set(get(e, "down").data, e * d * f);
+      const [gate, up, dn] = [get(e, "gate").data, get(e, "up").data, get(e, "down").data];
+      const g0 = e * 2 * f * d;
+      if (layout === "rows") {
+        gateUp.set(gate, g0);
+        gateUp.set(up, g0 + f * d);
+        down.set(dn, e * d * f);
+        continue;
+      }
+      // Slab [D, 2F]: column j of gate (its input i) at row i.
+      for (let i = 0; i < d; i++) {
+        for (let j = 0; j < f; j++) {
+          const [gc, uc] = layout === "cols" ? [j, f + j] : [2 * j, 2 * j + 1];
+          gateUp[g0 + i * 2 * f + gc] = gate[j * d + i]!;
+          gateUp[g0 + i * 2 * f + uc] = up[j * d + i]!;
+          // down [D, F] stored [F, D].
+          down[e * d * f + j * d + i] = dn[i * f + j]!;
+        }
+      }
     }
-    out.set(`${base}experts.gate_up_proj`, { shape: [experts, 2 * f, d], data: gateUp });
-    out.set(`${base}experts.down_proj`, { shape: [experts, d, f], data: down });
+    const cols = layout !== "rows";
+    out.set(`${base}experts.gate_up_proj`, { shape: cols ? [experts, d, 2 * f] : [experts, 2 * f, d], data: gateUp });
+    out.set(`${base}experts.down_proj`, { shape: cols ? [experts, f, d] : [experts, d, f], data: down });
   }
   return out;
 }
@@ -113,7 +134,8 @@ describe("mixtures of experts", () => {
     const fused = fuseExperts(expertsOnly(moe, b), 4);
     const perExpert = await check(fused, moe);
     expect(perExpert.verdict).toBe("reused");
-    const split = perExpert.references[0]!.components[0]!.tensors.filter((t) => t.transform === "split-experts");
+    // Cut per expert and matched in any order (the order the data supports, the choice paid for).
+    const split = perExpert.references[0]!.components[0]!.tensors.filter((t) => t.transform === "split-experts+expert-matched");
     expect(split.length).toBe(4 * 3 * (a.size > 0 ? new Set([...a.keys()].filter((n) => /mlp\.up_proj/.test(n))).size : 0));
     expect(split.every((t) => t.standsOut && t.effect! > 0.9)).toBe(true);
     const dense = await check(fused, a);

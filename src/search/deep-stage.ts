@@ -15,7 +15,7 @@ import { FLIPPED, type Origin, bestOrientation, foldFindings, unpairedResult } f
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { componentKind } from "../align/names.js";
 import { count } from "../common/words.js";
-import { type TensorView, viewElements, viewLike } from "../align/view.js";
+import { type TensorView, viewElements, viewKey, viewLike } from "../align/view.js";
 
 /** The search holds whole matrices: above this many elements (both models) it is skipped, and says so. */
 const SEARCH_MAX_ELEMENTS = 48_000_000;
@@ -30,10 +30,6 @@ const BASIS_ROLES: { re: RegExp; residual: "rows" | "cols" }[] = [
   { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" },
 ];
 const NORM_ROLE = /norm/;
-
-function viewKey(v: TensorView): string {
-  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
-}
 
 function shapeKey(v: TensorView): string {
   return `${v.rows}x${v.cols}`;
