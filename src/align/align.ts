@@ -101,27 +101,37 @@ const NO_FAMILIES: Families = { candidate: null, reference: null };
 
 type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternatives?: Alternative[] };
 
+/** The transform of a pair of layouts: none when the same, else the candidate's and the reference's (`reference-layout:…`). */
+function layoutTransform(c: string, r: string): string {
+  if (c === r) return "none";
+  if (r === NATIVE) return c;
+  return c === NATIVE ? `reference-${r}` : `${c}+reference-${r}`;
+}
+
 /**
- * Pair two whole tensors, each seen along its right axes (src/align/layout.ts): the candidate's layouts
- * whose canonical shape is the reference's; several that fit become alternatives the engine tries.
- * Tensors whose layouts are both native keep the shape rules of pairWhole.
+ * Pair two whole tensors, each seen along its right axes (src/align/layout.ts): every layout of the
+ * candidate and of the reference whose canonical shapes agree; several that fit become alternatives the
+ * engine tries (and pays for), the most likely first. Tensors whose layouts are both native keep the
+ * shape rules of pairWhole.
  */
 function pairLayouts(c: TensorEntry, r: TensorEntry, families: Families = NO_FAMILIES): WholePair | null {
   const cOpts = layoutOptionsIn(c.name, c.shape, families.candidate);
-  const rOpt = referenceLayout(r.name, r.shape, families.reference);
-  if (rOpt.label === NATIVE && cOpts.length === 1 && cOpts[0]!.label === NATIVE) return pairWhole(c, r);
-  const want = canonicalShape(r.shape, rOpt.axes);
-  const rv = layoutView(r, rOpt.axes);
-  const fits = cOpts.filter((o) => {
-    const got = canonicalShape(c.shape, o.axes);
-    return got.length === want.length && got.every((d, i) => d === want[i]);
-  });
+  const rOpts = layoutOptionsIn(r.name, r.shape, families.reference);
+  const onlyNative = (opts: typeof cOpts) => opts.length === 1 && opts[0]!.label === NATIVE;
+  if (onlyNative(rOpts) && onlyNative(cOpts)) return pairWhole(c, r);
+  const fits: Alternative[] = [];
+  for (const ro of rOpts) {
+    const want = canonicalShape(r.shape, ro.axes);
+    for (const co of cOpts) {
+      const got = canonicalShape(c.shape, co.axes);
+      if (got.length === want.length && got.every((d, i) => d === want[i])) fits.push({ candidate: layoutView(c, co.axes), reference: layoutView(r, ro.axes), transform: layoutTransform(co.label, ro.label) });
+    }
+  }
   // Nothing fits along the right axes: the stored shapes' rules only when both sides may be stored natively
   // (a name that decided the layout never meets a tensor by its raw shape: fc1 [in, out] is not fc2 [out, in]).
-  if (fits.length === 0) return rOpt.label === NATIVE && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
-  const views = fits.map((o) => ({ candidate: layoutView(c, o.axes), transform: o.label === rOpt.label ? "none" : o.label }));
-  const [first, ...rest] = views;
-  return { cv: first!.candidate, rv, transform: first!.transform, ...(rest.length ? { alternatives: rest } : {}) };
+  if (fits.length === 0) return rOpts.some((o) => o.label === NATIVE) && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
+  const [first, ...rest] = fits;
+  return { cv: first!.candidate, rv: first!.reference!, transform: first!.transform, ...(rest.length ? { alternatives: rest } : {}) };
 }
 
 /** Pair two whole tensors: same shape, transposed, or their leading block. */
@@ -196,7 +206,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x): x is Keyed => x !== undefined);
   };
   const lookup = (info: NameInfo, role: string): Keyed | undefined => lookupAll(info, role)[0];
-  const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || t.startsWith("layout:") ? 1 : 2);
+  const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2);
   const bestWhole = (entry: TensorEntry, info: NameInfo) =>
     lookupAll(info, info.role)
       .map((r) => pairLayouts(entry, r.entry, families))
@@ -457,7 +467,9 @@ function pairWideInOrder(
     const orderedRefs = [...refs.values()].sort(
       (a, b) => (layerOfRef(a) ?? -1) - (layerOfRef(b) ?? -1) || roleRank(rInfo.get(a.name)!.role) - roleRank(rInfo.get(b.name)!.role) || naturalCompare(a.name, b.name),
     );
-    const orderedCands = [...cands].sort((a, b) => naturalCompare(a.entry.name, b.entry.name));
+    // Each side in graph order: by layer, then role order, then name (names with neither: natural name order).
+    const candLayer = (u: Located) => u.layer ?? genericLayer(u.entry.name) ?? -1;
+    const orderedCands = [...cands].sort((a, b) => candLayer(a) - candLayer(b) || roleRank(a.role) - roleRank(b.role) || naturalCompare(a.entry.name, b.entry.name));
     orderedCands.forEach((u, i) => {
       const ref = orderedRefs[i];
       const o = ref ? options.get(u)!.find((x) => x.ref.name === ref.name) : undefined;
@@ -514,10 +526,11 @@ function structuralFallback(
           .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) that fits no
-      // layer-less reference tensor may meet a tensor of any layer.
+      // layer-less reference tensor may meet a tensor of any layer; and the mirror, a tensor of a layer that
+      // fits none of its layer may meet a layer-less reference tensor (a reference stored that way).
       let wide = false;
-      if (fits.length === 0 && layer === null) {
-        fits = fitsIn(free);
+      if (fits.length === 0) {
+        fits = fitsIn(layer === null ? free : free.filter((r) => layerOfRef(r) === null));
         wide = true;
       }
       // The layout the names decided (or the stored shape) first; a transposed fit only when nothing else fits.
@@ -562,7 +575,7 @@ function structuralFallback(
             transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
             informative: isInformative(o.whole.cv),
             ambiguity: id,
-            ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ candidate: a.candidate, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}),
+            ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}),
           });
           usedRef.add(o.ref.name);
         }
