@@ -353,3 +353,68 @@ describe("byte-identical copies are reused whatever the size", () => {
     expect(c.identical!.tensors).toBe(0);
   });
 });
+
+describe("the mirror: a reference stored in another framework's layout, a PyTorch candidate", () => {
+  it("a Keras-layout reference ([in, out] dense_N/kernel:0): the PyTorch fine-tune is reused, the independent model is not", async () => {
+    const a = await loadModel(await tiny("llm-a"));
+    const ref = path.join(tmp, "mirror-keras-a");
+    await saveModel(ref, kerasLayout(a.tensors), { dtype: "BF16" });
+    const derived = await check(await tiny("llm-a-sft"), ref);
+    expect(only(derived.report).verdict).toBe("reused");
+    const dense = only(derived.report).tensors.filter((t) => t.reference.startsWith("dense_"));
+    expect(dense.length).toBeGreaterThanOrEqual(25);
+    expect(dense.filter((t) => t.standsOut).length).toBeGreaterThanOrEqual(25);
+    const independent = await check(await tiny("llm-b"), ref);
+    expect(only(independent.report).verdict).not.toBe("reused");
+  });
+
+  it("an ONNX-layout reference (onnx::MatMul_N [in, out]): the PyTorch fine-tune is reused, the independent model is not", async () => {
+    const a = await loadModel(await tiny("llm-a"));
+    const ref = path.join(tmp, "mirror-onnx-a");
+    const { model, names } = onnxLayout(a.tensors);
+    await saveModel(ref, model, { dtype: "BF16" });
+    const derived = await check(await tiny("llm-a-sft"), ref);
+    expect(only(derived.report).verdict).toBe("reused");
+    // Every MatMul met the candidate tensor it came from, along the right axes.
+    const onnx = only(derived.report).tensors.filter((t) => t.reference.startsWith("onnx::MatMul_"));
+    expect(onnx.length).toBe(29);
+    expect(onnx.filter((t) => names.get(t.reference) === t.candidate && t.standsOut && /reference-layout:in-out/.test(t.transform)).length).toBe(29);
+    const independent = await check(await tiny("llm-b"), ref);
+    expect(only(independent.report).verdict).not.toBe("reused");
+  });
+
+  it("a CNN reference stored [kh, kw, in, out]: a PyTorch fine-tune is reused, an independent CNN is not", async () => {
+    const ref = path.join(tmp, "mirror-cnn-ref");
+    await saveModel(ref, toKerasCnn(cnnTorch(11)));
+    const derived = path.join(tmp, "mirror-cnn-sft");
+    await saveModel(derived, drifted(cnnTorch(11), 5, 0.15));
+    const d = await check(derived, ref);
+    expect(only(d.report).verdict).toBe("reused");
+    const byRef = Object.fromEntries(only(d.report).tensors.map((t) => [t.reference, t]));
+    expect(byRef["conv2d_1/kernel:0"]!.candidate).toBe("features.3.weight");
+    expect(byRef["conv2d_1/kernel:0"]!.standsOut).toBe(true);
+    expect(byRef["depthwise_conv2d/depthwise_kernel:0"]!.candidate).toBe("features.6.weight");
+    const other = path.join(tmp, "mirror-cnn-other");
+    await saveModel(other, drifted(cnnTorch(12), 6, 0.15));
+    expect(only((await check(other, ref)).report).verdict).toBe("independent");
+  });
+
+  it("a reference layout names and shapes leave open is tried both ways too, the selection paid for", async () => {
+    const g = cnnTorch(21);
+    const k = { shape: [8, 8, 8, 8], data: g.get("features.3.weight")!.data.slice(0, 4096) };
+    const refDir = path.join(tmp, "mirror-amb-ref");
+    // The reference stored HWIO under a name that says nothing; the candidate a PyTorch fine-tune.
+    await saveModel(refDir, new Map([["k0", permute4(k, [2, 3, 1, 0])]]));
+    const candDir = path.join(tmp, "mirror-amb-cand");
+    await saveModel(candDir, new Map([["net.0.weight", drifted(new Map([["x", k]]), 3, 0.1).get("x")!]]));
+    const t = only((await check(candDir, refDir)).report).tensors[0]!;
+    expect(t.pearson!).toBeGreaterThan(0.9);
+    expect(t.standsOut).toBe(true);
+    expect(t.transform).toMatch(/layout:/);
+    const decidedDir = path.join(tmp, "mirror-amb-decided");
+    await saveModel(decidedDir, new Map([["k0/kernel:0", permute4(k, [2, 3, 1, 0])]]));
+    const decided = only((await check(candDir, decidedDir)).report).tensors[0]!;
+    expect(decided.standsOut).toBe(true);
+    expect(t.permutation!.log10p - decided.permutation!.log10p).toBeCloseTo(Math.log10(2), 6);
+  });
+});

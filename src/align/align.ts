@@ -6,6 +6,7 @@
  */
 import type { TensorEntry } from "../sources/types.js";
 import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenceLayout } from "./layout.js";
+import { type ExpertPart, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import {
   type TensorView,
@@ -40,11 +41,14 @@ export interface AlignedPair {
    */
   ambiguity?: number;
   /**
-   * Other layouts the candidate may be stored in (names and shapes left them open, src/align/layout.ts):
-   * the engine compares each and keeps the best-supported one, paying for every look (Bonferroni).
+   * Other layouts either side may be stored in (names and shapes left them open, src/align/layout.ts and
+   * src/align/experts.ts): the engine compares each and keeps the best-supported one, paying for every
+   * look (Bonferroni). A missing `reference` is the pair's own.
    */
-  alternatives?: { candidate: TensorView; transform: string }[];
+  alternatives?: Alternative[];
 }
+
+export type Alternative = { candidate: TensorView; reference?: TensorView; transform: string };
 
 export interface ComponentAlignment {
   name: string;
@@ -95,29 +99,39 @@ function isInformative(v: TensorView): boolean {
 type Families = { candidate: LayoutFamily | null; reference: LayoutFamily | null };
 const NO_FAMILIES: Families = { candidate: null, reference: null };
 
-type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternatives?: { candidate: TensorView; transform: string }[] };
+type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternatives?: Alternative[] };
+
+/** The transform of a pair of layouts: none when the same, else the candidate's and the reference's (`reference-layout:…`). */
+function layoutTransform(c: string, r: string): string {
+  if (c === r) return "none";
+  if (r === NATIVE) return c;
+  return c === NATIVE ? `reference-${r}` : `${c}+reference-${r}`;
+}
 
 /**
- * Pair two whole tensors, each seen along its right axes (src/align/layout.ts): the candidate's layouts
- * whose canonical shape is the reference's; several that fit become alternatives the engine tries.
- * Tensors whose layouts are both native keep the shape rules of pairWhole.
+ * Pair two whole tensors, each seen along its right axes (src/align/layout.ts): every layout of the
+ * candidate and of the reference whose canonical shapes agree; several that fit become alternatives the
+ * engine tries (and pays for), the most likely first. Tensors whose layouts are both native keep the
+ * shape rules of pairWhole.
  */
 function pairLayouts(c: TensorEntry, r: TensorEntry, families: Families = NO_FAMILIES): WholePair | null {
   const cOpts = layoutOptionsIn(c.name, c.shape, families.candidate);
-  const rOpt = referenceLayout(r.name, r.shape, families.reference);
-  if (rOpt.label === NATIVE && cOpts.length === 1 && cOpts[0]!.label === NATIVE) return pairWhole(c, r);
-  const want = canonicalShape(r.shape, rOpt.axes);
-  const rv = layoutView(r, rOpt.axes);
-  const fits = cOpts.filter((o) => {
-    const got = canonicalShape(c.shape, o.axes);
-    return got.length === want.length && got.every((d, i) => d === want[i]);
-  });
+  const rOpts = layoutOptionsIn(r.name, r.shape, families.reference);
+  const onlyNative = (opts: typeof cOpts) => opts.length === 1 && opts[0]!.label === NATIVE;
+  if (onlyNative(rOpts) && onlyNative(cOpts)) return pairWhole(c, r);
+  const fits: Alternative[] = [];
+  for (const ro of rOpts) {
+    const want = canonicalShape(r.shape, ro.axes);
+    for (const co of cOpts) {
+      const got = canonicalShape(c.shape, co.axes);
+      if (got.length === want.length && got.every((d, i) => d === want[i])) fits.push({ candidate: layoutView(c, co.axes), reference: layoutView(r, ro.axes), transform: layoutTransform(co.label, ro.label) });
+    }
+  }
   // Nothing fits along the right axes: the stored shapes' rules only when both sides may be stored natively
   // (a name that decided the layout never meets a tensor by its raw shape: fc1 [in, out] is not fc2 [out, in]).
-  if (fits.length === 0) return rOpt.label === NATIVE && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
-  const views = fits.map((o) => ({ candidate: layoutView(c, o.axes), transform: o.label === rOpt.label ? "none" : o.label }));
-  const [first, ...rest] = views;
-  return { cv: first!.candidate, rv, transform: first!.transform, ...(rest.length ? { alternatives: rest } : {}) };
+  if (fits.length === 0) return rOpts.some((o) => o.label === NATIVE) && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
+  const [first, ...rest] = fits;
+  return { cv: first!.candidate, rv: first!.reference!, transform: first!.transform, ...(rest.length ? { alternatives: rest } : {}) };
 }
 
 /** Pair two whole tensors: same shape, transposed, or their leading block. */
@@ -192,14 +206,16 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x): x is Keyed => x !== undefined);
   };
   const lookup = (info: NameInfo, role: string): Keyed | undefined => lookupAll(info, role)[0];
-  const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || t.startsWith("layout:") ? 1 : 2);
+  const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2);
   const bestWhole = (entry: TensorEntry, info: NameInfo) =>
     lookupAll(info, info.role)
       .map((r) => pairLayouts(entry, r.entry, families))
       .filter((x) => x !== null)
       .sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
 
-  const experts = expertIndex(reference, rInfo);
+  const roleIn = (infos: Map<string, NameInfo | null>) => (e: TensorEntry) => infos.get(e.name)?.role ?? null;
+  const cHidden = hiddenWidths(candidate, roleIn(cInfo));
+  const { routed: refExperts, shared: refShared } = expertIndex(reference, rInfo, hiddenWidths(reference, roleIn(rInfo)));
   // A router (`mlp.gate.weight` [E, d] beside experts) is no dense gate projection: it meets only a router.
   const moeLayers = (infos: Map<string, NameInfo | null>) =>
     new Set([...infos.values()].filter((i): i is NameInfo => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
@@ -208,6 +224,8 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
   const isRouter = (info: NameInfo, moe: Set<string>) => info.role === "mlp.gate.weight" && moe.has(`${componentKind(info.component)}|${info.layer}`);
   let nextExpertGroup = EXPERT_GROUPS;
   const expertGroups = new Map<string, number>();
+  /** The reference's dense MLP tensor of a role in this layer (never a router). */
+  const denseOf = (info: NameInfo, base: string): Keyed | undefined => lookupAll({ ...info, role: base }, base).find((r) => !isRouter(r.info, refMoe));
 
   const usedRef = new Set<string>();
   const comps = new Map<string, ComponentAlignment>();
@@ -229,44 +247,80 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       comp!.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...(alternatives ? { alternatives } : {}) });
       usedRef.add(rv.entry.name);
     };
-
-    // Experts: against the reference's experts of the same layer and role in any order (an ambiguity
-    // group the data resolves, its selection paid for), or many-to-one against its dense MLP (upcycling).
-    const ex = expertRole(info.role);
-    if (ex) {
-      const k = keyOf(componentKind(info.component), info.layer, ex.base);
-      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
-      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
-        let id = expertGroups.get(k);
-        if (id === undefined) expertGroups.set(k, (id = nextExpertGroup++));
-        for (const { r, whole: w } of refExperts) {
-          comp.pairs.push({ component: info.component, layer: info.layer, role: r.info.role, candidate: w!.cv, reference: w!.rv, transform: "expert-matched", informative: isInformative(w!.cv), ambiguity: id });
-          usedRef.add(r.entry.name);
-        }
-        continue;
-      }
-      const dense = refExperts.length === 0 ? lookupAll({ ...info, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : undefined;
-      if (dense) {
-        add(dense.whole!.cv, dense.whole!.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
-        continue;
-      }
-    }
-    // Experts fused in one tensor ([E, 2F, D] gate_up, [E, D, F] down): each expert's rows against the
-    // reference's expert of the same index, or against its dense MLP (upcycling).
-    const fused = fusedExperts(entry, info.role);
-    if (fused) {
-      const kind = componentKind(info.component);
+    /** An expert part against a reference part in every view that fits (the first compared, the rest alternatives). */
+    const pairOne = (c: ExpertPart, r: ExpertPart, relation: string, ambiguity: number | undefined): boolean => {
+      const fits = fittingViews(c, r);
+      if (fits.length === 0) return false;
+      const transform = (f: (typeof fits)[number]) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
+      const [first, ...rest] = fits;
+      comp!.pairs.push({
+        component: info.component,
+        layer: info.layer,
+        role: r.role,
+        candidate: first!.candidate.view,
+        reference: first!.reference.view,
+        transform: transform(first!),
+        informative: isInformative(first!.candidate.view),
+        ...(ambiguity !== undefined ? { ambiguity } : {}),
+        ...(rest.length ? { alternatives: rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) })) } : {}),
+      });
+      usedRef.add(r.entry.name);
+      return true;
+    };
+    const kind = componentKind(info.component);
+    /** A dense or shared MLP tensor against the reference's routed experts (any one of them, the choice paid for). */
+    const pairWithExperts = (part: ExpertPart, relation: string): boolean => {
+      const refs = (refExperts.get(keyOf(kind, info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
+      if (refs.length === 0 || refs.length > MAX_EXPERT_OPTIONS) return false;
+      const id = refs.length > 1 ? nextExpertGroup++ : undefined;
+      for (const r of refs) pairOne(part, r, relation, id);
+      return true;
+    };
+    /**
+     * Routed parts against the reference's experts of the same role in any order (by index above
+     * MAX_EXPERT_OPTIONS; per-expert names on both sides then pair by name below), else its dense MLP.
+     */
+    const matchRouted = (parts: ExpertPart[]): boolean => {
       let any = false;
-      for (const part of fused) {
-        const same = (experts.get(keyOf(kind, info.layer, part.base)) ?? []).find((r) => expertRole(r.info.role)!.expert === part.expert);
-        const dense = same ?? lookupAll({ ...info, role: part.base }, part.base)[0];
-        if (!dense) continue;
-        const rv = fullView(dense.entry);
-        if (rv.rows !== part.view.rows || rv.cols !== part.view.cols) continue;
-        add(part.view, rv, part.base, same ? "split-experts" : "split-experts+expert-of-dense");
-        any = true;
+      for (const part of parts) {
+        const k = keyOf(kind, info.layer, part.base);
+        const refs = (refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
+        if (refs.length > MAX_EXPERT_OPTIONS) {
+          if (!part.fused && refs.every((r) => !r.fused)) return any;
+          const same = refs.find((r) => r.expert === part.expert);
+          if (same && pairOne(part, same, "", undefined)) any = true;
+          continue;
+        }
+        if (refs.length > 0) {
+          let id: number | undefined;
+          if (refs.length > 1) {
+            id = expertGroups.get(k);
+            if (id === undefined) expertGroups.set(k, (id = nextExpertGroup++));
+          }
+          for (const r of refs) pairOne(part, r, "expert-matched", id);
+          any = true;
+          continue;
+        }
+        const dense = denseOf(info, part.base);
+        if (dense && pairOne(part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense", undefined)) any = true;
       }
-      if (any) continue;
+      return any;
+    };
+
+    // Routed experts, per-expert or fused in one tensor ([E, 2F, D], [E, D, 2F]: src/align/experts.ts):
+    // against the reference's experts of the same layer and role in any order, per-expert or fused (an
+    // ambiguity group the data resolves, its selection paid for), or many-to-one against its dense MLP (upcycling).
+    const ex = expertRole(info.role);
+    const routed = ex ? (ex.expert >= 0 ? [perExpertPart(entry, ex.base, ex.expert, info.role)] : null) : fusedExpertParts(entry, info.role, cHidden);
+    if (routed && matchRouted(routed)) continue;
+    // A shared expert is a dense MLP: the reference's shared expert, else its dense MLP, else its experts.
+    if (ex && ex.expert < 0) {
+      const shared = refShared.get(keyOf(kind, info.layer, ex.base));
+      const part = perExpertPart(entry, ex.base, -1, info.role);
+      if (shared && pairOne(part, perExpertPart(shared.entry, ex.base, -1, shared.info.role), shared.info.role === info.role ? "" : "shared-expert", undefined)) continue;
+      const dense = denseOf(info, ex.base);
+      if (dense && pairOne(part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense", undefined)) continue;
+      if (pairWithExperts(part, "shared-expert-of-expert")) continue;
     }
     const whole = isRouter(info, candMoe) !== isRouter(info, refMoe) ? null : bestWhole(entry, info);
     if (whole) {
@@ -307,6 +361,12 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       }
       if (done) break;
     }
+    // A dense MLP against a reference that has only a shared expert or routed experts there (one kept: pruned from an MoE).
+    if (!done && !ex && DENSE_MLP.test(info.role) && !isRouter(info, candMoe)) {
+      const part = perExpertPart(entry, info.role, -1, info.role);
+      const shared = refShared.get(keyOf(kind, info.layer, info.role));
+      done = (shared !== undefined && pairOne(part, perExpertPart(shared.entry, info.role, -1, shared.info.role), "dense-of-shared-expert", undefined)) || pairWithExperts(part, "dense-of-expert");
+    }
     if (!done) {
       comp.unmatched.push(entry.name);
       comp.unmatchedParameters += numel(entry.shape);
@@ -332,40 +392,37 @@ const EXPERT_GROUPS = 1_000_000;
 /** Above this many reference experts per role, experts are paired by index only (the options grow as E²). */
 const MAX_EXPERT_OPTIONS = 16;
 
-/**
- * A tensor holding every expert ([E, 2F, D] `experts.gate_up_proj`, [E, D, F] `experts.down_proj`, the
- * layout of recent Hugging Face MoE checkpoints) as row blocks of its [E·rows, cols] matrix: one view per
- * expert and part, with the dense role each stands for. Null for other tensors.
- */
-function fusedExperts(entry: TensorEntry, role: string): { view: TensorView; base: string; expert: number }[] | null {
-  const m = /(^|\.)experts\.(gate_up|down)(\.weight)?$/.exec(role);
-  if (!m || entry.shape.length !== 3) return null;
-  const [e, rows, cols] = entry.shape as [number, number, number];
-  const whole: TensorView = { entry, storedRows: e * rows, storedCols: cols, transpose: false, rowStart: 0, rows: e * rows, cols };
-  const out: { view: TensorView; base: string; expert: number }[] = [];
-  for (let x = 0; x < e; x++) {
-    if (m[2] === "down") out.push({ view: sliceRows(whole, x * rows, rows), base: "mlp.down.weight", expert: x });
-    else if (rows % 2 === 0) {
-      out.push({ view: sliceRows(whole, x * rows, rows / 2), base: "mlp.gate.weight", expert: x });
-      out.push({ view: sliceRows(whole, x * rows + rows / 2, rows / 2), base: "mlp.up.weight", expert: x });
-    }
-  }
-  return out;
-}
+/** A dense MLP projection's canonical role. */
+const DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;
 
-/** The reference's routed experts per (kind, layer, dense role). */
-function expertIndex(reference: TensorEntry[], rInfo: Map<string, NameInfo | null>): Map<string, Keyed[]> {
-  const out = new Map<string, Keyed[]>();
+/**
+ * The reference's routed experts per (kind, layer, dense role), per-expert tensors and fused ones cut per
+ * expert alike (src/align/experts.ts), and its shared experts.
+ */
+function expertIndex(
+  reference: TensorEntry[],
+  rInfo: Map<string, NameInfo | null>,
+  hidden: ReadonlySet<number>,
+): { routed: Map<string, ExpertPart[]>; shared: Map<string, Keyed> } {
+  const routed = new Map<string, ExpertPart[]>();
+  const shared = new Map<string, Keyed>();
   for (const entry of reference) {
     const info = rInfo.get(entry.name);
-    const ex = info ? expertRole(info.role) : null;
-    if (!info || !ex || ex.expert < 0) continue;
-    const k = keyOf(componentKind(info.component), info.layer, ex.base);
-    out.set(k, [...(out.get(k) ?? []), { entry, info }]);
+    if (!info) continue;
+    const kind = componentKind(info.component);
+    const ex = expertRole(info.role);
+    if (ex && ex.expert < 0) {
+      shared.set(keyOf(kind, info.layer, ex.base), { entry, info });
+      continue;
+    }
+    const parts = ex ? [perExpertPart(entry, ex.base, ex.expert, info.role)] : (fusedExpertParts(entry, info.role, hidden) ?? []);
+    for (const p of parts) {
+      const k = keyOf(kind, info.layer, p.base);
+      routed.set(k, [...(routed.get(k) ?? []), p]);
+    }
   }
-  return out;
+  return { routed, shared };
 }
-
 
 /** Above this many candidate x reference options, layer-less names are paired in order (below). */
 const MAX_WIDE_OPTIONS = 256;
@@ -410,7 +467,9 @@ function pairWideInOrder(
     const orderedRefs = [...refs.values()].sort(
       (a, b) => (layerOfRef(a) ?? -1) - (layerOfRef(b) ?? -1) || roleRank(rInfo.get(a.name)!.role) - roleRank(rInfo.get(b.name)!.role) || naturalCompare(a.name, b.name),
     );
-    const orderedCands = [...cands].sort((a, b) => naturalCompare(a.entry.name, b.entry.name));
+    // Each side in graph order: by layer, then role order, then name (names with neither: natural name order).
+    const candLayer = (u: Located) => u.layer ?? genericLayer(u.entry.name) ?? -1;
+    const orderedCands = [...cands].sort((a, b) => candLayer(a) - candLayer(b) || roleRank(a.role) - roleRank(b.role) || naturalCompare(a.entry.name, b.entry.name));
     orderedCands.forEach((u, i) => {
       const ref = orderedRefs[i];
       const o = ref ? options.get(u)!.find((x) => x.ref.name === ref.name) : undefined;
@@ -467,10 +526,11 @@ function structuralFallback(
           .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) that fits no
-      // layer-less reference tensor may meet a tensor of any layer.
+      // layer-less reference tensor may meet a tensor of any layer; and the mirror, a tensor of a layer that
+      // fits none of its layer may meet a layer-less reference tensor (a reference stored that way).
       let wide = false;
-      if (fits.length === 0 && layer === null) {
-        fits = fitsIn(free);
+      if (fits.length === 0) {
+        fits = fitsIn(layer === null ? free : free.filter((r) => layerOfRef(r) === null));
         wide = true;
       }
       // The layout the names decided (or the stored shape) first; a transposed fit only when nothing else fits.
@@ -515,7 +575,7 @@ function structuralFallback(
             transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
             informative: isInformative(o.whole.cv),
             ambiguity: id,
-            ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ candidate: a.candidate, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}),
+            ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}),
           });
           usedRef.add(o.ref.name);
         }

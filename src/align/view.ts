@@ -125,6 +125,14 @@ export function permuteAxes(data: Float32Array, shape: readonly number[], axes: 
   return out;
 }
 
+/**
+ * What a view reads, as a key: two views of one stored tensor (an expert's slab of a fused tensor, a part
+ * of a fused qkv) differ in byte range, layout or rows.
+ */
+export function viewKey(v: TensorView): string {
+  return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+}
+
 export function sliceRows(v: TensorView, rowStart: number, rows: number): TensorView {
   return { ...v, rowStart: v.rowStart + rowStart, rows };
 }

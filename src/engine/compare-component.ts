@@ -6,7 +6,7 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { componentKind, parseName } from "../align/names.js";
-import { type TensorView, canonicalShape, numel, viewElements } from "../align/view.js";
+import { type TensorView, canonicalShape, numel, viewElements, viewKey } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
@@ -199,7 +199,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
     const direct = t.permutation;
     if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
       for (const alt of pair.alternatives) {
-        const other: AlignedPair = { ...pair, candidate: alt.candidate, transform: alt.transform };
+        const other: AlignedPair = { ...pair, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
         delete other.alternatives;
         let out;
         try {
@@ -219,7 +219,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
     delete kept.alternatives;
     comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? kept : p)) };
     if (best.pair !== pair) {
-      Object.assign(t, { cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
+      Object.assign(t, { reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
       c.samples[i] = best.sample;
       if (best.test) t.permutation = asReported(best.test);
     }
@@ -295,7 +295,7 @@ function dropAmbiguous(c: Compared): Compared {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
   const options = new Map<string, number>();
-  const key = (p: AlignedPair) => `${p.ambiguity}|${p.candidate.entry.name}`;
+  const key = (p: AlignedPair) => `${p.ambiguity}|${viewKey(p.candidate)}`;
   for (const p of c.comp.pairs) if (p.ambiguity !== undefined) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
   c.comp.pairs.forEach((p, i) => {
     const t = c.tensors[i]!;
@@ -304,10 +304,10 @@ function dropAmbiguous(c: Compared): Compared {
   const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
   // A candidate tensor that lost every option (more candidates than references of its shape) is unmatched, never dropped.
-  const still = new Set(pairs.map((p) => p.candidate.entry.name));
+  const still = new Set(pairs.map((p) => viewKey(p.candidate)));
   const lost = new Map<string, AlignedPair>();
   c.comp.pairs.forEach((p, i) => {
-    if (!keep[i] && !still.has(p.candidate.entry.name)) lost.set(p.candidate.entry.name, p);
+    if (!keep[i] && !still.has(viewKey(p.candidate))) lost.set(viewKey(p.candidate), p);
   });
   const lostEntries: Located[] = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
   const comp: ComponentAlignment = {

@@ -3,6 +3,7 @@
  * structuralFallback): keep the assignment the data supports, drop the rest.
  */
 import type { AlignedPair } from "../align/align.js";
+import { viewKey } from "../align/view.js";
 import type { TensorResult } from "../report/schema.js";
 import { maximizeAssignment } from "../search/assignment.js";
 
@@ -17,15 +18,16 @@ export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]):
     if (p.ambiguity !== undefined) groups.set(p.ambiguity, [...(groups.get(p.ambiguity) ?? []), i]);
   });
   for (const idx of groups.values()) {
-    const cands = [...new Set(idx.map((i) => pairs[i]!.candidate.entry.name))];
-    const refs = [...new Set(idx.map((i) => pairs[i]!.reference.entry.name))];
+    // Views, not tensor names: every expert of a fused tensor is a candidate (or reference) of its own.
+    const cands = [...new Set(idx.map((i) => viewKey(pairs[i]!.candidate)))];
+    const refs = [...new Set(idx.map((i) => viewKey(pairs[i]!.reference)))];
     const swap = cands.length > refs.length;
     const [rows, cols] = swap ? [refs, cands] : [cands, refs];
     const score = new Float64Array(rows.length * cols.length).fill(-1);
     const at = new Map<string, number>();
     for (const i of idx) {
-      const c = pairs[i]!.candidate.entry.name;
-      const r = pairs[i]!.reference.entry.name;
+      const c = viewKey(pairs[i]!.candidate);
+      const r = viewKey(pairs[i]!.reference);
       const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
       score[a * cols.length + b] = Math.abs(tensors[i]!.pearson ?? 0);
       at.set(`${a}|${b}`, i);

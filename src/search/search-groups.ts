@@ -11,7 +11,9 @@ import type { BasisBlock } from "./residual.js";
 import { unpairedResult } from "./fold-findings.js";
 import type { Matrix } from "./matrix.js";
 import { componentKind } from "../align/names.js";
-import { type TensorView, viewElements, viewLike } from "../align/view.js";
+import { type TensorView, viewElements, viewKey, viewLike } from "../align/view.js";
+
+export { viewKey };
 
 export const HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 const SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
@@ -23,10 +25,6 @@ export const BASIS_ROLES: { re: RegExp; residual: "rows" | "cols" }[] = [
   { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" },
 ];
 export const NORM_ROLE = /norm/;
-
-export function viewKey(v: TensorView): string {
-  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
-}
 
 export function shapeKey(v: TensorView): string {
   return `${v.rows}x${v.cols}`;
