@@ -26,6 +26,7 @@ import { comparePair } from "../src/stats/compare-pair.js";
 import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
 import { LocalSource } from "../src/sources/local.js";
+import { type Spec, drawn, headerBytes } from "./checkpoint.js";
 import { type HubServer, startHubServer } from "../test/hub/server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,11 +39,6 @@ const sizeMb = arg("size-mb", 1024);
 const linkMbs = arg("link-mbs", 100);
 const latencyMs = arg("latency-ms", 20);
 const out = (name: string, value: string | number) => console.log(`${name}: ${value}`);
-
-interface Spec {
-  name: string;
-  shape: number[];
-}
 
 /** A Llama-like tensor list of about `bytes` BF16 bytes. */
 function specs(bytes: number): Spec[] {
@@ -60,33 +56,6 @@ function specs(bytes: number): Spec[] {
   }
   list.push({ name: "model.norm.weight", shape: [h] }, { name: "lm_head.weight", shape: [vocab, h] });
   return list;
-}
-
-/** The safetensors header of a BF16 checkpoint holding `list`, padded to 8 bytes. */
-function headerBytes(list: Spec[]): Buffer {
-  const header: Record<string, unknown> = { __metadata__: { format: "pt" } };
-  let off = 0;
-  for (const s of list) {
-    const n = s.shape.reduce((x, y) => x * y, 1) * 2;
-    header[s.name] = { dtype: "BF16", shape: s.shape, data_offsets: [off, off + n] };
-    off += n;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((8 + json.length) % 8)) % 8);
-  const prefix = Buffer.alloc(8 + json.length);
-  prefix.writeBigUInt64LE(BigInt(json.length), 0);
-  prefix.write(json, 8);
-  return prefix;
-}
-
-/** One tensor's values from a generator: norm gains around 1, matrices at 1/sqrt(fan-in). */
-function drawn(s: Spec, g: () => number): { values: Float32Array; scale: number } {
-  const n = s.shape.reduce((x, y) => x * y, 1);
-  const isNorm = s.shape.length === 1;
-  const scale = isNorm ? 0.05 : 1 / Math.sqrt(s.shape[1] ?? 1);
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) values[i] = (isNorm ? 1 : 0) + scale * g();
-  return { values, scale };
 }
 
 /** Write base and derived checkpoints tensor by tensor (bounded memory). */

@@ -44,7 +44,9 @@ const silent = { info: () => {}, warn: () => {} };
 let done = 0;
 const started = Date.now();
 for (const p of pairs) {
-  const settings = parseSettings({ candidate: path.join(zoo, p.candidate), references: [path.join(zoo, p.reference)] });
+  // --sample F: sampled mode, where the streamed alignment search runs (src/search/stream-search.ts).
+  const sample = args.includes("--sample") ? args[args.indexOf("--sample") + 1] : undefined;
+  const settings = parseSettings({ candidate: path.join(zoo, p.candidate), references: [path.join(zoo, p.reference)], sample });
   const { report } = (await runCheck(settings, {
     openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: null }),
     logger: silent,

@@ -31,7 +31,10 @@ describe("sampled mode", () => {
       expect(sampled.verdict).toBe(exact.verdict);
       expect(exact.references[0]!.sampling).toMatchObject({ fraction: 1, mode: "exact", chosen: "--sample" });
       expect(sampled.references[0]!.sampling).toMatchObject({ fraction: 0.1, mode: "sampled" });
-      expect(sampled.bytesRead).toBeLessThan(0.5 * exact.bytesRead);
+      // The direct pass reads at least 256 Ki elements per matrix (~41% of this small model at 0.1); the
+      // streamed alignment search, which now runs in sampled mode, adds about a tenth of the exact bytes.
+      expect(sampled.bytesRead).toBeLessThan(0.6 * exact.bytesRead);
+      if (candidate === "independent") expect(sampled.references[0]!.components[0]!.search?.ran).toBe(true);
       const big = sampled.references[0]!.components[0]!.tensors.filter((t) => t.sampled);
       expect(big.length).toBeGreaterThan(4);
       for (const t of big) {
@@ -41,7 +44,9 @@ describe("sampled mode", () => {
         expect(t.sampled!.pearsonSe!).toBeLessThan(0.02);
         const twin = exact.references[0]!.components[0]!.tensors.find((x) => x.candidate === t.candidate)!;
         // The sampled Pearson sits within a few standard errors of the exact one.
-        expect(Math.abs(t.pearson! - twin.pearson!)).toBeLessThan(5 * t.sampled!.pearsonSe! + 0.005);
+        // (The element-wise Pearson: where the search's look was the stronger, the tensor shows that one and keeps this in `direct`.)
+        const elementWise = (x: typeof t) => (x.direct ? x.direct.pearson : x.pearson)!;
+        expect(Math.abs(elementWise(t) - elementWise(twin))).toBeLessThan(5 * t.sampled!.pearsonSe! + 0.005);
       }
     }
   });

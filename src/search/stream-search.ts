@@ -59,20 +59,20 @@ import {
   viewKey,
 } from "./search-groups.js";
 
-/** Residual dimensions of the reference read per matrix (all of them below this width). */
-const FEATURES = 256;
+/** Residual dimensions of the reference read per matrix: an eighth of the width, within these bounds. */
+const FEATURES = { min: 64, max: 256 };
 /** Candidate hidden units matched per matrix. */
 const UNITS = 128;
 /** Row-sampled roles keep every ROW_CLASS-th row (head sizes are multiples of it). */
 const ROW_CLASS = 16;
 /** Row-sampled roles with this many rows or fewer are read whole. */
 const ALL_ROWS = 256;
-/** Token rows of the embeddings read to recover the residual permutation. */
-const TOKENS = 512;
+/** Token rows of the embeddings read to recover the residual permutation: an eighth of the vocabulary, within these bounds. */
+const TOKENS = { min: 128, max: 512 };
 /** Even features the layer choice scores on. */
 const SCORE_FEATURES = 64;
-/** Reference sketches kept (a reference layer chosen by several candidate layers is read once). */
-const REFERENCE_SKETCHES = 4;
+/** Bytes of reference sketches kept (a reference layer chosen by several candidate layers, or looked at again, is read once). */
+const REFERENCE_SKETCH_BYTES = 64 << 20;
 
 type Kind = "cols" | "rows" | "sibling";
 interface Group {
@@ -159,7 +159,7 @@ export async function streamSearch(
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
   const basis = await sketchBasis(basisPairs, normPairs, cand, ref);
   const map = basis ? residualMap(basis) : null;
-  const features = spread(width, FEATURES, 16);
+  const features = spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16);
   const looks = looksFor(map, features, candidateWidth);
   const reader = new SketchReader(cand, ref, features);
   const runs: DeepResult[][] = [];
@@ -259,7 +259,8 @@ async function sketchBasis(basisPairs: ReturnType<typeof selectPairs>["basisPair
     const residual = basisResidual(b.p.role);
     try {
       if (residual === "cols") {
-        const tokens = spread(Math.min(b.p.candidate.rows, b.p.reference.rows), TOKENS, 16);
+        const shared = Math.min(b.p.candidate.rows, b.p.reference.rows);
+        const tokens = spread(shared, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared / 8))), 16);
         const c = await readRowSet(cand, b.p.candidate, tokens);
         const r = await readRowSet(ref, b.p.reference, tokens);
         blocks.push({ candidate: c, reference: r, residual, signed: false, center: false });
@@ -286,7 +287,8 @@ async function sketchBasis(basisPairs: ReturnType<typeof selectPairs>["basisPair
 class SketchReader {
   readonly unreadCandidate = new Map<string, Unread>();
   readonly unreadReference = new Map<string, string>();
-  private readonly refCache = new Map<string, Promise<Matrix | null>>();
+  private readonly refCache = new Map<string, { bytes: number; matrix: Promise<Matrix | null> }>();
+  private refBytes = 0;
 
   constructor(
     readonly cand: WeightSource,
@@ -298,14 +300,26 @@ class SketchReader {
   reference(v: ReferenceView, kind: Kind, rows?: Int32Array): Promise<Matrix | null> {
     const key = `${viewKey(v)}|${kind}|${rows ? rows.join(",") : ""}`;
     let hit = this.refCache.get(key);
-    if (!hit) {
-      hit = this.guard(() => (kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features })), (m) =>
-        this.unreadReference.set(v.entry.name, m),
-      );
+    if (hit) {
+      this.refCache.delete(key);
       this.refCache.set(key, hit);
-      if (this.refCache.size > REFERENCE_SKETCHES) this.refCache.delete(this.refCache.keys().next().value!);
+      return hit.matrix;
     }
-    return hit;
+    const units = kind === "cols" ? v.cols : (rows ?? classRows(v.rows)).length;
+    hit = {
+      bytes: units * this.features.length * 4,
+      matrix: this.guard(() => (kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features })), (m) =>
+        this.unreadReference.set(v.entry.name, m),
+      ),
+    };
+    this.refCache.set(key, hit);
+    this.refBytes += hit.bytes;
+    for (const [k, old] of this.refCache) {
+      if (this.refBytes <= REFERENCE_SKETCH_BYTES || k === key) break;
+      this.refCache.delete(k);
+      this.refBytes -= old.bytes;
+    }
+    return hit.matrix;
   }
 
   /** The candidate's `units` of `v` on the look's features. */
