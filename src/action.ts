@@ -4,6 +4,7 @@
  * settings/; everything the step does to the runner goes through an ActionIO,
  * so `run` is testable in-process. The engine never sees core.
  */
+import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
 import { actionsCacheStoreFor } from "./action/cache-store.js";
@@ -306,6 +307,8 @@ async function runCheckMode(io: ActionIO, settings: CheckSettings): Promise<void
     openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger, cacheStore }),
     logger,
     now: () => Date.now(),
+    // The runner's temp dir (emptied after every job), else the OS's.
+    scratchDir: io.env.RUNNER_TEMP || os.tmpdir(),
   });
   if (settings.shard) report.shard = settings.shard;
   await finishStep(io, report, error, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });

@@ -3,6 +3,7 @@
  *   fromscratch check --candidate SOURCE --reference SOURCE [...]
  *   fromscratch examples DIR
  */
+import os from "node:os";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { referenceOpener, runCheck } from "./engine/engine.js";
 import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
@@ -351,6 +352,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger }),
       logger,
       now: () => Date.now(),
+      scratchDir: os.tmpdir(),
     });
     if (settings.shard) report.shard = settings.shard;
     return await deliver(report, error, io, logger, {
