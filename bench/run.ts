@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size-mb N]
+ * npm run bench [-- --size-mb N] [--moe-only]
  * Generates two BF16 checkpoints (a base and a drifted copy, ~N MB each,
  * default 1024), then prints one `name: value` per line:
  * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
@@ -11,7 +11,11 @@
  * - the same through an emulated CDN link (--link-mbs MB/s shared, default 100, 0 to
  *   skip; --latency-ms per request, default 20): wall time against its floor,
  *   max(transfer time at the link rate, the engine's compute time from step 2);
- * - sampled runs with the reference cache: second-run bytes from the reference.
+ * - sampled runs with the reference cache: second-run bytes from the reference;
+ * - a scaled-down MoE of GLM-4.5-Air's shape (4 layers, the first dense, 32 routed experts + 1
+ *   shared, d 512, expert MLP 176: GLM-4.5-Air / 8 in width) through the emulated link: `plan`'s
+ *   bytes and time against what the server served and the wall time, the transfer floor, and the
+ *   same check on the local files (the compute alone); `--moe-only` runs just this part.
  * Keep the output format stable so runs can be compared.
  */
 import { spawnSync, spawn } from "node:child_process";
@@ -27,6 +31,11 @@ import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
 import { LocalSource } from "../src/sources/local.js";
 import { type Spec, drawn, headerBytes } from "./checkpoint.js";
+import { makePlan } from "../src/fanout/plan.js";
+import { parseSettings } from "../src/settings/settings.js";
+import { createSource } from "../src/sources/parse-source.js";
+import { silentLogger } from "../src/sources/types.js";
+import { moeSpecs } from "../test/helpers/large-shapes.js";
 import { type HubServer, startHubServer } from "../test/hub/server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -126,8 +135,73 @@ async function readWhole(file: string): Promise<Uint8Array> {
   return new Uint8Array(buf.buffer, buf.byteOffset, size);
 }
 
+/**
+ * GLM-4.5-Air's MoE at 1/8 width and 4 layers: 1 dense layer then 3 MoE layers, heads and
+ * vocabulary scaled alike. 32 routed experts, not 16: above 16 the alignment pairs experts by
+ * index, as it does for GLM-4.5-Air's 128 (at 16 or fewer it tries every expert against every one).
+ */
+const MOE_SHAPE = { layers: 4, denseLayers: 1, hidden: 512, heads: 12, kvHeads: 1, headDim: 128, intermediate: 1368, experts: 32, sharedExperts: 1, expertIntermediate: 176, vocab: 18944 };
+
+/** The MoE through the emulated link: plan's estimate, then a check of a drifted copy against it (both on the Hub). */
+async function moeBench(dir: string): Promise<void> {
+  if (linkMbs <= 0) return;
+  const list = moeSpecs(MOE_SHAPE);
+  const [base, derived] = await generate(path.join(dir, "moe"), list);
+  const files = { base: await readWhole(base), derived: await readWhole(derived) };
+  out("moe_parameters", list.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1), 0));
+  out("moe_checkpoint_bytes", files.base.length);
+  const server = await startHubServer({
+    repos: { "bench/moe-base": { files: { "model.safetensors": files.base } }, "bench/moe-derived": { files: { "model.safetensors": files.derived } } },
+    cdnLink: { bytesPerSecond: linkMbs * 1e6, latencyMs },
+  });
+  try {
+    const settings = parseSettings({ mode: "plan", candidate: "bench/moe-derived", references: ["bench/moe-base"], endpoint: server.url, shards: "1", linkMbs: String(linkMbs), linkLatencyMs: String(latencyMs) });
+    const plan = await makePlan(settings, 1, { openSource: (s) => createSource(s, { endpoint: server.url, token: null }), logger: silentLogger });
+    const planned = plan.shards[0]!.references[0]!;
+    out("moe_plan_bytes", plan.total.remoteBytes);
+    out("moe_plan_requests", plan.total.requests);
+    out("moe_plan_seconds", plan.total.seconds.toFixed(2));
+    out("moe_plan_fraction", planned.fraction);
+    // The same check on the local files: the compute alone (no network).
+    const localStarted = Date.now();
+    spawnSync(process.execPath, [path.join(ROOT, "dist/cli.js"), "check", "--candidate", path.dirname(derived), "--reference", path.dirname(base), "--quiet", "--format", "json"], { stdio: "ignore" });
+    const local = (Date.now() - localStarted) / 1000;
+    const before = server.requests.length;
+    const started = Date.now();
+    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/moe-derived", "--reference", "bench/moe-base", "--endpoint", server.url, "--quiet", "--format", "json"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+    const wall = (Date.now() - started) / 1000;
+    const reqs = server.requests.slice(before);
+    const served = reqs.reduce((s2, r) => s2 + r.bytes, 0);
+    const report = JSON.parse(stdout || "{}") as { verdict?: string };
+    const floor = served / (linkMbs * 1e6);
+    out("moe_exit_code", code);
+    out("moe_verdict", report.verdict ?? "none");
+    out("moe_bytes_served", served);
+    out("moe_requests", reqs.length);
+    out("moe_bytes_vs_plan", (served / plan.total.remoteBytes).toFixed(3));
+    out("moe_wall_seconds", wall.toFixed(2));
+    out("moe_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
+    out("moe_transfer_floor_seconds", floor.toFixed(2));
+    out("moe_vs_floor", (wall / floor).toFixed(3));
+    out("moe_wall_vs_plan", (wall / plan.total.seconds).toFixed(3));
+    out("moe_local_wall_seconds", local.toFixed(2));
+    out("moe_wall_vs_max_floor", (wall / Math.max(floor, local)).toFixed(3));
+  } finally {
+    await server.close();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = path.join(os.tmpdir(), `fromscratch-bench-${sizeMb}mb`);
+  if (process.argv.includes("--moe-only")) {
+    await moeBench(dir);
+    return;
+  }
   const list = specs(sizeMb * 1e6);
   const t0 = Date.now();
   const [a, b] = await generate(dir, list);
@@ -262,6 +336,9 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
   }
+
+  // 5. A scaled-down MoE of GLM-4.5-Air's shape through the emulated link.
+  await moeBench(dir);
 }
 
 await main();

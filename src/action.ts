@@ -4,6 +4,7 @@
  * settings/; everything the step does to the runner goes through an ActionIO,
  * so `run` is testable in-process. The engine never sees core.
  */
+import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
 import { actionsCacheStoreFor } from "./action/cache-store.js";
@@ -97,6 +98,8 @@ function readInputs(io: ActionIO): AnySettings {
     cacheDir: input("cache-dir") || (env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown",
     shards: input("shards"),
+    linkMbs: input("link-mbs"),
+    linkLatencyMs: input("link-latency-ms"),
     shard: input("shard"),
     planFingerprint: input("plan-fingerprint"),
     planPositions: input("plan-positions"),
@@ -140,6 +143,8 @@ const INPUT_OF_FLAG: Record<string, string> = {
   "cache-dir": "cache-dir",
   shard: "shard",
   shards: "shards",
+  "link-mbs": "link-mbs",
+  "link-latency-ms": "link-latency-ms",
   "plan-fingerprint": "plan-fingerprint",
   "plan-positions": "plan-positions",
   "network-timeout": "network-timeout",
@@ -302,6 +307,8 @@ async function runCheckMode(io: ActionIO, settings: CheckSettings): Promise<void
     openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger, cacheStore }),
     logger,
     now: () => Date.now(),
+    // The runner's temp dir (emptied after every job), else the OS's.
+    scratchDir: io.env.RUNNER_TEMP || os.tmpdir(),
   });
   if (settings.shard) report.shard = settings.shard;
   await finishStep(io, report, error, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });

@@ -3,6 +3,7 @@
  *   fromscratch check --candidate SOURCE --reference SOURCE [...]
  *   fromscratch examples DIR
  */
+import os from "node:os";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { referenceOpener, runCheck } from "./engine/engine.js";
 import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
@@ -46,6 +47,7 @@ Usage:
                             [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
   ${COMMAND} plan  --candidate SOURCE --reference SOURCE [...] --shards N
                             [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
+                            [--link-mbs MBPS] [--link-latency-ms MS]
                             [--network-timeout SECONDS] [--quiet]
   ${COMMAND} merge [--report FILE] [--summary FILE] [--format text|json|markdown]
                             [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
@@ -68,7 +70,10 @@ SOURCE: a local directory (model.safetensors or model.safetensors.index.json + s
           none when unset), so a second sampled run fetches nothing from them.
 
 plan: list headers only, split the references into at most N (<= 256) shards of balanced bytes, and print
-          the job matrix {"include":[{"shard","shards","references","positions","fingerprint","bytes"}]} on one line.
+          the job matrix {"include":[{"shard","shards","references","positions","fingerprint","bytes"}]} on one line;
+          on stderr, per reference and in total: parameters, the bytes a check reads (exact or sampled, as the
+          check will choose) and the time they take over a link of --link-mbs MB/s (default 100) with
+          --link-latency-ms per ranged request (default 20).
 --shard K/N --plan-fingerprint F --plan-positions I,J: run one matrix entry; the report is a partial report.
 merge: combine the partial reports of one plan (every shard exactly once) into one report and one gate;
           refuses (exit 2) other plans, candidates or revisions, and missing or duplicated shards.
@@ -178,9 +183,9 @@ function parsePlanArgs(args: string[], env: CliIO["env"]): PlanSettings {
     args,
     strict: true,
     allowPositionals: false,
-    options: { ...SOURCE_FLAGS, shards: { type: "string" } },
+    options: { ...SOURCE_FLAGS, shards: { type: "string" }, "link-mbs": { type: "string" }, "link-latency-ms": { type: "string" } },
   });
-  return parseSettings({ mode: "plan", ...sourceInputs(values, env), shards: values.shards });
+  return parseSettings({ mode: "plan", ...sourceInputs(values, env), shards: values.shards, linkMbs: values["link-mbs"], linkLatencyMs: values["link-latency-ms"] });
 }
 
 /** argv of `merge` -> MergeSettings. */
@@ -347,6 +352,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger }),
       logger,
       now: () => Date.now(),
+      scratchDir: os.tmpdir(),
     });
     if (settings.shard) report.shard = settings.shard;
     return await deliver(report, error, io, logger, {

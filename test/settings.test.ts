@@ -25,7 +25,10 @@ describe("parseSettings", () => {
 
   it("plan and merge have their own settings", () => {
     const plan = parseSettings({ mode: "plan", candidate: "a", references: ["b"], shards: "3" });
-    expect(plan).toMatchObject({ mode: "plan", shards: 3 });
+    expect(plan).toMatchObject({ mode: "plan", shards: 3, link: { mbPerSecond: 100, latencyMs: 20 } });
+    expect(parseSettings({ mode: "plan", candidate: "a", references: ["b"], shards: "1", linkMbs: "12.5", linkLatencyMs: "0" }).link).toEqual({ mbPerSecond: 12.5, latencyMs: 0 });
+    expect(codeOf(() => parseSettings({ mode: "plan", candidate: "a", references: ["b"], shards: "1", linkMbs: "0" }))).toBe("usage.bad-value");
+    expect(codeOf(() => parseSettings({ mode: "plan", candidate: "a", references: ["b"], shards: "1", linkLatencyMs: "-1" }))).toBe("usage.bad-value");
     const merge = parseSettings({ mode: "merge", reports: ["r/*.json"], failOn: "never" });
     expect(merge).toMatchObject({ mode: "merge", reports: ["r/*.json"], failOn: "never", format: "text" });
     expect(parseSettings({ mode: "merge", reports: ["x"] }).failOn).toBeUndefined();

@@ -29,4 +29,12 @@ export interface EngineDeps {
   logger: Logger;
   /** Milliseconds, for timing (injected so tests can pin it). */
   now(): number;
+  /**
+   * Where the candidate's span cache may spill (the OS temp dir, given by the
+   * entry point); null or absent keeps it in memory only. Its scratch file is
+   * removed at the end of the run.
+   */
+  scratchDir?: string | null;
+  /** The span cache's budgets (tests make them small); defaults in sources/span-cache.ts. */
+  spanCache?: { memoryBytes?: number; diskBytes?: number };
 }

@@ -10,7 +10,9 @@ import { VERSION } from "../common/version.js";
 import { applyComparability, familyOf, gateOf, referenceVerdict, runVerdict, samplingFraction } from "../policy/policy.js";
 import type { Report, ReferenceResult } from "../report/schema.js";
 import type { Settings } from "../settings/settings.js";
+import { isRevisioned } from "../sources/cached.js";
 import { MemoSource } from "../sources/memo.js";
+import { SpanCacheSource } from "../sources/span-cache.js";
 import type { ModelListing, WeightSource } from "../sources/types.js";
 import { compareComponent } from "./compare-component.js";
 import type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";
@@ -30,7 +32,7 @@ interface Run {
 export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ report: Report; error: FromScratchError | null }> {
   const t0 = deps.now();
   const report = emptyReport(settings);
-  const cand = deps.openSource(settings.candidate);
+  const cand = openCandidate(settings, deps);
   const opened: WeightSource[] = [cand];
   let candListing: ModelListing;
   try {
@@ -56,6 +58,16 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
     }
   }
   return await finish(report, error, opened, settings, deps, t0);
+}
+
+/**
+ * The candidate, through its span cache when it is remote and more than one
+ * reference will read it: each of its bytes then crosses the network once.
+ */
+function openCandidate(settings: Settings, deps: EngineDeps): WeightSource {
+  const raw = deps.openSource(settings.candidate);
+  if (settings.references.length < 2 || !isRevisioned(raw)) return raw;
+  return new SpanCacheSource(raw, { scratchDir: deps.scratchDir ?? null, ...deps.spanCache });
 }
 
 const asTyped = (e: unknown): FromScratchError => (e instanceof FromScratchError ? e : new InternalError(e));
@@ -101,7 +113,11 @@ async function listCandidate(cand: WeightSource, report: Report, { logger }: Eng
 
 /** Close the sources, then the run's verdict, error and gate (by the policy), bytes and time. */
 async function finish(report: Report, error: FromScratchError | null, opened: WeightSource[], settings: Settings, deps: EngineDeps, t0: number) {
+  const spans = opened[0] instanceof SpanCacheSource ? { ...opened[0].stats } : null;
   for (const src of opened) await src.close?.();
+  if (spans && spans.hits > 0) {
+    deps.logger.info(`candidate span cache: ${spans.hits} reads (${(spans.bytesFromCache / 1e6).toFixed(1)} MB) served from bytes fetched once (${(spans.memoryBytes / 1e6).toFixed(1)} MB in memory, ${(spans.diskBytes / 1e6).toFixed(1)} MB spilled to a scratch file, removed)`);
+  }
   if (error) report.error = { kind: error.kind, code: error.code, message: error.message, exitCode: exitCodeFor(error) };
   report.verdict = runVerdict(report.references, report.error ?? null);
   report.gate = gateOf(report.verdict, settings.failOn, report.error ?? null);

@@ -7,13 +7,16 @@
  * plans. Pure of GitHub: the CLI and the Action call it.
  */
 import { createHash } from "node:crypto";
-import { type AlignedPair, alignModels } from "../align/align.js";
+import { alignModels } from "../align/align.js";
 import { numel } from "../align/view.js";
-import type { TensorView } from "../align/view.js";
 import { FromScratchError, UsageError } from "../common/errors.js";
 import { mapLimit } from "../common/pool.js";
-import type { PlanSettings, Settings } from "../settings/settings.js";
-import type { Logger, ModelListing, WeightSource } from "../sources/types.js";
+import type { LinkSpeed, PlanSettings, Settings } from "../settings/settings.js";
+import { isRevisioned } from "../sources/cached.js";
+import { coalesceRanges } from "../sources/read-ahead.js";
+import { SpanSet } from "../sources/span-set.js";
+import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/types.js";
+import { informativeBytes, readPlan } from "../engine/read-plan.js";
 import { VERSION } from "../common/version.js";
 import { samplingFraction } from "../policy/policy.js";
 
@@ -23,6 +26,17 @@ export interface PlannedReference {
   position: number;
   /** Estimated bytes a check reads for this reference (both sides of the aligned pairs). */
   bytes: number;
+  /** The reference's parameters (every tensor of its headers). */
+  parameters: number;
+  /** The sampling fraction the check will choose (1 = exact). */
+  fraction: number;
+  /** Of `bytes`: from the candidate, and from the reference (its headers included). */
+  candidateBytes: number;
+  referenceBytes: number;
+  /** Ranged requests to remote models (coalesced spans). */
+  requests: number;
+  /** Estimated seconds to fetch the remote bytes over the plan's link (`Plan.link`). */
+  seconds: number;
   /** Why the headers could not be listed (the shard's check will meet and report it). */
   error?: string;
 }
@@ -43,6 +57,14 @@ export interface Plan {
   /** Number of shards (at most the number of references). */
   count: number;
   shards: PlanShard[];
+  /** The link the time estimates assume. */
+  link: LinkSpeed;
+  /**
+   * One run over every reference: the bytes read, the bytes fetched (a Hub
+   * candidate once, its span cache serves the other references) and the
+   * estimated seconds at `link`.
+   */
+  total: { bytes: number; remoteBytes: number; requests: number; seconds: number };
 }
 
 /** One job of `strategy.matrix` (`include` entry): everything a shard's check step needs. */
@@ -88,32 +110,68 @@ export function balance(weights: number[], count: number): number[][] {
   return shards.map((s) => s.sort((a, b) => a - b));
 }
 
-function viewBytes(v: TensorView): number {
-  const perElement = (v.entry.end - v.entry.begin) / Math.max(1, numel(v.entry.shape));
-  return v.rows * v.cols * perElement;
+/** What a check will read for one reference, from headers only. */
+export interface ReadEstimate {
+  /** Bytes read from the candidate and from the reference (fetched spans for a Hub model, ranges for a local one). */
+  candidateBytes: number;
+  referenceBytes: number;
+  /** Ranged requests to remote models (coalesced spans). */
+  requests: number;
+  /** Bytes that cross the network (the remote sides). */
+  remoteBytes: number;
+  /** The sampling fraction the check will choose (1 = exact). */
+  fraction: number;
+  /** The candidate's planned ranges (to count a remote candidate once across references). */
+  candidateRanges: ByteRange[];
+}
+
+/** Bytes and requests one side's planned ranges cost: a remote source fetches coalesced spans, a local one reads each range. */
+function sideCost(ranges: readonly ByteRange[], remote: boolean): { bytes: number; requests: number } {
+  if (remote) {
+    const c = coalesceRanges(ranges);
+    return { bytes: c.bytes, requests: c.spans };
+  }
+  return { bytes: ranges.reduce((s, r) => s + r.end - r.begin, 0), requests: 0 };
 }
 
 /**
- * Bytes a check reads for one reference: both sides of every aligned pair,
- * large matrices scaled by the sampling fraction the engine will choose
- * (policy's samplingFraction: exact up to 4 GiB of informative pairs, ~1 GiB above). An
- * estimate: the alignment search may read unmatched tensors too.
+ * What a check reads for one reference: the engine's own read plan (both
+ * sides of every aligned pair, large matrices sampled at the fraction the
+ * policy's samplingFraction chooses: exact up to 4 GiB of informative pairs,
+ * ~1 GiB above), coalesced as a Hub source fetches it. An estimate: the
+ * alignment search may read unmatched tensors too.
  */
-function estimateBytes(candidate: ModelListing, reference: ModelListing, settings: Pick<Settings, "components" | "sample">): number {
+export function estimateReads(
+  candidate: ModelListing,
+  reference: ModelListing,
+  settings: Pick<Settings, "components" | "sample">,
+  remote: { candidate: boolean; reference: boolean },
+): ReadEstimate {
   const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
-  const pairs: AlignedPair[] = alignment.components.flatMap((c) => c.pairs);
-  let informativeWhole = 0;
-  let informative = 0;
-  let other = 0;
-  for (const p of pairs) {
-    const b = viewBytes(p.candidate) + viewBytes(p.reference);
-    if (p.informative) {
-      informative += b;
-      informativeWhole += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
-    } else other += b;
-  }
-  const fraction = samplingFraction(informativeWhole, settings.sample);
-  return Math.round(informative * fraction + other + reference.headerBytes);
+  const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
+  const plan = readPlan(alignment.components, fraction);
+  const c = sideCost(plan.candidate, remote.candidate);
+  const r = sideCost(plan.reference, remote.reference);
+  const referenceBytes = r.bytes + reference.headerBytes;
+  return {
+    candidateBytes: c.bytes,
+    referenceBytes,
+    requests: c.requests + r.requests,
+    remoteBytes: (remote.candidate ? c.bytes : 0) + (remote.reference ? referenceBytes : 0),
+    fraction,
+    candidateRanges: plan.candidate,
+  };
+}
+
+/**
+ * Seconds to move `bytes` in `requests` ranged requests over `link`: the
+ * transfer at the link's rate, plus each request's wait, overlapped by the
+ * read-ahead's spans in flight (its budget holds concurrency x 2 MiB, i.e.
+ * concurrency / 2 spans of 4 MiB). The computation overlaps the transfer.
+ */
+export function transferSeconds(bytes: number, requests: number, link: LinkSpeed, concurrency: number): number {
+  const inFlight = Math.max(1, Math.floor(concurrency / 2));
+  return bytes / (link.mbPerSecond * 1e6) + (requests * link.latencyMs) / 1000 / inFlight;
 }
 
 /**
@@ -135,20 +193,30 @@ export async function makePlan(settings: PlanSettings, shards: number, deps: Pla
   try {
     logger.info(`candidate ${settings.candidate}: reading headers`);
     const candListing = await cand.list();
+    const candRemote = isRevisioned(cand);
+    const concurrency = settings.reads.readAheadSpans;
+    const estimates: (ReadEstimate | null)[] = [];
     const planned = await mapLimit(settings.references, settings.reads.headerListings, async (source, position): Promise<PlannedReference> => {
       const ref = deps.openSource(source);
       closers.push(ref);
       try {
         const listing = await ref.list();
-        const bytes = estimateBytes(candListing, listing, settings);
+        const est = estimateReads(candListing, listing, settings, { candidate: candRemote, reference: isRevisioned(ref) });
+        estimates[position] = est;
+        const bytes = est.candidateBytes + est.referenceBytes;
+        const parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
+        const seconds = transferSeconds(est.remoteBytes, est.requests, settings.link, concurrency);
+        const p: PlannedReference = { source, position, bytes, parameters, fraction: est.fraction, candidateBytes: est.candidateBytes, referenceBytes: est.referenceBytes, requests: est.requests, seconds };
         logger.info(`reference ${source}: ~${(bytes / 1e6).toFixed(1)} MB to read`);
-        return { source, position, bytes };
+        return p;
       } catch (e) {
         if (!(e instanceof FromScratchError) || e.kind === "usage") throw e;
         logger.warn(`reference ${source}: headers not listed (${e.message}); planned at 0 bytes, its shard will report the error`);
-        return { source, position, bytes: 0, error: e.message };
+        estimates[position] = null;
+        return { source, position, bytes: 0, parameters: 0, fraction: 1, candidateBytes: 0, referenceBytes: 0, requests: 0, seconds: 0, error: e.message };
       }
     });
+    const total = totalOf(planned, estimates, candRemote, settings.link, concurrency);
     const groups = balance(
       planned.map((p) => p.bytes),
       count,
@@ -161,10 +229,46 @@ export async function makePlan(settings: PlanSettings, shards: number, deps: Pla
       references: [...settings.references],
       count,
       shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]!), bytes: g.reduce((s, i) => s + planned[i]!.bytes, 0) })),
+      link: settings.link,
+      total,
     };
   } finally {
     for (const s of closers) await s.close?.();
   }
+}
+
+/**
+ * One run over every reference: a Hub candidate's bytes count once (the
+ * check's candidate span cache serves the later references), each reference's
+ * bytes once each.
+ */
+function totalOf(planned: PlannedReference[], estimates: (ReadEstimate | null)[], candRemote: boolean, link: LinkSpeed, concurrency: number): Plan["total"] {
+  const bytes = planned.reduce((s, p) => s + p.bytes, 0);
+  let remoteBytes = 0;
+  let requests = 0;
+  const held = new SpanSet();
+  for (const est of estimates) {
+    if (!est) continue;
+    remoteBytes += est.remoteBytes;
+    requests += est.requests;
+    if (candRemote) {
+      // Only the candidate ranges no earlier reference read cross the network again.
+      let fresh = 0;
+      for (const r of est.candidateRanges) fresh += held.add(r.file, r.begin, r.end);
+      remoteBytes -= est.candidateBytes - Math.min(est.candidateBytes, fresh);
+    }
+  }
+  return { bytes, remoteBytes, requests, seconds: transferSeconds(remoteBytes, requests, link, concurrency) };
+}
+
+const gb = (b: number): string => (b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(1)} MB`);
+const secs = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`);
+const sampling = (f: number): string => (f >= 1 ? "exact" : `sampled ${(100 * f).toFixed(1)}%`);
+
+/** "reference X: 106.9 B parameters, reads 1.02 GB (sampled 1.0%), ~11 s at 100 MB/s". */
+export function describeReference(p: PlannedReference, link: LinkSpeed): string {
+  const params = p.parameters >= 1e9 ? `${(p.parameters / 1e9).toFixed(1)} B` : `${(p.parameters / 1e6).toFixed(1)} M`;
+  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s`;
 }
 
 /** The `strategy.matrix` value: `{"include": [{shard, shards, references, positions, fingerprint, bytes}, ...]}`. */
@@ -186,5 +290,10 @@ export function describePlan(plan: Plan): string[] {
   const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
   const lines = [`plan ${plan.fingerprint.slice(0, 12)}: ${plan.references.length} references in ${plan.count} shards`];
   for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
+  for (const r of plan.references.map((_, i) => plan.shards.flatMap((s) => s.references).find((p) => p.position === i)!)) {
+    lines.push(`  ${r.error ? `reference ${r.source}: headers not listed (${r.error})` : describeReference(r, plan.link)}`);
+  }
+  const t = plan.total;
+  lines.push(`  total: reads ${gb(t.bytes)}, fetches ${gb(t.remoteBytes)} in ${t.requests} requests, ~${secs(t.seconds)} at ${plan.link.mbPerSecond} MB/s and ${plan.link.latencyMs} ms per request`);
   return lines;
 }

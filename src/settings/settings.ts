@@ -82,7 +82,21 @@ export interface PlanSettings extends SourceSettings {
   mode: "plan";
   /** The most shards to make (fewer when there are fewer references). */
   shards: number;
+  /** The link the time estimate assumes (--link-mbs, --link-latency-ms). */
+  link: LinkSpeed;
 }
+
+/** A network link for plan's time estimate: bytes per second and a round trip per ranged request. */
+export interface LinkSpeed {
+  /** MB/s (10^6 bytes per second), default DEFAULT_LINK_MBS. */
+  mbPerSecond: number;
+  /** Milliseconds each request waits before its first byte, default DEFAULT_LINK_LATENCY_MS. */
+  latencyMs: number;
+}
+
+/** plan's assumed link: 100 MB/s (a typical hosted runner to the Hub's CDN) and 20 ms per request. */
+export const DEFAULT_LINK_MBS = 100;
+export const DEFAULT_LINK_LATENCY_MS = 20;
 
 /** `merge`: the partial reports of one plan -> one report, one summary, one gate. */
 export interface MergeSettings {
@@ -134,6 +148,9 @@ export interface RawInputs {
   networkTimeout?: string;
   /** plan: the shard count; check: N when --shard gives only K. */
   shards?: string;
+  /** plan: the link speed (MB/s) and the latency per request (ms) its time estimate assumes. */
+  linkMbs?: string;
+  linkLatencyMs?: string;
   shard?: string;
   planFingerprint?: string;
   planPositions?: string;
@@ -391,7 +408,9 @@ export function parseSettings(raw: RawInputs, opts: ParseOptions = {}): AnySetti
   const check = parseCheck(raw);
   if (mode === "plan") {
     const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
-    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards) };
+    const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, 0, 1e6), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, 0, 60_000) };
+    if (link.mbPerSecond <= 0) throw new UsageError(`--link-mbs must be above 0 (got ${JSON.stringify(raw.linkMbs)})`, "usage.bad-value");
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards), link };
   }
   const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
   return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };

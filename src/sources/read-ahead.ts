@@ -82,14 +82,7 @@ export class ReadAhead {
     for (const r of ranges) {
       if (r.end <= r.begin) continue;
       const gap = cur ? r.begin - cur.end : -1;
-      const joins =
-        cur !== null &&
-        cur.file === r.file &&
-        gap >= 0 &&
-        gap <= SPAN_MAX_GAP_BYTES &&
-        r.end - cur.begin <= SPAN_MAX_BYTES &&
-        cur.end - cur.begin - cur.useful + gap <= SPAN_MAX_WASTE * (r.end - cur.begin);
-      if (joins) {
+      if (cur !== null && joinsSpan(cur, r)) {
         this.stats.gapBytes += gap;
         cur!.end = r.end;
         cur!.useful += r.end - r.begin;
@@ -219,6 +212,41 @@ export class ReadAhead {
     s.waiters = [];
     this.pump();
   }
+}
+
+/** Whether range `r` extends span `cur` (same file, after it, a small gap, the span stays within SPAN_MAX_BYTES and its waste under 1%). */
+function joinsSpan(cur: { file: string; begin: number; end: number; useful: number }, r: ByteRange): boolean {
+  const gap = r.begin - cur.end;
+  return (
+    cur.file === r.file &&
+    gap >= 0 &&
+    gap <= SPAN_MAX_GAP_BYTES &&
+    r.end - cur.begin <= SPAN_MAX_BYTES &&
+    cur.end - cur.begin - cur.useful + gap <= SPAN_MAX_WASTE * (r.end - cur.begin)
+  );
+}
+
+/**
+ * The spans (one ranged request each) a remote source fetches for `ranges`
+ * read in this order: the read-ahead's own coalescing, for estimates (plan).
+ */
+export function coalesceRanges(ranges: readonly ByteRange[]): { spans: number; bytes: number } {
+  let cur: { file: string; begin: number; end: number; useful: number } | null = null;
+  let spans = 0;
+  let bytes = 0;
+  for (const r of ranges) {
+    if (r.end <= r.begin) continue;
+    if (cur !== null && joinsSpan(cur, r)) {
+      bytes += r.end - cur.end;
+      cur.end = r.end;
+      cur.useful += r.end - r.begin;
+    } else {
+      cur = { file: r.file, begin: r.begin, end: r.end, useful: r.end - r.begin };
+      spans++;
+      bytes += r.end - r.begin;
+    }
+  }
+  return { spans, bytes };
 }
 
 function keyOf(file: string, begin: number, end: number): string {

@@ -21,14 +21,35 @@
  * Range, truncate the body, drop the connection after n body bytes, stall
  * (before answering, or after n body bytes). `replaceFile` updates a repo
  * mid-run the way a mirror that ignores pinned revisions would show it.
+ * A file may also live on disk (`FileOnDisk`, e.g. a sparse 4 GB shard of
+ * which only the header was written): it is sized by its record and served
+ * by positioned reads of the requested range only, never read whole.
  */
 import { createHash, createHmac } from "node:crypto";
+import { open } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
+/**
+ * An LFS file served from disk: Range answers read only the requested bytes.
+ * Its LFS oid and git oid stand in for content hashes (derived from path and
+ * size: hashing a 200 GB sparse checkpoint would read it all).
+ */
+export interface FileOnDisk {
+  path: string;
+  size: number;
+}
+
+export type FileContent = Uint8Array | string | FileOnDisk;
+/** Bytes the server can send: in memory or a file on disk. */
+type Body = Uint8Array | FileOnDisk;
+
+const onDisk = (c: FileContent): c is FileOnDisk => typeof c === "object" && !(c instanceof Uint8Array);
+const sizeOf = (b: Body): number => (b instanceof Uint8Array ? b.length : b.size);
+
 export interface RepoSpec {
-  /** Path -> content. Uint8Array files are LFS (served via the CDN), strings are plain git files. */
-  files: Record<string, Uint8Array | string>;
+  /** Path -> content. Uint8Array and FileOnDisk files are LFS (served via the CDN), strings are plain git files. */
+  files: Record<string, FileContent>;
   /** Commit sha of the default branch "main" (default: derived from the repo name). */
   sha?: string;
   /** cardData.license; null or absent means no licence in the card. */
@@ -124,7 +145,7 @@ export interface HubServer {
    * sha are answered with the new content and `X-Repo-Commit: <new sha>`. The
    * CDN forgets blobs no file references any more (old signed URLs then 404).
    */
-  replaceFile(repo: string, path: string, content: Uint8Array | string): void;
+  replaceFile(repo: string, path: string, content: FileContent): void;
   /** Called for every request before it is answered (the log entry is filled in later). */
   onRequest: ((req: RequestLog) => void) | null;
   close(): Promise<void>;
@@ -156,8 +177,9 @@ function digest(algorithm: "sha1" | "sha256", data: Uint8Array | string): string
 function sha1(data: Uint8Array | string): string {
   return digest("sha1", data);
 }
-const sha256Cache = new WeakMap<Uint8Array, string>();
-function sha256(data: Uint8Array): string {
+const sha256Cache = new WeakMap<Body, string>();
+function sha256(data: Body): string {
+  if (!(data instanceof Uint8Array)) return createHash("sha256").update(`file-on-disk:${data.path}:${data.size}`).digest("hex");
   let h = sha256Cache.get(data);
   if (h === undefined) {
     h = digest("sha256", data);
@@ -167,7 +189,8 @@ function sha256(data: Uint8Array): string {
 }
 const gitOidCache = new WeakMap<Uint8Array, string>();
 /** The git blob id (sha1 of "blob <size>\0" + content), computed once per content (the tree is listed often). */
-function gitOid(data: Uint8Array): string {
+function gitOid(data: Body): string {
+  if (!(data instanceof Uint8Array)) return sha1(`blob-on-disk:${data.path}:${data.size}`);
   let h = gitOidCache.get(data);
   if (h === undefined) {
     const hash = createHash("sha1").update(`blob ${data.length}\0`);
@@ -178,6 +201,9 @@ function gitOid(data: Uint8Array): string {
   return h;
 }
 function bytesOf(content: Uint8Array | string): Uint8Array {
+  return typeof content === "string" ? new TextEncoder().encode(content) : content;
+}
+function bodyOf(content: FileContent): Body {
   return typeof content === "string" ? new TextEncoder().encode(content) : content;
 }
 function sign(path: string, expires: number): string {
@@ -214,7 +240,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
   /** Shas a repo had before replaceFile: still answered, with the current content. */
   const formerShas = new Map<string, Set<string>>();
   /** sha256 -> bytes, for the CDN. */
-  const blobs = new Map<string, Uint8Array>();
+  const blobs = new Map<string, Body>();
   const indexBlobs = (): void => {
     blobs.clear();
     for (const spec of Object.values(repos)) {
@@ -297,11 +323,44 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     log: RequestLog,
     status: number,
     headers: Record<string, string | number>,
-    body: Uint8Array,
+    body: Body,
+    fault: BodyFault | null,
+    head: boolean,
+    from = 0,
+    to = sizeOf(body),
+  ): Promise<void> {
+    const length = fault?.truncate !== undefined ? Math.min(to - from, fault.truncate) : to - from;
+    // Only the bytes sent are read: a file on disk by positioned reads, chunk by chunk.
+    const fh = !head && !(body instanceof Uint8Array) ? await open(body.path, "r") : null;
+    const chunk = async (off: number, n: number): Promise<Uint8Array> => {
+      if (body instanceof Uint8Array) return body.subarray(from + off, from + off + n);
+      const buf = new Uint8Array(n);
+      let got = 0;
+      while (got < n) {
+        const { bytesRead } = await fh!.read(buf, got, n - got, from + off + got);
+        if (bytesRead === 0) break; // past the end of a file shorter than its record: zeros
+        got += bytesRead;
+      }
+      return buf;
+    };
+    try {
+      await sendChunks(res, log, status, headers, length, chunk, fault, head);
+    } finally {
+      await fh?.close();
+    }
+  }
+
+  async function sendChunks(
+    res: http.ServerResponse,
+    log: RequestLog,
+    status: number,
+    headers: Record<string, string | number>,
+    length: number,
+    chunk: (off: number, n: number) => Promise<Uint8Array>,
     fault: BodyFault | null,
     head: boolean,
   ): Promise<void> {
-    const data = fault?.truncate !== undefined ? body.subarray(0, fault.truncate) : body;
+    const data = { length };
     log.status = status;
     log.bytes = 0;
     res.on("error", () => undefined);
@@ -344,7 +403,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
         if (linkFreeAt - now >= 2) await delay(linkFreeAt - now);
         if (gone()) break;
       }
-      const ok = res.write(data.subarray(off, off + n));
+      const ok = res.write(await chunk(off, n));
       off += n;
       log.bytes = off;
       if (!ok && !gone()) {
@@ -372,28 +431,34 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
     req: http.IncomingMessage,
     res: http.ServerResponse,
     log: RequestLog,
-    data: Uint8Array,
+    data: Body,
     headers: Record<string, string | number>,
     fault: BodyFault | null,
   ): void {
     const head = req.method === "HEAD";
     const rangeHeader = fault?.ignoreRange ? undefined : req.headers.range;
     let status = 200;
-    let body = data;
+    const size = sizeOf(data);
+    let from = 0;
+    let to = size;
     const h: Record<string, string | number> = { "accept-ranges": "bytes", "content-type": "application/octet-stream", ...headers };
     if (rangeHeader !== undefined) {
-      const r = parseRange(rangeHeader, data.length);
+      const r = parseRange(rangeHeader, size);
       if (r === "unsatisfiable") {
-        send(res, log, 416, { ...h, "content-range": `bytes */${data.length}` }, "", head);
+        send(res, log, 416, { ...h, "content-range": `bytes */${size}` }, "", head);
         return;
       }
       if (r !== null) {
         status = 206;
-        body = data.subarray(r[0], r[1] + 1);
-        h["content-range"] = `bytes ${r[0]}-${r[1]}/${data.length}`;
+        from = r[0];
+        to = r[1] + 1;
+        h["content-range"] = `bytes ${r[0]}-${r[1]}/${size}`;
       }
     }
-    void sendBody(res, log, status, h, body, fault, head);
+    sendBody(res, log, status, h, data, fault, head, from, to).catch((e: unknown) => {
+      log.aborted = true;
+      res.destroy(e as Error);
+    });
   }
 
   function authState(req: http.IncomingMessage): "none" | "valid" | "wrong" {
@@ -495,9 +560,9 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
           }
         }
         if (!recursive && segs.length > 1) continue;
-        const data = bytesOf(content);
-        const entry: Record<string, unknown> = { type: "file", oid: gitOid(data), size: data.length, path };
-        if (typeof content !== "string") entry.lfs = { oid: sha256(content), size: data.length, pointerSize: 134 };
+        const data = bodyOf(content);
+        const entry: Record<string, unknown> = { type: "file", oid: gitOid(data), size: sizeOf(data), path };
+        if (typeof content !== "string") entry.lfs = { oid: sha256(data), size: sizeOf(data), pointerSize: 134 };
         entries.push(entry);
       }
       const pageSize = opts.treePageSize ?? Infinity;
@@ -541,13 +606,13 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       hubError(res, log, 404, "EntryNotFound", "Entry not found", false);
       return;
     }
-    const data = bytesOf(content);
+    const data = bodyOf(content);
     const common = { "x-repo-commit": sha, "access-control-expose-headers": "X-Repo-Commit,X-Linked-Size,X-Linked-ETag,ETag" };
     if (typeof content === "string" || mode === "raw") {
       serveBytes(req, res, log, data, { ...common, etag: `"${gitOid(data)}"` }, fault);
       return;
     }
-    const oid = sha256(content);
+    const oid = sha256(data);
     const cdnPath = `/repos/${oid}/${path.split("/").map(encodeURIComponent).join("/")}`;
     const expires = Math.floor(Date.now() / 1000) + 3600;
     const location = `${cdnOrigin}${cdnPath}?expires=${expires}&sig=${sign(cdnPath, expires)}`;
@@ -555,7 +620,7 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       res,
       log,
       302,
-      { ...common, location, etag: `"${oid}"`, "x-linked-etag": `"${oid}"`, "x-linked-size": data.length, "content-type": "text/plain; charset=utf-8" },
+      { ...common, location, etag: `"${oid}"`, "x-linked-etag": `"${oid}"`, "x-linked-size": sizeOf(data), "content-type": "text/plain; charset=utf-8" },
       `Found. Redirecting to ${location}`,
       head,
     );
@@ -654,12 +719,12 @@ export async function startHubServer(opts: HubServerOptions): Promise<HubServer>
       if (s === undefined) throw new Error(`no repo ${repo}`);
       return s;
     },
-    replaceFile(repo: string, path: string, content: Uint8Array | string): void {
+    replaceFile(repo: string, path: string, content: FileContent): void {
       const spec = repos[repo];
       const old = shas.get(repo);
       if (spec === undefined || old === undefined) throw new Error(`no repo ${repo}`);
       spec.files[path] = content;
-      const next = sha1(`commit:${repo}:${old}:${path}:${sha1(content)}`);
+      const next = sha1(`commit:${repo}:${old}:${path}:${onDisk(content) ? sha256(content) : sha1(content)}`);
       shas.set(repo, next);
       const former = formerShas.get(repo) ?? new Set<string>();
       former.add(old);
