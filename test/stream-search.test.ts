@@ -1,0 +1,67 @@
+/**
+ * The streamed alignment search (src/search/stream-search.ts), which runs in sampled mode and on
+ * components too large for the whole-matrix search: on checkpoints from bench/wide-models.ts (a
+ * fine-tune hidden by permutations of the residual stream, MLP units and heads, renamed and stored
+ * F16; layer drops, duplicates and reordering; an independent model), through the real CLI.
+ */
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { generateWide } from "../bench/wide-models.js";
+import type { Report } from "../src/report/schema.js";
+import { readReport, runCli } from "./helpers/run-cli.js";
+import { tempDir } from "./helpers/temp.js";
+
+const SHAPE = { d: 256, ff: 688, heads: 4, kvHeads: 2, layers: 5, vocab: 512, seed: 11 };
+let dir: string;
+
+beforeAll(async () => {
+  dir = await tempDir("stream-search");
+  await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "independent", "dropped", "duplicated", "reordered"] });
+}, 120_000);
+
+async function check(candidate: string): Promise<{ code: number; report: Report }> {
+  const out = path.join(dir, `${candidate}.json`);
+  // Sampled mode: the streamed search runs (the whole-matrix search is for exact runs of small models).
+  const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, "base"), "--sample", "0.5", "--report", out, "--quiet"]);
+  return { code: r.code, report: await readReport(out) };
+}
+
+const matrices = (report: Report) => report.references[0]!.components.flatMap((c) => c.tensors).filter((t) => t.informative && !/embed|head/.test(t.role));
+
+describe("the streamed alignment search", () => {
+  it("finds a fine-tune hidden by permuted residual stream, MLP units and grouped heads (renamed, F16)", async () => {
+    const { code, report } = await check("permuted");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    const component = report.references[0]!.components[0]!;
+    expect(component.search?.ran).toBe(true);
+    expect(component.search?.note).toMatch(/streamed alignment search matched/);
+    // Every layer matrix found, each through the residual permutation and its own unit permutation.
+    for (const t of matrices(report)) {
+      expect(t.aligned, t.candidate).toBeDefined();
+      expect(t.aligned!.log10p, t.candidate).toBeLessThan(-6);
+      expect(t.aligned!.effect, t.candidate).toBeGreaterThan(0.8);
+      expect(t.transform, t.candidate).toMatch(/residual-permuted/);
+    }
+    expect(component.share).toBeGreaterThan(0.8);
+  });
+
+  it("finds dropped, duplicated and reordered layers at the reference layers they came from", async () => {
+    for (const edit of ["dropped", "duplicated", "reordered"]) {
+      const { report } = await check(edit);
+      expect(report.verdict, edit).toBe("reused");
+      const shifted = matrices(report).filter((t) => /layer-shift/.test(t.transform));
+      expect(shifted.length, edit).toBeGreaterThan(0);
+      for (const t of shifted) expect(t.aligned!.effect, `${edit} ${t.candidate}`).toBeGreaterThan(0.8);
+    }
+  });
+
+  it("leaves an independent model of the same shapes independent, having searched", async () => {
+    const { code, report } = await check("independent");
+    expect(report.verdict).not.toBe("reused");
+    expect(code).toBe(0);
+    const component = report.references[0]!.components[0]!;
+    expect(component.search?.ran).toBe(true);
+    for (const t of matrices(report)) expect(Math.abs(t.aligned?.effect ?? 0), t.candidate).toBeLessThan(0.3);
+  });
+});
