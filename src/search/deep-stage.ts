@@ -18,8 +18,14 @@ import { count } from "../common/words.js";
 import type { TensorView } from "../align/view.js";
 import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups, viewKey } from "./search-groups.js";
 
-/** The whole-matrix search holds whole matrices: above this many elements (both models) the streamed search runs instead. */
-const SEARCH_MAX_ELEMENTS = 48_000_000;
+/**
+ * The whole-matrix search holds whole matrices and matches every feature: above this many elements
+ * (both models, the matrices it would load) the streamed search (stream-search.ts) runs instead, which
+ * costs a small multiple of the element-wise pass at any size. Below it the whole-matrix search adds
+ * what the streamed one leaves out (a rotated residual stream, the transposed look under permutation)
+ * in well under a second.
+ */
+const SEARCH_MAX_ELEMENTS = 4_000_000;
 
 export type { SearchOutcome } from "./search-groups.js";
 

@@ -23,6 +23,7 @@
  * is still exact under H0.
  */
 import { normalTailLog10 } from "./pvalues.js";
+import { rowDots } from "../search/dots.js";
 
 export interface PermutationTest {
   /** Units permuted (n). */
@@ -118,21 +119,24 @@ export function standardised(x: Float32Array, n: number, m: number, cols: number
   return out;
 }
 
-/** ⟨ĀᵀĀ, B̄ᵀB̄⟩_F through the two m x m Gram matrices (cheaper when m <= n). */
+/**
+ * ⟨ĀᵀĀ, B̄ᵀB̄⟩_F through the m x m Gram matrices (cheaper when m <= n), each formed by the SIMD
+ * row-dot kernel on the transposed samples (every entry summed over units in order).
+ */
 function gramInner(ca: Float64Array, cb: Float64Array, n: number, m: number): number {
+  const ga = rowDots(...selfOf(transpose(ca, n, m), m, n));
+  const gb = rowDots(...selfOf(transpose(cb, n, m), m, n));
   let s = 0;
-  for (let k = 0; k < m; k++) {
-    for (let l = k; l < m; l++) {
-      let ga = 0;
-      let gb = 0;
-      for (let u = 0; u < n; u++) {
-        ga += ca[u * m + k]! * ca[u * m + l]!;
-        gb += cb[u * m + k]! * cb[u * m + l]!;
-      }
-      s += (k === l ? 1 : 2) * ga * gb;
-    }
-  }
+  for (let i = 0; i < m * m; i++) s += ga[i]! * gb[i]!;
   return s;
+}
+
+const selfOf = (x: Float64Array, rows: number, w: number) => [x, rows, x, rows, w] as const;
+
+function transpose(x: Float64Array, n: number, m: number): Float64Array {
+  const out = new Float64Array(n * m);
+  for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) out[k * n + u] = x[u * m + k]!;
+  return out;
 }
 
 /** ‖Ā B̄ᵀ‖²_F through the n x n cross products (cheaper when n < m). */
