@@ -16,6 +16,13 @@
  *   shared, d 512, expert MLP 176: GLM-4.5-Air / 8 in width) through the emulated link: `plan`'s
  *   bytes and time against what the server served and the wall time, the transfer floor, and the
  *   same check on the local files (the compute alone); `--moe-only` runs just this part.
+ * - the alignment search at real width (bench/wide-models.ts: d 4096, MLP 11008, 32 heads, vocab 8000,
+ *   --wide-layers layers, default 3; --wide-kv-heads, default 32): a fine-tune hidden by permuting the
+ *   residual stream, MLP units and heads, renamed, F16 (verdict, matrices the search found), and an
+ *   independent model of the same shapes (verdict, wall time and RSS against numpy's whole process on
+ *   the same files); then both against the reference served by the Hub-like server in sampled mode,
+ *   the reference bytes served against what `plan` announced (its pairs plus the search's reference
+ *   reads). `--wide-only` runs just this part; --wide-layers 0 skips it.
  * Keep the output format stable so runs can be compared.
  */
 import { spawnSync, spawn } from "node:child_process";
@@ -31,6 +38,7 @@ import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
 import { LocalSource } from "../src/sources/local.js";
 import { type Spec, drawn, headerBytes } from "./checkpoint.js";
+import { generateWide } from "./wide-models.js";
 import { makePlan } from "../src/fanout/plan.js";
 import { parseSettings } from "../src/settings/settings.js";
 import { createSource } from "../src/sources/parse-source.js";
@@ -196,10 +204,89 @@ async function moeBench(dir: string): Promise<void> {
   }
 }
 
+/** Unset the OpenBLAS overrides some machines carry: they slow a current numpy (see the env notes). */
+const pyEnv = { ...process.env };
+delete pyEnv.OPENBLAS_CORETYPE;
+delete pyEnv.OPENBLAS_L2_SIZE;
+
+const wideLayers = arg("wide-layers", 3);
+const wideKvHeads = arg("wide-kv-heads", 32);
+
+/** Peak RSS in MB from /usr/bin/time's `maxrss_kb=` line. */
+const rssMb = (stderr: string) => (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0);
+
+/** One CLI check as a child process (whole process: wall time, RSS), its JSON report. */
+function cliCheck(args: string[]): { code: number; wall: number; rss: string; report: { verdict?: string; bytesRead?: number; references?: { components?: { share?: number; search?: { ran?: boolean; note?: string } | null; tensors?: { aligned?: { log10p: number } }[] }[] }[] } } {
+  const started = Date.now();
+  const child = spawnSync("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", ...args, "--quiet", "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 });
+  return { code: child.status ?? -1, wall: (Date.now() - started) / 1000, rss: rssMb(child.stderr), report: JSON.parse(child.stdout || "{}") };
+}
+
+/** The alignment search at real width (see the top of this file). */
+async function wideBench(): Promise<void> {
+  if (wideLayers <= 0) return;
+  const dir = path.join(os.tmpdir(), `fromscratch-bench-wide-${wideLayers}l-${wideKvHeads}kv`);
+  const names = ["base", "permuted", "independent"] as const;
+  const file = (n: string) => path.join(dir, n, "model.safetensors");
+  const t0 = Date.now();
+  if (!names.every((n) => existsSync(file(n)))) await generateWide(dir, { layers: wideLayers, kvHeads: wideKvHeads, only: [...names] });
+  out("wide_layers", wideLayers);
+  out("wide_kv_heads", wideKvHeads);
+  out("wide_checkpoint_bytes", (await stat(file("base"))).size);
+  out("wide_generate_seconds", ((Date.now() - t0) / 1000).toFixed(1));
+  for (const n of names) await readWhole(file(n));
+  const found = (r: ReturnType<typeof cliCheck>["report"]) => (r.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => t.aligned && t.aligned.log10p <= -6).length;
+  for (const cand of ["permuted", "independent"] as const) {
+    const r = cliCheck(["--candidate", path.join(dir, cand), "--reference", path.join(dir, "base")]);
+    const comp = r.report.references?.[0]?.components?.[0];
+    out(`wide_${cand}_exit_code`, r.code);
+    out(`wide_${cand}_verdict`, r.report.verdict ?? "none");
+    out(`wide_${cand}_search_found`, found(r.report));
+    out(`wide_${cand}_share`, (comp?.share ?? 0).toFixed(3));
+    out(`wide_${cand}_wall_seconds`, r.wall.toFixed(2));
+    out(`wide_${cand}_peak_rss_mb`, r.rss);
+  }
+  const pyStarted = Date.now();
+  spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), file("independent"), file("base")], { encoding: "utf8", env: pyEnv });
+  const pyWall = (Date.now() - pyStarted) / 1000;
+  const indep = cliCheck(["--candidate", path.join(dir, "independent"), "--reference", path.join(dir, "base")]);
+  out("wide_independent_numpy_wall_seconds", pyWall.toFixed(2));
+  out("wide_independent_vs_numpy", (indep.wall / pyWall).toFixed(2));
+  // The reference on the Hub (from disk), sampled: the reference bytes served against the plan's.
+  const server = await startHubServer({ repos: { "bench/wide-base": { files: { "model.safetensors": { path: file("base"), size: (await stat(file("base"))).size } } } } });
+  try {
+    const settings = parseSettings({ mode: "plan", candidate: path.join(dir, "independent"), references: ["bench/wide-base"], endpoint: server.url, shards: "1", sample: "0.05" });
+    const plan = await makePlan(settings, 1, { openSource: (s) => createSource(s, { endpoint: server.url, token: null }), logger: silentLogger });
+    const planned = plan.shards[0]!.references[0]!;
+    const announced = planned.referenceBytes + (planned.search?.referenceBytes ?? 0);
+    out("wide_plan_reference_bytes", planned.referenceBytes);
+    out("wide_plan_search_reference_bytes", planned.search?.referenceBytes ?? 0);
+    for (const cand of ["independent", "permuted"] as const) {
+      const before = server.requests.length;
+      const r = cliCheck(["--candidate", path.join(dir, cand), "--reference", "bench/wide-base", "--endpoint", server.url, "--sample", "0.05"]);
+      const served = server.requests.slice(before).reduce((s2, q) => s2 + q.bytes, 0);
+      const searched = r.report.references?.[0]?.components?.[0]?.search?.ran ?? false;
+      out(`wide_hub_${cand}_verdict`, r.report.verdict ?? "none");
+      out(`wide_hub_${cand}_search_ran`, String(searched));
+      out(`wide_hub_${cand}_reference_bytes_served`, served);
+      out(`wide_hub_${cand}_reference_bytes_vs_plan`, (served / (searched ? announced : planned.referenceBytes)).toFixed(3));
+      out(`wide_hub_${cand}_wall_seconds`, r.wall.toFixed(2));
+      out(`wide_hub_${cand}_peak_rss_mb`, r.rss);
+    }
+  } finally {
+    await server.close();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = path.join(os.tmpdir(), `fromscratch-bench-${sizeMb}mb`);
+  if (process.argv.includes("--wide-only")) {
+    await wideBench();
+    return;
+  }
   if (process.argv.includes("--moe-only")) {
     await moeBench(dir);
+  await wideBench();
     return;
   }
   const list = specs(sizeMb * 1e6);
@@ -243,10 +330,6 @@ async function main(): Promise<void> {
   out("engine_pairs_per_s", (pairs / engineSeconds).toExponential(3));
 
   // 3. numpy on the same files.
-  // Unset the OpenBLAS overrides some machines carry: they slow a current numpy (see the env notes).
-  const pyEnv = { ...process.env };
-  delete pyEnv.OPENBLAS_CORETYPE;
-  delete pyEnv.OPENBLAS_L2_SIZE;
   const py = spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), b, a], { encoding: "utf8", env: pyEnv });
   const numpyPairs = Number(/numpy_pairs: (\d+)/.exec(py.stdout)?.[1] ?? Number.NaN);
   const numpySeconds = Number(/numpy_seconds: ([\d.]+)/.exec(py.stdout)?.[1] ?? Number.NaN);
@@ -339,6 +422,7 @@ async function main(): Promise<void> {
 
   // 5. A scaled-down MoE of GLM-4.5-Air's shape through the emulated link.
   await moeBench(dir);
+  await wideBench();
 }
 
 await main();

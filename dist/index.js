@@ -1180,14 +1180,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path19 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path20 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path19 && path19[0] !== "/") {
-          path19 = `/${path19}`;
+        if (path20 && path20[0] !== "/") {
+          path20 = `/${path20}`;
         }
-        return new URL(`${origin}${path19}`);
+        return new URL(`${origin}${path20}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1671,39 +1671,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin }
+          request: { method, path: path20, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path19);
+        debuglog("sending request to %s %s/%s", method, origin, path20);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin },
+          request: { method, path: path20, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path19,
+          path20,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin }
+          request: { method, path: path20, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path19);
+        debuglog("trailers received from %s %s/%s", method, origin, path20);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path19, origin },
+          request: { method, path: path20, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path19,
+          path20,
           error2.message
         );
       });
@@ -1752,9 +1752,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path19, origin }
+            request: { method, path: path20, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path19);
+          debuglog("sending request to %s %s/%s", method, origin, path20);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1820,7 +1820,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path19,
+        path: path20,
         method,
         body: body2,
         headers,
@@ -1835,11 +1835,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path19 !== "string") {
+        if (typeof path20 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path19[0] !== "/" && !(path19.startsWith("http://") || path19.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path20[0] !== "/" && !(path20.startsWith("http://") || path20.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path19)) {
+        } else if (invalidPathRegex.test(path20)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1905,7 +1905,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path19, query) : path19;
+        this.path = query ? buildURL(path20, query) : path20;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6747,7 +6747,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request) {
-      const { method, path: path19, host, upgrade, blocking, reset } = request;
+      const { method, path: path20, host, upgrade, blocking, reset } = request;
       let { body: body2, headers, contentLength: contentLength2 } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util5.isFormDataLike(body2)) {
@@ -6828,7 +6828,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path19} HTTP/1.1\r
+      let header = `${method} ${path20} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7375,7 +7375,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path19, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path20, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body: body2 } = request;
       if (upgrade) {
         util5.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7472,7 +7472,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path19;
+      headers[HTTP2_HEADER_PATH] = path20;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -7839,9 +7839,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util5.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path19 = search ? `${pathname}${search}` : pathname;
+        const path20 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path19;
+        this.opts.path = path20;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -9124,10 +9124,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path19 = "/",
+          path: path20 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path19;
+        opts.path = origin + path20;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL3(origin);
           headers.host = host;
@@ -11166,21 +11166,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path19) {
-      if (typeof path19 !== "string") {
-        return path19;
+    function safeUrl(path20) {
+      if (typeof path20 !== "string") {
+        return path20;
       }
-      const pathSegments = path19.split("?");
+      const pathSegments = path20.split("?");
       if (pathSegments.length !== 2) {
-        return path19;
+        return path20;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path19, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path19);
+    function matchKey(mockDispatch2, { path: path20, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path20);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11204,7 +11204,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path19 }) => matchValue(safeUrl(path19), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path20 }) => matchValue(safeUrl(path20), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11245,9 +11245,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path19, method, body: body2, headers, query } = opts;
+      const { path: path20, method, body: body2, headers, query } = opts;
       return {
-        path: path19,
+        path: path20,
         method,
         body: body2,
         headers,
@@ -11738,10 +11738,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path19, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path20, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path19,
+            Path: path20,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16717,9 +16717,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path19) {
-      for (let i = 0; i < path19.length; ++i) {
-        const code = path19.charCodeAt(i);
+    function validateCookiePath(path20) {
+      for (let i = 0; i < path20.length; ++i) {
+        const code = path20.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19715,11 +19715,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path19 = opts.path;
+          let path20 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path19 = `/${path19}`;
+            path20 = `/${path20}`;
           }
-          url2 = new URL(util5.parseOrigin(url2).origin + path19);
+          url2 = new URL(util5.parseOrigin(url2).origin + path20);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -27799,7 +27799,8 @@ var init_chunk_FFYIGW52 = __esm({
 });
 
 // src/action.ts
-import path18 from "node:path";
+import os8 from "node:os";
+import path19 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -30153,19 +30154,19 @@ function balancedWithBudget(str, masked, budget) {
 __name(balancedWithBudget, "balancedWithBudget");
 function maskUnmatchedOpens(masked, budget) {
   budget.remaining -= masked.length;
-  const open3 = [];
+  const open4 = [];
   for (let i = 0; i < masked.length; i++) {
     const c = masked.charCodeAt(i);
     if (c === 123) {
-      open3.push(i);
-    } else if (c === 125 && open3.length) {
-      open3.pop();
+      open4.push(i);
+    } else if (c === 125 && open4.length) {
+      open4.pop();
     }
   }
   let out = "";
   let last = 0;
-  for (let i = 0; i < open3.length; i++) {
-    const at = open3[i];
+  for (let i = 0; i < open4.length; i++) {
+    const at = open4[i];
     out += masked.slice(last, at) + "\0";
     last = at + 1;
   }
@@ -31973,10 +31974,10 @@ var Minimatch = class {
       }
       return filtered.join("/");
     }).join("|");
-    const [open3, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
-    re = "^" + open3 + re + close + "$";
+    const [open4, close] = set.length > 1 ? ["(?:", ")"] : ["", ""];
+    re = "^" + open4 + re + close + "$";
     if (this.partial) {
-      re = "^(?:\\/|" + open3 + re.slice(1, -1) + close + ")$";
+      re = "^(?:\\/|" + open4 + re.slice(1, -1) + close + ")$";
     }
     if (this.negate)
       re = "^(?!" + re + ").+$";
@@ -32281,8 +32282,8 @@ var SearchState = class {
   static {
     __name(this, "SearchState");
   }
-  constructor(path19, level) {
-    this.path = path19;
+  constructor(path20, level) {
+    this.path = path20;
     this.level = level;
   }
 };
@@ -37117,15 +37118,15 @@ function getRequestUrl(baseUri, operationSpec, operationArguments, fallbackObjec
   let isAbsolutePath = false;
   let requestUrl = replaceAll(baseUri, urlReplacements);
   if (operationSpec.path) {
-    let path19 = replaceAll(operationSpec.path, urlReplacements);
-    if (operationSpec.path === "/{nextLink}" && path19.startsWith("/")) {
-      path19 = path19.substring(1);
+    let path20 = replaceAll(operationSpec.path, urlReplacements);
+    if (operationSpec.path === "/{nextLink}" && path20.startsWith("/")) {
+      path20 = path20.substring(1);
     }
-    if (isAbsoluteUrl(path19)) {
-      requestUrl = path19;
+    if (isAbsoluteUrl(path20)) {
+      requestUrl = path20;
       isAbsolutePath = true;
     } else {
-      requestUrl = appendPath(requestUrl, path19);
+      requestUrl = appendPath(requestUrl, path20);
     }
   }
   const { queryParams, sequenceParams } = calculateQueryParameters(operationSpec, operationArguments, fallbackObject);
@@ -37175,9 +37176,9 @@ function appendPath(url2, pathToAppend) {
   }
   const searchStart = pathToAppend.indexOf("?");
   if (searchStart !== -1) {
-    const path19 = pathToAppend.substring(0, searchStart);
+    const path20 = pathToAppend.substring(0, searchStart);
     const search = pathToAppend.substring(searchStart + 1);
-    newPath = newPath + path19;
+    newPath = newPath + path20;
     if (search) {
       parsedUrl.search = parsedUrl.search ? `${parsedUrl.search}&${search}` : search;
     }
@@ -40133,16 +40134,16 @@ var MatcherView = class {
    * @returns {string|undefined}
    */
   getCurrentTag() {
-    const path19 = this._matcher.path;
-    return path19.length > 0 ? path19[path19.length - 1].tag : void 0;
+    const path20 = this._matcher.path;
+    return path20.length > 0 ? path20[path20.length - 1].tag : void 0;
   }
   /**
    * Get current namespace.
    * @returns {string|undefined}
    */
   getCurrentNamespace() {
-    const path19 = this._matcher.path;
-    return path19.length > 0 ? path19[path19.length - 1].namespace : void 0;
+    const path20 = this._matcher.path;
+    return path20.length > 0 ? path20[path20.length - 1].namespace : void 0;
   }
   /**
    * Get current node's attribute value.
@@ -40150,9 +40151,9 @@ var MatcherView = class {
    * @returns {*}
    */
   getAttrValue(attrName) {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return void 0;
-    return path19[path19.length - 1].values?.[attrName];
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return void 0;
+    return path20[path20.length - 1].values?.[attrName];
   }
   /**
    * Check if current node has an attribute.
@@ -40160,9 +40161,9 @@ var MatcherView = class {
    * @returns {boolean}
    */
   hasAttr(attrName) {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return false;
-    const current = path19[path19.length - 1];
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return false;
+    const current = path20[path20.length - 1];
     return current.values !== void 0 && attrName in current.values;
   }
   /**
@@ -40188,18 +40189,18 @@ var MatcherView = class {
    * @returns {number}
    */
   getPosition() {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return -1;
-    return path19[path19.length - 1].position ?? 0;
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return -1;
+    return path20[path20.length - 1].position ?? 0;
   }
   /**
    * Get current node's repeat counter (occurrence count of this tag name).
    * @returns {number}
    */
   getCounter() {
-    const path19 = this._matcher.path;
-    if (path19.length === 0) return -1;
-    return path19[path19.length - 1].counter ?? 0;
+    const path20 = this._matcher.path;
+    if (path20.length === 0) return -1;
+    return path20[path20.length - 1].counter ?? 0;
   }
   /**
    * Get current node's sibling index (alias for getPosition).
@@ -43537,11 +43538,11 @@ var NativeCRC64 = (() => {
       throw new Error("Module.ENVIRONMENT has been deprecated. To force the environment, use the ENVIRONMENT compile-time option (for example, -sENVIRONMENT=web or -sENVIRONMENT=node)");
     }
     var scriptDirectory = "";
-    function locateFile(path19) {
+    function locateFile(path20) {
       if (Module["locateFile"]) {
-        return Module["locateFile"](path19, scriptDirectory);
+        return Module["locateFile"](path20, scriptDirectory);
       }
-      return scriptDirectory + path19;
+      return scriptDirectory + path20;
     }
     __name(locateFile, "locateFile");
     var read_, readAsync, readBinary, setWindowTitle;
@@ -46749,9 +46750,9 @@ var StorageSharedKeyCredentialPolicy = class extends CredentialPolicy {
    * @param request -
    */
   getCanonicalizedResourceString(request) {
-    const path19 = getURLPath(request.url) || "/";
+    const path20 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${this.factory.accountName}${path19}`;
+    canonicalizedResourceString += `/${this.factory.accountName}${path20}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -47251,9 +47252,9 @@ function storageSharedKeyCredentialPolicy(options) {
   }
   __name(getCanonicalizedHeadersString, "getCanonicalizedHeadersString");
   function getCanonicalizedResourceString(request) {
-    const path19 = getURLPath(request.url) || "/";
+    const path20 = getURLPath(request.url) || "/";
     let canonicalizedResourceString = "";
-    canonicalizedResourceString += `/${options.accountName}${path19}`;
+    canonicalizedResourceString += `/${options.accountName}${path20}`;
     const queries = getURLQueries(request.url);
     const lowercaseQueries = {};
     if (queries) {
@@ -61240,10 +61241,10 @@ var StorageContextClient = class extends StorageClient {
 // node_modules/@azure/storage-blob/dist/esm/utils/utils.common.js
 function escapeURLPath(url2) {
   const urlParsed = new URL(url2);
-  let path19 = urlParsed.pathname;
-  path19 = path19 || "/";
-  path19 = escape2(path19);
-  urlParsed.pathname = path19;
+  let path20 = urlParsed.pathname;
+  path20 = path20 || "/";
+  path20 = escape2(path20);
+  urlParsed.pathname = path20;
   return urlParsed.toString();
 }
 __name(escapeURLPath, "escapeURLPath");
@@ -61333,9 +61334,9 @@ function escape2(text) {
 __name(escape2, "escape");
 function appendToURLPath(url2, name2) {
   const urlParsed = new URL(url2);
-  let path19 = urlParsed.pathname;
-  path19 = path19 ? path19.endsWith("/") ? `${path19}${name2}` : `${path19}/${name2}` : name2;
-  urlParsed.pathname = path19;
+  let path20 = urlParsed.pathname;
+  path20 = path20 ? path20.endsWith("/") ? `${path20}${name2}` : `${path20}/${name2}` : name2;
+  urlParsed.pathname = path20;
   return urlParsed.toString();
 }
 __name(appendToURLPath, "appendToURLPath");
@@ -71063,6 +71064,8 @@ var MAX_SHARDS = 256;
 var DEFAULT_CONCURRENCY = 4;
 var MAX_CONCURRENCY = 64;
 var MAX_HEADER_LISTINGS = 8;
+var DEFAULT_LINK_MBS = 100;
+var DEFAULT_LINK_LATENCY_MS = 20;
 var given = /* @__PURE__ */ __name((s) => s !== void 0 && s.trim() !== "", "given");
 function oneOf(name2, value, allowed, dflt) {
   if (!given(value)) return dflt;
@@ -71266,7 +71269,9 @@ function parseSettings(raw, opts = {}) {
   const check = parseCheck(raw);
   if (mode === "plan") {
     const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
-    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards) };
+    const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, 0, 1e6), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, 0, 6e4) };
+    if (link.mbPerSecond <= 0) throw new UsageError2(`--link-mbs must be above 0 (got ${JSON.stringify(raw.linkMbs)})`, "usage.bad-value");
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards), link };
   }
   const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
   return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };
@@ -71480,10 +71485,189 @@ function layoutOptionsIn(name2, shape, family) {
   return same.length ? same : opts;
 }
 __name(layoutOptionsIn, "layoutOptionsIn");
-function referenceLayout(name2, shape, family = null) {
-  return layoutOptionsIn(name2, shape, family)[0];
+
+// src/align/view.ts
+function storedMatrixShape(shape) {
+  if (shape.length === 0) return [1, 1];
+  if (shape.length === 1) return [shape[0], 1];
+  return [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
 }
-__name(referenceLayout, "referenceLayout");
+__name(storedMatrixShape, "storedMatrixShape");
+function numel(shape) {
+  return shape.reduce((a, b) => a * b, 1);
+}
+__name(numel, "numel");
+function fullView(entry, transpose3 = false) {
+  const [r, c] = storedMatrixShape(entry.shape);
+  return {
+    entry,
+    storedRows: r,
+    storedCols: c,
+    transpose: transpose3,
+    rowStart: 0,
+    rows: transpose3 ? c : r,
+    cols: transpose3 ? r : c
+  };
+}
+__name(fullView, "fullView");
+var MAX_PERMUTE_ELEMENTS = 16 * 1024 * 1024;
+function isIdentity(axes) {
+  return axes.every((a, i) => a === i);
+}
+__name(isIdentity, "isIdentity");
+function canonicalShape(shape, axes) {
+  return axes ? axes.map((a) => shape[a]) : [...shape];
+}
+__name(canonicalShape, "canonicalShape");
+function layoutView(entry, axes) {
+  if (!axes || isIdentity(axes)) return fullView(entry);
+  if (entry.shape.length === 2) return fullView(entry, true);
+  const [r, c] = storedMatrixShape(entry.shape);
+  const canon = canonicalShape(entry.shape, axes);
+  const rows = canon[0];
+  return { entry, storedRows: r, storedCols: c, transpose: false, rowStart: 0, rows, cols: numel(canon) / Math.max(1, rows), axes: [...axes] };
+}
+__name(layoutView, "layoutView");
+function viewLike(entry, like) {
+  if (like.axes && like.axes.length === entry.shape.length) return layoutView(entry, like.axes);
+  return fullView(entry, like.transpose);
+}
+__name(viewLike, "viewLike");
+function readsWhole(v) {
+  return v.transpose || v.axes !== void 0;
+}
+__name(readsWhole, "readsWhole");
+function permuteAxes(data, shape, axes) {
+  const rank = shape.length;
+  const strides = new Array(rank);
+  let s = 1;
+  for (let k = rank - 1; k >= 0; k--) {
+    strides[k] = s;
+    s *= shape[k];
+  }
+  const dims = axes.map((a) => shape[a]);
+  const step = axes.map((a) => strides[a]);
+  const out = new Float32Array(data.length);
+  const idx = new Array(rank).fill(0);
+  let src = 0;
+  const last = rank - 1;
+  const lastDim = dims[last];
+  const lastStep = step[last];
+  for (let o = 0; o < out.length; ) {
+    for (let j = 0; j < lastDim; j++) out[o++] = data[src + j * lastStep];
+    let k = last - 1;
+    while (k >= 0) {
+      idx[k]++;
+      src += step[k];
+      if (idx[k] < dims[k]) break;
+      src -= step[k] * dims[k];
+      idx[k] = 0;
+      k--;
+    }
+    if (k < 0) break;
+  }
+  return out;
+}
+__name(permuteAxes, "permuteAxes");
+function viewKey(v) {
+  return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+}
+__name(viewKey, "viewKey");
+function sliceRows(v, rowStart, rows) {
+  return { ...v, rowStart: v.rowStart + rowStart, rows };
+}
+__name(sliceRows, "sliceRows");
+function leadingBlock(v, rows, cols) {
+  return { ...v, rows, cols };
+}
+__name(leadingBlock, "leadingBlock");
+function viewElements(v) {
+  return v.rows * v.cols;
+}
+__name(viewElements, "viewElements");
+
+// src/align/experts.ts
+var FUSED_EXPERTS = /(^|\.)experts\.(gate_up|down)(\.weight)?$/;
+function hiddenWidths(entries2, roleOf) {
+  const out = /* @__PURE__ */ new Set();
+  for (const e2 of entries2) {
+    const role = roleOf(e2);
+    if (role && e2.shape.length === 1 && /(^|\.)(norm1|norm2|final_norm)\.weight$/.test(role)) out.add(e2.shape[0]);
+  }
+  return out;
+}
+__name(hiddenWidths, "hiddenWidths");
+function slab(entry, e2, shape = entry.shape.slice(1)) {
+  const bytes = (entry.end - entry.begin) / entry.shape[0];
+  const begin = entry.begin + e2 * bytes;
+  return { ...entry, shape, begin, end: begin + bytes };
+}
+__name(slab, "slab");
+function interleavedHalf(s, d, f, half) {
+  const entry = { ...s, shape: [d, f, 2] };
+  return { entry, storedRows: d, storedCols: 2 * f, transpose: false, rowStart: half * f, rows: f, cols: d, axes: [2, 1, 0] };
+}
+__name(interleavedHalf, "interleavedHalf");
+function fusedExpertParts(entry, role, hidden) {
+  const m = FUSED_EXPERTS.exec(role);
+  if (!m || entry.shape.length !== 3 || numel(entry.shape) === 0) return null;
+  const [e2, a, b] = entry.shape;
+  if ((entry.end - entry.begin) % e2 !== 0) return null;
+  const knows = /* @__PURE__ */ __name((w) => hidden.size === 0 || hidden.has(w), "knows");
+  const out = [];
+  if (m[2] === "down") {
+    let standard2 = knows(a);
+    let transposed3 = knows(b);
+    if (!standard2 && !transposed3) standard2 = transposed3 = true;
+    for (let x = 0; x < e2; x++) {
+      const s = slab(entry, x);
+      const views = [];
+      if (standard2) views.push({ view: fullView(s), label: "" });
+      if (transposed3) views.push({ view: fullView(s, true), label: "experts-transposed" });
+      out.push({ base: "mlp.down.weight", role: "mlp.down.weight", expert: x, fused: true, entry, views });
+    }
+    return out;
+  }
+  let standard = a % 2 === 0 && knows(b);
+  let transposed2 = b % 2 === 0 && knows(a);
+  if (!standard && !transposed2) [standard, transposed2] = [a % 2 === 0, b % 2 === 0];
+  if (!standard && !transposed2) return null;
+  for (let x = 0; x < e2; x++) {
+    const s = slab(entry, x);
+    const gate = [];
+    const up = [];
+    if (standard) {
+      gate.push({ view: sliceRows(fullView(s), 0, a / 2), label: "" });
+      up.push({ view: sliceRows(fullView(s), a / 2, a / 2), label: "" });
+    }
+    if (transposed2) {
+      const f = b / 2;
+      gate.push({ view: sliceRows(fullView(s, true), 0, f), label: "experts-transposed" });
+      up.push({ view: sliceRows(fullView(s, true), f, f), label: "experts-transposed" });
+      gate.push({ view: interleavedHalf(s, a, f, 0), label: "experts-transposed+gate-up-interleaved" });
+      up.push({ view: interleavedHalf(s, a, f, 1), label: "experts-transposed+gate-up-interleaved" });
+    }
+    out.push({ base: "mlp.gate.weight", role: "mlp.gate.weight", expert: x, fused: true, entry, views: gate });
+    out.push({ base: "mlp.up.weight", role: "mlp.up.weight", expert: x, fused: true, entry, views: up });
+  }
+  return out;
+}
+__name(fusedExpertParts, "fusedExpertParts");
+function perExpertPart(entry, base2, expert, role) {
+  return { base: base2, role, expert, fused: false, entry, views: [{ view: fullView(entry), label: "" }] };
+}
+__name(perExpertPart, "perExpertPart");
+function fittingViews(c, r) {
+  const out = [];
+  for (const rv of r.views) for (const cv of c.views) if (cv.view.rows === rv.view.rows && cv.view.cols === rv.view.cols) out.push({ candidate: cv, reference: rv });
+  return out;
+}
+__name(fittingViews, "fittingViews");
+function expertTransform(relation, c, r) {
+  const words = [c.fused ? "split-experts" : "", relation, r.fused ? "split-reference-experts" : "", c.label, ...r.label.split("+").filter(Boolean).map((w) => `reference-${w}`)];
+  return words.filter(Boolean).join("+") || "none";
+}
+__name(expertTransform, "expertTransform");
 
 // src/align/names.ts
 var COMPONENT_SEGMENTS = {
@@ -71678,102 +71862,6 @@ function expertRole(role) {
 }
 __name(expertRole, "expertRole");
 
-// src/align/view.ts
-function storedMatrixShape(shape) {
-  if (shape.length === 0) return [1, 1];
-  if (shape.length === 1) return [shape[0], 1];
-  return [shape[0], shape.slice(1).reduce((a, b) => a * b, 1)];
-}
-__name(storedMatrixShape, "storedMatrixShape");
-function numel(shape) {
-  return shape.reduce((a, b) => a * b, 1);
-}
-__name(numel, "numel");
-function fullView(entry, transpose2 = false) {
-  const [r, c] = storedMatrixShape(entry.shape);
-  return {
-    entry,
-    storedRows: r,
-    storedCols: c,
-    transpose: transpose2,
-    rowStart: 0,
-    rows: transpose2 ? c : r,
-    cols: transpose2 ? r : c
-  };
-}
-__name(fullView, "fullView");
-var MAX_PERMUTE_ELEMENTS = 16 * 1024 * 1024;
-function isIdentity(axes) {
-  return axes.every((a, i) => a === i);
-}
-__name(isIdentity, "isIdentity");
-function canonicalShape(shape, axes) {
-  return axes ? axes.map((a) => shape[a]) : [...shape];
-}
-__name(canonicalShape, "canonicalShape");
-function layoutView(entry, axes) {
-  if (!axes || isIdentity(axes)) return fullView(entry);
-  if (entry.shape.length === 2) return fullView(entry, true);
-  const [r, c] = storedMatrixShape(entry.shape);
-  const canon = canonicalShape(entry.shape, axes);
-  const rows = canon[0];
-  return { entry, storedRows: r, storedCols: c, transpose: false, rowStart: 0, rows, cols: numel(canon) / Math.max(1, rows), axes: [...axes] };
-}
-__name(layoutView, "layoutView");
-function viewLike(entry, like) {
-  if (like.axes && like.axes.length === entry.shape.length) return layoutView(entry, like.axes);
-  return fullView(entry, like.transpose);
-}
-__name(viewLike, "viewLike");
-function readsWhole(v) {
-  return v.transpose || v.axes !== void 0;
-}
-__name(readsWhole, "readsWhole");
-function permuteAxes(data, shape, axes) {
-  const rank = shape.length;
-  const strides = new Array(rank);
-  let s = 1;
-  for (let k = rank - 1; k >= 0; k--) {
-    strides[k] = s;
-    s *= shape[k];
-  }
-  const dims = axes.map((a) => shape[a]);
-  const step = axes.map((a) => strides[a]);
-  const out = new Float32Array(data.length);
-  const idx = new Array(rank).fill(0);
-  let src = 0;
-  const last = rank - 1;
-  const lastDim = dims[last];
-  const lastStep = step[last];
-  for (let o = 0; o < out.length; ) {
-    for (let j = 0; j < lastDim; j++) out[o++] = data[src + j * lastStep];
-    let k = last - 1;
-    while (k >= 0) {
-      idx[k]++;
-      src += step[k];
-      if (idx[k] < dims[k]) break;
-      src -= step[k] * dims[k];
-      idx[k] = 0;
-      k--;
-    }
-    if (k < 0) break;
-  }
-  return out;
-}
-__name(permuteAxes, "permuteAxes");
-function sliceRows(v, rowStart, rows) {
-  return { ...v, rowStart: v.rowStart + rowStart, rows };
-}
-__name(sliceRows, "sliceRows");
-function leadingBlock(v, rows, cols) {
-  return { ...v, rows, cols };
-}
-__name(leadingBlock, "leadingBlock");
-function viewElements(v) {
-  return v.rows * v.cols;
-}
-__name(viewElements, "viewElements");
-
 // src/align/align.ts
 var MIN_INFORMATIVE_ELEMENTS = 4096;
 var FUSED = [
@@ -71789,20 +71877,28 @@ function isInformative(v) {
 }
 __name(isInformative, "isInformative");
 var NO_FAMILIES = { candidate: null, reference: null };
+function layoutTransform(c, r) {
+  if (c === r) return "none";
+  if (r === NATIVE) return c;
+  return c === NATIVE ? `reference-${r}` : `${c}+reference-${r}`;
+}
+__name(layoutTransform, "layoutTransform");
 function pairLayouts(c, r, families = NO_FAMILIES) {
   const cOpts = layoutOptionsIn(c.name, c.shape, families.candidate);
-  const rOpt = referenceLayout(r.name, r.shape, families.reference);
-  if (rOpt.label === NATIVE && cOpts.length === 1 && cOpts[0].label === NATIVE) return pairWhole(c, r);
-  const want = canonicalShape(r.shape, rOpt.axes);
-  const rv = layoutView(r, rOpt.axes);
-  const fits = cOpts.filter((o) => {
-    const got = canonicalShape(c.shape, o.axes);
-    return got.length === want.length && got.every((d, i) => d === want[i]);
-  });
-  if (fits.length === 0) return rOpt.label === NATIVE && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
-  const views = fits.map((o) => ({ candidate: layoutView(c, o.axes), transform: o.label === rOpt.label ? "none" : o.label }));
-  const [first, ...rest] = views;
-  return { cv: first.candidate, rv, transform: first.transform, ...rest.length ? { alternatives: rest } : {} };
+  const rOpts = layoutOptionsIn(r.name, r.shape, families.reference);
+  const onlyNative = /* @__PURE__ */ __name((opts) => opts.length === 1 && opts[0].label === NATIVE, "onlyNative");
+  if (onlyNative(rOpts) && onlyNative(cOpts)) return pairWhole(c, r);
+  const fits = [];
+  for (const ro of rOpts) {
+    const want = canonicalShape(r.shape, ro.axes);
+    for (const co of cOpts) {
+      const got = canonicalShape(c.shape, co.axes);
+      if (got.length === want.length && got.every((d, i) => d === want[i])) fits.push({ candidate: layoutView(c, co.axes), reference: layoutView(r, ro.axes), transform: layoutTransform(co.label, ro.label) });
+    }
+  }
+  if (fits.length === 0) return rOpts.some((o) => o.label === NATIVE) && cOpts.some((o) => o.label === NATIVE) ? pairWhole(c, r) : null;
+  const [first, ...rest] = fits;
+  return { cv: first.candidate, rv: first.reference, transform: first.transform, ...rest.length ? { alternatives: rest } : {} };
 }
 __name(pairLayouts, "pairLayouts");
 function pairWhole(c, r) {
@@ -71866,15 +71962,18 @@ function alignModels(candidate, reference, spec) {
     return kinds.map((k) => refByKey.get(keyOf(k, info2.layer, role))).filter((x) => x !== void 0);
   }, "lookupAll");
   const lookup = /* @__PURE__ */ __name((info2, role) => lookupAll(info2, role)[0], "lookup");
-  const RANK = /* @__PURE__ */ __name((t) => t === "none" ? 0 : t === "transpose" || t.startsWith("layout:") ? 1 : 2, "RANK");
+  const RANK = /* @__PURE__ */ __name((t) => t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2, "RANK");
   const bestWhole = /* @__PURE__ */ __name((entry, info2) => lookupAll(info2, info2.role).map((r) => pairLayouts(entry, r.entry, families)).filter((x) => x !== null).sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null, "bestWhole");
-  const experts = expertIndex(reference, rInfo);
+  const roleIn = /* @__PURE__ */ __name((infos) => (e2) => infos.get(e2.name)?.role ?? null, "roleIn");
+  const cHidden = hiddenWidths(candidate, roleIn(cInfo));
+  const { routed: refExperts, shared: refShared } = expertIndex(reference, rInfo, hiddenWidths(reference, roleIn(rInfo)));
   const moeLayers = /* @__PURE__ */ __name((infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`)), "moeLayers");
   const candMoe = moeLayers(cInfo);
   const refMoe = moeLayers(rInfo);
   const isRouter = /* @__PURE__ */ __name((info2, moe) => info2.role === "mlp.gate.weight" && moe.has(`${componentKind(info2.component)}|${info2.layer}`), "isRouter");
   let nextExpertGroup = EXPERT_GROUPS;
   const expertGroups = /* @__PURE__ */ new Map();
+  const denseOf = /* @__PURE__ */ __name((info2, base2) => lookupAll({ ...info2, role: base2 }, base2).find((r) => !isRouter(r.info, refMoe)), "denseOf");
   const usedRef = /* @__PURE__ */ new Set();
   const comps = /* @__PURE__ */ new Map();
   const excluded = [];
@@ -71895,39 +71994,69 @@ function alignModels(candidate, reference, spec) {
       comp26.pairs.push({ component: info2.component, layer: info2.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...alternatives ? { alternatives } : {} });
       usedRef.add(rv.entry.name);
     }, "add");
-    const ex = expertRole(info2.role);
-    if (ex) {
-      const k = keyOf(componentKind(info2.component), info2.layer, ex.base);
-      const refExperts = (experts.get(k) ?? []).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).filter((x) => x.whole?.transform === "none");
-      if (refExperts.length > 1 && refExperts.length <= MAX_EXPERT_OPTIONS) {
-        let id = expertGroups.get(k);
-        if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
-        for (const { r, whole: w } of refExperts) {
-          comp26.pairs.push({ component: info2.component, layer: info2.layer, role: r.info.role, candidate: w.cv, reference: w.rv, transform: "expert-matched", informative: isInformative(w.cv), ambiguity: id });
-          usedRef.add(r.entry.name);
-        }
-        continue;
-      }
-      const dense = refExperts.length === 0 ? lookupAll({ ...info2, role: ex.base }, ex.base).map((r) => ({ r, whole: pairWhole(entry, r.entry) })).find((x) => x.whole?.transform === "none") : void 0;
-      if (dense) {
-        add(dense.whole.cv, dense.whole.rv, ex.base, ex.expert < 0 ? "shared-expert-of-dense" : "expert-of-dense");
-        continue;
-      }
-    }
-    const fused = fusedExperts(entry, info2.role);
-    if (fused) {
-      const kind = componentKind(info2.component);
+    const pairOne = /* @__PURE__ */ __name((c, r, relation, ambiguity) => {
+      const fits = fittingViews(c, r);
+      if (fits.length === 0) return false;
+      const transform = /* @__PURE__ */ __name((f) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label }), "transform");
+      const [first, ...rest] = fits;
+      comp26.pairs.push({
+        component: info2.component,
+        layer: info2.layer,
+        role: r.role,
+        candidate: first.candidate.view,
+        reference: first.reference.view,
+        transform: transform(first),
+        informative: isInformative(first.candidate.view),
+        ...ambiguity !== void 0 ? { ambiguity } : {},
+        ...rest.length ? { alternatives: rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) })) } : {}
+      });
+      usedRef.add(r.entry.name);
+      return true;
+    }, "pairOne");
+    const kind = componentKind(info2.component);
+    const pairWithExperts = /* @__PURE__ */ __name((part, relation) => {
+      const refs = (refExperts.get(keyOf(kind, info2.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
+      if (refs.length === 0 || refs.length > MAX_EXPERT_OPTIONS) return false;
+      const id = refs.length > 1 ? nextExpertGroup++ : void 0;
+      for (const r of refs) pairOne(part, r, relation, id);
+      return true;
+    }, "pairWithExperts");
+    const matchRouted = /* @__PURE__ */ __name((parts) => {
       let any = false;
-      for (const part of fused) {
-        const same = (experts.get(keyOf(kind, info2.layer, part.base)) ?? []).find((r) => expertRole(r.info.role).expert === part.expert);
-        const dense = same ?? lookupAll({ ...info2, role: part.base }, part.base)[0];
-        if (!dense) continue;
-        const rv = fullView(dense.entry);
-        if (rv.rows !== part.view.rows || rv.cols !== part.view.cols) continue;
-        add(part.view, rv, part.base, same ? "split-experts" : "split-experts+expert-of-dense");
-        any = true;
+      for (const part of parts) {
+        const k = keyOf(kind, info2.layer, part.base);
+        const refs = (refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
+        if (refs.length > MAX_EXPERT_OPTIONS) {
+          if (!part.fused && refs.every((r) => !r.fused)) return any;
+          const same = refs.find((r) => r.expert === part.expert);
+          if (same && pairOne(part, same, "", void 0)) any = true;
+          continue;
+        }
+        if (refs.length > 0) {
+          let id;
+          if (refs.length > 1) {
+            id = expertGroups.get(k);
+            if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
+          }
+          for (const r of refs) pairOne(part, r, "expert-matched", id);
+          any = true;
+          continue;
+        }
+        const dense = denseOf(info2, part.base);
+        if (dense && pairOne(part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense", void 0)) any = true;
       }
-      if (any) continue;
+      return any;
+    }, "matchRouted");
+    const ex = expertRole(info2.role);
+    const routed = ex ? ex.expert >= 0 ? [perExpertPart(entry, ex.base, ex.expert, info2.role)] : null : fusedExpertParts(entry, info2.role, cHidden);
+    if (routed && matchRouted(routed)) continue;
+    if (ex && ex.expert < 0) {
+      const shared3 = refShared.get(keyOf(kind, info2.layer, ex.base));
+      const part = perExpertPart(entry, ex.base, -1, info2.role);
+      if (shared3 && pairOne(part, perExpertPart(shared3.entry, ex.base, -1, shared3.info.role), shared3.info.role === info2.role ? "" : "shared-expert", void 0)) continue;
+      const dense = denseOf(info2, ex.base);
+      if (dense && pairOne(part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense", void 0)) continue;
+      if (pairWithExperts(part, "shared-expert-of-expert")) continue;
     }
     const whole = isRouter(info2, candMoe) !== isRouter(info2, refMoe) ? null : bestWhole(entry, info2);
     if (whole) {
@@ -71950,21 +72079,26 @@ function alignModels(candidate, reference, spec) {
         const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info2.role));
         if (m < 0) continue;
         const fusedRole = info2.role.replace(new RegExp(`(^|\\.)${f.parts[m]}(\\.|$)`), (_x, a, b) => `${a}${f.parts.join("_").replace("q_k_v", "qkv")}${b}`);
-        const fused2 = lookup(info2, fusedRole);
-        if (!fused2) continue;
+        const fused = lookup(info2, fusedRole);
+        if (!fused) continue;
         const partRoles = f.parts.map((p) => fusedRole.replace(f.fused, (_x, a, b) => `${a}${p}${b}`));
         const siblings = partRoles.map((r) => candidate.find((t) => {
           const i2 = cInfo.get(t.name);
           return i2 && i2.component === info2.component && i2.layer === info2.layer && i2.role === r;
         }));
         if (siblings.some((s2) => !s2)) continue;
-        const s = splitFused(fused2.entry, siblings.map((x) => x));
+        const s = splitFused(fused.entry, siblings.map((x) => x));
         if (s) {
           add(s.partViews[m], s.fusedViews[m], info2.role, s.transposed ? `transpose+${f.transform}` : f.transform);
           done = true;
         }
       }
       if (done) break;
+    }
+    if (!done && !ex && DENSE_MLP.test(info2.role) && !isRouter(info2, candMoe)) {
+      const part = perExpertPart(entry, info2.role, -1, info2.role);
+      const shared3 = refShared.get(keyOf(kind, info2.layer, info2.role));
+      done = shared3 !== void 0 && pairOne(part, perExpertPart(shared3.entry, info2.role, -1, shared3.info.role), "dense-of-shared-expert", void 0) || pairWithExperts(part, "dense-of-expert");
     }
     if (!done) {
       comp26.unmatched.push(entry.name);
@@ -71987,32 +72121,26 @@ __name(alignModels, "alignModels");
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
 var EXPERT_GROUPS = 1e6;
 var MAX_EXPERT_OPTIONS = 16;
-function fusedExperts(entry, role) {
-  const m = /(^|\.)experts\.(gate_up|down)(\.weight)?$/.exec(role);
-  if (!m || entry.shape.length !== 3) return null;
-  const [e2, rows, cols] = entry.shape;
-  const whole = { entry, storedRows: e2 * rows, storedCols: cols, transpose: false, rowStart: 0, rows: e2 * rows, cols };
-  const out = [];
-  for (let x = 0; x < e2; x++) {
-    if (m[2] === "down") out.push({ view: sliceRows(whole, x * rows, rows), base: "mlp.down.weight", expert: x });
-    else if (rows % 2 === 0) {
-      out.push({ view: sliceRows(whole, x * rows, rows / 2), base: "mlp.gate.weight", expert: x });
-      out.push({ view: sliceRows(whole, x * rows + rows / 2, rows / 2), base: "mlp.up.weight", expert: x });
-    }
-  }
-  return out;
-}
-__name(fusedExperts, "fusedExperts");
-function expertIndex(reference, rInfo) {
-  const out = /* @__PURE__ */ new Map();
+var DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;
+function expertIndex(reference, rInfo, hidden) {
+  const routed = /* @__PURE__ */ new Map();
+  const shared3 = /* @__PURE__ */ new Map();
   for (const entry of reference) {
     const info2 = rInfo.get(entry.name);
-    const ex = info2 ? expertRole(info2.role) : null;
-    if (!info2 || !ex || ex.expert < 0) continue;
-    const k = keyOf(componentKind(info2.component), info2.layer, ex.base);
-    out.set(k, [...out.get(k) ?? [], { entry, info: info2 }]);
+    if (!info2) continue;
+    const kind = componentKind(info2.component);
+    const ex = expertRole(info2.role);
+    if (ex && ex.expert < 0) {
+      shared3.set(keyOf(kind, info2.layer, ex.base), { entry, info: info2 });
+      continue;
+    }
+    const parts = ex ? [perExpertPart(entry, ex.base, ex.expert, info2.role)] : fusedExpertParts(entry, info2.role, hidden) ?? [];
+    for (const p of parts) {
+      const k = keyOf(kind, info2.layer, p.base);
+      routed.set(k, [...routed.get(k) ?? [], p]);
+    }
   }
-  return out;
+  return { routed, shared: shared3 };
 }
 __name(expertIndex, "expertIndex");
 var MAX_WIDE_OPTIONS = 256;
@@ -72041,7 +72169,8 @@ function pairWideInOrder(widened, options, layerOfRef, rInfo, still) {
     const orderedRefs = [...refs.values()].sort(
       (a, b) => (layerOfRef(a) ?? -1) - (layerOfRef(b) ?? -1) || roleRank(rInfo.get(a.name).role) - roleRank(rInfo.get(b.name).role) || naturalCompare(a.name, b.name)
     );
-    const orderedCands = [...cands].sort((a, b) => naturalCompare(a.entry.name, b.entry.name));
+    const candLayer = /* @__PURE__ */ __name((u) => u.layer ?? genericLayer(u.entry.name) ?? -1, "candLayer");
+    const orderedCands = [...cands].sort((a, b) => candLayer(a) - candLayer(b) || roleRank(a.role) - roleRank(b.role) || naturalCompare(a.entry.name, b.entry.name));
     orderedCands.forEach((u, i) => {
       const ref = orderedRefs[i];
       const o = ref ? options.get(u).find((x) => x.ref.name === ref.name) : void 0;
@@ -72079,8 +72208,8 @@ function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind)
       const fitsIn = /* @__PURE__ */ __name((refs) => refs.map((r) => ({ ref: r, whole: pairLayouts(u.entry, r, families) })).filter((x) => x.whole !== null && x.whole.transform !== "leading-block"), "fitsIn");
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       let wide = false;
-      if (fits.length === 0 && layer === null) {
-        fits = fitsIn(free);
+      if (fits.length === 0) {
+        fits = fitsIn(layer === null ? free : free.filter((r) => layerOfRef(r) === null));
         wide = true;
       }
       const same = fits.filter((f) => f.whole.transform !== "transpose");
@@ -72123,7 +72252,7 @@ function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind)
             transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
             informative: isInformative(o.whole.cv),
             ambiguity: id,
-            ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ candidate: a.candidate, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}
+            ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}
           });
           usedRef.add(o.ref.name);
         }
@@ -72139,9 +72268,123 @@ __name(structuralFallback, "structuralFallback");
 // src/common/version.ts
 var VERSION = "0.1.0";
 
+// src/sources/cached.ts
+import { createHash as createHash2 } from "node:crypto";
+import { existsSync as existsSync4 } from "node:fs";
+import { mkdir as mkdir3, readFile, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
+import path13 from "node:path";
+function isRevisioned(s) {
+  const x = s;
+  return typeof x.resolve === "function" && typeof x.snapshot === "function" && typeof x.restore === "function";
+}
+__name(isRevisioned, "isRevisioned");
+var CACHE_FORMAT = 1;
+var CachedSource = class {
+  constructor(inner, cacheRoot, logger8, store = null) {
+    this.inner = inner;
+    this.cacheRoot = cacheRoot;
+    this.logger = logger8;
+    this.store = store;
+    this.source = inner.source;
+  }
+  static {
+    __name(this, "CachedSource");
+  }
+  source;
+  stats = { listing: "off", rangesHit: 0, rangesStored: 0, bytesFromCache: 0 };
+  /** Store ranges read from the network (set in sampled mode; exact mode would copy whole models). */
+  storeRanges = false;
+  dir = null;
+  /** The store key of this reference's entry: repo and commit (and the cache format). */
+  storeKey(repoKey, sha) {
+    return `fromscratch-ref-v${CACHE_FORMAT}-${repoKey}@${sha}`;
+  }
+  get bytesRead() {
+    return this.inner.bytesRead;
+  }
+  async list() {
+    const { sha } = await this.inner.resolve();
+    const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
+    this.dir = path13.join(this.cacheRoot, `${repoKey}@${sha}`);
+    const file = path13.join(this.dir, "listing.json");
+    if (this.store) {
+      const key = this.storeKey(repoKey, sha);
+      const onDisk = await readFile(file).then(() => true, () => false);
+      const restored = onDisk ? false : await this.store.restore(key, this.dir);
+      this.stats.store = { name: this.store.name, key, restored, saved: false };
+      if (restored) this.logger.info(`cache restored: ${this.source} @ ${sha} from ${this.store.name} (key ${key})`);
+    }
+    try {
+      const cached2 = JSON.parse(await readFile(file, "utf8"));
+      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
+        this.inner.restore(cached2.snapshot);
+        this.stats.listing = "hit";
+        this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);
+        return { ...cached2.listing, source: this.source, headerBytes: 0 };
+      }
+    } catch {
+    }
+    const listing = await this.inner.list();
+    this.stats.listing = "miss";
+    const snapshot2 = this.inner.snapshot();
+    if (snapshot2) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot: snapshot2 }));
+    return listing;
+  }
+  rangeFile(file, begin, end) {
+    const h = createHash2("sha256").update(`${file}\0${begin}\0${end}`).digest("hex");
+    return path13.join(this.dir, "ranges", h.slice(0, 2), `${h}.bin`);
+  }
+  async read(file, begin, end) {
+    if (this.dir === null) return this.inner.read(file, begin, end);
+    const where2 = this.rangeFile(file, begin, end);
+    try {
+      const bytes2 = new Uint8Array(await readFile(where2));
+      if (bytes2.length === end - begin) {
+        this.stats.rangesHit++;
+        this.stats.bytesFromCache += bytes2.length;
+        return bytes2;
+      }
+    } catch {
+    }
+    const bytes = await this.inner.read(file, begin, end);
+    if (this.storeRanges) {
+      await atomicWrite(where2, bytes);
+      this.stats.rangesStored++;
+    }
+    return bytes;
+  }
+  /**
+   * Save this reference's directory to the store when this run added to it
+   * (a fresh listing or new ranges). Entries are immutable per key, so an
+   * entry restored from the store is not saved again.
+   */
+  async persist() {
+    const st = this.stats.store;
+    if (!this.store || !st || this.dir === null || st.restored) return;
+    if (this.stats.listing !== "miss" && this.stats.rangesStored === 0) return;
+    st.saved = await this.store.save(st.key, this.dir);
+    if (st.saved) this.logger.info(`cache saved: ${this.source} to ${this.store.name} (key ${st.key})`);
+  }
+  /** Forward the plan, less the ranges the cache already holds (they are read from disk). */
+  expect(ranges, concurrency) {
+    if (!this.inner.expect) return;
+    this.inner.expect(this.dir === null ? ranges : ranges.filter((r) => !existsSync4(this.rangeFile(r.file, r.begin, r.end))), concurrency);
+  }
+  async close() {
+    await this.inner.close?.();
+  }
+};
+async function atomicWrite(file, data) {
+  await mkdir3(path13.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile2(tmp, data);
+  await rename2(tmp, file);
+}
+__name(atomicWrite, "atomicWrite");
+
 // src/sources/memo.ts
 var MEMO_MAX_RANGE_BYTES = 4 << 20;
-var MEMO_MAX_BYTES = 64 << 20;
+var MEMO_MAX_BYTES = 16 << 20;
 var MemoSource = class {
   constructor(inner, maxBytes = MEMO_MAX_BYTES, maxRange = MEMO_MAX_RANGE_BYTES) {
     this.inner = inner;
@@ -72194,6 +72437,259 @@ var MemoSource = class {
     this.held = 0;
   }
 };
+
+// src/sources/span-cache.ts
+import { mkdtemp, open as open2, rm as rm2, statfs } from "node:fs/promises";
+import path14 from "node:path";
+
+// src/sources/span-set.ts
+var Intervals = class {
+  static {
+    __name(this, "Intervals");
+  }
+  begins = [];
+  ends = [];
+  /** Index of the first interval whose end is after `at`. */
+  firstEndingAfter(at) {
+    let lo = 0;
+    let hi = this.ends.length;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (this.ends[mid] <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+  covers(begin, end) {
+    if (end <= begin) return true;
+    const i = this.firstEndingAfter(begin);
+    return i < this.begins.length && this.begins[i] <= begin && this.ends[i] >= end;
+  }
+  /** The parts of [begin, end) not held, in order. */
+  gaps(begin, end) {
+    const out = [];
+    let at = begin;
+    for (let i = this.firstEndingAfter(begin); i < this.begins.length && at < end; i++) {
+      if (this.begins[i] >= end) break;
+      if (this.begins[i] > at) out.push([at, this.begins[i]]);
+      at = Math.max(at, this.ends[i]);
+    }
+    if (at < end) out.push([at, end]);
+    return out;
+  }
+  /** Add [begin, end), merging with what it touches; returns the bytes newly covered. */
+  add(begin, end) {
+    if (end <= begin) return 0;
+    const fresh = this.gaps(begin, end).reduce((s, [a, b2]) => s + b2 - a, 0);
+    let i = this.firstEndingAfter(begin - 1);
+    let j = i;
+    let b = begin;
+    let e2 = end;
+    while (j < this.begins.length && this.begins[j] <= end) {
+      b = Math.min(b, this.begins[j]);
+      e2 = Math.max(e2, this.ends[j]);
+      j++;
+    }
+    this.begins.splice(i, j - i, b);
+    this.ends.splice(i, j - i, e2);
+    return fresh;
+  }
+};
+var SpanSet = class {
+  static {
+    __name(this, "SpanSet");
+  }
+  files = /* @__PURE__ */ new Map();
+  /** Bytes covered in all. */
+  bytes = 0;
+  of(file) {
+    let f = this.files.get(file);
+    if (!f) this.files.set(file, f = new Intervals());
+    return f;
+  }
+  covers(file, begin, end) {
+    return this.files.get(file)?.covers(begin, end) ?? end <= begin;
+  }
+  gaps(file, begin, end) {
+    const f = this.files.get(file);
+    return f ? f.gaps(begin, end) : end > begin ? [[begin, end]] : [];
+  }
+  /** Add [begin, end) of `file`; returns the bytes it newly covers. */
+  add(file, begin, end) {
+    const fresh = this.of(file).add(begin, end);
+    this.bytes += fresh;
+    return fresh;
+  }
+};
+
+// src/sources/span-cache.ts
+var SPAN_CACHE_MEMORY_BYTES = 64 << 20;
+var SPAN_CACHE_DISK_BYTES = 64 * 1024 ** 3;
+var SpanCacheSource = class {
+  constructor(inner, options) {
+    this.inner = inner;
+    this.options = options;
+    this.memoryBytes = options.memoryBytes ?? SPAN_CACHE_MEMORY_BYTES;
+  }
+  static {
+    __name(this, "SpanCacheSource");
+  }
+  stats = { hits: 0, bytesFromCache: 0, memoryBytes: 0, diskBytes: 0 };
+  held = new SpanSet();
+  /** Per file, disjoint segments sorted by begin. */
+  segments = /* @__PURE__ */ new Map();
+  inFlight = /* @__PURE__ */ new Map();
+  spill = null;
+  spillOpening = null;
+  diskBudget = null;
+  closed = false;
+  memoryBytes;
+  get source() {
+    return this.inner.source;
+  }
+  get bytesRead() {
+    return this.inner.bytesRead;
+  }
+  list() {
+    return this.inner.list();
+  }
+  /** Forward the plan less what is kept, and less repeats of ranges announced earlier in it (served once kept). */
+  expect(ranges, concurrency) {
+    if (!this.inner.expect) return;
+    const announced = new SpanSet();
+    const fresh = [];
+    for (const r of ranges) {
+      if (this.held.covers(r.file, r.begin, r.end) || announced.covers(r.file, r.begin, r.end)) continue;
+      announced.add(r.file, r.begin, r.end);
+      fresh.push(r);
+    }
+    this.inner.expect(fresh, concurrency);
+  }
+  async read(file, begin, end) {
+    if (end > begin && this.held.covers(file, begin, end)) return this.fromCache(file, begin, end);
+    const key = `${file}\0${begin}\0${end}`;
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const p = this.inner.read(file, begin, end).then(async (bytes) => {
+      await this.keep(file, begin, bytes);
+      return bytes;
+    });
+    this.inFlight.set(key, p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+  async fromCache(file, begin, end) {
+    const segs = this.segments.get(file);
+    let i = firstEndingAfter(segs, begin);
+    this.stats.hits++;
+    this.stats.bytesFromCache += end - begin;
+    const first = segs[i];
+    if (first.bytes && first.end >= end) return first.bytes.subarray(begin - first.begin, end - first.begin);
+    const out = new Uint8Array(end - begin);
+    for (let at = begin; at < end; i++) {
+      const s = segs[i];
+      const to = Math.min(end, s.end);
+      if (s.bytes) out.set(s.bytes.subarray(at - s.begin, to - s.begin), at - begin);
+      else await readFully(this.spill.fh, out, at - begin, to - at, s.at + (at - s.begin));
+      at = to;
+    }
+    return out;
+  }
+  /** Keep the parts of [begin, begin + bytes.length) not kept yet: in memory while the budget allows, then on disk. */
+  async keep(file, begin, bytes) {
+    if (this.closed) return;
+    for (const [a, b] of this.held.gaps(file, begin, begin + bytes.length)) {
+      const part = bytes.subarray(a - begin, b - begin);
+      let seg = null;
+      if (this.stats.memoryBytes + part.length <= this.memoryBytes) {
+        seg = { begin: a, end: b, bytes: part.slice(), at: 0 };
+        this.stats.memoryBytes += part.length;
+      } else if (this.options.scratchDir !== null && await this.diskRoom() >= part.length) {
+        await this.openSpill();
+        if (this.closed || !this.spill) return;
+        const at = this.spill.size;
+        this.spill.size += part.length;
+        await this.spill.fh.write(part, 0, part.length, at);
+        seg = { begin: a, end: b, bytes: null, at };
+        this.stats.diskBytes += part.length;
+      }
+      if (!seg) continue;
+      if (!this.held.gaps(file, a, b).every(([x, y]) => x === a && y === b)) continue;
+      const segs = this.segments.get(file) ?? [];
+      this.segments.set(file, segs);
+      segs.splice(firstEndingAfter(segs, a), 0, seg);
+      this.held.add(file, a, b);
+    }
+  }
+  /** Bytes the disk may still take: min(budget, half the scratch dir's free space at the first spill) less what is spilled. */
+  async diskRoom() {
+    if (this.diskBudget === null) {
+      let free = Number.POSITIVE_INFINITY;
+      try {
+        const s = await statfs(this.options.scratchDir);
+        free = s.bavail * s.bsize;
+      } catch {
+        free = 0;
+      }
+      this.diskBudget = Math.min(this.options.diskBytes ?? SPAN_CACHE_DISK_BYTES, free / 2);
+    }
+    return this.diskBudget - this.stats.diskBytes;
+  }
+  async openSpill() {
+    if (this.spill) return;
+    this.spillOpening ??= (async () => {
+      const dir = await mkdtemp(path14.join(this.options.scratchDir, "fromscratch-spans-"));
+      const file = path14.join(dir, "candidate-spans.bin");
+      const fh = await open2(file, "w+", 384);
+      const unlinked = await rm2(dir, { recursive: true, force: true }).then(
+        () => true,
+        () => false
+      );
+      this.spill = { fh, dir, unlinked, size: 0 };
+      if (this.closed) await this.dropSpill();
+    })();
+    await this.spillOpening;
+  }
+  async dropSpill() {
+    const s = this.spill;
+    this.spill = null;
+    if (!s) return;
+    await s.fh.close().catch(() => void 0);
+    if (!s.unlinked) await rm2(s.dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+  /** Forget every kept byte and remove the scratch file. The candidate source itself is closed too. */
+  async close() {
+    this.closed = true;
+    this.segments.clear();
+    this.stats.memoryBytes = 0;
+    await this.spillOpening?.catch(() => void 0);
+    await this.dropSpill();
+    await this.inner.close?.();
+  }
+};
+function firstEndingAfter(segs, at) {
+  let lo = 0;
+  let hi = segs.length;
+  while (lo < hi) {
+    const mid = lo + hi >> 1;
+    if (segs[mid].end <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+__name(firstEndingAfter, "firstEndingAfter");
+async function readFully(fh, out, offset, length, position) {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(out, offset + got, length - got, position + got);
+    if (bytesRead === 0) throw new Error("internal: the candidate span cache's scratch file ended early");
+    got += bytesRead;
+  }
+}
+__name(readFully, "readFully");
 
 // src/stats/pair-stats.ts
 var PairAccumulator = class {
@@ -72889,9 +73385,9 @@ function standardised(x, n2, m, cols, axis) {
     }
   }, "centre");
   centre();
-  let spread = 0;
-  for (let i = 0; i < n2 * m; i++) spread += out[i] ** 2;
-  if (!(spread > 1e-12 * n2)) return null;
+  let spread2 = 0;
+  for (let i = 0; i < n2 * m; i++) spread2 += out[i] ** 2;
+  if (!(spread2 > 1e-12 * n2)) return null;
   for (let k = 0; k < m; k++) {
     let ss = 0;
     for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
@@ -72904,21 +73400,20 @@ function standardised(x, n2, m, cols, axis) {
 }
 __name(standardised, "standardised");
 function gramInner(ca, cb, n2, m) {
+  const ga = rowDots(...selfOf(transpose(ca, n2, m), m, n2));
+  const gb2 = rowDots(...selfOf(transpose(cb, n2, m), m, n2));
   let s = 0;
-  for (let k = 0; k < m; k++) {
-    for (let l = k; l < m; l++) {
-      let ga = 0;
-      let gb = 0;
-      for (let u = 0; u < n2; u++) {
-        ga += ca[u * m + k] * ca[u * m + l];
-        gb += cb[u * m + k] * cb[u * m + l];
-      }
-      s += (k === l ? 1 : 2) * ga * gb;
-    }
-  }
+  for (let i = 0; i < m * m; i++) s += ga[i] * gb2[i];
   return s;
 }
 __name(gramInner, "gramInner");
+var selfOf = /* @__PURE__ */ __name((x, rows, w) => [x, rows, x, rows, w], "selfOf");
+function transpose(x, n2, m) {
+  const out = new Float64Array(n2 * m);
+  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[k * n2 + u] = x[u * m + k];
+  return out;
+}
+__name(transpose, "transpose");
 function crossSquares(ca, cb, n2, m) {
   let s = 0;
   for (let u = 0; u < n2; u++) {
@@ -72981,12 +73476,14 @@ function matchRows(cFull, r, modulus = 0) {
   let judged = null;
   const heldOut = /* @__PURE__ */ __name(() => judged ??= heldOutTest(cc, rr, perm, signs, held), "heldOut");
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
+  const fullSigns = new Int8Array(cFull.rows);
   let identical = 0;
   picked.forEach((row, k) => {
     fullPerm[row] = perm[k];
+    fullSigns[row] = signs[k];
     if (perm[k] === row) identical++;
   });
-  return { select, heldOut, perm: fullPerm, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
+  return { select, heldOut, perm: fullPerm, signs: fullSigns, identityFraction: identical / Math.max(1, matched), flipped: flipped / Math.max(1, matched) };
 }
 __name(matchRows, "matchRows");
 function splitFeatures(w, limit) {
@@ -73040,7 +73537,7 @@ function procrustes(a, b) {
   const m = rowDots(columns(a, rows), d, columns(b, rows), d, rows);
   const { u, v } = svd(m, d);
   const q = rowDots(u, d, v, d, d);
-  const mapped = rowDots(a.data, rows, transpose(q, d), d, d);
+  const mapped = rowDots(a.data, rows, transpose2(q, d), d, d);
   let fit = 0;
   for (let r = 0; r < rows; r++) {
     let ab = 0;
@@ -73064,14 +73561,14 @@ function columns(m, rows) {
   return out;
 }
 __name(columns, "columns");
-function transpose(q, d) {
+function transpose2(q, d) {
   const out = new Float64Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[j * d + i] = q[i * d + j];
   return out;
 }
-__name(transpose, "transpose");
+__name(transpose2, "transpose");
 function svd(m, d) {
-  const a = transpose(m, d);
+  const a = transpose2(m, d);
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
   for (let sweep = 0; sweep < 30; sweep++) {
@@ -73119,7 +73616,7 @@ function svd(m, d) {
     s[j] = n2;
     for (let i = 0; i < d; i++) u[i * d + j] = n2 > 0 ? a[j * d + i] / n2 : i === j ? 1 : 0;
   }
-  return { u, s, v: transpose(v, d) };
+  return { u, s, v: transpose2(v, d) };
 }
 __name(svd, "svd");
 function rotateRows(m, q) {
@@ -73332,11 +73829,12 @@ function residualRows(m, residual, center) {
   return { rows: r.rows, cols: r.cols, data: out };
 }
 __name(residualRows, "residualRows");
+var ROW_CHUNK = 256;
 function residualMap(basis) {
   let total = null;
-  let signs = null;
   let n2 = 0;
   let m = 0;
+  let signing = null;
   for (const b of basis.blocks) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
@@ -73348,37 +73846,57 @@ function residualMap(basis) {
     n2 = c.rows;
     m = r.rows;
     const cols = columnSubset(shared3, 4096);
-    const cos = rowCosines(c, r, cols);
     const w = Math.sqrt(cols ? cols.length : shared3);
-    total ??= new Float64Array(n2 * m);
-    for (let i = 0; i < n2 * m; i++) total[i] += w * (b.signed ? cos[i] : Math.abs(cos[i]));
-    if (!b.signed && !signs) signs = cos;
+    total ??= new Float32Array(n2 * m);
+    for (let i0 = 0; i0 < n2; i0 += ROW_CHUNK) {
+      const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n2 - i0) }, (_, k) => i0 + k);
+      const cos = rowCosines(pickRows(c, rows), r, cols);
+      const at = i0 * m;
+      for (let k = 0; k < cos.length; k++) total[at + k] += w * (b.signed ? cos[k] : Math.abs(cos[k]));
+    }
+    if (!b.signed && !signing) signing = { c, r, cols };
   }
   if (!total) return null;
   const swap = n2 > m;
   const score = swap ? transposeScore(total, n2, m) : total;
   const a = swap ? invertMatching(maximizeAssignment(score, m, n2), n2) : maximizeAssignment(score, n2, m);
-  return withSigns(a, signs, n2, m);
+  return withSigns(a, signing, n2, m);
 }
 __name(residualMap, "residualMap");
-function withSigns(a, signs, n2, m) {
+function profileCos(s, i, j) {
+  const k = s.cols ? s.cols.length : s.c.cols;
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let x = 0; x < k; x++) {
+    const col = s.cols ? s.cols[x] : x;
+    const u = s.c.data[i * s.c.cols + col];
+    const v = s.r.data[j * s.r.cols + col];
+    dot += u * v;
+    na += u * u;
+    nb += v * v;
+  }
+  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+}
+__name(profileCos, "profileCos");
+function withSigns(a, signing, n2, m) {
   const sign = new Float32Array(n2);
   let same = 0;
   let quality = 0;
   for (let i = 0; i < n2; i++) {
     const j = a[i];
-    const sv = signs && j >= 0 ? signs[i * m + j] : 1;
+    const sv = signing && j >= 0 ? profileCos(signing, i, j) : 1;
     sign[i] = sv < 0 ? -1 : 1;
-    if (signs && j >= 0) quality += Math.abs(sv);
+    if (signing && j >= 0) quality += Math.abs(sv);
     if (j === i && sign[i] > 0) same++;
   }
   let identityQuality = 0;
-  if (signs) for (let i = 0; i < Math.min(n2, m); i++) identityQuality += Math.abs(signs[i * m + i]);
-  return { perm: a, sign, identity: same >= 0.98 * n2, quality: signs ? quality / n2 : 0, identityQuality: signs ? identityQuality / n2 : 0 };
+  if (signing) for (let i = 0; i < Math.min(n2, m); i++) identityQuality += Math.abs(profileCos(signing, i, i));
+  return { perm: a, sign, identity: same >= 0.98 * n2, quality: signing ? quality / n2 : 0, identityQuality: signing ? identityQuality / n2 : 0 };
 }
 __name(withSigns, "withSigns");
 function transposeScore(s, n2, m) {
-  const out = new Float64Array(n2 * m);
+  const out = new Float32Array(n2 * m);
   for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = s[i * m + j];
   return out;
 }
@@ -73403,21 +73921,10 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
   const runs = transforms.map(
     (t, i) => alignOnce(groups, t, residualSize, progress ? (done, total) => progress(`residual look ${i + 1}/${transforms.length} (${t ? t.kind : "as stored"}): ${done}/${total} matrices matched`) : void 0)
   );
-  const looks = Math.log10(transforms.length);
-  const byCandidate = /* @__PURE__ */ new Map();
-  runs.forEach((run2, i) => {
-    const t = transforms[i];
-    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
-    for (const raw of run2.results) {
-      const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
-      const prev = byCandidate.get(r.candidate);
-      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
-    }
-  });
-  const results = [...byCandidate.values()].map((best) => {
-    const log10p = Math.min(0, best.log10p + looks);
-    return { ...best, log10p, z: zFromLog10P(log10p) };
-  });
+  const results = combineLooks(
+    runs.map((r) => r.results),
+    transforms
+  );
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d]));
   return {
     results,
@@ -73427,6 +73934,24 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
   };
 }
 __name(deepAlign, "deepAlign");
+function combineLooks(looks, transforms) {
+  const penalty = Math.log10(transforms.length);
+  const byCandidate = /* @__PURE__ */ new Map();
+  looks.forEach((results, i) => {
+    const t = transforms[i];
+    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
+    for (const raw of results) {
+      const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
+      const prev = byCandidate.get(r.candidate);
+      if (!prev || r.log10p < prev.log10p) byCandidate.set(r.candidate, r);
+    }
+  });
+  return [...byCandidate.values()].map((best) => {
+    const log10p = Math.min(0, best.log10p + penalty);
+    return { ...best, log10p, z: zFromLog10P(log10p) };
+  });
+}
+__name(combineLooks, "combineLooks");
 
 // src/search/fold-findings.ts
 var FLIPPED = "#transposed";
@@ -73491,8 +74016,71 @@ function unpairedResult(view, layer, reference) {
 }
 __name(unpairedResult, "unpairedResult");
 
-// src/search/deep-stage.ts
-var SEARCH_MAX_ELEMENTS = 48e6;
+// src/common/pool.ts
+async function mapLimit(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = /* @__PURE__ */ __name(async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i], i);
+      } catch (e2) {
+        failed = true;
+        throw e2;
+      }
+    }
+  }, "worker");
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, Math.floor(limit)), items.length) }, worker));
+  return results;
+}
+__name(mapLimit, "mapLimit");
+
+// src/search/sketch-read.ts
+var RUNS_IN_FLIGHT = 16;
+async function readRowSet(source, view, rows, options = {}) {
+  const { columns: columns2, rowSign, columnSign } = options;
+  const width = columns2 ? columns2.length : view.cols;
+  const out = new Float32Array(rows.length * width);
+  const place = /* @__PURE__ */ __name((k, row) => {
+    const s = rowSign ? rowSign[k] : 1;
+    const o = k * width;
+    for (let x = 0; x < width; x++) {
+      const c = columns2 ? columns2[x] : x;
+      out[o + x] = c < 0 ? 0 : s * (columnSign ? columnSign[x] : 1) * row[c];
+    }
+  }, "place");
+  const wanted = /* @__PURE__ */ new Map();
+  rows.forEach((r, k) => {
+    if (r < 0) return;
+    const list = wanted.get(r);
+    if (list) list.push(k);
+    else wanted.set(r, [k]);
+  });
+  if (readsWhole(view)) {
+    const m = await loadMatrix(source, view);
+    for (const [r, ks] of wanted) for (const k of ks) place(k, m.data.subarray(r * m.cols, (r + 1) * m.cols));
+    return { rows: rows.length, cols: width, data: out };
+  }
+  const sorted = [...wanted.keys()].sort((a, b) => a - b);
+  const runs = [];
+  for (const r of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && r === last[1]) last[1] = r + 1;
+    else runs.push([r, r + 1]);
+  }
+  await mapLimit(runs, RUNS_IN_FLIGHT, async ([r0, r1]) => {
+    const reader = new ViewReader(source, view);
+    const block = await reader.rows(r0, r1);
+    for (let r = r0; r < r1; r++) for (const k of wanted.get(r)) place(k, block.subarray((r - r0) * view.cols, (r - r0 + 1) * view.cols));
+    reader.release();
+  });
+  return { rows: rows.length, cols: width, data: out };
+}
+__name(readRowSet, "readRowSet");
+
+// src/search/search-groups.ts
 var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
 var BASIS_ROLES = [
@@ -73502,10 +74090,6 @@ var BASIS_ROLES = [
   { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" }
 ];
 var NORM_ROLE = /norm/;
-function viewKey(v) {
-  return `${v.entry.name}@${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
-}
-__name(viewKey, "viewKey");
 function shapeKey(v) {
   return `${v.rows}x${v.cols}`;
 }
@@ -73536,63 +74120,6 @@ function storesConv1D(views, residualSize) {
   return disagree > agree2;
 }
 __name(storesConv1D, "storesConv1D");
-async function stackNorms(pairs, cand, ref, load) {
-  if (pairs.length < 2) return null;
-  const dc = pairs[0].candidate.rows;
-  const dr = pairs[0].reference.rows;
-  const use = pairs.filter((p) => p.candidate.rows === dc && p.reference.rows === dr);
-  if (use.length < 2) return null;
-  const c = new Float32Array(use.length * dc);
-  const r = new Float32Array(use.length * dr);
-  for (let k = 0; k < use.length; k++) {
-    c.set((await load(cand, use[k].candidate)).data, k * dc);
-    r.set((await load(ref, use[k].reference)).data, k * dr);
-  }
-  return {
-    candidate: { rows: use.length, cols: dc, data: c },
-    reference: { rows: use.length, cols: dr, data: r },
-    residual: "cols",
-    signed: true,
-    center: true
-  };
-}
-__name(stackNorms, "stackNorms");
-async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thresholds, progress) {
-  const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp26, tensors);
-  if (groupPairs.length === 0) {
-    summary2.note = "no matrices to search";
-    return { summary: summary2, added: [] };
-  }
-  const groups = viewGroups(comp26, groupPairs, referenceTensors);
-  const elements = searchElements(groups, basisPairs);
-  if (elements > SEARCH_MAX_ELEMENTS) {
-    summary2.note = `skipped: ${elements.toLocaleString("en-US")} elements exceed the search's in-memory budget (${SEARCH_MAX_ELEMENTS.toLocaleString("en-US")}); permuted copies of this component would not be found`;
-    return { summary: summary2, added: [] };
-  }
-  let residualSize = null;
-  for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
-  const loader = new MatrixLoader(cand, ref);
-  const loaded = await loadRoleGroups(comp26.name, groups, loader, residualSize, progress);
-  const basis = await loadBasis(basisPairs, normPairs, loader);
-  const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp26.name}: ${m}`)));
-  summary2.ran = true;
-  summary2.residualPermuted = false;
-  summary2.residualMatchQuality = deep.residualMatchQuality;
-  summary2.referenceDuplicateLayers = deep.referenceDuplicates;
-  const best = bestOrientation(deep.results);
-  const found = foldFindings(best, loaded, tensors, thresholds, summary2);
-  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
-  const searched = best.size;
-  const parts = [
-    found.count ? `the alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
-  ];
-  if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
-  if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
-  summary2.note = parts.join("; ");
-  return { summary: summary2, added };
-}
-__name(searchComponent, "searchComponent");
 var basisResidual = /* @__PURE__ */ __name((role) => BASIS_ROLES.find((x) => x.re.test(role)).residual, "basisResidual");
 function selectPairs(comp26, tensors) {
   const usable = comp26.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
@@ -73648,6 +74175,459 @@ function searchElements(groups, basisPairs) {
   return elements;
 }
 __name(searchElements, "searchElements");
+function unreadResults(unread, groups, tensors) {
+  const added = [];
+  for (const [name2, u] of unread) {
+    if (u.pairIndex !== null) {
+      tensors[u.pairIndex].error ??= u.message;
+      continue;
+    }
+    added.push({
+      ...unpairedResult(u.view, u.layer, ""),
+      candidate: name2,
+      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
+      error: u.message
+    });
+  }
+  return added;
+}
+__name(unreadResults, "unreadResults");
+async function stackNorms(pairs, cand, ref, load) {
+  if (pairs.length < 2) return null;
+  const dc = pairs[0].candidate.rows;
+  const dr = pairs[0].reference.rows;
+  const use = pairs.filter((p) => p.candidate.rows === dc && p.reference.rows === dr);
+  if (use.length < 2) return null;
+  const c = new Float32Array(use.length * dc);
+  const r = new Float32Array(use.length * dr);
+  for (let k = 0; k < use.length; k++) {
+    c.set((await load(cand, use[k].candidate)).data, k * dc);
+    r.set((await load(ref, use[k].reference)).data, k * dr);
+  }
+  return {
+    candidate: { rows: use.length, cols: dc, data: c },
+    reference: { rows: use.length, cols: dr, data: r },
+    residual: "cols",
+    signed: true,
+    center: true
+  };
+}
+__name(stackNorms, "stackNorms");
+
+// src/search/stream-search.ts
+var FEATURES = { min: 64, max: 256 };
+var UNITS = 128;
+var ROW_CLASS = 16;
+var ALL_ROWS = 256;
+var TOKENS = { min: 128, max: 512 };
+var SCORE_FEATURES = 64;
+var REFERENCE_SKETCH_BYTES = 64 << 20;
+function spread(n2, k, chunks) {
+  if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
+  const per = Math.max(1, Math.floor(k / chunks));
+  const out = [];
+  for (let c = 0; c < chunks && out.length < k; c++) {
+    const start = Math.floor(c * n2 / chunks);
+    for (let i = start; i < Math.min(n2, start + per) && out.length < k; i++) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+__name(spread, "spread");
+function classRows(n2) {
+  if (n2 <= ALL_ROWS) return Int32Array.from({ length: n2 }, (_, i) => i);
+  return Int32Array.from({ length: Math.ceil(n2 / ROW_CLASS) }, (_, i) => i * ROW_CLASS);
+}
+__name(classRows, "classRows");
+function looksFor(map, features, candidateWidth) {
+  const asStored = {
+    transform: null,
+    dims: Int32Array.from(features, (r) => r < candidateWidth ? r : -1),
+    sign: new Float32Array(features.length).fill(1)
+  };
+  if (!map || map.identity) return [asStored];
+  const inverse = new Int32Array(Math.max(...features) + 1).fill(-1);
+  map.perm.forEach((r, c) => {
+    if (r >= 0 && r < inverse.length) inverse[r] = c;
+  });
+  const dims = Int32Array.from(features, (r) => inverse[r]);
+  const sign = Float32Array.from(dims, (c) => c >= 0 ? map.sign[c] : 1);
+  const permuted = { transform: { kind: "permutation", map }, dims, sign };
+  const clean2 = map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
+  return clean2 ? [permuted] : [asStored, permuted];
+}
+__name(looksFor, "looksFor");
+async function streamSearch(comp26, tensors, referenceTensors, cand, ref, thresholds, progress) {
+  const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const { basisPairs, groupPairs, normPairs } = selectPairs(comp26, tensors);
+  if (groupPairs.length === 0) {
+    summary2.note = "no matrices to search";
+    return { summary: summary2, added: [] };
+  }
+  const viewGroupsByKey = viewGroups(comp26, groupPairs, referenceTensors);
+  const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
+  orientSquare([...viewGroupsByKey.values()]);
+  const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
+  if (groups.length === 0) {
+    summary2.note = "no matrix reads or writes the residual stream: nothing the streamed search can test";
+    return { summary: summary2, added: [] };
+  }
+  const say = /* @__PURE__ */ __name((m) => progress?.(`alignment search in ${comp26.name}: ${m}`), "say");
+  say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
+  const basis = await sketchBasis(basisPairs, normPairs, cand, ref);
+  const map = basis ? residualMap(basis) : null;
+  const features = featureDims(width);
+  const looks = looksFor(map, features, candidateWidth);
+  const reader = new SketchReader(cand, ref, features);
+  const runs = [];
+  for (let i = 0; i < looks.length; i++) {
+    const look = looks[i];
+    runs.push(await searchLook(groups, look, reader, (m) => say(`residual look ${i + 1}/${looks.length} (${look.transform ? "permutation" : "as stored"}): ${m}`)));
+  }
+  const results = combineLooks(runs, looks.map((l) => l.transform));
+  summary2.ran = true;
+  summary2.residualMatchQuality = map ? map.quality : null;
+  const idToPair = /* @__PURE__ */ new Map();
+  const roleGroups = [];
+  for (const { g } of groups) {
+    const empty = { rows: 0, cols: 0, data: new Float32Array(0) };
+    roleGroups.push({ role: g.role, hidden: "rows", candidate: [...g.cand.keys()].map((k) => ({ name: k, layer: g.cand.get(k).layer, m: empty })), reference: [] });
+    for (const [k, v] of g.cand) idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
+  }
+  const best = bestOrientation(results);
+  const found = foldFindings(best, { roleGroups, idToPair }, tensors, thresholds, summary2);
+  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
+  const parts = [
+    found.count ? `the streamed alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(best.size, "matrix", "matrices")} searched)` : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(best.size, "matrix", "matrices")}`,
+    `${features.length} of ${width} residual dimensions and up to ${UNITS} units per matrix read`,
+    "a rotated residual stream is searched only by the whole-matrix search (exact runs under its size budget)"
+  ];
+  if (reader.unreadCandidate.size) parts.push(`${count(reader.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (reader.unreadReference.size) parts.push(`${count(reader.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...reader.unreadReference.values()][0]})`);
+  summary2.note = parts.join("; ");
+  return { summary: summary2, added };
+}
+__name(streamSearch, "streamSearch");
+function orientSquare(groups) {
+  const square = /* @__PURE__ */ __name((v) => !v.axes && v.rowStart === 0 && v.storedRows === v.storedCols, "square");
+  let transposed2 = 0;
+  let plain = 0;
+  for (const g of groups) for (const v of g.cand.values()) if (!v.axes && !square(v)) v.transpose ? transposed2++ : plain++;
+  const transpose3 = transposed2 > plain;
+  for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose3) g.cand.set(k, { ...v, transpose: transpose3, rows: v.cols, cols: v.rows });
+}
+__name(orientSquare, "orientSquare");
+function widths(basisPairs, groups) {
+  let width = null;
+  let candidateWidth = null;
+  for (const b of basisPairs) {
+    const onCols = basisResidual(b.p.role) === "cols";
+    width ??= onCols ? b.p.reference.cols : b.p.reference.rows;
+    candidateWidth ??= onCols ? b.p.candidate.cols : b.p.candidate.rows;
+  }
+  width ??= commonWidth(groups);
+  return { width, candidateWidth: candidateWidth ?? width };
+}
+__name(widths, "widths");
+var featureDims = /* @__PURE__ */ __name((width) => spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16), "featureDims");
+function tokenRows(c, r) {
+  const shared3 = Math.min(c.rows, r.rows);
+  return spread(shared3, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared3 / 8))), 16);
+}
+__name(tokenRows, "tokenRows");
+var WHOLE_SEARCH_MAX_ELEMENTS = 4e6;
+function streamsSearch(comp26, fraction) {
+  if (fraction < 1) return true;
+  let elements = 0;
+  for (const p of comp26.pairs) if (p.candidate.entry.shape.length >= 2) elements += viewElements(p.candidate) + viewElements(p.reference);
+  return elements > WHOLE_SEARCH_MAX_ELEMENTS;
+}
+__name(streamsSearch, "streamsSearch");
+function streamSearchBytes(comp26) {
+  const open4 = comp26.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
+  const { basisPairs, groupPairs } = selectPairs(comp26, open4);
+  if (groupPairs.length === 0) return { candidate: 0, reference: 0 };
+  const viewGroupList = [...viewGroups(comp26, groupPairs, []).values()];
+  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
+  const features = featureDims(width).length;
+  const rowBytes = /* @__PURE__ */ __name((v) => readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype), "rowBytes");
+  const wholeBytes = /* @__PURE__ */ __name((v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype), "wholeBytes");
+  const cost = /* @__PURE__ */ __name((v, rows) => readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v), "cost");
+  let candidate = 0;
+  let reference = 0;
+  for (const b of basisPairs) {
+    if (basisResidual(b.p.role) !== "cols") continue;
+    const tokens = tokenRows(b.p.candidate, b.p.reference).length;
+    candidate += cost(b.p.candidate, tokens);
+    reference += cost(b.p.reference, tokens);
+  }
+  for (const x of classify(viewGroupList, width, candidateWidth)) {
+    for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
+    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? UNITS : classRows(v.rows).length);
+  }
+  return { candidate, reference };
+}
+__name(streamSearchBytes, "streamSearchBytes");
+function commonWidth(groups) {
+  const votes = /* @__PURE__ */ new Map();
+  for (const g of groups) {
+    for (const v of g.refs.values()) {
+      votes.set(v.rows, (votes.get(v.rows) ?? 0) + 1);
+      votes.set(v.cols, (votes.get(v.cols) ?? 0) + 1);
+    }
+  }
+  return [...votes.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+}
+__name(commonWidth, "commonWidth");
+function classify(viewGroupList, width, candidateWidth) {
+  const conv1d = storesConv1D(
+    viewGroupList.map((g) => ({ role: g.role, view: g.refs.values().next().value })),
+    width
+  );
+  const out = [];
+  for (const g of viewGroupList) {
+    const r = g.refs.values().next().value;
+    const c = g.cand.values().next().value;
+    const hidden = hiddenAxis(g.role, r, width, conv1d);
+    const refResidual = hidden === "rows" ? r.cols : r.rows;
+    const candResidual = hidden === "rows" ? c.cols : c.rows;
+    if (refResidual !== width || candResidual !== candidateWidth) continue;
+    out.push({ g, kind: hidden === "cols" ? "cols" : "rows" });
+  }
+  for (const x of out) {
+    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) continue;
+    const down = x.g.role.replace(/(gate|up)\.weight$/, "down.weight");
+    const c = x.g.cand.values().next().value;
+    const sib = out.find((y) => y.kind === "cols" && y.g.role === down && y.g.cand.values().next().value.cols === c.rows);
+    if (sib) Object.assign(x, { kind: "sibling", via: down });
+  }
+  const order = { cols: 0, rows: 1, sibling: 2 };
+  return out.sort((a, b) => order[a.kind] - order[b.kind]);
+}
+__name(classify, "classify");
+async function sketchBasis(basisPairs, normPairs, cand, ref) {
+  const blocks2 = [];
+  for (const b of basisPairs) {
+    const residual = basisResidual(b.p.role);
+    try {
+      if (residual === "cols") {
+        const tokens = tokenRows(b.p.candidate, b.p.reference);
+        const c = await readRowSet(cand, b.p.candidate, tokens);
+        const r = await readRowSet(ref, b.p.reference, tokens);
+        blocks2.push({ candidate: c, reference: r, residual, signed: false, center: false });
+      } else if (b.p.candidate.rows * b.p.candidate.cols <= 1 << 22 && b.p.reference.rows * b.p.reference.cols <= 1 << 22) {
+        blocks2.push({ candidate: await loadMatrix(cand, b.p.candidate), reference: await loadMatrix(ref, b.p.reference), residual, signed: false, center: false });
+      }
+    } catch (e2) {
+      if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+    }
+  }
+  try {
+    const norms = await stackNorms(normPairs, cand, ref, loadMatrix);
+    if (norms) blocks2.push(norms);
+  } catch (e2) {
+    if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+  }
+  return blocks2.length ? { blocks: blocks2 } : null;
+}
+__name(sketchBasis, "sketchBasis");
+var SketchReader = class {
+  constructor(cand, ref, features) {
+    this.cand = cand;
+    this.ref = ref;
+    this.features = features;
+  }
+  static {
+    __name(this, "SketchReader");
+  }
+  unreadCandidate = /* @__PURE__ */ new Map();
+  unreadReference = /* @__PURE__ */ new Map();
+  refCache = /* @__PURE__ */ new Map();
+  refBytes = 0;
+  /** The reference's units of `v` (all, or the given rows) on the features. */
+  reference(v, kind, rows) {
+    const key = `${viewKey(v)}|${kind}|${rows ? rows.join(",") : ""}`;
+    let hit = this.refCache.get(key);
+    if (hit) {
+      this.refCache.delete(key);
+      this.refCache.set(key, hit);
+      return hit.matrix;
+    }
+    const units = kind === "cols" ? v.cols : (rows ?? classRows(v.rows)).length;
+    hit = {
+      bytes: units * this.features.length * 4,
+      matrix: this.guard(
+        () => kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
+        (m) => this.unreadReference.set(v.entry.name, m)
+      )
+    };
+    this.refCache.set(key, hit);
+    this.refBytes += hit.bytes;
+    for (const [k, old] of this.refCache) {
+      if (this.refBytes <= REFERENCE_SKETCH_BYTES || k === key) break;
+      this.refCache.delete(k);
+      this.refBytes -= old.bytes;
+    }
+    return hit.matrix;
+  }
+  /** The candidate's `units` of `v` on the look's features. */
+  candidate(v, kind, look, units) {
+    return this.guard(
+      () => kind === "cols" ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
+      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+    );
+  }
+  async guard(read2, unread) {
+    try {
+      return await read2();
+    } catch (e2) {
+      if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+      unread(e2.message);
+      return null;
+    }
+  }
+};
+function candidateUnits(x, v) {
+  if (x.kind === "cols") return spread(v.cols, UNITS, 1);
+  if (x.kind === "sibling") return spread(v.rows, UNITS, 1);
+  return classRows(v.rows);
+}
+__name(candidateUnits, "candidateUnits");
+async function searchLook(groups, look, reader, say) {
+  const chosen = await chooseLayers2(groups, look, reader, say);
+  const results = [];
+  const { held } = splitFeatures(reader.features.length, reader.features.length);
+  const viaMatch = /* @__PURE__ */ new Map();
+  const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
+  let done = 0;
+  for (const layer of layers) {
+    say(`layer ${++done}/${layers.length}: matching units`);
+    for (const x of groups) {
+      for (const [key, v] of x.g.cand) {
+        if (v.layer !== layer) continue;
+        const want = chosen.has(layer) ? chosen.get(layer) : layer;
+        const refView = [...x.g.refs.values()].find((r) => r.layer === want);
+        if (!refView) continue;
+        const result = await judge(x, key, v, refView, look, reader, held, viaMatch);
+        if (result) results.push(result);
+      }
+    }
+  }
+  return results;
+}
+__name(searchLook, "searchLook");
+async function judge(x, key, v, refView, look, reader, held, viaMatch) {
+  const base2 = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
+  const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
+  const residual = look.transform ? ["residual-permuted"] : [];
+  if (x.kind === "sibling") {
+    const via = viaMatch.get(`${v.layer}|${x.via}`);
+    if (!via) return null;
+    const units2 = via.units.filter((u) => via.match.perm[u] >= 0);
+    const c2 = await reader.candidate(v, x.kind, look, Int32Array.from(units2));
+    const r2 = await reader.reference(refView, x.kind, Int32Array.from(units2, (u) => via.match.perm[u]));
+    if (!c2 || !r2) return null;
+    const rowSign = Int8Array.from(units2, (u) => via.match.signs[u]);
+    const identity = Int32Array.from({ length: units2.length }, (_, i) => i);
+    const { test: test2, pearson: pearson3, cosine: cosine2 } = heldOutTest(c2, r2, identity, rowSign, held);
+    const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
+    return { ...base2, pearson: pearson3, cosine: cosine2, log10p: test2?.log10p ?? 0, z: test2?.z ?? 0, effect: test2?.effect ?? 0, transform: [...shift, ...residual, ...permuted].join("+") || "none" };
+  }
+  const units = candidateUnits(x, v);
+  const c = await reader.candidate(v, x.kind, look, units);
+  const r = await reader.reference(refView, x.kind);
+  if (!c || !r) return null;
+  const match3 = matchRows(c, r, 0);
+  if (x.kind === "cols") {
+    const perm = new Int32Array(v.cols).fill(-1);
+    const signs = new Int8Array(v.cols);
+    units.forEach((u, k) => {
+      perm[u] = match3.perm[k];
+      signs[u] = match3.signs[k];
+    });
+    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { ...match3, perm, signs }, refView, units });
+  }
+  const { test, pearson: pearson2, cosine } = match3.heldOut();
+  const transforms = [...shift, ...residual];
+  if (match3.identityFraction < 0.9) transforms.push("permuted-rows");
+  if (match3.flipped > 0.1 && match3.flipped < 0.9) transforms.push("sign-flips");
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
+}
+__name(judge, "judge");
+async function chooseLayers2(groups, look, reader, say) {
+  const chosen = /* @__PURE__ */ new Map();
+  const rowGroups = groups.filter((x) => x.kind === "rows");
+  if (rowGroups.length === 0) return chosen;
+  const size = /* @__PURE__ */ __name((x) => x.g.refs.values().next().value.rows, "size");
+  const selector = rowGroups.reduce((a, b) => size(b) < size(a) ? b : a);
+  const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
+  const refs = [];
+  for (const r of selector.g.refs.values()) {
+    const m = await reader.reference(r, "rows");
+    if (m) refs.push({ layer: r.layer, m });
+  }
+  say(`choosing layers (${selector.g.role}: ${selector.g.cand.size} candidate x ${refs.length} reference layers)`);
+  for (const [key, v] of selector.g.cand) {
+    const c = await reader.candidate(v, "rows", look, classRows(v.rows));
+    if (!c) continue;
+    let best = v.layer;
+    let bestScore = -Infinity;
+    for (const r of refs) {
+      const score = meanBestCos(c, r.m, choose);
+      if (score > bestScore + 1e-12 || Math.abs(score - bestScore) <= 1e-12 && r.layer === v.layer) {
+        best = r.layer;
+        bestScore = score;
+      }
+    }
+    chosen.set(v.layer, best);
+  }
+  return chosen;
+}
+__name(chooseLayers2, "chooseLayers");
+function meanBestCos(c, r, cols) {
+  const cos = rowCosines(c, r, cols);
+  let total = 0;
+  for (let i = 0; i < c.rows; i++) {
+    let b = 0;
+    for (let j = 0; j < r.rows; j++) b = Math.max(b, Math.abs(cos[i * r.rows + j]));
+    total += b;
+  }
+  return total / Math.max(1, c.rows);
+}
+__name(meanBestCos, "meanBestCos");
+
+// src/search/deep-stage.ts
+async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thresholds, fraction, progress) {
+  const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const { basisPairs, groupPairs, normPairs } = selectPairs(comp26, tensors);
+  if (groupPairs.length === 0) {
+    summary2.note = "no matrices to search";
+    return { summary: summary2, added: [] };
+  }
+  const groups = viewGroups(comp26, groupPairs, referenceTensors);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp26, tensors, referenceTensors, cand, ref, thresholds, progress);
+  let residualSize = null;
+  for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
+  const loader = new MatrixLoader(cand, ref);
+  const loaded = await loadRoleGroups(comp26.name, groups, loader, residualSize, progress);
+  const basis = await loadBasis(basisPairs, normPairs, loader);
+  const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp26.name}: ${m}`)));
+  summary2.ran = true;
+  summary2.residualPermuted = false;
+  summary2.residualMatchQuality = deep.residualMatchQuality;
+  summary2.referenceDuplicateLayers = deep.referenceDuplicates;
+  const best = bestOrientation(deep.results);
+  const found = foldFindings(best, loaded, tensors, thresholds, summary2);
+  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
+  const searched = best.size;
+  const parts = [
+    found.count ? `the alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
+  ];
+  if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
+  summary2.note = parts.join("; ");
+  return { summary: summary2, added };
+}
+__name(searchComponent, "searchComponent");
 var MatrixLoader = class {
   constructor(cand, ref) {
     this.cand = cand;
@@ -73729,23 +74709,6 @@ async function loadBasis(basisPairs, normPairs, loader) {
   return blocks2.length ? { blocks: blocks2 } : null;
 }
 __name(loadBasis, "loadBasis");
-function unreadResults(unread, groups, tensors) {
-  const added = [];
-  for (const [name2, u] of unread) {
-    if (u.pairIndex !== null) {
-      tensors[u.pairIndex].error ??= u.message;
-      continue;
-    }
-    added.push({
-      ...unpairedResult(u.view, u.layer, ""),
-      candidate: name2,
-      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
-      error: u.message
-    });
-  }
-  return added;
-}
-__name(unreadResults, "unreadResults");
 
 // src/stats/sample.ts
 var SAMPLE_TARGET = 16384;
@@ -73979,20 +74942,20 @@ async function comparePair(pair, candidate, reference, options = {}) {
 __name(comparePair, "comparePair");
 function outcome(pair, grid, sa, sb, acc, chunkAcc, rows) {
   const stats = acc.result();
-  let sampling = null;
+  let sampling2 = null;
   if (chunkAcc) {
     const rs = chunkAcc.map((c) => c.result().pearson).filter((r) => r !== null);
     const m = rs.length;
     const mean = rs.reduce((x, y) => x + y, 0) / Math.max(1, m);
     const sd = m > 1 ? Math.sqrt(rs.reduce((x, y) => x + (y - mean) ** 2, 0) / (m - 1)) : null;
     const readRows2 = pair.candidate.cols > 0 ? stats.n / pair.candidate.cols : 0;
-    sampling = { fraction: readRows2 / rows, elements: stats.n, pearsonSe: sd === null ? null : sd / Math.sqrt(m) };
+    sampling2 = { fraction: readRows2 / rows, elements: stats.n, pearsonSe: sd === null ? null : sd / Math.sqrt(m) };
   }
-  return { stats, sample: sampled(pair, grid, sa, sb), sampling };
+  return { stats, sample: sampled(pair, grid, sa, sb), sampling: sampling2 };
 }
 __name(outcome, "outcome");
 function sampled(pair, grid, sa, sb) {
-  return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values };
+  return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values, grid };
 }
 __name(sampled, "sampled");
 function isPlain(v) {
@@ -75222,15 +76185,15 @@ function resolveAmbiguity(pairs, tensors) {
     if (p.ambiguity !== void 0) groups.set(p.ambiguity, [...groups.get(p.ambiguity) ?? [], i]);
   });
   for (const idx of groups.values()) {
-    const cands = [...new Set(idx.map((i) => pairs[i].candidate.entry.name))];
-    const refs = [...new Set(idx.map((i) => pairs[i].reference.entry.name))];
+    const cands = [...new Set(idx.map((i) => viewKey(pairs[i].candidate)))];
+    const refs = [...new Set(idx.map((i) => viewKey(pairs[i].reference)))];
     const swap = cands.length > refs.length;
     const [rows, cols] = swap ? [refs, cands] : [cands, refs];
     const score = new Float64Array(rows.length * cols.length).fill(-1);
     const at = /* @__PURE__ */ new Map();
     for (const i of idx) {
-      const c = pairs[i].candidate.entry.name;
-      const r = pairs[i].reference.entry.name;
+      const c = viewKey(pairs[i].candidate);
+      const r = viewKey(pairs[i].reference);
       const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
       score[a * cols.length + b] = Math.abs(tensors[i].pearson ?? 0);
       at.set(`${a}|${b}`, i);
@@ -75351,8 +76314,8 @@ __name(comparePlanned, "comparePlanned");
 async function comparePlannedPair(pair, ctx) {
   const base2 = tensorResultOf(pair);
   try {
-    const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
-    if (sampling) base2.sampled = sampling;
+    const { stats, sample, sampling: sampling2 } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
+    if (sampling2) base2.sampled = sampling2;
     base2.cosine = stats.cosine;
     base2.pearson = stats.pearson;
     base2.identical = stats.identical;
@@ -75399,8 +76362,13 @@ async function transposedLook(c, ctx) {
       continue;
     }
     const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
-    const { stats, sample } = await comparePair(flipped, ctx.cand, ctx.ref);
-    const test = stats.pearson !== null && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
+    if (!looked) {
+      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      continue;
+    }
+    const { stats, sample } = looked;
+    const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
     if (test && test.log10p < direct.log10p) {
       comp26 = { ...comp26, pairs: comp26.pairs.map((p, j) => j === i ? flipped : p) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
@@ -75413,6 +76381,17 @@ async function transposedLook(c, ctx) {
   return { ...c, comp: comp26 };
 }
 __name(transposedLook, "transposedLook");
+async function transposedSample(view, sample, cand) {
+  if (!sample?.grid) return null;
+  const { rows, cols } = sample.grid;
+  const stored = await readRowSet(cand, { ...view, transpose: !view.transpose, rows: view.cols, cols: view.rows }, cols, { columns: rows });
+  const a = new Float32Array(rows.length * cols.length);
+  for (let q = 0; q < rows.length; q++) for (let k = 0; k < cols.length; k++) a[q * cols.length + k] = stored.data[k * rows.length + q];
+  const acc = new PairAccumulator();
+  acc.add(a, sample.b);
+  return { stats: acc.result(), sample: { ...sample, a } };
+}
+__name(transposedSample, "transposedSample");
 async function layoutLook(c, ctx, looks) {
   let comp26 = c.comp;
   for (let i = 0; i < comp26.pairs.length; i++) {
@@ -75426,7 +76405,7 @@ async function layoutLook(c, ctx, looks) {
     const direct = t.permutation;
     if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
       for (const alt of pair.alternatives) {
-        const other = { ...pair, candidate: alt.candidate, transform: alt.transform };
+        const other = { ...pair, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
         delete other.alternatives;
         let out;
         try {
@@ -75446,7 +76425,7 @@ async function layoutLook(c, ctx, looks) {
     delete kept.alternatives;
     comp26 = { ...comp26, pairs: comp26.pairs.map((p, j) => j === i ? kept : p) };
     if (best.pair !== pair) {
-      Object.assign(t, { cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
+      Object.assign(t, { reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
       c.samples[i] = best.sample;
       if (best.test) t.permutation = asReported(best.test);
     }
@@ -75458,7 +76437,7 @@ __name(layoutLook, "layoutLook");
 var SMALL_MIN_UNITS = 8;
 var CONVERTED_COPY = 1e-4;
 function smallIdenticalTests(c, looks) {
-  const widths = hiddenWidths(c.comp.pairs);
+  const widths2 = hiddenWidths2(c.comp.pairs);
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i];
     const s = c.samples[i];
@@ -75471,7 +76450,7 @@ function smallIdenticalTests(c, looks) {
       const m = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
       const picked = m ? m.axis === "rows" ? m.rows : m.cols : null;
       if (m && picked && picked.units >= 3 && Math.max(v.rows, v.cols) >= SMALL_MIN_UNITS) test = asReported(m);
-    } else if (v.entry.shape.length === 1 && v.rows >= SMALL_MIN_UNITS && widths.has(v.rows)) {
+    } else if (v.entry.shape.length === 1 && v.rows >= SMALL_MIN_UNITS && widths2.has(v.rows)) {
       const m = vectorPermutationTest(s.a, s.b);
       if (m) test = { ...m, axis: "rows" };
     }
@@ -75482,7 +76461,7 @@ function smallIdenticalTests(c, looks) {
   });
 }
 __name(smallIdenticalTests, "smallIdenticalTests");
-function hiddenWidths(pairs) {
+function hiddenWidths2(pairs) {
   const units = /* @__PURE__ */ new Set();
   const inputs = /* @__PURE__ */ new Set();
   for (const p of pairs) {
@@ -75495,12 +76474,12 @@ function hiddenWidths(pairs) {
   }
   return new Set([...units].filter((u) => inputs.has(u)));
 }
-__name(hiddenWidths, "hiddenWidths");
+__name(hiddenWidths2, "hiddenWidths");
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
   const options = /* @__PURE__ */ new Map();
-  const key = /* @__PURE__ */ __name((p) => `${p.ambiguity}|${p.candidate.entry.name}`, "key");
+  const key = /* @__PURE__ */ __name((p) => `${p.ambiguity}|${viewKey(p.candidate)}`, "key");
   for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
   c.comp.pairs.forEach((p, i) => {
     const t = c.tensors[i];
@@ -75508,10 +76487,10 @@ function dropAmbiguous(c) {
   });
   const kept = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "kept");
   const pairs = kept(c.comp.pairs);
-  const still = new Set(pairs.map((p) => p.candidate.entry.name));
+  const still = new Set(pairs.map((p) => viewKey(p.candidate)));
   const lost = /* @__PURE__ */ new Map();
   c.comp.pairs.forEach((p, i) => {
-    if (!keep[i] && !still.has(p.candidate.entry.name)) lost.set(p.candidate.entry.name, p);
+    if (!keep[i] && !still.has(viewKey(p.candidate))) lost.set(viewKey(p.candidate), p);
   });
   const lostEntries = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
   const comp26 = {
@@ -75549,14 +76528,11 @@ async function searchWhereUnexplained(c, result, ctx) {
   const { comp: comp26, tensors } = c;
   const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp26.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
-  if (ctx.fraction < 1 && (unexplained || unmatchedMatrices)) {
-    return { ...result, search: searchNotRun("alignment search skipped in sampled mode (it reads whole matrices); run with --sample exact to search for permuted copies") };
-  }
   if (!(unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) return result;
   let outcome2;
   try {
     ctx.onSearch?.(`alignment search in ${comp26.name}: looking for permuted, rotated or re-layered copies`);
-    outcome2 = await searchComponent(comp26, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.onSearch);
+    outcome2 = await searchComponent(comp26, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e2.message}`) }, ctx.family, ctx.settings.thresholds);
@@ -75579,7 +76555,7 @@ __name(searchWhereUnexplained, "searchWhereUnexplained");
 async function runCheck(settings, deps) {
   const t0 = deps.now();
   const report = emptyReport(settings);
-  const cand = deps.openSource(settings.candidate);
+  const cand = openCandidate(settings, deps);
   const opened = [cand];
   let candListing;
   try {
@@ -75606,6 +76582,12 @@ async function runCheck(settings, deps) {
   return await finish(report, error2, opened, settings, deps, t0);
 }
 __name(runCheck, "runCheck");
+function openCandidate(settings, deps) {
+  const raw = deps.openSource(settings.candidate);
+  if (settings.references.length < 2 || !isRevisioned(raw)) return raw;
+  return new SpanCacheSource(raw, { scratchDir: deps.scratchDir ?? null, ...deps.spanCache });
+}
+__name(openCandidate, "openCandidate");
 var asTyped = /* @__PURE__ */ __name((e2) => e2 instanceof FromScratchError ? e2 : new InternalError(e2), "asTyped");
 function emptyReport(settings) {
   return {
@@ -75647,7 +76629,11 @@ async function listCandidate(cand, report, { logger: logger8 }) {
 }
 __name(listCandidate, "listCandidate");
 async function finish(report, error2, opened, settings, deps, t0) {
+  const spans = opened[0] instanceof SpanCacheSource ? { ...opened[0].stats } : null;
   for (const src of opened) await src.close?.();
+  if (spans && spans.hits > 0) {
+    deps.logger.info(`candidate span cache: ${spans.hits} reads (${(spans.bytesFromCache / 1e6).toFixed(1)} MB) served from bytes fetched once (${(spans.memoryBytes / 1e6).toFixed(1)} MB in memory, ${(spans.diskBytes / 1e6).toFixed(1)} MB spilled to a scratch file, removed)`);
+  }
   if (error2) report.error = { kind: error2.kind, code: error2.code, message: error2.message, exitCode: exitCodeFor(error2) };
   report.verdict = runVerdict(report.references, report.error ?? null);
   report.gate = gateOf(report.verdict, settings.failOn, report.error ?? null);
@@ -75706,8 +76692,8 @@ function progressCounter(run2, ref, refSource, total) {
   return () => {
     done++;
     const mb = (cand.bytesRead + ref.bytesRead - bytes0) / 1e6;
-    const secs = Math.max(1e-3, (deps.now() - started) / 1e3);
-    deps.logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs).toFixed(1)} MB/s`);
+    const secs2 = Math.max(1e-3, (deps.now() - started) / 1e3);
+    deps.logger.progress?.(`${refSource}: ${done}/${total} tensor pairs, ${mb.toFixed(1)} MB read, ${(mb / secs2).toFixed(1)} MB/s`);
   };
 }
 __name(progressCounter, "progressCounter");
@@ -75720,120 +76706,6 @@ async function saveCache3(cache, refResult, { logger: logger8 }) {
   );
 }
 __name(saveCache3, "saveCache");
-
-// src/sources/cached.ts
-import { createHash as createHash2 } from "node:crypto";
-import { existsSync as existsSync4 } from "node:fs";
-import { mkdir as mkdir3, readFile, rename as rename2, writeFile as writeFile2 } from "node:fs/promises";
-import path13 from "node:path";
-function isRevisioned(s) {
-  const x = s;
-  return typeof x.resolve === "function" && typeof x.snapshot === "function" && typeof x.restore === "function";
-}
-__name(isRevisioned, "isRevisioned");
-var CACHE_FORMAT = 1;
-var CachedSource = class {
-  constructor(inner, cacheRoot, logger8, store = null) {
-    this.inner = inner;
-    this.cacheRoot = cacheRoot;
-    this.logger = logger8;
-    this.store = store;
-    this.source = inner.source;
-  }
-  static {
-    __name(this, "CachedSource");
-  }
-  source;
-  stats = { listing: "off", rangesHit: 0, rangesStored: 0, bytesFromCache: 0 };
-  /** Store ranges read from the network (set in sampled mode; exact mode would copy whole models). */
-  storeRanges = false;
-  dir = null;
-  /** The store key of this reference's entry: repo and commit (and the cache format). */
-  storeKey(repoKey, sha) {
-    return `fromscratch-ref-v${CACHE_FORMAT}-${repoKey}@${sha}`;
-  }
-  get bytesRead() {
-    return this.inner.bytesRead;
-  }
-  async list() {
-    const { sha } = await this.inner.resolve();
-    const repoKey = this.source.replace(/^hf:\/\//, "").replace(/@.*$/, "").replace(/[^A-Za-z0-9._-]/g, "_");
-    this.dir = path13.join(this.cacheRoot, `${repoKey}@${sha}`);
-    const file = path13.join(this.dir, "listing.json");
-    if (this.store) {
-      const key = this.storeKey(repoKey, sha);
-      const onDisk = await readFile(file).then(() => true, () => false);
-      const restored = onDisk ? false : await this.store.restore(key, this.dir);
-      this.stats.store = { name: this.store.name, key, restored, saved: false };
-      if (restored) this.logger.info(`cache restored: ${this.source} @ ${sha} from ${this.store.name} (key ${key})`);
-    }
-    try {
-      const cached2 = JSON.parse(await readFile(file, "utf8"));
-      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
-        this.inner.restore(cached2.snapshot);
-        this.stats.listing = "hit";
-        this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);
-        return { ...cached2.listing, source: this.source, headerBytes: 0 };
-      }
-    } catch {
-    }
-    const listing = await this.inner.list();
-    this.stats.listing = "miss";
-    const snapshot2 = this.inner.snapshot();
-    if (snapshot2) await atomicWrite(file, JSON.stringify({ format: CACHE_FORMAT, listing, snapshot: snapshot2 }));
-    return listing;
-  }
-  rangeFile(file, begin, end) {
-    const h = createHash2("sha256").update(`${file}\0${begin}\0${end}`).digest("hex");
-    return path13.join(this.dir, "ranges", h.slice(0, 2), `${h}.bin`);
-  }
-  async read(file, begin, end) {
-    if (this.dir === null) return this.inner.read(file, begin, end);
-    const where2 = this.rangeFile(file, begin, end);
-    try {
-      const bytes2 = new Uint8Array(await readFile(where2));
-      if (bytes2.length === end - begin) {
-        this.stats.rangesHit++;
-        this.stats.bytesFromCache += bytes2.length;
-        return bytes2;
-      }
-    } catch {
-    }
-    const bytes = await this.inner.read(file, begin, end);
-    if (this.storeRanges) {
-      await atomicWrite(where2, bytes);
-      this.stats.rangesStored++;
-    }
-    return bytes;
-  }
-  /**
-   * Save this reference's directory to the store when this run added to it
-   * (a fresh listing or new ranges). Entries are immutable per key, so an
-   * entry restored from the store is not saved again.
-   */
-  async persist() {
-    const st = this.stats.store;
-    if (!this.store || !st || this.dir === null || st.restored) return;
-    if (this.stats.listing !== "miss" && this.stats.rangesStored === 0) return;
-    st.saved = await this.store.save(st.key, this.dir);
-    if (st.saved) this.logger.info(`cache saved: ${this.source} to ${this.store.name} (key ${st.key})`);
-  }
-  /** Forward the plan, less the ranges the cache already holds (they are read from disk). */
-  expect(ranges, concurrency) {
-    if (!this.inner.expect) return;
-    this.inner.expect(this.dir === null ? ranges : ranges.filter((r) => !existsSync4(this.rangeFile(r.file, r.begin, r.end))), concurrency);
-  }
-  async close() {
-    await this.inner.close?.();
-  }
-};
-async function atomicWrite(file, data) {
-  await mkdir3(path13.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  await writeFile2(tmp, data);
-  await rename2(tmp, file);
-}
-__name(atomicWrite, "atomicWrite");
 
 // src/engine/open-reference.ts
 function referenceOpener(openSource, options) {
@@ -75848,31 +76720,187 @@ __name(referenceOpener, "referenceOpener");
 
 // src/fanout/merge.ts
 import { readdir as readdir2, readFile as readFile2, stat as stat3 } from "node:fs/promises";
-import path14 from "node:path";
+import path15 from "node:path";
 
 // src/fanout/plan.ts
 import { createHash as createHash3 } from "node:crypto";
 
-// src/common/pool.ts
-async function mapLimit(items, limit, fn) {
-  const results = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = /* @__PURE__ */ __name(async () => {
-    while (!failed && next < items.length) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i], i);
-      } catch (e2) {
-        failed = true;
-        throw e2;
+// src/sources/read-ahead.ts
+var SPAN_MAX_BYTES = 4 << 20;
+var SPAN_MAX_GAP_BYTES = 64 << 10;
+var SPAN_MAX_WASTE = 0.01;
+var ReadAhead = class {
+  constructor(fetchInto, budget) {
+    this.fetchInto = fetchInto;
+    this.budget = budget;
+  }
+  static {
+    __name(this, "ReadAhead");
+  }
+  spans = [];
+  /** file\0begin\0end -> indices of spans holding that planned range, in plan order. */
+  index = /* @__PURE__ */ new Map();
+  nextStart = 0;
+  heldBytes = 0;
+  stats = { spans: 0, spanRequests: 0, planned: 0, served: 0, gapBytes: 0 };
+  /** Replace the plan with `ranges`, in the order they will be read, and start fetching ahead. */
+  plan(ranges) {
+    this.reset();
+    let cur = null;
+    for (const r of ranges) {
+      if (r.end <= r.begin) continue;
+      const gap = cur ? r.begin - cur.end : -1;
+      if (cur !== null && joinsSpan(cur, r)) {
+        this.stats.gapBytes += gap;
+        cur.end = r.end;
+        cur.useful += r.end - r.begin;
+        cur.unserved++;
+      } else {
+        cur = { file: r.file, begin: r.begin, end: r.end, useful: r.end - r.begin, unserved: 1, state: "idle", bytes: null, got: 0, error: null, waiters: [], ctl: null };
+        this.spans.push(cur);
       }
+      const key = keyOf2(r.file, r.begin, r.end);
+      const at = this.index.get(key);
+      if (at) at.push(this.spans.length - 1);
+      else this.index.set(key, [this.spans.length - 1]);
     }
-  }, "worker");
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, Math.floor(limit)), items.length) }, worker));
-  return results;
+    this.stats.spans = this.spans.length;
+    this.stats.planned = ranges.length;
+    this.pump();
+  }
+  /** The bytes of a planned range (as they arrive), or null when the range is not (or no longer) planned. */
+  take(file, begin, end) {
+    const queue = this.index.get(keyOf2(file, begin, end));
+    let i;
+    while (queue && queue.length > 0) {
+      i = queue.shift();
+      if (this.spans[i].state !== "released") break;
+      i = void 0;
+    }
+    if (i === void 0) return null;
+    for (let j = 0; j < i; j++) {
+      const s = this.spans[j];
+      if (s.state !== "released" && s.waiters.length === 0) this.release(s);
+    }
+    const span = this.spans[i];
+    span.unserved--;
+    this.stats.served++;
+    if (span.state === "idle") this.start(span);
+    const offset = begin - span.begin;
+    const length = end - begin;
+    const p = new Promise((resolve4, reject) => {
+      span.waiters.push({ need: offset + length, offset, length, resolve: resolve4, reject });
+    });
+    this.settle(span);
+    this.pump();
+    return p;
+  }
+  /** Drop the plan: abort spans in flight, release buffers. */
+  reset() {
+    for (const s of this.spans) {
+      if (s.state === "active") s.ctl?.abort();
+      for (const w of s.waiters) w.reject(new Error("internal: read-ahead plan replaced while a read was waiting"));
+      s.waiters = [];
+      s.state = "released";
+      s.bytes = null;
+    }
+    this.spans = [];
+    this.index.clear();
+    this.nextStart = 0;
+    this.heldBytes = 0;
+  }
+  /** Start spans in plan order while the budget allows (always at least one held). */
+  pump() {
+    while (this.nextStart < this.spans.length) {
+      const s = this.spans[this.nextStart];
+      if (s.state !== "idle") {
+        this.nextStart++;
+        continue;
+      }
+      const size = s.end - s.begin;
+      if (this.heldBytes > 0 && this.heldBytes + size > this.budget) return;
+      this.start(s);
+      this.nextStart++;
+    }
+  }
+  start(s) {
+    s.state = "active";
+    s.bytes = new Uint8Array(s.end - s.begin);
+    s.ctl = new AbortController();
+    this.heldBytes += s.end - s.begin;
+    this.stats.spanRequests++;
+    const ctl = s.ctl;
+    this.fetchInto(s.file, s.begin, s.end, s.bytes, (got) => {
+      if (s.state !== "active") return;
+      s.got = got;
+      this.settle(s);
+    }, ctl.signal).then(
+      () => {
+        if (s.state !== "active") return;
+        s.got = s.end - s.begin;
+        s.state = "done";
+        this.settle(s);
+      },
+      (e2) => {
+        if (s.state !== "active") return;
+        s.state = "failed";
+        s.error = e2;
+        this.settle(s);
+      }
+    );
+  }
+  /** Hand out what has arrived; release the span once every planned read of it is served. */
+  settle(s) {
+    if (s.state === "failed") {
+      for (const w of s.waiters) w.reject(s.error);
+      s.waiters = [];
+    } else if (s.bytes) {
+      const bytes = s.bytes;
+      s.waiters = s.waiters.filter((w) => {
+        if (w.need > s.got) return true;
+        w.resolve(bytes.subarray(w.offset, w.offset + w.length));
+        return false;
+      });
+    }
+    if (s.unserved === 0 && s.waiters.length === 0 && (s.state === "done" || s.state === "failed")) this.release(s);
+  }
+  release(s) {
+    if (s.state === "active" && s.got < s.end - s.begin) s.ctl?.abort();
+    if (s.state === "active" || s.state === "done" || s.state === "failed") this.heldBytes -= s.end - s.begin;
+    s.state = "released";
+    s.bytes = null;
+    s.waiters = [];
+    this.pump();
+  }
+};
+function joinsSpan(cur, r) {
+  const gap = r.begin - cur.end;
+  return cur.file === r.file && gap >= 0 && gap <= SPAN_MAX_GAP_BYTES && r.end - cur.begin <= SPAN_MAX_BYTES && cur.end - cur.begin - cur.useful + gap <= SPAN_MAX_WASTE * (r.end - cur.begin);
 }
-__name(mapLimit, "mapLimit");
+__name(joinsSpan, "joinsSpan");
+function coalesceRanges(ranges) {
+  let cur = null;
+  let spans = 0;
+  let bytes = 0;
+  for (const r of ranges) {
+    if (r.end <= r.begin) continue;
+    if (cur !== null && joinsSpan(cur, r)) {
+      bytes += r.end - cur.end;
+      cur.end = r.end;
+      cur.useful += r.end - r.begin;
+    } else {
+      cur = { file: r.file, begin: r.begin, end: r.end, useful: r.end - r.begin };
+      spans++;
+      bytes += r.end - r.begin;
+    }
+  }
+  return { spans, bytes };
+}
+__name(coalesceRanges, "coalesceRanges");
+function keyOf2(file, begin, end) {
+  return `${file}\0${begin}\0${end}`;
+}
+__name(keyOf2, "keyOf");
 
 // src/fanout/plan.ts
 function planFingerprint(p) {
@@ -75893,28 +76921,44 @@ function balance(weights, count2) {
   return shards.map((s) => s.sort((a, b) => a - b));
 }
 __name(balance, "balance");
-function viewBytes(v) {
-  const perElement = (v.entry.end - v.entry.begin) / Math.max(1, numel(v.entry.shape));
-  return v.rows * v.cols * perElement;
-}
-__name(viewBytes, "viewBytes");
-function estimateBytes(candidate, reference, settings) {
-  const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
-  const pairs = alignment.components.flatMap((c) => c.pairs);
-  let informativeWhole = 0;
-  let informative = 0;
-  let other = 0;
-  for (const p of pairs) {
-    const b = viewBytes(p.candidate) + viewBytes(p.reference);
-    if (p.informative) {
-      informative += b;
-      informativeWhole += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
-    } else other += b;
+function sideCost(ranges, remote) {
+  if (remote) {
+    const c = coalesceRanges(ranges);
+    return { bytes: c.bytes, requests: c.spans };
   }
-  const fraction = samplingFraction(informativeWhole, settings.sample);
-  return Math.round(informative * fraction + other + reference.headerBytes);
+  return { bytes: ranges.reduce((s, r) => s + r.end - r.begin, 0), requests: 0 };
 }
-__name(estimateBytes, "estimateBytes");
+__name(sideCost, "sideCost");
+function estimateReads(candidate, reference, settings, remote) {
+  const alignment = alignModels(candidate.tensors, reference.tensors, settings.components);
+  const fraction = samplingFraction(informativeBytes(alignment.components), settings.sample);
+  const plan = readPlan(alignment.components, fraction);
+  const c = sideCost(plan.candidate, remote.candidate);
+  const r = sideCost(plan.reference, remote.reference);
+  const referenceBytes = r.bytes + reference.headerBytes;
+  const search = { candidateBytes: 0, referenceBytes: 0 };
+  for (const comp26 of alignment.components) {
+    if (!streamsSearch(comp26, fraction)) continue;
+    const b = streamSearchBytes(comp26);
+    search.candidateBytes += 2 * b.candidate;
+    search.referenceBytes += b.reference;
+  }
+  return {
+    search,
+    candidateBytes: c.bytes,
+    referenceBytes,
+    requests: c.requests + r.requests,
+    remoteBytes: (remote.candidate ? c.bytes : 0) + (remote.reference ? referenceBytes : 0),
+    fraction,
+    candidateRanges: plan.candidate
+  };
+}
+__name(estimateReads, "estimateReads");
+function transferSeconds(bytes, requests, link, concurrency) {
+  const inFlight = Math.max(1, Math.floor(concurrency / 2));
+  return bytes / (link.mbPerSecond * 1e6) + requests * link.latencyMs / 1e3 / inFlight;
+}
+__name(transferSeconds, "transferSeconds");
 async function makePlan(settings, shards, deps) {
   const { logger: logger8 } = deps;
   if (new Set(settings.references).size !== settings.references.length) {
@@ -75928,20 +76972,30 @@ async function makePlan(settings, shards, deps) {
   try {
     logger8.info(`candidate ${settings.candidate}: reading headers`);
     const candListing = await cand.list();
+    const candRemote = isRevisioned(cand);
+    const concurrency = settings.reads.readAheadSpans;
+    const estimates = [];
     const planned = await mapLimit(settings.references, settings.reads.headerListings, async (source, position) => {
       const ref = deps.openSource(source);
       closers.push(ref);
       try {
         const listing = await ref.list();
-        const bytes = estimateBytes(candListing, listing, settings);
+        const est = estimateReads(candListing, listing, settings, { candidate: candRemote, reference: isRevisioned(ref) });
+        estimates[position] = est;
+        const bytes = est.candidateBytes + est.referenceBytes;
+        const parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
+        const seconds = transferSeconds(est.remoteBytes, est.requests, settings.link, concurrency);
+        const p = { source, position, bytes, parameters, fraction: est.fraction, candidateBytes: est.candidateBytes, referenceBytes: est.referenceBytes, requests: est.requests, seconds, search: est.search };
         logger8.info(`reference ${source}: ~${(bytes / 1e6).toFixed(1)} MB to read`);
-        return { source, position, bytes };
+        return p;
       } catch (e2) {
         if (!(e2 instanceof FromScratchError) || e2.kind === "usage") throw e2;
         logger8.warn(`reference ${source}: headers not listed (${e2.message}); planned at 0 bytes, its shard will report the error`);
-        return { source, position, bytes: 0, error: e2.message };
+        estimates[position] = null;
+        return { source, position, bytes: 0, parameters: 0, fraction: 1, candidateBytes: 0, referenceBytes: 0, requests: 0, seconds: 0, error: e2.message };
       }
     });
+    const total = totalOf(planned, estimates, candRemote, settings.link, concurrency);
     const groups = balance(
       planned.map((p) => p.bytes),
       count2
@@ -75953,13 +77007,42 @@ async function makePlan(settings, shards, deps) {
       candidate: { source: settings.candidate, revision: candListing.revision },
       references: [...settings.references],
       count: count2,
-      shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]), bytes: g.reduce((s, i) => s + planned[i].bytes, 0) }))
+      shards: groups.map((g, index) => ({ index, references: g.map((i) => planned[i]), bytes: g.reduce((s, i) => s + planned[i].bytes, 0) })),
+      link: settings.link,
+      total
     };
   } finally {
     for (const s of closers) await s.close?.();
   }
 }
 __name(makePlan, "makePlan");
+function totalOf(planned, estimates, candRemote, link, concurrency) {
+  const bytes = planned.reduce((s, p) => s + p.bytes, 0);
+  let remoteBytes = 0;
+  let requests = 0;
+  const held = new SpanSet();
+  for (const est of estimates) {
+    if (!est) continue;
+    remoteBytes += est.remoteBytes;
+    requests += est.requests;
+    if (candRemote) {
+      let fresh = 0;
+      for (const r of est.candidateRanges) fresh += held.add(r.file, r.begin, r.end);
+      remoteBytes -= est.candidateBytes - Math.min(est.candidateBytes, fresh);
+    }
+  }
+  return { bytes, remoteBytes, requests, seconds: transferSeconds(remoteBytes, requests, link, concurrency) };
+}
+__name(totalOf, "totalOf");
+var gb = /* @__PURE__ */ __name((b) => b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : `${(b / 1e6).toFixed(1)} MB`, "gb");
+var secs = /* @__PURE__ */ __name((s) => s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(s < 10 ? 1 : 0)} s`, "secs");
+var sampling = /* @__PURE__ */ __name((f) => f >= 1 ? "exact" : `sampled ${(100 * f).toFixed(1)}%`, "sampling");
+function describeReference(p, link) {
+  const params = p.parameters >= 1e9 ? `${(p.parameters / 1e9).toFixed(1)} B` : `${(p.parameters / 1e6).toFixed(1)} M`;
+  const search = p.search?.referenceBytes ? `; when the alignment search runs it reads ${gb(p.search.referenceBytes)} more from the reference, up to ${gb(p.search.candidateBytes)} from the candidate` : "";
+  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s${search}`;
+}
+__name(describeReference, "describeReference");
 function matrixOf(plan) {
   return {
     include: plan.shards.map((s) => ({
@@ -75977,6 +77060,11 @@ function describePlan(plan) {
   const mb = /* @__PURE__ */ __name((b) => `${(b / 1e6).toFixed(1)} MB`, "mb");
   const lines = [`plan ${plan.fingerprint.slice(0, 12)}: ${plan.references.length} references in ${plan.count} shards`];
   for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
+  for (const r of plan.references.map((_, i) => plan.shards.flatMap((s) => s.references).find((p) => p.position === i))) {
+    lines.push(`  ${r.error ? `reference ${r.source}: headers not listed (${r.error})` : describeReference(r, plan.link)}`);
+  }
+  const t = plan.total;
+  lines.push(`  total: reads ${gb(t.bytes)}, fetches ${gb(t.remoteBytes)} in ${t.requests} requests, ~${secs(t.seconds)} at ${plan.link.mbPerSecond} MB/s and ${plan.link.latencyMs} ms per request`);
   return lines;
 }
 __name(describePlan, "describePlan");
@@ -76184,36 +77272,36 @@ async function expandSegments(base2, segs) {
   if (seg === "**") {
     const out2 = await expandSegments(base2, rest);
     for (const e2 of await entries(base2)) {
-      const child2 = path14.join(base2, e2);
+      const child2 = path15.join(base2, e2);
       if (await isDir(child2)) out2.push(...await expandSegments(child2, segs));
     }
     return out2;
   }
-  if (!WILD.test(seg)) return expandSegments(path14.join(base2, seg), rest);
+  if (!WILD.test(seg)) return expandSegments(path15.join(base2, seg), rest);
   const re = segmentRegex(seg);
   const out = [];
-  for (const e2 of await entries(base2)) if (re.test(e2)) out.push(...await expandSegments(path14.join(base2, e2), rest));
+  for (const e2 of await entries(base2)) if (re.test(e2)) out.push(...await expandSegments(path15.join(base2, e2), rest));
   return out;
 }
 __name(expandSegments, "expandSegments");
 async function expandReportPaths(items, cwd = process.cwd()) {
   const out = [];
   for (const item of items.flatMap((s) => s.split("\n")).map((s) => s.trim()).filter(Boolean)) {
-    const abs = path14.resolve(cwd, item);
+    const abs = path15.resolve(cwd, item);
     let found;
     if (WILD.test(item)) {
-      const { root } = path14.parse(abs);
-      found = await expandSegments(root, abs.slice(root.length).split(path14.sep).filter(Boolean));
+      const { root } = path15.parse(abs);
+      found = await expandSegments(root, abs.slice(root.length).split(path15.sep).filter(Boolean));
       const files = [];
       for (const f of found) if (!await isDir(f)) files.push(f);
       found = files.sort();
     } else if (await isDir(abs)) {
-      found = (await entries(abs)).filter((e2) => e2.endsWith(".json")).map((e2) => path14.join(abs, e2));
+      found = (await entries(abs)).filter((e2) => e2.endsWith(".json")).map((e2) => path15.join(abs, e2));
     } else {
       found = await exists2(abs) ? [abs] : [];
     }
     if (found.length === 0) throw new UsageError2(`no report matches ${JSON.stringify(item)}`);
-    out.push(...found.map((f) => path14.isAbsolute(item) ? f : path14.relative(cwd, f) || f));
+    out.push(...found.map((f) => path15.isAbsolute(item) ? f : path15.relative(cwd, f) || f));
   }
   return out;
 }
@@ -76544,7 +77632,7 @@ function notesOf(t) {
 __name(notesOf, "notesOf");
 var num = /* @__PURE__ */ __name((x) => x === null || x === void 0 || !Number.isFinite(x) ? "" : String(Number(x.toPrecision(6))), "num");
 function tensorTable(c) {
-  const open3 = c.verdict !== "independent" && c.tensors.length <= 80;
+  const open4 = c.verdict !== "independent" && c.tensors.length <= 80;
   const rows = c.tensors;
   if (!rows.length) return `<p class="muted">No tensor of this component was compared with the reference.</p>`;
   const head = [
@@ -76562,7 +77650,7 @@ function tensorTable(c) {
     ["notes", "str", ""]
   ];
   const out = [];
-  out.push(`<details class="tensors"${open3 ? " open" : ""}><summary>All ${rows.length} compared tensors of ${e(c.name)} (click a column to sort)</summary>`);
+  out.push(`<details class="tensors"${open4 ? " open" : ""}><summary>All ${rows.length} compared tensors of ${e(c.name)} (click a column to sort)</summary>`);
   out.push(`<div class="table-wrap"><table class="sortable tensors-table"><thead><tr>`);
   for (const [label, type, hint] of head) out.push(`<th data-type="${type}" tabindex="0"${hint ? ` title="${e(hint)}"` : ""}>${e(label)}</th>`);
   out.push(`</tr></thead><tbody>`);
@@ -76938,7 +78026,7 @@ __name(renderMarkdown, "renderMarkdown");
 // src/sources/parse-source.ts
 import { existsSync as existsSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import path16 from "node:path";
+import path17 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -80604,8 +81692,8 @@ var RangedGet = class {
   resolveUrl(file) {
     const sha = this.o.sha();
     if (sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path19 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path19}`;
+    const path20 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path20}`;
   }
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
   async get(file, info2, headers, signal, deadline) {
@@ -80795,160 +81883,6 @@ function normalizeEtag(v) {
   return t === "" ? null : t;
 }
 __name(normalizeEtag, "normalizeEtag");
-
-// src/sources/read-ahead.ts
-var SPAN_MAX_BYTES = 4 << 20;
-var SPAN_MAX_GAP_BYTES = 64 << 10;
-var SPAN_MAX_WASTE = 0.01;
-var ReadAhead = class {
-  constructor(fetchInto, budget) {
-    this.fetchInto = fetchInto;
-    this.budget = budget;
-  }
-  static {
-    __name(this, "ReadAhead");
-  }
-  spans = [];
-  /** file\0begin\0end -> indices of spans holding that planned range, in plan order. */
-  index = /* @__PURE__ */ new Map();
-  nextStart = 0;
-  heldBytes = 0;
-  stats = { spans: 0, spanRequests: 0, planned: 0, served: 0, gapBytes: 0 };
-  /** Replace the plan with `ranges`, in the order they will be read, and start fetching ahead. */
-  plan(ranges) {
-    this.reset();
-    let cur = null;
-    for (const r of ranges) {
-      if (r.end <= r.begin) continue;
-      const gap = cur ? r.begin - cur.end : -1;
-      const joins = cur !== null && cur.file === r.file && gap >= 0 && gap <= SPAN_MAX_GAP_BYTES && r.end - cur.begin <= SPAN_MAX_BYTES && cur.end - cur.begin - cur.useful + gap <= SPAN_MAX_WASTE * (r.end - cur.begin);
-      if (joins) {
-        this.stats.gapBytes += gap;
-        cur.end = r.end;
-        cur.useful += r.end - r.begin;
-        cur.unserved++;
-      } else {
-        cur = { file: r.file, begin: r.begin, end: r.end, useful: r.end - r.begin, unserved: 1, state: "idle", bytes: null, got: 0, error: null, waiters: [], ctl: null };
-        this.spans.push(cur);
-      }
-      const key = keyOf2(r.file, r.begin, r.end);
-      const at = this.index.get(key);
-      if (at) at.push(this.spans.length - 1);
-      else this.index.set(key, [this.spans.length - 1]);
-    }
-    this.stats.spans = this.spans.length;
-    this.stats.planned = ranges.length;
-    this.pump();
-  }
-  /** The bytes of a planned range (as they arrive), or null when the range is not (or no longer) planned. */
-  take(file, begin, end) {
-    const queue = this.index.get(keyOf2(file, begin, end));
-    let i;
-    while (queue && queue.length > 0) {
-      i = queue.shift();
-      if (this.spans[i].state !== "released") break;
-      i = void 0;
-    }
-    if (i === void 0) return null;
-    for (let j = 0; j < i; j++) {
-      const s = this.spans[j];
-      if (s.state !== "released" && s.waiters.length === 0) this.release(s);
-    }
-    const span = this.spans[i];
-    span.unserved--;
-    this.stats.served++;
-    if (span.state === "idle") this.start(span);
-    const offset = begin - span.begin;
-    const length = end - begin;
-    const p = new Promise((resolve4, reject) => {
-      span.waiters.push({ need: offset + length, offset, length, resolve: resolve4, reject });
-    });
-    this.settle(span);
-    this.pump();
-    return p;
-  }
-  /** Drop the plan: abort spans in flight, release buffers. */
-  reset() {
-    for (const s of this.spans) {
-      if (s.state === "active") s.ctl?.abort();
-      for (const w of s.waiters) w.reject(new Error("internal: read-ahead plan replaced while a read was waiting"));
-      s.waiters = [];
-      s.state = "released";
-      s.bytes = null;
-    }
-    this.spans = [];
-    this.index.clear();
-    this.nextStart = 0;
-    this.heldBytes = 0;
-  }
-  /** Start spans in plan order while the budget allows (always at least one held). */
-  pump() {
-    while (this.nextStart < this.spans.length) {
-      const s = this.spans[this.nextStart];
-      if (s.state !== "idle") {
-        this.nextStart++;
-        continue;
-      }
-      const size = s.end - s.begin;
-      if (this.heldBytes > 0 && this.heldBytes + size > this.budget) return;
-      this.start(s);
-      this.nextStart++;
-    }
-  }
-  start(s) {
-    s.state = "active";
-    s.bytes = new Uint8Array(s.end - s.begin);
-    s.ctl = new AbortController();
-    this.heldBytes += s.end - s.begin;
-    this.stats.spanRequests++;
-    const ctl = s.ctl;
-    this.fetchInto(s.file, s.begin, s.end, s.bytes, (got) => {
-      if (s.state !== "active") return;
-      s.got = got;
-      this.settle(s);
-    }, ctl.signal).then(
-      () => {
-        if (s.state !== "active") return;
-        s.got = s.end - s.begin;
-        s.state = "done";
-        this.settle(s);
-      },
-      (e2) => {
-        if (s.state !== "active") return;
-        s.state = "failed";
-        s.error = e2;
-        this.settle(s);
-      }
-    );
-  }
-  /** Hand out what has arrived; release the span once every planned read of it is served. */
-  settle(s) {
-    if (s.state === "failed") {
-      for (const w of s.waiters) w.reject(s.error);
-      s.waiters = [];
-    } else if (s.bytes) {
-      const bytes = s.bytes;
-      s.waiters = s.waiters.filter((w) => {
-        if (w.need > s.got) return true;
-        w.resolve(bytes.subarray(w.offset, w.offset + w.length));
-        return false;
-      });
-    }
-    if (s.unserved === 0 && s.waiters.length === 0 && (s.state === "done" || s.state === "failed")) this.release(s);
-  }
-  release(s) {
-    if (s.state === "active" && s.got < s.end - s.begin) s.ctl?.abort();
-    if (s.state === "active" || s.state === "done" || s.state === "failed") this.heldBytes -= s.end - s.begin;
-    s.state = "released";
-    s.bytes = null;
-    s.waiters = [];
-    this.pump();
-  }
-};
-function keyOf2(file, begin, end) {
-  return `${file}\0${begin}\0${end}`;
-}
-__name(keyOf2, "keyOf");
 
 // src/sources/repo-id.ts
 var REPO_ID_RE = /^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/;
@@ -81157,8 +82091,8 @@ var HubSource = class {
 };
 
 // src/sources/local.ts
-import { open as open2, readdir as readdir3, realpath, stat as stat4 } from "node:fs/promises";
-import path15 from "node:path";
+import { open as open3, readdir as readdir3, realpath, stat as stat4 } from "node:fs/promises";
+import path16 from "node:path";
 var LocalSource = class {
   static {
     __name(this, "LocalSource");
@@ -81177,15 +82111,15 @@ var LocalSource = class {
   }
   /** Resolve a shard name to a path, refusing anything (symlinks included) that leaves the model directory. */
   async resolveFile(file) {
-    const p = path15.join(this.root, file);
+    const p = path16.join(this.root, file);
     let real;
     try {
-      real = await realpath(path15.join(this.absRoot, file));
+      real = await realpath(path16.join(this.absRoot, file));
     } catch {
       throw new FormatError(p, "file not found");
     }
     const rootReal = await realpath(this.absRoot);
-    if (real !== rootReal && !real.startsWith(rootReal + path15.sep)) {
+    if (real !== rootReal && !real.startsWith(rootReal + path16.sep)) {
       throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
     }
     return real;
@@ -81199,21 +82133,21 @@ var LocalSource = class {
       throw new UsageError2(`no such file or directory: ${given2}`);
     }
     const isFile = st.isFile();
-    this.root = isFile ? path15.dirname(given2) : given2;
-    this.absRoot = path15.resolve(this.root);
-    const listed2 = isFile ? await listFile(this.folder(), path15.basename(given2)) : await listFolder(this.folder());
+    this.root = isFile ? path16.dirname(given2) : given2;
+    this.absRoot = path16.resolve(this.root);
+    const listed2 = isFile ? await listFile(this.folder(), path16.basename(given2)) : await listFolder(this.folder());
     this.bytes += listed2.headerBytes;
     return { source: this.source, revision: null, license: null, ...listed2 };
   }
   /** The directory as the shared listing sees it. */
   folder() {
-    const exists3 = /* @__PURE__ */ __name((file) => stat4(path15.join(this.absRoot, file)).then(
+    const exists3 = /* @__PURE__ */ __name((file) => stat4(path16.join(this.absRoot, file)).then(
       () => true,
       () => false
     ), "exists");
     return {
       label: this.root,
-      fileLabel: /* @__PURE__ */ __name((file) => path15.join(this.root, file), "fileLabel"),
+      fileLabel: /* @__PURE__ */ __name((file) => path16.join(this.root, file), "fileLabel"),
       has: exists3,
       names: /* @__PURE__ */ __name(async () => (await readdir3(this.absRoot).catch(() => [])).sort(), "names"),
       size: /* @__PURE__ */ __name(async (file) => (await stat4(await this.resolveFile(file))).size, "size"),
@@ -81223,8 +82157,8 @@ var LocalSource = class {
   }
   /** Bytes of a file opened for this read only (headers and the index, while listing). */
   async readOnce(file, begin, end) {
-    const label = path15.join(this.root, file);
-    const fh = await open2(await this.resolveFile(file), "r");
+    const label = path16.join(this.root, file);
+    const fh = await open3(await this.resolveFile(file), "r");
     try {
       return await readExactly(fh, label, begin, end);
     } catch (e2) {
@@ -81238,7 +82172,7 @@ var LocalSource = class {
   handle(file) {
     let h = this.handles.get(file);
     if (!h) {
-      h = this.resolveFile(file).then(async (p) => ({ path: p, fh: await open2(p, "r") }));
+      h = this.resolveFile(file).then(async (p) => ({ path: p, fh: await open3(p, "r") }));
       h.catch(() => this.handles.delete(file));
       this.handles.set(file, h);
     }
@@ -81288,7 +82222,7 @@ function parseHubId(s, given2) {
 __name(parseHubId, "parseHubId");
 function expandHome(p) {
   if (p === "~") return homedir2();
-  if (p.startsWith("~/")) return path16.join(homedir2(), p.slice(2));
+  if (p.startsWith("~/")) return path17.join(homedir2(), p.slice(2));
   return p;
 }
 __name(expandHome, "expandHome");
@@ -81329,12 +82263,12 @@ __name(createSource, "createSource");
 // src/common/output-file.ts
 import { constants as constants4 } from "node:fs";
 import { access as access3, mkdir as mkdir4, writeFile as writeFile3 } from "node:fs/promises";
-import path17 from "node:path";
+import path18 from "node:path";
 async function checkOutputPath(file, what) {
-  const abs = path17.resolve(file);
+  const abs = path18.resolve(file);
   const st = await statOrNull(abs);
-  if (st?.isDirectory()) throw new UsageError2(`${what} ${file}: is a folder; give a file name (e.g. ${path17.join(file, "report.json")})`, "usage.unwritable-output");
-  let dir = path17.dirname(abs);
+  if (st?.isDirectory()) throw new UsageError2(`${what} ${file}: is a folder; give a file name (e.g. ${path18.join(file, "report.json")})`, "usage.unwritable-output");
+  let dir = path18.dirname(abs);
   for (; ; ) {
     const d = await statOrNull(dir);
     if (d) {
@@ -81346,7 +82280,7 @@ async function checkOutputPath(file, what) {
       }
       return;
     }
-    const up = path17.dirname(dir);
+    const up = path18.dirname(dir);
     if (up === dir) return;
     dir = up;
   }
@@ -81354,7 +82288,7 @@ async function checkOutputPath(file, what) {
 __name(checkOutputPath, "checkOutputPath");
 async function writeOutput(file, content) {
   try {
-    await mkdir4(path17.dirname(path17.resolve(file)), { recursive: true });
+    await mkdir4(path18.dirname(path18.resolve(file)), { recursive: true });
     await writeFile3(file, content);
     return null;
   } catch (e2) {
@@ -81410,6 +82344,8 @@ function readInputs(io) {
     cacheDir: input("cache-dir") || (env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
     format: "markdown",
     shards: input("shards"),
+    linkMbs: input("link-mbs"),
+    linkLatencyMs: input("link-latency-ms"),
     shard: input("shard"),
     planFingerprint: input("plan-fingerprint"),
     planPositions: input("plan-positions"),
@@ -81425,11 +82361,11 @@ function annotationFile(candidate, env) {
   const parsed = parseSource(candidate);
   if (parsed.kind !== "local") return void 0;
   const ws = env.GITHUB_WORKSPACE ?? process.cwd();
-  const abs = path18.resolve(parsed.path);
-  const dir = abs.endsWith(".safetensors") ? path18.dirname(abs) : abs;
-  const rel = path18.relative(ws, path18.join(dir, "config.json"));
-  if (rel.startsWith("..") || path18.isAbsolute(rel)) return void 0;
-  return rel.split(path18.sep).join("/");
+  const abs = path19.resolve(parsed.path);
+  const dir = abs.endsWith(".safetensors") ? path19.dirname(abs) : abs;
+  const rel = path19.relative(ws, path19.join(dir, "config.json"));
+  if (rel.startsWith("..") || path19.isAbsolute(rel)) return void 0;
+  return rel.split(path19.sep).join("/");
 }
 __name(annotationFile, "annotationFile");
 var INPUT_OF_FLAG = {
@@ -81451,6 +82387,8 @@ var INPUT_OF_FLAG = {
   "cache-dir": "cache-dir",
   shard: "shard",
   shards: "shards",
+  "link-mbs": "link-mbs",
+  "link-latency-ms": "link-latency-ms",
   "plan-fingerprint": "plan-fingerprint",
   "plan-positions": "plan-positions",
   "network-timeout": "network-timeout"
@@ -81590,7 +82528,9 @@ async function runCheckMode(io, settings) {
     openSource,
     openReference: referenceOpener(openSource, { cacheDir: settings.cacheDir, logger: logger8, cacheStore }),
     logger: logger8,
-    now: /* @__PURE__ */ __name(() => Date.now(), "now")
+    now: /* @__PURE__ */ __name(() => Date.now(), "now"),
+    // The runner's temp dir (emptied after every job), else the OS's.
+    scratchDir: io.env.RUNNER_TEMP || os8.tmpdir()
   });
   if (settings.shard) report.shard = settings.shard;
   await finishStep(io, report, error2, { reportPath, htmlPath: settings.htmlPath, candidate: settings.candidate });

@@ -19,6 +19,7 @@ import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/t
 import { informativeBytes, readPlan } from "../engine/read-plan.js";
 import { VERSION } from "../common/version.js";
 import { samplingFraction } from "../policy/policy.js";
+import { streamSearchBytes, streamsSearch } from "../search/stream-search.js";
 
 export interface PlannedReference {
   source: string;
@@ -37,6 +38,14 @@ export interface PlannedReference {
   requests: number;
   /** Estimated seconds to fetch the remote bytes over the plan's link (`Plan.link`). */
   seconds: number;
+  /**
+   * Not in `bytes`: what the streamed alignment search reads more from each side when it runs, i.e.
+   * when the element-wise comparison leaves matrices unexplained (the common case: an independent
+   * model). The reference's part is fixed by its headers; the candidate's is for two residual looks
+   * (one when the embeddings give a clean permutation). 0 where the whole-matrix search runs (small
+   * exact checks: it reads a few MB, mostly from memory).
+   */
+  search?: { candidateBytes: number; referenceBytes: number };
   /** Why the headers could not be listed (the shard's check will meet and report it). */
   error?: string;
 }
@@ -123,6 +132,8 @@ export interface ReadEstimate {
   fraction: number;
   /** The candidate's planned ranges (to count a remote candidate once across references). */
   candidateRanges: ByteRange[];
+  /** What the streamed alignment search reads more from each side when it runs. */
+  search: { candidateBytes: number; referenceBytes: number };
 }
 
 /** Bytes and requests one side's planned ranges cost: a remote source fetches coalesced spans, a local one reads each range. */
@@ -153,7 +164,15 @@ export function estimateReads(
   const c = sideCost(plan.candidate, remote.candidate);
   const r = sideCost(plan.reference, remote.reference);
   const referenceBytes = r.bytes + reference.headerBytes;
+  const search = { candidateBytes: 0, referenceBytes: 0 };
+  for (const comp of alignment.components) {
+    if (!streamsSearch(comp, fraction)) continue;
+    const b = streamSearchBytes(comp);
+    search.candidateBytes += 2 * b.candidate;
+    search.referenceBytes += b.reference;
+  }
   return {
+    search,
     candidateBytes: c.bytes,
     referenceBytes,
     requests: c.requests + r.requests,
@@ -206,7 +225,7 @@ export async function makePlan(settings: PlanSettings, shards: number, deps: Pla
         const bytes = est.candidateBytes + est.referenceBytes;
         const parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
         const seconds = transferSeconds(est.remoteBytes, est.requests, settings.link, concurrency);
-        const p: PlannedReference = { source, position, bytes, parameters, fraction: est.fraction, candidateBytes: est.candidateBytes, referenceBytes: est.referenceBytes, requests: est.requests, seconds };
+        const p: PlannedReference = { source, position, bytes, parameters, fraction: est.fraction, candidateBytes: est.candidateBytes, referenceBytes: est.referenceBytes, requests: est.requests, seconds, search: est.search };
         logger.info(`reference ${source}: ~${(bytes / 1e6).toFixed(1)} MB to read`);
         return p;
       } catch (e) {
@@ -268,7 +287,8 @@ const sampling = (f: number): string => (f >= 1 ? "exact" : `sampled ${(100 * f)
 /** "reference X: 106.9 B parameters, reads 1.02 GB (sampled 1.0%), ~11 s at 100 MB/s". */
 export function describeReference(p: PlannedReference, link: LinkSpeed): string {
   const params = p.parameters >= 1e9 ? `${(p.parameters / 1e9).toFixed(1)} B` : `${(p.parameters / 1e6).toFixed(1)} M`;
-  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s`;
+  const search = p.search?.referenceBytes ? `; when the alignment search runs it reads ${gb(p.search.referenceBytes)} more from the reference, up to ${gb(p.search.candidateBytes)} from the candidate` : "";
+  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s${search}`;
 }
 
 /** The `strategy.matrix` value: `{"include": [{shard, shards, references, positions, fingerprint, bytes}, ...]}`. */

@@ -9,7 +9,7 @@ import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.j
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { deepAlign } from "./deep-align.js";
-import { streamSearch } from "./stream-search.js";
+import { WHOLE_SEARCH_MAX_ELEMENTS, streamSearch } from "./stream-search.js";
 import type { DeepTensor, RoleGroup } from "./deep-types.js";
 import type { Basis, BasisBlock } from "./residual.js";
 import { FLIPPED, type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
@@ -18,14 +18,6 @@ import { count } from "../common/words.js";
 import type { TensorView } from "../align/view.js";
 import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups, viewKey } from "./search-groups.js";
 
-/**
- * The whole-matrix search holds whole matrices and matches every feature: above this many elements
- * (both models, the matrices it would load) the streamed search (stream-search.ts) runs instead, which
- * costs a small multiple of the element-wise pass at any size. Below it the whole-matrix search adds
- * what the streamed one leaves out (a rotated residual stream, the transposed look under permutation)
- * in well under a second.
- */
-const SEARCH_MAX_ELEMENTS = 4_000_000;
 
 export type { SearchOutcome } from "./search-groups.js";
 
@@ -47,7 +39,7 @@ export async function searchComponent(
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
   // Sampled runs and large components: the streamed search reads sketches, never whole matrices.
-  if (fraction < 1 || searchElements(groups, basisPairs) > SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, referenceTensors, cand, ref, thresholds, progress);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, referenceTensors, cand, ref, thresholds, progress);
   // The residual width, from a tensor that carries it next to a shared axis (tokens, positions, pixels).
   let residualSize: number | null = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;

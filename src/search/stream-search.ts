@@ -35,7 +35,8 @@ import { count } from "../common/words.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
-import { type TensorView, viewElements } from "../align/view.js";
+import { type TensorView, readsWhole, viewElements } from "../align/view.js";
+import { bytesPerElement } from "../safetensors/dtypes.js";
 import { combineLooks } from "./deep-align.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
 import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
@@ -140,15 +141,7 @@ export async function streamSearch(
     return { summary, added: [] };
   }
   const viewGroupsByKey = viewGroups(comp, groupPairs, referenceTensors);
-  let width: number | null = null;
-  let candidateWidth: number | null = null;
-  for (const b of basisPairs) {
-    const onCols = basisResidual(b.p.role) === "cols";
-    width ??= onCols ? b.p.reference.cols : b.p.reference.rows;
-    candidateWidth ??= onCols ? b.p.candidate.cols : b.p.candidate.rows;
-  }
-  width ??= commonWidth([...viewGroupsByKey.values()]);
-  candidateWidth ??= width;
+  const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
   const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
   if (groups.length === 0) {
@@ -159,7 +152,7 @@ export async function streamSearch(
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
   const basis = await sketchBasis(basisPairs, normPairs, cand, ref);
   const map = basis ? residualMap(basis) : null;
-  const features = spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16);
+  const features = featureDims(width);
   const looks = looksFor(map, features, candidateWidth);
   const reader = new SketchReader(cand, ref, features);
   const runs: DeepResult[][] = [];
@@ -206,6 +199,75 @@ function orientSquare(groups: ViewGroup[]): void {
   for (const g of groups) for (const v of g.cand.values()) if (!v.axes && !square(v)) (v.transpose ? transposed++ : plain++);
   const transpose = transposed > plain;
   for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose) g.cand.set(k, { ...v, transpose, rows: v.cols, cols: v.rows });
+}
+
+/** The residual width of both models: from an embedding-like tensor, else the width most matrices share. */
+function widths(basisPairs: ReturnType<typeof selectPairs>["basisPairs"], groups: ViewGroup[]): { width: number; candidateWidth: number } {
+  let width: number | null = null;
+  let candidateWidth: number | null = null;
+  for (const b of basisPairs) {
+    const onCols = basisResidual(b.p.role) === "cols";
+    width ??= onCols ? b.p.reference.cols : b.p.reference.rows;
+    candidateWidth ??= onCols ? b.p.candidate.cols : b.p.candidate.rows;
+  }
+  width ??= commonWidth(groups);
+  return { width, candidateWidth: candidateWidth ?? width };
+}
+
+/** The reference's residual dimensions read: an eighth of the width, within FEATURES, in 16 runs. */
+const featureDims = (width: number) => spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16);
+
+/** Token ids read from an embedding-like pair (the same on both sides). */
+function tokenRows(c: TensorView, r: TensorView): Int32Array {
+  const shared = Math.min(c.rows, r.rows);
+  return spread(shared, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared / 8))), 16);
+}
+
+/**
+ * The whole-matrix search holds whole matrices and matches every feature: above this many elements
+ * (both models, the matrices it would load) the streamed search runs instead, which costs a small
+ * multiple of the element-wise pass at any size. Below it the whole-matrix search adds what the
+ * streamed one leaves out (a rotated residual stream, the transposed look under permutation) in well
+ * under a second.
+ */
+export const WHOLE_SEARCH_MAX_ELEMENTS = 4_000_000;
+
+/** Whether a component's search is the streamed one: in sampled mode, and above the whole-matrix budget (a plan's estimate: every matrix pair). */
+export function streamsSearch(comp: ComponentAlignment, fraction: number): boolean {
+  if (fraction < 1) return true;
+  let elements = 0;
+  for (const p of comp.pairs) if (p.candidate.entry.shape.length >= 2) elements += viewElements(p.candidate) + viewElements(p.reference);
+  return elements > WHOLE_SEARCH_MAX_ELEMENTS;
+}
+
+/**
+ * What the streamed search reads when it runs on every matrix of the component (each role open), one
+ * residual look, as byte counts per side: for `plan`. Rows the search picks by the data (the units a
+ * sibling's matching points to) are counted by number, not place.
+ */
+export function streamSearchBytes(comp: ComponentAlignment): { candidate: number; reference: number } {
+  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0, standsOut: false }) as unknown as TensorResult);
+  const { basisPairs, groupPairs } = selectPairs(comp, open);
+  if (groupPairs.length === 0) return { candidate: 0, reference: 0 };
+  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
+  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
+  const features = featureDims(width).length;
+  const rowBytes = (v: TensorView) => (readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype));
+  const wholeBytes = (v: TensorView) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
+  const cost = (v: TensorView, rows: number) => (readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v));
+  let candidate = 0;
+  let reference = 0;
+  for (const b of basisPairs) {
+    if (basisResidual(b.p.role) !== "cols") continue;
+    const tokens = tokenRows(b.p.candidate, b.p.reference).length;
+    candidate += cost(b.p.candidate, tokens);
+    reference += cost(b.p.reference, tokens);
+  }
+  for (const x of classify(viewGroupList, width, candidateWidth)) {
+    for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
+    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? UNITS : classRows(v.rows).length);
+  }
+  return { candidate, reference };
 }
 
 /** The width most matrices share on one axis: the residual stream's, when no embedding says it. */
@@ -259,8 +321,7 @@ async function sketchBasis(basisPairs: ReturnType<typeof selectPairs>["basisPair
     const residual = basisResidual(b.p.role);
     try {
       if (residual === "cols") {
-        const shared = Math.min(b.p.candidate.rows, b.p.reference.rows);
-        const tokens = spread(shared, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared / 8))), 16);
+        const tokens = tokenRows(b.p.candidate, b.p.reference);
         const c = await readRowSet(cand, b.p.candidate, tokens);
         const r = await readRowSet(ref, b.p.reference, tokens);
         blocks.push({ candidate: c, reference: r, residual, signed: false, center: false });
