@@ -5857,8 +5857,11 @@ var secs = (s) => s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 
 var sampling = (f) => f >= 1 ? "exact" : `sampled ${(100 * f).toFixed(1)}%`;
 function describeReference(p, link) {
   const params = p.parameters >= 1e9 ? `${(p.parameters / 1e9).toFixed(1)} B` : `${(p.parameters / 1e6).toFixed(1)} M`;
-  const search = p.search?.referenceBytes ? `; when the alignment search runs it reads ${gb(p.search.referenceBytes)} more from the reference, up to ${gb(p.search.candidateBytes)} from the candidate` : "";
-  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s${search}`;
+  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s`;
+}
+function describeSearchReads(p) {
+  if (!p.search?.referenceBytes) return null;
+  return `    and when the alignment search runs (matrices left unexplained): ${gb(p.search.referenceBytes)} more from the reference, up to ${gb(p.search.candidateBytes)} from the candidate`;
 }
 function matrixOf(plan) {
   return {
@@ -5878,6 +5881,8 @@ function describePlan(plan) {
   for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
   for (const r of plan.references.map((_, i) => plan.shards.flatMap((s) => s.references).find((p) => p.position === i))) {
     lines.push(`  ${r.error ? `reference ${r.source}: headers not listed (${r.error})` : describeReference(r, plan.link)}`);
+    const search = r.error ? null : describeSearchReads(r);
+    if (search) lines.push(search);
   }
   const t = plan.total;
   lines.push(`  total: reads ${gb(t.bytes)}, fetches ${gb(t.remoteBytes)} in ${t.requests} requests, ~${secs(t.seconds)} at ${plan.link.mbPerSecond} MB/s and ${plan.link.latencyMs} ms per request`);

@@ -287,8 +287,13 @@ const sampling = (f: number): string => (f >= 1 ? "exact" : `sampled ${(100 * f)
 /** "reference X: 106.9 B parameters, reads 1.02 GB (sampled 1.0%), ~11 s at 100 MB/s". */
 export function describeReference(p: PlannedReference, link: LinkSpeed): string {
   const params = p.parameters >= 1e9 ? `${(p.parameters / 1e9).toFixed(1)} B` : `${(p.parameters / 1e6).toFixed(1)} M`;
-  const search = p.search?.referenceBytes ? `; when the alignment search runs it reads ${gb(p.search.referenceBytes)} more from the reference, up to ${gb(p.search.candidateBytes)} from the candidate` : "";
-  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s${search}`;
+  return `reference ${p.source}: ${params} parameters, reads ${gb(p.bytes)} (${sampling(p.fraction)}; candidate ${gb(p.candidateBytes)}, reference ${gb(p.referenceBytes)}), ~${secs(p.seconds)} at ${link.mbPerSecond} MB/s`;
+}
+
+/** "    and when the alignment search runs: …", or null where it reads nothing more. */
+export function describeSearchReads(p: PlannedReference): string | null {
+  if (!p.search?.referenceBytes) return null;
+  return `    and when the alignment search runs (matrices left unexplained): ${gb(p.search.referenceBytes)} more from the reference, up to ${gb(p.search.candidateBytes)} from the candidate`;
 }
 
 /** The `strategy.matrix` value: `{"include": [{shard, shards, references, positions, fingerprint, bytes}, ...]}`. */
@@ -312,6 +317,8 @@ export function describePlan(plan: Plan): string[] {
   for (const s of plan.shards) lines.push(`  shard ${s.index}: ${s.references.length} references, ~${mb(s.bytes)}`);
   for (const r of plan.references.map((_, i) => plan.shards.flatMap((s) => s.references).find((p) => p.position === i)!)) {
     lines.push(`  ${r.error ? `reference ${r.source}: headers not listed (${r.error})` : describeReference(r, plan.link)}`);
+    const search = r.error ? null : describeSearchReads(r);
+    if (search) lines.push(search);
   }
   const t = plan.total;
   lines.push(`  total: reads ${gb(t.bytes)}, fetches ${gb(t.remoteBytes)} in ${t.requests} requests, ~${secs(t.seconds)} at ${plan.link.mbPerSecond} MB/s and ${plan.link.latencyMs} ms per request`);
