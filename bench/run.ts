@@ -215,11 +215,18 @@ const wideKvHeads = arg("wide-kv-heads", 32);
 /** Peak RSS in MB from /usr/bin/time's `maxrss_kb=` line. */
 const rssMb = (stderr: string) => (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0);
 
-/** One CLI check as a child process (whole process: wall time, RSS), its JSON report. */
-function cliCheck(args: string[]): { code: number; wall: number; rss: string; report: { verdict?: string; bytesRead?: number; references?: { components?: { share?: number; search?: { ran?: boolean; note?: string } | null; tensors?: { aligned?: { log10p: number } }[] }[] }[] } } {
+type CheckJson = { verdict?: string; bytesRead?: number; references?: { components?: { share?: number; search?: { ran?: boolean; note?: string } | null; tensors?: { aligned?: { log10p: number } }[] }[] }[] };
+
+/** One CLI check as a child process (whole process: wall time, RSS), its JSON report. Asynchronous: a Hub-like server in this process must keep answering. */
+async function cliCheck(args: string[]): Promise<{ code: number; wall: number; rss: string; report: CheckJson }> {
   const started = Date.now();
-  const child = spawnSync("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", ...args, "--quiet", "--format", "json"], { encoding: "utf8", maxBuffer: 1 << 30 });
-  return { code: child.status ?? -1, wall: (Date.now() - started) / 1000, rss: rssMb(child.stderr), report: JSON.parse(child.stdout || "{}") };
+  const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", ...args, "--quiet", "--format", "json"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
+  return { code, wall: (Date.now() - started) / 1000, rss: rssMb(stderr), report: JSON.parse(stdout || "{}") as CheckJson };
 }
 
 /** The alignment search at real width (see the top of this file). */
@@ -235,9 +242,9 @@ async function wideBench(): Promise<void> {
   out("wide_checkpoint_bytes", (await stat(file("base"))).size);
   out("wide_generate_seconds", ((Date.now() - t0) / 1000).toFixed(1));
   for (const n of names) await readWhole(file(n));
-  const found = (r: ReturnType<typeof cliCheck>["report"]) => (r.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => t.aligned && t.aligned.log10p <= -6).length;
+  const found = (r: CheckJson) => (r.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => t.aligned && t.aligned.log10p <= -6).length;
   for (const cand of ["permuted", "independent"] as const) {
-    const r = cliCheck(["--candidate", path.join(dir, cand), "--reference", path.join(dir, "base")]);
+    const r = await cliCheck(["--candidate", path.join(dir, cand), "--reference", path.join(dir, "base")]);
     const comp = r.report.references?.[0]?.components?.[0];
     out(`wide_${cand}_exit_code`, r.code);
     out(`wide_${cand}_verdict`, r.report.verdict ?? "none");
@@ -249,7 +256,7 @@ async function wideBench(): Promise<void> {
   const pyStarted = Date.now();
   spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), file("independent"), file("base")], { encoding: "utf8", env: pyEnv });
   const pyWall = (Date.now() - pyStarted) / 1000;
-  const indep = cliCheck(["--candidate", path.join(dir, "independent"), "--reference", path.join(dir, "base")]);
+  const indep = await cliCheck(["--candidate", path.join(dir, "independent"), "--reference", path.join(dir, "base")]);
   out("wide_independent_numpy_wall_seconds", pyWall.toFixed(2));
   out("wide_independent_vs_numpy", (indep.wall / pyWall).toFixed(2));
   // The reference on the Hub (from disk), sampled: the reference bytes served against the plan's.
@@ -263,7 +270,7 @@ async function wideBench(): Promise<void> {
     out("wide_plan_search_reference_bytes", planned.search?.referenceBytes ?? 0);
     for (const cand of ["independent", "permuted"] as const) {
       const before = server.requests.length;
-      const r = cliCheck(["--candidate", path.join(dir, cand), "--reference", "bench/wide-base", "--endpoint", server.url, "--sample", "0.05"]);
+      const r = await cliCheck(["--candidate", path.join(dir, cand), "--reference", "bench/wide-base", "--endpoint", server.url, "--sample", "0.05"]);
       const served = server.requests.slice(before).reduce((s2, q) => s2 + q.bytes, 0);
       const searched = r.report.references?.[0]?.components?.[0]?.search?.ran ?? false;
       out(`wide_hub_${cand}_verdict`, r.report.verdict ?? "none");

@@ -64,24 +64,29 @@ function residualRows(m: Matrix, residual: "rows" | "cols", center: boolean): Ma
 
 /** Candidate dimensions scored at a time (bounds the cosine block at width 4096 to a few MiB). */
 const ROW_CHUNK = 256;
+/** Above this many cells the score matrix is not held: each candidate dimension keeps its TOP_K best reference dimensions. */
+const DENSE_MAX_CELLS = 4 << 20;
+const TOP_K = 32;
+
+type Profiles = { c: Matrix; r: Matrix; cols: Int32Array | undefined; w: number; signed: boolean };
 
 /**
  * The residual permutation (candidate dim -> reference dim) with signs: a linear
  * assignment on the sum of every block's cosine between dimension profiles,
  * each scaled by sqrt(profile length) so blocks weigh by how much they know.
- * The score matrix is Float32 and filled in row chunks: at width 4096 it is the
- * only large thing held (64 MiB).
+ * Scored in row chunks; above DENSE_MAX_CELLS (width > 2048) only each candidate
+ * dimension's TOP_K best reference dimensions are kept and matched greedily (a
+ * permutation that is really there puts each partner first), so memory stays a
+ * few MiB at width 8192.
  */
 export function residualMap(basis: Basis): ResidualMap | null {
-  let total: Float32Array | null = null;
+  const blocks: Profiles[] = [];
   let n = 0;
   let m = 0;
-  /** The first unsigned block's profiles: its cosines give the signs and the match quality. */
-  let signing: { c: Matrix; r: Matrix; cols: Int32Array | undefined } | null = null;
   for (const b of basis.blocks) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
-    if (total && (c.rows !== n || r.rows !== m)) continue;
+    if (blocks.length && (c.rows !== n || r.rows !== m)) continue;
     const shared = Math.min(c.cols, r.cols);
     if (shared < 2) continue;
     if (c.cols !== shared) c = leadingCols(c, shared);
@@ -89,25 +94,71 @@ export function residualMap(basis: Basis): ResidualMap | null {
     n = c.rows;
     m = r.rows;
     const cols = columnSubset(shared, 4096);
-    const w = Math.sqrt(cols ? cols.length : shared);
-    total ??= new Float32Array(n * m);
-    for (let i0 = 0; i0 < n; i0 += ROW_CHUNK) {
-      const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n - i0) }, (_, k) => i0 + k);
-      const cos = rowCosines(pickRows(c, rows), r, cols);
-      const at = i0 * m;
-      for (let k = 0; k < cos.length; k++) total[at + k] += w * (b.signed ? cos[k]! : Math.abs(cos[k]!));
-    }
-    if (!b.signed && !signing) signing = { c, r, cols };
+    blocks.push({ c, r, cols, w: Math.sqrt(cols ? cols.length : shared), signed: b.signed });
   }
-  if (!total) return null;
-  const swap = n > m;
-  const score = swap ? transposeScore(total, n, m) : total;
-  const a = swap ? invertMatching(maximizeAssignment(score, m, n), n) : maximizeAssignment(score, n, m);
+  if (!blocks.length) return null;
+  /** The first unsigned block's profiles: its cosines give the signs and the match quality. */
+  const signing = blocks.find((b) => !b.signed) ?? null;
+  const dense = n * m <= DENSE_MAX_CELLS;
+  const total = dense ? new Float32Array(n * m) : null;
+  const top = dense ? null : { col: new Int32Array(n * TOP_K).fill(-1), score: new Float32Array(n * TOP_K).fill(-Infinity) };
+  const chunk = new Float32Array(Math.min(ROW_CHUNK, n) * m);
+  for (let i0 = 0; i0 < n; i0 += ROW_CHUNK) {
+    const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n - i0) }, (_, k) => i0 + k);
+    const cells = rows.length * m;
+    chunk.fill(0, 0, cells);
+    for (const b of blocks) {
+      const cos = rowCosines(pickRows(b.c, rows), b.r, b.cols);
+      for (let k = 0; k < cells; k++) chunk[k] += b.w * (b.signed ? cos[k]! : Math.abs(cos[k]!));
+    }
+    if (total) total.set(chunk.subarray(0, cells), i0 * m);
+    else for (let k = 0; k < rows.length; k++) keepTop(chunk.subarray(k * m, (k + 1) * m), top!.col, top!.score, (i0 + k) * TOP_K);
+  }
+  let a: Int32Array;
+  if (total) {
+    const swap = n > m;
+    const score = swap ? transposeScore(total, n, m) : total;
+    a = swap ? invertMatching(maximizeAssignment(score, m, n), n) : maximizeAssignment(score, n, m);
+  } else {
+    a = sparseGreedy(top!.col, top!.score, n, m);
+  }
   return withSigns(a, signing, n, m);
 }
 
+/** Keep the TOP_K largest of `row` (column and score) at `at` of the lists, best first. */
+function keepTop(row: Float32Array, col: Int32Array, score: Float32Array, at: number): void {
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j]!;
+    if (!(v > score[at + TOP_K - 1]!)) continue;
+    let k = TOP_K - 1;
+    while (k > 0 && score[at + k - 1]! < v) {
+      score[at + k] = score[at + k - 1]!;
+      col[at + k] = col[at + k - 1]!;
+      k--;
+    }
+    score[at + k] = v;
+    col[at + k] = j;
+  }
+}
+
+/** Greedy matching on the kept candidates, best score first, each row and column once (rows left over stay -1). */
+function sparseGreedy(col: Int32Array, score: Float32Array, n: number, m: number): Int32Array {
+  const order = Array.from({ length: n * TOP_K }, (_, k) => k).filter((k) => col[k]! >= 0);
+  order.sort((x, y) => score[y]! - score[x]!);
+  const out = new Int32Array(n).fill(-1);
+  const taken = new Uint8Array(m);
+  for (const k of order) {
+    const i = Math.floor(k / TOP_K);
+    const j = col[k]!;
+    if (out[i] !== -1 || taken[j]) continue;
+    out[i] = j;
+    taken[j] = 1;
+  }
+  return out;
+}
+
 /** Cosine of candidate profile i with reference profile j. */
-function profileCos(s: { c: Matrix; r: Matrix; cols: Int32Array | undefined }, i: number, j: number): number {
+function profileCos(s: Profiles, i: number, j: number): number {
   const k = s.cols ? s.cols.length : s.c.cols;
   let dot = 0;
   let na = 0;
@@ -124,7 +175,7 @@ function profileCos(s: { c: Matrix; r: Matrix; cols: Int32Array | undefined }, i
 }
 
 /** Signs and qualities of a residual matching, from the cosines of the first unsigned block. */
-function withSigns(a: Int32Array, signing: { c: Matrix; r: Matrix; cols: Int32Array | undefined } | null, n: number, m: number): ResidualMap {
+function withSigns(a: Int32Array, signing: Profiles | null, n: number, m: number): ResidualMap {
   const sign = new Float32Array(n);
   let same = 0;
   let quality = 0;
