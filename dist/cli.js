@@ -1249,7 +1249,7 @@ async function atomicWrite(file, data) {
 
 // src/sources/memo.ts
 var MEMO_MAX_RANGE_BYTES = 4 << 20;
-var MEMO_MAX_BYTES = 16 << 20;
+var MEMO_MAX_BYTES = 8 << 20;
 var MemoSource = class {
   constructor(inner, maxBytes = MEMO_MAX_BYTES, maxRange = MEMO_MAX_RANGE_BYTES) {
     this.inner = inner;
@@ -2688,15 +2688,16 @@ function residualRows(m, residual, center) {
   return { rows: r.rows, cols: r.cols, data: out };
 }
 var ROW_CHUNK = 256;
+var DENSE_MAX_CELLS = 4 << 20;
+var TOP_K = 32;
 function residualMap(basis) {
-  let total = null;
+  const blocks = [];
   let n2 = 0;
   let m = 0;
-  let signing = null;
   for (const b of basis.blocks) {
     let c = residualRows(b.candidate, b.residual, b.center);
     let r = residualRows(b.reference, b.residual, b.center);
-    if (total && (c.rows !== n2 || r.rows !== m)) continue;
+    if (blocks.length && (c.rows !== n2 || r.rows !== m)) continue;
     const shared3 = Math.min(c.cols, r.cols);
     if (shared3 < 2) continue;
     if (c.cols !== shared3) c = leadingCols(c, shared3);
@@ -2704,21 +2705,62 @@ function residualMap(basis) {
     n2 = c.rows;
     m = r.rows;
     const cols = columnSubset(shared3, 4096);
-    const w = Math.sqrt(cols ? cols.length : shared3);
-    total ??= new Float32Array(n2 * m);
-    for (let i0 = 0; i0 < n2; i0 += ROW_CHUNK) {
-      const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n2 - i0) }, (_, k) => i0 + k);
-      const cos = rowCosines(pickRows(c, rows), r, cols);
-      const at = i0 * m;
-      for (let k = 0; k < cos.length; k++) total[at + k] += w * (b.signed ? cos[k] : Math.abs(cos[k]));
-    }
-    if (!b.signed && !signing) signing = { c, r, cols };
+    blocks.push({ c, r, cols, w: Math.sqrt(cols ? cols.length : shared3), signed: b.signed });
   }
-  if (!total) return null;
-  const swap = n2 > m;
-  const score = swap ? transposeScore(total, n2, m) : total;
-  const a = swap ? invertMatching(maximizeAssignment(score, m, n2), n2) : maximizeAssignment(score, n2, m);
+  if (!blocks.length) return null;
+  const signing = blocks.find((b) => !b.signed) ?? null;
+  const dense = n2 * m <= DENSE_MAX_CELLS;
+  const total = dense ? new Float32Array(n2 * m) : null;
+  const top = dense ? null : { col: new Int32Array(n2 * TOP_K).fill(-1), score: new Float32Array(n2 * TOP_K).fill(-Infinity) };
+  const chunk = new Float32Array(Math.min(ROW_CHUNK, n2) * m);
+  for (let i0 = 0; i0 < n2; i0 += ROW_CHUNK) {
+    const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n2 - i0) }, (_, k) => i0 + k);
+    const cells = rows.length * m;
+    chunk.fill(0, 0, cells);
+    for (const b of blocks) {
+      const cos = rowCosines(pickRows(b.c, rows), b.r, b.cols);
+      for (let k = 0; k < cells; k++) chunk[k] += b.w * (b.signed ? cos[k] : Math.abs(cos[k]));
+    }
+    if (total) total.set(chunk.subarray(0, cells), i0 * m);
+    else for (let k = 0; k < rows.length; k++) keepTop(chunk.subarray(k * m, (k + 1) * m), top.col, top.score, (i0 + k) * TOP_K);
+  }
+  let a;
+  if (total) {
+    const swap = n2 > m;
+    const score = swap ? transposeScore(total, n2, m) : total;
+    a = swap ? invertMatching(maximizeAssignment(score, m, n2), n2) : maximizeAssignment(score, n2, m);
+  } else {
+    a = sparseGreedy(top.col, top.score, n2, m);
+  }
   return withSigns(a, signing, n2, m);
+}
+function keepTop(row, col, score, at) {
+  for (let j = 0; j < row.length; j++) {
+    const v = row[j];
+    if (!(v > score[at + TOP_K - 1])) continue;
+    let k = TOP_K - 1;
+    while (k > 0 && score[at + k - 1] < v) {
+      score[at + k] = score[at + k - 1];
+      col[at + k] = col[at + k - 1];
+      k--;
+    }
+    score[at + k] = v;
+    col[at + k] = j;
+  }
+}
+function sparseGreedy(col, score, n2, m) {
+  const order = Array.from({ length: n2 * TOP_K }, (_, k) => k).filter((k) => col[k] >= 0);
+  order.sort((x, y) => score[y] - score[x]);
+  const out = new Int32Array(n2).fill(-1);
+  const taken = new Uint8Array(m);
+  for (const k of order) {
+    const i = Math.floor(k / TOP_K);
+    const j = col[k];
+    if (out[i] !== -1 || taken[j]) continue;
+    out[i] = j;
+    taken[j] = 1;
+  }
+  return out;
 }
 function profileCos(s, i, j) {
   const k = s.cols ? s.cols.length : s.c.cols;
@@ -3058,7 +3100,7 @@ var ROW_CLASS = 16;
 var ALL_ROWS = 256;
 var TOKENS = { min: 128, max: 512 };
 var SCORE_FEATURES = 64;
-var REFERENCE_SKETCH_BYTES = 64 << 20;
+var REFERENCE_SKETCH_BYTES = 24 << 20;
 function spread(n2, k, chunks) {
   if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
   const per = Math.max(1, Math.floor(k / chunks));
@@ -3112,11 +3154,7 @@ async function streamSearch(comp, tensors, referenceTensors, cand, ref, threshol
   const features = featureDims(width);
   const looks = looksFor(map, features, candidateWidth);
   const reader = new SketchReader(cand, ref, features);
-  const runs = [];
-  for (let i = 0; i < looks.length; i++) {
-    const look = looks[i];
-    runs.push(await searchLook(groups, look, reader, (m) => say(`residual look ${i + 1}/${looks.length} (${look.transform ? "permutation" : "as stored"}): ${m}`)));
-  }
+  const runs = await searchLooks(groups, looks, reader, say);
   const results = combineLooks(runs, looks.map((l) => l.transform));
   summary.ran = true;
   summary.residualMatchQuality = map ? map.quality : null;
@@ -3313,23 +3351,28 @@ function candidateUnits(x, v) {
   if (x.kind === "sibling") return spread(v.rows, UNITS, 1);
   return classRows(v.rows);
 }
-async function searchLook(groups, look, reader, say) {
-  const chosen = await chooseLayers2(groups, look, reader, say);
-  const results = [];
+async function searchLooks(groups, looks, reader, say) {
+  const selector = await selectorSketches(groups, reader);
+  const chosen = [];
+  for (let i = 0; i < looks.length; i++) chosen.push(await chooseLayers2(selector, looks[i], reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
+  const results = looks.map(() => []);
   const { held } = splitFeatures(reader.features.length, reader.features.length);
-  const viaMatch = /* @__PURE__ */ new Map();
+  const viaMatch = looks.map(() => /* @__PURE__ */ new Map());
   const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
   let done = 0;
   for (const layer of layers) {
-    say(`layer ${++done}/${layers.length}: matching units`);
+    say(`layer ${++done}/${layers.length}: matching units (${looks.length === 1 ? "one residual look" : `${looks.length} residual looks`})`);
+    for (const m of viaMatch) m.clear();
     for (const x of groups) {
       for (const [key, v] of x.g.cand) {
         if (v.layer !== layer) continue;
-        const want = chosen.has(layer) ? chosen.get(layer) : layer;
-        const refView = [...x.g.refs.values()].find((r) => r.layer === want);
-        if (!refView) continue;
-        const result = await judge(x, key, v, refView, look, reader, held, viaMatch);
-        if (result) results.push(result);
+        for (let i = 0; i < looks.length; i++) {
+          const want = chosen[i].has(layer) ? chosen[i].get(layer) : layer;
+          const refView = [...x.g.refs.values()].find((r) => r.layer === want);
+          if (!refView) continue;
+          const result = await judge(x, key, v, refView, looks[i], reader, held, viaMatch[i]);
+          if (result) results[i].push(result);
+        }
       }
     }
   }
@@ -3364,7 +3407,7 @@ async function judge(x, key, v, refView, look, reader, held, viaMatch) {
       perm[u] = match.perm[k];
       signs[u] = match.signs[k];
     });
-    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { ...match, perm, signs }, refView, units });
+    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
   }
   const { test, pearson: pearson2, cosine } = match.heldOut();
   const transforms = [...shift, ...residual];
@@ -3372,25 +3415,29 @@ async function judge(x, key, v, refView, look, reader, held, viaMatch) {
   if (match.flipped > 0.1 && match.flipped < 0.9) transforms.push("sign-flips");
   return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
 }
-async function chooseLayers2(groups, look, reader, say) {
-  const chosen = /* @__PURE__ */ new Map();
+async function selectorSketches(groups, reader) {
   const rowGroups = groups.filter((x) => x.kind === "rows");
-  if (rowGroups.length === 0) return chosen;
+  if (rowGroups.length === 0) return null;
   const size = (x) => x.g.refs.values().next().value.rows;
-  const selector = rowGroups.reduce((a, b) => size(b) < size(a) ? b : a);
-  const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
+  const group = rowGroups.reduce((a, b) => size(b) < size(a) ? b : a);
   const refs = [];
-  for (const r of selector.g.refs.values()) {
+  for (const r of group.g.refs.values()) {
     const m = await reader.reference(r, "rows");
     if (m) refs.push({ layer: r.layer, m });
   }
-  say(`choosing layers (${selector.g.role}: ${selector.g.cand.size} candidate x ${refs.length} reference layers)`);
-  for (const [key, v] of selector.g.cand) {
+  return { group, refs };
+}
+async function chooseLayers2(selector, look, reader, say) {
+  const chosen = /* @__PURE__ */ new Map();
+  if (!selector) return chosen;
+  const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
+  say(`choosing layers (${selector.group.g.role}: ${selector.group.g.cand.size} candidate x ${selector.refs.length} reference layers)`);
+  for (const v of selector.group.g.cand.values()) {
     const c = await reader.candidate(v, "rows", look, classRows(v.rows));
     if (!c) continue;
     let best = v.layer;
     let bestScore = -Infinity;
-    for (const r of refs) {
+    for (const r of selector.refs) {
       const score = meanBestCos(c, r.m, choose);
       if (score > bestScore + 1e-12 || Math.abs(score - bestScore) <= 1e-12 && r.layer === v.layer) {
         best = r.layer;

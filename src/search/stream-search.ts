@@ -72,10 +72,15 @@ const ALL_ROWS = 256;
 const TOKENS = { min: 128, max: 512 };
 /** Even features the layer choice scores on. */
 const SCORE_FEATURES = 64;
-/** Bytes of reference sketches kept (a reference layer chosen by several candidate layers, or looked at again, is read once). */
-const REFERENCE_SKETCH_BYTES = 64 << 20;
+/** Bytes of reference sketches kept (about one layer's: every look judges a layer before the next is read). */
+const REFERENCE_SKETCH_BYTES = 24 << 20;
 
 type Kind = "cols" | "rows" | "sibling";
+/** A matching of units kept for the siblings (gate, up) of the matrix it was found on (down). */
+interface UnitMatch {
+  match: Pick<Match, "perm" | "signs" | "identityFraction">;
+  units: Int32Array;
+}
 interface Group {
   g: ViewGroup;
   kind: Kind;
@@ -155,11 +160,7 @@ export async function streamSearch(
   const features = featureDims(width);
   const looks = looksFor(map, features, candidateWidth);
   const reader = new SketchReader(cand, ref, features);
-  const runs: DeepResult[][] = [];
-  for (let i = 0; i < looks.length; i++) {
-    const look = looks[i]!;
-    runs.push(await searchLook(groups, look, reader, (m) => say(`residual look ${i + 1}/${looks.length} (${look.transform ? "permutation" : "as stored"}): ${m}`)));
-  }
+  const runs = await searchLooks(groups, looks, reader, say);
   const results = combineLooks(runs, looks.map((l) => l.transform));
 
   summary.ran = true;
@@ -413,24 +414,34 @@ function candidateUnits(x: Group, v: TensorView): Int32Array {
 }
 
 /** One residual look: choose each candidate layer's reference layer, then match and test every role there. */
-async function searchLook(groups: Group[], look: Look, reader: SketchReader, say: (m: string) => void): Promise<DeepResult[]> {
-  const chosen = await chooseLayers(groups, look, reader, say);
-  const results: DeepResult[] = [];
+/**
+ * Every residual look: choose each candidate layer's reference layer per look, then layer by layer
+ * match and test every role there under each look (a reference layer's sketches are read once for
+ * all looks, and memory holds about one layer's).
+ */
+async function searchLooks(groups: Group[], looks: Look[], reader: SketchReader, say: (m: string) => void): Promise<DeepResult[][]> {
+  const selector = await selectorSketches(groups, reader);
+  const chosen: Map<number | null, number | null>[] = [];
+  for (let i = 0; i < looks.length; i++) chosen.push(await chooseLayers(selector, looks[i]!, reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
+  const results: DeepResult[][] = looks.map(() => []);
   const { held } = splitFeatures(reader.features.length, reader.features.length);
-  /** Per candidate layer and sibling role: the units matched by that role's matrix (down's). */
-  const viaMatch = new Map<string, { match: Match; refView: ReferenceView; units: Int32Array }>();
+  /** Per look, candidate layer and sibling role: the units matched by that role's matrix (down's). */
+  const viaMatch = looks.map(() => new Map<string, UnitMatch>());
   const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
   let done = 0;
   for (const layer of layers) {
-    say(`layer ${++done}/${layers.length}: matching units`);
+    say(`layer ${++done}/${layers.length}: matching units (${looks.length === 1 ? "one residual look" : `${looks.length} residual looks`})`);
+    for (const m of viaMatch) m.clear();
     for (const x of groups) {
       for (const [key, v] of x.g.cand) {
         if (v.layer !== layer) continue;
-        const want = chosen.has(layer) ? chosen.get(layer)! : layer;
-        const refView = [...x.g.refs.values()].find((r) => r.layer === want);
-        if (!refView) continue;
-        const result = await judge(x, key, v, refView, look, reader, held, viaMatch);
-        if (result) results.push(result);
+        for (let i = 0; i < looks.length; i++) {
+          const want = chosen[i]!.has(layer) ? chosen[i]!.get(layer)! : layer;
+          const refView = [...x.g.refs.values()].find((r) => r.layer === want);
+          if (!refView) continue;
+          const result = await judge(x, key, v, refView, looks[i]!, reader, held, viaMatch[i]!);
+          if (result) results[i]!.push(result);
+        }
       }
     }
   }
@@ -445,7 +456,7 @@ async function judge(
   look: Look,
   reader: SketchReader,
   held: Int32Array,
-  viaMatch: Map<string, { match: Match; refView: ReferenceView; units: Int32Array }>,
+  viaMatch: Map<string, UnitMatch>,
 ): Promise<DeepResult | null> {
   const base = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
   const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
@@ -476,7 +487,8 @@ async function judge(
       perm[u] = match.perm[k]!;
       signs[u] = match.signs[k]!;
     });
-    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { ...match, perm, signs }, refView, units });
+    // Only the matching is kept (not the sketches its held-out test closes over): memory stays one layer's.
+    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
   }
   const { test, pearson, cosine } = match.heldOut();
   const transforms = [...shift, ...residual];
@@ -485,30 +497,36 @@ async function judge(
   return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
 }
 
+/** The cheapest row-sampled role and its reference sketches at every layer (read once for every look). */
+async function selectorSketches(groups: Group[], reader: SketchReader): Promise<{ group: Group; refs: { layer: number | null; m: Matrix }[] } | null> {
+  const rowGroups = groups.filter((x) => x.kind === "rows");
+  if (rowGroups.length === 0) return null;
+  const size = (x: Group) => (x.g.refs.values().next().value as TensorView).rows;
+  const group = rowGroups.reduce((a, b) => (size(b) < size(a) ? b : a));
+  const refs: { layer: number | null; m: Matrix }[] = [];
+  for (const r of group.g.refs.values()) {
+    const m = await reader.reference(r, "rows");
+    if (m) refs.push({ layer: r.layer, m });
+  }
+  return { group, refs };
+}
+
 /**
  * Each candidate layer's reference layer, by the cheapest row-sampled role: the mean over its sampled
  * rows of the best |cos| against the reference layer's rows, on even features only (the test never
  * sees them). Without such a role, layers keep their own index.
  */
-async function chooseLayers(groups: Group[], look: Look, reader: SketchReader, say: (m: string) => void): Promise<Map<number | null, number | null>> {
+async function chooseLayers(selector: Awaited<ReturnType<typeof selectorSketches>>, look: Look, reader: SketchReader, say: (m: string) => void): Promise<Map<number | null, number | null>> {
   const chosen = new Map<number | null, number | null>();
-  const rowGroups = groups.filter((x) => x.kind === "rows");
-  if (rowGroups.length === 0) return chosen;
-  const size = (x: Group) => (x.g.refs.values().next().value as TensorView).rows;
-  const selector = rowGroups.reduce((a, b) => (size(b) < size(a) ? b : a));
+  if (!selector) return chosen;
   const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
-  const refs: { layer: number | null; m: Matrix }[] = [];
-  for (const r of selector.g.refs.values()) {
-    const m = await reader.reference(r, "rows");
-    if (m) refs.push({ layer: r.layer, m });
-  }
-  say(`choosing layers (${selector.g.role}: ${selector.g.cand.size} candidate x ${refs.length} reference layers)`);
-  for (const [key, v] of selector.g.cand) {
+  say(`choosing layers (${selector.group.g.role}: ${selector.group.g.cand.size} candidate x ${selector.refs.length} reference layers)`);
+  for (const v of selector.group.g.cand.values()) {
     const c = await reader.candidate(v, "rows", look, classRows(v.rows));
     if (!c) continue;
     let best: number | null = v.layer;
     let bestScore = -Infinity;
-    for (const r of refs) {
+    for (const r of selector.refs) {
       const score = meanBestCos(c, r.m, choose);
       // Prefer the same index on ties: no shift is claimed without evidence.
       if (score > bestScore + 1e-12 || (Math.abs(score - bestScore) <= 1e-12 && r.layer === v.layer)) {

@@ -12,7 +12,7 @@
 import type { ByteRange, ModelListing, WeightSource } from "./types.js";
 
 export const MEMO_MAX_RANGE_BYTES = 4 << 20;
-export const MEMO_MAX_BYTES = 16 << 20;
+export const MEMO_MAX_BYTES = 8 << 20;
 
 export class MemoSource implements WeightSource {
   /** Serve remembered ranges (off while the planned pass reads through the source's read-ahead). */
