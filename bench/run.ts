@@ -22,7 +22,9 @@
  *   independent model of the same shapes (verdict, wall time and RSS against numpy's whole process on
  *   the same files); then both against the reference served by the Hub-like server in sampled mode,
  *   the reference bytes served against what `plan` announced (its pairs plus the search's reference
- *   reads). `--wide-only` runs just this part; --wide-layers 0 skips it.
+ *   reads); with 4 layers or more, a dropped, a duplicated and two swapped layers (sampled 5%: verdict,
+ *   matrices found at another layer). --wide-d / --wide-ff set the width (default 4096 / 11008).
+ *   `--wide-only` runs just this part; --wide-layers 0 skips it.
  * Keep the output format stable so runs can be compared.
  */
 import { spawnSync, spawn } from "node:child_process";
@@ -211,6 +213,8 @@ delete pyEnv.OPENBLAS_L2_SIZE;
 
 const wideLayers = arg("wide-layers", 3);
 const wideKvHeads = arg("wide-kv-heads", 32);
+const wideD = arg("wide-d", 4096);
+const wideFf = arg("wide-ff", 11008);
 
 /** Peak RSS in MB from /usr/bin/time's `maxrss_kb=` line. */
 const rssMb = (stderr: string) => (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0);
@@ -232,11 +236,14 @@ async function cliCheck(args: string[]): Promise<{ code: number; wall: number; r
 /** The alignment search at real width (see the top of this file). */
 async function wideBench(): Promise<void> {
   if (wideLayers <= 0) return;
-  const dir = path.join(os.tmpdir(), `fromscratch-bench-wide-${wideLayers}l-${wideKvHeads}kv`);
-  const names = ["base", "permuted", "independent"] as const;
+  const dir = path.join(os.tmpdir(), `fromscratch-bench-wide-${wideD === 4096 ? "" : `${wideD}d-`}${wideLayers}l-${wideKvHeads}kv`);
+  // Layer edits (a layer dropped, one duplicated, two swapped) where there are layers enough.
+  const edits = wideLayers >= 4 ? (["dropped", "duplicated", "reordered"] as const) : [];
+  const names = ["base", "permuted", "independent", ...edits] as const;
   const file = (n: string) => path.join(dir, n, "model.safetensors");
   const t0 = Date.now();
-  if (!names.every((n) => existsSync(file(n)))) await generateWide(dir, { layers: wideLayers, kvHeads: wideKvHeads, only: [...names] });
+  if (!names.every((n) => existsSync(file(n)))) await generateWide(dir, { d: wideD, ff: wideFf, layers: wideLayers, kvHeads: wideKvHeads, only: [...names] });
+  out("wide_d", wideD);
   out("wide_layers", wideLayers);
   out("wide_kv_heads", wideKvHeads);
   out("wide_checkpoint_bytes", (await stat(file("base"))).size);
@@ -252,6 +259,13 @@ async function wideBench(): Promise<void> {
     out(`wide_${cand}_share`, (comp?.share ?? 0).toFixed(3));
     out(`wide_${cand}_wall_seconds`, r.wall.toFixed(2));
     out(`wide_${cand}_peak_rss_mb`, r.rss);
+  }
+  for (const edit of edits) {
+    const r = await cliCheck(["--candidate", path.join(dir, edit), "--reference", path.join(dir, "base"), "--sample", "0.05"]);
+    const shifted = (r.report.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => /layer-shift/.test((t as { transform?: string }).transform ?? "") && t.aligned && t.aligned.log10p <= -6).length;
+    out(`wide_${edit}_verdict`, r.report.verdict ?? "none");
+    out(`wide_${edit}_layer_shifts_found`, shifted);
+    out(`wide_${edit}_wall_seconds`, r.wall.toFixed(2));
   }
   const pyStarted = Date.now();
   spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), file("independent"), file("base")], { encoding: "utf8", env: pyEnv });
