@@ -294,6 +294,17 @@ async function wideBench(): Promise<void> {
       out(`wide_hub_${cand}_wall_seconds`, r.wall.toFixed(2));
       out(`wide_hub_${cand}_peak_rss_mb`, r.rss);
     }
+    // Exact mode, independent candidate (the search runs): the reference bytes served against the file.
+    {
+      const before = server.requests.length;
+      const r = await cliCheck(["--candidate", path.join(dir, "independent"), "--reference", "bench/wide-base", "--endpoint", server.url, "--sample", "exact"]);
+      const served = server.requests.slice(before).reduce((s2, q) => s2 + q.bytes, 0);
+      out("wide_hub_exact_independent_verdict", r.report.verdict ?? "none");
+      out("wide_hub_exact_independent_reference_bytes_served", served);
+      out("wide_hub_exact_independent_reference_bytes_vs_file", (served / (await stat(file("base"))).size).toFixed(3));
+      out("wide_hub_exact_independent_wall_seconds", r.wall.toFixed(2));
+      out("wide_hub_exact_independent_peak_rss_mb", r.rss);
+    }
   } finally {
     await server.close();
   }

@@ -74265,7 +74265,7 @@ var ROW_CLASS = 16;
 var ALL_ROWS = 256;
 var TOKENS = { min: 128, max: 512 };
 var SCORE_FEATURES = 64;
-var REFERENCE_SKETCH_BYTES = 24 << 20;
+var REFERENCE_SKETCH_BYTES = 48 << 20;
 function spread(n2, k, chunks) {
   if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
   const per = Math.max(1, Math.floor(k / chunks));
@@ -74483,9 +74483,12 @@ var SketchReader = class {
   unreadReference = /* @__PURE__ */ new Map();
   refCache = /* @__PURE__ */ new Map();
   refBytes = 0;
+  pinned = /* @__PURE__ */ new Map();
   /** The reference's units of `v` (all, or the given rows) on the features. */
-  reference(v, kind, rows) {
+  reference(v, kind, rows, pin = false) {
     const key = `${viewKey(v)}|${kind}|${rows ? rows.join(",") : ""}`;
+    const pinned = this.pinned.get(key);
+    if (pinned) return pinned;
     let hit = this.refCache.get(key);
     if (hit) {
       this.refCache.delete(key);
@@ -74500,6 +74503,10 @@ var SketchReader = class {
         (m) => this.unreadReference.set(v.entry.name, m)
       )
     };
+    if (pin) {
+      this.pinned.set(key, hit.matrix);
+      return hit.matrix;
+    }
     this.refCache.set(key, hit);
     this.refBytes += hit.bytes;
     for (const [k, old] of this.refCache) {
@@ -74508,6 +74515,11 @@ var SketchReader = class {
       this.refBytes -= old.bytes;
     }
     return hit.matrix;
+  }
+  /** Forget the reference sketches read so far (the next reference layer's are read afresh). */
+  dropReferenceSketches() {
+    this.refCache.clear();
+    this.refBytes = 0;
   }
   /** The candidate's `units` of `v` on the look's features. */
   candidate(v, kind, look, units) {
@@ -74538,22 +74550,23 @@ async function searchLooks(groups, looks, reader, say) {
   for (let i = 0; i < looks.length; i++) chosen.push(await chooseLayers2(selector, looks[i], reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
   const results = looks.map(() => []);
   const { held } = splitFeatures(reader.features.length, reader.features.length);
-  const viaMatch = looks.map(() => /* @__PURE__ */ new Map());
   const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
+  const jobs = looks.flatMap((_, i) => layers.map((layer) => ({ i, layer, want: chosen[i].has(layer) ? chosen[i].get(layer) : layer })));
+  jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
+  let current;
   let done = 0;
-  for (const layer of layers) {
-    say(`layer ${++done}/${layers.length}: matching units (${looks.length === 1 ? "one residual look" : `${looks.length} residual looks`})`);
-    for (const m of viaMatch) m.clear();
+  for (const job of jobs) {
+    if (job.want !== current) reader.dropReferenceSketches();
+    current = job.want;
+    say(`${++done}/${jobs.length} layer looks: matching units`);
+    const viaMatch = /* @__PURE__ */ new Map();
     for (const x of groups) {
       for (const [key, v] of x.g.cand) {
-        if (v.layer !== layer) continue;
-        for (let i = 0; i < looks.length; i++) {
-          const want = chosen[i].has(layer) ? chosen[i].get(layer) : layer;
-          const refView = [...x.g.refs.values()].find((r) => r.layer === want);
-          if (!refView) continue;
-          const result = await judge(x, key, v, refView, looks[i], reader, held, viaMatch[i]);
-          if (result) results[i].push(result);
-        }
+        if (v.layer !== job.layer) continue;
+        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
+        if (!refView) continue;
+        const result = await judge(x, key, v, refView, looks[job.i], reader, held, viaMatch);
+        if (result) results[job.i].push(result);
       }
     }
   }
@@ -74605,7 +74618,7 @@ async function selectorSketches(groups, reader) {
   const group = rowGroups.reduce((a, b) => size(b) < size(a) ? b : a);
   const refs = [];
   for (const r of group.g.refs.values()) {
-    const m = await reader.reference(r, "rows");
+    const m = await reader.reference(r, "rows", void 0, true);
     if (m) refs.push({ layer: r.layer, m });
   }
   return { group, refs };

@@ -72,8 +72,8 @@ const ALL_ROWS = 256;
 const TOKENS = { min: 128, max: 512 };
 /** Even features the layer choice scores on. */
 const SCORE_FEATURES = 64;
-/** Bytes of reference sketches kept (about one layer's: every look judges a layer before the next is read). */
-const REFERENCE_SKETCH_BYTES = 24 << 20;
+/** Bytes of reference sketches kept at most (they are dropped anyway when the search moves to the next reference layer). */
+const REFERENCE_SKETCH_BYTES = 48 << 20;
 
 type Kind = "cols" | "rows" | "sibling";
 /** A matching of units kept for the siblings (gate, up) of the matrix it was found on (down). */
@@ -351,6 +351,7 @@ class SketchReader {
   readonly unreadReference = new Map<string, string>();
   private readonly refCache = new Map<string, { bytes: number; matrix: Promise<Matrix | null> }>();
   private refBytes = 0;
+  private readonly pinned = new Map<string, Promise<Matrix | null>>();
 
   constructor(
     readonly cand: WeightSource,
@@ -359,8 +360,10 @@ class SketchReader {
   ) {}
 
   /** The reference's units of `v` (all, or the given rows) on the features. */
-  reference(v: ReferenceView, kind: Kind, rows?: Int32Array): Promise<Matrix | null> {
+  reference(v: ReferenceView, kind: Kind, rows?: Int32Array, pin = false): Promise<Matrix | null> {
     const key = `${viewKey(v)}|${kind}|${rows ? rows.join(",") : ""}`;
+    const pinned = this.pinned.get(key);
+    if (pinned) return pinned;
     let hit = this.refCache.get(key);
     if (hit) {
       this.refCache.delete(key);
@@ -374,6 +377,11 @@ class SketchReader {
         this.unreadReference.set(v.entry.name, m),
       ),
     };
+    if (pin) {
+      // The layer choice's sketches of every layer: small, kept for the whole search.
+      this.pinned.set(key, hit.matrix);
+      return hit.matrix;
+    }
     this.refCache.set(key, hit);
     this.refBytes += hit.bytes;
     for (const [k, old] of this.refCache) {
@@ -382,6 +390,12 @@ class SketchReader {
       this.refBytes -= old.bytes;
     }
     return hit.matrix;
+  }
+
+  /** Forget the reference sketches read so far (the next reference layer's are read afresh). */
+  dropReferenceSketches(): void {
+    this.refCache.clear();
+    this.refBytes = 0;
   }
 
   /** The candidate's `units` of `v` on the look's features. */
@@ -425,23 +439,26 @@ async function searchLooks(groups: Group[], looks: Look[], reader: SketchReader,
   for (let i = 0; i < looks.length; i++) chosen.push(await chooseLayers(selector, looks[i]!, reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
   const results: DeepResult[][] = looks.map(() => []);
   const { held } = splitFeatures(reader.features.length, reader.features.length);
-  /** Per look, candidate layer and sibling role: the units matched by that role's matrix (down's). */
-  const viaMatch = looks.map(() => new Map<string, UnitMatch>());
+  // One job per look and candidate layer, grouped by the reference layer it chose: each reference
+  // layer's sketches are read once (whatever the looks chose) and dropped before the next.
   const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
+  const jobs = looks.flatMap((_, i) => layers.map((layer) => ({ i, layer, want: chosen[i]!.has(layer) ? chosen[i]!.get(layer)! : layer })));
+  jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
+  let current: number | null | undefined;
   let done = 0;
-  for (const layer of layers) {
-    say(`layer ${++done}/${layers.length}: matching units (${looks.length === 1 ? "one residual look" : `${looks.length} residual looks`})`);
-    for (const m of viaMatch) m.clear();
+  for (const job of jobs) {
+    if (job.want !== current) reader.dropReferenceSketches();
+    current = job.want;
+    say(`${++done}/${jobs.length} layer looks: matching units`);
+    /** The units matched by down (for gate and up), this job only. */
+    const viaMatch = new Map<string, UnitMatch>();
     for (const x of groups) {
       for (const [key, v] of x.g.cand) {
-        if (v.layer !== layer) continue;
-        for (let i = 0; i < looks.length; i++) {
-          const want = chosen[i]!.has(layer) ? chosen[i]!.get(layer)! : layer;
-          const refView = [...x.g.refs.values()].find((r) => r.layer === want);
-          if (!refView) continue;
-          const result = await judge(x, key, v, refView, looks[i]!, reader, held, viaMatch[i]!);
-          if (result) results[i]!.push(result);
-        }
+        if (v.layer !== job.layer) continue;
+        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
+        if (!refView) continue;
+        const result = await judge(x, key, v, refView, looks[job.i]!, reader, held, viaMatch);
+        if (result) results[job.i]!.push(result);
       }
     }
   }
@@ -505,7 +522,7 @@ async function selectorSketches(groups: Group[], reader: SketchReader): Promise<
   const group = rowGroups.reduce((a, b) => (size(b) < size(a) ? b : a));
   const refs: { layer: number | null; m: Matrix }[] = [];
   for (const r of group.g.refs.values()) {
-    const m = await reader.reference(r, "rows");
+    const m = await reader.reference(r, "rows", undefined, true);
     if (m) refs.push({ layer: r.layer, m });
   }
   return { group, refs };
