@@ -20,7 +20,9 @@ export interface PairOutcome {
 const DEFAULT_PREFETCH_DEPTH = 4;
 /** Tensors this small are always read whole, whatever the sampling fraction. */
 const SAMPLE_MIN_ELEMENTS = 1 << 18;
+/** Chunks per sampled matrix at most, and the elements a chunk holds at least (fewer, larger chunks for small matrices: a 100B MoE has ~17k expert matrices, each chunk a request). */
 const SAMPLE_CHUNKS = 16;
+const CHUNK_MIN_ELEMENTS = 1 << 16;
 
 export interface PairOptions {
   /** Blocks in flight (fast path). */
@@ -31,7 +33,8 @@ export interface PairOptions {
 
 /**
  * The rows to read: all of them, or in sampled mode ~fraction of them in
- * SAMPLE_CHUNKS contiguous chunks (few ranged requests), spread evenly with a
+ * 2 to SAMPLE_CHUNKS contiguous chunks of at least CHUNK_MIN_ELEMENTS each
+ * (few ranged requests), spread evenly with a
  * deterministic offset derived from the *reference* tensor's name: every
  * candidate compared with that reference reads the same reference rows, so the
  * reference cache serves them all, whatever the candidates' names.
@@ -40,14 +43,15 @@ function rowRanges(rows: number, cols: number, fraction: number, name: string): 
   if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
   const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
   if (want >= rows) return [[0, rows]];
-  const chunkRows = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
-  const spacing = rows / SAMPLE_CHUNKS;
+  const chunks = Math.max(2, Math.min(SAMPLE_CHUNKS, Math.floor((want * cols) / CHUNK_MIN_ELEMENTS)));
+  const chunkRows = Math.max(1, Math.ceil(want / chunks));
+  const spacing = rows / chunks;
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619) >>> 0;
   const slack = Math.max(0, Math.floor(spacing) - chunkRows);
   const offset = slack > 0 ? h % (slack + 1) : 0;
   const out: [number, number][] = [];
-  for (let c = 0; c < SAMPLE_CHUNKS; c++) {
+  for (let c = 0; c < chunks; c++) {
     const start = Math.min(rows - 1, Math.floor(c * spacing) + offset);
     const end = Math.min(rows, start + chunkRows);
     if (out.length && start < out[out.length - 1]![1]) continue;
