@@ -72530,6 +72530,8 @@ var SpanCacheSource = class {
     this.inner = inner;
     this.options = options;
     this.memoryBytes = options.memoryBytes ?? SPAN_CACHE_MEMORY_BYTES;
+    this.wanted = options.keepOnly ? new SpanSet() : null;
+    for (const r of options.keepOnly ?? []) this.wanted.add(r.file, r.begin, r.end);
   }
   static {
     __name(this, "SpanCacheSource");
@@ -72544,6 +72546,7 @@ var SpanCacheSource = class {
   diskBudget = null;
   closed = false;
   memoryBytes;
+  wanted;
   get source() {
     return this.inner.source;
   }
@@ -72601,7 +72604,7 @@ var SpanCacheSource = class {
   /** Keep the parts of [begin, begin + bytes.length) not kept yet: in memory while the budget allows, then on disk. */
   async keep(file, begin, bytes) {
     if (this.closed) return;
-    for (const [a, b] of this.held.gaps(file, begin, begin + bytes.length)) {
+    for (const [a, b] of this.keepable(file, begin, begin + bytes.length)) {
       const part = bytes.subarray(a - begin, b - begin);
       let seg = null;
       if (this.stats.memoryBytes + part.length <= this.memoryBytes) {
@@ -72623,6 +72626,21 @@ var SpanCacheSource = class {
       segs.splice(firstEndingAfter(segs, a), 0, seg);
       this.held.add(file, a, b);
     }
+  }
+  /** The parts of [begin, end) not kept yet that are wanted (all of them without keepOnly). */
+  keepable(file, begin, end) {
+    const gaps = this.held.gaps(file, begin, end);
+    if (!this.wanted) return gaps;
+    const out = [];
+    for (const [a, b] of gaps) {
+      let at = a;
+      for (const [x, y] of this.wanted.gaps(file, a, b)) {
+        if (x > at) out.push([at, x]);
+        at = y;
+      }
+      if (at < b) out.push([at, b]);
+    }
+    return out;
   }
   /** Bytes the disk may still take: min(budget, half the scratch dir's free space at the first spill) less what is spilled. */
   async diskRoom() {
@@ -72660,13 +72678,17 @@ var SpanCacheSource = class {
     await s.fh.close().catch(() => void 0);
     if (!s.unlinked) await rm2(s.dir, { recursive: true, force: true, maxRetries: 3 });
   }
-  /** Forget every kept byte and remove the scratch file. The candidate source itself is closed too. */
-  async close() {
+  /** Forget every kept byte and remove the scratch file; the inner source stays open. */
+  async forget() {
     this.closed = true;
     this.segments.clear();
     this.stats.memoryBytes = 0;
     await this.spillOpening?.catch(() => void 0);
     await this.dropSpill();
+  }
+  /** Forget every kept byte and remove the scratch file. The candidate source itself is closed too. */
+  async close() {
+    await this.forget();
     await this.inner.close?.();
   }
 };
@@ -72690,6 +72712,120 @@ async function readFully(fh, out, offset, length, position) {
   }
 }
 __name(readFully, "readFully");
+
+// src/safetensors/dtypes.ts
+var DTYPE_BITS = {
+  BOOL: 8,
+  F4: 4,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  U8: 8,
+  I8: 8,
+  F8_E5M2: 8,
+  F8_E4M3: 8,
+  F8_E8M0: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  I16: 16,
+  U16: 16,
+  F16: 16,
+  BF16: 16,
+  I32: 32,
+  U32: 32,
+  F32: 32,
+  C64: 64,
+  F64: 64,
+  I64: 64,
+  U64: 64
+};
+var DECODABLE = /* @__PURE__ */ new Set(["F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"]);
+function bytesPerElement(dtype) {
+  const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
+  if (bits === void 0 || bits % 8 !== 0) throw new Error(`no whole-byte size for dtype ${dtype}`);
+  return bits / 8;
+}
+__name(bytesPerElement, "bytesPerElement");
+var F16_TABLE = buildF16Table();
+var F8_E4M3_TABLE = buildF8Table(4, 3, true);
+var F8_E5M2_TABLE = buildF8Table(5, 2, false);
+function buildF16Table() {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 32768 ? -1 : 1;
+    const exp = h >> 10 & 31;
+    const frac = h & 1023;
+    if (exp === 0) t[h] = sign * frac * 2 ** -24;
+    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
+    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  }
+  return t;
+}
+__name(buildF16Table, "buildF16Table");
+function buildF8Table(expBits, manBits, fn) {
+  const t = new Float32Array(256);
+  const bias = (1 << expBits - 1) - 1;
+  const expMax = (1 << expBits) - 1;
+  for (let b = 0; b < 256; b++) {
+    const sign = b & 128 ? -1 : 1;
+    const exp = b >> manBits & expMax;
+    const man = b & (1 << manBits) - 1;
+    if (fn) {
+      if (exp === expMax && man === (1 << manBits) - 1) {
+        t[b] = NaN;
+        continue;
+      }
+    } else if (exp === expMax) {
+      t[b] = man ? NaN : sign * Infinity;
+      continue;
+    }
+    if (exp === 0) t[b] = sign * (man / (1 << manBits)) * 2 ** (1 - bias);
+    else t[b] = sign * (1 + man / (1 << manBits)) * 2 ** (exp - bias);
+  }
+  return t;
+}
+__name(buildF8Table, "buildF8Table");
+function decodeInto(dtype, src, srcOffset, count2, out, outOffset = 0) {
+  switch (dtype) {
+    case "BF16": {
+      const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
+      let p = srcOffset;
+      for (let i = 0; i < count2; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
+      return;
+    }
+    case "F16": {
+      let p = srcOffset;
+      for (let i = 0; i < count2; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
+      return;
+    }
+    case "F32": {
+      if ((src.byteOffset + srcOffset) % 4 === 0) {
+        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count2), outOffset);
+      } else {
+        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 4);
+        for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
+      }
+      return;
+    }
+    case "F64": {
+      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 8);
+      for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
+      return;
+    }
+    case "F8_E4M3": {
+      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
+      return;
+    }
+    case "F8_E5M2": {
+      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
+      return;
+    }
+    default:
+      throw new Error(`unsupported dtype ${dtype}`);
+  }
+}
+__name(decodeInto, "decodeInto");
+var f32Scratch = new Float32Array(1);
+var u32Scratch = new Uint32Array(f32Scratch.buffer);
 
 // src/stats/pair-stats.ts
 var PairAccumulator = class {
@@ -73062,120 +73198,6 @@ function rowDots(a, na, b, nb, w) {
   return out;
 }
 __name(rowDots, "rowDots");
-
-// src/safetensors/dtypes.ts
-var DTYPE_BITS = {
-  BOOL: 8,
-  F4: 4,
-  F6_E2M3: 6,
-  F6_E3M2: 6,
-  U8: 8,
-  I8: 8,
-  F8_E5M2: 8,
-  F8_E4M3: 8,
-  F8_E8M0: 8,
-  F8_E4M3FNUZ: 8,
-  F8_E5M2FNUZ: 8,
-  I16: 16,
-  U16: 16,
-  F16: 16,
-  BF16: 16,
-  I32: 32,
-  U32: 32,
-  F32: 32,
-  C64: 64,
-  F64: 64,
-  I64: 64,
-  U64: 64
-};
-var DECODABLE = /* @__PURE__ */ new Set(["F64", "F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"]);
-function bytesPerElement(dtype) {
-  const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
-  if (bits === void 0 || bits % 8 !== 0) throw new Error(`no whole-byte size for dtype ${dtype}`);
-  return bits / 8;
-}
-__name(bytesPerElement, "bytesPerElement");
-var F16_TABLE = buildF16Table();
-var F8_E4M3_TABLE = buildF8Table(4, 3, true);
-var F8_E5M2_TABLE = buildF8Table(5, 2, false);
-function buildF16Table() {
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 32768 ? -1 : 1;
-    const exp = h >> 10 & 31;
-    const frac = h & 1023;
-    if (exp === 0) t[h] = sign * frac * 2 ** -24;
-    else if (exp === 31) t[h] = frac ? NaN : sign * Infinity;
-    else t[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
-  return t;
-}
-__name(buildF16Table, "buildF16Table");
-function buildF8Table(expBits, manBits, fn) {
-  const t = new Float32Array(256);
-  const bias = (1 << expBits - 1) - 1;
-  const expMax = (1 << expBits) - 1;
-  for (let b = 0; b < 256; b++) {
-    const sign = b & 128 ? -1 : 1;
-    const exp = b >> manBits & expMax;
-    const man = b & (1 << manBits) - 1;
-    if (fn) {
-      if (exp === expMax && man === (1 << manBits) - 1) {
-        t[b] = NaN;
-        continue;
-      }
-    } else if (exp === expMax) {
-      t[b] = man ? NaN : sign * Infinity;
-      continue;
-    }
-    if (exp === 0) t[b] = sign * (man / (1 << manBits)) * 2 ** (1 - bias);
-    else t[b] = sign * (1 + man / (1 << manBits)) * 2 ** (exp - bias);
-  }
-  return t;
-}
-__name(buildF8Table, "buildF8Table");
-function decodeInto(dtype, src, srcOffset, count2, out, outOffset = 0) {
-  switch (dtype) {
-    case "BF16": {
-      const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
-      let p = srcOffset;
-      for (let i = 0; i < count2; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
-      return;
-    }
-    case "F16": {
-      let p = srcOffset;
-      for (let i = 0; i < count2; i++, p += 2) out[outOffset + i] = F16_TABLE[src[p] | src[p + 1] << 8];
-      return;
-    }
-    case "F32": {
-      if ((src.byteOffset + srcOffset) % 4 === 0) {
-        out.set(new Float32Array(src.buffer, src.byteOffset + srcOffset, count2), outOffset);
-      } else {
-        const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 4);
-        for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat32(i * 4, true);
-      }
-      return;
-    }
-    case "F64": {
-      const dv = new DataView(src.buffer, src.byteOffset + srcOffset, count2 * 8);
-      for (let i = 0; i < count2; i++) out[outOffset + i] = dv.getFloat64(i * 8, true);
-      return;
-    }
-    case "F8_E4M3": {
-      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E4M3_TABLE[src[srcOffset + i]];
-      return;
-    }
-    case "F8_E5M2": {
-      for (let i = 0; i < count2; i++) out[outOffset + i] = F8_E5M2_TABLE[src[srcOffset + i]];
-      return;
-    }
-    default:
-      throw new Error(`unsupported dtype ${dtype}`);
-  }
-}
-__name(decodeInto, "decodeInto");
-var f32Scratch = new Float32Array(1);
-var u32Scratch = new Uint32Array(f32Scratch.buffer);
 
 // src/align/read-view.ts
 var MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
@@ -74264,6 +74286,7 @@ var UNITS = 128;
 var ROW_CLASS = 16;
 var ALL_ROWS = 256;
 var TOKENS = { min: 128, max: 512 };
+var SIBLINGS_KEPT_BYTES = 64 << 20;
 var SCORE_FEATURES = 64;
 var REFERENCE_SKETCH_BYTES = 48 << 20;
 function spread(n2, k, chunks) {
@@ -74402,11 +74425,40 @@ function streamSearchBytes(comp26) {
   }
   for (const x of classify(viewGroupList, width, candidateWidth)) {
     for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
-    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? UNITS : classRows(v.rows).length);
+    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? 1.5 * UNITS : classRows(v.rows).length);
   }
   return { candidate, reference };
 }
 __name(streamSearchBytes, "streamSearchBytes");
+function streamSearchReferenceRanges(comp26) {
+  const open4 = comp26.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
+  const { basisPairs, groupPairs } = selectPairs(comp26, open4);
+  if (groupPairs.length === 0) return [];
+  const viewGroupList = [...viewGroups(comp26, groupPairs, []).values()];
+  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
+  const features = featureDims(width);
+  const out = [];
+  const rowsOf = /* @__PURE__ */ __name((v, rows) => {
+    if (readsWhole(v)) return;
+    const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
+    for (const r of rows) {
+      const begin = v.entry.begin + (v.rowStart + r) * bytes;
+      out.push({ file: v.entry.file, begin, end: begin + bytes });
+    }
+  }, "rowsOf");
+  for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
+  const siblings = [];
+  for (const x of classify(viewGroupList, width, candidateWidth)) {
+    if (x.kind === "sibling") siblings.push(...x.g.refs.values());
+    else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
+  }
+  const whole = /* @__PURE__ */ __name((v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype), "whole");
+  if (siblings.reduce((sum, v) => sum + whole(v), 0) <= SIBLINGS_KEPT_BYTES) {
+    for (const v of siblings) if (!readsWhole(v)) out.push({ file: v.entry.file, begin: v.entry.begin + v.rowStart * v.storedCols * bytesPerElement(v.entry.dtype), end: v.entry.begin + (v.rowStart + v.rows) * v.storedCols * bytesPerElement(v.entry.dtype) });
+  }
+  return out;
+}
+__name(streamSearchReferenceRanges, "streamSearchReferenceRanges");
 function commonWidth(groups) {
   const votes = /* @__PURE__ */ new Map();
   for (const g of groups) {
@@ -74885,18 +74937,20 @@ __name(pairKernel, "pairKernel");
 var DEFAULT_PREFETCH_DEPTH = 4;
 var SAMPLE_MIN_ELEMENTS = 1 << 18;
 var SAMPLE_CHUNKS = 16;
+var CHUNK_MIN_ELEMENTS = 1 << 16;
 function rowRanges(rows, cols, fraction, name2) {
   if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
   const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
   if (want >= rows) return [[0, rows]];
-  const chunkRows2 = Math.max(1, Math.ceil(want / SAMPLE_CHUNKS));
-  const spacing = rows / SAMPLE_CHUNKS;
+  const chunks = Math.max(2, Math.min(SAMPLE_CHUNKS, Math.floor(want * cols / CHUNK_MIN_ELEMENTS)));
+  const chunkRows2 = Math.max(1, Math.ceil(want / chunks));
+  const spacing = rows / chunks;
   let h = 2166136261;
   for (let i = 0; i < name2.length; i++) h = Math.imul(h ^ name2.charCodeAt(i), 16777619) >>> 0;
   const slack = Math.max(0, Math.floor(spacing) - chunkRows2);
   const offset = slack > 0 ? h % (slack + 1) : 0;
   const out = [];
-  for (let c = 0; c < SAMPLE_CHUNKS; c++) {
+  for (let c = 0; c < chunks; c++) {
     const start = Math.min(rows - 1, Math.floor(c * spacing) + offset);
     const end = Math.min(rows, start + chunkRows2);
     if (out.length && start < out[out.length - 1][1]) continue;
@@ -76730,14 +76784,20 @@ async function checkReference(run2, refResult) {
   const plan = readPlan(alignment.components, fraction);
   run2.cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
   ref.expect?.(plan.reference, settings.reads.readAheadSpans);
+  const searchRanges = fraction >= 1 && (cache !== null || isRevisioned(ref)) ? alignment.components.filter((c) => streamsSearch(c, fraction)).flatMap(streamSearchReferenceRanges) : [];
+  const tapped = searchRanges.length ? new SpanCacheSource(ref, { scratchDir: deps.scratchDir ?? null, keepOnly: searchRanges, memoryBytes: 16 << 20 }) : null;
   const cand = new MemoSource(run2.cand);
-  const refMemo = new MemoSource(ref);
+  const refMemo = new MemoSource(tapped ?? ref);
   const onSearch = /* @__PURE__ */ __name((m) => logger8.progress?.(`${refSource}: ${m}`), "onSearch");
-  for (const comp26 of alignment.components) {
-    refResult.components.push(await compareComponent(comp26, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
+  try {
+    for (const comp26 of alignment.components) {
+      refResult.components.push(await compareComponent(comp26, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
+    }
+  } finally {
+    cand.clear();
+    refMemo.clear();
+    await tapped?.forget();
   }
-  cand.clear();
-  refMemo.clear();
   Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
   if (cache) await saveCache3(cache, refResult, deps);
   logger8.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);

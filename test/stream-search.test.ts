@@ -8,6 +8,8 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateWide } from "../bench/wide-models.js";
 import type { Report } from "../src/report/schema.js";
+import { readFile } from "node:fs/promises";
+import { startHubServer } from "./hub/server.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
 import { tempDir } from "./helpers/temp.js";
 
@@ -63,5 +65,24 @@ describe("the streamed alignment search", () => {
     const component = report.references[0]!.components[0]!;
     expect(component.search?.ran).toBe(true);
     for (const t of matrices(report)) expect(Math.abs(t.aligned?.effect ?? 0), t.candidate).toBeLessThan(0.3);
+  });
+
+  it("fetches a Hub reference's bytes once in exact mode, the search included (it keeps the rows it will want as the element-wise pass reads them)", async () => {
+    const file = await readFile(path.join(dir, "base", "model.safetensors"));
+    const server = await startHubServer({ repos: { "org/base": { files: { "model.safetensors": new Uint8Array(file) } } } });
+    try {
+      const out = path.join(dir, "hub-exact.json");
+      const r = await runCli(["check", "--candidate", path.join(dir, "independent"), "--reference", "org/base", "--endpoint", server.url, "--sample", "exact", "--report", out, "--quiet"]);
+      const report = await readReport(out);
+      expect(r.code).toBe(0);
+      expect(report.verdict).not.toBe("reused");
+      // Exact mode, and the streamed search ran (these shapes are over the whole-matrix search's budget).
+      expect(report.references[0]!.sampling).toMatchObject({ fraction: 1 });
+      expect(report.references[0]!.components[0]!.search?.note).toMatch(/streamed alignment search/);
+      const served = server.requests.filter((q) => q.origin === "cdn").reduce((sum, q) => sum + q.bytes, 0);
+      expect(served / file.length).toBeLessThan(1.05);
+    } finally {
+      await server.close();
+    }
   });
 });

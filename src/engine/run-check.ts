@@ -13,6 +13,7 @@ import type { Settings } from "../settings/settings.js";
 import { isRevisioned } from "../sources/cached.js";
 import { MemoSource } from "../sources/memo.js";
 import { SpanCacheSource } from "../sources/span-cache.js";
+import { streamSearchReferenceRanges, streamsSearch } from "../search/stream-search.js";
 import type { ModelListing, WeightSource } from "../sources/types.js";
 import { compareComponent } from "./compare-component.js";
 import type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";
@@ -153,14 +154,22 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   const plan = readPlan(alignment.components, fraction);
   run.cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
   ref.expect?.(plan.reference, settings.reads.readAheadSpans);
+  // Exact mode, remote reference: keep the rows the streamed search will want as the element-wise
+  // pass reads them, so the search fetches nothing twice.
+  const searchRanges = fraction >= 1 && (cache !== null || isRevisioned(ref)) ? alignment.components.filter((c) => streamsSearch(c, fraction)).flatMap(streamSearchReferenceRanges) : [];
+  const tapped = searchRanges.length ? new SpanCacheSource(ref, { scratchDir: deps.scratchDir ?? null, keepOnly: searchRanges, memoryBytes: 16 << 20 }) : null;
   const cand = new MemoSource(run.cand);
-  const refMemo = new MemoSource(ref);
+  const refMemo = new MemoSource(tapped ?? ref);
   const onSearch = (m: string) => logger.progress?.(`${refSource}: ${m}`);
-  for (const comp of alignment.components) {
-    refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
+  try {
+    for (const comp of alignment.components) {
+      refResult.components.push(await compareComponent(comp, { cand, ref: refMemo, settings, fraction, referenceTensors: alignment.referenceTensors, onPair, onSearch, family }));
+    }
+  } finally {
+    cand.clear();
+    refMemo.clear();
+    await tapped?.forget();
   }
-  cand.clear();
-  refMemo.clear();
   Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
   if (cache) await saveCache(cache, refResult, deps);
   logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);

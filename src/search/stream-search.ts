@@ -33,7 +33,7 @@
 import { FromScratchError } from "../common/errors.js";
 import { count } from "../common/words.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
-import type { WeightSource } from "../sources/types.js";
+import type { ByteRange, WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { type TensorView, readsWhole, viewElements } from "../align/view.js";
 import { bytesPerElement } from "../safetensors/dtypes.js";
@@ -70,6 +70,8 @@ const ROW_CLASS = 16;
 const ALL_ROWS = 256;
 /** Token rows of the embeddings read to recover the residual permutation: an eighth of the vocabulary, within these bounds. */
 const TOKENS = { min: 128, max: 512 };
+/** Gate and up tensors of the reference kept whole in exact mode up to this many bytes in all (streamSearchReferenceRanges). */
+const SIBLINGS_KEPT_BYTES = 64 << 20;
 /** Even features the layer choice scores on. */
 const SCORE_FEATURES = 64;
 /** Bytes of reference sketches kept at most (they are dropped anyway when the search moves to the next reference layer). */
@@ -266,9 +268,46 @@ export function streamSearchBytes(comp: ComponentAlignment): { candidate: number
   }
   for (const x of classify(viewGroupList, width, candidateWidth)) {
     for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
-    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? UNITS : classRows(v.rows).length);
+    // A sibling's reference rows are the ones its matching points to, different under each residual
+    // look: one look when the embeddings give a clean permutation, two otherwise; counted as 1.5.
+    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? 1.5 * UNITS : classRows(v.rows).length);
   }
   return { candidate, reference };
+}
+
+/**
+ * The reference byte ranges the streamed search will read whatever the data (token rows, residual rows
+ * of o and down, class rows of q, k, v): in exact mode the element-wise pass reads them anyway, and a
+ * source that keeps them (SpanCacheSource keepOnly) serves the search without a second fetch.
+ */
+export function streamSearchReferenceRanges(comp: ComponentAlignment): ByteRange[] {
+  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0, standsOut: false }) as unknown as TensorResult);
+  const { basisPairs, groupPairs } = selectPairs(comp, open);
+  if (groupPairs.length === 0) return [];
+  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
+  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
+  const features = featureDims(width);
+  const out: ByteRange[] = [];
+  const rowsOf = (v: TensorView, rows: Int32Array) => {
+    if (readsWhole(v)) return;
+    const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
+    for (const r of rows) {
+      const begin = v.entry.begin + (v.rowStart + r) * bytes;
+      out.push({ file: v.entry.file, begin, end: begin + bytes });
+    }
+  };
+  for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
+  const siblings: TensorView[] = [];
+  for (const x of classify(viewGroupList, width, candidateWidth)) {
+    if (x.kind === "sibling") siblings.push(...x.g.refs.values());
+    else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
+  }
+  // Gate and up are read where down's matching points: unknown before, so kept whole while that is cheap.
+  const whole = (v: TensorView) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
+  if (siblings.reduce((sum, v) => sum + whole(v), 0) <= SIBLINGS_KEPT_BYTES) {
+    for (const v of siblings) if (!readsWhole(v)) out.push({ file: v.entry.file, begin: v.entry.begin + v.rowStart * v.storedCols * bytesPerElement(v.entry.dtype), end: v.entry.begin + (v.rowStart + v.rows) * v.storedCols * bytesPerElement(v.entry.dtype) });
+  }
+  return out;
 }
 
 /** The width most matrices share on one axis: the residual stream's, when no embedding says it. */

@@ -25,6 +25,8 @@ export const SPAN_CACHE_DISK_BYTES = 64 * 1024 ** 3;
 export interface SpanCacheOptions {
   /** Where the scratch file goes (the OS temp dir); null keeps everything in memory (within memoryBytes). */
   scratchDir: string | null;
+  /** Keep only bytes inside these ranges (default: every byte read). */
+  keepOnly?: readonly ByteRange[];
   memoryBytes?: number;
   diskBytes?: number;
 }
@@ -57,12 +59,15 @@ export class SpanCacheSource implements WeightSource {
   private diskBudget: number | null = null;
   private closed = false;
   private readonly memoryBytes: number;
+  private readonly wanted: SpanSet | null;
 
   constructor(
     private readonly inner: WeightSource,
     private readonly options: SpanCacheOptions,
   ) {
     this.memoryBytes = options.memoryBytes ?? SPAN_CACHE_MEMORY_BYTES;
+    this.wanted = options.keepOnly ? new SpanSet() : null;
+    for (const r of options.keepOnly ?? []) this.wanted!.add(r.file, r.begin, r.end);
   }
 
   get source(): string {
@@ -128,7 +133,7 @@ export class SpanCacheSource implements WeightSource {
   /** Keep the parts of [begin, begin + bytes.length) not kept yet: in memory while the budget allows, then on disk. */
   private async keep(file: string, begin: number, bytes: Uint8Array): Promise<void> {
     if (this.closed) return;
-    for (const [a, b] of this.held.gaps(file, begin, begin + bytes.length)) {
+    for (const [a, b] of this.keepable(file, begin, begin + bytes.length)) {
       const part = bytes.subarray(a - begin, b - begin);
       let seg: Segment | null = null;
       if (this.stats.memoryBytes + part.length <= this.memoryBytes) {
@@ -151,6 +156,23 @@ export class SpanCacheSource implements WeightSource {
       segs.splice(firstEndingAfter(segs, a), 0, seg);
       this.held.add(file, a, b);
     }
+  }
+
+  /** The parts of [begin, end) not kept yet that are wanted (all of them without keepOnly). */
+  private keepable(file: string, begin: number, end: number): [number, number][] {
+    const gaps = this.held.gaps(file, begin, end);
+    if (!this.wanted) return gaps;
+    const out: [number, number][] = [];
+    for (const [a, b] of gaps) {
+      // Wanted = the gap less the wanted set's own gaps.
+      let at = a;
+      for (const [x, y] of this.wanted.gaps(file, a, b)) {
+        if (x > at) out.push([at, x]);
+        at = y;
+      }
+      if (at < b) out.push([at, b]);
+    }
+    return out;
   }
 
   /** Bytes the disk may still take: min(budget, half the scratch dir's free space at the first spill) less what is spilled. */
@@ -193,13 +215,18 @@ export class SpanCacheSource implements WeightSource {
     if (!s.unlinked) await rm(s.dir, { recursive: true, force: true, maxRetries: 3 });
   }
 
-  /** Forget every kept byte and remove the scratch file. The candidate source itself is closed too. */
-  async close(): Promise<void> {
+  /** Forget every kept byte and remove the scratch file; the inner source stays open. */
+  async forget(): Promise<void> {
     this.closed = true;
     this.segments.clear();
     this.stats.memoryBytes = 0;
     await this.spillOpening?.catch(() => undefined);
     await this.dropSpill();
+  }
+
+  /** Forget every kept byte and remove the scratch file. The candidate source itself is closed too. */
+  async close(): Promise<void> {
+    await this.forget();
     await this.inner.close?.();
   }
 }
