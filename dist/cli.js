@@ -2345,7 +2345,7 @@ function searchRows(n2, modulus) {
   return Int32Array.from(out);
 }
 function absScore(cos, n2, m, swap) {
-  const out = new Float64Array(n2 * m);
+  const out = new Float32Array(n2 * m);
   if (!swap) {
     for (let i = 0; i < n2 * m; i++) out[i] = Math.abs(cos[i]);
   } else {
@@ -3172,8 +3172,7 @@ async function streamSearch(comp, tensors, referenceTensors, cand, ref, threshol
   }
   const say = (m) => progress?.(`alignment search in ${comp.name}: ${m}`);
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
-  const basis = await sketchBasis(basisPairs, normPairs, cand, ref);
-  const map = basis ? residualMap(basis) : null;
+  const map = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => basis ? residualMap(basis) : null);
   const features = featureDims(width);
   const looks = looksFor(map, features, candidateWidth);
   const reader = new SketchReader(cand, ref, features);

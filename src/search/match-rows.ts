@@ -47,9 +47,9 @@ function searchRows(n: number, modulus: number): Int32Array {
   return Int32Array.from(out);
 }
 
-/** |score| as an n x m matrix, or its transpose (m x n) when the assignment runs the other way. */
-function absScore(cos: Float64Array, n: number, m: number, swap: boolean): Float64Array {
-  const out = new Float64Array(n * m);
+/** |score| as an n x m matrix, or its transpose (m x n) when the assignment runs the other way (Float32: half the memory of the cosines). */
+function absScore(cos: Float64Array, n: number, m: number, swap: boolean): Float32Array {
+  const out = new Float32Array(n * m);
   if (!swap) {
     for (let i = 0; i < n * m; i++) out[i] = Math.abs(cos[i]!);
   } else {

@@ -157,8 +157,8 @@ export async function streamSearch(
   }
   const say = (m: string) => progress?.(`alignment search in ${comp.name}: ${m}`);
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
-  const basis = await sketchBasis(basisPairs, normPairs, cand, ref);
-  const map = basis ? residualMap(basis) : null;
+  // The token rows are needed for the map only: not held through the layers.
+  const map = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => (basis ? residualMap(basis) : null));
   const features = featureDims(width);
   const looks = looksFor(map, features, candidateWidth);
   const reader = new SketchReader(cand, ref, features);
