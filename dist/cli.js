@@ -2949,7 +2949,7 @@ async function mapLimit(items, limit, fn) {
 }
 
 // src/search/sketch-read.ts
-var RUNS_IN_FLIGHT = 16;
+var RUNS_IN_FLIGHT = 64;
 async function readRowSet(source, view, rows, options = {}) {
   const { columns: columns2, rowSign, columnSign } = options;
   const width = columns2 ? columns2.length : view.cols;
@@ -3449,8 +3449,7 @@ async function judge(x, key, v, refView, look, reader, held, viaMatch) {
     const via = viaMatch.get(`${v.layer}|${x.via}`);
     if (!via) return null;
     const units2 = via.units.filter((u) => via.match.perm[u] >= 0);
-    const c2 = await reader.candidate(v, x.kind, look, Int32Array.from(units2));
-    const r2 = await reader.reference(refView, x.kind, Int32Array.from(units2, (u) => via.match.perm[u]));
+    const [c2, r2] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units2)), reader.reference(refView, x.kind, Int32Array.from(units2, (u) => via.match.perm[u]))]);
     if (!c2 || !r2) return null;
     const rowSign = Int8Array.from(units2, (u) => via.match.signs[u]);
     const identity = Int32Array.from({ length: units2.length }, (_, i) => i);
@@ -3459,8 +3458,7 @@ async function judge(x, key, v, refView, look, reader, held, viaMatch) {
     return { ...base2, pearson: pearson3, cosine: cosine2, log10p: test2?.log10p ?? 0, z: test2?.z ?? 0, effect: test2?.effect ?? 0, transform: [...shift, ...residual, ...permuted].join("+") || "none" };
   }
   const units = candidateUnits(x, v);
-  const c = await reader.candidate(v, x.kind, look, units);
-  const r = await reader.reference(refView, x.kind);
+  const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, units), reader.reference(refView, x.kind)]);
   if (!c || !r) return null;
   const match = matchRows(c, r, 0);
   if (x.kind === "cols") {

@@ -12,7 +12,7 @@ import type { WeightSource } from "../sources/types.js";
 import { type Matrix, loadMatrix } from "./matrix.js";
 
 /** Runs of rows fetched at once. */
-const RUNS_IN_FLIGHT = 16;
+const RUNS_IN_FLIGHT = 64;
 
 export interface RowSetOptions {
   /** Keep only these columns, in this order (-1 gives a zero column). */

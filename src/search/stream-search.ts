@@ -521,8 +521,7 @@ async function judge(
     const via = viaMatch.get(`${v.layer}|${x.via}`);
     if (!via) return null;
     const units = via.units.filter((u) => via.match.perm[u]! >= 0);
-    const c = await reader.candidate(v, x.kind, look, Int32Array.from(units));
-    const r = await reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]!));
+    const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units)), reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]!))]);
     if (!c || !r) return null;
     const rowSign = Int8Array.from(units, (u) => via.match.signs[u]!);
     const identity = Int32Array.from({ length: units.length }, (_, i) => i);
@@ -531,8 +530,7 @@ async function judge(
     return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...shift, ...residual, ...permuted].join("+") || "none" };
   }
   const units = candidateUnits(x, v);
-  const c = await reader.candidate(v, x.kind, look, units);
-  const r = await reader.reference(refView, x.kind);
+  const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, units), reader.reference(refView, x.kind)]);
   if (!c || !r) return null;
   const match = matchRows(c, r, 0);
   if (x.kind === "cols") {
