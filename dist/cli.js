@@ -3155,14 +3155,9 @@ function looksFor(map, features, candidateWidth) {
   const clean2 = map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
   return clean2 ? [permuted] : [asStored, permuted];
 }
-async function streamSearch(comp, tensors, referenceTensors, cand, ref, thresholds, progress) {
+async function streamSearch(comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress) {
   const summary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp, tensors);
-  if (groupPairs.length === 0) {
-    summary.note = "no matrices to search";
-    return { summary, added: [] };
-  }
-  const viewGroupsByKey = viewGroups(comp, groupPairs, referenceTensors);
+  const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
   const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
@@ -3523,13 +3518,14 @@ function meanBestCos(c, r, cols) {
 // src/search/deep-stage.ts
 async function searchComponent(comp, tensors, referenceTensors, cand, ref, thresholds, fraction, progress) {
   const summary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp, tensors);
+  const selected = selectPairs(comp, tensors);
+  const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
     summary.note = "no matrices to search";
     return { summary, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, referenceTensors, cand, ref, thresholds, progress);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, selected, groups, cand, ref, thresholds, progress);
   let residualSize = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
   const loader = new MatrixLoader(cand, ref);

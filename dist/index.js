@@ -74323,14 +74323,9 @@ function looksFor(map, features, candidateWidth) {
   return clean2 ? [permuted] : [asStored, permuted];
 }
 __name(looksFor, "looksFor");
-async function streamSearch(comp26, tensors, referenceTensors, cand, ref, thresholds, progress) {
+async function streamSearch(comp26, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress) {
   const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp26, tensors);
-  if (groupPairs.length === 0) {
-    summary2.note = "no matrices to search";
-    return { summary: summary2, added: [] };
-  }
-  const viewGroupsByKey = viewGroups(comp26, groupPairs, referenceTensors);
+  const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
   const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
@@ -74710,13 +74705,14 @@ __name(meanBestCos, "meanBestCos");
 // src/search/deep-stage.ts
 async function searchComponent(comp26, tensors, referenceTensors, cand, ref, thresholds, fraction, progress) {
   const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp26, tensors);
+  const selected = selectPairs(comp26, tensors);
+  const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
     summary2.note = "no matrices to search";
     return { summary: summary2, added: [] };
   }
   const groups = viewGroups(comp26, groupPairs, referenceTensors);
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp26, tensors, referenceTensors, cand, ref, thresholds, progress);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp26, tensors, selected, groups, cand, ref, thresholds, progress);
   let residualSize = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
   const loader = new MatrixLoader(cand, ref);

@@ -32,14 +32,15 @@ export async function searchComponent(
   progress?: (message: string) => void,
 ): Promise<SearchOutcome> {
   const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp, tensors);
+  const selected = selectPairs(comp, tensors);
+  const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
     summary.note = "no matrices to search";
     return { summary, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
   // Sampled runs and large components: the streamed search reads sketches, never whole matrices.
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, referenceTensors, cand, ref, thresholds, progress);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, selected, groups, cand, ref, thresholds, progress);
   // The residual width, from a tensor that carries it next to a shared axis (tokens, positions, pixels).
   let residualSize: number | null = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;

@@ -34,7 +34,7 @@ import { FromScratchError } from "../common/errors.js";
 import { count } from "../common/words.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import type { ByteRange, WeightSource } from "../sources/types.js";
-import type { ComponentAlignment, Located } from "../align/align.js";
+import type { ComponentAlignment } from "../align/align.js";
 import { type TensorView, readsWhole, viewElements } from "../align/view.js";
 import { bytesPerElement } from "../safetensors/dtypes.js";
 import { combineLooks } from "./deep-align.js";
@@ -132,22 +132,22 @@ function looksFor(map: ResidualMap | null, features: Int32Array, candidateWidth:
   return clean ? [permuted] : [asStored, permuted];
 }
 
+/**
+ * The search on one component whose role groups the caller made (deep-stage.ts: `selected` from
+ * selectPairs, `viewGroupsByKey` from viewGroups, at least one group).
+ */
 export async function streamSearch(
   comp: ComponentAlignment,
   tensors: TensorResult[],
-  referenceTensors: Located[],
+  selected: ReturnType<typeof selectPairs>,
+  viewGroupsByKey: Map<string, ViewGroup>,
   cand: WeightSource,
   ref: WeightSource,
   thresholds: Thresholds,
   progress?: (message: string) => void,
 ): Promise<SearchOutcome> {
   const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, groupPairs, normPairs } = selectPairs(comp, tensors);
-  if (groupPairs.length === 0) {
-    summary.note = "no matrices to search";
-    return { summary, added: [] };
-  }
-  const viewGroupsByKey = viewGroups(comp, groupPairs, referenceTensors);
+  const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
   const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
