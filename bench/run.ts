@@ -18,7 +18,8 @@
  *   same check on the local files (the compute alone); `--moe-only` runs just this part.
  * - the alignment search at real width (bench/wide-models.ts: d 4096, MLP 11008, 32 heads, vocab 8000,
  *   --wide-layers layers, default 3; --wide-kv-heads, default 32): a fine-tune hidden by permuting the
- *   residual stream, MLP units and heads, renamed, F16 (verdict, matrices the search found), and an
+ *   residual stream, MLP units and heads, renamed, F16 (verdict, matrices the search found), the
+ *   fine-tune rotated QuaRot-style (randomised Hadamard, norms folded; width a power of two), and an
  *   independent model of the same shapes (verdict, wall time and RSS against numpy's whole process on
  *   the same files); then both against the reference served by the Hub-like server in sampled mode,
  *   the reference bytes served against what `plan` announced (its pairs plus the search's reference
@@ -239,7 +240,9 @@ async function wideBench(): Promise<void> {
   const dir = path.join(os.tmpdir(), `fromscratch-bench-wide-${wideD === 4096 ? "" : `${wideD}d-`}${wideLayers}l-${wideKvHeads}kv`);
   // Layer edits (a layer dropped, one duplicated, two swapped) where there are layers enough.
   const edits = wideLayers >= 4 ? (["dropped", "duplicated", "reordered"] as const) : [];
-  const names = ["base", "permuted", "independent", ...edits] as const;
+  // A QuaRot-style rotated fine-tune (randomised Hadamard, norms folded) where the width is a power of two.
+  const rotated = (wideD & (wideD - 1)) === 0 ? (["rotated"] as const) : [];
+  const names = ["base", "permuted", "independent", ...rotated, ...edits] as const;
   const file = (n: string) => path.join(dir, n, "model.safetensors");
   const t0 = Date.now();
   if (!names.every((n) => existsSync(file(n)))) await generateWide(dir, { d: wideD, ff: wideFf, layers: wideLayers, kvHeads: wideKvHeads, only: [...names] });
@@ -250,7 +253,7 @@ async function wideBench(): Promise<void> {
   out("wide_generate_seconds", ((Date.now() - t0) / 1000).toFixed(1));
   for (const n of names) await readWhole(file(n));
   const found = (r: CheckJson) => (r.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => t.aligned && t.aligned.log10p <= -6).length;
-  for (const cand of ["permuted", "independent"] as const) {
+  for (const cand of ["permuted", "independent", ...rotated] as const) {
     const r = await cliCheck(["--candidate", path.join(dir, cand), "--reference", path.join(dir, "base")]);
     const comp = r.report.references?.[0]?.components?.[0];
     out(`wide_${cand}_exit_code`, r.code);

@@ -74289,6 +74289,17 @@ var TOKENS = { min: 128, max: 512 };
 var SIBLINGS_KEPT_BYTES = 64 << 20;
 var SCORE_FEATURES = 64;
 var REFERENCE_SKETCH_BYTES = 48 << 20;
+function pickColumns(m, columns2, sign) {
+  const out = new Float32Array(m.rows * columns2.length);
+  for (let i = 0; i < m.rows; i++) {
+    for (let x = 0; x < columns2.length; x++) {
+      const c = columns2[x];
+      out[i * columns2.length + x] = c < 0 ? 0 : (sign ? sign[x] : 1) * m.data[i * m.cols + c];
+    }
+  }
+  return { rows: m.rows, cols: columns2.length, data: out };
+}
+__name(pickColumns, "pickColumns");
 function spread(n2, k, chunks) {
   if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
   const per = Math.max(1, Math.floor(k / chunks));
@@ -74312,17 +74323,63 @@ function looksFor(map, features, candidateWidth) {
     sign: new Float32Array(features.length).fill(1)
   };
   if (!map || map.identity) return [asStored];
+  const permuted = permutationLook(map, features);
+  return isClean(map) ? [permuted] : [asStored, permuted];
+}
+__name(looksFor, "looksFor");
+var isClean = /* @__PURE__ */ __name((map) => map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality, "isClean");
+function permutationLook(map, features) {
   const inverse = new Int32Array(Math.max(...features) + 1).fill(-1);
   map.perm.forEach((r, c) => {
     if (r >= 0 && r < inverse.length) inverse[r] = c;
   });
   const dims = Int32Array.from(features, (r) => inverse[r]);
   const sign = Float32Array.from(dims, (c) => c >= 0 ? map.sign[c] : 1);
-  const permuted = { transform: { kind: "permutation", map }, dims, sign };
-  const clean2 = map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
-  return clean2 ? [permuted] : [asStored, permuted];
+  return { transform: { kind: "permutation", map }, dims, sign };
 }
-__name(looksFor, "looksFor");
+__name(permutationLook, "permutationLook");
+var HADAMARD_TOKENS = 256;
+var HADAMARD_MIN_QUALITY = 0.6;
+function hadamardRows(m) {
+  const d = m.cols;
+  const out = new Float32Array(m.data);
+  const scale = 1 / Math.sqrt(d);
+  for (let r = 0; r < m.rows; r++) {
+    const off = r * d;
+    for (let h = 1; h < d; h <<= 1) {
+      for (let i = off; i < off + d; i += h << 1) {
+        for (let j = i; j < i + h; j++) {
+          const a = out[j];
+          const b = out[j + h];
+          out[j] = a + b;
+          out[j + h] = a - b;
+        }
+      }
+    }
+    for (let k = off; k < off + d; k++) out[k] *= scale;
+  }
+  return { rows: m.rows, cols: d, data: out };
+}
+__name(hadamardRows, "hadamardRows");
+var isPowerOfTwo = /* @__PURE__ */ __name((n2) => n2 >= 2 && (n2 & n2 - 1) === 0, "isPowerOfTwo");
+function hadamardLooks(basis, main, features) {
+  if (main && isClean(main)) return [];
+  const looks = [];
+  const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
+  if (!embeddings.length) return looks;
+  const head = /* @__PURE__ */ __name((m) => pickRows(m, Int32Array.from({ length: Math.min(HADAMARD_TOKENS, m.rows) }, (_, i) => i)), "head");
+  for (const side of ["reference", "candidate"]) {
+    const blocks2 = embeddings.map((b) => ({
+      ...b,
+      candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
+      reference: side === "reference" ? hadamardRows(head(b.reference)) : head(b.reference)
+    }));
+    const map = residualMap({ blocks: blocks2 });
+    if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
+  }
+  return looks;
+}
+__name(hadamardLooks, "hadamardLooks");
 async function streamSearch(comp26, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress) {
   const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const { basisPairs, normPairs } = selected;
@@ -74335,9 +74392,11 @@ async function streamSearch(comp26, tensors, selected, viewGroupsByKey, cand, re
   }
   const say = /* @__PURE__ */ __name((m) => progress?.(`alignment search in ${comp26.name}: ${m}`), "say");
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
-  const map = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => basis ? residualMap(basis) : null);
   const features = featureDims(width);
-  const looks = looksFor(map, features, candidateWidth);
+  const { map, looks } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
+    const main = basis ? residualMap(basis) : null;
+    return { map: main, looks: [...looksFor(main, features, candidateWidth), ...basis ? hadamardLooks(basis, main, features) : []] };
+  });
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
   const results = combineLooks(runs, looks.map((l) => l.transform));
@@ -74545,7 +74604,7 @@ var SketchReader = class {
     hit = {
       bytes: units * this.features.length * 4,
       matrix: this.guard(
-        () => kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
+        () => kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
         (m) => this.unreadReference.set(v.entry.name, m)
       )
     };
@@ -74566,6 +74625,13 @@ var SketchReader = class {
   dropReferenceSketches() {
     this.refCache.clear();
     this.refBytes = 0;
+  }
+  /** The candidate's rows `units` of `v` on a Hadamard look's features (through H/√d first when the look says so). */
+  candidateHadamard(v, look, units) {
+    return this.guard(
+      () => look.hadamard === "candidate" ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign)) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
+      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+    );
   }
   /** The candidate's `units` of `v` on the look's features. */
   candidate(v, kind, look, units) {
@@ -74593,7 +74659,7 @@ __name(candidateUnits, "candidateUnits");
 async function searchLooks(groups, looks, reader, say) {
   const selector = await selectorSketches(groups, reader);
   const chosen = [];
-  for (let i = 0; i < looks.length; i++) chosen.push(await chooseLayers2(selector, looks[i], reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
+  for (let i = 0; i < looks.length; i++) chosen.push(looks[i].hadamard ? /* @__PURE__ */ new Map() : await chooseLayers2(selector, looks[i], reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
   const results = looks.map(() => []);
   const { held } = splitFeatures(reader.features.length, reader.features.length);
   const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
@@ -74622,7 +74688,18 @@ __name(searchLooks, "searchLooks");
 async function judge(x, key, v, refView, look, reader, held, viaMatch) {
   const base2 = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
   const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
-  const residual = look.transform ? ["residual-permuted"] : [];
+  const residual = look.hadamard ? [`residual-rotated-hadamard-${look.hadamard}`] : look.transform ? ["residual-permuted"] : [];
+  if (look.hadamard) {
+    if (x.kind === "cols") return null;
+    const units2 = classRows(v.rows);
+    const [c2, r2] = await Promise.all([reader.candidateHadamard(v, look, units2), reader.reference(refView, look.hadamard === "reference" ? "rows-hadamard" : "rows", units2)]);
+    if (!c2 || !r2) return null;
+    const match4 = matchRows(c2, r2, 0);
+    const { test: test2, pearson: pearson3, cosine: cosine2 } = match4.heldOut();
+    const transforms2 = [...shift, ...residual];
+    if (match4.identityFraction < 0.9) transforms2.push("permuted-rows");
+    return { ...base2, pearson: pearson3, cosine: cosine2, log10p: test2?.log10p ?? 0, z: test2?.z ?? 0, effect: test2?.effect ?? 0, transform: transforms2.join("+") };
+  }
   if (x.kind === "sibling") {
     const via = viaMatch.get(`${v.layer}|${x.via}`);
     if (!via) return null;

@@ -18,7 +18,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir("stream-search");
-  await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "independent", "dropped", "duplicated", "reordered"] });
+  await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"] });
 }, 120_000);
 
 async function check(candidate: string): Promise<{ code: number; report: Report }> {
@@ -56,6 +56,16 @@ describe("the streamed alignment search", () => {
       expect(shifted.length, edit).toBeGreaterThan(0);
       for (const t of shifted) expect(t.aligned!.effect, `${edit} ${t.candidate}`).toBeGreaterThan(0.8);
     }
+  });
+
+  it("finds a fine-tune whose residual stream was rotated QuaRot-style (norms folded, randomised Hadamard)", async () => {
+    const { code, report } = await check("rotated");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    // q, k, v, gate and up (units on rows) are tested through the Hadamard look at every layer.
+    const rotated = matrices(report).filter((t) => /residual-rotated-hadamard/.test(t.transform));
+    expect(rotated.length).toBe(5 * SHAPE.layers);
+    for (const t of rotated) expect(t.aligned!.effect, t.candidate).toBeGreaterThan(0.8);
   });
 
   it("leaves an independent model of the same shapes independent, having searched", async () => {

@@ -41,7 +41,7 @@ import { combineLooks } from "./deep-align.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
 import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
-import { type Matrix, loadMatrix, rowCosines, transposed } from "./matrix.js";
+import { type Matrix, loadMatrix, pickRows, rowCosines, transposed } from "./matrix.js";
 import { type Basis, type BasisBlock, type ResidualMap, type ResidualTransform, residualMap } from "./residual.js";
 import { readRowSet } from "./sketch-read.js";
 import {
@@ -78,6 +78,8 @@ const SCORE_FEATURES = 64;
 const REFERENCE_SKETCH_BYTES = 48 << 20;
 
 type Kind = "cols" | "rows" | "sibling";
+/** How a reference sketch is read: a group's kind, or rows taken through H/√d (the Hadamard look). */
+type ReadKind = Kind | "rows-hadamard";
 /** A matching of units kept for the siblings (gate, up) of the matrix it was found on (down). */
 interface UnitMatch {
   match: Pick<Match, "perm" | "signs" | "identityFraction">;
@@ -94,6 +96,20 @@ interface Look {
   transform: ResidualTransform | null;
   dims: Int32Array;
   sign: Float32Array;
+  /** A Hadamard look: the residual axis of this side is taken through H/√d first (see hadamardLooks). */
+  hadamard?: "reference" | "candidate";
+}
+
+/** The given columns of every row (-1 gives zeros), each times its sign. */
+function pickColumns(m: Matrix, columns: Int32Array, sign?: Float32Array): Matrix {
+  const out = new Float32Array(m.rows * columns.length);
+  for (let i = 0; i < m.rows; i++) {
+    for (let x = 0; x < columns.length; x++) {
+      const c = columns[x]!;
+      out[i * columns.length + x] = c < 0 ? 0 : (sign ? sign[x]! : 1) * m.data[i * m.cols + c]!;
+    }
+  }
+  return { rows: m.rows, cols: columns.length, data: out };
 }
 
 /** Evenly spread indices: all of `n` when few, else `k` of them in `chunks` contiguous runs. */
@@ -120,16 +136,84 @@ function looksFor(map: ResidualMap | null, features: Int32Array, candidateWidth:
     sign: new Float32Array(features.length).fill(1),
   };
   if (!map || map.identity) return [asStored];
+  const permuted = permutationLook(map, features);
+  // A clean permutation far better than the identity needs no second look at the identity.
+  return isClean(map) ? [permuted] : [asStored, permuted];
+}
+
+const isClean = (map: ResidualMap) => map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
+
+/** The look through a recovered residual permutation: the candidate dimension (and sign) behind each reference feature. */
+function permutationLook(map: ResidualMap, features: Int32Array): Look {
   const inverse = new Int32Array(Math.max(...features) + 1).fill(-1);
   map.perm.forEach((r, c) => {
     if (r >= 0 && r < inverse.length) inverse[r] = c;
   });
   const dims = Int32Array.from(features, (r) => inverse[r]!);
   const sign = Float32Array.from(dims, (c) => (c >= 0 ? map.sign[c]! : 1));
-  const permuted: Look = { transform: { kind: "permutation", map }, dims, sign };
-  // A clean permutation far better than the identity needs no second look at the identity.
-  const clean = map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
-  return clean ? [permuted] : [asStored, permuted];
+  return { transform: { kind: "permutation", map }, dims, sign };
+}
+
+/**
+ * Tokens the Hadamard screens compare, and the mean |cos| of the matched dimensions a screen needs: a
+ * rotated fine-tune at Pearson ~0.9 sits near 0.9; a forced matching of unrelated dimensions at width
+ * 4096 on 256 tokens, near the largest of 4096 chance cosines (~0.36).
+ */
+const HADAMARD_TOKENS = 256;
+const HADAMARD_MIN_QUALITY = 0.6;
+
+/** x ← x·H/√d for every row of a row-major [rows, d] matrix, d a power of two (fast Walsh–Hadamard). */
+export function hadamardRows(m: Matrix): Matrix {
+  const d = m.cols;
+  const out = new Float32Array(m.data);
+  const scale = 1 / Math.sqrt(d);
+  for (let r = 0; r < m.rows; r++) {
+    const off = r * d;
+    for (let h = 1; h < d; h <<= 1) {
+      for (let i = off; i < off + d; i += h << 1) {
+        for (let j = i; j < i + h; j++) {
+          const a = out[j]!;
+          const b = out[j + h]!;
+          out[j] = a + b;
+          out[j + h] = a - b;
+        }
+      }
+    }
+    for (let k = off; k < off + d; k++) out[k]! *= scale;
+  }
+  return { rows: m.rows, cols: d, data: out };
+}
+
+const isPowerOfTwo = (n: number) => n >= 2 && (n & (n - 1)) === 0;
+
+/**
+ * Hadamard looks: a rotation of the residual stream by a randomised Hadamard matrix (QuaRot, QuIP#;
+ * SpinQuant starts from one), Q = H·diag(s)·P/√d or diag(s)·H·P/√d, is a signed permutation once one
+ * side's residual axis is taken through the fixed orthogonal H/√d (H/√d is its own inverse). So
+ * the permutation look runs again with H applied to the reference, or to the candidate, when the
+ * embeddings' dimensions then match cleanly (on HADAMARD_TOKENS token rows). H is fixed before the
+ * data is seen: the look is the calibrated permutation look on a transformed model, with its floor
+ * and one more Bonferroni look. Units on stored columns (o, down) need every residual row, so only
+ * matrices with units on rows (q, k, v, gate, up, read at every 16th row) are tested in it.
+ */
+function hadamardLooks(basis: Basis, main: ResidualMap | null, features: Int32Array): Look[] {
+  if (main && isClean(main)) return [];
+  const looks: Look[] = [];
+  const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
+  if (!embeddings.length) return looks;
+  const head = (m: Matrix) => pickRows(m, Int32Array.from({ length: Math.min(HADAMARD_TOKENS, m.rows) }, (_, i) => i));
+  for (const side of ["reference", "candidate"] as const) {
+    const blocks = embeddings.map((b) => ({
+      ...b,
+      candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
+      reference: side === "reference" ? hadamardRows(head(b.reference)) : head(b.reference),
+    }));
+    // After H a rotated copy is a signed permutation, often the identity with random signs: the match
+    // itself must be good (mean |cos| of the matched dimensions), whatever the permutation.
+    const map = residualMap({ blocks });
+    if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
+  }
+  return looks;
 }
 
 /**
@@ -158,9 +242,12 @@ export async function streamSearch(
   const say = (m: string) => progress?.(`alignment search in ${comp.name}: ${m}`);
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
   // The token rows are needed for the map only: not held through the layers.
-  const map = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => (basis ? residualMap(basis) : null));
   const features = featureDims(width);
-  const looks = looksFor(map, features, candidateWidth);
+  // The token rows are needed for the maps only: not held through the layers.
+  const { map, looks } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
+    const main = basis ? residualMap(basis) : null;
+    return { map: main, looks: [...looksFor(main, features, candidateWidth), ...(basis ? hadamardLooks(basis, main, features) : [])] };
+  });
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
   const results = combineLooks(runs, looks.map((l) => l.transform));
@@ -399,7 +486,7 @@ class SketchReader {
   ) {}
 
   /** The reference's units of `v` (all, or the given rows) on the features. */
-  reference(v: ReferenceView, kind: Kind, rows?: Int32Array, pin = false): Promise<Matrix | null> {
+  reference(v: ReferenceView, kind: ReadKind, rows?: Int32Array, pin = false): Promise<Matrix | null> {
     const key = `${viewKey(v)}|${kind}|${rows ? rows.join(",") : ""}`;
     const pinned = this.pinned.get(key);
     if (pinned) return pinned;
@@ -412,8 +499,14 @@ class SketchReader {
     const units = kind === "cols" ? v.cols : (rows ?? classRows(v.rows)).length;
     hit = {
       bytes: units * this.features.length * 4,
-      matrix: this.guard(() => (kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features })), (m) =>
-        this.unreadReference.set(v.entry.name, m),
+      matrix: this.guard(
+        () =>
+          kind === "cols"
+            ? readRowSet(this.ref, v, this.features).then(transposed)
+            : kind === "rows-hadamard"
+              ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features))
+              : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
+        (m) => this.unreadReference.set(v.entry.name, m),
       ),
     };
     if (pin) {
@@ -435,6 +528,17 @@ class SketchReader {
   dropReferenceSketches(): void {
     this.refCache.clear();
     this.refBytes = 0;
+  }
+
+  /** The candidate's rows `units` of `v` on a Hadamard look's features (through H/√d first when the look says so). */
+  candidateHadamard(v: CandidateView, look: Look, units: Int32Array): Promise<Matrix | null> {
+    return this.guard(
+      () =>
+        look.hadamard === "candidate"
+          ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign))
+          : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
+      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m }),
+    );
   }
 
   /** The candidate's `units` of `v` on the look's features. */
@@ -475,7 +579,8 @@ function candidateUnits(x: Group, v: TensorView): Int32Array {
 async function searchLooks(groups: Group[], looks: Look[], reader: SketchReader, say: (m: string) => void): Promise<DeepResult[][]> {
   const selector = await selectorSketches(groups, reader);
   const chosen: Map<number | null, number | null>[] = [];
-  for (let i = 0; i < looks.length; i++) chosen.push(await chooseLayers(selector, looks[i]!, reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
+  // A Hadamard look keeps each layer's index (the selector's sketches are not taken through H).
+  for (let i = 0; i < looks.length; i++) chosen.push(looks[i]!.hadamard ? new Map() : await chooseLayers(selector, looks[i]!, reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
   const results: DeepResult[][] = looks.map(() => []);
   const { held } = splitFeatures(reader.features.length, reader.features.length);
   // One job per look and candidate layer, grouped by the reference layer it chose: each reference
@@ -516,7 +621,19 @@ async function judge(
 ): Promise<DeepResult | null> {
   const base = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
   const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
-  const residual = look.transform ? ["residual-permuted"] : [];
+  const residual = look.hadamard ? [`residual-rotated-hadamard-${look.hadamard}`] : look.transform ? ["residual-permuted"] : [];
+  if (look.hadamard) {
+    // Units on rows only, read at every 16th row on both sides (gate and up too: no down matching here).
+    if (x.kind === "cols") return null;
+    const units = classRows(v.rows);
+    const [c, r] = await Promise.all([reader.candidateHadamard(v, look, units), reader.reference(refView, look.hadamard === "reference" ? "rows-hadamard" : "rows", units)]);
+    if (!c || !r) return null;
+    const match = matchRows(c, r, 0);
+    const { test, pearson, cosine } = match.heldOut();
+    const transforms = [...shift, ...residual];
+    if (match.identityFraction < 0.9) transforms.push("permuted-rows");
+    return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") };
+  }
   if (x.kind === "sibling") {
     const via = viaMatch.get(`${v.layer}|${x.via}`);
     if (!via) return null;
