@@ -21,10 +21,10 @@ beforeAll(async () => {
   await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"] });
 }, 120_000);
 
-async function check(candidate: string): Promise<{ code: number; report: Report }> {
-  const out = path.join(dir, `${candidate}.json`);
+async function check(candidate: string, reference = "base"): Promise<{ code: number; report: Report }> {
+  const out = path.join(dir, `${candidate}-vs-${reference}.json`);
   // Sampled mode: the streamed search runs (the whole-matrix search is for exact runs of small models).
-  const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, "base"), "--sample", "0.5", "--report", out, "--quiet"]);
+  const r = await runCli(["check", "--candidate", path.join(dir, candidate), "--reference", path.join(dir, reference), "--sample", "0.5", "--report", out, "--quiet"]);
   return { code: r.code, report: await readReport(out) };
 }
 
@@ -64,6 +64,14 @@ describe("the streamed alignment search", () => {
     expect(code).toBe(1);
     // q, k, v, gate and up (units on rows) are tested through the Hadamard look at every layer.
     const rotated = matrices(report).filter((t) => /residual-rotated-hadamard/.test(t.transform));
+    expect(rotated.length).toBe(5 * SHAPE.layers);
+    for (const t of rotated) expect(t.aligned!.effect, t.candidate).toBeGreaterThan(0.8);
+  });
+
+  it("finds it the other way round too (the rotation then sits on the candidate's side: diag(s)·H)", async () => {
+    const { report } = await check("finetune", "rotated");
+    expect(report.verdict).toBe("reused");
+    const rotated = matrices(report).filter((t) => /residual-rotated-hadamard-candidate/.test(t.transform));
     expect(rotated.length).toBe(5 * SHAPE.layers);
     for (const t of rotated) expect(t.aligned!.effect, t.candidate).toBeGreaterThan(0.8);
   });
