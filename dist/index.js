@@ -75005,12 +75005,16 @@ __name(pairKernel, "pairKernel");
 
 // src/stats/compare-pair.ts
 var DEFAULT_PREFETCH_DEPTH = 4;
-var SAMPLE_MIN_ELEMENTS = 1 << 18;
+function sampleMinElements(fraction) {
+  return Math.max(1 << 15, Math.min(1 << 18, Math.round((1 << 18) * fraction / 0.05)));
+}
+__name(sampleMinElements, "sampleMinElements");
 var SAMPLE_CHUNKS = 16;
 var CHUNK_MIN_ELEMENTS = 1 << 16;
 function rowRanges(rows, cols, fraction, name2) {
-  if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
-  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
+  const minElements = sampleMinElements(fraction);
+  if (fraction >= 1 || rows * cols <= minElements || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
+  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(minElements / cols)));
   if (want >= rows) return [[0, rows]];
   const chunks = Math.max(2, Math.min(SAMPLE_CHUNKS, Math.floor(want * cols / CHUNK_MIN_ELEMENTS)));
   const chunkRows2 = Math.max(1, Math.ceil(want / chunks));

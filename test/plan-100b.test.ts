@@ -42,14 +42,17 @@ afterAll(async () => {
   await server?.close();
 });
 
-const SAMPLE_MIN_ELEMENTS = 1 << 18;
 const CHUNKS = 16;
 
-/** Rows a sampled matrix reads: ~fraction of them, at least 256 Ki elements, in 16 equal chunks. */
+/** Rows a sampled matrix reads: ~fraction of them, at least 256 Ki elements at 5% and above, scaled with the fraction below it (32 Ki at least), in equal chunks. */
 function sampledRows(rows: number, cols: number, fraction: number): number {
-  if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * CHUNKS) return rows;
-  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
-  return want >= rows ? rows : CHUNKS * Math.ceil(want / CHUNKS);
+  const min = Math.max(1 << 15, Math.min(1 << 18, Math.round(((1 << 18) * fraction) / 0.05)));
+  if (fraction >= 1 || rows * cols <= min || rows < 2 * CHUNKS) return rows;
+  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(min / cols)));
+  if (want >= rows) return rows;
+  // In 2 to 16 equal chunks of at least 64 Ki elements each.
+  const chunks = Math.max(2, Math.min(CHUNKS, Math.floor((want * cols) / (1 << 16))));
+  return Math.min(rows, chunks * Math.ceil(want / chunks));
 }
 
 /**

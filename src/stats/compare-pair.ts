@@ -18,8 +18,15 @@ export interface PairOutcome {
 
 /** Blocks in flight per pair on the fast path (each up to BLOCK_ELEMENTS per side). */
 const DEFAULT_PREFETCH_DEPTH = 4;
-/** Tensors this small are always read whole, whatever the sampling fraction. */
-const SAMPLE_MIN_ELEMENTS = 1 << 18;
+/**
+ * Elements a sampled matrix reads at least (tensors this small are read whole): 256 Ki from a 5%
+ * sample up, scaled down with the fraction below it to 32 Ki, so that the auto rule's small fractions
+ * (a 100B MoE's ~17k expert matrices of ~6 M elements) read about the fraction asked, not the floor.
+ * The direct test's grid holds at most 16 Ki values either way.
+ */
+export function sampleMinElements(fraction: number): number {
+  return Math.max(1 << 15, Math.min(1 << 18, Math.round(((1 << 18) * fraction) / 0.05)));
+}
 /** Chunks per sampled matrix at most, and the elements a chunk holds at least (fewer, larger chunks for small matrices: a 100B MoE has ~17k expert matrices, each chunk a request). */
 const SAMPLE_CHUNKS = 16;
 const CHUNK_MIN_ELEMENTS = 1 << 16;
@@ -40,8 +47,9 @@ export interface PairOptions {
  * reference cache serves them all, whatever the candidates' names.
  */
 function rowRanges(rows: number, cols: number, fraction: number, name: string): [number, number][] {
-  if (fraction >= 1 || rows * cols <= SAMPLE_MIN_ELEMENTS || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
-  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(SAMPLE_MIN_ELEMENTS / cols)));
+  const minElements = sampleMinElements(fraction);
+  if (fraction >= 1 || rows * cols <= minElements || rows < 2 * SAMPLE_CHUNKS) return [[0, rows]];
+  const want = Math.min(rows, Math.max(Math.ceil(fraction * rows), Math.ceil(minElements / cols)));
   if (want >= rows) return [[0, rows]];
   const chunks = Math.max(2, Math.min(SAMPLE_CHUNKS, Math.floor((want * cols) / CHUNK_MIN_ELEMENTS)));
   const chunkRows = Math.max(1, Math.ceil(want / chunks));
