@@ -3869,9 +3869,9 @@ async function comparePair(pair, candidate, reference, options = {}) {
   if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
     const dtype = a.entry.dtype;
     const bpe = bytesPerElement(dtype);
-    const kernel2 = pairKernel();
-    let ka = 0;
-    let kb = 0;
+    const kernel3 = pairKernel();
+    let ka2 = 0;
+    let kb2 = 0;
     const pending = [];
     let next = 0;
     const issue = () => {
@@ -3888,10 +3888,10 @@ async function comparePair(pair, candidate, reference, options = {}) {
       const [ba, bb] = await pending.shift();
       issue();
       if (i === 0) {
-        ka = leadingMean(dtype, ba, n2);
-        kb = leadingMean(dtype, bb, n2);
+        ka2 = leadingMean(dtype, ba, n2);
+        kb2 = leadingMean(dtype, bb, n2);
       }
-      const s = kernel2.run(dtype, ba, bb, n2, ka, kb);
+      const s = kernel3.run(dtype, ba, bb, n2, ka2, kb2);
       if (s.nonFinite) {
         const fa = new Float32Array(n2);
         const fb = new Float32Array(n2);
@@ -3908,10 +3908,24 @@ async function comparePair(pair, candidate, reference, options = {}) {
     }
     return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
   }
+  const kernel2 = pairKernel();
+  let ka = null;
+  let kb = 0;
   for (const { r0, r1, chunk } of blocks) {
     const [fa, fb] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
-    acc.add(fa, fb, (r1 - r0) * cols);
-    chunkAcc?.[chunk].add(fa, fb, (r1 - r0) * cols);
+    const n2 = (r1 - r0) * cols;
+    if (ka === null) {
+      ka = finiteMean(fa, n2);
+      kb = finiteMean(fb, n2);
+    }
+    const s = kernel2.run("F32", new Uint8Array(fa.buffer, fa.byteOffset, n2 * 4), new Uint8Array(fb.buffer, fb.byteOffset, n2 * 4), n2, ka, kb);
+    if (s.nonFinite) {
+      acc.add(fa, fb, n2);
+      chunkAcc?.[chunk].add(fa, fb, n2);
+    } else {
+      acc.addShifted(s);
+      chunkAcc?.[chunk].addShifted(s);
+    }
     sa.offer(r0, fa, r1 - r0);
     sb.offer(r0, fb, r1 - r0);
   }
@@ -3946,6 +3960,10 @@ function leadingMean(dtype, bytes, n2) {
   const k = Math.min(n2, 4096);
   const f = new Float32Array(k);
   decodeInto(dtype, bytes, 0, k, f);
+  return finiteMean(f, k);
+}
+function finiteMean(f, n2) {
+  const k = Math.min(n2, 4096);
   let s = 0;
   let c = 0;
   for (let i = 0; i < k; i++) if (Number.isFinite(f[i])) {

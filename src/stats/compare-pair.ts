@@ -171,10 +171,25 @@ export async function comparePair(
     }
     return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
   }
+  // Other dtypes and layouts: decoded to Float32 rows, then summed by the same SIMD kernel as F32.
+  const kernel = pairKernel();
+  let ka: number | null = null;
+  let kb = 0;
   for (const { r0, r1, chunk } of blocks) {
     const [fa, fb] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
-    acc.add(fa, fb, (r1 - r0) * cols);
-    chunkAcc?.[chunk]!.add(fa, fb, (r1 - r0) * cols);
+    const n = (r1 - r0) * cols;
+    if (ka === null) {
+      ka = finiteMean(fa, n);
+      kb = finiteMean(fb, n);
+    }
+    const s = kernel.run("F32", new Uint8Array(fa.buffer, fa.byteOffset, n * 4), new Uint8Array(fb.buffer, fb.byteOffset, n * 4), n, ka, kb);
+    if (s.nonFinite) {
+      acc.add(fa, fb, n);
+      chunkAcc?.[chunk]!.add(fa, fb, n);
+    } else {
+      acc.addShifted(s);
+      chunkAcc?.[chunk]!.addShifted(s);
+    }
     sa.offer(r0, fa, r1 - r0);
     sb.offer(r0, fb, r1 - r0);
   }
@@ -224,6 +239,12 @@ function leadingMean(dtype: string, bytes: Uint8Array, n: number): number {
   const k = Math.min(n, 4096);
   const f = new Float32Array(k);
   decodeInto(dtype, bytes, 0, k, f);
+  return finiteMean(f, k);
+}
+
+/** Mean of the finite values among the first min(n, 4096) (the kernel's shift, so f32 partial sums do not cancel). */
+function finiteMean(f: Float32Array, n: number): number {
+  const k = Math.min(n, 4096);
   let s = 0;
   let c = 0;
   for (let i = 0; i < k; i++) if (Number.isFinite(f[i]!)) {
