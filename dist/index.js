@@ -74338,6 +74338,70 @@ function permutationLook(map, features) {
   return { transform: { kind: "permutation", map }, dims, sign };
 }
 __name(permutationLook, "permutationLook");
+var GRAM_ROWS = 256;
+var GRAM_ROLES = /(^|\.)(v|gate|up)\.weight$/;
+var ROTATION_GRAM_MIN = 0.5;
+function tokenGramAgreement(basis) {
+  const block = basis.blocks.find((b2) => !b2.signed && b2.residual === "cols");
+  if (!block) return 0;
+  const k = Math.min(256, block.candidate.rows, block.reference.rows);
+  if (k < 16) return 0;
+  const gc = rowDots(block.candidate.data, k, block.candidate.data, k, block.candidate.cols);
+  const gr = rowDots(block.reference.data, k, block.reference.data, k, block.reference.cols);
+  const a = new Float32Array(k * (k - 1) / 2);
+  const b = new Float32Array(a.length);
+  let at = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      a[at] = gc[i * k + j];
+      b[at++] = gr[i * k + j];
+    }
+  }
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  return acc.result().pearson ?? 0;
+}
+__name(tokenGramAgreement, "tokenGramAgreement");
+async function gramLook(groups, reader) {
+  const results = [];
+  for (const x of groups) {
+    if (x.kind === "cols" || !GRAM_ROLES.test(x.g.role)) continue;
+    for (const [key, v] of x.g.cand) {
+      const refView = [...x.g.refs.values()].find((r2) => r2.layer === v.layer);
+      if (!refView || refView.rows !== v.rows) continue;
+      const rows = spread(v.rows, GRAM_ROWS, 16);
+      const [c, r] = await Promise.all([reader.candidateRows(v, rows), reader.referenceRows(refView, rows)]);
+      if (!c || !r) continue;
+      const fc = anchorFeatures(c);
+      const fr = anchorFeatures(r);
+      const test = permutationTest(fc.data, fr.data, fc.rows, fc.cols, "rows");
+      if (!test) continue;
+      results.push({
+        candidate: key,
+        reference: refView.entry.name,
+        pearson: test.effect,
+        cosine: test.effect,
+        log10p: test.log10p,
+        z: test.z,
+        effect: test.effect,
+        null: { mean: 0, sd: 0, n: 0 },
+        transform: "residual-rotated-gram",
+        elements: viewElements(v)
+      });
+    }
+  }
+  return results;
+}
+__name(gramLook, "gramLook");
+function anchorFeatures(m) {
+  const anchors = [];
+  const units = [];
+  for (let i = 0; i < m.rows; i++) (i % 4 === 0 ? anchors : units).push(i);
+  const a = pickRows(m, Int32Array.from(anchors));
+  const u = pickRows(m, Int32Array.from(units));
+  return { rows: units.length, cols: anchors.length, data: Float32Array.from(rowDots(u.data, u.rows, a.data, a.rows, m.cols)) };
+}
+__name(anchorFeatures, "anchorFeatures");
 var HADAMARD_TOKENS = 256;
 var HADAMARD_MIN_QUALITY = 0.6;
 function hadamardRows(m) {
@@ -74393,13 +74457,20 @@ async function streamSearch(comp26, tensors, selected, viewGroupsByKey, cand, re
   const say = /* @__PURE__ */ __name((m) => progress?.(`alignment search in ${comp26.name}: ${m}`), "say");
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
   const features = featureDims(width);
-  const { map, looks } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
+  const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
     const main = basis ? residualMap(basis) : null;
-    return { map: main, looks: [...looksFor(main, features, candidateWidth), ...basis ? hadamardLooks(basis, main, features) : []] };
+    const gram2 = basis !== null && !(main && isClean(main)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
+    return { map: main, looks: [...looksFor(main, features, candidateWidth), ...basis ? hadamardLooks(basis, main, features) : []], gram: gram2 };
   });
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
-  const results = combineLooks(runs, looks.map((l) => l.transform));
+  const transforms = looks.map((l) => l.transform);
+  if (gram) {
+    say("rotation-invariant look: unit Gram matrices of v, gate and up");
+    runs.push(await gramLook(groups, reader));
+    transforms.push(null);
+  }
+  const results = combineLooks(runs, transforms);
   summary2.ran = true;
   summary2.residualMatchQuality = map ? map.quality : null;
   const idToPair = /* @__PURE__ */ new Map();
@@ -74625,6 +74696,20 @@ var SketchReader = class {
   dropReferenceSketches() {
     this.refCache.clear();
     this.refBytes = 0;
+  }
+  /** Whole rows of the candidate (the Gram look). */
+  candidateRows(v, rows) {
+    return this.guard(
+      () => readRowSet(this.cand, v, rows),
+      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+    );
+  }
+  /** Whole rows of the reference (the Gram look). */
+  referenceRows(v, rows) {
+    return this.guard(
+      () => readRowSet(this.ref, v, rows),
+      (m) => this.unreadReference.set(v.entry.name, m)
+    );
   }
   /** The candidate's rows `units` of `v` on a Hadamard look's features (through H/√d first when the look says so). */
   candidateHadamard(v, look, units) {

@@ -10,6 +10,8 @@ import { generateWide } from "../bench/wide-models.js";
 import type { Report } from "../src/report/schema.js";
 import { readFile } from "node:fs/promises";
 import { startHubServer } from "./hub/server.js";
+import { gaussian } from "../src/examples/generate.js";
+import { loadModel, saveModel } from "./helpers/model-io.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
 import { tempDir } from "./helpers/temp.js";
 
@@ -19,7 +21,75 @@ let dir: string;
 beforeAll(async () => {
   dir = await tempDir("stream-search");
   await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"] });
+  await rotateGenerally(path.join(dir, "finetune"), path.join(dir, "orthogonal"));
 }, 120_000);
+
+/** A random orthogonal d x d matrix (Gram–Schmidt on Gaussian columns), row-major. */
+function randomOrthogonal(d: number, seed: number): Float64Array {
+  const g = gaussian(seed);
+  const q = new Float64Array(d * d);
+  for (let i = 0; i < d * d; i++) q[i] = g();
+  for (let c = 0; c < d; c++) {
+    for (let p = 0; p < c; p++) {
+      let dot = 0;
+      for (let r = 0; r < d; r++) dot += q[r * d + c]! * q[r * d + p]!;
+      for (let r = 0; r < d; r++) q[r * d + c]! -= dot * q[r * d + p]!;
+    }
+    let n = 0;
+    for (let r = 0; r < d; r++) n += q[r * d + c]! ** 2;
+    for (let r = 0; r < d; r++) q[r * d + c]! /= Math.sqrt(n);
+  }
+  return q;
+}
+
+/**
+ * The fine-tune with its residual stream rotated by a general orthogonal Q (not a Hadamard one), as
+ * SliceGPT does: norm gains folded into the matrices that read them, then set to 1; embeddings and
+ * the matrices that read the stream times Q, the ones that write it Qᵀ times. Function-identical.
+ */
+async function rotateGenerally(from: string, to: string): Promise<void> {
+  const model = await loadModel(from);
+  const d = SHAPE.d;
+  const q = randomOrthogonal(d, 99);
+  const t = model.tensors;
+  const get = (name: string) => t.get(name)!;
+  const times = (w: Float32Array, rows: number, gain: Float32Array | null): Float32Array => {
+    const out = new Float32Array(rows * d);
+    for (let i = 0; i < rows; i++) {
+      for (let k = 0; k < d; k++) {
+        const v = w[i * d + k]! * (gain ? gain[k]! : 1);
+        if (v === 0) continue;
+        for (let j = 0; j < d; j++) out[i * d + j]! += v * q[k * d + j]!;
+      }
+    }
+    return out;
+  };
+  const transposedTimes = (w: Float32Array, cols: number): Float32Array => {
+    const out = new Float32Array(d * cols);
+    for (let k = 0; k < d; k++) for (let i = 0; i < d; i++) {
+      const qki = q[k * d + i]!;
+      for (let j = 0; j < cols; j++) out[i * cols + j]! += qki * w[k * cols + j]!;
+    }
+    return out;
+  };
+  const ones = new Float32Array(d).fill(1);
+  const set = (name: string, data: Float32Array) => (get(name).data = data);
+  set("model.embed_tokens.weight", times(get("model.embed_tokens.weight").data, SHAPE.vocab, null));
+  set("lm_head.weight", times(get("lm_head.weight").data, SHAPE.vocab, get("model.norm.weight").data));
+  set("model.norm.weight", ones);
+  for (let l = 0; l < SHAPE.layers; l++) {
+    const p = `model.layers.${l}.`;
+    const g1 = get(`${p}input_layernorm.weight`).data;
+    const g2 = get(`${p}post_attention_layernorm.weight`).data;
+    for (const n of ["q", "k", "v"]) set(`${p}self_attn.${n}_proj.weight`, times(get(`${p}self_attn.${n}_proj.weight`).data, get(`${p}self_attn.${n}_proj.weight`).shape[0]!, g1));
+    for (const n of ["gate", "up"]) set(`${p}mlp.${n}_proj.weight`, times(get(`${p}mlp.${n}_proj.weight`).data, SHAPE.ff, g2));
+    set(`${p}self_attn.o_proj.weight`, transposedTimes(get(`${p}self_attn.o_proj.weight`).data, d));
+    set(`${p}mlp.down_proj.weight`, transposedTimes(get(`${p}mlp.down_proj.weight`).data, SHAPE.ff));
+    set(`${p}input_layernorm.weight`, ones);
+    set(`${p}post_attention_layernorm.weight`, ones);
+  }
+  await saveModel(to, t, { dtype: "BF16" });
+}
 
 async function check(candidate: string, reference = "base"): Promise<{ code: number; report: Report }> {
   const out = path.join(dir, `${candidate}-vs-${reference}.json`);
@@ -62,18 +132,33 @@ describe("the streamed alignment search", () => {
     const { code, report } = await check("rotated");
     expect(report.verdict).toBe("reused");
     expect(code).toBe(1);
-    // q, k, v, gate and up (units on rows) are tested through the Hadamard look at every layer.
-    const rotated = matrices(report).filter((t) => /residual-rotated-hadamard/.test(t.transform));
+    // q, k, v, gate and up (units on rows) are found at every layer, each by the stronger of the
+    // Hadamard look and the Gram look (which covers v, gate and up only); q and k by the Hadamard look.
+    const rotated = matrices(report).filter((t) => /residual-rotated-(hadamard|gram)/.test(t.transform));
     expect(rotated.length).toBe(5 * SHAPE.layers);
-    for (const t of rotated) expect(t.aligned!.effect, t.candidate).toBeGreaterThan(0.8);
+    for (const t of rotated) expect(t.aligned!.log10p, t.candidate).toBeLessThan(-6);
+    const qk = rotated.filter((t) => /[qk]_proj/.test(t.candidate));
+    expect(qk.length).toBe(2 * SHAPE.layers);
+    for (const t of qk) expect(t.transform).toMatch(/residual-rotated-hadamard-reference/);
   });
 
   it("finds it the other way round too (the rotation then sits on the candidate's side: diag(s)·H)", async () => {
     const { report } = await check("finetune", "rotated");
     expect(report.verdict).toBe("reused");
-    const rotated = matrices(report).filter((t) => /residual-rotated-hadamard-candidate/.test(t.transform));
+    const rotated = matrices(report).filter((t) => /residual-rotated-(hadamard|gram)/.test(t.transform));
     expect(rotated.length).toBe(5 * SHAPE.layers);
-    for (const t of rotated) expect(t.aligned!.effect, t.candidate).toBeGreaterThan(0.8);
+    const qk = rotated.filter((t) => /[qk]_proj/.test(t.candidate));
+    for (const t of qk) expect(t.transform).toMatch(/residual-rotated-hadamard-candidate/);
+  });
+
+  it("finds a fine-tune whose residual stream was rotated by a general orthogonal matrix (SliceGPT-style), through the units' Gram matrices", async () => {
+    const { code, report } = await check("orthogonal");
+    expect(report.verdict).toBe("reused");
+    expect(code).toBe(1);
+    // v, gate and up (units on rows, no RoPE) are tested by their Gram matrices at every layer.
+    const rotated = matrices(report).filter((t) => /residual-rotated-gram/.test(t.transform));
+    expect(rotated.length).toBe(3 * SHAPE.layers);
+    for (const t of rotated) expect(t.aligned!.log10p, t.candidate).toBeLessThan(-6);
   });
 
   it("leaves an independent model of the same shapes independent, having searched", async () => {
