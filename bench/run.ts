@@ -19,7 +19,8 @@
  * - the alignment search at real width (bench/wide-models.ts: d 4096, MLP 11008, 32 heads, vocab 8000,
  *   --wide-layers layers, default 3; --wide-kv-heads, default 32): a fine-tune hidden by permuting the
  *   residual stream, MLP units and heads, renamed, F16 (verdict, matrices the search found), the
- *   fine-tune rotated QuaRot-style (randomised Hadamard, norms folded; width a power of two), and an
+ *   fine-tune rotated QuaRot-style (randomised Hadamard, norms folded; width a power of two) and by a
+ *   dense orthogonal matrix (Hadamard times random 64 x 64 orthogonal blocks), and an
  *   independent model of the same shapes (verdict, wall time and RSS against numpy's whole process on
  *   the same files); then both against the reference served by the Hub-like server in sampled mode,
  *   the reference bytes served against what `plan` announced (its pairs plus the search's reference
@@ -241,7 +242,7 @@ async function wideBench(): Promise<void> {
   // Layer edits (a layer dropped, one duplicated, two swapped) where there are layers enough.
   const edits = wideLayers >= 4 ? (["dropped", "duplicated", "reordered"] as const) : [];
   // A QuaRot-style rotated fine-tune (randomised Hadamard, norms folded) where the width is a power of two.
-  const rotated = (wideD & (wideD - 1)) === 0 ? (["rotated"] as const) : [];
+  const rotated = (wideD & (wideD - 1)) === 0 ? (["rotated", "orthogonal"] as const) : [];
   const names = ["base", "permuted", "independent", ...rotated, ...edits] as const;
   const file = (n: string) => path.join(dir, n, "model.safetensors");
   const t0 = Date.now();

@@ -14,6 +14,8 @@
  *   to 1), then the residual stream rotated by Q = H·diag(s)/sqrt(d) (Walsh–Hadamard H, random signs
  *   s; d must be a power of two): E → E·Q for embed and lm_head and the input-side matrices, W → Qᵀ·W
  *   for o_proj and down_proj.
+ * - orthogonal: the same with Q = H·diag(s)/sqrt(d)·B, B block-diagonal random orthogonal (64 x 64
+ *   blocks): a dense rotation that is no signed permutation of a Hadamard one (d a power of two ≥ 64).
  * - independent: the base recipe from another seed.
  * - dropped / duplicated / reordered (layers ≥ 4): the fine-tune with one layer dropped, one layer
  *   duplicated, two layers swapped (renumbered contiguously).
@@ -29,7 +31,7 @@ import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { xorshift } from "../test/helpers/xorshift.js";
 import { type BenchDtype, type Spec, dataOffsets, drawn, headerBytes, numel } from "./checkpoint.js";
 
-export const OUTPUTS = ["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"] as const;
+export const OUTPUTS = ["base", "finetune", "permuted", "rotated", "orthogonal", "independent", "dropped", "duplicated", "reordered"] as const;
 export type OutputName = (typeof OUTPUTS)[number];
 
 export interface WideOptions {
@@ -158,7 +160,7 @@ export function fwht(x: Float32Array, off: number, n: number): void {
 }
 
 /** Rows of a row-major [rows, d] matrix times Q = H·diag(s)/sqrt(d), after scaling columns by `fold`. */
-function timesQ(w: Float32Array, rows: number, d: number, signs: Float32Array, fold: Float32Array | null): Float32Array {
+function hadamardTimes(w: Float32Array, rows: number, d: number, signs: Float32Array, fold: Float32Array | null): Float32Array {
   const out = new Float32Array(w);
   const k = new Float32Array(d);
   for (let c = 0; c < d; c++) k[c] = signs[c]! / Math.sqrt(d);
@@ -172,7 +174,7 @@ function timesQ(w: Float32Array, rows: number, d: number, signs: Float32Array, f
 }
 
 /** Qᵀ·W for a row-major [d, cols] matrix: the Walsh–Hadamard butterflies run over whole rows. */
-function qTransposeTimes(w: Float32Array, d: number, cols: number, signs: Float32Array): Float32Array {
+function hadamardTransposeTimes(w: Float32Array, d: number, cols: number, signs: Float32Array): Float32Array {
   const out = new Float32Array(w);
   for (let h = 1; h < d; h <<= 1) {
     for (let i = 0; i < d; i += h << 1) {
@@ -191,6 +193,60 @@ function qTransposeTimes(w: Float32Array, d: number, cols: number, signs: Float3
   for (let r = 0; r < d; r++) {
     const k = signs[r]! / Math.sqrt(d);
     for (let c = r * cols; c < (r + 1) * cols; c++) out[c] = out[c]! * k;
+  }
+  return out;
+}
+
+/** BLOCK x BLOCK random orthogonal blocks (Gram–Schmidt on Gaussian columns), row-major: the dense part of the `orthogonal` output's rotation. */
+const BLOCK = 64;
+function orthogonalBlocks(d: number, seed: number): Float64Array[] {
+  const g = gaussian(seed);
+  return Array.from({ length: d / BLOCK }, () => {
+    const q = new Float64Array(BLOCK * BLOCK);
+    for (let i = 0; i < q.length; i++) q[i] = g();
+    for (let c = 0; c < BLOCK; c++) {
+      for (let p = 0; p < c; p++) {
+        let dot = 0;
+        for (let r = 0; r < BLOCK; r++) dot += q[r * BLOCK + c]! * q[r * BLOCK + p]!;
+        for (let r = 0; r < BLOCK; r++) q[r * BLOCK + c]! -= dot * q[r * BLOCK + p]!;
+      }
+      let n = 0;
+      for (let r = 0; r < BLOCK; r++) n += q[r * BLOCK + c]! ** 2;
+      for (let r = 0; r < BLOCK; r++) q[r * BLOCK + c]! /= Math.sqrt(n);
+    }
+    return q;
+  });
+}
+
+/** Rows of a row-major [rows, d] matrix times B = blockdiag(blocks). */
+function timesBlocks(w: Float32Array, rows: number, d: number, blocks: Float64Array[]): Float32Array {
+  const out = new Float32Array(rows * d);
+  for (let i = 0; i < rows; i++) {
+    for (let b = 0; b < blocks.length; b++) {
+      const q = blocks[b]!;
+      const at = i * d + b * BLOCK;
+      for (let k = 0; k < BLOCK; k++) {
+        const v = w[at + k]!;
+        for (let j = 0; j < BLOCK; j++) out[at + j]! += v * q[k * BLOCK + j]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Bᵀ·W for a row-major [d, cols] matrix, B = blockdiag(blocks). */
+function blocksTransposeTimes(w: Float32Array, d: number, cols: number, blocks: Float64Array[]): Float32Array {
+  const out = new Float32Array(d * cols);
+  for (let b = 0; b < blocks.length; b++) {
+    const q = blocks[b]!;
+    for (let j = 0; j < BLOCK; j++) {
+      const o = (b * BLOCK + j) * cols;
+      for (let k = 0; k < BLOCK; k++) {
+        const qkj = q[k * BLOCK + j]!;
+        const src = (b * BLOCK + k) * cols;
+        for (let c = 0; c < cols; c++) out[o + c]! += qkj * w[src + c]!;
+      }
+    }
   }
   return out;
 }
@@ -324,13 +380,25 @@ function plans(o: WideOptions, src: Source[], ftNorm: (kind: Kind, layer: number
           names: Object.fromEntries(src.map((s) => [metaName(s.name), s.name])),
         },
       });
-    } else if (name === "rotated") {
-      if ((d & (d - 1)) !== 0) {
-        skipped.push({ name, reason: `d = ${d} is not a power of two (no Walsh–Hadamard matrix of that size)` });
+    } else if (name === "rotated" || name === "orthogonal") {
+      if ((d & (d - 1)) !== 0 || d < BLOCK) {
+        skipped.push({ name, reason: `d = ${d} is not a power of two of at least ${BLOCK} (no Walsh–Hadamard matrix of that size)` });
         continue;
       }
       const u = xorshift(seedOf(seed, 0x9e37, 2));
       const signs = Float32Array.from({ length: d }, () => (u() < 0.5 ? -1 : 1));
+      // `orthogonal`: Q = H·diag(s)/√d · B with B block-diagonal random orthogonal: dense, not a signed
+      // permutation of a Hadamard rotation (a general rotation as far as the search can tell).
+      const blocks = name === "orthogonal" ? orthogonalBlocks(d, seedOf(seed, 0x9e37, 6)) : null;
+      const timesQ = (w: Float32Array, rows: number, dd: number, sg: Float32Array, fold: Float32Array | null) => {
+        const h = hadamardTimes(w, rows, dd, sg, fold);
+        return blocks ? timesBlocks(h, rows, dd, blocks) : h;
+      };
+      // Qᵀ·W = Bᵀ·(Hsᵀ·W).
+      const qTransposeTimes = (w: Float32Array, dd: number, cols: number, sg: Float32Array) => {
+        const h = hadamardTransposeTimes(w, dd, cols, sg);
+        return blocks ? blocksTransposeTimes(h, dd, cols, blocks) : h;
+      };
       const ones = new Float32Array(d).fill(1);
       const tensors = src.map((s, i): Planned => {
         const spec: Spec = { name: s.name, shape: s.shape, dtype };
@@ -364,8 +432,9 @@ function plans(o: WideOptions, src: Source[], ftNorm: (kind: Kind, layer: number
         from: "finetune",
         tensors,
         transform: {
-          kind: "rotated",
-          Q: "H·diag(signs)/sqrt(d), H the unnormalized Sylvester Walsh–Hadamard matrix (symmetric)",
+          kind: name,
+          Q: blocks ? "H·diag(signs)/sqrt(d)·B, H the unnormalized Sylvester Walsh–Hadamard matrix, B block-diagonal random orthogonal (64 x 64 blocks)" : "H·diag(signs)/sqrt(d), H the unnormalized Sylvester Walsh–Hadamard matrix (symmetric)",
+          ...(blocks ? { blocks: blocks.map((b) => Array.from(b)) } : {}),
           signs: Array.from(signs),
           rules: "gains folded first (W·diag(g) for q/k/v by input_layernorm, gate/up by post_attention_layernorm, lm_head by model.norm; gains set to 1); embed, lm_head, q/k/v/gate/up: W·Q; o, down: Qᵀ·W",
         },

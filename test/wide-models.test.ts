@@ -124,7 +124,7 @@ function forward(get: (hfName: string) => Float32Array, tokens: number[]): Float
 
 describe("wide-models generator", () => {
   it("writes every output at small width with GQA", () => {
-    expect(result.outputs.map((o) => o.name)).toEqual(["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"]);
+    expect(result.outputs.map((o) => o.name)).toEqual(["base", "finetune", "permuted", "rotated", "orthogonal", "independent", "dropped", "duplicated", "reordered"]);
     expect(result.skipped).toEqual([]);
     expect(tensor("base", "model.layers.0.self_attn.k_proj.weight").shape).toEqual([SHAPE.kvHeads * HD, SHAPE.d]);
     expect(models.get("permuted")!.dtypes.get("layers.0.attention.wq.weight")).toBe("F16");
@@ -236,15 +236,17 @@ describe("wide-models generator", () => {
     }
   });
 
-  it("permuted and rotated compute the fine-tune's function (logits of a forward pass)", () => {
+  it("permuted, rotated and orthogonal compute the fine-tune's function (logits of a forward pass)", () => {
     const tokens = [3, 141, 59, 265, 35];
     const ft = forward((n) => tensor("finetune", n).data, tokens);
     const names = Object.fromEntries(Object.entries((transforms.get("permuted") as { names: Record<string, string> }).names).map(([a, b]) => [b, a]));
     const permuted = forward((n) => tensor("permuted", names[n]!).data, tokens);
     const rotated = forward((n) => tensor("rotated", n).data, tokens);
+    const orthogonal = forward((n) => tensor("orthogonal", n).data, tokens);
     const base = forward((n) => tensor("base", n).data, tokens);
     expect(relErr(permuted, ft)).toBeLessThan(0.005);
     expect(relErr(rotated, ft)).toBeLessThan(1e-4);
+    expect(relErr(orthogonal, ft)).toBeLessThan(1e-4);
     expect(relErr(base, ft)).toBeGreaterThan(0.2);
   });
 
