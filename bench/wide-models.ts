@@ -29,6 +29,8 @@ import { fileURLToPath } from "node:url";
 import { gaussian } from "../src/examples/generate.js";
 import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { xorshift } from "../test/helpers/xorshift.js";
+import { randomOrthogonal } from "../test/helpers/evasions.js";
+import { fwht } from "../src/search/hadamard.js";
 import { type BenchDtype, type Spec, dataOffsets, drawn, headerBytes, numel } from "./checkpoint.js";
 
 export const OUTPUTS = ["base", "finetune", "permuted", "rotated", "orthogonal", "independent", "dropped", "duplicated", "reordered"] as const;
@@ -145,19 +147,8 @@ function gather(w: Float32Array, rows: number, cols: number, rowIdx: readonly nu
   return out;
 }
 
-/** In-place unnormalized Walsh–Hadamard transform (Sylvester order) of x[off .. off+n), n a power of two. */
-export function fwht(x: Float32Array, off: number, n: number): void {
-  for (let h = 1; h < n; h <<= 1) {
-    for (let i = off; i < off + n; i += h << 1) {
-      for (let j = i; j < i + h; j++) {
-        const a = x[j]!;
-        const b = x[j + h]!;
-        x[j] = a + b;
-        x[j + h] = a - b;
-      }
-    }
-  }
-}
+/** The in-place Walsh–Hadamard transform the engine's Hadamard looks use (src/search/hadamard.ts). */
+export { fwht };
 
 /** Rows of a row-major [rows, d] matrix times Q = H·diag(s)/sqrt(d), after scaling columns by `fold`. */
 function hadamardTimes(w: Float32Array, rows: number, d: number, signs: Float32Array, fold: Float32Array | null): Float32Array {
@@ -200,22 +191,7 @@ function hadamardTransposeTimes(w: Float32Array, d: number, cols: number, signs:
 /** BLOCK x BLOCK random orthogonal blocks (Gram–Schmidt on Gaussian columns), row-major: the dense part of the `orthogonal` output's rotation. */
 const BLOCK = 64;
 function orthogonalBlocks(d: number, seed: number): Float64Array[] {
-  const g = gaussian(seed);
-  return Array.from({ length: d / BLOCK }, () => {
-    const q = new Float64Array(BLOCK * BLOCK);
-    for (let i = 0; i < q.length; i++) q[i] = g();
-    for (let c = 0; c < BLOCK; c++) {
-      for (let p = 0; p < c; p++) {
-        let dot = 0;
-        for (let r = 0; r < BLOCK; r++) dot += q[r * BLOCK + c]! * q[r * BLOCK + p]!;
-        for (let r = 0; r < BLOCK; r++) q[r * BLOCK + c]! -= dot * q[r * BLOCK + p]!;
-      }
-      let n = 0;
-      for (let r = 0; r < BLOCK; r++) n += q[r * BLOCK + c]! ** 2;
-      for (let r = 0; r < BLOCK; r++) q[r * BLOCK + c]! /= Math.sqrt(n);
-    }
-    return q;
-  });
+  return Array.from({ length: d / BLOCK }, (_, b) => randomOrthogonal(BLOCK, seedOf(seed, b, 7)));
 }
 
 /** Rows of a row-major [rows, d] matrix times B = blockdiag(blocks). */

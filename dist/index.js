@@ -74146,6 +74146,32 @@ async function readRowSet(source, view, rows, options = {}) {
 }
 __name(readRowSet, "readRowSet");
 
+// src/search/hadamard.ts
+function fwht(x, off, n2) {
+  for (let h = 1; h < n2; h <<= 1) {
+    for (let i = off; i < off + n2; i += h << 1) {
+      for (let j = i; j < i + h; j++) {
+        const a = x[j];
+        const b = x[j + h];
+        x[j] = a + b;
+        x[j + h] = a - b;
+      }
+    }
+  }
+}
+__name(fwht, "fwht");
+function hadamardRows(m) {
+  const d = m.cols;
+  const out = new Float32Array(m.data);
+  const scale = 1 / Math.sqrt(d);
+  for (let r = 0; r < m.rows; r++) {
+    fwht(out, r * d, d);
+    for (let k = r * d; k < (r + 1) * d; k++) out[k] *= scale;
+  }
+  return { rows: m.rows, cols: d, data: out };
+}
+__name(hadamardRows, "hadamardRows");
+
 // src/search/search-groups.ts
 var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
@@ -74404,27 +74430,6 @@ function anchorFeatures(m) {
 __name(anchorFeatures, "anchorFeatures");
 var HADAMARD_TOKENS = 256;
 var HADAMARD_MIN_QUALITY = 0.6;
-function hadamardRows(m) {
-  const d = m.cols;
-  const out = new Float32Array(m.data);
-  const scale = 1 / Math.sqrt(d);
-  for (let r = 0; r < m.rows; r++) {
-    const off = r * d;
-    for (let h = 1; h < d; h <<= 1) {
-      for (let i = off; i < off + d; i += h << 1) {
-        for (let j = i; j < i + h; j++) {
-          const a = out[j];
-          const b = out[j + h];
-          out[j] = a + b;
-          out[j + h] = a - b;
-        }
-      }
-    }
-    for (let k = off; k < off + d; k++) out[k] *= scale;
-  }
-  return { rows: m.rows, cols: d, data: out };
-}
-__name(hadamardRows, "hadamardRows");
 var isPowerOfTwo = /* @__PURE__ */ __name((n2) => n2 >= 2 && (n2 & n2 - 1) === 0, "isPowerOfTwo");
 function hadamardLooks(basis, main, features) {
   if (main && isClean(main)) return [];

@@ -10,7 +10,7 @@ import { generateWide } from "../bench/wide-models.js";
 import type { Report } from "../src/report/schema.js";
 import { readFile } from "node:fs/promises";
 import { startHubServer } from "./hub/server.js";
-import { gaussian } from "../src/examples/generate.js";
+import { randomOrthogonal } from "./helpers/evasions.js";
 import { loadModel, saveModel } from "./helpers/model-io.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
 import { tempDir } from "./helpers/temp.js";
@@ -23,24 +23,6 @@ beforeAll(async () => {
   await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"] });
   await rotateGenerally(path.join(dir, "finetune"), path.join(dir, "orthogonal"));
 }, 120_000);
-
-/** A random orthogonal d x d matrix (Gram–Schmidt on Gaussian columns), row-major. */
-function randomOrthogonal(d: number, seed: number): Float64Array {
-  const g = gaussian(seed);
-  const q = new Float64Array(d * d);
-  for (let i = 0; i < d * d; i++) q[i] = g();
-  for (let c = 0; c < d; c++) {
-    for (let p = 0; p < c; p++) {
-      let dot = 0;
-      for (let r = 0; r < d; r++) dot += q[r * d + c]! * q[r * d + p]!;
-      for (let r = 0; r < d; r++) q[r * d + c]! -= dot * q[r * d + p]!;
-    }
-    let n = 0;
-    for (let r = 0; r < d; r++) n += q[r * d + c]! ** 2;
-    for (let r = 0; r < d; r++) q[r * d + c]! /= Math.sqrt(n);
-  }
-  return q;
-}
 
 /**
  * The fine-tune with its residual stream rotated by a general orthogonal Q (not a Hadamard one), as

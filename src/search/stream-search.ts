@@ -47,6 +47,7 @@ import { PairAccumulator } from "../stats/pair-stats.js";
 import { permutationTest } from "../stats/permutation.js";
 import { type Basis, type BasisBlock, type ResidualMap, type ResidualTransform, residualMap } from "./residual.js";
 import { readRowSet } from "./sketch-read.js";
+import { hadamardRows } from "./hadamard.js";
 import {
   type CandidateView,
   type ReferenceView,
@@ -250,28 +251,6 @@ function anchorFeatures(m: Matrix): Matrix {
  */
 const HADAMARD_TOKENS = 256;
 const HADAMARD_MIN_QUALITY = 0.6;
-
-/** x ← x·H/√d for every row of a row-major [rows, d] matrix, d a power of two (fast Walsh–Hadamard). */
-export function hadamardRows(m: Matrix): Matrix {
-  const d = m.cols;
-  const out = new Float32Array(m.data);
-  const scale = 1 / Math.sqrt(d);
-  for (let r = 0; r < m.rows; r++) {
-    const off = r * d;
-    for (let h = 1; h < d; h <<= 1) {
-      for (let i = off; i < off + d; i += h << 1) {
-        for (let j = i; j < i + h; j++) {
-          const a = out[j]!;
-          const b = out[j + h]!;
-          out[j] = a + b;
-          out[j + h] = a - b;
-        }
-      }
-    }
-    for (let k = off; k < off + d; k++) out[k]! *= scale;
-  }
-  return { rows: m.rows, cols: d, data: out };
-}
 
 const isPowerOfTwo = (n: number) => n >= 2 && (n & (n - 1)) === 0;
 
