@@ -3158,6 +3158,10 @@ function pickColumns(m, columns2, sign) {
   }
   return { rows: m.rows, cols: columns2.length, data: out };
 }
+function lookName(l) {
+  if (l.hadamard) return `Hadamard on the ${l.hadamard}'s side`;
+  return l.transform ? "recovered permutation" : "as stored";
+}
 function spread(n2, k, chunks) {
   if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
   const per = Math.max(1, Math.floor(k / chunks));
@@ -3315,7 +3319,7 @@ async function streamSearch(comp, tensors, selected, viewGroupsByKey, cand, ref,
   const parts = [
     found.count ? `the streamed alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(best.size, "matrix", "matrices")} searched)` : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(best.size, "matrix", "matrices")}`,
     `${features.length} of ${width} residual dimensions and up to ${UNITS} units per matrix read`,
-    "a rotated residual stream is searched only by the whole-matrix search (exact runs under its size budget)"
+    `residual looks: ${[...looks.map(lookName), ...gram ? ["rotation-invariant (v, gate, up)"] : []].join(", ")}`
   ];
   if (reader.unreadCandidate.size) parts.push(`${count(reader.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
   if (reader.unreadReference.size) parts.push(`${count(reader.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...reader.unreadReference.values()][0]})`);

@@ -116,6 +116,12 @@ function pickColumns(m: Matrix, columns: Int32Array, sign?: Float32Array): Matri
   return { rows: m.rows, cols: columns.length, data: out };
 }
 
+/** How the summary names a residual look. */
+function lookName(l: Look): string {
+  if (l.hadamard) return `Hadamard on the ${l.hadamard}'s side`;
+  return l.transform ? "recovered permutation" : "as stored";
+}
+
 /** Evenly spread indices: all of `n` when few, else `k` of them in `chunks` contiguous runs. */
 function spread(n: number, k: number, chunks: number): Int32Array {
   if (n <= k) return Int32Array.from({ length: n }, (_, i) => i);
@@ -345,7 +351,7 @@ export async function streamSearch(
       ? `the streamed alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(best.size, "matrix", "matrices")} searched)`
       : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(best.size, "matrix", "matrices")}`,
     `${features.length} of ${width} residual dimensions and up to ${UNITS} units per matrix read`,
-    "a rotated residual stream is searched only by the whole-matrix search (exact runs under its size budget)",
+    `residual looks: ${[...looks.map(lookName), ...(gram ? ["rotation-invariant (v, gate, up)"] : [])].join(", ")}`,
   ];
   if (reader.unreadCandidate.size) parts.push(`${count(reader.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
   if (reader.unreadReference.size) parts.push(`${count(reader.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...reader.unreadReference.values()][0]})`);
