@@ -3272,6 +3272,9 @@ function hadamardLooks(basis, main2, features) {
       candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
       reference: side === "reference" ? hadamardRows(head(b.reference)) : head(b.reference)
     }));
+    const probeDims = spread(blocks[0].candidate.cols, 256, 16);
+    const probe = residualMap({ blocks: blocks.map((b) => ({ ...b, candidate: pickColumns(b.candidate, probeDims) })) });
+    if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
   }

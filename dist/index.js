@@ -74448,6 +74448,9 @@ function hadamardLooks(basis, main, features) {
       candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
       reference: side === "reference" ? hadamardRows(head(b.reference)) : head(b.reference)
     }));
+    const probeDims = spread(blocks2[0].candidate.cols, 256, 16);
+    const probe = residualMap({ blocks: blocks2.map((b) => ({ ...b, candidate: pickColumns(b.candidate, probeDims) })) });
+    if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks: blocks2 });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
   }

@@ -283,7 +283,11 @@ function hadamardLooks(basis: Basis, main: ResidualMap | null, features: Int32Ar
       reference: side === "reference" ? hadamardRows(head(b.reference)) : head(b.reference),
     }));
     // After H a rotated copy is a signed permutation, often the identity with random signs: the match
-    // itself must be good (mean |cos| of the matched dimensions), whatever the permutation.
+    // itself must be good (mean |cos| of the matched dimensions), whatever the permutation. A probe
+    // of 256 candidate dimensions decides first (the full map at width 4096 costs seconds).
+    const probeDims = spread(blocks[0]!.candidate.cols, 256, 16);
+    const probe = residualMap({ blocks: blocks.map((b) => ({ ...b, candidate: pickColumns(b.candidate, probeDims) })) });
+    if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
   }
