@@ -3360,13 +3360,19 @@ function streamsSearch(comp, fraction) {
   for (const p of comp.pairs) if (p.candidate.entry.shape.length >= 2) elements += viewElements(p.candidate) + viewElements(p.reference);
   return elements > WHOLE_SEARCH_MAX_ELEMENTS;
 }
-function streamSearchBytes(comp) {
+function plannedSearch(comp) {
   const open3 = comp.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
   const { basisPairs, groupPairs } = selectPairs(comp, open3);
-  if (groupPairs.length === 0) return { candidate: 0, reference: 0 };
+  if (groupPairs.length === 0) return null;
   const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
   const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  const features = featureDims(width).length;
+  return { basisPairs, groups: classify(viewGroupList, width, candidateWidth), features: featureDims(width) };
+}
+function streamSearchBytes(comp) {
+  const planned = plannedSearch(comp);
+  if (!planned) return { candidate: 0, reference: 0 };
+  const { basisPairs, groups } = planned;
+  const features = planned.features.length;
   const rowBytes = (v) => readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype);
   const wholeBytes = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
   const cost = (v, rows) => readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v);
@@ -3378,19 +3384,16 @@ function streamSearchBytes(comp) {
     candidate += cost(b.p.candidate, tokens);
     reference += cost(b.p.reference, tokens);
   }
-  for (const x of classify(viewGroupList, width, candidateWidth)) {
+  for (const x of groups) {
     for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
     for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? 1.5 * UNITS : classRows(v.rows).length);
   }
   return { candidate, reference };
 }
 function streamSearchReferenceRanges(comp) {
-  const open3 = comp.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
-  const { basisPairs, groupPairs } = selectPairs(comp, open3);
-  if (groupPairs.length === 0) return [];
-  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
-  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  const features = featureDims(width);
+  const planned = plannedSearch(comp);
+  if (!planned) return [];
+  const { basisPairs, groups, features } = planned;
   const out = [];
   const rowsOf = (v, rows) => {
     if (readsWhole(v)) return;
@@ -3402,7 +3405,7 @@ function streamSearchReferenceRanges(comp) {
   };
   for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
   const siblings = [];
-  for (const x of classify(viewGroupList, width, candidateWidth)) {
+  for (const x of groups) {
     if (x.kind === "sibling") siblings.push(...x.g.refs.values());
     else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
   }
@@ -3499,7 +3502,7 @@ var SketchReader = class {
       bytes: units * this.features.length * 4,
       matrix: this.guard(
         () => kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
-        (m) => this.unreadReference.set(v.entry.name, m)
+        this.referenceUnread(v)
       )
     };
     if (pin) {
@@ -3524,29 +3527,35 @@ var SketchReader = class {
   candidateRows(v, rows) {
     return this.guard(
       () => readRowSet(this.cand, v, rows),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+      this.candidateUnread(v)
     );
   }
   /** Whole rows of the reference (the Gram look). */
   referenceRows(v, rows) {
     return this.guard(
       () => readRowSet(this.ref, v, rows),
-      (m) => this.unreadReference.set(v.entry.name, m)
+      this.referenceUnread(v)
     );
   }
   /** The candidate's rows `units` of `v` on a Hadamard look's features (through H/√d first when the look says so). */
   candidateHadamard(v, look, units) {
     return this.guard(
       () => look.hadamard === "candidate" ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign)) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+      this.candidateUnread(v)
     );
   }
   /** The candidate's `units` of `v` on the look's features. */
   candidate(v, kind, look, units) {
     return this.guard(
       () => kind === "cols" ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+      this.candidateUnread(v)
     );
+  }
+  candidateUnread(v) {
+    return (message) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message });
+  }
+  referenceUnread(v) {
+    return (message) => this.unreadReference.set(v.entry.name, message);
   }
   async guard(read, unread) {
     try {

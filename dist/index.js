@@ -74542,13 +74542,20 @@ function streamsSearch(comp26, fraction) {
   return elements > WHOLE_SEARCH_MAX_ELEMENTS;
 }
 __name(streamsSearch, "streamsSearch");
-function streamSearchBytes(comp26) {
+function plannedSearch(comp26) {
   const open4 = comp26.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
   const { basisPairs, groupPairs } = selectPairs(comp26, open4);
-  if (groupPairs.length === 0) return { candidate: 0, reference: 0 };
+  if (groupPairs.length === 0) return null;
   const viewGroupList = [...viewGroups(comp26, groupPairs, []).values()];
   const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  const features = featureDims(width).length;
+  return { basisPairs, groups: classify(viewGroupList, width, candidateWidth), features: featureDims(width) };
+}
+__name(plannedSearch, "plannedSearch");
+function streamSearchBytes(comp26) {
+  const planned = plannedSearch(comp26);
+  if (!planned) return { candidate: 0, reference: 0 };
+  const { basisPairs, groups } = planned;
+  const features = planned.features.length;
   const rowBytes = /* @__PURE__ */ __name((v) => readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype), "rowBytes");
   const wholeBytes = /* @__PURE__ */ __name((v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype), "wholeBytes");
   const cost = /* @__PURE__ */ __name((v, rows) => readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v), "cost");
@@ -74560,7 +74567,7 @@ function streamSearchBytes(comp26) {
     candidate += cost(b.p.candidate, tokens);
     reference += cost(b.p.reference, tokens);
   }
-  for (const x of classify(viewGroupList, width, candidateWidth)) {
+  for (const x of groups) {
     for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
     for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? 1.5 * UNITS : classRows(v.rows).length);
   }
@@ -74568,12 +74575,9 @@ function streamSearchBytes(comp26) {
 }
 __name(streamSearchBytes, "streamSearchBytes");
 function streamSearchReferenceRanges(comp26) {
-  const open4 = comp26.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
-  const { basisPairs, groupPairs } = selectPairs(comp26, open4);
-  if (groupPairs.length === 0) return [];
-  const viewGroupList = [...viewGroups(comp26, groupPairs, []).values()];
-  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  const features = featureDims(width);
+  const planned = plannedSearch(comp26);
+  if (!planned) return [];
+  const { basisPairs, groups, features } = planned;
   const out = [];
   const rowsOf = /* @__PURE__ */ __name((v, rows) => {
     if (readsWhole(v)) return;
@@ -74585,7 +74589,7 @@ function streamSearchReferenceRanges(comp26) {
   }, "rowsOf");
   for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
   const siblings = [];
-  for (const x of classify(viewGroupList, width, candidateWidth)) {
+  for (const x of groups) {
     if (x.kind === "sibling") siblings.push(...x.g.refs.values());
     else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
   }
@@ -74689,7 +74693,7 @@ var SketchReader = class {
       bytes: units * this.features.length * 4,
       matrix: this.guard(
         () => kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
-        (m) => this.unreadReference.set(v.entry.name, m)
+        this.referenceUnread(v)
       )
     };
     if (pin) {
@@ -74714,29 +74718,35 @@ var SketchReader = class {
   candidateRows(v, rows) {
     return this.guard(
       () => readRowSet(this.cand, v, rows),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+      this.candidateUnread(v)
     );
   }
   /** Whole rows of the reference (the Gram look). */
   referenceRows(v, rows) {
     return this.guard(
       () => readRowSet(this.ref, v, rows),
-      (m) => this.unreadReference.set(v.entry.name, m)
+      this.referenceUnread(v)
     );
   }
   /** The candidate's rows `units` of `v` on a Hadamard look's features (through H/√d first when the look says so). */
   candidateHadamard(v, look, units) {
     return this.guard(
       () => look.hadamard === "candidate" ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign)) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+      this.candidateUnread(v)
     );
   }
   /** The candidate's `units` of `v` on the look's features. */
   candidate(v, kind, look, units) {
     return this.guard(
       () => kind === "cols" ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m })
+      this.candidateUnread(v)
     );
+  }
+  candidateUnread(v) {
+    return (message) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message });
+  }
+  referenceUnread(v) {
+    return (message) => this.unreadReference.set(v.entry.name, message);
   }
   async guard(read2, unread) {
     try {

@@ -15,8 +15,8 @@ import type { Basis, BasisBlock } from "./residual.js";
 import { FLIPPED, type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { count } from "../common/words.js";
-import type { TensorView } from "../align/view.js";
-import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups, viewKey } from "./search-groups.js";
+import { type TensorView, viewKey } from "../align/view.js";
+import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups } from "./search-groups.js";
 
 
 export type { SearchOutcome } from "./search-groups.js";

@@ -13,7 +13,6 @@ import type { Matrix } from "./matrix.js";
 import { componentKind } from "../align/names.js";
 import { type TensorView, viewElements, viewKey, viewLike } from "../align/view.js";
 
-export { viewKey };
 
 export const HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
 const SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;

@@ -35,7 +35,7 @@ import { count } from "../common/words.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import type { ByteRange, WeightSource } from "../sources/types.js";
 import type { ComponentAlignment } from "../align/align.js";
-import { type TensorView, readsWhole, viewElements } from "../align/view.js";
+import { type TensorView, readsWhole, viewElements, viewKey } from "../align/view.js";
 import { bytesPerElement } from "../safetensors/dtypes.js";
 import { combineLooks } from "./deep-align.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
@@ -61,7 +61,6 @@ import {
   storesConv1D,
   unreadResults,
   viewGroups,
-  viewKey,
 } from "./search-groups.js";
 
 /** Residual dimensions of the reference read per matrix: an eighth of the width, within these bounds. */
@@ -416,18 +415,26 @@ export function streamsSearch(comp: ComponentAlignment, fraction: number): boole
   return elements > WHOLE_SEARCH_MAX_ELEMENTS;
 }
 
+/** The search's groups as a plan sees them, from headers alone: every role open, every matrix searched. */
+function plannedSearch(comp: ComponentAlignment) {
+  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0, standsOut: false }) as unknown as TensorResult);
+  const { basisPairs, groupPairs } = selectPairs(comp, open);
+  if (groupPairs.length === 0) return null;
+  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
+  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
+  return { basisPairs, groups: classify(viewGroupList, width, candidateWidth), features: featureDims(width) };
+}
+
 /**
  * What the streamed search reads when it runs on every matrix of the component (each role open), one
  * residual look, as byte counts per side: for `plan`. Rows the search picks by the data (the units a
  * sibling's matching points to) are counted by number, not place.
  */
 export function streamSearchBytes(comp: ComponentAlignment): { candidate: number; reference: number } {
-  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0, standsOut: false }) as unknown as TensorResult);
-  const { basisPairs, groupPairs } = selectPairs(comp, open);
-  if (groupPairs.length === 0) return { candidate: 0, reference: 0 };
-  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
-  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  const features = featureDims(width).length;
+  const planned = plannedSearch(comp);
+  if (!planned) return { candidate: 0, reference: 0 };
+  const { basisPairs, groups } = planned;
+  const features = planned.features.length;
   const rowBytes = (v: TensorView) => (readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype));
   const wholeBytes = (v: TensorView) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
   const cost = (v: TensorView, rows: number) => (readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v));
@@ -439,7 +446,7 @@ export function streamSearchBytes(comp: ComponentAlignment): { candidate: number
     candidate += cost(b.p.candidate, tokens);
     reference += cost(b.p.reference, tokens);
   }
-  for (const x of classify(viewGroupList, width, candidateWidth)) {
+  for (const x of groups) {
     for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
     // A sibling's reference rows are the ones its matching points to, different under each residual
     // look: one look when the embeddings give a clean permutation, two otherwise; counted as 1.5.
@@ -454,12 +461,9 @@ export function streamSearchBytes(comp: ComponentAlignment): { candidate: number
  * source that keeps them (SpanCacheSource keepOnly) serves the search without a second fetch.
  */
 export function streamSearchReferenceRanges(comp: ComponentAlignment): ByteRange[] {
-  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0, standsOut: false }) as unknown as TensorResult);
-  const { basisPairs, groupPairs } = selectPairs(comp, open);
-  if (groupPairs.length === 0) return [];
-  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
-  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  const features = featureDims(width);
+  const planned = plannedSearch(comp);
+  if (!planned) return [];
+  const { basisPairs, groups, features } = planned;
   const out: ByteRange[] = [];
   const rowsOf = (v: TensorView, rows: Int32Array) => {
     if (readsWhole(v)) return;
@@ -471,7 +475,7 @@ export function streamSearchReferenceRanges(comp: ComponentAlignment): ByteRange
   };
   for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
   const siblings: TensorView[] = [];
-  for (const x of classify(viewGroupList, width, candidateWidth)) {
+  for (const x of groups) {
     if (x.kind === "sibling") siblings.push(...x.g.refs.values());
     else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
   }
@@ -592,7 +596,7 @@ class SketchReader {
             : kind === "rows-hadamard"
               ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features))
               : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
-        (m) => this.unreadReference.set(v.entry.name, m),
+        this.referenceUnread(v),
       ),
     };
     if (pin) {
@@ -620,7 +624,7 @@ class SketchReader {
   candidateRows(v: CandidateView, rows: Int32Array): Promise<Matrix | null> {
     return this.guard(
       () => readRowSet(this.cand, v, rows),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m }),
+      this.candidateUnread(v),
     );
   }
 
@@ -628,7 +632,7 @@ class SketchReader {
   referenceRows(v: ReferenceView, rows: Int32Array): Promise<Matrix | null> {
     return this.guard(
       () => readRowSet(this.ref, v, rows),
-      (m) => this.unreadReference.set(v.entry.name, m),
+      this.referenceUnread(v),
     );
   }
 
@@ -639,7 +643,7 @@ class SketchReader {
         look.hadamard === "candidate"
           ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign))
           : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m }),
+      this.candidateUnread(v),
     );
   }
 
@@ -650,8 +654,16 @@ class SketchReader {
         kind === "cols"
           ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed)
           : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
-      (m) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message: m }),
+      this.candidateUnread(v),
     );
+  }
+
+  private candidateUnread(v: CandidateView): (message: string) => void {
+    return (message) => this.unreadCandidate.set(v.entry.name, { view: v, layer: v.layer, pairIndex: v.pairIndex, message });
+  }
+
+  private referenceUnread(v: ReferenceView): (message: string) => void {
+    return (message) => this.unreadReference.set(v.entry.name, message);
   }
 
   private async guard(read: () => Promise<Matrix>, unread: (message: string) => void): Promise<Matrix | null> {
