@@ -30902,26 +30902,26 @@ var AST = class {
     if (!child2 || typeof child2 !== "object" || child2.type !== null || child2.#parts.length !== 1 || this.type === null) {
       return false;
     }
-    const gc = child2.#parts[0];
-    if (!gc || typeof gc !== "object" || gc.type === null) {
+    const gc2 = child2.#parts[0];
+    if (!gc2 || typeof gc2 !== "object" || gc2.type === null) {
       return false;
     }
-    return this.#canAdoptType(gc.type, map);
+    return this.#canAdoptType(gc2.type, map);
   }
   #canAdoptType(c, map = adoptionAnyMap) {
     return !!map.get(this.type)?.includes(c);
   }
   #adoptWithSpace(child2, index) {
-    const gc = child2.#parts[0];
-    const blank = new _a(null, gc, this.options);
+    const gc2 = child2.#parts[0];
+    const blank = new _a(null, gc2, this.options);
     blank.#parts.push("");
-    gc.push(blank);
+    gc2.push(blank);
     this.#adopt(child2, index);
   }
   #adopt(child2, index) {
-    const gc = child2.#parts[0];
-    this.#parts.splice(index, 1, ...gc.#parts);
-    for (const p of gc.#parts) {
+    const gc2 = child2.#parts[0];
+    this.#parts.splice(index, 1, ...gc2.#parts);
+    for (const p of gc2.#parts) {
       if (typeof p === "object")
         p.#parent = this;
     }
@@ -30935,19 +30935,19 @@ var AST = class {
     if (!child2 || typeof child2 !== "object" || child2.type !== null || child2.#parts.length !== 1 || this.type === null || this.#parts.length !== 1) {
       return false;
     }
-    const gc = child2.#parts[0];
-    if (!gc || typeof gc !== "object" || gc.type === null) {
+    const gc2 = child2.#parts[0];
+    if (!gc2 || typeof gc2 !== "object" || gc2.type === null) {
       return false;
     }
-    return this.#canUsurpType(gc.type);
+    return this.#canUsurpType(gc2.type);
   }
   #usurp(child2) {
     const m = usurpMap.get(this.type);
-    const gc = child2.#parts[0];
-    const nt = m?.get(gc.type);
+    const gc2 = child2.#parts[0];
+    const nt = m?.get(gc2.type);
     if (!nt)
       return false;
-    this.#parts = gc.#parts;
+    this.#parts = gc2.#parts;
     for (const p of this.#parts) {
       if (typeof p === "object") {
         p.#parent = this;
@@ -72383,7 +72383,7 @@ async function atomicWrite(file, data) {
 __name(atomicWrite, "atomicWrite");
 
 // src/sources/memo.ts
-var MEMO_MAX_RANGE_BYTES = 4 << 20;
+var MEMO_MAX_RANGE_BYTES = 256 << 10;
 var MEMO_MAX_BYTES = 8 << 20;
 var MemoSource = class {
   constructor(inner, maxBytes = MEMO_MAX_BYTES, maxRange = MEMO_MAX_RANGE_BYTES) {
@@ -72712,6 +72712,24 @@ async function readFully(fh, out, offset, length, position) {
   }
 }
 __name(readFully, "readFully");
+
+// src/common/collect-garbage.ts
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+var gc;
+function collectGarbage() {
+  if (gc === void 0) {
+    try {
+      setFlagsFromString("--expose-gc");
+      const f = runInNewContext("gc");
+      gc = typeof f === "function" ? f : null;
+    } catch {
+      gc = null;
+    }
+  }
+  gc?.();
+}
+__name(collectGarbage, "collectGarbage");
 
 // src/safetensors/dtypes.ts
 var DTYPE_BITS = {
@@ -73160,8 +73178,8 @@ function pack(m, w, r0, r1, dst, at) {
   }
 }
 __name(pack, "pack");
-function rowDots(a, na, b, nb, w) {
-  const out = new Float64Array(na * nb);
+function rowDots(a, na, b, nb, w, into) {
+  const out = into ? into.subarray(0, na * nb) : new Float64Array(na * nb);
   if (na === 0 || nb === 0 || w === 0) return out;
   const k = kernel();
   const aRows = chunkRows(na, w, A_ROWS_MAX);
@@ -73321,10 +73339,10 @@ function computeUnitRows(m, colSubset) {
   return { data: out, width };
 }
 __name(computeUnitRows, "computeUnitRows");
-function rowCosines(a, b, colSubset) {
+function rowCosines(a, b, colSubset, into) {
   const ua = unitRows(a, colSubset);
   const ub = unitRows(b, colSubset);
-  return rowDots(ua.data, a.rows, ub.data, b.rows, ua.width);
+  return rowDots(ua.data, a.rows, ub.data, b.rows, ua.width, into);
 }
 __name(rowCosines, "rowCosines");
 function columnSubset(cols, k) {
@@ -73461,16 +73479,35 @@ function searchRows(n2, modulus) {
   return Int32Array.from(out);
 }
 __name(searchRows, "searchRows");
-function absScore(cos, n2, m, swap) {
+var COS_BLOCK_CELLS = 1 << 18;
+function absCosines(c, r, cols, swap) {
+  const n2 = c.rows;
+  const m = r.rows;
   const out = new Float32Array(n2 * m);
-  if (!swap) {
-    for (let i = 0; i < n2 * m; i++) out[i] = Math.abs(cos[i]);
-  } else {
-    for (let i = 0; i < n2; i++) for (let j = 0; j < m; j++) out[j * n2 + i] = Math.abs(cos[i * m + j]);
+  const step = Math.max(1, Math.min(n2, Math.floor(COS_BLOCK_CELLS / Math.max(1, m))));
+  const block = new Float64Array(step * m);
+  for (let i0 = 0; i0 < n2; i0 += step) {
+    const rows = Math.min(step, n2 - i0);
+    const cos = rowCosines(pickRows(c, Int32Array.from({ length: rows }, (_, k) => i0 + k)), r, cols, block);
+    for (let k = 0; k < rows; k++) {
+      const i = i0 + k;
+      if (!swap) for (let j = 0; j < m; j++) out[i * m + j] = Math.abs(cos[k * m + j]);
+      else for (let j = 0; j < m; j++) out[j * n2 + i] = Math.abs(cos[k * m + j]);
+    }
   }
   return out;
 }
-__name(absScore, "absScore");
+__name(absCosines, "absCosines");
+function dotSign(c, r, i, j, cols) {
+  const w = cols ? cols.length : Math.min(c.cols, r.cols);
+  let dot = 0;
+  for (let x = 0; x < w; x++) {
+    const col = cols ? cols[x] : x;
+    dot += c.data[i * c.cols + col] * r.data[j * r.cols + col];
+  }
+  return dot < 0 ? -1 : 1;
+}
+__name(dotSign, "dotSign");
 function matchRows(cFull, r, modulus = 0) {
   const picked = searchRows(cFull.rows, modulus);
   const c = picked.length === cFull.rows ? cFull : pickRows(cFull, picked);
@@ -73480,9 +73517,8 @@ function matchRows(cFull, r, modulus = 0) {
   const cc = c.cols === w ? c : leadingCols(c, w);
   const rr = r.cols === w ? r : leadingCols(r, w);
   const { choose, held } = splitFeatures(w, n2 * m * Math.ceil(w / 2) > 2e8 ? SCORE_COLUMNS : w);
-  const cos = rowCosines(cc, rr, choose);
   const swap = n2 > m;
-  const abs = absScore(cos, n2, m, swap);
+  const abs = absCosines(cc, rr, choose, swap);
   const perm = swap ? invertMatching(maximizeAssignment(abs, m, n2), n2) : maximizeAssignment(abs, n2, m);
   const signs = new Int8Array(n2);
   let flipped = 0;
@@ -73491,7 +73527,7 @@ function matchRows(cFull, r, modulus = 0) {
     const j = perm[i];
     if (j < 0) continue;
     matched++;
-    signs[i] = cos[i * m + j] < 0 ? -1 : 1;
+    signs[i] = dotSign(cc, rr, i, j, choose);
     if (signs[i] < 0) flipped++;
   }
   const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
@@ -73838,20 +73874,34 @@ __name(transformsOf, "transformsOf");
 
 // src/search/residual.ts
 var ROTATION_MIN_FIT = 0.9;
-function residualRows(m, residual, center) {
-  const r = residual === "rows" ? m : transposed(m);
-  if (!center) return r;
-  const out = new Float32Array(r.data);
-  for (let j = 0; j < r.cols; j++) {
-    let mu = 0;
-    for (let i = 0; i < r.rows; i++) mu += out[i * r.cols + j];
-    mu /= r.rows;
-    for (let i = 0; i < r.rows; i++) out[i * r.cols + j] -= mu;
+function unitResidualRows(m, residual, center, cols, shared3) {
+  const d = residual === "rows" ? m.rows : m.cols;
+  const k = cols ? cols.length : shared3;
+  const at = residual === "rows" ? (i, j) => i * m.cols + j : (i, j) => j * m.cols + i;
+  const mean = new Float64Array(k);
+  if (center)
+    for (let x = 0; x < k; x++) {
+      const j = cols ? cols[x] : x;
+      let mu = 0;
+      for (let i = 0; i < d; i++) mu += m.data[at(i, j)];
+      mean[x] = mu / d;
+    }
+  const out = new Float32Array(d * k);
+  for (let i = 0; i < d; i++) {
+    const row = out.subarray(i * k, (i + 1) * k);
+    let ss = 0;
+    for (let x = 0; x < k; x++) {
+      const v = Math.fround(m.data[at(i, cols ? cols[x] : x)] - mean[x]);
+      row[x] = v;
+      ss += v * v;
+    }
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let x = 0; x < k; x++) row[x] *= inv;
   }
-  return { rows: r.rows, cols: r.cols, data: out };
+  return out;
 }
-__name(residualRows, "residualRows");
-var ROW_CHUNK = 256;
+__name(unitResidualRows, "unitResidualRows");
+var ROW_CHUNK = 128;
 var DENSE_MAX_CELLS = 4 << 20;
 var TOP_K = 32;
 function residualMap(basis) {
@@ -73859,17 +73909,16 @@ function residualMap(basis) {
   let n2 = 0;
   let m = 0;
   for (const b of basis.blocks) {
-    let c = residualRows(b.candidate, b.residual, b.center);
-    let r = residualRows(b.reference, b.residual, b.center);
-    if (blocks2.length && (c.rows !== n2 || r.rows !== m)) continue;
-    const shared3 = Math.min(c.cols, r.cols);
+    const dims = /* @__PURE__ */ __name((x) => b.residual === "rows" ? x.rows : x.cols, "dims");
+    const other = /* @__PURE__ */ __name((x) => b.residual === "rows" ? x.cols : x.rows, "other");
+    if (blocks2.length && (dims(b.candidate) !== n2 || dims(b.reference) !== m)) continue;
+    const shared3 = Math.min(other(b.candidate), other(b.reference));
     if (shared3 < 2) continue;
-    if (c.cols !== shared3) c = leadingCols(c, shared3);
-    if (r.cols !== shared3) r = leadingCols(r, shared3);
-    n2 = c.rows;
-    m = r.rows;
+    n2 = dims(b.candidate);
+    m = dims(b.reference);
     const cols = columnSubset(shared3, 4096);
-    blocks2.push({ c, r, cols, w: Math.sqrt(cols ? cols.length : shared3), signed: b.signed });
+    const k = cols ? cols.length : shared3;
+    blocks2.push({ c: unitResidualRows(b.candidate, b.residual, b.center, cols, shared3), r: unitResidualRows(b.reference, b.residual, b.center, cols, shared3), k, w: Math.sqrt(k), signed: b.signed });
   }
   if (!blocks2.length) return null;
   const signing = blocks2.find((b) => !b.signed) ?? null;
@@ -73877,16 +73926,17 @@ function residualMap(basis) {
   const total = dense ? new Float32Array(n2 * m) : null;
   const top = dense ? null : { col: new Int32Array(n2 * TOP_K).fill(-1), score: new Float32Array(n2 * TOP_K).fill(-Infinity) };
   const chunk = new Float32Array(Math.min(ROW_CHUNK, n2) * m);
+  const cosBlock = new Float64Array(Math.min(ROW_CHUNK, n2) * m);
   for (let i0 = 0; i0 < n2; i0 += ROW_CHUNK) {
-    const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n2 - i0) }, (_, k) => i0 + k);
-    const cells = rows.length * m;
+    const rows = Math.min(ROW_CHUNK, n2 - i0);
+    const cells = rows * m;
     chunk.fill(0, 0, cells);
     for (const b of blocks2) {
-      const cos = rowCosines(pickRows(b.c, rows), b.r, b.cols);
+      const cos = rowDots(b.c.subarray(i0 * b.k, (i0 + rows) * b.k), rows, b.r, m, b.k, cosBlock);
       for (let k = 0; k < cells; k++) chunk[k] += b.w * (b.signed ? cos[k] : Math.abs(cos[k]));
     }
     if (total) total.set(chunk.subarray(0, cells), i0 * m);
-    else for (let k = 0; k < rows.length; k++) keepTop(chunk.subarray(k * m, (k + 1) * m), top.col, top.score, (i0 + k) * TOP_K);
+    else for (let k = 0; k < rows; k++) keepTop(chunk.subarray(k * m, (k + 1) * m), top.col, top.score, (i0 + k) * TOP_K);
   }
   let a;
   if (total) {
@@ -73930,19 +73980,9 @@ function sparseGreedy(col, score, n2, m) {
 }
 __name(sparseGreedy, "sparseGreedy");
 function profileCos(s, i, j) {
-  const k = s.cols ? s.cols.length : s.c.cols;
   let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let x = 0; x < k; x++) {
-    const col = s.cols ? s.cols[x] : x;
-    const u = s.c.data[i * s.c.cols + col];
-    const v = s.r.data[j * s.r.cols + col];
-    dot += u * v;
-    na += u * u;
-    nb += v * v;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+  for (let x = 0; x < s.k; x++) dot += s.c[i * s.k + x] * s.r[j * s.k + x];
+  return dot;
 }
 __name(profileCos, "profileCos");
 function withSigns(a, signing, n2, m) {
@@ -74106,17 +74146,19 @@ __name(mapLimit, "mapLimit");
 // src/search/sketch-read.ts
 var RUNS_IN_FLIGHT = 64;
 async function readRowSet(source, view, rows, options = {}) {
-  const { columns: columns2, rowSign, columnSign } = options;
+  const { columns: columns2, rowSign, columnSign, transpose: transpose3 } = options;
   const width = columns2 ? columns2.length : view.cols;
   const out = new Float32Array(rows.length * width);
+  const [rowStride, colStride] = transpose3 ? [1, rows.length] : [width, 1];
   const place = /* @__PURE__ */ __name((k, row) => {
     const s = rowSign ? rowSign[k] : 1;
-    const o = k * width;
+    const o = k * rowStride;
     for (let x = 0; x < width; x++) {
       const c = columns2 ? columns2[x] : x;
-      out[o + x] = c < 0 ? 0 : s * (columnSign ? columnSign[x] : 1) * row[c];
+      out[o + x * colStride] = c < 0 ? 0 : s * (columnSign ? columnSign[x] : 1) * row[c];
     }
   }, "place");
+  const result = /* @__PURE__ */ __name(() => transpose3 ? { rows: width, cols: rows.length, data: out } : { rows: rows.length, cols: width, data: out }, "result");
   const wanted = /* @__PURE__ */ new Map();
   rows.forEach((r, k) => {
     if (r < 0) return;
@@ -74127,7 +74169,7 @@ async function readRowSet(source, view, rows, options = {}) {
   if (readsWhole(view)) {
     const m = await loadMatrix(source, view);
     for (const [r, ks] of wanted) for (const k of ks) place(k, m.data.subarray(r * m.cols, (r + 1) * m.cols));
-    return { rows: rows.length, cols: width, data: out };
+    return result();
   }
   const sorted = [...wanted.keys()].sort((a, b) => a - b);
   const runs = [];
@@ -74142,7 +74184,7 @@ async function readRowSet(source, view, rows, options = {}) {
     for (let r = r0; r < r1; r++) for (const k of wanted.get(r)) place(k, block.subarray((r - r0) * view.cols, (r - r0 + 1) * view.cols));
     reader.release();
   });
-  return { rows: rows.length, cols: width, data: out };
+  return result();
 }
 __name(readRowSet, "readRowSet");
 
@@ -74377,14 +74419,14 @@ function tokenGramAgreement(basis) {
   if (!block) return 0;
   const k = Math.min(256, block.candidate.rows, block.reference.rows);
   if (k < 16) return 0;
-  const gc = rowDots(block.candidate.data, k, block.candidate.data, k, block.candidate.cols);
+  const gc2 = rowDots(block.candidate.data, k, block.candidate.data, k, block.candidate.cols);
   const gr = rowDots(block.reference.data, k, block.reference.data, k, block.reference.cols);
   const a = new Float32Array(k * (k - 1) / 2);
   const b = new Float32Array(a.length);
   let at = 0;
   for (let i = 0; i < k; i++) {
     for (let j = i + 1; j < k; j++) {
-      a[at] = gc[i * k + j];
+      a[at] = gc2[i * k + j];
       b[at++] = gr[i * k + j];
     }
   }
@@ -74401,6 +74443,7 @@ async function gramLook(groups, reader) {
       const refView = [...x.g.refs.values()].find((r2) => r2.layer === v.layer);
       if (!refView || refView.rows !== v.rows) continue;
       const rows = spread(v.rows, GRAM_ROWS, 16);
+      collectGarbage();
       const [c, r] = await Promise.all([reader.candidateRows(v, rows), reader.referenceRows(refView, rows)]);
       if (!c || !r) continue;
       const fc = anchorFeatures(c);
@@ -74441,7 +74484,10 @@ function hadamardLooks(basis, main, features) {
   const looks = [];
   const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
   if (!embeddings.length) return looks;
-  const head = /* @__PURE__ */ __name((m) => pickRows(m, Int32Array.from({ length: Math.min(HADAMARD_TOKENS, m.rows) }, (_, i) => i)), "head");
+  const head = /* @__PURE__ */ __name((m) => {
+    const rows = Math.min(HADAMARD_TOKENS, m.rows);
+    return { rows, cols: m.cols, data: m.data.subarray(0, rows * m.cols) };
+  }, "head");
   for (const side of ["reference", "candidate"]) {
     const blocks2 = embeddings.map((b) => ({
       ...b,
@@ -74453,6 +74499,7 @@ function hadamardLooks(basis, main, features) {
     if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks: blocks2 });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
+    collectGarbage();
   }
   return looks;
 }
@@ -74470,15 +74517,20 @@ async function streamSearch(comp26, tensors, selected, viewGroupsByKey, cand, re
   const say = /* @__PURE__ */ __name((m) => progress?.(`alignment search in ${comp26.name}: ${m}`), "say");
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
   const features = featureDims(width);
+  collectGarbage();
   const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
     const main = basis ? residualMap(basis) : null;
+    collectGarbage();
     const gram2 = basis !== null && !(main && isClean(main)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
     return { map: main, looks: [...looksFor(main, features, candidateWidth), ...basis ? hadamardLooks(basis, main, features) : []], gram: gram2 };
   });
+  collectGarbage();
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
   const transforms = looks.map((l) => l.transform);
   if (gram) {
+    reader.dropReferenceSketches();
+    collectGarbage();
     say("rotation-invariant look: unit Gram matrices of v, gate and up");
     runs.push(await gramLook(groups, reader));
     transforms.push(null);
@@ -74692,7 +74744,7 @@ var SketchReader = class {
     hit = {
       bytes: units * this.features.length * 4,
       matrix: this.guard(
-        () => kind === "cols" ? readRowSet(this.ref, v, this.features).then(transposed) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
+        () => kind === "cols" ? readRowSet(this.ref, v, this.features, { transpose: true }) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
         this.referenceUnread(v)
       )
     };
@@ -74738,7 +74790,7 @@ var SketchReader = class {
   /** The candidate's `units` of `v` on the look's features. */
   candidate(v, kind, look, units) {
     return this.guard(
-      () => kind === "cols" ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
+      () => kind === "cols" ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign, transpose: true }) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
       this.candidateUnread(v)
     );
   }
@@ -74776,7 +74828,10 @@ async function searchLooks(groups, looks, reader, say) {
   let current;
   let done = 0;
   for (const job of jobs) {
-    if (job.want !== current) reader.dropReferenceSketches();
+    if (job.want !== current) {
+      reader.dropReferenceSketches();
+      collectGarbage();
+    }
     current = job.want;
     say(`${++done}/${jobs.length} layer looks: matching units`);
     const viaMatch = /* @__PURE__ */ new Map();

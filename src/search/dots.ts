@@ -50,9 +50,13 @@ function pack(m: Float32Array | Float64Array, w: number, r0: number, r1: number,
   }
 }
 
-/** out (na x nb, row-major) = a (na x w) times b (nb x w) transposed, every sum in Float64 over k in order. */
-export function rowDots(a: Float32Array | Float64Array, na: number, b: Float32Array | Float64Array, nb: number, w: number): Float64Array {
-  const out = new Float64Array(na * nb);
+/**
+ * out (na x nb, row-major) = a (na x w) times b (nb x w) transposed, every sum in Float64 over k in order.
+ * `into` (at least na x nb) is written and returned instead of a new array: callers that loop reuse one
+ * block, which keeps the heap from growing with freed multi-MiB blocks.
+ */
+export function rowDots(a: Float32Array | Float64Array, na: number, b: Float32Array | Float64Array, nb: number, w: number, into?: Float64Array): Float64Array {
+  const out = into ? into.subarray(0, na * nb) : new Float64Array(na * nb);
   if (na === 0 || nb === 0 || w === 0) return out;
   const k = kernel();
   const aRows = chunkRows(na, w, A_ROWS_MAX);

@@ -47,15 +47,41 @@ function searchRows(n: number, modulus: number): Int32Array {
   return Int32Array.from(out);
 }
 
-/** |score| as an n x m matrix, or its transpose (m x n) when the assignment runs the other way (Float32: half the memory of the cosines). */
-function absScore(cos: Float64Array, n: number, m: number, swap: boolean): Float32Array {
+/** Cells of the Float64 cosine block scored at a time (2 MiB): the whole n x m block is never held in Float64. */
+const COS_BLOCK_CELLS = 1 << 18;
+
+/**
+ * |cos| of every candidate row with every reference row over `cols`, as an n x m matrix or its transpose
+ * (m x n) when the assignment runs the other way (Float32: half the memory of the cosines, which are
+ * scored a block of rows at a time).
+ */
+function absCosines(c: Matrix, r: Matrix, cols: Int32Array | undefined, swap: boolean): Float32Array {
+  const n = c.rows;
+  const m = r.rows;
   const out = new Float32Array(n * m);
-  if (!swap) {
-    for (let i = 0; i < n * m; i++) out[i] = Math.abs(cos[i]!);
-  } else {
-    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[j * n + i] = Math.abs(cos[i * m + j]!);
+  const step = Math.max(1, Math.min(n, Math.floor(COS_BLOCK_CELLS / Math.max(1, m))));
+  const block = new Float64Array(step * m);
+  for (let i0 = 0; i0 < n; i0 += step) {
+    const rows = Math.min(step, n - i0);
+    const cos = rowCosines(pickRows(c, Int32Array.from({ length: rows }, (_, k) => i0 + k)), r, cols, block);
+    for (let k = 0; k < rows; k++) {
+      const i = i0 + k;
+      if (!swap) for (let j = 0; j < m; j++) out[i * m + j] = Math.abs(cos[k * m + j]!);
+      else for (let j = 0; j < m; j++) out[j * n + i] = Math.abs(cos[k * m + j]!);
+    }
   }
   return out;
+}
+
+/** Sign of the dot product of candidate row i and reference row j over `cols` (all columns when absent). */
+function dotSign(c: Matrix, r: Matrix, i: number, j: number, cols: Int32Array | undefined): number {
+  const w = cols ? cols.length : Math.min(c.cols, r.cols);
+  let dot = 0;
+  for (let x = 0; x < w; x++) {
+    const col = cols ? cols[x]! : x;
+    dot += c.data[i * c.cols + col]! * r.data[j * r.cols + col]!;
+  }
+  return dot < 0 ? -1 : 1;
 }
 
 export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
@@ -69,9 +95,8 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
   // Split the residual features: the matching (and the layer choice, from `select`) sees the even
   // ones only; the test sees the odd ones only, so the selection never grades itself.
   const { choose, held } = splitFeatures(w, n * m * Math.ceil(w / 2) > 2e8 ? SCORE_COLUMNS : w);
-  const cos = rowCosines(cc, rr, choose);
   const swap = n > m;
-  const abs = absScore(cos, n, m, swap);
+  const abs = absCosines(cc, rr, choose, swap);
   const perm = swap ? invertMatching(maximizeAssignment(abs, m, n), n) : maximizeAssignment(abs, n, m);
   const signs = new Int8Array(n);
   let flipped = 0;
@@ -80,7 +105,7 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
     const j = perm[i]!;
     if (j < 0) continue;
     matched++;
-    signs[i] = cos[i * m + j]! < 0 ? -1 : 1;
+    signs[i] = dotSign(cc, rr, i, j, choose);
     if (signs[i]! < 0) flipped++;
   }
   const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));

@@ -57,10 +57,10 @@ function computeUnitRows(m: Matrix, colSubset?: Int32Array): { data: Float32Arra
 }
 
 /** Row-by-row cosine matrix (a.rows x b.rows) of two matrices with the same columns. */
-export function rowCosines(a: Matrix, b: Matrix, colSubset?: Int32Array): Float64Array {
+export function rowCosines(a: Matrix, b: Matrix, colSubset?: Int32Array, into?: Float64Array): Float64Array {
   const ua = unitRows(a, colSubset);
   const ub = unitRows(b, colSubset);
-  return rowDots(ua.data, a.rows, ub.data, b.rows, ua.width);
+  return rowDots(ua.data, a.rows, ub.data, b.rows, ua.width, into);
 }
 
 /** Evenly spaced column subset of at most `k` columns (a cheap projection for wide rows). */

@@ -6,7 +6,8 @@
  * embeddings say the stream was rotated.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
-import { type Matrix, columnSubset, leadingCols, pickRows, rowCosines, transposed } from "./matrix.js";
+import { rowDots } from "./dots.js";
+import { type Matrix, columnSubset } from "./matrix.js";
 import { procrustes } from "./procrustes.js";
 
 /**
@@ -48,27 +49,48 @@ export type ResidualTransform = { kind: "permutation"; map: ResidualMap } | { ki
 /** Procrustes fit (mean row cosine) above which a rotation of the residual stream is worth searching. */
 const ROTATION_MIN_FIT = 0.9;
 
-/** Residual dimensions as rows, [d, shared axis], optionally centred per column. */
-function residualRows(m: Matrix, residual: "rows" | "cols", center: boolean): Matrix {
-  const r = residual === "rows" ? m : transposed(m);
-  if (!center) return r;
-  const out = new Float32Array(r.data);
-  for (let j = 0; j < r.cols; j++) {
-    let mu = 0;
-    for (let i = 0; i < r.rows; i++) mu += out[i * r.cols + j]!;
-    mu /= r.rows;
-    for (let i = 0; i < r.rows; i++) out[i * r.cols + j]! -= mu;
+/**
+ * Residual dimensions as unit rows over the shared axis, in one copy: row i is residual dimension i,
+ * over the first `shared` entries of the other axis (at `cols` of them when given), centred per entry
+ * across dimensions first when asked (the mean is over every dimension). Cosines between these rows are
+ * the profiles' cosines.
+ */
+function unitResidualRows(m: Matrix, residual: "rows" | "cols", center: boolean, cols: Int32Array | undefined, shared: number): Float32Array {
+  const d = residual === "rows" ? m.rows : m.cols;
+  const k = cols ? cols.length : shared;
+  // Element (dimension i, shared entry j) of the stored matrix.
+  const at = residual === "rows" ? (i: number, j: number) => i * m.cols + j : (i: number, j: number) => j * m.cols + i;
+  const mean = new Float64Array(k);
+  if (center)
+    for (let x = 0; x < k; x++) {
+      const j = cols ? cols[x]! : x;
+      let mu = 0;
+      for (let i = 0; i < d; i++) mu += m.data[at(i, j)]!;
+      mean[x] = mu / d;
+    }
+  const out = new Float32Array(d * k);
+  for (let i = 0; i < d; i++) {
+    const row = out.subarray(i * k, (i + 1) * k);
+    let ss = 0;
+    for (let x = 0; x < k; x++) {
+      const v = Math.fround(m.data[at(i, cols ? cols[x]! : x)]! - mean[x]!);
+      row[x] = v;
+      ss += v * v;
+    }
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let x = 0; x < k; x++) row[x]! *= inv;
   }
-  return { rows: r.rows, cols: r.cols, data: out };
+  return out;
 }
 
 /** Candidate dimensions scored at a time (bounds the cosine block at width 4096 to a few MiB). */
-const ROW_CHUNK = 256;
+const ROW_CHUNK = 128;
 /** Above this many cells the score matrix is not held: each candidate dimension keeps its TOP_K best reference dimensions. */
 const DENSE_MAX_CELLS = 4 << 20;
 const TOP_K = 32;
 
-type Profiles = { c: Matrix; r: Matrix; cols: Int32Array | undefined; w: number; signed: boolean };
+/** One block's profiles as unit rows: candidate [n, k], reference [m, k]. */
+type Profiles = { c: Float32Array; r: Float32Array; k: number; w: number; signed: boolean };
 
 /**
  * The residual permutation (candidate dim -> reference dim) with signs: a linear
@@ -77,24 +99,23 @@ type Profiles = { c: Matrix; r: Matrix; cols: Int32Array | undefined; w: number;
  * Scored in row chunks; above DENSE_MAX_CELLS (width > 2048) only each candidate
  * dimension's TOP_K best reference dimensions are kept and matched greedily (a
  * permutation that is really there puts each partner first), so memory stays a
- * few MiB at width 8192.
+ * few MiB at width 8192 beyond one unit-row copy of each block.
  */
 export function residualMap(basis: Basis): ResidualMap | null {
   const blocks: Profiles[] = [];
   let n = 0;
   let m = 0;
   for (const b of basis.blocks) {
-    let c = residualRows(b.candidate, b.residual, b.center);
-    let r = residualRows(b.reference, b.residual, b.center);
-    if (blocks.length && (c.rows !== n || r.rows !== m)) continue;
-    const shared = Math.min(c.cols, r.cols);
+    const dims = (x: Matrix) => (b.residual === "rows" ? x.rows : x.cols);
+    const other = (x: Matrix) => (b.residual === "rows" ? x.cols : x.rows);
+    if (blocks.length && (dims(b.candidate) !== n || dims(b.reference) !== m)) continue;
+    const shared = Math.min(other(b.candidate), other(b.reference));
     if (shared < 2) continue;
-    if (c.cols !== shared) c = leadingCols(c, shared);
-    if (r.cols !== shared) r = leadingCols(r, shared);
-    n = c.rows;
-    m = r.rows;
+    n = dims(b.candidate);
+    m = dims(b.reference);
     const cols = columnSubset(shared, 4096);
-    blocks.push({ c, r, cols, w: Math.sqrt(cols ? cols.length : shared), signed: b.signed });
+    const k = cols ? cols.length : shared;
+    blocks.push({ c: unitResidualRows(b.candidate, b.residual, b.center, cols, shared), r: unitResidualRows(b.reference, b.residual, b.center, cols, shared), k, w: Math.sqrt(k), signed: b.signed });
   }
   if (!blocks.length) return null;
   /** The first unsigned block's profiles: its cosines give the signs and the match quality. */
@@ -103,16 +124,17 @@ export function residualMap(basis: Basis): ResidualMap | null {
   const total = dense ? new Float32Array(n * m) : null;
   const top = dense ? null : { col: new Int32Array(n * TOP_K).fill(-1), score: new Float32Array(n * TOP_K).fill(-Infinity) };
   const chunk = new Float32Array(Math.min(ROW_CHUNK, n) * m);
+  const cosBlock = new Float64Array(Math.min(ROW_CHUNK, n) * m);
   for (let i0 = 0; i0 < n; i0 += ROW_CHUNK) {
-    const rows = Int32Array.from({ length: Math.min(ROW_CHUNK, n - i0) }, (_, k) => i0 + k);
-    const cells = rows.length * m;
+    const rows = Math.min(ROW_CHUNK, n - i0);
+    const cells = rows * m;
     chunk.fill(0, 0, cells);
     for (const b of blocks) {
-      const cos = rowCosines(pickRows(b.c, rows), b.r, b.cols);
+      const cos = rowDots(b.c.subarray(i0 * b.k, (i0 + rows) * b.k), rows, b.r, m, b.k, cosBlock);
       for (let k = 0; k < cells; k++) chunk[k] += b.w * (b.signed ? cos[k]! : Math.abs(cos[k]!));
     }
     if (total) total.set(chunk.subarray(0, cells), i0 * m);
-    else for (let k = 0; k < rows.length; k++) keepTop(chunk.subarray(k * m, (k + 1) * m), top!.col, top!.score, (i0 + k) * TOP_K);
+    else for (let k = 0; k < rows; k++) keepTop(chunk.subarray(k * m, (k + 1) * m), top!.col, top!.score, (i0 + k) * TOP_K);
   }
   let a: Int32Array;
   if (total) {
@@ -157,21 +179,11 @@ function sparseGreedy(col: Int32Array, score: Float32Array, n: number, m: number
   return out;
 }
 
-/** Cosine of candidate profile i with reference profile j. */
+/** Cosine of candidate profile i with reference profile j (the rows are unit: their dot product). */
 function profileCos(s: Profiles, i: number, j: number): number {
-  const k = s.cols ? s.cols.length : s.c.cols;
   let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let x = 0; x < k; x++) {
-    const col = s.cols ? s.cols[x]! : x;
-    const u = s.c.data[i * s.c.cols + col]!;
-    const v = s.r.data[j * s.r.cols + col]!;
-    dot += u * v;
-    na += u * u;
-    nb += v * v;
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+  for (let x = 0; x < s.k; x++) dot += s.c[i * s.k + x]! * s.r[j * s.k + x]!;
+  return dot;
 }
 
 /** Signs and qualities of a residual matching, from the cosines of the first unsigned block. */

@@ -21,21 +21,26 @@ export interface RowSetOptions {
   rowSign?: Float32Array;
   /** Multiplies each kept column. */
   columnSign?: Float32Array;
+  /** Return the transpose, [columns, rows] (one copy instead of two). */
+  transpose?: boolean;
 }
 
-/** Canonical rows `rows` of `view`, in that order (-1 gives a zero row). */
+/** Canonical rows `rows` of `view`, in that order (-1 gives a zero row); their transpose with `transpose`. */
 export async function readRowSet(source: WeightSource, view: TensorView, rows: Int32Array, options: RowSetOptions = {}): Promise<Matrix> {
-  const { columns, rowSign, columnSign } = options;
+  const { columns, rowSign, columnSign, transpose } = options;
   const width = columns ? columns.length : view.cols;
   const out = new Float32Array(rows.length * width);
+  // Element (row k, column x) of the result lives at k * width + x, or at x * rows + k transposed.
+  const [rowStride, colStride] = transpose ? [1, rows.length] : [width, 1];
   const place = (k: number, row: Float32Array) => {
     const s = rowSign ? rowSign[k]! : 1;
-    const o = k * width;
+    const o = k * rowStride;
     for (let x = 0; x < width; x++) {
       const c = columns ? columns[x]! : x;
-      out[o + x] = c < 0 ? 0 : s * (columnSign ? columnSign[x]! : 1) * row[c]!;
+      out[o + x * colStride] = c < 0 ? 0 : s * (columnSign ? columnSign[x]! : 1) * row[c]!;
     }
   };
+  const result = (): Matrix => (transpose ? { rows: width, cols: rows.length, data: out } : { rows: rows.length, cols: width, data: out });
   // Where each stored row goes (a row may be asked for more than once).
   const wanted = new Map<number, number[]>();
   rows.forEach((r, k) => {
@@ -47,7 +52,7 @@ export async function readRowSet(source: WeightSource, view: TensorView, rows: I
   if (readsWhole(view)) {
     const m = await loadMatrix(source, view);
     for (const [r, ks] of wanted) for (const k of ks) place(k, m.data.subarray(r * m.cols, (r + 1) * m.cols));
-    return { rows: rows.length, cols: width, data: out };
+    return result();
   }
   const sorted = [...wanted.keys()].sort((a, b) => a - b);
   const runs: [number, number][] = [];
@@ -62,5 +67,5 @@ export async function readRowSet(source: WeightSource, view: TensorView, rows: I
     for (let r = r0; r < r1; r++) for (const k of wanted.get(r)!) place(k, block.subarray((r - r0) * view.cols, (r - r0 + 1) * view.cols));
     reader.release();
   });
-  return { rows: rows.length, cols: width, data: out };
+  return result();
 }

@@ -30,6 +30,7 @@
  * whole-matrix search fits one for components under its budget) and the
  * transposed look at square matrices under permutation.
  */
+import { collectGarbage } from "../common/collect-garbage.js";
 import { FromScratchError } from "../common/errors.js";
 import { count } from "../common/words.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
@@ -41,7 +42,7 @@ import { combineLooks } from "./deep-align.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
 import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
-import { type Matrix, loadMatrix, pickRows, rowCosines, transposed } from "./matrix.js";
+import { type Matrix, loadMatrix, pickRows, rowCosines } from "./matrix.js";
 import { rowDots } from "./dots.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import { permutationTest } from "../stats/permutation.js";
@@ -210,6 +211,8 @@ async function gramLook(groups: Group[], reader: SketchReader): Promise<DeepResu
       const refView = [...x.g.refs.values()].find((r) => r.layer === v.layer);
       if (!refView || refView.rows !== v.rows) continue;
       const rows = spread(v.rows, GRAM_ROWS, 16);
+      // Each tensor's rows (a few MiB a side) are dead after its test: collected before the next's.
+      collectGarbage();
       const [c, r] = await Promise.all([reader.candidateRows(v, rows), reader.referenceRows(refView, rows)]);
       if (!c || !r) continue;
       const fc = anchorFeatures(c);
@@ -274,7 +277,11 @@ function hadamardLooks(basis: Basis, main: ResidualMap | null, features: Int32Ar
   const looks: Look[] = [];
   const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
   if (!embeddings.length) return looks;
-  const head = (m: Matrix) => pickRows(m, Int32Array.from({ length: Math.min(HADAMARD_TOKENS, m.rows) }, (_, i) => i));
+  // The leading token rows, as a view (no copy).
+  const head = (m: Matrix): Matrix => {
+    const rows = Math.min(HADAMARD_TOKENS, m.rows);
+    return { rows, cols: m.cols, data: m.data.subarray(0, rows * m.cols) };
+  };
   for (const side of ["reference", "candidate"] as const) {
     const blocks = embeddings.map((b) => ({
       ...b,
@@ -289,6 +296,7 @@ function hadamardLooks(basis: Basis, main: ResidualMap | null, features: Int32Ar
     if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
+    collectGarbage();
   }
   return looks;
 }
@@ -320,17 +328,22 @@ export async function streamSearch(
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
   // The token rows are needed for the map only: not held through the layers.
   const features = featureDims(width);
-  // The token rows are needed for the maps only: not held through the layers.
+  // What the element-wise pass left behind is dead: collected before the search's biggest arrays.
+  collectGarbage();
   const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
     const main = basis ? residualMap(basis) : null;
+    collectGarbage();
     // The Gram look, when the permutation look found no clean map and the token geometry agrees.
     const gram = basis !== null && !(main && isClean(main)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
     return { map: main, looks: [...looksFor(main, features, candidateWidth), ...(basis ? hadamardLooks(basis, main, features) : [])], gram };
   });
+  collectGarbage();
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
   const transforms = looks.map((l) => l.transform);
   if (gram) {
+    reader.dropReferenceSketches();
+    collectGarbage();
     say("rotation-invariant look: unit Gram matrices of v, gate and up");
     runs.push(await gramLook(groups, reader));
     transforms.push(null);
@@ -592,7 +605,7 @@ class SketchReader {
       matrix: this.guard(
         () =>
           kind === "cols"
-            ? readRowSet(this.ref, v, this.features).then(transposed)
+            ? readRowSet(this.ref, v, this.features, { transpose: true })
             : kind === "rows-hadamard"
               ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features))
               : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
@@ -652,7 +665,7 @@ class SketchReader {
     return this.guard(
       () =>
         kind === "cols"
-          ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign }).then(transposed)
+          ? readRowSet(this.cand, v, look.dims, { columns: units, rowSign: look.sign, transpose: true })
           : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
       this.candidateUnread(v),
     );
@@ -705,7 +718,10 @@ async function searchLooks(groups: Group[], looks: Look[], reader: SketchReader,
   let current: number | null | undefined;
   let done = 0;
   for (const job of jobs) {
-    if (job.want !== current) reader.dropReferenceSketches();
+    if (job.want !== current) {
+      reader.dropReferenceSketches();
+      collectGarbage();
+    }
     current = job.want;
     say(`${++done}/${jobs.length} layer looks: matching units`);
     /** The units matched by down (for gate and up), this job only. */

@@ -7,11 +7,15 @@
  * same range are served from memory once `serving` is on.
  *
  * Bounded: ranges above MEMO_MAX_RANGE_BYTES are not kept, and the least
- * recently used ranges are dropped beyond MEMO_MAX_BYTES.
+ * recently used ranges are dropped beyond MEMO_MAX_BYTES. The later stages read
+ * sketches now (rows here and there, a few KiB each), never a whole range of the
+ * planned pass again: on a 7B-width pair every hit was an 8 KiB read, while
+ * keeping (copying) every read up to 4 MiB made over a GiB of short-lived
+ * copies, which is what held the process's peak memory up.
  */
 import type { ByteRange, ModelListing, WeightSource } from "./types.js";
 
-export const MEMO_MAX_RANGE_BYTES = 4 << 20;
+export const MEMO_MAX_RANGE_BYTES = 256 << 10;
 export const MEMO_MAX_BYTES = 8 << 20;
 
 export class MemoSource implements WeightSource {
