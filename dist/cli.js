@@ -1568,7 +1568,9 @@ async function readFully(fh, out, offset, length, position) {
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 var gc;
+var WORTH_BYTES = 16 << 20;
 function collectGarbage() {
+  if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
   if (gc === void 0) {
     try {
       setFlagsFromString("--expose-gc");

@@ -72717,7 +72717,9 @@ __name(readFully, "readFully");
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 var gc;
+var WORTH_BYTES = 16 << 20;
 function collectGarbage() {
+  if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
   if (gc === void 0) {
     try {
       setFlagsFromString("--expose-gc");

@@ -6,14 +6,18 @@
  * 7B-width pair (bench --wide-only): about 25 MB off the peak for a few milliseconds per call.
  *
  * Node exposes `gc` only under --expose-gc; the flag is set at run time and the function taken from a
- * fresh context. Where that fails (another runtime), this does nothing and memory is just less tight.
+ * fresh context. Nothing is done while typed arrays hold under WORTH_BYTES. Where that fails (another runtime), this does nothing and memory is just less tight.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 let gc: (() => void) | null | undefined;
 
+/** Below this many bytes of typed arrays a collection is not worth its milliseconds (small models). */
+const WORTH_BYTES = 16 << 20;
+
 export function collectGarbage(): void {
+  if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
   if (gc === undefined) {
     try {
       setFlagsFromString("--expose-gc");
