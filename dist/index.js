@@ -72717,7 +72717,7 @@ __name(readFully, "readFully");
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 var gc;
-var WORTH_BYTES = 16 << 20;
+var WORTH_BYTES = 32 << 20;
 function collectGarbage() {
   if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
   if (gc === void 0) {
@@ -74204,9 +74204,9 @@ function fwht(x, off, n2) {
   }
 }
 __name(fwht, "fwht");
-function hadamardRows(m) {
+function hadamardRows(m, inPlace = false) {
   const d = m.cols;
-  const out = new Float32Array(m.data);
+  const out = inPlace ? m.data : new Float32Array(m.data);
   const scale = 1 / Math.sqrt(d);
   for (let r = 0; r < m.rows; r++) {
     fwht(out, r * d, d);
@@ -74746,7 +74746,7 @@ var SketchReader = class {
     hit = {
       bytes: units * this.features.length * 4,
       matrix: this.guard(
-        () => kind === "cols" ? readRowSet(this.ref, v, this.features, { transpose: true }) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
+        () => kind === "cols" ? readRowSet(this.ref, v, this.features, { transpose: true }) : kind === "rows-hadamard" ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m, true), this.features)) : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
         this.referenceUnread(v)
       )
     };
@@ -74785,7 +74785,7 @@ var SketchReader = class {
   /** The candidate's rows `units` of `v` on a Hadamard look's features (through H/√d first when the look says so). */
   candidateHadamard(v, look, units) {
     return this.guard(
-      () => look.hadamard === "candidate" ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign)) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
+      () => look.hadamard === "candidate" ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m, true), look.dims, look.sign)) : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
       this.candidateUnread(v)
     );
   }

@@ -15,10 +15,13 @@ export function fwht(x: Float32Array, off: number, n: number): void {
   }
 }
 
-/** Every row of a row-major [rows, d] matrix times H/√d (d a power of two); H/√d is orthogonal and its own inverse. */
-export function hadamardRows(m: Matrix): Matrix {
+/**
+ * Every row of a row-major [rows, d] matrix times H/√d (d a power of two); H/√d is orthogonal and its own
+ * inverse. A copy, unless `inPlace` (for a matrix the caller owns and no longer needs as it was).
+ */
+export function hadamardRows(m: Matrix, inPlace = false): Matrix {
   const d = m.cols;
-  const out = new Float32Array(m.data);
+  const out = inPlace ? m.data : new Float32Array(m.data);
   const scale = 1 / Math.sqrt(d);
   for (let r = 0; r < m.rows; r++) {
     fwht(out, r * d, d);

@@ -607,7 +607,7 @@ class SketchReader {
           kind === "cols"
             ? readRowSet(this.ref, v, this.features, { transpose: true })
             : kind === "rows-hadamard"
-              ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m), this.features))
+              ? readRowSet(this.ref, v, rows ?? classRows(v.rows)).then((m) => pickColumns(hadamardRows(m, true), this.features))
               : readRowSet(this.ref, v, rows ?? classRows(v.rows), { columns: this.features }),
         this.referenceUnread(v),
       ),
@@ -654,7 +654,7 @@ class SketchReader {
     return this.guard(
       () =>
         look.hadamard === "candidate"
-          ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m), look.dims, look.sign))
+          ? readRowSet(this.cand, v, units).then((m) => pickColumns(hadamardRows(m, true), look.dims, look.sign))
           : readRowSet(this.cand, v, units, { columns: look.dims, columnSign: look.sign }),
       this.candidateUnread(v),
     );
