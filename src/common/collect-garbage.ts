@@ -7,7 +7,8 @@
  * of 10 s on a 32-layer width-1024 pair.
  *
  * Node exposes `gc` only under --expose-gc; the flag is set at run time and the function taken from a
- * fresh context. Nothing is done while typed arrays hold under WORTH_BYTES. Where that fails (another runtime), this does nothing and memory is just less tight.
+ * fresh context. Nothing is done while typed arrays hold under WORTH_BYTES. Where that fails (another
+ * runtime), this does nothing and memory is just less tight.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
