@@ -5383,6 +5383,7 @@ async function compareComponent(comp, ctx) {
   describeNulls(c);
   const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  c.samples.fill(null);
   return await searchWhereUnexplained(c, result, ctx);
 }
 async function comparePlanned(comp, ctx) {

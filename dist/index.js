@@ -76673,6 +76673,7 @@ async function compareComponent(comp26, ctx) {
   describeNulls(c);
   const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  c.samples.fill(null);
   return await searchWhereUnexplained(c, result, ctx);
 }
 __name(compareComponent, "compareComponent");

@@ -65,6 +65,9 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   describeNulls(c);
   const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  // The samples (up to 16 Ki values a side per pair: ~37 MB at 32 layers of 7B width) have served the
+  // nulls and looks above; the search does not use them, so they are not held through it.
+  c.samples.fill(null);
   return await searchWhereUnexplained(c, result, ctx);
 }
 
