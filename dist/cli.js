@@ -10,6 +10,30 @@ var init_chunk_FFYIGW52 = __esm({
   }
 });
 
+// src/common/capped-worker.ts
+import { Worker as Worker2, isMainThread, workerData } from "node:worker_threads";
+var YOUNG_GENERATION_MB = 8;
+async function inCappedWorker(entry, data, internalErrorCode, work) {
+  if (!isMainThread || process.env.FROMSCRATCH_IN_PROCESS || entry.endsWith(".ts")) {
+    const code = await work(isMainThread ? data : workerData);
+    if (typeof code === "number") process.exitCode = code;
+    return;
+  }
+  const worker = new Worker2(new URL(entry), {
+    argv: process.argv.slice(2),
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
+  });
+  worker.on("error", (e2) => {
+    process.stderr.write(`internal error: ${e2?.stack ?? String(e2)}
+`);
+    process.exitCode = internalErrorCode;
+  });
+  worker.on("exit", (code) => {
+    process.exitCode ??= code;
+  });
+}
+
 // src/cli.ts
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -844,24 +868,24 @@ var FromScratchError = class extends Error {
   kind;
   /** Stable code (`kind` or `kind.detail`); see ErrorCode. */
   code;
-  constructor(kind, message, code2 = kind) {
+  constructor(kind, message, code = kind) {
     super(message);
     this.kind = kind;
-    this.code = code2;
+    this.code = code;
     this.name = "FromScratchError";
   }
 };
 var UsageError = class extends FromScratchError {
-  constructor(message, code2 = "usage") {
-    super("usage", message, code2);
+  constructor(message, code = "usage") {
+    super("usage", message, code);
     this.name = "UsageError";
   }
 };
 var FormatError = class extends FromScratchError {
   file;
   tensor;
-  constructor(file, problem, tensor, code2 = "format") {
-    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`, code2);
+  constructor(file, problem, tensor, code = "format") {
+    super("format", `${file}${tensor ? ` (tensor ${JSON.stringify(tensor)})` : ""}: ${problem}`, code);
     this.file = file;
     this.tensor = tensor;
     this.name = "FormatError";
@@ -869,16 +893,16 @@ var FormatError = class extends FromScratchError {
 };
 var FetchError = class extends FromScratchError {
   status;
-  constructor(message, status, code2 = status === 404 ? "fetch.not-found" : "fetch") {
-    super("fetch", message, code2);
+  constructor(message, status, code = status === 404 ? "fetch.not-found" : "fetch") {
+    super("fetch", message, code);
     this.status = status;
     this.name = "FetchError";
   }
 };
 var AuthError = class extends FromScratchError {
   status;
-  constructor(message, status, code2 = "auth.denied") {
-    super("auth", message, code2);
+  constructor(message, status, code = "auth.denied") {
+    super("auth", message, code);
     this.status = status;
     this.name = "AuthError";
   }
@@ -9058,9 +9082,9 @@ var MSG_ACCESS_ORDER = [
   13
 ];
 function generateWasmBytes() {
-  const code2 = [];
+  const code = [];
   function put(bytes) {
-    code2.push(...bytes);
+    code.push(...bytes);
   }
   put([0, 97, 115, 109]);
   put([1, 0, 0, 0]);
@@ -9110,12 +9134,12 @@ function generateWasmBytes() {
   put([99, 111, 109, 112, 114, 101, 115, 115, 80, 97, 114, 101, 110, 116]);
   put([0, 2]);
   put([10]);
-  const sectionSizeOffset = code2.length;
+  const sectionSizeOffset = code.length;
   put([0, 0, 0, 0, 0]);
   put([3]);
-  const funcSizeOffset = code2.length;
+  const funcSizeOffset = code.length;
   put([0, 0, 0, 0, 0]);
-  const funcBodyStart = code2.length;
+  const funcBodyStart = code.length;
   put([1]);
   put([32, 123]);
   for (let i = 0; i < 16; i++) {
@@ -9231,42 +9255,42 @@ function generateWasmBytes() {
     put([253, 11, 2, 0]);
   }
   put([11]);
-  const funcBodySize = code2.length - funcBodyStart;
+  const funcBodySize = code.length - funcBodyStart;
   const funcSizeBytes = toLebU32Padded5(funcBodySize);
   for (let i = 0; i < 5; i++) {
-    code2[funcSizeOffset + i] = funcSizeBytes[i];
+    code[funcSizeOffset + i] = funcSizeBytes[i];
   }
-  const func1SizeOffset = code2.length;
+  const func1SizeOffset = code.length;
   put([0, 0, 0, 0, 0]);
-  const func1BodyStart = code2.length;
+  const func1BodyStart = code.length;
   const compressChunksBody = generateCompressChunks4xBody();
   put(compressChunksBody);
-  const func1BodySize = code2.length - func1BodyStart;
+  const func1BodySize = code.length - func1BodyStart;
   const func1SizeBytes = toLebU32Padded5(func1BodySize);
   for (let i = 0; i < 5; i++) {
-    code2[func1SizeOffset + i] = func1SizeBytes[i];
+    code[func1SizeOffset + i] = func1SizeBytes[i];
   }
-  const func2SizeOffset = code2.length;
+  const func2SizeOffset = code.length;
   put([0, 0, 0, 0, 0]);
-  const func2BodyStart = code2.length;
+  const func2BodyStart = code.length;
   const compressParentBody = generateCompressParentBody();
   put(compressParentBody);
-  const func2BodySize = code2.length - func2BodyStart;
+  const func2BodySize = code.length - func2BodyStart;
   const func2SizeBytes = toLebU32Padded5(func2BodySize);
   for (let i = 0; i < 5; i++) {
-    code2[func2SizeOffset + i] = func2SizeBytes[i];
+    code[func2SizeOffset + i] = func2SizeBytes[i];
   }
-  const sectionSize = code2.length - sectionSizeOffset - 5;
+  const sectionSize = code.length - sectionSizeOffset - 5;
   const sectionSizeBytes = toLebU32Padded5(sectionSize);
   for (let i = 0; i < 5; i++) {
-    code2[sectionSizeOffset + i] = sectionSizeBytes[i];
+    code[sectionSizeOffset + i] = sectionSizeBytes[i];
   }
-  return new Uint8Array(code2);
+  return new Uint8Array(code);
 }
 function generateCompressChunks4xBody() {
-  const code2 = [];
+  const code = [];
   function put(bytes) {
-    code2.push(...bytes);
+    code.push(...bytes);
   }
   put([2]);
   put([32, 123]);
@@ -9422,12 +9446,12 @@ function generateCompressChunks4xBody() {
     put([253, 11, 2, 0]);
   }
   put([11]);
-  return code2;
+  return code;
 }
 function generateCompressParentBody() {
-  const code2 = [];
+  const code = [];
   function put(bytes) {
-    code2.push(...bytes);
+    code.push(...bytes);
   }
   put([1]);
   put([32, 127]);
@@ -9538,7 +9562,7 @@ function generateCompressParentBody() {
     put([54, 2, 0]);
   }
   put([11]);
-  return code2;
+  return code;
 }
 var wasmInstance = null;
 var wasmMemory = null;
@@ -10358,50 +10382,50 @@ function reasonFromBody(text) {
 }
 function hubHttpError(status, reason, errorCode, ctx) {
   const repo = ctx.repo;
-  const code2 = errorCode ? ` ${errorCode}` : "";
+  const code = errorCode ? ` ${errorCode}` : "";
   const tokenAdvice = `accept its licence on ${ctx.endpoint}/${repo} and pass a token (--token or HF_TOKEN).`;
   if (status === 401 && errorCode === "RepoNotFound" && !ctx.tokenSent) {
     return new FetchError(
-      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code2}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
+      `${repo}: repository not found on ${ctx.endpoint} (HTTP 401${code}: ${reason}). Check the name (org/name). If the repo is private or gated, ${tokenAdvice}`,
       status
     );
   }
   if (status === 401 || status === 403) {
     const tokenNote = ctx.tokenSent ? " A token was sent but refused: check that it is valid and that its account has access (for gated repos, accept the licence with that same account)." : "";
     return new AuthError(
-      `${repo}: access denied (HTTP ${status}${code2}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
+      `${repo}: access denied (HTTP ${status}${code}: ${reason}). The repo may be gated or private: ${tokenAdvice}${tokenNote}`,
       status
     );
   }
   if (status === 404) {
     const rev = ctx.revision ?? "main";
     if (errorCode === "RevisionNotFound") {
-      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code2}: ${reason}). Check the branch, tag or commit after '@'.`, status);
+      return new FetchError(`${repo}: revision ${JSON.stringify(rev)} not found (HTTP 404${code}: ${reason}). Check the branch, tag or commit after '@'.`, status);
     }
     if (errorCode === "EntryNotFound" && ctx.file !== void 0) {
-      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code2}: ${reason})`, status);
+      return new FetchError(`${repo}@${rev}: file ${JSON.stringify(ctx.file)} not found (HTTP 404${code}: ${reason})`, status);
     }
     if (errorCode === "RepoNotFound" || ctx.file === void 0) {
       return new FetchError(
-        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code2}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
+        `${repo}: repository not found on ${ctx.endpoint} (HTTP 404${code}: ${reason}). Check the name (org/name); a private repo also needs a token.`,
         status
       );
     }
-    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code2}: ${reason})`, status);
+    return new FetchError(`${repo}@${rev}: ${ctx.file} not found (HTTP 404${code}: ${reason})`, status);
   }
   const where = ctx.file !== void 0 ? `${repo}@${ctx.revision ?? "main"}:${ctx.file}` : repo;
   if (isRetryableStatus(status)) {
     return new FetchError(
-      `${where}: the Hub answered HTTP ${status}${code2} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
+      `${where}: the Hub answered HTTP ${status}${code} (${reason}) after ${ctx.attempts} attempt${ctx.attempts === 1 ? "" : "s"}; try again later`,
       status
     );
   }
-  return new FetchError(`${where}: HTTP ${status}${code2} (${reason})`, status);
+  return new FetchError(`${where}: HTTP ${status}${code} (${reason})`, status);
 }
 async function hubResponseError(res, ctx) {
-  const code2 = res.headers.get("x-error-code");
+  const code = res.headers.get("x-error-code");
   const reason = await errorReason(res);
-  return hubHttpError(res.status, reason, code2, ctx);
+  return hubHttpError(res.status, reason, code, ctx);
 }
 function mapHubThrown(e2, ctx) {
   if (e2 instanceof FromScratchError) return e2;
@@ -11951,11 +11975,15 @@ async function main(argv, io) {
 }
 
 // src/cli-main.ts
-var code = await main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  env: process.env,
-  isTTY: Boolean(process.stderr.isTTY),
-  stdoutTTY: Boolean(process.stdout.isTTY)
-});
-process.exitCode = code;
+var INTERNAL_ERROR = 4;
+await inCappedWorker(
+  import.meta.url,
+  { isTTY: Boolean(process.stderr.isTTY), stdoutTTY: Boolean(process.stdout.isTTY) },
+  INTERNAL_ERROR,
+  (terminals) => main(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    ...terminals
+  })
+);
