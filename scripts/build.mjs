@@ -1,4 +1,4 @@
-// Bundle the action (dist/index.js) and the CLI (dist/cli.js) into self-contained ESM files.
+// Bundle the action (dist/index.js) and the CLI (dist/cli.js, its launcher; dist/cli-check.js, the check it runs) into self-contained ESM files.
 import { build } from "esbuild";
 
 const common = {
@@ -16,3 +16,5 @@ const common = {
 // job is saving this entry" is an info line, not a warning); esbuild's renaming of classes breaks that.
 await build({ ...common, keepNames: true, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
 await build({ ...common, entryPoints: ["src/cli-main.ts"], outfile: "dist/cli.js" });
+// The check the CLI's launcher (dist/cli.js) runs in a worker thread: a bundle of its own, so the launcher's thread never loads the engine.
+await build({ ...common, entryPoints: ["src/cli-check.ts"], outfile: "dist/cli-check.js" });

@@ -1,16 +1,13 @@
-/** Process entry for the CLI bundle (dist/cli.js): the check runs in a capped worker thread (src/common/capped-worker.ts). */
-import { inCappedWorker } from "./common/capped-worker.js";
-import { main } from "./cli.js";
+/**
+ * Process entry for the CLI bundle (dist/cli.js): a launcher. The check itself (src/cli-check.ts,
+ * bundled apart as dist/cli-check.js so this thread never loads the engine) runs in a worker thread
+ * with a capped young generation (src/common/capped-worker.ts).
+ */
+import { checkInCappedWorker } from "./common/capped-worker.js";
 
 /** The CLI's exit code for an internal error (src/cli.ts). */
 const INTERNAL_ERROR = 4;
 
-// A worker's stdout and stderr are pipes to the main thread: it is told what the terminals are.
-await inCappedWorker(import.meta.url, { isTTY: Boolean(process.stderr.isTTY), stdoutTTY: Boolean(process.stdout.isTTY) }, INTERNAL_ERROR, (terminals) =>
-  main(process.argv.slice(2), {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-    env: process.env,
-    ...terminals,
-  }),
-);
+// The check's module beside this one, in the same form (.js bundled, .ts from source).
+const check = new URL(`./cli-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
+await checkInCappedWorker(check, { isTTY: Boolean(process.stderr.isTTY), stdoutTTY: Boolean(process.stdout.isTTY) }, INTERNAL_ERROR);

@@ -10,23 +10,23 @@
  * source (a worker does not inherit the TypeScript loader's hooks on Node 20). The Action (src/index.ts)
  * runs in process: its cache save archives with process.chdir, which workers do not have.
  */
-import { Worker, isMainThread, workerData } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 
 /** Young generation of the checking thread's heap, MiB (8 and 16 measured: 261 and 279 MB at 7B x 32 layers). */
 const YOUNG_GENERATION_MB = 8;
 
 /**
- * Run `work(data)` in a worker started on `entry` (the calling module's import.meta.url), which calls
- * this again and runs it there; its exit code (a number returned, or process.exitCode) becomes the
- * process's. A worker that throws is reported on stderr with `internalErrorCode`.
+ * Run the module at `check` (which reads its data from workerData in a worker, or works it out itself
+ * in process) in a worker thread; its exit code (process.exitCode there) becomes the process's. A
+ * worker that throws is reported on stderr with `internalErrorCode`. In process instead (see above),
+ * the module is imported here.
  */
-export async function inCappedWorker<T>(entry: string, data: T, internalErrorCode: number, work: (data: T) => Promise<number | void>): Promise<void> {
-  if (!isMainThread || process.env.FROMSCRATCH_IN_PROCESS || entry.endsWith(".ts")) {
-    const code = await work(isMainThread ? data : (workerData as T));
-    if (typeof code === "number") process.exitCode = code;
+export async function checkInCappedWorker(check: URL, data: unknown, internalErrorCode: number): Promise<void> {
+  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts")) {
+    await import(check.href);
     return;
   }
-  const worker = new Worker(new URL(entry), {
+  const worker = new Worker(check, {
     argv: process.argv.slice(2),
     workerData: data,
     resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
