@@ -2265,6 +2265,19 @@ function leadingCols(m, cols) {
   for (let i = 0; i < m.rows; i++) out.set(m.data.subarray(i * m.cols, i * m.cols + cols), i * cols);
   return { rows: m.rows, cols, data: out };
 }
+function rowBlock(m, r0, r1) {
+  return { rows: r1 - r0, cols: m.cols, data: m.data.subarray(r0 * m.cols, r1 * m.cols) };
+}
+function pickColumns(m, columns2, sign) {
+  const out = new Float32Array(m.rows * columns2.length);
+  for (let i = 0; i < m.rows; i++) {
+    for (let x = 0; x < columns2.length; x++) {
+      const c = columns2[x];
+      out[i * columns2.length + x] = c < 0 ? 0 : (sign ? sign[x] : 1) * m.data[i * m.cols + c];
+    }
+  }
+  return { rows: m.rows, cols: columns2.length, data: out };
+}
 function pickRows(m, rows) {
   const out = new Float32Array(rows.length * m.cols);
   rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
@@ -2375,7 +2388,7 @@ function absCosines(c, r, cols, swap) {
   const block = new Float64Array(step * m);
   for (let i0 = 0; i0 < n2; i0 += step) {
     const rows = Math.min(step, n2 - i0);
-    const cos = rowCosines(pickRows(c, Int32Array.from({ length: rows }, (_, k) => i0 + k)), r, cols, block);
+    const cos = rowCosines(rowBlock(c, i0, i0 + rows), r, cols, block);
     for (let k = 0; k < rows; k++) {
       const i = i0 + k;
       if (!swap) for (let j = 0; j < m; j++) out[i * m + j] = Math.abs(cos[k * m + j]);
@@ -3193,16 +3206,6 @@ var TOKENS = { min: 128, max: 512 };
 var SIBLINGS_KEPT_BYTES = 64 << 20;
 var SCORE_FEATURES = 64;
 var REFERENCE_SKETCH_BYTES = 48 << 20;
-function pickColumns(m, columns2, sign) {
-  const out = new Float32Array(m.rows * columns2.length);
-  for (let i = 0; i < m.rows; i++) {
-    for (let x = 0; x < columns2.length; x++) {
-      const c = columns2[x];
-      out[i * columns2.length + x] = c < 0 ? 0 : (sign ? sign[x] : 1) * m.data[i * m.cols + c];
-    }
-  }
-  return { rows: m.rows, cols: columns2.length, data: out };
-}
 function lookName(l) {
   if (l.hadamard) return `Hadamard on the ${l.hadamard}'s side`;
   return l.transform ? "recovered permutation" : "as stored";
@@ -3311,11 +3314,9 @@ function hadamardLooks(basis, main2, features) {
   const looks = [];
   const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
   if (!embeddings.length) return looks;
-  const head = (m) => {
-    const rows = Math.min(HADAMARD_TOKENS, m.rows);
-    return { rows, cols: m.cols, data: m.data.subarray(0, rows * m.cols) };
-  };
+  const head = (m) => rowBlock(m, 0, Math.min(HADAMARD_TOKENS, m.rows));
   for (const side of ["reference", "candidate"]) {
+    collectGarbage();
     const blocks = embeddings.map((b) => ({
       ...b,
       candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
@@ -3326,7 +3327,6 @@ function hadamardLooks(basis, main2, features) {
     if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
-    collectGarbage();
   }
   return looks;
 }
@@ -3346,7 +3346,6 @@ async function streamSearch(comp, tensors, selected, viewGroupsByKey, cand, ref,
   collectGarbage();
   const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
     const main2 = basis ? residualMap(basis) : null;
-    collectGarbage();
     const gram2 = basis !== null && !(main2 && isClean(main2)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
     return { map: main2, looks: [...looksFor(main2, features, candidateWidth), ...basis ? hadamardLooks(basis, main2, features) : []], gram: gram2 };
   });
@@ -3403,11 +3402,9 @@ function widths(basisPairs, groups) {
   width ??= commonWidth(groups);
   return { width, candidateWidth: candidateWidth ?? width };
 }
-var featureDims = (width) => spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16);
-function tokenRows(c, r) {
-  const shared3 = Math.min(c.rows, r.rows);
-  return spread(shared3, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared3 / 8))), 16);
-}
+var anEighth = (n2, bounds) => spread(n2, Math.min(bounds.max, Math.max(bounds.min, Math.ceil(n2 / 8))), 16);
+var featureDims = (width) => anEighth(width, FEATURES);
+var tokenRows = (c, r) => anEighth(Math.min(c.rows, r.rows), TOKENS);
 var WHOLE_SEARCH_MAX_ELEMENTS = 4e6;
 function streamsSearch(comp, fraction) {
   if (fraction < 1) return true;
@@ -3428,9 +3425,7 @@ function streamSearchBytes(comp) {
   if (!planned) return { candidate: 0, reference: 0 };
   const { basisPairs, groups } = planned;
   const features = planned.features.length;
-  const rowBytes = (v) => readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype);
-  const wholeBytes = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
-  const cost = (v, rows) => readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v);
+  const cost = (v, rows) => readsWhole(v) ? storedBytes(v) : rows * v.cols * bytesPerElement(v.entry.dtype);
   let candidate = 0;
   let reference = 0;
   for (const b of basisPairs) {
@@ -3452,11 +3447,7 @@ function streamSearchReferenceRanges(comp) {
   const out = [];
   const rowsOf = (v, rows) => {
     if (readsWhole(v)) return;
-    const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
-    for (const r of rows) {
-      const begin = v.entry.begin + (v.rowStart + r) * bytes;
-      out.push({ file: v.entry.file, begin, end: begin + bytes });
-    }
+    for (const r of rows) out.push(storedRowRange(v, r, r + 1));
   };
   for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
   const siblings = [];
@@ -3464,11 +3455,15 @@ function streamSearchReferenceRanges(comp) {
     if (x.kind === "sibling") siblings.push(...x.g.refs.values());
     else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
   }
-  const whole = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
-  if (siblings.reduce((sum, v) => sum + whole(v), 0) <= SIBLINGS_KEPT_BYTES) {
-    for (const v of siblings) if (!readsWhole(v)) out.push({ file: v.entry.file, begin: v.entry.begin + v.rowStart * v.storedCols * bytesPerElement(v.entry.dtype), end: v.entry.begin + (v.rowStart + v.rows) * v.storedCols * bytesPerElement(v.entry.dtype) });
+  if (siblings.reduce((sum, v) => sum + storedBytes(v), 0) <= SIBLINGS_KEPT_BYTES) {
+    for (const v of siblings) if (!readsWhole(v)) out.push(storedRowRange(v, 0, v.rows));
   }
   return out;
+}
+var storedBytes = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
+function storedRowRange(v, r0, r1) {
+  const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
+  return { file: v.entry.file, begin: v.entry.begin + (v.rowStart + r0) * bytes, end: v.entry.begin + (v.rowStart + r1) * bytes };
 }
 function commonWidth(groups) {
   const votes = /* @__PURE__ */ new Map();

@@ -73373,6 +73373,21 @@ function leadingCols(m, cols) {
   return { rows: m.rows, cols, data: out };
 }
 __name(leadingCols, "leadingCols");
+function rowBlock(m, r0, r1) {
+  return { rows: r1 - r0, cols: m.cols, data: m.data.subarray(r0 * m.cols, r1 * m.cols) };
+}
+__name(rowBlock, "rowBlock");
+function pickColumns(m, columns2, sign) {
+  const out = new Float32Array(m.rows * columns2.length);
+  for (let i = 0; i < m.rows; i++) {
+    for (let x = 0; x < columns2.length; x++) {
+      const c = columns2[x];
+      out[i * columns2.length + x] = c < 0 ? 0 : (sign ? sign[x] : 1) * m.data[i * m.cols + c];
+    }
+  }
+  return { rows: m.rows, cols: columns2.length, data: out };
+}
+__name(pickColumns, "pickColumns");
 function pickRows(m, rows) {
   const out = new Float32Array(rows.length * m.cols);
   rows.forEach((r, k) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), k * m.cols));
@@ -73490,7 +73505,7 @@ function absCosines(c, r, cols, swap) {
   const block = new Float64Array(step * m);
   for (let i0 = 0; i0 < n2; i0 += step) {
     const rows = Math.min(step, n2 - i0);
-    const cos = rowCosines(pickRows(c, Int32Array.from({ length: rows }, (_, k) => i0 + k)), r, cols, block);
+    const cos = rowCosines(rowBlock(c, i0, i0 + rows), r, cols, block);
     for (let k = 0; k < rows; k++) {
       const i = i0 + k;
       if (!swap) for (let j = 0; j < m; j++) out[i * m + j] = Math.abs(cos[k * m + j]);
@@ -74359,17 +74374,6 @@ var TOKENS = { min: 128, max: 512 };
 var SIBLINGS_KEPT_BYTES = 64 << 20;
 var SCORE_FEATURES = 64;
 var REFERENCE_SKETCH_BYTES = 48 << 20;
-function pickColumns(m, columns2, sign) {
-  const out = new Float32Array(m.rows * columns2.length);
-  for (let i = 0; i < m.rows; i++) {
-    for (let x = 0; x < columns2.length; x++) {
-      const c = columns2[x];
-      out[i * columns2.length + x] = c < 0 ? 0 : (sign ? sign[x] : 1) * m.data[i * m.cols + c];
-    }
-  }
-  return { rows: m.rows, cols: columns2.length, data: out };
-}
-__name(pickColumns, "pickColumns");
 function lookName(l) {
   if (l.hadamard) return `Hadamard on the ${l.hadamard}'s side`;
   return l.transform ? "recovered permutation" : "as stored";
@@ -74486,11 +74490,9 @@ function hadamardLooks(basis, main, features) {
   const looks = [];
   const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
   if (!embeddings.length) return looks;
-  const head = /* @__PURE__ */ __name((m) => {
-    const rows = Math.min(HADAMARD_TOKENS, m.rows);
-    return { rows, cols: m.cols, data: m.data.subarray(0, rows * m.cols) };
-  }, "head");
+  const head = /* @__PURE__ */ __name((m) => rowBlock(m, 0, Math.min(HADAMARD_TOKENS, m.rows)), "head");
   for (const side of ["reference", "candidate"]) {
+    collectGarbage();
     const blocks2 = embeddings.map((b) => ({
       ...b,
       candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
@@ -74501,7 +74503,6 @@ function hadamardLooks(basis, main, features) {
     if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks: blocks2 });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
-    collectGarbage();
   }
   return looks;
 }
@@ -74522,7 +74523,6 @@ async function streamSearch(comp26, tensors, selected, viewGroupsByKey, cand, re
   collectGarbage();
   const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
     const main = basis ? residualMap(basis) : null;
-    collectGarbage();
     const gram2 = basis !== null && !(main && isClean(main)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
     return { map: main, looks: [...looksFor(main, features, candidateWidth), ...basis ? hadamardLooks(basis, main, features) : []], gram: gram2 };
   });
@@ -74582,12 +74582,9 @@ function widths(basisPairs, groups) {
   return { width, candidateWidth: candidateWidth ?? width };
 }
 __name(widths, "widths");
-var featureDims = /* @__PURE__ */ __name((width) => spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16), "featureDims");
-function tokenRows(c, r) {
-  const shared3 = Math.min(c.rows, r.rows);
-  return spread(shared3, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared3 / 8))), 16);
-}
-__name(tokenRows, "tokenRows");
+var anEighth = /* @__PURE__ */ __name((n2, bounds) => spread(n2, Math.min(bounds.max, Math.max(bounds.min, Math.ceil(n2 / 8))), 16), "anEighth");
+var featureDims = /* @__PURE__ */ __name((width) => anEighth(width, FEATURES), "featureDims");
+var tokenRows = /* @__PURE__ */ __name((c, r) => anEighth(Math.min(c.rows, r.rows), TOKENS), "tokenRows");
 var WHOLE_SEARCH_MAX_ELEMENTS = 4e6;
 function streamsSearch(comp26, fraction) {
   if (fraction < 1) return true;
@@ -74610,9 +74607,7 @@ function streamSearchBytes(comp26) {
   if (!planned) return { candidate: 0, reference: 0 };
   const { basisPairs, groups } = planned;
   const features = planned.features.length;
-  const rowBytes = /* @__PURE__ */ __name((v) => readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype), "rowBytes");
-  const wholeBytes = /* @__PURE__ */ __name((v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype), "wholeBytes");
-  const cost = /* @__PURE__ */ __name((v, rows) => readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v), "cost");
+  const cost = /* @__PURE__ */ __name((v, rows) => readsWhole(v) ? storedBytes(v) : rows * v.cols * bytesPerElement(v.entry.dtype), "cost");
   let candidate = 0;
   let reference = 0;
   for (const b of basisPairs) {
@@ -74635,11 +74630,7 @@ function streamSearchReferenceRanges(comp26) {
   const out = [];
   const rowsOf = /* @__PURE__ */ __name((v, rows) => {
     if (readsWhole(v)) return;
-    const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
-    for (const r of rows) {
-      const begin = v.entry.begin + (v.rowStart + r) * bytes;
-      out.push({ file: v.entry.file, begin, end: begin + bytes });
-    }
+    for (const r of rows) out.push(storedRowRange(v, r, r + 1));
   }, "rowsOf");
   for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
   const siblings = [];
@@ -74647,13 +74638,18 @@ function streamSearchReferenceRanges(comp26) {
     if (x.kind === "sibling") siblings.push(...x.g.refs.values());
     else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
   }
-  const whole = /* @__PURE__ */ __name((v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype), "whole");
-  if (siblings.reduce((sum, v) => sum + whole(v), 0) <= SIBLINGS_KEPT_BYTES) {
-    for (const v of siblings) if (!readsWhole(v)) out.push({ file: v.entry.file, begin: v.entry.begin + v.rowStart * v.storedCols * bytesPerElement(v.entry.dtype), end: v.entry.begin + (v.rowStart + v.rows) * v.storedCols * bytesPerElement(v.entry.dtype) });
+  if (siblings.reduce((sum, v) => sum + storedBytes(v), 0) <= SIBLINGS_KEPT_BYTES) {
+    for (const v of siblings) if (!readsWhole(v)) out.push(storedRowRange(v, 0, v.rows));
   }
   return out;
 }
 __name(streamSearchReferenceRanges, "streamSearchReferenceRanges");
+var storedBytes = /* @__PURE__ */ __name((v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype), "storedBytes");
+function storedRowRange(v, r0, r1) {
+  const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
+  return { file: v.entry.file, begin: v.entry.begin + (v.rowStart + r0) * bytes, end: v.entry.begin + (v.rowStart + r1) * bytes };
+}
+__name(storedRowRange, "storedRowRange");
 function commonWidth(groups) {
   const votes = /* @__PURE__ */ new Map();
   for (const g of groups) {

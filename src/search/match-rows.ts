@@ -5,7 +5,7 @@
  * test the matching on the odd ones.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
-import { type Matrix, leadingCols, pickRows, rowCosines } from "./matrix.js";
+import { type Matrix, leadingCols, pickRows, rowBlock, rowCosines } from "./matrix.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import { type PermutationTest, permutationTest } from "../stats/permutation.js";
 
@@ -63,7 +63,7 @@ function absCosines(c: Matrix, r: Matrix, cols: Int32Array | undefined, swap: bo
   const block = new Float64Array(step * m);
   for (let i0 = 0; i0 < n; i0 += step) {
     const rows = Math.min(step, n - i0);
-    const cos = rowCosines(pickRows(c, Int32Array.from({ length: rows }, (_, k) => i0 + k)), r, cols, block);
+    const cos = rowCosines(rowBlock(c, i0, i0 + rows), r, cols, block);
     for (let k = 0; k < rows; k++) {
       const i = i0 + k;
       if (!swap) for (let j = 0; j < m; j++) out[i * m + j] = Math.abs(cos[k * m + j]!);

@@ -92,6 +92,23 @@ export function leadingCols(m: Matrix, cols: number): Matrix {
   return { rows: m.rows, cols, data: out };
 }
 
+/** Rows [r0, r1) as a view of the same data (no copy). */
+export function rowBlock(m: Matrix, r0: number, r1: number): Matrix {
+  return { rows: r1 - r0, cols: m.cols, data: m.data.subarray(r0 * m.cols, r1 * m.cols) };
+}
+
+/** The given columns of every row (-1 gives zeros), each times its sign. */
+export function pickColumns(m: Matrix, columns: Int32Array, sign?: Float32Array): Matrix {
+  const out = new Float32Array(m.rows * columns.length);
+  for (let i = 0; i < m.rows; i++) {
+    for (let x = 0; x < columns.length; x++) {
+      const c = columns[x]!;
+      out[i * columns.length + x] = c < 0 ? 0 : (sign ? sign[x]! : 1) * m.data[i * m.cols + c]!;
+    }
+  }
+  return { rows: m.rows, cols: columns.length, data: out };
+}
+
 /** The given rows, in the given order. */
 export function pickRows(m: Matrix, rows: Int32Array): Matrix {
   const out = new Float32Array(rows.length * m.cols);

@@ -42,7 +42,7 @@ import { combineLooks } from "./deep-align.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
 import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
-import { type Matrix, loadMatrix, pickRows, rowCosines } from "./matrix.js";
+import { type Matrix, loadMatrix, pickColumns, pickRows, rowBlock, rowCosines } from "./matrix.js";
 import { rowDots } from "./dots.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import { permutationTest } from "../stats/permutation.js";
@@ -102,18 +102,6 @@ interface Look {
   sign: Float32Array;
   /** A Hadamard look: the residual axis of this side is taken through H/√d first (see hadamardLooks). */
   hadamard?: "reference" | "candidate";
-}
-
-/** The given columns of every row (-1 gives zeros), each times its sign. */
-function pickColumns(m: Matrix, columns: Int32Array, sign?: Float32Array): Matrix {
-  const out = new Float32Array(m.rows * columns.length);
-  for (let i = 0; i < m.rows; i++) {
-    for (let x = 0; x < columns.length; x++) {
-      const c = columns[x]!;
-      out[i * columns.length + x] = c < 0 ? 0 : (sign ? sign[x]! : 1) * m.data[i * m.cols + c]!;
-    }
-  }
-  return { rows: m.rows, cols: columns.length, data: out };
 }
 
 /** How the summary names a residual look. */
@@ -251,7 +239,6 @@ function anchorFeatures(m: Matrix): Matrix {
   return { rows: units.length, cols: anchors.length, data: Float32Array.from(rowDots(u.data, u.rows, a.data, a.rows, m.cols)) };
 }
 
-
 /**
  * Tokens the Hadamard screens compare, and the mean |cos| of the matched dimensions a screen needs: a
  * rotated fine-tune at Pearson ~0.9 sits near 0.9; a forced matching of unrelated dimensions at width
@@ -277,12 +264,10 @@ function hadamardLooks(basis: Basis, main: ResidualMap | null, features: Int32Ar
   const looks: Look[] = [];
   const embeddings = basis.blocks.filter((b) => !b.signed && b.residual === "cols" && b.candidate.cols === b.reference.cols && isPowerOfTwo(b.reference.cols));
   if (!embeddings.length) return looks;
-  // The leading token rows, as a view (no copy).
-  const head = (m: Matrix): Matrix => {
-    const rows = Math.min(HADAMARD_TOKENS, m.rows);
-    return { rows, cols: m.cols, data: m.data.subarray(0, rows * m.cols) };
-  };
+  const head = (m: Matrix) => rowBlock(m, 0, Math.min(HADAMARD_TOKENS, m.rows));
   for (const side of ["reference", "candidate"] as const) {
+    // The previous map's unit rows (the main map's, or the other side's) are dead by now.
+    collectGarbage();
     const blocks = embeddings.map((b) => ({
       ...b,
       candidate: side === "candidate" ? hadamardRows(head(b.candidate)) : head(b.candidate),
@@ -296,7 +281,6 @@ function hadamardLooks(basis: Basis, main: ResidualMap | null, features: Int32Ar
     if (!probe || probe.quality < HADAMARD_MIN_QUALITY) continue;
     const map = residualMap({ blocks });
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
-    collectGarbage();
   }
   return looks;
 }
@@ -326,17 +310,17 @@ export async function streamSearch(
   }
   const say = (m: string) => progress?.(`alignment search in ${comp.name}: ${m}`);
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
-  // The token rows are needed for the map only: not held through the layers.
   const features = featureDims(width);
   // What the element-wise pass left behind is dead: collected before the search's biggest arrays.
   collectGarbage();
+  // The token rows are needed for the maps only: not held through the layers.
   const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
     const main = basis ? residualMap(basis) : null;
-    collectGarbage();
     // The Gram look, when the permutation look found no clean map and the token geometry agrees.
     const gram = basis !== null && !(main && isClean(main)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
     return { map: main, looks: [...looksFor(main, features, candidateWidth), ...(basis ? hadamardLooks(basis, main, features) : [])], gram };
   });
+  // The basis and the last map are dead now.
   collectGarbage();
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
@@ -402,14 +386,14 @@ function widths(basisPairs: ReturnType<typeof selectPairs>["basisPairs"], groups
   return { width, candidateWidth: candidateWidth ?? width };
 }
 
-/** The reference's residual dimensions read: an eighth of the width, within FEATURES, in 16 runs. */
-const featureDims = (width: number) => spread(width, Math.min(FEATURES.max, Math.max(FEATURES.min, Math.ceil(width / 8))), 16);
+/** An eighth of `n` indices within `bounds`, evenly spread in 16 runs. */
+const anEighth = (n: number, bounds: { min: number; max: number }) => spread(n, Math.min(bounds.max, Math.max(bounds.min, Math.ceil(n / 8))), 16);
 
-/** Token ids read from an embedding-like pair (the same on both sides). */
-function tokenRows(c: TensorView, r: TensorView): Int32Array {
-  const shared = Math.min(c.rows, r.rows);
-  return spread(shared, Math.min(TOKENS.max, Math.max(TOKENS.min, Math.ceil(shared / 8))), 16);
-}
+/** The reference's residual dimensions read: an eighth of the width, within FEATURES. */
+const featureDims = (width: number) => anEighth(width, FEATURES);
+
+/** Token ids read from an embedding-like pair (the same on both sides): an eighth of the vocabulary, within TOKENS. */
+const tokenRows = (c: TensorView, r: TensorView) => anEighth(Math.min(c.rows, r.rows), TOKENS);
 
 /**
  * The whole-matrix search holds whole matrices and matches every feature: above this many elements
@@ -448,9 +432,7 @@ export function streamSearchBytes(comp: ComponentAlignment): { candidate: number
   if (!planned) return { candidate: 0, reference: 0 };
   const { basisPairs, groups } = planned;
   const features = planned.features.length;
-  const rowBytes = (v: TensorView) => (readsWhole(v) ? 0 : v.cols * bytesPerElement(v.entry.dtype));
-  const wholeBytes = (v: TensorView) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
-  const cost = (v: TensorView, rows: number) => (readsWhole(v) ? wholeBytes(v) : rows * rowBytes(v));
+  const cost = (v: TensorView, rows: number) => (readsWhole(v) ? storedBytes(v) : rows * v.cols * bytesPerElement(v.entry.dtype));
   let candidate = 0;
   let reference = 0;
   for (const b of basisPairs) {
@@ -480,11 +462,7 @@ export function streamSearchReferenceRanges(comp: ComponentAlignment): ByteRange
   const out: ByteRange[] = [];
   const rowsOf = (v: TensorView, rows: Int32Array) => {
     if (readsWhole(v)) return;
-    const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
-    for (const r of rows) {
-      const begin = v.entry.begin + (v.rowStart + r) * bytes;
-      out.push({ file: v.entry.file, begin, end: begin + bytes });
-    }
+    for (const r of rows) out.push(storedRowRange(v, r, r + 1));
   };
   for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
   const siblings: TensorView[] = [];
@@ -493,11 +471,19 @@ export function streamSearchReferenceRanges(comp: ComponentAlignment): ByteRange
     else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
   }
   // Gate and up are read where down's matching points: unknown before, so kept whole while that is cheap.
-  const whole = (v: TensorView) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
-  if (siblings.reduce((sum, v) => sum + whole(v), 0) <= SIBLINGS_KEPT_BYTES) {
-    for (const v of siblings) if (!readsWhole(v)) out.push({ file: v.entry.file, begin: v.entry.begin + v.rowStart * v.storedCols * bytesPerElement(v.entry.dtype), end: v.entry.begin + (v.rowStart + v.rows) * v.storedCols * bytesPerElement(v.entry.dtype) });
+  if (siblings.reduce((sum, v) => sum + storedBytes(v), 0) <= SIBLINGS_KEPT_BYTES) {
+    for (const v of siblings) if (!readsWhole(v)) out.push(storedRowRange(v, 0, v.rows));
   }
   return out;
+}
+
+/** Bytes of a view's whole stored matrix. */
+const storedBytes = (v: TensorView) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
+
+/** The byte range of stored rows [r0, r1) of a plain (row-read) view. */
+function storedRowRange(v: TensorView, r0: number, r1: number): ByteRange {
+  const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
+  return { file: v.entry.file, begin: v.entry.begin + (v.rowStart + r0) * bytes, end: v.entry.begin + (v.rowStart + r1) * bytes };
 }
 
 /** The width most matrices share on one axis: the residual stream's, when no embedding says it. */
@@ -697,7 +683,6 @@ function candidateUnits(x: Group, v: TensorView): Int32Array {
   return classRows(v.rows);
 }
 
-/** One residual look: choose each candidate layer's reference layer, then match and test every role there. */
 /**
  * Every residual look: choose each candidate layer's reference layer per look, then layer by layer
  * match and test every role there under each look (a reference layer's sketches are read once for
