@@ -26,7 +26,9 @@
  *   the reference bytes served against what `plan` announced (its pairs plus the search's reference
  *   reads); with 4 layers or more, a dropped, a duplicated and two swapped layers (sampled 5%: verdict,
  *   matrices found at another layer). --wide-d / --wide-ff set the width (default 4096 / 11008).
- *   `--wide-only` runs just this part; --wide-layers 0 skips it.
+ *   `--wide-only` runs just this part (and the next); --wide-layers 0 skips it.
+ * - the small end: an independent 10.4 M-parameter pair (d 512, 2 layers), the CLI's whole process
+ *   against numpy's, 7 alternating runs: medians, their ratio, the range of run-by-run ratios.
  * Keep the output format stable so runs can be compared.
  */
 import { spawnSync, spawn } from "node:child_process";
@@ -221,7 +223,7 @@ const wideFf = arg("wide-ff", 11008);
 /** Peak RSS in MB from /usr/bin/time's `maxrss_kb=` line. */
 const rssMb = (stderr: string) => (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0);
 
-type CheckJson = { verdict?: string; bytesRead?: number; references?: { components?: { share?: number; search?: { ran?: boolean; note?: string } | null; tensors?: { aligned?: { log10p: number } }[] }[] }[] };
+type CheckJson = { verdict?: string; bytesRead?: number; candidate?: { parameters?: number }; references?: { components?: { share?: number; search?: { ran?: boolean; note?: string } | null; tensors?: { aligned?: { log10p: number } }[] }[] }[] };
 
 /** One CLI check as a child process (whole process: wall time, RSS), its JSON report. Asynchronous: a Hub-like server in this process must keep answering. */
 async function cliCheck(args: string[]): Promise<{ code: number; wall: number; rss: string; report: CheckJson }> {
@@ -314,15 +316,50 @@ async function wideBench(): Promise<void> {
   }
 }
 
+/**
+ * The small end of the cost target: an independent pair of 10.4 M parameters (bench/wide-models.ts at
+ * d 512, MLP 1376, 8 heads, 2 layers, vocab 4000), the CLI's whole process against numpy's on the same
+ * files, SMALL_RUNS alternating runs each (this machine's timing noise is ±30% at half a second):
+ * medians, their ratio, and the range of the run-by-run ratios.
+ */
+const SMALL_RUNS = 7;
+async function smallEndBench(): Promise<void> {
+  const dir = path.join(os.tmpdir(), "fromscratch-bench-small-d512-2l");
+  const file = (n: string) => path.join(dir, n, "model.safetensors");
+  if (!["base", "independent"].every((n) => existsSync(file(n)))) {
+    await generateWide(dir, { d: 512, ff: 1376, heads: 8, kvHeads: 8, headDim: 64, layers: 2, vocab: 4000, only: ["base", "independent"] });
+  }
+  for (const n of ["base", "independent"]) await readWhole(file(n));
+  const ours: number[] = [];
+  const numpy: number[] = [];
+  let last: Awaited<ReturnType<typeof cliCheck>> | null = null;
+  for (let i = 0; i < SMALL_RUNS; i++) {
+    last = await cliCheck(["--candidate", path.join(dir, "independent"), "--reference", path.join(dir, "base")]);
+    ours.push(last.wall);
+    const started = Date.now();
+    spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), file("independent"), file("base")], { encoding: "utf8", env: pyEnv });
+    numpy.push((Date.now() - started) / 1000);
+  }
+  const median = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1]!;
+  const ratios = ours.map((o, i) => o / numpy[i]!);
+  out("small_parameters", last?.report.candidate?.parameters ?? 0);
+  out("small_independent_verdict", last?.report.verdict ?? "none");
+  out("small_independent_wall_seconds_median", median(ours).toFixed(2));
+  out("small_independent_numpy_wall_seconds_median", median(numpy).toFixed(2));
+  out("small_independent_vs_numpy", (median(ours) / median(numpy)).toFixed(2));
+  out("small_independent_vs_numpy_range", `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`);
+  out("small_independent_peak_rss_mb", last?.rss ?? "NaN");
+}
+
 async function main(): Promise<void> {
   const dir = path.join(os.tmpdir(), `fromscratch-bench-${sizeMb}mb`);
   if (process.argv.includes("--wide-only")) {
+    await smallEndBench();
     await wideBench();
     return;
   }
   if (process.argv.includes("--moe-only")) {
     await moeBench(dir);
-  await wideBench();
     return;
   }
   const list = specs(sizeMb * 1e6);
@@ -458,6 +495,7 @@ async function main(): Promise<void> {
 
   // 5. A scaled-down MoE of GLM-4.5-Air's shape through the emulated link.
   await moeBench(dir);
+  await smallEndBench();
   await wideBench();
 }
 

@@ -10,9 +10,6 @@ var init_chunk_FFYIGW52 = __esm({
   }
 });
 
-// src/cli-check.ts
-import { isMainThread, workerData } from "node:worker_threads";
-
 // src/cli.ts
 import os from "node:os";
 import { parseArgs } from "node:util";
@@ -111,16 +108,16 @@ function storedMatrixShape(shape) {
 function numel(shape) {
   return shape.reduce((a, b) => a * b, 1);
 }
-function fullView(entry, transpose3 = false) {
+function fullView(entry, transpose2 = false) {
   const [r, c] = storedMatrixShape(entry.shape);
   return {
     entry,
     storedRows: r,
     storedCols: c,
-    transpose: transpose3,
+    transpose: transpose2,
     rowStart: 0,
-    rows: transpose3 ? c : r,
-    cols: transpose3 ? r : c
+    rows: transpose2 ? c : r,
+    cols: transpose2 ? r : c
   };
 }
 var MAX_PERMUTE_ELEMENTS = 16 * 1024 * 1024;
@@ -2296,76 +2293,89 @@ function permutationTest(a, b, rows, cols, axis) {
   let ssa = 0;
   let ssb = 0;
   for (let i = 0; i < n2 * m; i++) {
-    t += ca[i] * cb[i];
-    ssa += ca[i] * ca[i];
-    ssb += cb[i] * cb[i];
+    const x = ca[i];
+    const y = cb[i];
+    t += x * y;
+    ssa += x * x;
+    ssb += y * y;
   }
-  const s = m <= n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
+  const s = 2 * m < n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
   const variance = s / (n2 - 1);
   if (!(variance > 0)) return null;
   const z = t / Math.sqrt(variance);
   return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
 }
 function standardised(x, n2, m, cols, axis) {
-  const out = new Float64Array(n2 * m);
-  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k] : x[k * cols + u];
-  const unitLength = () => {
-    let any = false;
-    for (let u = 0; u < n2; u++) {
-      let ss = 0;
-      for (let k = 0; k < m; k++) ss += out[u * m + k] ** 2;
-      if (ss > 0) any = true;
-      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-      for (let k = 0; k < m; k++) out[u * m + k] *= inv;
-    }
-    return any;
-  };
-  unitLength();
-  const centre = () => {
-    for (let k = 0; k < m; k++) {
-      let mean = 0;
-      for (let u = 0; u < n2; u++) mean += out[u * m + k];
-      mean /= n2;
-      for (let u = 0; u < n2; u++) out[u * m + k] -= mean;
-    }
-  };
-  centre();
+  const out = new Float64Array(m * n2);
+  if (axis === "cols") for (let i = 0; i < m * n2; i++) out[i] = x[i];
+  else for (let u = 0; u < n2; u++) for (let k = 0, i = u * cols; k < m; k++, i++) out[k * n2 + u] = x[i];
+  const inv = new Float64Array(n2);
+  unitLengths(out, n2, m, inv);
   let spread2 = 0;
-  for (let i = 0; i < n2 * m; i++) spread2 += out[i] ** 2;
+  const featureSs = new Float64Array(m);
+  for (let k = 0; k < m; k++) spread2 += featureSs[k] = scaleAndCentre(out, k * n2, n2, inv);
   if (!(spread2 > 1e-12 * n2)) return null;
   for (let k = 0; k < m; k++) {
-    let ss = 0;
-    for (let u = 0; u < n2; u++) ss += out[u * m + k] ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss / n2) : 0;
-    for (let u = 0; u < n2; u++) out[u * m + k] *= inv;
+    const ss = featureSs[k];
+    scaleRow(out, k * n2, n2, ss > 0 ? 1 / Math.sqrt(ss / n2) : 0);
   }
-  if (!unitLength()) return null;
-  centre();
+  if (!unitLengths(out, n2, m, inv)) return null;
+  for (let k = 0; k < m; k++) scaleAndCentre(out, k * n2, n2, inv);
   return out;
 }
+function unitLengths(x, n2, m, inv) {
+  inv.fill(0);
+  for (let k = 0; k < m; k++) {
+    const o = k * n2;
+    for (let u = 0; u < n2; u++) {
+      const v = x[o + u];
+      inv[u] = inv[u] + v * v;
+    }
+  }
+  let any = false;
+  for (let u = 0; u < n2; u++) {
+    const ss = inv[u];
+    if (ss > 0) any = true;
+    inv[u] = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+  }
+  return any;
+}
+function scaleAndCentre(x, o, n2, inv) {
+  let sum = 0;
+  for (let u = 0; u < n2; u++) {
+    const v = x[o + u] * inv[u];
+    x[o + u] = v;
+    sum += v;
+  }
+  const mean = sum / n2;
+  let ss = 0;
+  for (let u = 0; u < n2; u++) {
+    const v = x[o + u] - mean;
+    x[o + u] = v;
+    ss += v * v;
+  }
+  return ss;
+}
+function scaleRow(x, o, n2, s) {
+  for (let u = 0; u < n2; u++) x[o + u] = x[o + u] * s;
+}
 function gramInner(ca, cb, n2, m) {
-  const ga = rowDots(...selfOf(transpose(ca, n2, m), m, n2));
-  const gb2 = rowDots(...selfOf(transpose(cb, n2, m), m, n2));
+  const ga = rowDots(ca, m, ca, m, n2);
+  const gb2 = rowDots(cb, m, cb, m, n2);
   let s = 0;
   for (let i = 0; i < m * m; i++) s += ga[i] * gb2[i];
   return s;
 }
-var selfOf = (x, rows, w) => [x, rows, x, rows, w];
-function transpose(x, n2, m) {
-  const out = new Float64Array(n2 * m);
-  for (let u = 0; u < n2; u++) for (let k = 0; k < m; k++) out[k * n2 + u] = x[u * m + k];
-  return out;
-}
 function crossSquares(ca, cb, n2, m) {
+  const cross = rowDots(unitMajor(ca, n2, m), n2, unitMajor(cb, n2, m), n2, m);
   let s = 0;
-  for (let u = 0; u < n2; u++) {
-    for (let v = 0; v < n2; v++) {
-      let d = 0;
-      for (let k = 0; k < m; k++) d += ca[u * m + k] * cb[v * m + k];
-      s += d * d;
-    }
-  }
+  for (let i = 0; i < n2 * n2; i++) s += cross[i] * cross[i];
   return s;
+}
+function unitMajor(x, n2, m) {
+  const out = new Float64Array(n2 * m);
+  for (let k = 0; k < m; k++) for (let u = 0, i = k * n2; u < n2; u++, i++) out[u * m + k] = x[i];
+  return out;
 }
 
 // src/search/match-rows.ts
@@ -2399,12 +2409,12 @@ function absCosines(c, r, cols, swap) {
 }
 function dotSign(c, r, i, j, cols) {
   const w = cols ? cols.length : Math.min(c.cols, r.cols);
-  let dot = 0;
+  let dot2 = 0;
   for (let x = 0; x < w; x++) {
     const col = cols ? cols[x] : x;
-    dot += c.data[i * c.cols + col] * r.data[j * r.cols + col];
+    dot2 += c.data[i * c.cols + col] * r.data[j * r.cols + col];
   }
-  return dot < 0 ? -1 : 1;
+  return dot2 < 0 ? -1 : 1;
 }
 function matchRows(cFull, r, modulus = 0) {
   const picked = searchRows(cFull.rows, modulus);
@@ -2488,7 +2498,7 @@ function procrustes(a, b) {
   const m = rowDots(columns(a, rows), d, columns(b, rows), d, rows);
   const { u, v } = svd(m, d);
   const q = rowDots(u, d, v, d, d);
-  const mapped = rowDots(a.data, rows, transpose2(q, d), d, d);
+  const mapped = rowDots(a.data, rows, transpose(q, d), d, d);
   let fit = 0;
   for (let r = 0; r < rows; r++) {
     let ab = 0;
@@ -2510,13 +2520,13 @@ function columns(m, rows) {
   for (let r = 0; r < rows; r++) for (let i = 0; i < m.cols; i++) out[i * rows + r] = m.data[r * m.cols + i];
   return out;
 }
-function transpose2(q, d) {
+function transpose(q, d) {
   const out = new Float64Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[j * d + i] = q[i * d + j];
   return out;
 }
 function svd(m, d) {
-  const a = transpose2(m, d);
+  const a = transpose(m, d);
   const v = new Float64Array(d * d);
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
   for (let sweep = 0; sweep < 30; sweep++) {
@@ -2564,7 +2574,7 @@ function svd(m, d) {
     s[j] = n2;
     for (let i = 0; i < d; i++) u[i * d + j] = n2 > 0 ? a[j * d + i] / n2 : i === j ? 1 : 0;
   }
-  return { u, s, v: transpose2(v, d) };
+  return { u, s, v: transpose(v, d) };
 }
 function rotateRows(m, q) {
   const d = m.cols;
@@ -2851,9 +2861,9 @@ function sparseGreedy(col, score, n2, m) {
   return out;
 }
 function profileCos(s, i, j) {
-  let dot = 0;
-  for (let x = 0; x < s.k; x++) dot += s.c[i * s.k + x] * s.r[j * s.k + x];
-  return dot;
+  let dot2 = 0;
+  for (let x = 0; x < s.k; x++) dot2 += s.c[i * s.k + x] * s.r[j * s.k + x];
+  return dot2;
 }
 function withSigns(a, signing, n2, m) {
   const sign = new Float32Array(n2);
@@ -3007,10 +3017,10 @@ async function mapLimit(items, limit, fn) {
 // src/search/sketch-read.ts
 var RUNS_IN_FLIGHT = 64;
 async function readRowSet(source, view, rows, options = {}) {
-  const { columns: columns2, rowSign, columnSign, transpose: transpose3 } = options;
+  const { columns: columns2, rowSign, columnSign, transpose: transpose2 } = options;
   const width = columns2 ? columns2.length : view.cols;
   const out = new Float32Array(rows.length * width);
-  const [rowStride, colStride] = transpose3 ? [1, rows.length] : [width, 1];
+  const [rowStride, colStride] = transpose2 ? [1, rows.length] : [width, 1];
   const place = (k, row) => {
     const s = rowSign ? rowSign[k] : 1;
     const o = k * rowStride;
@@ -3019,7 +3029,7 @@ async function readRowSet(source, view, rows, options = {}) {
       out[o + x * colStride] = c < 0 ? 0 : s * (columnSign ? columnSign[x] : 1) * row[c];
     }
   };
-  const result = () => transpose3 ? { rows: width, cols: rows.length, data: out } : { rows: rows.length, cols: width, data: out };
+  const result = () => transpose2 ? { rows: width, cols: rows.length, data: out } : { rows: rows.length, cols: width, data: out };
   const wanted = /* @__PURE__ */ new Map();
   rows.forEach((r, k) => {
     if (r < 0) return;
@@ -3388,8 +3398,8 @@ function orientSquare(groups) {
   let transposed2 = 0;
   let plain = 0;
   for (const g of groups) for (const v of g.cand.values()) if (!v.axes && !square(v)) v.transpose ? transposed2++ : plain++;
-  const transpose3 = transposed2 > plain;
-  for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose3) g.cand.set(k, { ...v, transpose: transpose3, rows: v.cols, cols: v.rows });
+  const transpose2 = transposed2 > plain;
+  for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose2) g.cand.set(k, { ...v, transpose: transpose2, rows: v.cols, cols: v.rows });
 }
 function widths(basisPairs, groups) {
   let width = null;
@@ -4136,31 +4146,52 @@ function shiftedControls(p) {
   const out = [];
   const mr = p.rowsSampled;
   const mc = p.colsSampled;
-  const shifted = p.b.length === mr * mc ? new Float32Array(p.b.length) : null;
+  if (p.a.length !== mr * mc || p.b.length !== mr * mc) {
+    for (const s of SHIFTS) {
+      const r1 = s < mr ? pearson(p.a, p.b, (i) => (Math.floor(i / mc) + s) % mr * mc + i % mc) : null;
+      if (r1 !== null) out.push(r1);
+      const r2 = s < mc ? pearson(p.a, p.b, (i) => i - i % mc + (i % mc + s) % mc) : null;
+      if (r2 !== null) out.push(r2);
+    }
+    return out;
+  }
+  const ac = centred(p.a);
+  const bc = centred(p.b);
+  const caa = squares(ac);
+  const cbb = squares(bc);
+  if (!(caa > 0 && cbb > 0)) return out;
+  const r = (cab) => Number.isFinite(cab) ? out.push(Math.max(-1, Math.min(1, cab / Math.sqrt(caa * cbb)))) : 0;
+  const n2 = mr * mc;
   for (const s of SHIFTS) {
     if (s < mr) {
-      const r = shifted ? pearson(p.a, shiftRows(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => (Math.floor(i / mc) + s) % mr * mc + i % mc);
-      if (r !== null) out.push(r);
+      const cut = (mr - s) * mc;
+      r(dot(ac, 0, bc, s * mc, cut) + dot(ac, cut, bc, 0, n2 - cut));
     }
     if (s < mc) {
-      const r = shifted ? pearson(p.a, shiftCols(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => i - i % mc + (i % mc + s) % mc);
-      if (r !== null) out.push(r);
+      let cab = 0;
+      for (let o = 0; o < n2; o += mc) cab += dot(ac, o, bc, o + s, mc - s) + dot(ac, o + mc - s, bc, o, s);
+      r(cab);
     }
   }
   return out;
 }
-function shiftRows(b, mr, mc, s, out) {
-  out.set(b.subarray(s * mc, mr * mc), 0);
-  out.set(b.subarray(0, s * mc), (mr - s) * mc);
+function centred(x) {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i];
+  const mean = sum / x.length;
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] - mean;
   return out;
 }
-function shiftCols(b, mr, mc, s, out) {
-  for (let r = 0; r < mr; r++) {
-    const o = r * mc;
-    for (let c = 0; c < mc - s; c++) out[o + c] = b[o + c + s];
-    for (let c = mc - s; c < mc; c++) out[o + c] = b[o + c + s - mc];
-  }
-  return out;
+function squares(x) {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
+function dot(a, i, b, j, len) {
+  let s = 0;
+  for (let k = 0; k < len; k++) s += a[i + k] * b[j + k];
+  return s;
 }
 function summarise2(values) {
   const n2 = values.length;
@@ -4286,8 +4317,8 @@ function vectorPermutationTest(a, b) {
 var PERMUTATIONS = 400;
 function conjugationTest(a, b, n2) {
   if (n2 < 4) return null;
-  const ca = centred(a);
-  const cb = centred(b);
+  const ca = centred2(a);
+  const cb = centred2(b);
   const ssa = ca.reduce((s, x) => s + x * x, 0);
   const ssb = cb.reduce((s, x) => s + x * x, 0);
   if (!(ssa > 0 && ssb > 0)) return null;
@@ -4328,7 +4359,7 @@ function conjugationTest(a, b, n2) {
   const z = (t0 - mean) / sd;
   return { units: n2, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t0 / Math.sqrt(ssa * ssb) };
 }
-function centred(x) {
+function centred2(x) {
   let m = 0;
   for (const v of x) m += v;
   m /= x.length;
@@ -11948,11 +11979,24 @@ async function main(argv, io) {
   }
 }
 
+// src/common/check-process.ts
+import { fileURLToPath, pathToFileURL } from "node:url";
+function isEntry(moduleUrl) {
+  const entry = process.argv[1];
+  return entry !== void 0 && pathToFileURL(entry).href === moduleUrl;
+}
+
 // src/cli-check.ts
-var terminals = isMainThread ? { isTTY: Boolean(process.stderr.isTTY), stdoutTTY: Boolean(process.stdout.isTTY) } : workerData;
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  env: process.env,
-  ...terminals
-});
+async function checkWith() {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    isTTY: Boolean(process.stderr.isTTY),
+    stdoutTTY: Boolean(process.stdout.isTTY)
+  });
+}
+if (isEntry(import.meta.url)) await checkWith();
+export {
+  checkWith
+};

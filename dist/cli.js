@@ -1,29 +1,81 @@
 import { createRequire as __fsCreateRequire } from 'node:module'; const require = __fsCreateRequire(import.meta.url);
 
-// src/common/capped-worker.ts
-import { Worker } from "node:worker_threads";
-var YOUNG_GENERATION_MB = 8;
-async function checkInCappedWorker(check2, data, internalErrorCode) {
-  if (process.env.FROMSCRATCH_IN_PROCESS || check2.pathname.endsWith(".ts")) {
-    await import(check2.href);
+// src/common/check-process.ts
+import { spawn } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+var SEMI_SPACE_MB = 4;
+var MMAP_THRESHOLD = "131072";
+var FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
+async function runCheckProcess(check, opts) {
+  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || await opts.small?.()) {
+    const m = await import(check.href);
+    await m.checkWith();
     return;
   }
-  const worker = new Worker(check2, {
-    argv: process.argv.slice(2),
-    workerData: data,
-    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }
+  const child = spawn(process.execPath, [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, fileURLToPath(check), ...process.argv.slice(2)], {
+    stdio: "inherit",
+    env: { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env }
   });
-  worker.on("error", (e) => {
-    process.stderr.write(`internal error: ${e?.stack ?? String(e)}
+  const forward = (signal) => child.kill(signal);
+  for (const s of FORWARDED) process.on(s, forward);
+  const ended = await new Promise((resolve) => {
+    child.on("error", resolve);
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  for (const s of FORWARDED) process.off(s, forward);
+  if (ended instanceof Error) {
+    process.stderr.write(`internal error: could not start the check (${process.execPath} ${fileURLToPath(check)}): ${ended.message}
 `);
-    process.exitCode = internalErrorCode;
-  });
-  worker.on("exit", (code) => {
-    process.exitCode ??= code;
-  });
+    process.exitCode = opts.internalErrorCode;
+  } else if (ended.signal) {
+    process.kill(process.pid, ended.signal);
+  } else {
+    process.exitCode = ended.code ?? opts.internalErrorCode;
+  }
+}
+
+// src/common/small-check.ts
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+var IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
+async function isSmallCheck(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { candidate: { type: "string" }, reference: { type: "string", multiple: true } } });
+  } catch {
+    return true;
+  }
+  if (parsed.positionals[0] !== "check") return true;
+  const { candidate, reference } = parsed.values;
+  const sources = [candidate, ...reference ?? []].filter((s) => typeof s === "string");
+  let budget = IN_PROCESS_MAX_BYTES;
+  for (const s of sources) {
+    const bytes = await bytesUnder(s.startsWith("~/") ? path.join(process.env.HOME ?? "~", s.slice(2)) : s, budget);
+    if (bytes === null) return false;
+    budget -= bytes;
+    if (budget < 0) return false;
+  }
+  return true;
+}
+async function bytesUnder(p, limit) {
+  const s = await stat(p).catch(() => null);
+  if (!s) return null;
+  if (!s.isDirectory()) return s.size;
+  let total = 0;
+  const entries = await readdir(p, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (total > limit) break;
+    const sub = await bytesUnder(path.join(p, e.name), limit - total);
+    total += sub ?? 0;
+  }
+  return total;
 }
 
 // src/cli-main.ts
 var INTERNAL_ERROR = 4;
-var check = new URL(`./cli-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url);
-await checkInCappedWorker(check, { isTTY: Boolean(process.stderr.isTTY), stdoutTTY: Boolean(process.stdout.isTTY) }, INTERNAL_ERROR);
+await runCheckProcess(new URL(`./cli-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
+  internalErrorCode: INTERNAL_ERROR,
+  // A small local check runs in this process (small-check.ts): a second start-up would cost more than it saves.
+  small: () => isSmallCheck(process.argv.slice(2))
+});

@@ -1,4 +1,4 @@
-// Bundle the action (dist/index.js) and the CLI (dist/cli.js, its launcher; dist/cli-check.js, the check it runs) into self-contained ESM files.
+// Bundle the action (dist/index.js, its launcher; dist/action-check.js, the step it runs; dist/action-cache-helper.js, its cache calls) and the CLI (dist/cli.js, its launcher; dist/cli-check.js, the check it runs) into self-contained ESM files.
 import { build } from "esbuild";
 
 const common = {
@@ -12,9 +12,13 @@ const common = {
   logLevel: "warning",
 };
 
-// keepNames: @actions/cache tells its errors apart by `err.name === SomeError.name` (e.g. "another
-// job is saving this entry" is an info line, not a warning); esbuild's renaming of classes breaks that.
-await build({ ...common, keepNames: true, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
+// The action's launcher (dist/index.js), and the step it runs in a worker thread (dist/action-check.js).
+await build({ ...common, entryPoints: ["src/index.ts"], outfile: "dist/index.js" });
+await build({ ...common, entryPoints: ["src/action-check.ts"], outfile: "dist/action-check.js" });
+// The process that makes the step's GitHub cache service calls. keepNames: @actions/cache tells its errors
+// apart by `err.name === SomeError.name` (e.g. "another job is saving this entry" is an info line, not a
+// warning); esbuild's renaming of classes breaks that.
+await build({ ...common, keepNames: true, entryPoints: ["src/action-cache-helper.ts"], outfile: "dist/action-cache-helper.js" });
 await build({ ...common, entryPoints: ["src/cli-main.ts"], outfile: "dist/cli.js" });
 // The check the CLI's launcher (dist/cli.js) runs in a worker thread: a bundle of its own, so the launcher's thread never loads the engine.
 await build({ ...common, entryPoints: ["src/cli-check.ts"], outfile: "dist/cli-check.js" });

@@ -7,6 +7,7 @@
 import os from "node:os";
 import path from "node:path";
 import * as core from "@actions/core";
+import type { CacheAccess } from "./action/cache-client.js";
 import { actionsCacheStoreFor } from "./action/cache-store.js";
 import { referenceOpener, runCheck } from "./engine/engine.js";
 import { FromScratchError, InternalError } from "./common/errors.js";
@@ -50,10 +51,12 @@ export interface ActionIO {
   env: Record<string, string | undefined>;
   /** The fetch under Hub requests (tests: a local server); default the global fetch. */
   fetch?: typeof fetch;
+  /** The GitHub cache service, when the step has one (input actions-cache); absent: not available. */
+  cache?: CacheAccess;
 }
 
-/** The runner's ActionIO, over @actions/core. */
-export function coreIO(): ActionIO {
+/** The runner's ActionIO, over @actions/core, with the GitHub cache service's calls (src/action/cache-client.ts). */
+export function coreIO(cache?: CacheAccess): ActionIO {
   return {
     getInput: (name) => core.getInput(name),
     setOutput: (name, value) => core.setOutput(name, value),
@@ -66,6 +69,7 @@ export function coreIO(): ActionIO {
       await core.summary.addRaw(md).write();
     },
     env: process.env,
+    cache,
   };
 }
 
@@ -300,7 +304,7 @@ async function runCheckMode(io: ActionIO, settings: CheckSettings): Promise<void
   // Output paths that can never be written are refused before any work.
   await checkOutputPath(reportPath, "--report");
   if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
-  const cacheStore = actionsCacheStoreFor(settings.actionsCache, { env: io.env, cacheDir: settings.cacheDir ?? "", logger });
+  const cacheStore = await actionsCacheStoreFor(settings.actionsCache, { env: io.env, cacheDir: settings.cacheDir ?? "", logger, access: io.cache });
   const openSource = (s: string) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs });
   const { report, error } = await runCheck(settings, {
     openSource,

@@ -1,21 +1,18 @@
 /**
- * The CLI's check, run where src/cli-main.ts puts it: in the capped worker thread (its terminals come
- * as workerData) or, in process, on the main thread.
+ * The CLI's check, run where src/cli-main.ts puts it: as its own process (it runs itself when it is
+ * the entry) or, in process, in the launcher (which calls checkWith).
  */
-import { isMainThread, workerData } from "node:worker_threads";
 import { main } from "./cli.js";
+import { isEntry } from "./common/check-process.js";
 
-interface Terminals {
-  isTTY: boolean;
-  stdoutTTY: boolean;
+export async function checkWith(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    isTTY: Boolean(process.stderr.isTTY),
+    stdoutTTY: Boolean(process.stdout.isTTY),
+  });
 }
 
-// A worker's stdout and stderr are pipes to the main thread: it was told what the terminals are.
-const terminals: Terminals = isMainThread ? { isTTY: Boolean(process.stderr.isTTY), stdoutTTY: Boolean(process.stdout.isTTY) } : (workerData as Terminals);
-
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  env: process.env,
-  ...terminals,
-});
+if (isEntry(import.meta.url)) await checkWith();

@@ -12,6 +12,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pathToFileURL } from "node:url";
+import { archiveCalls } from "../src/action/archive-calls.js";
+import { cacheHelper } from "../src/action/cache-client.js";
 import { ActionsCacheStore, actionsCacheStoreFor, parseActionsCacheMode } from "../src/action/cache-store.js";
 import { drifted, llamaConfig, llamaModel, toSafetensors, writeModel } from "../src/examples/generate.js";
 import type { Report } from "../src/report/schema.js";
@@ -286,16 +289,19 @@ describe("ActionsCacheStore (in process)", () => {
     const cwd = process.cwd();
     const workspace = process.env.GITHUB_WORKSPACE;
     const seen: string[] = [];
-    const store = new ActionsCacheStore(logger, {
-      restoreCache: async (paths) => {
-        seen.push(`${process.cwd()} ${process.env.GITHUB_WORKSPACE} ${paths.join(",")}`);
-        throw new Error("boom");
-      },
-      saveCache: async (paths) => {
-        seen.push(`${process.cwd()} ${process.env.GITHUB_WORKSPACE} ${paths.join(",")}`);
-        throw new Error("bang");
-      },
-    });
+    const store = new ActionsCacheStore(
+      logger,
+      archiveCalls({
+        restoreCache: async (paths: string[]) => {
+          seen.push(`${process.cwd()} ${process.env.GITHUB_WORKSPACE} ${paths.join(",")}`);
+          throw new Error("boom");
+        },
+        saveCache: async (paths: string[]) => {
+          seen.push(`${process.cwd()} ${process.env.GITHUB_WORKSPACE} ${paths.join(",")}`);
+          throw new Error("bang");
+        },
+      }),
+    );
     const dir = path.join(root, "cache", "org_name@abc");
     expect(await store.restore("k", dir)).toBe(false);
     expect(await store.save("k", dir)).toBe(false);
@@ -315,7 +321,7 @@ describe("ActionsCacheStore (in process)", () => {
     let calls = 0;
     const store = new ActionsCacheStore(
       logger,
-      {
+      archiveCalls({
         restoreCache: async () => {
           calls++;
           clock += 30_000;
@@ -325,7 +331,7 @@ describe("ActionsCacheStore (in process)", () => {
           calls++;
           return 1;
         },
-      },
+      }),
       () => clock,
     );
     expect(await store.restore("a", path.join(root, "a"))).toBe(false);
@@ -335,20 +341,46 @@ describe("ActionsCacheStore (in process)", () => {
     expect(lines).toEqual(["warn actions/cache: the cache service did not answer the restore in 30 s; not using it for the rest of this run"]);
   });
 
-  it("is chosen on GitHub-hosted runners with the service (auto), on any runner with it (true), never with false", () => {
+  it("is chosen on GitHub-hosted runners with the service (auto), on any runner with it (true), never with false", async () => {
     const on = () => true;
     const off = () => false;
-    const pick = (mode: string, env: NodeJS.ProcessEnv, available: () => boolean, cacheDir = "/cache") =>
-      actionsCacheStoreFor(parseActionsCacheMode(mode), { env, cacheDir, logger: quiet().logger, isFeatureAvailable: available }) !== null;
+    const calls = archiveCalls({ restoreCache: async () => undefined, saveCache: async () => -1 });
+    let asked = 0;
+    const pick = async (mode: string, env: NodeJS.ProcessEnv, available: () => boolean, cacheDir = "/cache") =>
+      (await actionsCacheStoreFor(parseActionsCacheMode(mode), { env, cacheDir, logger: quiet().logger, access: { ...calls, available: async () => (asked++, available()) } })) !== null;
     const hosted = { RUNNER_ENVIRONMENT: "github-hosted" };
     const selfHosted = { RUNNER_ENVIRONMENT: "self-hosted" };
-    expect(pick("", hosted, on)).toBe(true);
-    expect(pick("auto", hosted, off)).toBe(false);
-    expect(pick("auto", selfHosted, on)).toBe(false);
-    expect(pick("true", selfHosted, on)).toBe(true);
-    expect(pick("TRUE", {}, off)).toBe(false);
-    expect(pick("false", hosted, on)).toBe(false);
-    expect(pick("auto", hosted, on, "")).toBe(false);
+    expect(await pick("", hosted, on)).toBe(true);
+    expect(await pick("auto", hosted, off)).toBe(false);
+    expect(await pick("true", selfHosted, on)).toBe(true);
+    expect(await pick("TRUE", {}, off)).toBe(false);
+    expect(asked).toBe(4);
+    // The service is not even asked about (no helper process is started) when it would not be used.
+    expect(await pick("auto", selfHosted, on)).toBe(false);
+    expect(await pick("false", hosted, on)).toBe(false);
+    expect(await pick("auto", hosted, on, "")).toBe(false);
+    expect(asked).toBe(4);
     expect(() => parseActionsCacheMode("on")).toThrow(/auto, true or false/);
+  });
+
+  it("a helper process that dies fails its waiting calls as a warning; the next call starts a new one", async () => {
+    const root = await tempDir("store");
+    // A helper that answers 'available' and dies on its first cache call.
+    const helper = path.join(root, "helper.mjs");
+    await writeFile(helper, `process.on("message", (m) => { if (m.op === "available") process.send({ id: m.id, value: true }); else process.exit(3); });\n`);
+    const access = cacheHelper(pathToFileURL(helper));
+    const { lines, logger } = quiet();
+    try {
+      const store = await actionsCacheStoreFor(parseActionsCacheMode("true"), { env: {}, cacheDir: path.join(root, "cache"), logger, access });
+      expect(store).not.toBeNull();
+      expect(await store!.restore("k", path.join(root, "cache", "a"))).toBe(false);
+      expect(await store!.save("k", path.join(root, "cache", "a"))).toBe(false);
+      expect(lines.slice(1)).toEqual([
+        "warn actions/cache: could not restore k: the cache helper process ended (exit code 3)",
+        "warn actions/cache: could not save k: the cache helper process ended (exit code 3)",
+      ]);
+    } finally {
+      access.close();
+    }
   });
 });

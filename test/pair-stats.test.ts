@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { PairAccumulator } from "../src/stats/pair-stats.js";
 import { gaussian } from "../src/examples/generate.js";
+import { nullsFor } from "../src/stats/controls.js";
 
 function direct(a: Float32Array, b: Float32Array) {
   const n = a.length;
@@ -101,5 +102,33 @@ describe("PairAccumulator", () => {
     expect(s.n).toBe(3);
     expect(s.pearson!).toBeCloseTo(1, 12);
     expect(s.identical).toBe(false);
+  });
+});
+
+describe("shifted controls (the null's within-pair half)", () => {
+  it("each shift's Pearson is that of the pair with b's rows or columns rotated, in the order rows then columns per shift", () => {
+    const mr = 40;
+    const mc = 24;
+    const ga = gaussian(11);
+    const gb = gaussian(12);
+    const a = Float32Array.from({ length: mr * mc }, ga);
+    const b = Float32Array.from({ length: mr * mc }, gb);
+    // A shared column pattern (what shifts keep and a copy's element order does not).
+    for (let i = 0; i < a.length; i++) {
+      a[i]! += Math.sin(i % mc);
+      b[i]! += Math.sin(i % mc);
+    }
+    const [nulls] = nullsFor([{ layer: 0, role: "w", rowsSampled: mr, colsSampled: mc, a, b }]);
+    const expected: number[] = [];
+    for (const s of [1, 2, 3, 5, 8, 13, 21, 34]) {
+      const rows = new Float32Array(a.length);
+      const cols = new Float32Array(a.length);
+      for (let r = 0; r < mr; r++) for (let c = 0; c < mc; c++) rows[r * mc + c] = b[((r + s) % mr) * mc + c]!;
+      for (let r = 0; r < mr; r++) for (let c = 0; c < mc; c++) cols[r * mc + c] = b[r * mc + ((c + s) % mc)]!;
+      if (s < mr) expected.push(direct(a, rows).pearson);
+      if (s < mc) expected.push(direct(a, cols).pearson);
+    }
+    expect(nulls!.values).toHaveLength(expected.length);
+    nulls!.values.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 12));
   });
 });

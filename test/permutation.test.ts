@@ -45,7 +45,8 @@ describe("permutation test of independence", () => {
     const perm = Array.from({ length: n }, (_, i) => i);
     const stat = (p: number[]) => {
       let s = 0;
-      for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) s += sa[u * m + k]! * sb[p[u]! * m + k]!;
+      // Feature-major: feature k of unit u at k * n + u.
+      for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) s += sa[k * n + u]! * sb[k * n + p[u]!]!;
       return s;
     };
     const values: number[] = [];

@@ -38,37 +38,60 @@ function shiftedControls(p: SampledPair): number[] {
   const out: number[] = [];
   const mr = p.rowsSampled;
   const mc = p.colsSampled;
-  // The shifted b is written out once per shift: the same values in the same order as reading b
-  // through an index map, so the same Pearson, without a call and a division per element.
-  const shifted = p.b.length === mr * mc ? new Float32Array(p.b.length) : null;
+  if (p.a.length !== mr * mc || p.b.length !== mr * mc) {
+    for (const s of SHIFTS) {
+      const r1 = s < mr ? pearson(p.a, p.b, (i) => ((Math.floor(i / mc) + s) % mr) * mc + (i % mc)) : null;
+      if (r1 !== null) out.push(r1);
+      const r2 = s < mc ? pearson(p.a, p.b, (i) => i - (i % mc) + (((i % mc) + s) % mc)) : null;
+      if (r2 !== null) out.push(r2);
+    }
+    return out;
+  }
+  // A shift only reorders b: the means and sums of squares are those of the unshifted pair, so each
+  // shift costs one pass of products over the centred samples, read in place.
+  const ac = centred(p.a);
+  const bc = centred(p.b);
+  const caa = squares(ac);
+  const cbb = squares(bc);
+  if (!(caa > 0 && cbb > 0)) return out;
+  const r = (cab: number) => (Number.isFinite(cab) ? out.push(Math.max(-1, Math.min(1, cab / Math.sqrt(caa * cbb)))) : 0);
+  const n = mr * mc;
   for (const s of SHIFTS) {
     if (s < mr) {
-      const r = shifted ? pearson(p.a, shiftRows(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => ((Math.floor(i / mc) + s) % mr) * mc + (i % mc));
-      if (r !== null) out.push(r);
+      // Row r against b's row (r + s) mod mr: two runs of the flat arrays.
+      const cut = (mr - s) * mc;
+      r(dot(ac, 0, bc, s * mc, cut) + dot(ac, cut, bc, 0, n - cut));
     }
     if (s < mc) {
-      const r = shifted ? pearson(p.a, shiftCols(p.b, mr, mc, s, shifted)) : pearson(p.a, p.b, (i) => i - (i % mc) + (((i % mc) + s) % mc));
-      if (r !== null) out.push(r);
+      // Column c against b's column (c + s) mod mc, row by row.
+      let cab = 0;
+      for (let o = 0; o < n; o += mc) cab += dot(ac, o, bc, o + s, mc - s) + dot(ac, o + mc - s, bc, o, s);
+      r(cab);
     }
   }
   return out;
 }
 
-/** out row r = b row (r + s) mod mr. */
-function shiftRows(b: Float32Array, mr: number, mc: number, s: number, out: Float32Array): Float32Array {
-  out.set(b.subarray(s * mc, mr * mc), 0);
-  out.set(b.subarray(0, s * mc), (mr - s) * mc);
+function centred(x: Float32Array): Float64Array {
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i]!;
+  const mean = sum / x.length;
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i]! - mean;
   return out;
 }
 
-/** out[r][c] = b[r][(c + s) mod mc]. */
-function shiftCols(b: Float32Array, mr: number, mc: number, s: number, out: Float32Array): Float32Array {
-  for (let r = 0; r < mr; r++) {
-    const o = r * mc;
-    for (let c = 0; c < mc - s; c++) out[o + c] = b[o + c + s]!;
-    for (let c = mc - s; c < mc; c++) out[o + c] = b[o + c + s - mc]!;
-  }
-  return out;
+function squares(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
+  return s;
+}
+
+/** Σ a[i + k] b[j + k] over k < len. */
+function dot(a: Float64Array, i: number, b: Float64Array, j: number, len: number): number {
+  let s = 0;
+  for (let k = 0; k < len; k++) s += a[i + k]! * b[j + k]!;
+  return s;
 }
 
 function summarise(values: number[]): NullStats {

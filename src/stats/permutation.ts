@@ -59,11 +59,14 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
   let ssa = 0;
   let ssb = 0;
   for (let i = 0; i < n * m; i++) {
-    t += ca[i]! * cb[i]!;
-    ssa += ca[i]! * ca[i]!;
-    ssb += cb[i]! * cb[i]!;
+    const x = ca[i]!;
+    const y = cb[i]!;
+    t += x * y;
+    ssa += x * x;
+    ssb += y * y;
   }
-  const s = m <= n ? gramInner(ca, cb, n, m) : crossSquares(ca, cb, n, m);
+  // The m x m Grams cost 2 n m² products, the n x n cross products n² m: the cheaper one.
+  const s = 2 * m < n ? gramInner(ca, cb, n, m) : crossSquares(ca, cb, n, m);
   const variance = s / (n - 1);
   if (!(variance > 0)) return null;
   const z = t / Math.sqrt(variance);
@@ -71,83 +74,102 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
 }
 
 /**
- * One model's units as [n, m] Float64, made robust without breaking exchangeability (every step treats
- * all units alike): each unit scaled to unit length (a per-unit rescaling is undone before anything
- * mixes units), each feature centred and scaled to unit spread across units (a heavy feature, e.g. a special
- * token, cannot dominate), each unit scaled to unit length (a heavy or rescaled unit counts once: a
- * per-unit rescaled copy stays a copy), then the mean unit subtracted (what Hoeffding's moments need).
+ * One model's units, made robust without breaking exchangeability (every step treats all units alike):
+ * each unit scaled to unit length (a per-unit rescaling is undone before anything mixes units), each
+ * feature centred and scaled to unit spread across units (a heavy feature, e.g. a special token, cannot
+ * dominate), each unit scaled to unit length (a heavy or rescaled unit counts once: a per-unit rescaled
+ * copy stays a copy), then the mean unit subtracted (what Hoeffding's moments need).
+ *
+ * Feature-major Float64 [m, n] (feature k of unit u at k * n + u), so every pass runs along memory: the
+ * per-feature steps over one row, the per-unit ones accumulate a length per unit across rows.
  * Null when every unit is the same (nothing to permute).
  */
 export function standardised(x: Float32Array, n: number, m: number, cols: number, axis: UnitAxis): Float64Array | null {
-  const out = new Float64Array(n * m);
-  for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) out[u * m + k] = axis === "rows" ? x[u * cols + k]! : x[k * cols + u]!;
-  // Each unit to unit length first: a per-unit rescaled copy (factors e^±8) must not let its big units
-  // set the feature means the next step removes from every unit.
-  const unitLength = (): boolean => {
-    let any = false;
-    for (let u = 0; u < n; u++) {
-      let ss = 0;
-      for (let k = 0; k < m; k++) ss += out[u * m + k]! ** 2;
-      if (ss > 0) any = true;
-      const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-      for (let k = 0; k < m; k++) out[u * m + k]! *= inv;
-    }
-    return any;
-  };
-  unitLength();
-  const centre = () => {
-    for (let k = 0; k < m; k++) {
-      let mean = 0;
-      for (let u = 0; u < n; u++) mean += out[u * m + k]!;
-      mean /= n;
-      for (let u = 0; u < n; u++) out[u * m + k]! -= mean;
-    }
-  };
-  centre();
-  // Every unit the same (up to rounding): nothing to permute.
+  const out = new Float64Array(m * n);
+  if (axis === "cols") for (let i = 0; i < m * n; i++) out[i] = x[i]!;
+  else for (let u = 0; u < n; u++) for (let k = 0, i = u * cols; k < m; k++, i++) out[k * n + u] = x[i]!;
+  const inv = new Float64Array(n);
+  // Unit length first: a per-unit rescaled copy (factors e^±8) must not let its big units set the
+  // feature means the next step removes from every unit.
+  unitLengths(out, n, m, inv);
   let spread = 0;
-  for (let i = 0; i < n * m; i++) spread += out[i]! ** 2;
+  const featureSs = new Float64Array(m);
+  for (let k = 0; k < m; k++) spread += featureSs[k] = scaleAndCentre(out, k * n, n, inv);
+  // Every unit the same (up to rounding): nothing to permute.
   if (!(spread > 1e-12 * n)) return null;
   for (let k = 0; k < m; k++) {
-    let ss = 0;
-    for (let u = 0; u < n; u++) ss += out[u * m + k]! ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss / n) : 0;
-    for (let u = 0; u < n; u++) out[u * m + k]! *= inv;
+    const ss = featureSs[k]!;
+    scaleRow(out, k * n, n, ss > 0 ? 1 / Math.sqrt(ss / n) : 0);
   }
-  if (!unitLength()) return null;
-  centre();
+  if (!unitLengths(out, n, m, inv)) return null;
+  for (let k = 0; k < m; k++) scaleAndCentre(out, k * n, n, inv);
   return out;
 }
 
+/** The inverse length of each unit (column) of feature-major `x` into `inv`; false when every unit is zero. */
+function unitLengths(x: Float64Array, n: number, m: number, inv: Float64Array): boolean {
+  inv.fill(0);
+  for (let k = 0; k < m; k++) {
+    const o = k * n;
+    for (let u = 0; u < n; u++) {
+      const v = x[o + u]!;
+      inv[u] = inv[u]! + v * v;
+    }
+  }
+  let any = false;
+  for (let u = 0; u < n; u++) {
+    const ss = inv[u]!;
+    if (ss > 0) any = true;
+    inv[u] = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+  }
+  return any;
+}
+
+/** Row x[o .. o + n): each unit scaled by `inv`, then the row centred; its sum of squares after. */
+function scaleAndCentre(x: Float64Array, o: number, n: number, inv: Float64Array): number {
+  let sum = 0;
+  for (let u = 0; u < n; u++) {
+    const v = x[o + u]! * inv[u]!;
+    x[o + u] = v;
+    sum += v;
+  }
+  const mean = sum / n;
+  let ss = 0;
+  for (let u = 0; u < n; u++) {
+    const v = x[o + u]! - mean;
+    x[o + u] = v;
+    ss += v * v;
+  }
+  return ss;
+}
+
+function scaleRow(x: Float64Array, o: number, n: number, s: number): void {
+  for (let u = 0; u < n; u++) x[o + u] = x[o + u]! * s;
+}
+
 /**
- * ⟨ĀᵀĀ, B̄ᵀB̄⟩_F through the m x m Gram matrices (cheaper when m <= n), each formed by the SIMD
- * row-dot kernel on the transposed samples (every entry summed over units in order).
+ * ⟨ĀᵀĀ, B̄ᵀB̄⟩_F through the m x m Gram matrices (cheaper when 2m < n), each formed by the SIMD
+ * row-dot kernel on the feature rows (every entry summed over units in order).
  */
 function gramInner(ca: Float64Array, cb: Float64Array, n: number, m: number): number {
-  const ga = rowDots(...selfOf(transpose(ca, n, m), m, n));
-  const gb = rowDots(...selfOf(transpose(cb, n, m), m, n));
+  const ga = rowDots(ca, m, ca, m, n);
+  const gb = rowDots(cb, m, cb, m, n);
   let s = 0;
   for (let i = 0; i < m * m; i++) s += ga[i]! * gb[i]!;
   return s;
 }
 
-const selfOf = (x: Float64Array, rows: number, w: number) => [x, rows, x, rows, w] as const;
-
-function transpose(x: Float64Array, n: number, m: number): Float64Array {
-  const out = new Float64Array(n * m);
-  for (let u = 0; u < n; u++) for (let k = 0; k < m; k++) out[k * n + u] = x[u * m + k]!;
-  return out;
+/** ‖Ā B̄ᵀ‖²_F through the n x n cross products (cheaper when n <= 2m), by the row-dot kernel on the units. */
+function crossSquares(ca: Float64Array, cb: Float64Array, n: number, m: number): number {
+  const cross = rowDots(unitMajor(ca, n, m), n, unitMajor(cb, n, m), n, m);
+  let s = 0;
+  for (let i = 0; i < n * n; i++) s += cross[i]! * cross[i]!;
+  return s;
 }
 
-/** ‖Ā B̄ᵀ‖²_F through the n x n cross products (cheaper when n < m). */
-function crossSquares(ca: Float64Array, cb: Float64Array, n: number, m: number): number {
-  let s = 0;
-  for (let u = 0; u < n; u++) {
-    for (let v = 0; v < n; v++) {
-      let d = 0;
-      for (let k = 0; k < m; k++) d += ca[u * m + k]! * cb[v * m + k]!;
-      s += d * d;
-    }
-  }
-  return s;
+/** Feature-major [m, n] -> unit-major [n, m]. */
+function unitMajor(x: Float64Array, n: number, m: number): Float64Array {
+  const out = new Float64Array(n * m);
+  for (let k = 0; k < m; k++) for (let u = 0, i = k * n; u < n; u++, i++) out[u * m + k] = x[i]!;
+  return out;
 }

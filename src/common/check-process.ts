@@ -1,0 +1,69 @@
+/**
+ * The CLI's and the Action's entries (src/cli-main.ts, src/index.ts) are launchers: they run their
+ * check in a child process of the same Node, started with two memory settings a running process
+ * cannot change for itself.
+ * - A small young generation (`--max-semi-space-size`). Node lets it grow to ~48 MiB, and the engine's
+ *   many short-lived objects (promises and views around every row read) make it do so.
+ * - glibc's mmap threshold fixed at its initial 128 KiB (`MALLOC_MMAP_THRESHOLD_`). By default glibc
+ *   raises it to the largest block freed (up to 32 MiB), after which the engine's churn of
+ *   128 KiB-8 MiB typed arrays is served from arenas that fragment and never shrink.
+ * Other C libraries ignore the variable; a value already in the environment is kept.
+ *
+ * FROMSCRATCH_IN_PROCESS=1 runs the check in the launcher's process instead, as does running an entry
+ * from source (the tests' TypeScript loader would start again in the child), and a launcher that says
+ * its check is small (the CLI's, small-check.ts).
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** The young generation's semi-spaces, MiB (Node's default grows to 16 each). */
+const SEMI_SPACE_MB = 4;
+/** glibc's initial mmap threshold, bytes. */
+const MMAP_THRESHOLD = "131072";
+/** Signals passed on to the check (Ctrl-C reaches both processes by itself; a runner's cancel may reach only the launcher). */
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** A check module: it exports `checkWith()`, and runs it by itself when it is a process's entry. */
+export interface CheckModule {
+  checkWith(): Promise<void>;
+}
+
+/** True when the module at `moduleUrl` is this process's entry script (the launcher started it). */
+export function isEntry(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && pathToFileURL(entry).href === moduleUrl;
+}
+
+/**
+ * Run the module at `check` as a child process with this one's arguments, standard streams, Node
+ * options and environment (plus the settings above); resolves when it has ended. Its exit code becomes
+ * this process's; a check killed by a signal kills this process with it. A check that cannot be
+ * started is reported on stderr with `internalErrorCode`. In process instead (see above; `small` says
+ * whether the check is small), the module is imported here and its `checkWith()` awaited.
+ */
+export async function runCheckProcess(check: URL, opts: { internalErrorCode: number; small?: () => Promise<boolean> }): Promise<void> {
+  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || (await opts.small?.())) {
+    const m = (await import(check.href)) as CheckModule;
+    await m.checkWith();
+    return;
+  }
+  const child = spawn(process.execPath, [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, fileURLToPath(check), ...process.argv.slice(2)], {
+    stdio: "inherit",
+    env: { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env },
+  });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const s of FORWARDED) process.on(s, forward);
+  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
+    child.on("error", resolve);
+    child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+  for (const s of FORWARDED) process.off(s, forward);
+  if (ended instanceof Error) {
+    process.stderr.write(`internal error: could not start the check (${process.execPath} ${fileURLToPath(check)}): ${ended.message}\n`);
+    process.exitCode = opts.internalErrorCode;
+  } else if (ended.signal) {
+    process.kill(process.pid, ended.signal);
+  } else {
+    process.exitCode = ended.code ?? opts.internalErrorCode;
+  }
+}
