@@ -1567,10 +1567,35 @@ async function readFully(fh, out, offset, length, position) {
 // src/common/collect-garbage.ts
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+
+// src/common/scratch.ts
+var MAX_ELEMENTS = 1 << 18;
+var all = [];
+var Scratch = class {
+  block = new Float64Array(0);
+  constructor() {
+    all.push(this);
+  }
+  /** `n` Float64 elements, with whatever the last use left in them. */
+  take(n2) {
+    if (n2 > MAX_ELEMENTS) return new Float64Array(n2);
+    if (this.block.length < n2) this.block = new Float64Array(Math.min(MAX_ELEMENTS, Math.max(n2, 2 * this.block.length)));
+    return this.block.subarray(0, n2);
+  }
+  release() {
+    this.block = new Float64Array(0);
+  }
+};
+function releaseScratch() {
+  for (const s of all) s.release();
+}
+
+// src/common/collect-garbage.ts
 var gc;
 var WORTH_BYTES = 32 << 20;
 function collectGarbage() {
   if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
+  releaseScratch();
   if (gc === void 0) {
     try {
       setFlagsFromString("--expose-gc");
@@ -2282,12 +2307,18 @@ function pickRows(m, rows) {
 }
 
 // src/stats/permutation.ts
+var SIDE_A = new Scratch();
+var SIDE_B = new Scratch();
+var UNITS_A = new Scratch();
+var UNITS_B = new Scratch();
+var PRODUCTS_A = new Scratch();
+var PRODUCTS_B = new Scratch();
 function permutationTest(a, b, rows, cols, axis) {
   const n2 = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n2 < 3 || m < 1) return null;
-  const ca = standardised(a, n2, m, cols, axis);
-  const cb = standardised(b, n2, m, cols, axis);
+  const ca = standardised(a, n2, m, cols, axis, SIDE_A.take(m * n2));
+  const cb = standardised(b, n2, m, cols, axis, SIDE_B.take(m * n2));
   if (!ca || !cb) return null;
   let t = 0;
   let ssa = 0;
@@ -2305,8 +2336,8 @@ function permutationTest(a, b, rows, cols, axis) {
   const z = t / Math.sqrt(variance);
   return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
 }
-function standardised(x, n2, m, cols, axis) {
-  const out = new Float64Array(m * n2);
+function standardised(x, n2, m, cols, axis, into) {
+  const out = into ?? new Float64Array(m * n2);
   if (axis === "cols") for (let i = 0; i < m * n2; i++) out[i] = x[i];
   else for (let u = 0; u < n2; u++) for (let k = 0, i = u * cols; k < m; k++, i++) out[k * n2 + u] = x[i];
   const inv = new Float64Array(n2);
@@ -2360,20 +2391,19 @@ function scaleRow(x, o, n2, s) {
   for (let u = 0; u < n2; u++) x[o + u] = x[o + u] * s;
 }
 function gramInner(ca, cb, n2, m) {
-  const ga = rowDots(ca, m, ca, m, n2);
-  const gb2 = rowDots(cb, m, cb, m, n2);
+  const ga = rowDots(ca, m, ca, m, n2, PRODUCTS_A.take(m * m));
+  const gb2 = rowDots(cb, m, cb, m, n2, PRODUCTS_B.take(m * m));
   let s = 0;
   for (let i = 0; i < m * m; i++) s += ga[i] * gb2[i];
   return s;
 }
 function crossSquares(ca, cb, n2, m) {
-  const cross = rowDots(unitMajor(ca, n2, m), n2, unitMajor(cb, n2, m), n2, m);
+  const cross = rowDots(unitMajor(ca, n2, m, UNITS_A.take(n2 * m)), n2, unitMajor(cb, n2, m, UNITS_B.take(n2 * m)), n2, m, PRODUCTS_A.take(n2 * n2));
   let s = 0;
   for (let i = 0; i < n2 * n2; i++) s += cross[i] * cross[i];
   return s;
 }
-function unitMajor(x, n2, m) {
-  const out = new Float64Array(n2 * m);
+function unitMajor(x, n2, m, out) {
   for (let k = 0; k < m; k++) for (let u = 0, i = k * n2; u < n2; u++, i++) out[u * m + k] = x[i];
   return out;
 }
@@ -2390,12 +2420,13 @@ function searchRows(n2, modulus) {
   return Int32Array.from(out);
 }
 var COS_BLOCK_CELLS = 1 << 18;
+var COS_BLOCK = new Scratch();
 function absCosines(c, r, cols, swap) {
   const n2 = c.rows;
   const m = r.rows;
   const out = new Float32Array(n2 * m);
   const step = Math.max(1, Math.min(n2, Math.floor(COS_BLOCK_CELLS / Math.max(1, m))));
-  const block = new Float64Array(step * m);
+  const block = COS_BLOCK.take(step * m);
   for (let i0 = 0; i0 < n2; i0 += step) {
     const rows = Math.min(step, n2 - i0);
     const cos = rowCosines(rowBlock(c, i0, i0 + rows), r, cols, block);
@@ -3742,8 +3773,9 @@ async function chooseLayers2(selector, look, reader, say) {
   }
   return chosen;
 }
+var BEST_COS = new Scratch();
 function meanBestCos(c, r, cols) {
-  const cos = rowCosines(c, r, cols);
+  const cos = rowCosines(c, r, cols, BEST_COS.take(c.rows * r.rows));
   let total = 0;
   for (let i = 0; i < c.rows; i++) {
     let b = 0;
@@ -5172,7 +5204,7 @@ function sinusoidFit(x, L, which) {
 
 // src/engine/constructions.ts
 var CHECK_BELOW_LOG10P = -3;
-var MAX_ELEMENTS = 8 * 1024 * 1024;
+var MAX_ELEMENTS2 = 8 * 1024 * 1024;
 var MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
 var MANTEL_UNITS = 96;
 async function recogniseConstructions(pairs, tensors, samples, cand, ref, fraction) {
@@ -5195,7 +5227,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS2 : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
@@ -6594,8 +6626,8 @@ function verdictSentence(report, opts = {}) {
   const tail = report.error ? `; the run stopped early (${why(report.error.message)})` : "";
   if (!c) return `${head}: ${r.source} has no comparable component (${strip0(r.reason)})${others}${tail}.`;
   if (v === "independent") {
-    const all = refs.length > 1 ? `, and every component of the candidate is independent of all ${refs.length} references` : "";
-    return `${head}: against ${r.source}, ${c.name}: ${strip0(c.reason)}${all}${tail}.`;
+    const all2 = refs.length > 1 ? `, and every component of the candidate is independent of all ${refs.length} references` : "";
+    return `${head}: against ${r.source}, ${c.name}: ${strip0(c.reason)}${all2}${tail}.`;
   }
   return `${head}: against ${r.source}, ${c.name}: ${strip0(c.reason)}${others}${tail}.`;
 }
@@ -11564,9 +11596,9 @@ var LocalSource = class {
   }
   /** Close the open shard handles (the engine calls it when a source is done). */
   async close() {
-    const all = [...this.handles.values()];
+    const all2 = [...this.handles.values()];
     this.handles.clear();
-    for (const h of all) await h.then((x) => x.fh.close()).catch(() => void 0);
+    for (const h of all2) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
 async function readExactly(fh, label, begin, end) {

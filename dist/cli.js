@@ -7,14 +7,14 @@ var SEMI_SPACE_MB = 4;
 var MMAP_THRESHOLD = "131072";
 var FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
 async function runCheckProcess(check, opts) {
-  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || await opts.small?.()) {
+  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || opts.small) {
     const m = await import(check.href);
     await m.checkWith();
     return;
   }
   const child = spawn(process.execPath, [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, fileURLToPath(check), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env }
+    env: opts.fixedMmapThreshold ? { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env } : process.env
   });
   const forward = (signal) => child.kill(signal);
   for (const s of FORWARDED) process.on(s, forward);
@@ -34,29 +34,30 @@ async function runCheckProcess(check, opts) {
   }
 }
 
-// src/common/small-check.ts
+// src/common/check-weight.ts
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 var IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
-async function isSmallCheck(argv) {
+var FIXED_MMAP_MIN_BYTES = 4 * 2 ** 30;
+async function weighCommand(argv) {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { candidate: { type: "string" }, reference: { type: "string", multiple: true } } });
   } catch {
-    return true;
+    return { check: false, localBytes: 0 };
   }
-  if (parsed.positionals[0] !== "check") return true;
+  if (parsed.positionals[0] !== "check") return { check: false, localBytes: 0 };
   const { candidate, reference } = parsed.values;
   const sources = [candidate, ...reference ?? []].filter((s) => typeof s === "string");
-  let budget = IN_PROCESS_MAX_BYTES;
+  let total = 0;
   for (const s of sources) {
-    const bytes = await bytesUnder(s.startsWith("~/") ? path.join(process.env.HOME ?? "~", s.slice(2)) : s, budget);
-    if (bytes === null) return false;
-    budget -= bytes;
-    if (budget < 0) return false;
+    const bytes = await bytesUnder(s.startsWith("~/") ? path.join(process.env.HOME ?? "~", s.slice(2)) : s, FIXED_MMAP_MIN_BYTES - total);
+    if (bytes === null) return { check: true, localBytes: null };
+    total += bytes;
+    if (total > FIXED_MMAP_MIN_BYTES) break;
   }
-  return true;
+  return { check: true, localBytes: total };
 }
 async function bytesUnder(p, limit) {
   const s = await stat(p).catch(() => null);
@@ -74,8 +75,10 @@ async function bytesUnder(p, limit) {
 
 // src/cli-main.ts
 var INTERNAL_ERROR = 4;
+var weight = await weighCommand(process.argv.slice(2));
 await runCheckProcess(new URL(`./cli-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
   internalErrorCode: INTERNAL_ERROR,
-  // A small local check runs in this process (small-check.ts): a second start-up would cost more than it saves.
-  small: () => isSmallCheck(process.argv.slice(2))
+  // Every command but a check, and a small local check, runs in this process; a big or remote check gets the fixed mmap threshold (check-weight.ts).
+  small: !weight.check || weight.localBytes !== null && weight.localBytes < IN_PROCESS_MAX_BYTES,
+  fixedMmapThreshold: weight.localBytes === null || weight.localBytes > FIXED_MMAP_MIN_BYTES
 });

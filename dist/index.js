@@ -7,14 +7,14 @@ var SEMI_SPACE_MB = 4;
 var MMAP_THRESHOLD = "131072";
 var FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
 async function runCheckProcess(check, opts) {
-  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || await opts.small?.()) {
+  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || opts.small) {
     const m = await import(check.href);
     await m.checkWith();
     return;
   }
   const child = spawn(process.execPath, [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, fileURLToPath(check), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env }
+    env: opts.fixedMmapThreshold ? { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env } : process.env
   });
   const forward = (signal) => child.kill(signal);
   for (const s of FORWARDED) process.on(s, forward);
@@ -36,4 +36,8 @@ async function runCheckProcess(check, opts) {
 
 // src/index.ts
 var FAILED = 1;
-await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), { internalErrorCode: FAILED });
+await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
+  internalErrorCode: FAILED,
+  // A step's references are Hub repos, mostly: their size is not known here (src/common/check-weight.ts).
+  fixedMmapThreshold: true
+});

@@ -9,4 +9,8 @@ import { runCheckProcess } from "./common/check-process.js";
 const FAILED = 1;
 
 // The step's module beside this one, in the same form (.js bundled, .ts from source).
-await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), { internalErrorCode: FAILED });
+await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
+  internalErrorCode: FAILED,
+  // A step's references are Hub repos, mostly: their size is not known here (src/common/check-weight.ts).
+  fixedMmapThreshold: true,
+});

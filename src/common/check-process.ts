@@ -4,14 +4,16 @@
  * cannot change for itself.
  * - A small young generation (`--max-semi-space-size`). Node lets it grow to ~48 MiB, and the engine's
  *   many short-lived objects (promises and views around every row read) make it do so.
- * - glibc's mmap threshold fixed at its initial 128 KiB (`MALLOC_MMAP_THRESHOLD_`). By default glibc
- *   raises it to the largest block freed (up to 32 MiB), after which the engine's churn of
- *   128 KiB-8 MiB typed arrays is served from arenas that fragment and never shrink.
+ * - glibc's mmap threshold fixed at its initial 128 KiB (`MALLOC_MMAP_THRESHOLD_`), when the launcher
+ *   asks (`fixedMmapThreshold`). By default glibc raises it to the largest block freed (up to 32 MiB),
+ *   after which the engine's churn of 128 KiB-8 MiB typed arrays is served from arenas that fragment
+ *   and never shrink; fixed, every such block is a fresh mmap, paid in page faults (~10% of the time
+ *   on a mid-size check), so it is for the checks where the peak would otherwise near the limit.
  * Other C libraries ignore the variable; a value already in the environment is kept.
  *
  * FROMSCRATCH_IN_PROCESS=1 runs the check in the launcher's process instead, as does running an entry
  * from source (the tests' TypeScript loader would start again in the child), and a launcher that says
- * its check is small (the CLI's, small-check.ts).
+ * its check is small (the CLI's, check-weight.ts).
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,18 +40,18 @@ export function isEntry(moduleUrl: string): boolean {
  * Run the module at `check` as a child process with this one's arguments, standard streams, Node
  * options and environment (plus the settings above); resolves when it has ended. Its exit code becomes
  * this process's; a check killed by a signal kills this process with it. A check that cannot be
- * started is reported on stderr with `internalErrorCode`. In process instead (see above; `small` says
- * whether the check is small), the module is imported here and its `checkWith()` awaited.
+ * started is reported on stderr with `internalErrorCode`. In process instead (see above; `small`: the
+ * launcher's check is small), the module is imported here and its `checkWith()` awaited.
  */
-export async function runCheckProcess(check: URL, opts: { internalErrorCode: number; small?: () => Promise<boolean> }): Promise<void> {
-  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || (await opts.small?.())) {
+export async function runCheckProcess(check: URL, opts: { internalErrorCode: number; small?: boolean; fixedMmapThreshold: boolean }): Promise<void> {
+  if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || opts.small) {
     const m = (await import(check.href)) as CheckModule;
     await m.checkWith();
     return;
   }
   const child = spawn(process.execPath, [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, fileURLToPath(check), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env },
+    env: opts.fixedMmapThreshold ? { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env } : process.env,
   });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const s of FORWARDED) process.on(s, forward);

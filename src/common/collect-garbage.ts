@@ -12,6 +12,7 @@
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
+import { releaseScratch } from "./scratch.js";
 
 let gc: (() => void) | null | undefined;
 
@@ -20,6 +21,8 @@ const WORTH_BYTES = 32 << 20;
 
 export function collectGarbage(): void {
   if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
+  // The hot loops' reusable blocks are dropped too: the next stage takes what it needs.
+  releaseScratch();
   if (gc === undefined) {
     try {
       setFlagsFromString("--expose-gc");

@@ -5,6 +5,7 @@
  * test the matching on the odd ones.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
+import { Scratch } from "../common/scratch.js";
 import { type Matrix, leadingCols, pickRows, rowBlock, rowCosines } from "./matrix.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import { type PermutationTest, permutationTest } from "../stats/permutation.js";
@@ -55,12 +56,13 @@ const COS_BLOCK_CELLS = 1 << 18;
  * (m x n) when the assignment runs the other way (Float32: half the memory of the cosines, which are
  * scored a block of rows at a time).
  */
+const COS_BLOCK = new Scratch();
 function absCosines(c: Matrix, r: Matrix, cols: Int32Array | undefined, swap: boolean): Float32Array {
   const n = c.rows;
   const m = r.rows;
   const out = new Float32Array(n * m);
   const step = Math.max(1, Math.min(n, Math.floor(COS_BLOCK_CELLS / Math.max(1, m))));
-  const block = new Float64Array(step * m);
+  const block = COS_BLOCK.take(step * m);
   for (let i0 = 0; i0 < n; i0 += step) {
     const rows = Math.min(step, n - i0);
     const cos = rowCosines(rowBlock(c, i0, i0 + rows), r, cols, block);

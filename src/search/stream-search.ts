@@ -31,6 +31,7 @@
  * transposed look at square matrices under permutation.
  */
 import { collectGarbage } from "../common/collect-garbage.js";
+import { Scratch } from "../common/scratch.js";
 import { FromScratchError } from "../common/errors.js";
 import { count } from "../common/words.js";
 import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
@@ -825,8 +826,9 @@ async function chooseLayers(selector: Awaited<ReturnType<typeof selectorSketches
   return chosen;
 }
 
+const BEST_COS = new Scratch();
 function meanBestCos(c: Matrix, r: Matrix, cols: Int32Array): number {
-  const cos = rowCosines(c, r, cols);
+  const cos = rowCosines(c, r, cols, BEST_COS.take(c.rows * r.rows));
   let total = 0;
   for (let i = 0; i < c.rows; i++) {
     let b = 0;

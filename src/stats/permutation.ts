@@ -24,6 +24,15 @@
  */
 import { normalTailLog10 } from "./pvalues.js";
 import { rowDots } from "../search/dots.js";
+import { Scratch } from "../common/scratch.js";
+
+/** One test's working blocks, reused from test to test (a test is synchronous). */
+const SIDE_A = new Scratch();
+const SIDE_B = new Scratch();
+const UNITS_A = new Scratch();
+const UNITS_B = new Scratch();
+const PRODUCTS_A = new Scratch();
+const PRODUCTS_B = new Scratch();
 
 export interface PermutationTest {
   /** Units permuted (n). */
@@ -52,8 +61,8 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
   const n = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n < 3 || m < 1) return null;
-  const ca = standardised(a, n, m, cols, axis);
-  const cb = standardised(b, n, m, cols, axis);
+  const ca = standardised(a, n, m, cols, axis, SIDE_A.take(m * n));
+  const cb = standardised(b, n, m, cols, axis, SIDE_B.take(m * n));
   if (!ca || !cb) return null;
   let t = 0;
   let ssa = 0;
@@ -82,10 +91,10 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
  *
  * Feature-major Float64 [m, n] (feature k of unit u at k * n + u), so every pass runs along memory: the
  * per-feature steps over one row, the per-unit ones accumulate a length per unit across rows.
- * Null when every unit is the same (nothing to permute).
+ * Null when every unit is the same (nothing to permute). Written into `into` (m * n) when given.
  */
-export function standardised(x: Float32Array, n: number, m: number, cols: number, axis: UnitAxis): Float64Array | null {
-  const out = new Float64Array(m * n);
+export function standardised(x: Float32Array, n: number, m: number, cols: number, axis: UnitAxis, into?: Float64Array): Float64Array | null {
+  const out = into ?? new Float64Array(m * n);
   if (axis === "cols") for (let i = 0; i < m * n; i++) out[i] = x[i]!;
   else for (let u = 0; u < n; u++) for (let k = 0, i = u * cols; k < m; k++, i++) out[k * n + u] = x[i]!;
   const inv = new Float64Array(n);
@@ -152,8 +161,8 @@ function scaleRow(x: Float64Array, o: number, n: number, s: number): void {
  * row-dot kernel on the feature rows (every entry summed over units in order).
  */
 function gramInner(ca: Float64Array, cb: Float64Array, n: number, m: number): number {
-  const ga = rowDots(ca, m, ca, m, n);
-  const gb = rowDots(cb, m, cb, m, n);
+  const ga = rowDots(ca, m, ca, m, n, PRODUCTS_A.take(m * m));
+  const gb = rowDots(cb, m, cb, m, n, PRODUCTS_B.take(m * m));
   let s = 0;
   for (let i = 0; i < m * m; i++) s += ga[i]! * gb[i]!;
   return s;
@@ -161,15 +170,14 @@ function gramInner(ca: Float64Array, cb: Float64Array, n: number, m: number): nu
 
 /** ‖Ā B̄ᵀ‖²_F through the n x n cross products (cheaper when n <= 2m), by the row-dot kernel on the units. */
 function crossSquares(ca: Float64Array, cb: Float64Array, n: number, m: number): number {
-  const cross = rowDots(unitMajor(ca, n, m), n, unitMajor(cb, n, m), n, m);
+  const cross = rowDots(unitMajor(ca, n, m, UNITS_A.take(n * m)), n, unitMajor(cb, n, m, UNITS_B.take(n * m)), n, m, PRODUCTS_A.take(n * n));
   let s = 0;
   for (let i = 0; i < n * n; i++) s += cross[i]! * cross[i]!;
   return s;
 }
 
-/** Feature-major [m, n] -> unit-major [n, m]. */
-function unitMajor(x: Float64Array, n: number, m: number): Float64Array {
-  const out = new Float64Array(n * m);
+/** Feature-major [m, n] -> unit-major [n, m], into `out`. */
+function unitMajor(x: Float64Array, n: number, m: number, out: Float64Array): Float64Array {
   for (let k = 0; k < m; k++) for (let u = 0, i = k * n; u < n; u++, i++) out[u * m + k] = x[i]!;
   return out;
 }
