@@ -1927,6 +1927,35 @@ function pearson(a, b, index) {
   if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
   return clamp(cab / Math.sqrt(caa * cbb));
 }
+function momentsOf(a) {
+  const n2 = a.length;
+  let sa = 0;
+  for (let i = 0; i < n2; i++) sa += a[i];
+  const mean = sa / n2;
+  let ss = 0;
+  for (let i = 0; i < n2; i++) {
+    const d = a[i] - mean;
+    ss += d * d;
+  }
+  return { mean, ss };
+}
+function pearsonOfMany() {
+  const known = /* @__PURE__ */ new Map();
+  const of = (x) => {
+    let m = known.get(x);
+    if (!m) known.set(x, m = momentsOf(x));
+    return m;
+  };
+  return (a, b) => {
+    const n2 = a.length;
+    const { mean: ma, ss: caa } = of(a);
+    const { mean: mb, ss: cbb } = of(b);
+    let cab = 0;
+    for (let i = 0; i < n2; i++) cab += (a[i] - ma) * (b[i] - mb);
+    if (!(caa > 0 && cbb > 0) || !Number.isFinite(cab)) return null;
+    return clamp(cab / Math.sqrt(caa * cbb));
+  };
+}
 function relativeSquaredDifference(a, b) {
   let d = 0;
   let n2 = 0;
@@ -4242,6 +4271,7 @@ function nullsFor(pairs) {
     groups.set(key, g);
   });
   const dupR = /* @__PURE__ */ new Map();
+  const pearsonOf = pearsonOfMany();
   return pairs.map((p, i) => {
     if (!p) return null;
     const values = shiftedControls(p);
@@ -4253,9 +4283,9 @@ function nullsFor(pairs) {
       if (q.layer === p.layer) continue;
       const key = Math.min(i, j) * pairs.length + Math.max(i, j);
       let dup = dupR.get(key);
-      if (dup === void 0) dupR.set(key, dup = pearson(p.b, q.b));
+      if (dup === void 0) dupR.set(key, dup = pearsonOf(p.b, q.b));
       if (dup !== null && Math.abs(dup) > DUPLICATE_LAYER_R) continue;
-      const r = pearson(p.a, q.b);
+      const r = pearsonOf(p.a, q.b);
       if (r !== null) {
         values.push(r);
         cross++;
@@ -5405,9 +5435,10 @@ function summariseComponent(comp, tensors, thresholds, search, family) {
 function layerMatrix(pairs, samples) {
   const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
   const isNorm = (p) => /norm/.test(p.role) && p.colsSampled === 1;
-  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
+  const pearson2 = pearsonOfMany();
+  const m = layerMatrixOf(samples, (p) => informative.has(p.role), pearson2);
   if (!m) return null;
-  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
+  const np = layerMatrixOf(samples, isNorm, pearson2);
   const nc = layerMatrixOf(samples, isNorm, rawCosine);
   const align = (x) => x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null;
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };

@@ -8,7 +8,7 @@ import { decideComponent, tensorEvidence } from "../policy/policy.js";
 import { isByteIdentical } from "../report/format.js";
 import type { ComponentResult, LayerMatrix, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SampledPair, layerMatrixOf, rawCosine } from "../stats/controls.js";
-import { pearson } from "../stats/pair-stats.js";
+import { pearsonOfMany } from "../stats/pair-stats.js";
 
 /** Aggregates and verdict of a component from its tensor results. */
 export function summariseComponent(
@@ -56,9 +56,11 @@ export function summariseComponent(
 export function layerMatrix(pairs: AlignedPair[], samples: (SampledPair | null)[]): LayerMatrix | null {
   const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
   const isNorm = (p: SampledPair) => /norm/.test(p.role) && p.colsSampled === 1;
-  const m = layerMatrixOf(samples, (p) => informative.has(p.role), (a, b) => pearson(a, b));
+  // Every sample meets every other layer's: each array's moments once.
+  const pearson = pearsonOfMany();
+  const m = layerMatrixOf(samples, (p) => informative.has(p.role), pearson);
   if (!m) return null;
-  const np = layerMatrixOf(samples, isNorm, (a, b) => pearson(a, b));
+  const np = layerMatrixOf(samples, isNorm, pearson);
   const nc = layerMatrixOf(samples, isNorm, rawCosine);
   const align = (x: typeof np) => (x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null);
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };

@@ -7,7 +7,7 @@
  *   share by construction (unused-token rows, per-channel scales) and destroys
  *   the element-by-element correspondence a copy would have.
  */
-import { pearson } from "./pair-stats.js";
+import { pearson, pearsonOfMany } from "./pair-stats.js";
 import type { SampleGrid } from "./sample.js";
 
 export interface SampledPair {
@@ -112,8 +112,10 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
     g.push(i);
     groups.set(key, g);
   });
-  // Pearson is symmetric bit for bit, so each reference-pair duplicate check is computed once.
+  // Pearson is symmetric bit for bit, so each reference-pair duplicate check is computed once; each
+  // sample meets up to MAX_CROSS others, so its moments are computed once too.
   const dupR = new Map<number, number | null>();
+  const pearsonOf = pearsonOfMany();
   return pairs.map((p, i) => {
     if (!p) return null;
     const values = shiftedControls(p);
@@ -126,9 +128,9 @@ export function nullsFor(pairs: (SampledPair | null)[]): (NullStats | null)[] {
       // A reference that duplicated its own layers makes this control a copy of the match: skip it.
       const key = Math.min(i, j) * pairs.length + Math.max(i, j);
       let dup = dupR.get(key);
-      if (dup === undefined) dupR.set(key, (dup = pearson(p.b, q.b)));
+      if (dup === undefined) dupR.set(key, (dup = pearsonOf(p.b, q.b)));
       if (dup !== null && Math.abs(dup) > DUPLICATE_LAYER_R) continue;
-      const r = pearson(p.a, q.b);
+      const r = pearsonOf(p.a, q.b);
       if (r !== null) {
         values.push(r);
         cross++;
