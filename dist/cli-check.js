@@ -12043,10 +12043,16 @@ async function main(argv, io) {
 }
 
 // src/common/check-process.ts
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 function isEntry(moduleUrl) {
   const entry = process.argv[1];
-  return entry !== void 0 && pathToFileURL(entry).href === moduleUrl;
+  if (entry === void 0) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
 }
 
 // src/cli-check.ts

@@ -2,7 +2,7 @@ import { createRequire as __fsCreateRequire } from 'node:module'; const require 
 
 // src/common/check-process.ts
 import { spawn } from "node:child_process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 var SEMI_SPACE_MB = 4;
 var MMAP_THRESHOLD = "131072";
 var FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -28,6 +28,8 @@ async function runCheckProcess(check, opts) {
 `);
     process.exitCode = opts.internalErrorCode;
   } else if (ended.signal) {
+    process.stderr.write(`the check process (${fileURLToPath(check)}) was ended by ${ended.signal}
+`);
     process.kill(process.pid, ended.signal);
   } else {
     process.exitCode = ended.code ?? opts.internalErrorCode;

@@ -6,12 +6,13 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { symlink } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tempEnv } from "./helpers/temp.js";
+import { tempDir, tempEnv } from "./helpers/temp.js";
 import { tiny } from "./helpers/fixtures.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -63,6 +64,20 @@ describe("the bundled CLI checks in a child process", () => {
     expect(r.stderr).toContain(missing);
   });
 
+  it("the check's bundle run directly, through a symlink too, is the CLI (it knows it is the entry)", async () => {
+    const dir = await tempDir("check-link");
+    const link = path.join(dir, "check.js");
+    await symlink(path.join(REPO_ROOT, "dist/cli-check.js"), link);
+    const direct = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [link, "check", "--candidate", llmB, "--reference", llmA, "--quiet", "--format", "json"], { env: { PATH: process.env.PATH ?? "", ...tempEnv() } });
+      let stdout = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.on("close", (code) => resolve({ code, stdout }));
+    });
+    expect(direct.code).toBe(0);
+    expect((JSON.parse(direct.stdout) as { verdict: string }).verdict).toBe("independent");
+  });
+
   it.runIf(existsSync("/proc/self/environ"))("runs the check with its memory settings, and a SIGTERM to the launcher (a cancelled job) ends the check too", async () => {
     // A Hub that accepts connections and never answers: the check waits on it.
     const sockets = new Set<import("node:net").Socket>();
@@ -75,6 +90,8 @@ describe("the bundled CLI checks in a child process", () => {
         env: { PATH: process.env.PATH ?? "", ...tempEnv() },
         stdio: ["ignore", "pipe", "pipe"],
       });
+      let stderr = "";
+      launcher.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => launcher.on("close", (code, signal) => r({ code, signal })));
       // The check process: the launcher's child, once it is waiting on the Hub.
       let check = 0;
@@ -91,6 +108,7 @@ describe("the bundled CLI checks in a child process", () => {
       expect(environ).toContain("MALLOC_MMAP_THRESHOLD_=131072");
       launcher.kill("SIGTERM");
       expect(await closed).toEqual({ code: null, signal: "SIGTERM" });
+      expect(stderr).toMatch(/the check process \(.*cli-check\.js\) was ended by SIGTERM/);
       expect(existsSync(`/proc/${check}`)).toBe(false);
     } finally {
       for (const s of sockets) s.destroy();

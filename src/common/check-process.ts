@@ -16,7 +16,8 @@
  * its check is small (the CLI's, check-weight.ts).
  */
 import { spawn } from "node:child_process";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 /** The young generation's semi-spaces, MiB (Node's default grows to 16 each). */
 const SEMI_SPACE_MB = 4;
@@ -30,10 +31,15 @@ export interface CheckModule {
   checkWith(): Promise<void>;
 }
 
-/** True when the module at `moduleUrl` is this process's entry script (the launcher started it). */
+/** True when the module at `moduleUrl` is this process's entry script (the launcher started it, or a user ran it directly, through a symlink or not). */
 export function isEntry(moduleUrl: string): boolean {
   const entry = process.argv[1];
-  return entry !== undefined && pathToFileURL(entry).href === moduleUrl;
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -64,6 +70,8 @@ export async function runCheckProcess(check: URL, opts: { internalErrorCode: num
     process.stderr.write(`internal error: could not start the check (${process.execPath} ${fileURLToPath(check)}): ${ended.message}\n`);
     process.exitCode = opts.internalErrorCode;
   } else if (ended.signal) {
+    // Killed (a cancelled job, or the kernel out of memory): said, then the same end for this process.
+    process.stderr.write(`the check process (${fileURLToPath(check)}) was ended by ${ended.signal}\n`);
     process.kill(process.pid, ended.signal);
   } else {
     process.exitCode = ended.code ?? opts.internalErrorCode;
