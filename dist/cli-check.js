@@ -3806,9 +3806,14 @@ var BEST_COS = new Scratch();
 function meanBestCos(c, r, cols) {
   const cos = rowCosines(c, r, cols, BEST_COS.take(c.rows * r.rows));
   let total = 0;
+  const m = r.rows;
   for (let i = 0; i < c.rows; i++) {
     let b = 0;
-    for (let j = 0; j < r.rows; j++) b = Math.max(b, Math.abs(cos[i * r.rows + j]));
+    for (let k = i * m, end = k + m; k < end; k++) {
+      const v = cos[k];
+      if (v > b) b = v;
+      else if (-v > b) b = -v;
+    }
     total += b;
   }
   return total / Math.max(1, c.rows);
