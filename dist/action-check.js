@@ -3209,12 +3209,12 @@ function absCosines(c, r, cols, swap) {
 }
 function dotSign(c, r, i, j, cols) {
   const w = cols ? cols.length : Math.min(c.cols, r.cols);
-  let dot2 = 0;
+  let dot = 0;
   for (let x = 0; x < w; x++) {
     const col = cols ? cols[x] : x;
-    dot2 += c.data[i * c.cols + col] * r.data[j * r.cols + col];
+    dot += c.data[i * c.cols + col] * r.data[j * r.cols + col];
   }
-  return dot2 < 0 ? -1 : 1;
+  return dot < 0 ? -1 : 1;
 }
 function matchRows(cFull, r, modulus = 0) {
   const picked = searchRows(cFull.rows, modulus);
@@ -3661,9 +3661,9 @@ function sparseGreedy(col, score, n2, m) {
   return out;
 }
 function profileCos(s, i, j) {
-  let dot2 = 0;
-  for (let x = 0; x < s.k; x++) dot2 += s.c[i * s.k + x] * s.r[j * s.k + x];
-  return dot2;
+  let dot = 0;
+  for (let x = 0; x < s.k; x++) dot += s.c[i * s.k + x] * s.r[j * s.k + x];
+  return dot;
 }
 function withSigns(a, signing, n2, m) {
   const sign = new Float32Array(n2);
@@ -4961,43 +4961,28 @@ function shiftedControls(p) {
     }
     return out;
   }
-  const ac = centred(p.a);
-  const bc = centred(p.b);
-  const caa = squares(ac);
-  const cbb = squares(bc);
+  const { mean: ma, ss: caa } = momentsOf(p.a);
+  const { mean: mb, ss: cbb } = momentsOf(p.b);
   if (!(caa > 0 && cbb > 0)) return out;
-  const r = (cab) => Number.isFinite(cab) ? out.push(Math.max(-1, Math.min(1, cab / Math.sqrt(caa * cbb)))) : 0;
+  const push = (cab) => Number.isFinite(cab) ? out.push(clamp(cab / Math.sqrt(caa * cbb))) : 0;
+  const dot = (i, j, len) => {
+    let s = 0;
+    for (let k = 0; k < len; k++) s += (p.a[i + k] - ma) * (p.b[j + k] - mb);
+    return s;
+  };
   const n2 = mr * mc;
   for (const s of SHIFTS) {
     if (s < mr) {
       const cut = (mr - s) * mc;
-      r(dot(ac, 0, bc, s * mc, cut) + dot(ac, cut, bc, 0, n2 - cut));
+      push(dot(0, s * mc, cut) + dot(cut, 0, n2 - cut));
     }
     if (s < mc) {
       let cab = 0;
-      for (let o = 0; o < n2; o += mc) cab += dot(ac, o, bc, o + s, mc - s) + dot(ac, o + mc - s, bc, o, s);
-      r(cab);
+      for (let o = 0; o < n2; o += mc) cab += dot(o, o + s, mc - s) + dot(o + mc - s, o, s);
+      push(cab);
     }
   }
   return out;
-}
-function centred(x) {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i];
-  const mean = sum / x.length;
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i] - mean;
-  return out;
-}
-function squares(x) {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
-  return s;
-}
-function dot(a, i, b, j, len) {
-  let s = 0;
-  for (let k = 0; k < len; k++) s += a[i + k] * b[j + k];
-  return s;
 }
 function summarise2(values) {
   const n2 = values.length;
@@ -5124,8 +5109,8 @@ function vectorPermutationTest(a, b) {
 var PERMUTATIONS = 400;
 function conjugationTest(a, b, n2) {
   if (n2 < 4) return null;
-  const ca = centred2(a);
-  const cb = centred2(b);
+  const ca = centred(a);
+  const cb = centred(b);
   const ssa = ca.reduce((s, x) => s + x * x, 0);
   const ssb = cb.reduce((s, x) => s + x * x, 0);
   if (!(ssa > 0 && ssb > 0)) return null;
@@ -5166,7 +5151,7 @@ function conjugationTest(a, b, n2) {
   const z = (t0 - mean) / sd;
   return { units: n2, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t0 / Math.sqrt(ssa * ssb) };
 }
-function centred2(x) {
+function centred(x) {
   let m = 0;
   for (const v of x) m += v;
   m /= x.length;

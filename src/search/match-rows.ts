@@ -50,13 +50,14 @@ function searchRows(n: number, modulus: number): Int32Array {
 
 /** Cells of the Float64 cosine block scored at a time (2 MiB): the whole n x m block is never held in Float64. */
 const COS_BLOCK_CELLS = 1 << 18;
+/** The Float64 block those cosines are scored into, reused from call to call. */
+const COS_BLOCK = new Scratch();
 
 /**
  * |cos| of every candidate row with every reference row over `cols`, as an n x m matrix or its transpose
  * (m x n) when the assignment runs the other way (Float32: half the memory of the cosines, which are
  * scored a block of rows at a time).
  */
-const COS_BLOCK = new Scratch();
 function absCosines(c: Matrix, r: Matrix, cols: Int32Array | undefined, swap: boolean): Float32Array {
   const n = c.rows;
   const m = r.rows;

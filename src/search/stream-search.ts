@@ -826,6 +826,7 @@ async function chooseLayers(selector: Awaited<ReturnType<typeof selectorSketches
   return chosen;
 }
 
+/** The layer choice's cosine block, reused from pair to pair. */
 const BEST_COS = new Scratch();
 function meanBestCos(c: Matrix, r: Matrix, cols: Int32Array): number {
   const cos = rowCosines(c, r, cols, BEST_COS.take(c.rows * r.rows));

@@ -7,7 +7,7 @@
  *   share by construction (unused-token rows, per-channel scales) and destroys
  *   the element-by-element correspondence a copy would have.
  */
-import { pearson, pearsonOfMany } from "./pair-stats.js";
+import { clamp, momentsOf, pearson, pearsonOfMany } from "./pair-stats.js";
 import type { SampleGrid } from "./sample.js";
 
 export interface SampledPair {
@@ -48,50 +48,32 @@ function shiftedControls(p: SampledPair): number[] {
     return out;
   }
   // A shift only reorders b: the means and sums of squares are those of the unshifted pair, so each
-  // shift costs one pass of products over the centred samples, read in place.
-  const ac = centred(p.a);
-  const bc = centred(p.b);
-  const caa = squares(ac);
-  const cbb = squares(bc);
+  // shift costs one pass of centred products, both samples read in place.
+  const { mean: ma, ss: caa } = momentsOf(p.a);
+  const { mean: mb, ss: cbb } = momentsOf(p.b);
   if (!(caa > 0 && cbb > 0)) return out;
-  const r = (cab: number) => (Number.isFinite(cab) ? out.push(Math.max(-1, Math.min(1, cab / Math.sqrt(caa * cbb)))) : 0);
+  const push = (cab: number) => (Number.isFinite(cab) ? out.push(clamp(cab / Math.sqrt(caa * cbb))) : 0);
+  /** Σ (a[i + k] − ma)(b[j + k] − mb) over k < len. */
+  const dot = (i: number, j: number, len: number) => {
+    let s = 0;
+    for (let k = 0; k < len; k++) s += (p.a[i + k]! - ma) * (p.b[j + k]! - mb);
+    return s;
+  };
   const n = mr * mc;
   for (const s of SHIFTS) {
     if (s < mr) {
       // Row r against b's row (r + s) mod mr: two runs of the flat arrays.
       const cut = (mr - s) * mc;
-      r(dot(ac, 0, bc, s * mc, cut) + dot(ac, cut, bc, 0, n - cut));
+      push(dot(0, s * mc, cut) + dot(cut, 0, n - cut));
     }
     if (s < mc) {
       // Column c against b's column (c + s) mod mc, row by row.
       let cab = 0;
-      for (let o = 0; o < n; o += mc) cab += dot(ac, o, bc, o + s, mc - s) + dot(ac, o + mc - s, bc, o, s);
-      r(cab);
+      for (let o = 0; o < n; o += mc) cab += dot(o, o + s, mc - s) + dot(o + mc - s, o, s);
+      push(cab);
     }
   }
   return out;
-}
-
-function centred(x: Float32Array): Float64Array {
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += x[i]!;
-  const mean = sum / x.length;
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = x[i]! - mean;
-  return out;
-}
-
-function squares(x: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < x.length; i++) s += x[i]! * x[i]!;
-  return s;
-}
-
-/** Σ a[i + k] b[j + k] over k < len. */
-function dot(a: Float64Array, i: number, b: Float64Array, j: number, len: number): number {
-  let s = 0;
-  for (let k = 0; k < len; k++) s += a[i + k]! * b[j + k]!;
-  return s;
 }
 
 function summarise(values: number[]): NullStats {

@@ -139,7 +139,7 @@ export class PairAccumulator {
   }
 }
 
-function clamp(x: number): number {
+export function clamp(x: number): number {
   return x > 1 ? 1 : x < -1 ? -1 : x;
 }
 
@@ -169,12 +169,12 @@ export function pearson(a: Float32Array, b: Float32Array, index?: (i: number) =>
 }
 
 /** An array's mean and centred sum of squares, as `pearson` computes them. */
-interface Moments {
+export interface Moments {
   mean: number;
   ss: number;
 }
 
-function momentsOf(a: Float32Array): Moments {
+export function momentsOf(a: Float32Array): Moments {
   const n = a.length;
   let sa = 0;
   for (let i = 0; i < n; i++) sa += a[i]!;
