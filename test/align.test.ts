@@ -71,6 +71,16 @@ describe("components", () => {
     expect([...assignComponents(cnn).values()].map((i) => i!.component)).toEqual(["model", "model", "model"]);
   });
 
+  it("a task head on a single tower belongs to the tower (a ViT classifier is one vision component, not vision + language)", () => {
+    const vit = ["vit.embeddings.patch_embeddings.projection.weight", "vit.encoder.layer.0.attention.attention.query.weight", "vit.layernorm.weight", "classifier.weight", "classifier.bias"];
+    expect([...assignComponents(vit).values()].map((i) => i!.component)).toEqual(["vision", "vision", "vision", "vision", "vision"]);
+    // A language model beside the tower (token embeddings, or a layer stack) stays its own component.
+    const vlm = ["visual.blocks.0.attn.qkv.weight", "model.layers.0.mlp.up_proj.weight", "lm_head.weight"];
+    expect([...assignComponents(vlm).values()].map((i) => i!.component)).toEqual(["vision", "language", "language"]);
+    const twoTowers = ["visual.blocks.0.attn.qkv.weight", "audio_tower.layers.0.fc1.weight", "classifier.weight"];
+    expect([...assignComponents(twoTowers).values()].map((i) => i!.component)).toEqual(["vision", "audio", "language"]);
+  });
+
   it("family spellings reduce to one (layer, role)", () => {
     expect(parseName("model.layers.3.self_attn.q_proj.weight")).toEqual({ layer: 3, role: "attn.q.weight" });
     expect(parseName("layers.3.attention.wq.weight")).toEqual({ layer: 3, role: "attn.q.weight" });

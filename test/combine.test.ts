@@ -4,7 +4,7 @@
  * p-values copies reach (10^-3000) without underflow.
  */
 import { describe, expect, it } from "vitest";
-import { bonferroniLog10, cauchyCombineLog10 } from "../src/stats/combine.js";
+import { bonferroniLog10, cauchyCombineLog10, combineLog10 } from "../src/stats/combine.js";
 import { xorshiftOpen } from "./helpers/xorshift.js";
 
 const rng = xorshiftOpen;
@@ -61,5 +61,41 @@ describe("Bonferroni over the family", () => {
     expect(bonferroniLog10(-8, 100)).toBeCloseTo(-6, 10);
     expect(bonferroniLog10(-1, 1000)).toBe(0);
     expect(bonferroniLog10(-5, 0)).toBe(-5);
+  });
+});
+
+describe("the component's combination (Cauchy or min-p, paid twice)", () => {
+  it("is not dragged by many pieces at p ~ 1: one strong piece among 40 null ones still counts", () => {
+    const pieces = [-4, ...Array.from({ length: 40 }, () => -0.0004)];
+    // The Cauchy alone is pulled towards 1 by 40 terms of about -318 each.
+    expect(cauchyCombineLog10(pieces)).toBeGreaterThan(-0.5);
+    const c = combineLog10(pieces);
+    expect(c.rule).toBe("min-p");
+    expect(c.log10p).toBeCloseTo(-4 + Math.log10(41) + Math.log10(2), 6);
+  });
+
+  it("keeps the Cauchy's power when evidence is spread over many pieces", () => {
+    const c = combineLog10(Array.from({ length: 20 }, () => -4));
+    expect(c.rule).toBe("cauchy");
+    expect(c.log10p).toBeCloseTo(-4 + Math.log10(2), 2);
+  });
+
+  it("is calibrated under independence and under perfect dependence", () => {
+    const r = rng(5);
+    const trials = 20000;
+    for (const k of [2, 10, 40]) {
+      let at10 = 0;
+      let at01 = 0;
+      let equal01 = 0;
+      for (let i = 0; i < trials; i++) {
+        if (combineLog10(Array.from({ length: k }, () => Math.log10(r()))).log10p <= -1) at10++;
+        const lp = Math.log10(r());
+        if (combineLog10(Array.from({ length: k }, () => lp)).log10p <= -2) equal01++;
+        if (combineLog10(Array.from({ length: k }, () => Math.log10(r()))).log10p <= -2) at01++;
+      }
+      expect(at10 / trials, `k ${k}`).toBeLessThan(0.1);
+      expect(at01 / trials, `k ${k}`).toBeLessThan(0.01);
+      expect(equal01 / trials, `k ${k}`).toBeLessThan(0.01);
+    }
   });
 });

@@ -215,12 +215,26 @@ export function assignComponents(names: string[], spec?: ComponentSpec | null): 
   // What no prefix claimed: the language model of a multimodal checkpoint, except in a detection or
   // segmentation model (a backbone or heads, and no token embeddings or LM head): there, its heads.
   const detection = heads;
-  const rest = detection && !detected.includes("language") && !names.some((n, i) => detected[i] === null && LANGUAGE_MARKERS.test(n)) ? "head" : "language";
+  const undetected = names.filter((_, i) => detected[i] === null);
+  const rest = detection && !detected.includes("language") && !undetected.some((n) => LANGUAGE_MARKERS.test(n)) ? "head" : (taskHeadOf(detected, undetected) ?? "language");
   names.forEach((n, i) => {
     const c = detected[i] ?? (multimodal ? rest : "model");
     out.set(n, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n) });
   });
   return out;
+}
+
+/**
+ * A task head on a single tower (a ViT classifier's `classifier.*`, a pooler) belongs to that tower: when
+ * every prefix found names one component and what is left has no token embeddings, no LM head and no
+ * layer stack, the rest is that component's head, not a language model of its own (a 6-class head alone
+ * would be a component "too thin to decide").
+ */
+function taskHeadOf(detected: (string | null)[], undetected: string[]): string | null {
+  const kinds = new Set(detected.filter((c): c is string => c !== null));
+  if (kinds.size !== 1 || kinds.has("language") || kinds.has("head") || undetected.length === 0) return null;
+  if (undetected.some((n) => LANGUAGE_MARKERS.test(n) || parseName(n).layer !== null)) return null;
+  return [...kinds][0]!;
 }
 
 /** Components that may hold each other's weights: a text-only `model` is a `language` model. */

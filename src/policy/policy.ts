@@ -6,7 +6,7 @@
 import type { ComponentResult, FailOn, Family, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
 import { count } from "../common/words.js";
 import { fmtP } from "../report/format.js";
-import { bonferroniLog10, cauchyCombineLog10 } from "../stats/combine.js";
+import { bonferroniLog10, combineLog10 } from "../stats/combine.js";
 
 /**
  * Defaults, and why:
@@ -46,6 +46,7 @@ export interface ComponentEvidence {
   log10pCorrected: number;
   effect: number;
   tested: number;
+  rule: "cauchy" | "min-p";
 }
 
 /**
@@ -57,11 +58,11 @@ export function componentEvidence(tensors: TensorResult[], family: number, th: T
   const tested = tensors.filter(isTested);
   for (const t of tensors) t.standsOut = false;
   if (tested.length === 0) return null;
-  const log10p = cauchyCombineLog10(tested.map((t) => t.log10p!));
+  const { log10p, rule } = combineLog10(tested.map((t) => t.log10p!));
   const strongest = tested.reduce((a, b) => (b.log10p! < a.log10p! ? b : a));
   const perTensorFamily = tested.length * Math.max(1, family);
   for (const t of tested) t.standsOut = bonferroniLog10(t.log10p!, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
-  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest.effect ?? 0), tested: tested.length };
+  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest.effect ?? 0), tested: tested.length, rule };
 }
 
 /**
@@ -74,7 +75,7 @@ export function decideComponent(c: ComponentResult, family: number, th: Threshol
   c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
   if (evidence) {
-    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy", tensors: evidence.tested } });
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy-min-p", tensors: evidence.tested, decidedBy: evidence.rule } });
   } else {
     delete c.log10p;
     delete c.log10pCorrected;
@@ -111,7 +112,7 @@ export function componentVerdict(
   const corrected = c.log10pCorrected ?? 0;
   const effect = c.effect ?? 0;
   const evidence = () =>
-    `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
+    `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (${c.combination?.decidedBy === "min-p" ? "min-p" : "Cauchy"}), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
   if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };

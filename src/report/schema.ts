@@ -135,8 +135,12 @@ export interface ComponentResult {
   log10pCorrected?: number;
   /** Effect size of the component: |effect| of its strongest tensor (smallest p). */
   effect?: number;
-  /** How the tensors' p-values were combined ("cauchy": valid under dependence) and how many. */
-  combination?: { method: "cauchy"; tensors: number };
+  /**
+   * How the tensors' p-values were combined and how many: "cauchy-min-p" is the better of the Cauchy
+   * combination and min-p times the count, paid twice (src/stats/combine.ts); `decidedBy` names the one
+   * that gave the smaller p.
+   */
+  combination?: { method: "cauchy-min-p"; tensors: number; decidedBy: "cauchy" | "min-p" };
   /** Tensors recognised as a shared construction (not evidence), and their parameters. */
   deterministic?: { tensors: number; parameters: number };
   tensors: TensorResult[];

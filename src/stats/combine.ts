@@ -53,6 +53,28 @@ function log10OfTail(t: number): number {
   return Math.min(0, Math.log10(0.5 - Math.atan(t) / Math.PI));
 }
 
+/**
+ * The component's combination: the Cauchy combination and Bonferroni's min-p over the same pieces, the
+ * smaller of the two paid twice (Bonferroni over the two rules). Why both: the Cauchy combination adds up
+ * moderate evidence spread over many tensors, but each piece at p ≈ 1 subtracts up to 318 from its sum,
+ * so many uninformative pieces (unrelated layers paired by shape, conservative per-tensor p-values) can
+ * cancel one strong piece (a shared first conv layer among 30 unrelated ones). Min-p with its count paid
+ * (k·min p) cannot be dragged by large pieces and is valid under any dependence; the Cauchy combination is
+ * accurate in the tail under dependence (Liu & Xie 2020). Taking the better and paying 2 keeps both
+ * guarantees (measured: docs/calibration.md).
+ */
+export function combineLog10(log10ps: readonly number[]): { log10p: number; rule: "cauchy" | "min-p" } {
+  const k = log10ps.length;
+  if (k === 0) return { log10p: 0, rule: "cauchy" };
+  if (k === 1) return { log10p: Math.min(0, log10ps[0]!), rule: "cauchy" };
+  const cauchy = cauchyCombineLog10(log10ps);
+  let min = 0;
+  for (const lp of log10ps) if (lp < min) min = lp;
+  const minP = bonferroniLog10(min, k);
+  const rule = minP < cauchy ? "min-p" : "cauchy";
+  return { log10p: bonferroniLog10(Math.min(cauchy, minP), 2), rule };
+}
+
 /** Bonferroni over a family of `m` tests, in log10: log10 min(1, m·p). */
 export function bonferroniLog10(log10p: number, m: number): number {
   return Math.min(0, log10p + Math.log10(Math.max(1, m)));
