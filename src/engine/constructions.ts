@@ -21,6 +21,13 @@ import type { SampledPair } from "../stats/controls.js";
 import { conjugationTest } from "../stats/conjugation.js";
 import { relativeSquaredDifference } from "../stats/pair-stats.js";
 import { type Recognised, recognise, residualAfterConstruction } from "../stats/deterministic.js";
+import { roughness } from "../stats/position-grid.js";
+
+/**
+ * Below this roughness along its positions (src/stats/position-grid.ts; trained weight matrices ~1) a
+ * tensor with the same values on both sides is a smooth table, not a trained matrix: never decisive alone.
+ */
+const SMOOTH_ROUGHNESS = 0.5;
 
 /** Only pairs the direct test relates at least this strongly are checked (the check reads them whole). */
 const CHECK_BELOW_LOG10P = -3;
@@ -71,7 +78,10 @@ export async function recogniseConstructions(
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
     const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
     const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
-    if (!ra || !rb || ra.construction !== rb.construction) continue;
+    if (!ra || !rb || ra.construction !== rb.construction) {
+      if (!ra && !rb && relativeSquaredDifference(a.data, b.data) <= 1e-6) markSmooth(t, a);
+      continue;
+    }
     if (ra.construction !== "identity") {
       t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
       continue;
@@ -86,6 +96,14 @@ export async function recogniseConstructions(
     if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
     else delete t.permutation;
   }
+}
+
+/** Equal values that no recipe explains, in a table smooth along its positions: a structure, not a trained matrix. */
+function markSmooth(t: TensorResult, a: Dense): void {
+  if (Math.max(a.rows, a.cols) > 16384) return;
+  const r = roughness(a.data, a.rows, a.cols);
+  if (!(r < SMOOTH_ROUGHNESS)) return;
+  t.structureOnly = `the same values on both sides in a table smooth along its positions (roughness ${r.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the permutation null cannot price`;
 }
 
 /** Above this, a side's diagonal stands out of its off-diagonal entries (a normal score of the diagonal's mean). */

@@ -83,11 +83,33 @@ export function decideComponent(c: ComponentResult, family: number, th: Threshol
     delete c.combination;
   }
   Object.assign(c, componentVerdict(c, th, family));
+  if (c.verdict === "reused") {
+    const structural = structureOnlyReason(c.tensors, family, th);
+    if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
+  }
   if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
     c.verdict = "inconclusive";
     c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
   }
   return c;
+}
+
+/**
+ * A verdict driven only by tensors whose likeness the null cannot price (`structureOnly`: smooth tables
+ * with equal values) is no verdict: the reason it is `inconclusive`, or null when the other tensors reach
+ * `reused` on their own.
+ */
+function structureOnlyReason(tensors: TensorResult[], family: number, th: Thresholds): string | null {
+  const structural = tensors.filter((t) => isTested(t) && t.structureOnly);
+  if (structural.length === 0) return null;
+  const rest = tensors.filter((t) => isTested(t) && !t.structureOnly);
+  if (rest.length > 0) {
+    const { log10p } = combineLog10(rest.map((t) => t.log10p!));
+    const strongest = rest.reduce((a, b) => (b.log10p! < a.log10p! ? b : a));
+    if (bonferroniLog10(log10p, family) <= Math.log10(th.level) && Math.abs(strongest.effect ?? 0) >= th.minEffect) return null;
+  }
+  const first = structural[0]!;
+  return `driven only by a structure the null cannot price: ${first.candidate} has ${first.structureOnly}; without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
 }
 
 /** The family every component's p-value is corrected over: each candidate component against each reference. */

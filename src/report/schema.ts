@@ -69,6 +69,12 @@ export interface TensorResult {
    * instead (`residualTested`: then `permutation` holds that test).
    */
   deterministic?: { construction: string; explained: number; detail: string; residualTested?: boolean };
+  /**
+   * Set on a tensor whose likeness rests on a structure the permutation null cannot price: equal values in
+   * a table that is smooth along its positions (a learned or converged position table no formula
+   * explains). It keeps its test, but a component is never `reused` on such tensors alone.
+   */
+  structureOnly?: string;
   /** When the alignment search replaced the element-wise result: what element-wise comparison gave. */
   direct?: { reference: string; pearson: number | null; cosine: number | null; z: number | null; log10p?: number };
   /** What the alignment search found for this tensor when it did not replace the element-wise result. */

@@ -72,6 +72,11 @@
  *   stays ≥ 0.9; a Gaussian matrix of ≥ 256 elements stays below ~0.65
  *   (8 positions: the worst case), below 0.07 from 64 × 64 up.
  *
+ * - sinusoid-grid (2-D, positions along either axis): the fixed 2D/3D sin-cos
+ *   tables of MAE / MoCo-v3 / video ViTs, each channel a sinusoid of one grid
+ *   coordinate, after up to 8 leading rows (class tokens); see
+ *   src/stats/position-grid.ts. Recognised at ≥ 0.9.
+ *
  * Why per-signal variance rather than the tensor's for the last three: their
  * models have no constant term, but ω = 0 (k = 0) fits a per-signal offset,
  * and a random non-negative matrix (uniform on [1, 2]) is > 0.9 offset.
@@ -88,7 +93,9 @@
  * of a few million elements.
  */
 
-export type Construction = "constant" | "identity" | "sinusoid-table" | "rotary-frequencies" | "mel-filterbank" | "dft-basis" | "window";
+import { recogniseSinusoidGrid } from "./position-grid.js";
+
+export type Construction = "constant" | "identity" | "sinusoid-table" | "sinusoid-grid" | "rotary-frequencies" | "mel-filterbank" | "dft-basis" | "window";
 
 export interface Recognised {
   construction: Construction;
@@ -141,6 +148,8 @@ const PROBE_SIGNALS = 32;
 const PROBE_MIN = 0.5;
 /** The fitting detectors (DFT basis, sinusoid table) need this many elements: a 3-parameter fit of a few short signals explains much of anything. */
 const MIN_FIT_ELEMENTS = 256;
+/** Position tables on a grid have at most this many positions (a 128 × 128 patch grid). */
+const MAX_GRID_POSITIONS = 16384;
 /** Above this many elements the sinusoid fit uses evenly spaced channels. */
 const MAX_FIT_ELEMENTS = 1 << 23;
 
@@ -163,8 +172,15 @@ export function recognise(values: Float32Array, shape: readonly number[], name?:
     recogniseIdentity(values, rows, cols, name) ??
     recogniseMel(values, rows, cols, name) ??
     recogniseDft(values, rows, cols, name) ??
-    recogniseSinusoidTable(values, rows, cols, name)
+    recogniseSinusoidTable(values, rows, cols, name) ??
+    sinusoidGrid(values, rows, cols)
   );
+}
+
+function sinusoidGrid(values: Float32Array, rows: number, cols: number): Recognised | null {
+  if (Math.max(rows, cols) > MAX_GRID_POSITIONS) return null;
+  const fit = recogniseSinusoidGrid(values, rows, cols);
+  return fit ? { construction: "sinusoid-grid", ...fit } : null;
 }
 
 /**

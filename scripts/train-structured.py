@@ -1,0 +1,728 @@
+#!/usr/bin/python3
+"""Train a small zoo of tiny models whose architectures carry FIXED positional structure.
+
+Companion of scripts/train-zoo.py (same conventions: CPU, one thread, deterministic,
+hand-written safetensors, Hugging Face-style folders). Every model is genuinely trained
+from its own torch seed and its own numpy data-order seed. The zoo calibrates the
+weight-reuse check on architectures where some tensors (or the input statistics) are
+identical by construction across independent models:
+
+  sinpe       Llama-style byte LM (RMSNorm, SwiGLU, no RoPE) with the original
+              Transformer's fixed sinusoidal position encoding ADDED at the input
+              (not stored). Layouts `interleaved` (sin, cos, sin, cos, ...) and `concat`
+              ([sin... | cos...]). Widths 64, 192 (4 layers, 6 heads of 32, MLP 512) and
+              384. Plus one fine-tune (derived) of the first width-192 interleaved seed.
+  vit2d       Tiny ViT classifier on synthetic 32x32 images (patch 4, 65 tokens, width
+              192, 4 blocks, 3 heads, MLP 384, 6 classes). The MAE / MoCo-v3 2-D sin-cos
+              position table is stored as a frozen buffer
+              `vit.embeddings.position_embeddings`: byte-identical in every seed.
+  vitlearned  The same ViT with a learned (randomly initialised, trained) position table.
+  cnn         Plain VGG-BN-style CNNs (first conv [24,3,3,3], 3x3 convs + BatchNorm,
+              global pool, `classifier`), depths 3, 8 and 16 conv layers.
+  cnnshared   "Shared start": a plain-CNN model file that calls np.random.seed(0) at
+              import and draws every weight from numpy in a fixed order; two models of
+              different depths (13 and 19 conv layers) built by it and trained separately
+              on different data orders. Their first conv shares its initialisation.
+
+Output: <out>/<name>/{config.json, model.safetensors, train.json} and <out>/manifest.json
+({"models": [...], "pairs": [{"candidate","reference","family","ground_truth"}...]}).
+ground_truth is "independent" (every unordered pair of distinct seeds within a
+family + width / depth; candidate = later seed), "derived" (fine-tune vs its base) or
+"shared-start" (the cnnshared pair).
+
+Usage:
+  /usr/bin/python3 scripts/train-structured.py [--out /tmp/zoo22]
+      [--only sinpe,vit2d,vitlearned,cnn,cnnshared] [--seeds N] [--steps-scale F]
+      [--manifest-only]
+
+  Two processes in parallel on 2 cores (each rewrites the manifest from what is on
+  disk; run --manifest-only once both have finished):
+    /usr/bin/python3 scripts/train-structured.py --only sinpe &
+    /usr/bin/python3 scripts/train-structured.py --only vit2d,vitlearned,cnn,cnnshared &
+    wait; /usr/bin/python3 scripts/train-structured.py --manifest-only
+
+Resumable: a model whose folder already has model.safetensors (and train.json) is
+skipped. Needs only Debian's python3-numpy and python3-torch 1.13.
+"""
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("train_zoo", os.path.join(HERE, "train-zoo.py"))
+tz = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tz)  # sets torch threads = 1 and deterministic algorithms
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+ZOO_VERSION = 1
+VOCAB, CTX, BATCH, BOS, EOS = tz.VOCAB, tz.CTX, tz.BATCH, tz.BOS, tz.EOS
+lin, RMSNorm, Linear, SwiGLU, causal_attention = tz.lin, tz.RMSNorm, tz.Linear, tz.SwiGLU, tz.causal_attention
+lr_at, sha256_file = tz.lr_at, tz.sha256_file
+
+IMG, PATCH, NCLASS, IMG_BATCH = 32, 4, 6, 32
+IMG_EVAL_N, IMG_EVAL_SEED = 512, 777777
+CLASS_NAMES = ["stripes-horizontal", "stripes-vertical", "stripes-diag", "stripes-antidiag", "disc", "checker"]
+
+FAMILIES = ("sinpe", "vit2d", "vitlearned", "cnn", "cnnshared")
+
+# group: family, width/depth key, per-group settings, seeds (globally unique)
+SINPE = {
+    # name: (layout, d, layers, heads, ff, steps, n_seeds, seed base)
+    "interleaved-w64": ("interleaved", 64, 2, 4, 176, 300, 4, 1),
+    "interleaved-w192": ("interleaved", 192, 4, 6, 512, 400, 4, 101),
+    "concat-w192": ("concat", 192, 4, 6, 512, 400, 4, 201),
+    "interleaved-w384": ("interleaved", 384, 2, 6, 1024, 200, 3, 301),
+}
+SINPE_LR = 3e-3
+FT_STEPS, FT_LR_DIV = 60, 5.0
+VIT = dict(d=192, layers=4, heads=3, ff=384)
+VIT_STEPS, VIT_LR, VIT_SEEDS = {"vit2d": 300, "vitlearned": 300}, 1e-3, {"vit2d": 4, "vitlearned": 3}
+VIT_SEED_BASE = {"vit2d": 1001, "vitlearned": 1101}
+CNN_DEPTHS = {3: 2001, 8: 2101, 16: 2201}
+CNN_SEEDS, CNN_STEPS, CNN_LR = 4, 250, 2e-3
+SHARED_DEPTHS = (13, 19)
+SHARED_STEPS, SHARED_LR = 250, 1e-3
+SHARED_TORCH_SEED_BASE = 3001
+DATA_SEED_OFFSET = 10000  # data_seed = seed + 10000: never equal to any torch seed used
+
+
+# ----------------------------------------------------------------------------- safetensors
+
+def write_safetensors(path, tensors):
+    """F32 for floating tensors, I64 for integer ones (BatchNorm num_batches_tracked)."""
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        if t.dtype in (torch.int64, torch.int32):
+            b, dt = t.to(torch.int64).numpy().astype("<i8").tobytes(), "I64"
+        else:
+            b, dt = tz.tensor_bytes(t, "F32"), "F32"
+        header[name] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    header["__metadata__"] = {"format": "pt"}
+    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(struct.pack("<Q", len(h)))
+        fh.write(h)
+        for b in blobs:
+            fh.write(b)
+    os.replace(tmp, path)
+
+
+def read_safetensors(path):
+    with open(path, "rb") as fh:
+        n = struct.unpack("<Q", fh.read(8))[0]
+        header = json.loads(fh.read(n))
+        data = fh.read()
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        np_dt = {"F32": "<f4", "I64": "<i8"}[e["dtype"]]
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype=np_dt).copy()).reshape(e["shape"])
+    return out
+
+
+# ----------------------------------------------------------------------------- sinpe LM
+
+def sinusoid_table(T, d, layout):
+    """Vaswani et al. 2017: angle(pos, i) = pos / 10000^(2i/d), i = 0 .. d/2-1."""
+    pos = np.arange(T, dtype=np.float64)[:, None]
+    i = np.arange(d // 2, dtype=np.float64)[None, :]
+    ang = pos / np.power(10000.0, 2 * i / d)
+    pe = np.zeros((T, d), dtype=np.float64)
+    if layout == "interleaved":
+        pe[:, 0::2], pe[:, 1::2] = np.sin(ang), np.cos(ang)
+    elif layout == "concat":
+        pe[:, : d // 2], pe[:, d // 2:] = np.sin(ang), np.cos(ang)
+    else:
+        raise ValueError(layout)
+    return torch.from_numpy(pe).float()
+
+
+class NoRopeAttn(nn.Module):
+    def __init__(self, d, heads):
+        super().__init__()
+        self.h = heads
+        self.q_proj, self.k_proj, self.v_proj, self.o_proj = Linear(d, d), Linear(d, d), Linear(d, d), Linear(d, d)
+
+    def forward(self, x):
+        B, T, d = x.shape
+        sh = lambda t: t.contiguous().view(B, T, self.h, d // self.h).transpose(1, 2)
+        y = causal_attention(sh(self.q_proj(x)), sh(self.k_proj(x)), sh(self.v_proj(x)))
+        return self.o_proj(y.transpose(1, 2).reshape(B, T, d))
+
+
+class SinLayer(nn.Module):
+    def __init__(self, d, heads, ff):
+        super().__init__()
+        self.input_layernorm = RMSNorm(d)
+        self.self_attn = NoRopeAttn(d, heads)
+        self.post_attention_layernorm = RMSNorm(d)
+        self.mlp = SwiGLU(d, ff)
+
+    def forward(self, x):
+        x = x + self.self_attn(self.input_layernorm(x))
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class SinInner(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(VOCAB, c["d"])
+        self.layers = nn.ModuleList(SinLayer(c["d"], c["heads"], c["ff"]) for _ in range(c["layers"]))
+        self.norm = RMSNorm(c["d"])
+
+
+class SinLM(nn.Module):
+    """x = embed(tokens) * sqrt(d) + PE (as in the original Transformer); PE is not a parameter."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.model = SinInner(c)
+        self.lm_head = Linear(c["d"], VOCAB)
+        for m in self.modules():
+            if isinstance(m, (Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+        self.pe = sinusoid_table(CTX, c["d"], c["layout"])  # plain attribute: not in state_dict
+        self.scale = math.sqrt(c["d"])
+        self.pe_on = 1.0
+
+    def forward(self, idx):
+        x = self.model.embed_tokens(idx) * self.scale + self.pe_on * self.pe[: idx.shape[1]][None]
+        for l in self.model.layers:
+            x = l(x)
+        return self.lm_head(self.model.norm(x))
+
+
+def sinpe_config(c):
+    return {
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama",
+        "hidden_size": c["d"], "intermediate_size": c["ff"], "num_hidden_layers": c["layers"],
+        "num_attention_heads": c["heads"], "num_key_value_heads": c["heads"], "head_dim": c["d"] // c["heads"],
+        "hidden_act": "silu", "max_position_embeddings": CTX, "rms_norm_eps": 1e-5, "vocab_size": VOCAB,
+        "bos_token_id": BOS, "eos_token_id": EOS, "pad_token_id": 258, "tie_word_embeddings": False,
+        "torch_dtype": "float32",
+        # Not Hugging Face Llama: no RoPE; fixed sinusoidal PE added to embed*sqrt(d) at the input.
+        "rope_scaling": None, "use_rope": False, "position_embedding_type": "sinusoidal-absolute",
+        "sinusoidal_layout": c["layout"], "embedding_multiplier": math.sqrt(c["d"]),
+    }
+
+
+# ----------------------------------------------------------------------------- synthetic images
+
+_YY, _XX = np.meshgrid(np.arange(IMG, dtype=np.float64), np.arange(IMG, dtype=np.float64), indexing="ij")
+
+
+def make_images(rng, n):
+    """n images [n, 3, 32, 32] float32 in ~[-1.5, 1.5] and labels; 6 classes (CLASS_NAMES).
+    Every random number comes from rng (numpy RandomState) in a fixed order."""
+    labels = rng.randint(0, NCLASS, size=n)
+    angle_jit = rng.uniform(-0.15, 0.15, size=n)
+    freq = rng.uniform(0.4, 1.0, size=n)
+    phase = rng.uniform(0, 2 * np.pi, size=n)
+    cx, cy = rng.uniform(9, 23, size=n), rng.uniform(9, 23, size=n)
+    radius = rng.uniform(5, 10, size=n)
+    bg = rng.uniform(-1, 1, size=(n, 3))
+    delta = rng.normal(0, 1, size=(n, 3))
+    contrast = rng.uniform(0.8, 1.6, size=n)
+    noise = rng.normal(0, 0.3, size=(n, 3, IMG, IMG))
+    delta = delta / np.linalg.norm(delta, axis=1, keepdims=True) * contrast[:, None]
+    base_angle = np.array([np.pi / 2, 0.0, np.pi / 4, -np.pi / 4, 0.0, 0.0])[labels] + angle_jit
+    proj = (_XX[None] - 16) * np.cos(base_angle)[:, None, None] + (_YY[None] - 16) * np.sin(base_angle)[:, None, None]
+    stripes = 0.5 + 0.5 * np.sin(freq[:, None, None] * proj + phase[:, None, None])
+    dist = np.sqrt((_XX[None] - cx[:, None, None]) ** 2 + (_YY[None] - cy[:, None, None]) ** 2)
+    disc = 1.0 / (1.0 + np.exp(-2.0 * (radius[:, None, None] - dist)))
+    f2 = (freq * 0.8)[:, None, None]
+    checker = (np.sin(f2 * (_XX[None] - 16) + phase[:, None, None]) * np.sin(f2 * (_YY[None] - 16)) > 0).astype(np.float64)
+    mask = np.where((labels < 4)[:, None, None], stripes, np.where((labels == 4)[:, None, None], disc, checker))
+    img = bg[:, :, None, None] + delta[:, :, None, None] * mask[:, None] + noise
+    return torch.from_numpy(img.astype(np.float32)), torch.from_numpy(labels.astype(np.int64))
+
+
+# ----------------------------------------------------------------------------- ViT
+
+def get_1d_sincos_pos_embed_from_grid(embed_dim, pos):
+    """MAE (facebookresearch/mae util/pos_embed.py), np.float -> np.float64."""
+    assert embed_dim % 2 == 0
+    omega = np.arange(embed_dim // 2, dtype=np.float64)
+    omega /= embed_dim / 2.0
+    omega = 1.0 / 10000 ** omega
+    pos = pos.reshape(-1)
+    out = np.einsum("m,d->md", pos, omega)
+    return np.concatenate([np.sin(out), np.cos(out)], axis=1)
+
+
+def get_2d_sincos_pos_embed_from_grid(embed_dim, grid):
+    assert embed_dim % 2 == 0
+    emb_h = get_1d_sincos_pos_embed_from_grid(embed_dim // 2, grid[0])
+    emb_w = get_1d_sincos_pos_embed_from_grid(embed_dim // 2, grid[1])
+    return np.concatenate([emb_h, emb_w], axis=1)
+
+
+def get_2d_sincos_pos_embed(embed_dim, grid_size, cls_token=False):
+    grid_h = np.arange(grid_size, dtype=np.float32)
+    grid_w = np.arange(grid_size, dtype=np.float32)
+    grid = np.meshgrid(grid_w, grid_h)  # w goes first
+    grid = np.stack(grid, axis=0).reshape([2, 1, grid_size, grid_size])
+    pos_embed = get_2d_sincos_pos_embed_from_grid(embed_dim, grid)
+    if cls_token:
+        pos_embed = np.concatenate([np.zeros([1, embed_dim]), pos_embed], axis=0)
+    return pos_embed
+
+
+class LinB(nn.Module):
+    """Linear with bias, weight [out, in], computed by lin() (1x1 conv)."""
+
+    def __init__(self, nin, nout):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(nout, nin))
+        self.bias = nn.Parameter(torch.zeros(nout))
+        nn.init.trunc_normal_(self.weight, std=0.02)
+
+    def forward(self, x):
+        return lin(x, self.weight, self.bias)
+
+
+class NS(nn.Module):
+    """Plain namespace module (for Hugging Face nesting of names)."""
+
+
+class ViTLayer(nn.Module):
+    def __init__(self, d, heads, ff):
+        super().__init__()
+        self.h = heads
+        self.attention = NS()
+        self.attention.attention = NS()
+        self.attention.attention.query, self.attention.attention.key, self.attention.attention.value = LinB(d, d), LinB(d, d), LinB(d, d)
+        self.attention.output = NS()
+        self.attention.output.dense = LinB(d, d)
+        self.intermediate = NS()
+        self.intermediate.dense = LinB(d, ff)
+        self.output = NS()
+        self.output.dense = LinB(ff, d)
+        self.layernorm_before = nn.LayerNorm(d, eps=1e-12)
+        self.layernorm_after = nn.LayerNorm(d, eps=1e-12)
+
+    def forward(self, x):
+        B, T, d = x.shape
+        a = self.attention.attention
+        h = self.layernorm_before(x)
+        sh = lambda t: t.contiguous().view(B, T, self.h, d // self.h).transpose(1, 2)
+        q, k, v = sh(a.query(h)), sh(a.key(h)), sh(a.value(h))
+        att = ((q @ k.transpose(-1, -2)) / math.sqrt(d // self.h)).softmax(-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, d)
+        x = x + self.attention.output.dense(y)
+        h = self.layernorm_after(x)
+        return x + self.output.dense(F.gelu(self.intermediate.dense(h)))
+
+
+class ViT(nn.Module):
+    def __init__(self, learned_pos):
+        super().__init__()
+        d, n = VIT["d"], (IMG // PATCH) ** 2
+        self.vit = NS()
+        e = self.vit.embeddings = NS()
+        e.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        e.patch_embeddings = NS()
+        e.patch_embeddings.projection = nn.Conv2d(3, d, PATCH, stride=PATCH)
+        nn.init.trunc_normal_(e.patch_embeddings.projection.weight, std=0.02)
+        nn.init.zeros_(e.patch_embeddings.projection.bias)
+        nn.init.trunc_normal_(e.cls_token, std=0.02)
+        if learned_pos:
+            e.position_embeddings = nn.Parameter(torch.zeros(1, n + 1, d))
+            nn.init.trunc_normal_(e.position_embeddings, std=0.02)
+        else:
+            pe = get_2d_sincos_pos_embed(d, IMG // PATCH, cls_token=True)
+            e.register_buffer("position_embeddings", torch.from_numpy(pe).float().unsqueeze(0))
+        self.vit.encoder = NS()
+        self.vit.encoder.layer = nn.ModuleList(ViTLayer(d, VIT["heads"], VIT["ff"]) for _ in range(VIT["layers"]))
+        self.vit.layernorm = nn.LayerNorm(d, eps=1e-12)
+        self.classifier = LinB(d, NCLASS)
+
+    def forward(self, img):
+        e = self.vit.embeddings
+        p = e.patch_embeddings.projection(img).flatten(2).transpose(1, 2)  # [B, 64, d]
+        x = torch.cat([e.cls_token.expand(p.shape[0], -1, -1), p], 1) + e.position_embeddings
+        for l in self.vit.encoder.layer:
+            x = l(x)
+        return lin(self.vit.layernorm(x)[:, :1], self.classifier.weight, self.classifier.bias)[:, 0]
+
+
+def vit_config(learned):
+    return {
+        "architectures": ["ViTForImageClassification"], "model_type": "vit",
+        "hidden_size": VIT["d"], "num_hidden_layers": VIT["layers"], "num_attention_heads": VIT["heads"],
+        "intermediate_size": VIT["ff"], "hidden_act": "gelu", "layer_norm_eps": 1e-12,
+        "image_size": IMG, "patch_size": PATCH, "num_channels": 3, "qkv_bias": True,
+        "num_labels": NCLASS, "id2label": {str(i): n for i, n in enumerate(CLASS_NAMES)},
+        "label2id": {n: i for i, n in enumerate(CLASS_NAMES)}, "torch_dtype": "float32",
+        "position_embedding_type": "learned" if learned else "fixed-2d-sincos (MAE get_2d_sincos_pos_embed, frozen)",
+    }
+
+
+# ----------------------------------------------------------------------------- CNNs
+
+def stage_cfg(depth, widths=(24, 48, 64)):
+    """VGG-style cfg: `depth` 3x3 convs in 3 stages separated by max-pools; first conv 3 -> 24."""
+    n1 = max(1, depth // 3)
+    n2 = (depth - n1) // 2
+    n3 = depth - n1 - n2
+    return [widths[0]] * n1 + ["M"] + [widths[1]] * n2 + ["M"] + [widths[2]] * n3
+
+
+# The shared-start "model file": VGG-like configs by depth; only the stem is the same shape.
+SHARED_CFGS = {
+    13: [24, "M"] + [32] * 4 + ["M"] + [48] * 4 + ["M"] + [64] * 4,
+    19: [24, "M"] + [40] * 6 + ["M"] + [56] * 6 + ["M"] + [64] * 6,
+}
+
+
+class CNN(nn.Module):
+    """torchvision VGG-BN naming: features.{i} = Conv2d(bias) / BatchNorm2d / ReLU / MaxPool2d."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        layers, cin = [], 3
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+                cin = v
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(cin, NCLASS)
+        for m in self.modules():  # torchvision VGG init
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, img):
+        h = self.features(img).mean((2, 3))
+        return h @ self.classifier.weight.t() + self.classifier.bias
+
+
+def numpy_init_shared(model):
+    """What the shared-start model file does: `np.random.seed(0)` at import, then every conv
+    and the classifier drawn from the global numpy stream in module order (He normal,
+    fan-in); biases 0, BatchNorm 1 / 0. Re-seeding here = importing the file in a new process."""
+    np.random.seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.Conv2d):
+                fan_in = m.weight[0].numel()
+                w = np.random.normal(0.0, math.sqrt(2.0 / fan_in), size=tuple(m.weight.shape))
+                m.weight.copy_(torch.from_numpy(w.astype(np.float32)))
+                m.bias.zero_()
+            elif isinstance(m, nn.Linear):
+                w = np.random.normal(0.0, 0.01, size=tuple(m.weight.shape))
+                m.weight.copy_(torch.from_numpy(w.astype(np.float32)))
+                m.bias.zero_()
+
+
+def cnn_config(cfg, note=None):
+    c = {"architectures": ["VGGBNForImageClassification"], "model_type": "cnn", "cfg": cfg,
+         "conv_layers": sum(1 for v in cfg if v != "M"), "batch_norm": True, "global_pool": "avg",
+         "image_size": IMG, "num_channels": 3, "num_labels": NCLASS,
+         "id2label": {str(i): n for i, n in enumerate(CLASS_NAMES)}, "torch_dtype": "float32"}
+    if note:
+        c["init"] = note
+    return c
+
+
+# ----------------------------------------------------------------------------- training
+
+def make_opt(model, lr, wd):
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    no_wd = lambda n, p: p.dim() < 2 or "position_embeddings" in n or "cls_token" in n
+    decay = [p for n, p in named if not no_wd(n, p)]
+    nodecay = [p for n, p in named if no_wd(n, p)]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": wd},
+                              {"params": nodecay, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.95))
+
+
+def run_steps(model, steps, lr, wd, next_batch, loss_of):
+    opt = make_opt(model, lr, wd)
+    losses = []
+    model.train()
+    for s in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(s, steps, lr)
+        x, y = next_batch()
+        loss = loss_of(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    tail = max(1, steps // 10)
+    return dict(first_loss=round(losses[0], 4), final_train_loss=round(float(np.mean(losses[-tail:])), 4))
+
+
+def lm_loss(logits, y):
+    return F.cross_entropy(logits.reshape(-1, VOCAB), y.reshape(-1))
+
+
+_EVAL_IMAGES = None
+
+
+@torch.no_grad()
+def eval_images(model):
+    global _EVAL_IMAGES
+    if _EVAL_IMAGES is None:
+        _EVAL_IMAGES = make_images(np.random.RandomState(IMG_EVAL_SEED), IMG_EVAL_N)
+    x, y = _EVAL_IMAGES
+    model.eval()
+    logits = torch.cat([model(x[i:i + 128]) for i in range(0, len(x), 128)])
+    model.train()
+    return round(F.cross_entropy(logits, y).item(), 4), round((logits.argmax(1) == y).float().mean().item(), 4)
+
+
+# ----------------------------------------------------------------------------- plan
+
+def plan(only, seeds_override):
+    items = []
+    if "sinpe" in only:
+        for g, (layout, d, L, H, ff, steps, n, base) in SINPE.items():
+            for i in range(seeds_override or n):
+                seed = base + i
+                c = dict(layout=layout, d=d, layers=L, heads=H, ff=ff)
+                it = dict(name=f"sinpe-{g}-s{seed}", family="sinpe", group=f"sinpe-{g}", width=d, layout=layout,
+                          seed=seed, data_seed=seed + DATA_SEED_OFFSET, steps=steps, lr=SINPE_LR, corpus="A",
+                          cfg=c, kind="base")
+                items.append(it)
+                if g == "interleaved-w192" and i == 0:
+                    items.append(dict(it, name=it["name"] + "-ft", kind="finetune", base=it["name"],
+                                      data_seed=seed + 2 * DATA_SEED_OFFSET, steps=FT_STEPS,
+                                      lr=SINPE_LR / FT_LR_DIV, corpus="B"))
+    for fam in ("vit2d", "vitlearned"):
+        if fam in only:
+            for i in range(seeds_override or VIT_SEEDS[fam]):
+                seed = VIT_SEED_BASE[fam] + i
+                items.append(dict(name=f"{fam}-s{seed}", family=fam, group=fam, width=VIT["d"], seed=seed,
+                                  data_seed=seed + DATA_SEED_OFFSET, steps=VIT_STEPS[fam], lr=VIT_LR, kind="base"))
+    if "cnn" in only:
+        for depth, base in CNN_DEPTHS.items():
+            for i in range(seeds_override or CNN_SEEDS):
+                seed = base + i
+                items.append(dict(name=f"cnn-d{depth}-s{seed}", family="cnn", group=f"cnn-d{depth}", depth=depth,
+                                  cfg=stage_cfg(depth), seed=seed, data_seed=seed + DATA_SEED_OFFSET,
+                                  steps=CNN_STEPS, lr=CNN_LR, kind="base"))
+    if "cnnshared" in only:
+        for j, depth in enumerate(SHARED_DEPTHS):
+            seed = SHARED_TORCH_SEED_BASE + j
+            items.append(dict(name=f"cnnshared-d{depth}", family="cnnshared", group=f"cnnshared-d{depth}",
+                              depth=depth, cfg=SHARED_CFGS[depth], seed=seed, numpy_init_seed=0,
+                              data_seed=seed + DATA_SEED_OFFSET, steps=SHARED_STEPS, lr=SHARED_LR, kind="base"))
+    return items
+
+
+# ----------------------------------------------------------------------------- train one
+
+_CORPORA = {}
+
+
+def corpus(name):
+    if name not in _CORPORA:
+        _CORPORA[name] = tz.load_corpus(name)
+    return _CORPORA[name]
+
+
+def train_item(it, out, scale):
+    steps = max(1, round(it["steps"] * scale))
+    torch.manual_seed(it["seed"])
+    rng = np.random.RandomState(it["data_seed"])
+    t0 = time.time()
+    stats = {}
+    if it["family"] == "sinpe":
+        model = SinLM(it["cfg"])
+        if it["kind"] == "finetune":
+            sd = read_safetensors(os.path.join(out, it["base"], "model.safetensors"))
+            model.load_state_dict(sd, strict=True)
+            stats["base_sha256"] = sha256_file(os.path.join(out, it["base"], "model.safetensors"))
+        tr, held, _ = corpus(it["corpus"])
+        stats["heldout_loss_before"] = round(tz.evaluate(model, held), 4)
+        stats.update(run_steps(model, steps, it["lr"], 0.1, lambda: tz.batch(tr, rng), lm_loss))
+        stats["heldout_loss"] = round(tz.evaluate(model, held), 4)
+        model.pe_on = 0.0  # how much the fixed position signal matters
+        stats["heldout_loss_without_pe"] = round(tz.evaluate(model, held), 4)
+        model.pe_on = 1.0
+        config = sinpe_config(it["cfg"])
+    elif it["family"] in ("vit2d", "vitlearned"):
+        model = ViT(learned_pos=it["family"] == "vitlearned")
+        stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
+        stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, IMG_BATCH), F.cross_entropy))
+        stats["heldout_loss"], stats["heldout_acc"] = eval_images(model)
+        config = vit_config(it["family"] == "vitlearned")
+    else:
+        model = CNN(it["cfg"])
+        note = None
+        if it["family"] == "cnnshared":
+            numpy_init_shared(model)
+            note = "numpy: np.random.seed(0) at import, He-normal (fan-in) draws in module order"
+            stats["init_first_conv_sha256"] = __import__("hashlib").sha256(
+                model.features[0].weight.detach().numpy().tobytes()).hexdigest()
+        stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
+        stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, IMG_BATCH), F.cross_entropy))
+        stats["heldout_loss"], stats["heldout_acc"] = eval_images(model)
+        config = cnn_config(it["cfg"], note)
+    stats["steps_run"] = steps
+    stats["seconds"] = round(time.time() - t0, 2)
+    folder = os.path.join(out, it["name"])
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as fh:
+        json.dump(config, fh, indent=2)
+        fh.write("\n")
+    tensors = dict(model.state_dict())
+    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    stats["parameters"] = int(sum(t.numel() for k, t in tensors.items() if not k.endswith("num_batches_tracked")))
+    stats["sha256"] = sha256_file(os.path.join(folder, "model.safetensors"))
+    entry = {k: v for k, v in it.items() if k not in ("cfg",)}
+    entry.update(stats)
+    with open(os.path.join(folder, "train.json"), "w") as fh:
+        json.dump(entry, fh, indent=1)
+        fh.write("\n")
+    return entry
+
+
+# ----------------------------------------------------------------------------- manifest
+
+def pearson(a, b):
+    a = a.double().flatten() - a.double().mean()
+    b = b.double().flatten() - b.double().mean()
+    return float((a @ b) / (a.norm() * b.norm()))
+
+
+def build_manifest(out):
+    models = []
+    for it in plan(FAMILIES, None):
+        p = os.path.join(out, it["name"], "train.json")
+        if os.path.exists(p) and os.path.exists(os.path.join(out, it["name"], "model.safetensors")):
+            with open(p) as fh:
+                models.append(json.load(fh))
+    pairs = []
+    groups = {}
+    for m in models:
+        groups.setdefault((m["family"], m.get("width"), m.get("depth")), []).append(m)
+    for (fam, _, _), ms in groups.items():
+        if fam == "cnnshared":
+            continue
+        ms = sorted(ms, key=lambda m: (m["seed"], m["kind"] != "base"))
+        for i, a in enumerate(ms):
+            for b in ms[i + 1:]:
+                if a["seed"] == b["seed"]:
+                    continue
+                ref, cand = (a, b) if a["seed"] < b["seed"] else (b, a)
+                kinds = "-".join(sorted([a["kind"], b["kind"]]))
+                pr = dict(candidate=cand["name"], reference=ref["name"], family=fam, ground_truth="independent",
+                          group=f"{ref['group']}|{cand['group']}", kinds=kinds, primary=kinds == "base-base")
+                pairs.append(pr)
+    for m in models:
+        if m["kind"] == "finetune":
+            pairs.append(dict(candidate=m["name"], reference=m["base"], family=m["family"], ground_truth="derived",
+                              group=m["group"], kinds="finetune-base", primary=True))
+    names = {m["name"] for m in models}
+    a, b = (f"cnnshared-d{d}" for d in SHARED_DEPTHS)
+    if a in names and b in names:
+        sa = read_safetensors(os.path.join(out, a, "model.safetensors"))
+        sb = read_safetensors(os.path.join(out, b, "model.safetensors"))
+        r = pearson(sa["features.0.weight"], sb["features.0.weight"])
+        wa, wb = sa["features.4.weight"], sb["features.4.weight"]  # second conv: shared numpy-stream prefix
+        k = min(wa.shape[0], wb.shape[0])
+        r2 = pearson(wa[:k], wb[:k])
+        pairs.append(dict(candidate=b, reference=a, family="cnnshared", ground_truth="shared-start",
+                          group="cnnshared", kinds="base-base", primary=True,
+                          first_conv_pearson_after_training=round(r, 4),
+                          second_conv_prefix_pearson_after_training=round(r2, 4),
+                          note="same numpy-seeded init of features.0 (the only same-shape tensor); the second "
+                               "conv of the 13-layer model starts equal to the first 32 output channels of the "
+                               "19-layer one (same numpy stream prefix)"))
+    counts = {}
+    for p in pairs:
+        k = f"{p['family']}:{p['ground_truth']}" + ("" if p["primary"] else " (non-primary)")
+        counts[k] = counts.get(k, 0) + 1
+    return {
+        "zooVersion": ZOO_VERSION, "generator": "scripts/train-structured.py",
+        "torch": torch.__version__, "numpy": np.__version__,
+        "training": dict(optimizer="AdamW(0.9,0.95), wd on matrices/kernels", schedule="warmup 10% + cosine to 0.1x",
+                         lm=dict(batch=BATCH, ctx=CTX, vocab=VOCAB, corpus="A (finetune: B)"),
+                         images=dict(size=IMG, batch=IMG_BATCH, classes=CLASS_NAMES, eval_n=IMG_EVAL_N,
+                                     eval_seed=IMG_EVAL_SEED)),
+        "models": sorted(models, key=lambda m: m["name"]),
+        "pairCounts": counts,
+        "pairs": pairs,
+    }
+
+
+def save_manifest(out):
+    man = build_manifest(out)
+    p = os.path.join(out, "manifest.json")
+    tmp = f"{p}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(man, fh, indent=1)
+        fh.write("\n")
+    os.replace(tmp, p)
+    return man
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default="/tmp/zoo22")
+    ap.add_argument("--only", default=",".join(FAMILIES), help="comma-separated families")
+    ap.add_argument("--seeds", type=int, default=None, help="models per group (default: per group)")
+    ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
+    ap.add_argument("--manifest-only", action="store_true")
+    a = ap.parse_args()
+    only = [f.strip() for f in a.only.split(",") if f.strip()]
+    bad = [f for f in only if f not in FAMILIES]
+    if bad:
+        ap.error(f"unknown family {bad}; choose from {FAMILIES}")
+    t_start = time.time()
+    os.makedirs(a.out, exist_ok=True)
+    trained = skipped = 0
+    if not a.manifest_only:
+        for it in plan(only, a.seeds):
+            folder = os.path.join(a.out, it["name"])
+            if os.path.exists(os.path.join(folder, "model.safetensors")) and os.path.exists(os.path.join(folder, "train.json")):
+                skipped += 1
+                continue
+            e = train_item(it, a.out, a.steps_scale)
+            trained += 1
+            extra = (f"acc {e.get('heldout_acc_before', 0):.3f} -> {e['heldout_acc']:.3f}" if "heldout_acc" in e
+                     else f"no-PE {e['heldout_loss_without_pe']:.3f}")
+            print(f"{it['name']:30s} {e['parameters']:>9,d} params {e['steps_run']:4d} steps  loss "
+                  f"{e['first_loss']:.3f} -> {e['final_train_loss']:.3f}  held-out {e['heldout_loss_before']:.3f} -> "
+                  f"{e['heldout_loss']:.3f}  {extra}  {e['seconds']:.1f}s", flush=True)
+            save_manifest(a.out)
+    man = save_manifest(a.out)
+    for p in man["pairs"]:
+        if p["ground_truth"] == "shared-start":
+            print(f"shared-start {p['candidate']} vs {p['reference']}: first-conv Pearson "
+                  f"{p['first_conv_pearson_after_training']:.4f} (second-conv prefix "
+                  f"{p['second_conv_prefix_pearson_after_training']:.4f})", flush=True)
+    print(f"trained {trained}, skipped {skipped}; manifest: {len(man['models'])} models, {len(man['pairs'])} pairs "
+          f"{json.dumps(man['pairCounts'])}; {time.time() - t_start:.1f}s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

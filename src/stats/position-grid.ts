@@ -1,0 +1,255 @@
+/**
+ * Position tables laid out on a grid: the fixed 2D (and 3D) sin-cos tables of
+ * MAE, MoCo-v3 and video ViTs, with or without class-token rows in front, and
+ * the smoothness test for tables no formula explains.
+ *
+ * A 2D sin-cos table over a G_h × G_w patch grid gives each channel a sinusoid
+ * of *one* grid coordinate: half the channels sin/cos(ω·h), the other half
+ * sin/cos(ω·w) (MAE `get_2d_sincos_pos_embed`; 3D tables add the frame index).
+ * Flattened to positions p = h·G_w + w, no channel is a sinusoid of p, so the
+ * 1D recogniser (deterministic.ts) misses it, and two independent models
+ * holding the same buffer look byte-identical. Recognised here when, for some
+ * factorisation of the positions after up to 8 leading rows (class tokens,
+ * registers), every channel is explained by a function of a single grid axis
+ * (its main effect) that is itself a sinusoid a + b·sin(ωi) + c·cos(ωi) of the
+ * index. explained = 1 − RSS / Σ per-channel variance (leading rows count
+ * with their own row means), recognised at ≥ 0.9. A trained table on an 8 × 8
+ * grid has main effects of ~14/63 of its variance per axis: nowhere near.
+ *
+ * `roughness`: for a byte-identical tensor that no formula explains, whether
+ * it is smooth along its positions in a way trained weight matrices are not
+ * (learned absolute tables converge to smooth shapes in independent models).
+ * Per channel Σ(Δx)² / (2·Σ(x − x̄)²) along the positions (and along each axis
+ * of a grid): ≈ 1 for exchangeable trained weights, ≪ 1 for smooth tables.
+ */
+/** What a grid table fit explains, and how to say it. */
+export interface GridFit {
+  explained: number;
+  detail: string;
+}
+
+/** Leading rows (class tokens, registers, distillation tokens) tried in front of the grid. */
+const MAX_LEADING = 8;
+const THRESHOLD = 0.9;
+/** Frequencies tried for each axis function (then refined around the best). */
+const OMEGA_STEPS = 128;
+
+/** Factorisations of n into 2 or 3 factors, each ≥ 2, in non-increasing order of the first. */
+export function gridShapes(n: number): number[][] {
+  const out: number[][] = [];
+  for (let a = 2; a * 2 <= n; a++) {
+    if (n % a) continue;
+    const rest = n / a;
+    out.push([a, rest]);
+    for (let b = 2; b * 2 <= rest; b++) if (rest % b === 0) out.push([a, b, rest / b]);
+  }
+  return out;
+}
+
+/** Stride of axis k in a row-major grid of `dims`. */
+function strideOf(dims: number[], k: number): number {
+  let s = 1;
+  for (let j = k + 1; j < dims.length; j++) s *= dims[j]!;
+  return s;
+}
+
+/** Residual sum of squares of the best a + b·sin(ωi) + c·cos(ωi) fit to f (length L). */
+function sinusoidRss(f: Float64Array): number {
+  const L = f.length;
+  let mean = 0;
+  for (let i = 0; i < L; i++) mean += f[i]!;
+  mean /= L;
+  let tss = 0;
+  for (let i = 0; i < L; i++) tss += (f[i]! - mean) ** 2;
+  if (tss === 0) return 0;
+  const fit = (omega: number) => {
+    // Least squares on [1, sin, cos] through the 3 x 3 normal equations.
+    const g = new Float64Array(9);
+    const r = new Float64Array(3);
+    for (let i = 0; i < L; i++) {
+      const x = [1, Math.sin(omega * i), Math.cos(omega * i)];
+      for (let a = 0; a < 3; a++) {
+        r[a] += x[a]! * f[i]!;
+        for (let b = 0; b < 3; b++) g[a * 3 + b] += x[a]! * x[b]!;
+      }
+    }
+    const beta = solveSymmetric3(g, r);
+    if (!beta) return tss;
+    let rss = 0;
+    for (let i = 0; i < L; i++) rss += (f[i]! - beta[0]! - beta[1]! * Math.sin(omega * i) - beta[2]! * Math.cos(omega * i)) ** 2;
+    return rss;
+  };
+  let best = tss;
+  let bestOmega = 0;
+  for (let s = 1; s <= OMEGA_STEPS; s++) {
+    const omega = (Math.PI * s) / OMEGA_STEPS;
+    const rss = fit(omega);
+    if (rss < best) [best, bestOmega] = [rss, omega];
+  }
+  // Refine around the best grid frequency (ternary search within one step).
+  let lo = Math.max(1e-6, bestOmega - Math.PI / OMEGA_STEPS);
+  let hi = Math.min(Math.PI, bestOmega + Math.PI / OMEGA_STEPS);
+  for (let it = 0; it < 24; it++) {
+    const m1 = lo + (hi - lo) / 3;
+    const m2 = hi - (hi - lo) / 3;
+    if (fit(m1) < fit(m2)) hi = m2;
+    else lo = m1;
+  }
+  return Math.min(best, fit((lo + hi) / 2));
+}
+
+function solveSymmetric3(g: Float64Array, r: Float64Array): number[] | null {
+  const [a, b, c, d, e, f, h, i, j] = g as unknown as number[];
+  const det = a! * (e! * j! - f! * i!) - b! * (d! * j! - f! * h!) + c! * (d! * i! - e! * h!);
+  if (!(Math.abs(det) > 1e-12)) return null;
+  const col = (k: number) => {
+    const m = Array.from(g);
+    for (let row = 0; row < 3; row++) m[row * 3 + k] = r[row]!;
+    return m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
+  };
+  return [col(0) / det, col(1) / det, col(2) / det];
+}
+
+/** One channel (values at grid cells, strided in `v`) explained by a sinusoid of one grid axis: its RSS. */
+function channelRss(v: Float32Array, at: (cell: number) => number, dims: number[]): { rss: number; tss: number } {
+  const cells = dims.reduce((x, y) => x * y, 1);
+  let mean = 0;
+  for (let q = 0; q < cells; q++) mean += v[at(q)]!;
+  mean /= cells;
+  let tss = 0;
+  for (let q = 0; q < cells; q++) tss += (v[at(q)]! - mean) ** 2;
+  if (tss === 0) return { rss: 0, tss: 0 };
+  let best = tss;
+  for (let k = 0; k < dims.length; k++) {
+    const L = dims[k]!;
+    const stride = strideOf(dims, k);
+    const f = new Float64Array(L);
+    for (let q = 0; q < cells; q++) f[Math.floor(q / stride) % L] += v[at(q)]!;
+    const repeats = cells / L;
+    for (let i = 0; i < L; i++) f[i] = f[i]! / repeats;
+    // What the axis's main effect leaves (within-cell deviation from the axis function) ...
+    let within = 0;
+    for (let q = 0; q < cells; q++) within += (v[at(q)]! - f[Math.floor(q / stride) % L]!) ** 2;
+    if (within >= best) continue;
+    // ... plus what a sinusoid leaves of the axis function, at every repeat.
+    const rss = within + repeats * sinusoidRss(f);
+    if (rss < best) best = rss;
+  }
+  return { rss: best, tss };
+}
+
+/**
+ * A fixed sin-cos table on a 2D or 3D grid of positions (after up to 8 leading rows), positions along
+ * either axis of the [rows, cols] tensor. Null when nothing fits at ≥ 0.9.
+ */
+export function recogniseSinusoidGrid(v: Float32Array, rows: number, cols: number): GridFit | null {
+  let best: GridFit | null = null;
+  for (const byRows of [true, false]) {
+    const P = byRows ? rows : cols;
+    const C = byRows ? cols : rows;
+    if (P < 5 || C < 2 || P * C < 256) continue;
+    const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
+    for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
+      const G = P - lead;
+      for (const dims of gridShapes(G)) {
+        const fit = gridFit(v, C, lead, dims, value);
+        if (fit >= THRESHOLD && (!best || fit > best.explained)) {
+          best = {
+            explained: Math.min(1, fit),
+            detail: `sin-cos position table on a ${dims.join(" × ")} grid${lead ? ` after ${lead} leading row${lead > 1 ? "s" : ""}` : ""} (${C} channels, each a sinusoid of one grid axis)`,
+          };
+        }
+      }
+      if (best) return best;
+    }
+  }
+  return best;
+}
+
+/** Explained fraction of the table by the grid model (leading rows by their own row means). */
+function gridFit(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): number {
+  let rss = 0;
+  let tss = 0;
+  for (let r = 0; r < lead; r++) {
+    let m = 0;
+    for (let c = 0; c < C; c++) m += v[value(r, c)]!;
+    m /= C;
+    for (let c = 0; c < C; c++) rss += (v[value(r, c)]! - m) ** 2;
+  }
+  // A quick look at the 8 channels of largest spread first: a trained table fails on any of them (a
+  // near-constant channel, a low frequency on a small grid, may be mostly noise and proves nothing).
+  const cells = dims.reduce((x, y) => x * y, 1);
+  const spread = Array.from({ length: C }, (_, c) => {
+    let s = 0;
+    let ss = 0;
+    for (let q = 0; q < cells; q++) {
+      const x = v[value(lead + q, c)]!;
+      s += x;
+      ss += x * x;
+    }
+    return ss - (s * s) / cells;
+  });
+  const probe = Array.from({ length: C }, (_, c) => c)
+    .sort((a, b) => spread[b]! - spread[a]!)
+    .slice(0, 8);
+  for (const c of probe) {
+    const one = channelRss(v, (q) => value(lead + q, c), dims);
+    if (one.tss > 0 && one.rss > 0.5 * one.tss) return 0;
+  }
+  for (let c = 0; c < C; c++) {
+    const one = channelRss(v, (q) => value(lead + q, c), dims);
+    rss += one.rss;
+    tss += one.tss;
+  }
+  return tss > 0 ? 1 - rss / tss : 0;
+}
+
+/**
+ * How rough a table is along its positions: the median over channels of Σ(Δx)² / (2·Σ(x − x̄)²), the
+ * smallest over the two axes of [rows, cols] and, for positions on a grid (after up to 8 leading rows),
+ * the grid's axes. About 1 for trained weight matrices (their rows and columns have no order), far
+ * below for smooth tables (learned absolute positions, sin-cos tables).
+ */
+export function roughness(v: Float32Array, rows: number, cols: number): number {
+  let best = Infinity;
+  for (const byRows of [true, false]) {
+    const P = byRows ? rows : cols;
+    const C = byRows ? cols : rows;
+    if (P < 4 || C < 1) continue;
+    const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
+    best = Math.min(best, medianRoughness(v, C, 0, [P], value));
+    for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
+      for (const dims of gridShapes(P - lead)) if (dims.length === 2 && Math.min(...dims) >= 3) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
+    }
+  }
+  return best;
+}
+
+function medianRoughness(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): number {
+  const cells = dims.reduce((x, y) => x * y, 1);
+  const per: number[] = [];
+  for (let c = 0; c < C; c++) {
+    let mean = 0;
+    for (let q = 0; q < cells; q++) mean += v[value(lead + q, c)]!;
+    mean /= cells;
+    let ss = 0;
+    for (let q = 0; q < cells; q++) ss += (v[value(lead + q, c)]! - mean) ** 2;
+    if (ss === 0) continue;
+    let diff = 0;
+    let pairs = 0;
+    for (let k = 0; k < dims.length; k++) {
+      const stride = strideOf(dims, k);
+      const L = dims[k]!;
+      for (let q = 0; q < cells; q++) {
+        if (Math.floor(q / stride) % L === L - 1) continue;
+        diff += (v[value(lead + q + stride, c)]! - v[value(lead + q, c)]!) ** 2;
+        pairs++;
+      }
+    }
+    // Normalised so that exchangeable values give ~1: E[(Δx)²] = 2σ² per neighbouring pair.
+    per.push(diff / pairs / (2 * (ss / cells)));
+  }
+  if (per.length === 0) return Infinity;
+  per.sort((a, b) => a - b);
+  return per[Math.floor(per.length / 2)]!;
+}
