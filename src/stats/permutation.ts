@@ -23,6 +23,7 @@
  * is still exact under H0.
  */
 import { normalTailLog10 } from "./pvalues.js";
+import { smallPermutationLog10p } from "./small-permutation.js";
 import { rowDots } from "../search/dots.js";
 import { Scratch } from "../common/scratch.js";
 
@@ -50,6 +51,12 @@ export interface PermutationTest {
   effect: number;
 }
 
+/**
+ * Below this many units Hoeffding's normal tail is not trusted: the p-value is the Monte-Carlo one or an
+ * exact Chernoff bound over all n! permutations (small-permutation.ts).
+ */
+export const SMALL_UNITS = 64;
+
 /** Which axis of a canonical [rows, cols] matrix holds exchangeable units. */
 export type UnitAxis = "rows" | "cols";
 
@@ -73,6 +80,15 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
     t += x * y;
     ssa += x * x;
     ssb += y * y;
+  }
+  // Few units: the n x n cross products, and a p-value with no normal approximation (small-permutation.ts).
+  if (n < SMALL_UNITS) {
+    const cross = crossProducts(ca, cb, n, m);
+    let s = 0;
+    for (let i = 0; i < n * n; i++) s += cross[i]! * cross[i]!;
+    const variance = s / (n - 1);
+    if (!(variance > 0)) return null;
+    return { units: n, features: m, z: t / Math.sqrt(variance), log10p: smallPermutationLog10p(cross, n), effect: t / Math.sqrt(ssa * ssb) };
   }
   // The m x m Grams cost 2 n m² products, the n x n cross products n² m: the cheaper one.
   const s = 2 * m < n ? gramInner(ca, cb, n, m) : crossSquares(ca, cb, n, m);
@@ -166,6 +182,11 @@ function gramInner(ca: Float64Array, cb: Float64Array, n: number, m: number): nu
   let s = 0;
   for (let i = 0; i < m * m; i++) s += ga[i]! * gb[i]!;
   return s;
+}
+
+/** The n x n cross products ⟨āᵢ, b̄ⱼ⟩ (row-major), by the row-dot kernel on the units. */
+function crossProducts(ca: Float64Array, cb: Float64Array, n: number, m: number): Float64Array {
+  return rowDots(unitMajor(ca, n, m, UNITS_A.take(n * m)), n, unitMajor(cb, n, m, UNITS_B.take(n * m)), n, m, PRODUCTS_A.take(n * n));
 }
 
 /** ‖Ā B̄ᵀ‖²_F through the n x n cross products (cheaper when n <= 2m), by the row-dot kernel on the units. */

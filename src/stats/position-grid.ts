@@ -34,14 +34,20 @@ const THRESHOLD = 0.9;
 /** Frequencies tried for each axis function (then refined around the best). */
 const OMEGA_STEPS = 128;
 
-/** Factorisations of n into 2 or 3 factors, each ≥ 2, in non-increasing order of the first. */
+/**
+ * Grid sides have at least this many positions: a sinusoid a + b·sin(ωi) + c·cos(ωi) fits any function of
+ * 3 points, and nearly any of 4, so shorter sides prove nothing.
+ */
+const MIN_SIDE = 5;
+
+/** Factorisations of n into 2 or 3 factors, each ≥ MIN_SIDE. */
 export function gridShapes(n: number): number[][] {
   const out: number[][] = [];
-  for (let a = 2; a * 2 <= n; a++) {
+  for (let a = MIN_SIDE; a * MIN_SIDE <= n; a++) {
     if (n % a) continue;
     const rest = n / a;
     out.push([a, rest]);
-    for (let b = 2; b * 2 <= rest; b++) if (rest % b === 0) out.push([a, b, rest / b]);
+    for (let b = MIN_SIDE; b * MIN_SIDE <= rest; b++) if (rest % b === 0) out.push([a, b, rest / b]);
   }
   return out;
 }
@@ -62,17 +68,29 @@ function sinusoidRss(f: Float64Array): number {
   let tss = 0;
   for (let i = 0; i < L; i++) tss += (f[i]! - mean) ** 2;
   if (tss === 0) return 0;
+  const g = new Float64Array(9);
+  const r = new Float64Array(3);
   const fit = (omega: number) => {
     // Least squares on [1, sin, cos] through the 3 x 3 normal equations.
-    const g = new Float64Array(9);
-    const r = new Float64Array(3);
+    g.fill(0);
+    r.fill(0);
     for (let i = 0; i < L; i++) {
-      const x = [1, Math.sin(omega * i), Math.cos(omega * i)];
-      for (let a = 0; a < 3; a++) {
-        r[a] += x[a]! * f[i]!;
-        for (let b = 0; b < 3; b++) g[a * 3 + b] += x[a]! * x[b]!;
-      }
+      const s = Math.sin(omega * i);
+      const c = Math.cos(omega * i);
+      const y = f[i]!;
+      r[0] += y;
+      r[1] += s * y;
+      r[2] += c * y;
+      g[1] += s;
+      g[2] += c;
+      g[4] += s * s;
+      g[5] += s * c;
+      g[8] += c * c;
     }
+    g[0] = L;
+    g[3] = g[1]!;
+    g[6] = g[2]!;
+    g[7] = g[5]!;
     const beta = solveSymmetric3(g, r);
     if (!beta) return tss;
     let rss = 0;
@@ -119,7 +137,8 @@ function channelRss(v: Float32Array, at: (cell: number) => number, dims: number[
   let tss = 0;
   for (let q = 0; q < cells; q++) tss += (v[at(q)]! - mean) ** 2;
   if (tss === 0) return { rss: 0, tss: 0 };
-  let best = tss;
+  // The axis whose main effect leaves least (the channel as a function of that grid coordinate alone) ...
+  let best = { within: tss, f: null as Float64Array | null, repeats: 1 };
   for (let k = 0; k < dims.length; k++) {
     const L = dims[k]!;
     const stride = strideOf(dims, k);
@@ -127,15 +146,13 @@ function channelRss(v: Float32Array, at: (cell: number) => number, dims: number[
     for (let q = 0; q < cells; q++) f[Math.floor(q / stride) % L] += v[at(q)]!;
     const repeats = cells / L;
     for (let i = 0; i < L; i++) f[i] = f[i]! / repeats;
-    // What the axis's main effect leaves (within-cell deviation from the axis function) ...
     let within = 0;
     for (let q = 0; q < cells; q++) within += (v[at(q)]! - f[Math.floor(q / stride) % L]!) ** 2;
-    if (within >= best) continue;
-    // ... plus what a sinusoid leaves of the axis function, at every repeat.
-    const rss = within + repeats * sinusoidRss(f);
-    if (rss < best) best = rss;
+    if (within < best.within) best = { within, f, repeats };
   }
-  return { rss: best, tss };
+  // ... plus what a sinusoid leaves of that function, at every repeat (not fitted when no grid axis explains half).
+  if (!best.f || best.within > 0.5 * tss) return { rss: tss, tss };
+  return { rss: Math.min(tss, best.within + best.repeats * sinusoidRss(best.f)), tss };
 }
 
 /**
@@ -194,7 +211,7 @@ function gridFit(v: Float32Array, C: number, lead: number, dims: number[], value
     .slice(0, 8);
   for (const c of probe) {
     const one = channelRss(v, (q) => value(lead + q, c), dims);
-    if (one.tss > 0 && one.rss > 0.5 * one.tss) return 0;
+    if (one.tss > 0 && one.rss > 0.3 * one.tss) return 0;
   }
   for (let c = 0; c < C; c++) {
     const one = channelRss(v, (q) => value(lead + q, c), dims);
@@ -219,7 +236,7 @@ export function roughness(v: Float32Array, rows: number, cols: number): number {
     const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
     best = Math.min(best, medianRoughness(v, C, 0, [P], value));
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
-      for (const dims of gridShapes(P - lead)) if (dims.length === 2 && Math.min(...dims) >= 3) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
+      for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
     }
   }
   return best;
