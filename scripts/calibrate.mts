@@ -13,7 +13,8 @@ import { normalTailLog10 } from "../src/stats/pvalues.js";
 import { createSource } from "../src/sources/parse-source.js";
 import type { Report } from "../src/report/schema.js";
 
-interface Pair { candidate: string; reference: string; ground_truth: string; arch: string; primary: boolean }
+// train-zoo.py names a pair's architecture `arch`; train-structured.py its `family`.
+interface Pair { candidate: string; reference: string; ground_truth: string; arch?: string; family?: string; primary?: boolean }
 const args = process.argv.slice(2);
 const zoo = args.find((a) => !a.startsWith("--"));
 if (!zoo) throw new Error("usage: calibrate.mts ZOO_DIR [--primary] [--disjoint] [--out FILE.md]");
@@ -34,6 +35,7 @@ const ALPHAS = [0.1, 0.01, 0.001];
 
 const perTensor: Record<string, Record<string, number[]>> = {};
 const perComponent: Record<string, Record<string, number[]>> = {};
+const perFamily: Record<string, { component: number[]; verdicts: Record<string, number> }> = {};
 const verdicts: Record<string, Record<string, number>> = {};
 const byRole: Record<string, number[]> = {};
 const add = (table: typeof perTensor, truth: string, stage: string, log10p: number) => {
@@ -53,6 +55,9 @@ for (const p of pairs) {
     now: () => Date.now(),
   })) as { report: Report };
   const truth = p.ground_truth.startsWith("independent") ? "independent" : p.ground_truth;
+  const family = `${p.arch ?? p.family ?? "?"} ${truth}`;
+  const fam = (perFamily[family] ??= { component: [], verdicts: {} });
+  fam.verdicts[report.verdict] = (fam.verdicts[report.verdict] ?? 0) + 1;
   verdicts[truth] ??= {};
   verdicts[truth]![report.verdict] = (verdicts[truth]![report.verdict] ?? 0) + 1;
   for (const c of report.references[0]!.components) {
@@ -60,7 +65,7 @@ for (const p of pairs) {
       if (!t.informative || t.error || t.deterministic) continue;
       if (t.permutation) {
         add(perTensor, truth, "direct", t.permutation.log10p);
-        if (truth === "independent") (byRole[`${p.arch} ${t.role.replace(/\.weight$/, "")}`] ??= []).push(t.permutation.log10p);
+        if (truth === "independent") (byRole[`${p.arch ?? p.family} ${t.role.replace(/\.weight$/, "")}`] ??= []).push(t.permutation.log10p);
       }
       if (t.aligned) add(perTensor, truth, "search", t.aligned.log10p);
       if (t.log10p !== undefined) add(perTensor, truth, "tensor (used)", t.log10p);
@@ -70,7 +75,8 @@ for (const p of pairs) {
         add(perTensor, truth, "legacy z", Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))));
       }
     }
-    if (c.log10p !== undefined) add(perComponent, truth, "combined (Cauchy)", c.log10p);
+    if (c.log10p !== undefined) add(perComponent, truth, "combined", c.log10p);
+    fam.component.push(c.log10p ?? 0);
   }
   done++;
   if (done % 20 === 0) process.stderr.write(`${done}/${pairs.length} pairs, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
@@ -91,6 +97,12 @@ for (const [name, table] of [["tensor", perTensor], ["component", perComponent]]
 }
 lines.push("", "| independent, direct test, by architecture and role | n | " + ALPHAS.map((a) => `P(p ≤ ${a})`).join(" | ") + " |", "|---|---|" + ALPHAS.map(() => "---").join("|") + "|");
 for (const role of Object.keys(byRole).sort()) lines.push(`| ${role} | ${byRole[role]!.length} | ${ALPHAS.map((a) => rate(byRole[role]!, a).toFixed(3)).join(" | ")} |`);
+lines.push("", "| family and ground truth | components | " + ALPHAS.map((a) => `P(p ≤ ${a})`).join(" | ") + " | median p | verdicts |", "|---|---|" + ALPHAS.map(() => "---").join("|") + "|---|---|");
+for (const f of Object.keys(perFamily).sort()) {
+  const xs = perFamily[f]!.component;
+  const median = [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  lines.push(`| ${f} | ${xs.length} | ${ALPHAS.map((a) => rate(xs, a).toFixed(3)).join(" | ")} | ${(10 ** median).toPrecision(2)} | ${JSON.stringify(perFamily[f]!.verdicts)} |`);
+}
 lines.push("", "Verdicts: " + Object.entries(verdicts).map(([t, v]) => `${t}: ${JSON.stringify(v)}`).join("; "));
 const text = lines.join("\n") + "\n";
 process.stdout.write(text);

@@ -282,12 +282,14 @@ describe("CNNs stored [kh, kw, in, out]", () => {
 
   it("a layout names and shapes leave open is tried both ways, the selection paid for", async () => {
     const g = cnnTorch(21);
-    const k = { shape: [8, 8, 8, 8], data: g.get("features.3.weight")!.data.slice(0, 4096) };
+    // 16 output channels: a permutation test over n units cannot go below 1/n! (8 channels: 2.5e-5), so a
+    // tensor that must stand out alone at 1e-6 needs more than 8.
+    const k = { shape: [16, 16, 16, 16], data: Float32Array.from({ length: 16 ** 4 }, (_, i) => g.get("features.3.weight")!.data[i % 18432]! * (1 + ((i * 2654435761) >>> 0) / 2 ** 33)) };
     const refDir = path.join(tmp, "amb-ref");
     await saveModel(refDir, new Map([["net.0.weight", k]]));
     const candDir = path.join(tmp, "amb-cand");
     const hwio = permute4(drifted(new Map([["x", k]]), 3, 0.1).get("x")!, [2, 3, 1, 0]);
-    // Stored HWIO under a name that says nothing: native and HWIO both fit [8, 8, 8, 8].
+    // Stored HWIO under a name that says nothing: native and HWIO both fit [16, 16, 16, 16].
     await saveModel(candDir, new Map([["k0", hwio]]));
     const { report } = await check(candDir, refDir);
     const t = only(report).tensors[0]!;
@@ -401,7 +403,9 @@ describe("the mirror: a reference stored in another framework's layout, a PyTorc
 
   it("a reference layout names and shapes leave open is tried both ways too, the selection paid for", async () => {
     const g = cnnTorch(21);
-    const k = { shape: [8, 8, 8, 8], data: g.get("features.3.weight")!.data.slice(0, 4096) };
+    // 16 output channels: a permutation test over n units cannot go below 1/n! (8 channels: 2.5e-5), so a
+    // tensor that must stand out alone at 1e-6 needs more than 8.
+    const k = { shape: [16, 16, 16, 16], data: Float32Array.from({ length: 16 ** 4 }, (_, i) => g.get("features.3.weight")!.data[i % 18432]! * (1 + ((i * 2654435761) >>> 0) / 2 ** 33)) };
     const refDir = path.join(tmp, "mirror-amb-ref");
     // The reference stored HWIO under a name that says nothing; the candidate a PyTorch fine-tune.
     await saveModel(refDir, new Map([["k0", permute4(k, [2, 3, 1, 0])]]));

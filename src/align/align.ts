@@ -21,8 +21,14 @@ import {
   viewElements,
 } from "./view.js";
 
-/** Matrices under this many elements (and every vector) are reported but carry no weight. */
-const MIN_INFORMATIVE_ELEMENTS = 4096;
+/**
+ * Matrices under this many elements (and every vector) are reported but carry no weight. Small matrices
+ * count (a first conv layer of 24 x 3 x 3 x 3 is the plainest trace of a shared start): their permutation
+ * tests are exact at their size (src/stats/small-permutation.ts), so few units simply cannot reach a small p.
+ */
+const MIN_INFORMATIVE_ELEMENTS = 64;
+/** ... and along their longer axis at least this many units or features. */
+const MIN_INFORMATIVE_SIDE = 8;
 
 export interface AlignedPair {
   component: string;
@@ -91,8 +97,12 @@ function keyOf(kind: string, layer: number | null, role: string): string {
   return `${kind}|${layer ?? "-"}|${role}`;
 }
 
+function isCounter(e: TensorEntry): boolean {
+  return numel(e.shape) <= 1 && /^(I|U)\d+$|^BOOL$/.test(e.dtype);
+}
+
 function isInformative(v: TensorView): boolean {
-  return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
+  return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && Math.max(v.rows, v.cols) >= MIN_INFORMATIVE_SIDE && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
 }
 
 /** Each model's layout family, from its kernels that names or shapes decide (src/align/layout.ts). */
@@ -243,6 +253,9 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     }
     comp.candidateParameters += numel(entry.shape);
     comp.candidateTensors++;
+    // An integer scalar (BatchNorm's `num_batches_tracked`, a step counter) is bookkeeping, never a weight:
+    // not compared, so an undecodable I64 counter cannot make a whole check unread.
+    if (isCounter(entry)) continue;
     const add = (cv: TensorView, rv: TensorView, role: string, transform: string, alternatives?: WholePair["alternatives"]) => {
       comp!.pairs.push({ component: info.component, layer: info.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...(alternatives ? { alternatives } : {}) });
       usedRef.add(rv.entry.name);
