@@ -31,6 +31,8 @@ export interface GridFit {
 /** Leading rows (class tokens, registers, distillation tokens) tried in front of the grid. */
 const MAX_LEADING = 8;
 const THRESHOLD = 0.9;
+/** Above this roughness along the flattened positions, no grid is tried (sin-cos grid tables: ~0.1-0.5). */
+const ROUGH_GATE = 0.75;
 /** Frequencies tried for each axis function (then refined around the best). */
 const OMEGA_STEPS = 128;
 
@@ -166,6 +168,9 @@ export function recogniseSinusoidGrid(v: Float32Array, rows: number, cols: numbe
     const C = byRows ? cols : rows;
     if (P < 5 || C < 2 || P * C < 256) continue;
     const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
+    // A grid table is smooth along the flattened positions for most channels (a channel of the slow grid
+    // axis changes only from one grid row to the next); a trained matrix has roughness ~1. One cheap pass.
+    if (medianRoughness(v, C, 0, [P], value) > ROUGH_GATE) continue;
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
       const G = P - lead;
       for (const dims of gridShapes(G)) {
@@ -234,7 +239,10 @@ export function roughness(v: Float32Array, rows: number, cols: number): number {
     const C = byRows ? cols : rows;
     if (P < 4 || C < 1) continue;
     const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
-    best = Math.min(best, medianRoughness(v, C, 0, [P], value));
+    const flat = medianRoughness(v, C, 0, [P], value);
+    best = Math.min(best, flat);
+    // Grids only where the flattened positions already look smooth-ish (a trained matrix: ~1).
+    if (flat > ROUGH_GATE) continue;
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
       for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
     }
