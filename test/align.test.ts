@@ -179,15 +179,19 @@ describe("alignment", () => {
     expect(p).toHaveLength(1);
   });
 
-  it("marks norms, biases and tiny matrices as not informative", () => {
+  it("marks norms, biases and tiny matrices as not informative; small matrices (a first conv) count", () => {
     const a = alignModels(
-      [t("model.layers.0.input_layernorm.weight", [64]), t("model.layers.0.self_attn.q_proj.weight", [64, 64]), t("model.layers.0.self_attn.o_proj.weight", [32, 32])],
-      [t("model.layers.0.input_layernorm.weight", [64]), t("model.layers.0.self_attn.q_proj.weight", [64, 64]), t("model.layers.0.self_attn.o_proj.weight", [32, 32])],
+      [t("model.layers.0.input_layernorm.weight", [64]), t("model.layers.0.self_attn.q_proj.weight", [64, 64]), t("model.layers.0.self_attn.o_proj.weight", [32, 32]), t("model.layers.0.mlp.up_proj.weight", [4, 6]), t("model.layers.0.mlp.down_proj.weight", [64, 1])],
+      [t("model.layers.0.input_layernorm.weight", [64]), t("model.layers.0.self_attn.q_proj.weight", [64, 64]), t("model.layers.0.self_attn.o_proj.weight", [32, 32]), t("model.layers.0.mlp.up_proj.weight", [4, 6]), t("model.layers.0.mlp.down_proj.weight", [64, 1])],
     );
     expect(a.components[0]!.pairs.map((p) => [p.role, p.informative])).toEqual([
       ["norm1.weight", false],
       ["attn.q.weight", true],
-      ["attn.o.weight", false],
+      ["attn.o.weight", true],
+      ["mlp.up.weight", false],
+      ["mlp.down.weight", false],
     ]);
+    const conv = alignModels([t("features.0.weight", [24, 3, 3, 3])], [t("features.0.weight", [24, 3, 3, 3])]);
+    expect(conv.components[0]!.pairs[0]!.informative).toBe(true);
   });
 });

@@ -231,6 +231,8 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
   return { ...c, comp };
 }
 
+/** Below this many elements an informative matrix with the reference's values is marked a copy (`promoted`). */
+const SMALL_COPY_ELEMENTS = 4096;
 /** Byte-identical small tensors need at least this many units along the tested axis. */
 const SMALL_MIN_UNITS = 8;
 
@@ -254,10 +256,17 @@ function smallIdenticalTests(c: Compared, looks: number[]): void {
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i]!;
     const s = c.samples[i];
-    if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
+    if (t.error || t.pearson === null || !s || t.sampled) return;
+    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return;
     // Byte-identical, or the same values through a dtype conversion (F32 -> F16/BF16 rounding).
     const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
     if (!kind) return;
+    // A small matrix is evidence by its own test already (exact at its size, so few units cannot reach a
+    // small p): marked a copy, it counts in the share of a component shown reused (policy.ts).
+    if (t.informative) {
+      t.promoted = kind;
+      return;
+    }
     const v = pair.candidate;
     let test: NonNullable<TensorResult["permutation"]> | null = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {

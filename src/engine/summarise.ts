@@ -66,10 +66,10 @@ export function layerMatrix(pairs: AlignedPair[], samples: (SampledPair | null)[
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
 }
 
-/** Informative matrices byte-identical to the reference's. */
+/** Informative matrices byte-identical to the reference's (a shared construction is no copy: not counted). */
 function identicalOf(tensors: TensorResult[]): { tensors: number; parameters: number } {
   // Same dtype, same layout, every element equal: the stored bytes are the same.
-  const same = tensors.filter((t) => t.informative && isByteIdentical(t));
+  const same = tensors.filter((t) => t.informative && isByteIdentical(t) && !(t.deterministic && !t.deterministic.residualTested));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 

@@ -86,6 +86,7 @@ export function decideComponent(c: ComponentResult, family: number, th: Threshol
   if (c.verdict === "reused") {
     const structural = structureOnlyReason(c.tensors, family, th);
     if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
+    else countCopies(c);
   }
   if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
     c.verdict = "inconclusive";
@@ -110,6 +111,19 @@ function structureOnlyReason(tensors: TensorResult[], family: number, th: Thresh
   }
   const first = structural[0]!;
   return `driven only by a structure the null cannot price: ${first.candidate} has ${first.structureOnly}; without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
+}
+
+/**
+ * In a component shown reused, small trained tensors whose values are the reference's (`promoted`: byte-
+ * identical or a dtype-converted copy, never a construction) are derived too, though their own
+ * permutation test cannot stand out at their size (n units cannot reach below 1/n!): they count in the share.
+ */
+function countCopies(c: ComponentResult): void {
+  const copies = c.tensors.filter((t) => t.promoted && !t.standsOut && !t.error && !t.structureOnly && !(t.deterministic && !t.deterministic.residualTested));
+  if (copies.length === 0) return;
+  c.matchedParameters += copies.reduce((s, t) => s + t.elements, 0);
+  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
+  c.reason += `; with ${count(copies.length, "small tensor")} holding the reference's values, ${pct(c.share)} of the parameters are shown derived`;
 }
 
 /** The family every component's p-value is corrected over: each candidate component against each reference. */

@@ -45,7 +45,7 @@ export type SearchProgress = (message: string) => void;
  * held-out effect was 0.31 through a recovered permutation (612 tensors) and 0.43 through a fitted
  * rotation (2,586 tensors); as stored, 0.09.
  */
-export const FUNCTIONAL_FLOOR = { permutation: 0.35, rotation: 0.5 } as const;
+export const FUNCTIONAL_FLOOR = { permutation: 0.35, rotation: 0.5, asStored: 0.35 } as const;
 
 /**
  * Run the search with the residual basis as it is and, when the recovered
@@ -83,12 +83,12 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
  * Looks are matched by candidate tensor, not by position: a look may leave a tensor out (its chosen
  * reference layer lacks that role, e.g. an unread reference tensor).
  */
-export function combineLooks(looks: DeepResult[][], transforms: (ResidualTransform | null)[]): DeepResult[] {
+export function combineLooks(looks: DeepResult[][], transforms: (ResidualTransform | null)[], floors?: number[]): DeepResult[] {
   const penalty = Math.log10(transforms.length);
   const byCandidate = new Map<string, DeepResult>();
   looks.forEach((results, i) => {
     const t = transforms[i];
-    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
+    const floor = floors?.[i] ?? (t ? FUNCTIONAL_FLOOR[t.kind] : FUNCTIONAL_FLOOR.asStored);
     for (const raw of results) {
       const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
       const prev = byCandidate.get(r.candidate);

@@ -39,7 +39,7 @@ import type { ByteRange, WeightSource } from "../sources/types.js";
 import type { ComponentAlignment } from "../align/align.js";
 import { type TensorView, readsWhole, viewElements, viewKey } from "../align/view.js";
 import { bytesPerElement } from "../safetensors/dtypes.js";
-import { combineLooks } from "./deep-align.js";
+import { FUNCTIONAL_FLOOR, combineLooks } from "./deep-align.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
 import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
@@ -326,14 +326,17 @@ export async function streamSearch(
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
   const transforms = looks.map((l) => l.transform);
+  const floors: number[] = looks.map((l) => (l.transform ? FUNCTIONAL_FLOOR.permutation : FUNCTIONAL_FLOOR.asStored));
   if (gram) {
     reader.dropReferenceSketches();
     collectGarbage();
     say("rotation-invariant look: unit Gram matrices of v, gate and up");
     runs.push(await gramLook(groups, reader));
     transforms.push(null);
+    // Units matched by index, tested by permuting units: no residual axis involved, no floor.
+    floors.push(0);
   }
-  const results = combineLooks(runs, transforms);
+  const results = combineLooks(runs, transforms, floors);
 
   summary.ran = true;
   summary.residualMatchQuality = map ? map.quality : null;
