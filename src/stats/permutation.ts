@@ -89,7 +89,7 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
     const variance = s / (n - 1);
     if (!(variance > 0)) return null;
     const z = t / Math.sqrt(variance);
-    return { units: n, features: m, z, log10p: smallPermutationLog10p(cross, n, z), effect: t / Math.sqrt(ssa * ssb) };
+    return { units: n, features: m, z, log10p: smallPermutationLog10p(cross, n), effect: t / Math.sqrt(ssa * ssb) };
   }
   // The m x m Grams cost 2 n m² products, the n x n cross products n² m: the cheaper one.
   const s = 2 * m < n ? gramInner(ca, cb, n, m) : crossSquares(ca, cb, n, m);

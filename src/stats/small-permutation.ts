@@ -1,7 +1,8 @@
 /**
  * The permutation test's p-value where the units are few (a first conv layer's 24 output channels, a
  * patch embedding's rows): Hoeffding's normal tail is not safe there, so the p-value is computed without
- * any normal approximation, as the better of two valid ones, paid twice:
+ * any normal approximation: the Monte-Carlo one where the draws resolve it, else the better of two
+ * valid ones, paid twice:
  *
  * - Monte-Carlo: up to B uniformly random permutations of the units (a fixed seed: the same on every
  *   machine), stopped at the h-th draw as extreme as the data (Besag & Clifford 1991's sequential test:
@@ -24,19 +25,16 @@ const LN10 = Math.LN10;
  * log10 of the two-sided p-value of T = Σᵢ cᵢᵢ against uniform permutations of the units, for the n × n
  * cross products `cross` (row-major, cᵢⱼ = ⟨ãᵢ, b̃ⱼ⟩).
  */
-export function smallPermutationLog10p(cross: Float64Array, n: number, z: number): number {
+export function smallPermutationLog10p(cross: Float64Array, n: number): number {
   let t = 0;
   for (let i = 0; i < n; i++) t += cross[i * n + i]!;
-  const floor = Math.log10(1 / (MONTE_CARLO_DRAWS + 1));
-  const boundOf = () => Math.min(0, Math.log10(2) + chernoffLog10(cross, n, Math.abs(t), t >= 0 ? 1 : -1));
-  // Strong evidence (a large normal score): the bound first, and no draws when it is below their floor.
-  // Each shortcut gives a p-value at least 2·min(Monte-Carlo, bound): still valid.
-  const early = Math.abs(z) >= 4 ? boundOf() : null;
-  if (early !== null && early <= floor) return Math.min(0, Math.log10(2) + early);
   const mc = monteCarloLog10p(cross, n, t);
-  // The bound is only worth its n² exponentials where the draws could not resolve p (no draw as extreme).
-  if (mc > Math.log10(1.5 / (MONTE_CARLO_DRAWS + 1))) return Math.min(0, Math.log10(2) + mc);
-  return Math.min(0, Math.log10(2) + Math.min(mc, early ?? boundOf()));
+  // Resolved by the draws (above twice their floor): the Monte-Carlo p alone. Else 2·min(Monte-Carlo,
+  // bound). Valid at every α: above 2/(B + 1) only the first branch can reach α; below it only the second.
+  const resolved = Math.log10(2 / (MONTE_CARLO_DRAWS + 1));
+  if (mc > resolved) return mc;
+  const bound = chernoffLog10(cross, n, Math.abs(t), t >= 0 ? 1 : -1);
+  return Math.min(0, Math.log10(2) + Math.min(mc, bound));
 }
 
 function monteCarloLog10p(cross: Float64Array, n: number, t: number): number {
