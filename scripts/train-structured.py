@@ -35,11 +35,14 @@ Usage:
       [--only sinpe,vit2d,vitlearned,cnn,cnnshared] [--seeds N] [--steps-scale F]
       [--manifest-only]
 
-  Two processes in parallel on 2 cores (each rewrites the manifest from what is on
-  disk; run --manifest-only once both have finished):
-    /usr/bin/python3 scripts/train-structured.py --only sinpe &
-    /usr/bin/python3 scripts/train-structured.py --only vit2d,vitlearned,cnn,cnnshared &
-    wait; /usr/bin/python3 scripts/train-structured.py --manifest-only
+  --only takes families and/or groups (sinpe-interleaved-w64, sinpe-interleaved-w192,
+  sinpe-concat-w192, sinpe-interleaved-w384, vit2d, vitlearned, cnn-d3, cnn-d8, cnn-d16,
+  cnnshared-d13, cnnshared-d19). Default zoo on 2 cores, two balanced processes (each
+  rewrites the manifest from what is on disk; --manifest-only once both have finished):
+    S=scripts/train-structured.py
+    /usr/bin/python3 $S --only sinpe-interleaved-w192,sinpe-concat-w192 &
+    /usr/bin/python3 $S --only sinpe-interleaved-w64,sinpe-interleaved-w384,vit2d,vitlearned,cnn,cnnshared &
+    wait; /usr/bin/python3 $S --manifest-only
 
 Resumable: a model whose folder already has model.safetensors (and train.json) is
 skipped. Needs only Debian's python3-numpy and python3-torch 1.13.
@@ -69,12 +72,13 @@ torch.use_deterministic_algorithms(True)
 
 ZOO_VERSION = 1
 VOCAB, CTX, BATCH, BOS, EOS = tz.VOCAB, tz.CTX, tz.BATCH, tz.BOS, tz.EOS
-lin, RMSNorm, Linear, SwiGLU, causal_attention = tz.lin, tz.RMSNorm, tz.Linear, tz.SwiGLU, tz.causal_attention
+lin, RMSNorm, Linear, SwiGLU = tz.lin, tz.RMSNorm, tz.Linear, tz.SwiGLU
 lr_at, sha256_file = tz.lr_at, tz.sha256_file
 
-IMG, PATCH, NCLASS, IMG_BATCH = 32, 4, 6, 32
+IMG, PATCH, NCLASS = 32, 4, 6
+VIT_BATCH, CNN_BATCH = 16, 32
 IMG_EVAL_N, IMG_EVAL_SEED = 512, 777777
-CLASS_NAMES = ["stripes-horizontal", "stripes-vertical", "stripes-diag", "stripes-antidiag", "disc", "checker"]
+CLASS_NAMES = ["bar-horizontal", "bar-vertical", "bar-diagonal", "bar-antidiagonal", "disc", "ring"]
 
 FAMILIES = ("sinpe", "vit2d", "vitlearned", "cnn", "cnnshared")
 
@@ -84,17 +88,17 @@ SINPE = {
     "interleaved-w64": ("interleaved", 64, 2, 4, 176, 300, 4, 1),
     "interleaved-w192": ("interleaved", 192, 4, 6, 512, 400, 4, 101),
     "concat-w192": ("concat", 192, 4, 6, 512, 400, 4, 201),
-    "interleaved-w384": ("interleaved", 384, 2, 6, 1024, 200, 3, 301),
+    "interleaved-w384": ("interleaved", 384, 2, 6, 1024, 150, 3, 301),
 }
 SINPE_LR = 3e-3
 FT_STEPS, FT_LR_DIV = 60, 5.0
 VIT = dict(d=192, layers=4, heads=3, ff=384)
-VIT_STEPS, VIT_LR, VIT_SEEDS = {"vit2d": 300, "vitlearned": 300}, 1e-3, {"vit2d": 4, "vitlearned": 3}
+VIT_STEPS, VIT_LR, VIT_SEEDS = {"vit2d": 250, "vitlearned": 250}, 1e-3, {"vit2d": 4, "vitlearned": 3}
 VIT_SEED_BASE = {"vit2d": 1001, "vitlearned": 1101}
 CNN_DEPTHS = {3: 2001, 8: 2101, 16: 2201}
 CNN_SEEDS, CNN_STEPS, CNN_LR = 4, 250, 2e-3
 SHARED_DEPTHS = (13, 19)
-SHARED_STEPS, SHARED_LR = 250, 1e-3
+SHARED_STEPS, SHARED_LR = 250, 1e-2  # lr tuned: first-conv Pearson after training ~0.93
 SHARED_TORCH_SEED_BASE = 3001
 DATA_SEED_OFFSET = 10000  # data_seed = seed + 10000: never equal to any torch seed used
 
@@ -140,6 +144,34 @@ def read_safetensors(path):
     return out
 
 
+# ----------------------------------------------------------------------------- attention
+
+class BMM(torch.autograd.Function):
+    """torch.bmm whose backward feeds contiguous operands: float32 bmm goes through torch's
+    generic gemm here (reference BLAS), which is fastest on row-major inputs. Same values."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = a.contiguous(), b.contiguous()
+        ctx.save_for_backward(a, b)
+        return torch.bmm(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        g = g.contiguous()
+        return torch.bmm(g, b.transpose(1, 2).contiguous()), torch.bmm(a.transpose(1, 2).contiguous(), g)
+
+
+def attention(q, k, v, causal):
+    """q, k, v [B, H, T, hd] -> [B, H, T, hd]."""
+    B, H, T, hd = q.shape
+    att = BMM.apply(q.reshape(B * H, T, hd), k.transpose(-1, -2).reshape(B * H, hd, T)) / math.sqrt(hd)
+    if causal:
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+    return BMM.apply(att.softmax(-1), v.reshape(B * H, T, hd)).view(B, H, T, hd)
+
+
 # ----------------------------------------------------------------------------- sinpe LM
 
 def sinusoid_table(T, d, layout):
@@ -166,7 +198,7 @@ class NoRopeAttn(nn.Module):
     def forward(self, x):
         B, T, d = x.shape
         sh = lambda t: t.contiguous().view(B, T, self.h, d // self.h).transpose(1, 2)
-        y = causal_attention(sh(self.q_proj(x)), sh(self.k_proj(x)), sh(self.v_proj(x)))
+        y = attention(sh(self.q_proj(x)), sh(self.k_proj(x)), sh(self.v_proj(x)), causal=True)
         return self.o_proj(y.transpose(1, 2).reshape(B, T, d))
 
 
@@ -232,27 +264,29 @@ _YY, _XX = np.meshgrid(np.arange(IMG, dtype=np.float64), np.arange(IMG, dtype=np
 
 
 def make_images(rng, n):
-    """n images [n, 3, 32, 32] float32 in ~[-1.5, 1.5] and labels; 6 classes (CLASS_NAMES).
+    """n images [n, 3, 32, 32] float32 and int64 labels, 6 classes (CLASS_NAMES): a bright
+    shape near the centre (jitter +-4 px, random thickness / radius, random colours with the
+    shape brighter than the background in every channel) plus Gaussian noise (sd 0.3).
     Every random number comes from rng (numpy RandomState) in a fixed order."""
     labels = rng.randint(0, NCLASS, size=n)
+    cx, cy = 15.5 + rng.uniform(-4, 4, size=n), 15.5 + rng.uniform(-4, 4, size=n)
     angle_jit = rng.uniform(-0.15, 0.15, size=n)
-    freq = rng.uniform(0.4, 1.0, size=n)
-    phase = rng.uniform(0, 2 * np.pi, size=n)
-    cx, cy = rng.uniform(9, 23, size=n), rng.uniform(9, 23, size=n)
-    radius = rng.uniform(5, 10, size=n)
-    bg = rng.uniform(-1, 1, size=(n, 3))
-    delta = rng.normal(0, 1, size=(n, 3))
+    half = rng.uniform(1.5, 3.5, size=n)        # bar half-thickness, ring half-width
+    radius = rng.uniform(5.0, 9.0, size=n)
+    bg = rng.uniform(-1.0, 0.0, size=(n, 3))
+    delta = np.abs(rng.normal(0, 1, size=(n, 3)))
     contrast = rng.uniform(0.8, 1.6, size=n)
     noise = rng.normal(0, 0.3, size=(n, 3, IMG, IMG))
-    delta = delta / np.linalg.norm(delta, axis=1, keepdims=True) * contrast[:, None]
-    base_angle = np.array([np.pi / 2, 0.0, np.pi / 4, -np.pi / 4, 0.0, 0.0])[labels] + angle_jit
-    proj = (_XX[None] - 16) * np.cos(base_angle)[:, None, None] + (_YY[None] - 16) * np.sin(base_angle)[:, None, None]
-    stripes = 0.5 + 0.5 * np.sin(freq[:, None, None] * proj + phase[:, None, None])
-    dist = np.sqrt((_XX[None] - cx[:, None, None]) ** 2 + (_YY[None] - cy[:, None, None]) ** 2)
-    disc = 1.0 / (1.0 + np.exp(-2.0 * (radius[:, None, None] - dist)))
-    f2 = (freq * 0.8)[:, None, None]
-    checker = (np.sin(f2 * (_XX[None] - 16) + phase[:, None, None]) * np.sin(f2 * (_YY[None] - 16)) > 0).astype(np.float64)
-    mask = np.where((labels < 4)[:, None, None], stripes, np.where((labels == 4)[:, None, None], disc, checker))
+    delta = delta / np.maximum(np.linalg.norm(delta, axis=1, keepdims=True), 1e-6) * contrast[:, None]
+    dx, dy = _XX[None] - cx[:, None, None], _YY[None] - cy[:, None, None]
+    ang = np.array([0.0, np.pi / 2, np.pi / 4, -np.pi / 4, 0.0, 0.0])[labels] + angle_jit
+    across = np.abs(-dx * np.sin(ang)[:, None, None] + dy * np.cos(ang)[:, None, None])  # distance to the bar's axis
+    dist = np.sqrt(dx ** 2 + dy ** 2)
+    soft = lambda z: 1.0 / (1.0 + np.exp(-2.0 * z))
+    bar = soft(half[:, None, None] - across)
+    disc = soft(radius[:, None, None] - dist)
+    ring = soft(half[:, None, None] * 0.6 - np.abs(dist - radius[:, None, None]))
+    mask = np.where((labels < 4)[:, None, None], bar, np.where((labels == 4)[:, None, None], disc, ring))
     img = bg[:, :, None, None] + delta[:, :, None, None] * mask[:, None] + noise
     return torch.from_numpy(img.astype(np.float32)), torch.from_numpy(labels.astype(np.int64))
 
@@ -327,8 +361,7 @@ class ViTLayer(nn.Module):
         h = self.layernorm_before(x)
         sh = lambda t: t.contiguous().view(B, T, self.h, d // self.h).transpose(1, 2)
         q, k, v = sh(a.query(h)), sh(a.key(h)), sh(a.value(h))
-        att = ((q @ k.transpose(-1, -2)) / math.sqrt(d // self.h)).softmax(-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, d)
+        y = attention(q, k, v, causal=False).transpose(1, 2).reshape(B, T, d)
         x = x + self.attention.output.dense(y)
         h = self.layernorm_after(x)
         return x + self.output.dense(F.gelu(self.intermediate.dense(h)))
@@ -571,7 +604,7 @@ def train_item(it, out, scale):
     elif it["family"] in ("vit2d", "vitlearned"):
         model = ViT(learned_pos=it["family"] == "vitlearned")
         stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
-        stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, IMG_BATCH), F.cross_entropy))
+        stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, VIT_BATCH), F.cross_entropy))
         stats["heldout_loss"], stats["heldout_acc"] = eval_images(model)
         config = vit_config(it["family"] == "vitlearned")
     else:
@@ -583,7 +616,7 @@ def train_item(it, out, scale):
             stats["init_first_conv_sha256"] = __import__("hashlib").sha256(
                 model.features[0].weight.detach().numpy().tobytes()).hexdigest()
         stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
-        stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, IMG_BATCH), F.cross_entropy))
+        stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, CNN_BATCH), F.cross_entropy))
         stats["heldout_loss"], stats["heldout_acc"] = eval_images(model)
         config = cnn_config(it["cfg"], note)
     stats["steps_run"] = steps
@@ -666,7 +699,7 @@ def build_manifest(out):
         "torch": torch.__version__, "numpy": np.__version__,
         "training": dict(optimizer="AdamW(0.9,0.95), wd on matrices/kernels", schedule="warmup 10% + cosine to 0.1x",
                          lm=dict(batch=BATCH, ctx=CTX, vocab=VOCAB, corpus="A (finetune: B)"),
-                         images=dict(size=IMG, batch=IMG_BATCH, classes=CLASS_NAMES, eval_n=IMG_EVAL_N,
+                         images=dict(size=IMG, vit_batch=VIT_BATCH, cnn_batch=CNN_BATCH, classes=CLASS_NAMES, eval_n=IMG_EVAL_N,
                                      eval_seed=IMG_EVAL_SEED)),
         "models": sorted(models, key=lambda m: m["name"]),
         "pairCounts": counts,
@@ -688,20 +721,24 @@ def save_manifest(out):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="/tmp/zoo22")
-    ap.add_argument("--only", default=",".join(FAMILIES), help="comma-separated families")
+    ap.add_argument("--only", default=",".join(FAMILIES),
+                    help="comma-separated families and/or groups (e.g. sinpe-concat-w192, cnn-d16)")
     ap.add_argument("--seeds", type=int, default=None, help="models per group (default: per group)")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
     ap.add_argument("--manifest-only", action="store_true")
     a = ap.parse_args()
     only = [f.strip() for f in a.only.split(",") if f.strip()]
-    bad = [f for f in only if f not in FAMILIES]
+    groups = {it["group"] for it in plan(FAMILIES, None)}
+    bad = [f for f in only if f not in FAMILIES and f not in groups]
     if bad:
-        ap.error(f"unknown family {bad}; choose from {FAMILIES}")
+        ap.error(f"unknown family or group {bad}; choose from {FAMILIES} or {sorted(groups)}")
     t_start = time.time()
     os.makedirs(a.out, exist_ok=True)
     trained = skipped = 0
     if not a.manifest_only:
-        for it in plan(only, a.seeds):
+        for it in plan(FAMILIES, a.seeds):
+            if it["family"] not in only and it["group"] not in only:
+                continue
             folder = os.path.join(a.out, it["name"])
             if os.path.exists(os.path.join(folder, "model.safetensors")) and os.path.exists(os.path.join(folder, "train.json")):
                 skipped += 1
