@@ -40,7 +40,7 @@ describe("a verdict driven only by structure", () => {
   it("is inconclusive, naming the table, when nothing else reaches the level", () => {
     const c = decideComponent(component([table, ...unrelated]), 1, DEFAULT_THRESHOLDS);
     expect(c.verdict).toBe("inconclusive");
-    expect(c.reason).toMatch(/structure the null cannot price: vit\.embeddings\.position_embeddings/);
+    expect(c.reason).toMatch(/structure the null cannot price \(vit\.embeddings\.position_embeddings: /);
   });
 
   it("stays reused when the other tensors are evidence on their own", () => {

@@ -10,6 +10,7 @@ import { type TensorView, canonicalShape, numel, viewElements, viewKey } from ".
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
+import { FUNCTIONAL_FLOOR } from "../search/deep-align.js";
 import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { WeightSource } from "../sources/types.js";
@@ -55,11 +56,13 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
-  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
+  const widths = hiddenWidths(c.comp.pairs);
+  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i]!, widths)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   smallIdenticalTests(c, looks);
+  floorResidualOnly(c);
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
@@ -212,7 +215,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, hiddenWidths(c.comp.pairs))) : null;
         const look: Look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;
@@ -332,10 +335,50 @@ function dropAmbiguous(c: Compared): Compared {
   return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 
+/**
+ * Tensors whose only exchangeable axis can be the residual stream: token embeddings and LM heads (their
+ * other axis is the vocabulary), classifier heads (classes), position tables (positions) and patch
+ * embeddings (pixels). Their test is valid only where residual dimensions are exchangeable, and a fixed
+ * position table added to the stream (sinusoids, 2D grids) ties them to the same frequencies in
+ * independent models, and its near-constant low-frequency dimensions act as a bias both models use the
+ * same way: LM heads of independent sinusoid-PE models reached effect 0.21 at p 1e-4 and, at width 64,
+ * effect 0.44 (raw Pearson 0.72) at p 1e-9 (docs/calibration.md). Such a tensor counts only when its
+ * effect reaches the search's functional floor, and even then is never decisive on its own
+ * (`structureOnly`: a component reused on it alone is inconclusive, with the reason).
+ */
+const RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
+
+function floorResidualOnly(c: Compared): void {
+  c.comp.pairs.forEach((pair, i) => {
+    const t = c.tensors[i]!;
+    if (!t.permutation || !RESIDUAL_ONLY.test(pair.role)) return;
+    t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(pair.role) ? "the vocabulary" : /classifier/.test(pair.role) ? "the classes" : /patch/.test(pair.role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+    if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
+    t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+  });
+}
+
+/** MLP roles: the hidden units are the rows of gate and up (canonical [out, in]) and the columns of down. */
+const MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
+const MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+
+/**
+ * The axis of a pair's canonical matrix that holds internal units in any architecture, or null (then the
+ * larger p of the two axes is taken): an MLP's hidden units (by role), a conv kernel's output channels
+ * when they feed another layer (a hidden width of the model: a classifier conv's classes do not).
+ * Attention rows are not: RoPE ties them to frequencies inside a head.
+ */
+function internalUnits(pair: AlignedPair, widths: Set<number>): "rows" | "cols" | null {
+  if (MLP_IN.test(pair.role)) return "rows";
+  if (MLP_OUT.test(pair.role)) return "cols";
+  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && widths.has(pair.candidate.rows)) return "rows";
+  return null;
+}
+
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */
-function directTest(t: TensorResult, s: SampledPair | null): void {
+function directTest(t: TensorResult, s: SampledPair | null, units: "rows" | "cols" | null): void {
   if (!t.informative || t.pearson === null || !s) return;
-  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
   if (test) t.permutation = asReported(test);
 }
 

@@ -110,7 +110,7 @@ function structureOnlyReason(tensors: TensorResult[], family: number, th: Thresh
     if (bonferroniLog10(log10p, family) <= Math.log10(th.level) && Math.abs(strongest.effect ?? 0) >= th.minEffect) return null;
   }
   const first = structural[0]!;
-  return `driven only by a structure the null cannot price: ${first.candidate} has ${first.structureOnly}; without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
+  return `driven only by a structure the null cannot price (${first.candidate}: ${first.structureOnly}); without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
 }
 
 /**

@@ -62,7 +62,13 @@ export interface TensorResult {
    * The element-wise comparison as a permutation test of independence (src/stats/independence.ts): on the
    * pair's sample grid, each axis's units permuted in turn; the larger p of the two axes is kept (`axis`).
    */
-  permutation?: { units: number; features: number; z: number; log10p: number; effect?: number; axis?: "rows" | "cols" };
+  /**
+   * The direct test. `floor`: for a tensor whose only exchangeable axis can be the residual stream (token
+   * embeddings, LM and classifier heads, position and patch embeddings: their other axis is tokens,
+   * classes, positions or pixels), the effect it needs to count; below it `log10p` is 0 (`tested` keeps
+   * the test's own value), because a fixed position table ties residual dimensions across independent models.
+   */
+  permutation?: { units: number; features: number; z: number; log10p: number; effect?: number; axis?: "rows" | "cols"; floor?: number; tested?: number };
   /**
    * A construction both models share without copying (src/stats/deterministic.ts, src/engine/constructions.ts):
    * reported, never counted, except an identity-initialised matrix whose trained residual was tested

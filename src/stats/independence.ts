@@ -13,7 +13,7 @@
  * P(max ≤ α) ≤ P(p_valid ≤ α) ≤ α. A copy correlates along both axes, so
  * the price in power is small.
  */
-import { type PermutationTest, permutationTest } from "./permutation.js";
+import { type PermutationTest, type UnitAxis, permutationTest } from "./permutation.js";
 
 export interface TensorTest {
   /** log10 of the tensor's p-value: the larger of the two axes' (two-sided). */
@@ -28,11 +28,18 @@ export interface TensorTest {
   cols: PermutationTest | null;
 }
 
-/** `a`, `b`: row-major [rows, cols] samples on one grid. Null when neither axis has 3 units or a side is constant. */
-export function tensorIndependence(a: Float32Array, b: Float32Array, rows: number, cols: number): TensorTest | null {
+/**
+ * `a`, `b`: row-major [rows, cols] samples on one grid. Null when neither axis has 3 units or a side is
+ * constant. `units`: an axis known to hold a model's internal units whatever the architecture (an MLP's
+ * hidden units, a conv layer's output channels: nothing outside the layer gives them an order), whose
+ * test alone is then valid: its p-value is taken, not the larger of the two (which is conservative, and
+ * piles null p-values towards 1).
+ */
+export function tensorIndependence(a: Float32Array, b: Float32Array, rows: number, cols: number, units?: UnitAxis | null): TensorTest | null {
   const byRows = permutationTest(a, b, rows, cols, "rows");
   const byCols = permutationTest(a, b, rows, cols, "cols");
-  const pick = !byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols;
+  const known = units === "rows" ? byRows : units === "cols" ? byCols : null;
+  const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
 }
