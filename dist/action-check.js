@@ -601,7 +601,7 @@ function fmtP(log10p) {
 }
 function decisionRule(th, family) {
   const fam = family ? `${family.size} (${count(family.components, "component")} \xD7 ${count(family.references, "reference")})` : "components \xD7 references";
-  return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the Cauchy combination of its tensors' permutation-test p-values, Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
+  return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the combination of its tensors' permutation-test p-values (the better of the Cauchy combination and min-p times their count, paid twice), Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
 }
 function referenceNotes(r) {
   const notes = [];
@@ -668,6 +668,17 @@ function log10OfTail(t) {
   if (t > 1e6) return -Math.log10(Math.PI * t);
   return Math.min(0, Math.log10(0.5 - Math.atan(t) / Math.PI));
 }
+function combineLog10(log10ps) {
+  const k = log10ps.length;
+  if (k === 0) return { log10p: 0, rule: "cauchy" };
+  if (k === 1) return { log10p: Math.min(0, log10ps[0]), rule: "cauchy" };
+  const cauchy = cauchyCombineLog10(log10ps);
+  let min = 0;
+  for (const lp of log10ps) if (lp < min) min = lp;
+  const minP = bonferroniLog10(min, k);
+  const rule = minP < cauchy ? "min-p" : "cauchy";
+  return { log10p: bonferroniLog10(Math.min(cauchy, minP), 2), rule };
+}
 function bonferroniLog10(log10p, m) {
   return Math.min(0, log10p + Math.log10(Math.max(1, m)));
 }
@@ -690,18 +701,18 @@ function componentEvidence(tensors, family, th) {
   const tested = tensors.filter(isTested);
   for (const t of tensors) t.standsOut = false;
   if (tested.length === 0) return null;
-  const log10p = cauchyCombineLog10(tested.map((t) => t.log10p));
+  const { log10p, rule } = combineLog10(tested.map((t) => t.log10p));
   const strongest2 = tested.reduce((a, b) => b.log10p < a.log10p ? b : a);
   const perTensorFamily = tested.length * Math.max(1, family);
   for (const t of tested) t.standsOut = bonferroniLog10(t.log10p, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
-  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest2.effect ?? 0), tested: tested.length };
+  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest2.effect ?? 0), tested: tested.length, rule };
 }
 function decideComponent(c, family, th) {
   const evidence = componentEvidence(c.tensors, family, th);
   c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
   if (evidence) {
-    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy", tensors: evidence.tested } });
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy-min-p", tensors: evidence.tested, decidedBy: evidence.rule } });
   } else {
     delete c.log10p;
     delete c.log10pCorrected;
@@ -709,11 +720,35 @@ function decideComponent(c, family, th) {
     delete c.combination;
   }
   Object.assign(c, componentVerdict(c, th, family));
+  if (c.verdict === "reused") {
+    const structural = structureOnlyReason(c.tensors, family, th);
+    if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
+    else countCopies(c);
+  }
   if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
     c.verdict = "inconclusive";
     c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
   }
   return c;
+}
+function structureOnlyReason(tensors, family, th) {
+  const structural = tensors.filter((t) => isTested(t) && t.structureOnly);
+  if (structural.length === 0) return null;
+  const rest = tensors.filter((t) => isTested(t) && !t.structureOnly);
+  if (rest.length > 0) {
+    const { log10p } = combineLog10(rest.map((t) => t.log10p));
+    const strongest2 = rest.reduce((a, b) => b.log10p < a.log10p ? b : a);
+    if (bonferroniLog10(log10p, family) <= Math.log10(th.level) && Math.abs(strongest2.effect ?? 0) >= th.minEffect) return null;
+  }
+  const first = structural[0];
+  return `driven only by a structure the null cannot price (${first.candidate}: ${first.structureOnly}); without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
+}
+function countCopies(c) {
+  const copies = c.tensors.filter((t) => t.promoted && !t.standsOut && !t.error && !t.structureOnly && !(t.deterministic && !t.deterministic.residualTested));
+  if (copies.length === 0) return;
+  c.matchedParameters += copies.reduce((s, t) => s + t.elements, 0);
+  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
+  c.reason += `; with ${count(copies.length, "small tensor")} holding the reference's values, ${pct(c.share)} of the parameters are shown derived`;
 }
 function familyOf(references, components) {
   return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
@@ -728,7 +763,7 @@ function componentVerdict(c, th, family) {
   const tested = c.combination?.tensors ?? 0;
   const corrected = c.log10pCorrected ?? 0;
   const effect = c.effect ?? 0;
-  const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
+  const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (${c.combination?.decidedBy === "min-p" ? "min-p" : "Cauchy"}), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
   if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
@@ -1537,12 +1572,19 @@ function assignComponents(names2, spec) {
   );
   const multimodal = detected.some((c) => c !== null && c !== "language");
   const detection = heads;
-  const rest = detection && !detected.includes("language") && !names2.some((n2, i) => detected[i] === null && LANGUAGE_MARKERS.test(n2)) ? "head" : "language";
+  const undetected = names2.filter((_, i) => detected[i] === null);
+  const rest = detection && !detected.includes("language") && !undetected.some((n2) => LANGUAGE_MARKERS.test(n2)) ? "head" : taskHeadOf(detected, undetected) ?? "language";
   names2.forEach((n2, i) => {
     const c = detected[i] ?? (multimodal ? rest : "model");
     out.set(n2, { component: c === "language" && !multimodal ? "model" : c, ...parseName(n2) });
   });
   return out;
+}
+function taskHeadOf(detected, undetected) {
+  const kinds = new Set(detected.filter((c) => c !== null));
+  if (kinds.size !== 1 || kinds.has("language") || kinds.has("head") || undetected.length === 0) return null;
+  if (undetected.some((n2) => LANGUAGE_MARKERS.test(n2) || parseName(n2).layer !== null)) return null;
+  return [...kinds][0];
 }
 function componentKind(component) {
   return component === "model" ? "language" : component;
@@ -1556,7 +1598,8 @@ function expertRole(role) {
 }
 
 // src/align/align.ts
-var MIN_INFORMATIVE_ELEMENTS = 4096;
+var MIN_INFORMATIVE_ELEMENTS = 64;
+var MIN_INFORMATIVE_SIDE = 8;
 var FUSED = [
   { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
   { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" }
@@ -1564,8 +1607,11 @@ var FUSED = [
 function keyOf(kind, layer, role) {
   return `${kind}|${layer ?? "-"}|${role}`;
 }
+function isCounter(e2) {
+  return numel(e2.shape) <= 1 && /^(I|U)\d+$|^BOOL$/.test(e2.dtype);
+}
 function isInformative(v) {
-  return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
+  return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && Math.max(v.rows, v.cols) >= MIN_INFORMATIVE_SIDE && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
 }
 var NO_FAMILIES = { candidate: null, reference: null };
 function layoutTransform(c, r) {
@@ -1677,6 +1723,7 @@ function alignModels(candidate, reference, spec) {
     }
     comp.candidateParameters += numel(entry.shape);
     comp.candidateTensors++;
+    if (isCounter(entry)) continue;
     const add = (cv, rv, role, transform, alternatives) => {
       comp.pairs.push({ component: info2.component, layer: info2.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...alternatives ? { alternatives } : {} });
       usedRef.add(rv.entry.name);
@@ -3075,6 +3122,62 @@ function pickRows(m, rows) {
   return { rows: rows.length, cols: m.cols, data: out };
 }
 
+// src/stats/small-permutation.ts
+var MONTE_CARLO_DRAWS = 9999;
+var STOP_AT_HITS = 10;
+var LN103 = Math.LN10;
+function smallPermutationLog10p(cross, n2) {
+  let t = 0;
+  for (let i = 0; i < n2; i++) t += cross[i * n2 + i];
+  const mc = monteCarloLog10p(cross, n2, t);
+  const resolved = Math.log10(2 / (MONTE_CARLO_DRAWS + 1));
+  if (mc > resolved) return mc;
+  const bound = chernoffLog10(cross, n2, Math.abs(t), t >= 0 ? 1 : -1);
+  return Math.min(0, Math.log10(2) + Math.min(mc, bound));
+}
+function monteCarloLog10p(cross, n2, t) {
+  const perm = Int32Array.from({ length: n2 }, (_, i) => i);
+  let s = (2654435769 ^ n2 * 2654435761) >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+  const limit = Math.abs(t) * (1 - 1e-12);
+  let hits = 0;
+  for (let b = 0; b < MONTE_CARLO_DRAWS; b++) {
+    for (let i = n2 - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      const x = perm[i];
+      perm[i] = perm[j];
+      perm[j] = x;
+    }
+    let tp = 0;
+    for (let i = 0; i < n2; i++) tp += cross[i * n2 + perm[i]];
+    if (Math.abs(tp) >= limit && ++hits === STOP_AT_HITS) return Math.log10(STOP_AT_HITS / (b + 1));
+  }
+  return Math.log10((1 + hits) / (MONTE_CARLO_DRAWS + 1));
+}
+function chernoffLog10(cross, n2, t, sign) {
+  let logFactorial = 0;
+  for (let k = 2; k <= n2; k++) logFactorial += Math.log(k);
+  let best = 0;
+  for (let step = 0; step <= 30; step++) {
+    const lambda = 0.05 * 1.45 ** step;
+    let log = -lambda * t - logFactorial;
+    for (let i = 0; i < n2; i++) {
+      let max = -Infinity;
+      for (let j = 0; j < n2; j++) max = Math.max(max, lambda * sign * cross[i * n2 + j]);
+      let sum = 0;
+      for (let j = 0; j < n2; j++) sum += Math.exp(lambda * sign * cross[i * n2 + j] - max);
+      log += max + Math.log(sum);
+    }
+    if (log < best) best = log;
+  }
+  return best / LN103;
+}
+
 // src/stats/permutation.ts
 var SIDE_A = new Scratch();
 var SIDE_B = new Scratch();
@@ -3082,6 +3185,7 @@ var UNITS_A = new Scratch();
 var UNITS_B = new Scratch();
 var PRODUCTS_A = new Scratch();
 var PRODUCTS_B = new Scratch();
+var SMALL_UNITS = 64;
 function permutationTest(a, b, rows, cols, axis) {
   const n2 = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
@@ -3098,6 +3202,15 @@ function permutationTest(a, b, rows, cols, axis) {
     t += x * y;
     ssa += x * x;
     ssb += y * y;
+  }
+  if (n2 < SMALL_UNITS) {
+    const cross = crossProducts(ca, cb, n2, m);
+    let s2 = 0;
+    for (let i = 0; i < n2 * n2; i++) s2 += cross[i] * cross[i];
+    const variance2 = s2 / (n2 - 1);
+    if (!(variance2 > 0)) return null;
+    const z2 = t / Math.sqrt(variance2);
+    return { units: n2, features: m, z: z2, log10p: smallPermutationLog10p(cross, n2), effect: t / Math.sqrt(ssa * ssb) };
   }
   const s = 2 * m < n2 ? gramInner(ca, cb, n2, m) : crossSquares(ca, cb, n2, m);
   const variance = s / (n2 - 1);
@@ -3165,6 +3278,9 @@ function gramInner(ca, cb, n2, m) {
   let s = 0;
   for (let i = 0; i < m * m; i++) s += ga[i] * gb2[i];
   return s;
+}
+function crossProducts(ca, cb, n2, m) {
+  return rowDots(unitMajor(ca, n2, m, UNITS_A.take(n2 * m)), n2, unitMajor(cb, n2, m, UNITS_B.take(n2 * m)), n2, m, PRODUCTS_A.take(n2 * n2));
 }
 function crossSquares(ca, cb, n2, m) {
   const cross = rowDots(unitMajor(ca, n2, m, UNITS_A.take(n2 * m)), n2, unitMajor(cb, n2, m, UNITS_B.take(n2 * m)), n2, m, PRODUCTS_A.take(n2 * n2));
@@ -3693,7 +3809,7 @@ function residualRotation(basis) {
 }
 
 // src/search/deep-align.ts
-var FUNCTIONAL_FLOOR = { permutation: 0.35, rotation: 0.5 };
+var FUNCTIONAL_FLOOR = { permutation: 0.35, rotation: 0.5, asStored: 0.35 };
 function deepAlign(groups, basis, residualSize = 0, progress) {
   const map = basis ? residualMap(basis) : null;
   const clean = map !== null && map.quality >= 0.5 && map.identityQuality < 0.5 * map.quality;
@@ -3716,12 +3832,12 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
     referenceDuplicates: [...dups.values()]
   };
 }
-function combineLooks(looks, transforms) {
+function combineLooks(looks, transforms, floors) {
   const penalty = Math.log10(transforms.length);
   const byCandidate = /* @__PURE__ */ new Map();
   looks.forEach((results, i) => {
     const t = transforms[i];
-    const floor = t ? FUNCTIONAL_FLOOR[t.kind] : 0;
+    const floor = floors?.[i] ?? (t ? FUNCTIONAL_FLOOR[t.kind] : FUNCTIONAL_FLOOR.asStored);
     for (const raw of results) {
       const r = Math.abs(raw.effect) < floor ? { ...raw, log10p: 0, z: 0 } : raw;
       const prev = byCandidate.get(r.candidate);
@@ -4163,14 +4279,16 @@ async function streamSearch(comp, tensors, selected, viewGroupsByKey, cand, ref,
   const reader = new SketchReader(cand, ref, features);
   const runs = await searchLooks(groups, looks, reader, say);
   const transforms = looks.map((l) => l.transform);
+  const floors = looks.map((l) => l.transform ? FUNCTIONAL_FLOOR.permutation : FUNCTIONAL_FLOOR.asStored);
   if (gram) {
     reader.dropReferenceSketches();
     collectGarbage();
     say("rotation-invariant look: unit Gram matrices of v, gate and up");
     runs.push(await gramLook(groups, reader));
     transforms.push(null);
+    floors.push(0);
   }
-  const results = combineLooks(runs, transforms);
+  const results = combineLooks(runs, transforms, floors);
   summary2.ran = true;
   summary2.residualMatchQuality = map ? map.quality : null;
   const idToPair = /* @__PURE__ */ new Map();
@@ -5062,10 +5180,11 @@ function layerMatrixOf(pairs, pick, stat5) {
 }
 
 // src/stats/independence.ts
-function tensorIndependence(a, b, rows, cols) {
+function tensorIndependence(a, b, rows, cols, units) {
   const byRows = permutationTest(a, b, rows, cols, "rows");
   const byCols = permutationTest(a, b, rows, cols, "cols");
-  const pick = !byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols;
+  const known = units === "rows" ? byRows : units === "cols" ? byCols : null;
+  const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
 }
@@ -5158,6 +5277,214 @@ function centred(x) {
   return Float64Array.from(x, (v) => v - m);
 }
 
+// src/stats/position-grid.ts
+var MAX_LEADING = 8;
+var THRESHOLD = 0.9;
+var ROUGH_GATE = 0.75;
+var OMEGA_STEPS = 128;
+var MIN_SIDE = 5;
+function gridShapes(n2) {
+  const out = [];
+  for (let a = MIN_SIDE; a * MIN_SIDE <= n2; a++) {
+    if (n2 % a) continue;
+    const rest = n2 / a;
+    out.push([a, rest]);
+    for (let b = MIN_SIDE; b * MIN_SIDE <= rest; b++) if (rest % b === 0) out.push([a, b, rest / b]);
+  }
+  return out;
+}
+function strideOf(dims, k) {
+  let s = 1;
+  for (let j = k + 1; j < dims.length; j++) s *= dims[j];
+  return s;
+}
+function sinusoidRss(f) {
+  const L = f.length;
+  let mean = 0;
+  for (let i = 0; i < L; i++) mean += f[i];
+  mean /= L;
+  let tss = 0;
+  for (let i = 0; i < L; i++) tss += (f[i] - mean) ** 2;
+  if (tss === 0) return 0;
+  const g = new Float64Array(9);
+  const r = new Float64Array(3);
+  const fit = (omega) => {
+    g.fill(0);
+    r.fill(0);
+    for (let i = 0; i < L; i++) {
+      const s = Math.sin(omega * i);
+      const c = Math.cos(omega * i);
+      const y = f[i];
+      r[0] += y;
+      r[1] += s * y;
+      r[2] += c * y;
+      g[1] += s;
+      g[2] += c;
+      g[4] += s * s;
+      g[5] += s * c;
+      g[8] += c * c;
+    }
+    g[0] = L;
+    g[3] = g[1];
+    g[6] = g[2];
+    g[7] = g[5];
+    const beta = solveSymmetric3(g, r);
+    if (!beta) return tss;
+    let rss = 0;
+    for (let i = 0; i < L; i++) rss += (f[i] - beta[0] - beta[1] * Math.sin(omega * i) - beta[2] * Math.cos(omega * i)) ** 2;
+    return rss;
+  };
+  let best = tss;
+  let bestOmega = 0;
+  for (let s = 1; s <= OMEGA_STEPS; s++) {
+    const omega = Math.PI * s / OMEGA_STEPS;
+    const rss = fit(omega);
+    if (rss < best) [best, bestOmega] = [rss, omega];
+  }
+  let lo = Math.max(1e-6, bestOmega - Math.PI / OMEGA_STEPS);
+  let hi = Math.min(Math.PI, bestOmega + Math.PI / OMEGA_STEPS);
+  for (let it = 0; it < 24; it++) {
+    const m1 = lo + (hi - lo) / 3;
+    const m2 = hi - (hi - lo) / 3;
+    if (fit(m1) < fit(m2)) hi = m2;
+    else lo = m1;
+  }
+  return Math.min(best, fit((lo + hi) / 2));
+}
+function solveSymmetric3(g, r) {
+  const [a, b, c, d, e2, f, h, i, j] = g;
+  const det = a * (e2 * j - f * i) - b * (d * j - f * h) + c * (d * i - e2 * h);
+  if (!(Math.abs(det) > 1e-12)) return null;
+  const col = (k) => {
+    const m = Array.from(g);
+    for (let row = 0; row < 3; row++) m[row * 3 + k] = r[row];
+    return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+  };
+  return [col(0) / det, col(1) / det, col(2) / det];
+}
+function channelRss(v, at, dims) {
+  const cells = dims.reduce((x, y) => x * y, 1);
+  let mean = 0;
+  for (let q = 0; q < cells; q++) mean += v[at(q)];
+  mean /= cells;
+  let tss = 0;
+  for (let q = 0; q < cells; q++) tss += (v[at(q)] - mean) ** 2;
+  if (tss === 0) return { rss: 0, tss: 0 };
+  let best = { within: tss, f: null, repeats: 1 };
+  for (let k = 0; k < dims.length; k++) {
+    const L = dims[k];
+    const stride = strideOf(dims, k);
+    const f = new Float64Array(L);
+    for (let q = 0; q < cells; q++) f[Math.floor(q / stride) % L] += v[at(q)];
+    const repeats = cells / L;
+    for (let i = 0; i < L; i++) f[i] = f[i] / repeats;
+    let within = 0;
+    for (let q = 0; q < cells; q++) within += (v[at(q)] - f[Math.floor(q / stride) % L]) ** 2;
+    if (within < best.within) best = { within, f, repeats };
+  }
+  if (!best.f || best.within > 0.5 * tss) return { rss: tss, tss };
+  return { rss: Math.min(tss, best.within + best.repeats * sinusoidRss(best.f)), tss };
+}
+function recogniseSinusoidGrid(v, rows, cols) {
+  let best = null;
+  for (const byRows of [true, false]) {
+    const P = byRows ? rows : cols;
+    const C = byRows ? cols : rows;
+    if (P < 5 || C < 2 || P * C < 256) continue;
+    const value = (p, c) => byRows ? p * cols + c : c * cols + p;
+    if (medianRoughness(v, C, 0, [P], value) > ROUGH_GATE) continue;
+    for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
+      const G = P - lead;
+      for (const dims of gridShapes(G)) {
+        const fit = gridFit(v, C, lead, dims, value);
+        if (fit >= THRESHOLD && (!best || fit > best.explained)) {
+          best = {
+            explained: Math.min(1, fit),
+            detail: `sin-cos position table on a ${dims.join(" \xD7 ")} grid${lead ? ` after ${lead} leading row${lead > 1 ? "s" : ""}` : ""} (${C} channels, each a sinusoid of one grid axis)`
+          };
+        }
+      }
+      if (best) return best;
+    }
+  }
+  return best;
+}
+function gridFit(v, C, lead, dims, value) {
+  let rss = 0;
+  let tss = 0;
+  for (let r = 0; r < lead; r++) {
+    let m = 0;
+    for (let c = 0; c < C; c++) m += v[value(r, c)];
+    m /= C;
+    for (let c = 0; c < C; c++) rss += (v[value(r, c)] - m) ** 2;
+  }
+  const cells = dims.reduce((x, y) => x * y, 1);
+  const spread2 = Array.from({ length: C }, (_, c) => {
+    let s = 0;
+    let ss = 0;
+    for (let q = 0; q < cells; q++) {
+      const x = v[value(lead + q, c)];
+      s += x;
+      ss += x * x;
+    }
+    return ss - s * s / cells;
+  });
+  const probe = Array.from({ length: C }, (_, c) => c).sort((a, b) => spread2[b] - spread2[a]).slice(0, 8);
+  for (const c of probe) {
+    const one = channelRss(v, (q) => value(lead + q, c), dims);
+    if (one.tss > 0 && one.rss > 0.3 * one.tss) return 0;
+  }
+  for (let c = 0; c < C; c++) {
+    const one = channelRss(v, (q) => value(lead + q, c), dims);
+    rss += one.rss;
+    tss += one.tss;
+  }
+  return tss > 0 ? 1 - rss / tss : 0;
+}
+function roughness(v, rows, cols) {
+  let best = Infinity;
+  for (const byRows of [true, false]) {
+    const P = byRows ? rows : cols;
+    const C = byRows ? cols : rows;
+    if (P < 4 || C < 1) continue;
+    const value = (p, c) => byRows ? p * cols + c : c * cols + p;
+    const flat = medianRoughness(v, C, 0, [P], value);
+    best = Math.min(best, flat);
+    if (flat > ROUGH_GATE) continue;
+    for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
+      for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
+    }
+  }
+  return best;
+}
+function medianRoughness(v, C, lead, dims, value) {
+  const cells = dims.reduce((x, y) => x * y, 1);
+  const per = [];
+  for (let c = 0; c < C; c++) {
+    let mean = 0;
+    for (let q = 0; q < cells; q++) mean += v[value(lead + q, c)];
+    mean /= cells;
+    let ss = 0;
+    for (let q = 0; q < cells; q++) ss += (v[value(lead + q, c)] - mean) ** 2;
+    if (ss === 0) continue;
+    let diff = 0;
+    let pairs = 0;
+    for (let k = 0; k < dims.length; k++) {
+      const stride = strideOf(dims, k);
+      const L = dims[k];
+      for (let q = 0; q < cells; q++) {
+        if (Math.floor(q / stride) % L === L - 1) continue;
+        diff += (v[value(lead + q + stride, c)] - v[value(lead + q, c)]) ** 2;
+        pairs++;
+      }
+    }
+    per.push(diff / pairs / (2 * (ss / cells)));
+  }
+  if (per.length === 0) return Infinity;
+  per.sort((a, b) => a - b);
+  return per[Math.floor(per.length / 2)];
+}
+
 // src/stats/deterministic.ts
 var THRESHOLDS = {
   /** Largest spread (max − min) relative to the largest magnitude for a constant. */
@@ -5193,6 +5520,7 @@ function hinted(name2, c) {
 var PROBE_SIGNALS = 32;
 var PROBE_MIN = 0.5;
 var MIN_FIT_ELEMENTS = 256;
+var MAX_GRID_POSITIONS = 16384;
 var MAX_FIT_ELEMENTS = 1 << 23;
 function recognise(values, shape, name2) {
   const n2 = elementsOf(shape);
@@ -5205,7 +5533,12 @@ function recognise(values, shape, name2) {
   if (dims.length === 1) return recogniseWindow(values, name2) ?? recogniseRotary(values, name2);
   if (dims.length !== 2) return null;
   const [rows, cols] = dims;
-  return recogniseIdentity(values, rows, cols, name2) ?? recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2);
+  return recogniseIdentity(values, rows, cols, name2) ?? recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2) ?? sinusoidGrid(values, rows, cols);
+}
+function sinusoidGrid(values, rows, cols) {
+  if (Math.max(rows, cols) > MAX_GRID_POSITIONS) return null;
+  const fit = recogniseSinusoidGrid(values, rows, cols);
+  return fit ? { construction: "sinusoid-grid", ...fit } : null;
 }
 function residualAfterConstruction(values, shape, r) {
   if (r.construction !== "identity") return null;
@@ -5963,6 +6296,7 @@ function sinusoidFit(x, L, which2) {
 }
 
 // src/engine/constructions.ts
+var SMOOTH_ROUGHNESS = 0.5;
 var CHECK_BELOW_LOG10P = -3;
 var MAX_ELEMENTS2 = 8 * 1024 * 1024;
 var MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
@@ -5993,7 +6327,10 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
     const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
     const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
-    if (!ra || !rb || ra.construction !== rb.construction) continue;
+    if (!ra || !rb || ra.construction !== rb.construction) {
+      if (!ra && !rb && relativeSquaredDifference(a.data, b.data) <= 1e-6) markSmooth(t, a);
+      continue;
+    }
     if (ra.construction !== "identity") {
       t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
       continue;
@@ -6008,6 +6345,12 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
     else delete t.permutation;
   }
+}
+function markSmooth(t, a) {
+  if (Math.max(a.rows, a.cols) > 16384) return;
+  const r = roughness(a.data, a.rows, a.cols);
+  if (!(r < SMOOTH_ROUGHNESS)) return;
+  t.structureOnly = `the same values on both sides in a table smooth along its positions (roughness ${r.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the permutation null cannot price`;
 }
 var DIAGONAL_Z = 8;
 function identityLike(pair, s) {
@@ -6174,7 +6517,7 @@ function layerMatrix(pairs, samples) {
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
 }
 function identicalOf(tensors) {
-  const same = tensors.filter((t) => t.informative && isByteIdentical(t));
+  const same = tensors.filter((t) => t.informative && isByteIdentical(t) && !(t.deterministic && !t.deterministic.residualTested));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 function deterministicOf(tensors) {
@@ -6195,11 +6538,13 @@ async function compareComponent(comp, ctx) {
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
-  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null));
+  const widths2 = hiddenWidths2(c.comp.pairs);
+  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i], widths2)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   smallIdenticalTests(c, looks);
+  floorResidualOnly(c);
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
@@ -6317,7 +6662,7 @@ async function layoutLook(c, ctx, looks) {
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, hiddenWidths2(c.comp.pairs))) : null;
         const look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;
@@ -6335,6 +6680,7 @@ async function layoutLook(c, ctx, looks) {
   }
   return { ...c, comp };
 }
+var SMALL_COPY_ELEMENTS = 4096;
 var SMALL_MIN_UNITS = 8;
 var CONVERTED_COPY = 1e-4;
 function smallIdenticalTests(c, looks) {
@@ -6342,9 +6688,14 @@ function smallIdenticalTests(c, looks) {
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i];
     const s = c.samples[i];
-    if (t.informative || t.error || t.pearson === null || !s || t.sampled) return;
+    if (t.error || t.pearson === null || !s || t.sampled) return;
+    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return;
     const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
     if (!kind) return;
+    if (t.informative) {
+      t.promoted = kind;
+      return;
+    }
     const v = pair.candidate;
     let test = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
@@ -6401,9 +6752,27 @@ function dropAmbiguous(c) {
   };
   return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
-function directTest(t, s) {
+var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
+function floorResidualOnly(c) {
+  c.comp.pairs.forEach((pair, i) => {
+    const t = c.tensors[i];
+    if (!t.permutation || !RESIDUAL_ONLY.test(pair.role)) return;
+    t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(pair.role) ? "the vocabulary" : /classifier/.test(pair.role) ? "the classes" : /patch/.test(pair.role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+    if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
+    t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+  });
+}
+var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
+var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+function internalUnits(pair, widths2) {
+  if (MLP_IN.test(pair.role)) return "rows";
+  if (MLP_OUT.test(pair.role)) return "cols";
+  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && widths2.has(pair.candidate.rows)) return "rows";
+  return null;
+}
+function directTest(t, s, units) {
   if (!t.informative || t.pearson === null || !s) return;
-  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
   if (test) t.permutation = asReported(test);
 }
 function asReported(test) {
@@ -7536,7 +7905,7 @@ function componentSection(c, report, ri) {
     `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`
   );
   out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
-  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} \xB7 <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `Cauchy over ${c.combination.tensors} tensors` : "no tensor tested"}) \xB7 <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
+  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} \xB7 <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `${c.combination.decidedBy === "min-p" ? "min-p" : "Cauchy"} over ${c.combination.tensors} tensors` : "no tensor tested"}) \xB7 <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
   out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
