@@ -10,38 +10,50 @@ identical by construction across independent models:
   sinpe       Llama-style byte LM (RMSNorm, SwiGLU, no RoPE) with the original
               Transformer's fixed sinusoidal position encoding ADDED at the input
               (not stored). Layouts `interleaved` (sin, cos, sin, cos, ...) and `concat`
-              ([sin... | cos...]). Widths 64, 192 (4 layers, 6 heads of 32, MLP 512) and
-              384. Plus one fine-tune (derived) of the first width-192 interleaved seed.
+              ([sin... | cos...]). Widths 64 (2 layers, 8 seeds), 192 (4 layers, 6 heads of
+              32, MLP 512; 4 seeds per layout), 384 and 512 (2 layers, 3 seeds each). Plus
+              one fine-tune (derived) of the first width-192 interleaved seed.
   vit2d       Tiny ViT classifier on synthetic 32x32 images (patch 4, 65 tokens, width
-              192, 4 blocks, 3 heads, MLP 384, 6 classes). The MAE / MoCo-v3 2-D sin-cos
-              position table is stored as a frozen buffer
+              192, 4 blocks, 3 heads, MLP 384, 6 classes), 11 seeds. The MAE / MoCo-v3 2-D
+              sin-cos position table is stored as a frozen buffer
               `vit.embeddings.position_embeddings`: byte-identical in every seed.
-  vitlearned  The same ViT with a learned (randomly initialised, trained) position table.
+  vitlearned  The same ViT with a learned (randomly initialised, trained) position table,
+              3 seeds.
   cnn         Plain VGG-BN-style CNNs (first conv [24,3,3,3], 3x3 convs + BatchNorm,
-              global pool, `classifier`), depths 3, 8 and 16 conv layers.
+              global pool, `classifier`), depths 3, 8 and 16 conv layers, 7 seeds each.
   cnnshared   "Shared start": a plain-CNN model file that calls np.random.seed(0) at
               import and draws every weight from numpy in a fixed order; two models of
               different depths (13 and 19 conv layers) built by it and trained separately
               on different data orders. Their first conv shares its initialisation.
+  moe         Mixture-of-experts byte LM: Llama-style (RMSNorm, RoPE as in train-zoo.py's
+              llama, width 64, 2 layers, 4 heads) whose every MLP is 8 routed SwiGLU experts
+              of width 64, top-2 softmax routing (renormalised over the two, as Mixtral), no
+              shared expert, Switch/Mixtral load-balancing loss (coef 0.01). Names as
+              Qwen-MoE / recent Mixtral: `model.layers.{i}.mlp.gate.weight` [8, 64] (router),
+              `model.layers.{i}.mlp.experts.{e}.{gate,up,down}_proj.weight`. 11 seeds, plus
+              fine-tunes (derived) of the first two seeds.
 
 Output: <out>/<name>/{config.json, model.safetensors, train.json} and <out>/manifest.json
 ({"models": [...], "pairs": [{"candidate","reference","family","ground_truth"}...]}).
 ground_truth is "independent" (every unordered pair of distinct seeds within a
-family + width / depth; candidate = later seed), "derived" (fine-tune vs its base) or
-"shared-start" (the cnnshared pair).
+family + width / depth; candidate = later seed; primary only for base-base), "derived"
+(fine-tune vs its base: 60 more steps on corpus B at lr/5 from the stored weights) or
+"shared-start" (the cnnshared pair). Every base model has its own torch seed (globally
+unique); a fine-tune keeps its base's seed and gets its own data seed.
 
 Usage:
   /usr/bin/python3 scripts/train-structured.py [--out /tmp/zoo22]
-      [--only sinpe,vit2d,vitlearned,cnn,cnnshared] [--seeds N] [--steps-scale F]
+      [--only sinpe,vit2d,vitlearned,cnn,cnnshared,moe] [--seeds N] [--steps-scale F]
       [--manifest-only]
 
   --only takes families and/or groups (sinpe-interleaved-w64, sinpe-interleaved-w192,
-  sinpe-concat-w192, sinpe-interleaved-w384, vit2d, vitlearned, cnn-d3, cnn-d8, cnn-d16,
-  cnnshared-d13, cnnshared-d19). Default zoo on 2 cores, two balanced processes (each
-  rewrites the manifest from what is on disk; --manifest-only once both have finished):
+  sinpe-concat-w192, sinpe-interleaved-w384, sinpe-interleaved-w512, vit2d, vitlearned,
+  cnn-d3, cnn-d8, cnn-d16, cnnshared-d13, cnnshared-d19, moe). Default zoo (73 models,
+  ~2 CPU-hours) on 2 cores, two roughly balanced processes (each rewrites the manifest
+  from what is on disk; --manifest-only once both have finished):
     S=scripts/train-structured.py
-    /usr/bin/python3 $S --only sinpe-interleaved-w192,sinpe-concat-w192 &
-    /usr/bin/python3 $S --only sinpe-interleaved-w64,sinpe-interleaved-w384,vit2d,vitlearned,cnn,cnnshared &
+    /usr/bin/python3 $S --only sinpe,moe &
+    /usr/bin/python3 $S --only vit2d,vitlearned,cnn,cnnshared &
     wait; /usr/bin/python3 $S --manifest-only
 
 Resumable: a model whose folder already has model.safetensors (and train.json) is
@@ -80,26 +92,30 @@ VIT_BATCH, CNN_BATCH = 16, 32
 IMG_EVAL_N, IMG_EVAL_SEED = 512, 777777
 CLASS_NAMES = ["bar-horizontal", "bar-vertical", "bar-diagonal", "bar-antidiagonal", "disc", "ring"]
 
-FAMILIES = ("sinpe", "vit2d", "vitlearned", "cnn", "cnnshared")
+FAMILIES = ("sinpe", "vit2d", "vitlearned", "cnn", "cnnshared", "moe")
 
 # group: family, width/depth key, per-group settings, seeds (globally unique)
 SINPE = {
     # name: (layout, d, layers, heads, ff, steps, n_seeds, seed base)
-    "interleaved-w64": ("interleaved", 64, 2, 4, 176, 300, 4, 1),
+    "interleaved-w64": ("interleaved", 64, 2, 4, 176, 300, 8, 1),
     "interleaved-w192": ("interleaved", 192, 4, 6, 512, 400, 4, 101),
     "concat-w192": ("concat", 192, 4, 6, 512, 400, 4, 201),
     "interleaved-w384": ("interleaved", 384, 2, 6, 1024, 150, 3, 301),
+    "interleaved-w512": ("interleaved", 512, 2, 8, 1376, 150, 3, 401),
 }
 SINPE_LR = 3e-3
 FT_STEPS, FT_LR_DIV = 60, 5.0
 VIT = dict(d=192, layers=4, heads=3, ff=384)
-VIT_STEPS, VIT_LR, VIT_SEEDS = {"vit2d": 250, "vitlearned": 250}, 1e-3, {"vit2d": 4, "vitlearned": 3}
+VIT_STEPS, VIT_LR, VIT_SEEDS = {"vit2d": 250, "vitlearned": 250}, 1e-3, {"vit2d": 11, "vitlearned": 3}
 VIT_SEED_BASE = {"vit2d": 1001, "vitlearned": 1101}
 CNN_DEPTHS = {3: 2001, 8: 2101, 16: 2201}
-CNN_SEEDS, CNN_STEPS, CNN_LR = 4, 250, 2e-3
+CNN_SEEDS, CNN_STEPS, CNN_LR = 7, 250, 2e-3
 SHARED_DEPTHS = (13, 19)
 SHARED_STEPS, SHARED_LR = 250, 1e-2  # lr tuned: first-conv Pearson after training ~0.93
 SHARED_TORCH_SEED_BASE = 3001
+MOE = dict(d=64, layers=2, heads=4, experts=8, top_k=2, expert_ff=64)
+MOE_STEPS, MOE_LR, MOE_SEEDS, MOE_SEED_BASE, MOE_FINETUNES = 300, 3e-3, 11, 4001, 2
+MOE_AUX_COEF = 0.01  # load-balancing loss weight (Switch / HF load_balancing_loss_func)
 DATA_SEED_OFFSET = 10000  # data_seed = seed + 10000: never equal to any torch seed used
 
 
@@ -255,6 +271,112 @@ def sinpe_config(c):
         # Not Hugging Face Llama: no RoPE; fixed sinusoidal PE added to embed*sqrt(d) at the input.
         "rope_scaling": None, "use_rope": False, "position_embedding_type": "sinusoidal-absolute",
         "sinusoidal_layout": c["layout"], "embedding_multiplier": math.sqrt(c["d"]),
+    }
+
+
+# ----------------------------------------------------------------------------- MoE LM
+
+class RopeAttn(NoRopeAttn):
+    """train-zoo.py's llama attention (RoPE on q and k, rotate-halves convention)."""
+
+    def forward(self, x):
+        B, T, d = x.shape
+        sh = lambda t: t.contiguous().view(B, T, self.h, d // self.h).transpose(1, 2)
+        q, k = tz.rope(sh(self.q_proj(x))), tz.rope(sh(self.k_proj(x)))
+        y = attention(q, k, sh(self.v_proj(x)), causal=True)
+        return self.o_proj(y.transpose(1, 2).reshape(B, T, d))
+
+
+class SparseMoE(nn.Module):
+    """`gate` (router, [E, d], no bias) + `experts.{e}` (SwiGLU d -> ff -> d). Each token's router
+    softmax picks its top-k experts; their probabilities, renormalised to sum 1 (Mixtral), weight
+    the experts' outputs. Computed densely (every expert on every token, weight 0 for experts not
+    picked: the same values and gradients as sparse dispatch) with the experts' matrices
+    concatenated, three 1x1 convolutions per layer. self.aux: the load-balancing loss
+    E * sum_e f_e * P_e (f_e: share of the top-k picks, P_e: mean router probability)."""
+
+    def __init__(self, d, ff, experts, top_k):
+        super().__init__()
+        self.gate = Linear(d, experts)
+        self.experts = nn.ModuleList(SwiGLU(d, ff) for _ in range(experts))
+        self.E, self.k, self.ff = experts, top_k, ff
+        self.aux = None
+        self.load = None  # [E] share of top-k picks in the last forward
+
+    def forward(self, x):
+        B, T, d = x.shape
+        probs = self.gate(x).softmax(-1)  # [B, T, E]
+        top_v, top_i = probs.topk(self.k, dim=-1)
+        picked = torch.zeros_like(probs).scatter(-1, top_i, 1.0)  # [B, T, E], k ones per token
+        w = probs * picked
+        w = w / w.sum(-1, keepdim=True)
+        self.load = picked.reshape(-1, self.E).mean(0).detach() / self.k
+        self.aux = self.E * (picked.reshape(-1, self.E).mean(0) / self.k * probs.reshape(-1, self.E).mean(0)).sum()
+        wg = torch.cat([e.gate_proj.weight for e in self.experts])  # [E*ff, d]
+        wu = torch.cat([e.up_proj.weight for e in self.experts])
+        wd = torch.cat([e.down_proj.weight for e in self.experts], 1)  # [d, E*ff]
+        h = (F.silu(lin(x, wg)) * lin(x, wu)).view(B, T, self.E, self.ff) * w.unsqueeze(-1)
+        return lin(h.reshape(B, T, self.E * self.ff), wd)
+
+
+class MoELayer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.input_layernorm = RMSNorm(c["d"])
+        self.self_attn = RopeAttn(c["d"], c["heads"])
+        self.post_attention_layernorm = RMSNorm(c["d"])
+        self.mlp = SparseMoE(c["d"], c["expert_ff"], c["experts"], c["top_k"])
+
+    def forward(self, x):
+        x = x + self.self_attn(self.input_layernorm(x))
+        return x + self.mlp(self.post_attention_layernorm(x))
+
+
+class MoEInner(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.embed_tokens = nn.Embedding(VOCAB, c["d"])
+        self.layers = nn.ModuleList(MoELayer(c) for _ in range(c["layers"]))
+        self.norm = RMSNorm(c["d"])
+
+
+class MoELM(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.model = MoEInner(c)
+        self.lm_head = Linear(c["d"], VOCAB)
+        for m in self.modules():
+            if isinstance(m, (Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+
+    def forward(self, idx):
+        x = self.model.embed_tokens(idx)
+        for l in self.model.layers:
+            x = l(x)
+        return self.lm_head(self.model.norm(x))
+
+    def aux_loss(self):
+        return sum(l.mlp.aux for l in self.model.layers) / len(self.model.layers)
+
+    def expert_load(self):
+        """[layers][E] share of top-k picks per expert in the last forward."""
+        return [[round(float(v), 4) for v in l.mlp.load] for l in self.model.layers]
+
+
+def moe_config(c):
+    return {
+        "architectures": ["MixtralForCausalLM"], "model_type": "mixtral",
+        "hidden_size": c["d"], "intermediate_size": c["expert_ff"], "num_hidden_layers": c["layers"],
+        "num_attention_heads": c["heads"], "num_key_value_heads": c["heads"], "head_dim": c["d"] // c["heads"],
+        "num_local_experts": c["experts"], "num_experts_per_tok": c["top_k"],
+        "num_experts": c["experts"], "moe_intermediate_size": c["expert_ff"], "shared_expert_intermediate_size": 0,
+        "norm_topk_prob": True, "router_aux_loss_coef": MOE_AUX_COEF, "output_router_logits": True,
+        "hidden_act": "silu", "max_position_embeddings": CTX, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
+        "vocab_size": VOCAB, "bos_token_id": BOS, "eos_token_id": EOS, "pad_token_id": 258,
+        "tie_word_embeddings": False, "torch_dtype": "float32",
+        # Tensor names as Qwen-MoE / recent transformers Mixtral (mlp.gate, mlp.experts.{e}.gate_proj/up_proj/
+        # down_proj), not the older Mixtral block_sparse_moe.experts.{e}.w1/w2/w3.
+        "tensor_naming": "mlp.gate + mlp.experts.{e}.{gate,up,down}_proj",
     }
 
 
@@ -567,6 +689,17 @@ def plan(only, seeds_override):
             items.append(dict(name=f"cnnshared-d{depth}", family="cnnshared", group=f"cnnshared-d{depth}",
                               depth=depth, cfg=SHARED_CFGS[depth], seed=seed, numpy_init_seed=0,
                               data_seed=seed + DATA_SEED_OFFSET, steps=SHARED_STEPS, lr=SHARED_LR, kind="base"))
+    if "moe" in only:
+        for i in range(seeds_override or MOE_SEEDS):
+            seed = MOE_SEED_BASE + i
+            it = dict(name=f"moe-s{seed}", family="moe", group="moe", width=MOE["d"], seed=seed,
+                      data_seed=seed + DATA_SEED_OFFSET, steps=MOE_STEPS, lr=MOE_LR, corpus="A",
+                      cfg=dict(MOE), kind="base")
+            items.append(it)
+            if i < MOE_FINETUNES:
+                items.append(dict(it, name=it["name"] + "-ft", kind="finetune", base=it["name"],
+                                  data_seed=seed + 2 * DATA_SEED_OFFSET, steps=FT_STEPS,
+                                  lr=MOE_LR / FT_LR_DIV, corpus="B"))
     return items
 
 
@@ -601,6 +734,19 @@ def train_item(it, out, scale):
         stats["heldout_loss_without_pe"] = round(tz.evaluate(model, held), 4)
         model.pe_on = 1.0
         config = sinpe_config(it["cfg"])
+    elif it["family"] == "moe":
+        model = MoELM(it["cfg"])
+        if it["kind"] == "finetune":
+            sd = read_safetensors(os.path.join(out, it["base"], "model.safetensors"))
+            model.load_state_dict(sd, strict=True)
+            stats["base_sha256"] = sha256_file(os.path.join(out, it["base"], "model.safetensors"))
+        tr, held, _ = corpus(it["corpus"])
+        stats["heldout_loss_before"] = round(tz.evaluate(model, held), 4)
+        loss_of = lambda logits, y: lm_loss(logits, y) + MOE_AUX_COEF * model.aux_loss()
+        stats.update(run_steps(model, steps, it["lr"], 0.1, lambda: tz.batch(tr, rng), loss_of))
+        stats["heldout_loss"] = round(tz.evaluate(model, held), 4)
+        stats["heldout_expert_load_last_batch"] = model.expert_load()  # per layer, share of top-k picks
+        config = moe_config(it["cfg"])
     elif it["family"] in ("vit2d", "vitlearned"):
         model = ViT(learned_pos=it["family"] == "vitlearned")
         stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
@@ -745,8 +891,13 @@ def main():
                 continue
             e = train_item(it, a.out, a.steps_scale)
             trained += 1
-            extra = (f"acc {e.get('heldout_acc_before', 0):.3f} -> {e['heldout_acc']:.3f}" if "heldout_acc" in e
-                     else f"no-PE {e['heldout_loss_without_pe']:.3f}")
+            if "heldout_acc" in e:
+                extra = f"acc {e.get('heldout_acc_before', 0):.3f} -> {e['heldout_acc']:.3f}"
+            elif "heldout_loss_without_pe" in e:
+                extra = f"no-PE {e['heldout_loss_without_pe']:.3f}"
+            else:
+                load = e["heldout_expert_load_last_batch"]
+                extra = "expert load " + " | ".join(f"{min(l):.3f}-{max(l):.3f}" for l in load)
             print(f"{it['name']:30s} {e['parameters']:>9,d} params {e['steps_run']:4d} steps  loss "
                   f"{e['first_loss']:.3f} -> {e['final_train_loss']:.3f}  held-out {e['heldout_loss_before']:.3f} -> "
                   f"{e['heldout_loss']:.3f}  {extra}  {e['seconds']:.1f}s", flush=True)
