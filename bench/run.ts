@@ -3,6 +3,8 @@
  * Generates two BF16 checkpoints (a base and a drifted copy, ~N MB each,
  * default 1024), then prints one `name: value` per line:
  * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
+ * - the derived pair (the drifted copy against its base) through the CLI, whole process, against numpy's
+ *   whole process, 3 alternating runs (medians, and numpy's time over ours: the target is >= 6);
  * - an independent pair (a third checkpoint, another seed) through the CLI, whole process, with the
  *   alignment search where it runs, against numpy's whole process: wall time, peak RSS, whether the
  *   search ran;
@@ -431,6 +433,28 @@ async function main(): Promise<void> {
     out("independent_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(child.stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
     out("independent_numpy_wall_seconds", pyWall.toFixed(2));
     out("independent_vs_numpy", (wall / pyWall).toFixed(2));
+  }
+
+  // 3c. The derived path: the drifted copy against its base, whole process, against numpy's whole process,
+  //     3 alternating runs each (medians): the target is at least 6x numpy.
+  {
+    const ours: number[] = [];
+    const numpy: number[] = [];
+    let verdict = "none";
+    for (let i = 0; i < 3; i++) {
+      const started = Date.now();
+      const child = spawnSync(process.execPath, [path.join(ROOT, "dist/cli.js"), "check", "--candidate", path.dirname(b), "--reference", path.dirname(a), "--quiet", "--format", "json", "--sample", "exact"], { encoding: "utf8", maxBuffer: 1 << 30 });
+      ours.push((Date.now() - started) / 1000);
+      verdict = (JSON.parse(child.stdout || "{}") as { verdict?: string }).verdict ?? "none";
+      const pyStarted = Date.now();
+      spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), b, a], { encoding: "utf8", env: pyEnv });
+      numpy.push((Date.now() - pyStarted) / 1000);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
+    out("derived_verdict", verdict);
+    out("derived_wall_seconds_median", median(ours).toFixed(2));
+    out("derived_numpy_wall_seconds_median", median(numpy).toFixed(2));
+    out("derived_speedup_vs_numpy", (median(numpy) / median(ours)).toFixed(2));
   }
 
   // 4. Through a Hub-like server on loopback, as the CLI runs it: first unlimited, then through an

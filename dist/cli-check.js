@@ -4795,7 +4795,42 @@ function recognise(values, shape, name2) {
   if (dims.length === 1) return recogniseWindow(values, name2) ?? recogniseRotary(values, name2);
   if (dims.length !== 2) return null;
   const [rows, cols] = dims;
-  return recogniseIdentity(values, rows, cols, name2) ?? recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2) ?? sinusoidGrid(values, rows, cols);
+  const identity = recogniseIdentity(values, rows, cols, name2);
+  if (identity) return identity;
+  if (!hinted(name2, "sinusoid-table") && roughLikeNoise(values, rows, cols)) return null;
+  return recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2) ?? sinusoidGrid(values, rows, cols);
+}
+var NOISE_SIGNALS = 64;
+var NOISE_BAND = [0.6, 1.4];
+function roughLikeNoise(v, rows, cols) {
+  if (rows < 32 || cols < 32) return false;
+  for (const alongCols of [true, false]) {
+    const signals = alongCols ? rows : cols;
+    const L = alongCols ? cols : rows;
+    const step = Math.max(1, Math.floor(signals / NOISE_SIGNALS));
+    const r = [];
+    for (let s = 0; s < signals; s += step) {
+      let sum = 0;
+      let ss = 0;
+      let diff = 0;
+      let prev = 0;
+      for (let i = 0; i < L; i++) {
+        const x = alongCols ? v[s * cols + i] : v[i * cols + s];
+        sum += x;
+        ss += x * x;
+        if (i > 0) diff += (x - prev) * (x - prev);
+        prev = x;
+      }
+      const variance = ss - sum * sum / L;
+      if (!(variance > 0)) return false;
+      r.push(diff / (L - 1) / (2 * (variance / L)));
+    }
+    r.sort((a, b) => a - b);
+    const lo = r[Math.floor(0.1 * (r.length - 1))];
+    const hi = r[Math.ceil(0.9 * (r.length - 1))];
+    if (lo < NOISE_BAND[0] || hi > NOISE_BAND[1]) return false;
+  }
+  return true;
 }
 function sinusoidGrid(values, rows, cols) {
   if (Math.max(rows, cols) > MAX_GRID_POSITIONS) return null;

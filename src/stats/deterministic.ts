@@ -168,13 +168,59 @@ export function recognise(values: Float32Array, shape: readonly number[], name?:
   if (dims.length === 1) return recogniseWindow(values, name) ?? recogniseRotary(values, name);
   if (dims.length !== 2) return null;
   const [rows, cols] = dims as [number, number];
+  const identity = recogniseIdentity(values, rows, cols, name);
+  if (identity) return identity;
+  // A trained matrix (no order along either axis) is rough like noise along both: no fit can explain it.
+  if (!hinted(name, "sinusoid-table") && roughLikeNoise(values, rows, cols)) return null;
   return (
-    recogniseIdentity(values, rows, cols, name) ??
     recogniseMel(values, rows, cols, name) ??
     recogniseDft(values, rows, cols, name) ??
     recogniseSinusoidTable(values, rows, cols, name) ??
     sinusoidGrid(values, rows, cols)
   );
+}
+
+/** Signals per axis the noise screen looks at, and the band (10th to 90th percentile) of their roughness. */
+const NOISE_SIGNALS = 64;
+const NOISE_BAND = [0.6, 1.4] as const;
+
+/**
+ * Whether every signal along both axes is as rough as exchangeable noise: per signal Σ(Δx)²/(2Σ(x − x̄)²),
+ * ~1 for values with no order (trained weights), spread from 0 to 2 over a DFT basis's frequencies, far
+ * below 1 for sinusoid tables, filterbanks and windows. The 10th and 90th percentiles of up to 64
+ * evenly spaced signals per axis, each of at least 32 values, inside [0.6, 1.4] on both axes: no
+ * construction recogniser below can explain 0.9 of such a matrix, and none is run (they cost ~20% of a
+ * derived pair's check).
+ */
+function roughLikeNoise(v: Float32Array, rows: number, cols: number): boolean {
+  if (rows < 32 || cols < 32) return false;
+  for (const alongCols of [true, false]) {
+    const signals = alongCols ? rows : cols;
+    const L = alongCols ? cols : rows;
+    const step = Math.max(1, Math.floor(signals / NOISE_SIGNALS));
+    const r: number[] = [];
+    for (let s = 0; s < signals; s += step) {
+      let sum = 0;
+      let ss = 0;
+      let diff = 0;
+      let prev = 0;
+      for (let i = 0; i < L; i++) {
+        const x = alongCols ? v[s * cols + i]! : v[i * cols + s]!;
+        sum += x;
+        ss += x * x;
+        if (i > 0) diff += (x - prev) * (x - prev);
+        prev = x;
+      }
+      const variance = ss - (sum * sum) / L;
+      if (!(variance > 0)) return false;
+      r.push(diff / (L - 1) / (2 * (variance / L)));
+    }
+    r.sort((a, b) => a - b);
+    const lo = r[Math.floor(0.1 * (r.length - 1))]!;
+    const hi = r[Math.ceil(0.9 * (r.length - 1))]!;
+    if (lo < NOISE_BAND[0] || hi > NOISE_BAND[1]) return false;
+  }
+  return true;
 }
 
 function sinusoidGrid(values: Float32Array, rows: number, cols: number): Recognised | null {
