@@ -5277,6 +5277,20 @@ function centred(x) {
   return Float64Array.from(x, (v) => v - m);
 }
 
+// src/stats/solve3.ts
+function det3(m) {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+function solve3(A, b) {
+  const d = det3(A);
+  if (!(Math.abs(d) > 0)) return null;
+  return [0, 1, 2].map((j) => {
+    const m = Array.from(A);
+    for (let r = 0; r < 3; r++) m[r * 3 + j] = b[r];
+    return det3(m) / d;
+  });
+}
+
 // src/stats/position-grid.ts
 var MAX_LEADING = 8;
 var THRESHOLD = 0.9;
@@ -5328,7 +5342,8 @@ function sinusoidRss(f) {
     g[3] = g[1];
     g[6] = g[2];
     g[7] = g[5];
-    const beta = solveSymmetric3(g, r);
+    if (!(Math.abs(det3(g)) > 1e-12)) return tss;
+    const beta = solve3(g, r);
     if (!beta) return tss;
     let rss = 0;
     for (let i = 0; i < L; i++) rss += (f[i] - beta[0] - beta[1] * Math.sin(omega * i) - beta[2] * Math.cos(omega * i)) ** 2;
@@ -5350,17 +5365,6 @@ function sinusoidRss(f) {
     else lo = m1;
   }
   return Math.min(best, fit((lo + hi) / 2));
-}
-function solveSymmetric3(g, r) {
-  const [a, b, c, d, e2, f, h, i, j] = g;
-  const det = a * (e2 * j - f * i) - b * (d * j - f * h) + c * (d * i - e2 * h);
-  if (!(Math.abs(det) > 1e-12)) return null;
-  const col = (k) => {
-    const m = Array.from(g);
-    for (let row = 0; row < 3; row++) m[row * 3 + k] = r[row];
-    return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
-  };
-  return [col(0) / det, col(1) / det, col(2) / det];
 }
 function channelRss(v, at, dims) {
   const cells = dims.reduce((x, y) => x * y, 1);
@@ -5458,9 +5462,10 @@ function roughness(v, rows, cols) {
   return best;
 }
 var ROUGH_CHANNELS = 64;
-function medianRoughness(v, C, lead, dims, value) {
+function channelRoughness(v, C, lead, dims, value) {
   const cells = dims.reduce((x, y) => x * y, 1);
   const per = [];
+  let constant = 0;
   const step = Math.max(1, Math.floor(C / ROUGH_CHANNELS));
   for (let c = 0; c < C; c += step) {
     let mean = 0;
@@ -5468,7 +5473,10 @@ function medianRoughness(v, C, lead, dims, value) {
     mean /= cells;
     let ss = 0;
     for (let q = 0; q < cells; q++) ss += (v[value(lead + q, c)] - mean) ** 2;
-    if (ss === 0) continue;
+    if (!(ss > 0)) {
+      constant++;
+      continue;
+    }
     let diff = 0;
     let pairs = 0;
     for (let k = 0; k < dims.length; k++) {
@@ -5482,9 +5490,25 @@ function medianRoughness(v, C, lead, dims, value) {
     }
     per.push(diff / pairs / (2 * (ss / cells)));
   }
-  if (per.length === 0) return Infinity;
   per.sort((a, b) => a - b);
-  return per[Math.floor(per.length / 2)];
+  return { per, constant };
+}
+function medianRoughness(v, C, lead, dims, value) {
+  const { per } = channelRoughness(v, C, lead, dims, value);
+  return per.length === 0 ? Infinity : per[Math.floor(per.length / 2)];
+}
+var NOISE_BAND = [0.6, 1.4];
+function roughLikeNoise(v, rows, cols) {
+  if (rows < 32 || cols < 32) return false;
+  for (const alongCols of [true, false]) {
+    const value = (p, c) => alongCols ? c * cols + p : p * cols + c;
+    const { per, constant } = channelRoughness(v, alongCols ? rows : cols, 0, [alongCols ? cols : rows], value);
+    if (constant > 0) return false;
+    const lo = per[Math.floor(0.1 * (per.length - 1))];
+    const hi = per[Math.ceil(0.9 * (per.length - 1))];
+    if (lo < NOISE_BAND[0] || hi > NOISE_BAND[1]) return false;
+  }
+  return true;
 }
 
 // src/stats/deterministic.ts
@@ -5539,38 +5563,6 @@ function recognise(values, shape, name2) {
   if (identity) return identity;
   if (!hinted(name2, "sinusoid-table") && roughLikeNoise(values, rows, cols)) return null;
   return recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2) ?? sinusoidGrid(values, rows, cols);
-}
-var NOISE_SIGNALS = 64;
-var NOISE_BAND = [0.6, 1.4];
-function roughLikeNoise(v, rows, cols) {
-  if (rows < 32 || cols < 32) return false;
-  for (const alongCols of [true, false]) {
-    const signals = alongCols ? rows : cols;
-    const L = alongCols ? cols : rows;
-    const step = Math.max(1, Math.floor(signals / NOISE_SIGNALS));
-    const r = [];
-    for (let s = 0; s < signals; s += step) {
-      let sum = 0;
-      let ss = 0;
-      let diff = 0;
-      let prev = 0;
-      for (let i = 0; i < L; i++) {
-        const x = alongCols ? v[s * cols + i] : v[i * cols + s];
-        sum += x;
-        ss += x * x;
-        if (i > 0) diff += (x - prev) * (x - prev);
-        prev = x;
-      }
-      const variance = ss - sum * sum / L;
-      if (!(variance > 0)) return false;
-      r.push(diff / (L - 1) / (2 * (variance / L)));
-    }
-    r.sort((a, b) => a - b);
-    const lo = r[Math.floor(0.1 * (r.length - 1))];
-    const hi = r[Math.ceil(0.9 * (r.length - 1))];
-    if (lo < NOISE_BAND[0] || hi > NOISE_BAND[1]) return false;
-  }
-  return true;
 }
 function sinusoidGrid(values, rows, cols) {
   if (Math.max(rows, cols) > MAX_GRID_POSITIONS) return null;
@@ -5877,18 +5869,6 @@ function bestRamp(y) {
     }
   }
   return best ? { a: best.a, b: best.b } : null;
-}
-function det3(m) {
-  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
-}
-function solve3(A, b) {
-  const d = det3(A);
-  if (!(Math.abs(d) > 0)) return null;
-  return [0, 1, 2].map((j) => {
-    const m = Array.from(A);
-    for (let r = 0; r < 3; r++) m[r * 3 + j] = b[r];
-    return det3(m) / d;
-  });
 }
 function recogniseMel(v, rows, cols, name2) {
   let max = -Infinity;
@@ -6678,6 +6658,7 @@ async function transposedSample(view, sample, cand) {
 }
 async function layoutLook(c, ctx, looks) {
   let comp = c.comp;
+  const widths2 = hiddenWidths2(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i];
     const t = c.tensors[i];
@@ -6699,7 +6680,7 @@ async function layoutLook(c, ctx, looks) {
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, hiddenWidths2(c.comp.pairs))) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, widths2)) : null;
         const look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;

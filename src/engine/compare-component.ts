@@ -193,6 +193,7 @@ async function transposedSample(view: TensorView, sample: SampledPair | null | u
  */
 async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): Promise<Compared> {
   let comp = c.comp;
+  const widths = hiddenWidths(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
     const t = c.tensors[i]!;
@@ -215,7 +216,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, hiddenWidths(c.comp.pairs))) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, widths)) : null;
         const look: Look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;

@@ -93,7 +93,8 @@
  * of a few million elements.
  */
 
-import { recogniseSinusoidGrid } from "./position-grid.js";
+import { roughLikeNoise, recogniseSinusoidGrid } from "./position-grid.js";
+import { solve3 } from "./solve3.js";
 
 export type Construction = "constant" | "identity" | "sinusoid-table" | "sinusoid-grid" | "rotary-frequencies" | "mel-filterbank" | "dft-basis" | "window";
 
@@ -178,49 +179,6 @@ export function recognise(values: Float32Array, shape: readonly number[], name?:
     recogniseSinusoidTable(values, rows, cols, name) ??
     sinusoidGrid(values, rows, cols)
   );
-}
-
-/** Signals per axis the noise screen looks at, and the band (10th to 90th percentile) of their roughness. */
-const NOISE_SIGNALS = 64;
-const NOISE_BAND = [0.6, 1.4] as const;
-
-/**
- * Whether every signal along both axes is as rough as exchangeable noise: per signal Σ(Δx)²/(2Σ(x − x̄)²),
- * ~1 for values with no order (trained weights), spread from 0 to 2 over a DFT basis's frequencies, far
- * below 1 for sinusoid tables, filterbanks and windows. The 10th and 90th percentiles of up to 64
- * evenly spaced signals per axis, each of at least 32 values, inside [0.6, 1.4] on both axes: no
- * construction recogniser below can explain 0.9 of such a matrix, and none is run (they cost ~20% of a
- * derived pair's check).
- */
-function roughLikeNoise(v: Float32Array, rows: number, cols: number): boolean {
-  if (rows < 32 || cols < 32) return false;
-  for (const alongCols of [true, false]) {
-    const signals = alongCols ? rows : cols;
-    const L = alongCols ? cols : rows;
-    const step = Math.max(1, Math.floor(signals / NOISE_SIGNALS));
-    const r: number[] = [];
-    for (let s = 0; s < signals; s += step) {
-      let sum = 0;
-      let ss = 0;
-      let diff = 0;
-      let prev = 0;
-      for (let i = 0; i < L; i++) {
-        const x = alongCols ? v[s * cols + i]! : v[i * cols + s]!;
-        sum += x;
-        ss += x * x;
-        if (i > 0) diff += (x - prev) * (x - prev);
-        prev = x;
-      }
-      const variance = ss - (sum * sum) / L;
-      if (!(variance > 0)) return false;
-      r.push(diff / (L - 1) / (2 * (variance / L)));
-    }
-    r.sort((a, b) => a - b);
-    const lo = r[Math.floor(0.1 * (r.length - 1))]!;
-    const hi = r[Math.ceil(0.9 * (r.length - 1))]!;
-    if (lo < NOISE_BAND[0] || hi > NOISE_BAND[1]) return false;
-  }
-  return true;
 }
 
 function sinusoidGrid(values: Float32Array, rows: number, cols: number): Recognised | null {
@@ -590,21 +548,6 @@ function bestRamp(y: Float64Array): { a: number; b: number } | null {
     }
   }
   return best ? { a: best.a, b: best.b } : null;
-}
-
-function det3(m: ArrayLike<number>): number {
-  return m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
-}
-
-/** Cramer's rule for a 3×3 system (row-major), null when singular. */
-function solve3(A: ArrayLike<number>, b: ArrayLike<number>): number[] | null {
-  const d = det3(A);
-  if (!(Math.abs(d) > 0)) return null;
-  return [0, 1, 2].map((j) => {
-    const m = Array.from(A);
-    for (let r = 0; r < 3; r++) m[r * 3 + j] = b[r]!;
-    return det3(m) / d;
-  });
 }
 
 // ---------------------------------------------------------------- mel filterbank

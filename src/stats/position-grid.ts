@@ -23,6 +23,8 @@
  * of a grid): ≈ 1 for exchangeable trained weights, ≪ 1 for smooth tables.
  */
 /** What a grid table fit explains, and how to say it. */
+import { det3, solve3 } from "./solve3.js";
+
 export interface GridFit {
   explained: number;
   detail: string;
@@ -93,7 +95,8 @@ function sinusoidRss(f: Float64Array): number {
     g[3] = g[1]!;
     g[6] = g[2]!;
     g[7] = g[5]!;
-    const beta = solveSymmetric3(g, r);
+    if (!(Math.abs(det3(g)) > 1e-12)) return tss;
+    const beta = solve3(g, r);
     if (!beta) return tss;
     let rss = 0;
     for (let i = 0; i < L; i++) rss += (f[i]! - beta[0]! - beta[1]! * Math.sin(omega * i) - beta[2]! * Math.cos(omega * i)) ** 2;
@@ -116,18 +119,6 @@ function sinusoidRss(f: Float64Array): number {
     else lo = m1;
   }
   return Math.min(best, fit((lo + hi) / 2));
-}
-
-function solveSymmetric3(g: Float64Array, r: Float64Array): number[] | null {
-  const [a, b, c, d, e, f, h, i, j] = g as unknown as number[];
-  const det = a! * (e! * j! - f! * i!) - b! * (d! * j! - f! * h!) + c! * (d! * i! - e! * h!);
-  if (!(Math.abs(det) > 1e-12)) return null;
-  const col = (k: number) => {
-    const m = Array.from(g);
-    for (let row = 0; row < 3; row++) m[row * 3 + k] = r[row]!;
-    return m[0]! * (m[4]! * m[8]! - m[5]! * m[7]!) - m[1]! * (m[3]! * m[8]! - m[5]! * m[6]!) + m[2]! * (m[3]! * m[7]! - m[4]! * m[6]!);
-  };
-  return [col(0) / det, col(1) / det, col(2) / det];
 }
 
 /** One channel (values at grid cells, strided in `v`) explained by a sinusoid of one grid axis: its RSS. */
@@ -253,9 +244,15 @@ export function roughness(v: Float32Array, rows: number, cols: number): number {
 /** Channels the median roughness looks at, evenly spaced (a median of 64 is stable; all of them cost a pass each). */
 const ROUGH_CHANNELS = 64;
 
-function medianRoughness(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): number {
+/**
+ * Σ(Δx)² / (2Σ(x − x̄)²) of up to ROUGH_CHANNELS evenly spaced channels over the cells of `dims` (after
+ * `lead` rows), neighbours along every grid axis; ~1 for exchangeable values. `constant`: channels
+ * with no spread, left out.
+ */
+function channelRoughness(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): { per: number[]; constant: number } {
   const cells = dims.reduce((x, y) => x * y, 1);
   const per: number[] = [];
+  let constant = 0;
   const step = Math.max(1, Math.floor(C / ROUGH_CHANNELS));
   for (let c = 0; c < C; c += step) {
     let mean = 0;
@@ -263,7 +260,10 @@ function medianRoughness(v: Float32Array, C: number, lead: number, dims: number[
     mean /= cells;
     let ss = 0;
     for (let q = 0; q < cells; q++) ss += (v[value(lead + q, c)]! - mean) ** 2;
-    if (ss === 0) continue;
+    if (!(ss > 0)) {
+      constant++;
+      continue;
+    }
     let diff = 0;
     let pairs = 0;
     for (let k = 0; k < dims.length; k++) {
@@ -278,7 +278,34 @@ function medianRoughness(v: Float32Array, C: number, lead: number, dims: number[
     // Normalised so that exchangeable values give ~1: E[(Δx)²] = 2σ² per neighbouring pair.
     per.push(diff / pairs / (2 * (ss / cells)));
   }
-  if (per.length === 0) return Infinity;
   per.sort((a, b) => a - b);
-  return per[Math.floor(per.length / 2)]!;
+  return { per, constant };
+}
+
+function medianRoughness(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): number {
+  const { per } = channelRoughness(v, C, lead, dims, value);
+  return per.length === 0 ? Infinity : per[Math.floor(per.length / 2)]!;
+}
+
+/** The band (10th to 90th percentile) of signal roughness the noise screen takes for trained weights. */
+const NOISE_BAND = [0.6, 1.4] as const;
+
+/**
+ * Whether every signal along both axes is as rough as exchangeable noise: ~1 for values with no order
+ * (trained weights), spread from 0 to 2 over a DFT basis's frequencies, far below 1 for sinusoid tables,
+ * filterbanks and windows. The 10th and 90th percentiles of up to 64 evenly spaced signals per axis,
+ * each of at least 32 values, inside [0.6, 1.4] on both axes: no construction recogniser can explain
+ * 0.9 of such a matrix, and none need run (they cost ~20% of a derived pair's check).
+ */
+export function roughLikeNoise(v: Float32Array, rows: number, cols: number): boolean {
+  if (rows < 32 || cols < 32) return false;
+  for (const alongCols of [true, false]) {
+    const value = (p: number, c: number) => (alongCols ? c * cols + p : p * cols + c);
+    const { per, constant } = channelRoughness(v, alongCols ? rows : cols, 0, [alongCols ? cols : rows], value);
+    if (constant > 0) return false;
+    const lo = per[Math.floor(0.1 * (per.length - 1))]!;
+    const hi = per[Math.ceil(0.9 * (per.length - 1))]!;
+    if (lo < NOISE_BAND[0] || hi > NOISE_BAND[1]) return false;
+  }
+  return true;
 }
