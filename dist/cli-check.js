@@ -456,6 +456,58 @@ function expertRole(role) {
   return null;
 }
 
+// src/align/depth-options.ts
+var DEPTH_GROUPS = 2e6;
+var MAX_OPTIONS = 1024;
+var MAX_ELEMENTS = 1 << 25;
+function pairDepthsByEvidence(comps, ctx) {
+  let nextId = DEPTH_GROUPS;
+  for (const comp of comps) {
+    const kind = componentKind(comp.name);
+    const refs = ctx.reference.filter((r) => {
+      const info = ctx.rInfo.get(r.name);
+      return info && info.layer === null && componentKind(info.component) === kind && r.shape.length >= 2;
+    });
+    const named = comp.pairs.filter((p) => p.layer === null && p.ambiguity === void 0 && !p.alternatives && p.transform === "none" && p.informative && p.candidate.entry.name === p.reference.entry.name);
+    const loose = comp.unmatchedEntries.filter((u) => u.layer === null && u.entry.shape.length >= 2);
+    const unused = refs.filter((r) => !ctx.usedRef.has(r.name));
+    if (loose.length === 0 && unused.length === 0) continue;
+    const byShape2 = /* @__PURE__ */ new Map();
+    const shapeKey2 = (e2) => e2.shape.join("x");
+    for (const r of refs) {
+      const g = byShape2.get(shapeKey2(r)) ?? { cands: [], refs: [] };
+      g.refs.push(r);
+      byShape2.set(shapeKey2(r), g);
+    }
+    for (const c of [...named, ...loose]) byShape2.get(shapeKey2(entryOf(c)))?.cands.push(c);
+    for (const g of byShape2.values()) {
+      const options = g.cands.length * g.refs.length;
+      if (g.cands.length === 0 || g.refs.length < 2 || options > MAX_OPTIONS || options * numel(g.refs[0].shape) > MAX_ELEMENTS) continue;
+      const pairs = g.cands.flatMap((c) => optionsOf(c, g.refs, comp.name, ctx, nextId));
+      if (pairs.length === 0) continue;
+      nextId++;
+      const moved = new Set(g.cands.map((c) => entryOf(c).name));
+      comp.pairs = [...comp.pairs.filter((p) => !(p.ambiguity === void 0 && moved.has(p.candidate.entry.name) && g.cands.includes(p))), ...pairs];
+      comp.unmatchedEntries = comp.unmatchedEntries.filter((u) => !g.cands.includes(u));
+      for (const r of g.refs) ctx.usedRef.add(r.name);
+    }
+    comp.unmatched = comp.unmatchedEntries.map((u) => u.entry.name);
+    comp.unmatchedParameters = comp.unmatchedEntries.reduce((s, u) => s + numel(u.entry.shape), 0);
+  }
+}
+function entryOf(c) {
+  return "entry" in c ? c.entry : c.candidate.entry;
+}
+function optionsOf(c, refs, component, ctx, id) {
+  const entry = entryOf(c);
+  return refs.flatMap((r) => {
+    const whole = ctx.pairWhole(entry, r);
+    if (!whole || whole.transform !== "none") return [];
+    const role = ctx.rInfo.get(r.name).role;
+    return [{ component, layer: null, role, candidate: whole.cv, reference: whole.rv, transform: r.name === entry.name ? "none" : "layer-matched", informative: ctx.isInformative(whole.cv), ambiguity: id, manyToOne: true }];
+  });
+}
+
 // src/align/align.ts
 var MIN_INFORMATIVE_ELEMENTS = 64;
 var MIN_INFORMATIVE_SIDE = 8;
@@ -700,6 +752,7 @@ function alignModels(candidate, reference, spec) {
     }
   }
   structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -943,7 +996,7 @@ function fmtP(log10p) {
 }
 function decisionRule(th, family) {
   const fam = family ? `${family.size} (${count(family.components, "component")} \xD7 ${count(family.references, "reference")})` : "components \xD7 references";
-  return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the combination of its tensors' permutation-test p-values (the better of the Cauchy combination and min-p times their count, paid twice), Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
+  return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the combination of its tensors' permutation-test p-values (a truncated Cauchy combination, valid under their dependence), Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
 }
 function referenceNotes(r) {
   const notes = [];
@@ -984,42 +1037,38 @@ function cacheLine(r) {
 
 // src/stats/combine.ts
 var SMALL = 1e-8;
-var P_MAX = 1 - 1e-3;
 var LN10 = Math.LN10;
-function cauchyCombineLog10(log10ps) {
-  const k = log10ps.length;
-  if (k === 0) return 0;
-  if (k === 1) return Math.min(0, log10ps[0]);
-  let regular = 0;
-  const logLarge = [];
-  for (const lp of log10ps) {
-    const p = Math.min(P_MAX, 10 ** Math.min(0, lp));
-    if (lp < Math.log10(SMALL)) logLarge.push(-Math.log(Math.PI) - lp * LN10 - Math.log(k));
-    else regular += Math.tan((0.5 - p) * Math.PI) / k;
-  }
-  if (logLarge.length === 0) return log10OfTail(regular);
-  const maxL = Math.max(...logLarge);
-  let s = 0;
-  for (const l of logLarge) s += Math.exp(l - maxL);
-  const rest = regular * Math.exp(-maxL);
-  const lnT = maxL + Math.log(s + rest);
-  if (lnT < Math.log(1e12)) return log10OfTail(Math.exp(lnT));
-  return (-Math.log(Math.PI) - lnT) / LN10;
-}
 function log10OfTail(t) {
   if (t > 1e6) return -Math.log10(Math.PI * t);
   return Math.min(0, Math.log10(0.5 - Math.atan(t) / Math.PI));
 }
+var TRUNCATE_AT = 0.9;
+var GUARD_LOG10 = Math.log10(1.1);
 function combineLog10(log10ps) {
   const k = log10ps.length;
-  if (k === 0) return { log10p: 0, rule: "cauchy" };
-  if (k === 1) return { log10p: Math.min(0, log10ps[0]), rule: "cauchy" };
-  const cauchy = cauchyCombineLog10(log10ps);
-  let min = 0;
-  for (const lp of log10ps) if (lp < min) min = lp;
-  const minP = bonferroniLog10(min, k);
-  const rule = minP < cauchy ? "min-p" : "cauchy";
-  return { log10p: bonferroniLog10(Math.min(cauchy, minP), 2), rule };
+  if (k === 0) return { log10p: 0, rule: "truncated-cauchy" };
+  if (k === 1) return { log10p: Math.min(0, log10ps[0]), rule: "truncated-cauchy" };
+  const shift = Math.max(0.15, Math.log(k) / Math.PI - 0.2);
+  const x = truncatedCauchyCentred(log10ps, k, shift);
+  const log10p = typeof x === "number" ? log10OfTail(x) : (-Math.log(Math.PI) - x.ln) / LN10;
+  return { log10p: Math.min(0, log10p + GUARD_LOG10), rule: "truncated-cauchy" };
+}
+function truncatedCauchyCentred(log10ps, k, shift) {
+  let regular = -shift;
+  const logLarge = [];
+  for (const lp of log10ps) {
+    if (lp < Math.log10(SMALL)) logLarge.push(-Math.log(Math.PI) - lp * LN10 - Math.log(k));
+    else regular += Math.tan((0.5 - Math.min(TRUNCATE_AT, 10 ** Math.min(0, lp))) * Math.PI) / k;
+  }
+  if (logLarge.length === 0) return regular;
+  const maxL = Math.max(...logLarge);
+  let s = 0;
+  for (const l of logLarge) s += Math.exp(l - maxL);
+  const ln = maxL + Math.log(s + regular * Math.exp(-maxL));
+  return ln < Math.log(1e12) ? Math.exp(ln) : { ln };
+}
+function weightedLog10(log10p, weight) {
+  return Math.min(0, log10p - Math.log10(weight));
 }
 function bonferroniLog10(log10p, m) {
   return Math.min(0, log10p + Math.log10(Math.max(1, m)));
@@ -1027,12 +1076,14 @@ function bonferroniLog10(log10p, m) {
 
 // src/policy/policy.ts
 var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
+var DIRECT_WEIGHT = 0.9;
 function tensorEvidence(t) {
   const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
   const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
   if (direct && search) {
-    const best = search.log10p < direct.log10p ? search : direct;
-    return { ...best, log10p: bonferroniLog10(best.log10p, 2) };
+    const d = { ...direct, log10p: weightedLog10(direct.log10p, DIRECT_WEIGHT) };
+    const s = { ...search, log10p: weightedLog10(search.log10p, 1 - DIRECT_WEIGHT) };
+    return s.log10p < d.log10p ? s : d;
   }
   return direct ?? search;
 }
@@ -1054,7 +1105,7 @@ function decideComponent(c, family, th) {
   c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
   if (evidence) {
-    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy-min-p", tensors: evidence.tested, decidedBy: evidence.rule } });
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: evidence.rule, tensors: evidence.tested } });
   } else {
     delete c.log10p;
     delete c.log10pCorrected;
@@ -1105,7 +1156,7 @@ function componentVerdict(c, th, family) {
   const tested = c.combination?.tensors ?? 0;
   const corrected = c.log10pCorrected ?? 0;
   const effect = c.effect ?? 0;
-  const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (${c.combination?.decidedBy === "min-p" ? "min-p" : "Cauchy"}), ${fmtP(corrected)} corrected over a family of ${family}`;
+  const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
   if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
@@ -1616,7 +1667,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
 // src/common/scratch.ts
-var MAX_ELEMENTS = 1 << 18;
+var MAX_ELEMENTS2 = 1 << 18;
 var all = [];
 var Scratch = class {
   block = new Float64Array(0);
@@ -1625,8 +1676,8 @@ var Scratch = class {
   }
   /** `n` Float64 elements, with whatever the last use left in them. */
   take(n2) {
-    if (n2 > MAX_ELEMENTS) return new Float64Array(n2);
-    if (this.block.length < n2) this.block = new Float64Array(Math.min(MAX_ELEMENTS, Math.max(n2, 2 * this.block.length)));
+    if (n2 > MAX_ELEMENTS2) return new Float64Array(n2);
+    if (this.block.length < n2) this.block = new Float64Array(Math.min(MAX_ELEMENTS2, Math.max(n2, 2 * this.block.length)));
     return this.block.subarray(0, n2);
   }
   release() {
@@ -5575,7 +5626,7 @@ function sinusoidFit(x, L, which) {
 // src/engine/constructions.ts
 var SMOOTH_ROUGHNESS = 0.5;
 var CHECK_BELOW_LOG10P = -3;
-var MAX_ELEMENTS2 = 8 * 1024 * 1024;
+var MAX_ELEMENTS3 = 8 * 1024 * 1024;
 var MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
 var MANTEL_UNITS = 96;
 async function recogniseConstructions(pairs, tensors, samples, cand, ref, fraction) {
@@ -5598,7 +5649,7 @@ async function recogniseConstructions(pairs, tensors, samples, cand, ref, fracti
     if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
     const v = pair.candidate;
     const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS2 : MAX_SAMPLED_MODE_ELEMENTS);
+    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS3 : MAX_SAMPLED_MODE_ELEMENTS);
     if (!whole && !sameOnSample) continue;
     const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
     const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
@@ -5718,6 +5769,10 @@ function resolveAmbiguity(pairs, tensors) {
     if (p.ambiguity !== void 0) groups.set(p.ambiguity, [...groups.get(p.ambiguity) ?? [], i]);
   });
   for (const idx of groups.values()) {
+    if (pairs[idx[0]].manyToOne) {
+      keepBestPerCandidate(pairs, tensors, idx, keep);
+      continue;
+    }
     const cands = [...new Set(idx.map((i) => viewKey(pairs[i].candidate)))];
     const refs = [...new Set(idx.map((i) => viewKey(pairs[i].reference)))];
     const swap = cands.length > refs.length;
@@ -5737,6 +5792,15 @@ function resolveAmbiguity(pairs, tensors) {
     });
   }
   return keep;
+}
+function keepBestPerCandidate(pairs, tensors, idx, keep) {
+  const best = /* @__PURE__ */ new Map();
+  for (const i of idx) {
+    const c = viewKey(pairs[i].candidate);
+    const j = best.get(c);
+    if (j === void 0 || Math.abs(tensors[i].pearson ?? 0) > Math.abs(tensors[j].pearson ?? 0)) best.set(c, i);
+  }
+  for (const i of best.values()) keep[i] = true;
 }
 
 // src/common/median.ts
@@ -5874,6 +5938,7 @@ function tensorResultOf(pair) {
   };
 }
 var OVERWHELMING_LOG10P = -12;
+var STORED_WEIGHT = 0.9;
 async function transposedLook(c, ctx) {
   let comp = c.comp;
   for (let i = 0; i < comp.pairs.length; i++) {
@@ -5884,24 +5949,24 @@ async function transposedLook(c, ctx) {
     if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
     if (direct.log10p <= OVERWHELMING_LOG10P) {
-      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
       continue;
     }
     const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
     const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
     if (!looked) {
-      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
       continue;
     }
     const { stats, sample } = looked;
     const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
-    if (test && test.log10p < direct.log10p) {
+    if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? flipped : p) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
       c.samples[i] = sample;
-      t.permutation = { ...asReported(test), log10p: bonferroniLog10(test.log10p, 2) };
+      t.permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
     } else {
-      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
     }
   }
   return { ...c, comp };
@@ -7311,7 +7376,7 @@ function componentSection(c, report, ri) {
     `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`
   );
   out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
-  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} \xB7 <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `${c.combination.decidedBy === "min-p" ? "min-p" : "Cauchy"} over ${c.combination.tensors} tensors` : "no tensor tested"}) \xB7 <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
+  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} \xB7 <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `truncated Cauchy over ${c.combination.tensors} tensors` : "no tensor tested"}) \xB7 <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
   out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);

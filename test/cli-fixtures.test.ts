@@ -141,7 +141,7 @@ describe("trained tiny fixtures", () => {
       expect(c).toHaveProperty(k);
     }
     expect(c.null).toMatchObject({ mean: expect.any(Number), sd: expect.any(Number), n: expect.any(Number) });
-    expect(c.combination).toEqual({ method: "cauchy-min-p", tensors: expect.any(Number), decidedBy: expect.stringMatching(/^(cauchy|min-p)$/) });
+    expect(c.combination).toEqual({ method: "truncated-cauchy", tensors: expect.any(Number) });
     expect(c.log10p).toBeLessThan(-6);
     expect(c.log10pCorrected).toBeCloseTo(c.log10p! + Math.log10(report.family!.size), 6);
     expect(c.effect).toBeGreaterThan(0.5);

@@ -66,4 +66,37 @@ describe("a shared start seen in a small first layer", () => {
     const { report } = await check(cnn(3, 19), cnn(4, 13), "independent");
     expect(report.verdict).toBe("independent");
   });
+
+  it("a deeper copy with six fresh layers inserted in the middle: each copied layer finds its partner by evidence, and the share is the copied one", async () => {
+    const reference = cnn(5, 13);
+    const fresh = cnn(6, 19);
+    const candidate: FloatTensors = new Map();
+    const g = gaussian(7);
+    const noisy = (t: { shape: number[]; data: Float32Array }) => ({ shape: t.shape, data: Float32Array.from(t.data, (v) => 0.95 * v + 0.31 * v * g()) });
+    // Candidate layers 0-1 and 8-18 are the reference's 0-1 and 2-12 (kept training: r ~ 0.95); 2-7 are new.
+    for (let l = 0; l < 19; l++) {
+      const src = l < 2 ? l : l >= 8 ? l - 6 : null;
+      for (const k of [0, 1]) {
+        const suffix = k === 0 ? ["weight"] : ["weight", "bias"];
+        for (const s of suffix) {
+          const from = src === null ? fresh.get(`features.${3 * l + k}.${s}`)! : reference.get(`features.${3 * src + k}.${s}`)!;
+          candidate.set(`features.${3 * l + k}.${s}`, src === null || k === 1 ? from : noisy(from));
+        }
+      }
+    }
+    candidate.set("classifier.weight", fresh.get("classifier.weight")!);
+    const { report } = await check(candidate, reference, "inserted");
+    expect(report.verdict).toBe("reused");
+    const c = report.references[0]!.components[0]!;
+    const moved = c.tensors.filter((t) => t.candidate === "features.24.weight" || t.candidate === "features.54.weight");
+    // Candidate layer 8 (features.24) meets reference layer 2 (features.6), layer 18 meets layer 12: not the names.
+    expect(moved.map((t) => t.reference).sort()).toEqual(["features.36.weight", "features.6.weight"]);
+    expect(moved.every((t) => t.standsOut)).toBe(true);
+    // 12 of the 18 [32, 32, 3, 3] convs and the first two layers are copies: about 13/19 of the conv weights.
+    const convs = c.tensors.filter((t) => t.informative && t.elements >= 648);
+    const copied = convs.filter((t) => t.standsOut).length;
+    expect(copied).toBeGreaterThanOrEqual(12);
+    expect(copied).toBeLessThanOrEqual(13);
+  });
 });
+

@@ -8,6 +8,7 @@ import type { TensorEntry } from "../sources/types.js";
 import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenceLayout } from "./layout.js";
 import { type ExpertPart, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
+import { pairDepthsByEvidence } from "./depth-options.js";
 import {
   type TensorView,
 
@@ -46,6 +47,8 @@ export interface AlignedPair {
    * and the engine keeps the assignment the data supports (each tensor used once).
    */
   ambiguity?: number;
+  /** An ambiguity group in which several candidates may keep the same reference (layers dropped or duplicated). */
+  manyToOne?: boolean;
   /**
    * Other layouts either side may be stored in (names and shapes left them open, src/align/layout.ts and
    * src/align/experts.ts): the engine compares each and keeps the best-supported one, paying for every
@@ -387,6 +390,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     }
   }
   structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
   return {
     components: [...comps.values()],
     excludedTensors: excluded,

@@ -17,7 +17,7 @@ import type { WeightSource } from "../sources/types.js";
 import { readRowSet } from "../search/sketch-read.js";
 import { comparePair } from "../stats/compare-pair.js";
 import { type SampledPair, nullsFor } from "../stats/controls.js";
-import { bonferroniLog10 } from "../stats/combine.js";
+import { bonferroniLog10, weightedLog10 } from "../stats/combine.js";
 import { PairAccumulator, type PairStats, relativeSquaredDifference } from "../stats/pair-stats.js";
 import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
@@ -126,12 +126,15 @@ function tensorResultOf(pair: AlignedPair): TensorResult {
 
 /** Below this direct log10 p the transposed look is not taken (its cost is still paid: see transposedLook). */
 const OVERWHELMING_LOG10P = -12;
+/** The stored look's weight against the transposed one. */
+const STORED_WEIGHT = 0.9;
 
 /**
  * A square matrix stored transposed (Conv1D layouts) has no shape to betray it: compare the transposed
  * candidate too and keep the stronger look. Selection paid for: every square matrix eligible for the
- * second look gets p = 2·min(direct, transposed) (when the direct look is overwhelming the second is not
- * read, and 2·p_direct is still at least that).
+ * second look gets a weighted Bonferroni, p = min(p_stored / 0.9, p_transposed / 0.1): most matrices are
+ * stored as their names say, so the stored look keeps most of the level (when it is overwhelming the second
+ * is not read, and p_stored / 0.9 is still at least the weighted minimum).
  */
 async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compared> {
   let comp = c.comp;
@@ -144,24 +147,24 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
     if (direct.log10p <= OVERWHELMING_LOG10P) {
-      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
       continue;
     }
     const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
     const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
     if (!looked) {
-      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
       continue;
     }
     const { stats, sample } = looked;
     const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
-    if (test && test.log10p < direct.log10p) {
+    if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
       Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
       c.samples[i] = sample;
-      t.permutation = { ...asReported(test), log10p: bonferroniLog10(test.log10p, 2) };
+      t.permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
     } else {
-      t.permutation = { ...direct, log10p: bonferroniLog10(direct.log10p, 2) };
+      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
     }
   }
   return { ...c, comp };

@@ -18,6 +18,10 @@ export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]):
     if (p.ambiguity !== undefined) groups.set(p.ambiguity, [...(groups.get(p.ambiguity) ?? []), i]);
   });
   for (const idx of groups.values()) {
+    if (pairs[idx[0]!]!.manyToOne) {
+      keepBestPerCandidate(pairs, tensors, idx, keep);
+      continue;
+    }
     // Views, not tensor names: every expert of a fused tensor is a candidate (or reference) of its own.
     const cands = [...new Set(idx.map((i) => viewKey(pairs[i]!.candidate)))];
     const refs = [...new Set(idx.map((i) => viewKey(pairs[i]!.reference)))];
@@ -38,4 +42,15 @@ export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]):
     });
   }
   return keep;
+}
+
+/** Many-to-one: each candidate keeps the option with the largest |Pearson| (first on ties). */
+function keepBestPerCandidate(pairs: AlignedPair[], tensors: TensorResult[], idx: number[], keep: boolean[]): void {
+  const best = new Map<string, number>();
+  for (const i of idx) {
+    const c = viewKey(pairs[i]!.candidate);
+    const j = best.get(c);
+    if (j === undefined || Math.abs(tensors[i]!.pearson ?? 0) > Math.abs(tensors[j]!.pearson ?? 0)) best.set(c, i);
+  }
+  for (const i of best.values()) keep[i] = true;
 }

@@ -6,7 +6,7 @@
 import type { ComponentResult, FailOn, Family, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
 import { count } from "../common/words.js";
 import { fmtP } from "../report/format.js";
-import { bonferroniLog10, combineLog10 } from "../stats/combine.js";
+import { bonferroniLog10, combineLog10, weightedLog10 } from "../stats/combine.js";
 
 /**
  * Defaults, and why:
@@ -25,13 +25,20 @@ import { bonferroniLog10, combineLog10 } from "../stats/combine.js";
  */
 export const DEFAULT_THRESHOLDS: Thresholds = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
 
+/** The direct test's share of a tensor's level (the alignment search's look has the rest). */
+const DIRECT_WEIGHT = 0.9;
+
 /** A tensor's evidence: its test's log10 p and effect (see TensorResult.log10p). */
 export function tensorEvidence(t: Pick<TensorResult, "permutation" | "aligned" | "direct" | "log10p" | "effect" | "z">): { log10p: number; effect: number; z: number } | null {
   const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
   const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
   if (direct && search) {
-    const best = search.log10p < direct.log10p ? search : direct;
-    return { ...best, log10p: bonferroniLog10(best.log10p, 2) };
+    // Weighted Bonferroni over the two looks, weights fixed in advance: p = min(p_direct / 0.9, p_search / 0.1).
+    // Valid under any dependence; the search's look is floored (p = 1 below its effect floor) on almost every
+    // independent pair, so an even split would double every direct p and pile the tensor's p near 1.
+    const d = { ...direct, log10p: weightedLog10(direct.log10p, DIRECT_WEIGHT) };
+    const s = { ...search, log10p: weightedLog10(search.log10p, 1 - DIRECT_WEIGHT) };
+    return s.log10p < d.log10p ? s : d;
   }
   return direct ?? search;
 }
@@ -46,7 +53,7 @@ export interface ComponentEvidence {
   log10pCorrected: number;
   effect: number;
   tested: number;
-  rule: "cauchy" | "min-p";
+  rule: "truncated-cauchy";
 }
 
 /**
@@ -75,7 +82,7 @@ export function decideComponent(c: ComponentResult, family: number, th: Threshol
   c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
   c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
   if (evidence) {
-    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: "cauchy-min-p", tensors: evidence.tested, decidedBy: evidence.rule } });
+    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: evidence.rule, tensors: evidence.tested } });
   } else {
     delete c.log10p;
     delete c.log10pCorrected;
@@ -148,7 +155,7 @@ export function componentVerdict(
   const corrected = c.log10pCorrected ?? 0;
   const effect = c.effect ?? 0;
   const evidence = () =>
-    `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (${c.combination?.decidedBy === "min-p" ? "min-p" : "Cauchy"}), ${fmtP(corrected)} corrected over a family of ${family}`;
+    `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
   if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };

@@ -22,7 +22,7 @@ export function decisionRule(th: Thresholds, family: Family | undefined): string
   const fam = family ? `${family.size} (${count(family.components, "component")} × ${count(family.references, "reference")})` : "components × references";
   return (
     `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) ` +
-    `when the combination of its tensors' permutation-test p-values (the better of the Cauchy combination and min-p times their count, paid twice), Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} ` +
+    `when the combination of its tensors' permutation-test p-values (a truncated Cauchy combination, valid under their dependence), Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} ` +
     `and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; ` +
     `between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`
   );

@@ -57,7 +57,7 @@ function componentSection(c: ComponentResult, report: Report, ri: number): strin
     `<div><span class="k">parameters matched</span> ${shareBar(c, th)} <strong>${fmtPct(c.share)}</strong> (${fmtInt(c.matchedParameters)} of ${fmtInt(c.candidateParameters)}; min-share ${fmtPct(th.minShare)})</div>`,
   );
   out.push(`<div><span class="k">compared</span> ${fmtInt(c.comparedParameters)} parameters in matrices; ${c.unmatchedTensors} candidate tensors (${fmtInt(c.unmatchedParameters)} parameters) without a counterpart; ${c.unreadTensors} unread</div>`);
-  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} · <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `${c.combination.decidedBy === "min-p" ? "min-p" : "Cauchy"} over ${c.combination.tensors} tensors` : "no tensor tested"}) · <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
+  out.push(`<div><span class="k">combined p</span> ${fmtP(c.log10p)} · <span class="k">corrected</span> ${fmtP(c.log10pCorrected)} (${c.combination ? `truncated Cauchy over ${c.combination.tensors} tensors` : "no tensor tested"}) · <span class="k">effect</span> ${fmtR(c.effect)}</div>`);
   out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} · <span class="k">median |z|</span> ${fmtZ(c.zMedian)} · <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => (t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`)))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);

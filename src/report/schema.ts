@@ -52,7 +52,7 @@ export interface TensorResult {
   sampled?: { fraction: number; elements: number; pearsonSe: number | null };
   /**
    * log10 of the tensor's p-value under H0 (two-sided): the direct test's (`permutation`), or, where the
-   * alignment search also tested the tensor, 2·min(direct, search) (both looks paid for). Absent when
+   * alignment search also tested the tensor, min(p_direct / 0.9, p_search / 0.1) (a weighted Bonferroni: both looks paid for). Absent when
    * no test could run (unread, constant, deterministic).
    */
   log10p?: number;
@@ -148,11 +148,10 @@ export interface ComponentResult {
   /** Effect size of the component: |effect| of its strongest tensor (smallest p). */
   effect?: number;
   /**
-   * How the tensors' p-values were combined and how many: "cauchy-min-p" is the better of the Cauchy
-   * combination and min-p times the count, paid twice (src/stats/combine.ts); `decidedBy` names the one
-   * that gave the smaller p.
+   * How the tensors' p-values were combined and how many: "truncated-cauchy" is the Cauchy combination with
+   * pieces held at p ≤ 0.9 and its independence shift paid (src/stats/combine.ts).
    */
-  combination?: { method: "cauchy-min-p"; tensors: number; decidedBy: "cauchy" | "min-p" };
+  combination?: { method: "truncated-cauchy"; tensors: number };
   /** Tensors recognised as a shared construction (not evidence), and their parameters. */
   deterministic?: { tensors: number; parameters: number };
   tensors: TensorResult[];
