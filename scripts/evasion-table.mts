@@ -1,4 +1,4 @@
-// Print the evasion matrix as a markdown table (used for the README): every
+// Print the evasion matrix as a markdown table (docs/evasions.md): every
 // evasion, trap and known limit through the real CLI. Run: npm run evasions
 import { DUPLICATED_REFERENCE, EVASIONS, LIMITS, TRAPS } from "../test/evasion/cases.ts";
 import { evidence, runCase } from "../test/evasion/check.ts";

@@ -44,7 +44,7 @@ async function plan(shards: number, refs = references, cand = candidate): Promis
 
 async function runShard(e: MatrixEntry, out: string, cand = candidate): Promise<number> {
   const refs = e.references.split("\n");
-  // As the README's matrix: the shards never fail, the merge gates.
+  // As examples/matrix.yml: the shards never fail, the merge gates.
   const args = ["check", "--candidate", cand, ...refs.flatMap((r) => ["--reference", r]), "--endpoint", server.url, "--quiet", "--report", out, "--fail-on", "never"];
   const run = await runCli([...args, "--shard", `${e.shard}/${e.shards}`, "--plan-fingerprint", e.fingerprint, "--plan-positions", e.positions]);
   return run.code;
