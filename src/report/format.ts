@@ -8,9 +8,13 @@ export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? 
 import { count } from "../common/words.js";
 import type { ComponentResult, Family, Report, TensorResult, Thresholds } from "./schema.js";
 
-/** 10^log10p for reading: "1e-12", "3.2e-4", "0.41"; "n/a" when absent. */
+/** Below this log10 p a p-value is shown as "< 1e-300" with its log10 beside (a mantissa there means nothing to a reader). */
+export const P_FLOOR_LOG10 = -300;
+
+/** 10^log10p for reading: "1e-12", "3.2e-4", "0.41", "< 1e-300 (log10 p -2159.3)"; "n/a" when absent. */
 export function fmtP(log10p: number | null | undefined): string {
   if (log10p === null || log10p === undefined) return "n/a";
+  if (log10p < P_FLOOR_LOG10) return `< 1e${P_FLOOR_LOG10} (log10 p ${log10p.toFixed(1)})`;
   if (log10p > -2) return (10 ** log10p).toPrecision(2);
   const e = Math.floor(log10p);
   const m = 10 ** (log10p - e);
@@ -52,6 +56,20 @@ export function identicalLine(c: ComponentResult): string | null {
 /** A component's verdict with its qualifier: "independent (nothing comparable)". */
 export function componentVerdictLabel(c: ComponentResult): string {
   return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+
+/**
+ * How a component's alignments are named: on a reused component they are transforms undone (they
+ * explain the match); on an independent or inconclusive one they are alignments tried, which found
+ * nothing: "undone" there would read like hidden reuse.
+ */
+export function alignmentWords(c: Pick<ComponentResult, "verdict">): { many: string; one: string } {
+  return c.verdict === "reused" ? { many: "transforms undone", one: "transform undone" } : { many: "alignments tried", one: "alignment tried" };
+}
+
+/** A tensor's alignment beside its numbers: "" as stored, else "transform undone: transpose" or "alignment tried: transpose". */
+export function transformNote(t: Pick<TensorResult, "transform">, c: Pick<ComponentResult, "verdict">): string {
+  return t.transform === "none" ? "" : `${alignmentWords(c).one}: ${t.transform}`;
 }
 
 /** Every element equal, stored alike (same dtype, no transform undone), all of it read: the same bytes. */

@@ -5,7 +5,7 @@
  * strips and top tensor, then a table per reference and component, then where
  * the HTML and JSON reports are.
  */
-import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
+import { alignmentWords, cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
 import type { ComponentResult, Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -123,7 +123,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
         const top = strongest(comp, 3)
-          .map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
+          .map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${alignmentWords(comp).one}: ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
           .join("<br>");
         body.push(
           `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "–"} |`,

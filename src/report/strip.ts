@@ -90,8 +90,8 @@ export function strip(c: ComponentResult, opts: { color?: boolean; maxLayers?: n
   return (prev ? out + RESET : out) + (cut ? `…(+${cut})` : "");
 }
 
-/** Distinct transforms undone in a component's compared tensors, with counts, most frequent first. */
-export function transformsUndone(c: ComponentResult): { transform: string; count: number }[] {
+/** Distinct transforms in a component's compared tensors (undone when reused, tried otherwise), with counts, most frequent first. */
+export function transformsSeen(c: ComponentResult): { transform: string; count: number }[] {
   const counts = new Map<string, number>();
   for (const t of c.tensors) if (!t.error) counts.set(t.transform, (counts.get(t.transform) ?? 0) + 1);
   return [...counts].map(([transform, count]) => ({ transform, count })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
