@@ -288,7 +288,7 @@ async function finishStep(
   annotate(io, report, annotationFile(out.candidate, io.env), willFail);
   // renderMarkdown stays under 1,000,000 bytes; the notes keep the whole under GitHub's 1 MiB.
   const notes = unwritten.map((u) => `\n> ⚠️ ${u}\n`).join("");
-  await io.writeSummary(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? ""));
+  await io.writeSummary(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath, entry: "action" })) + notes + (out.note ?? ""));
   if (failure) fail(io, `fromscratch could not complete: ${failure.message}`);
   else if (report.gate.failed) fail(io, `fromscratch: ${report.gate.rule}`);
 }

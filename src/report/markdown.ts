@@ -20,6 +20,14 @@ export interface MarkdownOptions {
   reportPath?: string | null;
   /** Where the HTML report was written, or null when none was asked for. */
   htmlPath?: string | null;
+  /** Who renders it, so the summary names the right switch: the Action's inputs or the CLI's flags (default). */
+  entry?: "action" | "cli";
+}
+
+/** The Action's input or the CLI's flag that writes a report file. */
+function askFor(what: "html" | "report", entry: MarkdownOptions["entry"]): string {
+  if (entry === "action") return what === "html" ? "input `html-report`" : "input `report-path`";
+  return what === "html" ? "`--html FILE`" : "`--report FILE`";
 }
 
 /** Escape text for a markdown table cell: HTML, pipes, backticks, newlines. */
@@ -63,9 +71,9 @@ function pointer(opts: MarkdownOptions): string {
   const files: string[] = [];
   if (opts.htmlPath) files.push(`the HTML report <code>${escapeCell(opts.htmlPath)}</code> (layer × layer heatmaps, per-layer Pearson against the null band, every compared tensor, sortable)`);
   if (opts.reportPath) files.push(`the JSON report <code>${escapeCell(opts.reportPath)}</code>`);
-  const ask = opts.htmlPath ? "" : " For heatmaps of candidate × reference layers and every compared tensor, ask for the HTML report (`html-report` input, `--html FILE`).";
+  const ask = opts.htmlPath ? "" : ` For heatmaps of candidate × reference layers and every compared tensor, ask for the HTML report (${askFor("html", opts.entry)}).`;
   if (!files.length) {
-    return "**Full evidence:** in the JSON report (`report-path` input, `--report FILE`) and the HTML report with heatmaps and every compared tensor (`html-report` input, `--html FILE`); an `actions/upload-artifact` step (two lines, shown in the fromscratch README) keeps them with the run.";
+    return `**Full evidence:** in the JSON report (${askFor("report", opts.entry)}) and the HTML report with heatmaps and every compared tensor (${askFor("html", opts.entry)}); an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) keeps them with the run.`;
   }
   return (
     `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: ` +
