@@ -109,7 +109,7 @@ function referenceSection(r: ReferenceResult, report: Report, ri: number): strin
     `<p class="meta"><span class="k">revision</span> <code>${r.revision ? e(r.revision) : "local files (no revision)"}</code> · <span class="k">licence</span> ${r.license ? `<code>${e(r.license)}</code>` : "unknown"} · <span class="k">sampling</span> ${r.sampling.mode === "exact" ? "exact (every element)" : `${fmtPct(r.sampling.fraction)} of large matrices' rows (${e(r.sampling.chosen)})`} · <span class="k">reference tensors unmatched</span> ${r.referenceUnmatchedTensors}</p>`,
   );
   out.push(`<p class="rule"><strong>${e(r.verdict)}</strong>: ${e(r.reason)}.</p>`);
-  if (r.error) out.push(`<p class="error">Error (${e(r.error.kind)}): ${e(r.error.message)}</p>`);
+  if (r.error) out.push(`<p class="error">Error (${e(r.error.code ?? r.error.kind)}): ${e(r.error.message)}</p>`);
   // The components that decided first (reused, then inconclusive), in report order otherwise.
   const order = [...r.components].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
   for (const c of order) out.push(componentSection(c, report, ri));

@@ -51,7 +51,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
     out.push(
       `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}${notes.length ? ` (${clean(notes.join("; "))})` : ""}`,
     );
-    if (r.error) out.push(`  could not complete (${r.error.kind} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
+    if (r.error) out.push(`  could not complete (${clean(r.error.code ?? r.error.kind)} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
     const cache = cacheLine(r);
     if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {

@@ -121,10 +121,12 @@ export class RangedGet {
     if (Date.now() - progress.at >= this.o.budgetMs) {
       throw new FetchError(
         `${label}: ${e.message}; no data within ${formatSeconds(this.o.budgetMs)} s (${tries}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`,
+        undefined,
+        "fetch.timeout",
       );
     }
     if (attempt >= this.o.maxAttempts) {
-      throw new FetchError(`${label}: ${e.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`);
+      throw new FetchError(`${label}: ${e.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`, undefined, "fetch.network");
     }
     this.o.logger.warn(
       `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.o.maxAttempts})`,
@@ -146,7 +148,7 @@ export class RangedGet {
         const init: HubRequestInit = { headers, signal, deadline };
         return await this.o.http(url, init);
       } catch (e) {
-        if (e instanceof FetchError && !e.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e.message}`, e.status);
+        if (e instanceof FetchError && !e.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e.message}`, e.status, e.code);
         throw e;
       }
     };
