@@ -19,7 +19,7 @@ import type { Report } from "./report/schema.js";
 import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
-import { fmtP, fmtPct, fmtR, identicalTag, strongest } from "./report/format.js";
+import { fmtP, fmtPct, fmtR, identicalTag, nothingComparable, nothingComparableWarning, strongest } from "./report/format.js";
 import { checkOutputPath, writeOutput } from "./common/output-file.js";
 import { count } from "./common/words.js";
 
@@ -205,8 +205,10 @@ function annotate(io: ActionIO, report: Report, file: string | undefined, willFa
     else io.info(`reused: ${inActionTerms(text)}`);
   });
   inconclusive.forEach((r, i) => {
-    const text = `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
-    if (i < warningSlots) io.warning(inActionTerms(text), props(r));
+    // Nothing comparable is most likely a misconfigured reference list: its own words, never a silent pass.
+    const none = nothingComparable(r);
+    const text = none ? nothingComparableWarning(r, report.failOn, "action") : `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
+    if (i < warningSlots) io.warning(none ? text : inActionTerms(text), none ? { ...props(r), title: `fromscratch: nothing comparable (${r.source})` } : props(r));
     else io.info(`inconclusive: ${inActionTerms(text)}`);
   });
   if (overflow) {

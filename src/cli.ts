@@ -14,6 +14,7 @@ import type { Report } from "./report/schema.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
+import { nothingComparable, nothingComparableWarning } from "./report/format.js";
 import { type CheckSettings, type MergeSettings, type PlanSettings, parseSettings } from "./settings/settings.js";
 import { createSource } from "./sources/parse-source.js";
 import type { HubTimings } from "./sources/hub-timings.js";
@@ -309,6 +310,7 @@ async function deliver(report: Report, error: FromScratchError | null, io: CliIO
     io.stdout(rendered);
   }
   for (const f of failures) io.stderr(`warning: ${f}\n`);
+  if (!bare) for (const r of report.references.filter(nothingComparable)) io.stderr(`warning: ${nothingComparableWarning(r, report.failOn, "cli")}\n`);
   if (stop) {
     // Printed once, here: the text report refers to it.
     io.stderr(`error: ${stop.message}\n`);

@@ -32,6 +32,24 @@ export function decisionRule(th: Thresholds, family: Family | undefined): string
   );
 }
 
+/** A reference with which not one tensor of the candidate could be compared (and no error stopped it). */
+export function nothingComparable(r: Report["references"][number]): boolean {
+  return !r.error && r.components.every((c) => c.comparable === false);
+}
+
+/**
+ * The warning for a reference with nothing comparable: no evidence either way, most likely a
+ * misconfigured reference list, so never a silent pass. Worded for the entry that shows it.
+ */
+export function nothingComparableWarning(r: Report["references"][number], failOn: Report["failOn"], entry: "action" | "cli"): string {
+  const strict = entry === "action" ? "`fail-on: inconclusive`" : "`--fail-on inconclusive`";
+  const gate = failOn === "inconclusive" ? ", so the gate fails (fail-on inconclusive)" : `; the gate passes it under fail-on ${failOn}, and ${strict} would fail it`;
+  return (
+    `Nothing comparable between the candidate and ${r.source}: not one of its tensors could be compared with the candidate's, so it is no evidence either way. ` +
+    `Likely cause: another architecture, or the wrong reference (a typo, another model or revision in the reference list?). It counts as ${r.verdict}${gate}.`
+  );
+}
+
 /**
  * What a reader must see beside a reference's verdict: components with nothing
  * comparable, and byte-identical matrices. Empty when neither applies.
@@ -39,7 +57,7 @@ export function decisionRule(th: Thresholds, family: Family | undefined): string
 export function referenceNotes(r: Report["references"][number]): string[] {
   const notes: string[] = [];
   const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  if (nothingComparable(r)) notes.push("nothing comparable");
   else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
   const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
   if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
