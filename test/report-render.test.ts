@@ -129,7 +129,7 @@ describe("the per-layer strip", () => {
   it("states the verdict and its rule in one sentence", async () => {
     const r = await derivedReport();
     // A plain model is one component: the sentence does not read "the candidate's model … because in model …".
-    expect(verdictSentence(r)).toMatch(/^Reused: the candidate is not independent of .*llm-a \(copied, fine-tuned, or trained from a shared initialisation\): combined p \d(\.\d)?e-\d+ over \d+ tensors \(Cauchy\), .* corrected over a family of 1 \(level 1e-6\); effect 0\.\d\d; \d+ matrices with evidence on their own cover 9\d\.\d% of the parameters\.$/);
+    expect(verdictSentence(r)).toMatch(/^Reused: the candidate is not independent of .*llm-a \(copied, fine-tuned, or trained from a shared initialisation\): combined p (\d(\.\d)?e-\d+|< 1e-300 \(log10 p -\d+\.\d\)) over \d+ tensors \(Cauchy\), .* corrected over a family of 1 \(level 1e-6\); effect 0\.\d\d; \d+ matrices with evidence on their own cover 9\d\.\d% of the parameters\.$/);
     expect(verdictSentence(r)).not.toMatch(/in model|candidate's model/);
     const ind = await manyReferences(3, 4, 10);
     for (const ref of ind.references) {
@@ -208,7 +208,8 @@ describe("--html and the job summary's pointer", () => {
   it("without --html, the summary says how to ask for it", async () => {
     const r = await derivedReport();
     const md = renderMarkdown(r, { reportPath: "fromscratch-report.json" });
-    expect(md).toMatch(/ask for the HTML report \(`html-report` input, `--html FILE`\)/);
+    expect(md).toMatch(/ask for the HTML report \(`--html FILE`\)/);
+    expect(renderMarkdown(r, { reportPath: "fromscratch-report.json", entry: "action" })).toMatch(/ask for the HTML report \(input `html-report`\)/);
     expect(md).toMatch(/\| model \| 🔴 reused \| 9\d\.\d% of [\d,]+ \| 0\.9\d\d \| `████` \|/);
   });
 });
