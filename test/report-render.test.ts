@@ -88,17 +88,24 @@ function bigComponent(name: string, layers: number, nameLen: number, reused: boo
   };
 }
 
-/** `n` references, each with vision, projector and an 80-layer language model, hostile names throughout. */
+/**
+ * `n` references, each with vision, projector and an 80-layer language model, hostile names throughout.
+ * The renderers only read them, so references share their (few distinct) components: a thousand
+ * references are a thousand rows to render, not a million tensors to build first.
+ */
 async function manyReferences(n: number, layers = 80, nameLen = 400): Promise<Report> {
   const base = await derivedReport();
   const hostile = (s: string) => `${"r".repeat(200)}|<script>alert(1)</script>\`${s}`;
+  const components = (reused: boolean) => [bigComponent("language", layers, nameLen, reused), bigComponent("vision", 32, nameLen, false), { ...bigComponent("projector", 0, nameLen, false), layerMatrix: null }];
+  const shared = { reused: components(true), independent: components(false) };
   base.references = Array.from({ length: n }, (_, i) => ({
     source: hostile(`org/model-${i}`),
     revision: "0123456789abcdef0123456789abcdef01234567",
     license: hostile("other"),
     verdict: i % 7 === 0 ? "reused" : "independent",
     reason: "x",
-    components: [bigComponent("language", layers, nameLen, i % 7 === 0), bigComponent("vision", 32, nameLen, false), { ...bigComponent("projector", 0, nameLen, false), layerMatrix: null }],
+    // Each reference its own component objects (tests may edit them), sharing the tensors.
+    components: (i % 7 === 0 ? shared.reused : shared.independent).map((c) => ({ ...c })),
     referenceUnmatchedTensors: 0,
     sampling: { fraction: 1, mode: "exact", chosen: "auto" },
   }));

@@ -103,9 +103,14 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     let used = Buffer.byteLength(parts.join("\n") + tail + trunc) + 2_000;
     let cut = 0;
     for (const r of report.references) {
+      // Past the budget the rest are only counted (rendering them would be thrown away).
+      if (cut) {
+        cut++;
+        continue;
+      }
       const row = overviewRow(r);
       const b = Buffer.byteLength(row) + 1;
-      if (cut || used + b > SUMMARY_MAX_BYTES / 2) {
+      if (used + b > SUMMARY_MAX_BYTES / 2) {
         cut++;
         continue;
       }
@@ -119,7 +124,11 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     parts.push(`\n<sub>Strips: ${escapeCell(STRIP_LEGEND)}.</sub>\n`);
   }
   const body: string[] = [];
+  // Sections past the cap would be cut below: stop building them once the body alone is over it.
+  let bodyBytes = 0;
   for (const r of report.references) {
+    if (bodyBytes > SUMMARY_MAX_BYTES) break;
+    const start = body.length;
     const notes = referenceNotes(r);
     body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}\n`);
     body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} · Licence: ${r.license ? name(r.license, 80) : "unknown"}\n`);
@@ -144,6 +153,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       }
       body.push("");
     }
+    for (let i = start; i < body.length; i++) bodyBytes += Buffer.byteLength(body[i]!) + 1;
   }
   const head = parts.join("\n");
   let text = head + "\n" + body.join("\n") + tail;
