@@ -3,8 +3,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Tests assert behaviour, never speed: a generous limit for the longest (real checks, spawned CLIs,
+    // npm pack) on a loaded 2-core machine; timings live in the bench. Only a hang should ever reach it.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     pool: "forks",
     // Both cores of a 2-core CI machine (vitest's default leaves one idle: CPUs - 1).
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

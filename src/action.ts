@@ -19,7 +19,7 @@ import type { Report } from "./report/schema.js";
 import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
-import { fmtP, fmtPct, fmtR, identicalTag, strongest } from "./report/format.js";
+import { fmtP, fmtPct, fmtR, identicalTag, nothingComparable, nothingComparableWarning, strongest } from "./report/format.js";
 import { checkOutputPath, writeOutput } from "./common/output-file.js";
 import { count } from "./common/words.js";
 
@@ -205,8 +205,10 @@ function annotate(io: ActionIO, report: Report, file: string | undefined, willFa
     else io.info(`reused: ${inActionTerms(text)}`);
   });
   inconclusive.forEach((r, i) => {
-    const text = `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
-    if (i < warningSlots) io.warning(inActionTerms(text), props(r));
+    // Nothing comparable is most likely a misconfigured reference list: its own words, never a silent pass.
+    const none = nothingComparable(r);
+    const text = none ? nothingComparableWarning(r, report.failOn, "action") : `Inconclusive against ${r.source}: ${r.error?.message ?? lines(r)}`;
+    if (i < warningSlots) io.warning(none ? text : inActionTerms(text), none ? { ...props(r), title: `fromscratch: nothing comparable (${r.source})` } : props(r));
     else io.info(`inconclusive: ${inActionTerms(text)}`);
   });
   if (overflow) {
@@ -279,19 +281,25 @@ async function finishStep(
   if (out.htmlPath && (await write(out.htmlPath, "HTML report", () => renderHtml(report, { reportPath: out.reportPath })))) io.setOutput("html-path", out.htmlPath);
   io.setOutput("reused-references", JSON.stringify(report.references.filter((r) => r.verdict === "reused").map((r) => r.source)));
   const failure = error ?? (report.error ? report.error : null);
+  // Stopped before any reference was compared: no verdict to show, so the error alone (no INCONCLUSIVE block).
+  if (failure && failure.kind !== "internal" && report.references.every((r) => r.error)) {
+    await summariseFailure(io, failure.message + unwritten.map((u) => `; ${u}`).join(""), failure.kind);
+    return fail(io, `fromscratch could not complete: ${failure.message}`);
+  }
   const willFail = failure !== null || report.gate.failed;
   annotate(io, report, annotationFile(out.candidate, io.env), willFail);
   // renderMarkdown stays under 1,000,000 bytes; the notes keep the whole under GitHub's 1 MiB.
   const notes = unwritten.map((u) => `\n> ⚠️ ${u}\n`).join("");
-  await io.writeSummary(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath })) + notes + (out.note ?? ""));
+  await io.writeSummary(inActionTerms(renderMarkdown(report, { reportPath: out.reportPath, htmlPath: out.htmlPath, entry: "action" })) + notes + (out.note ?? ""));
   if (failure) fail(io, `fromscratch could not complete: ${failure.message}`);
   else if (report.gate.failed) fail(io, `fromscratch: ${report.gate.rule}`);
 }
 
 /** The job summary of a step stopped before it had a report: what went wrong, in one place. */
-async function summariseFailure(io: ActionIO, message: string): Promise<void> {
+async function summariseFailure(io: ActionIO, message: string, kind: string | null): Promise<void> {
+  const hint = kind === "usage" ? "Check the step's `with:` inputs (the fromscratch README lists them).\n\n" : "";
   try {
-    await io.writeSummary(`## fromscratch: ⚠️ could not run\n\n**Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}\n\nNo verdict was reached, so the step fails.\n`);
+    await io.writeSummary(`## fromscratch: ⚠️ could not run\n\n**Error:** ${inActionTerms(message).replace(/[<>&]/g, (c) => `&#${c.charCodeAt(0)};`)}\n\n${hint}No verdict was reached, so the step fails.\n`);
   } catch (e) {
     io.info(`warning: could not write the job summary: ${(e as Error)?.message ?? String(e)}`);
   }
@@ -329,7 +337,7 @@ export async function run(io: ActionIO = coreIO()): Promise<void> {
   } catch (e) {
     const message = e instanceof FromScratchError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)} (a bug: please report it)`;
     if (!(e instanceof FromScratchError)) io.info((e as Error)?.stack ?? String(e));
-    await summariseFailure(io, message);
+    await summariseFailure(io, message, e instanceof FromScratchError ? e.kind : null);
     fail(io, message);
   }
 }

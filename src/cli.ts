@@ -14,6 +14,7 @@ import type { Report } from "./report/schema.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
+import { nothingComparable, nothingComparableWarning } from "./report/format.js";
 import { type CheckSettings, type MergeSettings, type PlanSettings, parseSettings } from "./settings/settings.js";
 import { createSource } from "./sources/parse-source.js";
 import type { HubTimings } from "./sources/hub-timings.js";
@@ -80,6 +81,9 @@ merge: combine the partial reports of one plan (every shard exactly once) into o
 
 Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
 `;
+
+/** The hint after a usage error. */
+const USAGE_HINT = `run \`${COMMAND} --help\` for usage`;
 
 function cliLogger(io: CliIO, quiet: boolean): Logger {
   let last = 0;
@@ -285,25 +289,32 @@ async function deliver(report: Report, error: FromScratchError | null, io: CliIO
     if (why) failures.push(`could not write the ${f.what} to ${f.path} (${why}); the verdict above stands`);
     else logger.info(`${f.what} written to ${f.path}`);
   }
-  let rendered: string;
-  try {
-    rendered =
-      out.format === "json"
-        ? JSON.stringify(report, null, 2) + "\n"
-        : out.format === "markdown"
-          ? renderMarkdown(report, paths)
-          : renderText(report, { htmlPath: paths.htmlPath, color: out.color });
-  } catch (e) {
-    // The verdict survives a renderer bug: one plain line, then the bug.
-    bug ??= new InternalError(e);
-    rendered = `verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})\n`;
+  const stop = error ?? (report.error ? { kind: report.error.kind, message: report.error.message, exitCode: report.error.exitCode } : null);
+  // A run stopped before any reference was compared has no verdict to show: the error (and a hint) only,
+  // not an INCONCLUSIVE block over an empty table. JSON keeps the report: scripts read its error.code.
+  const bare = stop !== null && stop.kind !== "internal" && out.format !== "json" && report.references.every((r) => r.error);
+  if (!bare) {
+    let rendered: string;
+    try {
+      rendered =
+        out.format === "json"
+          ? JSON.stringify(report, null, 2) + "\n"
+          : out.format === "markdown"
+            ? renderMarkdown(report, paths)
+            : renderText(report, { htmlPath: paths.htmlPath, color: out.color });
+    } catch (e) {
+      // The verdict survives a renderer bug: one plain line, then the bug.
+      bug ??= new InternalError(e);
+      rendered = `verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})\n`;
+    }
+    io.stdout(rendered);
   }
-  io.stdout(rendered);
   for (const f of failures) io.stderr(`warning: ${f}\n`);
-  const stop = error ?? (report.error ? { message: report.error.message, exitCode: report.error.exitCode } : null);
+  if (!bare) for (const r of report.references.filter(nothingComparable)) io.stderr(`warning: ${nothingComparableWarning(r, report.failOn, "cli")}\n`);
   if (stop) {
     // Printed once, here: the text report refers to it.
     io.stderr(`error: ${stop.message}\n`);
+    if (stop.kind === "usage") io.stderr(`${USAGE_HINT}\n`);
     if (error instanceof InternalError) io.stderr(`${error.detail}\n`);
   }
   if (bug) io.stderr(`${bug.message}\n${bug.detail}\n`);
@@ -364,7 +375,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   } catch (e) {
     if (e instanceof FromScratchError) {
       io.stderr(`error: ${e.message}\n`);
-      if (e.kind === "usage") io.stderr(`run \`${COMMAND} --help\` for usage\n`);
+      if (e.kind === "usage") io.stderr(`${USAGE_HINT}\n`);
       return exitCodeFor(e);
     }
     io.stderr(`internal error: ${(e as Error)?.stack ?? String(e)}\n`);

@@ -253,7 +253,7 @@ describe("a failing cache service is a warning in the log, never an annotation o
     expect(ref(open).cache).toMatchObject({ listing: "miss", store: { restored: false, saved: false } });
   });
 
-  it("answering 500: the library retries, warns, and the run goes on without the service", { timeout: 120_000 }, async () => {
+  it("answering 500: the library retries, warns, and the run goes on without the service", async () => {
     const service = await startActionsCacheService();
     try {
       service.fail = { status: 500 };

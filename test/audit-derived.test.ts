@@ -10,6 +10,6 @@ import { checkAuditCase } from "./audit/check-case.js";
 
 describe("audit cases: derived models", () => {
   for (const c of AUDIT_CASES.filter((x) => x.expect === "reused")) {
-    it(`${c.id}. ${c.name}: ${c.expect}`, { timeout: 60_000 }, () => checkAuditCase(c));
+    it(`${c.id}. ${c.name}: ${c.expect}`, () => checkAuditCase(c));
   }
 });

@@ -144,14 +144,23 @@ describe("no silent green without evidence", () => {
 });
 
 describe("each error printed once", () => {
-  it("a run stopped by an error: the error once, on stderr; the text report refers to it", async () => {
+  it("a run stopped by an error after a comparison: the error once, on stderr; the text report refers to it", async () => {
     const missing = path.join(tmp, "missing-model");
-    const run = await runCli(["check", "--candidate", sft, "--reference", missing, "--quiet"]);
+    const run = await runCli(["check", "--candidate", sft, "--reference", base, "--reference", missing, "--quiet"]);
     expect(run.code).toBe(2);
     const all = run.stdout + "\n" + run.stderr;
     expect(all.split("\n").filter((l) => l.includes("no such file"))).toHaveLength(1);
     expect(run.stderr).toMatch(new RegExp(`^error: no such file or directory: ${missing}$`, "m"));
-    expect(run.stdout).toContain(`Inconclusive: ${missing} could not be compared (the error is below).`);
+    expect(run.stdout).toMatch(/^verdict: REUSED/m);
+    expect(run.stdout).toContain(`  could not complete (usage error, printed below)`);
+  });
+
+  it("a run stopped before any comparison: the error once, and no verdict block", async () => {
+    const missing = path.join(tmp, "missing-model");
+    const run = await runCli(["check", "--candidate", sft, "--reference", missing, "--quiet"]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.split("\n").filter((l) => l.includes("no such file"))).toHaveLength(1);
   });
 });
 

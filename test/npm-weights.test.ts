@@ -53,7 +53,7 @@ describe.skipIf(!existsSync(MODELS))("TensorFlow.js models shipped by an npm pac
     await convert("face_expression_model", "expression-f16", "--f16");
     await convert("age_gender_model", "age-gender");
     await convert("face_landmark_68_model", "landmarks");
-  }, 120_000);
+  });
 
   it("an F16 conversion of the expression net is reused, convolution kernels counted", async () => {
     const { code, report } = await check("expression-f16", "expression");
@@ -93,7 +93,7 @@ describe.skipIf(!existsSync(OCR))("ONNX models shipped by an npm package (Paddle
     await convert("ch_ppocr_mobile_v2.0_cls_infer", "cls");
     await convert("ch_ppocr_mobile_v2.0_cls_infer", "cls-f16", "--f16");
     await convert("ch_PP-OCRv4_det_infer", "det");
-  }, 120_000);
+  });
 
   it("an F16 re-store of the text-direction classifier (213 Paddle-named tensors, mostly small) is reused, all of it counted", async () => {
     const { code, report } = await check("cls-f16", "cls");
@@ -140,7 +140,7 @@ describe.skipIf(!existsSync(FACE_DETECTION))("TensorFlow Lite models shipped by 
       convert("face_detection_full_range_sparse", "sparse-f16", "--f16"),
       convert("face_detection_short_range", "short"),
     ]);
-  }, 120_000);
+  });
 
   it("an F16 re-store of the full-range detector (TFLite conv [out, kh, kw, in], depthwise [1, kh, kw, c]) is reused, nearly all of it counted", async () => {
     const { code, report } = await check("full-f16", "full");
@@ -180,7 +180,7 @@ describe.skipIf(!existsSync(SELFIE))("TensorFlow Lite models shipped by an npm p
   beforeAll(async () => {
     ws.dir = await tempDir("npm-tflite-selfie");
     await Promise.all([convert("selfie_segmentation", "general"), convert("selfie_segmentation", "general-f16", "--f16")]);
-  }, 120_000);
+  });
 
   it("an F16 re-store of the general segmentation model is reused", async () => {
     const { code, report } = await ws.check("general-f16", "general");

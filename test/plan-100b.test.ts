@@ -36,7 +36,7 @@ beforeAll(async () => {
     repos[repo] = { files };
   }
   server = await startHubServer({ repos });
-}, 120_000);
+});
 
 afterAll(async () => {
   await server?.close();
@@ -116,6 +116,6 @@ describe("plan on 100B-class references (headers only, sparse checkpoints on a H
         expect(served.get(s.name)!).toBeLessThan(1e6);
       }
       console.log(`${repo}: ${line.trim()} | expected bytes ${expected.bytes}, planned ${planned}, ${m.shards.length} shards`);
-    }, 120_000);
+    });
   }
 });

@@ -110,7 +110,7 @@ beforeAll(async () => {
   shardFiles = matrix.map((e) => path.join(shardDir, `fromscratch-shard-${e.shard}.json`));
   const codes = await Promise.all(matrix.map((e, i) => runShard(e, shardFiles[i]!)));
   expect(codes.every((c) => c === 0 || c === 1)).toBe(true);
-}, 120_000);
+});
 
 afterAll(async () => {
   await server?.close();

@@ -22,7 +22,7 @@ beforeAll(async () => {
   dir = await tempDir("stream-search");
   await generateWide(dir, { ...SHAPE, only: ["base", "finetune", "permuted", "rotated", "independent", "dropped", "duplicated", "reordered"] });
   await rotateGenerally(path.join(dir, "finetune"), path.join(dir, "orthogonal"));
-}, 120_000);
+});
 
 /**
  * The fine-tune with its residual stream rotated by a general orthogonal Q (not a Hadamard one), as

@@ -8,9 +8,13 @@ export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? 
 import { count } from "../common/words.js";
 import type { ComponentResult, Family, Report, TensorResult, Thresholds } from "./schema.js";
 
-/** 10^log10p for reading: "1e-12", "3.2e-4", "0.41"; "n/a" when absent. */
+/** Below this log10 p a p-value is shown as "< 1e-300" with its log10 beside (a mantissa there means nothing to a reader). */
+export const P_FLOOR_LOG10 = -300;
+
+/** 10^log10p for reading: "1e-12", "3.2e-4", "0.41", "< 1e-300 (log10 p -2159.3)"; "n/a" when absent. */
 export function fmtP(log10p: number | null | undefined): string {
   if (log10p === null || log10p === undefined) return "n/a";
+  if (log10p < P_FLOOR_LOG10) return `< 1e${P_FLOOR_LOG10} (log10 p ${log10p.toFixed(1)})`;
   if (log10p > -2) return (10 ** log10p).toPrecision(2);
   const e = Math.floor(log10p);
   const m = 10 ** (log10p - e);
@@ -28,6 +32,24 @@ export function decisionRule(th: Thresholds, family: Family | undefined): string
   );
 }
 
+/** A reference with which not one tensor of the candidate could be compared (and no error stopped it). */
+export function nothingComparable(r: Report["references"][number]): boolean {
+  return !r.error && r.components.every((c) => c.comparable === false);
+}
+
+/**
+ * The warning for a reference with nothing comparable: no evidence either way, most likely a
+ * misconfigured reference list, so never a silent pass. Worded for the entry that shows it.
+ */
+export function nothingComparableWarning(r: Report["references"][number], failOn: Report["failOn"], entry: "action" | "cli"): string {
+  const strict = entry === "action" ? "`fail-on: inconclusive`" : "`--fail-on inconclusive`";
+  const gate = failOn === "inconclusive" ? ", so the gate fails (fail-on inconclusive)" : `; the gate passes it under fail-on ${failOn}, and ${strict} would fail it`;
+  return (
+    `Nothing comparable between the candidate and ${r.source}: not one of its tensors could be compared with the candidate's, so it is no evidence either way. ` +
+    `Likely cause: another architecture, or the wrong reference (a typo, another model or revision in the reference list?). It counts as ${r.verdict}${gate}.`
+  );
+}
+
 /**
  * What a reader must see beside a reference's verdict: components with nothing
  * comparable, and byte-identical matrices. Empty when neither applies.
@@ -35,7 +57,7 @@ export function decisionRule(th: Thresholds, family: Family | undefined): string
 export function referenceNotes(r: Report["references"][number]): string[] {
   const notes: string[] = [];
   const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  if (nothingComparable(r)) notes.push("nothing comparable");
   else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
   const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
   if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
@@ -52,6 +74,20 @@ export function identicalLine(c: ComponentResult): string | null {
 /** A component's verdict with its qualifier: "independent (nothing comparable)". */
 export function componentVerdictLabel(c: ComponentResult): string {
   return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+
+/**
+ * How a component's alignments are named: on a reused component they are transforms undone (they
+ * explain the match); on an independent or inconclusive one they are alignments tried, which found
+ * nothing: "undone" there would read like hidden reuse.
+ */
+export function alignmentWords(c: Pick<ComponentResult, "verdict">): { many: string; one: string } {
+  return c.verdict === "reused" ? { many: "transforms undone", one: "transform undone" } : { many: "alignments tried", one: "alignment tried" };
+}
+
+/** A tensor's alignment beside its numbers: "" as stored, else "transform undone: transpose" or "alignment tried: transpose". */
+export function transformNote(t: Pick<TensorResult, "transform">, c: Pick<ComponentResult, "verdict">): string {
+  return t.transform === "none" ? "" : `${alignmentWords(c).one}: ${t.transform}`;
 }
 
 /** Every element equal, stored alike (same dtype, no transform undone), all of it read: the same bytes. */

@@ -1,5 +1,5 @@
 /** The HTML report's sortable table of every compared tensor. */
-import { fmtInt, fmtNull, fmtPct, fmtR, identicalTag } from "./format.js";
+import { alignmentWords, fmtInt, fmtNull, fmtPct, fmtR, identicalTag } from "./format.js";
 import { e, wrapName } from "./html-base.js";
 import type { ComponentResult, TensorResult } from "./schema.js";
 
@@ -28,7 +28,7 @@ export function tensorTable(c: ComponentResult): string {
     ["reference tensor", "str", ""],
     ["layer", "num", ""],
     ["role", "str", ""],
-    ["transform undone", "str", ""],
+    [alignmentWords(c).one, "str", c.verdict === "reused" ? "the layout or alignment under which the tensor was compared" : "the layout or alignment the comparison tried (the component is not judged reused)"],
     ["elements", "num", ""],
     ["log10 p", "num", "the tensor's permutation-test p-value (what decides, combined per component)"],
     ["effect", "num", "Pearson of the standardised units"],

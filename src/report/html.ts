@@ -8,12 +8,12 @@
  * of Pearson (and, for norm vectors, Pearson beside raw cosine: the trap), with
  * the diagonal and the cells outside the null band marked; the per-layer line
  * of matched Pearson over the null's ±k·sd band; every compared tensor in a
- * sortable table; the transforms undone, the share matched, the licence and the
+ * sortable table; the transforms undone (alignments tried, when not reused), the share matched, the licence and the
  * exact revision; and the verdict with its rule in one sentence.
  */
-import { decisionRule, fmtInt, fmtP, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
+import { alignmentWords, decisionRule, fmtInt, fmtP, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
 import type { ComponentResult, ReferenceResult, Report, Thresholds, Verdict } from "./schema.js";
-import { STRIP_LEGEND, layerProfile, strip, transformsUndone, verdictSentence } from "./strip.js";
+import { STRIP_LEGEND, layerProfile, strip, transformsSeen, verdictSentence } from "./strip.js";
 import { divergingColor, e, escapeHtml, n } from "./html-base.js";
 import { heatmap, layerLine, normNull, resetFigureIds, trapNumbers } from "./html-charts.js";
 import { tensorTable } from "./html-tables.js";
@@ -61,8 +61,8 @@ function componentSection(c: ComponentResult, report: Report, ri: number): strin
   out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} · <span class="k">median |z|</span> ${fmtZ(c.zMedian)} · <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => (t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`)))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
-  const tf = transformsUndone(c);
-  out.push(`<div><span class="k">transforms undone</span> ${tf.length ? tf.map((x) => `<code>${e(x.transform)}</code> ×${x.count}`).join(", ") : "–"}</div>`);
+  const tf = transformsSeen(c);
+  out.push(`<div><span class="k">${alignmentWords(c).many}</span> ${tf.length ? tf.map((x) => `<code>${x.transform === "none" ? "as stored" : e(x.transform)}</code> ×${x.count}`).join(", ") : "–"}</div>`);
   if (c.search) {
     const dup = c.search.referenceDuplicateLayers.length ? `; reference layers duplicating each other: ${c.search.referenceDuplicateLayers.map(([a, b]) => `${a}≈${b}`).join(", ")}` : "";
     out.push(
@@ -109,7 +109,7 @@ function referenceSection(r: ReferenceResult, report: Report, ri: number): strin
     `<p class="meta"><span class="k">revision</span> <code>${r.revision ? e(r.revision) : "local files (no revision)"}</code> · <span class="k">licence</span> ${r.license ? `<code>${e(r.license)}</code>` : "unknown"} · <span class="k">sampling</span> ${r.sampling.mode === "exact" ? "exact (every element)" : `${fmtPct(r.sampling.fraction)} of large matrices' rows (${e(r.sampling.chosen)})`} · <span class="k">reference tensors unmatched</span> ${r.referenceUnmatchedTensors}</p>`,
   );
   out.push(`<p class="rule"><strong>${e(r.verdict)}</strong>: ${e(r.reason)}.</p>`);
-  if (r.error) out.push(`<p class="error">Error (${e(r.error.kind)}): ${e(r.error.message)}</p>`);
+  if (r.error) out.push(`<p class="error">Error (${e(r.error.code ?? r.error.kind)}): ${e(r.error.message)}</p>`);
   // The components that decided first (reused, then inconclusive), in report order otherwise.
   const order = [...r.components].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
   for (const c of order) out.push(componentSection(c, report, ri));

@@ -5,7 +5,7 @@
  * strips and top tensor, then a table per reference and component, then where
  * the HTML and JSON reports are.
  */
-import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
+import { alignmentWords, cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
 import type { ComponentResult, Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -20,6 +20,14 @@ export interface MarkdownOptions {
   reportPath?: string | null;
   /** Where the HTML report was written, or null when none was asked for. */
   htmlPath?: string | null;
+  /** Who renders it, so the summary names the right switch: the Action's inputs or the CLI's flags (default). */
+  entry?: "action" | "cli";
+}
+
+/** The Action's input or the CLI's flag that writes a report file. */
+function askFor(what: "html" | "report", entry: MarkdownOptions["entry"]): string {
+  if (entry === "action") return what === "html" ? "input `html-report`" : "input `report-path`";
+  return what === "html" ? "`--html FILE`" : "`--report FILE`";
 }
 
 /** Escape text for a markdown table cell: HTML, pipes, backticks, newlines. */
@@ -63,9 +71,9 @@ function pointer(opts: MarkdownOptions): string {
   const files: string[] = [];
   if (opts.htmlPath) files.push(`the HTML report <code>${escapeCell(opts.htmlPath)}</code> (layer × layer heatmaps, per-layer Pearson against the null band, every compared tensor, sortable)`);
   if (opts.reportPath) files.push(`the JSON report <code>${escapeCell(opts.reportPath)}</code>`);
-  const ask = opts.htmlPath ? "" : " For heatmaps of candidate × reference layers and every compared tensor, ask for the HTML report (`html-report` input, `--html FILE`).";
+  const ask = opts.htmlPath ? "" : ` For heatmaps of candidate × reference layers and every compared tensor, ask for the HTML report (${askFor("html", opts.entry)}).`;
   if (!files.length) {
-    return "**Full evidence:** in the JSON report (`report-path` input, `--report FILE`) and the HTML report with heatmaps and every compared tensor (`html-report` input, `--html FILE`); an `actions/upload-artifact` step (two lines, shown in the fromscratch README) keeps them with the run.";
+    return `**Full evidence:** in the JSON report (${askFor("report", opts.entry)}) and the HTML report with heatmaps and every compared tensor (${askFor("html", opts.entry)}); an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) keeps them with the run.`;
   }
   return (
     `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: ` +
@@ -95,9 +103,14 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     let used = Buffer.byteLength(parts.join("\n") + tail + trunc) + 2_000;
     let cut = 0;
     for (const r of report.references) {
+      // Past the budget the rest are only counted (rendering them would be thrown away).
+      if (cut) {
+        cut++;
+        continue;
+      }
       const row = overviewRow(r);
       const b = Buffer.byteLength(row) + 1;
-      if (cut || used + b > SUMMARY_MAX_BYTES / 2) {
+      if (used + b > SUMMARY_MAX_BYTES / 2) {
         cut++;
         continue;
       }
@@ -111,7 +124,11 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     parts.push(`\n<sub>Strips: ${escapeCell(STRIP_LEGEND)}.</sub>\n`);
   }
   const body: string[] = [];
+  // Sections past the cap would be cut below: stop building them once the body alone is over it.
+  let bodyBytes = 0;
   for (const r of report.references) {
+    if (bodyBytes > SUMMARY_MAX_BYTES) break;
+    const start = body.length;
     const notes = referenceNotes(r);
     body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}\n`);
     body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} · Licence: ${r.license ? name(r.license, 80) : "unknown"}\n`);
@@ -123,7 +140,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
         const top = strongest(comp, 3)
-          .map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
+          .map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${alignmentWords(comp).one}: ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`)
           .join("<br>");
         body.push(
           `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "–"} |`,
@@ -136,6 +153,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       }
       body.push("");
     }
+    for (let i = start; i < body.length; i++) bodyBytes += Buffer.byteLength(body[i]!) + 1;
   }
   const head = parts.join("\n");
   let text = head + "\n" + body.join("\n") + tail;

@@ -30,13 +30,19 @@ function compared(t: TensorResult): boolean {
 
 /** The component's layers in order, each with its matched matrices' Pearson and null. */
 export function layerProfile(c: ComponentResult): LayerPoint[] {
-  const layers = new Set<number>();
-  for (const t of c.tensors) if (t.layer !== null && t.informative) layers.add(t.layer);
-  for (const l of c.layerMatrix?.candidateLayers ?? []) layers.add(l);
-  return [...layers]
+  // One pass over the tensors, grouped by layer (a filter per layer is layers x tensors: slow on deep models).
+  const byLayer = new Map<number, TensorResult[]>();
+  for (const t of c.tensors) {
+    if (t.layer === null || !t.informative) continue;
+    let ts = byLayer.get(t.layer);
+    if (!ts) byLayer.set(t.layer, (ts = []));
+    if (compared(t)) ts.push(t);
+  }
+  for (const l of c.layerMatrix?.candidateLayers ?? []) if (!byLayer.has(l)) byLayer.set(l, []);
+  return [...byLayer.keys()]
     .sort((a, b) => a - b)
     .map((layer) => {
-      const ts = c.tensors.filter((t) => t.layer === layer && compared(t));
+      const ts = byLayer.get(layer)!;
       const nulls = ts.flatMap((t) => (t.null ? [t.null] : []));
       return {
         layer,
@@ -90,8 +96,8 @@ export function strip(c: ComponentResult, opts: { color?: boolean; maxLayers?: n
   return (prev ? out + RESET : out) + (cut ? `…(+${cut})` : "");
 }
 
-/** Distinct transforms undone in a component's compared tensors, with counts, most frequent first. */
-export function transformsUndone(c: ComponentResult): { transform: string; count: number }[] {
+/** Distinct transforms in a component's compared tensors (undone when reused, tried otherwise), with counts, most frequent first. */
+export function transformsSeen(c: ComponentResult): { transform: string; count: number }[] {
   const counts = new Map<string, number>();
   for (const t of c.tensors) if (!t.error) counts.set(t.transform, (counts.get(t.transform) ?? 0) + 1);
   return [...counts].map(([transform, count]) => ({ transform, count })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));

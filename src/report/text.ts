@@ -3,7 +3,7 @@
  * the per-layer strip of each component. Colour (ANSI) only when asked, which
  * the CLI does only when stdout is a terminal and NO_COLOR is unset.
  */
-import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest } from "./format.js";
+import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest, transformNote } from "./format.js";
 import type { Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -43,13 +43,15 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
   const widths = [34, 13, 8, 9, 16, 11, 10];
   const labels = report.references.flatMap((r) => r.components.map((x) => componentVerdictLabel(x).length + 1));
   widths[1] = Math.max(widths[1]!, ...labels);
+  // p-values below 1e-300 read "< 1e-300 (log10 p -2159.3)": the column widens to keep the rows aligned.
+  widths[4] = Math.max(widths[4]!, ...report.references.flatMap((r) => r.components.map((x) => fmtP(x.log10pCorrected).length + 1)));
   out.push(header.map((h, i) => pad(h, widths[i]!)).join(" "));
   for (const r of report.references) {
     const notes = referenceNotes(r);
     out.push(
       `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}${notes.length ? ` (${clean(notes.join("; "))})` : ""}`,
     );
-    if (r.error) out.push(`  could not complete (${r.error.kind} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
+    if (r.error) out.push(`  could not complete (${clean(r.error.code ?? r.error.kind)} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
     const cache = cacheLine(r);
     if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {
@@ -78,7 +80,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
         out.push(
-          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`,
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(transformNote(t, comp))}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`,
         );
       }
     }

@@ -111,7 +111,7 @@ async function answer(api: HubApi, input: string | URL | Request, init: HubReque
   try {
     return await api.http(input, init);
   } catch (e) {
-    throw e instanceof FetchError && !e.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e.message}`, e.status) : e;
+    throw e instanceof FetchError && !e.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e.message}`, e.status, e.code) : e;
   }
 }
 
@@ -121,7 +121,7 @@ function giveUpOrWarn(api: HubApi, e: BodyInterrupted, where: string, attempt: n
   if (Date.now() >= deadline) {
     throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, undefined, "fetch.timeout");
   }
-  if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}`);
+  if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}`, undefined, "fetch.network");
   api.logger.warn(`${api.repo}: reading ${where}: ${e.message}; retrying (attempt ${attempt + 1}/${api.maxAttempts})`);
 }
 

@@ -152,13 +152,29 @@ export class HubSource implements WeightSource {
    * the repo may exist and a later run may read it.
    */
   private explain(e: unknown, pinning: boolean): unknown {
-    if (this.missingLocalPath === null || !(e instanceof FromScratchError)) return e;
+    if (!(e instanceof FromScratchError)) return e;
+    // The first contact failed on the network: say so first, and how to do without the Hub.
+    if (pinning && e instanceof FetchError && (e.code === "fetch.network" || e.code === "fetch.timeout")) {
+      e.message = this.unreachable(e.message);
+      return e;
+    }
+    if (this.missingLocalPath === null) return e;
     const message = `no local path ${this.missingLocalPath}; as a Hub repo: ${e.message}`;
     // 401 as a FetchError (not AuthError) is the Hub's anonymous "RepoNotFound" (see hubHttpError).
     if (pinning && e instanceof FetchError && (e.status === 404 || e.status === 401)) return new UsageError(message);
     // Keep the class, kind, status and file of the error; only the message gains the other reading.
     e.message = message;
     return e;
+  }
+
+  /** A Hub that could not be reached: what was tried, the cause, and the two ways round it (a mirror, a local folder). */
+  private unreachable(cause: string): string {
+    const local = this.missingLocalPath !== null ? ` (and no local folder ${this.missingLocalPath} exists)` : "";
+    return (
+      `could not reach the Hub at ${this.endpoint} for ${this.repo}${local}. Offline or behind a firewall? ` +
+      `Point at a Hub mirror with HF_ENDPOINT (or --endpoint), or give the path of a local folder with the model's safetensors files. ` +
+      `Cause: ${cause}`
+    );
   }
 
   /** What a cache needs to read this revision again without listing it: file sizes. */

@@ -71,7 +71,19 @@ export class RangedGet {
   /** Every byte received, wasted ones included. */
   bytes = 0;
 
-  constructor(private readonly o: RangedGetOptions) {}
+  /**
+   * The aborts of the requests in flight. The source's `closing` signal gets one listener that
+   * reaches them all, not one per request: the read-ahead may have dozens of spans in flight, and
+   * a listener each on one shared signal is what Node reports as a possible leak
+   * (MaxListenersExceededWarning).
+   */
+  private readonly inFlight = new Set<() => void>();
+
+  constructor(private readonly o: RangedGetOptions) {
+    o.closing.addEventListener("abort", () => {
+      for (const abort of [...this.inFlight]) abort();
+    }, { once: true });
+  }
 
   /**
    * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
@@ -90,7 +102,7 @@ export class RangedGet {
     const live: { abort: (() => void) | null } = { abort: null };
     const onAbort = (): void => live.abort?.();
     stream?.signal.addEventListener("abort", onAbort, { once: true });
-    this.o.closing.addEventListener("abort", onAbort, { once: true });
+    this.inFlight.add(onAbort);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -111,7 +123,7 @@ export class RangedGet {
       }
     } finally {
       stream?.signal.removeEventListener("abort", onAbort);
-      this.o.closing.removeEventListener("abort", onAbort);
+      this.inFlight.delete(onAbort);
     }
   }
 
@@ -121,10 +133,12 @@ export class RangedGet {
     if (Date.now() - progress.at >= this.o.budgetMs) {
       throw new FetchError(
         `${label}: ${e.message}; no data within ${formatSeconds(this.o.budgetMs)} s (${tries}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`,
+        undefined,
+        "fetch.timeout",
       );
     }
     if (attempt >= this.o.maxAttempts) {
-      throw new FetchError(`${label}: ${e.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`);
+      throw new FetchError(`${label}: ${e.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`, undefined, "fetch.network");
     }
     this.o.logger.warn(
       `${label}: ${e.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.o.maxAttempts})`,
@@ -146,7 +160,7 @@ export class RangedGet {
         const init: HubRequestInit = { headers, signal, deadline };
         return await this.o.http(url, init);
       } catch (e) {
-        if (e instanceof FetchError && !e.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e.message}`, e.status);
+        if (e instanceof FetchError && !e.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e.message}`, e.status, e.code);
         throw e;
       }
     };

@@ -73,7 +73,7 @@ describe("the candidate's span cache (a Hub candidate against several references
     expect(verdicts(three.report)).toEqual(separate.map((r) => verdicts(r)[0]));
     expect(verdicts(three.report).map(([, v]) => v)).toEqual(["reused", "reused", "independent"]);
     console.log(`candidate ${candidateSize} bytes; served for 1 reference ${one.candidateBytes}, for 3 references ${three.candidateBytes} (${(three.candidateBytes / one.candidateBytes).toFixed(3)}x)`);
-  }, 120_000);
+  });
 
   it("spills past its memory budget to a scratch file in the given dir, which is gone after the run (also when a reference fails)", async () => {
     const scratch = await tempDir("spans");
@@ -86,5 +86,5 @@ describe("the candidate's span cache (a Hub candidate against several references
     expect(spilled.report.references[1]!.error).toBeDefined();
     expect(verdicts(spilled.report).map(([, v]) => v)).toEqual(["reused", "inconclusive", "reused", "independent"]);
     expect(await readdir(scratch)).toEqual([]);
-  }, 120_000);
+  });
 });

@@ -5,7 +5,10 @@
  * answers costs --network-timeout, not minutes; a source that reads both as a
  * relative path and as a Hub repo says both readings when neither exists.
  *
- * Bounds are upper bounds only, generous for a loaded 2-core machine.
+ * Nothing here measures speed: each bound is an upper bound far below the
+ * failure it guards against (a request left in flight, a timer still armed,
+ * a budget not applied: tens of seconds to minutes), so a loaded machine
+ * cannot trip it.
  */
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -93,6 +96,11 @@ async function silentServer(): Promise<{ url: string; connections: () => number;
   };
 }
 
+/** A process that exits once its work is done, versus one held by something left armed (30 s and more here). */
+const LEFT_ARMED_MS = 25_000;
+/** A run bounded by a budget of a few seconds, versus one under the default 60 s budget. */
+const BUDGET_IGNORED_S = 50;
+
 let server: HubServer;
 let tmp: string;
 let candidate: string;
@@ -128,26 +136,26 @@ afterAll(async () => {
 afterEach(() => server.faults.clear());
 
 describe("the process ends once its report is written", () => {
-  it("a clean run against the Hub: exit within 3 s of the last output", async () => {
+  it("a clean run against the Hub: exit once the report is written, nothing left armed", async () => {
     const report = path.join(tmp, "clean.json");
-    const run = await spawnCli(["check", "--candidate", candidate, "--reference", "open/llm-a", "--endpoint", server.url, "--report", report]);
+    // A one-hour network timeout: anything left armed (a request, a stall timer of 30 s, a retry wait) would hold the process.
+    const run = await spawnCli(["check", "--candidate", candidate, "--reference", "open/llm-a", "--endpoint", server.url, "--report", report, "--network-timeout", "3600"]);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`report written to ${report}`);
-    expect(run.afterLastOutputMs, `exited ${run.afterLastOutputMs} ms after its last output`).toBeLessThan(3000);
+    expect(run.afterLastOutputMs, `exited ${run.afterLastOutputMs} ms after its last output`).toBeLessThan(LEFT_ARMED_MS);
   });
 
-  it("a reference that fails while another request of it stalls: the stalled request is dropped, exit 3 within 3 s of the last output", async () => {
+  it("a reference that fails while another request of it stalls: the stalled request is dropped, exit 3 once the report is written", async () => {
     // Shard 1's header is refused at once; shard 2's header read (in flight beside it) would hang for two minutes.
     server.faults.always(new RegExp(SHARD_1), { status: 404, body: "gone" }, { origin: "cdn" });
-    server.faults.always(new RegExp(SHARD_2), { stall: 120_000 }, { origin: "cdn" });
+    server.faults.always(new RegExp(SHARD_2), { stall: 600_000 }, { origin: "cdn" });
     const report = path.join(tmp, "stalled-sibling.json");
-    const run = await spawnCli(["check", "--candidate", candidate, "--reference", "hf://open/sharded", "--endpoint", server.url, "--report", report, "--quiet"]);
+    const run = await spawnCli(["check", "--candidate", candidate, "--reference", "hf://open/sharded", "--endpoint", server.url, "--report", report, "--quiet", "--network-timeout", "3600"]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toMatch(/^error: open\/sharded@[0-9a-f]{40}: model-00001-of-00002\.safetensors not found \(HTTP 404: gone\)$/m);
     expect(JSON.parse(await readFile(report, "utf8")).error.exitCode).toBe(3);
-    expect(run.afterLastOutputMs, `exited ${run.afterLastOutputMs} ms after its last output`).toBeLessThan(3000);
-    // Well before the stalled read's own limit (15 s per attempt under the default 60 s network timeout).
-    expect(run.totalMs).toBeLessThan(14_000);
+    // The stalled read, left alone, would hold the process 30 s per attempt (a one-hour budget).
+    expect(run.afterLastOutputMs, `exited ${run.afterLastOutputMs} ms after its last output`).toBeLessThan(LEFT_ARMED_MS);
   });
 });
 
@@ -161,13 +169,13 @@ describe("--network-timeout: a Hub that accepts connections and never answers", 
       expect(run.code, run.stderr).toBe(3);
       expect(run.stderr).toMatch(
         new RegExp(
-          `error: open/llm-a: no response from ${silent.url.replace(/\./g, "\\.")}/api/models/open/llm-a/revision/HEAD within 2 s \\([1-4] attempts?(, each dropped after [\\d.]+ s of silence, [\\d.]+ s in all)?; stalled connection\\); raise --network-timeout`,
+          `error: could not reach the Hub at ${silent.url.replace(/\./g, "\\.")} for open/llm-a\\. .*Cause: open/llm-a: no response from ${silent.url.replace(/\./g, "\\.")}/api/models/open/llm-a/revision/HEAD within 2 s \\([1-4] attempts?(, each dropped after [\\d.]+ s of silence, [\\d.]+ s in all)?; stalled connection\\); raise --network-timeout`,
         ),
       );
       expect(silent.connections()).toBeGreaterThanOrEqual(1);
-      // Budget plus a margin for process start-up (tsx) on a loaded machine; without the budget this took 124 s.
-      expect(seconds).toBeLessThan(2 + 10);
-      expect(run.afterLastOutputMs).toBeLessThan(3000);
+      // Without the budget the default (60 s) would apply: far above this, whatever the machine's load.
+      expect(seconds).toBeLessThan(BUDGET_IGNORED_S);
+      expect(run.afterLastOutputMs).toBeLessThan(LEFT_ARMED_MS);
     } finally {
       await silent.close();
     }
@@ -182,7 +190,7 @@ describe("--network-timeout: a Hub that accepts connections and never answers", 
       });
       expect(run.code, run.stderr).toBe(3);
       expect(run.stderr).toMatch(/no response from .* within 1\.5 s \(/);
-      expect((Date.now() - started) / 1000).toBeLessThan(1.5 + 10);
+      expect((Date.now() - started) / 1000).toBeLessThan(BUDGET_IGNORED_S);
     } finally {
       await silent.close();
     }
@@ -190,17 +198,20 @@ describe("--network-timeout: a Hub that accepts connections and never answers", 
 });
 
 describe("a source that reads as a relative path or a Hub repo, when neither exists", () => {
-  it("no Hub answering (connection refused): 'no local path …; as a Hub repo: <network error>', exit 3, in seconds", async () => {
+  it("no Hub answering (connection refused): could not reach the Hub, a mirror or a local folder instead, exit 3, in seconds", async () => {
     const port = await closedPort();
     const started = Date.now();
     const run = await spawnCli(["check", "--candidate", "models/noisyy", "--reference", reference, "--endpoint", `http://127.0.0.1:${port}`, "--quiet"], { cwd: tmp });
     const seconds = (Date.now() - started) / 1000;
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toMatch(
-      new RegExp(`^error: no local path models/noisyy; as a Hub repo: models/noisyy: network error fetching http://127\\.0\\.0\\.1:${port}/api/models/models/noisyy/revision/HEAD: .*ECONNREFUSED`, "m"),
+      new RegExp(
+        `^error: could not reach the Hub at http://127\\.0\\.0\\.1:${port} for models/noisyy \\(and no local folder models/noisyy exists\\)\\. .*HF_ENDPOINT.*local folder.*Cause: models/noisyy: network error fetching http://127\\.0\\.0\\.1:${port}/api/models/models/noisyy/revision/HEAD: .*ECONNREFUSED`,
+        "m",
+      ),
     );
-    // Four attempts with 0.5 + 1 + 2 s between them (~3.5 s measured), not minutes.
-    expect(seconds).toBeLessThan(15);
+    // Four attempts with 0.5 + 1 + 2 s between them (~3.5 s measured), not the 60 s budget.
+    expect(seconds).toBeLessThan(BUDGET_IGNORED_S);
   });
 
   it("the Hub has no such repo: 'no local path …; as a Hub repo: <not found>', exit 2", async () => {

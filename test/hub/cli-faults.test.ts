@@ -158,7 +158,8 @@ describe("429 / 5xx", () => {
     server.faults.always(CDN, { status: 429, retryAfter: 3600, body: "rate limited" }, tensorRead());
     const run = await check();
     failed(run, /open\/llm-a@[0-9a-f]{40}:model\.safetensors: HTTP 429 from http:\/\/127\.0\.0\.1:\d+\/repos\/[0-9a-f]{64}\/model\.safetensors \(rate limited\): the Hub asked to wait 3600 s \(Retry-After\) before retrying, more than the 60 s left of the 60 s retry budget; gave up after 1 attempt, try again later or raise --network-timeout/);
-    expect(run.ms).toBeLessThan(5000);
+    // At once: waiting would take the 60 s budget (and more); no bound near the run's own speed.
+    expect(run.ms).toBeLessThan(50_000);
     expect(run.requests.filter((r) => r.status === 429)).toHaveLength(1);
   });
 
@@ -247,9 +248,10 @@ describe("stalled connections", () => {
     const run = await check();
     failed(
       run,
-      /no local path open\/llm-a; as a Hub repo: open\/llm-a: no response from http:\/\/127\.0\.0\.1:\d+\/api\/models\/open\/llm-a\/revision\/HEAD within [\d.]+ s \(4 attempts, each dropped after 0\.3 s of silence, [\d.]+ s in all; stalled connection\); raise --network-timeout/,
+      /could not reach the Hub at http:\/\/127\.0\.0\.1:\d+ for open\/llm-a \(and no local folder open\/llm-a exists\)\. .* Cause: open\/llm-a: no response from http:\/\/127\.0\.0\.1:\d+\/api\/models\/open\/llm-a\/revision\/HEAD within [\d.]+ s \(4 attempts, each dropped after 0\.3 s of silence, [\d.]+ s in all; stalled connection\); raise --network-timeout/,
     );
-    expect(run.ms).toBeLessThan(5000);
+    // At once: waiting would take the 60 s budget (and more); no bound near the run's own speed.
+    expect(run.ms).toBeLessThan(50_000);
   });
 });
 

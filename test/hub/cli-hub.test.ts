@@ -138,4 +138,19 @@ describe("fromscratch check through a Hub-like server", () => {
     expect(bytesServed).toBeLessThan(0.5 * (files["vlm-cand"]!.length + files["vlm-ref"]!.length));
     expect(report!.bytesRead).toBeGreaterThanOrEqual(bytesServed);
   });
+
+  it("a normal check prints no Node warning (the read-ahead's many requests in flight add no listener each to one signal)", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      const { code } = await check(["--candidate", "lab/vlm-cand", "--reference", "open/vlm-ref"]);
+      expect(code).toBe(1);
+      // Node emits warnings on a later tick.
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
 });

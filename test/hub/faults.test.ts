@@ -86,7 +86,8 @@ describe("retry budget", () => {
     const n = server.requests.length;
     const t0 = Date.now();
     const e = await catchErr(hub("org/small", { maxRetryMs: 10_000 }).list());
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // At once: one request, and far less than the 60 s the Hub asked for (no bound near the machine's speed).
+    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(e).toBeInstanceOf(FetchError);
     expect((e as FetchError).status).toBe(429);
     expect(e.message).toMatch(/^org\/small: HTTP 429 from http:\/\/127\.0\.0\.1:\d+\/api\/models\/org\/small\/revision\/HEAD \(slow down\)/);
@@ -264,9 +265,7 @@ describe("stalled connections", () => {
     await src.list();
     server.faults.next(CDN, [{ stall: 5000 }], cdn);
     const n = server.requests.length;
-    const t0 = Date.now();
     const got = await src.read("model.safetensors", 100, 200);
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(same(got, small.subarray(100, 200))).toBe(true);
     const reqs = server.requests.slice(n).filter((r) => r.origin === "cdn");
     expect(reqs.map((r) => r.status)).toEqual([0, 206]);
@@ -306,10 +305,11 @@ describe("stalled connections", () => {
   it("a connection that always stalls fails within bounded time", async () => {
     const src = hub("org/small", { stallMs: 150, maxAttempts: 3 });
     await src.list();
-    server.faults.always(CDN, { stall: 10_000 }, cdn);
+    server.faults.always(CDN, { stall: 120_000 }, cdn);
     const t0 = Date.now();
     const e = await catchErr(src.read("model.safetensors", 100, 200));
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // Bounded: three attempts of 0.15 s, far from the 120 s stall each would otherwise wait out.
+    expect(Date.now() - t0).toBeLessThan(60_000);
     expect(e).toBeInstanceOf(FetchError);
     expect(e.message).toMatch(/^org\/small@[0-9a-f]{40}:model\.safetensors: no response from http:\/\/127\.0\.0\.1:\d+\/repos\/[0-9a-f]{64}\/model\.safetensors within [\d.]+ s \(3 attempts, each dropped after 0\.15 s of silence, [\d.]+ s in all; stalled connection\); raise --network-timeout/);
   });
