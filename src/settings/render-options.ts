@@ -113,15 +113,33 @@ function inputDescription(spec: OptionSpec): string {
 /** A YAML double-quoted scalar (JSON's string syntax is a subset of YAML's). */
 const yamlString = (s: string) => JSON.stringify(s);
 
+/** One input of action.yml as the table declares it. */
+export interface ActionInputDoc {
+  input: string;
+  description: string;
+  default?: string;
+  deprecationMessage?: string;
+}
+
+/** action.yml's inputs, from the table, in its order. */
+export function actionInputs(): ActionInputDoc[] {
+  return optionEntries().flatMap(([, spec]): ActionInputDoc[] => {
+    const a = spec.action;
+    if (!a) return [];
+    const doc: ActionInputDoc = { input: a.input, description: inputDescription(spec) };
+    if (a.default !== undefined) doc.default = a.default;
+    if (spec.deprecated) doc.deprecationMessage = inInputTerms(deprecation(spec, `--${flagOf(specOf(spec.deprecated.use))}`));
+    return [doc];
+  });
+}
+
 /** action.yml's `inputs:` block, from the table. */
 export function renderActionInputs(): string {
   const lines = ["inputs:"];
-  for (const [, spec] of optionEntries()) {
-    const a = spec.action;
-    if (!a) continue;
-    lines.push(`  ${a.input}:`, `    description: ${yamlString(inputDescription(spec))}`, "    required: false");
-    if (a.default !== undefined) lines.push(`    default: ${yamlString(a.default)}`);
-    if (spec.deprecated) lines.push(`    deprecationMessage: ${yamlString(inInputTerms(deprecation(spec, `--${flagOf(specOf(spec.deprecated.use))}`)))}`);
+  for (const doc of actionInputs()) {
+    lines.push(`  ${doc.input}:`, `    description: ${yamlString(doc.description)}`, "    required: false");
+    if (doc.default !== undefined) lines.push(`    default: ${yamlString(doc.default)}`);
+    if (doc.deprecationMessage !== undefined) lines.push(`    deprecationMessage: ${yamlString(doc.deprecationMessage)}`);
   }
   return lines.join("\n") + "\n";
 }
@@ -133,7 +151,7 @@ export function updateActionYml(yml: string): string {
   return yml.slice(0, m.index) + renderActionInputs() + yml.slice(m.index + m[0].length);
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\n/g, " ");
 const code = (s: string) => (s ? `\`${s}\`` : "");
 
 /** A row's default: the value, the environment variable before it, the Action's own where it differs. */
