@@ -64,7 +64,7 @@ export const OPTIONS = {
     type: "string",
     modes: ["check", "plan", "merge"],
     default: "check",
-    help: "check: compare the candidate with every reference and gate on the verdict; plan: list headers only and split the references into --shards shards of balanced bytes (the job matrix); merge: combine the partial reports of one plan (every shard exactly once) into one report, one summary and one gate.",
+    help: "check: compare the candidate with every reference and gate on the verdict; plan: list headers only, split the references into at most --shards shards of balanced bytes and give the job matrix {\"include\":[{shard, shards, references, positions, fingerprint, bytes}]}, with per reference and in total the parameters, the bytes a check reads and their time over a --link-mbs link; merge: combine the partial reports of one plan (every shard exactly once) into one report, one summary and one gate.",
     cli: { command: true },
     action: { input: "mode", default: "check", note: "plan sets the outputs matrix and fingerprint." },
   },
