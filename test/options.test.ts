@@ -9,7 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ActionIO, run } from "../src/action.js";
 import { USAGE } from "../src/cli.js";
-import { weighCommand } from "../src/common/check-weight.js";
+import { weighCommand } from "../src/cli-weight.js";
 import { type OptionMode, type RawInputs, optionEntries, specOf } from "../src/settings/options.js";
 import { deprecationsIn, flagOf, readActionInputs, readArgv } from "../src/settings/read-options.js";
 import { README_END, README_START, actionInputs, renderOptionsTable, updateActionYml, updateReadme } from "../src/settings/render-options.js";

@@ -2,7 +2,7 @@
  * What the user gave -> RawInputs, through the option table (settings/options.ts): the CLI's argv
  * (and the environment standing in for flags), the Action's inputs (and theirs). Nothing here
  * validates a value; settings.ts does, for both entries. Light on purpose: the CLI's launcher
- * (common/check-weight.ts) reads argv through `readArgv` before it loads anything else.
+ * (src/cli-weight.ts) reads argv through `readArgv` before it loads anything else.
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "../common/errors.js";

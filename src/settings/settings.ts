@@ -5,7 +5,7 @@
  * gave into RawInputs through that table (read-options.ts: the CLI from argv
  * and the environment, the Action from its inputs and the environment) and call
  * `parseSettings`. Nothing else interprets user input: the CLI's launcher
- * (common/check-weight.ts) only peeks at --candidate and --reference through
+ * (src/cli-weight.ts) only peeks at --candidate and --reference through
  * the same reader, to size the check.
  */
 import { UsageError } from "../common/errors.js";

@@ -7,12 +7,12 @@
  * - Under IN_PROCESS_MAX_BYTES the check runs in the launcher's process: a second Node start-up costs
  *   ~0.1 s, a third of numpy's whole run on a 10 M-parameter pair, and the peak is Node's own.
  * - Above FIXED_MMAP_MIN_BYTES (or remote) its child process also gets glibc's fixed mmap threshold
- *   (check-process.ts): needed at 7B width and 32 layers (11.5 GB a side), it costs ~10% of the time
+ *   (common/check-process.ts): needed at 7B width and 32 layers (11.5 GB a side), it costs ~10% of the time
  *   on a 32-layer width-1024 pair (0.75 GB a side: 9.2 -> 10.2 s), whose peak is ~200 MB without it.
  */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { readArgv, splitList } from "../settings/read-options.js";
+import { readArgv, splitList } from "./settings/read-options.js";
 
 /** Local weights under this (candidate and references together) are checked in process (peak ~110 MB at 10 M parameters). */
 export const IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
