@@ -151,7 +151,10 @@ export function updateActionYml(yml: string): string {
   return yml.slice(0, m.index) + renderActionInputs() + yml.slice(m.index + m[0].length);
 }
 
-const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\n/g, " ");
+/** A table cell: pipes escaped (GitHub's tables honour \\| in code spans too). */
+const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+/** A cell of prose: also no HTML tags or emphasis out of <org_name> or glob stars. */
+const prose = (s: string) => cell(s).replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\*/g, "\\*");
 const code = (s: string) => (s ? `\`${s}\`` : "");
 
 /** A row's default: the value, the environment variable before it, the Action's own where it differs. */
@@ -177,8 +180,8 @@ export function renderOptionsTable(): string {
       spec.cli && "flag" in spec.cli && spec.cli.note ? `CLI: ${spec.cli.note}` : "",
       spec.action?.note ? `Action: ${spec.action.note}` : "",
     ];
-    const columns = [code(spec.action?.input ?? ""), cli === "the command" ? cli : code(cli), defaultCell(spec), spec.modes.join(", "), inInputTerms(meaning.filter(Boolean).join(" "))];
-    rows.push(`| ${columns.map(cell).join(" | ")} |`);
+    const columns = [code(spec.action?.input ?? "") || "—", cli === "the command" ? cli : code(cli) || "—", defaultCell(spec), spec.modes.join(", ")].map(cell);
+    rows.push(`| ${[...columns, prose(inInputTerms(meaning.filter(Boolean).join(" ")))].join(" | ")} |`);
   }
   return rows.join("\n") + "\n";
 }
