@@ -15,14 +15,15 @@ import { DEFAULT_ENDPOINT, checkEndpoint } from "../sources/endpoint.js";
 import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-timings.js";
 import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
 import { normalTailLog10 } from "../stats/pvalues.js";
-import type { RawInputs } from "./options.js";
+import type { OptionMode, RawInputs } from "./options.js";
 import { splitList } from "./read-options.js";
 
 export type { RawInputs } from "./options.js";
 export { splitList } from "./read-options.js";
 
 export type OutputFormat = "text" | "json" | "markdown";
-export type Mode = "check" | "plan" | "merge";
+/** The modes, as the option table names them. */
+export type Mode = OptionMode;
 /** The Action's `actions-cache` input: carry the reference cache with @actions/cache (auto: on hosted runners). */
 export type ActionsCacheMode = "auto" | "true" | "false";
 
