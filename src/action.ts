@@ -16,7 +16,8 @@ import { describePlan, makePlan, matrixOf } from "./fanout/plan.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import type { Report } from "./report/schema.js";
-import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
+import { type AnySettings, type CheckSettings, type MergeSettings, type PlanSettings, parseSettings } from "./settings/settings.js";
+import { deprecationsIn, inputOfFlag, readActionInputs } from "./settings/read-options.js";
 import { createSource, parseSource } from "./sources/parse-source.js";
 import type { Logger } from "./sources/types.js";
 import { fmtP, fmtPct, fmtR, identicalTag, nothingComparable, nothingComparableWarning, strongest } from "./report/format.js";
@@ -73,43 +74,14 @@ export function coreIO(cache?: CacheAccess): ActionIO {
   };
 }
 
-/** Every input, read once, as given (with the environment's defaults), parsed in settings/. */
+/** Every input, read once through the option table (settings/read-options.ts), with the environment's defaults, parsed in settings/. */
 function readInputs(io: ActionIO): AnySettings {
-  const input = (name: string) => io.getInput(name);
-  const token = input("hf-token");
-  if (token) io.setSecret(token);
   const env = io.env;
-  const mode = input("mode");
-  const raw: RawInputs = {
-    mode,
-    candidate: input("candidate"),
-    references: [input("references")],
-    reportPath: input("report-path") || "fromscratch-report.json",
-    htmlPath: input("html-report"),
-    failOn: input("fail-on"),
-    endpoint: input("endpoint") || env.HF_ENDPOINT,
-    token: token || env.HF_TOKEN,
-    components: input("components"),
-    minPearson: input("min-pearson"),
-    minZ: input("min-z"),
-    minShare: input("min-share"),
-    level: input("level"),
-    minEffect: input("min-effect"),
-    sample: input("sample"),
-    concurrency: input("concurrency"),
-    networkTimeout: input("network-timeout"),
-    // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
-    cacheDir: input("cache-dir") || (env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : ""),
-    format: "markdown",
-    shards: input("shards"),
-    linkMbs: input("link-mbs"),
-    linkLatencyMs: input("link-latency-ms"),
-    shard: input("shard"),
-    planFingerprint: input("plan-fingerprint"),
-    planPositions: input("plan-positions"),
-    actionsCache: input("actions-cache"),
-    reports: [input("reports")],
-  };
+  const raw = readActionInputs((name) => io.getInput(name), env, (secret) => io.setSecret(secret));
+  // The tool cache persists on self-hosted runners; on hosted ones the input actions-cache carries entries between jobs.
+  raw.cacheDir ||= env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : "";
+  raw.format = "markdown";
+  for (const w of deprecationsIn(raw)) io.info(`warning: ${inActionTerms(w)}`);
   const settings = parseSettings(raw, { entry: "action" });
   if (settings.mode !== "merge" && settings.token) io.setSecret(settings.token);
   return settings;
@@ -127,32 +99,8 @@ function annotationFile(candidate: string, env: ActionIO["env"]): string | undef
   return rel.split(path.sep).join("/");
 }
 
-/** The CLI flags the engine's messages name, and the Action inputs a workflow sets instead. */
-const INPUT_OF_FLAG: Record<string, string> = {
-  candidate: "candidate",
-  reference: "references",
-  report: "report-path",
-  html: "html-report",
-  "fail-on": "fail-on",
-  endpoint: "endpoint",
-  token: "hf-token",
-  components: "components",
-  "min-pearson": "min-pearson",
-  "min-z": "min-z",
-  "min-share": "min-share",
-  level: "level",
-  "min-effect": "min-effect",
-  sample: "sample",
-  concurrency: "concurrency",
-  "cache-dir": "cache-dir",
-  shard: "shard",
-  shards: "shards",
-  "link-mbs": "link-mbs",
-  "link-latency-ms": "link-latency-ms",
-  "plan-fingerprint": "plan-fingerprint",
-  "plan-positions": "plan-positions",
-  "network-timeout": "network-timeout",
-};
+/** The CLI flags the engine's messages name, and the Action inputs a workflow sets instead (from the option table). */
+const INPUT_OF_FLAG: Record<string, string> = inputOfFlag();
 
 /** Word a message for a workflow author: CLI flags become the Action's input names. */
 export function inActionTerms(message: string): string {

@@ -4,7 +4,6 @@
  *   fromscratch examples DIR
  */
 import os from "node:os";
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import { referenceOpener, runCheck } from "./engine/engine.js";
 import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
 import { writeExamples } from "./examples/generate.js";
@@ -15,7 +14,9 @@ import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
 import { nothingComparable, nothingComparableWarning } from "./report/format.js";
-import { type CheckSettings, type MergeSettings, type PlanSettings, parseSettings } from "./settings/settings.js";
+import { type CheckSettings, type MergeSettings, type PlanSettings, type RawInputs, parseSettings } from "./settings/settings.js";
+import { deprecationsIn, readArgv } from "./settings/read-options.js";
+import { renderHelp } from "./settings/render-options.js";
 import { createSource } from "./sources/parse-source.js";
 import type { HubTimings } from "./sources/hub-timings.js";
 import type { Logger } from "./sources/types.js";
@@ -35,52 +36,8 @@ export interface CliIO {
   hubTimings?: HubTimings;
 }
 
-export const USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
-
-Usage:
-  ${COMMAND} check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
-                            [--report FILE] [--html FILE] [--format text|json|markdown]
-                            [--fail-on reused|inconclusive|never]
-                            [--endpoint URL] [--token TOKEN] [--components SPEC]
-                            [--level P] [--min-effect X] [--min-share X]
-                            [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
-                            [--network-timeout SECONDS] [--quiet]
-                            [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
-  ${COMMAND} plan  --candidate SOURCE --reference SOURCE [...] --shards N
-                            [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
-                            [--link-mbs MBPS] [--link-latency-ms MS]
-                            [--network-timeout SECONDS] [--quiet]
-  ${COMMAND} merge [--report FILE] [--summary FILE] [--format text|json|markdown]
-                            [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
-  ${COMMAND} examples DIR   write the deterministic example models (base, finetune, independent)
-
-SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
-        a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
---endpoint defaults to $HF_ENDPOINT or https://huggingface.co; --token defaults to $HF_TOKEN.
---components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
---sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
-          up to 4 GiB compared per reference and samples down to ~1 GiB above.
---concurrency: read-ahead per remote model, up to N x 2 MiB of coalesced 4 MiB spans (one ranged request each),
-               and blocks in flight per side (default 4), so transfers overlap computation.
---html: write a self-contained HTML report (heatmaps, per-layer lines, every tensor; loads nothing).
---network-timeout: the time one Hub request may take, all its attempts and the waits between them
-          included, without an answer (or a download without a byte) before the run gives up with exit 3
-          (default 60, at most 3600; default $FROMSCRATCH_NETWORK_TIMEOUT). Each attempt is dropped after
-          min(30 s, timeout / 4) of silence.
---cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
-          none when unset), so a second sampled run fetches nothing from them.
-
-plan: list headers only, split the references into at most N (<= 256) shards of balanced bytes, and print
-          the job matrix {"include":[{"shard","shards","references","positions","fingerprint","bytes"}]} on one line;
-          on stderr, per reference and in total: parameters, the bytes a check reads (exact or sampled, as the
-          check will choose) and the time they take over a link of --link-mbs MB/s (default 100) with
-          --link-latency-ms per ranged request (default 20).
---shard K/N --plan-fingerprint F --plan-positions I,J: run one matrix entry; the report is a partial report.
-merge: combine the partial reports of one plan (every shard exactly once) into one report and one gate;
-          refuses (exit 2) other plans, candidates or revisions, and missing or duplicated shards.
-
-Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
-`;
+/** `--help`, rendered from the option table (settings/options.ts). */
+export const USAGE = renderHelp();
 
 /** The hint after a usage error. */
 const USAGE_HINT = `run \`${COMMAND} --help\` for usage`;
@@ -109,120 +66,19 @@ function cliLogger(io: CliIO, quiet: boolean): Logger {
   };
 }
 
-/** Flags `check` and `plan` share: where the models are and how to read them. */
-const SOURCE_FLAGS = {
-  candidate: { type: "string" },
-  reference: { type: "string", multiple: true },
-  endpoint: { type: "string" },
-  token: { type: "string" },
-  components: { type: "string" },
-  sample: { type: "string" },
-  concurrency: { type: "string" },
-  "network-timeout": { type: "string" },
-  quiet: { type: "boolean" },
-} as const;
-
-type SourceFlagValues = { candidate?: string; reference?: string[]; endpoint?: string; token?: string; components?: string; sample?: string; concurrency?: string; "network-timeout"?: string; quiet?: boolean };
-
-/** The shared flags as raw inputs, with the environment's defaults. */
-function sourceInputs(v: SourceFlagValues, env: CliIO["env"]) {
-  return {
-    candidate: v.candidate,
-    references: v.reference ?? [],
-    endpoint: v.endpoint ?? env.HF_ENDPOINT,
-    token: v.token ?? env.HF_TOKEN,
-    components: v.components,
-    sample: v.sample,
-    concurrency: v.concurrency,
-    networkTimeout: v["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
-    quiet: v.quiet,
-  };
-}
-
-/** argv of `check` (and the environment's defaults) -> CheckSettings. */
-function parseCheckArgs(args: string[], env: CliIO["env"]): CheckSettings {
-  const { values } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      ...SOURCE_FLAGS,
-      report: { type: "string" },
-      html: { type: "string" },
-      format: { type: "string" },
-      "fail-on": { type: "string" },
-      "min-pearson": { type: "string" },
-      "min-z": { type: "string" },
-      "min-share": { type: "string" },
-      level: { type: "string" },
-      "min-effect": { type: "string" },
-      "cache-dir": { type: "string" },
-      shard: { type: "string" },
-      "plan-fingerprint": { type: "string" },
-      "plan-positions": { type: "string" },
-    },
-  });
-  return parseSettings({
-    mode: "check",
-    ...sourceInputs(values, env),
-    reportPath: values.report,
-    htmlPath: values.html,
-    format: values.format,
-    failOn: values["fail-on"],
-    minPearson: values["min-pearson"],
-    minZ: values["min-z"],
-    minShare: values["min-share"],
-    level: values.level,
-    minEffect: values["min-effect"],
-    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
-    shard: values.shard,
-    planFingerprint: values["plan-fingerprint"],
-    planPositions: values["plan-positions"],
-  });
-}
-
-/** argv of `plan` -> PlanSettings. */
-function parsePlanArgs(args: string[], env: CliIO["env"]): PlanSettings {
-  const { values } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: { ...SOURCE_FLAGS, shards: { type: "string" }, "link-mbs": { type: "string" }, "link-latency-ms": { type: "string" } },
-  });
-  return parseSettings({ mode: "plan", ...sourceInputs(values, env), shards: values.shards, linkMbs: values["link-mbs"], linkLatencyMs: values["link-latency-ms"] });
-}
-
-/** argv of `merge` -> MergeSettings. */
-function parseMergeArgs(args: string[]): MergeSettings {
-  const { values: v, positionals } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      report: { type: "string" },
-      summary: { type: "string" },
-      format: { type: "string" },
-      "fail-on": { type: "string" },
-      quiet: { type: "boolean" },
-    },
-  });
-  return parseSettings(
-    { mode: "merge", reports: positionals, reportPath: v.report, summaryPath: v.summary, format: v.format, failOn: v["fail-on"], quiet: v.quiet },
-    { entry: "cli", command: COMMAND },
-  );
-}
-
-function parseOrUsage<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+/**
+ * argv of one command (and the environment's defaults) -> its settings, through the option table;
+ * a retired option given is a warning (settings/read-options.ts).
+ */
+function parseCommandArgs<M extends "check" | "plan" | "merge">(mode: M, args: string[], io: CliIO): RawInputs & { mode: M } {
+  const raw = readArgv(mode, args, io.env);
+  for (const w of deprecationsIn(raw)) io.stderr(`warning: ${w}\n`);
+  return { ...raw, mode };
 }
 
 /** `fromscratch plan`: the job matrix on stdout (one line, for $GITHUB_OUTPUT), the plan on stderr. */
 async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
-  const settings = parsePlanArgs(args, io.env);
+  const settings = parseSettings(parseCommandArgs("plan", args, io));
   const logger = cliLogger(io, settings.quiet);
   const plan = await makePlan(settings, settings.shards, {
     openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
@@ -235,7 +91,7 @@ async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
 
 /** `fromscratch merge`: one report, one summary, one gate from the partial reports of one plan. */
 async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
-  const settings = parseMergeArgs(args);
+  const settings = parseSettings(parseCommandArgs("merge", args, io), { entry: "cli", command: COMMAND });
   const logger = cliLogger(io, settings.quiet);
   const { reportPath, summaryPath } = settings;
   if (reportPath) await checkOutputPath(reportPath, "--report");
@@ -352,7 +208,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       io.stdout(USAGE);
       return EXIT.pass;
     }
-    const settings = parseCheckArgs(rest, io.env);
+    const settings = parseSettings(parseCommandArgs("check", rest, io));
     // Output paths that can never be written are refused before any work.
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");

@@ -11,6 +11,6 @@ const FAILED = 1;
 // The step's module beside this one, in the same form (.js bundled, .ts from source).
 await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
   internalErrorCode: FAILED,
-  // A step's references are Hub repos, mostly: their size is not known here (src/common/check-weight.ts).
+  // A step's references are Hub repos, mostly: their size is not known here (src/cli-weight.ts).
   fixedMmapThreshold: true,
 });

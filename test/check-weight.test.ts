@@ -1,5 +1,5 @@
 /**
- * What the CLI launcher knows of a command before loading anything (src/common/check-weight.ts):
+ * What the CLI launcher knows of a command before loading anything (src/cli-weight.ts):
  * whether it is a check, and the bytes its sources hold on disk (null for a Hub repo). The launcher
  * runs a check under 256 MiB in its own process, and gives a check over 4 GiB (or a remote one) the
  * fixed mmap threshold.
@@ -7,7 +7,7 @@
 import { mkdir, open, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { FIXED_MMAP_MIN_BYTES, IN_PROCESS_MAX_BYTES, weighCommand } from "../src/common/check-weight.js";
+import { FIXED_MMAP_MIN_BYTES, IN_PROCESS_MAX_BYTES, weighCommand } from "../src/cli-weight.js";
 import { tempDir } from "./helpers/temp.js";
 
 let root: string;

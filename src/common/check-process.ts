@@ -13,7 +13,7 @@
  *
  * FROMSCRATCH_IN_PROCESS=1 runs the check in the launcher's process instead, as does running an entry
  * from source (the tests' TypeScript loader would start again in the child), and a launcher that says
- * its check is small (the CLI's, check-weight.ts).
+ * its check is small (the CLI's, src/cli-weight.ts).
  */
 import { spawn } from "node:child_process";
 import { realpathSync } from "node:fs";

@@ -1,9 +1,12 @@
 /**
  * The typed settings of a run, one per mode (check | plan | merge), and the
- * validation of every input, after actions/checkout's input-helper.ts. Both
- * entry points turn what the user gave into RawInputs (the CLI from argv and
- * the environment, the Action from its inputs and the environment) and call
- * `parseSettings`; nothing else interprets user input.
+ * validation of every input, after actions/checkout's input-helper.ts. Every
+ * option is declared once, in options.ts; both entry points turn what the user
+ * gave into RawInputs through that table (read-options.ts: the CLI from argv
+ * and the environment, the Action from its inputs and the environment) and call
+ * `parseSettings`. Nothing else interprets user input: the CLI's launcher
+ * (src/cli-weight.ts) only peeks at --candidate and --reference through
+ * the same reader, to size the check.
  */
 import { UsageError } from "../common/errors.js";
 import type { ComponentSpec } from "../align/names.js";
@@ -12,9 +15,15 @@ import { DEFAULT_ENDPOINT, checkEndpoint } from "../sources/endpoint.js";
 import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-timings.js";
 import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
 import { normalTailLog10 } from "../stats/pvalues.js";
+import type { OptionMode, RawInputs } from "./options.js";
+import { splitList } from "./read-options.js";
+
+export type { RawInputs } from "./options.js";
+export { splitList } from "./read-options.js";
 
 export type OutputFormat = "text" | "json" | "markdown";
-export type Mode = "check" | "plan" | "merge";
+/** The modes, as the option table names them. */
+export type Mode = OptionMode;
 /** The Action's `actions-cache` input: carry the reference cache with @actions/cache (auto: on hosted runners). */
 export type ActionsCacheMode = "auto" | "true" | "false";
 
@@ -116,50 +125,6 @@ export type AnySettings = CheckSettings | PlanSettings | MergeSettings;
 /** The check settings, under the name the engine and the plan know. */
 export type Settings = CheckSettings;
 
-/**
- * What the user gave, as given: strings from argv or core.getInput (undefined
- * or "" means "not given"), lists already split by the entry point where the
- * entry point knows how (repeated flags, positionals).
- */
-export interface RawInputs {
-  /** check (default), plan or merge: the CLI's command, the Action's `mode` input. */
-  mode?: string;
-  candidate?: string;
-  /** Each item may itself be a list of newlines and/or commas (the Action's `references`). */
-  references?: string[];
-  reportPath?: string;
-  htmlPath?: string;
-  summaryPath?: string;
-  format?: string;
-  failOn?: string;
-  endpoint?: string;
-  token?: string;
-  components?: string;
-  minPearson?: string;
-  minZ?: string;
-  minShare?: string;
-  /** --level: the corrected p at or below which a component is `reused`. */
-  level?: string;
-  /** --min-effect: the effect size `reused` needs. */
-  minEffect?: string;
-  sample?: string;
-  concurrency?: string;
-  cacheDir?: string;
-  networkTimeout?: string;
-  /** plan: the shard count; check: N when --shard gives only K. */
-  shards?: string;
-  /** plan: the link speed (MB/s) and the latency per request (ms) its time estimate assumes. */
-  linkMbs?: string;
-  linkLatencyMs?: string;
-  shard?: string;
-  planFingerprint?: string;
-  planPositions?: string;
-  actionsCache?: string;
-  /** merge: the partial reports (files, directories, globs); each item may be a list like `references`. */
-  reports?: string[];
-  quiet?: boolean;
-}
-
 /** Who is asking: only the wording of a few messages differs. */
 export interface ParseOptions {
   /** The usage line to show when merge is given no reports (CLI), else the Action's wording. */
@@ -251,14 +216,6 @@ export function parseComponentSpec(spec: string): ComponentSpec {
   }
   if (rules.length === 0) throw new UsageError("--components is empty", "usage.bad-value");
   return rules;
-}
-
-/** Split a list given as newlines and/or commas (the Action's `references`). */
-export function splitList(s: string): string[] {
-  return s
-    .split(/[\n,]/)
-    .map((x) => x.trim())
-    .filter(Boolean);
 }
 
 /** The Hub endpoint: the sources' own rule (https; plain http only on localhost, 127.0.0.0/8, ::1). */

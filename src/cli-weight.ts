@@ -1,17 +1,18 @@
 /**
  * What the CLI's launcher (src/cli-main.ts) needs to know about a command before it loads anything:
  * whether it is a `check`, and how many bytes its sources hold on disk (null when one is not on disk,
- * i.e. a Hub repo, whose size is not known without the network). The flags are read as the CLI reads
- * them (node:util parseArgs); a wrong guess costs memory or time, never a different verdict.
+ * i.e. a Hub repo, whose size is not known without the network). The flags are read through the CLI's
+ * own option table and reader (settings/read-options.ts), leniently: a wrong guess costs memory or time,
+ * never a different verdict, and the check's own parse reports any bad usage.
  * - Under IN_PROCESS_MAX_BYTES the check runs in the launcher's process: a second Node start-up costs
  *   ~0.1 s, a third of numpy's whole run on a 10 M-parameter pair, and the peak is Node's own.
  * - Above FIXED_MMAP_MIN_BYTES (or remote) its child process also gets glibc's fixed mmap threshold
- *   (check-process.ts): needed at 7B width and 32 layers (11.5 GB a side), it costs ~10% of the time
+ *   (common/check-process.ts): needed at 7B width and 32 layers (11.5 GB a side), it costs ~10% of the time
  *   on a 32-layer width-1024 pair (0.75 GB a side: 9.2 -> 10.2 s), whose peak is ~200 MB without it.
  */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { readArgv, splitList } from "./settings/read-options.js";
 
 /** Local weights under this (candidate and references together) are checked in process (peak ~110 MB at 10 M parameters). */
 export const IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
@@ -26,15 +27,15 @@ export interface CommandWeight {
 }
 
 export async function weighCommand(argv: string[]): Promise<CommandWeight> {
-  let parsed;
+  if (argv[0] !== "check") return { check: false, localBytes: 0 };
+  let raw;
   try {
-    parsed = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { candidate: { type: "string" }, reference: { type: "string", multiple: true } } });
+    raw = readArgv("check", argv.slice(1), {}, { strict: false });
   } catch {
-    return { check: false, localBytes: 0 };
+    // Not even a lenient parse: the check's own parse stops it with a usage error, in this process.
+    return { check: true, localBytes: 0 };
   }
-  if (parsed.positionals[0] !== "check") return { check: false, localBytes: 0 };
-  const { candidate, reference } = parsed.values as { candidate?: string; reference?: string[] };
-  const sources = [candidate, ...(reference ?? [])].filter((s): s is string => typeof s === "string");
+  const sources = [raw.candidate, ...(raw.references ?? []).flatMap(splitList)].filter((s): s is string => typeof s === "string" && s !== "");
   let total = 0;
   for (const s of sources) {
     const bytes = await bytesUnder(s.startsWith("~/") ? path.join(process.env.HOME ?? "~", s.slice(2)) : s, FIXED_MMAP_MIN_BYTES - total);
