@@ -12,7 +12,6 @@ var init_chunk_FFYIGW52 = __esm({
 
 // src/cli.ts
 import os from "node:os";
-import { parseArgs } from "node:util";
 
 // src/align/layout.ts
 var NATIVE = "layout:native";
@@ -987,8 +986,10 @@ var fmtR = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(3);
 var fmtZ = (x) => x === null || x === void 0 ? "n/a" : x.toFixed(1);
 var fmtInt = (x) => x.toLocaleString("en-US");
 var fmtNull = (n2) => n2 ? `${n2.mean.toFixed(3)} \xB1 ${n2.sd.toFixed(3)}` : "n/a";
+var P_FLOOR_LOG10 = -300;
 function fmtP(log10p) {
   if (log10p === null || log10p === void 0) return "n/a";
+  if (log10p < P_FLOOR_LOG10) return `< 1e${P_FLOOR_LOG10} (log10 p ${log10p.toFixed(1)})`;
   if (log10p > -2) return (10 ** log10p).toPrecision(2);
   const e2 = Math.floor(log10p);
   const m = 10 ** (log10p - e2);
@@ -998,10 +999,18 @@ function decisionRule(th, family) {
   const fam = family ? `${family.size} (${count(family.components, "component")} \xD7 ${count(family.references, "reference")})` : "components \xD7 references";
   return `A component is reused (copied, fine-tuned, or trained from a shared initialisation: weights alone cannot tell these apart) when the combination of its tensors' permutation-test p-values (a truncated Cauchy combination, valid under their dependence), Bonferroni-corrected over ${fam} tests, is at most ${fmtP(Math.log10(th.level))} and its strongest tensor's effect (Pearson of standardised units) is at least ${th.minEffect}${th.minShare > 0 ? `, over at least ${fmtPct(th.minShare)} of its parameters` : ""}; between ${fmtP(Math.log10(th.level))} and ${fmtP(Math.log10(th.reviewLevel))} it is inconclusive. Shared constructions (sinusoid and rotary tables, filterbanks, DFT bases, identity, constants) carry no evidence. Raw cosine is shown, never used.`;
 }
+function nothingComparable(r) {
+  return !r.error && r.components.every((c) => c.comparable === false);
+}
+function nothingComparableWarning(r, failOn, entry) {
+  const strict = entry === "action" ? "`fail-on: inconclusive`" : "`--fail-on inconclusive`";
+  const gate = failOn === "inconclusive" ? ", so the gate fails (fail-on inconclusive)" : `; the gate passes it under fail-on ${failOn}, and ${strict} would fail it`;
+  return `Nothing comparable between the candidate and ${r.source}: not one of its tensors could be compared with the candidate's, so it is no evidence either way. Likely cause: another architecture, or the wrong reference (a typo, another model or revision in the reference list?). It counts as ${r.verdict}${gate}.`;
+}
 function referenceNotes(r) {
   const notes = [];
   const none = r.components.filter((c) => c.comparable === false);
-  if (!r.error && (r.components.length === 0 || none.length === r.components.length)) notes.push("nothing comparable");
+  if (nothingComparable(r)) notes.push("nothing comparable");
   else if (none.length) notes.push(`nothing comparable in ${none.map((c) => c.name).join(", ")}`);
   const same = r.components.reduce((s, c) => s + (c.identical?.tensors ?? 0), 0);
   if (same) notes.push(count(same, "byte-identical matrix", "byte-identical matrices"));
@@ -1014,6 +1023,12 @@ function identicalLine(c) {
 }
 function componentVerdictLabel(c) {
   return c.comparable === false ? `${c.verdict} (nothing comparable)` : c.verdict;
+}
+function alignmentWords(c) {
+  return c.verdict === "reused" ? { many: "transforms undone", one: "transform undone" } : { many: "alignments tried", one: "alignment tried" };
+}
+function transformNote(t, c) {
+  return t.transform === "none" ? "" : `${alignmentWords(c).one}: ${t.transform}`;
 }
 function isByteIdentical(t) {
   return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
@@ -7020,11 +7035,16 @@ function compared(t) {
   return t.informative && t.pearson !== null && !t.error;
 }
 function layerProfile(c) {
-  const layers = /* @__PURE__ */ new Set();
-  for (const t of c.tensors) if (t.layer !== null && t.informative) layers.add(t.layer);
-  for (const l of c.layerMatrix?.candidateLayers ?? []) layers.add(l);
-  return [...layers].sort((a, b) => a - b).map((layer) => {
-    const ts = c.tensors.filter((t) => t.layer === layer && compared(t));
+  const byLayer = /* @__PURE__ */ new Map();
+  for (const t of c.tensors) {
+    if (t.layer === null || !t.informative) continue;
+    let ts = byLayer.get(t.layer);
+    if (!ts) byLayer.set(t.layer, ts = []);
+    if (compared(t)) ts.push(t);
+  }
+  for (const l of c.layerMatrix?.candidateLayers ?? []) if (!byLayer.has(l)) byLayer.set(l, []);
+  return [...byLayer.keys()].sort((a, b) => a - b).map((layer) => {
+    const ts = byLayer.get(layer);
     const nulls = ts.flatMap((t) => t.null ? [t.null] : []);
     return {
       layer,
@@ -7062,7 +7082,7 @@ function strip(c, opts = {}) {
   }
   return (prev ? out + RESET : out) + (cut ? `\u2026(+${cut})` : "");
 }
-function transformsUndone(c) {
+function transformsSeen(c) {
   const counts = /* @__PURE__ */ new Map();
   for (const t of c.tensors) if (!t.error) counts.set(t.transform, (counts.get(t.transform) ?? 0) + 1);
   return [...counts].map(([transform, count2]) => ({ transform, count: count2 })).sort((a, b) => b.count - a.count || a.transform.localeCompare(b.transform));
@@ -7323,7 +7343,7 @@ function tensorTable(c) {
     ["reference tensor", "str", ""],
     ["layer", "num", ""],
     ["role", "str", ""],
-    ["transform undone", "str", ""],
+    [alignmentWords(c).one, "str", c.verdict === "reused" ? "the layout or alignment under which the tensor was compared" : "the layout or alignment the comparison tried (the component is not judged reused)"],
     ["elements", "num", ""],
     ["log10 p", "num", "the tensor's permutation-test p-value (what decides, combined per component)"],
     ["effect", "num", "Pearson of the standardised units"],
@@ -7380,8 +7400,8 @@ function componentSection(c, report, ri) {
   out.push(`<div><span class="k">median Pearson</span> ${fmtR(c.pearsonMedian)} \xB7 <span class="k">median |z|</span> ${fmtZ(c.zMedian)} \xB7 <span class="k">same-kind controls</span> ${c.null ? `${fmtNull(c.null)} (n ${c.null.n})` : "n/a"}</div>`);
   const dtypes = [...new Set(c.tensors.map((t) => t.dtype.candidate === t.dtype.reference ? t.dtype.candidate : `${t.dtype.candidate} vs ${t.dtype.reference}`))];
   if (dtypes.length) out.push(`<div><span class="k">dtypes</span> ${dtypes.map((d) => `<code>${e(d)}</code>`).join(", ")}</div>`);
-  const tf = transformsUndone(c);
-  out.push(`<div><span class="k">transforms undone</span> ${tf.length ? tf.map((x) => `<code>${e(x.transform)}</code> \xD7${x.count}`).join(", ") : "\u2013"}</div>`);
+  const tf = transformsSeen(c);
+  out.push(`<div><span class="k">${alignmentWords(c).many}</span> ${tf.length ? tf.map((x) => `<code>${x.transform === "none" ? "as stored" : e(x.transform)}</code> \xD7${x.count}`).join(", ") : "\u2013"}</div>`);
   if (c.search) {
     const dup = c.search.referenceDuplicateLayers.length ? `; reference layers duplicating each other: ${c.search.referenceDuplicateLayers.map(([a, b]) => `${a}\u2248${b}`).join(", ")}` : "";
     out.push(
@@ -7427,7 +7447,7 @@ function referenceSection(r, report, ri) {
     `<p class="meta"><span class="k">revision</span> <code>${r.revision ? e(r.revision) : "local files (no revision)"}</code> \xB7 <span class="k">licence</span> ${r.license ? `<code>${e(r.license)}</code>` : "unknown"} \xB7 <span class="k">sampling</span> ${r.sampling.mode === "exact" ? "exact (every element)" : `${fmtPct(r.sampling.fraction)} of large matrices' rows (${e(r.sampling.chosen)})`} \xB7 <span class="k">reference tensors unmatched</span> ${r.referenceUnmatchedTensors}</p>`
   );
   out.push(`<p class="rule"><strong>${e(r.verdict)}</strong>: ${e(r.reason)}.</p>`);
-  if (r.error) out.push(`<p class="error">Error (${e(r.error.kind)}): ${e(r.error.message)}</p>`);
+  if (r.error) out.push(`<p class="error">Error (${e(r.error.code ?? r.error.kind)}): ${e(r.error.message)}</p>`);
   const order = [...r.components].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
   for (const c of order) out.push(componentSection(c, report, ri));
   out.push(`</section>`);
@@ -7570,6 +7590,10 @@ ${body.join("\n")}
 var SUMMARY_MAX_BYTES = 1e6;
 var SUMMARY_NAME_MAX = 120;
 var STRIP_MAX_LAYERS = 160;
+function askFor(what, entry) {
+  if (entry === "action") return what === "html" ? "input `html-report`" : "input `report-path`";
+  return what === "html" ? "`--html FILE`" : "`--report FILE`";
+}
 function escapeCell(s) {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\*/g, "&#42;").replace(/_/g, "&#95;").replace(/\[/g, "&#91;").replace(/\]/g, "&#93;").replace(/[\r\n]+/g, " ");
 }
@@ -7592,9 +7616,9 @@ function pointer(opts) {
   const files = [];
   if (opts.htmlPath) files.push(`the HTML report <code>${escapeCell(opts.htmlPath)}</code> (layer \xD7 layer heatmaps, per-layer Pearson against the null band, every compared tensor, sortable)`);
   if (opts.reportPath) files.push(`the JSON report <code>${escapeCell(opts.reportPath)}</code>`);
-  const ask = opts.htmlPath ? "" : " For heatmaps of candidate \xD7 reference layers and every compared tensor, ask for the HTML report (`html-report` input, `--html FILE`).";
+  const ask = opts.htmlPath ? "" : ` For heatmaps of candidate \xD7 reference layers and every compared tensor, ask for the HTML report (${askFor("html", opts.entry)}).`;
   if (!files.length) {
-    return "**Full evidence:** in the JSON report (`report-path` input, `--report FILE`) and the HTML report with heatmaps and every compared tensor (`html-report` input, `--html FILE`); an `actions/upload-artifact` step (two lines, shown in the fromscratch README) keeps them with the run.";
+    return `**Full evidence:** in the JSON report (${askFor("report", opts.entry)}) and the HTML report with heatmaps and every compared tensor (${askFor("html", opts.entry)}); an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) keeps them with the run.`;
   }
   return `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) puts ${files.length > 1 ? "them" : "it"} under this run's Artifacts.${ask}`;
 }
@@ -7628,9 +7652,13 @@ _${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s \xB7 f
     let used = Buffer.byteLength(parts.join("\n") + tail + trunc) + 2e3;
     let cut = 0;
     for (const r of report.references) {
+      if (cut) {
+        cut++;
+        continue;
+      }
       const row = overviewRow(r);
       const b = Buffer.byteLength(row) + 1;
-      if (cut || used + b > SUMMARY_MAX_BYTES / 2) {
+      if (used + b > SUMMARY_MAX_BYTES / 2) {
         cut++;
         continue;
       }
@@ -7647,7 +7675,10 @@ _${cut} more references not shown here (summary size limit)._`);
 `);
   }
   const body = [];
+  let bodyBytes = 0;
   for (const r of report.references) {
+    if (bodyBytes > SUMMARY_MAX_BYTES) break;
+    const start = body.length;
     const notes = referenceNotes(r);
     body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}
 `);
@@ -7662,7 +7693,7 @@ _${cut} more references not shown here (summary size limit)._`);
       body.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
       body.push("|---|---|---|---|---|---|---|");
       for (const comp of r.components) {
-        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
+        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${alignmentWords(comp).one}: ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
         body.push(
           `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
         );
@@ -7674,6 +7705,7 @@ _${cut} more references not shown here (summary size limit)._`);
       }
       body.push("");
     }
+    for (let i = start; i < body.length; i++) bodyBytes += Buffer.byteLength(body[i]) + 1;
   }
   const head = parts.join("\n");
   let text = head + "\n" + body.join("\n") + tail;
@@ -7717,13 +7749,14 @@ function renderText(report, opts = {}) {
   const widths2 = [34, 13, 8, 9, 16, 11, 10];
   const labels = report.references.flatMap((r) => r.components.map((x) => componentVerdictLabel(x).length + 1));
   widths2[1] = Math.max(widths2[1], ...labels);
+  widths2[4] = Math.max(widths2[4], ...report.references.flatMap((r) => r.components.map((x) => fmtP(x.log10pCorrected).length + 1)));
   out.push(header.map((h, i) => pad(h, widths2[i])).join(" "));
   for (const r of report.references) {
     const notes = referenceNotes(r);
     out.push(
       `${clean(r.source)}${r.revision ? `@${clean(r.revision.slice(0, 12))}` : ""}${r.license ? ` [${clean(r.license)}]` : ""}: ${paint(r.verdict, r.verdict.toUpperCase())}${notes.length ? ` (${clean(notes.join("; "))})` : ""}`
     );
-    if (r.error) out.push(`  could not complete (${r.error.kind} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
+    if (r.error) out.push(`  could not complete (${clean(r.error.code ?? r.error.kind)} error${r.error.message === report.error?.message ? ", printed below" : `: ${clean(r.error.message)}`})`);
     const cache = cacheLine(r);
     if (cache) out.push(`  ${clean(cache)}`);
     for (const comp of r.components) {
@@ -7750,7 +7783,7 @@ function renderText(report, opts = {}) {
       if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
       for (const t of strongest(comp, 3)) {
         out.push(
-          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(t.transform)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`
+          `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(transformNote(t, comp))}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`
         );
       }
     }
@@ -7811,6 +7844,290 @@ function formatSeconds(ms) {
   const s = ms / 1e3;
   if (Number.isInteger(s)) return String(s);
   return s < 10 ? String(Number(s.toFixed(2))) : String(Math.round(s));
+}
+
+// src/settings/read-options.ts
+import { parseArgs } from "node:util";
+
+// src/settings/options.ts
+var inMatrix = (field) => `In a matrix: matrix.${field}.`;
+var OPTIONS = {
+  mode: {
+    type: "string",
+    modes: ["check", "plan", "merge"],
+    default: "check",
+    help: 'check: compare the candidate with every reference and gate on the verdict; plan: list headers only, split the references into at most --shards shards of balanced bytes and give the job matrix {"include":[{shard, shards, references, positions, fingerprint, bytes}]}, with per reference and in total the parameters, the bytes a check reads and their time over a --link-mbs link; merge: combine the partial reports of one plan (every shard exactly once) into one report, one summary and one gate.',
+    cli: { command: true },
+    action: { input: "mode", default: "check", note: "plan sets the outputs matrix and fingerprint." }
+  },
+  candidate: {
+    type: "string",
+    modes: ["check", "plan"],
+    help: "The model to check: a local directory (model.safetensors, or model.safetensors.index.json and its shards), a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision). A path starting with ./, ../, / or ~ is local only.",
+    required: ["check", "plan"],
+    cli: { flag: "candidate", argument: "SOURCE" },
+    action: { input: "candidate", note: "A path is relative to the workspace." }
+  },
+  references: {
+    type: "list",
+    modes: ["check", "plan"],
+    required: ["check", "plan"],
+    help: "The reference open models, in the forms --candidate takes.",
+    cli: { flag: "reference", argument: "SOURCE", note: "Repeat the flag for each (a comma-separated list works too)." },
+    action: { input: "references", note: "Newline- or comma-separated. In a matrix: matrix.references." }
+  },
+  reports: {
+    type: "list",
+    modes: ["merge"],
+    required: ["merge"],
+    help: "The partial reports of every shard of one plan: files, directories or globs (e.g. reports/*.json). Merge refuses (exit 2) other plans, candidates or revisions, and missing or duplicated shards.",
+    cli: { positionals: "REPORT.json|DIR|GLOB ..." },
+    action: { input: "reports", note: "Newline-separated." }
+  },
+  reportPath: {
+    type: "string",
+    modes: ["check", "merge"],
+    help: "Where to write the JSON report.",
+    cli: { flag: "report", argument: "FILE" },
+    action: { input: "report-path", default: "fromscratch-report.json" }
+  },
+  htmlPath: {
+    type: "string",
+    modes: ["check"],
+    help: "Where to write the self-contained HTML report (heatmaps, per-layer lines, every compared tensor; it loads nothing), e.g. fromscratch-report.html; none unless set.",
+    cli: { flag: "html", argument: "FILE" },
+    action: { input: "html-report", note: "Nothing is uploaded; add an actions/upload-artifact step to keep it." }
+  },
+  summaryPath: {
+    type: "string",
+    modes: ["merge"],
+    help: "Where to write the merged report's markdown summary; none unless set.",
+    cli: { flag: "summary", argument: "FILE" }
+  },
+  format: {
+    type: "string",
+    modes: ["check", "merge"],
+    default: "text",
+    help: "What stdout shows: the text report (per-layer strips, in colour only when stdout is a terminal and NO_COLOR is unset), the JSON report, or the markdown summary.",
+    cli: { flag: "format", argument: "text|json|markdown" }
+  },
+  failOn: {
+    type: "string",
+    modes: ["check", "merge"],
+    default: "reused",
+    help: "When the gate fails: reused, when any reference is reused; inconclusive, also when the check cannot decide; never. Merge gates on reused unless told otherwise, whatever the shards ran with.",
+    cli: { flag: "fail-on", argument: "reused|inconclusive|never" },
+    action: { input: "fail-on", default: "reused" }
+  },
+  endpoint: {
+    type: "string",
+    modes: ["check", "plan"],
+    default: "https://huggingface.co",
+    help: "The Hub endpoint: https, or plain http on loopback hosts only (localhost, 127.0.0.0/8, ::1).",
+    cli: { flag: "endpoint", argument: "URL", env: "HF_ENDPOINT" },
+    action: { input: "endpoint", env: "HF_ENDPOINT" }
+  },
+  token: {
+    type: "string",
+    modes: ["check", "plan"],
+    help: "Hugging Face token for gated or private repos; sent only to the endpoint's origin, never to the CDN a download redirects to.",
+    cli: { flag: "token", argument: "TOKEN", env: "HF_TOKEN" },
+    action: { input: "hf-token", env: "HF_TOKEN", secret: true, note: "Masked in the log." }
+  },
+  components: {
+    type: "string",
+    modes: ["check", "plan"],
+    help: 'Override component detection: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").',
+    cli: { flag: "components", argument: "SPEC" },
+    action: { input: "components" }
+  },
+  level: {
+    type: "string",
+    modes: ["check"],
+    default: "1e-6",
+    help: "A component is reused when its combined p-value, corrected over every component x reference, is at most this; between it and 1e-3, inconclusive.",
+    cli: { flag: "level", argument: "P" },
+    action: { input: "level" }
+  },
+  minEffect: {
+    type: "string",
+    modes: ["check"],
+    default: "0.05",
+    help: "A component is reused only when its strongest tensor's effect (Pearson of standardised units) is at least this.",
+    cli: { flag: "min-effect", argument: "X" },
+    action: { input: "min-effect" }
+  },
+  minShare: {
+    type: "string",
+    modes: ["check"],
+    default: "0",
+    help: "A component is reused only when its tensors with evidence on their own cover at least this share of its parameters (0: any share; partial reuse is reuse).",
+    cli: { flag: "min-share", argument: "X" },
+    action: { input: "min-share" }
+  },
+  sample: {
+    type: "string",
+    modes: ["check", "plan"],
+    default: "auto",
+    help: "The fraction (0, 1] of each large matrix's rows to read (deterministic chunks), exact, or auto: exact up to 4 GiB compared per reference, sampled down to ~1 GiB above.",
+    cli: { flag: "sample", argument: "FRACTION|exact|auto" },
+    action: { input: "sample" }
+  },
+  concurrency: {
+    type: "string",
+    modes: ["check", "plan"],
+    default: "4",
+    help: "Read-ahead per remote model: up to N x 2 MiB of coalesced 4 MiB spans (one ranged request each) fetched ahead of the comparison, and blocks in flight per side, so transfers overlap computation (1-64).",
+    cli: { flag: "concurrency", argument: "N" },
+    action: { input: "concurrency" }
+  },
+  networkTimeout: {
+    type: "string",
+    modes: ["check", "plan"],
+    default: "60",
+    help: "Seconds one Hub request may take, all its attempts and the waits between them included, without an answer (or a download without a byte) before the run gives up with exit code 3 (could not fetch); at most 3600. Each attempt is dropped after min(30 s, timeout / 4) of silence.",
+    cli: { flag: "network-timeout", argument: "SECONDS", env: "FROMSCRATCH_NETWORK_TIMEOUT" },
+    action: { input: "network-timeout" }
+  },
+  cacheDir: {
+    type: "string",
+    modes: ["check"],
+    help: "The reference cache: Hub references' headers and sampled rows per repo@sha, so a second sampled run fetches nothing from them.",
+    cli: { flag: "cache-dir", argument: "DIR", env: "FROMSCRATCH_CACHE_DIR" },
+    action: { input: "cache-dir", note: "Default: RUNNER_TOOL_CACHE/fromscratch (persists on self-hosted runners; on GitHub-hosted runners see actions-cache)." }
+  },
+  actionsCache: {
+    type: "string",
+    modes: ["check"],
+    default: "auto",
+    help: "Carry each Hub reference's cache entry (key fromscratch-ref-v1-<org_name>@<sha>) between jobs through GitHub's cache service (@actions/cache): restored before the reference is read, saved after it is compared when the run added to it. auto: on GitHub-hosted runners, where the tool cache starts empty; true: on any runner with the cache service; false: never. A failing cache service is a warning, never a failed step.",
+    action: { input: "actions-cache", default: "auto" }
+  },
+  quiet: {
+    type: "boolean",
+    modes: ["check", "plan", "merge"],
+    help: "No progress or info lines (warnings and errors still print).",
+    cli: { flag: "quiet" }
+  },
+  shards: {
+    type: "string",
+    modes: ["plan", "check"],
+    required: ["plan"],
+    help: "plan: the most shards to make (1-256, GitHub's matrix limit; fewer when there are fewer references). check: the plan's shard count, when --shard gives only K.",
+    cli: { flag: "shards", argument: "N" },
+    action: { input: "shards", note: inMatrix("shards") }
+  },
+  shard: {
+    type: "string",
+    modes: ["check"],
+    help: "Run one entry of a plan's job matrix: shard K of N (or K with --shards N), with --plan-fingerprint and --plan-positions; the report is a partial report for merge.",
+    cli: { flag: "shard", argument: "K/N" },
+    action: { input: "shard", note: inMatrix("shard") }
+  },
+  planFingerprint: {
+    type: "string",
+    modes: ["check"],
+    help: "The plan's fingerprint (the 64 hex digits it printed), with --shard.",
+    cli: { flag: "plan-fingerprint", argument: "F" },
+    action: { input: "plan-fingerprint", note: inMatrix("fingerprint") }
+  },
+  planPositions: {
+    type: "string",
+    modes: ["check"],
+    help: "The positions of this shard's references in the plan, with --shard.",
+    cli: { flag: "plan-positions", argument: "I,J,..." },
+    action: { input: "plan-positions", note: inMatrix("positions") }
+  },
+  linkMbs: {
+    type: "string",
+    modes: ["plan"],
+    default: "100",
+    help: "The link speed in MB/s (10^6 bytes per second) plan's time estimate assumes.",
+    cli: { flag: "link-mbs", argument: "MBPS" },
+    action: { input: "link-mbs" }
+  },
+  linkLatencyMs: {
+    type: "string",
+    modes: ["plan"],
+    default: "20",
+    help: "The wait in ms before the first byte of each ranged request that plan's time estimate assumes.",
+    cli: { flag: "link-latency-ms", argument: "MS" },
+    action: { input: "link-latency-ms" }
+  },
+  minPearson: {
+    type: "string",
+    modes: ["check"],
+    help: "Schema 1's per-tensor Pearson threshold (0-1), kept in the report's thresholds.",
+    cli: { flag: "min-pearson", argument: "X" },
+    action: { input: "min-pearson" },
+    deprecated: { reading: "read as --min-effect when --min-effect is not given", use: "minEffect" }
+  },
+  minZ: {
+    type: "string",
+    modes: ["check"],
+    help: "Schema 1's per-tensor normal-score threshold, kept in the report's thresholds.",
+    cli: { flag: "min-z", argument: "Z" },
+    action: { input: "min-z" },
+    deprecated: { reading: "read as --level 2\xB7P(N > Z), the level of a two-sided normal score Z (--min-z 6 = --level 2e-9), when --level is not given", use: "level" }
+  }
+};
+var optionEntries = () => Object.entries(OPTIONS);
+var specOf = (key) => {
+  const spec = OPTIONS[key];
+  if (!spec) throw new Error(`no option ${JSON.stringify(key)} in the table`);
+  return spec;
+};
+
+// src/settings/read-options.ts
+function flagOf(spec) {
+  return spec.cli && "flag" in spec.cli ? spec.cli.flag : null;
+}
+function flagsOf(mode) {
+  const flags = {};
+  for (const [, spec] of optionEntries()) {
+    const flag = flagOf(spec);
+    if (flag === null || !spec.modes.includes(mode)) continue;
+    flags[flag] = spec.type === "boolean" ? { type: "boolean" } : spec.type === "list" ? { type: "string", multiple: true } : { type: "string" };
+  }
+  return flags;
+}
+function set(raw, key, value) {
+  if (value !== void 0) raw[key] = value;
+}
+function typed(spec, v) {
+  if (spec.type === "boolean") return typeof v === "boolean" ? v : void 0;
+  if (spec.type === "list") return Array.isArray(v) ? v.filter((x) => typeof x === "string") : void 0;
+  return typeof v === "string" ? v : void 0;
+}
+function readArgv(mode, args, env, opts = {}) {
+  const strict = opts.strict ?? true;
+  const takesPositionals = optionEntries().some(([, s]) => s.modes.includes(mode) && s.cli !== void 0 && "positionals" in s.cli);
+  let parsed;
+  try {
+    parsed = parseArgs({ args, strict, allowPositionals: takesPositionals || !strict, options: flagsOf(mode) });
+  } catch (e2) {
+    throw new UsageError(e2.message);
+  }
+  const raw = { mode };
+  for (const [key, spec] of optionEntries()) {
+    if (!spec.cli || !spec.modes.includes(mode)) continue;
+    if ("positionals" in spec.cli) set(raw, key, parsed.positionals);
+    else if ("flag" in spec.cli) set(raw, key, typed(spec, parsed.values[spec.cli.flag]) ?? (spec.cli.env ? env[spec.cli.env] : void 0));
+  }
+  return raw;
+}
+function deprecationsIn(raw) {
+  const warnings = [];
+  for (const [key, spec] of optionEntries()) {
+    const value = raw[key];
+    if (!spec.deprecated || value === void 0 || value === false || typeof value === "string" && value.trim() === "") continue;
+    const use = flagOf(specOf(spec.deprecated.use));
+    warnings.push(`--${flagOf(spec)} is deprecated: ${spec.deprecated.reading}; use --${use} instead`);
+  }
+  return warnings;
+}
+function splitList(s) {
+  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
 }
 
 // src/settings/settings.ts
@@ -7887,9 +8204,6 @@ function parseComponentSpec(spec) {
   }
   if (rules.length === 0) throw new UsageError("--components is empty", "usage.bad-value");
   return rules;
-}
-function splitList(s) {
-  return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
 }
 function parseEndpoint(value) {
   if (!given(value)) return DEFAULT_ENDPOINT;
@@ -8013,6 +8327,82 @@ function parseSettings(raw, opts = {}) {
   }
   const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
   return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };
+}
+
+// src/settings/render-options.ts
+var MODES = ["check", "plan", "merge"];
+var WIDTH = 100;
+function wrap(text, width, indent, first = indent) {
+  const lines = [];
+  let line = first;
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const start = line === first || line === indent;
+    if (!start && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = indent + word;
+    } else line += (start ? "" : " ") + word;
+  }
+  lines.push(line);
+  return lines;
+}
+function listModes(modes) {
+  return modes.length < 2 ? modes.join("") : `${modes.slice(0, -1).join(", ")} and ${modes[modes.length - 1]}`;
+}
+function flagUsage(spec) {
+  const cli = spec.cli;
+  if (!cli || "command" in cli) return "";
+  if ("positionals" in cli) return cli.positionals;
+  return cli.argument ? `--${cli.flag} ${cli.argument}` : `--${cli.flag}`;
+}
+var deprecation = (spec, use) => spec.deprecated ? `Deprecated: ${spec.deprecated.reading}; use ${use} instead.` : "";
+function helpEntry(spec) {
+  const cli = spec.cli;
+  if (!cli || "command" in cli) return [];
+  const env = "flag" in cli && cli.env ? `$${cli.env}` : "";
+  const dflt = env && spec.default ? `Default: ${env}, else ${spec.default}.` : env ? `Default: ${env}.` : spec.default ? `Default: ${spec.default}.` : "";
+  const use = spec.deprecated ? `--${flagOf(specOf(spec.deprecated.use))}` : "";
+  const text = [
+    deprecation(spec, use),
+    spec.help,
+    spec.required ? `Required for ${listModes(spec.required)}.` : "",
+    "flag" in cli ? cli.note ?? "" : "",
+    dflt
+  ];
+  return [`  ${flagUsage(spec)}   (${spec.modes.join(", ")})`, ...wrap(text.filter(Boolean).join(" "), WIDTH, "      ")];
+}
+function synopsis(mode) {
+  const entries2 = optionEntries().filter(([, s]) => s.modes.includes(mode) && s.cli && !("command" in s.cli) && !s.deprecated);
+  const required = entries2.filter(([, s]) => s.required?.includes(mode)).map(([, s]) => flagUsage(s));
+  const optional = entries2.filter(([, s]) => !s.required?.includes(mode) && s.cli && "flag" in s.cli).map(([, s]) => `[${flagUsage(s)}]`);
+  const positional = entries2.filter(([, s]) => s.cli && "positionals" in s.cli && !s.required?.includes(mode)).map(([, s]) => flagUsage(s));
+  const words = [...required, ...optional, ...positional].join(" ");
+  const head = `  ${COMMAND} ${mode.padEnd(5)} `;
+  return wrap(words.replace(/ (?=[^[\]]*\])/g, ""), WIDTH, " ".repeat(head.length), head).map((l) => l.replace(/\u0001/g, " "));
+}
+function renderHelp() {
+  const options = optionEntries().filter(([, s]) => !s.deprecated);
+  const retired = optionEntries().filter(([, s]) => s.deprecated);
+  return [
+    `fromscratch ${VERSION}: were these weights trained from scratch?`,
+    "",
+    "Usage:",
+    ...MODES.flatMap(synopsis),
+    `  ${COMMAND} examples DIR   write the deterministic example models (base, finetune, independent)`,
+    "",
+    ...wrap(OPTIONS.mode.help, WIDTH, "  "),
+    "",
+    "SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),",
+    "        a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).",
+    "",
+    "Options (the commands that take them):",
+    ...options.flatMap(([, s]) => helpEntry(s)),
+    "",
+    "Retired options, still accepted with a warning:",
+    ...retired.flatMap(([, s]) => helpEntry(s)),
+    "",
+    "Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.",
+    ""
+  ].join("\n");
 }
 
 // src/sources/parse-source.ts
@@ -11015,7 +11405,7 @@ async function answer(api, input, init) {
   try {
     return await api.http(input, init);
   } catch (e2) {
-    throw e2 instanceof FetchError && !e2.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e2.message}`, e2.status) : e2;
+    throw e2 instanceof FetchError && !e2.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e2.message}`, e2.status, e2.code) : e2;
   }
 }
 function giveUpOrWarn(api, e2, where, attempt, deadline) {
@@ -11023,7 +11413,7 @@ function giveUpOrWarn(api, e2, where, attempt, deadline) {
   if (Date.now() >= deadline) {
     throw new FetchError(`${api.repo}: reading ${where}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, void 0, "fetch.timeout");
   }
-  if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where}: ${e2.message}; gave up after ${tries}`);
+  if (attempt >= api.maxAttempts) throw new FetchError(`${api.repo}: reading ${where}: ${e2.message}; gave up after ${tries}`, void 0, "fetch.network");
   api.logger.warn(`${api.repo}: reading ${where}: ${e2.message}; retrying (attempt ${attempt + 1}/${api.maxAttempts})`);
 }
 async function readAll(api, res, ctl, where) {
@@ -11526,9 +11916,19 @@ var CDN_URL_TTL_MS = 5 * 6e4;
 var RangedGet = class {
   constructor(o) {
     this.o = o;
+    o.closing.addEventListener("abort", () => {
+      for (const abort of [...this.inFlight]) abort();
+    }, { once: true });
   }
   /** Every byte received, wasted ones included. */
   bytes = 0;
+  /**
+   * The aborts of the requests in flight. The source's `closing` signal gets one listener that
+   * reaches them all, not one per request: the read-ahead may have dozens of spans in flight, and
+   * a listener each on one shared signal is what Node reports as a possible leak
+   * (MaxListenersExceededWarning).
+   */
+  inFlight = /* @__PURE__ */ new Set();
   /**
    * Bytes of `file` (whole when range is null, else [begin, end)), exactly the
    * bytes asked for. Streams each response into one buffer of the final size;
@@ -11545,7 +11945,7 @@ var RangedGet = class {
     const live = { abort: null };
     const onAbort = () => live.abort?.();
     stream?.signal.addEventListener("abort", onAbort, { once: true });
-    this.o.closing.addEventListener("abort", onAbort, { once: true });
+    this.inFlight.add(onAbort);
     try {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -11564,7 +11964,7 @@ var RangedGet = class {
       }
     } finally {
       stream?.signal.removeEventListener("abort", onAbort);
-      this.o.closing.removeEventListener("abort", onAbort);
+      this.inFlight.delete(onAbort);
     }
   }
   /** A body broke: throw when the network timeout passed without a byte or the attempts are spent, else warn (the caller resumes). */
@@ -11572,11 +11972,13 @@ var RangedGet = class {
     const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
     if (Date.now() - progress.at >= this.o.budgetMs) {
       throw new FetchError(
-        `${label}: ${e2.message}; no data within ${formatSeconds(this.o.budgetMs)} s (${tries}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`
+        `${label}: ${e2.message}; no data within ${formatSeconds(this.o.budgetMs)} s (${tries}, ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received); ${RAISE_TIMEOUT_HINT}`,
+        void 0,
+        "fetch.timeout"
       );
     }
     if (attempt >= this.o.maxAttempts) {
-      throw new FetchError(`${label}: ${e2.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`);
+      throw new FetchError(`${label}: ${e2.message}; gave up after ${tries} with ${progress.got} of ${end - begin} bytes of range ${begin}-${end - 1} received`, void 0, "fetch.network");
     }
     this.o.logger.warn(
       `${label}: ${e2.message}; resuming at byte ${begin + progress.got} (${progress.got} of ${end - begin} bytes received, attempt ${attempt + 1}/${this.o.maxAttempts})`
@@ -11596,7 +11998,7 @@ var RangedGet = class {
         const init = { headers, signal, deadline };
         return await this.o.http(url2, init);
       } catch (e2) {
-        if (e2 instanceof FetchError && !e2.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status);
+        if (e2 instanceof FetchError && !e2.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status, e2.code);
         throw e2;
       }
     };
@@ -11885,11 +12287,21 @@ var HubSource = class {
    * the repo may exist and a later run may read it.
    */
   explain(e2, pinning) {
-    if (this.missingLocalPath === null || !(e2 instanceof FromScratchError)) return e2;
+    if (!(e2 instanceof FromScratchError)) return e2;
+    if (pinning && e2 instanceof FetchError && (e2.code === "fetch.network" || e2.code === "fetch.timeout")) {
+      e2.message = this.unreachable(e2.message);
+      return e2;
+    }
+    if (this.missingLocalPath === null) return e2;
     const message = `no local path ${this.missingLocalPath}; as a Hub repo: ${e2.message}`;
     if (pinning && e2 instanceof FetchError && (e2.status === 404 || e2.status === 401)) return new UsageError(message);
     e2.message = message;
     return e2;
+  }
+  /** A Hub that could not be reached: what was tried, the cause, and the two ways round it (a mirror, a local folder). */
+  unreachable(cause) {
+    const local = this.missingLocalPath !== null ? ` (and no local folder ${this.missingLocalPath} exists)` : "";
+    return `could not reach the Hub at ${this.endpoint} for ${this.repo}${local}. Offline or behind a firewall? Point at a Hub mirror with HF_ENDPOINT (or --endpoint), or give the path of a local folder with the model's safetensors files. Cause: ${cause}`;
   }
   /** What a cache needs to read this revision again without listing it: file sizes. */
   snapshot() {
@@ -12175,52 +12587,8 @@ async function writeOutput(file, content) {
 }
 
 // src/cli.ts
-var USAGE = `fromscratch ${VERSION}: were these weights trained from scratch?
-
-Usage:
-  ${COMMAND} check --candidate SOURCE --reference SOURCE [--reference SOURCE ...]
-                            [--report FILE] [--html FILE] [--format text|json|markdown]
-                            [--fail-on reused|inconclusive|never]
-                            [--endpoint URL] [--token TOKEN] [--components SPEC]
-                            [--level P] [--min-effect X] [--min-share X]
-                            [--sample FRACTION|exact|auto] [--concurrency N] [--cache-dir DIR]
-                            [--network-timeout SECONDS] [--quiet]
-                            [--shard K/N --plan-fingerprint F --plan-positions I,J,...]
-  ${COMMAND} plan  --candidate SOURCE --reference SOURCE [...] --shards N
-                            [--endpoint URL] [--token TOKEN] [--components SPEC] [--sample ...]
-                            [--link-mbs MBPS] [--link-latency-ms MS]
-                            [--network-timeout SECONDS] [--quiet]
-  ${COMMAND} merge [--report FILE] [--summary FILE] [--format text|json|markdown]
-                            [--fail-on reused|inconclusive|never] [--quiet] REPORT.json|DIR|GLOB ...
-  ${COMMAND} examples DIR   write the deterministic example models (base, finetune, independent)
-
-SOURCE: a local directory (model.safetensors or model.safetensors.index.json + shards),
-        a .safetensors file, or a Hub repo org/name[@revision] (also hf://org/name@revision).
---endpoint defaults to $HF_ENDPOINT or https://huggingface.co; --token defaults to $HF_TOKEN.
---components: name=glob,glob;name=glob (e.g. "vision=model.vision_model.*;language=model.language_model.*").
---sample: read that fraction of each large matrix's rows (deterministic chunks); auto (default) is exact
-          up to 4 GiB compared per reference and samples down to ~1 GiB above.
---concurrency: read-ahead per remote model, up to N x 2 MiB of coalesced 4 MiB spans (one ranged request each),
-               and blocks in flight per side (default 4), so transfers overlap computation.
---html: write a self-contained HTML report (heatmaps, per-layer lines, every tensor; loads nothing).
---network-timeout: the time one Hub request may take, all its attempts and the waits between them
-          included, without an answer (or a download without a byte) before the run gives up with exit 3
-          (default 60, at most 3600; default $FROMSCRATCH_NETWORK_TIMEOUT). Each attempt is dropped after
-          min(30 s, timeout / 4) of silence.
---cache-dir: keep Hub references' headers and sampled rows per repo@sha (default $FROMSCRATCH_CACHE_DIR;
-          none when unset), so a second sampled run fetches nothing from them.
-
-plan: list headers only, split the references into at most N (<= 256) shards of balanced bytes, and print
-          the job matrix {"include":[{"shard","shards","references","positions","fingerprint","bytes"}]} on one line;
-          on stderr, per reference and in total: parameters, the bytes a check reads (exact or sampled, as the
-          check will choose) and the time they take over a link of --link-mbs MB/s (default 100) with
-          --link-latency-ms per ranged request (default 20).
---shard K/N --plan-fingerprint F --plan-positions I,J: run one matrix entry; the report is a partial report.
-merge: combine the partial reports of one plan (every shard exactly once) into one report and one gate;
-          refuses (exit 2) other plans, candidates or revisions, and missing or duplicated shards.
-
-Exit codes: 0 gate passed, 1 gate failed, 2 bad usage or bad model files, 3 could not fetch, 4 internal error.
-`;
+var USAGE = renderHelp();
+var USAGE_HINT = `run \`${COMMAND} --help\` for usage`;
 function cliLogger(io, quiet) {
   let last = 0;
   let pending = false;
@@ -12247,106 +12615,14 @@ function cliLogger(io, quiet) {
     }
   };
 }
-var SOURCE_FLAGS = {
-  candidate: { type: "string" },
-  reference: { type: "string", multiple: true },
-  endpoint: { type: "string" },
-  token: { type: "string" },
-  components: { type: "string" },
-  sample: { type: "string" },
-  concurrency: { type: "string" },
-  "network-timeout": { type: "string" },
-  quiet: { type: "boolean" }
-};
-function sourceInputs(v, env) {
-  return {
-    candidate: v.candidate,
-    references: v.reference ?? [],
-    endpoint: v.endpoint ?? env.HF_ENDPOINT,
-    token: v.token ?? env.HF_TOKEN,
-    components: v.components,
-    sample: v.sample,
-    concurrency: v.concurrency,
-    networkTimeout: v["network-timeout"] ?? env.FROMSCRATCH_NETWORK_TIMEOUT,
-    quiet: v.quiet
-  };
-}
-function parseCheckArgs(args, env) {
-  const { values } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      ...SOURCE_FLAGS,
-      report: { type: "string" },
-      html: { type: "string" },
-      format: { type: "string" },
-      "fail-on": { type: "string" },
-      "min-pearson": { type: "string" },
-      "min-z": { type: "string" },
-      "min-share": { type: "string" },
-      level: { type: "string" },
-      "min-effect": { type: "string" },
-      "cache-dir": { type: "string" },
-      shard: { type: "string" },
-      "plan-fingerprint": { type: "string" },
-      "plan-positions": { type: "string" }
-    }
-  });
-  return parseSettings({
-    mode: "check",
-    ...sourceInputs(values, env),
-    reportPath: values.report,
-    htmlPath: values.html,
-    format: values.format,
-    failOn: values["fail-on"],
-    minPearson: values["min-pearson"],
-    minZ: values["min-z"],
-    minShare: values["min-share"],
-    level: values.level,
-    minEffect: values["min-effect"],
-    cacheDir: values["cache-dir"] ?? env.FROMSCRATCH_CACHE_DIR,
-    shard: values.shard,
-    planFingerprint: values["plan-fingerprint"],
-    planPositions: values["plan-positions"]
-  });
-}
-function parsePlanArgs(args, env) {
-  const { values } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: false,
-    options: { ...SOURCE_FLAGS, shards: { type: "string" }, "link-mbs": { type: "string" }, "link-latency-ms": { type: "string" } }
-  });
-  return parseSettings({ mode: "plan", ...sourceInputs(values, env), shards: values.shards, linkMbs: values["link-mbs"], linkLatencyMs: values["link-latency-ms"] });
-}
-function parseMergeArgs(args) {
-  const { values: v, positionals } = parseOrUsage({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      report: { type: "string" },
-      summary: { type: "string" },
-      format: { type: "string" },
-      "fail-on": { type: "string" },
-      quiet: { type: "boolean" }
-    }
-  });
-  return parseSettings(
-    { mode: "merge", reports: positionals, reportPath: v.report, summaryPath: v.summary, format: v.format, failOn: v["fail-on"], quiet: v.quiet },
-    { entry: "cli", command: COMMAND }
-  );
-}
-function parseOrUsage(config) {
-  try {
-    return parseArgs(config);
-  } catch (e2) {
-    throw new UsageError(e2.message);
-  }
+function parseCommandArgs(mode, args, io) {
+  const raw = readArgv(mode, args, io.env);
+  for (const w of deprecationsIn(raw)) io.stderr(`warning: ${w}
+`);
+  return { ...raw, mode };
 }
 async function runPlanCommand(args, io) {
-  const settings = parsePlanArgs(args, io.env);
+  const settings = parseSettings(parseCommandArgs("plan", args, io));
   const logger = cliLogger(io, settings.quiet);
   const plan = await makePlan(settings, settings.shards, {
     openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
@@ -12357,7 +12633,7 @@ async function runPlanCommand(args, io) {
   return EXIT.pass;
 }
 async function runMergeCommand(args, io) {
-  const settings = parseMergeArgs(args);
+  const settings = parseSettings(parseCommandArgs("merge", args, io), { entry: "cli", command: COMMAND });
   const logger = cliLogger(io, settings.quiet);
   const { reportPath, summaryPath } = settings;
   if (reportPath) await checkOutputPath(reportPath, "--report");
@@ -12395,20 +12671,27 @@ async function deliver(report, error, io, logger, out) {
     if (why) failures.push(`could not write the ${f.what} to ${f.path} (${why}); the verdict above stands`);
     else logger.info(`${f.what} written to ${f.path}`);
   }
-  let rendered;
-  try {
-    rendered = out.format === "json" ? JSON.stringify(report, null, 2) + "\n" : out.format === "markdown" ? renderMarkdown(report, paths) : renderText(report, { htmlPath: paths.htmlPath, color: out.color });
-  } catch (e2) {
-    bug ??= new InternalError(e2);
-    rendered = `verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})
+  const stop = error ?? (report.error ? { kind: report.error.kind, message: report.error.message, exitCode: report.error.exitCode } : null);
+  const bare = stop !== null && stop.kind !== "internal" && out.format !== "json" && report.references.every((r) => r.error);
+  if (!bare) {
+    let rendered;
+    try {
+      rendered = out.format === "json" ? JSON.stringify(report, null, 2) + "\n" : out.format === "markdown" ? renderMarkdown(report, paths) : renderText(report, { htmlPath: paths.htmlPath, color: out.color });
+    } catch (e2) {
+      bug ??= new InternalError(e2);
+      rendered = `verdict: ${report.verdict.toUpperCase()} (${report.gate.rule})
 `;
+    }
+    io.stdout(rendered);
   }
-  io.stdout(rendered);
   for (const f of failures) io.stderr(`warning: ${f}
 `);
-  const stop = error ?? (report.error ? { message: report.error.message, exitCode: report.error.exitCode } : null);
+  if (!bare) for (const r of report.references.filter(nothingComparable)) io.stderr(`warning: ${nothingComparableWarning(r, report.failOn, "cli")}
+`);
   if (stop) {
     io.stderr(`error: ${stop.message}
+`);
+    if (stop.kind === "usage") io.stderr(`${USAGE_HINT}
 `);
     if (error instanceof InternalError) io.stderr(`${error.detail}
 `);
@@ -12451,7 +12734,7 @@ async function main(argv, io) {
       io.stdout(USAGE);
       return EXIT.pass;
     }
-    const settings = parseCheckArgs(rest, io.env);
+    const settings = parseSettings(parseCommandArgs("check", rest, io));
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, settings.quiet);
@@ -12474,7 +12757,7 @@ async function main(argv, io) {
     if (e2 instanceof FromScratchError) {
       io.stderr(`error: ${e2.message}
 `);
-      if (e2.kind === "usage") io.stderr(`run \`${COMMAND} --help\` for usage
+      if (e2.kind === "usage") io.stderr(`${USAGE_HINT}
 `);
       return exitCodeFor(e2);
     }

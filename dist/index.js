@@ -40,6 +40,6 @@ async function runCheckProcess(check, opts) {
 var FAILED = 1;
 await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
   internalErrorCode: FAILED,
-  // A step's references are Hub repos, mostly: their size is not known here (src/common/check-weight.ts).
+  // A step's references are Hub repos, mostly: their size is not known here (src/cli-weight.ts).
   fixedMmapThreshold: true
 });

@@ -178,7 +178,7 @@ describe("the action (dist/index.js)", () => {
   it("a run stopped by an error still writes the job summary", async () => {
     const run = await runAction({ candidate: "models/llm-a-sft", references: "./models/not-there" });
     expect(run.status).toBe(1);
-    expect(run.summary).toMatch(/## fromscratch: .*INCONCLUSIVE/);
+    expect(run.summary).toMatch(/## fromscratch: ⚠️ could not run/);
     expect(run.summary).toMatch(/not-there/);
     expect(run.outputs.verdict).toBe("inconclusive");
   });
