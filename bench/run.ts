@@ -39,7 +39,7 @@ import { mkdir, open, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PairKernel } from "../src/stats/kernel.js";
+import { PairKernel } from "../src/kernels/kernel.js";
 import { alignModels } from "../src/align/align.js";
 import { comparePair } from "../src/stats/compare-pair.js";
 import { encodeFloats } from "../src/safetensors/dtypes.js";

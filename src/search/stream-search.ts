@@ -44,7 +44,7 @@ import type { DeepResult, RoleGroup } from "./deep-types.js";
 import { type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
 import { type Matrix, loadMatrix, pickColumns, pickRows, rowBlock, rowCosines } from "./matrix.js";
-import { rowDots } from "./dots.js";
+import { rowDots } from "../kernels/dots.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import { permutationTest } from "../stats/permutation.js";
 import { type Basis, type BasisBlock, type ResidualMap, type ResidualTransform, residualMap } from "./residual.js";

@@ -5,7 +5,7 @@ import { PairAccumulator, type PairStats } from "./pair-stats.js";
 import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "../align/read-view.js";
 import { type SampleGrid, SampleCollector, sampleGridIn } from "./sample.js";
 import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
-import { PairKernel, pairKernel } from "./kernel.js";
+import { PairKernel, pairKernel } from "../kernels/kernel.js";
 import { MAX_PERMUTE_ELEMENTS, type TensorView, readsWhole } from "../align/view.js";
 import type { SampledPair } from "./controls.js";
 
