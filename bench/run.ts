@@ -41,7 +41,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PairKernel } from "../src/kernels/kernel.js";
 import { alignModels } from "../src/align/align.js";
-import { comparePair } from "../src/stats/compare-pair.js";
+import { comparePair } from "../src/engine/stream-pair.js";
 import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
 import { LocalSource } from "../src/sources/local.js";
