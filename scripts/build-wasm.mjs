@@ -1,17 +1,18 @@
-// Compile each WebAssembly text module (src/stats/kernel.wat, src/search/dots.wat,
-// src/search/hungarian.wat) into a TypeScript file beside it holding its base64
+// Compile each WebAssembly text module (src/kernels/kernel.wat, dots.wat,
+// hungarian.wat) into a TypeScript file beside it holding its base64
 // (kernel-wasm.ts, dots-wasm.ts, hungarian-wasm.ts), so the bundle carries the
 // kernels and nothing compiles WebAssembly at run time.
 import { readFile, writeFile } from "node:fs/promises";
 import wabtInit from "wabt";
 
 const wabt = await wabtInit();
+const dir = "src/kernels";
 const modules = [
-  { dir: "src/stats", wat: "kernel.wat", ts: "kernel-wasm.ts", name: "KERNEL_WASM_BASE64" },
-  { dir: "src/search", wat: "dots.wat", ts: "dots-wasm.ts", name: "DOTS_WASM_BASE64" },
-  { dir: "src/search", wat: "hungarian.wat", ts: "hungarian-wasm.ts", name: "HUNGARIAN_WASM_BASE64" },
+  { wat: "kernel.wat", ts: "kernel-wasm.ts", name: "KERNEL_WASM_BASE64" },
+  { wat: "dots.wat", ts: "dots-wasm.ts", name: "DOTS_WASM_BASE64" },
+  { wat: "hungarian.wat", ts: "hungarian-wasm.ts", name: "HUNGARIAN_WASM_BASE64" },
 ];
-for (const { dir, wat, ts, name } of modules) {
+for (const { wat, ts, name } of modules) {
   const source = await readFile(`${dir}/${wat}`, "utf8");
   const mod = wabt.parseWat(wat, source, { simd: true });
   mod.validate();

@@ -1,11 +1,11 @@
 /**
- * Constructions two models can share without copying (src/stats/deterministic.ts):
+ * Constructions two models can share without copying (src/stats/constructions/):
  * each is built here the way the libraries build it and must be recognised as
  * itself; trained-looking tensors of the same shapes must not be recognised,
  * whatever their names.
  */
 import { describe, expect, it } from "vitest";
-import { type Construction, recognise, residualAfterConstruction } from "../src/stats/deterministic.js";
+import { type Construction, recognise, residualAfterConstruction } from "../src/stats/constructions/index.js";
 import { xorshift } from "./helpers/xorshift.js";
 
 const rng = xorshift;

@@ -1,6 +1,6 @@
 /** The SIMD kernel against the Float32 path on the same bytes: same statistics, identity and non-finite flags. */
 import { describe, expect, it } from "vitest";
-import { PairKernel } from "../src/stats/kernel.js";
+import { PairKernel } from "../src/kernels/kernel.js";
 import { PairAccumulator } from "../src/stats/pair-stats.js";
 import { decodeInto, encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";

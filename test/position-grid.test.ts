@@ -4,8 +4,8 @@
  * them. Smoothness tells a table no formula explains from a trained weight matrix.
  */
 import { describe, expect, it } from "vitest";
-import { recognise } from "../src/stats/deterministic.js";
-import { gridShapes, roughness } from "../src/stats/position-grid.js";
+import { recognise } from "../src/stats/constructions/index.js";
+import { gridShapes, roughness } from "../src/stats/constructions/position-grid.js";
 import { xorshiftOpen } from "./helpers/xorshift.js";
 
 /** MAE's get_1d_sincos_pos_embed_from_grid: [sin(pos·ω) | cos(pos·ω)], ω = 1/10000^(i/(D/2)). */

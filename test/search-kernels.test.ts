@@ -4,8 +4,9 @@
  * and the memo serves repeated reads only after the planned pass.
  */
 import { describe, expect, it } from "vitest";
-import { hungarian, hungarianWasm, maximizeAssignment } from "../src/search/assignment.js";
-import { rowDots } from "../src/search/dots.js";
+import { hungarian, maximizeAssignment } from "../src/search/assignment.js";
+import { rowDots } from "../src/kernels/dots.js";
+import { hungarianWasm } from "../src/kernels/hungarian.js";
 import { hadamardRows } from "../src/search/hadamard.js";
 import { transposed } from "../src/search/matrix.js";
 import { residualMap } from "../src/search/residual.js";

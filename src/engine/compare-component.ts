@@ -15,7 +15,7 @@ import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { WeightSource } from "../sources/types.js";
 import { readRowSet } from "../search/sketch-read.js";
-import { comparePair } from "../stats/compare-pair.js";
+import { comparePair } from "./stream-pair.js";
 import { type SampledPair, nullsFor } from "../stats/controls.js";
 import { bonferroniLog10, weightedLog10 } from "../stats/combine.js";
 import { PairAccumulator, type PairStats, relativeSquaredDifference } from "../stats/pair-stats.js";

@@ -1,7 +1,7 @@
 /**
  * Shared constructions are not evidence. Where the direct test finds a tensor
  * pair related, both sides are read whole and checked against the recipes two
- * models can share without copying (src/stats/deterministic.ts: sinusoid and
+ * models can share without copying (src/stats/constructions/: sinusoid and
  * rotary tables, mel filterbanks, DFT/STFT bases, windows, constants,
  * identity plus training). The rule:
  *
@@ -20,11 +20,11 @@ import type { MemoSource } from "../sources/memo.js";
 import type { SampledPair } from "../stats/controls.js";
 import { conjugationTest } from "../stats/conjugation.js";
 import { relativeSquaredDifference } from "../stats/pair-stats.js";
-import { type Recognised, recognise, residualAfterConstruction } from "../stats/deterministic.js";
-import { roughness } from "../stats/position-grid.js";
+import { type Recognised, recognise, residualAfterConstruction } from "../stats/constructions/index.js";
+import { roughness } from "../stats/constructions/position-grid.js";
 
 /**
- * Below this roughness along its positions (src/stats/position-grid.ts; trained weight matrices ~1) a
+ * Below this roughness along its positions (src/stats/constructions/position-grid.ts; trained weight matrices ~1) a
  * tensor with the same values on both sides is a smooth table, not a trained matrix: never decisive alone.
  */
 const SMOOTH_ROUGHNESS = 0.5;

@@ -5,7 +5,7 @@
  */
 import type { AlignedPair, ComponentAlignment } from "../align/align.js";
 import type { ByteRange } from "../sources/types.js";
-import { pairReads } from "../stats/compare-pair.js";
+import { pairReads } from "./stream-pair.js";
 
 /** The order pairs are compared in: the reference's file order (stable), so adjacent tensors are read one after another. */
 export function readOrder(pairs: readonly AlignedPair[]): number[] {

@@ -13,7 +13,7 @@ import type { Settings } from "../settings/settings.js";
 import { isRevisioned } from "../sources/cached.js";
 import { MemoSource } from "../sources/memo.js";
 import { SpanCacheSource } from "../sources/span-cache.js";
-import { streamSearchReferenceRanges, streamsSearch } from "../search/stream-search.js";
+import { streamSearchReferenceRanges, streamsSearch } from "../search/stream-budget.js";
 import type { ModelListing, WeightSource } from "../sources/types.js";
 import { compareComponent } from "./compare-component.js";
 import type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";

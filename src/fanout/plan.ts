@@ -19,7 +19,7 @@ import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/t
 import { informativeBytes, readPlan } from "../engine/read-plan.js";
 import { VERSION } from "../common/version.js";
 import { samplingFraction } from "../policy/policy.js";
-import { streamSearchBytes, streamsSearch } from "../search/stream-search.js";
+import { streamSearchBytes, streamsSearch } from "../search/stream-budget.js";
 
 export interface PlannedReference {
   source: string;

@@ -70,7 +70,7 @@ export interface TensorResult {
    */
   permutation?: { units: number; features: number; z: number; log10p: number; effect?: number; axis?: "rows" | "cols"; floor?: number; tested?: number };
   /**
-   * A construction both models share without copying (src/stats/deterministic.ts, src/engine/constructions.ts):
+   * A construction both models share without copying (src/stats/constructions/, src/engine/constructions.ts):
    * reported, never counted, except an identity-initialised matrix whose trained residual was tested
    * instead (`residualTested`: then `permutation` holds that test).
    */

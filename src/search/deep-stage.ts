@@ -9,7 +9,8 @@ import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.j
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { deepAlign } from "./deep-align.js";
-import { WHOLE_SEARCH_MAX_ELEMENTS, streamSearch } from "./stream-search.js";
+import { WHOLE_SEARCH_MAX_ELEMENTS } from "./stream-budget.js";
+import { streamSearch } from "./stream-search.js";
 import type { DeepTensor, RoleGroup } from "./deep-types.js";
 import type { Basis, BasisBlock } from "./residual.js";
 import { FLIPPED, type Origin, bestOrientation, foldFindings } from "./fold-findings.js";
@@ -40,7 +41,7 @@ export async function searchComponent(
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
   // Sampled runs and large components: the streamed search reads sketches, never whole matrices.
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, selected, groups, cand, ref, thresholds, progress);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, thresholds, progress });
   // The residual width, from a tensor that carries it next to a shared axis (tokens, positions, pixels).
   let residualSize: number | null = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;

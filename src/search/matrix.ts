@@ -1,6 +1,6 @@
 /** Whole decoded matrices for the alignment search, and the row geometry it needs. */
 import type { WeightSource } from "../sources/types.js";
-import { rowDots } from "./dots.js";
+import { rowDots } from "../kernels/dots.js";
 import { ViewReader } from "../align/read-view.js";
 import type { TensorView } from "../align/view.js";
 

@@ -6,7 +6,7 @@
  * find; undoing Q brings the rows back. One-sided Jacobi SVD: fine up to a
  * few hundred dimensions, which is where it is used.
  */
-import { rowDots } from "./dots.js";
+import { rowDots } from "../kernels/dots.js";
 import type { Matrix } from "./matrix.js";
 
 /** Residual widths above this are not searched for rotations (Jacobi is O(d^3) per sweep). */

@@ -6,7 +6,7 @@
  * embeddings say the stream was rotated.
  */
 import { invertMatching, maximizeAssignment } from "./assignment.js";
-import { rowDots } from "./dots.js";
+import { rowDots } from "../kernels/dots.js";
 import { type Matrix, columnSubset } from "./matrix.js";
 import { procrustes } from "./procrustes.js";
 

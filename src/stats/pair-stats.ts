@@ -1,4 +1,4 @@
-import type { ShiftedSums } from "./kernel.js";
+import type { ShiftedSums } from "../kernels/kernel.js";
 
 /**
  * Exact statistics of an aligned tensor pair, streamed block by block:

@@ -24,7 +24,7 @@
  */
 import { normalTailLog10 } from "./pvalues.js";
 import { smallPermutationLog10p } from "./small-permutation.js";
-import { rowDots } from "../search/dots.js";
+import { rowDots } from "../kernels/dots.js";
 import { Scratch } from "../common/scratch.js";
 
 /** One test's working blocks, reused from test to test (a test is synchronous). */

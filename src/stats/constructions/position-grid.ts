@@ -7,7 +7,7 @@
  * of *one* grid coordinate: half the channels sin/cos(ω·h), the other half
  * sin/cos(ω·w) (MAE `get_2d_sincos_pos_embed`; 3D tables add the frame index).
  * Flattened to positions p = h·G_w + w, no channel is a sinusoid of p, so the
- * 1D recogniser (deterministic.ts) misses it, and two independent models
+ * 1D recogniser (sinusoid-table.ts) misses it, and two independent models
  * holding the same buffer look byte-identical. Recognised here when, for some
  * factorisation of the positions after up to 8 leading rows (class tokens,
  * registers), every channel is explained by a function of a single grid axis

@@ -1,0 +1,129 @@
+/**
+ * Stream one aligned pair from its two sources: the rows sampled-rows.ts
+ * chooses, read block by block (a few blocks in flight on the fast path) and
+ * fed to the pure accumulation in stats/pair-blocks.ts; and the same reads as
+ * byte ranges, for the sources' read-ahead (read-plan.ts).
+ */
+import type { AlignedPair } from "../align/align.js";
+import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "../align/read-view.js";
+import { MAX_PERMUTE_ELEMENTS, type TensorView, readsWhole } from "../align/view.js";
+import { PairKernel } from "../kernels/kernel.js";
+import { DECODABLE, bytesPerElement } from "../safetensors/dtypes.js";
+import type { ByteRange, WeightSource } from "../sources/types.js";
+import { type PairOutcome, PairBlocks } from "../stats/pair-blocks.js";
+import { type RowBlock, blocksOf, rowRanges } from "../stats/sampled-rows.js";
+
+export type { PairOutcome } from "../stats/pair-blocks.js";
+
+/** Blocks in flight per pair on the fast path (each up to BLOCK_ELEMENTS per side). */
+const DEFAULT_PREFETCH_DEPTH = 4;
+
+export interface PairOptions {
+  /** Blocks in flight (fast path). */
+  depth?: number;
+  /** Fraction of rows to read (1 = exact). */
+  fraction?: number;
+}
+
+/**
+ * The byte ranges comparePair will read for `pair`, per side, in the order it
+ * reads them (for the sources' read-ahead). Pairs that cannot be read (a dtype
+ * that does not decode, a transposed tensor over the in-memory cap) read nothing.
+ */
+export function pairReads(pair: AlignedPair, fraction: number): { candidate: ByteRange[]; reference: ByteRange[] } {
+  const a = pair.candidate;
+  const b = pair.reference;
+  const none = { candidate: [], reference: [] };
+  if (!DECODABLE.has(a.entry.dtype) || !DECODABLE.has(b.entry.dtype)) return none;
+  for (const v of [a, b]) if (v.transpose && v.storedRows * v.storedCols > MAX_TRANSPOSE_ELEMENTS) return none;
+  for (const v of [a, b]) if (v.axes && v.storedRows * v.storedCols > MAX_PERMUTE_ELEMENTS) return none;
+  const ranges = rowRanges(a.rows, a.cols, fraction, b.entry.name);
+  const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, a.cols)));
+  const blocks = blocksOf(ranges, step);
+  const side = (v: TensorView): ByteRange[] => {
+    const bpe = bytesPerElement(v.entry.dtype);
+    // A transposed or permuted view is read whole, once.
+    if (readsWhole(v)) return [{ file: v.entry.file, begin: v.entry.begin, end: v.entry.begin + v.storedRows * v.storedCols * bpe }];
+    return blocks.map(({ r0, r1 }) => {
+      const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
+      return { file: v.entry.file, begin, end: begin + (r1 - r0) * v.storedCols * bpe };
+    });
+  };
+  return { candidate: side(a), reference: side(b) };
+}
+
+/** Read `pair` (every row, or a sample of `options.fraction`) and return its statistics and sample. */
+export async function comparePair(
+  pair: AlignedPair,
+  candidate: WeightSource,
+  reference: WeightSource,
+  options: PairOptions = {},
+): Promise<PairOutcome> {
+  const depth = options.depth ?? DEFAULT_PREFETCH_DEPTH;
+  const cr = new ViewReader(candidate, pair.candidate);
+  const rr = new ViewReader(reference, pair.reference);
+  const { cols } = pair.candidate;
+  const ranges = rowRanges(pair.candidate.rows, cols, options.fraction ?? 1, pair.reference.entry.name);
+  const into = new PairBlocks(pair, ranges);
+  const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, cols)));
+  const blocks = blocksOf(ranges, step);
+  const a = pair.candidate;
+  const b = pair.reference;
+  if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
+    await streamPlain({ pair, candidate, reference, blocks, depth }, into);
+    return into.outcome();
+  }
+  // Other dtypes and layouts: decoded to Float32 rows, then summed by the same SIMD kernel as F32.
+  for (const block of blocks) {
+    const [fa, fb] = await Promise.all([cr.rows(block.r0, block.r1), rr.rows(block.r0, block.r1)]);
+    into.addDecoded(block, fa, fb);
+  }
+  cr.release();
+  rr.release();
+  return into.outcome();
+}
+
+/** What the fast path reads: both views' stored rows, block by block, `depth` blocks in flight. */
+interface PlainReads {
+  pair: AlignedPair;
+  candidate: WeightSource;
+  reference: WeightSource;
+  blocks: RowBlock[];
+  depth: number;
+}
+
+/** Fast path: file bytes straight into the SIMD kernel; only sampled values are decoded. */
+async function streamPlain(reads: PlainReads, into: PairBlocks): Promise<void> {
+  const { pair, candidate, reference, blocks, depth } = reads;
+  const a = pair.candidate;
+  const b = pair.reference;
+  const dtype = a.entry.dtype as "BF16" | "F32";
+  const bpe = bytesPerElement(dtype);
+  // Keep `depth` blocks in flight so transfers overlap the kernel (wall time ~ max, not sum).
+  const pending: Promise<[Uint8Array, Uint8Array]>[] = [];
+  let next = 0;
+  const issue = () => {
+    if (next >= blocks.length) return;
+    const block = blocks[next++]!;
+    const p = Promise.all([readRows(candidate, a, block, bpe), readRows(reference, b, block, bpe)]);
+    p.catch(() => undefined); // surfaced when awaited below
+    pending.push(p);
+  };
+  for (let i = 0; i < depth; i++) issue();
+  for (let i = 0; i < blocks.length; i++) {
+    const [ba, bb] = await pending.shift()!;
+    issue();
+    into.addRaw(blocks[i]!, dtype, ba, bb);
+  }
+}
+
+/** Whole stored rows in storage order: canonical row blocks are contiguous byte ranges. */
+function isPlain(v: TensorView): boolean {
+  return !readsWhole(v) && v.cols === v.storedCols;
+}
+
+/** Stored rows [r0, r1) of a plain view, as bytes. */
+function readRows(source: WeightSource, v: TensorView, { r0, r1 }: RowBlock, bpe: number): Promise<Uint8Array> {
+  const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
+  return source.read(v.entry.file, begin, begin + (r1 - r0) * v.cols * bpe);
+}
