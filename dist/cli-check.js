@@ -1677,50 +1677,6 @@ async function readFully(fh, out, offset, length, position) {
   }
 }
 
-// src/common/collect-garbage.ts
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
-
-// src/common/scratch.ts
-var MAX_ELEMENTS2 = 1 << 18;
-var all = [];
-var Scratch = class {
-  block = new Float64Array(0);
-  constructor() {
-    all.push(this);
-  }
-  /** `n` Float64 elements, with whatever the last use left in them. */
-  take(n2) {
-    if (n2 > MAX_ELEMENTS2) return new Float64Array(n2);
-    if (this.block.length < n2) this.block = new Float64Array(Math.min(MAX_ELEMENTS2, Math.max(n2, 2 * this.block.length)));
-    return this.block.subarray(0, n2);
-  }
-  release() {
-    this.block = new Float64Array(0);
-  }
-};
-function releaseScratch() {
-  for (const s of all) s.release();
-}
-
-// src/common/collect-garbage.ts
-var gc;
-var WORTH_BYTES = 32 << 20;
-function collectGarbage() {
-  if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
-  releaseScratch();
-  if (gc === void 0) {
-    try {
-      setFlagsFromString("--expose-gc");
-      const f = runInNewContext("gc");
-      gc = typeof f === "function" ? f : null;
-    } catch {
-      gc = null;
-    }
-  }
-  gc?.();
-}
-
 // src/safetensors/dtypes.ts
 var DTYPE_BITS = {
   BOOL: 8,
@@ -1901,6 +1857,337 @@ function erfc(x) {
   return x >= 0 ? r : 2 - r;
 }
 
+// src/search/fold-findings.ts
+var FLIPPED = "#transposed";
+function bestOrientation(results) {
+  const best = /* @__PURE__ */ new Map();
+  for (const d of results) {
+    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
+    const prev = best.get(key);
+    const flippedToo = prev !== void 0;
+    const pick = !prev || d.log10p < prev.log10p ? d : prev;
+    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
+    const transform = pick.candidate.endsWith(FLIPPED) ? pick.transform === "none" ? "transpose" : `transpose+${pick.transform}` : pick.transform;
+    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
+  }
+  return best;
+}
+function foldFindings(best, loaded, tensors, thresholds, summary) {
+  let found = 0;
+  const added = [];
+  for (const d of best.values()) {
+    const origin = loaded.idToPair.get(d.candidate);
+    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
+    const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
+    const directLog10p = existing?.permutation?.log10p ?? 0;
+    const stronger = !existing || d.log10p < directLog10p;
+    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
+    const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
+    base2.aligned = aligned;
+    if (!existing) {
+      base2.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
+      added.push(base2);
+    }
+    if (!stronger) continue;
+    if (significant) {
+      found++;
+      if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
+    }
+    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
+    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
+  }
+  return { count: found, added };
+}
+function unpairedResult(view, layer, reference) {
+  return {
+    candidate: view.entry.name,
+    reference,
+    elements: viewElements(view),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: "none",
+    layer,
+    role: "",
+    informative: true,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: view.entry.dtype, reference: "" }
+  };
+}
+
+// src/search/search-groups.ts
+var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
+var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
+var BASIS_ROLES = [
+  { re: /(^|\.)embed\.weight$/, residual: "cols" },
+  { re: /(^|\.)head\.weight$/, residual: "cols" },
+  { re: /(^|\.)(wpe|position_embeddings?|pos_embed)\.weight$/, residual: "cols" },
+  { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" }
+];
+var NORM_ROLE = /norm/;
+function shapeKey(v) {
+  return `${v.rows}x${v.cols}`;
+}
+function hiddenAxis(role, v, residualSize, conv1d) {
+  const bySize = hiddenBySize(v, residualSize);
+  if (bySize) return bySize;
+  const byRole = HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
+  return conv1d ? byRole === "rows" ? "cols" : "rows" : byRole;
+}
+function hiddenBySize(v, residualSize) {
+  if (residualSize === null || v.rows === v.cols) return null;
+  if (v.cols === residualSize) return "rows";
+  if (v.rows === residualSize) return "cols";
+  return null;
+}
+function storesConv1D(views, residualSize) {
+  let agree2 = 0;
+  let disagree = 0;
+  for (const { role, view } of views) {
+    const bySize = hiddenBySize(view, residualSize);
+    if (!bySize) continue;
+    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree2++;
+    else disagree++;
+  }
+  return disagree > agree2;
+}
+var basisResidual = (role) => BASIS_ROLES.find((x) => x.re.test(role)).residual;
+function selectPairs(comp, tensors) {
+  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
+  const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
+  const isBasis = (p) => basisPairs.some((b) => b.p === p);
+  const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  for (const u of comp.unmatchedEntries) openRoles.add(u.role);
+  const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
+  const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
+  return { basisPairs, groupPairs, normPairs };
+}
+function viewGroups(comp, groupPairs, referenceTensors) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const { p } of groupPairs) {
+    const key = `${p.role}|${shapeKey(p.candidate)}|${shapeKey(p.reference)}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { role: p.role, cand: /* @__PURE__ */ new Map(), refs: /* @__PURE__ */ new Map() };
+      groups.set(key, g);
+    }
+    g.cand.set(viewKey(p.candidate), { ...p.candidate, layer: p.layer, pairIndex: comp.pairs.indexOf(p) });
+    g.refs.set(viewKey(p.reference), { ...p.reference, layer: p.layer });
+  }
+  const kind = componentKind(comp.name);
+  const sameKind = (l) => kind === "language" || kind === "vision" || kind === "audio" || kind === "projector" ? l.kind === kind : true;
+  for (const g of groups.values()) {
+    const anyRef = g.refs.values().next().value;
+    const anyCand = g.cand.values().next().value;
+    if (isWhole(anyRef)) {
+      for (const l of referenceTensors) {
+        if (!sameKind(l) || l.role !== g.role) continue;
+        const v = viewLike(l.entry, anyRef);
+        if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
+      }
+    }
+    if (isWhole(anyCand)) {
+      for (const l of comp.unmatchedEntries) {
+        if (l.role !== g.role) continue;
+        const v = viewLike(l.entry, anyCand);
+        if (v.rows === anyCand.rows && v.cols === anyCand.cols) g.cand.set(viewKey(v), { ...v, layer: l.layer, pairIndex: null });
+      }
+    }
+  }
+  return groups;
+}
+var isWhole = (v) => v.rowStart === 0 && v.rows === (v.axes ? v.entry.shape[v.axes[0]] : v.transpose ? v.storedCols : v.storedRows);
+function searchElements(groups, basisPairs) {
+  let elements = 0;
+  for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
+  for (const b of basisPairs) elements += viewElements(b.p.candidate) + viewElements(b.p.reference);
+  return elements;
+}
+function unreadResults(unread, groups, tensors) {
+  const added = [];
+  for (const [name2, u] of unread) {
+    if (u.pairIndex !== null) {
+      tensors[u.pairIndex].error ??= u.message;
+      continue;
+    }
+    added.push({
+      ...unpairedResult(u.view, u.layer, ""),
+      candidate: name2,
+      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
+      error: u.message
+    });
+  }
+  return added;
+}
+async function stackNorms(pairs, cand, ref, load) {
+  if (pairs.length < 2) return null;
+  const dc = pairs[0].candidate.rows;
+  const dr = pairs[0].reference.rows;
+  const use = pairs.filter((p) => p.candidate.rows === dc && p.reference.rows === dr);
+  if (use.length < 2) return null;
+  const c = new Float32Array(use.length * dc);
+  const r = new Float32Array(use.length * dr);
+  for (let k = 0; k < use.length; k++) {
+    c.set((await load(cand, use[k].candidate)).data, k * dc);
+    r.set((await load(ref, use[k].reference)).data, k * dr);
+  }
+  return {
+    candidate: { rows: use.length, cols: dc, data: c },
+    reference: { rows: use.length, cols: dr, data: r },
+    residual: "cols",
+    signed: true,
+    center: true
+  };
+}
+
+// src/search/stream-groups.ts
+var FEATURES = { min: 64, max: 256 };
+var UNITS = 128;
+var ROW_CLASS = 16;
+var ALL_ROWS = 256;
+var TOKENS = { min: 128, max: 512 };
+function spread(n2, k, chunks) {
+  if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
+  const per = Math.max(1, Math.floor(k / chunks));
+  const out = [];
+  for (let c = 0; c < chunks && out.length < k; c++) {
+    const start = Math.floor(c * n2 / chunks);
+    for (let i = start; i < Math.min(n2, start + per) && out.length < k; i++) out.push(i);
+  }
+  return Int32Array.from(out);
+}
+function classRows(n2) {
+  if (n2 <= ALL_ROWS) return Int32Array.from({ length: n2 }, (_, i) => i);
+  return Int32Array.from({ length: Math.ceil(n2 / ROW_CLASS) }, (_, i) => i * ROW_CLASS);
+}
+function orientSquare(groups) {
+  const square = (v) => !v.axes && v.rowStart === 0 && v.storedRows === v.storedCols;
+  let transposed2 = 0;
+  let plain = 0;
+  for (const g of groups) for (const v of g.cand.values()) if (!v.axes && !square(v)) v.transpose ? transposed2++ : plain++;
+  const transpose2 = transposed2 > plain;
+  for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose2) g.cand.set(k, { ...v, transpose: transpose2, rows: v.cols, cols: v.rows });
+}
+function widths(basisPairs, groups) {
+  let width = null;
+  let candidateWidth = null;
+  for (const b of basisPairs) {
+    const onCols = basisResidual(b.p.role) === "cols";
+    width ??= onCols ? b.p.reference.cols : b.p.reference.rows;
+    candidateWidth ??= onCols ? b.p.candidate.cols : b.p.candidate.rows;
+  }
+  width ??= commonWidth(groups);
+  return { width, candidateWidth: candidateWidth ?? width };
+}
+var anEighth = (n2, bounds) => spread(n2, Math.min(bounds.max, Math.max(bounds.min, Math.ceil(n2 / 8))), 16);
+var featureDims = (width) => anEighth(width, FEATURES);
+var tokenRows = (c, r) => anEighth(Math.min(c.rows, r.rows), TOKENS);
+function commonWidth(groups) {
+  const votes = /* @__PURE__ */ new Map();
+  for (const g of groups) {
+    for (const v of g.refs.values()) {
+      votes.set(v.rows, (votes.get(v.rows) ?? 0) + 1);
+      votes.set(v.cols, (votes.get(v.cols) ?? 0) + 1);
+    }
+  }
+  return [...votes.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
+}
+function classify(viewGroupList, width, candidateWidth) {
+  const conv1d = storesConv1D(
+    viewGroupList.map((g) => ({ role: g.role, view: g.refs.values().next().value })),
+    width
+  );
+  const out = [];
+  for (const g of viewGroupList) {
+    const r = g.refs.values().next().value;
+    const c = g.cand.values().next().value;
+    const hidden = hiddenAxis(g.role, r, width, conv1d);
+    const refResidual = hidden === "rows" ? r.cols : r.rows;
+    const candResidual = hidden === "rows" ? c.cols : c.rows;
+    if (refResidual !== width || candResidual !== candidateWidth) continue;
+    out.push({ g, kind: hidden === "cols" ? "cols" : "rows" });
+  }
+  for (const x of out) {
+    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) continue;
+    const down = x.g.role.replace(/(gate|up)\.weight$/, "down.weight");
+    const c = x.g.cand.values().next().value;
+    const sib = out.find((y) => y.kind === "cols" && y.g.role === down && y.g.cand.values().next().value.cols === c.rows);
+    if (sib) Object.assign(x, { kind: "sibling", via: down });
+  }
+  const order = { cols: 0, rows: 1, sibling: 2 };
+  return out.sort((a, b) => order[a.kind] - order[b.kind]);
+}
+function candidateUnits(x, v) {
+  if (x.kind === "cols") return spread(v.cols, UNITS, 1);
+  if (x.kind === "sibling") return spread(v.rows, UNITS, 1);
+  return classRows(v.rows);
+}
+
+// src/search/stream-budget.ts
+var SIBLINGS_KEPT_BYTES = 64 << 20;
+var WHOLE_SEARCH_MAX_ELEMENTS = 4e6;
+function streamsSearch(comp, fraction) {
+  if (fraction < 1) return true;
+  let elements = 0;
+  for (const p of comp.pairs) if (p.candidate.entry.shape.length >= 2) elements += viewElements(p.candidate) + viewElements(p.reference);
+  return elements > WHOLE_SEARCH_MAX_ELEMENTS;
+}
+function plannedSearch(comp) {
+  const open3 = comp.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
+  const { basisPairs, groupPairs } = selectPairs(comp, open3);
+  if (groupPairs.length === 0) return null;
+  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
+  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
+  return { basisPairs, groups: classify(viewGroupList, width, candidateWidth), features: featureDims(width) };
+}
+function streamSearchBytes(comp) {
+  const planned = plannedSearch(comp);
+  if (!planned) return { candidate: 0, reference: 0 };
+  const { basisPairs, groups } = planned;
+  const features = planned.features.length;
+  const cost = (v, rows) => readsWhole(v) ? storedBytes(v) : rows * v.cols * bytesPerElement(v.entry.dtype);
+  let candidate = 0;
+  let reference = 0;
+  for (const b of basisPairs) {
+    if (basisResidual(b.p.role) !== "cols") continue;
+    const tokens = tokenRows(b.p.candidate, b.p.reference).length;
+    candidate += cost(b.p.candidate, tokens);
+    reference += cost(b.p.reference, tokens);
+  }
+  for (const x of groups) {
+    for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
+    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? 1.5 * UNITS : classRows(v.rows).length);
+  }
+  return { candidate, reference };
+}
+function streamSearchReferenceRanges(comp) {
+  const planned = plannedSearch(comp);
+  if (!planned) return [];
+  const { basisPairs, groups, features } = planned;
+  const out = [];
+  const rowsOf = (v, rows) => {
+    if (readsWhole(v)) return;
+    for (const r of rows) out.push(storedRowRange(v, r, r + 1));
+  };
+  for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
+  const siblings = [];
+  for (const x of groups) {
+    if (x.kind === "sibling") siblings.push(...x.g.refs.values());
+    else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
+  }
+  if (siblings.reduce((sum, v) => sum + storedBytes(v), 0) <= SIBLINGS_KEPT_BYTES) {
+    for (const v of siblings) if (!readsWhole(v)) out.push(storedRowRange(v, 0, v.rows));
+  }
+  return out;
+}
+var storedBytes = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
+function storedRowRange(v, r0, r1) {
+  const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
+  return { file: v.entry.file, begin: v.entry.begin + (v.rowStart + r0) * bytes, end: v.entry.begin + (v.rowStart + r1) * bytes };
+}
+
 // src/stats/pair-stats.ts
 var PairAccumulator = class {
   n = 0;
@@ -2079,24 +2366,10 @@ function relativeSquaredDifference(a, b) {
   return n2 > 0 ? d / n2 : Infinity;
 }
 
-// src/search/hungarian-wasm.ts
+// src/kernels/hungarian-wasm.ts
 var HUNGARIAN_WASM_BASE64 = "AGFzbQEAAAABDgFgCn9/f39/f39/f38AAwIBAAUDAQABBxYCBm1lbW9yeQIACWh1bmdhcmlhbgAACt4FAdsFBAl/BHwCfw57RAAAAAAAAPB//RQhHUEBIQoCQANAIAogAEsNASAIIAo2AgBBACEMQQAhCwNAIAUgC0EDdGpEAAAAAAAA8H85AwAgBiALQQN0akIANwMAIAtBAWohCyALIAFNDQALIAYgAUEBakEDdGpCfzcDAEEAIRBEAAAAAAAAAAAhFANAIAYgDEEDdGpCfzcDACAJIBBBAnRqIAw2AgAgEEEBaiEQIAggDEECdGooAgAhDiACIA5BAWsgAWxBA3RqQQhrIREgAyAOQQN0aisDAP0UIRogFP0UIRkgDK39EiEb/QwBAAAAAAAAAAIAAAAAAAAAIRwgHSEe/QwAAAAAAAAAAAAAAAAAAAAAIR9BASELA0AgC0EDdCESIAYgEmr9AAQAISAgBSASav0ABAAhISAhIBn98QEhIiARIBJq/QAEAP3tASAa/fEBIAQgEmr9AAQA/fEBISMgIyAi/UkhJCAjICIgJP1SISIgBSASaiAhICIgIP1S/QsEACAHIBJqIBsgByASav0ABAAgJCAg/U/9Uv0LBAAgHSAiICD9UiElICUgHv1JISYgJSAeICb9UiEeIBwgHyAm/VIhHyAc/QwCAAAAAAAAAAIAAAAAAAAA/c4BIRwgC0ECaiELIAsgAU0NAAsgHv0hACEVIB79IQEhFiAf/R0ApyEXIB/9HQGnIRggFiAVYyAWIBVhIBggF0lxcgRAIBYhEyAYIQ0FIBUhEyAXIQ0LQQAhDwNAIAkgD0ECdGooAgAhCyADIAggC0ECdGooAgBBA3RqIRIgEiASKwMAIBOgOQMAIAQgC0EDdGohEiASIBIrAwAgE6E5AwAgD0EBaiEPIA8gEEkNAAsgEyEUIA0hDCAIIAxBAnRqKAIAQQBHDQALA0AgByAMQQN0aikDAKchDSAIIAxBAnRqIAggDUECdGooAgA2AgAgDSEMIAxBAEcNAAsgCkEBaiEKDAALCws=";
 
-// src/search/assignment.ts
-var EXACT_LIMIT = 1500;
-function maximizeAssignment(score, n2, m) {
-  if (n2 === 0) return new Int32Array(0);
-  if (n2 > m) throw new Error(`assignment needs rows <= columns (${n2} > ${m})`);
-  if (n2 > EXACT_LIMIT) return greedy(score, n2, m);
-  return n2 * m <= WASM_MAX_CELLS ? hungarianWasm(score, n2, m) : hungarian(score, n2, m);
-}
-function invertMatching(a, n2) {
-  const out = new Int32Array(n2).fill(-1);
-  a.forEach((j, i) => {
-    if (j >= 0) out[j] = i;
-  });
-  return out;
-}
+// src/kernels/hungarian.ts
 var WASM_MAX_CELLS = 4 << 20;
 var wasm = null;
 function hungarianWasm(score, n2, m) {
@@ -2123,6 +2396,22 @@ function hungarianWasm(score, n2, m) {
   const p = new Int32Array(mem.buffer, pp, m + 1);
   const out = new Int32Array(n2).fill(-1);
   for (let j = 1; j <= m; j++) if (p[j] > 0) out[p[j] - 1] = j - 1;
+  return out;
+}
+
+// src/search/assignment.ts
+var EXACT_LIMIT = 1500;
+function maximizeAssignment(score, n2, m) {
+  if (n2 === 0) return new Int32Array(0);
+  if (n2 > m) throw new Error(`assignment needs rows <= columns (${n2} > ${m})`);
+  if (n2 > EXACT_LIMIT) return greedy(score, n2, m);
+  return n2 * m <= WASM_MAX_CELLS ? hungarianWasm(score, n2, m) : hungarian(score, n2, m);
+}
+function invertMatching(a, n2) {
+  const out = new Int32Array(n2).fill(-1);
+  a.forEach((j, i) => {
+    if (j >= 0) out[j] = i;
+  });
   return out;
 }
 function hungarian(score, n2, m) {
@@ -2214,10 +2503,32 @@ function greedy(score, n2, m) {
   return out;
 }
 
-// src/search/dots-wasm.ts
+// src/common/scratch.ts
+var MAX_ELEMENTS2 = 1 << 18;
+var all = [];
+var Scratch = class {
+  block = new Float64Array(0);
+  constructor() {
+    all.push(this);
+  }
+  /** `n` Float64 elements, with whatever the last use left in them. */
+  take(n2) {
+    if (n2 > MAX_ELEMENTS2) return new Float64Array(n2);
+    if (this.block.length < n2) this.block = new Float64Array(Math.min(MAX_ELEMENTS2, Math.max(n2, 2 * this.block.length)));
+    return this.block.subarray(0, n2);
+  }
+  release() {
+    this.block = new Float64Array(0);
+  }
+};
+function releaseScratch() {
+  for (const s of all) s.release();
+}
+
+// src/kernels/dots-wasm.ts
 var DOTS_WASM_BASE64 = "AGFzbQEAAAABCgFgBn9/f39/fwADAgEABQMBAAEHEQIGbWVtb3J5AgAEZG90cwAACq0EAaoEAgh/C3sgBEUEQA8LIARBBXQhDCADQQV0IQ0CQANAIAYgAU8NAUEAIQcCQANAIAcgA08NASAAIAYgDGxqIQggCCAMaiEKIAIgByAMbGohCf0MAAAAAAAAAAAAAAAAAAAAACER/QwAAAAAAAAAAAAAAAAAAAAAIRL9DAAAAAAAAAAAAAAAAAAAAAAhE/0MAAAAAAAAAAAAAAAAAAAAACEU/QwAAAAAAAAAAAAAAAAAAAAAIRX9DAAAAAAAAAAAAAAAAAAAAAAhFv0MAAAAAAAAAAAAAAAAAAAAACEX/QwAAAAAAAAAAAAAAAAAAAAAIRgDQCAJ/QAEACEPIAn9AAQQIRAgCCsDAP0UIQ4gESAOIA/98gH98AEhESASIA4gEP3yAf3wASESIAgrAwj9FCEOIBMgDiAP/fIB/fABIRMgFCAOIBD98gH98AEhFCAIKwMQ/RQhDiAVIA4gD/3yAf3wASEVIBYgDiAQ/fIB/fABIRYgCCsDGP0UIQ4gFyAOIA/98gH98AEhFyAYIA4gEP3yAf3wASEYIAhBIGohCCAJQSBqIQkgCCAKSQ0ACyAFIAZBAnQgDWwgB0EFdGpqIQsgCyAR/QsEACALIBL9CwQQIAsgDWohCyALIBP9CwQAIAsgFP0LBBAgCyANaiELIAsgFf0LBAAgCyAW/QsEECALIA1qIQsgCyAX/QsEACALIBj9CwQQIAdBAWohBwwACwsgBkEBaiEGDAALCws=";
 
-// src/search/dots.ts
+// src/kernels/dots.ts
 var CHUNK_BYTES = 2 << 20;
 var A_ROWS_MAX = 256;
 var B_ROWS_MAX = 1024;
@@ -3176,64 +3487,252 @@ function combineLooks(looks, transforms, floors) {
   });
 }
 
-// src/search/fold-findings.ts
-var FLIPPED = "#transposed";
-function bestOrientation(results) {
-  const best = /* @__PURE__ */ new Map();
-  for (const d of results) {
-    const key = d.candidate.endsWith(FLIPPED) ? d.candidate.slice(0, -FLIPPED.length) : d.candidate;
-    const prev = best.get(key);
-    const flippedToo = prev !== void 0;
-    const pick = !prev || d.log10p < prev.log10p ? d : prev;
-    const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
-    const transform = pick.candidate.endsWith(FLIPPED) ? pick.transform === "none" ? "transpose" : `transpose+${pick.transform}` : pick.transform;
-    best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
-  }
-  return best;
-}
-function foldFindings(best, loaded, tensors, thresholds, summary) {
-  let found = 0;
-  const added = [];
-  for (const d of best.values()) {
-    const origin = loaded.idToPair.get(d.candidate);
-    const existing = origin.pairIndex !== null ? tensors[origin.pairIndex] : null;
-    const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
-    const directLog10p = existing?.permutation?.log10p ?? 0;
-    const stronger = !existing || d.log10p < directLog10p;
-    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
-    const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
-    base2.aligned = aligned;
-    if (!existing) {
-      base2.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
-      added.push(base2);
+// src/common/collect-garbage.ts
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+var gc;
+var WORTH_BYTES = 32 << 20;
+function collectGarbage() {
+  if (process.memoryUsage().arrayBuffers < WORTH_BYTES) return;
+  releaseScratch();
+  if (gc === void 0) {
+    try {
+      setFlagsFromString("--expose-gc");
+      const f = runInNewContext("gc");
+      gc = typeof f === "function" ? f : null;
+    } catch {
+      gc = null;
     }
-    if (!stronger) continue;
-    if (significant) {
-      found++;
-      if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
-    }
-    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
-    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
   }
-  return { count: found, added };
+  gc?.();
 }
-function unpairedResult(view, layer, reference) {
-  return {
-    candidate: view.entry.name,
-    reference,
-    elements: viewElements(view),
-    cosine: null,
-    pearson: null,
-    z: null,
-    identical: false,
-    transform: "none",
-    layer,
-    role: "",
-    informative: true,
-    standsOut: false,
-    null: null,
-    dtype: { candidate: view.entry.dtype, reference: "" }
-  };
+
+// src/search/gram-look.ts
+var GRAM_ROWS = 256;
+var GRAM_ROLES = /(^|\.)(v|gate|up)\.weight$/;
+var ROTATION_GRAM_MIN = 0.5;
+function tokenGramAgreement(basis) {
+  const block = basis.blocks.find((b2) => !b2.signed && b2.residual === "cols");
+  if (!block) return 0;
+  const k = Math.min(256, block.candidate.rows, block.reference.rows);
+  if (k < 16) return 0;
+  const gc2 = rowDots(block.candidate.data, k, block.candidate.data, k, block.candidate.cols);
+  const gr = rowDots(block.reference.data, k, block.reference.data, k, block.reference.cols);
+  const a = new Float32Array(k * (k - 1) / 2);
+  const b = new Float32Array(a.length);
+  let at = 0;
+  for (let i = 0; i < k; i++) {
+    for (let j = i + 1; j < k; j++) {
+      a[at] = gc2[i * k + j];
+      b[at++] = gr[i * k + j];
+    }
+  }
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  return acc.result().pearson ?? 0;
+}
+async function gramLook(groups, reader) {
+  const results = [];
+  for (const x of groups) {
+    if (x.kind === "cols" || !GRAM_ROLES.test(x.g.role)) continue;
+    for (const [key, v] of x.g.cand) {
+      const refView = [...x.g.refs.values()].find((r2) => r2.layer === v.layer);
+      if (!refView || refView.rows !== v.rows) continue;
+      const rows = spread(v.rows, GRAM_ROWS, 16);
+      collectGarbage();
+      const [c, r] = await Promise.all([reader.candidateRows(v, rows), reader.referenceRows(refView, rows)]);
+      if (!c || !r) continue;
+      const fc = anchorFeatures(c);
+      const fr = anchorFeatures(r);
+      const test = permutationTest(fc.data, fr.data, fc.rows, fc.cols, "rows");
+      if (!test) continue;
+      results.push({
+        candidate: key,
+        reference: refView.entry.name,
+        pearson: test.effect,
+        cosine: test.effect,
+        log10p: test.log10p,
+        z: test.z,
+        effect: test.effect,
+        null: { mean: 0, sd: 0, n: 0 },
+        transform: "residual-rotated-gram",
+        elements: viewElements(v)
+      });
+    }
+  }
+  return results;
+}
+function anchorFeatures(m) {
+  const anchors = [];
+  const units = [];
+  for (let i = 0; i < m.rows; i++) (i % 4 === 0 ? anchors : units).push(i);
+  const a = pickRows(m, Int32Array.from(anchors));
+  const u = pickRows(m, Int32Array.from(units));
+  return { rows: units.length, cols: anchors.length, data: Float32Array.from(rowDots(u.data, u.rows, a.data, a.rows, m.cols)) };
+}
+
+// src/search/layer-looks.ts
+var SCORE_FEATURES = 64;
+async function searchLooks(groups, looks, reader, say) {
+  const selector = await selectorSketches(groups, reader);
+  const chosen = [];
+  for (let i = 0; i < looks.length; i++) chosen.push(looks[i].hadamard ? /* @__PURE__ */ new Map() : await chooseLayers2(selector, looks[i], reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
+  const results = looks.map(() => []);
+  const { held } = splitFeatures(reader.features.length, reader.features.length);
+  const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
+  const jobs = looks.flatMap((_, i) => layers.map((layer) => ({ i, layer, want: chosen[i].has(layer) ? chosen[i].get(layer) : layer })));
+  jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
+  let current;
+  let done = 0;
+  for (const job of jobs) {
+    if (job.want !== current) {
+      reader.dropReferenceSketches();
+      collectGarbage();
+    }
+    current = job.want;
+    say(`${++done}/${jobs.length} layer looks: matching units`);
+    const at = { look: looks[job.i], reader, held, viaMatch: /* @__PURE__ */ new Map() };
+    for (const x of groups) {
+      for (const [key, v] of x.g.cand) {
+        if (v.layer !== job.layer) continue;
+        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
+        if (!refView) continue;
+        const result = await judge(at, { x, key, v, refView });
+        if (result) results[job.i].push(result);
+      }
+    }
+  }
+  return results;
+}
+async function judge(at, p) {
+  const { look } = at;
+  const { x, key, v, refView } = p;
+  const base2 = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
+  const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
+  const residual = look.hadamard ? [`residual-rotated-hadamard-${look.hadamard}`] : look.transform ? ["residual-permuted"] : [];
+  if (look.hadamard) return judgeHadamard(at, p, base2, [...shift, ...residual]);
+  if (x.kind === "sibling") return judgeSibling(at, p, base2, [...shift, ...residual]);
+  return judgeMatched(at, p, base2, [...shift, ...residual]);
+}
+async function judgeHadamard(at, p, base2, transforms) {
+  const { look, reader } = at;
+  const { x, v, refView } = p;
+  if (x.kind === "cols") return null;
+  const units = classRows(v.rows);
+  const [c, r] = await Promise.all([reader.candidateHadamard(v, look, units), reader.reference(refView, look.hadamard === "reference" ? "rows-hadamard" : "rows", units)]);
+  if (!c || !r) return null;
+  const match = matchRows(c, r, 0);
+  const { test, pearson: pearson2, cosine } = match.heldOut();
+  if (match.identityFraction < 0.9) transforms.push("permuted-rows");
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") };
+}
+async function judgeSibling(at, p, base2, transforms) {
+  const { look, reader, held, viaMatch } = at;
+  const { x, v, refView } = p;
+  const via = viaMatch.get(`${v.layer}|${x.via}`);
+  if (!via) return null;
+  const units = via.units.filter((u) => via.match.perm[u] >= 0);
+  const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units)), reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]))]);
+  if (!c || !r) return null;
+  const rowSign = Int8Array.from(units, (u) => via.match.signs[u]);
+  const identity = Int32Array.from({ length: units.length }, (_, i) => i);
+  const { test, pearson: pearson2, cosine } = heldOutTest(c, r, identity, rowSign, held);
+  const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted].join("+") || "none" };
+}
+async function judgeMatched(at, p, base2, transforms) {
+  const { look, reader, viaMatch } = at;
+  const { x, v, refView } = p;
+  const units = candidateUnits(x, v);
+  const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, units), reader.reference(refView, x.kind)]);
+  if (!c || !r) return null;
+  const match = matchRows(c, r, 0);
+  if (x.kind === "cols") {
+    const perm = new Int32Array(v.cols).fill(-1);
+    const signs = new Int8Array(v.cols);
+    units.forEach((u, k) => {
+      perm[u] = match.perm[k];
+      signs[u] = match.signs[k];
+    });
+    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
+  }
+  const { test, pearson: pearson2, cosine } = match.heldOut();
+  if (match.identityFraction < 0.9) transforms.push("permuted-rows");
+  if (match.flipped > 0.1 && match.flipped < 0.9) transforms.push("sign-flips");
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
+}
+async function selectorSketches(groups, reader) {
+  const rowGroups = groups.filter((x) => x.kind === "rows");
+  if (rowGroups.length === 0) return null;
+  const size = (x) => x.g.refs.values().next().value.rows;
+  const group = rowGroups.reduce((a, b) => size(b) < size(a) ? b : a);
+  const refs = [];
+  for (const r of group.g.refs.values()) {
+    const m = await reader.reference(r, "rows", void 0, true);
+    if (m) refs.push({ layer: r.layer, m });
+  }
+  return { group, refs };
+}
+async function chooseLayers2(selector, look, reader, say) {
+  const chosen = /* @__PURE__ */ new Map();
+  if (!selector) return chosen;
+  const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
+  say(`choosing layers (${selector.group.g.role}: ${selector.group.g.cand.size} candidate x ${selector.refs.length} reference layers)`);
+  for (const v of selector.group.g.cand.values()) {
+    const c = await reader.candidate(v, "rows", look, classRows(v.rows));
+    if (!c) continue;
+    let best = v.layer;
+    let bestScore = -Infinity;
+    for (const r of selector.refs) {
+      const score = meanBestCos(c, r.m, choose);
+      if (score > bestScore + 1e-12 || Math.abs(score - bestScore) <= 1e-12 && r.layer === v.layer) {
+        best = r.layer;
+        bestScore = score;
+      }
+    }
+    chosen.set(v.layer, best);
+  }
+  return chosen;
+}
+var BEST_COS = new Scratch();
+function meanBestCos(c, r, cols) {
+  const cos = rowCosines(c, r, cols, BEST_COS.take(c.rows * r.rows));
+  let total = 0;
+  const m = r.rows;
+  for (let i = 0; i < c.rows; i++) {
+    let b = 0;
+    for (let k = i * m, end = k + m; k < end; k++) {
+      const v = cos[k];
+      if (v > b) b = v;
+      else if (-v > b) b = -v;
+    }
+    total += b;
+  }
+  return total / Math.max(1, c.rows);
+}
+
+// src/search/hadamard.ts
+function fwht(x, off, n2) {
+  for (let h = 1; h < n2; h <<= 1) {
+    for (let i = off; i < off + n2; i += h << 1) {
+      for (let j = i; j < i + h; j++) {
+        const a = x[j];
+        const b = x[j + h];
+        x[j] = a + b;
+        x[j + h] = a - b;
+      }
+    }
+  }
+}
+function hadamardRows(m, inPlace = false) {
+  const d = m.cols;
+  const out = inPlace ? m.data : new Float32Array(m.data);
+  const scale = 1 / Math.sqrt(d);
+  for (let r = 0; r < m.rows; r++) {
+    fwht(out, r * d, d);
+    for (let k = r * d; k < (r + 1) * d; k++) out[k] *= scale;
+  }
+  return { rows: m.rows, cols: d, data: out };
 }
 
 // src/common/pool.ts
@@ -3300,181 +3799,10 @@ async function readRowSet(source, view, rows, options = {}) {
   return result();
 }
 
-// src/search/hadamard.ts
-function fwht(x, off, n2) {
-  for (let h = 1; h < n2; h <<= 1) {
-    for (let i = off; i < off + n2; i += h << 1) {
-      for (let j = i; j < i + h; j++) {
-        const a = x[j];
-        const b = x[j + h];
-        x[j] = a + b;
-        x[j + h] = a - b;
-      }
-    }
-  }
-}
-function hadamardRows(m, inPlace = false) {
-  const d = m.cols;
-  const out = inPlace ? m.data : new Float32Array(m.data);
-  const scale = 1 / Math.sqrt(d);
-  for (let r = 0; r < m.rows; r++) {
-    fwht(out, r * d, d);
-    for (let k = r * d; k < (r + 1) * d; k++) out[k] *= scale;
-  }
-  return { rows: m.rows, cols: d, data: out };
-}
-
-// src/search/search-groups.ts
-var HIDDEN_ON_COLS = /(^|\.)(o|down)\.weight$/;
-var SKIP_ROLES = /(^|\.)(embed|head)\.weight$/;
-var BASIS_ROLES = [
-  { re: /(^|\.)embed\.weight$/, residual: "cols" },
-  { re: /(^|\.)head\.weight$/, residual: "cols" },
-  { re: /(^|\.)(wpe|position_embeddings?|pos_embed)\.weight$/, residual: "cols" },
-  { re: /(^|\.)patch_embed\.proj\.weight$/, residual: "rows" }
-];
-var NORM_ROLE = /norm/;
-function shapeKey(v) {
-  return `${v.rows}x${v.cols}`;
-}
-function hiddenAxis(role, v, residualSize, conv1d) {
-  const bySize = hiddenBySize(v, residualSize);
-  if (bySize) return bySize;
-  const byRole = HIDDEN_ON_COLS.test(role) ? "cols" : "rows";
-  return conv1d ? byRole === "rows" ? "cols" : "rows" : byRole;
-}
-function hiddenBySize(v, residualSize) {
-  if (residualSize === null || v.rows === v.cols) return null;
-  if (v.cols === residualSize) return "rows";
-  if (v.rows === residualSize) return "cols";
-  return null;
-}
-function storesConv1D(views, residualSize) {
-  let agree2 = 0;
-  let disagree = 0;
-  for (const { role, view } of views) {
-    const bySize = hiddenBySize(view, residualSize);
-    if (!bySize) continue;
-    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree2++;
-    else disagree++;
-  }
-  return disagree > agree2;
-}
-var basisResidual = (role) => BASIS_ROLES.find((x) => x.re.test(role)).residual;
-function selectPairs(comp, tensors) {
-  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
-  const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
-  const isBasis = (p) => basisPairs.some((b) => b.p === p);
-  const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
-  for (const u of comp.unmatchedEntries) openRoles.add(u.role);
-  const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
-  const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
-  return { basisPairs, groupPairs, normPairs };
-}
-function viewGroups(comp, groupPairs, referenceTensors) {
-  const groups = /* @__PURE__ */ new Map();
-  for (const { p } of groupPairs) {
-    const key = `${p.role}|${shapeKey(p.candidate)}|${shapeKey(p.reference)}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = { role: p.role, cand: /* @__PURE__ */ new Map(), refs: /* @__PURE__ */ new Map() };
-      groups.set(key, g);
-    }
-    g.cand.set(viewKey(p.candidate), { ...p.candidate, layer: p.layer, pairIndex: comp.pairs.indexOf(p) });
-    g.refs.set(viewKey(p.reference), { ...p.reference, layer: p.layer });
-  }
-  const kind = componentKind(comp.name);
-  const sameKind = (l) => kind === "language" || kind === "vision" || kind === "audio" || kind === "projector" ? l.kind === kind : true;
-  for (const g of groups.values()) {
-    const anyRef = g.refs.values().next().value;
-    const anyCand = g.cand.values().next().value;
-    if (isWhole(anyRef)) {
-      for (const l of referenceTensors) {
-        if (!sameKind(l) || l.role !== g.role) continue;
-        const v = viewLike(l.entry, anyRef);
-        if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
-      }
-    }
-    if (isWhole(anyCand)) {
-      for (const l of comp.unmatchedEntries) {
-        if (l.role !== g.role) continue;
-        const v = viewLike(l.entry, anyCand);
-        if (v.rows === anyCand.rows && v.cols === anyCand.cols) g.cand.set(viewKey(v), { ...v, layer: l.layer, pairIndex: null });
-      }
-    }
-  }
-  return groups;
-}
-var isWhole = (v) => v.rowStart === 0 && v.rows === (v.axes ? v.entry.shape[v.axes[0]] : v.transpose ? v.storedCols : v.storedRows);
-function searchElements(groups, basisPairs) {
-  let elements = 0;
-  for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
-  for (const b of basisPairs) elements += viewElements(b.p.candidate) + viewElements(b.p.reference);
-  return elements;
-}
-function unreadResults(unread, groups, tensors) {
-  const added = [];
-  for (const [name2, u] of unread) {
-    if (u.pairIndex !== null) {
-      tensors[u.pairIndex].error ??= u.message;
-      continue;
-    }
-    added.push({
-      ...unpairedResult(u.view, u.layer, ""),
-      candidate: name2,
-      role: [...groups.values()].find((g) => g.cand.has(viewKey(u.view)))?.role ?? "",
-      error: u.message
-    });
-  }
-  return added;
-}
-async function stackNorms(pairs, cand, ref, load) {
-  if (pairs.length < 2) return null;
-  const dc = pairs[0].candidate.rows;
-  const dr = pairs[0].reference.rows;
-  const use = pairs.filter((p) => p.candidate.rows === dc && p.reference.rows === dr);
-  if (use.length < 2) return null;
-  const c = new Float32Array(use.length * dc);
-  const r = new Float32Array(use.length * dr);
-  for (let k = 0; k < use.length; k++) {
-    c.set((await load(cand, use[k].candidate)).data, k * dc);
-    r.set((await load(ref, use[k].reference)).data, k * dr);
-  }
-  return {
-    candidate: { rows: use.length, cols: dc, data: c },
-    reference: { rows: use.length, cols: dr, data: r },
-    residual: "cols",
-    signed: true,
-    center: true
-  };
-}
-
-// src/search/stream-search.ts
-var FEATURES = { min: 64, max: 256 };
-var UNITS = 128;
-var ROW_CLASS = 16;
-var ALL_ROWS = 256;
-var TOKENS = { min: 128, max: 512 };
-var SIBLINGS_KEPT_BYTES = 64 << 20;
-var SCORE_FEATURES = 64;
-var REFERENCE_SKETCH_BYTES = 48 << 20;
+// src/search/residual-looks.ts
 function lookName(l) {
   if (l.hadamard) return `Hadamard on the ${l.hadamard}'s side`;
   return l.transform ? "recovered permutation" : "as stored";
-}
-function spread(n2, k, chunks) {
-  if (n2 <= k) return Int32Array.from({ length: n2 }, (_, i) => i);
-  const per = Math.max(1, Math.floor(k / chunks));
-  const out = [];
-  for (let c = 0; c < chunks && out.length < k; c++) {
-    const start = Math.floor(c * n2 / chunks);
-    for (let i = start; i < Math.min(n2, start + per) && out.length < k; i++) out.push(i);
-  }
-  return Int32Array.from(out);
-}
-function classRows(n2) {
-  if (n2 <= ALL_ROWS) return Int32Array.from({ length: n2 }, (_, i) => i);
-  return Int32Array.from({ length: Math.ceil(n2 / ROW_CLASS) }, (_, i) => i * ROW_CLASS);
 }
 function looksFor(map, features, candidateWidth) {
   const asStored = {
@@ -3495,68 +3823,6 @@ function permutationLook(map, features) {
   const dims = Int32Array.from(features, (r) => inverse[r]);
   const sign = Float32Array.from(dims, (c) => c >= 0 ? map.sign[c] : 1);
   return { transform: { kind: "permutation", map }, dims, sign };
-}
-var GRAM_ROWS = 256;
-var GRAM_ROLES = /(^|\.)(v|gate|up)\.weight$/;
-var ROTATION_GRAM_MIN = 0.5;
-function tokenGramAgreement(basis) {
-  const block = basis.blocks.find((b2) => !b2.signed && b2.residual === "cols");
-  if (!block) return 0;
-  const k = Math.min(256, block.candidate.rows, block.reference.rows);
-  if (k < 16) return 0;
-  const gc2 = rowDots(block.candidate.data, k, block.candidate.data, k, block.candidate.cols);
-  const gr = rowDots(block.reference.data, k, block.reference.data, k, block.reference.cols);
-  const a = new Float32Array(k * (k - 1) / 2);
-  const b = new Float32Array(a.length);
-  let at = 0;
-  for (let i = 0; i < k; i++) {
-    for (let j = i + 1; j < k; j++) {
-      a[at] = gc2[i * k + j];
-      b[at++] = gr[i * k + j];
-    }
-  }
-  const acc = new PairAccumulator();
-  acc.add(a, b);
-  return acc.result().pearson ?? 0;
-}
-async function gramLook(groups, reader) {
-  const results = [];
-  for (const x of groups) {
-    if (x.kind === "cols" || !GRAM_ROLES.test(x.g.role)) continue;
-    for (const [key, v] of x.g.cand) {
-      const refView = [...x.g.refs.values()].find((r2) => r2.layer === v.layer);
-      if (!refView || refView.rows !== v.rows) continue;
-      const rows = spread(v.rows, GRAM_ROWS, 16);
-      collectGarbage();
-      const [c, r] = await Promise.all([reader.candidateRows(v, rows), reader.referenceRows(refView, rows)]);
-      if (!c || !r) continue;
-      const fc = anchorFeatures(c);
-      const fr = anchorFeatures(r);
-      const test = permutationTest(fc.data, fr.data, fc.rows, fc.cols, "rows");
-      if (!test) continue;
-      results.push({
-        candidate: key,
-        reference: refView.entry.name,
-        pearson: test.effect,
-        cosine: test.effect,
-        log10p: test.log10p,
-        z: test.z,
-        effect: test.effect,
-        null: { mean: 0, sd: 0, n: 0 },
-        transform: "residual-rotated-gram",
-        elements: viewElements(v)
-      });
-    }
-  }
-  return results;
-}
-function anchorFeatures(m) {
-  const anchors = [];
-  const units = [];
-  for (let i = 0; i < m.rows; i++) (i % 4 === 0 ? anchors : units).push(i);
-  const a = pickRows(m, Int32Array.from(anchors));
-  const u = pickRows(m, Int32Array.from(units));
-  return { rows: units.length, cols: anchors.length, data: Float32Array.from(rowDots(u.data, u.rows, a.data, a.rows, m.cols)) };
 }
 var HADAMARD_TOKENS = 256;
 var HADAMARD_MIN_QUALITY = 0.6;
@@ -3581,178 +3847,6 @@ function hadamardLooks(basis, main2, features) {
     if (map && map.quality >= HADAMARD_MIN_QUALITY) looks.push({ ...permutationLook(map, features), hadamard: side });
   }
   return looks;
-}
-async function streamSearch(comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress) {
-  const summary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const { basisPairs, normPairs } = selected;
-  const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
-  orientSquare([...viewGroupsByKey.values()]);
-  const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
-  if (groups.length === 0) {
-    summary.note = "no matrix reads or writes the residual stream: nothing the streamed search can test";
-    return { summary, added: [] };
-  }
-  const say = (m) => progress?.(`alignment search in ${comp.name}: ${m}`);
-  say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
-  const features = featureDims(width);
-  collectGarbage();
-  const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => {
-    const main2 = basis ? residualMap(basis) : null;
-    const gram2 = basis !== null && !(main2 && isClean(main2)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
-    return { map: main2, looks: [...looksFor(main2, features, candidateWidth), ...basis ? hadamardLooks(basis, main2, features) : []], gram: gram2 };
-  });
-  collectGarbage();
-  const reader = new SketchReader(cand, ref, features);
-  const runs = await searchLooks(groups, looks, reader, say);
-  const transforms = looks.map((l) => l.transform);
-  const floors = looks.map((l) => l.transform ? FUNCTIONAL_FLOOR.permutation : FUNCTIONAL_FLOOR.asStored);
-  if (gram) {
-    reader.dropReferenceSketches();
-    collectGarbage();
-    say("rotation-invariant look: unit Gram matrices of v, gate and up");
-    runs.push(await gramLook(groups, reader));
-    transforms.push(null);
-    floors.push(0);
-  }
-  const results = combineLooks(runs, transforms, floors);
-  summary.ran = true;
-  summary.residualMatchQuality = map ? map.quality : null;
-  const idToPair = /* @__PURE__ */ new Map();
-  const roleGroups = [];
-  for (const { g } of groups) {
-    const empty = { rows: 0, cols: 0, data: new Float32Array(0) };
-    roleGroups.push({ role: g.role, hidden: "rows", candidate: [...g.cand.keys()].map((k) => ({ name: k, layer: g.cand.get(k).layer, m: empty })), reference: [] });
-    for (const [k, v] of g.cand) idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
-  }
-  const best = bestOrientation(results);
-  const found = foldFindings(best, { roleGroups, idToPair }, tensors, thresholds, summary);
-  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
-  const parts = [
-    found.count ? `the streamed alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(best.size, "matrix", "matrices")} searched)` : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(best.size, "matrix", "matrices")}`,
-    `${features.length} of ${width} residual dimensions and up to ${UNITS} units per matrix read`,
-    `residual looks: ${[...looks.map(lookName), ...gram ? ["rotation-invariant (v, gate, up)"] : []].join(", ")}`
-  ];
-  if (reader.unreadCandidate.size) parts.push(`${count(reader.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
-  if (reader.unreadReference.size) parts.push(`${count(reader.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...reader.unreadReference.values()][0]})`);
-  summary.note = parts.join("; ");
-  return { summary, added };
-}
-function orientSquare(groups) {
-  const square = (v) => !v.axes && v.rowStart === 0 && v.storedRows === v.storedCols;
-  let transposed2 = 0;
-  let plain = 0;
-  for (const g of groups) for (const v of g.cand.values()) if (!v.axes && !square(v)) v.transpose ? transposed2++ : plain++;
-  const transpose2 = transposed2 > plain;
-  for (const g of groups) for (const [k, v] of g.cand) if (square(v) && v.transpose !== transpose2) g.cand.set(k, { ...v, transpose: transpose2, rows: v.cols, cols: v.rows });
-}
-function widths(basisPairs, groups) {
-  let width = null;
-  let candidateWidth = null;
-  for (const b of basisPairs) {
-    const onCols = basisResidual(b.p.role) === "cols";
-    width ??= onCols ? b.p.reference.cols : b.p.reference.rows;
-    candidateWidth ??= onCols ? b.p.candidate.cols : b.p.candidate.rows;
-  }
-  width ??= commonWidth(groups);
-  return { width, candidateWidth: candidateWidth ?? width };
-}
-var anEighth = (n2, bounds) => spread(n2, Math.min(bounds.max, Math.max(bounds.min, Math.ceil(n2 / 8))), 16);
-var featureDims = (width) => anEighth(width, FEATURES);
-var tokenRows = (c, r) => anEighth(Math.min(c.rows, r.rows), TOKENS);
-var WHOLE_SEARCH_MAX_ELEMENTS = 4e6;
-function streamsSearch(comp, fraction) {
-  if (fraction < 1) return true;
-  let elements = 0;
-  for (const p of comp.pairs) if (p.candidate.entry.shape.length >= 2) elements += viewElements(p.candidate) + viewElements(p.reference);
-  return elements > WHOLE_SEARCH_MAX_ELEMENTS;
-}
-function plannedSearch(comp) {
-  const open3 = comp.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
-  const { basisPairs, groupPairs } = selectPairs(comp, open3);
-  if (groupPairs.length === 0) return null;
-  const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
-  const { width, candidateWidth } = widths(basisPairs, viewGroupList);
-  return { basisPairs, groups: classify(viewGroupList, width, candidateWidth), features: featureDims(width) };
-}
-function streamSearchBytes(comp) {
-  const planned = plannedSearch(comp);
-  if (!planned) return { candidate: 0, reference: 0 };
-  const { basisPairs, groups } = planned;
-  const features = planned.features.length;
-  const cost = (v, rows) => readsWhole(v) ? storedBytes(v) : rows * v.cols * bytesPerElement(v.entry.dtype);
-  let candidate = 0;
-  let reference = 0;
-  for (const b of basisPairs) {
-    if (basisResidual(b.p.role) !== "cols") continue;
-    const tokens = tokenRows(b.p.candidate, b.p.reference).length;
-    candidate += cost(b.p.candidate, tokens);
-    reference += cost(b.p.reference, tokens);
-  }
-  for (const x of groups) {
-    for (const v of x.g.cand.values()) candidate += cost(v, x.kind === "cols" ? features : candidateUnits(x, v).length);
-    for (const v of x.g.refs.values()) reference += cost(v, x.kind === "cols" ? features : x.kind === "sibling" ? 1.5 * UNITS : classRows(v.rows).length);
-  }
-  return { candidate, reference };
-}
-function streamSearchReferenceRanges(comp) {
-  const planned = plannedSearch(comp);
-  if (!planned) return [];
-  const { basisPairs, groups, features } = planned;
-  const out = [];
-  const rowsOf = (v, rows) => {
-    if (readsWhole(v)) return;
-    for (const r of rows) out.push(storedRowRange(v, r, r + 1));
-  };
-  for (const b of basisPairs) if (basisResidual(b.p.role) === "cols") rowsOf(b.p.reference, tokenRows(b.p.candidate, b.p.reference));
-  const siblings = [];
-  for (const x of groups) {
-    if (x.kind === "sibling") siblings.push(...x.g.refs.values());
-    else for (const v of x.g.refs.values()) rowsOf(v, x.kind === "cols" ? features : classRows(v.rows));
-  }
-  if (siblings.reduce((sum, v) => sum + storedBytes(v), 0) <= SIBLINGS_KEPT_BYTES) {
-    for (const v of siblings) if (!readsWhole(v)) out.push(storedRowRange(v, 0, v.rows));
-  }
-  return out;
-}
-var storedBytes = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.dtype);
-function storedRowRange(v, r0, r1) {
-  const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
-  return { file: v.entry.file, begin: v.entry.begin + (v.rowStart + r0) * bytes, end: v.entry.begin + (v.rowStart + r1) * bytes };
-}
-function commonWidth(groups) {
-  const votes = /* @__PURE__ */ new Map();
-  for (const g of groups) {
-    for (const v of g.refs.values()) {
-      votes.set(v.rows, (votes.get(v.rows) ?? 0) + 1);
-      votes.set(v.cols, (votes.get(v.cols) ?? 0) + 1);
-    }
-  }
-  return [...votes.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
-}
-function classify(viewGroupList, width, candidateWidth) {
-  const conv1d = storesConv1D(
-    viewGroupList.map((g) => ({ role: g.role, view: g.refs.values().next().value })),
-    width
-  );
-  const out = [];
-  for (const g of viewGroupList) {
-    const r = g.refs.values().next().value;
-    const c = g.cand.values().next().value;
-    const hidden = hiddenAxis(g.role, r, width, conv1d);
-    const refResidual = hidden === "rows" ? r.cols : r.rows;
-    const candResidual = hidden === "rows" ? c.cols : c.rows;
-    if (refResidual !== width || candResidual !== candidateWidth) continue;
-    out.push({ g, kind: hidden === "cols" ? "cols" : "rows" });
-  }
-  for (const x of out) {
-    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) continue;
-    const down = x.g.role.replace(/(gate|up)\.weight$/, "down.weight");
-    const c = x.g.cand.values().next().value;
-    const sib = out.find((y) => y.kind === "cols" && y.g.role === down && y.g.cand.values().next().value.cols === c.rows);
-    if (sib) Object.assign(x, { kind: "sibling", via: down });
-  }
-  const order = { cols: 0, rows: 1, sibling: 2 };
-  return out.sort((a, b) => order[a.kind] - order[b.kind]);
 }
 async function sketchBasis(basisPairs, normPairs, cand, ref) {
   const blocks = [];
@@ -3779,6 +3873,9 @@ async function sketchBasis(basisPairs, normPairs, cand, ref) {
   }
   return blocks.length ? { blocks } : null;
 }
+
+// src/search/sketch-reader.ts
+var REFERENCE_SKETCH_BYTES = 48 << 20;
 var SketchReader = class {
   constructor(cand, ref, features) {
     this.cand = cand;
@@ -3871,136 +3968,71 @@ var SketchReader = class {
     }
   }
 };
-function candidateUnits(x, v) {
-  if (x.kind === "cols") return spread(v.cols, UNITS, 1);
-  if (x.kind === "sibling") return spread(v.rows, UNITS, 1);
-  return classRows(v.rows);
+
+// src/search/stream-search.ts
+async function streamSearch(input) {
+  const { comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress } = input;
+  const summary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const { basisPairs, normPairs } = selected;
+  const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
+  orientSquare([...viewGroupsByKey.values()]);
+  const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
+  if (groups.length === 0) {
+    summary.note = "no matrix reads or writes the residual stream: nothing the streamed search can test";
+    return { summary, added: [] };
+  }
+  const say = (m) => progress?.(`alignment search in ${comp.name}: ${m}`);
+  say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
+  const features = featureDims(width);
+  collectGarbage();
+  const { map, looks, gram } = await sketchBasis(basisPairs, normPairs, cand, ref).then((basis) => residualLooks(basis, features, candidateWidth));
+  collectGarbage();
+  const reader = new SketchReader(cand, ref, features);
+  const runs = await searchLooks(groups, looks, reader, say);
+  const transforms = looks.map((l) => l.transform);
+  const floors = looks.map((l) => l.transform ? FUNCTIONAL_FLOOR.permutation : FUNCTIONAL_FLOOR.asStored);
+  if (gram) {
+    reader.dropReferenceSketches();
+    collectGarbage();
+    say("rotation-invariant look: unit Gram matrices of v, gate and up");
+    runs.push(await gramLook(groups, reader));
+    transforms.push(null);
+    floors.push(0);
+  }
+  const results = combineLooks(runs, transforms, floors);
+  summary.ran = true;
+  summary.residualMatchQuality = map ? map.quality : null;
+  const best = bestOrientation(results);
+  const found = foldFindings(best, origins(groups), tensors, thresholds, summary);
+  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
+  summary.note = searchNote({ found: found.count, searched: best.size, features: features.length, width, looks, gram, reader });
+  return { summary, added };
 }
-async function searchLooks(groups, looks, reader, say) {
-  const selector = await selectorSketches(groups, reader);
-  const chosen = [];
-  for (let i = 0; i < looks.length; i++) chosen.push(looks[i].hadamard ? /* @__PURE__ */ new Map() : await chooseLayers2(selector, looks[i], reader, (m) => say(`residual look ${i + 1}/${looks.length}: ${m}`)));
-  const results = looks.map(() => []);
-  const { held } = splitFeatures(reader.features.length, reader.features.length);
-  const layers = [...new Set(groups.flatMap(({ g }) => [...g.cand.values()].map((v) => v.layer)))];
-  const jobs = looks.flatMap((_, i) => layers.map((layer) => ({ i, layer, want: chosen[i].has(layer) ? chosen[i].get(layer) : layer })));
-  jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
-  let current;
-  let done = 0;
-  for (const job of jobs) {
-    if (job.want !== current) {
-      reader.dropReferenceSketches();
-      collectGarbage();
-    }
-    current = job.want;
-    say(`${++done}/${jobs.length} layer looks: matching units`);
-    const viaMatch = /* @__PURE__ */ new Map();
-    for (const x of groups) {
-      for (const [key, v] of x.g.cand) {
-        if (v.layer !== job.layer) continue;
-        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
-        if (!refView) continue;
-        const result = await judge(x, key, v, refView, looks[job.i], reader, held, viaMatch);
-        if (result) results[job.i].push(result);
-      }
-    }
-  }
-  return results;
+function residualLooks(basis, features, candidateWidth) {
+  const main2 = basis ? residualMap(basis) : null;
+  const gram = basis !== null && !(main2 && isClean(main2)) && tokenGramAgreement(basis) >= ROTATION_GRAM_MIN;
+  return { map: main2, looks: [...looksFor(main2, features, candidateWidth), ...basis ? hadamardLooks(basis, main2, features) : []], gram };
 }
-async function judge(x, key, v, refView, look, reader, held, viaMatch) {
-  const base2 = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
-  const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
-  const residual = look.hadamard ? [`residual-rotated-hadamard-${look.hadamard}`] : look.transform ? ["residual-permuted"] : [];
-  if (look.hadamard) {
-    if (x.kind === "cols") return null;
-    const units2 = classRows(v.rows);
-    const [c2, r2] = await Promise.all([reader.candidateHadamard(v, look, units2), reader.reference(refView, look.hadamard === "reference" ? "rows-hadamard" : "rows", units2)]);
-    if (!c2 || !r2) return null;
-    const match2 = matchRows(c2, r2, 0);
-    const { test: test2, pearson: pearson3, cosine: cosine2 } = match2.heldOut();
-    const transforms2 = [...shift, ...residual];
-    if (match2.identityFraction < 0.9) transforms2.push("permuted-rows");
-    return { ...base2, pearson: pearson3, cosine: cosine2, log10p: test2?.log10p ?? 0, z: test2?.z ?? 0, effect: test2?.effect ?? 0, transform: transforms2.join("+") };
+function origins(groups) {
+  const idToPair = /* @__PURE__ */ new Map();
+  const roleGroups = [];
+  for (const { g } of groups) {
+    const empty = { rows: 0, cols: 0, data: new Float32Array(0) };
+    roleGroups.push({ role: g.role, hidden: "rows", candidate: [...g.cand.keys()].map((k) => ({ name: k, layer: g.cand.get(k).layer, m: empty })), reference: [] });
+    for (const [k, v] of g.cand) idToPair.set(k, { pairIndex: v.pairIndex, view: v, layer: v.layer });
   }
-  if (x.kind === "sibling") {
-    const via = viaMatch.get(`${v.layer}|${x.via}`);
-    if (!via) return null;
-    const units2 = via.units.filter((u) => via.match.perm[u] >= 0);
-    const [c2, r2] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units2)), reader.reference(refView, x.kind, Int32Array.from(units2, (u) => via.match.perm[u]))]);
-    if (!c2 || !r2) return null;
-    const rowSign = Int8Array.from(units2, (u) => via.match.signs[u]);
-    const identity = Int32Array.from({ length: units2.length }, (_, i) => i);
-    const { test: test2, pearson: pearson3, cosine: cosine2 } = heldOutTest(c2, r2, identity, rowSign, held);
-    const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
-    return { ...base2, pearson: pearson3, cosine: cosine2, log10p: test2?.log10p ?? 0, z: test2?.z ?? 0, effect: test2?.effect ?? 0, transform: [...shift, ...residual, ...permuted].join("+") || "none" };
-  }
-  const units = candidateUnits(x, v);
-  const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, units), reader.reference(refView, x.kind)]);
-  if (!c || !r) return null;
-  const match = matchRows(c, r, 0);
-  if (x.kind === "cols") {
-    const perm = new Int32Array(v.cols).fill(-1);
-    const signs = new Int8Array(v.cols);
-    units.forEach((u, k) => {
-      perm[u] = match.perm[k];
-      signs[u] = match.signs[k];
-    });
-    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
-  }
-  const { test, pearson: pearson2, cosine } = match.heldOut();
-  const transforms = [...shift, ...residual];
-  if (match.identityFraction < 0.9) transforms.push("permuted-rows");
-  if (match.flipped > 0.1 && match.flipped < 0.9) transforms.push("sign-flips");
-  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
+  return { roleGroups, idToPair };
 }
-async function selectorSketches(groups, reader) {
-  const rowGroups = groups.filter((x) => x.kind === "rows");
-  if (rowGroups.length === 0) return null;
-  const size = (x) => x.g.refs.values().next().value.rows;
-  const group = rowGroups.reduce((a, b) => size(b) < size(a) ? b : a);
-  const refs = [];
-  for (const r of group.g.refs.values()) {
-    const m = await reader.reference(r, "rows", void 0, true);
-    if (m) refs.push({ layer: r.layer, m });
-  }
-  return { group, refs };
-}
-async function chooseLayers2(selector, look, reader, say) {
-  const chosen = /* @__PURE__ */ new Map();
-  if (!selector) return chosen;
-  const { choose } = splitFeatures(reader.features.length, SCORE_FEATURES);
-  say(`choosing layers (${selector.group.g.role}: ${selector.group.g.cand.size} candidate x ${selector.refs.length} reference layers)`);
-  for (const v of selector.group.g.cand.values()) {
-    const c = await reader.candidate(v, "rows", look, classRows(v.rows));
-    if (!c) continue;
-    let best = v.layer;
-    let bestScore = -Infinity;
-    for (const r of selector.refs) {
-      const score = meanBestCos(c, r.m, choose);
-      if (score > bestScore + 1e-12 || Math.abs(score - bestScore) <= 1e-12 && r.layer === v.layer) {
-        best = r.layer;
-        bestScore = score;
-      }
-    }
-    chosen.set(v.layer, best);
-  }
-  return chosen;
-}
-var BEST_COS = new Scratch();
-function meanBestCos(c, r, cols) {
-  const cos = rowCosines(c, r, cols, BEST_COS.take(c.rows * r.rows));
-  let total = 0;
-  const m = r.rows;
-  for (let i = 0; i < c.rows; i++) {
-    let b = 0;
-    for (let k = i * m, end = k + m; k < end; k++) {
-      const v = cos[k];
-      if (v > b) b = v;
-      else if (-v > b) b = -v;
-    }
-    total += b;
-  }
-  return total / Math.max(1, c.rows);
+function searchNote(s) {
+  const { reader } = s;
+  const parts = [
+    s.found ? `the streamed alignment search matched ${count(s.found, "matrix", "matrices")} that element-wise comparison missed (of ${count(s.searched, "matrix", "matrices")} searched)` : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(s.searched, "matrix", "matrices")}`,
+    `${s.features} of ${s.width} residual dimensions and up to ${UNITS} units per matrix read`,
+    `residual looks: ${[...s.looks.map(lookName), ...s.gram ? ["rotation-invariant (v, gate, up)"] : []].join(", ")}`
+  ];
+  if (reader.unreadCandidate.size) parts.push(`${count(reader.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
+  if (reader.unreadReference.size) parts.push(`${count(reader.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...reader.unreadReference.values()][0]})`);
+  return parts.join("; ");
 }
 
 // src/search/deep-stage.ts
@@ -4013,7 +4045,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     return { summary, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch(comp, tensors, selected, groups, cand, ref, thresholds, progress);
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, thresholds, progress });
   let residualSize = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
   const loader = new MatrixLoader(cand, ref);
@@ -4112,6 +4144,44 @@ async function loadBasis(basisPairs, normPairs, loader) {
   return blocks.length ? { blocks } : null;
 }
 
+// src/kernels/kernel-wasm.ts
+var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX8DBwYAAQIDBAQFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABANmMzIABQrBCgYdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC8kEBAN/EHsCfQF/IAP9EyEVIAT9EyEWQYD/Af0QIRcgAkF4cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCyAIIBf9TiAX/S0gCSAX/U4gF/0t/VD9UCELIAj9qQFBEP2rASAV/eUBIQwgCP2qAUEQ/asBIBX95QEhDSAJ/akBQRD9qwEgFv3lASEOIAn9qgFBEP2rASAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRggASAFQQF0ai8BAEEQdL4hGSAYvCAZvEcEQCAaQQFyIRoLIBggGJNDAAAAAFwgGSAZk0MAAAAAXHIEQCAaQQJyIRoLIBggA5MgGSAEkxADIAVBAWohBQwACwsgCv1TBEAgGkEBciEaCyAL/VMEQCAaQQJyIRoLIBoL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
+
+// src/kernels/kernel.ts
+var HEADER = 64;
+var PairKernel = class {
+  k;
+  constructor() {
+    const module = new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, "base64"));
+    this.k = new WebAssembly.Instance(module, {}).exports;
+  }
+  /** Whether this dtype pair has a kernel (both sides the same, BF16 or F32). */
+  static supports(dtypeA, dtypeB) {
+    return dtypeA === dtypeB && (dtypeA === "BF16" || dtypeA === "F32");
+  }
+  run(dtype, a, b, n2, ka, kb) {
+    const bytes = dtype === "BF16" ? 2 : 4;
+    const len = n2 * bytes;
+    const pa = HEADER;
+    const pb = HEADER + (len + 15 & ~15);
+    const need = pb + len;
+    const mem = this.k.memory;
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    const view = new Uint8Array(mem.buffer);
+    view.set(a.subarray(0, len), pa);
+    view.set(b.subarray(0, len), pb);
+    this.k.reset();
+    const flags = dtype === "BF16" ? this.k.bf16(pa, pb, n2, ka, kb) : this.k.f32(pa, pb, n2, ka, kb);
+    const acc = new Float64Array(mem.buffer, 0, 5);
+    return { n: n2, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
+  }
+};
+var shared2 = null;
+function pairKernel() {
+  shared2 ??= new PairKernel();
+  return shared2;
+}
+
 // src/stats/sample.ts
 var SAMPLE_TARGET = 16384;
 var MAX_SAMPLE_COLS = 128;
@@ -4173,46 +4243,97 @@ var SampleCollector = class {
   }
 };
 
-// src/stats/kernel-wasm.ts
-var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX8DBwYAAQIDBAQFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABANmMzIABQrBCgYdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC8kEBAN/EHsCfQF/IAP9EyEVIAT9EyEWQYD/Af0QIRcgAkF4cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCyAIIBf9TiAX/S0gCSAX/U4gF/0t/VD9UCELIAj9qQFBEP2rASAV/eUBIQwgCP2qAUEQ/asBIBX95QEhDSAJ/akBQRD9qwEgFv3lASEOIAn9qgFBEP2rASAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRggASAFQQF0ai8BAEEQdL4hGSAYvCAZvEcEQCAaQQFyIRoLIBggGJNDAAAAAFwgGSAZk0MAAAAAXHIEQCAaQQJyIRoLIBggA5MgGSAEkxADIAVBAWohBQwACwsgCv1TBEAgGkEBciEaCyAL/VMEQCAaQQJyIRoLIBoL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
-
-// src/stats/kernel.ts
-var HEADER = 64;
-var PairKernel = class {
-  k;
-  constructor() {
-    const module = new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, "base64"));
-    this.k = new WebAssembly.Instance(module, {}).exports;
+// src/stats/pair-blocks.ts
+var PairBlocks = class {
+  /** `ranges`: the rows read (sampled-rows.ts), in canonical rows of `pair.candidate`. */
+  constructor(pair, ranges) {
+    this.pair = pair;
+    const cols = pair.candidate.cols;
+    this.grid = sampleGridIn(ranges, cols);
+    this.sa = new SampleCollector(this.grid, cols);
+    this.sb = new SampleCollector(this.grid, cols);
+    this.chunkAcc = ranges.length > 1 ? ranges.map(() => new PairAccumulator()) : null;
   }
-  /** Whether this dtype pair has a kernel (both sides the same, BF16 or F32). */
-  static supports(dtypeA, dtypeB) {
-    return dtypeA === dtypeB && (dtypeA === "BF16" || dtypeA === "F32");
+  grid;
+  sa;
+  sb;
+  acc = new PairAccumulator();
+  chunkAcc;
+  kernel = pairKernel();
+  /** Each side's shift (its approximate mean, from the first block), so the f32 partial sums do not cancel. */
+  shift = null;
+  /** A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are decoded. */
+  addRaw(block, dtype, ba, bb) {
+    const { r0, r1, chunk } = block;
+    const n2 = (r1 - r0) * this.pair.candidate.cols;
+    this.shift ??= { ka: leadingMean(dtype, ba, n2), kb: leadingMean(dtype, bb, n2) };
+    const s = this.kernel.run(dtype, ba, bb, n2, this.shift.ka, this.shift.kb);
+    if (s.nonFinite) {
+      const fa = new Float32Array(n2);
+      const fb = new Float32Array(n2);
+      decodeInto(dtype, ba, 0, n2, fa);
+      decodeInto(dtype, bb, 0, n2, fb);
+      this.acc.add(fa, fb, n2);
+      this.chunkAcc?.[chunk].add(fa, fb, n2);
+    } else {
+      this.acc.addShifted(s);
+      this.chunkAcc?.[chunk].addShifted(s);
+    }
+    this.sa.offerRaw(r0, ba, r1 - r0, dtype);
+    this.sb.offerRaw(r0, bb, r1 - r0, dtype);
   }
-  run(dtype, a, b, n2, ka, kb) {
-    const bytes = dtype === "BF16" ? 2 : 4;
-    const len = n2 * bytes;
-    const pa = HEADER;
-    const pb = HEADER + (len + 15 & ~15);
-    const need = pb + len;
-    const mem = this.k.memory;
-    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
-    const view = new Uint8Array(mem.buffer);
-    view.set(a.subarray(0, len), pa);
-    view.set(b.subarray(0, len), pb);
-    this.k.reset();
-    const flags = dtype === "BF16" ? this.k.bf16(pa, pb, n2, ka, kb) : this.k.f32(pa, pb, n2, ka, kb);
-    const acc = new Float64Array(mem.buffer, 0, 5);
-    return { n: n2, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
+  /** A block decoded to Float32 canonical rows on both sides, summed by the same SIMD kernel as F32. */
+  addDecoded(block, fa, fb) {
+    const { r0, r1, chunk } = block;
+    const n2 = (r1 - r0) * this.pair.candidate.cols;
+    this.shift ??= { ka: finiteMean(fa, n2), kb: finiteMean(fb, n2) };
+    const s = this.kernel.run("F32", new Uint8Array(fa.buffer, fa.byteOffset, n2 * 4), new Uint8Array(fb.buffer, fb.byteOffset, n2 * 4), n2, this.shift.ka, this.shift.kb);
+    if (s.nonFinite) {
+      this.acc.add(fa, fb, n2);
+      this.chunkAcc?.[chunk].add(fa, fb, n2);
+    } else {
+      this.acc.addShifted(s);
+      this.chunkAcc?.[chunk].addShifted(s);
+    }
+    this.sa.offer(r0, fa, r1 - r0);
+    this.sb.offer(r0, fb, r1 - r0);
+  }
+  /** The statistics of every block added, the sample, and (sampled mode) the fraction read and Pearson's standard error. */
+  outcome() {
+    const { pair, grid, sa, sb, acc, chunkAcc } = this;
+    const rows = pair.candidate.rows;
+    const stats = acc.result();
+    let sampling2 = null;
+    if (chunkAcc) {
+      const rs = chunkAcc.map((c) => c.result().pearson).filter((r) => r !== null);
+      const m = rs.length;
+      const mean = rs.reduce((x, y) => x + y, 0) / Math.max(1, m);
+      const sd = m > 1 ? Math.sqrt(rs.reduce((x, y) => x + (y - mean) ** 2, 0) / (m - 1)) : null;
+      const readRows2 = pair.candidate.cols > 0 ? stats.n / pair.candidate.cols : 0;
+      sampling2 = { fraction: readRows2 / rows, elements: stats.n, pearsonSe: sd === null ? null : sd / Math.sqrt(m) };
+    }
+    const sample = { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values, grid };
+    return { stats, sample, sampling: sampling2 };
   }
 };
-var shared2 = null;
-function pairKernel() {
-  shared2 ??= new PairKernel();
-  return shared2;
+function leadingMean(dtype, bytes, n2) {
+  const k = Math.min(n2, 4096);
+  const f = new Float32Array(k);
+  decodeInto(dtype, bytes, 0, k, f);
+  return finiteMean(f, k);
+}
+function finiteMean(f, n2) {
+  const k = Math.min(n2, 4096);
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < k; i++) if (Number.isFinite(f[i])) {
+    s += f[i];
+    c++;
+  }
+  return c ? s / c : 0;
 }
 
-// src/stats/compare-pair.ts
-var DEFAULT_PREFETCH_DEPTH = 4;
+// src/stats/sampled-rows.ts
 function sampleMinElements(fraction) {
   return Math.max(1 << 15, Math.min(1 << 18, Math.round((1 << 18) * fraction / 0.05)));
 }
@@ -4246,6 +4367,9 @@ function blocksOf(ranges, step) {
   });
   return out;
 }
+
+// src/engine/stream-pair.ts
+var DEFAULT_PREFETCH_DEPTH = 4;
 function pairReads(pair, fraction) {
   const a = pair.candidate;
   const b = pair.reference;
@@ -4270,122 +4394,53 @@ async function comparePair(pair, candidate, reference, options = {}) {
   const depth = options.depth ?? DEFAULT_PREFETCH_DEPTH;
   const cr = new ViewReader(candidate, pair.candidate);
   const rr = new ViewReader(reference, pair.reference);
-  const { rows, cols } = pair.candidate;
-  const ranges = rowRanges(rows, cols, options.fraction ?? 1, pair.reference.entry.name);
-  const grid = sampleGridIn(ranges, cols);
-  const sa = new SampleCollector(grid, cols);
-  const sb = new SampleCollector(grid, cols);
-  const acc = new PairAccumulator();
-  const chunkAcc = ranges.length > 1 ? ranges.map(() => new PairAccumulator()) : null;
+  const { cols } = pair.candidate;
+  const ranges = rowRanges(pair.candidate.rows, cols, options.fraction ?? 1, pair.reference.entry.name);
+  const into = new PairBlocks(pair, ranges);
   const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, cols)));
   const blocks = blocksOf(ranges, step);
   const a = pair.candidate;
   const b = pair.reference;
   if (isPlain(a) && isPlain(b) && PairKernel.supports(a.entry.dtype, b.entry.dtype)) {
-    const dtype = a.entry.dtype;
-    const bpe = bytesPerElement(dtype);
-    const kernel3 = pairKernel();
-    let ka2 = 0;
-    let kb2 = 0;
-    const pending = [];
-    let next = 0;
-    const issue = () => {
-      if (next >= blocks.length) return;
-      const { r0, r1 } = blocks[next++];
-      const p = Promise.all([readRows(candidate, a, r0, r1, bpe), readRows(reference, b, r0, r1, bpe)]);
-      p.catch(() => void 0);
-      pending.push(p);
-    };
-    for (let i = 0; i < depth; i++) issue();
-    for (let i = 0; i < blocks.length; i++) {
-      const { r0, r1, chunk } = blocks[i];
-      const n2 = (r1 - r0) * cols;
-      const [ba, bb] = await pending.shift();
-      issue();
-      if (i === 0) {
-        ka2 = leadingMean(dtype, ba, n2);
-        kb2 = leadingMean(dtype, bb, n2);
-      }
-      const s = kernel3.run(dtype, ba, bb, n2, ka2, kb2);
-      if (s.nonFinite) {
-        const fa = new Float32Array(n2);
-        const fb = new Float32Array(n2);
-        decodeInto(dtype, ba, 0, n2, fa);
-        decodeInto(dtype, bb, 0, n2, fb);
-        acc.add(fa, fb, n2);
-        chunkAcc?.[chunk].add(fa, fb, n2);
-      } else {
-        acc.addShifted(s);
-        chunkAcc?.[chunk].addShifted(s);
-      }
-      sa.offerRaw(r0, ba, r1 - r0, dtype);
-      sb.offerRaw(r0, bb, r1 - r0, dtype);
-    }
-    return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
+    await streamPlain({ pair, candidate, reference, blocks, depth }, into);
+    return into.outcome();
   }
-  const kernel2 = pairKernel();
-  let ka = null;
-  let kb = 0;
-  for (const { r0, r1, chunk } of blocks) {
-    const [fa, fb] = await Promise.all([cr.rows(r0, r1), rr.rows(r0, r1)]);
-    const n2 = (r1 - r0) * cols;
-    if (ka === null) {
-      ka = finiteMean(fa, n2);
-      kb = finiteMean(fb, n2);
-    }
-    const s = kernel2.run("F32", new Uint8Array(fa.buffer, fa.byteOffset, n2 * 4), new Uint8Array(fb.buffer, fb.byteOffset, n2 * 4), n2, ka, kb);
-    if (s.nonFinite) {
-      acc.add(fa, fb, n2);
-      chunkAcc?.[chunk].add(fa, fb, n2);
-    } else {
-      acc.addShifted(s);
-      chunkAcc?.[chunk].addShifted(s);
-    }
-    sa.offer(r0, fa, r1 - r0);
-    sb.offer(r0, fb, r1 - r0);
+  for (const block of blocks) {
+    const [fa, fb] = await Promise.all([cr.rows(block.r0, block.r1), rr.rows(block.r0, block.r1)]);
+    into.addDecoded(block, fa, fb);
   }
   cr.release();
   rr.release();
-  return outcome(pair, grid, sa, sb, acc, chunkAcc, rows);
+  return into.outcome();
 }
-function outcome(pair, grid, sa, sb, acc, chunkAcc, rows) {
-  const stats = acc.result();
-  let sampling2 = null;
-  if (chunkAcc) {
-    const rs = chunkAcc.map((c) => c.result().pearson).filter((r) => r !== null);
-    const m = rs.length;
-    const mean = rs.reduce((x, y) => x + y, 0) / Math.max(1, m);
-    const sd = m > 1 ? Math.sqrt(rs.reduce((x, y) => x + (y - mean) ** 2, 0) / (m - 1)) : null;
-    const readRows2 = pair.candidate.cols > 0 ? stats.n / pair.candidate.cols : 0;
-    sampling2 = { fraction: readRows2 / rows, elements: stats.n, pearsonSe: sd === null ? null : sd / Math.sqrt(m) };
+async function streamPlain(reads, into) {
+  const { pair, candidate, reference, blocks, depth } = reads;
+  const a = pair.candidate;
+  const b = pair.reference;
+  const dtype = a.entry.dtype;
+  const bpe = bytesPerElement(dtype);
+  const pending = [];
+  let next = 0;
+  const issue = () => {
+    if (next >= blocks.length) return;
+    const block = blocks[next++];
+    const p = Promise.all([readRows(candidate, a, block, bpe), readRows(reference, b, block, bpe)]);
+    p.catch(() => void 0);
+    pending.push(p);
+  };
+  for (let i = 0; i < depth; i++) issue();
+  for (let i = 0; i < blocks.length; i++) {
+    const [ba, bb] = await pending.shift();
+    issue();
+    into.addRaw(blocks[i], dtype, ba, bb);
   }
-  return { stats, sample: sampled(pair, grid, sa, sb), sampling: sampling2 };
-}
-function sampled(pair, grid, sa, sb) {
-  return { layer: pair.layer, role: pair.role, rowsSampled: grid.rows.length, colsSampled: grid.cols.length, a: sa.values, b: sb.values, grid };
 }
 function isPlain(v) {
   return !readsWhole(v) && v.cols === v.storedCols;
 }
-function readRows(source, v, r0, r1, bpe) {
+function readRows(source, v, { r0, r1 }, bpe) {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
   return source.read(v.entry.file, begin, begin + (r1 - r0) * v.cols * bpe);
-}
-function leadingMean(dtype, bytes, n2) {
-  const k = Math.min(n2, 4096);
-  const f = new Float32Array(k);
-  decodeInto(dtype, bytes, 0, k, f);
-  return finiteMean(f, k);
-}
-function finiteMean(f, n2) {
-  const k = Math.min(n2, 4096);
-  let s = 0;
-  let c = 0;
-  for (let i = 0; i < k; i++) if (Number.isFinite(f[i])) {
-    s += f[i];
-    c++;
-  }
-  return c ? s / c : 0;
 }
 
 // src/stats/controls.ts
@@ -4603,7 +4658,450 @@ function centred(x) {
   return Float64Array.from(x, (v) => v - m);
 }
 
-// src/stats/solve3.ts
+// src/stats/constructions/recognised.ts
+var THRESHOLDS = {
+  /** Largest spread (max − min) relative to the largest magnitude for a constant. */
+  constantSpread: 1e-6,
+  /** Largest ‖A − sI‖_F / ‖sI‖_F. */
+  identityRatio: 0.5,
+  window: 0.999,
+  rotary: 0.9999,
+  mel: 0.9,
+  dft: 0.9,
+  sinusoid: 0.9
+};
+var HINTED = {
+  identityRatio: 0.55,
+  window: 0.995,
+  rotary: 0.999,
+  mel: 0.85,
+  dft: 0.85,
+  sinusoid: 0.85
+};
+var NAME_HINTS = {
+  identity: /identity|(^|[._])eye([._]|$)/i,
+  window: /window|hann|hamming|blackman/i,
+  "rotary-frequencies": /inv_freq|rotary|rope|freq/i,
+  "mel-filterbank": /mel|fbank|filterbank|filter_bank/i,
+  "dft-basis": /basis|stft|dft|fft|fourier/i,
+  "sinusoid-table": /pos|sinus|rotary|rope|cos_cache|sin_cache/i
+};
+function hinted(name2, c) {
+  const re = NAME_HINTS[c];
+  return !!name2 && !!re && re.test(name2);
+}
+var PROBE_SIGNALS = 32;
+var PROBE_MIN = 0.5;
+var MIN_FIT_ELEMENTS = 256;
+var MAX_FIT_ELEMENTS = 1 << 23;
+function fmt(x, digits = 2) {
+  return Math.abs(x) >= 1e4 || x !== 0 && Math.abs(x) < 0.01 ? x.toExponential(digits - 1) : x.toFixed(digits);
+}
+function clamp01(x) {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+// src/stats/constructions/constant.ts
+function recogniseConstant(v) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const scale = Math.max(Math.abs(min), Math.abs(max));
+  if (max - min > THRESHOLDS.constantSpread * scale) return null;
+  const value = scale === 0 ? 0 : v[0];
+  return {
+    construction: "constant",
+    explained: 1,
+    detail: value === 0 ? `all zeros (${v.length} elements)` : `constant ${Number(value.toPrecision(6))} (all ${v.length} elements equal)`
+  };
+}
+
+// src/stats/constructions/fit-helpers.ts
+function project2(aa, ab, bb, xa, xb) {
+  let best = 0;
+  if (aa > 0) best = xa * xa / aa;
+  if (bb > 0) best = Math.max(best, xb * xb / bb);
+  const det = aa * bb - ab * ab;
+  if (aa > 0 && bb > 0 && det > 1e-12 * aa * bb) best = Math.max(best, (bb * xa * xa - 2 * ab * xa * xb + aa * xb * xb) / det);
+  return best;
+}
+function leastSquares(X, y, n2, p) {
+  const A = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  let yy = 0;
+  for (let i = 0; i < n2; i++) {
+    const yi = y[i];
+    yy += yi * yi;
+    for (let j = 0; j < p; j++) {
+      const xij = X[i * p + j];
+      b[j] += xij * yi;
+      for (let l = j; l < p; l++) A[j * p + l] += xij * X[i * p + l];
+    }
+  }
+  for (let j = 0; j < p; j++) for (let l = 0; l < j; l++) A[j * p + l] = A[l * p + j];
+  const M = Float64Array.from(A);
+  const beta = Float64Array.from(b);
+  const used = [];
+  const scale = Math.max(...Array.from({ length: p }, (_, j) => Math.abs(A[j * p + j])), 1e-300);
+  for (let col = 0; col < p; col++) {
+    let piv = col;
+    for (let r = col + 1; r < p; r++) if (Math.abs(M[r * p + col]) > Math.abs(M[piv * p + col])) piv = r;
+    if (Math.abs(M[piv * p + col]) < 1e-12 * scale) {
+      used[col] = false;
+      continue;
+    }
+    used[col] = true;
+    if (piv !== col) {
+      for (let l = 0; l < p; l++) [M[col * p + l], M[piv * p + l]] = [M[piv * p + l], M[col * p + l]];
+      [beta[col], beta[piv]] = [beta[piv], beta[col]];
+    }
+    for (let r = 0; r < p; r++) {
+      if (r === col) continue;
+      const f = M[r * p + col] / M[col * p + col];
+      if (f === 0) continue;
+      for (let l = col; l < p; l++) M[r * p + l] -= f * M[col * p + l];
+      beta[r] -= f * beta[col];
+    }
+  }
+  for (let j = 0; j < p; j++) beta[j] = used[j] ? beta[j] / M[j * p + j] : 0;
+  let rss = 0;
+  for (let i = 0; i < n2; i++) {
+    let f = 0;
+    for (let j = 0; j < p; j++) f += X[i * p + j] * beta[j];
+    rss += (y[i] - f) ** 2;
+  }
+  return { beta, rss: Math.min(rss, yy) };
+}
+function sumOfSquaresAboutMean(y, off, n2) {
+  let s = 0;
+  for (let i = 0; i < n2; i++) s += y[off + i];
+  const m = s / n2;
+  let ss = 0;
+  for (let i = 0; i < n2; i++) ss += (y[off + i] - m) ** 2;
+  return ss;
+}
+function signChanges(x, off, n2) {
+  let prev = 0;
+  let c = 0;
+  for (let i = 0; i < n2; i++) {
+    const v = x[off + i];
+    if (v > 0) {
+      if (prev < 0) c++;
+      prev = 1;
+    } else if (v < 0) {
+      if (prev > 0) c++;
+      prev = -1;
+    }
+  }
+  return c;
+}
+function signalsOf(v, rows, cols, byColumns, which = null) {
+  if (!byColumns) {
+    if (!which) return v;
+    const out2 = new Float32Array(which.length * cols);
+    which.forEach((r, i) => out2.set(v.subarray(r * cols, (r + 1) * cols), i * cols));
+    return out2;
+  }
+  const list = which ?? Array.from({ length: cols }, (_, c) => c);
+  const out = new Float32Array(list.length * rows);
+  if (!which) {
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c];
+  } else {
+    list.forEach((c, i) => {
+      for (let r = 0; r < rows; r++) out[i * rows + r] = v[r * cols + c];
+    });
+  }
+  return out;
+}
+var indices = (count2) => Array.from({ length: count2 }, (_, i) => i);
+function evenlySpaced(count2, want) {
+  if (count2 <= want) return Array.from({ length: count2 }, (_, i) => i);
+  return Array.from({ length: want }, (_, i) => Math.floor((i + 0.5) * count2 / want));
+}
+function elementsOf(shape) {
+  let n2 = 1;
+  for (const d of shape) n2 *= d;
+  return n2;
+}
+
+// src/stats/constructions/dft-basis.ts
+function recogniseDft(v, rows, cols, name2) {
+  const threshold = hinted(name2, "dft-basis") ? HINTED.dft : THRESHOLDS.dft;
+  for (const byColumns of [false, true]) {
+    const N = byColumns ? rows : cols;
+    const R = byColumns ? cols : rows;
+    if (N < 8 || R < 4 || R > 2 * N + 2 || N * R < MIN_FIT_ELEMENTS) continue;
+    const cosT = new Float64Array(N);
+    const sinT = new Float64Array(N);
+    for (let n2 = 0; n2 < N; n2++) {
+      cosT[n2] = Math.cos(2 * Math.PI * n2 / N);
+      sinT[n2] = Math.sin(2 * Math.PI * n2 / N);
+    }
+    const probeIdx = evenlySpaced(R, PROBE_SIGNALS);
+    const probeX = signalsOf(v, rows, cols, byColumns, probeIdx);
+    const windows = dftWindows(v, rows, cols, byColumns);
+    const passed = windows.filter(([, w]) => dftFit(probeX, N, w, cosT, sinT, indices(probeIdx.length)).explained >= PROBE_MIN);
+    if (passed.length === 0) continue;
+    const x = R <= PROBE_SIGNALS ? probeX : signalsOf(v, rows, cols, byColumns);
+    let best = null;
+    for (const [window2, w] of passed) {
+      const fit = dftFit(x, N, w, cosT, sinT, indices(R));
+      if (fit.distinct < 4 || fit.distinct < 0.4 * fit.active) continue;
+      const margin = window2.startsWith("an estimated") ? 1e-6 : 0;
+      if (!best || fit.explained > best.explained + margin) best = { explained: fit.explained, window: window2, distinct: fit.distinct };
+    }
+    if (best && best.explained >= threshold) {
+      return {
+        construction: "dft-basis",
+        explained: clamp01(best.explained),
+        detail: `DFT basis: ${R} ${byColumns ? "columns" : "rows"} of cos/sin(2\u03C0kn/${N}) for ${best.distinct} integer frequencies k, ${best.window} window`
+      };
+    }
+  }
+  return null;
+}
+function dftWindows(v, rows, cols, byColumns) {
+  const N = byColumns ? rows : cols;
+  const R = byColumns ? cols : rows;
+  const cosine = (a0, L) => Float64Array.from({ length: N }, (_, n2) => a0 - (1 - a0) * Math.cos(2 * Math.PI * n2 / L));
+  const rms = new Float64Array(N);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) rms[byColumns ? r : c] += v[r * cols + c] ** 2;
+  for (let n2 = 0; n2 < N; n2++) rms[n2] = Math.sqrt(rms[n2] / R);
+  return [
+    ["no", new Float64Array(N).fill(1)],
+    ["periodic Hann", cosine(0.5, N)],
+    ["symmetric Hann", cosine(0.5, N - 1)],
+    ["periodic Hamming", cosine(0.54, N)],
+    ["symmetric Hamming", cosine(0.54, N - 1)],
+    ["an estimated (root-mean-square)", rms]
+  ];
+}
+function dftFit(x, N, w, cosT, sinT, which) {
+  let rss = 0;
+  let tss = 0;
+  const ks = [];
+  const energies = [];
+  for (const r of which) {
+    const off = r * N;
+    let energy = 0;
+    for (let n2 = 0; n2 < N; n2++) energy += x[off + n2] ** 2;
+    const k0 = Math.round(signChanges(x, off, N) / 2);
+    let best = 0;
+    let bestK = -1;
+    for (let k = Math.max(0, k0 - 2); k <= Math.min(N >> 1, k0 + 2); k++) {
+      let aa = 0;
+      let ab = 0;
+      let bb = 0;
+      let xa = 0;
+      let xb = 0;
+      let idx = 0;
+      for (let n2 = 0; n2 < N; n2++) {
+        const u = w[n2] * cosT[idx];
+        const s = w[n2] * sinT[idx];
+        const xn = x[off + n2];
+        aa += u * u;
+        ab += u * s;
+        bb += s * s;
+        xa += xn * u;
+        xb += xn * s;
+        idx += k;
+        if (idx >= N) idx -= N;
+      }
+      const p = project2(aa, ab, bb, xa, xb);
+      if (p > best) {
+        best = p;
+        bestK = k;
+      }
+    }
+    rss += Math.max(0, energy - best);
+    tss += sumOfSquaresAboutMean(x, off, N);
+    ks.push(bestK);
+    energies.push(energy);
+  }
+  const maxEnergy = Math.max(...energies);
+  const activeKs = ks.filter((_, i) => energies[i] > 1e-6 * maxEnergy);
+  return { explained: tss > 0 ? 1 - rss / tss : 0, distinct: new Set(activeKs).size, active: activeKs.length };
+}
+
+// src/stats/constructions/identity.ts
+function diagonalMean(v, rows, cols) {
+  const k = Math.min(rows, cols);
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += v[i * cols + i];
+  return sum / k;
+}
+function totalSumOfSquares(v) {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i];
+  const mean = sum / v.length;
+  let tss = 0;
+  for (let i = 0; i < v.length; i++) tss += (v[i] - mean) ** 2;
+  return tss;
+}
+function recogniseIdentity(v, rows, cols, name2) {
+  const k = Math.min(rows, cols);
+  if (k < 2) return null;
+  const s = diagonalMean(v, rows, cols);
+  if (s === 0) return null;
+  const signal = s * s * k;
+  const limit = (hinted(name2, "identity") ? HINTED.identityRatio : THRESHOLDS.identityRatio) ** 2 * signal;
+  let rss = 0;
+  for (let r = 0; r < rows; r++) {
+    const base2 = r * cols;
+    for (let c = 0; c < cols; c++) {
+      const e2 = v[base2 + c] - (r === c ? s : 0);
+      rss += e2 * e2;
+    }
+    if (rss > limit) return null;
+  }
+  const ratio = Math.sqrt(rss / signal);
+  const tss = totalSumOfSquares(v);
+  const shape = rows === cols ? `${rows}\xD7${cols}` : `rectangular ${rows}\xD7${cols}`;
+  const what = Math.abs(s - 1) < 5e-3 ? `identity ${shape}` : `scaled identity ${shape} (s = ${fmt(s)})`;
+  const training = ratio < 5e-4 ? "" : ` plus ${ratio < 0.01 ? "<1" : Math.round(ratio * 100)}% training (\u2016A \u2212 sI\u2016/\u2016sI\u2016)`;
+  return { construction: "identity", explained: clamp01(tss > 0 ? 1 - rss / tss : 1), detail: what + training };
+}
+function residualAfterConstruction(values, shape, r) {
+  if (r.construction !== "identity") return null;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length !== 2 || elementsOf(shape) !== values.length) return null;
+  const [rows, cols] = dims;
+  const s = diagonalMean(values, rows, cols);
+  const out = Float32Array.from(values);
+  const k = Math.min(rows, cols);
+  for (let i = 0; i < k; i++) out[i * cols + i] = values[i * cols + i] - s;
+  return out;
+}
+
+// src/stats/constructions/mel-filterbank.ts
+function recogniseMel(v, rows, cols, name2) {
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x > max) max = x;
+    if (x < min) min = x;
+  }
+  if (!(max > 0) || min < -1e-6 * max) return null;
+  const threshold = hinted(name2, "mel-filterbank") ? HINTED.mel : THRESHOLDS.mel;
+  for (const byColumns of [false, true]) {
+    const M = byColumns ? cols : rows;
+    const F = byColumns ? rows : cols;
+    if (M < 8 || F < 16) continue;
+    const r = melFit(signalsOf(v, rows, cols, byColumns), M, F, max);
+    if (r && r.explained >= threshold) {
+      return {
+        construction: "mel-filterbank",
+        explained: clamp01(r.explained),
+        detail: `mel filterbank: ${M} triangular filters (${byColumns ? "columns" : "rows"}) over ${F} frequency bins${r.empty ? `, ${r.empty} empty` : ""}`
+      };
+    }
+  }
+  return null;
+}
+function melFit(x, M, F, globalMax) {
+  let empty = 0;
+  let prevPeak = -1;
+  let prevCentroid = -Infinity;
+  let firstCentroid = NaN;
+  let firstLo = 0;
+  let firstHi = 0;
+  let prevLo = -1;
+  let prevHi = -1;
+  let pairs = 0;
+  let overlaps = 0;
+  let widthSum = 0;
+  let rss = 0;
+  let tss = 0;
+  for (let m = 0; m < M; m++) {
+    const off = m * F;
+    let mx = 0;
+    let peak = 0;
+    for (let i = 0; i < F; i++) {
+      if (x[off + i] > mx) {
+        mx = x[off + i];
+        peak = i;
+      }
+    }
+    if (mx <= 1e-6 * globalMax) {
+      empty++;
+      continue;
+    }
+    const tol = 1e-6 * mx;
+    let lo = 0;
+    while (x[off + lo] <= tol) lo++;
+    let hi = F - 1;
+    while (x[off + hi] <= tol) hi--;
+    const eps = 1e-4 * mx;
+    for (let i = lo; i <= hi; i++) {
+      if (x[off + i] <= tol) return null;
+      if (i < peak && x[off + i + 1] < x[off + i] - eps) return null;
+      if (i > peak && x[off + i] > x[off + i - 1] + eps) return null;
+    }
+    let s = 0;
+    let sw = 0;
+    for (let i = lo; i <= hi; i++) {
+      s += x[off + i];
+      sw += i * x[off + i];
+    }
+    const centroid = sw / s;
+    if (peak < prevPeak || centroid < prevCentroid - 1e-6 * F || lo < prevLo || hi < prevHi) return null;
+    if (Number.isNaN(firstCentroid)) {
+      firstCentroid = centroid;
+      firstLo = lo;
+      firstHi = hi;
+    }
+    if (prevHi >= 0) {
+      pairs++;
+      if (lo <= prevHi && prevLo <= hi) overlaps++;
+    }
+    prevPeak = peak;
+    prevCentroid = centroid;
+    prevLo = lo;
+    prevHi = hi;
+    widthSum += hi - lo + 1;
+    rss += triangleRss(x, off, lo, peak, hi);
+    tss += sumOfSquaresAboutMean(x, off, F);
+  }
+  const filters = M - empty;
+  if (empty > M / 4 || filters < 8) return null;
+  if (overlaps < pairs / 2 || widthSum / filters < 2) return null;
+  if (prevCentroid - firstCentroid < F / 8 || prevLo - firstLo < F / 8 || prevHi - firstHi < F / 8) return null;
+  return { explained: tss > 0 ? 1 - rss / tss : 0, empty };
+}
+function triangleRss(x, off, lo, peak, hi) {
+  const a = lineRss(x, off, lo, peak) + lineRss(x, off, peak + 1, hi);
+  const b = lineRss(x, off, lo, peak - 1) + lineRss(x, off, peak, hi);
+  return Math.min(a, b);
+}
+function lineRss(x, off, from, to) {
+  const n2 = to - from + 1;
+  if (n2 <= 2) return 0;
+  let si = 0;
+  let sy = 0;
+  let sii = 0;
+  let siy = 0;
+  let syy = 0;
+  for (let i = from; i <= to; i++) {
+    const t = i - from;
+    const y = x[off + i];
+    si += t;
+    sy += y;
+    sii += t * t;
+    siy += t * y;
+    syy += y * y;
+  }
+  const vi = sii - si * si / n2;
+  const cov = siy - si * sy / n2;
+  const vy = syy - sy * sy / n2;
+  return Math.max(0, vy - cov * cov / vi);
+}
+
+// src/stats/constructions/solve3.ts
 function det3(m) {
   return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
 }
@@ -4617,7 +5115,7 @@ function solve3(A, b) {
   });
 }
 
-// src/stats/position-grid.ts
+// src/stats/constructions/position-grid.ts
 var MAX_LEADING = 8;
 var THRESHOLD = 0.9;
 var ROUGH_GATE = 0.75;
@@ -4837,278 +5335,7 @@ function roughLikeNoise(v, rows, cols) {
   return true;
 }
 
-// src/stats/deterministic.ts
-var THRESHOLDS = {
-  /** Largest spread (max − min) relative to the largest magnitude for a constant. */
-  constantSpread: 1e-6,
-  /** Largest ‖A − sI‖_F / ‖sI‖_F. */
-  identityRatio: 0.5,
-  window: 0.999,
-  rotary: 0.9999,
-  mel: 0.9,
-  dft: 0.9,
-  sinusoid: 0.9
-};
-var HINTED = {
-  identityRatio: 0.55,
-  window: 0.995,
-  rotary: 0.999,
-  mel: 0.85,
-  dft: 0.85,
-  sinusoid: 0.85
-};
-var NAME_HINTS = {
-  identity: /identity|(^|[._])eye([._]|$)/i,
-  window: /window|hann|hamming|blackman/i,
-  "rotary-frequencies": /inv_freq|rotary|rope|freq/i,
-  "mel-filterbank": /mel|fbank|filterbank|filter_bank/i,
-  "dft-basis": /basis|stft|dft|fft|fourier/i,
-  "sinusoid-table": /pos|sinus|rotary|rope|cos_cache|sin_cache/i
-};
-function hinted(name2, c) {
-  const re = NAME_HINTS[c];
-  return !!name2 && !!re && re.test(name2);
-}
-var PROBE_SIGNALS = 32;
-var PROBE_MIN = 0.5;
-var MIN_FIT_ELEMENTS = 256;
-var MAX_GRID_POSITIONS = 16384;
-var MAX_FIT_ELEMENTS = 1 << 23;
-function recognise(values, shape, name2) {
-  const n2 = elementsOf(shape);
-  if (n2 !== values.length) throw new RangeError(`shape [${shape.join(", ")}] holds ${n2} elements, values ${values.length}`);
-  if (n2 < 2) return null;
-  for (let i = 0; i < n2; i++) if (!Number.isFinite(values[i])) return null;
-  const constant = recogniseConstant(values);
-  if (constant) return constant;
-  const dims = shape.filter((d) => d !== 1);
-  if (dims.length === 1) return recogniseWindow(values, name2) ?? recogniseRotary(values, name2);
-  if (dims.length !== 2) return null;
-  const [rows, cols] = dims;
-  const identity = recogniseIdentity(values, rows, cols, name2);
-  if (identity) return identity;
-  if (!hinted(name2, "sinusoid-table") && roughLikeNoise(values, rows, cols)) return null;
-  return recogniseMel(values, rows, cols, name2) ?? recogniseDft(values, rows, cols, name2) ?? recogniseSinusoidTable(values, rows, cols, name2) ?? sinusoidGrid(values, rows, cols);
-}
-function sinusoidGrid(values, rows, cols) {
-  if (Math.max(rows, cols) > MAX_GRID_POSITIONS) return null;
-  const fit = recogniseSinusoidGrid(values, rows, cols);
-  return fit ? { construction: "sinusoid-grid", ...fit } : null;
-}
-function residualAfterConstruction(values, shape, r) {
-  if (r.construction !== "identity") return null;
-  const dims = shape.filter((d) => d !== 1);
-  if (dims.length !== 2 || elementsOf(shape) !== values.length) return null;
-  const [rows, cols] = dims;
-  const s = diagonalMean(values, rows, cols);
-  const out = Float32Array.from(values);
-  const k = Math.min(rows, cols);
-  for (let i = 0; i < k; i++) out[i * cols + i] = values[i * cols + i] - s;
-  return out;
-}
-function elementsOf(shape) {
-  let n2 = 1;
-  for (const d of shape) n2 *= d;
-  return n2;
-}
-function fmt(x, digits = 2) {
-  return Math.abs(x) >= 1e4 || x !== 0 && Math.abs(x) < 0.01 ? x.toExponential(digits - 1) : x.toFixed(digits);
-}
-function clamp01(x) {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
-}
-function recogniseConstant(v) {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (x < min) min = x;
-    if (x > max) max = x;
-  }
-  const scale = Math.max(Math.abs(min), Math.abs(max));
-  if (max - min > THRESHOLDS.constantSpread * scale) return null;
-  const value = scale === 0 ? 0 : v[0];
-  return {
-    construction: "constant",
-    explained: 1,
-    detail: value === 0 ? `all zeros (${v.length} elements)` : `constant ${Number(value.toPrecision(6))} (all ${v.length} elements equal)`
-  };
-}
-function diagonalMean(v, rows, cols) {
-  const k = Math.min(rows, cols);
-  let sum = 0;
-  for (let i = 0; i < k; i++) sum += v[i * cols + i];
-  return sum / k;
-}
-function totalSumOfSquares(v) {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i];
-  const mean = sum / v.length;
-  let tss = 0;
-  for (let i = 0; i < v.length; i++) tss += (v[i] - mean) ** 2;
-  return tss;
-}
-function recogniseIdentity(v, rows, cols, name2) {
-  const k = Math.min(rows, cols);
-  if (k < 2) return null;
-  const s = diagonalMean(v, rows, cols);
-  if (s === 0) return null;
-  const signal = s * s * k;
-  const limit = (hinted(name2, "identity") ? HINTED.identityRatio : THRESHOLDS.identityRatio) ** 2 * signal;
-  let rss = 0;
-  for (let r = 0; r < rows; r++) {
-    const base2 = r * cols;
-    for (let c = 0; c < cols; c++) {
-      const e2 = v[base2 + c] - (r === c ? s : 0);
-      rss += e2 * e2;
-    }
-    if (rss > limit) return null;
-  }
-  const ratio = Math.sqrt(rss / signal);
-  const tss = totalSumOfSquares(v);
-  const shape = rows === cols ? `${rows}\xD7${cols}` : `rectangular ${rows}\xD7${cols}`;
-  const what = Math.abs(s - 1) < 5e-3 ? `identity ${shape}` : `scaled identity ${shape} (s = ${fmt(s)})`;
-  const training = ratio < 5e-4 ? "" : ` plus ${ratio < 0.01 ? "<1" : Math.round(ratio * 100)}% training (\u2016A \u2212 sI\u2016/\u2016sI\u2016)`;
-  return { construction: "identity", explained: clamp01(tss > 0 ? 1 - rss / tss : 1), detail: what + training };
-}
-function project2(aa, ab, bb, xa, xb) {
-  let best = 0;
-  if (aa > 0) best = xa * xa / aa;
-  if (bb > 0) best = Math.max(best, xb * xb / bb);
-  const det = aa * bb - ab * ab;
-  if (aa > 0 && bb > 0 && det > 1e-12 * aa * bb) best = Math.max(best, (bb * xa * xa - 2 * ab * xa * xb + aa * xb * xb) / det);
-  return best;
-}
-function leastSquares(X, y, n2, p) {
-  const A = new Float64Array(p * p);
-  const b = new Float64Array(p);
-  let yy = 0;
-  for (let i = 0; i < n2; i++) {
-    const yi = y[i];
-    yy += yi * yi;
-    for (let j = 0; j < p; j++) {
-      const xij = X[i * p + j];
-      b[j] += xij * yi;
-      for (let l = j; l < p; l++) A[j * p + l] += xij * X[i * p + l];
-    }
-  }
-  for (let j = 0; j < p; j++) for (let l = 0; l < j; l++) A[j * p + l] = A[l * p + j];
-  const M = Float64Array.from(A);
-  const beta = Float64Array.from(b);
-  const used = [];
-  const scale = Math.max(...Array.from({ length: p }, (_, j) => Math.abs(A[j * p + j])), 1e-300);
-  for (let col = 0; col < p; col++) {
-    let piv = col;
-    for (let r = col + 1; r < p; r++) if (Math.abs(M[r * p + col]) > Math.abs(M[piv * p + col])) piv = r;
-    if (Math.abs(M[piv * p + col]) < 1e-12 * scale) {
-      used[col] = false;
-      continue;
-    }
-    used[col] = true;
-    if (piv !== col) {
-      for (let l = 0; l < p; l++) [M[col * p + l], M[piv * p + l]] = [M[piv * p + l], M[col * p + l]];
-      [beta[col], beta[piv]] = [beta[piv], beta[col]];
-    }
-    for (let r = 0; r < p; r++) {
-      if (r === col) continue;
-      const f = M[r * p + col] / M[col * p + col];
-      if (f === 0) continue;
-      for (let l = col; l < p; l++) M[r * p + l] -= f * M[col * p + l];
-      beta[r] -= f * beta[col];
-    }
-  }
-  for (let j = 0; j < p; j++) beta[j] = used[j] ? beta[j] / M[j * p + j] : 0;
-  let rss = 0;
-  for (let i = 0; i < n2; i++) {
-    let f = 0;
-    for (let j = 0; j < p; j++) f += X[i * p + j] * beta[j];
-    rss += (y[i] - f) ** 2;
-  }
-  return { beta, rss: Math.min(rss, yy) };
-}
-function sumOfSquaresAboutMean(y, off, n2) {
-  let s = 0;
-  for (let i = 0; i < n2; i++) s += y[off + i];
-  const m = s / n2;
-  let ss = 0;
-  for (let i = 0; i < n2; i++) ss += (y[off + i] - m) ** 2;
-  return ss;
-}
-function signChanges(x, off, n2) {
-  let prev = 0;
-  let c = 0;
-  for (let i = 0; i < n2; i++) {
-    const v = x[off + i];
-    if (v > 0) {
-      if (prev < 0) c++;
-      prev = 1;
-    } else if (v < 0) {
-      if (prev > 0) c++;
-      prev = -1;
-    }
-  }
-  return c;
-}
-function signalsOf(v, rows, cols, byColumns, which = null) {
-  if (!byColumns) {
-    if (!which) return v;
-    const out2 = new Float32Array(which.length * cols);
-    which.forEach((r, i) => out2.set(v.subarray(r * cols, (r + 1) * cols), i * cols));
-    return out2;
-  }
-  const list = which ?? Array.from({ length: cols }, (_, c) => c);
-  const out = new Float32Array(list.length * rows);
-  if (!which) {
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c];
-  } else {
-    list.forEach((c, i) => {
-      for (let r = 0; r < rows; r++) out[i * rows + r] = v[r * cols + c];
-    });
-  }
-  return out;
-}
-var indices = (count2) => Array.from({ length: count2 }, (_, i) => i);
-function evenlySpaced(count2, want) {
-  if (count2 <= want) return Array.from({ length: count2 }, (_, i) => i);
-  return Array.from({ length: want }, (_, i) => Math.floor((i + 0.5) * count2 / want));
-}
-function recogniseWindow(v, name2) {
-  const N = v.length;
-  if (N < 8) return null;
-  let max = -Infinity;
-  let min = Infinity;
-  for (let i = 0; i < N; i++) {
-    max = Math.max(max, v[i]);
-    min = Math.min(min, v[i]);
-  }
-  if (max <= 0 || min < -1e-3 * max) return null;
-  const tss = sumOfSquaresAboutMean(v, 0, N);
-  if (!(tss > 0)) return null;
-  const y = Float64Array.from(v);
-  let best = null;
-  for (const L of [N, N - 1]) {
-    const X = new Float64Array(N * 3);
-    for (let n2 = 0; n2 < N; n2++) {
-      X[n2 * 3] = 1;
-      X[n2 * 3 + 1] = Math.cos(2 * Math.PI * n2 / L);
-      X[n2 * 3 + 2] = Math.cos(4 * Math.PI * n2 / L);
-    }
-    const fit = leastSquares(X, y, N, 3);
-    const r2 = 1 - fit.rss / tss;
-    if (!best || r2 > best.r2) best = { r2, L, a: fit.beta };
-  }
-  const threshold = hinted(name2, "window") ? HINTED.window : THRESHOLDS.window;
-  if (!best || best.r2 < threshold || best.a[1] >= 0) return null;
-  const [a0, a1, a2] = [best.a[0], best.a[1], best.a[2]];
-  const total = a0 - a1 + a2;
-  const [b0, b1, b2] = [a0 / total, -a1 / total, a2 / total];
-  const kind = Math.abs(b0 - 0.5) < 0.01 && Math.abs(b2) < 0.01 ? "Hann" : Math.abs(b0 - 0.54) < 0.01 && Math.abs(b2) < 0.01 ? "Hamming" : Math.abs(b0 - 0.42) < 0.01 && Math.abs(b2 - 0.08) < 0.01 ? "Blackman" : "raised-cosine";
-  return {
-    construction: "window",
-    explained: clamp01(best.r2),
-    detail: `${kind} window, N = ${N} (${best.L === N ? "periodic" : "symmetric"}): ${fmt(b0)} \u2212 ${fmt(b1)}\xB7cos(2\u03C0n/${best.L})` + (Math.abs(b2) >= 0.01 ? ` + ${fmt(b2)}\xB7cos(4\u03C0n/${best.L})` : "")
-  };
-}
+// src/stats/constructions/rotary-frequencies.ts
 function recogniseRotary(v, name2) {
   const n2 = v.length;
   if (n2 < 4) return null;
@@ -5196,225 +5423,16 @@ function bestRamp(y) {
   }
   return best ? { a: best.a, b: best.b } : null;
 }
-function recogniseMel(v, rows, cols, name2) {
-  let max = -Infinity;
-  let min = Infinity;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i];
-    if (x > max) max = x;
-    if (x < min) min = x;
-  }
-  if (!(max > 0) || min < -1e-6 * max) return null;
-  const threshold = hinted(name2, "mel-filterbank") ? HINTED.mel : THRESHOLDS.mel;
-  for (const byColumns of [false, true]) {
-    const M = byColumns ? cols : rows;
-    const F = byColumns ? rows : cols;
-    if (M < 8 || F < 16) continue;
-    const r = melFit(signalsOf(v, rows, cols, byColumns), M, F, max);
-    if (r && r.explained >= threshold) {
-      return {
-        construction: "mel-filterbank",
-        explained: clamp01(r.explained),
-        detail: `mel filterbank: ${M} triangular filters (${byColumns ? "columns" : "rows"}) over ${F} frequency bins${r.empty ? `, ${r.empty} empty` : ""}`
-      };
-    }
-  }
-  return null;
+
+// src/stats/constructions/sinusoid-grid.ts
+var MAX_GRID_POSITIONS = 16384;
+function recogniseGridTable(values, rows, cols) {
+  if (Math.max(rows, cols) > MAX_GRID_POSITIONS) return null;
+  const fit = recogniseSinusoidGrid(values, rows, cols);
+  return fit ? { construction: "sinusoid-grid", ...fit } : null;
 }
-function melFit(x, M, F, globalMax) {
-  let empty = 0;
-  let prevPeak = -1;
-  let prevCentroid = -Infinity;
-  let firstCentroid = NaN;
-  let firstLo = 0;
-  let firstHi = 0;
-  let prevLo = -1;
-  let prevHi = -1;
-  let pairs = 0;
-  let overlaps = 0;
-  let widthSum = 0;
-  let rss = 0;
-  let tss = 0;
-  for (let m = 0; m < M; m++) {
-    const off = m * F;
-    let mx = 0;
-    let peak = 0;
-    for (let i = 0; i < F; i++) {
-      if (x[off + i] > mx) {
-        mx = x[off + i];
-        peak = i;
-      }
-    }
-    if (mx <= 1e-6 * globalMax) {
-      empty++;
-      continue;
-    }
-    const tol = 1e-6 * mx;
-    let lo = 0;
-    while (x[off + lo] <= tol) lo++;
-    let hi = F - 1;
-    while (x[off + hi] <= tol) hi--;
-    const eps = 1e-4 * mx;
-    for (let i = lo; i <= hi; i++) {
-      if (x[off + i] <= tol) return null;
-      if (i < peak && x[off + i + 1] < x[off + i] - eps) return null;
-      if (i > peak && x[off + i] > x[off + i - 1] + eps) return null;
-    }
-    let s = 0;
-    let sw = 0;
-    for (let i = lo; i <= hi; i++) {
-      s += x[off + i];
-      sw += i * x[off + i];
-    }
-    const centroid = sw / s;
-    if (peak < prevPeak || centroid < prevCentroid - 1e-6 * F || lo < prevLo || hi < prevHi) return null;
-    if (Number.isNaN(firstCentroid)) {
-      firstCentroid = centroid;
-      firstLo = lo;
-      firstHi = hi;
-    }
-    if (prevHi >= 0) {
-      pairs++;
-      if (lo <= prevHi && prevLo <= hi) overlaps++;
-    }
-    prevPeak = peak;
-    prevCentroid = centroid;
-    prevLo = lo;
-    prevHi = hi;
-    widthSum += hi - lo + 1;
-    rss += triangleRss(x, off, lo, peak, hi);
-    tss += sumOfSquaresAboutMean(x, off, F);
-  }
-  const filters = M - empty;
-  if (empty > M / 4 || filters < 8) return null;
-  if (overlaps < pairs / 2 || widthSum / filters < 2) return null;
-  if (prevCentroid - firstCentroid < F / 8 || prevLo - firstLo < F / 8 || prevHi - firstHi < F / 8) return null;
-  return { explained: tss > 0 ? 1 - rss / tss : 0, empty };
-}
-function triangleRss(x, off, lo, peak, hi) {
-  const a = lineRss(x, off, lo, peak) + lineRss(x, off, peak + 1, hi);
-  const b = lineRss(x, off, lo, peak - 1) + lineRss(x, off, peak, hi);
-  return Math.min(a, b);
-}
-function lineRss(x, off, from, to) {
-  const n2 = to - from + 1;
-  if (n2 <= 2) return 0;
-  let si = 0;
-  let sy = 0;
-  let sii = 0;
-  let siy = 0;
-  let syy = 0;
-  for (let i = from; i <= to; i++) {
-    const t = i - from;
-    const y = x[off + i];
-    si += t;
-    sy += y;
-    sii += t * t;
-    siy += t * y;
-    syy += y * y;
-  }
-  const vi = sii - si * si / n2;
-  const cov = siy - si * sy / n2;
-  const vy = syy - sy * sy / n2;
-  return Math.max(0, vy - cov * cov / vi);
-}
-function recogniseDft(v, rows, cols, name2) {
-  const threshold = hinted(name2, "dft-basis") ? HINTED.dft : THRESHOLDS.dft;
-  for (const byColumns of [false, true]) {
-    const N = byColumns ? rows : cols;
-    const R = byColumns ? cols : rows;
-    if (N < 8 || R < 4 || R > 2 * N + 2 || N * R < MIN_FIT_ELEMENTS) continue;
-    const cosT = new Float64Array(N);
-    const sinT = new Float64Array(N);
-    for (let n2 = 0; n2 < N; n2++) {
-      cosT[n2] = Math.cos(2 * Math.PI * n2 / N);
-      sinT[n2] = Math.sin(2 * Math.PI * n2 / N);
-    }
-    const probeIdx = evenlySpaced(R, PROBE_SIGNALS);
-    const probeX = signalsOf(v, rows, cols, byColumns, probeIdx);
-    const windows = dftWindows(v, rows, cols, byColumns);
-    const passed = windows.filter(([, w]) => dftFit(probeX, N, w, cosT, sinT, indices(probeIdx.length)).explained >= PROBE_MIN);
-    if (passed.length === 0) continue;
-    const x = R <= PROBE_SIGNALS ? probeX : signalsOf(v, rows, cols, byColumns);
-    let best = null;
-    for (const [window2, w] of passed) {
-      const fit = dftFit(x, N, w, cosT, sinT, indices(R));
-      if (fit.distinct < 4 || fit.distinct < 0.4 * fit.active) continue;
-      const margin = window2.startsWith("an estimated") ? 1e-6 : 0;
-      if (!best || fit.explained > best.explained + margin) best = { explained: fit.explained, window: window2, distinct: fit.distinct };
-    }
-    if (best && best.explained >= threshold) {
-      return {
-        construction: "dft-basis",
-        explained: clamp01(best.explained),
-        detail: `DFT basis: ${R} ${byColumns ? "columns" : "rows"} of cos/sin(2\u03C0kn/${N}) for ${best.distinct} integer frequencies k, ${best.window} window`
-      };
-    }
-  }
-  return null;
-}
-function dftWindows(v, rows, cols, byColumns) {
-  const N = byColumns ? rows : cols;
-  const R = byColumns ? cols : rows;
-  const cosine = (a0, L) => Float64Array.from({ length: N }, (_, n2) => a0 - (1 - a0) * Math.cos(2 * Math.PI * n2 / L));
-  const rms = new Float64Array(N);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) rms[byColumns ? r : c] += v[r * cols + c] ** 2;
-  for (let n2 = 0; n2 < N; n2++) rms[n2] = Math.sqrt(rms[n2] / R);
-  return [
-    ["no", new Float64Array(N).fill(1)],
-    ["periodic Hann", cosine(0.5, N)],
-    ["symmetric Hann", cosine(0.5, N - 1)],
-    ["periodic Hamming", cosine(0.54, N)],
-    ["symmetric Hamming", cosine(0.54, N - 1)],
-    ["an estimated (root-mean-square)", rms]
-  ];
-}
-function dftFit(x, N, w, cosT, sinT, which) {
-  let rss = 0;
-  let tss = 0;
-  const ks = [];
-  const energies = [];
-  for (const r of which) {
-    const off = r * N;
-    let energy = 0;
-    for (let n2 = 0; n2 < N; n2++) energy += x[off + n2] ** 2;
-    const k0 = Math.round(signChanges(x, off, N) / 2);
-    let best = 0;
-    let bestK = -1;
-    for (let k = Math.max(0, k0 - 2); k <= Math.min(N >> 1, k0 + 2); k++) {
-      let aa = 0;
-      let ab = 0;
-      let bb = 0;
-      let xa = 0;
-      let xb = 0;
-      let idx = 0;
-      for (let n2 = 0; n2 < N; n2++) {
-        const u = w[n2] * cosT[idx];
-        const s = w[n2] * sinT[idx];
-        const xn = x[off + n2];
-        aa += u * u;
-        ab += u * s;
-        bb += s * s;
-        xa += xn * u;
-        xb += xn * s;
-        idx += k;
-        if (idx >= N) idx -= N;
-      }
-      const p = project2(aa, ab, bb, xa, xb);
-      if (p > best) {
-        best = p;
-        bestK = k;
-      }
-    }
-    rss += Math.max(0, energy - best);
-    tss += sumOfSquaresAboutMean(x, off, N);
-    ks.push(bestK);
-    energies.push(energy);
-  }
-  const maxEnergy = Math.max(...energies);
-  const activeKs = ks.filter((_, i) => energies[i] > 1e-6 * maxEnergy);
-  return { explained: tss > 0 ? 1 - rss / tss : 0, distinct: new Set(activeKs).size, active: activeKs.length };
-}
+
+// src/stats/constructions/sinusoid-table.ts
 function recogniseSinusoidTable(v, rows, cols, name2) {
   const threshold = hinted(name2, "sinusoid-table") ? HINTED.sinusoid : THRESHOLDS.sinusoid;
   let best = null;
@@ -5425,8 +5443,8 @@ function recogniseSinusoidTable(v, rows, cols, name2) {
     const probeIdx = evenlySpaced(C, PROBE_SIGNALS);
     const probe = sinusoidFit(signalsOf(v, rows, cols, byColumns, probeIdx), L, indices(probeIdx.length));
     if (probe.explained < PROBE_MIN) continue;
-    const sampled2 = C * L > MAX_FIT_ELEMENTS ? evenlySpaced(C, Math.max(PROBE_SIGNALS, Math.floor(MAX_FIT_ELEMENTS / L))) : null;
-    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf(v, rows, cols, byColumns, sampled2), L, indices(sampled2 ? sampled2.length : C));
+    const sampled = C * L > MAX_FIT_ELEMENTS ? evenlySpaced(C, Math.max(PROBE_SIGNALS, Math.floor(MAX_FIT_ELEMENTS / L))) : null;
+    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf(v, rows, cols, byColumns, sampled), L, indices(sampled ? sampled.length : C));
     if (fit.explained < threshold || best && fit.explained <= best.score) continue;
     const omegas = fit.omegas;
     const lo = Math.min(...omegas);
@@ -5435,7 +5453,7 @@ function recogniseSinusoidTable(v, rows, cols, name2) {
       construction: "sinusoid-table",
       explained: clamp01(fit.explained),
       score: fit.explained,
-      detail: `sinusoid table: ${L} positions \xD7 ${C} channels (positions along the ${byColumns ? "rows" : "columns"}), frequencies ${fmt(lo)}..${fmt(hi)} rad/position${sampled2 ? ` (fitted on ${sampled2.length} channels)` : arrangement(omegas, L)}`
+      detail: `sinusoid table: ${L} positions \xD7 ${C} channels (positions along the ${byColumns ? "rows" : "columns"}), frequencies ${fmt(lo)}..${fmt(hi)} rad/position${sampled ? ` (fitted on ${sampled.length} channels)` : arrangement(omegas, L)}`
     };
   }
   if (!best) return null;
@@ -5636,6 +5654,72 @@ function sinusoidFit(x, L, which) {
     omegas.push(omega);
   }
   return { explained: tss > 0 ? 1 - rss / tss : 0, omegas };
+}
+
+// src/stats/constructions/window.ts
+function recogniseWindow(v, name2) {
+  const N = v.length;
+  if (N < 8) return null;
+  let max = -Infinity;
+  let min = Infinity;
+  for (let i = 0; i < N; i++) {
+    max = Math.max(max, v[i]);
+    min = Math.min(min, v[i]);
+  }
+  if (max <= 0 || min < -1e-3 * max) return null;
+  const tss = sumOfSquaresAboutMean(v, 0, N);
+  if (!(tss > 0)) return null;
+  const y = Float64Array.from(v);
+  let best = null;
+  for (const L of [N, N - 1]) {
+    const X = new Float64Array(N * 3);
+    for (let n2 = 0; n2 < N; n2++) {
+      X[n2 * 3] = 1;
+      X[n2 * 3 + 1] = Math.cos(2 * Math.PI * n2 / L);
+      X[n2 * 3 + 2] = Math.cos(4 * Math.PI * n2 / L);
+    }
+    const fit = leastSquares(X, y, N, 3);
+    const r2 = 1 - fit.rss / tss;
+    if (!best || r2 > best.r2) best = { r2, L, a: fit.beta };
+  }
+  const threshold = hinted(name2, "window") ? HINTED.window : THRESHOLDS.window;
+  if (!best || best.r2 < threshold || best.a[1] >= 0) return null;
+  const [a0, a1, a2] = [best.a[0], best.a[1], best.a[2]];
+  const total = a0 - a1 + a2;
+  const [b0, b1, b2] = [a0 / total, -a1 / total, a2 / total];
+  const kind = Math.abs(b0 - 0.5) < 0.01 && Math.abs(b2) < 0.01 ? "Hann" : Math.abs(b0 - 0.54) < 0.01 && Math.abs(b2) < 0.01 ? "Hamming" : Math.abs(b0 - 0.42) < 0.01 && Math.abs(b2 - 0.08) < 0.01 ? "Blackman" : "raised-cosine";
+  return {
+    construction: "window",
+    explained: clamp01(best.r2),
+    detail: `${kind} window, N = ${N} (${best.L === N ? "periodic" : "symmetric"}): ${fmt(b0)} \u2212 ${fmt(b1)}\xB7cos(2\u03C0n/${best.L})` + (Math.abs(b2) >= 0.01 ? ` + ${fmt(b2)}\xB7cos(4\u03C0n/${best.L})` : "")
+  };
+}
+
+// src/stats/constructions/index.ts
+var VECTOR_DETECTORS = [recogniseWindow, recogniseRotary];
+var FITTING_DETECTORS = [recogniseMel, recogniseDft, recogniseSinusoidTable, recogniseGridTable];
+function recognise(values, shape, name2) {
+  const n2 = elementsOf(shape);
+  if (n2 !== values.length) throw new RangeError(`shape [${shape.join(", ")}] holds ${n2} elements, values ${values.length}`);
+  if (n2 < 2) return null;
+  for (let i = 0; i < n2; i++) if (!Number.isFinite(values[i])) return null;
+  const constant = recogniseConstant(values);
+  if (constant) return constant;
+  const dims = shape.filter((d) => d !== 1);
+  if (dims.length === 1) return firstRecognised(VECTOR_DETECTORS, (detect) => detect(values, name2));
+  if (dims.length !== 2) return null;
+  const [rows, cols] = dims;
+  const identity = recogniseIdentity(values, rows, cols, name2);
+  if (identity) return identity;
+  if (!hinted(name2, "sinusoid-table") && roughLikeNoise(values, rows, cols)) return null;
+  return firstRecognised(FITTING_DETECTORS, (detect) => detect(values, rows, cols, name2));
+}
+function firstRecognised(detectors, run) {
+  for (const detect of detectors) {
+    const r = run(detect);
+    if (r) return r;
+  }
+  return null;
 }
 
 // src/engine/constructions.ts
@@ -6151,21 +6235,21 @@ async function searchWhereUnexplained(c, result, ctx) {
   const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
   if (!(unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) return result;
-  let outcome2;
+  let outcome;
   try {
     ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
-    outcome2 = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
+    outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e2.message}`) }, ctx.family, ctx.settings.thresholds);
   }
-  const addedNames = new Set(outcome2.added.map((t) => t.candidate));
+  const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
   const searched = summariseComponent(
     { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
-    [...tensors, ...outcome2.added],
+    [...tensors, ...outcome.added],
     ctx.settings.thresholds,
-    outcome2.summary,
+    outcome.summary,
     ctx.family
   );
   searched.layerMatrix = result.layerMatrix;
