@@ -652,6 +652,10 @@ function cacheLine(r) {
   if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
   return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
 }
+function searchLine(search) {
+  const matched = search.matched ? `; ${search.matched === 1 ? "1 matrix stands" : `${search.matched} matrices stand`} out only once aligned` : "";
+  return search.status === "stopped" ? `alignment search stopped: ${search.note}` : `${search.note}${matched}`;
+}
 
 // src/stats/combine.ts
 var SMALL = 1e-8;
@@ -694,6 +698,9 @@ function bonferroniLog10(log10p, m) {
 
 // src/policy/policy.ts
 var DEFAULT_THRESHOLDS = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
+function isSignificant(log10pCorrected, effect, th) {
+  return log10pCorrected <= Math.log10(th.level) && Math.abs(effect ?? 0) >= th.minEffect;
+}
 var DIRECT_WEIGHT = 0.9;
 function tensorEvidence(t) {
   const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
@@ -715,7 +722,7 @@ function componentEvidence(tensors, family, th) {
   const { log10p, rule } = combineLog10(tested.map((t) => t.log10p));
   const strongest2 = tested.reduce((a, b) => b.log10p < a.log10p ? b : a);
   const perTensorFamily = tested.length * Math.max(1, family);
-  for (const t of tested) t.standsOut = bonferroniLog10(t.log10p, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
+  for (const t of tested) t.standsOut = isSignificant(bonferroniLog10(t.log10p, perTensorFamily), t.effect, th);
   return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest2.effect ?? 0), tested: tested.length, rule };
 }
 function decideComponent(c, family, th) {
@@ -736,9 +743,10 @@ function decideComponent(c, family, th) {
     if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
     else countCopies(c);
   }
-  if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
+  if (c.search) Object.assign(c.search, searchClaims(c.tensors));
+  if (c.verdict === "independent" && c.search?.status === "stopped") {
     c.verdict = "inconclusive";
-    c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
+    c.reason = `the alignment search for hidden reuse could not run (${c.search.note}); an unsearched component never counts as independent`;
   }
   return c;
 }
@@ -749,7 +757,7 @@ function structureOnlyReason(tensors, family, th) {
   if (rest.length > 0) {
     const { log10p } = combineLog10(rest.map((t) => t.log10p));
     const strongest2 = rest.reduce((a, b) => b.log10p < a.log10p ? b : a);
-    if (bonferroniLog10(log10p, family) <= Math.log10(th.level) && Math.abs(strongest2.effect ?? 0) >= th.minEffect) return null;
+    if (isSignificant(bonferroniLog10(log10p, family), strongest2.effect, th)) return null;
   }
   const first = structural[0];
   return `driven only by a structure the null cannot price (${first.candidate}: ${first.structureOnly}); without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
@@ -764,7 +772,10 @@ function countCopies(c) {
 function familyOf(references, components) {
   return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
 }
-var SEARCH_STOPPED = "alignment search stopped: ";
+function searchClaims(tensors) {
+  const aligned = tensors.filter((t) => t.standsOut && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
+  return { matched: aligned.length, residualPermuted: aligned.some((t) => /residual-(permuted|rotated)/.test(t.transform)) };
+}
 var pct = (x) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 function componentVerdict(c, th, family) {
   const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
@@ -776,7 +787,7 @@ function componentVerdict(c, th, family) {
   const effect = c.effect ?? 0;
   const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
-  if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
+  if (tested > 0 && isSignificant(corrected, effect, th) && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
   }
   if (unread.length > 0) {
@@ -861,6 +872,9 @@ function normalTailLog10(z) {
   const z2 = z * z;
   const series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
   return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / LN102;
+}
+function twoSidedNormalLog10(z) {
+  return Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z)));
 }
 function zFromLog10P(log10p) {
   if (log10p >= Math.log10(0.5)) return 0;
@@ -1178,7 +1192,7 @@ function number(name2, value, dflt, min, max) {
 function parseThresholds(raw) {
   const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
   const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
-  const levelFromZ = given(raw.minZ) ? 10 ** Math.min(0, Math.log10(2) + normalTailLog10(minZ)) : DEFAULT_THRESHOLDS.level;
+  const levelFromZ = given(raw.minZ) ? 10 ** twoSidedNormalLog10(minZ) : DEFAULT_THRESHOLDS.level;
   const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
   return {
     minPearson,
@@ -2877,8 +2891,7 @@ function bestOrientation(results) {
   }
   return best;
 }
-function foldFindings(best, loaded, tensors, thresholds, summary2) {
-  let found = 0;
+function foldFindings(best, loaded, tensors) {
   const added = [];
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate);
@@ -2886,7 +2899,6 @@ function foldFindings(best, loaded, tensors, thresholds, summary2) {
     const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
     const directLog10p = existing?.permutation?.log10p ?? 0;
     const stronger = !existing || d.log10p < directLog10p;
-    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
     const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
     base2.aligned = aligned;
     if (!existing) {
@@ -2894,14 +2906,10 @@ function foldFindings(best, loaded, tensors, thresholds, summary2) {
       added.push(base2);
     }
     if (!stronger) continue;
-    if (significant) {
-      found++;
-      if (/residual-(permuted|rotated)/.test(d.transform)) summary2.residualPermuted = true;
-    }
     if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
     Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
   }
-  return { count: found, added };
+  return { added };
 }
 function unpairedResult(view, layer, reference) {
   return {
@@ -3858,7 +3866,7 @@ function permutationTest(a, b, rows, cols, axis) {
   const variance = s / (n2 - 1);
   if (!(variance > 0)) return null;
   const z = t / Math.sqrt(variance);
-  return { units: n2, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
+  return { units: n2, features: m, z, log10p: twoSidedNormalLog10(z), effect: t / Math.sqrt(ssa * ssb) };
 }
 function standardised(x, n2, m, cols, axis, into) {
   const out = into ?? new Float64Array(m * n2);
@@ -4977,7 +4985,7 @@ var SketchReader = class {
 // src/search/stream-search.ts
 async function streamSearch(input) {
   const { comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress } = input;
-  const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary2 = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
@@ -5006,11 +5014,12 @@ async function streamSearch(input) {
   }
   const results = combineLooks(runs, transforms, floors);
   summary2.ran = true;
+  summary2.status = "ran";
   summary2.residualMatchQuality = map ? map.quality : null;
   const best = bestOrientation(results);
-  const found = foldFindings(best, origins(groups), tensors, thresholds, summary2);
+  const found = foldFindings(best, origins(groups), tensors);
   const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
-  summary2.note = searchNote({ found: found.count, searched: best.size, features: features.length, width, looks, gram, reader });
+  summary2.note = searchNote({ searched: best.size, features: features.length, width, looks, gram, reader });
   return { summary: summary2, added };
 }
 function residualLooks(basis, features, candidateWidth) {
@@ -5031,7 +5040,7 @@ function origins(groups) {
 function searchNote(s) {
   const { reader } = s;
   const parts = [
-    s.found ? `the streamed alignment search matched ${count(s.found, "matrix", "matrices")} that element-wise comparison missed (of ${count(s.searched, "matrix", "matrices")} searched)` : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(s.searched, "matrix", "matrices")}`,
+    `the streamed alignment search (residual basis, hidden units, layers) looked at ${count(s.searched, "matrix", "matrices")}`,
     `${s.features} of ${s.width} residual dimensions and up to ${UNITS} units per matrix read`,
     `residual looks: ${[...s.looks.map(lookName), ...s.gram ? ["rotation-invariant (v, gate, up)"] : []].join(", ")}`
   ];
@@ -5042,7 +5051,7 @@ function searchNote(s) {
 
 // src/search/deep-stage.ts
 async function searchComponent(comp, tensors, referenceTensors, cand, ref, thresholds, fraction, progress) {
-  const summary2 = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary2 = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const selected = selectPairs(comp, tensors);
   const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
@@ -5058,16 +5067,15 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
   const basis = await loadBasis(basisPairs, normPairs, loader);
   const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
   summary2.ran = true;
+  summary2.status = "ran";
   summary2.residualPermuted = false;
   summary2.residualMatchQuality = deep.residualMatchQuality;
   summary2.referenceDuplicateLayers = deep.referenceDuplicates;
   const best = bestOrientation(deep.results);
-  const found = foldFindings(best, loaded, tensors, thresholds, summary2);
+  const found = foldFindings(best, loaded, tensors);
   const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
   const searched = best.size;
-  const parts = [
-    found.count ? `the alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)` : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`
-  ];
+  const parts = [`the alignment search (residual basis, hidden units, layers) looked at ${count(searched, "matrix", "matrices")}`];
   if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
   if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
   summary2.note = parts.join("; ");
@@ -5607,7 +5615,7 @@ function vectorPermutationTest(a, b) {
   if (!(saa > 0 && sbb > 0)) return null;
   const rho = sab / Math.sqrt(saa * sbb);
   const z = rho * Math.sqrt(n2 - 1);
-  return { units: n2, features: 1, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: rho };
+  return { units: n2, features: 1, z, log10p: twoSidedNormalLog10(z), effect: rho };
 }
 
 // src/stats/conjugation.ts
@@ -5654,7 +5662,7 @@ function conjugationTest(a, b, n2) {
   const sd = Math.sqrt(Math.max(0, sum2 / PERMUTATIONS - mean * mean) * (PERMUTATIONS / (PERMUTATIONS - 1)));
   if (!(sd > 0)) return null;
   const z = (t0 - mean) / sd;
-  return { units: n2, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t0 / Math.sqrt(ssa * ssb) };
+  return { units: n2, z, log10p: twoSidedNormalLog10(z), effect: t0 / Math.sqrt(ssa * ssb) };
 }
 function centred(x) {
   let m = 0;
@@ -7234,7 +7242,7 @@ function describeNulls(c) {
     t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
   });
 }
-var searchNotRun = (note) => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
+var searchStopped = (note) => ({ ran: false, status: "stopped", note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
 async function searchWhereUnexplained(c, result, ctx) {
   const { comp, tensors } = c;
   const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
@@ -7246,7 +7254,7 @@ async function searchWhereUnexplained(c, result, ctx) {
     outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-    return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e2.message}`) }, ctx.family, ctx.settings.thresholds);
+    return decideComponent({ ...result, search: searchStopped(e2.message) }, ctx.family, ctx.settings.thresholds);
   }
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
@@ -8366,7 +8374,7 @@ function componentSection(c, report, ri) {
   if (c.search) {
     const dup = c.search.referenceDuplicateLayers.length ? `; reference layers duplicating each other: ${c.search.referenceDuplicateLayers.map(([a, b]) => `${a}\u2248${b}`).join(", ")}` : "";
     out.push(
-      `<div><span class="k">alignment search</span> ${c.search.ran ? "ran" : "did not run"}: ${e(c.search.note)}${c.search.residualPermuted ? `; residual stream permuted (match quality ${fmtR(c.search.residualMatchQuality)})` : ""}${e(dup)}</div>`
+      `<div><span class="k">alignment search</span> ${c.search.ran ? "ran" : "did not run"}: ${e(searchLine(c.search))}${c.search.residualPermuted ? `; residual stream permuted (match quality ${fmtR(c.search.residualMatchQuality)})` : ""}${e(dup)}</div>`
     );
   }
   const s = strip(c);

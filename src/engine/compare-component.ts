@@ -19,7 +19,7 @@ import { comparePair } from "./stream-pair.js";
 import { type SampledPair, nullsFor } from "../stats/controls.js";
 import { bonferroniLog10, weightedLog10 } from "../stats/combine.js";
 import { PairAccumulator, type PairStats, relativeSquaredDifference } from "../stats/pair-stats.js";
-import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
+import { decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
@@ -401,7 +401,7 @@ function describeNulls(c: Compared): void {
   });
 }
 
-const searchNotRun = (note: string): SearchSummary => ({ ran: false, note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
+const searchStopped = (note: string): SearchSummary => ({ ran: false, status: "stopped", note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
 
 /**
  * Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
@@ -420,7 +420,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
     // The search leaves undecodable tensors out by itself; anything else that stops it must not
     // leave a verdict of independent behind (an unsearched permuted copy looks independent).
-    return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e.message}`) }, ctx.family, ctx.settings.thresholds);
+    return decideComponent({ ...result, search: searchStopped(e.message) }, ctx.family, ctx.settings.thresholds);
   }
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));

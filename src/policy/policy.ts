@@ -25,6 +25,15 @@ import { bonferroniLog10, combineLog10, weightedLog10 } from "../stats/combine.j
  */
 export const DEFAULT_THRESHOLDS: Thresholds = { minPearson: 0.1, minZ: 6, minShare: 0, level: 1e-6, reviewLevel: 1e-3, minEffect: 0.05 };
 
+/**
+ * The one significance rule: a p-value already corrected for its family (log10) at most `level`, and an
+ * effect (Pearson of standardised units) of at least `min-effect`. Tensors, components and the structure
+ * check all decide through it.
+ */
+export function isSignificant(log10pCorrected: number, effect: number | null | undefined, th: Thresholds): boolean {
+  return log10pCorrected <= Math.log10(th.level) && Math.abs(effect ?? 0) >= th.minEffect;
+}
+
 /** The direct test's share of a tensor's level (the alignment search's look has the rest). */
 const DIRECT_WEIGHT = 0.9;
 
@@ -68,7 +77,7 @@ export function componentEvidence(tensors: TensorResult[], family: number, th: T
   const { log10p, rule } = combineLog10(tested.map((t) => t.log10p!));
   const strongest = tested.reduce((a, b) => (b.log10p! < a.log10p! ? b : a));
   const perTensorFamily = tested.length * Math.max(1, family);
-  for (const t of tested) t.standsOut = bonferroniLog10(t.log10p!, perTensorFamily) <= Math.log10(th.level) && Math.abs(t.effect ?? 0) >= th.minEffect;
+  for (const t of tested) t.standsOut = isSignificant(bonferroniLog10(t.log10p!, perTensorFamily), t.effect, th);
   return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest.effect ?? 0), tested: tested.length, rule };
 }
 
@@ -95,9 +104,10 @@ export function decideComponent(c: ComponentResult, family: number, th: Threshol
     if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
     else countCopies(c);
   }
-  if (c.verdict === "independent" && c.search && !c.search.ran && c.search.note.startsWith(SEARCH_STOPPED)) {
+  if (c.search) Object.assign(c.search, searchClaims(c.tensors));
+  if (c.verdict === "independent" && c.search?.status === "stopped") {
     c.verdict = "inconclusive";
-    c.reason = `the alignment search for hidden reuse could not run (${c.search.note.slice(SEARCH_STOPPED.length)}); an unsearched component never counts as independent`;
+    c.reason = `the alignment search for hidden reuse could not run (${c.search.note}); an unsearched component never counts as independent`;
   }
   return c;
 }
@@ -114,7 +124,7 @@ function structureOnlyReason(tensors: TensorResult[], family: number, th: Thresh
   if (rest.length > 0) {
     const { log10p } = combineLog10(rest.map((t) => t.log10p!));
     const strongest = rest.reduce((a, b) => (b.log10p! < a.log10p! ? b : a));
-    if (bonferroniLog10(log10p, family) <= Math.log10(th.level) && Math.abs(strongest.effect ?? 0) >= th.minEffect) return null;
+    if (isSignificant(bonferroniLog10(log10p, family), strongest.effect, th)) return null;
   }
   const first = structural[0]!;
   return `driven only by a structure the null cannot price (${first.candidate}: ${first.structureOnly}); without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
@@ -139,7 +149,15 @@ export function familyOf(references: number, components: number): Family {
 }
 
 /** How the note of a search that stopped on a format error starts. */
-export const SEARCH_STOPPED = "alignment search stopped: ";
+/**
+ * What the search may claim, decided here like everything else: the matrices that stand out only through
+ * the search's look (it was stronger than the element-wise one, so the tensor shows it and keeps the other
+ * in `direct`), and whether one of them needed the residual stream permuted or rotated.
+ */
+function searchClaims(tensors: TensorResult[]): { matched: number; residualPermuted: boolean } {
+  const aligned = tensors.filter((t) => t.standsOut && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
+  return { matched: aligned.length, residualPermuted: aligned.some((t) => /residual-(permuted|rotated)/.test(t.transform)) };
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 export function componentVerdict(
@@ -157,7 +175,7 @@ export function componentVerdict(
   const evidence = () =>
     `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
-  if (tested > 0 && corrected <= Math.log10(th.level) && effect >= th.minEffect && c.share >= th.minShare) {
+  if (tested > 0 && isSignificant(corrected, effect, th) && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
   }
   if (unread.length > 0) {

@@ -6,7 +6,7 @@ export const fmtInt = (x: number): string => x.toLocaleString("en-US");
 export const fmtNull = (n: { mean: number; sd: number } | null): string => (n ? `${n.mean.toFixed(3)} ± ${n.sd.toFixed(3)}` : "n/a");
 
 import { count } from "../common/words.js";
-import type { ComponentResult, Family, Report, TensorResult, Thresholds } from "./schema.js";
+import type { ComponentResult, Family, Report, SearchSummary, TensorResult, Thresholds } from "./schema.js";
 
 /** Below this log10 p a p-value is shown as "< 1e-300" with its log10 beside (a mantissa there means nothing to a reader). */
 export const P_FLOOR_LOG10 = -300;
@@ -118,4 +118,10 @@ export function cacheLine(r: Report["references"][number]): string | null {
   if (c.rangesStored > 0) parts.push(`${c.rangesStored} ranges stored`);
   if (c.store) parts.push(c.store.restored ? `restored from ${c.store.name}` : c.store.saved ? `saved to ${c.store.name}` : `not in ${c.store.name}`);
   return `cache ${c.listing === "hit" ? "hit" : "miss"}: ${parts.join(", ")}`;
+}
+
+/** The search's line: what it looked at, and what the policy let it claim (matrices that stand out only aligned). */
+export function searchLine(search: SearchSummary): string {
+  const matched = search.matched ? `; ${search.matched === 1 ? "1 matrix stands" : `${search.matched} matrices stand`} out only once aligned` : "";
+  return search.status === "stopped" ? `alignment search stopped: ${search.note}` : `${search.note}${matched}`;
 }

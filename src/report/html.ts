@@ -11,7 +11,7 @@
  * sortable table; the transforms undone (alignments tried, when not reused), the share matched, the licence and the
  * exact revision; and the verdict with its rule in one sentence.
  */
-import { alignmentWords, decisionRule, fmtInt, fmtP, fmtNull, fmtPct, fmtR, fmtZ } from "./format.js";
+import { alignmentWords, decisionRule, fmtInt, fmtP, fmtNull, fmtPct, fmtR, fmtZ, searchLine } from "./format.js";
 import type { ComponentResult, ReferenceResult, Report, Thresholds, Verdict } from "./schema.js";
 import { STRIP_LEGEND, layerProfile, strip, transformsSeen, verdictSentence } from "./strip.js";
 import { divergingColor, e, escapeHtml, n } from "./html-base.js";
@@ -66,7 +66,7 @@ function componentSection(c: ComponentResult, report: Report, ri: number): strin
   if (c.search) {
     const dup = c.search.referenceDuplicateLayers.length ? `; reference layers duplicating each other: ${c.search.referenceDuplicateLayers.map(([a, b]) => `${a}≈${b}`).join(", ")}` : "";
     out.push(
-      `<div><span class="k">alignment search</span> ${c.search.ran ? "ran" : "did not run"}: ${e(c.search.note)}${c.search.residualPermuted ? `; residual stream permuted (match quality ${fmtR(c.search.residualMatchQuality)})` : ""}${e(dup)}</div>`,
+      `<div><span class="k">alignment search</span> ${c.search.ran ? "ran" : "did not run"}: ${e(searchLine(c.search))}${c.search.residualPermuted ? `; residual stream permuted (match quality ${fmtR(c.search.residualMatchQuality)})` : ""}${e(dup)}</div>`,
     );
   }
   const s = strip(c);

@@ -90,7 +90,12 @@ export interface TensorResult {
 export interface SearchSummary {
   /** Whether the alignment search (permutations, layer shifts) ran for this component. */
   ran: boolean;
+  /** ran; not-run (nothing left unexplained); stopped (an error stopped it: `note` says which). */
+  status: "ran" | "not-run" | "stopped";
   note: string;
+  /** Matrices that stand out only through the search's look (set by the policy, which alone decides). */
+  matched?: number;
+  /** Set by the policy: a matrix that stands out needed the residual stream permuted or rotated. */
   residualPermuted: boolean;
   residualMatchQuality: number | null;
   /** Reference layers that are near-copies of each other (excluded from each other's null). */

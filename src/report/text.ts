@@ -3,7 +3,7 @@
  * the per-layer strip of each component. Colour (ANSI) only when asked, which
  * the CLI does only when stdout is a terminal and NO_COLOR is unset.
  */
-import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, strongest, transformNote } from "./format.js";
+import { cacheLine, decisionRule, fmtP, componentVerdictLabel, fmtInt, fmtNull, fmtPct, fmtR, fmtZ, identicalLine, identicalTag, referenceNotes, searchLine, strongest, transformNote } from "./format.js";
 import type { Report, Verdict } from "./schema.js";
 import { STRIP_LEGEND, strip, verdictSentence } from "./strip.js";
 
@@ -77,7 +77,7 @@ export function renderText(report: Report, opts: TextOptions = {}): string {
       if (ident) out.push(`      ${ident}`);
       if (comp.unreadTensors && comp.verdict === "reused") out.push(`      ${comp.unreadTensors} unread: ${clean(comp.tensors.find((t) => t.error)?.error ?? "")}`);
       // The search's own line when it ran, or when it should have and could not (sampled mode, budget, error).
-      if (comp.search && (comp.search.ran || /skipped|stopped/.test(comp.search.note))) out.push(`      search: ${clean(comp.search.note)}`);
+      if (comp.search && comp.search.status !== "not-run") out.push(`      search: ${clean(searchLine(comp.search))}`);
       for (const t of strongest(comp, 3)) {
         out.push(
           `      ${clean(t.candidate)} ~ ${clean(t.reference)}: p ${fmtP(t.log10p)}, effect ${fmtR(t.effect)}, r ${fmtR(t.pearson)}, cos ${fmtR(t.cosine)}${t.transform !== "none" ? `, ${clean(transformNote(t, comp))}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""}`,

@@ -32,7 +32,7 @@ export async function searchComponent(
   fraction: number,
   progress?: (message: string) => void,
 ): Promise<SearchOutcome> {
-  const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary: SearchSummary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const selected = selectPairs(comp, tensors);
   const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
@@ -51,19 +51,16 @@ export async function searchComponent(
   const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
 
   summary.ran = true;
-  // Claimed only when a matrix the search matched needed it.
+  summary.status = "ran";
+  // Claimed by the policy, only when a matrix that stands out needed it.
   summary.residualPermuted = false;
   summary.residualMatchQuality = deep.residualMatchQuality;
   summary.referenceDuplicateLayers = deep.referenceDuplicates;
   const best = bestOrientation(deep.results);
-  const found = foldFindings(best, loaded, tensors, thresholds, summary);
+  const found = foldFindings(best, loaded, tensors);
   const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
   const searched = best.size;
-  const parts = [
-    found.count
-      ? `the alignment search matched ${count(found.count, "matrix", "matrices")} that element-wise comparison missed (of ${count(searched, "matrix", "matrices")} searched)`
-      : `the alignment search (residual basis, hidden units, layers) found nothing in ${count(searched, "matrix", "matrices")}`,
-  ];
+  const parts = [`the alignment search (residual basis, hidden units, layers) looked at ${count(searched, "matrix", "matrices")}`];
   if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
   if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
   summary.note = parts.join("; ");

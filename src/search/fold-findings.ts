@@ -2,7 +2,7 @@
  * What the alignment search found, folded back into the component's tensor
  * results (deep-stage.ts runs the search).
  */
-import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import type { TensorResult } from "../report/schema.js";
 import { zFromLog10P } from "../stats/pvalues.js";
 import { type TensorView, viewElements } from "../align/view.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
@@ -33,16 +33,13 @@ export function bestOrientation(results: DeepResult[]): Map<string, DeepResult> 
  * `aligned` (its p-value enters the tensor's, paid for: see policy tensorEvidence); where that look is
  * stronger than the element-wise one, it also becomes what the tensor shows (reference, Pearson,
  * transform), the element-wise result kept in `direct`. A matrix with no name counterpart is added.
- * `count`: matrices where the search's look is the stronger and significant on its own at the level.
+ * The search proposes and pays; whether a look counts is the policy's decision (policy.ts searchClaims).
  */
 export function foldFindings(
   best: Map<string, DeepResult>,
   loaded: { roleGroups: RoleGroup[]; idToPair: Map<string, Origin> },
   tensors: TensorResult[],
-  thresholds: Thresholds,
-  summary: SearchSummary,
-): { count: number; added: TensorResult[] } {
-  let found = 0;
+): { added: TensorResult[] } {
   const added: TensorResult[] = [];
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate)!;
@@ -50,7 +47,6 @@ export function foldFindings(
     const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
     const directLog10p = existing?.permutation?.log10p ?? 0;
     const stronger = !existing || d.log10p < directLog10p;
-    const significant = d.log10p <= Math.log10(thresholds.level) && Math.abs(d.effect) >= thresholds.minEffect;
     const base: TensorResult = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
     base.aligned = aligned;
     if (!existing) {
@@ -58,14 +54,10 @@ export function foldFindings(
       added.push(base);
     }
     if (!stronger) continue;
-    if (significant) {
-      found++;
-      if (/residual-(permuted|rotated)/.test(d.transform)) summary.residualPermuted = true;
-    }
     if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
     Object.assign(base, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
   }
-  return { count: found, added };
+  return { added };
 }
 
 /** The result of a candidate matrix with no name counterpart, before the search's findings. */

@@ -73,7 +73,7 @@ export interface StreamSearchInput {
  */
 export async function streamSearch(input: StreamSearchInput): Promise<SearchOutcome> {
   const { comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress } = input;
-  const summary: SearchSummary = { ran: false, note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary: SearchSummary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
@@ -107,11 +107,12 @@ export async function streamSearch(input: StreamSearchInput): Promise<SearchOutc
   const results = combineLooks(runs, transforms, floors);
 
   summary.ran = true;
+  summary.status = "ran";
   summary.residualMatchQuality = map ? map.quality : null;
   const best = bestOrientation(results);
-  const found = foldFindings(best, origins(groups), tensors, thresholds, summary);
+  const found = foldFindings(best, origins(groups), tensors);
   const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
-  summary.note = searchNote({ found: found.count, searched: best.size, features: features.length, width, looks, gram, reader });
+  summary.note = searchNote({ searched: best.size, features: features.length, width, looks, gram, reader });
   return { summary, added };
 }
 
@@ -136,12 +137,10 @@ function origins(groups: Group[]): { roleGroups: RoleGroup[]; idToPair: Map<stri
 }
 
 /** The summary's note: what was matched, what was read, the looks, what was left unread. */
-function searchNote(s: { found: number; searched: number; features: number; width: number; looks: Look[]; gram: boolean; reader: SketchReader }): string {
+function searchNote(s: { searched: number; features: number; width: number; looks: Look[]; gram: boolean; reader: SketchReader }): string {
   const { reader } = s;
   const parts = [
-    s.found
-      ? `the streamed alignment search matched ${count(s.found, "matrix", "matrices")} that element-wise comparison missed (of ${count(s.searched, "matrix", "matrices")} searched)`
-      : `the streamed alignment search (residual basis, hidden units, layers) found nothing in ${count(s.searched, "matrix", "matrices")}`,
+    `the streamed alignment search (residual basis, hidden units, layers) looked at ${count(s.searched, "matrix", "matrices")}`,
     `${s.features} of ${s.width} residual dimensions and up to ${UNITS} units per matrix read`,
     `residual looks: ${[...s.looks.map(lookName), ...(s.gram ? ["rotation-invariant (v, gate, up)"] : [])].join(", ")}`,
   ];

@@ -14,7 +14,7 @@ import type { FailOn, ShardMark, Thresholds } from "../report/schema.js";
 import { DEFAULT_ENDPOINT, checkEndpoint } from "../sources/endpoint.js";
 import { DEFAULT_NETWORK_TIMEOUT_MS, MAX_NETWORK_TIMEOUT_MS } from "../sources/hub-timings.js";
 import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
-import { normalTailLog10 } from "../stats/pvalues.js";
+import { twoSidedNormalLog10 } from "../stats/pvalues.js";
 import type { OptionMode, RawInputs } from "./options.js";
 import { splitList } from "./read-options.js";
 
@@ -159,7 +159,7 @@ function number(name: string, value: string | undefined, dflt: number, min: numb
 function parseThresholds(raw: RawInputs): Thresholds {
   const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
   const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
-  const levelFromZ = given(raw.minZ) ? 10 ** Math.min(0, Math.log10(2) + normalTailLog10(minZ)) : DEFAULT_THRESHOLDS.level;
+  const levelFromZ = given(raw.minZ) ? 10 ** twoSidedNormalLog10(minZ) : DEFAULT_THRESHOLDS.level;
   const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
   return {
     minPearson,

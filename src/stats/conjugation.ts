@@ -8,7 +8,7 @@
  * from Monte-Carlo permutations and a normal tail (Mantel 1967's normal
  * approximation; the permutations are seeded, so the result is reproducible).
  */
-import { normalTailLog10 } from "./pvalues.js";
+import { twoSidedNormalLog10 } from "./pvalues.js";
 
 export interface ConjugationTest {
   units: number;
@@ -63,7 +63,7 @@ export function conjugationTest(a: Float32Array, b: Float32Array, n: number): Co
   const sd = Math.sqrt(Math.max(0, sum2 / PERMUTATIONS - mean * mean) * (PERMUTATIONS / (PERMUTATIONS - 1)));
   if (!(sd > 0)) return null;
   const z = (t0 - mean) / sd;
-  return { units: n, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t0 / Math.sqrt(ssa * ssb) };
+  return { units: n, z, log10p: twoSidedNormalLog10(z), effect: t0 / Math.sqrt(ssa * ssb) };
 }
 
 function centred(x: Float32Array): Float64Array {

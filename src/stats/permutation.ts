@@ -22,7 +22,7 @@
  * before the values are seen): the test restricted to those units and features
  * is still exact under H0.
  */
-import { normalTailLog10 } from "./pvalues.js";
+import { twoSidedNormalLog10 } from "./pvalues.js";
 import { smallPermutationLog10p } from "./small-permutation.js";
 import { rowDots } from "../kernels/dots.js";
 import { Scratch } from "../common/scratch.js";
@@ -96,7 +96,7 @@ export function permutationTest(a: Float32Array, b: Float32Array, rows: number, 
   const variance = s / (n - 1);
   if (!(variance > 0)) return null;
   const z = t / Math.sqrt(variance);
-  return { units: n, features: m, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: t / Math.sqrt(ssa * ssb) };
+  return { units: n, features: m, z, log10p: twoSidedNormalLog10(z), effect: t / Math.sqrt(ssa * ssb) };
 }
 
 /**

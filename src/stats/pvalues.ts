@@ -15,6 +15,11 @@ export function normalTailLog10(z: number): number {
 }
 
 /** The z whose one-sided normal tail is 10^log10p (inverse of normalTailLog10), for display and thresholds. */
+/** log10 of the two-sided normal p-value of a z-score: log10 min(1, 2·P(N > |z|)). The one place it is computed. */
+export function twoSidedNormalLog10(z: number): number {
+  return Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z)));
+}
+
 export function zFromLog10P(log10p: number): number {
   if (log10p >= Math.log10(0.5)) return 0;
   let lo = 0;

@@ -12,7 +12,7 @@
  * width of the model).
  */
 import type { PermutationTest } from "./permutation.js";
-import { normalTailLog10 } from "./pvalues.js";
+import { twoSidedNormalLog10 } from "./pvalues.js";
 
 function midranks(x: Float32Array): Float64Array {
   const n = x.length;
@@ -47,5 +47,5 @@ export function vectorPermutationTest(a: Float32Array, b: Float32Array): Permuta
   if (!(saa > 0 && sbb > 0)) return null;
   const rho = sab / Math.sqrt(saa * sbb);
   const z = rho * Math.sqrt(n - 1);
-  return { units: n, features: 1, z, log10p: Math.min(0, Math.log10(2) + normalTailLog10(Math.abs(z))), effect: rho };
+  return { units: n, features: 1, z, log10p: twoSidedNormalLog10(z), effect: rho };
 }
