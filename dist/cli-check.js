@@ -7287,6 +7287,16 @@ function heatmap(h) {
   h.rows.forEach((l, i) => {
     if (i % sr === 0) out.push(`<text class="tick" x="${left - 5}" y="${n(top + i * cs + cs / 2 + 4)}" text-anchor="end">${l}</text>`);
   });
+  out.push(...heatmapCells(h, { left, top, cs }));
+  out.push(...colourBar(h, { top, barX, barH, id }));
+  out.push(`</svg>`);
+  return out.join("");
+}
+function heatmapCells(h, g) {
+  const { left, top, cs } = g;
+  const nr = h.rows.length;
+  const nc = h.cols.length;
+  const out = [];
   const showText = cs >= 34;
   const detailed = nr * nc <= 576;
   const marks = [];
@@ -7327,6 +7337,11 @@ function heatmap(h) {
     if (diag.length) out.push(`<path class="diag thin" d="${diag.join("")}"/>`);
   }
   out.push(...marks);
+  return out;
+}
+function colourBar(h, g) {
+  const { top, barX, barH, id } = g;
+  const out = [];
   const yOf = (v) => top + (1 - v) / 2 * barH;
   out.push(`<rect x="${barX}" y="${top}" width="14" height="${barH}" fill="url(#${id})" stroke="#999" stroke-width="0.5"/>`);
   for (const t of [1, 0.5, 0, -0.5, -1]) {
@@ -7339,8 +7354,7 @@ function heatmap(h) {
     out.push(`<rect class="band-mark" x="${barX - 4}" y="${n(yOf(hi))}" width="22" height="${n(Math.max(1, yOf(lo) - yOf(hi)))}"/>`);
     out.push(`<text class="tick band-label" x="${barX + 46}" y="${n((yOf(hi) + yOf(lo)) / 2 + 4)}">null</text>`);
   }
-  out.push(`</svg>`);
-  return out.join("");
+  return out;
 }
 function layerLine(points, th) {
   const pts = points.filter((p) => p.pearson !== null || p.null);
@@ -7710,111 +7724,117 @@ function pointer(opts) {
   if (opts.reportPath) files.push(`the JSON report <code>${escapeCell(opts.reportPath)}</code>`);
   const ask = opts.htmlPath ? "" : ` For heatmaps of candidate \xD7 reference layers and every compared tensor, ask for the HTML report (${askFor("html", opts.entry)}).`;
   if (!files.length) {
-    return `**Full evidence:** in the JSON report (${askFor("report", opts.entry)}) and the HTML report with heatmaps and every compared tensor (${askFor("html", opts.entry)}); an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) keeps them with the run.`;
+    return `**Full evidence:** in the JSON report (${askFor("report", opts.entry)}) and the HTML report with heatmaps and every compared tensor (${askFor("html", opts.entry)}); an \`actions/upload-artifact\` step (as in the fromscratch README's workflow) keeps them with the run.`;
   }
-  return `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: an \`actions/upload-artifact\` step (two lines, shown in the fromscratch README) puts ${files.length > 1 ? "them" : "it"} under this run's Artifacts.${ask}`;
+  return `**Full evidence:** ${files.join(" and ")}, written to the workspace. Nothing is uploaded unless the workflow asks: an \`actions/upload-artifact\` step (as in the fromscratch README's workflow) puts ${files.length > 1 ? "them" : "it"} under this run's Artifacts.${ask}`;
 }
 function renderMarkdown(report, opts = {}) {
-  const parts = [];
-  const c = report.candidate;
-  parts.push(`## fromscratch: ${ICON[report.verdict]} ${report.verdict.toUpperCase()}
-`);
-  parts.push(`**Verdict:** ${escapeCell(verdictSentence(report))}
-`);
-  parts.push(`**Gate:** ${escapeCell(report.gate.rule)}.
-`);
-  parts.push(
-    `Candidate <code>${name(c.source)}</code>${c.revision ? ` @ <code>${escapeCell(c.revision)}</code>` : ""}: ${fmtInt(c.parameters)} parameters` + (c.components.length ? ` (${c.components.map((x) => `${escapeCell(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : "") + ".\n"
-  );
-  if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}
-`);
-  const th = report.thresholds;
-  parts.push(`${escapeCell(decisionRule(th, report.family))}
-`);
+  const parts = headParts(report);
   const tail = `
 ${pointer(opts)}
 
 _${fmtInt(report.bytesRead)} bytes read in ${report.seconds.toFixed(1)} s \xB7 fromscratch ${report.tool.version}._
 `;
-  const trunc = `
-> Summary truncated to stay under GitHub's 1 MiB limit; every reference is in the HTML and JSON reports.
-`;
-  if (report.references.length) {
-    const rows = [];
-    let used = Buffer.byteLength(parts.join("\n") + tail + trunc) + 2e3;
-    let cut = 0;
-    for (const r of report.references) {
-      if (cut) {
-        cut++;
-        continue;
-      }
-      const row = overviewRow(r);
-      const b = Buffer.byteLength(row) + 1;
-      if (used + b > SUMMARY_MAX_BYTES / 2) {
-        cut++;
-        continue;
-      }
-      used += b;
-      rows.push(row);
-    }
-    parts.push("| reference | licence | revision | verdict | components: share matched, per-layer strip | top tensor |");
-    parts.push("|---|---|---|---|---|---|");
-    parts.push(...rows);
-    if (cut) parts.push(`
-_${cut} more references not shown here (summary size limit)._`);
-    parts.push(`
-<sub>Strips: ${escapeCell(STRIP_LEGEND)}.</sub>
-`);
-  }
+  if (report.references.length) parts.push(...overviewTable(report, Buffer.byteLength(parts.join("\n") + tail + TRUNCATED) + 2e3));
   const body = [];
   let bodyBytes = 0;
   for (const r of report.references) {
     if (bodyBytes > SUMMARY_MAX_BYTES) break;
-    const start = body.length;
-    const notes = referenceNotes(r);
-    body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}
-`);
-    body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} \xB7 Licence: ${r.license ? name(r.license, 80) : "unknown"}
-`);
-    const cache = cacheLine(r);
-    if (cache) body.push(`<sub>Reference ${escapeCell(cache)}.</sub>
-`);
-    if (r.error) body.push(`> **Error:** ${name(r.error.message, 500)}
-`);
-    if (r.components.length) {
-      body.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
-      body.push("|---|---|---|---|---|---|---|");
-      for (const comp of r.components) {
-        const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${alignmentWords(comp).one}: ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
-        body.push(
-          `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
-        );
-      }
-      body.push("");
-      for (const comp of r.components) {
-        const ident = identicalLine(comp);
-        body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}${ident ? ` ${escapeCell(ident)}.` : ""}`);
-      }
-      body.push("");
-    }
-    for (let i = start; i < body.length; i++) bodyBytes += Buffer.byteLength(body[i]) + 1;
+    const section = referenceSection2(r);
+    body.push(...section);
+    for (const line of section) bodyBytes += Buffer.byteLength(line) + 1;
   }
-  const head = parts.join("\n");
-  let text = head + "\n" + body.join("\n") + tail;
-  if (Buffer.byteLength(text) > SUMMARY_MAX_BYTES) {
-    const lines = body.join("\n").split("\n");
-    let kept = "";
-    let size = Buffer.byteLength(head + tail + trunc) + 200;
-    for (const l of lines) {
-      const b = Buffer.byteLength(l) + 1;
-      if (size + b > SUMMARY_MAX_BYTES) break;
-      size += b;
-      kept += l + "\n";
+  return capped(parts.join("\n"), body, tail);
+}
+var TRUNCATED = `
+> Summary truncated to stay under GitHub's 1 MiB limit; every reference is in the HTML and JSON reports.
+`;
+function headParts(report) {
+  const c = report.candidate;
+  const parts = [
+    `## fromscratch: ${ICON[report.verdict]} ${report.verdict.toUpperCase()}
+`,
+    `**Verdict:** ${escapeCell(verdictSentence(report))}
+`,
+    `**Gate:** ${escapeCell(report.gate.rule)}.
+`,
+    `Candidate <code>${name(c.source)}</code>${c.revision ? ` @ <code>${escapeCell(c.revision)}</code>` : ""}: ${fmtInt(c.parameters)} parameters` + (c.components.length ? ` (${c.components.map((x) => `${escapeCell(x.name)} ${fmtInt(x.parameters)}`).join(", ")})` : "") + ".\n"
+  ];
+  if (report.error) parts.push(`> **Error:** ${name(report.error.message, 500)}
+`);
+  parts.push(`${escapeCell(decisionRule(report.thresholds, report.family))}
+`);
+  return parts;
+}
+function overviewTable(report, usedBytes) {
+  const rows = [];
+  let used = usedBytes;
+  let cut = 0;
+  for (const r of report.references) {
+    if (cut) {
+      cut++;
+      continue;
     }
-    text = `${head}
-${kept}${trunc}${tail}`;
+    const row = overviewRow(r);
+    const b = Buffer.byteLength(row) + 1;
+    if (used + b > SUMMARY_MAX_BYTES / 2) {
+      cut++;
+      continue;
+    }
+    used += b;
+    rows.push(row);
   }
-  return text;
+  const out = ["| reference | licence | revision | verdict | components: share matched, per-layer strip | top tensor |", "|---|---|---|---|---|---|", ...rows];
+  if (cut) out.push(`
+_${cut} more references not shown here (summary size limit)._`);
+  out.push(`
+<sub>Strips: ${escapeCell(STRIP_LEGEND)}.</sub>
+`);
+  return out;
+}
+function referenceSection2(r) {
+  const body = [];
+  const notes = referenceNotes(r);
+  body.push(`### ${ICON[r.verdict]} <code>${name(r.source)}</code>: ${r.verdict}${notes.length ? ` (${escapeCell(notes.join("; "))})` : ""}
+`);
+  body.push(`Revision: ${r.revision ? `<code>${escapeCell(r.revision)}</code>` : "local files"} \xB7 Licence: ${r.license ? name(r.license, 80) : "unknown"}
+`);
+  const cache = cacheLine(r);
+  if (cache) body.push(`<sub>Reference ${escapeCell(cache)}.</sub>
+`);
+  if (r.error) body.push(`> **Error:** ${name(r.error.message, 500)}
+`);
+  if (!r.components.length) return body;
+  body.push("| component | verdict | matched share | median Pearson | per-layer | null mean \xB1 sd | strongest tensors |");
+  body.push("|---|---|---|---|---|---|---|");
+  for (const comp of r.components) {
+    const top = strongest(comp, 3).map((t) => `${name(t.candidate)} (p ${fmtP(t.log10p)}, r ${fmtR(t.pearson)}${t.transform !== "none" ? `, ${alignmentWords(comp).one}: ${name(t.transform, 80)}` : ""}${t.identical ? `, ${identicalTag(t)}` : ""})`).join("<br>");
+    body.push(
+      `| ${escapeCell(comp.name)} | ${ICON[comp.verdict]} ${escapeCell(componentVerdictLabel(comp))} | ${fmtPct(comp.share)} of ${fmtInt(comp.candidateParameters)} | ${fmtR(comp.pearsonMedian)} | ${stripCell(comp)} | ${fmtNull(comp.null)} | ${top || "\u2013"} |`
+    );
+  }
+  body.push("");
+  for (const comp of r.components) {
+    const ident = identicalLine(comp);
+    body.push(`- **${escapeCell(comp.name)}**: ${name(comp.reason, 600)}${ident ? ` ${escapeCell(ident)}.` : ""}`);
+  }
+  body.push("");
+  return body;
+}
+function capped(head, body, tail) {
+  const text = head + "\n" + body.join("\n") + tail;
+  if (Buffer.byteLength(text) <= SUMMARY_MAX_BYTES) return text;
+  const lines = body.join("\n").split("\n");
+  let kept = "";
+  let size = Buffer.byteLength(head + tail + TRUNCATED) + 200;
+  for (const l of lines) {
+    const b = Buffer.byteLength(l) + 1;
+    if (size + b > SUMMARY_MAX_BYTES) break;
+    size += b;
+    kept += l + "\n";
+  }
+  return `${head}
+${kept}${TRUNCATED}${tail}`;
 }
 
 // src/report/text.ts
@@ -11783,6 +11803,18 @@ function describedEnd(entries2) {
 }
 function parseHeader(file, json, fileSize) {
   const dataStart = 8 + json.length;
+  const parsed = headerObject(file, json);
+  const at = { file, dataStart, fileSize, bufferSize: fileSize - dataStart, parsed };
+  let metadata = null;
+  const tensors = [];
+  for (const [name2, raw] of Object.entries(parsed)) {
+    if (name2 === "__metadata__") metadata = metadataOf(file, raw);
+    else tensors.push(entryOf2(at, name2, raw));
+  }
+  checkCoverage(at, tensors);
+  return { tensors, metadata, dataStart };
+}
+function headerObject(file, json) {
   let text;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(json);
@@ -11801,62 +11833,58 @@ function parseHeader(file, json, fileSize) {
   }
   const dup = findDuplicateKey(text);
   if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`, void 0, "format.invalid-header");
-  const bufferSize = fileSize - dataStart;
-  let metadata = null;
-  const tensors = [];
-  for (const [name2, raw] of Object.entries(parsed)) {
-    if (name2 === "__metadata__") {
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new FormatError(file, "__metadata__ must be an object of strings", void 0, "format.invalid-header");
-      }
-      for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`, void 0, "format.invalid-header");
-      }
-      metadata = raw;
-      continue;
-    }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2, "format.invalid-header");
-    }
-    const { dtype, shape, data_offsets: offsets } = raw;
-    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2, "format.invalid-header");
-    const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
-    if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2, "format.unknown-dtype");
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "shape must be an array of non-negative integers", name2, "format.invalid-header");
-    }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2, "format.invalid-offsets");
-    }
-    const [begin, end] = offsets;
-    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2, "format.invalid-offsets");
-    if (end > bufferSize) {
-      const expected = dataStart + describedEnd(parsed);
-      throw new FormatError(
-        file,
-        `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
-        name2,
-        "format.truncated"
-      );
-    }
-    const numel2 = product(file, name2, shape);
-    const totalBits = numel2 * bits;
-    if (!Number.isSafeInteger(totalBits)) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2, "format.overflow");
-    }
-    if (totalBits % 8 !== 0) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2, "format.misaligned");
-    }
-    if (end - begin !== totalBits / 8) {
-      throw new FormatError(
-        file,
-        `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
-        name2,
-        "format.invalid-offsets"
-      );
-    }
-    tensors.push({ name: name2, dtype, shape, file, begin: dataStart + begin, end: dataStart + end });
+  return parsed;
+}
+function metadataOf(file, raw) {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new FormatError(file, "__metadata__ must be an object of strings", void 0, "format.invalid-header");
   }
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`, void 0, "format.invalid-header");
+  }
+  return raw;
+}
+function entryOf2(at, name2, raw) {
+  const { file, dataStart, fileSize, bufferSize } = at;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2, "format.invalid-header");
+  }
+  const { dtype, shape, data_offsets: offsets } = raw;
+  if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2, "format.invalid-header");
+  const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
+  if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2, "format.unknown-dtype");
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new FormatError(file, "shape must be an array of non-negative integers", name2, "format.invalid-header");
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2, "format.invalid-offsets");
+  }
+  const [begin, end] = offsets;
+  if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2, "format.invalid-offsets");
+  if (end > bufferSize) {
+    const expected = dataStart + describedEnd(at.parsed);
+    throw new FormatError(
+      file,
+      `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
+      name2,
+      "format.truncated"
+    );
+  }
+  const numel2 = product(file, name2, shape);
+  const totalBits = numel2 * bits;
+  if (!Number.isSafeInteger(totalBits)) {
+    throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel2} elements)`, name2, "format.overflow");
+  }
+  if (totalBits % 8 !== 0) {
+    throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name2, "format.misaligned");
+  }
+  if (end - begin !== totalBits / 8) {
+    throw new FormatError(file, `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`, name2, "format.invalid-offsets");
+  }
+  return { name: name2, dtype, shape, file, begin: dataStart + begin, end: dataStart + end };
+}
+function checkCoverage(at, tensors) {
+  const { file, dataStart, fileSize, bufferSize } = at;
   const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = dataStart;
   for (const t of sorted) {
@@ -11871,7 +11899,6 @@ function parseHeader(file, json, fileSize) {
   if (cursor !== fileSize) {
     throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`, void 0, "format.invalid-offsets");
   }
-  return { tensors, metadata, dataStart };
 }
 
 // src/safetensors/shard-index.ts

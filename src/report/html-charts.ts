@@ -73,6 +73,18 @@ export function heatmap(h: HeatmapSpec): string {
   h.rows.forEach((l, i) => {
     if (i % sr === 0) out.push(`<text class="tick" x="${left - 5}" y="${n(top + i * cs + cs / 2 + 4)}" text-anchor="end">${l}</text>`);
   });
+  out.push(...heatmapCells(h, { left, top, cs }));
+  out.push(...colourBar(h, { top, barX, barH, id }));
+  out.push(`</svg>`);
+  return out.join("");
+}
+
+/** The heatmap's cells: one rect per cell up to 24 x 24 layers, else one path per rounded colour. */
+function heatmapCells(h: HeatmapSpec, g: { left: number; top: number; cs: number }): string[] {
+  const { left, top, cs } = g;
+  const nr = h.rows.length;
+  const nc = h.cols.length;
+  const out: string[] = [];
   const showText = cs >= 34;
   // Up to 24 x 24 layers, one rect per cell with its value on hover; above, one path per colour
   // (values rounded to 0.05) so 50 references of 80-layer models stay a file a browser opens.
@@ -115,7 +127,13 @@ export function heatmap(h: HeatmapSpec): string {
     if (diag.length) out.push(`<path class="diag thin" d="${diag.join("")}"/>`);
   }
   out.push(...marks);
-  // Colour bar from -1 to 1, with the null band bracketed.
+  return out;
+}
+
+/** The colour bar from -1 to 1, with the null band bracketed. */
+function colourBar(h: HeatmapSpec, g: { top: number; barX: number; barH: number; id: string }): string[] {
+  const { top, barX, barH, id } = g;
+  const out: string[] = [];
   const yOf = (v: number) => top + ((1 - v) / 2) * barH;
   out.push(`<rect x="${barX}" y="${top}" width="14" height="${barH}" fill="url(#${id})" stroke="#999" stroke-width="0.5"/>`);
   for (const t of [1, 0.5, 0, -0.5, -1]) {
@@ -128,9 +146,9 @@ export function heatmap(h: HeatmapSpec): string {
     out.push(`<rect class="band-mark" x="${barX - 4}" y="${n(yOf(hi))}" width="22" height="${n(Math.max(1, yOf(lo) - yOf(hi)))}"/>`);
     out.push(`<text class="tick band-label" x="${barX + 46}" y="${n((yOf(hi) + yOf(lo)) / 2 + 4)}">null</text>`);
   }
-  out.push(`</svg>`);
-  return out.join("");
+  return out;
 }
+
 
 /** Per-layer line of matched Pearson, each matrix a dot, over the null's ±k·sd band. */
 export function layerLine(points: LayerPoint[], th: Thresholds): string {

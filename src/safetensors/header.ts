@@ -61,6 +61,20 @@ function describedEnd(entries: Record<string, unknown>): number {
  */
 export function parseHeader(file: string, json: Uint8Array, fileSize: number): ParsedHeader {
   const dataStart = 8 + json.length;
+  const parsed = headerObject(file, json);
+  const at = { file, dataStart, fileSize, bufferSize: fileSize - dataStart, parsed };
+  let metadata: Record<string, string> | null = null;
+  const tensors: TensorEntry[] = [];
+  for (const [name, raw] of Object.entries(parsed)) {
+    if (name === "__metadata__") metadata = metadataOf(file, raw);
+    else tensors.push(entryOf(at, name, raw));
+  }
+  checkCoverage(at, tensors);
+  return { tensors, metadata, dataStart };
+}
+
+/** The header's bytes as a JSON object: UTF-8, starting with '{', no key twice. */
+function headerObject(file: string, json: Uint8Array): Record<string, unknown> {
   let text: string;
   try {
     // ignoreBOM: keep a byte-order mark, so the '{' check below rejects it as the reference reader does.
@@ -80,69 +94,72 @@ export function parseHeader(file: string, json: Uint8Array, fileSize: number): P
   }
   const dup = findDuplicateKey(text);
   if (dup !== null) throw new FormatError(file, `header lists key ${JSON.stringify(dup)} twice`, undefined, "format.invalid-header");
+  return parsed as Record<string, unknown>;
+}
 
-  const bufferSize = fileSize - dataStart;
-  let metadata: Record<string, string> | null = null;
-  const tensors: TensorEntry[] = [];
-  for (const [name, raw] of Object.entries(parsed as Record<string, unknown>)) {
-    if (name === "__metadata__") {
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-        throw new FormatError(file, "__metadata__ must be an object of strings", undefined, "format.invalid-header");
-      }
-      for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`, undefined, "format.invalid-header");
-      }
-      metadata = raw as Record<string, string>;
-      continue;
-    }
-    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-      throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name, "format.invalid-header");
-    }
-    const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
-    if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name, "format.invalid-header");
-    const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : undefined;
-    if (bits === undefined) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name, "format.unknown-dtype");
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-      throw new FormatError(file, "shape must be an array of non-negative integers", name, "format.invalid-header");
-    }
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)
-    ) {
-      throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name, "format.invalid-offsets");
-    }
-    const [begin, end] = offsets as [number, number];
-    if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name, "format.invalid-offsets");
-    if (end > bufferSize) {
-      const expected = dataStart + describedEnd(parsed as Record<string, unknown>);
-      throw new FormatError(
-        file,
-        `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
-        name,
-        "format.truncated",
-      );
-    }
-    const numel = product(file, name, shape as number[]);
-    const totalBits = numel * bits;
-    if (!Number.isSafeInteger(totalBits)) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel} elements)`, name, "format.overflow");
-    }
-    if (totalBits % 8 !== 0) {
-      throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name, "format.misaligned");
-    }
-    if (end - begin !== totalBits / 8) {
-      throw new FormatError(
-        file,
-        `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`,
-        name,
-        "format.invalid-offsets",
-      );
-    }
-    tensors.push({ name, dtype, shape: shape as number[], file, begin: dataStart + begin, end: dataStart + end });
+function metadataOf(file: string, raw: unknown): Record<string, string> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new FormatError(file, "__metadata__ must be an object of strings", undefined, "format.invalid-header");
   }
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== "string") throw new FormatError(file, `__metadata__[${JSON.stringify(k)}] must be a string`, undefined, "format.invalid-header");
+  }
+  return raw as Record<string, string>;
+}
 
-  // The data buffer must be covered exactly: sorted spans contiguous from 0 to the end of file.
+/** Where the header sits in its file, for the checks of each entry. */
+interface HeaderAt {
+  file: string;
+  dataStart: number;
+  fileSize: number;
+  bufferSize: number;
+  parsed: Record<string, unknown>;
+}
+
+/** One tensor entry, validated: dtype, shape, offsets inside the buffer and matching the shape. */
+function entryOf(at: HeaderAt, name: string, raw: unknown): TensorEntry {
+  const { file, dataStart, fileSize, bufferSize } = at;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name, "format.invalid-header");
+  }
+  const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
+  if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name, "format.invalid-header");
+  const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : undefined;
+  if (bits === undefined) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name, "format.unknown-dtype");
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new FormatError(file, "shape must be an array of non-negative integers", name, "format.invalid-header");
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name, "format.invalid-offsets");
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name, "format.invalid-offsets");
+  if (end > bufferSize) {
+    const expected = dataStart + describedEnd(at.parsed);
+    throw new FormatError(
+      file,
+      `data_offsets [${begin}, ${end}] run past the ${bufferSize}-byte data buffer: the file is ${fileSize} bytes, its header describes ${expected} (truncated or incomplete download)`,
+      name,
+      "format.truncated",
+    );
+  }
+  const numel = product(file, name, shape as number[]);
+  const totalBits = numel * bits;
+  if (!Number.isSafeInteger(totalBits)) {
+    throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is too large (${numel} elements)`, name, "format.overflow");
+  }
+  if (totalBits % 8 !== 0) {
+    throw new FormatError(file, `shape [${shape.join(", ")}] of ${dtype} is not a whole number of bytes`, name, "format.misaligned");
+  }
+  if (end - begin !== totalBits / 8) {
+    throw new FormatError(file, `byte span ${end - begin} does not match shape [${shape.join(", ")}] x ${dtype} = ${totalBits / 8} bytes`, name, "format.invalid-offsets");
+  }
+  return { name, dtype, shape: shape as number[], file, begin: dataStart + begin, end: dataStart + end };
+}
+
+/** The data buffer must be covered exactly: sorted spans contiguous from 0 to the end of file. */
+function checkCoverage(at: HeaderAt, tensors: TensorEntry[]): void {
+  const { file, dataStart, fileSize, bufferSize } = at;
   const sorted = [...tensors].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = dataStart;
   for (const t of sorted) {
@@ -157,5 +174,4 @@ export function parseHeader(file: string, json: Uint8Array, fileSize: number): P
   if (cursor !== fileSize) {
     throw new FormatError(file, `data buffer is ${bufferSize} bytes but the tensors cover ${cursor - dataStart} (trailing bytes or truncated file)`, undefined, "format.invalid-offsets");
   }
-  return { tensors, metadata, dataStart };
 }
