@@ -4984,7 +4984,7 @@ var SketchReader = class {
 
 // src/search/stream-search.ts
 async function streamSearch(input) {
-  const { comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress } = input;
+  const { comp, tensors, selected, viewGroupsByKey, cand, ref, progress } = input;
   const summary2 = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
@@ -5050,7 +5050,8 @@ function searchNote(s) {
 }
 
 // src/search/deep-stage.ts
-async function searchComponent(comp, tensors, referenceTensors, cand, ref, thresholds, fraction, progress) {
+async function searchComponent(input) {
+  const { comp, tensors, referenceTensors, cand, ref, fraction, progress } = input;
   const summary2 = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const selected = selectPairs(comp, tensors);
   const { basisPairs, groupPairs, normPairs } = selected;
@@ -5059,7 +5060,7 @@ async function searchComponent(comp, tensors, referenceTensors, cand, ref, thres
     return { summary: summary2, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, thresholds, progress });
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, progress });
   let residualSize = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
   const loader = new MatrixLoader(cand, ref);
@@ -7251,7 +7252,7 @@ async function searchWhereUnexplained(c, result, ctx) {
   let outcome;
   try {
     ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
-    outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
+    outcome = await searchComponent({ comp, tensors, referenceTensors: ctx.referenceTensors, cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, progress: ctx.onSearch });
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     return decideComponent({ ...result, search: searchStopped(e2.message) }, ctx.family, ctx.settings.thresholds);
@@ -12268,14 +12269,14 @@ var RangedGet = class {
           if (stream?.signal.aborted === true || this.o.closing.aborted) throw new Error("cancelled");
           const from = begin + progress.got;
           const want = { file, from, end, size: info2.size, ranged: range !== null || from > 0 };
-          await this.fetchOnce(want, info2, out, progress, stream?.onProgress ?? null, live);
+          await this.fetchOnce({ want, info: info2, out, progress, onProgress: stream?.onProgress ?? null, live });
           return out;
         } catch (e2) {
           if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
           if (this.o.closing.aborted) throw new FetchError(`${label}: read of bytes ${begin}-${end - 1} cancelled (source closed)`);
           if (!(e2 instanceof BodyInterrupted)) throw e2;
           info2.cdn = void 0;
-          this.giveUpOrWarn(label, e2, attempt, progress, begin, end);
+          this.giveUpOrWarn(e2, { label, attempt, progress, begin, end });
         }
       }
     } finally {
@@ -12284,7 +12285,8 @@ var RangedGet = class {
     }
   }
   /** A body broke: throw when the network timeout passed without a byte or the attempts are spent, else warn (the caller resumes). */
-  giveUpOrWarn(label, e2, attempt, progress, begin, end) {
+  giveUpOrWarn(e2, at) {
+    const { label, attempt, progress, begin, end } = at;
     const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
     if (Date.now() - progress.at >= this.o.budgetMs) {
       throw new FetchError(
@@ -12307,11 +12309,10 @@ var RangedGet = class {
     return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path9}`;
   }
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  async get(file, info2, headers, signal, deadline) {
+  async get(file, info2, init) {
     const label = this.o.label(file);
     const call = async (url2) => {
       try {
-        const init = { headers, signal, deadline };
         return await this.o.http(url2, init);
       } catch (e2) {
         if (e2 instanceof FetchError && !e2.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e2.message}`, e2.status, e2.code);
@@ -12363,14 +12364,15 @@ var RangedGet = class {
    * the range is complete; BodyInterrupted when the body breaks, stalls or
    * ends short (worth resuming); FetchError for anything else.
    */
-  async fetchOnce(want, info2, out, progress, onProgress, live) {
+  async fetchOnce(a) {
+    const { want, info: info2, progress, live } = a;
     const headers = { "accept-encoding": "identity" };
     if (want.ranged) headers.range = `bytes=${want.from}-${want.end - 1}`;
     const ctl = new AbortController();
     live.abort = () => ctl.abort();
-    const { res, fromCache, url } = await this.get(want.file, info2, headers, ctl.signal, progress.at + this.o.budgetMs);
+    const { res, fromCache, url } = await this.get(want.file, info2, { headers, signal: ctl.signal, deadline: progress.at + this.o.budgetMs });
     const answer2 = await this.checkAnswer(want, info2, res, headers.range);
-    await this.stream(want, res, res.url || url, answer2, out, progress, onProgress, ctl, live);
+    await this.stream(a, { res, finalUrl: res.url || url, answer: answer2, ctl });
     if (!fromCache && res.url && originOf(res.url) !== originOf(this.o.endpoint)) {
       info2.cdn = { url: res.url, at: Date.now() };
     }
@@ -12406,7 +12408,9 @@ var RangedGet = class {
     return answer2;
   }
   /** Copy the body into `out`, skipping what precedes the range, cutting a server that ignores Range off at the range's end. */
-  async stream(want, res, finalUrl, answer2, out, progress, onProgress, ctl, live) {
+  async stream(a, r) {
+    const { want, out, progress, onProgress, live } = a;
+    const { res, finalUrl, answer: answer2, ctl } = r;
     const received0 = progress.got;
     const need = () => want.end - want.from - (progress.got - received0);
     if (res.body === null) {

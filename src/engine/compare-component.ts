@@ -415,7 +415,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
   let outcome: SearchOutcome;
   try {
     ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
-    outcome = await searchComponent(comp, tensors, ctx.referenceTensors, ctx.cand, ctx.ref, ctx.settings.thresholds, ctx.fraction, ctx.onSearch);
+    outcome = await searchComponent({ comp, tensors, referenceTensors: ctx.referenceTensors, cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, progress: ctx.onSearch });
   } catch (e) {
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
     // The search leaves undecodable tensors out by itself; anything else that stops it must not

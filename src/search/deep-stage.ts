@@ -5,7 +5,7 @@
  * fold what the search finds back into the tensor results.
  */
 import { FromScratchError } from "../common/errors.js";
-import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import type { SearchSummary, TensorResult } from "../report/schema.js";
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { deepAlign } from "./deep-align.js";
@@ -22,16 +22,23 @@ import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResi
 
 export type { SearchOutcome } from "./search-groups.js";
 
-export async function searchComponent(
-  comp: ComponentAlignment,
-  tensors: TensorResult[],
-  referenceTensors: Located[],
-  cand: WeightSource,
-  ref: WeightSource,
-  thresholds: Thresholds,
-  fraction: number,
-  progress?: (message: string) => void,
-): Promise<SearchOutcome> {
+/**
+ * What the search is given: the component, its compared tensors (the search adds its looks to them), every
+ * reference tensor, both sources and the sampled fraction. Never the level: the search proposes pairings
+ * and pays for them, the policy decides.
+ */
+export interface SearchInput {
+  comp: ComponentAlignment;
+  tensors: TensorResult[];
+  referenceTensors: Located[];
+  cand: WeightSource;
+  ref: WeightSource;
+  fraction: number;
+  progress?: (message: string) => void;
+}
+
+export async function searchComponent(input: SearchInput): Promise<SearchOutcome> {
+  const { comp, tensors, referenceTensors, cand, ref, fraction, progress } = input;
   const summary: SearchSummary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const selected = selectPairs(comp, tensors);
   const { basisPairs, groupPairs, normPairs } = selected;
@@ -41,7 +48,7 @@ export async function searchComponent(
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
   // Sampled runs and large components: the streamed search reads sketches, never whole matrices.
-  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, thresholds, progress });
+  if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, progress });
   // The residual width, from a tensor that carries it next to a shared axis (tokens, positions, pixels).
   let residualSize: number | null = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;

@@ -39,7 +39,7 @@
 import type { ComponentAlignment } from "../align/align.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { count } from "../common/words.js";
-import type { SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import type { SearchSummary, TensorResult } from "../report/schema.js";
 import type { WeightSource } from "../sources/types.js";
 import { FUNCTIONAL_FLOOR, combineLooks } from "./deep-align.js";
 import type { RoleGroup } from "./deep-types.js";
@@ -63,7 +63,6 @@ export interface StreamSearchInput {
   viewGroupsByKey: Map<string, ViewGroup>;
   cand: WeightSource;
   ref: WeightSource;
-  thresholds: Thresholds;
   progress?: (message: string) => void;
 }
 
@@ -72,7 +71,7 @@ export interface StreamSearchInput {
  * selectPairs, `viewGroupsByKey` from viewGroups, at least one group).
  */
 export async function streamSearch(input: StreamSearchInput): Promise<SearchOutcome> {
-  const { comp, tensors, selected, viewGroupsByKey, cand, ref, thresholds, progress } = input;
+  const { comp, tensors, selected, viewGroupsByKey, cand, ref, progress } = input;
   const summary: SearchSummary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);

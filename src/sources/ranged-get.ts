@@ -67,6 +67,16 @@ interface Want {
   ranged: boolean;
 }
 
+/** One request's state: what it asks for, where the bytes go, how far they got, how to abort it. */
+interface Attempt {
+  want: Want;
+  info: RemoteFile;
+  out: Uint8Array;
+  progress: Progress;
+  onProgress: ((got: number) => void) | null;
+  live: { abort: (() => void) | null };
+}
+
 export class RangedGet {
   /** Every byte received, wasted ones included. */
   bytes = 0;
@@ -110,7 +120,7 @@ export class RangedGet {
           const from = begin + progress.got;
           // The whole file is asked for without Range on the first attempt only; a resume is ranged.
           const want: Want = { file, from, end, size: info.size, ranged: range !== null || from > 0 };
-          await this.fetchOnce(want, info, out, progress, stream?.onProgress ?? null, live);
+          await this.fetchOnce({ want, info, out, progress, onProgress: stream?.onProgress ?? null, live });
           return out;
         } catch (e) {
           if (stream?.signal.aborted) throw new Error(`${label}: read-ahead of bytes ${begin}-${end - 1} cancelled`);
@@ -118,7 +128,7 @@ export class RangedGet {
           if (!(e instanceof BodyInterrupted)) throw e;
           // A fresh resolve next time: the signed URL may be what broke.
           info.cdn = undefined;
-          this.giveUpOrWarn(label, e, attempt, progress, begin, end);
+          this.giveUpOrWarn(e, { label, attempt, progress, begin, end });
         }
       }
     } finally {
@@ -128,7 +138,8 @@ export class RangedGet {
   }
 
   /** A body broke: throw when the network timeout passed without a byte or the attempts are spent, else warn (the caller resumes). */
-  private giveUpOrWarn(label: string, e: BodyInterrupted, attempt: number, progress: Progress, begin: number, end: number): void {
+  private giveUpOrWarn(e: BodyInterrupted, at: { label: string; attempt: number; progress: Progress; begin: number; end: number }): void {
+    const { label, attempt, progress, begin, end } = at;
     const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
     if (Date.now() - progress.at >= this.o.budgetMs) {
       throw new FetchError(
@@ -153,11 +164,10 @@ export class RangedGet {
   }
 
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
-  private async get(file: string, info: RemoteFile, headers: Record<string, string>, signal: AbortSignal, deadline: number): Promise<{ res: Response; fromCache: boolean; url: string }> {
+  private async get(file: string, info: RemoteFile, init: HubRequestInit): Promise<{ res: Response; fromCache: boolean; url: string }> {
     const label = this.o.label(file);
     const call = async (url: string): Promise<Response> => {
       try {
-        const init: HubRequestInit = { headers, signal, deadline };
         return await this.o.http(url, init);
       } catch (e) {
         if (e instanceof FetchError && !e.message.startsWith(this.o.repo)) throw new FetchError(`${label}: ${e.message}`, e.status, e.code);
@@ -213,21 +223,15 @@ export class RangedGet {
    * the range is complete; BodyInterrupted when the body breaks, stalls or
    * ends short (worth resuming); FetchError for anything else.
    */
-  private async fetchOnce(
-    want: Want,
-    info: RemoteFile,
-    out: Uint8Array,
-    progress: Progress,
-    onProgress: ((got: number) => void) | null,
-    live: { abort: (() => void) | null },
-  ): Promise<void> {
+  private async fetchOnce(a: Attempt): Promise<void> {
+    const { want, info, progress, live } = a;
     const headers: Record<string, string> = { "accept-encoding": "identity" };
     if (want.ranged) headers.range = `bytes=${want.from}-${want.end - 1}`;
     const ctl = new AbortController();
     live.abort = () => ctl.abort();
-    const { res, fromCache, url } = await this.get(want.file, info, headers, ctl.signal, progress.at + this.o.budgetMs);
+    const { res, fromCache, url } = await this.get(want.file, info, { headers, signal: ctl.signal, deadline: progress.at + this.o.budgetMs });
     const answer = await this.checkAnswer(want, info, res, headers.range);
-    await this.stream(want, res, res.url || url, answer, out, progress, onProgress, ctl, live);
+    await this.stream(a, { res, finalUrl: res.url || url, answer, ctl });
     if (!fromCache && res.url && originOf(res.url) !== originOf(this.o.endpoint)) {
       info.cdn = { url: res.url, at: Date.now() };
     }
@@ -265,17 +269,9 @@ export class RangedGet {
   }
 
   /** Copy the body into `out`, skipping what precedes the range, cutting a server that ignores Range off at the range's end. */
-  private async stream(
-    want: Want,
-    res: Response,
-    finalUrl: string,
-    answer: Answer,
-    out: Uint8Array,
-    progress: Progress,
-    onProgress: ((got: number) => void) | null,
-    ctl: AbortController,
-    live: { abort: (() => void) | null },
-  ): Promise<void> {
+  private async stream(a: Attempt, r: { res: Response; finalUrl: string; answer: Answer; ctl: AbortController }): Promise<void> {
+    const { want, out, progress, onProgress, live } = a;
+    const { res, finalUrl, answer, ctl } = r;
     const received0 = progress.got;
     const need = (): number => want.end - want.from - (progress.got - received0);
     if (res.body === null) {
