@@ -20,6 +20,19 @@ export interface PairStats {
   sdB: number;
 }
 
+/** One block's count, means, centred sums (caa, cbb, cab) and raw sums (raa, rbb, rab). */
+interface BlockMoments {
+  n: number;
+  ma: number;
+  mb: number;
+  caa: number;
+  cbb: number;
+  cab: number;
+  raa: number;
+  rbb: number;
+  rab: number;
+}
+
 export class PairAccumulator {
   private n = 0;
   private meanA = 0;
@@ -75,11 +88,12 @@ export class PairAccumulator {
       cbb += dy * dy;
       cab += dx * dy;
     }
-    this.merge(n, ma, mb, caa, cbb, cab, saa, sbb, sab);
+    this.merge({ n, ma, mb, caa, cbb, cab, raa: saa, rbb: sbb, rab: sab });
   }
 
   /** Chan's parallel merge of one block (its count, means, centred sums and raw sums). */
-  private merge(n: number, ma: number, mb: number, caa: number, cbb: number, cab: number, raa: number, rbb: number, rab: number): void {
+  private merge(b: BlockMoments): void {
+    const { n, ma, mb, caa, cbb, cab, raa, rbb, rab } = b;
     const tot = this.n + n;
     const da = ma - this.meanA;
     const db = mb - this.meanB;
@@ -105,17 +119,17 @@ export class PairAccumulator {
     const caa = Math.max(0, s.saa - (s.sa * s.sa) / n);
     const cbb = Math.max(0, s.sbb - (s.sb * s.sb) / n);
     const cab = s.sab - (s.sa * s.sb) / n;
-    this.merge(
+    this.merge({
       n,
       ma,
       mb,
       caa,
       cbb,
       cab,
-      s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka,
-      s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb,
-      s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb,
-    );
+      raa: s.saa + 2 * s.ka * s.sa + n * s.ka * s.ka,
+      rbb: s.sbb + 2 * s.kb * s.sb + n * s.kb * s.kb,
+      rab: s.sab + s.kb * s.sa + s.ka * s.sb + n * s.ka * s.kb,
+    });
   }
 
   result(): PairStats {
