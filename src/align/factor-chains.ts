@@ -41,7 +41,7 @@ export interface FactorContext {
 }
 
 /** Above this many shape options in one layer, its leftovers stay unmatched (each option reads its tensors). */
-const MAX_SHAPE_OPTIONS = 256;
+const MAX_SHAPE_OPTIONS = 512;
 
 type Side = "left" | "right" | "base";
 /** Factor spellings: the pattern, what the matrix's own name has instead, the factor's place. */
@@ -117,12 +117,14 @@ function namedFactors(comp: ComponentAlignment, refs: Map<string, TensorEntry>, 
     if (!g.left || !g.right) continue;
     const info = parseName(base);
     const ref = refs.get(keyOf(kind, info.layer, info.role));
-    if (!ref || usedRef.has(ref.name)) continue;
+    if (!ref) continue;
+    // An adapter's base paired under its own name (`q_proj.weight` beside `q_proj.lora_A.weight`) becomes the map's first term.
+    const paired = g.adapter ? comp.pairs.findIndex((p) => p.candidate.entry.name === base && p.transform === "none" && p.reference.entry.name === ref.name) : -1;
+    if (usedRef.has(ref.name) && paired < 0) continue;
     const product: LinearOperator = { kind: "product", left: leaf(g.left.entry), right: leaf(g.right.entry) };
     const tensors = [g.left, g.right];
     let op: LinearOperator = product;
     if (g.adapter) {
-      const paired = comp.pairs.findIndex((p) => p.candidate.entry.name === base && p.transform === "none" && p.reference.entry.name === ref.name);
       const w = g.base ?? (paired >= 0 ? { entry: comp.pairs[paired]!.candidate.entry, kind, layer: info.layer, role: info.role } : null);
       if (w) {
         op = { kind: "sum", terms: [leaf(w.entry), product] };

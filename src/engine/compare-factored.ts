@@ -18,7 +18,8 @@ import { fullView, numel } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { TensorResult } from "../report/schema.js";
 import { FUNCTIONAL_FLOOR } from "../search/deep-align.js";
-import type { WeightSource } from "../sources/types.js";
+import type { ByteRange, TensorEntry, WeightSource } from "../sources/types.js";
+import { DECODABLE } from "../safetensors/dtypes.js";
 import { bonferroniLog10 } from "../stats/combine.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import { type PermutationTest, permutationTest } from "../stats/permutation.js";
@@ -185,4 +186,22 @@ export function withLost(comp: ComponentAlignment, lost: Located[]): ComponentAl
     unmatchedParameters: comp.unmatchedParameters + lost.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...comp.unmatchedEntries, ...lost],
   };
+}
+
+/**
+ * What comparing the maps reads, in order: each map's tensors twice (the right probes, then the left
+ * ones: a product's factors are met in opposite orders) and its reference matrix twice. Options found by
+ * shape share tensors: a tensor's first right pass against the shared probes is remembered, so this
+ * slightly over-announces them.
+ */
+export function factoredReads(pairs: FactoredPair[] | undefined): { candidate: ByteRange[]; reference: ByteRange[] } {
+  const out: { candidate: ByteRange[]; reference: ByteRange[] } = { candidate: [], reference: [] };
+  const whole = (e: TensorEntry): ByteRange => ({ file: e.file, begin: e.begin, end: e.end });
+  for (const p of pairs ?? []) {
+    if (![p.reference, ...operatorTensors(p.candidate)].every((e) => DECODABLE.has(e.dtype))) continue;
+    const tensors = operatorTensors(p.candidate).map(whole);
+    out.candidate.push(...tensors, ...tensors);
+    out.reference.push(whole(p.reference), whole(p.reference));
+  }
+  return out;
 }
