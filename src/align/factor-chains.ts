@@ -63,36 +63,53 @@ const keyOf = (kind: string, layer: number | null, role: string) => `${kind}|${l
 const is2d = (e: TensorEntry) => e.shape.length === 2 && e.shape[0]! >= 1 && e.shape[1]! >= 1;
 const leaf = (e: TensorEntry): LinearOperator => ({ kind: "matrix", view: fullView(e) });
 
-/** Pair what names and shapes allow in every component (before the structural fallback takes leftovers). */
-export function pairFactored(comps: Iterable<ComponentAlignment>, ctx: FactorContext): void {
+/**
+ * Pair what names allow in every component: named factors and blocks (before the structural fallback, which
+ * would pair a factor by its shape alone).
+ */
+export function pairNamedFactors(comps: Iterable<ComponentAlignment>, ctx: FactorContext): void {
   const refs = new Map<string, TensorEntry>();
   for (const e of ctx.reference) {
     const info = ctx.rInfo.get(e.name);
     if (info && is2d(e)) refs.set(keyOf(componentKind(info.component), info.layer, info.role), e);
   }
-  let nextGroup = 1;
   for (const comp of comps) {
     if (comp.unmatchedEntries.length === 0) continue;
-    const found: FactoredPair[] = [];
     const taken = new Set<string>();
-    const take = (p: FactoredPair) => {
-      found.push(p);
-      for (const t of p.tensors) taken.add(t.entry.name);
-      ctx.usedRef.add(p.reference.name);
-    };
-    for (const p of namedFactors(comp, refs, ctx.usedRef)) take(p);
-    for (const p of namedBlocks(comp, refs, ctx.usedRef, taken)) take(p);
-    const shaped = shapeChains(comp, ctx, taken);
-    for (const group of shaped) {
-      const id = group.length > 1 ? nextGroup++ : undefined;
-      for (const p of group) take(id === undefined ? p : { ...p, ambiguity: id });
-    }
-    if (found.length === 0) continue;
-    comp.factored = [...(comp.factored ?? []), ...found];
-    comp.unmatchedEntries = comp.unmatchedEntries.filter((u) => !taken.has(u.entry.name));
-    comp.unmatched = comp.unmatchedEntries.map((u) => u.entry.name);
-    comp.unmatchedParameters = comp.unmatchedEntries.reduce((s, u) => s + u.entry.shape.reduce((a, b) => a * b, 1), 0);
+    const found = namedFactors(comp, refs, ctx.usedRef);
+    for (const p of found) for (const t of p.tensors) taken.add(t.entry.name);
+    found.push(...namedBlocks(comp, refs, ctx.usedRef, taken));
+    record(comp, found, ctx.usedRef);
   }
+}
+
+/**
+ * Pair by shape chains what names and the structural fallback left unmatched (so a renamed model's tensors
+ * keep their own shapes' pairing): options grouped where they share a tensor or a matrix, each group an
+ * ambiguity the engine resolves.
+ */
+export function pairShapeChains(comps: Iterable<ComponentAlignment>, ctx: FactorContext): void {
+  let nextGroup = 1;
+  for (const comp of comps) {
+    if (comp.unmatchedEntries.length < 2) continue;
+    const found: FactoredPair[] = [];
+    for (const group of shapeChains(comp, ctx)) {
+      const id = group.length > 1 ? nextGroup++ : undefined;
+      for (const p of group) found.push(id === undefined ? p : { ...p, ambiguity: id });
+    }
+    record(comp, found, ctx.usedRef);
+  }
+}
+
+/** Add the maps found to the component; their tensors leave the unmatched ones, their matrices are met. */
+function record(comp: ComponentAlignment, found: FactoredPair[], usedRef: Set<string>): void {
+  if (found.length === 0) return;
+  const taken = new Set(found.flatMap((p) => p.tensors.map((t) => t.entry.name)));
+  for (const p of found) usedRef.add(p.reference.name);
+  comp.factored = [...(comp.factored ?? []), ...found];
+  comp.unmatchedEntries = comp.unmatchedEntries.filter((u) => !taken.has(u.entry.name));
+  comp.unmatched = comp.unmatchedEntries.map((u) => u.entry.name);
+  comp.unmatchedParameters = comp.unmatchedEntries.reduce((s, u) => s + u.entry.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** The matrix a factor's name stands for, and its place. */
@@ -191,11 +208,11 @@ function shapeOptions(pool: Located[], a: number, b: number): { op: LinearOperat
  * Shape chains among the component's leftovers, layer by layer, against the free reference matrices of
  * that layer. Returns groups of options that share a tensor or a reference (connected components).
  */
-function shapeChains(comp: ComponentAlignment, ctx: FactorContext, taken: Set<string>): FactoredPair[][] {
+function shapeChains(comp: ComponentAlignment, ctx: FactorContext): FactoredPair[][] {
   const kind = componentKind(comp.name);
   const byLayer = new Map<number | null, Located[]>();
   for (const u of comp.unmatchedEntries) {
-    if (!is2d(u.entry) || taken.has(u.entry.name)) continue;
+    if (!is2d(u.entry)) continue;
     byLayer.set(u.layer, [...(byLayer.get(u.layer) ?? []), u]);
   }
   const groups: FactoredPair[][] = [];
