@@ -9,6 +9,7 @@ import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenc
 import { type ExpertPart, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import { pairDepthsByEvidence } from "./depth-options.js";
+import { type FactoredPair, pairNamedFactors, pairShapeChains } from "./factor-chains.js";
 import {
   type TensorView,
 
@@ -70,6 +71,8 @@ export interface ComponentAlignment {
   unmatchedParameters: number;
   /** The unmatched tensors with their canonical (layer, role), for the alignment search. */
   unmatchedEntries: Located[];
+  /** Matrices stored as several tensors (factors, an unmerged adapter, blocks): src/align/factor-chains.ts. */
+  factored?: FactoredPair[];
 }
 
 export interface Located {
@@ -389,7 +392,10 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
+  const factorContext = { reference, rInfo, usedRef, anyKind: singleComponent };
+  pairNamedFactors(comps.values(), factorContext);
   structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  pairShapeChains(comps.values(), factorContext);
   pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
   return {
     components: [...comps.values()],

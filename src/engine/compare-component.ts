@@ -25,6 +25,7 @@ import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
+import { compareFactored, withLost } from "./compare-factored.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
 
 /** What comparing a component against one reference needs: the sources (behind their memos) and how to read. */
@@ -56,6 +57,9 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
+  // Matrices stored as several tensors, compared as the map they make (src/engine/compare-factored.ts).
+  const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, ctx.onPair);
+  c = { ...c, comp: withLost(c.comp, factored.lost) };
   const widths = hiddenWidths(c.comp.pairs);
   c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i]!, widths)));
   const looks = c.comp.pairs.map(() => 1);
@@ -66,12 +70,12 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
-  const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
+  const result = summariseComponent(c.comp, [...c.tensors, ...factored.tensors], thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
   // The samples (up to 16 Ki values a side per pair: ~37 MB at 32 layers of 7B width) have served the
   // nulls and looks above; the search does not use them, so they are not held through it.
   c.samples.fill(null);
-  return await searchWhereUnexplained(c, result, ctx);
+  return await searchWhereUnexplained(c, result, ctx, factored.tensors);
 }
 
 /** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
@@ -407,7 +411,7 @@ const searchStopped = (note: string): SearchSummary => ({ ran: false, status: "s
  * Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
  * it decides the verdict when nothing stood out, and makes the matched share true when some did.
  */
-async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx: ComponentContext): Promise<ComponentResult> {
+async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx: ComponentContext, factored: TensorResult[]): Promise<ComponentResult> {
   const { comp, tensors } = c;
   const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
@@ -426,7 +430,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
   const searched = summariseComponent(
     { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
-    [...tensors, ...outcome.added],
+    [...tensors, ...factored, ...outcome.added],
     ctx.settings.thresholds,
     outcome.summary,
     ctx.family,

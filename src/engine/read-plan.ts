@@ -5,7 +5,9 @@
  */
 import type { AlignedPair, ComponentAlignment } from "../align/align.js";
 import type { ByteRange } from "../sources/types.js";
+import { operatorTensors } from "../align/operator.js";
 import { pairReads } from "./stream-pair.js";
+import { factoredReads } from "./compare-factored.js";
 
 /** The order pairs are compared in: the reference's file order (stable), so adjacent tensors are read one after another. */
 export function readOrder(pairs: readonly AlignedPair[]): number[] {
@@ -31,6 +33,9 @@ export function readPlan(components: readonly ComponentAlignment[], fraction: nu
       candidate.push(...r.candidate);
       reference.push(...r.reference);
     }
+    const f = factoredReads(comp.factored);
+    candidate.push(...f.candidate);
+    reference.push(...f.reference);
   }
   return { candidate, reference };
 }
@@ -43,6 +48,7 @@ export function informativeBytes(components: readonly ComponentAlignment[]): num
       if (!p.informative) continue;
       bytes += (p.candidate.entry.end - p.candidate.entry.begin) + (p.reference.entry.end - p.reference.entry.begin);
     }
+    for (const f of c.factored ?? []) bytes += (f.reference.end - f.reference.begin) + operatorTensors(f.candidate).reduce((s, e) => s + (e.end - e.begin), 0);
   }
   return bytes;
 }

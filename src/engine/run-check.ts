@@ -149,7 +149,7 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
   if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
   if (cache) cache.storeRanges = fraction < 1;
-  const onPair = progressCounter(run, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length, 0));
+  const onPair = progressCounter(run, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length + (c.factored?.length ?? 0), 0));
   // Tell both sources what will be read, in order: remote ones coalesce adjacent ranges and fetch ahead.
   const plan = readPlan(alignment.components, fraction);
   run.cand.expect?.(plan.candidate, settings.reads.readAheadSpans);

@@ -85,6 +85,13 @@ export interface TensorResult {
   direct?: { reference: string; pearson: number | null; cosine: number | null; z: number | null; log10p?: number };
   /** What the alignment search found for this tensor when it did not replace the element-wise result. */
   aligned?: { reference: string; pearson: number; z: number; log10p: number; effect?: number; transform: string };
+  /**
+   * Set when the candidate's matrix is stored as several tensors (low-rank factors, an unmerged adapter
+   * beside its base, row or column blocks) and was compared as the map they make, by probing with `probes`
+   * random columns and rows (src/engine/compare-factored.ts): its tensors (their parameters are `elements`)
+   * and the options its pairing was chosen among (its p-value paid for them).
+   */
+  factored?: { tensors: string[]; probes: number; options: number };
 }
 
 export interface SearchSummary {

@@ -1,0 +1,207 @@
+/**
+ * A candidate matrix stored as several tensors (src/align/factor-chains.ts) against the reference's
+ * matrix, compared as the map the tensors make, by probing: the reference's W R and the candidate's
+ * U (V R) for K fixed random columns R (and Lᵀ W against (Lᵀ U) V for K random rows L), never U V itself.
+ *
+ * The test is the direct test's permutation test (src/stats/permutation.ts) on those sketches. Row i of
+ * W R is row i of W times a fixed R, so permuting W's output units permutes the rows of W R: under H0 the
+ * permutation test of the right sketches along their rows is exact wherever W's output units are
+ * exchangeable, and the left sketches' test along their columns wherever W's input units are. As in the
+ * direct test, the tensor's p-value is the larger of the two, or the one of the axis known to hold hidden
+ * units (an MLP's). Options found by shape are paid for: each kept map's p-value is multiplied by the
+ * number of options in its group (Bonferroni), and every tensor is used once.
+ */
+import type { ComponentAlignment, Located } from "../align/align.js";
+import type { FactoredPair } from "../align/factor-chains.js";
+import { describeOperator, operatorShape, operatorTensors } from "../align/operator.js";
+import { fullView, numel } from "../align/view.js";
+import { FromScratchError } from "../common/errors.js";
+import type { TensorResult } from "../report/schema.js";
+import { FUNCTIONAL_FLOOR } from "../search/deep-align.js";
+import type { ByteRange, TensorEntry, WeightSource } from "../sources/types.js";
+import { DECODABLE } from "../safetensors/dtypes.js";
+import { bonferroniLog10 } from "../stats/combine.js";
+import { PairAccumulator } from "../stats/pair-stats.js";
+import { type PermutationTest, permutationTest } from "../stats/permutation.js";
+import { type Mat, OperatorProber, gaussianProbes } from "./probe-operator.js";
+
+/** Random probe columns (and rows): the features each unit is compared on. */
+export const PROBES = 32;
+
+/** Each matrix is informative from this size, as in the alignment (src/align/align.ts). */
+const MIN_INFORMATIVE_ELEMENTS = 64;
+const MIN_INFORMATIVE_SIDE = 8;
+
+/** MLP hidden units: rows of gate and up, columns of down (compare-component.ts's internalUnits). */
+const MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
+const MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+/** Roles whose only exchangeable axis can be the residual stream (compare-component.ts's floorResidualOnly). */
+const RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
+
+export interface FactoredOutcome {
+  /** One result per kept map (and per unread one). */
+  tensors: TensorResult[];
+  /** Candidate tensors of options that lost (more tensors than maps): unmatched, never dropped. */
+  lost: Located[];
+}
+
+interface Probed {
+  pair: FactoredPair;
+  result: TensorResult;
+}
+
+/** Compare every factored map of a component; resolve the options found by shape. */
+export async function compareFactored(pairs: FactoredPair[] | undefined, cand: WeightSource, ref: WeightSource, onPair?: () => void): Promise<FactoredOutcome> {
+  if (!pairs?.length) return { tensors: [], lost: [] };
+  const probers = { cand: new OperatorProber(cand), ref: new OperatorProber(ref) };
+  const probed: Probed[] = [];
+  for (const pair of pairs) {
+    probed.push({ pair, result: await probeOne(pair, probers) });
+    onPair?.();
+  }
+  const groups = new Map<number | string, Probed[]>();
+  probed.forEach((p, i) => {
+    const id = p.pair.ambiguity ?? `single-${i}`;
+    groups.set(id, [...(groups.get(id) ?? []), p]);
+  });
+  const out: FactoredOutcome = { tensors: [], lost: [] };
+  for (const group of groups.values()) resolveGroup(group, out);
+  return out;
+}
+
+/**
+ * Keep the assignment the data supports: options by smallest p, each candidate tensor and reference used
+ * once; each kept option pays for the group's options. A group that could not be read is reported unread.
+ */
+function resolveGroup(group: Probed[], out: FactoredOutcome): void {
+  const readable = group.filter((p) => !p.result.error);
+  if (readable.length === 0) {
+    out.tensors.push(group[0]!.result);
+    return;
+  }
+  const score = (p: Probed) => p.result.permutation?.log10p ?? 0;
+  const used = new Set<string>();
+  const kept: Probed[] = [];
+  for (const p of [...readable].sort((a, b) => score(a) - score(b) || Math.abs(b.result.pearson ?? 0) - Math.abs(a.result.pearson ?? 0))) {
+    const names = [p.pair.reference.name, ...p.pair.tensors.map((t) => t.entry.name)];
+    if (names.some((n) => used.has(n))) continue;
+    for (const n of names) used.add(n);
+    kept.push(p);
+  }
+  for (const p of kept) {
+    const t = p.result;
+    if (group.length > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, group.length) };
+    if (t.factored) t.factored.options = group.length;
+    out.tensors.push(t);
+  }
+  const lost = new Map<string, Located>();
+  for (const p of group) for (const t of p.pair.tensors) if (!used.has(t.entry.name)) lost.set(t.entry.name, t);
+  out.lost.push(...lost.values());
+}
+
+/** The result of one map before anything is read. */
+function resultOf(pair: FactoredPair): TensorResult {
+  const [rows, cols] = operatorShape(pair.candidate);
+  const entries = operatorTensors(pair.candidate);
+  return {
+    candidate: describeOperator(pair.candidate),
+    reference: pair.reference.name,
+    elements: entries.reduce((s, e) => s + numel(e.shape), 0),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: pair.transform,
+    layer: pair.layer,
+    role: pair.role,
+    informative: rows >= 2 && cols >= 2 && Math.max(rows, cols) >= MIN_INFORMATIVE_SIDE && rows * cols >= MIN_INFORMATIVE_ELEMENTS,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: [...new Set(entries.map((e) => e.dtype))].join("+"), reference: pair.reference.dtype },
+    factored: { tensors: entries.map((e) => e.name), probes: PROBES, options: 1 },
+  };
+}
+
+/** Probe one map and its reference matrix on both sides, and test the sketches. */
+async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref: OperatorProber }): Promise<TensorResult> {
+  const t = resultOf(pair);
+  const [rows, cols] = operatorShape(pair.candidate);
+  try {
+    const r = probers.cand.share(probers.ref.share(gaussianProbes(cols, PROBES, "right"), `R${cols}`), `R${cols}`);
+    const l = probers.cand.share(probers.ref.share(gaussianProbes(rows, PROBES, "left"), `L${rows}`), `L${rows}`);
+    const w = { kind: "matrix" as const, view: fullView(pair.reference) };
+    const sketches = {
+      candRight: await probers.cand.right(pair.candidate, r),
+      refRight: await probers.ref.right(w, r),
+      candLeft: await probers.cand.left(pair.candidate, l),
+      refLeft: await probers.ref.left(w, l),
+    };
+    if (![...Object.values(sketches)].every(finite)) {
+      t.error = "non-finite values (NaN/Inf) in the probed map";
+      return t;
+    }
+    testSketches(t, sketches);
+  } catch (e) {
+    // As for any pair: a format problem confined to these tensors makes them unread; fetch and auth errors stop the run.
+    if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
+    t.error = e.message;
+  }
+  return t;
+}
+
+const finite = (m: Mat) => m.data.every(Number.isFinite);
+const f32 = (m: Mat) => Float32Array.from(m.data);
+
+/** The permutation tests on the sketches (rows of the right ones, columns of the left ones), in place. */
+function testSketches(t: TensorResult, s: { candRight: Mat; refRight: Mat; candLeft: Mat; refLeft: Mat }): void {
+  const [a, b] = [f32(s.candRight), f32(s.refRight)];
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  const stats = acc.result();
+  t.cosine = stats.cosine;
+  t.pearson = stats.pearson;
+  if (!t.informative || stats.pearson === null) return;
+  const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
+  const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
+  const known = MLP_IN.test(t.role) ? byRows : MLP_OUT.test(t.role) ? byCols : null;
+  const pick: PermutationTest | null = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
+  if (!pick) return;
+  t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
+  if (RESIDUAL_ONLY.test(t.role)) floorResidualOnly(t);
+}
+
+/** As for a directly compared embedding or head: counts only above the functional floor, never decisive alone. */
+function floorResidualOnly(t: TensorResult): void {
+  t.structureOnly = "only its residual axis can be permuted (its other axis is the vocabulary, classes, positions or pixels)";
+  const p = t.permutation!;
+  if (Math.abs(p.effect ?? 0) < FUNCTIONAL_FLOOR.asStored) t.permutation = { ...p, tested: p.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+}
+
+/** The component with the tensors of lost options back among its unmatched ones. */
+export function withLost(comp: ComponentAlignment, lost: Located[]): ComponentAlignment {
+  if (lost.length === 0) return comp;
+  return {
+    ...comp,
+    unmatched: [...comp.unmatched, ...lost.map((l) => l.entry.name)],
+    unmatchedParameters: comp.unmatchedParameters + lost.reduce((s, l) => s + numel(l.entry.shape), 0),
+    unmatchedEntries: [...comp.unmatchedEntries, ...lost],
+  };
+}
+
+/**
+ * What comparing the maps reads, in order: each map's tensors twice (the right probes, then the left
+ * ones: a product's factors are met in opposite orders) and its reference matrix twice. Options found by
+ * shape share tensors: a tensor's first right pass against the shared probes is remembered, so this
+ * slightly over-announces them.
+ */
+export function factoredReads(pairs: FactoredPair[] | undefined): { candidate: ByteRange[]; reference: ByteRange[] } {
+  const out: { candidate: ByteRange[]; reference: ByteRange[] } = { candidate: [], reference: [] };
+  const whole = (e: TensorEntry): ByteRange => ({ file: e.file, begin: e.begin, end: e.end });
+  for (const p of pairs ?? []) {
+    if (![p.reference, ...operatorTensors(p.candidate)].every((e) => DECODABLE.has(e.dtype))) continue;
+    const tensors = operatorTensors(p.candidate).map(whole);
+    out.candidate.push(...tensors, ...tensors);
+    out.reference.push(whole(p.reference), whole(p.reference));
+  }
+  return out;
+}
