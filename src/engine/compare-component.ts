@@ -23,6 +23,7 @@ import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
+import { payForExpertMatching } from "./expert-match.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
@@ -62,6 +63,7 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   smallIdenticalTests(c, looks);
+  payForExpertMatching(c.comp.pairs, c.tensors);
   floorResidualOnly(c);
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
