@@ -291,7 +291,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     /** A dense or shared MLP tensor against the reference's routed experts (any one of them, the choice paid for). */
     const pairWithExperts = (part: ExpertPart, relation: string): boolean => {
       const refs = (refExperts.get(keyOf(kind, info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
-      if (refs.length === 0 || refs.length > MAX_EXPERT_OPTIONS) return false;
+      if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
       const id = refs.length > 1 ? nextExpertGroup++ : undefined;
       for (const r of refs) pairOne(part, r, relation, id);
       return true;
@@ -418,7 +418,9 @@ const EXPERT_GROUPS = 1_000_000;
  * Above this many reference experts per role, experts are paired by index and matched by the engine on
  * sketches (src/align/expert-slots.ts): comparing every pairing grows as E².
  */
-const MAX_EXPERT_OPTIONS = 16;
+const MAX_EXPERT_OPTIONS = 4;
+/** Above this many reference experts, a dense MLP is not compared with each of them (one pair per expert). */
+const MAX_DENSE_OF_EXPERT_OPTIONS = 16;
 
 /** A dense MLP projection's canonical role. */
 const DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;

@@ -24,6 +24,7 @@ import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
 import { payForExpertMatching } from "./expert-match.js";
+import { expertSampleCap, isExpertPair, shrinkSample } from "./sample-budget.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
@@ -79,9 +80,14 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
 /** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
 async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): Promise<Compared> {
   const results = new Array<{ base: TensorResult; sample: SampledPair | null }>(comp.pairs.length);
+  // Routed experts are tested as they are read and keep a shrunk sample (src/engine/sample-budget.ts).
+  const cap = expertSampleCap(comp.pairs);
+  const widths = cap < Infinity ? hiddenWidths(comp.pairs) : null;
   for (const index of readOrder(comp.pairs)) {
-    const { base, sample } = await comparePlannedPair(comp.pairs[index]!, ctx);
-    results[index] = { base, sample };
+    const pair = comp.pairs[index]!;
+    const { base, sample } = await comparePlannedPair(pair, ctx);
+    if (widths && sample && isExpertPair(pair)) directTest(base, sample, internalUnits(pair, widths));
+    results[index] = { base, sample: widths && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
     ctx.onPair();
   }
   return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
@@ -383,7 +389,7 @@ function internalUnits(pair: AlignedPair, widths: Set<number>): "rows" | "cols" 
 
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */
 function directTest(t: TensorResult, s: SampledPair | null, units: "rows" | "cols" | null): void {
-  if (!t.informative || t.pearson === null || !s) return;
+  if (!t.informative || t.pearson === null || !s || t.permutation) return;
   const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
   if (test) t.permutation = asReported(test);
 }
