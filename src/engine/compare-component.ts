@@ -23,7 +23,7 @@ import { SEARCH_STOPPED, decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
-import { payForExpertMatching } from "./expert-match.js";
+import { payForExpertMatching, payForExpertMatchingInSearch } from "./expert-match.js";
 import { expertSampleCap, isExpertPair, shrinkSample } from "./sample-budget.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
@@ -430,6 +430,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
     // leave a verdict of independent behind (an unsearched permuted copy looks independent).
     return decideComponent({ ...result, search: searchNotRun(`${SEARCH_STOPPED}${e.message}`) }, ctx.family, ctx.settings.thresholds);
   }
+  payForExpertMatchingInSearch(comp.pairs, tensors);
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
   const searched = summariseComponent(

@@ -248,3 +248,11 @@ export function payForExpertMatching(pairs: readonly AlignedPair[], tensors: Ten
     if ((p.paidOptions ?? 1) > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions!) };
   });
 }
+
+/** The same price on what the alignment search saw of a re-paired part (`aligned`: its own looks are paid by the search). */
+export function payForExpertMatchingInSearch(pairs: readonly AlignedPair[], tensors: TensorResult[]): void {
+  pairs.forEach((p, i) => {
+    const t = tensors[i];
+    if (t?.aligned && (p.paidOptions ?? 1) > 1) t.aligned = { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions!) };
+  });
+}
