@@ -1,5 +1,5 @@
 /**
- * node --import tsx bench/moe-scale.ts [--experts 8,32,64,128,256] [--layers 4] [--d 256] [--f 64] [--cases reordered,graft,independent] [--dist]
+ * node --import tsx bench/moe-scale.ts [--experts 8,32,64,128,256] [--layers 4] [--d 256] [--f 64] [--cases reordered,graft,independent] [--sample F] [--dist]
  *
  * The expert matching's cost against the expert count (issue 24 item 6): per count, a small MoE of
  * GLM-4.5-Air's layout (d 256, 4 layers, a router and E routed experts per layer, BF16) and candidates
@@ -30,12 +30,13 @@ const d = Number(flag("d", "256"));
 const f = Number(flag("f", "64"));
 const dir = flag("dir", path.join(os.tmpdir(), "fromscratch-moe-scale"));
 const useDist = process.argv.includes("--dist");
+const sample = flag("sample", "");
 
 /** One CLI check under /usr/bin/time: exit code, wall seconds, peak RSS in MB, the JSON report. */
 async function check(candidate: string, reference: string, report: string): Promise<{ code: number; seconds: number; rssMb: number; json: { verdict?: string; references?: { components?: { share?: number }[] }[] } }> {
   const cli = useDist ? [path.join(ROOT, "dist/cli.js")] : ["--import", "tsx", path.join(ROOT, "src/cli-main.ts")];
   const started = Date.now();
-  const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, ...cli, "check", "--candidate", candidate, "--reference", reference, "--report", report, "--quiet"], { stdio: ["ignore", "ignore", "pipe"], cwd: ROOT });
+  const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, ...cli, "check", "--candidate", candidate, "--reference", reference, "--report", report, "--quiet", ...(sample ? ["--sample", sample] : [])], { stdio: ["ignore", "ignore", "pipe"], cwd: ROOT });
   let stderr = "";
   child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
   const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));

@@ -30,7 +30,7 @@ import type { WeightSource } from "../sources/types.js";
 /** Sketches read at once (each one ranged read). */
 const SKETCHES_IN_FLIGHT = 16;
 /** The router rows' weight beside the sketches' (both are correlations). */
-const ROUTER_WEIGHT = 1;
+const ROUTER_WEIGHT = 0.5;
 
 export interface ExpertMatchContext {
   cand: WeightSource;
