@@ -14,8 +14,9 @@
  *   skip; --latency-ms per request, default 20): wall time against its floor,
  *   max(transfer time at the link rate, the engine's compute time from step 2);
  * - sampled runs with the reference cache: second-run bytes from the reference;
- * - a scaled-down MoE of GLM-4.5-Air's shape (4 layers, the first dense, 32 routed experts + 1
- *   shared, d 512, expert MLP 176: GLM-4.5-Air / 8 in width) through the emulated link: `plan`'s
+ * - a scaled-down MoE of GLM-4.5-Air's shape (4 layers, the first dense, 128 routed experts + 1
+ *   shared, d 512, expert MLP 176: GLM-4.5-Air / 8 in width; --moe-experts N), the derived model's
+ *   experts renumbered in every layer (--moe-sample F: sampled mode), through the emulated link: `plan`'s
  *   bytes and time against what the server served and the wall time, the transfer floor, and the
  *   same check on the local files (the compute alone); `--moe-only` runs just this part.
  * - the alignment search at real width (bench/wide-models.ts: d 4096, MLP 11008, 32 heads, vocab 8000,
@@ -83,30 +84,63 @@ function specs(bytes: number): Spec[] {
   return list;
 }
 
-/** Write base and derived checkpoints tensor by tensor (bounded memory). */
-async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
+/**
+ * A derived model's reordering: its tensors' names (an expert's tensors renamed to another index) and the
+ * rows of the tensors that follow the experts (a router's row e routes to expert e).
+ */
+interface Reorder {
+  rename: (name: string) => string;
+  rows: (name: string) => number[] | null;
+}
+
+/** Write base and derived checkpoints tensor by tensor (bounded memory); the derived one reordered by `reorder`. */
+async function generate(dir: string, list: Spec[], reorder?: Reorder): Promise<[string, string]> {
   const a = path.join(dir, "base", "model.safetensors");
   const b = path.join(dir, "derived", "model.safetensors");
   if (existsSync(a) && existsSync(b)) return [a, b];
   await mkdir(path.dirname(a), { recursive: true });
   await mkdir(path.dirname(b), { recursive: true });
-  const prefix = headerBytes(list);
   const fa = await open(a, "w");
   const fb = await open(b, "w");
-  await fa.write(prefix);
-  await fb.write(prefix);
+  await fa.write(headerBytes(list));
+  await fb.write(headerBytes(reorder ? list.map((s) => ({ ...s, name: reorder.rename(s.name) })) : list));
   const g = gaussian(1);
   const noise = gaussian(2);
   for (const s of list) {
     const { values: base, scale } = drawn(s, g);
-    const drift = new Float32Array(base.length);
+    let drift: Float32Array = new Float32Array(base.length);
     for (let i = 0; i < base.length; i++) drift[i] = base[i]! + 0.3 * scale * noise();
+    const rows = reorder?.rows(s.name);
+    if (rows) drift = permutedRows(drift, rows);
     await fa.write(encodeFloats("BF16", base));
     await fb.write(encodeFloats("BF16", drift));
   }
   await fa.close();
   await fb.close();
   return [a, b];
+}
+
+/** Row e of the result is row p[e] of `x` (rows of equal width). */
+function permutedRows(x: Float32Array, p: readonly number[]): Float32Array {
+  const width = x.length / p.length;
+  const out = new Float32Array(x.length);
+  p.forEach((src, e) => out.set(x.subarray(src * width, (src + 1) * width), e * width));
+  return out;
+}
+
+/**
+ * Experts renumbered in every MoE layer: the derived model's expert e is the base's expert
+ * (e + layer + 1) mod E (no expert keeps its index), its router's rows moved with them (the same function).
+ */
+function rolledExperts(experts: number): Reorder {
+  const roll = (layer: number) => Array.from({ length: experts }, (_, e) => (e + layer + 1) % experts);
+  return {
+    rename: (name) => name.replace(/^(.*\.layers\.(\d+)\.mlp\.experts\.)(\d+)\./, (_m, pre: string, layer: string, e: string) => `${pre}${roll(Number(layer)).indexOf(Number(e))}.`),
+    rows: (name) => {
+      const m = /\.layers\.(\d+)\.mlp\.gate\.(weight|e_score_correction_bias)$/.exec(name);
+      return m ? roll(Number(m[1])) : null;
+    },
+  };
 }
 
 /** A third checkpoint of the same shapes from another seed: an independent model (the common case in CI). */
@@ -153,16 +187,19 @@ async function readWhole(file: string): Promise<Uint8Array> {
 
 /**
  * GLM-4.5-Air's MoE at 1/8 width and 4 layers: 1 dense layer then 3 MoE layers, heads and
- * vocabulary scaled alike. 32 routed experts, not 16: above 16 the alignment pairs experts by
- * index, as it does for GLM-4.5-Air's 128 (at 16 or fewer it tries every expert against every one).
+ * vocabulary scaled alike, GLM-4.5-Air's 128 routed experts (--moe-experts N) + 1 shared. The derived
+ * model's experts are renumbered in every layer (rolledExperts): found only by the expert matching.
  */
-const MOE_SHAPE = { layers: 4, denseLayers: 1, hidden: 512, heads: 12, kvHeads: 1, headDim: 128, intermediate: 1368, experts: 32, sharedExperts: 1, expertIntermediate: 176, vocab: 18944 };
+const MOE_SHAPE = { layers: 4, denseLayers: 1, hidden: 512, heads: 12, kvHeads: 1, headDim: 128, intermediate: 1368, experts: arg("moe-experts", 128), sharedExperts: 1, expertIntermediate: 176, vocab: 18944 };
+
+/** --moe-sample F: the MoE's check (and plan) in sampled mode at F (the checkpoint is below the auto rule's 4 GiB). */
+const moeSample = process.argv.includes("--moe-sample") ? String(arg("moe-sample", 0.05)) : null;
 
 /** The MoE through the emulated link: plan's estimate, then a check of a drifted copy against it (both on the Hub). */
 async function moeBench(dir: string): Promise<void> {
   if (linkMbs <= 0) return;
   const list = moeSpecs(MOE_SHAPE);
-  const [base, derived] = await generate(path.join(dir, "moe"), list);
+  const [base, derived] = await generate(path.join(dir, `moe-${MOE_SHAPE.experts}-rolled`), list, rolledExperts(MOE_SHAPE.experts));
   const files = { base: await readWhole(base), derived: await readWhole(derived) };
   out("moe_parameters", list.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1), 0));
   out("moe_checkpoint_bytes", files.base.length);
@@ -171,7 +208,7 @@ async function moeBench(dir: string): Promise<void> {
     cdnLink: { bytesPerSecond: linkMbs * 1e6, latencyMs },
   });
   try {
-    const settings = parseSettings({ mode: "plan", candidate: "bench/moe-derived", references: ["bench/moe-base"], endpoint: server.url, shards: "1", linkMbs: String(linkMbs), linkLatencyMs: String(latencyMs) });
+    const settings = parseSettings({ mode: "plan", candidate: "bench/moe-derived", references: ["bench/moe-base"], endpoint: server.url, shards: "1", linkMbs: String(linkMbs), linkLatencyMs: String(latencyMs), ...(moeSample ? { sample: moeSample } : {}) });
     const plan = await makePlan(settings, 1, { openSource: (s) => createSource(s, { endpoint: server.url, token: null }), logger: silentLogger });
     const planned = plan.shards[0]!.references[0]!;
     out("moe_plan_bytes", plan.total.remoteBytes);
@@ -184,7 +221,7 @@ async function moeBench(dir: string): Promise<void> {
     const local = (Date.now() - localStarted) / 1000;
     const before = server.requests.length;
     const started = Date.now();
-    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/moe-derived", "--reference", "bench/moe-base", "--endpoint", server.url, "--quiet", "--format", "json"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/moe-derived", "--reference", "bench/moe-base", "--endpoint", server.url, "--quiet", "--format", "json", ...(moeSample ? ["--sample", moeSample] : [])], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -193,10 +230,11 @@ async function moeBench(dir: string): Promise<void> {
     const wall = (Date.now() - started) / 1000;
     const reqs = server.requests.slice(before);
     const served = reqs.reduce((s2, r) => s2 + r.bytes, 0);
-    const report = JSON.parse(stdout || "{}") as { verdict?: string };
+    const report = JSON.parse(stdout || "{}") as { verdict?: string; references?: { components?: { share?: number }[] }[] };
     const floor = served / (linkMbs * 1e6);
     out("moe_exit_code", code);
     out("moe_verdict", report.verdict ?? "none");
+    out("moe_share", report.references?.[0]?.components?.[0]?.share?.toFixed(3) ?? "none");
     out("moe_bytes_served", served);
     out("moe_requests", reqs.length);
     out("moe_bytes_vs_plan", (served / plan.total.remoteBytes).toFixed(3));

@@ -60,7 +60,7 @@ function sampledRows(rows: number, cols: number, fraction: number): number {
  * the auto rule's fraction (exact up to 4 GiB of informative bytes on both
  * sides, else 1 GiB of them, at least 1%), then per side every informative
  * matrix's sampled rows (a fused qkv read as its three parts), every other
- * tensor whole; plus the reference's headers.
+ * tensor whole, and the expert matching's sketches; plus the reference's headers.
  */
 function expectedBytes(specs: TensorSpec[], shards: SparseShard[]): { bytes: number; fraction: number } {
   const views: { rows: number; cols: number; informative: boolean }[] = [];
@@ -75,6 +75,8 @@ function expectedBytes(specs: TensorSpec[], shards: SparseShard[]): { bytes: num
   const fraction = informativeBytes <= 4 * 1024 ** 3 ? 1 : Math.max(0.01, 1024 ** 3 / informativeBytes);
   let side = 0;
   for (const v of views) side += (v.informative ? sampledRows(v.rows, v.cols, fraction) : v.rows) * v.cols * 2;
+  // Routed experts are matched first on sketches: 16 residual rows of every expert's down matrix (32 when exact).
+  for (const s of specs) if (/\.experts\.\d+\.down_proj\.weight$/.test(s.name)) side += Math.min(s.shape[0]!, fraction < 1 ? 16 : 32) * s.shape[1]! * 2;
   const headers = shards.reduce((a, s) => a + s.headerBytes, 0);
   return { bytes: 2 * side + headers, fraction };
 }

@@ -6,7 +6,7 @@
  */
 import type { TensorEntry } from "../sources/types.js";
 import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenceLayout } from "./layout.js";
-import { type ExpertPart, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
+import { type ExpertPart, type ExpertSlot, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import { pairDepthsByEvidence } from "./depth-options.js";
 import { type FactoredPair, pairNamedFactors, pairShapeChains } from "./factor-chains.js";
@@ -56,6 +56,10 @@ export interface AlignedPair {
    * look (Bonferroni). A missing `reference` is the pair's own.
    */
   alternatives?: Alternative[];
+  /** A routed expert paired by index whose partner the data chooses (src/align/expert-slots.ts). */
+  expertSlot?: ExpertSlot;
+  /** The partners the data chose this pair among (expert matching): its p-value is multiplied by it. */
+  paidOptions?: number;
 }
 
 export type Alternative = { candidate: TensorView; reference?: TensorView; transform: string };
@@ -290,14 +294,14 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
     /** A dense or shared MLP tensor against the reference's routed experts (any one of them, the choice paid for). */
     const pairWithExperts = (part: ExpertPart, relation: string): boolean => {
       const refs = (refExperts.get(keyOf(kind, info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
-      if (refs.length === 0 || refs.length > MAX_EXPERT_OPTIONS) return false;
+      if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
       const id = refs.length > 1 ? nextExpertGroup++ : undefined;
       for (const r of refs) pairOne(part, r, relation, id);
       return true;
     };
     /**
-     * Routed parts against the reference's experts of the same role in any order (by index above
-     * MAX_EXPERT_OPTIONS; per-expert names on both sides then pair by name below), else its dense MLP.
+     * Routed parts against the reference's experts of the same role in any order (above MAX_EXPERT_OPTIONS
+     * by index, marked for the engine's matching on sketches), else its dense MLP.
      */
     const matchRouted = (parts: ExpertPart[]): boolean => {
       let any = false;
@@ -305,9 +309,13 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
         const k = keyOf(kind, info.layer, part.base);
         const refs = (refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
         if (refs.length > MAX_EXPERT_OPTIONS) {
-          if (!part.fused && refs.every((r) => !r.fused)) return any;
-          const same = refs.find((r) => r.expert === part.expert);
-          if (same && pairOne(part, same, "", undefined)) any = true;
+          // Paired by index for now; the engine matches the layer's experts on sketches (src/engine/expert-match.ts).
+          const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length]!;
+          if (pairOne(part, same, "", undefined)) {
+            const pair = comp!.pairs[comp!.pairs.length - 1]!;
+            pair.expertSlot = { group: keyOf(kind, info.layer, "experts"), part, refs: refExperts.get(k)!, relation: "expert-matched", informative: pair.informative };
+            any = true;
+          }
           continue;
         }
         if (refs.length > 0) {
@@ -412,8 +420,13 @@ const STANDARD = new Set(["language", "vision", "audio", "projector"]);
 
 /** Ambiguity ids of expert groups start here (structural groups count from 1). */
 const EXPERT_GROUPS = 1_000_000;
-/** Above this many reference experts per role, experts are paired by index only (the options grow as E²). */
-const MAX_EXPERT_OPTIONS = 16;
+/**
+ * Above this many reference experts per role, experts are paired by index and matched by the engine on
+ * sketches (src/align/expert-slots.ts): comparing every pairing grows as E².
+ */
+const MAX_EXPERT_OPTIONS = 4;
+/** Above this many reference experts, a dense MLP is not compared with each of them (one pair per expert). */
+const MAX_DENSE_OF_EXPERT_OPTIONS = 16;
 
 /** A dense MLP projection's canonical role. */
 const DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;

@@ -135,3 +135,19 @@ export function expertTransform(relation: string, c: { fused: boolean; label: st
   const words = [c.fused ? "split-experts" : "", relation, r.fused ? "split-reference-experts" : "", c.label, ...r.label.split("+").filter(Boolean).map((w) => `reference-${w}`)];
   return words.filter(Boolean).join("+") || "none";
 }
+
+/**
+ * A routed expert's part paired by index above the count every pairing can be compared for, its partner
+ * to be chosen by the data (src/align/expert-slots.ts, src/engine/expert-match.ts).
+ */
+export interface ExpertSlot {
+  /** One matching per (component, layer): every role of the layer's experts follows it. */
+  group: string;
+  /** The candidate's part (its expert index, views). */
+  part: ExpertPart;
+  /** The reference's experts of the same role the part may meet (one array shared by the layer's parts). */
+  refs: readonly ExpertPart[];
+  /** The relation words of a re-paired part (`expert-matched`), and whether the pair is evidence by its shapes. */
+  relation: string;
+  informative: boolean;
+}

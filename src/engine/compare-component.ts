@@ -23,6 +23,8 @@ import { decideComponent } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
+import { payForExpertMatching, payForExpertMatchingInSearch } from "./expert-match.js";
+import { expertSampleCap, isExpertPair, shrinkSample } from "./sample-budget.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { compareFactored, withLost } from "./compare-factored.js";
@@ -66,6 +68,7 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   smallIdenticalTests(c, looks);
+  payForExpertMatching(c.comp.pairs, c.tensors);
   floorResidualOnly(c);
   c = dropAmbiguous(c);
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
@@ -81,9 +84,14 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
 /** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
 async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): Promise<Compared> {
   const results = new Array<{ base: TensorResult; sample: SampledPair | null }>(comp.pairs.length);
+  // Routed experts are tested as they are read and keep a shrunk sample (src/engine/sample-budget.ts).
+  const cap = expertSampleCap(comp.pairs);
+  const widths = cap < Infinity ? hiddenWidths(comp.pairs) : null;
   for (const index of readOrder(comp.pairs)) {
-    const { base, sample } = await comparePlannedPair(comp.pairs[index]!, ctx);
-    results[index] = { base, sample };
+    const pair = comp.pairs[index]!;
+    const { base, sample } = await comparePlannedPair(pair, ctx);
+    if (widths && sample && isExpertPair(pair)) directTest(base, sample, internalUnits(pair, widths));
+    results[index] = { base, sample: widths && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
     ctx.onPair();
   }
   return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
@@ -385,7 +393,7 @@ function internalUnits(pair: AlignedPair, widths: Set<number>): "rows" | "cols" 
 
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */
 function directTest(t: TensorResult, s: SampledPair | null, units: "rows" | "cols" | null): void {
-  if (!t.informative || t.pearson === null || !s) return;
+  if (!t.informative || t.pearson === null || !s || t.permutation) return;
   const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
   if (test) t.permutation = asReported(test);
 }
@@ -426,6 +434,7 @@ async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx:
     // leave a verdict of independent behind (an unsearched permuted copy looks independent).
     return decideComponent({ ...result, search: searchStopped(e.message) }, ctx.family, ctx.settings.thresholds);
   }
+  payForExpertMatchingInSearch(comp.pairs, tensors);
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
   const searched = summariseComponent(

@@ -6,6 +6,7 @@
 import type { AlignedPair, ComponentAlignment } from "../align/align.js";
 import type { ByteRange } from "../sources/types.js";
 import { operatorTensors } from "../align/operator.js";
+import { expertSketchReads } from "../align/expert-slots.js";
 import { pairReads } from "./stream-pair.js";
 import { factoredReads } from "./compare-factored.js";
 
@@ -26,6 +27,12 @@ export function readOrder(pairs: readonly AlignedPair[]): number[] {
 export function readPlan(components: readonly ComponentAlignment[], fraction: number): { candidate: ByteRange[]; reference: ByteRange[] } {
   const candidate: ByteRange[] = [];
   const reference: ByteRange[] = [];
+  for (const comp of components) {
+    // Experts still paired by index are matched on sketches first (src/engine/expert-match.ts).
+    const sketches = expertSketchReads(comp.pairs, fraction);
+    candidate.push(...sketches.candidate);
+    reference.push(...sketches.reference);
+  }
   for (const comp of components) {
     for (const i of readOrder(comp.pairs)) {
       const p = comp.pairs[i]!;

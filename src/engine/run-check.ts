@@ -16,6 +16,7 @@ import { SpanCacheSource } from "../sources/span-cache.js";
 import { streamSearchReferenceRanges, streamsSearch } from "../search/stream-budget.js";
 import type { ModelListing, WeightSource } from "../sources/types.js";
 import { compareComponent } from "./compare-component.js";
+import { matchExperts } from "./expert-match.js";
 import type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";
 import { informativeBytes, readPlan } from "./read-plan.js";
 
@@ -149,6 +150,8 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
   if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
   if (cache) cache.storeRanges = fraction < 1;
+  // Experts beyond every-pairing counts: matched on sketches before the plan is made (src/engine/expert-match.ts).
+  await matchExperts(alignment.components, { cand: run.cand, ref, fraction, readAheadSpans: settings.reads.readAheadSpans, onProgress: (m) => logger.progress?.(`${refSource}: ${m}`) });
   const onPair = progressCounter(run, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length + (c.factored?.length ?? 0), 0));
   // Tell both sources what will be read, in order: remote ones coalesce adjacent ranges and fetch ahead.
   const plan = readPlan(alignment.components, fraction);
