@@ -82,8 +82,10 @@ function readInputs(io: ActionIO): AnySettings {
   raw.cacheDir ||= env.RUNNER_TOOL_CACHE ? `${env.RUNNER_TOOL_CACHE}/fromscratch` : "";
   raw.format = "markdown";
   for (const w of deprecationsIn(raw)) io.info(`warning: ${inActionTerms(w)}`);
-  const settings = parseSettings(raw, { entry: "action" });
+  // A relative references-file is the workspace's, like a relative candidate.
+  const settings = parseSettings(raw, { entry: "action", referencesFile: { baseDir: env.GITHUB_WORKSPACE || process.cwd() } });
   if (settings.mode !== "merge" && settings.token) io.setSecret(settings.token);
+  if (settings.mode !== "merge") for (const n of settings.notes) io.info(`note: ${inActionTerms(n)}`);
   return settings;
 }
 

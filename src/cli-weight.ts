@@ -2,7 +2,8 @@
  * What the CLI's launcher (src/cli-main.ts) needs to know about a command before it loads anything:
  * whether it is a `check`, and how many bytes its sources hold on disk (null when one is not on disk,
  * i.e. a Hub repo, whose size is not known without the network). The flags are read through the CLI's
- * own option table and reader (settings/read-options.ts), leniently: a wrong guess costs memory or time,
+ * own option table and reader (settings/read-options.ts), the references a --references-file lists
+ * included, leniently: a wrong guess costs memory or time,
  * never a different verdict, and the check's own parse reports any bad usage.
  * - Under IN_PROCESS_MAX_BYTES the check runs in the launcher's process: a second Node start-up costs
  *   ~0.1 s, a third of numpy's whole run on a 10 M-parameter pair, and the peak is Node's own.
@@ -13,6 +14,7 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { readArgv, splitList } from "./settings/read-options.js";
+import { readReferencesFile } from "./settings/references-file.js";
 
 /** Local weights under this (candidate and references together) are checked in process (peak ~110 MB at 10 M parameters). */
 export const IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
@@ -35,7 +37,7 @@ export async function weighCommand(argv: string[]): Promise<CommandWeight> {
     // Not even a lenient parse: the check's own parse stops it with a usage error, in this process.
     return { check: true, localBytes: 0 };
   }
-  const sources = [raw.candidate, ...(raw.references ?? []).flatMap(splitList)].filter((s): s is string => typeof s === "string" && s !== "");
+  const sources = [raw.candidate, ...(raw.references ?? []).flatMap(splitList), ...listedIn(raw.referencesFile)].filter((s): s is string => typeof s === "string" && s !== "");
   let total = 0;
   for (const s of sources) {
     const bytes = await bytesUnder(s.startsWith("~/") ? path.join(process.env.HOME ?? "~", s.slice(2)) : s, FIXED_MMAP_MIN_BYTES - total);
@@ -44,6 +46,16 @@ export async function weighCommand(argv: string[]): Promise<CommandWeight> {
     if (total > FIXED_MMAP_MIN_BYTES) break;
   }
   return { check: true, localBytes: total };
+}
+
+/** The references a --references-file lists, or none when it cannot be read (the check's own parse says why). */
+function listedIn(file: string | undefined): string[] {
+  if (!file) return [];
+  try {
+    return readReferencesFile(file, { baseDir: process.cwd() }).map((r) => r.source);
+  } catch {
+    return [];
+  }
 }
 
 /** Bytes of the files at `p` (a file, or a folder and its subfolders), counted until over `limit`; null when `p` is not on disk. */

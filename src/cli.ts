@@ -80,6 +80,7 @@ function parseCommandArgs<M extends "check" | "plan" | "merge">(mode: M, args: s
 async function runPlanCommand(args: string[], io: CliIO): Promise<number> {
   const settings = parseSettings(parseCommandArgs("plan", args, io));
   const logger = cliLogger(io, settings.quiet);
+  for (const n of settings.notes) logger.info(`note: ${n}`);
   const plan = await makePlan(settings, settings.shards, {
     openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
     logger,
@@ -213,6 +214,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, settings.quiet);
+    for (const n of settings.notes) logger.info(`note: ${n}`);
     const openSource = (s: string) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings });
     const { report, error } = await runCheck(settings, {
       openSource,

@@ -10,6 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { REPORT_PREDICATE_TYPE } from "../src/report/schema.js";
 import { type YamlValue, parseYaml, yamlBlocks } from "./helpers/mini-yaml.js";
 
 type YMap = { [key: string]: YamlValue };
@@ -86,8 +87,8 @@ describe("action.yml, as the examples read it", () => {
 });
 
 describe("every example is a complete workflow", () => {
-  it("finds the three examples", () => {
-    expect(EXAMPLES.map((e) => e.file)).toEqual(expect.arrayContaining(["examples/matrix.yml", "examples/pull-request.yml", "examples/release-gate.yml"]));
+  it("finds the four examples", () => {
+    expect(EXAMPLES.map((e) => e.file)).toEqual(expect.arrayContaining(["examples/attest.yml", "examples/matrix.yml", "examples/pull-request.yml", "examples/release-gate.yml"]));
   });
 
   it.each(EXAMPLES)("$file: triggers, jobs on a runner, steps that use or run, pinned actions", ({ doc }) => {
@@ -196,6 +197,24 @@ describe("what the examples show", () => {
     expect(text).toMatch(/nothing comparable/);
     const publish = jobsOf(doc).find(([, job]) => job.needs !== undefined);
     expect(publish, "a job that runs only after the gate").toBeDefined();
+  });
+
+  it("a signed result: actions/attest over the report and the weights, the report as predicate of our type, the permissions it needs", () => {
+    const { doc } = byFile["examples/attest.yml"]!;
+    const permissions = doc.permissions as YMap;
+    expect(permissions).toMatchObject({ "id-token": "write", attestations: "write" });
+    const [, job] = jobsOf(doc)[0]!;
+    const steps = stepsOf(job);
+    const check = steps.find((s) => isThisAction(str(s.uses)))!;
+    const attest = steps.find((s) => /^actions\/attest@v2$/.test(str(s.uses)));
+    expect(attest, "an actions/attest@v2 step").toBeDefined();
+    expect(steps.indexOf(attest!)).toBeGreaterThan(steps.indexOf(check));
+    const report = str(withOf(check)["report-path"]);
+    const subjects = str(withOf(attest!)["subject-path"]).split("\n").map((p) => p.trim()).filter(Boolean);
+    expect(subjects).toContain(report);
+    expect(subjects.some((p) => p.startsWith(str(withOf(check).candidate).replace(/^\.\//, "")))).toBe(true);
+    expect(withOf(attest!)).toMatchObject({ "predicate-type": REPORT_PREDICATE_TYPE, "predicate-path": report });
+    expect(read("docs/verify.md")).toContain(REPORT_PREDICATE_TYPE);
   });
 
   it("the README's workflow is one of the examples, as written there", () => {

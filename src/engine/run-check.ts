@@ -17,6 +17,7 @@ import { streamSearchReferenceRanges, streamsSearch } from "../search/stream-bud
 import type { ModelListing, WeightSource } from "../sources/types.js";
 import { compareComponent } from "./compare-component.js";
 import { matchExperts } from "./expert-match.js";
+import { identifyFiles } from "./identify-files.js";
 import type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";
 import { informativeBytes, readPlan } from "./read-plan.js";
 
@@ -102,10 +103,11 @@ function emptyReferenceResult(source: string, settings: Settings): ReferenceResu
   };
 }
 
-async function listCandidate(cand: WeightSource, report: Report, { logger }: EngineDeps): Promise<ModelListing> {
+async function listCandidate(cand: WeightSource, report: Report, { logger, now }: EngineDeps): Promise<ModelListing> {
   logger.info(`candidate ${report.candidate.source}: reading headers`);
   const listing = await cand.list();
   report.candidate.revision = listing.revision;
+  report.candidate.files = await identifyFiles({ source: cand, listing, who: `candidate ${report.candidate.source}`, logger, now });
   report.candidate.parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
   logger.info(
     `candidate: ${listing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${listing.revision ? ` @ ${listing.revision}` : ""}`,
@@ -139,6 +141,7 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   const refListing = await ref.list();
   refResult.revision = refListing.revision;
   refResult.license = refListing.license;
+  refResult.files = await identifyFiles({ source: ref, listing: refListing, who: `reference ${refSource}`, logger, now: deps.now });
   const alignment = alignModels(run.candListing.tensors, refListing.tensors, settings.components);
   refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
   if (report.candidate.components.length === 0) {

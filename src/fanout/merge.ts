@@ -191,6 +191,8 @@ function assemble(parts: PartialReport[], plan: ReturnType<typeof agreeOnPlan>, 
       revision,
       parameters: first.candidate.parameters,
       components,
+      // Every shard listed the same candidate revision (agreed above): its files are any listed shard's.
+      ...(first.candidate.files ? { files: first.candidate.files } : {}),
     },
     verdict,
     thresholds,

@@ -5,9 +5,32 @@
  * Version 2 (the calibrated test): every compared tensor carries `log10p` and `effect`, every
  * component its combined `log10p`, `log10pCorrected`, `effect` and `combination`, the report the
  * `family` it corrects over; `z` is a true normal score (a permutation test's), no longer the
- * z against same-kind controls (those remain in `null`, descriptive only).
+ * z against same-kind controls (those remain in `null`, descriptive only). Added since, without a new
+ * version: `candidate.files` and `references[].files` (every compared file by path, size and sha256).
  */
 export type Verdict = "reused" | "independent" | "inconclusive";
+
+/**
+ * The predicate type of a build attestation whose predicate is this report (actions/attest with
+ * `predicate-path: fromscratch-report.json`; examples/attest.yml). Its version follows schemaVersion.
+ */
+export const REPORT_PREDICATE_TYPE = "https://fromscratch.dev/report/v2";
+
+/**
+ * One file the check compared, so a third party can tell it is looking at the same bytes: `path` in
+ * the model (its folder, or the repo at `revision`), `size` in bytes, `sha256` (lowercase hex).
+ * `sha256From`: "hub", the sha256 the Hub's tree lists for an LFS or Xet file (`lfs.oid`; nothing is
+ * downloaded for it); "computed", hashed by fromscratch over the file's bytes (a local file, or an
+ * index read whole). null when neither was possible: a Hub file kept in plain git of which only
+ * byte ranges were read; `gitOid`, the Hub's git blob id, then names it.
+ */
+export interface ModelFile {
+  path: string;
+  size: number;
+  sha256: string | null;
+  sha256From: "hub" | "computed" | null;
+  gitOid?: string;
+}
 export type FailOn = "reused" | "inconclusive" | "never";
 
 export interface NullSummary {
@@ -173,6 +196,8 @@ export interface ReferenceResult {
   source: string;
   revision: string | null;
   license: string | null;
+  /** Every file of the reference the check read (its index, then its weight files); absent when it could not be listed. */
+  files?: ModelFile[];
   verdict: Verdict;
   reason: string;
   components: ComponentResult[];
@@ -223,6 +248,8 @@ export interface Report {
     revision: string | null;
     parameters: number;
     components: { name: string; parameters: number }[];
+    /** Every file of the candidate the check read (its index, then its weight files); absent when it could not be listed. */
+    files?: ModelFile[];
   };
   verdict: Verdict;
   thresholds: Thresholds;

@@ -79,10 +79,16 @@ export const OPTIONS = {
   references: {
     type: "list",
     modes: ["check", "plan"],
-    required: ["check", "plan"],
-    help: "The reference open models, in the forms --candidate takes.",
+    help: "The reference open models, in the forms --candidate takes. At least one, here or in --references-file, is required for check and plan.",
     cli: { flag: "reference", argument: "SOURCE", note: "Repeat the flag for each (a comma-separated list works too)." },
     action: { input: "references", note: "Newline- or comma-separated. In a matrix: matrix.references." },
+  },
+  referencesFile: {
+    type: "string",
+    modes: ["check", "plan"],
+    help: "A file of references, one per line in the forms --candidate takes; blank lines and # comments allowed. They come after the --reference ones; a reference listed twice is compared once (with a note). Not for a shard's check, which takes its matrix entry's references.",
+    cli: { flag: "references-file", argument: "FILE", note: "A relative FILE is read from the working directory." },
+    action: { input: "references-file", note: "A relative path is read from the workspace." },
   },
   reports: {
     type: "list",

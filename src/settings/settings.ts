@@ -5,8 +5,9 @@
  * gave into RawInputs through that table (read-options.ts: the CLI from argv
  * and the environment, the Action from its inputs and the environment) and call
  * `parseSettings`. Nothing else interprets user input: the CLI's launcher
- * (src/cli-weight.ts) only peeks at --candidate and --reference through
- * the same reader, to size the check.
+ * (src/cli-weight.ts) only peeks at --candidate, --reference and
+ * --references-file through the same readers, to size the check. Reading a
+ * --references-file (references-file.ts) happens here, for both entries.
  */
 import { UsageError } from "../common/errors.js";
 import type { ComponentSpec } from "../align/names.js";
@@ -17,6 +18,7 @@ import { DEFAULT_THRESHOLDS } from "../policy/policy.js";
 import { twoSidedNormalLog10 } from "../stats/pvalues.js";
 import type { OptionMode, RawInputs } from "./options.js";
 import { splitList } from "./read-options.js";
+import { type ListedReference, type ReferencesFileOptions, mergeReferences, readReferencesFile } from "./references-file.js";
 
 export type { RawInputs } from "./options.js";
 export { splitList } from "./read-options.js";
@@ -67,6 +69,8 @@ export interface SourceSettings {
   networkTimeoutMs: number;
   /** --quiet: no progress or info lines (CLI only; the Action always logs). */
   quiet: boolean;
+  /** What the entry point should say about the inputs before the run (e.g. a duplicated reference removed). */
+  notes: string[];
 }
 
 /** `check`: compare the candidate with every reference and gate on the verdict. */
@@ -131,6 +135,11 @@ export interface ParseOptions {
   entry?: "cli" | "action";
   /** The CLI's command name, for its usage lines. */
   command?: string;
+  /**
+   * Where a relative --references-file is (the Action: the workspace; the CLI: the working directory,
+   * the default), and how to read it (tests).
+   */
+  referencesFile?: Partial<ReferencesFileOptions>;
 }
 
 const given = (s: string | undefined): s is string => s !== undefined && s.trim() !== "";
@@ -301,10 +310,14 @@ function parseMode(value: string | undefined): Mode {
 }
 
 /** Everything check validates (plan validates the same inputs, so a workflow's typo fails in either mode). */
-function parseCheck(raw: RawInputs): CheckSettings {
+function parseCheck(raw: RawInputs, opts: ParseOptions): CheckSettings {
   if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)", "usage.missing");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)", "usage.missing");
+  const file = given(raw.referencesFile) ? raw.referencesFile.trim() : null;
+  const fromFile: ListedReference[] = file === null ? [] : readReferencesFile(file, { baseDir: opts.referencesFile?.baseDir ?? process.cwd(), readText: opts.referencesFile?.readText });
+  const { references, notes } = mergeReferences((raw.references ?? []).flatMap(splitList), fromFile, file);
+  if (references.length === 0) {
+    throw new UsageError(`at least one reference is required (--reference or --references-file${file === null ? "" : `; ${file} lists none`})`, "usage.missing");
+  }
   const endpoint = parseEndpoint(raw.endpoint);
   const settings: CheckSettings = {
     mode: "check",
@@ -323,6 +336,7 @@ function parseCheck(raw: RawInputs): CheckSettings {
     networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
     thresholds: parseThresholds(raw),
     quiet: raw.quiet ?? false,
+    notes,
     shard: null,
     actionsCache: "auto",
   };
@@ -362,12 +376,15 @@ export function parseSettings(raw: RawInputs, opts?: ParseOptions): AnySettings;
 export function parseSettings(raw: RawInputs, opts: ParseOptions = {}): AnySettings {
   const mode = parseMode(raw.mode);
   if (mode === "merge") return parseMerge(raw, opts);
-  const check = parseCheck(raw);
+  if (mode === "check" && given(raw.referencesFile) && given(raw.shard)) {
+    throw new UsageError("--references-file is for a whole check or a plan: a shard's check takes the references of its matrix entry (--reference, in a matrix: matrix.references)", "usage.bad-value");
+  }
+  const check = parseCheck(raw, opts);
   if (mode === "plan") {
-    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
+    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes } = check;
     const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, 0, 1e6), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, 0, 60_000) };
     if (link.mbPerSecond <= 0) throw new UsageError(`--link-mbs must be above 0 (got ${JSON.stringify(raw.linkMbs)})`, "usage.bad-value");
-    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards), link };
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes, shards: parseShardCount(raw.shards), link };
   }
   const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
   return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };

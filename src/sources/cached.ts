@@ -1,6 +1,6 @@
 /**
  * A reference cache across runs, keyed by repo and commit sha: the listing
- * (headers, licence, file sizes) and the byte ranges read in sampled mode. A
+ * (headers, licence, file sizes and digests) and the byte ranges read in sampled mode. A
  * second sampled run against the same references fetches no weights from
  * them: one API call resolves the revision, the rest comes from disk.
  * Nothing secret is stored (no token, no signed URL).
@@ -87,7 +87,8 @@ export class CachedSource implements WeightSource {
     }
     try {
       const cached = JSON.parse(await readFile(file, "utf8")) as { format: number; listing: ModelListing; snapshot: { sha: string; files: Record<string, number> } };
-      if (cached.format === CACHE_FORMAT && cached.snapshot.sha === sha) {
+      // A listing cached before files were identified (no fileIds) is listed again: the report names every file.
+      if (cached.format === CACHE_FORMAT && cached.snapshot.sha === sha && Array.isArray(cached.listing.fileIds)) {
         this.inner.restore(cached.snapshot);
         this.stats.listing = "hit";
         this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);

@@ -1,6 +1,7 @@
 /**
  * The @huggingface/hub adapter: model info (the commit sha every later
- * request is pinned to, and the licence) and the repo's file listing.
+ * request is pinned to, and the licence) and the repo's file listing (sizes,
+ * and the sha256 of LFS files).
  *
  * The library gets our fetch wrapper (hub-fetch.ts) behind one more layer:
  * non-2xx answers become our typed errors before the library sees them, and
@@ -62,21 +63,37 @@ export async function fetchModelInfo(api: HubApi, revision: string | null, ctx: 
   return { sha: info.sha, license };
 }
 
-/** Every file of the repo at `sha` (recursive) with its size. */
-export async function fetchFileSizes(api: HubApi, sha: string, ctx: HubErrorContext): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
+/** A file of the repo as the Hub's tree lists it: its size, and the digests it gives for it. */
+export interface HubFileEntry {
+  size: number;
+  /** The LFS (or Xet) file's sha256, `lfs.oid` (lowercase hex); null for a file kept in plain git. */
+  sha256: string | null;
+  /** The git blob id (`oid`), when listed. */
+  gitOid: string | null;
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * Every file of the repo at `sha` (recursive) with its size and, for LFS files, the sha256 the Hub
+ * lists (`lfs.oid`): what lets the report identify each file without downloading it.
+ */
+export async function fetchFileList(api: HubApi, sha: string, ctx: HubErrorContext): Promise<Map<string, HubFileEntry>> {
+  const files = new Map<string, HubFileEntry>();
   try {
     for await (const entry of listFiles({ repo: api.repo, revision: sha, recursive: true, hubUrl: api.endpoint, fetch: libFetch(api, ctx) })) {
       if (entry.type !== "file") continue;
       if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
         throw new FetchError(`${api.repo}@${sha}: the Hub's file listing has a malformed entry`);
       }
-      sizes.set(entry.path, entry.size);
+      const lfs = typeof entry.lfs?.oid === "string" ? entry.lfs.oid.toLowerCase() : null;
+      if (lfs !== null && !SHA256_RE.test(lfs)) throw new FetchError(`${api.repo}@${sha}: the Hub's file listing gives ${entry.path} an LFS oid that is not a sha256`);
+      files.set(entry.path, { size: entry.size, sha256: lfs, gitOid: typeof entry.oid === "string" ? entry.oid : null });
     }
   } catch (e) {
     throw mapHubThrown(e, ctx);
   }
-  return sizes;
+  return files;
 }
 
 /** The fetch handed to @huggingface/hub (see the top of this file). */

@@ -10,7 +10,7 @@
  */
 import { FetchError, FormatError, FromScratchError, UsageError } from "../common/errors.js";
 import { checkEndpoint } from "./endpoint.js";
-import { fetchFileSizes, fetchModelInfo, type HubApi } from "./hub-api.js";
+import { fetchFileList, fetchModelInfo, type HubApi } from "./hub-api.js";
 import type { HubErrorContext } from "./hub-errors.js";
 import { makeHubFetch } from "./hub-fetch.js";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_NETWORK_TIMEOUT_MS, DEFAULT_RETRY_BASE_MS, type HubTimings, stallForBudget } from "./hub-timings.js";
@@ -64,6 +64,8 @@ export class HubSource implements WeightSource {
   private sha: string | null = null;
   private license: string | null = null;
   private readonly files = new Map<string, RemoteFile>();
+  /** What the Hub's tree listed for each file besides its size: the LFS sha256 and the git blob id. */
+  private readonly listedIds = new Map<string, { sha256?: string; gitOid?: string }>();
   private readAhead: ReadAhead | null = null;
 
   constructor(opts: HubSourceOptions) {
@@ -196,7 +198,11 @@ export class HubSource implements WeightSource {
     try {
       if (this.sha === null) await this.pin();
       this.files.clear();
-      for (const [file, size] of await fetchFileSizes(this.api, this.sha!, this.ctx())) this.files.set(file, { size, etags: new Map() });
+      this.listedIds.clear();
+      for (const [file, entry] of await fetchFileList(this.api, this.sha!, this.ctx())) {
+        this.files.set(file, { size: entry.size, etags: new Map() });
+        this.listedIds.set(file, { ...(entry.sha256 ? { sha256: entry.sha256 } : {}), ...(entry.gitOid ? { gitOid: entry.gitOid } : {}) });
+      }
       const listed = await listFolder(this.folder());
       return { source: this.source, revision: this.sha, license: this.license, ...listed };
     } catch (e) {
@@ -219,6 +225,7 @@ export class HubSource implements WeightSource {
       },
       read: (file, begin, end) => this.ranged.fetch(file, info(file), { begin, end }),
       readWhole: (file) => this.ranged.fetch(file, info(file), null),
+      listedIds: (file) => this.listedIds.get(file),
     };
   }
 

@@ -5,11 +5,12 @@
  * a FormatError saying what the folder holds instead. Only headers are read;
  * nothing else in the folder (config.json, README, pickles) is opened.
  */
+import { createHash } from "node:crypto";
 import { FormatError } from "../common/errors.js";
 import { mapLimit } from "../common/pool.js";
 import { parseHeader, readHeaderLength } from "../safetensors/header.js";
 import { INDEX_FILE, MAX_INDEX_BYTES, parseShardIndex, reconcileShards, SINGLE_FILE } from "../safetensors/shard-index.js";
-import type { TensorEntry } from "./types.js";
+import type { FileIdentity, TensorEntry } from "./types.js";
 
 /** Pickle checkpoints: named in messages, never read. */
 export const PICKLE_EXTENSIONS = [".bin", ".pt", ".pth", ".ckpt", ".pkl"];
@@ -41,6 +42,8 @@ export interface ModelFolder {
   read(file: string, begin: number, end: number, size: number): Promise<Uint8Array>;
   /** The whole (small) `file`. */
   readWhole(file: string, size: number): Promise<Uint8Array>;
+  /** What the folder's own listing says of `file` (the Hub: its LFS sha256 and git blob id); none for a local folder. */
+  listedIds?(file: string): { sha256?: string; gitOid?: string } | undefined;
 }
 
 export interface FolderListing {
@@ -49,6 +52,17 @@ export interface FolderListing {
   files: string[];
   /** Bytes of headers and the index read. */
   headerBytes: number;
+  /** The index (when there is one) and the weight files, identified as far as the listing knows (see FileIdentity). */
+  fileIds: FileIdentity[];
+}
+
+/** A file as the listing knows it: the sha256 of its bytes when it read them whole, else the folder's listed one, if any. */
+function identify(folder: ModelFolder, file: string, size: number, whole: Uint8Array | null): FileIdentity {
+  const listed = folder.listedIds?.(file);
+  const sha256 = whole ? createHash("sha256").update(whole).digest("hex") : (listed?.sha256 ?? null);
+  const id: FileIdentity = { path: file, size, sha256, sha256From: whole ? "computed" : sha256 ? "hub" : null };
+  if (listed?.gitOid) id.gitOid = listed.gitOid;
+  return id;
 }
 
 /** The index and its shards' headers, or model.safetensors' header, or what the folder holds instead. */
@@ -63,8 +77,9 @@ export async function listFile(folder: ModelFolder, file: string): Promise<Folde
   if (isPickle(file)) {
     throw new FormatError(folder.fileLabel(file), "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)", undefined, "format.no-weights");
   }
-  const r = await readHeader(folder, file, await folder.size(file, null));
-  return { tensors: r.tensors, files: [file], headerBytes: r.bytes };
+  const size = await folder.size(file, null);
+  const r = await readHeader(folder, file, size);
+  return { tensors: r.tensors, files: [file], headerBytes: r.bytes, fileIds: [identify(folder, file, size, null)] };
 }
 
 async function listSharded(folder: ModelFolder): Promise<FolderListing> {
@@ -88,7 +103,8 @@ async function listSharded(folder: ModelFolder): Promise<FolderListing> {
     perShard.set(shard, results[i]!.tensors);
     headerBytes += results[i]!.bytes;
   });
-  return { tensors: reconcileShards(indexLabel, index, perShard), files: index.shards, headerBytes };
+  const fileIds = [identify(folder, INDEX_FILE, size, bytes), ...index.shards.map((shard, i) => identify(folder, shard, sizes[i]!, null))];
+  return { tensors: reconcileShards(indexLabel, index, perShard), files: index.shards, headerBytes, fileIds };
 }
 
 /** Header only: bytes 0-7, then 8..8+N-1, each validated against the file's size. */

@@ -7,6 +7,22 @@ import type { TensorEntry } from "../safetensors/entry.js";
 
 export type { TensorEntry };
 
+/**
+ * One file a check compared, identified for a third party: its path in the model (folder or repo),
+ * its size and its sha256 (lowercase hex). `sha256From`: "hub", the sha256 the Hub's tree listing
+ * gives an LFS (or Xet) file (`lfs.oid`, no download); "computed", hashed by fromscratch over the
+ * file's bytes; null when neither was possible (a Hub file kept in plain git, of which only ranges
+ * were read: `gitOid` then names it).
+ */
+export interface FileIdentity {
+  path: string;
+  size: number;
+  sha256: string | null;
+  sha256From: "hub" | "computed" | null;
+  /** The Hub's git blob id of the file (the tree listing's `oid`), Hub files only. */
+  gitOid?: string;
+}
+
 export interface ModelListing {
   /** The source string as the user gave it. */
   source: string;
@@ -19,6 +35,12 @@ export interface ModelListing {
   files: string[];
   /** Bytes of headers and metadata read while listing. */
   headerBytes: number;
+  /**
+   * Every file the listing read (the index, then the weight files), with size and sha256 where the
+   * listing knows it (the Hub's, or computed over a file read whole); a local weight file's sha256
+   * comes later, from `hashFile`. Absent in listings cached by earlier versions.
+   */
+  fileIds?: FileIdentity[];
 }
 
 export interface WeightSource {
@@ -33,6 +55,11 @@ export interface WeightSource {
   read(file: string, begin: number, end: number): Promise<Uint8Array>;
   /** Total bytes received so far (headers + tensor data). */
   readonly bytesRead: number;
+  /**
+   * The sha256 of a whole file of the model (lowercase hex), by a streamed read of bounded memory:
+   * local sources only (a Hub file's digest comes from the Hub's listing, without a download).
+   */
+  hashFile?(file: string, onProgress?: (bytes: number) => void): Promise<{ sha256: string; size: number }>;
   /** Release open files or connections (optional). */
   close?(): Promise<void>;
   /**

@@ -5,7 +5,9 @@
  *
  * Hub origin:
  *   GET /api/models/{org}/{name}[/revision/{rev}]        model info JSON
- *   GET /api/models/{org}/{name}/tree/{rev}[/{path}]     file listing (Link-paginated)
+ *   GET /api/models/{org}/{name}/tree/{rev}[/{path}]     file listing (Link-paginated); as on the
+ *                                                        Hub, an LFS file's entry carries
+ *                                                        lfs: {oid: sha256, size, pointerSize}
  *   GET|HEAD /{org}/{name}/resolve/{rev}/{path}          302 to the CDN for LFS files
  *                                                        (Uint8Array), 200/206 for small
  *                                                        text files (string)
