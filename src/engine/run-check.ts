@@ -14,7 +14,7 @@ import { isRevisioned } from "../sources/cached.js";
 import { MemoSource } from "../sources/memo.js";
 import { SpanCacheSource } from "../sources/span-cache.js";
 import { streamSearchReferenceRanges, streamsSearch } from "../search/stream-budget.js";
-import type { ModelListing, WeightSource } from "../sources/types.js";
+import type { FileIdentity, ModelListing, WeightSource } from "../sources/types.js";
 import { compareComponent } from "./compare-component.js";
 import { matchExperts } from "./expert-match.js";
 import { identifyFiles } from "./identify-files.js";
@@ -38,8 +38,9 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
   const cand = openCandidate(settings, deps);
   const opened: WeightSource[] = [cand];
   let candListing: ModelListing;
+  let candFiles: Promise<FileIdentity[]>;
   try {
-    candListing = await listCandidate(cand, report, deps);
+    ({ listing: candListing, files: candFiles } = await listCandidate(cand, report, deps));
   } catch (e) {
     return await finish(report, asTyped(e), opened, settings, deps, t0);
   }
@@ -59,6 +60,11 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
       error ??= err;
       if (err.kind === "internal") break;
     }
+  }
+  try {
+    report.candidate.files = await candFiles;
+  } catch (e) {
+    error ??= asTyped(e);
   }
   return await finish(report, error, opened, settings, deps, t0);
 }
@@ -103,16 +109,22 @@ function emptyReferenceResult(source: string, settings: Settings): ReferenceResu
   };
 }
 
-async function listCandidate(cand: WeightSource, report: Report, { logger, now }: EngineDeps): Promise<ModelListing> {
+/**
+ * The candidate's listing, and its files' identities (files[]) as a promise: local files are hashed in a
+ * worker thread while the comparison runs (awaited at the end of the run).
+ */
+async function listCandidate(cand: WeightSource, report: Report, { logger, now }: EngineDeps): Promise<{ listing: ModelListing; files: Promise<FileIdentity[]> }> {
   logger.info(`candidate ${report.candidate.source}: reading headers`);
   const listing = await cand.list();
   report.candidate.revision = listing.revision;
-  report.candidate.files = await identifyFiles({ source: cand, listing, who: `candidate ${report.candidate.source}`, logger, now });
+  const files = identifyFiles({ source: cand, listing, who: `candidate ${report.candidate.source}`, logger, now });
+  // Handled where it is awaited; this keeps a failure before then from being an unhandled rejection.
+  files.catch(() => undefined);
   report.candidate.parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
   logger.info(
     `candidate: ${listing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${listing.revision ? ` @ ${listing.revision}` : ""}`,
   );
-  return listing;
+  return { listing, files };
 }
 
 /** Close the sources, then the run's verdict, error and gate (by the policy), bytes and time. */
@@ -141,7 +153,9 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
   const refListing = await ref.list();
   refResult.revision = refListing.revision;
   refResult.license = refListing.license;
-  refResult.files = await identifyFiles({ source: ref, listing: refListing, who: `reference ${refSource}`, logger, now: deps.now });
+  // Hashed in a worker while the components are compared; awaited before the cache is saved.
+  const refFiles = identifyFiles({ source: ref, listing: refListing, who: `reference ${refSource}`, logger, now: deps.now });
+  refFiles.catch(() => undefined);
   const alignment = alignModels(run.candListing.tensors, refListing.tensors, settings.components);
   refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
   if (report.candidate.components.length === 0) {
@@ -176,6 +190,7 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
     refMemo.clear();
     await tapped?.forget();
   }
+  refResult.files = await refFiles;
   Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
   if (cache) await saveCache(cache, refResult, deps);
   logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);

@@ -3,12 +3,12 @@
  * model.safetensors.index.json + shards, or one .safetensors file. Listed by
  * the shared listing (listing.ts); this file only opens, sizes and reads.
  */
-import { createHash } from "node:crypto";
 import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { FetchError, FormatError, UsageError } from "../common/errors.js";
 import { listFile, listFolder, type ModelFolder } from "./listing.js";
 import type { ModelListing, WeightSource } from "./types.js";
+import { hashFileInWorker } from "./hash-worker.js";
 
 /** The piece a file's sha256 is computed over at a time (one buffer, reused). */
 const HASH_CHUNK_BYTES = 4 * 2 ** 20;
@@ -114,29 +114,17 @@ export class LocalSource implements WeightSource {
 
   /**
    * The sha256 of a whole file of the model, read once in HASH_CHUNK_BYTES pieces into one reused
-   * buffer (memory stays at that, whatever the file's size), and the bytes it held. A read that fails
+   * buffer in a worker thread (memory stays at that; the comparison goes on meanwhile), and its size. A read that fails
    * is a FormatError naming the file. Not counted in bytesRead (the comparison's reads).
    */
   async hashFile(file: string, onProgress?: (bytes: number) => void): Promise<{ sha256: string; size: number }> {
     const label = path.join(this.root, file);
-    const fh = await open(await this.resolveFile(file), "r");
-    const hash = createHash("sha256");
-    const buf = Buffer.allocUnsafe(HASH_CHUNK_BYTES);
-    let size = 0;
+    const resolved = await this.resolveFile(file);
     try {
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, size);
-        if (bytesRead === 0) break;
-        hash.update(buf.subarray(0, bytesRead));
-        size += bytesRead;
-        onProgress?.(size);
-      }
+      return await hashFileInWorker(resolved, HASH_CHUNK_BYTES, onProgress);
     } catch (e) {
       throw new FormatError(label, `could not be read to compute its sha256: ${(e as Error)?.message ?? String(e)}`);
-    } finally {
-      await fh.close();
     }
-    return { sha256: hash.digest("hex"), size };
   }
 
   /** Close the open shard handles (the engine calls it when a source is done). */
