@@ -9,6 +9,7 @@ import { type LayoutFamily, NATIVE, layoutOptionsIn, modelLayoutFamily, referenc
 import { type ExpertPart, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import { pairDepthsByEvidence } from "./depth-options.js";
+import { addPortAlternatives } from "./port-layouts.js";
 import {
   type TensorView,
 
@@ -391,6 +392,8 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
   }
   structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
   pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
+  // Ports between frameworks: swapped kernel taps, the other flatten order (src/align/port-layouts.ts).
+  addPortAlternatives(comps.values(), candidate);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
