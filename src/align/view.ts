@@ -151,6 +151,14 @@ export function viewKey(v: TensorView): string {
   return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${order}${v.rowStart}+${v.rows}x${v.cols}`;
 }
 
+/**
+ * Which stored part a view reads, whatever layout it reads it in: the looks at one tensor in several layouts
+ * (src/align/layout.ts, port-layouts.ts) are one candidate when ambiguous pairs are resolved.
+ */
+export function partKey(v: TensorView): string {
+  return `${v.entry.name}@${v.entry.begin}:${v.rowStart}`;
+}
+
 export function sliceRows(v: TensorView, rowStart: number, rows: number): TensorView {
   return { ...v, rowStart: v.rowStart + rowStart, rows };
 }

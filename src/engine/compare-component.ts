@@ -6,7 +6,7 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { componentKind, parseName } from "../align/names.js";
-import { type TensorView, canonicalShape, numel, viewElements, viewKey } from "../align/view.js";
+import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
@@ -314,7 +314,7 @@ function dropAmbiguous(c: Compared): Compared {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
   const options = new Map<string, number>();
-  const key = (p: AlignedPair) => `${p.ambiguity}|${viewKey(p.candidate)}`;
+  const key = (p: AlignedPair) => `${p.ambiguity}|${partKey(p.candidate)}`;
   for (const p of c.comp.pairs) if (p.ambiguity !== undefined) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
   c.comp.pairs.forEach((p, i) => {
     const t = c.tensors[i]!;
@@ -323,10 +323,10 @@ function dropAmbiguous(c: Compared): Compared {
   const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
   // A candidate tensor that lost every option (more candidates than references of its shape) is unmatched, never dropped.
-  const still = new Set(pairs.map((p) => viewKey(p.candidate)));
+  const still = new Set(pairs.map((p) => partKey(p.candidate)));
   const lost = new Map<string, AlignedPair>();
   c.comp.pairs.forEach((p, i) => {
-    if (!keep[i] && !still.has(viewKey(p.candidate))) lost.set(viewKey(p.candidate), p);
+    if (!keep[i] && !still.has(partKey(p.candidate))) lost.set(partKey(p.candidate), p);
   });
   const lostEntries: Located[] = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
   const comp: ComponentAlignment = {
