@@ -26,6 +26,7 @@ import { recogniseConstructions } from "./constructions.js";
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
+import { ValueMoments, findRearrangedCopies } from "./value-fingerprint.js";
 
 /** What comparing a component against one reference needs: the sources (behind their memos) and how to read. */
 export interface ComponentContext {
@@ -47,6 +48,8 @@ interface Compared {
   comp: ComponentAlignment;
   tensors: TensorResult[];
   samples: (SampledPair | null)[];
+  /** Each whole tensor's count, mean and sd, from the planned pass (the rearranged-copy fingerprint). */
+  moments?: ValueMoments;
 }
 
 export async function compareComponent(comp: ComponentAlignment, ctx: ComponentContext): Promise<ComponentResult> {
@@ -64,6 +67,8 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   smallIdenticalTests(c, looks);
   floorResidualOnly(c);
   c = dropAmbiguous(c);
+  // Exact copies in any order (src/engine/value-fingerprint.ts), before the search.
+  c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
   const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
@@ -77,15 +82,17 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
 /** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
 async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): Promise<Compared> {
   const results = new Array<{ base: TensorResult; sample: SampledPair | null }>(comp.pairs.length);
+  const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
-    const { base, sample } = await comparePlannedPair(comp.pairs[index]!, ctx);
+    const { base, sample, stats } = await comparePlannedPair(comp.pairs[index]!, ctx);
     results[index] = { base, sample };
+    if (stats) moments.record(comp.pairs[index]!, stats, base.sampled !== undefined);
     ctx.onPair();
   }
-  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
+  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), moments };
 }
 
-async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null }> {
+async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null; stats?: PairStats }> {
   const base = tensorResultOf(pair);
   try {
     const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
@@ -94,7 +101,7 @@ async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Pro
     base.pearson = stats.pearson;
     base.identical = stats.identical;
     if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base, sample: stats.pearson === null ? null : sample };
+    return { base, sample: stats.pearson === null ? null : sample, stats };
   } catch (e) {
     // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
     // fetch and auth errors stop the run.
@@ -336,7 +343,7 @@ function dropAmbiguous(c: Compared): Compared {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries],
   };
-  return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
+  return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 
 /**
