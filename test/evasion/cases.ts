@@ -32,6 +32,7 @@ import {
   truncateVocab,
 } from "../helpers/evasions.js";
 import type { SaveDtype } from "../helpers/model-io.js";
+import { shuffleLarge } from "../helpers/ports.js";
 
 export interface ModelSpec {
   /** Base model: a tiny fixture name, or a generated GPT-2-like model. */
@@ -105,6 +106,12 @@ export const EVASIONS: EvasionCase[] = [
     { dtype: "F16", shards: 2 },
   ),
   derived("permuted, reordered and trained further (Pearson ~0.5)", compose((m) => continueTraining(m, 31, 0.5), (m) => permuteMlp(m, 32), (m) => permuteResidual(m, 33), (m) => reorderLayers(m, [1, 0, 3, 2]))),
+  {
+    name: "an exact copy with every large matrix's elements shuffled and reshaped (no layout rule explains it)",
+    candidate: { from: "llm-a", transform: (m) => shuffleLarge(m, 71) },
+    reference: { from: "llm-a" },
+    expect: "reused",
+  },
   {
     name: "second architecture (GPT-2-like): a fine-tune",
     candidate: { from: "gpt2-derived" },

@@ -7,7 +7,9 @@
  *   without changing a value: every conv kernel with its spatial axes swapped (kh <-> kw), and
  *   `classifier.0`'s input columns in TensorFlow's flatten order (H·W·C); optionally fine-tuned (noise);
  * - portKeras: the same network as Keras stores it (conv [kh, kw, in, out], dense [in, out]) after a
- *   correct port: TensorFlow flattens H·W·C, so the first dense kernel's rows are in that order.
+ *   correct port: TensorFlow flattens H·W·C, so the first dense kernel's rows are in that order;
+ * - shuffleLarge: every tensor of at least 4,096 elements with its values in another order (a fixed
+ *   shuffle) and another shape ([n / 4, 4]): an exact copy no layout rule explains.
  */
 import { type FloatTensors, gaussian } from "../../src/examples/generate.js";
 import { permute4, transpose2d } from "./layouts.js";
@@ -89,4 +91,22 @@ export function portKeras(m: FloatTensors): FloatTensors {
     if (bias) dense++;
   }
   return out;
+}
+
+/** The values in another order (a fixed shuffle) and another shape ([n / 4, 4]). */
+export function shuffleElements(t: T, seed: number): T {
+  const g = gaussian(seed);
+  const d = Float32Array.from(t.data);
+  for (let i = d.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.abs(g() * 1e6)) % (i + 1);
+    const x = d[i]!;
+    d[i] = d[j]!;
+    d[j] = x;
+  }
+  return { shape: [d.length / 4, 4], data: d };
+}
+
+/** Every tensor of at least 4,096 elements passed through `f` (default: shuffled and reshaped). */
+export function shuffleLarge(m: FloatTensors, seed: number, f: (t: T) => T = (t) => shuffleElements(t, seed)): FloatTensors {
+  return new Map([...m].map(([k, t]) => [k, t.data.length >= 4096 && t.data.length % 4 === 0 ? f(t) : t]));
 }
