@@ -47,6 +47,16 @@ export interface EvasionCase {
   candidate: ModelSpec;
   reference: ModelSpec;
   expect: "reused" | "not-reused";
+  /**
+   * The fraction of the candidate's parameters actually copied or derived from the reference, from how the
+   * case builds it: 1 for a derived model under any transform, 0 for a trap, less where parameters were added.
+   */
+  copied?: number;
+}
+
+/** What `share` should come within 0.1 of (docs/statistics.md, "The share"). */
+export function copiedOf(c: EvasionCase): number {
+  return c.copied ?? (c.expect === "reused" ? 1 : 0);
 }
 
 const HEADS = { heads: 4, headDim: 32 };
@@ -89,7 +99,8 @@ export const EVASIONS: EvasionCase[] = [
   derived("a layer dropped", (m) => dropLayers(m, [1])),
   derived("layers duplicated (depth up-scaling)", (m) => duplicateLayers(m, [0, 1, 2, 3, 2, 3])),
   derived("layers reordered", (m) => reorderLayers(m, [3, 1, 0, 2])),
-  derived("vocabulary extended", (m) => extendVocab(m, 60, 8)),
+  // 60 new rows in the embedding and the LM head (d 128) of llm-a's 870,528 parameters are not copied.
+  { ...derived("vocabulary extended", (m) => extendVocab(m, 60, 8)), copied: 870_528 / (870_528 + 2 * 60 * 128) },
   derived("vocabulary truncated", (m) => truncateVocab(m, 200)),
   derived("continued training to Pearson ~0.2 plus noise", (m) => addNoise(continueTraining(m, 9, 0.22), 10, 0.05)),
   derived(
