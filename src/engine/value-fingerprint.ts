@@ -7,8 +7,9 @@
  * pass computes anyway while it reads every element (exact mode; `ValueMoments` keeps them per tensor), so
  * a rearranged copy costs nothing to suspect. Only tensors the pass left unexplained (no overwhelming
  * test) and unmatched candidate tensors are fingerprinted, against the reference tensors of the same
- * element count; a tensor no pass read is read once (within the caps below). A fingerprint that agrees is
- * confirmed by sorting both tensors' values and comparing them all.
+ * element count; in exact mode a tensor no pass read is read once (within the cap below). A fingerprint that agrees is
+ * confirmed by sorting both tensors' values and comparing them all. In sampled mode nothing is read for
+ * it: only tensors the pass read whole (small ones) are fingerprinted.
  *
  * What makes it honest (src/stats/multiset.ts): the p-value is the chance that an independent draw from
  * the reference's own value distribution reproduces its multiset, times the reference tensors it was
@@ -28,6 +29,8 @@ import { roughness } from "../stats/constructions/position-grid.js";
 import { distinctSorted, multisetLog10p, sameSorted, sortedValues } from "../stats/multiset.js";
 import { PairAccumulator, type PairStats } from "../stats/pair-stats.js";
 import { bonferroniLog10 } from "../stats/combine.js";
+import { FromScratchError } from "../common/errors.js";
+import { DECODABLE } from "../safetensors/dtypes.js";
 import { zFromLog10P } from "../stats/pvalues.js";
 
 /** Tensors below this many elements are left to the byte-identical rule. */
@@ -36,8 +39,6 @@ export const MIN_REARRANGED_ELEMENTS = 4096;
 const MIN_DISTINCT = 1024;
 /** Largest tensor read or sorted whole (elements per side). */
 const MAX_ELEMENTS = 16 * 1024 * 1024;
-/** In sampled mode, tensors no pass read whole are read only up to this size. */
-const MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
 /** A pair whose test is at least this strong is explained already. */
 const EXPLAINED_LOG10P = -12;
 /** Fingerprints agree when mean and sd differ by at most this fraction of the sd (summation order). */
@@ -86,12 +87,14 @@ function agree(a: Moments, b: Moments): boolean {
   return a.n === b.n && Math.abs(a.mean - b.mean) <= MOMENT_TOLERANCE * scale && Math.abs(a.sd - b.sd) <= MOMENT_TOLERANCE * scale;
 }
 
-/** A side's moments: from the pass, else one read of the whole tensor (within the caps), else null. */
+/**
+ * A side's moments: from the pass, else (exact mode only: sampled mode reads no more than it announced)
+ * one read of the whole tensor within the cap, else null.
+ */
 async function momentsOf(known: Map<string, Moments>, source: WeightSource, entry: Located["entry"], fraction: number): Promise<Moments | null> {
   const had = known.get(entry.name);
   if (had) return had;
-  const n = numel(entry.shape);
-  if (n > (fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS)) return null;
+  if (fraction < 1 || numel(entry.shape) > MAX_ELEMENTS || !DECODABLE.has(entry.dtype)) return null;
   const m = await loadMatrix(source, fullView(entry));
   const acc = new PairAccumulator();
   acc.add(m.data, m.data);
@@ -118,10 +121,20 @@ async function confirm(cEntry: Located["entry"], rEntry: Located["entry"], ctx: 
   return { reference: rEntry, log10p: multisetLog10p(sb), distinct, smooth: smooth !== null && smooth < SMOOTH_ROUGHNESS ? smooth : null };
 }
 
+/** findMatch, with a tensor that cannot be decoded (a format error confined to it) matching nothing. */
+async function findMatchOrNone(cEntry: Located["entry"], ctx: FingerprintContext, moments: ValueMoments, own?: string): Promise<Match | null> {
+  try {
+    return await findMatch(cEntry, ctx, moments, own);
+  } catch (e) {
+    if (e instanceof FromScratchError && e.kind === "format") return null;
+    throw e;
+  }
+}
+
 /** The reference tensor holding exactly the candidate's values, among those of its element count. */
 async function findMatch(cEntry: Located["entry"], ctx: FingerprintContext, moments: ValueMoments, own?: string): Promise<Match | null> {
   const n = numel(cEntry.shape);
-  const options = ctx.referenceTensors.filter((r) => numel(r.entry.shape) === n && r.entry.dtype !== "BOOL");
+  const options = ctx.referenceTensors.filter((r) => numel(r.entry.shape) === n && DECODABLE.has(r.entry.dtype));
   if (options.length === 0) return null;
   const cm = await momentsOf(moments.candidate, ctx.cand, cEntry, ctx.fraction);
   if (!cm) return null;
@@ -152,13 +165,13 @@ export async function findRearrangedCopies<R extends Rearranged>(c: R, ctx: Fing
     const t = c.tensors[i]!;
     if (t.error || t.identical || t.deterministic || t.promoted || !isWhole(pair.candidate) || numel(pair.candidate.entry.shape) < MIN_REARRANGED_ELEMENTS) continue;
     if (t.permutation && t.permutation.log10p <= EXPLAINED_LOG10P) continue;
-    const m = await findMatch(pair.candidate.entry, ctx, moments, pair.reference.entry.name);
+    const m = await findMatchOrNone(pair.candidate.entry, ctx, moments, pair.reference.entry.name);
     if (m) markCopy(t, m);
   }
   const still: Located[] = [];
   const added: { pair: AlignedPair; tensor: TensorResult }[] = [];
   for (const u of c.comp.unmatchedEntries) {
-    const m = numel(u.entry.shape) >= MIN_REARRANGED_ELEMENTS && u.entry.shape.length >= 1 ? await findMatch(u.entry, ctx, moments) : null;
+    const m = numel(u.entry.shape) >= MIN_REARRANGED_ELEMENTS && u.entry.shape.length >= 1 ? await findMatchOrNone(u.entry, ctx, moments) : null;
     if (!m) {
       still.push(u);
       continue;
