@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_THRESHOLDS } from "../src/policy/policy.js";
-import { DUPLICATED_REFERENCE, EVASIONS } from "./evasion/cases.js";
+import { DUPLICATED_REFERENCE, EVASIONS, copiedOf } from "./evasion/cases.js";
 import { evidence, runCase } from "./evasion/check.js";
 
 describe("evasions still give reused", () => {
@@ -21,6 +21,8 @@ describe("evasions still give reused", () => {
       expect(e.share).toBeGreaterThanOrEqual(0.5);
       expect(e.log10pCorrected).toBeLessThanOrEqual(2 * Math.log10(DEFAULT_THRESHOLDS.level));
       expect(e.medianStandOutZ).toBeGreaterThanOrEqual(12);
+      // The share tells the truth: within 0.1 of the fraction the case actually copied.
+      expect(Math.abs(e.share - copiedOf(c))).toBeLessThanOrEqual(0.1);
     });
   }
 

@@ -10,6 +10,7 @@ import { type ExpertPart, type ExpertSlot, expertTransform, fittingViews, fusedE
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import { pairDepthsByEvidence } from "./depth-options.js";
 import { type FactoredPair, pairNamedFactors, pairShapeChains } from "./factor-chains.js";
+import { addPortAlternatives } from "./port-layouts.js";
 import {
   type TensorView,
 
@@ -405,6 +406,8 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
   structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
   pairShapeChains(comps.values(), factorContext);
   pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
+  // Ports between frameworks: swapped kernel taps, the other flatten order (src/align/port-layouts.ts).
+  addPortAlternatives(comps.values(), candidate);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,

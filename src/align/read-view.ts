@@ -5,7 +5,7 @@
 import { FormatError } from "../common/errors.js";
 import { DECODABLE, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 import type { WeightSource } from "../sources/types.js";
-import { MAX_PERMUTE_ELEMENTS, type TensorView, permuteAxes } from "./view.js";
+import { MAX_PERMUTE_ELEMENTS, type TensorView, permuteAxes, reorderColumns } from "./view.js";
 
 /** A transposed view is decoded whole: at most this many elements (256 MiB as Float32). */
 export const MAX_TRANSPOSE_ELEMENTS = 64 * 1024 * 1024;
@@ -32,6 +32,14 @@ export class ViewReader {
 
   /** Canonical rows [r0, r1) as a Float32Array of (r1 - r0) * cols values (reused between calls). */
   async rows(r0: number, r1: number): Promise<Float32Array> {
+    const out = await this.storedOrderRows(r0, r1);
+    // Another flatten order (a port's dense layer after the flatten): columns reordered row by row.
+    if (this.view.columnOrder) reorderColumns(out, this.view.cols, this.view.columnOrder);
+    return out;
+  }
+
+  /** Canonical rows [r0, r1) with their columns in the order read (before `columnOrder`). */
+  private async storedOrderRows(r0: number, r1: number): Promise<Float32Array> {
     const v = this.view;
     const n = (r1 - r0) * v.cols;
     if (!this.scratch || this.scratch.length < n) this.scratch = new Float32Array(n);

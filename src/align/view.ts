@@ -24,6 +24,14 @@ export interface TensorView {
    * MAX_PERMUTE_ELEMENTS); `transpose` is then false. 2-D layouts use `transpose` (no axes).
    */
   axes?: number[];
+  /**
+   * The canonical columns in another flatten order (src/align/port-layouts.ts): each canonical row, as read
+   * without it, holds `groups` runs of `size` columns, and the view interleaves them, column s·groups + g
+   * = read column g·size + s. A dense layer after a flatten stored channels-first (C·H·W) is seen
+   * channels-last (H·W·C) with { groups: C, size: H·W }, and the reverse with { groups: H·W, size: C }.
+   * Applied row by row after reading: streaming views stay streaming.
+   */
+  columnOrder?: { groups: number; size: number };
 }
 
 export function storedMatrixShape(shape: number[]): [number, number] {
@@ -79,6 +87,15 @@ export function layoutView(entry: TensorEntry, axes: readonly number[] | null): 
   return { entry, storedRows: r, storedCols: c, transpose: false, rowStart: 0, rows, cols: numel(canon) / Math.max(1, rows), axes: [...axes] };
 }
 
+/** Rows of `data` (each `cols` long) with their columns put in the view's order (`columnOrder`), in place. */
+export function reorderColumns(data: Float32Array, cols: number, order: { groups: number; size: number }, scratch: Float32Array = new Float32Array(cols)): void {
+  const { groups, size } = order;
+  for (let o = 0; o + cols <= data.length; o += cols) {
+    scratch.set(data.subarray(o, o + cols));
+    for (let g = 0; g < groups; g++) for (let s = 0; s < size; s++) data[o + s * groups + g] = scratch[g * size + s]!;
+  }
+}
+
 /** Another tensor seen the way `like` sees its own (same transposition or axes). */
 export function viewLike(entry: TensorEntry, like: TensorView): TensorView {
   if (like.axes && like.axes.length === entry.shape.length) return layoutView(entry, like.axes);
@@ -130,7 +147,16 @@ export function permuteAxes(data: Float32Array, shape: readonly number[], axes: 
  * of a fused qkv) differ in byte range, layout or rows.
  */
 export function viewKey(v: TensorView): string {
-  return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+  const order = v.columnOrder ? `G${v.columnOrder.groups}x${v.columnOrder.size}:` : "";
+  return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${order}${v.rowStart}+${v.rows}x${v.cols}`;
+}
+
+/**
+ * Which stored part a view reads, whatever layout it reads it in: the looks at one tensor in several layouts
+ * (src/align/layout.ts, port-layouts.ts) are one candidate when ambiguous pairs are resolved.
+ */
+export function partKey(v: TensorView): string {
+  return `${v.entry.name}@${v.entry.begin}:${v.rowStart}`;
 }
 
 export function sliceRows(v: TensorView, rowStart: number, rows: number): TensorView {

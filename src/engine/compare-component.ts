@@ -6,7 +6,7 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { componentKind, parseName } from "../align/names.js";
-import { type TensorView, canonicalShape, numel, viewElements, viewKey } from "../align/view.js";
+import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
@@ -29,6 +29,7 @@ import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { compareFactored, withLost } from "./compare-factored.js";
 import { layerMatrix, summariseComponent } from "./summarise.js";
+import { ValueMoments, findRearrangedCopies } from "./value-fingerprint.js";
 
 /** What comparing a component against one reference needs: the sources (behind their memos) and how to read. */
 export interface ComponentContext {
@@ -50,6 +51,8 @@ interface Compared {
   comp: ComponentAlignment;
   tensors: TensorResult[];
   samples: (SampledPair | null)[];
+  /** Each whole tensor's count, mean and sd, from the planned pass (the rearranged-copy fingerprint). */
+  moments?: ValueMoments;
 }
 
 export async function compareComponent(comp: ComponentAlignment, ctx: ComponentContext): Promise<ComponentResult> {
@@ -71,6 +74,8 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   payForExpertMatching(c.comp.pairs, c.tensors);
   floorResidualOnly(c);
   c = dropAmbiguous(c);
+  // Exact copies in any order (src/engine/value-fingerprint.ts), before the search.
+  c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
   const result = summariseComponent(c.comp, [...c.tensors, ...factored.tensors], thresholds, null, ctx.family);
@@ -87,17 +92,19 @@ async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): 
   // Routed experts are tested as they are read and keep a shrunk sample (src/engine/sample-budget.ts).
   const cap = expertSampleCap(comp.pairs);
   const widths = cap < Infinity ? hiddenWidths(comp.pairs) : null;
+  const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index]!;
-    const { base, sample } = await comparePlannedPair(pair, ctx);
+    const { base, sample, stats } = await comparePlannedPair(pair, ctx);
     if (widths && sample && isExpertPair(pair)) directTest(base, sample, internalUnits(pair, widths));
     results[index] = { base, sample: widths && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
+    if (stats) moments.record(pair, stats, base.sampled !== undefined);
     ctx.onPair();
   }
-  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
+  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), moments };
 }
 
-async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null }> {
+async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null; stats?: PairStats }> {
   const base = tensorResultOf(pair);
   try {
     const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
@@ -106,7 +113,7 @@ async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Pro
     base.pearson = stats.pearson;
     base.identical = stats.identical;
     if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base, sample: stats.pearson === null ? null : sample };
+    return { base, sample: stats.pearson === null ? null : sample, stats };
   } catch (e) {
     // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
     // fetch and auth errors stop the run.
@@ -326,7 +333,7 @@ function dropAmbiguous(c: Compared): Compared {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
   const options = new Map<string, number>();
-  const key = (p: AlignedPair) => `${p.ambiguity}|${viewKey(p.candidate)}`;
+  const key = (p: AlignedPair) => `${p.ambiguity}|${partKey(p.candidate)}`;
   for (const p of c.comp.pairs) if (p.ambiguity !== undefined) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
   c.comp.pairs.forEach((p, i) => {
     const t = c.tensors[i]!;
@@ -335,10 +342,10 @@ function dropAmbiguous(c: Compared): Compared {
   const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
   // A candidate tensor that lost every option (more candidates than references of its shape) is unmatched, never dropped.
-  const still = new Set(pairs.map((p) => viewKey(p.candidate)));
+  const still = new Set(pairs.map((p) => partKey(p.candidate)));
   const lost = new Map<string, AlignedPair>();
   c.comp.pairs.forEach((p, i) => {
-    if (!keep[i] && !still.has(viewKey(p.candidate))) lost.set(viewKey(p.candidate), p);
+    if (!keep[i] && !still.has(partKey(p.candidate))) lost.set(partKey(p.candidate), p);
   });
   const lostEntries: Located[] = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
   const comp: ComponentAlignment = {
@@ -348,7 +355,7 @@ function dropAmbiguous(c: Compared): Compared {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries],
   };
-  return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
+  return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * structuralFallback): keep the assignment the data supports, drop the rest.
  */
 import type { AlignedPair } from "../align/align.js";
-import { viewKey } from "../align/view.js";
+import { partKey } from "../align/view.js";
 import type { TensorResult } from "../report/schema.js";
 import { maximizeAssignment } from "../search/assignment.js";
 
@@ -22,16 +22,17 @@ export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]):
       keepBestPerCandidate(pairs, tensors, idx, keep);
       continue;
     }
-    // Views, not tensor names: every expert of a fused tensor is a candidate (or reference) of its own.
-    const cands = [...new Set(idx.map((i) => viewKey(pairs[i]!.candidate)))];
-    const refs = [...new Set(idx.map((i) => viewKey(pairs[i]!.reference)))];
+    // Stored parts, not tensor names: every expert of a fused tensor is a candidate (or reference) of its own, and
+    // one part kept in another layout (layout looks) is still the same candidate.
+    const cands = [...new Set(idx.map((i) => partKey(pairs[i]!.candidate)))];
+    const refs = [...new Set(idx.map((i) => partKey(pairs[i]!.reference)))];
     const swap = cands.length > refs.length;
     const [rows, cols] = swap ? [refs, cands] : [cands, refs];
     const score = new Float64Array(rows.length * cols.length).fill(-1);
     const at = new Map<string, number>();
     for (const i of idx) {
-      const c = viewKey(pairs[i]!.candidate);
-      const r = viewKey(pairs[i]!.reference);
+      const c = partKey(pairs[i]!.candidate);
+      const r = partKey(pairs[i]!.reference);
       const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
       score[a * cols.length + b] = Math.abs(tensors[i]!.pearson ?? 0);
       at.set(`${a}|${b}`, i);
@@ -48,7 +49,7 @@ export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]):
 function keepBestPerCandidate(pairs: AlignedPair[], tensors: TensorResult[], idx: number[], keep: boolean[]): void {
   const best = new Map<string, number>();
   for (const i of idx) {
-    const c = viewKey(pairs[i]!.candidate);
+    const c = partKey(pairs[i]!.candidate);
     const j = best.get(c);
     if (j === undefined || Math.abs(tensors[i]!.pearson ?? 0) > Math.abs(tensors[j]!.pearson ?? 0)) best.set(c, i);
   }

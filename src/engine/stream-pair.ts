@@ -119,7 +119,7 @@ async function streamPlain(reads: PlainReads, into: PairBlocks): Promise<void> {
 
 /** Whole stored rows in storage order: canonical row blocks are contiguous byte ranges. */
 function isPlain(v: TensorView): boolean {
-  return !readsWhole(v) && v.cols === v.storedCols;
+  return !readsWhole(v) && v.cols === v.storedCols && !v.columnOrder;
 }
 
 /** Stored rows [r0, r1) of a plain view, as bytes. */

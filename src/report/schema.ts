@@ -58,9 +58,12 @@ export interface TensorResult {
   /**
    * Why a tensor below the informative size counts: "byte-identical" (a trained tensor, not a shared
    * construction, whose bytes equal the reference's gets the direct test too), or "converted-copy" (the
-   * same values through a dtype conversion: relative RMS difference at most 1%).
+   * same values through a dtype conversion: relative RMS difference at most 1%), or "rearranged-copy" (a
+   * tensor of at least 4,096 elements whose values are exactly the reference tensor's in another order —
+   * any transpose, reshape or permutation: `permutation.log10p` is then the chance that an independent
+   * draw from the reference's value distribution reproduces that multiset, src/stats/multiset.ts).
    */
-  promoted?: "byte-identical" | "converted-copy";
+  promoted?: "byte-identical" | "converted-copy" | "rearranged-copy";
   /**
    * Evidence on its own: log10p at or below the level after Bonferroni over the component's tested
    * tensors and the family, and |effect| >= min-effect (informative tensors only). The share counts these.

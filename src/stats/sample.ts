@@ -1,6 +1,6 @@
 /**
- * A fixed grid of sample positions on a canonical matrix: evenly spaced rows
- * and columns. Two views with the same canonical shape are sampled at the
+ * A fixed grid of sample positions on a canonical matrix: rows and columns
+ * spread evenly (one per bucket, at a walking offset). Two views with the same canonical shape are sampled at the
  * same positions, so samples of different layers can be paired for controls.
  */
 
@@ -13,13 +13,27 @@ export interface SampleGrid {
   cols: Int32Array;
 }
 
+/**
+ * The k-th of m positions spread over n: one per bucket [k·n/m, (k+1)·n/m), at an offset that walks
+ * through the bucket (7k mod its width). Evenly spaced positions alias with periodic layouts: a conv
+ * kernel's canonical columns are in·kh·kw, so every 18th column of a 3x3 kernel is one and the same tap,
+ * which may be constant (a quantized kernel's zero) and leave nothing to test. Positions depend on the
+ * shape alone, so the test restricted to them stays exact, and rows and columns of a square matrix stay
+ * the same indices (its diagonal is on the grid).
+ */
+function spread(k: number, n: number, m: number): number {
+  const start = Math.floor((k * n) / m);
+  const width = Math.floor(((k + 1) * n) / m) - start;
+  return start + (width > 1 ? (7 * k) % width : 0);
+}
+
 function sampleGrid(rows: number, cols: number): SampleGrid {
   const mc = Math.min(cols, MAX_SAMPLE_COLS);
   const mr = Math.min(rows, Math.max(1, Math.floor(SAMPLE_TARGET / mc)));
   const r = new Int32Array(mr);
   const c = new Int32Array(mc);
-  for (let k = 0; k < mr; k++) r[k] = Math.floor((k * rows) / mr);
-  for (let k = 0; k < mc; k++) c[k] = Math.floor((k * cols) / mc);
+  for (let k = 0; k < mr; k++) r[k] = spread(k, rows, mr);
+  for (let k = 0; k < mc; k++) c[k] = spread(k, cols, mc);
   return { rows: r, cols: c };
 }
 
