@@ -134,6 +134,13 @@ function layoutView(entry, axes) {
   const rows = canon[0];
   return { entry, storedRows: r, storedCols: c, transpose: false, rowStart: 0, rows, cols: numel(canon) / Math.max(1, rows), axes: [...axes] };
 }
+function reorderColumns(data, cols, order, scratch = new Float32Array(cols)) {
+  const { groups, size } = order;
+  for (let o = 0; o + cols <= data.length; o += cols) {
+    scratch.set(data.subarray(o, o + cols));
+    for (let g = 0; g < groups; g++) for (let s = 0; s < size; s++) data[o + s * groups + g] = scratch[g * size + s];
+  }
+}
 function viewLike(entry, like) {
   if (like.axes && like.axes.length === entry.shape.length) return layoutView(entry, like.axes);
   return fullView(entry, like.transpose);
@@ -173,7 +180,11 @@ function permuteAxes(data, shape, axes) {
   return out;
 }
 function viewKey(v) {
-  return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${v.rowStart}+${v.rows}x${v.cols}`;
+  const order = v.columnOrder ? `G${v.columnOrder.groups}x${v.columnOrder.size}:` : "";
+  return `${v.entry.name}@${v.entry.begin}:${v.transpose ? "T" : ""}${v.axes ? `P${v.axes.join("")}:` : ""}${order}${v.rowStart}+${v.rows}x${v.cols}`;
+}
+function partKey(v) {
+  return `${v.entry.name}@${v.entry.begin}:${v.rowStart}`;
 }
 function sliceRows(v, rowStart, rows) {
   return { ...v, rowStart: v.rowStart + rowStart, rows };
@@ -507,6 +518,319 @@ function optionsOf(c, refs, component, ctx, id) {
   });
 }
 
+// src/align/operator.ts
+function operatorShape(op) {
+  switch (op.kind) {
+    case "matrix":
+      return [op.view.rows, op.view.cols];
+    case "product":
+      return [operatorShape(op.left)[0], operatorShape(op.right)[1]];
+    case "sum":
+      return operatorShape(op.terms[0]);
+    case "stack": {
+      const shapes = op.blocks.map(operatorShape);
+      const along = op.axis === "rows" ? 0 : 1;
+      const total = shapes.reduce((s, x) => s + x[along], 0);
+      return op.axis === "rows" ? [total, shapes[0][1]] : [shapes[0][0], total];
+    }
+  }
+}
+function operatorTensors(op) {
+  const out = [];
+  const walk = (o) => {
+    if (o.kind === "matrix") {
+      if (!out.includes(o.view.entry)) out.push(o.view.entry);
+    } else if (o.kind === "product") {
+      walk(o.left);
+      walk(o.right);
+    } else (o.kind === "sum" ? o.terms : o.blocks).forEach(walk);
+  };
+  walk(op);
+  return out;
+}
+function describeOperator(op) {
+  switch (op.kind) {
+    case "matrix":
+      return op.view.entry.name + (op.view.transpose ? "\u1D40" : "");
+    case "product":
+      return `${describeOperator(op.left)} \xB7 ${describeOperator(op.right)}`;
+    case "sum":
+      return op.terms.map(describeOperator).join(" + ");
+    case "stack":
+      return `[${op.blocks.map(describeOperator).join(op.axis === "rows" ? "; " : " | ")}]`;
+  }
+}
+function operatorFits(op, rows, cols) {
+  if (!consistent(op)) return false;
+  const [r, c] = operatorShape(op);
+  return r === rows && c === cols;
+}
+function consistent(op) {
+  switch (op.kind) {
+    case "matrix":
+      return true;
+    case "product":
+      return consistent(op.left) && consistent(op.right) && operatorShape(op.left)[1] === operatorShape(op.right)[0];
+    case "sum": {
+      const [r, c] = operatorShape(op.terms[0]);
+      return op.terms.every((t) => consistent(t) && operatorShape(t)[0] === r && operatorShape(t)[1] === c);
+    }
+    case "stack": {
+      const across = op.axis === "rows" ? 1 : 0;
+      const size = operatorShape(op.blocks[0])[across];
+      return op.blocks.every((b) => consistent(b) && operatorShape(b)[across] === size);
+    }
+  }
+}
+
+// src/align/factor-chains.ts
+var MAX_SHAPE_OPTIONS = 512;
+var FACTOR_NAMES = [
+  { re: /_u_proj(?=\.|$)/, to: "_proj", side: "left", adapter: false },
+  { re: /_v_proj(?=\.|$)/, to: "_proj", side: "right", adapter: false },
+  { re: /\.BLinear(?=\.)/, to: "", side: "left", adapter: false },
+  { re: /\.ALinear(?=\.)/, to: "", side: "right", adapter: false },
+  { re: /\.lora_B(\.[^.]+)?(?=\.weight$)/, to: "", side: "left", adapter: true },
+  { re: /\.lora_A(\.[^.]+)?(?=\.weight$)/, to: "", side: "right", adapter: true },
+  { re: /\.lora_up(?=\.)/, to: "", side: "left", adapter: true },
+  { re: /\.lora_down(?=\.)/, to: "", side: "right", adapter: true },
+  { re: /\.base_layer(?=\.)/, to: "", side: "base", adapter: true }
+];
+var BLOCK_NAMES = [/^(.*)\.(\d+)(\.weight)$/, /^(.*\.weight)\.(\d+)()$/, /^(.*)[._](?:part|shard|block)_?(\d+)(\.weight)$/];
+var keyOf = (kind, layer, role) => `${kind}|${layer ?? "-"}|${role}`;
+var is2d = (e2) => e2.shape.length === 2 && e2.shape[0] >= 1 && e2.shape[1] >= 1;
+var leaf = (e2) => ({ kind: "matrix", view: fullView(e2) });
+function pairNamedFactors(comps, ctx) {
+  const refs = /* @__PURE__ */ new Map();
+  for (const e2 of ctx.reference) {
+    const info = ctx.rInfo.get(e2.name);
+    if (info && is2d(e2)) refs.set(keyOf(componentKind(info.component), info.layer, info.role), e2);
+  }
+  for (const comp of comps) {
+    if (comp.unmatchedEntries.length === 0) continue;
+    const taken = /* @__PURE__ */ new Set();
+    const found = namedFactors(comp, refs, ctx.usedRef);
+    for (const p of found) for (const t of p.tensors) taken.add(t.entry.name);
+    found.push(...namedBlocks(comp, refs, ctx.usedRef, taken));
+    record(comp, found, ctx.usedRef);
+  }
+}
+function pairShapeChains(comps, ctx) {
+  let nextGroup = 1;
+  for (const comp of comps) {
+    if (comp.unmatchedEntries.length < 2) continue;
+    const found = [];
+    for (const group of shapeChains(comp, ctx)) {
+      const id = group.length > 1 ? nextGroup++ : void 0;
+      for (const p of group) found.push(id === void 0 ? p : { ...p, ambiguity: id });
+    }
+    record(comp, found, ctx.usedRef);
+  }
+}
+function record(comp, found, usedRef) {
+  if (found.length === 0) return;
+  const taken = new Set(found.flatMap((p) => p.tensors.map((t) => t.entry.name)));
+  for (const p of found) usedRef.add(p.reference.name);
+  comp.factored = [...comp.factored ?? [], ...found];
+  comp.unmatchedEntries = comp.unmatchedEntries.filter((u) => !taken.has(u.entry.name));
+  comp.unmatched = comp.unmatchedEntries.map((u) => u.entry.name);
+  comp.unmatchedParameters = comp.unmatchedEntries.reduce((s, u) => s + u.entry.shape.reduce((a, b) => a * b, 1), 0);
+}
+function factorName(name2) {
+  for (const f of FACTOR_NAMES) if (f.re.test(name2)) return { base: name2.replace(f.re, f.to), side: f.side, adapter: f.adapter };
+  return null;
+}
+function namedFactors(comp, refs, usedRef) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const u of comp.unmatchedEntries) {
+    const f = is2d(u.entry) ? factorName(u.entry.name) : null;
+    if (!f) continue;
+    const g = groups.get(f.base) ?? { adapter: f.adapter };
+    g[f.side] = u;
+    groups.set(f.base, g);
+  }
+  const out = [];
+  const kind = componentKind(comp.name);
+  for (const [base2, g] of groups) {
+    if (!g.left || !g.right) continue;
+    const info = parseName(base2);
+    const ref = refs.get(keyOf(kind, info.layer, info.role));
+    if (!ref) continue;
+    const paired = g.adapter ? comp.pairs.findIndex((p) => p.candidate.entry.name === base2 && p.transform === "none" && p.reference.entry.name === ref.name) : -1;
+    if (usedRef.has(ref.name) && paired < 0) continue;
+    const product2 = { kind: "product", left: leaf(g.left.entry), right: leaf(g.right.entry) };
+    const tensors = [g.left, g.right];
+    let op = product2;
+    if (g.adapter) {
+      const w = g.base ?? (paired >= 0 ? { entry: comp.pairs[paired].candidate.entry, kind, layer: info.layer, role: info.role } : null);
+      if (w) {
+        op = { kind: "sum", terms: [leaf(w.entry), product2] };
+        if (!operatorFits(op, ref.shape[0], ref.shape[1])) continue;
+        if (paired >= 0 && !g.base) comp.pairs.splice(paired, 1);
+        tensors.unshift(w);
+      }
+    }
+    if (!operatorFits(op, ref.shape[0], ref.shape[1])) continue;
+    out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors, reference: ref, transform: op.kind === "sum" ? "adapter-unmerged" : "factored" });
+  }
+  return out;
+}
+function namedBlocks(comp, refs, usedRef, taken) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const u of comp.unmatchedEntries) {
+    if (!is2d(u.entry) || taken.has(u.entry.name)) continue;
+    for (const re of BLOCK_NAMES) {
+      const m = re.exec(u.entry.name);
+      if (!m) continue;
+      const base2 = `${m[1]}${m[3]}`;
+      groups.set(base2, [...groups.get(base2) ?? [], { index: Number(m[2]), u }]);
+      break;
+    }
+  }
+  const out = [];
+  const kind = componentKind(comp.name);
+  for (const [base2, blocks] of groups) {
+    if (blocks.length < 2) continue;
+    const info = parseName(base2);
+    const ref = refs.get(keyOf(kind, info.layer, info.role));
+    if (!ref || usedRef.has(ref.name)) continue;
+    const ordered = [...blocks].sort((a, b) => a.index - b.index).map((b) => b.u);
+    for (const axis of ["rows", "cols"]) {
+      const op = { kind: "stack", axis, blocks: ordered.map((u) => leaf(u.entry)) };
+      if (!operatorFits(op, ref.shape[0], ref.shape[1])) continue;
+      out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors: ordered, reference: ref, transform: `split-${axis}` });
+      break;
+    }
+  }
+  return out;
+}
+function shapeOptions(pool, a, b) {
+  const out = [];
+  for (const x of pool) {
+    const [xr, xc] = x.entry.shape;
+    for (const y of pool) {
+      if (y === x) continue;
+      const [yr, yc] = y.entry.shape;
+      const pair = [x, y];
+      if (xr === a && yc === b && xc === yr && xc < Math.min(a, b)) out.push({ op: { kind: "product", left: leaf(x.entry), right: leaf(y.entry) }, tensors: pair, transform: "renamed+factored" });
+      if (xc === b && yc === b && xr + yr === a) out.push({ op: { kind: "stack", axis: "rows", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: "renamed+split-rows" });
+      if (xr === a && yr === a && xc + yc === b) out.push({ op: { kind: "stack", axis: "cols", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: "renamed+split-cols" });
+    }
+  }
+  return out;
+}
+function shapeChains(comp, ctx) {
+  const kind = componentKind(comp.name);
+  const byLayer = /* @__PURE__ */ new Map();
+  for (const u of comp.unmatchedEntries) {
+    if (!is2d(u.entry)) continue;
+    byLayer.set(u.layer, [...byLayer.get(u.layer) ?? [], u]);
+  }
+  const groups = [];
+  for (const [layer, pool] of byLayer) {
+    if (pool.length < 2) continue;
+    const free = ctx.reference.filter((e2) => {
+      const info = ctx.rInfo.get(e2.name);
+      return info && is2d(e2) && !ctx.usedRef.has(e2.name) && info.layer === layer && (ctx.anyKind || componentKind(info.component) === kind);
+    });
+    const options = [];
+    for (const ref of free) {
+      const info = ctx.rInfo.get(ref.name);
+      for (const o of shapeOptions(pool, ref.shape[0], ref.shape[1])) {
+        options.push({ component: comp.name, layer, role: info.role, candidate: o.op, tensors: o.tensors, reference: ref, transform: o.transform });
+      }
+    }
+    if (options.length === 0 || options.length > MAX_SHAPE_OPTIONS) continue;
+    groups.push(...connected(options));
+  }
+  return groups;
+}
+function connected(options) {
+  const parent = options.map((_, i) => i);
+  const find = (i) => parent[i] === i ? i : parent[i] = find(parent[i]);
+  const owner = /* @__PURE__ */ new Map();
+  options.forEach((o, i) => {
+    for (const name2 of [o.reference.name, ...o.tensors.map((t) => t.entry.name)]) {
+      const j = owner.get(name2);
+      if (j === void 0) owner.set(name2, i);
+      else parent[find(i)] = find(j);
+    }
+  });
+  const groups = /* @__PURE__ */ new Map();
+  options.forEach((o, i) => groups.set(find(i), [...groups.get(find(i)) ?? [], o]));
+  return [...groups.values()];
+}
+
+// src/align/port-layouts.ts
+var TAPS_SWAPPED = "layout:taps-swapped";
+var FLATTEN_TO_HWC = "layout:flatten-chw-to-hwc";
+var FLATTEN_TO_CHW = "layout:flatten-hwc-to-chw";
+var MAX_CHANNEL_OPTIONS = 2;
+function portContext(candidate) {
+  const convChannels = /* @__PURE__ */ new Set();
+  const denseDims = /* @__PURE__ */ new Map();
+  for (const e2 of candidate) {
+    if (e2.shape.length === 4) {
+      const o = layoutOptions(e2.name, e2.shape)[0];
+      const out = canonicalShape(e2.shape, o.axes)[0];
+      if (out > 1) convChannels.add(out);
+    } else if (e2.shape.length === 2) {
+      for (const d of new Set(e2.shape)) denseDims.set(d, (denseDims.get(d) ?? 0) + 1);
+    }
+  }
+  return { convChannels: [...convChannels], denseDims };
+}
+var isWhole = (v) => v.rowStart === 0 && !v.columnOrder && viewElements(v) === numel(v.entry.shape);
+var join = (transform, extra) => transform === "none" ? extra : `${transform}+${extra}`;
+var sameShape = (a, b) => a.length === b.length && a.every((d, i) => d === b[i]);
+function tapsSwapped(look, reference) {
+  const c = look.candidate;
+  const shape = c.entry.shape;
+  if (shape.length !== 4 || reference.entry.shape.length !== 4 || !isWhole(c) || !isWhole(reference) || c.transpose || reference.transpose) return null;
+  const axes = c.axes ? [...c.axes] : [0, 1, 2, 3];
+  if (shape[axes[2]] === 1 || shape[axes[3]] === 1) return null;
+  [axes[2], axes[3]] = [axes[3], axes[2]];
+  if (!sameShape(canonicalShape(shape, axes), canonicalShape(reference.entry.shape, reference.axes ?? null))) return null;
+  return { candidate: layoutView(c.entry, axes), reference, transform: join(look.transform, TAPS_SWAPPED) };
+}
+var isSquareNumber = (n2) => Number.isInteger(Math.sqrt(n2));
+function flattenChannels(inputs, units, ctx) {
+  if (inputs === units || (ctx.denseDims.get(inputs) ?? 0) > 1) return [];
+  return ctx.convChannels.filter((c) => inputs % c === 0 && inputs / c >= 2).sort((a, b) => Number(isSquareNumber(inputs / b)) - Number(isSquareNumber(inputs / a)) || b - a).slice(0, MAX_CHANNEL_OPTIONS);
+}
+function flattenOrders(look, reference, ctx) {
+  const c = look.candidate;
+  if (c.entry.shape.length !== 2 || !isWhole(c) || !isWhole(reference) || c.cols !== reference.cols || c.rows !== reference.rows) return [];
+  const out = [];
+  for (const channels of flattenChannels(c.cols, c.rows, ctx)) {
+    const spatial = c.cols / channels;
+    out.push({ candidate: { ...c, columnOrder: { groups: channels, size: spatial } }, reference, transform: join(look.transform, FLATTEN_TO_HWC) });
+    if (spatial !== channels) out.push({ candidate: { ...c, columnOrder: { groups: spatial, size: channels } }, reference, transform: join(look.transform, FLATTEN_TO_CHW) });
+  }
+  return out;
+}
+function withPortLooks(pair, ctx) {
+  const own = { candidate: pair.candidate, reference: pair.reference, transform: pair.transform };
+  const looks = [own, ...pair.alternatives ?? []];
+  const seen = new Set(looks.map((l) => `${viewKey(l.candidate)}|${viewKey(l.reference ?? pair.reference)}`));
+  const added = [];
+  for (const look of looks) {
+    const reference = look.reference ?? pair.reference;
+    const swapped = tapsSwapped(look, reference);
+    for (const alt of [...swapped ? [swapped] : [], ...flattenOrders(look, reference, ctx)]) {
+      const key = `${viewKey(alt.candidate)}|${viewKey(reference)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      added.push(alt);
+    }
+  }
+  return added.length ? { ...pair, alternatives: [...pair.alternatives ?? [], ...added] } : pair;
+}
+function addPortAlternatives(components, candidate) {
+  const ctx = portContext(candidate);
+  for (const comp of components) comp.pairs = comp.pairs.map((p) => withPortLooks(p, ctx));
+}
+
 // src/align/align.ts
 var MIN_INFORMATIVE_ELEMENTS = 64;
 var MIN_INFORMATIVE_SIDE = 8;
@@ -514,7 +838,7 @@ var FUSED = [
   { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
   { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" }
 ];
-function keyOf(kind, layer, role) {
+function keyOf2(kind, layer, role) {
   return `${kind}|${layer ?? "-"}|${role}`;
 }
 function isCounter(e2) {
@@ -596,13 +920,13 @@ function alignModels(candidate, reference, spec) {
   for (const entry of reference) {
     const info = rInfo.get(entry.name);
     if (!info) continue;
-    refByKey.set(keyOf(componentKind(info.component), info.layer, info.role), { entry, info });
+    refByKey.set(keyOf2(componentKind(info.component), info.layer, info.role), { entry, info });
   }
   const singleComponent = new Set([...cInfo.values()].flatMap((i) => i ? [i.component] : [])).size === 1;
   const lookupAll = (info, role) => {
     const kind = componentKind(info.component);
     const kinds = STANDARD.has(kind) && !singleComponent ? [kind] : [kind, ...[...STANDARD].filter((k) => k !== kind)];
-    return kinds.map((k) => refByKey.get(keyOf(k, info.layer, role))).filter((x) => x !== void 0);
+    return kinds.map((k) => refByKey.get(keyOf2(k, info.layer, role))).filter((x) => x !== void 0);
   };
   const lookup = (info, role) => lookupAll(info, role)[0];
   const RANK = (t) => t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2;
@@ -659,8 +983,8 @@ function alignModels(candidate, reference, spec) {
     };
     const kind = componentKind(info.component);
     const pairWithExperts = (part, relation) => {
-      const refs = (refExperts.get(keyOf(kind, info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
-      if (refs.length === 0 || refs.length > MAX_EXPERT_OPTIONS) return false;
+      const refs = (refExperts.get(keyOf2(kind, info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
+      if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
       const id = refs.length > 1 ? nextExpertGroup++ : void 0;
       for (const r of refs) pairOne(part, r, relation, id);
       return true;
@@ -668,12 +992,15 @@ function alignModels(candidate, reference, spec) {
     const matchRouted = (parts) => {
       let any = false;
       for (const part of parts) {
-        const k = keyOf(kind, info.layer, part.base);
+        const k = keyOf2(kind, info.layer, part.base);
         const refs = (refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
         if (refs.length > MAX_EXPERT_OPTIONS) {
-          if (!part.fused && refs.every((r) => !r.fused)) return any;
-          const same = refs.find((r) => r.expert === part.expert);
-          if (same && pairOne(part, same, "", void 0)) any = true;
+          const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length];
+          if (pairOne(part, same, "", void 0)) {
+            const pair = comp.pairs[comp.pairs.length - 1];
+            pair.expertSlot = { group: keyOf2(kind, info.layer, "experts"), part, refs: refExperts.get(k), relation: "expert-matched", informative: pair.informative };
+            any = true;
+          }
           continue;
         }
         if (refs.length > 0) {
@@ -695,7 +1022,7 @@ function alignModels(candidate, reference, spec) {
     const routed = ex ? ex.expert >= 0 ? [perExpertPart(entry, ex.base, ex.expert, info.role)] : null : fusedExpertParts(entry, info.role, cHidden);
     if (routed && matchRouted(routed)) continue;
     if (ex && ex.expert < 0) {
-      const shared3 = refShared.get(keyOf(kind, info.layer, ex.base));
+      const shared3 = refShared.get(keyOf2(kind, info.layer, ex.base));
       const part = perExpertPart(entry, ex.base, -1, info.role);
       if (shared3 && pairOne(part, perExpertPart(shared3.entry, ex.base, -1, shared3.info.role), shared3.info.role === info.role ? "" : "shared-expert", void 0)) continue;
       const dense = denseOf(info, ex.base);
@@ -741,7 +1068,7 @@ function alignModels(candidate, reference, spec) {
     }
     if (!done && !ex && DENSE_MLP.test(info.role) && !isRouter(info, candMoe)) {
       const part = perExpertPart(entry, info.role, -1, info.role);
-      const shared3 = refShared.get(keyOf(kind, info.layer, info.role));
+      const shared3 = refShared.get(keyOf2(kind, info.layer, info.role));
       done = shared3 !== void 0 && pairOne(part, perExpertPart(shared3.entry, info.role, -1, shared3.info.role), "dense-of-shared-expert", void 0) || pairWithExperts(part, "dense-of-expert");
     }
     if (!done) {
@@ -750,8 +1077,12 @@ function alignModels(candidate, reference, spec) {
       comp.unmatchedEntries.push({ entry, kind: componentKind(info.component), layer: info.layer, role: info.role });
     }
   }
+  const factorContext = { reference, rInfo, usedRef, anyKind: singleComponent };
+  pairNamedFactors(comps.values(), factorContext);
   structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  pairShapeChains(comps.values(), factorContext);
   pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
+  addPortAlternatives(comps.values(), candidate);
   return {
     components: [...comps.values()],
     excludedTensors: excluded,
@@ -764,7 +1095,8 @@ function alignModels(candidate, reference, spec) {
 }
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
 var EXPERT_GROUPS = 1e6;
-var MAX_EXPERT_OPTIONS = 16;
+var MAX_EXPERT_OPTIONS = 4;
+var MAX_DENSE_OF_EXPERT_OPTIONS = 16;
 var DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;
 function expertIndex(reference, rInfo, hidden) {
   const routed = /* @__PURE__ */ new Map();
@@ -775,12 +1107,12 @@ function expertIndex(reference, rInfo, hidden) {
     const kind = componentKind(info.component);
     const ex = expertRole(info.role);
     if (ex && ex.expert < 0) {
-      shared3.set(keyOf(kind, info.layer, ex.base), { entry, info });
+      shared3.set(keyOf2(kind, info.layer, ex.base), { entry, info });
       continue;
     }
     const parts = ex ? [perExpertPart(entry, ex.base, ex.expert, info.role)] : fusedExpertParts(entry, info.role, hidden) ?? [];
     for (const p of parts) {
-      const k = keyOf(kind, info.layer, p.base);
+      const k = keyOf2(kind, info.layer, p.base);
       routed.set(k, [...routed.get(k) ?? [], p]);
     }
   }
@@ -1306,7 +1638,7 @@ var CachedSource = class {
     }
     try {
       const cached2 = JSON.parse(await readFile(file, "utf8"));
-      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha) {
+      if (cached2.format === CACHE_FORMAT && cached2.snapshot.sha === sha && Array.isArray(cached2.listing.fileIds)) {
         this.inner.restore(cached2.snapshot);
         this.stats.listing = "hit";
         this.logger.info(`cache hit: ${this.source} @ ${sha} (headers from ${this.dir})`);
@@ -1951,15 +2283,15 @@ function hiddenBySize(v, residualSize) {
   return null;
 }
 function storesConv1D(views, residualSize) {
-  let agree2 = 0;
+  let agree3 = 0;
   let disagree = 0;
   for (const { role, view } of views) {
     const bySize = hiddenBySize(view, residualSize);
     if (!bySize) continue;
-    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree2++;
+    if (bySize === (HIDDEN_ON_COLS.test(role) ? "cols" : "rows")) agree3++;
     else disagree++;
   }
-  return disagree > agree2;
+  return disagree > agree3;
 }
 var basisResidual = (role) => BASIS_ROLES.find((x) => x.re.test(role)).residual;
 function selectPairs(comp, tensors) {
@@ -1989,14 +2321,14 @@ function viewGroups(comp, groupPairs, referenceTensors) {
   for (const g of groups.values()) {
     const anyRef = g.refs.values().next().value;
     const anyCand = g.cand.values().next().value;
-    if (isWhole(anyRef)) {
+    if (isWhole2(anyRef)) {
       for (const l of referenceTensors) {
         if (!sameKind(l) || l.role !== g.role) continue;
         const v = viewLike(l.entry, anyRef);
         if (v.rows === anyRef.rows && v.cols === anyRef.cols && !g.refs.has(viewKey(v))) g.refs.set(viewKey(v), { ...v, layer: l.layer });
       }
     }
-    if (isWhole(anyCand)) {
+    if (isWhole2(anyCand)) {
       for (const l of comp.unmatchedEntries) {
         if (l.role !== g.role) continue;
         const v = viewLike(l.entry, anyCand);
@@ -2006,7 +2338,7 @@ function viewGroups(comp, groupPairs, referenceTensors) {
   }
   return groups;
 }
-var isWhole = (v) => v.rowStart === 0 && v.rows === (v.axes ? v.entry.shape[v.axes[0]] : v.transpose ? v.storedCols : v.storedRows);
+var isWhole2 = (v) => v.rowStart === 0 && v.rows === (v.axes ? v.entry.shape[v.axes[0]] : v.transpose ? v.storedCols : v.storedRows);
 function searchElements(groups, basisPairs) {
   let elements = 0;
   for (const g of groups.values()) for (const v of [...g.cand.values(), ...g.refs.values()]) elements += viewElements(v);
@@ -2250,10 +2582,11 @@ var PairAccumulator = class {
       cbb += dy * dy;
       cab += dx * dy;
     }
-    this.merge(n2, ma, mb, caa, cbb, cab, saa, sbb, sab);
+    this.merge({ n: n2, ma, mb, caa, cbb, cab, raa: saa, rbb: sbb, rab: sab });
   }
   /** Chan's parallel merge of one block (its count, means, centred sums and raw sums). */
-  merge(n2, ma, mb, caa, cbb, cab, raa, rbb, rab) {
+  merge(b) {
+    const { n: n2, ma, mb, caa, cbb, cab, raa, rbb, rab } = b;
     const tot = this.n + n2;
     const da = ma - this.meanA;
     const db = mb - this.meanB;
@@ -2278,17 +2611,17 @@ var PairAccumulator = class {
     const caa = Math.max(0, s.saa - s.sa * s.sa / n2);
     const cbb = Math.max(0, s.sbb - s.sb * s.sb / n2);
     const cab = s.sab - s.sa * s.sb / n2;
-    this.merge(
-      n2,
+    this.merge({
+      n: n2,
       ma,
       mb,
       caa,
       cbb,
       cab,
-      s.saa + 2 * s.ka * s.sa + n2 * s.ka * s.ka,
-      s.sbb + 2 * s.kb * s.sb + n2 * s.kb * s.kb,
-      s.sab + s.kb * s.sa + s.ka * s.sb + n2 * s.ka * s.kb
-    );
+      raa: s.saa + 2 * s.ka * s.sa + n2 * s.ka * s.ka,
+      rbb: s.sbb + 2 * s.kb * s.sb + n2 * s.kb * s.kb,
+      rab: s.sab + s.kb * s.sa + s.ka * s.sb + n2 * s.ka * s.kb
+    });
   }
   result() {
     const { n: n2 } = this;
@@ -2624,6 +2957,12 @@ var ViewReader = class {
   scratch = null;
   /** Canonical rows [r0, r1) as a Float32Array of (r1 - r0) * cols values (reused between calls). */
   async rows(r0, r1) {
+    const out = await this.storedOrderRows(r0, r1);
+    if (this.view.columnOrder) reorderColumns(out, this.view.cols, this.view.columnOrder);
+    return out;
+  }
+  /** Canonical rows [r0, r1) with their columns in the order read (before `columnOrder`). */
+  async storedOrderRows(r0, r1) {
     const v = this.view;
     const n2 = (r1 - r0) * v.cols;
     if (!this.scratch || this.scratch.length < n2) this.scratch = new Float32Array(n2);
@@ -2869,10 +3208,10 @@ function standardised(x, n2, m, cols, axis, into) {
   else for (let u = 0; u < n2; u++) for (let k = 0, i = u * cols; k < m; k++, i++) out[k * n2 + u] = x[i];
   const inv = new Float64Array(n2);
   unitLengths(out, n2, m, inv);
-  let spread2 = 0;
+  let spread3 = 0;
   const featureSs = new Float64Array(m);
-  for (let k = 0; k < m; k++) spread2 += featureSs[k] = scaleAndCentre(out, k * n2, n2, inv);
-  if (!(spread2 > 1e-12 * n2)) return null;
+  for (let k = 0; k < m; k++) spread3 += featureSs[k] = scaleAndCentre(out, k * n2, n2, inv);
+  if (!(spread3 > 1e-12 * n2)) return null;
   for (let k = 0; k < m; k++) {
     const ss = featureSs[k];
     scaleRow(out, k * n2, n2, ss > 0 ? 1 / Math.sqrt(ss / n2) : 0);
@@ -4194,13 +4533,18 @@ function pairKernel() {
 // src/stats/sample.ts
 var SAMPLE_TARGET = 16384;
 var MAX_SAMPLE_COLS = 128;
+function spread2(k, n2, m) {
+  const start = Math.floor(k * n2 / m);
+  const width = Math.floor((k + 1) * n2 / m) - start;
+  return start + (width > 1 ? 7 * k % width : 0);
+}
 function sampleGrid(rows, cols) {
   const mc = Math.min(cols, MAX_SAMPLE_COLS);
   const mr = Math.min(rows, Math.max(1, Math.floor(SAMPLE_TARGET / mc)));
   const r = new Int32Array(mr);
   const c = new Int32Array(mc);
-  for (let k = 0; k < mr; k++) r[k] = Math.floor(k * rows / mr);
-  for (let k = 0; k < mc; k++) c[k] = Math.floor(k * cols / mc);
+  for (let k = 0; k < mr; k++) r[k] = spread2(k, rows, mr);
+  for (let k = 0; k < mc; k++) c[k] = spread2(k, cols, mc);
   return { rows: r, cols: c };
 }
 function sampleGridIn(ranges, cols) {
@@ -4445,7 +4789,7 @@ async function streamPlain(reads, into) {
   }
 }
 function isPlain(v) {
-  return !readsWhole(v) && v.cols === v.storedCols;
+  return !readsWhole(v) && v.cols === v.storedCols && !v.columnOrder;
 }
 function readRows(source, v, { r0, r1 }, bpe) {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
@@ -5256,7 +5600,7 @@ function gridFit(v, C, lead, dims, value) {
     for (let c = 0; c < C; c++) rss += (v[value(r, c)] - m) ** 2;
   }
   const cells = dims.reduce((x, y) => x * y, 1);
-  const spread2 = Array.from({ length: C }, (_, c) => {
+  const spread3 = Array.from({ length: C }, (_, c) => {
     let s = 0;
     let ss = 0;
     for (let q = 0; q < cells; q++) {
@@ -5266,7 +5610,7 @@ function gridFit(v, C, lead, dims, value) {
     }
     return ss - s * s / cells;
   });
-  const probe = Array.from({ length: C }, (_, c) => c).sort((a, b) => spread2[b] - spread2[a]).slice(0, 8);
+  const probe = Array.from({ length: C }, (_, c) => c).sort((a, b) => spread3[b] - spread3[a]).slice(0, 8);
   for (const c of probe) {
     const one = channelRss(v, (q) => value(lead + q, c), dims);
     if (one.tss > 0 && one.rss > 0.3 * one.tss) return 0;
@@ -5836,6 +6180,566 @@ function residualTest(a, ra, b, rb) {
   return conjugationTest(sub(da), sub(db), k);
 }
 
+// src/align/expert-slots.ts
+var SKETCH_ROWS_EXACT = 32;
+var SKETCH_ROWS_SAMPLED = 16;
+function sketchRows(d, fraction) {
+  const k = Math.min(d, fraction >= 1 ? SKETCH_ROWS_EXACT : SKETCH_ROWS_SAMPLED);
+  const start = Math.floor((d - k) / 2);
+  return Int32Array.from({ length: k }, (_, i) => start + i);
+}
+function sketchView(part) {
+  if (part.base !== "mlp.down.weight") return null;
+  return part.views[0]?.view ?? null;
+}
+function rowReads(view, rows) {
+  const bpe = bytesPerElement(view.entry.dtype);
+  if (readsWhole(view)) return [{ file: view.entry.file, begin: view.entry.begin, end: view.entry.begin + view.storedRows * view.storedCols * bpe }];
+  const out = [];
+  let i = 0;
+  while (i < rows.length) {
+    let j = i + 1;
+    while (j < rows.length && rows[j] === rows[j - 1] + 1) j++;
+    const begin = view.entry.begin + (view.rowStart + rows[i]) * view.storedCols * bpe;
+    out.push({ file: view.entry.file, begin, end: begin + (j - i) * view.storedCols * bpe });
+    i = j;
+  }
+  return out;
+}
+function sketchGroups(pairs) {
+  const out = /* @__PURE__ */ new Map();
+  const seen = /* @__PURE__ */ new Set();
+  for (const p of pairs) {
+    const s = p.expertSlot;
+    if (!s || s.part.base !== "mlp.down.weight" || seen.has(s.part)) continue;
+    seen.add(s.part);
+    const g = out.get(s.group);
+    if (g) g.candidate.push(s.part);
+    else out.set(s.group, { candidate: [s.part], reference: s.refs });
+  }
+  return out;
+}
+function expertSketchReads(pairs, fraction) {
+  const candidate = [];
+  const reference = [];
+  for (const g of sketchGroups(pairs).values()) {
+    const views = (parts) => parts.map(sketchView).filter((v) => v !== null);
+    for (const v of views(g.candidate)) candidate.push(...rowReads(v, sketchRows(v.rows, fraction)));
+    for (const v of views(g.reference)) reference.push(...rowReads(v, sketchRows(v.rows, fraction)));
+  }
+  return { candidate, reference };
+}
+function slotPair(base2, slot, r) {
+  const fits = fittingViews(slot.part, r);
+  if (fits.length === 0) return null;
+  const transform = (f) => expertTransform(slot.relation, { fused: slot.part.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
+  const [first, ...rest] = fits;
+  const out = { ...base2, role: r.role, candidate: first.candidate.view, reference: first.reference.view, transform: transform(first), informative: slot.informative };
+  delete out.alternatives;
+  delete out.expertSlot;
+  if (rest.length) out.alternatives = rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) }));
+  return out;
+}
+
+// src/engine/expert-match.ts
+var SKETCHES_IN_FLIGHT = 16;
+var ROUTER_WEIGHT = 0.5;
+async function matchExperts(components, ctx) {
+  const reads = { candidate: [], reference: [] };
+  for (const comp of components) {
+    const r = expertSketchReads(comp.pairs, ctx.fraction);
+    reads.candidate.push(...r.candidate);
+    reads.reference.push(...r.reference);
+  }
+  const out = [];
+  if (reads.candidate.length === 0 && !components.some((c) => c.pairs.some((p) => p.expertSlot))) return out;
+  ctx.cand.expect?.(reads.candidate, ctx.readAheadSpans);
+  ctx.ref.expect?.(reads.reference, ctx.readAheadSpans);
+  for (const comp of components) {
+    const matched = /* @__PURE__ */ new Map();
+    for (const [group, parts] of sketchGroups(comp.pairs)) {
+      ctx.onProgress?.(`matching ${parts.candidate.length} experts against ${parts.reference.length} in ${group.replace(/\|experts$/, "").replace("|", " layer ")} on sketches`);
+      const m = await matchGroup(comp.pairs, group, parts, ctx);
+      if (!m) continue;
+      matched.set(group, m.partner);
+      out.push(m.summary);
+    }
+    comp.pairs = comp.pairs.map((p) => repaired(p, matched));
+  }
+  return out;
+}
+function repaired(p, matched) {
+  const slot = p.expertSlot;
+  if (!slot) return p;
+  const partner = matched.get(slot.group)?.get(slot.part.expert);
+  const r = partner === void 0 ? void 0 : refByExpert(slot.refs).get(partner);
+  const next = r ? slotPair(p, slot, r) : null;
+  if (next) return { ...next, paidOptions: optionsOf2(slot) };
+  const kept = { ...p };
+  delete kept.expertSlot;
+  return kept;
+}
+var byExpert = /* @__PURE__ */ new WeakMap();
+function refByExpert(refs) {
+  let m = byExpert.get(refs);
+  if (!m) byExpert.set(refs, m = new Map(refs.map((r) => [r.expert, r])));
+  return m;
+}
+function optionsOf2(slot) {
+  return new Set(slot.refs.map((r) => r.expert)).size;
+}
+async function matchGroup(pairs, group, parts, ctx) {
+  let cand;
+  let ref;
+  try {
+    cand = await sketchesOf(ctx.cand, parts.candidate, ctx.fraction);
+    ref = await sketchesOf(ctx.ref, parts.reference, ctx.fraction);
+  } catch (e2) {
+    if (e2 instanceof FromScratchError && e2.kind === "format") return null;
+    throw e2;
+  }
+  if (cand.length === 0 || ref.length === 0 || cand[0].vector.length !== ref[0].vector.length) return null;
+  standardise(cand);
+  standardise(ref);
+  const score = similarity(cand, ref);
+  const routers = await addRouterScores(pairs, group, cand, ref, score, ctx);
+  const chosen = assign(score, cand.length, ref.length);
+  const partner = /* @__PURE__ */ new Map();
+  let moved = 0;
+  cand.forEach((c, i) => {
+    const j = chosen[i];
+    if (j < 0) return;
+    partner.set(c.expert, ref[j].expert);
+    if (ref[j].expert !== c.expert) moved++;
+  });
+  return { partner, summary: { group, candidateExperts: cand.length, referenceExperts: ref.length, moved, routers } };
+}
+async function sketchesOf(source, parts, fraction) {
+  const usable = parts.map((p) => ({ p, v: sketchView(p) })).filter((x) => x.v !== null);
+  return mapLimit(usable, SKETCHES_IN_FLIGHT, async ({ p, v }) => {
+    const rows = sketchRows(v.rows, fraction);
+    const s = await readRowSet(source, v, rows);
+    return { expert: p.expert, vector: gramTriangle(s.data, rows.length, s.cols) };
+  });
+}
+function gramTriangle(s, k, f) {
+  const out = new Float64Array(k * (k + 1) / 2);
+  let o = 0;
+  for (let a = 0; a < k; a++) {
+    const ra = a * f;
+    for (let b = a; b < k; b++) {
+      const rb = b * f;
+      let sum = 0;
+      for (let x = 0; x < f; x++) sum += s[ra + x] * s[rb + x];
+      out[o++] = sum;
+    }
+  }
+  return out;
+}
+function standardise(items) {
+  const n2 = items[0]?.vector.length ?? 0;
+  const mean = new Float64Array(n2);
+  for (const it of items) for (let i = 0; i < n2; i++) mean[i] += it.vector[i] / items.length;
+  for (const it of items) {
+    const v = it.vector;
+    let m = 0;
+    for (let i = 0; i < n2; i++) m += (v[i] -= mean[i]) / n2;
+    let ss = 0;
+    for (let i = 0; i < n2; i++) ss += (v[i] -= m) ** 2;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let i = 0; i < n2; i++) v[i] *= inv;
+  }
+}
+function similarity(cand, ref) {
+  const out = new Float64Array(cand.length * ref.length);
+  cand.forEach(
+    (c, i) => ref.forEach((r, j) => {
+      let s = 0;
+      for (let x = 0; x < c.vector.length; x++) s += c.vector[x] * r.vector[x];
+      out[i * ref.length + j] = s;
+    })
+  );
+  return out;
+}
+function assign(score, n2, m) {
+  if (n2 <= m) return maximizeAssignment(score, n2, m);
+  const out = new Int32Array(n2);
+  for (let i = 0; i < n2; i++) {
+    let best = 0;
+    for (let j = 1; j < m; j++) if (score[i * m + j] > score[i * m + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+async function addRouterScores(pairs, group, cand, ref, score, ctx) {
+  const layer = pairs.find((p) => p.expertSlot?.group === group)?.layer;
+  const router = pairs.find((p) => p.layer === layer && !p.expertSlot && /(^|\.)mlp\.gate\.weight$/.test(p.role) && p.candidate.rows === cand.length && p.reference.rows === ref.length && cand.length > 1);
+  if (!router) return false;
+  let a;
+  let b;
+  try {
+    [a, b] = [await loadMatrix(ctx.cand, router.candidate), await loadMatrix(ctx.ref, router.reference)];
+  } catch (e2) {
+    if (e2 instanceof FromScratchError && e2.kind === "format") return false;
+    throw e2;
+  }
+  const rows = (m, experts) => experts.map((x) => ({ vector: Float64Array.from(m.data.subarray(x.expert * m.cols, (x.expert + 1) * m.cols)) }));
+  if (cand.some((x) => x.expert >= a.rows) || ref.some((x) => x.expert >= b.rows)) return false;
+  const ra = rows(a, cand);
+  const rb = rows(b, ref);
+  standardise(ra);
+  standardise(rb);
+  const s = similarity(ra, rb);
+  for (let i = 0; i < score.length; i++) score[i] += ROUTER_WEIGHT * s[i];
+  return true;
+}
+function payForExpertMatching(pairs, tensors) {
+  pairs.forEach((p, i) => {
+    const t = tensors[i];
+    if ((p.paidOptions ?? 1) > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions) };
+  });
+}
+function payForExpertMatchingInSearch(pairs, tensors) {
+  pairs.forEach((p, i) => {
+    const t = tensors[i];
+    if (t?.aligned && (p.paidOptions ?? 1) > 1) t.aligned = { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions) };
+  });
+}
+
+// src/engine/sample-budget.ts
+var EXPERT_SAMPLE_BUDGET = 48 << 20;
+var MIN_VALUES = 256;
+function isExpertPair(p) {
+  return /(^|\.)experts\.\d+\./.test(p.candidate.entry.name) || /(^|\+)(split-experts|expert-matched)(\+|$)/.test(p.transform);
+}
+function expertSampleCap(pairs) {
+  const experts = pairs.filter(isExpertPair).length;
+  return experts === 0 ? Infinity : Math.max(MIN_VALUES, Math.floor(EXPERT_SAMPLE_BUDGET / (8 * experts)));
+}
+function evenly(n2, keep) {
+  if (keep >= n2) return Array.from({ length: n2 }, (_, i) => i);
+  return Array.from({ length: keep }, (_, i) => Math.floor(i * n2 / keep));
+}
+function shrinkSample(s, cap) {
+  const n2 = s.rowsSampled * s.colsSampled;
+  if (n2 <= cap || s.a.length !== n2) return s;
+  const scale = Math.sqrt(cap / n2);
+  const rows = evenly(s.rowsSampled, Math.max(2, Math.floor(s.rowsSampled * scale)));
+  const cols = evenly(s.colsSampled, Math.max(2, Math.floor(cap / rows.length)));
+  const a = new Float32Array(rows.length * cols.length);
+  const b = new Float32Array(rows.length * cols.length);
+  rows.forEach(
+    (r, i) => cols.forEach((c, j) => {
+      a[i * cols.length + j] = s.a[r * s.colsSampled + c];
+      b[i * cols.length + j] = s.b[r * s.colsSampled + c];
+    })
+  );
+  const out = { ...s, rowsSampled: rows.length, colsSampled: cols.length, a, b };
+  if (s.grid) out.grid = { rows: Int32Array.from(rows, (r) => s.grid.rows[r]), cols: Int32Array.from(cols, (c) => s.grid.cols[c]) };
+  return out;
+}
+
+// src/engine/probe-operator.ts
+var zeros = (rows, cols) => ({ rows, cols, data: new Float64Array(rows * cols) });
+function gaussianProbes(n2, k, side) {
+  let s = (2654435769 ^ Math.imul(n2, 2246822507) ^ Math.imul(k, 3266489909) ^ (side === "right" ? 668265263 : 374761393)) >>> 0 || 1;
+  const uniform = () => {
+    s = s + 1831565813 >>> 0;
+    let t = s;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return (((t ^ t >>> 14) >>> 0) + 0.5) / 4294967296;
+  };
+  const m = zeros(n2, k);
+  for (let i = 0; i < m.data.length; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(uniform()));
+    const a = 2 * Math.PI * uniform();
+    m.data[i] = r * Math.cos(a);
+    if (i + 1 < m.data.length) m.data[i + 1] = r * Math.sin(a);
+  }
+  return m;
+}
+function transposeMat(m) {
+  const out = zeros(m.cols, m.rows);
+  for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.cols; j++) out.data[j * m.rows + i] = m.data[i * m.cols + j];
+  return out;
+}
+function addInto(into, m) {
+  for (let i = 0; i < into.data.length; i++) into.data[i] += m.data[i];
+  return into;
+}
+function rowSlice(m, r0, n2) {
+  return { rows: n2, cols: m.cols, data: m.data.subarray(r0 * m.cols, (r0 + n2) * m.cols) };
+}
+function offsets(sizes) {
+  const out = [];
+  let at = 0;
+  for (const s of sizes) {
+    out.push(at);
+    at += s;
+  }
+  return out;
+}
+var OperatorProber = class {
+  constructor(source) {
+    this.source = source;
+  }
+  memo = /* @__PURE__ */ new Map();
+  /** The shared random probe matrices, by identity (only their products are remembered). */
+  shared = /* @__PURE__ */ new Map();
+  /** Mark `m` a shared probe matrix (its products with a tensor are worth remembering). */
+  share(m, key) {
+    this.shared.set(m, key);
+    return m;
+  }
+  /** M X for X [cols, k]: [rows, k]. */
+  async right(op, x) {
+    switch (op.kind) {
+      case "matrix":
+        return this.leaf(op.view, x, "right");
+      case "product":
+        return this.right(op.left, await this.right(op.right, x));
+      case "sum": {
+        let acc = null;
+        for (const t of op.terms) acc = acc ? addInto(acc, await this.right(t, x)) : copy(await this.right(t, x));
+        return acc;
+      }
+      case "stack": {
+        const parts = [];
+        const sizes = op.blocks.map((b) => op.axis === "cols" ? blockCols(b) : 0);
+        const at = offsets(sizes);
+        for (let i = 0; i < op.blocks.length; i++) parts.push(await this.right(op.blocks[i], op.axis === "cols" ? rowSlice(x, at[i], sizes[i]) : x));
+        if (op.axis === "cols") return parts.slice(1).reduce(addInto, copy(parts[0]));
+        return { rows: parts.reduce((s, p) => s + p.rows, 0), cols: x.cols, data: concat(parts) };
+      }
+    }
+  }
+  /** Yᵀ M for Y [rows, k]: [k, cols]. */
+  async left(op, y) {
+    switch (op.kind) {
+      case "matrix":
+        return this.leaf(op.view, y, "left");
+      case "product":
+        return this.left(op.right, transposeMat(await this.left(op.left, y)));
+      case "sum": {
+        let acc = null;
+        for (const t of op.terms) acc = acc ? addInto(acc, await this.left(t, y)) : copy(await this.left(t, y));
+        return acc;
+      }
+      case "stack": {
+        const parts = [];
+        const sizes = op.blocks.map((b) => op.axis === "rows" ? blockRows(b) : 0);
+        const at = offsets(sizes);
+        for (let i = 0; i < op.blocks.length; i++) parts.push(await this.left(op.blocks[i], op.axis === "rows" ? rowSlice(y, at[i], sizes[i]) : y));
+        if (op.axis === "rows") return parts.slice(1).reduce(addInto, copy(parts[0]));
+        return transposeMat({ rows: parts.reduce((s, p) => s + p.cols, 0), cols: y.cols, data: concat(parts.map(transposeMat)) });
+      }
+    }
+  }
+  /** One stored tensor times a probe block, in one streamed pass. */
+  async leaf(view, x, side) {
+    const sharedKey = this.shared.get(x);
+    const key = sharedKey ? `${side}|${sharedKey}|${view.entry.file}|${view.entry.name}|${view.transpose}|${view.rowStart}|${view.rows}|${view.cols}` : null;
+    const known = key ? this.memo.get(key) : void 0;
+    if (known) return known;
+    const k = x.cols;
+    const out = side === "right" ? zeros(view.rows, k) : zeros(k, view.cols);
+    const reader = new ViewReader(this.source, view);
+    const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, view.cols)));
+    for (let r0 = 0; r0 < view.rows; r0 += step) {
+      const r1 = Math.min(view.rows, r0 + step);
+      const block = await reader.rows(r0, r1);
+      if (side === "right") multiplyRows(block, r0, r1, view.cols, x, out);
+      else accumulateLeft(block, r0, r1, view.cols, x, out);
+    }
+    reader.release();
+    if (key) this.memo.set(key, out);
+    return out;
+  }
+};
+function copy(m) {
+  return { rows: m.rows, cols: m.cols, data: new Float64Array(m.data) };
+}
+function concat(parts) {
+  const out = new Float64Array(parts.reduce((s, p) => s + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data, at);
+    at += p.data.length;
+  }
+  return out;
+}
+function blockCols(op) {
+  return op.kind === "matrix" ? op.view.cols : op.kind === "product" ? blockCols(op.right) : op.kind === "sum" ? blockCols(op.terms[0]) : op.axis === "cols" ? op.blocks.reduce((s, b) => s + blockCols(b), 0) : blockCols(op.blocks[0]);
+}
+function blockRows(op) {
+  return op.kind === "matrix" ? op.view.rows : op.kind === "product" ? blockRows(op.left) : op.kind === "sum" ? blockRows(op.terms[0]) : op.axis === "rows" ? op.blocks.reduce((s, b) => s + blockRows(b), 0) : blockRows(op.blocks[0]);
+}
+function multiplyRows(block, r0, r1, cols, x, out) {
+  const k = x.cols;
+  const xd = x.data;
+  for (let i = r0; i < r1; i++) {
+    const o = i * k;
+    const b = (i - r0) * cols;
+    for (let j = 0; j < cols; j++) {
+      const w = block[b + j];
+      if (w === 0) continue;
+      const xo = j * k;
+      for (let c = 0; c < k; c++) out.data[o + c] += w * xd[xo + c];
+    }
+  }
+}
+function accumulateLeft(block, r0, r1, cols, y, out) {
+  const k = y.cols;
+  for (let i = r0; i < r1; i++) {
+    const b = (i - r0) * cols;
+    for (let c = 0; c < k; c++) {
+      const yc = y.data[i * k + c];
+      if (yc === 0) continue;
+      const o = c * cols;
+      for (let j = 0; j < cols; j++) out.data[o + j] += yc * block[b + j];
+    }
+  }
+}
+
+// src/engine/compare-factored.ts
+var PROBES = 32;
+var MIN_INFORMATIVE_ELEMENTS2 = 64;
+var MIN_INFORMATIVE_SIDE2 = 8;
+var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
+var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
+async function compareFactored(pairs, cand, ref, onPair) {
+  if (!pairs?.length) return { tensors: [], lost: [] };
+  const probers = { cand: new OperatorProber(cand), ref: new OperatorProber(ref) };
+  const probed = [];
+  for (const pair of pairs) {
+    probed.push({ pair, result: await probeOne(pair, probers) });
+    onPair?.();
+  }
+  const groups = /* @__PURE__ */ new Map();
+  probed.forEach((p, i) => {
+    const id = p.pair.ambiguity ?? `single-${i}`;
+    groups.set(id, [...groups.get(id) ?? [], p]);
+  });
+  const out = { tensors: [], lost: [] };
+  for (const group of groups.values()) resolveGroup(group, out);
+  return out;
+}
+function resolveGroup(group, out) {
+  const readable = group.filter((p) => !p.result.error);
+  if (readable.length === 0) {
+    out.tensors.push(group[0].result);
+    return;
+  }
+  const score = (p) => p.result.permutation?.log10p ?? 0;
+  const used = /* @__PURE__ */ new Set();
+  const kept = [];
+  for (const p of [...readable].sort((a, b) => score(a) - score(b) || Math.abs(b.result.pearson ?? 0) - Math.abs(a.result.pearson ?? 0))) {
+    const names2 = [p.pair.reference.name, ...p.pair.tensors.map((t) => t.entry.name)];
+    if (names2.some((n2) => used.has(n2))) continue;
+    for (const n2 of names2) used.add(n2);
+    kept.push(p);
+  }
+  for (const p of kept) {
+    const t = p.result;
+    if (group.length > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, group.length) };
+    if (t.factored) t.factored.options = group.length;
+    out.tensors.push(t);
+  }
+  const lost = /* @__PURE__ */ new Map();
+  for (const p of group) for (const t of p.pair.tensors) if (!used.has(t.entry.name)) lost.set(t.entry.name, t);
+  out.lost.push(...lost.values());
+}
+function resultOf(pair) {
+  const [rows, cols] = operatorShape(pair.candidate);
+  const entries2 = operatorTensors(pair.candidate);
+  return {
+    candidate: describeOperator(pair.candidate),
+    reference: pair.reference.name,
+    elements: entries2.reduce((s, e2) => s + numel(e2.shape), 0),
+    cosine: null,
+    pearson: null,
+    z: null,
+    identical: false,
+    transform: pair.transform,
+    layer: pair.layer,
+    role: pair.role,
+    informative: rows >= 2 && cols >= 2 && Math.max(rows, cols) >= MIN_INFORMATIVE_SIDE2 && rows * cols >= MIN_INFORMATIVE_ELEMENTS2,
+    standsOut: false,
+    null: null,
+    dtype: { candidate: [...new Set(entries2.map((e2) => e2.dtype))].join("+"), reference: pair.reference.dtype },
+    factored: { tensors: entries2.map((e2) => e2.name), probes: PROBES, options: 1 }
+  };
+}
+async function probeOne(pair, probers) {
+  const t = resultOf(pair);
+  const [rows, cols] = operatorShape(pair.candidate);
+  try {
+    const r = probers.cand.share(probers.ref.share(gaussianProbes(cols, PROBES, "right"), `R${cols}`), `R${cols}`);
+    const l = probers.cand.share(probers.ref.share(gaussianProbes(rows, PROBES, "left"), `L${rows}`), `L${rows}`);
+    const w = { kind: "matrix", view: fullView(pair.reference) };
+    const sketches = {
+      candRight: await probers.cand.right(pair.candidate, r),
+      refRight: await probers.ref.right(w, r),
+      candLeft: await probers.cand.left(pair.candidate, l),
+      refLeft: await probers.ref.left(w, l)
+    };
+    if (![...Object.values(sketches)].every(finite)) {
+      t.error = "non-finite values (NaN/Inf) in the probed map";
+      return t;
+    }
+    testSketches(t, sketches);
+  } catch (e2) {
+    if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
+    t.error = e2.message;
+  }
+  return t;
+}
+var finite = (m) => m.data.every(Number.isFinite);
+var f32 = (m) => Float32Array.from(m.data);
+function testSketches(t, s) {
+  const [a, b] = [f32(s.candRight), f32(s.refRight)];
+  const acc = new PairAccumulator();
+  acc.add(a, b);
+  const stats = acc.result();
+  t.cosine = stats.cosine;
+  t.pearson = stats.pearson;
+  if (!t.informative || stats.pearson === null) return;
+  const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
+  const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
+  const known = MLP_IN.test(t.role) ? byRows : MLP_OUT.test(t.role) ? byCols : null;
+  const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
+  if (!pick) return;
+  t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
+  if (RESIDUAL_ONLY.test(t.role)) floorResidualOnly(t);
+}
+function floorResidualOnly(t) {
+  t.structureOnly = "only its residual axis can be permuted (its other axis is the vocabulary, classes, positions or pixels)";
+  const p = t.permutation;
+  if (Math.abs(p.effect ?? 0) < FUNCTIONAL_FLOOR.asStored) t.permutation = { ...p, tested: p.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+}
+function withLost(comp, lost) {
+  if (lost.length === 0) return comp;
+  return {
+    ...comp,
+    unmatched: [...comp.unmatched, ...lost.map((l) => l.entry.name)],
+    unmatchedParameters: comp.unmatchedParameters + lost.reduce((s, l) => s + numel(l.entry.shape), 0),
+    unmatchedEntries: [...comp.unmatchedEntries, ...lost]
+  };
+}
+function factoredReads(pairs) {
+  const out = { candidate: [], reference: [] };
+  const whole = (e2) => ({ file: e2.file, begin: e2.begin, end: e2.end });
+  for (const p of pairs ?? []) {
+    if (![p.reference, ...operatorTensors(p.candidate)].every((e2) => DECODABLE.has(e2.dtype))) continue;
+    const tensors = operatorTensors(p.candidate).map(whole);
+    out.candidate.push(...tensors, ...tensors);
+    out.reference.push(whole(p.reference), whole(p.reference));
+  }
+  return out;
+}
+
 // src/engine/read-plan.ts
 function readOrder(pairs) {
   const keys = pairs.map(({ reference: v }) => ({ file: v.entry.file, at: v.entry.begin, row: v.rowStart }));
@@ -5849,12 +6753,20 @@ function readPlan(components, fraction) {
   const candidate = [];
   const reference = [];
   for (const comp of components) {
+    const sketches = expertSketchReads(comp.pairs, fraction);
+    candidate.push(...sketches.candidate);
+    reference.push(...sketches.reference);
+  }
+  for (const comp of components) {
     for (const i of readOrder(comp.pairs)) {
       const p = comp.pairs[i];
       const r = pairReads(p, p.informative ? fraction : 1);
       candidate.push(...r.candidate);
       reference.push(...r.reference);
     }
+    const f = factoredReads(comp.factored);
+    candidate.push(...f.candidate);
+    reference.push(...f.reference);
   }
   return { candidate, reference };
 }
@@ -5865,6 +6777,7 @@ function informativeBytes(components) {
       if (!p.informative) continue;
       bytes += p.candidate.entry.end - p.candidate.entry.begin + (p.reference.entry.end - p.reference.entry.begin);
     }
+    for (const f of c.factored ?? []) bytes += f.reference.end - f.reference.begin + operatorTensors(f.candidate).reduce((s, e2) => s + (e2.end - e2.begin), 0);
   }
   return bytes;
 }
@@ -5881,15 +6794,15 @@ function resolveAmbiguity(pairs, tensors) {
       keepBestPerCandidate(pairs, tensors, idx, keep);
       continue;
     }
-    const cands = [...new Set(idx.map((i) => viewKey(pairs[i].candidate)))];
-    const refs = [...new Set(idx.map((i) => viewKey(pairs[i].reference)))];
+    const cands = [...new Set(idx.map((i) => partKey(pairs[i].candidate)))];
+    const refs = [...new Set(idx.map((i) => partKey(pairs[i].reference)))];
     const swap = cands.length > refs.length;
     const [rows, cols] = swap ? [refs, cands] : [cands, refs];
     const score = new Float64Array(rows.length * cols.length).fill(-1);
     const at = /* @__PURE__ */ new Map();
     for (const i of idx) {
-      const c = viewKey(pairs[i].candidate);
-      const r = viewKey(pairs[i].reference);
+      const c = partKey(pairs[i].candidate);
+      const r = partKey(pairs[i].reference);
       const [a, b] = swap ? [refs.indexOf(r), cands.indexOf(c)] : [cands.indexOf(c), refs.indexOf(r)];
       score[a * cols.length + b] = Math.abs(tensors[i].pearson ?? 0);
       at.set(`${a}|${b}`, i);
@@ -5904,7 +6817,7 @@ function resolveAmbiguity(pairs, tensors) {
 function keepBestPerCandidate(pairs, tensors, idx, keep) {
   const best = /* @__PURE__ */ new Map();
   for (const i of idx) {
-    const c = viewKey(pairs[i].candidate);
+    const c = partKey(pairs[i].candidate);
     const j = best.get(c);
     if (j === void 0 || Math.abs(tensors[i].pearson ?? 0) > Math.abs(tensors[j].pearson ?? 0)) best.set(c, i);
   }
@@ -5981,35 +6894,214 @@ function pooledSummary(nulls) {
   return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
 
+// src/stats/multiset.ts
+function lnFactorial(k) {
+  if (k < 2) return 0;
+  if (k < 256) {
+    let s = 0;
+    for (let i = 2; i <= k; i++) s += Math.log(i);
+    return s;
+  }
+  const x = k + 1;
+  return (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x) - 1 / (360 * x * x * x);
+}
+function sortedValues(values) {
+  return Float32Array.from(values).sort();
+}
+function sameSorted(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+function distinctSorted(sorted) {
+  let d = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1]) d++;
+  return d;
+}
+function multisetLog10p(sorted) {
+  const n2 = sorted.length;
+  if (n2 === 0) return 0;
+  let ln = lnFactorial(n2);
+  let run = 1;
+  const close = (c) => {
+    ln += -lnFactorial(c) + c * Math.log(c / n2);
+  };
+  for (let i = 1; i < n2; i++) {
+    if (sorted[i] === sorted[i - 1]) run++;
+    else {
+      close(run);
+      run = 1;
+    }
+  }
+  close(run);
+  return Math.min(0, ln / Math.LN10);
+}
+
+// src/engine/value-fingerprint.ts
+var MIN_REARRANGED_ELEMENTS = 4096;
+var MIN_DISTINCT = 1024;
+var MAX_ELEMENTS4 = 16 * 1024 * 1024;
+var EXPLAINED_LOG10P = -12;
+var MOMENT_TOLERANCE = 1e-6;
+var SMOOTH_ROUGHNESS2 = 0.5;
+var ValueMoments = class {
+  candidate = /* @__PURE__ */ new Map();
+  reference = /* @__PURE__ */ new Map();
+  /** Record a pair read whole and exactly (both sides' moments come free with its statistics). */
+  record(pair, stats, sampled) {
+    if (sampled || stats.nonFinite > 0 || stats.n === 0) return;
+    if (isWhole3(pair.candidate)) this.candidate.set(pair.candidate.entry.name, { n: stats.n, mean: stats.meanA, sd: stats.sdA });
+    if (isWhole3(pair.reference)) this.reference.set(pair.reference.entry.name, { n: stats.n, mean: stats.meanB, sd: stats.sdB });
+  }
+};
+var isWhole3 = (v) => v.rowStart === 0 && viewElements(v) === numel(v.entry.shape);
+function agree(a, b) {
+  const scale = Math.max(a.sd, b.sd, Number.MIN_VALUE);
+  return a.n === b.n && Math.abs(a.mean - b.mean) <= MOMENT_TOLERANCE * scale && Math.abs(a.sd - b.sd) <= MOMENT_TOLERANCE * scale;
+}
+async function momentsOf2(known, source, entry, fraction) {
+  const had = known.get(entry.name);
+  if (had) return had;
+  if (fraction < 1 || numel(entry.shape) > MAX_ELEMENTS4 || !DECODABLE.has(entry.dtype)) return null;
+  const m = await loadMatrix(source, fullView(entry));
+  const acc = new PairAccumulator();
+  acc.add(m.data, m.data);
+  const s = acc.result();
+  if (s.nonFinite > 0) return null;
+  const out = { n: s.n, mean: s.meanA, sd: s.sdA };
+  known.set(entry.name, out);
+  return out;
+}
+async function confirm(cEntry, rEntry, ctx) {
+  const a = await loadMatrix(ctx.cand, fullView(cEntry));
+  const b = await loadMatrix(ctx.ref, fullView(rEntry));
+  const sa = sortedValues(a.data);
+  const sb = sortedValues(b.data);
+  if (!sameSorted(sa, sb)) return null;
+  const distinct = distinctSorted(sb);
+  if (distinct < MIN_DISTINCT) return null;
+  if (recognise(b.data, [b.rows, b.cols], rEntry.name) || recognise(a.data, [a.rows, a.cols], cEntry.name)) return null;
+  const smooth = Math.max(b.rows, b.cols) <= 16384 ? roughness(b.data, b.rows, b.cols) : null;
+  return { reference: rEntry, log10p: multisetLog10p(sb), distinct, smooth: smooth !== null && smooth < SMOOTH_ROUGHNESS2 ? smooth : null };
+}
+async function findMatchOrNone(cEntry, ctx, moments, own) {
+  try {
+    return await findMatch(cEntry, ctx, moments, own);
+  } catch (e2) {
+    if (e2 instanceof FromScratchError && e2.kind === "format") return null;
+    throw e2;
+  }
+}
+async function findMatch(cEntry, ctx, moments, own) {
+  const n2 = numel(cEntry.shape);
+  const options = ctx.referenceTensors.filter((r) => numel(r.entry.shape) === n2 && DECODABLE.has(r.entry.dtype));
+  if (options.length === 0) return null;
+  const cm = await momentsOf2(moments.candidate, ctx.cand, cEntry, ctx.fraction);
+  if (!cm) return null;
+  const ordered = [...options].sort((x, y) => Number(y.entry.name === own) - Number(x.entry.name === own));
+  for (const r of ordered) {
+    const rm2 = await momentsOf2(moments.reference, ctx.ref, r.entry, ctx.fraction);
+    if (!rm2 || !agree(cm, rm2)) continue;
+    const m = await confirm(cEntry, r.entry, ctx);
+    if (m) return { ...m, log10p: bonferroniLog10(m.log10p, options.length) };
+  }
+  return null;
+}
+function markCopy(t, m) {
+  Object.assign(t, { reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform: t.transform === "none" || t.transform === "" ? "rearranged" : `${t.transform}+rearranged` });
+  t.permutation = { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 };
+  if (m.smooth !== null) {
+    t.structureOnly = `the same values in another order in a table smooth along its positions (roughness ${m.smooth.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the multiset cannot price`;
+  }
+}
+async function findRearrangedCopies(c, ctx) {
+  const moments = c.moments ?? new ValueMoments();
+  for (let i = 0; i < c.comp.pairs.length; i++) {
+    const pair = c.comp.pairs[i];
+    const t = c.tensors[i];
+    if (t.error || t.identical || t.deterministic || t.promoted || !isWhole3(pair.candidate) || numel(pair.candidate.entry.shape) < MIN_REARRANGED_ELEMENTS) continue;
+    if (t.permutation && t.permutation.log10p <= EXPLAINED_LOG10P) continue;
+    const m = await findMatchOrNone(pair.candidate.entry, ctx, moments, pair.reference.entry.name);
+    if (m) markCopy(t, m);
+  }
+  const still = [];
+  const added = [];
+  for (const u of c.comp.unmatchedEntries) {
+    const m = numel(u.entry.shape) >= MIN_REARRANGED_ELEMENTS && u.entry.shape.length >= 1 ? await findMatchOrNone(u.entry, ctx, moments) : null;
+    if (!m) {
+      still.push(u);
+      continue;
+    }
+    const pair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: "rearranged", informative: true };
+    const tensor = {
+      candidate: u.entry.name,
+      reference: m.reference.name,
+      elements: numel(u.entry.shape),
+      cosine: null,
+      pearson: null,
+      z: null,
+      identical: false,
+      transform: "none",
+      layer: u.layer,
+      role: u.role,
+      informative: true,
+      standsOut: false,
+      null: null,
+      dtype: { candidate: u.entry.dtype, reference: m.reference.dtype }
+    };
+    markCopy(tensor, m);
+    added.push({ pair, tensor });
+  }
+  if (added.length === 0) return c;
+  const comp = {
+    ...c.comp,
+    pairs: [...c.comp.pairs, ...added.map((a) => a.pair)],
+    unmatched: c.comp.unmatched.filter((name2) => !added.some((a) => a.tensor.candidate === name2)),
+    unmatchedParameters: still.reduce((s, u) => s + numel(u.entry.shape), 0),
+    unmatchedEntries: still
+  };
+  return { ...c, comp, tensors: [...c.tensors, ...added.map((a) => a.tensor)], samples: [...c.samples, ...added.map(() => null)] };
+}
+
 // src/engine/compare-component.ts
 async function compareComponent(comp, ctx) {
   const { thresholds } = ctx.settings;
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
+  const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, ctx.onPair);
+  c = { ...c, comp: withLost(c.comp, factored.lost) };
   const widths2 = hiddenWidths2(c.comp.pairs);
   c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i], widths2)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   smallIdenticalTests(c, looks);
-  floorResidualOnly(c);
+  payForExpertMatching(c.comp.pairs, c.tensors);
+  floorResidualOnly2(c);
   c = dropAmbiguous(c);
+  c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
   describeNulls(c);
-  const result = summariseComponent(c.comp, c.tensors, thresholds, null, ctx.family);
+  const result = summariseComponent(c.comp, [...c.tensors, ...factored.tensors], thresholds, null, ctx.family);
   result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
   c.samples.fill(null);
-  return await searchWhereUnexplained(c, result, ctx);
+  return await searchWhereUnexplained(c, result, ctx, factored.tensors);
 }
 async function comparePlanned(comp, ctx) {
   const results = new Array(comp.pairs.length);
+  const cap = expertSampleCap(comp.pairs);
+  const widths2 = cap < Infinity ? hiddenWidths2(comp.pairs) : null;
+  const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
-    const { base: base2, sample } = await comparePlannedPair(comp.pairs[index], ctx);
-    results[index] = { base: base2, sample };
+    const pair = comp.pairs[index];
+    const { base: base2, sample, stats } = await comparePlannedPair(pair, ctx);
+    if (widths2 && sample && isExpertPair(pair)) directTest(base2, sample, internalUnits(pair, widths2));
+    results[index] = { base: base2, sample: widths2 && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
+    if (stats) moments.record(pair, stats, base2.sampled !== void 0);
     ctx.onPair();
   }
-  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample) };
+  return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), moments };
 }
 async function comparePlannedPair(pair, ctx) {
   const base2 = tensorResultOf(pair);
@@ -6020,7 +7112,7 @@ async function comparePlannedPair(pair, ctx) {
     base2.pearson = stats.pearson;
     base2.identical = stats.identical;
     if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base: base2, sample: stats.pearson === null ? null : sample };
+    return { base: base2, sample: stats.pearson === null ? null : sample, stats };
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     base2.error = e2.message;
@@ -6180,7 +7272,7 @@ function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
   const options = /* @__PURE__ */ new Map();
-  const key = (p) => `${p.ambiguity}|${viewKey(p.candidate)}`;
+  const key = (p) => `${p.ambiguity}|${partKey(p.candidate)}`;
   for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
   c.comp.pairs.forEach((p, i) => {
     const t = c.tensors[i];
@@ -6188,10 +7280,10 @@ function dropAmbiguous(c) {
   });
   const kept = (xs) => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
-  const still = new Set(pairs.map((p) => viewKey(p.candidate)));
+  const still = new Set(pairs.map((p) => partKey(p.candidate)));
   const lost = /* @__PURE__ */ new Map();
   c.comp.pairs.forEach((p, i) => {
-    if (!keep[i] && !still.has(viewKey(p.candidate))) lost.set(viewKey(p.candidate), p);
+    if (!keep[i] && !still.has(partKey(p.candidate))) lost.set(partKey(p.candidate), p);
   });
   const lostEntries = [...lost.values()].map((p) => ({ entry: p.candidate.entry, kind: componentKind(c.comp.name), layer: p.layer, role: parseName(p.candidate.entry.name).role }));
   const comp = {
@@ -6201,28 +7293,28 @@ function dropAmbiguous(c) {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries]
   };
-  return { comp, tensors: kept(c.tensors), samples: kept(c.samples) };
+  return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
-var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
-function floorResidualOnly(c) {
+var RESIDUAL_ONLY2 = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
+function floorResidualOnly2(c) {
   c.comp.pairs.forEach((pair, i) => {
     const t = c.tensors[i];
-    if (!t.permutation || !RESIDUAL_ONLY.test(pair.role)) return;
+    if (!t.permutation || !RESIDUAL_ONLY2.test(pair.role)) return;
     t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(pair.role) ? "the vocabulary" : /classifier/.test(pair.role) ? "the classes" : /patch/.test(pair.role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
     if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
     t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
   });
 }
-var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
-var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+var MLP_IN2 = /(^|\.)mlp\.(gate|up)\.weight$/;
+var MLP_OUT2 = /(^|\.)mlp\.down\.weight$/;
 function internalUnits(pair, widths2) {
-  if (MLP_IN.test(pair.role)) return "rows";
-  if (MLP_OUT.test(pair.role)) return "cols";
+  if (MLP_IN2.test(pair.role)) return "rows";
+  if (MLP_OUT2.test(pair.role)) return "cols";
   if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && widths2.has(pair.candidate.rows)) return "rows";
   return null;
 }
 function directTest(t, s, units) {
-  if (!t.informative || t.pearson === null || !s) return;
+  if (!t.informative || t.pearson === null || !s || t.permutation) return;
   const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
   if (test) t.permutation = asReported(test);
 }
@@ -6239,7 +7331,7 @@ function describeNulls(c) {
   });
 }
 var searchStopped = (note) => ({ ran: false, status: "stopped", note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
-async function searchWhereUnexplained(c, result, ctx) {
+async function searchWhereUnexplained(c, result, ctx, factored) {
   const { comp, tensors } = c;
   const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
@@ -6252,17 +7344,38 @@ async function searchWhereUnexplained(c, result, ctx) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     return decideComponent({ ...result, search: searchStopped(e2.message) }, ctx.family, ctx.settings.thresholds);
   }
+  payForExpertMatchingInSearch(comp.pairs, tensors);
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
   const searched = summariseComponent(
     { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
-    [...tensors, ...outcome.added],
+    [...tensors, ...factored, ...outcome.added],
     ctx.settings.thresholds,
     outcome.summary,
     ctx.family
   );
   searched.layerMatrix = result.layerMatrix;
   return searched;
+}
+
+// src/engine/identify-files.ts
+async function identifyFiles({ source, listing, who, logger, now }) {
+  const ids = (listing.fileIds ?? []).map((f) => ({ ...f }));
+  const missing = ids.filter((f) => f.sha256 === null);
+  if (missing.length === 0 || !source.hashFile) return ids;
+  const total = missing.reduce((s, f) => s + f.size, 0);
+  const t0 = now();
+  let before = 0;
+  for (const f of missing) {
+    const { sha256: sha2562, size } = await source.hashFile(f.path, (bytes) => logger.progress?.(`${who}: sha256 of its files, ${((before + bytes) / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`));
+    if (size !== f.size) throw new FormatError(`${listing.source} (${f.path})`, `changed while it was being checked: listed with ${f.size} bytes, ${size} bytes when hashed`);
+    f.sha256 = sha2562;
+    f.sha256From = "computed";
+    before += size;
+  }
+  const secs2 = (now() - t0) / 1e3;
+  logger.info(`${who}: sha256 of ${missing.length} file${missing.length === 1 ? "" : "s"} (${(total / 1e6).toFixed(1)} MB) in ${secs2.toFixed(1)} s, for the report`);
+  return ids;
 }
 
 // src/engine/run-check.ts
@@ -6272,8 +7385,9 @@ async function runCheck(settings, deps) {
   const cand = openCandidate(settings, deps);
   const opened = [cand];
   let candListing;
+  let candFiles;
   try {
-    candListing = await listCandidate(cand, report, deps);
+    ({ listing: candListing, files: candFiles } = await listCandidate(cand, report, deps));
   } catch (e2) {
     return await finish(report, asTyped(e2), opened, settings, deps, t0);
   }
@@ -6292,6 +7406,11 @@ async function runCheck(settings, deps) {
       error ??= err;
       if (err.kind === "internal") break;
     }
+  }
+  try {
+    report.candidate.files = await candFiles;
+  } catch (e2) {
+    error ??= asTyped(e2);
   }
   return await finish(report, error, opened, settings, deps, t0);
 }
@@ -6327,15 +7446,17 @@ function emptyReferenceResult(source, settings) {
     sampling: { fraction: 1, mode: "exact", chosen: settings.sample === null ? "auto" : "--sample" }
   };
 }
-async function listCandidate(cand, report, { logger }) {
+async function listCandidate(cand, report, { logger, now }) {
   logger.info(`candidate ${report.candidate.source}: reading headers`);
   const listing = await cand.list();
   report.candidate.revision = listing.revision;
+  const files = identifyFiles({ source: cand, listing, who: `candidate ${report.candidate.source}`, logger, now });
+  files.catch(() => void 0);
   report.candidate.parameters = listing.tensors.reduce((s, t) => s + numel(t.shape), 0);
   logger.info(
     `candidate: ${listing.tensors.length} tensors, ${report.candidate.parameters.toLocaleString("en-US")} parameters${listing.revision ? ` @ ${listing.revision}` : ""}`
   );
-  return listing;
+  return { listing, files };
 }
 async function finish(report, error, opened, settings, deps, t0) {
   const spans = opened[0] instanceof SpanCacheSource ? { ...opened[0].stats } : null;
@@ -6360,6 +7481,8 @@ async function checkReference(run, refResult) {
   const refListing = await ref.list();
   refResult.revision = refListing.revision;
   refResult.license = refListing.license;
+  const refFiles = identifyFiles({ source: ref, listing: refListing, who: `reference ${refSource}`, logger, now: deps.now });
+  refFiles.catch(() => void 0);
   const alignment = alignModels(run.candListing.tensors, refListing.tensors, settings.components);
   refResult.referenceUnmatchedTensors = alignment.referenceUnmatched;
   if (report.candidate.components.length === 0) {
@@ -6371,7 +7494,8 @@ async function checkReference(run, refResult) {
   refResult.sampling = { fraction, mode: fraction < 1 ? "sampled" : "exact", chosen: settings.sample === null ? "auto" : "--sample" };
   if (fraction < 1) logger.info(`reference ${refSource}: sampled mode, reading ~${(100 * fraction).toFixed(1)}% of each large matrix's rows`);
   if (cache) cache.storeRanges = fraction < 1;
-  const onPair = progressCounter(run, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length, 0));
+  await matchExperts(alignment.components, { cand: run.cand, ref, fraction, readAheadSpans: settings.reads.readAheadSpans, onProgress: (m) => logger.progress?.(`${refSource}: ${m}`) });
+  const onPair = progressCounter(run, ref, refSource, alignment.components.reduce((s, c) => s + c.pairs.length + (c.factored?.length ?? 0), 0));
   const plan = readPlan(alignment.components, fraction);
   run.cand.expect?.(plan.candidate, settings.reads.readAheadSpans);
   ref.expect?.(plan.reference, settings.reads.readAheadSpans);
@@ -6389,6 +7513,7 @@ async function checkReference(run, refResult) {
     refMemo.clear();
     await tapped?.forget();
   }
+  refResult.files = await refFiles;
   Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
   if (cache) await saveCache(cache, refResult, deps);
   logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
@@ -6593,7 +7718,7 @@ var ReadAhead = class {
         cur = { file: r.file, begin: r.begin, end: r.end, useful: r.end - r.begin, unserved: 1, state: "idle", bytes: null, got: 0, error: null, waiters: [], ctl: null };
         this.spans.push(cur);
       }
-      const key = keyOf2(r.file, r.begin, r.end);
+      const key = keyOf3(r.file, r.begin, r.end);
       const at = this.index.get(key);
       if (at) at.push(this.spans.length - 1);
       else this.index.set(key, [this.spans.length - 1]);
@@ -6604,7 +7729,7 @@ var ReadAhead = class {
   }
   /** The bytes of a planned range (as they arrive), or null when the range is not (or no longer) planned. */
   take(file, begin, end) {
-    const queue = this.index.get(keyOf2(file, begin, end));
+    const queue = this.index.get(keyOf3(file, begin, end));
     let i;
     while (queue && queue.length > 0) {
       i = queue.shift();
@@ -6729,7 +7854,7 @@ function coalesceRanges(ranges) {
   }
   return { spans, bytes };
 }
-function keyOf2(file, begin, end) {
+function keyOf3(file, begin, end) {
   return `${file}\0${begin}\0${end}`;
 }
 
@@ -6952,7 +8077,7 @@ var listed = (r) => !(r.error !== void 0 && r.references.length === 0);
 function names(parts) {
   return parts.map((p) => p.file).join(", ");
 }
-function agree(parts, what, key, show = (v) => v) {
+function agree2(parts, what, key, show = (v) => v) {
   const groups = /* @__PURE__ */ new Map();
   for (const p of parts) groups.set(key(p.report), [...groups.get(key(p.report)) ?? [], p]);
   if (groups.size > 1) {
@@ -6971,13 +8096,13 @@ function mergeReports(parts, opts = {}) {
   return assemble(parts, plan, ordered, slots, opts.failOn ?? "reused");
 }
 function agreeOnPlan(parts) {
-  agree(parts, "check different candidates", (r) => r.candidate.source, (v) => `candidate ${JSON.stringify(v)}`);
+  agree2(parts, "check different candidates", (r) => r.candidate.source, (v) => `candidate ${JSON.stringify(v)}`);
   const listedParts = parts.filter((p) => listed(p.report));
-  const revision = listedParts.length ? JSON.parse(agree(listedParts, "saw different candidate revisions", (r) => JSON.stringify(r.candidate.revision), (v) => `revision ${v}`)) : null;
-  const fingerprint = agree(parts, "come from different plans", (r) => r.shard.fingerprint, (v) => `plan ${v.slice(0, 12)}`);
-  const count2 = Number(agree(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
-  const version = agree(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
-  const thresholds = agree(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
+  const revision = listedParts.length ? JSON.parse(agree2(listedParts, "saw different candidate revisions", (r) => JSON.stringify(r.candidate.revision), (v) => `revision ${v}`)) : null;
+  const fingerprint = agree2(parts, "come from different plans", (r) => r.shard.fingerprint, (v) => `plan ${v.slice(0, 12)}`);
+  const count2 = Number(agree2(parts, "disagree on the shard count", (r) => String(r.shard.count), (v) => `${v} shards`));
+  const version = agree2(parts, "come from different fromscratch versions", (r) => r.tool.version, (v) => `version ${v}`);
+  const thresholds = agree2(parts, "use different thresholds", (r) => JSON.stringify(r.thresholds));
   return { listedParts, revision, fingerprint, count: count2, version, thresholds };
 }
 function checkShards(parts, count2) {
@@ -7039,7 +8164,9 @@ function assemble(parts, plan, ordered, slots, failOn) {
       source: first.candidate.source,
       revision,
       parameters: first.candidate.parameters,
-      components
+      components,
+      // Every shard listed the same candidate revision (agreed above): its files are any listed shard's.
+      ...first.candidate.files ? { files: first.candidate.files } : {}
     },
     verdict,
     thresholds,
@@ -7984,10 +9111,16 @@ var OPTIONS = {
   references: {
     type: "list",
     modes: ["check", "plan"],
-    required: ["check", "plan"],
-    help: "The reference open models, in the forms --candidate takes.",
+    help: "The reference open models, in the forms --candidate takes. At least one, here or in --references-file, is required for check and plan.",
     cli: { flag: "reference", argument: "SOURCE", note: "Repeat the flag for each (a comma-separated list works too)." },
     action: { input: "references", note: "Newline- or comma-separated. In a matrix: matrix.references." }
+  },
+  referencesFile: {
+    type: "string",
+    modes: ["check", "plan"],
+    help: "A file of references, one per line in the forms --candidate takes; blank lines and # comments allowed. They come after the --reference ones; a reference listed twice is compared once (with a note). Not for a shard's check, which takes its matrix entry's references.",
+    cli: { flag: "references-file", argument: "FILE", note: "A relative FILE is read from the working directory." },
+    action: { input: "references-file", note: "A relative path is read from the workspace." }
   },
   reports: {
     type: "list",
@@ -8243,6 +9376,60 @@ function splitList(s) {
   return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
 }
 
+// src/settings/references-file.ts
+import { readFileSync } from "node:fs";
+import path5 from "node:path";
+function withoutComment(line) {
+  const m = /(^|[ \t])#/.exec(line);
+  return m ? line.slice(0, m.index) : line;
+}
+function parseReferencesText(text, label) {
+  const out = [];
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const source = withoutComment(raw).trim();
+    if (source === "") return;
+    if (/[\s,]/.test(source)) {
+      throw new UsageError(
+        `--references-file ${label}, line ${i + 1}: one reference per line (got ${JSON.stringify(source)}); put each on its own line, and start comments with #`,
+        "usage.bad-value"
+      );
+    }
+    out.push({ source, line: i + 1 });
+  });
+  return out;
+}
+function readReferencesFile(file, opts) {
+  const given2 = file.trim();
+  const abs = path5.resolve(opts.baseDir, given2);
+  const where = abs === given2 ? given2 : `${given2} (${abs})`;
+  let text;
+  try {
+    text = (opts.readText ?? ((p) => readFileSync(p, "utf8")))(abs);
+  } catch (e2) {
+    const code = e2?.code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "permission denied" : e2?.message ?? String(e2);
+    throw new UsageError(`--references-file ${where}: ${why}`, "usage.bad-value");
+  }
+  return parseReferencesText(text, given2);
+}
+function mergeReferences(listed2, fromFile, file) {
+  const seen = /* @__PURE__ */ new Set();
+  const references = [];
+  const notes = [];
+  const add = (source, where) => {
+    if (seen.has(source)) {
+      notes.push(`reference ${source} is listed more than once (again ${where}); it is compared once`);
+      return;
+    }
+    seen.add(source);
+    references.push(source);
+  };
+  for (const s of listed2) add(s, "in --reference");
+  for (const r of fromFile) add(r.source, `in --references-file ${file ?? ""}, line ${r.line}`);
+  return { references, notes };
+}
+
 // src/settings/settings.ts
 var MAX_SHARDS = 256;
 var DEFAULT_CONCURRENCY = 4;
@@ -8382,10 +9569,14 @@ function parseMode(value) {
   if (mode === "check" || mode === "plan" || mode === "merge") return mode;
   throw new UsageError(`input mode must be check, plan or merge (got ${JSON.stringify(mode)})`, "usage.bad-value");
 }
-function parseCheck(raw) {
+function parseCheck(raw, opts) {
   if (!given(raw.candidate)) throw new UsageError("a candidate is required (--candidate)", "usage.missing");
-  const references = (raw.references ?? []).flatMap(splitList);
-  if (references.length === 0) throw new UsageError("at least one reference is required (--reference)", "usage.missing");
+  const file = given(raw.referencesFile) ? raw.referencesFile.trim() : null;
+  const fromFile = file === null ? [] : readReferencesFile(file, { baseDir: opts.referencesFile?.baseDir ?? process.cwd(), readText: opts.referencesFile?.readText });
+  const { references, notes } = mergeReferences((raw.references ?? []).flatMap(splitList), fromFile, file);
+  if (references.length === 0) {
+    throw new UsageError(`at least one reference is required (--reference or --references-file${file === null ? "" : `; ${file} lists none`})`, "usage.missing");
+  }
   const endpoint = parseEndpoint(raw.endpoint);
   const settings = {
     mode: "check",
@@ -8404,6 +9595,7 @@ function parseCheck(raw) {
     networkTimeoutMs: parseNetworkTimeout(raw.networkTimeout),
     thresholds: parseThresholds(raw),
     quiet: raw.quiet ?? false,
+    notes,
     shard: null,
     actionsCache: "auto"
   };
@@ -8431,12 +9623,15 @@ function parseMerge(raw, opts) {
 function parseSettings(raw, opts = {}) {
   const mode = parseMode(raw.mode);
   if (mode === "merge") return parseMerge(raw, opts);
-  const check = parseCheck(raw);
+  if (mode === "check" && given(raw.referencesFile) && given(raw.shard)) {
+    throw new UsageError("--references-file is for a whole check or a plan: a shard's check takes the references of its matrix entry (--reference, in a matrix: matrix.references)", "usage.bad-value");
+  }
+  const check = parseCheck(raw, opts);
   if (mode === "plan") {
-    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet } = check;
+    const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes } = check;
     const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, 0, 1e6), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, 0, 6e4) };
     if (link.mbPerSecond <= 0) throw new UsageError(`--link-mbs must be above 0 (got ${JSON.stringify(raw.linkMbs)})`, "usage.bad-value");
-    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, shards: parseShardCount(raw.shards), link };
+    return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes, shards: parseShardCount(raw.shards), link };
   }
   const shard = parseShardMark({ shard: raw.shard, shards: raw.shards, fingerprint: raw.planFingerprint, positions: raw.planPositions }, check.references);
   return { ...check, shard, actionsCache: parseActionsCacheMode(raw.actionsCache) };
@@ -8521,7 +9716,7 @@ function renderHelp() {
 // src/sources/parse-source.ts
 import { existsSync as existsSync2 } from "node:fs";
 import { homedir } from "node:os";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // node_modules/gearhash-jit/dist/esm/wasm.js
 var INPUT_OFFSET = 4096;
@@ -11475,20 +12670,23 @@ async function fetchModelInfo(api, revision, ctx) {
   const license = typeof lic === "string" && lic ? lic : Array.isArray(lic) && lic.length > 0 && lic.every((l) => typeof l === "string") ? lic.join(", ") : null;
   return { sha: info.sha, license };
 }
-async function fetchFileSizes(api, sha, ctx) {
-  const sizes = /* @__PURE__ */ new Map();
+var SHA256_RE = /^[0-9a-f]{64}$/;
+async function fetchFileList(api, sha, ctx) {
+  const files = /* @__PURE__ */ new Map();
   try {
     for await (const entry of listFiles({ repo: api.repo, revision: sha, recursive: true, hubUrl: api.endpoint, fetch: libFetch(api, ctx) })) {
       if (entry.type !== "file") continue;
       if (typeof entry.path !== "string" || !Number.isSafeInteger(entry.size) || entry.size < 0) {
         throw new FetchError(`${api.repo}@${sha}: the Hub's file listing has a malformed entry`);
       }
-      sizes.set(entry.path, entry.size);
+      const lfs = typeof entry.lfs?.oid === "string" ? entry.lfs.oid.toLowerCase() : null;
+      if (lfs !== null && !SHA256_RE.test(lfs)) throw new FetchError(`${api.repo}@${sha}: the Hub's file listing gives ${entry.path} an LFS oid that is not a sha256`);
+      files.set(entry.path, { size: entry.size, sha256: lfs, gitOid: typeof entry.oid === "string" ? entry.oid : null });
     }
   } catch (e2) {
     throw mapHubThrown(e2, ctx);
   }
-  return sizes;
+  return files;
 }
 function libFetch(api, ctx) {
   const f = async (input, init) => {
@@ -11723,6 +12921,9 @@ function makeHubFetch(opts) {
   return wrapped;
 }
 
+// src/sources/listing.ts
+import { createHash as createHash3 } from "node:crypto";
+
 // src/safetensors/json-keys.ts
 function findDuplicateKey(text) {
   const stack = [];
@@ -11797,8 +12998,8 @@ function describedEnd(entries2) {
   let max = 0;
   for (const [name2, raw] of Object.entries(entries2)) {
     if (name2 === "__metadata__" || typeof raw !== "object" || raw === null) continue;
-    const offsets = raw.data_offsets;
-    if (Array.isArray(offsets) && offsets.length === 2 && Number.isSafeInteger(offsets[1])) max = Math.max(max, offsets[1]);
+    const offsets2 = raw.data_offsets;
+    if (Array.isArray(offsets2) && offsets2.length === 2 && Number.isSafeInteger(offsets2[1])) max = Math.max(max, offsets2[1]);
   }
   return max;
 }
@@ -11850,17 +13051,17 @@ function entryOf2(at, name2, raw) {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
     throw new FormatError(file, "entry is not an object with dtype, shape and data_offsets", name2, "format.invalid-header");
   }
-  const { dtype, shape, data_offsets: offsets } = raw;
+  const { dtype, shape, data_offsets: offsets2 } = raw;
   if (typeof dtype !== "string") throw new FormatError(file, "dtype missing or not a string", name2, "format.invalid-header");
   const bits = Object.hasOwn(DTYPE_BITS, dtype) ? DTYPE_BITS[dtype] : void 0;
   if (bits === void 0) throw new FormatError(file, `unknown dtype ${JSON.stringify(dtype)}`, name2, "format.unknown-dtype");
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new FormatError(file, "shape must be an array of non-negative integers", name2, "format.invalid-header");
   }
-  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+  if (!Array.isArray(offsets2) || offsets2.length !== 2 || !offsets2.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new FormatError(file, "data_offsets must be [begin, end] with non-negative integers", name2, "format.invalid-offsets");
   }
-  const [begin, end] = offsets;
+  const [begin, end] = offsets2;
   if (begin > end) throw new FormatError(file, `data_offsets [${begin}, ${end}] end before they begin`, name2, "format.invalid-offsets");
   if (end > bufferSize) {
     const expected = dataStart + describedEnd(at.parsed);
@@ -11970,6 +13171,13 @@ var HEADER_CONCURRENCY = 8;
 function isPickle(name2) {
   return PICKLE_EXTENSIONS.some((e2) => name2.endsWith(e2));
 }
+function identify(folder, file, size, whole) {
+  const listed2 = folder.listedIds?.(file);
+  const sha2562 = whole ? createHash3("sha256").update(whole).digest("hex") : listed2?.sha256 ?? null;
+  const id = { path: file, size, sha256: sha2562, sha256From: whole ? "computed" : sha2562 ? "hub" : null };
+  if (listed2?.gitOid) id.gitOid = listed2.gitOid;
+  return id;
+}
 async function listFolder(folder) {
   if (await folder.has(INDEX_FILE)) return listSharded(folder);
   if (await folder.has(SINGLE_FILE)) return listFile(folder, SINGLE_FILE);
@@ -11979,8 +13187,9 @@ async function listFile(folder, file) {
   if (isPickle(file)) {
     throw new FormatError(folder.fileLabel(file), "is a pickle checkpoint; fromscratch only reads safetensors (pickles are never unpickled)", void 0, "format.no-weights");
   }
-  const r = await readHeader(folder, file, await folder.size(file, null));
-  return { tensors: r.tensors, files: [file], headerBytes: r.bytes };
+  const size = await folder.size(file, null);
+  const r = await readHeader(folder, file, size);
+  return { tensors: r.tensors, files: [file], headerBytes: r.bytes, fileIds: [identify(folder, file, size, null)] };
 }
 async function listSharded(folder) {
   const indexLabel = folder.fileLabel(INDEX_FILE);
@@ -12002,7 +13211,8 @@ async function listSharded(folder) {
     perShard.set(shard, results[i].tensors);
     headerBytes += results[i].bytes;
   });
-  return { tensors: reconcileShards(indexLabel, index, perShard), files: index.shards, headerBytes };
+  const fileIds = [identify(folder, INDEX_FILE, size, bytes), ...index.shards.map((shard, i) => identify(folder, shard, sizes[i], null))];
+  return { tensors: reconcileShards(indexLabel, index, perShard), files: index.shards, headerBytes, fileIds };
 }
 async function readHeader(folder, file, size) {
   const label = folder.fileLabel(file);
@@ -12108,8 +13318,8 @@ var RangedGet = class {
   resolveUrl(file) {
     const sha = this.o.sha();
     if (sha === null) throw new Error("internal: HubSource used before list() pinned a revision");
-    const path8 = file.split("/").map(encodeURIComponent).join("/");
-    return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path8}`;
+    const path9 = file.split("/").map(encodeURIComponent).join("/");
+    return `${this.o.endpoint}/${this.o.repo}/resolve/${sha}/${path9}`;
   }
   /** GET through the cached signed CDN URL while fresh, else (or when the CDN refuses it) the resolve URL. */
   async get(file, info, init) {
@@ -12331,6 +13541,8 @@ var HubSource = class {
   sha = null;
   license = null;
   files = /* @__PURE__ */ new Map();
+  /** What the Hub's tree listed for each file besides its size: the LFS sha256 and the git blob id. */
+  listedIds = /* @__PURE__ */ new Map();
   readAhead = null;
   constructor(opts) {
     if (!isValidRepoId(opts.repo)) {
@@ -12443,7 +13655,11 @@ var HubSource = class {
     try {
       if (this.sha === null) await this.pin();
       this.files.clear();
-      for (const [file, size] of await fetchFileSizes(this.api, this.sha, this.ctx())) this.files.set(file, { size, etags: /* @__PURE__ */ new Map() });
+      this.listedIds.clear();
+      for (const [file, entry] of await fetchFileList(this.api, this.sha, this.ctx())) {
+        this.files.set(file, { size: entry.size, etags: /* @__PURE__ */ new Map() });
+        this.listedIds.set(file, { ...entry.sha256 ? { sha256: entry.sha256 } : {}, ...entry.gitOid ? { gitOid: entry.gitOid } : {} });
+      }
       const listed2 = await listFolder(this.folder());
       return { source: this.source, revision: this.sha, license: this.license, ...listed2 };
     } catch (e2) {
@@ -12464,7 +13680,8 @@ var HubSource = class {
         throw new FormatError(listedBy ?? this.label(file), listedBy ? `the index lists shard ${JSON.stringify(file)}, which is not in the repo` : "not in the repo");
       },
       read: (file, begin, end) => this.ranged.fetch(file, info(file), { begin, end }),
-      readWhole: (file) => this.ranged.fetch(file, info(file), null)
+      readWhole: (file) => this.ranged.fetch(file, info(file), null),
+      listedIds: (file) => this.listedIds.get(file)
     };
   }
   /**
@@ -12513,7 +13730,57 @@ var HubSource = class {
 
 // src/sources/local.ts
 import { open as open2, readdir as readdir2, realpath, stat as stat3 } from "node:fs/promises";
-import path5 from "node:path";
+import path6 from "node:path";
+
+// src/sources/hash-worker.ts
+import { Worker as Worker2 } from "node:worker_threads";
+var WORKER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { createHash } = require("node:crypto");
+const { openSync, readSync, closeSync } = require("node:fs");
+const fd = openSync(workerData.path, "r");
+const hash = createHash("sha256");
+const buf = Buffer.allocUnsafe(workerData.chunk);
+let size = 0;
+let told = 0;
+try {
+  for (;;) {
+    const n = readSync(fd, buf, 0, buf.length, size);
+    if (n === 0) break;
+    hash.update(buf.subarray(0, n));
+    size += n;
+    if (size - told >= workerData.every) {
+      told = size;
+      parentPort.postMessage({ progress: size });
+    }
+  }
+} finally {
+  closeSync(fd);
+}
+parentPort.postMessage({ sha256: hash.digest("hex"), size });
+`;
+function hashFileInWorker(file, chunk, onProgress) {
+  return new Promise((resolve2, reject) => {
+    const worker = new Worker2(WORKER, { eval: true, workerData: { path: file, chunk, every: 64 * 2 ** 20 } });
+    let done = false;
+    worker.on("message", (m) => {
+      if (m.sha256 !== void 0 && m.size !== void 0) {
+        done = true;
+        resolve2({ sha256: m.sha256, size: m.size });
+      } else if (m.progress !== void 0) onProgress?.(m.progress);
+    });
+    worker.on("error", (e2) => {
+      done = true;
+      reject(e2);
+    });
+    worker.on("exit", (code) => {
+      if (!done) reject(new Error(`the hashing worker stopped (exit code ${code})`));
+    });
+  });
+}
+
+// src/sources/local.ts
+var HASH_CHUNK_BYTES = 4 * 2 ** 20;
 var LocalSource = class {
   source;
   /** The model directory as given (for messages). */
@@ -12529,15 +13796,15 @@ var LocalSource = class {
   }
   /** Resolve a shard name to a path, refusing anything (symlinks included) that leaves the model directory. */
   async resolveFile(file) {
-    const p = path5.join(this.root, file);
+    const p = path6.join(this.root, file);
     let real;
     try {
-      real = await realpath(path5.join(this.absRoot, file));
+      real = await realpath(path6.join(this.absRoot, file));
     } catch {
       throw new FormatError(p, "file not found");
     }
     const rootReal = await realpath(this.absRoot);
-    if (real !== rootReal && !real.startsWith(rootReal + path5.sep)) {
+    if (real !== rootReal && !real.startsWith(rootReal + path6.sep)) {
       throw new FormatError(p, "resolves outside the model directory (symlink?); refusing to read it");
     }
     return real;
@@ -12551,21 +13818,21 @@ var LocalSource = class {
       throw new UsageError(`no such file or directory: ${given2}`);
     }
     const isFile = st.isFile();
-    this.root = isFile ? path5.dirname(given2) : given2;
-    this.absRoot = path5.resolve(this.root);
-    const listed2 = isFile ? await listFile(this.folder(), path5.basename(given2)) : await listFolder(this.folder());
+    this.root = isFile ? path6.dirname(given2) : given2;
+    this.absRoot = path6.resolve(this.root);
+    const listed2 = isFile ? await listFile(this.folder(), path6.basename(given2)) : await listFolder(this.folder());
     this.bytes += listed2.headerBytes;
     return { source: this.source, revision: null, license: null, ...listed2 };
   }
   /** The directory as the shared listing sees it. */
   folder() {
-    const exists2 = (file) => stat3(path5.join(this.absRoot, file)).then(
+    const exists2 = (file) => stat3(path6.join(this.absRoot, file)).then(
       () => true,
       () => false
     );
     return {
       label: this.root,
-      fileLabel: (file) => path5.join(this.root, file),
+      fileLabel: (file) => path6.join(this.root, file),
       has: exists2,
       names: async () => (await readdir2(this.absRoot).catch(() => [])).sort(),
       size: async (file) => (await stat3(await this.resolveFile(file))).size,
@@ -12575,7 +13842,7 @@ var LocalSource = class {
   }
   /** Bytes of a file opened for this read only (headers and the index, while listing). */
   async readOnce(file, begin, end) {
-    const label = path5.join(this.root, file);
+    const label = path6.join(this.root, file);
     const fh = await open2(await this.resolveFile(file), "r");
     try {
       return await readExactly(fh, label, begin, end);
@@ -12601,6 +13868,20 @@ var LocalSource = class {
     const buf = await readExactly(fh, p, begin, end);
     this.bytes += buf.length;
     return buf;
+  }
+  /**
+   * The sha256 of a whole file of the model, read once in HASH_CHUNK_BYTES pieces into one reused
+   * buffer in a worker thread (memory stays at that; the comparison goes on meanwhile), and its size. A read that fails
+   * is a FormatError naming the file. Not counted in bytesRead (the comparison's reads).
+   */
+  async hashFile(file, onProgress) {
+    const label = path6.join(this.root, file);
+    const resolved = await this.resolveFile(file);
+    try {
+      return await hashFileInWorker(resolved, HASH_CHUNK_BYTES, onProgress);
+    } catch (e2) {
+      throw new FormatError(label, `could not be read to compute its sha256: ${e2?.message ?? String(e2)}`);
+    }
   }
   /** Close the open shard handles (the engine calls it when a source is done). */
   async close() {
@@ -12638,7 +13919,7 @@ function parseHubId(s, given2) {
 }
 function expandHome(p) {
   if (p === "~") return homedir();
-  if (p.startsWith("~/")) return path6.join(homedir(), p.slice(2));
+  if (p.startsWith("~/")) return path7.join(homedir(), p.slice(2));
   return p;
 }
 function parseSource(s) {
@@ -12676,12 +13957,12 @@ function createSource(s, opts) {
 // src/common/output-file.ts
 import { constants } from "node:fs";
 import { access, mkdir as mkdir3, writeFile as writeFile3 } from "node:fs/promises";
-import path7 from "node:path";
+import path8 from "node:path";
 async function checkOutputPath(file, what) {
-  const abs = path7.resolve(file);
+  const abs = path8.resolve(file);
   const st = await statOrNull(abs);
-  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path7.join(file, "report.json")})`, "usage.unwritable-output");
-  let dir = path7.dirname(abs);
+  if (st?.isDirectory()) throw new UsageError(`${what} ${file}: is a folder; give a file name (e.g. ${path8.join(file, "report.json")})`, "usage.unwritable-output");
+  let dir = path8.dirname(abs);
   for (; ; ) {
     const d = await statOrNull(dir);
     if (d) {
@@ -12693,14 +13974,14 @@ async function checkOutputPath(file, what) {
       }
       return;
     }
-    const up = path7.dirname(dir);
+    const up = path8.dirname(dir);
     if (up === dir) return;
     dir = up;
   }
 }
 async function writeOutput(file, content) {
   try {
-    await mkdir3(path7.dirname(path7.resolve(file)), { recursive: true });
+    await mkdir3(path8.dirname(path8.resolve(file)), { recursive: true });
     await writeFile3(file, content);
     return null;
   } catch (e2) {
@@ -12747,6 +14028,7 @@ function parseCommandArgs(mode, args, io) {
 async function runPlanCommand(args, io) {
   const settings = parseSettings(parseCommandArgs("plan", args, io));
   const logger = cliLogger(io, settings.quiet);
+  for (const n2 of settings.notes) logger.info(`note: ${n2}`);
   const plan = await makePlan(settings, settings.shards, {
     openSource: (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings }),
     logger
@@ -12861,6 +14143,7 @@ async function main(argv, io) {
     if (settings.reportPath) await checkOutputPath(settings.reportPath, "--report");
     if (settings.htmlPath) await checkOutputPath(settings.htmlPath, "--html");
     const logger = cliLogger(io, settings.quiet);
+    for (const n2 of settings.notes) logger.info(`note: ${n2}`);
     const openSource = (s) => createSource(s, { endpoint: settings.endpoint, token: settings.token, fetch: io.fetch, logger, networkTimeoutMs: settings.networkTimeoutMs, hubTimings: io.hubTimings });
     const { report, error } = await runCheck(settings, {
       openSource,

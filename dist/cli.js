@@ -38,7 +38,7 @@ async function runCheckProcess(check, opts) {
 
 // src/cli-weight.ts
 import { readdir, stat } from "node:fs/promises";
-import path from "node:path";
+import path2 from "node:path";
 
 // src/settings/read-options.ts
 import { parseArgs } from "node:util";
@@ -84,10 +84,16 @@ var OPTIONS = {
   references: {
     type: "list",
     modes: ["check", "plan"],
-    required: ["check", "plan"],
-    help: "The reference open models, in the forms --candidate takes.",
+    help: "The reference open models, in the forms --candidate takes. At least one, here or in --references-file, is required for check and plan.",
     cli: { flag: "reference", argument: "SOURCE", note: "Repeat the flag for each (a comma-separated list works too)." },
     action: { input: "references", note: "Newline- or comma-separated. In a matrix: matrix.references." }
+  },
+  referencesFile: {
+    type: "string",
+    modes: ["check", "plan"],
+    help: "A file of references, one per line in the forms --candidate takes; blank lines and # comments allowed. They come after the --reference ones; a reference listed twice is compared once (with a note). Not for a shard's check, which takes its matrix entry's references.",
+    cli: { flag: "references-file", argument: "FILE", note: "A relative FILE is read from the working directory." },
+    action: { input: "references-file", note: "A relative path is read from the workspace." }
   },
   reports: {
     type: "list",
@@ -328,6 +334,44 @@ function splitList(s) {
   return s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean);
 }
 
+// src/settings/references-file.ts
+import { readFileSync } from "node:fs";
+import path from "node:path";
+function withoutComment(line) {
+  const m = /(^|[ \t])#/.exec(line);
+  return m ? line.slice(0, m.index) : line;
+}
+function parseReferencesText(text, label) {
+  const out = [];
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const source = withoutComment(raw).trim();
+    if (source === "") return;
+    if (/[\s,]/.test(source)) {
+      throw new UsageError(
+        `--references-file ${label}, line ${i + 1}: one reference per line (got ${JSON.stringify(source)}); put each on its own line, and start comments with #`,
+        "usage.bad-value"
+      );
+    }
+    out.push({ source, line: i + 1 });
+  });
+  return out;
+}
+function readReferencesFile(file, opts) {
+  const given = file.trim();
+  const abs = path.resolve(opts.baseDir, given);
+  const where = abs === given ? given : `${given} (${abs})`;
+  let text;
+  try {
+    text = (opts.readText ?? ((p) => readFileSync(p, "utf8")))(abs);
+  } catch (e) {
+    const code = e?.code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "permission denied" : e?.message ?? String(e);
+    throw new UsageError(`--references-file ${where}: ${why}`, "usage.bad-value");
+  }
+  return parseReferencesText(text, given);
+}
+
 // src/cli-weight.ts
 var IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
 var FIXED_MMAP_MIN_BYTES = 4 * 2 ** 30;
@@ -339,15 +383,23 @@ async function weighCommand(argv) {
   } catch {
     return { check: true, localBytes: 0 };
   }
-  const sources = [raw.candidate, ...(raw.references ?? []).flatMap(splitList)].filter((s) => typeof s === "string" && s !== "");
+  const sources = [raw.candidate, ...(raw.references ?? []).flatMap(splitList), ...listedIn(raw.referencesFile)].filter((s) => typeof s === "string" && s !== "");
   let total = 0;
   for (const s of sources) {
-    const bytes = await bytesUnder(s.startsWith("~/") ? path.join(process.env.HOME ?? "~", s.slice(2)) : s, FIXED_MMAP_MIN_BYTES - total);
+    const bytes = await bytesUnder(s.startsWith("~/") ? path2.join(process.env.HOME ?? "~", s.slice(2)) : s, FIXED_MMAP_MIN_BYTES - total);
     if (bytes === null) return { check: true, localBytes: null };
     total += bytes;
     if (total > FIXED_MMAP_MIN_BYTES) break;
   }
   return { check: true, localBytes: total };
+}
+function listedIn(file) {
+  if (!file) return [];
+  try {
+    return readReferencesFile(file, { baseDir: process.cwd() }).map((r) => r.source);
+  } catch {
+    return [];
+  }
 }
 async function bytesUnder(p, limit) {
   const s = await stat(p).catch(() => null);
@@ -357,7 +409,7 @@ async function bytesUnder(p, limit) {
   const entries = await readdir(p, { withFileTypes: true }).catch(() => []);
   for (const e of entries) {
     if (total > limit) break;
-    const sub = await bytesUnder(path.join(p, e.name), limit - total);
+    const sub = await bytesUnder(path2.join(p, e.name), limit - total);
     total += sub ?? 0;
   }
   return total;
