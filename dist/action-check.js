@@ -2333,19 +2333,9 @@ function addPortAlternatives(components, candidate) {
   for (const comp of components) comp.pairs = comp.pairs.map((p) => withPortLooks(p, ctx));
 }
 
-// src/align/align.ts
+// src/align/pair-layouts.ts
 var MIN_INFORMATIVE_ELEMENTS = 64;
 var MIN_INFORMATIVE_SIDE = 8;
-var FUSED = [
-  { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
-  { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" }
-];
-function keyOf2(kind, layer, role) {
-  return `${kind}|${layer ?? "-"}|${role}`;
-}
-function isCounter(e2) {
-  return numel(e2.shape) <= 1 && /^(I|U)\d+$|^BOOL$/.test(e2.dtype);
-}
 function isInformative(v) {
   return v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2 && Math.max(v.rows, v.cols) >= MIN_INFORMATIVE_SIDE && viewElements(v) >= MIN_INFORMATIVE_ELEMENTS;
 }
@@ -2411,215 +2401,9 @@ function splitFused(fused, parts) {
   }
   return null;
 }
-function alignModels(candidate, reference, spec) {
-  const cInfo = assignComponents(
-    candidate.map((t) => t.name),
-    spec
-  );
-  const rInfo = assignComponents(reference.map((t) => t.name));
-  const families = { candidate: modelLayoutFamily(candidate), reference: modelLayoutFamily(reference) };
-  const refByKey = /* @__PURE__ */ new Map();
-  for (const entry of reference) {
-    const info2 = rInfo.get(entry.name);
-    if (!info2) continue;
-    refByKey.set(keyOf2(componentKind(info2.component), info2.layer, info2.role), { entry, info: info2 });
-  }
-  const singleComponent = new Set([...cInfo.values()].flatMap((i) => i ? [i.component] : [])).size === 1;
-  const lookupAll = (info2, role) => {
-    const kind = componentKind(info2.component);
-    const kinds = STANDARD.has(kind) && !singleComponent ? [kind] : [kind, ...[...STANDARD].filter((k) => k !== kind)];
-    return kinds.map((k) => refByKey.get(keyOf2(k, info2.layer, role))).filter((x) => x !== void 0);
-  };
-  const lookup = (info2, role) => lookupAll(info2, role)[0];
-  const RANK = (t) => t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2;
-  const bestWhole = (entry, info2) => lookupAll(info2, info2.role).map((r) => pairLayouts(entry, r.entry, families)).filter((x) => x !== null).sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
-  const roleIn = (infos) => (e2) => infos.get(e2.name)?.role ?? null;
-  const cHidden = hiddenWidths(candidate, roleIn(cInfo));
-  const { routed: refExperts, shared: refShared } = expertIndex(reference, rInfo, hiddenWidths(reference, roleIn(rInfo)));
-  const moeLayers = (infos) => new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
-  const candMoe = moeLayers(cInfo);
-  const refMoe = moeLayers(rInfo);
-  const isRouter = (info2, moe) => info2.role === "mlp.gate.weight" && moe.has(`${componentKind(info2.component)}|${info2.layer}`);
-  let nextExpertGroup = EXPERT_GROUPS;
-  const expertGroups = /* @__PURE__ */ new Map();
-  const denseOf = (info2, base2) => lookupAll({ ...info2, role: base2 }, base2).find((r) => !isRouter(r.info, refMoe));
-  const usedRef = /* @__PURE__ */ new Set();
-  const comps = /* @__PURE__ */ new Map();
-  const excluded = [];
-  for (const entry of candidate) {
-    const info2 = cInfo.get(entry.name);
-    if (!info2) {
-      excluded.push(entry.name);
-      continue;
-    }
-    let comp = comps.get(info2.component);
-    if (!comp) {
-      comp = { name: info2.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0, unmatchedEntries: [] };
-      comps.set(info2.component, comp);
-    }
-    comp.candidateParameters += numel(entry.shape);
-    comp.candidateTensors++;
-    if (isCounter(entry)) continue;
-    const add = (cv, rv, role, transform, alternatives) => {
-      comp.pairs.push({ component: info2.component, layer: info2.layer, role, candidate: cv, reference: rv, transform, informative: isInformative(cv), ...alternatives ? { alternatives } : {} });
-      usedRef.add(rv.entry.name);
-    };
-    const pairOne = (c, r, relation, ambiguity) => {
-      const fits = fittingViews(c, r);
-      if (fits.length === 0) return false;
-      const transform = (f) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
-      const [first, ...rest] = fits;
-      comp.pairs.push({
-        component: info2.component,
-        layer: info2.layer,
-        role: r.role,
-        candidate: first.candidate.view,
-        reference: first.reference.view,
-        transform: transform(first),
-        informative: isInformative(first.candidate.view),
-        ...ambiguity !== void 0 ? { ambiguity } : {},
-        ...rest.length ? { alternatives: rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) })) } : {}
-      });
-      usedRef.add(r.entry.name);
-      return true;
-    };
-    const kind = componentKind(info2.component);
-    const pairWithExperts = (part, relation) => {
-      const refs = (refExperts.get(keyOf2(kind, info2.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
-      if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
-      const id = refs.length > 1 ? nextExpertGroup++ : void 0;
-      for (const r of refs) pairOne(part, r, relation, id);
-      return true;
-    };
-    const matchRouted = (parts) => {
-      let any = false;
-      for (const part of parts) {
-        const k = keyOf2(kind, info2.layer, part.base);
-        const refs = (refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
-        if (refs.length > MAX_EXPERT_OPTIONS) {
-          const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length];
-          if (pairOne(part, same, "", void 0)) {
-            const pair = comp.pairs[comp.pairs.length - 1];
-            pair.expertSlot = { group: keyOf2(kind, info2.layer, "experts"), part, refs: refExperts.get(k), relation: "expert-matched", informative: pair.informative };
-            any = true;
-          }
-          continue;
-        }
-        if (refs.length > 0) {
-          let id;
-          if (refs.length > 1) {
-            id = expertGroups.get(k);
-            if (id === void 0) expertGroups.set(k, id = nextExpertGroup++);
-          }
-          for (const r of refs) pairOne(part, r, "expert-matched", id);
-          any = true;
-          continue;
-        }
-        const dense = denseOf(info2, part.base);
-        if (dense && pairOne(part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense", void 0)) any = true;
-      }
-      return any;
-    };
-    const ex = expertRole(info2.role);
-    const routed = ex ? ex.expert >= 0 ? [perExpertPart(entry, ex.base, ex.expert, info2.role)] : null : fusedExpertParts(entry, info2.role, cHidden);
-    if (routed && matchRouted(routed)) continue;
-    if (ex && ex.expert < 0) {
-      const shared3 = refShared.get(keyOf2(kind, info2.layer, ex.base));
-      const part = perExpertPart(entry, ex.base, -1, info2.role);
-      if (shared3 && pairOne(part, perExpertPart(shared3.entry, ex.base, -1, shared3.info.role), shared3.info.role === info2.role ? "" : "shared-expert", void 0)) continue;
-      const dense = denseOf(info2, ex.base);
-      if (dense && pairOne(part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense", void 0)) continue;
-      if (pairWithExperts(part, "shared-expert-of-expert")) continue;
-    }
-    const whole = isRouter(info2, candMoe) !== isRouter(info2, refMoe) ? null : bestWhole(entry, info2);
-    if (whole) {
-      add(whole.cv, whole.rv, info2.role, whole.transform, whole.alternatives);
-      continue;
-    }
-    let done = false;
-    for (const f of FUSED) {
-      if (f.fused.test(info2.role)) {
-        const partRoles = f.parts.map((p) => info2.role.replace(f.fused, (m, a, b) => `${a}${p}${b}`));
-        const parts = partRoles.map((r) => lookup(info2, r));
-        if (parts.every((p) => p)) {
-          const s = splitFused(entry, parts.map((p) => p.entry));
-          if (s) {
-            s.fusedViews.forEach((fv, i) => add(fv, s.partViews[i], partRoles[i], s.transposed ? `transpose+${f.transform}` : f.transform));
-            done = true;
-          }
-        }
-      } else {
-        const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info2.role));
-        if (m < 0) continue;
-        const fusedRole = info2.role.replace(new RegExp(`(^|\\.)${f.parts[m]}(\\.|$)`), (_x, a, b) => `${a}${f.parts.join("_").replace("q_k_v", "qkv")}${b}`);
-        const fused = lookup(info2, fusedRole);
-        if (!fused) continue;
-        const partRoles = f.parts.map((p) => fusedRole.replace(f.fused, (_x, a, b) => `${a}${p}${b}`));
-        const siblings = partRoles.map((r) => candidate.find((t) => {
-          const i2 = cInfo.get(t.name);
-          return i2 && i2.component === info2.component && i2.layer === info2.layer && i2.role === r;
-        }));
-        if (siblings.some((s2) => !s2)) continue;
-        const s = splitFused(fused.entry, siblings.map((x) => x));
-        if (s) {
-          add(s.partViews[m], s.fusedViews[m], info2.role, s.transposed ? `transpose+${f.transform}` : f.transform);
-          done = true;
-        }
-      }
-      if (done) break;
-    }
-    if (!done && !ex && DENSE_MLP.test(info2.role) && !isRouter(info2, candMoe)) {
-      const part = perExpertPart(entry, info2.role, -1, info2.role);
-      const shared3 = refShared.get(keyOf2(kind, info2.layer, info2.role));
-      done = shared3 !== void 0 && pairOne(part, perExpertPart(shared3.entry, info2.role, -1, shared3.info.role), "dense-of-shared-expert", void 0) || pairWithExperts(part, "dense-of-expert");
-    }
-    if (!done) {
-      comp.unmatched.push(entry.name);
-      comp.unmatchedParameters += numel(entry.shape);
-      comp.unmatchedEntries.push({ entry, kind: componentKind(info2.component), layer: info2.layer, role: info2.role });
-    }
-  }
-  const factorContext = { reference, rInfo, usedRef, anyKind: singleComponent };
-  pairNamedFactors(comps.values(), factorContext);
-  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
-  pairShapeChains(comps.values(), factorContext);
-  pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
-  addPortAlternatives(comps.values(), candidate);
-  return {
-    components: [...comps.values()],
-    excludedTensors: excluded,
-    referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length,
-    referenceTensors: reference.flatMap((entry) => {
-      const info2 = rInfo.get(entry.name);
-      return info2 ? [{ entry, kind: componentKind(info2.component), layer: info2.layer, role: info2.role }] : [];
-    })
-  };
-}
+
+// src/align/structural.ts
 var STANDARD = /* @__PURE__ */ new Set(["language", "vision", "audio", "projector"]);
-var EXPERT_GROUPS = 1e6;
-var MAX_EXPERT_OPTIONS = 4;
-var MAX_DENSE_OF_EXPERT_OPTIONS = 16;
-var DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;
-function expertIndex(reference, rInfo, hidden) {
-  const routed = /* @__PURE__ */ new Map();
-  const shared3 = /* @__PURE__ */ new Map();
-  for (const entry of reference) {
-    const info2 = rInfo.get(entry.name);
-    if (!info2) continue;
-    const kind = componentKind(info2.component);
-    const ex = expertRole(info2.role);
-    if (ex && ex.expert < 0) {
-      shared3.set(keyOf2(kind, info2.layer, ex.base), { entry, info: info2 });
-      continue;
-    }
-    const parts = ex ? [perExpertPart(entry, ex.base, ex.expert, info2.role)] : fusedExpertParts(entry, info2.role, hidden) ?? [];
-    for (const p of parts) {
-      const k = keyOf2(kind, info2.layer, p.base);
-      routed.set(k, [...routed.get(k) ?? [], p]);
-    }
-  }
-  return { routed, shared: shared3 };
-}
 var MAX_WIDE_OPTIONS = 256;
 var ROLE_ORDER = ["q", "k", "v", "qkv", "o", "gate", "up", "gate_up", "down"];
 function roleRank(role) {
@@ -2693,48 +2477,297 @@ function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind)
       } else still.push(u);
     }
     pairWideInOrder(widened, options, layerOfRef, rInfo, still);
-    const seen = /* @__PURE__ */ new Set();
-    for (const u of options.keys()) {
-      if (seen.has(u)) continue;
-      const group = [];
-      const refs = /* @__PURE__ */ new Set();
-      const queue = [u];
-      seen.add(u);
-      while (queue.length) {
-        const x = queue.pop();
-        group.push(x);
-        for (const o of options.get(x)) refs.add(o.ref.name);
-        for (const y of options.keys()) {
-          if (!seen.has(y) && options.get(y).some((o) => refs.has(o.ref.name))) {
-            seen.add(y);
-            queue.push(y);
-          }
-        }
-      }
-      const ambiguous = group.length > 1 || options.get(u).length > 1;
-      const id = ambiguous ? nextId++ : void 0;
-      for (const c of group) {
-        for (const o of options.get(c)) {
-          const info2 = rInfo.get(o.ref.name);
-          comp.pairs.push({
-            component: comp.name,
-            layer: c.layer ?? genericLayer(c.entry.name),
-            role: info2.role,
-            candidate: o.whole.cv,
-            reference: o.whole.rv,
-            transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
-            informative: isInformative(o.whole.cv),
-            ambiguity: id,
-            ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}
-          });
-          usedRef.add(o.ref.name);
-        }
-      }
-    }
+    nextId = pairGroups(comp, options, { rInfo, usedRef, nextId });
     comp.unmatchedEntries = still;
     comp.unmatched = still.map((x) => x.entry.name);
     comp.unmatchedParameters = still.reduce((sum, x) => sum + numel(x.entry.shape), 0);
   }
+}
+function pairGroups(comp, options, g) {
+  const { rInfo, usedRef } = g;
+  let nextId = g.nextId;
+  const seen = /* @__PURE__ */ new Set();
+  for (const u of options.keys()) {
+    if (seen.has(u)) continue;
+    const group = [];
+    const refs = /* @__PURE__ */ new Set();
+    const queue = [u];
+    seen.add(u);
+    while (queue.length) {
+      const x = queue.pop();
+      group.push(x);
+      for (const o of options.get(x)) refs.add(o.ref.name);
+      for (const y of options.keys()) {
+        if (!seen.has(y) && options.get(y).some((o) => refs.has(o.ref.name))) {
+          seen.add(y);
+          queue.push(y);
+        }
+      }
+    }
+    const ambiguous = group.length > 1 || options.get(u).length > 1;
+    const id = ambiguous ? nextId++ : void 0;
+    for (const c of group) {
+      for (const o of options.get(c)) {
+        const info2 = rInfo.get(o.ref.name);
+        comp.pairs.push({
+          component: comp.name,
+          layer: c.layer ?? genericLayer(c.entry.name),
+          role: info2.role,
+          candidate: o.whole.cv,
+          reference: o.whole.rv,
+          transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
+          informative: isInformative(o.whole.cv),
+          ambiguity: id,
+          ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}
+        });
+        usedRef.add(o.ref.name);
+      }
+    }
+  }
+  return nextId;
+}
+
+// src/align/align.ts
+var FUSED = [
+  { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
+  { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" }
+];
+function keyOf2(kind, layer, role) {
+  return `${kind}|${layer ?? "-"}|${role}`;
+}
+function isCounter(e2) {
+  return numel(e2.shape) <= 1 && /^(I|U)\d+$|^BOOL$/.test(e2.dtype);
+}
+function alignModels(candidate, reference, spec) {
+  const ctx = alignContext(candidate, reference, spec);
+  const comps = /* @__PURE__ */ new Map();
+  const excluded = [];
+  for (const entry of candidate) {
+    const info2 = ctx.cInfo.get(entry.name);
+    if (!info2) {
+      excluded.push(entry.name);
+      continue;
+    }
+    let comp = comps.get(info2.component);
+    if (!comp) {
+      comp = { name: info2.component, candidateParameters: 0, candidateTensors: 0, pairs: [], unmatched: [], unmatchedParameters: 0, unmatchedEntries: [] };
+      comps.set(info2.component, comp);
+    }
+    comp.candidateParameters += numel(entry.shape);
+    comp.candidateTensors++;
+    if (isCounter(entry)) continue;
+    const t = { entry, info: info2, comp, kind: componentKind(info2.component), ex: expertRole(info2.role) };
+    if (MATCHERS.some((match) => match(ctx, t))) continue;
+    comp.unmatched.push(entry.name);
+    comp.unmatchedParameters += numel(entry.shape);
+    comp.unmatchedEntries.push({ entry, kind: t.kind, layer: info2.layer, role: info2.role });
+  }
+  const { rInfo, usedRef, families, singleComponent } = ctx;
+  const factorContext = { reference, rInfo, usedRef, anyKind: singleComponent };
+  pairNamedFactors(comps.values(), factorContext);
+  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  pairShapeChains(comps.values(), factorContext);
+  pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
+  addPortAlternatives(comps.values(), candidate);
+  return {
+    components: [...comps.values()],
+    excludedTensors: excluded,
+    referenceUnmatched: reference.filter((t) => !usedRef.has(t.name)).length,
+    referenceTensors: reference.flatMap((entry) => {
+      const info2 = rInfo.get(entry.name);
+      return info2 ? [{ entry, kind: componentKind(info2.component), layer: info2.layer, role: info2.role }] : [];
+    })
+  };
+}
+var MATCHERS = [matchRoutedExperts, matchSharedExpert, matchWhole, matchFused, matchDenseToExperts];
+function alignContext(candidate, reference, spec) {
+  const cInfo = assignComponents(
+    candidate.map((t) => t.name),
+    spec
+  );
+  const rInfo = assignComponents(reference.map((t) => t.name));
+  const refByKey = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info2 = rInfo.get(entry.name);
+    if (!info2) continue;
+    refByKey.set(keyOf2(componentKind(info2.component), info2.layer, info2.role), { entry, info: info2 });
+  }
+  const roleIn = (infos) => (e2) => infos.get(e2.name)?.role ?? null;
+  const { routed: refExperts, shared: refShared } = expertIndex(reference, rInfo, hiddenWidths(reference, roleIn(rInfo)));
+  return {
+    candidate,
+    cInfo,
+    rInfo,
+    families: { candidate: modelLayoutFamily(candidate), reference: modelLayoutFamily(reference) },
+    refByKey,
+    singleComponent: new Set([...cInfo.values()].flatMap((i) => i ? [i.component] : [])).size === 1,
+    cHidden: hiddenWidths(candidate, roleIn(cInfo)),
+    refExperts,
+    refShared,
+    candMoe: moeLayers(cInfo),
+    refMoe: moeLayers(rInfo),
+    usedRef: /* @__PURE__ */ new Set(),
+    expertGroups: /* @__PURE__ */ new Map(),
+    nextExpertGroup: EXPERT_GROUPS
+  };
+}
+function moeLayers(infos) {
+  return new Set([...infos.values()].filter((i) => i !== null && expertRole(i.role) !== null).map((i) => `${componentKind(i.component)}|${i.layer}`));
+}
+function isRouter(info2, moe) {
+  return info2.role === "mlp.gate.weight" && moe.has(`${componentKind(info2.component)}|${info2.layer}`);
+}
+function lookupAll(ctx, info2, role) {
+  const kind = componentKind(info2.component);
+  const kinds = STANDARD.has(kind) && !ctx.singleComponent ? [kind] : [kind, ...[...STANDARD].filter((k) => k !== kind)];
+  return kinds.map((k) => ctx.refByKey.get(keyOf2(k, info2.layer, role))).filter((x) => x !== void 0);
+}
+function denseOf(ctx, info2, base2) {
+  return lookupAll(ctx, { ...info2, role: base2 }, base2).find((r) => !isRouter(r.info, ctx.refMoe));
+}
+function addPair(ctx, t, p) {
+  t.comp.pairs.push({ component: t.info.component, layer: t.info.layer, role: p.role, candidate: p.cv, reference: p.rv, transform: p.transform, informative: isInformative(p.cv), ...p.alternatives ? { alternatives: p.alternatives } : {} });
+  ctx.usedRef.add(p.rv.entry.name);
+}
+function pairOne(ctx, t, c, r, relation, ambiguity) {
+  const fits = fittingViews(c, r);
+  if (fits.length === 0) return false;
+  const transform = (f) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
+  const [first, ...rest] = fits;
+  t.comp.pairs.push({
+    component: t.info.component,
+    layer: t.info.layer,
+    role: r.role,
+    candidate: first.candidate.view,
+    reference: first.reference.view,
+    transform: transform(first),
+    informative: isInformative(first.candidate.view),
+    ...ambiguity !== void 0 ? { ambiguity } : {},
+    ...rest.length ? { alternatives: rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) })) } : {}
+  });
+  ctx.usedRef.add(r.entry.name);
+  return true;
+}
+function pairWithExperts(ctx, t, part, relation) {
+  const refs = (ctx.refExperts.get(keyOf2(t.kind, t.info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
+  if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
+  const id = refs.length > 1 ? ctx.nextExpertGroup++ : void 0;
+  for (const r of refs) pairOne(ctx, t, part, r, relation, id);
+  return true;
+}
+function matchRoutedExperts(ctx, t) {
+  const { entry, info: info2, ex } = t;
+  const parts = ex ? ex.expert >= 0 ? [perExpertPart(entry, ex.base, ex.expert, info2.role)] : null : fusedExpertParts(entry, info2.role, ctx.cHidden);
+  if (!parts) return false;
+  let any = false;
+  for (const part of parts) {
+    const k = keyOf2(t.kind, info2.layer, part.base);
+    const refs = (ctx.refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
+    if (refs.length > MAX_EXPERT_OPTIONS) {
+      const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length];
+      if (pairOne(ctx, t, part, same, "")) {
+        const pair = t.comp.pairs[t.comp.pairs.length - 1];
+        pair.expertSlot = { group: keyOf2(t.kind, info2.layer, "experts"), part, refs: ctx.refExperts.get(k), relation: "expert-matched", informative: pair.informative };
+        any = true;
+      }
+      continue;
+    }
+    if (refs.length > 0) {
+      let id;
+      if (refs.length > 1) {
+        id = ctx.expertGroups.get(k);
+        if (id === void 0) ctx.expertGroups.set(k, id = ctx.nextExpertGroup++);
+      }
+      for (const r of refs) pairOne(ctx, t, part, r, "expert-matched", id);
+      any = true;
+      continue;
+    }
+    const dense = denseOf(ctx, info2, part.base);
+    if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense")) any = true;
+  }
+  return any;
+}
+function matchSharedExpert(ctx, t) {
+  const { entry, info: info2, ex } = t;
+  if (!ex || ex.expert >= 0) return false;
+  const shared3 = ctx.refShared.get(keyOf2(t.kind, info2.layer, ex.base));
+  const part = perExpertPart(entry, ex.base, -1, info2.role);
+  if (shared3 && pairOne(ctx, t, part, perExpertPart(shared3.entry, ex.base, -1, shared3.info.role), shared3.info.role === info2.role ? "" : "shared-expert")) return true;
+  const dense = denseOf(ctx, info2, ex.base);
+  if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense")) return true;
+  return pairWithExperts(ctx, t, part, "shared-expert-of-expert");
+}
+var RANK = (t) => t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2;
+function matchWhole(ctx, t) {
+  const { entry, info: info2 } = t;
+  if (isRouter(info2, ctx.candMoe) !== isRouter(info2, ctx.refMoe)) return false;
+  const whole = lookupAll(ctx, info2, info2.role).map((r) => pairLayouts(entry, r.entry, ctx.families)).filter((x) => x !== null).sort((a, b) => RANK(a.transform) - RANK(b.transform))[0] ?? null;
+  if (!whole) return false;
+  addPair(ctx, t, { cv: whole.cv, rv: whole.rv, role: info2.role, transform: whole.transform, alternatives: whole.alternatives });
+  return true;
+}
+function matchFused(ctx, t) {
+  const { entry, info: info2 } = t;
+  for (const f of FUSED) {
+    if (f.fused.test(info2.role)) {
+      const partRoles2 = f.parts.map((p) => info2.role.replace(f.fused, (m2, a, b) => `${a}${p}${b}`));
+      const parts = partRoles2.map((r) => lookupAll(ctx, info2, r)[0]);
+      if (!parts.every((p) => p)) continue;
+      const s2 = splitFused(entry, parts.map((p) => p.entry));
+      if (!s2) continue;
+      s2.fusedViews.forEach((fv, i) => addPair(ctx, t, { cv: fv, rv: s2.partViews[i], role: partRoles2[i], transform: s2.transposed ? `transpose+${f.transform}` : f.transform }));
+      return true;
+    }
+    const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info2.role));
+    if (m < 0) continue;
+    const fusedRole = info2.role.replace(new RegExp(`(^|\\.)${f.parts[m]}(\\.|$)`), (_x, a, b) => `${a}${f.parts.join("_").replace("q_k_v", "qkv")}${b}`);
+    const fused = lookupAll(ctx, info2, fusedRole)[0];
+    if (!fused) continue;
+    const partRoles = f.parts.map((p) => fusedRole.replace(f.fused, (_x, a, b) => `${a}${p}${b}`));
+    const siblings = partRoles.map(
+      (r) => ctx.candidate.find((c) => {
+        const i2 = ctx.cInfo.get(c.name);
+        return i2 && i2.component === info2.component && i2.layer === info2.layer && i2.role === r;
+      })
+    );
+    if (siblings.some((x) => !x)) continue;
+    const s = splitFused(fused.entry, siblings.map((x) => x));
+    if (!s) continue;
+    addPair(ctx, t, { cv: s.partViews[m], rv: s.fusedViews[m], role: info2.role, transform: s.transposed ? `transpose+${f.transform}` : f.transform });
+    return true;
+  }
+  return false;
+}
+function matchDenseToExperts(ctx, t) {
+  const { entry, info: info2 } = t;
+  if (t.ex || !DENSE_MLP.test(info2.role) || isRouter(info2, ctx.candMoe)) return false;
+  const part = perExpertPart(entry, info2.role, -1, info2.role);
+  const shared3 = ctx.refShared.get(keyOf2(t.kind, info2.layer, info2.role));
+  return shared3 !== void 0 && pairOne(ctx, t, part, perExpertPart(shared3.entry, info2.role, -1, shared3.info.role), "dense-of-shared-expert") || pairWithExperts(ctx, t, part, "dense-of-expert");
+}
+var EXPERT_GROUPS = 1e6;
+var MAX_EXPERT_OPTIONS = 4;
+var MAX_DENSE_OF_EXPERT_OPTIONS = 16;
+var DENSE_MLP = /^mlp\.(gate|up|down)\.weight$/;
+function expertIndex(reference, rInfo, hidden) {
+  const routed = /* @__PURE__ */ new Map();
+  const shared3 = /* @__PURE__ */ new Map();
+  for (const entry of reference) {
+    const info2 = rInfo.get(entry.name);
+    if (!info2) continue;
+    const kind = componentKind(info2.component);
+    const ex = expertRole(info2.role);
+    if (ex && ex.expert < 0) {
+      shared3.set(keyOf2(kind, info2.layer, ex.base), { entry, info: info2 });
+      continue;
+    }
+    const parts = ex ? [perExpertPart(entry, ex.base, ex.expert, info2.role)] : fusedExpertParts(entry, info2.role, hidden) ?? [];
+    for (const p of parts) {
+      const k = keyOf2(kind, info2.layer, p.base);
+      routed.set(k, [...routed.get(k) ?? [], p]);
+    }
+  }
+  return { routed, shared: shared3 };
 }
 
 // src/common/version.ts
