@@ -5598,6 +5598,17 @@ async function loadBasis(basisPairs, normPairs, loader) {
   return blocks.length ? { blocks } : null;
 }
 
+// src/engine/tensor-roles.ts
+var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
+var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
+function floorIfResidualOnly(t, role) {
+  if (!t.permutation || !RESIDUAL_ONLY.test(role)) return;
+  t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+  if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
+  t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+}
+
 // src/kernels/kernel-wasm.ts
 var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX8DBwYAAQIDBAQFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABANmMzIABQrBCgYdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC8kEBAN/EHsCfQF/IAP9EyEVIAT9EyEWQYD/Af0QIRcgAkF4cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCyAIIBf9TiAX/S0gCSAX/U4gF/0t/VD9UCELIAj9qQFBEP2rASAV/eUBIQwgCP2qAUEQ/asBIBX95QEhDSAJ/akBQRD9qwEgFv3lASEOIAn9qgFBEP2rASAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRggASAFQQF0ai8BAEEQdL4hGSAYvCAZvEcEQCAaQQFyIRoLIBggGJNDAAAAAFwgGSAZk0MAAAAAXHIEQCAaQQJyIRoLIBggA5MgGSAEkxADIAVBAWohBQwACwsgCv1TBEAgGkEBciEaCyAL/VMEQCAaQQJyIRoLIBoL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGAAWohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
 
@@ -7712,9 +7723,6 @@ function accumulateLeft(block, r0, r1, cols, y, out) {
 var PROBES = 32;
 var MIN_INFORMATIVE_ELEMENTS2 = 64;
 var MIN_INFORMATIVE_SIDE2 = 8;
-var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
-var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
-var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
 async function compareFactored(pairs, cand, ref, onPair) {
   if (!pairs?.length) return { tensors: [], lost: [] };
   const probers = { cand: new OperatorProber(cand), ref: new OperatorProber(ref) };
@@ -7818,12 +7826,7 @@ function testSketches(t, s) {
   const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
   if (!pick) return;
   t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
-  if (RESIDUAL_ONLY.test(t.role)) floorResidualOnly(t);
-}
-function floorResidualOnly(t) {
-  t.structureOnly = "only its residual axis can be permuted (its other axis is the vocabulary, classes, positions or pixels)";
-  const p = t.permutation;
-  if (Math.abs(p.effect ?? 0) < FUNCTIONAL_FLOOR.asStored) t.permutation = { ...p, tested: p.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+  floorIfResidualOnly(t, t.role);
 }
 function withLost(comp, lost) {
   if (lost.length === 0) return comp;
@@ -8184,7 +8187,7 @@ async function compareComponent(comp, ctx) {
   c = await transposedLook(c, ctx);
   smallIdenticalTests(c, looks);
   payForExpertMatching(c.comp.pairs, c.tensors);
-  floorResidualOnly2(c);
+  floorResidualOnly(c);
   c = dropAmbiguous(c);
   c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
   await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
@@ -8401,21 +8404,12 @@ function dropAmbiguous(c) {
   };
   return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
-var RESIDUAL_ONLY2 = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
-function floorResidualOnly2(c) {
-  c.comp.pairs.forEach((pair, i) => {
-    const t = c.tensors[i];
-    if (!t.permutation || !RESIDUAL_ONLY2.test(pair.role)) return;
-    t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(pair.role) ? "the vocabulary" : /classifier/.test(pair.role) ? "the classes" : /patch/.test(pair.role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
-    if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
-    t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
-  });
+function floorResidualOnly(c) {
+  c.comp.pairs.forEach((pair, i) => floorIfResidualOnly(c.tensors[i], pair.role));
 }
-var MLP_IN2 = /(^|\.)mlp\.(gate|up)\.weight$/;
-var MLP_OUT2 = /(^|\.)mlp\.down\.weight$/;
 function internalUnits(pair, widths2) {
-  if (MLP_IN2.test(pair.role)) return "rows";
-  if (MLP_OUT2.test(pair.role)) return "cols";
+  if (MLP_IN.test(pair.role)) return "rows";
+  if (MLP_OUT.test(pair.role)) return "cols";
   if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && widths2.has(pair.candidate.rows)) return "rows";
   return null;
 }

@@ -8,9 +8,9 @@ import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js
 import { componentKind, parseName } from "../align/names.js";
 import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
-import type { ComponentResult, SearchSummary, TensorResult, Thresholds } from "../report/schema.js";
+import type { ComponentResult, SearchSummary, TensorResult } from "../report/schema.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
-import { FUNCTIONAL_FLOOR } from "../search/deep-align.js";
+import { MLP_IN, MLP_OUT, floorIfResidualOnly } from "./tensor-roles.js";
 import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { WeightSource } from "../sources/types.js";
@@ -358,32 +358,10 @@ function dropAmbiguous(c: Compared): Compared {
   return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
 }
 
-/**
- * Tensors whose only exchangeable axis can be the residual stream: token embeddings and LM heads (their
- * other axis is the vocabulary), classifier heads (classes), position tables (positions) and patch
- * embeddings (pixels). Their test is valid only where residual dimensions are exchangeable, and a fixed
- * position table added to the stream (sinusoids, 2D grids) ties them to the same frequencies in
- * independent models, and its near-constant low-frequency dimensions act as a bias both models use the
- * same way: LM heads of independent sinusoid-PE models reached effect 0.21 at p 1e-4 and, at width 64,
- * effect 0.44 (raw Pearson 0.72) at p 1e-9 (docs/calibration.md). Such a tensor counts only when its
- * effect reaches the search's functional floor, and even then is never decisive on its own
- * (`structureOnly`: a component reused on it alone is inconclusive, with the reason).
- */
-const RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
-
 function floorResidualOnly(c: Compared): void {
-  c.comp.pairs.forEach((pair, i) => {
-    const t = c.tensors[i]!;
-    if (!t.permutation || !RESIDUAL_ONLY.test(pair.role)) return;
-    t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(pair.role) ? "the vocabulary" : /classifier/.test(pair.role) ? "the classes" : /patch/.test(pair.role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
-    if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
-    t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
-  });
+  c.comp.pairs.forEach((pair, i) => floorIfResidualOnly(c.tensors[i]!, pair.role));
 }
 
-/** MLP roles: the hidden units are the rows of gate and up (canonical [out, in]) and the columns of down. */
-const MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
-const MLP_OUT = /(^|\.)mlp\.down\.weight$/;
 
 /**
  * The axis of a pair's canonical matrix that holds internal units in any architecture, or null (then the

@@ -17,7 +17,7 @@ import { describeOperator, operatorShape, operatorTensors } from "../align/opera
 import { fullView, numel } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { TensorResult } from "../report/schema.js";
-import { FUNCTIONAL_FLOOR } from "../search/deep-align.js";
+import { MLP_IN, MLP_OUT, floorIfResidualOnly } from "./tensor-roles.js";
 import type { ByteRange, TensorEntry, WeightSource } from "../sources/types.js";
 import { DECODABLE } from "../safetensors/dtypes.js";
 import { bonferroniLog10 } from "../stats/combine.js";
@@ -32,11 +32,6 @@ export const PROBES = 32;
 const MIN_INFORMATIVE_ELEMENTS = 64;
 const MIN_INFORMATIVE_SIDE = 8;
 
-/** MLP hidden units: rows of gate and up, columns of down (compare-component.ts's internalUnits). */
-const MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
-const MLP_OUT = /(^|\.)mlp\.down\.weight$/;
-/** Roles whose only exchangeable axis can be the residual stream (compare-component.ts's floorResidualOnly). */
-const RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
 
 export interface FactoredOutcome {
   /** One result per kept map (and per unread one). */
@@ -167,14 +162,7 @@ function testSketches(t: TensorResult, s: { candRight: Mat; refRight: Mat; candL
   const pick: PermutationTest | null = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
   if (!pick) return;
   t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
-  if (RESIDUAL_ONLY.test(t.role)) floorResidualOnly(t);
-}
-
-/** As for a directly compared embedding or head: counts only above the functional floor, never decisive alone. */
-function floorResidualOnly(t: TensorResult): void {
-  t.structureOnly = "only its residual axis can be permuted (its other axis is the vocabulary, classes, positions or pixels)";
-  const p = t.permutation!;
-  if (Math.abs(p.effect ?? 0) < FUNCTIONAL_FLOOR.asStored) t.permutation = { ...p, tested: p.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+  floorIfResidualOnly(t, t.role);
 }
 
 /** The component with the tensors of lost options back among its unmatched ones. */
