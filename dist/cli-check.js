@@ -496,8 +496,7 @@ function pairDepthsByEvidence(comps, ctx) {
       const pairs = g.cands.flatMap((c) => optionsOf(c, g.refs, comp.name, ctx, nextId));
       if (pairs.length === 0) continue;
       nextId++;
-      const moved = new Set(g.cands.map((c) => entryOf(c).name));
-      comp.pairs = [...comp.pairs.filter((p) => !(p.ambiguity === void 0 && moved.has(p.candidate.entry.name) && g.cands.includes(p))), ...pairs];
+      comp.pairs = [...comp.pairs.filter((p) => !g.cands.includes(p)), ...pairs];
       comp.unmatchedEntries = comp.unmatchedEntries.filter((u) => !g.cands.includes(u));
       for (const r of g.refs) ctx.usedRef.add(r.name);
     }
@@ -4961,10 +4960,13 @@ function layerMatrixOf(pairs, pick, stat4) {
 function tensorIndependence(a, b, rows, cols, units) {
   const byRows = permutationTest(a, b, rows, cols, "rows");
   const byCols = permutationTest(a, b, rows, cols, "cols");
-  const known = units === "rows" ? byRows : units === "cols" ? byCols : null;
-  const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
+  const pick = pickAxis(byRows, byCols, units);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
+}
+function pickAxis(byRows, byCols, units) {
+  const known = units === "rows" ? byRows : units === "cols" ? byCols : null;
+  return known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
 }
 
 // src/stats/vector-test.ts
@@ -6749,8 +6751,7 @@ function testSketches(t, s) {
   if (!t.informative || stats.pearson === null) return;
   const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
   const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
-  const known = MLP_IN.test(t.role) ? byRows : MLP_OUT.test(t.role) ? byCols : null;
-  const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
+  const pick = pickAxis(byRows, byCols, MLP_IN.test(t.role) ? "rows" : MLP_OUT.test(t.role) ? "cols" : null);
   if (!pick) return;
   t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
   floorIfResidualOnly(t, t.role);

@@ -56,8 +56,8 @@ export function pairDepthsByEvidence(comps: Iterable<ComponentAlignment>, ctx: D
       const pairs = g.cands.flatMap((c) => optionsOf(c, g.refs, comp.name, ctx, nextId));
       if (pairs.length === 0) continue;
       nextId++;
-      const moved = new Set(g.cands.map((c) => entryOf(c).name));
-      comp.pairs = [...comp.pairs.filter((p) => !(p.ambiguity === undefined && moved.has(p.candidate.entry.name) && g.cands.includes(p))), ...pairs];
+      // The name pairs these options replace (the group's candidates that were pairs, not loose tensors).
+      comp.pairs = [...comp.pairs.filter((p) => !g.cands.includes(p)), ...pairs];
       comp.unmatchedEntries = comp.unmatchedEntries.filter((u) => !g.cands.includes(u));
       for (const r of g.refs) ctx.usedRef.add(r.name);
     }

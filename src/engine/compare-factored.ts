@@ -22,7 +22,8 @@ import type { ByteRange, TensorEntry, WeightSource } from "../sources/types.js";
 import { DECODABLE } from "../safetensors/dtypes.js";
 import { bonferroniLog10 } from "../stats/combine.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
-import { type PermutationTest, permutationTest } from "../stats/permutation.js";
+import { permutationTest } from "../stats/permutation.js";
+import { pickAxis } from "../stats/independence.js";
 import { type Mat, OperatorProber, gaussianProbes } from "./probe-operator.js";
 
 /** Random probe columns (and rows): the features each unit is compared on. */
@@ -158,8 +159,7 @@ function testSketches(t: TensorResult, s: { candRight: Mat; refRight: Mat; candL
   if (!t.informative || stats.pearson === null) return;
   const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
   const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
-  const known = MLP_IN.test(t.role) ? byRows : MLP_OUT.test(t.role) ? byCols : null;
-  const pick: PermutationTest | null = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
+  const pick = pickAxis(byRows, byCols, MLP_IN.test(t.role) ? "rows" : MLP_OUT.test(t.role) ? "cols" : null);
   if (!pick) return;
   t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
   floorIfResidualOnly(t, t.role);

@@ -38,8 +38,16 @@ export interface TensorTest {
 export function tensorIndependence(a: Float32Array, b: Float32Array, rows: number, cols: number, units?: UnitAxis | null): TensorTest | null {
   const byRows = permutationTest(a, b, rows, cols, "rows");
   const byCols = permutationTest(a, b, rows, cols, "cols");
-  const known = units === "rows" ? byRows : units === "cols" ? byCols : null;
-  const pick = known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
+  const pick = pickAxis(byRows, byCols, units);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
+}
+
+/**
+ * The test a tensor's p-value comes from: the known internal-unit axis when there is one, else the larger
+ * p of the two axes (valid whichever axis the architecture ties; conservative).
+ */
+export function pickAxis(byRows: PermutationTest | null, byCols: PermutationTest | null, units?: UnitAxis | null): PermutationTest | null {
+  const known = units === "rows" ? byRows : units === "cols" ? byCols : null;
+  return known ?? (!byRows ? byCols : !byCols ? byRows : byRows.log10p >= byCols.log10p ? byRows : byCols);
 }
