@@ -2205,11 +2205,11 @@ function namedBlocks(comp, refs, usedRef, taken) {
   }
   return out;
 }
-function shapeOptions(pool, a, b) {
+function shapeOptions(pool2, a, b) {
   const out = [];
-  for (const x of pool) {
+  for (const x of pool2) {
     const [xr, xc] = x.entry.shape;
-    for (const y of pool) {
+    for (const y of pool2) {
       if (y === x) continue;
       const [yr, yc] = y.entry.shape;
       const pair = [x, y];
@@ -2228,8 +2228,8 @@ function shapeChains(comp, ctx) {
     byLayer.set(u.layer, [...byLayer.get(u.layer) ?? [], u]);
   }
   const groups = [];
-  for (const [layer, pool] of byLayer) {
-    if (pool.length < 2) continue;
+  for (const [layer, pool2] of byLayer) {
+    if (pool2.length < 2) continue;
     const free = ctx.reference.filter((e2) => {
       const info2 = ctx.rInfo.get(e2.name);
       return info2 && is2d(e2) && !ctx.usedRef.has(e2.name) && info2.layer === layer && (ctx.anyKind || componentKind(info2.component) === kind);
@@ -2237,7 +2237,7 @@ function shapeChains(comp, ctx) {
     const options = [];
     for (const ref of free) {
       const info2 = ctx.rInfo.get(ref.name);
-      for (const o of shapeOptions(pool, ref.shape[0], ref.shape[1])) {
+      for (const o of shapeOptions(pool2, ref.shape[0], ref.shape[1])) {
         options.push({ component: comp.name, layer, role: info2.role, candidate: o.op, tensors: o.tensors, reference: ref, transform: o.transform });
       }
     }
@@ -2881,6 +2881,16 @@ async function atomicWrite(file, data) {
   await rename2(tmp, file);
 }
 
+// src/sources/types.ts
+var silentLogger = { info() {
+}, warn() {
+} };
+async function readInto(source, file, begin, end, into) {
+  if (into.length !== end - begin) throw new Error(`internal: readInto given ${into.length} bytes for a range of ${end - begin}`);
+  if (source.readInto) return source.readInto(file, begin, end, into);
+  into.set(await source.read(file, begin, end));
+}
+
 // src/sources/memo.ts
 var MEMO_MAX_RANGE_BYTES = 256 << 10;
 var MEMO_MAX_BYTES = 8 << 20;
@@ -2926,6 +2936,14 @@ var MemoSource = class {
       }
     }
     return bytes;
+  }
+  async readInto(file, begin, end, into) {
+    const hit = this.serving ? this.ranges.get(`${begin}:${end}:${file}`) : void 0;
+    if (hit || end - begin <= this.maxRange) {
+      into.set(await this.read(file, begin, end));
+      return;
+    }
+    await readInto(this.inner, file, begin, end, into);
   }
   /** Forget everything (the source itself stays open: its owner closes it). */
   clear() {
@@ -5613,11 +5631,15 @@ var KERNEL_WASM_BASE64 = "AGFzbQEAAAABHwVgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBX9/f319AX
 
 // src/kernels/kernel.ts
 var HEADER = 64;
+var compiled = null;
+function kernelModule() {
+  compiled ??= new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, "base64"));
+  return compiled;
+}
 var PairKernel = class {
   k;
   constructor() {
-    const module = new WebAssembly.Module(Buffer.from(KERNEL_WASM_BASE64, "base64"));
-    this.k = new WebAssembly.Instance(module, {}).exports;
+    this.k = new WebAssembly.Instance(kernelModule(), {}).exports;
   }
   /** Whether this dtype pair has a kernel (both sides the same, BF16 or F32). */
   static supports(dtypeA, dtypeB) {
@@ -5634,12 +5656,48 @@ var PairKernel = class {
     const view = new Uint8Array(mem.buffer);
     view.set(a.subarray(0, len), pa);
     view.set(b.subarray(0, len), pb);
+    return this.sums(dtype, pa, pb, n2, ka, kb);
+  }
+  /** The sums of n pairs already in the kernel's memory at byte offsets pa and pb. */
+  sums(dtype, pa, pb, n2, ka, kb) {
     this.k.reset();
     const flags = dtype === "BF16" ? this.k.bf16(pa, pb, n2, ka, kb) : this.k.f32(pa, pb, n2, ka, kb);
-    const acc = new Float64Array(mem.buffer, 0, 5);
+    const acc = new Float64Array(this.k.memory.buffer, 0, 5);
     return { n: n2, sa: acc[0], sb: acc[1], saa: acc[2], sbb: acc[3], sab: acc[4], ka: Math.fround(ka), kb: Math.fround(kb), differs: (flags & 1) !== 0, nonFinite: (flags & 2) !== 0 };
   }
 };
+var SlotKernel = class extends PairKernel {
+  constructor(slotBytes, count2) {
+    super();
+    this.slotBytes = slotBytes;
+    this.count = count2;
+    const stride = slotBytes + 15 & ~15;
+    const need = HEADER + stride * count2;
+    const mem = this.k.memory;
+    if (mem.buffer.byteLength < need) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    this.views = Array.from({ length: count2 }, (_, i) => new Uint8Array(mem.buffer, HEADER + i * stride, slotBytes));
+  }
+  views;
+  /** Slot i's bytes (a view into the kernel's memory). */
+  slot(i) {
+    return this.views[i];
+  }
+  /** The sums of the first n pairs of slots i (side a) and j (side b), read where they lie. */
+  runSlots(dtype, i, j, n2, ka, kb) {
+    return this.sums(dtype, this.views[i].byteOffset, this.views[j].byteOffset, n2, ka, kb);
+  }
+  /** Give the instance back to the pool (every read into its slots has settled). */
+  release() {
+    if (pool.length < MAX_POOLED) pool.push(this);
+  }
+};
+var MAX_POOLED = 2;
+var pool = [];
+function acquireSlots(slotBytes, count2) {
+  const i = pool.findIndex((k) => k.slotBytes >= slotBytes && k.count >= count2);
+  if (i >= 0) return pool.splice(i, 1)[0];
+  return new SlotKernel(slotBytes, count2);
+}
 var shared2 = null;
 function pairKernel() {
   shared2 ??= new PairKernel();
@@ -5691,10 +5749,16 @@ var SampleCollector = class {
     const { rows, cols } = this.grid;
     const mc = cols.length;
     const bpe = bytesPerElement(dtype);
+    const u32 = dtype === "BF16" ? new Uint32Array(this.values.buffer, this.values.byteOffset, this.values.length) : null;
     while (this.next < rows.length && rows[this.next] < r0 + rowCount) {
       const base2 = (rows[this.next] - r0) * this.cols * bpe;
       const o = this.next * mc;
-      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base2 + cols[j] * bpe, 1, this.values, o + j);
+      if (u32) {
+        for (let j = 0; j < mc; j++) {
+          const p = base2 + cols[j] * 2;
+          u32[o + j] = (bytes[p] | bytes[p + 1] << 8) << 16 >>> 0;
+        }
+      } else for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base2 + cols[j] * bpe, 1, this.values, o + j);
       this.next++;
     }
   }
@@ -5732,11 +5796,12 @@ var PairBlocks = class {
   /** Each side's shift (its approximate mean, from the first block), so the f32 partial sums do not cancel. */
   shift = null;
   /** A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are decoded. */
-  addRaw(block, dtype, ba, bb) {
+  /** `sums`, when given, computes the kernel's sums where the bytes already lie (a slot kernel's memory). */
+  addRaw(block, dtype, ba, bb, sums) {
     const { r0, r1, chunk } = block;
     const n2 = (r1 - r0) * this.pair.candidate.cols;
     this.shift ??= { ka: leadingMean(dtype, ba, n2), kb: leadingMean(dtype, bb, n2) };
-    const s = this.kernel.run(dtype, ba, bb, n2, this.shift.ka, this.shift.kb);
+    const s = sums ? sums(n2, this.shift.ka, this.shift.kb) : this.kernel.run(dtype, ba, bb, n2, this.shift.ka, this.shift.kb);
     if (s.nonFinite) {
       const fa = new Float32Array(n2);
       const fb = new Float32Array(n2);
@@ -5888,28 +5953,44 @@ async function streamPlain(reads, into) {
   const b = pair.reference;
   const dtype = a.entry.dtype;
   const bpe = bytesPerElement(dtype);
+  const pairs = depth + 1;
+  const largest = blocks.reduce((m, { r0, r1 }) => Math.max(m, (r1 - r0) * a.cols), 0);
+  const kernel2 = acquireSlots(Math.max(BLOCK_ELEMENTS, largest) * bpe, 2 * pairs);
   const pending = [];
   let next = 0;
   const issue2 = () => {
     if (next >= blocks.length) return;
-    const block = blocks[next++];
-    const p = Promise.all([readRows(candidate, a, block, bpe), readRows(reference, b, block, bpe)]);
+    const k = next++;
+    const block = blocks[k];
+    const slot = 2 * (k % pairs);
+    const p = Promise.all([readRows(candidate, a, block, bpe, kernel2.slot(slot)), readRows(reference, b, block, bpe, kernel2.slot(slot + 1))]);
     p.catch(() => void 0);
     pending.push(p);
   };
-  for (let i = 0; i < depth; i++) issue2();
-  for (let i = 0; i < blocks.length; i++) {
-    const [ba, bb] = await pending.shift();
-    issue2();
-    into.addRaw(blocks[i], dtype, ba, bb);
+  try {
+    for (let i = 0; i < depth; i++) issue2();
+    for (let i = 0; i < blocks.length; i++) {
+      await pending.shift();
+      issue2();
+      const { r0, r1 } = blocks[i];
+      const bytes = (r1 - r0) * a.cols * bpe;
+      const slot = 2 * (i % pairs);
+      const ba = kernel2.slot(slot).subarray(0, bytes);
+      const bb = kernel2.slot(slot + 1).subarray(0, bytes);
+      into.addRaw(blocks[i], dtype, ba, bb, (n2, ka, kb) => kernel2.runSlots(dtype, slot, slot + 1, n2, ka, kb));
+    }
+  } finally {
+    await Promise.allSettled(pending);
+    kernel2.release();
   }
 }
 function isPlain(v) {
   return !readsWhole(v) && v.cols === v.storedCols && !v.columnOrder;
 }
-function readRows(source, v, { r0, r1 }, bpe) {
+function readRows(source, v, { r0, r1 }, bpe, slot) {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
-  return source.read(v.entry.file, begin, begin + (r1 - r0) * v.cols * bpe);
+  const length = (r1 - r0) * v.cols * bpe;
+  return readInto(source, v.entry.file, begin, begin + length, slot.subarray(0, length));
 }
 
 // src/stats/controls.ts
@@ -9283,8 +9364,8 @@ function transformsSeen(c) {
 var ORDER = { reused: 0, inconclusive: 1, independent: 2 };
 function decidingComponent(r) {
   const same = r.components.filter((c) => c.verdict === r.verdict);
-  const pool = same.length ? same : r.components;
-  return [...pool].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
+  const pool2 = same.length ? same : r.components;
+  return [...pool2].sort((a, b) => ORDER[a.verdict] - ORDER[b.verdict] || b.comparedParameters - a.comparedParameters)[0] ?? null;
 }
 var strip0 = (s) => s.replace(/[.\s]+$/, "");
 function verdictSentence(report, opts = {}) {
@@ -13744,11 +13825,6 @@ function isValidRevision(rev) {
   return rev.split("/").every((p) => p !== "" && p !== "." && p !== "..");
 }
 
-// src/sources/types.ts
-var silentLogger = { info() {
-}, warn() {
-} };
-
 // src/sources/hub.ts
 var HubSource = class {
   source;
@@ -14070,7 +14146,9 @@ var LocalSource = class {
     const label = path6.join(this.root, file);
     const fh = await open3(await this.resolveFile(file), "r");
     try {
-      return await readExactly(fh, label, begin, end);
+      const buf = new Uint8Array(end - begin);
+      await readExactly(fh, label, begin, buf);
+      return buf;
     } catch (e2) {
       throw e2 instanceof FetchError ? new FormatError(label, "file shrank while it was being listed") : e2;
     } finally {
@@ -14089,10 +14167,14 @@ var LocalSource = class {
     return h;
   }
   async read(file, begin, end) {
-    const { path: p, fh } = await this.handle(file);
-    const buf = await readExactly(fh, p, begin, end);
-    this.bytes += buf.length;
+    const buf = new Uint8Array(Buffer.allocUnsafeSlow(end - begin).buffer, 0, end - begin);
+    await this.readInto(file, begin, end, buf);
     return buf;
+  }
+  async readInto(file, begin, end, into) {
+    const { path: p, fh } = await this.handle(file);
+    await readExactly(fh, p, begin, into.subarray(0, end - begin));
+    this.bytes += end - begin;
   }
   /**
    * The sha256 of a whole file of the model, read once in HASH_CHUNK_BYTES pieces into one reused
@@ -14115,16 +14197,14 @@ var LocalSource = class {
     for (const h of all2) await h.then((x) => x.fh.close()).catch(() => void 0);
   }
 };
-async function readExactly(fh, label, begin, end) {
-  const len = end - begin;
-  const buf = new Uint8Array(len);
+async function readExactly(fh, label, begin, buf) {
+  const len = buf.length;
   let got = 0;
   while (got < len) {
     const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${end}`);
+    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${begin + len}`);
     got += bytesRead;
   }
-  return buf;
 }
 
 // src/sources/parse-source.ts

@@ -1,6 +1,13 @@
 /** The SIMD kernel against the Float32 path on the same bytes: same statistics, identity and non-finite flags. */
 import { describe, expect, it } from "vitest";
-import { PairKernel } from "../src/kernels/kernel.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { PairKernel, acquireSlots } from "../src/kernels/kernel.js";
+import { LocalSource } from "../src/sources/local.js";
+import { MemoSource } from "../src/sources/memo.js";
+import { readInto } from "../src/sources/types.js";
+import { saveModel } from "./helpers/model-io.js";
 import { PairAccumulator } from "../src/stats/pair-stats.js";
 import { decodeInto, encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
@@ -60,5 +67,38 @@ describe("SIMD kernel", () => {
     const d = encodeFloats("F32", new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, Number.POSITIVE_INFINITY]));
     expect(k.run("F32", d, d, 9, 0, 0).nonFinite).toBe(true);
     expect(k.run("F32", d, d, 8, 0, 0).nonFinite).toBe(false);
+  });
+
+  it("slot kernels sum bytes read straight into their memory, like run() on copies", async () => {
+    const g = gaussian(5);
+    const n = 4099;
+    const fa = new Float32Array(n).map(() => g());
+    const fb = new Float32Array(n).map(() => g());
+    const dir = await mkdtemp(path.join(os.tmpdir(), "fromscratch-slots-"));
+    try {
+      await saveModel(dir, new Map([["a", { shape: [n], data: fa }], ["b", { shape: [n], data: fb }]]), { dtype: "BF16" });
+      const local = new LocalSource(dir);
+      const listing = await local.list();
+      const [ea, eb] = ["a", "b"].map((name) => listing.tensors.find((t) => t.name === name)!);
+      const k = acquireSlots(2 * n, 2);
+      // Straight into the slots (local file), and through a memo (ranges above its keep size go straight in).
+      const before = local.bytesRead;
+      await readInto(local, ea!.file, ea!.begin, ea!.end, k.slot(0));
+      await readInto(new MemoSource(local, 1 << 20, 64), eb!.file, eb!.begin, eb!.end, k.slot(1));
+      expect(local.bytesRead - before).toBe(4 * n);
+      const want = new PairKernel().run("BF16", encodeFloats("BF16", fa), encodeFloats("BF16", fb), n, 0.1, -0.1);
+      expect(k.runSlots("BF16", 0, 1, n, 0.1, -0.1)).toEqual(want);
+      k.release();
+      // A released kernel is reused for a request it fits; its slots keep their size.
+      const again = acquireSlots(2 * n - 10, 2);
+      expect(again).toBe(k);
+      expect(again.slot(1).length).toBe(2 * n);
+      again.release();
+      await expect(readInto(local, ea!.file, 0, 10, new Uint8Array(9))).rejects.toThrow(/internal/);
+      await expect(readInto(local, eb!.file, eb!.end - 4, eb!.end + 4, new Uint8Array(8))).rejects.toThrow(/file ended/);
+      await local.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

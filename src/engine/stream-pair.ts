@@ -7,9 +7,9 @@
 import type { AlignedPair } from "../align/align.js";
 import { BLOCK_ELEMENTS, MAX_TRANSPOSE_ELEMENTS, ViewReader } from "../align/read-view.js";
 import { MAX_PERMUTE_ELEMENTS, type TensorView, readsWhole } from "../align/view.js";
-import { PairKernel } from "../kernels/kernel.js";
+import { PairKernel, acquireSlots } from "../kernels/kernel.js";
 import { DECODABLE, bytesPerElement } from "../safetensors/dtypes.js";
-import type { ByteRange, WeightSource } from "../sources/types.js";
+import { type ByteRange, type WeightSource, readInto } from "../sources/types.js";
 import { type PairOutcome, PairBlocks } from "../stats/pair-blocks.js";
 import { type RowBlock, blocksOf, rowRanges } from "../stats/sampled-rows.js";
 
@@ -92,28 +92,48 @@ interface PlainReads {
   depth: number;
 }
 
-/** Fast path: file bytes straight into the SIMD kernel; only sampled values are decoded. */
+/**
+ * Fast path: file bytes straight into the SIMD kernel; only sampled values are decoded. Each block is
+ * read into a slot of a slot kernel's memory (depth + 1 slot pairs: `depth` in flight and the one being
+ * summed), so no buffer is allocated or copied per block.
+ */
 async function streamPlain(reads: PlainReads, into: PairBlocks): Promise<void> {
   const { pair, candidate, reference, blocks, depth } = reads;
   const a = pair.candidate;
   const b = pair.reference;
   const dtype = a.entry.dtype as "BF16" | "F32";
   const bpe = bytesPerElement(dtype);
+  const pairs = depth + 1;
+  const largest = blocks.reduce((m, { r0, r1 }) => Math.max(m, (r1 - r0) * a.cols), 0);
+  const kernel = acquireSlots(Math.max(BLOCK_ELEMENTS, largest) * bpe, 2 * pairs);
   // Keep `depth` blocks in flight so transfers overlap the kernel (wall time ~ max, not sum).
-  const pending: Promise<[Uint8Array, Uint8Array]>[] = [];
+  const pending: Promise<unknown>[] = [];
   let next = 0;
   const issue = () => {
     if (next >= blocks.length) return;
-    const block = blocks[next++]!;
-    const p = Promise.all([readRows(candidate, a, block, bpe), readRows(reference, b, block, bpe)]);
+    const k = next++;
+    const block = blocks[k]!;
+    const slot = 2 * (k % pairs);
+    const p = Promise.all([readRows(candidate, a, block, bpe, kernel.slot(slot)), readRows(reference, b, block, bpe, kernel.slot(slot + 1))]);
     p.catch(() => undefined); // surfaced when awaited below
     pending.push(p);
   };
-  for (let i = 0; i < depth; i++) issue();
-  for (let i = 0; i < blocks.length; i++) {
-    const [ba, bb] = await pending.shift()!;
-    issue();
-    into.addRaw(blocks[i]!, dtype, ba, bb);
+  try {
+    for (let i = 0; i < depth; i++) issue();
+    for (let i = 0; i < blocks.length; i++) {
+      await pending.shift()!;
+      issue();
+      const { r0, r1 } = blocks[i]!;
+      const bytes = (r1 - r0) * a.cols * bpe;
+      const slot = 2 * (i % pairs);
+      const ba = kernel.slot(slot).subarray(0, bytes);
+      const bb = kernel.slot(slot + 1).subarray(0, bytes);
+      into.addRaw(blocks[i]!, dtype, ba, bb, (n, ka, kb) => kernel.runSlots(dtype, slot, slot + 1, n, ka, kb));
+    }
+  } finally {
+    // Reads still in flight (after a failure) write into the slots: give the kernel back only once they settle.
+    await Promise.allSettled(pending);
+    kernel.release();
   }
 }
 
@@ -122,8 +142,9 @@ function isPlain(v: TensorView): boolean {
   return !readsWhole(v) && v.cols === v.storedCols && !v.columnOrder;
 }
 
-/** Stored rows [r0, r1) of a plain view, as bytes. */
-function readRows(source: WeightSource, v: TensorView, { r0, r1 }: RowBlock, bpe: number): Promise<Uint8Array> {
+/** Stored rows [r0, r1) of a plain view, read into `slot`. */
+function readRows(source: WeightSource, v: TensorView, { r0, r1 }: RowBlock, bpe: number, slot: Uint8Array): Promise<void> {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
-  return source.read(v.entry.file, begin, begin + (r1 - r0) * v.cols * bpe);
+  const length = (r1 - r0) * v.cols * bpe;
+  return readInto(source, v.entry.file, begin, begin + length, slot.subarray(0, length));
 }

@@ -84,7 +84,9 @@ export class LocalSource implements WeightSource {
     const label = path.join(this.root, file);
     const fh = await open(await this.resolveFile(file), "r");
     try {
-      return await readExactly(fh, label, begin, end);
+      const buf = new Uint8Array(end - begin);
+      await readExactly(fh, label, begin, buf);
+      return buf;
     } catch (e) {
       throw e instanceof FetchError ? new FormatError(label, "file shrank while it was being listed") : e;
     } finally {
@@ -106,10 +108,16 @@ export class LocalSource implements WeightSource {
   }
 
   async read(file: string, begin: number, end: number): Promise<Uint8Array> {
-    const { path: p, fh } = await this.handle(file);
-    const buf = await readExactly(fh, p, begin, end);
-    this.bytes += buf.length;
+    // Not zero-filled: every byte is overwritten by the read (or the read fails).
+    const buf = new Uint8Array(Buffer.allocUnsafeSlow(end - begin).buffer, 0, end - begin);
+    await this.readInto(file, begin, end, buf);
     return buf;
+  }
+
+  async readInto(file: string, begin: number, end: number, into: Uint8Array): Promise<void> {
+    const { path: p, fh } = await this.handle(file);
+    await readExactly(fh, p, begin, into.subarray(0, end - begin));
+    this.bytes += end - begin;
   }
 
   /**
@@ -136,14 +144,12 @@ export class LocalSource implements WeightSource {
 }
 
 /** Exactly bytes [begin, end) of an open file; a file that ends early is an error naming `label`. */
-async function readExactly(fh: FileHandle, label: string, begin: number, end: number): Promise<Uint8Array> {
-  const len = end - begin;
-  const buf = new Uint8Array(len);
+async function readExactly(fh: FileHandle, label: string, begin: number, buf: Uint8Array): Promise<void> {
+  const len = buf.length;
   let got = 0;
   while (got < len) {
     const { bytesRead } = await fh.read(buf, got, len - got, begin + got);
-    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${end}`);
+    if (bytesRead === 0) throw new FetchError(`${label}: file ended at byte ${begin + got}, expected data up to ${begin + len}`);
     got += bytesRead;
   }
-  return buf;
 }

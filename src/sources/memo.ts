@@ -13,7 +13,7 @@
  * keeping (copying) every read up to 4 MiB made over a GiB of short-lived
  * copies, which is what held the process's peak memory up.
  */
-import type { ByteRange, ModelListing, WeightSource } from "./types.js";
+import { type ByteRange, type ModelListing, type WeightSource, readInto as readIntoSource } from "./types.js";
 
 export const MEMO_MAX_RANGE_BYTES = 256 << 10;
 export const MEMO_MAX_BYTES = 8 << 20;
@@ -68,6 +68,16 @@ export class MemoSource implements WeightSource {
       }
     }
     return bytes;
+  }
+
+  async readInto(file: string, begin: number, end: number, into: Uint8Array): Promise<void> {
+    const hit = this.serving ? this.ranges.get(`${begin}:${end}:${file}`) : undefined;
+    // Ranges this memo keeps go through read (which keeps them); the large rest straight into `into`.
+    if (hit || end - begin <= this.maxRange) {
+      into.set(await this.read(file, begin, end));
+      return;
+    }
+    await readIntoSource(this.inner, file, begin, end, into);
   }
 
   /** Forget everything (the source itself stays open: its owner closes it). */

@@ -53,6 +53,12 @@ export interface WeightSource {
    * rejects (a short or over-long response is an error, never silently accepted).
    */
   read(file: string, begin: number, end: number): Promise<Uint8Array>;
+  /**
+   * Read bytes [begin, end) of `file` into `into` (exactly end - begin bytes long), optional: a source
+   * that can fill caller memory directly (a local file) saves the allocation and the copy. Callers
+   * use `readInto` (below), which falls back to `read` and a copy.
+   */
+  readInto?(file: string, begin: number, end: number, into: Uint8Array): Promise<void>;
   /** Total bytes received so far (headers + tensor data). */
   readonly bytesRead: number;
   /**
@@ -85,3 +91,10 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {} };
+
+/** Bytes [begin, end) of `file` into `into`: directly where the source can, else read then copied. */
+export async function readInto(source: WeightSource, file: string, begin: number, end: number, into: Uint8Array): Promise<void> {
+  if (into.length !== end - begin) throw new Error(`internal: readInto given ${into.length} bytes for a range of ${end - begin}`);
+  if (source.readInto) return source.readInto(file, begin, end, into);
+  into.set(await source.read(file, begin, end));
+}

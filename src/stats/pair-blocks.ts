@@ -6,7 +6,7 @@
  * no I/O.
  */
 import type { AlignedPair } from "../align/align.js";
-import { pairKernel } from "../kernels/kernel.js";
+import { type ShiftedSums, pairKernel } from "../kernels/kernel.js";
 import { decodeInto } from "../safetensors/dtypes.js";
 import type { SampledPair } from "./controls.js";
 import { PairAccumulator, type PairStats } from "./pair-stats.js";
@@ -43,11 +43,12 @@ export class PairBlocks {
   }
 
   /** A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are decoded. */
-  addRaw(block: RowBlock, dtype: "BF16" | "F32", ba: Uint8Array, bb: Uint8Array): void {
+  /** `sums`, when given, computes the kernel's sums where the bytes already lie (a slot kernel's memory). */
+  addRaw(block: RowBlock, dtype: "BF16" | "F32", ba: Uint8Array, bb: Uint8Array, sums?: (n: number, ka: number, kb: number) => ShiftedSums): void {
     const { r0, r1, chunk } = block;
     const n = (r1 - r0) * this.pair.candidate.cols;
     this.shift ??= { ka: leadingMean(dtype, ba, n), kb: leadingMean(dtype, bb, n) };
-    const s = this.kernel.run(dtype, ba, bb, n, this.shift.ka, this.shift.kb);
+    const s = sums ? sums(n, this.shift.ka, this.shift.kb) : this.kernel.run(dtype, ba, bb, n, this.shift.ka, this.shift.kb);
     if (s.nonFinite) {
       // Rare: let the Float32 path skip and count the non-finite values.
       const fa = new Float32Array(n);

@@ -73,10 +73,17 @@ export class SampleCollector {
     const { rows, cols } = this.grid;
     const mc = cols.length;
     const bpe = bytesPerElement(dtype);
+    // BF16 (the common case) widens inline through one u32 view; other dtypes decode value by value.
+    const u32 = dtype === "BF16" ? new Uint32Array(this.values.buffer, this.values.byteOffset, this.values.length) : null;
     while (this.next < rows.length && rows[this.next]! < r0 + rowCount) {
       const base = (rows[this.next]! - r0) * this.cols * bpe;
       const o = this.next * mc;
-      for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j]! * bpe, 1, this.values, o + j);
+      if (u32) {
+        for (let j = 0; j < mc; j++) {
+          const p = base + cols[j]! * 2;
+          u32[o + j] = ((bytes[p]! | (bytes[p + 1]! << 8)) << 16) >>> 0;
+        }
+      } else for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j]! * bpe, 1, this.values, o + j);
       this.next++;
     }
   }
