@@ -16,7 +16,7 @@ function tensor(name: string, log10p: number, effect: number, extra: Partial<Ten
     pearson: 0.1,
     z: null,
     identical: false,
-    transform: "none",
+    transform: [],
     layer: null,
     role: "x",
     informative: true,

@@ -6,6 +6,7 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { componentKind, parseName } from "../align/names.js";
+import { isLayout } from "../align/transform.js";
 import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, TensorResult } from "../report/schema.js";
@@ -169,14 +170,14 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
     // A layout the names decided (or that was already tried, layoutLook) needs no second look.
-    if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    if (v.axes || pair.alternatives || pair.transform.some(isLayout) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
     const stored: TensorEvidence = { ...t, permutation: { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) } };
     if (direct.log10p <= OVERWHELMING_LOG10P) {
       c.tensors[i] = stored;
       continue;
     }
-    const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
+    const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: [...pair.transform, "transpose"] };
     const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
     if (!looked) {
       c.tensors[i] = stored;

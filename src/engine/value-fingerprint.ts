@@ -21,6 +21,7 @@
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { type TensorView, fullView, numel, viewElements } from "../align/view.js";
 import type { TensorEvidence } from "../report/evidence.js";
+import { AS_STORED } from "../align/transform.js";
 import { loadMatrix } from "../search/matrix.js";
 import type { WeightSource } from "../sources/types.js";
 import type { SampledPair } from "../stats/controls.js";
@@ -151,8 +152,7 @@ async function findMatch(cEntry: Located["entry"], ctx: FingerprintContext, mome
 
 /** The tensor as a rearranged copy of the matched reference tensor: a new record. */
 function markCopy(t: TensorEvidence, m: Match): TensorEvidence {
-  const transform = t.transform === "none" || t.transform === "" ? "rearranged" : `${t.transform}+rearranged`;
-  const copy: TensorEvidence = { ...t, reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform, permutation: { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 } };
+  const copy: TensorEvidence = { ...t, reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform: [...t.transform, "rearranged"], permutation: { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 } };
   if (m.smooth === null) return copy;
   return { ...copy, structureOnly: `the same values in another order in a table smooth along its positions (roughness ${m.smooth.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the multiset cannot price` };
 }
@@ -176,7 +176,7 @@ export async function findRearrangedCopies<R extends Rearranged>(c: R, ctx: Fing
       still.push(u);
       continue;
     }
-    const pair: AlignedPair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: "rearranged", informative: true };
+    const pair: AlignedPair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: ["rearranged"], informative: true };
     const unpaired: TensorEvidence = {
       candidate: u.entry.name,
       reference: m.reference.name,
@@ -185,7 +185,7 @@ export async function findRearrangedCopies<R extends Rearranged>(c: R, ctx: Fing
       pearson: null,
       z: null,
       identical: false,
-      transform: "none",
+      transform: AS_STORED,
       layer: u.layer,
       role: u.role,
       informative: true,

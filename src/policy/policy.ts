@@ -3,9 +3,10 @@
  * policy and the auto sampling rule. Pure functions of the compared tensors,
  * the thresholds and sizes; the engine, plan and merge all decide through them.
  */
-import type { ComponentResult, FailOn, Family, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
+import type { ComponentResult, FailOn, Family, Report, ReferenceResult, Thresholds, Verdict } from "../report/schema.js";
 import { type Combination, type ComponentDecision, type ComponentEvidence, type TensorEvidence, comparedParametersOf, isCompared } from "../report/evidence.js";
 import { count } from "../common/words.js";
+import { movesResidual } from "../align/transform.js";
 import { fmtP } from "../report/format.js";
 import { bonferroniLog10, combineLog10, weightedLog10 } from "../stats/combine.js";
 
@@ -39,7 +40,7 @@ export function isSignificant(log10pCorrected: number, effect: number | null | u
 const DIRECT_WEIGHT = 0.9;
 
 /** A tensor's evidence: its test's log10 p and effect (see TensorResult.log10p). */
-export function tensorEvidence(t: Pick<TensorResult, "permutation" | "aligned" | "direct" | "log10p" | "effect" | "z">): { log10p: number; effect: number; z: number } | null {
+export function tensorEvidence(t: Pick<TensorEvidence, "permutation" | "aligned" | "direct" | "log10p" | "effect" | "z">): { log10p: number; effect: number; z: number } | null {
   const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
   const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
   if (direct && search) {
@@ -162,7 +163,7 @@ export function familyOf(references: number, components: number): Family {
  */
 function searchClaims(tensors: readonly TensorEvidence[], standsOut: readonly boolean[]): { matched: number; residualPermuted: boolean } {
   const aligned = tensors.filter((t, i) => standsOut[i] && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
-  return { matched: aligned.length, residualPermuted: aligned.some((t) => /residual-(permuted|rotated)/.test(t.transform)) };
+  return { matched: aligned.length, residualPermuted: aligned.some((t) => t.transform.some(movesResidual)) };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;

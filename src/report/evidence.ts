@@ -3,14 +3,21 @@
  * the policy (src/policy/policy.ts) turns a component's evidence into its decision, once; the report's
  * ComponentResult and TensorResult are rendered from the two at the end (render.ts). Nothing here decides.
  */
+import type { Transforms } from "../align/transform.js";
 import type { LayerMatrix, SearchSummary, TensorResult, Verdict } from "./schema.js";
+
+/** What the alignment search's look found for a tensor (TensorResult.aligned), its transforms typed. */
+export type AlignedLook = Readonly<Omit<NonNullable<TensorResult["aligned"]>, "transform">> & { readonly transform: Transforms };
 
 /**
  * One compared tensor pair: its pairing (candidate, reference, layer, role), look (cosine, Pearson,
- * sampling), transforms undone, test (`permutation`, `aligned`, `direct`), p and effect. The report's
- * TensorResult without the decision (`standsOut`).
+ * sampling), transforms undone (a typed list, rendered at the report's edge), test (`permutation`,
+ * `aligned`, `direct`), p and effect. The report's TensorResult without the decision (`standsOut`).
  */
-export type TensorEvidence = Readonly<Omit<TensorResult, "standsOut">>;
+export type TensorEvidence = Readonly<Omit<TensorResult, "standsOut" | "transform" | "aligned">> & {
+  readonly transform: Transforms;
+  readonly aligned?: AlignedLook;
+};
 
 /** What the alignment search did; what it may claim (matched matrices, a permuted residual) is the policy's. */
 export type SearchEvidence = Readonly<Omit<SearchSummary, "matched" | "residualPermuted">>;

@@ -3,6 +3,7 @@
  * read back into evidence where a saved report is decided again (merge).
  */
 import { median } from "../common/median.js";
+import { parseTransforms, renderTransforms } from "../align/transform.js";
 import type { ComponentDecision, ComponentEvidence, Combination, SearchEvidence, TensorEvidence } from "./evidence.js";
 import { comparedParametersOf, isCompared } from "./evidence.js";
 import { isByteIdentical } from "./format.js";
@@ -10,13 +11,16 @@ import type { ComponentResult, NullSummary, TensorResult } from "./schema.js";
 
 /** A tensor's result: its evidence, whether it stands out, and a negative likeness that stands out shown as undone. */
 export function renderTensor(t: TensorEvidence, standsOut: boolean): TensorResult {
-  const negated = standsOut && t.pearson !== null && t.pearson < 0 && !/negated/.test(t.transform);
-  return { ...t, standsOut, transform: negated ? (t.transform === "none" ? "negated" : `${t.transform}+negated`) : t.transform };
+  const negated = standsOut && t.pearson !== null && t.pearson < 0 && !t.transform.includes("negated");
+  const { aligned, ...rest } = t;
+  const out: TensorResult = { ...rest, standsOut, transform: renderTransforms(negated ? [...t.transform, "negated"] : t.transform) };
+  return aligned ? { ...out, aligned: { ...aligned, transform: renderTransforms(aligned.transform) } } : out;
 }
 
 /** A component's result: its evidence's aggregates (shares, pooled null, medians, identical matrices) and the decision. */
 export function renderComponent(e: ComponentEvidence, d: ComponentDecision): ComponentResult {
   const compared = e.tensors.filter(isCompared);
+  const tensors = e.tensors.map((t, i) => renderTensor(t, d.standsOut[i] ?? false));
   const result: ComponentResult = {
     name: e.name,
     verdict: d.verdict,
@@ -31,11 +35,11 @@ export function renderComponent(e: ComponentEvidence, d: ComponentDecision): Com
     unmatchedTensors: e.unmatchedTensors,
     unmatchedParameters: e.unmatchedParameters,
     unreadTensors: e.tensors.filter((t) => t.error).length,
-    identical: identicalOf(e.tensors),
+    identical: identicalOf(tensors),
     search: e.search ? { ...e.search, matched: d.search?.matched ?? 0, residualPermuted: d.search?.residualPermuted ?? false } : null,
     layerMatrix: e.layerMatrix,
-    deterministic: deterministicOf(e.tensors),
-    tensors: e.tensors.map((t, i) => renderTensor(t, d.standsOut[i] ?? false)),
+    deterministic: deterministicOf(tensors),
+    tensors,
   };
   if (!e.combination || d.log10pCorrected === null) return result;
   const c = e.combination;
@@ -47,7 +51,10 @@ export function renderComponent(e: ComponentEvidence, d: ComponentDecision): Com
  * the plan's family): the decision's fields left out, `combination` for the caller to recompute.
  */
 export function evidenceOfResult(c: ComponentResult, combination: (tensors: readonly TensorEvidence[]) => Combination | null): ComponentEvidence {
-  const tensors = c.tensors.map(({ standsOut: _, ...t }) => t);
+  const tensors = c.tensors.map(({ standsOut: _, transform, aligned, ...t }): TensorEvidence => {
+    const read = { ...t, transform: parseTransforms(transform) };
+    return aligned ? { ...read, aligned: { ...aligned, transform: parseTransforms(aligned.transform) } } : read;
+  });
   let search: SearchEvidence | null = null;
   if (c.search) {
     const { matched: _m, residualPermuted: _r, ...rest } = c.search;
@@ -66,14 +73,14 @@ export function evidenceOfResult(c: ComponentResult, combination: (tensors: read
 }
 
 /** Informative matrices byte-identical to the reference's (a shared construction is no copy: not counted). */
-function identicalOf(tensors: readonly TensorEvidence[]): { tensors: number; parameters: number } {
+function identicalOf(tensors: readonly TensorResult[]): { tensors: number; parameters: number } {
   // Same dtype, same layout, every element equal: the stored bytes are the same.
   const same = tensors.filter((t) => t.informative && isByteIdentical(t) && !(t.deterministic && !t.deterministic.residualTested));
   return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
 }
 
 /** Tensors recognised as a shared construction. */
-function deterministicOf(tensors: readonly TensorEvidence[]): { tensors: number; parameters: number } {
+function deterministicOf(tensors: readonly TensorResult[]): { tensors: number; parameters: number } {
   const d = tensors.filter((t) => t.deterministic && !t.deterministic.residualTested);
   return { tensors: d.length, parameters: d.reduce((s, t) => s + t.elements, 0) };
 }

@@ -2,6 +2,7 @@
  * What the alignment search found, folded back into the component's tensor
  * results (deep-stage.ts runs the search).
  */
+import { AS_STORED, type Transforms } from "../align/transform.js";
 import type { TensorEvidence } from "../report/evidence.js";
 import { zFromLog10P } from "../stats/pvalues.js";
 import { type TensorView, viewElements } from "../align/view.js";
@@ -22,7 +23,7 @@ export function bestOrientation(results: DeepResult[]): Map<string, DeepResult> 
     const flippedToo = prev !== undefined;
     const pick = !prev || d.log10p < prev.log10p ? d : prev;
     const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
-    const transform = pick.candidate.endsWith(FLIPPED) ? (pick.transform === "none" ? "transpose" : `transpose+${pick.transform}`) : pick.transform;
+    const transform: Transforms = pick.candidate.endsWith(FLIPPED) ? ["transpose", ...pick.transform] : pick.transform;
     best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
   }
   return best;
@@ -72,7 +73,7 @@ export function unpairedResult(view: TensorView, layer: number | null, reference
     pearson: null,
     z: null,
     identical: false,
-    transform: "none",
+    transform: AS_STORED,
     layer,
     role: "",
     informative: true,
