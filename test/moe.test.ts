@@ -216,7 +216,7 @@ describe("mixtures of experts in every fused storage, on either side", () => {
 
 describe("experts: which storage, decided by names and shapes", () => {
   const entry = (name: string, shape: number[]): TensorEntry => ({ name, shape, dtype: "F32", file: "x", begin: 0, end: 4 * shape.reduce((x, y) => x * y, 1) });
-  const views = (shape: number[], role: string, hidden: number[]) => fusedExpertParts(entry("t", shape), role, new Set(hidden))!.filter((p) => p.expert === 0).map((p) => [p.base, p.views.map((v) => v.label)]);
+  const views = (shape: number[], role: string, hidden: number[]) => fusedExpertParts(entry("t", shape), role, new Set(hidden))!.filter((p) => p.expert === 0).map((p) => [p.base, p.views.map((v) => v.label.join("+"))]);
 
   it("the hidden width decides the orientation; [E, D, 2F] keeps [gate; up] and interleaved open; 2F = D keeps both orientations", () => {
     expect(views([4, 704, 128], "mlp.experts.gate_up.weight", [128])).toEqual([["mlp.gate.weight", [""]], ["mlp.up.weight", [""]]]);

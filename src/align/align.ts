@@ -236,8 +236,12 @@ function addPair(ctx: AlignContext, t: TensorAt, p: { cv: TensorView; rv: Tensor
   ctx.usedRef.add(p.rv.entry.name);
 }
 
+/** Which expert part meets which, how (the relation: null when they are the same kind of part), and its ambiguity group. */
+type PartMeeting = { c: ExpertPart; r: ExpertPart; relation: ExpertRelation | null; ambiguity?: number };
+
 /** An expert part against a reference part in every view that fits (the first compared, the rest alternatives). */
-function pairOne(ctx: AlignContext, t: TensorAt, c: ExpertPart, r: ExpertPart, relation: ExpertRelation | null, ambiguity?: number): boolean {
+function pairOne(ctx: AlignContext, t: TensorAt, m: PartMeeting): boolean {
+  const { c, r, relation, ambiguity } = m;
   const fits = fittingViews(c, r);
   if (fits.length === 0) return false;
   const transform = (f: (typeof fits)[number]) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
@@ -262,7 +266,7 @@ function pairWithExperts(ctx: AlignContext, t: TensorAt, part: ExpertPart, relat
   const refs = (ctx.refExperts.get(keyOf(t.kind, t.info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
   if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
   const id = refs.length > 1 ? ctx.nextExpertGroup++ : undefined;
-  for (const r of refs) pairOne(ctx, t, part, r, relation, id);
+  for (const r of refs) pairOne(ctx, t, { c: part, r, relation, ambiguity: id });
   return true;
 }
 
@@ -283,7 +287,7 @@ function matchRoutedExperts(ctx: AlignContext, t: TensorAt): boolean {
     if (refs.length > MAX_EXPERT_OPTIONS) {
       // Paired by index for now; the engine matches the layer's experts on sketches (src/engine/expert-match.ts).
       const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length]!;
-      if (pairOne(ctx, t, part, same, null)) {
+      if (pairOne(ctx, t, { c: part, r: same, relation: null })) {
         const pair = t.comp.pairs[t.comp.pairs.length - 1]!;
         pair.expertSlot = { group: keyOf(t.kind, info.layer, "experts"), part, refs: ctx.refExperts.get(k)!, relation: "expert-matched", informative: pair.informative };
         any = true;
@@ -296,12 +300,12 @@ function matchRoutedExperts(ctx: AlignContext, t: TensorAt): boolean {
         id = ctx.expertGroups.get(k);
         if (id === undefined) ctx.expertGroups.set(k, (id = ctx.nextExpertGroup++));
       }
-      for (const r of refs) pairOne(ctx, t, part, r, "expert-matched", id);
+      for (const r of refs) pairOne(ctx, t, { c: part, r, relation: "expert-matched", ambiguity: id });
       any = true;
       continue;
     }
     const dense = denseOf(ctx, info, part.base);
-    if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense")) any = true;
+    if (dense && pairOne(ctx, t, { c: part, r: perExpertPart(dense.entry, part.base, -1, dense.info.role), relation: "expert-of-dense" })) any = true;
   }
   return any;
 }
@@ -312,9 +316,9 @@ function matchSharedExpert(ctx: AlignContext, t: TensorAt): boolean {
   if (!ex || ex.expert >= 0) return false;
   const shared = ctx.refShared.get(keyOf(t.kind, info.layer, ex.base));
   const part = perExpertPart(entry, ex.base, -1, info.role);
-  if (shared && pairOne(ctx, t, part, perExpertPart(shared.entry, ex.base, -1, shared.info.role), shared.info.role === info.role ? null : "shared-expert")) return true;
+  if (shared && pairOne(ctx, t, { c: part, r: perExpertPart(shared.entry, ex.base, -1, shared.info.role), relation: shared.info.role === info.role ? null : "shared-expert" })) return true;
   const dense = denseOf(ctx, info, ex.base);
-  if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense")) return true;
+  if (dense && pairOne(ctx, t, { c: part, r: perExpertPart(dense.entry, ex.base, -1, dense.info.role), relation: "shared-expert-of-dense" })) return true;
   return pairWithExperts(ctx, t, part, "shared-expert-of-expert");
 }
 
@@ -376,7 +380,7 @@ function matchDenseToExperts(ctx: AlignContext, t: TensorAt): boolean {
   if (t.ex || !DENSE_MLP.test(info.role) || isRouter(info, ctx.candMoe)) return false;
   const part = perExpertPart(entry, info.role, -1, info.role);
   const shared = ctx.refShared.get(keyOf(t.kind, info.layer, info.role));
-  return (shared !== undefined && pairOne(ctx, t, part, perExpertPart(shared.entry, info.role, -1, shared.info.role), "dense-of-shared-expert")) || pairWithExperts(ctx, t, part, "dense-of-expert");
+  return (shared !== undefined && pairOne(ctx, t, { c: part, r: perExpertPart(shared.entry, info.role, -1, shared.info.role), relation: "dense-of-shared-expert" })) || pairWithExperts(ctx, t, part, "dense-of-expert");
 }
 
 

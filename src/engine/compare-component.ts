@@ -31,7 +31,7 @@ import { expertSampleCap, isExpertPair, shrinkSample } from "./sample-budget.js"
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { compareFactored, withLost } from "./compare-factored.js";
-import { gatherComponent, layerMatrix } from "./summarise.js";
+import { gatherComponent, layerMatrix } from "./gather-component.js";
 import { ValueMoments, findRearrangedCopies } from "./value-fingerprint.js";
 
 /** What comparing a component against one reference needs: the sources (behind their memos) and how to read. */
@@ -74,7 +74,7 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
-  smallIdenticalTests(c, looks);
+  c.tensors = smallIdenticalTests(c, looks);
   c.tensors = payForExpertMatching(c.comp.pairs, c.tensors);
   c.tensors = c.tensors.map((t, i) => floorIfResidualOnly(t, c.comp.pairs[i]!.role));
   c = dropAmbiguous(c);
@@ -82,11 +82,13 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
   c.tensors = await recogniseConstructions(c, ctx);
   c.tensors = describeNulls(c);
+  // The element-wise evidence, sealed (each tensor's p from its looks): the pairs' tensors, then the maps'.
   const direct = gatherComponent(c.comp, [...c.tensors, ...factored.tensors], null, layerMatrix(c.comp.pairs, c.samples));
+  const paired = c.tensors.length;
   // The samples (up to 16 Ki values a side per pair: ~37 MB at 32 layers of 7B width) have served the
   // nulls and looks above; the search does not use them, so they are not held through it.
   c.samples.fill(null);
-  const evidence = await searchWhereUnexplained({ ...c, tensors: direct.tensors.slice(0, c.tensors.length) }, direct, ctx, direct.tensors.slice(c.tensors.length));
+  const evidence = await searchWhereUnexplained({ ...c, tensors: direct.tensors.slice(0, paired) }, direct, ctx, direct.tensors.slice(paired));
   // One decision on everything gathered, then the report's result.
   return renderComponent(evidence, decideComponent(evidence, ctx.family, thresholds));
 }
@@ -111,7 +113,7 @@ async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): 
 }
 
 async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorEvidence; sample: SampledPair | null; stats?: PairStats }> {
-  const base = tensorResultOf(pair);
+  const base = pairEvidence(pair);
   try {
     const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
     const measured: TensorEvidence = {
@@ -131,8 +133,8 @@ async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Pro
   }
 }
 
-/** A pair's result before anything is read. */
-function tensorResultOf(pair: AlignedPair): TensorEvidence {
+/** A pair's record before anything is read. */
+function pairEvidence(pair: AlignedPair): TensorEvidence {
   return {
     candidate: pair.candidate.entry.name,
     reference: pair.reference.entry.name,
@@ -164,9 +166,11 @@ const STORED_WEIGHT = 0.9;
  */
 async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compared> {
   let comp = c.comp;
+  const tensors = [...c.tensors];
+  const samples = [...c.samples];
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
-    const t = c.tensors[i]!;
+    const t = tensors[i]!;
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
     // A layout the names decided (or that was already tried, layoutLook) needs no second look.
@@ -174,13 +178,13 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     const direct = t.permutation;
     const stored: TensorEvidence = { ...t, permutation: { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) } };
     if (direct.log10p <= OVERWHELMING_LOG10P) {
-      c.tensors[i] = stored;
+      tensors[i] = stored;
       continue;
     }
     const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: [...pair.transform, "transpose"] };
-    const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
+    const looked = await transposedSample(flipped.candidate, samples[i], ctx.cand);
     if (!looked) {
-      c.tensors[i] = stored;
+      tensors[i] = stored;
       continue;
     }
     const { stats, sample } = looked;
@@ -188,13 +192,13 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
     if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
       const permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
-      c.tensors[i] = { ...t, cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform, permutation };
-      c.samples[i] = sample;
+      tensors[i] = { ...t, cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform, permutation };
+      samples[i] = sample;
     } else {
-      c.tensors[i] = stored;
+      tensors[i] = stored;
     }
   }
-  return { ...c, comp };
+  return { ...c, comp, tensors, samples };
 }
 
 /**
@@ -223,21 +227,23 @@ async function transposedSample(view: TensorView, sample: SampledPair | null | u
  */
 async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): Promise<Compared> {
   let comp = c.comp;
+  const tensors = [...c.tensors];
+  const samples = [...c.samples];
   const widths = hiddenWidths(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
-    const t = c.tensors[i]!;
+    const t = tensors[i]!;
     if (!pair.alternatives?.length || t.error) continue;
     const k = 1 + pair.alternatives.length;
     looks[i] = k;
     type Look = { pair: AlignedPair; stats: { cosine: number | null; pearson: number | null; identical: boolean }; sample: SampledPair | null; test: TensorTest | null };
     const score = (l: Look) => (l.test ? l.test.log10p : -Math.abs(l.stats.pearson ?? 0));
-    let best: Look = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: c.samples[i] ?? null, test: null };
+    let best: Look = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: samples[i] ?? null, test: null };
     const direct = t.permutation;
+    const { alternatives, ...single } = pair;
     if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
-      for (const alt of pair.alternatives) {
-        const { alternatives: _, ...rest } = pair;
-        const other: AlignedPair = { ...rest, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
+      for (const alt of alternatives) {
+        const other: AlignedPair = { ...single, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
         let out;
         try {
           out = await comparePair(other, ctx.cand, ctx.ref);
@@ -252,19 +258,19 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
         if (score(look) < bestScore) best = look;
       }
     }
-    const { alternatives: _, ...kept } = best.pair;
+    const { alternatives: _tried, ...kept } = best.pair;
     comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? kept : p)) };
     let looked: TensorEvidence = t;
     if (best.pair !== pair) {
       looked = { ...t, reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform };
-      c.samples[i] = best.sample;
+      samples[i] = best.sample;
       if (best.test) looked = { ...looked, permutation: asReported(best.test) };
     }
     // The selection among the k looks, paid for.
     if (looked.permutation) looked = { ...looked, permutation: { ...looked.permutation, log10p: bonferroniLog10(looked.permutation.log10p, k) } };
-    c.tensors[i] = looked;
+    tensors[i] = looked;
   }
-  return { ...c, comp };
+  return { ...c, comp, tensors, samples };
 }
 
 /** Below this many elements an informative matrix with the reference's values is marked a copy (`promoted`). */
@@ -287,22 +293,19 @@ const SMALL_MIN_UNITS = 8;
 /** The same values up to a dtype's rounding: relative RMS difference at most 1% (BF16 keeps ~0.4%). */
 const CONVERTED_COPY = 1e-4;
 
-function smallIdenticalTests(c: Compared, looks: number[]): void {
+function smallIdenticalTests(c: Compared, looks: number[]): TensorEvidence[] {
   const widths = hiddenWidths(c.comp.pairs);
-  c.comp.pairs.forEach((pair, i) => {
-    const t = c.tensors[i]!;
+  return c.tensors.map((t, i) => {
+    const pair = c.comp.pairs[i]!;
     const s = c.samples[i];
-    if (t.error || t.pearson === null || !s || t.sampled) return;
-    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return;
+    if (t.error || t.pearson === null || !s || t.sampled) return t;
+    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return t;
     // Byte-identical, or the same values through a dtype conversion (F32 -> F16/BF16 rounding).
     const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
-    if (!kind) return;
+    if (!kind) return t;
     // A small matrix is evidence by its own test already (exact at its size, so few units cannot reach a
     // small p): marked a copy, it counts in the share of a component shown reused (policy.ts).
-    if (t.informative) {
-      c.tensors[i] = { ...t, promoted: kind };
-      return;
-    }
+    if (t.informative) return { ...t, promoted: kind };
     const v = pair.candidate;
     let test: NonNullable<TensorResult["permutation"]> | null = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
@@ -313,8 +316,8 @@ function smallIdenticalTests(c: Compared, looks: number[]): void {
       const m = vectorPermutationTest(s.a, s.b);
       if (m) test = { ...m, axis: "rows" };
     }
-    if (!test) return;
-    c.tensors[i] = { ...t, permutation: { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) }, informative: true, promoted: kind };
+    if (!test) return t;
+    return { ...t, permutation: { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) }, informative: true, promoted: kind };
   });
 }
 

@@ -5,7 +5,7 @@
  * fold what the search finds back into the tensor results.
  */
 import { FromScratchError } from "../common/errors.js";
-import type { SearchEvidence, TensorEvidence } from "../report/evidence.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { deepAlign } from "./deep-align.js";
@@ -17,13 +17,10 @@ import { FLIPPED, type Origin, bestOrientation, foldFindings } from "./fold-find
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { count } from "../common/words.js";
 import { type TensorView, viewKey } from "../align/view.js";
-import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups } from "./search-groups.js";
+import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, notRunSummary, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups } from "./search-groups.js";
 
 
 export type { SearchOutcome } from "./search-groups.js";
-
-/** The search's summary is built up here before it is handed over (read-only from then on). */
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * What the search is given: the component, its compared tensors (the search adds its looks to them), every
@@ -44,7 +41,7 @@ export interface SearchInput {
 
 export async function searchComponent(input: SearchInput): Promise<SearchOutcome> {
   const { comp, tensors, referenceTensors, cand, ref, fraction, progress } = input;
-  const summary: Mutable<SearchEvidence> = { ran: false, status: "not-run", note: "", residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary = notRunSummary();
   const selected = selectPairs(comp, tensors, input.explained);
   const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {

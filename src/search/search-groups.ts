@@ -45,6 +45,12 @@ export interface SearchOutcome {
   added: TensorEvidence[];
 }
 
+/** The search's summary while it is built (handed over read-only, as SearchEvidence). */
+export type SummaryDraft = { -readonly [K in keyof SearchEvidence]: SearchEvidence[K] };
+
+/** A search that has not run (yet): the summary it starts from. */
+export const notRunSummary = (): SummaryDraft => ({ ran: false, status: "not-run", note: "", residualMatchQuality: null, referenceDuplicateLayers: [] });
+
 export type Usable = { p: ComponentAlignment["pairs"][number]; t: Pick<TensorEvidence, "error" | "pearson">; explained: boolean };
 export type Unread = { view: TensorView; layer: number | null; pairIndex: number | null; message: string };
 

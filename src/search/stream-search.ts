@@ -39,7 +39,7 @@
 import type { ComponentAlignment } from "../align/align.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { count } from "../common/words.js";
-import type { SearchEvidence, TensorEvidence } from "../report/evidence.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import type { WeightSource } from "../sources/types.js";
 import { FUNCTIONAL_FLOOR, combineLooks } from "./deep-align.js";
 import type { RoleGroup } from "./deep-types.js";
@@ -49,7 +49,7 @@ import { searchLooks } from "./layer-looks.js";
 import type { Matrix } from "./matrix.js";
 import { type Look, hadamardLooks, isClean, lookName, looksFor, sketchBasis } from "./residual-looks.js";
 import { type Basis, type ResidualMap, residualMap } from "./residual.js";
-import { type SearchOutcome, type ViewGroup, type selectPairs, unreadResults } from "./search-groups.js";
+import { type SearchOutcome, type ViewGroup, notRunSummary, type selectPairs, unreadResults } from "./search-groups.js";
 import { SketchReader } from "./sketch-reader.js";
 import { type Group, UNITS, classify, featureDims, orientSquare, widths } from "./stream-groups.js";
 
@@ -72,7 +72,7 @@ export interface StreamSearchInput {
  */
 export async function streamSearch(input: StreamSearchInput): Promise<SearchOutcome> {
   const { comp, tensors, selected, viewGroupsByKey, cand, ref, progress } = input;
-  const summary: { -readonly [K in keyof SearchEvidence]: SearchEvidence[K] } = { ran: false, status: "not-run", note: "", residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary = notRunSummary();
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
