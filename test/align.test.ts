@@ -1,4 +1,5 @@
 /** Alignment across naming schemes and layouts, on tensor headers only. */
+import { renderTransforms } from "../src/align/transform.js";
 import { describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
 import { assignComponents, parseName } from "../src/align/names.js";
@@ -14,7 +15,7 @@ function t(name: string, shape: number[], dtype = "BF16"): TensorEntry {
 
 function pairsOf(candidate: TensorEntry[], reference: TensorEntry[]) {
   const a = alignModels(candidate, reference);
-  return a.components.flatMap((c) => c.pairs.map((p) => ({ c: p.candidate.entry.name, r: p.reference.entry.name, transform: p.transform, rows: p.candidate.rows, cols: p.candidate.cols, rowStart: p.candidate.rowStart, refRowStart: p.reference.rowStart, role: p.role })));
+  return a.components.flatMap((c) => c.pairs.map((p) => ({ c: p.candidate.entry.name, r: p.reference.entry.name, transform: renderTransforms(p.transform), rows: p.candidate.rows, cols: p.candidate.cols, rowStart: p.candidate.rowStart, refRowStart: p.reference.rowStart, role: p.role })));
 }
 
 describe("components", () => {

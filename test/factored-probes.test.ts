@@ -90,7 +90,7 @@ describe("probing a factored map", () => {
       const ref = src.add("w", [n, m], matmul(normals(n * m, g), mix, n, m, m));
       const ue = src.add("u", [n, r], normals(n * r, g));
       const ve = src.add("v", [r, m], matmul(normals(r * m, g), mix, r, m, m));
-      const pair: FactoredPair = { component: "model", layer: 0, role: "attn.q.weight", candidate: { kind: "product", left: leaf(ue), right: leaf(ve) }, tensors: [located(ue), located(ve)], reference: ref, transform: "factored" };
+      const pair: FactoredPair = { component: "model", layer: 0, role: "attn.q.weight", candidate: { kind: "product", left: leaf(ue), right: leaf(ve) }, tensors: [located(ue), located(ve)], reference: ref, transform: ["factored"] };
       const { tensors } = await compareFactored([pair], src, src);
       p.push(10 ** tensors[0]!.permutation!.log10p);
     }
@@ -105,7 +105,7 @@ describe("probing a factored map", () => {
     const ue = src.add("u", [n, m], base);
     const id = new Float32Array(m * m).map((_, i) => (i % (m + 1) === 0 ? 1 : 0));
     const ve = src.add("v", [m, m], id);
-    const pair: FactoredPair = { component: "model", layer: 0, role: "attn.q.weight", candidate: { kind: "product", left: leaf(ue), right: leaf(ve) }, tensors: [located(ue), located(ve)], reference: refE, transform: "factored" };
+    const pair: FactoredPair = { component: "model", layer: 0, role: "attn.q.weight", candidate: { kind: "product", left: leaf(ue), right: leaf(ve) }, tensors: [located(ue), located(ve)], reference: refE, transform: ["factored"] };
     const { tensors } = await compareFactored([pair], src, src);
     expect(tensors[0]!.permutation!.log10p).toBeLessThan(-20);
   });

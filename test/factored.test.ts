@@ -4,6 +4,7 @@
  * base, or cut into row or column blocks, are compared as the map they make, by probing, and count in the
  * share; an independent model stored so, and the factors of another model's matrices, are not reused.
  */
+import { renderTransforms } from "../src/align/transform.js";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
@@ -171,7 +172,7 @@ describe("alignment", () => {
       entry("model.layers.0.extra.b.weight", [16, 50]),
     ];
     const [comp] = alignModels(candidate, reference).components;
-    expect(comp!.factored!.map((f) => [f.reference.name, f.transform])).toEqual([["model.layers.0.self_attn.q_proj.weight", "factored"]]);
+    expect(comp!.factored!.map((f) => [f.reference.name, renderTransforms(f.transform)])).toEqual([["model.layers.0.self_attn.q_proj.weight", "factored"]]);
     expect(comp!.unmatched).toEqual(["model.layers.0.extra.a.weight", "model.layers.0.extra.b.weight"]);
   });
 });

@@ -4,6 +4,7 @@
  * order against another MoE (the order chosen by the data, the choice paid
  * for), and two independent MoEs left independent.
  */
+import { renderTransforms } from "../src/align/transform.js";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
@@ -215,7 +216,7 @@ describe("mixtures of experts in every fused storage, on either side", () => {
 
 describe("experts: which storage, decided by names and shapes", () => {
   const entry = (name: string, shape: number[]): TensorEntry => ({ name, shape, dtype: "F32", file: "x", begin: 0, end: 4 * shape.reduce((x, y) => x * y, 1) });
-  const views = (shape: number[], role: string, hidden: number[]) => fusedExpertParts(entry("t", shape), role, new Set(hidden))!.filter((p) => p.expert === 0).map((p) => [p.base, p.views.map((v) => v.label)]);
+  const views = (shape: number[], role: string, hidden: number[]) => fusedExpertParts(entry("t", shape), role, new Set(hidden))!.filter((p) => p.expert === 0).map((p) => [p.base, p.views.map((v) => v.label.join("+"))]);
 
   it("the hidden width decides the orientation; [E, D, 2F] keeps [gate; up] and interleaved open; 2F = D keeps both orientations", () => {
     expect(views([4, 704, 128], "mlp.experts.gate_up.weight", [128])).toEqual([["mlp.gate.weight", [""]], ["mlp.up.weight", [""]]]);
@@ -240,10 +241,10 @@ describe("experts: which storage, decided by names and shapes", () => {
     ];
     const pairsOf = (c: TensorEntry[], r: TensorEntry[]) => alignModels(c, r).components[0]!.pairs.filter((p) => /shared|^model\.layers\.0\.mlp\.gate_proj/.test(p.candidate.entry.name));
     const sharedPairs = pairsOf(moe("shared_expert"), moe("shared_experts"));
-    expect(sharedPairs.map((p) => [p.reference.entry.name, p.transform])).toEqual([["model.layers.0.mlp.shared_experts.gate_proj.weight", "shared-expert"]]);
+    expect(sharedPairs.map((p) => [p.reference.entry.name, renderTransforms(p.transform)])).toEqual([["model.layers.0.mlp.shared_experts.gate_proj.weight", "shared-expert"]]);
     const dense = [entry("model.layers.0.mlp.gate_proj.weight", [f, d]), entry("model.layers.0.input_layernorm.weight", [d])];
-    expect(pairsOf(moe("shared_expert"), dense).map((p) => p.transform)).toEqual(["shared-expert-of-dense"]);
+    expect(pairsOf(moe("shared_expert"), dense).map((p) => renderTransforms(p.transform))).toEqual(["shared-expert-of-dense"]);
     // The dense MLP of a model against an MoE reference's shared expert.
-    expect(pairsOf(dense, moe("shared_expert")).map((p) => p.transform)).toEqual(["dense-of-shared-expert"]);
+    expect(pairsOf(dense, moe("shared_expert")).map((p) => renderTransforms(p.transform))).toEqual(["dense-of-shared-expert"]);
   });
 });

@@ -4,10 +4,10 @@
  * reused; the same table beside real evidence does not stop a reused verdict.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_THRESHOLDS, decideComponent } from "../src/policy/policy.js";
-import type { ComponentResult, TensorResult } from "../src/report/schema.js";
+import { DEFAULT_THRESHOLDS, combinationOf, decideComponent } from "../src/policy/policy.js";
+import type { ComponentEvidence, TensorEvidence } from "../src/report/evidence.js";
 
-function tensor(name: string, log10p: number, effect: number, extra: Partial<TensorResult> = {}): TensorResult {
+function tensor(name: string, log10p: number, effect: number, extra: Partial<TensorEvidence> = {}): TensorEvidence {
   return {
     candidate: name,
     reference: name,
@@ -16,11 +16,10 @@ function tensor(name: string, log10p: number, effect: number, extra: Partial<Ten
     pearson: 0.1,
     z: null,
     identical: false,
-    transform: "none",
+    transform: [],
     layer: null,
     role: "x",
     informative: true,
-    standsOut: false,
     null: null,
     dtype: { candidate: "F32", reference: "F32" },
     log10p,
@@ -29,8 +28,8 @@ function tensor(name: string, log10p: number, effect: number, extra: Partial<Ten
   };
 }
 
-function component(tensors: TensorResult[]): ComponentResult {
-  return { name: "vision", verdict: "independent", reason: "", share: 0, candidateParameters: 1e6, matchedParameters: 0, comparedParameters: 1e6, null: null, pearsonMedian: null, search: null, layerMatrix: null, tensors } as unknown as ComponentResult;
+function component(tensors: TensorEvidence[]): ComponentEvidence {
+  return { name: "vision", candidateParameters: 1e6, unmatchedTensors: 0, unmatchedParameters: 0, tensors, combination: combinationOf(tensors), search: null, layerMatrix: null };
 }
 
 describe("a verdict driven only by structure", () => {

@@ -18,7 +18,7 @@ const result = (candidate: string, log10p: number, effect: number): DeepResult =
   z: 0,
   effect,
   null: { mean: 0, sd: 0, n: 0 },
-  transform: "permuted-rows",
+  transform: ["permuted-rows"],
   elements: 192 * 192,
 });
 

@@ -6,6 +6,7 @@
  */
 import type { TensorEntry } from "../sources/types.js";
 import { modelLayoutFamily } from "./layout.js";
+import { type ExpertRelation, type Transform, type Transforms, isLayout, isOnly } from "./transform.js";
 import { type ExpertPart, type ExpertSlot, expertTransform, fittingViews, fusedExpertParts, hiddenWidths, perExpertPart } from "./experts.js";
 import { type ComponentSpec, type NameInfo, assignComponents, componentKind, expertRole } from "./names.js";
 import { pairDepthsByEvidence } from "./depth-options.js";
@@ -22,8 +23,8 @@ export interface AlignedPair {
   role: string;
   candidate: TensorView;
   reference: TensorView;
-  /** Transforms undone, joined by "+": "none", "transpose", "split-qkv", "split-gate-up", "leading-block". */
-  transform: string;
+  /** Transforms undone, in order (empty: as stored): "transpose", "split-qkv", "split-gate-up", "leading-block", ... */
+  transform: Transforms;
   /** A matrix large enough to be evidence (not a norm, bias, constant or tiny tensor). */
   informative: boolean;
   /**
@@ -45,7 +46,7 @@ export interface AlignedPair {
   paidOptions?: number;
 }
 
-export type Alternative = { candidate: TensorView; reference?: TensorView; transform: string };
+export type Alternative = { candidate: TensorView; reference?: TensorView; transform: Transforms };
 
 export interface ComponentAlignment {
   name: string;
@@ -79,7 +80,7 @@ export interface Alignment {
   referenceTensors: Located[];
 }
 
-const FUSED: { fused: RegExp; parts: string[]; transform: string }[] = [
+const FUSED: { fused: RegExp; parts: string[]; transform: Transform }[] = [
   { fused: /(^|\.)qkv(\.|$)/, parts: ["q", "k", "v"], transform: "split-qkv" },
   { fused: /(^|\.)gate_up(\.|$)/, parts: ["gate", "up"], transform: "split-gate-up" },
 ];
@@ -230,13 +231,17 @@ function denseOf(ctx: AlignContext, info: NameInfo, base: string): Keyed | undef
   return lookupAll(ctx, { ...info, role: base }, base).find((r) => !isRouter(r.info, ctx.refMoe));
 }
 
-function addPair(ctx: AlignContext, t: TensorAt, p: { cv: TensorView; rv: TensorView; role: string; transform: string; alternatives?: WholePair["alternatives"] }): void {
+function addPair(ctx: AlignContext, t: TensorAt, p: { cv: TensorView; rv: TensorView; role: string; transform: Transforms; alternatives?: WholePair["alternatives"] }): void {
   t.comp.pairs.push({ component: t.info.component, layer: t.info.layer, role: p.role, candidate: p.cv, reference: p.rv, transform: p.transform, informative: isInformative(p.cv), ...(p.alternatives ? { alternatives: p.alternatives } : {}) });
   ctx.usedRef.add(p.rv.entry.name);
 }
 
+/** Which expert part meets which, how (the relation: null when they are the same kind of part), and its ambiguity group. */
+type PartMeeting = { c: ExpertPart; r: ExpertPart; relation: ExpertRelation | null; ambiguity?: number };
+
 /** An expert part against a reference part in every view that fits (the first compared, the rest alternatives). */
-function pairOne(ctx: AlignContext, t: TensorAt, c: ExpertPart, r: ExpertPart, relation: string, ambiguity?: number): boolean {
+function pairOne(ctx: AlignContext, t: TensorAt, m: PartMeeting): boolean {
+  const { c, r, relation, ambiguity } = m;
   const fits = fittingViews(c, r);
   if (fits.length === 0) return false;
   const transform = (f: (typeof fits)[number]) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
@@ -257,11 +262,11 @@ function pairOne(ctx: AlignContext, t: TensorAt, c: ExpertPart, r: ExpertPart, r
 }
 
 /** A dense or shared MLP tensor against the reference's routed experts (any one of them, the choice paid for). */
-function pairWithExperts(ctx: AlignContext, t: TensorAt, part: ExpertPart, relation: string): boolean {
+function pairWithExperts(ctx: AlignContext, t: TensorAt, part: ExpertPart, relation: ExpertRelation): boolean {
   const refs = (ctx.refExperts.get(keyOf(t.kind, t.info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
   if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
   const id = refs.length > 1 ? ctx.nextExpertGroup++ : undefined;
-  for (const r of refs) pairOne(ctx, t, part, r, relation, id);
+  for (const r of refs) pairOne(ctx, t, { c: part, r, relation, ambiguity: id });
   return true;
 }
 
@@ -282,7 +287,7 @@ function matchRoutedExperts(ctx: AlignContext, t: TensorAt): boolean {
     if (refs.length > MAX_EXPERT_OPTIONS) {
       // Paired by index for now; the engine matches the layer's experts on sketches (src/engine/expert-match.ts).
       const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length]!;
-      if (pairOne(ctx, t, part, same, "")) {
+      if (pairOne(ctx, t, { c: part, r: same, relation: null })) {
         const pair = t.comp.pairs[t.comp.pairs.length - 1]!;
         pair.expertSlot = { group: keyOf(t.kind, info.layer, "experts"), part, refs: ctx.refExperts.get(k)!, relation: "expert-matched", informative: pair.informative };
         any = true;
@@ -295,12 +300,12 @@ function matchRoutedExperts(ctx: AlignContext, t: TensorAt): boolean {
         id = ctx.expertGroups.get(k);
         if (id === undefined) ctx.expertGroups.set(k, (id = ctx.nextExpertGroup++));
       }
-      for (const r of refs) pairOne(ctx, t, part, r, "expert-matched", id);
+      for (const r of refs) pairOne(ctx, t, { c: part, r, relation: "expert-matched", ambiguity: id });
       any = true;
       continue;
     }
     const dense = denseOf(ctx, info, part.base);
-    if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense")) any = true;
+    if (dense && pairOne(ctx, t, { c: part, r: perExpertPart(dense.entry, part.base, -1, dense.info.role), relation: "expert-of-dense" })) any = true;
   }
   return any;
 }
@@ -311,13 +316,14 @@ function matchSharedExpert(ctx: AlignContext, t: TensorAt): boolean {
   if (!ex || ex.expert >= 0) return false;
   const shared = ctx.refShared.get(keyOf(t.kind, info.layer, ex.base));
   const part = perExpertPart(entry, ex.base, -1, info.role);
-  if (shared && pairOne(ctx, t, part, perExpertPart(shared.entry, ex.base, -1, shared.info.role), shared.info.role === info.role ? "" : "shared-expert")) return true;
+  if (shared && pairOne(ctx, t, { c: part, r: perExpertPart(shared.entry, ex.base, -1, shared.info.role), relation: shared.info.role === info.role ? null : "shared-expert" })) return true;
   const dense = denseOf(ctx, info, ex.base);
-  if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense")) return true;
+  if (dense && pairOne(ctx, t, { c: part, r: perExpertPart(dense.entry, ex.base, -1, dense.info.role), relation: "shared-expert-of-dense" })) return true;
   return pairWithExperts(ctx, t, part, "shared-expert-of-expert");
 }
 
-const RANK = (t: string) => (t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2);
+/** As stored first, then a transpose or a layout (the first step, or the reference's), then anything else. */
+const RANK = (t: Transforms) => (t.length === 0 ? 0 : isOnly(t, "transpose") || isLayout(t[0]!) || t.some((k) => k.startsWith("reference-layout:")) ? 1 : 2);
 
 /** The same name's reference tensor, whole, in the best-ranked layout that fits (never a router with a dense gate). */
 function matchWhole(ctx: AlignContext, t: TensorAt): boolean {
@@ -343,7 +349,7 @@ function matchFused(ctx: AlignContext, t: TensorAt): boolean {
       if (!parts.every((p) => p)) continue;
       const s = splitFused(entry, parts.map((p) => p!.entry));
       if (!s) continue;
-      s.fusedViews.forEach((fv, i) => addPair(ctx, t, { cv: fv, rv: s.partViews[i]!, role: partRoles[i]!, transform: s.transposed ? `transpose+${f.transform}` : f.transform }));
+      s.fusedViews.forEach((fv, i) => addPair(ctx, t, { cv: fv, rv: s.partViews[i]!, role: partRoles[i]!, transform: s.transposed ? ["transpose", f.transform] : [f.transform] }));
       return true;
     }
     const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info.role));
@@ -362,7 +368,7 @@ function matchFused(ctx: AlignContext, t: TensorAt): boolean {
     if (siblings.some((x) => !x)) continue;
     const s = splitFused(fused.entry, siblings.map((x) => x!));
     if (!s) continue;
-    addPair(ctx, t, { cv: s.partViews[m]!, rv: s.fusedViews[m]!, role: info.role, transform: s.transposed ? `transpose+${f.transform}` : f.transform });
+    addPair(ctx, t, { cv: s.partViews[m]!, rv: s.fusedViews[m]!, role: info.role, transform: s.transposed ? ["transpose", f.transform] : [f.transform] });
     return true;
   }
   return false;
@@ -374,7 +380,7 @@ function matchDenseToExperts(ctx: AlignContext, t: TensorAt): boolean {
   if (t.ex || !DENSE_MLP.test(info.role) || isRouter(info, ctx.candMoe)) return false;
   const part = perExpertPart(entry, info.role, -1, info.role);
   const shared = ctx.refShared.get(keyOf(t.kind, info.layer, info.role));
-  return (shared !== undefined && pairOne(ctx, t, part, perExpertPart(shared.entry, info.role, -1, shared.info.role), "dense-of-shared-expert")) || pairWithExperts(ctx, t, part, "dense-of-expert");
+  return (shared !== undefined && pairOne(ctx, t, { c: part, r: perExpertPart(shared.entry, info.role, -1, shared.info.role), relation: "dense-of-shared-expert" })) || pairWithExperts(ctx, t, part, "dense-of-expert");
 }
 
 

@@ -11,6 +11,7 @@
  * src/engine/compare-component.ts dropAmbiguous). Bounded: above MAX_OPTIONS comparisons or MAX_ELEMENTS
  * elements read per shape, names decide as before (large models have the layer search instead).
  */
+import { AS_STORED, type Transforms } from "./transform.js";
 import type { TensorEntry } from "../sources/types.js";
 import type { AlignedPair, ComponentAlignment, Located } from "./align.js";
 import { type NameInfo, componentKind } from "./names.js";
@@ -19,6 +20,7 @@ import { type TensorView, numel } from "./view.js";
 /** Ambiguity ids of depth groups start here (structural groups count from 1, expert groups from 1,000,000). */
 export const DEPTH_GROUPS = 2_000_000;
 const MAX_OPTIONS = 1024;
+const LAYER_MATCHED: Transforms = ["layer-matched"];
 const MAX_ELEMENTS = 1 << 25;
 
 export interface DepthContext {
@@ -26,7 +28,7 @@ export interface DepthContext {
   rInfo: Map<string, NameInfo | null>;
   usedRef: Set<string>;
   /** The stored layouts of a candidate and a reference tensor, or null when they do not fit. */
-  pairWhole: (c: TensorEntry, r: TensorEntry) => { cv: TensorView; rv: TensorView; transform: string } | null;
+  pairWhole: (c: TensorEntry, r: TensorEntry) => { cv: TensorView; rv: TensorView; transform: Transforms } | null;
   isInformative: (v: TensorView) => boolean;
 }
 
@@ -38,7 +40,7 @@ export function pairDepthsByEvidence(comps: Iterable<ComponentAlignment>, ctx: D
       const info = ctx.rInfo.get(r.name);
       return info && info.layer === null && componentKind(info.component) === kind && r.shape.length >= 2;
     });
-    const named = comp.pairs.filter((p) => p.layer === null && p.ambiguity === undefined && !p.alternatives && p.transform === "none" && p.informative && p.candidate.entry.name === p.reference.entry.name);
+    const named = comp.pairs.filter((p) => p.layer === null && p.ambiguity === undefined && !p.alternatives && p.transform.length === 0 && p.informative && p.candidate.entry.name === p.reference.entry.name);
     const loose = comp.unmatchedEntries.filter((u) => u.layer === null && u.entry.shape.length >= 2);
     const unused = refs.filter((r) => !ctx.usedRef.has(r.name));
     if (loose.length === 0 && unused.length === 0) continue;
@@ -75,8 +77,8 @@ function optionsOf(c: AlignedPair | Located, refs: TensorEntry[], component: str
   const entry = entryOf(c);
   return refs.flatMap((r) => {
     const whole = ctx.pairWhole(entry, r);
-    if (!whole || whole.transform !== "none") return [];
+    if (!whole || whole.transform.length > 0) return [];
     const role = ctx.rInfo.get(r.name)!.role;
-    return [{ component, layer: null, role, candidate: whole.cv, reference: whole.rv, transform: r.name === entry.name ? "none" : "layer-matched", informative: ctx.isInformative(whole.cv), ambiguity: id, manyToOne: true }];
+    return [{ component, layer: null, role, candidate: whole.cv, reference: whole.rv, transform: r.name === entry.name ? AS_STORED : LAYER_MATCHED, informative: ctx.isInformative(whole.cv), ambiguity: id, manyToOne: true }];
   });
 }

@@ -86,9 +86,7 @@ export function slotPair(base: AlignedPair, slot: ExpertSlot, r: ExpertPart): Al
   if (fits.length === 0) return null;
   const transform = (f: (typeof fits)[number]) => expertTransform(slot.relation, { fused: slot.part.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
   const [first, ...rest] = fits;
-  const out: AlignedPair = { ...base, role: r.role, candidate: first!.candidate.view, reference: first!.reference.view, transform: transform(first!), informative: slot.informative };
-  delete out.alternatives;
-  delete out.expertSlot;
-  if (rest.length) out.alternatives = rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) }));
-  return out;
+  const { alternatives: _a, expertSlot: _s, ...unslotted } = base;
+  const out: AlignedPair = { ...unslotted, role: r.role, candidate: first!.candidate.view, reference: first!.reference.view, transform: transform(first!), informative: slot.informative };
+  return rest.length ? { ...out, alternatives: rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) })) } : out;
 }

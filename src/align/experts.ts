@@ -14,11 +14,15 @@
  */
 import type { TensorEntry } from "../sources/types.js";
 import { type TensorView, fullView, numel, sliceRows } from "./view.js";
+import { AS_STORED, type ExpertRelation, type Transform, type Transforms } from "./transform.js";
+
+const TRANSPOSED: Transforms = ["experts-transposed"];
+const TRANSPOSED_INTERLEAVED: Transforms = ["experts-transposed", "gate-up-interleaved"];
 
 /** One way of reading an expert's matrix, with the transform words it adds (`experts-transposed`, `gate-up-interleaved`). */
 export interface ExpertView {
   view: TensorView;
-  label: string;
+  label: Transforms;
 }
 
 /** A routed expert's matrix (one expert, one dense role) on either side. */
@@ -82,8 +86,8 @@ export function fusedExpertParts(entry: TensorEntry, role: string, hidden: Reado
     for (let x = 0; x < e; x++) {
       const s = slab(entry, x);
       const views: ExpertView[] = [];
-      if (standard) views.push({ view: fullView(s), label: "" });
-      if (transposed) views.push({ view: fullView(s, true), label: "experts-transposed" });
+      if (standard) views.push({ view: fullView(s), label: AS_STORED });
+      if (transposed) views.push({ view: fullView(s, true), label: TRANSPOSED });
       out.push({ base: "mlp.down.weight", role: "mlp.down.weight", expert: x, fused: true, entry, views });
     }
     return out;
@@ -98,15 +102,15 @@ export function fusedExpertParts(entry: TensorEntry, role: string, hidden: Reado
     const gate: ExpertView[] = [];
     const up: ExpertView[] = [];
     if (standard) {
-      gate.push({ view: sliceRows(fullView(s), 0, a / 2), label: "" });
-      up.push({ view: sliceRows(fullView(s), a / 2, a / 2), label: "" });
+      gate.push({ view: sliceRows(fullView(s), 0, a / 2), label: AS_STORED });
+      up.push({ view: sliceRows(fullView(s), a / 2, a / 2), label: AS_STORED });
     }
     if (transposed) {
       const f = b / 2;
-      gate.push({ view: sliceRows(fullView(s, true), 0, f), label: "experts-transposed" });
-      up.push({ view: sliceRows(fullView(s, true), f, f), label: "experts-transposed" });
-      gate.push({ view: interleavedHalf(s, a, f, 0), label: "experts-transposed+gate-up-interleaved" });
-      up.push({ view: interleavedHalf(s, a, f, 1), label: "experts-transposed+gate-up-interleaved" });
+      gate.push({ view: sliceRows(fullView(s, true), 0, f), label: TRANSPOSED });
+      up.push({ view: sliceRows(fullView(s, true), f, f), label: TRANSPOSED });
+      gate.push({ view: interleavedHalf(s, a, f, 0), label: TRANSPOSED_INTERLEAVED });
+      up.push({ view: interleavedHalf(s, a, f, 1), label: TRANSPOSED_INTERLEAVED });
     }
     out.push({ base: "mlp.gate.weight", role: "mlp.gate.weight", expert: x, fused: true, entry, views: gate });
     out.push({ base: "mlp.up.weight", role: "mlp.up.weight", expert: x, fused: true, entry, views: up });
@@ -116,7 +120,7 @@ export function fusedExpertParts(entry: TensorEntry, role: string, hidden: Reado
 
 /** A whole tensor (per-expert, shared or dense) as a part: one view, as stored. */
 export function perExpertPart(entry: TensorEntry, base: string, expert: number, role: string): ExpertPart {
-  return { base, role, expert, fused: false, entry, views: [{ view: fullView(entry), label: "" }] };
+  return { base, role, expert, fused: false, entry, views: [{ view: fullView(entry), label: AS_STORED }] };
 }
 
 /** The pairs of views of two parts whose canonical shapes agree, the most likely first. */
@@ -131,9 +135,14 @@ export function fittingViews(c: ExpertPart, r: ExpertPart): { candidate: ExpertV
  * (`expert-matched`, `expert-of-dense`, …), how the reference's was (`split-reference-experts`), and the
  * views' labels (the reference's prefixed `reference-`).
  */
-export function expertTransform(relation: string, c: { fused: boolean; label: string }, r: { fused: boolean; label: string }): string {
-  const words = [c.fused ? "split-experts" : "", relation, r.fused ? "split-reference-experts" : "", c.label, ...r.label.split("+").filter(Boolean).map((w) => `reference-${w}`)];
-  return words.filter(Boolean).join("+") || "none";
+export function expertTransform(relation: ExpertRelation | null, c: { fused: boolean; label: Transforms }, r: { fused: boolean; label: Transforms }): Transforms {
+  return [
+    ...(c.fused ? (["split-experts"] as const) : []),
+    ...(relation ? [relation] : []),
+    ...(r.fused ? (["split-reference-experts"] as const) : []),
+    ...c.label,
+    ...r.label.map((w) => `reference-${w}` as Transform),
+  ];
 }
 
 /**
@@ -147,7 +156,7 @@ export interface ExpertSlot {
   part: ExpertPart;
   /** The reference's experts of the same role the part may meet (one array shared by the layer's parts). */
   refs: readonly ExpertPart[];
-  /** The relation words of a re-paired part (`expert-matched`), and whether the pair is evidence by its shapes. */
-  relation: string;
+  /** The relation of a re-paired part (`expert-matched`), and whether the pair is evidence by its shapes. */
+  relation: ExpertRelation;
   informative: boolean;
 }

@@ -10,6 +10,7 @@
  * assignment the data supports and pays for the choice (Bonferroni over the
  * options of the chain's group).
  */
+import type { Transforms } from "./transform.js";
 import type { TensorEntry } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "./align.js";
 import { type NameInfo, componentKind, parseName } from "./names.js";
@@ -25,8 +26,8 @@ export interface FactoredPair {
   /** The candidate tensors the map reads (they count in the share when the map is shown derived). */
   tensors: Located[];
   reference: TensorEntry;
-  /** "factored", "adapter-unmerged", "split-rows", "split-cols"; "renamed+…" when found by shape. */
-  transform: string;
+  /** "factored", "adapter-unmerged", "split-rows", "split-cols"; after "renamed" when found by shape. */
+  transform: Transforms;
   /** Options found by shape share an id: the engine keeps the assignment the data supports, paying for it. */
   ambiguity?: number;
 }
@@ -136,7 +137,7 @@ function namedFactors(comp: ComponentAlignment, refs: Map<string, TensorEntry>, 
     const ref = refs.get(keyOf(kind, info.layer, info.role));
     if (!ref) continue;
     // An adapter's base paired under its own name (`q_proj.weight` beside `q_proj.lora_A.weight`) becomes the map's first term.
-    const paired = g.adapter ? comp.pairs.findIndex((p) => p.candidate.entry.name === base && p.transform === "none" && p.reference.entry.name === ref.name) : -1;
+    const paired = g.adapter ? comp.pairs.findIndex((p) => p.candidate.entry.name === base && p.transform.length === 0 && p.reference.entry.name === ref.name) : -1;
     if (usedRef.has(ref.name) && paired < 0) continue;
     const product: LinearOperator = { kind: "product", left: leaf(g.left.entry), right: leaf(g.right.entry) };
     const tensors = [g.left, g.right];
@@ -151,7 +152,7 @@ function namedFactors(comp: ComponentAlignment, refs: Map<string, TensorEntry>, 
       }
     }
     if (!operatorFits(op, ref.shape[0]!, ref.shape[1]!)) continue;
-    out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors, reference: ref, transform: op.kind === "sum" ? "adapter-unmerged" : "factored" });
+    out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors, reference: ref, transform: [op.kind === "sum" ? "adapter-unmerged" : "factored"] });
   }
   return out;
 }
@@ -180,7 +181,7 @@ function namedBlocks(comp: ComponentAlignment, refs: Map<string, TensorEntry>, u
     for (const axis of ["rows", "cols"] as const) {
       const op: LinearOperator = { kind: "stack", axis, blocks: ordered.map((u) => leaf(u.entry)) };
       if (!operatorFits(op, ref.shape[0]!, ref.shape[1]!)) continue;
-      out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors: ordered, reference: ref, transform: `split-${axis}` });
+      out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors: ordered, reference: ref, transform: [axis === "rows" ? "split-rows" : "split-cols"] });
       break;
     }
   }
@@ -188,17 +189,17 @@ function namedBlocks(comp: ComponentAlignment, refs: Map<string, TensorEntry>, u
 }
 
 /** Two-tensor maps that fit a reference matrix [a, b]: X [a, r] · Y [r, b] with r < min(a, b); two stacked blocks. */
-function shapeOptions(pool: Located[], a: number, b: number): { op: LinearOperator; tensors: Located[]; transform: string }[] {
-  const out: { op: LinearOperator; tensors: Located[]; transform: string }[] = [];
+function shapeOptions(pool: Located[], a: number, b: number): { op: LinearOperator; tensors: Located[]; transform: Transforms }[] {
+  const out: { op: LinearOperator; tensors: Located[]; transform: Transforms }[] = [];
   for (const x of pool) {
     const [xr, xc] = x.entry.shape as [number, number];
     for (const y of pool) {
       if (y === x) continue;
       const [yr, yc] = y.entry.shape as [number, number];
       const pair = [x, y];
-      if (xr === a && yc === b && xc === yr && xc < Math.min(a, b)) out.push({ op: { kind: "product", left: leaf(x.entry), right: leaf(y.entry) }, tensors: pair, transform: "renamed+factored" });
-      if (xc === b && yc === b && xr + yr === a) out.push({ op: { kind: "stack", axis: "rows", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: "renamed+split-rows" });
-      if (xr === a && yr === a && xc + yc === b) out.push({ op: { kind: "stack", axis: "cols", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: "renamed+split-cols" });
+      if (xr === a && yc === b && xc === yr && xc < Math.min(a, b)) out.push({ op: { kind: "product", left: leaf(x.entry), right: leaf(y.entry) }, tensors: pair, transform: ["renamed", "factored"] });
+      if (xc === b && yc === b && xr + yr === a) out.push({ op: { kind: "stack", axis: "rows", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: ["renamed", "split-rows"] });
+      if (xr === a && yr === a && xc + yc === b) out.push({ op: { kind: "stack", axis: "cols", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: ["renamed", "split-cols"] });
     }
   }
   return out;

@@ -16,15 +16,16 @@
  * square; channels are not). What stays ambiguous is returned as several options, most likely first:
  * the engine tries each against the reference and pays for the looks (Bonferroni).
  */
+import type { LayoutLabel } from "./transform.js";
 
 export interface LayoutOption {
   /** `layout:…`, reported as the transform when the two sides differ. */
-  label: string;
+  label: LayoutLabel;
   /** Stored axes in canonical order; null = as stored. */
   axes: number[] | null;
 }
 
-export const NATIVE = "layout:native";
+export const NATIVE: LayoutLabel = "layout:native";
 
 const native: LayoutOption = { label: NATIVE, axes: null };
 

@@ -3,6 +3,7 @@
  * a fit undoes (transpose, leading block, a framework's layout), and a fused tensor cut into its parts.
  * What counts as informative (large enough to be evidence) is decided here too.
  */
+import { AS_STORED, type LayoutLabel, type Transforms } from "./transform.js";
 import type { TensorEntry } from "../sources/types.js";
 import type { Alternative } from "./align.js";
 import { type LayoutFamily, NATIVE, layoutOptionsIn } from "./layout.js";
@@ -25,13 +26,13 @@ export function isInformative(v: TensorView): boolean {
 export type Families = { candidate: LayoutFamily | null; reference: LayoutFamily | null };
 export const NO_FAMILIES: Families = { candidate: null, reference: null };
 
-export type WholePair = { cv: TensorView; rv: TensorView; transform: string; alternatives?: Alternative[] };
+export type WholePair = { cv: TensorView; rv: TensorView; transform: Transforms; alternatives?: Alternative[] };
 
 /** The transform of a pair of layouts: none when the same, else the candidate's and the reference's (`reference-layout:…`). */
-function layoutTransform(c: string, r: string): string {
-  if (c === r) return "none";
-  if (r === NATIVE) return c;
-  return c === NATIVE ? `reference-${r}` : `${c}+reference-${r}`;
+function layoutTransform(c: LayoutLabel, r: LayoutLabel): Transforms {
+  if (c === r) return AS_STORED;
+  if (r === NATIVE) return [c];
+  return c === NATIVE ? [`reference-${r}`] : [c, `reference-${r}`];
 }
 
 /**
@@ -61,20 +62,20 @@ export function pairLayouts(c: TensorEntry, r: TensorEntry, families: Families =
 }
 
 /** Pair two whole tensors: same shape, transposed, or their leading block. */
-export function pairWhole(c: TensorEntry, r: TensorEntry): { cv: TensorView; rv: TensorView; transform: string } | null {
+export function pairWhole(c: TensorEntry, r: TensorEntry): { cv: TensorView; rv: TensorView; transform: Transforms } | null {
   const [cr, cc] = storedMatrixShape(c.shape);
   const [rr, rc] = storedMatrixShape(r.shape);
-  if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: "none" };
+  if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: AS_STORED };
   if (c.shape.length === 2 && r.shape.length === 2 && cr === rc && cc === rr) {
     // Canonical orientation is the reference's: copies are transformed, references are the standard layout.
-    return { cv: fullView(c, true), rv: fullView(r), transform: "transpose" };
+    return { cv: fullView(c, true), rv: fullView(r), transform: ["transpose"] };
   }
   if (c.shape.length === r.shape.length) {
     const rows = Math.min(cr, rr);
     const cols = Math.min(cc, rc);
     // A leading block must keep at least half of the smaller tensor, or it is not the same tensor grown.
     if (rows * cols * 2 >= Math.min(cr * cc, rr * rc)) {
-      return { cv: leadingBlock(fullView(c), rows, cols), rv: leadingBlock(fullView(r), rows, cols), transform: "leading-block" };
+      return { cv: leadingBlock(fullView(c), rows, cols), rv: leadingBlock(fullView(r), rows, cols), transform: ["leading-block"] };
     }
   }
   return null;

@@ -13,25 +13,26 @@
  *
  * Names and shapes only: no value is looked at here.
  */
+import type { Transform, Transforms } from "./transform.js";
 import type { TensorEntry } from "../sources/types.js";
 import { layoutOptions } from "./layout.js";
 import { type TensorView, canonicalShape, layoutView, numel, viewElements, viewKey } from "./view.js";
 
-/** The transform a look adds (joined to the look's own with "+"). */
-export const TAPS_SWAPPED = "layout:taps-swapped";
-export const FLATTEN_TO_HWC = "layout:flatten-chw-to-hwc";
-export const FLATTEN_TO_CHW = "layout:flatten-hwc-to-chw";
+/** The transform a look adds (after the look's own). */
+export const TAPS_SWAPPED: Transform = "layout:taps-swapped";
+export const FLATTEN_TO_HWC: Transform = "layout:flatten-chw-to-hwc";
+export const FLATTEN_TO_CHW: Transform = "layout:flatten-hwc-to-chw";
 
 /** At most this many channel counts are tried per dense layer (each in both directions). */
 const MAX_CHANNEL_OPTIONS = 2;
 
 /** A look at a pair (align.ts's Alternative): the candidate's view, the reference's (the pair's own when absent), the transform. */
-type Alternative = { candidate: TensorView; reference?: TensorView; transform: string };
+type Alternative = { candidate: TensorView; reference?: TensorView; transform: Transforms };
 /** What this file needs of an aligned pair (align.ts's AlignedPair). */
 interface PairLooks {
   candidate: TensorView;
   reference: TensorView;
-  transform: string;
+  transform: Transforms;
   alternatives?: Alternative[];
 }
 
@@ -60,7 +61,7 @@ export function portContext(candidate: readonly TensorEntry[]): PortContext {
 
 const isWhole = (v: TensorView) => v.rowStart === 0 && !v.columnOrder && viewElements(v) === numel(v.entry.shape);
 
-const join = (transform: string, extra: string) => (transform === "none" ? extra : `${transform}+${extra}`);
+const join = (transform: Transforms, extra: Transform): Transforms => [...transform, extra];
 
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 

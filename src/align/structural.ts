@@ -3,6 +3,7 @@
  * layer (in graph order above MAX_WIDE_OPTIONS options), several options an ambiguity group the engine
  * resolves and pays for.
  */
+import { isOnly } from "./transform.js";
 import type { TensorEntry } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "./align.js";
 import { type NameInfo, componentKind } from "./names.js";
@@ -111,7 +112,7 @@ export function structuralFallback(
       const fitsIn = (refs: TensorEntry[]) =>
         refs
           .map((r) => ({ ref: r, whole: pairLayouts(u.entry, r, families) }))
-          .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && x.whole.transform !== "leading-block");
+          .filter((x): x is { ref: TensorEntry; whole: WholePair } => x.whole !== null && !isOnly(x.whole.transform, "leading-block"));
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       // A name with no layer index at all (ONNX `onnx::MatMul_N`, Keras `dense_3/kernel:0`) that fits no
       // layer-less reference tensor may meet a tensor of any layer; and the mirror, a tensor of a layer that
@@ -122,7 +123,7 @@ export function structuralFallback(
         wide = true;
       }
       // The layout the names decided (or the stored shape) first; a transposed fit only when nothing else fits.
-      const same = fits.filter((f) => f.whole.transform !== "transpose");
+      const same = fits.filter((f) => !isOnly(f.whole.transform, "transpose"));
       const chosen = same.length ? same : fits;
       if (chosen.length) {
         options.set(u, chosen);
@@ -177,10 +178,10 @@ function pairGroups(
           role: info.role,
           candidate: o.whole.cv,
           reference: o.whole.rv,
-          transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
+          transform: ["renamed", ...o.whole.transform],
           informative: isInformative(o.whole.cv),
           ambiguity: id,
-          ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}),
+          ...(o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: ["renamed", ...a.transform] })) } : {}),
         });
         usedRef.add(o.ref.name);
       }

@@ -6,9 +6,12 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { componentKind, parseName } from "../align/names.js";
+import { isLayout } from "../align/transform.js";
 import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
-import type { ComponentResult, SearchSummary, TensorResult } from "../report/schema.js";
+import type { ComponentResult, TensorResult } from "../report/schema.js";
+import type { ComponentEvidence, SearchEvidence, TensorEvidence } from "../report/evidence.js";
+import { renderComponent } from "../report/render.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
 import { MLP_IN, MLP_OUT, floorIfResidualOnly } from "./tensor-roles.js";
 import type { Settings } from "../settings/settings.js";
@@ -19,7 +22,7 @@ import { comparePair } from "./stream-pair.js";
 import { type SampledPair, nullsFor } from "../stats/controls.js";
 import { bonferroniLog10, weightedLog10 } from "../stats/combine.js";
 import { PairAccumulator, type PairStats, relativeSquaredDifference } from "../stats/pair-stats.js";
-import { decideComponent } from "../policy/policy.js";
+import { decideComponent, standingOut } from "../policy/policy.js";
 import { type TensorTest, tensorIndependence } from "../stats/independence.js";
 import { vectorPermutationTest } from "../stats/vector-test.js";
 import { recogniseConstructions } from "./constructions.js";
@@ -28,7 +31,7 @@ import { expertSampleCap, isExpertPair, shrinkSample } from "./sample-budget.js"
 import { readOrder } from "./read-plan.js";
 import { resolveAmbiguity } from "./resolve-ambiguity.js";
 import { compareFactored, withLost } from "./compare-factored.js";
-import { layerMatrix, summariseComponent } from "./summarise.js";
+import { gatherComponent, layerMatrix } from "./gather-component.js";
 import { ValueMoments, findRearrangedCopies } from "./value-fingerprint.js";
 
 /** What comparing a component against one reference needs: the sources (behind their memos) and how to read. */
@@ -49,7 +52,8 @@ export interface ComponentContext {
 /** Per-pair results in the alignment's order, and what the nulls and the search need of them. */
 interface Compared {
   comp: ComponentAlignment;
-  tensors: TensorResult[];
+  /** Immutable records; a stage that learns something about a tensor puts a new record in its place. */
+  tensors: TensorEvidence[];
   samples: (SampledPair | null)[];
   /** Each whole tensor's count, mean and sd, from the planned pass (the rearranged-copy fingerprint). */
   moments?: ValueMoments;
@@ -66,37 +70,41 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, ctx.onPair);
   c = { ...c, comp: withLost(c.comp, factored.lost) };
   const widths = hiddenWidths(c.comp.pairs);
-  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i]!, widths)));
+  c.tensors = c.tensors.map((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i]!, widths)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
-  smallIdenticalTests(c, looks);
-  payForExpertMatching(c.comp.pairs, c.tensors);
-  floorResidualOnly(c);
+  c.tensors = smallIdenticalTests(c, looks);
+  c.tensors = payForExpertMatching(c.comp.pairs, c.tensors);
+  c.tensors = c.tensors.map((t, i) => floorIfResidualOnly(t, c.comp.pairs[i]!.role));
   c = dropAmbiguous(c);
   // Exact copies in any order (src/engine/value-fingerprint.ts), before the search.
   c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
-  await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
-  describeNulls(c);
-  const result = summariseComponent(c.comp, [...c.tensors, ...factored.tensors], thresholds, null, ctx.family);
-  result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  c.tensors = await recogniseConstructions(c, ctx);
+  c.tensors = describeNulls(c);
+  // The element-wise evidence, sealed (each tensor's p from its looks): the pairs' tensors, then the maps'.
+  const direct = gatherComponent(c.comp, [...c.tensors, ...factored.tensors], null, layerMatrix(c.comp.pairs, c.samples));
+  const paired = c.tensors.length;
   // The samples (up to 16 Ki values a side per pair: ~37 MB at 32 layers of 7B width) have served the
   // nulls and looks above; the search does not use them, so they are not held through it.
   c.samples.fill(null);
-  return await searchWhereUnexplained(c, result, ctx, factored.tensors);
+  const evidence = await searchWhereUnexplained({ ...c, tensors: direct.tensors.slice(0, paired) }, direct, ctx, direct.tensors.slice(paired));
+  // One decision on everything gathered, then the report's result.
+  return renderComponent(evidence, decideComponent(evidence, ctx.family, thresholds));
 }
 
 /** Pairs are read in the reference's file order (what the sources' read-ahead was told); results keep the alignment's order. */
 async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): Promise<Compared> {
-  const results = new Array<{ base: TensorResult; sample: SampledPair | null }>(comp.pairs.length);
+  const results = new Array<{ base: TensorEvidence; sample: SampledPair | null }>(comp.pairs.length);
   // Routed experts are tested as they are read and keep a shrunk sample (src/engine/sample-budget.ts).
   const cap = expertSampleCap(comp.pairs);
   const widths = cap < Infinity ? hiddenWidths(comp.pairs) : null;
   const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index]!;
-    const { base, sample, stats } = await comparePlannedPair(pair, ctx);
-    if (widths && sample && isExpertPair(pair)) directTest(base, sample, internalUnits(pair, widths));
+    const planned = await comparePlannedPair(pair, ctx);
+    const { sample, stats } = planned;
+    const base = widths && sample && isExpertPair(pair) ? directTest(planned.base, sample, internalUnits(pair, widths)) : planned.base;
     results[index] = { base, sample: widths && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
     if (stats) moments.record(pair, stats, base.sampled !== undefined);
     ctx.onPair();
@@ -104,27 +112,29 @@ async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): 
   return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), moments };
 }
 
-async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorResult; sample: SampledPair | null; stats?: PairStats }> {
-  const base = tensorResultOf(pair);
+async function comparePlannedPair(pair: AlignedPair, ctx: ComponentContext): Promise<{ base: TensorEvidence; sample: SampledPair | null; stats?: PairStats }> {
+  const base = pairEvidence(pair);
   try {
     const { stats, sample, sampling } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
-    if (sampling) base.sampled = sampling;
-    base.cosine = stats.cosine;
-    base.pearson = stats.pearson;
-    base.identical = stats.identical;
-    if (stats.nonFinite > 0) base.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base, sample: stats.pearson === null ? null : sample, stats };
+    const measured: TensorEvidence = {
+      ...base,
+      ...(sampling ? { sampled: sampling } : {}),
+      cosine: stats.cosine,
+      pearson: stats.pearson,
+      identical: stats.identical,
+      ...(stats.nonFinite > 0 ? { error: `${stats.nonFinite} non-finite values (NaN/Inf)` } : {}),
+    };
+    return { base: measured, sample: stats.pearson === null ? null : sample, stats };
   } catch (e) {
     // A format problem confined to one tensor (e.g. an unsupported dtype) makes it unread;
     // fetch and auth errors stop the run.
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
-    base.error = e.message;
-    return { base, sample: null };
+    return { base: { ...base, error: e.message }, sample: null };
   }
 }
 
-/** A pair's result before anything is read. */
-function tensorResultOf(pair: AlignedPair): TensorResult {
+/** A pair's record before anything is read. */
+function pairEvidence(pair: AlignedPair): TensorEvidence {
   return {
     candidate: pair.candidate.entry.name,
     reference: pair.reference.entry.name,
@@ -137,7 +147,6 @@ function tensorResultOf(pair: AlignedPair): TensorResult {
     layer: pair.layer,
     role: pair.role,
     informative: pair.informative,
-    standsOut: false,
     null: null,
     dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype },
   };
@@ -157,36 +166,39 @@ const STORED_WEIGHT = 0.9;
  */
 async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compared> {
   let comp = c.comp;
+  const tensors = [...c.tensors];
+  const samples = [...c.samples];
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
-    const t = c.tensors[i]!;
+    const t = tensors[i]!;
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
     // A layout the names decided (or that was already tried, layoutLook) needs no second look.
-    if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    if (v.axes || pair.alternatives || pair.transform.some(isLayout) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
+    const stored: TensorEvidence = { ...t, permutation: { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) } };
     if (direct.log10p <= OVERWHELMING_LOG10P) {
-      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
+      tensors[i] = stored;
       continue;
     }
-    const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
-    const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
+    const flipped: AlignedPair = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: [...pair.transform, "transpose"] };
+    const looked = await transposedSample(flipped.candidate, samples[i], ctx.cand);
     if (!looked) {
-      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
+      tensors[i] = stored;
       continue;
     }
     const { stats, sample } = looked;
     const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
     if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
-      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
-      c.samples[i] = sample;
-      t.permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
+      const permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
+      tensors[i] = { ...t, cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform, permutation };
+      samples[i] = sample;
     } else {
-      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
+      tensors[i] = stored;
     }
   }
-  return { ...c, comp };
+  return { ...c, comp, tensors, samples };
 }
 
 /**
@@ -215,21 +227,23 @@ async function transposedSample(view: TensorView, sample: SampledPair | null | u
  */
 async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): Promise<Compared> {
   let comp = c.comp;
+  const tensors = [...c.tensors];
+  const samples = [...c.samples];
   const widths = hiddenWidths(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
-    const t = c.tensors[i]!;
+    const t = tensors[i]!;
     if (!pair.alternatives?.length || t.error) continue;
     const k = 1 + pair.alternatives.length;
     looks[i] = k;
     type Look = { pair: AlignedPair; stats: { cosine: number | null; pearson: number | null; identical: boolean }; sample: SampledPair | null; test: TensorTest | null };
     const score = (l: Look) => (l.test ? l.test.log10p : -Math.abs(l.stats.pearson ?? 0));
-    let best: Look = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: c.samples[i] ?? null, test: null };
+    let best: Look = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: samples[i] ?? null, test: null };
     const direct = t.permutation;
+    const { alternatives, ...single } = pair;
     if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
-      for (const alt of pair.alternatives) {
-        const other: AlignedPair = { ...pair, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
-        delete other.alternatives;
+      for (const alt of alternatives) {
+        const other: AlignedPair = { ...single, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
         let out;
         try {
           out = await comparePair(other, ctx.cand, ctx.ref);
@@ -244,17 +258,19 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
         if (score(look) < bestScore) best = look;
       }
     }
-    const kept: AlignedPair = { ...best.pair };
-    delete kept.alternatives;
+    const { alternatives: _tried, ...kept } = best.pair;
     comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? kept : p)) };
+    let looked: TensorEvidence = t;
     if (best.pair !== pair) {
-      Object.assign(t, { reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
-      c.samples[i] = best.sample;
-      if (best.test) t.permutation = asReported(best.test);
+      looked = { ...t, reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform };
+      samples[i] = best.sample;
+      if (best.test) looked = { ...looked, permutation: asReported(best.test) };
     }
-    if (t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, k) };
+    // The selection among the k looks, paid for.
+    if (looked.permutation) looked = { ...looked, permutation: { ...looked.permutation, log10p: bonferroniLog10(looked.permutation.log10p, k) } };
+    tensors[i] = looked;
   }
-  return { ...c, comp };
+  return { ...c, comp, tensors, samples };
 }
 
 /** Below this many elements an informative matrix with the reference's values is marked a copy (`promoted`). */
@@ -277,22 +293,19 @@ const SMALL_MIN_UNITS = 8;
 /** The same values up to a dtype's rounding: relative RMS difference at most 1% (BF16 keeps ~0.4%). */
 const CONVERTED_COPY = 1e-4;
 
-function smallIdenticalTests(c: Compared, looks: number[]): void {
+function smallIdenticalTests(c: Compared, looks: number[]): TensorEvidence[] {
   const widths = hiddenWidths(c.comp.pairs);
-  c.comp.pairs.forEach((pair, i) => {
-    const t = c.tensors[i]!;
+  return c.tensors.map((t, i) => {
+    const pair = c.comp.pairs[i]!;
     const s = c.samples[i];
-    if (t.error || t.pearson === null || !s || t.sampled) return;
-    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return;
+    if (t.error || t.pearson === null || !s || t.sampled) return t;
+    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return t;
     // Byte-identical, or the same values through a dtype conversion (F32 -> F16/BF16 rounding).
     const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
-    if (!kind) return;
+    if (!kind) return t;
     // A small matrix is evidence by its own test already (exact at its size, so few units cannot reach a
     // small p): marked a copy, it counts in the share of a component shown reused (policy.ts).
-    if (t.informative) {
-      t.promoted = kind;
-      return;
-    }
+    if (t.informative) return { ...t, promoted: kind };
     const v = pair.candidate;
     let test: NonNullable<TensorResult["permutation"]> | null = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
@@ -303,10 +316,8 @@ function smallIdenticalTests(c: Compared, looks: number[]): void {
       const m = vectorPermutationTest(s.a, s.b);
       if (m) test = { ...m, axis: "rows" };
     }
-    if (!test) return;
-    t.permutation = { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) };
-    t.informative = true;
-    t.promoted = kind;
+    if (!test) return t;
+    return { ...t, permutation: { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) }, informative: true, promoted: kind };
   });
 }
 
@@ -335,9 +346,10 @@ function dropAmbiguous(c: Compared): Compared {
   const options = new Map<string, number>();
   const key = (p: AlignedPair) => `${p.ambiguity}|${partKey(p.candidate)}`;
   for (const p of c.comp.pairs) if (p.ambiguity !== undefined) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
-  c.comp.pairs.forEach((p, i) => {
-    const t = c.tensors[i]!;
-    if (keep[i] && p.ambiguity !== undefined && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  const paid = c.tensors.map((t, i) => {
+    const p = c.comp.pairs[i]!;
+    if (!keep[i] || p.ambiguity === undefined || !t.permutation) return t;
+    return { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) } };
   });
   const kept = <T>(xs: T[]): T[] => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
@@ -355,11 +367,7 @@ function dropAmbiguous(c: Compared): Compared {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries],
   };
-  return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
-}
-
-function floorResidualOnly(c: Compared): void {
-  c.comp.pairs.forEach((pair, i) => floorIfResidualOnly(c.tensors[i]!, pair.role));
+  return { ...c, comp, tensors: kept(paid), samples: kept(c.samples) };
 }
 
 
@@ -376,11 +384,11 @@ function internalUnits(pair: AlignedPair, widths: Set<number>): "rows" | "cols" 
   return null;
 }
 
-/** The direct test of one compared pair (src/stats/independence.ts), on its sample grid. */
-function directTest(t: TensorResult, s: SampledPair | null, units: "rows" | "cols" | null): void {
-  if (!t.informative || t.pearson === null || !s || t.permutation) return;
+/** The direct test of one compared pair (src/stats/independence.ts), on its sample grid: the tensor with it. */
+function directTest(t: TensorEvidence, s: SampledPair | null, units: "rows" | "cols" | null): TensorEvidence {
+  if (!t.informative || t.pearson === null || !s || t.permutation) return t;
   const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
-  if (test) t.permutation = asReported(test);
+  return test ? { ...t, permutation: asReported(test) } : t;
 }
 
 function asReported(test: TensorTest): NonNullable<TensorResult["permutation"]> {
@@ -389,46 +397,41 @@ function asReported(test: TensorTest): NonNullable<TensorResult["permutation"]> 
 }
 
 /** The same-kind controls of every compared tensor (other layers, shifted rows): reported, they do not decide. */
-function describeNulls(c: Compared): void {
+function describeNulls(c: Compared): TensorEvidence[] {
   const nulls = nullsFor(c.samples);
-  c.tensors.forEach((t, i) => {
+  return c.tensors.map((t, i) => {
     const nul = nulls[i];
-    if (t.pearson === null || !nul || nul.n === 0) return;
-    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
+    if (t.pearson === null || !nul || nul.n === 0) return t;
+    return { ...t, null: { mean: nul.mean, sd: nul.sd, n: nul.n } };
   });
 }
 
-const searchStopped = (note: string): SearchSummary => ({ ran: false, status: "stopped", note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
+const searchStopped = (note: string): SearchEvidence => ({ ran: false, status: "stopped", note, residualMatchQuality: null, referenceDuplicateLayers: [] });
 
 /**
- * Search for hidden reuse wherever element-wise comparison left informative matrices unexplained:
- * it decides the verdict when nothing stood out, and makes the matched share true when some did.
+ * Search for hidden reuse wherever element-wise comparison left informative matrices unexplained (not
+ * standing out: the policy's answer, asked before the search): it decides the verdict when nothing stood
+ * out, and makes the matched share true when some did. Returns the component's evidence with the search's.
  */
-async function searchWhereUnexplained(c: Compared, result: ComponentResult, ctx: ComponentContext, factored: TensorResult[]): Promise<ComponentResult> {
+async function searchWhereUnexplained(c: Compared, direct: ComponentEvidence, ctx: ComponentContext, factored: readonly TensorEvidence[]): Promise<ComponentEvidence> {
   const { comp, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
+  const explained = standingOut(direct.tensors, ctx.family, ctx.settings.thresholds).slice(0, tensors.length);
+  const unexplained = tensors.some((t, i) => t.informative && !t.promoted && !t.error && t.pearson !== null && !explained[i] && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
-  if (!(unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)))) return result;
+  if (!(unexplained || (unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null)))) return direct;
   let outcome: SearchOutcome;
   try {
     ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
-    outcome = await searchComponent({ comp, tensors, referenceTensors: ctx.referenceTensors, cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, progress: ctx.onSearch });
+    outcome = await searchComponent({ comp, tensors, explained, referenceTensors: ctx.referenceTensors, cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, progress: ctx.onSearch });
   } catch (e) {
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
     // The search leaves undecodable tensors out by itself; anything else that stops it must not
     // leave a verdict of independent behind (an unsearched permuted copy looks independent).
-    return decideComponent({ ...result, search: searchStopped(e.message) }, ctx.family, ctx.settings.thresholds);
+    return { ...direct, search: searchStopped(e.message) };
   }
-  payForExpertMatchingInSearch(comp.pairs, tensors);
+  const searched = payForExpertMatchingInSearch(comp.pairs, outcome.tensors);
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
-  const searched = summariseComponent(
-    { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
-    [...tensors, ...factored, ...outcome.added],
-    ctx.settings.thresholds,
-    outcome.summary,
-    ctx.family,
-  );
-  searched.layerMatrix = result.layerMatrix;
-  return searched;
+  const rest = { unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) };
+  return gatherComponent({ ...comp, ...rest }, [...searched, ...factored, ...outcome.added], outcome.summary, direct.layerMatrix);
 }

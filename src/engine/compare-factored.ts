@@ -16,7 +16,7 @@ import type { FactoredPair } from "../align/factor-chains.js";
 import { describeOperator, operatorShape, operatorTensors } from "../align/operator.js";
 import { fullView, numel } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
-import type { TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import { MLP_IN, MLP_OUT, floorIfResidualOnly } from "./tensor-roles.js";
 import type { ByteRange, TensorEntry, WeightSource } from "../sources/types.js";
 import { DECODABLE } from "../safetensors/dtypes.js";
@@ -36,14 +36,14 @@ const MIN_INFORMATIVE_SIDE = 8;
 
 export interface FactoredOutcome {
   /** One result per kept map (and per unread one). */
-  tensors: TensorResult[];
+  tensors: TensorEvidence[];
   /** Candidate tensors of options that lost (more tensors than maps): unmatched, never dropped. */
   lost: Located[];
 }
 
 interface Probed {
   pair: FactoredPair;
-  result: TensorResult;
+  result: TensorEvidence;
 }
 
 /** Compare every factored map of a component; resolve the options found by shape. */
@@ -86,9 +86,8 @@ function resolveGroup(group: Probed[], out: FactoredOutcome): void {
   }
   for (const p of kept) {
     const t = p.result;
-    if (group.length > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, group.length) };
-    if (t.factored) t.factored.options = group.length;
-    out.tensors.push(t);
+    const paid = group.length > 1 && t.permutation ? { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, group.length) } } : t;
+    out.tensors.push(paid.factored ? { ...paid, factored: { ...paid.factored, options: group.length } } : paid);
   }
   const lost = new Map<string, Located>();
   for (const p of group) for (const t of p.pair.tensors) if (!used.has(t.entry.name)) lost.set(t.entry.name, t);
@@ -96,7 +95,7 @@ function resolveGroup(group: Probed[], out: FactoredOutcome): void {
 }
 
 /** The result of one map before anything is read. */
-function resultOf(pair: FactoredPair): TensorResult {
+function resultOf(pair: FactoredPair): TensorEvidence {
   const [rows, cols] = operatorShape(pair.candidate);
   const entries = operatorTensors(pair.candidate);
   return {
@@ -111,7 +110,6 @@ function resultOf(pair: FactoredPair): TensorResult {
     layer: pair.layer,
     role: pair.role,
     informative: rows >= 2 && cols >= 2 && Math.max(rows, cols) >= MIN_INFORMATIVE_SIDE && rows * cols >= MIN_INFORMATIVE_ELEMENTS,
-    standsOut: false,
     null: null,
     dtype: { candidate: [...new Set(entries.map((e) => e.dtype))].join("+"), reference: pair.reference.dtype },
     factored: { tensors: entries.map((e) => e.name), probes: PROBES, options: 1 },
@@ -119,7 +117,7 @@ function resultOf(pair: FactoredPair): TensorResult {
 }
 
 /** Probe one map and its reference matrix on both sides, and test the sketches. */
-async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref: OperatorProber }): Promise<TensorResult> {
+async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref: OperatorProber }): Promise<TensorEvidence> {
   const t = resultOf(pair);
   const [rows, cols] = operatorShape(pair.candidate);
   try {
@@ -132,37 +130,31 @@ async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref
       candLeft: await probers.cand.left(pair.candidate, l),
       refLeft: await probers.ref.left(w, l),
     };
-    if (![...Object.values(sketches)].every(finite)) {
-      t.error = "non-finite values (NaN/Inf) in the probed map";
-      return t;
-    }
-    testSketches(t, sketches);
+    if (![...Object.values(sketches)].every(finite)) return { ...t, error: "non-finite values (NaN/Inf) in the probed map" };
+    return testSketches(t, sketches);
   } catch (e) {
     // As for any pair: a format problem confined to these tensors makes them unread; fetch and auth errors stop the run.
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
-    t.error = e.message;
+    return { ...t, error: e.message };
   }
-  return t;
 }
 
 const finite = (m: Mat) => m.data.every(Number.isFinite);
 const f32 = (m: Mat) => Float32Array.from(m.data);
 
-/** The permutation tests on the sketches (rows of the right ones, columns of the left ones), in place. */
-function testSketches(t: TensorResult, s: { candRight: Mat; refRight: Mat; candLeft: Mat; refLeft: Mat }): void {
+/** The permutation tests on the sketches (rows of the right ones, columns of the left ones): the map's record with them. */
+function testSketches(unread: TensorEvidence, s: { candRight: Mat; refRight: Mat; candLeft: Mat; refLeft: Mat }): TensorEvidence {
   const [a, b] = [f32(s.candRight), f32(s.refRight)];
   const acc = new PairAccumulator();
   acc.add(a, b);
   const stats = acc.result();
-  t.cosine = stats.cosine;
-  t.pearson = stats.pearson;
-  if (!t.informative || stats.pearson === null) return;
+  const t: TensorEvidence = { ...unread, cosine: stats.cosine, pearson: stats.pearson };
+  if (!t.informative || stats.pearson === null) return t;
   const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
   const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
   const pick = pickAxis(byRows, byCols, MLP_IN.test(t.role) ? "rows" : MLP_OUT.test(t.role) ? "cols" : null);
-  if (!pick) return;
-  t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
-  floorIfResidualOnly(t, t.role);
+  if (!pick) return t;
+  return floorIfResidualOnly({ ...t, permutation: { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" } }, t.role);
 }
 
 /** The component with the tensors of lost options back among its unmatched ones. */

@@ -14,7 +14,7 @@
  *   explained by any recipe) is decisive evidence.
  */
 import type { AlignedPair } from "../align/align.js";
-import type { TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import { loadMatrix } from "../search/matrix.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { SampledPair } from "../stats/controls.js";
@@ -38,72 +38,76 @@ const MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
 /** Units of the principal submatrix Mantel's test runs on. */
 const MANTEL_UNITS = 96;
 
-export async function recogniseConstructions(
-  pairs: AlignedPair[],
-  tensors: TensorResult[],
-  samples: (SampledPair | null)[],
-  cand: MemoSource,
-  ref: MemoSource,
-  fraction: number,
-): Promise<void> {
-  for (let i = 0; i < pairs.length; i++) {
-    const t = tensors[i]!;
-    const pair = pairs[i]!;
-    const s = samples[i];
-    if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
-    // A square matrix whose diagonal stands out on both sides (identity-like initialisation, however far
-    // training moved it): test the residuals on the sample grid (its rows and columns are the same indices).
-    if (identityLike(pair, s)) {
-      const test = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
-      t.deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A − sI are tested instead (Mantel)", residualTested: test !== null };
-      if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
-      else delete t.permutation;
-      continue;
-    }
-    // Screen on the sample grid (no bytes read): both sides recognised, or the same values on both sides
-    // (to a relative 1e-3: a construction both rebuilt, or a copy).
-    const grid = [s.rowsSampled, s.colsSampled];
-    const sa = recognise(s.a, grid, t.candidate);
-    const sb = recognise(s.b, grid, t.reference);
-    const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
-    if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
-    const v = pair.candidate;
-    const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    // Confirm on the whole tensors when that stays within the run's reads; else the sample decides.
-    // Equal values that the sample cannot explain (a copy, or a table whose grid aliases) are read whole
-    // only when small: a dtype-converted copy of a large model must not be read twice.
-    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
-    if (!whole && !sameOnSample) continue;
-    const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
-    const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
-    const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
-    const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
-    if (!ra || !rb || ra.construction !== rb.construction) {
-      if (!ra && !rb && relativeSquaredDifference(a.data, b.data) <= 1e-6) markSmooth(t, a);
-      continue;
-    }
-    if (ra.construction !== "identity") {
-      t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
-      continue;
-    }
-    const test = residualTest(a, ra, b, rb);
-    t.deterministic = {
-      construction: "identity",
-      explained: Math.min(ra.explained, rb.explained),
-      detail: `${ra.detail}; the trained residuals A − sI are tested instead (Mantel)`,
-      residualTested: test !== null,
-    };
-    if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
-    else delete t.permutation;
+/** The compared pairs (in the alignment's order), their records and sample grids. */
+export interface ConstructionInput {
+  comp: { pairs: AlignedPair[] };
+  tensors: readonly TensorEvidence[];
+  samples: (SampledPair | null)[];
+}
+
+/** The tensors with what the check found (`deterministic`, a residual test, `structureOnly`): new records where it found something. */
+export async function recogniseConstructions(c: ConstructionInput, io: { cand: MemoSource; ref: MemoSource; fraction: number }): Promise<TensorEvidence[]> {
+  const out = [...c.tensors];
+  for (let i = 0; i < c.comp.pairs.length; i++) out[i] = await recogniseOne(c.comp.pairs[i]!, out[i]!, c.samples[i], io);
+  return out;
+}
+
+async function recogniseOne(pair: AlignedPair, t: TensorEvidence, s: SampledPair | null | undefined, io: { cand: MemoSource; ref: MemoSource; fraction: number }): Promise<TensorEvidence> {
+  const { cand, ref, fraction } = io;
+  if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) return t;
+  // A square matrix whose diagonal stands out on both sides (identity-like initialisation, however far
+  // training moved it): test the residuals on the sample grid (its rows and columns are the same indices).
+  if (identityLike(pair, s)) {
+    const test = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
+    const deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A − sI are tested instead (Mantel)", residualTested: test !== null };
+    return withResidualTest({ ...t, deterministic }, test);
   }
+  // Screen on the sample grid (no bytes read): both sides recognised, or the same values on both sides
+  // (to a relative 1e-3: a construction both rebuilt, or a copy).
+  const grid = [s.rowsSampled, s.colsSampled];
+  const sa = recognise(s.a, grid, t.candidate);
+  const sb = recognise(s.b, grid, t.reference);
+  const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
+  if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) return t;
+  const v = pair.candidate;
+  const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
+  // Confirm on the whole tensors when that stays within the run's reads; else the sample decides.
+  // Equal values that the sample cannot explain (a copy, or a table whose grid aliases) are read whole
+  // only when small: a dtype-converted copy of a large model must not be read twice.
+  const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS : MAX_SAMPLED_MODE_ELEMENTS);
+  if (!whole && !sameOnSample) return t;
+  const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
+  const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
+  const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
+  const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
+  if (!ra || !rb || ra.construction !== rb.construction) {
+    return !ra && !rb && relativeSquaredDifference(a.data, b.data) <= 1e-6 ? markSmooth(t, a) : t;
+  }
+  if (ra.construction !== "identity") {
+    return { ...t, deterministic: { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail } };
+  }
+  const test = residualTest(a, ra, b, rb);
+  const deterministic = {
+    construction: "identity",
+    explained: Math.min(ra.explained, rb.explained),
+    detail: `${ra.detail}; the trained residuals A − sI are tested instead (Mantel)`,
+    residualTested: test !== null,
+  };
+  return withResidualTest({ ...t, deterministic }, test);
+}
+
+/** The residual test replaces the direct one; without it the tensor has no test. */
+function withResidualTest(t: TensorEvidence, test: ReturnType<typeof conjugationTest>): TensorEvidence {
+  const { permutation: _, ...rest } = t;
+  return test ? { ...t, permutation: { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect } } : rest;
 }
 
 /** Equal values that no recipe explains, in a table smooth along its positions: a structure, not a trained matrix. */
-function markSmooth(t: TensorResult, a: Dense): void {
-  if (Math.max(a.rows, a.cols) > 16384) return;
+function markSmooth(t: TensorEvidence, a: Dense): TensorEvidence {
+  if (Math.max(a.rows, a.cols) > 16384) return t;
   const r = roughness(a.data, a.rows, a.cols);
-  if (!(r < SMOOTH_ROUGHNESS)) return;
-  t.structureOnly = `the same values on both sides in a table smooth along its positions (roughness ${r.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the permutation null cannot price`;
+  if (!(r < SMOOTH_ROUGHNESS)) return t;
+  return { ...t, structureOnly: `the same values on both sides in a table smooth along its positions (roughness ${r.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the permutation null cannot price` };
 }
 
 /** Above this, a side's diagonal stands out of its off-diagonal entries (a normal score of the diagonal's mean). */

@@ -20,7 +20,7 @@ import { expertSketchReads, sketchGroups, sketchRows, sketchView, slotPair } fro
 import type { TensorView } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import { mapLimit } from "../common/pool.js";
-import type { TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import { maximizeAssignment } from "../search/assignment.js";
 import { loadMatrix } from "../search/matrix.js";
 import { readRowSet } from "../search/sketch-read.js";
@@ -88,8 +88,7 @@ function repaired(p: AlignedPair, matched: Map<string, Map<number, number>>): Al
   const r = partner === undefined ? undefined : refByExpert(slot.refs).get(partner);
   const next = r ? slotPair(p, slot, r) : null;
   if (next) return { ...next, paidOptions: optionsOf(slot) };
-  const kept: AlignedPair = { ...p };
-  delete kept.expertSlot;
+  const { expertSlot: _, ...kept } = p;
   return kept;
 }
 
@@ -242,17 +241,19 @@ async function addRouterScores(pairs: readonly AlignedPair[], group: string, can
  * The matching's price: a re-paired part's p-value times the reference experts it could have met
  * (`paidOptions`), on its direct test (the looks that run later pay for themselves).
  */
-export function payForExpertMatching(pairs: readonly AlignedPair[], tensors: TensorResult[]): void {
-  pairs.forEach((p, i) => {
-    const t = tensors[i]!;
-    if ((p.paidOptions ?? 1) > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions!) };
+export function payForExpertMatching(pairs: readonly AlignedPair[], tensors: readonly TensorEvidence[]): TensorEvidence[] {
+  return tensors.map((t, i) => {
+    const p = pairs[i];
+    if (!p || (p.paidOptions ?? 1) <= 1 || !t.permutation) return t;
+    return { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions!) } };
   });
 }
 
 /** The same price on what the alignment search saw of a re-paired part (`aligned`: its own looks are paid by the search). */
-export function payForExpertMatchingInSearch(pairs: readonly AlignedPair[], tensors: TensorResult[]): void {
-  pairs.forEach((p, i) => {
-    const t = tensors[i];
-    if (t?.aligned && (p.paidOptions ?? 1) > 1) t.aligned = { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions!) };
+export function payForExpertMatchingInSearch(pairs: readonly AlignedPair[], tensors: readonly TensorEvidence[]): TensorEvidence[] {
+  return tensors.map((t, i) => {
+    const p = pairs[i];
+    if (!p || !t.aligned || (p.paidOptions ?? 1) <= 1) return t;
+    return { ...t, aligned: { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions!) } };
   });
 }

@@ -4,14 +4,14 @@
  */
 import type { AlignedPair } from "../align/align.js";
 import { partKey } from "../align/view.js";
-import type { TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import { maximizeAssignment } from "../search/assignment.js";
 
 /**
  * Per ambiguity group, the assignment of candidate to reference tensors with
  * the largest total |Pearson|. Returns which pairs to keep.
  */
-export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]): boolean[] {
+export function resolveAmbiguity(pairs: AlignedPair[], tensors: readonly TensorEvidence[]): boolean[] {
   const keep = pairs.map((p) => p.ambiguity === undefined);
   const groups = new Map<number, number[]>();
   pairs.forEach((p, i) => {
@@ -46,7 +46,7 @@ export function resolveAmbiguity(pairs: AlignedPair[], tensors: TensorResult[]):
 }
 
 /** Many-to-one: each candidate keeps the option with the largest |Pearson| (first on ties). */
-function keepBestPerCandidate(pairs: AlignedPair[], tensors: TensorResult[], idx: number[], keep: boolean[]): void {
+function keepBestPerCandidate(pairs: AlignedPair[], tensors: readonly TensorEvidence[], idx: number[], keep: boolean[]): void {
   const best = new Map<string, number>();
   for (const i of idx) {
     const c = partKey(pairs[i]!.candidate);

@@ -191,7 +191,10 @@ async function checkReference(run: Run, refResult: ReferenceResult): Promise<voi
     await tapped?.forget();
   }
   refResult.files = await refFiles;
-  Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
+  refResult.components = applyComparability(refResult.components);
+  const decided = referenceVerdict(refResult.components);
+  refResult.verdict = decided.verdict;
+  refResult.reason = decided.reason;
   if (cache) await saveCache(cache, refResult, deps);
   logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
 }

@@ -16,7 +16,7 @@ const MIN_VALUES = 256;
 
 /** A routed expert's pair (per expert or a fused tensor's slab): its sample is shrunk after its test. */
 export function isExpertPair(p: AlignedPair): boolean {
-  return /(^|\.)experts\.\d+\./.test(p.candidate.entry.name) || /(^|\+)(split-experts|expert-matched)(\+|$)/.test(p.transform);
+  return /(^|\.)experts\.\d+\./.test(p.candidate.entry.name) || p.transform.some((k) => k === "split-experts" || k === "expert-matched");
 }
 
 /** Values each expert sample of a component may keep (a side): the budget spread over its expert pairs. */

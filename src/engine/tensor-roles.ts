@@ -2,7 +2,7 @@
  * Rules about a tensor's role that every comparison path shares (pairs compared directly:
  * compare-component.ts; factored maps: compare-factored.ts).
  */
-import type { TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import { FUNCTIONAL_FLOOR } from "../search/deep-align.js";
 
 /** MLP roles: the hidden units are the rows of gate and up (canonical [out, in]) and the columns of down. */
@@ -22,10 +22,10 @@ export const MLP_OUT = /(^|\.)mlp\.down\.weight$/;
  */
 export const RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
 
-/** A residual-only tensor (by role) is marked `structureOnly` and counts only from the functional floor up. */
-export function floorIfResidualOnly(t: TensorResult, role: string): void {
-  if (!t.permutation || !RESIDUAL_ONLY.test(role)) return;
-  t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
-  if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
-  t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+/** A residual-only tensor (by role) is marked `structureOnly` and counts only from the functional floor up: the tensor as it then is. */
+export function floorIfResidualOnly(t: TensorEvidence, role: string): TensorEvidence {
+  if (!t.permutation || !RESIDUAL_ONLY.test(role)) return t;
+  const structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+  if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return { ...t, structureOnly };
+  return { ...t, structureOnly, permutation: { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored } };
 }

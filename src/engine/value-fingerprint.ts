@@ -20,7 +20,8 @@
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
 import { type TensorView, fullView, numel, viewElements } from "../align/view.js";
-import type { TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
+import { AS_STORED } from "../align/transform.js";
 import { loadMatrix } from "../search/matrix.js";
 import type { WeightSource } from "../sources/types.js";
 import type { SampledPair } from "../stats/controls.js";
@@ -70,7 +71,7 @@ const isWhole = (v: TensorView) => v.rowStart === 0 && viewElements(v) === numel
 /** What the check needs: the component's compared state and where to read. */
 export interface Rearranged {
   comp: ComponentAlignment;
-  tensors: TensorResult[];
+  tensors: TensorEvidence[];
   samples: (SampledPair | null)[];
   moments?: ValueMoments;
 }
@@ -149,12 +150,11 @@ async function findMatch(cEntry: Located["entry"], ctx: FingerprintContext, mome
   return null;
 }
 
-function markCopy(t: TensorResult, m: Match): void {
-  Object.assign(t, { reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform: t.transform === "none" || t.transform === "" ? "rearranged" : `${t.transform}+rearranged` });
-  t.permutation = { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 };
-  if (m.smooth !== null) {
-    t.structureOnly = `the same values in another order in a table smooth along its positions (roughness ${m.smooth.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the multiset cannot price`;
-  }
+/** The tensor as a rearranged copy of the matched reference tensor: a new record. */
+function markCopy(t: TensorEvidence, m: Match): TensorEvidence {
+  const copy: TensorEvidence = { ...t, reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform: [...t.transform, "rearranged"], permutation: { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 } };
+  if (m.smooth === null) return copy;
+  return { ...copy, structureOnly: `the same values in another order in a table smooth along its positions (roughness ${m.smooth.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the multiset cannot price` };
 }
 
 /** Pairs the pass left unexplained, and unmatched candidate tensors, checked for rearranged copies; returns the new state. */
@@ -166,18 +166,18 @@ export async function findRearrangedCopies<R extends Rearranged>(c: R, ctx: Fing
     if (t.error || t.identical || t.deterministic || t.promoted || !isWhole(pair.candidate) || numel(pair.candidate.entry.shape) < MIN_REARRANGED_ELEMENTS) continue;
     if (t.permutation && t.permutation.log10p <= EXPLAINED_LOG10P) continue;
     const m = await findMatchOrNone(pair.candidate.entry, ctx, moments, pair.reference.entry.name);
-    if (m) markCopy(t, m);
+    if (m) c.tensors[i] = markCopy(t, m);
   }
   const still: Located[] = [];
-  const added: { pair: AlignedPair; tensor: TensorResult }[] = [];
+  const added: { pair: AlignedPair; tensor: TensorEvidence }[] = [];
   for (const u of c.comp.unmatchedEntries) {
     const m = numel(u.entry.shape) >= MIN_REARRANGED_ELEMENTS && u.entry.shape.length >= 1 ? await findMatchOrNone(u.entry, ctx, moments) : null;
     if (!m) {
       still.push(u);
       continue;
     }
-    const pair: AlignedPair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: "rearranged", informative: true };
-    const tensor: TensorResult = {
+    const pair: AlignedPair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: ["rearranged"], informative: true };
+    const unpaired: TensorEvidence = {
       candidate: u.entry.name,
       reference: m.reference.name,
       elements: numel(u.entry.shape),
@@ -185,16 +185,14 @@ export async function findRearrangedCopies<R extends Rearranged>(c: R, ctx: Fing
       pearson: null,
       z: null,
       identical: false,
-      transform: "none",
+      transform: AS_STORED,
       layer: u.layer,
       role: u.role,
       informative: true,
-      standsOut: false,
       null: null,
       dtype: { candidate: u.entry.dtype, reference: m.reference.dtype },
     };
-    markCopy(tensor, m);
-    added.push({ pair, tensor });
+    added.push({ pair, tensor: markCopy(unpaired, m) });
   }
   if (added.length === 0) return c;
   const comp: ComponentAlignment = {

@@ -11,7 +11,8 @@ import path from "node:path";
 import { UsageError } from "../common/errors.js";
 import { planFingerprint } from "./plan.js";
 import type { FailOn, Report, ReferenceResult } from "../report/schema.js";
-import { applyComparability, decideComponent, familyOf, gateOf, referenceVerdict, runVerdict } from "../policy/policy.js";
+import { applyComparability, combinationOf, decideComponent, familyOf, gateOf, referenceVerdict, runVerdict } from "../policy/policy.js";
+import { evidenceOfResult, renderComponent } from "../report/render.js";
 import { exists } from "../common/fs.js";
 
 export interface PartialReport {
@@ -289,6 +290,10 @@ export async function expandReportPaths(items: string[], cwd: string = process.c
 /** A reference decided again with the plan's family (a reference that stopped on an error keeps its result). */
 function redecide(ref: ReferenceResult, family: number, th: Report["thresholds"]): ReferenceResult {
   if (ref.error) return ref;
-  for (const c of ref.components) decideComponent(c, family, th);
-  return { ...ref, ...referenceVerdict(applyComparability(ref.components)) };
+  const decided = ref.components.map((c) => {
+    const evidence = evidenceOfResult(c, combinationOf);
+    return renderComponent(evidence, decideComponent(evidence, family, th));
+  });
+  const components = applyComparability(decided);
+  return { ...ref, components, ...referenceVerdict(components) };
 }

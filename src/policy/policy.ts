@@ -3,8 +3,10 @@
  * policy and the auto sampling rule. Pure functions of the compared tensors,
  * the thresholds and sizes; the engine, plan and merge all decide through them.
  */
-import type { ComponentResult, FailOn, Family, Report, ReferenceResult, TensorResult, Thresholds, Verdict } from "../report/schema.js";
+import type { ComponentResult, FailOn, Family, Report, ReferenceResult, Thresholds, Verdict } from "../report/schema.js";
+import { type Combination, type ComponentDecision, type ComponentEvidence, type TensorEvidence, comparedParametersOf, isCompared } from "../report/evidence.js";
 import { count } from "../common/words.js";
+import { movesResidual } from "../align/transform.js";
 import { fmtP } from "../report/format.js";
 import { bonferroniLog10, combineLog10, weightedLog10 } from "../stats/combine.js";
 
@@ -38,7 +40,7 @@ export function isSignificant(log10pCorrected: number, effect: number | null | u
 const DIRECT_WEIGHT = 0.9;
 
 /** A tensor's evidence: its test's log10 p and effect (see TensorResult.log10p). */
-export function tensorEvidence(t: Pick<TensorResult, "permutation" | "aligned" | "direct" | "log10p" | "effect" | "z">): { log10p: number; effect: number; z: number } | null {
+export function tensorEvidence(t: Pick<TensorEvidence, "permutation" | "aligned" | "direct" | "log10p" | "effect" | "z">): { log10p: number; effect: number; z: number } | null {
   const direct = t.permutation ? { log10p: t.permutation.log10p, effect: t.permutation.effect ?? 0, z: t.permutation.z } : null;
   const search = t.aligned ? { log10p: t.aligned.log10p, effect: t.aligned.effect ?? 0, z: t.aligned.z } : null;
   if (direct && search) {
@@ -52,72 +54,82 @@ export function tensorEvidence(t: Pick<TensorResult, "permutation" | "aligned" |
   return direct ?? search;
 }
 
+/** The tensor with its p, effect and z set from its looks (tensorEvidence); a new record, or the same one when nothing was tested. */
+export function withTensorP(t: TensorEvidence): TensorEvidence {
+  const ev = tensorEvidence(t);
+  return ev ? { ...t, log10p: ev.log10p, effect: ev.effect, z: ev.z } : t;
+}
+
 /** Tensors whose p-value enters the component's combination. */
-export function isTested(t: TensorResult): boolean {
+export function isTested(t: TensorEvidence): boolean {
   return t.informative && !t.error && (!t.deterministic || t.deterministic.residualTested === true) && t.log10p !== undefined;
 }
 
-export interface ComponentEvidence {
-  log10p: number;
-  log10pCorrected: number;
-  effect: number;
-  tested: number;
-  rule: "truncated-cauchy";
-}
-
 /**
- * The component's evidence: the Cauchy combination of its tested tensors' p-values (valid under the
- * dependence between a model's tensors), Bonferroni over the family; each tensor's `standsOut` (its own
- * p after Bonferroni over the tested tensors and the family, and its effect). Sets `standsOut` in place.
+ * The component's combination: the Cauchy combination of its tested tensors' p-values (valid under the
+ * dependence between a model's tensors) and its strongest tensor's effect; null when none was tested.
+ * Part of the evidence (the engine seals it in); the family's correction is the decision's.
  */
-export function componentEvidence(tensors: TensorResult[], family: number, th: Thresholds): ComponentEvidence | null {
+export function combinationOf(tensors: readonly TensorEvidence[]): Combination | null {
   const tested = tensors.filter(isTested);
-  for (const t of tensors) t.standsOut = false;
   if (tested.length === 0) return null;
   const { log10p, rule } = combineLog10(tested.map((t) => t.log10p!));
   const strongest = tested.reduce((a, b) => (b.log10p! < a.log10p! ? b : a));
-  const perTensorFamily = tested.length * Math.max(1, family);
-  for (const t of tested) t.standsOut = isSignificant(bonferroniLog10(t.log10p!, perTensorFamily), t.effect, th);
-  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest.effect ?? 0), tested: tested.length, rule };
+  return { log10p, effect: Math.abs(strongest.effect ?? 0), tensors: tested.length, method: rule };
 }
 
 /**
- * Decide a component from its tensors (their `log10p` and `effect` set): evidence, standing-out tensors,
- * matched share, verdict and reason, in place. The engine and merge (with the whole plan's family) both
- * decide through it, so a merged plan decides as one run would.
+ * Which tensors are evidence on their own: tested, their p after Bonferroni over the tested tensors and
+ * the family at most the level, and their effect at least min-effect. The engine asks it before the
+ * search (matrices already explained need no search); decideComponent asks it for the verdict.
  */
-export function decideComponent(c: ComponentResult, family: number, th: Thresholds): ComponentResult {
-  const evidence = componentEvidence(c.tensors, family, th);
-  c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
-  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
-  if (evidence) {
-    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: evidence.rule, tensors: evidence.tested } });
-  } else {
-    delete c.log10p;
-    delete c.log10pCorrected;
-    delete c.effect;
-    delete c.combination;
-  }
-  Object.assign(c, componentVerdict(c, th, family));
-  if (c.verdict === "reused") {
-    const structural = structureOnlyReason(c.tensors, family, th);
-    if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
-    else countCopies(c);
-  }
-  if (c.search) Object.assign(c.search, searchClaims(c.tensors));
-  if (c.verdict === "independent" && c.search?.status === "stopped") {
-    c.verdict = "inconclusive";
-    c.reason = `the alignment search for hidden reuse could not run (${c.search.note}); an unsearched component never counts as independent`;
-  }
-  return c;
+export function standingOut(tensors: readonly TensorEvidence[], family: number, th: Thresholds): boolean[] {
+  const tested = tensors.map(isTested);
+  const perTensorFamily = tested.filter(Boolean).length * Math.max(1, family);
+  return tensors.map((t, i) => tested[i]! && isSignificant(bonferroniLog10(t.log10p!, perTensorFamily), t.effect, th));
 }
+
+/**
+ * Decide a component from its evidence, once: the standing-out tensors, the matched share, the family's
+ * correction, the verdict and its reason, what the search may claim. The engine and merge (with the whole
+ * plan's family) both decide through it, so a merged plan decides as one run would.
+ */
+export function decideComponent(e: ComponentEvidence, family: number, th: Thresholds): ComponentDecision {
+  const standsOut = standingOut(e.tensors, family, th);
+  let matchedParameters = e.tensors.filter((_, i) => standsOut[i]).reduce((s, t) => s + t.elements, 0);
+  let share = shareOf(matchedParameters, e.candidateParameters);
+  const log10pCorrected = e.combination ? bonferroniLog10(e.combination.log10p, family) : null;
+  let { verdict, reason } = componentVerdict({ ...e, standsOut, share, log10pCorrected }, th, family);
+  if (verdict === "reused") {
+    const structural = structureOnlyReason(e.tensors, family, th);
+    if (structural) {
+      verdict = "inconclusive";
+      reason = structural;
+    } else {
+      const copies = copiesOf(e.tensors, standsOut);
+      if (copies.length > 0) {
+        matchedParameters += copies.reduce((s, t) => s + t.elements, 0);
+        share = shareOf(matchedParameters, e.candidateParameters);
+        reason += `; with ${count(copies.length, "small tensor")} holding the reference's values, ${pct(share)} of the parameters are shown derived`;
+      }
+    }
+  }
+  const search = e.search ? searchClaims(e.tensors, standsOut) : null;
+  if (verdict === "independent" && e.search?.status === "stopped") {
+    verdict = "inconclusive";
+    reason = `the alignment search for hidden reuse could not run (${e.search.note}); an unsearched component never counts as independent`;
+  }
+  return { verdict, reason, standsOut, matchedParameters, share, log10pCorrected, search };
+}
+
+const shareOf = (matched: number, candidate: number) => (candidate > 0 ? Math.min(1, matched / candidate) : 0);
 
 /**
  * A verdict driven only by tensors whose likeness the null cannot price (`structureOnly`: smooth tables
  * with equal values) is no verdict: the reason it is `inconclusive`, or null when the other tensors reach
  * `reused` on their own.
  */
-function structureOnlyReason(tensors: TensorResult[], family: number, th: Thresholds): string | null {
+function structureOnlyReason(tensors: readonly TensorEvidence[], family: number, th: Thresholds): string | null {
   const structural = tensors.filter((t) => isTested(t) && t.structureOnly);
   if (structural.length === 0) return null;
   const rest = tensors.filter((t) => isTested(t) && !t.structureOnly);
@@ -135,12 +147,8 @@ function structureOnlyReason(tensors: TensorResult[], family: number, th: Thresh
  * identical or a dtype-converted copy, never a construction) are derived too, though their own
  * permutation test cannot stand out at their size (n units cannot reach below 1/n!): they count in the share.
  */
-function countCopies(c: ComponentResult): void {
-  const copies = c.tensors.filter((t) => t.promoted && !t.standsOut && !t.error && !t.structureOnly && !(t.deterministic && !t.deterministic.residualTested));
-  if (copies.length === 0) return;
-  c.matchedParameters += copies.reduce((s, t) => s + t.elements, 0);
-  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
-  c.reason += `; with ${count(copies.length, "small tensor")} holding the reference's values, ${pct(c.share)} of the parameters are shown derived`;
+function copiesOf(tensors: readonly TensorEvidence[], standsOut: readonly boolean[]): TensorEvidence[] {
+  return tensors.filter((t, i) => t.promoted && !standsOut[i] && !t.error && !t.structureOnly && !(t.deterministic && !t.deterministic.residualTested));
 }
 
 /** The family every component's p-value is corrected over: each candidate component against each reference. */
@@ -148,32 +156,38 @@ export function familyOf(references: number, components: number): Family {
   return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
 }
 
-/** How the note of a search that stopped on a format error starts. */
 /**
  * What the search may claim, decided here like everything else: the matrices that stand out only through
  * the search's look (it was stronger than the element-wise one, so the tensor shows it and keeps the other
  * in `direct`), and whether one of them needed the residual stream permuted or rotated.
  */
-function searchClaims(tensors: TensorResult[]): { matched: number; residualPermuted: boolean } {
-  const aligned = tensors.filter((t) => t.standsOut && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
-  return { matched: aligned.length, residualPermuted: aligned.some((t) => /residual-(permuted|rotated)/.test(t.transform)) };
+function searchClaims(tensors: readonly TensorEvidence[], standsOut: readonly boolean[]): { matched: number; residualPermuted: boolean } {
+  const aligned = tensors.filter((t, i) => standsOut[i] && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
+  return { matched: aligned.length, residualPermuted: aligned.some((t) => t.transform.some(movesResidual)) };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
-export function componentVerdict(
-  c: Pick<ComponentResult, "tensors" | "candidateParameters" | "matchedParameters" | "share" | "comparedParameters" | "log10p" | "log10pCorrected" | "effect" | "combination">,
-  th: Thresholds,
-  family: number,
-): { verdict: Verdict; reason: string } {
-  const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
+/** What the verdict rule reads: the evidence, the standing-out tensors, the share and the corrected p. */
+interface VerdictInput {
+  tensors: readonly TensorEvidence[];
+  standsOut: readonly boolean[];
+  share: number;
+  candidateParameters: number;
+  combination: Combination | null;
+  log10pCorrected: number | null;
+}
+
+function componentVerdict(c: VerdictInput, th: Thresholds, family: number): { verdict: Verdict; reason: string } {
+  const informative = c.tensors.filter(isCompared);
   const unread = c.tensors.filter((t) => t.error);
-  const stand = c.tensors.filter((t) => t.standsOut);
+  const stand = c.tensors.filter((_, i) => c.standsOut[i]);
   const compared = c.tensors.filter((t) => !t.error);
   const tested = c.combination?.tensors ?? 0;
   const corrected = c.log10pCorrected ?? 0;
-  const effect = c.effect ?? 0;
+  const effect = c.combination?.effect ?? 0;
+  const comparedParameters = comparedParametersOf(c.tensors);
   const evidence = () =>
-    `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
+    `combined p ${fmtP(c.combination?.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
   if (tested > 0 && isSignificant(corrected, effect, th) && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
@@ -202,7 +216,7 @@ export function componentVerdict(
   }
   return {
     verdict: "independent",
-    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`,
+    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`,
   };
 }
 
@@ -214,17 +228,16 @@ const NOTHING_COMPARABLE = "nothing comparable";
  * component of the same reference had matrices compared (the reference is a real comparator, e.g. a
  * text-only model against a VLM's vision tower); otherwise `inconclusive`, because a reference with which
  * not a single matrix could be compared (a CNN against an LLM) is no evidence of independence.
- * Marks `comparable` on every component; returns them changed in place.
+ * Returns the components with `comparable` marked (new records; the given ones are not changed).
  */
-export function applyComparability(components: ComponentResult[]): ComponentResult[] {
-  for (const c of components) c.comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
+export function applyComparability(components: readonly ComponentResult[]): ComponentResult[] {
   const anyMatrices = components.some((c) => c.comparedParameters > 0);
-  for (const c of components) {
-    if (c.comparable || c.verdict !== "independent" || anyMatrices) continue;
-    c.verdict = "inconclusive";
-    c.reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
-  }
-  return components;
+  return components.map((c) => {
+    const comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
+    if (comparable || c.verdict !== "independent" || anyMatrices) return { ...c, comparable };
+    const reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
+    return { ...c, comparable, verdict: "inconclusive", reason };
+  });
 }
 
 export function referenceVerdict(components: Pick<ComponentResult, "name" | "verdict">[]): { verdict: Verdict; reason: string } {

@@ -91,7 +91,7 @@ export function transformNote(t: Pick<TensorResult, "transform">, c: Pick<Compon
 }
 
 /** Every element equal, stored alike (same dtype, no transform undone), all of it read: the same bytes. */
-export function isByteIdentical(t: TensorResult): boolean {
+export function isByteIdentical(t: Pick<TensorResult, "identical" | "error" | "sampled" | "transform" | "dtype">): boolean {
   return t.identical && !t.error && !t.sampled && t.transform === "none" && t.dtype.candidate === t.dtype.reference;
 }
 

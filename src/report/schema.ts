@@ -50,6 +50,11 @@ export interface TensorResult {
   /** The normal score of the test that gave `log10p` (a permutation test's; null when none ran). */
   z: number | null;
   identical: boolean;
+  /**
+   * Transforms undone to meet the reference, joined by "+" in the order they were undone ("none": as
+   * stored), e.g. "renamed+layout:tf-hwio", "transpose+split-qkv", "layer-shift+residual-permuted". The
+   * engine holds them as a typed list (src/align/transform.ts) and renders them here.
+   */
   transform: string;
   layer: number | null;
   role: string;

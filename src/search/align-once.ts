@@ -5,6 +5,7 @@
  * layer (all on the even residual features), then judge each chosen matching
  * by a permutation test on the odd features it never saw.
  */
+import type { Transform, Transforms } from "../align/transform.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
 import type { DeepReport, DeepResult, DeepTensor, RoleGroup } from "./deep-types.js";
 import { type Match, matchRows } from "./match-rows.js";
@@ -228,11 +229,11 @@ function summarise(values: number[]): { mean: number; sd: number; n: number } {
 }
 
 /** The transforms a matching undid, as the report names them. */
-function transformsOf(cell: Cell, ct: DeepTensor, transform: ResidualTransform | null): string {
-  const transforms: string[] = [];
+function transformsOf(cell: Cell, ct: DeepTensor, transform: ResidualTransform | null): Transforms {
+  const transforms: Transform[] = [];
   if (cell.refLayer !== ct.layer) transforms.push("layer-shift");
   if (transform !== null) transforms.push(transform.kind === "rotation" ? "residual-rotated" : "residual-permuted");
   if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
   if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
-  return transforms.join("+") || "none";
+  return transforms;
 }

@@ -31,6 +31,7 @@
  * The null of the same pipeline run on the reference layers not chosen
  * (reference self-duplicates excluded) is reported, never decides.
  */
+import { movesResidual } from "../align/transform.js";
 import { zFromLog10P } from "../stats/pvalues.js";
 import { alignOnce } from "./align-once.js";
 import type { DeepReport, DeepResult, RoleGroup } from "./deep-types.js";
@@ -71,7 +72,7 @@ export function deepAlign(groups: RoleGroup[], basis: Basis | null, residualSize
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d] as const));
   return {
     results,
-    residualPermuted: results.some((r) => /residual-(permuted|rotated)/.test(r.transform)),
+    residualPermuted: results.some((r) => r.transform.some(movesResidual)),
     residualMatchQuality: map ? map.quality : null,
     referenceDuplicates: [...dups.values()],
   };

@@ -5,7 +5,7 @@
  * fold what the search finds back into the tensor results.
  */
 import { FromScratchError } from "../common/errors.js";
-import type { SearchSummary, TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import { deepAlign } from "./deep-align.js";
@@ -17,7 +17,7 @@ import { FLIPPED, type Origin, bestOrientation, foldFindings } from "./fold-find
 import { type Matrix, loadMatrix } from "./matrix.js";
 import { count } from "../common/words.js";
 import { type TensorView, viewKey } from "../align/view.js";
-import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups } from "./search-groups.js";
+import { type SearchOutcome, type Unread, type Usable, type ViewGroup, basisResidual, hiddenAxis, notRunSummary, searchElements, selectPairs, stackNorms, storesConv1D, unreadResults, viewGroups } from "./search-groups.js";
 
 
 export type { SearchOutcome } from "./search-groups.js";
@@ -29,7 +29,9 @@ export type { SearchOutcome } from "./search-groups.js";
  */
 export interface SearchInput {
   comp: ComponentAlignment;
-  tensors: TensorResult[];
+  tensors: readonly TensorEvidence[];
+  /** Per pair, whether its tensor already stands out (the policy's answer): roles where every layer does need no search. */
+  explained: readonly boolean[];
   referenceTensors: Located[];
   cand: WeightSource;
   ref: WeightSource;
@@ -39,12 +41,12 @@ export interface SearchInput {
 
 export async function searchComponent(input: SearchInput): Promise<SearchOutcome> {
   const { comp, tensors, referenceTensors, cand, ref, fraction, progress } = input;
-  const summary: SearchSummary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const selected = selectPairs(comp, tensors);
+  const summary = notRunSummary();
+  const selected = selectPairs(comp, tensors, input.explained);
   const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
     summary.note = "no matrices to search";
-    return { summary, added: [] };
+    return { summary, tensors, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
   // Sampled runs and large components: the streamed search reads sketches, never whole matrices.
@@ -59,19 +61,18 @@ export async function searchComponent(input: SearchInput): Promise<SearchOutcome
 
   summary.ran = true;
   summary.status = "ran";
-  // Claimed by the policy, only when a matrix that stands out needed it.
-  summary.residualPermuted = false;
+  // Whether a permuted residual is claimed is the policy's, only when a matrix that stands out needed it.
   summary.residualMatchQuality = deep.residualMatchQuality;
   summary.referenceDuplicateLayers = deep.referenceDuplicates;
   const best = bestOrientation(deep.results);
   const found = foldFindings(best, loaded, tensors);
-  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
+  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, found.tensors)];
   const searched = best.size;
   const parts = [`the alignment search (residual basis, hidden units, layers) looked at ${count(searched, "matrix", "matrices")}`];
   if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
   if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
   summary.note = parts.join("; ");
-  return { summary, added };
+  return { summary, tensors: found.tensors, added };
 }
 
 /**

@@ -1,4 +1,5 @@
 /** What the alignment search (deep-align.ts) takes and gives. */
+import type { Transforms } from "../align/transform.js";
 import type { Matrix } from "./matrix.js";
 
 export interface DeepTensor {
@@ -29,7 +30,8 @@ export interface DeepResult {
   effect: number;
   /** The aligned null of the tensor's role: its candidate layers against the reference layers they did not choose. */
   null: { mean: number; sd: number; n: number };
-  transform: string;
+  /** What the look undid (layer shift, residual permutation or rotation, permuted rows, sign flips). */
+  transform: Transforms;
   elements: number;
 }
 

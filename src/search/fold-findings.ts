@@ -2,7 +2,8 @@
  * What the alignment search found, folded back into the component's tensor
  * results (deep-stage.ts runs the search).
  */
-import type { TensorResult } from "../report/schema.js";
+import { AS_STORED, type Transforms } from "../align/transform.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import { zFromLog10P } from "../stats/pvalues.js";
 import { type TensorView, viewElements } from "../align/view.js";
 import type { DeepResult, RoleGroup } from "./deep-types.js";
@@ -22,7 +23,7 @@ export function bestOrientation(results: DeepResult[]): Map<string, DeepResult> 
     const flippedToo = prev !== undefined;
     const pick = !prev || d.log10p < prev.log10p ? d : prev;
     const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
-    const transform = pick.candidate.endsWith(FLIPPED) ? (pick.transform === "none" ? "transpose" : `transpose+${pick.transform}`) : pick.transform;
+    const transform: Transforms = pick.candidate.endsWith(FLIPPED) ? ["transpose", ...pick.transform] : pick.transform;
     best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
   }
   return best;
@@ -34,34 +35,36 @@ export function bestOrientation(results: DeepResult[]): Map<string, DeepResult> 
  * stronger than the element-wise one, it also becomes what the tensor shows (reference, Pearson,
  * transform), the element-wise result kept in `direct`. A matrix with no name counterpart is added.
  * The search proposes and pays; whether a look counts is the policy's decision (policy.ts searchClaims).
+ * Returns the tensors with the search's looks (new records where it looked) and the ones it added.
  */
 export function foldFindings(
   best: Map<string, DeepResult>,
   loaded: { roleGroups: RoleGroup[]; idToPair: Map<string, Origin> },
-  tensors: TensorResult[],
-): { added: TensorResult[] } {
-  const added: TensorResult[] = [];
+  given: readonly TensorEvidence[],
+): { tensors: TensorEvidence[]; added: TensorEvidence[] } {
+  const tensors = [...given];
+  const added: TensorEvidence[] = [];
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate)!;
     const existing = origin.pairIndex !== null ? tensors[origin.pairIndex]! : null;
     const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
     const directLog10p = existing?.permutation?.log10p ?? 0;
     const stronger = !existing || d.log10p < directLog10p;
-    const base: TensorResult = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
-    base.aligned = aligned;
-    if (!existing) {
-      base.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate))!.role;
-      added.push(base);
+    let folded: TensorEvidence = existing
+      ? { ...existing, aligned }
+      : { ...unpairedResult(origin.view, origin.layer, d.reference), aligned, role: loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate))!.role };
+    if (stronger) {
+      if (existing) folded = { ...folded, direct: { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p } };
+      folded = { ...folded, reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform };
     }
-    if (!stronger) continue;
-    if (existing) base.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
-    Object.assign(base, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
+    if (existing) tensors[origin.pairIndex!] = folded;
+    else added.push(folded);
   }
-  return { added };
+  return { tensors, added };
 }
 
 /** The result of a candidate matrix with no name counterpart, before the search's findings. */
-export function unpairedResult(view: TensorView, layer: number | null, reference: string): TensorResult {
+export function unpairedResult(view: TensorView, layer: number | null, reference: string): TensorEvidence {
   return {
     candidate: view.entry.name,
     reference,
@@ -70,11 +73,10 @@ export function unpairedResult(view: TensorView, layer: number | null, reference
     pearson: null,
     z: null,
     identical: false,
-    transform: "none",
+    transform: AS_STORED,
     layer,
     role: "",
     informative: true,
-    standsOut: false,
     null: null,
     dtype: { candidate: view.entry.dtype, reference: "" },
   };

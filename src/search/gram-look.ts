@@ -77,7 +77,7 @@ export async function gramLook(groups: Group[], reader: SketchReader): Promise<D
         z: test.z,
         effect: test.effect,
         null: { mean: 0, sd: 0, n: 0 },
-        transform: "residual-rotated-gram",
+        transform: ["residual-rotated-gram"],
         elements: viewElements(v),
       });
     }

@@ -4,6 +4,7 @@
  * role matched and tested there (units on the even features, the held-out
  * test on the odd ones).
  */
+import type { Transform } from "../align/transform.js";
 import { type TensorView, viewElements } from "../align/view.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { Scratch } from "../common/scratch.js";
@@ -90,15 +91,15 @@ async function judge(at: LayerLook, p: LayerPair): Promise<DeepResult | null> {
   const { look } = at;
   const { x, key, v, refView } = p;
   const base: ResultBase = { candidate: key, reference: refView.entry.name, null: { mean: 0, sd: 0, n: 0 }, elements: viewElements(v) };
-  const shift = refView.layer !== v.layer ? ["layer-shift"] : [];
-  const residual = look.hadamard ? [`residual-rotated-hadamard-${look.hadamard}`] : look.transform ? ["residual-permuted"] : [];
+  const shift: Transform[] = refView.layer !== v.layer ? ["layer-shift"] : [];
+  const residual: Transform[] = look.hadamard ? [`residual-rotated-hadamard-${look.hadamard}`] : look.transform ? ["residual-permuted"] : [];
   if (look.hadamard) return judgeHadamard(at, p, base, [...shift, ...residual]);
   if (x.kind === "sibling") return judgeSibling(at, p, base, [...shift, ...residual]);
   return judgeMatched(at, p, base, [...shift, ...residual]);
 }
 
 /** A Hadamard look: units on rows only, read at every 16th row on both sides (gate and up too: no down matching here). */
-async function judgeHadamard(at: LayerLook, p: LayerPair, base: ResultBase, transforms: string[]): Promise<DeepResult | null> {
+async function judgeHadamard(at: LayerLook, p: LayerPair, base: ResultBase, transforms: Transform[]): Promise<DeepResult | null> {
   const { look, reader } = at;
   const { x, v, refView } = p;
   if (x.kind === "cols") return null;
@@ -108,11 +109,11 @@ async function judgeHadamard(at: LayerLook, p: LayerPair, base: ResultBase, tran
   const match = matchRows(c, r, 0);
   const { test, pearson, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");
-  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") };
+  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms };
 }
 
 /** Gate or up: the units down's matching chose, tested on the held-out features with no further choice. */
-async function judgeSibling(at: LayerLook, p: LayerPair, base: ResultBase, transforms: string[]): Promise<DeepResult | null> {
+async function judgeSibling(at: LayerLook, p: LayerPair, base: ResultBase, transforms: Transform[]): Promise<DeepResult | null> {
   const { look, reader, held, viaMatch } = at;
   const { x, v, refView } = p;
   const via = viaMatch.get(`${v.layer}|${x.via}`);
@@ -123,12 +124,12 @@ async function judgeSibling(at: LayerLook, p: LayerPair, base: ResultBase, trans
   const rowSign = Int8Array.from(units, (u) => via.match.signs[u]!);
   const identity = Int32Array.from({ length: units.length }, (_, i) => i);
   const { test, pearson, cosine } = heldOutTest(c, r, identity, rowSign, held);
-  const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
-  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted].join("+") || "none" };
+  const permuted: Transform[] = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
+  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted] };
 }
 
 /** Units on the stored columns or on sampled rows: matched on the even features, tested on the odd ones. */
-async function judgeMatched(at: LayerLook, p: LayerPair, base: ResultBase, transforms: string[]): Promise<DeepResult | null> {
+async function judgeMatched(at: LayerLook, p: LayerPair, base: ResultBase, transforms: Transform[]): Promise<DeepResult | null> {
   const { look, reader, viaMatch } = at;
   const { x, v, refView } = p;
   const units = candidateUnits(x, v);
@@ -149,7 +150,7 @@ async function judgeMatched(at: LayerLook, p: LayerPair, base: ResultBase, trans
   const { test, pearson, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");
   if (match.flipped > 0.1 && match.flipped < 0.9) transforms.push("sign-flips");
-  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
+  return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms };
 }
 
 /** The cheapest row-sampled role and its reference sketches at every layer (read once for every look). */

@@ -4,7 +4,7 @@
  * role groups of candidate and reference views, which axis holds the hidden
  * units, the residual basis tensors, and the candidate tensors it could not read.
  */
-import type { SearchSummary, TensorResult } from "../report/schema.js";
+import type { SearchEvidence, TensorEvidence } from "../report/evidence.js";
 import type { WeightSource } from "../sources/types.js";
 import type { ComponentAlignment, Located } from "../align/align.js";
 import type { BasisBlock } from "./residual.js";
@@ -38,12 +38,20 @@ export interface ViewGroup {
   refs: Map<string, ReferenceView>;
 }
 export interface SearchOutcome {
-  summary: SearchSummary;
+  summary: SearchEvidence;
+  /** The given tensors with the search's looks (new records where it looked or could not read). */
+  tensors: readonly TensorEvidence[];
   /** Tensor results for candidate tensors that had no name counterpart but were matched by the search. */
-  added: TensorResult[];
+  added: TensorEvidence[];
 }
 
-export type Usable = { p: ComponentAlignment["pairs"][number]; t: TensorResult };
+/** The search's summary while it is built (handed over read-only, as SearchEvidence). */
+export type SummaryDraft = { -readonly [K in keyof SearchEvidence]: SearchEvidence[K] };
+
+/** A search that has not run (yet): the summary it starts from. */
+export const notRunSummary = (): SummaryDraft => ({ ran: false, status: "not-run", note: "", residualMatchQuality: null, referenceDuplicateLayers: [] });
+
+export type Usable = { p: ComponentAlignment["pairs"][number]; t: Pick<TensorEvidence, "error" | "pearson">; explained: boolean };
 export type Unread = { view: TensorView; layer: number | null; pairIndex: number | null; message: string };
 
 /**
@@ -84,13 +92,16 @@ export function storesConv1D(views: { role: string; view: TensorView }[], residu
 
 export const basisResidual = (role: string) => BASIS_ROLES.find((x) => x.re.test(role))!.residual;
 
-/** Which pairs the search uses: basis tensors, matrices of roles still open, and norm gains. */
-export function selectPairs(comp: ComponentAlignment, tensors: TensorResult[]) {
-  const usable: Usable[] = comp.pairs.map((p, i) => ({ p, t: tensors[i]! })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
+/**
+ * Which pairs the search uses: basis tensors, matrices of roles still open, and norm gains. `explained`:
+ * per pair, whether its tensor already stands out (the policy's answer, given to the search).
+ */
+export function selectPairs(comp: ComponentAlignment, tensors: readonly Pick<TensorEvidence, "error" | "pearson">[], explained: readonly boolean[]) {
+  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i]!, explained: explained[i] ?? false })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
   const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
   const isBasis = (p: Usable["p"]) => basisPairs.some((b) => b.p === p);
   // Roles where every layer already stood out need no search.
-  const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  const openRoles = new Set(usable.filter((u) => !u.explained).map(({ p }) => p.role));
   // Candidate layers with no name counterpart (a deeper copy) may still match a reference layer.
   for (const u of comp.unmatchedEntries) openRoles.add(u.role);
   const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
@@ -146,12 +157,16 @@ export function searchElements(groups: Map<string, ViewGroup>, basisPairs: Usabl
   return elements;
 }
 
-/** Candidate matrices the search could not decode: reported unread, so they can never count as independent. */
-export function unreadResults(unread: Map<string, Unread>, groups: Map<string, ViewGroup>, tensors: TensorResult[]): TensorResult[] {
-  const added: TensorResult[] = [];
+/**
+ * Candidate matrices the search could not decode: reported unread, so they can never count as independent
+ * (a paired one gets a new record in `tensors`; the others are returned, added).
+ */
+export function unreadResults(unread: Map<string, Unread>, groups: Map<string, ViewGroup>, tensors: TensorEvidence[]): TensorEvidence[] {
+  const added: TensorEvidence[] = [];
   for (const [name, u] of unread) {
     if (u.pairIndex !== null) {
-      tensors[u.pairIndex]!.error ??= u.message;
+      const t = tensors[u.pairIndex]!;
+      if (t.error === undefined || t.error === null) tensors[u.pairIndex] = { ...t, error: u.message };
       continue;
     }
     added.push({

@@ -6,7 +6,6 @@
  */
 import type { ComponentAlignment } from "../align/align.js";
 import { type TensorView, readsWhole, viewElements } from "../align/view.js";
-import type { TensorResult } from "../report/schema.js";
 import { bytesPerElement } from "../safetensors/dtypes.js";
 import type { ByteRange } from "../sources/types.js";
 import { basisResidual, selectPairs, viewGroups } from "./search-groups.js";
@@ -34,8 +33,8 @@ export function streamsSearch(comp: ComponentAlignment, fraction: number): boole
 
 /** The search's groups as a plan sees them, from headers alone: every role open, every matrix searched. */
 function plannedSearch(comp: ComponentAlignment) {
-  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0, standsOut: false }) as unknown as TensorResult);
-  const { basisPairs, groupPairs } = selectPairs(comp, open);
+  const open = comp.pairs.map(() => ({ error: undefined, pearson: 0 }));
+  const { basisPairs, groupPairs } = selectPairs(comp, open, []);
   if (groupPairs.length === 0) return null;
   const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
   const { width, candidateWidth } = widths(basisPairs, viewGroupList);

@@ -114,16 +114,16 @@ export function classify(viewGroupList: ViewGroup[], width: number, candidateWid
     if (refResidual !== width || candResidual !== candidateWidth) continue;
     out.push({ g, kind: hidden === "cols" ? "cols" : "rows" });
   }
-  for (const x of out) {
-    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) continue;
+  const classified = out.map((x) => {
+    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) return x;
     const down = x.g.role.replace(/(gate|up)\.weight$/, "down.weight");
     const c = x.g.cand.values().next().value as TensorView;
     const sib = out.find((y) => y.kind === "cols" && y.g.role === down && (y.g.cand.values().next().value as TensorView).cols === c.rows);
-    if (sib) Object.assign(x, { kind: "sibling", via: down });
-  }
+    return sib ? { ...x, kind: "sibling" as const, via: down } : x;
+  });
   // Units first on the stored columns, so that their matchings are there for the siblings.
   const order: Record<Kind, number> = { cols: 0, rows: 1, sibling: 2 };
-  return out.sort((a, b) => order[a.kind] - order[b.kind]);
+  return classified.sort((a, b) => order[a.kind] - order[b.kind]);
 }
 
 /** The candidate units read of a view: the units axis is rows of the [units, features] form. */

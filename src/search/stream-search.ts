@@ -39,7 +39,7 @@
 import type { ComponentAlignment } from "../align/align.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { count } from "../common/words.js";
-import type { SearchSummary, TensorResult } from "../report/schema.js";
+import type { TensorEvidence } from "../report/evidence.js";
 import type { WeightSource } from "../sources/types.js";
 import { FUNCTIONAL_FLOOR, combineLooks } from "./deep-align.js";
 import type { RoleGroup } from "./deep-types.js";
@@ -49,14 +49,14 @@ import { searchLooks } from "./layer-looks.js";
 import type { Matrix } from "./matrix.js";
 import { type Look, hadamardLooks, isClean, lookName, looksFor, sketchBasis } from "./residual-looks.js";
 import { type Basis, type ResidualMap, residualMap } from "./residual.js";
-import { type SearchOutcome, type ViewGroup, type selectPairs, unreadResults } from "./search-groups.js";
+import { type SearchOutcome, type ViewGroup, notRunSummary, type selectPairs, unreadResults } from "./search-groups.js";
 import { SketchReader } from "./sketch-reader.js";
 import { type Group, UNITS, classify, featureDims, orientSquare, widths } from "./stream-groups.js";
 
 /** One component's streamed search: what deep-stage.ts hands over. */
 export interface StreamSearchInput {
   comp: ComponentAlignment;
-  tensors: TensorResult[];
+  tensors: readonly TensorEvidence[];
   /** From selectPairs. */
   selected: ReturnType<typeof selectPairs>;
   /** From viewGroups (at least one group). */
@@ -72,14 +72,14 @@ export interface StreamSearchInput {
  */
 export async function streamSearch(input: StreamSearchInput): Promise<SearchOutcome> {
   const { comp, tensors, selected, viewGroupsByKey, cand, ref, progress } = input;
-  const summary: SearchSummary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary = notRunSummary();
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
   const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
   if (groups.length === 0) {
     summary.note = "no matrix reads or writes the residual stream: nothing the streamed search can test";
-    return { summary, added: [] };
+    return { summary, tensors, added: [] };
   }
   const say = (m: string) => progress?.(`alignment search in ${comp.name}: ${m}`);
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
@@ -110,9 +110,9 @@ export async function streamSearch(input: StreamSearchInput): Promise<SearchOutc
   summary.residualMatchQuality = map ? map.quality : null;
   const best = bestOrientation(results);
   const found = foldFindings(best, origins(groups), tensors);
-  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
+  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, found.tensors)];
   summary.note = searchNote({ searched: best.size, features: features.length, width, looks, gram, reader });
-  return { summary, added };
+  return { summary, tensors: found.tensors, added };
 }
 
 /** The residual map from the basis, the looks it allows, and whether the Gram look runs. */
