@@ -98,6 +98,18 @@ function layoutOptionsIn(name2, shape, family) {
   return same.length ? same : opts;
 }
 
+// src/align/transform.ts
+var AS_STORED = Object.freeze([]);
+function renderTransforms(ts) {
+  return ts.length === 0 ? "none" : ts.join("+");
+}
+function parseTransforms(s) {
+  return s === "none" || s === "" ? AS_STORED : s.split("+");
+}
+var isOnly = (ts, kind) => ts.length === 1 && ts[0] === kind;
+var movesResidual = (kind) => kind === "residual-permuted" || kind.startsWith("residual-rotated");
+var isLayout = (kind) => kind.startsWith("layout:") || kind.startsWith("reference-layout:");
+
 // src/align/view.ts
 function storedMatrixShape(shape) {
   if (shape.length === 0) return [1, 1];
@@ -197,6 +209,8 @@ function viewElements(v) {
 }
 
 // src/align/experts.ts
+var TRANSPOSED = ["experts-transposed"];
+var TRANSPOSED_INTERLEAVED = ["experts-transposed", "gate-up-interleaved"];
 var FUSED_EXPERTS = /(^|\.)experts\.(gate_up|down)(\.weight)?$/;
 function hiddenWidths(entries2, roleOf) {
   const out = /* @__PURE__ */ new Set();
@@ -229,8 +243,8 @@ function fusedExpertParts(entry, role, hidden) {
     for (let x = 0; x < e2; x++) {
       const s = slab(entry, x);
       const views = [];
-      if (standard2) views.push({ view: fullView(s), label: "" });
-      if (transposed3) views.push({ view: fullView(s, true), label: "experts-transposed" });
+      if (standard2) views.push({ view: fullView(s), label: AS_STORED });
+      if (transposed3) views.push({ view: fullView(s, true), label: TRANSPOSED });
       out.push({ base: "mlp.down.weight", role: "mlp.down.weight", expert: x, fused: true, entry, views });
     }
     return out;
@@ -244,15 +258,15 @@ function fusedExpertParts(entry, role, hidden) {
     const gate = [];
     const up = [];
     if (standard) {
-      gate.push({ view: sliceRows(fullView(s), 0, a / 2), label: "" });
-      up.push({ view: sliceRows(fullView(s), a / 2, a / 2), label: "" });
+      gate.push({ view: sliceRows(fullView(s), 0, a / 2), label: AS_STORED });
+      up.push({ view: sliceRows(fullView(s), a / 2, a / 2), label: AS_STORED });
     }
     if (transposed2) {
       const f = b / 2;
-      gate.push({ view: sliceRows(fullView(s, true), 0, f), label: "experts-transposed" });
-      up.push({ view: sliceRows(fullView(s, true), f, f), label: "experts-transposed" });
-      gate.push({ view: interleavedHalf(s, a, f, 0), label: "experts-transposed+gate-up-interleaved" });
-      up.push({ view: interleavedHalf(s, a, f, 1), label: "experts-transposed+gate-up-interleaved" });
+      gate.push({ view: sliceRows(fullView(s, true), 0, f), label: TRANSPOSED });
+      up.push({ view: sliceRows(fullView(s, true), f, f), label: TRANSPOSED });
+      gate.push({ view: interleavedHalf(s, a, f, 0), label: TRANSPOSED_INTERLEAVED });
+      up.push({ view: interleavedHalf(s, a, f, 1), label: TRANSPOSED_INTERLEAVED });
     }
     out.push({ base: "mlp.gate.weight", role: "mlp.gate.weight", expert: x, fused: true, entry, views: gate });
     out.push({ base: "mlp.up.weight", role: "mlp.up.weight", expert: x, fused: true, entry, views: up });
@@ -260,7 +274,7 @@ function fusedExpertParts(entry, role, hidden) {
   return out;
 }
 function perExpertPart(entry, base2, expert, role) {
-  return { base: base2, role, expert, fused: false, entry, views: [{ view: fullView(entry), label: "" }] };
+  return { base: base2, role, expert, fused: false, entry, views: [{ view: fullView(entry), label: AS_STORED }] };
 }
 function fittingViews(c, r) {
   const out = [];
@@ -268,8 +282,13 @@ function fittingViews(c, r) {
   return out;
 }
 function expertTransform(relation, c, r) {
-  const words = [c.fused ? "split-experts" : "", relation, r.fused ? "split-reference-experts" : "", c.label, ...r.label.split("+").filter(Boolean).map((w) => `reference-${w}`)];
-  return words.filter(Boolean).join("+") || "none";
+  return [
+    ...c.fused ? ["split-experts"] : [],
+    ...relation ? [relation] : [],
+    ...r.fused ? ["split-reference-experts"] : [],
+    ...c.label,
+    ...r.label.map((w) => `reference-${w}`)
+  ];
 }
 
 // src/align/names.ts
@@ -469,6 +488,7 @@ function expertRole(role) {
 // src/align/depth-options.ts
 var DEPTH_GROUPS = 2e6;
 var MAX_OPTIONS = 1024;
+var LAYER_MATCHED = ["layer-matched"];
 var MAX_ELEMENTS = 1 << 25;
 function pairDepthsByEvidence(comps, ctx) {
   let nextId = DEPTH_GROUPS;
@@ -478,7 +498,7 @@ function pairDepthsByEvidence(comps, ctx) {
       const info = ctx.rInfo.get(r.name);
       return info && info.layer === null && componentKind(info.component) === kind && r.shape.length >= 2;
     });
-    const named = comp.pairs.filter((p) => p.layer === null && p.ambiguity === void 0 && !p.alternatives && p.transform === "none" && p.informative && p.candidate.entry.name === p.reference.entry.name);
+    const named = comp.pairs.filter((p) => p.layer === null && p.ambiguity === void 0 && !p.alternatives && p.transform.length === 0 && p.informative && p.candidate.entry.name === p.reference.entry.name);
     const loose = comp.unmatchedEntries.filter((u) => u.layer === null && u.entry.shape.length >= 2);
     const unused = refs.filter((r) => !ctx.usedRef.has(r.name));
     if (loose.length === 0 && unused.length === 0) continue;
@@ -511,9 +531,9 @@ function optionsOf(c, refs, component, ctx, id) {
   const entry = entryOf(c);
   return refs.flatMap((r) => {
     const whole = ctx.pairWhole(entry, r);
-    if (!whole || whole.transform !== "none") return [];
+    if (!whole || whole.transform.length > 0) return [];
     const role = ctx.rInfo.get(r.name).role;
-    return [{ component, layer: null, role, candidate: whole.cv, reference: whole.rv, transform: r.name === entry.name ? "none" : "layer-matched", informative: ctx.isInformative(whole.cv), ambiguity: id, manyToOne: true }];
+    return [{ component, layer: null, role, candidate: whole.cv, reference: whole.rv, transform: r.name === entry.name ? AS_STORED : LAYER_MATCHED, informative: ctx.isInformative(whole.cv), ambiguity: id, manyToOne: true }];
   });
 }
 
@@ -655,7 +675,7 @@ function namedFactors(comp, refs, usedRef) {
     const info = parseName(base2);
     const ref = refs.get(keyOf(kind, info.layer, info.role));
     if (!ref) continue;
-    const paired = g.adapter ? comp.pairs.findIndex((p) => p.candidate.entry.name === base2 && p.transform === "none" && p.reference.entry.name === ref.name) : -1;
+    const paired = g.adapter ? comp.pairs.findIndex((p) => p.candidate.entry.name === base2 && p.transform.length === 0 && p.reference.entry.name === ref.name) : -1;
     if (usedRef.has(ref.name) && paired < 0) continue;
     const product2 = { kind: "product", left: leaf(g.left.entry), right: leaf(g.right.entry) };
     const tensors = [g.left, g.right];
@@ -670,7 +690,7 @@ function namedFactors(comp, refs, usedRef) {
       }
     }
     if (!operatorFits(op, ref.shape[0], ref.shape[1])) continue;
-    out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors, reference: ref, transform: op.kind === "sum" ? "adapter-unmerged" : "factored" });
+    out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors, reference: ref, transform: [op.kind === "sum" ? "adapter-unmerged" : "factored"] });
   }
   return out;
 }
@@ -697,7 +717,7 @@ function namedBlocks(comp, refs, usedRef, taken) {
     for (const axis of ["rows", "cols"]) {
       const op = { kind: "stack", axis, blocks: ordered.map((u) => leaf(u.entry)) };
       if (!operatorFits(op, ref.shape[0], ref.shape[1])) continue;
-      out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors: ordered, reference: ref, transform: `split-${axis}` });
+      out.push({ component: comp.name, layer: info.layer, role: info.role, candidate: op, tensors: ordered, reference: ref, transform: [axis === "rows" ? "split-rows" : "split-cols"] });
       break;
     }
   }
@@ -711,9 +731,9 @@ function shapeOptions(pool2, a, b) {
       if (y === x) continue;
       const [yr, yc] = y.entry.shape;
       const pair = [x, y];
-      if (xr === a && yc === b && xc === yr && xc < Math.min(a, b)) out.push({ op: { kind: "product", left: leaf(x.entry), right: leaf(y.entry) }, tensors: pair, transform: "renamed+factored" });
-      if (xc === b && yc === b && xr + yr === a) out.push({ op: { kind: "stack", axis: "rows", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: "renamed+split-rows" });
-      if (xr === a && yr === a && xc + yc === b) out.push({ op: { kind: "stack", axis: "cols", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: "renamed+split-cols" });
+      if (xr === a && yc === b && xc === yr && xc < Math.min(a, b)) out.push({ op: { kind: "product", left: leaf(x.entry), right: leaf(y.entry) }, tensors: pair, transform: ["renamed", "factored"] });
+      if (xc === b && yc === b && xr + yr === a) out.push({ op: { kind: "stack", axis: "rows", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: ["renamed", "split-rows"] });
+      if (xr === a && yr === a && xc + yc === b) out.push({ op: { kind: "stack", axis: "cols", blocks: [leaf(x.entry), leaf(y.entry)] }, tensors: pair, transform: ["renamed", "split-cols"] });
     }
   }
   return out;
@@ -780,7 +800,7 @@ function portContext(candidate) {
   return { convChannels: [...convChannels], denseDims };
 }
 var isWhole = (v) => v.rowStart === 0 && !v.columnOrder && viewElements(v) === numel(v.entry.shape);
-var join = (transform, extra) => transform === "none" ? extra : `${transform}+${extra}`;
+var join = (transform, extra) => [...transform, extra];
 var sameShape = (a, b) => a.length === b.length && a.every((d, i) => d === b[i]);
 function tapsSwapped(look, reference) {
   const c = look.candidate;
@@ -838,9 +858,9 @@ function isInformative(v) {
 }
 var NO_FAMILIES = { candidate: null, reference: null };
 function layoutTransform(c, r) {
-  if (c === r) return "none";
-  if (r === NATIVE) return c;
-  return c === NATIVE ? `reference-${r}` : `${c}+reference-${r}`;
+  if (c === r) return AS_STORED;
+  if (r === NATIVE) return [c];
+  return c === NATIVE ? [`reference-${r}`] : [c, `reference-${r}`];
 }
 function pairLayouts(c, r, families = NO_FAMILIES) {
   const cOpts = layoutOptionsIn(c.name, c.shape, families.candidate);
@@ -862,15 +882,15 @@ function pairLayouts(c, r, families = NO_FAMILIES) {
 function pairWhole(c, r) {
   const [cr, cc] = storedMatrixShape(c.shape);
   const [rr, rc] = storedMatrixShape(r.shape);
-  if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: "none" };
+  if (cr === rr && cc === rc) return { cv: fullView(c), rv: fullView(r), transform: AS_STORED };
   if (c.shape.length === 2 && r.shape.length === 2 && cr === rc && cc === rr) {
-    return { cv: fullView(c, true), rv: fullView(r), transform: "transpose" };
+    return { cv: fullView(c, true), rv: fullView(r), transform: ["transpose"] };
   }
   if (c.shape.length === r.shape.length) {
     const rows = Math.min(cr, rr);
     const cols = Math.min(cc, rc);
     if (rows * cols * 2 >= Math.min(cr * cc, rr * rc)) {
-      return { cv: leadingBlock(fullView(c), rows, cols), rv: leadingBlock(fullView(r), rows, cols), transform: "leading-block" };
+      return { cv: leadingBlock(fullView(c), rows, cols), rv: leadingBlock(fullView(r), rows, cols), transform: ["leading-block"] };
     }
   }
   return null;
@@ -959,14 +979,14 @@ function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind)
     const options = /* @__PURE__ */ new Map();
     for (const u of comp.unmatchedEntries) {
       const layer = u.layer ?? genericLayer(u.entry.name);
-      const fitsIn = (refs) => refs.map((r) => ({ ref: r, whole: pairLayouts(u.entry, r, families) })).filter((x) => x.whole !== null && x.whole.transform !== "leading-block");
+      const fitsIn = (refs) => refs.map((r) => ({ ref: r, whole: pairLayouts(u.entry, r, families) })).filter((x) => x.whole !== null && !isOnly(x.whole.transform, "leading-block"));
       let fits = fitsIn(free.filter((r) => layerOfRef(r) === layer));
       let wide = false;
       if (fits.length === 0) {
         fits = fitsIn(layer === null ? free : free.filter((r) => layerOfRef(r) === null));
         wide = true;
       }
-      const same = fits.filter((f) => f.whole.transform !== "transpose");
+      const same = fits.filter((f) => !isOnly(f.whole.transform, "transpose"));
       const chosen = same.length ? same : fits;
       if (chosen.length) {
         options.set(u, chosen);
@@ -1012,10 +1032,10 @@ function pairGroups(comp, options, g) {
           role: info.role,
           candidate: o.whole.cv,
           reference: o.whole.rv,
-          transform: o.whole.transform === "none" ? "renamed" : `renamed+${o.whole.transform}`,
+          transform: ["renamed", ...o.whole.transform],
           informative: isInformative(o.whole.cv),
           ambiguity: id,
-          ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: a.transform === "none" ? "renamed" : `renamed+${a.transform}` })) } : {}
+          ...o.whole.alternatives ? { alternatives: o.whole.alternatives.map((a) => ({ ...a, transform: ["renamed", ...a.transform] })) } : {}
         });
         usedRef.add(o.ref.name);
       }
@@ -1126,7 +1146,8 @@ function addPair(ctx, t, p) {
   t.comp.pairs.push({ component: t.info.component, layer: t.info.layer, role: p.role, candidate: p.cv, reference: p.rv, transform: p.transform, informative: isInformative(p.cv), ...p.alternatives ? { alternatives: p.alternatives } : {} });
   ctx.usedRef.add(p.rv.entry.name);
 }
-function pairOne(ctx, t, c, r, relation, ambiguity) {
+function pairOne(ctx, t, m) {
+  const { c, r, relation, ambiguity } = m;
   const fits = fittingViews(c, r);
   if (fits.length === 0) return false;
   const transform = (f) => expertTransform(relation, { fused: c.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
@@ -1149,7 +1170,7 @@ function pairWithExperts(ctx, t, part, relation) {
   const refs = (ctx.refExperts.get(keyOf2(t.kind, t.info.layer, part.base)) ?? []).filter((r) => fittingViews(part, r).length > 0);
   if (refs.length === 0 || refs.length > MAX_DENSE_OF_EXPERT_OPTIONS) return false;
   const id = refs.length > 1 ? ctx.nextExpertGroup++ : void 0;
-  for (const r of refs) pairOne(ctx, t, part, r, relation, id);
+  for (const r of refs) pairOne(ctx, t, { c: part, r, relation, ambiguity: id });
   return true;
 }
 function matchRoutedExperts(ctx, t) {
@@ -1162,7 +1183,7 @@ function matchRoutedExperts(ctx, t) {
     const refs = (ctx.refExperts.get(k) ?? []).filter((r) => fittingViews(part, r).length > 0);
     if (refs.length > MAX_EXPERT_OPTIONS) {
       const same = refs.find((r) => r.expert === part.expert) ?? refs[Math.max(0, part.expert) % refs.length];
-      if (pairOne(ctx, t, part, same, "")) {
+      if (pairOne(ctx, t, { c: part, r: same, relation: null })) {
         const pair = t.comp.pairs[t.comp.pairs.length - 1];
         pair.expertSlot = { group: keyOf2(t.kind, info.layer, "experts"), part, refs: ctx.refExperts.get(k), relation: "expert-matched", informative: pair.informative };
         any = true;
@@ -1175,12 +1196,12 @@ function matchRoutedExperts(ctx, t) {
         id = ctx.expertGroups.get(k);
         if (id === void 0) ctx.expertGroups.set(k, id = ctx.nextExpertGroup++);
       }
-      for (const r of refs) pairOne(ctx, t, part, r, "expert-matched", id);
+      for (const r of refs) pairOne(ctx, t, { c: part, r, relation: "expert-matched", ambiguity: id });
       any = true;
       continue;
     }
     const dense = denseOf(ctx, info, part.base);
-    if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, part.base, -1, dense.info.role), "expert-of-dense")) any = true;
+    if (dense && pairOne(ctx, t, { c: part, r: perExpertPart(dense.entry, part.base, -1, dense.info.role), relation: "expert-of-dense" })) any = true;
   }
   return any;
 }
@@ -1189,12 +1210,12 @@ function matchSharedExpert(ctx, t) {
   if (!ex || ex.expert >= 0) return false;
   const shared3 = ctx.refShared.get(keyOf2(t.kind, info.layer, ex.base));
   const part = perExpertPart(entry, ex.base, -1, info.role);
-  if (shared3 && pairOne(ctx, t, part, perExpertPart(shared3.entry, ex.base, -1, shared3.info.role), shared3.info.role === info.role ? "" : "shared-expert")) return true;
+  if (shared3 && pairOne(ctx, t, { c: part, r: perExpertPart(shared3.entry, ex.base, -1, shared3.info.role), relation: shared3.info.role === info.role ? null : "shared-expert" })) return true;
   const dense = denseOf(ctx, info, ex.base);
-  if (dense && pairOne(ctx, t, part, perExpertPart(dense.entry, ex.base, -1, dense.info.role), "shared-expert-of-dense")) return true;
+  if (dense && pairOne(ctx, t, { c: part, r: perExpertPart(dense.entry, ex.base, -1, dense.info.role), relation: "shared-expert-of-dense" })) return true;
   return pairWithExperts(ctx, t, part, "shared-expert-of-expert");
 }
-var RANK = (t) => t === "none" ? 0 : t === "transpose" || /(^|-)layout:/.test(t) ? 1 : 2;
+var RANK = (t) => t.length === 0 ? 0 : isOnly(t, "transpose") || isLayout(t[0]) || t.some((k) => k.startsWith("reference-layout:")) ? 1 : 2;
 function matchWhole(ctx, t) {
   const { entry, info } = t;
   if (isRouter(info, ctx.candMoe) !== isRouter(info, ctx.refMoe)) return false;
@@ -1212,7 +1233,7 @@ function matchFused(ctx, t) {
       if (!parts.every((p) => p)) continue;
       const s2 = splitFused(entry, parts.map((p) => p.entry));
       if (!s2) continue;
-      s2.fusedViews.forEach((fv, i) => addPair(ctx, t, { cv: fv, rv: s2.partViews[i], role: partRoles2[i], transform: s2.transposed ? `transpose+${f.transform}` : f.transform }));
+      s2.fusedViews.forEach((fv, i) => addPair(ctx, t, { cv: fv, rv: s2.partViews[i], role: partRoles2[i], transform: s2.transposed ? ["transpose", f.transform] : [f.transform] }));
       return true;
     }
     const m = f.parts.findIndex((p) => new RegExp(`(^|\\.)${p}(\\.|$)`).test(info.role));
@@ -1230,7 +1251,7 @@ function matchFused(ctx, t) {
     if (siblings.some((x) => !x)) continue;
     const s = splitFused(fused.entry, siblings.map((x) => x));
     if (!s) continue;
-    addPair(ctx, t, { cv: s.partViews[m], rv: s.fusedViews[m], role: info.role, transform: s.transposed ? `transpose+${f.transform}` : f.transform });
+    addPair(ctx, t, { cv: s.partViews[m], rv: s.fusedViews[m], role: info.role, transform: s.transposed ? ["transpose", f.transform] : [f.transform] });
     return true;
   }
   return false;
@@ -1240,7 +1261,7 @@ function matchDenseToExperts(ctx, t) {
   if (t.ex || !DENSE_MLP.test(info.role) || isRouter(info, ctx.candMoe)) return false;
   const part = perExpertPart(entry, info.role, -1, info.role);
   const shared3 = ctx.refShared.get(keyOf2(t.kind, info.layer, info.role));
-  return shared3 !== void 0 && pairOne(ctx, t, part, perExpertPart(shared3.entry, info.role, -1, shared3.info.role), "dense-of-shared-expert") || pairWithExperts(ctx, t, part, "dense-of-expert");
+  return shared3 !== void 0 && pairOne(ctx, t, { c: part, r: perExpertPart(shared3.entry, info.role, -1, shared3.info.role), relation: "dense-of-shared-expert" }) || pairWithExperts(ctx, t, part, "dense-of-expert");
 }
 var EXPERT_GROUPS = 1e6;
 var MAX_EXPERT_OPTIONS = 4;
@@ -1338,6 +1359,12 @@ function exitCodeFor(err) {
 // src/common/version.ts
 var VERSION = "0.1.0";
 var COMMAND = "fromscratch-weights";
+
+// src/report/evidence.ts
+function comparedParametersOf(tensors) {
+  return tensors.filter(isCompared).reduce((s, t) => s + t.elements, 0);
+}
+var isCompared = (t) => t.informative && t.pearson !== null && !t.error;
 
 // src/common/words.ts
 function count(n2, singular, plural2 = `${singular}s`) {
@@ -1473,44 +1500,53 @@ function tensorEvidence(t) {
   }
   return direct ?? search;
 }
+function withTensorP(t) {
+  const ev = tensorEvidence(t);
+  return ev ? { ...t, log10p: ev.log10p, effect: ev.effect, z: ev.z } : t;
+}
 function isTested(t) {
   return t.informative && !t.error && (!t.deterministic || t.deterministic.residualTested === true) && t.log10p !== void 0;
 }
-function componentEvidence(tensors, family, th) {
+function combinationOf(tensors) {
   const tested = tensors.filter(isTested);
-  for (const t of tensors) t.standsOut = false;
   if (tested.length === 0) return null;
   const { log10p, rule } = combineLog10(tested.map((t) => t.log10p));
   const strongest2 = tested.reduce((a, b) => b.log10p < a.log10p ? b : a);
-  const perTensorFamily = tested.length * Math.max(1, family);
-  for (const t of tested) t.standsOut = isSignificant(bonferroniLog10(t.log10p, perTensorFamily), t.effect, th);
-  return { log10p, log10pCorrected: bonferroniLog10(log10p, family), effect: Math.abs(strongest2.effect ?? 0), tested: tested.length, rule };
+  return { log10p, effect: Math.abs(strongest2.effect ?? 0), tensors: tested.length, method: rule };
 }
-function decideComponent(c, family, th) {
-  const evidence = componentEvidence(c.tensors, family, th);
-  c.matchedParameters = c.tensors.filter((t) => t.standsOut).reduce((s, t) => s + t.elements, 0);
-  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
-  if (evidence) {
-    Object.assign(c, { log10p: evidence.log10p, log10pCorrected: evidence.log10pCorrected, effect: evidence.effect, combination: { method: evidence.rule, tensors: evidence.tested } });
-  } else {
-    delete c.log10p;
-    delete c.log10pCorrected;
-    delete c.effect;
-    delete c.combination;
-  }
-  Object.assign(c, componentVerdict(c, th, family));
-  if (c.verdict === "reused") {
-    const structural = structureOnlyReason(c.tensors, family, th);
-    if (structural) Object.assign(c, { verdict: "inconclusive", reason: structural });
-    else countCopies(c);
-  }
-  if (c.search) Object.assign(c.search, searchClaims(c.tensors));
-  if (c.verdict === "independent" && c.search?.status === "stopped") {
-    c.verdict = "inconclusive";
-    c.reason = `the alignment search for hidden reuse could not run (${c.search.note}); an unsearched component never counts as independent`;
-  }
-  return c;
+function standingOut(tensors, family, th) {
+  const tested = tensors.map(isTested);
+  const perTensorFamily = tested.filter(Boolean).length * Math.max(1, family);
+  return tensors.map((t, i) => tested[i] && isSignificant(bonferroniLog10(t.log10p, perTensorFamily), t.effect, th));
 }
+function decideComponent(e2, family, th) {
+  const standsOut = standingOut(e2.tensors, family, th);
+  let matchedParameters = e2.tensors.filter((_, i) => standsOut[i]).reduce((s, t) => s + t.elements, 0);
+  let share = shareOf(matchedParameters, e2.candidateParameters);
+  const log10pCorrected = e2.combination ? bonferroniLog10(e2.combination.log10p, family) : null;
+  let { verdict, reason } = componentVerdict({ ...e2, standsOut, share, log10pCorrected }, th, family);
+  if (verdict === "reused") {
+    const structural = structureOnlyReason(e2.tensors, family, th);
+    if (structural) {
+      verdict = "inconclusive";
+      reason = structural;
+    } else {
+      const copies = copiesOf(e2.tensors, standsOut);
+      if (copies.length > 0) {
+        matchedParameters += copies.reduce((s, t) => s + t.elements, 0);
+        share = shareOf(matchedParameters, e2.candidateParameters);
+        reason += `; with ${count(copies.length, "small tensor")} holding the reference's values, ${pct(share)} of the parameters are shown derived`;
+      }
+    }
+  }
+  const search = e2.search ? searchClaims(e2.tensors, standsOut) : null;
+  if (verdict === "independent" && e2.search?.status === "stopped") {
+    verdict = "inconclusive";
+    reason = `the alignment search for hidden reuse could not run (${e2.search.note}); an unsearched component never counts as independent`;
+  }
+  return { verdict, reason, standsOut, matchedParameters, share, log10pCorrected, search };
+}
+var shareOf = (matched, candidate) => candidate > 0 ? Math.min(1, matched / candidate) : 0;
 function structureOnlyReason(tensors, family, th) {
   const structural = tensors.filter((t) => isTested(t) && t.structureOnly);
   if (structural.length === 0) return null;
@@ -1523,30 +1559,27 @@ function structureOnlyReason(tensors, family, th) {
   const first = structural[0];
   return `driven only by a structure the null cannot price (${first.candidate}: ${first.structureOnly}); without ${structural.length === 1 ? "it" : `these ${structural.length} tensors`} the evidence does not reach the level, so this is evidence to review, not reuse`;
 }
-function countCopies(c) {
-  const copies = c.tensors.filter((t) => t.promoted && !t.standsOut && !t.error && !t.structureOnly && !(t.deterministic && !t.deterministic.residualTested));
-  if (copies.length === 0) return;
-  c.matchedParameters += copies.reduce((s, t) => s + t.elements, 0);
-  c.share = c.candidateParameters > 0 ? Math.min(1, c.matchedParameters / c.candidateParameters) : 0;
-  c.reason += `; with ${count(copies.length, "small tensor")} holding the reference's values, ${pct(c.share)} of the parameters are shown derived`;
+function copiesOf(tensors, standsOut) {
+  return tensors.filter((t, i) => t.promoted && !standsOut[i] && !t.error && !t.structureOnly && !(t.deterministic && !t.deterministic.residualTested));
 }
 function familyOf2(references, components) {
   return { size: Math.max(1, references * Math.max(1, components)), references, components, correction: "bonferroni" };
 }
-function searchClaims(tensors) {
-  const aligned = tensors.filter((t) => t.standsOut && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
-  return { matched: aligned.length, residualPermuted: aligned.some((t) => /residual-(permuted|rotated)/.test(t.transform)) };
+function searchClaims(tensors, standsOut) {
+  const aligned = tensors.filter((t, i) => standsOut[i] && t.aligned && (t.direct || t.pearson === t.aligned.pearson));
+  return { matched: aligned.length, residualPermuted: aligned.some((t) => t.transform.some(movesResidual)) };
 }
 var pct = (x) => `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
 function componentVerdict(c, th, family) {
-  const informative = c.tensors.filter((t) => t.informative && !t.error && t.pearson !== null);
+  const informative = c.tensors.filter(isCompared);
   const unread = c.tensors.filter((t) => t.error);
-  const stand = c.tensors.filter((t) => t.standsOut);
+  const stand = c.tensors.filter((_, i) => c.standsOut[i]);
   const compared2 = c.tensors.filter((t) => !t.error);
   const tested = c.combination?.tensors ?? 0;
   const corrected = c.log10pCorrected ?? 0;
-  const effect = c.effect ?? 0;
-  const evidence = () => `combined p ${fmtP(c.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
+  const effect = c.combination?.effect ?? 0;
+  const comparedParameters = comparedParametersOf(c.tensors);
+  const evidence = () => `combined p ${fmtP(c.combination?.log10p ?? 0)} over ${count(tested, "tensor")} (truncated Cauchy), ${fmtP(corrected)} corrected over a family of ${family}`;
   const covering = () => `${count(stand.length, "matrix", "matrices")} with evidence on ${stand.length === 1 ? "its" : "their"} own cover ${pct(c.share)} of the parameters`;
   if (tested > 0 && isSignificant(corrected, effect, th) && c.share >= th.minShare) {
     return { verdict: "reused", reason: `not independent: ${evidence()} (level ${fmtP(Math.log10(th.level))}); effect ${effect.toFixed(2)}; ${covering()}` };
@@ -1575,19 +1608,18 @@ function componentVerdict(c, th, family) {
   }
   return {
     verdict: "independent",
-    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(c.comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`
+    reason: `no evidence against independence: ${evidence()} (needs ${fmtP(Math.log10(th.level))}); ${count(informative.length, "matrix", "matrices")} (${pct(comparedParameters / Math.max(1, c.candidateParameters))} of the parameters) compared`
   };
 }
 var NOTHING_COMPARABLE = "nothing comparable";
 function applyComparability(components) {
-  for (const c of components) c.comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
   const anyMatrices = components.some((c) => c.comparedParameters > 0);
-  for (const c of components) {
-    if (c.comparable || c.verdict !== "independent" || anyMatrices) continue;
-    c.verdict = "inconclusive";
-    c.reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
-  }
-  return components;
+  return components.map((c) => {
+    const comparable = c.tensors.some((t) => !t.error && t.pearson !== null);
+    if (comparable || c.verdict !== "independent" || anyMatrices) return { ...c, comparable };
+    const reason = `${NOTHING_COMPARABLE}: not a single tensor of the reference could be compared with this component, and no other component of it was compared (another architecture?); a reference with nothing comparable never counts as independent`;
+    return { ...c, comparable, verdict: "inconclusive", reason };
+  });
 }
 function referenceVerdict(components) {
   if (components.length === 0) return { verdict: "inconclusive", reason: `${NOTHING_COMPARABLE}: the candidate has no tensor to compare with this reference` };
@@ -2263,12 +2295,13 @@ function bestOrientation(results) {
     const flippedToo = prev !== void 0;
     const pick = !prev || d.log10p < prev.log10p ? d : prev;
     const log10p = flippedToo ? Math.min(0, pick.log10p + Math.log10(2)) : pick.log10p;
-    const transform = pick.candidate.endsWith(FLIPPED) ? pick.transform === "none" ? "transpose" : `transpose+${pick.transform}` : pick.transform;
+    const transform = pick.candidate.endsWith(FLIPPED) ? ["transpose", ...pick.transform] : pick.transform;
     best.set(key, { ...pick, candidate: key, log10p, z: zFromLog10P(log10p), transform });
   }
   return best;
 }
-function foldFindings(best, loaded, tensors) {
+function foldFindings(best, loaded, given2) {
+  const tensors = [...given2];
   const added = [];
   for (const d of best.values()) {
     const origin = loaded.idToPair.get(d.candidate);
@@ -2276,17 +2309,15 @@ function foldFindings(best, loaded, tensors) {
     const aligned = { reference: d.reference, pearson: d.pearson, z: d.z, log10p: d.log10p, effect: d.effect, transform: d.transform };
     const directLog10p = existing?.permutation?.log10p ?? 0;
     const stronger = !existing || d.log10p < directLog10p;
-    const base2 = existing ?? unpairedResult(origin.view, origin.layer, d.reference);
-    base2.aligned = aligned;
-    if (!existing) {
-      base2.role = loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role;
-      added.push(base2);
+    let folded = existing ? { ...existing, aligned } : { ...unpairedResult(origin.view, origin.layer, d.reference), aligned, role: loaded.roleGroups.find((g) => g.candidate.some((c) => c.name === d.candidate)).role };
+    if (stronger) {
+      if (existing) folded = { ...folded, direct: { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p } };
+      folded = { ...folded, reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform };
     }
-    if (!stronger) continue;
-    if (existing) base2.direct = { reference: existing.reference, pearson: existing.pearson, cosine: existing.cosine, z: existing.z, log10p: existing.permutation?.log10p };
-    Object.assign(base2, { reference: d.reference, pearson: d.pearson, cosine: d.cosine, z: d.z, null: d.null, transform: d.transform });
+    if (existing) tensors[origin.pairIndex] = folded;
+    else added.push(folded);
   }
-  return { added };
+  return { tensors, added };
 }
 function unpairedResult(view, layer, reference) {
   return {
@@ -2297,11 +2328,10 @@ function unpairedResult(view, layer, reference) {
     pearson: null,
     z: null,
     identical: false,
-    transform: "none",
+    transform: AS_STORED,
     layer,
     role: "",
     informative: true,
-    standsOut: false,
     null: null,
     dtype: { candidate: view.entry.dtype, reference: "" }
   };
@@ -2320,6 +2350,7 @@ var NORM_ROLE = /norm/;
 function shapeKey(v) {
   return `${v.rows}x${v.cols}`;
 }
+var notRunSummary = () => ({ ran: false, status: "not-run", note: "", residualMatchQuality: null, referenceDuplicateLayers: [] });
 function hiddenAxis(role, v, residualSize, conv1d) {
   const bySize = hiddenBySize(v, residualSize);
   if (bySize) return bySize;
@@ -2344,11 +2375,11 @@ function storesConv1D(views, residualSize) {
   return disagree > agree3;
 }
 var basisResidual = (role) => BASIS_ROLES.find((x) => x.re.test(role)).residual;
-function selectPairs(comp, tensors) {
-  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i] })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
+function selectPairs(comp, tensors, explained) {
+  const usable = comp.pairs.map((p, i) => ({ p, t: tensors[i], explained: explained[i] ?? false })).filter(({ p, t }) => p.informative && !t.error && t.pearson !== null);
   const basisPairs = usable.filter(({ p }) => BASIS_ROLES.some((b) => b.re.test(p.role)));
   const isBasis = (p) => basisPairs.some((b) => b.p === p);
-  const openRoles = new Set(usable.filter(({ t }) => !t.standsOut).map(({ p }) => p.role));
+  const openRoles = new Set(usable.filter((u) => !u.explained).map(({ p }) => p.role));
   for (const u of comp.unmatchedEntries) openRoles.add(u.role);
   const groupPairs = usable.filter(({ p }) => openRoles.has(p.role) && !SKIP_ROLES.test(p.role) && !isBasis(p) && p.candidate.entry.shape.length >= 2);
   const normPairs = comp.pairs.filter((p, i) => NORM_ROLE.test(p.role) && p.candidate.entry.shape.length === 1 && !tensors[i].error);
@@ -2399,7 +2430,8 @@ function unreadResults(unread, groups, tensors) {
   const added = [];
   for (const [name2, u] of unread) {
     if (u.pairIndex !== null) {
-      tensors[u.pairIndex].error ??= u.message;
+      const t = tensors[u.pairIndex];
+      if (t.error === void 0 || t.error === null) tensors[u.pairIndex] = { ...t, error: u.message };
       continue;
     }
     added.push({
@@ -2499,15 +2531,15 @@ function classify(viewGroupList, width, candidateWidth) {
     if (refResidual !== width || candResidual !== candidateWidth) continue;
     out.push({ g, kind: hidden === "cols" ? "cols" : "rows" });
   }
-  for (const x of out) {
-    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) continue;
+  const classified = out.map((x) => {
+    if (x.kind !== "rows" || !/(^|\.)(gate|up)\.weight$/.test(x.g.role)) return x;
     const down = x.g.role.replace(/(gate|up)\.weight$/, "down.weight");
     const c = x.g.cand.values().next().value;
     const sib = out.find((y) => y.kind === "cols" && y.g.role === down && y.g.cand.values().next().value.cols === c.rows);
-    if (sib) Object.assign(x, { kind: "sibling", via: down });
-  }
+    return sib ? { ...x, kind: "sibling", via: down } : x;
+  });
   const order = { cols: 0, rows: 1, sibling: 2 };
-  return out.sort((a, b) => order[a.kind] - order[b.kind]);
+  return classified.sort((a, b) => order[a.kind] - order[b.kind]);
 }
 function candidateUnits(x, v) {
   if (x.kind === "cols") return spread(v.cols, UNITS, 1);
@@ -2525,8 +2557,8 @@ function streamsSearch(comp, fraction) {
   return elements > WHOLE_SEARCH_MAX_ELEMENTS;
 }
 function plannedSearch(comp) {
-  const open3 = comp.pairs.map(() => ({ error: void 0, pearson: 0, standsOut: false }));
-  const { basisPairs, groupPairs } = selectPairs(comp, open3);
+  const open3 = comp.pairs.map(() => ({ error: void 0, pearson: 0 }));
+  const { basisPairs, groupPairs } = selectPairs(comp, open3, []);
   if (groupPairs.length === 0) return null;
   const viewGroupList = [...viewGroups(comp, groupPairs, []).values()];
   const { width, candidateWidth } = widths(basisPairs, viewGroupList);
@@ -2576,6 +2608,85 @@ var storedBytes = (v) => v.storedRows * v.storedCols * bytesPerElement(v.entry.d
 function storedRowRange(v, r0, r1) {
   const bytes = v.storedCols * bytesPerElement(v.entry.dtype);
   return { file: v.entry.file, begin: v.entry.begin + (v.rowStart + r0) * bytes, end: v.entry.begin + (v.rowStart + r1) * bytes };
+}
+
+// src/common/median.ts
+function median(xs) {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// src/report/render.ts
+function renderTensor(t, standsOut) {
+  const negated = standsOut && t.pearson !== null && t.pearson < 0 && !t.transform.includes("negated");
+  const { aligned, ...rest } = t;
+  const out = { ...rest, standsOut, transform: renderTransforms(negated ? [...t.transform, "negated"] : t.transform) };
+  return aligned ? { ...out, aligned: { ...aligned, transform: renderTransforms(aligned.transform) } } : out;
+}
+function renderComponent(e2, d) {
+  const compared2 = e2.tensors.filter(isCompared);
+  const tensors = e2.tensors.map((t, i) => renderTensor(t, d.standsOut[i] ?? false));
+  const result = {
+    name: e2.name,
+    verdict: d.verdict,
+    reason: d.reason,
+    share: d.share,
+    candidateParameters: e2.candidateParameters,
+    matchedParameters: d.matchedParameters,
+    comparedParameters: comparedParametersOf(e2.tensors),
+    null: pooledSummary(compared2.flatMap((t) => t.null ? [t.null] : [])),
+    pearsonMedian: median(compared2.map((t) => t.pearson)),
+    zMedian: median(compared2.map((t) => Math.abs(t.z ?? 0))),
+    unmatchedTensors: e2.unmatchedTensors,
+    unmatchedParameters: e2.unmatchedParameters,
+    unreadTensors: e2.tensors.filter((t) => t.error).length,
+    identical: identicalOf(tensors),
+    search: e2.search ? { ...e2.search, matched: d.search?.matched ?? 0, residualPermuted: d.search?.residualPermuted ?? false } : null,
+    layerMatrix: e2.layerMatrix,
+    deterministic: deterministicOf(tensors),
+    tensors
+  };
+  if (!e2.combination || d.log10pCorrected === null) return result;
+  const c = e2.combination;
+  return { ...result, log10p: c.log10p, log10pCorrected: d.log10pCorrected, effect: c.effect, combination: { method: c.method, tensors: c.tensors } };
+}
+function evidenceOfResult(c, combination) {
+  const tensors = c.tensors.map(({ standsOut: _, transform, aligned, ...t }) => {
+    const read = { ...t, transform: parseTransforms(transform) };
+    return aligned ? { ...read, aligned: { ...aligned, transform: parseTransforms(aligned.transform) } } : read;
+  });
+  let search = null;
+  if (c.search) {
+    const { matched: _m, residualPermuted: _r, ...rest } = c.search;
+    search = rest;
+  }
+  return {
+    name: c.name,
+    candidateParameters: c.candidateParameters,
+    unmatchedTensors: c.unmatchedTensors,
+    unmatchedParameters: c.unmatchedParameters,
+    tensors,
+    combination: combination(tensors),
+    search,
+    layerMatrix: c.layerMatrix
+  };
+}
+function identicalOf(tensors) {
+  const same = tensors.filter((t) => t.informative && isByteIdentical(t) && !(t.deterministic && !t.deterministic.residualTested));
+  return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
+}
+function deterministicOf(tensors) {
+  const d = tensors.filter((t) => t.deterministic && !t.deterministic.residualTested);
+  return { tensors: d.length, parameters: d.reduce((s, t) => s + t.elements, 0) };
+}
+function pooledSummary(nulls) {
+  const n2 = nulls.reduce((s, x) => s + x.n, 0);
+  if (n2 === 0) return null;
+  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n2;
+  const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
+  return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
 
 // src/stats/pair-stats.ts
@@ -3704,7 +3815,7 @@ function transformsOf(cell, ct, transform) {
   if (transform !== null) transforms.push(transform.kind === "rotation" ? "residual-rotated" : "residual-permuted");
   if (cell.identityFraction < 0.9) transforms.push("permuted-rows");
   if (cell.flipped > 0.1 && cell.flipped < 0.9) transforms.push("sign-flips");
-  return transforms.join("+") || "none";
+  return transforms;
 }
 
 // src/search/residual.ts
@@ -3861,7 +3972,7 @@ function deepAlign(groups, basis, residualSize = 0, progress) {
   const dups = new Map(runs.flatMap((r) => r.referenceDuplicates).map((d) => [`${d[0]}|${d[1]}`, d]));
   return {
     results,
-    residualPermuted: results.some((r) => /residual-(permuted|rotated)/.test(r.transform)),
+    residualPermuted: results.some((r) => r.transform.some(movesResidual)),
     residualMatchQuality: map ? map.quality : null,
     referenceDuplicates: [...dups.values()]
   };
@@ -3952,7 +4063,7 @@ async function gramLook(groups, reader) {
         z: test.z,
         effect: test.effect,
         null: { mean: 0, sd: 0, n: 0 },
-        transform: "residual-rotated-gram",
+        transform: ["residual-rotated-gram"],
         elements: viewElements(v)
       });
     }
@@ -4021,7 +4132,7 @@ async function judgeHadamard(at, p, base2, transforms) {
   const match = matchRows(c, r, 0);
   const { test, pearson: pearson2, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");
-  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") };
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms };
 }
 async function judgeSibling(at, p, base2, transforms) {
   const { look, reader, held, viaMatch } = at;
@@ -4035,7 +4146,7 @@ async function judgeSibling(at, p, base2, transforms) {
   const identity = Int32Array.from({ length: units.length }, (_, i) => i);
   const { test, pearson: pearson2, cosine } = heldOutTest(c, r, identity, rowSign, held);
   const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
-  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted].join("+") || "none" };
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted] };
 }
 async function judgeMatched(at, p, base2, transforms) {
   const { look, reader, viaMatch } = at;
@@ -4056,7 +4167,7 @@ async function judgeMatched(at, p, base2, transforms) {
   const { test, pearson: pearson2, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");
   if (match.flipped > 0.1 && match.flipped < 0.9) transforms.push("sign-flips");
-  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms.join("+") || "none" };
+  return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: transforms };
 }
 async function selectorSketches(groups, reader) {
   const rowGroups = groups.filter((x) => x.kind === "rows");
@@ -4369,14 +4480,14 @@ var SketchReader = class {
 // src/search/stream-search.ts
 async function streamSearch(input) {
   const { comp, tensors, selected, viewGroupsByKey, cand, ref, progress } = input;
-  const summary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
+  const summary = notRunSummary();
   const { basisPairs, normPairs } = selected;
   const { width, candidateWidth } = widths(basisPairs, [...viewGroupsByKey.values()]);
   orientSquare([...viewGroupsByKey.values()]);
   const groups = classify([...viewGroupsByKey.values()], width, candidateWidth);
   if (groups.length === 0) {
     summary.note = "no matrix reads or writes the residual stream: nothing the streamed search can test";
-    return { summary, added: [] };
+    return { summary, tensors, added: [] };
   }
   const say = (m) => progress?.(`alignment search in ${comp.name}: ${m}`);
   say(`reading the residual basis (${count(basisPairs.length, "embedding-like tensor", "embedding-like tensors")}, sampled tokens)`);
@@ -4402,9 +4513,9 @@ async function streamSearch(input) {
   summary.residualMatchQuality = map ? map.quality : null;
   const best = bestOrientation(results);
   const found = foldFindings(best, origins(groups), tensors);
-  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, tensors)];
+  const added = [...found.added, ...unreadResults(reader.unreadCandidate, viewGroupsByKey, found.tensors)];
   summary.note = searchNote({ searched: best.size, features: features.length, width, looks, gram, reader });
-  return { summary, added };
+  return { summary, tensors: found.tensors, added };
 }
 function residualLooks(basis, features, candidateWidth) {
   const main2 = basis ? residualMap(basis) : null;
@@ -4436,12 +4547,12 @@ function searchNote(s) {
 // src/search/deep-stage.ts
 async function searchComponent(input) {
   const { comp, tensors, referenceTensors, cand, ref, fraction, progress } = input;
-  const summary = { ran: false, status: "not-run", note: "", residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] };
-  const selected = selectPairs(comp, tensors);
+  const summary = notRunSummary();
+  const selected = selectPairs(comp, tensors, input.explained);
   const { basisPairs, groupPairs, normPairs } = selected;
   if (groupPairs.length === 0) {
     summary.note = "no matrices to search";
-    return { summary, added: [] };
+    return { summary, tensors, added: [] };
   }
   const groups = viewGroups(comp, groupPairs, referenceTensors);
   if (fraction < 1 || searchElements(groups, basisPairs) > WHOLE_SEARCH_MAX_ELEMENTS) return streamSearch({ comp, tensors, selected, viewGroupsByKey: groups, cand, ref, progress });
@@ -4453,18 +4564,17 @@ async function searchComponent(input) {
   const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
   summary.ran = true;
   summary.status = "ran";
-  summary.residualPermuted = false;
   summary.residualMatchQuality = deep.residualMatchQuality;
   summary.referenceDuplicateLayers = deep.referenceDuplicates;
   const best = bestOrientation(deep.results);
   const found = foldFindings(best, loaded, tensors);
-  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, tensors)];
+  const added = [...found.added, ...unreadResults(loaded.unreadCandidate, groups, found.tensors)];
   const searched = best.size;
   const parts = [`the alignment search (residual basis, hidden units, layers) looked at ${count(searched, "matrix", "matrices")}`];
   if (loaded.unreadCandidate.size) parts.push(`${count(loaded.unreadCandidate.size, "candidate matrix", "candidate matrices")} unread, left out of the search`);
   if (loaded.unreadReference.size) parts.push(`${count(loaded.unreadReference.size, "reference matrix", "reference matrices")} unread, left out of the search (${[...loaded.unreadReference.values()][0]})`);
   summary.note = parts.join("; ");
-  return { summary, added };
+  return { summary, tensors: found.tensors, added };
 }
 var MatrixLoader = class {
   constructor(cand, ref) {
@@ -4547,10 +4657,10 @@ var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
 var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
 var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
 function floorIfResidualOnly(t, role) {
-  if (!t.permutation || !RESIDUAL_ONLY.test(role)) return;
-  t.structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
-  if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return;
-  t.permutation = { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored };
+  if (!t.permutation || !RESIDUAL_ONLY.test(role)) return t;
+  const structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+  if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return { ...t, structureOnly };
+  return { ...t, structureOnly, permutation: { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored } };
 }
 
 // src/kernels/kernel-wasm.ts
@@ -6208,56 +6318,56 @@ var CHECK_BELOW_LOG10P = -3;
 var MAX_ELEMENTS3 = 8 * 1024 * 1024;
 var MAX_SAMPLED_MODE_ELEMENTS = 1024 * 1024;
 var MANTEL_UNITS = 96;
-async function recogniseConstructions(pairs, tensors, samples, cand, ref, fraction) {
-  for (let i = 0; i < pairs.length; i++) {
-    const t = tensors[i];
-    const pair = pairs[i];
-    const s = samples[i];
-    if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) continue;
-    if (identityLike(pair, s)) {
-      const test2 = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
-      t.deterministic = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A \u2212 sI are tested instead (Mantel)", residualTested: test2 !== null };
-      if (test2) t.permutation = { units: test2.units, features: test2.units, z: test2.z, log10p: test2.log10p, effect: test2.effect };
-      else delete t.permutation;
-      continue;
-    }
-    const grid = [s.rowsSampled, s.colsSampled];
-    const sa = recognise(s.a, grid, t.candidate);
-    const sb = recognise(s.b, grid, t.reference);
-    const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
-    if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) continue;
-    const v = pair.candidate;
-    const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
-    const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS3 : MAX_SAMPLED_MODE_ELEMENTS);
-    if (!whole && !sameOnSample) continue;
-    const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
-    const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
-    const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
-    const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
-    if (!ra || !rb || ra.construction !== rb.construction) {
-      if (!ra && !rb && relativeSquaredDifference(a.data, b.data) <= 1e-6) markSmooth(t, a);
-      continue;
-    }
-    if (ra.construction !== "identity") {
-      t.deterministic = { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail };
-      continue;
-    }
-    const test = residualTest(a, ra, b, rb);
-    t.deterministic = {
-      construction: "identity",
-      explained: Math.min(ra.explained, rb.explained),
-      detail: `${ra.detail}; the trained residuals A \u2212 sI are tested instead (Mantel)`,
-      residualTested: test !== null
-    };
-    if (test) t.permutation = { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect };
-    else delete t.permutation;
+async function recogniseConstructions(c, io) {
+  const out = [...c.tensors];
+  for (let i = 0; i < c.comp.pairs.length; i++) out[i] = await recogniseOne(c.comp.pairs[i], out[i], c.samples[i], io);
+  return out;
+}
+async function recogniseOne(pair, t, s, io) {
+  const { cand, ref, fraction } = io;
+  if (!s || !t.informative || t.error || !t.permutation || t.permutation.log10p > CHECK_BELOW_LOG10P) return t;
+  if (identityLike(pair, s)) {
+    const test2 = conjugationTest(offIdentity(s.a, s.rowsSampled), offIdentity(s.b, s.rowsSampled), s.rowsSampled);
+    const deterministic2 = { construction: "identity", explained: 0, detail: "diagonal-dominant square matrix (identity-like initialisation); the residuals A \u2212 sI are tested instead (Mantel)", residualTested: test2 !== null };
+    return withResidualTest({ ...t, deterministic: deterministic2 }, test2);
   }
+  const grid = [s.rowsSampled, s.colsSampled];
+  const sa = recognise(s.a, grid, t.candidate);
+  const sb = recognise(s.b, grid, t.reference);
+  const sameOnSample = sa !== null && sb !== null && sa.construction === sb.construction;
+  if (!sameOnSample && relativeSquaredDifference(s.a, s.b) > 1e-6) return t;
+  const v = pair.candidate;
+  const elements = Math.max(v.rows * v.cols, pair.reference.rows * pair.reference.cols);
+  const whole = elements <= (sameOnSample && fraction >= 1 ? MAX_ELEMENTS3 : MAX_SAMPLED_MODE_ELEMENTS);
+  if (!whole && !sameOnSample) return t;
+  const a = whole ? await loadMatrix(cand, v) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.a };
+  const b = whole ? await loadMatrix(ref, pair.reference) : { rows: s.rowsSampled, cols: s.colsSampled, data: s.b };
+  const ra = whole ? recognise(a.data, [a.rows, a.cols], t.candidate) : sa;
+  const rb = whole ? recognise(b.data, [b.rows, b.cols], t.reference) : sb;
+  if (!ra || !rb || ra.construction !== rb.construction) {
+    return !ra && !rb && relativeSquaredDifference(a.data, b.data) <= 1e-6 ? markSmooth(t, a) : t;
+  }
+  if (ra.construction !== "identity") {
+    return { ...t, deterministic: { construction: ra.construction, explained: Math.min(ra.explained, rb.explained), detail: ra.detail } };
+  }
+  const test = residualTest(a, ra, b, rb);
+  const deterministic = {
+    construction: "identity",
+    explained: Math.min(ra.explained, rb.explained),
+    detail: `${ra.detail}; the trained residuals A \u2212 sI are tested instead (Mantel)`,
+    residualTested: test !== null
+  };
+  return withResidualTest({ ...t, deterministic }, test);
+}
+function withResidualTest(t, test) {
+  const { permutation: _, ...rest } = t;
+  return test ? { ...t, permutation: { units: test.units, features: test.units, z: test.z, log10p: test.log10p, effect: test.effect } } : rest;
 }
 function markSmooth(t, a) {
-  if (Math.max(a.rows, a.cols) > 16384) return;
+  if (Math.max(a.rows, a.cols) > 16384) return t;
   const r = roughness(a.data, a.rows, a.cols);
-  if (!(r < SMOOTH_ROUGHNESS)) return;
-  t.structureOnly = `the same values on both sides in a table smooth along its positions (roughness ${r.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the permutation null cannot price`;
+  if (!(r < SMOOTH_ROUGHNESS)) return t;
+  return { ...t, structureOnly: `the same values on both sides in a table smooth along its positions (roughness ${r.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the permutation null cannot price` };
 }
 var DIAGONAL_Z = 8;
 function identityLike(pair, s) {
@@ -6361,11 +6471,9 @@ function slotPair(base2, slot, r) {
   if (fits.length === 0) return null;
   const transform = (f) => expertTransform(slot.relation, { fused: slot.part.fused, label: f.candidate.label }, { fused: r.fused, label: f.reference.label });
   const [first, ...rest] = fits;
-  const out = { ...base2, role: r.role, candidate: first.candidate.view, reference: first.reference.view, transform: transform(first), informative: slot.informative };
-  delete out.alternatives;
-  delete out.expertSlot;
-  if (rest.length) out.alternatives = rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) }));
-  return out;
+  const { alternatives: _a, expertSlot: _s, ...unslotted } = base2;
+  const out = { ...unslotted, role: r.role, candidate: first.candidate.view, reference: first.reference.view, transform: transform(first), informative: slot.informative };
+  return rest.length ? { ...out, alternatives: rest.map((f) => ({ candidate: f.candidate.view, reference: f.reference.view, transform: transform(f) })) } : out;
 }
 
 // src/engine/expert-match.ts
@@ -6402,8 +6510,7 @@ function repaired(p, matched) {
   const r = partner === void 0 ? void 0 : refByExpert(slot.refs).get(partner);
   const next = r ? slotPair(p, slot, r) : null;
   if (next) return { ...next, paidOptions: optionsOf2(slot) };
-  const kept = { ...p };
-  delete kept.expertSlot;
+  const { expertSlot: _, ...kept } = p;
   return kept;
 }
 var byExpert = /* @__PURE__ */ new WeakMap();
@@ -6521,15 +6628,17 @@ async function addRouterScores(pairs, group, cand, ref, score, ctx) {
   return true;
 }
 function payForExpertMatching(pairs, tensors) {
-  pairs.forEach((p, i) => {
-    const t = tensors[i];
-    if ((p.paidOptions ?? 1) > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions) };
+  return tensors.map((t, i) => {
+    const p = pairs[i];
+    if (!p || (p.paidOptions ?? 1) <= 1 || !t.permutation) return t;
+    return { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions) } };
   });
 }
 function payForExpertMatchingInSearch(pairs, tensors) {
-  pairs.forEach((p, i) => {
-    const t = tensors[i];
-    if (t?.aligned && (p.paidOptions ?? 1) > 1) t.aligned = { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions) };
+  return tensors.map((t, i) => {
+    const p = pairs[i];
+    if (!p || !t.aligned || (p.paidOptions ?? 1) <= 1) return t;
+    return { ...t, aligned: { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions) } };
   });
 }
 
@@ -6537,7 +6646,7 @@ function payForExpertMatchingInSearch(pairs, tensors) {
 var EXPERT_SAMPLE_BUDGET = 48 << 20;
 var MIN_VALUES = 256;
 function isExpertPair(p) {
-  return /(^|\.)experts\.\d+\./.test(p.candidate.entry.name) || /(^|\+)(split-experts|expert-matched)(\+|$)/.test(p.transform);
+  return /(^|\.)experts\.\d+\./.test(p.candidate.entry.name) || p.transform.some((k) => k === "split-experts" || k === "expert-matched");
 }
 function expertSampleCap(pairs) {
   const experts = pairs.filter(isExpertPair).length;
@@ -6767,9 +6876,8 @@ function resolveGroup(group, out) {
   }
   for (const p of kept) {
     const t = p.result;
-    if (group.length > 1 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, group.length) };
-    if (t.factored) t.factored.options = group.length;
-    out.tensors.push(t);
+    const paid = group.length > 1 && t.permutation ? { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, group.length) } } : t;
+    out.tensors.push(paid.factored ? { ...paid, factored: { ...paid.factored, options: group.length } } : paid);
   }
   const lost = /* @__PURE__ */ new Map();
   for (const p of group) for (const t of p.pair.tensors) if (!used.has(t.entry.name)) lost.set(t.entry.name, t);
@@ -6790,7 +6898,6 @@ function resultOf(pair) {
     layer: pair.layer,
     role: pair.role,
     informative: rows >= 2 && cols >= 2 && Math.max(rows, cols) >= MIN_INFORMATIVE_SIDE2 && rows * cols >= MIN_INFORMATIVE_ELEMENTS2,
-    standsOut: false,
     null: null,
     dtype: { candidate: [...new Set(entries2.map((e2) => e2.dtype))].join("+"), reference: pair.reference.dtype },
     factored: { tensors: entries2.map((e2) => e2.name), probes: PROBES, options: 1 }
@@ -6809,33 +6916,27 @@ async function probeOne(pair, probers) {
       candLeft: await probers.cand.left(pair.candidate, l),
       refLeft: await probers.ref.left(w, l)
     };
-    if (![...Object.values(sketches)].every(finite)) {
-      t.error = "non-finite values (NaN/Inf) in the probed map";
-      return t;
-    }
-    testSketches(t, sketches);
+    if (![...Object.values(sketches)].every(finite)) return { ...t, error: "non-finite values (NaN/Inf) in the probed map" };
+    return testSketches(t, sketches);
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-    t.error = e2.message;
+    return { ...t, error: e2.message };
   }
-  return t;
 }
 var finite = (m) => m.data.every(Number.isFinite);
 var f32 = (m) => Float32Array.from(m.data);
-function testSketches(t, s) {
+function testSketches(unread, s) {
   const [a, b] = [f32(s.candRight), f32(s.refRight)];
   const acc = new PairAccumulator();
   acc.add(a, b);
   const stats = acc.result();
-  t.cosine = stats.cosine;
-  t.pearson = stats.pearson;
-  if (!t.informative || stats.pearson === null) return;
+  const t = { ...unread, cosine: stats.cosine, pearson: stats.pearson };
+  if (!t.informative || stats.pearson === null) return t;
   const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
   const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
   const pick = pickAxis(byRows, byCols, MLP_IN.test(t.role) ? "rows" : MLP_OUT.test(t.role) ? "cols" : null);
-  if (!pick) return;
-  t.permutation = { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" };
-  floorIfResidualOnly(t, t.role);
+  if (!pick) return t;
+  return floorIfResidualOnly({ ...t, permutation: { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" } }, t.role);
 }
 function withLost(comp, lost) {
   if (lost.length === 0) return comp;
@@ -6942,48 +7043,19 @@ function keepBestPerCandidate(pairs, tensors, idx, keep) {
   for (const i of best.values()) keep[i] = true;
 }
 
-// src/common/median.ts
-function median(xs) {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-// src/engine/summarise.ts
-function summariseComponent(comp, tensors, thresholds, search, family) {
-  for (const t of tensors) {
-    const ev = tensorEvidence(t);
-    if (ev) Object.assign(t, { log10p: ev.log10p, effect: ev.effect, z: ev.z });
-  }
-  const informative = tensors.filter((t) => t.informative && t.pearson !== null && !t.error);
-  const comparedParameters = informative.reduce((s, t) => s + t.elements, 0);
-  const nulls = informative.flatMap((t) => t.null ? [t.null] : []);
-  const result = {
+// src/engine/gather-component.ts
+function gatherComponent(comp, tensors, search, layerMatrix2) {
+  const priced = Object.freeze(tensors.map((t) => Object.freeze(withTensorP(t))));
+  return Object.freeze({
     name: comp.name,
-    verdict: "inconclusive",
-    reason: "",
-    share: 0,
     candidateParameters: comp.candidateParameters,
-    matchedParameters: 0,
-    comparedParameters,
-    null: pooledSummary(nulls),
-    pearsonMedian: median(informative.map((t) => t.pearson)),
-    zMedian: median(informative.map((t) => Math.abs(t.z ?? 0))),
     unmatchedTensors: comp.unmatched.length,
     unmatchedParameters: comp.unmatchedParameters,
-    unreadTensors: tensors.filter((t) => t.error).length,
-    identical: identicalOf(tensors),
+    tensors: priced,
+    combination: combinationOf(priced),
     search,
-    layerMatrix: null,
-    deterministic: deterministicOf(tensors),
-    tensors
-  };
-  decideComponent(result, family, thresholds);
-  for (const t of tensors) {
-    if (t.standsOut && t.pearson !== null && t.pearson < 0 && !/negated/.test(t.transform)) t.transform = t.transform === "none" ? "negated" : `${t.transform}+negated`;
-  }
-  return result;
+    layerMatrix: layerMatrix2
+  });
 }
 function layerMatrix(pairs, samples) {
   const informative = new Set(pairs.filter((p) => p.informative).map((p) => p.role));
@@ -6995,21 +7067,6 @@ function layerMatrix(pairs, samples) {
   const nc = layerMatrixOf(samples, isNorm, rawCosine);
   const align = (x) => x && x.candidateLayers.join() === m.candidateLayers.join() ? x.values : null;
   return { candidateLayers: m.candidateLayers, referenceLayers: m.referenceLayers, pearson: m.values, normPearson: align(np), normCosine: align(nc) };
-}
-function identicalOf(tensors) {
-  const same = tensors.filter((t) => t.informative && isByteIdentical(t) && !(t.deterministic && !t.deterministic.residualTested));
-  return { tensors: same.length, parameters: same.reduce((s, t) => s + t.elements, 0) };
-}
-function deterministicOf(tensors) {
-  const d = tensors.filter((t) => t.deterministic && !t.deterministic.residualTested);
-  return { tensors: d.length, parameters: d.reduce((s, t) => s + t.elements, 0) };
-}
-function pooledSummary(nulls) {
-  const n2 = nulls.reduce((s, x) => s + x.n, 0);
-  if (n2 === 0) return null;
-  const mean = nulls.reduce((s, x) => s + x.mean * x.n, 0) / n2;
-  const ss = nulls.reduce((s, x) => s + (x.n - 1) * x.sd * x.sd + x.n * (x.mean - mean) ** 2, 0);
-  return { mean, sd: n2 > 1 ? Math.sqrt(ss / (n2 - 1)) : 0, n: n2 };
 }
 
 // src/stats/multiset.ts
@@ -7126,11 +7183,9 @@ async function findMatch(cEntry, ctx, moments, own) {
   return null;
 }
 function markCopy(t, m) {
-  Object.assign(t, { reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform: t.transform === "none" || t.transform === "" ? "rearranged" : `${t.transform}+rearranged` });
-  t.permutation = { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 };
-  if (m.smooth !== null) {
-    t.structureOnly = `the same values in another order in a table smooth along its positions (roughness ${m.smooth.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the multiset cannot price`;
-  }
+  const copy2 = { ...t, reference: m.reference.name, informative: true, promoted: "rearranged-copy", transform: [...t.transform, "rearranged"], permutation: { units: m.distinct, features: 1, z: zFromLog10P(m.log10p), log10p: m.log10p, effect: 1 } };
+  if (m.smooth === null) return copy2;
+  return { ...copy2, structureOnly: `the same values in another order in a table smooth along its positions (roughness ${m.smooth.toFixed(2)}; trained weight matrices ~1): a learned or shared position table no formula explains, whose likeness the multiset cannot price` };
 }
 async function findRearrangedCopies(c, ctx) {
   const moments = c.moments ?? new ValueMoments();
@@ -7140,7 +7195,7 @@ async function findRearrangedCopies(c, ctx) {
     if (t.error || t.identical || t.deterministic || t.promoted || !isWhole3(pair.candidate) || numel(pair.candidate.entry.shape) < MIN_REARRANGED_ELEMENTS) continue;
     if (t.permutation && t.permutation.log10p <= EXPLAINED_LOG10P) continue;
     const m = await findMatchOrNone(pair.candidate.entry, ctx, moments, pair.reference.entry.name);
-    if (m) markCopy(t, m);
+    if (m) c.tensors[i] = markCopy(t, m);
   }
   const still = [];
   const added = [];
@@ -7150,8 +7205,8 @@ async function findRearrangedCopies(c, ctx) {
       still.push(u);
       continue;
     }
-    const pair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: "rearranged", informative: true };
-    const tensor = {
+    const pair = { component: c.comp.name, layer: u.layer, role: u.role, candidate: fullView(u.entry), reference: fullView(m.reference), transform: ["rearranged"], informative: true };
+    const unpaired = {
       candidate: u.entry.name,
       reference: m.reference.name,
       elements: numel(u.entry.shape),
@@ -7159,16 +7214,14 @@ async function findRearrangedCopies(c, ctx) {
       pearson: null,
       z: null,
       identical: false,
-      transform: "none",
+      transform: AS_STORED,
       layer: u.layer,
       role: u.role,
       informative: true,
-      standsOut: false,
       null: null,
       dtype: { candidate: u.entry.dtype, reference: m.reference.dtype }
     };
-    markCopy(tensor, m);
-    added.push({ pair, tensor });
+    added.push({ pair, tensor: markCopy(unpaired, m) });
   }
   if (added.length === 0) return c;
   const comp = {
@@ -7190,21 +7243,22 @@ async function compareComponent(comp, ctx) {
   const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, ctx.onPair);
   c = { ...c, comp: withLost(c.comp, factored.lost) };
   const widths2 = hiddenWidths2(c.comp.pairs);
-  c.tensors.forEach((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i], widths2)));
+  c.tensors = c.tensors.map((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i], widths2)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
-  smallIdenticalTests(c, looks);
-  payForExpertMatching(c.comp.pairs, c.tensors);
-  floorResidualOnly(c);
+  c.tensors = smallIdenticalTests(c, looks);
+  c.tensors = payForExpertMatching(c.comp.pairs, c.tensors);
+  c.tensors = c.tensors.map((t, i) => floorIfResidualOnly(t, c.comp.pairs[i].role));
   c = dropAmbiguous(c);
   c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
-  await recogniseConstructions(c.comp.pairs, c.tensors, c.samples, ctx.cand, ctx.ref, ctx.fraction);
-  describeNulls(c);
-  const result = summariseComponent(c.comp, [...c.tensors, ...factored.tensors], thresholds, null, ctx.family);
-  result.layerMatrix = layerMatrix(c.comp.pairs, c.samples);
+  c.tensors = await recogniseConstructions(c, ctx);
+  c.tensors = describeNulls(c);
+  const direct = gatherComponent(c.comp, [...c.tensors, ...factored.tensors], null, layerMatrix(c.comp.pairs, c.samples));
+  const paired = c.tensors.length;
   c.samples.fill(null);
-  return await searchWhereUnexplained(c, result, ctx, factored.tensors);
+  const evidence = await searchWhereUnexplained({ ...c, tensors: direct.tensors.slice(0, paired) }, direct, ctx, direct.tensors.slice(paired));
+  return renderComponent(evidence, decideComponent(evidence, ctx.family, thresholds));
 }
 async function comparePlanned(comp, ctx) {
   const results = new Array(comp.pairs.length);
@@ -7213,8 +7267,9 @@ async function comparePlanned(comp, ctx) {
   const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index];
-    const { base: base2, sample, stats } = await comparePlannedPair(pair, ctx);
-    if (widths2 && sample && isExpertPair(pair)) directTest(base2, sample, internalUnits(pair, widths2));
+    const planned = await comparePlannedPair(pair, ctx);
+    const { sample, stats } = planned;
+    const base2 = widths2 && sample && isExpertPair(pair) ? directTest(planned.base, sample, internalUnits(pair, widths2)) : planned.base;
     results[index] = { base: base2, sample: widths2 && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
     if (stats) moments.record(pair, stats, base2.sampled !== void 0);
     ctx.onPair();
@@ -7222,22 +7277,24 @@ async function comparePlanned(comp, ctx) {
   return { comp, tensors: results.map((r) => r.base), samples: results.map((r) => r.sample), moments };
 }
 async function comparePlannedPair(pair, ctx) {
-  const base2 = tensorResultOf(pair);
+  const base2 = pairEvidence(pair);
   try {
     const { stats, sample, sampling: sampling2 } = await comparePair(pair, ctx.cand, ctx.ref, { fraction: pair.informative ? ctx.fraction : 1, depth: ctx.settings.reads.blocksInFlight });
-    if (sampling2) base2.sampled = sampling2;
-    base2.cosine = stats.cosine;
-    base2.pearson = stats.pearson;
-    base2.identical = stats.identical;
-    if (stats.nonFinite > 0) base2.error = `${stats.nonFinite} non-finite values (NaN/Inf)`;
-    return { base: base2, sample: stats.pearson === null ? null : sample, stats };
+    const measured = {
+      ...base2,
+      ...sampling2 ? { sampled: sampling2 } : {},
+      cosine: stats.cosine,
+      pearson: stats.pearson,
+      identical: stats.identical,
+      ...stats.nonFinite > 0 ? { error: `${stats.nonFinite} non-finite values (NaN/Inf)` } : {}
+    };
+    return { base: measured, sample: stats.pearson === null ? null : sample, stats };
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-    base2.error = e2.message;
-    return { base: base2, sample: null };
+    return { base: { ...base2, error: e2.message }, sample: null };
   }
 }
-function tensorResultOf(pair) {
+function pairEvidence(pair) {
   return {
     candidate: pair.candidate.entry.name,
     reference: pair.reference.entry.name,
@@ -7250,7 +7307,6 @@ function tensorResultOf(pair) {
     layer: pair.layer,
     role: pair.role,
     informative: pair.informative,
-    standsOut: false,
     null: null,
     dtype: { candidate: pair.candidate.entry.dtype, reference: pair.reference.entry.dtype }
   };
@@ -7259,35 +7315,38 @@ var OVERWHELMING_LOG10P = -12;
 var STORED_WEIGHT = 0.9;
 async function transposedLook(c, ctx) {
   let comp = c.comp;
+  const tensors = [...c.tensors];
+  const samples = [...c.samples];
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i];
-    const t = c.tensors[i];
+    const t = tensors[i];
     const v = pair.candidate;
     if (!pair.informative || t.error || t.pearson === null || !t.permutation) continue;
-    if (v.axes || pair.alternatives || /layout:/.test(pair.transform) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
+    if (v.axes || pair.alternatives || pair.transform.some(isLayout) || v.rows !== v.cols || v.rowStart !== 0 || v.storedRows !== v.storedCols) continue;
     const direct = t.permutation;
+    const stored = { ...t, permutation: { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) } };
     if (direct.log10p <= OVERWHELMING_LOG10P) {
-      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
+      tensors[i] = stored;
       continue;
     }
-    const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: pair.transform === "none" ? "transpose" : `${pair.transform}+transpose` };
-    const looked = await transposedSample(flipped.candidate, c.samples[i], ctx.cand);
+    const flipped = { ...pair, candidate: { ...v, transpose: !v.transpose }, transform: [...pair.transform, "transpose"] };
+    const looked = await transposedSample(flipped.candidate, samples[i], ctx.cand);
     if (!looked) {
-      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
+      tensors[i] = stored;
       continue;
     }
     const { stats, sample } = looked;
     const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
     if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? flipped : p) };
-      Object.assign(t, { cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform });
-      c.samples[i] = sample;
-      t.permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
+      const permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
+      tensors[i] = { ...t, cosine: stats.cosine, pearson: stats.pearson, identical: stats.identical, transform: flipped.transform, permutation };
+      samples[i] = sample;
     } else {
-      t.permutation = { ...direct, log10p: weightedLog10(direct.log10p, STORED_WEIGHT) };
+      tensors[i] = stored;
     }
   }
-  return { ...c, comp };
+  return { ...c, comp, tensors, samples };
 }
 async function transposedSample(view, sample, cand) {
   if (!sample?.grid) return null;
@@ -7301,20 +7360,22 @@ async function transposedSample(view, sample, cand) {
 }
 async function layoutLook(c, ctx, looks) {
   let comp = c.comp;
+  const tensors = [...c.tensors];
+  const samples = [...c.samples];
   const widths2 = hiddenWidths2(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i];
-    const t = c.tensors[i];
+    const t = tensors[i];
     if (!pair.alternatives?.length || t.error) continue;
     const k = 1 + pair.alternatives.length;
     looks[i] = k;
     const score = (l) => l.test ? l.test.log10p : -Math.abs(l.stats.pearson ?? 0);
-    let best = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: c.samples[i] ?? null, test: null };
+    let best = { pair, stats: { cosine: t.cosine, pearson: t.pearson, identical: t.identical }, sample: samples[i] ?? null, test: null };
     const direct = t.permutation;
+    const { alternatives, ...single } = pair;
     if (!(direct && direct.log10p <= OVERWHELMING_LOG10P)) {
-      for (const alt of pair.alternatives) {
-        const other = { ...pair, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
-        delete other.alternatives;
+      for (const alt of alternatives) {
+        const other = { ...single, candidate: alt.candidate, reference: alt.reference ?? pair.reference, transform: alt.transform };
         let out;
         try {
           out = await comparePair(other, ctx.cand, ctx.ref);
@@ -7329,34 +7390,32 @@ async function layoutLook(c, ctx, looks) {
         if (score(look) < bestScore) best = look;
       }
     }
-    const kept = { ...best.pair };
-    delete kept.alternatives;
+    const { alternatives: _tried, ...kept } = best.pair;
     comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? kept : p) };
+    let looked = t;
     if (best.pair !== pair) {
-      Object.assign(t, { reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform });
-      c.samples[i] = best.sample;
-      if (best.test) t.permutation = asReported(best.test);
+      looked = { ...t, reference: best.pair.reference.entry.name, cosine: best.stats.cosine, pearson: best.stats.pearson, identical: best.stats.identical, transform: best.pair.transform };
+      samples[i] = best.sample;
+      if (best.test) looked = { ...looked, permutation: asReported(best.test) };
     }
-    if (t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, k) };
+    if (looked.permutation) looked = { ...looked, permutation: { ...looked.permutation, log10p: bonferroniLog10(looked.permutation.log10p, k) } };
+    tensors[i] = looked;
   }
-  return { ...c, comp };
+  return { ...c, comp, tensors, samples };
 }
 var SMALL_COPY_ELEMENTS = 4096;
 var SMALL_MIN_UNITS = 8;
 var CONVERTED_COPY = 1e-4;
 function smallIdenticalTests(c, looks) {
   const widths2 = hiddenWidths2(c.comp.pairs);
-  c.comp.pairs.forEach((pair, i) => {
-    const t = c.tensors[i];
+  return c.tensors.map((t, i) => {
+    const pair = c.comp.pairs[i];
     const s = c.samples[i];
-    if (t.error || t.pearson === null || !s || t.sampled) return;
-    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return;
+    if (t.error || t.pearson === null || !s || t.sampled) return t;
+    if (t.informative && t.elements >= SMALL_COPY_ELEMENTS) return t;
     const kind = t.identical && t.dtype.candidate === t.dtype.reference ? "byte-identical" : t.dtype.candidate !== t.dtype.reference && relativeSquaredDifference(s.a, s.b) <= CONVERTED_COPY ? "converted-copy" : null;
-    if (!kind) return;
-    if (t.informative) {
-      t.promoted = kind;
-      return;
-    }
+    if (!kind) return t;
+    if (t.informative) return { ...t, promoted: kind };
     const v = pair.candidate;
     let test = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
@@ -7367,10 +7426,8 @@ function smallIdenticalTests(c, looks) {
       const m = vectorPermutationTest(s.a, s.b);
       if (m) test = { ...m, axis: "rows" };
     }
-    if (!test) return;
-    t.permutation = { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) };
-    t.informative = true;
-    t.promoted = kind;
+    if (!test) return t;
+    return { ...t, permutation: { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) }, informative: true, promoted: kind };
   });
 }
 function hiddenWidths2(pairs) {
@@ -7392,9 +7449,10 @@ function dropAmbiguous(c) {
   const options = /* @__PURE__ */ new Map();
   const key = (p) => `${p.ambiguity}|${partKey(p.candidate)}`;
   for (const p of c.comp.pairs) if (p.ambiguity !== void 0) options.set(key(p), (options.get(key(p)) ?? 0) + 1);
-  c.comp.pairs.forEach((p, i) => {
-    const t = c.tensors[i];
-    if (keep[i] && p.ambiguity !== void 0 && t.permutation) t.permutation = { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) };
+  const paid = c.tensors.map((t, i) => {
+    const p = c.comp.pairs[i];
+    if (!keep[i] || p.ambiguity === void 0 || !t.permutation) return t;
+    return { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, options.get(key(p)) ?? 1) } };
   });
   const kept = (xs) => xs.filter((_, i) => keep[i]);
   const pairs = kept(c.comp.pairs);
@@ -7411,10 +7469,7 @@ function dropAmbiguous(c) {
     unmatchedParameters: c.comp.unmatchedParameters + lostEntries.reduce((s, l) => s + numel(l.entry.shape), 0),
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries]
   };
-  return { ...c, comp, tensors: kept(c.tensors), samples: kept(c.samples) };
-}
-function floorResidualOnly(c) {
-  c.comp.pairs.forEach((pair, i) => floorIfResidualOnly(c.tensors[i], pair.role));
+  return { ...c, comp, tensors: kept(paid), samples: kept(c.samples) };
 }
 function internalUnits(pair, widths2) {
   if (MLP_IN.test(pair.role)) return "rows";
@@ -7423,9 +7478,9 @@ function internalUnits(pair, widths2) {
   return null;
 }
 function directTest(t, s, units) {
-  if (!t.informative || t.pearson === null || !s || t.permutation) return;
+  if (!t.informative || t.pearson === null || !s || t.permutation) return t;
   const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
-  if (test) t.permutation = asReported(test);
+  return test ? { ...t, permutation: asReported(test) } : t;
 }
 function asReported(test) {
   const picked = test.axis === "rows" ? test.rows : test.cols;
@@ -7433,38 +7488,32 @@ function asReported(test) {
 }
 function describeNulls(c) {
   const nulls = nullsFor(c.samples);
-  c.tensors.forEach((t, i) => {
+  return c.tensors.map((t, i) => {
     const nul = nulls[i];
-    if (t.pearson === null || !nul || nul.n === 0) return;
-    t.null = { mean: nul.mean, sd: nul.sd, n: nul.n };
+    if (t.pearson === null || !nul || nul.n === 0) return t;
+    return { ...t, null: { mean: nul.mean, sd: nul.sd, n: nul.n } };
   });
 }
-var searchStopped = (note) => ({ ran: false, status: "stopped", note, residualPermuted: false, residualMatchQuality: null, referenceDuplicateLayers: [] });
-async function searchWhereUnexplained(c, result, ctx, factored) {
+var searchStopped = (note) => ({ ran: false, status: "stopped", note, residualMatchQuality: null, referenceDuplicateLayers: [] });
+async function searchWhereUnexplained(c, direct, ctx, factored) {
   const { comp, tensors } = c;
-  const unexplained = tensors.some((t) => t.informative && !t.promoted && !t.error && t.pearson !== null && !t.standsOut && !t.deterministic);
+  const explained = standingOut(direct.tensors, ctx.family, ctx.settings.thresholds).slice(0, tensors.length);
+  const unexplained = tensors.some((t, i) => t.informative && !t.promoted && !t.error && t.pearson !== null && !explained[i] && !t.deterministic);
   const unmatchedMatrices = comp.unmatchedEntries.some((u) => u.entry.shape.length >= 2);
-  if (!(unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) return result;
+  if (!(unexplained || unmatchedMatrices && tensors.some((t) => t.informative && !t.error && t.pearson !== null))) return direct;
   let outcome;
   try {
     ctx.onSearch?.(`alignment search in ${comp.name}: looking for permuted, rotated or re-layered copies`);
-    outcome = await searchComponent({ comp, tensors, referenceTensors: ctx.referenceTensors, cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, progress: ctx.onSearch });
+    outcome = await searchComponent({ comp, tensors, explained, referenceTensors: ctx.referenceTensors, cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, progress: ctx.onSearch });
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
-    return decideComponent({ ...result, search: searchStopped(e2.message) }, ctx.family, ctx.settings.thresholds);
+    return { ...direct, search: searchStopped(e2.message) };
   }
-  payForExpertMatchingInSearch(comp.pairs, tensors);
+  const searched = payForExpertMatchingInSearch(comp.pairs, outcome.tensors);
   const addedNames = new Set(outcome.added.map((t) => t.candidate));
   const unmatched = comp.unmatchedEntries.filter((u) => !addedNames.has(u.entry.name));
-  const searched = summariseComponent(
-    { ...comp, unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) },
-    [...tensors, ...factored, ...outcome.added],
-    ctx.settings.thresholds,
-    outcome.summary,
-    ctx.family
-  );
-  searched.layerMatrix = result.layerMatrix;
-  return searched;
+  const rest = { unmatched: unmatched.map((u) => u.entry.name), unmatchedParameters: unmatched.reduce((s, u) => s + numel(u.entry.shape), 0) };
+  return gatherComponent({ ...comp, ...rest }, [...searched, ...factored, ...outcome.added], outcome.summary, direct.layerMatrix);
 }
 
 // src/engine/identify-files.ts
@@ -7623,7 +7672,10 @@ async function checkReference(run, refResult) {
     await tapped?.forget();
   }
   refResult.files = await refFiles;
-  Object.assign(refResult, referenceVerdict(applyComparability(refResult.components)));
+  refResult.components = applyComparability(refResult.components);
+  const decided = referenceVerdict(refResult.components);
+  refResult.verdict = decided.verdict;
+  refResult.reason = decided.reason;
   if (cache) await saveCache(cache, refResult, deps);
   logger.info(`reference ${refSource}: ${refResult.verdict} (${refResult.reason})`);
 }
@@ -8352,8 +8404,12 @@ async function expandReportPaths(items, cwd = process.cwd()) {
 }
 function redecide(ref, family, th) {
   if (ref.error) return ref;
-  for (const c of ref.components) decideComponent(c, family, th);
-  return { ...ref, ...referenceVerdict(applyComparability(ref.components)) };
+  const decided = ref.components.map((c) => {
+    const evidence = evidenceOfResult(c, combinationOf);
+    return renderComponent(evidence, decideComponent(evidence, family, th));
+  });
+  const components = applyComparability(decided);
+  return { ...ref, components, ...referenceVerdict(components) };
 }
 
 // src/report/strip.ts
