@@ -4,7 +4,7 @@
  *   fromscratch examples DIR
  */
 import os from "node:os";
-import { referenceOpener, runCheck } from "./engine/engine.js";
+import { type CheckOutcome, referenceOpener, runCheck } from "./engine/engine.js";
 import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "./common/errors.js";
 import { writeExamples } from "./examples/generate.js";
 import { expandReportPaths, mergeReports, readPartials } from "./fanout/merge.js";
@@ -101,7 +101,7 @@ async function runMergeCommand(args: string[], io: CliIO): Promise<number> {
   // Merge gates like check: without --fail-on the gate is `reused`, whatever the shards ran with.
   const report = mergeReports(await readPartials(files), { failOn: settings.failOn });
   logger.info(`merged ${files.length} partial reports (plan ${report.merged!.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
-  return await deliver(report, null, io, logger, {
+  return await deliver({ report, error: null }, io, logger, {
     format: settings.format,
     reportPath,
     summaryPath,
@@ -123,7 +123,7 @@ interface Deliverables {
  * after the verdict, and the exit code still follows the verdict (or the error
  * that stopped the run). Each error is printed once.
  */
-async function deliver(report: Report, error: FromScratchError | null, io: CliIO, logger: Logger, out: Deliverables): Promise<number> {
+async function deliver({ report, error }: CheckOutcome, io: CliIO, logger: Logger, out: Deliverables): Promise<number> {
   const failures: string[] = [];
   const paths = { reportPath: out.reportPath ?? null, htmlPath: out.htmlPath ?? null };
   const files: { path: string | null | undefined; what: string; render: () => string }[] = [
@@ -224,7 +224,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       scratchDir: os.tmpdir(),
     });
     if (settings.shard) report.shard = settings.shard;
-    return await deliver(report, error, io, logger, {
+    return await deliver({ report, error }, io, logger, {
       format: settings.format,
       reportPath: settings.reportPath,
       htmlPath: settings.htmlPath,

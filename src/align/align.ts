@@ -126,7 +126,7 @@ export function alignModels(candidate: TensorEntry[], reference: TensorEntry[], 
   const { rInfo, usedRef, families, singleComponent } = ctx;
   const factorContext = { reference, rInfo, usedRef, anyKind: singleComponent };
   pairNamedFactors(comps.values(), factorContext);
-  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  structuralFallback(comps, { ...factorContext, families });
   pairShapeChains(comps.values(), factorContext);
   pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
   // Ports between frameworks: swapped kernel taps, the other flatten order (src/align/port-layouts.ts).

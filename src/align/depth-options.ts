@@ -55,7 +55,8 @@ export function pairDepthsByEvidence(comps: Iterable<ComponentAlignment>, ctx: D
     for (const g of byShape.values()) {
       const options = g.cands.length * g.refs.length;
       if (g.cands.length === 0 || g.refs.length < 2 || options > MAX_OPTIONS || options * numel(g.refs[0]!.shape) > MAX_ELEMENTS) continue;
-      const pairs = g.cands.flatMap((c) => optionsOf(c, g.refs, comp.name, ctx, nextId));
+      const group: DepthGroup = { component: comp.name, refs: g.refs, id: nextId };
+      const pairs = g.cands.flatMap((c) => optionsOf(c, group, ctx));
       if (pairs.length === 0) continue;
       nextId++;
       // The name pairs these options replace (the group's candidates that were pairs, not loose tensors).
@@ -72,8 +73,15 @@ function entryOf(c: AlignedPair | Located): TensorEntry {
   return "entry" in c ? c.entry : c.candidate.entry;
 }
 
+/** One ambiguity group: a component's reference tensors of one shape, and the group's id. */
+interface DepthGroup {
+  component: string;
+  refs: TensorEntry[];
+  id: number;
+}
+
 /** A candidate tensor against every reference tensor of its shape, stored as named (no transposed look here). */
-function optionsOf(c: AlignedPair | Located, refs: TensorEntry[], component: string, ctx: DepthContext, id: number): AlignedPair[] {
+function optionsOf(c: AlignedPair | Located, { component, refs, id }: DepthGroup, ctx: DepthContext): AlignedPair[] {
   const entry = entryOf(c);
   return refs.flatMap((r) => {
     const whole = ctx.pairWhole(entry, r);

@@ -39,9 +39,8 @@ function naturalCompare(a: string, b: string): number {
 function pairWideInOrder(
   widened: Located[],
   options: Map<Located, { ref: TensorEntry; whole: WholePair }[]>,
-  layerOfRef: (e: TensorEntry) => number | null,
-  rInfo: Map<string, NameInfo | null>,
   still: Located[],
+  { layerOfRef, rInfo }: { layerOfRef: (e: TensorEntry) => number | null; rInfo: Map<string, NameInfo | null> },
 ): void {
   const byShape = new Map<string, Located[]>();
   for (const u of widened) {
@@ -86,14 +85,17 @@ export function genericLayer(name: string): number | null {
  * several tensors share in a layer (q, k, v, o) makes an ambiguity group: every
  * option is compared and the engine keeps the assignment the data supports.
  */
-export function structuralFallback(
-  comps: Map<string, ComponentAlignment>,
-  reference: TensorEntry[],
-  rInfo: Map<string, NameInfo | null>,
-  usedRef: Set<string>,
-  families: Families,
-  anyKind: boolean,
-): void {
+export interface StructuralContext {
+  reference: TensorEntry[];
+  rInfo: Map<string, NameInfo | null>;
+  /** Reference tensors already met (updated). */
+  usedRef: Set<string>;
+  families: Families;
+  /** Whether a reference tensor of another component kind may be met (a one-component candidate). */
+  anyKind: boolean;
+}
+
+export function structuralFallback(comps: Map<string, ComponentAlignment>, { reference, rInfo, usedRef, families, anyKind }: StructuralContext): void {
   let nextId = 1;
   for (const comp of comps.values()) {
     if (comp.unmatchedEntries.length === 0) continue;
@@ -130,7 +132,7 @@ export function structuralFallback(
         if (wide) widened.push(u);
       } else still.push(u);
     }
-    pairWideInOrder(widened, options, layerOfRef, rInfo, still);
+    pairWideInOrder(widened, options, still, { layerOfRef, rInfo });
     nextId = pairGroups(comp, options, { rInfo, usedRef, nextId });
     comp.unmatchedEntries = still;
     comp.unmatched = still.map((x) => x.entry.name);

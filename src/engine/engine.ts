@@ -3,6 +3,6 @@
  * (deps.ts); `referenceOpener` builds the cached reference opener the entry
  * points pass in.
  */
-export { runCheck } from "./run-check.js";
+export { type CheckOutcome, runCheck } from "./run-check.js";
 export type { EngineDeps, OpenedReference, ReferenceCache } from "./deps.js";
 export { referenceOpener } from "./open-reference.js";

@@ -32,7 +32,13 @@ interface Run {
   candListing: ModelListing;
 }
 
-export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ report: Report; error: FromScratchError | null }> {
+/** What a check ends with: the report, and the error that stopped the run (null when none did). */
+export interface CheckOutcome {
+  report: Report;
+  error: FromScratchError | null;
+}
+
+export async function runCheck(settings: Settings, deps: EngineDeps): Promise<CheckOutcome> {
   const t0 = deps.now();
   const report = emptyReport(settings);
   const cand = openCandidate(settings, deps);
@@ -42,7 +48,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
   try {
     ({ listing: candListing, files: candFiles } = await listCandidate(cand, report, deps));
   } catch (e) {
-    return await finish(report, asTyped(e), opened, settings, deps, t0);
+    return await finish({ report, error: asTyped(e) }, { opened, settings, deps, t0 });
   }
   const run: Run = { settings, deps, report, opened, cand, candListing };
   let error: FromScratchError | null = null;
@@ -66,7 +72,7 @@ export async function runCheck(settings: Settings, deps: EngineDeps): Promise<{ 
   } catch (e) {
     error ??= asTyped(e);
   }
-  return await finish(report, error, opened, settings, deps, t0);
+  return await finish({ report, error }, { opened, settings, deps, t0 });
 }
 
 /**
@@ -128,7 +134,7 @@ async function listCandidate(cand: WeightSource, report: Report, { logger, now }
 }
 
 /** Close the sources, then the run's verdict, error and gate (by the policy), bytes and time. */
-async function finish(report: Report, error: FromScratchError | null, opened: WeightSource[], settings: Settings, deps: EngineDeps, t0: number) {
+async function finish({ report, error }: CheckOutcome, { opened, settings, deps, t0 }: Pick<Run, "opened" | "settings" | "deps"> & { t0: number }): Promise<CheckOutcome> {
   const spans = opened[0] instanceof SpanCacheSource ? { ...opened[0].stats } : null;
   for (const src of opened) await src.close?.();
   if (spans && spans.hits > 0) {
