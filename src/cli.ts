@@ -9,7 +9,6 @@ import { EXIT, FromScratchError, InternalError, UsageError, exitCodeFor } from "
 import { writeExamples } from "./examples/generate.js";
 import { expandReportPaths, mergeReports, readPartials } from "./fanout/merge.js";
 import { describePlan, makePlan, matrixOf } from "./fanout/plan.js";
-import type { Report } from "./report/schema.js";
 import { renderHtml } from "./report/html.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderText } from "./report/text.js";
