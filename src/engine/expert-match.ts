@@ -126,7 +126,7 @@ async function matchGroup(
   standardise(cand);
   standardise(ref);
   const score = similarity(cand, ref);
-  const routers = await addRouterScores(pairs, group, cand, ref, score, ctx);
+  const routers = await addRouterScores(pairs, group, { cand, ref, score }, ctx);
   const chosen = assign(score, cand.length, ref.length);
   const partner = new Map<number, number>();
   let moved = 0;
@@ -212,9 +212,14 @@ export function assign(score: Float64Array, n: number, m: number): Int32Array {
 /**
  * The layer's routers (a `mlp.gate.weight` pair of [E, d] matrices, one row per expert, in the layer of
  * the group): their rows, centred across experts and normalised, add their inner products to the score.
- * Returns whether they did.
+ * `score`: the cand x ref similarity of the sketches (updated). Returns whether they did.
  */
-async function addRouterScores(pairs: readonly AlignedPair[], group: string, cand: Sketched[], ref: Sketched[], score: Float64Array, ctx: ExpertMatchContext): Promise<boolean> {
+async function addRouterScores(
+  pairs: readonly AlignedPair[],
+  group: string,
+  { cand, ref, score }: { cand: Sketched[]; ref: Sketched[]; score: Float64Array },
+  ctx: ExpertMatchContext,
+): Promise<boolean> {
   const layer = pairs.find((p) => p.expertSlot?.group === group)?.layer;
   const router = pairs.find((p) => p.layer === layer && !p.expertSlot && /(^|\.)mlp\.gate\.weight$/.test(p.role) && p.candidate.rows === cand.length && p.reference.rows === ref.length && cand.length > 1);
   if (!router) return false;

@@ -142,9 +142,9 @@ export class OperatorProber {
     const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, view.cols)));
     for (let r0 = 0; r0 < view.rows; r0 += step) {
       const r1 = Math.min(view.rows, r0 + step);
-      const block = await reader.rows(r0, r1);
-      if (side === "right") multiplyRows(block, r0, r1, view.cols, x, out);
-      else accumulateLeft(block, r0, r1, view.cols, x, out);
+      const rows: StoredRows = { data: await reader.rows(r0, r1), r0, r1, cols: view.cols };
+      if (side === "right") multiplyRows(rows, x, out);
+      else accumulateLeft(rows, x, out);
     }
     reader.release();
     if (key) this.memo.set(key, out);
@@ -174,8 +174,16 @@ function blockRows(op: LinearOperator): number {
   return op.kind === "matrix" ? op.view.rows : op.kind === "product" ? blockRows(op.left) : op.kind === "sum" ? blockRows(op.terms[0]!) : op.axis === "rows" ? op.blocks.reduce((s, b) => s + blockRows(b), 0) : blockRows(op.blocks[0]!);
 }
 
-/** out[r0..r1) = block · x (block: canonical rows of width `cols`). */
-function multiplyRows(block: Float32Array, r0: number, r1: number, cols: number, x: Mat, out: Mat): void {
+/** Canonical rows [r0, r1) of a tensor, `cols` wide, as streamed. */
+interface StoredRows {
+  data: Float32Array;
+  r0: number;
+  r1: number;
+  cols: number;
+}
+
+/** out[r0..r1) = block · x. */
+function multiplyRows({ data: block, r0, r1, cols }: StoredRows, x: Mat, out: Mat): void {
   const k = x.cols;
   const xd = x.data;
   for (let i = r0; i < r1; i++) {
@@ -191,7 +199,7 @@ function multiplyRows(block: Float32Array, r0: number, r1: number, cols: number,
 }
 
 /** out += y[r0..r1)ᵀ · block (out [k, cols]). */
-function accumulateLeft(block: Float32Array, r0: number, r1: number, cols: number, y: Mat, out: Mat): void {
+function accumulateLeft({ data: block, r0, r1, cols }: StoredRows, y: Mat, out: Mat): void {
   const k = y.cols;
   for (let i = r0; i < r1; i++) {
     const b = (i - r0) * cols;

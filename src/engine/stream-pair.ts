@@ -106,6 +106,8 @@ async function streamPlain(reads: PlainReads, into: PairBlocks): Promise<void> {
   const pairs = depth + 1;
   const largest = blocks.reduce((m, { r0, r1 }) => Math.max(m, (r1 - r0) * a.cols), 0);
   const kernel = acquireSlots(Math.max(BLOCK_ELEMENTS, largest) * bpe, 2 * pairs);
+  const candSide: PlainSide = { source: candidate, view: a, bpe };
+  const refSide: PlainSide = { source: reference, view: b, bpe };
   // Keep `depth` blocks in flight so transfers overlap the kernel (wall time ~ max, not sum).
   const pending: Promise<unknown>[] = [];
   let next = 0;
@@ -114,7 +116,7 @@ async function streamPlain(reads: PlainReads, into: PairBlocks): Promise<void> {
     const k = next++;
     const block = blocks[k]!;
     const slot = 2 * (k % pairs);
-    const p = Promise.all([readRows(candidate, a, block, bpe, kernel.slot(slot)), readRows(reference, b, block, bpe, kernel.slot(slot + 1))]);
+    const p = Promise.all([readRows(candSide, block, kernel.slot(slot)), readRows(refSide, block, kernel.slot(slot + 1))]);
     p.catch(() => undefined); // surfaced when awaited below
     pending.push(p);
   };
@@ -142,8 +144,15 @@ function isPlain(v: TensorView): boolean {
   return !readsWhole(v) && v.cols === v.storedCols && !v.columnOrder;
 }
 
+/** One side of a plain pair: where its bytes come from, its view, and the bytes per element. */
+interface PlainSide {
+  source: WeightSource;
+  view: TensorView;
+  bpe: number;
+}
+
 /** Stored rows [r0, r1) of a plain view, read into `slot`. */
-function readRows(source: WeightSource, v: TensorView, { r0, r1 }: RowBlock, bpe: number, slot: Uint8Array): Promise<void> {
+function readRows({ source, view: v, bpe }: PlainSide, { r0, r1 }: RowBlock, slot: Uint8Array): Promise<void> {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
   const length = (r1 - r0) * v.cols * bpe;
   return readInto(source, v.entry.file, begin, begin + length, slot.subarray(0, length));

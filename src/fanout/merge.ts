@@ -101,7 +101,7 @@ export function mergeReports(parts: PartialReport[], opts: MergeOptions = {}): R
   const { ordered, slots, sources } = inPlanOrder(parts, total);
   // The fingerprint covers candidate, revision, ordered references, shard count and version: recompute it.
   if (plan.listedParts.length === parts.length) checkFingerprint(parts, plan, sources, total);
-  return assemble(parts, plan, ordered, slots, opts.failOn ?? "reused");
+  return assemble({ parts, plan, ordered, slots }, opts.failOn ?? "reused");
 }
 
 type Slot = { position: number; ref: ReferenceResult; part: PartialReport };
@@ -167,8 +167,16 @@ function checkFingerprint(parts: PartialReport[], plan: ReturnType<typeof agreeO
   );
 }
 
+/** The partial reports as given and in plan order, the plan they agree on, and each reference's slot. */
+interface Agreed {
+  parts: PartialReport[];
+  plan: ReturnType<typeof agreeOnPlan>;
+  ordered: PartialReport[];
+  slots: Slot[];
+}
+
 /** The report a single run would have written: its error, verdict and gate by the same policy, plus the merge's record. */
-function assemble(parts: PartialReport[], plan: ReturnType<typeof agreeOnPlan>, ordered: PartialReport[], slots: Slot[], failOn: FailOn): Report {
+function assemble({ parts, plan, ordered, slots }: Agreed, failOn: FailOn): Report {
   const { listedParts, revision, fingerprint, count, version } = plan;
   const first = listedParts.length ? listedParts.slice().sort((a, b) => Math.min(...a.report.shard.positions) - Math.min(...b.report.shard.positions))[0]!.report : parts[0]!.report;
   const withComponents = slots.find((s) => s.part.report.candidate.components.length > 0);

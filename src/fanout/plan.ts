@@ -235,7 +235,7 @@ export async function makePlan(settings: PlanSettings, shards: number, deps: Pla
         return { source, position, bytes: 0, parameters: 0, fraction: 1, candidateBytes: 0, referenceBytes: 0, requests: 0, seconds: 0, error: e.message };
       }
     });
-    const total = totalOf(planned, estimates, candRemote, settings.link, concurrency);
+    const total = totalOf(planned, estimates, { candRemote, link: settings.link, concurrency });
     const groups = balance(
       planned.map((p) => p.bytes),
       count,
@@ -261,7 +261,11 @@ export async function makePlan(settings: PlanSettings, shards: number, deps: Pla
  * check's candidate span cache serves the later references), each reference's
  * bytes once each.
  */
-function totalOf(planned: PlannedReference[], estimates: (ReadEstimate | null)[], candRemote: boolean, link: LinkSpeed, concurrency: number): Plan["total"] {
+function totalOf(
+  planned: PlannedReference[],
+  estimates: (ReadEstimate | null)[],
+  { candRemote, link, concurrency }: { candRemote: boolean; link: LinkSpeed; concurrency: number },
+): Plan["total"] {
   const bytes = planned.reduce((s, p) => s + p.bytes, 0);
   let remoteBytes = 0;
   let requests = 0;
