@@ -25,14 +25,27 @@ type ChosenLayers = Map<number | null, number | null>;
 
 const cellKey = (g: RoleGroup, ct: DeepTensor) => `${g.role}|${ct.name}`;
 
+/** What matching a candidate tensor needs: the reference tensors' forms per role, the map into their basis, the residual size. */
+interface MatchContext {
+  refForms: Map<RoleGroup, Matrix[]>;
+  toRef: ToReference;
+  residualSize: number;
+}
+
+/** Each candidate tensor's cells, and the reference layer each candidate layer chose. */
+interface LayerMatch {
+  cells: Cells;
+  chosenLayer: ChosenLayers;
+}
+
 function hForm(t: DeepTensor, hidden: "rows" | "cols"): Matrix {
   return hidden === "rows" ? t.m : transposed(t.m);
 }
 
 export function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number, progress?: (done: number, total: number) => void): DeepReport {
   const refs = referenceForms(groups);
-  const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
-  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform, residualSize);
+  const layers = matchLayers(groups, { refForms: refs.forms, toRef: candidateInReferenceBasis(transform), residualSize }, progress);
+  const results = judgeChosen(groups, layers, { isDuplicate: refs.isDuplicate, transform, residualSize });
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
 }
@@ -85,14 +98,14 @@ function directPearson(a: Matrix, b: Matrix): number {
  * candidate-layer x reference-layer matrix is computed for the cheapest roles only (they choose the
  * layers); costlier roles are matched at the chosen layer alone.
  */
-function matchLayers(groups: RoleGroup[], refForms: Map<RoleGroup, Matrix[]>, toRef: ToReference, residualSize: number, progress?: (done: number, total: number) => void) {
+function matchLayers(groups: RoleGroup[], ctx: MatchContext, progress?: (done: number, total: number) => void): LayerMatch {
   const toMatch = groups.reduce((n, g) => n + g.candidate.length, 0);
   const matched = new Set<DeepTensor>();
   const cells: Cells = new Map();
   const fillRow = (g: RoleGroup, ct: DeepTensor, only: (layer: number | null) => boolean) => {
     matched.add(ct);
     progress?.(matched.size, toMatch);
-    cells.set(cellKey(g, ct), matchAcross(g, ct, refForms.get(g)!, toRef, residualSize, only));
+    cells.set(cellKey(g, ct), matchAcross(g, ct, ctx, only));
   };
   const selecting = selectingGroups(groups);
   for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
@@ -117,7 +130,8 @@ function matchLayers(groups: RoleGroup[], refForms: Map<RoleGroup, Matrix[]>, to
 }
 
 /** One candidate tensor against every reference tensor of its role on the layers `only` admits. */
-function matchAcross(g: RoleGroup, ct: DeepTensor, refH: Matrix[], toRef: ToReference, residualSize: number, only: (layer: number | null) => boolean): Cell[] {
+function matchAcross(g: RoleGroup, ct: DeepTensor, { refForms, toRef, residualSize }: MatchContext, only: (layer: number | null) => boolean): Cell[] {
+  const refH = refForms.get(g)!;
   const row: Cell[] = [];
   const mapped = new Map<number, Matrix>();
   g.reference.forEach((rt, k) => {
@@ -169,11 +183,8 @@ function chooseLayers(selecting: Set<RoleGroup>, cells: Cells): ChosenLayers {
 /** Every candidate tensor's matching at its chosen reference layer, judged by its held-out test. */
 function judgeChosen(
   groups: RoleGroup[],
-  cells: Cells,
-  chosenLayer: ChosenLayers,
-  isDuplicate: (a: number | null, b: number | null) => boolean,
-  transform: ResidualTransform | null,
-  residualSize: number,
+  { cells, chosenLayer }: LayerMatch,
+  { isDuplicate, transform, residualSize }: { isDuplicate: (a: number | null, b: number | null) => boolean; transform: ResidualTransform | null; residualSize: number },
 ): DeepResult[] {
   const results: DeepResult[] = [];
   for (const g of groups) {

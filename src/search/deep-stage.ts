@@ -55,7 +55,7 @@ export async function searchComponent(input: SearchInput): Promise<SearchOutcome
   let residualSize: number | null = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
   const loader = new MatrixLoader(cand, ref);
-  const loaded = await loadRoleGroups(comp.name, groups, loader, residualSize, progress);
+  const loaded = await loadRoleGroups(groups, { name: comp.name, loader, residualSize, progress });
   const basis = await loadBasis(basisPairs, normPairs, loader);
   const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
 
@@ -105,7 +105,10 @@ class MatrixLoader {
 }
 
 /** Load every group's matrices (both orientations of square candidate matrices) into the search's role groups. */
-async function loadRoleGroups(name: string, groups: Map<string, ViewGroup>, loader: MatrixLoader, residualSize: number | null, progress?: (message: string) => void) {
+async function loadRoleGroups(
+  groups: Map<string, ViewGroup>,
+  { name, loader, residualSize, progress }: { name: string; loader: MatrixLoader; residualSize: number | null; progress?: (message: string) => void },
+) {
   const conv1d = storesConv1D(
     [...groups.values()].map((g) => ({ role: g.role, view: g.refs.values().next().value as TensorView })),
     residualSize,

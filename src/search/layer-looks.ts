@@ -123,7 +123,7 @@ async function judgeSibling(at: LayerLook, p: LayerPair, base: ResultBase, trans
   if (!c || !r) return null;
   const rowSign = Int8Array.from(units, (u) => via.match.signs[u]!);
   const identity = Int32Array.from({ length: units.length }, (_, i) => i);
-  const { test, pearson, cosine } = heldOutTest(c, r, identity, rowSign, held);
+  const { test, pearson, cosine } = heldOutTest(c, r, { perm: identity, signs: rowSign }, held);
   const permuted: Transform[] = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
   return { ...base, pearson, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted] };
 }

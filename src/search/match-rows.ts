@@ -28,6 +28,9 @@ export interface Match {
   flipped: number;
 }
 
+/** A matching of candidate rows to reference rows: the partner of each (-1: none) and the sign it needed. */
+export type RowMatching = Pick<Match, "perm" | "signs">;
+
 const SCORE_COLUMNS = 512;
 
 /** Candidate rows matched per tensor pair at most: a deterministic subset above this (~SEARCH_ROWS). */
@@ -111,9 +114,10 @@ export function matchRows(cFull: Matrix, r: Matrix, modulus = 0): Match {
     signs[i] = dotSign(cc, rr, i, j, choose);
     if (signs[i]! < 0) flipped++;
   }
-  const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
+  const matching: RowMatching = { perm, signs };
+  const select = matchedPearson(cc, rr, matching, choose ?? allColumns(w));
   let judged: ReturnType<Match["heldOut"]> | null = null;
-  const heldOut = () => (judged ??= heldOutTest(cc, rr, perm, signs, held));
+  const heldOut = () => (judged ??= heldOutTest(cc, rr, matching, held));
   // Back to full row indices: unmatched (unsampled) rows are -1.
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   const fullSigns = new Int8Array(cFull.rows);
@@ -137,15 +141,15 @@ export function splitFeatures(w: number, limit: number): { choose: Int32Array; h
 const allColumns = (w: number) => Int32Array.from({ length: w }, (_, i) => i);
 
 /** Pearson of the matched rows (signs undone) over the given columns. */
-function matchedPearson(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, cols: Int32Array): number {
-  const { a, b } = matchedColumns(c, r, perm, signs, cols);
+function matchedPearson(c: Matrix, r: Matrix, matching: RowMatching, cols: Int32Array): number {
+  const { a, b } = matchedColumns(c, r, matching, cols);
   const acc = new PairAccumulator();
   acc.add(a, b);
   return acc.result().pearson ?? 0;
 }
 
 /** The matched rows restricted to `cols`, as two [rows, cols] samples on one grid. */
-function matchedColumns(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, cols: Int32Array): { a: Float32Array; b: Float32Array; rows: number } {
+function matchedColumns(c: Matrix, r: Matrix, { perm, signs }: RowMatching, cols: Int32Array): { a: Float32Array; b: Float32Array; rows: number } {
   const rows: number[] = [];
   for (let i = 0; i < perm.length; i++) if (perm[i]! >= 0) rows.push(i);
   const k = cols.length;
@@ -168,8 +172,8 @@ function matchedColumns(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array
  * Valid whatever the matching did, and whatever a model's own tensors share (aligned gate and up
  * rows cannot help: nothing here depends on another tensor).
  */
-export function heldOutTest(c: Matrix, r: Matrix, perm: Int32Array, signs: Int8Array, held: Int32Array): { test: PermutationTest | null; pearson: number; cosine: number } {
-  const { a, b, rows } = matchedColumns(c, r, perm, signs, held);
+export function heldOutTest(c: Matrix, r: Matrix, matching: RowMatching, held: Int32Array): { test: PermutationTest | null; pearson: number; cosine: number } {
+  const { a, b, rows } = matchedColumns(c, r, matching, held);
   const acc = new PairAccumulator();
   acc.add(a, b);
   const st = acc.result();

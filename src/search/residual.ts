@@ -55,7 +55,7 @@ const ROTATION_MIN_FIT = 0.9;
  * across dimensions first when asked (the mean is over every dimension). Cosines between these rows are
  * the profiles' cosines.
  */
-function unitResidualRows(m: Matrix, residual: "rows" | "cols", center: boolean, cols: Int32Array | undefined, shared: number): Float32Array {
+function unitResidualRows(m: Matrix, { residual, center }: { residual: "rows" | "cols"; center: boolean }, { cols, shared }: { cols: Int32Array | undefined; shared: number }): Float32Array {
   const d = residual === "rows" ? m.rows : m.cols;
   const k = cols ? cols.length : shared;
   // Element (dimension i, shared entry j) of the stored matrix.
@@ -115,7 +115,8 @@ export function residualMap(basis: Basis): ResidualMap | null {
     m = dims(b.reference);
     const cols = columnSubset(shared, 4096);
     const k = cols ? cols.length : shared;
-    blocks.push({ c: unitResidualRows(b.candidate, b.residual, b.center, cols, shared), r: unitResidualRows(b.reference, b.residual, b.center, cols, shared), k, w: Math.sqrt(k), signed: b.signed });
+    const over = { cols, shared };
+    blocks.push({ c: unitResidualRows(b.candidate, b, over), r: unitResidualRows(b.reference, b, over), k, w: Math.sqrt(k), signed: b.signed });
   }
   if (!blocks.length) return null;
   /** The first unsigned block's profiles: its cosines give the signs and the match quality. */
