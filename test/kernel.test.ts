@@ -83,8 +83,8 @@ describe("SIMD kernel", () => {
       const k = acquireSlots(2 * n, 2);
       // Straight into the slots (local file), and through a memo (ranges above its keep size go straight in).
       const before = local.bytesRead;
-      await readInto(local, ea!.file, ea!.begin, ea!.end, k.slot(0));
-      await readInto(new MemoSource(local, 1 << 20, 64), eb!.file, eb!.begin, eb!.end, k.slot(1));
+      await readInto(local, ea!, k.slot(0));
+      await readInto(new MemoSource(local, 1 << 20, 64), eb!, k.slot(1));
       expect(local.bytesRead - before).toBe(4 * n);
       const want = new PairKernel().run("BF16", encodeFloats("BF16", fa), encodeFloats("BF16", fb), n, 0.1, -0.1);
       expect(k.runSlots("BF16", 0, 1, n, 0.1, -0.1)).toEqual(want);
@@ -94,8 +94,8 @@ describe("SIMD kernel", () => {
       expect(again).toBe(k);
       expect(again.slot(1).length).toBe(2 * n);
       again.release();
-      await expect(readInto(local, ea!.file, 0, 10, new Uint8Array(9))).rejects.toThrow(/internal/);
-      await expect(readInto(local, eb!.file, eb!.end - 4, eb!.end + 4, new Uint8Array(8))).rejects.toThrow(/file ended/);
+      await expect(readInto(local, { file: ea!.file, begin: 0, end: 10 }, new Uint8Array(9))).rejects.toThrow(/internal/);
+      await expect(readInto(local, { file: eb!.file, begin: eb!.end - 4, end: eb!.end + 4 }, new Uint8Array(8))).rejects.toThrow(/file ended/);
       await local.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  * under the test's control (the Hub path itself is in test/hub/read-ahead-hub.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { type ByteRange, ReadAhead, SPAN_MAX_BYTES, SPAN_MAX_GAP_BYTES } from "../src/sources/read-ahead.js";
+import { type ByteRange, type FetchInto, ReadAhead, SPAN_MAX_BYTES, SPAN_MAX_GAP_BYTES } from "../src/sources/read-ahead.js";
 
 const FILE = "model.safetensors";
 
@@ -31,7 +31,7 @@ function manualFetch(data: Uint8Array) {
   const requests: Request[] = [];
   let held = 0;
   let maxHeld = 0;
-  const fetchInto = (file: string, begin: number, end: number, out: Uint8Array, onProgress: (got: number) => void, signal: AbortSignal) =>
+  const fetchInto: FetchInto = ({ file, begin, end }, out, { onProgress, signal }) =>
     new Promise<void>((resolve, reject) => {
       held += end - begin;
       maxHeld = Math.max(maxHeld, held);
@@ -71,7 +71,7 @@ function manualFetch(data: Uint8Array) {
 /** A fetchInto that answers at once, in chunks, counting requests. */
 function instantFetch(data: Uint8Array, chunk = 4096) {
   const requests: ByteRange[] = [];
-  const fetchInto = async (file: string, begin: number, end: number, out: Uint8Array, onProgress: (got: number) => void) => {
+  const fetchInto: FetchInto = async ({ file, begin, end }, out, { onProgress }) => {
     requests.push({ file, begin, end });
     for (let got = 0; got < end - begin; ) {
       const k = Math.min(chunk, end - begin - got);

@@ -155,5 +155,5 @@ interface PlainSide {
 function readRows({ source, view: v, bpe }: PlainSide, { r0, r1 }: RowBlock, slot: Uint8Array): Promise<void> {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
   const length = (r1 - r0) * v.cols * bpe;
-  return readInto(source, v.entry.file, begin, begin + length, slot.subarray(0, length));
+  return readInto(source, { file: v.entry.file, begin, end: begin + length }, slot.subarray(0, length));
 }

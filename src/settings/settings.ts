@@ -151,7 +151,7 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
   return v;
 }
 
-function number(name: string, value: string | undefined, dflt: number, min: number, max: number): number {
+function number(name: string, value: string | undefined, dflt: number, { min, max }: { min: number; max: number }): number {
   if (!given(value)) return dflt;
   const v = Number(value.trim());
   if (!Number.isFinite(v) || v < min || v > max) {
@@ -166,17 +166,17 @@ function number(name: string, value: string | undefined, dflt: number, min: numb
  * new ones are not given, so an existing workflow keeps asking for what it meant.
  */
 function parseThresholds(raw: RawInputs): Thresholds {
-  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
-  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
+  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, { min: 0, max: 1 });
+  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, { min: 0, max: 1e6 });
   const levelFromZ = given(raw.minZ) ? 10 ** twoSidedNormalLog10(minZ) : DEFAULT_THRESHOLDS.level;
-  const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
+  const level = number("--level", raw.level, levelFromZ, { min: Number.MIN_VALUE, max: 0.5 });
   return {
     minPearson,
     minZ,
-    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
+    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, { min: 0, max: 1 }),
     level,
     reviewLevel: Math.max(level, DEFAULT_THRESHOLDS.reviewLevel),
-    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, 0, 1),
+    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, { min: 0, max: 1 }),
   };
 }
 
@@ -204,7 +204,7 @@ function parseSample(value: string | undefined): number | null {
 
 /** `--concurrency N` (1..64, default 4) and what it bounds. */
 export function readConcurrency(value: string | undefined): ReadConcurrency {
-  const n = number("--concurrency", value, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+  const n = number("--concurrency", value, DEFAULT_CONCURRENCY, { min: 1, max: MAX_CONCURRENCY });
   return { blocksInFlight: n, readAheadSpans: n, headerListings: Math.max(1, Math.min(MAX_HEADER_LISTINGS, n * 2)) };
 }
 
@@ -382,7 +382,7 @@ export function parseSettings(raw: RawInputs, opts: ParseOptions = {}): AnySetti
   const check = parseCheck(raw, opts);
   if (mode === "plan") {
     const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes } = check;
-    const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, 0, 1e6), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, 0, 60_000) };
+    const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, { min: 0, max: 1e6 }), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, { min: 0, max: 60_000 }) };
     if (link.mbPerSecond <= 0) throw new UsageError(`--link-mbs must be above 0 (got ${JSON.stringify(raw.linkMbs)})`, "usage.bad-value");
     return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes, shards: parseShardCount(raw.shards), link };
   }

@@ -113,7 +113,7 @@ function libFetch(api: HubApi, ctx: HubErrorContext): FetchFn {
           return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
         } catch (e) {
           if (!(e instanceof BodyInterrupted)) throw e;
-          giveUpOrWarn(api, e, where, attempt, deadline);
+          giveUpOrWarn(api, e, { where, attempt, deadline });
         }
       } finally {
         for (const u of unlink) u();
@@ -133,7 +133,7 @@ async function answer(api: HubApi, input: string | URL | Request, init: HubReque
 }
 
 /** A body broke or stalled: throw when the budget or the attempts are spent, else warn (the caller retries). */
-function giveUpOrWarn(api: HubApi, e: BodyInterrupted, where: string, attempt: number, deadline: number): void {
+function giveUpOrWarn(api: HubApi, e: BodyInterrupted, { where, attempt, deadline }: { where: string; attempt: number; deadline: number }): void {
   const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
   if (Date.now() >= deadline) {
     throw new FetchError(`${api.repo}: reading ${where}: ${e.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, undefined, "fetch.timeout");

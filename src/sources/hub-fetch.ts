@@ -124,7 +124,7 @@ function unlinkAll(links: (() => void)[]): void {
  * signal is pushed on `links` so it can be undone once the response is
  * dropped (keeping one listener per live response, not one per hop).
  */
-async function hop(w: Wrapper, url: URL, init: RequestInit, signal: AbortSignal | null | undefined, links: (() => void)[], hopStallMs: number): Promise<Response> {
+async function hop(w: Wrapper, { signal, links }: Pick<Call, "signal" | "links">, { url, init, hopStallMs }: { url: URL; init: RequestInit; hopStallMs: number }): Promise<Response> {
   const ctl = new AbortController();
   links.push(linkAbort(signal, ctl));
   let stalled = false;
@@ -157,7 +157,7 @@ async function followRedirects(w: Wrapper, call: Call): Promise<Response> {
     // Each hop waits at most stallMs, and never past the request's deadline.
     const left = call.deadline - w.now();
     if (left <= 0) throw new StallError("the network timeout ran out before this hop");
-    const res = await hop(w, current, { method: call.method, headers: h, redirect: "manual" }, call.signal, call.links, Math.min(w.stallMs, left));
+    const res = await hop(w, call, { url: current, init: { method: call.method, headers: h, redirect: "manual" }, hopStallMs: Math.min(w.stallMs, left) });
     const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
     if (location === null) {
       if (hops.length > 0) hopsOf.set(res, hops);

@@ -242,7 +242,7 @@ export class HubSource implements WeightSource {
     this.readAhead?.reset();
     // The read-ahead's budget: `concurrency` × 2 MiB (SPAN_MAX_BYTES / 2) of spans in flight or fetched and waiting to be read (one span, up to SPAN_MAX_BYTES, is always allowed).
     this.readAhead = new ReadAhead(
-      (file, begin, end, out, onProgress, signal) => this.ranged.fetch(file, this.files.get(file)!, { begin, end }, { out, onProgress, signal }).then(() => undefined),
+      ({ file, begin, end }, out, { onProgress, signal }) => this.ranged.fetch(file, this.files.get(file)!, { begin, end }, { out, onProgress, signal }).then(() => undefined),
       Math.max(1, Math.floor(concurrency)) * (SPAN_MAX_BYTES / 2),
     );
     this.readAhead.plan(ranges);

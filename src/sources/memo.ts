@@ -77,7 +77,7 @@ export class MemoSource implements WeightSource {
       into.set(await this.read(file, begin, end));
       return;
     }
-    await readIntoSource(this.inner, file, begin, end, into);
+    await readIntoSource(this.inner, { file, begin, end }, into);
   }
 
   /** Forget everything (the source itself stays open: its owner closes it). */

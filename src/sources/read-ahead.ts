@@ -18,7 +18,7 @@ import type { ByteRange } from "./types.js";
 export type { ByteRange };
 
 /** Stream bytes [begin, end) of `file` into `out`, calling onProgress(bytes so far) as they arrive. */
-export type FetchInto = (file: string, begin: number, end: number, out: Uint8Array, onProgress: (got: number) => void, signal: AbortSignal) => Promise<void>;
+export type FetchInto = (range: ByteRange, out: Uint8Array, opts: { onProgress: (got: number) => void; signal: AbortSignal }) => Promise<void>;
 
 /** Largest span fetched as one request (several spans are in flight at once). */
 export const SPAN_MAX_BYTES = 4 << 20;
@@ -167,11 +167,12 @@ export class ReadAhead {
     this.heldBytes += s.end - s.begin;
     this.stats.spanRequests++;
     const ctl = s.ctl;
-    this.fetchInto(s.file, s.begin, s.end, s.bytes, (got) => {
+    const onProgress = (got: number) => {
       if (s.state !== "active") return;
       s.got = got;
       this.settle(s);
-    }, ctl.signal).then(
+    };
+    this.fetchInto({ file: s.file, begin: s.begin, end: s.end }, s.bytes, { onProgress, signal: ctl.signal }).then(
       () => {
         if (s.state !== "active") return;
         s.got = s.end - s.begin;

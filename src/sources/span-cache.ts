@@ -124,7 +124,7 @@ export class SpanCacheSource implements WeightSource {
       const s = segs[i]!;
       const to = Math.min(end, s.end);
       if (s.bytes) out.set(s.bytes.subarray(at - s.begin, to - s.begin), at - begin);
-      else await readFully(this.spill!.fh, out, at - begin, to - at, s.at + (at - s.begin));
+      else await readFully(this.spill!.fh, out.subarray(at - begin, to - begin), s.at + (at - s.begin));
       at = to;
     }
     return out;
@@ -243,10 +243,11 @@ function firstEndingAfter(segs: readonly Segment[], at: number): number {
   return lo;
 }
 
-async function readFully(fh: FileHandle, out: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+/** Fill `into` from the file at `position`. */
+async function readFully(fh: FileHandle, into: Uint8Array, position: number): Promise<void> {
   let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(out, offset + got, length - got, position + got);
+  while (got < into.length) {
+    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
     if (bytesRead === 0) throw new Error("internal: the candidate span cache's scratch file ended early");
     got += bytesRead;
   }

@@ -93,7 +93,7 @@ export interface Logger {
 export const silentLogger: Logger = { info() {}, warn() {} };
 
 /** Bytes [begin, end) of `file` into `into`: directly where the source can, else read then copied. */
-export async function readInto(source: WeightSource, file: string, begin: number, end: number, into: Uint8Array): Promise<void> {
+export async function readInto(source: WeightSource, { file, begin, end }: ByteRange, into: Uint8Array): Promise<void> {
   if (into.length !== end - begin) throw new Error(`internal: readInto given ${into.length} bytes for a range of ${end - begin}`);
   if (source.readInto) return source.readInto(file, begin, end, into);
   into.set(await source.read(file, begin, end));
