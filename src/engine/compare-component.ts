@@ -188,7 +188,7 @@ async function transposedLook(c: Compared, ctx: ComponentContext): Promise<Compa
       continue;
     }
     const { stats, sample } = looked;
-    const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    const test = stats.pearson !== null ? tensorIndependence(sample) : null;
     if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => (j === i ? flipped : p)) };
       const permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
@@ -252,7 +252,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, widths)) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample, internalUnits(other, widths)) : null;
         const look: Look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;
@@ -309,7 +309,7 @@ function smallIdenticalTests(c: Compared, looks: number[]): TensorEvidence[] {
     const v = pair.candidate;
     let test: NonNullable<TensorResult["permutation"]> | null = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
-      const m = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+      const m = tensorIndependence(s);
       const picked = m ? (m.axis === "rows" ? m.rows! : m.cols!) : null;
       if (m && picked && picked.units >= 3 && Math.max(v.rows, v.cols) >= SMALL_MIN_UNITS) test = asReported(m);
     } else if (v.entry.shape.length === 1 && v.rows >= SMALL_MIN_UNITS && widths.has(v.rows)) {
@@ -387,7 +387,7 @@ function internalUnits(pair: AlignedPair, widths: Set<number>): "rows" | "cols" 
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid: the tensor with it. */
 function directTest(t: TensorEvidence, s: SampledPair | null, units: "rows" | "cols" | null): TensorEvidence {
   if (!t.informative || t.pearson === null || !s || t.permutation) return t;
-  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
+  const test = tensorIndependence(s, units);
   return test ? { ...t, permutation: asReported(test) } : t;
 }
 

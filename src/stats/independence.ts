@@ -28,14 +28,22 @@ export interface TensorTest {
   cols: PermutationTest | null;
 }
 
+/** The two tensors' samples on one grid: `a`, `b` row-major [rowsSampled, colsSampled]. */
+export interface GridSample {
+  a: Float32Array;
+  b: Float32Array;
+  rowsSampled: number;
+  colsSampled: number;
+}
+
 /**
- * `a`, `b`: row-major [rows, cols] samples on one grid. Null when neither axis has 3 units or a side is
+ * Null when neither axis has 3 units or a side is
  * constant. `units`: an axis known to hold a model's internal units whatever the architecture (an MLP's
  * hidden units, a conv layer's output channels: nothing outside the layer gives them an order), whose
  * test alone is then valid: its p-value is taken, not the larger of the two (which is conservative, and
  * piles null p-values towards 1).
  */
-export function tensorIndependence(a: Float32Array, b: Float32Array, rows: number, cols: number, units?: UnitAxis | null): TensorTest | null {
+export function tensorIndependence({ a, b, rowsSampled: rows, colsSampled: cols }: GridSample, units?: UnitAxis | null): TensorTest | null {
   const byRows = permutationTest(a, b, rows, cols, "rows");
   const byCols = permutationTest(a, b, rows, cols, "cols");
   const pick = pickAxis(byRows, byCols, units);

@@ -26,14 +26,14 @@ export function recogniseDft(v: Float32Array, rows: number, cols: number, name?:
       sinT[n] = Math.sin((2 * Math.PI * n) / N);
     }
     const probeIdx = evenlySpaced(R, PROBE_SIGNALS);
-    const probeX = signalsOf(v, rows, cols, byColumns, probeIdx);
+    const probeX = signalsOf({ data: v, rows, cols }, byColumns, probeIdx);
     const windows = dftWindows(v, rows, cols, byColumns);
-    const passed = windows.filter(([, w]) => dftFit(probeX, N, w, cosT, sinT, indices(probeIdx.length)).explained >= PROBE_MIN);
+    const passed = windows.filter(([, w]) => dftFit({ x: probeX, N, which: indices(probeIdx.length) }, w, { cosT, sinT }).explained >= PROBE_MIN);
     if (passed.length === 0) continue;
-    const x = R <= PROBE_SIGNALS ? probeX : signalsOf(v, rows, cols, byColumns);
+    const x = R <= PROBE_SIGNALS ? probeX : signalsOf({ data: v, rows, cols }, byColumns);
     let best: { explained: number; window: string; distinct: number } | null = null;
     for (const [window, w] of passed) {
-      const fit = dftFit(x, N, w, cosT, sinT, indices(R));
+      const fit = dftFit({ x, N, which: indices(R) }, w, { cosT, sinT });
       if (fit.distinct < 4 || fit.distinct < 0.4 * fit.active) continue;
       // A listed window wins ties with the estimated one (which equals it for a full basis).
       const margin = window.startsWith("an estimated") ? 1e-6 : 0;
@@ -67,14 +67,11 @@ function dftWindows(v: Float32Array, rows: number, cols: number, byColumns: bool
   ];
 }
 
-/** Fit the listed signals of x (contiguous, N samples each) by w·(a·cos + b·sin)(2πkn/N), k integer. */
+/** Fit the listed signals of x (contiguous, N samples each) by w·(a·cos + b·sin)(2πkn/N), k integer (cosT, sinT: the tables of cos and sin(2πn/N)). */
 function dftFit(
-  x: Float32Array,
-  N: number,
+  { x, N, which }: { x: Float32Array; N: number; which: number[] },
   w: Float64Array,
-  cosT: Float64Array,
-  sinT: Float64Array,
-  which: number[],
+  { cosT, sinT }: { cosT: Float64Array; sinT: Float64Array },
 ): { explained: number; distinct: number; active: number } {
   let rss = 0;
   let tss = 0;

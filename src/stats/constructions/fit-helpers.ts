@@ -86,12 +86,19 @@ export function signChanges(x: ArrayLike<number>, off: number, n: number): numbe
   return c;
 }
 
+/** A row-major [rows, cols] tensor. */
+export interface MatrixF32 {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
 /**
  * Signals of the tensor (its rows, or its columns when byColumns), all or the
  * listed ones, as one contiguous row-major array: the values themselves for
  * all rows, otherwise a copy.
  */
-export function signalsOf(v: Float32Array, rows: number, cols: number, byColumns: boolean, which: number[] | null = null): Float32Array {
+export function signalsOf({ data: v, rows, cols }: MatrixF32, byColumns: boolean, which: number[] | null = null): Float32Array {
   if (!byColumns) {
     if (!which) return v;
     const out = new Float32Array(which.length * cols);

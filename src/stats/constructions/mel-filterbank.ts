@@ -29,7 +29,7 @@ export function recogniseMel(v: Float32Array, rows: number, cols: number, name?:
     const M = byColumns ? cols : rows;
     const F = byColumns ? rows : cols;
     if (M < 8 || F < 16) continue;
-    const r = melFit(signalsOf(v, rows, cols, byColumns), M, F, max);
+    const r = melFit(signalsOf({ data: v, rows, cols }, byColumns), M, F, max);
     if (r && r.explained >= threshold) {
       return {
         construction: "mel-filterbank",
@@ -103,7 +103,7 @@ function melFit(x: Float32Array, M: number, F: number, globalMax: number): { exp
     prevLo = lo;
     prevHi = hi;
     widthSum += hi - lo + 1;
-    rss += triangleRss(x, off, lo, peak, hi);
+    rss += triangleRss(x, off, { lo, peak, hi });
     tss += sumOfSquaresAboutMean(x, off, F);
   }
   const filters = M - empty;
@@ -114,7 +114,7 @@ function melFit(x: Float32Array, M: number, F: number, globalMax: number): { exp
 }
 
 /** RSS of a filter's support as two straight lines (rising to the peak, falling after it), the peak bin on either side. */
-function triangleRss(x: Float32Array, off: number, lo: number, peak: number, hi: number): number {
+function triangleRss(x: Float32Array, off: number, { lo, peak, hi }: { lo: number; peak: number; hi: number }): number {
   const a = lineRss(x, off, lo, peak) + lineRss(x, off, peak + 1, hi);
   const b = lineRss(x, off, lo, peak - 1) + lineRss(x, off, peak, hi);
   return Math.min(a, b);

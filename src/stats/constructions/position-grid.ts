@@ -25,6 +25,19 @@
 /** What a grid table fit explains, and how to say it. */
 import { det3, solve3 } from "./solve3.js";
 
+/** A tensor read as positions x channels: `C` channels, element (position p, channel c) at v[value(p, c)]. */
+interface PositionTable {
+  v: Float32Array;
+  C: number;
+  value: (p: number, c: number) => number;
+}
+
+/** Positions as `lead` leading rows, then a grid of `dims` (row-major). */
+interface GridShape {
+  lead: number;
+  dims: number[];
+}
+
 export interface GridFit {
   explained: number;
   detail: string;
@@ -158,14 +171,14 @@ export function recogniseSinusoidGrid(v: Float32Array, rows: number, cols: numbe
     const P = byRows ? rows : cols;
     const C = byRows ? cols : rows;
     if (P < 5 || C < 2 || P * C < 256) continue;
-    const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
+    const table: PositionTable = { v, C, value: (p: number, c: number) => (byRows ? p * cols + c : c * cols + p) };
     // A grid table is smooth along the flattened positions for most channels (a channel of the slow grid
     // axis changes only from one grid row to the next); a trained matrix has roughness ~1. One cheap pass.
-    if (medianRoughness(v, C, 0, [P], value) > ROUGH_GATE) continue;
+    if (medianRoughness(table, { lead: 0, dims: [P] }) > ROUGH_GATE) continue;
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
       const G = P - lead;
       for (const dims of gridShapes(G)) {
-        const fit = gridFit(v, C, lead, dims, value);
+        const fit = gridFit(table, { lead, dims });
         if (fit >= THRESHOLD && (!best || fit > best.explained)) {
           best = {
             explained: Math.min(1, fit),
@@ -180,7 +193,7 @@ export function recogniseSinusoidGrid(v: Float32Array, rows: number, cols: numbe
 }
 
 /** Explained fraction of the table by the grid model (leading rows by their own row means). */
-function gridFit(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): number {
+function gridFit({ v, C, value }: PositionTable, { lead, dims }: GridShape): number {
   let rss = 0;
   let tss = 0;
   for (let r = 0; r < lead; r++) {
@@ -229,13 +242,13 @@ export function roughness(v: Float32Array, rows: number, cols: number): number {
     const P = byRows ? rows : cols;
     const C = byRows ? cols : rows;
     if (P < 4 || C < 1) continue;
-    const value = (p: number, c: number) => (byRows ? p * cols + c : c * cols + p);
-    const flat = medianRoughness(v, C, 0, [P], value);
+    const table: PositionTable = { v, C, value: (p: number, c: number) => (byRows ? p * cols + c : c * cols + p) };
+    const flat = medianRoughness(table, { lead: 0, dims: [P] });
     best = Math.min(best, flat);
     // Grids only where the flattened positions already look smooth-ish (a trained matrix: ~1).
     if (flat > ROUGH_GATE) continue;
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
-      for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
+      for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(table, { lead, dims }));
     }
   }
   return best;
@@ -249,7 +262,7 @@ const ROUGH_CHANNELS = 64;
  * `lead` rows), neighbours along every grid axis; ~1 for exchangeable values. `constant`: channels
  * with no spread, left out.
  */
-function channelRoughness(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): { per: number[]; constant: number } {
+function channelRoughness({ v, C, value }: PositionTable, { lead, dims }: GridShape): { per: number[]; constant: number } {
   const cells = dims.reduce((x, y) => x * y, 1);
   const per: number[] = [];
   let constant = 0;
@@ -282,8 +295,8 @@ function channelRoughness(v: Float32Array, C: number, lead: number, dims: number
   return { per, constant };
 }
 
-function medianRoughness(v: Float32Array, C: number, lead: number, dims: number[], value: (p: number, c: number) => number): number {
-  const { per } = channelRoughness(v, C, lead, dims, value);
+function medianRoughness(table: PositionTable, grid: GridShape): number {
+  const { per } = channelRoughness(table, grid);
   return per.length === 0 ? Infinity : per[Math.floor(per.length / 2)]!;
 }
 
@@ -300,8 +313,8 @@ const NOISE_BAND = [0.6, 1.4] as const;
 export function roughLikeNoise(v: Float32Array, rows: number, cols: number): boolean {
   if (rows < 32 || cols < 32) return false;
   for (const alongCols of [true, false]) {
-    const value = (p: number, c: number) => (alongCols ? c * cols + p : p * cols + c);
-    const { per, constant } = channelRoughness(v, alongCols ? rows : cols, 0, [alongCols ? cols : rows], value);
+    const table: PositionTable = { v, C: alongCols ? rows : cols, value: (p: number, c: number) => (alongCols ? c * cols + p : p * cols + c) };
+    const { per, constant } = channelRoughness(table, { lead: 0, dims: [alongCols ? cols : rows] });
     if (constant > 0) return false;
     const lo = per[Math.floor(0.1 * (per.length - 1))]!;
     const hi = per[Math.ceil(0.9 * (per.length - 1))]!;

@@ -22,10 +22,10 @@ export function recogniseSinusoidTable(v: Float32Array, rows: number, cols: numb
     const C = byColumns ? cols : rows;
     if (L < 8 || C < 2 || L * C < MIN_FIT_ELEMENTS) continue;
     const probeIdx = evenlySpaced(C, PROBE_SIGNALS);
-    const probe = sinusoidFit(signalsOf(v, rows, cols, byColumns, probeIdx), L, indices(probeIdx.length));
+    const probe = sinusoidFit(signalsOf({ data: v, rows, cols }, byColumns, probeIdx), L, indices(probeIdx.length));
     if (probe.explained < PROBE_MIN) continue;
     const sampled = C * L > MAX_FIT_ELEMENTS ? evenlySpaced(C, Math.max(PROBE_SIGNALS, Math.floor(MAX_FIT_ELEMENTS / L))) : null;
-    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf(v, rows, cols, byColumns, sampled), L, indices(sampled ? sampled.length : C));
+    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf({ data: v, rows, cols }, byColumns, sampled), L, indices(sampled ? sampled.length : C));
     if (fit.explained < threshold || (best && fit.explained <= best.score)) continue;
     const omegas = fit.omegas;
     const lo = Math.min(...omegas);
