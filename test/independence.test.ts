@@ -35,7 +35,7 @@ describe("tensor independence test (larger p of the two axes)", () => {
       const a = head(C, H, 1000 + 2 * i);
       const b = head(C, H, 1001 + 2 * i);
       if (permutationTest(a, b, C, H, "rows")!.log10p <= -2) rowsOnly++;
-      if (tensorIndependence({ a: a, b: b, rowsSampled: C, colsSampled: H })!.log10p <= -2) both++;
+      if (tensorIndependence({ a, b, rowsSampled: C, colsSampled: H })!.log10p <= -2) both++;
     }
     expect(rowsOnly / trials).toBeGreaterThan(0.5);
     expect(both / trials).toBeLessThanOrEqual(0.01 + 0.02);
@@ -48,15 +48,15 @@ describe("tensor independence test (larger p of the two axes)", () => {
     const factor = Array.from({ length: 48 }, () => Math.exp(4 * gauss(r)));
     const scaled = Float32Array.from(a, (v, i) => v * factor[Math.floor(i / 64)]!);
     for (const b of [a, scaled]) {
-      const t = tensorIndependence({ a: a, b: b, rowsSampled: 48, colsSampled: 64 })!;
+      const t = tensorIndependence({ a, b, rowsSampled: 48, colsSampled: 64 })!;
       expect(t.log10p).toBeLessThan(-50);
     }
-    expect(tensorIndependence({ a: a, b: a, rowsSampled: 48, colsSampled: 64 })!.effect).toBeCloseTo(1, 6);
+    expect(tensorIndependence({ a, b: a, rowsSampled: 48, colsSampled: 64 })!.effect).toBeCloseTo(1, 6);
   });
 
   it("a negated copy is still a copy (two-sided)", () => {
     const a = head(32, 32, 3);
-    const t = tensorIndependence({ a: a, b: Float32Array.from(a, (v) => -v), rowsSampled: 32, colsSampled: 32 })!;
+    const t = tensorIndependence({ a, b: Float32Array.from(a, (v) => -v), rowsSampled: 32, colsSampled: 32 })!;
     // 32 units: no permutation p goes below 1/32! (1e-35.4); the exact bound gets within a factor 4.
     expect(t.log10p).toBeLessThan(-34);
     expect(t.log10p).toBeGreaterThanOrEqual(-35.5);

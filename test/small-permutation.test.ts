@@ -33,11 +33,11 @@ describe("small-unit permutation test", () => {
     const a = gaussian(24 * 27, r);
     const noise = gaussian(24 * 27, r);
     const b = a.map((x, i) => 0.9 * x + Math.sqrt(1 - 0.81) * noise[i]!);
-    const t = tensorIndependence({ a: a, b: b, rowsSampled: 24, colsSampled: 27 })!;
+    const t = tensorIndependence({ a, b, rowsSampled: 24, colsSampled: 27 })!;
     expect(t.log10p).toBeLessThan(-10);
     expect(t.effect).toBeGreaterThan(0.8);
     // A weak link stays modest, never astronomically small.
     const weak = a.map((x, i) => 0.1 * x + noise[i]!);
-    expect(tensorIndependence({ a: a, b: weak, rowsSampled: 24, colsSampled: 27 })!.log10p).toBeGreaterThan(-6);
+    expect(tensorIndependence({ a, b: weak, rowsSampled: 24, colsSampled: 27 })!.log10p).toBeGreaterThan(-6);
   });
 });
