@@ -1,6 +1,6 @@
 // Per-tensor p-values of a zoo's independent pairs as JSON lines (one line per tensor), for looking at
 // where small p come from: role, layout transform, the direct test's axis, units, effect, both looks.
-//   node --import tsx scripts/dump-tensor-p.mts ZOO_DIR [--arch gpt2] [--disjoint] > tensors.jsonl
+//   node --import tsx scripts/dump-tensor-p.mts ZOO_DIR [--arch gpt2] [--disjoint] [--limit N] > tensors.jsonl
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { runCheck } from "../src/engine/engine.js";
@@ -10,7 +10,7 @@ import type { Report } from "../src/report/schema.js";
 
 interface Pair { candidate: string; reference: string; ground_truth: string; arch?: string; family?: string }
 const args = process.argv.slice(2);
-const zoo = args.find((a) => !a.startsWith("--") && args[args.indexOf(a) - 1] !== "--arch");
+const zoo = args.find((a, i) => !a.startsWith("--") && !["--arch", "--limit"].includes(args[i - 1] ?? ""));
 if (!zoo) throw new Error("usage: dump-tensor-p.mts ZOO_DIR [--arch NAME] [--disjoint]");
 const arch = args.includes("--arch") ? args[args.indexOf("--arch") + 1] : null;
 const manifest = JSON.parse(await readFile(path.join(zoo, "manifest.json"), "utf8")) as { pairs: Pair[] };
@@ -23,6 +23,7 @@ if (args.includes("--disjoint")) {
     return true;
   });
 }
+if (args.includes("--limit")) pairs = pairs.slice(0, Number(args[args.indexOf("--limit") + 1]));
 const silent = { info: () => {}, warn: () => {} };
 for (const p of pairs) {
   const settings = parseSettings({ candidate: path.join(zoo, p.candidate), references: [path.join(zoo, p.reference)] });
