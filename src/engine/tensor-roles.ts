@@ -24,7 +24,8 @@ export interface MlpLayout {
 }
 
 export function mlpLayout(pairs: AlignedPair[]): MlpLayout {
-  const basis = pairs.find((p) => BASIS_ROLES.some((b) => b.re.test(p.role)) && p.reference.entry.shape.length >= 2);
+  // A 2-D basis tensor keeps the residual on its columns; a patch conv on its rows (a 3-D position table does not tell).
+  const basis = pairs.find((p) => BASIS_ROLES.some((b) => b.re.test(p.role)) && (basisResidual(p.role) === "rows" ? p.reference.entry.shape.length >= 2 : p.reference.entry.shape.length === 2));
   const residual = basis ? (basisResidual(basis.role) === "cols" ? basis.reference.cols : basis.reference.rows) : normWidth(pairs);
   let linear = 0;
   let conv1d = 0;
