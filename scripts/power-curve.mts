@@ -2,7 +2,8 @@
 // to a target weight Pearson with the reference, rows' means and spread kept: test/helpers/evasions.ts
 // continueTraining), from 0.3 down to 0.01, several seeds each, through the real engine. Prints the
 // verdict counts per target and the smallest Pearson still `reused` in every seed. Usage:
-//   node --import tsx scripts/power-curve.mts [--seeds 3]
+//   node --import tsx scripts/power-curve.mts [--seeds 3] [--reference DIR]
+// --reference: another model folder to start from (e.g. a GPT-2 of the PyTorch zoo: its Conv1D matrices).
 // Run it at two commits (a worktree per commit) to compare.
 import path from "node:path";
 import { runCheck } from "../src/engine/engine.js";
@@ -18,7 +19,7 @@ const args = process.argv.slice(2);
 const seeds = args.includes("--seeds") ? Number(args[args.indexOf("--seeds") + 1]) : 3;
 const TARGETS = [0.3, 0.2, 0.1, 0.07, 0.05, 0.04, 0.03, 0.02, 0.015, 0.01];
 const silent = { info: () => {}, warn: () => {} };
-const reference = await tiny("llm-a");
+const reference = args.includes("--reference") ? path.resolve(args[args.indexOf("--reference") + 1]!) : await tiny("llm-a");
 const base = (await loadModel(reference)).tensors;
 const rows: string[] = ["| target weight Pearson | reused | inconclusive | independent | median corrected log10 p |", "|---|---|---|---|---|"];
 let smallestAlways: number | null = null;

@@ -9,7 +9,10 @@ derived-finetune). See docs/calibration-zoo.md.
 
 Usage:
   /usr/bin/python3 scripts/train-zoo.py --out /tmp/zoo [--seeds 4] [--steps S]
-      [--only llama|gpt2|mlp] [--no-finetunes] [--verify-determinism]
+      [--only llama|gpt2|mlp] [--no-finetunes] [--seed-offset K] [--verify-determinism]
+
+--seed-offset K shifts every base seed by K (default 0), so a second zoo with K >= the
+first's --seeds shares no initialisation or batch stream with it (a disjoint calibration set).
 
 Resumable: a model whose folder exists and whose model.safetensors hashes to
 the sha256 the manifest recorded for the same spec is skipped.
@@ -497,7 +500,7 @@ def other(corpus):
     return "B" if corpus == "A" else "A"
 
 
-def plan(seeds, steps_override, only, finetunes):
+def plan(seeds, steps_override, only, finetunes, seed_offset=0):
     """Base models and fine-tunes in training order (a fine-tune after its base)."""
     archs = [only] if only else list(ARCHS)
     items = []
@@ -506,7 +509,7 @@ def plan(seeds, steps_override, only, finetunes):
         for corpus in CORPORA:
             for i in range(seeds):
                 # Globally unique seeds: no two base models share an init or a batch stream.
-                seed = 1 + 1000 * ARCH_INDEX[arch] + 100 * CORPORA.index(corpus) + i
+                seed = 1 + 1000 * ARCH_INDEX[arch] + 100 * CORPORA.index(corpus) + seed_offset + i
                 base = dict(kind="base", path=f"{arch}-{corpus}-s{seed}", arch=arch, corpus=corpus,
                             seed=seed, data_seed=seed, steps=steps, lr=ARCHS[arch]["lr"])
                 items.append(base)
@@ -614,6 +617,8 @@ def main():
     ap.add_argument("--steps", type=int, default=None, help="training steps of a base model (default per arch)")
     ap.add_argument("--only", choices=list(ARCHS), default=None)
     ap.add_argument("--no-finetunes", action="store_true")
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="added to every base seed (a zoo disjoint from one trained with --seeds <= K)")
     ap.add_argument("--verify-determinism", action="store_true",
                     help="train the first planned model a second time in memory and compare sha256")
     a = ap.parse_args()
@@ -630,7 +635,9 @@ def main():
         print("warning: corpora differ from the existing manifest's; every model is retrained", file=sys.stderr)
         old_models = {}
 
-    items = plan(a.seeds, a.steps, a.only, not a.no_finetunes)
+    if a.seed_offset < 0 or a.seed_offset + a.seeds > 100:
+        ap.error("--seed-offset + --seeds must stay within 0..100 (seeds are numbered per architecture x corpus)")
+    items = plan(a.seeds, a.steps, a.only, not a.no_finetunes, a.seed_offset)
     models = {p: m for p, m in old_models.items()}  # kept unless retrained below
     trained = skipped = 0
     for item in items:

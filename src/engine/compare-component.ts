@@ -13,7 +13,7 @@ import type { ComponentResult, TensorResult } from "../report/schema.js";
 import type { ComponentEvidence, SearchEvidence, TensorEvidence } from "../report/evidence.js";
 import { renderComponent } from "../report/render.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
-import { MLP_IN, MLP_OUT, floorIfResidualOnly } from "./tensor-roles.js";
+import { MLP_IN, MLP_OUT, type MlpLayout, floorIfResidualOnly, mlpLayout, mlpUnitAxis } from "./tensor-roles.js";
 import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { WeightSource } from "../sources/types.js";
@@ -67,10 +67,10 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
   // Matrices stored as several tensors, compared as the map they make (src/engine/compare-factored.ts).
-  const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, ctx.onPair);
+  const rules = unitRules(c.comp.pairs);
+  const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, { onPair: ctx.onPair, layout: rules.layout });
   c = { ...c, comp: withLost(c.comp, factored.lost) };
-  const widths = hiddenWidths(c.comp.pairs);
-  c.tensors = c.tensors.map((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i]!, widths)));
+  c.tensors = c.tensors.map((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i]!, rules)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
@@ -98,14 +98,14 @@ async function comparePlanned(comp: ComponentAlignment, ctx: ComponentContext): 
   const results = new Array<{ base: TensorEvidence; sample: SampledPair | null }>(comp.pairs.length);
   // Routed experts are tested as they are read and keep a shrunk sample (src/engine/sample-budget.ts).
   const cap = expertSampleCap(comp.pairs);
-  const widths = cap < Infinity ? hiddenWidths(comp.pairs) : null;
+  const rules = cap < Infinity ? unitRules(comp.pairs) : null;
   const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index]!;
     const planned = await comparePlannedPair(pair, ctx);
     const { sample, stats } = planned;
-    const base = widths && sample && isExpertPair(pair) ? directTest(planned.base, sample, internalUnits(pair, widths)) : planned.base;
-    results[index] = { base, sample: widths && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
+    const base = rules && sample && isExpertPair(pair) ? directTest(planned.base, sample, internalUnits(pair, rules)) : planned.base;
+    results[index] = { base, sample: rules && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
     if (stats) moments.record(pair, stats, base.sampled !== undefined);
     ctx.onPair();
   }
@@ -229,7 +229,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
   let comp = c.comp;
   const tensors = [...c.tensors];
   const samples = [...c.samples];
-  const widths = hiddenWidths(comp.pairs);
+  const rules = unitRules(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i]!;
     const t = tensors[i]!;
@@ -252,7 +252,7 @@ async function layoutLook(c: Compared, ctx: ComponentContext, looks: number[]): 
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample, internalUnits(other, widths)) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample, internalUnits(other, rules)) : null;
         const look: Look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;
@@ -371,16 +371,24 @@ function dropAmbiguous(c: Compared): Compared {
 }
 
 
+/** What `internalUnits` needs of a component: its hidden widths, its residual width and MLP layout. */
+interface UnitRules {
+  widths: Set<number>;
+  layout: MlpLayout;
+}
+
+const unitRules = (pairs: AlignedPair[]): UnitRules => ({ widths: hiddenWidths(pairs), layout: mlpLayout(pairs) });
+
 /**
  * The axis of a pair's canonical matrix that holds internal units in any architecture, or null (then the
- * larger p of the two axes is taken): an MLP's hidden units (by role), a conv kernel's output channels
- * when they feed another layer (a hidden width of the model: a classifier conv's classes do not).
- * Attention rows are not: RoPE ties them to frequencies inside a head.
+ * larger p of the two axes is taken): an MLP's hidden units (by role, and by shape against the residual
+ * width: GPT-2's Conv1D stores them [in, out], tensor-roles.ts), a conv kernel's output channels when they
+ * feed another layer (a hidden width of the model: a classifier conv's classes do not). Attention rows are
+ * not: RoPE ties them to frequencies inside a head.
  */
-function internalUnits(pair: AlignedPair, widths: Set<number>): "rows" | "cols" | null {
-  if (MLP_IN.test(pair.role)) return "rows";
-  if (MLP_OUT.test(pair.role)) return "cols";
-  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && widths.has(pair.candidate.rows)) return "rows";
+function internalUnits(pair: AlignedPair, rules: UnitRules): "rows" | "cols" | null {
+  if (MLP_IN.test(pair.role) || MLP_OUT.test(pair.role)) return mlpUnitAxis(pair.role, pair.reference.rows, pair.reference.cols, rules.layout);
+  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
   return null;
 }
 

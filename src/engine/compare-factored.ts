@@ -17,14 +17,17 @@ import { describeOperator, operatorShape, operatorTensors } from "../align/opera
 import { fullView, numel } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { TensorEvidence } from "../report/evidence.js";
-import { MLP_IN, MLP_OUT, floorIfResidualOnly } from "./tensor-roles.js";
+import { type MlpLayout, floorIfResidualOnly, mlpUnitAxis } from "./tensor-roles.js";
 import type { ByteRange, TensorEntry, WeightSource } from "../sources/types.js";
 import { DECODABLE } from "../safetensors/dtypes.js";
 import { bonferroniLog10 } from "../stats/combine.js";
 import { PairAccumulator } from "../stats/pair-stats.js";
-import { permutationTest } from "../stats/permutation.js";
+import { type UnitAxis, permutationTest } from "../stats/permutation.js";
 import { pickAxis } from "../stats/independence.js";
 import { type Mat, OperatorProber, gaussianProbes } from "./probe-operator.js";
+
+/** No residual width or layout known: an MLP map's hidden axis is then decided by neither (both axes' larger p). */
+const NO_LAYOUT: MlpLayout = { residual: null, conv1d: null };
 
 /** Random probe columns (and rows): the features each unit is compared on. */
 export const PROBES = 32;
@@ -47,13 +50,13 @@ interface Probed {
 }
 
 /** Compare every factored map of a component; resolve the options found by shape. */
-export async function compareFactored(pairs: FactoredPair[] | undefined, cand: WeightSource, ref: WeightSource, onPair?: () => void): Promise<FactoredOutcome> {
+export async function compareFactored(pairs: FactoredPair[] | undefined, cand: WeightSource, ref: WeightSource, opts: { onPair?: () => void; layout?: MlpLayout } = {}): Promise<FactoredOutcome> {
   if (!pairs?.length) return { tensors: [], lost: [] };
   const probers = { cand: new OperatorProber(cand), ref: new OperatorProber(ref) };
   const probed: Probed[] = [];
   for (const pair of pairs) {
-    probed.push({ pair, result: await probeOne(pair, probers) });
-    onPair?.();
+    probed.push({ pair, result: await probeOne(pair, probers, opts.layout ?? NO_LAYOUT) });
+    opts.onPair?.();
   }
   const groups = new Map<number | string, Probed[]>();
   probed.forEach((p, i) => {
@@ -117,7 +120,7 @@ function resultOf(pair: FactoredPair): TensorEvidence {
 }
 
 /** Probe one map and its reference matrix on both sides, and test the sketches. */
-async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref: OperatorProber }): Promise<TensorEvidence> {
+async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref: OperatorProber }, layout: MlpLayout): Promise<TensorEvidence> {
   const t = resultOf(pair);
   const [rows, cols] = operatorShape(pair.candidate);
   try {
@@ -131,7 +134,7 @@ async function probeOne(pair: FactoredPair, probers: { cand: OperatorProber; ref
       refLeft: await probers.ref.left(w, l),
     };
     if (![...Object.values(sketches)].every(finite)) return { ...t, error: "non-finite values (NaN/Inf) in the probed map" };
-    return testSketches(t, sketches);
+    return testSketches(t, sketches, mlpUnitAxis(t.role, rows, cols, layout));
   } catch (e) {
     // As for any pair: a format problem confined to these tensors makes them unread; fetch and auth errors stop the run.
     if (!(e instanceof FromScratchError && e.kind === "format")) throw e;
@@ -143,7 +146,7 @@ const finite = (m: Mat) => m.data.every(Number.isFinite);
 const f32 = (m: Mat) => Float32Array.from(m.data);
 
 /** The permutation tests on the sketches (rows of the right ones, columns of the left ones): the map's record with them. */
-function testSketches(unread: TensorEvidence, s: { candRight: Mat; refRight: Mat; candLeft: Mat; refLeft: Mat }): TensorEvidence {
+function testSketches(unread: TensorEvidence, s: { candRight: Mat; refRight: Mat; candLeft: Mat; refLeft: Mat }, units: UnitAxis | null): TensorEvidence {
   const [a, b] = [f32(s.candRight), f32(s.refRight)];
   const acc = new PairAccumulator();
   acc.add(a, b);
@@ -152,7 +155,7 @@ function testSketches(unread: TensorEvidence, s: { candRight: Mat; refRight: Mat
   if (!t.informative || stats.pearson === null) return t;
   const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
   const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
-  const pick = pickAxis(byRows, byCols, MLP_IN.test(t.role) ? "rows" : MLP_OUT.test(t.role) ? "cols" : null);
+  const pick = pickAxis(byRows, byCols, units);
   if (!pick) return t;
   return floorIfResidualOnly({ ...t, permutation: { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" } }, t.role);
 }
