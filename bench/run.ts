@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size-mb N] [--moe-only]
+ * npm run bench [-- --size-mb N] [--moe-only] [--moe-width eighth|full] [--moe-sample F]
  * Generates two BF16 checkpoints (a base and a drifted copy, ~N MB each,
  * default 1024), then prints one `name: value` per line:
  * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
@@ -14,11 +14,12 @@
  *   skip; --latency-ms per request, default 20): wall time against its floor,
  *   max(transfer time at the link rate, the engine's compute time from step 2);
  * - sampled runs with the reference cache: second-run bytes from the reference;
- * - a scaled-down MoE of GLM-4.5-Air's shape (4 layers, the first dense, 128 routed experts + 1
- *   shared, d 512, expert MLP 176: GLM-4.5-Air / 8 in width; --moe-experts N), the derived model's
- *   experts renumbered in every layer (--moe-sample F: sampled mode), through the emulated link: `plan`'s
- *   bytes and time against what the server served and the wall time, the transfer floor, and the
- *   same check on the local files (the compute alone); `--moe-only` runs just this part.
+ * - the MoE line (bench/moe-bench.ts): GLM-4.5-Air's layout, 128 routed experts + 1 shared, at 1/8 width
+ *   (--moe-width full: its own width, d 4096, 3 layers), a drifted copy with its experts renumbered in
+ *   every layer, through the emulated link (--moe-sample F: sampled mode): `plan`'s bytes and time against
+ *   what the server served and the wall time, the transfer floor, peak RSS, and the same check on the
+ *   local files (the compute alone); --moe-layers / --moe-experts / --moe-vocab N override the shape;
+ *   `--moe-only` runs just this part.
  * - the alignment search at real width (bench/wide-models.ts: d 4096, MLP 11008, 32 heads, vocab 8000,
  *   --wide-layers layers, default 3; --wide-kv-heads, default 32): a fine-tune hidden by permuting the
  *   residual stream, MLP units and heads, renamed, F16 (verdict, matrices the search found), the
@@ -52,7 +53,7 @@ import { makePlan } from "../src/fanout/plan.js";
 import { parseSettings } from "../src/settings/settings.js";
 import { createSource } from "../src/sources/parse-source.js";
 import { silentLogger } from "../src/sources/types.js";
-import { moeSpecs } from "../test/helpers/large-shapes.js";
+import { type MoeBenchOptions, moeBench } from "./moe-bench.js";
 import { type HubServer, startHubServer } from "../test/hub/server.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -84,17 +85,8 @@ function specs(bytes: number): Spec[] {
   return list;
 }
 
-/**
- * A derived model's reordering: its tensors' names (an expert's tensors renamed to another index) and the
- * rows of the tensors that follow the experts (a router's row e routes to expert e).
- */
-interface Reorder {
-  rename: (name: string) => string;
-  rows: (name: string) => number[] | null;
-}
-
 /** Write base and derived checkpoints tensor by tensor (bounded memory); the derived one reordered by `reorder`. */
-async function generate(dir: string, list: Spec[], reorder?: Reorder): Promise<[string, string]> {
+async function generate(dir: string, list: Spec[]): Promise<[string, string]> {
   const a = path.join(dir, "base", "model.safetensors");
   const b = path.join(dir, "derived", "model.safetensors");
   if (existsSync(a) && existsSync(b)) return [a, b];
@@ -103,44 +95,19 @@ async function generate(dir: string, list: Spec[], reorder?: Reorder): Promise<[
   const fa = await open(a, "w");
   const fb = await open(b, "w");
   await fa.write(headerBytes(list));
-  await fb.write(headerBytes(reorder ? list.map((s) => ({ ...s, name: reorder.rename(s.name) })) : list));
+  await fb.write(headerBytes(list));
   const g = gaussian(1);
   const noise = gaussian(2);
   for (const s of list) {
     const { values: base, scale } = drawn(s, g);
-    let drift: Float32Array = new Float32Array(base.length);
+    const drift = new Float32Array(base.length);
     for (let i = 0; i < base.length; i++) drift[i] = base[i]! + 0.3 * scale * noise();
-    const rows = reorder?.rows(s.name);
-    if (rows) drift = permutedRows(drift, rows);
     await fa.write(encodeFloats("BF16", base));
     await fb.write(encodeFloats("BF16", drift));
   }
   await fa.close();
   await fb.close();
   return [a, b];
-}
-
-/** Row e of the result is row p[e] of `x` (rows of equal width). */
-function permutedRows(x: Float32Array, p: readonly number[]): Float32Array {
-  const width = x.length / p.length;
-  const out = new Float32Array(x.length);
-  p.forEach((src, e) => out.set(x.subarray(src * width, (src + 1) * width), e * width));
-  return out;
-}
-
-/**
- * Experts renumbered in every MoE layer: the derived model's expert e is the base's expert
- * (e + layer + 1) mod E (no expert keeps its index), its router's rows moved with them (the same function).
- */
-function rolledExperts(experts: number): Reorder {
-  const roll = (layer: number) => Array.from({ length: experts }, (_, e) => (e + layer + 1) % experts);
-  return {
-    rename: (name) => name.replace(/^(.*\.layers\.(\d+)\.mlp\.experts\.)(\d+)\./, (_m, pre: string, layer: string, e: string) => `${pre}${roll(Number(layer)).indexOf(Number(e))}.`),
-    rows: (name) => {
-      const m = /\.layers\.(\d+)\.mlp\.gate\.(weight|e_score_correction_bias)$/.exec(name);
-      return m ? roll(Number(m[1])) : null;
-    },
-  };
 }
 
 /** A third checkpoint of the same shapes from another seed: an independent model (the common case in CI). */
@@ -185,70 +152,14 @@ async function readWhole(file: string): Promise<Uint8Array> {
   return new Uint8Array(buf.buffer, buf.byteOffset, size);
 }
 
-/**
- * GLM-4.5-Air's MoE at 1/8 width and 4 layers: 1 dense layer then 3 MoE layers, heads and
- * vocabulary scaled alike, GLM-4.5-Air's 128 routed experts (--moe-experts N) + 1 shared. The derived
- * model's experts are renumbered in every layer (rolledExperts): found only by the expert matching.
- */
-const MOE_SHAPE = { layers: 4, denseLayers: 1, hidden: 512, heads: 12, kvHeads: 1, headDim: 128, intermediate: 1368, experts: arg("moe-experts", 128), sharedExperts: 1, expertIntermediate: 176, vocab: 18944 };
-
-/** --moe-sample F: the MoE's check (and plan) in sampled mode at F (the checkpoint is below the auto rule's 4 GiB). */
-const moeSample = process.argv.includes("--moe-sample") ? String(arg("moe-sample", 0.05)) : null;
-
-/** The MoE through the emulated link: plan's estimate, then a check of a drifted copy against it (both on the Hub). */
-async function moeBench(dir: string): Promise<void> {
-  if (linkMbs <= 0) return;
-  const list = moeSpecs(MOE_SHAPE);
-  const [base, derived] = await generate(path.join(dir, `moe-${MOE_SHAPE.experts}-rolled`), list, rolledExperts(MOE_SHAPE.experts));
-  const files = { base: await readWhole(base), derived: await readWhole(derived) };
-  out("moe_parameters", list.reduce((s, t) => s + t.shape.reduce((x, y) => x * y, 1), 0));
-  out("moe_checkpoint_bytes", files.base.length);
-  const server = await startHubServer({
-    repos: { "bench/moe-base": { files: { "model.safetensors": files.base } }, "bench/moe-derived": { files: { "model.safetensors": files.derived } } },
-    cdnLink: { bytesPerSecond: linkMbs * 1e6, latencyMs },
-  });
-  try {
-    const settings = parseSettings({ mode: "plan", candidate: "bench/moe-derived", references: ["bench/moe-base"], endpoint: server.url, shards: "1", linkMbs: String(linkMbs), linkLatencyMs: String(latencyMs), ...(moeSample ? { sample: moeSample } : {}) });
-    const plan = await makePlan(settings, 1, { openSource: (s) => createSource(s, { endpoint: server.url, token: null }), logger: silentLogger });
-    const planned = plan.shards[0]!.references[0]!;
-    out("moe_plan_bytes", plan.total.remoteBytes);
-    out("moe_plan_requests", plan.total.requests);
-    out("moe_plan_seconds", plan.total.seconds.toFixed(2));
-    out("moe_plan_fraction", planned.fraction);
-    // The same check on the local files: the compute alone (no network).
-    const localStarted = Date.now();
-    spawnSync(process.execPath, [path.join(ROOT, "dist/cli.js"), "check", "--candidate", path.dirname(derived), "--reference", path.dirname(base), "--quiet", "--format", "json"], { stdio: "ignore" });
-    const local = (Date.now() - localStarted) / 1000;
-    const before = server.requests.length;
-    const started = Date.now();
-    const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", "--candidate", "bench/moe-derived", "--reference", "bench/moe-base", "--endpoint", server.url, "--quiet", "--format", "json", ...(moeSample ? ["--sample", moeSample] : [])], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
-    const wall = (Date.now() - started) / 1000;
-    const reqs = server.requests.slice(before);
-    const served = reqs.reduce((s2, r) => s2 + r.bytes, 0);
-    const report = JSON.parse(stdout || "{}") as { verdict?: string; references?: { components?: { share?: number }[] }[] };
-    const floor = served / (linkMbs * 1e6);
-    out("moe_exit_code", code);
-    out("moe_verdict", report.verdict ?? "none");
-    out("moe_share", report.references?.[0]?.components?.[0]?.share?.toFixed(3) ?? "none");
-    out("moe_bytes_served", served);
-    out("moe_requests", reqs.length);
-    out("moe_bytes_vs_plan", (served / plan.total.remoteBytes).toFixed(3));
-    out("moe_wall_seconds", wall.toFixed(2));
-    out("moe_peak_rss_mb", (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0));
-    out("moe_transfer_floor_seconds", floor.toFixed(2));
-    out("moe_vs_floor", (wall / floor).toFixed(3));
-    out("moe_wall_vs_plan", (wall / plan.total.seconds).toFixed(3));
-    out("moe_local_wall_seconds", local.toFixed(2));
-    out("moe_wall_vs_max_floor", (wall / Math.max(floor, local)).toFixed(3));
-  } finally {
-    await server.close();
-  }
-}
+/** The MoE line's options (bench/moe-bench.ts). */
+const moeOptions = (dir: string): MoeBenchOptions => {
+  const given = (name: string) => (process.argv.includes(`--${name}`) ? arg(name, 0) : undefined);
+  const at = process.argv.indexOf("--moe-width");
+  const width = at >= 0 && process.argv[at + 1] === "full" ? "full" : "eighth";
+  const sample = process.argv.includes("--moe-sample") ? String(arg("moe-sample", 0.05)) : null;
+  return { dir, width, layers: given("moe-layers"), experts: given("moe-experts"), vocab: given("moe-vocab"), sample, linkMbs, latencyMs };
+};
 
 /** Unset the OpenBLAS overrides some machines carry: they slow a current numpy (see the env notes). */
 const pyEnv = { ...process.env };
@@ -399,7 +310,7 @@ async function main(): Promise<void> {
     return;
   }
   if (process.argv.includes("--moe-only")) {
-    await moeBench(dir);
+    await moeBench(moeOptions(dir));
     return;
   }
   const list = specs(sizeMb * 1e6);
@@ -556,7 +467,7 @@ async function main(): Promise<void> {
   }
 
   // 5. A scaled-down MoE of GLM-4.5-Air's shape through the emulated link.
-  await moeBench(dir);
+  await moeBench(moeOptions(dir));
   await smallEndBench();
   await wideBench();
 }

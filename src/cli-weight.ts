@@ -7,7 +7,7 @@
  * never a different verdict, and the check's own parse reports any bad usage.
  * - Under IN_PROCESS_MAX_BYTES the check runs in the launcher's process: a second Node start-up costs
  *   ~0.1 s, a third of numpy's whole run on a 10 M-parameter pair, and the peak is Node's own.
- * - Above FIXED_MMAP_MIN_BYTES (or remote) its child process also gets glibc's fixed mmap threshold
+ * - Above FIXED_MMAP_MIN_BYTES (or remote: a lower one) its child process also gets glibc's fixed mmap threshold
  *   (common/check-process.ts): needed at 7B width and 32 layers (11.5 GB a side), it costs ~10% of the time
  *   on a 32-layer width-1024 pair (0.75 GB a side: 9.2 -> 10.2 s), whose peak is ~200 MB without it.
  */

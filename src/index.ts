@@ -3,7 +3,7 @@
  * as dist/action-check.js so the launcher never loads the engine) runs in a child process with the
  * memory settings of src/common/check-process.ts.
  */
-import { runCheckProcess } from "./common/check-process.js";
+import { MMAP_THRESHOLD_REMOTE, runCheckProcess } from "./common/check-process.js";
 
 /** A step that failed: core.setFailed's exit code. */
 const FAILED = 1;
@@ -12,5 +12,5 @@ const FAILED = 1;
 await runCheckProcess(new URL(`./action-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
   internalErrorCode: FAILED,
   // A step's references are Hub repos, mostly: their size is not known here (src/cli-weight.ts).
-  fixedMmapThreshold: true,
+  mmapThreshold: MMAP_THRESHOLD_REMOTE,
 });

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir, tempEnv } from "./helpers/temp.js";
 import { tiny } from "./helpers/fixtures.js";
+import { MMAP_THRESHOLD_REMOTE } from "../src/common/check-process.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE = path.join(REPO_ROOT, "dist/cli.js");
@@ -105,7 +106,7 @@ describe("the bundled CLI checks in a child process", () => {
       const environ = readFileSync(`/proc/${check}/environ`, "utf8").split("\0");
       expect(cmdline).toContain("--max-semi-space-size=4");
       expect(cmdline.some((a) => a.endsWith("cli-check.js"))).toBe(true);
-      expect(environ).toContain("MALLOC_MMAP_THRESHOLD_=131072");
+      expect(environ).toContain(`MALLOC_MMAP_THRESHOLD_=${MMAP_THRESHOLD_REMOTE}`);
       launcher.kill("SIGTERM");
       expect(await closed).toEqual({ code: null, signal: "SIGTERM" });
       expect(stderr).toMatch(/the check process \(.*cli-check\.js\) was ended by SIGTERM/);

@@ -9,8 +9,12 @@
 import type { AlignedPair } from "../align/align.js";
 import type { SampledPair } from "../stats/controls.js";
 
-/** Bytes a component's routed-expert samples may hold (both sides). */
-export const EXPERT_SAMPLE_BUDGET = 48 << 20;
+/**
+ * Bytes a component's routed-expert samples may hold (both sides). At 48 MiB they were half of what a
+ * sampled check of GLM-4.5-Air's width held live (45 of 92 MB, 2 MoE layers): 16 MiB still keeps
+ * ~2.7k values a side for each of 768 expert matrices, and MIN_VALUES at a 100B MoE's ~17k.
+ */
+export const EXPERT_SAMPLE_BUDGET = 16 << 20;
 /** Values a shrunk sample keeps at least (a side). */
 const MIN_VALUES = 256;
 

@@ -13,7 +13,7 @@ import { FromScratchError, UsageError } from "../common/errors.js";
 import { mapLimit } from "../common/pool.js";
 import type { LinkSpeed, PlanSettings, Settings } from "../settings/settings.js";
 import { isRevisioned } from "../sources/cached.js";
-import { coalesceRanges } from "../sources/read-ahead.js";
+import { SPAN_MAX_BYTES, coalesceRanges } from "../sources/read-ahead.js";
 import { SpanSet } from "../sources/span-set.js";
 import type { ByteRange, Logger, ModelListing, WeightSource } from "../sources/types.js";
 import { informativeBytes, readPlan } from "../engine/read-plan.js";
@@ -185,11 +185,15 @@ export function estimateReads(
 /**
  * Seconds to move `bytes` in `requests` ranged requests over `link`: the
  * transfer at the link's rate, plus each request's wait, overlapped by the
- * read-ahead's spans in flight (its budget holds concurrency x 2 MiB, i.e.
- * concurrency / 2 spans of 4 MiB). The computation overlaps the transfer.
+ * read-ahead's spans in flight. Its budget holds concurrency x 2 MiB of spans
+ * per source: concurrency / 2 spans of 4 MiB, but many more of a sampled MoE's
+ * ~150 KiB spans (GLM-4.5-Air's width at 5%: ~46 in flight, where counting 2
+ * announced 84 s for a transfer the emulated link served in ~13 s). The
+ * computation overlaps the transfer and is not counted.
  */
 export function transferSeconds(bytes: number, requests: number, link: LinkSpeed, concurrency: number): number {
-  const inFlight = Math.max(1, Math.floor(concurrency / 2));
+  const meanSpan = requests > 0 ? bytes / requests : SPAN_MAX_BYTES;
+  const inFlight = Math.max(1, Math.floor((Math.max(1, concurrency) * (SPAN_MAX_BYTES / 2)) / Math.max(1, meanSpan)));
   return bytes / (link.mbPerSecond * 1e6) + (requests * link.latencyMs) / 1000 / inFlight;
 }
 
