@@ -513,7 +513,8 @@ function pairDepthsByEvidence(comps, ctx) {
     for (const g of byShape2.values()) {
       const options = g.cands.length * g.refs.length;
       if (g.cands.length === 0 || g.refs.length < 2 || options > MAX_OPTIONS || options * numel(g.refs[0].shape) > MAX_ELEMENTS) continue;
-      const pairs = g.cands.flatMap((c) => optionsOf(c, g.refs, comp.name, ctx, nextId));
+      const group = { component: comp.name, refs: g.refs, id: nextId };
+      const pairs = g.cands.flatMap((c) => optionsOf(c, group, ctx));
       if (pairs.length === 0) continue;
       nextId++;
       comp.pairs = [...comp.pairs.filter((p) => !g.cands.includes(p)), ...pairs];
@@ -527,7 +528,7 @@ function pairDepthsByEvidence(comps, ctx) {
 function entryOf(c) {
   return "entry" in c ? c.entry : c.candidate.entry;
 }
-function optionsOf(c, refs, component, ctx, id) {
+function optionsOf(c, { component, refs, id }, ctx) {
   const entry = entryOf(c);
   return refs.flatMap((r) => {
     const whole = ctx.pairWhole(entry, r);
@@ -931,7 +932,7 @@ function roleRank(role) {
 function naturalCompare(a, b) {
   return a.localeCompare(b, "en", { numeric: true });
 }
-function pairWideInOrder(widened, options, layerOfRef, rInfo, still) {
+function pairWideInOrder(widened, options, still, { layerOfRef, rInfo }) {
   const byShape2 = /* @__PURE__ */ new Map();
   for (const u of widened) {
     const v = options.get(u)[0].whole.cv;
@@ -964,7 +965,7 @@ function genericLayer(name2) {
   const seg = segs.find((x) => /^\d+$/.test(x));
   return seg === void 0 ? null : Number(seg);
 }
-function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind) {
+function structuralFallback(comps, { reference, rInfo, usedRef, families, anyKind }) {
   let nextId = 1;
   for (const comp of comps.values()) {
     if (comp.unmatchedEntries.length === 0) continue;
@@ -993,7 +994,7 @@ function structuralFallback(comps, reference, rInfo, usedRef, families, anyKind)
         if (wide) widened.push(u);
       } else still.push(u);
     }
-    pairWideInOrder(widened, options, layerOfRef, rInfo, still);
+    pairWideInOrder(widened, options, still, { layerOfRef, rInfo });
     nextId = pairGroups(comp, options, { rInfo, usedRef, nextId });
     comp.unmatchedEntries = still;
     comp.unmatched = still.map((x) => x.entry.name);
@@ -1082,7 +1083,7 @@ function alignModels(candidate, reference, spec) {
   const { rInfo, usedRef, families, singleComponent } = ctx;
   const factorContext = { reference, rInfo, usedRef, anyKind: singleComponent };
   pairNamedFactors(comps.values(), factorContext);
-  structuralFallback(comps, reference, rInfo, usedRef, families, singleComponent);
+  structuralFallback(comps, { ...factorContext, families });
   pairShapeChains(comps.values(), factorContext);
   pairDepthsByEvidence(comps.values(), { reference, rInfo, usedRef, pairWhole: (c, r) => pairLayouts(c, r, families), isInformative });
   addPortAlternatives(comps.values(), candidate);
@@ -1771,7 +1772,7 @@ async function atomicWrite(file, data) {
 var silentLogger = { info() {
 }, warn() {
 } };
-async function readInto(source, file, begin, end, into) {
+async function readInto(source, { file, begin, end }, into) {
   if (into.length !== end - begin) throw new Error(`internal: readInto given ${into.length} bytes for a range of ${end - begin}`);
   if (source.readInto) return source.readInto(file, begin, end, into);
   into.set(await source.read(file, begin, end));
@@ -1829,7 +1830,7 @@ var MemoSource = class {
       into.set(await this.read(file, begin, end));
       return;
     }
-    await readInto(this.inner, file, begin, end, into);
+    await readInto(this.inner, { file, begin, end }, into);
   }
   /** Forget everything (the source itself stays open: its owner closes it). */
   clear() {
@@ -1987,7 +1988,7 @@ var SpanCacheSource = class {
       const s = segs[i];
       const to = Math.min(end, s.end);
       if (s.bytes) out.set(s.bytes.subarray(at - s.begin, to - s.begin), at - begin);
-      else await readFully(this.spill.fh, out, at - begin, to - at, s.at + (at - s.begin));
+      else await readFully(this.spill.fh, out.subarray(at - begin, to - begin), s.at + (at - s.begin));
       at = to;
     }
     return out;
@@ -2093,10 +2094,10 @@ function firstEndingAfter(segs, at) {
   }
   return lo;
 }
-async function readFully(fh, out, offset, length, position) {
+async function readFully(fh, into, position) {
   let got = 0;
-  while (got < length) {
-    const { bytesRead } = await fh.read(out, offset + got, length - got, position + got);
+  while (got < into.length) {
+    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
     if (bytesRead === 0) throw new Error("internal: the candidate span cache's scratch file ended early");
     got += bytesRead;
   }
@@ -3499,9 +3500,10 @@ function matchRows(cFull, r, modulus = 0) {
     signs[i] = dotSign(cc, rr, i, j, choose);
     if (signs[i] < 0) flipped++;
   }
-  const select = matchedPearson(cc, rr, perm, signs, choose ?? allColumns(w));
+  const matching = { perm, signs };
+  const select = matchedPearson(cc, rr, matching, choose ?? allColumns(w));
   let judged = null;
-  const heldOut = () => judged ??= heldOutTest(cc, rr, perm, signs, held);
+  const heldOut = () => judged ??= heldOutTest(cc, rr, matching, held);
   const fullPerm = new Int32Array(cFull.rows).fill(-1);
   const fullSigns = new Int8Array(cFull.rows);
   let identical = 0;
@@ -3519,13 +3521,13 @@ function splitFeatures(w, limit) {
   return { choose: Int32Array.from(thin(even)), held: Int32Array.from(odd) };
 }
 var allColumns = (w) => Int32Array.from({ length: w }, (_, i) => i);
-function matchedPearson(c, r, perm, signs, cols) {
-  const { a, b } = matchedColumns(c, r, perm, signs, cols);
+function matchedPearson(c, r, matching, cols) {
+  const { a, b } = matchedColumns(c, r, matching, cols);
   const acc = new PairAccumulator();
   acc.add(a, b);
   return acc.result().pearson ?? 0;
 }
-function matchedColumns(c, r, perm, signs, cols) {
+function matchedColumns(c, r, { perm, signs }, cols) {
   const rows = [];
   for (let i = 0; i < perm.length; i++) if (perm[i] >= 0) rows.push(i);
   const k = cols.length;
@@ -3541,8 +3543,8 @@ function matchedColumns(c, r, perm, signs, cols) {
   });
   return { a, b, rows: rows.length };
 }
-function heldOutTest(c, r, perm, signs, held) {
-  const { a, b, rows } = matchedColumns(c, r, perm, signs, held);
+function heldOutTest(c, r, matching, held) {
+  const { a, b, rows } = matchedColumns(c, r, matching, held);
   const acc = new PairAccumulator();
   acc.add(a, b);
   const st = acc.result();
@@ -3652,8 +3654,8 @@ function hForm(t, hidden) {
 }
 function alignOnce(groups, transform, residualSize, progress) {
   const refs = referenceForms(groups);
-  const { cells, chosenLayer } = matchLayers(groups, refs.forms, candidateInReferenceBasis(transform), residualSize, progress);
-  const results = judgeChosen(groups, cells, chosenLayer, refs.isDuplicate, transform, residualSize);
+  const layers = matchLayers(groups, { refForms: refs.forms, toRef: candidateInReferenceBasis(transform), residualSize }, progress);
+  const results = judgeChosen(groups, layers, { isDuplicate: refs.isDuplicate, transform, residualSize });
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
 }
@@ -3693,14 +3695,14 @@ function directPearson(a, b) {
   acc.add(a.data, b.data);
   return acc.result().pearson ?? 0;
 }
-function matchLayers(groups, refForms, toRef, residualSize, progress) {
+function matchLayers(groups, ctx, progress) {
   const toMatch = groups.reduce((n2, g) => n2 + g.candidate.length, 0);
   const matched = /* @__PURE__ */ new Set();
   const cells = /* @__PURE__ */ new Map();
   const fillRow = (g, ct, only) => {
     matched.add(ct);
     progress?.(matched.size, toMatch);
-    cells.set(cellKey(g, ct), matchAcross(g, ct, refForms.get(g), toRef, residualSize, only));
+    cells.set(cellKey(g, ct), matchAcross(g, ct, ctx, only));
   };
   const selecting = selectingGroups(groups);
   for (const g of selecting) for (const ct of g.candidate) fillRow(g, ct, () => true);
@@ -3722,7 +3724,8 @@ function matchLayers(groups, refForms, toRef, residualSize, progress) {
   }
   return { cells, chosenLayer };
 }
-function matchAcross(g, ct, refH, toRef, residualSize, only) {
+function matchAcross(g, ct, { refForms, toRef, residualSize }, only) {
+  const refH = refForms.get(g);
   const row = [];
   const mapped = /* @__PURE__ */ new Map();
   g.reference.forEach((rt, k) => {
@@ -3765,7 +3768,7 @@ function chooseLayers(selecting, cells) {
   }
   return chosenLayer;
 }
-function judgeChosen(groups, cells, chosenLayer, isDuplicate, transform, residualSize) {
+function judgeChosen(groups, { cells, chosenLayer }, { isDuplicate, transform, residualSize }) {
   const results = [];
   for (const g of groups) {
     const nul = alignedNull(g, cells, chosenLayer, isDuplicate);
@@ -3820,7 +3823,7 @@ function transformsOf(cell, ct, transform) {
 
 // src/search/residual.ts
 var ROTATION_MIN_FIT = 0.9;
-function unitResidualRows(m, residual, center, cols, shared3) {
+function unitResidualRows(m, { residual, center }, { cols, shared: shared3 }) {
   const d = residual === "rows" ? m.rows : m.cols;
   const k = cols ? cols.length : shared3;
   const at = residual === "rows" ? (i, j) => i * m.cols + j : (i, j) => j * m.cols + i;
@@ -3863,7 +3866,8 @@ function residualMap(basis) {
     m = dims(b.reference);
     const cols = columnSubset(shared3, 4096);
     const k = cols ? cols.length : shared3;
-    blocks.push({ c: unitResidualRows(b.candidate, b.residual, b.center, cols, shared3), r: unitResidualRows(b.reference, b.residual, b.center, cols, shared3), k, w: Math.sqrt(k), signed: b.signed });
+    const over = { cols, shared: shared3 };
+    blocks.push({ c: unitResidualRows(b.candidate, b, over), r: unitResidualRows(b.reference, b, over), k, w: Math.sqrt(k), signed: b.signed });
   }
   if (!blocks.length) return null;
   const signing = blocks.find((b) => !b.signed) ?? null;
@@ -4144,7 +4148,7 @@ async function judgeSibling(at, p, base2, transforms) {
   if (!c || !r) return null;
   const rowSign = Int8Array.from(units, (u) => via.match.signs[u]);
   const identity = Int32Array.from({ length: units.length }, (_, i) => i);
-  const { test, pearson: pearson2, cosine } = heldOutTest(c, r, identity, rowSign, held);
+  const { test, pearson: pearson2, cosine } = heldOutTest(c, r, { perm: identity, signs: rowSign }, held);
   const permuted = via.match.identityFraction < 0.9 ? ["permuted-rows"] : [];
   return { ...base2, pearson: pearson2, cosine, log10p: test?.log10p ?? 0, z: test?.z ?? 0, effect: test?.effect ?? 0, transform: [...transforms, ...permuted] };
 }
@@ -4559,7 +4563,7 @@ async function searchComponent(input) {
   let residualSize = null;
   for (const b of basisPairs) residualSize ??= basisResidual(b.p.role) === "cols" ? b.p.reference.cols : b.p.reference.rows;
   const loader = new MatrixLoader(cand, ref);
-  const loaded = await loadRoleGroups(comp.name, groups, loader, residualSize, progress);
+  const loaded = await loadRoleGroups(groups, { name: comp.name, loader, residualSize, progress });
   const basis = await loadBasis(basisPairs, normPairs, loader);
   const deep = deepAlign(loaded.roleGroups, basis, residualSize ?? 0, progress && ((m) => progress(`alignment search in ${comp.name}: ${m}`)));
   summary.ran = true;
@@ -4597,7 +4601,7 @@ var MatrixLoader = class {
     }
   }
 };
-async function loadRoleGroups(name2, groups, loader, residualSize, progress) {
+async function loadRoleGroups(groups, { name: name2, loader, residualSize, progress }) {
   const conv1d = storesConv1D(
     [...groups.values()].map((g) => ({ role: g.role, view: g.refs.values().next().value })),
     residualSize
@@ -4655,6 +4659,38 @@ async function loadBasis(basisPairs, normPairs, loader) {
 // src/engine/tensor-roles.ts
 var MLP_IN = /(^|\.)mlp\.(gate|up)\.weight$/;
 var MLP_OUT = /(^|\.)mlp\.down\.weight$/;
+function mlpLayout(pairs) {
+  const basis = pairs.find((p) => BASIS_ROLES.some((b) => b.re.test(p.role)) && (basisResidual(p.role) === "rows" ? p.reference.entry.shape.length >= 2 : p.reference.entry.shape.length === 2));
+  const residual = basis ? basisResidual(basis.role) === "cols" ? basis.reference.cols : basis.reference.rows : normWidth(pairs);
+  let linear = 0;
+  let conv1d = 0;
+  for (const p of pairs) {
+    const v = p.reference;
+    if (residual === null || v.entry.shape.length !== 2 || v.rows === v.cols || !/(^|\.)(mlp|attn)\./.test(p.role)) continue;
+    const hidden = v.cols === residual ? "rows" : v.rows === residual ? "cols" : null;
+    if (!hidden) continue;
+    if (hidden === (HIDDEN_ON_COLS.test(p.role) ? "cols" : "rows")) linear++;
+    else conv1d++;
+  }
+  return { residual, conv1d: linear === conv1d ? null : conv1d > linear };
+}
+function normWidth(pairs) {
+  const counts = /* @__PURE__ */ new Map();
+  for (const p of pairs) if (NORM_ROLE.test(p.role) && p.reference.entry.shape.length === 1) counts.set(p.reference.entry.shape[0], (counts.get(p.reference.entry.shape[0]) ?? 0) + 1);
+  const best = [...counts].sort((a, b) => b[1] - a[1])[0];
+  return best ? best[0] : null;
+}
+function mlpUnitAxis(role, rows, cols, layout) {
+  if (!MLP_IN.test(role) && !MLP_OUT.test(role)) return null;
+  const { residual, conv1d } = layout;
+  if (residual !== null && rows !== cols) {
+    if (cols === residual) return "rows";
+    if (rows === residual) return "cols";
+  }
+  if (conv1d === null) return null;
+  const linear = MLP_IN.test(role) ? "rows" : "cols";
+  return conv1d ? linear === "rows" ? "cols" : "rows" : linear;
+}
 var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
 function floorIfResidualOnly(t, role) {
   if (!t.permutation || !RESIDUAL_ONLY.test(role)) return t;
@@ -4993,6 +5029,8 @@ async function streamPlain(reads, into) {
   const pairs = depth + 1;
   const largest = blocks.reduce((m, { r0, r1 }) => Math.max(m, (r1 - r0) * a.cols), 0);
   const kernel2 = acquireSlots(Math.max(BLOCK_ELEMENTS, largest) * bpe, 2 * pairs);
+  const candSide = { source: candidate, view: a, bpe };
+  const refSide = { source: reference, view: b, bpe };
   const pending = [];
   let next = 0;
   const issue = () => {
@@ -5000,7 +5038,7 @@ async function streamPlain(reads, into) {
     const k = next++;
     const block = blocks[k];
     const slot = 2 * (k % pairs);
-    const p = Promise.all([readRows(candidate, a, block, bpe, kernel2.slot(slot)), readRows(reference, b, block, bpe, kernel2.slot(slot + 1))]);
+    const p = Promise.all([readRows(candSide, block, kernel2.slot(slot)), readRows(refSide, block, kernel2.slot(slot + 1))]);
     p.catch(() => void 0);
     pending.push(p);
   };
@@ -5024,10 +5062,10 @@ async function streamPlain(reads, into) {
 function isPlain(v) {
   return !readsWhole(v) && v.cols === v.storedCols && !v.columnOrder;
 }
-function readRows(source, v, { r0, r1 }, bpe, slot) {
+function readRows({ source, view: v, bpe }, { r0, r1 }, slot) {
   const begin = v.entry.begin + (v.rowStart + r0) * v.storedCols * bpe;
   const length = (r1 - r0) * v.cols * bpe;
-  return readInto(source, v.entry.file, begin, begin + length, slot.subarray(0, length));
+  return readInto(source, { file: v.entry.file, begin, end: begin + length }, slot.subarray(0, length));
 }
 
 // src/stats/controls.ts
@@ -5148,7 +5186,7 @@ function layerMatrixOf(pairs, pick, stat4) {
 }
 
 // src/stats/independence.ts
-function tensorIndependence(a, b, rows, cols, units) {
+function tensorIndependence({ a, b, rowsSampled: rows, colsSampled: cols }, units) {
   const byRows = permutationTest(a, b, rows, cols, "rows");
   const byCols = permutationTest(a, b, rows, cols, "cols");
   const pick = pickAxis(byRows, byCols, units);
@@ -5389,7 +5427,7 @@ function signChanges(x, off, n2) {
   }
   return c;
 }
-function signalsOf(v, rows, cols, byColumns, which = null) {
+function signalsOf({ data: v, rows, cols }, byColumns, which = null) {
   if (!byColumns) {
     if (!which) return v;
     const out2 = new Float32Array(which.length * cols);
@@ -5432,14 +5470,14 @@ function recogniseDft(v, rows, cols, name2) {
       sinT[n2] = Math.sin(2 * Math.PI * n2 / N);
     }
     const probeIdx = evenlySpaced(R, PROBE_SIGNALS);
-    const probeX = signalsOf(v, rows, cols, byColumns, probeIdx);
+    const probeX = signalsOf({ data: v, rows, cols }, byColumns, probeIdx);
     const windows = dftWindows(v, rows, cols, byColumns);
-    const passed = windows.filter(([, w]) => dftFit(probeX, N, w, cosT, sinT, indices(probeIdx.length)).explained >= PROBE_MIN);
+    const passed = windows.filter(([, w]) => dftFit({ x: probeX, N, which: indices(probeIdx.length) }, w, { cosT, sinT }).explained >= PROBE_MIN);
     if (passed.length === 0) continue;
-    const x = R <= PROBE_SIGNALS ? probeX : signalsOf(v, rows, cols, byColumns);
+    const x = R <= PROBE_SIGNALS ? probeX : signalsOf({ data: v, rows, cols }, byColumns);
     let best = null;
     for (const [window2, w] of passed) {
-      const fit = dftFit(x, N, w, cosT, sinT, indices(R));
+      const fit = dftFit({ x, N, which: indices(R) }, w, { cosT, sinT });
       if (fit.distinct < 4 || fit.distinct < 0.4 * fit.active) continue;
       const margin = window2.startsWith("an estimated") ? 1e-6 : 0;
       if (!best || fit.explained > best.explained + margin) best = { explained: fit.explained, window: window2, distinct: fit.distinct };
@@ -5470,7 +5508,7 @@ function dftWindows(v, rows, cols, byColumns) {
     ["an estimated (root-mean-square)", rms]
   ];
 }
-function dftFit(x, N, w, cosT, sinT, which) {
+function dftFit({ x, N, which }, w, { cosT, sinT }) {
   let rss = 0;
   let tss = 0;
   const ks = [];
@@ -5582,7 +5620,7 @@ function recogniseMel(v, rows, cols, name2) {
     const M = byColumns ? cols : rows;
     const F = byColumns ? rows : cols;
     if (M < 8 || F < 16) continue;
-    const r = melFit(signalsOf(v, rows, cols, byColumns), M, F, max);
+    const r = melFit(signalsOf({ data: v, rows, cols }, byColumns), M, F, max);
     if (r && r.explained >= threshold) {
       return {
         construction: "mel-filterbank",
@@ -5654,7 +5692,7 @@ function melFit(x, M, F, globalMax) {
     prevLo = lo;
     prevHi = hi;
     widthSum += hi - lo + 1;
-    rss += triangleRss(x, off, lo, peak, hi);
+    rss += triangleRss(x, off, { lo, peak, hi });
     tss += sumOfSquaresAboutMean(x, off, F);
   }
   const filters = M - empty;
@@ -5663,7 +5701,7 @@ function melFit(x, M, F, globalMax) {
   if (prevCentroid - firstCentroid < F / 8 || prevLo - firstLo < F / 8 || prevHi - firstHi < F / 8) return null;
   return { explained: tss > 0 ? 1 - rss / tss : 0, empty };
 }
-function triangleRss(x, off, lo, peak, hi) {
+function triangleRss(x, off, { lo, peak, hi }) {
   const a = lineRss(x, off, lo, peak) + lineRss(x, off, peak + 1, hi);
   const b = lineRss(x, off, lo, peak - 1) + lineRss(x, off, peak, hi);
   return Math.min(a, b);
@@ -5809,12 +5847,12 @@ function recogniseSinusoidGrid(v, rows, cols) {
     const P = byRows ? rows : cols;
     const C = byRows ? cols : rows;
     if (P < 5 || C < 2 || P * C < 256) continue;
-    const value = (p, c) => byRows ? p * cols + c : c * cols + p;
-    if (medianRoughness(v, C, 0, [P], value) > ROUGH_GATE) continue;
+    const table = { v, C, value: (p, c) => byRows ? p * cols + c : c * cols + p };
+    if (medianRoughness(table, { lead: 0, dims: [P] }) > ROUGH_GATE) continue;
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
       const G = P - lead;
       for (const dims of gridShapes(G)) {
-        const fit = gridFit(v, C, lead, dims, value);
+        const fit = gridFit(table, { lead, dims });
         if (fit >= THRESHOLD && (!best || fit > best.explained)) {
           best = {
             explained: Math.min(1, fit),
@@ -5827,7 +5865,7 @@ function recogniseSinusoidGrid(v, rows, cols) {
   }
   return best;
 }
-function gridFit(v, C, lead, dims, value) {
+function gridFit({ v, C, value }, { lead, dims }) {
   let rss = 0;
   let tss = 0;
   for (let r = 0; r < lead; r++) {
@@ -5865,18 +5903,18 @@ function roughness(v, rows, cols) {
     const P = byRows ? rows : cols;
     const C = byRows ? cols : rows;
     if (P < 4 || C < 1) continue;
-    const value = (p, c) => byRows ? p * cols + c : c * cols + p;
-    const flat = medianRoughness(v, C, 0, [P], value);
+    const table = { v, C, value: (p, c) => byRows ? p * cols + c : c * cols + p };
+    const flat = medianRoughness(table, { lead: 0, dims: [P] });
     best = Math.min(best, flat);
     if (flat > ROUGH_GATE) continue;
     for (let lead = 0; lead <= Math.min(MAX_LEADING, P - 4); lead++) {
-      for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(v, C, lead, dims, value));
+      for (const dims of gridShapes(P - lead)) if (dims.length === 2) best = Math.min(best, medianRoughness(table, { lead, dims }));
     }
   }
   return best;
 }
 var ROUGH_CHANNELS = 64;
-function channelRoughness(v, C, lead, dims, value) {
+function channelRoughness({ v, C, value }, { lead, dims }) {
   const cells = dims.reduce((x, y) => x * y, 1);
   const per = [];
   let constant = 0;
@@ -5907,16 +5945,16 @@ function channelRoughness(v, C, lead, dims, value) {
   per.sort((a, b) => a - b);
   return { per, constant };
 }
-function medianRoughness(v, C, lead, dims, value) {
-  const { per } = channelRoughness(v, C, lead, dims, value);
+function medianRoughness(table, grid) {
+  const { per } = channelRoughness(table, grid);
   return per.length === 0 ? Infinity : per[Math.floor(per.length / 2)];
 }
 var NOISE_BAND = [0.6, 1.4];
 function roughLikeNoise(v, rows, cols) {
   if (rows < 32 || cols < 32) return false;
   for (const alongCols of [true, false]) {
-    const value = (p, c) => alongCols ? c * cols + p : p * cols + c;
-    const { per, constant } = channelRoughness(v, alongCols ? rows : cols, 0, [alongCols ? cols : rows], value);
+    const table = { v, C: alongCols ? rows : cols, value: (p, c) => alongCols ? c * cols + p : p * cols + c };
+    const { per, constant } = channelRoughness(table, { lead: 0, dims: [alongCols ? cols : rows] });
     if (constant > 0) return false;
     const lo = per[Math.floor(0.1 * (per.length - 1))];
     const hi = per[Math.ceil(0.9 * (per.length - 1))];
@@ -6031,10 +6069,10 @@ function recogniseSinusoidTable(v, rows, cols, name2) {
     const C = byColumns ? cols : rows;
     if (L < 8 || C < 2 || L * C < MIN_FIT_ELEMENTS) continue;
     const probeIdx = evenlySpaced(C, PROBE_SIGNALS);
-    const probe = sinusoidFit(signalsOf(v, rows, cols, byColumns, probeIdx), L, indices(probeIdx.length));
+    const probe = sinusoidFit(signalsOf({ data: v, rows, cols }, byColumns, probeIdx), L, indices(probeIdx.length));
     if (probe.explained < PROBE_MIN) continue;
     const sampled = C * L > MAX_FIT_ELEMENTS ? evenlySpaced(C, Math.max(PROBE_SIGNALS, Math.floor(MAX_FIT_ELEMENTS / L))) : null;
-    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf(v, rows, cols, byColumns, sampled), L, indices(sampled ? sampled.length : C));
+    const fit = C <= PROBE_SIGNALS ? probe : sinusoidFit(signalsOf({ data: v, rows, cols }, byColumns, sampled), L, indices(sampled ? sampled.length : C));
     if (fit.explained < threshold || best && fit.explained <= best.score) continue;
     const omegas = fit.omegas;
     const lo = Math.min(...omegas);
@@ -6536,7 +6574,7 @@ async function matchGroup(pairs, group, parts, ctx) {
   standardise(cand);
   standardise(ref);
   const score = similarity(cand, ref);
-  const routers = await addRouterScores(pairs, group, cand, ref, score, ctx);
+  const routers = await addRouterScores(pairs, group, { cand, ref, score }, ctx);
   const chosen = assign(score, cand.length, ref.length);
   const partner = /* @__PURE__ */ new Map();
   let moved = 0;
@@ -6605,7 +6643,7 @@ function assign(score, n2, m) {
   }
   return out;
 }
-async function addRouterScores(pairs, group, cand, ref, score, ctx) {
+async function addRouterScores(pairs, group, { cand, ref, score }, ctx) {
   const layer = pairs.find((p) => p.expertSlot?.group === group)?.layer;
   const router = pairs.find((p) => p.layer === layer && !p.expertSlot && /(^|\.)mlp\.gate\.weight$/.test(p.role) && p.candidate.rows === cand.length && p.reference.rows === ref.length && cand.length > 1);
   if (!router) return false;
@@ -6643,7 +6681,7 @@ function payForExpertMatchingInSearch(pairs, tensors) {
 }
 
 // src/engine/sample-budget.ts
-var EXPERT_SAMPLE_BUDGET = 48 << 20;
+var EXPERT_SAMPLE_BUDGET = 16 << 20;
 var MIN_VALUES = 256;
 function isExpertPair(p) {
   return /(^|\.)experts\.\d+\./.test(p.candidate.entry.name) || p.transform.some((k) => k === "split-experts" || k === "expert-matched");
@@ -6784,9 +6822,9 @@ var OperatorProber = class {
     const step = Math.max(1, Math.floor(BLOCK_ELEMENTS / Math.max(1, view.cols)));
     for (let r0 = 0; r0 < view.rows; r0 += step) {
       const r1 = Math.min(view.rows, r0 + step);
-      const block = await reader.rows(r0, r1);
-      if (side === "right") multiplyRows(block, r0, r1, view.cols, x, out);
-      else accumulateLeft(block, r0, r1, view.cols, x, out);
+      const rows = { data: await reader.rows(r0, r1), r0, r1, cols: view.cols };
+      if (side === "right") multiplyRows(rows, x, out);
+      else accumulateLeft(rows, x, out);
     }
     reader.release();
     if (key) this.memo.set(key, out);
@@ -6811,7 +6849,7 @@ function blockCols(op) {
 function blockRows(op) {
   return op.kind === "matrix" ? op.view.rows : op.kind === "product" ? blockRows(op.left) : op.kind === "sum" ? blockRows(op.terms[0]) : op.axis === "rows" ? op.blocks.reduce((s, b) => s + blockRows(b), 0) : blockRows(op.blocks[0]);
 }
-function multiplyRows(block, r0, r1, cols, x, out) {
+function multiplyRows({ data: block, r0, r1, cols }, x, out) {
   const k = x.cols;
   const xd = x.data;
   for (let i = r0; i < r1; i++) {
@@ -6825,7 +6863,7 @@ function multiplyRows(block, r0, r1, cols, x, out) {
     }
   }
 }
-function accumulateLeft(block, r0, r1, cols, y, out) {
+function accumulateLeft({ data: block, r0, r1, cols }, y, out) {
   const k = y.cols;
   for (let i = r0; i < r1; i++) {
     const b = (i - r0) * cols;
@@ -6839,16 +6877,17 @@ function accumulateLeft(block, r0, r1, cols, y, out) {
 }
 
 // src/engine/compare-factored.ts
+var NO_LAYOUT = { residual: null, conv1d: null };
 var PROBES = 32;
 var MIN_INFORMATIVE_ELEMENTS2 = 64;
 var MIN_INFORMATIVE_SIDE2 = 8;
-async function compareFactored(pairs, cand, ref, onPair) {
+async function compareFactored(pairs, cand, ref, opts = {}) {
   if (!pairs?.length) return { tensors: [], lost: [] };
   const probers = { cand: new OperatorProber(cand), ref: new OperatorProber(ref) };
   const probed = [];
   for (const pair of pairs) {
-    probed.push({ pair, result: await probeOne(pair, probers) });
-    onPair?.();
+    probed.push({ pair, result: await probeOne(pair, probers, opts.layout ?? NO_LAYOUT) });
+    opts.onPair?.();
   }
   const groups = /* @__PURE__ */ new Map();
   probed.forEach((p, i) => {
@@ -6903,7 +6942,7 @@ function resultOf(pair) {
     factored: { tensors: entries2.map((e2) => e2.name), probes: PROBES, options: 1 }
   };
 }
-async function probeOne(pair, probers) {
+async function probeOne(pair, probers, layout) {
   const t = resultOf(pair);
   const [rows, cols] = operatorShape(pair.candidate);
   try {
@@ -6917,7 +6956,7 @@ async function probeOne(pair, probers) {
       refLeft: await probers.ref.left(w, l)
     };
     if (![...Object.values(sketches)].every(finite)) return { ...t, error: "non-finite values (NaN/Inf) in the probed map" };
-    return testSketches(t, sketches);
+    return testSketches(t, sketches, mlpUnitAxis(t.role, rows, cols, layout));
   } catch (e2) {
     if (!(e2 instanceof FromScratchError && e2.kind === "format")) throw e2;
     return { ...t, error: e2.message };
@@ -6925,7 +6964,7 @@ async function probeOne(pair, probers) {
 }
 var finite = (m) => m.data.every(Number.isFinite);
 var f32 = (m) => Float32Array.from(m.data);
-function testSketches(unread, s) {
+function testSketches(unread, s, units) {
   const [a, b] = [f32(s.candRight), f32(s.refRight)];
   const acc = new PairAccumulator();
   acc.add(a, b);
@@ -6934,7 +6973,7 @@ function testSketches(unread, s) {
   if (!t.informative || stats.pearson === null) return t;
   const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
   const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
-  const pick = pickAxis(byRows, byCols, MLP_IN.test(t.role) ? "rows" : MLP_OUT.test(t.role) ? "cols" : null);
+  const pick = pickAxis(byRows, byCols, units);
   if (!pick) return t;
   return floorIfResidualOnly({ ...t, permutation: { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" } }, t.role);
 }
@@ -7240,10 +7279,10 @@ async function compareComponent(comp, ctx) {
   ctx.cand.serving = ctx.ref.serving = false;
   let c = await comparePlanned(comp, ctx);
   ctx.cand.serving = ctx.ref.serving = true;
-  const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, ctx.onPair);
+  const rules = unitRules(c.comp.pairs);
+  const factored = await compareFactored(comp.factored, ctx.cand, ctx.ref, { onPair: ctx.onPair, layout: rules.layout });
   c = { ...c, comp: withLost(c.comp, factored.lost) };
-  const widths2 = hiddenWidths2(c.comp.pairs);
-  c.tensors = c.tensors.map((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i], widths2)));
+  c.tensors = c.tensors.map((t, i) => directTest(t, c.samples[i] ?? null, internalUnits(c.comp.pairs[i], rules)));
   const looks = c.comp.pairs.map(() => 1);
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
@@ -7263,14 +7302,14 @@ async function compareComponent(comp, ctx) {
 async function comparePlanned(comp, ctx) {
   const results = new Array(comp.pairs.length);
   const cap = expertSampleCap(comp.pairs);
-  const widths2 = cap < Infinity ? hiddenWidths2(comp.pairs) : null;
+  const rules = cap < Infinity ? unitRules(comp.pairs) : null;
   const moments = new ValueMoments();
   for (const index of readOrder(comp.pairs)) {
     const pair = comp.pairs[index];
     const planned = await comparePlannedPair(pair, ctx);
     const { sample, stats } = planned;
-    const base2 = widths2 && sample && isExpertPair(pair) ? directTest(planned.base, sample, internalUnits(pair, widths2)) : planned.base;
-    results[index] = { base: base2, sample: widths2 && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
+    const base2 = rules && sample && isExpertPair(pair) ? directTest(planned.base, sample, internalUnits(pair, rules)) : planned.base;
+    results[index] = { base: base2, sample: rules && sample && isExpertPair(pair) ? shrinkSample(sample, cap) : sample };
     if (stats) moments.record(pair, stats, base2.sampled !== void 0);
     ctx.onPair();
   }
@@ -7336,7 +7375,7 @@ async function transposedLook(c, ctx) {
       continue;
     }
     const { stats, sample } = looked;
-    const test = stats.pearson !== null ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled) : null;
+    const test = stats.pearson !== null ? tensorIndependence(sample) : null;
     if (test && weightedLog10(test.log10p, 1 - STORED_WEIGHT) < weightedLog10(direct.log10p, STORED_WEIGHT)) {
       comp = { ...comp, pairs: comp.pairs.map((p, j) => j === i ? flipped : p) };
       const permutation = { ...asReported(test), log10p: weightedLog10(test.log10p, 1 - STORED_WEIGHT) };
@@ -7362,7 +7401,7 @@ async function layoutLook(c, ctx, looks) {
   let comp = c.comp;
   const tensors = [...c.tensors];
   const samples = [...c.samples];
-  const widths2 = hiddenWidths2(comp.pairs);
+  const rules = unitRules(comp.pairs);
   for (let i = 0; i < comp.pairs.length; i++) {
     const pair = comp.pairs[i];
     const t = tensors[i];
@@ -7384,7 +7423,7 @@ async function layoutLook(c, ctx, looks) {
           continue;
         }
         const sample = out.stats.pearson === null ? null : out.sample;
-        const test = pair.informative && sample ? tensorIndependence(sample.a, sample.b, sample.rowsSampled, sample.colsSampled, internalUnits(other, widths2)) : null;
+        const test = pair.informative && sample ? tensorIndependence(sample, internalUnits(other, rules)) : null;
         const look = { pair: other, stats: out.stats, sample, test };
         const bestScore = best.test ? best.test.log10p : direct ? direct.log10p : -Math.abs(best.stats.pearson ?? 0);
         if (score(look) < bestScore) best = look;
@@ -7419,7 +7458,7 @@ function smallIdenticalTests(c, looks) {
     const v = pair.candidate;
     let test = null;
     if (v.entry.shape.length >= 2 && v.rows >= 2 && v.cols >= 2) {
-      const m = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled);
+      const m = tensorIndependence(s);
       const picked = m ? m.axis === "rows" ? m.rows : m.cols : null;
       if (m && picked && picked.units >= 3 && Math.max(v.rows, v.cols) >= SMALL_MIN_UNITS) test = asReported(m);
     } else if (v.entry.shape.length === 1 && v.rows >= SMALL_MIN_UNITS && widths2.has(v.rows)) {
@@ -7471,15 +7510,15 @@ function dropAmbiguous(c) {
   };
   return { ...c, comp, tensors: kept(paid), samples: kept(c.samples) };
 }
-function internalUnits(pair, widths2) {
-  if (MLP_IN.test(pair.role)) return "rows";
-  if (MLP_OUT.test(pair.role)) return "cols";
-  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && widths2.has(pair.candidate.rows)) return "rows";
+var unitRules = (pairs) => ({ widths: hiddenWidths2(pairs), layout: mlpLayout(pairs) });
+function internalUnits(pair, rules) {
+  if (MLP_IN.test(pair.role) || MLP_OUT.test(pair.role)) return mlpUnitAxis(pair.role, pair.reference.rows, pair.reference.cols, rules.layout);
+  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
   return null;
 }
 function directTest(t, s, units) {
   if (!t.informative || t.pearson === null || !s || t.permutation) return t;
-  const test = tensorIndependence(s.a, s.b, s.rowsSampled, s.colsSampled, units);
+  const test = tensorIndependence(s, units);
   return test ? { ...t, permutation: asReported(test) } : t;
 }
 function asReported(test) {
@@ -7547,7 +7586,7 @@ async function runCheck(settings, deps) {
   try {
     ({ listing: candListing, files: candFiles } = await listCandidate(cand, report, deps));
   } catch (e2) {
-    return await finish(report, asTyped(e2), opened, settings, deps, t0);
+    return await finish({ report, error: asTyped(e2) }, { opened, settings, deps, t0 });
   }
   const run = { settings, deps, report, opened, cand, candListing };
   let error = null;
@@ -7570,7 +7609,7 @@ async function runCheck(settings, deps) {
   } catch (e2) {
     error ??= asTyped(e2);
   }
-  return await finish(report, error, opened, settings, deps, t0);
+  return await finish({ report, error }, { opened, settings, deps, t0 });
 }
 function openCandidate(settings, deps) {
   const raw = deps.openSource(settings.candidate);
@@ -7616,7 +7655,7 @@ async function listCandidate(cand, report, { logger, now }) {
   );
   return { listing, files };
 }
-async function finish(report, error, opened, settings, deps, t0) {
+async function finish({ report, error }, { opened, settings, deps, t0 }) {
   const spans = opened[0] instanceof SpanCacheSource ? { ...opened[0].stats } : null;
   for (const src of opened) await src.close?.();
   if (spans && spans.hits > 0) {
@@ -7950,11 +7989,12 @@ var ReadAhead = class {
     this.heldBytes += s.end - s.begin;
     this.stats.spanRequests++;
     const ctl = s.ctl;
-    this.fetchInto(s.file, s.begin, s.end, s.bytes, (got) => {
+    const onProgress = (got) => {
       if (s.state !== "active") return;
       s.got = got;
       this.settle(s);
-    }, ctl.signal).then(
+    };
+    this.fetchInto({ file: s.file, begin: s.begin, end: s.end }, s.bytes, { onProgress, signal: ctl.signal }).then(
       () => {
         if (s.state !== "active") return;
         s.got = s.end - s.begin;
@@ -8068,7 +8108,8 @@ function estimateReads(candidate, reference, settings, remote) {
   };
 }
 function transferSeconds(bytes, requests, link, concurrency) {
-  const inFlight = Math.max(1, Math.floor(concurrency / 2));
+  const meanSpan = requests > 0 ? bytes / requests : SPAN_MAX_BYTES;
+  const inFlight = Math.max(1, Math.floor(Math.max(1, concurrency) * (SPAN_MAX_BYTES / 2) / Math.max(1, meanSpan)));
   return bytes / (link.mbPerSecond * 1e6) + requests * link.latencyMs / 1e3 / inFlight;
 }
 async function makePlan(settings, shards, deps) {
@@ -8107,7 +8148,7 @@ async function makePlan(settings, shards, deps) {
         return { source, position, bytes: 0, parameters: 0, fraction: 1, candidateBytes: 0, referenceBytes: 0, requests: 0, seconds: 0, error: e2.message };
       }
     });
-    const total = totalOf(planned, estimates, candRemote, settings.link, concurrency);
+    const total = totalOf(planned, estimates, { candRemote, link: settings.link, concurrency });
     const groups = balance(
       planned.map((p) => p.bytes),
       count2
@@ -8127,7 +8168,7 @@ async function makePlan(settings, shards, deps) {
     for (const s of closers) await s.close?.();
   }
 }
-function totalOf(planned, estimates, candRemote, link, concurrency) {
+function totalOf(planned, estimates, { candRemote, link, concurrency }) {
   const bytes = planned.reduce((s, p) => s + p.bytes, 0);
   let remoteBytes = 0;
   let requests = 0;
@@ -8254,7 +8295,7 @@ function mergeReports(parts, opts = {}) {
   const total = checkPositions(parts);
   const { ordered, slots, sources } = inPlanOrder(parts, total);
   if (plan.listedParts.length === parts.length) checkFingerprint(parts, plan, sources, total);
-  return assemble(parts, plan, ordered, slots, opts.failOn ?? "reused");
+  return assemble({ parts, plan, ordered, slots }, opts.failOn ?? "reused");
 }
 function agreeOnPlan(parts) {
   agree2(parts, "check different candidates", (r) => r.candidate.source, (v) => `candidate ${JSON.stringify(v)}`);
@@ -8305,7 +8346,7 @@ function checkFingerprint(parts, plan, sources, total) {
     `refusing to merge: the reports do not match their plan ${fingerprint.slice(0, 12)} (candidate ${JSON.stringify(parts[0].report.candidate.source)}${revision ? ` @ ${revision}` : ""}, ${total} references, ${count2} shards, version ${version}): the candidate's revision changed since the plan, or a shard ran other references than its matrix entry`
   );
 }
-function assemble(parts, plan, ordered, slots, failOn) {
+function assemble({ parts, plan, ordered, slots }, failOn) {
   const { listedParts, revision, fingerprint, count: count2, version } = plan;
   const first = listedParts.length ? listedParts.slice().sort((a, b) => Math.min(...a.report.shard.positions) - Math.min(...b.report.shard.positions))[0].report : parts[0].report;
   const withComponents = slots.find((s) => s.part.report.candidate.components.length > 0);
@@ -9609,7 +9650,7 @@ function oneOf(name2, value, allowed, dflt) {
   if (!allowed.includes(v)) throw new UsageError(`${name2} must be one of ${allowed.join(", ")} (got ${JSON.stringify(value)})`, "usage.bad-value");
   return v;
 }
-function number(name2, value, dflt, min, max) {
+function number(name2, value, dflt, { min, max }) {
   if (!given(value)) return dflt;
   const v = Number(value.trim());
   if (!Number.isFinite(v) || v < min || v > max) {
@@ -9618,17 +9659,17 @@ function number(name2, value, dflt, min, max) {
   return v;
 }
 function parseThresholds(raw) {
-  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, 0, 1);
-  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, 0, 1e6);
+  const minPearson = number("--min-pearson", raw.minPearson, DEFAULT_THRESHOLDS.minPearson, { min: 0, max: 1 });
+  const minZ = number("--min-z", raw.minZ, DEFAULT_THRESHOLDS.minZ, { min: 0, max: 1e6 });
   const levelFromZ = given(raw.minZ) ? 10 ** twoSidedNormalLog10(minZ) : DEFAULT_THRESHOLDS.level;
-  const level = number("--level", raw.level, levelFromZ, Number.MIN_VALUE, 0.5);
+  const level = number("--level", raw.level, levelFromZ, { min: Number.MIN_VALUE, max: 0.5 });
   return {
     minPearson,
     minZ,
-    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, 0, 1),
+    minShare: number("--min-share", raw.minShare, DEFAULT_THRESHOLDS.minShare, { min: 0, max: 1 }),
     level,
     reviewLevel: Math.max(level, DEFAULT_THRESHOLDS.reviewLevel),
-    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, 0, 1)
+    minEffect: number("--min-effect", raw.minEffect, given(raw.minPearson) ? minPearson : DEFAULT_THRESHOLDS.minEffect, { min: 0, max: 1 })
   };
 }
 function parseNetworkTimeout(value) {
@@ -9650,7 +9691,7 @@ function parseSample(value) {
   return v;
 }
 function readConcurrency(value) {
-  const n2 = number("--concurrency", value, DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY);
+  const n2 = number("--concurrency", value, DEFAULT_CONCURRENCY, { min: 1, max: MAX_CONCURRENCY });
   return { blocksInFlight: n2, readAheadSpans: n2, headerListings: Math.max(1, Math.min(MAX_HEADER_LISTINGS, n2 * 2)) };
 }
 function parseComponentSpec(spec) {
@@ -9794,7 +9835,7 @@ function parseSettings(raw, opts = {}) {
   const check = parseCheck(raw, opts);
   if (mode === "plan") {
     const { candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes } = check;
-    const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, 0, 1e6), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, 0, 6e4) };
+    const link = { mbPerSecond: number("--link-mbs", raw.linkMbs, DEFAULT_LINK_MBS, { min: 0, max: 1e6 }), latencyMs: number("--link-latency-ms", raw.linkLatencyMs, DEFAULT_LINK_LATENCY_MS, { min: 0, max: 6e4 }) };
     if (link.mbPerSecond <= 0) throw new UsageError(`--link-mbs must be above 0 (got ${JSON.stringify(raw.linkMbs)})`, "usage.bad-value");
     return { mode: "plan", candidate, references, endpoint, token, components, sample, reads, networkTimeoutMs, quiet, notes, shards: parseShardCount(raw.shards), link };
   }
@@ -12868,7 +12909,7 @@ function libFetch(api, ctx) {
           return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
         } catch (e2) {
           if (!(e2 instanceof BodyInterrupted)) throw e2;
-          giveUpOrWarn(api, e2, where, attempt, deadline);
+          giveUpOrWarn(api, e2, { where, attempt, deadline });
         }
       } finally {
         for (const u of unlink) u();
@@ -12884,7 +12925,7 @@ async function answer(api, input, init) {
     throw e2 instanceof FetchError && !e2.message.startsWith(`${api.repo}`) ? new FetchError(`${api.repo}: ${e2.message}`, e2.status, e2.code) : e2;
   }
 }
-function giveUpOrWarn(api, e2, where, attempt, deadline) {
+function giveUpOrWarn(api, e2, { where, attempt, deadline }) {
   const tries = `${attempt} attempt${attempt === 1 ? "" : "s"}`;
   if (Date.now() >= deadline) {
     throw new FetchError(`${api.repo}: reading ${where}: ${e2.message}; gave up after ${tries}: no complete answer within ${formatSeconds(api.budgetMs)} s; ${RAISE_TIMEOUT_HINT}`, void 0, "fetch.timeout");
@@ -12928,7 +12969,7 @@ var plural = (n2) => count(n2, "attempt");
 function unlinkAll(links) {
   for (const u of links.splice(0)) u();
 }
-async function hop(w, url, init, signal, links, hopStallMs) {
+async function hop(w, { signal, links }, { url, init, hopStallMs }) {
   const ctl = new AbortController();
   links.push(linkAbort(signal, ctl));
   let stalled = false;
@@ -12955,7 +12996,7 @@ async function followRedirects(w, call) {
     unlinkAll(call.links);
     const left = call.deadline - w.now();
     if (left <= 0) throw new StallError("the network timeout ran out before this hop");
-    const res = await hop(w, current, { method: call.method, headers: h, redirect: "manual" }, call.signal, call.links, Math.min(w.stallMs, left));
+    const res = await hop(w, call, { url: current, init: { method: call.method, headers: h, redirect: "manual" }, hopStallMs: Math.min(w.stallMs, left) });
     const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
     if (location === null) {
       if (hops.length > 0) hopsOf.set(res, hops);
@@ -13856,7 +13897,7 @@ var HubSource = class {
     }
     this.readAhead?.reset();
     this.readAhead = new ReadAhead(
-      (file, begin, end, out, onProgress, signal) => this.ranged.fetch(file, this.files.get(file), { begin, end }, { out, onProgress, signal }).then(() => void 0),
+      ({ file, begin, end }, out, { onProgress, signal }) => this.ranged.fetch(file, this.files.get(file), { begin, end }, { out, onProgress, signal }).then(() => void 0),
       Math.max(1, Math.floor(concurrency)) * (SPAN_MAX_BYTES / 2)
     );
     this.readAhead.plan(ranges);
@@ -14210,14 +14251,14 @@ async function runMergeCommand(args, io) {
   const files = await expandReportPaths(settings.reports);
   const report = mergeReports(await readPartials(files), { failOn: settings.failOn });
   logger.info(`merged ${files.length} partial reports (plan ${report.merged.fingerprint.slice(0, 12)}, ${report.references.length} references)`);
-  return await deliver(report, null, io, logger, {
+  return await deliver({ report, error: null }, io, logger, {
     format: settings.format,
     reportPath,
     summaryPath,
     color: false
   });
 }
-async function deliver(report, error, io, logger, out) {
+async function deliver({ report, error }, io, logger, out) {
   const failures = [];
   const paths = { reportPath: out.reportPath ?? null, htmlPath: out.htmlPath ?? null };
   const files = [
@@ -14317,7 +14358,7 @@ async function main(argv, io) {
       scratchDir: os.tmpdir()
     });
     if (settings.shard) report.shard = settings.shard;
-    return await deliver(report, error, io, logger, {
+    return await deliver({ report, error }, io, logger, {
       format: settings.format,
       reportPath: settings.reportPath,
       htmlPath: settings.htmlPath,
@@ -14340,6 +14381,8 @@ async function main(argv, io) {
 // src/common/check-process.ts
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+var MMAP_THRESHOLD_LOCAL = 128 << 10;
+var MMAP_THRESHOLD_REMOTE = 32 << 10;
 function isEntry(moduleUrl) {
   const entry = process.argv[1];
   if (entry === void 0) return false;

@@ -4,7 +4,8 @@ import { createRequire as __fsCreateRequire } from 'node:module'; const require 
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 var SEMI_SPACE_MB = 4;
-var MMAP_THRESHOLD = "131072";
+var MMAP_THRESHOLD_LOCAL = 128 << 10;
+var MMAP_THRESHOLD_REMOTE = 32 << 10;
 var FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
 async function runCheckProcess(check, opts) {
   if (process.env.FROMSCRATCH_IN_PROCESS || check.pathname.endsWith(".ts") || opts.small) {
@@ -14,7 +15,7 @@ async function runCheckProcess(check, opts) {
   }
   const child = spawn(process.execPath, [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB}`, fileURLToPath(check), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: opts.fixedMmapThreshold ? { MALLOC_MMAP_THRESHOLD_: MMAP_THRESHOLD, ...process.env } : process.env
+    env: opts.mmapThreshold !== null ? { MALLOC_MMAP_THRESHOLD_: String(opts.mmapThreshold), ...process.env } : process.env
   });
   const forward = (signal) => child.kill(signal);
   for (const s of FORWARDED) process.on(s, forward);
@@ -420,7 +421,7 @@ var INTERNAL_ERROR = 4;
 var weight = await weighCommand(process.argv.slice(2));
 await runCheckProcess(new URL(`./cli-check${import.meta.url.slice(import.meta.url.lastIndexOf("."))}`, import.meta.url), {
   internalErrorCode: INTERNAL_ERROR,
-  // Every command but a check, and a small local check, runs in this process; a big or remote check gets the fixed mmap threshold (cli-weight.ts).
+  // Every command but a check, and a small local check, runs in this process; a big or remote check gets a fixed mmap threshold (cli-weight.ts).
   small: !weight.check || weight.localBytes !== null && weight.localBytes < IN_PROCESS_MAX_BYTES,
-  fixedMmapThreshold: weight.localBytes === null || weight.localBytes > FIXED_MMAP_MIN_BYTES
+  mmapThreshold: weight.localBytes === null ? MMAP_THRESHOLD_REMOTE : weight.localBytes > FIXED_MMAP_MIN_BYTES ? MMAP_THRESHOLD_LOCAL : null
 });
