@@ -374,7 +374,7 @@ function readReferencesFile(file, opts) {
 }
 
 // src/cli-weight.ts
-var IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
+var IN_PROCESS_MAX_BYTES = 3 * 2 ** 30;
 var FIXED_MMAP_MIN_BYTES = 4 * 2 ** 30;
 async function weighCommand(argv) {
   if (argv[0] !== "check") return { check: false, localBytes: 0 };

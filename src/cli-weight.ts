@@ -5,8 +5,8 @@
  * own option table and reader (settings/read-options.ts), the references a --references-file lists
  * included, leniently: a wrong guess costs memory or time,
  * never a different verdict, and the check's own parse reports any bad usage.
- * - Under IN_PROCESS_MAX_BYTES the check runs in the launcher's process: a second Node start-up costs
- *   ~0.1 s, a third of numpy's whole run on a 10 M-parameter pair, and the peak is Node's own.
+ * - Under IN_PROCESS_MAX_BYTES (3 GiB) the check runs in the launcher's process: a second Node start-up
+ *   costs ~0.1 s, a third of numpy's whole run on a 10 M-parameter pair, and the peak is Node's own.
  * - Above FIXED_MMAP_MIN_BYTES (or remote: a lower one) its child process also gets glibc's fixed mmap threshold
  *   (common/check-process.ts): needed at 7B width and 32 layers (11.5 GB a side), it costs ~10% of the time
  *   on a 32-layer width-1024 pair (0.75 GB a side: 9.2 -> 10.2 s), whose peak is ~200 MB without it.
@@ -16,8 +16,14 @@ import path from "node:path";
 import { readArgv, splitList } from "./settings/read-options.js";
 import { readReferencesFile } from "./settings/references-file.js";
 
-/** Local weights under this (candidate and references together) are checked in process (peak ~110 MB at 10 M parameters). */
-export const IN_PROCESS_MAX_BYTES = 256 * 2 ** 20;
+/**
+ * Local weights under this (candidate and references together) are checked in process: peak ~110 MB at 10 M
+ * parameters; on the bench's 2 x 1 GB BF16 pair 127 MB for the derived check (as in a child) and 226-231 MB
+ * for the independent one (201-204 MB in a child, whose young generation is smaller), while the child's
+ * start-up cost 0.13 s of the derived check's 1.7 s. Reads land in the kernel's memory (kernels/kernel.ts
+ * SlotKernel), so a local check's churn no longer grows with its size.
+ */
+export const IN_PROCESS_MAX_BYTES = 3 * 2 ** 30;
 /** Local weights above this get the fixed mmap threshold. */
 export const FIXED_MMAP_MIN_BYTES = 4 * 2 ** 30;
 

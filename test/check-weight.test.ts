@@ -1,7 +1,7 @@
 /**
  * What the CLI launcher knows of a command before loading anything (src/cli-weight.ts):
  * whether it is a check, and the bytes its sources hold on disk (null for a Hub repo). The launcher
- * runs a check under 256 MiB in its own process, and gives a check over 4 GiB (or a remote one) the
+ * runs a check under 3 GiB in its own process, and gives a check over 4 GiB (or a remote one) the
  * fixed mmap threshold.
  */
 import { mkdir, open, writeFile } from "node:fs/promises";
@@ -39,7 +39,7 @@ describe("the weight of a CLI command, before anything is loaded", () => {
     const file = path.join(small, "model.safetensors");
     expect(await weighCommand(["check", "--candidate", small, "--reference", file, "--quiet"])).toEqual({ check: true, localBytes: 2 + (120 << 20) });
     expect(await weighCommand(["check", `--candidate=${small}`, `--reference=${small}`, "--format", "json"])).toEqual({ check: true, localBytes: 2 * (2 + (80 << 20)) });
-    // Under 256 MiB: in process. Over 4 GiB: the fixed mmap threshold.
+    // Under 3 GiB: in process. Over 4 GiB: the fixed mmap threshold.
     expect(2 + (120 << 20)).toBeLessThan(IN_PROCESS_MAX_BYTES);
     expect((await weighCommand(["check", "--candidate", big, "--reference", small])).localBytes).toBeGreaterThan(FIXED_MMAP_MIN_BYTES);
   });
