@@ -4405,7 +4405,7 @@ var UNITS_B = new Scratch();
 var PRODUCTS_A = new Scratch();
 var PRODUCTS_B = new Scratch();
 var SMALL_UNITS = 64;
-function permutationTest(a, b, rows, cols, axis) {
+function permutationTest({ a, b, rows, cols }, axis) {
   const n2 = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n2 < 3 || m < 1) return null;
@@ -4621,7 +4621,7 @@ function heldOutTest(c, r, matching, held) {
   const acc = new PairAccumulator();
   acc.add(a, b);
   const st = acc.result();
-  const test = rows >= 1 && held.length >= 3 ? permutationTest(a, b, rows, held.length, "cols") : null;
+  const test = rows >= 1 && held.length >= 3 ? permutationTest({ a, b, rows, cols: held.length }, "cols") : null;
   return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
 }
 
@@ -5129,7 +5129,7 @@ async function gramLook(groups, reader) {
       if (!c || !r) continue;
       const fc = anchorFeatures(c);
       const fr = anchorFeatures(r);
-      const test = permutationTest(fc.data, fr.data, fc.rows, fc.cols, "rows");
+      const test = permutationTest({ a: fc.data, b: fr.data, rows: fc.rows, cols: fc.cols }, "rows");
       if (!test) continue;
       results.push({
         candidate: key,
@@ -6260,8 +6260,8 @@ function layerMatrixOf(pairs, pick, stat5) {
 
 // src/stats/independence.ts
 function tensorIndependence({ a, b, rowsSampled: rows, colsSampled: cols }, units) {
-  const byRows = permutationTest(a, b, rows, cols, "rows");
-  const byCols = permutationTest(a, b, rows, cols, "cols");
+  const byRows = permutationTest({ a, b, rows, cols }, "rows");
+  const byCols = permutationTest({ a, b, rows, cols }, "cols");
   const pick = pickAxis(byRows, byCols, units);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
@@ -8044,8 +8044,8 @@ function testSketches(unread, s, units) {
   const stats = acc.result();
   const t = { ...unread, cosine: stats.cosine, pearson: stats.pearson };
   if (!t.informative || stats.pearson === null) return t;
-  const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
-  const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
+  const byRows = permutationTest({ a, b, rows: s.candRight.rows, cols: s.candRight.cols }, "rows");
+  const byCols = permutationTest({ a: f32(s.candLeft), b: f32(s.refLeft), rows: s.candLeft.rows, cols: s.candLeft.cols }, "cols");
   const pick = pickAxis(byRows, byCols, units);
   if (!pick) return t;
   return floorIfResidualOnly({ ...t, permutation: { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" } }, t.role);

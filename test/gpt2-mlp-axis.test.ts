@@ -65,7 +65,7 @@ describe("GPT-2 Conv1D MLP matrices: the hidden axis", () => {
     // The trap is real: along the residual axis the shared profile alone rejects independence.
     const fc = "transformer.h.0.mlp.c_fc.weight";
     const [d, ff] = a.get(fc)!.shape as [number, number];
-    const residualAxis = permutationTest(a.get(fc)!.data, b.get(fc)!.data, d, ff, "rows")!;
+    const residualAxis = permutationTest({ a: a.get(fc)!.data, b: b.get(fc)!.data, rows: d, cols: ff }, "rows")!;
     expect(residualAxis.log10p).toBeLessThan(-6);
 
     const out = path.join(dir, "report.json");

@@ -40,8 +40,6 @@ const MANY_PARAMETERS: Record<string, string> = {
   "src/stats/constructions/fit-helpers.ts:project2": "a 2-regressor fit per signal and frequency, in the detectors' inner loops",
   "src/stats/pair-blocks.ts:addRaw": "adds every streamed block of raw bytes to a pair's statistics",
   "src/stats/permutation.ts:standardised": "standardises both sides of every permutation test (per tensor, per null pair)",
-  "src/stats/permutation.ts:permutationTest":
-    "per tensor and per null pair on sampled arrays; still positional because its callers in src/engine/compare-factored.ts are edited on another branch (to take a grid sample next)",
 };
 
 /** Every function-like thing (declarations, methods, arrows, function types, interface methods) with its name and parameter count. */

@@ -34,7 +34,7 @@ describe("tensor independence test (larger p of the two axes)", () => {
     for (let i = 0; i < trials; i++) {
       const a = head(C, H, 1000 + 2 * i);
       const b = head(C, H, 1001 + 2 * i);
-      if (permutationTest(a, b, C, H, "rows")!.log10p <= -2) rowsOnly++;
+      if (permutationTest({ a, b, rows: C, cols: H }, "rows")!.log10p <= -2) rowsOnly++;
       if (tensorIndependence({ a, b, rowsSampled: C, colsSampled: H })!.log10p <= -2) both++;
     }
     expect(rowsOnly / trials).toBeGreaterThan(0.5);

@@ -37,7 +37,7 @@ describe("permutation test of independence", () => {
     const shared = Float32Array.from({ length: m }, (_, k) => Math.sin(k));
     const a = model(n, m, 1, shared);
     const b = model(n, m, 2, shared);
-    const t = permutationTest(a, b, n, m, "rows")!;
+    const t = permutationTest({ a, b, rows: n, cols: m }, "rows")!;
     // Monte Carlo: T under uniform permutations of b's units, on the same standardised units.
     const sa = standardised(a, n, m, m, "rows")!;
     const sb = standardised(b, n, m, m, "rows")!;
@@ -76,7 +76,7 @@ describe("permutation test of independence", () => {
     for (let i = 0; i < trials; i++) {
       const axis = i % 2 ? "rows" : "cols";
       const [rows, cols] = axis === "rows" ? [n, m] : [m, n];
-      const t = permutationTest(model(n, m, 1000 + i, shared, axis), model(n, m, 5000 + i, shared, axis), rows, cols, axis)!;
+      const t = permutationTest({ a: model(n, m, 1000 + i, shared, axis), b: model(n, m, 5000 + i, shared, axis), rows, cols }, axis)!;
       if (t.log10p <= -1) at10++;
       if (t.log10p <= -2) at01++;
     }
@@ -92,9 +92,9 @@ describe("permutation test of independence", () => {
     const a = model(n, m, 11, shared, "rows", 0);
     const r = rng(3);
     const copy = a.map((v) => -0.5 * v + 0.5 * gauss(r));
-    const t = permutationTest(a, copy, n, m, "rows")!;
+    const t = permutationTest({ a, b: copy, rows: n, cols: m }, "rows")!;
     expect(t.z).toBeLessThan(-20);
     expect(t.log10p).toBeLessThan(-80);
-    expect(permutationTest(a, new Float32Array(n * m).fill(1), n, m, "rows")).toBeNull();
+    expect(permutationTest({ a, b: new Float32Array(n * m).fill(1), rows: n, cols: m }, "rows")).toBeNull();
   });
 });

@@ -19,7 +19,7 @@ describe("small-unit permutation test", () => {
     let at10 = 0;
     let at02 = 0;
     for (let k = 0; k < trials; k++) {
-      const t = permutationTest(gaussian(24 * 27, r), gaussian(24 * 27, r), 24, 27, "rows")!;
+      const t = permutationTest({ a: gaussian(24 * 27, r), b: gaussian(24 * 27, r), rows: 24, cols: 27 }, "rows")!;
       if (t.log10p <= -1) at10++;
       if (t.log10p <= Math.log10(0.02)) at02++;
     }

@@ -153,8 +153,8 @@ function testSketches(unread: TensorEvidence, s: { candRight: Mat; refRight: Mat
   const stats = acc.result();
   const t: TensorEvidence = { ...unread, cosine: stats.cosine, pearson: stats.pearson };
   if (!t.informative || stats.pearson === null) return t;
-  const byRows = permutationTest(a, b, s.candRight.rows, s.candRight.cols, "rows");
-  const byCols = permutationTest(f32(s.candLeft), f32(s.refLeft), s.candLeft.rows, s.candLeft.cols, "cols");
+  const byRows = permutationTest({ a, b, rows: s.candRight.rows, cols: s.candRight.cols }, "rows");
+  const byCols = permutationTest({ a: f32(s.candLeft), b: f32(s.refLeft), rows: s.candLeft.rows, cols: s.candLeft.cols }, "cols");
   const pick = pickAxis(byRows, byCols, units);
   if (!pick) return t;
   return floorIfResidualOnly({ ...t, permutation: { units: pick.units, features: pick.features, z: pick.z, log10p: pick.log10p, effect: pick.effect, axis: pick === byRows ? "rows" : "cols" } }, t.role);

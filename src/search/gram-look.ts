@@ -66,7 +66,7 @@ export async function gramLook(groups: Group[], reader: SketchReader): Promise<D
       if (!c || !r) continue;
       const fc = anchorFeatures(c);
       const fr = anchorFeatures(r);
-      const test = permutationTest(fc.data, fr.data, fc.rows, fc.cols, "rows");
+      const test = permutationTest({ a: fc.data, b: fr.data, rows: fc.rows, cols: fc.cols }, "rows");
       if (!test) continue;
       results.push({
         candidate: key,

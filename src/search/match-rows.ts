@@ -177,6 +177,6 @@ export function heldOutTest(c: Matrix, r: Matrix, matching: RowMatching, held: I
   const acc = new PairAccumulator();
   acc.add(a, b);
   const st = acc.result();
-  const test = rows >= 1 && held.length >= 3 ? permutationTest(a, b, rows, held.length, "cols") : null;
+  const test = rows >= 1 && held.length >= 3 ? permutationTest({ a, b, rows, cols: held.length }, "cols") : null;
   return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
 }

@@ -44,8 +44,8 @@ export interface GridSample {
  * piles null p-values towards 1).
  */
 export function tensorIndependence({ a, b, rowsSampled: rows, colsSampled: cols }: GridSample, units?: UnitAxis | null): TensorTest | null {
-  const byRows = permutationTest(a, b, rows, cols, "rows");
-  const byCols = permutationTest(a, b, rows, cols, "cols");
+  const byRows = permutationTest({ a, b, rows, cols }, "rows");
+  const byCols = permutationTest({ a, b, rows, cols }, "cols");
   const pick = pickAxis(byRows, byCols, units);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };

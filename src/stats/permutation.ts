@@ -60,11 +60,16 @@ export const SMALL_UNITS = 64;
 /** Which axis of a canonical [rows, cols] matrix holds exchangeable units. */
 export type UnitAxis = "rows" | "cols";
 
-/**
- * `a`, `b`: row-major [rows, cols] samples of the two tensors on one grid.
- * Returns null when there are too few units or a side is constant.
- */
-export function permutationTest(a: Float32Array, b: Float32Array, rows: number, cols: number, axis: UnitAxis): PermutationTest | null {
+/** Row-major [rows, cols] samples of the two tensors on one grid. */
+export interface SamplePair {
+  a: Float32Array;
+  b: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/** The test along `axis` of the two samples; null when there are too few units or a side is constant. */
+export function permutationTest({ a, b, rows, cols }: SamplePair, axis: UnitAxis): PermutationTest | null {
   const n = axis === "rows" ? rows : cols;
   const m = axis === "rows" ? cols : rows;
   if (n < 3 || m < 1) return null;
