@@ -3317,12 +3317,15 @@ function buildF8Table(expBits, manBits, fn) {
   }
   return t;
 }
+function bf16Bits(src, p) {
+  return (src[p] | src[p + 1] << 8) << 16 >>> 0;
+}
 function decodeInto(dtype, src, srcOffset, count2, out, outOffset = 0) {
   switch (dtype) {
     case "BF16": {
       const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
       let p = srcOffset;
-      for (let i = 0; i < count2; i++, p += 2) u32[outOffset + i] = (src[p] | src[p + 1] << 8) << 16 >>> 0;
+      for (let i = 0; i < count2; i++, p += 2) u32[outOffset + i] = bf16Bits(src, p);
       return;
     }
     case "F16": {
@@ -5900,10 +5903,7 @@ var SampleCollector = class {
       const base2 = (rows[this.next] - r0) * this.cols * bpe;
       const o = this.next * mc;
       if (u32) {
-        for (let j = 0; j < mc; j++) {
-          const p = base2 + cols[j] * 2;
-          u32[o + j] = (bytes[p] | bytes[p + 1] << 8) << 16 >>> 0;
-        }
+        for (let j = 0; j < mc; j++) u32[o + j] = bf16Bits(bytes, base2 + cols[j] * 2);
       } else for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base2 + cols[j] * bpe, 1, this.values, o + j);
       this.next++;
     }
@@ -5941,8 +5941,10 @@ var PairBlocks = class {
   kernel = pairKernel();
   /** Each side's shift (its approximate mean, from the first block), so the f32 partial sums do not cancel. */
   shift = null;
-  /** A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are decoded. */
-  /** `sums`, when given, computes the kernel's sums where the bytes already lie (a slot kernel's memory). */
+  /**
+   * A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are
+   * decoded. `sums`, when given, computes the kernel's sums where the bytes already lie (a slot kernel's memory).
+   */
   addRaw(block, dtype, ba, bb, sums) {
     const { r0, r1, chunk } = block;
     const n2 = (r1 - r0) * this.pair.candidate.cols;

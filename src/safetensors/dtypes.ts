@@ -83,6 +83,11 @@ function buildF8Table(expBits: number, manBits: number, fn: boolean): Float32Arr
   return t;
 }
 
+/** The f32 bit pattern of the little-endian BF16 value at byte p of src (bf16 is the top half of an f32). */
+export function bf16Bits(src: Uint8Array, p: number): number {
+  return ((src[p]! | (src[p + 1]! << 8)) << 16) >>> 0;
+}
+
 /**
  * Decode `count` little-endian elements of `dtype` from `src` (starting at byte
  * `srcOffset`) into `out[outOffset..]`. Handles unaligned input without copying.
@@ -100,7 +105,7 @@ export function decodeInto(
       // bf16 is the top half of an f32: widen through a shared u32 view.
       const u32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
       let p = srcOffset;
-      for (let i = 0; i < count; i++, p += 2) u32[outOffset + i] = ((src[p]! | (src[p + 1]! << 8)) << 16) >>> 0;
+      for (let i = 0; i < count; i++, p += 2) u32[outOffset + i] = bf16Bits(src, p);
       return;
     }
     case "F16": {

@@ -42,8 +42,10 @@ export class PairBlocks {
     this.chunkAcc = ranges.length > 1 ? ranges.map(() => new PairAccumulator()) : null;
   }
 
-  /** A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are decoded. */
-  /** `sums`, when given, computes the kernel's sums where the bytes already lie (a slot kernel's memory). */
+  /**
+   * A block as stored bytes of BF16 or F32 on both sides (whole stored rows): only sampled values are
+   * decoded. `sums`, when given, computes the kernel's sums where the bytes already lie (a slot kernel's memory).
+   */
   addRaw(block: RowBlock, dtype: "BF16" | "F32", ba: Uint8Array, bb: Uint8Array, sums?: (n: number, ka: number, kb: number) => ShiftedSums): void {
     const { r0, r1, chunk } = block;
     const n = (r1 - r0) * this.pair.candidate.cols;

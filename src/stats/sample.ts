@@ -37,7 +37,7 @@ function sampleGrid(rows: number, cols: number): SampleGrid {
   return { rows: r, cols: c };
 }
 
-import { bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
+import { bf16Bits, bytesPerElement, decodeInto } from "../safetensors/dtypes.js";
 
 /** A grid whose rows all lie inside the given row ranges (sampled mode reads only those). */
 export function sampleGridIn(ranges: [number, number][], cols: number): SampleGrid {
@@ -79,10 +79,7 @@ export class SampleCollector {
       const base = (rows[this.next]! - r0) * this.cols * bpe;
       const o = this.next * mc;
       if (u32) {
-        for (let j = 0; j < mc; j++) {
-          const p = base + cols[j]! * 2;
-          u32[o + j] = ((bytes[p]! | (bytes[p + 1]! << 8)) << 16) >>> 0;
-        }
+        for (let j = 0; j < mc; j++) u32[o + j] = bf16Bits(bytes, base + cols[j]! * 2);
       } else for (let j = 0; j < mc; j++) decodeInto(dtype, bytes, base + cols[j]! * bpe, 1, this.values, o + j);
       this.next++;
     }
