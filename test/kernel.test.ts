@@ -69,6 +69,24 @@ describe("SIMD kernel", () => {
     expect(k.run("F32", d, d, 8, 0, 0).nonFinite).toBe(false);
   });
 
+  it("finds a BF16 Inf or NaN anywhere in a long run, on either side, and no false one in huge finite values", () => {
+    const k = new PairKernel();
+    const g = gaussian(6);
+    const n = 3000;
+    const base = new Float32Array(n).map(() => g());
+    const clean = encodeFloats("BF16", base);
+    for (const [at, value, side] of [[700, Number.POSITIVE_INFINITY, "a"], [1537, Number.NaN, "b"], [2047, Number.NEGATIVE_INFINITY, "b"], [2999, Number.NaN, "a"]] as const) {
+      const bad = base.slice();
+      bad[at] = value;
+      const enc = encodeFloats("BF16", bad);
+      const s = side === "a" ? k.run("BF16", enc, clean, n, 0, 0) : k.run("BF16", clean, enc, n, 0, 0);
+      expect(s.nonFinite, `${value} at ${at} on side ${side}`).toBe(true);
+    }
+    // Squares past f32's range make the sums non-finite, but no value is: not flagged.
+    const huge = encodeFloats("BF16", base.map((x) => x * 3e37));
+    expect(k.run("BF16", huge, huge, n, 0, 0).nonFinite).toBe(false);
+  });
+
   it("slot kernels sum bytes read straight into their memory, like run() on copies", async () => {
     const g = gaussian(5);
     const n = 4099;

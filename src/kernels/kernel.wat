@@ -40,17 +40,35 @@
     (f64.store offset=24 (i32.const 0) (f64.add (f64.load offset=24 (i32.const 0)) (f64.mul (f64.promote_f32 (local.get $y)) (f64.promote_f32 (local.get $y)))))
     (f64.store offset=32 (i32.const 0) (f64.add (f64.load offset=32 (i32.const 0)) (f64.mul (f64.promote_f32 (local.get $x)) (f64.promote_f32 (local.get $y))))))
 
+;; Non-zero lanes where a BF16 value of elements [from, to) (a multiple of 8 apart) at pa or pb is
+  ;; Inf or NaN: all exponent bits set.
+  (func $bf16NonFinite (param $pa i32) (param $pb i32) (param $from i32) (param $to i32) (result v128)
+    (local $va v128) (local $vb v128) (local $nf v128) (local $expMask v128)
+    (local.set $expMask (i16x8.splat (i32.const 0x7f80)))
+    (block $done
+      (loop $scan
+        (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+        (local.set $va (v128.load align=1 (i32.add (local.get $pa) (i32.shl (local.get $from) (i32.const 1)))))
+        (local.set $vb (v128.load align=1 (i32.add (local.get $pb) (i32.shl (local.get $from) (i32.const 1)))))
+        (local.set $nf (v128.or (local.get $nf)
+          (v128.or
+            (i16x8.eq (v128.and (local.get $va) (local.get $expMask)) (local.get $expMask))
+            (i16x8.eq (v128.and (local.get $vb) (local.get $expMask)) (local.get $expMask)))))
+        (local.set $from (i32.add (local.get $from) (i32.const 8)))
+        (br $scan)))
+    (local.get $nf))
+
   ;; n BF16 pairs at pa, pb (byte offsets, any alignment).
   (func (export "bf16") (param $pa i32) (param $pb i32) (param $n i32) (param $ka f32) (param $kb f32) (result i32)
     (local $i i32) (local $end8 i32) (local $blockEnd i32)
     (local $va v128) (local $vb v128) (local $diff v128) (local $nf v128)
     (local $a0 v128) (local $a1 v128) (local $b0 v128) (local $b1 v128)
     (local $sa v128) (local $sb v128) (local $saa v128) (local $sbb v128) (local $sab v128)
-    (local $kav v128) (local $kbv v128) (local $expMask v128)
+    (local $kav v128) (local $kbv v128) (local $hiMask v128) (local $za v128) (local $blockStart i32)
     (local $x f32) (local $y f32) (local $flags i32)
     (local.set $kav (f32x4.splat (local.get $ka)))
     (local.set $kbv (f32x4.splat (local.get $kb)))
-    (local.set $expMask (i16x8.splat (i32.const 0x7f80)))
+    (local.set $hiMask (i32x4.splat (i32.const 0xffff0000)))
     (local.set $end8 (i32.and (local.get $n) (i32.const -8)))
     (block $done
       (loop $blocks
@@ -62,18 +80,17 @@
         (local.set $saa (v128.const i32x4 0 0 0 0))
         (local.set $sbb (v128.const i32x4 0 0 0 0))
         (local.set $sab (v128.const i32x4 0 0 0 0))
+        (local.set $blockStart (local.get $i))
         (loop $inner
           (local.set $va (v128.load align=1 (i32.add (local.get $pa) (i32.shl (local.get $i) (i32.const 1)))))
           (local.set $vb (v128.load align=1 (i32.add (local.get $pb) (i32.shl (local.get $i) (i32.const 1)))))
           (local.set $diff (v128.or (local.get $diff) (v128.xor (local.get $va) (local.get $vb))))
-          (local.set $nf (v128.or (local.get $nf)
-            (v128.or
-              (i16x8.eq (v128.and (local.get $va) (local.get $expMask)) (local.get $expMask))
-              (i16x8.eq (v128.and (local.get $vb) (local.get $expMask)) (local.get $expMask)))))
-          (local.set $a0 (f32x4.sub (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $va)) (i32.const 16)) (local.get $kav)))
-          (local.set $a1 (f32x4.sub (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $va)) (i32.const 16)) (local.get $kav)))
-          (local.set $b0 (f32x4.sub (i32x4.shl (i32x4.extend_low_i16x8_u (local.get $vb)) (i32.const 16)) (local.get $kbv)))
-          (local.set $b1 (f32x4.sub (i32x4.shl (i32x4.extend_high_i16x8_u (local.get $vb)) (i32.const 16)) (local.get $kbv)))
+          ;; BF16 is the top half of an f32: the even elements (low halves of each 32-bit lane) shifted
+          ;; up, the odd ones masked in place. Both sides split alike, so element i still meets element i.
+          (local.set $a0 (f32x4.sub (i32x4.shl (local.get $va) (i32.const 16)) (local.get $kav)))
+          (local.set $a1 (f32x4.sub (v128.and (local.get $va) (local.get $hiMask)) (local.get $kav)))
+          (local.set $b0 (f32x4.sub (i32x4.shl (local.get $vb) (i32.const 16)) (local.get $kbv)))
+          (local.set $b1 (f32x4.sub (v128.and (local.get $vb) (local.get $hiMask)) (local.get $kbv)))
           (local.set $sa (f32x4.add (local.get $sa) (f32x4.add (local.get $a0) (local.get $a1))))
           (local.set $sb (f32x4.add (local.get $sb) (f32x4.add (local.get $b0) (local.get $b1))))
           (local.set $saa (f32x4.add (local.get $saa) (f32x4.add (f32x4.mul (local.get $a0) (local.get $a0)) (f32x4.mul (local.get $a1) (local.get $a1)))))
@@ -81,6 +98,12 @@
           (local.set $sab (f32x4.add (local.get $sab) (f32x4.add (f32x4.mul (local.get $a0) (local.get $b0)) (f32x4.mul (local.get $a1) (local.get $b1)))))
           (local.set $i (i32.add (local.get $i) (i32.const 8)))
           (br_if $inner (i32.lt_u (local.get $i) (local.get $blockEnd))))
+        ;; A non-finite value makes the block's sums of squares non-finite (so can a square past f32's
+        ;; range): only then is the block scanned value by value for Inf and NaN.
+        (local.set $za (f32x4.add (local.get $saa) (local.get $sbb)))
+        (local.set $za (f32x4.sub (local.get $za) (local.get $za)))
+        (if (v128.any_true (f32x4.ne (local.get $za) (local.get $za)))
+          (then (local.set $nf (v128.or (local.get $nf) (call $bf16NonFinite (local.get $pa) (local.get $pb) (local.get $blockStart) (local.get $blockEnd))))))
         (call $flush (local.get $sa) (local.get $sb) (local.get $saa) (local.get $sbb) (local.get $sab))
         (br $blocks)))
     ;; Tail, one pair at a time.
