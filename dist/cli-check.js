@@ -5072,6 +5072,8 @@ function readRows({ source, view: v, bpe }, { r0, r1 }, slot) {
 
 // src/stats/controls.ts
 var SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
+var CENTRED_A = new Scratch();
+var CENTRED_B = new Scratch();
 var DUPLICATE_LAYER_R = 0.5;
 var MAX_CROSS = 32;
 function shiftedControls(p) {
@@ -5091,12 +5093,18 @@ function shiftedControls(p) {
   const { mean: mb, ss: cbb } = momentsOf(p.b);
   if (!(caa > 0 && cbb > 0)) return out;
   const push = (cab) => Number.isFinite(cab) ? out.push(clamp(cab / Math.sqrt(caa * cbb))) : 0;
+  const n2 = mr * mc;
+  const ca = CENTRED_A.take(n2);
+  const cb = CENTRED_B.take(n2);
+  for (let i = 0; i < n2; i++) {
+    ca[i] = p.a[i] - ma;
+    cb[i] = p.b[i] - mb;
+  }
   const dot = (i, j, len) => {
     let s = 0;
-    for (let k = 0; k < len; k++) s += (p.a[i + k] - ma) * (p.b[j + k] - mb);
+    for (let k = 0; k < len; k++) s += ca[i + k] * cb[j + k];
     return s;
   };
-  const n2 = mr * mc;
   for (const s of SHIFTS) {
     if (s < mr) {
       const cut = (mr - s) * mc;
@@ -5189,8 +5197,9 @@ function layerMatrixOf(pairs, pick, stat4) {
 
 // src/stats/independence.ts
 function tensorIndependence({ a, b, rowsSampled: rows, colsSampled: cols }, units) {
-  const byRows = permutationTest({ a, b, rows, cols }, "rows");
-  const byCols = permutationTest({ a, b, rows, cols }, "cols");
+  const known = units ? permutationTest({ a, b, rows, cols }, units) : null;
+  const byRows = units === "rows" ? known : known ? null : permutationTest({ a, b, rows, cols }, "rows");
+  const byCols = units === "cols" ? known : known ? null : permutationTest({ a, b, rows, cols }, "cols");
   const pick = pickAxis(byRows, byCols, units);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };
@@ -5947,6 +5956,29 @@ function channelRoughness({ v, C, value }, { lead, dims }) {
   per.sort((a, b) => a - b);
   return { per, constant };
 }
+function signalRoughness(v, { count: count2, length, start, step }) {
+  const per = [];
+  let constant = 0;
+  const every = Math.max(1, Math.floor(count2 / ROUGH_CHANNELS));
+  for (let c = 0; c < count2; c += every) {
+    const o = c * start;
+    const end = o + length * step;
+    let mean = 0;
+    for (let i = o; i < end; i += step) mean += v[i];
+    mean /= length;
+    let ss = 0;
+    for (let i = o; i < end; i += step) ss += (v[i] - mean) ** 2;
+    if (!(ss > 0)) {
+      constant++;
+      continue;
+    }
+    let diff = 0;
+    for (let i = o; i + step < end; i += step) diff += (v[i + step] - v[i]) ** 2;
+    per.push(diff / (length - 1) / (2 * (ss / length)));
+  }
+  per.sort((a, b) => a - b);
+  return { per, constant };
+}
 function medianRoughness(table, grid) {
   const { per } = channelRoughness(table, grid);
   return per.length === 0 ? Infinity : per[Math.floor(per.length / 2)];
@@ -5955,8 +5987,7 @@ var NOISE_BAND = [0.6, 1.4];
 function roughLikeNoise(v, rows, cols) {
   if (rows < 32 || cols < 32) return false;
   for (const alongCols of [true, false]) {
-    const table = { v, C: alongCols ? rows : cols, value: (p, c) => alongCols ? c * cols + p : p * cols + c };
-    const { per, constant } = channelRoughness(table, { lead: 0, dims: [alongCols ? cols : rows] });
+    const { per, constant } = alongCols ? signalRoughness(v, { count: rows, length: cols, start: cols, step: 1 }) : signalRoughness(v, { count: cols, length: rows, start: 1, step: cols });
     if (constant > 0) return false;
     const lo = per[Math.floor(0.1 * (per.length - 1))];
     const hi = per[Math.ceil(0.9 * (per.length - 1))];

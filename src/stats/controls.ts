@@ -9,6 +9,7 @@
  */
 import { clamp, momentsOf, pearson, pearsonOfMany } from "./pair-stats.js";
 import type { SampleGrid } from "./sample.js";
+import { Scratch } from "../common/scratch.js";
 
 export interface SampledPair {
   layer: number | null;
@@ -30,6 +31,9 @@ export interface NullStats {
 }
 
 const SHIFTS = [1, 2, 3, 5, 8, 13, 21, 34];
+/** The shifted controls' centred samples, reused from pair to pair (the controls run one pair at a time). */
+const CENTRED_A = new Scratch();
+const CENTRED_B = new Scratch();
 /** Two reference layers whose samples correlate this much are copies of each other (depth up-scaling). */
 const DUPLICATE_LAYER_R = 0.5;
 const MAX_CROSS = 32;
@@ -53,13 +57,20 @@ function shiftedControls(p: SampledPair): number[] {
   const { mean: mb, ss: cbb } = momentsOf(p.b);
   if (!(caa > 0 && cbb > 0)) return out;
   const push = (cab: number) => (Number.isFinite(cab) ? out.push(clamp(cab / Math.sqrt(caa * cbb))) : 0);
+  // Both samples centred once (the same differences the products would take, so the same sums).
+  const n = mr * mc;
+  const ca = CENTRED_A.take(n);
+  const cb = CENTRED_B.take(n);
+  for (let i = 0; i < n; i++) {
+    ca[i] = p.a[i]! - ma;
+    cb[i] = p.b[i]! - mb;
+  }
   /** Σ (a[i + k] − ma)(b[j + k] − mb) over k < len. */
   const dot = (i: number, j: number, len: number) => {
     let s = 0;
-    for (let k = 0; k < len; k++) s += (p.a[i + k]! - ma) * (p.b[j + k]! - mb);
+    for (let k = 0; k < len; k++) s += ca[i + k]! * cb[j + k]!;
     return s;
   };
-  const n = mr * mc;
   for (const s of SHIFTS) {
     if (s < mr) {
       // Row r against b's row (r + s) mod mr: two runs of the flat arrays.

@@ -22,7 +22,7 @@ export interface TensorTest {
   z: number;
   /** Effect size of that axis: the Pearson of the standardised units, in [-1, 1]. */
   effect: number;
-  /** The axis whose test gave the p-value, and both axes' tests. */
+  /** The axis whose test gave the p-value, and both axes' tests (only the known axis's when it decided). */
   axis: "rows" | "cols";
   rows: PermutationTest | null;
   cols: PermutationTest | null;
@@ -44,8 +44,10 @@ export interface GridSample {
  * piles null p-values towards 1).
  */
 export function tensorIndependence({ a, b, rowsSampled: rows, colsSampled: cols }: GridSample, units?: UnitAxis | null): TensorTest | null {
-  const byRows = permutationTest({ a, b, rows, cols }, "rows");
-  const byCols = permutationTest({ a, b, rows, cols }, "cols");
+  // The known axis's test alone decides when it can be made; the other is then not computed.
+  const known = units ? permutationTest({ a, b, rows, cols }, units) : null;
+  const byRows = units === "rows" ? known : known ? null : permutationTest({ a, b, rows, cols }, "rows");
+  const byCols = units === "cols" ? known : known ? null : permutationTest({ a, b, rows, cols }, "cols");
   const pick = pickAxis(byRows, byCols, units);
   if (!pick) return null;
   return { log10p: pick.log10p, z: pick.z, effect: pick.effect, axis: pick === byRows ? "rows" : "cols", rows: byRows, cols: byCols };

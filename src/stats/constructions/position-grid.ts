@@ -295,6 +295,42 @@ function channelRoughness({ v, C, value }: PositionTable, { lead, dims }: GridSh
   return { per, constant };
 }
 
+/** Where a matrix's signals lie: signal i's value k at i * start + k * step. */
+interface Signals {
+  count: number;
+  length: number;
+  start: number;
+  step: number;
+}
+
+/**
+ * channelRoughness of a 1-D layout (every signal a line of `length` values), read in place with no
+ * index function: the same sums in the same order, for the noise screen that runs on every matrix.
+ */
+function signalRoughness(v: Float32Array, { count, length, start, step }: Signals): { per: number[]; constant: number } {
+  const per: number[] = [];
+  let constant = 0;
+  const every = Math.max(1, Math.floor(count / ROUGH_CHANNELS));
+  for (let c = 0; c < count; c += every) {
+    const o = c * start;
+    const end = o + length * step;
+    let mean = 0;
+    for (let i = o; i < end; i += step) mean += v[i]!;
+    mean /= length;
+    let ss = 0;
+    for (let i = o; i < end; i += step) ss += (v[i]! - mean) ** 2;
+    if (!(ss > 0)) {
+      constant++;
+      continue;
+    }
+    let diff = 0;
+    for (let i = o; i + step < end; i += step) diff += (v[i + step]! - v[i]!) ** 2;
+    per.push(diff / (length - 1) / (2 * (ss / length)));
+  }
+  per.sort((a, b) => a - b);
+  return { per, constant };
+}
+
 function medianRoughness(table: PositionTable, grid: GridShape): number {
   const { per } = channelRoughness(table, grid);
   return per.length === 0 ? Infinity : per[Math.floor(per.length / 2)]!;
@@ -313,8 +349,8 @@ const NOISE_BAND = [0.6, 1.4] as const;
 export function roughLikeNoise(v: Float32Array, rows: number, cols: number): boolean {
   if (rows < 32 || cols < 32) return false;
   for (const alongCols of [true, false]) {
-    const table: PositionTable = { v, C: alongCols ? rows : cols, value: (p: number, c: number) => (alongCols ? c * cols + p : p * cols + c) };
-    const { per, constant } = channelRoughness(table, { lead: 0, dims: [alongCols ? cols : rows] });
+    // Signals along the rows (each row's values) or along the columns (each column's), read in place.
+    const { per, constant } = alongCols ? signalRoughness(v, { count: rows, length: cols, start: cols, step: 1 }) : signalRoughness(v, { count: cols, length: rows, start: 1, step: cols });
     if (constant > 0) return false;
     const lo = per[Math.floor(0.1 * (per.length - 1))]!;
     const hi = per[Math.ceil(0.9 * (per.length - 1))]!;
