@@ -4,7 +4,8 @@
  * default 1024), then prints one `name: value` per line:
  * - the SIMD kernel's and the engine's element pairs/s against numpy on the same files;
  * - the derived pair (the drifted copy against its base) through the CLI, whole process, against numpy's
- *   whole process, 3 alternating runs (medians, and numpy's time over ours: the target is >= 6);
+ *   whole process, 5 alternating runs (medians, numpy's time over ours: the target is >= 6, and the
+ *   run-by-run ratios' range);
  * - an independent pair (a third checkpoint, another seed) through the CLI, whole process, with the
  *   alignment search where it runs, against numpy's whole process: wall time, peak RSS, whether the
  *   search ran;
@@ -40,7 +41,6 @@ import { existsSync } from "node:fs";
 import { mkdir, open, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { PairKernel } from "../src/kernels/kernel.js";
 import { alignModels } from "../src/align/align.js";
 import { comparePair } from "../src/engine/stream-pair.js";
@@ -48,24 +48,18 @@ import { encodeFloats } from "../src/safetensors/dtypes.js";
 import { gaussian } from "../src/examples/generate.js";
 import { LocalSource } from "../src/sources/local.js";
 import { type Spec, drawn, headerBytes } from "./checkpoint.js";
-import { generateWide } from "./wide-models.js";
-import { makePlan } from "../src/fanout/plan.js";
-import { parseSettings } from "../src/settings/settings.js";
-import { createSource } from "../src/sources/parse-source.js";
-import { silentLogger } from "../src/sources/types.js";
 import { type MoeBenchOptions, moeBench } from "./moe-bench.js";
 import { type HubServer, startHubServer } from "../test/hub/server.js";
+import { ROOT, arg, out, pyEnv, readWhole } from "./common.js";
+import { smallEndBench } from "./small-bench.js";
+import { wideBench } from "./wide-bench.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
 const sizeMb = arg("size-mb", 1024);
+/** Alternating runs of the derived check and numpy's script (medians). */
+const DERIVED_RUNS = 5;
 /** The emulated CDN link: MB/s shared by all requests (0: skip that run) and a round trip per request. */
 const linkMbs = arg("link-mbs", 100);
 const latencyMs = arg("latency-ms", 20);
-const out = (name: string, value: string | number) => console.log(`${name}: ${value}`);
 
 /** A Llama-like tensor list of about `bytes` BF16 bytes. */
 function specs(bytes: number): Spec[] {
@@ -135,23 +129,6 @@ async function readPrefix(file: string, n: number): Promise<Uint8Array> {
   }
 }
 
-/** A whole file, in chunks (readFile stops at 2 GiB). */
-async function readWhole(file: string): Promise<Uint8Array> {
-  const size = (await stat(file)).size;
-  const buf = Buffer.allocUnsafe(size);
-  const fh = await open(file, "r");
-  try {
-    for (let off = 0; off < size; ) {
-      const { bytesRead } = await fh.read(buf, off, Math.min(1 << 28, size - off), off);
-      if (bytesRead === 0) throw new Error(`${file}: short read`);
-      off += bytesRead;
-    }
-  } finally {
-    await fh.close();
-  }
-  return new Uint8Array(buf.buffer, buf.byteOffset, size);
-}
-
 /** The MoE line's options (bench/moe-bench.ts). */
 const moeOptions = (dir: string): MoeBenchOptions => {
   const given = (name: string) => (process.argv.includes(`--${name}`) ? arg(name, 0) : undefined);
@@ -160,147 +137,6 @@ const moeOptions = (dir: string): MoeBenchOptions => {
   const sample = process.argv.includes("--moe-sample") ? String(arg("moe-sample", 0.05)) : null;
   return { dir, width, layers: given("moe-layers"), experts: given("moe-experts"), vocab: given("moe-vocab"), sample, linkMbs, latencyMs };
 };
-
-/** Unset the OpenBLAS overrides some machines carry: they slow a current numpy (see the env notes). */
-const pyEnv = { ...process.env };
-delete pyEnv.OPENBLAS_CORETYPE;
-delete pyEnv.OPENBLAS_L2_SIZE;
-
-const wideLayers = arg("wide-layers", 3);
-const wideKvHeads = arg("wide-kv-heads", 32);
-const wideD = arg("wide-d", 4096);
-const wideFf = arg("wide-ff", 11008);
-
-/** Peak RSS in MB from /usr/bin/time's `maxrss_kb=` line. */
-const rssMb = (stderr: string) => (Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024).toFixed(0);
-
-type CheckJson = { verdict?: string; bytesRead?: number; candidate?: { parameters?: number }; references?: { components?: { share?: number; search?: { ran?: boolean; note?: string } | null; tensors?: { aligned?: { log10p: number } }[] }[] }[] };
-
-/** One CLI check as a child process (whole process: wall time, RSS), its JSON report. Asynchronous: a Hub-like server in this process must keep answering. */
-async function cliCheck(args: string[]): Promise<{ code: number; wall: number; rss: string; report: CheckJson }> {
-  const started = Date.now();
-  const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", ...args, "--quiet", "--format", "json"], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
-  return { code, wall: (Date.now() - started) / 1000, rss: rssMb(stderr), report: JSON.parse(stdout || "{}") as CheckJson };
-}
-
-/** The alignment search at real width (see the top of this file). */
-async function wideBench(): Promise<void> {
-  if (wideLayers <= 0) return;
-  const dir = path.join(os.tmpdir(), `fromscratch-bench-wide-${wideD === 4096 ? "" : `${wideD}d-`}${wideLayers}l-${wideKvHeads}kv`);
-  // Layer edits (a layer dropped, one duplicated, two swapped) where there are layers enough.
-  const edits = wideLayers >= 4 ? (["dropped", "duplicated", "reordered"] as const) : [];
-  // A QuaRot-style rotated fine-tune (randomised Hadamard, norms folded) where the width is a power of two.
-  const rotated = (wideD & (wideD - 1)) === 0 ? (["rotated", "orthogonal"] as const) : [];
-  const names = ["base", "permuted", "independent", ...rotated, ...edits] as const;
-  const file = (n: string) => path.join(dir, n, "model.safetensors");
-  const t0 = Date.now();
-  if (!names.every((n) => existsSync(file(n)))) await generateWide(dir, { d: wideD, ff: wideFf, layers: wideLayers, kvHeads: wideKvHeads, only: [...names] });
-  out("wide_d", wideD);
-  out("wide_layers", wideLayers);
-  out("wide_kv_heads", wideKvHeads);
-  out("wide_checkpoint_bytes", (await stat(file("base"))).size);
-  out("wide_generate_seconds", ((Date.now() - t0) / 1000).toFixed(1));
-  for (const n of names) await readWhole(file(n));
-  const found = (r: CheckJson) => (r.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => t.aligned && t.aligned.log10p <= -6).length;
-  for (const cand of ["permuted", "independent", ...rotated] as const) {
-    const r = await cliCheck(["--candidate", path.join(dir, cand), "--reference", path.join(dir, "base")]);
-    const comp = r.report.references?.[0]?.components?.[0];
-    out(`wide_${cand}_exit_code`, r.code);
-    out(`wide_${cand}_verdict`, r.report.verdict ?? "none");
-    out(`wide_${cand}_search_found`, found(r.report));
-    out(`wide_${cand}_share`, (comp?.share ?? 0).toFixed(3));
-    out(`wide_${cand}_wall_seconds`, r.wall.toFixed(2));
-    out(`wide_${cand}_peak_rss_mb`, r.rss);
-  }
-  for (const edit of edits) {
-    const r = await cliCheck(["--candidate", path.join(dir, edit), "--reference", path.join(dir, "base"), "--sample", "0.05"]);
-    const shifted = (r.report.references?.[0]?.components ?? []).flatMap((c) => c.tensors ?? []).filter((t) => /layer-shift/.test((t as { transform?: string }).transform ?? "") && t.aligned && t.aligned.log10p <= -6).length;
-    out(`wide_${edit}_verdict`, r.report.verdict ?? "none");
-    out(`wide_${edit}_layer_shifts_found`, shifted);
-    out(`wide_${edit}_wall_seconds`, r.wall.toFixed(2));
-  }
-  const pyStarted = Date.now();
-  spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), file("independent"), file("base")], { encoding: "utf8", env: pyEnv });
-  const pyWall = (Date.now() - pyStarted) / 1000;
-  const indep = await cliCheck(["--candidate", path.join(dir, "independent"), "--reference", path.join(dir, "base")]);
-  out("wide_independent_numpy_wall_seconds", pyWall.toFixed(2));
-  out("wide_independent_vs_numpy", (indep.wall / pyWall).toFixed(2));
-  // The reference on the Hub (from disk), sampled: the reference bytes served against the plan's.
-  const server = await startHubServer({ repos: { "bench/wide-base": { files: { "model.safetensors": { path: file("base"), size: (await stat(file("base"))).size } } } } });
-  try {
-    const settings = parseSettings({ mode: "plan", candidate: path.join(dir, "independent"), references: ["bench/wide-base"], endpoint: server.url, shards: "1", sample: "0.05" });
-    const plan = await makePlan(settings, 1, { openSource: (s) => createSource(s, { endpoint: server.url, token: null }), logger: silentLogger });
-    const planned = plan.shards[0]!.references[0]!;
-    const announced = planned.referenceBytes + (planned.search?.referenceBytes ?? 0);
-    out("wide_plan_reference_bytes", planned.referenceBytes);
-    out("wide_plan_search_reference_bytes", planned.search?.referenceBytes ?? 0);
-    for (const cand of ["independent", "permuted"] as const) {
-      const before = server.requests.length;
-      const r = await cliCheck(["--candidate", path.join(dir, cand), "--reference", "bench/wide-base", "--endpoint", server.url, "--sample", "0.05"]);
-      const served = server.requests.slice(before).reduce((s2, q) => s2 + q.bytes, 0);
-      const searched = r.report.references?.[0]?.components?.[0]?.search?.ran ?? false;
-      out(`wide_hub_${cand}_verdict`, r.report.verdict ?? "none");
-      out(`wide_hub_${cand}_search_ran`, String(searched));
-      out(`wide_hub_${cand}_reference_bytes_served`, served);
-      out(`wide_hub_${cand}_reference_bytes_vs_plan`, (served / (searched ? announced : planned.referenceBytes)).toFixed(3));
-      out(`wide_hub_${cand}_wall_seconds`, r.wall.toFixed(2));
-      out(`wide_hub_${cand}_peak_rss_mb`, r.rss);
-    }
-    // Exact mode, independent candidate (the search runs): the reference bytes served against the file.
-    {
-      const before = server.requests.length;
-      const r = await cliCheck(["--candidate", path.join(dir, "independent"), "--reference", "bench/wide-base", "--endpoint", server.url, "--sample", "exact"]);
-      const served = server.requests.slice(before).reduce((s2, q) => s2 + q.bytes, 0);
-      out("wide_hub_exact_independent_verdict", r.report.verdict ?? "none");
-      out("wide_hub_exact_independent_reference_bytes_served", served);
-      out("wide_hub_exact_independent_reference_bytes_vs_file", (served / (await stat(file("base"))).size).toFixed(3));
-      out("wide_hub_exact_independent_wall_seconds", r.wall.toFixed(2));
-      out("wide_hub_exact_independent_peak_rss_mb", r.rss);
-    }
-  } finally {
-    await server.close();
-  }
-}
-
-/**
- * The small end of the cost target: an independent pair of 10.4 M parameters (bench/wide-models.ts at
- * d 512, MLP 1376, 8 heads, 2 layers, vocab 4000), the CLI's whole process against numpy's on the same
- * files, SMALL_RUNS alternating runs each (this machine's timing noise is ±30% at half a second):
- * medians, their ratio, and the range of the run-by-run ratios.
- */
-const SMALL_RUNS = 7;
-async function smallEndBench(): Promise<void> {
-  const dir = path.join(os.tmpdir(), "fromscratch-bench-small-d512-2l");
-  const file = (n: string) => path.join(dir, n, "model.safetensors");
-  if (!["base", "independent"].every((n) => existsSync(file(n)))) {
-    await generateWide(dir, { d: 512, ff: 1376, heads: 8, kvHeads: 8, headDim: 64, layers: 2, vocab: 4000, only: ["base", "independent"] });
-  }
-  for (const n of ["base", "independent"]) await readWhole(file(n));
-  const ours: number[] = [];
-  const numpy: number[] = [];
-  let last: Awaited<ReturnType<typeof cliCheck>> | null = null;
-  for (let i = 0; i < SMALL_RUNS; i++) {
-    last = await cliCheck(["--candidate", path.join(dir, "independent"), "--reference", path.join(dir, "base")]);
-    ours.push(last.wall);
-    const started = Date.now();
-    spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), file("independent"), file("base")], { encoding: "utf8", env: pyEnv });
-    numpy.push((Date.now() - started) / 1000);
-  }
-  const median = (x: number[]) => [...x].sort((a, b) => a - b)[x.length >> 1]!;
-  const ratios = ours.map((o, i) => o / numpy[i]!);
-  out("small_parameters", last?.report.candidate?.parameters ?? 0);
-  out("small_independent_verdict", last?.report.verdict ?? "none");
-  out("small_independent_wall_seconds_median", median(ours).toFixed(2));
-  out("small_independent_numpy_wall_seconds_median", median(numpy).toFixed(2));
-  out("small_independent_vs_numpy", (median(ours) / median(numpy)).toFixed(2));
-  out("small_independent_vs_numpy_range", `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`);
-  out("small_independent_peak_rss_mb", last?.rss ?? "NaN");
-}
 
 async function main(): Promise<void> {
   const dir = path.join(os.tmpdir(), `fromscratch-bench-${sizeMb}mb`);
@@ -385,12 +221,13 @@ async function main(): Promise<void> {
   }
 
   // 3c. The derived path: the drifted copy against its base, whole process, against numpy's whole process,
-  //     3 alternating runs each (medians): the target is at least 6x numpy.
+  //     DERIVED_RUNS alternating runs each (medians; numpy's time moves 8-17 s from run to run here, so
+  //     the run-by-run ratios are printed too): the target is at least 6x numpy.
   {
     const ours: number[] = [];
     const numpy: number[] = [];
     let verdict = "none";
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < DERIVED_RUNS; i++) {
       const started = Date.now();
       const child = spawnSync(process.execPath, [path.join(ROOT, "dist/cli.js"), "check", "--candidate", path.dirname(b), "--reference", path.dirname(a), "--quiet", "--format", "json", "--sample", "exact"], { encoding: "utf8", maxBuffer: 1 << 30 });
       ours.push((Date.now() - started) / 1000);
@@ -399,11 +236,14 @@ async function main(): Promise<void> {
       spawnSync("python3", [path.join(ROOT, "bench/numpy_compare.py"), b, a], { encoding: "utf8", env: pyEnv });
       numpy.push((Date.now() - pyStarted) / 1000);
     }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[1]!;
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    const ratios = ours.map((o, i) => numpy[i]! / o);
     out("derived_verdict", verdict);
     out("derived_wall_seconds_median", median(ours).toFixed(2));
     out("derived_numpy_wall_seconds_median", median(numpy).toFixed(2));
     out("derived_speedup_vs_numpy", (median(numpy) / median(ours)).toFixed(2));
+    out("derived_speedup_vs_numpy_range", `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`);
+    out("derived_wall_seconds_range", `${Math.min(...ours).toFixed(2)}-${Math.max(...ours).toFixed(2)}`);
   }
 
   // 4. Through a Hub-like server on loopback, as the CLI runs it: first unlimited, then through an
