@@ -39,12 +39,22 @@ ground_truth is "independent" (every unordered pair of distinct seeds within a
 family + width / depth; candidate = later seed; primary only for base-base), "derived"
 (fine-tune vs its base: 60 more steps on corpus B at lr/5 from the stored weights) or
 "shared-start" (the cnnshared pair). Every base model has its own torch seed (globally
-unique); a fine-tune keeps its base's seed and gets its own data seed.
+unique); a fine-tune keeps its base's seed and gets its own data seed. Data-order seeds are
+torch seed + 10000 (fine-tunes: + 20000), so no two seeds of a zoo are equal.
+
+A fresh zoo (--seed-offset K): every torch seed, every data-order seed (fine-tunes' too) and
+the cnnshared numpy init seed (0 by default) move by K, so it shares no seed and no data
+order with the default zoo (K is refused when it would; 5000 is fine). Names carry the
+seed (e.g. moe-s9001; cnnshared-d13/-d19 keep theirs); train.json records seed_offset and manifest.json seedOffset (both
+absent when K = 0: the default zoo is unchanged). Give --manifest-only the same K.
 
 Usage:
   /usr/bin/python3 scripts/train-structured.py [--out /tmp/zoo22]
       [--only sinpe,vit2d,vitlearned,cnn,cnnshared,moe] [--seeds N] [--steps-scale F]
-      [--manifest-only]
+      [--seed-offset K] [--manifest-only]
+
+  --seeds N caps the base models of every group at N (the fine-tunes of the first seeds
+  and the cnnshared pair are kept).
 
   --only takes families and/or groups (sinpe-interleaved-w64, sinpe-interleaved-w192,
   sinpe-concat-w192, sinpe-interleaved-w384, sinpe-interleaved-w512, vit2d, vitlearned,
@@ -577,11 +587,12 @@ class CNN(nn.Module):
         return h @ self.classifier.weight.t() + self.classifier.bias
 
 
-def numpy_init_shared(model):
+def numpy_init_shared(model, seed=0):
     """What the shared-start model file does: `np.random.seed(0)` at import, then every conv
     and the classifier drawn from the global numpy stream in module order (He normal,
-    fan-in); biases 0, BatchNorm 1 / 0. Re-seeding here = importing the file in a new process."""
-    np.random.seed(0)
+    fan-in); biases 0, BatchNorm 1 / 0. Re-seeding here = importing the file in a new process.
+    `seed` is 0 in the default zoo (--seed-offset K: K, the same for both models of the pair)."""
+    np.random.seed(seed)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.Conv2d):
@@ -655,12 +666,13 @@ def eval_images(model):
 
 # ----------------------------------------------------------------------------- plan
 
-def plan(only, seeds_override):
+def plan(only, seeds_override, seed_offset=0):
+    """seed_offset K shifts every torch seed, data-order seed and the cnnshared numpy init seed by K."""
     items = []
     if "sinpe" in only:
         for g, (layout, d, L, H, ff, steps, n, base) in SINPE.items():
             for i in range(seeds_override or n):
-                seed = base + i
+                seed = base + i + seed_offset
                 c = dict(layout=layout, d=d, layers=L, heads=H, ff=ff)
                 it = dict(name=f"sinpe-{g}-s{seed}", family="sinpe", group=f"sinpe-{g}", width=d, layout=layout,
                           seed=seed, data_seed=seed + DATA_SEED_OFFSET, steps=steps, lr=SINPE_LR, corpus="A",
@@ -673,25 +685,25 @@ def plan(only, seeds_override):
     for fam in ("vit2d", "vitlearned"):
         if fam in only:
             for i in range(seeds_override or VIT_SEEDS[fam]):
-                seed = VIT_SEED_BASE[fam] + i
+                seed = VIT_SEED_BASE[fam] + i + seed_offset
                 items.append(dict(name=f"{fam}-s{seed}", family=fam, group=fam, width=VIT["d"], seed=seed,
                                   data_seed=seed + DATA_SEED_OFFSET, steps=VIT_STEPS[fam], lr=VIT_LR, kind="base"))
     if "cnn" in only:
         for depth, base in CNN_DEPTHS.items():
             for i in range(seeds_override or CNN_SEEDS):
-                seed = base + i
+                seed = base + i + seed_offset
                 items.append(dict(name=f"cnn-d{depth}-s{seed}", family="cnn", group=f"cnn-d{depth}", depth=depth,
                                   cfg=stage_cfg(depth), seed=seed, data_seed=seed + DATA_SEED_OFFSET,
                                   steps=CNN_STEPS, lr=CNN_LR, kind="base"))
     if "cnnshared" in only:
         for j, depth in enumerate(SHARED_DEPTHS):
-            seed = SHARED_TORCH_SEED_BASE + j
+            seed = SHARED_TORCH_SEED_BASE + j + seed_offset
             items.append(dict(name=f"cnnshared-d{depth}", family="cnnshared", group=f"cnnshared-d{depth}",
-                              depth=depth, cfg=SHARED_CFGS[depth], seed=seed, numpy_init_seed=0,
+                              depth=depth, cfg=SHARED_CFGS[depth], seed=seed, numpy_init_seed=seed_offset,
                               data_seed=seed + DATA_SEED_OFFSET, steps=SHARED_STEPS, lr=SHARED_LR, kind="base"))
     if "moe" in only:
         for i in range(seeds_override or MOE_SEEDS):
-            seed = MOE_SEED_BASE + i
+            seed = MOE_SEED_BASE + i + seed_offset
             it = dict(name=f"moe-s{seed}", family="moe", group="moe", width=MOE["d"], seed=seed,
                       data_seed=seed + DATA_SEED_OFFSET, steps=MOE_STEPS, lr=MOE_LR, corpus="A",
                       cfg=dict(MOE), kind="base")
@@ -700,7 +712,25 @@ def plan(only, seeds_override):
                 items.append(dict(it, name=it["name"] + "-ft", kind="finetune", base=it["name"],
                                   data_seed=seed + 2 * DATA_SEED_OFFSET, steps=FT_STEPS,
                                   lr=MOE_LR / FT_LR_DIV, corpus="B"))
+    if seed_offset:
+        items = [dict(it, seed_offset=seed_offset) for it in items]  # recorded in train.json (absent = 0)
     return items
+
+
+def all_seeds(items):
+    """Every seed a zoo uses, once per use: torch and data seeds of each model (a fine-tune reuses its
+    base's torch seed on purpose), plus the one numpy init seed the cnnshared pair shares on purpose."""
+    init = sorted({it["numpy_init_seed"] for it in items if "numpy_init_seed" in it})
+    return [it["seed"] for it in items if it["kind"] == "base"] + [it["data_seed"] for it in items] + init
+
+
+def check_seed_offset(k):
+    """The zoo for offset k uses no seed twice and none of the default zoo's seeds (torch, data or init)."""
+    mine = all_seeds(plan(FAMILIES, None, k))
+    if k < 0 or len(mine) != len(set(mine)):
+        return f"--seed-offset {k}: seeds must be >= 0 and distinct"
+    clash = sorted(set(mine) & set(all_seeds(plan(FAMILIES, None, 0)))) if k else []
+    return f"--seed-offset {k} reuses default-zoo seeds {clash[:5]}...; try 5000 or 30000+" if clash else None
 
 
 # ----------------------------------------------------------------------------- train one
@@ -757,8 +787,8 @@ def train_item(it, out, scale):
         model = CNN(it["cfg"])
         note = None
         if it["family"] == "cnnshared":
-            numpy_init_shared(model)
-            note = "numpy: np.random.seed(0) at import, He-normal (fan-in) draws in module order"
+            numpy_init_shared(model, it["numpy_init_seed"])
+            note = f"numpy: np.random.seed({it['numpy_init_seed']}) at import, He-normal (fan-in) draws in module order"
             stats["init_first_conv_sha256"] = __import__("hashlib").sha256(
                 model.features[0].weight.detach().numpy().tobytes()).hexdigest()
         stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
@@ -792,9 +822,9 @@ def pearson(a, b):
     return float((a @ b) / (a.norm() * b.norm()))
 
 
-def build_manifest(out):
+def build_manifest(out, seed_offset=0):
     models = []
-    for it in plan(FAMILIES, None):
+    for it in plan(FAMILIES, None, seed_offset):
         p = os.path.join(out, it["name"], "train.json")
         if os.path.exists(p) and os.path.exists(os.path.join(out, it["name"], "model.safetensors")):
             with open(p) as fh:
@@ -840,7 +870,7 @@ def build_manifest(out):
     for p in pairs:
         k = f"{p['family']}:{p['ground_truth']}" + ("" if p["primary"] else " (non-primary)")
         counts[k] = counts.get(k, 0) + 1
-    return {
+    man = {
         "zooVersion": ZOO_VERSION, "generator": "scripts/train-structured.py",
         "torch": torch.__version__, "numpy": np.__version__,
         "training": dict(optimizer="AdamW(0.9,0.95), wd on matrices/kernels", schedule="warmup 10% + cosine to 0.1x",
@@ -851,10 +881,13 @@ def build_manifest(out):
         "pairCounts": counts,
         "pairs": pairs,
     }
+    if seed_offset:
+        man["seedOffset"] = seed_offset
+    return man
 
 
-def save_manifest(out):
-    man = build_manifest(out)
+def save_manifest(out, seed_offset=0):
+    man = build_manifest(out, seed_offset)
     p = os.path.join(out, "manifest.json")
     tmp = f"{p}.{os.getpid()}.tmp"
     with open(tmp, "w") as fh:
@@ -864,6 +897,20 @@ def save_manifest(out):
     return man
 
 
+def offset_mismatch(out, k):
+    """A folder trained with another --seed-offset would be left out of the manifest silently."""
+    if not os.path.isdir(out):
+        return None
+    for name in sorted(os.listdir(out)):
+        p = os.path.join(out, name, "train.json")
+        if os.path.exists(p):
+            with open(p) as fh:
+                theirs = json.load(fh).get("seed_offset", 0)
+            if theirs != k:
+                return f"{out}/{name} was trained with --seed-offset {theirs}, not {k}"
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="/tmp/zoo22")
@@ -871,6 +918,9 @@ def main():
                     help="comma-separated families and/or groups (e.g. sinpe-concat-w192, cnn-d16)")
     ap.add_argument("--seeds", type=int, default=None, help="models per group (default: per group)")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every step count (smoke tests)")
+    ap.add_argument("--seed-offset", type=int, default=0, metavar="K",
+                    help="add K to every torch, data-order and init seed (a fresh zoo; give the same K to "
+                         "--manifest-only)")
     ap.add_argument("--manifest-only", action="store_true")
     a = ap.parse_args()
     only = [f.strip() for f in a.only.split(",") if f.strip()]
@@ -878,11 +928,14 @@ def main():
     bad = [f for f in only if f not in FAMILIES and f not in groups]
     if bad:
         ap.error(f"unknown family or group {bad}; choose from {FAMILIES} or {sorted(groups)}")
+    why = check_seed_offset(a.seed_offset) or offset_mismatch(a.out, a.seed_offset)
+    if why:
+        ap.error(why)
     t_start = time.time()
     os.makedirs(a.out, exist_ok=True)
     trained = skipped = 0
     if not a.manifest_only:
-        for it in plan(FAMILIES, a.seeds):
+        for it in plan(FAMILIES, a.seeds, a.seed_offset):
             if it["family"] not in only and it["group"] not in only:
                 continue
             folder = os.path.join(a.out, it["name"])
@@ -901,8 +954,8 @@ def main():
             print(f"{it['name']:30s} {e['parameters']:>9,d} params {e['steps_run']:4d} steps  loss "
                   f"{e['first_loss']:.3f} -> {e['final_train_loss']:.3f}  held-out {e['heldout_loss_before']:.3f} -> "
                   f"{e['heldout_loss']:.3f}  {extra}  {e['seconds']:.1f}s", flush=True)
-            save_manifest(a.out)
-    man = save_manifest(a.out)
+            save_manifest(a.out, a.seed_offset)
+    man = save_manifest(a.out, a.seed_offset)
     for p in man["pairs"]:
         if p["ground_truth"] == "shared-start":
             print(f"shared-start {p['candidate']} vs {p['reference']}: first-conv Pearson "

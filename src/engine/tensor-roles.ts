@@ -85,7 +85,7 @@ export const RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_em
 /** A residual-only tensor (by role) is marked `structureOnly` and counts only from the functional floor up: the tensor as it then is. */
 export function floorIfResidualOnly(t: TensorEvidence, role: string): TensorEvidence {
   if (!t.permutation || !RESIDUAL_ONLY.test(role)) return t;
-  const structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+  const structureOnly = `only its residual axis can be permuted (its other axis is ${/patch/.test(role) ? "the pixels" : /position|pos_embed|wpe/.test(role) ? "the positions" : /classifier/.test(role) ? "the classes" : /embed|head|score/.test(role) ? "the vocabulary" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
   if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return { ...t, structureOnly };
   return { ...t, structureOnly, permutation: { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored } };
 }
