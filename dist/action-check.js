@@ -5770,7 +5770,7 @@ function mlpUnitAxis(role, rows, cols, layout) {
 var RESIDUAL_ONLY = /(^|\.)(embed|head|classifier|score|wpe|position_embeddings?|pos_embed|patch_embed\.proj|patch_embeddings\.projection)(\.weight)?$/;
 function floorIfResidualOnly(t, role) {
   if (!t.permutation || !RESIDUAL_ONLY.test(role)) return t;
-  const structureOnly = `only its residual axis can be permuted (its other axis is ${/embed|head|score/.test(role) ? "the vocabulary" : /classifier/.test(role) ? "the classes" : /patch/.test(role) ? "the pixels" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
+  const structureOnly = `only its residual axis can be permuted (its other axis is ${/patch/.test(role) ? "the pixels" : /position|pos_embed|wpe/.test(role) ? "the positions" : /classifier/.test(role) ? "the classes" : /embed|head|score/.test(role) ? "the vocabulary" : "the positions"}), and a fixed position table can tie residual dimensions across independent models`;
   if (Math.abs(t.permutation.effect ?? 0) >= FUNCTIONAL_FLOOR.asStored || t.promoted) return { ...t, structureOnly };
   return { ...t, structureOnly, permutation: { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored } };
 }
@@ -7771,10 +7771,11 @@ async function addRouterScores(pairs, group, { cand, ref, score }, ctx) {
   for (let i = 0; i < score.length; i++) score[i] += ROUTER_WEIGHT * s[i];
   return true;
 }
-function payForExpertMatching(pairs, tensors) {
+function payForExpertMatching(pairs, tensors, unitsOf) {
   return tensors.map((t, i) => {
     const p = pairs[i];
     if (!p || (p.paidOptions ?? 1) <= 1 || !t.permutation) return t;
+    if (t.permutation.axis === unitsOf(p)) return t;
     return { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions) } };
   });
 }
@@ -8393,7 +8394,7 @@ async function compareComponent(comp, ctx) {
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   c.tensors = smallIdenticalTests(c, looks);
-  c.tensors = payForExpertMatching(c.comp.pairs, c.tensors);
+  c.tensors = payForExpertMatching(c.comp.pairs, c.tensors, (pair) => internalUnits(pair, rules));
   c.tensors = c.tensors.map((t, i) => floorIfResidualOnly(t, c.comp.pairs[i].role));
   c = dropAmbiguous(c);
   c = await findRearrangedCopies(c, { cand: ctx.cand, ref: ctx.ref, fraction: ctx.fraction, referenceTensors: ctx.referenceTensors });
@@ -8618,7 +8619,8 @@ function dropAmbiguous(c) {
 }
 var unitRules = (pairs) => ({ widths: hiddenWidths2(pairs), layout: mlpLayout(pairs) });
 function internalUnits(pair, rules) {
-  if (MLP_IN.test(pair.role) || MLP_OUT.test(pair.role)) return mlpUnitAxis(pair.role, pair.reference.rows, pair.reference.cols, rules.layout);
+  const role = expertRole(pair.role)?.base ?? pair.role;
+  if (MLP_IN.test(role) || MLP_OUT.test(role)) return mlpUnitAxis(role, pair.reference.rows, pair.reference.cols, rules.layout);
   if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
   return null;
 }

@@ -1,12 +1,15 @@
 /**
  * Experts at any count (issue 24 items 1 and 6): above a few experts per layer, experts are matched on
  * sketches invariant to the order of their hidden units (src/engine/expert-match.ts), in any order, fused
- * or per expert, one-to-one or many-to-one, the choice paid for; independent MoEs stay independent.
+ * or per expert, one-to-one or many-to-one, the choice paid for where the test could see it; independent
+ * MoEs stay independent.
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
-import { gramTriangle, matchExperts } from "../src/engine/expert-match.js";
+import type { AlignedPair } from "../src/align/align.js";
+import { gramTriangle, matchExperts, payForExpertMatching } from "../src/engine/expert-match.js";
+import type { TensorEvidence } from "../src/report/evidence.js";
 import { readPlan } from "../src/engine/read-plan.js";
 import { LocalSource } from "../src/sources/local.js";
 import type { Report } from "../src/report/schema.js";
@@ -36,6 +39,16 @@ const component = (r: Report) => r.references[0]!.components[0]!;
 const expertTensors = (r: Report) => component(r).tensors.filter((t) => /expert/.test(t.transform));
 
 describe("experts matched on sketches, at any count", () => {
+  it("the choice is paid for unless the test permutes the expert's own hidden units", () => {
+    const pair = { paidOptions: 8 } as unknown as AlignedPair;
+    const tested = { permutation: { units: 64, features: 128, z: 1, log10p: -2, effect: 0.1, axis: "rows" } } as unknown as TensorEvidence;
+    // Along the hidden units (which the sketches sum over): as tested.
+    expect(payForExpertMatching([pair], [tested], () => "rows")[0]!.permutation!.log10p).toBe(-2);
+    // Along the residual rows the sketches are made of, or with no axis known: times its 8 options.
+    expect(payForExpertMatching([pair], [tested], () => "cols")[0]!.permutation!.log10p).toBeCloseTo(-2 + Math.log10(8), 12);
+    expect(payForExpertMatching([pair], [tested], () => null)[0]!.permutation!.log10p).toBeCloseTo(-2 + Math.log10(8), 12);
+  });
+
   it("the sketch is blind to the order of an expert's hidden units", () => {
     const k = 4;
     const f = 16;
@@ -124,6 +137,12 @@ describe("copies hidden in the experts' order: found through the CLI, the share 
     const experts = expertTensors(independent.report);
     expect(experts).toHaveLength(64 * 3 * 2);
     expect(experts.some((t) => t.standsOut)).toBe(false);
+    // Each part is tested along its own hidden units (gate and up [F, D]: rows; down [D, F]: columns),
+    // which the sketches cannot see: the choice costs nothing there, so the null is not piled at p = 1
+    // (it was for 96% of them when every part paid for its 64 options).
+    for (const t of experts) expect(t.permutation?.axis, t.candidate).toBe(/down/.test(t.candidate) ? "cols" : "rows");
+    const atOne = experts.filter((t) => t.permutation!.log10p > Math.log10(0.999)).length / experts.length;
+    expect(atOne).toBeLessThan(0.2);
   }, 240_000);
 
   it("fused experts ([E, 2F, D], [E, D, F]) renumbered, against per-expert storage and the other way round: reused, share >= 0.9", async () => {

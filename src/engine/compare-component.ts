@@ -5,7 +5,7 @@
  * alignment search where element-wise comparison left matrices unexplained.
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
-import { componentKind, parseName } from "../align/names.js";
+import { componentKind, expertRole, parseName } from "../align/names.js";
 import { isLayout } from "../align/transform.js";
 import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
@@ -75,7 +75,7 @@ export async function compareComponent(comp: ComponentAlignment, ctx: ComponentC
   c = await layoutLook(c, ctx, looks);
   c = await transposedLook(c, ctx);
   c.tensors = smallIdenticalTests(c, looks);
-  c.tensors = payForExpertMatching(c.comp.pairs, c.tensors);
+  c.tensors = payForExpertMatching(c.comp.pairs, c.tensors, (pair) => internalUnits(pair, rules));
   c.tensors = c.tensors.map((t, i) => floorIfResidualOnly(t, c.comp.pairs[i]!.role));
   c = dropAmbiguous(c);
   // Exact copies in any order (src/engine/value-fingerprint.ts), before the search.
@@ -381,13 +381,15 @@ const unitRules = (pairs: AlignedPair[]): UnitRules => ({ widths: hiddenWidths(p
 
 /**
  * The axis of a pair's canonical matrix that holds internal units in any architecture, or null (then the
- * larger p of the two axes is taken): an MLP's hidden units (by role, and by shape against the residual
+ * larger p of the two axes is taken): an MLP's or an expert's hidden units (by role, and by shape against the residual
  * width: GPT-2's Conv1D stores them [in, out], tensor-roles.ts), a conv kernel's output channels when they
  * feed another layer (a hidden width of the model: a classifier conv's classes do not). Attention rows are
  * not: RoPE ties them to frequencies inside a head.
  */
 function internalUnits(pair: AlignedPair, rules: UnitRules): "rows" | "cols" | null {
-  if (MLP_IN.test(pair.role) || MLP_OUT.test(pair.role)) return mlpUnitAxis(pair.role, pair.reference.rows, pair.reference.cols, rules.layout);
+  // An expert's (routed or shared) gate, up and down are an MLP's: their hidden units are the expert's own.
+  const role = expertRole(pair.role)?.base ?? pair.role;
+  if (MLP_IN.test(role) || MLP_OUT.test(role)) return mlpUnitAxis(role, pair.reference.rows, pair.reference.cols, rules.layout);
   if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
   return null;
 }

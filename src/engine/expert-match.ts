@@ -25,6 +25,7 @@ import { maximizeAssignment } from "../search/assignment.js";
 import { loadMatrix } from "../search/matrix.js";
 import { readRowSet } from "../search/sketch-read.js";
 import { bonferroniLog10 } from "../stats/combine.js";
+import type { UnitAxis } from "../stats/permutation.js";
 import type { WeightSource } from "../sources/types.js";
 
 /** Sketches read at once (each one ranged read). */
@@ -243,13 +244,21 @@ async function addRouterScores(
 }
 
 /**
- * The matching's price: a re-paired part's p-value times the reference experts it could have met
- * (`paidOptions`), on its direct test (the looks that run later pay for themselves).
+ * The matching's price on a re-paired part's direct test (the looks that run later pay for themselves).
+ *
+ * Nothing to pay when that test permutes the expert's own hidden units (`unitsOf`, the axis the direct
+ * test takes for an MLP part): the choice rests on G = S Sᵀ, a sum over those units, and on router
+ * rows, which do not see them, so permuting an expert's units changes neither the choice nor the law
+ * of the weights under independence (its units are exchangeable); conditional on the choice the
+ * permutation test is then exact, as if no choice had been made. A test along another axis (the
+ * residual rows the sketches are made of) is not protected: its p-value is multiplied by the reference
+ * experts the part could have met (`paidOptions`, Bonferroni: valid whatever chose).
  */
-export function payForExpertMatching(pairs: readonly AlignedPair[], tensors: readonly TensorEvidence[]): TensorEvidence[] {
+export function payForExpertMatching(pairs: readonly AlignedPair[], tensors: readonly TensorEvidence[], unitsOf: (pair: AlignedPair) => UnitAxis | null): TensorEvidence[] {
   return tensors.map((t, i) => {
     const p = pairs[i];
     if (!p || (p.paidOptions ?? 1) <= 1 || !t.permutation) return t;
+    if (t.permutation.axis === unitsOf(p)) return t;
     return { ...t, permutation: { ...t.permutation, log10p: bonferroniLog10(t.permutation.log10p, p.paidOptions!) } };
   });
 }
