@@ -731,6 +731,7 @@ function tensorEvidence(t) {
   return direct ?? search;
 }
 function withTensorP(t) {
+  if (t.deterministic && !t.deterministic.residualTested) return t;
   const ev = tensorEvidence(t);
   return ev ? { ...t, log10p: ev.log10p, effect: ev.effect, z: ev.z } : t;
 }

@@ -38,6 +38,8 @@ describe("shared constructions carry no evidence; a byte-identical trained tenso
     expect(pos.identical).toBe(true);
     expect(pos.permutation!.log10p).toBeLessThan(-100);
     expect(pos.standsOut).toBe(false);
+    // A construction has no p-value of its own (the schema's `log10p`: absent when no test could mean anything).
+    for (const name of ["model.encoder.embed_positions.weight", "mel_filters"]) expect(tensors.find((t) => t.candidate === name)!.log10p, name).toBeUndefined();
     const comp = report.references[0]!.components[0]!;
     expect(comp.deterministic!.tensors).toBeGreaterThanOrEqual(2);
   });

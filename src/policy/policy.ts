@@ -54,8 +54,13 @@ export function tensorEvidence(t: Pick<TensorEvidence, "permutation" | "aligned"
   return direct ?? search;
 }
 
-/** The tensor with its p, effect and z set from its looks (tensorEvidence); a new record, or the same one when nothing was tested. */
+/**
+ * The tensor with its p, effect and z set from its looks (tensorEvidence); a new record, or the same one
+ * when nothing was tested. A construction both models share (`deterministic`, its residual not tested)
+ * gets no p: its looks stay in the report, but no test of it can mean anything (schema: TensorResult.log10p).
+ */
 export function withTensorP(t: TensorEvidence): TensorEvidence {
+  if (t.deterministic && !t.deterministic.residualTested) return t;
   const ev = tensorEvidence(t);
   return ev ? { ...t, log10p: ev.log10p, effect: ev.effect, z: ev.z } : t;
 }
