@@ -5776,6 +5776,31 @@ function floorIfResidualOnly(t, role) {
   return { ...t, structureOnly, permutation: { ...t.permutation, tested: t.permutation.log10p, log10p: 0, floor: FUNCTIONAL_FLOOR.asStored } };
 }
 
+// src/engine/unit-axis.ts
+function hiddenWidths2(pairs) {
+  const units = /* @__PURE__ */ new Set();
+  const inputs = /* @__PURE__ */ new Set();
+  for (const p of pairs) {
+    const v = p.candidate;
+    const shape = v.entry.shape;
+    if (shape.length < 2 || v.rowStart !== 0) continue;
+    const canon = v.axes ? canonicalShape(shape, v.axes) : v.transpose ? [shape[1], shape[0]] : [...shape];
+    units.add(canon[0]);
+    inputs.add(canon[1]);
+  }
+  return new Set([...units].filter((u) => inputs.has(u)));
+}
+var unitRules = (pairs) => ({ widths: hiddenWidths2(pairs), layout: mlpLayout(pairs) });
+var FUSED_EXPERTS2 = /split-(reference-)?experts|experts-transposed|gate-up-interleaved|layout:/;
+function internalUnits(pair, rules) {
+  const expert = expertRole(pair.role);
+  if (expert && pair.reference.rows === pair.reference.cols && pair.transform.some((t) => FUSED_EXPERTS2.test(t))) return null;
+  const role = expert?.base ?? pair.role;
+  if (MLP_IN.test(role) || MLP_OUT.test(role)) return mlpUnitAxis(role, pair.reference.rows, pair.reference.cols, rules.layout);
+  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
+  return null;
+}
+
 // src/kernels/kernel-wasm.ts
 var KERNEL_WASM_BASE64 = "AGFzbQEAAAABJwZgAXsBfGAFe3t7e3sAYAAAYAJ9fQBgBH9/f38Be2AFf39/fX0BfwMIBwABAgMEBQUFAwEAAgcfBAZtZW1vcnkCAAVyZXNldAACBGJmMTYABQNmMzIABgqnCwcdACAA/R8AuyAA/R8Bu6AgAP0fArsgAP0fA7ugoAtNAEEAQQArAwAgABAAoDkDAEEAQQArAwggARAAoDkDCEEAQQArAxAgAhAAoDkDEEEAQQArAxggAxAAoDkDGEEAQQArAyAgBBAAoDkDIAtIAEEARAAAAAAAAAAAOQMAQQBEAAAAAAAAAAA5AwhBAEQAAAAAAAAAADkDEEEARAAAAAAAAAAAOQMYQQBEAAAAAAAAAAA5AyALVABBAEEAKwMAIAC7oDkDAEEAQQArAwggAbugOQMIQQBBACsDECAAuyAAu6KgOQMQQQBBACsDGCABuyABu6KgOQMYQQBBACsDICAAuyABu6KgOQMgC1wBBHtBgP8B/RAhBwJAA0AgAiADTw0BIAAgAkEBdGr9AAAAIQQgASACQQF0av0AAAAhBSAGIAQgB/1OIAf9LSAFIAf9TiAH/S39UP1QIQYgAkEIaiECDAALCyAGC9IEBQN/EXsBfwJ9AX8gA/0TIRUgBP0TIRZBgIB8/REhFyACQXhxIQYCQANAIAUgBk8NASAFQYAEaiEHIAcgBksEQCAGIQcL/QwAAAAAAAAAAAAAAAAAAAAAIRD9DAAAAAAAAAAAAAAAAAAAAAAhEf0MAAAAAAAAAAAAAAAAAAAAACES/QwAAAAAAAAAAAAAAAAAAAAAIRP9DAAAAAAAAAAAAAAAAAAAAAAhFCAFIRkDQCAAIAVBAXRq/QAAACEIIAEgBUEBdGr9AAAAIQkgCiAIIAn9Uf1QIQogCEEQ/asBIBX95QEhDCAIIBf9TiAV/eUBIQ0gCUEQ/asBIBb95QEhDiAJIBf9TiAW/eUBIQ8gECAMIA395AH95AEhECARIA4gD/3kAf3kASERIBIgDCAM/eYBIA0gDf3mAf3kAf3kASESIBMgDiAO/eYBIA8gD/3mAf3kAf3kASETIBQgDCAO/eYBIA0gD/3mAf3kAf3kASEUIAVBCGohBSAFIAdJDQALIBIgE/3kASEYIBggGP3lASEYIBggGP1C/VMEQCALIAAgASAZIAcQBP1QIQsLIBAgESASIBMgFBABDAALCwJAA0AgBSACTw0BIAAgBUEBdGovAQBBEHS+IRogASAFQQF0ai8BAEEQdL4hGyAavCAbvEcEQCAcQQFyIRwLIBogGpNDAAAAAFwgGyAbk0MAAAAAXHIEQCAcQQJyIRwLIBogA5MgGyAEkxADIAVBAWohBQwACwsgCv1TBEAgHEEBciEcCyAL/VMEQCAcQQJyIRwLIBwL6QMEA38PewJ9AX8gA/0TIRUgBP0TIRYgAkF8cSEGAkADQCAFIAZPDQEgBUGABGohByAHIAZLBEAgBiEHC/0MAAAAAAAAAAAAAAAAAAAAACEQ/QwAAAAAAAAAAAAAAAAAAAAAIRH9DAAAAAAAAAAAAAAAAAAAAAAhEv0MAAAAAAAAAAAAAAAAAAAAACET/QwAAAAAAAAAAAAAAAAAAAAAIRQDQCAAIAVBAnRq/QAAACEIIAEgBUECdGr9AAAAIQkgCiAIIAn9Uf1QIQogCCAI/eUBIQ4gCSAJ/eUBIQ8gCyAOIA79QiAPIA/9Qv1Q/VAhCyAIIBX95QEhDCAJIBb95QEhDSAQIAz95AEhECARIA395AEhESASIAwgDP3mAf3kASESIBMgDSAN/eYB/eQBIRMgFCAMIA395gH95AEhFCAFQQRqIQUgBSAHSQ0ACyAQIBEgEiATIBQQAQwACwsCQANAIAUgAk8NASAAIAVBAnRqKgAAIRcgASAFQQJ0aioAACEYIBe8IBi8RwRAIBlBAXIhGQsgFyAXk0MAAAAAXCAYIBiTQwAAAABccgRAIBlBAnIhGQsgFyADkyAYIASTEAMgBUEBaiEFDAALCyAK/VMEQCAZQQFyIRkLIAv9UwRAIBlBAnIhGQsgGQs=";
 
@@ -8577,19 +8602,6 @@ function smallIdenticalTests(c, looks) {
     return { ...t, permutation: { ...test, log10p: bonferroniLog10(test.log10p, looks[i] ?? 1) }, informative: true, promoted: kind };
   });
 }
-function hiddenWidths2(pairs) {
-  const units = /* @__PURE__ */ new Set();
-  const inputs = /* @__PURE__ */ new Set();
-  for (const p of pairs) {
-    const v = p.candidate;
-    const shape = v.entry.shape;
-    if (shape.length < 2 || v.rowStart !== 0) continue;
-    const canon = v.axes ? canonicalShape(shape, v.axes) : v.transpose ? [shape[1], shape[0]] : [...shape];
-    units.add(canon[0]);
-    inputs.add(canon[1]);
-  }
-  return new Set([...units].filter((u) => inputs.has(u)));
-}
 function dropAmbiguous(c) {
   const keep = resolveAmbiguity(c.comp.pairs, c.tensors);
   if (!keep.some((k) => !k)) return c;
@@ -8617,13 +8629,6 @@ function dropAmbiguous(c) {
     unmatchedEntries: [...c.comp.unmatchedEntries, ...lostEntries]
   };
   return { ...c, comp, tensors: kept(paid), samples: kept(c.samples) };
-}
-var unitRules = (pairs) => ({ widths: hiddenWidths2(pairs), layout: mlpLayout(pairs) });
-function internalUnits(pair, rules) {
-  const role = expertRole(pair.role)?.base ?? pair.role;
-  if (MLP_IN.test(role) || MLP_OUT.test(role)) return mlpUnitAxis(role, pair.reference.rows, pair.reference.cols, rules.layout);
-  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
-  return null;
 }
 function directTest(t, s, units) {
   if (!t.informative || t.pearson === null || !s || t.permutation) return t;

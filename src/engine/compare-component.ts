@@ -5,15 +5,16 @@
  * alignment search where element-wise comparison left matrices unexplained.
  */
 import type { AlignedPair, ComponentAlignment, Located } from "../align/align.js";
-import { componentKind, expertRole, parseName } from "../align/names.js";
+import { componentKind, parseName } from "../align/names.js";
 import { isLayout } from "../align/transform.js";
-import { type TensorView, canonicalShape, numel, partKey, viewElements } from "../align/view.js";
+import { type TensorView, numel, partKey, viewElements } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import type { ComponentResult, TensorResult } from "../report/schema.js";
 import type { ComponentEvidence, SearchEvidence, TensorEvidence } from "../report/evidence.js";
 import { renderComponent } from "../report/render.js";
 import { type SearchOutcome, searchComponent } from "../search/deep-stage.js";
-import { MLP_IN, MLP_OUT, type MlpLayout, floorIfResidualOnly, mlpLayout, mlpUnitAxis } from "./tensor-roles.js";
+import { floorIfResidualOnly } from "./tensor-roles.js";
+import { hiddenWidths, internalUnits, unitRules } from "./unit-axis.js";
 import type { Settings } from "../settings/settings.js";
 import type { MemoSource } from "../sources/memo.js";
 import type { WeightSource } from "../sources/types.js";
@@ -321,21 +322,6 @@ function smallIdenticalTests(c: Compared, looks: number[]): TensorEvidence[] {
   });
 }
 
-/** Widths that are both a tensor's units (canonical rows) and another's inputs: hidden widths. */
-function hiddenWidths(pairs: AlignedPair[]): Set<number> {
-  const units = new Set<number>();
-  const inputs = new Set<number>();
-  for (const p of pairs) {
-    const v = p.candidate;
-    const shape = v.entry.shape;
-    if (shape.length < 2 || v.rowStart !== 0) continue;
-    const canon = v.axes ? canonicalShape(shape, v.axes) : v.transpose ? [shape[1]!, shape[0]!] : [...shape];
-    units.add(canon[0]!);
-    inputs.add(canon[1]!);
-  }
-  return new Set([...units].filter((u) => inputs.has(u)));
-}
-
 /**
  * Ambiguous structural pairs: keep the assignment the data supports, drop the rest. The choice is a
  * selection, paid for: a kept pair's p-value is multiplied by the number of options its candidate had.
@@ -370,29 +356,6 @@ function dropAmbiguous(c: Compared): Compared {
   return { ...c, comp, tensors: kept(paid), samples: kept(c.samples) };
 }
 
-
-/** What `internalUnits` needs of a component: its hidden widths, its residual width and MLP layout. */
-interface UnitRules {
-  widths: Set<number>;
-  layout: MlpLayout;
-}
-
-const unitRules = (pairs: AlignedPair[]): UnitRules => ({ widths: hiddenWidths(pairs), layout: mlpLayout(pairs) });
-
-/**
- * The axis of a pair's canonical matrix that holds internal units in any architecture, or null (then the
- * larger p of the two axes is taken): an MLP's or an expert's hidden units (by role, and by shape against the residual
- * width: GPT-2's Conv1D stores them [in, out], tensor-roles.ts), a conv kernel's output channels when they
- * feed another layer (a hidden width of the model: a classifier conv's classes do not). Attention rows are
- * not: RoPE ties them to frequencies inside a head.
- */
-function internalUnits(pair: AlignedPair, rules: UnitRules): "rows" | "cols" | null {
-  // An expert's (routed or shared) gate, up and down are an MLP's: their hidden units are the expert's own.
-  const role = expertRole(pair.role)?.base ?? pair.role;
-  if (MLP_IN.test(role) || MLP_OUT.test(role)) return mlpUnitAxis(role, pair.reference.rows, pair.reference.cols, rules.layout);
-  if (pair.candidate.entry.shape.length === 4 && pair.reference.entry.shape.length === 4 && rules.widths.has(pair.candidate.rows)) return "rows";
-  return null;
-}
 
 /** The direct test of one compared pair (src/stats/independence.ts), on its sample grid: the tensor with it. */
 function directTest(t: TensorEvidence, s: SampledPair | null, units: "rows" | "cols" | null): TensorEvidence {
