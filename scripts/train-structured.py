@@ -16,11 +16,14 @@ identical by construction across independent models:
   vit2d       Tiny ViT classifier on synthetic 32x32 images (patch 4, 65 tokens, width
               192, 4 blocks, 3 heads, MLP 384, 6 classes), 11 seeds. The MAE / MoCo-v3 2-D
               sin-cos position table is stored as a frozen buffer
-              `vit.embeddings.position_embeddings`: byte-identical in every seed.
+              `vit.embeddings.position_embeddings`: byte-identical in every seed. Plus a light
+              fine-tune (derived) of the first seed and a heavy one of the second.
   vitlearned  The same ViT with a learned (randomly initialised, trained) position table,
-              3 seeds.
+              3 seeds, plus one fine-tune of the first.
   cnn         Plain VGG-BN-style CNNs (first conv [24,3,3,3], 3x3 convs + BatchNorm,
-              global pool, `classifier`), depths 3, 8 and 16 conv layers, 7 seeds each.
+              global pool, `classifier`), depths 3, 8 and 16 conv layers, 7 seeds each,
+              plus a light fine-tune of each depth's first seed and a heavy one of
+              depth 8's second.
   cnnshared   "Shared start": a plain-CNN model file that calls np.random.seed(0) at
               import and draws every weight from numpy in a fixed order; two models of
               different depths (13 and 19 conv layers) built by it and trained separately
@@ -37,7 +40,9 @@ Output: <out>/<name>/{config.json, model.safetensors, train.json} and <out>/mani
 ({"models": [...], "pairs": [{"candidate","reference","family","ground_truth"}...]}).
 ground_truth is "independent" (every unordered pair of distinct seeds within a
 family + width / depth; candidate = later seed; primary only for base-base), "derived"
-(fine-tune vs its base: 60 more steps on corpus B at lr/5 from the stored weights) or
+(fine-tune vs its base: 60 more steps at lr/5 from the stored weights, on corpus B for the
+LMs and on images drawn in the fine-tune's own order for the image models; a heavy image fine-tune
+runs its base's whole schedule again at full lr) or
 "shared-start" (the cnnshared pair). Every base model has its own torch seed (globally
 unique); a fine-tune keeps its base's seed and gets its own data seed. Data-order seeds are
 torch seed + 10000 (fine-tunes: + 20000), so no two seeds of a zoo are equal.
@@ -58,7 +63,7 @@ Usage:
 
   --only takes families and/or groups (sinpe-interleaved-w64, sinpe-interleaved-w192,
   sinpe-concat-w192, sinpe-interleaved-w384, sinpe-interleaved-w512, vit2d, vitlearned,
-  cnn-d3, cnn-d8, cnn-d16, cnnshared-d13, cnnshared-d19, moe). Default zoo (73 models,
+  cnn-d3, cnn-d8, cnn-d16, cnnshared-d13, cnnshared-d19, moe). Default zoo (80 models,
   ~2 CPU-hours) on 2 cores, two roughly balanced processes (each rewrites the manifest
   from what is on disk; --manifest-only once both have finished):
     S=scripts/train-structured.py
@@ -666,6 +671,15 @@ def eval_images(model):
 
 # ----------------------------------------------------------------------------- plan
 
+def image_finetune(it, heavy=False):
+    """The fine-tune (derived) of an image model from its stored weights, on images drawn in another order
+    (its own data seed), as the LM fine-tunes do on corpus B: FT_STEPS more steps at lr / FT_LR_DIV, or
+    (heavy, name `-ft-heavy`) the base's whole schedule again at its lr."""
+    steps, lr = (it["steps"], it["lr"]) if heavy else (FT_STEPS, it["lr"] / FT_LR_DIV)
+    return dict(it, name=it["name"] + ("-ft-heavy" if heavy else "-ft"), kind="finetune", base=it["name"],
+                data_seed=it["seed"] + 2 * DATA_SEED_OFFSET, steps=steps, lr=lr)
+
+
 def plan(only, seeds_override, seed_offset=0):
     """seed_offset K shifts every torch seed, data-order seed and the cnnshared numpy init seed by K."""
     items = []
@@ -686,15 +700,25 @@ def plan(only, seeds_override, seed_offset=0):
         if fam in only:
             for i in range(seeds_override or VIT_SEEDS[fam]):
                 seed = VIT_SEED_BASE[fam] + i + seed_offset
-                items.append(dict(name=f"{fam}-s{seed}", family=fam, group=fam, width=VIT["d"], seed=seed,
-                                  data_seed=seed + DATA_SEED_OFFSET, steps=VIT_STEPS[fam], lr=VIT_LR, kind="base"))
+                it = dict(name=f"{fam}-s{seed}", family=fam, group=fam, width=VIT["d"], seed=seed,
+                          data_seed=seed + DATA_SEED_OFFSET, steps=VIT_STEPS[fam], lr=VIT_LR, kind="base")
+                items.append(it)
+                if i == 0:
+                    items.append(image_finetune(it))
+                if i == 1 and fam == "vit2d":
+                    items.append(image_finetune(it, heavy=True))
     if "cnn" in only:
         for depth, base in CNN_DEPTHS.items():
             for i in range(seeds_override or CNN_SEEDS):
                 seed = base + i + seed_offset
-                items.append(dict(name=f"cnn-d{depth}-s{seed}", family="cnn", group=f"cnn-d{depth}", depth=depth,
-                                  cfg=stage_cfg(depth), seed=seed, data_seed=seed + DATA_SEED_OFFSET,
-                                  steps=CNN_STEPS, lr=CNN_LR, kind="base"))
+                it = dict(name=f"cnn-d{depth}-s{seed}", family="cnn", group=f"cnn-d{depth}", depth=depth,
+                          cfg=stage_cfg(depth), seed=seed, data_seed=seed + DATA_SEED_OFFSET,
+                          steps=CNN_STEPS, lr=CNN_LR, kind="base")
+                items.append(it)
+                if i == 0:
+                    items.append(image_finetune(it))
+                if i == 1 and depth == 8:
+                    items.append(image_finetune(it, heavy=True))
     if "cnnshared" in only:
         for j, depth in enumerate(SHARED_DEPTHS):
             seed = SHARED_TORCH_SEED_BASE + j + seed_offset
@@ -744,6 +768,15 @@ def corpus(name):
     return _CORPORA[name]
 
 
+def load_base(model, it, out, stats):
+    """A fine-tune starts from its base's stored weights (the base's sha256 recorded); a base model: nothing."""
+    if it["kind"] != "finetune":
+        return
+    path = os.path.join(out, it["base"], "model.safetensors")
+    model.load_state_dict(read_safetensors(path), strict=True)
+    stats["base_sha256"] = sha256_file(path)
+
+
 def train_item(it, out, scale):
     steps = max(1, round(it["steps"] * scale))
     torch.manual_seed(it["seed"])
@@ -752,10 +785,7 @@ def train_item(it, out, scale):
     stats = {}
     if it["family"] == "sinpe":
         model = SinLM(it["cfg"])
-        if it["kind"] == "finetune":
-            sd = read_safetensors(os.path.join(out, it["base"], "model.safetensors"))
-            model.load_state_dict(sd, strict=True)
-            stats["base_sha256"] = sha256_file(os.path.join(out, it["base"], "model.safetensors"))
+        load_base(model, it, out, stats)
         tr, held, _ = corpus(it["corpus"])
         stats["heldout_loss_before"] = round(tz.evaluate(model, held), 4)
         stats.update(run_steps(model, steps, it["lr"], 0.1, lambda: tz.batch(tr, rng), lm_loss))
@@ -766,10 +796,7 @@ def train_item(it, out, scale):
         config = sinpe_config(it["cfg"])
     elif it["family"] == "moe":
         model = MoELM(it["cfg"])
-        if it["kind"] == "finetune":
-            sd = read_safetensors(os.path.join(out, it["base"], "model.safetensors"))
-            model.load_state_dict(sd, strict=True)
-            stats["base_sha256"] = sha256_file(os.path.join(out, it["base"], "model.safetensors"))
+        load_base(model, it, out, stats)
         tr, held, _ = corpus(it["corpus"])
         stats["heldout_loss_before"] = round(tz.evaluate(model, held), 4)
         loss_of = lambda logits, y: lm_loss(logits, y) + MOE_AUX_COEF * model.aux_loss()
@@ -779,6 +806,7 @@ def train_item(it, out, scale):
         config = moe_config(it["cfg"])
     elif it["family"] in ("vit2d", "vitlearned"):
         model = ViT(learned_pos=it["family"] == "vitlearned")
+        load_base(model, it, out, stats)
         stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
         stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, VIT_BATCH), F.cross_entropy))
         stats["heldout_loss"], stats["heldout_acc"] = eval_images(model)
@@ -791,6 +819,7 @@ def train_item(it, out, scale):
             note = f"numpy: np.random.seed({it['numpy_init_seed']}) at import, He-normal (fan-in) draws in module order"
             stats["init_first_conv_sha256"] = __import__("hashlib").sha256(
                 model.features[0].weight.detach().numpy().tobytes()).hexdigest()
+        load_base(model, it, out, stats)
         stats["heldout_loss_before"], stats["heldout_acc_before"] = eval_images(model)
         stats.update(run_steps(model, steps, it["lr"], 0.05, lambda: make_images(rng, CNN_BATCH), F.cross_entropy))
         stats["heldout_loss"], stats["heldout_acc"] = eval_images(model)
