@@ -9,6 +9,7 @@ import { type TensorView, viewElements } from "../align/view.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { Scratch } from "../common/scratch.js";
 import type { DeepResult } from "./deep-types.js";
+import { choosePartners, hasExpertGroups, paidPartner } from "./expert-partners.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
 import { type Matrix, rowCosines } from "./matrix.js";
 import type { Look } from "./residual-looks.js";
@@ -44,6 +45,8 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
   jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
   let current: number | null | undefined;
   let done = 0;
+  const experts = hasExpertGroups(groups);
+  const byRole = new Map(groups.map((x) => [x.g.role, x]));
   for (const job of jobs) {
     if (job.want !== current) {
       reader.dropReferenceSketches();
@@ -52,13 +55,17 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
     current = job.want;
     say(`${++done}/${jobs.length} layer looks: matching units`);
     const at: LayerLook = { look: looks[job.i]!, reader, held, viaMatch: new Map() };
+    // Under a look that moves the residual stream, experts were paired on rows that no longer meet: re-paired here (paid).
+    const partners = experts && at.look.transform && !at.look.hadamard ? await choosePartners(groups, { look: at.look, reader, layer: job.layer, want: job.want }) : null;
     for (const x of groups) {
+      const partner = partners?.get(x.g.role);
+      const refs = partner ? byRole.get(partner.role)?.g.refs : x.g.refs;
       for (const [key, v] of x.g.cand) {
         if (v.layer !== job.layer) continue;
-        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
+        const refView = refs && [...refs.values()].find((r) => r.layer === job.want);
         if (!refView) continue;
         const result = await judge(at, { x, key, v, refView });
-        if (result) results[job.i]!.push(result);
+        if (result) results[job.i]!.push(partner ? paidPartner(result, partner.options) : result);
       }
     }
   }

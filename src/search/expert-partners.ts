@@ -1,0 +1,107 @@
+/**
+ * Routed experts re-paired inside the streamed search, under a look that moves the residual stream.
+ *
+ * Before the planned pass, experts are matched on k residual rows taken at the same indices on both sides
+ * (src/engine/expert-match.ts). When the copier also permuted the residual stream, those rows meet other
+ * rows and the partners are wrong; the search's role groups are keyed by the full role (expert index
+ * included), so a candidate expert would only ever meet the reference expert it was paired with.
+ *
+ * Under a look through the recovered residual permutation, each candidate layer's experts are therefore
+ * matched again against the experts of the reference layer it chose: per expert, the Gram matrix of its
+ * down sketch over a few even features, in the reference's basis (a sum over its hidden units: blind to
+ * their order and signs), centred across the layer's experts and normalised; a linear assignment keeps
+ * one partner per candidate expert. Only even features choose (as the units' matching and the layer
+ * choice); the held-out test runs on the odd ones. The choice is paid for all the same: every re-paired
+ * part's p-value is multiplied by the number of reference experts it chose among (Bonferroni), and the
+ * look is marked `expert-matched` so that the engine does not pay for the planned matching on top.
+ */
+import { bonferroniLog10 } from "../stats/combine.js";
+import { zFromLog10P } from "../stats/pvalues.js";
+import type { DeepResult } from "./deep-types.js";
+import { assign, columnGram, similarity, standardise } from "./expert-gram.js";
+import { splitFeatures } from "./match-rows.js";
+import type { Look } from "./residual-looks.js";
+import type { ReferenceView } from "./search-groups.js";
+import type { SketchReader } from "./sketch-reader.js";
+import { type Group, candidateUnits } from "./stream-groups.js";
+
+/** Even features each Gram sketch is made of (a k x k Gram, as before the planned pass). */
+const GRAM_FEATURES = 32;
+/** A routed expert's role: the prefix up to `experts.`, its index, the part (`down.weight`). */
+const EXPERT_ROLE = /^((?:.*\.)?experts\.)(\d+)\.(.+)$/;
+
+/** The partner of a group's role: the same part of the chosen reference expert, and how many experts it chose among. */
+export interface Partner {
+  role: string;
+  options: number;
+}
+
+/** One layer look: which layers meet, through which look. */
+export interface PartnerLook {
+  look: Look;
+  reader: SketchReader;
+  layer: number | null;
+  want: number | null;
+}
+
+/** Whether any group holds routed experts (the re-pairing's only trigger besides the look). */
+export const hasExpertGroups = (groups: Group[]): boolean => groups.some((x) => EXPERT_ROLE.test(x.g.role));
+
+/**
+ * Per expert role of the candidate layer, its partner at the chosen reference layer (the down groups
+ * choose; gate and up follow their expert). Empty when no layer has two experts to choose among.
+ */
+export async function choosePartners(groups: Group[], at: PartnerLook): Promise<Map<string, Partner>> {
+  const bases = new Map<string, { x: Group; prefix: string; expert: number }[]>();
+  for (const x of groups) {
+    const m = EXPERT_ROLE.exec(x.g.role);
+    if (!m || x.kind !== "cols") continue;
+    const key = `${m[1]}*.${m[3]}`;
+    bases.set(key, [...(bases.get(key) ?? []), { x, prefix: m[1]!, expert: Number(m[2]) }]);
+  }
+  const byExpert = new Map<string, { expert: string; options: number }>();
+  for (const items of bases.values()) for (const [from, to] of await matchLayer(items, at)) byExpert.set(from, to);
+  const out = new Map<string, Partner>();
+  for (const x of groups) {
+    const m = EXPERT_ROLE.exec(x.g.role);
+    const to = m ? byExpert.get(`${m[1]}${m[2]}`) : undefined;
+    if (m && to) out.set(x.g.role, { role: `${to.expert}.${m[3]}`, options: to.options });
+  }
+  return out;
+}
+
+type Sketch = { key: string; vector: Float64Array };
+
+/** One base role's experts at one layer look: `prefix+expert` of each candidate expert -> its partner's and the options. */
+async function matchLayer(items: { x: Group; prefix: string; expert: number }[], at: PartnerLook): Promise<Map<string, { expert: string; options: number }>> {
+  const out = new Map<string, { expert: string; options: number }>();
+  const { reader, look } = at;
+  const { choose } = splitFeatures(reader.features.length, GRAM_FEATURES);
+  const cand: Sketch[] = [];
+  const ref: Sketch[] = [];
+  for (const { x, prefix, expert } of items) {
+    const key = `${prefix}${expert}`;
+    const views = [...x.g.cand.values()].filter((v) => v.layer === at.layer);
+    // One candidate expert per group and layer (an ambiguous or extra one keeps its pairing).
+    const c = views.length === 1 ? await reader.candidate(views[0]!, "cols", look, candidateUnits(x, views[0]!)) : null;
+    if (c) cand.push({ key, vector: columnGram(c, choose) });
+    const rv: ReferenceView | undefined = [...x.g.refs.values()].find((r) => r.layer === at.want);
+    const r = rv ? await reader.reference(rv, "cols") : null;
+    if (r) ref.push({ key, vector: columnGram(r, choose) });
+  }
+  if (cand.length < 2 || ref.length < 2) return out;
+  standardise(cand);
+  standardise(ref);
+  const chosen = assign(similarity(cand, ref), cand.length, ref.length);
+  cand.forEach((c, i) => {
+    const j = chosen[i]!;
+    if (j >= 0) out.set(c.key, { expert: ref[j]!.key, options: ref.length });
+  });
+  return out;
+}
+
+/** A re-paired part's look, paid for its partner's choice (Bonferroni over the options) and marked. */
+export function paidPartner(result: DeepResult, options: number): DeepResult {
+  const log10p = bonferroniLog10(result.log10p, options);
+  return { ...result, log10p, z: zFromLog10P(log10p), transform: ["expert-matched", ...result.transform] };
+}
