@@ -21,14 +21,21 @@ import type { DeepResult } from "./deep-types.js";
 import { assign, columnGram, similarity, standardise } from "./expert-gram.js";
 import { splitFeatures } from "./match-rows.js";
 import type { Look } from "./residual-looks.js";
-import type { ReferenceView } from "./search-groups.js";
+import type { CandidateView, ReferenceView } from "./search-groups.js";
 import type { SketchReader } from "./sketch-reader.js";
 import { type Group, candidateUnits } from "./stream-groups.js";
 
 /** Even features each Gram sketch is made of (a k x k Gram, as before the planned pass). */
-const GRAM_FEATURES = 32;
+export const GRAM_FEATURES = 32;
 /** A routed expert's role: the prefix up to `experts.`, its index, the part (`down.weight`). */
-const EXPERT_ROLE = /^((?:.*\.)?experts\.)(\d+)\.(.+)$/;
+export const EXPERT_ROLE = /^((?:.*\.)?experts\.)(\d+)\.(.+)$/;
+
+/** A candidate expert part's own expert, from its tensor's name (gate, up and down of one expert agree even where each
+ * part was paired on its own), else the expert of the group it sits in (a fused tensor: its parts were re-paired together). */
+export function candidateExpert(prefix: string, name: string, groupExpert: number): string {
+  const m = /(?:^|\.)experts\.(\d+)\./.exec(name);
+  return m ? `${prefix}#${m[1]}` : `${prefix}${groupExpert}`;
+}
 
 /** The partner of a group's role: the same part of the chosen reference expert, and how many experts it chose among. */
 export interface Partner {
@@ -47,11 +54,14 @@ export interface PartnerLook {
 /** Whether any group holds routed experts (the re-pairing's only trigger besides the look). */
 export const hasExpertGroups = (groups: Group[]): boolean => groups.some((x) => EXPERT_ROLE.test(x.g.role));
 
+/** A candidate view's partner in its group (its role), or undefined: as paired. */
+export type PartnerOf = (x: Group, v: CandidateView) => Partner | undefined;
+
 /**
- * Per expert role of the candidate layer, its partner at the chosen reference layer (the down groups
- * choose; gate and up follow their expert). Empty when no layer has two experts to choose among.
+ * Each candidate expert part's partner at the chosen reference layer (the down groups choose; gate and up
+ * follow their expert). Undefined when no layer has two experts to choose among.
  */
-export async function choosePartners(groups: Group[], at: PartnerLook): Promise<Map<string, Partner>> {
+export async function choosePartners(groups: Group[], at: PartnerLook): Promise<PartnerOf> {
   const bases = new Map<string, { x: Group; prefix: string; expert: number }[]>();
   for (const x of groups) {
     const m = EXPERT_ROLE.exec(x.g.role);
@@ -61,34 +71,37 @@ export async function choosePartners(groups: Group[], at: PartnerLook): Promise<
   }
   const byExpert = new Map<string, { expert: string; options: number }>();
   for (const items of bases.values()) for (const [from, to] of await matchLayer(items, at)) byExpert.set(from, to);
-  const out = new Map<string, Partner>();
-  for (const x of groups) {
+  return (x, v) => {
     const m = EXPERT_ROLE.exec(x.g.role);
-    const to = m ? byExpert.get(`${m[1]}${m[2]}`) : undefined;
-    if (m && to) out.set(x.g.role, { role: `${to.expert}.${m[3]}`, options: to.options });
-  }
-  return out;
+    const to = m ? byExpert.get(candidateExpert(m[1]!, v.entry.name, Number(m[2]))) : undefined;
+    return m && to ? { role: `${to.expert}.${m[3]}`, options: to.options } : undefined;
+  };
 }
 
-type Sketch = { key: string; vector: Float64Array };
+export type Sketch = { key: string; vector: Float64Array };
 
 /** One base role's experts at one layer look: `prefix+expert` of each candidate expert -> its partner's and the options. */
 async function matchLayer(items: { x: Group; prefix: string; expert: number }[], at: PartnerLook): Promise<Map<string, { expert: string; options: number }>> {
-  const out = new Map<string, { expert: string; options: number }>();
   const { reader, look } = at;
   const { choose } = splitFeatures(reader.features.length, GRAM_FEATURES);
   const cand: Sketch[] = [];
   const ref: Sketch[] = [];
   for (const { x, prefix, expert } of items) {
-    const key = `${prefix}${expert}`;
     const views = [...x.g.cand.values()].filter((v) => v.layer === at.layer);
     // One candidate expert per group and layer (an ambiguous or extra one keeps its pairing).
     const c = views.length === 1 ? await reader.candidate(views[0]!, "cols", look, candidateUnits(x, views[0]!)) : null;
-    if (c) cand.push({ key, vector: columnGram(c, choose) });
+    if (c) cand.push({ key: candidateExpert(prefix, views[0]!.entry.name, expert), vector: columnGram(c, choose) });
     const rv: ReferenceView | undefined = [...x.g.refs.values()].find((r) => r.layer === at.want);
     const r = rv ? await reader.reference(rv, "cols") : null;
-    if (r) ref.push({ key, vector: columnGram(r, choose) });
+    if (r) ref.push({ key: `${prefix}${expert}`, vector: columnGram(r, choose) });
   }
+  if (new Set(cand.map((c) => c.key)).size !== cand.length) return new Map();
+  return pairSketches(cand, ref);
+}
+
+/** Each candidate sketch's partner among the reference's (standardised in place): a linear assignment, or none when either side has fewer than two. */
+export function pairSketches(cand: Sketch[], ref: Sketch[]): Map<string, { expert: string; options: number }> {
+  const out = new Map<string, { expert: string; options: number }>();
   if (cand.length < 2 || ref.length < 2) return out;
   standardise(cand);
   standardise(ref);

@@ -58,10 +58,10 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
     // Under a look that moves the residual stream, experts were paired on rows that no longer meet: re-paired here (paid).
     const partners = experts && at.look.transform && !at.look.hadamard ? await choosePartners(groups, { look: at.look, reader, layer: job.layer, want: job.want }) : null;
     for (const x of groups) {
-      const partner = partners?.get(x.g.role);
-      const refs = partner ? byRole.get(partner.role)?.g.refs : x.g.refs;
       for (const [key, v] of x.g.cand) {
         if (v.layer !== job.layer) continue;
+        const partner = partners?.(x, v);
+        const refs = partner ? byRole.get(partner.role)?.g.refs : x.g.refs;
         const refView = refs && [...refs.values()].find((r) => r.layer === job.want);
         if (!refView) continue;
         const result = await judge(at, { x, key, v, refView });
