@@ -37,9 +37,19 @@ export function candidateExpert(prefix: string, name: string, groupExpert: numbe
   return m ? `${prefix}#${m[1]}` : `${prefix}${groupExpert}`;
 }
 
-/** The partner of a group's role: the same part of the chosen reference expert, and how many experts it chose among. */
+/**
+ * Under which name a matching of units is kept for the siblings (gate, up) of the matrix it was found on
+ * (down): the role, its expert index taken from the candidate's tensor (candidateExpert), so that an
+ * expert's gate meets its own down's matching wherever each part was paired.
+ */
+export function unitsKey(role: string, candidateName: string): string {
+  const m = EXPERT_ROLE.exec(role);
+  return m ? `${candidateExpert(m[1]!, candidateName, Number(m[2]))}.${m[3]}` : role;
+}
+
+/** A candidate part's partner: the same part of the chosen reference expert (its group's reference views), and how many experts it chose among. */
 export interface Partner {
-  role: string;
+  refs: Map<string, ReferenceView>;
   options: number;
 }
 
@@ -71,10 +81,14 @@ export async function choosePartners(groups: Group[], at: PartnerLook): Promise<
   }
   const byExpert = new Map<string, { expert: string; options: number }>();
   for (const items of bases.values()) for (const [from, to] of await matchLayer(items, at)) byExpert.set(from, to);
+  // A role in two groups (two shapes) keeps its pairing.
+  const byRole = new Map<string, Group | null>();
+  for (const x of groups) byRole.set(x.g.role, byRole.has(x.g.role) ? null : x);
   return (x, v) => {
     const m = EXPERT_ROLE.exec(x.g.role);
     const to = m ? byExpert.get(candidateExpert(m[1]!, v.entry.name, Number(m[2]))) : undefined;
-    return m && to ? { role: `${to.expert}.${m[3]}`, options: to.options } : undefined;
+    const other = to && byRole.get(`${to.expert}.${m![3]}`);
+    return other && other.kind === x.kind ? { refs: other.g.refs, options: to.options } : undefined;
   };
 }
 

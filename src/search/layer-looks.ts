@@ -9,7 +9,7 @@ import { type TensorView, viewElements } from "../align/view.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { Scratch } from "../common/scratch.js";
 import type { DeepResult } from "./deep-types.js";
-import { choosePartners, hasExpertGroups, paidPartner } from "./expert-partners.js";
+import { choosePartners, hasExpertGroups, paidPartner, unitsKey } from "./expert-partners.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
 import { type Matrix, rowCosines } from "./matrix.js";
 import type { Look } from "./residual-looks.js";
@@ -46,7 +46,6 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
   let current: number | null | undefined;
   let done = 0;
   const experts = hasExpertGroups(groups);
-  const byRole = new Map(groups.map((x) => [x.g.role, x]));
   for (const job of jobs) {
     if (job.want !== current) {
       reader.dropReferenceSketches();
@@ -61,8 +60,7 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
       for (const [key, v] of x.g.cand) {
         if (v.layer !== job.layer) continue;
         const partner = partners?.(x, v);
-        const refs = partner ? byRole.get(partner.role)?.g.refs : x.g.refs;
-        const refView = refs && [...refs.values()].find((r) => r.layer === job.want);
+        const refView = [...(partner?.refs ?? x.g.refs).values()].find((r) => r.layer === job.want);
         if (!refView) continue;
         const result = await judge(at, { x, key, v, refView });
         if (result) results[job.i]!.push(partner ? paidPartner(result, partner.options) : result);
@@ -123,7 +121,7 @@ async function judgeHadamard(at: LayerLook, p: LayerPair, base: ResultBase, tran
 async function judgeSibling(at: LayerLook, p: LayerPair, base: ResultBase, transforms: Transform[]): Promise<DeepResult | null> {
   const { look, reader, held, viaMatch } = at;
   const { x, v, refView } = p;
-  const via = viaMatch.get(`${v.layer}|${x.via}`);
+  const via = viaMatch.get(`${v.layer}|${unitsKey(x.via!, v.entry.name)}`);
   if (!via) return null;
   const units = via.units.filter((u) => via.match.perm[u]! >= 0);
   const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units)), reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]!))]);
@@ -152,7 +150,7 @@ async function judgeMatched(at: LayerLook, p: LayerPair, base: ResultBase, trans
       signs[u] = match.signs[k]!;
     });
     // Only the matching is kept (not the sketches its held-out test closes over): memory stays one layer's.
-    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
+    viaMatch.set(`${v.layer}|${unitsKey(x.g.role, v.entry.name)}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
   }
   const { test, pearson, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");
