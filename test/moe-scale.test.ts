@@ -8,7 +8,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
 import type { AlignedPair } from "../src/align/align.js";
-import { gramTriangle, matchExperts, payForExpertMatching } from "../src/engine/expert-match.js";
+import { gramTriangle, matchExperts, payForExpertMatching, payForExpertMatchingInSearch } from "../src/engine/expert-match.js";
 import type { TensorEvidence } from "../src/report/evidence.js";
 import { readPlan } from "../src/engine/read-plan.js";
 import { LocalSource } from "../src/sources/local.js";
@@ -47,6 +47,10 @@ describe("experts matched on sketches, at any count", () => {
     // Along the residual rows the sketches are made of, or with no axis known: times its 8 options.
     expect(payForExpertMatching([pair], [tested], () => "cols")[0]!.permutation!.log10p).toBeCloseTo(-2 + Math.log10(8), 12);
     expect(payForExpertMatching([pair], [tested], () => null)[0]!.permutation!.log10p).toBeCloseTo(-2 + Math.log10(8), 12);
+    // The search's look pays for the planned choice, unless the search chose the partner again (and paid for it there).
+    const look = (transform: string[]) => ({ aligned: { reference: "r", pearson: 0.5, z: 3, log10p: -4, effect: 0.5, transform } }) as unknown as TensorEvidence;
+    expect(payForExpertMatchingInSearch([pair], [look(["residual-permuted"])])[0]!.aligned!.log10p).toBeCloseTo(-4 + Math.log10(8), 12);
+    expect(payForExpertMatchingInSearch([pair], [look(["expert-matched", "residual-permuted"])])[0]!.aligned!.log10p).toBe(-4);
   });
 
   it("the sketch is blind to the order of an expert's hidden units", () => {
