@@ -8,14 +8,14 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { alignModels } from "../src/align/align.js";
 import type { AlignedPair } from "../src/align/align.js";
-import { gramTriangle, matchExperts, payForExpertMatching } from "../src/engine/expert-match.js";
+import { gramTriangle, matchExperts, payForExpertMatching, payForExpertMatchingInSearch } from "../src/engine/expert-match.js";
 import type { TensorEvidence } from "../src/report/evidence.js";
 import { readPlan } from "../src/engine/read-plan.js";
 import { LocalSource } from "../src/sources/local.js";
 import type { Report } from "../src/report/schema.js";
 import { permutation, uniform } from "./helpers/evasions.js";
 import { type FloatTensors, saveModel } from "./helpers/model-io.js";
-import { fineTune, fuseExpertRows, graftExperts, moeModel, moeShape, parametersOf, permuteExpertUnits, randomOrder, renumberExperts, rolled } from "./helpers/moe-scale.js";
+import { fineTune, fuseExpertRows, graftExperts, moeModel, moeShape, parametersOf, permuteExpertUnits, permuteResidualMoe, randomOrder, renumberExperts, rolled } from "./helpers/moe-scale.js";
 import { readReport, runCli } from "./helpers/run-cli.js";
 import { tempDir } from "./helpers/temp.js";
 
@@ -47,6 +47,10 @@ describe("experts matched on sketches, at any count", () => {
     // Along the residual rows the sketches are made of, or with no axis known: times its 8 options.
     expect(payForExpertMatching([pair], [tested], () => "cols")[0]!.permutation!.log10p).toBeCloseTo(-2 + Math.log10(8), 12);
     expect(payForExpertMatching([pair], [tested], () => null)[0]!.permutation!.log10p).toBeCloseTo(-2 + Math.log10(8), 12);
+    // The search's look pays for the planned choice, unless the search chose the partner again (and paid for it there).
+    const look = (transform: string[]) => ({ aligned: { reference: "r", pearson: 0.5, z: 3, log10p: -4, effect: 0.5, transform } }) as unknown as TensorEvidence;
+    expect(payForExpertMatchingInSearch([pair], [look(["residual-permuted"])])[0]!.aligned!.log10p).toBeCloseTo(-4 + Math.log10(8), 12);
+    expect(payForExpertMatchingInSearch([pair], [look(["expert-matched", "residual-permuted"])])[0]!.aligned!.log10p).toBe(-4);
   });
 
   it("the sketch is blind to the order of an expert's hidden units", () => {
@@ -163,6 +167,34 @@ describe("copies hidden in the experts' order: found through the CLI, the share 
       // Re-paired on the sketches (the alignment search may show a stronger look of its own instead, kept under `direct`).
       expect(experts.filter((t) => t.transform === transform || t.direct).length).toBe(experts.length);
       expect(experts.filter((t) => t.transform === transform).length).toBeGreaterThan(0.9 * experts.length);
+    }
+  }, 240_000);
+
+  it("experts renumbered, their units permuted, behind a permuted residual stream: re-paired by the search (paid), reused, share the truth; an independent MoE so permuted: independent", async () => {
+    // 32 experts: the streamed search; 8: the whole-matrix one (under its budget).
+    for (const experts of [32, 8]) {
+      const shape = moeShape({ experts, layers: 2 });
+      const ref = moeModel(shape, 1);
+      const both = permuteResidualMoe(permuteExpertUnits(renumberExperts(fineTune(ref, 0.3, 5), randomOrder(3)), 9), 11);
+      const dirs = await saved({ ref, both, other: permuteResidualMoe(moeModel(shape, 2), 11) });
+      const copy = await check(dirs.both!, dirs.ref!);
+      expect(copy.report.verdict).toBe("reused");
+      // Everything was copied; all but the embeddings and head is shown (they recover the residual permutation).
+      const shown = 1 - parametersOf(both, /embed|lm_head/) / parametersOf(both, /./);
+      expect(component(copy.report).share).toBeGreaterThanOrEqual(Math.min(0.85, shown - 0.02));
+      expect(component(copy.report).share).toBeLessThanOrEqual(1);
+      const matched = component(copy.report).tensors.filter((t) => /\.experts\./.test(t.candidate));
+      expect(matched).toHaveLength(experts * 3 * 2);
+      expect(matched.every((t) => t.standsOut && t.aligned?.transform.startsWith("expert-matched+residual-permuted")), experts.toString()).toBe(true);
+      // The search's partner is the expert the candidate's came from.
+      for (const t of matched) {
+        const [, layer, e] = /layers\.(\d+)\..*experts\.(\d+)\./.exec(t.candidate)!.map(Number);
+        expect(t.aligned!.reference).toContain(`layers.${layer}.mlp.experts.${randomOrder(3)(layer!, experts)[e!]}.`);
+      }
+      const independent = await check(dirs.other!, dirs.ref!);
+      expect(independent.report.verdict).toBe("independent");
+      expect(independent.code).toBe(0);
+      expect(component(independent.report).tensors.some((t) => /\.experts\./.test(t.candidate) && t.standsOut)).toBe(false);
     }
   }, 240_000);
 });

@@ -21,12 +21,14 @@ import type { TensorView } from "../align/view.js";
 import { FromScratchError } from "../common/errors.js";
 import { mapLimit } from "../common/pool.js";
 import type { TensorEvidence } from "../report/evidence.js";
-import { maximizeAssignment } from "../search/assignment.js";
+import { assign, gramTriangle, similarity, standardise } from "../search/expert-gram.js";
 import { loadMatrix } from "../search/matrix.js";
 import { readRowSet } from "../search/sketch-read.js";
 import { bonferroniLog10 } from "../stats/combine.js";
 import type { UnitAxis } from "../stats/permutation.js";
 import type { WeightSource } from "../sources/types.js";
+
+export { assign, gramTriangle, standardise };
 
 /** Sketches read at once (each one ranged read). */
 const SKETCHES_IN_FLIGHT = 16;
@@ -150,66 +152,6 @@ async function sketchesOf(source: WeightSource, parts: readonly ExpertPart[], fr
   });
 }
 
-/** The upper triangle (diagonal included) of S Sᵀ for S (k x f, row-major), Float64 sums. */
-export function gramTriangle(s: Float32Array, k: number, f: number): Float64Array {
-  const out = new Float64Array((k * (k + 1)) / 2);
-  let o = 0;
-  for (let a = 0; a < k; a++) {
-    const ra = a * f;
-    for (let b = a; b < k; b++) {
-      const rb = b * f;
-      let sum = 0;
-      for (let x = 0; x < f; x++) sum += s[ra + x]! * s[rb + x]!;
-      out[o++] = sum;
-    }
-  }
-  return out;
-}
-
-/** Centre every coordinate across the side's experts, then each vector to mean 0 and unit length. */
-export function standardise(items: { vector: Float64Array }[]): void {
-  const n = items[0]?.vector.length ?? 0;
-  const mean = new Float64Array(n);
-  for (const it of items) for (let i = 0; i < n; i++) mean[i]! += it.vector[i]! / items.length;
-  for (const it of items) {
-    const v = it.vector;
-    let m = 0;
-    for (let i = 0; i < n; i++) m += (v[i]! -= mean[i]!) / n;
-    let ss = 0;
-    for (let i = 0; i < n; i++) ss += (v[i]! -= m) ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let i = 0; i < n; i++) v[i]! *= inv;
-  }
-}
-
-/** Inner products of every candidate vector with every reference vector, row-major (candidates x references). */
-function similarity(cand: readonly { vector: Float64Array }[], ref: readonly { vector: Float64Array }[]): Float64Array {
-  const out = new Float64Array(cand.length * ref.length);
-  cand.forEach((c, i) =>
-    ref.forEach((r, j) => {
-      let s = 0;
-      for (let x = 0; x < c.vector.length; x++) s += c.vector[x]! * r.vector[x]!;
-      out[i * ref.length + j] = s;
-    }),
-  );
-  return out;
-}
-
-/**
- * One reference expert per candidate expert: a linear assignment (maximum total score) when the candidate
- * has no more experts than the reference, else each candidate's best (many-to-one). -1: none.
- */
-export function assign(score: Float64Array, n: number, m: number): Int32Array {
-  if (n <= m) return maximizeAssignment(score, n, m);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < m; j++) if (score[i * m + j]! > score[i * m + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
-
 /**
  * The layer's routers (a `mlp.gate.weight` pair of [E, d] matrices, one row per expert, in the layer of
  * the group): their rows, centred across experts and normalised, add their inner products to the score.
@@ -263,11 +205,16 @@ export function payForExpertMatching(pairs: readonly AlignedPair[], tensors: rea
   });
 }
 
-/** The same price on what the alignment search saw of a re-paired part (`aligned`: its own looks are paid by the search). */
+/**
+ * The same price on what the alignment search saw of a re-paired part (`aligned`: its own looks are paid by
+ * the search). A look whose partner the search chose again (`expert-matched` in its transforms, under a
+ * moved residual stream: src/search/expert-partners.ts) has paid for that choice, and the planned pass's
+ * choice did not feed it: nothing more to pay.
+ */
 export function payForExpertMatchingInSearch(pairs: readonly AlignedPair[], tensors: readonly TensorEvidence[]): TensorEvidence[] {
   return tensors.map((t, i) => {
     const p = pairs[i];
-    if (!p || !t.aligned || (p.paidOptions ?? 1) <= 1) return t;
+    if (!p || !t.aligned || (p.paidOptions ?? 1) <= 1 || t.aligned.transform.includes("expert-matched")) return t;
     return { ...t, aligned: { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions!) } };
   });
 }

@@ -10,6 +10,8 @@ import { PairAccumulator } from "../stats/pair-stats.js";
 import type { DeepReport, DeepResult, DeepTensor, RoleGroup } from "./deep-types.js";
 import { type Match, matchRows } from "./match-rows.js";
 import { type Matrix, mapColumns, transposed } from "./matrix.js";
+import { type ExpertReferences, wholePartners } from "./expert-partners-whole.js";
+import { paidPartner } from "./expert-partners.js";
 import { rotateRows } from "./procrustes.js";
 import type { ResidualTransform } from "./residual.js";
 
@@ -17,7 +19,7 @@ import type { ResidualTransform } from "./residual.js";
 const DUPLICATE_R = 0.5;
 
 /** A candidate tensor matched against one reference tensor. */
-type Cell = Match & { refName: string; refLayer: number | null };
+type Cell = Match & { refName: string; refLayer: number | null; options: number };
 /** Per `role|candidate name`: its cells against the reference tensors of the role. */
 type Cells = Map<string, Cell[]>;
 /** Candidate layer -> the reference layer it matches best. */
@@ -30,6 +32,8 @@ interface MatchContext {
   refForms: Map<RoleGroup, Matrix[]>;
   toRef: ToReference;
   residualSize: number;
+  /** Under a look that moves the residual stream, routed experts' partners chosen again (expert-partners-whole.ts). */
+  partners: ExpertReferences | null;
 }
 
 /** Each candidate tensor's cells, and the reference layer each candidate layer chose. */
@@ -44,7 +48,10 @@ function hForm(t: DeepTensor, hidden: "rows" | "cols"): Matrix {
 
 export function alignOnce(groups: RoleGroup[], transform: ResidualTransform | null, residualSize: number, progress?: (done: number, total: number) => void): DeepReport {
   const refs = referenceForms(groups);
-  const layers = matchLayers(groups, { refForms: refs.forms, toRef: candidateInReferenceBasis(transform), residualSize }, progress);
+  const toRef = candidateInReferenceBasis(transform);
+  // The planned pass paired experts on residual rows as stored: under a moved stream they no longer meet.
+  const partners = transform ? wholePartners(groups, refs.forms, toRef) : null;
+  const layers = matchLayers(groups, { refForms: refs.forms, toRef, residualSize, partners }, progress);
   const results = judgeChosen(groups, layers, { isDuplicate: refs.isDuplicate, transform, residualSize });
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
@@ -130,16 +137,17 @@ function matchLayers(groups: RoleGroup[], ctx: MatchContext, progress?: (done: n
 }
 
 /** One candidate tensor against every reference tensor of its role on the layers `only` admits. */
-function matchAcross(g: RoleGroup, ct: DeepTensor, { refForms, toRef, residualSize }: MatchContext, only: (layer: number | null) => boolean): Cell[] {
+function matchAcross(g: RoleGroup, ct: DeepTensor, { refForms, toRef, residualSize, partners }: MatchContext, only: (layer: number | null) => boolean): Cell[] {
   const refH = refForms.get(g)!;
   const row: Cell[] = [];
   const mapped = new Map<number, Matrix>();
-  g.reference.forEach((rt, k) => {
-    if (!only(rt.layer)) return;
-    const cols = refH[k]!.cols;
+  const options = partners?.(g, ct) ?? g.reference.map((rt, k) => ({ rt, form: refH[k]!, options: 1 }));
+  for (const { rt, form, options: n } of options) {
+    if (!only(rt.layer)) continue;
+    const cols = form.cols;
     if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
-    row.push({ ...matchRows(mapped.get(cols)!, refH[k]!, residualSize), refName: rt.name, refLayer: rt.layer });
-  });
+    row.push({ ...matchRows(mapped.get(cols)!, form, residualSize), refName: rt.name, refLayer: rt.layer, options: n });
+  }
   return row;
 }
 
@@ -201,7 +209,7 @@ function judgeChosen(
       // the even residual features only, the test the odd ones. The aligned null (other layers) is
       // reported, never decides: layers share structure by construction (layer 0 reads the embeddings).
       const { test, pearson, cosine } = cell.heldOut();
-      results.push({
+      const result: DeepResult = {
         candidate: ct.name,
         reference: cell.refName,
         pearson,
@@ -212,7 +220,9 @@ function judgeChosen(
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols,
-      });
+      };
+      // A partner chosen among the layer's experts pays for its options (expert-partners-whole.ts).
+      results.push(cell.options > 1 ? paidPartner(result, cell.options) : result);
     }
   }
   return results;

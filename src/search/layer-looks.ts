@@ -9,6 +9,7 @@ import { type TensorView, viewElements } from "../align/view.js";
 import { collectGarbage } from "../common/collect-garbage.js";
 import { Scratch } from "../common/scratch.js";
 import type { DeepResult } from "./deep-types.js";
+import { choosePartners, hasExpertGroups, paidPartner, unitsKey } from "./expert-partners.js";
 import { heldOutTest, type Match, matchRows, splitFeatures } from "./match-rows.js";
 import { type Matrix, rowCosines } from "./matrix.js";
 import type { Look } from "./residual-looks.js";
@@ -44,6 +45,7 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
   jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
   let current: number | null | undefined;
   let done = 0;
+  const experts = hasExpertGroups(groups);
   for (const job of jobs) {
     if (job.want !== current) {
       reader.dropReferenceSketches();
@@ -52,13 +54,16 @@ export async function searchLooks(groups: Group[], looks: Look[], reader: Sketch
     current = job.want;
     say(`${++done}/${jobs.length} layer looks: matching units`);
     const at: LayerLook = { look: looks[job.i]!, reader, held, viaMatch: new Map() };
+    // Under a look that moves the residual stream, experts were paired on rows that no longer meet: re-paired here (paid).
+    const partners = experts && at.look.transform && !at.look.hadamard ? await choosePartners(groups, { look: at.look, reader, layer: job.layer, want: job.want }) : null;
     for (const x of groups) {
       for (const [key, v] of x.g.cand) {
         if (v.layer !== job.layer) continue;
-        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
+        const partner = partners?.(x, v);
+        const refView = [...(partner?.refs ?? x.g.refs).values()].find((r) => r.layer === job.want);
         if (!refView) continue;
         const result = await judge(at, { x, key, v, refView });
-        if (result) results[job.i]!.push(result);
+        if (result) results[job.i]!.push(partner ? paidPartner(result, partner.options) : result);
       }
     }
   }
@@ -116,7 +121,7 @@ async function judgeHadamard(at: LayerLook, p: LayerPair, base: ResultBase, tran
 async function judgeSibling(at: LayerLook, p: LayerPair, base: ResultBase, transforms: Transform[]): Promise<DeepResult | null> {
   const { look, reader, held, viaMatch } = at;
   const { x, v, refView } = p;
-  const via = viaMatch.get(`${v.layer}|${x.via}`);
+  const via = viaMatch.get(`${v.layer}|${unitsKey(x.via!, v.entry.name)}`);
   if (!via) return null;
   const units = via.units.filter((u) => via.match.perm[u]! >= 0);
   const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units)), reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]!))]);
@@ -145,7 +150,7 @@ async function judgeMatched(at: LayerLook, p: LayerPair, base: ResultBase, trans
       signs[u] = match.signs[k]!;
     });
     // Only the matching is kept (not the sketches its held-out test closes over): memory stays one layer's.
-    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
+    viaMatch.set(`${v.layer}|${unitsKey(x.g.role, v.entry.name)}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
   }
   const { test, pearson, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");

@@ -154,3 +154,25 @@ export function fuseExpertRows(m: FloatTensors): FloatTensors {
 
 /** Parameters of the tensors whose names `re` matches. */
 export const parametersOf = (m: FloatTensors, re: RegExp): number => [...m].filter(([n]) => re.test(n)).reduce((s, [, t]) => s + t.data.length, 0);
+
+/**
+ * The residual stream permuted (the same function): columns of every matrix that reads it (embeddings,
+ * LM head, q/k/v, routers, every expert's gate and up), rows of every matrix that writes it (o and every
+ * down, their biases) and every RMSNorm gain of the model's width.
+ */
+export function permuteResidualMoe(m: FloatTensors, seed: number): FloatTensors {
+  const d = m.get("model.embed_tokens.weight")!.shape[1]!;
+  const p = permutation(d, uniform(seed));
+  const out: FloatTensors = new Map();
+  for (const [n, t] of m) {
+    if (t.shape.length === 2 && /(o_proj|down_proj)\.weight$/.test(n)) out.set(n, permuteLeading(t, p));
+    else if (t.shape.length === 2 && t.shape[1] === d) {
+      const [r, c] = t.shape as [number, number];
+      const data = new Float32Array(r * c);
+      for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) data[i * c + j] = t.data[i * c + p[j]!]!;
+      out.set(n, { shape: [r, c], data });
+    } else if (t.shape.length === 1 && t.shape[0] === d && /(norm\.weight|(o_proj|down_proj)\.bias)$/.test(n)) out.set(n, permuteLeading(t, p));
+    else out.set(n, t);
+  }
+  return out;
+}
