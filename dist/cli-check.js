@@ -3556,6 +3556,188 @@ function heldOutTest(c, r, matching, held) {
   return { test, pearson: st.pearson ?? 0, cosine: st.cosine ?? 0 };
 }
 
+// src/search/expert-gram.ts
+function gramTriangle(s, k, f) {
+  const out = new Float64Array(k * (k + 1) / 2);
+  let o = 0;
+  for (let a = 0; a < k; a++) {
+    const ra = a * f;
+    for (let b = a; b < k; b++) {
+      const rb = b * f;
+      let sum = 0;
+      for (let x = 0; x < f; x++) sum += s[ra + x] * s[rb + x];
+      out[o++] = sum;
+    }
+  }
+  return out;
+}
+function standardise(items) {
+  const n2 = items[0]?.vector.length ?? 0;
+  const mean = new Float64Array(n2);
+  for (const it of items) for (let i = 0; i < n2; i++) mean[i] += it.vector[i] / items.length;
+  for (const it of items) {
+    const v = it.vector;
+    let m = 0;
+    for (let i = 0; i < n2; i++) m += (v[i] -= mean[i]) / n2;
+    let ss = 0;
+    for (let i = 0; i < n2; i++) ss += (v[i] -= m) ** 2;
+    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
+    for (let i = 0; i < n2; i++) v[i] *= inv;
+  }
+}
+function similarity(cand, ref) {
+  const out = new Float64Array(cand.length * ref.length);
+  cand.forEach(
+    (c, i) => ref.forEach((r, j) => {
+      let s = 0;
+      for (let x = 0; x < c.vector.length; x++) s += c.vector[x] * r.vector[x];
+      out[i * ref.length + j] = s;
+    })
+  );
+  return out;
+}
+function assign(score, n2, m) {
+  if (n2 <= m) return maximizeAssignment(score, n2, m);
+  const out = new Int32Array(n2);
+  for (let i = 0; i < n2; i++) {
+    let best = 0;
+    for (let j = 1; j < m; j++) if (score[i * m + j] > score[i * m + best]) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+function columnGram(m, cols) {
+  const k = cols.length;
+  const out = new Float64Array(k * (k + 1) / 2);
+  for (let u = 0; u < m.rows; u++) {
+    const row = u * m.cols;
+    let o = 0;
+    for (let a = 0; a < k; a++) {
+      const x = m.data[row + cols[a]];
+      for (let b = a; b < k; b++) out[o++] += x * m.data[row + cols[b]];
+    }
+  }
+  return out;
+}
+
+// src/search/expert-partners.ts
+var GRAM_FEATURES = 32;
+var EXPERT_ROLE = /^((?:.*\.)?experts\.)(\d+)\.(.+)$/;
+function candidateExpert(prefix, name2, groupExpert) {
+  const m = /(?:^|\.)experts\.(\d+)\./.exec(name2);
+  return m ? `${prefix}#${m[1]}` : `${prefix}${groupExpert}`;
+}
+function unitsKey(role, candidateName) {
+  const m = EXPERT_ROLE.exec(role);
+  return m ? `${candidateExpert(m[1], candidateName, Number(m[2]))}.${m[3]}` : role;
+}
+var hasExpertGroups = (groups) => groups.some((x) => EXPERT_ROLE.test(x.g.role));
+async function choosePartners(groups, at) {
+  const bases = /* @__PURE__ */ new Map();
+  for (const x of groups) {
+    const m = EXPERT_ROLE.exec(x.g.role);
+    if (!m || x.kind !== "cols") continue;
+    const key = `${m[1]}*.${m[3]}`;
+    bases.set(key, [...bases.get(key) ?? [], { x, prefix: m[1], expert: Number(m[2]) }]);
+  }
+  const byExpert2 = /* @__PURE__ */ new Map();
+  for (const items of bases.values()) for (const [from, to] of await matchLayer(items, at)) byExpert2.set(from, to);
+  const byRole = /* @__PURE__ */ new Map();
+  for (const x of groups) byRole.set(x.g.role, byRole.has(x.g.role) ? null : x);
+  return (x, v) => {
+    const m = EXPERT_ROLE.exec(x.g.role);
+    const to = m ? byExpert2.get(candidateExpert(m[1], v.entry.name, Number(m[2]))) : void 0;
+    const other = to && byRole.get(`${to.expert}.${m[3]}`);
+    return other && other.kind === x.kind ? { refs: other.g.refs, options: to.options } : void 0;
+  };
+}
+async function matchLayer(items, at) {
+  const { reader, look } = at;
+  const { choose } = splitFeatures(reader.features.length, GRAM_FEATURES);
+  const cand = [];
+  const ref = [];
+  for (const { x, prefix, expert } of items) {
+    const views = [...x.g.cand.values()].filter((v) => v.layer === at.layer);
+    const c = views.length === 1 ? await reader.candidate(views[0], "cols", look, candidateUnits(x, views[0])) : null;
+    if (c) cand.push({ key: candidateExpert(prefix, views[0].entry.name, expert), vector: columnGram(c, choose) });
+    const rv = [...x.g.refs.values()].find((r2) => r2.layer === at.want);
+    const r = rv ? await reader.reference(rv, "cols") : null;
+    if (r) ref.push({ key: `${prefix}${expert}`, vector: columnGram(r, choose) });
+  }
+  if (new Set(cand.map((c) => c.key)).size !== cand.length) return /* @__PURE__ */ new Map();
+  return pairSketches(cand, ref);
+}
+function pairSketches(cand, ref) {
+  const out = /* @__PURE__ */ new Map();
+  if (cand.length < 2 || ref.length < 2) return out;
+  standardise(cand);
+  standardise(ref);
+  const chosen = assign(similarity(cand, ref), cand.length, ref.length);
+  cand.forEach((c, i) => {
+    const j = chosen[i];
+    if (j >= 0) out.set(c.key, { expert: ref[j].key, options: ref.length });
+  });
+  return out;
+}
+function paidPartner(result, options) {
+  const log10p = bonferroniLog10(result.log10p, options);
+  return { ...result, log10p, z: zFromLog10P(log10p), transform: ["expert-matched", ...result.transform] };
+}
+
+// src/search/expert-partners-whole.ts
+var DOWN = /(^|\.)down\.weight$/;
+function wholePartners(groups, forms, candForm) {
+  const parsed = /* @__PURE__ */ new Map();
+  const byRole = /* @__PURE__ */ new Map();
+  for (const g of groups) {
+    const m = EXPERT_ROLE.exec(g.role);
+    if (!m || g.candidate.length === 0 || g.reference.length === 0) continue;
+    parsed.set(g, { prefix: m[1], expert: Number(m[2]), part: m[3] });
+    byRole.set(g.role, byRole.has(g.role) ? null : g);
+  }
+  const downs = [...parsed].filter(([, p]) => DOWN.test(p.part));
+  if (downs.length < 2) return null;
+  const partners = /* @__PURE__ */ new Map();
+  const bases = /* @__PURE__ */ new Map();
+  for (const d of downs) bases.set(`${d[1].prefix}*.${d[1].part}`, [...bases.get(`${d[1].prefix}*.${d[1].part}`) ?? [], d]);
+  const refLayers = /* @__PURE__ */ new Set();
+  for (const items of bases.values()) pairLayers(items, { forms, candForm, partners, refLayers });
+  if (partners.size === 0) return null;
+  return (g, ct) => {
+    const p = parsed.get(g);
+    if (!p) return null;
+    const out = [];
+    for (const rl of refLayers) {
+      const to = partners.get(`${ct.layer}|${rl}|${candidateExpert(p.prefix, ct.name, p.expert)}`);
+      const other = to && byRole.get(`${to.expert}.${p.part}`);
+      const k = other ? other.reference.findIndex((rt) => rt.layer === rl) : -1;
+      if (other && k >= 0) out.push({ rt: other.reference[k], form: forms.get(other)[k], options: to.options });
+    }
+    return out.length ? out : null;
+  };
+}
+function pairLayers(items, { forms, candForm, partners, refLayers }) {
+  const cand = /* @__PURE__ */ new Map();
+  const ref = /* @__PURE__ */ new Map();
+  const push = (m, layer, s) => m.set(layer, [...m.get(layer) ?? [], s]);
+  for (const [g, p] of items) {
+    const refs = forms.get(g);
+    const w = Math.min(refs[0].cols, candForm(g.candidate[0], g, refs[0].cols).cols);
+    const { choose } = splitFeatures(w, GRAM_FEATURES);
+    for (const ct of g.candidate) push(cand, ct.layer, { key: candidateExpert(p.prefix, ct.name, p.expert), vector: columnGram(candForm(ct, g, refs[0].cols), choose) });
+    g.reference.forEach((rt, k) => push(ref, rt.layer, { key: `${p.prefix}${p.expert}`, vector: columnGram(refs[k], choose) }));
+  }
+  const unique = (xs) => new Set(xs.map((x) => x.key)).size === xs.length;
+  for (const [cl, cs] of cand) {
+    if (!unique(cs)) continue;
+    for (const [rl, rs] of ref) {
+      refLayers.add(rl);
+      if (!unique(rs)) continue;
+      for (const [from, to] of pairSketches(cs, rs)) partners.set(`${cl}|${rl}|${from}`, to);
+    }
+  }
+}
+
 // src/search/procrustes.ts
 var PROCRUSTES_MAX_DIM = 512;
 function procrustes(a, b) {
@@ -3658,7 +3840,9 @@ function hForm(t, hidden) {
 }
 function alignOnce(groups, transform, residualSize, progress) {
   const refs = referenceForms(groups);
-  const layers = matchLayers(groups, { refForms: refs.forms, toRef: candidateInReferenceBasis(transform), residualSize }, progress);
+  const toRef = candidateInReferenceBasis(transform);
+  const partners = transform ? wholePartners(groups, refs.forms, toRef) : null;
+  const layers = matchLayers(groups, { refForms: refs.forms, toRef, residualSize, partners }, progress);
   const results = judgeChosen(groups, layers, { isDuplicate: refs.isDuplicate, transform, residualSize });
   const map = transform?.kind === "permutation" ? transform.map : null;
   return { results, residualPermuted: transform !== null, residualMatchQuality: map ? map.quality : null, referenceDuplicates: refs.duplicates };
@@ -3728,16 +3912,17 @@ function matchLayers(groups, ctx, progress) {
   }
   return { cells, chosenLayer };
 }
-function matchAcross(g, ct, { refForms, toRef, residualSize }, only) {
+function matchAcross(g, ct, { refForms, toRef, residualSize, partners }, only) {
   const refH = refForms.get(g);
   const row = [];
   const mapped = /* @__PURE__ */ new Map();
-  g.reference.forEach((rt, k) => {
-    if (!only(rt.layer)) return;
-    const cols = refH[k].cols;
+  const options = partners?.(g, ct) ?? g.reference.map((rt, k) => ({ rt, form: refH[k], options: 1 }));
+  for (const { rt, form, options: n2 } of options) {
+    if (!only(rt.layer)) continue;
+    const cols = form.cols;
     if (!mapped.has(cols)) mapped.set(cols, toRef(ct, g, cols));
-    row.push({ ...matchRows(mapped.get(cols), refH[k], residualSize), refName: rt.name, refLayer: rt.layer });
-  });
+    row.push({ ...matchRows(mapped.get(cols), form, residualSize), refName: rt.name, refLayer: rt.layer, options: n2 });
+  }
   return row;
 }
 function selectingGroups(groups) {
@@ -3782,7 +3967,7 @@ function judgeChosen(groups, { cells, chosenLayer }, { isDuplicate, transform, r
       const cell = cells.get(cellKey(g, ct)).find((c) => c.refLayer === want);
       if (!cell) continue;
       const { test, pearson: pearson2, cosine } = cell.heldOut();
-      results.push({
+      const result = {
         candidate: ct.name,
         reference: cell.refName,
         pearson: pearson2,
@@ -3793,7 +3978,8 @@ function judgeChosen(groups, { cells, chosenLayer }, { isDuplicate, transform, r
         null: nul,
         transform: transformsOf(cell, ct, transform),
         elements: ct.m.rows * ct.m.cols
-      });
+      };
+      results.push(cell.options > 1 ? paidPartner(result, cell.options) : result);
     }
   }
   return results;
@@ -4100,6 +4286,7 @@ async function searchLooks(groups, looks, reader, say) {
   jobs.sort((a, b) => (a.want ?? -1) - (b.want ?? -1) || a.i - b.i || (a.layer ?? -1) - (b.layer ?? -1));
   let current;
   let done = 0;
+  const experts = hasExpertGroups(groups);
   for (const job of jobs) {
     if (job.want !== current) {
       reader.dropReferenceSketches();
@@ -4108,13 +4295,15 @@ async function searchLooks(groups, looks, reader, say) {
     current = job.want;
     say(`${++done}/${jobs.length} layer looks: matching units`);
     const at = { look: looks[job.i], reader, held, viaMatch: /* @__PURE__ */ new Map() };
+    const partners = experts && at.look.transform && !at.look.hadamard ? await choosePartners(groups, { look: at.look, reader, layer: job.layer, want: job.want }) : null;
     for (const x of groups) {
       for (const [key, v] of x.g.cand) {
         if (v.layer !== job.layer) continue;
-        const refView = [...x.g.refs.values()].find((r) => r.layer === job.want);
+        const partner = partners?.(x, v);
+        const refView = [...(partner?.refs ?? x.g.refs).values()].find((r) => r.layer === job.want);
         if (!refView) continue;
         const result = await judge(at, { x, key, v, refView });
-        if (result) results[job.i].push(result);
+        if (result) results[job.i].push(partner ? paidPartner(result, partner.options) : result);
       }
     }
   }
@@ -4145,7 +4334,7 @@ async function judgeHadamard(at, p, base2, transforms) {
 async function judgeSibling(at, p, base2, transforms) {
   const { look, reader, held, viaMatch } = at;
   const { x, v, refView } = p;
-  const via = viaMatch.get(`${v.layer}|${x.via}`);
+  const via = viaMatch.get(`${v.layer}|${unitsKey(x.via, v.entry.name)}`);
   if (!via) return null;
   const units = via.units.filter((u) => via.match.perm[u] >= 0);
   const [c, r] = await Promise.all([reader.candidate(v, x.kind, look, Int32Array.from(units)), reader.reference(refView, x.kind, Int32Array.from(units, (u) => via.match.perm[u]))]);
@@ -4170,7 +4359,7 @@ async function judgeMatched(at, p, base2, transforms) {
       perm[u] = match.perm[k];
       signs[u] = match.signs[k];
     });
-    viaMatch.set(`${v.layer}|${x.g.role}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
+    viaMatch.set(`${v.layer}|${unitsKey(x.g.role, v.entry.name)}`, { match: { perm, signs, identityFraction: match.identityFraction }, units });
   }
   const { test, pearson: pearson2, cosine } = match.heldOut();
   if (match.identityFraction < 0.9) transforms.push("permuted-rows");
@@ -6653,55 +6842,6 @@ async function sketchesOf(source, parts, fraction) {
     return { expert: p.expert, vector: gramTriangle(s.data, rows.length, s.cols) };
   });
 }
-function gramTriangle(s, k, f) {
-  const out = new Float64Array(k * (k + 1) / 2);
-  let o = 0;
-  for (let a = 0; a < k; a++) {
-    const ra = a * f;
-    for (let b = a; b < k; b++) {
-      const rb = b * f;
-      let sum = 0;
-      for (let x = 0; x < f; x++) sum += s[ra + x] * s[rb + x];
-      out[o++] = sum;
-    }
-  }
-  return out;
-}
-function standardise(items) {
-  const n2 = items[0]?.vector.length ?? 0;
-  const mean = new Float64Array(n2);
-  for (const it of items) for (let i = 0; i < n2; i++) mean[i] += it.vector[i] / items.length;
-  for (const it of items) {
-    const v = it.vector;
-    let m = 0;
-    for (let i = 0; i < n2; i++) m += (v[i] -= mean[i]) / n2;
-    let ss = 0;
-    for (let i = 0; i < n2; i++) ss += (v[i] -= m) ** 2;
-    const inv = ss > 0 ? 1 / Math.sqrt(ss) : 0;
-    for (let i = 0; i < n2; i++) v[i] *= inv;
-  }
-}
-function similarity(cand, ref) {
-  const out = new Float64Array(cand.length * ref.length);
-  cand.forEach(
-    (c, i) => ref.forEach((r, j) => {
-      let s = 0;
-      for (let x = 0; x < c.vector.length; x++) s += c.vector[x] * r.vector[x];
-      out[i * ref.length + j] = s;
-    })
-  );
-  return out;
-}
-function assign(score, n2, m) {
-  if (n2 <= m) return maximizeAssignment(score, n2, m);
-  const out = new Int32Array(n2);
-  for (let i = 0; i < n2; i++) {
-    let best = 0;
-    for (let j = 1; j < m; j++) if (score[i * m + j] > score[i * m + best]) best = j;
-    out[i] = best;
-  }
-  return out;
-}
 async function addRouterScores(pairs, group, { cand, ref, score }, ctx) {
   const layer = pairs.find((p) => p.expertSlot?.group === group)?.layer;
   const router = pairs.find((p) => p.layer === layer && !p.expertSlot && /(^|\.)mlp\.gate\.weight$/.test(p.role) && p.candidate.rows === cand.length && p.reference.rows === ref.length && cand.length > 1);
@@ -6735,7 +6875,7 @@ function payForExpertMatching(pairs, tensors, unitsOf) {
 function payForExpertMatchingInSearch(pairs, tensors) {
   return tensors.map((t, i) => {
     const p = pairs[i];
-    if (!p || !t.aligned || (p.paidOptions ?? 1) <= 1) return t;
+    if (!p || !t.aligned || (p.paidOptions ?? 1) <= 1 || t.aligned.transform.includes("expert-matched")) return t;
     return { ...t, aligned: { ...t.aligned, log10p: bonferroniLog10(t.aligned.log10p, p.paidOptions) } };
   });
 }
