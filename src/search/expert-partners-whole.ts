@@ -7,8 +7,8 @@
  * choice is paid all the same (align-once.ts: Bonferroni over the reference experts chosen among).
  */
 import type { DeepTensor, RoleGroup } from "./deep-types.js";
-import { columnGram } from "./expert-gram.js";
-import { EXPERT_ROLE, GRAM_FEATURES, type Sketch, candidateExpert, pairSketches } from "./expert-partners.js";
+import { columnGram, standardise } from "./expert-gram.js";
+import { EXPERT_ROLE, GRAM_FEATURES, type Sketch, candidateExpert, pairStandardised } from "./expert-partners.js";
 import { splitFeatures } from "./match-rows.js";
 import type { Matrix } from "./matrix.js";
 
@@ -77,14 +77,15 @@ function pairLayers(
     for (const ct of g.candidate) push(cand, ct.layer, { key: candidateExpert(p.prefix, ct.name, p.expert), vector: columnGram(candForm(ct, g, refs[0]!.cols), choose) });
     g.reference.forEach((rt, k) => push(ref, rt.layer, { key: `${p.prefix}${p.expert}`, vector: columnGram(refs[k]!, choose) }));
   }
-  // pairSketches standardises in place: again at every pair of layers, which changes nothing after the first.
+  // Every layer's sketches standardised once, then met by every layer of the other side.
+  for (const xs of [...cand.values(), ...ref.values()]) if (xs.length >= 2) standardise(xs);
   const unique = (xs: Sketch[]) => new Set(xs.map((x) => x.key)).size === xs.length;
   for (const [cl, cs] of cand) {
     if (!unique(cs)) continue;
     for (const [rl, rs] of ref) {
       refLayers.add(rl);
       if (!unique(rs)) continue;
-      for (const [from, to] of pairSketches(cs, rs)) partners.set(`${cl}|${rl}|${from}`, to);
+      for (const [from, to] of pairStandardised(cs, rs)) partners.set(`${cl}|${rl}|${from}`, to);
     }
   }
 }

@@ -115,10 +115,16 @@ async function matchLayer(items: { x: Group; prefix: string; expert: number }[],
 
 /** Each candidate sketch's partner among the reference's (standardised in place): a linear assignment, or none when either side has fewer than two. */
 export function pairSketches(cand: Sketch[], ref: Sketch[]): Map<string, { expert: string; options: number }> {
-  const out = new Map<string, { expert: string; options: number }>();
-  if (cand.length < 2 || ref.length < 2) return out;
+  if (cand.length < 2 || ref.length < 2) return new Map();
   standardise(cand);
   standardise(ref);
+  return pairStandardised(cand, ref);
+}
+
+/** pairSketches on sketches already standardised (each side's once: standardising is not idempotent). */
+export function pairStandardised(cand: Sketch[], ref: Sketch[]): Map<string, { expert: string; options: number }> {
+  const out = new Map<string, { expert: string; options: number }>();
+  if (cand.length < 2 || ref.length < 2) return out;
   const chosen = assign(similarity(cand, ref), cand.length, ref.length);
   cand.forEach((c, i) => {
     const j = chosen[i]!;
