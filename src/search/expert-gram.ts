@@ -69,15 +69,9 @@ export function assign(score: Float64Array, n: number, m: number): Int32Array {
 
 /** The upper triangle (diagonal included) of the Gram matrix of `m`'s columns `cols` (summed over its rows), Float64 sums. */
 export function columnGram(m: Matrix, cols: Int32Array): Float64Array {
+  // Those columns as the rows of a k x rows sketch: gramTriangle's sums, in the same order.
   const k = cols.length;
-  const out = new Float64Array((k * (k + 1)) / 2);
-  for (let u = 0; u < m.rows; u++) {
-    const row = u * m.cols;
-    let o = 0;
-    for (let a = 0; a < k; a++) {
-      const x = m.data[row + cols[a]!]!;
-      for (let b = a; b < k; b++) out[o++]! += x * m.data[row + cols[b]!]!;
-    }
-  }
-  return out;
+  const s = new Float32Array(k * m.rows);
+  for (let a = 0; a < k; a++) for (let u = 0; u < m.rows; u++) s[a * m.rows + u] = m.data[u * m.cols + cols[a]!]!;
+  return gramTriangle(s, k, m.rows);
 }
