@@ -55,5 +55,12 @@ export async function cliCheck(args: string[]): Promise<{ code: number; wall: nu
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
-  return { code, wall: (Date.now() - started) / 1000, rss: rssMb(stderr), report: JSON.parse(stdout || "{}") as CheckJson };
+  let report: CheckJson = {};
+  try {
+    report = JSON.parse(stdout || "{}") as CheckJson;
+  } catch {
+    // A run that printed no report: its verdict reads "none", its log says why.
+    process.stderr.write(stderr.slice(-2000));
+  }
+  return { code, wall: (Date.now() - started) / 1000, rss: rssMb(stderr), report };
 }

@@ -14,20 +14,16 @@
  * --moe-layers N, --moe-experts N, --moe-vocab N override the shape; --moe-sample F runs plan and both
  * checks in sampled mode at F.
  */
-import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { makePlan } from "../src/fanout/plan.js";
 import { parseSettings } from "../src/settings/settings.js";
 import { createSource } from "../src/sources/parse-source.js";
 import { silentLogger } from "../src/sources/types.js";
 import { GLM_45_AIR, type MoeShape, moeSpecs } from "../test/helpers/large-shapes.js";
 import { startHubServer } from "../test/hub/server.js";
+import { cliCheck, out } from "./common.js";
 import { rolledExperts, writeMoePair } from "./moe-checkpoint.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const out = (name: string, value: string | number) => console.log(`${name}: ${value}`);
 
 export interface MoeBenchOptions {
   /** Where the checkpoints are kept between runs. */
@@ -47,27 +43,6 @@ export function moeBenchShape(o: MoeBenchOptions): MoeShape {
   const eighth: MoeShape = { layers: 4, denseLayers: 1, hidden: 512, heads: 12, kvHeads: 1, headDim: 128, intermediate: 1368, experts: 128, sharedExperts: 1, expertIntermediate: 176, vocab: 18944 };
   const shape = o.width === "full" ? { ...GLM_45_AIR, layers: 3 } : eighth;
   return { ...shape, layers: o.layers ?? shape.layers, experts: o.experts ?? shape.experts, vocab: o.vocab ?? shape.vocab };
-}
-
-type CheckJson = { verdict?: string; bytesRead?: number; references?: { components?: { share?: number }[] }[] };
-
-/** One CLI check (dist/cli.js) under /usr/bin/time, asynchronous (a server in this process answers it). */
-async function timedCheck(args: string[]): Promise<{ code: number; wall: number; rssMb: number; report: CheckJson }> {
-  const started = Date.now();
-  const child = spawn("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, path.join(ROOT, "dist/cli.js"), "check", ...args, "--quiet", "--format", "json"], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  const code: number = await new Promise((resolve) => child.on("close", (c) => resolve(c ?? -1)));
-  const rssMb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? Number.NaN) / 1024;
-  let report: CheckJson = {};
-  try {
-    report = JSON.parse(stdout || "{}") as CheckJson;
-  } catch {
-    process.stderr.write(stderr.slice(-2000));
-  }
-  return { code, wall: (Date.now() - started) / 1000, rssMb, report };
 }
 
 /** The MoE line (see the top of this file). */
@@ -96,11 +71,11 @@ export async function moeBench(o: MoeBenchOptions): Promise<void> {
     out("moe_plan_seconds", plan.total.seconds.toFixed(2));
     out("moe_plan_fraction", plan.shards[0]!.references[0]!.fraction);
     const before = server.requests.length;
-    const r = await timedCheck(["--candidate", "bench/moe-derived", "--reference", "bench/moe-base", "--endpoint", server.url, ...sample]);
+    const r = await cliCheck(["--candidate", "bench/moe-derived", "--reference", "bench/moe-base", "--endpoint", server.url, ...sample]);
     // The same check on the local files, same mode: the compute alone (no network). After the Hub's
     // run, which leaves the ranges both read in the page cache: at full width the pair (24.7 GB) is
     // larger than this machine's memory, and a check from a cold disk waits on it.
-    const local = await timedCheck(["--candidate", path.dirname(derived), "--reference", path.dirname(base), ...sample]);
+    const local = await cliCheck(["--candidate", path.dirname(derived), "--reference", path.dirname(base), ...sample]);
     const served = server.requests.slice(before).reduce((s2, q) => s2 + q.bytes, 0);
     const floor = served / (o.linkMbs * 1e6);
     out("moe_exit_code", r.code);
@@ -110,13 +85,13 @@ export async function moeBench(o: MoeBenchOptions): Promise<void> {
     out("moe_requests", server.requests.length - before);
     out("moe_bytes_vs_plan", (served / plan.total.remoteBytes).toFixed(3));
     out("moe_wall_seconds", r.wall.toFixed(2));
-    out("moe_peak_rss_mb", r.rssMb.toFixed(0));
+    out("moe_peak_rss_mb", r.rss);
     out("moe_transfer_floor_seconds", floor.toFixed(2));
     out("moe_vs_floor", (r.wall / floor).toFixed(3));
     out("moe_wall_vs_plan", (r.wall / plan.total.seconds).toFixed(3));
     out("moe_local_verdict", local.report.verdict ?? "none");
     out("moe_local_wall_seconds", local.wall.toFixed(2));
-    out("moe_local_peak_rss_mb", local.rssMb.toFixed(0));
+    out("moe_local_peak_rss_mb", local.rss);
     out("moe_wall_vs_max_floor", (r.wall / Math.max(floor, local.wall)).toFixed(3));
   } finally {
     await server.close();
