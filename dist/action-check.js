@@ -4681,16 +4681,9 @@ function assign(score, n2, m) {
 }
 function columnGram(m, cols) {
   const k = cols.length;
-  const out = new Float64Array(k * (k + 1) / 2);
-  for (let u = 0; u < m.rows; u++) {
-    const row = u * m.cols;
-    let o = 0;
-    for (let a = 0; a < k; a++) {
-      const x = m.data[row + cols[a]];
-      for (let b = a; b < k; b++) out[o++] += x * m.data[row + cols[b]];
-    }
-  }
-  return out;
+  const s = new Float32Array(k * m.rows);
+  for (let a = 0; a < k; a++) for (let u = 0; u < m.rows; u++) s[a * m.rows + u] = m.data[u * m.cols + cols[a]];
+  return gramTriangle(s, k, m.rows);
 }
 
 // src/search/expert-partners.ts
@@ -4741,10 +4734,14 @@ async function matchLayer(items, at) {
   return pairSketches(cand, ref);
 }
 function pairSketches(cand, ref) {
-  const out = /* @__PURE__ */ new Map();
-  if (cand.length < 2 || ref.length < 2) return out;
+  if (cand.length < 2 || ref.length < 2) return /* @__PURE__ */ new Map();
   standardise(cand);
   standardise(ref);
+  return pairStandardised(cand, ref);
+}
+function pairStandardised(cand, ref) {
+  const out = /* @__PURE__ */ new Map();
+  if (cand.length < 2 || ref.length < 2) return out;
   const chosen = assign(similarity(cand, ref), cand.length, ref.length);
   cand.forEach((c, i) => {
     const j = chosen[i];
@@ -4800,13 +4797,14 @@ function pairLayers(items, { forms, candForm, partners, refLayers }) {
     for (const ct of g.candidate) push(cand, ct.layer, { key: candidateExpert(p.prefix, ct.name, p.expert), vector: columnGram(candForm(ct, g, refs[0].cols), choose) });
     g.reference.forEach((rt, k) => push(ref, rt.layer, { key: `${p.prefix}${p.expert}`, vector: columnGram(refs[k], choose) }));
   }
+  for (const xs of [...cand.values(), ...ref.values()]) if (xs.length >= 2) standardise(xs);
   const unique = (xs) => new Set(xs.map((x) => x.key)).size === xs.length;
   for (const [cl, cs] of cand) {
     if (!unique(cs)) continue;
     for (const [rl, rs] of ref) {
       refLayers.add(rl);
       if (!unique(rs)) continue;
-      for (const [from, to] of pairSketches(cs, rs)) partners.set(`${cl}|${rl}|${from}`, to);
+      for (const [from, to] of pairStandardised(cs, rs)) partners.set(`${cl}|${rl}|${from}`, to);
     }
   }
 }
